@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nodegw: EAL start-up, the module init/term table, the control loop and
+ * shutdown. Everything else lives in lib/.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "conf.h"
+#include "ng_log.h"
+#include "port.h"
+#include "route.h"
+#include "worker.h"
+
+struct app {
+	const char *conf_path;
+	bool check;
+	int log_level; /* -1: from the config */
+	struct ng_conf *conf;
+	unsigned int lcores[NG_MAX_WORKERS];
+	unsigned int n_workers;
+	struct rte_mempool *pool;
+	struct ng_dp *dp;
+	struct ng_fib *fib;
+	struct ng_neigh_table *neigh;
+	char err[NG_ERRBUF];
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void
+usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [EAL options] -- -c FILE [--check] [--log-level LEVEL]\n"
+		"       %s --check -c FILE\n"
+		"\n"
+		"  -c, --config FILE   configuration file (libconfig syntax)\n"
+		"      --check         validate the configuration and exit: 0 when valid,\n"
+		"                      1 with FILE:LINE: message when not\n"
+		"  -l, --log-level L   error|warning|notice|info|debug (overrides the file)\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n"
+		"\n"
+		"Ports are opened from the config's devargs; no --vdev is needed.\n"
+		"See doc/configuration.md.\n",
+		prog, prog);
+}
+
+/* Parse the application's own options (after "--"). */
+static int
+parse_app_args(struct app *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 'k'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:l:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			a->conf_path = optarg;
+			break;
+		case 'k':
+			a->check = true;
+			break;
+		case 'l':
+			a->log_level = ng_log_level_parse(optarg);
+			if (a->log_level < 0) {
+				fprintf(stderr, "nodegw: --log-level: unknown level '%s' "
+					"(error, warning, notice, info, debug)\n", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			exit(0);
+		case 'V':
+			printf("nodegw %s\n", NG_VERSION);
+			exit(0);
+		case ':':
+			fprintf(stderr, "nodegw: option '%s' needs a value\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "nodegw: unknown option '%s'\n", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nodegw: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (a->conf_path == NULL) {
+		fprintf(stderr, "nodegw: no configuration file; give -c FILE\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- init/term table ---- */
+
+static int
+step_rcu_workers(struct app *a)
+{
+	const struct ng_conf *c = a->conf;
+	unsigned int lc;
+
+	if (c->workers.n_lcores > 0) {
+		for (unsigned int i = 0; i < c->workers.n_lcores; i++) {
+			lc = c->workers.lcores[i];
+			if (lc == rte_get_main_lcore() || !rte_lcore_is_enabled(lc)) {
+				snprintf(a->err, sizeof(a->err), "%s: workers.lcores: lcore %u is %s; "
+					"give EAL --lcores/-l that enable it", c->file, lc,
+					lc == rte_get_main_lcore() ? "the main (control) lcore" :
+					"not enabled in EAL");
+				return -EINVAL;
+			}
+			a->lcores[a->n_workers++] = lc;
+		}
+	} else {
+		RTE_LCORE_FOREACH_WORKER(lc) {
+			if (a->n_workers < NG_MAX_WORKERS)
+				a->lcores[a->n_workers++] = lc;
+		}
+	}
+	if (a->n_workers == 0) {
+		snprintf(a->err, sizeof(a->err), "no worker lcore: give EAL at least two lcores "
+			"(e.g. -l 0,1); lcore %u is the control core", rte_get_main_lcore());
+		return -EINVAL;
+	}
+	a->dp = ng_dp_create(c, a->lcores, a->n_workers);
+	if (a->dp == NULL) {
+		snprintf(a->err, sizeof(a->err), "data-path context: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	return 0;
+}
+
+static void
+term_rcu_workers(struct app *a)
+{
+	ng_dp_free(a->dp);
+	a->dp = NULL;
+}
+
+static int
+step_pool(struct app *a)
+{
+	a->pool = ng_port_pool_create(a->conf, a->n_workers);
+	if (a->pool == NULL) {
+		snprintf(a->err, sizeof(a->err), "cannot create the mbuf pool of %u mbufs: %s "
+			"(more memory: EAL -m, or hugepages)",
+			ng_port_pool_size(a->conf, a->n_workers), rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	a->dp->pool = a->pool;
+	return 0;
+}
+
+static void
+term_pool(struct app *a)
+{
+	rte_mempool_free(a->pool);
+	a->pool = NULL;
+}
+
+static int
+step_ports(struct app *a)
+{
+	int rc = ng_ports_init(a->conf, (uint16_t)a->n_workers, a->pool, a->err, sizeof(a->err));
+
+	if (rc == 0)
+		ng_dp_assign_queues(a->dp);
+	return rc;
+}
+
+static void
+term_ports(struct app *a)
+{
+	(void)a;
+	ng_ports_fini();
+}
+
+static int
+route_err(struct app *a, int line, const char *what, int rc)
+{
+	snprintf(a->err, sizeof(a->err), "%s:%d: %s: %s", a->conf->file, line, what,
+		strerror(-rc));
+	return rc;
+}
+
+static int
+step_routes(struct app *a)
+{
+	const struct ng_conf *c = a->conf;
+	struct ng_neigh_params np = {0};
+	uint32_t max_routes = c->n_routes + 64;
+	int rc;
+
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		max_routes += 2 * c->ports[i].n_addrs;
+	a->fib = ng_fib_create(max_routes + 1024, a->dp->qsbr);
+	if (a->fib == NULL) {
+		snprintf(a->err, sizeof(a->err), "cannot create the FIB: %s",
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	a->dp->fib = a->fib;
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		const struct ng_port *p = ng_port_get(i);
+
+		for (unsigned int j = 0; j < p->n_addrs; j++) {
+			struct ng_prefix host = {.addr = p->addrs[j].addr, .len = 32};
+
+			rc = ng_fib_add(a->fib, &p->addrs[j], NG_RT_CONNECTED, NG_NH_CONNECTED,
+					p->port_id, NULL, &p->addrs[j].addr, false);
+			if (rc < 0 && rc != -EEXIST)
+				return route_err(a, c->ports[i].line, "connected route", rc);
+			rc = ng_fib_add(a->fib, &host, NG_RT_LOCAL, NG_NH_LOCAL, p->port_id, NULL,
+					&p->addrs[j].addr, false);
+			if (rc < 0)
+				return route_err(a, c->ports[i].line, "local address", rc);
+		}
+	}
+	for (unsigned int i = 0; i < c->n_routes; i++) {
+		const struct ng_conf_route *r = &c->routes[i];
+		const struct ng_port *p = ng_port_get(r->port);
+		int pi = ng_conf_port_for(c, &r->via);
+		struct ng_ip src = c->ports[pi < 0 ? r->port : (unsigned int)pi].addrs[0].addr;
+
+		for (unsigned int j = 0; j < c->ports[r->port].n_addrs; j++)
+			if (ng_prefix_contains(&c->ports[r->port].addrs[j], &r->via))
+				src = c->ports[r->port].addrs[j].addr;
+		rc = ng_fib_add(a->fib, &r->prefix, NG_RT_STATIC, NG_NH_GATEWAY, p->port_id,
+				&r->via, &src, true);
+		if (rc < 0)
+			return route_err(a, r->line, "route", rc);
+	}
+
+	np.max_entries = c->arp.max_entries;
+	np.reachable_ms = c->arp.reachable_s * 1000;
+	np.retry_ms = c->arp.retry_ms;
+	np.retries = c->arp.retries;
+	np.pending_max = c->arp.pending_max;
+	np.qsbr = a->dp->qsbr;
+	np.pool = a->pool;
+	np.fib = a->fib;
+	np.tx = ng_dp_ctl_tx;
+	np.tx_arg = a->dp;
+	a->neigh = ng_neigh_create(&np);
+	if (a->neigh == NULL) {
+		snprintf(a->err, sizeof(a->err), "cannot create the neighbour table: %s",
+			rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	a->dp->neigh = a->neigh;
+	for (unsigned int i = 0; i < c->n_neighbours; i++) {
+		const struct ng_conf_neigh *n = &c->neighbours[i];
+
+		rc = ng_neigh_add_static(a->neigh, ng_port_get(n->port)->port_id, &n->addr,
+				&n->mac);
+		if (rc < 0)
+			return route_err(a, n->line, "neighbour", rc);
+	}
+	return 0;
+}
+
+static void
+term_routes(struct app *a)
+{
+	ng_neigh_free(a->neigh);
+	ng_fib_free(a->fib);
+	a->neigh = NULL;
+	a->fib = NULL;
+}
+
+static int
+step_launch(struct app *a)
+{
+	int rc = ng_dp_launch(a->dp);
+
+	if (rc < 0)
+		snprintf(a->err, sizeof(a->err), "cannot launch workers: %s", strerror(-rc));
+	return rc;
+}
+
+static void
+print_summary(const struct ng_dp *dp)
+{
+	struct ng_worker_stats s;
+	struct ng_neigh_stats ns;
+
+	ng_dp_stats_sum(dp, &s);
+	printf("nodegw: counters at exit\n");
+	for (unsigned int i = 0; i < ng_port_count(); i++) {
+		const struct ng_port *p = ng_port_get(i);
+		const struct ng_port_stats *ps = &s.port[i];
+		uint64_t drops = 0;
+
+		for (int r = 1; r < NG_DROP_MAX; r++)
+			drops += ps->drop[r];
+		printf("  port %-12s rx %10" PRIu64 "  tx %10" PRIu64 "  drop %10" PRIu64 "\n",
+			p->name, ps->rx, ps->tx, drops);
+		for (int r = 1; r < NG_DROP_MAX; r++)
+			if (ps->drop[r] != 0)
+				printf("    %-34s %10" PRIu64 "\n", ng_drop_name((enum ng_drop_reason)r),
+					ps->drop[r]);
+	}
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		const struct ng_worker_stats *ws = &dp->workers[w]->stats;
+		uint64_t rx = 0, tx = 0;
+
+		for (unsigned int i = 0; i < ng_port_count(); i++) {
+			rx += ws->port[i].rx;
+			tx += ws->port[i].tx;
+		}
+		printf("  worker %u (lcore %u) rx %" PRIu64 " tx %" PRIu64 " loops %" PRIu64 "\n",
+			w, dp->workers[w]->lcore, rx, tx, ws->loops);
+	}
+	if (dp->neigh != NULL) {
+		ng_neigh_get_stats(dp->neigh, &ns);
+		printf("  arp requests %" PRIu64 " replies %" PRIu64 " resolved %" PRIu64
+			" failed %" PRIu64 " queued-dropped %" PRIu64 "\n", ns.requests_sent,
+			ns.replies_seen, ns.resolved, ns.failed, ns.pending_dropped);
+	}
+}
+
+static void
+term_launch(struct app *a)
+{
+	ng_dp_stop(a->dp);
+	/* Packets still queued for the control core go back to the pool. */
+	ng_dp_ctl_poll(a->dp);
+	print_summary(a->dp);
+}
+
+static const struct init_step {
+	const char *name;
+	int (*init)(struct app *a);
+	void (*term)(struct app *a);
+} steps[] = {
+	{"workers", step_rcu_workers, term_rcu_workers},
+	{"mempool", step_pool, term_pool},
+	{"ports", step_ports, term_ports},
+	{"routes", step_routes, term_routes},
+	{"launch", step_launch, term_launch},
+};
+
+static void
+unwind(struct app *a, int from)
+{
+	for (int i = from; i >= 0; i--)
+		if (steps[i].term != NULL)
+			steps[i].term(a);
+}
+
+static void
+control_loop(struct app *a)
+{
+	while (stop_signal == 0) {
+		if (ng_dp_ctl_poll(a->dp) == 0)
+			rte_delay_us_sleep(1000);
+	}
+	NG_LOG(NOTICE, MAIN, "signal %d: shutting down", (int)stop_signal);
+}
+
+static int
+split_args(int argc, char **argv, int *eal_argc, int *app_first)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			*eal_argc = i;
+			*app_first = i + 1;
+			return 1;
+		}
+	/* No "--": a bare "nodegw --check -c F" or "nodegw --help" is all ours. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--check") == 0 || strcmp(argv[i], "--help") == 0 ||
+				strcmp(argv[i], "--version") == 0) {
+			*eal_argc = 1;
+			*app_first = 1;
+			return 0;
+		}
+	*eal_argc = argc;
+	*app_first = argc;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app a = {.log_level = -1};
+	int eal_argc, app_first, i, rc;
+	char **app_argv;
+
+	split_args(argc, argv, &eal_argc, &app_first);
+	app_argv = calloc((size_t)(argc - app_first + 2), sizeof(char *));
+	if (app_argv == NULL)
+		return 1;
+	app_argv[0] = argv[0];
+	for (i = app_first; i < argc; i++)
+		app_argv[i - app_first + 1] = argv[i];
+	rc = parse_app_args(&a, argc - app_first + 1, app_argv);
+	free(app_argv);
+	if (rc < 0) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+
+	/* Validate before touching EAL, so --check needs no hugepages or root. */
+	a.conf = ng_conf_load(a.conf_path, a.err, sizeof(a.err));
+	if (a.conf == NULL) {
+		fprintf(stderr, "%s\n", a.err);
+		return 1;
+	}
+	if (a.check) {
+		printf("%s: OK (%u ports, %u routes, %u neighbours)\n", a.conf_path,
+			a.conf->n_ports, a.conf->n_routes, a.conf->n_neighbours);
+		ng_conf_free(a.conf);
+		return 0;
+	}
+
+	if (rte_eal_init(eal_argc, argv) < 0) {
+		fprintf(stderr, "nodegw: EAL init failed: %s\n", rte_strerror(rte_errno));
+		ng_conf_free(a.conf);
+		return 1;
+	}
+	ng_log_init(a.log_level >= 0 ? (uint32_t)a.log_level : a.conf->log_level);
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (i = 0; i < (int)RTE_DIM(steps); i++) {
+		rc = steps[i].init(&a);
+		if (rc < 0) {
+			NG_LOG(ERR, MAIN, "start-up step '%s' failed: %s", steps[i].name,
+				a.err[0] ? a.err : strerror(-rc));
+			fprintf(stderr, "nodegw: %s\n", a.err[0] ? a.err : strerror(-rc));
+			unwind(&a, i - 1);
+			ng_conf_free(a.conf);
+			rte_eal_cleanup();
+			return 1;
+		}
+	}
+	NG_LOG(NOTICE, MAIN, "ready: %u ports, %u workers, config %s", ng_port_count(),
+		a.n_workers, a.conf_path);
+
+	control_loop(&a);
+
+	unwind(&a, (int)RTE_DIM(steps) - 1);
+	ng_conf_free(a.conf);
+	rte_eal_cleanup();
+	printf("nodegw: stopped\n");
+	fflush(stdout);
+	return 0;
+}

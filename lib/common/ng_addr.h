@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_ADDR_H
+#define NG_ADDR_H
+
+/**
+ * @file
+ * Address-family generic IP addresses and prefixes.
+ *
+ * Everything that names an address (config, routes, neighbours, and later
+ * flow keys and backends) carries a struct ng_ip, so IPv6 needs no type
+ * rework. Addresses are stored in network byte order.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <rte_ether.h>
+
+struct ng_ip {
+	uint8_t family; /**< AF_INET or AF_INET6; 0 means unset. */
+	uint8_t pad[3];
+	union {
+		uint32_t v4; /**< network byte order */
+		uint8_t v6[16];
+	};
+};
+
+struct ng_prefix {
+	struct ng_ip addr;
+	uint8_t len;
+};
+
+/** Longest text form of an address or prefix, NUL included. */
+#define NG_IP_STRLEN 48
+
+/** An IPv4 ng_ip from a host-order value. */
+struct ng_ip ng_ip4(uint32_t host_order);
+
+/**
+ * Parse an IPv4 or IPv6 address.
+ * @return 0, or -EINVAL when the text is not an address.
+ */
+int ng_ip_parse(const char *s, struct ng_ip *out);
+
+/**
+ * Parse "ADDR/LEN". The host bits may be set: "198.18.0.1/24" is an
+ * interface address; ng_prefix_masked() gives the network.
+ * @return 0, or -EINVAL.
+ */
+int ng_prefix_parse(const char *s, struct ng_prefix *out);
+
+/** The network of a prefix: host bits cleared. */
+struct ng_prefix ng_prefix_masked(const struct ng_prefix *p);
+
+/** True when ip lies inside prefix p (same family). */
+bool ng_prefix_contains(const struct ng_prefix *p, const struct ng_ip *ip);
+
+/** True when both addresses are equal (family and bytes). */
+bool ng_ip_equal(const struct ng_ip *a, const struct ng_ip *b);
+
+/** Format an address into buf (at least NG_IP_STRLEN bytes); returns buf. */
+char *ng_ip_fmt(const struct ng_ip *ip, char *buf, size_t len);
+
+/** Format "ADDR/LEN" into buf; returns buf. */
+char *ng_prefix_fmt(const struct ng_prefix *p, char *buf, size_t len);
+
+/**
+ * Parse a MAC address "aa:bb:cc:dd:ee:ff".
+ * @return 0, or -EINVAL.
+ */
+int ng_mac_parse(const char *s, struct rte_ether_addr *out);
+
+#endif

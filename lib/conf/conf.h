@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_CONF_H
+#define NG_CONF_H
+
+/**
+ * @file
+ * The configuration file (libconfig syntax), loaded into plain C structs.
+ *
+ * The loader validates everything it can without touching DPDK: types,
+ * ranges, unknown keys, duplicates, and addresses that no port owns. Every
+ * error names FILE:LINE. The result is a desired state; nothing here talks to
+ * ports or workers. doc/configuration.md lists every key.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ng_addr.h"
+
+#define NG_NAME_MAX 32
+#define NG_DEVARGS_MAX 256
+#define NG_MAX_PORTS 16
+#define NG_MAX_PORT_ADDRS 16
+#define NG_MAX_WORKERS 64
+#define NG_MAX_ROUTES 4096
+#define NG_MAX_STATIC_NEIGH 4096
+#define NG_MAX_RXQ 16
+#define NG_ERRBUF 512
+
+struct ng_conf_port {
+	char name[NG_NAME_MAX];
+	char devargs[NG_DEVARGS_MAX]; /**< vdev devargs or a PCI address */
+	struct ng_prefix addrs[NG_MAX_PORT_ADDRS]; /**< interface addresses, host bits set */
+	unsigned int n_addrs;
+	uint16_t mtu;        /**< default 1500, range 68..9000 */
+	uint16_t rx_queues;  /**< default 1, range 1..NG_MAX_RXQ */
+	uint16_t rx_desc;    /**< default 1024 */
+	uint16_t tx_desc;    /**< default 1024 */
+	int line;
+};
+
+struct ng_conf_route {
+	struct ng_prefix prefix; /**< masked network */
+	struct ng_ip via;        /**< next hop, on a connected prefix of port */
+	unsigned int port;       /**< index into ng_conf.ports */
+	int line;
+};
+
+struct ng_conf_neigh {
+	struct ng_ip addr;
+	struct rte_ether_addr mac;
+	unsigned int port; /**< index into ng_conf.ports */
+	int line;
+};
+
+struct ng_conf {
+	char file[256];
+	uint32_t log_level; /**< RTE_LOG_*; default info */
+	bool forwarding;    /**< route transit traffic; default true */
+
+	struct {
+		unsigned int lcores[NG_MAX_WORKERS]; /**< EAL lcore ids */
+		unsigned int n_lcores;  /**< 0: use every EAL worker lcore */
+		uint32_t burst;         /**< rx burst size; default 32, 1..256 */
+		uint32_t idle_sleep_us; /**< 0 (default): busy poll */
+		uint32_t idle_polls;    /**< empty polls before sleeping; default 256 */
+	} workers;
+
+	struct {
+		uint32_t mbufs; /**< mbufs in the pool; 0 (default) sizes it from ports */
+		uint32_t cache; /**< per-lcore mempool cache; default 256 */
+	} mempool;
+
+	struct {
+		uint32_t reachable_s;  /**< resolved entry lifetime before re-probe; default 300 */
+		uint32_t retry_ms;     /**< ARP request interval; default 1000 */
+		uint32_t retries;      /**< requests before giving up; default 3 */
+		uint32_t pending_max;  /**< packets held per unresolved neighbour; default 16 */
+		uint32_t max_entries;  /**< neighbour table size; default 4096 */
+	} arp;
+
+	struct {
+		uint32_t rate_pps; /**< ICMP errors sent per second per worker; default 100 */
+	} icmp;
+
+	struct ng_conf_port ports[NG_MAX_PORTS];
+	unsigned int n_ports;
+
+	struct ng_conf_route *routes; /**< n_routes entries, heap */
+	unsigned int n_routes;
+
+	struct ng_conf_neigh *neighbours; /**< n_neighbours entries, heap */
+	unsigned int n_neighbours;
+};
+
+/**
+ * Fill a config with every default (no ports, routes or neighbours).
+ */
+void ng_conf_defaults(struct ng_conf *c);
+
+/**
+ * Load and validate a config file.
+ *
+ * @param path the file to read
+ * @param err  buffer for one sentence, "FILE:LINE: message", on failure
+ * @param errlen size of err
+ * @return a config to free with ng_conf_free(), or NULL with errno set
+ *   (EINVAL for a bad file, ENOENT when it cannot be read, ENOMEM) and err filled.
+ */
+struct ng_conf *ng_conf_load(const char *path, char *err, size_t errlen);
+
+/** Free a config from ng_conf_load(); NULL is fine. */
+void ng_conf_free(struct ng_conf *c);
+
+/**
+ * Index of the port whose connected prefix contains ip, or -1.
+ * The first port in file order wins when prefixes overlap.
+ */
+int ng_conf_port_for(const struct ng_conf *c, const struct ng_ip *ip);
+
+/** Index of the port named name, or -1. */
+int ng_conf_port_by_name(const struct ng_conf *c, const char *name);
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_PKT_DP_H
+#define NG_PKT_DP_H
+
+/**
+ * @file
+ * Data-path packet parsing and checksum helpers, inlined into worker stages.
+ * Nothing here allocates, locks or logs.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "ng_stats.h"
+
+enum ng_l3 {
+	NG_L3_ARP = 1,
+	NG_L3_IPV4,
+	NG_L3_IPV6,
+};
+
+/**
+ * Parse Ethernet (and at most one 802.1Q tag) and the network header.
+ *
+ * On success m->l2_len holds the L2 header length (14 or 18), *l3 the
+ * network protocol, and for IPv4 m->l3_len the IPv4 header length. An IPv4
+ * frame longer than the IP total length (Ethernet padding) is trimmed.
+ *
+ * @param verify_cksum check the IPv4 header checksum in software unless the
+ *   PMD already flagged it good or bad
+ * @return NG_DROP_NONE, or why the packet must be dropped.
+ */
+static inline enum ng_drop_reason
+ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
+{
+	const struct rte_ether_hdr *eth;
+	uint16_t len = rte_pktmbuf_data_len(m);
+	uint16_t l2 = sizeof(struct rte_ether_hdr);
+	uint16_t type;
+
+	if (unlikely(m->nb_segs != 1 || len < sizeof(*eth)))
+		return NG_DROP_TRUNCATED;
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	type = eth->ether_type;
+	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		const struct rte_vlan_hdr *vh;
+
+		if (unlikely(len < l2 + sizeof(*vh)))
+			return NG_DROP_TRUNCATED;
+		vh = (const struct rte_vlan_hdr *)(eth + 1);
+		type = vh->eth_proto;
+		l2 += sizeof(*vh);
+		if (unlikely(type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) ||
+				type == rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ)))
+			return NG_DROP_VLAN_NESTED;
+	}
+	m->l2_len = l2;
+
+	if (likely(type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
+		const struct rte_ipv4_hdr *ip;
+		uint16_t ihl, tot;
+
+		if (unlikely(len < l2 + sizeof(*ip)))
+			return NG_DROP_TRUNCATED;
+		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l2);
+		ihl = (uint16_t)((ip->version_ihl & 0x0f) * 4);
+		tot = rte_be_to_cpu_16(ip->total_length);
+		if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || tot < ihl))
+			return NG_DROP_IP_HEADER;
+		if (unlikely(len < l2 + tot))
+			return NG_DROP_TRUNCATED;
+		if (verify_cksum) {
+			uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+			if (unlikely(f == RTE_MBUF_F_RX_IP_CKSUM_BAD))
+				return NG_DROP_IP_CKSUM;
+			if (f != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+					unlikely(rte_raw_cksum(ip, ihl) != 0xffff))
+				return NG_DROP_IP_CKSUM;
+		}
+		if (len > l2 + tot)
+			rte_pktmbuf_trim(m, (uint16_t)(len - l2 - tot));
+		m->l3_len = ihl;
+		*l3 = NG_L3_IPV4;
+		return NG_DROP_NONE;
+	}
+	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+		if (unlikely(len < l2 + sizeof(struct rte_arp_hdr)))
+			return NG_DROP_TRUNCATED;
+		*l3 = NG_L3_ARP;
+		return NG_DROP_NONE;
+	}
+	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+		*l3 = NG_L3_IPV6;
+		return NG_DROP_IPV6;
+	}
+	return NG_DROP_ETHERTYPE;
+}
+
+/**
+ * RFC 1624 incremental update of a 16-bit one's complement checksum when a
+ * 16-bit field changes from old to new (all in network byte order).
+ */
+static inline uint16_t
+ng_cksum_update16(uint16_t cksum, uint16_t old, uint16_t new_)
+{
+	uint32_t s = (uint16_t)~cksum + (uint16_t)~old + (uint32_t)new_;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/** Same as ng_cksum_update16() for a 32-bit field (an IPv4 address). */
+static inline uint16_t
+ng_cksum_update32(uint16_t cksum, uint32_t old, uint32_t new_)
+{
+	cksum = ng_cksum_update16(cksum, (uint16_t)(old >> 16), (uint16_t)(new_ >> 16));
+	return ng_cksum_update16(cksum, (uint16_t)old, (uint16_t)new_);
+}
+
+/**
+ * Decrement the TTL and patch the header checksum incrementally.
+ * The caller checked ttl > 1.
+ */
+static inline void
+ng_ip4_ttl_dec(struct rte_ipv4_hdr *ip)
+{
+	uint16_t old = *(uint16_t *)&ip->time_to_live; /* ttl and protocol */
+
+	ip->time_to_live--;
+	ip->hdr_checksum = ng_cksum_update16(ip->hdr_checksum, old,
+			*(uint16_t *)&ip->time_to_live);
+}
+
+#endif

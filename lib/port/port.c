@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "ng_log.h"
+#include "pkt.h"
+#include "port.h"
+
+struct ng_port_dp ng_port_dp[RTE_MAX_ETHPORTS];
+
+static struct ng_port ports[NG_MAX_PORTS];
+static unsigned int n_ports;
+
+uint32_t
+ng_port_pool_size(const struct ng_conf *c, unsigned int n_workers)
+{
+	uint64_t n = 0;
+
+	if (c->mempool.mbufs != 0)
+		return c->mempool.mbufs;
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		n += (uint64_t)c->ports[i].rx_queues * c->ports[i].rx_desc +
+				(uint64_t)n_workers * c->ports[i].tx_desc;
+	/* In flight in workers, mempool caches, TX buffers and neighbour queues. */
+	n += (uint64_t)(n_workers + 1) * (c->workers.burst * 4 + c->mempool.cache);
+	n += (uint64_t)c->n_ports * n_workers * 64;
+	n += 4096;
+	if (n > (1u << 24))
+		n = 1u << 24;
+	return (uint32_t)n;
+}
+
+struct rte_mempool *
+ng_port_pool_create(const struct ng_conf *c, unsigned int n_workers)
+{
+	uint32_t n = ng_port_pool_size(c, n_workers);
+	uint16_t mtu = RTE_ETHER_MTU;
+	uint32_t room;
+
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		if (c->ports[i].mtu > mtu)
+			mtu = c->ports[i].mtu;
+	room = RTE_PKTMBUF_HEADROOM + mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN +
+			RTE_ETHER_CRC_LEN;
+	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
+		room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	return rte_pktmbuf_pool_create("ng_pkts", n, c->mempool.cache, NG_MBUF_PRIV_SIZE,
+			(uint16_t)room, (int)rte_socket_id());
+}
+
+static int
+fail(char *err, size_t errlen, const struct ng_conf_port *cp, int rc, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "port %s (%s): %s", cp->name, cp->devargs, msg);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+/* Find the ethdev a devargs string names; probe it when nobody has. */
+static int
+port_find_or_probe(const char *devargs, uint16_t *port_id, bool *probed)
+{
+	char name[RTE_DEV_NAME_MAX_LEN];
+	struct rte_dev_iterator it;
+	uint16_t pid;
+	int rc;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(devargs, ","), devargs);
+	*probed = false;
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	rc = rte_dev_probe(devargs);
+	if (rc < 0 && rc != -EEXIST)
+		return rc;
+	*probed = rc == 0;
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	/* A PCI address in another spelling: ask the iterator. */
+	RTE_ETH_FOREACH_MATCHING_DEV(pid, devargs, &it) {
+		*port_id = pid;
+		rte_eth_iterator_cleanup(&it);
+		return 0;
+	}
+	return -ENODEV;
+}
+
+static int
+port_open(const struct ng_conf_port *cp, uint16_t n_txq, struct rte_mempool *mp,
+		struct ng_port *p, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = cp->rx_desc, nb_txd = cp->tx_desc, mtu;
+	int socket, rc;
+
+	memset(p, 0, sizeof(*p));
+	p->port_id = RTE_MAX_ETHPORTS; /* none yet */
+	snprintf(p->name, sizeof(p->name), "%s", cp->name);
+	snprintf(p->devargs, sizeof(p->devargs), "%s", cp->devargs);
+	memcpy(p->addrs, cp->addrs, sizeof(p->addrs));
+	p->n_addrs = cp->n_addrs;
+
+	rc = port_find_or_probe(cp->devargs, &p->port_id, &p->probed_here);
+	if (rc < 0)
+		return fail(err, errlen, cp, rc, "cannot probe the device: %s", strerror(-rc));
+	rc = rte_eth_dev_info_get(p->port_id, &info);
+	if (rc < 0)
+		return fail(err, errlen, cp, rc, "cannot read device info: %s", strerror(-rc));
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+
+	if (cp->rx_queues > info.max_rx_queues)
+		return fail(err, errlen, cp, -EINVAL,
+				"rx_queues %u exceeds the device's %u RX queues%s", cp->rx_queues,
+				info.max_rx_queues,
+				strstr(p->driver, "af_packet") ? " (set qpairs= in devargs)" : "");
+	if (n_txq > info.max_tx_queues)
+		return fail(err, errlen, cp, -EINVAL,
+				"%u workers need %u TX queues, the device has %u%s", n_txq, n_txq,
+				info.max_tx_queues,
+				strstr(p->driver, "af_packet") ? " (set qpairs= in devargs)" : "");
+	/* af_packet fans packets out to every socket it opened: none may go unpolled. */
+	if (strstr(p->driver, "af_packet") && info.max_rx_queues != cp->rx_queues)
+		return fail(err, errlen, cp, -EINVAL,
+				"net_af_packet opened %u queue pairs but rx_queues is %u; "
+				"they must be equal or packets land on unpolled queues",
+				info.max_rx_queues, cp->rx_queues);
+
+	p->nb_rxq = cp->rx_queues;
+	p->nb_txq = n_txq;
+	if (p->nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
+				RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+		p->rss = conf.rx_adv_conf.rss_conf.rss_hf != 0;
+		if (!p->rss)
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+	}
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+		p->rx_ip_cksum = true;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+
+	rc = rte_eth_dev_configure(p->port_id, p->nb_rxq, p->nb_txq, &conf);
+	if (rc < 0)
+		return fail(err, errlen, cp, rc, "configure failed: %s", strerror(-rc));
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+	if (rc < 0)
+		return fail(err, errlen, cp, rc, "descriptor counts refused: %s", strerror(-rc));
+	rc = rte_eth_dev_set_mtu(p->port_id, cp->mtu);
+	if (rc < 0 && rte_eth_dev_get_mtu(p->port_id, &mtu) == 0 && mtu != cp->mtu)
+		NG_LOG(WARNING, PORT, "port %s: cannot set MTU %u (%s); using %u", cp->name,
+				cp->mtu, strerror(-rc), mtu);
+	if (rte_eth_dev_get_mtu(p->port_id, &p->mtu) < 0)
+		p->mtu = cp->mtu;
+	if (p->mtu > cp->mtu)
+		p->mtu = cp->mtu;
+
+	socket = rte_eth_dev_socket_id(p->port_id);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	for (uint16_t q = 0; q < p->nb_rxq; q++) {
+		struct rte_eth_rxconf rxc = info.default_rxconf;
+
+		rxc.offloads = conf.rxmode.offloads;
+		rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, (unsigned int)socket, &rxc, mp);
+		if (rc < 0)
+			return fail(err, errlen, cp, rc, "RX queue %u setup: %s", q, strerror(-rc));
+	}
+	for (uint16_t q = 0; q < p->nb_txq; q++) {
+		struct rte_eth_txconf txc = info.default_txconf;
+
+		txc.offloads = conf.txmode.offloads;
+		rc = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, (unsigned int)socket, &txc);
+		if (rc < 0)
+			return fail(err, errlen, cp, rc, "TX queue %u setup: %s", q, strerror(-rc));
+	}
+	rc = rte_eth_macaddr_get(p->port_id, &p->mac);
+	if (rc < 0)
+		return fail(err, errlen, cp, rc, "cannot read MAC: %s", strerror(-rc));
+	rc = rte_eth_dev_start(p->port_id);
+	if (rc < 0)
+		return fail(err, errlen, cp, rc, "start failed: %s", strerror(-rc));
+	p->started = true;
+	return 0;
+}
+
+static void
+port_close(struct ng_port *p)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+
+	if (p->started)
+		rte_eth_dev_stop(p->port_id);
+	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_close(p->port_id);
+	if (p->probed_here && dev != NULL)
+		rte_dev_remove(dev);
+	memset(&ng_port_dp[p->port_id], 0, sizeof(ng_port_dp[0]));
+	p->started = false;
+}
+
+int
+ng_ports_init(const struct ng_conf *c, uint16_t n_txq, struct rte_mempool *mp, char *err,
+		size_t errlen)
+{
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		struct ng_port *p = &ports[i];
+		int rc = port_open(&c->ports[i], n_txq, mp, p, err, errlen);
+
+		if (rc < 0) {
+			/* Close the half-opened one too, if it got a port id. */
+			if (p->port_id < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port(p->port_id))
+				port_close(p);
+			ng_ports_fini();
+			return rc;
+		}
+		n_ports = i + 1;
+		ng_port_dp[p->port_id].mac = p->mac;
+		ng_port_dp[p->port_id].mtu = p->mtu;
+		ng_port_dp[p->port_id].idx = (uint8_t)i;
+		ng_port_dp[p->port_id].in_use = 1;
+		ng_port_dp[p->port_id].ip4 = p->n_addrs > 0 ? p->addrs[0].addr.v4 : 0;
+		rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+		NG_LOG(INFO, PORT, "port %s: dpdk port %u, driver %s, mac %s, mtu %u, %u rxq%s, "
+				"%u txq", p->name, p->port_id, p->driver, mac, p->mtu, p->nb_rxq,
+				p->rss ? " (rss)" : "", p->nb_txq);
+	}
+	return 0;
+}
+
+void
+ng_ports_fini(void)
+{
+	for (unsigned int i = n_ports; i > 0; i--)
+		port_close(&ports[i - 1]);
+	n_ports = 0;
+}
+
+unsigned int
+ng_port_count(void)
+{
+	return n_ports;
+}
+
+const struct ng_port *
+ng_port_get(unsigned int idx)
+{
+	return idx < n_ports ? &ports[idx] : NULL;
+}
+
+const struct ng_port *
+ng_port_by_name(const char *name)
+{
+	for (unsigned int i = 0; i < n_ports; i++)
+		if (strcmp(ports[i].name, name) == 0)
+			return &ports[i];
+	return NULL;
+}

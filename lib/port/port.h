@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_PORT_H
+#define NG_PORT_H
+
+/**
+ * @file
+ * Ports (control core): probe any PMD by devargs or PCI address, configure
+ * RX queues (RSS where the PMD has it) and one TX queue per worker, start,
+ * stop, and read counters.
+ *
+ * Workers see the read-only struct ng_port_dp table, indexed by DPDK port
+ * id, filled before they start.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include "conf.h"
+
+/** What a worker needs to know about a port; immutable while workers run. */
+struct ng_port_dp {
+	struct rte_ether_addr mac;
+	uint16_t mtu;
+	uint8_t idx;     /**< nodegw port index (config order) */
+	uint8_t in_use;
+	uint32_t ip4;    /**< first IPv4 address, network order: ICMP error source */
+};
+
+extern struct ng_port_dp ng_port_dp[RTE_MAX_ETHPORTS];
+
+struct ng_port {
+	char name[NG_NAME_MAX];
+	char devargs[NG_DEVARGS_MAX];
+	char driver[32];
+	uint16_t port_id;
+	uint16_t nb_rxq;
+	uint16_t nb_txq;
+	uint16_t mtu;
+	bool rss;
+	bool rx_ip_cksum; /**< PMD verifies IPv4 header checksums */
+	bool probed_here; /**< nodegw probed it, so removes it at exit */
+	bool started;
+	struct rte_ether_addr mac;
+	struct ng_prefix addrs[NG_MAX_PORT_ADDRS];
+	unsigned int n_addrs;
+};
+
+/**
+ * Size of the mbuf pool a config needs when mempool.mbufs is 0.
+ */
+uint32_t ng_port_pool_size(const struct ng_conf *c, unsigned int n_workers);
+
+/**
+ * Create the packet mbuf pool (with nodegw's private area per mbuf).
+ * @return the pool, or NULL with rte_errno set.
+ */
+struct rte_mempool *ng_port_pool_create(const struct ng_conf *c, unsigned int n_workers);
+
+/**
+ * Probe, configure and start every configured port.
+ * @param n_txq TX queues per port (one per worker)
+ * @param err filled with "port NAME (DEVARGS): what failed" on error
+ * @return 0, or a negative errno; ports opened so far are closed again.
+ */
+int ng_ports_init(const struct ng_conf *c, uint16_t n_txq, struct rte_mempool *mp, char *err,
+		size_t errlen);
+
+/** Stop and close every port opened by ng_ports_init(). */
+void ng_ports_fini(void);
+
+/** Number of ports opened. */
+unsigned int ng_port_count(void);
+
+/** Port by nodegw index (config order), or NULL. */
+const struct ng_port *ng_port_get(unsigned int idx);
+
+/** Port by name, or NULL. */
+const struct ng_port *ng_port_by_name(const char *name);
+
+#endif

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "ng_log.h"
+#include "route_dp.h"
+
+struct fib_route {
+	struct ng_prefix prefix;
+	enum ng_route_origin origin;
+	uint32_t nh;
+};
+
+struct ng_fib {
+	struct ng_fib_dp dp; /* first: workers cast to it */
+	uint32_t max_nh;
+	uint32_t max_routes;
+	struct fib_route *routes;
+	uint32_t n_routes;
+	struct rte_rcu_qsbr_dq *nh_dq;
+	uint8_t *nh_pending; /* slot waits for a grace period */
+};
+
+static void
+nh_reclaimed(void *p, void *e, unsigned int n)
+{
+	struct ng_fib *f = p;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t idx = ((uint32_t *)e)[i];
+
+		memset(&f->dp.nh[idx], 0, sizeof(f->dp.nh[idx]));
+		f->nh_pending[idx] = 0;
+	}
+}
+
+struct ng_fib *
+ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
+{
+	static unsigned int seq;
+	struct rte_lpm_config lc = {.max_rules = max_routes, .number_tbl8s = 1024};
+	struct rte_lpm_rcu_config rc = {.v = qsbr, .mode = RTE_LPM_QSBR_MODE_DQ};
+	struct rte_rcu_qsbr_dq_parameters dqp = {0};
+	char name[RTE_RCU_QSBR_DQ_NAMESIZE];
+	struct ng_fib *f;
+
+	if (max_routes == 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	f = rte_zmalloc("ng_fib", sizeof(*f), RTE_CACHE_LINE_SIZE);
+	if (f == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	f->max_routes = max_routes;
+	f->max_nh = max_routes + 1;
+	f->routes = rte_zmalloc("ng_fib_routes", sizeof(*f->routes) * max_routes, 0);
+	f->dp.nh = rte_zmalloc("ng_fib_nh", sizeof(*f->dp.nh) * f->max_nh, RTE_CACHE_LINE_SIZE);
+	f->nh_pending = rte_zmalloc("ng_fib_nhp", f->max_nh, 0);
+	snprintf(name, sizeof(name), "ng_lpm4_%u", seq);
+	f->dp.lpm4 = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
+	if (f->routes == NULL || f->dp.nh == NULL || f->nh_pending == NULL || f->dp.lpm4 == NULL)
+		goto fail;
+	if (qsbr != NULL) {
+		if (rte_lpm_rcu_qsbr_add(f->dp.lpm4, &rc) != 0)
+			goto fail;
+		snprintf(name, sizeof(name), "ng_nh_%u", seq);
+		dqp.name = name;
+		dqp.size = f->max_nh;
+		dqp.esize = sizeof(uint32_t);
+		dqp.trigger_reclaim_limit = 1;
+		dqp.max_reclaim_size = f->max_nh;
+		dqp.free_fn = nh_reclaimed;
+		dqp.p = f;
+		dqp.v = qsbr;
+		f->nh_dq = rte_rcu_qsbr_dq_create(&dqp);
+		if (f->nh_dq == NULL)
+			goto fail;
+	}
+	seq++;
+	return f;
+fail:
+	seq++;
+	ng_fib_free(f);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+ng_fib_free(struct ng_fib *f)
+{
+	if (f == NULL)
+		return;
+	if (f->nh_dq != NULL)
+		rte_rcu_qsbr_dq_delete(f->nh_dq);
+	rte_lpm_free(f->dp.lpm4);
+	rte_free(f->routes);
+	rte_free(f->dp.nh);
+	rte_free(f->nh_pending);
+	rte_free(f);
+}
+
+static int
+route_find(const struct ng_fib *f, const struct ng_prefix *p)
+{
+	for (uint32_t i = 0; i < f->n_routes; i++)
+		if (f->routes[i].prefix.len == p->len &&
+				ng_ip_equal(&f->routes[i].prefix.addr, &p->addr))
+			return (int)i;
+	return -1;
+}
+
+/* Find an identical next hop to share, or a free slot. */
+static int
+nh_get(struct ng_fib *f, const struct ng_nexthop *want)
+{
+	int free_slot = -1;
+
+	for (uint32_t i = 0; i < f->max_nh; i++) {
+		struct ng_nexthop *nh = &f->dp.nh[i];
+
+		if (nh->type == 0) {
+			if (free_slot < 0 && !f->nh_pending[i])
+				free_slot = (int)i;
+			continue;
+		}
+		if (nh->refs > 0 && nh->type == want->type && nh->port == want->port &&
+				nh->gw4 == want->gw4 && nh->src4 == want->src4) {
+			nh->refs++;
+			return (int)i;
+		}
+	}
+	if (free_slot < 0) {
+		ng_fib_reclaim(f);
+		for (uint32_t i = 0; i < f->max_nh; i++)
+			if (f->dp.nh[i].type == 0 && !f->nh_pending[i]) {
+				free_slot = (int)i;
+				break;
+			}
+		if (free_slot < 0)
+			return -ENOSPC;
+	}
+	f->dp.nh[free_slot] = *want;
+	f->dp.nh[free_slot].refs = 1;
+	/* The slot is complete before the LPM can point a worker at it. */
+	rte_atomic_thread_fence(__ATOMIC_RELEASE);
+	return free_slot;
+}
+
+static void
+nh_put(struct ng_fib *f, uint32_t idx)
+{
+	struct ng_nexthop *nh = &f->dp.nh[idx];
+
+	if (--nh->refs > 0)
+		return;
+	/* Workers may still hold the index they got from the LPM. */
+	if (f->nh_dq != NULL) {
+		f->nh_pending[idx] = 1;
+		if (rte_rcu_qsbr_dq_enqueue(f->nh_dq, &idx) == 0)
+			return;
+		NG_LOG(WARNING, ROUTE, "next-hop defer queue full; slot %u left in use", idx);
+		nh->refs = 1;
+		return;
+	}
+	memset(nh, 0, sizeof(*nh));
+}
+
+int
+ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origin origin,
+		enum ng_nh_type type, uint16_t port, const struct ng_ip *gw, const struct ng_ip *src,
+		bool replace)
+{
+	struct ng_prefix p;
+	struct ng_nexthop want = {.type = (uint8_t)type, .port = port};
+	int existing, nh, rc;
+
+	if (f == NULL || prefix == NULL || prefix->addr.family != AF_INET || prefix->len > 32)
+		return -EINVAL;
+	if (type == NG_NH_LOCAL && prefix->len != 32)
+		return -EINVAL;
+	if (type == NG_NH_GATEWAY) {
+		if (gw == NULL || gw->family != AF_INET)
+			return -EINVAL;
+		want.gw4 = gw->v4;
+	}
+	if (src != NULL && src->family == AF_INET)
+		want.src4 = src->v4;
+	p = ng_prefix_masked(prefix);
+	existing = route_find(f, &p);
+	if (existing >= 0 && !replace)
+		return -EEXIST;
+	if (existing < 0 && f->n_routes >= f->max_routes)
+		return -ENOSPC;
+	nh = nh_get(f, &want);
+	if (nh < 0)
+		return nh;
+	rc = rte_lpm_add(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len, (uint32_t)nh);
+	if (rc < 0) {
+		nh_put(f, (uint32_t)nh);
+		return rc == -ENOSPC ? -ENOSPC : rc;
+	}
+	if (existing >= 0) {
+		uint32_t old = f->routes[existing].nh;
+
+		f->routes[existing].nh = (uint32_t)nh;
+		f->routes[existing].origin = origin;
+		nh_put(f, old);
+	} else {
+		f->routes[f->n_routes].prefix = p;
+		f->routes[f->n_routes].origin = origin;
+		f->routes[f->n_routes].nh = (uint32_t)nh;
+		f->n_routes++;
+	}
+	return 0;
+}
+
+int
+ng_fib_del(struct ng_fib *f, const struct ng_prefix *prefix)
+{
+	struct ng_prefix p = ng_prefix_masked(prefix);
+	int i = route_find(f, &p);
+	uint32_t nh;
+
+	if (i < 0)
+		return -ENOENT;
+	nh = f->routes[i].nh;
+	if (rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len) < 0)
+		return -ENOENT;
+	f->routes[i] = f->routes[f->n_routes - 1];
+	f->n_routes--;
+	nh_put(f, nh);
+	return 0;
+}
+
+static void
+fill_info(const struct ng_fib *f, const struct fib_route *r, struct ng_route_info *out)
+{
+	const struct ng_nexthop *nh = &f->dp.nh[r->nh];
+
+	memset(out, 0, sizeof(*out));
+	out->prefix = r->prefix;
+	out->origin = r->origin;
+	out->type = (enum ng_nh_type)nh->type;
+	out->port = nh->port;
+	if (nh->type == NG_NH_GATEWAY) {
+		out->gw.family = AF_INET;
+		out->gw.v4 = nh->gw4;
+	}
+	if (nh->src4 != 0) {
+		out->src.family = AF_INET;
+		out->src.v4 = nh->src4;
+	}
+}
+
+int
+ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_info *out)
+{
+	uint32_t idx;
+	int best = -1;
+
+	if (dst->family != AF_INET)
+		return -ENOENT;
+	if (rte_lpm_lookup(f->dp.lpm4, rte_be_to_cpu_32(dst->v4), &idx) != 0)
+		return -ENOENT;
+	/* Report the most specific configured route through that next hop. */
+	for (uint32_t i = 0; i < f->n_routes; i++) {
+		if (f->routes[i].nh != idx || !ng_prefix_contains(&f->routes[i].prefix, dst))
+			continue;
+		if (best < 0 || f->routes[i].prefix.len > f->routes[best].prefix.len)
+			best = (int)i;
+	}
+	if (best < 0)
+		return -ENOENT;
+	fill_info(f, &f->routes[best], out);
+	return 0;
+}
+
+unsigned int
+ng_fib_walk(const struct ng_fib *f, int (*cb)(const struct ng_route_info *r, void *arg),
+		void *arg)
+{
+	struct ng_route_info info;
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < f->n_routes; i++) {
+		fill_info(f, &f->routes[i], &info);
+		n++;
+		if (cb(&info, arg) != 0)
+			break;
+	}
+	return n;
+}
+
+void
+ng_fib_reclaim(struct ng_fib *f)
+{
+	if (f != NULL && f->nh_dq != NULL)
+		rte_rcu_qsbr_dq_reclaim(f->nh_dq, f->max_nh, NULL, NULL, NULL);
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_ROUTE_H
+#define NG_ROUTE_H
+
+/**
+ * @file
+ * Routing (control core): the IPv4 FIB and the neighbour table.
+ *
+ * The FIB is an rte_lpm whose next-hop values index an array of next hops.
+ * Local addresses are /32 routes to LOCAL next hops, so one lookup tells a
+ * worker whether a packet is for the gateway, for a connected host or for a
+ * gateway. Writers run on the control core only; workers read without locks,
+ * and memory they may still hold is reclaimed after an RCU grace period.
+ *
+ * The neighbour table maps (port, address) to a MAC. Workers read it without
+ * locks; what they cannot resolve they hand to the control core, which sends
+ * ARP requests, holds a bounded queue of waiting packets per neighbour, and
+ * ages entries.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "ng_addr.h"
+
+struct ng_fib;
+struct ng_neigh_table;
+
+enum ng_nh_type {
+	NG_NH_LOCAL = 1,  /**< an address of the gateway */
+	NG_NH_CONNECTED,  /**< on-link: the destination is its own next hop */
+	NG_NH_GATEWAY,    /**< via a router */
+};
+
+enum ng_route_origin {
+	NG_RT_LOCAL = 1,
+	NG_RT_CONNECTED,
+	NG_RT_STATIC,
+};
+
+struct ng_route_info {
+	struct ng_prefix prefix;
+	enum ng_route_origin origin;
+	enum ng_nh_type type;
+	uint16_t port;    /**< DPDK port id */
+	struct ng_ip gw;  /**< for NG_NH_GATEWAY */
+	struct ng_ip src; /**< gateway's own address used toward this route */
+};
+
+/**
+ * Create an empty FIB.
+ * @param max_routes rules the LPM holds
+ * @param qsbr RCU variable the workers report to; used to reclaim
+ * @return the FIB, or NULL with rte_errno set.
+ */
+struct ng_fib *ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr);
+
+/** Free a FIB; workers must have stopped using it. NULL is fine. */
+void ng_fib_free(struct ng_fib *f);
+
+/**
+ * Add or replace a route.
+ * @param type LOCAL (prefix must be a /32), CONNECTED or GATEWAY
+ * @param gw next hop for GATEWAY, ignored otherwise
+ * @param src the gateway's address on port, used as source of ARP and ICMP
+ * @return 0, -EINVAL (bad arguments), -ENOSPC (table full), -EEXIST (a route
+ *   with that prefix exists and replace is false).
+ */
+int ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origin origin,
+		enum ng_nh_type type, uint16_t port, const struct ng_ip *gw,
+		const struct ng_ip *src, bool replace);
+
+/**
+ * Delete a route. The next hop it used is reclaimed after a grace period.
+ * @return 0, or -ENOENT.
+ */
+int ng_fib_del(struct ng_fib *f, const struct ng_prefix *prefix);
+
+/**
+ * Control-core lookup (longest prefix match).
+ * @return 0 with *out filled, or -ENOENT.
+ */
+int ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_info *out);
+
+/**
+ * Walk the routes in insertion order. cb returns non-zero to stop.
+ * @return the number of routes visited.
+ */
+unsigned int ng_fib_walk(const struct ng_fib *f,
+		int (*cb)(const struct ng_route_info *r, void *arg), void *arg);
+
+/** Reclaim what workers no longer reference; call from the control loop. */
+void ng_fib_reclaim(struct ng_fib *f);
+
+/* ---- neighbours ---- */
+
+/** How the control core sends a packet: handed to a worker's TX. */
+typedef int (*ng_neigh_tx_fn)(struct rte_mbuf *m, uint16_t port, void *arg);
+
+struct ng_neigh_params {
+	uint32_t max_entries;
+	uint32_t reachable_ms; /**< resolved entry lifetime before re-probe */
+	uint32_t retry_ms;     /**< interval between ARP requests */
+	uint32_t retries;      /**< requests before an entry fails */
+	uint32_t pending_max;  /**< packets held per unresolved entry */
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_mempool *pool; /**< for ARP requests */
+	struct ng_fib *fib;       /**< finds our source address toward a neighbour */
+	ng_neigh_tx_fn tx;
+	void *tx_arg;
+};
+
+enum ng_neigh_state {
+	NG_NEIGH_INCOMPLETE = 1, /**< ARP sent, no answer yet */
+	NG_NEIGH_REACHABLE,
+	NG_NEIGH_PROBE,          /**< lifetime over; still used while re-resolving */
+	NG_NEIGH_FAILED,         /**< no answer; packets dropped until retried */
+	NG_NEIGH_STATIC,
+};
+
+struct ng_neigh_info {
+	struct ng_ip addr;
+	uint16_t port;
+	struct rte_ether_addr mac;
+	enum ng_neigh_state state;
+	uint32_t age_ms;      /**< since last confirmed */
+	uint32_t pending;     /**< packets waiting */
+	uint32_t probes;      /**< requests sent in this round */
+};
+
+/** Counters kept by the control core. */
+struct ng_neigh_stats {
+	uint64_t requests_sent;
+	uint64_t replies_seen;
+	uint64_t resolved;
+	uint64_t failed;
+	uint64_t pending_dropped; /**< pending queue full, or entry failed */
+	uint64_t table_full;
+};
+
+/**
+ * Create the neighbour table.
+ * @return it, or NULL with rte_errno set.
+ */
+struct ng_neigh_table *ng_neigh_create(const struct ng_neigh_params *p);
+
+/** Free the table and any packets it holds. NULL is fine. */
+void ng_neigh_free(struct ng_neigh_table *t);
+
+/**
+ * Add or replace a static entry (never ages, never probed).
+ * @return 0, -ENOSPC or -EINVAL.
+ */
+int ng_neigh_add_static(struct ng_neigh_table *t, uint16_t port, const struct ng_ip *addr,
+		const struct rte_ether_addr *mac);
+
+/**
+ * Delete an entry (static or learnt); memory is reclaimed after a grace period.
+ * @return 0 or -ENOENT.
+ */
+int ng_neigh_del(struct ng_neigh_table *t, uint16_t port, const struct ng_ip *addr);
+
+/**
+ * A packet a worker could not send: its ng_mbuf_priv names the next hop and
+ * out port. The table keeps it until the neighbour resolves, or frees it.
+ * Starts resolution when the entry is new.
+ */
+void ng_neigh_resolve(struct ng_neigh_table *t, struct rte_mbuf *m);
+
+/**
+ * An ARP packet handed up by a worker (a reply, or a request to us).
+ * Learns the sender when it answers a pending entry or is addressed to us.
+ * Always consumes m.
+ */
+void ng_neigh_arp_input(struct ng_neigh_table *t, struct rte_mbuf *m);
+
+/** Timers: retries, ageing. Call from the control loop; bounded work. */
+void ng_neigh_poll(struct ng_neigh_table *t);
+
+/** Walk entries. cb returns non-zero to stop. @return the number visited. */
+unsigned int ng_neigh_walk(struct ng_neigh_table *t,
+		int (*cb)(const struct ng_neigh_info *n, void *arg), void *arg);
+
+/** Copy the control-side counters. */
+void ng_neigh_get_stats(const struct ng_neigh_table *t, struct ng_neigh_stats *s);
+
+#endif

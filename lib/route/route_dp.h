@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_ROUTE_DP_H
+#define NG_ROUTE_DP_H
+
+/**
+ * @file
+ * Lock-free data-path reads of the FIB and the neighbour table.
+ * Only workers registered with the RCU variable may call these.
+ */
+
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_lpm.h>
+
+#include "route.h"
+
+/** One next hop; immutable while any route points at it. */
+struct ng_nexthop {
+	uint8_t type;  /**< enum ng_nh_type; 0 for a free slot */
+	uint8_t pad;
+	uint16_t port; /**< DPDK port id */
+	uint32_t gw4;  /**< next hop IPv4, network order (GATEWAY) */
+	uint32_t src4; /**< our IPv4 on that port, network order */
+	uint32_t refs; /**< control core only */
+};
+
+struct ng_fib_dp {
+	struct rte_lpm *lpm4;
+	struct ng_nexthop *nh;
+};
+
+/** Workers see the FIB through this; the control core owns the rest. */
+static inline const struct ng_fib_dp *
+ng_fib_dp(const struct ng_fib *f)
+{
+	return (const struct ng_fib_dp *)f;
+}
+
+/** Longest-prefix match; NULL when no route. dst in network order. */
+static inline const struct ng_nexthop *
+ng_fib_lookup4_dp(const struct ng_fib_dp *f, uint32_t dst)
+{
+	uint32_t idx;
+
+	if (rte_lpm_lookup(f->lpm4, rte_be_to_cpu_32(dst), &idx) != 0)
+		return NULL;
+	return &f->nh[idx];
+}
+
+/** Hash key of a neighbour. */
+struct ng_neigh_key {
+	struct ng_ip addr;
+	uint16_t port;
+	uint16_t pad;
+};
+
+#define NG_NEIGH_F_VALID  (1ull << 48) /**< MAC usable */
+#define NG_NEIGH_F_FAILED (1ull << 49) /**< unresolved; drop, don't queue */
+#define NG_NEIGH_MAC_MASK ((1ull << 48) - 1)
+
+struct ng_neigh_dp {
+	struct rte_hash *hash;
+};
+
+static inline const struct ng_neigh_dp *
+ng_neigh_dp(const struct ng_neigh_table *t)
+{
+	return (const struct ng_neigh_dp *)t;
+}
+
+/**
+ * Look up the MAC of IPv4 next hop addr on port.
+ * @return the entry's word: NG_NEIGH_F_VALID set with the MAC in the low 48
+ *   bits (byte 0 of the MAC in the lowest byte), NG_NEIGH_F_FAILED, or 0
+ *   when unknown or still resolving.
+ */
+static inline uint64_t
+ng_neigh_lookup4_dp(const struct ng_neigh_dp *t, uint16_t port, uint32_t addr)
+{
+	struct ng_neigh_key k = {.addr = {.family = AF_INET, .v4 = addr}, .port = port};
+	void *data;
+
+	if (rte_hash_lookup_data(t->hash, &k, &data) < 0)
+		return 0;
+	return __atomic_load_n((uint64_t *)data, __ATOMIC_ACQUIRE);
+}
+
+/** Write the MAC packed in an entry word into an Ethernet address. */
+static inline void
+ng_neigh_word_to_mac(uint64_t w, struct rte_ether_addr *mac)
+{
+	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		mac->addr_bytes[i] = (uint8_t)(w >> (8 * i));
+}
+
+static inline uint64_t
+ng_neigh_mac_to_word(const struct rte_ether_addr *mac)
+{
+	uint64_t w = 0;
+
+	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		w |= (uint64_t)mac->addr_bytes[i] << (8 * i);
+	return w;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
+
+#include "ng_stats.h"
+
+static const char *const drop_names[NG_DROP_MAX] = {
+	[NG_DROP_NONE] = "none",
+#define NG_X(id, str) [NG_DROP_##id] = str,
+	NG_DROP_REASONS(NG_X)
+#undef NG_X
+};
+
+static const char *const drop_ids[NG_DROP_MAX] = {
+	[NG_DROP_NONE] = "none",
+#define NG_X(id, str) [NG_DROP_##id] = #id,
+	NG_DROP_REASONS(NG_X)
+#undef NG_X
+};
+
+static const char *const stage_names[NG_STAGE_MAX] = {
+#define NG_X(id, str) [NG_STAGE_##id] = str,
+	NG_STAGES(NG_X)
+#undef NG_X
+};
+
+const char *
+ng_drop_name(enum ng_drop_reason r)
+{
+	return (unsigned int)r < NG_DROP_MAX ? drop_names[r] : "?";
+}
+
+const char *
+ng_drop_id(enum ng_drop_reason r)
+{
+	return (unsigned int)r < NG_DROP_MAX ? drop_ids[r] : "?";
+}
+
+const char *
+ng_stage_name(enum ng_stage s)
+{
+	return (unsigned int)s < NG_STAGE_MAX ? stage_names[s] : "?";
+}
+
+void
+ng_worker_stats_add(struct ng_worker_stats *dst, const struct ng_worker_stats *src)
+{
+	const uint64_t *s = (const uint64_t *)src;
+	uint64_t *d = (uint64_t *)dst;
+
+	/* The block is nothing but uint64_t counters (and cache-line padding). */
+	RTE_BUILD_BUG_ON(sizeof(struct ng_worker_stats) % sizeof(uint64_t) != 0);
+	for (size_t i = 0; i < sizeof(*src) / sizeof(uint64_t); i++)
+		d[i] += s[i];
+}

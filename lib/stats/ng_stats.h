@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_STATS_H
+#define NG_STATS_H
+
+/**
+ * @file
+ * Counters: drop reasons and data-path stages, each from one X-macro list, and
+ * the per-worker counter block. Every worker owns its block (cache aligned,
+ * plain increments, no atomics); readers on the control core sum the blocks.
+ * A reader may see a counter one burst old; it never sees a torn 64-bit value
+ * on the 64-bit targets DPDK supports.
+ */
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#define NG_STATS_MAX_PORTS 16
+#define NG_STATS_MAX_RXQ 16
+
+/* Drop reasons: one list makes the enum and the strings. */
+#define NG_DROP_REASONS(X) \
+	X(TRUNCATED, "truncated frame") \
+	X(NOT_FOR_US, "destination MAC not ours") \
+	X(ETHERTYPE, "unsupported ethertype") \
+	X(VLAN_NESTED, "more than one VLAN tag") \
+	X(IP_HEADER, "malformed IPv4 header") \
+	X(IP_CKSUM, "bad IPv4 header checksum") \
+	X(IP_OPTIONS, "IPv4 options on local traffic") \
+	X(IP_FRAGMENT, "IPv4 fragment for a local address") \
+	X(IP_SRC, "martian source address") \
+	X(IPV6, "IPv6 not handled yet") \
+	X(ARP_MALFORMED, "malformed ARP") \
+	X(ARP_NOT_OURS, "ARP for another address") \
+	X(ICMP_MALFORMED, "malformed ICMP") \
+	X(ICMP_UNHANDLED, "ICMP type not handled") \
+	X(LOCAL_PROTO, "no listener on local address") \
+	X(FWD_DISABLED, "forwarding disabled") \
+	X(NO_ROUTE, "no route") \
+	X(TTL_EXPIRED, "TTL expired") \
+	X(ICMP_RATELIMIT, "ICMP error rate-limited") \
+	X(MTU, "exceeds egress MTU") \
+	X(NEIGH_QUEUE, "neighbour resolution queue full") \
+	X(NEIGH_FAILED, "neighbour unresolved") \
+	X(NO_MBUF, "no mbuf for reply") \
+	X(TX_FULL, "TX queue full")
+
+enum ng_drop_reason {
+	NG_DROP_NONE = 0,
+#define NG_X(id, str) NG_DROP_##id,
+	NG_DROP_REASONS(NG_X)
+#undef NG_X
+	NG_DROP_MAX
+};
+
+/* Data-path stages, as in `show runtime`. */
+#define NG_STAGES(X) \
+	X(RX, "rx") \
+	X(PARSE, "parse") \
+	X(LOCAL, "local") \
+	X(FORWARD, "ip4-forward") \
+	X(INJECT, "ctrl-inject") \
+	X(TX, "tx")
+
+enum ng_stage {
+#define NG_X(id, str) NG_STAGE_##id,
+	NG_STAGES(NG_X)
+#undef NG_X
+	NG_STAGE_MAX
+};
+
+struct ng_stage_stats {
+	uint64_t calls;  /**< invocations that carried at least one packet */
+	uint64_t pkts;
+	uint64_t cycles; /**< TSC cycles spent in those invocations */
+};
+
+struct ng_port_stats {
+	uint64_t rx;
+	uint64_t tx;
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+	uint64_t drop[NG_DROP_MAX]; /**< by ingress port */
+	uint64_t rxq[NG_STATS_MAX_RXQ];
+};
+
+/** One worker's counters; owned and written only by that worker. */
+struct ng_worker_stats {
+	struct ng_port_stats port[NG_STATS_MAX_PORTS];
+	struct ng_stage_stats stage[NG_STAGE_MAX];
+	uint64_t loops;
+	uint64_t idle_loops;
+	uint64_t sleeps;
+} __rte_cache_aligned;
+
+/** Human-readable name of a drop reason. */
+const char *ng_drop_name(enum ng_drop_reason r);
+
+/** Short identifier of a drop reason ("no_route"), for json and tests. */
+const char *ng_drop_id(enum ng_drop_reason r);
+
+/** Name of a data-path stage. */
+const char *ng_stage_name(enum ng_stage s);
+
+/** Add every counter of src into dst. */
+void ng_worker_stats_add(struct ng_worker_stats *dst, const struct ng_worker_stats *src);
+
+#endif

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "ng_log.h"
+#include "pkt.h"
+#include "port.h"
+#include "worker.h"
+
+#define CTL_RING_SIZE 4096
+#define INJECT_RING_SIZE 1024
+#define CTL_POLL_MAX 256
+
+struct ng_dp *
+ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n_workers)
+{
+	struct ng_dp *dp;
+	size_t sz;
+	char name[RTE_RING_NAMESIZE];
+
+	if (n_workers == 0 || n_workers > NG_MAX_WORKERS) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	dp = rte_zmalloc("ng_dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL)
+		goto nomem;
+	dp->forwarding = c->forwarding;
+	dp->runtime_stats = true;
+	dp->burst = c->workers.burst;
+	dp->idle_sleep_us = c->workers.idle_sleep_us;
+	dp->idle_polls = c->workers.idle_polls;
+	dp->icmp_rate = c->icmp.rate_pps;
+	dp->tsc_hz = rte_get_tsc_hz();
+	dp->n_workers = n_workers;
+
+	sz = rte_rcu_qsbr_get_memsize(n_workers);
+	dp->qsbr = rte_zmalloc("ng_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, n_workers) != 0)
+		goto nomem;
+	dp->ctl_ring = rte_ring_create("ng_ctl", CTL_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (dp->ctl_ring == NULL)
+		goto nomem;
+	for (unsigned int i = 0; i < n_workers; i++) {
+		struct ng_worker *w = rte_zmalloc("ng_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+
+		if (w == NULL)
+			goto nomem;
+		dp->workers[i] = w;
+		w->dp = dp;
+		w->id = i;
+		w->lcore = lcores[i];
+		w->txq = (uint16_t)i;
+		w->icmp_tokens = dp->icmp_rate;
+		w->icmp_last_tsc = rte_get_tsc_cycles();
+		snprintf(name, sizeof(name), "ng_inject_%u", i);
+		w->inject = rte_ring_create(name, INJECT_RING_SIZE, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->inject == NULL)
+			goto nomem;
+	}
+	return dp;
+nomem:
+	ng_dp_free(dp);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+ng_dp_free(struct ng_dp *dp)
+{
+	struct rte_mbuf *m;
+
+	if (dp == NULL)
+		return;
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		struct ng_worker *w = dp->workers[i];
+
+		if (w == NULL)
+			continue;
+		if (w->inject != NULL) {
+			while (rte_ring_dequeue(w->inject, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(w->inject);
+		}
+		for (unsigned int p = 0; p < NG_MAX_PORTS; p++)
+			rte_pktmbuf_free_bulk(w->tx[p].pkts, w->tx[p].n);
+		rte_free(w);
+	}
+	if (dp->ctl_ring != NULL) {
+		while (rte_ring_dequeue(dp->ctl_ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(dp->ctl_ring);
+	}
+	rte_free(dp->qsbr);
+	rte_free(dp);
+}
+
+void
+ng_dp_assign_queues(struct ng_dp *dp)
+{
+	unsigned int next = 0;
+
+	dp->n_ports = (uint16_t)ng_port_count();
+	for (unsigned int i = 0; i < dp->n_ports; i++) {
+		const struct ng_port *p = ng_port_get(i);
+
+		dp->port_ids[i] = p->port_id;
+		for (uint16_t q = 0; q < p->nb_rxq; q++) {
+			struct ng_worker *w = dp->workers[next++ % dp->n_workers];
+
+			w->rxq[w->n_rxq].port_id = p->port_id;
+			w->rxq[w->n_rxq].queue = q;
+			w->rxq[w->n_rxq].port_idx = (uint8_t)i;
+			w->n_rxq++;
+		}
+	}
+}
+
+int
+ng_dp_launch(struct ng_dp *dp)
+{
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		struct ng_worker *w = dp->workers[i];
+		int rc = rte_eal_remote_launch(ng_worker_main, w, w->lcore);
+
+		if (rc != 0) {
+			NG_LOG(ERR, WORKER, "cannot launch worker %u on lcore %u: %s", i, w->lcore,
+					strerror(-rc));
+			ng_dp_stop(dp);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void
+ng_dp_stop(struct ng_dp *dp)
+{
+	__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		if (rte_eal_get_lcore_state(dp->workers[i]->lcore) != WAIT)
+			rte_eal_wait_lcore(dp->workers[i]->lcore);
+}
+
+int
+ng_dp_ctl_tx(struct rte_mbuf *m, uint16_t port_id, void *arg)
+{
+	struct ng_dp *dp = arg;
+	struct ng_worker *w;
+
+	if (port_id >= RTE_MAX_ETHPORTS || !ng_port_dp[port_id].in_use) {
+		rte_pktmbuf_free(m);
+		return -EINVAL;
+	}
+	ng_mbuf_priv(m)->out_port = port_id;
+	w = dp->workers[dp->inject_rr++ % dp->n_workers];
+	if (rte_ring_sp_enqueue(w->inject, m) != 0) {
+		dp->inject_full++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+unsigned int
+ng_dp_ctl_poll(struct ng_dp *dp)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned int total = 0, n;
+
+	do {
+		n = rte_ring_sc_dequeue_burst(dp->ctl_ring, (void **)pkts, RTE_DIM(pkts), NULL);
+		for (unsigned int i = 0; i < n; i++) {
+			if (ng_mbuf_priv(pkts[i])->kind == NG_CTL_ARP)
+				ng_neigh_arp_input(dp->neigh, pkts[i]);
+			else
+				ng_neigh_resolve(dp->neigh, pkts[i]);
+		}
+		total += n;
+	} while (n > 0 && total < CTL_POLL_MAX);
+	dp->ctl_rx += total;
+	ng_neigh_poll(dp->neigh);
+	ng_fib_reclaim(dp->fib);
+	return total;
+}
+
+void
+ng_dp_stats_sum(const struct ng_dp *dp, struct ng_worker_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		ng_worker_stats_add(out, &dp->workers[i]->stats);
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_WORKER_H
+#define NG_WORKER_H
+
+/**
+ * @file
+ * Workers: poll-mode lcores that run the data path, and the control core's
+ * side of them (queue assignment, launch, stop, the control rings, counters).
+ *
+ * Each worker owns its RX queues, one TX queue on every port (queue id =
+ * worker id), its TX buffers and its counters. Packets a worker cannot finish
+ * (unresolved next hops, ARP replies) go to the control core over one
+ * multi-producer ring; packets the control core sends (ARP requests, packets
+ * released after resolution) reach a worker's TX over that worker's inject
+ * ring. Workers report RCU quiescence once per loop.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "conf.h"
+#include "ng_stats.h"
+#include "route.h"
+
+#define NG_TX_BUF 64
+#define NG_MAX_WORKER_RXQ (NG_MAX_PORTS * NG_MAX_RXQ)
+
+/** Why a packet went to the control core. */
+enum ng_ctl_kind {
+	NG_CTL_RESOLVE = 1, /**< waits for its next hop's MAC */
+	NG_CTL_ARP,         /**< an ARP reply to learn from */
+};
+
+struct ng_rxq_ref {
+	uint16_t port_id;
+	uint16_t queue;
+	uint8_t port_idx;
+};
+
+struct ng_dp;
+
+struct ng_worker {
+	/* Set up by the control core before launch, then read-only. */
+	struct ng_dp *dp;
+	unsigned int id;
+	unsigned int lcore;
+	uint16_t txq;
+	unsigned int n_rxq;
+	struct ng_rxq_ref rxq[NG_MAX_WORKER_RXQ];
+	struct rte_ring *inject; /**< control -> this worker, SP/SC */
+
+	/* Owned by the worker. */
+	struct {
+		uint16_t n;
+		struct rte_mbuf *pkts[NG_TX_BUF];
+	} tx[NG_MAX_PORTS]; /**< by port index */
+	uint64_t icmp_tokens;
+	uint64_t icmp_last_tsc;
+	uint32_t idle_count;
+	struct ng_worker_stats stats;
+} __rte_cache_aligned;
+
+/** Shared data-path context; read-only for workers once they run. */
+struct ng_dp {
+	struct ng_fib *fib;
+	struct ng_neigh_table *neigh;
+	struct rte_mempool *pool;
+	struct rte_ring *ctl_ring; /**< workers -> control, MP/SC */
+	struct rte_rcu_qsbr *qsbr;
+	bool forwarding;
+	bool runtime_stats;  /**< count cycles per stage */
+	uint32_t burst;
+	uint32_t idle_sleep_us;
+	uint32_t idle_polls;
+	uint32_t icmp_rate;  /**< ICMP errors per second per worker */
+	uint64_t tsc_hz;
+	uint16_t n_ports;
+	uint16_t port_ids[NG_MAX_PORTS]; /**< port index -> DPDK port id */
+	unsigned int n_workers;
+	struct ng_worker *workers[NG_MAX_WORKERS];
+	unsigned int inject_rr;
+	volatile int stop;
+	/** Control-side counters of the control rings. */
+	uint64_t ctl_rx;
+	uint64_t inject_full;
+};
+
+/**
+ * Create the data-path context: RCU variable, control rings and worker
+ * structs, with RX queues spread over workers round-robin.
+ *
+ * @param lcores EAL lcore of each worker
+ * @param fib, neigh, pool shared objects (may be set later, before launch)
+ * @return the context, or NULL with rte_errno set.
+ */
+struct ng_dp *ng_dp_create(const struct ng_conf *c, const unsigned int *lcores,
+		unsigned int n_workers);
+
+/** Free the context; workers must be stopped. NULL is fine. */
+void ng_dp_free(struct ng_dp *dp);
+
+/**
+ * Assign every RX queue of the opened ports to workers, round-robin.
+ * Call after ng_ports_init().
+ */
+void ng_dp_assign_queues(struct ng_dp *dp);
+
+/**
+ * Launch every worker on its lcore.
+ * @return 0, or a negative errno (workers launched so far are stopped).
+ */
+int ng_dp_launch(struct ng_dp *dp);
+
+/** Ask workers to stop and wait for them. */
+void ng_dp_stop(struct ng_dp *dp);
+
+/**
+ * Control-core work: drain the workers' ring into the neighbour table,
+ * run neighbour timers and reclaim memory. Bounded; call every loop.
+ * @return the number of packets taken from the ring.
+ */
+unsigned int ng_dp_ctl_poll(struct ng_dp *dp);
+
+/**
+ * Send a fully built frame from the control core through a worker's TX.
+ * Always consumes m.
+ * @return 0, or -ENOBUFS when the worker's inject ring is full.
+ */
+int ng_dp_ctl_tx(struct rte_mbuf *m, uint16_t port_id, void *dp);
+
+/** Sum every worker's counters into out. */
+void ng_dp_stats_sum(const struct ng_dp *dp, struct ng_worker_stats *out);
+
+/** Worker lcore entry point (rte_lcore_function_t); arg is a struct ng_worker. */
+int ng_worker_main(void *arg);
+
+/**
+ * Run one received burst through the data path (parse, local, forward),
+ * leaving output in the worker's TX buffers. Exposed for fixture tests.
+ */
+void ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+/** Transmit whatever the worker's TX buffers hold. */
+void ng_worker_flush(struct ng_worker *w);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_WORKER_DP_H
+#define NG_WORKER_DP_H
+
+/* Private to the worker data path: TX buffering, drop and stage accounting. */
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "pkt.h"
+#include "port.h"
+#include "route_dp.h"
+#include "worker.h"
+
+static inline void
+ng_w_drop(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason r)
+{
+	w->stats.port[ng_port_dp[m->port].idx].drop[r]++;
+	rte_pktmbuf_free(m);
+}
+
+void ng_w_tx_flush_port(struct ng_worker *w, uint8_t pidx);
+
+/** Queue m for transmission on DPDK port out. */
+static inline void
+ng_w_tx(struct ng_worker *w, struct rte_mbuf *m, uint16_t out)
+{
+	uint8_t pidx = ng_port_dp[out].idx;
+
+	if (unlikely(w->tx[pidx].n == NG_TX_BUF))
+		ng_w_tx_flush_port(w, pidx);
+	w->tx[pidx].pkts[w->tx[pidx].n++] = m;
+}
+
+static inline uint64_t
+ng_w_stage_begin(const struct ng_worker *w)
+{
+	return w->dp->runtime_stats ? rte_rdtsc() : 0;
+}
+
+static inline void
+ng_w_stage_end(struct ng_worker *w, enum ng_stage s, uint16_t pkts, uint64_t t0)
+{
+	struct ng_stage_stats *st = &w->stats.stage[s];
+
+	if (pkts == 0)
+		return;
+	st->calls++;
+	st->pkts += pkts;
+	if (w->dp->runtime_stats)
+		st->cycles += rte_rdtsc() - t0;
+}
+
+/** Stage: packets for the gateway's own addresses (ARP, ICMP echo). */
+void ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Stage: IPv4 forwarding. nhs[i] is pkts[i]'s next hop from the parse
+ * stage's lookup, or NULL when no route matched.
+ */
+void ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
+		const struct ng_nexthop **nhs, uint16_t n);
+
+/** Hand a packet to the control core; drops it when the ring is full. */
+static inline void
+ng_w_to_ctl(struct ng_worker *w, struct rte_mbuf *m, enum ng_ctl_kind kind,
+		enum ng_drop_reason full_reason)
+{
+	ng_mbuf_priv(m)->kind = (uint8_t)kind;
+	if (unlikely(rte_ring_mp_enqueue(w->dp->ctl_ring, m) != 0))
+		ng_w_drop(w, m, full_reason);
+}
+
+#endif

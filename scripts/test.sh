@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Build nodegw and run every test suite, then the unit tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+#
+#   scripts/test.sh          (as root on Debian 12 for the e2e suite; as
+#                             another user the e2e tests are skipped)
+#
+# Installs missing Debian packages first (needs root if any are missing).
+# Exit status is non-zero if anything fails; the last line says what.
+
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/deps.sh
+source scripts/lib/deps.sh
+
+STEP="start"
+finish() {
+	local rc=$?
+	if ((rc == 0)); then
+		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, asan+ubsan unit)"
+	else
+		echo "test.sh: FAILED at step: $STEP (exit $rc)"
+	fi
+}
+trap finish EXIT
+
+step() {
+	STEP=$1
+	echo
+	echo "==== $STEP"
+}
+
+# meson setup, or reconfigure an existing build directory.
+setup() {
+	local dir=$1
+	shift
+	if [[ -f $dir/meson-private/coredata.dat ]]; then
+		meson setup --reconfigure "$dir" "$@"
+	else
+		meson setup "$dir" "$@"
+	fi
+}
+
+step "install packages"
+deps_install "${NG_DEPS_ALL[@]}"
+
+if ((EUID != 0)); then
+	echo "note: not root, the e2e tests will be skipped"
+fi
+
+step "configure build/"
+setup build -Dwerror=true
+
+step "build build/"
+ninja -C build
+
+step "meson test (unit, datapath, e2e)"
+meson test -C build --print-errorlogs --num-processes 2
+
+step "configure build-asan/ (address,undefined)"
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true
+
+step "build build-asan/"
+ninja -C build-asan
+
+step "meson test build-asan --suite unit"
+# UBSan only prints by default; make its findings fail the test.
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+	meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
+
+STEP="done"
+echo
+echo "build dirs: $ROOT/build $ROOT/build-asan"

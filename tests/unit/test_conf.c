@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the config loader (lib/conf). No EAL: the loader must work
+ * before DPDK starts (nodegw --check).
+ *
+ * Each bad config is written to a temporary file and must fail with
+ * "FILE:LINE: " and a key phrase. In every fixture the offending line carries
+ * a "#!" comment; the test checks that the line number in the table agrees
+ * with the marker, so a fixture edit that moves a line cannot go unnoticed.
+ *
+ * The source tree (for config/example.conf) comes from $NG_SRCDIR, default ".".
+ * NG_TEST_VERBOSE=1 prints every error message the bad configs produce.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_log.h>
+
+#include "conf.h"
+
+static char tmpdir[256];
+
+static const char *
+srcdir(void)
+{
+	const char *s = getenv("NG_SRCDIR");
+
+	return s != NULL && s[0] != '\0' ? s : ".";
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Write text to tmpdir/name and load it. */
+static struct ng_conf *
+load_text(const char *name, const char *text, char *path, size_t plen, char *err, size_t elen)
+{
+	snprintf(path, plen, "%s/%s", tmpdir, name);
+	write_file(path, text);
+	errno = 0;
+	return ng_conf_load(path, err, elen);
+}
+
+/* Load text that must be valid; fails the test with the loader's message. */
+static struct ng_conf *
+load_ok(const char *text)
+{
+	char path[512], err[NG_ERRBUF] = "";
+	struct ng_conf *c = load_text("ok.conf", text, path, sizeof(path), err, sizeof(err));
+
+	if (c == NULL)
+		fail_msg("expected a valid config, got: %s", err);
+	unlink(path);
+	return c;
+}
+
+static struct ng_ip
+ip4(const char *s)
+{
+	struct ng_ip ip;
+
+	assert_int_equal(ng_ip_parse(s, &ip), 0);
+	return ip;
+}
+
+static void
+assert_prefix(const struct ng_prefix *p, const char *want)
+{
+	char buf[NG_IP_STRLEN + 4];
+
+	assert_string_equal(ng_prefix_fmt(p, buf, sizeof(buf)), want);
+}
+
+/* ---- bad configs ---- */
+
+struct bad {
+	const char *name;
+	const char *text;
+	int line;        /* expected line; 0: "FILE: message" with no line */
+	const char *msg; /* substring the message must contain */
+};
+
+/* Two ports on lines 1-4: "a" 198.18.0.1/24, "b" 198.19.0.1/24. */
+#define PORTS2 \
+	"ports = (\n" \
+	"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; },\n" \
+	"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"]; }\n" \
+	");\n"
+
+/* A route list after PORTS2: the route is on line 6. */
+#define ROUTE(body) PORTS2 "routes = (\n  { " body " }  #!\n);\n"
+/* A neighbour list after PORTS2: the neighbour is on line 6. */
+#define NEIGH(body) PORTS2 "neighbours = (\n  { " body " }  #!\n);\n"
+/* One port spread over lines 1-7, extra settings on line 6. */
+#define PORT1(extra) \
+	"ports = (\n" \
+	"  {\n" \
+	"    name = \"a\";\n" \
+	"    devargs = \"net_null0\";\n" \
+	"    addresses = [\"198.18.0.1/24\"];\n" \
+	"    " extra "  #!\n" \
+	"  }\n" \
+	");\n"
+
+static const struct bad bad[] = {
+	/* syntax and structure */
+	{"syntax_error", "log_level = \"info\";\nworkers = {\n  burst = ;  #!\n};\n", 3,
+		"syntax error"},
+	{"duplicate_setting", PORTS2 "forwarding = true;\nforwarding = false;  #!\n", 6,
+		"duplicate setting name"},
+	{"unknown_top_key", PORTS2 "colour = \"blue\";  #!\n", 5,
+		"unknown key \"colour\" (known keys: log_level, forwarding"},
+	{"unknown_workers_key", "workers = {\n  burst = 32;\n  bursts = 64;  #!\n};\n" PORTS2, 3,
+		"workers: unknown key \"bursts\""},
+	{"unknown_mempool_key", "mempool = { pool = 1; };  #!\n" PORTS2, 1,
+		"mempool: unknown key \"pool\""},
+	{"unknown_arp_key", "arp = {\n  timeout = 5;  #!\n};\n" PORTS2, 2,
+		"arp: unknown key \"timeout\""},
+	{"unknown_icmp_key", "icmp = {\n  rate = 5;  #!\n};\n" PORTS2, 2,
+		"icmp: unknown key \"rate\""},
+	{"unknown_port_key", PORT1("mtuu = 1500;"), 6, "port \"a\": unknown key \"mtuu\""},
+	{"unknown_route_key", ROUTE("prefix = \"10.0.0.0/8\"; via = \"198.18.0.254\"; metric = 5;"),
+		6, "route 10.0.0.0/8: unknown key \"metric\" (known keys: prefix, via, port)"},
+	{"unknown_neigh_key",
+		NEIGH("address = \"198.18.0.2\"; mac = \"02:00:00:00:00:02\"; dev = \"a\";"), 6,
+		"neighbour 198.18.0.2: unknown key \"dev\""},
+	{"workers_is_list", "workers = ( { burst = 32; } );  #!\n" PORTS2, 1,
+		"workers must be a group { ... }, not a list"},
+	{"arp_is_int", "arp = 5;  #!\n" PORTS2, 1, "arp must be a group { ... }, not an integer"},
+	{"ports_is_group", "ports = {  #!\n  name = \"a\";\n};\n", 1,
+		"ports must be a list ( { ... }, ... ), not a group"},
+	{"routes_is_array", PORTS2 "routes = [\"10.0.0.0/8\"];  #!\n", 5,
+		"routes must be a list ( { ... }, ... ), not an array"},
+	{"port_elem_not_group", "ports = (\n  \"a\"  #!\n);\n", 2,
+		"ports: element #1 must be a group { ... }, not a string"},
+	{"route_elem_not_group", PORTS2 "routes = (\n  { prefix = \"10.0.0.0/8\"; via = "
+		"\"198.18.0.254\"; },\n  (\"10.1.0.0/16\")  #!\n);\n", 7,
+		"routes: element #2 must be a group { ... }, not a list"},
+	{"no_ports", "log_level = \"debug\";\n", 0, "no ports: at least one port is required"},
+	{"ports_empty", "ports = ( );  #!\n", 1, "ports is empty"},
+
+	/* global scalars */
+	{"forwarding_int", "forwarding = 1;  #!\n" PORTS2, 1,
+		"forwarding must be a boolean (true or false), not an integer"},
+	{"log_level_unknown", "log_level = \"loud\";  #!\n" PORTS2, 1,
+		"log_level \"loud\" is not a level (error, warning, notice, info, debug)"},
+	{"log_level_int", "log_level = 3;  #!\n" PORTS2, 1,
+		"log_level must be a string, not an integer"},
+	{"burst_string", "workers = {\n  burst = \"32\";  #!\n};\n" PORTS2, 2,
+		"workers: burst must be an integer, not a string"},
+	{"burst_bool", "workers = {\n  burst = true;  #!\n};\n" PORTS2, 2,
+		"workers: burst must be an integer, not a boolean"},
+	{"burst_zero", "workers = {\n  burst = 0;  #!\n};\n" PORTS2, 2,
+		"workers: burst 0 is out of range (1..256)"},
+	{"burst_257", "workers = {\n  burst = 257;  #!\n};\n" PORTS2, 2,
+		"workers: burst 257 is out of range (1..256)"},
+	{"idle_sleep_range", "workers = {\n  idle_sleep_us = 1000001;  #!\n};\n" PORTS2, 2,
+		"workers: idle_sleep_us 1000001 is out of range (0..1000000)"},
+	{"idle_polls_zero", "workers = {\n  idle_polls = 0;  #!\n};\n" PORTS2, 2,
+		"workers: idle_polls 0 is out of range (1..1000000)"},
+	{"lcores_dup", "workers = {\n  lcores = [1, 2, 1];  #!\n};\n" PORTS2, 2,
+		"workers: lcore 1 is listed twice"},
+	{"lcores_range", "workers = {\n  lcores = [1, 1024];  #!\n};\n" PORTS2, 2,
+		"workers: lcore 1024 is out of range (0..1023)"},
+	{"lcores_negative", "workers = {\n  lcores = [-1];  #!\n};\n" PORTS2, 2,
+		"workers: lcore -1 is out of range (0..1023)"},
+	{"lcores_list", "workers = {\n  lcores = (1, 2);  #!\n};\n" PORTS2, 2,
+		"workers: lcores must be an array of integers like [1, 2], not a list"},
+	{"lcores_strings", "workers = {\n  lcores = [\"1\"];  #!\n};\n" PORTS2, 2,
+		"workers: lcores must be integers, not a string"},
+	{"lcores_scalar", "workers = {\n  lcores = 1;  #!\n};\n" PORTS2, 2,
+		"workers: lcores must be an array of integers like [1, 2], not an integer"},
+	{"mbufs_small", "mempool = {\n  mbufs = 100;  #!\n};\n" PORTS2, 2,
+		"mempool: mbufs 100 is out of range (0 or 1024..16777216)"},
+	{"mbufs_big", "mempool = {\n  mbufs = 16777217;  #!\n};\n" PORTS2, 2,
+		"mempool: mbufs 16777217 is out of range (0..16777216)"},
+	{"cache_big", "mempool = {\n  cache = 513;  #!\n};\n" PORTS2, 2,
+		"mempool: cache 513 is out of range (0..512)"},
+	{"reachable_zero", "arp = {\n  reachable_s = 0;  #!\n};\n" PORTS2, 2,
+		"arp: reachable_s 0 is out of range (1..86400)"},
+	{"retry_ms_small", "arp = {\n  retry_ms = 5;  #!\n};\n" PORTS2, 2,
+		"arp: retry_ms 5 is out of range (10..60000)"},
+	{"retries_big", "arp = {\n  retries = 101;  #!\n};\n" PORTS2, 2,
+		"arp: retries 101 is out of range (1..100)"},
+	{"pending_big", "arp = {\n  pending_max = 2000;  #!\n};\n" PORTS2, 2,
+		"arp: pending_max 2000 is out of range (0..1024)"},
+	{"max_entries_small", "arp = {\n  max_entries = 8;  #!\n};\n" PORTS2, 2,
+		"arp: max_entries 8 is out of range (16..1048576)"},
+	{"rate_negative", "icmp = {\n  rate_pps = -1;  #!\n};\n" PORTS2, 2,
+		"icmp: rate_pps -1 is out of range (0..1000000)"},
+
+	/* ports */
+	{"port_name_missing", "ports = (\n  {  #!\n    devargs = \"net_null0\";\n"
+		"    addresses = [\"198.18.0.1/24\"];\n  }\n);\n", 2,
+		"port #1: missing required key \"name\""},
+	{"port_name_chars", "ports = (\n  {\n    name = \"up link\";  #!\n"
+		"    devargs = \"net_null0\";\n    addresses = [\"198.18.0.1/24\"];\n  }\n);\n", 3,
+		"port #1: name \"up link\" must be 1..31 characters of A-Z a-z 0-9 _ . -"},
+	{"port_name_long", "ports = (\n  {\n    name = \"abcdefghijklmnopqrstuvwxyz012345\";  #!\n"
+		"    devargs = \"net_null0\";\n    addresses = [\"198.18.0.1/24\"];\n  }\n);\n", 3,
+		"must be 1..31 characters"},
+	{"port_name_int", "ports = (\n  {\n    name = 1;  #!\n  }\n);\n", 3,
+		"port #1: name must be a string, not an integer"},
+	{"port_name_dup", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; },\n"
+		"  { name = \"a\"; devargs = \"net_null1\";"
+		" addresses = [\"198.19.0.1/24\"]; }  #!\n"
+		");\n", 3, "port #2: duplicate port name \"a\" (first defined on line 2)"},
+	{"devargs_missing", "ports = (\n  {  #!\n    name = \"a\";\n"
+		"    addresses = [\"198.18.0.1/24\"];\n  }\n);\n", 2,
+		"port \"a\": missing required key \"devargs\""},
+	{"devargs_empty", "ports = (\n  {\n    name = \"a\";\n    devargs = \"\";  #!\n"
+		"    addresses = [\"198.18.0.1/24\"];\n  }\n);\n", 4,
+		"port \"a\": devargs is empty"},
+	{"devargs_dup", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_tap0,iface=x\";"
+		" addresses = [\"198.18.0.1/24\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_tap0,iface=y\";"
+		" addresses = [\"198.19.0.1/24\"]; }  #!\n"
+		");\n", 3, "port \"b\": device \"net_tap0\" is already used by port \"a\""},
+	{"addresses_missing",
+		"ports = (\n  {  #!\n    name = \"a\";\n    devargs = \"net_null0\";\n  }\n);\n", 2,
+		"port \"a\": missing required key \"addresses\""},
+	{"addresses_empty", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = [];  #!\n  }\n);\n", 5,
+		"port \"a\": addresses is empty; a port needs at least one address"},
+	{"addresses_string", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = \"198.18.0.1/24\";  #!\n  }\n);\n", 5,
+		"port \"a\": addresses must be an array of strings"},
+	{"address_no_len", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = [\"198.18.0.1\"];  #!\n  }\n);\n", 5,
+		"port \"a\": address \"198.18.0.1\" is not an address with a prefix length "
+		"(A.B.C.D/LEN)"},
+	{"address_bad_len", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = [\"198.18.0.1/33\"];  #!\n  }\n);\n", 5,
+		"address \"198.18.0.1/33\" is not an address with a prefix length"},
+	{"address_ipv6", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = [\n      \"198.18.0.1/24\",\n      \"2001:db8::1/64\"  #!\n"
+		"    ];\n  }\n);\n", 7,
+		"port \"a\": address \"2001:db8::1/64\": IPv6 addresses are not supported yet"},
+	{"address_twice_same_port", "ports = (\n  {\n    name = \"a\";\n"
+		"    devargs = \"net_null0\";\n"
+		"    addresses = [\"198.18.0.1/24\", \"198.18.0.1/25\"];  #!\n  }\n);\n", 5,
+		"port \"a\": address 198.18.0.1 is listed twice"},
+	{"address_on_two_ports", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\";"
+		" addresses = [\"198.18.0.1/24\"]; }  #!\n"
+		");\n", 3, "port \"b\": address 198.18.0.1 is already on port \"a\""},
+	{"address_overlap", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\";"
+		" addresses = [\"198.18.0.129/25\"]; }  #!\n"
+		");\n", 3,
+		"port \"b\": address 198.18.0.129/25 overlaps 198.18.0.1/24 on port \"a\""},
+	{"address_overlap_wider", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.5.1/24\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\";"
+		" addresses = [\"198.18.0.1/16\"]; }  #!\n"
+		");\n", 3, "address 198.18.0.1/16 overlaps 198.18.5.1/24 on port \"a\""},
+	{"address_network", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = [\"198.18.0.0/24\"];  #!\n  }\n);\n", 5,
+		"address 198.18.0.0/24 is the network address of 198.18.0.0/24"},
+	{"address_broadcast", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = [\"198.18.0.255/24\"];  #!\n  }\n);\n", 5,
+		"address 198.18.0.255/24 is the broadcast address of 198.18.0.0/24"},
+	{"address_multicast", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = [\"224.0.0.1/24\"];  #!\n  }\n);\n", 5,
+		"address 224.0.0.1/24 is not a unicast host address"},
+	{"address_len0", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
+		"    addresses = [\"198.18.0.1/0\"];  #!\n  }\n);\n", 5,
+		"address 198.18.0.1/0: prefix length must be 1..32"},
+	{"mtu_small", PORT1("mtu = 20;"), 6, "port \"a\": mtu 20 is out of range (68..9000)"},
+	{"mtu_float", PORT1("mtu = 1500.0;"), 6, "port \"a\": mtu must be an integer, not a float"},
+	{"mtu_int64", PORT1("mtu = 4294969796L;"), 6,
+		"port \"a\": mtu 4294969796 is out of range (68..9000)"},
+	{"rx_queues_big", PORT1("rx_queues = 17;"), 6,
+		"port \"a\": rx_queues 17 is out of range (1..16)"},
+	{"rx_queues_zero", PORT1("rx_queues = 0;"), 6,
+		"port \"a\": rx_queues 0 is out of range (1..16)"},
+	{"rx_desc_pow2", PORT1("rx_desc = 1000;"), 6,
+		"port \"a\": rx_desc 1000 is not a power of two"},
+	{"tx_desc_small", PORT1("tx_desc = 32;"), 6,
+		"port \"a\": tx_desc 32 is out of range (64..16384)"},
+	{"tx_desc_pow2", PORT1("tx_desc = 3000;"), 6,
+		"port \"a\": tx_desc 3000 is not a power of two"},
+
+	/* routes */
+	{"route_prefix_missing", ROUTE("via = \"198.18.0.254\";"), 6,
+		"route #1: missing required key \"prefix\""},
+	{"route_host_bits", ROUTE("prefix = \"10.1.2.3/16\"; via = \"198.18.0.254\";"), 6,
+		"route #1: prefix 10.1.2.3/16 has host bits set; did you mean 10.1.0.0/16?"},
+	{"route_prefix_bad", ROUTE("prefix = \"10.0.0.0\"; via = \"198.18.0.254\";"), 6,
+		"route #1: prefix \"10.0.0.0\" is not a prefix (A.B.C.D/LEN)"},
+	{"route_prefix_ipv6", ROUTE("prefix = \"2001:db8::/32\"; via = \"198.18.0.254\";"), 6,
+		"route #1: prefix 2001:db8::/32: IPv6 routes are not supported yet"},
+	{"route_via_missing", ROUTE("prefix = \"10.0.0.0/8\";"), 6,
+		"route 10.0.0.0/8: missing required key \"via\""},
+	{"route_via_bad", ROUTE("prefix = \"10.0.0.0/8\"; via = \"gateway\";"), 6,
+		"route 10.0.0.0/8: via \"gateway\" is not an IPv4 address"},
+	{"route_via_ipv6", ROUTE("prefix = \"10.0.0.0/8\"; via = \"2001:db8::1\";"), 6,
+		"route 10.0.0.0/8: via 2001:db8::1: IPv6 next hops are not supported yet"},
+	{"route_via_nowhere", ROUTE("prefix = \"10.0.0.0/8\"; via = \"198.20.0.1\";"), 6,
+		"route 10.0.0.0/8: next hop 198.20.0.1 is not on any port's connected prefix"},
+	{"route_via_own", ROUTE("prefix = \"10.0.0.0/8\"; via = \"198.19.0.1\";"), 6,
+		"route 10.0.0.0/8: next hop 198.19.0.1 is an address of port \"b\""},
+	{"route_port_unknown",
+		ROUTE("prefix = \"10.0.0.0/8\"; via = \"198.18.0.254\"; port = \"c\";"), 6,
+		"route 10.0.0.0/8: port \"c\" does not exist"},
+	{"route_port_wrong",
+		ROUTE("prefix = \"10.0.0.0/8\"; via = \"198.19.0.254\"; port = \"a\";"), 6,
+		"route 10.0.0.0/8: next hop 198.19.0.254 is not on a connected prefix of "
+		"port \"a\""},
+	{"route_port_int", ROUTE("prefix = \"10.0.0.0/8\"; via = \"198.18.0.254\"; port = 1;"),
+		6, "route 10.0.0.0/8: port must be a string, not an integer"},
+	{"route_dup", PORTS2 "routes = (\n"
+		"  { prefix = \"10.0.0.0/8\"; via = \"198.18.0.254\"; },\n"
+		"  { prefix = \"10.0.0.0/8\"; via = \"198.19.0.254\"; }  #!\n);\n", 7,
+		"route 10.0.0.0/8: duplicate prefix (first defined on line 6)"},
+	{"route_connected", ROUTE("prefix = \"198.19.0.0/24\"; via = \"198.18.0.254\";"), 6,
+		"route 198.19.0.0/24: duplicates the connected prefix of port \"b\""},
+
+	/* neighbours */
+	{"neigh_address_missing", NEIGH("mac = \"02:00:00:00:00:02\";"), 6,
+		"neighbour #1: missing required key \"address\""},
+	{"neigh_address_bad", NEIGH("address = \"198.18.0.256\"; mac = \"02:00:00:00:00:02\";"), 6,
+		"neighbour #1: address \"198.18.0.256\" is not an IPv4 address"},
+	{"neigh_mac_missing", NEIGH("address = \"198.18.0.2\";"), 6,
+		"neighbour 198.18.0.2: missing required key \"mac\""},
+	{"neigh_mac_bad", NEIGH("address = \"198.18.0.2\"; mac = \"02:00:00:00:00\";"), 6,
+		"neighbour 198.18.0.2: mac \"02:00:00:00:00\" is not a MAC address "
+		"(aa:bb:cc:dd:ee:ff)"},
+	{"neigh_mac_sloppy", NEIGH("address = \"198.18.0.2\"; mac = \"2:0:0:0:0:2\";"), 6,
+		"mac \"2:0:0:0:0:2\" is not a MAC address"},
+	{"neigh_mac_multicast", NEIGH("address = \"198.18.0.2\"; mac = \"01:00:5e:00:00:01\";"), 6,
+		"neighbour 198.18.0.2: mac 01:00:5e:00:00:01 is a multicast or broadcast address"},
+	{"neigh_mac_broadcast", NEIGH("address = \"198.18.0.2\"; mac = \"ff:ff:ff:ff:ff:ff\";"), 6,
+		"mac ff:ff:ff:ff:ff:ff is a multicast or broadcast address"},
+	{"neigh_mac_zero", NEIGH("address = \"198.18.0.2\"; mac = \"00:00:00:00:00:00\";"), 6,
+		"neighbour 198.18.0.2: mac 00:00:00:00:00:00 is the zero address"},
+	{"neigh_nowhere", NEIGH("address = \"198.20.0.2\"; mac = \"02:00:00:00:00:02\";"), 6,
+		"neighbour 198.20.0.2: address 198.20.0.2 is not on any port's connected prefix"},
+	{"neigh_own", NEIGH("address = \"198.18.0.1\"; mac = \"02:00:00:00:00:02\";"), 6,
+		"neighbour 198.18.0.1: address 198.18.0.1 is an address of port \"a\""},
+	{"neigh_port_unknown",
+		NEIGH("address = \"198.18.0.2\"; mac = \"02:00:00:00:00:02\"; port = \"z\";"), 6,
+		"neighbour 198.18.0.2: port \"z\" does not exist"},
+	{"neigh_port_wrong",
+		NEIGH("address = \"198.18.0.2\"; mac = \"02:00:00:00:00:02\"; port = \"b\";"), 6,
+		"neighbour 198.18.0.2: address 198.18.0.2 is not on a connected prefix of "
+		"port \"b\""},
+	{"neigh_dup", PORTS2 "neighbours = (\n"
+		"  { address = \"198.18.0.2\"; mac = \"02:00:00:00:00:02\"; },\n"
+		"  { address = \"198.18.0.2\"; mac = \"02:00:00:00:00:03\"; port = \"a\"; }  #!\n"
+		");\n", 7,
+		"neighbour 198.18.0.2: duplicate neighbour on port \"a\" (first defined on "
+		"line 6)"},
+};
+
+/* Line of the first "#!" marker in text, 0 when there is none. */
+static int
+marker_line(const char *text)
+{
+	const char *m = strstr(text, "#!");
+	int line = 1;
+
+	if (m == NULL)
+		return 0;
+	for (const char *p = text; p < m; p++)
+		if (*p == '\n')
+			line++;
+	return line;
+}
+
+static void
+expect_error(const char *name, const char *text, int line, const char *msg)
+{
+	char path[512], err[NG_ERRBUF] = "", want[600];
+	struct ng_conf *c;
+	int e;
+
+	c = load_text("bad.conf", text, path, sizeof(path), err, sizeof(err));
+	e = errno;
+	unlink(path);
+	if (c != NULL) {
+		ng_conf_free(c);
+		fail_msg("%s: config loaded, expected \"%s\"", name, msg);
+	}
+	if (getenv("NG_TEST_VERBOSE") != NULL)
+		print_message("%s\n", err);
+	assert_int_equal(e, EINVAL);
+	if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: ", path, line);
+	else
+		snprintf(want, sizeof(want), "%s: ", path);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("%s: error \"%s\" does not start with \"%s\"", name, err, want);
+	if (strstr(err, msg) == NULL)
+		fail_msg("%s: error \"%s\" does not contain \"%s\"", name, err, msg);
+}
+
+static void
+test_bad(void **state)
+{
+	const struct bad *b = *state;
+
+	/* The fixture's table line must match its "#!" marker. */
+	if (marker_line(b->text) != b->line)
+		fail_msg("%s: fixture says line %d, marker is on line %d", b->name, b->line,
+			marker_line(b->text));
+	expect_error(b->name, b->text, b->line, b->msg);
+}
+
+/* Bad configs that are easier to generate than to write out. */
+static void
+test_bad_generated(void **state)
+{
+	char *text = malloc(64 * 1024), long_dev[300];
+	size_t off = 0;
+
+	(void)state;
+	assert_non_null(text);
+
+	/* 17 ports: the 17th (line 18) is one too many. */
+	off = (size_t)snprintf(text, 64 * 1024, "ports = (\n");
+	for (int i = 0; i < NG_MAX_PORTS + 1; i++)
+		off += (size_t)snprintf(text + off, 64 * 1024 - off,
+			"  { name = \"p%d\"; devargs = \"net_null%d\"; addresses = "
+			"[\"198.18.%d.1/24\"]; }%s\n", i, i, i, i < NG_MAX_PORTS ? "," : "");
+	snprintf(text + off, 64 * 1024 - off, ");\n");
+	expect_error("too_many_ports", text, NG_MAX_PORTS + 2, "too many ports (17; at most 16)");
+
+	/* devargs of 256 characters. */
+	memset(long_dev, 'x', 256);
+	long_dev[256] = '\0';
+	snprintf(text, 64 * 1024, "ports = (\n  {\n    name = \"a\";\n    devargs = \"%s\";\n"
+		"    addresses = [\"198.18.0.1/24\"];\n  }\n);\n", long_dev);
+	expect_error("devargs_long", text, 4, "port \"a\": devargs is 256 characters long "
+		"(at most 255)");
+
+	/* 65 worker lcores. */
+	off = (size_t)snprintf(text, 64 * 1024, PORTS2 "workers = {\n  lcores = [0");
+	for (int i = 1; i <= NG_MAX_WORKERS; i++)
+		off += (size_t)snprintf(text + off, 64 * 1024 - off, ", %d", i);
+	snprintf(text + off, 64 * 1024 - off, "];\n};\n");
+	expect_error("too_many_lcores", text, 6, "workers: too many lcores (65; at most 64)");
+
+	/* 17 addresses on one port. */
+	off = (size_t)snprintf(text, 64 * 1024, "ports = (\n  {\n    name = \"a\";\n"
+		"    devargs = \"net_null0\";\n    addresses = [\"198.18.0.1/24\"");
+	for (int i = 1; i <= NG_MAX_PORT_ADDRS; i++)
+		off += (size_t)snprintf(text + off, 64 * 1024 - off, ", \"198.18.%d.1/24\"", i);
+	snprintf(text + off, 64 * 1024 - off, "];\n  }\n);\n");
+	expect_error("too_many_addresses", text, 5,
+		"port \"a\": too many addresses (17; at most 16)");
+
+	free(text);
+}
+
+/* ---- good configs ---- */
+
+static void
+test_defaults(void **state)
+{
+	struct ng_conf c;
+
+	(void)state;
+	memset(&c, 0xa5, sizeof(c));
+	ng_conf_defaults(&c);
+	assert_int_equal(c.log_level, RTE_LOG_INFO);
+	assert_true(c.forwarding);
+	assert_int_equal(c.workers.n_lcores, 0);
+	assert_int_equal(c.workers.burst, 32);
+	assert_int_equal(c.workers.idle_sleep_us, 0);
+	assert_int_equal(c.workers.idle_polls, 256);
+	assert_int_equal(c.mempool.mbufs, 0);
+	assert_int_equal(c.mempool.cache, 256);
+	assert_int_equal(c.arp.reachable_s, 300);
+	assert_int_equal(c.arp.retry_ms, 1000);
+	assert_int_equal(c.arp.retries, 3);
+	assert_int_equal(c.arp.pending_max, 16);
+	assert_int_equal(c.arp.max_entries, 4096);
+	assert_int_equal(c.icmp.rate_pps, 100);
+	assert_int_equal(c.n_ports, 0);
+	assert_int_equal(c.n_routes, 0);
+	assert_null(c.routes);
+	assert_int_equal(c.n_neighbours, 0);
+	assert_null(c.neighbours);
+}
+
+static void
+test_example(void **state)
+{
+	char path[512], err[NG_ERRBUF] = "";
+	const struct ng_conf_port *p;
+	struct ng_conf *c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/config/example.conf", srcdir());
+	c = ng_conf_load(path, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("example.conf: %s", err);
+	assert_string_equal(c->file, path);
+	assert_int_equal(c->log_level, RTE_LOG_INFO);
+	assert_true(c->forwarding);
+	assert_int_equal(c->workers.n_lcores, 1);
+	assert_int_equal(c->workers.lcores[0], 1);
+	assert_int_equal(c->workers.burst, 32);
+	assert_int_equal(c->mempool.cache, 256);
+	assert_int_equal(c->arp.max_entries, 4096);
+	assert_int_equal(c->icmp.rate_pps, 100);
+
+	assert_int_equal(c->n_ports, 2);
+	p = &c->ports[0];
+	assert_string_equal(p->name, "uplink");
+	assert_string_equal(p->devargs, "0000:01:00.0");
+	assert_int_equal(p->n_addrs, 1);
+	assert_prefix(&p->addrs[0], "198.18.0.1/24");
+	assert_int_equal(p->mtu, 1500);
+	assert_int_equal(p->rx_queues, 2);
+	assert_int_equal(p->rx_desc, 1024);
+	assert_int_equal(p->tx_desc, 1024);
+	p = &c->ports[1];
+	assert_string_equal(p->name, "pods");
+	assert_string_equal(p->devargs, "net_tap0,iface=ngw-pods");
+	assert_int_equal(p->n_addrs, 2);
+	assert_prefix(&p->addrs[1], "198.19.1.1/24");
+	assert_int_equal(p->rx_queues, 1);
+
+	assert_int_equal(c->n_routes, 2);
+	assert_prefix(&c->routes[0].prefix, "198.18.128.0/17");
+	assert_int_equal(c->routes[0].port, 0);
+	assert_prefix(&c->routes[1].prefix, "198.19.64.0/18");
+	assert_int_equal(c->routes[1].port, 1); /* derived from via */
+	assert_true(c->routes[1].line > c->routes[0].line);
+
+	assert_int_equal(c->n_neighbours, 1);
+	assert_int_equal(c->neighbours[0].port, 0);
+	assert_int_equal(c->neighbours[0].mac.addr_bytes[5], 0x01);
+	ng_conf_free(c);
+}
+
+static void
+test_minimal(void **state)
+{
+	char path[512], err[NG_ERRBUF] = "";
+	struct ng_conf *c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/config/minimal.conf", srcdir());
+	c = ng_conf_load(path, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("minimal.conf: %s", err);
+	assert_int_equal(c->n_ports, 1);
+	assert_string_equal(c->ports[0].devargs, "net_null0");
+	/* everything else is a default */
+	assert_int_equal(c->ports[0].mtu, 1500);
+	assert_int_equal(c->ports[0].rx_queues, 1);
+	assert_int_equal(c->ports[0].rx_desc, 1024);
+	assert_int_equal(c->ports[0].tx_desc, 1024);
+	assert_int_equal(c->workers.n_lcores, 0);
+	assert_int_equal(c->workers.burst, 32);
+	assert_int_equal(c->log_level, RTE_LOG_INFO);
+	assert_int_equal(c->n_routes, 0);
+	assert_null(c->routes);
+	assert_int_equal(c->n_neighbours, 0);
+	ng_conf_free(c);
+}
+
+static void
+test_all_keys(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok("log_level = \"debug\";\nforwarding = false;\n"
+		"workers = { lcores = [3, 0, 1023]; burst = 256; idle_sleep_us = 1000000; "
+		"idle_polls = 1; };\n"
+		"mempool = { mbufs = 16777216; cache = 0; };\n"
+		"arp = { reachable_s = 86400; retry_ms = 10; retries = 100; pending_max = 0; "
+		"max_entries = 16; };\n"
+		"icmp = { rate_pps = 0; };\n"
+		"ports = ( { name = \"A.b_c-9\"; devargs = \"net_null0,size=64\"; "
+		"addresses = [\"198.18.0.1/31\", \"198.18.1.1/32\"]; mtu = 9000L; "
+		"rx_queues = 16; rx_desc = 64; tx_desc = 16384; } );\n"
+		"routes = ();\nneighbours = ();\n");
+	assert_int_equal(c->log_level, RTE_LOG_DEBUG);
+	assert_false(c->forwarding);
+	assert_int_equal(c->workers.n_lcores, 3);
+	assert_int_equal(c->workers.lcores[0], 3);
+	assert_int_equal(c->workers.lcores[2], 1023);
+	assert_int_equal(c->workers.burst, 256);
+	assert_int_equal(c->workers.idle_sleep_us, 1000000);
+	assert_int_equal(c->workers.idle_polls, 1);
+	assert_int_equal(c->mempool.mbufs, 16777216);
+	assert_int_equal(c->mempool.cache, 0);
+	assert_int_equal(c->arp.reachable_s, 86400);
+	assert_int_equal(c->arp.retry_ms, 10);
+	assert_int_equal(c->arp.retries, 100);
+	assert_int_equal(c->arp.pending_max, 0);
+	assert_int_equal(c->arp.max_entries, 16);
+	assert_int_equal(c->icmp.rate_pps, 0);
+	assert_string_equal(c->ports[0].name, "A.b_c-9");
+	assert_int_equal(c->ports[0].mtu, 9000);
+	assert_int_equal(c->ports[0].rx_queues, 16);
+	assert_int_equal(c->ports[0].rx_desc, 64);
+	assert_int_equal(c->ports[0].tx_desc, 16384);
+	assert_prefix(&c->ports[0].addrs[0], "198.18.0.1/31");
+	assert_prefix(&c->ports[0].addrs[1], "198.18.1.1/32");
+	assert_int_equal(c->n_routes, 0);
+	assert_int_equal(c->n_neighbours, 0);
+	ng_conf_free(c);
+
+	/* int64 everywhere an integer goes; empty lcores means every worker lcore */
+	c = load_ok("workers = { lcores = []; burst = 16L; };\nmempool = { mbufs = 2048L; };\n"
+		PORTS2);
+	assert_int_equal(c->workers.n_lcores, 0);
+	assert_int_equal(c->workers.burst, 16);
+	assert_int_equal(c->mempool.mbufs, 2048);
+	ng_conf_free(c);
+}
+
+static void
+test_route_port(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok(PORTS2 "routes = (\n"
+		"  { prefix = \"10.0.0.0/8\"; via = \"198.19.0.254\"; },\n"
+		"  { prefix = \"0.0.0.0/0\"; via = \"198.18.0.254\"; },\n"
+		"  { prefix = \"10.1.0.0/16\"; via = \"198.18.0.9\"; port = \"a\"; }\n"
+		");\n"
+		"neighbours = (\n"
+		"  { address = \"198.19.0.7\"; mac = \"02:AA:bb:00:00:07\"; },\n"
+		"  { address = \"198.18.0.7\"; mac = \"02:00:00:00:00:08\"; port = \"a\"; }\n"
+		");\n");
+	assert_int_equal(c->n_routes, 3);
+	assert_int_equal(c->routes[0].port, 1);
+	assert_int_equal(c->routes[1].port, 0);
+	assert_prefix(&c->routes[1].prefix, "0.0.0.0/0");
+	assert_int_equal(c->routes[2].port, 0);
+	assert_true(ng_ip_equal(&c->routes[0].via, &(struct ng_ip){.family = AF_INET,
+		.v4 = rte_cpu_to_be_32(0xc61300fe)}));
+	assert_int_equal(c->routes[0].line, 6);
+	assert_int_equal(c->routes[2].line, 8);
+	assert_int_equal(c->n_neighbours, 2);
+	assert_int_equal(c->neighbours[0].port, 1);
+	assert_int_equal(c->neighbours[0].mac.addr_bytes[1], 0xaa);
+	assert_int_equal(c->neighbours[1].port, 0);
+	assert_int_equal(c->neighbours[1].line, 12);
+	ng_conf_free(c);
+}
+
+static void
+test_port_for(void **state)
+{
+	struct ng_conf *c;
+	struct ng_ip ip;
+
+	(void)state;
+	/* secondary addresses on one port may share a prefix */
+	c = load_ok("ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; "
+		"addresses = [\"198.18.0.1/24\", \"198.18.0.2/24\", \"198.18.4.1/22\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/16\"]; }\n"
+		");\n");
+	ip = ip4("198.18.0.200");
+	assert_int_equal(ng_conf_port_for(c, &ip), 0);
+	ip = ip4("198.18.7.255");
+	assert_int_equal(ng_conf_port_for(c, &ip), 0);
+	ip = ip4("198.18.8.1");
+	assert_int_equal(ng_conf_port_for(c, &ip), -1);
+	ip = ip4("198.19.255.1");
+	assert_int_equal(ng_conf_port_for(c, &ip), 1);
+	ip = ip4("10.0.0.1");
+	assert_int_equal(ng_conf_port_for(c, &ip), -1);
+	ip = ip4("2001:db8::1");
+	assert_int_equal(ng_conf_port_for(c, &ip), -1);
+	assert_int_equal(ng_conf_port_by_name(c, "a"), 0);
+	assert_int_equal(ng_conf_port_by_name(c, "b"), 1);
+	assert_int_equal(ng_conf_port_by_name(c, "c"), -1);
+	assert_int_equal(ng_conf_port_by_name(c, NULL), -1);
+	ng_conf_free(c);
+}
+
+static void
+test_unreadable(void **state)
+{
+	char path[512], err[NG_ERRBUF] = "", want[600];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/does-not-exist.conf", tmpdir);
+	errno = 0;
+	assert_null(ng_conf_load(path, err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
+	snprintf(want, sizeof(want), "%s: cannot read: No such file or directory", path);
+	assert_string_equal(err, want);
+
+	errno = 0;
+	assert_null(ng_conf_load(tmpdir, err, sizeof(err)));
+	assert_int_equal(errno, EISDIR);
+	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", tmpdir);
+	assert_string_equal(err, want);
+
+	/* no error buffer: still fails cleanly */
+	errno = 0;
+	assert_null(ng_conf_load(path, NULL, 0));
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_null(ng_conf_load(NULL, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+
+	ng_conf_free(NULL);
+}
+
+/* An error message longer than the caller's buffer is cut, not overflowed. */
+static void
+test_small_errbuf(void **state)
+{
+	char path[512], err[16];
+	struct ng_conf *c;
+
+	(void)state;
+	memset(err, 'z', sizeof(err));
+	c = load_text("bad.conf", "ports = ( );\n", path, sizeof(path), err, sizeof(err));
+	unlink(path);
+	assert_null(c);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(strlen(err), sizeof(err) - 1);
+	assert_int_equal(strncmp(err, path, sizeof(err) - 1), 0);
+}
+
+#define N_GOOD 9
+
+static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
+	cmocka_unit_test(test_defaults),
+	cmocka_unit_test(test_example),
+	cmocka_unit_test(test_minimal),
+	cmocka_unit_test(test_all_keys),
+	cmocka_unit_test(test_route_port),
+	cmocka_unit_test(test_port_for),
+	cmocka_unit_test(test_unreadable),
+	cmocka_unit_test(test_small_errbuf),
+	cmocka_unit_test(test_bad_generated),
+};
+
+int
+main(void)
+{
+	char names[RTE_DIM(bad)][64];
+	int rc;
+
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		snprintf(names[i], sizeof(names[i]), "bad_%s", bad[i].name);
+		tests[N_GOOD + i] = (struct CMUnitTest){
+			.name = names[i],
+			.test_func = test_bad,
+			.initial_state = (void *)(uintptr_t)&bad[i],
+		};
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ng_test_conf.XXXXXX",
+		getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	rc = cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+	rmdir(tmpdir);
+	return rc;
+}
