@@ -39,7 +39,10 @@ _NG_NETNS_SH_LOADED=1
 NG_REPO_ROOT=${NG_REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 NG_RUN_DIR=${NG_RUN_DIR:-/run/nodegw-netns}
 NODEGW_BIN=${NODEGW_BIN:-$NG_REPO_ROOT/build/app/nodegw/nodegw}
-NG_EAL_BASE=(--no-huge -m 512 --in-memory --no-pci)
+# DPDK 22.11: --no-huge turns on legacy memory mode, which --in-memory
+# rejects ("Option --legacy-mem is not compatible with --in-memory"), so use
+# --no-shconf; gw_start adds a per-topology --file-prefix.
+NG_EAL_BASE=(--no-huge -m 512 --no-shconf --no-pci)
 NG_EAL_DEFAULT=(--lcores '0@0,1@1')
 # shellcheck disable=SC2034 # read by callers
 NG_GW_RC=""
@@ -205,13 +208,16 @@ topo_destroy() {
 		ip netns del "$ns" 2>/dev/null || ng_log "could not delete namespace $ns"
 	done
 	_ng_etc_remove "$p"
+	# EAL's runtime directory for our --file-prefix (empty with --no-shconf).
+	rm -rf "/var/run/dpdk/nodegw-$p"
 	rm -f "$NG_RUN_DIR/$p-gw.pid"
 	return 0
 }
 
 # gw_start PREFIX CONF LOGFILE [EAL args...]
 # EAL args given here replace the default "--lcores 0@0,1@1"; the base
-# "--no-huge -m 512 --in-memory --no-pci" is always passed.
+# "--no-huge -m 512 --no-shconf --no-pci --file-prefix nodegw-PREFIX" is
+# always passed.
 gw_start() {
 	local p=${1:-} conf=${2:-} log=${3:-}
 	if (($# < 3)); then
@@ -220,7 +226,7 @@ gw_start() {
 	fi
 	shift 3
 	_ng_check_prefix "$p" || return 1
-	local eal=("${NG_EAL_BASE[@]}")
+	local eal=("${NG_EAL_BASE[@]}" --file-prefix "nodegw-$p")
 	if (($#)); then eal+=("$@"); else eal+=("${NG_EAL_DEFAULT[@]}"); fi
 
 	if [[ ! -x $NODEGW_BIN ]]; then

@@ -142,7 +142,7 @@ EOF
 echo "== nodegw e2e forward: $WORKERS worker(s), $RXQ rx queue(s) per port"
 echo "   binary $BIN"
 echo "   $CLIENT ($CLIENT_IP) -> $GW_CLIENT_IP [nodegw] $GW_SERVER_IP -> $SERVER ($SERVER_IP)"
-echo "   EAL ${NG_EAL_BASE[*]} --lcores $eal_lcores"
+echo "   EAL ${NG_EAL_BASE[*]} --file-prefix nodegw-$P --lcores $eal_lcores"
 sed 's/^/   conf: /' "$CONF"
 
 # ---- topology and gateway --------------------------------------------------
