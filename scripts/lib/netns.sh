@@ -211,6 +211,7 @@ topo_destroy() {
 	# EAL's runtime directory for our --file-prefix (empty with --no-shconf).
 	rm -rf "/var/run/dpdk/nodegw-$p"
 	rm -f "$NG_RUN_DIR/$p-gw.pid"
+	rmdir "$NG_RUN_DIR" 2>/dev/null || true
 	return 0
 }
 
