@@ -20,6 +20,7 @@
 #include "ng_log.h"
 #include "port.h"
 #include "route.h"
+#include "svc.h"
 #include "worker.h"
 
 struct app {
@@ -33,10 +34,20 @@ struct app {
 	struct ng_dp *dp;
 	struct ng_fib *fib;
 	struct ng_neigh_table *neigh;
+	struct ng_ip node_addrs[NG_MAX_PORTS * NG_MAX_PORT_ADDRS];
+	unsigned int n_node_addrs;
 	char err[NG_ERRBUF];
 };
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reload_signal;
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reload_signal = 1;
+}
 
 static void
 on_signal(int sig)
@@ -298,6 +309,44 @@ term_routes(struct app *a)
 }
 
 static int
+step_services(struct app *a)
+{
+	const struct ng_conf *c = a->conf;
+	struct ng_svc_params p = {0};
+	int rc;
+
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		for (unsigned int j = 0; j < c->ports[i].n_addrs; j++)
+			a->node_addrs[a->n_node_addrs++] = c->ports[i].addrs[j].addr;
+	p.qsbr = a->dp->qsbr;
+	p.publish = &a->dp->rs;
+	p.fib = a->fib;
+	p.n_workers = a->n_workers;
+	p.timeouts = c->conntrack.timeouts;
+	p.lport_min = c->nat.port_min;
+	p.lport_max = c->nat.port_max;
+	p.node_addrs = a->node_addrs;
+	p.n_node_addrs = a->n_node_addrs;
+	p.vip_port = ng_port_get(0)->port_id;
+	rc = ng_svc_init(&p);
+	if (rc < 0) {
+		snprintf(a->err, sizeof(a->err), "services: %s", strerror(-rc));
+		return rc;
+	}
+	rc = ng_svc_apply_conf(c, a->err, sizeof(a->err));
+	if (rc == 0)
+		rc = ng_svc_commit(a->err, sizeof(a->err));
+	return rc;
+}
+
+static void
+term_services(struct app *a)
+{
+	(void)a;
+	ng_svc_fini();
+}
+
+static int
 step_launch(struct app *a)
 {
 	int rc = ng_dp_launch(a->dp);
@@ -366,6 +415,7 @@ static const struct init_step {
 	{"mempool", step_pool, term_pool},
 	{"ports", step_ports, term_ports},
 	{"routes", step_routes, term_routes},
+	{"services", step_services, term_services},
 	{"launch", step_launch, term_launch},
 };
 
@@ -377,11 +427,121 @@ unwind(struct app *a, int from)
 			steps[i].term(a);
 }
 
+static bool
+route_in(const struct ng_conf *c, const struct ng_conf_route *r)
+{
+	for (unsigned int i = 0; i < c->n_routes; i++)
+		if (c->routes[i].prefix.len == r->prefix.len &&
+				ng_ip_equal(&c->routes[i].prefix.addr, &r->prefix.addr))
+			return true;
+	return false;
+}
+
+static bool
+neigh_in(const struct ng_conf *c, const struct ng_conf_neigh *n)
+{
+	for (unsigned int i = 0; i < c->n_neighbours; i++)
+		if (c->neighbours[i].port == n->port && ng_ip_equal(&c->neighbours[i].addr, &n->addr))
+			return true;
+	return false;
+}
+
+/* Static routes and neighbours: remove what went away, (re)add the rest. */
+static void
+apply_routes(struct app *a, const struct ng_conf *old, const struct ng_conf *c)
+{
+	char s[NG_IP_STRLEN];
+
+	for (unsigned int i = 0; i < old->n_routes; i++)
+		if (!route_in(c, &old->routes[i]))
+			ng_fib_del(a->fib, &old->routes[i].prefix);
+	for (unsigned int i = 0; i < old->n_neighbours; i++)
+		if (!neigh_in(c, &old->neighbours[i]))
+			ng_neigh_del(a->neigh, ng_port_get(old->neighbours[i].port)->port_id,
+					&old->neighbours[i].addr);
+	for (unsigned int i = 0; i < c->n_routes; i++) {
+		const struct ng_conf_route *r = &c->routes[i];
+		struct ng_ip src = c->ports[r->port].addrs[0].addr;
+
+		for (unsigned int j = 0; j < c->ports[r->port].n_addrs; j++)
+			if (ng_prefix_contains(&c->ports[r->port].addrs[j], &r->via))
+				src = c->ports[r->port].addrs[j].addr;
+		if (ng_fib_add(a->fib, &r->prefix, NG_RT_STATIC, NG_NH_GATEWAY,
+				ng_port_get(r->port)->port_id, &r->via, &src, true) < 0)
+			NG_LOG(ERR, MAIN, "%s:%d: route %s: cannot add", c->file, r->line,
+				ng_prefix_fmt(&r->prefix, s, sizeof(s)));
+	}
+	for (unsigned int i = 0; i < c->n_neighbours; i++)
+		ng_neigh_add_static(a->neigh, ng_port_get(c->neighbours[i].port)->port_id,
+			&c->neighbours[i].addr, &c->neighbours[i].mac);
+}
+
+static bool
+ports_differ(const struct ng_conf *o, const struct ng_conf *c)
+{
+	if (o->n_ports != c->n_ports || o->workers.n_lcores != c->workers.n_lcores)
+		return true;
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		const struct ng_conf_port *x = &o->ports[i], *y = &c->ports[i];
+
+		if (strcmp(x->name, y->name) != 0 || strcmp(x->devargs, y->devargs) != 0 ||
+				x->n_addrs != y->n_addrs || x->rx_queues != y->rx_queues ||
+				x->mtu != y->mtu ||
+				memcmp(x->addrs, y->addrs, sizeof(x->addrs[0]) * x->n_addrs) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* SIGHUP: the new config replaces services, routes and neighbours, or nothing. */
+static void
+reload(struct app *a)
+{
+	struct ng_conf *c = ng_conf_load(a->conf_path, a->err, sizeof(a->err));
+	char err[NG_ERRBUF];
+
+	if (c == NULL) {
+		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", a->err);
+		return;
+	}
+	if (ports_differ(a->conf, c))
+		NG_LOG(WARNING, MAIN, "reload: port, address or worker changes in %s need a "
+			"restart; applying services, routes and neighbours only", c->file);
+	if (ng_svc_apply_conf(c, err, sizeof(err)) < 0) {
+		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", err);
+		ng_svc_apply_conf(a->conf, NULL, 0);
+		ng_svc_commit(NULL, 0);
+		ng_conf_free(c);
+		return;
+	}
+	apply_routes(a, a->conf, c);
+	if (ng_svc_commit(err, sizeof(err)) < 0) {
+		NG_LOG(ERR, MAIN, "reload: commit failed: %s", err);
+		ng_conf_free(c);
+		return;
+	}
+	/* Keep the running port and worker settings: they did not change. */
+	memcpy(c->ports, a->conf->ports, sizeof(c->ports));
+	c->n_ports = a->conf->n_ports;
+	c->workers = a->conf->workers;
+	ng_conf_free(a->conf);
+	a->conf = c;
+	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
+		c->n_services, c->n_routes, c->n_neighbours);
+}
+
 static void
 control_loop(struct app *a)
 {
 	while (stop_signal == 0) {
-		if (ng_dp_ctl_poll(a->dp) == 0)
+		unsigned int n = ng_dp_ctl_poll(a->dp);
+
+		if (reload_signal) {
+			reload_signal = 0;
+			reload(a);
+		}
+		ng_svc_poll();
+		if (n == 0 && !ng_svc_dirty())
 			rte_delay_us_sleep(1000);
 	}
 	NG_LOG(NOTICE, MAIN, "signal %d: shutting down", (int)stop_signal);
@@ -452,6 +612,7 @@ main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
 	signal(SIGPIPE, SIG_IGN);
 
 	for (i = 0; i < (int)RTE_DIM(steps); i++) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "ng_addr.h"
+#include "ng_types.h"
 
 #define NG_NAME_MAX 32
 #define NG_DEVARGS_MAX 256
@@ -25,6 +26,9 @@
 #define NG_MAX_ROUTES 4096
 #define NG_MAX_STATIC_NEIGH 4096
 #define NG_MAX_RXQ 16
+#define NG_MAX_SERVICES 65536
+#define NG_MAX_SVC_VIPS 256   /**< VIPs per service */
+#define NG_MAX_SVC_BACKENDS 4096 /**< backends per service */
 #define NG_ERRBUF 512
 
 struct ng_conf_port {
@@ -50,6 +54,30 @@ struct ng_conf_neigh {
 	struct ng_ip addr;
 	struct rte_ether_addr mac;
 	unsigned int port; /**< index into ng_conf.ports */
+	int line;
+};
+
+struct ng_conf_backend {
+	struct ng_ip addr;
+	uint16_t port;
+	uint32_t weight; /**< default 1, range 0..10000; 0 drains */
+	int line;
+};
+
+struct ng_conf_service {
+	char name[NG_SVC_NAME_MAX];
+	uint8_t proto;              /**< IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;              /**< frontend port on every VIP */
+	struct ng_ip *vips;         /**< heap, n_vips entries */
+	unsigned int n_vips;
+	uint16_t node_port;         /**< 0: none; else answers on every port address */
+	enum ng_sched scheduler;
+	enum ng_fwd_mode mode;
+	bool affinity;              /**< ClientIP session affinity */
+	uint32_t affinity_timeout;  /**< seconds; default 10800 */
+	struct ng_ct_timeouts timeouts; /**< 0 fields: use conntrack.timeouts */
+	struct ng_conf_backend *backends; /**< heap, n_backends entries */
+	unsigned int n_backends;
 	int line;
 };
 
@@ -83,6 +111,16 @@ struct ng_conf {
 		uint32_t rate_pps; /**< ICMP errors sent per second per worker; default 100 */
 	} icmp;
 
+	struct {
+		uint32_t max_entries; /**< connections per worker; default 65536 */
+		struct ng_ct_timeouts timeouts;
+	} conntrack;
+
+	struct {
+		uint16_t port_min; /**< FullNAT local source ports; default 32768 */
+		uint16_t port_max; /**< default 60999 */
+	} nat;
+
 	struct ng_conf_port ports[NG_MAX_PORTS];
 	unsigned int n_ports;
 
@@ -91,6 +129,9 @@ struct ng_conf {
 
 	struct ng_conf_neigh *neighbours; /**< n_neighbours entries, heap */
 	unsigned int n_neighbours;
+
+	struct ng_conf_service *services; /**< n_services entries, heap */
+	unsigned int n_services;
 };
 
 /**

@@ -182,7 +182,7 @@ ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origi
 
 	if (f == NULL || prefix == NULL || prefix->addr.family != AF_INET || prefix->len > 32)
 		return -EINVAL;
-	if (type == NG_NH_LOCAL && prefix->len != 32)
+	if ((type == NG_NH_LOCAL || type == NG_NH_VIP) && prefix->len != 32)
 		return -EINVAL;
 	if (type == NG_NH_GATEWAY) {
 		if (gw == NULL || gw->family != AF_INET)

@@ -34,12 +34,14 @@ enum ng_nh_type {
 	NG_NH_LOCAL = 1,  /**< an address of the gateway */
 	NG_NH_CONNECTED,  /**< on-link: the destination is its own next hop */
 	NG_NH_GATEWAY,    /**< via a router */
+	NG_NH_VIP,        /**< a service address: the service stage takes it */
 };
 
 enum ng_route_origin {
 	NG_RT_LOCAL = 1,
 	NG_RT_CONNECTED,
 	NG_RT_STATIC,
+	NG_RT_VIP,
 };
 
 struct ng_route_info {

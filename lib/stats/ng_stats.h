@@ -34,7 +34,15 @@
 	X(ARP_NOT_OURS, "ARP for another address") \
 	X(ICMP_MALFORMED, "malformed ICMP") \
 	X(ICMP_UNHANDLED, "ICMP type not handled") \
-	X(LOCAL_PROTO, "no listener on local address") \
+	X(LOCAL_PROTO, "no listener on local address (refused)") \
+	X(L4_HEADER, "truncated TCP/UDP header") \
+	X(VIP_FRAGMENT, "fragment to a service address") \
+	X(SVC_NO_FRONTEND, "service address, port not served (refused)") \
+	X(SVC_NO_BACKEND, "service without usable backend (refused)") \
+	X(TCP_RST_NO_CONN, "TCP RST without connection") \
+	X(NAT_NO_PORT, "no FullNAT source port free") \
+	X(CT_INSERT, "connection table insert failed") \
+	X(REDIRECT_FULL, "redirect ring to owner full") \
 	X(FWD_DISABLED, "forwarding disabled") \
 	X(NO_ROUTE, "no route") \
 	X(TTL_EXPIRED, "TTL expired") \
@@ -58,7 +66,9 @@ enum ng_drop_reason {
 	X(RX, "rx") \
 	X(PARSE, "parse") \
 	X(LOCAL, "local") \
+	X(LB, "lb") \
 	X(FORWARD, "ip4-forward") \
+	X(REDIRECT, "redirect-in") \
 	X(INJECT, "ctrl-inject") \
 	X(TX, "tx")
 
@@ -88,6 +98,8 @@ struct ng_port_stats {
 struct ng_worker_stats {
 	struct ng_port_stats port[NG_STATS_MAX_PORTS];
 	struct ng_stage_stats stage[NG_STAGE_MAX];
+	uint64_t redirect_tx; /**< packets handed to their owner worker */
+	uint64_t redirect_rx; /**< packets received from other workers */
 	uint64_t loops;
 	uint64_t idle_loops;
 	uint64_t sleeps;

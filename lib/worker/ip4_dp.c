@@ -9,8 +9,8 @@
 #include "worker_dp.h"
 
 /* Token bucket: at most icmp_rate errors per second, bursts of the same size. */
-static bool
-icmp_allowed(struct ng_worker *w)
+bool
+ng_w_icmp_allowed(struct ng_worker *w)
 {
 	uint64_t now = rte_rdtsc(), rate = w->dp->icmp_rate, hz = w->dp->tsc_hz;
 	uint64_t add;
@@ -34,7 +34,7 @@ ttl_expired(struct ng_worker *w, struct rte_mbuf *m)
 	const struct ng_port_dp *pd = &ng_port_dp[m->port];
 	struct rte_mbuf *e;
 
-	if (!icmp_allowed(w)) {
+	if (!ng_w_icmp_allowed(w)) {
 		ng_w_drop(w, m, NG_DROP_ICMP_RATELIMIT);
 		return;
 	}

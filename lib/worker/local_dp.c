@@ -2,6 +2,8 @@
 #include <rte_arp.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "pkt_dp.h"
 #include "worker_dp.h"
@@ -24,7 +26,7 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m)
 	}
 	tip = arp->arp_data.arp_tip;
 	nh = ng_fib_lookup4_dp(ng_fib_dp(w->dp->fib), tip);
-	if (nh == NULL || nh->type != NG_NH_LOCAL) {
+	if (nh == NULL || (nh->type != NG_NH_LOCAL && nh->type != NG_NH_VIP)) {
 		ng_w_drop(w, m, NG_DROP_ARP_NOT_OURS);
 		return;
 	}
@@ -105,10 +107,19 @@ ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			ng_w_drop(w, m, NG_DROP_IP_FRAGMENT);
 			continue;
 		}
-		if (ip->next_proto_id == IPPROTO_ICMP)
+		if (ip->next_proto_id == IPPROTO_ICMP) {
 			local_icmp(w, m, ip);
-		else
+		} else if (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) {
+			uint16_t need = m->l3_len + (ip->next_proto_id == IPPROTO_TCP ?
+					sizeof(struct rte_tcp_hdr) : sizeof(struct rte_udp_hdr));
+
+			if (rte_be_to_cpu_16(ip->total_length) < need)
+				ng_w_drop(w, m, NG_DROP_L4_HEADER);
+			else
+				ng_lb_refuse(w, m, NG_DROP_LOCAL_PROTO);
+		} else {
 			ng_w_drop(w, m, NG_DROP_LOCAL_PROTO);
+		}
 	}
 	ng_w_stage_end(w, NG_STAGE_LOCAL, n, t0);
 }

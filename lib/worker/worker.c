@@ -16,6 +16,7 @@
 
 #define CTL_RING_SIZE 4096
 #define INJECT_RING_SIZE 1024
+#define REDIRECT_RING_SIZE 2048
 #define CTL_POLL_MAX 256
 
 struct ng_dp *
@@ -40,6 +41,10 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 	dp->icmp_rate = c->icmp.rate_pps;
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->n_workers = n_workers;
+	dp->ct_expire_budget = 32;
+	for (int s = 0; s < NG_CT_NSTATES; s++)
+		dp->ct_to_tsc[s] = (uint64_t)ng_ct_state_timeout(&c->conntrack.timeouts,
+				(enum ng_ct_state)s) * dp->tsc_hz;
 
 	sz = rte_rcu_qsbr_get_memsize(n_workers);
 	dp->qsbr = rte_zmalloc("ng_qsbr", sz, RTE_CACHE_LINE_SIZE);
@@ -65,6 +70,21 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 				RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->inject == NULL)
 			goto nomem;
+		snprintf(name, sizeof(name), "ng_ct_%u", i);
+		w->ct = ng_ct_create(name, c->conntrack.max_entries, SOCKET_ID_ANY);
+		if (w->ct == NULL)
+			goto nomem;
+	}
+	for (unsigned int to = 0; to < n_workers && n_workers > 1; to++) {
+		for (unsigned int from = 0; from < n_workers; from++) {
+			if (from == to)
+				continue;
+			snprintf(name, sizeof(name), "ng_redir_%u_%u", from, to);
+			dp->workers[to]->redir_in[from] = rte_ring_create(name, REDIRECT_RING_SIZE,
+					SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (dp->workers[to]->redir_in[from] == NULL)
+				goto nomem;
+		}
 	}
 	return dp;
 nomem:
@@ -92,6 +112,14 @@ ng_dp_free(struct ng_dp *dp)
 		}
 		for (unsigned int p = 0; p < NG_MAX_PORTS; p++)
 			rte_pktmbuf_free_bulk(w->tx[p].pkts, w->tx[p].n);
+		for (unsigned int f = 0; f < NG_MAX_WORKERS; f++) {
+			if (w->redir_in[f] == NULL)
+				continue;
+			while (rte_ring_dequeue(w->redir_in[f], (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(w->redir_in[f]);
+		}
+		ng_ct_free(w->ct);
 		rte_free(w);
 	}
 	if (dp->ctl_ring != NULL) {

@@ -24,6 +24,7 @@
 
 #include "conf.h"
 #include "ng_stats.h"
+#include "ct.h"
 #include "route.h"
 
 #define NG_TX_BUF 64
@@ -52,6 +53,8 @@ struct ng_worker {
 	unsigned int n_rxq;
 	struct ng_rxq_ref rxq[NG_MAX_WORKER_RXQ];
 	struct rte_ring *inject; /**< control -> this worker, SP/SC */
+	struct rte_ring *redir_in[NG_MAX_WORKERS]; /**< from worker i to this one, SP/SC */
+	struct ng_ct *ct;        /**< this worker's connections */
 
 	/* Owned by the worker. */
 	struct {
@@ -61,11 +64,17 @@ struct ng_worker {
 	uint64_t icmp_tokens;
 	uint64_t icmp_last_tsc;
 	uint32_t idle_count;
+	uint32_t lport_next;     /**< next FullNAT source port to try, host order */
+	bool in_redirect;        /**< processing packets another worker handed over */
+	uint64_t now;            /**< TSC at the start of the current burst */
 	struct ng_worker_stats stats;
 } __rte_cache_aligned;
 
 /** Shared data-path context; read-only for workers once they run. */
+struct ng_ruleset;
+
 struct ng_dp {
+	struct ng_ruleset *rs;     /**< published by the svc module under RCU */
 	struct ng_fib *fib;
 	struct ng_neigh_table *neigh;
 	struct rte_mempool *pool;
@@ -78,6 +87,8 @@ struct ng_dp {
 	uint32_t idle_polls;
 	uint32_t icmp_rate;  /**< ICMP errors per second per worker */
 	uint64_t tsc_hz;
+	uint64_t ct_to_tsc[NG_CT_NSTATES]; /**< global timeouts, for conns of gone services */
+	uint32_t ct_expire_budget; /**< entries the expiry scan looks at per loop */
 	uint16_t n_ports;
 	uint16_t port_ids[NG_MAX_PORTS]; /**< port index -> DPDK port id */
 	unsigned int n_workers;

@@ -4,6 +4,7 @@
 
 #include "ng_log.h"
 #include "pkt_dp.h"
+#include "svc_dp.h"
 #include "worker_dp.h"
 
 #define MAX_BURST 256
@@ -48,11 +49,16 @@ ng_worker_flush(struct ng_worker *w)
 void
 ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *local[MAX_BURST], *fwd[MAX_BURST];
-	const struct ng_nexthop *nhs[MAX_BURST];
+	struct rte_mbuf *local[MAX_BURST], *fwd[MAX_BURST], *lb[MAX_BURST];
+	const struct ng_nexthop *nhs[MAX_BURST], *lb_nhs[MAX_BURST];
 	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
-	uint16_t nl = 0, nf = 0;
+	const struct ng_ruleset *rs = __atomic_load_n(&w->dp->rs, __ATOMIC_ACQUIRE);
+	/* The service stage runs when there are services or tracked connections. */
+	bool lb_on = rs != NULL && (rs->n_fe > 0 || w->ct->n_used > 0);
+	uint16_t nl = 0, nf = 0, nlb = 0;
 	uint64_t t0 = ng_w_stage_begin(w);
+
+	w->now = rte_rdtsc();
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -84,7 +90,13 @@ ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 					const struct rte_ipv4_hdr *, m->l2_len);
 			const struct ng_nexthop *nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
 
-			if (nh != NULL && nh->type == NG_NH_LOCAL) {
+			if (lb_on && (ip->next_proto_id == IPPROTO_TCP ||
+					ip->next_proto_id == IPPROTO_UDP)) {
+				lb_nhs[nlb] = nh;
+				lb[nlb++] = m;
+				continue;
+			}
+			if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {
 				local[nl++] = m;
 				continue;
 			}
@@ -100,6 +112,8 @@ ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 	if (nl > 0)
 		ng_local_process(w, local, nl);
+	if (nlb > 0)
+		ng_lb_process(w, rs, lb, lb_nhs, nlb);
 	if (nf > 0)
 		ng_ip4_forward_process(w, fwd, nhs, nf);
 }
@@ -118,6 +132,28 @@ drain_inject(struct ng_worker *w)
 	for (unsigned int i = 0; i < n; i++)
 		ng_w_tx(w, pkts[i], ng_mbuf_priv(pkts[i])->out_port);
 	ng_w_stage_end(w, NG_STAGE_INJECT, (uint16_t)n, t0);
+}
+
+static void
+drain_redirect(struct ng_worker *w)
+{
+	struct rte_mbuf *pkts[32];
+	uint64_t t0;
+	unsigned int n;
+
+	for (unsigned int i = 0; i < w->dp->n_workers; i++) {
+		struct rte_ring *r = w->redir_in[i];
+
+		if (r == NULL || likely(rte_ring_empty(r)))
+			continue;
+		t0 = ng_w_stage_begin(w);
+		n = rte_ring_sc_dequeue_burst(r, (void **)pkts, RTE_DIM(pkts), NULL);
+		ng_w_stage_end(w, NG_STAGE_REDIRECT, (uint16_t)n, t0);
+		w->stats.redirect_rx += n;
+		w->in_redirect = true;
+		ng_worker_process(w, pkts, (uint16_t)n);
+		w->in_redirect = false;
+	}
 }
 
 int
@@ -151,8 +187,12 @@ ng_worker_main(void *arg)
 			got += n;
 			ng_worker_process(w, pkts, n);
 		}
+		if (dp->n_workers > 1)
+			drain_redirect(w);
 		drain_inject(w);
 		ng_worker_flush(w);
+		if (w->ct->n_used > 0)
+			ng_ct_expire(w->ct, rte_rdtsc(), dp->ct_expire_budget);
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->id);
 		w->stats.loops++;
 

@@ -61,6 +61,22 @@ void ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
 void ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 		const struct ng_nexthop **nhs, uint16_t n);
 
+/**
+ * Stage: TCP/UDP that may belong to a service or a tracked connection.
+ * nhs[i] is the FIB result for pkts[i]'s destination.
+ */
+void ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const struct ng_nexthop **nhs, uint16_t n);
+
+/**
+ * Refuse a TCP/UDP packet as a host with no listener does: a TCP RST, or an
+ * ICMP port unreachable (rate-limited). Consumes m; counts reason.
+ */
+void ng_lb_refuse(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason reason);
+
+/** ICMP error token bucket (icmp.rate_pps per worker). */
+bool ng_w_icmp_allowed(struct ng_worker *w);
+
 /** Hand a packet to the control core; drops it when the ring is full. */
 static inline void
 ng_w_to_ctl(struct ng_worker *w, struct rte_mbuf *m, enum ng_ctl_kind kind,

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_tcp.h>
+
+#include "ct.h"
+
+#define EVICT_SAMPLE 64
+
+_Static_assert(sizeof(struct ng_flow_key) == 40, "flow key is 40 bytes");
+_Static_assert(sizeof(struct ng_conn) == 128, "a conn is two cache lines");
+
+struct ng_ct *
+ng_ct_create(const char *name, uint32_t cap, int socket)
+{
+	struct rte_hash_parameters hp = {0};
+	struct ng_ct *ct;
+
+	if (cap == 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	ct = rte_zmalloc_socket("ng_ct", sizeof(*ct), RTE_CACHE_LINE_SIZE, socket);
+	if (ct == NULL)
+		goto nomem;
+	ct->cap = cap;
+	ct->conns = rte_zmalloc_socket("ng_ct_conns", sizeof(*ct->conns) * cap,
+			RTE_CACHE_LINE_SIZE, socket);
+	ct->free_idx = rte_malloc_socket("ng_ct_free", sizeof(uint32_t) * cap, 0, socket);
+	hp.name = name;
+	hp.entries = 2 * cap;
+	hp.key_len = sizeof(struct ng_flow_key);
+	hp.hash_func = rte_hash_crc;
+	hp.socket_id = socket;
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+	ct->h = rte_hash_create(&hp);
+	if (ct->conns == NULL || ct->free_idx == NULL || ct->h == NULL)
+		goto nomem;
+	for (uint32_t i = 0; i < cap; i++)
+		ct->free_idx[i] = cap - 1 - i;
+	ct->n_free = cap;
+	return ct;
+nomem:
+	ng_ct_free(ct);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+ng_ct_free(struct ng_ct *ct)
+{
+	if (ct == NULL)
+		return;
+	rte_hash_free(ct->h);
+	rte_free(ct->conns);
+	rte_free(ct->free_idx);
+	rte_free(ct);
+}
+
+uint64_t
+ng_ct_mem_bytes(uint32_t cap)
+{
+	/* Entry, free-list slot, and two keys in the hash: each key slot holds
+	 * the key and a data pointer, plus an 8-byte bucket slot (signature and
+	 * index), with the extendable bucket table doubling the bucket part. */
+	return (uint64_t)cap * (sizeof(struct ng_conn) + sizeof(uint32_t) +
+			2 * (sizeof(struct ng_flow_key) + 8 + 2 * 8));
+}
+
+static void
+release(struct ng_ct *ct, struct ng_conn *c)
+{
+	ng_ct_abort(ct, c);
+}
+
+void
+ng_ct_delete(struct ng_ct *ct, struct ng_conn *c)
+{
+	struct ng_flow_key rk;
+
+	rte_hash_del_key(ct->h, &c->orig);
+	if (c->state != NG_CT_AFFINITY) {
+		ng_ct_reply_key(c, &rk);
+		rte_hash_del_key(ct->h, &rk);
+	}
+	release(ct, c);
+}
+
+struct ng_conn *
+ng_ct_alloc(struct ng_ct *ct, uint64_t now)
+{
+	struct ng_conn *c, *oldest = NULL;
+
+	if (likely(ct->n_free > 0)) {
+		c = &ct->conns[ct->free_idx[--ct->n_free]];
+		ct->n_used++;
+		memset(c, 0, sizeof(*c));
+		return c;
+	}
+	/* Full: an expired entry first, else the least recently active one. */
+	for (unsigned int i = 0; i < EVICT_SAMPLE; i++) {
+		c = &ct->conns[ct->cursor];
+		ct->cursor = (ct->cursor + 1) % ct->cap;
+		if (c->state == NG_CT_FREE)
+			continue;
+		if (now >= c->expire_tsc) {
+			ct->stats.reused_expired++;
+			oldest = c;
+			break;
+		}
+		if (oldest == NULL || c->last_tsc < oldest->last_tsc)
+			oldest = c;
+	}
+	if (oldest == NULL)
+		return NULL; /* cannot happen with cap > 0 */
+	if (now < oldest->expire_tsc)
+		ct->stats.evicted++;
+	ng_ct_delete(ct, oldest);
+	c = &ct->conns[ct->free_idx[--ct->n_free]];
+	ct->n_used++;
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+int
+ng_ct_insert(struct ng_ct *ct, struct ng_conn *c)
+{
+	uintptr_t idx = (uintptr_t)(c - ct->conns);
+	struct ng_flow_key rk;
+	int rc;
+
+	rc = rte_hash_add_key_data(ct->h, &c->orig, (void *)(idx << 1));
+	if (rc < 0)
+		goto fail;
+	if (c->state != NG_CT_AFFINITY) {
+		ng_ct_reply_key(c, &rk);
+		rc = rte_hash_add_key_data(ct->h, &rk, (void *)((idx << 1) | 1));
+		if (rc < 0) {
+			rte_hash_del_key(ct->h, &c->orig);
+			goto fail;
+		}
+	}
+	ct->stats.created++;
+	return 0;
+fail:
+	ct->stats.insert_failed++;
+	release(ct, c);
+	return rc;
+}
+
+unsigned int
+ng_ct_expire(struct ng_ct *ct, uint64_t now, unsigned int budget)
+{
+	unsigned int removed = 0;
+
+	if (ct->n_used == 0)
+		return 0;
+	for (unsigned int i = 0; i < budget; i++) {
+		struct ng_conn *c = &ct->conns[ct->cursor];
+
+		ct->cursor = ct->cursor + 1 == ct->cap ? 0 : ct->cursor + 1;
+		if (c->state != NG_CT_FREE && now >= c->expire_tsc) {
+			ng_ct_delete(ct, c);
+			removed++;
+		}
+	}
+	ct->stats.expired += removed;
+	return removed;
+}
+
+enum ng_ct_state
+ng_ct_tcp_update(struct ng_conn *c, bool is_reply, uint8_t f)
+{
+	enum ng_ct_state s = (enum ng_ct_state)c->state;
+
+	if (f & RTE_TCP_RST_FLAG) {
+		s = NG_CT_CLOSE;
+		goto out;
+	}
+	if (f & RTE_TCP_FIN_FLAG)
+		c->flags |= is_reply ? NG_CT_F_FIN_REPLY : NG_CT_F_FIN_ORIG;
+	switch (s) {
+	case NG_CT_SYN_SENT:
+		if (is_reply && (f & RTE_TCP_SYN_FLAG) && (f & RTE_TCP_ACK_FLAG))
+			s = NG_CT_SYN_RECV;
+		break;
+	case NG_CT_SYN_RECV:
+		if (!is_reply && (f & RTE_TCP_ACK_FLAG) && !(f & RTE_TCP_SYN_FLAG))
+			s = NG_CT_ESTABLISHED;
+		break;
+	default:
+		break;
+	}
+	if ((c->flags & (NG_CT_F_FIN_ORIG | NG_CT_F_FIN_REPLY)) ==
+			(NG_CT_F_FIN_ORIG | NG_CT_F_FIN_REPLY))
+		s = NG_CT_TIME_WAIT;
+	else if (c->flags & (NG_CT_F_FIN_ORIG | NG_CT_F_FIN_REPLY))
+		s = NG_CT_FIN_WAIT;
+out:
+	c->state = (uint8_t)s;
+	return s;
+}
+
+const char *
+ng_ct_state_name(enum ng_ct_state s)
+{
+	static const char *const names[NG_CT_NSTATES] = {
+		[NG_CT_FREE] = "FREE", [NG_CT_SYN_SENT] = "SYN_SENT",
+		[NG_CT_SYN_RECV] = "SYN_RECV", [NG_CT_ESTABLISHED] = "ESTABLISHED",
+		[NG_CT_FIN_WAIT] = "FIN_WAIT", [NG_CT_TIME_WAIT] = "TIME_WAIT",
+		[NG_CT_CLOSE] = "CLOSE", [NG_CT_UDP] = "UDP", [NG_CT_AFFINITY] = "AFFINITY",
+	};
+	return (unsigned int)s < NG_CT_NSTATES ? names[s] : "?";
+}
+
+uint32_t
+ng_ct_state_timeout(const struct ng_ct_timeouts *t, enum ng_ct_state s)
+{
+	switch (s) {
+	case NG_CT_SYN_SENT:
+	case NG_CT_SYN_RECV:
+		return t->tcp_syn;
+	case NG_CT_ESTABLISHED:
+		return t->tcp_established;
+	case NG_CT_FIN_WAIT:
+		return t->tcp_fin;
+	case NG_CT_TIME_WAIT:
+		return t->tcp_time_wait;
+	case NG_CT_CLOSE:
+		return t->tcp_close;
+	case NG_CT_UDP:
+		return t->udp;
+	default:
+		return t->tcp_close;
+	}
+}

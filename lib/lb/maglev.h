@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_MAGLEV_H
+#define NG_MAGLEV_H
+
+/**
+ * @file
+ * Weighted Maglev consistent hashing (Eisenbud et al., NSDI 2016).
+ *
+ * The table size comes from a fixed ladder of primes: the smallest one at
+ * least 100 x the backend count (floor 257, cap 65537). Memory thus grows
+ * with the backends, and two gateways with the same backends pick the same
+ * size. Each backend's permutation comes from a deterministic hash of its
+ * address and port, and backends are filled in the order given, so callers
+ * pass them in a canonical order (sorted by address, then port) to get
+ * identical tables on every gateway.
+ *
+ * Weights: in each filling round a backend earns credit equal to its weight
+ * and places one slot per max-weight of credit, so slot shares follow the
+ * weights. Weight 0 backends get no slots.
+ */
+
+#include <stdint.h>
+
+#include "ng_addr.h"
+
+#define NG_MAGLEV_MIN 257
+#define NG_MAGLEV_MAX 65537
+#define NG_MAGLEV_NONE UINT16_MAX
+
+struct ng_maglev_backend {
+	struct ng_ip addr;
+	uint16_t port;
+	uint32_t weight;
+};
+
+/** Table size for n backends (see the ladder above). */
+uint32_t ng_maglev_size(uint32_t n_backends);
+
+/**
+ * Fill table[0..m-1] with backend indexes.
+ * @param m a size from ng_maglev_size()
+ * @return 0; -EINVAL when n is 0 or above 65534, or every weight is 0 (then
+ *   the table is filled with NG_MAGLEV_NONE); -ENOMEM.
+ */
+int ng_maglev_build(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, uint32_t m);
+
+#endif

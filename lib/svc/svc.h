@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_SVC_H
+#define NG_SVC_H
+
+/**
+ * @file
+ * Services: the one control API (control core only).
+ *
+ * The config loader, the CLI and the Kubernetes watcher all change services
+ * through these functions; none of them touches worker state. Changes mark
+ * the desired state dirty; ng_svc_poll() compiles and publishes a new
+ * ruleset once a burst of changes has settled (or ng_svc_commit() does it at
+ * once), so a burst costs one commit.
+ *
+ * Functions that can fail on bad input return a negative errno and fill err
+ * with a sentence naming the object ("service "web": ...").
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_rcu_qsbr.h>
+
+#include "conf.h"
+#include "ng_addr.h"
+#include "ng_types.h"
+#include "route.h"
+
+struct ng_ruleset;
+
+struct ng_svc_spec {
+	char name[NG_SVC_NAME_MAX];
+	uint8_t proto;               /**< IPPROTO_TCP or IPPROTO_UDP */
+	enum ng_sched scheduler;
+	enum ng_fwd_mode mode;
+	bool affinity;               /**< ClientIP */
+	uint32_t affinity_timeout;   /**< seconds; 0: 10800 */
+	struct ng_ct_timeouts timeouts; /**< 0 fields: global */
+};
+
+/** A frontend: address (family 0 = NodePort on every gateway address) and port. */
+struct ng_frontend {
+	struct ng_ip addr;
+	uint16_t port; /**< host order */
+};
+
+struct ng_svc_params {
+	struct rte_rcu_qsbr *qsbr;
+	struct ng_ruleset **publish;  /**< where workers load the ruleset from */
+	struct ng_fib *fib;           /**< VIP routes, and FullNAT sources */
+	unsigned int n_workers;
+	struct ng_ct_timeouts timeouts; /**< global */
+	uint16_t lport_min, lport_max;
+	const struct ng_ip *node_addrs; /**< the gateway's addresses (NodePorts) */
+	unsigned int n_node_addrs;
+	uint16_t vip_port;            /**< DPDK port id used for VIP routes */
+	uint32_t coalesce_us;         /**< commit once changes pause this long; default 1000 */
+	uint32_t coalesce_max_us;     /**< ...or this long after the first; default 10000 */
+};
+
+/**
+ * Set up the service state and publish an empty ruleset.
+ * @return 0 or a negative errno.
+ */
+int ng_svc_init(const struct ng_svc_params *p);
+
+/** Free everything; workers must have stopped. */
+void ng_svc_fini(void);
+
+int ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen);
+
+/** Change a service's options (scheduler, mode, affinity, timeouts); not its protocol. */
+int ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen);
+
+int ng_svc_del(const char *name, char *err, size_t errlen);
+
+int ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err,
+		size_t errlen);
+int ng_svc_frontend_del(const char *name, const struct ng_frontend *fe, char *err,
+		size_t errlen);
+
+/** Add a backend, or change its weight when it exists. */
+int ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port,
+		uint32_t weight, char *err, size_t errlen);
+int ng_svc_backend_del(const char *name, const struct ng_ip *addr, uint16_t port, char *err,
+		size_t errlen);
+
+/**
+ * Replace every service with those of a config (SIGHUP, start-up). Services
+ * whose definition did not change keep their compiled object, so their
+ * flows see no change at all.
+ */
+int ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen);
+
+/**
+ * Compile and publish now if anything changed.
+ * @return 0 (also when nothing changed) or a negative errno.
+ */
+int ng_svc_commit(char *err, size_t errlen);
+
+/** Control loop hook: coalesced commit, and freeing after grace periods. */
+void ng_svc_poll(void);
+
+/** True when changes wait for a commit. */
+bool ng_svc_dirty(void);
+
+struct ng_ruleset_info {
+	uint64_t generation;
+	uint32_t services;
+	uint32_t frontends;
+	uint64_t bytes;           /**< ruleset and every object it references */
+	uint64_t build_ns;        /**< last compile */
+	uint64_t publish_ns;      /**< last pointer swap */
+	uint64_t grace_ns;        /**< last completed grace period */
+	uint64_t commits;
+	uint64_t pending_free;    /**< rulesets waiting for a grace period */
+};
+
+void ng_svc_ruleset_info(struct ng_ruleset_info *out);
+
+/** Counters of one service, summed over workers and over its past objects. */
+struct ng_svc_counters {
+	uint64_t conns;
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t refused;
+	uint64_t no_lport;
+};
+
+struct ng_backend {
+	struct ng_ip addr;
+	uint16_t port;   /**< host order */
+	uint32_t weight; /**< 0 drains */
+};
+
+/** A read-only view of one service for show commands. */
+struct ng_svc_view {
+	const struct ng_svc_spec *spec;
+	unsigned int n_frontends;
+	const struct ng_frontend *frontends;
+	unsigned int n_backends;
+	const struct ng_backend *backends;
+};
+
+/** Walk services in creation order; cb returns non-zero to stop. */
+unsigned int ng_svc_walk(int (*cb)(const struct ng_svc_view *v, void *arg), void *arg);
+
+/** Counters of a service by name. @return 0 or -ENOENT. */
+int ng_svc_counters(const char *name, struct ng_svc_counters *out);
+
+#endif

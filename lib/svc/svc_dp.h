@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_SVC_DP_H
+#define NG_SVC_DP_H
+
+/**
+ * @file
+ * The ruleset as workers see it.
+ *
+ * A ruleset is immutable once published: a generation number and a frontend
+ * index (open addressing, linear probing) from (address, port, protocol) to a
+ * compiled service object. Service objects are immutable too and are shared
+ * between consecutive rulesets when their service did not change; a changed
+ * service gets a new object. Old rulesets and objects are freed after an RCU
+ * grace period. The only memory in them that workers write is their own
+ * per-worker counter slots.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_hash_crc.h>
+#include <rte_random.h>
+
+#include "ct.h"
+#include "maglev.h"
+#include "ng_types.h"
+
+/** Frontend key: 20 bytes, zero padded. */
+struct ng_fe_key {
+	union ng_addr16 addr;
+	uint16_t port; /**< network order */
+	uint8_t proto;
+	uint8_t family;
+};
+
+struct ng_svc_backend {
+	union ng_addr16 addr;
+	union ng_addr16 snat; /**< FullNAT source toward this backend */
+	uint16_t port;        /**< network order */
+	uint8_t family;
+	uint8_t pad;
+	uint32_t weight;
+};
+
+/** Per-worker service counters (one cache line per worker). */
+struct ng_svc_wstats {
+	uint64_t conns;
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t refused;
+	uint64_t no_lport;
+	uint32_t wrr_pos;
+} __rte_cache_aligned;
+
+/** Per-worker per-backend counters. */
+struct ng_svc_bstats {
+	uint64_t conns;
+	uint64_t pkts;
+};
+
+struct ng_svc_obj {
+	uint32_t uid;         /**< unique per object, never reused */
+	uint8_t proto;
+	uint8_t sched;        /**< enum ng_sched */
+	uint8_t mode;         /**< enum ng_fwd_mode */
+	uint8_t affinity;
+	uint32_t affinity_timeout_s;
+	uint32_t n_backends;
+	uint32_t n_usable;    /**< backends with weight > 0 */
+	uint32_t table_size;
+	uint64_t to_tsc[NG_CT_NSTATES]; /**< timeout per conn state, TSC cycles */
+	uint64_t affinity_tsc;
+	const struct ng_svc_backend *backends;
+	const uint16_t *table; /**< Maglev table, or WRR/random sequence */
+	struct ng_svc_wstats *wstats;  /**< [n_workers] */
+	struct ng_svc_bstats *bstats;  /**< [n_workers][n_backends] */
+	uint32_t n_workers;
+	/* Control core only. */
+	uint32_t desired_id;
+	uint32_t n_fe;
+	struct ng_fe_key *fe; /**< the frontend keys this object is indexed under */
+	uint64_t bytes;       /**< memory held */
+	char name[NG_SVC_NAME_MAX];
+};
+
+struct ng_fe_slot {
+	struct ng_fe_key key;
+	uint32_t used;
+	struct ng_svc_obj *svc;
+};
+
+struct ng_ruleset {
+	uint64_t gen;
+	uint32_t fe_mask;     /**< slots - 1; slots is a power of two */
+	uint32_t n_fe;
+	struct ng_fe_slot *fe;
+	uint32_t n_svcs;
+	uint32_t n_dnat;      /**< services in DNAT mode: replies need owner routing */
+	uint16_t lport_min;   /**< FullNAT source ports, host order */
+	uint16_t lport_max;
+};
+
+static inline uint32_t
+ng_fe_hash(const struct ng_fe_key *k)
+{
+	return rte_hash_crc(k, sizeof(*k), 0x6e67);
+}
+
+static inline bool
+ng_fe_key_eq(const struct ng_fe_key *a, const struct ng_fe_key *b)
+{
+	return a->addr.w[0] == b->addr.w[0] && a->addr.w[1] == b->addr.w[1] &&
+			a->port == b->port && a->proto == b->proto && a->family == b->family;
+}
+
+/** Find the service of a frontend, or NULL. */
+static inline struct ng_svc_obj *
+ng_rs_lookup(const struct ng_ruleset *rs, const struct ng_fe_key *k)
+{
+	uint32_t i;
+
+	if (rs->n_fe == 0)
+		return NULL;
+	for (i = ng_fe_hash(k) & rs->fe_mask;; i = (i + 1) & rs->fe_mask) {
+		const struct ng_fe_slot *s = &rs->fe[i];
+
+		if (!s->used)
+			return NULL;
+		if (ng_fe_key_eq(&s->key, k))
+			return s->svc;
+	}
+}
+
+/**
+ * Pick a backend for a new flow.
+ * @param flow_hash deterministic hash of the flow (ng_hash_flow4)
+ * @param wid the calling worker
+ * @return a backend index, or NG_MAGLEV_NONE when none is usable.
+ */
+static inline uint16_t
+ng_svc_pick(const struct ng_svc_obj *s, uint64_t flow_hash, unsigned int wid)
+{
+	if (unlikely(s->n_usable == 0))
+		return NG_MAGLEV_NONE;
+	switch (s->sched) {
+	case NG_SCHED_WRR: {
+		uint32_t p = s->wstats[wid].wrr_pos++;
+
+		return s->table[p % s->table_size];
+	}
+	case NG_SCHED_RANDOM:
+		return s->table[rte_rand() % s->table_size];
+	default:
+		return s->table[flow_hash % s->table_size];
+	}
+}
+
+/** Index of backend (addr, port) in s, or NG_CT_BIDX_NONE. Linear: small n. */
+static inline uint16_t
+ng_svc_find_backend(const struct ng_svc_obj *s, const union ng_addr16 *addr, uint16_t port)
+{
+	for (uint32_t i = 0; i < s->n_backends; i++)
+		if (s->backends[i].port == port && s->backends[i].addr.w[0] == addr->w[0] &&
+				s->backends[i].addr.w[1] == addr->w[1])
+			return (uint16_t)i;
+	return NG_CT_BIDX_NONE;
+}
+
+#endif

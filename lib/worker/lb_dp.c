@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The service stage: connection tracking, scheduling and NAT.
+ *
+ * For each TCP/UDP packet: find its owner worker and hand it over if that is
+ * another worker; look it up in the owner's connection table (both
+ * directions); on a miss to a frontend, schedule a backend and create the
+ * connection; rewrite addresses and ports; route the result.
+ *
+ * Ownership, computable from the packet alone:
+ *   to a VIP or a NodePort:             hash(client address) % workers
+ *   to a gateway address, FullNAT port: port % workers (ports are allotted so)
+ *   anything else, when DNAT services:  hash(destination address) % workers
+ * so both directions of a connection, and every connection of one client
+ * (ClientIP affinity), meet on one worker.
+ */
+#include <string.h>
+
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "nat_dp.h"
+#include "ng_hash.h"
+#include "svc_dp.h"
+#include "worker_dp.h"
+
+#define MAX_BURST 256
+#define LPORT_TRIES 64
+
+static inline unsigned int
+owner_by_addr(uint32_t addr, unsigned int n)
+{
+	return (unsigned int)(ng_mix64(addr) % n);
+}
+
+static inline unsigned int
+owner_of(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_nexthop *nh,
+		const struct rte_ipv4_hdr *ip, uint16_t dport)
+{
+	unsigned int n = w->dp->n_workers;
+
+	if (nh != NULL && nh->type == NG_NH_LOCAL) {
+		uint16_t p = rte_be_to_cpu_16(dport);
+
+		if (p >= rs->lport_min && p <= rs->lport_max)
+			return p % n;
+		return owner_by_addr(ip->src_addr, n);
+	}
+	if (nh != NULL && nh->type == NG_NH_VIP)
+		return owner_by_addr(ip->src_addr, n);
+	if (rs->n_dnat > 0)
+		return owner_by_addr(ip->dst_addr, n);
+	return w->id;
+}
+
+static void
+redirect(struct ng_worker *w, struct rte_mbuf *m, unsigned int owner)
+{
+	struct rte_ring *r = w->dp->workers[owner]->redir_in[w->id];
+
+	if (unlikely(rte_ring_sp_enqueue(r, m) != 0)) {
+		ng_w_drop(w, m, NG_DROP_REDIRECT_FULL);
+		return;
+	}
+	w->stats.redirect_tx++;
+}
+
+void
+ng_lb_refuse(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason reason)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	uint16_t ihl = m->l3_len;
+	struct rte_tcp_hdr *th, t;
+	uint32_t a, seg_len;
+
+	w->stats.port[ng_port_dp[m->port].idx].drop[reason]++;
+	if (ip->next_proto_id == IPPROTO_UDP) {
+		struct rte_mbuf *e;
+
+		if (!ng_w_icmp_allowed(w)) {
+			rte_pktmbuf_free(m); /* counted as refused above */
+			return;
+		}
+		e = ng_pkt_icmp4_error(w->dp->pool, m, NG_ICMP_DEST_UNREACH, 3, ip->dst_addr);
+		if (e != NULL) {
+			rte_pktmbuf_mtod(e, struct rte_ether_hdr *)->src_addr =
+					ng_port_dp[m->port].mac;
+			ng_w_tx(w, e, m->port);
+		}
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* TCP: answer with a RST built in place (RFC 793, "reset generation"). */
+	th = (struct rte_tcp_hdr *)((uint8_t *)ip + ihl);
+	if (th->tcp_flags & RTE_TCP_RST_FLAG) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	t = *th;
+	seg_len = rte_be_to_cpu_16(ip->total_length) - ihl - ((t.data_off >> 4) * 4);
+	if (t.tcp_flags & RTE_TCP_SYN_FLAG)
+		seg_len++;
+	if (t.tcp_flags & RTE_TCP_FIN_FLAG)
+		seg_len++;
+	th = (struct rte_tcp_hdr *)((uint8_t *)ip + sizeof(*ip));
+	memset(th, 0, sizeof(*th));
+	th->src_port = t.dst_port;
+	th->dst_port = t.src_port;
+	if (t.tcp_flags & RTE_TCP_ACK_FLAG) {
+		th->sent_seq = t.recv_ack;
+		th->tcp_flags = RTE_TCP_RST_FLAG;
+	} else {
+		th->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(t.sent_seq) + seg_len);
+		th->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	th->data_off = (sizeof(*th) / 4) << 4;
+
+	a = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = a;
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*th));
+	ip->packet_id = 0;
+	ip->fragment_offset = 0;
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - sizeof(*ip) -
+			sizeof(*th)));
+	m->l3_len = sizeof(*ip);
+
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = ng_port_dp[m->port].mac;
+	ng_w_tx(w, m, m->port);
+}
+
+/* A FullNAT source port owned by this worker whose reply key is unused. */
+static bool
+lport_alloc(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_conn *c)
+{
+	unsigned int n = w->dp->n_workers;
+	uint32_t min = rs->lport_min, max = rs->lport_max;
+	struct ng_flow_key rk;
+
+	for (int i = 0; i < LPORT_TRIES; i++) {
+		uint32_t p = w->lport_next;
+
+		if (p < min || p > max || p % n != w->id) {
+			/* First port of ours at or above min. */
+			p = min + ((w->id + n - min % n) % n);
+		}
+		w->lport_next = p + n > max ? 0 : p + n;
+		c->lport = rte_cpu_to_be_16((uint16_t)p);
+		ng_ct_reply_key(c, &rk);
+		if (ng_ct_key_free(w->ct, &rk))
+			return true;
+	}
+	return false;
+}
+
+static inline void
+conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc, uint32_t len)
+{
+	uint64_t to = svc != NULL ? svc->to_tsc[c->state] : w->dp->ct_to_tsc[c->state];
+
+	c->last_tsc = w->now;
+	c->expire_tsc = w->now + to;
+	c->pkts++;
+	c->bytes += len;
+	if (svc != NULL) {
+		struct ng_svc_wstats *ws = &svc->wstats[w->id];
+
+		ws->pkts++;
+		ws->bytes += len;
+		if (c->bidx != NG_CT_BIDX_NONE)
+			svc->bstats[w->id * svc->n_backends + c->bidx].pkts++;
+	}
+}
+
+/* Affinity record key: the client address and the frontend. */
+static inline void
+affinity_key(struct ng_flow_key *k, const struct ng_flow_key *orig)
+{
+	memset(k, 0, sizeof(*k));
+	k->src = orig->src;
+	k->dst = orig->dst;
+	k->dport = orig->dport;
+	k->proto = orig->proto | NG_CT_PROTO_AFFINITY;
+	k->family = orig->family;
+}
+
+static uint16_t
+affinity_pick(struct ng_worker *w, const struct ng_svc_obj *svc, const struct ng_flow_key *k,
+		uint64_t hash)
+{
+	struct ng_flow_key ak;
+	struct ng_conn *a;
+	uint16_t b;
+	bool rep;
+
+	affinity_key(&ak, k);
+	a = ng_ct_lookup(w->ct, &ak, &rep);
+	if (a != NULL) {
+		b = ng_svc_find_backend(svc, &a->backend, a->bport);
+		if (b != NG_CT_BIDX_NONE && svc->backends[b].weight > 0) {
+			a->expire_tsc = w->now + svc->affinity_tsc;
+			a->last_tsc = w->now;
+			return b;
+		}
+		ng_ct_delete(w->ct, a);
+	}
+	b = ng_svc_pick(svc, hash, w->id);
+	if (b == NG_MAGLEV_NONE)
+		return b;
+	a = ng_ct_alloc(w->ct, w->now);
+	if (a == NULL)
+		return b;
+	a->orig = ak;
+	a->backend = svc->backends[b].addr;
+	a->bport = svc->backends[b].port;
+	a->state = NG_CT_AFFINITY;
+	a->bidx = NG_CT_BIDX_NONE;
+	a->last_tsc = w->now;
+	a->expire_tsc = w->now + svc->affinity_tsc;
+	ng_ct_insert(w->ct, a);
+	return b;
+}
+
+/*
+ * A new connection to svc. Returns the conn, or NULL when the packet was
+ * consumed (refused or dropped).
+ */
+static struct ng_conn *
+conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *svc,
+		struct rte_mbuf *m, const struct ng_flow_key *k, uint8_t tcp_flags)
+{
+	const struct ng_svc_backend *be;
+	struct ng_conn *c;
+	uint64_t hash;
+	uint16_t b;
+
+	if (k->proto == IPPROTO_TCP && (tcp_flags & RTE_TCP_RST_FLAG)) {
+		ng_w_drop(w, m, NG_DROP_TCP_RST_NO_CONN);
+		return NULL;
+	}
+	hash = ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport, k->proto);
+	b = svc->affinity ? affinity_pick(w, svc, k, hash) : ng_svc_pick(svc, hash, w->id);
+	if (b == NG_MAGLEV_NONE) {
+		svc->wstats[w->id].refused++;
+		ng_lb_refuse(w, m, NG_DROP_SVC_NO_BACKEND);
+		return NULL;
+	}
+	be = &svc->backends[b];
+	c = ng_ct_alloc(w->ct, w->now);
+	c->orig = *k;
+	c->backend = be->addr;
+	c->bport = be->port;
+	c->bidx = b;
+	c->gen = (uint32_t)rs->gen;
+	c->svc_uid = svc->uid;
+	c->svc = svc;
+	if (k->proto == IPPROTO_UDP)
+		c->state = NG_CT_UDP;
+	else if ((tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG)
+		c->state = NG_CT_SYN_SENT;
+	else
+		c->state = NG_CT_ESTABLISHED; /* picked up mid-stream: Maglev keeps it in place */
+	if (svc->mode == NG_FWD_FULLNAT) {
+		c->flags |= NG_CT_F_FULLNAT;
+		c->snat = be->snat;
+		if (!lport_alloc(w, rs, c)) {
+			ng_ct_abort(w->ct, c);
+			svc->wstats[w->id].no_lport++;
+			ng_w_drop(w, m, NG_DROP_NAT_NO_PORT);
+			return NULL;
+		}
+	}
+	if (ng_ct_insert(w->ct, c) < 0) {
+		ng_w_drop(w, m, NG_DROP_CT_INSERT);
+		return NULL;
+	}
+	svc->wstats[w->id].conns++;
+	svc->bstats[w->id * svc->n_backends + b].conns++;
+	return c;
+}
+
+/* Bring a conn's service view up to the current ruleset. */
+static inline const struct ng_svc_obj *
+conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
+{
+	struct ng_fe_key fk = {0};
+	const struct ng_svc_obj *svc;
+
+	if (likely(c->gen == (uint32_t)rs->gen))
+		return c->svc;
+	fk.addr = c->orig.dst;
+	fk.port = c->orig.dport;
+	fk.proto = c->orig.proto;
+	fk.family = c->orig.family;
+	svc = ng_rs_lookup(rs, &fk);
+	if (svc == NULL) {
+		c->svc_uid = 0;
+		c->bidx = NG_CT_BIDX_NONE;
+	} else if (svc->uid != c->svc_uid) {
+		c->svc_uid = svc->uid;
+		c->bidx = ng_svc_find_backend(svc, &c->backend, c->bport);
+	}
+	c->svc = svc;
+	c->gen = (uint32_t)rs->gen;
+	return svc;
+}
+
+void
+ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const struct ng_nexthop **nhs, uint16_t n)
+{
+	struct rte_mbuf *fwd[MAX_BURST], *local[MAX_BURST];
+	const struct ng_nexthop *fwd_nh[MAX_BURST];
+	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
+	uint16_t nf = 0, nl = 0;
+	uint64_t t0 = ng_w_stage_begin(w);
+	bool multi = w->dp->n_workers > 1 && !w->in_redirect;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct ng_nexthop *nh = nhs[i];
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+				m->l2_len);
+		uint16_t ihl = m->l3_len, tot = rte_be_to_cpu_16(ip->total_length);
+		uint8_t proto = ip->next_proto_id, flags = 0;
+		const struct ng_svc_obj *svc;
+		struct ng_flow_key k;
+		struct ng_conn *c;
+		uint16_t *ports;
+		bool is_reply;
+
+		if (unlikely(tot < ihl + (proto == IPPROTO_TCP ? sizeof(struct rte_tcp_hdr) :
+				sizeof(struct rte_udp_hdr)))) {
+			ng_w_drop(w, m, NG_DROP_L4_HEADER);
+			continue;
+		}
+		if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+				RTE_IPV4_HDR_OFFSET_MASK))) {
+			if (nh != NULL && nh->type == NG_NH_VIP) {
+				ng_w_drop(w, m, NG_DROP_VIP_FRAGMENT);
+			} else if (nh != NULL && nh->type == NG_NH_LOCAL) {
+				local[nl++] = m;
+			} else {
+				fwd_nh[nf] = nh;
+				fwd[nf++] = m;
+			}
+			continue;
+		}
+		ports = (uint16_t *)((uint8_t *)ip + ihl);
+		if (multi) {
+			unsigned int o = owner_of(w, rs, nh, ip, ports[1]);
+
+			if (o != w->id) {
+				redirect(w, m, o);
+				continue;
+			}
+		}
+		if (proto == IPPROTO_TCP)
+			flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
+
+		memset(&k, 0, sizeof(k));
+		k.src.v4 = ip->src_addr;
+		k.dst.v4 = ip->dst_addr;
+		k.sport = ports[0];
+		k.dport = ports[1];
+		k.proto = proto;
+		k.family = AF_INET;
+
+		c = ng_ct_lookup(w->ct, &k, &is_reply);
+		if (c != NULL) {
+			svc = conn_revalidate(rs, c);
+			/* UDP to a removed backend moves at once; a new SYN reuses a closed tuple. */
+			if ((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
+					(proto == IPPROTO_TCP && !is_reply &&
+					(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) ==
+					RTE_TCP_SYN_FLAG && (c->state == NG_CT_TIME_WAIT ||
+					c->state == NG_CT_CLOSE))) {
+				w->ct->stats.deleted++;
+				ng_ct_delete(w->ct, c);
+				c = NULL;
+			}
+		}
+		if (c == NULL) {
+			struct ng_fe_key fk = {0};
+			struct ng_svc_obj *s;
+
+			if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
+				fwd_nh[nf] = nh;
+				fwd[nf++] = m;
+				continue;
+			}
+			fk.addr.v4 = ip->dst_addr;
+			fk.port = ports[1];
+			fk.proto = proto;
+			fk.family = AF_INET;
+			s = ng_rs_lookup(rs, &fk);
+			if (s == NULL) {
+				if (nh->type == NG_NH_VIP)
+					ng_lb_refuse(w, m, NG_DROP_SVC_NO_FRONTEND);
+				else
+					local[nl++] = m;
+				continue;
+			}
+			c = conn_new(w, rs, s, m, &k, flags);
+			if (c == NULL)
+				continue;
+			svc = s;
+			is_reply = false;
+		}
+		if (proto == IPPROTO_TCP)
+			ng_ct_tcp_update(c, is_reply, flags);
+		if (is_reply)
+			c->flags |= NG_CT_F_REPLIED;
+		conn_touch(w, c, svc, tot);
+
+		if (!is_reply) {
+			if (c->flags & NG_CT_F_FULLNAT)
+				ng_nat4(ip, ports, proto, c->snat.v4, c->lport, c->backend.v4, c->bport);
+			else
+				ng_nat4(ip, ports, proto, ip->src_addr, ports[0], c->backend.v4,
+						c->bport);
+		} else {
+			ng_nat4(ip, ports, proto, c->orig.dst.v4, c->orig.dport, c->orig.src.v4,
+					c->orig.sport);
+		}
+		nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
+		fwd_nh[nf] = nh;
+		fwd[nf++] = m;
+	}
+	ng_w_stage_end(w, NG_STAGE_LB, n, t0);
+
+	if (nl > 0)
+		ng_local_process(w, local, nl);
+	if (nf > 0)
+		ng_ip4_forward_process(w, fwd, fwd_nh, nf);
+}
