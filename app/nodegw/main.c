@@ -375,7 +375,7 @@ print_summary(const struct ng_dp *dp)
 			p->name, ps->rx, ps->tx, drops);
 		for (int r = 1; r < NG_DROP_MAX; r++)
 			if (ps->drop[r] != 0)
-				printf("    %-34s %10" PRIu64 "\n", ng_drop_name((enum ng_drop_reason)r),
+				printf("    %-46s %10" PRIu64 "\n", ng_drop_name((enum ng_drop_reason)r),
 					ps->drop[r]);
 	}
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
@@ -386,8 +386,10 @@ print_summary(const struct ng_dp *dp)
 			rx += ws->port[i].rx;
 			tx += ws->port[i].tx;
 		}
-		printf("  worker %u (lcore %u) rx %" PRIu64 " tx %" PRIu64 " loops %" PRIu64 "\n",
-			w, dp->workers[w]->lcore, rx, tx, ws->loops);
+		printf("  worker %u (lcore %u) rx %" PRIu64 " tx %" PRIu64 " loops %" PRIu64
+			" redirect-out %" PRIu64 " redirect-in %" PRIu64 " conns %u\n",
+			w, dp->workers[w]->lcore, rx, tx, ws->loops, ws->redirect_tx,
+			ws->redirect_rx, dp->workers[w]->ct->n_used);
 	}
 	if (dp->neigh != NULL) {
 		ng_neigh_get_stats(dp->neigh, &ns);
