@@ -380,8 +380,8 @@ ng_ruleset_commit(char *err, size_t errlen)
 {
 	struct ng_ruleset *old = ng_svc.cur, *rs;
 	struct ng_svc_obj **retired_objs = NULL, **fresh = NULL;
-	struct ng_fe_key *vip_add = NULL;
-	uint32_t n_ret = 0, n_vip_add = 0, n_fe_est = old ? old->n_fe : 0, slots = 64;
+	struct ng_fe_key *vip_add = NULL, *vip_del = NULL;
+	uint32_t n_ret = 0, n_vip_add = 0, n_vip_del = 0, n_fe_est = old ? old->n_fe : 0, slots = 64;
 	uint64_t t0 = rte_get_tsc_cycles(), t1;
 	char ebuf[NG_ERRBUF];
 	struct retired *r;
@@ -439,7 +439,8 @@ ng_ruleset_commit(char *err, size_t errlen)
 	rs->lport_min = ng_svc.p.lport_min;
 	rs->lport_max = ng_svc.p.lport_max;
 	vip_add = calloc(n_fe_est + 1, sizeof(*vip_add));
-	if (vip_add == NULL) {
+	vip_del = calloc((old ? old->n_fe : 0) + 1, sizeof(*vip_del));
+	if (vip_add == NULL || vip_del == NULL) {
 		rs_free(rs);
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -457,7 +458,7 @@ ng_ruleset_commit(char *err, size_t errlen)
 			for (uint32_t k = 0; k < o->n_fe; k++) {
 				fe_remove(rs, &o->fe[k], o);
 				if (!is_node_addr(&o->fe[k]) && vip_ref(&o->fe[k], -1) == 0)
-					vip_route(&o->fe[k], false);
+					vip_del[n_vip_del++] = o->fe[k];
 			}
 			rs->n_svcs--;
 			rs->n_dnat -= o->mode == NG_FWD_DNAT;
@@ -492,8 +493,14 @@ ng_ruleset_commit(char *err, size_t errlen)
 	t1 = rte_get_tsc_cycles();
 	__atomic_store_n(ng_svc.p.publish, rs, __ATOMIC_RELEASE);
 	ng_svc.cur = rs;
+	/* VIP routes change after the publish: a VIP that moved between services in
+	 * this commit never loses its route. */
+	for (uint32_t i = 0; i < n_vip_del; i++)
+		if (vip_ref(&vip_del[i], 0) == 0)
+			vip_route(&vip_del[i], false);
 	for (uint32_t i = 0; i < n_vip_add; i++)
-		vip_route(&vip_add[i], true);
+		if (vip_ref(&vip_add[i], 0) > 0)
+			vip_route(&vip_add[i], true);
 	ng_svc.info.generation = rs->gen;
 	ng_svc.info.services = rs->n_svcs;
 	ng_svc.info.frontends = rs->n_fe;
@@ -532,6 +539,7 @@ out:
 	free(fresh);
 	free(retired_objs);
 	free(vip_add);
+	free(vip_del);
 	ng_ruleset_reclaim(false);
 	return rc;
 }
