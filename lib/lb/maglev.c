@@ -13,7 +13,7 @@ static const uint32_t ladder[] = {
 uint32_t
 ng_maglev_size(uint32_t n_backends)
 {
-	uint64_t want = (uint64_t)n_backends * 100;
+	uint64_t want = (uint64_t)n_backends * NG_MAGLEV_FACTOR;
 
 	for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++)
 		if (ladder[i] >= want)

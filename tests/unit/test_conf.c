@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+
 #include <cmocka.h>
 
 #include <rte_byteorder.h>
@@ -30,6 +32,24 @@
 #include "conf.h"
 
 static char tmpdir[256];
+
+/*
+ * Under AddressSanitizer libconfig needs seconds for a list of 65536 elements
+ * (it grows lists 16 elements at a time, and every ASan realloc copies), so
+ * the tests at the service-count limit run smaller there.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define NG_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NG_TEST_ASAN 1
+#endif
+#endif
+#ifdef NG_TEST_ASAN
+#define N_SVC_BIG 4096
+#else
+#define N_SVC_BIG NG_MAX_SERVICES
+#endif
 
 static const char *
 srcdir(void)
@@ -109,6 +129,10 @@ struct bad {
 #define ROUTE(body) PORTS2 "routes = (\n  { " body " }  #!\n);\n"
 /* A neighbour list after PORTS2: the neighbour is on line 6. */
 #define NEIGH(body) PORTS2 "neighbours = (\n  { " body " }  #!\n);\n"
+/* A service list after PORTS2: the service is on line 6. */
+#define SVC(body) PORTS2 "services = (\n  { " body " }  #!\n);\n"
+/* The required keys of a valid service "web" with one VIP. */
+#define SVC_WEB "name = \"web\"; protocol = \"tcp\"; port = 80; vips = [\"198.18.100.10\"]; "
 /* One port spread over lines 1-7, extra settings on line 6. */
 #define PORT1(extra) \
 	"ports = (\n" \
@@ -373,6 +397,261 @@ static const struct bad bad[] = {
 		");\n", 7,
 		"neighbour 198.18.0.2: duplicate neighbour on port \"a\" (first defined on "
 		"line 6)"},
+
+	/* conntrack and nat */
+	{"conntrack_not_group", "conntrack = 65536;  #!\n" PORTS2, 1,
+		"conntrack must be a group { ... }, not an integer"},
+	{"conntrack_unknown_key", "conntrack = {\n  entries = 5;  #!\n};\n" PORTS2, 2,
+		"conntrack: unknown key \"entries\" (known keys: max_entries, timeouts)"},
+	{"conntrack_max_small", "conntrack = {\n  max_entries = 1023;  #!\n};\n" PORTS2, 2,
+		"conntrack: max_entries 1023 is out of range (1024..67108864)"},
+	{"conntrack_max_big", "conntrack = {\n  max_entries = 67108865;  #!\n};\n" PORTS2, 2,
+		"conntrack: max_entries 67108865 is out of range (1024..67108864)"},
+	{"conntrack_timeouts_list", "conntrack = {\n  timeouts = (30, 900);  #!\n};\n" PORTS2, 2,
+		"conntrack: timeouts must be a group { ... }, not a list"},
+	{"conntrack_timeouts_unknown", "conntrack = {\n  timeouts = {\n    tcp_syn = 30;\n"
+		"    tcp_synack = 30;  #!\n  };\n};\n" PORTS2, 4,
+		"conntrack: timeouts: unknown key \"tcp_synack\" (known keys: tcp_syn, "
+		"tcp_established, tcp_fin, tcp_time_wait, tcp_close, udp)"},
+	{"conntrack_timeout_zero", "conntrack = {\n  timeouts = { tcp_close = 0; };  #!\n};\n"
+		PORTS2, 2, "conntrack: timeouts: tcp_close 0 is out of range (1..604800)"},
+	{"conntrack_timeout_big", "conntrack = {\n  timeouts = {\n    udp = 604801;  #!\n  };\n};\n"
+		PORTS2, 3, "conntrack: timeouts: udp 604801 is out of range (1..604800)"},
+	{"conntrack_timeout_string", "conntrack = {\n  timeouts = { udp = \"5m\"; };  #!\n};\n"
+		PORTS2, 2, "conntrack: timeouts: udp must be an integer, not a string"},
+	{"nat_unknown_key", "nat = {\n  ports = 5;  #!\n};\n" PORTS2, 2,
+		"nat: unknown key \"ports\" (known keys: port_min, port_max)"},
+	{"nat_min_low", "nat = {\n  port_min = 1023;  #!\n};\n" PORTS2, 2,
+		"nat: port_min 1023 is out of range (1024..65535)"},
+	{"nat_max_big", "nat = {\n  port_max = 65536;  #!\n};\n" PORTS2, 2,
+		"nat: port_max 65536 is out of range (1024..65535)"},
+	{"nat_inverted", "nat = {\n  port_min = 50000;\n  port_max = 40000;  #!\n};\n" PORTS2, 3,
+		"nat: port_min 50000 must be below port_max 40000"},
+	{"nat_equal", "nat = {\n  port_min = 40000;\n  port_max = 40000;  #!\n};\n" PORTS2, 3,
+		"nat: port_min 40000 must be below port_max 40000"},
+	{"nat_too_small", "nat = {\n  port_min = 40000;\n  port_max = 41022;  #!\n};\n" PORTS2, 3,
+		"nat: port_min..port_max (40000..41022) holds 1023 ports; at least 1024 are "
+		"needed"},
+	{"nat_too_small_min_only", "nat = {\n  port_min = 60000;  #!\n};\n" PORTS2, 2,
+		"nat: port_min..port_max (60000..60999) holds 1000 ports"},
+
+	/* services: structure, names, scalars */
+	{"services_is_group", PORTS2 "services = {  #!\n  name = \"web\";\n};\n", 5,
+		"services must be a list ( { ... }, ... ), not a group"},
+	{"service_elem_not_group", PORTS2 "services = (\n  \"web\"  #!\n);\n", 6,
+		"services: element #1 must be a group { ... }, not a string"},
+	{"service_unknown_key", SVC(SVC_WEB "weight = 3;"), 6,
+		"service \"web\": unknown key \"weight\" (known keys: name, protocol, port, vips, "
+		"node_port, scheduler, mode, affinity, affinity_timeout, timeouts, backends)"},
+	{"service_name_missing", SVC("protocol = \"tcp\"; port = 80;"), 6,
+		"service #1: missing required key \"name\""},
+	{"service_name_chars", SVC("name = \"web app\"; protocol = \"tcp\"; port = 80;"), 6,
+		"service #1: name \"web app\" must be 1..127 characters of A-Z a-z 0-9 _ . : / -"},
+	{"service_name_empty", SVC("name = \"\"; protocol = \"tcp\"; port = 80;"), 6,
+		"service #1: name \"\" must be 1..127 characters"},
+	{"service_name_int", SVC("name = 5; protocol = \"tcp\"; port = 80;"), 6,
+		"service #1: name must be a string, not an integer"},
+	{"service_name_dup", PORTS2 "services = (\n"
+		"  { " SVC_WEB " },\n"
+		"  { name = \"api\"; protocol = \"tcp\"; port = 81; "
+		"vips = [\"198.18.100.11\"]; },\n"
+		"  {\n"
+		"    name = \"web\";  #!\n"
+		"    protocol = \"udp\";\n"
+		"    port = 80;\n"
+		"  }\n"
+		");\n", 9, "service #3: duplicate service name \"web\" (first defined on line 6)"},
+	{"protocol_missing", SVC("name = \"web\"; port = 80;"), 6,
+		"service \"web\": missing required key \"protocol\""},
+	{"protocol_sctp", SVC("name = \"web\"; protocol = \"sctp\"; port = 80;"), 6,
+		"service \"web\": protocol \"sctp\": SCTP is not supported"},
+	{"protocol_unknown", SVC("name = \"web\"; protocol = \"icmp\"; port = 80;"), 6,
+		"service \"web\": protocol \"icmp\" is not one of tcp, udp"},
+	{"port_missing", SVC("name = \"web\"; protocol = \"tcp\"; vips = [\"198.18.100.10\"];"), 6,
+		"service \"web\": missing required key \"port\""},
+	{"port_zero", SVC("name = \"web\"; protocol = \"tcp\"; port = 0;"), 6,
+		"service \"web\": port 0 is out of range (1..65535)"},
+	{"port_big", SVC("name = \"web\"; protocol = \"tcp\"; port = 65536;"), 6,
+		"service \"web\": port 65536 is out of range (1..65535)"},
+	{"port_string", SVC("name = \"web\"; protocol = \"tcp\"; port = \"http\";"), 6,
+		"service \"web\": port must be an integer, not a string"},
+	{"scheduler_bad", SVC(SVC_WEB "scheduler = \"fast\";"), 6,
+		"service \"web\": scheduler \"fast\" is not one of maglev, wrr, random"},
+	{"mode_bad", SVC(SVC_WEB "mode = \"nat\";"), 6,
+		"service \"web\": mode \"nat\" is not one of fullnat, dnat"},
+	{"affinity_bad", SVC(SVC_WEB "affinity = \"sticky\";"), 6,
+		"service \"web\": affinity \"sticky\" is not one of none, client-ip"},
+	{"affinity_bool", SVC(SVC_WEB "affinity = true;"), 6,
+		"service \"web\": affinity must be a string, not a boolean"},
+	{"affinity_timeout_zero", SVC(SVC_WEB "affinity = \"client-ip\"; affinity_timeout = 0;"),
+		6, "service \"web\": affinity_timeout 0 is out of range (1..86400)"},
+	{"affinity_timeout_big",
+		SVC(SVC_WEB "affinity = \"client-ip\"; affinity_timeout = 86401;"), 6,
+		"service \"web\": affinity_timeout 86401 is out of range (1..86400)"},
+	{"affinity_timeout_without", SVC(SVC_WEB "affinity_timeout = 600;"), 6,
+		"service \"web\": affinity_timeout needs affinity = \"client-ip\""},
+	{"svc_timeouts_not_group", SVC(SVC_WEB "timeouts = 30;"), 6,
+		"service \"web\": timeouts must be a group { ... }, not an integer"},
+	{"svc_timeouts_unknown", SVC(SVC_WEB "timeouts = { tcp = 30; };"), 6,
+		"service \"web\": timeouts: unknown key \"tcp\""},
+	{"svc_timeouts_zero", SVC(SVC_WEB "timeouts = { tcp_established = 0; };"), 6,
+		"service \"web\": timeouts: tcp_established 0 is out of range (1..604800)"},
+	{"svc_timeouts_udp_on_tcp", SVC(SVC_WEB "timeouts = { tcp_fin = 60; udp = 30; };"), 6,
+		"service \"web\": timeouts: udp does not apply to a tcp service"},
+	{"svc_timeouts_tcp_on_udp", PORTS2 "services = (\n  {\n    name = \"dns\";\n"
+		"    protocol = \"udp\";\n    port = 53;\n    vips = [\"198.18.100.53\"];\n"
+		"    timeouts = {\n      udp = 30;\n      tcp_syn = 5;  #!\n    };\n  }\n);\n", 13,
+		"service \"dns\": timeouts: tcp_syn does not apply to a udp service"},
+
+	/* services: frontends */
+	{"vips_string", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = \"198.18.100.10\";"), 6,
+		"service \"web\": vips must be an array of strings [\"A.B.C.D\", ...], "
+		"not a string"},
+	{"vips_ints", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; vips = [1];"), 6,
+		"service \"web\": vips must be strings \"A.B.C.D\", not an integer"},
+	{"vip_bad", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; vips = [\"198.18.100\"];"),
+		6, "service \"web\": vip \"198.18.100\" is not an IPv4 address"},
+	{"vip_prefix", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"198.18.100.0/24\"];"), 6,
+		"service \"web\": vip \"198.18.100.0/24\" is not an IPv4 address"},
+	{"vip_ipv6", PORTS2 "services = (\n  {\n    name = \"web\";\n    protocol = \"tcp\";\n"
+		"    port = 80;\n    vips = [\n      \"198.18.100.10\",\n"
+		"      \"2001:db8::10\"  #!\n    ];\n  }\n);\n", 12,
+		"service \"web\": vip 2001:db8::10: IPv6 VIPs are not supported yet"},
+	{"vip_multicast", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"224.1.1.1\"];"), 6,
+		"service \"web\": vip 224.1.1.1 is not a unicast address"},
+	{"vip_port_address", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"198.19.0.1\"];"), 6,
+		"service \"web\": vip 198.19.0.1 is an address of port \"b\"; use node_port to "
+		"serve on port addresses"},
+	{"vip_twice", PORTS2 "services = (\n  {\n    name = \"web\";\n    protocol = \"tcp\";\n"
+		"    port = 80;\n    vips = [\n      \"198.18.100.10\",\n      \"198.18.100.11\",\n"
+		"      \"198.18.100.10\"  #!\n    ];\n  }\n);\n", 13,
+		"service \"web\": duplicate frontend 198.18.100.10:80/tcp (vip listed twice, first "
+		"on line 11)"},
+	{"frontend_dup", PORTS2 "services = (\n"
+		"  {\n"
+		"    name = \"web\";\n"
+		"    protocol = \"tcp\";\n"
+		"    port = 80;\n"
+		"    vips = [\"198.18.100.9\", \"198.18.100.10\"];\n"
+		"  },\n"
+		"  { name = \"web-udp\"; protocol = \"udp\"; port = 80; "
+		"vips = [\"198.18.100.10\"]; },\n"
+		"  { name = \"web-8080\"; protocol = \"tcp\"; port = 8080; "
+		"vips = [\"198.18.100.10\"]; },\n"
+		"  {\n"
+		"    name = \"api\";\n"
+		"    protocol = \"TCP\";\n"
+		"    port = 80;\n"
+		"    vips = [\n"
+		"      \"198.18.100.20\",\n"
+		"      \"198.18.100.10\"  #!\n"
+		"    ];\n"
+		"  }\n"
+		");\n", 20,
+		"service \"api\": duplicate frontend 198.18.100.10:80/tcp (also in service "
+		"\"web\" at line 10)"},
+	{"no_frontend", SVC("name = \"web\"; protocol = \"tcp\"; port = 80;"), 6,
+		"service \"web\": has no frontend: give vips or node_port"},
+	{"no_frontend_empty_vips", PORTS2 "services = (\n  {\n    name = \"web\";\n"
+		"    protocol = \"tcp\";\n    port = 80;\n    vips = [];  #!\n  }\n);\n", 10,
+		"service \"web\": has no frontend: give vips or node_port"},
+	{"node_port_zero", SVC(SVC_WEB "node_port = 0;"), 6,
+		"service \"web\": node_port 0 is out of range (1..65535)"},
+	{"node_port_in_nat", SVC(SVC_WEB "node_port = 40000;"), 6,
+		"service \"web\": node_port 40000 lies in nat.port_min..port_max (32768..60999), "
+		"where FullNAT source ports are allocated"},
+	{"node_port_in_custom_nat", "nat = { port_min = 20000; port_max = 40000; };\n"
+		PORTS2 "services = (\n  {\n    name = \"web\";\n    protocol = \"tcp\";\n"
+		"    port = 80;\n    node_port = 20000;  #!\n  }\n);\n", 11,
+		"service \"web\": node_port 20000 lies in nat.port_min..port_max (20000..40000)"},
+	{"node_port_dup", PORTS2 "services = (\n"
+		"  {\n"
+		"    name = \"web\";\n"
+		"    protocol = \"tcp\";\n"
+		"    port = 80;\n"
+		"    node_port = 30080;\n"
+		"  },\n"
+		"  { name = \"dns\"; protocol = \"udp\"; port = 53; node_port = 30080; },\n"
+		"  {\n"
+		"    name = \"api\";\n"
+		"    protocol = \"tcp\";\n"
+		"    port = 443;\n"
+		"    vips = [\"198.18.100.10\"];\n"
+		"    node_port = 30080;  #!\n"
+		"  }\n"
+		");\n", 18,
+		"service \"api\": duplicate node_port 30080/tcp (also in service \"web\" at "
+		"line 10)"},
+
+	/* services: backends */
+	{"backends_group", SVC(SVC_WEB "backends = { address = \"198.18.0.2\"; };"), 6,
+		"service \"web\": backends must be a list ( { address = ...; port = ...; }, ... ), "
+		"not a group"},
+	{"backends_array", SVC(SVC_WEB "backends = [\"198.18.0.2\"];"), 6,
+		"service \"web\": backends must be a list"},
+	{"backend_elem_not_group", SVC(SVC_WEB "backends = ( \"198.18.0.2\" );"), 6,
+		"service \"web\": backends: element #1 must be a group { ... }, not a string"},
+	{"backend_address_missing", SVC(SVC_WEB "backends = ( { port = 8080; } );"), 6,
+		"service \"web\": backend #1: missing required key \"address\""},
+	{"backend_address_bad", SVC(SVC_WEB "backends = ( { address = \"pod-1\"; } );"), 6,
+		"service \"web\": backend #1: address \"pod-1\" is not an IPv4 address"},
+	{"backend_ipv6", SVC(SVC_WEB "backends = ( { address = \"2001:db8::2\"; } );"), 6,
+		"service \"web\": backend #1: address 2001:db8::2: IPv6 backends are not supported "
+		"yet"},
+	{"backend_unknown_key",
+		SVC(SVC_WEB "backends = ( { address = \"198.18.0.2\"; prio = 1; } );"), 6,
+		"service \"web\": backend 198.18.0.2: unknown key \"prio\" (known keys: address, "
+		"port, weight)"},
+	{"backend_unroutable", PORTS2 "routes = (\n"
+		"  { prefix = \"10.0.0.0/8\"; via = \"198.18.0.254\"; }\n"
+		");\n"
+		"services = (\n"
+		"  {\n"
+		"    name = \"web\";\n"
+		"    protocol = \"tcp\";\n"
+		"    port = 80;\n"
+		"    vips = [\"198.18.100.10\"];\n"
+		"    backends = (\n"
+		"      { address = \"198.19.0.2\"; port = 8080; },\n"
+		"      { address = \"10.1.2.3\"; port = 8080; },\n"
+		"      { address = \"203.0.113.5\"; port = 8080; }  #!\n"
+		"    );\n"
+		"  }\n"
+		");\n", 17,
+		"service \"web\": backend 203.0.113.5 is in no connected or routed prefix"},
+	{"backend_own_address", SVC(SVC_WEB "backends = ( { address = \"198.19.0.1\"; } );"), 6,
+		"service \"web\": backend 198.19.0.1 is an address of port \"b\" (this gateway)"},
+	{"backend_broadcast", SVC(SVC_WEB "backends = ( { address = \"255.255.255.255\"; } );"),
+		6, "service \"web\": backend 255.255.255.255 is not a unicast address"},
+	{"backend_port_zero",
+		SVC(SVC_WEB "backends = ( { address = \"198.18.0.2\"; port = 0; } );"), 6,
+		"service \"web\": backend 198.18.0.2: port 0 is out of range (1..65535)"},
+	{"backend_weight_big",
+		SVC(SVC_WEB "backends = ( { address = \"198.18.0.2\"; weight = 10001; } );"), 6,
+		"service \"web\": backend 198.18.0.2: weight 10001 is out of range (0..10000)"},
+	{"backend_weight_negative",
+		SVC(SVC_WEB "backends = ( { address = \"198.18.0.2\"; weight = -1; } );"), 6,
+		"service \"web\": backend 198.18.0.2: weight -1 is out of range (0..10000)"},
+	{"backend_weight_float",
+		SVC(SVC_WEB "backends = ( { address = \"198.18.0.2\"; weight = 1.5; } );"), 6,
+		"service \"web\": backend 198.18.0.2: weight must be an integer, not a float"},
+	{"backend_dup", PORTS2 "services = (\n  {\n    name = \"web\";\n    protocol = \"tcp\";\n"
+		"    port = 80;\n    vips = [\"198.18.100.10\"];\n    backends = (\n"
+		"      { address = \"198.18.0.2\"; port = 8080; },\n"
+		"      { address = \"198.18.0.2\"; port = 8081; },\n"
+		"      { address = \"198.18.0.3\"; port = 8080; },\n"
+		"      { address = \"198.18.0.2\"; port = 8080; weight = 5; }  #!\n"
+		"    );\n  }\n);\n", 15,
+		"service \"web\": duplicate backend 198.18.0.2:8080 (first defined on line 12)"},
+	{"backend_dup_default_port", PORTS2 "services = (\n  {\n    name = \"web\";\n"
+		"    protocol = \"tcp\";\n    port = 80;\n    vips = [\"198.18.100.10\"];\n"
+		"    backends = (\n      { address = \"198.18.0.2\"; port = 80; },\n"
+		"      { address = \"198.18.0.2\"; }  #!\n    );\n  }\n);\n", 13,
+		"service \"web\": duplicate backend 198.18.0.2:80 (first defined on line 12)"},
 };
 
 /* Line of the first "#!" marker in text, 0 when there is none. */
@@ -471,7 +750,52 @@ test_bad_generated(void **state)
 	snprintf(text + off, 64 * 1024 - off, "];\n  }\n);\n");
 	expect_error("too_many_addresses", text, 5,
 		"port \"a\": too many addresses (17; at most 16)");
+	free(text);
 
+#ifndef NG_TEST_ASAN
+	/* 65537 services: the list is refused before its elements are read */
+	text = malloc((size_t)(NG_MAX_SERVICES + 1) * 4 + 256);
+	assert_non_null(text);
+	off = (size_t)sprintf(text, PORTS2 "services = (\n");
+	for (int i = 0; i <= NG_MAX_SERVICES; i++)
+		off += (size_t)sprintf(text + off, "{}%s\n", i < NG_MAX_SERVICES ? "," : "");
+	sprintf(text + off, ");\n");
+	expect_error("too_many_services", text, 6 + NG_MAX_SERVICES,
+		"too many services (65537; at most 65536)");
+	free(text);
+#endif
+
+	text = malloc(256 * 1024);
+	assert_non_null(text);
+	/* 4097 backends in one service */
+	off = (size_t)snprintf(text, 256 * 1024, PORTS2 "services = (\n  {\n"
+		"    name = \"web\"; protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    backends = (\n");
+	for (int i = 0; i <= NG_MAX_SVC_BACKENDS; i++)
+		off += (size_t)snprintf(text + off, 256 * 1024 - off, "      {}%s\n",
+			i < NG_MAX_SVC_BACKENDS ? "," : "");
+	snprintf(text + off, 256 * 1024 - off, "    );\n  }\n);\n");
+	expect_error("too_many_backends", text, 9 + NG_MAX_SVC_BACKENDS,
+		"service \"web\": too many backends (4097; at most 4096)");
+
+	/* 257 VIPs in one service */
+	off = (size_t)snprintf(text, 256 * 1024, PORTS2 "services = (\n  {\n"
+		"    name = \"web\"; protocol = \"tcp\"; port = 80;\n    vips = [\"198.20.0.0\"");
+	for (int i = 1; i <= NG_MAX_SVC_VIPS; i++)
+		off += (size_t)snprintf(text + off, 256 * 1024 - off, ", \"198.20.%d.%d\"",
+			i / 256, i % 256);
+	snprintf(text + off, 256 * 1024 - off, "];\n  }\n);\n");
+	expect_error("too_many_vips", text, 8, "service \"web\": too many vips (257; at most 256)");
+
+	/* a 128-character service name */
+	snprintf(text, 256 * 1024, PORTS2 "services = (\n  {\n    name = \"%0128d\";\n"
+		"    protocol = \"tcp\"; port = 80; node_port = 30080;\n  }\n);\n", 0);
+	expect_error("service_name_long", text, 7,
+		"service #1: name \"00000000000000000000000000000000"
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000\" must be "
+		"1..127 characters");
 	free(text);
 }
 
@@ -504,6 +828,17 @@ test_defaults(void **state)
 	assert_null(c.routes);
 	assert_int_equal(c.n_neighbours, 0);
 	assert_null(c.neighbours);
+	assert_int_equal(c.conntrack.max_entries, 65536);
+	assert_int_equal(c.conntrack.timeouts.tcp_syn, 30);
+	assert_int_equal(c.conntrack.timeouts.tcp_established, 900);
+	assert_int_equal(c.conntrack.timeouts.tcp_fin, 120);
+	assert_int_equal(c.conntrack.timeouts.tcp_time_wait, 120);
+	assert_int_equal(c.conntrack.timeouts.tcp_close, 10);
+	assert_int_equal(c.conntrack.timeouts.udp, 300);
+	assert_int_equal(c.nat.port_min, 32768);
+	assert_int_equal(c.nat.port_max, 60999);
+	assert_int_equal(c.n_services, 0);
+	assert_null(c.services);
 }
 
 static void
@@ -555,6 +890,21 @@ test_example(void **state)
 	assert_int_equal(c->n_neighbours, 1);
 	assert_int_equal(c->neighbours[0].port, 0);
 	assert_int_equal(c->neighbours[0].mac.addr_bytes[5], 0x01);
+
+	assert_int_equal(c->conntrack.max_entries, 65536);
+	assert_int_equal(c->conntrack.timeouts.tcp_close, 10);
+	assert_int_equal(c->nat.port_min, 32768);
+	assert_int_equal(c->nat.port_max, 60999);
+	assert_int_equal(c->n_services, 1);
+	assert_string_equal(c->services[0].name, "web");
+	assert_int_equal(c->services[0].proto, IPPROTO_TCP);
+	assert_int_equal(c->services[0].port, 80);
+	assert_int_equal(c->services[0].n_vips, 1);
+	assert_int_equal(c->services[0].node_port, 30080);
+	assert_true(c->services[0].affinity);
+	assert_int_equal(c->services[0].timeouts.tcp_established, 3600);
+	assert_int_equal(c->services[0].n_backends, 2);
+	assert_int_equal(c->services[0].backends[1].weight, 2);
 	ng_conf_free(c);
 }
 
@@ -582,6 +932,10 @@ test_minimal(void **state)
 	assert_int_equal(c->n_routes, 0);
 	assert_null(c->routes);
 	assert_int_equal(c->n_neighbours, 0);
+	assert_int_equal(c->n_services, 0);
+	assert_null(c->services);
+	assert_int_equal(c->conntrack.max_entries, 65536);
+	assert_int_equal(c->nat.port_max, 60999);
 	ng_conf_free(c);
 }
 
@@ -702,6 +1056,246 @@ test_port_for(void **state)
 	ng_conf_free(c);
 }
 
+static uint32_t
+ip_host(const struct ng_ip *ip)
+{
+	return rte_be_to_cpu_32(ip->v4);
+}
+
+static void
+test_services_conf(void **state)
+{
+	char path[512], err[NG_ERRBUF] = "";
+	const struct ng_conf_service *s;
+	struct ng_conf *c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/config/services.conf", srcdir());
+	c = ng_conf_load(path, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("services.conf: %s", err);
+	assert_int_equal(c->conntrack.max_entries, 262144);
+	assert_int_equal(c->conntrack.timeouts.tcp_established, 900);
+	assert_int_equal(c->conntrack.timeouts.udp, 300);
+	assert_int_equal(c->nat.port_min, 32768);
+	assert_int_equal(c->nat.port_max, 60999);
+	assert_int_equal(c->n_services, 3);
+
+	s = &c->services[0];
+	assert_string_equal(s->name, "default/web:http");
+	assert_int_equal(s->proto, IPPROTO_TCP);
+	assert_int_equal(s->port, 80);
+	assert_int_equal(s->n_vips, 1);
+	assert_int_equal(ip_host(&s->vips[0]), 0xc613000a); /* 198.19.0.10 */
+	assert_int_equal(s->node_port, 30080);
+	assert_int_equal(s->scheduler, NG_SCHED_MAGLEV);
+	assert_int_equal(s->mode, NG_FWD_FULLNAT);
+	assert_false(s->affinity);
+	assert_int_equal(s->affinity_timeout, NG_AFFINITY_TIMEOUT_DEFAULT);
+	assert_int_equal(s->timeouts.tcp_established, 0);
+	assert_int_equal(s->timeouts.udp, 0);
+	assert_int_equal(s->n_backends, 3);
+	for (unsigned int i = 0; i < 3; i++) {
+		assert_int_equal(ip_host(&s->backends[i].addr), 0xc6120102 + i); /* 198.18.1.2+ */
+		assert_int_equal(s->backends[i].port, 8080);
+		assert_int_equal(s->backends[i].weight, 1);
+		assert_true(s->backends[i].line > s->line);
+	}
+
+	s = &c->services[1];
+	assert_string_equal(s->name, "kube-system/dns:dns");
+	assert_int_equal(s->proto, IPPROTO_UDP);
+	assert_int_equal(s->port, 53);
+	assert_int_equal(s->n_vips, 1);
+	assert_int_equal(ip_host(&s->vips[0]), 0xc6130035); /* 198.19.0.53 */
+	assert_int_equal(s->node_port, 0);
+	assert_int_equal(s->scheduler, NG_SCHED_RANDOM);
+	assert_int_equal(s->mode, NG_FWD_DNAT);
+	assert_false(s->affinity);
+	assert_int_equal(s->timeouts.udp, 30);
+	assert_int_equal(s->timeouts.tcp_syn, 0);
+	assert_int_equal(s->n_backends, 2);
+	assert_int_equal(s->backends[0].port, 53); /* the service port */
+	assert_int_equal(s->backends[1].port, 53);
+	assert_int_equal(ip_host(&s->backends[1].addr), 0xc612010b); /* 198.18.1.11 */
+
+	s = &c->services[2];
+	assert_string_equal(s->name, "default/api:https");
+	assert_int_equal(s->proto, IPPROTO_TCP);
+	assert_int_equal(s->port, 443);
+	assert_int_equal(s->n_vips, 2);
+	assert_int_equal(ip_host(&s->vips[0]), 0xc6130014); /* 198.19.0.20 */
+	assert_int_equal(ip_host(&s->vips[1]), 0xc6130015);
+	assert_int_equal(s->node_port, 0);
+	assert_int_equal(s->scheduler, NG_SCHED_WRR);
+	assert_int_equal(s->mode, NG_FWD_FULLNAT);
+	assert_true(s->affinity);
+	assert_int_equal(s->affinity_timeout, 3600);
+	assert_int_equal(s->timeouts.tcp_established, 3600);
+	assert_int_equal(s->timeouts.tcp_fin, 0);
+	assert_int_equal(s->n_backends, 3);
+	assert_int_equal(s->backends[0].weight, 3);
+	assert_int_equal(s->backends[1].weight, 1);
+	assert_int_equal(s->backends[2].weight, 0);
+	assert_int_equal(s->backends[0].port, 8443);
+	assert_int_equal(ip_host(&s->backends[0].addr), 0xc6128205); /* 198.18.130.5, routed */
+	assert_true(c->services[1].line > c->services[0].line);
+	assert_true(c->services[2].line > c->services[1].line);
+	ng_conf_free(c);
+}
+
+/* Edge cases that must load: empty backends, node-port-only services, sharing. */
+static void
+test_services_edge(void **state)
+{
+	const struct ng_conf_service *s;
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok(PORTS2
+		"services = (\n"                                                        /* 5 */
+		"  { name = \"a\"; protocol = \"tcp\"; port = 80; vips = [\"198.18.100.10\"];\n"
+		"    backends = (); },\n"
+		"  { name = \"b\"; protocol = \"udp\"; port = 80; vips = [\"198.18.100.10\"];\n"
+		"    backends = []; },\n"
+		"  { name = \"c\"; protocol = \"TCP\"; port = 81; vips = [\"198.18.100.10\"]; },\n"
+		"  { name = \"d\"; protocol = \"tcp\"; port = 80; node_port = 30080; vips = [];\n"
+		"    scheduler = \"WRR\"; mode = \"DNAT\"; affinity = \"Client-IP\"; },\n"
+		"  { name = \"e\"; protocol = \"udp\"; port = 80; node_port = 30080;\n"
+		"    affinity = \"none\"; timeouts = { udp = 1; }; },\n"
+		"  { name = \"f\"; protocol = \"tcp\"; port = 80; node_port = 32767;\n"
+		"    affinity = \"client-ip\"; affinity_timeout = 86400;\n"
+		"    timeouts = { tcp_syn = 1; tcp_established = 604800; tcp_fin = 2;\n"
+		"      tcp_time_wait = 3; tcp_close = 4; };\n"
+		"    backends = (\n"
+		"      { address = \"198.18.0.2\"; },\n"                                  /* 20 */
+		"      { address = \"198.18.0.2\"; port = 81; weight = 0; },\n"
+		"      { address = \"198.19.0.2\"; port = 80; weight = 10000; }\n"
+		"    ); },\n"
+		"  { name = \"default/g.h_i-9:x\"; protocol = \"tcp\"; port = 65535;\n"
+		"    node_port = 1024; }\n"
+		");\n");
+	assert_int_equal(c->n_services, 7);
+	s = &c->services[0];
+	assert_int_equal(s->n_backends, 0);
+	assert_null(s->backends);
+	assert_int_equal(s->line, 6);
+	s = &c->services[1];
+	assert_int_equal(s->proto, IPPROTO_UDP);
+	assert_int_equal(s->n_backends, 0);
+	assert_null(s->backends);
+	s = &c->services[2];
+	assert_int_equal(s->proto, IPPROTO_TCP);
+	assert_int_equal(s->n_backends, 0);
+	s = &c->services[3];
+	assert_int_equal(s->n_vips, 0);
+	assert_null(s->vips);
+	assert_int_equal(s->node_port, 30080);
+	assert_int_equal(s->scheduler, NG_SCHED_WRR);
+	assert_int_equal(s->mode, NG_FWD_DNAT);
+	assert_true(s->affinity);
+	assert_int_equal(s->affinity_timeout, NG_AFFINITY_TIMEOUT_DEFAULT);
+	s = &c->services[4];
+	assert_int_equal(s->node_port, 30080); /* same node port, other protocol */
+	assert_false(s->affinity);
+	assert_int_equal(s->timeouts.udp, 1);
+	s = &c->services[5];
+	assert_int_equal(s->affinity_timeout, 86400);
+	assert_int_equal(s->timeouts.tcp_syn, 1);
+	assert_int_equal(s->timeouts.tcp_established, 604800);
+	assert_int_equal(s->timeouts.tcp_fin, 2);
+	assert_int_equal(s->timeouts.tcp_time_wait, 3);
+	assert_int_equal(s->timeouts.tcp_close, 4);
+	assert_int_equal(s->timeouts.udp, 0);
+	assert_int_equal(s->n_backends, 3);
+	assert_int_equal(s->backends[0].port, 80);
+	assert_int_equal(s->backends[0].weight, 1);
+	assert_int_equal(s->backends[0].line, 20);
+	assert_int_equal(s->backends[1].port, 81);
+	assert_int_equal(s->backends[1].weight, 0);
+	assert_int_equal(s->backends[2].weight, 10000);
+	s = &c->services[6];
+	assert_string_equal(s->name, "default/g.h_i-9:x");
+	assert_int_equal(s->port, 65535);
+	assert_int_equal(s->node_port, 1024);
+	/* the global timeouts are untouched by per-service ones */
+	assert_int_equal(c->conntrack.timeouts.udp, 300);
+	ng_conf_free(c);
+
+	/* a moved nat range frees the default one for node ports; 127-char name */
+	c = load_ok("nat = { port_min = 1024; port_max = 2047; };\n"
+		"conntrack = { max_entries = 1024; timeouts = { udp = 604800; }; };\n" PORTS2
+		"routes = ( { prefix = \"0.0.0.0/0\"; via = \"198.18.0.254\"; } );\n"
+		"services = ( { name = \""
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		"\"; protocol = \"udp\"; port = 53; node_port = 40000;\n"
+		"  backends = ( { address = \"203.0.113.5\"; } ); } );\n");
+	assert_int_equal(c->nat.port_min, 1024);
+	assert_int_equal(c->nat.port_max, 2047);
+	assert_int_equal(c->conntrack.max_entries, 1024);
+	assert_int_equal(c->conntrack.timeouts.udp, 604800);
+	assert_int_equal(c->conntrack.timeouts.tcp_syn, 30);
+	assert_int_equal(strlen(c->services[0].name), NG_SVC_NAME_MAX - 1);
+	assert_int_equal(c->services[0].node_port, 40000);
+	assert_int_equal(c->services[0].n_backends, 1); /* via the default route */
+	ng_conf_free(c);
+
+	/* services = () is no services */
+	c = load_ok(PORTS2 "services = ();\n");
+	assert_int_equal(c->n_services, 0);
+	assert_null(c->services);
+	ng_conf_free(c);
+}
+
+/*
+ * The limits are reachable, and checking them is fast (hash sets, not n^2):
+ * NG_MAX_SERVICES services (N_SVC_BIG under ASan).
+ */
+static void
+test_services_max(void **state)
+{
+	size_t cap = (size_t)N_SVC_BIG * 128, off;
+	char *text = malloc(cap);
+	struct ng_conf *c;
+
+	(void)state;
+	assert_non_null(text);
+	off = (size_t)snprintf(text, cap, PORTS2 "services = (\n");
+	for (unsigned int i = 0; i < N_SVC_BIG; i++)
+		off += (size_t)snprintf(text + off, cap - off,
+			"{ name = \"s%u\"; protocol = \"%s\"; port = %u; "
+			"vips = [\"198.%u.%u.%u\"]; }%s\n",
+			i, i % 2 ? "udp" : "tcp", 80 + i % 3, 20 + i / 65536 % 2,
+			i / 256 % 256, i % 256, i + 1 < N_SVC_BIG ? "," : "");
+	snprintf(text + off, cap - off, ");\n");
+	c = load_ok(text);
+	assert_int_equal(c->n_services, N_SVC_BIG);
+	assert_int_equal(c->services[N_SVC_BIG - 1].port, 80 + (N_SVC_BIG - 1) % 3);
+	assert_true(c->services[N_SVC_BIG - 1].line > c->services[0].line);
+	ng_conf_free(c);
+
+	/* NG_MAX_SVC_BACKENDS backends and NG_MAX_SVC_VIPS VIPs in one service */
+	off = (size_t)snprintf(text, cap, PORTS2
+		"routes = ( { prefix = \"198.20.0.0/16\"; via = \"198.18.0.254\"; } );\n"
+		"services = ( { name = \"big\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"198.21.0.0\"");
+	for (unsigned int i = 1; i < NG_MAX_SVC_VIPS; i++)
+		off += (size_t)snprintf(text + off, cap - off, ", \"198.21.0.%u\"", i);
+	off += (size_t)snprintf(text + off, cap - off, "];\n  backends = (\n");
+	for (unsigned int i = 0; i < NG_MAX_SVC_BACKENDS; i++)
+		off += (size_t)snprintf(text + off, cap - off,
+			"    { address = \"198.20.%u.%u\"; weight = %u; }%s\n", i / 256, i % 256,
+			i % 10001, i + 1 < NG_MAX_SVC_BACKENDS ? "," : "");
+	snprintf(text + off, cap - off, "  ); } );\n");
+	c = load_ok(text);
+	assert_int_equal(c->services[0].n_vips, NG_MAX_SVC_VIPS);
+	assert_int_equal(c->services[0].n_backends, NG_MAX_SVC_BACKENDS);
+	assert_int_equal(c->services[0].backends[NG_MAX_SVC_BACKENDS - 1].port, 80);
+	ng_conf_free(c);
+	free(text);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -749,7 +1343,7 @@ test_small_errbuf(void **state)
 	assert_int_equal(strncmp(err, path, sizeof(err) - 1), 0);
 }
 
-#define N_GOOD 9
+#define N_GOOD 12
 
 static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_defaults),
@@ -758,6 +1352,9 @@ static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_all_keys),
 	cmocka_unit_test(test_route_port),
 	cmocka_unit_test(test_port_for),
+	cmocka_unit_test(test_services_conf),
+	cmocka_unit_test(test_services_edge),
+	cmocka_unit_test(test_services_max),
 	cmocka_unit_test(test_unreadable),
 	cmocka_unit_test(test_small_errbuf),
 	cmocka_unit_test(test_bad_generated),
