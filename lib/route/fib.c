@@ -58,6 +58,7 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 		return NULL;
 	}
 	f->max_routes = max_routes;
+	f->dp.default4 = -1;
 	f->max_nh = max_routes + 1;
 	f->routes = rte_zmalloc("ng_fib_routes", sizeof(*f->routes) * max_routes, 0);
 	f->dp.nh = rte_zmalloc("ng_fib_nh", sizeof(*f->dp.nh) * f->max_nh, RTE_CACHE_LINE_SIZE);
@@ -178,11 +179,14 @@ ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origi
 {
 	struct ng_prefix p;
 	struct ng_nexthop want = {.type = (uint8_t)type, .port = port};
-	int existing, nh, rc;
+	int existing, nh, rc = 0;
 
 	if (f == NULL || prefix == NULL || prefix->addr.family != AF_INET || prefix->len > 32)
 		return -EINVAL;
 	if ((type == NG_NH_LOCAL || type == NG_NH_VIP) && prefix->len != 32)
+		return -EINVAL;
+	if (type != NG_NH_LOCAL && type != NG_NH_CONNECTED && type != NG_NH_GATEWAY &&
+			type != NG_NH_VIP)
 		return -EINVAL;
 	if (type == NG_NH_GATEWAY) {
 		if (gw == NULL || gw->family != AF_INET)
@@ -200,8 +204,11 @@ ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origi
 	nh = nh_get(f, &want);
 	if (nh < 0)
 		return nh;
-	rc = rte_lpm_add(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len, (uint32_t)nh);
-	if (rc < 0) {
+	if (p.len == 0) /* rte_lpm has no depth 0: the default route lives beside it */
+		__atomic_store_n(&f->dp.default4, nh, __ATOMIC_RELEASE);
+	else
+		rc = rte_lpm_add(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len, (uint32_t)nh);
+	if (p.len != 0 && rc < 0) {
 		nh_put(f, (uint32_t)nh);
 		return rc == -ENOSPC ? -ENOSPC : rc;
 	}
@@ -230,9 +237,13 @@ ng_fib_del(struct ng_fib *f, const struct ng_prefix *prefix)
 	if (i < 0)
 		return -ENOENT;
 	nh = f->routes[i].nh;
-	if (rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len) < 0)
+	if (p.len == 0)
+		__atomic_store_n(&f->dp.default4, -1, __ATOMIC_RELEASE);
+	else if (rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len) < 0)
 		return -ENOENT;
-	f->routes[i] = f->routes[f->n_routes - 1];
+	/* Keep insertion order for walks. */
+	memmove(&f->routes[i], &f->routes[i + 1], (f->n_routes - (uint32_t)i - 1) *
+			sizeof(f->routes[0]));
 	f->n_routes--;
 	nh_put(f, nh);
 	return 0;
@@ -266,8 +277,11 @@ ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_i
 
 	if (dst->family != AF_INET)
 		return -ENOENT;
-	if (rte_lpm_lookup(f->dp.lpm4, rte_be_to_cpu_32(dst->v4), &idx) != 0)
-		return -ENOENT;
+	if (rte_lpm_lookup(f->dp.lpm4, rte_be_to_cpu_32(dst->v4), &idx) != 0) {
+		if (f->dp.default4 < 0)
+			return -ENOENT;
+		idx = (uint32_t)f->dp.default4;
+	}
 	/* Report the most specific configured route through that next hop. */
 	for (uint32_t i = 0; i < f->n_routes; i++) {
 		if (f->routes[i].nh != idx || !ng_prefix_contains(&f->routes[i].prefix, dst))

@@ -158,9 +158,10 @@ ng_neigh_free(struct ng_neigh_table *t)
 static struct neigh_entry *
 entry_find(struct ng_neigh_table *t, uint16_t port, const struct ng_ip *addr)
 {
-	struct ng_neigh_key k = {.addr = *addr, .port = port};
+	struct ng_neigh_key k;
 	void *data;
 
+	ng_neigh_key_make(&k, port, addr);
 	if (rte_hash_lookup_data(t->dp.hash, &k, &data) < 0)
 		return NULL;
 	return data;
@@ -181,9 +182,7 @@ entry_new(struct ng_neigh_table *t, uint16_t port, const struct ng_ip *addr)
 		}
 	}
 	e = &t->entries[t->free_idx[t->n_free - 1]];
-	memset(&e->key, 0, sizeof(e->key));
-	e->key.addr = *addr;
-	e->key.port = port;
+	ng_neigh_key_make(&e->key, port, addr);
 	e->word = 0;
 	e->state = NG_NEIGH_INCOMPLETE;
 	e->probes = 0;

@@ -9,6 +9,7 @@
  */
 
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -30,6 +31,7 @@ struct ng_nexthop {
 struct ng_fib_dp {
 	struct rte_lpm *lpm4;
 	struct ng_nexthop *nh;
+	int32_t default4; /**< next hop of 0.0.0.0/0 (rte_lpm has no depth 0), or -1 */
 };
 
 /** Workers see the FIB through this; the control core owns the rest. */
@@ -44,10 +46,12 @@ static inline const struct ng_nexthop *
 ng_fib_lookup4_dp(const struct ng_fib_dp *f, uint32_t dst)
 {
 	uint32_t idx;
+	int32_t d;
 
-	if (rte_lpm_lookup(f->lpm4, rte_be_to_cpu_32(dst), &idx) != 0)
-		return NULL;
-	return &f->nh[idx];
+	if (likely(rte_lpm_lookup(f->lpm4, rte_be_to_cpu_32(dst), &idx) == 0))
+		return &f->nh[idx];
+	d = __atomic_load_n(&f->default4, __ATOMIC_ACQUIRE);
+	return d >= 0 ? &f->nh[d] : NULL;
 }
 
 /** Hash key of a neighbour. */
@@ -77,6 +81,19 @@ ng_neigh_dp(const struct ng_neigh_table *t)
  *   bits (byte 0 of the MAC in the lowest byte), NG_NEIGH_F_FAILED, or 0
  *   when unknown or still resolving.
  */
+/** The hash key of (port, addr): unused address bytes are always zero. */
+static inline void
+ng_neigh_key_make(struct ng_neigh_key *k, uint16_t port, const struct ng_ip *addr)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr.family = addr->family;
+	if (addr->family == AF_INET)
+		k->addr.v4 = addr->v4;
+	else
+		memcpy(k->addr.v6, addr->v6, sizeof(k->addr.v6));
+	k->port = port;
+}
+
 static inline uint64_t
 ng_neigh_lookup4_dp(const struct ng_neigh_dp *t, uint16_t port, uint32_t addr)
 {

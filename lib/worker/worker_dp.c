@@ -75,8 +75,10 @@ ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		/* Broadcast is for ARP only: a router never forwards a link-layer
+		 * broadcast (RFC 1812 5.3.4). */
 		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &pd->mac) &&
-				!rte_is_broadcast_ether_addr(&eth->dst_addr))) {
+				(l3 != NG_L3_ARP || !rte_is_broadcast_ether_addr(&eth->dst_addr)))) {
 			ng_w_drop(w, m, NG_DROP_NOT_FOR_US);
 			continue;
 		}

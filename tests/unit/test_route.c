@@ -1,0 +1,1700 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of lib/route: the FIB (control lookups and the data-path LPM
+ * read, next-hop sharing and reclaim with and without RCU) and the neighbour
+ * table (ARP requests, pending queues, replies, static entries, retries,
+ * ageing, walks).
+ *
+ * EAL runs with --no-huge, no shared config and one net_null port, whose MAC
+ * the neighbour table reads for the ARP requests it sends. No root needed.
+ * Neighbour timers use a 10 ms retry interval; waits are bounded loops.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include "ng_log.h"
+#include "pkt.h"
+#include "route.h"
+#include "route_dp.h"
+
+#define RETRY_MS 10
+#define RETRIES 3
+#define PENDING_MAX 4
+#define REACHABLE_MS 200
+#define WAIT_MAX_MS 3000
+#define TX_MAX 64
+
+static struct rte_mempool *pool;
+static uint16_t port;              /* net_null0 */
+static struct rte_ether_addr port_mac;
+
+static const struct rte_ether_addr nmac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
+static const struct rte_ether_addr nmac2 = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x03}};
+static const struct rte_ether_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+static const struct rte_ether_addr zero_mac;
+
+/* ---- addresses ---- */
+
+/* Host-order a.b.c.d. (DPDK's RTE_IPV4 shifts an int: undefined for a >= 128.) */
+#define HOST4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | \
+		(uint32_t)(d))
+
+static struct ng_ip
+a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	struct ng_ip ip;
+
+	memset(&ip, 0, sizeof(ip));
+	ip.family = AF_INET;
+	ip.v4 = rte_cpu_to_be_32(HOST4(a, b, c, d));
+	return ip;
+}
+
+static struct ng_prefix
+pfx(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t len)
+{
+	struct ng_prefix p;
+
+	memset(&p, 0, sizeof(p));
+	p.addr = a4(a, b, c, d);
+	p.len = len;
+	return p;
+}
+
+static uint32_t
+be(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	return rte_cpu_to_be_32(HOST4(a, b, c, d));
+}
+
+static void
+sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- group setup ---- */
+
+static int
+group_setup(void **state)
+{
+	char prefix[64];
+	char *argv[] = {
+		"test_route", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+		"--file-prefix", prefix, "--vdev", "net_null0", "-l", "0",
+		"--log-level", "lib.*:error", NULL,
+	};
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "ng_test_route_%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
+		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	if (ng_log_init(RTE_LOG_ERR) != 0)
+		return -1;
+	if (rte_eth_dev_get_port_by_name("net_null0", &port) != 0 ||
+			rte_eth_macaddr_get(port, &port_mac) != 0) {
+		fprintf(stderr, "no net_null0 port\n");
+		return -1;
+	}
+	pool = rte_pktmbuf_pool_create("test_route", 1023, 0, NG_MBUF_PRIV_SIZE,
+			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (pool == NULL) {
+		fprintf(stderr, "pool: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	rte_mempool_free(pool);
+	pool = NULL;
+	rte_eal_cleanup();
+	return 0;
+}
+
+/* ================================================================ FIB */
+
+static void
+check_nh_dp(const struct ng_fib *f, uint32_t dst, enum ng_nh_type type, uint16_t p,
+		uint32_t gw4, uint32_t src4)
+{
+	const struct ng_nexthop *nh = ng_fib_lookup4_dp(ng_fib_dp(f), dst);
+
+	assert_non_null(nh);
+	assert_int_equal(nh->type, type);
+	assert_int_equal(nh->port, p);
+	assert_int_equal(nh->gw4, gw4);
+	assert_int_equal(nh->src4, src4);
+}
+
+static void
+check_route(const struct ng_fib *f, struct ng_ip dst, const struct ng_prefix *want,
+		enum ng_nh_type type, enum ng_route_origin origin, uint16_t p, uint32_t gw4,
+		uint32_t src4)
+{
+	struct ng_route_info ri;
+
+	memset(&ri, 0xa5, sizeof(ri));
+	assert_int_equal(ng_fib_lookup(f, &dst, &ri), 0);
+	assert_int_equal(ri.prefix.addr.family, AF_INET);
+	assert_int_equal(ri.prefix.addr.v4, want->addr.v4);
+	assert_int_equal(ri.prefix.len, want->len);
+	assert_int_equal(ri.type, type);
+	assert_int_equal(ri.origin, origin);
+	assert_int_equal(ri.port, p);
+	if (type == NG_NH_GATEWAY) {
+		assert_int_equal(ri.gw.family, AF_INET);
+		assert_int_equal(ri.gw.v4, gw4);
+	} else {
+		assert_int_equal(ri.gw.family, 0);
+	}
+	if (src4 != 0) {
+		assert_int_equal(ri.src.family, AF_INET);
+		assert_int_equal(ri.src.v4, src4);
+	} else {
+		assert_int_equal(ri.src.family, 0);
+	}
+	check_nh_dp(f, dst.v4, type, p, gw4, src4);
+}
+
+static void
+check_no_route(const struct ng_fib *f, struct ng_ip dst)
+{
+	struct ng_route_info ri;
+
+	assert_int_equal(ng_fib_lookup(f, &dst, &ri), -ENOENT);
+	assert_null(ng_fib_lookup4_dp(ng_fib_dp(f), dst.v4));
+}
+
+static void
+fib_create_invalid(void **state)
+{
+	(void)state;
+	rte_errno = 0;
+	assert_null(ng_fib_create(0, NULL));
+	assert_int_equal(rte_errno, EINVAL);
+	ng_fib_free(NULL);
+}
+
+static void
+fib_add_lookup(void **state)
+{
+	struct ng_fib *f = ng_fib_create(16, NULL);
+	struct ng_prefix conn = pfx(198, 18, 0, 1, 24), local = pfx(198, 18, 0, 1, 32);
+	struct ng_prefix net = pfx(198, 19, 0, 0, 16), wide = pfx(128, 0, 0, 0, 1);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254), gw2 = a4(198, 18, 0, 253);
+
+	(void)state;
+	assert_non_null(f);
+	/* Empty FIB. */
+	check_no_route(f, a4(198, 18, 0, 7));
+
+	assert_int_equal(ng_fib_add(f, &conn, NG_RT_CONNECTED, NG_NH_CONNECTED, 3, NULL, &src,
+			false), 0);
+	assert_int_equal(ng_fib_add(f, &local, NG_RT_LOCAL, NG_NH_LOCAL, 3, NULL, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 3, &gw, &src, false), 0);
+
+	/* Connected: the interface address's host bits are masked off. */
+	conn = pfx(198, 18, 0, 0, 24);
+	check_route(f, a4(198, 18, 0, 7), &conn, NG_NH_CONNECTED, NG_RT_CONNECTED, 3, 0,
+			src.v4);
+	check_route(f, a4(198, 18, 0, 0), &conn, NG_NH_CONNECTED, NG_RT_CONNECTED, 3, 0,
+			src.v4);
+	check_route(f, a4(198, 18, 0, 255), &conn, NG_NH_CONNECTED, NG_RT_CONNECTED, 3, 0,
+			src.v4);
+	/* Local beats connected. */
+	check_route(f, a4(198, 18, 0, 1), &local, NG_NH_LOCAL, NG_RT_LOCAL, 3, 0, src.v4);
+	/* Gateway. */
+	check_route(f, a4(198, 19, 200, 3), &net, NG_NH_GATEWAY, NG_RT_STATIC, 3, gw.v4,
+			src.v4);
+	check_no_route(f, a4(198, 20, 0, 1));
+	check_no_route(f, a4(198, 18, 1, 0));
+	/* Not IPv4: the control lookup says no route. */
+	{
+		struct ng_ip v6;
+		struct ng_route_info ri;
+
+		memset(&v6, 0, sizeof(v6));
+		v6.family = AF_INET6;
+		v6.v6[0] = 0x20;
+		v6.v6[1] = 0x01;
+		assert_int_equal(ng_fib_lookup(f, &v6, &ri), -ENOENT);
+	}
+
+	/* A wide route catches the rest; a route without a source has none. */
+	assert_int_equal(ng_fib_add(f, &wide, NG_RT_STATIC, NG_NH_GATEWAY, 4, &gw2, NULL, false),
+			0);
+	check_route(f, a4(198, 20, 0, 1), &wide, NG_NH_GATEWAY, NG_RT_STATIC, 4, gw2.v4, 0);
+	check_route(f, a4(255, 255, 255, 255), &wide, NG_NH_GATEWAY, NG_RT_STATIC, 4, gw2.v4, 0);
+	check_route(f, a4(198, 19, 1, 1), &net, NG_NH_GATEWAY, NG_RT_STATIC, 3, gw.v4, src.v4);
+	check_route(f, a4(198, 18, 0, 1), &local, NG_NH_LOCAL, NG_RT_LOCAL, 3, 0, src.v4);
+	check_no_route(f, a4(127, 0, 0, 1));
+	ng_fib_free(f);
+}
+
+/*
+ * BUG (reported to the lead): the default route 0.0.0.0/0 cannot be added.
+ * ng_fib_add() (lib/route/fib.c:203) passes depth 0 to rte_lpm_add(), which
+ * accepts only depths 1..32 and returns -EINVAL. The config loader accepts
+ * "0.0.0.0/0" (doc/configuration.md calls it the default route), so a config
+ * with a default route fails at start-up in step_routes with "route: Invalid
+ * argument".
+ */
+static void
+fib_default_route(void **state)
+{
+	struct ng_fib *f;
+	struct ng_prefix dflt = pfx(0, 0, 0, 0, 0), net = pfx(198, 19, 0, 0, 16);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254), gw2 = a4(198, 18, 0, 253);
+
+	(void)state;
+	f = ng_fib_create(8, NULL);
+	assert_non_null(f);
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &dflt, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2, &src, false),
+			0);
+	check_route(f, a4(198, 19, 1, 1), &net, NG_NH_GATEWAY, NG_RT_STATIC, 1, gw.v4, src.v4);
+	check_route(f, a4(198, 20, 0, 1), &dflt, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
+	check_route(f, a4(1, 2, 3, 4), &dflt, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
+	check_route(f, a4(255, 255, 255, 255), &dflt, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4,
+			src.v4);
+	assert_int_equal(ng_fib_del(f, &dflt), 0);
+	check_no_route(f, a4(198, 20, 0, 1));
+	ng_fib_free(f);
+}
+
+/* Longest prefix wins at every level, through both lookups. */
+static void
+fib_longest_prefix(void **state)
+{
+	struct ng_fib *f = ng_fib_create(64, NULL);
+	struct ng_ip src = a4(198, 18, 0, 1);
+	struct ng_prefix p[33];
+
+	(void)state;
+	assert_non_null(f);
+	/* 198.18.255.255/len for every len, each via its own gateway 198.18.0.(len+2). */
+	for (uint8_t len = 1; len <= 32; len++) {
+		struct ng_ip gw = a4(198, 18, 0, (uint8_t)(len + 2));
+
+		p[len] = pfx(198, 18, 255, 255, len);
+		assert_int_equal(ng_fib_add(f, &p[len], NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src,
+				false), 0);
+		p[len] = ng_prefix_masked(&p[len]);
+	}
+	/*
+	 * 198.18.255.255 with bit (32 - len) flipped leaves every prefix longer
+	 * than len - 1... i.e. it matches exactly the prefixes of length < len.
+	 */
+	for (uint8_t len = 2; len <= 32; len++) {
+		uint32_t h = HOST4(198, 18, 255, 255) ^ (1u << (32 - len));
+		struct ng_ip dst = a4(0, 0, 0, 0);
+
+		dst.v4 = rte_cpu_to_be_32(h);
+		check_route(f, dst, &p[len - 1], NG_NH_GATEWAY, NG_RT_STATIC, 1,
+				be(198, 18, 0, (uint8_t)(len + 1)), src.v4);
+	}
+	check_route(f, a4(198, 18, 255, 255), &p[32], NG_NH_GATEWAY, NG_RT_STATIC, 1,
+			be(198, 18, 0, 34), src.v4);
+	/* Below 128.0.0.0 nothing matches (the /1 is 128.0.0.0/1). */
+	check_no_route(f, a4(127, 255, 255, 255));
+
+	/* Delete from the most specific down: each lookup falls back one level. */
+	for (uint8_t len = 32; len >= 2; len--) {
+		assert_int_equal(ng_fib_del(f, &p[len]), 0);
+		check_route(f, a4(198, 18, 255, 255), &p[len - 1], NG_NH_GATEWAY, NG_RT_STATIC, 1,
+				be(198, 18, 0, (uint8_t)(len + 1)), src.v4);
+	}
+	assert_int_equal(ng_fib_del(f, &p[1]), 0);
+	check_no_route(f, a4(198, 18, 255, 255));
+	ng_fib_free(f);
+}
+
+static void
+fib_replace(void **state)
+{
+	struct ng_fib *f = ng_fib_create(8, NULL);
+	struct ng_prefix net = pfx(198, 19, 0, 0, 16);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254), gw2 = a4(198, 18, 0, 253);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	/* Without replace: EEXIST, the route is unchanged. */
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2, &src, false),
+			-EEXIST);
+	check_route(f, a4(198, 19, 3, 4), &net, NG_NH_GATEWAY, NG_RT_STATIC, 1, gw.v4, src.v4);
+	/* Also when spelled with host bits. */
+	{
+		struct ng_prefix spelled = pfx(198, 19, 7, 7, 16);
+
+		assert_int_equal(ng_fib_add(f, &spelled, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2,
+				&src, false), -EEXIST);
+	}
+	/* With replace: the new next hop, the same single route. */
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2, &src, true), 0);
+	check_route(f, a4(198, 19, 3, 4), &net, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
+	/* Replace with the very same next hop. */
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2, &src, true), 0);
+	check_route(f, a4(198, 19, 3, 4), &net, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
+	/* Replace changes the type and origin too. */
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_CONNECTED, NG_NH_CONNECTED, 5, NULL, &src,
+			true), 0);
+	check_route(f, a4(198, 19, 3, 4), &net, NG_NH_CONNECTED, NG_RT_CONNECTED, 5, 0, src.v4);
+	ng_fib_free(f);
+}
+
+static void
+fib_delete(void **state)
+{
+	struct ng_fib *f = ng_fib_create(8, NULL);
+	struct ng_prefix wide = pfx(198, 19, 0, 0, 16), narrow = pfx(198, 19, 5, 0, 24);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254), gw2 = a4(198, 18, 0, 253);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(ng_fib_add(f, &wide, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false),
+			0);
+	assert_int_equal(ng_fib_add(f, &narrow, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw2, &src,
+			false), 0);
+	check_route(f, a4(198, 19, 5, 9), &narrow, NG_NH_GATEWAY, NG_RT_STATIC, 1, gw2.v4, src.v4);
+	assert_int_equal(ng_fib_del(f, &narrow), 0);
+	check_route(f, a4(198, 19, 5, 9), &wide, NG_NH_GATEWAY, NG_RT_STATIC, 1, gw.v4, src.v4);
+	assert_int_equal(ng_fib_del(f, &narrow), -ENOENT);
+	/* Delete by a spelling with host bits. */
+	{
+		struct ng_prefix spelled = pfx(198, 19, 200, 1, 16);
+
+		assert_int_equal(ng_fib_del(f, &spelled), 0);
+	}
+	check_no_route(f, a4(198, 19, 5, 9));
+	assert_int_equal(ng_fib_del(f, &wide), -ENOENT);
+	/* A prefix that was never there, and one of another length. */
+	{
+		struct ng_prefix other = pfx(198, 19, 0, 0, 15);
+
+		assert_int_equal(ng_fib_add(f, &wide, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src,
+				false), 0);
+		assert_int_equal(ng_fib_del(f, &other), -ENOENT);
+		check_route(f, a4(198, 19, 5, 9), &wide, NG_NH_GATEWAY, NG_RT_STATIC, 1, gw.v4,
+				src.v4);
+	}
+	ng_fib_free(f);
+}
+
+static void
+fib_errors(void **state)
+{
+	struct ng_fib *f = ng_fib_create(2, NULL);
+	struct ng_prefix net = pfx(198, 19, 0, 0, 16), host = pfx(198, 18, 0, 1, 32);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254);
+	struct ng_prefix v6, bad_len = pfx(198, 19, 0, 0, 33), unset = pfx(0, 0, 0, 0, 8);
+	struct ng_ip gw_v6, gw_unset;
+
+	(void)state;
+	assert_non_null(f);
+	memset(&v6, 0, sizeof(v6));
+	v6.addr.family = AF_INET6;
+	v6.len = 64;
+	unset.addr.family = 0;
+	memset(&gw_v6, 0, sizeof(gw_v6));
+	gw_v6.family = AF_INET6;
+	memset(&gw_unset, 0, sizeof(gw_unset));
+
+	assert_int_equal(ng_fib_add(NULL, &net, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false),
+			-EINVAL);
+	assert_int_equal(ng_fib_add(f, NULL, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false),
+			-EINVAL);
+	assert_int_equal(ng_fib_add(f, &v6, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false),
+			-EINVAL);
+	assert_int_equal(ng_fib_add(f, &unset, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false),
+			-EINVAL);
+	assert_int_equal(ng_fib_add(f, &bad_len, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src,
+			false), -EINVAL);
+	/* LOCAL must be a /32. */
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_LOCAL, NG_NH_LOCAL, 1, NULL, &src, false),
+			-EINVAL);
+	/* GATEWAY needs an IPv4 gateway. */
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 1, NULL, &src, false),
+			-EINVAL);
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw_v6, &src,
+			false), -EINVAL);
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw_unset, &src,
+			false), -EINVAL);
+	/* None of that added anything. */
+	check_no_route(f, a4(198, 19, 0, 1));
+	check_no_route(f, a4(198, 18, 0, 1));
+
+	/* Full: two routes fit, a third does not; replacing still works. */
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &host, NG_RT_LOCAL, NG_NH_LOCAL, 1, NULL, &src, false), 0);
+	{
+		struct ng_prefix third = pfx(198, 20, 0, 0, 16);
+
+		assert_int_equal(ng_fib_add(f, &third, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src,
+				false), -ENOSPC);
+		check_no_route(f, a4(198, 20, 0, 1));
+	}
+	{
+		struct ng_ip gw2 = a4(198, 18, 0, 9);
+
+		assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2, &src,
+				true), 0);
+		check_route(f, a4(198, 19, 0, 1), &net, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4,
+				src.v4);
+		/* And again, many times: the spare next-hop slot keeps being recycled. */
+		for (uint8_t i = 10; i < 60; i++) {
+			gw2 = a4(198, 18, 0, i);
+			assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2,
+					&src, true), 0);
+			check_nh_dp(f, be(198, 19, 0, 1), NG_NH_GATEWAY, 2, gw2.v4, src.v4);
+		}
+	}
+	assert_int_equal(ng_fib_del(f, &v6), -ENOENT);
+	ng_fib_free(f);
+}
+
+/*
+ * BUG (reported to the lead): ng_fib_add() accepts a next-hop type outside
+ * enum ng_nh_type (lib/route/fib.c:175-221 never checks `type`). The header
+ * promises -EINVAL for bad arguments. With type 0 the next-hop slot it fills
+ * still looks free (type == 0) to nh_get(), so the next route's next hop
+ * overwrites it and both routes then share one slot with wrong reference
+ * counts.
+ */
+static void
+fib_bad_type_rejected(void **state)
+{
+	struct ng_fib *f;
+	struct ng_prefix a = pfx(198, 19, 1, 0, 24), b = pfx(198, 19, 2, 0, 24);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254);
+
+	(void)state;
+	f = ng_fib_create(8, NULL);
+	assert_non_null(f);
+	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, (enum ng_nh_type)0, 1, NULL, &src,
+			false), -EINVAL);
+	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, (enum ng_nh_type)99, 1, NULL, &src,
+			false), -EINVAL);
+	/* Whatever happened above, another route must keep its own next hop. */
+	assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 7, &gw, &src, false), 0);
+	check_nh_dp(f, be(198, 19, 2, 1), NG_NH_GATEWAY, 7, gw.v4, src.v4);
+	ng_fib_free(f);
+}
+
+static int
+nh_index(const struct ng_fib *f, uint32_t dst)
+{
+	const struct ng_fib_dp *d = ng_fib_dp(f);
+	const struct ng_nexthop *nh = ng_fib_lookup4_dp(d, dst);
+
+	assert_non_null(nh);
+	return (int)(nh - d->nh);
+}
+
+static void
+fib_nexthop_sharing(void **state)
+{
+	struct ng_fib *f = ng_fib_create(3, NULL);
+	const struct ng_fib_dp *d;
+	struct ng_prefix a = pfx(198, 19, 1, 0, 24), b = pfx(198, 19, 2, 0, 24);
+	struct ng_prefix c = pfx(198, 19, 3, 0, 24);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254), gw2 = a4(198, 18, 0, 253);
+	int ia, ib, ic;
+
+	(void)state;
+	assert_non_null(f);
+	d = ng_fib_dp(f);
+	/* Two routes via the same gateway share one next hop; another gets its own. */
+	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &c, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw2, &src, false), 0);
+	ia = nh_index(f, be(198, 19, 1, 1));
+	ib = nh_index(f, be(198, 19, 2, 1));
+	ic = nh_index(f, be(198, 19, 3, 1));
+	assert_int_equal(ia, ib);
+	assert_int_not_equal(ia, ic);
+	assert_int_equal(d->nh[ia].refs, 2);
+	assert_int_equal(d->nh[ic].refs, 1);
+	/* Same gateway on another port, or another source: not shared. */
+	{
+		struct ng_fib *g = ng_fib_create(4, NULL);
+		struct ng_ip src2 = a4(198, 18, 0, 2);
+
+		assert_non_null(g);
+		assert_int_equal(ng_fib_add(g, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src,
+				false), 0);
+		assert_int_equal(ng_fib_add(g, &b, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw, &src,
+				false), 0);
+		assert_int_equal(ng_fib_add(g, &c, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src2,
+				false), 0);
+		assert_int_not_equal(nh_index(g, be(198, 19, 1, 1)), nh_index(g, be(198, 19, 2, 1)));
+		assert_int_not_equal(nh_index(g, be(198, 19, 1, 1)), nh_index(g, be(198, 19, 3, 1)));
+		ng_fib_free(g);
+	}
+
+	/* Deleting one user keeps the shared next hop for the other. */
+	assert_int_equal(ng_fib_del(f, &a), 0);
+	assert_int_equal(nh_index(f, be(198, 19, 2, 1)), ib);
+	assert_int_equal(d->nh[ib].refs, 1);
+	check_nh_dp(f, be(198, 19, 2, 1), NG_NH_GATEWAY, 1, gw.v4, src.v4);
+	/* Deleting the last user frees the slot at once (no RCU). */
+	assert_int_equal(ng_fib_del(f, &b), 0);
+	assert_int_equal(d->nh[ib].type, 0);
+	assert_int_equal(d->nh[ib].refs, 0);
+	/* The freed slot is reused by a new next hop. */
+	{
+		struct ng_ip gw3 = a4(198, 18, 0, 252);
+
+		assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw3, &src,
+				false), 0);
+		assert_int_equal(nh_index(f, be(198, 19, 1, 1)), ib);
+		check_nh_dp(f, be(198, 19, 1, 1), NG_NH_GATEWAY, 1, gw3.v4, src.v4);
+	}
+	/* Churn: far more distinct next hops over time than slots. */
+	for (unsigned int i = 0; i < 200; i++) {
+		struct ng_ip g = a4(198, 18, (uint8_t)(1 + i / 250), (uint8_t)(1 + i % 250));
+
+		assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &g, &src, false),
+				0);
+		check_nh_dp(f, be(198, 19, 2, 1), NG_NH_GATEWAY, 1, g.v4, src.v4);
+		assert_int_equal(ng_fib_del(f, &b), 0);
+	}
+	check_nh_dp(f, be(198, 19, 3, 1), NG_NH_GATEWAY, 1, gw2.v4, src.v4);
+	ng_fib_free(f);
+}
+
+/* An RCU variable with one reader thread, registered. */
+static struct rte_rcu_qsbr *
+qsbr_new(void)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *v = rte_zmalloc("test_qsbr", sz, RTE_CACHE_LINE_SIZE);
+
+	assert_non_null(v);
+	assert_int_equal(rte_rcu_qsbr_init(v, 1), 0);
+	assert_int_equal(rte_rcu_qsbr_thread_register(v, 0), 0);
+	return v;
+}
+
+static void
+fib_reclaim_qsbr(void **state)
+{
+	struct rte_rcu_qsbr *v = qsbr_new();
+	struct ng_fib *f = ng_fib_create(2, v);
+	const struct ng_fib_dp *d;
+	struct ng_prefix a = pfx(198, 19, 1, 0, 24), b = pfx(198, 19, 2, 0, 24);
+	struct ng_prefix host = pfx(198, 18, 0, 1, 32);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254);
+	int ia;
+
+	(void)state;
+	assert_non_null(f);
+	d = ng_fib_dp(f);
+
+	/* Reader registered but offline: grace periods end at once. */
+	for (unsigned int i = 0; i < 100; i++) {
+		struct ng_ip g = a4(198, 18, 1, (uint8_t)(1 + i));
+
+		assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &g, &src, false),
+				0);
+		assert_int_equal(ng_fib_add(f, &host, NG_RT_LOCAL, NG_NH_LOCAL, 1, NULL, &src,
+				false), 0);
+		check_nh_dp(f, be(198, 19, 1, 1), NG_NH_GATEWAY, 1, g.v4, src.v4);
+		check_nh_dp(f, src.v4, NG_NH_LOCAL, 1, 0, src.v4);
+		assert_int_equal(ng_fib_del(f, &a), 0);
+		assert_int_equal(ng_fib_del(f, &host), 0);
+		check_no_route(f, a4(198, 19, 1, 1));
+	}
+	ng_fib_reclaim(f);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_int_equal(d->nh[i].type, 0);
+
+	/*
+	 * Reader online: a deleted next hop stays intact (a worker may hold its
+	 * index) until the reader reports a quiescent state.
+	 */
+	rte_rcu_qsbr_thread_online(v, 0);
+	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	ia = nh_index(f, be(198, 19, 1, 1));
+	assert_int_equal(ng_fib_del(f, &a), 0);
+	ng_fib_reclaim(f);
+	assert_int_equal(d->nh[ia].type, NG_NH_GATEWAY);
+	assert_int_equal(d->nh[ia].gw4, gw.v4);
+	/* Meanwhile new routes use other slots. */
+	{
+		struct ng_ip g2 = a4(198, 18, 0, 9);
+
+		assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &g2, &src, false),
+				0);
+		assert_int_not_equal(nh_index(f, be(198, 19, 2, 1)), ia);
+		assert_int_equal(d->nh[ia].gw4, gw.v4);
+	}
+	rte_rcu_qsbr_quiescent(v, 0);
+	ng_fib_reclaim(f);
+	assert_int_equal(d->nh[ia].type, 0);
+	check_nh_dp(f, be(198, 19, 2, 1), NG_NH_GATEWAY, 1, be(198, 18, 0, 9), src.v4);
+
+	rte_rcu_qsbr_thread_offline(v, 0);
+	ng_fib_free(f);
+	assert_int_equal(rte_rcu_qsbr_thread_unregister(v, 0), 0);
+	rte_free(v);
+}
+
+struct walk_log {
+	unsigned int n;
+	unsigned int stop_after;
+	struct ng_route_info r[16];
+};
+
+static int
+walk_cb(const struct ng_route_info *r, void *arg)
+{
+	struct walk_log *w = arg;
+
+	if (w->n < RTE_DIM(w->r))
+		w->r[w->n] = *r;
+	w->n++;
+	return w->stop_after != 0 && w->n >= w->stop_after;
+}
+
+static const struct ng_route_info *
+walk_find(const struct walk_log *w, const struct ng_prefix *p)
+{
+	for (unsigned int i = 0; i < w->n && i < RTE_DIM(w->r); i++)
+		if (w->r[i].prefix.len == p->len && w->r[i].prefix.addr.v4 == p->addr.v4)
+			return &w->r[i];
+	return NULL;
+}
+
+static void
+fib_walk(void **state)
+{
+	struct ng_fib *f = ng_fib_create(8, NULL);
+	struct ng_prefix conn = pfx(198, 18, 0, 0, 24), local = pfx(198, 18, 0, 1, 32);
+	struct ng_prefix net = pfx(198, 19, 0, 0, 16);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254);
+	struct walk_log w = {0};
+	const struct ng_route_info *r;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(ng_fib_walk(f, walk_cb, &w), 0);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(ng_fib_add(f, &conn, NG_RT_CONNECTED, NG_NH_CONNECTED, 1, NULL, &src,
+			false), 0);
+	assert_int_equal(ng_fib_add(f, &local, NG_RT_LOCAL, NG_NH_LOCAL, 1, NULL, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw, &src, false), 0);
+
+	assert_int_equal(ng_fib_walk(f, walk_cb, &w), 3);
+	assert_int_equal(w.n, 3);
+	/* Insertion order, every field. */
+	assert_int_equal(w.r[0].prefix.addr.v4, conn.addr.v4);
+	assert_int_equal(w.r[1].prefix.addr.v4, local.addr.v4);
+	assert_int_equal(w.r[2].prefix.addr.v4, net.addr.v4);
+	r = walk_find(&w, &conn);
+	assert_non_null(r);
+	assert_int_equal(r->type, NG_NH_CONNECTED);
+	assert_int_equal(r->origin, NG_RT_CONNECTED);
+	assert_int_equal(r->port, 1);
+	assert_int_equal(r->src.v4, src.v4);
+	r = walk_find(&w, &local);
+	assert_non_null(r);
+	assert_int_equal(r->type, NG_NH_LOCAL);
+	assert_int_equal(r->origin, NG_RT_LOCAL);
+	r = walk_find(&w, &net);
+	assert_non_null(r);
+	assert_int_equal(r->type, NG_NH_GATEWAY);
+	assert_int_equal(r->origin, NG_RT_STATIC);
+	assert_int_equal(r->port, 2);
+	assert_int_equal(r->gw.family, AF_INET);
+	assert_int_equal(r->gw.v4, gw.v4);
+
+	/* The callback stops the walk. */
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 2;
+	assert_int_equal(ng_fib_walk(f, walk_cb, &w), 2);
+	assert_int_equal(w.n, 2);
+
+	/* After a delete: the remaining routes, each once. */
+	assert_int_equal(ng_fib_del(f, &conn), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(ng_fib_walk(f, walk_cb, &w), 2);
+	assert_non_null(walk_find(&w, &local));
+	assert_non_null(walk_find(&w, &net));
+	assert_null(walk_find(&w, &conn));
+	ng_fib_free(f);
+}
+
+/*
+ * BUG (reported to the lead): route.h says ng_fib_walk() visits routes "in
+ * insertion order", but ng_fib_del() (lib/route/fib.c:235) moves the last
+ * route into the deleted one's place, so after a delete the order changes:
+ * add A, B, C, delete A, walk gives C, B instead of B, C. 
+ * until the code or the header is fixed; remove that call then.
+ */
+static void
+fib_walk_order_after_delete(void **state)
+{
+	struct ng_fib *f;
+	struct ng_prefix a = pfx(198, 19, 1, 0, 24), b = pfx(198, 19, 2, 0, 24);
+	struct ng_prefix c = pfx(198, 19, 3, 0, 24);
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254);
+	struct walk_log w = {0};
+
+	(void)state;
+	f = ng_fib_create(8, NULL);
+	assert_non_null(f);
+	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &c, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_del(f, &a), 0);
+	assert_int_equal(ng_fib_walk(f, walk_cb, &w), 2);
+	assert_int_equal(w.r[0].prefix.addr.v4, b.addr.v4);
+	assert_int_equal(w.r[1].prefix.addr.v4, c.addr.v4);
+	ng_fib_free(f);
+}
+
+/* ========================================================== neighbours */
+
+struct txrec {
+	unsigned int n;
+	bool fail;
+	struct rte_mbuf *m[TX_MAX];
+	uint16_t port[TX_MAX];
+};
+
+/* The table's TX: record what it sends. Like ng_dp_ctl_tx, always consumes m. */
+static int
+rec_tx(struct rte_mbuf *m, uint16_t p, void *arg)
+{
+	struct txrec *r = arg;
+
+	if (r->fail || r->n == TX_MAX) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	r->m[r->n] = m;
+	r->port[r->n] = p;
+	r->n++;
+	return 0;
+}
+
+static void
+rec_clear(struct txrec *r)
+{
+	for (unsigned int i = 0; i < r->n; i++)
+		rte_pktmbuf_free(r->m[i]);
+	r->n = 0;
+}
+
+struct nctx {
+	struct ng_fib *fib;
+	struct ng_neigh_table *t;
+	struct rte_rcu_qsbr *qsbr;
+	struct txrec tx;
+	struct ng_neigh_params p;
+};
+
+static struct nctx ctx;
+
+static const struct ng_neigh_dp *
+ndp(void)
+{
+	return ng_neigh_dp(ctx.t);
+}
+
+static void
+default_params(struct ng_neigh_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->max_entries = 16;
+	p->reachable_ms = REACHABLE_MS;
+	p->retry_ms = RETRY_MS;
+	p->retries = RETRIES;
+	p->pending_max = PENDING_MAX;
+	p->qsbr = NULL;
+	p->pool = pool;
+	p->fib = ctx.fib;
+	p->tx = rec_tx;
+	p->tx_arg = &ctx.tx;
+}
+
+/* (Re)create the table with params p (pool, fib and tx filled in). */
+static void
+neigh_make(struct ng_neigh_params *p)
+{
+	ng_neigh_free(ctx.t);
+	p->pool = pool;
+	p->fib = ctx.fib;
+	p->tx = rec_tx;
+	p->tx_arg = &ctx.tx;
+	ctx.p = *p;
+	ctx.t = ng_neigh_create(p);
+	assert_non_null(ctx.t);
+}
+
+static int
+neigh_setup(void **state)
+{
+	struct ng_prefix conn = pfx(198, 18, 0, 1, 24), local = pfx(198, 18, 0, 1, 32);
+	struct ng_ip src = a4(198, 18, 0, 1);
+	struct ng_neigh_params p;
+
+	(void)state;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.fib = ng_fib_create(16, NULL);
+	if (ctx.fib == NULL)
+		return -1;
+	if (ng_fib_add(ctx.fib, &conn, NG_RT_CONNECTED, NG_NH_CONNECTED, port, NULL, &src,
+			false) != 0 ||
+			ng_fib_add(ctx.fib, &local, NG_RT_LOCAL, NG_NH_LOCAL, port, NULL, &src,
+			false) != 0)
+		return -1;
+	default_params(&p);
+	ctx.p = p;
+	ctx.t = ng_neigh_create(&p);
+	return ctx.t == NULL ? -1 : 0;
+}
+
+static int
+neigh_teardown(void **state)
+{
+	(void)state;
+	rec_clear(&ctx.tx);
+	ng_neigh_free(ctx.t);
+	ng_fib_free(ctx.fib);
+	if (ctx.qsbr != NULL) {
+		rte_rcu_qsbr_thread_unregister(ctx.qsbr, 0);
+		rte_free(ctx.qsbr);
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	/* Every mbuf the table held or sent came back. */
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	return 0;
+}
+
+static struct ng_neigh_stats
+nstats(void)
+{
+	struct ng_neigh_stats s;
+
+	memset(&s, 0xa5, sizeof(s));
+	ng_neigh_get_stats(ctx.t, &s);
+	return s;
+}
+
+/*
+ * A packet a worker could not send: Ethernet + IPv4 to dst, marked with seq
+ * in its first payload byte, its next hop in the private area.
+ */
+static struct rte_mbuf *
+waiting_pkt(struct ng_ip nexthop, uint16_t out_port, uint8_t seq)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct ng_mbuf_priv *pv;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	uint8_t *pay;
+
+	assert_non_null(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*ip) + 8);
+	assert_non_null(eth);
+	memset(eth, 0, sizeof(*eth) + sizeof(*ip) + 8);
+	eth->src_addr = port_mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(28);
+	ip->time_to_live = 63;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = be(198, 18, 1, 2);
+	ip->dst_addr = nexthop.v4;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	pay = (uint8_t *)(ip + 1);
+	pay[0] = seq;
+	m->l2_len = sizeof(*eth);
+	pv = ng_mbuf_priv(m);
+	memset(pv, 0, sizeof(*pv));
+	pv->nexthop = nexthop;
+	pv->out_port = out_port;
+	pv->in_port = 9;
+	pv->kind = 1; /* NG_CTL_RESOLVE */
+	return m;
+}
+
+static uint8_t
+pkt_seq(const struct rte_mbuf *m)
+{
+	return *rte_pktmbuf_mtod_offset(m, const uint8_t *,
+			sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr));
+}
+
+/* An ARP frame as a worker hands it up: m->port and m->l2_len set. */
+static struct rte_mbuf *
+arp_pkt(uint16_t op, const struct rte_ether_addr *sha, struct ng_ip sip, uint32_t tip,
+		uint16_t in_port)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *a;
+
+	assert_non_null(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*a));
+	assert_non_null(eth);
+	eth->dst_addr = port_mac;
+	eth->src_addr = *sha;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	a = (struct rte_arp_hdr *)(eth + 1);
+	a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	a->arp_hlen = RTE_ETHER_ADDR_LEN;
+	a->arp_plen = 4;
+	a->arp_opcode = rte_cpu_to_be_16(op);
+	a->arp_data.arp_sha = *sha;
+	a->arp_data.arp_sip = sip.v4;
+	a->arp_data.arp_tha = port_mac;
+	a->arp_data.arp_tip = tip;
+	m->port = in_port;
+	m->l2_len = sizeof(*eth);
+	return m;
+}
+
+static struct rte_mbuf *
+arp_reply(const struct rte_ether_addr *sha, struct ng_ip sip)
+{
+	return arp_pkt(RTE_ARP_OP_REPLY, sha, sip, be(198, 18, 0, 1), port);
+}
+
+static void
+check_arp_request(const struct rte_mbuf *m, uint16_t on_port, uint16_t want_port,
+		struct ng_ip target)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_arp_hdr *a = (const struct rte_arp_hdr *)(eth + 1);
+
+	assert_int_equal(on_port, want_port);
+	assert_int_equal(rte_pktmbuf_data_len(m), 42);
+	assert_memory_equal(&eth->dst_addr, &bcast, RTE_ETHER_ADDR_LEN);
+	assert_memory_equal(&eth->src_addr, &port_mac, RTE_ETHER_ADDR_LEN);
+	assert_int_equal(rte_be_to_cpu_16(eth->ether_type), RTE_ETHER_TYPE_ARP);
+	assert_int_equal(rte_be_to_cpu_16(a->arp_hardware), RTE_ARP_HRD_ETHER);
+	assert_int_equal(rte_be_to_cpu_16(a->arp_protocol), RTE_ETHER_TYPE_IPV4);
+	assert_int_equal(a->arp_hlen, 6);
+	assert_int_equal(a->arp_plen, 4);
+	assert_int_equal(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REQUEST);
+	assert_memory_equal(&a->arp_data.arp_sha, &port_mac, RTE_ETHER_ADDR_LEN);
+	assert_int_equal(a->arp_data.arp_sip, be(198, 18, 0, 1));
+	assert_memory_equal(&a->arp_data.arp_tha, &zero_mac, RTE_ETHER_ADDR_LEN);
+	assert_int_equal(a->arp_data.arp_tip, target.v4);
+}
+
+static void
+check_released(const struct rte_mbuf *m, uint16_t on_port, const struct rte_ether_addr *mac,
+		uint8_t seq)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	assert_int_equal(on_port, port);
+	assert_int_equal(rte_be_to_cpu_16(eth->ether_type), RTE_ETHER_TYPE_IPV4);
+	assert_memory_equal(&eth->dst_addr, mac, RTE_ETHER_ADDR_LEN);
+	assert_memory_equal(&eth->src_addr, &port_mac, RTE_ETHER_ADDR_LEN);
+	assert_int_equal(pkt_seq(m), seq);
+}
+
+struct nwalk {
+	unsigned int n;
+	unsigned int stop_after;
+	struct ng_neigh_info e[32];
+};
+
+static int
+nwalk_cb(const struct ng_neigh_info *n, void *arg)
+{
+	struct nwalk *w = arg;
+
+	if (w->n < RTE_DIM(w->e))
+		w->e[w->n] = *n;
+	w->n++;
+	return w->stop_after != 0 && w->n >= w->stop_after;
+}
+
+/* The walk's view of one neighbour; fails the test when absent. */
+static struct ng_neigh_info
+neigh_info(struct ng_ip addr)
+{
+	struct nwalk w;
+
+	memset(&w, 0, sizeof(w));
+	ng_neigh_walk(ctx.t, nwalk_cb, &w);
+	for (unsigned int i = 0; i < w.n && i < RTE_DIM(w.e); i++)
+		if (w.e[i].addr.family == AF_INET && w.e[i].addr.v4 == addr.v4 &&
+				w.e[i].port == port)
+			return w.e[i];
+	fail_msg("neighbour %08x not in the table", rte_be_to_cpu_32(addr.v4));
+	return w.e[0];
+}
+
+static unsigned int
+neigh_count(void)
+{
+	struct nwalk w;
+
+	unsigned int visited;
+
+	memset(&w, 0, sizeof(w));
+	visited = ng_neigh_walk(ctx.t, nwalk_cb, &w);
+	assert_int_equal(visited, w.n);
+	return w.n;
+}
+
+static uint64_t
+mac_word(const struct rte_ether_addr *mac)
+{
+	return ng_neigh_mac_to_word(mac) | NG_NEIGH_F_VALID;
+}
+
+static void
+neigh_resolve_unknown(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 2);
+	struct ng_neigh_stats s;
+	struct ng_neigh_info ni;
+
+	(void)state;
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), 0);
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 1));
+	/* One ARP request, for the next hop, from our address and MAC on its port. */
+	assert_int_equal(ctx.tx.n, 1);
+	check_arp_request(ctx.tx.m[0], ctx.tx.port[0], port, nh);
+	s = nstats();
+	assert_int_equal(s.requests_sent, 1);
+	assert_int_equal(s.pending_dropped, 0);
+	/* An INCOMPLETE entry holding the packet; workers still see nothing usable. */
+	ni = neigh_info(nh);
+	assert_int_equal(ni.state, NG_NEIGH_INCOMPLETE);
+	assert_int_equal(ni.pending, 1);
+	assert_int_equal(ni.probes, 1);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), 0);
+
+	/* A second packet waits too, without another request. */
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 2));
+	assert_int_equal(ctx.tx.n, 1);
+	assert_int_equal(neigh_info(nh).pending, 2);
+	assert_int_equal(nstats().requests_sent, 1);
+	assert_int_equal(neigh_count(), 1);
+	/* Two packets held plus the request: three mbufs out of the pool. */
+	assert_int_equal(rte_mempool_in_use_count(pool), 3);
+}
+
+static void
+neigh_pending_max(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 2);
+
+	(void)state;
+	for (uint8_t i = 0; i < PENDING_MAX + 3; i++)
+		ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, i));
+	assert_int_equal(neigh_info(nh).pending, PENDING_MAX);
+	assert_int_equal(nstats().pending_dropped, 3);
+	assert_int_equal(nstats().requests_sent, 1);
+	/* The excess went back to the pool. */
+	assert_int_equal(rte_mempool_in_use_count(pool), PENDING_MAX + 1);
+
+	/* pending_max 0: nothing is held, but resolution still starts. */
+	{
+		struct ng_neigh_params p;
+
+		rec_clear(&ctx.tx);
+		default_params(&p);
+		p.pending_max = 0;
+		neigh_make(&p);
+		assert_int_equal(rte_mempool_in_use_count(pool), 0);
+		ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 1));
+		assert_int_equal(nstats().pending_dropped, 1);
+		assert_int_equal(nstats().requests_sent, 1);
+		assert_int_equal(neigh_info(nh).state, NG_NEIGH_INCOMPLETE);
+		assert_int_equal(neigh_info(nh).pending, 0);
+	}
+}
+
+static void
+neigh_reply_resolves(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 2);
+	struct ng_neigh_stats s;
+	struct ng_neigh_info ni;
+
+	(void)state;
+	for (uint8_t i = 1; i <= 3; i++)
+		ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, i));
+	assert_int_equal(ctx.tx.n, 1);
+	rec_clear(&ctx.tx);
+
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, nh));
+	/* Workers now see the MAC. */
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), mac_word(&nmac));
+	{
+		struct rte_ether_addr got;
+
+		ng_neigh_word_to_mac(ng_neigh_lookup4_dp(ndp(), port, nh.v4), &got);
+		assert_memory_equal(&got, &nmac, RTE_ETHER_ADDR_LEN);
+	}
+	/* Not on another port. */
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), (uint16_t)(port + 1), nh.v4), 0);
+	/* The waiting packets left, in order, to the neighbour's MAC. */
+	assert_int_equal(ctx.tx.n, 3);
+	for (unsigned int i = 0; i < 3; i++)
+		check_released(ctx.tx.m[i], ctx.tx.port[i], &nmac, (uint8_t)(i + 1));
+	s = nstats();
+	assert_int_equal(s.replies_seen, 1);
+	assert_int_equal(s.resolved, 1);
+	assert_int_equal(s.pending_dropped, 0);
+	ni = neigh_info(nh);
+	assert_int_equal(ni.state, NG_NEIGH_REACHABLE);
+	assert_int_equal(ni.pending, 0);
+	assert_int_equal(ni.probes, 0);
+	assert_memory_equal(&ni.mac, &nmac, RTE_ETHER_ADDR_LEN);
+	assert_in_range(ni.age_ms, 0, WAIT_MAX_MS);
+	rec_clear(&ctx.tx);
+
+	/* A packet handed up after resolution (a race with the worker) goes at once. */
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 7));
+	assert_int_equal(ctx.tx.n, 1);
+	check_released(ctx.tx.m[0], ctx.tx.port[0], &nmac, 7);
+	rec_clear(&ctx.tx);
+
+	/* A later reply with a new MAC updates the entry (the neighbour moved). */
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac2, nh));
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), mac_word(&nmac2));
+	assert_int_equal(nstats().replies_seen, 2);
+	assert_int_equal(nstats().resolved, 1);
+	assert_int_equal(ctx.tx.n, 0);
+}
+
+static void
+neigh_reply_ignored(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 2), other = a4(198, 18, 0, 3);
+	struct rte_ether_addr mcast = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};
+	struct rte_mbuf *m;
+
+	(void)state;
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 1));
+	rec_clear(&ctx.tx);
+
+	/* From a sender nobody asked about: no entry is created. */
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, other));
+	assert_int_equal(neigh_count(), 1);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, other.v4), 0);
+	/* A request, not a reply. */
+	ng_neigh_arp_input(ctx.t, arp_pkt(RTE_ARP_OP_REQUEST, &nmac, nh, be(198, 18, 0, 1), port));
+	/* A reply on another port. */
+	ng_neigh_arp_input(ctx.t, arp_pkt(RTE_ARP_OP_REPLY, &nmac, nh, be(198, 18, 0, 1),
+			(uint16_t)(port + 1)));
+	/* A reply claiming a multicast or zero MAC. */
+	ng_neigh_arp_input(ctx.t, arp_reply(&mcast, nh));
+	ng_neigh_arp_input(ctx.t, arp_reply(&zero_mac, nh));
+	/* Too short to hold an ARP header. */
+	m = arp_reply(&nmac, nh);
+	rte_pktmbuf_trim(m, 1);
+	ng_neigh_arp_input(ctx.t, m);
+
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), 0);
+	assert_int_equal(neigh_info(nh).state, NG_NEIGH_INCOMPLETE);
+	assert_int_equal(neigh_info(nh).pending, 1);
+	assert_int_equal(nstats().resolved, 0);
+	assert_int_equal(ctx.tx.n, 0);
+	/* All those frames were consumed: only the waiting packet is out. */
+	assert_int_equal(rte_mempool_in_use_count(pool), 1);
+}
+
+static void
+neigh_static(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 5), v6;
+	struct rte_ether_addr mcast = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};
+	struct ng_neigh_info ni;
+
+	(void)state;
+	memset(&v6, 0, sizeof(v6));
+	v6.family = AF_INET6;
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &zero_mac), -EINVAL);
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &mcast), -EINVAL);
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &bcast), -EINVAL);
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, NULL), -EINVAL);
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, NULL, &nmac), -EINVAL);
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &v6, &nmac), -EINVAL);
+	assert_int_equal(neigh_count(), 0);
+
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &nmac), 0);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), mac_word(&nmac));
+	ni = neigh_info(nh);
+	assert_int_equal(ni.state, NG_NEIGH_STATIC);
+	assert_memory_equal(&ni.mac, &nmac, RTE_ETHER_ADDR_LEN);
+	assert_int_equal(ctx.tx.n, 0);
+
+	/* Never ages, never probed. */
+	sleep_ms(REACHABLE_MS + 50);
+	for (int i = 0; i < 5; i++) {
+		ng_neigh_poll(ctx.t);
+		sleep_ms(RETRY_MS);
+	}
+	assert_int_equal(neigh_info(nh).state, NG_NEIGH_STATIC);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), mac_word(&nmac));
+	assert_int_equal(ctx.tx.n, 0);
+	assert_int_equal(nstats().requests_sent, 0);
+
+	/* ARP replies do not override it. */
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac2, nh));
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), mac_word(&nmac));
+	/* Adding it again replaces the MAC. */
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &nmac2), 0);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), mac_word(&nmac2));
+	assert_int_equal(neigh_count(), 1);
+
+	/* A static entry over an unresolved one releases its waiting packets. */
+	{
+		struct ng_ip nh2 = a4(198, 18, 0, 6);
+
+		ng_neigh_resolve(ctx.t, waiting_pkt(nh2, port, 4));
+		ng_neigh_resolve(ctx.t, waiting_pkt(nh2, port, 5));
+		assert_int_equal(ctx.tx.n, 1); /* the ARP request */
+		rec_clear(&ctx.tx);
+		assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh2, &nmac), 0);
+		assert_int_equal(ctx.tx.n, 2);
+		check_released(ctx.tx.m[0], ctx.tx.port[0], &nmac, 4);
+		check_released(ctx.tx.m[1], ctx.tx.port[1], &nmac, 5);
+		assert_int_equal(neigh_info(nh2).state, NG_NEIGH_STATIC);
+	}
+}
+
+static void
+neigh_delete(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 5), nh2 = a4(198, 18, 0, 6);
+
+	(void)state;
+	assert_int_equal(ng_neigh_del(ctx.t, port, &nh), -ENOENT);
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &nmac), 0);
+	assert_int_equal(ng_neigh_del(ctx.t, (uint16_t)(port + 1), &nh), -ENOENT);
+	assert_int_equal(ng_neigh_del(ctx.t, port, &nh), 0);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), 0);
+	assert_int_equal(neigh_count(), 0);
+	assert_int_equal(ng_neigh_del(ctx.t, port, &nh), -ENOENT);
+
+	/* Deleting an unresolved entry frees its waiting packets. */
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh2, port, 1));
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh2, port, 2));
+	rec_clear(&ctx.tx);
+	assert_int_equal(rte_mempool_in_use_count(pool), 2);
+	assert_int_equal(ng_neigh_del(ctx.t, port, &nh2), 0);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	assert_int_equal(nstats().pending_dropped, 2);
+	assert_int_equal(neigh_count(), 0);
+
+	/* The address can be learnt again afterwards. */
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh2, port, 3));
+	assert_int_equal(ctx.tx.n, 1);
+	check_arp_request(ctx.tx.m[0], ctx.tx.port[0], port, nh2);
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac2, nh2));
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh2.v4), mac_word(&nmac2));
+	/* Many add/delete rounds: slots and hash keys come back. */
+	for (unsigned int i = 0; i < 100; i++) {
+		struct ng_ip a = a4(198, 18, 0, (uint8_t)(10 + i));
+
+		assert_int_equal(ng_neigh_add_static(ctx.t, port, &a, &nmac), 0);
+		assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, a.v4), mac_word(&nmac));
+		assert_int_equal(ng_neigh_del(ctx.t, port, &a), 0);
+	}
+	assert_int_equal(neigh_count(), 1);
+}
+
+/* Poll until the entry for addr is in state want (or the wait runs out). */
+static void
+poll_until_state(struct ng_ip addr, enum ng_neigh_state want, unsigned int max_ms)
+{
+	uint64_t end = rte_get_tsc_cycles() + rte_get_tsc_hz() * max_ms / 1000;
+
+	while (neigh_info(addr).state != want && rte_get_tsc_cycles() < end) {
+		sleep_ms(1);
+		ng_neigh_poll(ctx.t);
+		assert_in_range(nstats().requests_sent, 0, RETRIES * 2);
+	}
+	assert_int_equal(neigh_info(addr).state, want);
+}
+
+static void
+neigh_retries_then_fail(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 9);
+	struct ng_neigh_stats s;
+	uint64_t t0 = rte_get_tsc_cycles(), elapsed_ms;
+
+	(void)state;
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 1));
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 2));
+	/* An immediate poll sends nothing more: the retry interval has not passed. */
+	ng_neigh_poll(ctx.t);
+	if ((rte_get_tsc_cycles() - t0) * 1000 / rte_get_tsc_hz() < RETRY_MS)
+		assert_int_equal(nstats().requests_sent, 1);
+
+	poll_until_state(nh, NG_NEIGH_FAILED, WAIT_MAX_MS);
+	elapsed_ms = (rte_get_tsc_cycles() - t0) * 1000 / rte_get_tsc_hz();
+	/* Exactly `retries` requests, spaced by retry_ms, then failure. */
+	s = nstats();
+	assert_int_equal(s.requests_sent, RETRIES);
+	assert_int_equal(s.failed, 1);
+	assert_int_equal(s.pending_dropped, 2);
+	assert_in_range(elapsed_ms, (uint64_t)RETRY_MS * RETRIES, WAIT_MAX_MS);
+	assert_int_equal(ctx.tx.n, RETRIES);
+	for (unsigned int i = 0; i < ctx.tx.n; i++)
+		check_arp_request(ctx.tx.m[i], ctx.tx.port[i], port, nh);
+	/* Workers see the failure and drop. */
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), NG_NEIGH_F_FAILED);
+	assert_int_equal(neigh_info(nh).pending, 0);
+	/* While failed, new packets are dropped without new requests. */
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 3));
+	assert_int_equal(nstats().pending_dropped, 3);
+	assert_int_equal(nstats().requests_sent, RETRIES);
+	assert_int_equal(rte_mempool_in_use_count(pool), RETRIES);
+
+	/* After holding the failure for a while the entry is forgotten. */
+	{
+		uint64_t end = rte_get_tsc_cycles() + rte_get_tsc_hz() * WAIT_MAX_MS / 1000;
+
+		while (neigh_count() > 0 && rte_get_tsc_cycles() < end) {
+			sleep_ms(2);
+			ng_neigh_poll(ctx.t);
+		}
+	}
+	assert_int_equal(neigh_count(), 0);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), 0);
+	assert_int_equal(nstats().requests_sent, RETRIES);
+	/* A late reply to a failed-and-forgotten entry is ignored. */
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, nh));
+	assert_int_equal(neigh_count(), 0);
+}
+
+static void
+neigh_reply_after_fail(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 9);
+
+	(void)state;
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 1));
+	poll_until_state(nh, NG_NEIGH_FAILED, WAIT_MAX_MS);
+	/* A reply while still failed revives the entry. */
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, nh));
+	assert_int_equal(neigh_info(nh).state, NG_NEIGH_REACHABLE);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), mac_word(&nmac));
+	assert_int_equal(nstats().resolved, 1);
+}
+
+static void
+neigh_reachable_to_probe(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 11);
+	uint64_t t0;
+
+	(void)state;
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 1));
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, nh));
+	t0 = rte_get_tsc_cycles();
+	assert_int_equal(neigh_info(nh).state, NG_NEIGH_REACHABLE);
+	rec_clear(&ctx.tx);
+	/* Polls within reachable_ms leave it alone. */
+	ng_neigh_poll(ctx.t);
+	if ((rte_get_tsc_cycles() - t0) * 1000 / rte_get_tsc_hz() < REACHABLE_MS) {
+		assert_int_equal(neigh_info(nh).state, NG_NEIGH_REACHABLE);
+		assert_int_equal(ctx.tx.n, 0);
+	}
+
+	poll_until_state(nh, NG_NEIGH_PROBE, REACHABLE_MS + WAIT_MAX_MS);
+	assert_in_range((rte_get_tsc_cycles() - t0) * 1000 / rte_get_tsc_hz(), REACHABLE_MS,
+			REACHABLE_MS + WAIT_MAX_MS);
+	/* One probe (an ARP request) went out; the old MAC stays in use meanwhile. */
+	assert_int_equal(ctx.tx.n, 1);
+	check_arp_request(ctx.tx.m[0], ctx.tx.port[0], port, nh);
+	assert_int_equal(neigh_info(nh).probes, 1);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), mac_word(&nmac));
+	rec_clear(&ctx.tx);
+	/* A packet arriving now is sent at once. */
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 2));
+	assert_int_equal(ctx.tx.n, 1);
+	check_released(ctx.tx.m[0], ctx.tx.port[0], &nmac, 2);
+	rec_clear(&ctx.tx);
+
+	/* The reply confirms it again. */
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, nh));
+	assert_int_equal(neigh_info(nh).state, NG_NEIGH_REACHABLE);
+	assert_int_equal(neigh_info(nh).probes, 0);
+
+	/* Next time nobody answers the probes: the entry fails. */
+	poll_until_state(nh, NG_NEIGH_PROBE, REACHABLE_MS + WAIT_MAX_MS);
+	poll_until_state(nh, NG_NEIGH_FAILED, WAIT_MAX_MS);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, nh.v4), NG_NEIGH_F_FAILED);
+	assert_int_equal(ctx.tx.n, RETRIES);
+	assert_int_equal(nstats().failed, 1);
+}
+
+static void
+neigh_walk_states(void **state)
+{
+	struct ng_ip inc = a4(198, 18, 0, 20), reach = a4(198, 18, 0, 21);
+	struct ng_ip stat = a4(198, 18, 0, 22);
+	unsigned int by_state[NG_NEIGH_STATIC + 1] = {0};
+	struct nwalk w;
+
+	(void)state;
+	ng_neigh_resolve(ctx.t, waiting_pkt(inc, port, 1));
+	ng_neigh_resolve(ctx.t, waiting_pkt(reach, port, 2));
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, reach));
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &stat, &nmac2), 0);
+
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(ng_neigh_walk(ctx.t, nwalk_cb, &w), 3);
+	assert_int_equal(w.n, 3);
+	for (unsigned int i = 0; i < w.n; i++) {
+		assert_in_range(w.e[i].state, NG_NEIGH_INCOMPLETE, NG_NEIGH_STATIC);
+		assert_int_equal(w.e[i].port, port);
+		by_state[w.e[i].state]++;
+	}
+	assert_int_equal(by_state[NG_NEIGH_INCOMPLETE], 1);
+	assert_int_equal(by_state[NG_NEIGH_REACHABLE], 1);
+	assert_int_equal(by_state[NG_NEIGH_STATIC], 1);
+	assert_int_equal(neigh_info(inc).state, NG_NEIGH_INCOMPLETE);
+	assert_int_equal(neigh_info(inc).pending, 1);
+	{
+		struct ng_neigh_info r = neigh_info(reach), s = neigh_info(stat);
+
+		assert_int_equal(r.state, NG_NEIGH_REACHABLE);
+		assert_memory_equal(&r.mac, &nmac, RTE_ETHER_ADDR_LEN);
+		assert_int_equal(s.state, NG_NEIGH_STATIC);
+		assert_memory_equal(&s.mac, &nmac2, RTE_ETHER_ADDR_LEN);
+	}
+
+	/* The callback stops the walk. */
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 1;
+	assert_int_equal(ng_neigh_walk(ctx.t, nwalk_cb, &w), 1);
+	assert_int_equal(w.n, 1);
+}
+
+static void
+neigh_table_full(void **state)
+{
+	struct ng_neigh_params p;
+
+	(void)state;
+	default_params(&p);
+	p.max_entries = 8;
+	neigh_make(&p);
+	for (uint8_t i = 0; i < 8; i++) {
+		struct ng_ip a = a4(198, 18, 0, (uint8_t)(100 + i));
+
+		assert_int_equal(ng_neigh_add_static(ctx.t, port, &a, &nmac), 0);
+	}
+	{
+		struct ng_ip a = a4(198, 18, 0, 200);
+
+		assert_int_equal(ng_neigh_add_static(ctx.t, port, &a, &nmac), -ENOSPC);
+		ng_neigh_resolve(ctx.t, waiting_pkt(a, port, 1));
+		assert_int_equal(nstats().pending_dropped, 1);
+		assert_int_equal(nstats().table_full, 2);
+		assert_int_equal(ctx.tx.n, 0);
+		assert_int_equal(neigh_count(), 8);
+		/* Freeing one makes room. */
+		{
+			struct ng_ip old = a4(198, 18, 0, 100);
+
+			assert_int_equal(ng_neigh_del(ctx.t, port, &old), 0);
+		}
+		assert_int_equal(ng_neigh_add_static(ctx.t, port, &a, &nmac), 0);
+		assert_int_equal(neigh_count(), 8);
+	}
+}
+
+/* With a real RCU variable (one registered reader, offline), entries are recycled. */
+static void
+neigh_with_qsbr(void **state)
+{
+	struct ng_neigh_params p;
+
+	(void)state;
+	ctx.qsbr = qsbr_new();
+	default_params(&p);
+	p.max_entries = 8;
+	p.qsbr = ctx.qsbr;
+	neigh_make(&p);
+	for (unsigned int i = 0; i < 100; i++) {
+		struct ng_ip a = a4(198, 18, 0, (uint8_t)(10 + i));
+
+		ng_neigh_resolve(ctx.t, waiting_pkt(a, port, (uint8_t)i));
+		assert_int_equal(ctx.tx.n, 1);
+		check_arp_request(ctx.tx.m[0], ctx.tx.port[0], port, a);
+		rec_clear(&ctx.tx);
+		ng_neigh_arp_input(ctx.t, arp_reply(&nmac, a));
+		assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, a.v4), mac_word(&nmac));
+		assert_int_equal(ctx.tx.n, 1);
+		check_released(ctx.tx.m[0], ctx.tx.port[0], &nmac, (uint8_t)i);
+		rec_clear(&ctx.tx);
+		assert_int_equal(ng_neigh_del(ctx.t, port, &a), 0);
+		assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, a.v4), 0);
+		ng_neigh_poll(ctx.t);
+	}
+	assert_int_equal(nstats().table_full, 0);
+
+	/* With the reader online, a deleted entry's slot is held until it reports. */
+	rte_rcu_qsbr_thread_online(ctx.qsbr, 0);
+	for (uint8_t i = 0; i < 8; i++) {
+		struct ng_ip a = a4(198, 18, 1, i);
+
+		assert_int_equal(ng_neigh_add_static(ctx.t, port, &a, &nmac), 0);
+	}
+	{
+		struct ng_ip a = a4(198, 18, 1, 0), b = a4(198, 18, 1, 100);
+
+		assert_int_equal(ng_neigh_del(ctx.t, port, &a), 0);
+		ng_neigh_poll(ctx.t);
+		assert_int_equal(ng_neigh_add_static(ctx.t, port, &b, &nmac), -ENOSPC);
+		rte_rcu_qsbr_quiescent(ctx.qsbr, 0);
+		assert_int_equal(ng_neigh_add_static(ctx.t, port, &b, &nmac), 0);
+		assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, b.v4), mac_word(&nmac));
+	}
+	rte_rcu_qsbr_thread_offline(ctx.qsbr, 0);
+	/* Free the table now, while the reader is offline. */
+	ng_neigh_free(ctx.t);
+	ctx.t = NULL;
+}
+
+/* A TX that refuses: requests are not counted as sent and nothing leaks. */
+static void
+neigh_tx_refused(void **state)
+{
+	struct ng_ip nh = a4(198, 18, 0, 30);
+
+	(void)state;
+	ctx.tx.fail = true;
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 1));
+	assert_int_equal(nstats().requests_sent, 0);
+	assert_int_equal(neigh_info(nh).state, NG_NEIGH_INCOMPLETE);
+	assert_int_equal(neigh_info(nh).pending, 1);
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, nh));
+	/* Resolved, but the held packet could not be sent: counted as dropped. */
+	assert_int_equal(neigh_info(nh).state, NG_NEIGH_REACHABLE);
+	assert_int_equal(nstats().pending_dropped, 1);
+	assert_int_equal(rte_mempool_in_use_count(pool), 0);
+	ctx.tx.fail = false;
+}
+
+/* No route toward the next hop: no source address, so no request; the entry waits. */
+static void
+neigh_no_source(void **state)
+{
+	struct ng_ip nh = a4(198, 19, 0, 1);
+
+	(void)state;
+	ng_neigh_resolve(ctx.t, waiting_pkt(nh, port, 1));
+	assert_int_equal(ctx.tx.n, 0);
+	assert_int_equal(nstats().requests_sent, 0);
+	assert_int_equal(neigh_info(nh).state, NG_NEIGH_INCOMPLETE);
+	/* It still fails after `retries` rounds. */
+	poll_until_state(nh, NG_NEIGH_FAILED, WAIT_MAX_MS);
+	assert_int_equal(ctx.tx.n, 0);
+	assert_int_equal(nstats().pending_dropped, 1);
+}
+
+/*
+ * BUG (reported to the lead): the neighbour table hashes the whole struct
+ * ng_ip (lib/route/neigh.c:161 entry_find and :185 entry_new copy *addr into
+ * the key), so an IPv4 address whose unused union bytes (v6[4..15]) are not
+ * zero is a different key from the same address built by the data path
+ * (route_dp.h ng_neigh_lookup4_dp builds a clean key) or by ARP input.
+ * ng_ip_equal() calls such addresses equal. A static neighbour added from
+ * such an ng_ip is never found by workers, and ng_neigh_del() with a clean
+ * address returns -ENOENT.
+ */
+static void
+neigh_key_ignores_unused_bytes(void **state)
+{
+	struct ng_ip dirty, clean = a4(198, 18, 0, 40);
+
+	(void)state;
+	memset(&dirty, 0xee, sizeof(dirty));
+	dirty.family = AF_INET;
+	dirty.v4 = clean.v4;
+	assert_int_equal(ng_ip_equal(&dirty, &clean), 1);
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &dirty, &nmac), 0);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, clean.v4), mac_word(&nmac));
+	assert_int_equal(ng_neigh_del(ctx.t, port, &clean), 0);
+	assert_int_equal(neigh_count(), 0);
+}
+
+#define NEIGH_TEST(f) cmocka_unit_test_setup_teardown(f, neigh_setup, neigh_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fib_create_invalid),
+		cmocka_unit_test(fib_add_lookup),
+		cmocka_unit_test(fib_default_route),
+		cmocka_unit_test(fib_longest_prefix),
+		cmocka_unit_test(fib_replace),
+		cmocka_unit_test(fib_delete),
+		cmocka_unit_test(fib_errors),
+		cmocka_unit_test(fib_bad_type_rejected),
+		cmocka_unit_test(fib_nexthop_sharing),
+		cmocka_unit_test(fib_reclaim_qsbr),
+		cmocka_unit_test(fib_walk),
+		cmocka_unit_test(fib_walk_order_after_delete),
+		NEIGH_TEST(neigh_resolve_unknown),
+		NEIGH_TEST(neigh_pending_max),
+		NEIGH_TEST(neigh_reply_resolves),
+		NEIGH_TEST(neigh_reply_ignored),
+		NEIGH_TEST(neigh_static),
+		NEIGH_TEST(neigh_delete),
+		NEIGH_TEST(neigh_retries_then_fail),
+		NEIGH_TEST(neigh_reply_after_fail),
+		NEIGH_TEST(neigh_reachable_to_probe),
+		NEIGH_TEST(neigh_walk_states),
+		NEIGH_TEST(neigh_table_full),
+		NEIGH_TEST(neigh_with_qsbr),
+		NEIGH_TEST(neigh_tx_refused),
+		NEIGH_TEST(neigh_no_source),
+		NEIGH_TEST(neigh_key_ignores_unused_bytes),
+	};
+
+	return cmocka_run_group_tests_name("route", tests, group_setup, group_teardown);
+}
