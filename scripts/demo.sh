@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# nodegw demo: a client and a server namespace with nodegw routing between
-# them (net_af_packet on veths; addresses from 198.18.0.0/15).
+# nodegw demo: a client namespace, nodegw, and three backend namespaces on a
+# bridge behind it (net_af_packet on veths; addresses from 198.18.0.0/15).
+# nodegw load-balances the service VIP 198.19.0.10:80 (and NodePort
+# 198.18.0.1:30080) over the backends, which run tests/e2e/backend.py.
 #
 #   scripts/demo.sh [start]   build, set up, start nodegw, show traffic;
 #                             leaves the gateway running (stops an old demo first)
@@ -19,8 +21,11 @@ P=ngd
 DEMO_DIR=/run/nodegw-demo
 CONF=$ROOT/config/demo.conf
 LOG=$DEMO_DIR/nodegw.log
-WWW=$DEMO_DIR/www
-HTTP_LOG=$DEMO_DIR/http.log
+BACKEND_PY=$ROOT/tests/e2e/backend.py
+BACKENDS=(b1 b2 b3)
+VIP=198.19.0.10
+NODE_PORT=30080
+CURLS=300
 export NG_RUN_DIR=$DEMO_DIR
 # NODEGW_BIN=/path/to/nodegw runs a prebuilt binary and skips the build.
 PREBUILT=${NODEGW_BIN:-}
@@ -49,7 +54,11 @@ need_root() {
 }
 
 demo_running() {
-	[[ -e /run/netns/$P-gw || -e /run/netns/$P-client || -e /run/netns/$P-server ]]
+	local ns
+	for ns in gw client server lan "${BACKENDS[@]}"; do
+		[[ -e /run/netns/$P-$ns ]] && return 0
+	done
+	return 1
 }
 
 demo_stop() {
@@ -62,10 +71,10 @@ demo_stop() {
 				tail -n 25 "$LOG"
 			fi
 		fi
+		# Also kills the backends: every process inside the namespaces.
 		topo_destroy "$P"
 	fi
-	rm -rf "$WWW"
-	rm -f "$DEMO_DIR/$P-gw.pid" "$DEMO_DIR/http.pid"
+	rm -f "$DEMO_DIR/$P-gw.pid" "$DEMO_DIR"/backend-*.pid "$DEMO_DIR/http.pid"
 	echo "demo stopped (log kept: $LOG)"
 }
 
@@ -95,27 +104,57 @@ build() {
 	fi
 }
 
-start_http() {
-	local i
-	mkdir -p "$WWW"
-	cat >"$WWW/index.html" <<-HTML
-		<!doctype html>
-		<html><head><title>nodegw demo</title></head>
-		<body><h1>Hello through nodegw</h1>
-		<p>Served by $P-server (198.18.1.2:8080), reached from $P-client (198.18.0.2)
-		via nodegw (198.18.0.1 / 198.18.1.1).</p></body></html>
-	HTML
-	# Own session: keeps running after this script exits, until "stop".
-	setsid ip netns exec "$P-server" python3 -m http.server 8080 \
-		--bind 198.18.1.2 --directory "$WWW" </dev/null >"$HTTP_LOG" 2>&1 &
-	echo $! >"$DEMO_DIR/http.pid"
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$P-server" ss -Hltn 'sport = :8080' 2>/dev/null | grep -q . && return 0
-		sleep 0.1
+# The three backends: HTTP on :8080 ("backend=NAME client=PEER_IP") and a
+# UDP echo on :5353, each in its own namespace and session, so they keep
+# running after this script exits, until "stop" (at most a day).
+start_backends() {
+	local b i ip
+	for b in "${BACKENDS[@]}"; do
+		ip=198.18.1.$((10 + ${b#b}))
+		setsid ip netns exec "$P-$b" python3 "$BACKEND_PY" serve "$b" --bind "$ip" \
+			--lifetime 86400 </dev/null >"$DEMO_DIR/backend-$b.log" 2>&1 &
+		echo $! >"$DEMO_DIR/backend-$b.pid"
 	done
-	echo "demo.sh: http.server did not start; $HTTP_LOG:" >&2
-	tail -n 20 "$HTTP_LOG" >&2
-	return 1
+	for b in "${BACKENDS[@]}"; do
+		ip=198.18.1.$((10 + ${b#b}))
+		for ((i = 0; i < 100; i++)); do
+			ip netns exec "$P-$b" ss -Hltn 'sport = :8080' 2>/dev/null | grep -q . && break
+			sleep 0.1
+		done
+		if ((i == 100)); then
+			echo "demo.sh: backend $b did not start; $DEMO_DIR/backend-$b.log:" >&2
+			tail -n 20 "$DEMO_DIR/backend-$b.log" >&2
+			return 1
+		fi
+		echo "  $P-$b: listening on $ip:8080 (log $DEMO_DIR/backend-$b.log)"
+	done
+}
+
+# CURLS connections to the VIP from the client, then how many each backend
+# answered. One bash in the client namespace runs the loop (bounded: 3 s
+# per curl).
+tally() {
+	local out
+	printf '\n$ %s\n' "ip netns exec $P-client bash -c 'for i in \$(seq $CURLS); do curl -s http://$VIP/; done' | sort | uniq -c"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	out=$(timeout 300 ip netns exec "$P-client" bash -c '
+		for ((i = 0; i < $1; i++)); do
+			curl -sS --connect-timeout 2 --max-time 3 "$2" 2>/dev/null || echo "(failed)"
+		done' _ "$CURLS" "http://$VIP/")
+	sort <<<"$out" | uniq -c | sed 's/^/  /'
+	local b n pct ok=0
+	echo
+	for b in "${BACKENDS[@]}"; do
+		n=$(grep -c "^backend=$b " <<<"$out")
+		ok=$((ok + n))
+		pct=$(((n * 1000 + CURLS / 2) / CURLS))
+		printf '  %-3s %4d  %3d.%d%%  %s\n' "$b" "$n" $((pct / 10)) $((pct % 10)) \
+			"$(printf '%*s' $((n / 4)) '' | tr ' ' '#')"
+	done
+	if ((ok != CURLS)); then
+		echo "  $((CURLS - ok)) of $CURLS connections failed"
+		FAILED_STEPS=$((FAILED_STEPS + 1))
+	fi
 }
 
 # Leave nothing behind when the start fails half way.
@@ -126,6 +165,7 @@ start_failed() {
 }
 
 demo_start() {
+	local out
 	say "checking packages"
 	deps_install "${DEMO_DEPS[@]}"
 	build
@@ -137,35 +177,47 @@ demo_start() {
 
 	say "creating the $P topology"
 	mkdir -p "$DEMO_DIR"
-	topo_create "$P" || start_failed "could not create the topology"
+	topo_lb_create "$P" || start_failed "could not create the topology"
 	cat <<-EOF
 		  $P-client  $P-c 198.18.0.2/24, default via 198.18.0.1
 		  $P-gw      $P-gc / $P-gs owned by nodegw (198.18.0.1/24, 198.18.1.1/24)
-		  $P-server  $P-s 198.18.1.2/24, default via 198.18.1.1
+		  $P-lan     bridge $P-br joining $P-gs's peer and the backends
+		  $P-b1..b3  198.18.1.11, .12, .13 /24, default via 198.18.1.1
 	EOF
 
 	say "starting nodegw (config $CONF, log $LOG)"
 	NG_GW_DETACH=1 gw_start "$P" "$CONF" "$LOG" || start_failed "nodegw did not start (log $LOG)"
 
-	say "starting an HTTP server in $P-server (198.18.1.2:8080)"
-	start_http || start_failed "the HTTP server did not start"
+	say "starting three backends (HTTP :8080, UDP echo :5353)"
+	start_backends || start_failed "the backends did not start"
 
-	say "ping the gateway from the client"
-	show ip netns exec "$P-client" ping -n -c 3 -i 0.3 -W 1 198.18.0.1
-	say "ping the server through the gateway"
-	show ip netns exec "$P-client" ping -n -c 3 -i 0.3 -W 1 198.18.1.2
-	say "HTTP through the gateway"
-	show ip netns exec "$P-client" curl -sS --max-time 5 http://198.18.1.2:8080/
-	say "TTL 1: the gateway answers 'Time to live exceeded'"
-	printf '\n$ %s\n' "ip netns exec $P-client ping -n -c 1 -t 1 -W 2 198.18.1.2"
-	ip netns exec "$P-client" ping -n -c 1 -t 1 -W 2 198.18.1.2 2>&1 || true
+	say "ping the gateway; TTL 1 through it gets 'Time to live exceeded'"
+	show ip netns exec "$P-client" ping -n -c 2 -i 0.3 -W 1 198.18.0.1
+	printf '\n$ %s\n' "ip netns exec $P-client ping -n -c 1 -t 1 -W 2 198.18.1.11"
+	out=$(ip netns exec "$P-client" ping -n -c 1 -t 1 -W 2 198.18.1.11 2>&1 || true)
+	if grep -q 'Time to live exceeded' <<<"$out"; then
+		grep -m1 'Time to live exceeded' <<<"$out"
+	else
+		echo "$out"
+		echo "(no 'Time to live exceeded')"
+		FAILED_STEPS=$((FAILED_STEPS + 1))
+	fi
+
+	say "one request to the service VIP, one to the NodePort"
+	show ip netns exec "$P-client" curl -sS --max-time 5 "http://$VIP/"
+	show ip netns exec "$P-client" curl -sS --max-time 5 "http://198.18.0.1:$NODE_PORT/"
+
+	say "load balancing: $CURLS connections to http://$VIP/ (Maglev, FullNAT)"
+	tally
 
 	say "nodegw is running (pid $(cat "$DEMO_DIR/$P-gw.pid"))"
 	cat <<-EOF
 		  log:          tail -f $LOG
-		  try:          ip netns exec $P-client ping 198.18.1.2
-		                ip netns exec $P-client curl http://198.18.1.2:8080/
-		  capture:      ip netns exec $P-server tcpdump -ni $P-s
+		  try:          ip netns exec $P-client curl http://$VIP/
+		                ip netns exec $P-client curl http://198.18.0.1:$NODE_PORT/
+		  reconfigure:  edit $CONF (e.g. weights), then
+		                kill -HUP \$(cat $DEMO_DIR/$P-gw.pid)
+		  capture:      ip netns exec $P-b1 tcpdump -ni $P-b1
 		  shell:        ip netns exec $P-client bash
 		  stop:         scripts/demo.sh stop
 	EOF
@@ -206,7 +258,7 @@ status)
 	demo_status
 	;;
 -h | --help | help)
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 	;;
 *)
 	echo "usage: $0 [start|stop|status]" >&2

@@ -131,13 +131,20 @@ ng_ct_insert(struct ng_ct *ct, struct ng_conn *c)
 {
 	uintptr_t idx = (uintptr_t)(c - ct->conns);
 	struct ng_flow_key rk;
+	bool two = c->state != NG_CT_AFFINITY;
 	int rc;
 
+	/* rte_hash replaces the data of an existing key: refuse that instead. */
+	if (two)
+		ng_ct_reply_key(c, &rk);
+	if (rte_hash_lookup(ct->h, &c->orig) >= 0 || (two && rte_hash_lookup(ct->h, &rk) >= 0)) {
+		rc = -EEXIST;
+		goto fail;
+	}
 	rc = rte_hash_add_key_data(ct->h, &c->orig, (void *)(idx << 1));
 	if (rc < 0)
 		goto fail;
-	if (c->state != NG_CT_AFFINITY) {
-		ng_ct_reply_key(c, &rk);
+	if (two) {
 		rc = rte_hash_add_key_data(ct->h, &rk, (void *)((idx << 1) | 1));
 		if (rc < 0) {
 			rte_hash_del_key(ct->h, &c->orig);
@@ -177,6 +184,8 @@ ng_ct_tcp_update(struct ng_conn *c, bool is_reply, uint8_t f)
 {
 	enum ng_ct_state s = (enum ng_ct_state)c->state;
 
+	if (s == NG_CT_CLOSE)
+		return s; /* a reset connection stays closed until a new SYN replaces it */
 	if (f & RTE_TCP_RST_FLAG) {
 		s = NG_CT_CLOSE;
 		goto out;

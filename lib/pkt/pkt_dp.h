@@ -105,6 +105,35 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 }
 
 /**
+ * Is the TCP or UDP header of an IPv4 packet (header length ihl, total length
+ * tot) complete and self-consistent: TCP data offset 5..15 words within the
+ * packet, UDP length 8..(tot - ihl)?
+ */
+static inline bool
+ng_l4_valid(const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t tot)
+{
+	const uint8_t *l4 = (const uint8_t *)ip + ihl;
+
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		uint16_t doff;
+
+		if (tot < ihl + 20)
+			return false;
+		doff = (uint16_t)((l4[12] >> 4) * 4);
+		return doff >= 20 && doff <= tot - ihl;
+	}
+	if (ip->next_proto_id == IPPROTO_UDP) {
+		uint16_t ulen;
+
+		if (tot < ihl + 8)
+			return false;
+		ulen = (uint16_t)((l4[4] << 8) | l4[5]);
+		return ulen >= 8 && ulen <= tot - ihl;
+	}
+	return true;
+}
+
+/**
  * RFC 1624 incremental update of a 16-bit one's complement checksum when a
  * 16-bit field changes from old to new (all in network byte order).
  */

@@ -142,7 +142,8 @@ struct ng_svc_view {
 	const struct ng_backend *backends;
 };
 
-/** Walk services in creation order; cb returns non-zero to stop. */
+/** Walk live services (in slot order: a new service may take a freed slot); cb
+ * returns non-zero to stop. */
 unsigned int ng_svc_walk(int (*cb)(const struct ng_svc_view *v, void *arg), void *arg);
 
 /** Counters of a service by name. @return 0 or -ENOENT. */

@@ -28,8 +28,8 @@ ng_w_icmp_allowed(struct ng_worker *w)
 	return true;
 }
 
-static void
-ttl_expired(struct ng_worker *w, struct rte_mbuf *m)
+void
+ng_ip4_ttl_expired(struct ng_worker *w, struct rte_mbuf *m)
 {
 	const struct ng_port_dp *pd = &ng_port_dp[m->port];
 	struct rte_mbuf *e;
@@ -81,7 +81,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 			continue;
 		}
 		if (unlikely(ip->time_to_live <= 1)) {
-			ttl_expired(w, m);
+			ng_ip4_ttl_expired(w, m);
 			continue;
 		}
 		if (unlikely(rte_be_to_cpu_16(ip->total_length) > ng_port_dp[nh->port].mtu)) {

@@ -339,11 +339,6 @@ ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf 
 		uint16_t *ports;
 		bool is_reply;
 
-		if (unlikely(tot < ihl + (proto == IPPROTO_TCP ? sizeof(struct rte_tcp_hdr) :
-				sizeof(struct rte_udp_hdr)))) {
-			ng_w_drop(w, m, NG_DROP_L4_HEADER);
-			continue;
-		}
 		if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
 				RTE_IPV4_HDR_OFFSET_MASK))) {
 			if (nh != NULL && nh->type == NG_NH_VIP) {
@@ -354,6 +349,10 @@ ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf 
 				fwd_nh[nf] = nh;
 				fwd[nf++] = m;
 			}
+			continue;
+		}
+		if (unlikely(!ng_l4_valid(ip, ihl, tot))) {
+			ng_w_drop(w, m, NG_DROP_L4_HEADER);
 			continue;
 		}
 		ports = (uint16_t *)((uint8_t *)ip + ihl);
@@ -377,6 +376,12 @@ ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf 
 		k.family = AF_INET;
 
 		c = ng_ct_lookup(w->ct, &k, &is_reply);
+		/* A packet the service stage would rewrite and forward: TTL expiry is
+		 * answered before NAT, about the packet as it came, creating nothing. */
+		if (unlikely(ip->time_to_live <= 1) && c != NULL) {
+			ng_ip4_ttl_expired(w, m);
+			continue;
+		}
 		if (c != NULL) {
 			svc = conn_revalidate(rs, c);
 			/* UDP to a removed backend moves at once; a new SYN reuses a closed tuple. */
@@ -409,6 +414,10 @@ ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf 
 					ng_lb_refuse(w, m, NG_DROP_SVC_NO_FRONTEND);
 				else
 					local[nl++] = m;
+				continue;
+			}
+			if (unlikely(ip->time_to_live <= 1)) {
+				ng_ip4_ttl_expired(w, m);
 				continue;
 			}
 			c = conn_new(w, rs, s, m, &k, flags);

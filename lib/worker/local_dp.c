@@ -110,10 +110,7 @@ ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		if (ip->next_proto_id == IPPROTO_ICMP) {
 			local_icmp(w, m, ip);
 		} else if (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) {
-			uint16_t need = m->l3_len + (ip->next_proto_id == IPPROTO_TCP ?
-					sizeof(struct rte_tcp_hdr) : sizeof(struct rte_udp_hdr));
-
-			if (rte_be_to_cpu_16(ip->total_length) < need)
+			if (!ng_l4_valid(ip, m->l3_len, rte_be_to_cpu_16(ip->total_length)))
 				ng_w_drop(w, m, NG_DROP_L4_HEADER);
 			else
 				ng_lb_refuse(w, m, NG_DROP_LOCAL_PROTO);

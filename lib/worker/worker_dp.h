@@ -74,6 +74,9 @@ void ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_
  */
 void ng_lb_refuse(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason reason);
 
+/** Answer a packet whose TTL ran out with ICMP time exceeded; consumes m. */
+void ng_ip4_ttl_expired(struct ng_worker *w, struct rte_mbuf *m);
+
 /** ICMP error token bucket (icmp.rate_pps per worker). */
 bool ng_w_icmp_allowed(struct ng_worker *w);
 

@@ -11,13 +11,28 @@
 # PREFIX-gs); the kernel in PREFIX-gw has no address and no IPv6 on them.
 # PREFIX keeps users apart: the demo uses "ngd", the e2e tests "ngt".
 #
+# The load-balancing topology (topo_lb_create) keeps the client side and puts
+# three backends behind nodegw's second port, on a Linux bridge:
+#
+#   PREFIX-client                PREFIX-gw (nodegw)             PREFIX-lan (bridge PREFIX-br)
+#   PREFIX-c 198.18.0.2/24 <--> PREFIX-gc | nodegw | PREFIX-gs <--> PREFIX-lg
+#   default via 198.18.0.1                                          PREFIX-l1 <--> PREFIX-b1 in PREFIX-b1 198.18.1.11/24
+#                                                                   PREFIX-l2 <--> PREFIX-b2 in PREFIX-b2 198.18.1.12/24
+#                                                                   PREFIX-l3 <--> PREFIX-b3 in PREFIX-b3 198.18.1.13/24
+#
+# nodegw's ports there are "client" (PREFIX-gc, 198.18.0.1/24) and "pods"
+# (PREFIX-gs, 198.18.1.1/24); the backends route everything via 198.18.1.1.
+# PREFIX-lan has no addresses and no IPv6: it only bridges.
+#
 # Each namespace gets its own /etc/hosts and resolv.conf (iproute2 binds
 # /etc/netns/NS/* over /etc for "ip netns exec"), so name lookups there - e.g.
 # python's http.server calling getfqdn() - are answered locally and never send
 # DNS queries out through the gateway.
 #
 #   topo_create PREFIX                  build it (tears down a stale one first)
-#   topo_destroy PREFIX                 kill everything inside, delete it; idempotent
+#   topo_lb_create PREFIX               build the load-balancing topology below
+#   topo_destroy PREFIX                 kill everything inside, delete it (either
+#                                       topology); idempotent
 #   gw_start PREFIX CONF LOG [EAL...]   run nodegw in PREFIX-gw, wait for "MAIN: ready"
 #   gw_stop PREFIX                      SIGTERM, up to 10 s, then SIGKILL
 #
@@ -133,7 +148,7 @@ _ng_etc_write() {
 
 _ng_etc_remove() {
 	local p=$1 ns
-	for ns in "$p-client" "$p-gw" "$p-server"; do
+	for ns in "$p-client" "$p-gw" "$p-server" $(_ng_lb_extra_ns "$p"); do
 		[[ -d /etc/netns/$ns ]] || continue
 		rm -f "/etc/netns/$ns/hosts" "/etc/netns/$ns/resolv.conf"
 		rmdir "/etc/netns/$ns" 2>/dev/null || true
@@ -199,10 +214,127 @@ topo_create() {
 	ng_log "topology $p up: $p-client(198.18.0.2) <-> $p-gw <-> $p-server(198.18.1.2)"
 }
 
+# Namespaces only the load-balancing topology has (backends first, then the
+# bridge), in teardown order.
+NG_LB_BACKENDS=3
+_ng_lb_extra_ns() {
+	local p=$1 i
+	for ((i = 1; i <= NG_LB_BACKENDS; i++)); do
+		printf '%s\n' "$p-b$i"
+	done
+	printf '%s\n' "$p-lan"
+}
+
+_ng_lb_etc_write() {
+	local p=$1 ns i
+	for ns in "$p-client" "$p-gw" $(_ng_lb_extra_ns "$p"); do
+		mkdir -p "/etc/netns/$ns" || return 1
+		{
+			echo "# written by nodegw scripts/lib/netns.sh; removed by topo_destroy"
+			printf '127.0.0.1\tlocalhost\n'
+			printf '198.18.0.2\t%s\n' "$p-client"
+			printf '198.18.0.1\t%s\n' "$p-gw-client"
+			printf '198.18.1.1\t%s\n' "$p-gw-pods"
+			for ((i = 1; i <= NG_LB_BACKENDS; i++)); do
+				printf '198.18.1.%d\t%s\n' $((10 + i)) "$p-b$i"
+			done
+		} >"/etc/netns/$ns/hosts" || return 1
+		printf '%s\n' 'nameserver 127.0.0.1' 'options timeout:1 attempts:1' \
+			>"/etc/netns/$ns/resolv.conf" || return 1
+	done
+}
+
+_ng_lb_topo_build() {
+	local p=$1
+	local nc=$p-client ng=$p-gw nl=$p-lan br=$p-br
+	local ifc=$p-c ifgc=$p-gc ifgs=$p-gs ifl=$p-lg
+	local ns i nb ifb ifp
+
+	_ng_lb_etc_write "$p" || { ng_log "cannot write /etc/netns/$p-*"; return 1; }
+	for ns in "$nc" "$ng" $(_ng_lb_extra_ns "$p"); do
+		_ng_x ip netns add "$ns" || return 1
+	done
+	# The bridge namespace has no addresses: no IPv6 on anything made there
+	# (no DAD, RS or MLD frames from it reach nodegw).
+	_ng_sysctl "$nl" net.ipv6.conf.all.disable_ipv6 1 || return 1
+	_ng_sysctl "$nl" net.ipv6.conf.default.disable_ipv6 1 || return 1
+
+	# Veths are created directly inside their namespaces.
+	_ng_x ip link add "$ifc" netns "$nc" type veth peer name "$ifgc" netns "$ng" || return 1
+	_ng_x ip link add "$ifgs" netns "$ng" type veth peer name "$ifl" netns "$nl" || return 1
+	_ng_x ip -n "$nl" link add "$br" type bridge stp_state 0 forward_delay 0 \
+		mcast_snooping 0 || return 1
+	_ng_x ip -n "$nl" link set "$ifl" master "$br" || return 1
+	for ((i = 1; i <= NG_LB_BACKENDS; i++)); do
+		nb=$p-b$i ifb=$p-b$i ifp=$p-l$i
+		_ng_x ip link add "$ifp" netns "$nl" type veth peer name "$ifb" netns "$nb" || return 1
+		_ng_x ip -n "$nl" link set "$ifp" master "$br" || return 1
+	done
+
+	# Gateway side: as in the two-namespace topology (no kernel IPv6, no
+	# ARP answers, no offloads).
+	for i in "$ifgc" "$ifgs"; do
+		_ng_sysctl "$ng" "net.ipv6.conf.$i.disable_ipv6" 1 || return 1
+		_ng_sysctl "$ng" "net.ipv4.conf.$i.arp_ignore" 8 || return 1
+		_ng_x ip netns exec "$ng" ethtool -K "$i" rx off tx off tso off gso off gro off >/dev/null || return 1
+	done
+	# Bridge ports pass frames through unchanged: no offloads either.
+	for ((i = 0; i <= NG_LB_BACKENDS; i++)); do
+		if ((i == 0)); then ifp=$ifl; else ifp=$p-l$i; fi
+		_ng_x ip netns exec "$nl" ethtool -K "$ifp" rx off tx off tso off gso off gro off >/dev/null || return 1
+	done
+	# Kernel endpoints: checksummed, MTU-sized frames.
+	_ng_x ip netns exec "$nc" ethtool -K "$ifc" tx off tso off gso off gro off >/dev/null || return 1
+	for ((i = 1; i <= NG_LB_BACKENDS; i++)); do
+		_ng_x ip netns exec "$p-b$i" ethtool -K "$p-b$i" tx off tso off gso off gro off >/dev/null || return 1
+	done
+
+	for ns in "$nc" "$ng" $(_ng_lb_extra_ns "$p"); do
+		_ng_x ip -n "$ns" link set lo up || return 1
+	done
+	_ng_x ip -n "$ng" link set "$ifgc" up || return 1
+	_ng_x ip -n "$ng" link set "$ifgs" up || return 1
+	_ng_x ip -n "$nl" link set "$br" up || return 1
+	_ng_x ip -n "$nl" link set "$ifl" up || return 1
+	for ((i = 1; i <= NG_LB_BACKENDS; i++)); do
+		_ng_x ip -n "$nl" link set "$p-l$i" up || return 1
+	done
+
+	_ng_x ip -n "$nc" addr add 198.18.0.2/24 dev "$ifc" || return 1
+	_ng_x ip -n "$nc" link set "$ifc" up || return 1
+	_ng_x ip -n "$nc" route add default via 198.18.0.1 dev "$ifc" || return 1
+
+	for ((i = 1; i <= NG_LB_BACKENDS; i++)); do
+		nb=$p-b$i
+		_ng_x ip -n "$nb" addr add "198.18.1.$((10 + i))/24" dev "$nb" || return 1
+		_ng_x ip -n "$nb" link set "$nb" up || return 1
+		_ng_x ip -n "$nb" route add default via 198.18.1.1 dev "$nb" || return 1
+	done
+	return 0
+}
+
+# topo_lb_create PREFIX: client, gateway, bridge and three backends (see the
+# top of this file). Tears down a stale topology of either kind first.
+topo_lb_create() {
+	local p=${1:-}
+	_ng_check_prefix "$p" || return 1
+	if ((EUID != 0)); then
+		ng_log "topo_lb_create needs root"
+		return 1
+	fi
+	topo_destroy "$p"
+	if ! _ng_lb_topo_build "$p"; then
+		ng_log "topology $p (lb): creation failed, cleaning up"
+		topo_destroy "$p"
+		return 1
+	fi
+	ng_log "topology $p up: $p-client(198.18.0.2) <-> $p-gw <-> $p-lan bridge <-> $p-b1..b$NG_LB_BACKENDS(198.18.1.11..$((10 + NG_LB_BACKENDS)))"
+}
+
 topo_destroy() {
 	local p=${1:-} ns
 	_ng_check_prefix "$p" || return 1
-	for ns in "$p-client" "$p-server" "$p-gw"; do
+	for ns in "$p-client" "$p-server" $(_ng_lb_extra_ns "$p") "$p-gw"; do
 		_ng_ns_exists "$ns" || continue
 		_ng_ns_kill_all "$ns"
 		ip netns del "$ns" 2>/dev/null || ng_log "could not delete namespace $ns"

@@ -43,6 +43,7 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_udp.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -362,7 +363,14 @@ static void
 in_udp_gw(struct frame *f)
 {
 	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, GW1, IPPROTO_UDP, 64, 8);
+	struct rte_ipv4_hdr *h = put_ip4(f, CLIENT, GW1, IPPROTO_UDP, 64, 8);
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(h + 1);
+
+	/* A well-formed UDP header (length 8, no checksum): malformed ones are dropped. */
+	u->src_port = rte_cpu_to_be_16(40000);
+	u->dst_port = rte_cpu_to_be_16(9);
+	u->dgram_len = rte_cpu_to_be_16(8);
+	u->dgram_cksum = 0;
 }
 
 static void
