@@ -95,13 +95,14 @@ struct ld {
 };
 
 static const char *const root_keys[] = {"log_level", "forwarding", "workers", "mempool", "arp",
-	"icmp", "conntrack", "nat", "ports", "routes", "neighbours", "services", NULL};
+	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", NULL};
 static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "idle_polls",
 	NULL};
 static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
 static const char *const arp_keys[] = {"reachable_s", "retry_ms", "retries", "pending_max",
 	"max_entries", NULL};
 static const char *const icmp_keys[] = {"rate_pps", NULL};
+static const char *const cli_keys[] = {"address", "port", NULL};
 static const char *const port_keys[] = {"name", "devargs", "addresses", "mtu", "rx_queues",
 	"rx_desc", "tx_desc", NULL};
 static const char *const route_keys[] = {"prefix", "via", "port", NULL};
@@ -1582,6 +1583,27 @@ load_globals(struct ld *x, const config_setting_t *root)
 					&c->icmp.rate_pps)) < 0)
 			return rc;
 	}
+
+	if ((rc = get_group(x, root, "cli", &g)) < 0)
+		return rc;
+	if (g != NULL) {
+		const config_setting_t *where;
+		const char *addr;
+		struct ng_ip ip;
+		uint32_t port = c->cli.port;
+
+		if ((rc = check_keys(x, g, "cli", cli_keys)) < 0 ||
+				(rc = get_str(x, g, "address", "cli", &addr, &where)) < 0 ||
+				(rc = get_u32(x, g, "port", "cli", 0, 65535, &port)) < 0)
+			return rc;
+		if (addr != NULL) {
+			if (ng_ip_parse(addr, &ip) < 0)
+				return fail(x, where, "cli: address \"%s\" is not an IPv4 or IPv6 "
+					"address", addr);
+			snprintf(c->cli.address, sizeof(c->cli.address), "%s", addr);
+		}
+		c->cli.port = (uint16_t)port;
+	}
 	return load_conntrack_nat(x, root);
 }
 
@@ -1649,6 +1671,8 @@ ng_conf_defaults(struct ng_conf *c)
 	c->arp.pending_max = DEF_PENDING_MAX;
 	c->arp.max_entries = DEF_MAX_ENTRIES;
 	c->icmp.rate_pps = DEF_ICMP_RATE;
+	snprintf(c->cli.address, sizeof(c->cli.address), "127.0.0.1");
+	c->cli.port = 8023;
 	c->conntrack.max_entries = DEF_CT_MAX_ENTRIES;
 	c->conntrack.timeouts = (struct ng_ct_timeouts){
 		.tcp_syn = DEF_TO_TCP_SYN,

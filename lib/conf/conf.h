@@ -112,6 +112,11 @@ struct ng_conf {
 	} icmp;
 
 	struct {
+		char address[NG_IP_STRLEN]; /**< listen address; default 127.0.0.1 */
+		uint16_t port;              /**< default 8023; 0 turns the CLI off */
+	} cli;
+
+	struct {
 		uint32_t max_entries; /**< connections per worker; default 65536 */
 		struct ng_ct_timeouts timeouts;
 	} conntrack;
