@@ -15,8 +15,12 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
+#include "cli.h"
 #include "conf.h"
+#include "ng_cli_util.h"
+#include "running_config.h"
 #include "ng_log.h"
 #include "port.h"
 #include "route.h"
@@ -408,6 +412,9 @@ term_launch(struct app *a)
 	print_summary(a->dp);
 }
 
+static int step_cli(struct app *a);
+static void term_cli(struct app *a);
+
 static const struct init_step {
 	const char *name;
 	int (*init)(struct app *a);
@@ -419,6 +426,7 @@ static const struct init_step {
 	{"routes", step_routes, term_routes},
 	{"services", step_services, term_services},
 	{"launch", step_launch, term_launch},
+	{"cli", step_cli, term_cli},
 };
 
 static void
@@ -495,8 +503,9 @@ ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 	return false;
 }
 
-/* SIGHUP: the new config replaces services, routes and neighbours, or nothing. */
-static void
+/* SIGHUP and "reload": the new config replaces services, routes and neighbours, or
+ * nothing. Returns 0, or -1 with a->err naming the problem. */
+static int
 reload(struct app *a)
 {
 	struct ng_conf *c = ng_conf_load(a->conf_path, a->err, sizeof(a->err));
@@ -504,23 +513,25 @@ reload(struct app *a)
 
 	if (c == NULL) {
 		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", a->err);
-		return;
+		return -1;
 	}
 	if (ports_differ(a->conf, c))
 		NG_LOG(WARNING, MAIN, "reload: port, address or worker changes in %s need a "
 			"restart; applying services, routes and neighbours only", c->file);
 	if (ng_svc_apply_conf(c, err, sizeof(err)) < 0) {
 		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", err);
+		snprintf(a->err, sizeof(a->err), "%s", err);
 		ng_svc_apply_conf(a->conf, NULL, 0);
 		ng_svc_commit(NULL, 0);
 		ng_conf_free(c);
-		return;
+		return -1;
 	}
 	apply_routes(a, a->conf, c);
 	if (ng_svc_commit(err, sizeof(err)) < 0) {
 		NG_LOG(ERR, MAIN, "reload: commit failed: %s", err);
+		snprintf(a->err, sizeof(a->err), "%s", err);
 		ng_conf_free(c);
-		return;
+		return -1;
 	}
 	/* Keep the running port and worker settings: they did not change. */
 	memcpy(c->ports, a->conf->ports, sizeof(c->ports));
@@ -530,6 +541,149 @@ reload(struct app *a)
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
 		c->n_services, c->n_routes, c->n_neighbours);
+	return 0;
+}
+
+/* ---- commands of the application itself ---- */
+
+static struct app *the_app;
+
+static int
+cmd_reload(struct ng_cli_sess *s, int argc, char **argv)
+{
+	if (ng_cli_no_args(s, "reload", argc, argv) < 0)
+		return -1;
+	if (reload(the_app) < 0) {
+		ng_cli_error(s, "reload refused, running state kept: %s", the_app->err);
+		return -1;
+	}
+	ng_cli_printf(s, "reloaded %s\n", the_app->conf_path);
+	return 0;
+}
+
+static int
+cmd_log_level(struct ng_cli_sess *s, int argc, char **argv)
+{
+	int lvl;
+
+	if (argc == 0) {
+		lvl = rte_log_get_level(ng_logtype[NG_LOGT_MAIN]);
+		ng_cli_printf(s, "log level %s\n", ng_log_level_name((uint32_t)lvl));
+		return 0;
+	}
+	lvl = argc == 1 ? ng_log_level_parse(argv[0]) : -EINVAL;
+	if (lvl < 0) {
+		ng_cli_error(s, "log level: \"%s\" is not one of error, warning, notice, info, "
+			"debug", argv[0]);
+		return -1;
+	}
+	ng_log_set_level((uint32_t)lvl);
+	return 0;
+}
+
+static const char *const *
+level_complete(struct ng_cli_sess *s, int argc, char **argv)
+{
+	static const char *const levels[] = {"error", "warning", "notice", "info", "debug", NULL};
+
+	(void)s;
+	(void)argv;
+	return argc == 0 ? levels : NULL;
+}
+
+static int
+cmd_running_config(struct ng_cli_sess *s, int argc, char **argv)
+{
+	if (ng_cli_no_args(s, "show running-config", argc, argv) < 0)
+		return -1;
+	ng_running_config(s, the_app->conf, the_app->fib, the_app->neigh);
+	return 0;
+}
+
+static int
+cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
+{
+	bool json = ng_cli_json(&argc, argv);
+	struct rte_malloc_socket_stats ms = {0};
+	struct ng_ruleset_info ri;
+	unsigned long pages = 0, resident = 0;
+	uint64_t ct = 0, rss;
+	FILE *f;
+
+	if (ng_cli_no_args(s, "show memory", argc, argv) < 0)
+		return -1;
+	rte_malloc_get_socket_stats((int)rte_socket_id(), &ms);
+	f = fopen("/proc/self/statm", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%lu %lu", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	for (unsigned int w = 0; w < the_app->dp->n_workers; w++)
+		ct += ng_ct_mem_bytes(the_app->dp->workers[w]->ct->cap);
+	ng_svc_ruleset_info(&ri);
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "heap_total", (double)ms.heap_totalsz_bytes);
+		cJSON_AddNumberToObject(o, "heap_allocated", (double)ms.heap_allocsz_bytes);
+		cJSON_AddNumberToObject(o, "heap_allocations", ms.alloc_count);
+		cJSON_AddNumberToObject(o, "rss", (double)rss);
+		cJSON_AddNumberToObject(o, "ruleset_bytes", (double)ri.bytes);
+		cJSON_AddNumberToObject(o, "conntrack_bytes", (double)ct);
+		cJSON_AddNumberToObject(o, "bytes_per_connection",
+				(double)ng_ct_mem_bytes(1));
+		return ng_cli_print_json(s, o);
+	}
+	ng_cli_printf(s, "DPDK heap: %" PRIu64 " of %" PRIu64 " bytes allocated (%u allocations)\n"
+			"RSS: %" PRIu64 " bytes\nruleset and service objects: %" PRIu64 " bytes\n"
+			"connection tables: %" PRIu64 " bytes (%" PRIu64 " per connection)\n",
+			(uint64_t)ms.heap_allocsz_bytes, (uint64_t)ms.heap_totalsz_bytes,
+			ms.alloc_count, rss, ri.bytes, ct, ng_ct_mem_bytes(1));
+	return 0;
+}
+
+static const struct ng_cli_cmd app_cmds[] = {
+	{"show memory", "[json]", "DPDK heap, RSS, ruleset and connection table sizes",
+		cmd_memory, NULL},
+	{"reload", NULL, "re-read the config file (as SIGHUP): services, routes, neighbours",
+		cmd_reload, NULL},
+	{"log level", "[error|warning|notice|info|debug]", "show or set the log level",
+		cmd_log_level, level_complete},
+	{"show running-config", NULL, "the current state as a config file nodegw accepts",
+		cmd_running_config, NULL},
+};
+
+static int
+step_cli(struct app *a)
+{
+	const struct ng_conf *c = a->conf;
+	int rc;
+
+	the_app = a;
+	if ((rc = ng_cli_register(app_cmds, RTE_DIM(app_cmds))) < 0 ||
+			(rc = ng_worker_cli_register(a->dp)) < 0 ||
+			(rc = ng_svc_cli_register()) < 0 ||
+			(rc = ng_route_cli_register(a->fib, a->neigh)) < 0) {
+		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
+		return rc;
+	}
+	if (c->cli.port == 0) {
+		NG_LOG(NOTICE, MAIN, "CLI off (cli.port = 0)");
+		return 0;
+	}
+	rc = ng_cli_init(c->cli.address, c->cli.port, a->err, sizeof(a->err));
+	if (rc == 0)
+		NG_LOG(NOTICE, MAIN, "CLI on %s port %u", c->cli.address, ng_cli_port());
+	return rc;
+}
+
+static void
+term_cli(struct app *a)
+{
+	(void)a;
+	ng_cli_fini();
 }
 
 static void
@@ -543,7 +697,9 @@ control_loop(struct app *a)
 			reload(a);
 		}
 		ng_svc_poll();
-		if (n == 0 && !ng_svc_dirty())
+		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
+		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&
+				!ng_svc_dirty())
 			rte_delay_us_sleep(1000);
 	}
 	NG_LOG(NOTICE, MAIN, "signal %d: shutting down", (int)stop_signal);

@@ -848,7 +848,7 @@ load_routes(struct ld *x, const config_setting_t *root)
 		return fail(x, l, "too many routes (%d; at most %d)", n, NG_MAX_ROUTES);
 	if (n == 0)
 		return 0;
-	x->c->routes = calloc((size_t)n, sizeof(*x->c->routes));
+	x->c->routes = calloc((unsigned int)n, sizeof(*x->c->routes));
 	if (x->c->routes == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
@@ -874,7 +874,7 @@ load_neighbours(struct ld *x, const config_setting_t *root)
 		return fail(x, l, "too many neighbours (%d; at most %d)", n, NG_MAX_STATIC_NEIGH);
 	if (n == 0)
 		return 0;
-	x->c->neighbours = calloc((size_t)n, sizeof(*x->c->neighbours));
+	x->c->neighbours = calloc((unsigned int)n, sizeof(*x->c->neighbours));
 	if (x->c->neighbours == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
@@ -1169,7 +1169,7 @@ load_vips(struct ld *x, const config_setting_t *g, unsigned int si, const char *
 		return 0;
 	if (n > NG_MAX_SVC_VIPS)
 		return fail(x, s, "%s: too many vips (%d; at most %d)", what, n, NG_MAX_SVC_VIPS);
-	sv->vips = calloc((size_t)n, sizeof(*sv->vips));
+	sv->vips = calloc((unsigned int)n, sizeof(*sv->vips));
 	if (sv->vips == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
@@ -1299,7 +1299,7 @@ load_backends(struct ld *x, const config_setting_t *g, unsigned int si, const ch
 			return fail(x, e, "%s: backends: element #%d must be a group { ... }, "
 				"not %s", what, i + 1, type_name(e));
 	}
-	sv->backends = calloc((size_t)n, sizeof(*sv->backends));
+	sv->backends = calloc((unsigned int)n, sizeof(*sv->backends));
 	if (sv->backends == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
@@ -1453,7 +1453,7 @@ load_services(struct ld *x, const config_setting_t *root)
 			"too many services (%d; at most %d)", n, NG_MAX_SERVICES);
 	if (n == 0)
 		return 0;
-	x->c->services = calloc((size_t)n, sizeof(*x->c->services));
+	x->c->services = calloc((unsigned int)n, sizeof(*x->c->services));
 	if (x->c->services == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {

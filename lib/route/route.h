@@ -190,4 +190,7 @@ unsigned int ng_neigh_walk(struct ng_neigh_table *t,
 /** Copy the control-side counters. */
 void ng_neigh_get_stats(const struct ng_neigh_table *t, struct ng_neigh_stats *s);
 
+/** Register the CLI commands of routes and neighbours. */
+int ng_route_cli_register(struct ng_fib *f, struct ng_neigh_table *n);
+
 #endif

@@ -10,12 +10,15 @@ static const char *const drop_names[NG_DROP_MAX] = {
 #undef NG_X
 };
 
-static const char *const drop_ids[NG_DROP_MAX] = {
-	[NG_DROP_NONE] = "none",
+static const char *const drop_ids_upper[NG_DROP_MAX] = {
+	[NG_DROP_NONE] = "NONE",
 #define NG_X(id, str) [NG_DROP_##id] = #id,
 	NG_DROP_REASONS(NG_X)
 #undef NG_X
 };
+
+/* Lower-case copies of the identifiers, made on first use. */
+static char drop_ids[NG_DROP_MAX][32];
 
 static const char *const stage_names[NG_STAGE_MAX] = {
 #define NG_X(id, str) [NG_STAGE_##id] = str,
@@ -32,7 +35,16 @@ ng_drop_name(enum ng_drop_reason r)
 const char *
 ng_drop_id(enum ng_drop_reason r)
 {
-	return (unsigned int)r < NG_DROP_MAX ? drop_ids[r] : "?";
+	if ((unsigned int)r >= NG_DROP_MAX)
+		return "?";
+	if (drop_ids[r][0] == '\0') {
+		size_t i;
+
+		for (i = 0; drop_ids_upper[r][i] != '\0' && i < sizeof(drop_ids[r]) - 1; i++)
+			drop_ids[r][i] = (char)tolower((unsigned char)drop_ids_upper[r][i]);
+		drop_ids[r][i] = '\0';
+	}
+	return drop_ids[r];
 }
 
 const char *

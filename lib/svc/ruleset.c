@@ -26,6 +26,7 @@ struct retired {
 	uint32_t n_objs;
 	uint64_t token;
 	uint64_t start_tsc;
+	uint64_t change_tsc; /* first change this commit carried; 0 for none */
 };
 
 static uint64_t
@@ -383,6 +384,8 @@ ng_ruleset_commit(char *err, size_t errlen)
 	struct ng_fe_key *vip_add = NULL, *vip_del = NULL;
 	uint32_t n_ret = 0, n_vip_add = 0, n_vip_del = 0, n_fe_est = old ? old->n_fe : 0, slots = 64;
 	uint64_t t0 = rte_get_tsc_cycles(), t1;
+	/* For the latency figure: when the oldest change of this commit was made. */
+	uint64_t change_tsc = ng_svc.n_dirty > 0 ? ng_svc.first_dirty_tsc : 0;
 	char ebuf[NG_ERRBUF];
 	struct retired *r;
 	int rc = 0;
@@ -523,6 +526,7 @@ ng_ruleset_commit(char *err, size_t errlen)
 			r->n_objs = n_ret;
 			retired_objs = NULL;
 			r->start_tsc = rte_get_tsc_cycles();
+			r->change_tsc = change_tsc;
 			r->token = ng_svc.p.qsbr != NULL ? rte_rcu_qsbr_start(ng_svc.p.qsbr) : 0;
 			if (ng_svc.retired_tail != NULL)
 				ng_svc.retired_tail->next = r;
@@ -570,6 +574,12 @@ ng_ruleset_reclaim(bool wait)
 				rte_rcu_qsbr_check(ng_svc.p.qsbr, r->token, wait) != 1)
 			return;
 		ng_svc.info.grace_ns = tsc_to_ns(rte_get_tsc_cycles() - r->start_tsc);
+		if (r->change_tsc != 0) {
+			ng_svc.lat_ns[ng_svc.lat_pos] = tsc_to_ns(rte_get_tsc_cycles() - r->change_tsc);
+			ng_svc.lat_pos = (ng_svc.lat_pos + 1) % RTE_DIM(ng_svc.lat_ns);
+			if (ng_svc.lat_n < RTE_DIM(ng_svc.lat_ns))
+				ng_svc.lat_n++;
+		}
 		if (r->rs != NULL)
 			ng_svc.info.bytes -= sizeof(*r->rs) + sizeof(*r->rs->fe) *
 					(r->rs->fe_mask + 1);

@@ -300,13 +300,13 @@ fe_equal(const struct ng_frontend *a, const struct ng_frontend *b)
 			ng_ip_equal(&a->addr, &b->addr));
 }
 
-static void
-fe_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size_t len)
+void
+ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size_t len)
 {
 	char a[NG_IP_STRLEN];
 
 	if (fe->addr.family == 0)
-		snprintf(buf, len, "nodeport %u/%s", fe->port, proto_name(proto));
+		snprintf(buf, len, "nodeport:%u/%s", fe->port, proto_name(proto));
 	else
 		snprintf(buf, len, "%s:%u/%s", ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port,
 				proto_name(proto));
@@ -323,7 +323,7 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 
 	if (d == NULL || d->deleted)
 		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
-	fe_fmt(fe, d->spec.proto, f, sizeof(f));
+	ng_svc_frontend_fmt(fe, d->spec.proto, f, sizeof(f));
 	if (fe->port == 0)
 		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: port 0", name, f);
 	if (fe->addr.family != 0 && fe->addr.family != AF_INET)
@@ -337,6 +337,20 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 		if (ng_ip_equal(&ng_svc.p.node_addrs[i], &fe->addr))
 			return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s is a gateway "
 					"address; use a NodePort", name, f);
+	/* A service is one service port: every VIP on the same port, one NodePort. */
+	for (unsigned int i = 0; i < d->n_fes; i++) {
+		const struct ng_frontend *o = &d->fes[i];
+
+		if (fe_equal(o, fe))
+			return 0;
+		if (fe->addr.family != 0 && o->addr.family != 0 && o->port != fe->port)
+			return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: its VIPs "
+					"use port %u; a service has one port (make another service)",
+					name, f, o->port);
+		if (fe->addr.family == 0 && o->addr.family == 0)
+			return fail(err, errlen, -EINVAL, "service \"%s\": it has node port %u "
+					"already; a service has one", name, o->port);
+	}
 	ng_svc_fe_key(&k, &fe->addr, fe->port, d->spec.proto);
 	if (rte_hash_lookup_data(ng_svc.by_fe, &k, &data) >= 0) {
 		struct svc_d *o = ng_svc.svcs[(uintptr_t)data];
@@ -372,7 +386,7 @@ ng_svc_frontend_del(const char *name, const struct ng_frontend *fe, char *err, s
 		ng_svc_mark(d);
 		return 0;
 	}
-	fe_fmt(fe, d->spec.proto, f, sizeof(f));
+	ng_svc_frontend_fmt(fe, d->spec.proto, f, sizeof(f));
 	return fail(err, errlen, -ENOENT, "service \"%s\": no frontend %s", name, f);
 }
 
@@ -573,10 +587,29 @@ ng_svc_poll(void)
 	ng_ruleset_reclaim(false);
 }
 
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void
 ng_svc_ruleset_info(struct ng_ruleset_info *out)
 {
+	uint64_t sorted[RTE_DIM(ng_svc.lat_ns)];
+	uint32_t n = ng_svc.lat_n;
+
 	*out = ng_svc.info;
+	out->latency_samples = n;
+	if (n == 0)
+		return;
+	memcpy(sorted, ng_svc.lat_ns, n * sizeof(sorted[0]));
+	qsort(sorted, n, sizeof(sorted[0]), u64_cmp);
+	out->latency_p50_ns = sorted[(n - 1) / 2];
+	out->latency_p99_ns = sorted[(uint32_t)((n - 1) * 0.99)];
+	out->latency_max_ns = sorted[n - 1];
 }
 
 unsigned int

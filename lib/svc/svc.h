@@ -114,6 +114,15 @@ struct ng_ruleset_info {
 	uint64_t grace_ns;        /**< last completed grace period */
 	uint64_t commits;
 	uint64_t pending_free;    /**< rulesets waiting for a grace period */
+	/**
+	 * Publish latency over the last (up to 1024) commits: from the first
+	 * change a commit carried to the end of the grace period after its
+	 * publish, when every worker has moved past the old ruleset.
+	 */
+	uint32_t latency_samples;
+	uint64_t latency_p50_ns;
+	uint64_t latency_p99_ns;
+	uint64_t latency_max_ns;
 };
 
 void ng_svc_ruleset_info(struct ng_ruleset_info *out);
@@ -133,6 +142,9 @@ struct ng_backend {
 	uint32_t weight; /**< 0 drains */
 };
 
+/** "198.19.0.10:80/tcp" or "nodeport:30080/tcp". */
+void ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size_t len);
+
 /** A read-only view of one service for show commands. */
 struct ng_svc_view {
 	const struct ng_svc_spec *spec;
@@ -145,6 +157,9 @@ struct ng_svc_view {
 /** Walk live services (in slot order: a new service may take a freed slot); cb
  * returns non-zero to stop. */
 unsigned int ng_svc_walk(int (*cb)(const struct ng_svc_view *v, void *arg), void *arg);
+
+/** Register the service CLI commands (show services, service/backend add/del, lookup). */
+int ng_svc_cli_register(void);
 
 /** Counters of a service by name. @return 0 or -ENOENT. */
 int ng_svc_counters(const char *name, struct ng_svc_counters *out);

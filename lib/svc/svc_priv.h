@@ -38,6 +38,9 @@ struct svc_state {
 	struct retired *retired;  /**< waiting for grace periods, oldest first */
 	struct retired *retired_tail;
 	struct rte_hash *vips;    /**< VIP address -> reference count (as data) */
+	/** Change-to-data-path latency of recent commits, ns (ring). */
+	uint64_t lat_ns[1024];
+	uint32_t lat_n, lat_pos;
 };
 
 extern struct svc_state ng_svc;

@@ -146,6 +146,9 @@ int ng_dp_ctl_tx(struct rte_mbuf *m, uint16_t port_id, void *dp);
 /** Sum every worker's counters into out. */
 void ng_dp_stats_sum(const struct ng_dp *dp, struct ng_worker_stats *out);
 
+/** Register the CLI commands of ports, workers, counters, runtime and connections. */
+int ng_worker_cli_register(struct ng_dp *dp);
+
 /** Worker lcore entry point (rte_lcore_function_t); arg is a struct ng_worker. */
 int ng_worker_main(void *arg);
 

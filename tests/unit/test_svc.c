@@ -542,10 +542,10 @@ errors_name_the_service(void **state)
 			"\"default/other:http\"", "32768..60999");
 	fe = nodeport(LPORT_MIN);
 	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
-			"\"default/other:http\"", "nodeport 32768");
+			"\"default/other:http\"", "nodeport:32768");
 	fe = nodeport(LPORT_MAX);
 	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
-			"\"default/other:http\"", "nodeport 60999");
+			"\"default/other:http\"", "nodeport:60999");
 	/* A frontend on a gateway address. */
 	fe = vip("198.18.1.1", 80);
 	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
@@ -598,11 +598,22 @@ errors_name_the_service(void **state)
 	/* The limits themselves are accepted. */
 	add_be("default/other:http", "198.18.1.2", 8080, 10000);
 	add_fe("default/other:http", nodeport(LPORT_MIN - 1));
+	/* A service has one node port (it is one Kubernetes service port). */
+	fe = nodeport(LPORT_MAX + 1);
+	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
+			"\"default/other:http\"", "node port 32767 already");
+	fe = nodeport(LPORT_MIN - 1);
+	ok(ng_svc_frontend_del("default/other:http", &fe, err, sizeof(err)));
 	add_fe("default/other:http", nodeport(LPORT_MAX + 1));
 	commit();
 	assert_int_equal(rs->gen, gen + 1);
-	assert_non_null(lookup_nodeport(LPORT_MIN - 1, IPPROTO_TCP));
+	assert_null(lookup_nodeport(LPORT_MIN - 1, IPPROTO_TCP));
 	assert_non_null(lookup_nodeport(LPORT_MAX + 1, IPPROTO_TCP));
+	/* Its VIPs share one port. */
+	add_fe("default/other:http", vip("198.19.0.40", 80));
+	fe = vip("198.19.0.41", 81);
+	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
+			"\"default/other:http\"", "one port");
 	assert_ruleset_sane();
 }
 
@@ -686,7 +697,8 @@ coalescing(void **state)
 		add_svc(name, IPPROTO_TCP);
 		snprintf(addr, sizeof(addr), "198.19.1.%u", i + 1);
 		add_fe(name, vip(addr, 80));
-		add_fe(name, vip(addr, 443));
+		snprintf(addr, sizeof(addr), "198.19.2.%u", i + 1);
+		add_fe(name, vip(addr, 80));
 		for (unsigned int b = 0; b < 6; b++) {
 			snprintf(addr, sizeof(addr), "198.18.2.%u", 10 * i + b + 1);
 			add_be(name, addr, 8080, b + 1);
@@ -713,7 +725,8 @@ coalescing(void **state)
 		snprintf(addr, sizeof(addr), "198.19.1.%u", i + 1);
 		o = lookup(addr, 80, IPPROTO_TCP);
 		assert_non_null(o);
-		assert_ptr_equal(lookup(addr, 443, IPPROTO_TCP), o);
+		snprintf(addr, sizeof(addr), "198.19.2.%u", i + 1);
+		assert_ptr_equal(lookup(addr, 80, IPPROTO_TCP), o);
 		snprintf(name, sizeof(name), "svc-%u", i);
 		assert_string_equal(o->name, name);
 		assert_int_equal(o->n_backends, 5);

@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * CLI server: the listening socket, sessions, output buffers and the poll loop.
+ *
+ * Everything is non-blocking and driven by ng_cli_poll(). Per session and poll
+ * round at most NG_CLI_READ_CHUNK bytes are read and NG_CLI_LINES_PER_ROUND
+ * lines run, so a client that floods cannot starve the others. Output is
+ * queued per session and written when the socket accepts it; more than
+ * NG_CLI_OUT_PAUSE unsent bytes pause reading from that client
+ * (back-pressure), more than NG_CLI_OUT_MAX close it.
+ * Closing after quit: flush, shut down the write side, discard input until
+ * EOF or NG_CLI_LINGER_MS, then close (so pending output is not lost to a RST).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ng_log.h"
+
+#include "cli_priv.h"
+
+#define ACCEPT_PER_ROUND 16
+#define ACCEPT_BACKOFF_MS 100
+
+static struct {
+	int lfd;
+	uint16_t port;
+	uint64_t accept_after; /**< out of file descriptors: do not accept before (ms) */
+	unsigned int nsess;
+	struct ng_cli_sess *sess[NG_CLI_MAX_SESS];
+	struct pollfd pfd[NG_CLI_MAX_SESS + 1];
+} srv = {.lfd = -1};
+
+uint64_t
+cli_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- output ---- */
+
+size_t
+cli_out_pending(const struct ng_cli_sess *s)
+{
+	return s->out_len - s->out_off;
+}
+
+/* Make room for add more bytes (+1 for a NUL). false: the session is dead. */
+static bool
+out_reserve(struct ng_cli_sess *s, size_t add)
+{
+	size_t pending = cli_out_pending(s);
+
+	if (s->dead)
+		return false;
+	if (pending + add > NG_CLI_OUT_MAX) {
+		NG_LOG(NOTICE, CLI, "session fd %d: more than %u bytes unsent, closing it", s->fd,
+			NG_CLI_OUT_MAX);
+		s->dead = true;
+		free(s->out);
+		s->out = NULL;
+		s->out_off = s->out_len = s->out_cap = 0;
+		return false;
+	}
+	if (s->out_off > 0 && s->out_len + add + 1 > s->out_cap) {
+		memmove(s->out, s->out + s->out_off, pending);
+		s->out_off = 0;
+		s->out_len = pending;
+	}
+	if (s->out_len + add + 1 > s->out_cap) {
+		size_t cap = s->out_cap ? s->out_cap : 4096;
+		uint8_t *p;
+
+		while (cap < s->out_len + add + 1)
+			cap *= 2;
+		p = realloc(s->out, cap);
+		if (p == NULL) {
+			NG_LOG(ERR, CLI, "session fd %d: out of memory, closing it", s->fd);
+			s->dead = true;
+			return false;
+		}
+		s->out = p;
+		s->out_cap = cap;
+	}
+	return true;
+}
+
+void
+cli_out_raw(struct ng_cli_sess *s, const void *p, size_t n)
+{
+	if (s == NULL || n == 0 || !out_reserve(s, n))
+		return;
+	memcpy(s->out + s->out_len, p, n);
+	s->out_len += n;
+	s->out_total += n;
+	s->out_cr = ((const uint8_t *)p)[n - 1] == '\r';
+	s->out_nl = ((const uint8_t *)p)[n - 1] == '\n';
+}
+
+void
+cli_out_text(struct ng_cli_sess *s, const char *p, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)p;
+	bool telnet;
+
+	if (s == NULL) {
+		fwrite(p, 1, n, stdout);
+		return;
+	}
+	telnet = s->mode == CLI_MODE_TELNET;
+	while (n > 0) {
+		size_t run = 0;
+		uint8_t c;
+
+		/* a run of bytes that need no translation, copied at once */
+		while (run < n && u[run] != '\n' && u[run] != TN_IAC)
+			run++;
+		if (run > 0) {
+			if (!out_reserve(s, run))
+				return;
+			memcpy(s->out + s->out_len, u, run);
+			s->out_len += run;
+			s->out_total += run;
+			s->out_cr = u[run - 1] == '\r';
+			s->out_nl = false;
+			u += run;
+			n -= run;
+			continue;
+		}
+		if (!out_reserve(s, 2))
+			return;
+		c = *u++;
+		n--;
+		if (c == '\n' && !s->out_cr)
+			s->out[s->out_len++] = '\r';
+		s->out[s->out_len++] = c;
+		if (c == TN_IAC && telnet)
+			s->out[s->out_len++] = TN_IAC;
+		s->out_total++;
+		s->out_cr = false;
+		s->out_nl = c == '\n';
+	}
+}
+
+void
+cli_out_str(struct ng_cli_sess *s, const char *str)
+{
+	cli_out_text(s, str, strlen(str));
+}
+
+const char *
+cli_sess_output(struct ng_cli_sess *s, size_t *len)
+{
+	if (s->out == NULL && !out_reserve(s, 0)) {
+		*len = 0;
+		return "";
+	}
+	s->out[s->out_len] = '\0';
+	*len = cli_out_pending(s);
+	return (const char *)s->out + s->out_off;
+}
+
+void
+cli_sess_output_clear(struct ng_cli_sess *s)
+{
+	s->out_off = s->out_len = 0;
+}
+
+static void
+vprint(struct ng_cli_sess *s, const char *pre, const char *fmt, va_list ap)
+{
+	char small[1024];
+	char *buf = small;
+	va_list ap2;
+	int n;
+
+	if (s != NULL && s->dead)
+		return;
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n < 0) {
+		va_end(ap2);
+		return;
+	}
+	if ((size_t)n >= sizeof(small)) {
+		buf = malloc((size_t)n + 1);
+		if (buf == NULL) {
+			va_end(ap2);
+			return;
+		}
+		vsnprintf(buf, (size_t)n + 1, fmt, ap2);
+	}
+	va_end(ap2);
+	if (pre != NULL) {
+		cli_out_str(s, pre);
+		cli_out_text(s, buf, (size_t)n);
+		if (n == 0 || buf[n - 1] != '\n')
+			cli_out_text(s, "\n", 1);
+	} else {
+		cli_out_text(s, buf, (size_t)n);
+	}
+	if (buf != small)
+		free(buf);
+}
+
+void
+ng_cli_printf(struct ng_cli_sess *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint(s, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+ng_cli_error(struct ng_cli_sess *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint(s, "% ", fmt, ap);
+	va_end(ap);
+}
+
+/* ---- sessions ---- */
+
+void
+cli_sess_greet(struct ng_cli_sess *s, bool nego)
+{
+	static const uint8_t bytes[] = {
+		TN_IAC, TN_WILL, TN_OPT_ECHO,
+		TN_IAC, TN_WILL, TN_OPT_SGA,
+		TN_IAC, TN_DO, TN_OPT_SGA,
+	};
+
+	if (s->greeted)
+		return;
+	s->greeted = true;
+	if (nego) {
+		s->will_echo.pending = true;
+		s->will_sga.pending = true;
+		s->do_sga.pending = true;
+		cli_out_raw(s, bytes, sizeof(bytes));
+	}
+	cli_out_str(s, NG_CLI_BANNER "\n");
+	cli_prompt(s);
+}
+
+struct ng_cli_sess *
+cli_sess_new(int fd)
+{
+	struct ng_cli_sess *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	cli_cmds_init();
+	s->fd = fd;
+	s->mode = CLI_MODE_NEW;
+	s->hist_idx = -1;
+	/* Sessions without a socket (tests) are greeted at once, with negotiation. */
+	if (fd < 0)
+		cli_sess_greet(s, true);
+	else
+		s->greet_at = cli_now_ms() + NG_CLI_GREET_MS;
+	return s;
+}
+
+void
+cli_sess_free(struct ng_cli_sess *s)
+{
+	if (s == NULL)
+		return;
+	for (unsigned int i = 0; i < s->nhist; i++)
+		free(s->hist[i]);
+	free(s->hist_saved);
+	free(s->out);
+	free(s);
+}
+
+void
+cli_sess_quit(struct ng_cli_sess *s)
+{
+	if (s == NULL || s->closing)
+		return;
+	s->closing = true;
+	s->deadline = cli_now_ms() + NG_CLI_LINGER_MS;
+}
+
+/* Write what the socket takes. */
+static void
+sess_flush(struct ng_cli_sess *s)
+{
+	while (!s->dead && s->out_off < s->out_len) {
+		ssize_t r = send(s->fd, s->out + s->out_off, s->out_len - s->out_off,
+			MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (r > 0) {
+			s->out_off += (size_t)r;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			break;
+		} else {
+			s->dead = true;
+		}
+	}
+	if (s->out_off == s->out_len) {
+		s->out_off = s->out_len = 0;
+		if (s->out_cap > 65536) { /* give back what a big command took */
+			free(s->out);
+			s->out = NULL;
+			s->out_cap = 0;
+		}
+	}
+}
+
+static bool
+sess_paused(const struct ng_cli_sess *s)
+{
+	return cli_out_pending(s) > NG_CLI_OUT_PAUSE;
+}
+
+/* Feed input read earlier and not consumed yet. */
+static void
+sess_feed_staged(struct ng_cli_sess *s)
+{
+	if (s->in_off < s->in_len && !s->closing && !s->dead)
+		s->in_off += cli_feed(s, s->in + s->in_off, s->in_len - s->in_off);
+	if (s->in_off >= s->in_len || s->closing || s->dead)
+		s->in_off = s->in_len = 0;
+}
+
+static void
+sess_read(struct ng_cli_sess *s)
+{
+	ssize_t r = recv(s->fd, s->in, sizeof(s->in), MSG_DONTWAIT);
+
+	if (r == 0) {
+		if (s->closing) {
+			s->dead = true; /* drained after quit: done */
+			return;
+		}
+		cli_eof(s);
+		cli_sess_quit(s);
+		return;
+	}
+	if (r < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			s->dead = true;
+		return;
+	}
+	if (s->closing)
+		return; /* draining after quit */
+	s->in_off = 0;
+	s->in_len = (size_t)r;
+	sess_feed_staged(s);
+}
+
+static void
+sess_service(struct ng_cli_sess *s, short revents)
+{
+	s->budget = NG_CLI_LINES_PER_ROUND;
+	if (revents & POLLNVAL)
+		s->dead = true;
+	if (revents & POLLOUT)
+		sess_flush(s);
+	if (s->in_off < s->in_len)
+		sess_feed_staged(s);
+	else if (revents & (POLLIN | POLLHUP | POLLERR))
+		sess_read(s);
+	if (!s->dead)
+		sess_flush(s);
+	if (s->closing && !s->shut_wr && !s->dead && cli_out_pending(s) == 0) {
+		shutdown(s->fd, SHUT_WR);
+		s->shut_wr = true;
+	}
+}
+
+static void
+sess_close(unsigned int i)
+{
+	struct ng_cli_sess *s = srv.sess[i];
+
+	NG_LOG(DEBUG, CLI, "session fd %d closed", s->fd);
+	close(s->fd);
+	cli_sess_free(s);
+	srv.sess[i] = srv.sess[--srv.nsess];
+	srv.sess[srv.nsess] = NULL;
+}
+
+/* Close dead sessions and closing ones past their deadline. */
+static void
+sweep(uint64_t now)
+{
+	unsigned int i = 0;
+
+	while (i < srv.nsess) {
+		struct ng_cli_sess *s = srv.sess[i];
+
+		if (s->dead || (s->closing && now >= s->deadline))
+			sess_close(i);
+		else
+			i++;
+	}
+}
+
+static void
+accept_some(void)
+{
+	for (int k = 0; k < ACCEPT_PER_ROUND; k++) {
+		static const char full[] = "% too many CLI sessions\r\n";
+		struct ng_cli_sess *s;
+		int one = 1;
+		int fd = accept4(srv.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* EMFILE and the like: back off instead of spinning on POLLIN */
+				NG_LOG(WARNING, CLI, "accept: %s; not accepting for %d ms",
+					strerror(errno), ACCEPT_BACKOFF_MS);
+				srv.accept_after = cli_now_ms() + ACCEPT_BACKOFF_MS;
+			}
+			return;
+		}
+		if (srv.nsess >= NG_CLI_MAX_SESS) {
+			if (send(fd, full, sizeof(full) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				NG_LOG(DEBUG, CLI, "send: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		s = cli_sess_new(fd);
+		if (s == NULL) {
+			close(fd);
+			continue;
+		}
+		NG_LOG(DEBUG, CLI, "session fd %d opened", fd);
+		srv.sess[srv.nsess++] = s;
+		sess_flush(s);
+	}
+}
+
+int
+ng_cli_poll(int timeout_ms)
+{
+	struct ng_cli_sess *snap[NG_CLI_MAX_SESS];
+	unsigned int n;
+	uint64_t now;
+	int events = 0;
+	int r;
+
+	if (srv.lfd < 0)
+		return -EBADF;
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	now = cli_now_ms();
+	sweep(now);
+	n = srv.nsess;
+	srv.pfd[0] = (struct pollfd){.fd = srv.lfd, .events = now >= srv.accept_after ? POLLIN : 0};
+	if (now < srv.accept_after && timeout_ms > (int)(srv.accept_after - now))
+		timeout_ms = (int)(srv.accept_after - now);
+	for (unsigned int i = 0; i < n; i++) {
+		struct ng_cli_sess *s = srv.sess[i];
+		short ev = 0;
+
+		if (!s->greeted) {
+			if (now >= s->greet_at)
+				cli_sess_greet(s, true);
+			else if (timeout_ms > (int)(s->greet_at - now))
+				timeout_ms = (int)(s->greet_at - now);
+		}
+		if (s->in_off < s->in_len) {
+			if (!sess_paused(s))
+				timeout_ms = 0; /* staged input can be fed now (line budget) */
+		} else if (s->shut_wr || (!s->closing && !sess_paused(s))) {
+			ev |= POLLIN;
+		}
+		if (cli_out_pending(s) > 0)
+			ev |= POLLOUT;
+		snap[i] = s;
+		srv.pfd[i + 1] = (struct pollfd){.fd = s->fd, .events = ev};
+	}
+	r = poll(srv.pfd, n + 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (unsigned int i = 0; i < n; i++) {
+		short rev = srv.pfd[i + 1].revents;
+
+		if (rev != 0)
+			events++;
+		if (rev != 0 || snap[i]->in_off < snap[i]->in_len)
+			sess_service(snap[i], rev);
+	}
+	if (srv.pfd[0].revents != 0) {
+		events++;
+		accept_some();
+	}
+	sweep(cli_now_ms());
+	return events;
+}
+
+/* ---- listener ---- */
+
+static bool
+addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		(IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+}
+
+static int
+fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+int
+ng_cli_init(const char *addr, uint16_t port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl;
+	int one = 1;
+	int fd, rc;
+
+	if (srv.lfd >= 0)
+		return fail(err, errlen, -EALREADY, "CLI already listening on port %u", srv.port);
+	if (addr == NULL)
+		return fail(err, errlen, -EINVAL, "no CLI address");
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		sl = sizeof(*in);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		sl = sizeof(*in6);
+	} else {
+		return fail(err, errlen, -EINVAL,
+			"bad CLI address \"%s\": expected an IPv4 or IPv6 address", addr);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		return fail(err, errlen, rc, "CLI socket: %s", strerror(-rc));
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0) {
+		rc = -errno;
+		close(fd);
+		return fail(err, errlen, rc, "cannot listen on %s port %u for the CLI: %s", addr,
+			port, strerror(-rc));
+	}
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		rc = -errno;
+		close(fd);
+		return fail(err, errlen, rc, "CLI getsockname: %s", strerror(-rc));
+	}
+	srv.port = ntohs(ss.ss_family == AF_INET ? in->sin_port : in6->sin6_port);
+	srv.lfd = fd;
+	cli_cmds_init();
+	if (!addr_is_loopback(&ss))
+		NG_LOG(WARNING, CLI,
+			"listening on %s port %u, not a loopback address: the CLI has no "
+			"authentication", addr, srv.port);
+	else
+		NG_LOG(INFO, CLI, "listening on %s port %u", addr, srv.port);
+	return 0;
+}
+
+void
+ng_cli_fini(void)
+{
+	while (srv.nsess > 0) {
+		struct ng_cli_sess *s = srv.sess[srv.nsess - 1];
+
+		if (!s->dead)
+			sess_flush(s);
+		sess_close(srv.nsess - 1);
+	}
+	if (srv.lfd >= 0)
+		close(srv.lfd);
+	srv.lfd = -1;
+	srv.port = 0;
+	cli_cmds_clear();
+}
+
+uint16_t
+ng_cli_port(void)
+{
+	return srv.lfd >= 0 ? srv.port : 0;
+}

@@ -1,0 +1,702 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * CLI commands of ports, workers, counters, runtime and connections.
+ * Read-only views of worker state: counters are summed from the per-worker
+ * blocks, connections are copied out of the owners' tables without stopping
+ * them (an entry changing under the copy is copied again).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_version.h>
+
+#include "cli.h"
+#include "ng_cli_util.h"
+#include "port.h"
+#include "svc.h"
+#include "worker.h"
+
+static struct ng_dp *dp;
+/* "clear stats" / "clear runtime" keep a baseline instead of writing worker memory. */
+static struct ng_worker_stats base_stats[NG_MAX_WORKERS];
+static struct ng_worker_stats base_runtime[NG_MAX_WORKERS];
+
+static void
+worker_view(unsigned int w, struct ng_worker_stats *out, const struct ng_worker_stats *base)
+{
+	const uint64_t *cur = (const uint64_t *)&dp->workers[w]->stats;
+	const uint64_t *b = (const uint64_t *)base;
+	uint64_t *o = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		o[i] = __atomic_load_n(&cur[i], __ATOMIC_RELAXED) - b[i];
+}
+
+static void
+stats_sum(struct ng_worker_stats *out)
+{
+	struct ng_worker_stats one;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		worker_view(w, &one, &base_stats[w]);
+		ng_worker_stats_add(out, &one);
+	}
+}
+
+static uint64_t
+port_drops(const struct ng_port_stats *ps)
+{
+	uint64_t d = 0;
+
+	for (int r = 1; r < NG_DROP_MAX; r++)
+		d += ps->drop[r];
+	return d;
+}
+
+static int
+cmd_version(struct ng_cli_sess *s, int argc, char **argv)
+{
+	bool json = ng_cli_json(&argc, argv);
+
+	if (ng_cli_no_args(s, "show version", argc, argv) < 0)
+		return -1;
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "version", NG_VERSION);
+		cJSON_AddStringToObject(o, "dpdk", rte_version());
+		cJSON_AddNumberToObject(o, "tsc_hz", (double)rte_get_tsc_hz());
+		return ng_cli_print_json(s, o);
+	}
+	ng_cli_printf(s, "nodegw %s\n%s\nTSC %.3f GHz\n", NG_VERSION, rte_version(),
+			rte_get_tsc_hz() / 1e9);
+	return 0;
+}
+
+static int
+cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
+{
+	bool json = ng_cli_json(&argc, argv);
+	struct ng_worker_stats st;
+	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+
+	if (ng_cli_no_args(s, "show ports", argc, argv) < 0) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	stats_sum(&st);
+	if (!json)
+		ng_cli_printf(s, "%-10s %-4s %-16s %-17s %5s %4s %4s %-5s %12s %12s %10s %10s\n",
+				"port", "id", "driver", "mac", "mtu", "rxq", "txq", "link", "rx", "tx",
+				"drops", "nic-miss");
+	for (unsigned int i = 0; i < ng_port_count(); i++) {
+		const struct ng_port *p = ng_port_get(i);
+		const struct ng_port_stats *ps = &st.port[i];
+		struct rte_eth_link link = {0};
+		struct rte_eth_stats es = {0};
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		rte_eth_link_get_nowait(p->port_id, &link);
+		rte_eth_stats_get(p->port_id, &es);
+		rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+		if (json) {
+			cJSON *o = cJSON_CreateObject(), *addrs = cJSON_CreateArray();
+
+			cJSON_AddStringToObject(o, "name", p->name);
+			cJSON_AddNumberToObject(o, "port_id", p->port_id);
+			cJSON_AddStringToObject(o, "devargs", p->devargs);
+			cJSON_AddStringToObject(o, "driver", p->driver);
+			cJSON_AddStringToObject(o, "mac", mac);
+			cJSON_AddNumberToObject(o, "mtu", p->mtu);
+			cJSON_AddNumberToObject(o, "rx_queues", p->nb_rxq);
+			cJSON_AddNumberToObject(o, "tx_queues", p->nb_txq);
+			cJSON_AddBoolToObject(o, "rss", p->rss);
+			cJSON_AddBoolToObject(o, "link_up", link.link_status);
+			cJSON_AddNumberToObject(o, "link_speed_mbps", link.link_speed);
+			for (unsigned int a = 0; a < p->n_addrs; a++) {
+				char b[NG_IP_STRLEN + 4];
+
+				cJSON_AddItemToArray(addrs, cJSON_CreateString(
+						ng_prefix_fmt(&p->addrs[a], b, sizeof(b))));
+			}
+			cJSON_AddItemToObject(o, "addresses", addrs);
+			cJSON_AddNumberToObject(o, "rx", (double)ps->rx);
+			cJSON_AddNumberToObject(o, "tx", (double)ps->tx);
+			cJSON_AddNumberToObject(o, "rx_bytes", (double)ps->rx_bytes);
+			cJSON_AddNumberToObject(o, "tx_bytes", (double)ps->tx_bytes);
+			cJSON_AddNumberToObject(o, "drops", (double)port_drops(ps));
+			cJSON_AddNumberToObject(o, "nic_imissed", (double)es.imissed);
+			cJSON_AddNumberToObject(o, "nic_ierrors", (double)es.ierrors);
+			cJSON_AddNumberToObject(o, "nic_rx_nombuf", (double)es.rx_nombuf);
+			cJSON_AddItemToArray(arr, o);
+			continue;
+		}
+		ng_cli_printf(s, "%-10s %-4u %-16s %-17s %5u %4u %4u %-5s %12" PRIu64 " %12" PRIu64
+				" %10" PRIu64 " %10" PRIu64 "\n", p->name, p->port_id, p->driver, mac,
+				p->mtu, p->nb_rxq, p->nb_txq, link.link_status ? "up" : "down", ps->rx,
+				ps->tx, port_drops(ps), es.imissed);
+		for (unsigned int a = 0; a < p->n_addrs; a++) {
+			char b[NG_IP_STRLEN + 4];
+
+			ng_cli_printf(s, "    address %s\n", ng_prefix_fmt(&p->addrs[a], b, sizeof(b)));
+		}
+	}
+	return json ? ng_cli_print_json(s, arr) : 0;
+}
+
+static int
+cmd_workers(struct ng_cli_sess *s, int argc, char **argv)
+{
+	bool json = ng_cli_json(&argc, argv);
+	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+
+	if (ng_cli_no_args(s, "show workers", argc, argv) < 0) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	if (!json)
+		ng_cli_printf(s, "%-6s %-6s %-24s %12s %12s %8s %10s %10s %10s\n", "worker",
+				"lcore", "rx queues", "rx", "tx", "idle%", "conns", "redir-out",
+				"redir-in");
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		const struct ng_worker *wk = dp->workers[w];
+		struct ng_worker_stats st;
+		uint64_t rx = 0, tx = 0;
+		char q[128] = "";
+		size_t ql = 0;
+
+		worker_view(w, &st, &base_stats[w]);
+		for (unsigned int p = 0; p < NG_STATS_MAX_PORTS; p++) {
+			rx += st.port[p].rx;
+			tx += st.port[p].tx;
+		}
+		for (unsigned int i = 0; i < wk->n_rxq && ql < sizeof(q) - 16; i++)
+			ql += (size_t)snprintf(q + ql, sizeof(q) - ql, "%s%s/%u", i ? "," : "",
+					ng_port_get(wk->rxq[i].port_idx)->name, wk->rxq[i].queue);
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(o, "id", w);
+			cJSON_AddNumberToObject(o, "lcore", wk->lcore);
+			cJSON_AddStringToObject(o, "rx_queues", q);
+			cJSON_AddNumberToObject(o, "rx", (double)rx);
+			cJSON_AddNumberToObject(o, "tx", (double)tx);
+			cJSON_AddNumberToObject(o, "loops", (double)st.loops);
+			cJSON_AddNumberToObject(o, "idle_loops", (double)st.idle_loops);
+			cJSON_AddNumberToObject(o, "sleeps", (double)st.sleeps);
+			cJSON_AddNumberToObject(o, "conns", wk->ct->n_used);
+			cJSON_AddNumberToObject(o, "conn_capacity", wk->ct->cap);
+			cJSON_AddNumberToObject(o, "redirect_out", (double)st.redirect_tx);
+			cJSON_AddNumberToObject(o, "redirect_in", (double)st.redirect_rx);
+			cJSON_AddItemToArray(arr, o);
+			continue;
+		}
+		ng_cli_printf(s, "%-6u %-6u %-24s %12" PRIu64 " %12" PRIu64 " %7.1f%% %10u %10"
+				PRIu64 " %10" PRIu64 "\n", w, wk->lcore, q, rx, tx,
+				st.loops ? 100.0 * (double)st.idle_loops / (double)st.loops : 0.0,
+				wk->ct->n_used, st.redirect_tx, st.redirect_rx);
+	}
+	return json ? ng_cli_print_json(s, arr) : 0;
+}
+
+struct svc_stats_ctx {
+	struct ng_cli_sess *s;
+	cJSON *arr;
+};
+
+static int
+svc_stats_cb(const struct ng_svc_view *v, void *arg)
+{
+	struct svc_stats_ctx *x = arg;
+	struct ng_svc_counters c;
+
+	if (ng_svc_counters(v->spec->name, &c) < 0)
+		return 0;
+	if (x->arr != NULL) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", v->spec->name);
+		cJSON_AddNumberToObject(o, "conns", (double)c.conns);
+		cJSON_AddNumberToObject(o, "pkts", (double)c.pkts);
+		cJSON_AddNumberToObject(o, "bytes", (double)c.bytes);
+		cJSON_AddNumberToObject(o, "refused", (double)c.refused);
+		cJSON_AddNumberToObject(o, "no_source_port", (double)c.no_lport);
+		cJSON_AddItemToArray(x->arr, o);
+		return 0;
+	}
+	ng_cli_printf(x->s, "  %-32s conns %10" PRIu64 "  pkts %12" PRIu64 "  bytes %14" PRIu64
+			"  refused %8" PRIu64 "\n", v->spec->name, c.conns, c.pkts, c.bytes, c.refused);
+	return 0;
+}
+
+static cJSON *
+drops_json(const uint64_t *drop)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (int r = 1; r < NG_DROP_MAX; r++)
+		if (drop[r] != 0)
+			cJSON_AddNumberToObject(o, ng_drop_id((enum ng_drop_reason)r),
+					(double)drop[r]);
+	return o;
+}
+
+static int
+cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
+{
+	bool json = ng_cli_json(&argc, argv);
+	struct ng_worker_stats st;
+	uint64_t rx = 0, tx = 0, drops[NG_DROP_MAX] = {0}, total_drops = 0;
+	struct svc_stats_ctx x = {.s = s};
+	cJSON *root = NULL, *ports = NULL, *workers = NULL;
+
+	if (ng_cli_no_args(s, "show stats", argc, argv) < 0)
+		return -1;
+	stats_sum(&st);
+	for (unsigned int i = 0; i < ng_port_count(); i++) {
+		rx += st.port[i].rx;
+		tx += st.port[i].tx;
+		for (int r = 1; r < NG_DROP_MAX; r++) {
+			drops[r] += st.port[i].drop[r];
+			total_drops += st.port[i].drop[r];
+		}
+	}
+	if (json) {
+		root = cJSON_CreateObject();
+		cJSON_AddNumberToObject(root, "rx", (double)rx);
+		cJSON_AddNumberToObject(root, "tx", (double)tx);
+		cJSON_AddNumberToObject(root, "drops", (double)total_drops);
+		cJSON_AddItemToObject(root, "drops_by_reason", drops_json(drops));
+		ports = cJSON_AddArrayToObject(root, "ports");
+		workers = cJSON_AddArrayToObject(root, "workers");
+	} else {
+		ng_cli_printf(s, "total: rx %" PRIu64 "  tx %" PRIu64 "  drops %" PRIu64 "\n", rx,
+				tx, total_drops);
+		for (int r = 1; r < NG_DROP_MAX; r++)
+			if (drops[r] != 0)
+				ng_cli_printf(s, "  drop %-46s %12" PRIu64 "\n",
+						ng_drop_name((enum ng_drop_reason)r), drops[r]);
+		ng_cli_printf(s, "ports:\n");
+	}
+	for (unsigned int i = 0; i < ng_port_count(); i++) {
+		const struct ng_port_stats *ps = &st.port[i];
+		const struct ng_port *p = ng_port_get(i);
+
+		if (json) {
+			cJSON *o = cJSON_CreateObject(), *q = cJSON_CreateArray();
+
+			cJSON_AddStringToObject(o, "name", p->name);
+			cJSON_AddNumberToObject(o, "rx", (double)ps->rx);
+			cJSON_AddNumberToObject(o, "tx", (double)ps->tx);
+			cJSON_AddNumberToObject(o, "rx_bytes", (double)ps->rx_bytes);
+			cJSON_AddNumberToObject(o, "tx_bytes", (double)ps->tx_bytes);
+			for (unsigned int k = 0; k < p->nb_rxq; k++)
+				cJSON_AddItemToArray(q, cJSON_CreateNumber((double)ps->rxq[k]));
+			cJSON_AddItemToObject(o, "rx_per_queue", q);
+			cJSON_AddItemToObject(o, "drops_by_reason", drops_json(ps->drop));
+			cJSON_AddItemToArray(ports, o);
+			continue;
+		}
+		ng_cli_printf(s, "  %-10s rx %12" PRIu64 "  tx %12" PRIu64 "  drops %10" PRIu64 "\n",
+				p->name, ps->rx, ps->tx, port_drops(ps));
+		for (unsigned int k = 0; k < p->nb_rxq; k++)
+			ng_cli_printf(s, "    rxq %-2u %12" PRIu64 "\n", k, ps->rxq[k]);
+		for (int r = 1; r < NG_DROP_MAX; r++)
+			if (ps->drop[r] != 0)
+				ng_cli_printf(s, "    drop %-44s %12" PRIu64 "\n",
+						ng_drop_name((enum ng_drop_reason)r), ps->drop[r]);
+	}
+	if (!json)
+		ng_cli_printf(s, "workers:\n");
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		struct ng_worker_stats ws;
+		uint64_t wrx = 0, wtx = 0, wd[NG_DROP_MAX] = {0}, wdt = 0;
+		const struct ng_ct *ct = dp->workers[w]->ct;
+
+		worker_view(w, &ws, &base_stats[w]);
+		for (unsigned int i = 0; i < ng_port_count(); i++) {
+			wrx += ws.port[i].rx;
+			wtx += ws.port[i].tx;
+			for (int r = 1; r < NG_DROP_MAX; r++) {
+				wd[r] += ws.port[i].drop[r];
+				wdt += ws.port[i].drop[r];
+			}
+		}
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(o, "id", w);
+			cJSON_AddNumberToObject(o, "rx", (double)wrx);
+			cJSON_AddNumberToObject(o, "tx", (double)wtx);
+			cJSON_AddNumberToObject(o, "conns", ct->n_used);
+			cJSON_AddNumberToObject(o, "conns_created", (double)ct->stats.created);
+			cJSON_AddNumberToObject(o, "conns_expired", (double)ct->stats.expired);
+			cJSON_AddNumberToObject(o, "conns_evicted", (double)ct->stats.evicted);
+			cJSON_AddNumberToObject(o, "conns_reused_expired",
+					(double)ct->stats.reused_expired);
+			cJSON_AddNumberToObject(o, "redirect_out", (double)ws.redirect_tx);
+			cJSON_AddNumberToObject(o, "redirect_in", (double)ws.redirect_rx);
+			cJSON_AddItemToObject(o, "drops_by_reason", drops_json(wd));
+			cJSON_AddItemToArray(workers, o);
+			continue;
+		}
+		ng_cli_printf(s, "  worker %-3u rx %12" PRIu64 "  tx %12" PRIu64 "  drops %10" PRIu64
+				"  conns %u (created %" PRIu64 ", expired %" PRIu64 ", evicted %"
+				PRIu64 ")\n", w, wrx, wtx, wdt, ct->n_used, ct->stats.created,
+				ct->stats.expired, ct->stats.evicted);
+	}
+	if (json) {
+		x.arr = cJSON_AddArrayToObject(root, "services");
+		ng_svc_walk(svc_stats_cb, &x);
+		return ng_cli_print_json(s, root);
+	}
+	ng_cli_printf(s, "services:\n");
+	ng_svc_walk(svc_stats_cb, &x);
+	return 0;
+}
+
+static int
+cmd_runtime(struct ng_cli_sess *s, int argc, char **argv)
+{
+	bool json = ng_cli_json(&argc, argv);
+	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+
+	if (ng_cli_no_args(s, "show runtime", argc, argv) < 0) {
+		cJSON_Delete(arr);
+		return -1;
+	}
+	if (!json)
+		ng_cli_printf(s, "cycles counted: %s; TSC %.3f GHz\n",
+				dp->runtime_stats ? "on" : "off", rte_get_tsc_hz() / 1e9);
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		struct ng_worker_stats rt;
+		uint64_t own_cycles = 0, own_pkts = 0;
+		cJSON *wo = NULL, *stages = NULL;
+
+		worker_view(w, &rt, &base_runtime[w]);
+		if (json) {
+			wo = cJSON_CreateObject();
+			cJSON_AddNumberToObject(wo, "worker", w);
+			stages = cJSON_AddArrayToObject(wo, "stages");
+		} else {
+			ng_cli_printf(s, "worker %u (lcore %u): loops %" PRIu64 ", idle %" PRIu64 "\n",
+					w, dp->workers[w]->lcore, rt.loops, rt.idle_loops);
+			ng_cli_printf(s, "  %-14s %14s %14s %16s %12s %10s\n", "stage", "calls",
+					"packets", "cycles", "cycles/pkt", "pkts/call");
+		}
+		for (int st = 0; st < NG_STAGE_MAX; st++) {
+			const struct ng_stage_stats *ss = &rt.stage[st];
+			double cpp = ss->pkts ? (double)ss->cycles / (double)ss->pkts : 0;
+			double ppc = ss->calls ? (double)ss->pkts / (double)ss->calls : 0;
+
+			if (st != NG_STAGE_RX && st != NG_STAGE_TX) {
+				own_cycles += ss->cycles;
+				if (st == NG_STAGE_PARSE)
+					own_pkts = ss->pkts;
+			}
+			if (json) {
+				cJSON *o = cJSON_CreateObject();
+
+				cJSON_AddStringToObject(o, "stage", ng_stage_name((enum ng_stage)st));
+				cJSON_AddNumberToObject(o, "calls", (double)ss->calls);
+				cJSON_AddNumberToObject(o, "packets", (double)ss->pkts);
+				cJSON_AddNumberToObject(o, "cycles", (double)ss->cycles);
+				cJSON_AddNumberToObject(o, "cycles_per_packet", cpp);
+				cJSON_AddNumberToObject(o, "packets_per_call", ppc);
+				cJSON_AddItemToArray(stages, o);
+				continue;
+			}
+			ng_cli_printf(s, "  %-14s %14" PRIu64 " %14" PRIu64 " %16" PRIu64 " %12.1f %10.1f\n",
+					ng_stage_name((enum ng_stage)st), ss->calls, ss->pkts, ss->cycles,
+					cpp, ppc);
+		}
+		/* nodegw's own stages (not PMD rx/tx) per packet received. */
+		if (json) {
+			cJSON_AddNumberToObject(wo, "nodegw_cycles_per_packet",
+					own_pkts ? (double)own_cycles / (double)own_pkts : 0);
+			cJSON_AddItemToArray(arr, wo);
+		} else {
+			ng_cli_printf(s, "  %-14s %14s %14" PRIu64 " %16" PRIu64 " %12.1f\n",
+					"nodegw total", "", own_pkts, own_cycles,
+					own_pkts ? (double)own_cycles / (double)own_pkts : 0);
+		}
+	}
+	return json ? ng_cli_print_json(s, arr) : 0;
+}
+
+static void
+snapshot(struct ng_worker_stats *base)
+{
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		const uint64_t *cur = (const uint64_t *)&dp->workers[w]->stats;
+		uint64_t *b = (uint64_t *)&base[w];
+
+		for (size_t i = 0; i < sizeof(base[w]) / sizeof(uint64_t); i++)
+			b[i] = __atomic_load_n(&cur[i], __ATOMIC_RELAXED);
+	}
+}
+
+static int
+cmd_clear_runtime(struct ng_cli_sess *s, int argc, char **argv)
+{
+	if (ng_cli_no_args(s, "clear runtime", argc, argv) < 0)
+		return -1;
+	snapshot(base_runtime);
+	return 0;
+}
+
+static int
+cmd_clear_stats(struct ng_cli_sess *s, int argc, char **argv)
+{
+	if (ng_cli_no_args(s, "clear stats", argc, argv) < 0)
+		return -1;
+	snapshot(base_stats);
+	return 0;
+}
+
+/* ---- show conn ---- */
+
+struct conn_filter {
+	struct ng_ip client, backend, vip;
+	uint16_t port;
+	uint8_t proto;
+	int state;
+	unsigned int limit;
+	bool have_client, have_backend, have_vip;
+};
+
+/* Copy an entry its owner may be writing: accept two identical copies. */
+static bool
+conn_snapshot(const struct ng_conn *src, struct ng_conn *out)
+{
+	struct ng_conn again;
+
+	for (int tries = 0; tries < 4; tries++) {
+		memcpy(out, src, sizeof(*out));
+		rte_atomic_thread_fence(__ATOMIC_ACQUIRE);
+		memcpy(&again, src, sizeof(again));
+		if (memcmp(out, &again, offsetof(struct ng_conn, pkts)) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+conn_match(const struct ng_conn *c, const struct conn_filter *f)
+{
+	if (c->state == NG_CT_FREE || c->state == NG_CT_AFFINITY)
+		return false;
+	if (f->proto && c->orig.proto != f->proto)
+		return false;
+	if (f->state >= 0 && c->state != f->state)
+		return false;
+	if (f->have_client && c->orig.src.v4 != f->client.v4)
+		return false;
+	if (f->have_backend && c->backend.v4 != f->backend.v4)
+		return false;
+	if (f->have_vip && c->orig.dst.v4 != f->vip.v4)
+		return false;
+	if (f->port && rte_be_to_cpu_16(c->orig.dport) != f->port &&
+			rte_be_to_cpu_16(c->bport) != f->port && rte_be_to_cpu_16(c->orig.sport) != f->port)
+		return false;
+	return true;
+}
+
+static const char *const conn_words[] = {"client", "backend", "vip", "port", "proto", "state",
+	"limit", "json", NULL};
+
+static const char *const *
+conn_complete(struct ng_cli_sess *s, int argc, char **argv)
+{
+	(void)s;
+	(void)argc;
+	(void)argv;
+	return conn_words;
+}
+
+static int
+parse_conn_filter(struct ng_cli_sess *s, int argc, char **argv, struct conn_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->state = -1;
+	f->limit = 100;
+	for (int i = 0; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (v == NULL) {
+			ng_cli_error(s, "show conn: \"%s\" needs a value", k);
+			return -1;
+		}
+		if (strcmp(k, "client") == 0 || strcmp(k, "backend") == 0 || strcmp(k, "vip") == 0) {
+			struct ng_ip ip;
+
+			if (ng_ip_parse(v, &ip) < 0 || ip.family != AF_INET) {
+				ng_cli_error(s, "show conn: %s \"%s\" is not an IPv4 address", k, v);
+				return -1;
+			}
+			if (k[0] == 'c') {
+				f->client = ip;
+				f->have_client = true;
+			} else if (k[0] == 'b') {
+				f->backend = ip;
+				f->have_backend = true;
+			} else {
+				f->vip = ip;
+				f->have_vip = true;
+			}
+		} else if (strcmp(k, "port") == 0 || strcmp(k, "limit") == 0) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+
+			if (*v == '\0' || *end != '\0' || n == 0 || n > (k[0] == 'p' ? 65535 : 1000000)) {
+				ng_cli_error(s, "show conn: %s \"%s\" is not a number in range", k, v);
+				return -1;
+			}
+			if (k[0] == 'p')
+				f->port = (uint16_t)n;
+			else
+				f->limit = (unsigned int)n;
+		} else if (strcmp(k, "proto") == 0) {
+			if (strcmp(v, "tcp") == 0) {
+				f->proto = IPPROTO_TCP;
+			} else if (strcmp(v, "udp") == 0) {
+				f->proto = IPPROTO_UDP;
+			} else {
+				ng_cli_error(s, "show conn: proto \"%s\": tcp or udp", v);
+				return -1;
+			}
+		} else if (strcmp(k, "state") == 0) {
+			for (int st = 1; st < NG_CT_NSTATES; st++)
+				if (strcasecmp(v, ng_ct_state_name((enum ng_ct_state)st)) == 0)
+					f->state = st;
+			if (f->state < 0) {
+				ng_cli_error(s, "show conn: state \"%s\": one of SYN_SENT, SYN_RECV, "
+						"ESTABLISHED, FIN_WAIT, TIME_WAIT, CLOSE, UDP", v);
+				return -1;
+			}
+		} else {
+			ng_cli_error(s, "show conn: unknown filter \"%s\" (client, backend, vip, "
+					"port, proto, state, limit)", k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+fmt_ep(const union ng_addr16 *a, uint16_t port_be, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a->v4, ip, sizeof(ip));
+	snprintf(buf, len, "%s:%u", ip, rte_be_to_cpu_16(port_be));
+}
+
+static int
+cmd_conn(struct ng_cli_sess *s, int argc, char **argv)
+{
+	bool json = ng_cli_json(&argc, argv);
+	uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
+	struct conn_filter f;
+	unsigned int shown = 0, total = 0;
+	cJSON *arr = NULL;
+
+	if (parse_conn_filter(s, argc, argv, &f) < 0)
+		return -1;
+	if (json)
+		arr = cJSON_CreateArray();
+	else
+		ng_cli_printf(s, "%-3s %-5s %-21s %-21s %-21s %-21s %-11s %8s %10s\n", "wrk", "proto",
+				"client", "frontend", "source", "backend", "state", "expires",
+				"packets");
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		const struct ng_ct *ct = dp->workers[w]->ct;
+
+		for (uint32_t i = 0; i < ct->cap; i++) {
+			struct ng_conn c;
+			char cl[32], fe[32], src[32], be[32];
+			double exp;
+
+			if (ct->conns[i].state == NG_CT_FREE)
+				continue;
+			if (!conn_snapshot(&ct->conns[i], &c) || !conn_match(&c, &f))
+				continue;
+			total++;
+			if (shown >= f.limit)
+				continue;
+			shown++;
+			fmt_ep(&c.orig.src, c.orig.sport, cl, sizeof(cl));
+			fmt_ep(&c.orig.dst, c.orig.dport, fe, sizeof(fe));
+			if (c.flags & NG_CT_F_FULLNAT)
+				fmt_ep(&c.snat, c.lport, src, sizeof(src));
+			else
+				snprintf(src, sizeof(src), "%s", cl);
+			fmt_ep(&c.backend, c.bport, be, sizeof(be));
+			exp = c.expire_tsc > now ? (double)(c.expire_tsc - now) / (double)hz : 0;
+			if (json) {
+				cJSON *o = cJSON_CreateObject();
+
+				cJSON_AddNumberToObject(o, "worker", w);
+				cJSON_AddStringToObject(o, "proto",
+						c.orig.proto == IPPROTO_TCP ? "tcp" : "udp");
+				cJSON_AddStringToObject(o, "client", cl);
+				cJSON_AddStringToObject(o, "frontend", fe);
+				cJSON_AddStringToObject(o, "source", src);
+				cJSON_AddStringToObject(o, "backend", be);
+				cJSON_AddStringToObject(o, "state",
+						ng_ct_state_name((enum ng_ct_state)c.state));
+				cJSON_AddNumberToObject(o, "expires_s", exp);
+				cJSON_AddNumberToObject(o, "packets", (double)c.pkts);
+				cJSON_AddNumberToObject(o, "bytes", (double)c.bytes);
+				cJSON_AddItemToArray(arr, o);
+				continue;
+			}
+			ng_cli_printf(s, "%-3u %-5s %-21s %-21s %-21s %-21s %-11s %7.0fs %10" PRIu64
+					"\n", w, c.orig.proto == IPPROTO_TCP ? "tcp" : "udp", cl, fe, src,
+					be, ng_ct_state_name((enum ng_ct_state)c.state), exp, c.pkts);
+		}
+	}
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "matched", total);
+		cJSON_AddNumberToObject(o, "shown", shown);
+		cJSON_AddItemToObject(o, "conns", arr);
+		return ng_cli_print_json(s, o);
+	}
+	ng_cli_printf(s, "%u of %u matching connections shown\n", shown, total);
+	return 0;
+}
+
+static const struct ng_cli_cmd worker_cmds[] = {
+	{"show version", "[json]", "nodegw and DPDK versions", cmd_version, NULL},
+	{"show ports", "[json]", "ports: driver, MAC, MTU, queues, link, counters", cmd_ports,
+		NULL},
+	{"show workers", "[json]", "workers: lcore, RX queues, counters, connections", cmd_workers,
+		NULL},
+	{"show stats", "[json]", "counters: global, per port, per worker, per service; drops by "
+		"reason", cmd_stats, NULL},
+	{"show runtime", "[json]", "per data-path stage: calls, packets, cycles per packet",
+		cmd_runtime, NULL},
+	{"clear runtime", NULL, "restart the show runtime counters from zero", cmd_clear_runtime,
+		NULL},
+	{"clear stats", NULL, "restart the show stats/ports/workers counters from zero",
+		cmd_clear_stats, NULL},
+	{"show conn", "[client IP] [backend IP] [vip IP] [port N] [proto tcp|udp] [state S] "
+		"[limit N] [json]", "tracked connections, read while workers run", cmd_conn,
+		conn_complete},
+};
+
+int
+ng_worker_cli_register(struct ng_dp *d)
+{
+	dp = d;
+	return ng_cli_register(worker_cmds, RTE_DIM(worker_cmds));
+}
