@@ -61,6 +61,29 @@ demo_running() {
 	return 1
 }
 
+# nodegw's CLI listens on 127.0.0.1:8023 inside the gateway's namespace. A
+# relay on this host's 127.0.0.1:8023 lets "telnet 127.0.0.1 8023" reach it.
+CLI_RELAY_PID=$DEMO_DIR/cli-relay.pid
+
+cli_relay_start() {
+	cli_relay_stop
+	setsid socat TCP-LISTEN:8023,bind=127.0.0.1,reuseaddr,fork \
+		EXEC:"ip netns exec $P-gw socat STDIO TCP\:127.0.0.1\:8023" \
+		</dev/null >"$DEMO_DIR/cli-relay.log" 2>&1 &
+	echo $! >"$CLI_RELAY_PID"
+}
+
+cli_relay_stop() {
+	local pid
+	[[ -r $CLI_RELAY_PID ]] || return 0
+	pid=$(<"$CLI_RELAY_PID")
+	# Only a socat relay of ours: the pid file may be stale.
+	if [[ $pid =~ ^[0-9]+$ ]] && grep -q socat "/proc/$pid/comm" 2>/dev/null; then
+		kill "$pid" 2>/dev/null || true
+	fi
+	rm -f "$CLI_RELAY_PID"
+}
+
 demo_stop() {
 	if demo_running; then
 		echo "stopping the nodegw demo"
@@ -74,6 +97,7 @@ demo_stop() {
 		# Also kills the backends: every process inside the namespaces.
 		topo_destroy "$P"
 	fi
+	cli_relay_stop
 	rm -f "$DEMO_DIR/$P-gw.pid" "$DEMO_DIR"/backend-*.pid "$DEMO_DIR/http.pid"
 	echo "demo stopped (log kept: $LOG)"
 }
@@ -188,6 +212,8 @@ demo_start() {
 	say "starting nodegw (config $CONF, log $LOG)"
 	NG_GW_DETACH=1 gw_start "$P" "$CONF" "$LOG" || start_failed "nodegw did not start (log $LOG)"
 
+	cli_relay_start
+
 	say "starting three backends (HTTP :8080, UDP echo :5353)"
 	start_backends || start_failed "the backends did not start"
 
@@ -210,8 +236,14 @@ demo_start() {
 	say "load balancing: $CURLS connections to http://$VIP/ (Maglev, FullNAT)"
 	tally
 
+	say "the CLI: show services, piped into nc"
+	printf '\n$ %s\n' "printf 'show services\\n' | nc -q 1 127.0.0.1 8023"
+	printf 'show services\n' | nc -q 1 127.0.0.1 8023 | tr -d '\r' ||
+		FAILED_STEPS=$((FAILED_STEPS + 1))
+
 	say "nodegw is running (pid $(cat "$DEMO_DIR/$P-gw.pid"))"
 	cat <<-EOF
+		  CLI:          telnet 127.0.0.1 8023   (help, ?, Tab; show runtime, show stats)
 		  log:          tail -f $LOG
 		  try:          ip netns exec $P-client curl http://$VIP/
 		                ip netns exec $P-client curl http://198.18.0.1:$NODE_PORT/
