@@ -447,28 +447,66 @@ route_in(const struct ng_conf *c, const struct ng_conf_route *r)
 	return false;
 }
 
-static bool
-neigh_in(const struct ng_conf *c, const struct ng_conf_neigh *n)
+/* What a reload removes: static routes and neighbours the new file does not have,
+ * whether they came from the old file or from the CLI. */
+struct stale {
+	const struct ng_conf *c;
+	struct ng_prefix routes[NG_MAX_ROUTES];
+	unsigned int n_routes;
+	struct {
+		uint16_t port;
+		struct ng_ip addr;
+	} neigh[NG_MAX_STATIC_NEIGH];
+	unsigned int n_neigh;
+};
+
+static int
+stale_route_cb(const struct ng_route_info *r, void *arg)
 {
-	for (unsigned int i = 0; i < c->n_neighbours; i++)
-		if (c->neighbours[i].port == n->port && ng_ip_equal(&c->neighbours[i].addr, &n->addr))
-			return true;
-	return false;
+	struct stale *x = arg;
+	struct ng_conf_route probe = {.prefix = r->prefix};
+
+	if (r->origin == NG_RT_STATIC && !route_in(x->c, &probe) && x->n_routes < NG_MAX_ROUTES)
+		x->routes[x->n_routes++] = r->prefix;
+	return 0;
 }
 
-/* Static routes and neighbours: remove what went away, (re)add the rest. */
-static void
-apply_routes(struct app *a, const struct ng_conf *old, const struct ng_conf *c)
+static int
+stale_neigh_cb(const struct ng_neigh_info *n, void *arg)
 {
+	struct stale *x = arg;
+	bool keep = false;
+
+	if (n->state != NG_NEIGH_STATIC)
+		return 0;
+	for (unsigned int i = 0; i < x->c->n_neighbours && !keep; i++)
+		keep = ng_port_get(x->c->neighbours[i].port)->port_id == n->port &&
+				ng_ip_equal(&x->c->neighbours[i].addr, &n->addr);
+	if (!keep && x->n_neigh < NG_MAX_STATIC_NEIGH) {
+		x->neigh[x->n_neigh].port = n->port;
+		x->neigh[x->n_neigh].addr = n->addr;
+		x->n_neigh++;
+	}
+	return 0;
+}
+
+/* Static routes and neighbours become exactly those of c. */
+static void
+apply_routes(struct app *a, const struct ng_conf *c)
+{
+	struct stale *x = calloc(1, sizeof(*x));
 	char s[NG_IP_STRLEN];
 
-	for (unsigned int i = 0; i < old->n_routes; i++)
-		if (!route_in(c, &old->routes[i]))
-			ng_fib_del(a->fib, &old->routes[i].prefix);
-	for (unsigned int i = 0; i < old->n_neighbours; i++)
-		if (!neigh_in(c, &old->neighbours[i]))
-			ng_neigh_del(a->neigh, ng_port_get(old->neighbours[i].port)->port_id,
-					&old->neighbours[i].addr);
+	if (x != NULL) {
+		x->c = c;
+		ng_fib_walk(a->fib, stale_route_cb, x);
+		ng_neigh_walk(a->neigh, stale_neigh_cb, x);
+		for (unsigned int i = 0; i < x->n_routes; i++)
+			ng_fib_del(a->fib, &x->routes[i]);
+		for (unsigned int i = 0; i < x->n_neigh; i++)
+			ng_neigh_del(a->neigh, x->neigh[i].port, &x->neigh[i].addr);
+		free(x);
+	}
 	for (unsigned int i = 0; i < c->n_routes; i++) {
 		const struct ng_conf_route *r = &c->routes[i];
 		struct ng_ip src = c->ports[r->port].addrs[0].addr;
@@ -526,13 +564,15 @@ reload(struct app *a)
 		ng_conf_free(c);
 		return -1;
 	}
-	apply_routes(a, a->conf, c);
+	apply_routes(a, c);
 	if (ng_svc_commit(err, sizeof(err)) < 0) {
 		NG_LOG(ERR, MAIN, "reload: commit failed: %s", err);
 		snprintf(a->err, sizeof(a->err), "%s", err);
 		ng_conf_free(c);
 		return -1;
 	}
+	if (a->log_level < 0)
+		ng_log_set_level(c->log_level);
 	/* Keep the running port and worker settings: they did not change. */
 	memcpy(c->ports, a->conf->ports, sizeof(c->ports));
 	c->n_ports = a->conf->n_ports;
@@ -571,7 +611,11 @@ cmd_log_level(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_printf(s, "log level %s\n", ng_log_level_name((uint32_t)lvl));
 		return 0;
 	}
-	lvl = argc == 1 ? ng_log_level_parse(argv[0]) : -EINVAL;
+	if (argc > 1) {
+		ng_cli_error(s, "log level: unexpected argument \"%s\"", argv[1]);
+		return -1;
+	}
+	lvl = ng_log_level_parse(argv[0]);
 	if (lvl < 0) {
 		ng_cli_error(s, "log level: \"%s\" is not one of error, warning, notice, info, "
 			"debug", argv[0]);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,4 +137,28 @@ ng_mac_parse(const char *s, struct rte_ether_addr *out)
 	for (int i = 0; i < 6; i++)
 		out->addr_bytes[i] = (uint8_t)b[i];
 	return 0;
+}
+
+bool
+ng_ip4_is_unicast(const struct ng_ip *ip)
+{
+	uint32_t a;
+
+	if (ip->family != AF_INET)
+		return false;
+	a = rte_be_to_cpu_32(ip->v4);
+	return !(a == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe);
+}
+
+bool
+ng_svc_name_ok(const char *s)
+{
+	size_t n = strnlen(s, 128);
+
+	if (n == 0 || n >= 128)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("_.:/-", s[i]) == NULL)
+			return false;
+	return true;
 }

@@ -67,6 +67,18 @@ char *ng_ip_fmt(const struct ng_ip *ip, char *buf, size_t len);
 char *ng_prefix_fmt(const struct ng_prefix *p, char *buf, size_t len);
 
 /**
+ * Is ip a unicast IPv4 host address: not 0.0.0.0, loopback (127/8),
+ * multicast or reserved (224/3)?
+ */
+bool ng_ip4_is_unicast(const struct ng_ip *ip);
+
+/**
+ * Is s a valid service name: 1..127 characters of A-Z a-z 0-9 _ . : / -
+ * (Kubernetes "namespace/name:port" fits).
+ */
+bool ng_svc_name_ok(const char *s);
+
+/**
  * Parse a MAC address "aa:bb:cc:dd:ee:ff".
  * @return 0, or -EINVAL.
  */

@@ -992,9 +992,7 @@ np_key(uint16_t port, uint8_t proto)
 static bool
 unicast_v4(const struct ng_ip *ip)
 {
-	uint32_t a = v4h(ip);
-
-	return !(a == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe);
+	return ng_ip4_is_unicast(ip);
 }
 
 /* Index of the port that has ip as an interface address, or -1. */
@@ -1140,14 +1138,7 @@ load_conntrack_nat(struct ld *x, const config_setting_t *root)
 static bool
 svc_name_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= NG_SVC_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("_.:/-", s[i]) == NULL)
-			return false;
-	return true;
+	return ng_svc_name_ok(s);
 }
 
 static int

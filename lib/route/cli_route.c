@@ -197,6 +197,17 @@ port_for(struct ng_cli_sess *s, const char *cmd, const struct ng_ip *addr, const
 	return -1;
 }
 
+/* Is a one of the gateway's own addresses? */
+static bool
+is_gateway_addr(const struct ng_ip *a)
+{
+	for (unsigned int i = 0; i < ng_port_count(); i++)
+		for (unsigned int j = 0; j < ng_port_get(i)->n_addrs; j++)
+			if (ng_ip_equal(&ng_port_get(i)->addrs[j].addr, a))
+				return true;
+	return false;
+}
+
 static int
 cmd_route_add(struct ng_cli_sess *s, int argc, char **argv)
 {
@@ -218,6 +229,11 @@ cmd_route_add(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "route add: next hop \"%s\" is not an IPv4 address", argv[2]);
 		return -1;
 	}
+	if (is_gateway_addr(&via)) {
+		ng_cli_error(s, "route add: next hop %s is an address of this gateway, not a "
+				"neighbour", argv[2]);
+		return -1;
+	}
 	ai = port_for(s, "route add", &via, argc == 5 ? argv[4] : NULL, &port);
 	if (ai < 0)
 		return -1;
@@ -225,7 +241,8 @@ cmd_route_add(struct ng_cli_sess *s, int argc, char **argv)
 	rc = ng_fib_add(fib, &p, NG_RT_STATIC, NG_NH_GATEWAY, port->port_id, &via,
 			&port->addrs[ai].addr, true);
 	if (rc < 0) {
-		ng_cli_error(s, "route add %s: %s", argv[0], rc == -ENOSPC ? "routing table full" :
+		ng_cli_error(s, "route add: %s: %s", argv[0], rc == -ENOSPC ? "routing table full" :
+				rc == -EEXIST ? "a connected, local or VIP route has that prefix" :
 				strerror(-rc));
 		return -1;
 	}
@@ -279,6 +296,10 @@ cmd_neigh_add(struct ng_cli_sess *s, int argc, char **argv)
 			rte_is_multicast_ether_addr(&mac)) {
 		ng_cli_error(s, "neighbour add: \"%s\" is not a unicast MAC aa:bb:cc:dd:ee:ff",
 				argv[1]);
+		return -1;
+	}
+	if (is_gateway_addr(&a)) {
+		ng_cli_error(s, "neighbour add: %s is an address of this gateway", argv[0]);
 		return -1;
 	}
 	if (port_for(s, "neighbour add", &a, argc == 4 ? argv[3] : NULL, &port) < 0)

@@ -197,8 +197,8 @@ ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origi
 		want.src4 = src->v4;
 	p = ng_prefix_masked(prefix);
 	existing = route_find(f, &p);
-	if (existing >= 0 && !replace)
-		return -EEXIST;
+	if (existing >= 0 && (!replace || f->routes[existing].origin != origin))
+		return -EEXIST; /* a static route never takes over a connected, local or VIP one */
 	if (existing < 0 && f->n_routes >= f->max_routes)
 		return -ENOSPC;
 	nh = nh_get(f, &want);

@@ -70,7 +70,8 @@ void ng_fib_free(struct ng_fib *f);
  * @param gw next hop for GATEWAY, ignored otherwise
  * @param src the gateway's address on port, used as source of ARP and ICMP
  * @return 0, -EINVAL (bad arguments), -ENOSPC (table full), -EEXIST (a route
- *   with that prefix exists and replace is false).
+ *   with that prefix exists and replace is false, or it has another origin:
+ *   replace only replaces a route of the same origin).
  */
 int ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origin origin,
 		enum ng_nh_type type, uint16_t port, const struct ng_ip *gw,

@@ -76,10 +76,10 @@ parse_ep(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_ip *ip
 }
 
 static int
-report(struct ng_cli_sess *s, int rc, const char *err)
+report(struct ng_cli_sess *s, const char *cmd, int rc, const char *err)
 {
 	if (rc < 0) {
-		ng_cli_error(s, "%s", err);
+		ng_cli_error(s, "%s: %s", cmd, err);
 		return -1;
 	}
 	return 0;
@@ -205,6 +205,21 @@ cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 		filter = argv[0];
 		ng_ip_parse(filter, &vip);
 	}
+	if (filter != NULL) {
+		bool any = false;
+
+		for (uint32_t i = 0; i < ng_svc.n_svcs && !any; i++) {
+			struct svc_d *d = ng_svc.svcs[i];
+
+			any = d != NULL && !d->deleted && (vip.family ? svc_has_vip(d, &vip) :
+					strcmp(d->spec.name, filter) == 0);
+		}
+		if (!any) {
+			ng_cli_error(s, "show services: no service named or with VIP \"%s\"",
+					filter);
+			return -1;
+		}
+	}
 	if (json)
 		arr = cJSON_CreateArray();
 	else
@@ -242,10 +257,6 @@ cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 	}
 	if (json)
 		return ng_cli_print_json(s, arr);
-	if (filter != NULL && n == 0) {
-		ng_cli_error(s, "show services: no service named or with VIP \"%s\"", filter);
-		return -1;
-	}
 	ng_cli_printf(s, "%u services\n", n);
 	return 0;
 }
@@ -422,7 +433,7 @@ cmd_service_add(struct ng_cli_sess *s, int argc, char **argv)
 	if (parse_proto(s, "service add", argv[1], &sp.proto) < 0 ||
 			parse_spec_opts(s, "service add", argc - 2, argv + 2, &sp) < 0)
 		return -1;
-	return report(s, ng_svc_add(&sp, err, sizeof(err)), err);
+	return report(s, "service add", ng_svc_add(&sp, err, sizeof(err)), err);
 }
 
 static int
@@ -445,7 +456,7 @@ cmd_service_set(struct ng_cli_sess *s, int argc, char **argv)
 	sp = d->spec;
 	if (parse_spec_opts(s, "service set", argc - 1, argv + 1, &sp) < 0)
 		return -1;
-	return report(s, ng_svc_update(&sp, err, sizeof(err)), err);
+	return report(s, "service set", ng_svc_update(&sp, err, sizeof(err)), err);
 }
 
 static int
@@ -457,7 +468,7 @@ cmd_service_del(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "service del: give one service name");
 		return -1;
 	}
-	return report(s, ng_svc_del(argv[0], err, sizeof(err)), err);
+	return report(s, "service del", ng_svc_del(argv[0], err, sizeof(err)), err);
 }
 
 static int
@@ -488,7 +499,7 @@ cmd_frontend_add(struct ng_cli_sess *s, int argc, char **argv)
 
 	if (parse_frontend(s, "service frontend add", argc, argv, &fe) < 0)
 		return -1;
-	return report(s, ng_svc_frontend_add(argv[0], &fe, err, sizeof(err)), err);
+	return report(s, "service frontend add", ng_svc_frontend_add(argv[0], &fe, err, sizeof(err)), err);
 }
 
 static int
@@ -499,7 +510,7 @@ cmd_frontend_del(struct ng_cli_sess *s, int argc, char **argv)
 
 	if (parse_frontend(s, "service frontend del", argc, argv, &fe) < 0)
 		return -1;
-	return report(s, ng_svc_frontend_del(argv[0], &fe, err, sizeof(err)), err);
+	return report(s, "service frontend del", ng_svc_frontend_del(argv[0], &fe, err, sizeof(err)), err);
 }
 
 static int
@@ -518,7 +529,7 @@ cmd_backend_add(struct ng_cli_sess *s, int argc, char **argv)
 			(argc == 4 && parse_u32(s, "backend add", "weight", argv[3], 0, 10000,
 			&weight) < 0))
 		return -1;
-	return report(s, ng_svc_backend_set(argv[0], &ip, port, weight, err, sizeof(err)), err);
+	return report(s, "backend add", ng_svc_backend_set(argv[0], &ip, port, weight, err, sizeof(err)), err);
 }
 
 static int
@@ -534,7 +545,7 @@ cmd_backend_del(struct ng_cli_sess *s, int argc, char **argv)
 	}
 	if (parse_ep(s, "backend del", argv[1], &ip, &port) < 0)
 		return -1;
-	return report(s, ng_svc_backend_del(argv[0], &ip, port, err, sizeof(err)), err);
+	return report(s, "backend del", ng_svc_backend_del(argv[0], &ip, port, err, sizeof(err)), err);
 }
 
 static int
@@ -561,7 +572,7 @@ cmd_backend_weight(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "backend weight: service \"%s\" has no backend %s", argv[0], argv[1]);
 		return -1;
 	}
-	return report(s, ng_svc_backend_set(argv[0], &ip, port, w, err, sizeof(err)), err);
+	return report(s, "backend weight", ng_svc_backend_set(argv[0], &ip, port, w, err, sizeof(err)), err);
 }
 
 static int
@@ -571,7 +582,7 @@ cmd_commit(struct ng_cli_sess *s, int argc, char **argv)
 
 	if (ng_cli_no_args(s, "commit", argc, argv) < 0)
 		return -1;
-	return report(s, ng_svc_commit(err, sizeof(err)), err);
+	return report(s, "commit", ng_svc_commit(err, sizeof(err)), err);
 }
 
 /* lookup PROTO SRC:PORT VIP:PORT: the backend a new flow would get. */

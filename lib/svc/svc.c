@@ -152,9 +152,9 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 {
 	size_t len = strnlen(s->name, sizeof(s->name));
 
-	if (len == 0 || len >= sizeof(s->name))
-		return fail(err, errlen, -EINVAL, "service name must be 1..%d characters",
-				NG_SVC_NAME_MAX - 1);
+	if (len == 0 || len >= sizeof(s->name) || !ng_svc_name_ok(s->name))
+		return fail(err, errlen, -EINVAL, "service name \"%.*s\" must be 1..%d characters "
+				"of A-Z a-z 0-9 _ . : / -", (int)len, s->name, NG_SVC_NAME_MAX - 1);
 	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
 		return fail(err, errlen, -EINVAL, "service \"%s\": protocol must be tcp or udp",
 				s->name);
@@ -329,6 +329,9 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 	if (fe->addr.family != 0 && fe->addr.family != AF_INET)
 		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: only IPv4 "
 				"frontends are served yet", name, f);
+	if (fe->addr.family != 0 && !ng_ip4_is_unicast(&fe->addr))
+		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s is not a unicast "
+				"address", name, f);
 	if (fe->addr.family == 0 && fe->port >= ng_svc.p.lport_min &&
 			fe->port <= ng_svc.p.lport_max)
 		return fail(err, errlen, -EINVAL, "service \"%s\": %s lies in the FullNAT source "
@@ -406,6 +409,13 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 				"are served yet", name, a);
 	if (port == 0)
 		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s: port 0", name, a);
+	if (!ng_ip4_is_unicast(addr))
+		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s is not a unicast "
+				"address", name, a);
+	for (unsigned int i = 0; i < ng_svc.p.n_node_addrs; i++)
+		if (ng_ip_equal(&ng_svc.p.node_addrs[i], addr))
+			return fail(err, errlen, -EINVAL, "service \"%s\": backend %s is an address "
+					"of this gateway", name, a);
 	if (weight > 10000)
 		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s:%u: weight %u "
 				"exceeds 10000", name, a, port, weight);
