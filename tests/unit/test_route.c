@@ -367,10 +367,11 @@ fib_replace(void **state)
 	/* Replace with the very same next hop. */
 	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2, &src, true), 0);
 	check_route(f, a4(198, 19, 3, 4), &net, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
-	/* Replace changes the type and origin too. */
+	/* Replace only replaces a route of the same origin: a static route never takes
+	 * over a connected one, nor the other way round. */
 	assert_int_equal(ng_fib_add(f, &net, NG_RT_CONNECTED, NG_NH_CONNECTED, 5, NULL, &src,
-			true), 0);
-	check_route(f, a4(198, 19, 3, 4), &net, NG_NH_CONNECTED, NG_RT_CONNECTED, 5, 0, src.v4);
+			true), -EEXIST);
+	check_route(f, a4(198, 19, 3, 4), &net, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
 	ng_fib_free(f);
 }
 
