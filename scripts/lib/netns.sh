@@ -394,7 +394,7 @@ gw_start() {
 	local pid=$!
 	echo "$pid" >"$NG_RUN_DIR/$p-gw.pid"
 
-	local timeout=${NG_GW_READY_TIMEOUT:-20}
+	local timeout=${NG_GW_READY_TIMEOUT:-60}
 	local start=$SECONDS rc
 	while :; do
 		if grep -q 'MAIN: ready' "$log"; then
