@@ -638,9 +638,29 @@ level_complete(struct ng_cli_sess *s, int argc, char **argv)
 static int
 cmd_running_config(struct ng_cli_sess *s, int argc, char **argv)
 {
+	bool json = ng_cli_json(&argc, argv);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
 	if (ng_cli_no_args(s, "show running-config", argc, argv) < 0)
 		return -1;
-	ng_running_config(s, the_app->conf, the_app->fib, the_app->neigh);
+	f = open_memstream(&text, &len);
+	if (f == NULL) {
+		ng_cli_error(s, "show running-config: out of memory");
+		return -1;
+	}
+	ng_running_config(f, the_app->conf, the_app->fib, the_app->neigh);
+	fclose(f);
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "config", text);
+		free(text);
+		return ng_cli_print_json(s, o);
+	}
+	ng_cli_printf(s, "%s", text);
+	free(text);
 	return 0;
 }
 
@@ -695,7 +715,7 @@ static const struct ng_cli_cmd app_cmds[] = {
 		cmd_reload, NULL},
 	{"log level", "[error|warning|notice|info|debug]", "show or set the log level",
 		cmd_log_level, level_complete},
-	{"show running-config", NULL, "the current state as a config file nodegw accepts",
+	{"show running-config", "[json]", "the current state as a config file nodegw accepts",
 		cmd_running_config, NULL},
 };
 

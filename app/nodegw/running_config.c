@@ -17,7 +17,7 @@
 #include "svc.h"
 
 struct rc_ctx {
-	struct ng_cli_sess *s;
+	FILE *s;
 	unsigned int n;
 };
 
@@ -38,7 +38,7 @@ route_cb(const struct ng_route_info *r, void *arg)
 
 	if (r->origin != NG_RT_STATIC)
 		return 0;
-	ng_cli_printf(x->s, "%s\t{ prefix = \"%s\"; via = \"%s\"; port = \"%s\"; }", x->n ? ",\n" :
+	fprintf(x->s, "%s\t{ prefix = \"%s\"; via = \"%s\"; port = \"%s\"; }", x->n ? ",\n" :
 			"", ng_prefix_fmt(&r->prefix, p, sizeof(p)), ng_ip_fmt(&r->gw, gw, sizeof(gw)),
 			port_name(r->port));
 	x->n++;
@@ -57,14 +57,14 @@ neigh_cb(const struct ng_neigh_info *n, void *arg)
 	for (char *c = mac; *c; c++)
 		if (*c >= 'A' && *c <= 'F')
 			*c = (char)(*c - 'A' + 'a');
-	ng_cli_printf(x->s, "%s\t{ address = \"%s\"; mac = \"%s\"; port = \"%s\"; }", x->n ? ",\n" :
+	fprintf(x->s, "%s\t{ address = \"%s\"; mac = \"%s\"; port = \"%s\"; }", x->n ? ",\n" :
 			"", ng_ip_fmt(&n->addr, a, sizeof(a)), mac, port_name(n->port));
 	x->n++;
 	return 0;
 }
 
 static void
-timeouts(struct ng_cli_sess *s, const char *indent, const struct ng_ct_timeouts *t, bool all)
+timeouts(FILE *s, const char *indent, const struct ng_ct_timeouts *t, bool all)
 {
 	static const char *const names[] = {"tcp_syn", "tcp_established", "tcp_fin",
 		"tcp_time_wait", "tcp_close", "udp"};
@@ -73,7 +73,7 @@ timeouts(struct ng_cli_sess *s, const char *indent, const struct ng_ct_timeouts 
 
 	for (int i = 0; i < 6; i++)
 		if (all || v[i] != 0)
-			ng_cli_printf(s, "%s%s = %u;\n", indent, names[i], v[i]);
+			fprintf(s, "%s%s = %u;\n", indent, names[i], v[i]);
 }
 
 static int
@@ -94,101 +94,101 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 		}
 	}
 	if (n_vip == 0 && nport == 0) {
-		ng_cli_printf(x->s, "%s\t# service \"%s\" has no frontend yet: a config cannot "
+		fprintf(x->s, "%s\t# service \"%s\" has no frontend yet: a config cannot "
 				"hold it", x->n ? ",\n" : "", sp->name);
 		return 0;
 	}
-	ng_cli_printf(x->s, "%s\t{\n\t\tname = \"%s\";\n\t\tprotocol = \"%s\";\n", x->n ? ",\n" :
+	fprintf(x->s, "%s\t{\n\t\tname = \"%s\";\n\t\tprotocol = \"%s\";\n", x->n ? ",\n" :
 			"", sp->name, sp->proto == IPPROTO_TCP ? "tcp" : "udp");
 	x->n++;
 	if (n_vip > 0) {
 		unsigned int k = 0;
 
-		ng_cli_printf(x->s, "\t\tport = %u;\n\t\tvips = [", vport);
+		fprintf(x->s, "\t\tport = %u;\n\t\tvips = [", vport);
 		for (unsigned int i = 0; i < v->n_frontends; i++)
 			if (v->frontends[i].addr.family != 0)
-				ng_cli_printf(x->s, "%s\"%s\"", k++ ? ", " : "",
+				fprintf(x->s, "%s\"%s\"", k++ ? ", " : "",
 						ng_ip_fmt(&v->frontends[i].addr, a, sizeof(a)));
-		ng_cli_printf(x->s, "];\n");
+		fprintf(x->s, "];\n");
 	} else {
-		ng_cli_printf(x->s, "\t\tport = %u;\n", nport);
+		fprintf(x->s, "\t\tport = %u;\n", nport);
 	}
 	if (nport)
-		ng_cli_printf(x->s, "\t\tnode_port = %u;\n", nport);
-	ng_cli_printf(x->s, "\t\tscheduler = \"%s\";\n\t\tmode = \"%s\";\n",
+		fprintf(x->s, "\t\tnode_port = %u;\n", nport);
+	fprintf(x->s, "\t\tscheduler = \"%s\";\n\t\tmode = \"%s\";\n",
 			ng_sched_name(sp->scheduler), ng_fwd_mode_name(sp->mode));
 	if (sp->affinity)
-		ng_cli_printf(x->s, "\t\taffinity = \"client-ip\";\n\t\taffinity_timeout = %u;\n",
+		fprintf(x->s, "\t\taffinity = \"client-ip\";\n\t\taffinity_timeout = %u;\n",
 				sp->affinity_timeout ? sp->affinity_timeout :
 				NG_AFFINITY_TIMEOUT_DEFAULT);
 	if (t->tcp_syn || t->tcp_established || t->tcp_fin || t->tcp_time_wait || t->tcp_close ||
 			t->udp) {
-		ng_cli_printf(x->s, "\t\ttimeouts = {\n");
+		fprintf(x->s, "\t\ttimeouts = {\n");
 		timeouts(x->s, "\t\t\t", t, false);
-		ng_cli_printf(x->s, "\t\t};\n");
+		fprintf(x->s, "\t\t};\n");
 	}
-	ng_cli_printf(x->s, "\t\tbackends = (");
+	fprintf(x->s, "\t\tbackends = (");
 	for (unsigned int i = 0; i < v->n_backends; i++)
-		ng_cli_printf(x->s, "%s\n\t\t\t{ address = \"%s\"; port = %u; weight = %u; }",
+		fprintf(x->s, "%s\n\t\t\t{ address = \"%s\"; port = %u; weight = %u; }",
 				i ? "," : "", ng_ip_fmt(&v->backends[i].addr, a, sizeof(a)),
 				v->backends[i].port, v->backends[i].weight);
-	ng_cli_printf(x->s, "%s);\n\t}", v->n_backends ? "\n\t\t" : "");
+	fprintf(x->s, "%s);\n\t}", v->n_backends ? "\n\t\t" : "");
 	return 0;
 }
 
 void
-ng_running_config(struct ng_cli_sess *s, const struct ng_conf *c, struct ng_fib *fib,
+ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 		struct ng_neigh_table *neigh)
 {
 	struct rc_ctx x = {.s = s};
 	char buf[NG_IP_STRLEN + 4];
 	int lvl = rte_log_get_level(ng_logtype[NG_LOGT_MAIN]);
 
-	ng_cli_printf(s, "# nodegw %s running configuration\n", NG_VERSION);
-	ng_cli_printf(s, "log_level = \"%s\";\nforwarding = %s;\n\n",
+	fprintf(s, "# nodegw %s running configuration\n", NG_VERSION);
+	fprintf(s, "log_level = \"%s\";\nforwarding = %s;\n\n",
 			ng_log_level_name(lvl < 0 ? c->log_level : (uint32_t)lvl),
 			c->forwarding ? "true" : "false");
-	ng_cli_printf(s, "workers = {\n");
+	fprintf(s, "workers = {\n");
 	if (c->workers.n_lcores > 0) {
-		ng_cli_printf(s, "\tlcores = [");
+		fprintf(s, "\tlcores = [");
 		for (unsigned int i = 0; i < c->workers.n_lcores; i++)
-			ng_cli_printf(s, "%s%u", i ? ", " : "", c->workers.lcores[i]);
-		ng_cli_printf(s, "];\n");
+			fprintf(s, "%s%u", i ? ", " : "", c->workers.lcores[i]);
+		fprintf(s, "];\n");
 	}
-	ng_cli_printf(s, "\tburst = %u;\n\tidle_sleep_us = %u;\n\tidle_polls = %u;\n};\n\n",
+	fprintf(s, "\tburst = %u;\n\tidle_sleep_us = %u;\n\tidle_polls = %u;\n};\n\n",
 			c->workers.burst, c->workers.idle_sleep_us, c->workers.idle_polls);
-	ng_cli_printf(s, "mempool = { mbufs = %u; cache = %u; };\n", c->mempool.mbufs,
+	fprintf(s, "mempool = { mbufs = %u; cache = %u; };\n", c->mempool.mbufs,
 			c->mempool.cache);
-	ng_cli_printf(s, "arp = { reachable_s = %u; retry_ms = %u; retries = %u; pending_max = %u; "
+	fprintf(s, "arp = { reachable_s = %u; retry_ms = %u; retries = %u; pending_max = %u; "
 			"max_entries = %u; };\n", c->arp.reachable_s, c->arp.retry_ms, c->arp.retries,
 			c->arp.pending_max, c->arp.max_entries);
-	ng_cli_printf(s, "icmp = { rate_pps = %u; };\n", c->icmp.rate_pps);
-	ng_cli_printf(s, "cli = { address = \"%s\"; port = %u; };\n", c->cli.address, c->cli.port);
-	ng_cli_printf(s, "nat = { port_min = %u; port_max = %u; };\n", c->nat.port_min,
+	fprintf(s, "icmp = { rate_pps = %u; };\n", c->icmp.rate_pps);
+	fprintf(s, "cli = { address = \"%s\"; port = %u; };\n", c->cli.address, c->cli.port);
+	fprintf(s, "nat = { port_min = %u; port_max = %u; };\n", c->nat.port_min,
 			c->nat.port_max);
-	ng_cli_printf(s, "conntrack = {\n\tmax_entries = %u;\n\ttimeouts = {\n",
+	fprintf(s, "conntrack = {\n\tmax_entries = %u;\n\ttimeouts = {\n",
 			c->conntrack.max_entries);
 	timeouts(s, "\t\t", &c->conntrack.timeouts, true);
-	ng_cli_printf(s, "\t};\n};\n\nports = (\n");
+	fprintf(s, "\t};\n};\n\nports = (\n");
 	for (unsigned int i = 0; i < c->n_ports; i++) {
 		const struct ng_conf_port *p = &c->ports[i];
 
-		ng_cli_printf(s, "\t{\n\t\tname = \"%s\";\n\t\tdevargs = \"%s\";\n\t\taddresses = [",
+		fprintf(s, "\t{\n\t\tname = \"%s\";\n\t\tdevargs = \"%s\";\n\t\taddresses = [",
 				p->name, p->devargs);
 		for (unsigned int j = 0; j < p->n_addrs; j++)
-			ng_cli_printf(s, "%s\"%s\"", j ? ", " : "",
+			fprintf(s, "%s\"%s\"", j ? ", " : "",
 					ng_prefix_fmt(&p->addrs[j], buf, sizeof(buf)));
-		ng_cli_printf(s, "];\n\t\tmtu = %u;\n\t\trx_queues = %u;\n\t\trx_desc = %u;\n"
+		fprintf(s, "];\n\t\tmtu = %u;\n\t\trx_queues = %u;\n\t\trx_desc = %u;\n"
 				"\t\ttx_desc = %u;\n\t}%s\n", p->mtu, p->rx_queues, p->rx_desc,
 				p->tx_desc, i + 1 < c->n_ports ? "," : "");
 	}
-	ng_cli_printf(s, ");\n\nroutes = (\n");
+	fprintf(s, ");\n\nroutes = (\n");
 	ng_fib_walk(fib, route_cb, &x);
-	ng_cli_printf(s, "%s);\n\nneighbours = (\n", x.n ? "\n" : "");
+	fprintf(s, "%s);\n\nneighbours = (\n", x.n ? "\n" : "");
 	x.n = 0;
 	ng_neigh_walk(neigh, neigh_cb, &x);
-	ng_cli_printf(s, "%s);\n\nservices = (\n", x.n ? "\n" : "");
+	fprintf(s, "%s);\n\nservices = (\n", x.n ? "\n" : "");
 	x.n = 0;
 	ng_svc_walk(svc_cb, &x);
-	ng_cli_printf(s, "%s);\n", x.n ? "\n" : "");
+	fprintf(s, "%s);\n", x.n ? "\n" : "");
 }

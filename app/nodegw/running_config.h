@@ -2,7 +2,8 @@
 #ifndef NG_RUNNING_CONFIG_H
 #define NG_RUNNING_CONFIG_H
 
-#include "cli.h"
+#include <stdio.h>
+
 #include "conf.h"
 #include "route.h"
 
@@ -10,7 +11,7 @@
  * Print the running state as a configuration file: the settings fixed at
  * start from c, and the routes, static neighbours and services as they are now.
  */
-void ng_running_config(struct ng_cli_sess *s, const struct ng_conf *c, struct ng_fib *fib,
+void ng_running_config(FILE *out, const struct ng_conf *c, struct ng_fib *fib,
 		struct ng_neigh_table *neigh);
 
 #endif

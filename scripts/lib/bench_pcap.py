@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Write the benchmark's pcap files (python3 stdlib only).
+
+Every frame is 60 bytes before the FCS (64 on the wire): Ethernet, IPv4
+(valid header checksum), and a TCP or UDP header with a valid checksum and a
+few bytes of payload; SYNs carry none and end in 6 bytes of Ethernet padding.  Frames go from the generator's MAC to the gateway's
+memif MAC, to one VIP; flows differ in their client address and port.
+
+    bench_pcap.py OUT.pcap KIND FLOWS [options]
+
+KIND:
+  udp      one UDP datagram per flow (flows to VIP:UDP_PORT)
+  tcp      one TCP ACK segment per flow (mid-stream: an established conn)
+  est      half TCP ACK, half UDP (flow i is TCP when i is even)
+  syn      one TCP SYN per flow: FLOWS distinct 5-tuples, each once
+  mixed    FLOWS packets; every 10th is a SYN with a fresh 5-tuple, the others
+           TCP ACKs cycling over --est-flows established flows (90/10)
+
+Client address of flow i: 198.18.64.0 + (i mod 16384) (a /18), client port
+1024 + (i div 16384); so up to 16384 * 64512 distinct flows.
+"""
+import argparse
+import struct
+import sys
+
+PCAP_HDR = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+FRAME = 60
+N_ADDR = 16384
+
+
+def mac(s):
+    b = bytes(int(x, 16) for x in s.split(":"))
+    if len(b) != 6:
+        raise ValueError("bad MAC " + s)
+    return b
+
+
+def ip4(s):
+    p = [int(x) for x in s.split(".")]
+    return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]
+
+
+def csum_fold(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def sum16(b):
+    if len(b) % 2:
+        b += b"\0"
+    return sum(struct.unpack("!%dH" % (len(b) // 2), b))
+
+
+class Builder:
+    """Frames from per-kind templates; only the varying fields are written, and
+    the checksums are the template's sum plus the varying 16-bit words."""
+
+    # from the IPv4 identification to the source address
+    IP = struct.Struct("!HHBBHI")       # ident, DF, ttl, proto, checksum, src
+    TCP = struct.Struct("!HHIIBBHH")    # sport, dport, seq, ack, offset, flags, window, checksum
+    UDP = struct.Struct("!HHHH")        # sport, dport, length, checksum
+
+    def __init__(self, src_mac, dst_mac, vip, tcp_port, udp_port):
+        self.eth = mac(dst_mac) + mac(src_mac) + b"\x08\x00"
+        self.vip = ip4(vip)
+        self.tcp_port = tcp_port
+        self.udp_port = udp_port
+        self.client_base = ip4("198.18.64.0")
+        self.tmpl = {}
+
+    def client(self, i):
+        if i >= N_ADDR * 64512:
+            raise ValueError("too many flows")
+        return self.client_base + (i % N_ADDR), 1024 + i // N_ADDR
+
+    def template(self, proto, flags):
+        """(frame with varying fields 0, IP sum, L4 sum) for proto and TCP flags."""
+        key = (proto, flags)
+        if key in self.tmpl:
+            return self.tmpl[key]
+        # a SYN carries no data: 54 bytes, padded to 60 after the IP packet
+        l4len = 20 if proto == 6 and flags & 0x02 else FRAME - 14 - 20
+        pad = bytes(FRAME - 14 - 20 - l4len)
+        iph = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + l4len, 0, 0x4000, 64, proto, 0, 0,
+                          self.vip)
+        pseudo = struct.pack("!IIBBH", 0, self.vip, 0, proto, l4len)
+        if proto == 6:
+            l4 = struct.pack("!HHIIBBHHH", 0, self.tcp_port, 0, 1 if flags & 0x10 else 0,
+                             5 << 4, flags, 65535, 0, 0)
+            payload = bytes(l4len - 20)
+        else:
+            l4 = struct.pack("!HHHH", 0, self.udp_port, l4len, 0)
+            payload = bytes(l4len - 8)
+        t = (self.eth + iph + l4 + payload + pad, sum16(iph),
+             sum16(pseudo) + sum16(l4) + sum16(payload))
+        assert len(t[0]) == FRAME
+        self.tmpl[key] = t
+        return t
+
+    def put(self, buf, off, proto, src, sport, flags=0x10, seq=1, ident=0):
+        """Write one frame at buf[off:off + FRAME]."""
+        fr, ipsum, l4sum = self.template(proto, flags)
+        buf[off:off + FRAME] = fr
+        ident &= 0xFFFF
+        s_hi, s_lo = src >> 16, src & 0xFFFF
+        ipc = 0xFFFF - csum_fold(ipsum + ident + s_hi + s_lo)
+        self.IP.pack_into(buf, off + 18, ident, 0x4000, 64, proto, ipc, src)
+        if proto == 6:
+            c = 0xFFFF - csum_fold(l4sum + s_hi + s_lo + sport + (seq >> 16) + (seq & 0xFFFF))
+            self.TCP.pack_into(buf, off + 34, sport, self.tcp_port, seq, 1 if flags & 0x10 else 0,
+                               5 << 4, flags, 65535, c)
+        else:
+            c = 0xFFFF - csum_fold(l4sum + s_hi + s_lo + sport)
+            self.UDP.pack_into(buf, off + 34, sport, self.udp_port, FRAME - 14 - 20, c or 0xFFFF)
+
+    def frame(self, proto, src, sport, flags=0x10, seq=1, ident=0):
+        buf = bytearray(FRAME)
+        self.put(buf, 0, proto, src, sport, flags, seq, ident)
+        return bytes(buf)
+
+
+def write(path, b, items):
+    """items: iterable of (proto, src, sport, flags, seq, ident)."""
+    n = 0
+    rec = struct.pack("<IIII", 0, 0, FRAME, FRAME)
+    step = 16 + FRAME
+    chunk = 8192
+    with open(path, "wb") as f:
+        f.write(PCAP_HDR)
+        buf = bytearray((rec + bytes(FRAME)) * chunk)
+        k = 0
+        for it in items:
+            b.put(buf, k * step + 16, *it)
+            k += 1
+            n += 1
+            if k == chunk:
+                f.write(buf)
+                k = 0
+        f.write(memoryview(buf)[:k * step])
+    return n
+
+
+def gen(b, kind, flows, est_flows):
+    """(proto, src, sport, flags, seq, ident) per frame."""
+    if kind in ("udp", "tcp", "est", "syn"):
+        for i in range(flows):
+            s, p = b.client(i)
+            if kind == "udp" or (kind == "est" and i % 2):
+                yield 17, s, p, 0, 0, i
+            elif kind == "syn":
+                yield 6, s, p, 0x02, i, i
+            else:
+                yield 6, s, p, 0x10, 1, i
+    elif kind == "mixed":
+        # established flows use indices 0..est_flows-1; new ones start above them
+        nxt = est_flows
+        for i in range(flows):
+            if i % 10 == 9:
+                s, p = b.client(nxt)
+                nxt += 1
+                yield 6, s, p, 0x02, i, i
+            else:
+                s, p = b.client(i % est_flows)
+                yield 6, s, p, 0x10, 1, i
+    else:
+        raise ValueError("unknown kind " + kind)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("kind", choices=["udp", "tcp", "est", "syn", "mixed"])
+    ap.add_argument("flows", type=int)
+    ap.add_argument("--src-mac", default="02:00:00:00:00:02")
+    ap.add_argument("--dst-mac", default="02:00:00:00:00:01")
+    ap.add_argument("--vip", default="198.19.0.10")
+    ap.add_argument("--tcp-port", type=int, default=80)
+    ap.add_argument("--udp-port", type=int, default=53)
+    ap.add_argument("--est-flows", type=int, default=1000)
+    a = ap.parse_args()
+    if a.flows < 1:
+        sys.exit("flows must be >= 1")
+    b = Builder(a.src_mac, a.dst_mac, a.vip, a.tcp_port, a.udp_port)
+    n = write(a.out, b, gen(b, a.kind, a.flows, a.est_flows))
+    print("%s: %d frames (%s)" % (a.out, n, a.kind))
+
+
+if __name__ == "__main__":
+    main()
