@@ -1084,7 +1084,7 @@ def t_errors(x):
         ("lookup tcp 198.18.0.5 198.19.0.10:80", '% lookup: "198.18.0.5" is not ADDRESS:PORT'),
         ("lookup tcp 198.18.0.5:1000", '% lookup: give tcp|udp CLIENT:PORT FRONTEND:PORT'),
         ("show version extra", '% show version: unexpected argument "extra"'),
-        ("show running-config json", '% show running-config: unexpected argument "json"'),
+        ("show running-config extra", '% show running-config: unexpected argument "extra"'),
         ("clear stats now", '% clear stats: unexpected argument "now"'),
         ("commit now", '% commit: unexpected argument "now"'),
         ("reload now", '% reload: unexpected argument "now"'),
@@ -1357,6 +1357,9 @@ def t_running_config(x):
                  'tcp_established = 3600;',
                  '{ address = "198.18.131.7"; port = 8443; weight = 0; }'):
         check(want in out, "running-config has %r" % want, out)
+    # The json form carries the same text.
+    js = json.loads(c.ok("show running-config json"))
+    check(set(js) == {"config"} and js["config"] == out, "show running-config json", js)
 
 
 def start_from_running_config(x, tag):
