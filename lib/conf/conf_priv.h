@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_CONF_PRIV_H
+#define NG_CONF_PRIV_H
+
+/*
+ * Private to the config loader: shared by conf.c (globals, ports, routes,
+ * neighbours) and conf_svc.c (conntrack, nat, services).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <libconfig.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+
+#include "ng_log.h"
+#include "conf.h"
+
+#define LCORE_ID_MAX 1023
+
+/* Defaults; doc/configuration.md and the comments in conf.h say the same. */
+#define DEF_LOG_LEVEL RTE_LOG_INFO
+#define DEF_FORWARDING true
+#define DEF_BURST 32
+#define DEF_IDLE_SLEEP_US 0
+#define DEF_IDLE_POLLS 256
+#define DEF_MBUFS 0
+#define DEF_CACHE 256
+#define DEF_REACHABLE_S 300
+#define DEF_RETRY_MS 1000
+#define DEF_RETRIES 3
+#define DEF_PENDING_MAX 16
+#define DEF_MAX_ENTRIES 4096
+#define DEF_ICMP_RATE 100
+#define DEF_MTU 1500
+#define DEF_RXQ 1
+#define DEF_DESC 1024
+#define DEF_CT_MAX_ENTRIES 65536
+#define DEF_TO_TCP_SYN 30
+#define DEF_TO_TCP_ESTABLISHED 900
+#define DEF_TO_TCP_FIN 120
+#define DEF_TO_TCP_TIME_WAIT 120
+#define DEF_TO_TCP_CLOSE 10
+#define DEF_TO_UDP 300
+#define DEF_NAT_PORT_MIN 32768
+#define DEF_NAT_PORT_MAX 60999
+#define DEF_WEIGHT 1
+
+#define CT_MAX_ENTRIES_MIN 1024
+#define CT_MAX_ENTRIES_MAX 67108864
+#define TIMEOUT_MAX 604800 /* a week */
+#define NAT_PORT_LOW 1024
+#define NAT_MIN_PORTS 1024
+#define AFFINITY_TIMEOUT_MAX 86400
+#define WEIGHT_MAX 10000
+
+/*
+ * Open-addressing hash set of 64-bit keys, used to find duplicate service
+ * names, frontends and backends in O(1) each: a file may hold 65536
+ * services.
+ */
+struct ht_ent {
+	uint64_t key;
+	uint32_t svc; /**< index of the service that owns the key */
+	int line;     /**< line of the setting that added it */
+	bool used;
+};
+
+struct ht {
+	struct ht_ent *e;
+	size_t cap; /**< power of two, or 0 */
+	size_t n;
+};
+
+/* Loader state: where errors go. */
+struct ld {
+	const char *path;
+	const char *text; /**< the file's contents, for setting_line() */
+	size_t *line_off; /**< offset in text of each line's start, built on first use */
+	unsigned int n_lines;
+	char *err;
+	size_t errlen;
+	struct ng_conf *c;
+	struct ht names;     /**< service name hash -> service */
+	struct ht frontends; /**< (vip, port, proto) and (node_port, proto) -> service */
+};
+
+static const char *const root_keys[] = {"log_level", "forwarding", "workers", "mempool", "arp",
+	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", NULL};
+static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "idle_polls",
+	NULL};
+static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
+static const char *const arp_keys[] = {"reachable_s", "retry_ms", "retries", "pending_max",
+	"max_entries", NULL};
+static const char *const icmp_keys[] = {"rate_pps", NULL};
+static const char *const cli_keys[] = {"address", "port", NULL};
+static const char *const port_keys[] = {"name", "devargs", "addresses", "mtu", "rx_queues",
+	"rx_desc", "tx_desc", NULL};
+static const char *const route_keys[] = {"prefix", "via", "port", NULL};
+static const char *const neigh_keys[] = {"address", "mac", "port", NULL};
+static const char *const conntrack_keys[] = {"max_entries", "timeouts", NULL};
+static const char *const timeout_keys[] = {"tcp_syn", "tcp_established", "tcp_fin",
+	"tcp_time_wait", "tcp_close", "udp", NULL};
+static const char *const nat_keys[] = {"port_min", "port_max", NULL};
+static const char *const service_keys[] = {"name", "protocol", "port", "vips", "node_port",
+	"scheduler", "mode", "affinity", "affinity_timeout", "timeouts", "backends", NULL};
+static const char *const backend_keys[] = {"address", "port", "weight", NULL};
+
+/* The keys of a timeouts group and where they go; in timeout_keys order. */
+static const struct {
+	const char *key;
+	size_t off;
+	uint8_t proto; /**< the protocol the timeout applies to */
+} timeout_fields[] = {
+	{"tcp_syn", offsetof(struct ng_ct_timeouts, tcp_syn), IPPROTO_TCP},
+	{"tcp_established", offsetof(struct ng_ct_timeouts, tcp_established), IPPROTO_TCP},
+	{"tcp_fin", offsetof(struct ng_ct_timeouts, tcp_fin), IPPROTO_TCP},
+	{"tcp_time_wait", offsetof(struct ng_ct_timeouts, tcp_time_wait), IPPROTO_TCP},
+	{"tcp_close", offsetof(struct ng_ct_timeouts, tcp_close), IPPROTO_TCP},
+	{"udp", offsetof(struct ng_ct_timeouts, udp), IPPROTO_UDP},
+};
+
+/* Helpers of conf.c that conf_svc.c uses too. */
+int
+check_keys(struct ld *x, const config_setting_t *g, const char *what, const char *const *keys);
+
+int __attribute__((format(printf, 3, 4)))
+fail(struct ld *x, const config_setting_t *s, const char *fmt, ...);
+
+int
+get_group(struct ld *x, const config_setting_t *root, const char *key,
+	const config_setting_t **out);
+
+int
+get_list(struct ld *x, const config_setting_t *root, const char *key,
+	const config_setting_t **out);
+
+int
+get_str(struct ld *x, const config_setting_t *g, const char *key, const char *what,
+	const char **out, const config_setting_t **where);
+
+int
+get_u32(struct ld *x, const config_setting_t *g, const char *key, const char *what,
+	long long min, long long max, uint32_t *dst);
+
+int
+missing(struct ld *x, const config_setting_t *g, const char *what, const char *key);
+
+int
+parse_v4(struct ld *x, const config_setting_t *s, const char *what, const char *key,
+	const char *role, const char *t, struct ng_ip *ip);
+
+const char *
+sep(const char *what);
+
+unsigned int
+setting_line(struct ld *x, const config_setting_t *s);
+
+const char *
+type_name(const config_setting_t *s);
+
+uint32_t
+v4h(const struct ng_ip *ip);
+
+/* conf_svc.c */
+void ht_free(struct ht *h);
+int load_conntrack_nat(struct ld *x, const config_setting_t *root);
+int load_services(struct ld *x, const config_setting_t *root);
+
+#endif

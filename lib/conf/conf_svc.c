@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config loader, second half: conntrack, nat and services (see conf.c).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf_priv.h"
+
+static uint64_t
+mix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/*
+ * Entry with key, probing from its home slot (after == NULL) or from the
+ * slot after a previous hit; NULL when there is none (left).
+ */
+static struct ht_ent *
+ht_find(const struct ht *h, uint64_t key, const struct ht_ent *after)
+{
+	size_t mask = h->cap - 1, i;
+
+	if (h->cap == 0)
+		return NULL;
+	i = after == NULL ? (size_t)mix64(key) & mask : ((size_t)(after - h->e) + 1) & mask;
+	for (; h->e[i].used; i = (i + 1) & mask)
+		if (h->e[i].key == key)
+			return &h->e[i];
+	return NULL;
+}
+
+/* Add key (duplicates allowed); the table stays at most half full. */
+static int
+ht_add(struct ht *h, uint64_t key, uint32_t svc, int line)
+{
+	size_t i;
+
+	if ((h->n + 1) * 2 > h->cap) {
+		size_t cap = h->cap == 0 ? 64 : h->cap * 2;
+		struct ht_ent *e = calloc(cap, sizeof(*e));
+
+		if (e == NULL)
+			return -ENOMEM;
+		for (size_t j = 0; j < h->cap; j++) {
+			if (!h->e[j].used)
+				continue;
+			for (i = (size_t)mix64(h->e[j].key) & (cap - 1); e[i].used;
+					i = (i + 1) & (cap - 1))
+				;
+			e[i] = h->e[j];
+		}
+		free(h->e);
+		h->e = e;
+		h->cap = cap;
+	}
+	for (i = (size_t)mix64(key) & (h->cap - 1); h->e[i].used; i = (i + 1) & (h->cap - 1))
+		;
+	h->e[i] = (struct ht_ent){.key = key, .svc = svc, .line = line, .used = true};
+	h->n++;
+	return 0;
+}
+
+void
+ht_free(struct ht *h)
+{
+	free(h->e);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- conntrack, nat and services ---- */
+
+static const char *
+proto_name(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "?";
+}
+
+/* Key of frontend (vip, port, proto); IPv4 only for now. */
+static uint64_t
+fe_key(const struct ng_ip *vip, uint16_t port, uint8_t proto)
+{
+	return (uint64_t)v4h(vip) << 24 | (uint64_t)port << 8 | proto;
+}
+
+/* Key of node port (port, proto); disjoint from every fe_key. */
+static uint64_t
+np_key(uint16_t port, uint8_t proto)
+{
+	return 1ULL << 62 | (uint64_t)port << 8 | proto;
+}
+
+static bool
+unicast_v4(const struct ng_ip *ip)
+{
+	return ng_ip4_is_unicast(ip);
+}
+
+/* Index of the port that has ip as an interface address, or -1. */
+static int
+own_addr(const struct ng_conf *c, const struct ng_ip *ip)
+{
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		for (unsigned int j = 0; j < c->ports[i].n_addrs; j++)
+			if (ng_ip_equal(&c->ports[i].addrs[j].addr, ip))
+				return (int)i;
+	return -1;
+}
+
+/* Is ip inside a connected prefix or a static route's prefix? */
+static bool
+routable(const struct ng_conf *c, const struct ng_ip *ip)
+{
+	if (ng_conf_port_for(c, ip) >= 0)
+		return true;
+	for (unsigned int i = 0; i < c->n_routes; i++)
+		if (ng_prefix_contains(&c->routes[i].prefix, ip))
+			return true;
+	return false;
+}
+
+/*
+ * Read string key of g that must be one of names (any case) into *out, the
+ * index in names. 1 when set, 0 when absent, -EINVAL.
+ */
+static int
+get_choice(struct ld *x, const config_setting_t *g, const char *key, const char *what,
+	const char *const *names, unsigned int *out)
+{
+	const config_setting_t *s;
+	char list[128] = "";
+	size_t off = 0;
+	const char *t;
+	int rc;
+
+	rc = get_str(x, g, key, what, &t, &s);
+	if (rc <= 0)
+		return rc;
+	for (unsigned int i = 0; names[i] != NULL; i++)
+		if (strcasecmp(t, names[i]) == 0) {
+			*out = i;
+			return 1;
+		}
+	for (unsigned int i = 0; names[i] != NULL && off + 1 < sizeof(list); i++) {
+		int w = snprintf(list + off, sizeof(list) - off, "%s%s", i == 0 ? "" : ", ",
+			names[i]);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	return fail(x, s, "%s%s%s \"%s\" is not one of %s", what, sep(what), key, t, list);
+}
+
+/* Names of enum ng_sched and enum ng_fwd_mode values, in enum order. */
+static const char *const sched_names[] = {"maglev", "wrr", "random", NULL};
+static const char *const mode_names[] = {"fullnat", "dnat", NULL};
+static const char *const affinity_names[] = {"none", "client-ip", NULL};
+
+/*
+ * Read the optional "timeouts" group of g into *t (absent keys untouched).
+ * proto != 0: only the timeouts of that protocol are allowed.
+ */
+static int
+load_timeouts(struct ld *x, const config_setting_t *g, const char *what, uint8_t proto,
+	struct ng_ct_timeouts *t)
+{
+	const config_setting_t *s = config_setting_get_member(g, "timeouts");
+	char w[NG_SVC_NAME_MAX + 64];
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return fail(x, s, "%s: timeouts must be a group { ... }, not %s", what,
+			type_name(s));
+	snprintf(w, sizeof(w), "%s: timeouts", what);
+	rc = check_keys(x, s, w, timeout_keys);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(timeout_fields) / sizeof(timeout_fields[0]); i++) {
+		const char *key = timeout_fields[i].key;
+		uint32_t *dst = (uint32_t *)(void *)((char *)t + timeout_fields[i].off);
+
+		rc = get_u32(x, s, key, w, 1, TIMEOUT_MAX, dst);
+		if (rc < 0)
+			return rc;
+		if (rc > 0 && proto != 0 && proto != timeout_fields[i].proto)
+			return fail(x, config_setting_get_member(s, key),
+				"%s: %s does not apply to a %s service", w, key, proto_name(proto));
+	}
+	return 0;
+}
+
+int
+load_conntrack_nat(struct ld *x, const config_setting_t *root)
+{
+	struct ng_conf *c = x->c;
+	const config_setting_t *g;
+	int rc;
+
+	if ((rc = get_group(x, root, "conntrack", &g)) < 0)
+		return rc;
+	if (g != NULL) {
+		if ((rc = check_keys(x, g, "conntrack", conntrack_keys)) < 0 ||
+				(rc = get_u32(x, g, "max_entries", "conntrack", CT_MAX_ENTRIES_MIN,
+					CT_MAX_ENTRIES_MAX, &c->conntrack.max_entries)) < 0 ||
+				(rc = load_timeouts(x, g, "conntrack", 0,
+					&c->conntrack.timeouts)) < 0)
+			return rc;
+	}
+
+	if ((rc = get_group(x, root, "nat", &g)) < 0)
+		return rc;
+	if (g != NULL) {
+		uint32_t lo = c->nat.port_min, hi = c->nat.port_max;
+		const config_setting_t *blame;
+		int smax;
+
+		if ((rc = check_keys(x, g, "nat", nat_keys)) < 0 ||
+				(rc = get_u32(x, g, "port_min", "nat", NAT_PORT_LOW, 65535,
+					&lo)) < 0 ||
+				(rc = smax = get_u32(x, g, "port_max", "nat", NAT_PORT_LOW, 65535,
+					&hi)) < 0)
+			return rc;
+		/* the defaults are valid: a bad range has at least one key set */
+		blame = config_setting_get_member(g, smax > 0 ? "port_max" : "port_min");
+		if (lo >= hi)
+			return fail(x, blame, "nat: port_min %u must be below port_max %u", lo, hi);
+		if (hi - lo + 1 < NAT_MIN_PORTS)
+			return fail(x, blame, "nat: port_min..port_max (%u..%u) holds %u ports; at "
+				"least %d are needed", lo, hi, hi - lo + 1, NAT_MIN_PORTS);
+		c->nat.port_min = (uint16_t)lo;
+		c->nat.port_max = (uint16_t)hi;
+	}
+	return 0;
+}
+
+static bool
+svc_name_ok(const char *s)
+{
+	return ng_svc_name_ok(s);
+}
+
+static int
+load_vips(struct ld *x, const config_setting_t *g, unsigned int si, const char *what)
+{
+	struct ng_conf *c = x->c;
+	struct ng_conf_service *sv = &c->services[si];
+	const config_setting_t *s = config_setting_get_member(g, "vips");
+	char abuf[NG_IP_STRLEN];
+	int n, rc;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY)
+		return fail(x, s, "%s: vips must be an array of strings [\"A.B.C.D\", ...], "
+			"not %s", what, type_name(s));
+	n = config_setting_length(s);
+	if (n == 0)
+		return 0;
+	if (n > NG_MAX_SVC_VIPS)
+		return fail(x, s, "%s: too many vips (%d; at most %d)", what, n, NG_MAX_SVC_VIPS);
+	sv->vips = calloc((unsigned int)n, sizeof(*sv->vips));
+	if (sv->vips == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		const struct ht_ent *hit;
+		struct ng_ip ip;
+		uint64_t key;
+		int pi, line;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(x, e, "%s: vips must be strings \"A.B.C.D\", not %s", what,
+				type_name(e));
+		rc = parse_v4(x, e, what, "vip", "VIPs", config_setting_get_string(e), &ip);
+		if (rc < 0)
+			return rc;
+		ng_ip_fmt(&ip, abuf, sizeof(abuf));
+		if (!unicast_v4(&ip))
+			return fail(x, e, "%s: vip %s is not a unicast address", what, abuf);
+		pi = own_addr(c, &ip);
+		if (pi >= 0)
+			return fail(x, e, "%s: vip %s is an address of port \"%s\"; use node_port "
+				"to serve on port addresses", what, abuf, c->ports[pi].name);
+		key = fe_key(&ip, sv->port, sv->proto);
+		hit = ht_find(&x->frontends, key, NULL);
+		if (hit != NULL && hit->svc == si)
+			return fail(x, e, "%s: duplicate frontend %s:%u/%s (vip listed twice, "
+				"first on line %d)", what, abuf, sv->port, proto_name(sv->proto),
+				hit->line);
+		if (hit != NULL)
+			return fail(x, e, "%s: duplicate frontend %s:%u/%s (also in service \"%s\" "
+				"at line %d)", what, abuf, sv->port, proto_name(sv->proto),
+				c->services[hit->svc].name, hit->line);
+		line = (int)setting_line(x, e);
+		rc = ht_add(&x->frontends, key, si, line);
+		if (rc < 0)
+			return rc;
+		sv->vips[sv->n_vips++] = ip;
+	}
+	return 0;
+}
+
+static int
+load_backend(struct ld *x, const config_setting_t *g, unsigned int si, unsigned int bi,
+	const char *svwhat, struct ht *seen)
+{
+	struct ng_conf *c = x->c;
+	struct ng_conf_service *sv = &c->services[si];
+	struct ng_conf_backend *b = &sv->backends[bi];
+	const config_setting_t *sa;
+	char what[NG_SVC_NAME_MAX + 16 + 16 + NG_IP_STRLEN], abuf[NG_IP_STRLEN];
+	const struct ht_ent *hit;
+	const char *t;
+	uint32_t v;
+	uint64_t key;
+	int rc, pi;
+
+	snprintf(what, sizeof(what), "%s: backend #%u", svwhat, bi + 1);
+	b->line = config_setting_source_line(g);
+	b->weight = DEF_WEIGHT;
+
+	rc = get_str(x, g, "address", what, &t, &sa);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return missing(x, g, what, "address");
+	rc = parse_v4(x, sa, what, "address", "backends", t, &b->addr);
+	if (rc < 0)
+		return rc;
+	ng_ip_fmt(&b->addr, abuf, sizeof(abuf));
+	snprintf(what, sizeof(what), "%s: backend %s", svwhat, abuf);
+
+	rc = check_keys(x, g, what, backend_keys);
+	if (rc < 0)
+		return rc;
+	if (!unicast_v4(&b->addr))
+		return fail(x, sa, "%s: backend %s is not a unicast address", svwhat, abuf);
+	pi = own_addr(c, &b->addr);
+	if (pi >= 0)
+		return fail(x, sa, "%s: backend %s is an address of port \"%s\" (this gateway)",
+			svwhat, abuf, c->ports[pi].name);
+	if (!routable(c, &b->addr))
+		return fail(x, sa, "%s: backend %s is in no connected or routed prefix", svwhat,
+			abuf);
+
+	v = sv->port;
+	rc = get_u32(x, g, "port", what, 1, 65535, &v);
+	if (rc < 0)
+		return rc;
+	b->port = (uint16_t)v;
+	rc = get_u32(x, g, "weight", what, 0, WEIGHT_MAX, &b->weight);
+	if (rc < 0)
+		return rc;
+
+	key = (uint64_t)v4h(&b->addr) << 16 | b->port;
+	hit = ht_find(seen, key, NULL);
+	if (hit != NULL)
+		return fail(x, g, "%s: duplicate backend %s:%u (first defined on line %d)", svwhat,
+			abuf, b->port, hit->line);
+	return ht_add(seen, key, si, b->line);
+}
+
+static int
+load_backends(struct ld *x, const config_setting_t *g, unsigned int si, const char *what)
+{
+	struct ng_conf_service *sv = &x->c->services[si];
+	const config_setting_t *s = config_setting_get_member(g, "backends");
+	struct ht seen = {0};
+	int n, rc = 0;
+
+	if (s == NULL)
+		return 0;
+	n = config_setting_length(s);
+	if (config_setting_type(s) == CONFIG_TYPE_ARRAY && n == 0)
+		return 0; /* "[]" reads as naturally as "()" */
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(x, s, "%s: backends must be a list ( { address = ...; port = ...; }, "
+			"... ), not %s", what, type_name(s));
+	if (n == 0)
+		return 0;
+	if (n > NG_MAX_SVC_BACKENDS)
+		return fail(x, config_setting_get_elem(s, NG_MAX_SVC_BACKENDS),
+			"%s: too many backends (%d; at most %d)", what, n, NG_MAX_SVC_BACKENDS);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+			return fail(x, e, "%s: backends: element #%d must be a group { ... }, "
+				"not %s", what, i + 1, type_name(e));
+	}
+	sv->backends = calloc((unsigned int)n, sizeof(*sv->backends));
+	if (sv->backends == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		rc = load_backend(x, config_setting_get_elem(s, (unsigned int)i), si,
+			(unsigned int)i, what, &seen);
+		if (rc < 0)
+			break;
+		sv->n_backends++;
+	}
+	ht_free(&seen);
+	return rc;
+}
+
+static int
+load_service(struct ld *x, const config_setting_t *g, unsigned int si)
+{
+	struct ng_conf *c = x->c;
+	struct ng_conf_service *sv = &c->services[si];
+	const config_setting_t *s, *snp;
+	const struct ht_ent *hit;
+	char what[NG_SVC_NAME_MAX + 16];
+	unsigned int choice;
+	const char *t;
+	uint64_t h;
+	uint32_t v;
+	int rc;
+
+	snprintf(what, sizeof(what), "service #%u", si + 1);
+	sv->line = config_setting_source_line(g);
+	sv->scheduler = NG_SCHED_MAGLEV;
+	sv->mode = NG_FWD_FULLNAT;
+	sv->affinity = false;
+	sv->affinity_timeout = NG_AFFINITY_TIMEOUT_DEFAULT;
+
+	rc = get_str(x, g, "name", what, &t, &s);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return missing(x, g, what, "name");
+	if (!svc_name_ok(t))
+		return fail(x, s, "%s: name \"%s\" must be 1..%d characters of "
+			"A-Z a-z 0-9 _ . : / -", what, t, NG_SVC_NAME_MAX - 1);
+	h = str_hash(t);
+	for (hit = ht_find(&x->names, h, NULL); hit != NULL; hit = ht_find(&x->names, h, hit))
+		if (strcmp(c->services[hit->svc].name, t) == 0)
+			return fail(x, s, "%s: duplicate service name \"%s\" (first defined on "
+				"line %d)", what, t, hit->line);
+	snprintf(sv->name, sizeof(sv->name), "%s", t);
+	rc = ht_add(&x->names, h, si, sv->line);
+	if (rc < 0)
+		return rc;
+	snprintf(what, sizeof(what), "service \"%s\"", sv->name);
+
+	rc = check_keys(x, g, what, service_keys);
+	if (rc < 0)
+		return rc;
+
+	rc = get_str(x, g, "protocol", what, &t, &s);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return missing(x, g, what, "protocol");
+	if (strcasecmp(t, "tcp") == 0)
+		sv->proto = IPPROTO_TCP;
+	else if (strcasecmp(t, "udp") == 0)
+		sv->proto = IPPROTO_UDP;
+	else if (strcasecmp(t, "sctp") == 0)
+		return fail(x, s, "%s: protocol \"%s\": SCTP is not supported", what, t);
+	else
+		return fail(x, s, "%s: protocol \"%s\" is not one of tcp, udp", what, t);
+
+	v = 0;
+	rc = get_u32(x, g, "port", what, 1, 65535, &v);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return missing(x, g, what, "port");
+	sv->port = (uint16_t)v;
+
+	choice = sv->scheduler;
+	if ((rc = get_choice(x, g, "scheduler", what, sched_names, &choice)) < 0)
+		return rc;
+	sv->scheduler = (enum ng_sched)choice;
+	choice = sv->mode;
+	if ((rc = get_choice(x, g, "mode", what, mode_names, &choice)) < 0)
+		return rc;
+	sv->mode = (enum ng_fwd_mode)choice;
+	choice = 0;
+	if ((rc = get_choice(x, g, "affinity", what, affinity_names, &choice)) < 0)
+		return rc;
+	sv->affinity = choice == 1;
+	rc = get_u32(x, g, "affinity_timeout", what, 1, AFFINITY_TIMEOUT_MAX,
+		&sv->affinity_timeout);
+	if (rc < 0)
+		return rc;
+	if (rc > 0 && !sv->affinity)
+		return fail(x, config_setting_get_member(g, "affinity_timeout"),
+			"%s: affinity_timeout needs affinity = \"client-ip\"", what);
+
+	rc = load_timeouts(x, g, what, sv->proto, &sv->timeouts);
+	if (rc < 0)
+		return rc;
+
+	rc = load_vips(x, g, si, what);
+	if (rc < 0)
+		return rc;
+
+	v = 0;
+	rc = get_u32(x, g, "node_port", what, 1, 65535, &v);
+	if (rc < 0)
+		return rc;
+	snp = config_setting_get_member(g, "node_port");
+	if (rc > 0) {
+		uint64_t key = np_key((uint16_t)v, sv->proto);
+
+		if (v >= c->nat.port_min && v <= c->nat.port_max)
+			return fail(x, snp, "%s: node_port %u lies in nat.port_min..port_max "
+				"(%u..%u), where FullNAT source ports are allocated", what, v,
+				c->nat.port_min, c->nat.port_max);
+		hit = ht_find(&x->frontends, key, NULL);
+		if (hit != NULL)
+			return fail(x, snp, "%s: duplicate node_port %u/%s (also in service \"%s\" "
+				"at line %d)", what, v, proto_name(sv->proto),
+				c->services[hit->svc].name, hit->line);
+		rc = ht_add(&x->frontends, key, si, (int)setting_line(x, snp));
+		if (rc < 0)
+			return rc;
+		sv->node_port = (uint16_t)v;
+	}
+	if (sv->n_vips == 0 && sv->node_port == 0) {
+		s = config_setting_get_member(g, "vips");
+		return fail(x, s != NULL ? s : g, "%s: has no frontend: give vips or node_port",
+			what);
+	}
+
+	return load_backends(x, g, si, what);
+}
+
+int
+load_services(struct ld *x, const config_setting_t *root)
+{
+	const config_setting_t *l;
+	int rc, n;
+
+	rc = get_list(x, root, "services", &l);
+	if (rc <= 0)
+		return rc;
+	n = config_setting_length(l);
+	if (n > NG_MAX_SERVICES)
+		return fail(x, config_setting_get_elem(l, NG_MAX_SERVICES),
+			"too many services (%d; at most %d)", n, NG_MAX_SERVICES);
+	if (n == 0)
+		return 0;
+	x->c->services = calloc((unsigned int)n, sizeof(*x->c->services));
+	if (x->c->services == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		/* counted before it loads, so ng_conf_free() frees a half-loaded one */
+		x->c->n_services = (unsigned int)i + 1;
+		rc = load_service(x, config_setting_get_elem(l, (unsigned int)i), (unsigned int)i);
+		if (rc < 0)
+			break;
+	}
+	ht_free(&x->names);
+	ht_free(&x->frontends);
+	return rc;
+}
+
