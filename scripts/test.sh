@@ -18,6 +18,9 @@ source scripts/lib/deps.sh
 STEP="start"
 finish() {
 	local rc=$?
+	# EAL leaves an empty runtime directory per --file-prefix even with
+	# --no-shconf; remove those of the unit and datapath tests.
+	rm -rf /var/run/dpdk/ng-ut-* /var/run/dpdk/ng_test_* 2>/dev/null || true
 	if ((rc == 0)); then
 		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, asan+ubsan unit)"
 	else
