@@ -21,15 +21,6 @@ struct rc_ctx {
 	unsigned int n;
 };
 
-static const char *
-port_name(uint16_t port_id)
-{
-	for (unsigned int i = 0; i < ng_port_count(); i++)
-		if (ng_port_get(i)->port_id == port_id)
-			return ng_port_get(i)->name;
-	return "?";
-}
-
 static int
 route_cb(const struct ng_route_info *r, void *arg)
 {
@@ -38,9 +29,9 @@ route_cb(const struct ng_route_info *r, void *arg)
 
 	if (r->origin != NG_RT_STATIC)
 		return 0;
-	fprintf(x->s, "%s\t{ prefix = \"%s\"; via = \"%s\"; port = \"%s\"; }", x->n ? ",\n" :
-			"", ng_prefix_fmt(&r->prefix, p, sizeof(p)), ng_ip_fmt(&r->gw, gw, sizeof(gw)),
-			port_name(r->port));
+	fprintf(x->s, "%s\t{ prefix = \"%s\"; via = \"%s\"; port = \"%s\"; }",
+			x->n ? ",\n" : "", ng_prefix_fmt(&r->prefix, p, sizeof(p)),
+			ng_ip_fmt(&r->gw, gw, sizeof(gw)), ng_port_name(r->port));
 	x->n++;
 	return 0;
 }
@@ -58,7 +49,7 @@ neigh_cb(const struct ng_neigh_info *n, void *arg)
 		if (*c >= 'A' && *c <= 'F')
 			*c = (char)(*c - 'A' + 'a');
 	fprintf(x->s, "%s\t{ address = \"%s\"; mac = \"%s\"; port = \"%s\"; }", x->n ? ",\n" :
-			"", ng_ip_fmt(&n->addr, a, sizeof(a)), mac, port_name(n->port));
+			"", ng_ip_fmt(&n->addr, a, sizeof(a)), mac, ng_port_name(n->port));
 	x->n++;
 	return 0;
 }
@@ -160,7 +151,8 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 	fprintf(s, "mempool = { mbufs = %u; cache = %u; };\n", c->mempool.mbufs,
 			c->mempool.cache);
 	fprintf(s, "arp = { reachable_s = %u; retry_ms = %u; retries = %u; pending_max = %u; "
-			"max_entries = %u; };\n", c->arp.reachable_s, c->arp.retry_ms, c->arp.retries,
+			"max_entries = %u; };\n", c->arp.reachable_s, c->arp.retry_ms,
+			c->arp.retries,
 			c->arp.pending_max, c->arp.max_entries);
 	fprintf(s, "icmp = { rate_pps = %u; };\n", c->icmp.rate_pps);
 	fprintf(s, "cli = { address = \"%s\"; port = %u; };\n", c->cli.address, c->cli.port);

@@ -12,28 +12,12 @@
 #include <strings.h>
 
 #include "conf_priv.h"
-
-static uint64_t
-mix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
+#include "ng_hash.h"
 
 static uint64_t
 str_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return ng_hash_bytes(s, strlen(s), 0);
 }
 
 /*
@@ -47,7 +31,7 @@ ht_find(const struct ht *h, uint64_t key, const struct ht_ent *after)
 
 	if (h->cap == 0)
 		return NULL;
-	i = after == NULL ? (size_t)mix64(key) & mask : ((size_t)(after - h->e) + 1) & mask;
+	i = after == NULL ? (size_t)ng_mix64(key) & mask : ((size_t)(after - h->e) + 1) & mask;
 	for (; h->e[i].used; i = (i + 1) & mask)
 		if (h->e[i].key == key)
 			return &h->e[i];
@@ -69,7 +53,7 @@ ht_add(struct ht *h, uint64_t key, uint32_t svc, int line)
 		for (size_t j = 0; j < h->cap; j++) {
 			if (!h->e[j].used)
 				continue;
-			for (i = (size_t)mix64(h->e[j].key) & (cap - 1); e[i].used;
+			for (i = (size_t)ng_mix64(h->e[j].key) & (cap - 1); e[i].used;
 					i = (i + 1) & (cap - 1))
 				;
 			e[i] = h->e[j];
@@ -78,7 +62,7 @@ ht_add(struct ht *h, uint64_t key, uint32_t svc, int line)
 		h->e = e;
 		h->cap = cap;
 	}
-	for (i = (size_t)mix64(key) & (h->cap - 1); h->e[i].used; i = (i + 1) & (h->cap - 1))
+	for (i = (size_t)ng_mix64(key) & (h->cap - 1); h->e[i].used; i = (i + 1) & (h->cap - 1))
 		;
 	h->e[i] = (struct ht_ent){.key = key, .svc = svc, .line = line, .used = true};
 	h->n++;

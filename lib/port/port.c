@@ -275,3 +275,12 @@ ng_port_by_name(const char *name)
 			return &ports[i];
 	return NULL;
 }
+
+const char *
+ng_port_name(uint16_t port_id)
+{
+	for (unsigned int i = 0; i < n_ports; i++)
+		if (ports[i].port_id == port_id)
+			return ports[i].name;
+	return "?";
+}

@@ -78,6 +78,9 @@ unsigned int ng_port_count(void);
 /** Port by nodegw index (config order), or NULL. */
 const struct ng_port *ng_port_get(unsigned int idx);
 
+/** Name of the port with DPDK port id port_id, or "?". */
+const char *ng_port_name(uint16_t port_id);
+
 /** Port by name, or NULL. */
 const struct ng_port *ng_port_by_name(const char *name);
 

@@ -30,15 +30,6 @@ origin_name(enum ng_route_origin o)
 	return "?";
 }
 
-static const char *
-port_name(uint16_t port_id)
-{
-	for (unsigned int i = 0; i < ng_port_count(); i++)
-		if (ng_port_get(i)->port_id == port_id)
-			return ng_port_get(i)->name;
-	return "?";
-}
-
 struct walk_ctx {
 	struct ng_cli_sess *s;
 	cJSON *arr;
@@ -62,14 +53,15 @@ route_cb(const struct ng_route_info *r, void *arg)
 		cJSON_AddStringToObject(o, "origin", origin_name(r->origin));
 		if (r->type == NG_NH_GATEWAY)
 			cJSON_AddStringToObject(o, "via", gw);
-		cJSON_AddStringToObject(o, "port", r->type == NG_NH_VIP ? "-" : port_name(r->port));
+		cJSON_AddStringToObject(o, "port",
+				r->type == NG_NH_VIP ? "-" : ng_port_name(r->port));
 		cJSON_AddStringToObject(o, "source", src);
 		cJSON_AddItemToArray(x->arr, o);
 		return 0;
 	}
 	ng_cli_printf(x->s, "%-20s %-10s %-16s %-10s %s\n", p, origin_name(r->origin),
 			r->type == NG_NH_GATEWAY ? gw : "-",
-			r->type == NG_NH_VIP ? "-" : port_name(r->port), src);
+			r->type == NG_NH_VIP ? "-" : ng_port_name(r->port), src);
 	return 0;
 }
 
@@ -86,7 +78,8 @@ cmd_show_routes(struct ng_cli_sess *s, int argc, char **argv)
 		ng_fib_walk(fib, route_cb, &x);
 		return ng_cli_print_json(s, x.arr);
 	}
-	ng_cli_printf(s, "%-20s %-10s %-16s %-10s %s\n", "prefix", "origin", "via", "port", "source");
+	ng_cli_printf(s, "%-20s %-10s %-16s %-10s %s\n", "prefix", "origin", "via", "port",
+			"source");
 	ng_fib_walk(fib, route_cb, &x);
 	ng_cli_printf(s, "%u routes\n", x.n);
 	return 0;
@@ -124,7 +117,7 @@ neigh_cb(const struct ng_neigh_info *n, void *arg)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "address", a);
-		cJSON_AddStringToObject(o, "port", port_name(n->port));
+		cJSON_AddStringToObject(o, "port", ng_port_name(n->port));
 		cJSON_AddStringToObject(o, "mac", known ? mac : "");
 		cJSON_AddStringToObject(o, "state", state_name(n->state));
 		cJSON_AddNumberToObject(o, "age_ms", n->age_ms);
@@ -132,7 +125,7 @@ neigh_cb(const struct ng_neigh_info *n, void *arg)
 		cJSON_AddItemToArray(x->arr, o);
 		return 0;
 	}
-	ng_cli_printf(x->s, "%-16s %-10s %-18s %-11s %8.1fs %7u\n", a, port_name(n->port),
+	ng_cli_printf(x->s, "%-16s %-10s %-18s %-11s %8.1fs %7u\n", a, ng_port_name(n->port),
 			known ? mac : "-", state_name(n->state), n->age_ms / 1000.0, n->pending);
 	return 0;
 }
@@ -193,7 +186,8 @@ port_for(struct ng_cli_sess *s, const char *cmd, const struct ng_ip *addr, const
 		ng_cli_error(s, "%s: no port \"%s\"", cmd, name);
 	else
 		ng_cli_error(s, "%s: %s is not on a connected prefix%s%s", cmd,
-				ng_ip_fmt(addr, a, sizeof(a)), name ? " of port " : "", name ? name : "");
+				ng_ip_fmt(addr, a, sizeof(a)), name ? " of port " : "",
+				name ? name : "");
 	return -1;
 }
 
