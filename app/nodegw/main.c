@@ -573,10 +573,18 @@ reload(struct app *a)
 	}
 	if (a->log_level < 0)
 		ng_log_set_level(c->log_level);
-	/* Keep the running port and worker settings: they did not change. */
+	/* Settings a reload does not apply stay as they run, so that
+	 * show running-config tells what is in effect. */
 	memcpy(c->ports, a->conf->ports, sizeof(c->ports));
 	c->n_ports = a->conf->n_ports;
 	c->workers = a->conf->workers;
+	c->forwarding = a->conf->forwarding;
+	c->mempool = a->conf->mempool;
+	c->arp = a->conf->arp;
+	c->icmp = a->conf->icmp;
+	c->conntrack = a->conf->conntrack;
+	c->nat = a->conf->nat;
+	c->cli = a->conf->cli;
 	ng_conf_free(a->conf);
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,

@@ -1553,9 +1553,16 @@ def t_reload_changes(x):
 
 
 def reload_changes(x, c, good):
+    # A setting a reload does not apply (icmp.rate_pps) keeps its running value,
+    # and show running-config shows that value, not the file's.
+    good = good.replace("workers = { idle_sleep_us = 100; };",
+                        "workers = { idle_sleep_us = 100; };\nicmp = { rate_pps = 7; };", 1)
     with open(x.a.conf_path, "w") as f:
         f.write(good)
     check(c.ok("reload") == "reloaded %s\n" % x.a.conf_path, "reload")
+    rc = c.ok("show running-config")
+    check("icmp = { rate_pps = 100; };" in rc,
+          "reload keeps settings it does not apply, and running-config says so", rc)
     name, a, p, _ = parse_lookup(c.ok("lookup tcp 198.18.0.5:1000 198.19.0.120:8081"))
     check((name, a, p) == ("reload/new", "198.18.1.70", 8081),
           "a service added to the file is served after reload", (name, a, p))
