@@ -9,6 +9,7 @@
 #include <rte_byteorder.h>
 
 #include "ng_addr.h"
+#include "ng_types.h"
 
 struct ng_ip
 ng_ip4(uint32_t host_order)
@@ -153,9 +154,9 @@ ng_ip4_is_unicast(const struct ng_ip *ip)
 bool
 ng_svc_name_ok(const char *s)
 {
-	size_t n = strnlen(s, 128);
+	size_t n = strnlen(s, NG_SVC_NAME_MAX);
 
-	if (n == 0 || n >= 128)
+	if (n == 0 || n >= NG_SVC_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && strchr("_.:/-", s[i]) == NULL)

@@ -73,7 +73,7 @@ char *ng_prefix_fmt(const struct ng_prefix *p, char *buf, size_t len);
 bool ng_ip4_is_unicast(const struct ng_ip *ip);
 
 /**
- * Is s a valid service name: 1..127 characters of A-Z a-z 0-9 _ . : / -
+ * Is s a valid service name: 1..191 characters of A-Z a-z 0-9 _ . : / -
  * (Kubernetes "namespace/name:port" fits).
  */
 bool ng_svc_name_ok(const char *s);

@@ -34,7 +34,9 @@ struct ng_ct_timeouts {
 };
 
 #define NG_AFFINITY_TIMEOUT_DEFAULT 10800
-#define NG_SVC_NAME_MAX 128
+/* Room for Kubernetes names: "namespace/service:port/ext" is at most 63 + 1 +
+ * 63 + 1 + 15 + 4 characters. */
+#define NG_SVC_NAME_MAX 192
 
 const char *ng_sched_name(enum ng_sched s);
 const char *ng_fwd_mode_name(enum ng_fwd_mode m);

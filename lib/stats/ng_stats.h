@@ -39,6 +39,7 @@
 	X(VIP_FRAGMENT, "fragment to a service address") \
 	X(SVC_NO_FRONTEND, "service address, port not served (refused)") \
 	X(SVC_NO_BACKEND, "service without usable backend (refused)") \
+	X(SVC_NO_LOCAL_BACKEND, "service with only remote endpoints (Local policy)") \
 	X(TCP_RST_NO_CONN, "TCP RST without connection") \
 	X(NAT_NO_PORT, "no FullNAT source port free") \
 	X(CT_INSERT, "connection table insert failed") \

@@ -252,6 +252,7 @@ obj_build(struct svc_d *d, char *err, size_t errlen)
 	o->sched = (uint8_t)d->spec.scheduler;
 	o->mode = (uint8_t)d->spec.mode;
 	o->affinity = d->spec.affinity;
+	o->empty_drop = d->spec.empty_drop;
 	o->affinity_timeout_s = d->spec.affinity_timeout ? d->spec.affinity_timeout :
 			NG_AFFINITY_TIMEOUT_DEFAULT;
 	o->affinity_tsc = (uint64_t)o->affinity_timeout_s * hz;

@@ -227,6 +227,7 @@ spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 {
 	return a->proto == b->proto && a->scheduler == b->scheduler && a->mode == b->mode &&
 			a->affinity == b->affinity && a->affinity_timeout == b->affinity_timeout &&
+			a->empty_drop == b->empty_drop && a->origin == b->origin &&
 			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0;
 }
 
@@ -530,7 +531,7 @@ ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
 		struct svc_d *d = ng_svc.svcs[i];
 		const struct ng_conf_service *cs = NULL;
 
-		if (d == NULL || d->deleted)
+		if (d == NULL || d->deleted || d->spec.origin != NG_SVC_ORIGIN_LOCAL)
 			continue;
 		for (unsigned int j = 0; j < c->n_services && cs == NULL; j++)
 			if (strcmp(c->services[j].name, d->spec.name) == 0)
@@ -543,6 +544,9 @@ ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
 		struct svc_d *d = find(cs->name);
 		struct ng_svc_spec s;
 
+		if (d != NULL && !d->deleted && d->spec.origin != NG_SVC_ORIGIN_LOCAL)
+			return fail(err, errlen, -EEXIST, "%s:%d: service \"%s\": the name is "
+					"taken by a Kubernetes service", c->file, cs->line, cs->name);
 		if (d != NULL && !d->deleted)
 			continue; /* unchanged */
 		spec_from_conf(cs, &s);
@@ -572,6 +576,13 @@ ng_svc_commit(char *err, size_t errlen)
 	if (ng_svc.n_dirty == 0)
 		return 0;
 	return ng_ruleset_commit(err, errlen);
+}
+
+void
+ng_svc_note_cause(uint64_t tsc)
+{
+	if (ng_svc.n_dirty > 0 && tsc != 0 && tsc < ng_svc.first_dirty_tsc)
+		ng_svc.first_dirty_tsc = tsc;
 }
 
 bool

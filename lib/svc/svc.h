@@ -28,14 +28,27 @@
 
 struct ng_ruleset;
 
+/** Who owns a service: a config reload replaces only NG_SVC_ORIGIN_LOCAL ones. */
+enum ng_svc_origin {
+	NG_SVC_ORIGIN_LOCAL = 0, /**< config file or CLI */
+	NG_SVC_ORIGIN_K8S,       /**< the Kubernetes watcher */
+};
+
 struct ng_svc_spec {
 	char name[NG_SVC_NAME_MAX];
+	enum ng_svc_origin origin;
 	uint8_t proto;               /**< IPPROTO_TCP or IPPROTO_UDP */
 	enum ng_sched scheduler;
 	enum ng_fwd_mode mode;
 	bool affinity;               /**< ClientIP */
 	uint32_t affinity_timeout;   /**< seconds; 0: 10800 */
 	struct ng_ct_timeouts timeouts; /**< 0 fields: global */
+	/**
+	 * With no usable backend, drop new connections silently instead of
+	 * refusing them (RST / ICMP unreachable): Kubernetes' Local traffic policy
+	 * when the endpoints live on other nodes.
+	 */
+	bool empty_drop;
 };
 
 /** A frontend: address (family 0 = NodePort on every gateway address) and port. */
@@ -100,6 +113,13 @@ int ng_svc_commit(char *err, size_t errlen);
 
 /** Control loop hook: coalesced commit, and freeing after grace periods. */
 void ng_svc_poll(void);
+
+/**
+ * The pending changes were caused by an event received at TSC tsc (a watch
+ * event, say): the publish latency of the commit that carries them counts
+ * from there. No effect when nothing is pending or tsc is later.
+ */
+void ng_svc_note_cause(uint64_t tsc);
 
 /** True when changes wait for a commit. */
 bool ng_svc_dirty(void);

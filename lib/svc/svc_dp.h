@@ -65,6 +65,7 @@ struct ng_svc_obj {
 	uint8_t sched;        /**< enum ng_sched */
 	uint8_t mode;         /**< enum ng_fwd_mode */
 	uint8_t affinity;
+	uint8_t empty_drop;   /**< no usable backend: drop, not refuse */
 	uint32_t affinity_timeout_s;
 	uint32_t n_backends;
 	uint32_t n_usable;    /**< backends with weight > 0 */

@@ -252,7 +252,10 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	b = svc->affinity ? affinity_pick(w, svc, k, hash) : ng_svc_pick(svc, hash, w->id);
 	if (b == NG_MAGLEV_NONE) {
 		svc->wstats[w->id].refused++;
-		ng_lb_refuse(w, m, NG_DROP_SVC_NO_BACKEND);
+		if (svc->empty_drop)
+			ng_w_drop(w, m, NG_DROP_SVC_NO_LOCAL_BACKEND);
+		else
+			ng_lb_refuse(w, m, NG_DROP_SVC_NO_BACKEND);
 		return NULL;
 	}
 	be = &svc->backends[b];

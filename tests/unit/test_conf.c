@@ -446,9 +446,9 @@ static const struct bad bad[] = {
 	{"service_name_missing", SVC("protocol = \"tcp\"; port = 80;"), 6,
 		"service #1: missing required key \"name\""},
 	{"service_name_chars", SVC("name = \"web app\"; protocol = \"tcp\"; port = 80;"), 6,
-		"service #1: name \"web app\" must be 1..127 characters of A-Z a-z 0-9 _ . : / -"},
+		"service #1: name \"web app\" must be 1..191 characters of A-Z a-z 0-9 _ . : / -"},
 	{"service_name_empty", SVC("name = \"\"; protocol = \"tcp\"; port = 80;"), 6,
-		"service #1: name \"\" must be 1..127 characters"},
+		"service #1: name \"\" must be 1..191 characters"},
 	{"service_name_int", SVC("name = 5; protocol = \"tcp\"; port = 80;"), 6,
 		"service #1: name must be a string, not an integer"},
 	{"service_name_dup", PORTS2 "services = (\n"
@@ -787,15 +787,17 @@ test_bad_generated(void **state)
 	snprintf(text + off, 256 * 1024 - off, "];\n  }\n);\n");
 	expect_error("too_many_vips", text, 8, "service \"web\": too many vips (257; at most 256)");
 
-	/* a 128-character service name */
-	snprintf(text, 256 * 1024, PORTS2 "services = (\n  {\n    name = \"%0128d\";\n"
+	/* a 192-character service name */
+	snprintf(text, 256 * 1024, PORTS2 "services = (\n  {\n    name = \"%0192d\";\n"
 		"    protocol = \"tcp\"; port = 80; node_port = 30080;\n  }\n);\n", 0);
 	expect_error("service_name_long", text, 7,
 		"service #1: name \"00000000000000000000000000000000"
 		"00000000000000000000000000000000"
 		"00000000000000000000000000000000"
+		"00000000000000000000000000000000"
+		"00000000000000000000000000000000"
 		"00000000000000000000000000000000\" must be "
-		"1..127 characters");
+		"1..191 characters");
 	free(text);
 }
 
