@@ -1224,13 +1224,14 @@ test_services_edge(void **state)
 	assert_int_equal(c->conntrack.timeouts.udp, 300);
 	ng_conf_free(c);
 
-	/* a moved nat range frees the default one for node ports; 127-char name */
+	/* a moved nat range frees the default one for node ports; 191-char name */
 	c = load_ok("nat = { port_min = 1024; port_max = 2047; };\n"
 		"conntrack = { max_entries = 1024; timeouts = { udp = 604800; }; };\n" PORTS2
 		"routes = ( { prefix = \"0.0.0.0/0\"; via = \"198.18.0.254\"; } );\n"
 		"services = ( { name = \""
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		"ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 		"\"; protocol = \"udp\"; port = 53; node_port = 40000;\n"
 		"  backends = ( { address = \"203.0.113.5\"; } ); } );\n");
 	assert_int_equal(c->nat.port_min, 1024);
