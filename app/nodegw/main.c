@@ -24,6 +24,7 @@
 #include "ng_log.h"
 #include "port.h"
 #include "route.h"
+#include "k8s.h"
 #include "svc.h"
 #include "worker.h"
 
@@ -414,6 +415,8 @@ term_launch(struct app *a)
 
 static int step_cli(struct app *a);
 static void term_cli(struct app *a);
+static int step_k8s(struct app *a);
+static void term_k8s(struct app *a);
 
 static const struct init_step {
 	const char *name;
@@ -427,6 +430,7 @@ static const struct init_step {
 	{"services", step_services, term_services},
 	{"launch", step_launch, term_launch},
 	{"cli", step_cli, term_cli},
+	{"kubernetes", step_k8s, term_k8s},
 };
 
 static void
@@ -585,6 +589,11 @@ reload(struct app *a)
 	c->conntrack = a->conf->conntrack;
 	c->nat = a->conf->nat;
 	c->cli = a->conf->cli;
+	c->k8s.line = a->conf->k8s.line;
+	if (memcmp(&c->k8s, &a->conf->k8s, sizeof(c->k8s)) != 0)
+		NG_LOG(WARNING, MAIN, "reload: kubernetes settings in %s apply at restart; "
+			"the watcher runs on with its current ones", c->file);
+	c->k8s = a->conf->k8s;
 	ng_conf_free(a->conf);
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
@@ -737,6 +746,7 @@ step_cli(struct app *a)
 	if ((rc = ng_cli_register(app_cmds, RTE_DIM(app_cmds))) < 0 ||
 			(rc = ng_worker_cli_register(a->dp)) < 0 ||
 			(rc = ng_svc_cli_register()) < 0 ||
+			(rc = ng_k8s_cli_register()) < 0 ||
 			(rc = ng_route_cli_register(a->fib, a->neigh)) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
@@ -758,6 +768,19 @@ term_cli(struct app *a)
 	ng_cli_fini();
 }
 
+static int
+step_k8s(struct app *a)
+{
+	return ng_k8s_init(&a->conf->k8s, a->err, sizeof(a->err));
+}
+
+static void
+term_k8s(struct app *a)
+{
+	(void)a;
+	ng_k8s_fini();
+}
+
 static void
 control_loop(struct app *a)
 {
@@ -768,6 +791,7 @@ control_loop(struct app *a)
 			reload_signal = 0;
 			reload(a);
 		}
+		ng_k8s_poll();
 		ng_svc_poll();
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
 		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&

@@ -76,6 +76,10 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 	unsigned int n_vip = 0, vport = 0, nport = 0;
 	char a[NG_IP_STRLEN];
 
+	/* Services from the Kubernetes API are not configuration. */
+	if (sp->origin != NG_SVC_ORIGIN_LOCAL)
+		return 0;
+
 	for (unsigned int i = 0; i < v->n_frontends; i++) {
 		if (v->frontends[i].addr.family == 0) {
 			nport = v->frontends[i].port;
@@ -125,6 +129,32 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 				v->backends[i].port, v->backends[i].weight);
 	fprintf(x->s, "%s);\n\t}", v->n_backends ? "\n\t\t" : "");
 	return 0;
+}
+
+static void
+k8s_str(FILE *s, const char *key, const char *v)
+{
+	if (v[0] != '\0')
+		fprintf(s, "\t%s = \"%s\";\n", key, v);
+}
+
+static void
+k8s_section(FILE *s, const struct ng_conf_k8s *k)
+{
+	if (!k->enabled && k->line == 0)
+		return;
+	fprintf(s, "\nkubernetes = {\n\tenabled = %s;\n", k->enabled ? "true" : "false");
+	k8s_str(s, "server", k->server);
+	k8s_str(s, "token_file", k->token_file);
+	k8s_str(s, "ca_file", k->ca_file);
+	k8s_str(s, "client_cert", k->client_cert);
+	k8s_str(s, "client_key", k->client_key);
+	k8s_str(s, "node_name", k->node_name);
+	fprintf(s, "\tinsecure_skip_tls_verify = %s;\n\twatch_timeout_s = %u;\n"
+			"\tpage_size = %u;\n\tbackoff_ms = %u;\n\tbackoff_max_ms = %u;\n"
+			"\ttoken_reread_s = %u;\n};\n", k->insecure ? "true" : "false",
+			k->watch_timeout_s, k->page_size, k->backoff_ms, k->backoff_max_ms,
+			k->token_reread_s);
 }
 
 void
@@ -183,4 +213,5 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 	x.n = 0;
 	ng_svc_walk(svc_cb, &x);
 	fprintf(s, "%s);\n", x.n ? "\n" : "");
+	k8s_section(s, &c->k8s);
 }

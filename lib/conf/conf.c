@@ -925,7 +925,8 @@ load_root(struct ld *x, const config_setting_t *root)
 			(rc = load_ports(x, root)) < 0 ||
 			(rc = load_routes(x, root)) < 0 ||
 			(rc = load_neighbours(x, root)) < 0 ||
-			(rc = load_services(x, root)) < 0)
+			(rc = load_services(x, root)) < 0 ||
+			(rc = load_k8s(x, root)) < 0)
 		return rc;
 	return 0;
 }
@@ -994,6 +995,11 @@ ng_conf_defaults(struct ng_conf *c)
 	c->nat.port_max = DEF_NAT_PORT_MAX;
 	c->services = NULL;
 	c->n_services = 0;
+	c->k8s.watch_timeout_s = 300;
+	c->k8s.page_size = 500;
+	c->k8s.backoff_ms = 800;
+	c->k8s.backoff_max_ms = 30000;
+	c->k8s.token_reread_s = 60;
 }
 
 struct ng_conf *

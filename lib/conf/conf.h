@@ -30,6 +30,7 @@
 #define NG_MAX_SVC_VIPS 256   /**< VIPs per service */
 #define NG_MAX_SVC_BACKENDS 4096 /**< backends per service */
 #define NG_ERRBUF 512
+#define NG_PATH_MAX 256
 
 struct ng_conf_port {
 	char name[NG_NAME_MAX];
@@ -137,6 +138,24 @@ struct ng_conf {
 
 	struct ng_conf_service *services; /**< n_services entries, heap */
 	unsigned int n_services;
+
+	/** The Kubernetes watcher (section "kubernetes"). */
+	struct ng_conf_k8s {
+		bool enabled;        /**< the section exists and enabled is not false */
+		char server[NG_PATH_MAX];      /**< "https://host:port"; "": in-cluster env */
+		char token_file[NG_PATH_MAX];  /**< "": none (in-cluster: the SA token) */
+		char ca_file[NG_PATH_MAX];     /**< "": system CAs (in-cluster: the SA CA) */
+		char client_cert[NG_PATH_MAX]; /**< PEM; with client_key */
+		char client_key[NG_PATH_MAX];
+		bool insecure;       /**< insecure_skip_tls_verify; default false */
+		char node_name[256]; /**< "": $NODE_NAME, else the host name */
+		uint32_t watch_timeout_s;  /**< watches last [T, 2T); default 300 */
+		uint32_t page_size;        /**< list limit; default 500 */
+		uint32_t backoff_ms;       /**< first retry delay; default 800 */
+		uint32_t backoff_max_ms;   /**< default 30000 */
+		uint32_t token_reread_s;   /**< default 60 */
+		int line;
+	} k8s;
 };
 
 /**

@@ -94,7 +94,7 @@ struct ld {
 };
 
 static const char *const root_keys[] = {"log_level", "forwarding", "workers", "mempool", "arp",
-	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", NULL};
+	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", "kubernetes", NULL};
 static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "idle_polls",
 	NULL};
 static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
@@ -174,5 +174,6 @@ v4h(const struct ng_ip *ip);
 void ht_free(struct ht *h);
 int load_conntrack_nat(struct ld *x, const config_setting_t *root);
 int load_services(struct ld *x, const config_setting_t *root);
+int load_k8s(struct ld *x, const config_setting_t *root);
 
 #endif

@@ -652,6 +652,29 @@ static const struct bad bad[] = {
 		"    backends = (\n      { address = \"198.18.0.2\"; port = 80; },\n"
 		"      { address = \"198.18.0.2\"; }  #!\n    );\n  }\n);\n", 13,
 		"service \"web\": duplicate backend 198.18.0.2:80 (first defined on line 12)"},
+	/* kubernetes: the line of the section for cross-key errors */
+	{"k8s_not_group", PORTS2 "kubernetes = 5;  #!\n", 5,
+		"kubernetes must be a group { ... }, not an integer"},
+	{"k8s_unknown_key", PORTS2 "kubernetes = {\n  token = \"x\";  #!\n};\n", 6,
+		"kubernetes: unknown key \"token\" (known keys: enabled, server, token_file"},
+	{"k8s_enabled_type", PORTS2 "kubernetes = {\n  enabled = 1;  #!\n};\n", 6,
+		"kubernetes: enabled must be a boolean (true or false), not an integer"},
+	{"k8s_server_scheme", PORTS2 "kubernetes = {\n  server = \"ftp://a\";  #!\n};\n", 6,
+		"kubernetes: server \"ftp://a\" must start with https://"},
+	{"k8s_server_plain", PORTS2 "kubernetes = {\n  server = \"http://a:8080\";  #!\n};\n", 6,
+		"kubernetes: server \"http://a:8080\" is plain HTTP; that needs "
+		"insecure_skip_tls_verify = true"},
+	{"k8s_server_empty", PORTS2 "kubernetes = {\n  server = \"\";  #!\n};\n", 6,
+		"kubernetes: server must not be empty (leave it out for the default)"},
+	{"k8s_cert_alone", PORTS2 "kubernetes = {  #!\n  client_cert = \"/c.pem\";\n};\n", 5,
+		"kubernetes: client_cert and client_key go together"},
+	{"k8s_backoff_order", PORTS2 "kubernetes = {\n  backoff_ms = 5000;\n"
+		"  backoff_max_ms = 1000;  #!\n};\n", 7,
+		"kubernetes: backoff_max_ms 1000 is below backoff_ms 5000"},
+	{"k8s_watch_timeout", PORTS2 "kubernetes = {\n  watch_timeout_s = 0;  #!\n};\n", 6,
+		"kubernetes: watch_timeout_s 0 is out of range (1..3600)"},
+	{"k8s_page_size", PORTS2 "kubernetes = {\n  page_size = \"big\";  #!\n};\n", 6,
+		"kubernetes: page_size must be an integer, not a string"},
 };
 
 /* Line of the first "#!" marker in text, 0 when there is none. */
@@ -1346,7 +1369,51 @@ test_small_errbuf(void **state)
 	assert_int_equal(strncmp(err, path, sizeof(err) - 1), 0);
 }
 
-#define N_GOOD 12
+/* The kubernetes section: defaults, every key, and its absence. */
+static void
+test_k8s_conf(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok(PORTS2);
+	assert_false(c->k8s.enabled);
+	assert_int_equal(c->k8s.watch_timeout_s, 300);
+	assert_int_equal(c->k8s.page_size, 500);
+	assert_int_equal(c->k8s.backoff_ms, 800);
+	assert_int_equal(c->k8s.backoff_max_ms, 30000);
+	assert_int_equal(c->k8s.token_reread_s, 60);
+	ng_conf_free(c);
+
+	c = load_ok(PORTS2 "kubernetes = { };\n");
+	assert_true(c->k8s.enabled);
+	assert_string_equal(c->k8s.server, "");
+	assert_int_equal(c->k8s.line, 5);
+	ng_conf_free(c);
+
+	c = load_ok(PORTS2 "kubernetes = {\n  enabled = false;\n"
+		"  server = \"https://198.18.0.100:6443\";\n  token_file = \"/t\";\n"
+		"  ca_file = \"/ca.crt\";\n  client_cert = \"/c.pem\";\n  client_key = \"/k.pem\";\n"
+		"  insecure_skip_tls_verify = true;\n  node_name = \"node-a\";\n"
+		"  watch_timeout_s = 5;\n  page_size = 7;\n  backoff_ms = 10;\n"
+		"  backoff_max_ms = 20;\n  token_reread_s = 2;\n};\n");
+	assert_false(c->k8s.enabled);
+	assert_string_equal(c->k8s.server, "https://198.18.0.100:6443");
+	assert_string_equal(c->k8s.token_file, "/t");
+	assert_string_equal(c->k8s.ca_file, "/ca.crt");
+	assert_string_equal(c->k8s.client_cert, "/c.pem");
+	assert_string_equal(c->k8s.client_key, "/k.pem");
+	assert_true(c->k8s.insecure);
+	assert_string_equal(c->k8s.node_name, "node-a");
+	assert_int_equal(c->k8s.watch_timeout_s, 5);
+	assert_int_equal(c->k8s.page_size, 7);
+	assert_int_equal(c->k8s.backoff_ms, 10);
+	assert_int_equal(c->k8s.backoff_max_ms, 20);
+	assert_int_equal(c->k8s.token_reread_s, 2);
+	ng_conf_free(c);
+}
+
+#define N_GOOD 13
 
 static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_defaults),
@@ -1361,6 +1428,7 @@ static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_unreadable),
 	cmocka_unit_test(test_small_errbuf),
 	cmocka_unit_test(test_bad_generated),
+	cmocka_unit_test(test_k8s_conf),
 };
 
 int

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_K8S_OBJ_H
+#define NG_K8S_OBJ_H
+
+/**
+ * @file
+ * Kubernetes API objects as nodegw needs them (control core only): the JSON
+ * decoders for core/v1 Service and discovery.k8s.io/v1 EndpointSlice, list
+ * and watch-event envelopes, the watch-stream splitter, and the translation of
+ * one Service plus its EndpointSlices into nodegw services, following
+ * kube-proxy's rules (pkg/proxy).
+ *
+ * Pure functions: no I/O, no globals, no DPDK calls; unit-tested on their own.
+ * Decoders return 0 or a negative errno and then fill err with a sentence that
+ * names the object ("service default/web: spec.ports[1].port: not a number").
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "ng_addr.h"
+#include "svc.h"
+
+#define NG_K8S_NS_MAX 64     /**< namespace: DNS-1123 label, 63 characters */
+#define NG_K8S_NAME_MAX 254  /**< object name: DNS-1123 subdomain, 253 */
+#define NG_K8S_PORTNAME_MAX 16 /**< IANA service name, 15 */
+#define NG_K8S_RV_MAX 64     /**< resourceVersion: opaque, but short in practice */
+
+/* ---- Service ---- */
+
+enum ng_k8s_svc_type {
+	NG_K8S_CLUSTER_IP = 0,
+	NG_K8S_NODE_PORT,
+	NG_K8S_LOAD_BALANCER,
+	NG_K8S_EXTERNAL_NAME,
+};
+
+struct ng_k8s_svc_port {
+	char name[NG_K8S_PORTNAME_MAX]; /**< "" when unset */
+	uint8_t proto;                  /**< IPPROTO_TCP, IPPROTO_UDP, or IPPROTO_SCTP */
+	uint16_t port;
+	uint16_t node_port;             /**< 0 when unset */
+};
+
+struct ng_k8s_service {
+	char ns[NG_K8S_NS_MAX];
+	char name[NG_K8S_NAME_MAX];
+	char rv[NG_K8S_RV_MAX];
+	enum ng_k8s_svc_type type;
+	/**
+	 * Why kube-proxy ignores this service, or NULL: "headless",
+	 * "type ExternalName", "label service.kubernetes.io/service-proxy-name",
+	 * "label service.kubernetes.io/headless". A static string.
+	 */
+	const char *skip;
+	unsigned int n_cluster_ips;     /**< spec.clusterIPs (or clusterIP), "None" excluded */
+	struct ng_ip cluster_ips[2];
+	unsigned int n_external_ips;    /**< spec.externalIPs */
+	struct ng_ip *external_ips;
+	unsigned int n_lb_ips;          /**< status.loadBalancer.ingress[].ip */
+	struct ng_ip *lb_ips;
+	unsigned int n_ports;
+	struct ng_k8s_svc_port *ports;
+	bool affinity;                  /**< sessionAffinity ClientIP */
+	uint32_t affinity_timeout;      /**< seconds; 10800 when unset */
+	bool etp_local;                 /**< externalTrafficPolicy Local */
+	bool itp_local;                 /**< internalTrafficPolicy Local */
+};
+
+/** Decode a Service object (from a list item or a watch event). */
+int ng_k8s_service_decode(const cJSON *obj, struct ng_k8s_service *out, char *err,
+		size_t errlen);
+void ng_k8s_service_free(struct ng_k8s_service *s);
+
+/* ---- EndpointSlice ---- */
+
+struct ng_k8s_ep_port {
+	char name[NG_K8S_PORTNAME_MAX]; /**< "" when unset */
+	uint8_t proto;
+	uint16_t port;                  /**< 0: unset (the slice then serves no port) */
+};
+
+struct ng_k8s_endpoint {
+	struct ng_ip addr;   /**< addresses[0] (kube-proxy uses only the first) */
+	bool ready;          /**< nil means true */
+	bool serving;        /**< nil means true */
+	bool terminating;    /**< nil means false */
+	char *node;          /**< nodeName, or NULL */
+};
+
+struct ng_k8s_slice {
+	char ns[NG_K8S_NS_MAX];
+	char name[NG_K8S_NAME_MAX];
+	char rv[NG_K8S_RV_MAX];
+	char service[NG_K8S_NAME_MAX]; /**< label kubernetes.io/service-name; "" when absent */
+	int family;                    /**< AF_INET, AF_INET6, or 0 (FQDN: ignored) */
+	unsigned int n_ports;
+	struct ng_k8s_ep_port *ports;
+	unsigned int n_endpoints;
+	struct ng_k8s_endpoint *endpoints;
+};
+
+/** Decode an EndpointSlice. Endpoints whose address does not parse are an error. */
+int ng_k8s_slice_decode(const cJSON *obj, struct ng_k8s_slice *out, char *err,
+		size_t errlen);
+void ng_k8s_slice_free(struct ng_k8s_slice *s);
+
+/**
+ * Just the metadata.namespace, metadata.name and metadata.resourceVersion of
+ * any object (DELETED events, bookmarks). Missing fields give "".
+ */
+int ng_k8s_meta_decode(const cJSON *obj, char ns[NG_K8S_NS_MAX], char name[NG_K8S_NAME_MAX],
+		char rv[NG_K8S_RV_MAX], char *err, size_t errlen);
+
+/* ---- lists and watch events ---- */
+
+/**
+ * A List response: metadata.resourceVersion, metadata.continue ("" when
+ * absent) and the items array (never NULL on success; may be empty).
+ * Pointers point into root.
+ */
+int ng_k8s_list_decode(const cJSON *root, const char **rv, const char **cont,
+		const cJSON **items, char *err, size_t errlen);
+
+enum ng_k8s_ev_type {
+	NG_K8S_EV_ADDED = 0,
+	NG_K8S_EV_MODIFIED,
+	NG_K8S_EV_DELETED,
+	NG_K8S_EV_BOOKMARK,
+	NG_K8S_EV_ERROR,
+};
+
+struct ng_k8s_event {
+	enum ng_k8s_ev_type type;
+	const cJSON *object;  /**< points into root */
+	char rv[NG_K8S_RV_MAX]; /**< object's metadata.resourceVersion ("" for ERROR) */
+	int code;             /**< ERROR: the Status' code (410 means relist), else 0 */
+	char reason[32];      /**< ERROR: the Status' reason ("Expired", "Gone") */
+	char message[256];    /**< ERROR: the Status' message, truncated */
+};
+
+/** Decode one watch event {"type": ..., "object": {...}}. */
+int ng_k8s_event_decode(const cJSON *root, struct ng_k8s_event *ev, char *err,
+		size_t errlen);
+
+/* ---- the watch stream ---- */
+
+/**
+ * Splits a byte stream into top-level JSON objects on object boundaries (not
+ * on newlines): braces are counted outside strings, with escapes honoured.
+ * Bytes between objects (whitespace, newlines) are skipped.
+ */
+struct ng_k8s_splitter {
+	char *buf;
+	size_t len, cap;
+	size_t scan;      /**< bytes of buf already scanned */
+	size_t start;     /**< where the current object starts */
+	int depth;
+	bool in_str, esc;
+	size_t max;       /**< largest object accepted; 0: 64 MiB */
+};
+
+/**
+ * Feed n bytes; calls cb once per complete object (the text is not
+ * NUL-terminated). A non-zero return of cb stops feeding and is returned.
+ * @return 0, cb's non-zero value, -EMSGSIZE (object over max), -EBADMSG (a
+ *   byte other than whitespace between objects, or a '}' with no '{'),
+ *   -ENOMEM.
+ */
+int ng_k8s_split_feed(struct ng_k8s_splitter *s, const char *data, size_t n,
+		int (*cb)(const char *obj, size_t len, void *arg), void *arg);
+void ng_k8s_split_reset(struct ng_k8s_splitter *s); /**< drop partial input */
+void ng_k8s_split_free(struct ng_k8s_splitter *s);
+
+/* ---- translation (kube-proxy semantics) ---- */
+
+struct ng_k8s_node {
+	const char *name;     /**< this node's name: endpoints with this nodeName are local */
+	bool ipv4, ipv6;      /**< the address families nodegw serves */
+};
+
+/** One nodegw service to be. Backends have weight 1. */
+struct ng_k8s_want {
+	struct ng_svc_spec spec;  /**< origin NG_SVC_ORIGIN_K8S */
+	unsigned int n_fe;
+	struct ng_frontend *fe;
+	unsigned int n_be;
+	struct ng_backend *be;
+};
+
+struct ng_k8s_xlate {
+	unsigned int n;
+	struct ng_k8s_want *want;
+	unsigned int sctp_ports;  /**< SCTP ports ignored (the caller logs once) */
+};
+
+/**
+ * What one Service and its EndpointSlices (those whose service label and
+ * namespace match; the caller selects them) become in nodegw.
+ *
+ * For each TCP or UDP port of a service that is not skipped:
+ *  - "ns/name:P" with the clusterIPs of the served families, port P's port,
+ *    where P is the port's name, or its number when unnamed. Endpoints per
+ *    internalTrafficPolicy.
+ *  - "ns/name:P/ext" when the service has externalIPs, load-balancer ingress
+ *    IPs or a nodePort: those addresses at the port, and the nodePort (a
+ *    family-0 frontend). Endpoints per externalTrafficPolicy.
+ * Endpoint ports map by (port name, protocol); slices merge; one IP:port in
+ * two slices keeps the non-terminating copy. Ready endpoints serve; with none
+ * ready, serving-and-terminating ones do. A Local policy considers only
+ * endpoints on node->name (same fallback), uses DNAT (client address kept)
+ * and sets empty_drop when endpoints exist only elsewhere; Cluster policy
+ * uses FullNAT. No endpoints at all: no backends (the data path refuses).
+ * sessionAffinity ClientIP sets affinity and its timeout.
+ * A skipped service (see skip) yields n = 0.
+ */
+int ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *const *slices,
+		unsigned int n_slices, const struct ng_k8s_node *node, struct ng_k8s_xlate *out,
+		char *err, size_t errlen);
+void ng_k8s_xlate_free(struct ng_k8s_xlate *x);
+
+#endif

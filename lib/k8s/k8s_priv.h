@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_K8S_PRIV_H
+#define NG_K8S_PRIV_H
+
+/*
+ * Private to the watcher: the object store (k8s_store.c), the reflectors
+ * (k8s_watch.c) and `show k8s` (cli_k8s.c).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "k8s_obj.h"
+
+/* ---- the store: last good copy of every object, grouped by service ---- */
+
+/** A string-keyed chained hash map. */
+struct kmap_ent {
+	struct kmap_ent *next;
+	uint64_t hash;
+	void *val;
+	char key[];
+};
+
+struct kmap {
+	struct kmap_ent **b;
+	uint32_t mask;
+	uint32_t n;
+};
+
+void *kmap_get(const struct kmap *m, const char *key);
+int kmap_put(struct kmap *m, const char *key, void *val); /**< replaces */
+void *kmap_del(struct kmap *m, const char *key);          /**< returns the value */
+void kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg),
+		void *arg);
+void kmap_free(struct kmap *m);
+
+/** One Service and the EndpointSlices that name it, and what nodegw got. */
+struct kgroup {
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1]; /**< "ns/name" */
+	struct ng_k8s_service *svc;    /**< NULL: no Service (yet) */
+	struct kslice **slices;
+	unsigned int n_slices, cap_slices;
+	struct ng_k8s_xlate applied;   /**< what the control API holds now */
+	bool dirty;
+	bool sctp_logged;
+	bool error_logged;
+};
+
+struct kslice {
+	struct ng_k8s_slice s;
+	struct kgroup *g;               /**< NULL when it names no service */
+	bool seen;                      /**< relist mark */
+};
+
+enum kres {
+	KRES_SERVICES = 0,
+	KRES_SLICES,
+	KRES_N,
+};
+
+/** Decoded objects of a list in progress, applied in one go at its end. */
+struct klist {
+	void **objs;    /**< ng_k8s_service * or ng_k8s_slice * */
+	unsigned int n, cap;
+	struct kmap keep; /**< "ns/name" of items that failed to decode: kept as they are */
+};
+
+/* k8s_store.c */
+int kstore_init(void);
+void kstore_fini(void);
+/** Apply one decoded object (ownership passes to the store). */
+void kstore_upsert(enum kres r, void *obj);
+void kstore_delete(enum kres r, const char *ns, const char *name);
+/** Replace every object of r with the list's (ownership passes; the list is emptied). */
+void kstore_replace(enum kres r, struct klist *l);
+void klist_free(enum kres r, struct klist *l);
+int klist_push(struct klist *l, void *obj);
+void klist_keep(enum kres r, struct klist *l, const char *ns, const char *name);
+/** Translate and apply dirty groups; return how many nodegw services changed. */
+unsigned int kstore_sync(const struct ng_k8s_node *node);
+uint32_t kstore_count(enum kres r);
+uint32_t kstore_applied(void);    /**< nodegw services the watcher owns */
+uint64_t kstore_apply_errors(void);
+void kstore_last_error(char *buf, size_t len);
+
+/* ---- the reflectors ---- */
+
+enum kstate {
+	KS_IDLE = 0,     /**< waiting to start or for a back-off to end */
+	KS_LISTING,
+	KS_WATCHING,
+};
+
+struct kreflector {
+	enum kres res;
+	const char *name;   /**< "services", "endpointslices" */
+	const char *path;   /**< "/api/v1/services" */
+	enum kstate state;
+	void *easy;         /**< CURL *, NULL when idle */
+	bool relist;        /**< the next start lists (else it watches from rv) */
+	bool synced;        /**< a list has completed at least once */
+	char rv[NG_K8S_RV_MAX];
+	char cont[1024];    /**< continue token of the list in progress */
+	struct klist pending;
+	/* the current transfer */
+	char *body;         /**< list body, or error body */
+	size_t body_len, body_cap;
+	struct ng_k8s_splitter split;
+	long http;          /**< response code once headers are in */
+	bool gone;          /**< a 410 ERROR event arrived: relist */
+	bool broke;         /**< the stream had an error of its own: back off, relist */
+	uint64_t watch_deadline_tsc; /**< no bytes since this long: stalled */
+	uint32_t watch_timeout_s;
+	uint64_t last_byte_tsc;
+	uint64_t next_try_tsc;
+	uint32_t backoff_ms;  /**< the next back-off's base; 0: none yet */
+	/* counters for show k8s */
+	uint64_t events, bookmarks, relists, errors, lists, watches, stalls;
+	uint64_t decode_errors;
+	uint64_t last_sync_tsc;
+	char last_error[256];
+	uint64_t last_error_tsc;
+};
+
+struct kwatcher {
+	bool enabled;
+	struct ng_conf_k8s conf;
+	char server[NG_PATH_MAX];
+	char token_file[NG_PATH_MAX];
+	char ca_file[NG_PATH_MAX];
+	char node_name[256];
+	struct ng_k8s_node node;
+	char *auth_header;   /**< "Authorization: Bearer ..."; never printed */
+	uint64_t token_read_tsc;
+	uint64_t token_reads;
+	void *multi;         /**< CURLM * */
+	struct kreflector r[KRES_N];
+	uint64_t cause_tsc;  /**< earliest unapplied event */
+	uint64_t syncs;
+	uint64_t start_tsc;
+};
+
+extern struct kwatcher ng_kw;
+
+#endif

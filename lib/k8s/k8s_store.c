@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The watcher's object store: the last good copy of every Service and
+ * EndpointSlice, grouped by service ("ns/name"), and the diff of what a
+ * group translates to against what the control API holds.
+ *
+ * Objects change the store at once; kstore_sync() later translates the groups
+ * they touched and applies the difference through ng_svc_*. All of one sync
+ * happens before the control loop's next ng_svc_poll(), so it lands in one
+ * commit: a relist replaces the state atomically.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s_priv.h"
+#include "ng_hash.h"
+#include "ng_log.h"
+#include "svc.h"
+
+static struct {
+	struct kmap groups;            /**< "ns/name" -> struct kgroup */
+	struct kmap objs[KRES_N];      /**< "ns/name" -> ng_k8s_service / struct kslice */
+	struct kgroup **dirty;
+	unsigned int n_dirty, cap_dirty;
+	uint32_t applied;              /**< nodegw services held */
+	uint64_t apply_errors;
+	char last_error[256];
+} st;
+
+/* ---- kmap ---- */
+
+static uint64_t
+kmap_hash(const char *key)
+{
+	return ng_hash_bytes(key, strlen(key), 0x6b38736d6170ULL);
+}
+
+void *
+kmap_get(const struct kmap *m, const char *key)
+{
+	uint64_t h = kmap_hash(key);
+
+	if (m->b == NULL)
+		return NULL;
+	for (struct kmap_ent *e = m->b[h & m->mask]; e != NULL; e = e->next)
+		if (e->hash == h && strcmp(e->key, key) == 0)
+			return e->val;
+	return NULL;
+}
+
+static int
+kmap_grow(struct kmap *m)
+{
+	uint32_t n = m->b == NULL ? 256 : (m->mask + 1) * 2;
+	struct kmap_ent **b = calloc(n, sizeof(*b));
+
+	if (b == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; m->b != NULL && i <= m->mask; i++)
+		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
+			nx = e->next;
+			e->next = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
+		}
+	free(m->b);
+	m->b = b;
+	m->mask = n - 1;
+	return 0;
+}
+
+int
+kmap_put(struct kmap *m, const char *key, void *val)
+{
+	uint64_t h = kmap_hash(key);
+	size_t kl = strlen(key) + 1;
+	struct kmap_ent *e;
+
+	if (m->b != NULL)
+		for (e = m->b[h & m->mask]; e != NULL; e = e->next)
+			if (e->hash == h && strcmp(e->key, key) == 0) {
+				e->val = val;
+				return 0;
+			}
+	if ((m->b == NULL || m->n >= m->mask + 1) && kmap_grow(m) < 0)
+		return -ENOMEM;
+	e = malloc(sizeof(*e) + kl);
+	if (e == NULL)
+		return -ENOMEM;
+	e->hash = h;
+	e->val = val;
+	memcpy(e->key, key, kl);
+	e->next = m->b[h & m->mask];
+	m->b[h & m->mask] = e;
+	m->n++;
+	return 0;
+}
+
+void *
+kmap_del(struct kmap *m, const char *key)
+{
+	uint64_t h = kmap_hash(key);
+
+	if (m->b == NULL)
+		return NULL;
+	for (struct kmap_ent **pp = &m->b[h & m->mask]; *pp != NULL; pp = &(*pp)->next) {
+		struct kmap_ent *e = *pp;
+
+		if (e->hash == h && strcmp(e->key, key) == 0) {
+			void *v = e->val;
+
+			*pp = e->next;
+			free(e);
+			m->n--;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+void
+kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg), void *arg)
+{
+	for (uint32_t i = 0; m->b != NULL && i <= m->mask; i++)
+		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
+			nx = e->next; /* cb may delete e */
+			cb(e->key, e->val, arg);
+		}
+}
+
+void
+kmap_free(struct kmap *m)
+{
+	for (uint32_t i = 0; m->b != NULL && i <= m->mask; i++)
+		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
+			nx = e->next;
+			free(e);
+		}
+	free(m->b);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- groups ---- */
+
+static void
+key_of(char *buf, size_t len, const char *ns, const char *name)
+{
+	snprintf(buf, len, "%s/%s", ns, name);
+}
+
+static void
+mark(struct kgroup *g)
+{
+	if (g->dirty)
+		return;
+	if (st.n_dirty == st.cap_dirty) {
+		unsigned int cap = st.cap_dirty ? st.cap_dirty * 2 : 256;
+		struct kgroup **d = realloc(st.dirty, cap * sizeof(*d));
+
+		if (d == NULL) {
+			NG_LOG(ERR, K8S, "out of memory marking %s for sync", g->key);
+			return;
+		}
+		st.dirty = d;
+		st.cap_dirty = cap;
+	}
+	st.dirty[st.n_dirty++] = g;
+	g->dirty = true;
+}
+
+static struct kgroup *
+group_get(const char *ns, const char *name)
+{
+	char key[sizeof(((struct kgroup *)0)->key)];
+	struct kgroup *g;
+
+	key_of(key, sizeof(key), ns, name);
+	g = kmap_get(&st.groups, key);
+	if (g != NULL)
+		return g;
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	snprintf(g->key, sizeof(g->key), "%s", key);
+	if (kmap_put(&st.groups, key, g) < 0) {
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+static void
+group_unlink_slice(struct kgroup *g, const struct kslice *ks)
+{
+	for (unsigned int i = 0; i < g->n_slices; i++)
+		if (g->slices[i] == ks) {
+			g->slices[i] = g->slices[--g->n_slices];
+			break;
+		}
+	mark(g);
+}
+
+static int
+group_link_slice(struct kgroup *g, struct kslice *ks)
+{
+	if (g->n_slices == g->cap_slices) {
+		unsigned int cap = g->cap_slices ? g->cap_slices * 2 : 2;
+		struct kslice **s = realloc(g->slices, cap * sizeof(*s));
+
+		if (s == NULL)
+			return -ENOMEM;
+		g->slices = s;
+		g->cap_slices = cap;
+	}
+	g->slices[g->n_slices++] = ks;
+	ks->g = g;
+	mark(g);
+	return 0;
+}
+
+/* ---- objects ---- */
+
+static void
+obj_free(enum kres r, void *obj)
+{
+	if (obj == NULL)
+		return;
+	if (r == KRES_SERVICES) {
+		ng_k8s_service_free(obj);
+	} else {
+		ng_k8s_slice_free(&((struct kslice *)obj)->s);
+	}
+	free(obj);
+}
+
+static void
+svc_upsert(struct ng_k8s_service *s)
+{
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+	struct kgroup *g = group_get(s->ns, s->name);
+	struct ng_k8s_service *old;
+
+	if (g == NULL) {
+		NG_LOG(ERR, K8S, "service %s/%s: out of memory", s->ns, s->name);
+		obj_free(KRES_SERVICES, s);
+		return;
+	}
+	key_of(key, sizeof(key), s->ns, s->name);
+	old = kmap_get(&st.objs[KRES_SERVICES], key);
+	if (kmap_put(&st.objs[KRES_SERVICES], key, s) < 0) {
+		NG_LOG(ERR, K8S, "service %s: out of memory", key);
+		obj_free(KRES_SERVICES, s);
+		return;
+	}
+	g->svc = s;
+	mark(g);
+	obj_free(KRES_SERVICES, old);
+}
+
+static void
+slice_upsert(struct ng_k8s_slice *s)
+{
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+	struct kslice *old, *ks = calloc(1, sizeof(*ks));
+	struct kgroup *g = NULL;
+
+	key_of(key, sizeof(key), s->ns, s->name);
+	if (ks == NULL || (s->service[0] != '\0' && (g = group_get(s->ns, s->service)) == NULL)) {
+		NG_LOG(ERR, K8S, "endpointslice %s: out of memory", key);
+		free(ks);
+		ng_k8s_slice_free(s);
+		free(s);
+		return;
+	}
+	ks->s = *s;
+	free(s);
+	old = kmap_get(&st.objs[KRES_SLICES], key);
+	if (kmap_put(&st.objs[KRES_SLICES], key, ks) < 0) {
+		NG_LOG(ERR, K8S, "endpointslice %s: out of memory", key);
+		obj_free(KRES_SLICES, ks);
+		return;
+	}
+	if (old != NULL && old->g != NULL)
+		group_unlink_slice(old->g, old);
+	if (g != NULL && group_link_slice(g, ks) < 0)
+		NG_LOG(ERR, K8S, "endpointslice %s: out of memory", key);
+	obj_free(KRES_SLICES, old);
+}
+
+void
+kstore_upsert(enum kres r, void *obj)
+{
+	if (r == KRES_SERVICES)
+		svc_upsert(obj);
+	else
+		slice_upsert(obj);
+}
+
+void
+kstore_delete(enum kres r, const char *ns, const char *name)
+{
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+	void *old;
+
+	key_of(key, sizeof(key), ns, name);
+	old = kmap_del(&st.objs[r], key);
+	if (old == NULL)
+		return;
+	if (r == KRES_SERVICES) {
+		struct kgroup *g = kmap_get(&st.groups, key);
+
+		if (g != NULL) {
+			g->svc = NULL;
+			mark(g);
+		}
+	} else if (((struct kslice *)old)->g != NULL) {
+		group_unlink_slice(((struct kslice *)old)->g, old);
+	}
+	obj_free(r, old);
+}
+
+static const char *
+obj_rv(enum kres r, const void *obj)
+{
+	return r == KRES_SERVICES ? ((const struct ng_k8s_service *)obj)->rv :
+			((const struct ng_k8s_slice *)obj)->rv;
+}
+
+struct stale_arg {
+	enum kres r;
+	struct kmap *seen;
+	struct kmap *keep;
+};
+
+static void
+stale_cb(const char *key, void *val, void *arg)
+{
+	struct stale_arg *a = arg;
+	char ns[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1], *slash;
+
+	(void)val;
+	if (kmap_get(a->seen, key) != NULL || kmap_get(a->keep, key) != NULL)
+		return;
+	snprintf(ns, sizeof(ns), "%s", key);
+	slash = strchr(ns, '/');
+	if (slash == NULL)
+		return;
+	*slash = '\0';
+	kstore_delete(a->r, ns, slash + 1);
+}
+
+void
+kstore_replace(enum kres r, struct klist *l)
+{
+	struct kmap seen = {0};
+	struct stale_arg a = {.r = r, .seen = &seen, .keep = &l->keep};
+
+	for (unsigned int i = 0; i < l->n; i++) {
+		void *obj = l->objs[i];
+		const char *ns = r == KRES_SERVICES ? ((struct ng_k8s_service *)obj)->ns :
+				((struct ng_k8s_slice *)obj)->ns;
+		const char *name = r == KRES_SERVICES ? ((struct ng_k8s_service *)obj)->name :
+				((struct ng_k8s_slice *)obj)->name;
+		char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+		void *cur;
+
+		key_of(key, sizeof(key), ns, name);
+		kmap_put(&seen, key, (void *)1);
+		cur = kmap_get(&st.objs[r], key);
+		if (cur != NULL && r == KRES_SLICES)
+			cur = &((struct kslice *)cur)->s;
+		if (cur != NULL && obj_rv(r, obj)[0] != '\0' &&
+				strcmp(obj_rv(r, cur), obj_rv(r, obj)) == 0) {
+			/* Unchanged since we last saw it. */
+			if (r == KRES_SERVICES)
+				ng_k8s_service_free(obj);
+			else
+				ng_k8s_slice_free(obj);
+			free(obj);
+			continue;
+		}
+		kstore_upsert(r, obj);
+	}
+	l->n = 0;
+	/* What the list did not return is gone. */
+	kmap_walk(&st.objs[r], stale_cb, &a);
+	kmap_free(&seen);
+	kmap_free(&l->keep);
+}
+
+int
+klist_push(struct klist *l, void *obj)
+{
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? l->cap * 2 : 512;
+		void **o = realloc(l->objs, cap * sizeof(*o));
+
+		if (o == NULL)
+			return -ENOMEM;
+		l->objs = o;
+		l->cap = cap;
+	}
+	l->objs[l->n++] = obj;
+	return 0;
+}
+
+void
+klist_keep(enum kres r, struct klist *l, const char *ns, const char *name)
+{
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+
+	(void)r;
+	key_of(key, sizeof(key), ns, name);
+	if (kmap_put(&l->keep, key, (void *)1) < 0)
+		NG_LOG(ERR, K8S, "%s: out of memory", key);
+}
+
+void
+klist_free(enum kres r, struct klist *l)
+{
+	for (unsigned int i = 0; i < l->n; i++) {
+		if (r == KRES_SERVICES)
+			ng_k8s_service_free(l->objs[i]);
+		else
+			ng_k8s_slice_free(l->objs[i]);
+		free(l->objs[i]);
+	}
+	free(l->objs);
+	kmap_free(&l->keep);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- applying a group ---- */
+
+static void
+apply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+apply_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st.last_error, sizeof(st.last_error), fmt, ap);
+	va_end(ap);
+	st.apply_errors++;
+	NG_LOG(ERR, K8S, "%s", st.last_error);
+}
+
+static const struct ng_k8s_want *
+want_find(const struct ng_k8s_xlate *x, const char *name)
+{
+	for (unsigned int i = 0; i < x->n; i++)
+		if (strcmp(x->want[i].spec.name, name) == 0)
+			return &x->want[i];
+	return NULL;
+}
+
+static bool
+fe_in(const struct ng_k8s_want *w, const struct ng_frontend *fe)
+{
+	for (unsigned int i = 0; w != NULL && i < w->n_fe; i++)
+		if (w->fe[i].port == fe->port && w->fe[i].addr.family == fe->addr.family &&
+				(fe->addr.family == 0 || ng_ip_equal(&w->fe[i].addr, &fe->addr)))
+			return true;
+	return false;
+}
+
+static bool
+be_in(const struct ng_k8s_want *w, const struct ng_backend *be)
+{
+	for (unsigned int i = 0; w != NULL && i < w->n_be; i++)
+		if (w->be[i].port == be->port && ng_ip_equal(&w->be[i].addr, &be->addr))
+			return true;
+	return false;
+}
+
+static bool
+spec_same(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
+{
+	return a->proto == b->proto && a->scheduler == b->scheduler && a->mode == b->mode &&
+			a->affinity == b->affinity && a->affinity_timeout == b->affinity_timeout &&
+			a->empty_drop == b->empty_drop &&
+			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0;
+}
+
+/*
+ * Bring nodegw service w (NULL: delete) to want n, given it holds old (NULL:
+ * does not exist). Frontends that cannot be added (taken by another service)
+ * are logged and left out of what is recorded as applied, so a later change
+ * retries them. Returns 1 when something changed.
+ */
+static int
+apply_one(struct kgroup *g, const struct ng_k8s_want *old, struct ng_k8s_want *n)
+{
+	char err[NG_ERRBUF], fe_txt[96];
+	unsigned int k;
+	int changed = 0;
+
+	if (n == NULL) {
+		if (ng_svc_del(old->spec.name, err, sizeof(err)) < 0)
+			apply_error("%s: %s", g->key, err);
+		st.applied--;
+		return 1;
+	}
+	if (old != NULL && old->spec.proto != n->spec.proto) {
+		ng_svc_del(old->spec.name, NULL, 0);
+		st.applied--;
+		old = NULL;
+	}
+	if (old == NULL) {
+		if (ng_svc_add(&n->spec, err, sizeof(err)) < 0) {
+			apply_error("service %s: %s", g->key, err);
+			n->n_fe = 0;
+			n->n_be = 0;
+			n->spec.name[0] = '\0'; /* not applied */
+			return 0;
+		}
+		st.applied++;
+		changed = 1;
+	} else if (!spec_same(&old->spec, &n->spec)) {
+		if (ng_svc_update(&n->spec, err, sizeof(err)) < 0)
+			apply_error("service %s: %s", g->key, err);
+		changed = 1;
+	}
+	/* Frontends: drop the old ones first so a moved address is free. */
+	for (unsigned int i = 0; old != NULL && i < old->n_fe; i++)
+		if (!fe_in(n, &old->fe[i])) {
+			ng_svc_frontend_del(n->spec.name, &old->fe[i], NULL, 0);
+			changed = 1;
+		}
+	k = 0;
+	for (unsigned int i = 0; i < n->n_fe; i++) {
+		if (!fe_in(old, &n->fe[i])) {
+			if (ng_svc_frontend_add(n->spec.name, &n->fe[i], err, sizeof(err)) < 0) {
+				ng_svc_frontend_fmt(&n->fe[i], n->spec.proto, fe_txt, sizeof(fe_txt));
+				apply_error("service %s: frontend %s: %s", g->key, fe_txt, err);
+				continue;
+			}
+			changed = 1;
+		}
+		n->fe[k++] = n->fe[i];
+	}
+	n->n_fe = k;
+	for (unsigned int i = 0; old != NULL && i < old->n_be; i++)
+		if (!be_in(n, &old->be[i])) {
+			ng_svc_backend_del(n->spec.name, &old->be[i].addr, old->be[i].port, NULL, 0);
+			changed = 1;
+		}
+	k = 0;
+	for (unsigned int i = 0; i < n->n_be; i++) {
+		if (!be_in(old, &n->be[i])) {
+			if (ng_svc_backend_set(n->spec.name, &n->be[i].addr, n->be[i].port,
+					n->be[i].weight, err, sizeof(err)) < 0) {
+				apply_error("service %s: %s", g->key, err);
+				continue;
+			}
+			changed = 1;
+		}
+		n->be[k++] = n->be[i];
+	}
+	n->n_be = k;
+	return changed;
+}
+
+static void
+group_free(struct kgroup *g)
+{
+	ng_k8s_xlate_free(&g->applied);
+	free(g->slices);
+	free(g);
+}
+
+static unsigned int
+group_sync(struct kgroup *g, const struct ng_k8s_node *node)
+{
+	const struct ng_k8s_slice *sl[g->n_slices ? g->n_slices : 1];
+	struct ng_k8s_xlate x = {0};
+	char err[NG_ERRBUF];
+	unsigned int changed = 0;
+
+	g->dirty = false;
+	for (unsigned int i = 0; i < g->n_slices; i++)
+		sl[i] = &g->slices[i]->s;
+	if (g->svc != NULL) {
+		if (ng_k8s_translate(g->svc, sl, g->n_slices, node, &x, err, sizeof(err)) < 0) {
+			/* Keep what is applied: the last good state. */
+			if (!g->error_logged)
+				apply_error("service %s: %s; keeping its last good state", g->key, err);
+			g->error_logged = true;
+			ng_k8s_xlate_free(&x);
+			return 0;
+		}
+		g->error_logged = false;
+		if (x.sctp_ports > 0 && !g->sctp_logged)
+			NG_LOG(NOTICE, K8S, "service %s: %u SCTP port%s ignored (nodegw serves TCP "
+				"and UDP)", g->key, x.sctp_ports, x.sctp_ports == 1 ? "" : "s");
+		g->sctp_logged = x.sctp_ports > 0;
+		if (g->svc->skip != NULL)
+			NG_LOG(DEBUG, K8S, "service %s: skipped (%s)", g->key, g->svc->skip);
+	}
+	for (unsigned int i = 0; i < g->applied.n; i++)
+		if (g->applied.want[i].spec.name[0] != '\0' &&
+				want_find(&x, g->applied.want[i].spec.name) == NULL)
+			changed += apply_one(g, &g->applied.want[i], NULL);
+	for (unsigned int i = 0; i < x.n; i++)
+		changed += apply_one(g, want_find(&g->applied, x.want[i].spec.name), &x.want[i]);
+	ng_k8s_xlate_free(&g->applied);
+	g->applied = x;
+	if (g->svc == NULL && g->n_slices == 0) {
+		kmap_del(&st.groups, g->key);
+		group_free(g);
+	}
+	return changed;
+}
+
+unsigned int
+kstore_sync(const struct ng_k8s_node *node)
+{
+	unsigned int changed = 0;
+
+	for (unsigned int i = 0; i < st.n_dirty; i++)
+		changed += group_sync(st.dirty[i], node);
+	st.n_dirty = 0;
+	return changed;
+}
+
+uint32_t
+kstore_count(enum kres r)
+{
+	return st.objs[r].n;
+}
+
+uint32_t
+kstore_applied(void)
+{
+	return st.applied;
+}
+
+uint64_t
+kstore_apply_errors(void)
+{
+	return st.apply_errors;
+}
+
+void
+kstore_last_error(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", st.last_error);
+}
+
+int
+kstore_init(void)
+{
+	memset(&st, 0, sizeof(st));
+	return 0;
+}
+
+static void
+free_obj_cb(const char *key, void *val, void *arg)
+{
+	(void)key;
+	obj_free(*(enum kres *)arg, val);
+}
+
+static void
+free_group_cb(const char *key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	group_free(val);
+}
+
+void
+kstore_fini(void)
+{
+	for (enum kres r = 0; r < KRES_N; r++) {
+		kmap_walk(&st.objs[r], free_obj_cb, &r);
+		kmap_free(&st.objs[r]);
+	}
+	kmap_walk(&st.groups, free_group_cb, NULL);
+	kmap_free(&st.groups);
+	free(st.dirty);
+	memset(&st, 0, sizeof(st));
+}

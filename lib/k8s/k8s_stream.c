@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The watch-stream splitter: a watch response is a stream of JSON objects,
+ * one per event, that the transport cuts anywhere. Bytes are appended to one
+ * buffer; buf[start, scan) is the object in progress (already scanned), and
+ * buf[scan, len) is not scanned yet. Each byte is scanned once; consumed
+ * bytes are dropped by moving the tail down once they are at least half the
+ * buffer, so the work stays linear in the input.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s_obj.h"
+
+/** Largest object accepted when s->max is 0. */
+#define SPLIT_MAX_DEFAULT ((size_t)64 << 20)
+/** First allocation of the buffer. */
+#define SPLIT_CAP_MIN 4096
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/** Drop consumed bytes when they are half the buffer or more. */
+static void
+split_compact(struct ng_k8s_splitter *s)
+{
+	if (s->start == 0)
+		return;
+	if (s->start == s->len) {
+		s->len = s->scan = s->start = 0;
+		return;
+	}
+	if (s->start < s->len - s->start)
+		return;
+	memmove(s->buf, s->buf + s->start, s->len - s->start);
+	s->len -= s->start;
+	s->scan -= s->start;
+	s->start = 0;
+}
+
+/** Room for n more bytes. */
+static int
+split_reserve(struct ng_k8s_splitter *s, size_t n)
+{
+	size_t need, cap;
+	char *b;
+
+	if (n > SIZE_MAX - s->len)
+		return -ENOMEM;
+	need = s->len + n;
+	if (need <= s->cap)
+		return 0;
+	cap = s->cap > SPLIT_CAP_MIN ? s->cap : SPLIT_CAP_MIN;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	b = realloc(s->buf, cap);
+	if (b == NULL)
+		return -ENOMEM;
+	s->buf = b;
+	s->cap = cap;
+	return 0;
+}
+
+/**
+ * Scan buf[scan, len) inside an object. Stops after the closing brace
+ * (returns true) or at the end of the buffer (false). Only the state the
+ * object needs is touched: depth, in_str, esc.
+ */
+static bool
+split_scan_object(struct ng_k8s_splitter *s, size_t end)
+{
+	const char *b = s->buf;
+	size_t i = s->scan;
+	int depth = s->depth;
+	bool in_str = s->in_str, esc = s->esc;
+	bool done = false;
+
+	while (i < end) {
+		char c = b[i++];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{') {
+			depth++;
+		} else if (c == '}' && --depth == 0) {
+			done = true;
+			break;
+		}
+	}
+	s->scan = i;
+	s->depth = depth;
+	s->in_str = in_str;
+	s->esc = esc;
+	return done;
+}
+
+/** Scan what is buffered, calling cb for each complete object. */
+static int
+split_scan(struct ng_k8s_splitter *s, size_t max, int (*cb)(const char *, size_t, void *),
+		void *arg)
+{
+	while (s->scan < s->len) {
+		size_t end, obj;
+		int rc;
+
+		if (s->depth == 0) {
+			char c = s->buf[s->scan];
+
+			if (is_space(c)) {
+				s->start = ++s->scan;
+				continue;
+			}
+			if (c != '{') {
+				ng_k8s_split_reset(s);
+				return -EBADMSG;
+			}
+			s->start = s->scan++;
+			s->depth = 1;
+			continue;
+		}
+		/* Never scan past max bytes of one object. */
+		end = s->len - s->start > max ? s->start + max : s->len;
+		if (!split_scan_object(s, end)) {
+			if (s->scan - s->start >= max && s->scan < s->len) {
+				ng_k8s_split_reset(s);
+				return -EMSGSIZE;
+			}
+			continue;
+		}
+		obj = s->start;
+		s->start = s->scan;
+		rc = cb(s->buf + obj, s->scan - obj, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+ng_k8s_split_feed(struct ng_k8s_splitter *s, const char *data, size_t n,
+		int (*cb)(const char *obj, size_t len, void *arg), void *arg)
+{
+	size_t max = s->max != 0 ? s->max : SPLIT_MAX_DEFAULT;
+	int rc;
+
+	split_compact(s);
+	if (n > 0) {
+		rc = split_reserve(s, n);
+		if (rc < 0)
+			return rc;
+		memcpy(s->buf + s->len, data, n);
+		s->len += n;
+	}
+	return split_scan(s, max, cb, arg);
+}
+
+void
+ng_k8s_split_reset(struct ng_k8s_splitter *s)
+{
+	s->len = s->scan = s->start = 0;
+	s->depth = 0;
+	s->in_str = s->esc = false;
+}
+
+void
+ng_k8s_split_free(struct ng_k8s_splitter *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+	s->cap = 0;
+	ng_k8s_split_reset(s);
+}

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One Service plus its EndpointSlices into nodegw services, after
+ * kube-proxy's pkg/proxy: endpointslicecache.go (ports map by name and
+ * protocol, slices merge, one IP:port kept once) and topology.go
+ * (CategorizeEndpoints: ready endpoints, else serving-and-terminating ones;
+ * Local policy looks at this node's endpoints only, with the same fallback).
+ *
+ * Output is deterministic whatever the order of slices and endpoints:
+ * frontends are sorted by address (the NodePort frontend last), backends by
+ * address and port.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+
+#include "k8s_obj.h"
+
+/** One endpoint of a service port, before selection. */
+struct cand {
+	struct ng_ip addr;
+	uint16_t port;
+	bool ready, serving, terminating;
+	bool local;       /**< on this node */
+	unsigned int seq; /**< arrival order: the first of equal copies wins */
+};
+
+static int __attribute__((format(printf, 5, 6)))
+xerr(const struct ng_k8s_service *svc, char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		snprintf(err, errlen, "service %s/%s: %s", svc->ns, svc->name, msg);
+	}
+	return rc;
+}
+
+static bool
+served(const struct ng_k8s_node *node, int family)
+{
+	return (family == AF_INET && node->ipv4) || (family == AF_INET6 && node->ipv6);
+}
+
+/** Order of addresses: IPv4 before IPv6, then numerically. */
+static int
+ip_cmp(const struct ng_ip *a, const struct ng_ip *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->family == AF_INET) {
+		uint32_t x = rte_be_to_cpu_32(a->v4), y = rte_be_to_cpu_32(b->v4);
+
+		return x < y ? -1 : x > y;
+	}
+	if (a->family == AF_INET6)
+		return memcmp(a->v6, b->v6, sizeof(a->v6));
+	return 0;
+}
+
+static int
+fe_cmp(const void *x, const void *y)
+{
+	const struct ng_frontend *a = x, *b = y;
+	int c = ip_cmp(&a->addr, &b->addr);
+
+	return c != 0 ? c : (a->port > b->port) - (a->port < b->port);
+}
+
+/** By IP:port; among copies the non-terminating one first, then the first seen. */
+static int
+cand_cmp(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	int c = ip_cmp(&a->addr, &b->addr);
+
+	if (c != 0)
+		return c;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->terminating != b->terminating)
+		return a->terminating ? 1 : -1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* ---- endpoints of one service port ---- */
+
+/** The slice's port for this service port (same name and protocol), or 0. */
+static uint16_t
+slice_port(const struct ng_k8s_slice *sl, const struct ng_k8s_svc_port *sp)
+{
+	for (unsigned int i = 0; i < sl->n_ports; i++)
+		if (sl->ports[i].proto == sp->proto && strcmp(sl->ports[i].name, sp->name) == 0)
+			return sl->ports[i].port;
+	return 0;
+}
+
+/** Does this slice contribute to the service port (served family, port mapped)? */
+static uint16_t
+slice_use(const struct ng_k8s_slice *sl, const struct ng_k8s_svc_port *sp,
+		const struct ng_k8s_node *node)
+{
+	if (sl == NULL || sl->family == 0 || !served(node, sl->family))
+		return 0;
+	return slice_port(sl, sp);
+}
+
+/**
+ * Every endpoint of the service port, merged over slices, one per IP:port,
+ * sorted by IP:port. *out is NULL when there are none.
+ */
+static int
+collect(const struct ng_k8s_svc_port *sp, const struct ng_k8s_slice *const *slices,
+		unsigned int n_slices, const struct ng_k8s_node *node, struct cand **out,
+		unsigned int *n_out)
+{
+	unsigned int n = 0, k = 0;
+	struct cand *c;
+
+	*out = NULL;
+	*n_out = 0;
+	for (unsigned int i = 0; i < n_slices; i++)
+		if (slice_use(slices[i], sp, node) != 0)
+			n += slices[i]->n_endpoints;
+	if (n == 0)
+		return 0;
+	c = calloc(n, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n_slices; i++) {
+		uint16_t port = slice_use(slices[i], sp, node);
+
+		for (unsigned int j = 0; port != 0 && j < slices[i]->n_endpoints; j++) {
+			const struct ng_k8s_endpoint *e = &slices[i]->endpoints[j];
+
+			if (e->addr.family != slices[i]->family)
+				continue;
+			c[k] = (struct cand){
+				.addr = e->addr, .port = port, .ready = e->ready,
+				.serving = e->serving, .terminating = e->terminating,
+				.local = node->name != NULL && e->node != NULL &&
+						strcmp(e->node, node->name) == 0,
+				.seq = k,
+			};
+			k++;
+		}
+	}
+	qsort(c, k, sizeof(*c), cand_cmp);
+	n = 0;
+	for (unsigned int i = 0; i < k; i++)
+		if (n == 0 || ip_cmp(&c[i].addr, &c[n - 1].addr) != 0 || c[i].port != c[n - 1].port)
+			c[n++] = c[i];
+	*out = c;
+	*n_out = n;
+	return 0;
+}
+
+/** Ready endpoints serve; with none ready (in the scope), serving-and-terminating ones. */
+static bool
+use_terminating(const struct cand *c, unsigned int n, bool local_only)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if ((!local_only || c[i].local) && c[i].ready)
+			return false;
+	return true;
+}
+
+/** The backends of a policy; be NULL: just count them. */
+static unsigned int
+select_backends(const struct cand *c, unsigned int n, bool local_only, struct ng_backend *be)
+{
+	bool term = use_terminating(c, n, local_only);
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (local_only && !c[i].local)
+			continue;
+		if (term ? !(c[i].serving && c[i].terminating) : !c[i].ready)
+			continue;
+		if (be != NULL)
+			be[k] = (struct ng_backend){.addr = c[i].addr, .port = c[i].port, .weight = 1};
+		k++;
+	}
+	return k;
+}
+
+/* ---- one nodegw service ---- */
+
+/** Name, spec and backends of a want; local: the policy is Local. */
+static int
+want_fill(struct ng_k8s_want *w, const struct ng_k8s_service *svc,
+		const struct ng_k8s_svc_port *sp, bool ext, bool local, const struct cand *c,
+		unsigned int nc, char *err, size_t errlen)
+{
+	char pname[NG_K8S_PORTNAME_MAX];
+	int len;
+
+	if (sp->name[0] != '\0')
+		snprintf(pname, sizeof(pname), "%s", sp->name);
+	else
+		snprintf(pname, sizeof(pname), "%u", sp->port);
+	len = snprintf(w->spec.name, sizeof(w->spec.name), "%s/%s:%s%s", svc->ns, svc->name,
+			pname, ext ? "/ext" : "");
+	if (len < 0 || (size_t)len >= sizeof(w->spec.name) || !ng_svc_name_ok(w->spec.name))
+		return xerr(svc, err, errlen, -EINVAL,
+				"port %s: \"%s/%s:%s%s\" is not a valid nodegw service name",
+				pname, svc->ns, svc->name, pname, ext ? "/ext" : "");
+	w->spec.origin = NG_SVC_ORIGIN_K8S;
+	w->spec.proto = sp->proto;
+	w->spec.scheduler = NG_SCHED_MAGLEV;
+	w->spec.mode = local ? NG_FWD_DNAT : NG_FWD_FULLNAT;
+	w->spec.affinity = svc->affinity;
+	w->spec.affinity_timeout = svc->affinity ? svc->affinity_timeout : 0;
+	w->n_be = select_backends(c, nc, local, NULL);
+	if (w->n_be > 0) {
+		w->be = calloc(w->n_be, sizeof(*w->be));
+		if (w->be == NULL)
+			return xerr(svc, err, errlen, -ENOMEM, "out of memory");
+		select_backends(c, nc, local, w->be);
+	}
+	/* Local: endpoints elsewhere but none here; drop rather than refuse. */
+	w->spec.empty_drop = local && w->n_be == 0 && select_backends(c, nc, false, NULL) > 0;
+	return 0;
+}
+
+/** Frontends of the internal service: the clusterIPs of served families. */
+static unsigned int
+internal_fe(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
+		const struct ng_k8s_node *node, struct ng_frontend *fe)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < svc->n_cluster_ips; i++)
+		if (served(node, svc->cluster_ips[i].family))
+			fe[n++] = (struct ng_frontend){.addr = svc->cluster_ips[i], .port = sp->port};
+	qsort(fe, n, sizeof(*fe), fe_cmp);
+	return n;
+}
+
+/** Add the addresses of a served family, once each. */
+static unsigned int
+fe_add_ips(struct ng_frontend *fe, unsigned int n, const struct ng_ip *ips, unsigned int n_ips,
+		uint16_t port, const struct ng_k8s_node *node)
+{
+	for (unsigned int i = 0; i < n_ips; i++) {
+		unsigned int j;
+
+		if (!served(node, ips[i].family))
+			continue;
+		for (j = 0; j < n; j++)
+			if (ng_ip_equal(&fe[j].addr, &ips[i]))
+				break;
+		if (j == n)
+			fe[n++] = (struct ng_frontend){.addr = ips[i], .port = port};
+	}
+	return n;
+}
+
+/** Frontends of the external service: externalIPs, LB IPs, then the NodePort. */
+static unsigned int
+external_fe(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
+		const struct ng_k8s_node *node, struct ng_frontend *fe)
+{
+	unsigned int n;
+
+	n = fe_add_ips(fe, 0, svc->external_ips, svc->n_external_ips, sp->port, node);
+	n = fe_add_ips(fe, n, svc->lb_ips, svc->n_lb_ips, sp->port, node);
+	qsort(fe, n, sizeof(*fe), fe_cmp);
+	if (sp->node_port != 0 &&
+			(svc->type == NG_K8S_NODE_PORT || svc->type == NG_K8S_LOAD_BALANCER))
+		fe[n++] = (struct ng_frontend){.port = sp->node_port};
+	return n;
+}
+
+/** Append one want with the frontends in fe (taken over) unless there are none. */
+static int
+want_add(struct ng_k8s_xlate *out, const struct ng_k8s_service *svc,
+		const struct ng_k8s_svc_port *sp, bool ext, struct ng_frontend *fe,
+		unsigned int n_fe, const struct cand *c, unsigned int nc, char *err, size_t errlen)
+{
+	struct ng_k8s_want *w = &out->want[out->n];
+
+	if (n_fe == 0) {
+		free(fe);
+		return 0;
+	}
+	w->fe = fe;
+	w->n_fe = n_fe;
+	out->n++;
+	return want_fill(w, svc, sp, ext, ext ? svc->etp_local : svc->itp_local, c, nc, err,
+			errlen);
+}
+
+/** The internal and external services of one TCP or UDP port. */
+static int
+xlate_port(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
+		const struct ng_k8s_slice *const *slices, unsigned int n_slices,
+		const struct ng_k8s_node *node, struct ng_k8s_xlate *out, char *err, size_t errlen)
+{
+	size_t n_ext = (size_t)svc->n_external_ips + svc->n_lb_ips + 1;
+	struct ng_frontend *ife = NULL, *efe = NULL;
+	struct cand *c = NULL;
+	unsigned int nc;
+	int rc = -ENOMEM;
+
+	if (svc->n_cluster_ips > 0 && (ife = calloc(svc->n_cluster_ips, sizeof(*ife))) == NULL)
+		goto nomem;
+	if ((efe = calloc(n_ext, sizeof(*efe))) == NULL)
+		goto nomem;
+	if (collect(sp, slices, n_slices, node, &c, &nc) < 0)
+		goto nomem;
+	rc = want_add(out, svc, sp, false, ife, internal_fe(svc, sp, node, ife), c, nc, err,
+			errlen);
+	ife = NULL;
+	if (rc == 0)
+		rc = want_add(out, svc, sp, true, efe, external_fe(svc, sp, node, efe), c, nc,
+				err, errlen);
+	efe = NULL;
+	free(c);
+	return rc;
+nomem:
+	free(ife);
+	free(efe);
+	return xerr(svc, err, errlen, rc, "out of memory");
+}
+
+/** Two ports that would give the same nodegw name (invalid Service): refuse. */
+static int
+check_port_names(const struct ng_k8s_service *svc, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < svc->n_ports; i++)
+		for (unsigned int j = 0; j < i; j++) {
+			const struct ng_k8s_svc_port *a = &svc->ports[i], *b = &svc->ports[j];
+
+			if (a->proto == IPPROTO_SCTP || b->proto == IPPROTO_SCTP)
+				continue;
+			if (a->name[0] == '\0' && b->name[0] == '\0' ? a->port == b->port :
+					strcmp(a->name, b->name) == 0)
+				return xerr(svc, err, errlen, -EINVAL,
+						"spec.ports[%u] and spec.ports[%u] have the same name",
+						j, i);
+		}
+	return 0;
+}
+
+int
+ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *const *slices,
+		unsigned int n_slices, const struct ng_k8s_node *node, struct ng_k8s_xlate *out,
+		char *err, size_t errlen)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (node == NULL)
+		return xerr(svc, err, errlen, -EINVAL, "no node");
+	if (svc->skip != NULL || svc->n_ports == 0)
+		return 0;
+	rc = check_port_names(svc, err, errlen);
+	if (rc < 0)
+		return rc;
+	out->want = calloc((size_t)svc->n_ports * 2, sizeof(*out->want));
+	if (out->want == NULL)
+		return xerr(svc, err, errlen, -ENOMEM, "out of memory");
+	for (unsigned int i = 0; i < svc->n_ports && rc == 0; i++) {
+		const struct ng_k8s_svc_port *sp = &svc->ports[i];
+
+		if (sp->proto == IPPROTO_SCTP)
+			out->sctp_ports++;
+		else if (sp->proto == IPPROTO_TCP || sp->proto == IPPROTO_UDP)
+			rc = xlate_port(svc, sp, slices, n_slices, node, out, err, errlen);
+	}
+	if (rc < 0)
+		ng_k8s_xlate_free(out);
+	return rc;
+}
+
+void
+ng_k8s_xlate_free(struct ng_k8s_xlate *x)
+{
+	if (x == NULL)
+		return;
+	for (unsigned int i = 0; i < x->n && x->want != NULL; i++) {
+		free(x->want[i].fe);
+		free(x->want[i].be);
+	}
+	free(x->want);
+	memset(x, 0, sizeof(*x));
+}
