@@ -144,6 +144,9 @@ svc_json(const struct svc_d *d, bool detail)
 	cJSON_AddStringToObject(o, "scheduler", ng_sched_name(d->spec.scheduler));
 	cJSON_AddStringToObject(o, "mode", ng_fwd_mode_name(d->spec.mode));
 	cJSON_AddStringToObject(o, "affinity", d->spec.affinity ? "client-ip" : "none");
+	cJSON_AddStringToObject(o, "origin", d->spec.origin == NG_SVC_ORIGIN_K8S ? "kubernetes" :
+			"local");
+	cJSON_AddStringToObject(o, "when_empty", d->spec.empty_drop ? "drop" : "refuse");
 	if (d->spec.affinity)
 		cJSON_AddNumberToObject(o, "affinity_timeout", d->spec.affinity_timeout ?
 				d->spec.affinity_timeout : NG_AFFINITY_TIMEOUT_DEFAULT);
@@ -293,6 +296,9 @@ cmd_show_service(struct ng_cli_sess *s, int argc, char **argv)
 		if (d->spec.affinity)
 			ng_cli_printf(s, " (%u s)", d->spec.affinity_timeout ? d->spec.affinity_timeout :
 					NG_AFFINITY_TIMEOUT_DEFAULT);
+		ng_cli_printf(s, "\n  from %s; with no usable backend, new connections are %s",
+				d->spec.origin == NG_SVC_ORIGIN_K8S ? "kubernetes" : "the config/CLI",
+				d->spec.empty_drop ? "dropped" : "refused");
 		ng_cli_printf(s, "\n  conns %" PRIu64 ", packets %" PRIu64 ", bytes %" PRIu64
 				", refused %" PRIu64 "\n", c.conns, c.pkts, c.bytes, c.refused);
 		if (d->obj != NULL)
