@@ -366,6 +366,15 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_clear_ruleset(struct ng_cli_sess *s, int argc, char **argv)
+{
+	if (ng_cli_no_args(s, "clear ruleset", argc, argv) < 0)
+		return -1;
+	ng_svc_latency_clear();
+	return 0;
+}
+
 /* ---- changes ---- */
 
 static int
@@ -709,6 +718,8 @@ static const struct ng_cli_cmd svc_cmds[] = {
 		"connections and packets", cmd_show_service, names_complete},
 	{"show ruleset", "[json]", "the published ruleset: generation, size, build/publish/grace "
 		"times", cmd_show_ruleset, NULL},
+	{"clear ruleset", NULL, "forget the change-to-data-path latency samples of show ruleset",
+		cmd_clear_ruleset, NULL},
 	{"service add", "NAME tcp|udp [scheduler maglev|wrr|random] [mode fullnat|dnat] "
 		"[affinity none|client-ip] [affinity-timeout SEC]", "create a service",
 		cmd_service_add, opts_complete},

@@ -617,6 +617,13 @@ u64_cmp(const void *a, const void *b)
 }
 
 void
+ng_svc_latency_clear(void)
+{
+	ng_svc.lat_n = 0;
+	ng_svc.lat_pos = 0;
+}
+
+void
 ng_svc_ruleset_info(struct ng_ruleset_info *out)
 {
 	uint64_t sorted[RTE_DIM(ng_svc.lat_ns)];

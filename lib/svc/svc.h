@@ -147,6 +147,9 @@ struct ng_ruleset_info {
 
 void ng_svc_ruleset_info(struct ng_ruleset_info *out);
 
+/** Forget the publish latency samples (`clear ruleset`). */
+void ng_svc_latency_clear(void);
+
 /** Counters of one service, summed over workers and over its past objects. */
 struct ng_svc_counters {
 	uint64_t conns;
