@@ -55,9 +55,10 @@ jerr(struct jctx *c, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (c->name != NULL && c->name[0] != '\0')
-		snprintf(who, sizeof(who), "%s %s/%s", c->kind, c->ns != NULL ? c->ns : "",
-				c->name);
+	if (c->name != NULL && c->name[0] != '\0' && c->ns != NULL && c->ns[0] != '\0')
+		snprintf(who, sizeof(who), "%s %s/%s", c->kind, c->ns, c->name);
+	else if (c->name != NULL && c->name[0] != '\0')
+		snprintf(who, sizeof(who), "%s %s", c->kind, c->name);
 	else
 		snprintf(who, sizeof(who), "%s", c->kind);
 	if (path != NULL && path[0] != '\0')
@@ -370,8 +371,8 @@ meta_read(struct jctx *c, const cJSON *obj, const char *parent, char ns[NG_K8S_N
 		return -EINVAL;
 	c->ns = ns;
 	c->name = name;
-	if (get_str(c, meta, path, "resourceVersion", &s) < 0 ||
-			(s != NULL && copy_str(c, path, "resourceVersion", s, rv, NG_K8S_RV_MAX) < 0))
+	if (get_str(c, meta, path, "resourceVersion", &s) < 0 || (s != NULL &&
+			copy_str(c, path, "resourceVersion", s, rv, NG_K8S_RV_MAX) < 0))
 		return -EINVAL;
 	if (labels != NULL && get_obj(c, meta, path, "labels", labels) < 0)
 		return -EINVAL;
@@ -590,6 +591,10 @@ svc_lb_ips(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
 		if (parse_ip(c, join(ip_path, path, "ip"), ip, 0, &out->lb_ips[out->n_lb_ips]) < 0)
 			return -EINVAL;
 		out->n_lb_ips++;
+	}
+	if (out->n_lb_ips == 0) {
+		free(out->lb_ips);
+		out->lb_ips = NULL;
 	}
 	return 0;
 }

@@ -60,7 +60,7 @@ struct ng_k8s_service {
 	struct ng_ip cluster_ips[2];
 	unsigned int n_external_ips;    /**< spec.externalIPs */
 	struct ng_ip *external_ips;
-	unsigned int n_lb_ips;          /**< status.loadBalancer.ingress[].ip */
+	unsigned int n_lb_ips;          /**< status.loadBalancer.ingress[].ip (not ipMode Proxy) */
 	struct ng_ip *lb_ips;
 	unsigned int n_ports;
 	struct ng_k8s_svc_port *ports;
@@ -70,7 +70,11 @@ struct ng_k8s_service {
 	bool itp_local;                 /**< internalTrafficPolicy Local */
 };
 
-/** Decode a Service object (from a list item or a watch event). */
+/**
+ * Decode a Service object (from a list item or a watch event). out is
+ * overwritten, not freed first; on error it is left zeroed.
+ * @return 0, -EINVAL (err says why) or -ENOMEM.
+ */
 int ng_k8s_service_decode(const cJSON *obj, struct ng_k8s_service *out, char *err,
 		size_t errlen);
 void ng_k8s_service_free(struct ng_k8s_service *s);
@@ -103,7 +107,10 @@ struct ng_k8s_slice {
 	struct ng_k8s_endpoint *endpoints;
 };
 
-/** Decode an EndpointSlice. Endpoints whose address does not parse are an error. */
+/**
+ * Decode an EndpointSlice. Endpoints whose address does not parse (or is not
+ * of the addressType) are an error. out as for ng_k8s_service_decode().
+ */
 int ng_k8s_slice_decode(const cJSON *obj, struct ng_k8s_slice *out, char *err,
 		size_t errlen);
 void ng_k8s_slice_free(struct ng_k8s_slice *s);
@@ -169,6 +176,9 @@ struct ng_k8s_splitter {
  * @return 0, cb's non-zero value, -EMSGSIZE (object over max), -EBADMSG (a
  *   byte other than whitespace between objects, or a '}' with no '{'),
  *   -ENOMEM.
+ * After -EMSGSIZE or -EBADMSG the buffered input is dropped (as by
+ * ng_k8s_split_reset()). After cb's value the bytes not yet scanned stay
+ * buffered: the next feed (n may be 0) goes on with them.
  */
 int ng_k8s_split_feed(struct ng_k8s_splitter *s, const char *data, size_t n,
 		int (*cb)(const char *obj, size_t len, void *arg), void *arg);
@@ -216,6 +226,11 @@ struct ng_k8s_xlate {
  * uses FullNAT. No endpoints at all: no backends (the data path refuses).
  * sessionAffinity ClientIP sets affinity and its timeout.
  * A skipped service (see skip) yields n = 0.
+ * Frontends are sorted by address (the NodePort frontend last), backends by
+ * address and port. out is overwritten, not freed first; on error it is left
+ * zeroed.
+ * @return 0, -EINVAL (two ports with the same name; a name longer than
+ *   NG_SVC_NAME_MAX - 1) or -ENOMEM; err says why.
  */
 int ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *const *slices,
 		unsigned int n_slices, const struct ng_k8s_node *node, struct ng_k8s_xlate *out,

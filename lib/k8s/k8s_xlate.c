@@ -31,18 +31,21 @@ struct cand {
 	unsigned int seq; /**< arrival order: the first of equal copies wins */
 };
 
+/** Fill err with "service NS/NAME: MESSAGE"; returns rc. */
 static int __attribute__((format(printf, 5, 6)))
 xerr(const struct ng_k8s_service *svc, char *err, size_t errlen, int rc, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
+	int n;
 
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
-		snprintf(err, errlen, "service %s/%s: %s", svc->ns, svc->name, msg);
-	}
+	if (err == NULL || errlen == 0)
+		return rc;
+	n = snprintf(err, errlen, "service %s/%s: ", svc->ns, svc->name);
+	if (n < 0 || (size_t)n >= errlen)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -188,7 +191,9 @@ select_backends(const struct cand *c, unsigned int n, bool local_only, struct ng
 		if (term ? !(c[i].serving && c[i].terminating) : !c[i].ready)
 			continue;
 		if (be != NULL)
-			be[k] = (struct ng_backend){.addr = c[i].addr, .port = c[i].port, .weight = 1};
+			be[k] = (struct ng_backend){
+				.addr = c[i].addr, .port = c[i].port, .weight = 1,
+			};
 		k++;
 	}
 	return k;
@@ -211,10 +216,13 @@ want_fill(struct ng_k8s_want *w, const struct ng_k8s_service *svc,
 		snprintf(pname, sizeof(pname), "%u", sp->port);
 	len = snprintf(w->spec.name, sizeof(w->spec.name), "%s/%s:%s%s", svc->ns, svc->name,
 			pname, ext ? "/ext" : "");
-	if (len < 0 || (size_t)len >= sizeof(w->spec.name) || !ng_svc_name_ok(w->spec.name))
+	if (len < 0 || (size_t)len >= sizeof(w->spec.name))
+		return xerr(svc, err, errlen, -EINVAL, "port %s: the nodegw service name would "
+				"be %d characters (at most %d)", pname, len, NG_SVC_NAME_MAX - 1);
+	if (!ng_svc_name_ok(w->spec.name))
 		return xerr(svc, err, errlen, -EINVAL,
-				"port %s: \"%s/%s:%s%s\" is not a valid nodegw service name",
-				pname, svc->ns, svc->name, pname, ext ? "/ext" : "");
+				"port %s: \"%s\" is not a valid nodegw service name", pname,
+				w->spec.name);
 	w->spec.origin = NG_SVC_ORIGIN_K8S;
 	w->spec.proto = sp->proto;
 	w->spec.scheduler = NG_SCHED_MAGLEV;
@@ -240,9 +248,11 @@ internal_fe(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < svc->n_cluster_ips; i++)
-		if (served(node, svc->cluster_ips[i].family))
-			fe[n++] = (struct ng_frontend){.addr = svc->cluster_ips[i], .port = sp->port};
+	for (unsigned int i = 0; i < svc->n_cluster_ips; i++) {
+		if (!served(node, svc->cluster_ips[i].family))
+			continue;
+		fe[n++] = (struct ng_frontend){.addr = svc->cluster_ips[i], .port = sp->port};
+	}
 	qsort(fe, n, sizeof(*fe), fe_cmp);
 	return n;
 }
@@ -319,13 +329,14 @@ xlate_port(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
 		goto nomem;
 	if (collect(sp, slices, n_slices, node, &c, &nc) < 0)
 		goto nomem;
+	/* want_add takes the frontend arrays over, also when it fails. */
 	rc = want_add(out, svc, sp, false, ife, internal_fe(svc, sp, node, ife), c, nc, err,
 			errlen);
-	ife = NULL;
 	if (rc == 0)
 		rc = want_add(out, svc, sp, true, efe, external_fe(svc, sp, node, efe), c, nc,
 				err, errlen);
-	efe = NULL;
+	else
+		free(efe);
 	free(c);
 	return rc;
 nomem:
@@ -346,9 +357,8 @@ check_port_names(const struct ng_k8s_service *svc, char *err, size_t errlen)
 				continue;
 			if (a->name[0] == '\0' && b->name[0] == '\0' ? a->port == b->port :
 					strcmp(a->name, b->name) == 0)
-				return xerr(svc, err, errlen, -EINVAL,
-						"spec.ports[%u] and spec.ports[%u] have the same name",
-						j, i);
+				return xerr(svc, err, errlen, -EINVAL, "spec.ports[%u] and "
+						"spec.ports[%u] have the same name", j, i);
 		}
 	return 0;
 }
