@@ -85,6 +85,9 @@ show_json(struct ng_cli_sess *s)
 			cJSON_AddItemToObject(o, ng_kw.r[i].name, res_json(&ng_kw.r[i]));
 		cJSON_AddNumberToObject(o, "nodegw_services", kstore_applied());
 		cJSON_AddNumberToObject(o, "syncs", (double)ng_kw.syncs);
+		cJSON_AddNumberToObject(o, "initial_sync_ms", ng_kw.first_sync_tsc == 0 ? -1 :
+			(double)(ng_kw.first_sync_tsc - ng_kw.start_tsc) * 1e3 /
+			(double)rte_get_tsc_hz());
 		cJSON_AddNumberToObject(o, "apply_errors", (double)kstore_apply_errors());
 		kstore_last_error(buf, sizeof(buf));
 		cJSON_AddStringToObject(o, "last_apply_error", buf);

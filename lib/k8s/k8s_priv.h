@@ -141,6 +141,7 @@ struct kwatcher {
 	uint64_t cause_tsc;  /**< earliest unapplied event */
 	uint64_t syncs;
 	uint64_t start_tsc;
+	uint64_t first_sync_tsc; /**< both lists applied to the control API */
 };
 
 extern struct kwatcher ng_kw;

@@ -618,6 +618,14 @@ ng_k8s_poll(void)
 			ng_kw.syncs++;
 		}
 		ng_kw.cause_tsc = 0;
+		if (ng_kw.first_sync_tsc == 0) {
+			ng_kw.first_sync_tsc = now_tsc();
+			NG_LOG(NOTICE, K8S, "initial sync: %u services, %u endpointslices -> %u "
+				"nodegw services in %.1f ms", kstore_count(KRES_SERVICES),
+				kstore_count(KRES_SLICES), kstore_applied(),
+				(double)(ng_kw.first_sync_tsc - ng_kw.start_tsc) * 1e3 /
+				(double)rte_get_tsc_hz());
+		}
 	}
 }
 

@@ -13,7 +13,7 @@ _NG_DEPS_SH_LOADED=1
 NG_DEPS_BUILD=(build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpdk-dev
 	libcurl4-openssl-dev libcjson-dev libconfig-dev libcmocka-dev libpcap-dev clang)
 NG_DEPS_RUNTIME=(iproute2 iputils-ping curl socat ethtool python3 tcpdump telnet
-	netcat-openbsd)
+	netcat-openbsd openssl)
 # shellcheck disable=SC2034 # used by the scripts that source this
 NG_DEPS_ALL=("${NG_DEPS_BUILD[@]}" "${NG_DEPS_RUNTIME[@]}")
 

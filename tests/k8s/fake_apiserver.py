@@ -54,7 +54,6 @@ import re
 import select
 import signal
 import socket
-import socketserver
 import ssl
 import struct
 import sys
@@ -107,6 +106,7 @@ EXPIRED_CONTINUE_MESSAGE = (
     "modified, or deleted between the time the first chunk was returned and now may "
     "show up in the list.")
 
+RV_EPOCH = 1704067200     # 2024-01-01T00:00:00Z, the base of the default --initial-rv
 GZIP_MIN = 128 * 1024     # apiserver compresses responses larger than this
 CHUNKED_MIN = 2048        # Go's net/http switches to chunked above its buffer
 LIST_CHUNK = 32 * 1024    # chunk size for chunked list bodies
@@ -432,13 +432,14 @@ class Store:
         """Replace everything without events, as if the server had been
         restored from another state; older RVs can no longer be watched."""
         with self.cond:
-            self.rv += 1
             new = {r: {} for r in RESOURCES}
-            for obj in objs:
-                self.rv += 1
-                resource, body = self._normalize(obj, self.rv, None)
-                e = Entry(resource, body, self.rv)
+            rv = self.rv + 1
+            for obj in objs:       # build first: a bad object changes nothing
+                rv += 1
+                resource, body = self._normalize(obj, rv, None)
+                e = Entry(resource, body, rv)
                 new[resource][e.key] = e
+            self.rv = rv
             self.objects = new
             for r in RESOURCES:
                 self._changed(r)
@@ -446,6 +447,14 @@ class Store:
             self.epoch += 1
             self.cond.notify_all()
             return self.rv
+
+    @staticmethod
+    def validate(obj):
+        if not isinstance(obj, dict) or obj.get("kind") not in KIND_TO_RESOURCE:
+            raise ValueError("unsupported object (want kind Service or EndpointSlice): %.80r"
+                             % (obj,))
+        if not (obj.get("metadata") or {}).get("name"):
+            raise ValueError("metadata.name is required")
 
     def _compact(self):
         self.events = []
@@ -1313,6 +1322,8 @@ class APIHandler(BaseHandler):
             next_bookmark = time.monotonic() + interval
             while True:
                 batch = []
+                # Come out of the wait now and then to notice a vanished client.
+                check_client_at = time.monotonic() + 0.5
                 with store.cond:
                     while True:
                         action = pending_action or w.action
@@ -1331,9 +1342,11 @@ class APIHandler(BaseHandler):
                         if action or batch:
                             break
                         now = time.monotonic()
-                        if now >= deadline or (bookmarks and now >= next_bookmark):
+                        if now >= deadline or (bookmarks and now >= next_bookmark) \
+                                or now >= check_client_at:
                             break
-                        wake = min(deadline, next_bookmark if bookmarks else deadline, now + 0.2)
+                        wake = min(deadline, next_bookmark if bookmarks else deadline,
+                                   check_client_at)
                         store.cond.wait(max(0.0, wake - now))
                 lines = [ln for ln in (convert(ev) for ev in batch) if ln]
 
@@ -1355,7 +1368,8 @@ class APIHandler(BaseHandler):
                 app.stats.add(events_sent=len(lines))
                 if action == "gone410":
                     # Events so far are delivered, then the watch "expires".
-                    self.write_events([error_event(expired_status(last_rv, last_rv))], rng)
+                    self.write_events([error_event(expired_status(
+                        last_rv, max(store.history_start_rv, last_rv + 1)))], rng)
                 if action is not None:   # gone410 | end | reset | behind | shutdown
                     self.wfile.write(b"0\r\n\r\n")
                     end = "fault-gone410" if action == "gone410" else action
@@ -1397,12 +1411,11 @@ def too_large_status(want, have):
 class AdminHandler(BaseHandler):
     timeout = 30
 
-    def log_request(self, code="-", size="-"):
-        self.server.app.log("admin %s %s" % (self.requestline, code))
-
     def json_reply(self, code, obj):
         body = obj if isinstance(obj, bytes) else (json.dumps(obj) + "\n").encode()
         self.reply(code, body)
+        if self.path.split("?")[0] not in ("/stats", "/health"):   # polled often
+            self.server.app.log("admin %s %s -> %d" % (self.command, self.path, code))
 
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -1426,7 +1439,7 @@ class AdminHandler(BaseHandler):
         try:
             body = self.body() if method == "POST" else {}
             result = self.handle_admin(app, method, path, body)
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             return self.json_reply(400, {"error": str(e)})
         if result is None:
             return self.json_reply(404, {"error": "no such admin call: %s %s" % (method, path)})
@@ -1449,6 +1462,8 @@ class AdminHandler(BaseHandler):
             return 200, {"resourceVersion": str(rv), "objects": objs}
         if method == "POST" and path == "/objects":
             objs = objects_from(body)
+            for obj in objs:
+                store.validate(obj)
             results = []
             for obj in objs:
                 type_, rv = store.apply(obj)
@@ -1587,8 +1602,11 @@ def build_parser():
                    "(file re-read on every request)")
     p.add_argument("--state", help='JSON file {"objects":[...]} to preload')
     p.add_argument("--scale", type=parse_scale, help="synthesise S services x E endpoints (SxE)")
-    p.add_argument("--initial-rv", type=int, default=1000,
-                   help="resourceVersion counter start (default 1000)")
+    p.add_argument("--initial-rv", type=int, default=None,
+                   help="resourceVersion counter start (default: milliseconds since "
+                   "2024-01-01, so a restarted server continues above the RVs of the "
+                   "previous run, like an apiserver restarted on the same etcd; a client "
+                   "watching from an old RV then gets 410 and relists)")
     p.add_argument("--history", type=int, default=10000,
                    help="events kept for watches from an old RV (default 10000)")
     p.add_argument("--page-expire", type=float, default=0,
@@ -1623,6 +1641,8 @@ def main(argv=None):
     if args.plain and args.client_ca:
         sys.exit("fake_apiserver: --client-ca needs TLS")
 
+    if args.initial_rv is None:
+        args.initial_rv = int((time.time() - RV_EPOCH) * 1000)
     app = App(args)
     objs = []
     if args.state:

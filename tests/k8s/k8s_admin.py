@@ -10,7 +10,7 @@ From Python:
     stop_server(proc)
 
 From a shell (admin port from --admin-port or $NODEGW_FAKE_ADMIN_PORT):
-    k8s_admin.py --admin-port P apply FILE.json      # an object, a list, {"objects":[...]} or a List
+    k8s_admin.py --admin-port P apply FILE.json   # object, list, {"objects":[...]} or List
     k8s_admin.py --admin-port P delete services NS NAME
     k8s_admin.py --admin-port P fault '{"kind":"drop","count":1}'
     k8s_admin.py --admin-port P stats | reset FILE.json | compact | health | objects
@@ -109,14 +109,26 @@ class Admin:
             time.sleep(interval)
 
 
-def start_server(args, cwd=None, timeout=30, stderr=None, python=None, wait=True):
+def _die_with_parent():
+    """Child side of Popen: get SIGTERM when the parent thread dies (Linux)."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def start_server(args, cwd=None, timeout=30, stderr=None, python=None, wait=True,
+                 die_with_parent=False):
     """Start fake_apiserver.py with `args`; wait (at most `timeout` s) for its
     READY line.  Returns (proc, api_port, admin_port).  stderr: where the
     server's log goes (a file object, subprocess.DEVNULL, or None to inherit);
     never a pipe nobody reads.  With wait=False, returns just the process;
-    call wait_ready(proc, timeout) later for the ports."""
+    call wait_ready(proc, timeout) later for the ports.  die_with_parent: the
+    server gets SIGTERM if the thread that started it exits (so a killed test
+    leaves no server behind); only for callers that start it from a thread
+    that outlives it, e.g. the main thread."""
     proc = subprocess.Popen([python or sys.executable, SERVER] + list(args), cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL)
+                            stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent if die_with_parent else None)
     if not wait:
         return proc
     return (proc,) + wait_ready(proc, timeout)

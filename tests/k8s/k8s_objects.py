@@ -103,15 +103,14 @@ def _service_managed_fields(spec, labels):
 
 
 def _slice_managed_fields(owner_uid):
+    f_meta = {"f:annotations": {".": {}, "f:" + TRIGGER_TIME_ANNOTATION: {}},
+              "f:generateName": {},
+              "f:labels": {".": {}, "f:" + MANAGED_BY_LABEL: {}, "f:" + SERVICE_NAME_LABEL: {}},
+              "f:ownerReferences": {".": {}, _fields_key({"uid": owner_uid}): {}}}
     return [{"manager": "kube-controller-manager", "operation": "Update",
              "apiVersion": "discovery.k8s.io/v1", "time": timestamp(),
              "fieldsType": "FieldsV1",
-             "fieldsV1": {"f:addressType": {}, "f:endpoints": {},
-                          "f:metadata": {"f:annotations": {".": {}, "f:" + TRIGGER_TIME_ANNOTATION: {}},
-                                         "f:generateName": {},
-                                         "f:labels": {".": {}, "f:" + MANAGED_BY_LABEL: {},
-                                                      "f:" + SERVICE_NAME_LABEL: {}},
-                                         "f:ownerReferences": {".": {}, _fields_key({"uid": owner_uid}): {}}},
+             "fieldsV1": {"f:addressType": {}, "f:endpoints": {}, "f:metadata": f_meta,
                           "f:ports": {}}}]
 
 

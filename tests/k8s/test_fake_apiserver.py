@@ -64,12 +64,13 @@ def setUpModule():
         SCALEPROC = start_server(tls + ["--port", "0", "--admin-port", "0", "--quiet",
                                         "--token-file", os.path.join(TMP, "token"),
                                         "--scale", "%dx%d" % SCALE],
-                                 stderr=_log_file("scale"), wait=False)
+                                 stderr=_log_file("scale"), wait=False,
+                                 die_with_parent=True)
         MAIN = start_server(tls + ["--port", "0", "--admin-port", "0",
                                    "--token-file", os.path.join(TMP, "token"),
                                    "--bookmark-interval", "0.5",
                                    "--pid-file", os.path.join(TMP, "main.pid")],
-                            timeout=20, stderr=_log_file("main"))
+                            timeout=20, stderr=_log_file("main"), die_with_parent=True)
         CTX = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
     except BaseException:
         tearDownModule()
@@ -648,6 +649,13 @@ class WatchTest(Base):
         w.close()
         # The server notices the disconnect.
         self.adm.wait(lambda st: st["open_watches"] == 0, timeout=5)
+
+    def test_client_disconnect_noticed(self):
+        w = self.watch("/api/v1/services?watch=1&resourceVersion=%d" % self.list_rv())
+        self.adm.wait(lambda st: st["open_watches"] == 1, timeout=5)
+        w.close()
+        st = self.adm.wait(lambda st: st["open_watches"] == 0, timeout=5)
+        self.assertGreaterEqual(st["watches_ended"].get("client", 0), 1)
 
     def test_reset_ends_watches(self):
         rv = self.list_rv()
