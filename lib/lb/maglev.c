@@ -34,6 +34,13 @@ backend_key(const struct ng_maglev_backend *b, uint8_t key[19])
 	key[18] = (uint8_t)b->port;
 }
 
+static inline uint64_t
+step(uint64_t pos, uint64_t skip, uint64_t m)
+{
+	pos += skip;
+	return pos >= m ? pos - m : pos;
+}
+
 int
 ng_maglev_build(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, uint32_t m)
 {
@@ -67,10 +74,11 @@ ng_maglev_build(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, 
 			credit[i] += b[i].weight;
 			while (credit[i] >= maxw && filled < m) {
 				credit[i] -= maxw;
+				/* pos, skip < m: a compare replaces the division. */
 				while (table[pos[i]] != NG_MAGLEV_NONE)
-					pos[i] = (pos[i] + skip[i]) % m;
+					pos[i] = step(pos[i], skip[i], m);
 				table[pos[i]] = (uint16_t)i;
-				pos[i] = (pos[i] + skip[i]) % m;
+				pos[i] = step(pos[i], skip[i], m);
 				filled++;
 			}
 		}
