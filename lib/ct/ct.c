@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -10,9 +11,29 @@
 #include "ct.h"
 
 #define EVICT_SAMPLE 64
+#define EXPIRE_AHEAD 8 /* entries the expiry scan prefetches ahead */
 
 _Static_assert(sizeof(struct ng_flow_key) == 40, "flow key is 40 bytes");
 _Static_assert(sizeof(struct ng_conn) == 128, "a conn is two cache lines");
+_Static_assert(offsetof(struct ng_flow_key, dst) == 16 && offsetof(struct ng_flow_key, sport) == 32 &&
+		offsetof(struct ng_flow_key, dport) == 34 && offsetof(struct ng_flow_key, proto) == 36 &&
+		offsetof(struct ng_flow_key, family) == 37, "ng_ct_key4() knows the key's layout");
+_Static_assert(offsetof(struct ng_conn, state) / RTE_CACHE_LINE_SIZE ==
+		offsetof(struct ng_conn, expire_tsc) / RTE_CACHE_LINE_SIZE,
+		"the expiry scan reads one line of an entry");
+
+/* The hash table's view of ng_ct_hash() and ng_ct_key_cmp(). */
+static uint32_t
+ct_hash_fn(const void *key, uint32_t len __rte_unused, uint32_t init __rte_unused)
+{
+	return ng_ct_hash(key);
+}
+
+static int
+ct_cmp_fn(const void *a, const void *b, size_t len __rte_unused)
+{
+	return ng_ct_key_cmp(a, b);
+}
 
 struct ng_ct *
 ng_ct_create(const char *name, uint32_t cap, int socket)
@@ -34,12 +55,13 @@ ng_ct_create(const char *name, uint32_t cap, int socket)
 	hp.name = name;
 	hp.entries = 2 * cap;
 	hp.key_len = sizeof(struct ng_flow_key);
-	hp.hash_func = rte_hash_crc;
+	hp.hash_func = ct_hash_fn;
 	hp.socket_id = socket;
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
 	ct->h = rte_hash_create(&hp);
 	if (ct->conns == NULL || ct->free_idx == NULL || ct->h == NULL)
 		goto nomem;
+	rte_hash_set_cmp_func(ct->h, ct_cmp_fn);
 	for (uint32_t i = 0; i < cap; i++)
 		ct->free_idx[i] = cap - 1 - i;
 	ct->n_free = cap;
@@ -82,11 +104,12 @@ ng_ct_delete(struct ng_ct *ct, struct ng_conn *c)
 {
 	struct ng_flow_key rk;
 
-	rte_hash_del_key(ct->h, &c->orig);
+	rte_hash_del_key_with_hash(ct->h, &c->orig, ng_ct_hash(&c->orig));
 	if (c->state != NG_CT_AFFINITY) {
 		ng_ct_reply_key(c, &rk);
-		rte_hash_del_key(ct->h, &rk);
+		rte_hash_del_key_with_hash(ct->h, &rk, ng_ct_hash(&rk));
 	}
+	ct->n_del++;
 	release(ct, c);
 }
 
@@ -103,6 +126,10 @@ ng_ct_alloc(struct ng_ct *ct, uint64_t now)
 	}
 	/* Full: an expired entry first, else the least recently active one. */
 	for (unsigned int i = 0; i < EVICT_SAMPLE; i++) {
+		uint32_t ahead = ct->cursor + EXPIRE_AHEAD;
+
+		if (ahead < ct->cap)
+			rte_prefetch0(&ct->conns[ahead].expire_tsc);
 		c = &ct->conns[ct->cursor];
 		ct->cursor = (ct->cursor + 1) % ct->cap;
 		if (c->state == NG_CT_FREE)
@@ -126,8 +153,9 @@ ng_ct_alloc(struct ng_ct *ct, uint64_t now)
 	return c;
 }
 
-int
-ng_ct_insert(struct ng_ct *ct, struct ng_conn *c)
+static int
+insert(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, bool orig_free, hash_sig_t rsig,
+		bool reply_free)
 {
 	uintptr_t idx = (uintptr_t)(c - ct->conns);
 	struct ng_flow_key rk;
@@ -137,20 +165,22 @@ ng_ct_insert(struct ng_ct *ct, struct ng_conn *c)
 	/* rte_hash replaces the data of an existing key: refuse that instead. */
 	if (two)
 		ng_ct_reply_key(c, &rk);
-	if (rte_hash_lookup(ct->h, &c->orig) >= 0 || (two && rte_hash_lookup(ct->h, &rk) >= 0)) {
+	if ((!orig_free && !ng_ct_key_free_sig(ct, &c->orig, osig)) ||
+			(two && !reply_free && !ng_ct_key_free_sig(ct, &rk, rsig))) {
 		rc = -EEXIST;
 		goto fail;
 	}
-	rc = rte_hash_add_key_data(ct->h, &c->orig, (void *)(idx << 1));
+	rc = rte_hash_add_key_with_hash_data(ct->h, &c->orig, osig, (void *)(idx << 1));
 	if (rc < 0)
 		goto fail;
 	if (two) {
-		rc = rte_hash_add_key_data(ct->h, &rk, (void *)((idx << 1) | 1));
+		rc = rte_hash_add_key_with_hash_data(ct->h, &rk, rsig, (void *)((idx << 1) | 1));
 		if (rc < 0) {
-			rte_hash_del_key(ct->h, &c->orig);
+			rte_hash_del_key_with_hash(ct->h, &c->orig, osig);
 			goto fail;
 		}
 	}
+	ct->n_ins++;
 	ct->stats.created++;
 	return 0;
 fail:
@@ -159,22 +189,94 @@ fail:
 	return rc;
 }
 
+int
+ng_ct_insert(struct ng_ct *ct, struct ng_conn *c)
+{
+	struct ng_flow_key rk;
+	hash_sig_t rsig = 0;
+
+	if (c->state != NG_CT_AFFINITY) {
+		ng_ct_reply_key(c, &rk);
+		rsig = ng_ct_hash(&rk);
+	}
+	return insert(ct, c, ng_ct_hash(&c->orig), false, rsig, false);
+}
+
+int
+ng_ct_insert_new(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, hash_sig_t rsig,
+		bool reply_free)
+{
+	return insert(ct, c, osig, true, rsig, reply_free);
+}
+
+/*
+ * Delete the entries of dead[] (n <= EXPIRE_BATCH): one bulk lookup of their
+ * keys first brings the hash buckets and key slots into the cache, so the
+ * deletes that follow do not each wait for memory.
+ */
+#define EXPIRE_BATCH 32
+
+static void
+delete_batch(struct ng_ct *ct, struct ng_conn **dead, unsigned int n)
+{
+	struct ng_flow_key rk[EXPIRE_BATCH];
+	const void *kp[2 * EXPIRE_BATCH];
+	hash_sig_t sig[2 * EXPIRE_BATCH];
+	int32_t pos[2 * EXPIRE_BATCH];
+	unsigned int nk = 0, k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		kp[nk] = &dead[i]->orig;
+		sig[nk++] = ng_ct_hash(&dead[i]->orig);
+		if (dead[i]->state != NG_CT_AFFINITY) {
+			ng_ct_reply_key(dead[i], &rk[i]);
+			kp[nk] = &rk[i];
+			sig[nk++] = ng_ct_hash(&rk[i]);
+		}
+	}
+	for (unsigned int j = 0; j < nk; j += NG_CT_BULK_MAX)
+		rte_hash_lookup_with_hash_bulk(ct->h, &kp[j], &sig[j],
+				RTE_MIN(nk - j, (unsigned int)NG_CT_BULK_MAX), &pos[j]);
+	for (unsigned int i = 0; i < n; i++) {
+		rte_hash_del_key_with_hash(ct->h, kp[k], sig[k]);
+		k++;
+		if (dead[i]->state != NG_CT_AFFINITY) {
+			rte_hash_del_key_with_hash(ct->h, kp[k], sig[k]);
+			k++;
+		}
+		ct->n_del++;
+		release(ct, dead[i]);
+	}
+}
+
 unsigned int
 ng_ct_expire(struct ng_ct *ct, uint64_t now, unsigned int budget)
 {
-	unsigned int removed = 0;
+	struct ng_conn *dead[EXPIRE_BATCH];
+	unsigned int removed = 0, nd = 0;
 
 	if (ct->n_used == 0)
 		return 0;
 	for (unsigned int i = 0; i < budget; i++) {
 		struct ng_conn *c = &ct->conns[ct->cursor];
+		uint32_t ahead = ct->cursor + EXPIRE_AHEAD;
 
+		/* state and expire_tsc are in the entry's second line */
+		if (ahead < ct->cap)
+			rte_prefetch0(&ct->conns[ahead].expire_tsc);
 		ct->cursor = ct->cursor + 1 == ct->cap ? 0 : ct->cursor + 1;
 		if (c->state != NG_CT_FREE && now >= c->expire_tsc) {
-			ng_ct_delete(ct, c);
-			removed++;
+			dead[nd++] = c;
+			if (nd == EXPIRE_BATCH) {
+				delete_batch(ct, dead, nd);
+				removed += nd;
+				nd = 0;
+			}
 		}
 	}
+	if (nd > 0)
+		delete_batch(ct, dead, nd);
+	removed += nd;
 	ct->stats.expired += removed;
 	return removed;
 }

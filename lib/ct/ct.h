@@ -19,10 +19,16 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include "ng_types.h"
 
@@ -102,8 +108,15 @@ struct ng_ct {
 	uint32_t *free_idx;
 	uint32_t n_free;
 	uint32_t cursor;
+	/** Bumped on every key added / removed: a lookup result taken before is
+	 * stale for a miss (n_ins moved) or a hit (n_del moved). */
+	uint32_t n_ins;
+	uint32_t n_del;
 	struct ng_ct_stats stats;
 } __rte_cache_aligned;
+
+/** Most keys one ng_ct_lookup_bulk() call takes. */
+#define NG_CT_BULK_MAX 32
 
 /**
  * Create a table for one worker.
@@ -123,18 +136,122 @@ uint64_t ng_ct_mem_bytes(uint32_t cap);
 static inline void
 ng_ct_reply_key(const struct ng_conn *c, struct ng_flow_key *k)
 {
-	k->src = c->backend;
-	k->sport = c->bport;
+	const union ng_addr16 *dst;
+	uint16_t dport;
+
 	if (c->flags & NG_CT_F_FULLNAT) {
-		k->dst = c->snat;
-		k->dport = c->lport;
+		dst = &c->snat;
+		dport = c->lport;
 	} else {
-		k->dst = c->orig.src;
-		k->dport = c->orig.sport;
+		dst = &c->orig.src;
+		dport = c->orig.sport;
 	}
+	k->src = c->backend;
+	k->dst = *dst;
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	{
+		/* the last word in one store: read back whole by the hash */
+		uint64_t w4 = (uint64_t)c->bport | (uint64_t)dport << 16 |
+				(uint64_t)c->orig.proto << 32 | (uint64_t)c->orig.family << 40;
+
+		memcpy((uint8_t *)k + offsetof(struct ng_flow_key, sport), &w4, sizeof(w4));
+	}
+#else
+	k->sport = c->bport;
+	k->dport = dport;
 	k->proto = c->orig.proto;
 	k->family = c->orig.family;
 	k->pad = 0;
+#endif
+}
+
+/**
+ * The table's hash of a key (CRC32 over its five 8-byte words); the hash
+ * table computes the same with its hash function, so callers that hash a key
+ * once can pass the value to the *_sig functions.
+ */
+static inline hash_sig_t
+ng_ct_hash(const struct ng_flow_key *k)
+{
+	uint64_t w[5];
+	uint32_t h = 0x6e67;
+
+	/* memcpy, not a cast: the key was just written through its fields */
+	memcpy(w, k, sizeof(w));
+	h = rte_hash_crc_8byte(w[0], h);
+	h = rte_hash_crc_8byte(w[1], h);
+	h = rte_hash_crc_8byte(w[2], h);
+	h = rte_hash_crc_8byte(w[3], h);
+	return rte_hash_crc_8byte(w[4], h);
+}
+
+/**
+ * Write the key of an IPv4 flow (addresses and ports in network order) and
+ * return its hash (ng_ct_hash()). The key is built as five 8-byte words and
+ * hashed from them: reading back a key just written field by field would
+ * stall on store forwarding.
+ */
+static inline hash_sig_t
+ng_ct_key4(struct ng_flow_key *k, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		uint8_t proto)
+{
+	uint64_t w[5];
+	uint32_t h = 0x6e67;
+
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	w[0] = src;
+	w[1] = 0;
+	w[2] = dst;
+	w[3] = 0;
+	w[4] = (uint64_t)sport | (uint64_t)dport << 16 | (uint64_t)proto << 32 |
+			(uint64_t)AF_INET << 40;
+	memcpy(k, w, sizeof(w));
+#else
+	memset(k, 0, sizeof(*k));
+	k->src.v4 = src;
+	k->dst.v4 = dst;
+	k->sport = sport;
+	k->dport = dport;
+	k->proto = proto;
+	k->family = AF_INET;
+	memcpy(w, k, sizeof(w));
+#endif
+	h = rte_hash_crc_8byte(w[0], h);
+	h = rte_hash_crc_8byte(w[1], h);
+	h = rte_hash_crc_8byte(w[2], h);
+	h = rte_hash_crc_8byte(w[3], h);
+	return rte_hash_crc_8byte(w[4], h);
+}
+
+/** Equality of two flow keys (0 if equal, as memcmp). */
+static inline int
+ng_ct_key_cmp(const struct ng_flow_key *a, const struct ng_flow_key *b)
+{
+	uint64_t x[5], y[5];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+			(x[4] ^ y[4])) != 0;
+}
+
+static inline struct ng_conn *
+ng_ct_conn_of(struct ng_ct *ct, const void *data, bool *is_reply)
+{
+	*is_reply = ((uintptr_t)data & 1) != 0;
+	return &ct->conns[(uintptr_t)data >> 1];
+}
+
+/** ng_ct_lookup() with the key's hash already computed (ng_ct_hash()). */
+static inline struct ng_conn *
+ng_ct_lookup_sig(struct ng_ct *ct, const struct ng_flow_key *k, hash_sig_t sig,
+		bool *is_reply)
+{
+	void *data;
+
+	if (rte_hash_lookup_with_hash_data(ct->h, k, sig, &data) < 0)
+		return NULL;
+	return ng_ct_conn_of(ct, data, is_reply);
 }
 
 /**
@@ -144,12 +261,42 @@ ng_ct_reply_key(const struct ng_conn *c, struct ng_flow_key *k)
 static inline struct ng_conn *
 ng_ct_lookup(struct ng_ct *ct, const struct ng_flow_key *k, bool *is_reply)
 {
-	void *data;
+	return ng_ct_lookup_sig(ct, k, ng_ct_hash(k), is_reply);
+}
 
-	if (rte_hash_lookup_data(ct->h, k, &data) < 0)
-		return NULL;
-	*is_reply = ((uintptr_t)data & 1) != 0;
-	return &ct->conns[(uintptr_t)data >> 1];
+/**
+ * Look up n keys at once (n <= NG_CT_BULK_MAX), with their hashes: the hash
+ * table prefetches every bucket and key before comparing, and the entries
+ * found are prefetched for the caller.
+ * @param conns out: the entry of each key, or NULL
+ * @param reply out: bit i set when key i is the reply direction
+ * @return the number of keys found.
+ */
+static inline unsigned int
+ng_ct_lookup_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, hash_sig_t *sigs,
+		unsigned int n, struct ng_conn **conns, uint64_t *reply)
+{
+	void *data[NG_CT_BULK_MAX];
+	uint64_t hits = 0, rep = 0;
+	unsigned int found = 0;
+
+	if (n == 0)
+		return 0;
+	rte_hash_lookup_with_hash_bulk_data(ct->h, (const void **)keys, sigs, n, &hits, data);
+	for (unsigned int i = 0; i < n; i++) {
+		struct ng_conn *c = NULL;
+
+		if (hits & (1ull << i)) {
+			c = &ct->conns[(uintptr_t)data[i] >> 1];
+			rep |= ((uint64_t)((uintptr_t)data[i] & 1)) << i;
+			rte_prefetch0(c);
+			rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+			found++;
+		}
+		conns[i] = c;
+	}
+	*reply = rep;
+	return found;
 }
 
 /** Give back an entry from ng_ct_alloc() that was never inserted. */
@@ -175,6 +322,17 @@ struct ng_conn *ng_ct_alloc(struct ng_ct *ct, uint64_t now);
  */
 int ng_ct_insert(struct ng_ct *ct, struct ng_conn *c);
 
+/**
+ * ng_ct_insert() for a caller that just found the original key absent (and
+ * nothing was inserted since): the original key is not looked up again.
+ * @param osig ng_ct_hash(&c->orig)
+ * @param rsig ng_ct_hash() of the reply key
+ * @param reply_free the caller also found the reply key absent
+ * @return 0, or -ENOSPC / -EEXIST (the entry is released again).
+ */
+int ng_ct_insert_new(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, hash_sig_t rsig,
+		bool reply_free);
+
 /** Remove an entry and free it. */
 void ng_ct_delete(struct ng_ct *ct, struct ng_conn *c);
 
@@ -188,7 +346,14 @@ unsigned int ng_ct_expire(struct ng_ct *ct, uint64_t now, unsigned int budget);
 static inline bool
 ng_ct_key_free(struct ng_ct *ct, const struct ng_flow_key *k)
 {
-	return rte_hash_lookup(ct->h, k) < 0;
+	return rte_hash_lookup_with_hash(ct->h, k, ng_ct_hash(k)) < 0;
+}
+
+/** ng_ct_key_free() with the key's hash already computed. */
+static inline bool
+ng_ct_key_free_sig(struct ng_ct *ct, const struct ng_flow_key *k, hash_sig_t sig)
+{
+	return rte_hash_lookup_with_hash(ct->h, k, sig) < 0;
 }
 
 /**
@@ -196,6 +361,21 @@ ng_ct_key_free(struct ng_ct *ct, const struct ng_flow_key *k)
  * @return the new state.
  */
 enum ng_ct_state ng_ct_tcp_update(struct ng_conn *c, bool is_reply, uint8_t tcp_flags);
+
+/**
+ * ng_ct_tcp_update() where it can change something: an ESTABLISHED
+ * connection that saw no FIN stays so for a packet without SYN, FIN or RST,
+ * and that is decided here without a call.
+ */
+static inline void
+ng_ct_tcp_track(struct ng_conn *c, bool is_reply, uint8_t tcp_flags)
+{
+	/* 0x07: FIN, SYN, RST */
+	if (likely(c->state == NG_CT_ESTABLISHED && (tcp_flags & 0x07) == 0 &&
+			(c->flags & (NG_CT_F_FIN_ORIG | NG_CT_F_FIN_REPLY)) == 0))
+		return;
+	ng_ct_tcp_update(c, is_reply, tcp_flags);
+}
 
 /** Name of a state ("ESTABLISHED"). */
 const char *ng_ct_state_name(enum ng_ct_state s);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
@@ -25,6 +26,28 @@ enum ng_l3 {
 	NG_L3_IPV4,
 	NG_L3_IPV6,
 };
+
+/**
+ * One's complement sum (folded, not inverted) of an IPv4 header of ihl bytes:
+ * 0xffff when its checksum is right. The common 20-byte header is summed as
+ * five 32-bit words.
+ */
+static inline uint16_t
+ng_ip4_hdr_sum(const struct rte_ipv4_hdr *ip, uint16_t ihl)
+{
+	uint32_t w[5];
+	uint64_t s;
+
+	if (unlikely(ihl != sizeof(w)))
+		return rte_raw_cksum(ip, ihl);
+	memcpy(w, ip, sizeof(w));
+	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
 
 /**
  * Parse Ethernet (and at most one 802.1Q tag) and the network header.
@@ -61,8 +84,6 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 				type == rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ)))
 			return NG_DROP_VLAN_NESTED;
 	}
-	m->l2_len = l2;
-
 	if (likely(type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
 		const struct rte_ipv4_hdr *ip;
 		uint16_t ihl, tot;
@@ -82,15 +103,18 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 			if (unlikely(f == RTE_MBUF_F_RX_IP_CKSUM_BAD))
 				return NG_DROP_IP_CKSUM;
 			if (f != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-					unlikely(rte_raw_cksum(ip, ihl) != 0xffff))
+					unlikely(ng_ip4_hdr_sum(ip, ihl) != 0xffff))
 				return NG_DROP_IP_CKSUM;
 		}
 		if (len > l2 + tot)
 			rte_pktmbuf_trim(m, (uint16_t)(len - l2 - tot));
-		m->l3_len = ihl;
+		/* l2_len and l3_len in one store (no TX offloads are used), not two
+		 * read-modify-writes of the mbuf's second cache line */
+		m->tx_offload = rte_mbuf_tx_offload(l2, ihl, 0, 0, 0, 0, 0);
 		*l3 = NG_L3_IPV4;
 		return NG_DROP_NONE;
 	}
+	m->l2_len = l2;
 	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
 		if (unlikely(len < l2 + sizeof(struct rte_arp_hdr)))
 			return NG_DROP_TRUNCATED;
@@ -162,11 +186,14 @@ ng_cksum_update32(uint16_t cksum, uint32_t old, uint32_t new_)
 static inline void
 ng_ip4_ttl_dec(struct rte_ipv4_hdr *ip)
 {
-	uint16_t old = *(uint16_t *)&ip->time_to_live; /* ttl and protocol */
+	uint16_t old, new_;
 
-	ip->time_to_live--;
-	ip->hdr_checksum = ng_cksum_update16(ip->hdr_checksum, old,
-			*(uint16_t *)&ip->time_to_live);
+	/* ttl and protocol as one 16-bit word, changed in a register: a byte
+	 * store read back as a word would stall on store forwarding */
+	memcpy(&old, &ip->time_to_live, sizeof(old));
+	new_ = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(old) - 0x100));
+	memcpy(&ip->time_to_live, &new_, sizeof(new_));
+	ip->hdr_checksum = ng_cksum_update16(ip->hdr_checksum, old, new_);
 }
 
 #endif

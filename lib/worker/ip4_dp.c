@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_hash_crc.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
@@ -60,61 +62,147 @@ strip_vlan(struct rte_mbuf *m)
 	m->l2_len = sizeof(struct rte_ether_hdr);
 }
 
+/* Hand a packet whose next hop has no MAC yet to the control core. */
+static __rte_noinline void
+to_resolve(struct ng_worker *w, struct rte_mbuf *m, uint16_t port, uint32_t via)
+{
+	struct ng_mbuf_priv *pv = ng_mbuf_priv(m);
+
+	memset(&pv->nexthop, 0, sizeof(pv->nexthop));
+	pv->nexthop.family = AF_INET;
+	pv->nexthop.v4 = via;
+	pv->out_port = port;
+	pv->in_port = m->port;
+	ng_w_to_ctl(w, m, NG_CTL_RESOLVE, NG_DROP_NEIGH_QUEUE);
+}
+
+#define NEIGH_BULK 32
+
+/*
+ * Write the neighbour key of (port, IPv4 addr) and return
+ * rte_hash_crc(k, sizeof(*k), 0), the neighbour table's hash. The key is
+ * built as three 8-byte words and hashed from them: reading back a key just
+ * written field by field would stall on store forwarding.
+ */
+static inline hash_sig_t
+neigh_key4(struct ng_neigh_key *k, uint16_t port, uint32_t addr)
+{
+	uint64_t w[3];
+
+	RTE_BUILD_BUG_ON(sizeof(*k) != sizeof(w));
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	RTE_BUILD_BUG_ON(offsetof(struct ng_neigh_key, addr) != 0 ||
+			offsetof(struct ng_ip, family) != 0 || offsetof(struct ng_ip, v4) != 4 ||
+			offsetof(struct ng_neigh_key, port) != 20);
+	w[0] = AF_INET | (uint64_t)addr << 32;
+	w[1] = 0;
+	w[2] = (uint64_t)port << 32;
+	memcpy(k, w, sizeof(w));
+#else
+	memset(k, 0, sizeof(*k));
+	k->addr.family = AF_INET;
+	k->addr.v4 = addr;
+	k->port = port;
+	memcpy(w, k, sizeof(w));
+#endif
+	return rte_hash_crc_8byte(w[2], rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0)));
+}
+
+/* The MAC packed in a neighbour word (byte 0 lowest) into an Ethernet header. */
+static inline void
+put_mac(struct rte_ether_addr *mac, uint64_t word)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	memcpy(mac, &word, RTE_ETHER_ADDR_LEN);
+#else
+	ng_neigh_word_to_mac(word, mac);
+#endif
+}
+
+/*
+ * Two passes: check and rewrite each packet and build its neighbour key; then
+ * look the keys up in bulk calls (with their hashes, as the neighbour table
+ * computes them) and send each packet in arrival order. A packet to the same
+ * next hop as the packet before it (a gateway, one busy backend) shares its
+ * key and lookup.
+ */
 void
 ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 		const struct ng_nexthop **nhs, uint16_t n)
 {
 	const struct ng_neigh_dp *neigh = ng_neigh_dp(w->dp->neigh);
+	struct ng_neigh_key keys[NEIGH_BULK];
+	const void *kp[NEIGH_BULK];
+	hash_sig_t sigs[NEIGH_BULK];
+	struct rte_mbuf *out[NEIGH_BULK];
+	uint8_t kref[NEIGH_BULK];
+	void *data[NEIGH_BULK];
 	uint64_t t0 = ng_w_stage_begin(w);
+	uint16_t i = 0;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const struct ng_nexthop *nh = nhs[i];
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
-				m->l2_len);
-		struct rte_ether_hdr *eth;
-		uint32_t via;
-		uint64_t word;
+	while (i < n) {
+		uint16_t nk = 0, np = 0, last_port = UINT16_MAX;
+		uint32_t last_via = 0;
+		uint64_t hits = 0;
 
-		if (unlikely(nh == NULL)) {
-			ng_w_drop(w, m, NG_DROP_NO_ROUTE);
-			continue;
-		}
-		if (unlikely(ip->time_to_live <= 1)) {
-			ng_ip4_ttl_expired(w, m);
-			continue;
-		}
-		if (unlikely(rte_be_to_cpu_16(ip->total_length) > ng_port_dp[nh->port].mtu)) {
-			ng_w_drop(w, m, NG_DROP_MTU);
-			continue;
-		}
-		ng_ip4_ttl_dec(ip);
-		if (unlikely(m->l2_len != sizeof(struct rte_ether_hdr)))
-			strip_vlan(m);
-		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-		eth->src_addr = ng_port_dp[nh->port].mac;
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		for (; i < n && np < NEIGH_BULK; i++) {
+			struct rte_mbuf *m = pkts[i];
+			const struct ng_nexthop *nh = nhs[i];
+			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+					m->l2_len);
+			const struct ng_port_dp *pd;
+			struct rte_ether_hdr *eth;
+			uint32_t via;
 
-		via = nh->type == NG_NH_GATEWAY ? nh->gw4 : ip->dst_addr;
-		word = ng_neigh_lookup4_dp(neigh, nh->port, via);
-		if (likely(word & NG_NEIGH_F_VALID)) {
-			ng_neigh_word_to_mac(word, &eth->dst_addr);
-			ng_w_tx(w, m, nh->port);
-			continue;
-		}
-		if (word & NG_NEIGH_F_FAILED) {
-			ng_w_drop(w, m, NG_DROP_NEIGH_FAILED);
-			continue;
-		}
-		{
-			struct ng_mbuf_priv *pv = ng_mbuf_priv(m);
+			if (unlikely(nh == NULL)) {
+				ng_w_drop(w, m, NG_DROP_NO_ROUTE);
+				continue;
+			}
+			if (unlikely(ip->time_to_live <= 1)) {
+				ng_ip4_ttl_expired(w, m);
+				continue;
+			}
+			pd = &ng_port_dp[nh->port];
+			if (unlikely(rte_be_to_cpu_16(ip->total_length) > pd->mtu)) {
+				ng_w_drop(w, m, NG_DROP_MTU);
+				continue;
+			}
+			ng_ip4_ttl_dec(ip);
+			if (unlikely(m->l2_len != sizeof(struct rte_ether_hdr)))
+				strip_vlan(m);
+			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			eth->src_addr = pd->mac;
+			eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 
-			memset(&pv->nexthop, 0, sizeof(pv->nexthop));
-			pv->nexthop.family = AF_INET;
-			pv->nexthop.v4 = via;
-			pv->out_port = nh->port;
-			pv->in_port = m->port;
-			ng_w_to_ctl(w, m, NG_CTL_RESOLVE, NG_DROP_NEIGH_QUEUE);
+			via = nh->type == NG_NH_GATEWAY ? nh->gw4 : ip->dst_addr;
+			if (via != last_via || nh->port != last_port) {
+				sigs[nk] = neigh_key4(&keys[nk], nh->port, via);
+				kp[nk] = &keys[nk];
+				nk++;
+				last_via = via;
+				last_port = nh->port;
+			}
+			kref[np] = (uint8_t)(nk - 1);
+			out[np++] = m;
+		}
+		if (np == 0)
+			break;
+		rte_hash_lookup_with_hash_bulk_data(neigh->hash, kp, sigs, nk, &hits, data);
+		for (uint16_t j = 0; j < np; j++) {
+			struct rte_mbuf *m = out[j];
+			unsigned int x = kref[j];
+			uint64_t word = 0;
+
+			if (likely(hits & (1ull << x)))
+				word = __atomic_load_n((uint64_t *)data[x], __ATOMIC_ACQUIRE);
+			if (likely(word & NG_NEIGH_F_VALID)) {
+				put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
+				ng_w_tx(w, m, keys[x].port);
+			} else if (word & NG_NEIGH_F_FAILED) {
+				ng_w_drop(w, m, NG_DROP_NEIGH_FAILED);
+			} else {
+				to_resolve(w, m, keys[x].port, keys[x].addr.v4);
+			}
 		}
 	}
 	ng_w_stage_end(w, NG_STAGE_FORWARD, n, t0);

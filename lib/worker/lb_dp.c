@@ -139,29 +139,52 @@ ng_lb_refuse(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason reason
 	ng_w_tx(w, m, m->port);
 }
 
-/* A FullNAT source port owned by this worker whose reply key is unused. */
-static bool
-lport_alloc(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_conn *c)
+/* The next FullNAT source port owned by this worker (host order), advancing the cursor. */
+static inline uint32_t
+lport_next(struct ng_worker *w, const struct ng_ruleset *rs)
 {
 	unsigned int n = w->dp->n_workers;
-	uint32_t min = rs->lport_min, max = rs->lport_max;
+	uint32_t min = rs->lport_min, max = rs->lport_max, p = w->lport_next;
+
+	if (p < min || p > max || p % n != w->id) {
+		/* First port of ours at or above min. */
+		p = min + ((w->id + n - min % n) % n);
+	}
+	w->lport_next = p + n > max ? 0 : p + n;
+	return p;
+}
+
+/*
+ * A FullNAT source port owned by this worker whose reply key is unused.
+ * *rsig gets the hash of that reply key.
+ */
+static bool
+lport_alloc(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_conn *c,
+		hash_sig_t *rsig)
+{
 	struct ng_flow_key rk;
 
 	for (int i = 0; i < LPORT_TRIES; i++) {
-		uint32_t p = w->lport_next;
-
-		if (p < min || p > max || p % n != w->id) {
-			/* First port of ours at or above min. */
-			p = min + ((w->id + n - min % n) % n);
-		}
-		w->lport_next = p + n > max ? 0 : p + n;
-		c->lport = rte_cpu_to_be_16((uint16_t)p);
+		c->lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs));
 		ng_ct_reply_key(c, &rk);
-		if (ng_ct_key_free(w->ct, &rk))
+		*rsig = ng_ct_hash(&rk);
+		if (ng_ct_key_free_sig(w->ct, &rk, *rsig))
 			return true;
 	}
 	return false;
 }
+
+/*
+ * A new FullNAT connection prepared for a packet before the burst's packets
+ * are handled one by one: its backend, and a source port whose reply key was
+ * found free in one bulk lookup with the other new connections' keys, which
+ * also brings the hash buckets the inserts will write into the cache.
+ */
+struct lb_new {
+	uint16_t b;       /**< backend index */
+	uint16_t lport;   /**< network order; 0: none reserved */
+	hash_sig_t rsig;  /**< hash of the reply key */
+};
 
 static inline void
 conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc, uint32_t len)
@@ -232,24 +255,32 @@ affinity_pick(struct ng_worker *w, const struct ng_svc_obj *svc, const struct ng
 }
 
 /*
- * A new connection to svc. Returns the conn, or NULL when the packet was
- * consumed (refused or dropped).
+ * A new connection to svc, for a packet whose key k (hash ksig) has no entry.
+ * Returns the conn, or NULL when the packet was consumed (refused or
+ * dropped). Cold next to the established path.
  */
-static struct ng_conn *
+static __rte_noinline struct ng_conn *
 conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *svc,
-		struct rte_mbuf *m, const struct ng_flow_key *k, uint8_t tcp_flags)
+		struct rte_mbuf *m, const struct ng_flow_key *k, hash_sig_t ksig, uint8_t tcp_flags,
+		const struct lb_new *pre)
 {
 	const struct ng_svc_backend *be;
 	struct ng_conn *c;
 	uint64_t hash;
+	hash_sig_t rsig = 0;
+	bool reply_free = false;
 	uint16_t b;
 
 	if (k->proto == IPPROTO_TCP && (tcp_flags & RTE_TCP_RST_FLAG)) {
 		ng_w_drop(w, m, NG_DROP_TCP_RST_NO_CONN);
 		return NULL;
 	}
-	hash = ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport, k->proto);
-	b = svc->affinity ? affinity_pick(w, svc, k, hash) : ng_svc_pick(svc, hash, w->id);
+	if (pre != NULL) {
+		b = pre->b;
+	} else {
+		hash = ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport, k->proto);
+		b = svc->affinity ? affinity_pick(w, svc, k, hash) : ng_svc_pick(svc, hash, w->id);
+	}
 	if (b == NG_MAGLEV_NONE) {
 		svc->wstats[w->id].refused++;
 		if (svc->empty_drop)
@@ -276,14 +307,34 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	if (svc->mode == NG_FWD_FULLNAT) {
 		c->flags |= NG_CT_F_FULLNAT;
 		c->snat = be->snat;
-		if (!lport_alloc(w, rs, c)) {
+		bool have = false;
+
+		if (pre != NULL && pre->lport != 0) {
+			struct ng_flow_key rk;
+
+			/* Checked again (its buckets are warm now): with a small port
+			 * range, lport_alloc() for another packet may have wrapped onto it. */
+			c->lport = pre->lport;
+			ng_ct_reply_key(c, &rk);
+			rsig = pre->rsig;
+			have = ng_ct_key_free_sig(w->ct, &rk, rsig);
+		}
+		if (!have && !lport_alloc(w, rs, c, &rsig)) {
 			ng_ct_abort(w->ct, c);
 			svc->wstats[w->id].no_lport++;
 			ng_w_drop(w, m, NG_DROP_NAT_NO_PORT);
 			return NULL;
 		}
+		reply_free = true;
+	} else {
+		struct ng_flow_key rk;
+
+		ng_ct_reply_key(c, &rk);
+		rsig = ng_ct_hash(&rk);
 	}
-	if (ng_ct_insert(w->ct, c) < 0) {
+	/* The caller found k absent; ng_ct_alloc() may only have removed keys,
+	 * and the affinity record's key differs from k in proto. */
+	if (ng_ct_insert_new(w->ct, c, ksig, rsig, reply_free) < 0) {
 		ng_w_drop(w, m, NG_DROP_CT_INSERT);
 		return NULL;
 	}
@@ -318,93 +369,255 @@ conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
 	return svc;
 }
 
+/* A packet the lb stage cannot finish itself: fragments, TTL expiry. */
+static __rte_noinline void
+lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_worker *w,
+		struct rte_mbuf **local, uint16_t *nl, struct rte_mbuf **fwd,
+		const struct ng_nexthop **fwd_nh, uint16_t *nf)
+{
+	if (nh != NULL && nh->type == NG_NH_VIP) {
+		ng_w_drop(w, m, NG_DROP_VIP_FRAGMENT);
+	} else if (nh != NULL && nh->type == NG_NH_LOCAL) {
+		local[(*nl)++] = m;
+	} else {
+		fwd_nh[*nf] = nh;
+		fwd[(*nf)++] = m;
+	}
+}
+
+/* What the first pass decided for a packet. */
+#define LB_DONE UINT8_MAX /* dropped or handed to another worker */
+#define LB_FRAG (UINT8_MAX - 1)
+
+/*
+ * Pass 2b, for the keys pass 2 did not find: the packets that will create a
+ * FullNAT connection to a Maglev service get their backend and a reserved
+ * source port, and all their reply keys are checked in one bulk lookup.
+ * Services with side effects in their pick (affinity, WRR, random) are left
+ * to conn_new(). The lookup is mostly a prefetch: conn_new() checks the key
+ * again, in warm buckets, before it inserts.
+ * @return the number of reservations (pre_of[] is filled for every key).
+ */
+static __rte_noinline uint16_t
+lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const struct ng_nexthop **nhs, uint16_t n, const uint8_t *act,
+		const struct ng_flow_key *keys, struct ng_conn **conns, struct lb_new *pre,
+		int16_t *pre_of)
+{
+	struct ng_flow_key rk[NG_CT_BULK_MAX];
+	const void *kp[NG_CT_BULK_MAX];
+	hash_sig_t sig[NG_CT_BULK_MAX];
+	int32_t pos[NG_CT_BULK_MAX];
+	uint16_t np = 0, ki = 0, first = 0, nb = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		const struct ng_flow_key *k;
+		const struct ng_nexthop *nh = nhs[i];
+		struct ng_fe_key fk = {0};
+		const struct ng_svc_obj *svc;
+		const struct ng_svc_backend *be;
+		struct ng_conn tmp;
+		struct rte_tcp_hdr *th;
+		uint16_t b;
+
+		if (act[i] != 0)
+			continue;
+		k = &keys[ki];
+		pre_of[ki] = -1;
+		if (conns[ki++] != NULL || nh == NULL ||
+				(nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL))
+			continue;
+		if (k->proto == IPPROTO_TCP) {
+			th = rte_pktmbuf_mtod_offset(pkts[i], struct rte_tcp_hdr *,
+					pkts[i]->l2_len + pkts[i]->l3_len);
+			if (th->tcp_flags & RTE_TCP_RST_FLAG)
+				continue;
+		}
+		fk.addr = k->dst;
+		fk.port = k->dport;
+		fk.proto = k->proto;
+		fk.family = k->family;
+		svc = ng_rs_lookup(rs, &fk);
+		if (svc == NULL || svc->mode != NG_FWD_FULLNAT || svc->affinity ||
+				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0)
+			continue;
+		b = ng_svc_pick(svc, ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport,
+				k->proto), w->id);
+		be = &svc->backends[b];
+		tmp.orig.proto = k->proto;
+		tmp.orig.family = k->family;
+		tmp.backend = be->addr;
+		tmp.bport = be->port;
+		tmp.snat = be->snat;
+		tmp.flags = NG_CT_F_FULLNAT;
+		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs));
+		ng_ct_reply_key(&tmp, &rk[nb]);
+		pre[np].b = b;
+		pre[np].lport = tmp.lport;
+		pre[np].rsig = sig[nb] = ng_ct_hash(&rk[nb]);
+		kp[nb] = &rk[nb];
+		pre_of[ki - 1] = (int16_t)np++;
+		if (++nb == NG_CT_BULK_MAX) {
+			rte_hash_lookup_with_hash_bulk(w->ct->h, kp, sig, nb, pos);
+			for (uint16_t j = 0; j < nb; j++)
+				if (pos[j] >= 0)
+					pre[first + j].lport = 0; /* taken: conn_new() looks on */
+			first = np;
+			nb = 0;
+		}
+	}
+	if (nb > 0) {
+		rte_hash_lookup_with_hash_bulk(w->ct->h, kp, sig, nb, pos);
+		for (uint16_t j = 0; j < nb; j++)
+			if (pos[j] >= 0)
+				pre[first + j].lport = 0;
+	}
+	return np;
+}
+
+/*
+ * Three passes over the burst:
+ *  1. check each packet, hand it to its owner if that is another worker,
+ *     build its flow key and hash;
+ *  2. look every key up in one bulk call (the hash table prefetches buckets
+ *     and keys, the entries found are prefetched);
+ *  3. in arrival order: established flows (the likely case) are tracked and
+ *     rewritten; a miss to a frontend creates a connection.
+ * A connection created or deleted in pass 3 can make a later packet's pass-2
+ * result stale: that packet is looked up again (ct->n_ins / n_del).
+ */
 void
 ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
 		const struct ng_nexthop **nhs, uint16_t n)
 {
 	struct rte_mbuf *fwd[MAX_BURST], *local[MAX_BURST];
 	const struct ng_nexthop *fwd_nh[MAX_BURST];
+	struct ng_flow_key keys[MAX_BURST];
+	const struct ng_flow_key *kp[MAX_BURST];
+	hash_sig_t sigs[MAX_BURST];
+	struct ng_conn *conns[MAX_BURST];
+	uint64_t reply[MAX_BURST / 64];
+	uint8_t act[MAX_BURST];
+	struct lb_new pre[MAX_BURST];
+	int16_t pre_of[MAX_BURST]; /* by key index: its pre[] entry, or -1 */
 	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
-	uint16_t nf = 0, nl = 0;
+	struct ng_ct *ct = w->ct;
+	uint16_t nf = 0, nl = 0, nk = 0, ki = 0, found = 0, n_pre = 0;
 	uint64_t t0 = ng_w_stage_begin(w);
 	bool multi = w->dp->n_workers > 1 && !w->in_redirect;
+	uint32_t n_ins, n_del;
 
+	/* Pass 1. */
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const struct ng_nexthop *nh = nhs[i];
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 				m->l2_len);
 		uint16_t ihl = m->l3_len, tot = rte_be_to_cpu_16(ip->total_length);
-		uint8_t proto = ip->next_proto_id, flags = 0;
-		const struct ng_svc_obj *svc;
-		struct ng_flow_key k;
-		struct ng_conn *c;
-		uint16_t *ports;
-		bool is_reply;
+		struct ng_flow_key *k = &keys[nk];
+		const uint16_t *ports;
 
 		if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
 				RTE_IPV4_HDR_OFFSET_MASK))) {
-			if (nh != NULL && nh->type == NG_NH_VIP) {
-				ng_w_drop(w, m, NG_DROP_VIP_FRAGMENT);
-			} else if (nh != NULL && nh->type == NG_NH_LOCAL) {
-				local[nl++] = m;
-			} else {
-				fwd_nh[nf] = nh;
-				fwd[nf++] = m;
-			}
+			act[i] = LB_FRAG;
 			continue;
 		}
 		if (unlikely(!ng_l4_valid(ip, ihl, tot))) {
 			ng_w_drop(w, m, NG_DROP_L4_HEADER);
+			act[i] = LB_DONE;
 			continue;
 		}
-		ports = (uint16_t *)((uint8_t *)ip + ihl);
+		ports = (const uint16_t *)((const uint8_t *)ip + ihl);
 		if (multi) {
-			unsigned int o = owner_of(w, rs, nh, ip, ports[1]);
+			unsigned int o = owner_of(w, rs, nhs[i], ip, ports[1]);
 
 			if (o != w->id) {
 				redirect(w, m, o);
+				act[i] = LB_DONE;
 				continue;
 			}
 		}
-		if (proto == IPPROTO_TCP)
-			flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
+		sigs[nk] = ng_ct_key4(k, ip->src_addr, ip->dst_addr, ports[0], ports[1],
+				ip->next_proto_id);
+		kp[nk] = k;
+		act[i] = 0;
+		nk++;
+	}
 
-		memset(&k, 0, sizeof(k));
-		k.src.v4 = ip->src_addr;
-		k.dst.v4 = ip->dst_addr;
-		k.sport = ports[0];
-		k.dport = ports[1];
-		k.proto = proto;
-		k.family = AF_INET;
+	/* Pass 2. */
+	for (uint16_t j = 0; j < nk; j += NG_CT_BULK_MAX) {
+		unsigned int cnt = RTE_MIN(nk - j, NG_CT_BULK_MAX);
+		uint64_t rep = 0;
 
-		c = ng_ct_lookup(w->ct, &k, &is_reply);
-		/* A packet the service stage would rewrite and forward: TTL expiry is
-		 * answered before NAT, about the packet as it came, creating nothing. */
-		if (unlikely(ip->time_to_live <= 1) && c != NULL) {
-			ng_ip4_ttl_expired(w, m);
+		found += ng_ct_lookup_bulk(ct, &kp[j], &sigs[j], cnt, &conns[j], &rep);
+		/* j is a multiple of 32: the bits land in one word */
+		if (j % 64 == 0)
+			reply[j / 64] = rep;
+		else
+			reply[j / 64] |= rep << 32;
+	}
+	n_ins = ct->n_ins;
+	n_del = ct->n_del;
+	if (unlikely(nk - found > 0))
+		n_pre = lb_prepare(w, rs, pkts, nhs, n, act, keys, conns, pre, pre_of);
+
+	/* Pass 3. */
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct ng_nexthop *nh = nhs[i];
+		struct rte_ipv4_hdr *ip;
+		uint16_t tot, *ports;
+		uint8_t proto, flags = 0;
+		const struct ng_svc_obj *svc;
+		const struct ng_flow_key *k;
+		struct ng_conn *c;
+		bool is_reply;
+
+		if (unlikely(act[i] != 0)) {
+			if (act[i] == LB_FRAG)
+				lb_fragment(m, nh, w, local, &nl, fwd, fwd_nh, &nf);
 			continue;
 		}
-		if (c != NULL) {
+		k = &keys[ki];
+		c = conns[ki];
+		is_reply = (reply[ki / 64] >> (ki % 64)) & 1;
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+		tot = rte_be_to_cpu_16(ip->total_length);
+		ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
+		proto = k->proto;
+		if (proto == IPPROTO_TCP)
+			flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
+		/* An earlier packet of this burst added or removed a key. */
+		if (unlikely(c == NULL ? ct->n_ins != n_ins : ct->n_del != n_del))
+			c = ng_ct_lookup_sig(ct, k, sigs[ki], &is_reply);
+
+		/* A packet the service stage would rewrite and forward: TTL expiry is
+		 * answered before NAT, about the packet as it came, creating nothing. */
+		if (likely(c != NULL)) {
+			if (unlikely(ip->time_to_live <= 1)) {
+				ng_ip4_ttl_expired(w, m);
+				ki++;
+				continue;
+			}
 			svc = conn_revalidate(rs, c);
 			/* UDP to a removed backend moves at once; a new SYN reuses a closed tuple. */
-			if ((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
+			if (unlikely((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
 					(proto == IPPROTO_TCP && !is_reply &&
 					(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) ==
 					RTE_TCP_SYN_FLAG && (c->state == NG_CT_TIME_WAIT ||
-					c->state == NG_CT_CLOSE))) {
-				w->ct->stats.deleted++;
-				ng_ct_delete(w->ct, c);
+					c->state == NG_CT_CLOSE)))) {
+				ct->stats.deleted++;
+				ng_ct_delete(ct, c);
 				c = NULL;
 			}
 		}
-		if (c == NULL) {
+		if (unlikely(c == NULL)) {
 			struct ng_fe_key fk = {0};
 			struct ng_svc_obj *s;
 
 			if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
 				fwd_nh[nf] = nh;
 				fwd[nf++] = m;
+				ki++;
 				continue;
 			}
 			fk.addr.v4 = ip->dst_addr;
@@ -417,36 +630,53 @@ ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf 
 					ng_lb_refuse(w, m, NG_DROP_SVC_NO_FRONTEND);
 				else
 					local[nl++] = m;
+				ki++;
 				continue;
 			}
 			if (unlikely(ip->time_to_live <= 1)) {
 				ng_ip4_ttl_expired(w, m);
+				ki++;
 				continue;
 			}
-			c = conn_new(w, rs, s, m, &k, flags);
+			c = conn_new(w, rs, s, m, k, sigs[ki], flags,
+					n_pre > 0 && pre_of[ki] >= 0 ? &pre[pre_of[ki]] : NULL);
+			ki++;
 			if (c == NULL)
 				continue;
 			svc = s;
 			is_reply = false;
+		} else {
+			ki++;
 		}
 		if (proto == IPPROTO_TCP)
-			ng_ct_tcp_update(c, is_reply, flags);
+			ng_ct_tcp_track(c, is_reply, flags);
 		if (is_reply)
 			c->flags |= NG_CT_F_REPLIED;
 		conn_touch(w, c, svc, tot);
 
-		if (!is_reply) {
-			if (c->flags & NG_CT_F_FULLNAT)
-				ng_nat4(ip, ports, proto, c->snat.v4, c->lport, c->backend.v4, c->bport);
-			else
-				ng_nat4(ip, ports, proto, ip->src_addr, ports[0], c->backend.v4,
-						c->bport);
-		} else {
-			ng_nat4(ip, ports, proto, c->orig.dst.v4, c->orig.dport, c->orig.src.v4,
-					c->orig.sport);
+		{
+			uint32_t src, dst;
+			uint16_t sport, dport;
+
+			if (likely(!is_reply)) {
+				if (likely(c->flags & NG_CT_F_FULLNAT)) {
+					src = c->snat.v4;
+					sport = c->lport;
+				} else {
+					src = ip->src_addr;
+					sport = ports[0];
+				}
+				dst = c->backend.v4;
+				dport = c->bport;
+			} else {
+				src = c->orig.dst.v4;
+				sport = c->orig.dport;
+				dst = c->orig.src.v4;
+				dport = c->orig.sport;
+			}
+			ng_nat4(ip, ports, proto, src, sport, dst, dport);
 		}
-		nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
-		fwd_nh[nf] = nh;
+		fwd_nh[nf] = ng_fib_lookup4_dp(fib, ip->dst_addr);
 		fwd[nf++] = m;
 	}
 	ng_w_stage_end(w, NG_STAGE_LB, n, t0);

@@ -66,7 +66,11 @@ struct ng_worker {
 	uint32_t idle_count;
 	uint32_t lport_next;     /**< next FullNAT source port to try, host order */
 	bool in_redirect;        /**< processing packets another worker handed over */
+	bool rt_cycles;          /**< dp->runtime_stats, read once per loop */
 	uint64_t now;            /**< TSC at the start of the current burst */
+	uint64_t stage_tsc;      /**< TSC at the end of the last stage (runtime stats) */
+	uint64_t expire_tsc;     /**< next connection expiry scan while busy */
+	uint64_t expire_ivl;     /**< TSC cycles between expiry scans while busy */
 	struct ng_worker_stats stats;
 } __rte_cache_aligned;
 
@@ -81,7 +85,7 @@ struct ng_dp {
 	struct rte_ring *ctl_ring; /**< workers -> control, MP/SC */
 	struct rte_rcu_qsbr *qsbr;
 	bool forwarding;
-	bool runtime_stats;  /**< count cycles per stage */
+	bool runtime_stats;  /**< count cycles per stage (CLI: runtime cycles on|off) */
 	uint32_t burst;
 	uint32_t idle_sleep_us;
 	uint32_t idle_polls;

@@ -46,8 +46,8 @@ ng_worker_flush(struct ng_worker *w)
  * whose destination is a LOCAL route), the forward stage, or a drop.
  * A service stage will sit between this one and forwarding.
  */
-void
-ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
+static void
+process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rte_mbuf *local[MAX_BURST], *fwd[MAX_BURST], *lb[MAX_BURST];
 	const struct ng_nexthop *nhs[MAX_BURST], *lb_nhs[MAX_BURST];
@@ -58,7 +58,7 @@ ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t nl = 0, nf = 0, nlb = 0;
 	uint64_t t0 = ng_w_stage_begin(w);
 
-	w->now = rte_rdtsc();
+	w->now = w->rt_cycles ? t0 : rte_rdtsc();
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -120,6 +120,14 @@ ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		ng_ip4_forward_process(w, fwd, nhs, nf);
 }
 
+void
+ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	w->rt_cycles = __atomic_load_n(&w->dp->runtime_stats, __ATOMIC_RELAXED);
+	ng_w_burst_start(w);
+	process_burst(w, pkts, n);
+}
+
 static void
 drain_inject(struct ng_worker *w)
 {
@@ -129,6 +137,7 @@ drain_inject(struct ng_worker *w)
 
 	if (likely(rte_ring_empty(w->inject)))
 		return;
+	ng_w_burst_start(w);
 	t0 = ng_w_stage_begin(w);
 	n = rte_ring_sc_dequeue_burst(w->inject, (void **)pkts, RTE_DIM(pkts), NULL);
 	for (unsigned int i = 0; i < n; i++)
@@ -148,14 +157,39 @@ drain_redirect(struct ng_worker *w)
 
 		if (r == NULL || likely(rte_ring_empty(r)))
 			continue;
+		ng_w_burst_start(w);
 		t0 = ng_w_stage_begin(w);
 		n = rte_ring_sc_dequeue_burst(r, (void **)pkts, RTE_DIM(pkts), NULL);
 		ng_w_stage_end(w, NG_STAGE_REDIRECT, (uint16_t)n, t0);
 		w->stats.redirect_rx += n;
 		w->in_redirect = true;
-		ng_worker_process(w, pkts, (uint16_t)n);
+		process_burst(w, pkts, (uint16_t)n);
 		w->in_redirect = false;
 	}
+}
+
+/*
+ * Connection expiry. An idle loop scans ct_expire_budget entries; a busy one
+ * only every expire_ivl cycles (so the table is swept about once a second,
+ * and at least EXPIRE_MIN_RATE entries a second), or every loop while the
+ * table is nearly full.
+ */
+#define EXPIRE_SWEEP_S 1
+#define EXPIRE_MIN_RATE 262144
+
+static inline void
+expire(struct ng_worker *w, bool busy)
+{
+	struct ng_ct *ct = w->ct;
+	uint64_t now;
+
+	if (ct->n_used == 0)
+		return;
+	now = rte_rdtsc();
+	if (busy && now < w->expire_tsc && ct->n_free >= ct->cap / 8)
+		return;
+	ng_ct_expire(ct, now, w->dp->ct_expire_budget);
+	w->expire_tsc = now + w->expire_ivl;
 }
 
 int
@@ -165,6 +199,9 @@ ng_worker_main(void *arg)
 	struct ng_dp *dp = w->dp;
 	struct rte_mbuf *pkts[MAX_BURST];
 	uint16_t burst = (uint16_t)RTE_MIN(dp->burst, (uint32_t)MAX_BURST);
+	uint64_t rate = RTE_MAX((uint64_t)w->ct->cap / EXPIRE_SWEEP_S, (uint64_t)EXPIRE_MIN_RATE);
+
+	w->expire_ivl = dp->tsc_hz * dp->ct_expire_budget / rate;
 
 	rte_rcu_qsbr_thread_register(dp->qsbr, w->id);
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->id);
@@ -173,10 +210,12 @@ ng_worker_main(void *arg)
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		unsigned int got = 0;
 
+		w->rt_cycles = __atomic_load_n(&dp->runtime_stats, __ATOMIC_RELAXED);
+
 		for (unsigned int q = 0; q < w->n_rxq; q++) {
 			const struct ng_rxq_ref *rq = &w->rxq[q];
 			struct ng_port_stats *ps = &w->stats.port[rq->port_idx];
-			uint64_t t0 = ng_w_stage_begin(w);
+			uint64_t t0 = w->rt_cycles ? rte_rdtsc() : 0;
 			uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
 
 			if (n == 0)
@@ -187,14 +226,13 @@ ng_worker_main(void *arg)
 			for (uint16_t i = 0; i < n; i++)
 				ps->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
 			got += n;
-			ng_worker_process(w, pkts, n);
+			process_burst(w, pkts, n);
 		}
 		if (dp->n_workers > 1)
 			drain_redirect(w);
 		drain_inject(w);
 		ng_worker_flush(w);
-		if (w->ct->n_used > 0)
-			ng_ct_expire(w->ct, rte_rdtsc(), dp->ct_expire_budget);
+		expire(w, got > 0);
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->id);
 		w->stats.loops++;
 

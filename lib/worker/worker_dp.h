@@ -32,10 +32,25 @@ ng_w_tx(struct ng_worker *w, struct rte_mbuf *m, uint16_t out)
 	w->tx[pidx].pkts[w->tx[pidx].n++] = m;
 }
 
+/*
+ * Stage accounting. Stages of a burst run back to back, so the end of one is
+ * the start of the next: w->stage_tsc holds the TSC at the end of the last
+ * stage, and each stage costs one rdtsc (none when runtime cycles are off:
+ * w->rt_cycles, dp->runtime_stats as read at the start of the loop).
+ * Whoever starts a burst (the RX poll, a ring drain, a test calling
+ * ng_worker_process()) sets it with ng_w_burst_start().
+ */
+static inline void
+ng_w_burst_start(struct ng_worker *w)
+{
+	if (w->rt_cycles)
+		w->stage_tsc = rte_rdtsc();
+}
+
 static inline uint64_t
 ng_w_stage_begin(const struct ng_worker *w)
 {
-	return w->dp->runtime_stats ? rte_rdtsc() : 0;
+	return w->stage_tsc;
 }
 
 static inline void
@@ -47,8 +62,12 @@ ng_w_stage_end(struct ng_worker *w, enum ng_stage s, uint16_t pkts, uint64_t t0)
 		return;
 	st->calls++;
 	st->pkts += pkts;
-	if (w->dp->runtime_stats)
-		st->cycles += rte_rdtsc() - t0;
+	if (w->rt_cycles) {
+		uint64_t now = rte_rdtsc();
+
+		st->cycles += now - t0;
+		w->stage_tsc = now;
+	}
 }
 
 /** Stage: packets for the gateway's own addresses (ARP, ICMP echo). */

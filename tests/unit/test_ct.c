@@ -894,6 +894,67 @@ full_churn(void **state)
 	ng_ct_free(ct);
 }
 
+/*
+ * The worker's fast path: keys built by ng_ct_key4() hash as the table does,
+ * a bulk lookup finds both directions and misses the rest, ng_ct_insert_new()
+ * indexes a conn whose keys were found free, and n_ins / n_del move.
+ */
+static void
+bulk_lookup_and_insert_new(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_flow_key keys[NG_CT_BULK_MAX], rk;
+	const struct ng_flow_key *kp[NG_CT_BULK_MAX];
+	hash_sig_t sig[NG_CT_BULK_MAX];
+	struct ng_conn *conns[NG_CT_BULK_MAX], *c[8], *n;
+	uint64_t reply = 0;
+	uint32_t ins, del;
+
+	(void)state;
+	for (uint32_t i = 0; i < 8; i++)
+		c[i] = add_conn(ct, i, i % 2 == 0, NG_CT_ESTABLISHED, T0);
+	/* keys 0..7: originals; 8..15: replies; 16..31: nobody's */
+	for (uint32_t i = 0; i < NG_CT_BULK_MAX; i++) {
+		struct ng_flow_key f;
+
+		if (i < 8)
+			f = c[i]->orig;
+		else if (i < 16)
+			ng_ct_reply_key(c[i - 8], &f);
+		else
+			orig_key(&f, 1000 + i, IPPROTO_TCP);
+		sig[i] = ng_ct_key4(&keys[i], f.src.v4, f.dst.v4, f.sport, f.dport, f.proto);
+		assert_memory_equal(&keys[i], &f, sizeof(f));
+		assert_int_equal(sig[i], rte_hash_hash(ct->h, &f));
+		assert_int_equal(ng_ct_key_cmp(&keys[i], &f), 0);
+		kp[i] = &keys[i];
+	}
+	assert_int_equal(ng_ct_lookup_bulk(ct, kp, sig, NG_CT_BULK_MAX, conns, &reply), 16);
+	for (uint32_t i = 0; i < NG_CT_BULK_MAX; i++) {
+		if (i < 16)
+			assert_ptr_equal(conns[i], c[i % 8]);
+		else
+			assert_null(conns[i]);
+	}
+	assert_int_equal(reply, 0xff00ull);
+	assert_int_not_equal(ng_ct_key_cmp(&keys[0], &keys[1]), 0);
+
+	/* A new conn for key 16, its reply key checked free by the caller. */
+	ins = ct->n_ins;
+	n = ng_ct_alloc(ct, T0);
+	fill_conn(n, 1016, true, NG_CT_SYN_SENT, T0);
+	assert_memory_equal(&n->orig, &keys[16], sizeof(keys[16]));
+	ng_ct_reply_key(n, &rk);
+	assert_true(ng_ct_key_free_sig(ct, &rk, ng_ct_hash(&rk)));
+	assert_int_equal(ng_ct_insert_new(ct, n, sig[16], ng_ct_hash(&rk), true), 0);
+	assert_int_equal(ct->n_ins, ins + 1);
+	assert_indexed(ct, n);
+	del = ct->n_del;
+	ng_ct_delete(ct, n);
+	assert_int_equal(ct->n_del, del + 1);
+	ng_ct_free(ct);
+}
+
 int
 main(void)
 {
@@ -916,6 +977,7 @@ main(void)
 		cmocka_unit_test(full_evicts_least_recent),
 		cmocka_unit_test(full_reuses_expired_first),
 		cmocka_unit_test(full_churn),
+		cmocka_unit_test(bulk_lookup_and_insert_new),
 	};
 
 	return cmocka_run_group_tests_name("ct", tests, group_setup, group_teardown);
