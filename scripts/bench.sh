@@ -2,7 +2,8 @@
 # nodegw forwarding benchmark against testpmd, over net_memif, one worker core.
 #
 #   scripts/bench.sh [--quick] [--scenarios a,b] [--reps N] [--window S]
-#                    [--no-huge] [--no-build] [--no-baseline] [--out DIR]
+#                    [--no-huge] [--no-build] [--build-dir DIR] [--no-baseline]
+#                    [--out DIR] [-- HARNESS-OPTIONS]
 #
 #   --quick        every scenario briefly (under a minute): asserts only that
 #                  traffic flowed and the numbers are well formed
@@ -10,9 +11,15 @@
 #   --reps N       measurement windows per scenario (default 3; quick 1)
 #   --window S     seconds per window (default 5; quick 1)
 #   --no-huge      do not use hugepages (EAL --no-huge)
-#   --no-build     do not run meson/ninja
+#   --no-build     do not run meson/ninja (use the nodegw already built in
+#                  the build directory)
+#   --build-dir D  build directory of the nodegw to measure (default
+#                  build-bench, configured with the project's default
+#                  buildtype; scripts/test.sh passes its build/)
 #   --no-baseline  skip the testpmd baseline
 #   --out DIR      results and logs (default build/bench)
+#   -- ...         the rest goes to scripts/lib/bench_run.py (its --help lists
+#                  them: churn rate, baseline mode, runtime-cost windows...)
 #
 # Environment: NG_BENCH_CPUS="GEN,WORKER,CONTROL" picks the CPUs of the
 # generator, the DUT's worker and the DUT's control core (default on 2 CPUs:
@@ -32,7 +39,7 @@ ROOT=$(pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/deps.sh
 source scripts/lib/deps.sh
 
-QUICK=0 BUILD=1 HUGE=1 OUT=$ROOT/build/bench
+QUICK=0 BUILD=1 HUGE=1 OUT=$ROOT/build/bench BDIR=build-bench
 PYARGS=()
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while (($#)); do
@@ -43,11 +50,15 @@ while (($#)); do
 		PYARGS+=("$1" "$2"); shift ;;
 	--no-huge) HUGE=0 ;;
 	--no-build) BUILD=0 ;;
+	--build-dir)
+		(($# >= 2)) || { echo "bench.sh: --build-dir needs a value" >&2; exit 2; }
+		BDIR=$2; shift ;;
 	--no-baseline) PYARGS+=(--no-baseline) ;;
 	--out)
 		(($# >= 2)) || { echo "bench.sh: --out needs a value" >&2; exit 2; }
 		OUT=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
+	--) shift; PYARGS+=("$@"); break ;;
 	*) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -103,13 +114,14 @@ trap 'exit 129' HUP
 command -v dpdk-testpmd >/dev/null || deps_install dpdk
 if ((BUILD)); then
 	deps_install "${NG_DEPS_BUILD[@]}" python3 >/dev/null
-	if [[ ! -f build/meson-private/coredata.dat ]]; then
-		meson setup build
+	if [[ ! -f $BDIR/meson-private/coredata.dat ]]; then
+		meson setup "$BDIR" >/dev/null
 	fi
-	ninja -C build >/dev/null || { log "build failed (ninja -C build)"; exit 1; }
+	ninja -C "$BDIR" >/dev/null || { log "build failed (ninja -C $BDIR)"; exit 1; }
 fi
-NODEGW=$ROOT/build/app/nodegw/nodegw
-[[ -x $NODEGW ]] || { log "no nodegw binary at $NODEGW (build it: meson setup build && ninja -C build)"; exit 1; }
+[[ $BDIR == /* ]] || BDIR=$ROOT/$BDIR
+NODEGW=$BDIR/app/nodegw/nodegw
+[[ -x $NODEGW ]] || { log "no nodegw binary at $NODEGW (build it: meson setup $BDIR && ninja -C $BDIR)"; exit 1; }
 
 # ---- CPUs
 NCPU=$(nproc)

@@ -691,6 +691,8 @@ services = (
                 self.note_hugepages()
                 if not sc["infinite"]:
                     break
+            if sc.get("runtime_cost") and dut_kind == "nodegw" and self.a.runtime_pairs > 0:
+                extra["runtime_cost"] = self.runtime_cost(sc, dut, snap, gen)
             if churn is not None:
                 churn.stop_ev.set()
                 churn.join(10)
@@ -738,6 +740,46 @@ services = (
                 gen.stop()
             self.clean_sock()
         return reps, extra, crashed
+
+    def runtime_cost(self, sc, dut, snap, gen):
+        """What `show runtime` cycle counting costs: windows with it off and on,
+        alternated (off, on, off, on...) so that drifting load hits both alike.
+        Compared by the worker's CPU time per forwarded packet, which is only
+        the worker's work while the generator saturates it."""
+        on, off = [], []
+        try:
+            for _ in range(self.a.runtime_pairs):
+                for state, into in (("off", off), ("on", on)):
+                    dut.cli.run("runtime cycles %s" % state)
+                    time.sleep(0.1)
+                    into.append(self.window(sc, "nodegw", dut, snap, gen, None))
+        finally:
+            dut.cli.run("runtime cycles on")
+
+        def pick(reps):
+            return dict(mpps=[x["pps"] / 1e6 for x in reps],
+                        cpu_cpp=[x.get("cpu_cpp") for x in reps],
+                        nodegw_cpp=[x.get("nodegw_cpp") for x in reps],
+                        worker_cpu_share=[x.get("worker_cpu_share") for x in reps],
+                        idle_loop_share=[x.get("idle_loop_share") for x in reps],
+                        busy_share=[x.get("busy_share") for x in reps])
+        r = dict(pairs=self.a.runtime_pairs, on=pick(on), off=pick(off))
+        con, coff = self.med(on, "cpu_cpp"), self.med(off, "cpu_cpp")
+        pon, poff = self.med(on, "pps"), self.med(off, "pps")
+        r["cpu_cpp_on"], r["cpu_cpp_off"] = con, coff
+        r["mpps_on"] = pon / 1e6 if pon else None
+        r["mpps_off"] = poff / 1e6 if poff else None
+        r["cost"] = con / coff - 1 if con and coff else None
+        # saturated: the worker's stages had packets nearly all the time (known
+        # only while cycles are counted); otherwise idle polling is in both
+        busy = self.med(on, "busy_share")
+        r["busy_share_on"] = busy
+        r["saturated"] = busy is not None and busy >= 0.9
+        log("  runtime cycles on: %s cycles/pkt, off: %s; cost %s%s" % (
+            "%.0f" % con if con else "-", "%.0f" % coff if coff else "-",
+            "%+.1f%%" % (100 * r["cost"]) if r["cost"] is not None else "-",
+            "" if r["saturated"] else " (the worker was not saturated: idle polls included)"))
+        return r
 
     def measure_safe(self, sc, dut_kind):
         """measure(), with a failure recorded instead of ending the whole run."""
@@ -891,16 +933,21 @@ services = (
         q = self.a.quick
         big = 100_000 if q else 1_000_000
         fin = 1_000_000 if q else 4_000_000
+        syn_ct = 1 << 20
         all_sc = [
             dict(name="est-1k", title="1k established flows (TCP+UDP)", kind="est", flows=1000,
-                 infinite=True, ct=65536),
+                 infinite=True, ct=65536, runtime_cost=True),
             dict(name="est-1m", title="%s established flows (TCP+UDP)" % ("100k" if q else "1M"),
                  kind="est", flows=big, infinite=True, ct=(1 << 18) if q else 1572864,
                  warm_conns=True),
+            # syn, mixed: SYN_SENT times out after 1 s. A 1M table fills within a
+            # full run's windows (the steady state of a SYN flood: evictions, and
+            # FullNAT ports half used); a larger one runs out of source ports to
+            # the 64 backends first (see doc/benchmarks.md)
             dict(name="syn", title="new connections (one TCP SYN per packet)", kind="syn",
-                 flows=fin, infinite=False, ct=1 << 20, tcp_syn=1),
+                 flows=fin, infinite=False, ct=syn_ct, tcp_syn=1),
             dict(name="mixed", title="mixed: 90% established (10k flows), 10% new (SYN)",
-                 kind="mixed", flows=fin, est_flows=10000, infinite=False, ct=1 << 20, tcp_syn=1),
+                 kind="mixed", flows=fin, est_flows=10000, infinite=False, ct=syn_ct, tcp_syn=1),
             dict(name="churn", title="1k established flows + %d rule changes/s via the CLI" % self.a.churn_rate,
                  kind="est", flows=1000, infinite=True, ct=65536, churn=self.a.churn_rate,
                  baseline_from="est-1k"),
@@ -985,6 +1032,8 @@ services = (
         s["conntrack_mb"] = mem.get("conntrack_bytes", 0) / (1 << 20) if mem else None
         s["bytes_per_conn"] = mem.get("bytes_per_connection")
         s["rss_mb"] = (r["nodegw"].get("rss_kb") or 0) / 1024
+        if "runtime_cost" in r["nodegw"]:
+            s["runtime_cost"] = r["nodegw"]["runtime_cost"]["cost"]
         if "baseline" in r:
             b = r["baseline"]["reps"]
             s["baseline_mpps"] = mega(med(b, "pps"))
@@ -1128,6 +1177,15 @@ services = (
                 extra.append("loss %d of %d packets received in the windows" % (s["loss"], s["rx"]))
                 if r["cpus"]["control"] == r["cpus"]["worker"]:
                     extra.append("control core on the worker's CPU %d (2-CPU layout)" % r["cpus"]["worker"])
+            rt = r["nodegw"].get("runtime_cost")
+            if rt:
+                extra.append("show runtime cycle counting: %s cycles/pkt on, %s off (%s; %d x %g s "
+                             "windows each, alternated)%s" % (
+                                 f(rt["cpu_cpp_on"], "%.0f"), f(rt["cpu_cpp_off"], "%.0f"),
+                                 ("%+.1f%%" % (100 * rt["cost"])) if rt["cost"] is not None else "-",
+                                 rt["pairs"], self.a.window,
+                                 "" if rt["saturated"] else
+                                 "; WARNING: the worker was not saturated, so idle polling is in both"))
             if r.get("baseline", {}).get("from_scenario"):
                 extra.append("baseline from %s" % r["baseline"]["from_scenario"])
             for e in r.get("errors", []):
@@ -1159,6 +1217,9 @@ services = (
             for k in ("nodegw_cpp", "all_cpp", "cpu_cpp", "bytes_per_conn", "heap_mb"):
                 if not ok(s.get(k)):
                     bad.append("%s: %s is %r" % (r["name"], k, s.get(k)))
+            rc = s.get("runtime_cost", 0.0)
+            if not (isinstance(rc, (int, float)) and math.isfinite(rc)):
+                bad.append("%s: runtime cycle counting cost is %r" % (r["name"], s.get("runtime_cost")))
             if r["name"] in ("syn", "mixed") and not ok(s["conns_per_s"]):
                 bad.append("%s: no connections created" % r["name"])
             if s.get("unaccounted"):
@@ -1195,7 +1256,11 @@ def main():
     ap.add_argument("--ctl-cpu", type=int, default=1)
     ap.add_argument("--baseline-mode", default="macswap", choices=["macswap", "5tswap", "io", "mac"])
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--runtime-pairs", type=int, help="est-1k: pairs of windows with show runtime's "
+                    "cycle counting off and on, to price it (default 3; quick 1; 0: none)")
     a = ap.parse_args()
+    if a.runtime_pairs is None:
+        a.runtime_pairs = 1 if a.quick else 3
     if a.reps is None:
         a.reps = 1 if a.quick else 3
     if a.retries is None:
