@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build nodegw and run every test suite, then the unit tests under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# AddressSanitizer + UndefinedBehaviorSanitizer, then the benchmark's quick
+# mode as a smoke test (every scenario forwards traffic and reports
+# well-formed numbers; no speed is asserted).
 #
-#   scripts/test.sh          (as root on Debian 12 for the e2e suite; as
-#                             another user the e2e tests are skipped)
+#   scripts/test.sh          (as root on Debian 12 for the e2e suite and the
+#                             quick benchmark; as another user both are skipped)
 #
 # Installs missing Debian packages first (needs root if any are missing).
 # Exit status is non-zero if anything fails; the last line says what.
@@ -22,7 +24,7 @@ finish() {
 	# --no-shconf; remove those of the unit and datapath tests.
 	rm -rf /var/run/dpdk/ng-ut-* /var/run/dpdk/ng_test_* 2>/dev/null || true
 	if ((rc == 0)); then
-		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, asan+ubsan unit)"
+		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, k8s, asan+ubsan unit, bench --quick, k8s scale smoke)"
 	else
 		echo "test.sh: FAILED at step: $STEP (exit $rc)"
 	fi
@@ -50,7 +52,7 @@ step "install packages"
 deps_install "${NG_DEPS_ALL[@]}"
 
 if ((EUID != 0)); then
-	echo "note: not root, the e2e tests will be skipped"
+	echo "note: not root, the e2e tests and the quick benchmark will be skipped"
 fi
 
 step "configure build/"
@@ -59,7 +61,7 @@ setup build -Dwerror=true
 step "build build/"
 ninja -C build
 
-step "meson test (unit, datapath, e2e)"
+step "meson test (unit, datapath, e2e, cli, k8s)"
 meson test -C build --print-errorlogs --num-processes 2
 
 step "configure build-asan/ (address,undefined)"
@@ -72,6 +74,20 @@ step "meson test build-asan --suite unit"
 # UBSan only prints by default; make its findings fail the test.
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
 	meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
+
+# Last, as it takes both CPUs for about a minute: the nodegw just built and
+# tested, against testpmd over memif (scripts/bench.sh; doc/benchmarks.md).
+if ((EUID == 0)); then
+	step "bench.sh --quick (smoke: traffic in every scenario, well-formed numbers)"
+	scripts/bench.sh --quick --no-build --build-dir build
+fi
+
+# The Kubernetes scale run in small (1,000 services x 10 endpoints, 100
+# changes): completion and well-formed numbers only (scripts/bench.sh --k8s
+# runs the 10,000 x 10 one; doc/kubernetes.md).
+step "bench_k8s --check (smoke: 1,000 x 10 through the watcher)"
+python3 scripts/lib/bench_k8s.py build/app/nodegw/nodegw build/bench --services 1000 \
+	--endpoints 10 --changes 100 --check
 
 STEP="done"
 echo

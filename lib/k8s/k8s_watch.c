@@ -406,11 +406,12 @@ request_end(struct kreflector *r)
 static void
 backoff(struct kreflector *r)
 {
-	uint64_t base = r->backoff_ms ? r->backoff_ms : ng_kw.conf.backoff_ms;
+	uint64_t base = RTE_MIN((uint64_t)(r->backoff_ms ? r->backoff_ms : ng_kw.conf.backoff_ms),
+			(uint64_t)ng_kw.conf.backoff_max_ms);
+	/* Jitter after the cap, as client-go does: nodes that lost the API server
+	 * together do not come back in lockstep. */
 	uint64_t delay = base + rte_rand() % (base / 4 + 1);
 
-	if (delay > ng_kw.conf.backoff_max_ms)
-		delay = ng_kw.conf.backoff_max_ms;
 	r->backoff_ms = (uint32_t)RTE_MIN(base * 2, (uint64_t)ng_kw.conf.backoff_max_ms);
 	r->next_try_tsc = now_tsc() + ms_tsc(delay);
 	r->relist = true;
@@ -536,7 +537,6 @@ done(struct kreflector *r, CURLcode res)
 				r->name);
 			klist_free(r->res, &r->pending);
 			r->cont[0] = '\0';
-			r->relists++;
 			if (request(r, false) < 0)
 				backoff(r);
 		} else {
