@@ -4,7 +4,13 @@
 #   scripts/bench.sh [--quick] [--scenarios a,b] [--reps N] [--window S]
 #                    [--no-huge] [--no-build] [--build-dir DIR] [--no-baseline]
 #                    [--out DIR] [-- HARNESS-OPTIONS]
+#   scripts/bench.sh --k8s [--no-build] [--build-dir DIR] [--out DIR]
 #
+#   --k8s          instead: the Kubernetes scale run (10,000 services x 10
+#                  endpoints from the fake API server, initial sync, memory,
+#                  event-to-data-path latency over 1,000 endpoint changes;
+#                  scripts/lib/bench_k8s.py, doc/kubernetes.md); writes
+#                  DIR/k8s_scale.json
 #   --quick        every scenario briefly (under a minute): asserts only that
 #                  traffic flowed and the numbers are well formed
 #   --scenarios    comma list of est-1k, est-1m, syn, mixed, churn (default all)
@@ -39,12 +45,13 @@ ROOT=$(pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/deps.sh
 source scripts/lib/deps.sh
 
-QUICK=0 BUILD=1 HUGE=1 OUT=$ROOT/build/bench BDIR=build-bench
+QUICK=0 BUILD=1 HUGE=1 OUT=$ROOT/build/bench BDIR=build-bench K8S=0
 PYARGS=()
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while (($#)); do
 	case $1 in
 	--quick) QUICK=1; PYARGS+=(--quick) ;;
+	--k8s) K8S=1 ;;
 	--scenarios | --reps | --window)
 		(($# >= 2)) || { echo "bench.sh: $1 needs a value" >&2; exit 2; }
 		PYARGS+=("$1" "$2"); shift ;;
@@ -122,6 +129,11 @@ fi
 [[ $BDIR == /* ]] || BDIR=$ROOT/$BDIR
 NODEGW=$BDIR/app/nodegw/nodegw
 [[ -x $NODEGW ]] || { log "no nodegw binary at $NODEGW (build it: meson setup $BDIR && ninja -C $BDIR)"; exit 1; }
+
+if ((K8S)); then
+	deps_install openssl python3 >/dev/null
+	exec python3 "$ROOT/scripts/lib/bench_k8s.py" "$NODEGW" "$OUT"
+fi
 
 # ---- CPUs
 NCPU=$(nproc)
