@@ -31,10 +31,7 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,38 +41,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "tests", "k8s"))
 import k8s_admin  # noqa: E402
 import k8s_objects as ko  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def cli(port, cmd, timeout=30.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall((cmd + "\nquit\n").encode())
-        out = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            d = s.recv(1 << 20)
-            if not d:
-                break
-            out += d
-    finally:
-        s.close()
-    return out.decode(errors="replace")
-
-
-def cli_json(port, cmd):
-    text = cli(port, cmd + " json")
-    a, b = text.find("{"), text.rfind("}")
-    if a < 0 or b < a:
-        raise ValueError("%s: no JSON in %r" % (cmd, text[:300]))
-    return json.loads(text[a:b + 1])
+import ngproc  # noqa: E402
+from ngproc import cli, cli_json  # noqa: E402
 
 
 def rss_kib(pid):
@@ -122,34 +89,10 @@ routes = ( {{ prefix = "198.18.128.0/17"; via = "198.18.1.254"; }} );
     return text
 
 
-class Gw:
-    def __init__(self, exe, tmp, tag, text):
-        self.cli_port = int(re.search(r"port = (\d+)", text).group(1))
-        conf = os.path.join(tmp, tag + ".conf")
-        with open(conf, "w") as f:
-            f.write(text)
-        self.log_path = os.path.join(tmp, tag + ".log")
-        self.log = open(self.log_path, "w")
-        self.t_start = time.monotonic()
-        self.p = subprocess.Popen([exe, "--no-huge", "-m", "1024", "--no-shconf", "--no-pci",
-                                   "--file-prefix", "ngbk-%d-%s" % (os.getpid(), tag),
-                                   "--lcores", "0@0,1@%d" % (1 if os.cpu_count() > 1 else 0),
-                                   "--", "-c", conf],
-                                  stdout=self.log, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL)
-        wait(lambda: "MAIN: ready" in open(self.log_path).read() or self.p.poll() is not None,
-             "nodegw " + tag + " ready", 120)
-        if self.p.poll() is not None:
-            raise RuntimeError("nodegw %s exited: %s" % (tag, open(self.log_path).read()[-2000:]))
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+def start_gw(exe, tmp, tag, conf_fn):
+    """A nodegw (scripts/lib/ngproc.py) on conf_fn(cli_port), ready."""
+    return ngproc.Nodegw(exe, tmp, tag, stem="ngbk", mem=1024, quiet=True).start(
+        conf_fn, lcores="0@0,1@%d" % (1 if os.cpu_count() > 1 else 0), timeout=120)
 
 
 def percentile(v, q):
@@ -166,11 +109,11 @@ def run(a, tmp):
     res = {"services": a.services, "endpoints_per_service": a.endpoints, "changes": a.changes}
 
     # Baseline memory: the same gateway without the watcher.
-    g0 = Gw(a.nodegw, tmp, "base", conf_text(tmp, free_port(), 0, False))
+    g0 = start_gw(a.nodegw, tmp, "base", lambda p: conf_text(tmp, p, 0, False))
     try:
         time.sleep(0.5)
-        res["baseline_rss_kib"] = rss_kib(g0.p.pid)
-        res["baseline_heap_bytes"] = cli_json(g0.cli_port, "show memory").get("heap_allocated")
+        res["baseline_rss_kib"] = rss_kib(g0.proc.pid)
+        res["baseline_heap_bytes"] = cli_json(g0.port, "show memory").get("heap_allocated")
     finally:
         g0.stop()
 
@@ -185,19 +128,19 @@ def run(a, tmp):
     admin = k8s_admin.Admin(admin_port, timeout=60)
     gw = None
     try:
-        gw = Gw(a.nodegw, tmp, "k8s", conf_text(tmp, free_port(), api_port, True))
+        gw = start_gw(a.nodegw, tmp, "k8s", lambda p: conf_text(tmp, p, api_port, True))
         k = wait(lambda: (lambda j: j if j.get("initial_sync_ms", -1) >= 0 else None)(
-            cli_json(gw.cli_port, "show k8s")), "initial sync", 600)
+            cli_json(gw.port, "show k8s")), "initial sync", 600)
         res["initial_sync_ms"] = round(k["initial_sync_ms"], 1)
         want = k["nodegw_services"]
         res["nodegw_services"] = want
         rs = wait(lambda: (lambda j: j if j["services"] >= want and not j["dirty"] else None)(
-            cli_json(gw.cli_port, "show ruleset")), "ruleset with every service", 120)
+            cli_json(gw.port, "show ruleset")), "ruleset with every service", 120)
         res["published_after_start_s"] = round(time.monotonic() - gw.t_start, 2)
         res["ruleset_bytes"] = rs["bytes"]
         res["ruleset_build_us"] = rs["build_us"]
-        mem = cli_json(gw.cli_port, "show memory")
-        res["rss_kib"] = rss_kib(gw.p.pid)
+        mem = cli_json(gw.port, "show memory")
+        res["rss_kib"] = rss_kib(gw.proc.pid)
         res["heap_bytes"] = mem.get("heap_allocated")
         res["rss_delta_kib"] = res["rss_kib"] - res["baseline_rss_kib"]
         res["rss_per_endpoint_bytes"] = round(res["rss_delta_kib"] * 1024 /
@@ -207,7 +150,7 @@ def run(a, tmp):
         slices = [o for o in ko.scale_objects(a.services, a.endpoints, managed_fields=False)
                   if o["kind"] == "EndpointSlice"]
         rnd = random.Random(7)
-        cli(gw.cli_port, "clear ruleset")
+        cli(gw.port, "clear ruleset")
         ev0 = k["endpointslices"]["events"]
         t0 = time.monotonic()
         for i in range(a.changes):
@@ -219,9 +162,9 @@ def run(a, tmp):
             time.sleep(a.gap_ms / 1000.0)
         res["changes_wall_s"] = round(time.monotonic() - t0, 2)
         k2 = wait(lambda: (lambda j: j if j["endpointslices"]["events"] - ev0 >= a.changes
-                           else None)(cli_json(gw.cli_port, "show k8s")), "all change events", 60)
+                           else None)(cli_json(gw.port, "show k8s")), "all change events", 60)
         time.sleep(0.5)
-        rs = cli_json(gw.cli_port, "show ruleset")
+        rs = cli_json(gw.port, "show ruleset")
         res["latency_samples"] = rs["latency_samples"]
         res["latency_p50_us"] = round(rs["latency_p50_us"], 1)
         res["latency_p99_us"] = round(rs["latency_p99_us"], 1)

@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -30,6 +29,10 @@ import sys
 import tempfile
 import time
 import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "scripts", "lib"))
+import ngproc  # noqa: E402
 
 IAC, DONT, DO, WONT, WILL = 255, 254, 253, 252, 251
 NEGO = bytes([IAC, WILL, 1, IAC, WILL, 3, IAC, DO, 3])
@@ -70,6 +73,7 @@ ALL_COMMANDS = [
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
+    "show k8s", "clear ruleset", "runtime cycles",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
@@ -138,102 +142,27 @@ def check(cond, what, got=None):
         raise Fail("%s\n        got: %s" % (what, g))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 # ---------------------------------------------------------------- nodegw process
 
-class Nodegw:
-    """One nodegw process: its config file, log, and CLI port."""
+class Nodegw(ngproc.Nodegw):
+    """One nodegw of this test (scripts/lib/ngproc.py). Its CLI port is the one
+    it logs ("MAIN: CLI on ADDR port N"), so that cli.port = 0 can be probed;
+    None where it logs "CLI off"."""
 
-    def __init__(self, exe, tmp, tag, conf):
-        self.exe, self.tmp, self.tag = exe, tmp, tag
-        self.conf_path = os.path.join(tmp, tag + ".conf")
-        self.log_path = os.path.join(tmp, tag + ".log")
-        self.proc = None
-        self.port = None
+    def __init__(self, exe, tmp, tag):
+        super().__init__(exe, tmp, tag, stem="nodegw-ctl", error=Fail)
         self.cli_off = False
-        self.rc = None
-        if conf is not None:
-            with open(self.conf_path, "w") as f:
-                f.write(conf)
-        self.prefix = "nodegw-ctl-%d-%s" % (os.getpid(), tag)
 
-    def start(self):
-        self.logf = open(self.log_path, "wb")
-        args = [self.exe, "--no-huge", "-m", "512", "--no-shconf", "--no-pci",
-                "--file-prefix", self.prefix, "-l", "0,1", "--", "-c", self.conf_path]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.logf,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        t0 = time.monotonic()
-        deadline = t0 + START_TIMEOUT
-        while True:
-            log = self.log()
-            m = re.search(r"MAIN: CLI on (\S+) port (\d+)", log)
-            if m:
-                self.port = int(m.group(2))
-            if "CLI off" in log:
-                self.cli_off = True
-            if "MAIN: ready" in log:
-                check(self.port is not None or self.cli_off,
-                      "%s: 'MAIN: ready' logged without 'MAIN: CLI on ... port N'" %
-                      self.tag, log[-2000:])
-                print("     nodegw %s ready in %.2f s (CLI port %s)" %
-                      (self.tag, time.monotonic() - t0, self.port), flush=True)
-                return self
-            if self.proc.poll() is not None:
-                raise Fail("%s: nodegw exited with %s during start-up:\n%s" %
-                           (self.tag, self.proc.returncode, log[-3000:]))
-            if time.monotonic() > deadline:
-                raise Fail("%s: nodegw not ready within %.0f s:\n%s" %
-                           (self.tag, START_TIMEOUT, log[-3000:]))
-            time.sleep(0.05)
+    def ready(self, log):
+        m = re.search(r"MAIN: CLI on (\S+) port (\d+)", log)
+        self.port = int(m.group(2)) if m else None
+        self.cli_off = "CLI off" in log
+        check(self.port is not None or self.cli_off,
+              "%s: 'MAIN: ready' logged without 'MAIN: CLI on ... port N'" %
+              self.tag, log[-2000:])
 
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self):
-        """SIGTERM, then SIGKILL after 10 s. Returns the exit status."""
-        if self.proc is None:
-            return self.rc
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=10)
-        self.rc = self.proc.returncode
-        self.proc = None
-        self.logf.close()
-        self.remove_runtime_dir()
-        return self.rc
-
-    def remove_runtime_dir(self):
-        """EAL makes a runtime directory named after --file-prefix even with
-        --no-shconf; remove ours (only ours) once the process is gone."""
-        bases = ["/var/run/dpdk", "/tmp/dpdk"]
-        if os.environ.get("XDG_RUNTIME_DIR"):
-            bases.append(os.path.join(os.environ["XDG_RUNTIME_DIR"], "dpdk"))
-        for b in bases:
-            d = os.path.join(b, self.prefix)
-            if os.path.isdir(d):
-                shutil.rmtree(d, ignore_errors=True)
+    def start(self, conf_fn, port=None):
+        return super().start(conf_fn, timeout=START_TIMEOUT, port=port)
 
     def client(self):
         return Client(self.port)
@@ -244,7 +173,7 @@ def start_nodegw(exe, tmp, tag, conf_fn, res):
     nodegw documents and logs port 0 as "CLI off" (doc/configuration.md), check
     that it says so, and start again on a free port chosen here."""
     if not res.port0_noted:  # known after the first start: don't start twice
-        n = Nodegw(exe, tmp, tag, conf_fn(0)).start()
+        n = Nodegw(exe, tmp, tag).start(conf_fn, port=0)
         if n.port is not None:
             return n
         n.stop()
@@ -254,20 +183,11 @@ def start_nodegw(exe, tmp, tag, conf_fn, res):
         res.port0_noted = True
         print("note: cli.port = 0 turns the CLI off in this nodegw (logged 'MAIN: CLI off "
               "(cli.port = 0)'); using a free port picked by the test instead", flush=True)
-    for _ in range(5):
-        p = free_port()
-        n = Nodegw(exe, tmp, tag, conf_fn(p))
-        try:
-            n.start()
-        except Fail:
-            n.stop()
-            if "cannot listen on 127.0.0.1 port %d" % p in n.log():
-                continue  # taken since free_port(): another one
-            raise
-        check(n.port == p, "%s: CLI on the configured port %d" % (tag, p), n.log()[-1500:])
-        n.fallback_port = p
-        return n
-    raise Fail("%s: could not start nodegw with a CLI port" % tag)
+    n = Nodegw(exe, tmp, tag).start(conf_fn)  # a free port, another on a clash
+    p = n.conf_port
+    check(n.port == p, "%s: CLI on the configured port %d" % (tag, p), n.log()[-1500:])
+    n.fallback_port = p
+    return n
 
 
 # ---------------------------------------------------------------- line-mode client
@@ -751,8 +671,8 @@ def check_expected_service(s, name):
           "%s: backends with ports and weights, in config order" % name, s["backends"])
 
 
-SERVICES_KEYS = {"name", "protocol", "scheduler", "mode", "affinity", "frontends", "backends",
-                 "conns", "pkts", "bytes", "refused"}
+SERVICES_KEYS = {"name", "protocol", "scheduler", "mode", "affinity", "origin", "when_empty",
+                 "frontends", "backends", "conns", "pkts", "bytes", "refused"}
 
 
 def t_show_services(x):
@@ -815,9 +735,11 @@ def t_show_service(x):
     check(ls[0] == "service " + WEB, "first line names the service", out)
     check(ls[1] == "  protocol tcp, scheduler maglev, mode fullnat, affinity client-ip (600 s)",
           "protocol/scheduler/mode/affinity line", out)
-    check(re.fullmatch(r"  conns \d+, packets \d+, bytes \d+, refused \d+", ls[2]) is not None,
+    check(ls[2] == "  from the config/CLI; with no usable backend, new connections are refused",
+          "origin and empty-service line", out)
+    check(re.fullmatch(r"  conns \d+, packets \d+, bytes \d+, refused \d+", ls[3]) is not None,
           "counters line", out)
-    check(re.fullmatch(r"  table \d+ slots, 2 of 2 backends usable", ls[3]) is not None,
+    check(re.fullmatch(r"  table \d+ slots, 2 of 2 backends usable", ls[4]) is not None,
           "table line", out)
     i = ls.index("  frontends:")
     check(sorted(l.strip() for l in ls[i + 1:i + 3]) == ["198.19.0.10:80/tcp",
@@ -1366,13 +1288,14 @@ def start_from_running_config(x, tag):
     """Write A's running-config, --check it, start a second nodegw from it."""
     c = x.c
     rc_text = c.ok("show running-config")
-    path = os.path.join(x.tmp, tag + ".conf")
-    for attempt in range(5):
+    checked = []
+
+    def conf(port):
         text = rc_text
         if getattr(x.a, "fallback_port", None):
             # Only where cli.port = 0 turns the CLI off: another fixed port.
-            text = text.replace("port = %d; };" % x.a.fallback_port,
-                                "port = %d; };" % free_port())
+            text = text.replace("port = %d; };" % x.a.fallback_port, "port = %d; };" % port)
+        path = os.path.join(x.tmp, tag + ".conf")
         with open(path, "w") as f:
             f.write(text)
         chk = subprocess.run([x.exe, "--check", "-c", path], stdout=subprocess.PIPE,
@@ -1380,18 +1303,13 @@ def start_from_running_config(x, tag):
         msg = chk.stdout.decode(errors="replace")
         check(chk.returncode == 0, "nodegw --check accepts show running-config (exit 0)",
               msg + "\n----- file:\n" + text)
-        b = Nodegw(x.exe, x.tmp, tag, None)
-        x.procs.append(b)
-        try:
-            b.start()
-        except Fail:
-            b.stop()
-            if attempt < 4 and re.search(r"cannot listen on 127.0.0.1 port \d+ for the CLI: "
-                                         r"Address already in use", b.log()):
-                continue
-            raise
-        check(b.port is not None, "second nodegw: CLI on", b.log()[-1500:])
-        return rc_text, msg, b
+        checked.append(msg)
+        return text
+    b = Nodegw(x.exe, x.tmp, tag)
+    x.procs.append(b)
+    b.start(conf)  # again on another port where the CLI's was taken
+    check(b.port is not None, "second nodegw: CLI on", b.log()[-1500:])
+    return rc_text, checked[-1], b
 
 
 def compare_instances(x, b, rc_a):

@@ -34,7 +34,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +43,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "lib"))
+import ngproc  # noqa: E402
 import k8s_objects as ko  # noqa: E402
 from k8s_admin import Admin, start_server, stop_server  # noqa: E402
 
@@ -81,14 +82,6 @@ def wait(fn, what, timeout=5.0, interval=0.05, got=None):
             raise Fail("%s (within %.1f s)\n        got: %s" % (
                 what, timeout, (got() if got else repr(v))[-2500:]))
         time.sleep(interval)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 # ---------------------------------------------------------------- objects
@@ -174,74 +167,14 @@ kubernetes = {
        "true" if insecure else "false")
 
 
-class Nodegw:
+class Nodegw(ngproc.Nodegw):
+    """One nodegw of this test (scripts/lib/ngproc.py): start(conf_fn, env)."""
+
     def __init__(self, exe, tmp, tag):
-        self.exe, self.tmp, self.tag = exe, tmp, tag
-        self.log_path = os.path.join(tmp, tag + ".log")
-        self.prefix = "nodegw-k8sw-%d-%s" % (os.getpid(), tag)
-        self.proc = None
-        self.logf = None
-        self.rc = None
-        self.port = None
+        super().__init__(exe, tmp, tag, stem="nodegw-k8sw", mem=256, error=Fail)
 
     def start(self, conf_fn, env=None):
-        """conf_fn(cli_port) -> config text. Waits for 'MAIN: ready'."""
-        for _ in range(5):
-            self.port = free_port()
-            conf = os.path.join(self.tmp, self.tag + ".conf")
-            with open(conf, "w") as f:
-                f.write(conf_fn(self.port))
-            self.logf = open(self.log_path, "wb")
-            self.proc = subprocess.Popen(
-                [self.exe, "--no-huge", "-m", "256", "--no-shconf", "--no-pci",
-                 "--file-prefix", self.prefix, "--lcores", "0@0,1@1", "--", "-c", conf],
-                stdin=subprocess.DEVNULL, stdout=self.logf, stderr=subprocess.STDOUT,
-                start_new_session=True, env=env)
-            t0 = time.monotonic()
-            while "MAIN: ready" not in self.log():
-                if self.proc.poll() is not None:
-                    break
-                check(time.monotonic() - t0 < START_TIMEOUT, "%s: nodegw ready within %.0f s" %
-                      (self.tag, START_TIMEOUT), self.log())
-                time.sleep(0.05)
-            if self.proc.poll() is None:
-                print("     nodegw %s ready in %.2f s (CLI port %d)" %
-                      (self.tag, time.monotonic() - t0, self.port), flush=True)
-                return self
-            self.stop()
-            if "port %d" % self.port not in self.log():   # not a port clash
-                raise Fail("%s: nodegw exited during start-up:\n%s" % (self.tag,
-                                                                       self.log()[-3000:]))
-        raise Fail("%s: could not start nodegw" % self.tag)
-
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self):
-        """SIGTERM, SIGKILL after 10 s. Returns the exit status."""
-        if self.proc is None:
-            return self.rc
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self.rc = self.proc.returncode
-        self.proc = None
-        self.logf.close()
-        for b in ["/var/run/dpdk", "/tmp/dpdk"] + ([os.path.join(
-                os.environ["XDG_RUNTIME_DIR"], "dpdk")] if os.environ.get("XDG_RUNTIME_DIR")
-                else []):
-            d = os.path.join(b, self.prefix)
-            if os.path.isdir(d):
-                shutil.rmtree(d, ignore_errors=True)
-        return self.rc
+        return super().start(conf_fn, env=env, timeout=START_TIMEOUT)
 
 
 class Client:
