@@ -714,14 +714,14 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "ruleset_bytes", (double)ri.bytes);
 		cJSON_AddNumberToObject(o, "conntrack_bytes", (double)ct);
 		cJSON_AddNumberToObject(o, "bytes_per_connection",
-				(double)ng_ct_mem_bytes(1));
+				(double)ng_ct_mem_bytes(1024) / 1024);
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "DPDK heap: %" PRIu64 " of %" PRIu64 " bytes allocated (%u allocations)\n"
 			"RSS: %" PRIu64 " bytes\nruleset and service objects: %" PRIu64 " bytes\n"
 			"connection tables: %" PRIu64 " bytes (%" PRIu64 " per connection)\n",
 			(uint64_t)ms.heap_allocsz_bytes, (uint64_t)ms.heap_totalsz_bytes,
-			ms.alloc_count, rss, ri.bytes, ct, ng_ct_mem_bytes(1));
+			ms.alloc_count, rss, ri.bytes, ct, ng_ct_mem_bytes(1024) / 1024);
 	return 0;
 }
 

@@ -15,7 +15,8 @@
  * Only the owning worker calls the data-path functions. Expiry is
  * incremental: ng_ct_expire() looks at a bounded number of entries per call.
  * When the table is full, an insert first reuses an expired entry, else evicts
- * the least recently active entry of a 64-entry sample, and counts it.
+ * an unanswered SYN_SENT entry (early drop), else the least recently active
+ * entry of a 64-entry sample, and counts it.
  */
 
 #include <stdbool.h>
@@ -95,7 +96,8 @@ struct ng_ct_stats {
 	uint64_t created;
 	uint64_t expired;         /**< removed by the expiry scan */
 	uint64_t reused_expired;  /**< table full: an expired entry was reused */
-	uint64_t evicted;         /**< table full: a live entry was evicted */
+	uint64_t evicted;         /**< table full: a live entry was evicted (early drops too) */
+	uint64_t early_dropped;   /**< ...of which unanswered SYN_SENT entries */
 	uint64_t insert_failed;   /**< the hash refused a key */
 	uint64_t deleted;         /**< removed by the data path (rescheduled, reused tuple) */
 };

@@ -856,6 +856,36 @@ full_reuses_expired_first(void **state)
 	ng_ct_free(ct);
 }
 
+/* Full of established conns but one unanswered SYN: that one goes (early drop),
+ * not the least recently active established conn. */
+static void
+full_early_drops_syn_sent(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_conn *conns[CAP], *c, saved;
+	uint64_t last[CAP], now = T0 + 500 * HZ;
+	uint32_t syn = 23;
+
+	(void)state;
+	for (uint32_t i = 0; i < CAP; i++)
+		last[i] = 100 + i;
+	fill_table(ct, conns, last, T0 + 10000 * HZ);
+	conns[syn]->state = NG_CT_SYN_SENT;
+	conns[syn]->last_tsc = T0 + 400 * HZ; /* more recent than conn 0 */
+	saved = *conns[syn];
+	c = ng_ct_alloc(ct, now);
+	assert_ptr_equal(c, conns[syn]);
+	assert_int_equal(ct->stats.early_dropped, 1);
+	assert_int_equal(ct->stats.evicted, 1);
+	assert_int_equal(ct->stats.reused_expired, 0);
+	assert_gone(ct, &saved);
+	assert_indexed(ct, conns[0]);
+	fill_conn(c, 3000, true, NG_CT_SYN_SENT, now);
+	assert_int_equal(ng_ct_insert(ct, c), 0);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
 /* Many allocations on a full table: never NULL, never over capacity, keys consistent. */
 static void
 full_churn(void **state)
@@ -976,6 +1006,7 @@ main(void)
 		cmocka_unit_test(tcp_rst_is_final),
 		cmocka_unit_test(full_evicts_least_recent),
 		cmocka_unit_test(full_reuses_expired_first),
+		cmocka_unit_test(full_early_drops_syn_sent),
 		cmocka_unit_test(full_churn),
 		cmocka_unit_test(bulk_lookup_and_insert_new),
 	};
