@@ -399,6 +399,44 @@ ng_k8s_meta_decode(const cJSON *obj, char ns[NG_K8S_NS_MAX], char name[NG_K8S_NA
 	return meta_read(&c, obj, "", ns, name, rv, NULL);
 }
 
+/** Decodes the element at path into out (zeroed); arg as given to decode_array(). */
+typedef int (*elem_fn)(struct jctx *c, const char *path, const cJSON *e, void *out,
+		void *arg);
+
+/**
+ * parent.key, an array (absent, null or empty: nothing), decoded element by
+ * element into a new zeroed array of esize-byte entries. *n_out counts every
+ * entry at once, so that the object's free function releases a partly
+ * decoded array.
+ */
+static int
+decode_array(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
+		size_t esize, void **out, unsigned int *n_out, elem_fn fn, void *arg)
+{
+	char base[PATH_MAX_LEN], path[PATH_MAX_LEN];
+	const cJSON *arr, *e;
+	unsigned int i = 0;
+	int size;
+
+	if (get_arr(c, obj, parent, key, &arr) < 0)
+		return -EINVAL;
+	size = cJSON_GetArraySize(arr);
+	if (arr == NULL || size == 0)
+		return 0;
+	*out = calloc((size_t)size, esize);
+	if (*out == NULL)
+		return jnomem(c);
+	*n_out = (unsigned int)size;
+	join(base, parent, key);
+	cJSON_ArrayForEach(e, arr) {
+		index_path(path, base, i);
+		if (fn(c, path, e, (char *)*out + (size_t)i * esize, arg) < 0)
+			return -EINVAL;
+		i++;
+	}
+	return 0;
+}
+
 /* ---- Service ---- */
 
 /** An array of address strings (spec.externalIPs) into a new array. */
@@ -471,11 +509,13 @@ svc_cluster_ips(struct jctx *c, const cJSON *spec, struct ng_k8s_service *out,
 
 /** One element of spec.ports. */
 static int
-svc_port(struct jctx *c, const char *path, const cJSON *p, struct ng_k8s_svc_port *out)
+svc_port(struct jctx *c, const char *path, const cJSON *p, void *o, void *arg)
 {
+	struct ng_k8s_svc_port *out = o;
 	long port = 0, node_port = 0;
 	const char *name;
 
+	(void)arg;
 	if (want_type(c, path, p, J_OBJECT) < 0)
 		return -EINVAL;
 	if (get_str(c, p, path, "name", &name) < 0 ||
@@ -500,25 +540,12 @@ svc_port(struct jctx *c, const char *path, const cJSON *p, struct ng_k8s_svc_por
 static int
 svc_ports(struct jctx *c, const cJSON *spec, struct ng_k8s_service *out)
 {
-	char path[PATH_MAX_LEN];
-	const cJSON *arr, *p;
-	int size;
+	void *ports = NULL;
+	int rc = decode_array(c, spec, "spec", "ports", sizeof(*out->ports), &ports,
+			&out->n_ports, svc_port, NULL);
 
-	if (get_arr(c, spec, "spec", "ports", &arr) < 0)
-		return -EINVAL;
-	size = cJSON_GetArraySize(arr);
-	if (arr == NULL || size == 0)
-		return 0;
-	out->ports = calloc((size_t)size, sizeof(*out->ports));
-	if (out->ports == NULL)
-		return jnomem(c);
-	cJSON_ArrayForEach(p, arr) {
-		index_path(path, "spec.ports", out->n_ports);
-		if (svc_port(c, path, p, &out->ports[out->n_ports]) < 0)
-			return -EINVAL;
-		out->n_ports++;
-	}
-	return 0;
+	out->ports = ports;
+	return rc;
 }
 
 /** spec.sessionAffinity and its timeout. */
@@ -677,11 +704,13 @@ ng_k8s_service_free(struct ng_k8s_service *s)
 
 /** One element of ports[]. */
 static int
-slice_port(struct jctx *c, const char *path, const cJSON *p, struct ng_k8s_ep_port *out)
+slice_port(struct jctx *c, const char *path, const cJSON *p, void *o, void *arg)
 {
+	struct ng_k8s_ep_port *out = o;
 	long port = 0;
 	const char *name;
 
+	(void)arg;
 	if (want_type(c, path, p, J_OBJECT) < 0)
 		return -EINVAL;
 	if (get_str(c, p, path, "name", &name) < 0 ||
@@ -698,33 +727,21 @@ slice_port(struct jctx *c, const char *path, const cJSON *p, struct ng_k8s_ep_po
 static int
 slice_ports(struct jctx *c, const cJSON *obj, struct ng_k8s_slice *out)
 {
-	char path[PATH_MAX_LEN];
-	const cJSON *arr, *p;
-	int size;
+	void *ports = NULL;
+	int rc = decode_array(c, obj, "", "ports", sizeof(*out->ports), &ports, &out->n_ports,
+			slice_port, NULL);
 
-	if (get_arr(c, obj, "", "ports", &arr) < 0)
-		return -EINVAL;
-	size = cJSON_GetArraySize(arr);
-	if (arr == NULL || size == 0)
-		return 0;
-	out->ports = calloc((size_t)size, sizeof(*out->ports));
-	if (out->ports == NULL)
-		return jnomem(c);
-	cJSON_ArrayForEach(p, arr) {
-		index_path(path, "ports", out->n_ports);
-		if (slice_port(c, path, p, &out->ports[out->n_ports]) < 0)
-			return -EINVAL;
-		out->n_ports++;
-	}
-	return 0;
+	out->ports = ports;
+	return rc;
 }
 
 /** One element of endpoints[]: addresses[0], conditions, nodeName. */
 static int
-slice_endpoint(struct jctx *c, const char *path, const cJSON *e, int family,
-		struct ng_k8s_endpoint *out)
+slice_endpoint(struct jctx *c, const char *path, const cJSON *e, void *o, void *arg)
 {
 	char cpath[PATH_MAX_LEN], apath[PATH_MAX_LEN], a0path[PATH_MAX_LEN];
+	struct ng_k8s_endpoint *out = o;
+	int family = *(const int *)arg;
 	const cJSON *addrs, *cond;
 	const char *addr, *node;
 
@@ -755,28 +772,15 @@ slice_endpoint(struct jctx *c, const char *path, const cJSON *e, int family,
 static int
 slice_endpoints(struct jctx *c, const cJSON *obj, struct ng_k8s_slice *out)
 {
-	char path[PATH_MAX_LEN];
-	const cJSON *arr, *e;
-	unsigned int i = 0;
-	int size;
+	void *eps = NULL;
+	int rc;
 
-	if (get_arr(c, obj, "", "endpoints", &arr) < 0)
-		return -EINVAL;
-	size = cJSON_GetArraySize(arr);
-	if (arr == NULL || size == 0 || out->family == 0)
-		return 0;
-	out->endpoints = calloc((size_t)size, sizeof(*out->endpoints));
-	if (out->endpoints == NULL)
-		return jnomem(c);
-	/* Counted up front: ng_k8s_slice_free() then frees a partly filled array. */
-	out->n_endpoints = (unsigned int)size;
-	cJSON_ArrayForEach(e, arr) {
-		index_path(path, "endpoints", i);
-		if (slice_endpoint(c, path, e, out->family, &out->endpoints[i]) < 0)
-			return -EINVAL;
-		i++;
-	}
-	return 0;
+	if (out->family == 0)
+		return 0; /* FQDN: not used */
+	rc = decode_array(c, obj, "", "endpoints", sizeof(*out->endpoints), &eps,
+			&out->n_endpoints, slice_endpoint, &out->family);
+	out->endpoints = eps;
+	return rc;
 }
 
 static int
