@@ -887,6 +887,10 @@ test_example(void **state)
 	assert_int_equal(c->mempool.cache, 256);
 	assert_int_equal(c->arp.max_entries, 4096);
 	assert_int_equal(c->icmp.rate_pps, 100);
+	assert_false(c->k8s.enabled);
+	assert_string_equal(c->k8s.server, "https://198.18.0.100:6443");
+	assert_string_equal(c->k8s.node_name, "worker-7");
+	assert_int_equal(c->k8s.backoff_max_ms, 30000);
 
 	assert_int_equal(c->n_ports, 2);
 	p = &c->ports[0];
