@@ -34,41 +34,15 @@
 
 set -uo pipefail
 
-if (($# != 3)); then
-	echo "usage: $0 NODEGW_BINARY WORKERS RXQ" >&2
-	exit 2
-fi
-BIN=$1
-WORKERS=$2
-RXQ=$3
-
-if [[ ! $WORKERS =~ ^[1-9][0-9]*$ || ! $RXQ =~ ^[1-9][0-9]*$ ]]; then
-	echo "WORKERS and RXQ must be positive integers" >&2
-	exit 2
-fi
-if ((EUID != 0)); then
-	echo "SKIP: needs root (network namespaces, af_packet)"
-	exit 77
-fi
-for tool in ip ping python3 ethtool timeout flock ss; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool not installed"
-		exit 77
-	fi
-done
-if [[ ! -x $BIN ]]; then
-	echo "FAIL: nodegw binary not executable: $BIN"
-	exit 1
-fi
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ECHO_PY=$HERE/churn_echo.py
 DRIVER_PY=$HERE/churn_driver.py
-# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/netns.sh
-source "$HERE/../../scripts/lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/e2e.sh
+source "$HERE/../../scripts/lib/e2e.sh"
 
-P=${NG_E2E_PREFIX:-ngt}
+e2e_args "$@"
+e2e_preflight ip ping python3 ethtool timeout flock ss
+
 CLIENT=$P-client
 GWNS=$P-gw
 GW_CLIENT_IP=198.18.0.1
@@ -98,67 +72,8 @@ MIN_RATE=1000
 FLOW_TIMEOUT=5
 
 CHECKS=10
-PASSED=0
-FAILED=0
-TMP=""
-LOG=""
-GW_UP=0
-BG_PIDS=()
 
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-info() { echo "  $*"; }
-indent() { sed 's/^/    | /'; }
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	if ((GW_UP)); then
-		gw_stop "$P" >/dev/null 2>&1 || true
-	fi
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	topo_destroy "$P"
-	local left
-	left=$(ip netns list 2>/dev/null | awk -v p="$P-" 'index($1, p) == 1 { print $1 }')
-	if [[ -n $left ]]; then
-		echo "WARNING: namespaces left behind: $left"
-	fi
-	[[ -n $TMP ]] && rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# Two runs of an e2e test (or two checkouts) must not share the topology.
-mkdir -p /run/lock
-exec 9>"/run/lock/nodegw-e2e-$P.lock"
-if ! flock -w 150 9; then
-	echo "FAIL: another e2e run holds /run/lock/nodegw-e2e-$P.lock"
-	exit 1
-fi
-
-TMP=$(mktemp -d /tmp/nodegw-e2e-churn.XXXXXX)
-LOG=$TMP/nodegw.log
-CONF=$TMP/nodegw.conf
-
-log_tail() {
-	local n=${1:-40}
-	echo "---- nodegw log tail ($LOG) ----"
-	[[ -r $LOG ]] && tail -n "$n" "$LOG"
-	echo "---- end of log ----"
-}
-
-gw_pid() { cat "$NG_RUN_DIR/$P-gw.pid" 2>/dev/null; }
-gw_alive() {
-	local pid
-	pid=$(gw_pid) || return 1
-	_ng_pid_alive "$pid"
-}
+e2e_begin nodegw-e2e-churn
 
 # ---- configuration -----------------------------------------------------------
 
@@ -242,7 +157,7 @@ start_backends() {
 		ip netns exec "$P-$b" timeout 290 python3 "$ECHO_PY" serve "$b" \
 			--bind "${BIP[$b]}" --tcp-port "$TCP_PORT" --udp-port "$UDP_PORT" \
 			--lifetime 280 >"$TMP/$b.log" 2>&1 9>&- &
-		BG_PIDS+=($!)
+		E2E_PIDS+=($!)
 	done
 	for b in "${BACKENDS[@]}"; do
 		for ((i = 0; i < 100; i++)); do
@@ -308,7 +223,7 @@ timeout 120 ip netns exec "$GWNS" python3 "$DRIVER_PY" --cli "127.0.0.1:$CLI_POR
 	--churn-done-file "$CHURN_DONE" \
 	--go-timeout 30 --reclaim-wait 0.2 >"$DRIVER_OUT" 2>"$DRIVER_ERR" 9>&- &
 DRIVER_PID=$!
-BG_PIDS+=("$DRIVER_PID")
+E2E_PIDS+=("$DRIVER_PID")
 
 FLOWS_PID=""
 for ((i = 0; i < 300; i++)); do
@@ -325,7 +240,7 @@ if [[ -e $SETUP_DONE ]]; then
 		--timeout "$FLOW_TIMEOUT" \
 		--ready-file "$FLOWS_READY" >"$FLOWS_OUT" 2>&1 9>&- &
 	FLOWS_PID=$!
-	BG_PIDS+=("$FLOWS_PID")
+	E2E_PIDS+=("$FLOWS_PID")
 	for ((i = 0; i < 200; i++)); do
 		[[ -e $FLOWS_READY ]] && break
 		kill -0 "$FLOWS_PID" 2>/dev/null || break

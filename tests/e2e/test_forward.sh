@@ -11,39 +11,13 @@
 
 set -uo pipefail
 
-if (($# != 3)); then
-	echo "usage: $0 NODEGW_BINARY WORKERS RXQ" >&2
-	exit 2
-fi
-BIN=$1
-WORKERS=$2
-RXQ=$3
-
-if [[ ! $WORKERS =~ ^[1-9][0-9]*$ || ! $RXQ =~ ^[1-9][0-9]*$ ]]; then
-	echo "WORKERS and RXQ must be positive integers" >&2
-	exit 2
-fi
-if ((EUID != 0)); then
-	echo "SKIP: needs root (network namespaces, af_packet)"
-	exit 77
-fi
-for tool in ip ping curl python3 ethtool timeout flock; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool not installed"
-		exit 77
-	fi
-done
-if [[ ! -x $BIN ]]; then
-	echo "FAIL: nodegw binary not executable: $BIN"
-	exit 1
-fi
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/netns.sh
-source "$HERE/../../scripts/lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/e2e.sh
+source "$HERE/../../scripts/lib/e2e.sh"
 
-P=${NG_E2E_PREFIX:-ngt}
+e2e_args "$@"
+e2e_preflight ip ping curl python3 ethtool timeout flock
+
 CLIENT=$P-client
 SERVER=$P-server
 GW_CLIENT_IP=198.18.0.1
@@ -52,56 +26,7 @@ CLIENT_IP=198.18.0.2
 SERVER_IP=198.18.1.2
 HTTP_PORT=8080
 
-PASSED=0
-FAILED=0
-TMP=""
-LOG=""
-GW_UP=0
-
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-info() { echo "  $*"; }
-indent() { sed 's/^/    | /'; }
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	if ((GW_UP)); then
-		gw_stop "$P" >/dev/null 2>&1 || true
-	fi
-	topo_destroy "$P"
-	local left
-	left=$(ip netns list 2>/dev/null | awk -v p="$P-" 'index($1, p) == 1 { print $1 }')
-	if [[ -n $left ]]; then
-		echo "WARNING: namespaces left behind: $left"
-	fi
-	[[ -n $TMP ]] && rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# Two runs of this test (or two checkouts) must not share the topology.
-mkdir -p /run/lock
-exec 9>"/run/lock/nodegw-e2e-$P.lock"
-if ! flock -w 150 9; then
-	echo "FAIL: another e2e run holds /run/lock/nodegw-e2e-$P.lock"
-	exit 1
-fi
-
-TMP=$(mktemp -d /tmp/nodegw-e2e.XXXXXX)
-LOG=$TMP/nodegw.log
-CONF=$TMP/nodegw.conf
-
-log_tail() {
-	local n=${1:-40}
-	echo "---- nodegw log tail ($LOG) ----"
-	[[ -r $LOG ]] && tail -n "$n" "$LOG"
-	echo "---- end of log ----"
-}
+e2e_begin nodegw-e2e
 
 # "N packets transmitted, M received" -> "N M"
 ping_counts() {
@@ -109,12 +34,6 @@ ping_counts() {
 	tx=$(sed -n 's/^\([0-9]\+\) packets transmitted.*/\1/p' <<<"$out" | tail -n1)
 	rx=$(sed -n 's/.* \([0-9]\+\) received.*/\1/p' <<<"$out" | tail -n1)
 	echo "${tx:-0} ${rx:-0}"
-}
-
-gw_alive() {
-	local pid
-	pid=$(cat "$NG_RUN_DIR/$P-gw.pid" 2>/dev/null) || return 1
-	_ng_pid_alive "$pid"
 }
 
 # ---- configuration ---------------------------------------------------------

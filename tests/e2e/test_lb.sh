@@ -17,40 +17,14 @@
 
 set -uo pipefail
 
-if (($# != 3)); then
-	echo "usage: $0 NODEGW_BINARY WORKERS RXQ" >&2
-	exit 2
-fi
-BIN=$1
-WORKERS=$2
-RXQ=$3
-
-if [[ ! $WORKERS =~ ^[1-9][0-9]*$ || ! $RXQ =~ ^[1-9][0-9]*$ ]]; then
-	echo "WORKERS and RXQ must be positive integers" >&2
-	exit 2
-fi
-if ((EUID != 0)); then
-	echo "SKIP: needs root (network namespaces, af_packet)"
-	exit 77
-fi
-for tool in ip ping curl python3 ethtool timeout flock ss sha256sum; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool not installed"
-		exit 77
-	fi
-done
-if [[ ! -x $BIN ]]; then
-	echo "FAIL: nodegw binary not executable: $BIN"
-	exit 1
-fi
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BACKEND_PY=$HERE/backend.py
-# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/netns.sh
-source "$HERE/../../scripts/lib/netns.sh"
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib/e2e.sh
+source "$HERE/../../scripts/lib/e2e.sh"
 
-P=${NG_E2E_PREFIX:-ngt}
+e2e_args "$@"
+e2e_preflight ip ping curl python3 ethtool timeout flock ss sha256sum
+
 CLIENT=$P-client
 GW_CLIENT_IP=198.18.0.1
 GW_PODS_IP=198.18.1.1
@@ -69,88 +43,8 @@ VIP_DNS=198.19.0.53
 NODE_PORT=30080
 
 CHECKS=10
-PASSED=0
-FAILED=0
-TMP=""
-LOG=""
-GW_UP=0
-BACKEND_PIDS=()
-LOG_MARK=0
 
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() {
-	FAILED=$((FAILED + 1))
-	echo "FAIL: $*"
-	log_since_mark
-}
-info() { echo "  $*"; }
-indent() { sed 's/^/    | /'; }
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	if ((GW_UP)); then
-		gw_stop "$P" >/dev/null 2>&1 || true
-	fi
-	local pid
-	for pid in "${BACKEND_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	topo_destroy "$P"
-	local left
-	left=$(ip netns list 2>/dev/null | awk -v p="$P-" 'index($1, p) == 1 { print $1 }')
-	if [[ -n $left ]]; then
-		echo "WARNING: namespaces left behind: $left"
-	fi
-	[[ -n $TMP ]] && rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# Two runs of an e2e test (or two checkouts) must not share the topology.
-mkdir -p /run/lock
-exec 9>"/run/lock/nodegw-e2e-$P.lock"
-if ! flock -w 150 9; then
-	echo "FAIL: another e2e run holds /run/lock/nodegw-e2e-$P.lock"
-	exit 1
-fi
-
-TMP=$(mktemp -d /tmp/nodegw-e2e-lb.XXXXXX)
-LOG=$TMP/nodegw.log
-CONF=$TMP/nodegw.conf
-
-log_tail() {
-	local n=${1:-40}
-	echo "---- nodegw log tail ($LOG) ----"
-	[[ -r $LOG ]] && tail -n "$n" "$LOG"
-	echo "---- end of log ----"
-}
-
-# Remember where the log is, so a failing check can show what nodegw said
-# while it ran.
-log_mark() { LOG_MARK=$(wc -l <"$LOG" 2>/dev/null || echo 0); }
-log_since_mark() {
-	[[ -r $LOG ]] || return 0
-	local new
-	new=$(tail -n +"$((LOG_MARK + 1))" "$LOG" | tail -n 20)
-	if [[ -n $new ]]; then
-		echo "    nodegw log during this check (last 20 lines):"
-		# shellcheck disable=SC2001 # every line
-		sed 's/^/    log| /' <<<"$new"
-	fi
-}
-
-gw_pid() { cat "$NG_RUN_DIR/$P-gw.pid" 2>/dev/null; }
-gw_alive() {
-	local pid
-	pid=$(gw_pid) || return 1
-	_ng_pid_alive "$pid"
-}
+e2e_begin nodegw-e2e-lb
 
 # ---- configuration -----------------------------------------------------------
 
@@ -289,7 +183,7 @@ start_backends() {
 		ip netns exec "$P-$b" timeout 290 python3 "$BACKEND_PY" serve "$b" \
 			--bind "${BIP[$b]}" --http-port "$HTTP_PORT" --udp-port "$UDP_PORT" \
 			--lifetime 280 >"$TMP/$b.log" 2>&1 9>&- &
-		BACKEND_PIDS+=($!)
+		E2E_PIDS+=($!)
 	done
 	for b in "${BACKENDS[@]}"; do
 		for ((i = 0; i < 100; i++)); do

@@ -1,0 +1,191 @@
+# shellcheck shell=bash
+# Shared preamble of the end-to-end shell tests (tests/e2e/test_forward.sh,
+# test_lb.sh, test_churn.sh): argument and environment checks, result
+# counters and output helpers, the cleanup on exit, the topology lock, the
+# temporary directory, and nodegw's log and pid.
+#
+# Source this file (it sources netns.sh next to it); it defines functions and
+# variables and changes no shell options. A test goes:
+#
+#   source .../scripts/lib/e2e.sh
+#   e2e_args "$@"                       # BIN WORKERS RXQ, or exit 2
+#   e2e_preflight ip ping python3 ...   # exit 77 (skip) or 1, BIN made absolute
+#   e2e_begin nodegw-e2e-NAME           # traps, lock, TMP, LOG, CONF
+#
+# Functions:
+#   e2e_args "$@"          the arguments must be NODEGW_BINARY WORKERS RXQ with
+#                          WORKERS and RXQ positive integers; sets BIN, WORKERS,
+#                          RXQ; otherwise usage on stderr and exit 2
+#   e2e_preflight TOOL...  exit 77 ("SKIP: ...") unless root and every TOOL is on
+#                          PATH; exit 1 ("FAIL: ...") unless BIN is executable;
+#                          then makes BIN an absolute path
+#   e2e_begin NAME         installs e2e_cleanup on EXIT (INT, TERM and HUP exit
+#                          130, 143, 129), takes the lock on the P topology
+#                          (/run/lock/nodegw-e2e-$P.lock on fd 9, up to 150 s,
+#                          else "FAIL: ..." and exit 1), makes TMP
+#                          (/tmp/NAME.XXXXXX), sets LOG and CONF in it.
+#                          Children that outlive a command should get 9>&- so
+#                          they do not hold the lock.
+#   e2e_cleanup            the EXIT trap: gw_stop if GW_UP, kill E2E_PIDS,
+#                          topo_destroy P, warn about P-* namespaces left
+#                          behind, remove TMP; exits with the status it got
+#   pass TEXT              count a passed check, print "PASS: TEXT"
+#   fail TEXT              count a failed check, print "FAIL: TEXT" and, once
+#                          log_mark has been called, log_since_mark
+#   info TEXT              print "  TEXT"
+#   indent                 filter: prefix every line with "    | "
+#   in_ns NS CMD...        run CMD in network namespace NS
+#   now_ms                 milliseconds since the epoch
+#   log_tail [N]           print the last N (40) lines of LOG between markers
+#   log_mark               remember LOG's current length (in LOG_MARK)
+#   log_since_mark         print LOG's lines since log_mark (the last 20)
+#   gw_pid                 print nodegw's pid (from netns.sh's pid file)
+#   gw_alive               true while nodegw runs
+#
+# Variables it sets (the tests read and update them):
+#   P          topology prefix: $NG_E2E_PREFIX, default "ngt"
+#   BIN WORKERS RXQ     from e2e_args (BIN absolute after e2e_preflight)
+#   PASSED FAILED       check counters (pass, fail)
+#   TMP LOG CONF        from e2e_begin: temporary directory, nodegw's log and
+#                       config file in it
+#   GW_UP      1 while nodegw is started and not yet stopped; the test sets it
+#              (e2e_cleanup stops nodegw when it is 1)
+#   E2E_PIDS   background processes the test started; e2e_cleanup kills them
+#   LOG_MARK   log_mark's line count ("" until the first log_mark)
+#
+# Environment: NG_E2E_PREFIX (see P); netns.sh's (NG_RUN_DIR, ...).
+
+[[ -n ${_NG_E2E_SH_LOADED:-} ]] && return 0
+_NG_E2E_SH_LOADED=1
+
+# shellcheck source-path=SCRIPTDIR source=netns.sh
+source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+
+# shellcheck disable=SC2034 # read by the tests
+{
+	P=${NG_E2E_PREFIX:-ngt}
+	BIN=""
+	WORKERS=""
+	RXQ=""
+	PASSED=0
+	FAILED=0
+	TMP=""
+	LOG=""
+	CONF=""
+	GW_UP=0
+	E2E_PIDS=()
+	LOG_MARK=""
+}
+
+e2e_args() {
+	if (($# != 3)); then
+		echo "usage: $0 NODEGW_BINARY WORKERS RXQ" >&2
+		exit 2
+	fi
+	BIN=$1
+	WORKERS=$2
+	RXQ=$3
+	if [[ ! $WORKERS =~ ^[1-9][0-9]*$ || ! $RXQ =~ ^[1-9][0-9]*$ ]]; then
+		echo "WORKERS and RXQ must be positive integers" >&2
+		exit 2
+	fi
+}
+
+e2e_preflight() {
+	local tool
+	if ((EUID != 0)); then
+		echo "SKIP: needs root (network namespaces, af_packet)"
+		exit 77
+	fi
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "SKIP: $tool not installed"
+			exit 77
+		fi
+	done
+	if [[ ! -x $BIN ]]; then
+		echo "FAIL: nodegw binary not executable: $BIN"
+		exit 1
+	fi
+	BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+}
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL: $*"
+	[[ -z $LOG_MARK ]] || log_since_mark
+}
+info() { echo "  $*"; }
+indent() { sed 's/^/    | /'; }
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+e2e_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	if ((GW_UP)); then
+		gw_stop "$P" >/dev/null 2>&1 || true
+	fi
+	local pid
+	for pid in "${E2E_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	topo_destroy "$P"
+	local left
+	left=$(ip netns list 2>/dev/null | awk -v p="$P-" 'index($1, p) == 1 { print $1 }')
+	if [[ -n $left ]]; then
+		echo "WARNING: namespaces left behind: $left"
+	fi
+	[[ -n $TMP ]] && rm -rf "$TMP"
+	exit "$rc"
+}
+
+e2e_begin() {
+	local name=$1
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+
+	# Two runs of an e2e test (or two checkouts) must not share the topology.
+	mkdir -p /run/lock
+	exec 9>"/run/lock/nodegw-e2e-$P.lock"
+	if ! flock -w 150 9; then
+		echo "FAIL: another e2e run holds /run/lock/nodegw-e2e-$P.lock"
+		exit 1
+	fi
+
+	TMP=$(mktemp -d "/tmp/$name.XXXXXX")
+	LOG=$TMP/nodegw.log
+	# shellcheck disable=SC2034 # read by the tests
+	CONF=$TMP/nodegw.conf
+}
+
+log_tail() {
+	local n=${1:-40}
+	echo "---- nodegw log tail ($LOG) ----"
+	[[ -r $LOG ]] && tail -n "$n" "$LOG"
+	echo "---- end of log ----"
+}
+
+# Remember where the log is, so a failing check can show what nodegw said
+# while it ran.
+log_mark() { LOG_MARK=$(wc -l <"$LOG" 2>/dev/null || echo 0); }
+log_since_mark() {
+	[[ -r $LOG ]] || return 0
+	local new
+	new=$(tail -n +"$((${LOG_MARK:-0} + 1))" "$LOG" | tail -n 20)
+	if [[ -n $new ]]; then
+		echo "    nodegw log during this check (last 20 lines):"
+		# shellcheck disable=SC2001 # every line
+		sed 's/^/    log| /' <<<"$new"
+	fi
+}
+
+gw_pid() { cat "$NG_RUN_DIR/$P-gw.pid" 2>/dev/null; }
+gw_alive() {
+	local pid
+	pid=$(gw_pid) || return 1
+	_ng_pid_alive "$pid"
+}
