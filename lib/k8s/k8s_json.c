@@ -172,36 +172,34 @@ get_str(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
 	return 0;
 }
 
-/** An object member, or NULL when absent. */
+/** A member of JSON type t (J_OBJECT, J_ARRAY), or NULL when absent. */
 static int
-get_obj(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
+get_typed(struct jctx *c, const cJSON *obj, const char *parent, const char *key, enum jtype t,
 		const cJSON **out)
 {
 	const cJSON *m = member(obj, key);
 	char path[PATH_MAX_LEN];
 
 	*out = m;
-	if (m != NULL && want_type(c, join(path, parent, key), m, J_OBJECT) < 0) {
+	if (m != NULL && want_type(c, join(path, parent, key), m, t) < 0) {
 		*out = NULL;
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/** An array member, or NULL when absent. */
+static int
+get_obj(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
+		const cJSON **out)
+{
+	return get_typed(c, obj, parent, key, J_OBJECT, out);
+}
+
 static int
 get_arr(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
 		const cJSON **out)
 {
-	const cJSON *m = member(obj, key);
-	char path[PATH_MAX_LEN];
-
-	*out = m;
-	if (m != NULL && want_type(c, join(path, parent, key), m, J_ARRAY) < 0) {
-		*out = NULL;
-		return -EINVAL;
-	}
-	return 0;
+	return get_typed(c, obj, parent, key, J_ARRAY, out);
 }
 
 /** A boolean member, or dflt when absent. */

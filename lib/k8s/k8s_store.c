@@ -477,15 +477,6 @@ be_in(const struct ng_k8s_want *w, const struct ng_backend *be)
 	return false;
 }
 
-static bool
-spec_same(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
-{
-	return a->proto == b->proto && a->scheduler == b->scheduler && a->mode == b->mode &&
-			a->affinity == b->affinity && a->affinity_timeout == b->affinity_timeout &&
-			a->empty_drop == b->empty_drop &&
-			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0;
-}
-
 /*
  * Bring nodegw service w (NULL: delete) to want n, given it holds old (NULL:
  * does not exist). Frontends that cannot be added (taken by another service)
@@ -520,7 +511,7 @@ apply_one(struct kgroup *g, const struct ng_k8s_want *old, struct ng_k8s_want *n
 		}
 		st.applied++;
 		changed = 1;
-	} else if (!spec_same(&old->spec, &n->spec)) {
+	} else if (!ng_svc_spec_equal(&old->spec, &n->spec)) {
 		if (ng_svc_update(&n->spec, err, sizeof(err)) < 0)
 			apply_error("service %s: %s", g->key, err);
 		changed = 1;

@@ -222,8 +222,8 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 	return 0;
 }
 
-static bool
-spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
+bool
+ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 {
 	return a->proto == b->proto && a->scheduler == b->scheduler && a->mode == b->mode &&
 			a->affinity == b->affinity && a->affinity_timeout == b->affinity_timeout &&
@@ -244,7 +244,7 @@ ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 	if (d->spec.proto != s->proto)
 		return fail(err, errlen, -EINVAL, "service \"%s\": the protocol cannot change "
 				"(delete and add it)", s->name);
-	if (spec_equal(&d->spec, s))
+	if (ng_svc_spec_equal(&d->spec, s))
 		return 0;
 	d->spec = *s;
 	ng_svc_mark(d);
@@ -486,7 +486,7 @@ same_as_conf(const struct svc_d *d, const struct ng_conf_service *cs)
 	unsigned int n_fe = cs->n_vips + (cs->node_port ? 1 : 0);
 
 	spec_from_conf(cs, &s);
-	if (!spec_equal(&d->spec, &s) || d->n_fes != n_fe || d->n_bes != cs->n_backends)
+	if (!ng_svc_spec_equal(&d->spec, &s) || d->n_fes != n_fe || d->n_bes != cs->n_backends)
 		return false;
 	for (unsigned int i = 0; i < cs->n_vips; i++) {
 		struct ng_frontend fe = {.addr = cs->vips[i], .port = cs->port};

@@ -80,6 +80,9 @@ int ng_svc_init(const struct ng_svc_params *p);
 /** Free everything; workers must have stopped. */
 void ng_svc_fini(void);
 
+/** Same options (everything but the name)? */
+bool ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b);
+
 int ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen);
 
 /** Change a service's options (scheduler, mode, affinity, timeouts); not its protocol. */
