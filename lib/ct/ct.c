@@ -12,6 +12,7 @@
 
 #define EVICT_SAMPLE 64
 #define EXPIRE_AHEAD 8 /* entries the expiry scan prefetches ahead */
+#define CT_MAX_CAP (1u << 30)
 
 _Static_assert(sizeof(struct ng_flow_key) == 40, "flow key is 40 bytes");
 _Static_assert(sizeof(struct ng_conn) == 128, "a conn is two cache lines");
@@ -22,58 +23,51 @@ _Static_assert(offsetof(struct ng_conn, state) / RTE_CACHE_LINE_SIZE ==
 		offsetof(struct ng_conn, expire_tsc) / RTE_CACHE_LINE_SIZE,
 		"the expiry scan reads one line of an entry");
 
+_Static_assert(sizeof(struct ng_ct_bucket) == RTE_CACHE_LINE_SIZE, "a bucket is one line");
+_Static_assert(CT_MAX_CAP <= UINT32_MAX / 2, "an entry reference is index << 1 | is_reply");
+
 /*
- * Hash key slots for cap conns (two keys each): 25% headroom. A cuckoo hash
- * filled to its nominal size makes every insert a long displacement search:
- * at exactly two slots per conn, a SYN flood into a full 1M table cost 5,300
- * cycles per new connection in the lb stage; with 2.5 slots, 1,450.
+ * Buckets for cap conns (two keys each): at least 25% headroom, rounded up to
+ * a power of two. A cuckoo hash filled to its nominal size makes every insert
+ * a long displacement search (rte_hash at exactly two slots per conn: 5,300
+ * cycles per new connection in a SYN flood into a full table); at 80% or less,
+ * an insert finds a free slot in one of its two buckets, or after moving one
+ * key to its other bucket.
  */
-static uint64_t
-key_slots(uint32_t cap)
-{
-	return 2 * (uint64_t)cap + cap / 2;
-}
-
-/* The hash table's view of ng_ct_hash() and ng_ct_key_cmp(). */
 static uint32_t
-ct_hash_fn(const void *key, uint32_t len __rte_unused, uint32_t init __rte_unused)
+n_buckets(uint32_t cap)
 {
-	return ng_ct_hash(key);
-}
+	uint64_t slots = 2 * (uint64_t)cap + cap / 2;
+	uint64_t n = (slots + NG_CT_BUCKET_SLOTS - 1) / NG_CT_BUCKET_SLOTS;
 
-static int
-ct_cmp_fn(const void *a, const void *b, size_t len __rte_unused)
-{
-	return ng_ct_key_cmp(a, b);
+	return rte_align32pow2((uint32_t)RTE_MAX(n, (uint64_t)2));
 }
 
 struct ng_ct *
 ng_ct_create(const char *name, uint32_t cap, int socket)
 {
-	struct rte_hash_parameters hp = {0};
 	struct ng_ct *ct;
+	uint32_t nb;
 
-	if (cap == 0) {
+	if (cap == 0 || cap > CT_MAX_CAP) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	ct = rte_zmalloc_socket("ng_ct", sizeof(*ct), RTE_CACHE_LINE_SIZE, socket);
+	nb = n_buckets(cap);
+	ct = rte_zmalloc_socket(name, sizeof(*ct), RTE_CACHE_LINE_SIZE, socket);
 	if (ct == NULL)
 		goto nomem;
 	ct->cap = cap;
-	ct->conns = rte_zmalloc_socket("ng_ct_conns", sizeof(*ct->conns) * cap,
-			RTE_CACHE_LINE_SIZE, socket);
-	ct->free_idx = rte_malloc_socket("ng_ct_free", sizeof(uint32_t) * cap, 0, socket);
-	hp.name = name;
-	hp.entries = key_slots(cap);
-	hp.key_len = sizeof(struct ng_flow_key);
-	hp.hash_func = ct_hash_fn;
-	hp.socket_id = socket;
-	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	ct->h = rte_hash_create(&hp);
-	if (ct->conns == NULL || ct->free_idx == NULL || ct->h == NULL)
+	ct->bmask = nb - 1;
+	ct->bshift = 32 - (uint32_t)rte_log2_u32(nb);
+	ct->conns = rte_zmalloc_socket(name, sizeof(*ct->conns) * cap, RTE_CACHE_LINE_SIZE,
+			socket);
+	ct->free_idx = rte_malloc_socket(name, sizeof(uint32_t) * cap, 0, socket);
+	ct->bkt = rte_malloc_socket(name, sizeof(*ct->bkt) * nb, RTE_CACHE_LINE_SIZE, socket);
+	if (ct->conns == NULL || ct->free_idx == NULL || ct->bkt == NULL)
 		goto nomem;
-	rte_hash_set_cmp_func(ct->h, ct_cmp_fn);
+	/* all ones: every slot empty (NG_CT_REF_NONE) */
+	memset(ct->bkt, 0xff, sizeof(*ct->bkt) * nb);
 	for (uint32_t i = 0; i < cap; i++)
 		ct->free_idx[i] = cap - 1 - i;
 	ct->n_free = cap;
@@ -89,7 +83,7 @@ ng_ct_free(struct ng_ct *ct)
 {
 	if (ct == NULL)
 		return;
-	rte_hash_free(ct->h);
+	rte_free(ct->bkt);
 	rte_free(ct->conns);
 	rte_free(ct->free_idx);
 	rte_free(ct);
@@ -98,11 +92,100 @@ ng_ct_free(struct ng_ct *ct)
 uint64_t
 ng_ct_mem_bytes(uint32_t cap)
 {
-	/* Entry and free-list slot per conn; per hash key slot the key and a data
-	 * pointer, plus an 8-byte bucket slot (signature and index), with the
-	 * extendable bucket table doubling the bucket part. */
+	if (cap == 0)
+		return 0;
 	return (uint64_t)cap * (sizeof(struct ng_conn) + sizeof(uint32_t)) +
-			key_slots(cap) * (sizeof(struct ng_flow_key) + 8 + 2 * 8);
+			(uint64_t)n_buckets(cap) * sizeof(struct ng_ct_bucket);
+}
+
+/* Put (h, ref) in a free slot of bucket bi. */
+static bool
+bucket_put(struct ng_ct *ct, uint32_t bi, hash_sig_t h, uint32_t ref)
+{
+	struct ng_ct_bucket *b = &ct->bkt[bi];
+	uint32_t m = ng_ct_match8(b->ref, NG_CT_REF_NONE);
+	unsigned int i;
+
+	if (m == 0)
+		return false;
+	i = (unsigned int)__builtin_ctz(m);
+	b->sig[i] = h;
+	b->ref[i] = ref;
+	return true;
+}
+
+/*
+ * Index ref under hash h: a free slot in its first bucket, else its second,
+ * else move a key of one of them to that key's other bucket (one step of
+ * cuckoo displacement; enough below 80% load). -ENOSPC when all are full.
+ */
+static int
+key_add(struct ng_ct *ct, hash_sig_t h, uint32_t ref)
+{
+	uint32_t bi[2] = {ng_ct_b1(ct, h), ng_ct_b2(ct, h)};
+
+	if (bucket_put(ct, bi[0], h, ref) || bucket_put(ct, bi[1], h, ref))
+		goto added;
+	for (unsigned int j = 0; j < 2; j++) {
+		struct ng_ct_bucket *b = &ct->bkt[bi[j]];
+
+		for (unsigned int i = 0; i < NG_CT_BUCKET_SLOTS; i++) {
+			hash_sig_t s = b->sig[i];
+			uint32_t o1 = ng_ct_b1(ct, s), o2 = ng_ct_b2(ct, s);
+			uint32_t alt = o1 == bi[j] ? o2 : o1;
+
+			if (alt == bi[j] || !bucket_put(ct, alt, s, b->ref[i]))
+				continue;
+			b->sig[i] = h;
+			b->ref[i] = ref;
+			goto added;
+		}
+	}
+	return -ENOSPC;
+added:
+	ct->n_keys++;
+	return 0;
+}
+
+/* Remove ref (indexed under hash h). */
+static void
+key_del(struct ng_ct *ct, hash_sig_t h, uint32_t ref)
+{
+	uint32_t bi[2] = {ng_ct_b1(ct, h), ng_ct_b2(ct, h)};
+
+	for (unsigned int j = 0; j < 2; j++) {
+		struct ng_ct_bucket *b = &ct->bkt[bi[j]];
+		uint32_t m = ng_ct_match8(b->ref, ref);
+
+		if (m != 0) {
+			unsigned int i = (unsigned int)__builtin_ctz(m);
+
+			b->ref[i] = NG_CT_REF_NONE;
+			b->sig[i] = NG_CT_REF_NONE;
+			ct->n_keys--;
+			return;
+		}
+	}
+}
+
+static inline uint32_t
+ref_of(const struct ng_ct *ct, const struct ng_conn *c, bool reply)
+{
+	return (uint32_t)(c - ct->conns) << 1 | (uint32_t)reply;
+}
+
+/* Remove both keys of c from the index (not the entry). */
+static void
+unindex(struct ng_ct *ct, struct ng_conn *c)
+{
+	struct ng_flow_key rk;
+
+	key_del(ct, ng_ct_hash(&c->orig), ref_of(ct, c, false));
+	if (c->state != NG_CT_AFFINITY) {
+		ng_ct_reply_key(c, &rk);
+		key_del(ct, ng_ct_hash(&rk), ref_of(ct, c, true));
+	}
+	ct->n_del++;
 }
 
 static void
@@ -114,14 +197,7 @@ release(struct ng_ct *ct, struct ng_conn *c)
 void
 ng_ct_delete(struct ng_ct *ct, struct ng_conn *c)
 {
-	struct ng_flow_key rk;
-
-	rte_hash_del_key_with_hash(ct->h, &c->orig, ng_ct_hash(&c->orig));
-	if (c->state != NG_CT_AFFINITY) {
-		ng_ct_reply_key(c, &rk);
-		rte_hash_del_key_with_hash(ct->h, &rk, ng_ct_hash(&rk));
-	}
-	ct->n_del++;
+	unindex(ct, c);
 	release(ct, c);
 }
 
@@ -179,26 +255,26 @@ static int
 insert(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, bool orig_free, hash_sig_t rsig,
 		bool reply_free)
 {
-	uintptr_t idx = (uintptr_t)(c - ct->conns);
 	struct ng_flow_key rk;
 	bool two = c->state != NG_CT_AFFINITY;
 	int rc;
 
-	/* rte_hash replaces the data of an existing key: refuse that instead. */
+	/* A key in use belongs to another entry: refuse, never replace. */
 	if (two)
 		ng_ct_reply_key(c, &rk);
 	if ((!orig_free && !ng_ct_key_free_sig(ct, &c->orig, osig)) ||
-			(two && !reply_free && !ng_ct_key_free_sig(ct, &rk, rsig))) {
+			(two && !reply_free && !ng_ct_key_free_sig(ct, &rk, rsig)) ||
+			(two && osig == rsig && ng_ct_key_cmp(&c->orig, &rk) == 0)) {
 		rc = -EEXIST;
 		goto fail;
 	}
-	rc = rte_hash_add_key_with_hash_data(ct->h, &c->orig, osig, (void *)(idx << 1));
+	rc = key_add(ct, osig, ref_of(ct, c, false));
 	if (rc < 0)
 		goto fail;
 	if (two) {
-		rc = rte_hash_add_key_with_hash_data(ct->h, &rk, rsig, (void *)((idx << 1) | 1));
+		rc = key_add(ct, rsig, ref_of(ct, c, true));
 		if (rc < 0) {
-			rte_hash_del_key_with_hash(ct->h, &c->orig, osig);
+			key_del(ct, osig, ref_of(ct, c, false));
 			goto fail;
 		}
 	}
@@ -232,41 +308,28 @@ ng_ct_insert_new(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, hash_sig_
 }
 
 /*
- * Delete the entries of dead[] (n <= EXPIRE_BATCH): one bulk lookup of their
- * keys first brings the hash buckets and key slots into the cache, so the
- * deletes that follow do not each wait for memory.
+ * Delete the entries of dead[] (n <= EXPIRE_BATCH): their buckets are
+ * prefetched first, so the deletes that follow do not each wait for memory.
  */
 #define EXPIRE_BATCH 32
 
 static void
 delete_batch(struct ng_ct *ct, struct ng_conn **dead, unsigned int n)
 {
-	struct ng_flow_key rk[EXPIRE_BATCH];
-	const void *kp[2 * EXPIRE_BATCH];
-	hash_sig_t sig[2 * EXPIRE_BATCH];
-	int32_t pos[2 * EXPIRE_BATCH];
-	unsigned int nk = 0, k = 0;
+	struct ng_flow_key rk;
 
 	for (unsigned int i = 0; i < n; i++) {
-		kp[nk] = &dead[i]->orig;
-		sig[nk++] = ng_ct_hash(&dead[i]->orig);
+		hash_sig_t h = ng_ct_hash(&dead[i]->orig);
+
+		rte_prefetch0(&ct->bkt[ng_ct_b1(ct, h)]);
 		if (dead[i]->state != NG_CT_AFFINITY) {
-			ng_ct_reply_key(dead[i], &rk[i]);
-			kp[nk] = &rk[i];
-			sig[nk++] = ng_ct_hash(&rk[i]);
+			ng_ct_reply_key(dead[i], &rk);
+			h = ng_ct_hash(&rk);
+			rte_prefetch0(&ct->bkt[ng_ct_b1(ct, h)]);
 		}
 	}
-	for (unsigned int j = 0; j < nk; j += NG_CT_BULK_MAX)
-		rte_hash_lookup_with_hash_bulk(ct->h, &kp[j], &sig[j],
-				RTE_MIN(nk - j, (unsigned int)NG_CT_BULK_MAX), &pos[j]);
 	for (unsigned int i = 0; i < n; i++) {
-		rte_hash_del_key_with_hash(ct->h, kp[k], sig[k]);
-		k++;
-		if (dead[i]->state != NG_CT_AFFINITY) {
-			rte_hash_del_key_with_hash(ct->h, kp[k], sig[k]);
-			k++;
-		}
-		ct->n_del++;
+		unindex(ct, dead[i]);
 		release(ct, dead[i]);
 	}
 }

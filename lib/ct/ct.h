@@ -12,6 +12,14 @@
  * the same entry. An entry holds everything it needs by value (backend and
  * NAT addresses), so it survives any rule change.
  *
+ * The index is the table's own: a bucketed cuckoo hash of 64-byte buckets,
+ * each holding eight (32-bit hash, entry reference) pairs. A key lives in one
+ * of two buckets chosen by its hash; the key itself is not stored, it is
+ * compared against the entry (the original key is in the entry, the reply key
+ * is derived from it). So a hit reads one bucket line and the entry the caller
+ * needs anyway, and a connection costs its entry, two 8-byte slots and the
+ * buckets' headroom (ng_ct_mem_bytes()).
+ *
  * Only the owning worker calls the data-path functions. Expiry is
  * incremental: ng_ct_expire() looks at a bounded number of entries per call.
  * When the table is full, an insert first reuses an expired entry, else evicts
@@ -27,9 +35,12 @@
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
-#include <rte_hash.h>
+#include <rte_hash.h> /* hash_sig_t */
 #include <rte_hash_crc.h>
 #include <rte_prefetch.h>
+#if defined(RTE_ARCH_X86)
+#include <emmintrin.h>
+#endif
 
 #include "ng_types.h"
 
@@ -102,14 +113,29 @@ struct ng_ct_stats {
 	uint64_t deleted;         /**< removed by the data path (rescheduled, reused tuple) */
 };
 
+/** Slots in a bucket of the index. */
+#define NG_CT_BUCKET_SLOTS 8
+/** An empty slot's reference. */
+#define NG_CT_REF_NONE UINT32_MAX
+
+/** One cache line of the index: eight keys' hashes and entry references
+ * (entry index << 1 | is_reply). */
+struct ng_ct_bucket {
+	uint32_t sig[NG_CT_BUCKET_SLOTS];
+	uint32_t ref[NG_CT_BUCKET_SLOTS];
+} __rte_aligned(64);
+
 struct ng_ct {
-	struct rte_hash *h;   /**< key -> (index << 1 | is_reply) */
+	struct ng_ct_bucket *bkt; /**< the index: n_bkt buckets, a power of two */
+	uint32_t bmask;           /**< n_bkt - 1 */
+	uint32_t bshift;          /**< 32 - log2(n_bkt): the alternative bucket's shift */
 	struct ng_conn *conns;
 	uint32_t cap;
 	uint32_t n_used;
 	uint32_t *free_idx;
 	uint32_t n_free;
 	uint32_t cursor;
+	uint32_t n_keys;          /**< keys in the index */
 	/** Bumped on every key added / removed: a lookup result taken before is
 	 * stale for a miss (n_ins moved) or a hit (n_del moved). */
 	uint32_t n_ins;
@@ -237,11 +263,83 @@ ng_ct_key_cmp(const struct ng_flow_key *a, const struct ng_flow_key *b)
 			(x[4] ^ y[4])) != 0;
 }
 
-static inline struct ng_conn *
-ng_ct_conn_of(struct ng_ct *ct, const void *data, bool *is_reply)
+/** The first bucket of a key with hash h. */
+static inline uint32_t
+ng_ct_b1(const struct ng_ct *ct, hash_sig_t h)
 {
-	*is_reply = ((uintptr_t)data & 1) != 0;
-	return &ct->conns[(uintptr_t)data >> 1];
+	return h & ct->bmask;
+}
+
+/** The second bucket of a key with hash h (the top bits of a multiplicative
+ * hash of h: independent of the first bucket's low bits). */
+static inline uint32_t
+ng_ct_b2(const struct ng_ct *ct, hash_sig_t h)
+{
+	return (h * 0x9e3779b1u) >> ct->bshift;
+}
+
+/** Bit i set where v[i] == x, for the eight words of a bucket half-line pair. */
+static inline uint32_t
+ng_ct_match8(const uint32_t *v, uint32_t x)
+{
+#if defined(RTE_ARCH_X86)
+	__m128i s = _mm_set1_epi32((int)x);
+	__m128i a = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)v), s);
+	__m128i b = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(v + 4)), s);
+
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(a)) |
+			(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(b)) << 4;
+#else
+	uint32_t m = 0;
+
+	for (unsigned int i = 0; i < NG_CT_BUCKET_SLOTS; i++)
+		m |= (uint32_t)(v[i] == x) << i;
+	return m;
+#endif
+}
+
+/** Is k the key of c in the direction reply tells? */
+static inline bool
+ng_ct_conn_has_key(const struct ng_conn *c, bool reply, const struct ng_flow_key *k)
+{
+	struct ng_flow_key rk;
+
+	if (!reply)
+		return ng_ct_key_cmp(&c->orig, k) == 0;
+	if (c->state == NG_CT_AFFINITY)
+		return false;
+	ng_ct_reply_key(c, &rk);
+	return ng_ct_key_cmp(&rk, k) == 0;
+}
+
+/** The reference of k (hash h) in bucket b, or NG_CT_REF_NONE. */
+static inline uint32_t
+ng_ct_bucket_find(const struct ng_ct *ct, const struct ng_ct_bucket *b,
+		const struct ng_flow_key *k, hash_sig_t h)
+{
+	uint32_t m = ng_ct_match8(b->sig, h);
+
+	while (m != 0) {
+		unsigned int i = (unsigned int)__builtin_ctz(m);
+		uint32_t r = b->ref[i];
+
+		m &= m - 1;
+		if (r != NG_CT_REF_NONE && ng_ct_conn_has_key(&ct->conns[r >> 1], r & 1, k))
+			return r;
+	}
+	return NG_CT_REF_NONE;
+}
+
+/** The reference of k (hash h) in the index, or NG_CT_REF_NONE. */
+static inline uint32_t
+ng_ct_find(const struct ng_ct *ct, const struct ng_flow_key *k, hash_sig_t h)
+{
+	uint32_t b1 = ng_ct_b1(ct, h), b2 = ng_ct_b2(ct, h);
+	uint32_t r = ng_ct_bucket_find(ct, &ct->bkt[b1], k, h);
+
+	if (r == NG_CT_REF_NONE && b2 != b1)
+		r = ng_ct_bucket_find(ct, &ct->bkt[b2], k, h);
+	return r;
 }
 
 /** ng_ct_lookup() with the key's hash already computed (ng_ct_hash()). */
@@ -249,11 +347,12 @@ static inline struct ng_conn *
 ng_ct_lookup_sig(struct ng_ct *ct, const struct ng_flow_key *k, hash_sig_t sig,
 		bool *is_reply)
 {
-	void *data;
+	uint32_t r = ng_ct_find(ct, k, sig);
 
-	if (rte_hash_lookup_with_hash_data(ct->h, k, sig, &data) < 0)
+	if (r == NG_CT_REF_NONE)
 		return NULL;
-	return ng_ct_conn_of(ct, data, is_reply);
+	*is_reply = (r & 1) != 0;
+	return &ct->conns[r >> 1];
 }
 
 /**
@@ -267,38 +366,83 @@ ng_ct_lookup(struct ng_ct *ct, const struct ng_flow_key *k, bool *is_reply)
 }
 
 /**
- * Look up n keys at once (n <= NG_CT_BULK_MAX), with their hashes: the hash
- * table prefetches every bucket and key before comparing, and the entries
- * found are prefetched for the caller.
+ * Look up n keys at once (n <= NG_CT_BULK_MAX), with their hashes, in three
+ * passes: prefetch both buckets of every key; find each key's first candidate
+ * by hash and prefetch its entry; compare the keys with their entries (a
+ * key whose candidate differs, a 1 in 2^32 chance, is searched in full).
+ * The entries found are in the cache, or on their way, when this returns.
  * @param conns out: the entry of each key, or NULL
  * @param reply out: bit i set when key i is the reply direction
  * @return the number of keys found.
  */
 static inline unsigned int
-ng_ct_lookup_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, hash_sig_t *sigs,
+ng_ct_lookup_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, const hash_sig_t *sigs,
 		unsigned int n, struct ng_conn **conns, uint64_t *reply)
 {
-	void *data[NG_CT_BULK_MAX];
-	uint64_t hits = 0, rep = 0;
+	uint32_t cand[NG_CT_BULK_MAX];
+	uint64_t rep = 0;
 	unsigned int found = 0;
 
-	if (n == 0)
-		return 0;
-	rte_hash_lookup_with_hash_bulk_data(ct->h, (const void **)keys, sigs, n, &hits, data);
 	for (unsigned int i = 0; i < n; i++) {
-		struct ng_conn *c = NULL;
+		uint32_t b1 = ng_ct_b1(ct, sigs[i]), b2 = ng_ct_b2(ct, sigs[i]);
 
-		if (hits & (1ull << i)) {
-			c = &ct->conns[(uintptr_t)data[i] >> 1];
-			rep |= ((uint64_t)((uintptr_t)data[i] & 1)) << i;
-			rte_prefetch0(c);
-			rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
-			found++;
+		rte_prefetch0(&ct->bkt[b1]);
+		rte_prefetch0(&ct->bkt[b2]);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		const struct ng_ct_bucket *b = &ct->bkt[ng_ct_b1(ct, sigs[i])];
+		uint32_t m = ng_ct_match8(b->sig, sigs[i]);
+		uint32_t r = NG_CT_REF_NONE;
+
+		if (m == 0) {
+			b = &ct->bkt[ng_ct_b2(ct, sigs[i])];
+			m = ng_ct_match8(b->sig, sigs[i]);
 		}
-		conns[i] = c;
+		if (m != 0) {
+			r = b->ref[__builtin_ctz(m)];
+			if (r != NG_CT_REF_NONE) {
+				const struct ng_conn *c = &ct->conns[r >> 1];
+
+				rte_prefetch0(c);
+				rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+			}
+		}
+		cand[i] = r;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t r = cand[i];
+
+		if (r == NG_CT_REF_NONE ||
+				unlikely(!ng_ct_conn_has_key(&ct->conns[r >> 1], r & 1, keys[i])))
+			r = ng_ct_find(ct, keys[i], sigs[i]);
+		if (r == NG_CT_REF_NONE) {
+			conns[i] = NULL;
+			continue;
+		}
+		conns[i] = &ct->conns[r >> 1];
+		rep |= (uint64_t)(r & 1) << i;
+		found++;
 	}
 	*reply = rep;
 	return found;
+}
+
+/**
+ * Which of n keys (n <= NG_CT_BULK_MAX) are in the table: bit i of the
+ * result set when key i is. The same passes as ng_ct_lookup_bulk(); it also
+ * brings the keys' buckets into the cache for inserts that follow.
+ */
+static inline uint64_t
+ng_ct_present_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, const hash_sig_t *sigs,
+		unsigned int n)
+{
+	struct ng_conn *conns[NG_CT_BULK_MAX];
+	uint64_t rep, hits = 0;
+
+	ng_ct_lookup_bulk(ct, keys, sigs, n, conns, &rep);
+	for (unsigned int i = 0; i < n; i++)
+		hits |= (uint64_t)(conns[i] != NULL) << i;
+	return hits;
 }
 
 /** Give back an entry from ng_ct_alloc() that was never inserted. */
@@ -348,14 +492,14 @@ unsigned int ng_ct_expire(struct ng_ct *ct, uint64_t now, unsigned int budget);
 static inline bool
 ng_ct_key_free(struct ng_ct *ct, const struct ng_flow_key *k)
 {
-	return rte_hash_lookup_with_hash(ct->h, k, ng_ct_hash(k)) < 0;
+	return ng_ct_find(ct, k, ng_ct_hash(k)) == NG_CT_REF_NONE;
 }
 
 /** ng_ct_key_free() with the key's hash already computed. */
 static inline bool
 ng_ct_key_free_sig(struct ng_ct *ct, const struct ng_flow_key *k, hash_sig_t sig)
 {
-	return rte_hash_lookup_with_hash(ct->h, k, sig) < 0;
+	return ng_ct_find(ct, k, sig) == NG_CT_REF_NONE;
 }
 
 /**

@@ -405,9 +405,8 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		int16_t *pre_of)
 {
 	struct ng_flow_key rk[NG_CT_BULK_MAX];
-	const void *kp[NG_CT_BULK_MAX];
+	const struct ng_flow_key *kp[NG_CT_BULK_MAX];
 	hash_sig_t sig[NG_CT_BULK_MAX];
-	int32_t pos[NG_CT_BULK_MAX];
 	uint16_t np = 0, ki = 0, first = 0, nb = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -458,18 +457,20 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		kp[nb] = &rk[nb];
 		pre_of[ki - 1] = (int16_t)np++;
 		if (++nb == NG_CT_BULK_MAX) {
-			rte_hash_lookup_with_hash_bulk(w->ct->h, kp, sig, nb, pos);
+			uint64_t taken = ng_ct_present_bulk(w->ct, kp, sig, nb);
+
 			for (uint16_t j = 0; j < nb; j++)
-				if (pos[j] >= 0)
+				if (taken & (1ull << j))
 					pre[first + j].lport = 0; /* taken: conn_new() looks on */
 			first = np;
 			nb = 0;
 		}
 	}
 	if (nb > 0) {
-		rte_hash_lookup_with_hash_bulk(w->ct->h, kp, sig, nb, pos);
+		uint64_t taken = ng_ct_present_bulk(w->ct, kp, sig, nb);
+
 		for (uint16_t j = 0; j < nb; j++)
-			if (pos[j] >= 0)
+			if (taken & (1ull << j))
 				pre[first + j].lport = 0;
 	}
 	return np;

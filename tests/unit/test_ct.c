@@ -2,7 +2,7 @@
 /*
  * Unit tests of the per-core connection table (lib/ct).
  *
- * EAL runs with --no-huge and no shared config (rte_hash and rte_malloc need
+ * EAL runs with --no-huge and no shared config (rte_malloc needs
  * it), so the test needs neither root nor hugepages. Time is a plain counter
  * passed as "now": the table never reads the clock itself. Timeouts are given
  * in seconds and converted with HZ ticks per second.
@@ -30,7 +30,6 @@
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_tcp.h>
@@ -161,7 +160,7 @@ assert_gone(struct ng_ct *ct, const struct ng_conn *saved)
 	assert_true(ng_ct_key_free(ct, &rk));
 }
 
-/* The hash holds exactly two keys per live conn (one per affinity record). */
+/* The index holds exactly two keys per live conn (one per affinity record). */
 static void
 assert_consistent(struct ng_ct *ct)
 {
@@ -178,7 +177,7 @@ assert_consistent(struct ng_ct *ct)
 	}
 	assert_int_equal(live, ct->n_used);
 	assert_int_equal(ct->n_used + ct->n_free, ct->cap);
-	assert_int_equal(rte_hash_count(ct->h), keys);
+	assert_int_equal(ct->n_keys, keys);
 }
 
 /* ---- group setup ---- */
@@ -217,9 +216,18 @@ sizes(void **state)
 	(void)state;
 	assert_int_equal(sizeof(struct ng_conn), 128);
 	assert_int_equal(sizeof(struct ng_flow_key), 40);
+	assert_int_equal(sizeof(struct ng_ct_bucket), 64);
 	assert_true(ng_ct_mem_bytes(1) > sizeof(struct ng_conn));
-	assert_int_equal(ng_ct_mem_bytes(2000), 2 * ng_ct_mem_bytes(1000));
+	assert_true(ng_ct_mem_bytes(2000) > ng_ct_mem_bytes(1000));
 	assert_int_equal(ng_ct_mem_bytes(0), 0);
+	/* entry 128 + free list 4 + buckets: 2.5 slots of 8 bytes rounded up to a
+	 * power of two buckets, so between 20 and 40 bytes */
+	for (uint32_t cap = 1024; cap <= (1u << 26); cap *= 2) {
+		uint64_t b = ng_ct_mem_bytes(cap), b3 = ng_ct_mem_bytes(cap / 4 * 3);
+
+		assert_in_range(b / cap, 132 + 20, 132 + 40);
+		assert_in_range(b3 / (cap / 4 * 3), 132 + 20, 132 + 40);
+	}
 }
 
 static uint64_t
@@ -265,13 +273,19 @@ create_bad(void **state)
 	rte_errno = 0;
 	assert_null(ng_ct_create("ut_ct_zero", 0, SOCKET_ID_ANY));
 	assert_int_equal(rte_errno, EINVAL);
-	/* A second table under a name in use fails and leaks nothing. */
+	rte_errno = 0;
+	assert_null(ng_ct_create("ut_ct_huge", (1u << 30) + 1, SOCKET_ID_ANY));
+	assert_int_equal(rte_errno, EINVAL);
+	/* The name only labels the memory: two tables of one name are separate. */
 	snprintf(name, sizeof(name), "ut_ct_dup");
 	ct = ng_ct_create(name, 16, SOCKET_ID_ANY);
 	assert_non_null(ct);
 	dup = ng_ct_create(name, 16, SOCKET_ID_ANY);
-	assert_null(dup);
-	assert_int_not_equal(rte_errno, 0);
+	assert_non_null(dup);
+	assert_non_null(add_conn(ct, 1, true, NG_CT_ESTABLISHED, T0));
+	assert_int_equal(dup->n_keys, 0);
+	assert_int_equal(ct->n_keys, 2);
+	ng_ct_free(dup);
 	ng_ct_free(ct);
 	ng_ct_free(NULL);
 }
@@ -325,7 +339,7 @@ insert_lookup_fullnat(void **state)
 	assert_int_equal(c->state, NG_CT_FREE);
 	assert_int_equal(ct->n_used, 0);
 	assert_int_equal(ct->n_free, CAP);
-	assert_int_equal(rte_hash_count(ct->h), 0);
+	assert_int_equal(ct->n_keys, 0);
 	ng_ct_free(ct);
 }
 
@@ -357,7 +371,7 @@ insert_lookup_dnat(void **state)
 	saved = *u;
 	ng_ct_delete(ct, u);
 	assert_gone(ct, &saved);
-	assert_int_equal(rte_hash_count(ct->h), 0);
+	assert_int_equal(ct->n_keys, 0);
 	assert_int_equal(ct->n_used, 0);
 	ng_ct_free(ct);
 }
@@ -421,7 +435,7 @@ affinity_record(void **state)
 	a->state = NG_CT_AFFINITY;
 	a->expire_tsc = T0 + 10800 * HZ;
 	assert_int_equal(ng_ct_insert(ct, a), 0);
-	assert_int_equal(rte_hash_count(ct->h), 1);
+	assert_int_equal(ct->n_keys, 1);
 	assert_indexed(ct, a);
 	ng_ct_reply_key(a, &rk);
 	assert_null(ng_ct_lookup(ct, &rk, &rep));
@@ -429,7 +443,7 @@ affinity_record(void **state)
 	saved = *a;
 	ng_ct_delete(ct, a);
 	assert_null(ng_ct_lookup(ct, &saved.orig, &rep));
-	assert_int_equal(rte_hash_count(ct->h), 0);
+	assert_int_equal(ct->n_keys, 0);
 	ng_ct_free(ct);
 }
 
@@ -472,19 +486,11 @@ abort_and_key_free(void **state)
  * A second conn whose key is already in the table must be refused
  * (ct.h: "@return 0, or -ENOSPC / -EEXIST (the entry is released again)").
  *
- * REPORTED BUG (lib/ct/ct.c, ng_ct_insert): rte_hash_add_key_data() does not
- * fail for an existing key, it replaces its data. So the insert returns 0 and
- * the key now points to the new conn; the old conn stays in the table with a
- * key that no longer finds it, and deleting either conn later deletes the
- * other's key. In DNAT mode this happens for real: one client address and
- * port talking to two frontends (two VIPs, or a VIP and a NodePort) that
- * pick the same backend give both conns the same reply key
- * (backend:bport -> client:sport), and lb_dp.c conn_new() does not check
- * ng_ct_key_free() for DNAT reply keys. Replies of the first conn are then
- * un-NATed with the second conn's frontend. Fix: rte_hash_lookup() before
- * each add (or check the reply key in conn_new for DNAT and refuse).
- * The test skips while the bug is there and asserts the documented result
- * once it is fixed.
+ * This happens for real in DNAT mode: one client address and port talking to
+ * two frontends (two VIPs, or a VIP and a NodePort) that pick the same
+ * backend give both conns the same reply key (backend:bport -> client:sport).
+ * Were the second insert to take the key over, replies of the first conn
+ * would be un-NATed with the second conn's frontend.
  */
 static void
 insert_existing_key_refused(void **state)
@@ -655,7 +661,7 @@ expire_budget(void **state)
 	assert_int_equal(total, 10);
 	assert_int_equal(ct->n_used, 0);
 	assert_int_equal(ct->stats.expired, 20);
-	assert_int_equal(rte_hash_count(ct->h), 0);
+	assert_int_equal(ct->n_keys, 0);
 	ng_ct_free(ct);
 }
 
@@ -955,7 +961,7 @@ bulk_lookup_and_insert_new(void **state)
 			orig_key(&f, 1000 + i, IPPROTO_TCP);
 		sig[i] = ng_ct_key4(&keys[i], f.src.v4, f.dst.v4, f.sport, f.dport, f.proto);
 		assert_memory_equal(&keys[i], &f, sizeof(f));
-		assert_int_equal(sig[i], rte_hash_hash(ct->h, &f));
+		assert_int_equal(sig[i], ng_ct_hash(&f));
 		assert_int_equal(ng_ct_key_cmp(&keys[i], &f), 0);
 		kp[i] = &keys[i];
 	}
@@ -985,6 +991,109 @@ bulk_lookup_and_insert_new(void **state)
 	ng_ct_free(ct);
 }
 
+/* Search clients from *i on for one whose original key's first bucket is b. */
+static uint32_t
+client_in_bucket(const struct ng_ct *ct, uint32_t *i, uint32_t b)
+{
+	struct ng_flow_key k;
+
+	for (;; (*i)++) {
+		assert_true(*i < 64000);
+		orig_key(&k, *i, IPPROTO_TCP);
+		if (ng_ct_b1(ct, ng_ct_hash(&k)) == b)
+			return (*i)++;
+	}
+}
+
+/*
+ * Both buckets of a key full: the insert moves a key of one of them to that
+ * key's other bucket, and every key is still found.
+ */
+static void
+full_buckets_displace(void **state)
+{
+	struct ng_ct *ct = table(1024);
+	struct ng_flow_key k;
+	uint32_t i = 100, x, y, moved = 0;
+	hash_sig_t h;
+
+
+	(void)state;
+	orig_key(&k, 0, IPPROTO_TCP);
+	h = ng_ct_hash(&k);
+	x = ng_ct_b1(ct, h);
+	y = ng_ct_b2(ct, h);
+	assert_int_not_equal(x, y);
+	/* fill the first bucket of client 0's key, then its second */
+	while (ng_ct_match8(ct->bkt[x].ref, NG_CT_REF_NONE) != 0)
+		add_conn(ct, client_in_bucket(ct, &i, x), true, NG_CT_ESTABLISHED, T0);
+	while (ng_ct_match8(ct->bkt[y].ref, NG_CT_REF_NONE) != 0)
+		add_conn(ct, client_in_bucket(ct, &i, y), true, NG_CT_ESTABLISHED, T0);
+	add_conn(ct, 0, true, NG_CT_ESTABLISHED, T0);
+	assert_consistent(ct);
+	assert_int_equal(ct->stats.insert_failed, 0);
+	/* client 0's key is in x or y, and a key of x or y now sits elsewhere */
+	for (uint32_t j = 0; j < ct->cap; j++) {
+		struct ng_conn *c = &ct->conns[j];
+		uint32_t b1;
+
+		if (c->state == NG_CT_FREE)
+			continue;
+		for (uint32_t d = 0; d < 2; d++) {
+			struct ng_flow_key dk;
+
+			if (d == 0)
+				dk = c->orig;
+			else
+				ng_ct_reply_key(c, &dk);
+			b1 = ng_ct_b1(ct, ng_ct_hash(&dk));
+			if ((b1 == x || b1 == y) &&
+					ng_ct_match8(ct->bkt[b1].ref, j << 1 | d) == 0)
+				moved++;
+		}
+	}
+	assert_true(moved >= 1);
+	ng_ct_free(ct);
+}
+
+/*
+ * A large table filled and then churned by eviction (the steady state of a
+ * SYN flood): no insert fails, and the index holds exactly the live keys.
+ */
+static void
+full_large_no_insert_failures(void **state)
+{
+	const uint32_t cap = 1u << 16;
+	struct ng_ct *ct = table(cap);
+	uint64_t seed = 777;
+
+	(void)state;
+	for (uint32_t n = 0; n < 4 * cap; n++) {
+		struct ng_conn *c = ng_ct_alloc(ct, T0);
+		uint32_t src, dst;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		src = (uint32_t)(seed >> 32);
+		dst = (uint32_t)seed;
+		ng_ct_key4(&c->orig, src, dst, (uint16_t)(seed >> 17), p16(80), IPPROTO_TCP);
+		c->backend.v4 = dst ^ 0x5a5a5a5a;
+		c->bport = p16(8080);
+		c->flags = NG_CT_F_FULLNAT;
+		c->snat.v4 = a4(198, 18, 1, 1);
+		c->lport = (uint16_t)(n * 7);
+		c->state = NG_CT_SYN_SENT;
+		c->last_tsc = T0;
+		c->expire_tsc = T0 + 30 * HZ;
+		if (ng_ct_insert(ct, c) < 0)
+			assert_int_equal(ct->stats.insert_failed, 0);
+	}
+	assert_int_equal(ct->stats.insert_failed, 0);
+	assert_int_equal(ct->n_used, cap);
+	assert_int_equal(ct->stats.evicted, 3 * cap);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
 int
 main(void)
 {
@@ -1009,6 +1118,8 @@ main(void)
 		cmocka_unit_test(full_early_drops_syn_sent),
 		cmocka_unit_test(full_churn),
 		cmocka_unit_test(bulk_lookup_and_insert_new),
+		cmocka_unit_test(full_buckets_displace),
+		cmocka_unit_test(full_large_no_insert_failures),
 	};
 
 	return cmocka_run_group_tests_name("ct", tests, group_setup, group_teardown);
