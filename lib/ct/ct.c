@@ -69,7 +69,7 @@ ng_ct_create(const char *name, uint32_t cap, int socket)
 	/* all ones: every slot empty (NG_CT_REF_NONE) */
 	memset(ct->bkt, 0xff, sizeof(*ct->bkt) * nb);
 	for (uint32_t i = 0; i < cap; i++)
-		ct->free_idx[i] = cap - 1 - i;
+		ct->free_idx[i] = i;
 	ct->n_free = cap;
 	return ct;
 nomem:
@@ -188,10 +188,15 @@ unindex(struct ng_ct *ct, struct ng_conn *c)
 	ct->n_del++;
 }
 
+/* Free an entry that was in use: it goes to the tail of the free ring. */
 static void
 release(struct ng_ct *ct, struct ng_conn *c)
 {
-	ng_ct_abort(ct, c);
+	uint32_t tail = ct->free_head + ct->n_free++;
+
+	c->state = NG_CT_FREE;
+	ct->free_idx[tail >= ct->cap ? tail - ct->cap : tail] = (uint32_t)(c - ct->conns);
+	ct->n_used--;
 }
 
 void
@@ -201,34 +206,28 @@ ng_ct_delete(struct ng_ct *ct, struct ng_conn *c)
 	release(ct, c);
 }
 
-struct ng_conn *
-ng_ct_alloc(struct ng_ct *ct, uint64_t now)
+/*
+ * The entry to take when the table is full: an expired entry first, else a
+ * TCP connection the backend never answered (SYN_SENT: what a SYN flood fills
+ * the table with, and what Linux conntrack's early drop takes too), else the
+ * least recently active of a sample from the eviction cursor on. Under a flood the
+ * first look usually finds one. Counts the reason.
+ */
+static struct ng_conn *
+pick_victim(struct ng_ct *ct, uint64_t now)
 {
 	struct ng_conn *c, *oldest = NULL;
 
-	if (likely(ct->n_free > 0)) {
-		c = &ct->conns[ct->free_idx[--ct->n_free]];
-		ct->n_used++;
-		memset(c, 0, sizeof(*c));
-		return c;
-	}
-	/*
-	 * Full: an expired entry first, else a TCP connection the backend never
-	 * answered (SYN_SENT: what a SYN flood fills the table with, and what
-	 * Linux conntrack's early drop takes too), else the least recently
-	 * active of the sample. Under a flood the first look usually finds one.
-	 */
 	for (unsigned int i = 0; i < EVICT_SAMPLE; i++) {
-		uint32_t ahead = ct->cursor + EXPIRE_AHEAD;
+		uint32_t ahead = ct->evict_cursor + EXPIRE_AHEAD;
 
 		if (ahead < ct->cap)
 			rte_prefetch0(&ct->conns[ahead].expire_tsc);
-		c = &ct->conns[ct->cursor];
-		ct->cursor = (ct->cursor + 1) % ct->cap;
+		c = &ct->conns[ct->evict_cursor];
+		ct->evict_cursor = ct->evict_cursor + 1 == ct->cap ? 0 : ct->evict_cursor + 1;
 		if (c->state == NG_CT_FREE)
 			continue;
 		if (now >= c->expire_tsc) {
-			ct->stats.reused_expired++;
 			oldest = c;
 			break;
 		}
@@ -241,11 +240,28 @@ ng_ct_alloc(struct ng_ct *ct, uint64_t now)
 			oldest = c;
 	}
 	if (oldest == NULL)
-		return NULL; /* cannot happen with cap > 0 */
-	if (now < oldest->expire_tsc)
+		return NULL; /* only when no entry is in use */
+	if (now >= oldest->expire_tsc)
+		ct->stats.reused_expired++;
+	else
 		ct->stats.evicted++;
-	ng_ct_delete(ct, oldest);
-	c = &ct->conns[ct->free_idx[--ct->n_free]];
+	return oldest;
+}
+
+struct ng_conn *
+ng_ct_alloc(struct ng_ct *ct, uint64_t now)
+{
+	struct ng_conn *c;
+
+	if (unlikely(ct->n_free == 0)) {
+		c = pick_victim(ct, now);
+		if (c == NULL)
+			return NULL; /* cannot happen with cap > 0 */
+		ng_ct_delete(ct, c);
+	}
+	c = &ct->conns[ct->free_idx[ct->free_head]];
+	ct->free_head = ct->free_head + 1 == ct->cap ? 0 : ct->free_head + 1;
+	ct->n_free--;
 	ct->n_used++;
 	memset(c, 0, sizeof(*c));
 	return c;
@@ -283,7 +299,7 @@ insert(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, bool orig_free, has
 	return 0;
 fail:
 	ct->stats.insert_failed++;
-	release(ct, c);
+	ng_ct_abort(ct, c);
 	return rc;
 }
 
@@ -332,6 +348,38 @@ delete_batch(struct ng_ct *ct, struct ng_conn **dead, unsigned int n)
 		unindex(ct, dead[i]);
 		release(ct, dead[i]);
 	}
+}
+
+void
+ng_ct_reserve(struct ng_ct *ct, uint64_t now, unsigned int n)
+{
+	struct ng_conn *dead[EXPIRE_BATCH];
+	unsigned int nd = 0;
+
+	if (likely(ct->n_free >= n))
+		return;
+	n = RTE_MIN(n - ct->n_free, (unsigned int)EXPIRE_BATCH);
+	while (nd < n) {
+		struct ng_conn *c = pick_victim(ct, now);
+		bool dup = false;
+
+		if (c == NULL)
+			break;
+		/* a small table: the sample came round to an entry taken already */
+		for (unsigned int j = 0; j < nd; j++)
+			dup |= dead[j] == c;
+		if (dup) {
+			if (now >= c->expire_tsc)
+				ct->stats.reused_expired--;
+			else
+				ct->stats.evicted--;
+			if (c->state == NG_CT_SYN_SENT && now < c->expire_tsc)
+				ct->stats.early_dropped--;
+			break;
+		}
+		dead[nd++] = c;
+	}
+	delete_batch(ct, dead, nd);
 }
 
 unsigned int

@@ -132,9 +132,21 @@ struct ng_ct {
 	struct ng_conn *conns;
 	uint32_t cap;
 	uint32_t n_used;
+	/** Free entries, a FIFO ring: entries are reused in the order they were
+	 * freed, so allocation order keeps following the expiry / eviction
+	 * cursor, and so does each backend's FullNAT port cursor (a stack, after
+	 * an idle table expired in cursor order, handed the entries out in the
+	 * opposite order: the next entries evicted were the newest, and their
+	 * backends' next ports were still in use). */
 	uint32_t *free_idx;
+	uint32_t free_head;
 	uint32_t n_free;
-	uint32_t cursor;
+	uint32_t cursor;          /**< the expiry scan's next entry */
+	/** The eviction sample's next entry. Its own cursor: with entries taken
+	 * from the free ring in the order they were freed, the entries after the
+	 * last one evicted are the oldest (the expiry scan's position says
+	 * nothing about age). */
+	uint32_t evict_cursor;
 	uint32_t n_keys;          /**< keys in the index */
 	/** Bumped on every key added / removed: a lookup result taken before is
 	 * stale for a miss (n_ins moved) or a hit (n_del moved). */
@@ -449,8 +461,11 @@ ng_ct_present_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, const hash
 static inline void
 ng_ct_abort(struct ng_ct *ct, struct ng_conn *c)
 {
+	/* back at the head: the next ng_ct_alloc() takes it again */
 	c->state = NG_CT_FREE;
-	ct->free_idx[ct->n_free++] = (uint32_t)(c - ct->conns);
+	ct->free_head = ct->free_head == 0 ? ct->cap - 1 : ct->free_head - 1;
+	ct->free_idx[ct->free_head] = (uint32_t)(c - ct->conns);
+	ct->n_free++;
 	ct->n_used--;
 }
 
@@ -460,6 +475,14 @@ ng_ct_abort(struct ng_ct *ct, struct ng_conn *c)
  * ng_ct_abort(). Never fails when cap > 0.
  */
 struct ng_conn *ng_ct_alloc(struct ng_ct *ct, uint64_t now);
+
+/**
+ * Make sure the next n ng_ct_alloc() calls (n <= 32) find free entries: when
+ * the table is full, take the entries ng_ct_alloc() would, in one batch whose
+ * index buckets are fetched together (one at a time, each delete waits for
+ * memory twice). Moves n_del when it takes any.
+ */
+void ng_ct_reserve(struct ng_ct *ct, uint64_t now, unsigned int n);
 
 /**
  * Index the entry under its original key and (unless an affinity record) its

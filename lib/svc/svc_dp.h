@@ -53,10 +53,16 @@ struct ng_svc_wstats {
 	uint32_t wrr_pos;
 } __rte_cache_aligned;
 
-/** Per-worker per-backend counters. */
+/** Per-worker per-backend counters, and the worker's FullNAT port cursor. */
 struct ng_svc_bstats {
 	uint64_t conns;
 	uint64_t pkts;
+	/** Next FullNAT source port to try towards this backend (host order).
+	 * One cursor per backend: with the table evicting and expiring in about
+	 * the order it allocated, the port after the last one given out to a
+	 * backend is the one that backend was given longest ago, so the first
+	 * try is nearly always free, however full the table. */
+	uint32_t lport_next;
 };
 
 struct ng_svc_obj {

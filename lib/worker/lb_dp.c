@@ -18,6 +18,7 @@
 
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_random.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
@@ -139,19 +140,41 @@ ng_lb_refuse(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason reason
 	ng_w_tx(w, m, m->port);
 }
 
-/* The next FullNAT source port owned by this worker (host order), advancing the cursor. */
+/*
+ * The next FullNAT source port owned by this worker (host order) towards
+ * backend b of svc, advancing that backend's cursor.
+ */
 static inline uint32_t
-lport_next(struct ng_worker *w, const struct ng_ruleset *rs)
+lport_next(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_svc_obj *svc,
+		uint16_t b)
 {
+	uint32_t *cur = &svc->bstats[w->id * svc->n_backends + b].lport_next;
 	unsigned int n = w->dp->n_workers;
-	uint32_t min = rs->lport_min, max = rs->lport_max, p = w->lport_next;
+	uint32_t min = rs->lport_min, max = rs->lport_max, p = *cur;
 
-	if (p < min || p > max || p % n != w->id) {
+	if (p % n != w->id)
+		p += (w->id + n - p % n) % n; /* the next port of ours */
+	if (p < min || p > max) {
 		/* First port of ours at or above min. */
 		p = min + ((w->id + n - min % n) % n);
 	}
-	w->lport_next = p + n > max ? 0 : p + n;
+	*cur = p + n > max ? 0 : p + n;
 	return p;
+}
+
+/*
+ * Move backend b's port cursor to a random place: the port it gave was in
+ * use. Ports in use come in runs (a backend's ports are handed out in order,
+ * and a table that does not free its entries in the order it took them keeps
+ * runs of them alive), so stepping on would meet the rest of the run; a
+ * random place is free with the probability of the free share of the range.
+ */
+static inline void
+lport_jump(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_svc_obj *svc,
+		uint16_t b)
+{
+	svc->bstats[w->id * svc->n_backends + b].lport_next = rs->lport_min +
+			(uint32_t)rte_rand_max(rs->lport_max - rs->lport_min + 1);
 }
 
 /*
@@ -159,17 +182,18 @@ lport_next(struct ng_worker *w, const struct ng_ruleset *rs)
  * *rsig gets the hash of that reply key.
  */
 static bool
-lport_alloc(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_conn *c,
-		hash_sig_t *rsig)
+lport_alloc(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_svc_obj *svc,
+		struct ng_conn *c, hash_sig_t *rsig)
 {
 	struct ng_flow_key rk;
 
 	for (int i = 0; i < LPORT_TRIES; i++) {
-		c->lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs));
+		c->lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, c->bidx));
 		ng_ct_reply_key(c, &rk);
 		*rsig = ng_ct_hash(&rk);
 		if (ng_ct_key_free_sig(w->ct, &rk, *rsig))
 			return true;
+		lport_jump(w, rs, svc, c->bidx);
 	}
 	return false;
 }
@@ -319,7 +343,9 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 			rsig = pre->rsig;
 			have = ng_ct_key_free_sig(w->ct, &rk, rsig);
 		}
-		if (!have && !lport_alloc(w, rs, c, &rsig)) {
+		if (!have && pre != NULL)
+			lport_jump(w, rs, svc, b); /* the prepared port was in use */
+		if (!have && !lport_alloc(w, rs, svc, c, &rsig)) {
 			ng_ct_abort(w->ct, c);
 			svc->wstats[w->id].no_lport++;
 			ng_w_drop(w, m, NG_DROP_NAT_NO_PORT);
@@ -449,7 +475,7 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		tmp.bport = be->port;
 		tmp.snat = be->snat;
 		tmp.flags = NG_CT_F_FULLNAT;
-		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs));
+		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, b));
 		ng_ct_reply_key(&tmp, &rk[nb]);
 		pre[np].b = b;
 		pre[np].lport = tmp.lport;
@@ -558,8 +584,12 @@ ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf 
 	}
 	n_ins = ct->n_ins;
 	n_del = ct->n_del;
-	if (unlikely(nk - found > 0))
+	if (unlikely(nk - found > 0)) {
 		n_pre = lb_prepare(w, rs, pkts, nhs, n, act, keys, conns, pre, pre_of);
+		/* a full table: evict for the new connections in one batch (after
+		 * the n_del snapshot, so hits it evicts are looked up again) */
+		ng_ct_reserve(ct, w->now, n_pre);
+	}
 
 	/* Pass 3. */
 	for (uint16_t i = 0; i < n; i++) {

@@ -64,7 +64,6 @@ struct ng_worker {
 	uint64_t icmp_tokens;
 	uint64_t icmp_last_tsc;
 	uint32_t idle_count;
-	uint32_t lport_next;     /**< next FullNAT source port to try, host order */
 	bool in_redirect;        /**< processing packets another worker handed over */
 	bool rt_cycles;          /**< dp->runtime_stats, read once per loop */
 	uint64_t now;            /**< TSC at the start of the current burst */

@@ -834,6 +834,14 @@ services = (
         k0 = thread_cpu_ns(pid, pid)     # the main thread: nodegw's control core
         c0 = (time.monotonic(), thread_cpu_ns(pid, tid) if tid else None,
               cpu_busy_ticks(self.a.dut_cpu))
+        prof = None
+        if os.environ.get("NG_BENCH_PERF") and tid:
+            # a profile of the DUT's worker thread over this window
+            self.perf_seq = getattr(self, "perf_seq", 0) + 1
+            pdata = os.path.join(self.logs, "perf-%s-%s-%d.data" % (sc["name"], dut_kind,
+                                                                   self.perf_seq))
+            prof = subprocess.Popen(["perf", "record", "-q", "-t", str(tid), "-o", pdata],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         s0 = snap()
         if sc["infinite"]:
             time.sleep(w)
@@ -845,6 +853,9 @@ services = (
                 if self.gen_snap(gen)["offered"] >= 0.9 * sc["pcap_pkts"]:
                     break
         s1 = snap()
+        if prof is not None:
+            prof.send_signal(signal.SIGINT)
+            prof.wait(30)
         c1 = (time.monotonic(), thread_cpu_ns(pid, tid) if tid else None,
               cpu_busy_ticks(self.a.dut_cpu))
         k1 = thread_cpu_ns(pid, pid)

@@ -1377,7 +1377,9 @@ fx_backend_removed(void)
 	/* A late answer from the removed backend is no longer translated. */
 	late = u;
 	flow_s2c_frame(&late, &in, 1, 0, 0, 10);
-	assert_int_not_equal(late.lport, nu.lport); /* a fresh source port for the new conn */
+	/* The new conn's reply key differs in the backend address (source ports
+	 * are handed out per backend, so the port itself may be the same). */
+	assert_int_not_equal(late.be, nu.be);
 	step("late UDP answer from the removed backend", owner, &in, REFUSE(P1, LOCAL_PROTO),
 			&out);
 	check_port_unreachable(&in, &out, GW1);
@@ -1612,6 +1614,64 @@ struct lb_fixture {
 	const char *known_bug;
 };
 
+/*
+ * A run of FullNAT source ports in use towards one backend, longer than the
+ * tries one allocation makes: the backend's port cursor jumps out of it, so a
+ * new connection to that backend still gets a port, outside the run.
+ */
+#define LPORT_RUN 200
+
+static void
+fx_lport_run_in_use(void)
+{
+	struct flow f0 = flow_init(IPPROTO_TCP, CLIENT, 40800, VIP_WEB, 80, true);
+	uint64_t now = rte_rdtsc();
+	unsigned int got = 0;
+	struct ng_ct *ct;
+	struct ng_conn *c;
+
+	flow_first(&f0, "SYN to web", RTE_TCP_SYN_FLAG, 8080);
+	ct = dp->workers[f0.wid]->ct;
+	/* the next LPORT_RUN ports of this worker towards f0's backend: taken */
+	for (uint32_t i = 1; i <= LPORT_RUN; i++) {
+		c = ng_ct_alloc(ct, now);
+		assert_non_null(c);
+		ng_ct_key4(&c->orig, ip(198, 18, 9, 1), ip(198, 19, 0, 99), rte_cpu_to_be_16(
+				(uint16_t)(1000 + i)), rte_cpu_to_be_16(80), IPPROTO_TCP);
+		c->backend.v4 = f0.be;
+		c->bport = rte_cpu_to_be_16(8080);
+		c->snat.v4 = f0.snat;
+		c->lport = rte_cpu_to_be_16((uint16_t)(f0.lport + i * NWORKERS));
+		c->flags = NG_CT_F_FULLNAT;
+		c->state = NG_CT_ESTABLISHED;
+		c->last_tsc = now;
+		c->expire_tsc = now + 3600 * rte_get_tsc_hz();
+		assert_int_equal(ng_ct_insert(ct, c), 0);
+	}
+	for (uint16_t p = 1; p <= 64 && got < 4; p++) {
+		struct flow n = flow_init(IPPROTO_TCP, CLIENT, (uint16_t)(40800 + p), VIP_WEB, 80,
+				true);
+
+		flow_first(&n, "SYN to web while a run of ports is in use", RTE_TCP_SYN_FLAG, 8080);
+		if (n.be != f0.be)
+			continue;
+		got++;
+		if (n.lport > f0.lport && n.lport <= f0.lport + LPORT_RUN * NWORKERS)
+			fail_msg("port %u is in the run in use (%u..%u)", n.lport, f0.lport + NWORKERS,
+					f0.lport + LPORT_RUN * NWORKERS);
+	}
+	assert_true(got > 0);
+	/* the run goes again, so that later fixtures see the table as before */
+	for (uint32_t i = 1; i <= LPORT_RUN; i++) {
+		bool rep;
+
+		c = conn_lookup(f0.wid, IPPROTO_TCP, ip(198, 18, 9, 1), (uint16_t)(1000 + i),
+				ip(198, 19, 0, 99), 80, &rep);
+		assert_non_null(c);
+		ng_ct_delete(ct, c);
+	}
+}
+
 static const struct lb_fixture fixtures[] = {
 	{"tcp_syn_fullnat", "SYN to a FullNAT VIP on its owner: to a backend from "
 		"198.18.1.1:lport (lport % workers = owner), conn SYN_SENT", fx_tcp_syn},
@@ -1647,6 +1707,8 @@ static const struct lb_fixture fixtures[] = {
 	{"bad_tcp_data_offset", "TCP data offset below 5 words or beyond the segment: dropped",
 		fx_bad_tcp_data_offset,
 },
+	{"lport_run_in_use", "FullNAT: a run of 200 source ports in use towards a backend: a "
+		"new conn to it still gets a port, outside the run", fx_lport_run_in_use},
 };
 
 #define N_FIXTURES RTE_DIM(fixtures)

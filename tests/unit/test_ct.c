@@ -991,6 +991,93 @@ bulk_lookup_and_insert_new(void **state)
 	ng_ct_free(ct);
 }
 
+/*
+ * ng_ct_reserve(): nothing while entries are free; on a full table it frees
+ * what ng_ct_alloc() would take, up to 32 at once, and counts each once.
+ */
+static void
+reserve_batch(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_conn *conns[CAP];
+	uint64_t last[CAP], now = T0 + 500 * HZ;
+	uint32_t del;
+
+	(void)state;
+	for (uint32_t i = 0; i < CAP; i++)
+		last[i] = 100 + i;
+	fill_table(ct, conns, last, T0 + 10000 * HZ);
+	ng_ct_reserve(ct, now, 0);
+	assert_int_equal(ct->n_free, 0);
+
+	/* SYN_SENT entries from the cursor on: a batch of them */
+	for (uint32_t i = 0; i < 40; i++)
+		conns[i]->state = NG_CT_SYN_SENT;
+	del = ct->n_del;
+	ng_ct_reserve(ct, now, 5);
+	assert_int_equal(ct->n_free, 5);
+	assert_int_equal(ct->n_del, del + 5);
+	assert_int_equal(ct->stats.evicted, 5);
+	assert_int_equal(ct->stats.early_dropped, 5);
+	for (uint32_t i = 0; i < 5; i++)
+		assert_int_equal(conns[i]->state, NG_CT_FREE);
+	assert_consistent(ct);
+	/* the next five allocations take them, in order, without evicting */
+	for (uint32_t i = 0; i < 5; i++) {
+		struct ng_conn *c = ng_ct_alloc(ct, now);
+
+		assert_ptr_equal(c, conns[i]);
+		fill_conn(c, 1000 + i, true, NG_CT_SYN_SENT, now);
+		assert_int_equal(ng_ct_insert(ct, c), 0);
+	}
+	assert_int_equal(ct->stats.evicted, 5);
+	ng_ct_reserve(ct, now, 1000); /* at most 32 */
+	assert_int_equal(ct->n_free, 32);
+	assert_int_equal(ct->stats.evicted, 5 + 32);
+	assert_consistent(ct);
+
+	/* a table of live ESTABLISHED entries: the 64-entry sample covers the
+	 * whole small table and finds the same oldest entry again; reserve stops
+	 * there, counting only what it took */
+	ng_ct_free(ct);
+	ct = table(CAP);
+	fill_table(ct, conns, last, T0 + 10000 * HZ);
+	ng_ct_reserve(ct, now, 8);
+	assert_int_equal(ct->n_free, 1);
+	assert_int_equal(ct->stats.evicted, 1);
+	assert_int_equal(conns[0]->state, NG_CT_FREE); /* the least recently active */
+	assert_int_equal(ct->stats.early_dropped + ct->stats.reused_expired, 0);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
+/* Freed entries are reused in the order they were freed. */
+static void
+free_entries_fifo(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_conn *conns[CAP];
+	uint64_t last[CAP];
+	static const uint32_t order[] = {17, 3, 60, 41};
+
+	(void)state;
+	for (uint32_t i = 0; i < CAP; i++)
+		last[i] = 100 + i;
+	fill_table(ct, conns, last, T0 + 10000 * HZ);
+	for (size_t i = 0; i < RTE_DIM(order); i++)
+		ng_ct_delete(ct, conns[order[i]]);
+	for (size_t i = 0; i < RTE_DIM(order); i++) {
+		struct ng_conn *c = ng_ct_alloc(ct, T0);
+
+		assert_ptr_equal(c, conns[order[i]]);
+		fill_conn(c, 2000 + (uint32_t)i, false, NG_CT_UDP, T0);
+		assert_int_equal(ng_ct_insert(ct, c), 0);
+	}
+	assert_int_equal(ct->stats.evicted, 0);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
 /* Search clients from *i on for one whose original key's first bucket is b. */
 static uint32_t
 client_in_bucket(const struct ng_ct *ct, uint32_t *i, uint32_t b)
@@ -1119,6 +1206,8 @@ main(void)
 		cmocka_unit_test(full_churn),
 		cmocka_unit_test(bulk_lookup_and_insert_new),
 		cmocka_unit_test(full_buckets_displace),
+		cmocka_unit_test(reserve_batch),
+		cmocka_unit_test(free_entries_fifo),
 		cmocka_unit_test(full_large_no_insert_failures),
 	};
 
