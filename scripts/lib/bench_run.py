@@ -617,7 +617,30 @@ services = (
 
     # ---- one measurement run
 
-    def measure(self, sc, dut_kind):
+    def measure_pairs(self, sc):
+        """nodegw and testpmd windows in turn, one session each, so that a slow
+        spell of the machine slows both sides of a pair (a shared VM drifts by
+        tens of percent over minutes; all of one DUT then all of the other
+        put the drift into the ratio). Returns (nodegw reps, extra), (testpmd
+        reps, extra)."""
+        out = {"nodegw": ([], {}), "testpmd": ([], {})}
+        for i in range(self.a.reps):
+            for kind in ("nodegw", "testpmd"):
+                reps, extra = self.measure_safe(sc, kind, want=1,
+                                                runtime_cost=(i == self.a.reps - 1))
+                acc, ex = out[kind]
+                for x in reps:
+                    x["pair"] = i
+                acc += reps
+                for k, v in extra.items():
+                    if k == "totals" and "totals" in ex:
+                        v = {x: ex["totals"][x] + v[x] for x in v}
+                    elif k == "churn" and "churn" in ex:
+                        continue
+                    ex[k] = v
+        return out["nodegw"], out["testpmd"]
+
+    def measure(self, sc, dut_kind, want=None, runtime_cost=True):
         """Windows of one DUT on one scenario.
 
         A session is one DUT process and one generator. With an infinite pcap
@@ -632,11 +655,12 @@ services = (
         reps = []
         extra = {}
         budget = self.a.retries          # extra windows for this DUT and scenario
-        want = self.a.reps
+        want = want or self.a.reps
         session = 0
         while len(reps) < want:
             per_session = want - len(reps) if sc["infinite"] else 1
-            got, ex, crashed = self.session(sc, dut_kind, session, per_session, budget)
+            got, ex, crashed = self.session(sc, dut_kind, session, per_session, budget,
+                                            runtime_cost)
             session += 1
             budget -= sum(1 for x in got if x.get("attempt", 0) > 0)
             reps += got
@@ -652,8 +676,13 @@ services = (
                 break
         return reps, extra
 
-    def session(self, sc, dut_kind, session, n_windows, budget):
+    def session(self, sc, dut_kind, session, n_windows, budget, runtime_cost=True):
         tag = "%s-%s" % (sc["name"], dut_kind) + ("-s%d" % session if session else "")
+        # interleaved sessions (measure_pairs) each start at session 0: one log each
+        self.tags = getattr(self, "tags", {})
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if self.tags[tag] > 1:
+            tag += "-p%d" % self.tags[tag]
         reps = []
         extra = {}
         dut = gen = churn = None
@@ -691,7 +720,8 @@ services = (
                 self.note_hugepages()
                 if not sc["infinite"]:
                     break
-            if sc.get("runtime_cost") and dut_kind == "nodegw" and self.a.runtime_pairs > 0:
+            if sc.get("runtime_cost") and dut_kind == "nodegw" and self.a.runtime_pairs > 0 and \
+                    runtime_cost:
                 extra["runtime_cost"] = self.runtime_cost(sc, dut, snap, gen)
             if churn is not None:
                 churn.stop_ev.set()
@@ -781,10 +811,10 @@ services = (
             "" if r["saturated"] else " (the worker was not saturated: idle polls included)"))
         return r
 
-    def measure_safe(self, sc, dut_kind):
+    def measure_safe(self, sc, dut_kind, want=None, runtime_cost=True):
         """measure(), with a failure recorded instead of ending the whole run."""
         try:
-            reps, extra = self.measure(sc, dut_kind)
+            reps, extra = self.measure(sc, dut_kind, want, runtime_cost)
         except (BenchError, OSError, ValueError, KeyError) as e:
             if INTERRUPTED:     # an error while cleaning up after the signal
                 raise KeyboardInterrupt("signal") from e
@@ -985,16 +1015,17 @@ services = (
                      pcap=os.path.relpath(sc["pcap_path"], ROOT), conntrack_max_entries=sc["ct"],
                      cpus=dict(generator=self.a.gen_cpu, worker=self.a.dut_cpu,
                                control=self.ctl_cpu(sc)))
-            reps, extra = self.measure_safe(sc, "nodegw")
-            r["nodegw"] = dict(reps=reps, **extra)
             bfrom = sc.get("baseline_from")
-            if self.a.no_baseline:
-                pass
-            elif bfrom and bfrom in baselines:
-                r["baseline"] = dict(baselines[bfrom], from_scenario=bfrom)
+            if self.a.no_baseline or (bfrom and bfrom in baselines):
+                reps, extra = self.measure_safe(sc, "nodegw")
+                r["nodegw"] = dict(reps=reps, **extra)
+                if not self.a.no_baseline:
+                    r["baseline"] = dict(baselines[bfrom], from_scenario=bfrom)
             else:
-                breps, bextra = self.measure_safe(sc, "testpmd")
-                baselines[sc["name"]] = dict(reps=breps, mode=self.a.baseline_mode, **bextra)
+                (reps, extra), (breps, bextra) = self.measure_pairs(sc)
+                r["nodegw"] = dict(reps=reps, **extra)
+                baselines[sc["name"]] = dict(reps=breps, mode=self.a.baseline_mode,
+                                             interleaved=True, **bextra)
                 r["baseline"] = baselines[sc["name"]]
             r["errors"] = [x["error"] for x in (r["nodegw"], r.get("baseline", {}))
                            if x.get("error") and not x.get("from_scenario")]
@@ -1052,7 +1083,15 @@ services = (
             s["baseline_cpu_cpp"] = med(b, "cpu_cpp")
             s["baseline_busy_share"] = med(b, "busy_share")
             s["baseline_worker_cpu_share"] = med(b, "worker_cpu_share")
-            if s["mpps"] is not None and s["baseline_mpps"]:
+            # the median of the pairs' ratios (windows measured one after the
+            # other); a borrowed baseline (churn) has no pairs: ratio of medians
+            bpair = {x["pair"]: x["pps"] for x in b if x.get("pair") is not None and x.get("pps")}
+            pr = [x["pps"] / bpair[x["pair"]] for x in n
+                  if x.get("pair") in bpair and x.get("pps") is not None]
+            if pr and not r["baseline"].get("from_scenario"):
+                s["ratio_pairs"] = pr
+                s["ratio"] = statistics.median(pr)
+            elif s["mpps"] is not None and s["baseline_mpps"]:
                 s["ratio"] = s["mpps"] / s["baseline_mpps"]
             if s["cpu_cpp"] and s["baseline_cpu_cpp"]:
                 s["cost_ratio"] = s["cpu_cpp"] / s["baseline_cpu_cpp"]
@@ -1136,9 +1175,11 @@ services = (
                 f(s["conns_per_s"], "%.0f") if s["conns_per_s"] else "0", drops,
                 f(s["heap_mb"], "%.0f"), f(s["rss_mb"] or None, "%.0f"), f(s["bytes_per_conn"], "%d")))
         L.append("")
-        L.append("cycles/pkt: TSC cycles of CPU time the DUT's worker thread used per forwarded packet "
-                 "(its rx and tx included); cost ratio = nodegw / testpmd; Mpps per CPU = TSC rate / "
-                 "nodegw cycles/pkt, what one whole core would forward.")
+        L.append("rate ratio: nodegw and testpmd windows are measured in turn (nodegw, testpmd, "
+                 "nodegw, ...), and the ratio is the median of the pairs' ratios (churn: against "
+                 "est-1k's baseline). cycles/pkt: TSC cycles of CPU time the DUT's worker thread "
+                 "used per forwarded packet (its rx and tx included); cost ratio = nodegw / testpmd; "
+                 "Mpps per CPU = TSC rate / nodegw cycles/pkt, what one whole core would forward.")
         L.append("")
         L.append("nodegw's own per-stage counters (show runtime json), TSC cycles per received packet, "
                  "median repetition; \"nodegw total\" leaves out PMD rx and tx. These count wall time "
