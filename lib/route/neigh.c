@@ -67,6 +67,19 @@ entry_release(void *p, void *elems, unsigned int n)
 	}
 }
 
+_Static_assert(sizeof(struct ng_neigh_key) == 24, "neigh_key_cmp() compares three words");
+
+/* Keys are 24 bytes, a length rte_hash compares with memcmp(): three words. */
+static int
+neigh_key_cmp(const void *a, const void *b, size_t len __rte_unused)
+{
+	uint64_t x[3], y[3];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) != 0;
+}
+
 struct ng_neigh_table *
 ng_neigh_create(const struct ng_neigh_params *p)
 {
@@ -101,6 +114,7 @@ ng_neigh_create(const struct ng_neigh_params *p)
 	if (t->entries == NULL || t->free_idx == NULL || t->dp.hash == NULL ||
 			(p->pending_max > 0 && t->pending_store == NULL))
 		goto fail;
+	rte_hash_set_cmp_func(t->dp.hash, neigh_key_cmp);
 	if (p->qsbr != NULL) {
 		snprintf(name, sizeof(name), "ng_neigh_dq_%u", seq - 1);
 		dqp.name = name;
