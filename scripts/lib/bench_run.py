@@ -20,6 +20,7 @@ import os
 import platform
 import re
 import select
+import shutil
 import signal
 import socket
 import statistics
@@ -773,7 +774,8 @@ services = (
 
     def runtime_cost(self, sc, dut, snap, gen):
         """What `show runtime` cycle counting costs: windows with it off and on,
-        alternated (off, on, off, on...) so that drifting load hits both alike.
+        alternated (off, on, off, on...) so that drifting load hits both alike;
+        the cost is the median of the (on / off) pairs' ratios.
         Compared by the worker's CPU time per forwarded packet, which is only
         the worker's work while the generator saturates it."""
         on, off = [], []
@@ -799,7 +801,12 @@ services = (
         r["cpu_cpp_on"], r["cpu_cpp_off"] = con, coff
         r["mpps_on"] = pon / 1e6 if pon else None
         r["mpps_off"] = poff / 1e6 if poff else None
-        r["cost"] = con / coff - 1 if con and coff else None
+        # the median of the pairs' ratios: a slow spell that starts between the
+        # two halves of the run would otherwise land on one side only
+        pr = [a["cpu_cpp"] / b["cpu_cpp"] for a, b in zip(on, off)
+              if a.get("cpu_cpp") and b.get("cpu_cpp")]
+        r["cost_pairs"] = [x - 1 for x in pr]
+        r["cost"] = statistics.median(pr) - 1 if pr else None
         # saturated: the worker's stages had packets nearly all the time (known
         # only while cycles are counted); otherwise idle polling is in both
         busy = self.med(on, "busy_share")
@@ -865,6 +872,9 @@ services = (
         c0 = (time.monotonic(), thread_cpu_ns(pid, tid) if tid else None,
               cpu_busy_ticks(self.a.dut_cpu))
         prof = None
+        if os.environ.get("NG_BENCH_PERF") and tid and not shutil.which("perf"):
+            log("NG_BENCH_PERF: no perf here (Debian package linux-perf); no profile")
+            os.environ.pop("NG_BENCH_PERF")
         if os.environ.get("NG_BENCH_PERF") and tid:
             # a profile of the DUT's worker thread over this window
             self.perf_seq = getattr(self, "perf_seq", 0) + 1
@@ -1231,10 +1241,12 @@ services = (
                     extra.append("control core on the worker's CPU %d (2-CPU layout)" % r["cpus"]["worker"])
             rt = r["nodegw"].get("runtime_cost")
             if rt:
-                extra.append("show runtime cycle counting: %s cycles/pkt on, %s off (%s; %d x %g s "
-                             "windows each, alternated)%s" % (
+                extra.append("show runtime cycle counting: %s cycles/pkt on, %s off (medians); "
+                             "cost %s (median of the pairs: %s; %d x %g s windows each, "
+                             "alternated)%s" % (
                                  f(rt["cpu_cpp_on"], "%.0f"), f(rt["cpu_cpp_off"], "%.0f"),
                                  ("%+.1f%%" % (100 * rt["cost"])) if rt["cost"] is not None else "-",
+                                 ", ".join("%+.1f%%" % (100 * x) for x in rt.get("cost_pairs", [])),
                                  rt["pairs"], self.a.window,
                                  "" if rt["saturated"] else
                                  "; WARNING: the worker was not saturated, so idle polling is in both"))
