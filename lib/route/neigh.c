@@ -218,6 +218,8 @@ entry_del(struct ng_neigh_table *t, struct neigh_entry *e)
 	struct neigh_deferred d = {.idx = (uint32_t)(e - t->entries)};
 
 	drop_pending(t, e);
+	/* workers' cached pointers to this entry go stale (worker.h) */
+	__atomic_store_n(&t->dp.gen, t->dp.gen + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&e->word, 0, __ATOMIC_RELEASE);
 	e->state = 0;
 	d.key_pos = rte_hash_del_key(t->dp.hash, &e->key);

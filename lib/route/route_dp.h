@@ -67,6 +67,10 @@ struct ng_neigh_key {
 
 struct ng_neigh_dp {
 	struct rte_hash *hash;
+	/** Moved (release) before an entry leaves the table: a worker may keep
+	 * an entry pointer it found while gen stays what it was (the entry is
+	 * freed only after the workers' next quiescent state). */
+	uint32_t gen;
 };
 
 static inline const struct ng_neigh_dp *

@@ -119,22 +119,37 @@ put_mac(struct rte_ether_addr *mac, uint64_t word)
 #endif
 }
 
+/* The neighbour cache slot of (port, IPv4 next hop). */
+static inline struct ng_w_neigh_slot *
+neigh_slot(struct ng_worker *w, uint16_t port, uint32_t via)
+{
+	RTE_BUILD_BUG_ON(NG_W_NEIGH_SLOTS != 256);
+	return &w->neigh_cache[((via ^ port) * 0x9e3779b1u) >> 24];
+}
+
+#define NO_KEY UINT8_MAX
+
 /*
- * Two passes: check and rewrite each packet and build its neighbour key; then
- * look the keys up in bulk calls (with their hashes, as the neighbour table
- * computes them) and send each packet in arrival order. A packet to the same
- * next hop as the packet before it (a gateway, one busy backend) shares its
- * key and lookup.
+ * Two passes: check and rewrite each packet and find its neighbour: in the
+ * worker's neighbour cache, else by a key for the table; then look the keys
+ * up in bulk calls (with their hashes, as the neighbour table computes them),
+ * remember what they found, and send each packet in arrival order. A packet
+ * to the same next hop as the packet before it (a gateway, one busy backend)
+ * shares its key and lookup.
  */
 void
 ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 		const struct ng_nexthop **nhs, uint16_t n)
 {
 	const struct ng_neigh_dp *neigh = ng_neigh_dp(w->dp->neigh);
+	uint32_t gen = __atomic_load_n(&neigh->gen, __ATOMIC_ACQUIRE);
 	struct ng_neigh_key keys[NEIGH_BULK];
 	const void *kp[NEIGH_BULK];
 	hash_sig_t sigs[NEIGH_BULK];
 	struct rte_mbuf *out[NEIGH_BULK];
+	const uint64_t *words[NEIGH_BULK];
+	uint32_t vias[NEIGH_BULK], kvia[NEIGH_BULK];
+	uint16_t ports[NEIGH_BULK];
 	uint8_t kref[NEIGH_BULK];
 	void *data[NEIGH_BULK];
 	uint64_t t0 = ng_w_stage_begin(w);
@@ -150,6 +165,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 			const struct ng_nexthop *nh = nhs[i];
 			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 					m->l2_len);
+			const struct ng_w_neigh_slot *sl;
 			const struct ng_port_dp *pd;
 			struct rte_ether_hdr *eth;
 			uint32_t via;
@@ -175,33 +191,60 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 			eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 
 			via = nh->type == NG_NH_GATEWAY ? nh->gw4 : ip->dst_addr;
+			vias[np] = via;
+			ports[np] = nh->port;
+			sl = neigh_slot(w, nh->port, via);
+			if (likely(sl->word != NULL && sl->via == via && sl->port == nh->port &&
+					sl->gen == gen)) {
+				words[np] = sl->word;
+				kref[np] = NO_KEY;
+				out[np++] = m;
+				continue;
+			}
 			if (via != last_via || nh->port != last_port) {
 				sigs[nk] = neigh_key4(&keys[nk], nh->port, via);
 				kp[nk] = &keys[nk];
+				kvia[nk] = via;
 				nk++;
 				last_via = via;
 				last_port = nh->port;
 			}
+			words[np] = NULL;
 			kref[np] = (uint8_t)(nk - 1);
 			out[np++] = m;
 		}
 		if (np == 0)
 			break;
-		rte_hash_lookup_with_hash_bulk_data(neigh->hash, kp, sigs, nk, &hits, data);
+		if (nk > 0) {
+			rte_hash_lookup_with_hash_bulk_data(neigh->hash, kp, sigs, nk, &hits, data);
+			for (uint16_t x = 0; x < nk; x++) {
+				struct ng_w_neigh_slot *sl;
+
+				if (!(hits & (1ull << x)))
+					continue;
+				sl = neigh_slot(w, keys[x].port, kvia[x]);
+				sl->via = kvia[x];
+				sl->port = keys[x].port;
+				sl->gen = gen;
+				sl->word = data[x];
+			}
+		}
 		for (uint16_t j = 0; j < np; j++) {
 			struct rte_mbuf *m = out[j];
-			unsigned int x = kref[j];
+			const uint64_t *wp = words[j];
 			uint64_t word = 0;
 
-			if (likely(hits & (1ull << x)))
-				word = __atomic_load_n((uint64_t *)data[x], __ATOMIC_ACQUIRE);
+			if (wp == NULL && (hits & (1ull << kref[j])))
+				wp = data[kref[j]];
+			if (likely(wp != NULL))
+				word = __atomic_load_n(wp, __ATOMIC_ACQUIRE);
 			if (likely(word & NG_NEIGH_F_VALID)) {
 				put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
-				ng_w_tx(w, m, keys[x].port);
+				ng_w_tx(w, m, ports[j]);
 			} else if (word & NG_NEIGH_F_FAILED) {
 				ng_w_drop(w, m, NG_DROP_NEIGH_FAILED);
 			} else {
-				to_resolve(w, m, keys[x].port, keys[x].addr.v4);
+				to_resolve(w, m, ports[j], vias[j]);
 			}
 		}
 	}

@@ -44,6 +44,23 @@ struct ng_rxq_ref {
 
 struct ng_dp;
 
+/**
+ * A neighbour the forward stage looked up before: (port, IPv4 next hop) ->
+ * the neighbour entry's word. Good while the table's generation is still gen
+ * (the control core moves it before an entry leaves the table, and frees the
+ * entry only after every worker's next quiescent state).
+ */
+struct ng_w_neigh_slot {
+	uint32_t via;            /**< network order */
+	uint16_t port;
+	uint16_t pad;
+	uint32_t gen;
+	const uint64_t *word;    /**< NULL: empty */
+};
+
+/** Slots of a worker's neighbour cache (direct-mapped). */
+#define NG_W_NEIGH_SLOTS 256
+
 struct ng_worker {
 	/* Set up by the control core before launch, then read-only. */
 	struct ng_dp *dp;
@@ -71,6 +88,7 @@ struct ng_worker {
 	uint64_t expire_tsc;     /**< next connection expiry scan while busy */
 	uint64_t expire_ivl;     /**< TSC cycles between expiry scans while busy */
 	struct ng_worker_stats stats;
+	struct ng_w_neigh_slot neigh_cache[NG_W_NEIGH_SLOTS];
 } __rte_cache_aligned;
 
 /** Shared data-path context; read-only for workers once they run. */

@@ -1238,10 +1238,71 @@ all_fixtures_one_burst(void **state)
 	assert_int_equal(rte_mempool_in_use_count(pool), in_use);
 }
 
+/* Forward one packet to HOST; return the destination MAC it left with, or
+ * say it went to the control core (*to_ctl). */
+static void
+send_to_host(struct rte_ether_addr *dmac, bool *to_ctl)
+{
+	struct rte_mbuf *m;
+	struct frame in;
+
+	memset(&in, 0, sizeof(in));
+	in_routed_host(&in);
+	reset_worker();
+	m = mbuf_of(&in, 0);
+	ng_worker_process(w, &m, 1);
+	*to_ctl = rte_ring_count(dp->ctl_ring) == 1;
+	if (w->tx[1].n == 1)
+		*dmac = rte_pktmbuf_mtod(w->tx[1].pkts[0], struct rte_ether_hdr *)->dst_addr;
+	else
+		memset(dmac, 0, sizeof(*dmac));
+	release_outputs();
+}
+
+/*
+ * The worker's neighbour cache follows the table: a new MAC of the same entry
+ * at once; a deleted entry sends packets to the control core (never to the
+ * old MAC); a re-added one is used with its new MAC.
+ */
+static void
+neighbour_changes(void **state)
+{
+	static const struct rte_ether_addr mac2 = {{0x02, 0x00, 0x00, 0x00, 0x01, 0x22}};
+	static const struct rte_ether_addr mac3 = {{0x02, 0x00, 0x00, 0x00, 0x01, 0x33}};
+	struct rte_ether_addr got;
+	struct ng_ip a;
+	bool ctl;
+
+	(void)state;
+	assert_int_equal(ng_ip_parse("198.18.1.2", &a), 0);
+	for (int i = 0; i < 2; i++) { /* the second packet comes from the cache */
+		send_to_host(&got, &ctl);
+		assert_false(ctl);
+		assert_true(rte_is_same_ether_addr(&got, &host_mac));
+	}
+	assert_int_equal(ng_neigh_add_static(neigh, port_id[1], &a, &mac2), 0);
+	send_to_host(&got, &ctl);
+	assert_true(rte_is_same_ether_addr(&got, &mac2));
+	assert_int_equal(ng_neigh_del(neigh, port_id[1], &a), 0);
+	for (int i = 0; i < 2; i++) {
+		send_to_host(&got, &ctl);
+		assert_true(ctl);
+		assert_true(rte_is_zero_ether_addr(&got));
+	}
+	assert_int_equal(ng_neigh_add_static(neigh, port_id[1], &a, &mac3), 0);
+	send_to_host(&got, &ctl);
+	assert_false(ctl);
+	assert_true(rte_is_same_ether_addr(&got, &mac3));
+	/* back as the other fixtures expect it */
+	assert_int_equal(ng_neigh_add_static(neigh, port_id[1], &a, &host_mac), 0);
+	send_to_host(&got, &ctl);
+	assert_true(rte_is_same_ether_addr(&got, &host_mac));
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[N_FIXTURES + 1];
+	struct CMUnitTest tests[N_FIXTURES + 2];
 
 	for (unsigned int i = 0; i < N_FIXTURES; i++) {
 		memset(&tests[i], 0, sizeof(tests[i]));
@@ -1252,6 +1313,9 @@ main(void)
 	memset(&tests[N_FIXTURES], 0, sizeof(tests[N_FIXTURES]));
 	tests[N_FIXTURES].name = "all_fixtures_one_burst";
 	tests[N_FIXTURES].test_func = all_fixtures_one_burst;
-	return _cmocka_run_group_tests("datapath fixtures", tests, N_FIXTURES + 1, group_setup,
+	memset(&tests[N_FIXTURES + 1], 0, sizeof(tests[N_FIXTURES + 1]));
+	tests[N_FIXTURES + 1].name = "neighbour_changes";
+	tests[N_FIXTURES + 1].test_func = neighbour_changes;
+	return _cmocka_run_group_tests("datapath fixtures", tests, N_FIXTURES + 2, group_setup,
 			group_teardown);
 }

@@ -1626,9 +1626,11 @@ fx_lport_run_in_use(void)
 {
 	struct flow f0 = flow_init(IPPROTO_TCP, CLIENT, 40800, VIP_WEB, 80, true);
 	uint64_t now = rte_rdtsc();
+	bool ours[LPORT_RUN + 1] = {false};
 	unsigned int got = 0;
 	struct ng_ct *ct;
 	struct ng_conn *c;
+	int rc;
 
 	flow_first(&f0, "SYN to web", RTE_TCP_SYN_FLAG, 8080);
 	ct = dp->workers[f0.wid]->ct;
@@ -1646,7 +1648,12 @@ fx_lport_run_in_use(void)
 		c->state = NG_CT_ESTABLISHED;
 		c->last_tsc = now;
 		c->expire_tsc = now + 3600 * rte_get_tsc_hz();
-		assert_int_equal(ng_ct_insert(ct, c), 0);
+		/* -EEXIST: an earlier fixture's conn has the port (a cursor that
+		 * jumped): in use all the same */
+		rc = ng_ct_insert(ct, c);
+		if (rc != -EEXIST)
+			assert_int_equal(rc, 0);
+		ours[i] = rc == 0;
 	}
 	for (uint16_t p = 1; p <= 64 && got < 4; p++) {
 		struct flow n = flow_init(IPPROTO_TCP, CLIENT, (uint16_t)(40800 + p), VIP_WEB, 80,
@@ -1665,6 +1672,8 @@ fx_lport_run_in_use(void)
 	for (uint32_t i = 1; i <= LPORT_RUN; i++) {
 		bool rep;
 
+		if (!ours[i])
+			continue;
 		c = conn_lookup(f0.wid, IPPROTO_TCP, ip(198, 18, 9, 1), (uint16_t)(1000 + i),
 				ip(198, 19, 0, 99), 80, &rep);
 		assert_non_null(c);
