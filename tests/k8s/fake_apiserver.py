@@ -1279,6 +1279,7 @@ class APIHandler(BaseHandler):
                             else self.server.app.rng_seed * 1000003 + w.id)
         end = "error"
         sent = 0
+        counted = False   # watch_ended() already called
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -1304,8 +1305,10 @@ class APIHandler(BaseHandler):
 
             if too_old is not None:
                 self.write_events([error_event(too_old)], rng)
-                self.wfile.write(b"0\r\n\r\n")
                 end = "expired"
+                app.stats.watch_ended(self.req, end, sent, started)
+                counted = True
+                self.wfile.write(b"0\r\n\r\n")
                 return
 
             lines = [event_line("ADDED", e) for e in synth]
@@ -1371,8 +1374,11 @@ class APIHandler(BaseHandler):
                     self.write_events([error_event(expired_status(
                         last_rv, max(store.history_start_rv, last_rv + 1)))], rng)
                 if action is not None:   # gone410 | end | reset | behind | shutdown
-                    self.wfile.write(b"0\r\n\r\n")
                     end = "fault-gone410" if action == "gone410" else action
+                    # counted before the client can see the end (tests read stats then)
+                    app.stats.watch_ended(self.req, end, sent, started)
+                    counted = True
+                    self.wfile.write(b"0\r\n\r\n")
                     return
 
                 now = time.monotonic()
@@ -1380,8 +1386,10 @@ class APIHandler(BaseHandler):
                     self.write_events([bookmark(last_rv)], rng)
                     next_bookmark = now + interval
                 if now >= deadline:
-                    self.wfile.write(b"0\r\n\r\n")
                     end = "timeout"
+                    app.stats.watch_ended(self.req, end, sent, started)
+                    counted = True
+                    self.wfile.write(b"0\r\n\r\n")
                     return
                 if self.client_gone():
                     raise ClientGone("peer closed")
@@ -1393,7 +1401,8 @@ class APIHandler(BaseHandler):
             self.close_connection = True
         finally:
             app.unregister_watch(w)
-            app.stats.watch_ended(self.req, end, sent, started)
+            if not counted:
+                app.stats.watch_ended(self.req, end, sent, started)
             app.log("watch %s #%d ended: %s after %.1fs, %d events"
                     % (resource, w.id, end, time.monotonic() - started, sent))
             if end not in ("timeout", "expired", "end", "reset", "fault-gone410", "behind",
