@@ -206,9 +206,9 @@ ng_ct_reply_key(const struct ng_conn *c, struct ng_flow_key *k)
 }
 
 /**
- * The table's hash of a key (CRC32 over its five 8-byte words); the hash
- * table computes the same with its hash function, so callers that hash a key
- * once can pass the value to the *_sig functions.
+ * The table's hash of a key (CRC32 over its five 8-byte words): it picks the
+ * key's two buckets and is what a bucket slot holds. Callers that hash a key
+ * once pass the value to the *_sig functions.
  */
 static inline hash_sig_t
 ng_ct_hash(const struct ng_flow_key *k)

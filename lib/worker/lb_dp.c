@@ -506,8 +506,10 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
  * Three passes over the burst:
  *  1. check each packet, hand it to its owner if that is another worker,
  *     build its flow key and hash;
- *  2. look every key up in one bulk call (the hash table prefetches buckets
- *     and keys, the entries found are prefetched);
+ *  2. look every key up in one bulk call (both buckets of every key, then
+ *     the candidate entries, are prefetched before any key is compared);
+ *     with misses, prepare the new FullNAT connections and, on a full
+ *     table, evict for them in one batch;
  *  3. in arrival order: established flows (the likely case) are tracked and
  *     rewritten; a miss to a frontend creates a connection.
  * A connection created or deleted in pass 3 can make a later packet's pass-2
