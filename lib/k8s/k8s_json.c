@@ -155,24 +155,7 @@ want_type(struct jctx *c, const char *path, const cJSON *v, enum jtype t)
 	return jerr(c, path, "unexpected type");
 }
 
-/** A string member, or NULL when absent. */
-static int
-get_str(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
-		const char **out)
-{
-	const cJSON *m = member(obj, key);
-	char path[PATH_MAX_LEN];
-
-	*out = NULL;
-	if (m == NULL)
-		return 0;
-	if (want_type(c, join(path, parent, key), m, J_STRING) < 0)
-		return -EINVAL;
-	*out = m->valuestring;
-	return 0;
-}
-
-/** A member of JSON type t (J_OBJECT, J_ARRAY), or NULL when absent. */
+/** A member of JSON type t, or NULL when absent. */
 static int
 get_typed(struct jctx *c, const cJSON *obj, const char *parent, const char *key, enum jtype t,
 		const cJSON **out)
@@ -186,6 +169,18 @@ get_typed(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/** A string member, or NULL when absent. */
+static int
+get_str(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
+		const char **out)
+{
+	const cJSON *m;
+	int rc = get_typed(c, obj, parent, key, J_STRING, &m);
+
+	*out = m != NULL ? m->valuestring : NULL;
+	return rc;
 }
 
 static int
@@ -207,16 +202,11 @@ static int
 get_bool(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
 		bool dflt, bool *out)
 {
-	const cJSON *m = member(obj, key);
-	char path[PATH_MAX_LEN];
+	const cJSON *m;
+	int rc = get_typed(c, obj, parent, key, J_BOOL, &m);
 
-	*out = dflt;
-	if (m == NULL)
-		return 0;
-	if (want_type(c, join(path, parent, key), m, J_BOOL) < 0)
-		return -EINVAL;
-	*out = cJSON_IsTrue(m);
-	return 0;
+	*out = m != NULL ? cJSON_IsTrue(m) : dflt;
+	return rc;
 }
 
 /** An integer in [lo, hi]; *out keeps its value when absent. */
