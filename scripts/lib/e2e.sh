@@ -41,6 +41,20 @@
 #   log_since_mark         print LOG's lines since log_mark (the last 20)
 #   gw_pid                 print nodegw's pid (from netns.sh's pid file)
 #   gw_alive               true while nodegw runs
+#   e2e_topo_up FN         FN P (topo_create, topo_lb_create), or "FAIL: ..."
+#                          and exit 1 (the count of failures from CHECKS)
+#   e2e_gw_up              nodegw from CONF, log LOG, on the lcores
+#                          eal_lcores (the test sets it); GW_UP=1; or the
+#                          log's tail, "FAIL: ..." and exit 1
+#   e2e_lb_up SERVER TCPOPT TCPPORT UDPPORT
+#                          the load-balancing topology (test_lb.sh,
+#                          test_churn.sh): topo_lb_create P; in each P-B of
+#                          BACKENDS, "python3 SERVER serve B --bind BIP[B]
+#                          TCPOPT TCPPORT --udp-port UDPPORT" (its log
+#                          TMP/B.log), waited for until it listens on both;
+#                          nodegw from CONF on the lcores eal_lcores (GW_UP=1);
+#                          a warm-up ping each way, not counted. On failure
+#                          "FAIL: ..." and exit 1
 #
 # Variables it sets (the tests read and update them):
 #   P          topology prefix: $NG_E2E_PREFIX, default "ngt"
@@ -188,4 +202,65 @@ gw_alive() {
 	local pid
 	pid=$(gw_pid) || return 1
 	_ng_pid_alive "$pid"
+}
+
+# The backends of e2e_lb_up, started in the background; true when every one
+# listens on its TCP and UDP ports within 10 s.
+_e2e_lb_backends() {
+	local server=$1 tcpopt=$2 tcp=$3 udp=$4 b i ok=1
+	for b in "${BACKENDS[@]}"; do
+		ip netns exec "$P-$b" timeout 290 python3 "$server" serve "$b" \
+			--bind "${BIP[$b]}" "$tcpopt" "$tcp" --udp-port "$udp" \
+			--lifetime 280 >"$TMP/$b.log" 2>&1 9>&- &
+		E2E_PIDS+=($!)
+	done
+	for b in "${BACKENDS[@]}"; do
+		for ((i = 0; i < 100; i++)); do
+			if ip netns exec "$P-$b" ss -Hltn "sport = :$tcp" 2>/dev/null | grep -q . &&
+				ip netns exec "$P-$b" ss -Hlun "sport = :$udp" 2>/dev/null | grep -q .; then
+				break
+			fi
+			sleep 0.1
+		done
+		if ((i == 100)); then
+			echo "backend $b not listening after 10 s:"
+			indent <"$TMP/$b.log"
+			ok=0
+		fi
+	done
+	((ok))
+}
+
+e2e_topo_up() {
+	if ! "$1" "$P"; then
+		echo "FAIL: could not create the $P topology ($1)"
+		echo "0 passed, $CHECKS failed"
+		exit 1
+	fi
+}
+
+e2e_gw_up() {
+	if ! NODEGW_BIN=$BIN gw_start "$P" "$CONF" "$LOG" --lcores "${eal_lcores:?set by the test}" 9>&-; then
+		echo "FAIL: nodegw did not start"
+		log_tail 60
+		echo "0 passed, $CHECKS failed"
+		exit 1
+	fi
+	GW_UP=1
+}
+
+e2e_lb_up() {
+	local s out
+	e2e_topo_up topo_lb_create
+	if ! _e2e_lb_backends "$@"; then
+		echo "FAIL: backends did not start"
+		echo "0 passed, $CHECKS failed"
+		exit 1
+	fi
+	e2e_gw_up
+	# The gateway answers on both sides (and learns the backends' MAC addresses).
+	for s in "$CLIENT:$GW_CLIENT_IP" "$P-b1:$GW_PODS_IP" "$P-b2:$GW_PODS_IP" "$P-b3:$GW_PODS_IP"; do
+		out=$(timeout 10 ip netns exec "${s%%:*}" ping -n -c 2 -i 0.2 -W 1 "${s#*:}" 2>&1)
+		info "warm-up ${s%%:*} -> ${s#*:}: $(grep -o '[0-9]* received' <<<"$out" || echo '? received') of 2 (not counted)"
+	done
 }

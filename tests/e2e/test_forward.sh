@@ -66,19 +66,9 @@ sed 's/^/   conf: /' "$CONF"
 
 # ---- topology and gateway --------------------------------------------------
 
-if ! topo_create "$P"; then
-	echo "FAIL: could not create the $P topology"
-	echo "0 passed, 5 failed"
-	exit 1
-fi
-
-if ! NODEGW_BIN=$BIN gw_start "$P" "$CONF" "$LOG" --lcores "$eal_lcores" 9>&-; then
-	echo "FAIL: nodegw did not start"
-	log_tail 60
-	echo "0 passed, 5 failed"
-	exit 1
-fi
-GW_UP=1
+CHECKS=5
+e2e_topo_up topo_create
+e2e_gw_up
 
 # ---- 1. the gateway answers pings on both sides -----------------------------
 

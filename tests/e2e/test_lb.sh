@@ -171,55 +171,7 @@ sed 's/^/   conf: /' "$CONF"
 
 # ---- topology, backends, gateway -------------------------------------------------
 
-if ! topo_lb_create "$P"; then
-	echo "FAIL: could not create the $P load-balancing topology"
-	echo "0 passed, $CHECKS failed"
-	exit 1
-fi
-
-start_backends() {
-	local b i ok=1
-	for b in "${BACKENDS[@]}"; do
-		ip netns exec "$P-$b" timeout 290 python3 "$BACKEND_PY" serve "$b" \
-			--bind "${BIP[$b]}" --http-port "$HTTP_PORT" --udp-port "$UDP_PORT" \
-			--lifetime 280 >"$TMP/$b.log" 2>&1 9>&- &
-		E2E_PIDS+=($!)
-	done
-	for b in "${BACKENDS[@]}"; do
-		for ((i = 0; i < 100; i++)); do
-			if ip netns exec "$P-$b" ss -Hltn "sport = :$HTTP_PORT" 2>/dev/null | grep -q . &&
-				ip netns exec "$P-$b" ss -Hlun "sport = :$UDP_PORT" 2>/dev/null | grep -q .; then
-				break
-			fi
-			sleep 0.1
-		done
-		if ((i == 100)); then
-			echo "backend $b not listening after 10 s:"
-			indent <"$TMP/$b.log"
-			ok=0
-		fi
-	done
-	((ok))
-}
-if ! start_backends; then
-	echo "FAIL: backends did not start"
-	echo "0 passed, $CHECKS failed"
-	exit 1
-fi
-
-if ! NODEGW_BIN=$BIN gw_start "$P" "$CONF" "$LOG" --lcores "$eal_lcores" 9>&-; then
-	echo "FAIL: nodegw did not start"
-	log_tail 60
-	echo "0 passed, $CHECKS failed"
-	exit 1
-fi
-GW_UP=1
-
-# Warm-up, not counted: the gateway answers on both sides.
-for s in "$CLIENT:$GW_CLIENT_IP" "$P-b1:$GW_PODS_IP" "$P-b2:$GW_PODS_IP" "$P-b3:$GW_PODS_IP"; do
-	out=$(timeout 10 ip netns exec "${s%%:*}" ping -n -c 2 -i 0.2 -W 1 "${s#*:}" 2>&1)
-	info "warm-up ${s%%:*} -> ${s#*:}: $(grep -o '[0-9]* received' <<<"$out" || echo '? received') of 2 (not counted)"
-done
+e2e_lb_up "$BACKEND_PY" --http-port "$HTTP_PORT" "$UDP_PORT"
 
 # ---- helpers ---------------------------------------------------------------------
 
