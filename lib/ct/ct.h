@@ -205,6 +205,19 @@ ng_ct_reply_key(const struct ng_conn *c, struct ng_flow_key *k)
 #endif
 }
 
+/** CRC32 of a key's five 8-byte words. */
+static inline hash_sig_t
+ng_ct_hash_words(const uint64_t w[5])
+{
+	uint32_t h = 0x6e67;
+
+	h = rte_hash_crc_8byte(w[0], h);
+	h = rte_hash_crc_8byte(w[1], h);
+	h = rte_hash_crc_8byte(w[2], h);
+	h = rte_hash_crc_8byte(w[3], h);
+	return rte_hash_crc_8byte(w[4], h);
+}
+
 /**
  * The table's hash of a key (CRC32 over its five 8-byte words): it picks the
  * key's two buckets and is what a bucket slot holds. Callers that hash a key
@@ -214,15 +227,10 @@ static inline hash_sig_t
 ng_ct_hash(const struct ng_flow_key *k)
 {
 	uint64_t w[5];
-	uint32_t h = 0x6e67;
 
 	/* memcpy, not a cast: the key was just written through its fields */
 	memcpy(w, k, sizeof(w));
-	h = rte_hash_crc_8byte(w[0], h);
-	h = rte_hash_crc_8byte(w[1], h);
-	h = rte_hash_crc_8byte(w[2], h);
-	h = rte_hash_crc_8byte(w[3], h);
-	return rte_hash_crc_8byte(w[4], h);
+	return ng_ct_hash_words(w);
 }
 
 /**
@@ -236,7 +244,6 @@ ng_ct_key4(struct ng_flow_key *k, uint32_t src, uint32_t dst, uint16_t sport, ui
 		uint8_t proto)
 {
 	uint64_t w[5];
-	uint32_t h = 0x6e67;
 
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
 	w[0] = src;
@@ -256,11 +263,7 @@ ng_ct_key4(struct ng_flow_key *k, uint32_t src, uint32_t dst, uint16_t sport, ui
 	k->family = AF_INET;
 	memcpy(w, k, sizeof(w));
 #endif
-	h = rte_hash_crc_8byte(w[0], h);
-	h = rte_hash_crc_8byte(w[1], h);
-	h = rte_hash_crc_8byte(w[2], h);
-	h = rte_hash_crc_8byte(w[3], h);
-	return rte_hash_crc_8byte(w[4], h);
+	return ng_ct_hash_words(w);
 }
 
 /** Equality of two flow keys (0 if equal, as memcmp). */

@@ -427,33 +427,15 @@ decode_array(struct jctx *c, const cJSON *obj, const char *parent, const char *k
 
 /* ---- Service ---- */
 
-/** An array of address strings (spec.externalIPs) into a new array. */
+/** An element of an array of address strings (spec.externalIPs). */
 static int
-ip_array(struct jctx *c, const cJSON *obj, const char *parent, const char *key,
-		struct ng_ip **out, unsigned int *n_out)
+ip_elem(struct jctx *c, const char *path, const cJSON *e, void *out, void *arg __rte_unused)
 {
-	char base[PATH_MAX_LEN], path[PATH_MAX_LEN];
-	const cJSON *arr, *v;
-	unsigned int n = 0;
 	const char *s;
-	int size;
 
-	if (get_arr(c, obj, parent, key, &arr) < 0)
+	if (elem_str(c, path, e, &s) < 0)
 		return -EINVAL;
-	size = cJSON_GetArraySize(arr);
-	if (arr == NULL || size == 0)
-		return 0;
-	*out = calloc((size_t)size, sizeof(**out));
-	if (*out == NULL)
-		return jnomem(c);
-	join(base, parent, key);
-	cJSON_ArrayForEach(v, arr) {
-		index_path(path, base, n);
-		if (elem_str(c, path, v, &s) < 0 || parse_ip(c, path, s, 0, &(*out)[n]) < 0)
-			return -EINVAL;
-		*n_out = ++n;
-	}
-	return 0;
+	return parse_ip(c, path, s, 0, out);
 }
 
 /** spec.clusterIPs when present, else spec.clusterIP; "None" and "" skipped. */
@@ -651,8 +633,8 @@ svc_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
 	out->type = (enum ng_k8s_svc_type)type;
 	if (svc_cluster_ips(c, spec, out, &headless) < 0)
 		return -EINVAL;
-	if (ip_array(c, spec, "spec", "externalIPs", &out->external_ips,
-			&out->n_external_ips) < 0)
+	if (decode_array(c, spec, "spec", "externalIPs", sizeof(*out->external_ips),
+			(void **)&out->external_ips, &out->n_external_ips, ip_elem, NULL) < 0)
 		return -EINVAL;
 	if (svc_ports(c, spec, out) < 0 || svc_affinity(c, spec, out) < 0 ||
 			svc_policies(c, spec, out) < 0 || svc_lb_ips(c, obj, out) < 0)

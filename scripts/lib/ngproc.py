@@ -15,6 +15,10 @@ tests/k8s/test_k8s_e2e.py and scripts/lib/bench_k8s.py:
     .stop()            SIGTERM, SIGKILL after 10 s; the exit status
   cli(port, cmd)       one CLI command as a line-mode client: its output
   cli_json(port, cmd)  the same with " json" appended, decoded
+  Fail                 a failed check (the tests' own exception)
+  check(cond, what, got=None)
+                       raise Fail(what) unless cond, with got (shortened to
+                       its first and last 1,250 characters) appended
 """
 import json
 import os
@@ -23,6 +27,21 @@ import signal
 import socket
 import subprocess
 import time
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what, got=None):
+    if cond:
+        return
+    if got is None:
+        raise Fail(what)
+    g = got if isinstance(got, str) else repr(got)
+    if len(g) > 2500:
+        g = g[:1250] + " ... " + g[-1250:]
+    raise Fail("%s\n        got: %s" % (what, g))
 
 
 def free_port():

@@ -33,6 +33,7 @@ import traceback
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "scripts", "lib"))
 import ngproc  # noqa: E402
+from ngproc import Fail, check  # noqa: E402
 
 IAC, DONT, DO, WONT, WILL = 255, 254, 253, 252, 251
 NEGO = bytes([IAC, WILL, 1, IAC, WILL, 3, IAC, DO, 3])
@@ -126,20 +127,6 @@ services = (
 );
 """ % {"log": log, "cli": cli_port, "cdev": client_dev, "pdev": pods_dev,
        "extra": extra_services}
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what, got=None):
-    if not cond:
-        if got is None:
-            raise Fail(what)
-        g = got if isinstance(got, str) else repr(got)
-        if len(g) > 1500:
-            g = g[:1500] + "..."
-        raise Fail("%s\n        got: %s" % (what, g))
 
 
 # ---------------------------------------------------------------- nodegw process

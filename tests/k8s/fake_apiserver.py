@@ -234,6 +234,18 @@ def labels_match(reqs, labels):
     return True
 
 
+def selected(e, ns, fsel, lsel):
+    """Does object e pass a request's namespace, field selector (parsed:
+    (key, value, negated)) and label selector (parsed requirements)?"""
+    if ns is not None and e.ns != ns:
+        return False
+    for key, val, neg in fsel:
+        have = e.name if key == "metadata.name" else e.ns
+        if (have == val) == neg:
+            return False
+    return labels_match(lsel, e.labels)
+
+
 def parse_field_selector(s):
     """Only metadata.name and metadata.namespace with =, ==, != are supported."""
     reqs = []
@@ -1131,13 +1143,7 @@ class APIHandler(BaseHandler):
             snap.created = time.monotonic()   # --page-expire counts from the first page
 
         def match(e):
-            if ns is not None and e.ns != ns:
-                return False
-            for key, val, neg in fsel:
-                have = e.name if key == "metadata.name" else e.ns
-                if (have == val) == neg:
-                    return False
-            return labels_match(lsel, e.labels)
+            return selected(e, ns, fsel, lsel)
 
         n = len(snap.keys)
         i = bisect.bisect_left(snap.keys, start)
@@ -1226,15 +1232,7 @@ class APIHandler(BaseHandler):
         filtered = ns is not None or lsel or fsel
 
         def match(e):
-            if e is None:
-                return False
-            if ns is not None and e.ns != ns:
-                return False
-            for key, val, neg in fsel:
-                have = e.name if key == "metadata.name" else e.ns
-                if (have == val) == neg:
-                    return False
-            return labels_match(lsel, e.labels)
+            return e is not None and selected(e, ns, fsel, lsel)
 
         def convert(ev):
             """Event as this watcher sees it (selectors turn a MODIFIED into

@@ -50,6 +50,7 @@ sys.path.insert(0, os.path.join(REPO, "scripts", "lib"))
 import k8s_admin  # noqa: E402
 import k8s_objects as ko  # noqa: E402
 import ngproc  # noqa: E402
+from ngproc import Fail, check  # noqa: E402
 
 P = os.environ.get("NG_K8S_PREFIX", "ngk")
 NETNS_SH = os.path.join(REPO, "scripts", "lib", "netns.sh")
@@ -119,15 +120,6 @@ def outer(exe):
 
 
 # ---- inner half: inside ngk-gw ----
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
 
 def k8s_services():
     """nodegw services from Kubernetes: name -> set of (addr, port) backends."""

@@ -45,6 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "lib"))
 import ngproc  # noqa: E402
+from ngproc import Fail, check  # noqa: E402
 import k8s_objects as ko  # noqa: E402
 from k8s_admin import Admin, start_server, stop_server  # noqa: E402
 
@@ -57,18 +58,6 @@ START_TIMEOUT = 60.0
 CMD_TIMEOUT = 10.0
 CLI_P95_S = 0.2             # while the server stalls, 95% of CLI commands answer within this
 CLI_MAX_S = 1.0             # and every one within this (a blocking watcher: the whole stall)
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, what, got=None):
-    if not cond:
-        if got is None:
-            raise Fail(what)
-        g = got if isinstance(got, str) else repr(got)
-        raise Fail("%s\n        got: %s" % (what, g[-2500:]))
 
 
 def wait(fn, what, timeout=5.0, interval=0.05, got=None):

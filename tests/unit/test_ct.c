@@ -1078,6 +1078,37 @@ free_entries_fifo(void **state)
 	ng_ct_free(ct);
 }
 
+/*
+ * The eviction sample starts where the last eviction stopped, not where the
+ * expiry scan is: with every entry an unanswered SYN, the one taken is the
+ * first allocated, however far the expiry scan has moved.
+ */
+static void
+evict_cursor_own(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_conn *conns[CAP], *c;
+	uint64_t last[CAP], now = T0 + 500 * HZ;
+
+	(void)state;
+	for (uint32_t i = 0; i < CAP; i++)
+		last[i] = 100 + i;
+	fill_table(ct, conns, last, T0 + 10000 * HZ);
+	for (uint32_t i = 0; i < CAP; i++)
+		conns[i]->state = NG_CT_SYN_SENT;
+	assert_int_equal(ng_ct_expire(ct, now, 20), 0); /* nothing due; the scan moved on */
+	assert_int_equal(ct->cursor, 20);
+	c = ng_ct_alloc(ct, now);
+	assert_ptr_equal(c, conns[0]);
+	fill_conn(c, 3000, true, NG_CT_SYN_SENT, now);
+	assert_int_equal(ng_ct_insert(ct, c), 0);
+	c = ng_ct_alloc(ct, now);
+	assert_ptr_equal(c, conns[1]);
+	ng_ct_abort(ct, c);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
 /* Search clients from *i on for one whose original key's first bucket is b. */
 static uint32_t
 client_in_bucket(const struct ng_ct *ct, uint32_t *i, uint32_t b)
@@ -1208,6 +1239,7 @@ main(void)
 		cmocka_unit_test(full_buckets_displace),
 		cmocka_unit_test(reserve_batch),
 		cmocka_unit_test(free_entries_fifo),
+		cmocka_unit_test(evict_cursor_own),
 		cmocka_unit_test(full_large_no_insert_failures),
 	};
 
