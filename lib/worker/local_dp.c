@@ -5,12 +5,18 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+/*
+ * The local stage: packets for the gateway's own addresses. ARP requests and
+ * ICMP echo requests are answered in place; ARP replies go to the control
+ * core (the neighbour table); TCP and UDP to a port nobody serves go to the
+ * reply stage to be refused.
+ */
 #include "pkt_dp.h"
 #include "worker_dp.h"
 
 /* Answer an ARP request for one of our addresses in place; hand replies up. */
 static void
-local_arp(struct ng_worker *w, struct rte_mbuf *m)
+local_arp(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, m->l2_len);
@@ -21,21 +27,21 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m)
 	if (unlikely(arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 			arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 			arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4)) {
-		ng_w_drop(w, m, NG_DROP_ARP_MALFORMED);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_MALFORMED);
 		return;
 	}
 	tip = arp->arp_data.arp_tip;
 	nh = ng_fib_lookup4_dp(ng_fib_dp(w->dp->fib), tip);
 	if (nh == NULL || (nh->type != NG_NH_LOCAL && nh->type != NG_NH_VIP)) {
-		ng_w_drop(w, m, NG_DROP_ARP_NOT_OURS);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_NOT_OURS);
 		return;
 	}
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
-		ng_w_to_ctl(w, m, NG_CTL_ARP, NG_DROP_NEIGH_QUEUE);
+		ng_w_next(next[NG_LOCAL_NEXT_CONTROL], m, NG_CTL_ARP);
 		return;
 	}
 	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
-		ng_w_drop(w, m, NG_DROP_ARP_MALFORMED);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_MALFORMED);
 		return;
 	}
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
@@ -45,12 +51,12 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m)
 	arp->arp_data.arp_sip = tip;
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = pd->mac;
-	ng_w_tx(w, m, m->port);
+	ng_w_next(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
 }
 
 /* Answer an ICMP echo request in place. */
 static void
-local_icmp(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
+local_icmp(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct ng_vec *const *next)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	uint16_t ihl = m->l3_len, tot = rte_be_to_cpu_16(ip->total_length);
@@ -59,12 +65,12 @@ local_icmp(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 	uint32_t a;
 
 	if (unlikely(tot < ihl + sizeof(struct rte_icmp_hdr))) {
-		ng_w_drop(w, m, NG_DROP_ICMP_MALFORMED);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ICMP_MALFORMED);
 		return;
 	}
 	icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
-		ng_w_drop(w, m, NG_DROP_ICMP_UNHANDLED);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ICMP_UNHANDLED);
 		return;
 	}
 	old = *(uint16_t *)icmp; /* type and code */
@@ -82,14 +88,16 @@ local_icmp(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = ng_port_dp[m->port].mac;
-	ng_w_tx(w, m, m->port);
+	ng_w_next(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
 }
 
 void
-ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
+ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
 {
-	uint64_t t0 = ng_w_stage_begin(w);
+	struct ng_vec *drop = next[NG_LOCAL_NEXT_DROP];
 
+	(void)aux;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -98,25 +106,24 @@ ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_ipv4_hdr *ip;
 
 		if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-			local_arp(w, m);
+			local_arp(w, m, next);
 			continue;
 		}
 		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
 		if (unlikely((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
 				RTE_IPV4_HDR_OFFSET_MASK)) != 0)) {
-			ng_w_drop(w, m, NG_DROP_IP_FRAGMENT);
+			ng_w_next(drop, m, NG_DROP_IP_FRAGMENT);
 			continue;
 		}
 		if (ip->next_proto_id == IPPROTO_ICMP) {
-			local_icmp(w, m, ip);
+			local_icmp(m, ip, next);
 		} else if (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) {
 			if (!ng_l4_valid(ip, m->l3_len, rte_be_to_cpu_16(ip->total_length)))
-				ng_w_drop(w, m, NG_DROP_L4_HEADER);
+				ng_w_next(drop, m, NG_DROP_L4_HEADER);
 			else
-				ng_lb_refuse(w, m, NG_DROP_LOCAL_PROTO);
+				ng_w_next(next[NG_LOCAL_NEXT_REPLY], m, NG_DROP_LOCAL_PROTO);
 		} else {
-			ng_w_drop(w, m, NG_DROP_LOCAL_PROTO);
+			ng_w_next(drop, m, NG_DROP_LOCAL_PROTO);
 		}
 	}
-	ng_w_stage_end(w, NG_STAGE_LOCAL, n, t0);
 }
