@@ -239,6 +239,7 @@ ng_worker_drain_redirect(struct ng_worker *w)
 	struct rte_mbuf *pkts[32];
 	unsigned int total = 0;
 
+	ng_w_trace_poll(w);
 	for (unsigned int i = 0; i < w->dp->n_workers; i++) {
 		struct rte_ring *r = w->redir_in[i];
 		uintptr_t marks = 0;
