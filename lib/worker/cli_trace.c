@@ -210,22 +210,34 @@ conn_text(const struct ng_trace_rec *r, char *buf, size_t len)
 				r->conn.lport);
 }
 
+/* Time since the first record: microseconds below a millisecond. */
+static const char *
+since(uint64_t tsc, uint64_t t0, char *buf, size_t len)
+{
+	double us = (double)(tsc - t0) * 1e6 / (double)rte_get_tsc_hz();
+
+	if (us < 1000)
+		snprintf(buf, len, "+%.1f us", us);
+	else
+		snprintf(buf, len, "+%.3f ms", us / 1000);
+	return buf;
+}
+
 /* One record: worker wid's, number k in the listing, t0 the first record's TSC. */
 static void
 rec_print(struct ng_cli_sess *s, const struct ng_trace_rec *r, unsigned int wid, unsigned int k,
 		uint64_t t0)
 {
-	char line[256], pb[16];
+	char line[256], pb[16], tb[32];
 
 	if (r->from_worker >= 0)
 		ng_cli_printf(s, "Packet %u: worker %u, redirected from worker %d (received on %s), "
-				"%u bytes, +%.3f ms\n", k, wid, r->from_worker,
-				port_name(r->port, pb, sizeof(pb)), r->len,
-				(double)(r->tsc - t0) * 1e3 / (double)rte_get_tsc_hz());
+				"%u bytes, %s\n", k, wid, r->from_worker,
+				port_name(r->port, pb, sizeof(pb)), r->len, since(r->tsc, t0, tb, sizeof(tb)));
 	else
-		ng_cli_printf(s, "Packet %u: worker %u, %s queue %u, %u bytes, +%.3f ms\n", k, wid,
+		ng_cli_printf(s, "Packet %u: worker %u, %s queue %u, %u bytes, %s\n", k, wid,
 				port_name(r->port, pb, sizeof(pb)), r->queue, r->len,
-				(double)(r->tsc - t0) * 1e3 / (double)rte_get_tsc_hz());
+				since(r->tsc, t0, tb, sizeof(tb)));
 	hdr_text(&r->before, line, sizeof(line));
 	ng_cli_printf(s, "  received  %s\n", line);
 	for (unsigned int i = 0; i < r->n_steps; i++) {

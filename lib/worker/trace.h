@@ -101,7 +101,7 @@ struct ng_trace_step {
 
 /** The path of one packet through one worker. */
 struct ng_trace_rec {
-	uint64_t tsc;           /**< when the worker took it */
+	uint64_t tsc;           /**< when the worker took its burst */
 	uint16_t port;          /**< DPDK port it was received on */
 	uint16_t queue;         /**< RX queue; UINT16_MAX when redirected */
 	uint16_t len;           /**< frame length as received */

@@ -109,6 +109,7 @@ ng_w_trace_begin(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16
 {
 	struct ng_w_trace *t = &w->tr;
 	uint16_t n_marked = t->n_marked;
+	uint64_t now = rte_rdtsc();
 
 	t->burst_n = 0;
 	t->n_marked = 0;
@@ -130,7 +131,7 @@ ng_w_trace_begin(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16
 		}
 		r = &t->rec[t->next];
 		memset(r, 0, sizeof(*r));
-		r->tsc = rte_rdtsc();
+		r->tsc = now;
 		r->port = m->port;
 		r->queue = mark ? UINT16_MAX : queue;
 		r->len = (uint16_t)rte_pktmbuf_pkt_len(m);
