@@ -93,6 +93,13 @@ ng_trace_free(struct ng_dp *dp)
 	}
 }
 
+/* names[v], or "?" out of range. */
+static const char *
+name_of(const char *const *names, size_t n, unsigned int v)
+{
+	return v < n && names[v] != NULL ? names[v] : "?";
+}
+
 const char *
 ng_trace_verdict_name(enum ng_trace_verdict v)
 {
@@ -104,7 +111,7 @@ ng_trace_verdict_name(enum ng_trace_verdict v)
 		[NG_TRACE_REDIRECTED] = "redirect",
 	};
 
-	return (unsigned int)v < RTE_DIM(names) ? names[v] : "?";
+	return name_of(names, RTE_DIM(names), v);
 }
 
 const char *
@@ -120,7 +127,7 @@ ng_trace_reply_name(enum ng_trace_reply r)
 		[NG_TRACE_REPLY_NOT_TO_RST] = "none_to_rst",
 	};
 
-	return (unsigned int)r < RTE_DIM(names) ? names[r] : "?";
+	return name_of(names, RTE_DIM(names), r);
 }
 
 const char *
@@ -133,5 +140,5 @@ ng_trace_conn_name(enum ng_trace_conn_how h)
 		[NG_TRACE_CONN_REPLY] = "reply",
 	};
 
-	return (unsigned int)h < RTE_DIM(names) ? names[h] : "?";
+	return name_of(names, RTE_DIM(names), h);
 }
