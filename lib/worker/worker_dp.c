@@ -210,9 +210,9 @@ ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
 	ng_w_trace_poll(w);
 	w->rt_cycles = __atomic_load_n(&w->dp->runtime_stats, __ATOMIC_RELAXED);
-	for (uint16_t i = 0; i < n; i += NG_W_BURST_MAX) {
+	for (unsigned int i = 0; i < n; i += NG_W_BURST_MAX) {
 		ng_w_burst_start(w);
-		process_burst(w, pkts + i, (uint16_t)RTE_MIN(n - i, NG_W_BURST_MAX), 0);
+		process_burst(w, pkts + i, (uint16_t)RTE_MIN(n - i, (unsigned int)NG_W_BURST_MAX), 0);
 	}
 }
 
