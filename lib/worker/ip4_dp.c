@@ -113,6 +113,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 	const uint64_t *words[NEIGH_BULK];
 	uint32_t vias[NEIGH_BULK], kvia[NEIGH_BULK];
 	uint16_t ports[NEIGH_BULK];
+	uint8_t pidx[NEIGH_BULK];
 	uint8_t kref[NEIGH_BULK];
 	void *data[NEIGH_BULK];
 	uint16_t i = 0;
@@ -155,6 +156,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			via = nh->type == NG_NH_GATEWAY ? nh->gw4 : ip->dst_addr;
 			vias[np] = via;
 			ports[np] = nh->port;
+			pidx[np] = pd->idx;
 			sl = neigh_slot(w, nh->port, via);
 			if (likely(sl->word != NULL && sl->via == via && sl->port == nh->port &&
 					sl->gen == gen)) {
@@ -202,7 +204,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 				word = __atomic_load_n(wp, __ATOMIC_ACQUIRE);
 			if (likely(word & NG_NEIGH_F_VALID)) {
 				put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
-				ng_w_next(out_v, m, ports[j]);
+				ng_w_next(out_v, m, pidx[j]);
 			} else if (word & NG_NEIGH_F_FAILED) {
 				ng_w_next(drop, m, NG_DROP_NEIGH_FAILED);
 			} else {

@@ -51,7 +51,7 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
 	arp->arp_data.arp_sip = tip;
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = pd->mac;
-	ng_w_next(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
+	ng_w_next_out(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
 }
 
 /* Answer an ICMP echo request in place. */
@@ -88,7 +88,7 @@ local_icmp(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct ng_vec *const *ne
 
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = ng_port_dp[m->port].mac;
-	ng_w_next(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
+	ng_w_next_out(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
 }
 
 void

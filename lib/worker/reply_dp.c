@@ -66,7 +66,7 @@ icmp_error(struct ng_worker *w, struct rte_mbuf *m, uint8_t type, uint8_t code, 
 	}
 	rte_ether_addr_copy(&ng_port_dp[m->port].mac,
 			&rte_pktmbuf_mtod(e, struct rte_ether_hdr *)->src_addr);
-	ng_w_next(next[NG_REPLY_NEXT_OUTPUT], e, m->port);
+	ng_w_next_out(next[NG_REPLY_NEXT_OUTPUT], e, m->port);
 	ng_w_next(next[NG_REPLY_NEXT_DROP], m, reason);
 	return type == NG_ICMP_TIME_EXCEEDED ? NG_TRACE_REPLY_TIME_EXCEEDED :
 			NG_TRACE_REPLY_PORT_UNREACH;
@@ -126,7 +126,7 @@ tcp_rst(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason reason,
 
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = ng_port_dp[m->port].mac;
-	ng_w_next(next[NG_REPLY_NEXT_OUTPUT], m, m->port);
+	ng_w_next_out(next[NG_REPLY_NEXT_OUTPUT], m, m->port);
 	return NG_TRACE_REPLY_RST;
 }
 

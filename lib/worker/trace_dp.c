@@ -155,7 +155,8 @@ ng_w_trace_find(struct ng_worker *w, const struct rte_mbuf *m)
 
 /* A traced packet entered the input of stage to (at v->pkts[j]). */
 static void
-on_edge(struct ng_trace_rec *r, enum ng_stage to, struct ng_vec *v, uint16_t j)
+on_edge(const struct ng_worker *w, struct ng_trace_rec *r, enum ng_stage to, struct ng_vec *v,
+		uint16_t j)
 {
 	const struct rte_mbuf *m = v->pkts[j];
 	uint64_t u = v->aux[j].u;
@@ -166,7 +167,7 @@ on_edge(struct ng_trace_rec *r, enum ng_stage to, struct ng_vec *v, uint16_t j)
 		return;
 	case NG_STAGE_OUTPUT:
 		r->verdict = NG_TRACE_TX;
-		r->out = (uint16_t)u;
+		r->out = w->dp->port_ids[u]; /* the word is the port's index */
 		break;
 	case NG_STAGE_DROP:
 		r->verdict = NG_TRACE_DROPPED;
@@ -211,7 +212,7 @@ ng_w_trace_stage(struct ng_worker *w, enum ng_stage s)
 			} else {
 				r->truncated = 1;
 			}
-			on_edge(r, (enum ng_stage)to[e], v, j);
+			on_edge(w, r, (enum ng_stage)to[e], v, j);
 		}
 		g->traced[to[e]] = v->n;
 	}

@@ -31,7 +31,7 @@
  * The word a packet carries along an edge, by the next stage:
  *   lb, ip4-forward: the FIB result for the destination (nh, may be NULL);
  *   reply:           the drop reason it is counted under (u);
- *   output:          the DPDK port to send on (u);
+ *   output:          the index of the port to send on (u; ng_w_next_out());
  *   redirect-out:    the owner worker (u), NG_W_AUX_TRACED when traced;
  *   to-control:      enum ng_ctl_kind (u);
  *   drop:            the drop reason (u).
@@ -83,6 +83,13 @@ ng_w_next_nh(struct ng_vec *v, struct rte_mbuf *m, const struct ng_nexthop *nh)
 	v->n++;
 }
 
+/** Hand m on to the output sink, to be sent on DPDK port port_id. */
+static __rte_always_inline void
+ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
+{
+	ng_w_next(v, m, ng_port_dp[port_id].idx);
+}
+
 /* The stages (one file each), in the order the dispatcher runs them. */
 ng_stage_fn ng_parse_process;       /* worker_dp.c: parse and classify */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
@@ -106,15 +113,20 @@ ng_w_drop(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason r)
 
 void ng_w_tx_flush_port(struct ng_worker *w, uint8_t pidx);
 
+/** Queue m for transmission on the port of index pidx. */
+static inline void
+ng_w_tx_idx(struct ng_worker *w, struct rte_mbuf *m, uint8_t pidx)
+{
+	if (unlikely(w->tx[pidx].n == NG_TX_BUF))
+		ng_w_tx_flush_port(w, pidx);
+	w->tx[pidx].pkts[w->tx[pidx].n++] = m;
+}
+
 /** Queue m for transmission on DPDK port out. */
 static inline void
 ng_w_tx(struct ng_worker *w, struct rte_mbuf *m, uint16_t out)
 {
-	uint8_t pidx = ng_port_dp[out].idx;
-
-	if (unlikely(w->tx[pidx].n == NG_TX_BUF))
-		ng_w_tx_flush_port(w, pidx);
-	w->tx[pidx].pkts[w->tx[pidx].n++] = m;
+	ng_w_tx_idx(w, m, ng_port_dp[out].idx);
 }
 
 /*
