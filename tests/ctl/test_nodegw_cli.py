@@ -74,7 +74,7 @@ ALL_COMMANDS = [
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
-    "show k8s", "clear ruleset", "runtime cycles",
+    "show k8s", "clear ruleset", "runtime cycles", "show cli",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
