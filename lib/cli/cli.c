@@ -287,7 +287,6 @@ cli_sess_new(int fd)
 	cli_cmds_init();
 	s->fd = fd;
 	s->mode = CLI_MODE_NEW;
-	s->id = ++srv.next_id;
 	s->opened_ms = s->active_ms = cli_now_ms();
 	/* Sessions without a socket (tests) are greeted at once, with negotiation. */
 	if (fd < 0)
@@ -554,6 +553,7 @@ accept_some(void)
 			close(fd);
 			continue;
 		}
+		s->id = ++srv.next_id;
 		peer_name(fd, s->peer, sizeof(s->peer));
 		NG_LOG(DEBUG, CLI, "session %u (%s) opened", s->id, s->peer);
 		srv.sess[srv.nsess++] = s;
@@ -586,7 +586,7 @@ idle_check(uint64_t now)
 		if (!s->out_nl && s->greeted)
 			cli_out_text(s, "\n", 1);
 		ng_cli_error(s, "idle for %" PRIu64 " s (cli.idle_timeout_s): closing the session",
-			idle / 1000);
+			(srv.idle_ms + 999) / 1000);
 		cli_sess_quit(s);
 	}
 	return next;
@@ -689,13 +689,14 @@ static int
 show_cli_json(struct ng_cli_sess *self, uint64_t now)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = cJSON_AddArrayToObject(o, "sessions");
+	cJSON *a;
 
 	cJSON_AddNumberToObject(o, "idle_timeout_s", (double)(srv.idle_ms / 1000));
 	cJSON_AddNumberToObject(o, "max_sessions", NG_CLI_MAX_SESS);
 	cJSON_AddNumberToObject(o, "closed_for_room", (double)srv.evicted);
 	cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
 	cJSON_AddNumberToObject(o, "timed_out", (double)srv.timed_out);
+	a = cJSON_AddArrayToObject(o, "sessions");
 	for (unsigned int i = 0; i < srv.nsess && a != NULL; i++) {
 		const struct ng_cli_sess *s = srv.sess[i];
 		cJSON *e = cJSON_CreateObject();
@@ -883,6 +884,7 @@ ng_cli_fini(void)
 	srv.port = 0;
 	srv.idle_ms = NG_CLI_IDLE_TIMEOUT_DEF * 1000ull;
 	srv.evicted = srv.refused = srv.timed_out = 0;
+	srv.next_id = 0;
 	cli_cmds_clear();
 }
 

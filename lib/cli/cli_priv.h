@@ -98,7 +98,7 @@ struct ng_cli_sess {
 	uint64_t greet_at;   /**< not greeted: negotiate and greet at this time (ms) */
 
 	/* for `show cli`, the idle timeout and the choice of a session to close */
-	unsigned int id;     /**< number of the session since start, from 1 */
+	unsigned int id;     /**< number of the session since ng_cli_init(), from 1; 0 in memory */
 	uint64_t opened_ms;  /**< accepted at */
 	uint64_t active_ms;  /**< last byte received at */
 	bool typed;          /**< a data byte came (telnet negotiation does not count) */

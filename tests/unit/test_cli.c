@@ -1048,6 +1048,8 @@ server_socket(void **state)
 
 /* ---- nobody can lock the operator out ---- */
 
+static const char *show_cli(int fd);
+
 static int
 connect_cli(void)
 {
@@ -1134,9 +1136,266 @@ lockout(void **state)
 	buf[0] = '\0';
 	assert_int_equal(send(fds[0], "echo still\n", 11, 0), 11);
 	assert_int_equal(read_until(fds[0], buf, sizeof(buf), &len, "[still]\r\nnodegw> "), 0);
+	assert_non_null(strstr(show_cli(op), "\"closed_for_room\":1,\"refused\":0,"));
 	for (int i = 0; i < NG_CLI_MAX_SESS; i++)
 		close(fds[i]);
 	close(op);
+	ng_cli_fini();
+}
+
+/* Send a line and read up to want. */
+static void
+say(int fd, const char *line, const char *want)
+{
+	char buf[8192] = "";
+	size_t len = 0;
+
+	assert_int_equal(send(fd, line, strlen(line), 0), (ssize_t)strlen(line));
+	if (read_until(fd, buf, sizeof(buf), &len, want) != 0)
+		print_message("after \"%s\": \"%s\" without \"%s\"\n", line, buf, want);
+	assert_non_null(strstr(buf, want));
+}
+
+/* Ask `show cli json` on fd: the raw reply. */
+static const char *
+show_cli(int fd)
+{
+	static char buf[16384];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	assert_int_equal(send(fd, "show cli json\n", 14, 0), 14);
+	assert_int_equal(read_until(fd, buf, sizeof(buf), &len, "}\r\nnodegw> "), 0);
+	return buf;
+}
+
+/* A session that sends nothing for the idle timeout is told so and closed. */
+static void
+idle_timeout(void **state)
+{
+	char err[256] = "";
+	char buf[8192] = "";
+	size_t len = 0;
+	uint64_t t0, waited;
+	int quiet, busy;
+
+	(void)state;
+	assert_int_equal(ng_cli_idle_timeout(), NG_CLI_IDLE_TIMEOUT_DEF);
+	assert_int_equal(ng_cli_set_idle_timeout(NG_CLI_IDLE_TIMEOUT_MAX + 1), -EINVAL);
+	assert_int_equal(ng_cli_idle_timeout(), NG_CLI_IDLE_TIMEOUT_DEF);
+	assert_int_equal(ng_cli_set_idle_timeout(1), 0);
+	assert_int_equal(ng_cli_init("127.0.0.1", 0, err, sizeof(err)), 0);
+	t0 = cli_now_ms();
+	quiet = connect_cli();
+	busy = connect_cli();
+	assert_int_equal(read_until(quiet, buf, sizeof(buf), &len, "nodegw> "), 0);
+	say(busy, "echo b\n", "[b]\r\nnodegw> ");
+	/* busy types every 200 ms and stays; quiet says nothing and goes */
+	len = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 15; i++) {
+		say(busy, "echo b\n", "[b]\r\nnodegw> ");
+		if (read_eof(quiet, buf, sizeof(buf), &len) == 0) /* polls 400 x 5 ms at most */
+			break;
+	}
+	waited = cli_now_ms() - t0;
+	assert_non_null(strstr(buf,
+		"\r\n% idle for 1 s (cli.idle_timeout_s): closing the session\r\n"));
+	assert_true(waited >= 1000 && waited < 4000);
+	close(quiet); /* the server closes its side on our EOF */
+	for (int i = 0; i < 10; i++)
+		ng_cli_poll(2);
+	/* show cli: the timeout, the one left, the one timed out */
+	assert_non_null(strstr(show_cli(busy), "\"idle_timeout_s\":1,"));
+	assert_non_null(strstr(show_cli(busy), "\"timed_out\":1,"));
+	assert_null(strstr(show_cli(busy), "},{")); /* one session */
+	/* 0 turns it off */
+	assert_int_equal(ng_cli_set_idle_timeout(0), 0);
+	assert_non_null(strstr(show_cli(busy), "\"idle_timeout_s\":0,"));
+	close(busy);
+	ng_cli_fini();
+	assert_int_equal(ng_cli_idle_timeout(), NG_CLI_IDLE_TIMEOUT_DEF);
+}
+
+/* show cli: every session with its client, mode, age, idle time; this one marked. */
+static void
+show_cli_sessions(void **state)
+{
+	char err[256] = "";
+	char buf[8192] = "";
+	char want[256];
+	size_t len = 0;
+	struct sockaddr_in me;
+	socklen_t sl = sizeof(me);
+	int a, b;
+
+	(void)state;
+	assert_int_equal(ng_cli_init("127.0.0.1", 0, err, sizeof(err)), 0);
+	a = connect_cli();
+	assert_int_equal(read_until(a, buf, sizeof(buf), &len, "nodegw> "), 0);
+	b = connect_cli();
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(read_until(b, buf, sizeof(buf), &len, "nodegw> "), 0);
+	usleep(1100 * 1000); /* both idle for a second */
+	say(a, "show cli\n", "nodegw> ");
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(send(a, "show cli\n", 9, 0), 9);
+	assert_int_equal(read_until(a, buf, sizeof(buf), &len, "\r\nnodegw> "), 0);
+	assert_non_null(strstr(buf, "sessions 2 of 128; idle timeout 600 s; closed for room 0, "
+				    "refused 0, timed out 0\r\n"));
+	assert_non_null(strstr(buf, "    id  client"));
+	assert_non_null(strstr(buf, "age_s    idle_s  typed     lines\r\n"));
+	assert_int_equal(getsockname(a, (struct sockaddr *)&me, &sl), 0);
+	snprintf(want, sizeof(want), "     1  127.0.0.1:%-37u  line", ntohs(me.sin_port));
+	assert_non_null(strstr(buf, want));
+	assert_non_null(strstr(buf, "yes         2  (this session)\r\n"));
+	/* b: silent, so its idle time is its age; it never typed */
+	assert_non_null(strstr(buf, "new                 1         1     no         0\r\n"));
+	/* json */
+	assert_non_null(strstr(show_cli(a), "\"max_sessions\":128,"));
+	assert_non_null(strstr(show_cli(a), "\"id\":1,"));
+	assert_non_null(strstr(show_cli(a), "\"mode\":\"line\",\"age_s\":1,"));
+	assert_non_null(strstr(show_cli(a), "\"typed\":false,\"lines\":0,\"self\":false}"));
+	assert_non_null(strstr(show_cli(a), "\"lines\":7,\"self\":true}"));
+	say(a, "show cli extra\n", "% show cli: unexpected argument \"extra\"\r\n");
+	close(a);
+	close(b);
+	ng_cli_fini();
+}
+
+/* Batch mode: no banner or prompt, LF line ends, each reply ends in NUL, status, LF. */
+static void
+batch_mode(void **state)
+{
+	static char line[NG_CLI_LINE_MAX + 16];
+	struct ng_cli_sess *s = sess_new();
+	size_t len;
+	const char *o;
+
+	(void)state;
+	FEED(s, NG_CLI_BATCH_REQUEST "\n");
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(o, "\0" "0\n", 3);
+	cli_sess_output_clear(s);
+	FEED(s, "echo a \"b c\"\r\n");
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 12);
+	assert_memory_equal(o, "[a][b c]\n\0" "0\n", 12);
+	cli_sess_output_clear(s);
+	FEED(s, "fail v\n");
+	o = cli_sess_output(s, &len);
+	assert_memory_equal(o, "% fail: bad value \"v\"\n\0" "1\n", len);
+	assert_int_equal(len, 25);
+	cli_sess_output_clear(s);
+	FEED(s, "nonl\n"); /* the status starts a line */
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 15);
+	assert_memory_equal(o, "no line end\n\0" "0\n", 15);
+	cli_sess_output_clear(s);
+	FEED(s, "\n"); /* an empty line: a reply of its own */
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(o, "\0" "0\n", 3);
+	cli_sess_output_clear(s);
+	FEED(s, "show ?\n");
+	o = cli_sess_output(s, &len);
+	assert_true(len > 3 && memcmp(o + len - 3, "\0" "0\n", 3) == 0);
+	assert_non_null(strstr(o, "  stats     Show counters\n"));
+	assert_null(strstr(o, "\r"));
+	cli_sess_output_clear(s);
+	/* a NUL in a command's output is dropped, so it can only end a reply */
+	ng_cli_printf(s, "x%cy\n", 0);
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(o, "xy\n", 3);
+	cli_sess_output_clear(s);
+	/* 0xff is data, not telnet */
+	FEED(s, "echo \xff\n");
+	o = cli_sess_output(s, &len);
+	assert_memory_equal(o, "[\xff]\n\0" "0\n", len);
+	cli_sess_output_clear(s);
+	memset(line, 'x', sizeof(line));
+	feed(s, line, NG_CLI_LINE_MAX + 1);
+	FEED(s, "\n");
+	o = cli_sess_output(s, &len);
+	assert_memory_equal(o, "% line too long (max 4096)\n\0" "1\n", len);
+	cli_sess_output_clear(s);
+	/* quit: its status, then the session closes */
+	FEED(s, "quit\necho no\n");
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(o, "\0" "0\n", 3);
+	assert_true(s->closing);
+	assert_int_equal(ncalls, 4); /* echo, fail, nonl, echo */
+	cli_sess_free(s);
+	/* only as the first line: later it is an unknown command */
+	s = sess_new();
+	FEED(s, "echo 1\n" NG_CLI_BATCH_REQUEST "\n");
+	assert_string_equal(take(s), "[1]\r\nnodegw> % unknown command \"@batch\"; try help\r\n"
+				     "nodegw> ");
+	cli_sess_free(s);
+}
+
+/*
+ * A client that speaks first gets no telnet byte: line mode, greeted at its
+ * first line end; its first line may ask for batch mode, then it gets nothing
+ * but framed replies.
+ */
+static void
+first_line_sockets(void **state)
+{
+	char err[256] = "";
+	char buf[8192] = "";
+	size_t len = 0;
+	int fd;
+
+	(void)state;
+	assert_int_equal(ng_cli_init("127.0.0.1", 0, err, sizeof(err)), 0);
+	fd = connect_cli();
+	assert_int_equal(send(fd, "echo hi\n", 8, 0), 8);
+	assert_int_equal(read_until(fd, buf, sizeof(buf), &len, "[hi]\r\nnodegw> "), 0);
+	assert_string_equal(buf, "nodegw CLI; type help or ?\r\nnodegw> [hi]\r\nnodegw> ");
+	close(fd);
+	fd = connect_cli();
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(send(fd, "@batch\necho a\nfail\n", 19, 0), 19);
+	{
+		static const char want[] = "\0" "0\n[a]\n\0" "0\n% fail: bad value \"\"\n\0" "1\n";
+
+		for (int i = 0; i < 100 && len < sizeof(want) - 1; i++) {
+			ng_cli_poll(5);
+			ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
+
+			if (r > 0)
+				len += (size_t)r;
+		}
+		ng_cli_poll(20);
+		assert_int_equal(len, sizeof(want) - 1);
+		assert_memory_equal(buf, want, sizeof(want) - 1);
+	}
+	close(fd);
+	/* slow to ask (greeted as a silent client first): the request still counts */
+	fd = connect_cli();
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(read_until(fd, buf, sizeof(buf), &len, "nodegw> "), 0);
+	assert_memory_equal(buf, BANNER, sizeof(BANNER) - 1);
+	len = 0;
+	assert_int_equal(send(fd, "@batch\necho b\n", 14, 0), 14);
+	for (int i = 0; i < 100 && len < 10; i++) {
+		ng_cli_poll(5);
+		ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
+
+		if (r > 0)
+			len += (size_t)r;
+	}
+	assert_int_equal(len, 10);
+	assert_memory_equal(buf, "\0" "0\n[b]\n\0" "0\n", 10);
+	close(fd);
 	ng_cli_fini();
 }
 
@@ -1163,6 +1422,10 @@ main(void)
 		T(fuzz),
 		T(server_socket),
 		T(lockout),
+		T(idle_timeout),
+		T(show_cli_sessions),
+		T(batch_mode),
+		T(first_line_sockets),
 #undef T
 	};
 
