@@ -1259,7 +1259,8 @@ def t_running_config(x):
     out = c.ok("show running-config")
     check(out.startswith("# nodegw %s running configuration\n" % x.version), "header", out)
     for want in ('log_level = "notice";', 'idle_sleep_us = 100;',
-                 'cli = { address = "127.0.0.1"; port = %d; };' % x.a_cli_conf_port,
+                 'cli = { address = "127.0.0.1"; port = %d; idle_timeout_s = 600; };' %
+                 x.a_cli_conf_port,
                  'devargs = "net_null0";', 'addresses = ["198.18.1.1/24"];',
                  '{ prefix = "198.18.128.0/17"; via = "198.18.1.254"; port = "pods"; }',
                  '{ address = "198.18.1.254"; mac = "02:00:00:00:01:fe"; port = "pods"; }',
@@ -1282,7 +1283,7 @@ def start_from_running_config(x, tag):
         text = rc_text
         if getattr(x.a, "fallback_port", None):
             # Only where cli.port = 0 turns the CLI off: another fixed port.
-            text = text.replace("port = %d; };" % x.a.fallback_port, "port = %d; };" % port)
+            text = text.replace("port = %d; idle" % x.a.fallback_port, "port = %d; idle" % port)
         path = os.path.join(x.tmp, tag + ".conf")
         with open(path, "w") as f:
             f.write(text)
