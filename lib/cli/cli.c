@@ -485,6 +485,10 @@ make_room(void)
 		return false;
 	}
 	s = srv.sess[v];
+	if (s->dead || s->shut_wr) { /* leaving anyway, its output sent */
+		sess_close((unsigned int)v);
+		return true;
+	}
 	srv.evicted++;
 	NG_LOG(NOTICE, CLI, "session %u (%s) closed for a new client: %u sessions, and it was "
 		"idle longest (%" PRIu64 " s%s)", s->id, s->peer, srv.nsess,

@@ -41,6 +41,11 @@
 /** The byte that ends each reply in batch mode. */
 #define NG_CLI_BATCH_END '\0'
 
+/** Default listen address (cli.address). */
+#define NG_CLI_ADDR_DEF "127.0.0.1"
+/** Default TCP port (cli.port). */
+#define NG_CLI_PORT_DEF 8023
+
 /** Default idle timeout, seconds (cli.idle_timeout_s). */
 #define NG_CLI_IDLE_TIMEOUT_DEF 600
 /** Largest idle timeout, seconds. */

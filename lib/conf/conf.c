@@ -983,8 +983,8 @@ ng_conf_defaults(struct ng_conf *c)
 	c->arp.pending_max = DEF_PENDING_MAX;
 	c->arp.max_entries = DEF_MAX_ENTRIES;
 	c->icmp.rate_pps = DEF_ICMP_RATE;
-	snprintf(c->cli.address, sizeof(c->cli.address), "127.0.0.1");
-	c->cli.port = 8023;
+	snprintf(c->cli.address, sizeof(c->cli.address), NG_CLI_ADDR_DEF);
+	c->cli.port = NG_CLI_PORT_DEF;
 	c->cli.idle_timeout_s = NG_CLI_IDLE_TIMEOUT_DEF;
 	c->conntrack.max_entries = DEF_CT_MAX_ENTRIES;
 	c->conntrack.timeouts = (struct ng_ct_timeouts){
