@@ -399,6 +399,13 @@ class Results:
         self.failed = []
         self.port0_noted = False
 
+    def summary(self):
+        """Print "N passed, M failed" (and which); return the exit status."""
+        print("%d passed, %d failed" % (self.passed, len(self.failed)))
+        if self.failed:
+            print("failed: " + "; ".join(self.failed))
+        return 1 if self.failed else 0
+
     def record_fail(self, name, msg):
         self.failed.append(name)
         print("FAIL %s: %s" % (name, msg), flush=True)
@@ -1810,10 +1817,7 @@ def main():
             print("kept", tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (res.passed, len(res.failed)))
-    if res.failed:
-        print("failed: " + "; ".join(res.failed))
-    return 1 if res.failed else 0
+    return res.summary()
 
 
 if __name__ == "__main__":

@@ -61,6 +61,16 @@ class Ctx:
             c.close()
 
 
+def recv_all(s):
+    """Everything the peer sends until it closes (its timeout bounds each wait)."""
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return data
+        data += d
+
+
 SAME = [
     ["show", "version"], ["show", "services"], ["show", "service", tc.WEB],
     ["show", "services", "json"], ["show", "routes"], ["show", "running-config"],
@@ -173,12 +183,7 @@ def t_lockout(x):
               j["max_sessions"] == MAX_SESSIONS,
               "show cli counts the sessions closed for room, none refused", j)
         # the oldest held session was the one closed, and told why
-        data = b""
-        while True:
-            d = held[0].recv(65536)
-            if not d:
-                break
-            data += d
+        data = recv_all(held[0])
         check(data == b"\r\n% CLI full: closing this session, idle longest without typing "
               b"anything\r\n", "the session idle longest is told why it is closed", data)
     finally:
@@ -195,12 +200,7 @@ def t_idle_timeout(x):
     s = socket.create_connection(("127.0.0.1", n.port), timeout=TIMEOUT)
     try:
         t0 = time.monotonic()
-        data = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
+        data = recv_all(s)
         took = time.monotonic() - t0
     finally:
         s.close()
@@ -250,10 +250,7 @@ def main():
             except Exception:
                 pass
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (res.passed, len(res.failed)))
-    if res.failed:
-        print("failed: " + "; ".join(res.failed))
-    return 1 if res.failed else 0
+    return res.summary()
 
 
 if __name__ == "__main__":

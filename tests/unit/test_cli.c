@@ -933,10 +933,14 @@ fuzz(void **state)
 
 /* ---- the server on a real socket ---- */
 
+/*
+ * Serve and read into buf until it holds want (want NULL: until the peer
+ * closes; a reset counts), for rounds of 5 ms at most. @return 0, or -1.
+ */
 static int
-read_until(int fd, char *buf, size_t cap, size_t *len, const char *want)
+read_from(int fd, char *buf, size_t cap, size_t *len, const char *want, int rounds)
 {
-	for (int i = 0; i < 200 && strstr(buf, want) == NULL; i++) {
+	for (int i = 0; i < rounds && (want == NULL || strstr(buf, want) == NULL); i++) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t r;
 
@@ -945,11 +949,17 @@ read_until(int fd, char *buf, size_t cap, size_t *len, const char *want)
 			continue;
 		r = recv(fd, buf + *len, cap - 1 - *len, 0);
 		if (r <= 0)
-			return -1;
+			return want == NULL ? 0 : -1;
 		*len += (size_t)r;
 		buf[*len] = '\0';
 	}
-	return strstr(buf, want) != NULL ? 0 : -1;
+	return want != NULL && strstr(buf, want) != NULL ? 0 : -1;
+}
+
+static int
+read_until(int fd, char *buf, size_t cap, size_t *len, const char *want)
+{
+	return read_from(fd, buf, cap, len, want, 200);
 }
 
 static void
@@ -1067,20 +1077,7 @@ connect_cli(void)
 static int
 read_eof(int fd, char *buf, size_t cap, size_t *len)
 {
-	for (int i = 0; i < 400; i++) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t r;
-
-		ng_cli_poll(5);
-		if (poll(&p, 1, 5) <= 0)
-			continue;
-		r = recv(fd, buf + *len, cap - 1 - *len, 0);
-		if (r <= 0)
-			return 0;
-		*len += (size_t)r;
-		buf[*len] = '\0';
-	}
-	return -1;
+	return read_from(fd, buf, cap, len, NULL, 400);
 }
 
 /*
@@ -1339,6 +1336,25 @@ batch_mode(void **state)
 	cli_sess_free(s);
 }
 
+/* Serve and receive exactly n bytes (binary: batch replies hold NUL), no more. */
+static void
+recv_bytes(int fd, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < 200 && len < n; i++) {
+		ssize_t r;
+
+		ng_cli_poll(5);
+		r = recv(fd, buf + len, n - len, MSG_DONTWAIT);
+		if (r > 0)
+			len += (size_t)r;
+	}
+	assert_int_equal(len, n);
+	ng_cli_poll(20);
+	assert_int_equal(recv(fd, buf + n, 1, MSG_DONTWAIT), -1); /* nothing more */
+}
+
 /*
  * A client that speaks first gets no telnet byte: line mode, greeted at its
  * first line end; its first line may ask for batch mode, then it gets nothing
@@ -1366,15 +1382,7 @@ first_line_sockets(void **state)
 	{
 		static const char want[] = "\0" "0\n[a]\n\0" "0\n% fail: bad value \"\"\n\0" "1\n";
 
-		for (int i = 0; i < 100 && len < sizeof(want) - 1; i++) {
-			ng_cli_poll(5);
-			ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
-
-			if (r > 0)
-				len += (size_t)r;
-		}
-		ng_cli_poll(20);
-		assert_int_equal(len, sizeof(want) - 1);
+		recv_bytes(fd, buf, sizeof(want) - 1);
 		assert_memory_equal(buf, want, sizeof(want) - 1);
 	}
 	close(fd);
@@ -1386,14 +1394,7 @@ first_line_sockets(void **state)
 	assert_memory_equal(buf, BANNER, sizeof(BANNER) - 1);
 	len = 0;
 	assert_int_equal(send(fd, "@batch\necho b\n", 14, 0), 14);
-	for (int i = 0; i < 100 && len < 10; i++) {
-		ng_cli_poll(5);
-		ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
-
-		if (r > 0)
-			len += (size_t)r;
-	}
-	assert_int_equal(len, 10);
+	recv_bytes(fd, buf, 10);
 	assert_memory_equal(buf, "\0" "0\n[b]\n\0" "0\n", 10);
 	close(fd);
 	ng_cli_fini();
