@@ -730,6 +730,7 @@ cmd_show_cli(struct ng_cli_sess *self, int argc, char **argv)
 {
 	bool json = ng_cli_json(&argc, argv);
 	uint64_t now = cli_now_ms();
+	int w = (int)strlen("client");
 
 	if (ng_cli_no_args(self, "show cli", argc, argv) < 0)
 		return -1;
@@ -739,13 +740,15 @@ cmd_show_cli(struct ng_cli_sess *self, int argc, char **argv)
 		"%" PRIu64 ", refused %" PRIu64 ", timed out %" PRIu64 "\n", srv.nsess,
 		NG_CLI_MAX_SESS, srv.idle_ms / 1000, srv.idle_ms == 0 ? " (off)" : "",
 		srv.evicted, srv.refused, srv.timed_out);
-	ng_cli_printf(self, "%6s  %-47s  %-11s  %8s  %8s  %5s  %8s\n", "id", "client", "mode",
+	for (unsigned int i = 0; i < srv.nsess; i++)
+		w = RTE_MAX(w, (int)strlen(srv.sess[i]->peer));
+	ng_cli_printf(self, "%6s  %-*s  %-11s  %8s  %8s  %5s  %8s\n", "id", w, "client", "mode",
 		"age_s", "idle_s", "typed", "lines");
 	for (unsigned int i = 0; i < srv.nsess; i++) {
 		const struct ng_cli_sess *s = srv.sess[i];
 
-		ng_cli_printf(self, "%6u  %-47s  %-11s  %8" PRIu64 "  %8" PRIu64 "  %5s  %8" PRIu64
-			"%s\n", s->id, s->peer, mode_name(s), (now - s->opened_ms) / 1000,
+		ng_cli_printf(self, "%6u  %-*s  %-11s  %8" PRIu64 "  %8" PRIu64 "  %5s  %8" PRIu64
+			"%s\n", s->id, w, s->peer, mode_name(s), (now - s->opened_ms) / 1000,
 			(now - s->active_ms) / 1000, s->typed ? "yes" : "no", s->nlines,
 			s == self ? "  (this session)" : "");
 	}

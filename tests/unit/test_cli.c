@@ -1245,7 +1245,7 @@ show_cli_sessions(void **state)
 	assert_non_null(strstr(buf, "    id  client"));
 	assert_non_null(strstr(buf, "age_s    idle_s  typed     lines\r\n"));
 	assert_int_equal(getsockname(a, (struct sockaddr *)&me, &sl), 0);
-	snprintf(want, sizeof(want), "     1  127.0.0.1:%-37u  line", ntohs(me.sin_port));
+	snprintf(want, sizeof(want), "     1  127.0.0.1:%-5u  line", ntohs(me.sin_port));
 	assert_non_null(strstr(buf, want));
 	assert_non_null(strstr(buf, "yes         2  (this session)\r\n"));
 	/* b: silent, so its idle time is its age; it never typed */
