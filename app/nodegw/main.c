@@ -755,6 +755,7 @@ step_cli(struct app *a)
 		NG_LOG(NOTICE, MAIN, "CLI off (cli.port = 0)");
 		return 0;
 	}
+	ng_cli_set_idle_timeout(c->cli.idle_timeout_s); /* in range: the loader checked it */
 	rc = ng_cli_init(c->cli.address, c->cli.port, a->err, sizeof(a->err));
 	if (rc == 0)
 		NG_LOG(NOTICE, MAIN, "CLI on %s port %u", c->cli.address, ng_cli_port());

@@ -185,7 +185,8 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 			c->arp.retries,
 			c->arp.pending_max, c->arp.max_entries);
 	fprintf(s, "icmp = { rate_pps = %u; };\n", c->icmp.rate_pps);
-	fprintf(s, "cli = { address = \"%s\"; port = %u; };\n", c->cli.address, c->cli.port);
+	fprintf(s, "cli = { address = \"%s\"; port = %u; idle_timeout_s = %u; };\n",
+			c->cli.address, c->cli.port, c->cli.idle_timeout_s);
 	fprintf(s, "nat = { port_min = %u; port_max = %u; };\n", c->nat.port_min,
 			c->nat.port_max);
 	fprintf(s, "conntrack = {\n\tmax_entries = %u;\n\ttimeouts = {\n",

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "conf_priv.h"
 
 /*
@@ -902,7 +903,9 @@ load_globals(struct ld *x, const config_setting_t *root)
 
 		if ((rc = check_keys(x, g, "cli", cli_keys)) < 0 ||
 				(rc = get_str(x, g, "address", "cli", &addr, &where)) < 0 ||
-				(rc = get_u32(x, g, "port", "cli", 0, 65535, &port)) < 0)
+				(rc = get_u32(x, g, "port", "cli", 0, 65535, &port)) < 0 ||
+				(rc = get_u32(x, g, "idle_timeout_s", "cli", 0,
+					NG_CLI_IDLE_TIMEOUT_MAX, &c->cli.idle_timeout_s)) < 0)
 			return rc;
 		if (addr != NULL) {
 			if (ng_ip_parse(addr, &ip) < 0)
@@ -980,8 +983,9 @@ ng_conf_defaults(struct ng_conf *c)
 	c->arp.pending_max = DEF_PENDING_MAX;
 	c->arp.max_entries = DEF_MAX_ENTRIES;
 	c->icmp.rate_pps = DEF_ICMP_RATE;
-	snprintf(c->cli.address, sizeof(c->cli.address), "127.0.0.1");
-	c->cli.port = 8023;
+	snprintf(c->cli.address, sizeof(c->cli.address), NG_CLI_ADDR_DEF);
+	c->cli.port = NG_CLI_PORT_DEF;
+	c->cli.idle_timeout_s = NG_CLI_IDLE_TIMEOUT_DEF;
 	c->conntrack.max_entries = DEF_CT_MAX_ENTRIES;
 	c->conntrack.timeouts = (struct ng_ct_timeouts){
 		.tcp_syn = DEF_TO_TCP_SYN,

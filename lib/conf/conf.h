@@ -115,6 +115,8 @@ struct ng_conf {
 	struct {
 		char address[NG_IP_STRLEN]; /**< listen address; default 127.0.0.1 */
 		uint16_t port;              /**< default 8023; 0 turns the CLI off */
+		/** sessions silent this long are closed; 0 never; default NG_CLI_IDLE_TIMEOUT_DEF */
+		uint32_t idle_timeout_s;
 	} cli;
 
 	struct {

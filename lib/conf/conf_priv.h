@@ -101,7 +101,7 @@ static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
 static const char *const arp_keys[] = {"reachable_s", "retry_ms", "retries", "pending_max",
 	"max_entries", NULL};
 static const char *const icmp_keys[] = {"rate_pps", NULL};
-static const char *const cli_keys[] = {"address", "port", NULL};
+static const char *const cli_keys[] = {"address", "port", "idle_timeout_s", NULL};
 static const char *const port_keys[] = {"name", "devargs", "addresses", "mtu", "rx_queues",
 	"rx_desc", "tx_desc", NULL};
 static const char *const route_keys[] = {"prefix", "via", "port", NULL};

@@ -74,7 +74,7 @@ ALL_COMMANDS = [
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
-    "show k8s", "clear ruleset", "runtime cycles",
+    "show k8s", "clear ruleset", "runtime cycles", "show cli",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
@@ -398,6 +398,13 @@ class Results:
         self.passed = 0
         self.failed = []
         self.port0_noted = False
+
+    def summary(self):
+        """Print "N passed, M failed" (and which); return the exit status."""
+        print("%d passed, %d failed" % (self.passed, len(self.failed)))
+        if self.failed:
+            print("failed: " + "; ".join(self.failed))
+        return 1 if self.failed else 0
 
     def record_fail(self, name, msg):
         self.failed.append(name)
@@ -1259,7 +1266,8 @@ def t_running_config(x):
     out = c.ok("show running-config")
     check(out.startswith("# nodegw %s running configuration\n" % x.version), "header", out)
     for want in ('log_level = "notice";', 'idle_sleep_us = 100;',
-                 'cli = { address = "127.0.0.1"; port = %d; };' % x.a_cli_conf_port,
+                 'cli = { address = "127.0.0.1"; port = %d; idle_timeout_s = 600; };' %
+                 x.a_cli_conf_port,
                  'devargs = "net_null0";', 'addresses = ["198.18.1.1/24"];',
                  '{ prefix = "198.18.128.0/17"; via = "198.18.1.254"; port = "pods"; }',
                  '{ address = "198.18.1.254"; mac = "02:00:00:00:01:fe"; port = "pods"; }',
@@ -1282,7 +1290,7 @@ def start_from_running_config(x, tag):
         text = rc_text
         if getattr(x.a, "fallback_port", None):
             # Only where cli.port = 0 turns the CLI off: another fixed port.
-            text = text.replace("port = %d; };" % x.a.fallback_port, "port = %d; };" % port)
+            text = text.replace("port = %d; idle" % x.a.fallback_port, "port = %d; idle" % port)
         path = os.path.join(x.tmp, tag + ".conf")
         with open(path, "w") as f:
             f.write(text)
@@ -1809,10 +1817,7 @@ def main():
             print("kept", tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (res.passed, len(res.failed)))
-    if res.failed:
-        print("failed: " + "; ".join(res.failed))
-    return 1 if res.failed else 0
+    return res.summary()
 
 
 if __name__ == "__main__":

@@ -230,6 +230,14 @@ static const struct bad bad[] = {
 		"arp: max_entries 8 is out of range (16..1048576)"},
 	{"rate_negative", "icmp = {\n  rate_pps = -1;  #!\n};\n" PORTS2, 2,
 		"icmp: rate_pps -1 is out of range (0..1000000)"},
+	{"cli_idle_range", "cli = {\n  idle_timeout_s = 86401;  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s 86401 is out of range (0..86400)"},
+	{"cli_idle_negative", "cli = {\n  idle_timeout_s = -1;  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s -1 is out of range (0..86400)"},
+	{"cli_idle_type", "cli = {\n  idle_timeout_s = \"10m\";  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s must be an integer, not a string"},
+	{"cli_unknown_key", "cli = {\n  timeout = 5;  #!\n};\n" PORTS2, 2,
+		"cli: unknown key \"timeout\" (known keys: address, port, idle_timeout_s)"},
 
 	/* ports */
 	{"port_name_missing", "ports = (\n  {  #!\n    devargs = \"net_null0\";\n"
@@ -848,6 +856,9 @@ test_defaults(void **state)
 	assert_int_equal(c.arp.pending_max, 16);
 	assert_int_equal(c.arp.max_entries, 4096);
 	assert_int_equal(c.icmp.rate_pps, 100);
+	assert_string_equal(c.cli.address, "127.0.0.1");
+	assert_int_equal(c.cli.port, 8023);
+	assert_int_equal(c.cli.idle_timeout_s, 600);
 	assert_int_equal(c.n_ports, 0);
 	assert_int_equal(c.n_routes, 0);
 	assert_null(c.routes);
@@ -887,6 +898,8 @@ test_example(void **state)
 	assert_int_equal(c->mempool.cache, 256);
 	assert_int_equal(c->arp.max_entries, 4096);
 	assert_int_equal(c->icmp.rate_pps, 100);
+	assert_int_equal(c->cli.port, 8023);
+	assert_int_equal(c->cli.idle_timeout_s, 600);
 	assert_false(c->k8s.enabled);
 	assert_string_equal(c->k8s.server, "https://198.18.0.100:6443");
 	assert_string_equal(c->k8s.node_name, "worker-7");
@@ -1018,6 +1031,26 @@ test_all_keys(void **state)
 	assert_int_equal(c->workers.n_lcores, 0);
 	assert_int_equal(c->workers.burst, 16);
 	assert_int_equal(c->mempool.mbufs, 2048);
+	ng_conf_free(c);
+}
+
+static void
+test_cli_keys(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok("cli = { address = \"::1\"; port = 0; idle_timeout_s = 0; };\n" PORTS2);
+	assert_string_equal(c->cli.address, "::1");
+	assert_int_equal(c->cli.port, 0);
+	assert_int_equal(c->cli.idle_timeout_s, 0); /* no timeout */
+	ng_conf_free(c);
+	c = load_ok("cli = { idle_timeout_s = 86400; };\n" PORTS2);
+	assert_int_equal(c->cli.idle_timeout_s, 86400);
+	assert_int_equal(c->cli.port, 8023);
+	ng_conf_free(c);
+	c = load_ok("cli = { port = 9000; };\n" PORTS2);
+	assert_int_equal(c->cli.idle_timeout_s, 600);
 	ng_conf_free(c);
 }
 
@@ -1424,6 +1457,7 @@ static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_example),
 	cmocka_unit_test(test_minimal),
 	cmocka_unit_test(test_all_keys),
+	cmocka_unit_test(test_cli_keys),
 	cmocka_unit_test(test_route_port),
 	cmocka_unit_test(test_port_for),
 	cmocka_unit_test(test_services_conf),
