@@ -26,9 +26,13 @@ ng_port_pool_size(const struct ng_conf *c, unsigned int n_workers)
 
 	if (c->mempool.mbufs != 0)
 		return c->mempool.mbufs;
-	for (unsigned int i = 0; i < c->n_ports; i++)
+	for (unsigned int i = 0; i < c->n_ports; i++) {
 		n += (uint64_t)c->ports[i].rx_queues * c->ports[i].rx_desc +
 				(uint64_t)n_workers * c->ports[i].tx_desc;
+		/* a kernel twin's queue pair, and its frames on punt and inject rings */
+		if (c->ports[i].kernel.enabled)
+			n += 2u * c->ports[i].kernel.queue_size + (uint64_t)n_workers * 64;
+	}
 	/* In flight in workers, mempool caches, TX buffers and neighbour queues. */
 	n += (uint64_t)(n_workers + 1) * (c->workers.burst * 4 + c->mempool.cache);
 	n += (uint64_t)c->n_ports * n_workers * 64;
