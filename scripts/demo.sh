@@ -37,7 +37,7 @@ source scripts/lib/deps.sh
 source scripts/lib/netns.sh
 
 DEMO_DEPS=(build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpdk-dev
-	libcurl4-openssl-dev libcjson-dev libconfig-dev libpcap-dev
+	libcurl4-openssl-dev libcjson-dev libconfig-dev libpcap-dev libnl-3-dev libnl-route-3-dev
 	iproute2 iputils-ping curl ethtool python3)
 
 if [[ -t 1 ]]; then
