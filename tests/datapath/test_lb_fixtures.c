@@ -557,12 +557,14 @@ struct verdict {
 	int tx;                     /* port index of the one output frame; -1: none */
 	enum ng_drop_reason drop;   /* counted on the ingress port; NONE: no drop */
 	int redirect;               /* worker the packet was handed to; -1: none */
+	bool punt;                  /* on the worker's punt ring, for the kernel twin */
 };
 
 #define TX(p) ((struct verdict){.tx = (p), .drop = NG_DROP_NONE, .redirect = -1})
 #define DROP(r) ((struct verdict){.tx = -1, .drop = NG_DROP_##r, .redirect = -1})
 #define REFUSE(p, r) ((struct verdict){.tx = (p), .drop = NG_DROP_##r, .redirect = -1})
 #define REDIRECT(k) ((struct verdict){.tx = -1, .drop = NG_DROP_NONE, .redirect = (int)(k)})
+#define PUNT ((struct verdict){.tx = -1, .drop = NG_DROP_NONE, .redirect = -1, .punt = true})
 
 enum { P0, P1 };
 
@@ -608,6 +610,10 @@ release_all(void)
 				rte_pktmbuf_free(m);
 				n++;
 			}
+		while (rte_ring_dequeue(w->punt, (void **)&m) == 0) {
+			rte_pktmbuf_free(m);
+			n++;
+		}
 	}
 	while (rte_ring_dequeue(dp->ctl_ring, (void **)&m) == 0) {
 		rte_pktmbuf_free(m);
@@ -686,6 +692,23 @@ verify(const char *what, unsigned int wid, uint8_t in_port, struct verdict v, st
 		}
 	}
 	assert_int_equal(rte_ring_count(dp->ctl_ring), 0);
+	for (unsigned int i = 0; i < NWORKERS; i++)
+		if (rte_ring_count(dp->workers[i]->punt) != (i == wid && v.punt ? 1u : 0u))
+			fail_msg("%s: worker %u's punt ring holds %u, want %u", what, i,
+					rte_ring_count(dp->workers[i]->punt), i == wid && v.punt);
+	if (v.punt) {
+		struct rte_mbuf *m = NULL;
+
+		/* The frame goes to the kernel as it came: the caller compares. */
+		assert_int_equal(rte_ring_dequeue(dp->workers[wid]->punt, (void **)&m), 0);
+		assert_non_null(out);
+		memset(out, 0, sizeof(*out));
+		out->len = (uint16_t)rte_pktmbuf_pkt_len(m);
+		memcpy(out->b, rte_pktmbuf_mtod(m, const void *), out->len);
+		out->port = in_port;
+		assert_int_equal(m->port, port_id[in_port]);
+		rte_pktmbuf_free(m);
+	}
 	if (v.tx >= 0) {
 		struct ng_worker *w = dp->workers[wid];
 		struct rte_mbuf *m = w->tx[v.tx].pkts[0];
@@ -1336,6 +1359,77 @@ fx_nodeport(void)
 	check_rst(&in, &out);
 }
 
+/* Kernel twins on both ports, as lib/twin sets them (no rate limit to speak of), or none. */
+static void
+twins_set(bool on)
+{
+	for (unsigned int p = 0; p < NPORTS; p++) {
+		ng_port_dp[port_id[p]].twin = on;
+		ng_port_dp[port_id[p]].punt_cost = on ? 1 : 0;
+		ng_port_dp[port_id[p]].punt_depth = on ? UINT64_C(1) << 40 : 0;
+	}
+	for (unsigned int i = 0; i < NWORKERS; i++)
+		memset(dp->workers[i]->punt_tb, 0, sizeof(dp->workers[i]->punt_tb));
+}
+
+/* The frame punted is the frame that came in. */
+static void
+check_same(const struct frame *in, const struct frame *out)
+{
+	assert_int_equal(out->len, in->len);
+	assert_memory_equal(out->b, in->b, in->len);
+}
+
+/*
+ * With kernel twins: traffic to a gateway address that no NodePort takes goes
+ * to the kernel (on the flow's owner), while NodePort, VIP and FullNAT reply
+ * traffic never does (verify() checks every punt ring at every step), and
+ * refusals for VIPs stay refusals.
+ */
+static void
+fx_twin(void)
+{
+	struct flow np = flow_init(IPPROTO_TCP, CLIENT, 40800, GW0, NODE_PORT, true);
+	struct flow web = flow_init(IPPROTO_TCP, CLIENT, 40801, VIP_WEB, 80, true);
+	struct flow dns = flow_init(IPPROTO_UDP, CLIENT, 50800, VIP_DNS, 53, true);
+	struct frame in, out;
+
+	twins_set(true);
+	flow_handshake(&np, 8080);
+	flow_s2c(&np, "NodePort data from the backend", RTE_TCP_ACK_FLAG, 9001, 1001, 64);
+	flow_handshake(&web, 8080);
+	flow_first(&dns, "UDP to a VIP", 1, 5353);
+	flow_s2c(&dns, "UDP reply", 1, 0, 0, 20);
+
+	/* SSH to the gateway: the kernel's, on the client's owner */
+	tcp4(&in, P0, CLIENT, 40802, GW0, 22, RTE_TCP_SYN_FLAG, 10, 0, 0);
+	step("SYN to the gateway's port 22", owner, &in, PUNT, &out);
+	check_same(&in, &out);
+	step("the same SYN on the other worker", other, &in, REDIRECT(owner), NULL);
+	step_redirected("handed to the owner", other, owner, P0, PUNT, &out);
+	check_same(&in, &out);
+	/* UDP to the other port's address, and a FullNAT-range port with no connection */
+	udp4(&in, P0, CLIENT, 50801, GW1, 161, 10, true);
+	step("UDP to port 1's address", owner, &in, PUNT, &out);
+	check_same(&in, &out);
+	tcp4(&in, P1, be_addr(0), 8080, GW1, (uint16_t)(60000 + owner), RTE_TCP_ACK_FLAG, 1, 1, 0);
+	step("a backend's segment for no connection", owner, &in, PUNT, &out);
+	check_same(&in, &out);
+
+	/* service addresses are never the kernel's */
+	tcp4(&in, P0, CLIENT, 40803, VIP_WEB, 81, RTE_TCP_SYN_FLAG, 4242, 0, 0);
+	step("SYN to web's VIP, port 81", owner, &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
+	check_rst(&in, &out);
+	tcp4(&in, P0, CLIENT, 40804, VIP_EMPTY, 80, RTE_TCP_SYN_FLAG, 77, 0, 0);
+	step("SYN to a service without backends", owner, &in, REFUSE(P0, SVC_NO_BACKEND), &out);
+	check_rst(&in, &out);
+	icmp_echo4(&in, CLIENT, VIP_WEB, 8);
+	step("ICMP echo to a VIP: nodegw answers", owner, &in, TX(P0), &out);
+	icmp_echo4(&in, CLIENT, GW0, 8);
+	step("ICMP echo to the gateway: nodegw answers", owner, &in, TX(P0), &out);
+	twins_set(false);
+}
+
 static void
 fx_backend_removed(void)
 {
@@ -1718,6 +1812,8 @@ static const struct lb_fixture fixtures[] = {
 },
 	{"lport_run_in_use", "FullNAT: a run of 200 source ports in use towards a backend: a "
 		"new conn to it still gets a port, outside the run", fx_lport_run_in_use},
+	{"twin", "kernel twins: the gateway's own ports go to the kernel on the flow's owner; "
+		"NodePort, VIP and reply traffic never do", fx_twin},
 };
 
 #define N_FIXTURES RTE_DIM(fixtures)
@@ -1956,6 +2052,7 @@ run_fixture(void **state)
 	}
 	release_all(); /* what a failed fixture may have left */
 	stats_reset();
+	twins_set(false);
 	in_use = rte_mempool_in_use_count(pool);
 	fx->run();
 	/* Every packet was checked and released; nothing leaked, nothing freed twice. */
