@@ -952,6 +952,11 @@ test_example(void **state)
 	assert_prefix(&p->addrs[0], "198.18.0.1/24");
 	assert_int_equal(p->mtu, 1500);
 	assert_int_equal(p->rx_queues, 2);
+	assert_true(p->kernel.enabled);
+	assert_string_equal(p->kernel.name, "ngw-uplink");
+	assert_int_equal(p->kernel.backend, NG_TWIN_AUTO);
+	assert_int_equal(p->kernel.rate_pps, 10000);
+	assert_false(c->ports[1].kernel.enabled);
 	assert_int_equal(p->rx_desc, 1024);
 	assert_int_equal(p->tx_desc, 1024);
 	p = &c->ports[1];
