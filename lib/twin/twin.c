@@ -407,10 +407,12 @@ ng_twin_from_kernel(unsigned int port_idx, struct rte_mbuf **pkts, uint16_t max)
 }
 
 void
-ng_twin_count_drop(unsigned int port_idx, enum ng_twin_drop r, unsigned int n)
+ng_twin_handed(unsigned int port_idx, unsigned int sent, unsigned int dropped)
 {
-	if (port_idx < NG_MAX_PORTS && (unsigned int)r < NG_TWIN_DROP_MAX)
-		twins[port_idx].info.drops[r] += n;
+	if (port_idx >= NG_MAX_PORTS)
+		return;
+	twins[port_idx].info.to_port += sent;
+	twins[port_idx].info.drops[NG_TWIN_DROP_INJECT_FULL] += dropped;
 }
 
 void

@@ -66,6 +66,7 @@ struct ng_twin_info {
 	uint64_t to_kernel_bytes;
 	uint64_t from_kernel;      /**< frames the kernel sent on the twin, dropped ones too */
 	uint64_t from_kernel_bytes;
+	uint64_t to_port;          /**< of those, handed to a worker to go out through the port */
 	uint64_t drops[NG_TWIN_DROP_MAX]; /**< by reason, both directions */
 };
 
@@ -100,8 +101,12 @@ void ng_twin_to_kernel(unsigned int port_idx, struct rte_mbuf **pkts, uint16_t n
  */
 uint16_t ng_twin_from_kernel(unsigned int port_idx, struct rte_mbuf **pkts, uint16_t max);
 
-/** Count n frames of port idx's twin dropped for reason r by the caller. */
-void ng_twin_count_drop(unsigned int port_idx, enum ng_twin_drop r, unsigned int n);
+/**
+ * Count what became of frames ng_twin_from_kernel() returned for port idx:
+ * sent were handed to a worker for the port, dropped found its inject ring
+ * full (INJECT_FULL).
+ */
+void ng_twin_handed(unsigned int port_idx, unsigned int sent, unsigned int dropped);
 
 /**
  * Mirror each port's link state as its twin's carrier (at most every 100 ms).

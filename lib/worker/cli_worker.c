@@ -123,6 +123,7 @@ twin_json(unsigned int idx, const struct ng_port_stats *ps)
 	cJSON_AddNumberToObject(o, "to_kernel_bytes", (double)t.to_kernel_bytes);
 	cJSON_AddNumberToObject(o, "from_kernel", (double)t.from_kernel);
 	cJSON_AddNumberToObject(o, "from_kernel_bytes", (double)t.from_kernel_bytes);
+	cJSON_AddNumberToObject(o, "to_port", (double)t.to_port);
 	cJSON_AddNumberToObject(o, "drops", (double)twin_drops(&t, ps));
 	d = cJSON_AddObjectToObject(o, "drops_by_reason");
 	cJSON_AddNumberToObject(d, ng_drop_id(NG_DROP_PUNT_RATELIMIT),

@@ -266,9 +266,9 @@ kernel_to_ports(struct ng_dp *dp)
 			for (unsigned int j = 0; j < n; j++)
 				ng_mbuf_priv(pkts[j])->out_port = dp->port_ids[p];
 			q = rte_ring_sp_enqueue_burst(w->inject, (void **)pkts, n, NULL);
+			ng_twin_handed(p, q, n - q);
 			if (q < n) {
 				dp->inject_full += n - q;
-				ng_twin_count_drop(p, NG_TWIN_DROP_INJECT_FULL, n - q);
 				rte_pktmbuf_free_bulk(&pkts[q], n - q);
 			}
 		}
