@@ -6,9 +6,10 @@
 #
 #   usage: test_twin.sh NODEGW_BINARY WORKERS RXQ
 #
-# Checks: the twin exists with the port's MAC, MTU and address; a TCP server of
-# the kernel answers through the DPDK port (100/100 requests, 10 MB with an
-# equal sha256); ping of the gateway and of a VIP answered by nodegw; the
+# Checks: the twin exists with the port's MAC, MTU and address; its carrier
+# follows its port's link (on a third port, net_tap, whose link can go down:
+# net_af_packet's is always up); a TCP server of the kernel answers through the
+# DPDK port (100/100 requests, 10 MB with an equal sha256); ping of the gateway and of a VIP answered by nodegw; the
 # kernel resolves ARP for its own outgoing connection; a 200k-packet flood to a
 # port nobody serves is cut by the token bucket (counted) while service traffic
 # loses nothing and the kernel's server still answers; no VIP or NodePort packet
@@ -43,6 +44,8 @@ VIP_WEB=198.19.0.10
 VIP_DNS=198.19.0.53
 NODE_PORT=30080
 TWIN=ngw-client
+SPARE_IF=$P-tp    # the spare port's wire (net_tap), and its twin
+SPARE_TWIN=ngw-spare
 KPORT=8000        # the kernel's TCP server on the gateway's address
 CPORT=7000        # the client's TCP server (the kernel connects to it)
 FLOOD_PORT=9999   # nobody serves it
@@ -50,7 +53,7 @@ FLOOD_N=200000
 RATE=2000         # kernel.rate_pps: per worker
 BURST=256
 
-CHECKS=8
+CHECKS=9
 
 e2e_begin nodegw-e2e-twin
 
@@ -81,7 +84,9 @@ workers = { lcores = [$lcores]; idle_sleep_us = 100; idle_polls = 64; };
 ports = (
 	{ name = "client"; devargs = "net_af_packet0,iface=$P-gc,qpairs=$QPAIRS"; addresses = ["$GW_CLIENT_IP/24"]; rx_queues = $RXQ;
 	  kernel = { name = "$TWIN"; rate_pps = $RATE; burst = $BURST; }; },
-	{ name = "pods"; devargs = "net_af_packet1,iface=$P-gs,qpairs=$QPAIRS"; addresses = ["$GW_PODS_IP/24"]; rx_queues = $RXQ; }
+	{ name = "pods"; devargs = "net_af_packet1,iface=$P-gs,qpairs=$QPAIRS"; addresses = ["$GW_PODS_IP/24"]; rx_queues = $RXQ; },
+	{ name = "spare"; devargs = "net_tap_spare,iface=$SPARE_IF"; addresses = ["198.18.2.1/24"]; rx_queues = $WORKERS;
+	  kernel = { name = "$SPARE_TWIN"; backend = "tap"; }; }
 );
 services = (
 	{
@@ -168,7 +173,42 @@ check_twin() {
 }
 check_twin
 
-# ---- 2. the kernel's TCP server answers through the DPDK port ----------------------------
+# ---- 2. the twin's carrier follows its port's link -------------------------------------------
+
+# carrier IF: "on" or "off" as the kernel shows IF
+carrier() {
+	if ip -n "$GW" -o link show "$1" | grep -q 'NO-CARRIER'; then echo off; else echo on; fi
+}
+
+# wait_carrier IF WANT: up to 2 s; the last state seen
+wait_carrier() {
+	local i c
+	for ((i = 0; i < 20; i++)); do
+		c=$(carrier "$1")
+		[[ $c == "$2" ]] && break
+		sleep 0.1
+	done
+	echo "$c"
+}
+
+check_carrier() {
+	log_mark
+	local before down up
+	before=$(carrier "$SPARE_TWIN")
+	ip -n "$GW" link set "$SPARE_IF" down
+	down=$(wait_carrier "$SPARE_TWIN" off)
+	ip -n "$GW" link set "$SPARE_IF" up
+	up=$(wait_carrier "$SPARE_TWIN" on)
+	info "port spare (net_tap on $SPARE_IF): link up: twin carrier $before; $SPARE_IF down: $down; up again: $up"
+	if [[ $before == on && $down == off && $up == on ]]; then
+		pass "the twin's carrier follows its port's link (on, off, on)"
+	else
+		fail "twin carrier: $before, $down, $up (want on, off, on)"
+	fi
+}
+check_carrier
+
+# ---- 3. the kernel's TCP server answers through the DPDK port ----------------------------
 
 check_kernel_server() {
 	log_mark
@@ -198,7 +238,7 @@ check_kernel_server() {
 }
 check_kernel_server
 
-# ---- 3. ping of the gateway and of a VIP: nodegw answers ---------------------------------
+# ---- 4. ping of the gateway and of a VIP: nodegw answers ---------------------------------
 
 check_ping() {
 	log_mark
@@ -210,14 +250,14 @@ check_ping() {
 		((${rx:-0} == 5)) || ok=0
 	done
 	if ((ok)); then
-		pass "ping $GW_CLIENT_IP and $VIP_WEB: 5/5 each (nodegw answers; check 7 sees no echo request on the twin)"
+		pass "ping $GW_CLIENT_IP and $VIP_WEB: 5/5 each (nodegw answers; check 8 sees no echo request on the twin)"
 	else
 		fail "ping of the gateway and of a VIP"
 	fi
 }
 check_ping
 
-# ---- 4. the kernel resolves ARP for its own connection ------------------------------------
+# ---- 5. the kernel resolves ARP for its own connection ------------------------------------
 
 check_kernel_arp() {
 	log_mark
@@ -246,7 +286,7 @@ check_kernel_arp() {
 }
 check_kernel_arp
 
-# ---- 5. a flood to a port nobody serves is cut; services lose nothing -----------------------
+# ---- 6. a flood to a port nobody serves is cut; services lose nothing -----------------------
 
 check_flood() {
 	log_mark
@@ -311,7 +351,7 @@ print("%d %d" % (n, (time.monotonic() - t0) * 1000))' "$GW_CLIENT_IP" "$FLOOD_PO
 }
 check_flood
 
-# ---- 6. show stats / runtime / ports count the exception path -------------------------------
+# ---- 7. show stats / runtime / ports count the exception path -------------------------------
 
 check_counters() {
 	log_mark
@@ -323,15 +363,20 @@ check_counters() {
 	((rt > 0)) || ok=0
 	grep -q "kernel twin $TWIN: tap net_tap_ngw0" <<<"$ports" || ok=0
 	grep -q "to the kernel twin: rate-limited" <<<"$ports" || ok=0
+	# show running-config keeps the kernel groups, and nodegw takes it back
+	show "show running-config" >"$TMP/running.conf"
+	grep "kernel = " "$TMP/running.conf" | indent
+	[[ $(grep -c "kernel = { name = \"$TWIN\"; backend = \"auto\"; addresses = true; rate_pps = $RATE; burst = $BURST;" "$TMP/running.conf") == 1 ]] || ok=0
+	"$BIN" --check -c "$TMP/running.conf" >"$TMP/running.check" 2>&1 || { indent <"$TMP/running.check"; ok=0; }
 	if ((ok)); then
-		pass "show runtime has a punt stage ($rt packets); show ports shows the twin with its counters"
+		pass "show runtime has a punt stage ($rt packets); show ports shows the twin with its counters; show running-config has the kernel groups and passes --check"
 	else
-		fail "exception-path counters in show runtime / show ports"
+		fail "exception-path counters in show runtime / show ports, or the kernel group in show running-config"
 	fi
 }
 check_counters
 
-# ---- 7. no service packet ever on the twin ------------------------------------------------
+# ---- 8. no service packet ever on the twin ------------------------------------------------
 
 check_no_service_on_twin() {
 	log_mark
@@ -353,7 +398,7 @@ check_no_service_on_twin() {
 }
 check_no_service_on_twin
 
-# ---- 8. shutdown: nodegw stops, the twin goes with it ----------------------------------------
+# ---- 9. shutdown: nodegw stops, the twin goes with it ----------------------------------------
 
 check_stop() {
 	log_mark
