@@ -424,12 +424,13 @@ load_port_addrs(struct ld *x, const config_setting_t *g, const char *what, unsig
 	return 0;
 }
 
-static bool
-port_name_ok(const char *s)
+/* 1..size-1 characters of A-Z a-z 0-9 _ . - (port and interface names). */
+bool
+name_ok(const char *s, size_t size)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n >= NG_NAME_MAX)
+	if (n == 0 || n >= size)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
@@ -467,7 +468,7 @@ load_port(struct ld *x, const config_setting_t *g, unsigned int pi)
 		return rc;
 	if (rc == 0)
 		return missing(x, g, what, "name");
-	if (!port_name_ok(name))
+	if (!name_ok(name, NG_NAME_MAX))
 		return fail(x, sname, "%s: name \"%s\" must be 1..%d characters of "
 			"A-Z a-z 0-9 _ . -", what, name, NG_NAME_MAX - 1);
 	for (unsigned int i = 0; i < pi; i++)

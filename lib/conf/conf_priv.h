@@ -176,6 +176,9 @@ v4h(const struct ng_ip *ip);
 bool
 is_pow2(uint32_t v);
 
+bool
+name_ok(const char *s, size_t size);
+
 /* conf_twin.c */
 int load_port_kernel(struct ld *x, const config_setting_t *g, const char *what, unsigned int pi);
 

@@ -29,14 +29,7 @@ ng_twin_backend_name(enum ng_twin_backend b)
 static bool
 ifname_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= NG_IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
-			return false;
-	return true;
+	return name_ok(s, NG_IFNAME_MAX) && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 /* Does devargs name kernel interface ifname (",iface=NAME", as net_af_packet does)? */

@@ -203,19 +203,25 @@ port_open(const struct ng_conf_port *cp, uint16_t n_txq, struct rte_mempool *mp,
 	return 0;
 }
 
-static void
-port_close(struct ng_port *p)
+void
+ng_ethdev_close(uint16_t port_id, bool started, bool remove)
 {
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
 
-	if (p->started)
-		rte_eth_dev_stop(p->port_id);
-	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
+	if (started)
+		rte_eth_dev_stop(port_id);
+	if (rte_eth_dev_info_get(port_id, &info) == 0)
 		dev = info.device;
-	rte_eth_dev_close(p->port_id);
-	if (p->probed_here && dev != NULL)
+	rte_eth_dev_close(port_id);
+	if (remove && dev != NULL)
 		rte_dev_remove(dev);
+}
+
+static void
+port_close(struct ng_port *p)
+{
+	ng_ethdev_close(p->port_id, p->started, p->probed_here);
 	memset(&ng_port_dp[p->port_id], 0, sizeof(ng_port_dp[0]));
 	p->started = false;
 }

@@ -78,6 +78,12 @@ int ng_ports_init(const struct ng_conf *c, uint16_t n_txq, struct rte_mempool *m
 /** Stop and close every port opened by ng_ports_init(). */
 void ng_ports_fini(void);
 
+/**
+ * Stop (when started) and close DPDK port port_id; with remove, also remove
+ * its device (one nodegw probed).
+ */
+void ng_ethdev_close(uint16_t port_id, bool started, bool remove);
+
 /** Number of ports opened. */
 unsigned int ng_port_count(void);
 

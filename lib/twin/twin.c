@@ -28,6 +28,7 @@
 
 struct twin {
 	bool probed;               /**< its device exists (nodegw made it) */
+	bool has_port;             /**< port_id is its DPDK port */
 	bool started;
 	bool open;                 /**< ready: frames may flow */
 	uint16_t port_id;          /**< the twin's DPDK port */
@@ -76,37 +77,25 @@ int
 ng_twin_backend_pick(enum ng_twin_backend want, bool have_vhost_net, bool have_tun,
 		enum ng_twin_backend *out, char *err, size_t errlen)
 {
-	switch (want) {
-	case NG_TWIN_AUTO:
-		if (have_vhost_net) {
-			*out = NG_TWIN_VIRTIO_USER;
+	if (want == NG_TWIN_VIRTIO_USER || (want == NG_TWIN_AUTO && have_vhost_net)) {
+		*out = NG_TWIN_VIRTIO_USER;
+		if (have_vhost_net)
 			return 0;
-		}
-		if (have_tun) {
-			*out = NG_TWIN_TAP;
-			return 0;
-		}
-		snprintf(err, errlen, "backend auto: neither " VHOST_NET " nor " DEV_TUN
-				" is usable (modprobe vhost_net or tun)");
-		return -ENODEV;
-	case NG_TWIN_VIRTIO_USER:
-		if (have_vhost_net) {
-			*out = NG_TWIN_VIRTIO_USER;
-			return 0;
-		}
 		snprintf(err, errlen, "backend virtio_user needs " VHOST_NET ", which is missing or "
 				"not usable here (modprobe vhost_net; or backend \"tap\" or \"auto\")");
 		return -ENODEV;
-	case NG_TWIN_TAP:
-		if (have_tun) {
-			*out = NG_TWIN_TAP;
-			return 0;
-		}
+	}
+	*out = NG_TWIN_TAP;
+	if (have_tun && (want == NG_TWIN_AUTO || want == NG_TWIN_TAP))
+		return 0;
+	if (want == NG_TWIN_AUTO)
+		snprintf(err, errlen, "backend auto: neither " VHOST_NET " nor " DEV_TUN
+				" is usable (modprobe vhost_net or tun)");
+	else if (want == NG_TWIN_TAP)
 		snprintf(err, errlen, "backend tap needs " DEV_TUN ", which is missing or not "
 				"usable here (modprobe tun)");
-		return -ENODEV;
-	}
-	snprintf(err, errlen, "unknown backend %d", (int)want);
+	else
+		snprintf(err, errlen, "unknown backend %d", (int)want);
 	return -ENODEV;
 }
 
@@ -196,20 +185,10 @@ twin_fail(char *err, size_t errlen, const struct ng_conf *c, unsigned int idx, i
 static void
 twin_close(struct twin *t)
 {
-	struct rte_eth_dev_info info;
-	struct rte_device *dev = NULL;
-
-	if (t->started)
-		rte_eth_dev_stop(t->port_id);
-	if (t->probed) {
-		if (rte_eth_dev_info_get(t->port_id, &info) == 0)
-			dev = info.device;
-		rte_eth_dev_close(t->port_id);
-		if (dev != NULL)
-			rte_dev_remove(dev);
-		else
-			rte_eal_hotplug_remove("vdev", t->info.devname);
-	}
+	if (t->has_port)
+		ng_ethdev_close(t->port_id, t->started, true);
+	else if (t->probed)
+		rte_eal_hotplug_remove("vdev", t->info.devname);
 	if (t->open) {
 		ng_port_dp[t->phys_id].twin = 0;
 		ng_port_dp[t->phys_id].punt_cost = 0;
@@ -282,6 +261,7 @@ twin_open(const struct ng_conf *c, unsigned int idx, struct rte_mempool *mp, cha
 	if (rc < 0)
 		return twin_fail(err, errlen, c, idx, rc, "no DPDK port %s after probing it",
 				t->info.devname);
+	t->has_port = true;
 	rc = twin_port_start(t, k->queue_size, mp, &what);
 	if (rc < 0)
 		return twin_fail(err, errlen, c, idx, rc, "%s (%s): %s", t->info.devname, what,

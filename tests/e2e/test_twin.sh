@@ -31,13 +31,8 @@ source "$HERE/../../scripts/lib/e2e.sh"
 e2e_args "$@"
 e2e_preflight ip ping curl python3 ethtool timeout flock ss sha256sum tcpdump
 
-CLIENT=$P-client
+e2e_lb_names
 GW=$P-gw
-GW_CLIENT_IP=198.18.0.1
-GW_PODS_IP=198.18.1.1
-CLIENT_IP=198.18.0.2
-BACKENDS=(b1 b2 b3)
-declare -A BIP=([b1]=198.18.1.11 [b2]=198.18.1.12 [b3]=198.18.1.13)
 HTTP_PORT=8080
 UDP_PORT=5353
 VIP_WEB=198.19.0.10
@@ -59,14 +54,7 @@ e2e_begin nodegw-e2e-twin
 
 # ---- configuration -------------------------------------------------------------
 
-QPAIRS=$((WORKERS > RXQ ? WORKERS : RXQ))
-NCPU=$(nproc)
-lcores=""
-eal_lcores="0@0"
-for ((i = 1; i <= WORKERS; i++)); do
-	lcores+="${lcores:+, }$i"
-	eal_lcores+=",$i@$((i % NCPU))"
-done
+e2e_lcores
 
 backend_list() {
 	local b sep=""
@@ -135,11 +123,7 @@ head -c 10485760 /dev/urandom >"$WWW/big.bin"
 ip netns exec "$GW" timeout 280 python3 -m http.server "$KPORT" --bind "$GW_CLIENT_IP" \
 	--directory "$WWW" >"$TMP/kernel-http.log" 2>&1 9>&- &
 E2E_PIDS+=($!)
-for ((i = 0; i < 100; i++)); do
-	ip netns exec "$GW" ss -Hltn "sport = :$KPORT" 2>/dev/null | grep -q . && break
-	sleep 0.1
-done
-((i < 100)) || info "the kernel's http.server is not listening after 10 s"
+e2e_wait_listen "$GW" "$KPORT" || info "the kernel's http.server is not listening after 10 s"
 
 # Everything that crosses the twin, for the whole run.
 ip netns exec "$GW" timeout 280 tcpdump -ni "$TWIN" -w "$TMP/twin.pcap" -U \
@@ -265,10 +249,7 @@ check_kernel_arp() {
 	ip netns exec "$CLIENT" timeout 60 python3 -m http.server "$CPORT" --bind "$CLIENT_IP" \
 		--directory "$WWW" >"$TMP/client-http.log" 2>&1 9>&- &
 	E2E_PIDS+=($!)
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec "$CLIENT" ss -Hltn "sport = :$CPORT" 2>/dev/null | grep -q . && break
-		sleep 0.1
-	done
+	e2e_wait_listen "$CLIENT" "$CPORT" || info "the client's http.server is not listening after 10 s"
 	ip -n "$GW" neigh flush dev "$TWIN" 2>/dev/null
 	cmac=$(ip -n "$CLIENT" -o link show "$P-c" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 	out=$(timeout 15 ip netns exec "$GW" curl -sS --connect-timeout 5 --max-time 10 \
@@ -419,11 +400,4 @@ check_stop
 
 # ---- summary ---------------------------------------------------------------------------------
 
-if ((FAILED)); then
-	log_tail 60
-else
-	echo "---- nodegw counters at exit ----"
-	sed -n '/counters at exit/,$p' "$LOG"
-fi
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+e2e_summary
