@@ -4,6 +4,7 @@
  * exception path (frames to and from the kernel), link-state mirroring.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -254,8 +255,9 @@ twin_open(const struct ng_conf *c, unsigned int idx, struct rte_mempool *mp, cha
 			k->queue_size);
 	rc = rte_dev_probe(devargs);
 	if (rc < 0)
-		return twin_fail(err, errlen, c, idx, rc, "cannot create it (%s): %s", devargs,
-				strerror(-rc));
+		return twin_fail(err, errlen, c, idx, rc, "cannot create it (%s): %s%s", devargs,
+				strerror(-rc), if_nametoindex(k->name) != 0 ?
+				"; an interface of that name exists already" : "");
 	t->probed = true;
 	rc = rte_eth_dev_get_port_by_name(t->info.devname, &t->port_id);
 	if (rc < 0)
