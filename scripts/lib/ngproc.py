@@ -20,7 +20,8 @@ tests/k8s/test_k8s_e2e.py and scripts/lib/bench_k8s.py:
                        raise Fail(what) unless cond, with got (shortened to
                        its first and last 1,250 characters) appended
   Results()            named checks run one by one: .run(name, fn, *args),
-                       .summary() -> exit status
+                       .summary() -> exit status, .finish(tmp) the same after
+                       removing tmp (kept where NODEGW_KEEP_TMP=1 and a check failed)
 """
 import json
 import os
@@ -233,3 +234,12 @@ class Results:
             self.passed, len(self.failed), time.monotonic() - self.t0,
             ": " + ", ".join(self.failed) if self.failed else ""), flush=True)
         return 1 if self.failed else 0
+
+    def finish(self, tmp):
+        """Remove the directory tmp (keep it, and say so, when a check failed
+        and NODEGW_KEEP_TMP is set); then summary()."""
+        if self.failed and os.environ.get("NODEGW_KEEP_TMP"):
+            print("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return self.summary()

@@ -25,7 +25,6 @@ import glob
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -257,20 +256,14 @@ def main():
         return 2
     x = X(sys.argv[1], sys.argv[2])
     res = ngproc.Results()
-    try:
-        if res.run("1 deploy/kubernetes parses: SA, ClusterRole, binding, ConfigMap, "
-                   "DaemonSet", t_parse, x):
-            res.run("2 every ConfigMap config passes nodegw --check", t_configmap, x)
-            res.run("3 the DaemonSet has what a gateway needs", t_daemonset, x)
-            res.run("4 the ClusterRole is nodegw --print-rbac, rule by rule", t_rbac_rules, x)
-        res.run("5 the requests nodegw makes are exactly what the rules grant",
-                t_rbac_observed, x)
-    finally:
-        if res.failed and os.environ.get("NODEGW_KEEP_TMP"):
-            print("kept %s" % x.tmp)
-        else:
-            shutil.rmtree(x.tmp, ignore_errors=True)
-    return res.summary()
+    if res.run("1 deploy/kubernetes parses: SA, ClusterRole, binding, ConfigMap, "
+               "DaemonSet", t_parse, x):
+        res.run("2 every ConfigMap config passes nodegw --check", t_configmap, x)
+        res.run("3 the DaemonSet has what a gateway needs", t_daemonset, x)
+        res.run("4 the ClusterRole is nodegw --print-rbac, rule by rule", t_rbac_rules, x)
+    res.run("5 the requests nodegw makes are exactly what the rules grant",
+            t_rbac_observed, x)
+    return res.finish(x.tmp)
 
 
 if __name__ == "__main__":

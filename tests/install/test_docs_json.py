@@ -21,7 +21,6 @@ Prints "N passed, M failed"; exits 1 when anything failed.
 import glob
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -197,20 +196,16 @@ class X:
 
 
 def main():
-    if len(sys.argv) != 3:
+    try:
+        exe, src = sys.argv[1:]
+    except ValueError:
         print(__doc__)
         return 2
-    x = X(sys.argv[1], sys.argv[2])
+    x = X(exe, src)
     res = ngproc.Results()
-    try:
-        res.run("1 every key of every json command is in its doc/json.md section", t_live, x)
-        res.run("2 every key in the source, every drop reason, is in doc/json.md", t_static, x)
-    finally:
-        if res.failed and os.environ.get("NODEGW_KEEP_TMP"):
-            print("kept %s" % x.tmp)
-        else:
-            shutil.rmtree(x.tmp, ignore_errors=True)
-    return res.summary()
+    res.run("1 every key of every json command is in its doc/json.md section", t_live, x)
+    res.run("2 every key in the source, every drop reason, is in doc/json.md", t_static, x)
+    return res.finish(x.tmp)
 
 
 if __name__ == "__main__":

@@ -272,20 +272,14 @@ def main():
     ap.add_argument("--ctl", choices=("yes", "no"), required=True)
     x = X(ap.parse_args())
     res = ngproc.Results()
-    try:
-        if res.run("1 meson install --destdir: layout, sysconfdir untouched", t_install, x):
-            res.run("2 installed nodegw --check on the installed examples",
-                    t_check_examples, x)
-            res.run("3 systemd-analyze verify accepts the installed unit", t_verify, x)
-            if res.run("4 the unit's settings", t_unit_settings, x):
-                res.run("5 installed nodegw: SIGHUP reloads, SIGTERM stops in time",
-                        t_stop_reload, x)
-    finally:
-        if res.failed and os.environ.get("NODEGW_KEEP_TMP"):
-            print("kept %s" % x.tmp)
-        else:
-            shutil.rmtree(x.tmp, ignore_errors=True)
-    return res.summary()
+    if res.run("1 meson install --destdir: layout, sysconfdir untouched", t_install, x):
+        res.run("2 installed nodegw --check on the installed examples",
+                t_check_examples, x)
+        res.run("3 systemd-analyze verify accepts the installed unit", t_verify, x)
+        if res.run("4 the unit's settings", t_unit_settings, x):
+            res.run("5 installed nodegw: SIGHUP reloads, SIGTERM stops in time",
+                    t_stop_reload, x)
+    return res.finish(x.tmp)
 
 
 if __name__ == "__main__":

@@ -249,17 +249,14 @@ def main():
     SETUP = os.path.abspath(sys.argv[1])
     tmp = tempfile.mkdtemp(prefix="nodegw-setup-")
     res = ngproc.Results()
-    try:
-        res.run("1 shellcheck", t_shellcheck)
-        res.run("2 first run: every step done and printed", t_first_run, tmp)
-        res.run("3 second run: nothing to do, nothing changed", t_second_run, tmp)
-        res.run("4 --dry-run: prints the steps, changes nothing", t_dry_run, tmp)
-        res.run("5 hugepage counts: raised, never lowered; size and NUMA node", t_counts, tmp)
-        res.run("6 no IOMMU: refused, or --noiommu", t_noiommu, tmp)
-        res.run("7 bad input: named, non-zero status", t_bad_input, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return res.summary()
+    res.run("1 shellcheck", t_shellcheck)
+    res.run("2 first run: every step done and printed", t_first_run, tmp)
+    res.run("3 second run: nothing to do, nothing changed", t_second_run, tmp)
+    res.run("4 --dry-run: prints the steps, changes nothing", t_dry_run, tmp)
+    res.run("5 hugepage counts: raised, never lowered; size and NUMA node", t_counts, tmp)
+    res.run("6 no IOMMU: refused, or --noiommu", t_noiommu, tmp)
+    res.run("7 bad input: named, non-zero status", t_bad_input, tmp)
+    return res.finish(tmp)
 
 
 if __name__ == "__main__":
