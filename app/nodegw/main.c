@@ -31,6 +31,7 @@
 struct app {
 	const char *conf_path;
 	bool check;
+	bool print_rbac;
 	int log_level; /* -1: from the config */
 	struct ng_conf *conf;
 	unsigned int lcores[NG_MAX_WORKERS];
@@ -121,7 +122,8 @@ parse_app_args(struct app *a, int argc, char **argv)
 			printf("nodegw %s\n", NG_VERSION);
 			exit(0);
 		case 'R':
-			exit(ng_k8s_rbac_print(stdout) == 0 ? 0 : 1);
+			a->print_rbac = true;
+			break;
 		case ':':
 			fprintf(stderr, "nodegw: option '%s' needs a value\n", argv[optind - 1]);
 			return -1;
@@ -134,6 +136,8 @@ parse_app_args(struct app *a, int argc, char **argv)
 		fprintf(stderr, "nodegw: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (a->print_rbac)
+		return 0;
 	if (a->conf_path == NULL) {
 		fprintf(stderr, "nodegw: no configuration file; give -c FILE\n");
 		return -1;
@@ -849,6 +853,8 @@ main(int argc, char **argv)
 		usage(stderr, argv[0]);
 		return 2;
 	}
+	if (a.print_rbac)
+		return ng_k8s_rbac_print(stdout) == 0 ? 0 : 1;
 
 	/* Validate before touching EAL, so --check needs no hugepages or root. */
 	a.conf = ng_conf_load(a.conf_path, a.err, sizeof(a.err));
