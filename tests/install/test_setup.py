@@ -19,8 +19,11 @@ appears in /proc/mounts, the device's driver link moves to vfio-pci).
     is the one written;
   6 without IOMMU groups it refuses, naming the kernel parameters; with
     --noiommu it turns on vfio's no-IOMMU mode, once;
-  7 bad input: an unknown device, a non-number, an unknown page size, no
-    action at all: a message naming it and a non-zero status.
+  7 bad input: an unknown device, an interface on no PCI device, a
+    non-number, an unknown page size, no action at all: a message naming it
+    and a non-zero status;
+  8 an interface whose device is a child of the PCI device (virtio-net's
+    virtioN) is bound through that PCI device.
 
 Prints "N passed, M failed"; exits 1 when anything failed.
 """
@@ -38,6 +41,8 @@ from ngproc import check  # noqa: E402
 
 PCI = "0000:00:08.0"
 IFACE = "eth9"
+VPCI = "0000:00:03.0"      # a virtio-net NIC: eth7 -> virtio3 -> this PCI device
+VIFACE = "eth7"
 
 # The fakes: "$ROOT" is the fake root, CALLS the log of commands run.
 FAKES = {
@@ -56,7 +61,7 @@ echo "nodev ${6#"$ROOT"} hugetlbfs rw,relatime,${4} 0 0" >>"$ROOT/proc/mounts"
 dev=$ROOT/sys/bus/pci/devices/${*: -1}
 [ -d "$dev" ] || exit 1
 rm -f "$dev/driver"
-ln -s "../../drivers/$2" "$dev/driver"
+ln -s "$ROOT/sys/bus/pci/drivers/$2" "$dev/driver"
 ''',
 }
 
@@ -84,6 +89,21 @@ class Node:
         os.makedirs(os.path.join(r, "sys/class/net", IFACE))
         os.symlink("../../../bus/pci/devices/" + PCI, os.path.join(r, "sys/class/net", IFACE,
                                                                    "device"))
+        # A virtio-net interface: its device is virtio3, whose parent is the PCI device.
+        vdir = os.path.join(r, "sys/devices/pci0000:00", VPCI)
+        os.makedirs(os.path.join(vdir, "virtio3"))
+        os.symlink(os.path.join(r, "sys/bus/pci/drivers/virtio-pci"),
+                   os.path.join(vdir, "driver"))
+        os.symlink("../../../devices/pci0000:00/" + VPCI,
+                   os.path.join(r, "sys/bus/pci/devices", VPCI))
+        os.makedirs(os.path.join(r, "sys/class/net", VIFACE))
+        os.symlink("../../../devices/pci0000:00/%s/virtio3" % VPCI,
+                   os.path.join(r, "sys/class/net", VIFACE, "device"))
+        # A veth: a device, but on no PCI device.
+        os.makedirs(os.path.join(r, "sys/devices/virtual/net/veth0"))
+        os.makedirs(os.path.join(r, "sys/class/net/veth0"))
+        os.symlink("../../../devices/virtual/net/veth0",
+                   os.path.join(r, "sys/class/net/veth0/device"))
         os.makedirs(os.path.join(r, "sys/kernel/iommu_groups"))
         if iommu:
             os.makedirs(os.path.join(r, "sys/kernel/iommu_groups/7"))
@@ -222,11 +242,20 @@ def t_noiommu(tmp):
           "--noiommu again: nothing to do", (rc, calls, out))
 
 
+def t_virtio(tmp):
+    n = Node(tmp, "virtio")
+    rc, out, calls = n.run("--bind", VIFACE)
+    check(rc == 0 and "bind: %s (%s) to vfio-pci" % (VIFACE, VPCI) in out and
+          calls[-1:] == ["dpdk-devbind.py -b vfio-pci %s" % VPCI],
+          "a virtio-net interface is bound by its PCI parent %s" % VPCI, (rc, calls, out))
+
+
 def t_bad_input(tmp):
     n = Node(tmp, "bad")
     for args, rc_want, says in (
             (("--bind", "0000:09:00.0"), 1, "no PCI device 0000:09:00.0"),
             (("--bind", "nosuch0"), 1, "\"nosuch0\" is neither a PCI address"),
+            (("--bind", "veth0"), 1, "interface \"veth0\" is not on a PCI device"),
             (("--hugepages", "lots"), 2, "--hugepages \"lots\" is not a number"),
             (("--hugepages", "8", "--hugepage-size", "4M"), 2, "\"4M\" is not 2M or 1G"),
             (("--hugepages", "8", "--numa-node", "7"), 1, "no NUMA node 7"),
@@ -256,6 +285,7 @@ def main():
     res.run("5 hugepage counts: raised, never lowered; size and NUMA node", t_counts, tmp)
     res.run("6 no IOMMU: refused, or --noiommu", t_noiommu, tmp)
     res.run("7 bad input: named, non-zero status", t_bad_input, tmp)
+    res.run("8 an interface whose device is not the PCI one (virtio-net)", t_virtio, tmp)
     return res.finish(tmp)
 
 
