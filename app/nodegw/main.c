@@ -31,6 +31,7 @@
 struct app {
 	const char *conf_path;
 	bool check;
+	bool print_rbac;
 	int log_level; /* -1: from the config */
 	struct ng_conf *conf;
 	unsigned int lcores[NG_MAX_WORKERS];
@@ -66,6 +67,7 @@ usage(FILE *f, const char *prog)
 	fprintf(f,
 		"usage: %s [EAL options] -- -c FILE [--check] [--log-level LEVEL]\n"
 		"       %s --check -c FILE\n"
+		"       %s --print-rbac\n"
 		"\n"
 		"  -c, --config FILE   configuration file (libconfig syntax)\n"
 		"      --check         validate the configuration and exit: 0 when valid,\n"
@@ -73,10 +75,11 @@ usage(FILE *f, const char *prog)
 		"  -l, --log-level L   error|warning|notice|info|debug (overrides the file)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
+		"      --print-rbac    print the Kubernetes RBAC rules the watcher needs (JSON)\n"
 		"\n"
 		"Ports are opened from the config's devargs; no --vdev is needed.\n"
 		"See doc/configuration.md.\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 /* Parse the application's own options (after "--"). */
@@ -89,6 +92,7 @@ parse_app_args(struct app *a, int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"print-rbac", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -117,6 +121,9 @@ parse_app_args(struct app *a, int argc, char **argv)
 		case 'V':
 			printf("nodegw %s\n", NG_VERSION);
 			exit(0);
+		case 'R':
+			a->print_rbac = true;
+			break;
 		case ':':
 			fprintf(stderr, "nodegw: option '%s' needs a value\n", argv[optind - 1]);
 			return -1;
@@ -129,6 +136,8 @@ parse_app_args(struct app *a, int argc, char **argv)
 		fprintf(stderr, "nodegw: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (a->print_rbac)
+		return 0;
 	if (a->conf_path == NULL) {
 		fprintf(stderr, "nodegw: no configuration file; give -c FILE\n");
 		return -1;
@@ -814,7 +823,8 @@ split_args(int argc, char **argv, int *eal_argc, int *app_first)
 	/* No "--": a bare "nodegw --check -c F" or "nodegw --help" is all ours. */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--check") == 0 || strcmp(argv[i], "--help") == 0 ||
-				strcmp(argv[i], "--version") == 0) {
+				strcmp(argv[i], "--version") == 0 ||
+				strcmp(argv[i], "--print-rbac") == 0) {
 			*eal_argc = 1;
 			*app_first = 1;
 			return 0;
@@ -844,6 +854,8 @@ main(int argc, char **argv)
 		usage(stderr, argv[0]);
 		return 2;
 	}
+	if (a.print_rbac)
+		return ng_k8s_rbac_print(stdout) == 0 ? 0 : 1;
 
 	/* Validate before touching EAL, so --check needs no hugepages or root. */
 	a.conf = ng_conf_load(a.conf_path, a.err, sizeof(a.err));

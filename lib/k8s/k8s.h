@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "conf.h"
 
@@ -33,6 +34,15 @@ void ng_k8s_fini(void);
 
 /** Control loop hook: drive transfers, apply changed objects. */
 void ng_k8s_poll(void);
+
+/**
+ * Print, as a JSON array of ClusterRole rules (apiGroups, resources, verbs),
+ * what the watcher requests from the API server: one rule per row of the
+ * table the reflectors are built from, so it is exactly the RBAC they need.
+ * Needs no ng_k8s_init(). (`nodegw --print-rbac`.)
+ * @return 0, or -ENOMEM or -EIO.
+ */
+int ng_k8s_rbac_print(FILE *f);
 
 /** Register `show k8s`. Works (and says "disabled") without ng_k8s_init(). */
 int ng_k8s_cli_register(void);

@@ -97,7 +97,7 @@ enum kstate {
 struct kreflector {
 	enum kres res;
 	const char *name;   /**< "services", "endpointslices" */
-	const char *path;   /**< "/api/v1/services" */
+	char path[128];     /**< "/api/v1/services", from ng_k8s_resources[res] */
 	enum kstate state;
 	void *easy;         /**< CURL *, NULL when idle */
 	bool relist;        /**< the next start lists (else it watches from rv) */

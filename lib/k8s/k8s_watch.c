@@ -37,6 +37,18 @@
 
 struct kwatcher ng_kw;
 
+/* What each reflector reads, and how: the one source of the request paths
+ * and of `nodegw --print-rbac`. A reflector lists and watches (request()). */
+static const struct {
+	const char *group;    /* API group; "" is the core group */
+	const char *version;
+	const char *resource; /* plural, as in the URL and in RBAC */
+	const char *verbs[4]; /* NULL-terminated */
+} resources[KRES_N] = {
+	[KRES_SERVICES] = {"", "v1", "services", {"list", "watch", NULL}},
+	[KRES_SLICES] = {"discovery.k8s.io", "v1", "endpointslices", {"list", "watch", NULL}},
+};
+
 static uint64_t
 now_tsc(void)
 {
@@ -702,10 +714,18 @@ ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 		curl_global_cleanup();
 		return -ENOMEM;
 	}
-	ng_kw.r[KRES_SERVICES] = (struct kreflector){.res = KRES_SERVICES, .name = "services",
-		.path = "/api/v1/services", .relist = true};
-	ng_kw.r[KRES_SLICES] = (struct kreflector){.res = KRES_SLICES, .name = "endpointslices",
-		.path = "/apis/discovery.k8s.io/v1/endpointslices", .relist = true};
+	for (int i = 0; i < KRES_N; i++) {
+		struct kreflector *r = &ng_kw.r[i];
+
+		*r = (struct kreflector){.res = (enum kres)i, .name = resources[i].resource,
+			.relist = true};
+		if (resources[i].group[0] == '\0')
+			snprintf(r->path, sizeof(r->path), "/api/%s/%s", resources[i].version,
+				resources[i].resource);
+		else
+			snprintf(r->path, sizeof(r->path), "/apis/%s/%s/%s", resources[i].group,
+				resources[i].version, resources[i].resource);
+	}
 	ng_kw.start_tsc = now_tsc();
 	ng_kw.enabled = true;
 	if (c->insecure)
@@ -715,6 +735,38 @@ ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 	NG_LOG(NOTICE, K8S, "watching %s as node \"%s\"%s", ng_kw.server, ng_kw.node_name,
 		ng_kw.auth_header != NULL ? " with a bearer token" : "");
 	return 0;
+}
+
+int
+ng_k8s_rbac_print(FILE *f)
+{
+	cJSON *rules = cJSON_CreateArray();
+	bool ok = rules != NULL;
+	char *text = NULL;
+	int rc = 0;
+
+	for (int i = 0; i < KRES_N && ok; i++) {
+		cJSON *rule = cJSON_CreateObject(), *verbs = cJSON_CreateArray();
+
+		ok = cJSON_AddItemToArray(rules, rule) && cJSON_AddItemToObject(rule, "apiGroups",
+				cJSON_CreateStringArray(&resources[i].group, 1)) &&
+			cJSON_AddItemToObject(rule, "resources",
+				cJSON_CreateStringArray(&resources[i].resource, 1)) &&
+			cJSON_AddItemToObject(rule, "verbs", verbs);
+		if (!ok && verbs != NULL && cJSON_GetObjectItem(rule, "verbs") != verbs)
+			cJSON_Delete(verbs);
+		for (int v = 0; ok && resources[i].verbs[v] != NULL; v++)
+			ok = cJSON_AddItemToArray(verbs, cJSON_CreateString(resources[i].verbs[v]));
+	}
+	if (ok)
+		text = cJSON_Print(rules);
+	cJSON_Delete(rules);
+	if (text == NULL)
+		return -ENOMEM;
+	if (fprintf(f, "%s\n", text) < 0 || fflush(f) != 0)
+		rc = -EIO;
+	free(text);
+	return rc;
 }
 
 void

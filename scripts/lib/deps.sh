@@ -14,6 +14,10 @@ NG_DEPS_BUILD=(build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpd
 	libcurl4-openssl-dev libcjson-dev libconfig-dev libcmocka-dev libpcap-dev clang)
 NG_DEPS_RUNTIME=(iproute2 iputils-ping curl socat ethtool python3 tcpdump telnet
 	netcat-openbsd openssl)
+# The install suite (tests/install): the manifests are parsed with
+# python3-yaml, the unit checked with systemd-analyze (package systemd),
+# nodegw-setup with shellcheck.
+NG_DEPS_RUNTIME+=(python3-yaml systemd shellcheck)
 # shellcheck disable=SC2034 # used by the scripts that source this
 NG_DEPS_ALL=("${NG_DEPS_BUILD[@]}" "${NG_DEPS_RUNTIME[@]}")
 

@@ -802,27 +802,6 @@ def t_client_cert_incluster(x):
 
 # ---------------------------------------------------------------- main
 
-class Results:
-    def __init__(self):
-        self.passed, self.failed = 0, []
-
-    def run(self, name, fn, *args):
-        t0 = time.monotonic()
-        try:
-            fn(*args)
-        except Fail as e:
-            self.failed.append(name)
-            print("FAIL %s: %s" % (name, e), flush=True)
-            return False
-        except Exception:
-            self.failed.append(name)
-            print("FAIL %s: exception:\n%s" % (name, traceback.format_exc()), flush=True)
-            return False
-        self.passed += 1
-        print("ok   %s (%.2f s)" % (name, time.monotonic() - t0), flush=True)
-        return True
-
-
 def setup(x):
     for d in ("certs", "other"):
         subprocess.run(["sh", os.path.join(HERE, "gen_certs.sh"), os.path.join(x.tmp, d)],
@@ -860,7 +839,7 @@ def main():
         print("SKIP: no openssl CLI (needed by gen_certs.sh)")
         return 77
     exe = os.path.abspath(sys.argv[1])
-    res = Results()
+    res = ngproc.Results()
     tmp = tempfile.mkdtemp(prefix="nodegw-k8sw-")
     x = Ctx(exe, tmp)
     t_start = time.monotonic()
