@@ -413,6 +413,8 @@ k8s(struct scrape *s)
 	const struct ng_k8s_info *k = &s->k8s;
 	static const char *const tp[] = {"internal", "external"};
 
+	fam(s->f, "nodegw_k8s_enabled", "gauge", "1 when the config has a kubernetes section.");
+	fprintf(s->f, "nodegw_k8s_enabled %d\n", k->enabled);
 	fam(s->f, "nodegw_k8s_synced", "gauge", "1 once the watcher has applied Services and "
 			"EndpointSlices (0 also when it is off).");
 	fprintf(s->f, "nodegw_k8s_synced %d\n", k->synced);
