@@ -350,7 +350,14 @@ class Inner(e2e_topo.Inner):
 
     def main(self):
         names = ("healthz", "taint", "hcnp", "prefer_same_zone", "metrics", "abuse")
-        return super().main(names, objs=[ko.node(NODE, zone="zone-a")])
+        rc = super().main(names, objs=[ko.node(NODE, zone="zone-a")])
+        # An ASan/UBSan build reports at exit: nodegw has stopped by now.
+        log = self.gw.log() if self.gw is not None else ""
+        if "Sanitizer" in log or "runtime error:" in log:
+            print("FAIL: sanitizer report in nodegw's log:\n" + log[-4000:])
+            return 1
+        print("PASS: nodegw stopped without a sanitizer report (exit %s)" % self.gw.rc)
+        return rc
 
 
 def main():
