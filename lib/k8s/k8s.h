@@ -39,7 +39,7 @@ int ng_k8s_cli_register(void);
 
 /** One resource the watcher lists and watches, as `show k8s` and /metrics see it. */
 struct ng_k8s_res_info {
-	const char *name;      /**< "services", "endpointslices", "node" */
+	const char *name;      /**< "services", "endpointslices", "nodes" */
 	const char *state;     /**< "idle", "backing-off", "listing", "watching" */
 	bool synced;           /**< a list has completed */
 	uint32_t objects;

@@ -725,7 +725,7 @@ ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 		.path = "/api/v1/services", .relist = true};
 	ng_kw.r[KRES_SLICES] = (struct kreflector){.res = KRES_SLICES, .name = "endpointslices",
 		.path = "/apis/discovery.k8s.io/v1/endpointslices", .relist = true};
-	ng_kw.r[KRES_NODES] = (struct kreflector){.res = KRES_NODES, .name = "node",
+	ng_kw.r[KRES_NODES] = (struct kreflector){.res = KRES_NODES, .name = "nodes",
 		.path = "/api/v1/nodes", .relist = true};
 	if ((rc = selectors(err, errlen)) < 0) {
 		curl_multi_cleanup(ng_kw.multi);
