@@ -13,6 +13,7 @@ starts the backends and re-executes the test script inside PREFIX-gw as
 `SCRIPT --inner EXE TMP`; there an Inner subclass starts the API server and
 nodegw and runs its checks, with curl in PREFIX-client.
 
+  main(script, doc, cls, prefix)  a test script's entry point (both halves)
   outer(script, exe, prefix)   the outer half; returns the exit status
   Inner(exe, tmp, prefix)      start_api(objs), start_gw(), run(name, fn),
                                main(names) -> exit status; subclasses give
@@ -102,6 +103,16 @@ def outer(script, exe, prefix, timeout=400):
         if stale:
             print("WARNING: namespaces left behind: %s" % " ".join(stale))
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(script, doc, inner_cls, prefix):
+    """A test script's entry: `SCRIPT NODEGW` (outer half) or `SCRIPT --inner NODEGW TMP`."""
+    if len(sys.argv) == 4 and sys.argv[1] == "--inner":
+        return inner_cls(os.path.abspath(sys.argv[2]), sys.argv[3], prefix).main()
+    if len(sys.argv) != 2:
+        print(doc)
+        return 2
+    return outer(script, os.path.abspath(sys.argv[1]), prefix)
 
 
 def wait_for(pred, what, timeout=15.0):

@@ -189,14 +189,5 @@ class Inner(e2e_topo.Inner):
         return super().main(names, after=token_not_logged)
 
 
-def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--inner":
-        return Inner(os.path.abspath(sys.argv[2]), sys.argv[3], P).main()
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    return e2e_topo.outer(__file__, os.path.abspath(sys.argv[1]), P)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e_topo.main(__file__, __doc__, Inner, P))

@@ -258,12 +258,8 @@ class Inner(e2e_topo.Inner):
                     s = socket.create_connection(("127.0.0.1", HEALTHZ), timeout=15)
                     barrier.wait(timeout=15)
                     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n")
-                    data = b""
-                    while True:
-                        d = s.recv(4096)
-                        if not d:
-                            break
-                        data += d
+                    with s.makefile("rb") as f:
+                        data = f.read()   # to the server's close
                     s.close()
                     if data.startswith(b"HTTP/1.1 200"):
                         res["concurrent_200"] += 1
@@ -360,14 +356,5 @@ class Inner(e2e_topo.Inner):
         return rc
 
 
-def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "--inner":
-        return Inner(os.path.abspath(sys.argv[2]), sys.argv[3], P).main()
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    return e2e_topo.outer(__file__, os.path.abspath(sys.argv[1]), P)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(e2e_topo.main(__file__, __doc__, Inner, P))

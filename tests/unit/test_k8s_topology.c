@@ -171,42 +171,35 @@ has_want(const struct ng_k8s_xlate *x, const char *name)
 	return false;
 }
 
-/* "198.18.1.11:8443 198.18.1.12:8443" */
+/* "198.18.200.1:443 nodeport:30443" (frontends) or "198.18.1.11:8443 ..." (backends). */
 static const char *
-backends(const struct ng_k8s_want *w)
+eps(const struct ng_k8s_want *w, bool fe)
 {
 	static char buf[512];
 	size_t k = 0;
 
 	buf[0] = '\0';
-	for (unsigned int i = 0; i < w->n_be && k < sizeof(buf) - 64; i++) {
-		char a[NG_IP_STRLEN];
+	for (unsigned int i = 0; i < (fe ? w->n_fe : w->n_be) && k < sizeof(buf) - 64; i++) {
+		const struct ng_ip *a = fe ? &w->fe[i].addr : &w->be[i].addr;
+		uint16_t port = fe ? w->fe[i].port : w->be[i].port;
+		char t[NG_IP_STRLEN];
 
 		k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%s:%u", i ? " " : "",
-				ng_ip_fmt(&w->be[i].addr, a, sizeof(a)), w->be[i].port);
+				a->family == 0 ? "nodeport" : ng_ip_fmt(a, t, sizeof(t)), port);
 	}
 	return buf;
 }
 
-/* "198.18.200.1:443 nodeport:30443" */
+static const char *
+backends(const struct ng_k8s_want *w)
+{
+	return eps(w, false);
+}
+
 static const char *
 frontends(const struct ng_k8s_want *w)
 {
-	static char buf[512];
-	size_t k = 0;
-
-	buf[0] = '\0';
-	for (unsigned int i = 0; i < w->n_fe && k < sizeof(buf) - 64; i++) {
-		char a[NG_IP_STRLEN];
-
-		if (w->fe[i].addr.family == 0)
-			k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%snodeport:%u", i ? " " : "",
-					w->fe[i].port);
-		else
-			k += (size_t)snprintf(buf + k, sizeof(buf) - k, "%s%s:%u", i ? " " : "",
-					ng_ip_fmt(&w->fe[i].addr, a, sizeof(a)), w->fe[i].port);
-	}
-	return buf;
+	return eps(w, true);
 }
 
 static const char *
