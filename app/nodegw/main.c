@@ -19,6 +19,9 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "health.h"
+#include "http.h"
+#include "metrics.h"
 #include "ng_cli_util.h"
 #include "running_config.h"
 #include "ng_log.h"
@@ -341,6 +344,10 @@ step_services(struct app *a)
 	p.lport_max = c->nat.port_max;
 	p.node_addrs = a->node_addrs;
 	p.n_node_addrs = a->n_node_addrs;
+	if (c->nodeport.set) {
+		p.nodeport_addrs = c->nodeport.addrs;
+		p.n_nodeport_addrs = c->nodeport.n_addrs;
+	}
 	p.vip_port = ng_port_get(0)->port_id;
 	rc = ng_svc_init(&p);
 	if (rc < 0) {
@@ -426,6 +433,8 @@ static int step_cli(struct app *a);
 static void term_cli(struct app *a);
 static int step_k8s(struct app *a);
 static void term_k8s(struct app *a);
+static int step_probes(struct app *a);
+static void term_probes(struct app *a);
 
 static const struct init_step {
 	const char *name;
@@ -439,6 +448,7 @@ static const struct init_step {
 	{"services", step_services, term_services},
 	{"launch", step_launch, term_launch},
 	{"cli", step_cli, term_cli},
+	{"probes", step_probes, term_probes},
 	{"kubernetes", step_k8s, term_k8s},
 };
 
@@ -603,6 +613,13 @@ reload(struct app *a)
 		NG_LOG(WARNING, MAIN, "reload: kubernetes settings in %s apply at restart; "
 			"the watcher runs on with its current ones", c->file);
 	c->k8s = a->conf->k8s;
+	if (memcmp(&c->probes, &a->conf->probes, sizeof(c->probes) - sizeof(c->probes.line)) != 0 ||
+			memcmp(&c->nodeport, &a->conf->nodeport, sizeof(c->nodeport) -
+			sizeof(c->nodeport.line)) != 0)
+		NG_LOG(WARNING, MAIN, "reload: probes and node_port_addresses in %s apply at "
+			"restart", c->file);
+	c->probes = a->conf->probes;
+	c->nodeport = a->conf->nodeport;
 	ng_conf_free(a->conf);
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
@@ -756,6 +773,8 @@ step_cli(struct app *a)
 			(rc = ng_worker_cli_register(a->dp)) < 0 ||
 			(rc = ng_svc_cli_register()) < 0 ||
 			(rc = ng_k8s_cli_register()) < 0 ||
+			(rc = ng_http_cli_register()) < 0 ||
+			(rc = ng_health_cli_register()) < 0 ||
 			(rc = ng_route_cli_register(a->fib, a->neigh)) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
@@ -776,6 +795,26 @@ term_cli(struct app *a)
 {
 	(void)a;
 	ng_cli_fini();
+}
+
+/* /healthz, /livez, /metrics; healthCheckNodePort servers come with the watcher. */
+static int
+step_probes(struct app *a)
+{
+	int rc = ng_health_init(&a->conf->probes, a->err, sizeof(a->err));
+
+	if (rc == 0)
+		rc = ng_metrics_init(&a->conf->probes, a->dp, a->err, sizeof(a->err));
+	return rc;
+}
+
+static void
+term_probes(struct app *a)
+{
+	(void)a;
+	ng_metrics_fini();
+	ng_health_fini();
+	ng_http_fini();
 }
 
 static int
@@ -803,6 +842,7 @@ control_loop(struct app *a)
 		}
 		ng_k8s_poll();
 		ng_svc_poll();
+		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
 		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&
 				!ng_svc_dirty())

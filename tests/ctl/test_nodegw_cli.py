@@ -74,7 +74,7 @@ ALL_COMMANDS = [
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
-    "show k8s", "clear ruleset", "runtime cycles", "show cli",
+    "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
@@ -984,7 +984,12 @@ def t_errors(x):
         ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat or dnat'),
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
-         'affinity-timeout)'),
+         'affinity-timeout, source-ranges)'),
+        ("service set %s source-ranges 198.51.100.0/24,10.0.0.0/33" % WEB,
+         '% service set: source range "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/N'),
+        ("service set %s source-ranges 198.51.100.0/24,,10.0.0.0/8" % WEB,
+         '% service set: source-ranges "198.51.100.0/24,,10.0.0.0/8": give PREFIX[,PREFIX...] '
+         'or none'),
         ("service set %s affinity-timeout 0" % WEB,
          '% service set: affinity-timeout "0" is not a number in 1..86400'),
         ("service set nosuch scheduler wrr", '% service set: no service "nosuch"'),
@@ -1371,6 +1376,7 @@ def t_cli_changes(x):
     c.silent("backend add %s 198.18.200.7:5353" % n)
     c.silent("service add cli/empty tcp")
     c.silent("service frontend add cli/empty 198.19.0.97:443")
+    c.silent("service set cli/empty source-ranges 198.51.100.7/24,203.0.113.0/25")
     c.silent("service add cli/nofe tcp affinity client-ip")
     c.silent("backend weight %s 198.18.1.3:8080 7" % WEB)
     c.silent("service set %s affinity-timeout 900" % WEB)
@@ -1388,6 +1394,7 @@ def t_cli_changes(x):
                  '{ address = "198.18.1.60"; port = 5353; weight = 5; }',
                  '{ address = "198.18.200.7"; port = 5353; weight = 1; }',
                  'name = "cli/empty";', 'vips = ["198.19.0.97"];',
+                 'source_ranges = ["198.51.100.0/24", "203.0.113.0/25"];',
                  '# service "cli/nofe" has no frontend yet',
                  '{ address = "198.18.1.3"; port = 8080; weight = 7; }',
                  'affinity_timeout = 900;',
