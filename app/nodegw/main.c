@@ -19,6 +19,9 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "health.h"
+#include "http.h"
+#include "metrics.h"
 #include "ng_cli_util.h"
 #include "running_config.h"
 #include "ng_log.h"
@@ -32,6 +35,7 @@
 struct app {
 	const char *conf_path;
 	bool check;
+	bool print_rbac;
 	int log_level; /* -1: from the config */
 	struct ng_conf *conf;
 	unsigned int lcores[NG_MAX_WORKERS];
@@ -67,6 +71,7 @@ usage(FILE *f, const char *prog)
 	fprintf(f,
 		"usage: %s [EAL options] -- -c FILE [--check] [--log-level LEVEL]\n"
 		"       %s --check -c FILE\n"
+		"       %s --print-rbac\n"
 		"\n"
 		"  -c, --config FILE   configuration file (libconfig syntax)\n"
 		"      --check         validate the configuration and exit: 0 when valid,\n"
@@ -74,10 +79,11 @@ usage(FILE *f, const char *prog)
 		"  -l, --log-level L   error|warning|notice|info|debug (overrides the file)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
+		"      --print-rbac    print the Kubernetes RBAC rules the watcher needs (JSON)\n"
 		"\n"
 		"Ports are opened from the config's devargs; no --vdev is needed.\n"
 		"See doc/configuration.md.\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 /* Parse the application's own options (after "--"). */
@@ -90,6 +96,7 @@ parse_app_args(struct app *a, int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"print-rbac", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -118,6 +125,9 @@ parse_app_args(struct app *a, int argc, char **argv)
 		case 'V':
 			printf("nodegw %s\n", NG_VERSION);
 			exit(0);
+		case 'R':
+			a->print_rbac = true;
+			break;
 		case ':':
 			fprintf(stderr, "nodegw: option '%s' needs a value\n", argv[optind - 1]);
 			return -1;
@@ -130,6 +140,8 @@ parse_app_args(struct app *a, int argc, char **argv)
 		fprintf(stderr, "nodegw: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (a->print_rbac)
+		return 0;
 	if (a->conf_path == NULL) {
 		fprintf(stderr, "nodegw: no configuration file; give -c FILE\n");
 		return -1;
@@ -346,6 +358,10 @@ step_services(struct app *a)
 	p.lport_max = c->nat.port_max;
 	p.node_addrs = a->node_addrs;
 	p.n_node_addrs = a->n_node_addrs;
+	if (c->nodeport.set) {
+		p.nodeport_addrs = c->nodeport.addrs;
+		p.n_nodeport_addrs = c->nodeport.n_addrs;
+	}
 	p.vip_port = ng_port_get(0)->port_id;
 	rc = ng_svc_init(&p);
 	if (rc < 0) {
@@ -431,6 +447,8 @@ static int step_cli(struct app *a);
 static void term_cli(struct app *a);
 static int step_k8s(struct app *a);
 static void term_k8s(struct app *a);
+static int step_probes(struct app *a);
+static void term_probes(struct app *a);
 
 static const struct init_step {
 	const char *name;
@@ -445,6 +463,7 @@ static const struct init_step {
 	{"services", step_services, term_services},
 	{"launch", step_launch, term_launch},
 	{"cli", step_cli, term_cli},
+	{"probes", step_probes, term_probes},
 	{"kubernetes", step_k8s, term_k8s},
 };
 
@@ -617,6 +636,13 @@ reload(struct app *a)
 		NG_LOG(WARNING, MAIN, "reload: kubernetes settings in %s apply at restart; "
 			"the watcher runs on with its current ones", c->file);
 	c->k8s = a->conf->k8s;
+	if (memcmp(&c->probes, &a->conf->probes, sizeof(c->probes) - sizeof(c->probes.line)) != 0 ||
+			memcmp(&c->nodeport, &a->conf->nodeport, sizeof(c->nodeport) -
+			sizeof(c->nodeport.line)) != 0)
+		NG_LOG(WARNING, MAIN, "reload: probes and node_port_addresses in %s apply at "
+			"restart", c->file);
+	c->probes = a->conf->probes;
+	c->nodeport = a->conf->nodeport;
 	ng_conf_free(a->conf);
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
@@ -770,6 +796,8 @@ step_cli(struct app *a)
 			(rc = ng_worker_cli_register(a->dp)) < 0 ||
 			(rc = ng_svc_cli_register()) < 0 ||
 			(rc = ng_k8s_cli_register()) < 0 ||
+			(rc = ng_http_cli_register()) < 0 ||
+			(rc = ng_health_cli_register()) < 0 ||
 			(rc = ng_route_cli_register(a->fib, a->neigh)) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
@@ -790,6 +818,26 @@ term_cli(struct app *a)
 {
 	(void)a;
 	ng_cli_fini();
+}
+
+/* /healthz, /livez, /metrics; healthCheckNodePort servers come with the watcher. */
+static int
+step_probes(struct app *a)
+{
+	int rc = ng_health_init(&a->conf->probes, a->err, sizeof(a->err));
+
+	if (rc == 0)
+		rc = ng_metrics_init(&a->conf->probes, a->dp, a->err, sizeof(a->err));
+	return rc;
+}
+
+static void
+term_probes(struct app *a)
+{
+	(void)a;
+	ng_metrics_fini();
+	ng_health_fini();
+	ng_http_fini();
 }
 
 static int
@@ -817,6 +865,7 @@ control_loop(struct app *a)
 		}
 		ng_k8s_poll();
 		ng_svc_poll();
+		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
 		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&
 				!ng_svc_dirty())
@@ -837,7 +886,8 @@ split_args(int argc, char **argv, int *eal_argc, int *app_first)
 	/* No "--": a bare "nodegw --check -c F" or "nodegw --help" is all ours. */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--check") == 0 || strcmp(argv[i], "--help") == 0 ||
-				strcmp(argv[i], "--version") == 0) {
+				strcmp(argv[i], "--version") == 0 ||
+				strcmp(argv[i], "--print-rbac") == 0) {
 			*eal_argc = 1;
 			*app_first = 1;
 			return 0;
@@ -867,6 +917,8 @@ main(int argc, char **argv)
 		usage(stderr, argv[0]);
 		return 2;
 	}
+	if (a.print_rbac)
+		return ng_k8s_rbac_print(stdout) == 0 ? 0 : 1;
 
 	/* Validate before touching EAL, so --check needs no hugepages or root. */
 	a.conf = ng_conf_load(a.conf_path, a.err, sizeof(a.err));

@@ -293,7 +293,7 @@ is_pow2(uint32_t v)
  * Strict IPv4/IPv6 prefix syntax before ng_prefix_parse (which would take
  * "+24" or " 24" through strtol): ADDR "/" 1-3 digits.
  */
-static int
+int
 parse_prefix(const char *s, struct ng_prefix *p)
 {
 	const char *slash = strchr(s, '/');
@@ -945,7 +945,8 @@ load_root(struct ld *x, const config_setting_t *root)
 			(rc = load_routes(x, root)) < 0 ||
 			(rc = load_neighbours(x, root)) < 0 ||
 			(rc = load_services(x, root)) < 0 ||
-			(rc = load_k8s(x, root)) < 0)
+			(rc = load_k8s(x, root)) < 0 ||
+			(rc = load_probes(x, root)) < 0)
 		return rc;
 	return 0;
 }
@@ -1015,6 +1016,7 @@ ng_conf_defaults(struct ng_conf *c)
 	c->nat.port_max = DEF_NAT_PORT_MAX;
 	c->services = NULL;
 	c->n_services = 0;
+	probes_defaults(c);
 	c->k8s.watch_timeout_s = 300;
 	c->k8s.page_size = 500;
 	c->k8s.backoff_ms = 800;
@@ -1112,6 +1114,7 @@ ng_conf_free(struct ng_conf *c)
 	for (unsigned int i = 0; i < c->n_services; i++) {
 		free(c->services[i].vips);
 		free(c->services[i].backends);
+		free(c->services[i].src_ranges);
 	}
 	free(c->services);
 	free(c);

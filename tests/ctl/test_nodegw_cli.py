@@ -74,7 +74,7 @@ ALL_COMMANDS = [
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
-    "show k8s", "clear ruleset", "runtime cycles", "show cli",
+    "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
@@ -502,8 +502,9 @@ def t_show_ports(x):
     j = c.json("show ports json")
     keys = {"name", "port_id", "devargs", "driver", "mac", "mtu", "rx_queues", "tx_queues",
             "rss", "link_up", "link_speed_mbps", "addresses", "rx", "tx", "rx_bytes",
-            "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf"}
+            "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf", "kernel"}
     check(isinstance(j, list) and len(j) == 2, "two ports", j)
+    check(all(p["kernel"] is None for p in j), "show ports json: no kernel twin", j)
     for p in j:
         check(set(p) == keys, "show ports json keys", sorted(p))
     check([(p["name"], p["port_id"], p["devargs"], p["driver"], p["addresses"], p["mtu"])
@@ -530,21 +531,22 @@ def t_show_workers(x):
           "show workers json values", j)
 
 
-STATS_KEYS = {"rx", "tx", "drops", "drops_by_reason", "ports", "workers", "services"}
+STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services"}
 
 
 def t_show_stats(x):
     c = x.c
     out = c.ok("show stats")
-    check(re.match(r"total: rx \d+  tx \d+  drops \d+\n", out) is not None, "total line", out)
+    check(re.match(r"total: rx \d+  tx \d+  drops \d+  punted \d+\n", out) is not None,
+          "total line", out)
     for w in ("\nports:\n", "\n  client ", "\n  pods ", "\nworkers:\n", "\n  worker 0 ",
               "\nservices:\n", "  %s " % WEB, "  %s " % DNS, "  %s " % API):
         check(w in out, "show stats has %r" % w, out)
     j = c.json("show stats json")
     check(set(j) == STATS_KEYS, "show stats json keys", sorted(j))
     check([p["name"] for p in j["ports"]] == ["client", "pods"], "ports in show stats json", j)
-    check(set(j["ports"][0]) == {"name", "rx", "tx", "rx_bytes", "tx_bytes", "rx_per_queue",
-                                 "drops_by_reason"}, "port keys", j["ports"][0])
+    check(set(j["ports"][0]) == {"name", "rx", "tx", "rx_bytes", "tx_bytes", "punted",
+                                 "rx_per_queue", "drops_by_reason"}, "port keys", j["ports"][0])
     check(len(j["workers"]) == 1 and {"id", "rx", "tx", "conns", "conns_created",
           "conns_expired", "conns_evicted", "conns_reused_expired", "conns_early_dropped",
           "redirect_out",
@@ -597,8 +599,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "redirect-in", "ctrl-inject",
-                  "tx"]
+RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "punt", "redirect-in",
+                  "ctrl-inject", "tx"]
 
 
 def runtime_loops(text):
@@ -984,7 +986,12 @@ def t_errors(x):
         ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat or dnat'),
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
-         'affinity-timeout)'),
+         'affinity-timeout, source-ranges)'),
+        ("service set %s source-ranges 198.51.100.0/24,10.0.0.0/33" % WEB,
+         '% service set: source range "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/N'),
+        ("service set %s source-ranges 198.51.100.0/24,,10.0.0.0/8" % WEB,
+         '% service set: source-ranges "198.51.100.0/24,,10.0.0.0/8": give PREFIX[,PREFIX...] '
+         'or none'),
         ("service set %s affinity-timeout 0" % WEB,
          '% service set: affinity-timeout "0" is not a number in 1..86400'),
         ("service set nosuch scheduler wrr", '% service set: no service "nosuch"'),
@@ -1371,6 +1378,7 @@ def t_cli_changes(x):
     c.silent("backend add %s 198.18.200.7:5353" % n)
     c.silent("service add cli/empty tcp")
     c.silent("service frontend add cli/empty 198.19.0.97:443")
+    c.silent("service set cli/empty source-ranges 198.51.100.7/24,203.0.113.0/25")
     c.silent("service add cli/nofe tcp affinity client-ip")
     c.silent("backend weight %s 198.18.1.3:8080 7" % WEB)
     c.silent("service set %s affinity-timeout 900" % WEB)
@@ -1388,6 +1396,7 @@ def t_cli_changes(x):
                  '{ address = "198.18.1.60"; port = 5353; weight = 5; }',
                  '{ address = "198.18.200.7"; port = 5353; weight = 1; }',
                  'name = "cli/empty";', 'vips = ["198.19.0.97"];',
+                 'source_ranges = ["198.51.100.0/24", "203.0.113.0/25"];',
                  '# service "cli/nofe" has no frontend yet',
                  '{ address = "198.18.1.3"; port = 8080; weight = 7; }',
                  'affinity_timeout = 900;',
