@@ -391,8 +391,8 @@ add_port_routes(struct ng_route_ctx *rt, const struct ng_conf *c, char *err, siz
 					&p->addrs[j].addr, false);
 			if (rc < 0)
 				return ng_err(err, errlen, rc, "%s:%d: port \"%s\": local address "
-						"%s: %s", c->file, line, p->name, s,
-						rc == -EEXIST ? "another port has it" : strerror(-rc));
+						"%s: %s", c->file, line, p->name, s, rc == -EEXIST ?
+						"another port has it" : strerror(-rc));
 		}
 	}
 	return 0;
