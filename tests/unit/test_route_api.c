@@ -146,7 +146,8 @@ snap_route(const struct ng_route_info *r, void *arg)
 
 	s->len += (size_t)snprintf(s->text + s->len, sizeof(s->text) - s->len, "%s %s %s %u %s\n",
 			ng_prefix_fmt(&r->prefix, p, sizeof(p)), ng_route_origin_name(r->origin),
-			ng_ip_fmt(&r->gw, g, sizeof(g)), r->port, ng_ip_fmt(&r->src, src, sizeof(src)));
+			ng_ip_fmt(&r->gw, g, sizeof(g)), r->port,
+			ng_ip_fmt(&r->src, src, sizeof(src)));
 	return 0;
 }
 
@@ -493,7 +494,8 @@ apply_conf_refused(void **state)
 			"route_api.conf:11: 198.18.9.9 is not on a connected prefix of port p0");
 	c.n_routes = 1;
 	refused(ng_route_apply_conf(&gw.rt, &c, err, sizeof(err)), -EINVAL,
-			"route_api.conf:21: 198.18.1.1 is an address of this gateway, not a neighbour");
+			"route_api.conf:21: 198.18.1.1 is an address of this gateway, not a "
+			"neighbour");
 	/* A port the running gateway does not have (a reload that renamed it). */
 	c.n_neighbours = 1;
 	snprintf(c.ports[1].name, sizeof(c.ports[1].name), "pods");
