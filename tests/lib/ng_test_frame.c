@@ -339,7 +339,9 @@ tb_check_icmp_error(const struct tb_frame *in, struct tb_frame *out, uint8_t typ
 	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)&in->b[in->l2];
 	const struct rte_ipv4_hdr *oh = tb_ip4_hdr(out);
 	const struct rte_icmp_hdr *icmp = (const struct rte_icmp_hdr *)(oh + 1);
-	uint16_t quote = (uint16_t)RTE_MIN(28, rte_be_to_cpu_16(ih->total_length));
+	uint16_t hdr8 = (uint16_t)((ih->version_ihl & 0x0f) * 4 + 8);
+	uint16_t tot = RTE_MIN(rte_be_to_cpu_16(ih->total_length), (uint16_t)(in->len - in->l2));
+	uint16_t quote = RTE_MIN(hdr8, tot);
 
 	assert_int_equal(out->len, out->l2 + 20 + 8 + quote);
 	assert_int_equal(oh->version_ihl, 0x45);
@@ -348,6 +350,8 @@ tb_check_icmp_error(const struct tb_frame *in, struct tb_frame *out, uint8_t typ
 	tb_assert_addr(oh->dst_addr, ih->src_addr);
 	assert_int_equal(oh->time_to_live, 64);
 	assert_int_equal(oh->next_proto_id, IPPROTO_ICMP);
+	assert_int_equal(oh->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK |
+			RTE_IPV4_HDR_MF_FLAG), 0);
 	tb_check_ip_cksum(oh);
 	assert_int_equal(icmp->icmp_type, type);
 	assert_int_equal(icmp->icmp_code, code);
@@ -356,4 +360,48 @@ tb_check_icmp_error(const struct tb_frame *in, struct tb_frame *out, uint8_t typ
 	assert_int_equal(rte_raw_cksum(icmp, 8u + quote), 0xffff);
 	/* The original header, as received (TTL and all), and 8 bytes. */
 	assert_memory_equal(icmp + 1, ih, quote);
+}
+
+void
+tb_check_echo_reply(const struct tb_frame *in, const struct tb_frame *out)
+{
+	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)&in->b[in->l2];
+	const struct rte_ipv4_hdr *oh = (const struct rte_ipv4_hdr *)&out->b[out->l2];
+	const struct rte_icmp_hdr *ii = (const struct rte_icmp_hdr *)(ih + 1);
+	const struct rte_icmp_hdr *oi = (const struct rte_icmp_hdr *)(oh + 1);
+	uint16_t tot = rte_be_to_cpu_16(ih->total_length);
+
+	assert_int_equal(out->len, in->len);
+	assert_int_equal(oh->version_ihl, 0x45);
+	assert_int_equal(oh->total_length, ih->total_length);
+	tb_assert_addr(oh->src_addr, ih->dst_addr);
+	tb_assert_addr(oh->dst_addr, ih->src_addr);
+	assert_int_equal(oh->time_to_live, 64);
+	assert_int_equal(oh->next_proto_id, IPPROTO_ICMP);
+	tb_check_ip_cksum(oh);
+	assert_int_equal(oi->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
+	assert_int_equal(oi->icmp_code, 0);
+	assert_int_equal(oi->icmp_ident, ii->icmp_ident);
+	assert_int_equal(oi->icmp_seq_nb, ii->icmp_seq_nb);
+	assert_int_equal(rte_raw_cksum(oi, tot - 20u), 0xffff);
+	assert_memory_equal(oi + 1, ii + 1, tot - 28u);
+}
+
+void
+tb_check_arp_reply(const struct tb_frame *in, const struct tb_frame *out,
+		const struct rte_ether_addr *sha)
+{
+	const struct rte_arp_hdr *ia = (const struct rte_arp_hdr *)&in->b[in->l2];
+	const struct rte_arp_hdr *a = (const struct rte_arp_hdr *)&out->b[out->l2];
+
+	assert_int_equal(out->len, in->len);
+	assert_int_equal(rte_be_to_cpu_16(a->arp_hardware), RTE_ARP_HRD_ETHER);
+	assert_int_equal(rte_be_to_cpu_16(a->arp_protocol), RTE_ETHER_TYPE_IPV4);
+	assert_int_equal(a->arp_hlen, 6);
+	assert_int_equal(a->arp_plen, 4);
+	assert_int_equal(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REPLY);
+	assert_memory_equal(&a->arp_data.arp_sha, sha, RTE_ETHER_ADDR_LEN);
+	tb_assert_addr(a->arp_data.arp_sip, ia->arp_data.arp_tip);
+	assert_memory_equal(&a->arp_data.arp_tha, &ia->arp_data.arp_sha, RTE_ETHER_ADDR_LEN);
+	tb_assert_addr(a->arp_data.arp_tip, ia->arp_data.arp_sip);
 }

@@ -145,11 +145,27 @@ void tb_check_rst(const struct tb_frame *in, struct tb_frame *out);
 
 /**
  * out is an ICMP error of type/code about in, from src to in's source, TTL
- * 64, quoting in's IPv4 header as received and 8 bytes after it (or all of
- * a shorter packet). The Ethernet header is the caller's to check.
+ * 64, not a fragment, quoting in's IPv4 header (options included) as received
+ * and 8 bytes after it (or all of a shorter packet). The Ethernet header is
+ * the caller's to check.
  */
 void tb_check_icmp_error(const struct tb_frame *in, struct tb_frame *out, uint8_t type,
 		uint8_t code, uint32_t src);
+
+/**
+ * out is the ICMP echo reply to the echo request in: as long, from in's
+ * destination to its source, TTL 64, identifier, sequence and data echoed,
+ * checksums valid. The Ethernet header is the caller's to check.
+ */
+void tb_check_echo_reply(const struct tb_frame *in, const struct tb_frame *out);
+
+/**
+ * out is the ARP reply to the request in, from sha: as long, the sender is
+ * the address asked for at sha, the target is in's sender. The Ethernet
+ * header is the caller's to check.
+ */
+void tb_check_arp_reply(const struct tb_frame *in, const struct tb_frame *out,
+		const struct rte_ether_addr *sha);
 
 /** Fail with both addresses printed when got != want. */
 void tb_assert_addr(uint32_t got, uint32_t want);
