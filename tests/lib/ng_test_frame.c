@@ -15,6 +15,26 @@
 
 #include "ng_test_frame.h"
 
+struct ng_ip
+tb_addr(const char *s)
+{
+	struct ng_ip a;
+
+	if (ng_ip_parse(s, &a) != 0)
+		fail_msg("\"%s\" is not an address", s);
+	return a;
+}
+
+struct ng_prefix
+tb_prefix(const char *s)
+{
+	struct ng_prefix p;
+
+	if (ng_prefix_parse(s, &p) != 0)
+		fail_msg("\"%s\" is not a prefix", s);
+	return p;
+}
+
 const char *
 tb_ip_str(uint32_t a, char *buf)
 {

@@ -30,6 +30,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "ng_addr.h"
+
 #define TB_FRAME_MAX 1600
 #define TB_NO_VLAN (-1)
 
@@ -50,6 +52,12 @@ tb_ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
 	return rte_cpu_to_be_32(TB_HOST4(a, b, c, d));
 }
+
+/** The address s ("198.18.0.1", "2001:db8::1"); fails the test if it does not parse. */
+struct ng_ip tb_addr(const char *s);
+
+/** The prefix s ("198.18.0.0/24"); fails the test if it does not parse. */
+struct ng_prefix tb_prefix(const char *s);
 
 /** "a.b.c.d" of a network-order address, in buf (16 bytes). */
 const char *tb_ip_str(uint32_t a, char *buf);

@@ -30,24 +30,6 @@ static char err[NG_ERRBUF];
 static const struct rte_ether_addr mac1 = {{0x02, 0x00, 0x00, 0x00, 0x01, 0x01}};
 static const struct rte_ether_addr mac2 = {{0x02, 0x00, 0x00, 0x00, 0x01, 0x02}};
 
-static struct ng_ip
-ip(const char *s)
-{
-	struct ng_ip a;
-
-	assert_int_equal(ng_ip_parse(s, &a), 0);
-	return a;
-}
-
-static struct ng_prefix
-pfx(const char *s)
-{
-	struct ng_prefix p;
-
-	assert_int_equal(ng_prefix_parse(s, &p), 0);
-	return p;
-}
-
 /* rc is want and err is exactly the sentence. */
 static void
 refused(int rc, int want, const char *sentence)
@@ -66,8 +48,8 @@ ok(int rc)
 static int
 route_add(const char *prefix, const char *via, const char *port)
 {
-	struct ng_prefix p = pfx(prefix);
-	struct ng_ip v = ip(via);
+	struct ng_prefix p = tb_prefix(prefix);
+	struct ng_ip v = tb_addr(via);
 
 	err[0] = '\0';
 	return ng_route_add(&gw.rt, &p, &v, port, err, sizeof(err));
@@ -76,7 +58,7 @@ route_add(const char *prefix, const char *via, const char *port)
 static int
 route_del(const char *prefix)
 {
-	struct ng_prefix p = pfx(prefix);
+	struct ng_prefix p = tb_prefix(prefix);
 
 	err[0] = '\0';
 	return ng_route_del(&gw.rt, &p, err, sizeof(err));
@@ -85,7 +67,7 @@ route_del(const char *prefix)
 static int
 neigh_add(const char *addr, const struct rte_ether_addr *mac, const char *port)
 {
-	struct ng_ip a = ip(addr);
+	struct ng_ip a = tb_addr(addr);
 
 	err[0] = '\0';
 	return ng_route_neigh_add(&gw.rt, &a, mac, port, err, sizeof(err));
@@ -94,7 +76,7 @@ neigh_add(const char *addr, const struct rte_ether_addr *mac, const char *port)
 static int
 neigh_del(const char *addr, const char *port)
 {
-	struct ng_ip a = ip(addr);
+	struct ng_ip a = tb_addr(addr);
 
 	err[0] = '\0';
 	return ng_route_neigh_del(&gw.rt, &a, port, err, sizeof(err));
@@ -104,9 +86,9 @@ neigh_del(const char *addr, const char *port)
 static void
 assert_static(const char *prefix, const char *via, unsigned int p, const char *src)
 {
-	struct ng_prefix q = pfx(prefix);
+	struct ng_prefix q = tb_prefix(prefix);
 	struct ng_route_info ri;
-	struct ng_ip v = ip(via), s = ip(src);
+	struct ng_ip v = tb_addr(via), s = tb_addr(src);
 
 	if (ng_fib_get(gw.rt.fib, &q, &ri) != 0)
 		fail_msg("no route %s", prefix);
@@ -125,7 +107,7 @@ assert_static(const char *prefix, const char *via, unsigned int p, const char *s
 static bool
 has_route(const char *prefix)
 {
-	struct ng_prefix q = pfx(prefix);
+	struct ng_prefix q = tb_prefix(prefix);
 	struct ng_route_info ri;
 
 	return ng_fib_get(gw.rt.fib, &q, &ri) == 0;
@@ -191,7 +173,7 @@ neigh_find_cb(const struct ng_neigh_info *n, void *arg)
 static enum ng_neigh_state
 neigh_state(const char *addr, unsigned int p, struct rte_ether_addr *mac)
 {
-	struct neigh_find x = {.addr = ip(addr), .port = gw.port_id[p]};
+	struct neigh_find x = {.addr = tb_addr(addr), .port = gw.port_id[p]};
 
 	ng_neigh_walk(gw.rt.neigh, neigh_find_cb, &x);
 	if (mac != NULL)
@@ -210,7 +192,7 @@ learn_neighbour(const char *addr)
 	assert_non_null(rte_pktmbuf_append(m, 60));
 	pv = ng_mbuf_priv(m);
 	memset(pv, 0, sizeof(*pv));
-	pv->nexthop = ip(addr);
+	pv->nexthop = tb_addr(addr);
 	pv->out_port = gw.port_id[1];
 	pv->kind = NG_CTL_RESOLVE;
 	ng_neigh_resolve(gw.rt.neigh, m);
@@ -251,7 +233,7 @@ test_setup(void **state)
 	c.n_neighbours = 0;
 	ok(ng_route_apply_conf(&gw.rt, &c, err, sizeof(err)));
 	for (int i = 0; i < 4; i++) {
-		struct ng_ip a = ip("198.18.1.77");
+		struct ng_ip a = tb_addr("198.18.1.77");
 
 		ng_neigh_del(gw.rt.neigh, gw.port_id[1], &a);
 	}
@@ -284,8 +266,8 @@ route_port_and_source(void **state)
 static void
 route_add_refused(void **state)
 {
-	struct ng_prefix p6 = pfx("2001:db8::/32");
-	struct ng_ip v = ip("198.18.1.9"), v6 = ip("2001:db8::1");
+	struct ng_prefix p6 = tb_prefix("2001:db8::/32");
+	struct ng_ip v = tb_addr("198.18.1.9"), v6 = tb_addr("2001:db8::1");
 	struct snap before, after;
 
 	(void)state;
@@ -304,7 +286,7 @@ route_add_refused(void **state)
 			"198.18.1.1/32: a local route has that prefix");
 	refused(ng_route_add(&gw.rt, &p6, &v, NULL, err, sizeof(err)), -EINVAL,
 			"the prefix is not IPv4 (IPv6 routes are not supported yet)");
-	p6 = pfx("198.19.0.0/16");
+	p6 = tb_prefix("198.19.0.0/16");
 	refused(ng_route_add(&gw.rt, &p6, &v6, NULL, err, sizeof(err)), -EINVAL,
 			"the next hop is not an IPv4 address");
 	snapshot(&after);
@@ -373,7 +355,7 @@ neigh_add_refused(void **state)
 	static const struct rte_ether_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 	static const struct rte_ether_addr mcast = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};
 	static const struct rte_ether_addr zero;
-	struct ng_ip a6 = ip("2001:db8::2");
+	struct ng_ip a6 = tb_addr("2001:db8::2");
 	struct snap before, after;
 
 	(void)state;
@@ -400,7 +382,7 @@ neigh_add_refused(void **state)
 static struct ng_conf_route
 conf_route(const char *prefix, const char *via, unsigned int port, int line)
 {
-	struct ng_conf_route r = {.prefix = pfx(prefix), .via = ip(via), .port = port,
+	struct ng_conf_route r = {.prefix = tb_prefix(prefix), .via = tb_addr(via), .port = port,
 			.line = line};
 
 	return r;
@@ -409,7 +391,7 @@ conf_route(const char *prefix, const char *via, unsigned int port, int line)
 static struct ng_conf_neigh
 conf_neigh(const char *addr, const struct rte_ether_addr *mac, unsigned int port, int line)
 {
-	struct ng_conf_neigh n = {.addr = ip(addr), .mac = *mac, .port = port, .line = line};
+	struct ng_conf_neigh n = {.addr = tb_addr(addr), .mac = *mac, .port = port, .line = line};
 
 	return n;
 }
