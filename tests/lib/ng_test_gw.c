@@ -43,7 +43,7 @@ heap_allocated(void)
 static int
 eal_up(struct ng_test_gw *gw, const struct ng_test_gw_opts *o)
 {
-	char prefix[64], mem[16], vdev[NG_TEST_GW_PORTS][16];
+	char prefix[64], mem[16], vdev[NG_TEST_GW_PORTS][24];
 	char *argv[EAL_ARGS_MAX];
 	int argc = 0;
 
