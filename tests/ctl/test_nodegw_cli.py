@@ -1506,6 +1506,22 @@ def reload_changes(x, c, good):
           "state kept after a refused reload", config_view(c.json("show services json")))
     name, a, p, _ = parse_lookup(c.ok("lookup tcp 198.18.0.5:1000 198.19.0.120:8081"))
     check((name, a, p) == ("reload/new", "198.18.1.70", 8081), "and still served")
+    # A valid file whose route needs an address the running port does not have
+    # (addresses change only at restart): refused before anything changes.
+    routes = static_routes(c.json("show routes json"))
+    with open(x.a.conf_path, "w") as f:
+        f.write(good.replace('addresses = ["198.18.1.1/24"]',
+                             'addresses = ["198.18.1.1/24", "198.18.5.1/24"]')
+                .replace('via = "198.18.1.254"', 'via = "198.18.5.254"'))
+    out = c.cmd("reload")
+    check(re.fullmatch(r"%% reload refused, running state kept: %s:\d+: 198\.18\.5\.254 is not "
+                       r"on a connected prefix of port pods\n" % re.escape(x.a.conf_path), out)
+          is not None, "a route off the running ports' prefixes: reload refused with "
+          "FILE:LINE naming the next hop", out)
+    check(static_routes(c.json("show routes json")) == routes and
+          config_view(c.json("show services json")) == before,
+          "routes and services kept after that refused reload",
+          static_routes(c.json("show routes json")))
 
 
 def t_sessions(x):
