@@ -146,6 +146,9 @@ fullnat_and_dnat(void **state)
 	}
 }
 
+static uint16_t zero_sum_word(const struct spec6 *b);
+static void set_word(struct frame *f, uint16_t l4, const struct spec6 *s, uint16_t w);
+
 /* A rewrite to the same values leaves the packet as it was. */
 static void
 rewrite_to_same_values(void **state)
@@ -158,6 +161,24 @@ rewrite_to_same_values(void **state)
 
 		spec_base(&a, proto ? IPPROTO_UDP : IPPROTO_TCP);
 		l4 = build(&f, &a);
+		g = f;
+		nat(&f, l4, &a, &a);
+		assert_memory_equal(f.b, g.b, f.len);
+	}
+	/* also a TCP checksum carried as 0xffff, the other zero: valid, and kept */
+	{
+		struct spec6 a;
+		struct frame f, g;
+		uint16_t l4, at;
+
+		spec_base(&a, IPPROTO_TCP);
+		l4 = build(&f, &a);
+		set_word(&f, l4, &a, zero_sum_word(&a));
+		at = (uint16_t)(l4 + ref_cksum_at(IPPROTO_TCP));
+		assert_int_equal(get16(&f.b[at]), 0);
+		f.b[at] = 0xff;
+		f.b[at + 1] = 0xff;
+		assert_true(ref_cksum_ok(&f.b[14], &f.b[l4], (uint32_t)(f.len - l4), IPPROTO_TCP));
 		g = f;
 		nat(&f, l4, &a, &a);
 		assert_memory_equal(f.b, g.b, f.len);

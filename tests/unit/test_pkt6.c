@@ -432,6 +432,19 @@ parse_fragments(void **state)
 	assert_int_equal(info.l4_len, 100);
 	assert_int_equal(info.n_ext, 2);
 
+	/* A later fragment whose data reads like an options header: not walked */
+	ip = start6(&f, -1, IPPROTO_FRAGMENT);
+	put_frag(&f, IPPROTO_DSTOPTS, 8, true, 7);
+	put_opts(&f, IPPROTO_TCP, 0);
+	put_payload(&f, 8);
+	ip6_finish(&f, ip);
+	expect_parse(&f, NG_DROP_NONE, &info);
+	assert_int_equal(info.flags, NG_IP6_F_FRAG | NG_IP6_F_MF | NG_IP6_F_LATER);
+	assert_int_equal(info.proto, IPPROTO_DSTOPTS);
+	assert_int_equal(info.l3_len, 48);
+	assert_int_equal(info.l4_len, 16);
+	assert_int_equal(info.n_ext, 1);
+
 	/* An atomic fragment (offset 0, no M: RFC 6946) is a whole packet */
 	ip = start6(&f, -1, IPPROTO_FRAGMENT);
 	put_frag(&f, IPPROTO_TCP, 0, false, 9);
@@ -1276,8 +1289,11 @@ nd_parse_invalid(void **state)
 	/* multicast target */
 	nd_frame(&f, NG_ICMP6_ND_NS, 0, cli, sn, mcast, 255, NG_ND_OPT_SLLA, 1);
 	assert_int_equal(nd_parse_frame(&f, &msg), NG_DROP_ND_INVALID);
-	/* an option of length 0, one past the end, a link-layer option of length 2 */
+	/* an option of length 0 (of a known type or not), one past the end, a
+	 * link-layer option of length 2 */
 	nd_frame(&f, NG_ICMP6_ND_NS, 0, cli, sn, gw, 255, NG_ND_OPT_SLLA, 0);
+	assert_int_equal(nd_parse_frame(&f, &msg), NG_DROP_ND_INVALID);
+	nd_frame(&f, NG_ICMP6_ND_NS, 0, cli, sn, gw, 255, 14, 0);
 	assert_int_equal(nd_parse_frame(&f, &msg), NG_DROP_ND_INVALID);
 	l4 = nd_frame(&f, NG_ICMP6_ND_NS, 0, cli, sn, gw, 255, NG_ND_OPT_SLLA, 1);
 	f.b[l4 + 24] = 14;
