@@ -69,9 +69,8 @@ ng_nd_parse(const struct rte_mbuf *m, const struct ng_ip6_info *info, struct ng_
 	memcpy(msg->target, p + 8, sizeof(msg->target));
 	memcpy(msg->src, ip->src_addr, sizeof(msg->src));
 	memcpy(msg->dst, ip->dst_addr, sizeof(msg->dst));
-	if (ng_ip6_is_mcast(msg->target) || ng_ip6_is_mcast(msg->src) ||
-			!nd_options(p, len, p[0] == NG_ICMP6_ND_NS ? NG_ND_OPT_SLLA : NG_ND_OPT_TLLA,
-			msg))
+	if (ng_ip6_is_mcast(msg->target) || ng_ip6_is_mcast(msg->src) || !nd_options(p, len,
+			p[0] == NG_ICMP6_ND_NS ? NG_ND_OPT_SLLA : NG_ND_OPT_TLLA, msg))
 		return NG_DROP_ND_INVALID;
 	if (msg->type == NG_ICMP6_ND_NS && ng_ip6_is_unspec(msg->src) &&
 			(!ng_ip6_is_solicited_node(msg->dst) || msg->has_lladdr))
@@ -89,7 +88,8 @@ ng_nd_parse(const struct rte_mbuf *m, const struct ng_ip6_info *info, struct ng_
  */
 static uint16_t
 nd_fill(struct rte_ipv6_hdr *ip, const uint8_t src[16], const uint8_t dst[16], uint8_t type,
-		uint8_t flags, const uint8_t target[16], uint8_t opt, const struct rte_ether_addr *mac)
+		uint8_t flags, const uint8_t target[16], uint8_t opt,
+		const struct rte_ether_addr *mac)
 {
 	uint8_t *p = (uint8_t *)(ip + 1);
 	uint16_t len = opt != 0 ? ND_HDR_LEN + ND_OPT_LL_LEN : ND_HDR_LEN;

@@ -145,8 +145,8 @@ int ng_nd_na_reply(struct rte_mbuf *m, const struct ng_nd_msg *ns, uint8_t flags
  *   multicast) or ENOBUFS.
  */
 struct rte_mbuf *ng_nd_na_build(struct rte_mempool *mp, const struct rte_ether_addr *smac,
-		const uint8_t src[16], const uint8_t target[16], uint8_t flags, const uint8_t dst[16],
-		const struct rte_ether_addr *dmac);
+		const uint8_t src[16], const uint8_t target[16], uint8_t flags,
+		const uint8_t dst[16], const struct rte_ether_addr *dmac);
 
 /**
  * Build a neighbour solicitation for target from src and smac, with a source

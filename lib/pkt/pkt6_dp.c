@@ -86,7 +86,8 @@ ng_ip6_ext_walk(const struct rte_ipv6_hdr *ip, uint16_t plen, struct ng_ip6_info
 		if (off + 8 > end) {
 			/* the chain goes on past the payload */
 			if (first_fragment(info))
-				return walk_fail(info, NG_DROP_IP6_FRAG_CHAIN, NG_ICMP6_PP_CHAIN, 0);
+				return walk_fail(info, NG_DROP_IP6_FRAG_CHAIN,
+						NG_ICMP6_PP_CHAIN, 0);
 			return NG_DROP_IP6_EXT;
 		}
 		hlen = nh == IPPROTO_FRAGMENT ? 8 : (uint32_t)(p[off + 1] + 1) * 8;
@@ -94,7 +95,8 @@ ng_ip6_ext_walk(const struct rte_ipv6_hdr *ip, uint16_t plen, struct ng_ip6_info
 			return NG_DROP_IP6_EXT_LIMIT;
 		if (off + hlen > end) {
 			if (first_fragment(info))
-				return walk_fail(info, NG_DROP_IP6_FRAG_CHAIN, NG_ICMP6_PP_CHAIN, 0);
+				return walk_fail(info, NG_DROP_IP6_FRAG_CHAIN,
+						NG_ICMP6_PP_CHAIN, 0);
 			return NG_DROP_IP6_EXT;
 		}
 		if (nh == IPPROTO_FRAGMENT) {

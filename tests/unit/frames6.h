@@ -4,7 +4,8 @@
 
 /*
  * Small IPv6 frame builders for the IPv6 unit tests (test_pkt6.c,
- * test_nat6.c), and a reference checksum written from RFC 1071 byte by byte,
+ * test_nat6.c; test_ct6.c and test_addr6.c use its addresses and random
+ * numbers), and a reference checksum written from RFC 1071 byte by byte,
  * independent of the code under test. Frames are written big-endian into
  * plain byte arrays: nothing here uses the library's structs or helpers.
  */

@@ -31,6 +31,7 @@
 #include <rte_errno.h>
 
 #include "ct.h"
+#include "frames6.h"
 
 #define HZ 1000ull
 #define T0 (1000 * HZ)
@@ -48,23 +49,6 @@ table(uint32_t cap)
 	ct = ng_ct_create(name, cap, SOCKET_ID_ANY);
 	assert_non_null(ct);
 	return ct;
-}
-
-/* 2001:db8:<net>::<host> */
-static void
-a6(uint8_t out[16], uint16_t net, uint32_t host)
-{
-	memset(out, 0, 16);
-	out[0] = 0x20;
-	out[1] = 0x01;
-	out[2] = 0x0d;
-	out[3] = 0xb8;
-	out[4] = (uint8_t)(net >> 8);
-	out[5] = (uint8_t)net;
-	out[12] = (uint8_t)(host >> 24);
-	out[13] = (uint8_t)(host >> 16);
-	out[14] = (uint8_t)(host >> 8);
-	out[15] = (uint8_t)host;
 }
 
 static uint32_t
@@ -227,7 +211,7 @@ key6_layout(void **state)
 	hash_sig_t h;
 
 	(void)state;
-	a6(s, 0, 0x12345678);
+	a6(s, 0, 0x5678);
 	a6(d, 0x100, 0x10);
 	memset(&k, 0xa5, sizeof(k));
 	h = ng_ct_key6(&k, s, d, p16(40000), p16(443), IPPROTO_TCP);

@@ -128,6 +128,18 @@ expect_parse(const struct frame *f, enum ng_drop_reason want, struct ng_ip6_info
 				ng_drop_id(want));
 }
 
+/* A drop, and the parameter problem (code, pointer) that answers it. */
+static void
+expect_drop_pp(const struct frame *f, enum ng_drop_reason want, uint8_t code, uint16_t ptr)
+{
+	struct ng_ip6_info info;
+
+	expect_parse(f, want, &info);
+	assert_int_equal(info.pp_code, code);
+	if (code != NG_IP6_PP_NONE)
+		assert_int_equal(info.pp_ptr, ptr);
+}
+
 /* Ethernet from the client to the gateway and an IPv6 header client -> VIP. */
 static uint16_t
 start6(struct frame *f, int vlan, uint8_t nh)
@@ -339,9 +351,7 @@ parse_hostile(void **state)
 	put_opts(&f, IPPROTO_UDP, 0);
 	put_udp(&f, 1, 2, 0);
 	ip6_finish(&f, ip);
-	expect_parse(&f, NG_DROP_IP6_EXT, &info);
-	assert_int_equal(info.pp_code, NG_ICMP6_PP_NEXT_HDR);
-	assert_int_equal(info.pp_ptr, 40);
+	expect_drop_pp(&f, NG_DROP_IP6_EXT, NG_ICMP6_PP_NEXT_HDR, 40);
 	/* ... also a second one right after the first */
 	ip = start6(&f, -1, IPPROTO_HOPOPTS);
 	put_opts(&f, IPPROTO_HOPOPTS, 0);
@@ -355,8 +365,7 @@ parse_hostile(void **state)
 	put_opts(&f, IPPROTO_UDP, 3);
 	f.b[ip + 4] = 0;
 	f.b[ip + 5] = 16;
-	expect_parse(&f, NG_DROP_IP6_EXT, &info);
-	assert_int_equal(info.pp_code, NG_IP6_PP_NONE);
+	expect_drop_pp(&f, NG_DROP_IP6_EXT, NG_IP6_PP_NONE, 0);
 
 	/* A jumbogram: payload length 0, hop-by-hop with the jumbo option */
 	ip = start6(&f, -1, IPPROTO_HOPOPTS);
@@ -461,9 +470,7 @@ parse_fragments(void **state)
 	put_frag(&f, IPPROTO_UDP, 0, true, 1);
 	put_udp(&f, 1, 2, 5);
 	ip6_finish(&f, ip);
-	expect_parse(&f, NG_DROP_IP6_FRAG, &info);
-	assert_int_equal(info.pp_code, NG_ICMP6_PP_HEADER);
-	assert_int_equal(info.pp_ptr, 4);
+	expect_drop_pp(&f, NG_DROP_IP6_FRAG, NG_ICMP6_PP_HEADER, 4);
 
 	/* Reassembly past 65,535 bytes: code 0 at the fragment offset. 65512 + 16
 	 * fits; behind an 8-byte options header it does not. */
@@ -477,18 +484,14 @@ parse_fragments(void **state)
 	put_frag(&f, IPPROTO_UDP, 65512, false, 1);
 	put_payload(&f, 16);
 	ip6_finish(&f, ip);
-	expect_parse(&f, NG_DROP_IP6_FRAG, &info);
-	assert_int_equal(info.pp_code, NG_ICMP6_PP_HEADER);
-	assert_int_equal(info.pp_ptr, 48 + 2);
+	expect_drop_pp(&f, NG_DROP_IP6_FRAG, NG_ICMP6_PP_HEADER, 48 + 2);
 
 	/* A first fragment without the whole TCP header (RFC 7112): code 3 */
 	ip = start6(&f, -1, IPPROTO_FRAGMENT);
 	put_frag(&f, IPPROTO_TCP, 0, true, 1);
 	put_payload(&f, 8);
 	ip6_finish(&f, ip);
-	expect_parse(&f, NG_DROP_IP6_FRAG_CHAIN, &info);
-	assert_int_equal(info.pp_code, NG_ICMP6_PP_CHAIN);
-	assert_int_equal(info.pp_ptr, 0);
+	expect_drop_pp(&f, NG_DROP_IP6_FRAG_CHAIN, NG_ICMP6_PP_CHAIN, 0);
 	/* ... or without a whole extension header */
 	ip = start6(&f, -1, IPPROTO_FRAGMENT);
 	put_frag(&f, IPPROTO_DSTOPTS, 0, true, 1);
@@ -600,9 +603,9 @@ parse_truncated_payload(void **state)
 			g.b[l2 + 4] = (uint8_t)(plen >> 8);
 			g.b[l2 + 5] = (uint8_t)plen;
 			if (kind == 2 && end < 56)
-				want = NG_DROP_IP6_EXT;          /* before the fragment header's end */
+				want = NG_DROP_IP6_EXT;  /* before the fragment header's end */
 			else if (kind == 2 && plen % 8 != 0)
-				want = NG_DROP_IP6_FRAG;         /* M fragment, odd length */
+				want = NG_DROP_IP6_FRAG; /* M fragment, odd length */
 			else if (kind == 2 && end < l3 + upper[kind])
 				want = NG_DROP_IP6_FRAG_CHAIN;
 			else if (end < l3)
@@ -649,7 +652,8 @@ parse_random_chains(void **state)
 			uint8_t next = nhs[rng() % RTE_DIM(nhs)];
 
 			if (nh == IPPROTO_FRAGMENT)
-				put_frag(&f, next, (uint16_t)(rng() % 4 == 0 ? (rng() & 0xfff8) : 0),
+				put_frag(&f, next,
+						(uint16_t)(rng() % 4 == 0 ? (rng() & 0xfff8) : 0),
 						rng() % 2, (uint32_t)rng());
 			else if (nh == IPPROTO_ROUTING)
 				put_rh(&f, next, (uint8_t)(rng() % 6), (uint8_t)(rng() % 3));
@@ -823,8 +827,8 @@ icmp6_errors(void **state)
 			struct ng_ip6_info info;
 
 			assert_int_equal(parse6(o, &info), NG_DROP_NONE);
-			e = ng_pkt_icmp6_error(pool, o, errs[i].type, errs[i].code, errs[i].word, gw,
-					smac);
+			e = ng_pkt_icmp6_error(pool, o, errs[i].type, errs[i].code,
+					errs[i].word, gw, smac);
 			assert_non_null(e);
 			check_error(e, &f, ip, errs[i].type, errs[i].code, errs[i].word);
 			/* what nodegw sends, it parses */
@@ -1368,7 +1372,8 @@ check_nd(struct rte_mbuf *m, uint8_t type, const uint8_t dmac[6], const uint8_t 
 	assert_int_equal(icmp[4], flags);
 	assert_memory_equal(icmp + 8, target, 16);
 	if (opt) {
-		assert_int_equal(icmp[24], type == NG_ICMP6_ND_NS ? NG_ND_OPT_SLLA : NG_ND_OPT_TLLA);
+		assert_int_equal(icmp[24],
+				type == NG_ICMP6_ND_NS ? NG_ND_OPT_SLLA : NG_ND_OPT_TLLA);
 		assert_int_equal(icmp[25], 1);
 		assert_memory_equal(icmp + 26, mac_gw, 6);
 	}
