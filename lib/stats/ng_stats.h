@@ -30,6 +30,14 @@
 	X(IP_FRAGMENT, "IPv4 fragment for a local address") \
 	X(IP_SRC, "martian source address") \
 	X(IPV6, "IPv6 not handled yet") \
+	X(IP6_HEADER, "malformed IPv6 header") \
+	X(IP6_EXT, "malformed IPv6 extension header") \
+	X(IP6_EXT_LIMIT, "IPv6 extension header chain too long") \
+	X(IP6_FRAG, "malformed IPv6 fragment") \
+	X(IP6_FRAG_CHAIN, "IPv6 first fragment without the whole header chain") \
+	X(UDP6_NO_CKSUM, "UDP over IPv6 without checksum") \
+	X(ICMP6_CKSUM, "bad ICMPv6 checksum") \
+	X(ND_INVALID, "invalid neighbour discovery message") \
 	X(ARP_MALFORMED, "malformed ARP") \
 	X(ARP_NOT_OURS, "ARP for another address") \
 	X(ICMP_MALFORMED, "malformed ICMP") \
@@ -51,6 +59,8 @@
 	X(MTU, "exceeds egress MTU") \
 	X(NEIGH_QUEUE, "neighbour resolution queue full") \
 	X(NEIGH_FAILED, "neighbour unresolved") \
+	X(PUNT_RATELIMIT, "to the kernel twin: rate-limited") \
+	X(PUNT_FULL, "to the kernel twin: punt ring full") \
 	X(NO_MBUF, "no mbuf for reply") \
 	X(TX_FULL, "TX queue full")
 
@@ -75,6 +85,7 @@ enum ng_drop_reason {
 	X(LOCAL, "local") \
 	X(FORWARD, "ip4-forward") \
 	X(REPLY, "reply") \
+	X(PUNT, "punt") \
 	X(OUTPUT, "output") \
 	X(REDIRECT_OUT, "redirect-out") \
 	X(TO_CONTROL, "to-control") \
@@ -95,12 +106,16 @@ enum ng_stage {
  * per stage makes its enum (NG_<STAGE>_NEXT_<EDGE>), the dispatcher's map from
  * edge to next stage and the names `show trace` prints. A stage's edges lead
  * to stages later in NG_STAGES, so each stage runs once per burst; the
- * sinks (output, redirect-out, to-control, drop) have none.
+ * sinks (output, redirect-out, to-control, drop) have none. punt is a stage
+ * and a sink at once: what its token bucket lets through it puts on the
+ * worker's punt ring itself (for the kernel twin), the rest leaves by its
+ * drop edge.
  */
 #define NG_PARSE_EDGES(X) \
 	X(LB, LB) \
 	X(LOCAL, LOCAL) \
 	X(FORWARD, FORWARD) \
+	X(PUNT, PUNT) \
 	X(DROP, DROP)
 #define NG_LB_EDGES(X) \
 	X(FORWARD, FORWARD) \
@@ -111,6 +126,7 @@ enum ng_stage {
 #define NG_LOCAL_EDGES(X) \
 	X(OUTPUT, OUTPUT) \
 	X(REPLY, REPLY) \
+	X(PUNT, PUNT) \
 	X(CONTROL, TO_CONTROL) \
 	X(DROP, DROP)
 #define NG_FORWARD_EDGES(X) \
@@ -121,6 +137,8 @@ enum ng_stage {
 #define NG_REPLY_EDGES(X) \
 	X(OUTPUT, OUTPUT) \
 	X(DROP, DROP)
+#define NG_PUNT_EDGES(X) \
+	X(DROP, DROP)
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)
@@ -128,16 +146,19 @@ enum ng_stage {
 #define NG_X_LOCAL(id, to) NG_X_EDGE(LOCAL, id, to)
 #define NG_X_FORWARD(id, to) NG_X_EDGE(FORWARD, id, to)
 #define NG_X_REPLY(id, to) NG_X_EDGE(REPLY, id, to)
+#define NG_X_PUNT(id, to) NG_X_EDGE(PUNT, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
 enum ng_lb_edge { NG_LB_EDGES(NG_X_LB) NG_LB_NEXT_MAX };
 enum ng_local_edge { NG_LOCAL_EDGES(NG_X_LOCAL) NG_LOCAL_NEXT_MAX };
 enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
 enum ng_reply_edge { NG_REPLY_EDGES(NG_X_REPLY) NG_REPLY_NEXT_MAX };
+enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
 #undef NG_X_PARSE
 #undef NG_X_LB
 #undef NG_X_LOCAL
 #undef NG_X_FORWARD
 #undef NG_X_REPLY
+#undef NG_X_PUNT
 #undef NG_X_EDGE
 
 /** The most edges any stage has. */
@@ -152,6 +173,7 @@ struct ng_stage_stats {
 struct ng_port_stats {
 	uint64_t rx;
 	uint64_t tx;
+	uint64_t punted;  /**< frames for the kernel twin, on the punt ring (ARP copies too) */
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;
 	uint64_t drop[NG_DROP_MAX]; /**< by ingress port */

@@ -8,13 +8,37 @@
 /*
  * The local stage: packets for the gateway's own addresses. ARP requests and
  * ICMP echo requests are answered in place; ARP replies go to the control
- * core (the neighbour table); TCP and UDP to a port nobody serves go to the
- * reply stage to be refused.
+ * core (the neighbour table). On a port with a kernel twin, what nodegw does
+ * not consume for a gateway address (TCP and UDP no NodePort took, other
+ * ICMP, fragments, other protocols) goes to the punt stage, and ARP for a
+ * gateway address is copied there too; elsewhere TCP and UDP to a port nobody
+ * serves go to the reply stage to be refused, and the rest is dropped.
  */
 #include "pkt_dp.h"
 #include "worker_dp.h"
 
-/* Answer an ARP request for one of our addresses in place; hand replies up. */
+/*
+ * A copy of ARP for a gateway address for the ingress port's kernel twin, so
+ * that the kernel's ARP table stays right too (nodegw answers the requests).
+ * A copy, not a clone: the original is answered in place.
+ */
+static __rte_noinline void
+arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, w->dp->pool, 0, UINT32_MAX);
+
+	if (unlikely(c == NULL)) {
+		w->stats.port[ng_port_dp[m->port].idx].drop[NG_DROP_NO_MBUF]++;
+		return;
+	}
+	ng_w_next(punt, c, 0);
+}
+
+/*
+ * Answer an ARP request for one of our addresses in place; hand replies up.
+ * On a port with a kernel twin, ARP for a gateway address (not a VIP) is
+ * copied to the punt stage too.
+ */
 static void
 local_arp(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
 {
@@ -36,12 +60,15 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
 		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_NOT_OURS);
 		return;
 	}
-	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
-		ng_w_next(next[NG_LOCAL_NEXT_CONTROL], m, NG_CTL_ARP);
+	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REPLY) &&
+			arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_MALFORMED);
 		return;
 	}
-	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
-		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_MALFORMED);
+	if (pd->twin && nh->type == NG_NH_LOCAL)
+		arp_copy(w, m, next[NG_LOCAL_NEXT_PUNT]);
+	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
+		ng_w_next(next[NG_LOCAL_NEXT_CONTROL], m, NG_CTL_ARP);
 		return;
 	}
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
@@ -54,8 +81,11 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
 	ng_w_next_out(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
 }
 
-/* Answer an ICMP echo request in place. */
-static void
+/*
+ * Answer an ICMP echo request in place.
+ * @return NG_DROP_NONE when answered (m handed on), else why not (m untouched).
+ */
+static enum ng_drop_reason
 local_icmp(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct ng_vec *const *next)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -64,15 +94,11 @@ local_icmp(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct ng_vec *const *ne
 	uint16_t old, oldttl;
 	uint32_t a;
 
-	if (unlikely(tot < ihl + sizeof(struct rte_icmp_hdr))) {
-		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ICMP_MALFORMED);
-		return;
-	}
+	if (unlikely(tot < ihl + sizeof(struct rte_icmp_hdr)))
+		return NG_DROP_ICMP_MALFORMED;
 	icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
-	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
-		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ICMP_UNHANDLED);
-		return;
-	}
+	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
+		return NG_DROP_ICMP_UNHANDLED;
 	old = *(uint16_t *)icmp; /* type and code */
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	icmp->icmp_cksum = ng_cksum_update16(icmp->icmp_cksum, old, *(uint16_t *)icmp);
@@ -89,41 +115,73 @@ local_icmp(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct ng_vec *const *ne
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = ng_port_dp[m->port].mac;
 	ng_w_next_out(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
+	return NG_DROP_NONE;
+}
+
+/*
+ * Is an IPv4 packet that nodegw does not consume the kernel's: it came in on
+ * a port with a kernel twin, for a gateway address (not a VIP: service
+ * addresses never reach the kernel)?
+ */
+static inline bool
+to_kernel(const struct ng_worker *w, const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	const struct ng_nexthop *nh;
+
+	if (!ng_port_dp[m->port].twin)
+		return false;
+	nh = ng_fib_lookup4_dp(ng_fib_dp(w->dp->fib), ip->dst_addr);
+	return nh != NULL && nh->type == NG_NH_LOCAL;
+}
+
+/*
+ * IPv4 to a gateway address or a VIP: ICMP echo is answered here; on a port
+ * with a kernel twin, the rest of what goes to a gateway address goes on to
+ * the punt stage; elsewhere TCP and UDP are refused (the reply stage) and the
+ * rest dropped.
+ */
+static void
+local_ip4(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	bool l4 = ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP;
+	enum ng_drop_reason r = NG_DROP_LOCAL_PROTO;
+
+	if (unlikely((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+			RTE_IPV4_HDR_OFFSET_MASK)) != 0)) {
+		r = NG_DROP_IP_FRAGMENT;
+		l4 = false;
+	} else if (ip->next_proto_id == IPPROTO_ICMP) {
+		r = local_icmp(m, ip, next);
+		if (r == NG_DROP_NONE)
+			return;
+	} else if (l4 && !ng_l4_valid(ip, m->l3_len, rte_be_to_cpu_16(ip->total_length))) {
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_L4_HEADER);
+		return;
+	}
+	/* Not consumed here: the kernel's, unless malformed. */
+	if (r != NG_DROP_ICMP_MALFORMED && to_kernel(w, m, ip))
+		ng_w_next(next[NG_LOCAL_NEXT_PUNT], m, 0);
+	else if (l4)
+		ng_w_next(next[NG_LOCAL_NEXT_REPLY], m, r);
+	else
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, r);
 }
 
 void
 ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
 		uint16_t n, struct ng_vec *const *next)
 {
-	struct ng_vec *drop = next[NG_LOCAL_NEXT_DROP];
-
 	(void)aux;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		uint16_t type = m->l2_len > sizeof(*eth) ?
 				((const struct rte_vlan_hdr *)(eth + 1))->eth_proto : eth->ether_type;
-		struct rte_ipv4_hdr *ip;
 
-		if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+		if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
 			local_arp(w, m, next);
-			continue;
-		}
-		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
-		if (unlikely((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
-				RTE_IPV4_HDR_OFFSET_MASK)) != 0)) {
-			ng_w_next(drop, m, NG_DROP_IP_FRAGMENT);
-			continue;
-		}
-		if (ip->next_proto_id == IPPROTO_ICMP) {
-			local_icmp(m, ip, next);
-		} else if (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) {
-			if (!ng_l4_valid(ip, m->l3_len, rte_be_to_cpu_16(ip->total_length)))
-				ng_w_next(drop, m, NG_DROP_L4_HEADER);
-			else
-				ng_w_next(next[NG_LOCAL_NEXT_REPLY], m, NG_DROP_LOCAL_PROTO);
-		} else {
-			ng_w_next(drop, m, NG_DROP_LOCAL_PROTO);
-		}
+		else
+			local_ip4(w, m, next);
 	}
 }

@@ -3,7 +3,10 @@
  * The parse stage, the graph's entry: check each frame and classify it.
  * ARP and IPv4 to a local or VIP address go to local, TCP and UDP to lb
  * while there are services or tracked connections, the rest to ip4-forward;
- * malformed frames and frames not for us are dropped. One LPM lookup per
+ * malformed frames and frames not for us are dropped, except on a port with
+ * a kernel twin: there, what nodegw does not parse (IPv6, other ethertypes,
+ * multicast and broadcast IPv4) goes to the punt stage when it is addressed
+ * to the port. One LPM lookup per
  * IPv4 packet: local addresses are /32 routes to a LOCAL next hop, VIPs to a
  * VIP one, so the same lookup decides local vs forward and yields the next
  * hop the next stage needs.
@@ -13,6 +16,33 @@
 #include "pkt_dp.h"
 #include "svc_dp.h"
 #include "worker_dp.h"
+
+/*
+ * A frame the parse stage would drop as r (IPv6, another ethertype, multicast
+ * or broadcast IPv4) on a port with a kernel twin: the kernel's, when it is
+ * addressed to the port (its MAC, or multicast and broadcast).
+ */
+static __rte_noinline bool
+for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (r != NG_DROP_IPV6 && r != NG_DROP_ETHERTYPE && r != NG_DROP_NOT_FOR_US)
+		return false;
+	return rte_is_multicast_ether_addr(&eth->dst_addr) ||
+			rte_is_same_ether_addr(&eth->dst_addr, &pd->mac);
+}
+
+/* Drop m as r, or punt it when it is for the port's kernel twin. */
+static inline void
+not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
+		struct ng_vec *const *next)
+{
+	if (pd->twin && for_twin(m, pd, r))
+		ng_w_next(next[NG_PARSE_NEXT_PUNT], m, 0);
+	else
+		ng_w_next(next[NG_PARSE_NEXT_DROP], m, r);
+}
 
 void
 ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
@@ -39,7 +69,7 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
 		r = ng_pkt_parse(m, &l3, true);
 		if (unlikely(r != NG_DROP_NONE)) {
-			ng_w_next(drop, m, r);
+			not_ours(m, pd, r, next);
 			continue;
 		}
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -47,7 +77,7 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 		 * broadcast (RFC 1812 5.3.4). */
 		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &pd->mac) &&
 				(l3 != NG_L3_ARP || !rte_is_broadcast_ether_addr(&eth->dst_addr)))) {
-			ng_w_next(drop, m, NG_DROP_NOT_FOR_US);
+			not_ours(m, pd, NG_DROP_NOT_FOR_US, next);
 			continue;
 		}
 		if (l3 == NG_L3_ARP) {

@@ -139,6 +139,7 @@ static const struct {
 	{NG_STAGE_LOCAL, ng_local_process},
 	{NG_STAGE_FORWARD, ng_ip4_forward_process},
 	{NG_STAGE_REPLY, ng_reply_process},
+	{NG_STAGE_PUNT, ng_punt_process},
 	{NG_STAGE_OUTPUT, output_process},
 	{NG_STAGE_REDIRECT_OUT, redirect_out_process},
 	{NG_STAGE_TO_CONTROL, to_control_process},

@@ -31,6 +31,7 @@
  * The word a packet carries along an edge, by the next stage:
  *   lb, ip4-forward: the FIB result for the destination (nh, may be NULL);
  *   reply:           the drop reason it is counted under (u);
+ *   punt:            nothing (0);
  *   output:          the index of the port to send on (u; ng_w_next_out());
  *   redirect-out:    the owner worker (u), NG_W_AUX_TRACED when traced;
  *   to-control:      enum ng_ctl_kind (u);
@@ -91,11 +92,12 @@ ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
 }
 
 /* The stages (one file each), in the order the dispatcher runs them. */
-ng_stage_fn ng_parse_process;       /* worker_dp.c: parse and classify */
+ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
-ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo */
+ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
 ng_stage_fn ng_ip4_forward_process; /* ip4_dp.c: TTL, MTU, neighbour */
 ng_stage_fn ng_reply_process;       /* reply_dp.c: RST, ICMP errors */
+ng_stage_fn ng_punt_process;        /* punt_dp.c: to the kernel twin, rate-limited */
 
 /** Allocate a worker's graph and wire each edge to its next stage's input. */
 struct ng_w_graph *ng_w_graph_create(int socket);
@@ -165,6 +167,27 @@ ng_w_stage_end(struct ng_worker *w, enum ng_stage s, uint16_t pkts, uint64_t t0)
 		st->cycles += now - t0;
 		w->stage_tsc = now;
 	}
+}
+
+/**
+ * Take a packet's cost from a token bucket (struct ng_tb) at TSC now; the
+ * bucket holds at most depth. A bucket never used starts full.
+ * @return false when the credit does not cover cost (the packet is over the rate).
+ */
+static inline bool
+ng_tb_take(struct ng_tb *tb, uint64_t now, uint64_t cost, uint64_t depth)
+{
+	uint64_t c = now - tb->last >= depth ? depth : tb->credit + (now - tb->last);
+
+	tb->last = now;
+	if (c > depth)
+		c = depth;
+	if (c < cost) {
+		tb->credit = c;
+		return false;
+	}
+	tb->credit = c - cost;
+	return true;
 }
 
 #endif
