@@ -182,6 +182,10 @@ verdict_text(const struct ng_trace_rec *r, char *buf, size_t len)
 	case NG_TRACE_REDIRECTED:
 		o = (size_t)snprintf(buf, len, "redirected to worker %u, its owner", r->out);
 		break;
+	case NG_TRACE_TO_TWIN:
+		o = (size_t)snprintf(buf, len, "to the kernel twin of %s (punt ring)",
+				port_name(r->out, pb, sizeof(pb)));
+		break;
 	default:
 		o = (size_t)snprintf(buf, len, "no verdict recorded");
 		break;
@@ -238,6 +242,9 @@ rec_print(struct ng_cli_sess *s, const struct ng_trace_rec *r, unsigned int wid,
 		ng_cli_printf(s, "Packet %u: worker %u, %s queue %u, %u bytes, %s\n", k, wid,
 				port_name(r->port, pb, sizeof(pb)), r->queue, r->len,
 				since(r->tsc, t0, tb, sizeof(tb)));
+	if (r->copy)
+		ng_cli_printf(s, "  (a copy nodegw made, for the kernel twin, of the packet "
+				"received with these headers)\n");
 	hdr_text(&r->before, line, sizeof(line));
 	ng_cli_printf(s, "  received  %s\n", line);
 	for (unsigned int i = 0; i < r->n_steps; i++) {
@@ -273,6 +280,7 @@ rec_json(const struct ng_trace_rec *r, unsigned int wid, uint64_t t0)
 	else
 		cJSON_AddNumberToObject(o, "queue", r->queue);
 	cJSON_AddNumberToObject(o, "len", r->len);
+	cJSON_AddBoolToObject(o, "copy", r->copy);
 	cJSON_AddNumberToObject(o, "time_ms", (double)(r->tsc - t0) * 1e3 /
 			(double)rte_get_tsc_hz());
 	for (unsigned int i = 0; i < r->n_steps; i++) {
@@ -291,6 +299,8 @@ rec_json(const struct ng_trace_rec *r, unsigned int wid, uint64_t t0)
 		cJSON_AddStringToObject(o, "control", r->out == NG_CTL_ARP ? "arp" : "resolve");
 	else if (r->verdict == NG_TRACE_REDIRECTED)
 		cJSON_AddNumberToObject(o, "to_worker", r->out);
+	else if (r->verdict == NG_TRACE_TO_TWIN)
+		cJSON_AddStringToObject(o, "twin_port", port_name(r->out, pb, sizeof(pb)));
 	if (r->reason != NG_DROP_NONE)
 		cJSON_AddStringToObject(o, "reason", ng_drop_id((enum ng_drop_reason)r->reason));
 	cJSON_AddStringToObject(o, "reply", ng_trace_reply_name((enum ng_trace_reply)r->reply));
@@ -326,7 +336,10 @@ ref_cmp(const void *a, const void *b)
 
 	if (x->tsc != y->tsc)
 		return x->tsc < y->tsc ? -1 : 1;
-	return x->wid < y->wid ? -1 : x->wid > y->wid;
+	if (x->wid != y->wid)
+		return x->wid < y->wid ? -1 : 1;
+	/* one burst's records share its TSC: keep the order they were made in */
+	return x->r < y->r ? -1 : x->r > y->r;
 }
 
 /* Every worker's records in TSC order; *n gets their number. NULL when out of memory. */

@@ -15,12 +15,14 @@
  * serves go to the reply stage to be refused, and the rest is dropped.
  */
 #include "pkt_dp.h"
+#include "trace_dp.h"
 #include "worker_dp.h"
 
 /*
  * A copy of ARP for a gateway address for the ingress port's kernel twin, so
  * that the kernel's ARP table stays right too (nodegw answers the requests).
- * A copy, not a clone: the original is answered in place.
+ * A copy, not a clone: the original is answered in place. A traced original's
+ * copy is traced too.
  */
 static __rte_noinline void
 arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt)
@@ -31,6 +33,8 @@ arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt)
 		w->stats.port[ng_port_dp[m->port].idx].drop[NG_DROP_NO_MBUF]++;
 		return;
 	}
+	if (unlikely(w->tr.burst_n != 0))
+		ng_w_trace_copy(w, m, c);
 	ng_w_next(punt, c, 0);
 }
 

@@ -16,6 +16,7 @@
  */
 #include <rte_ring.h>
 
+#include "trace_dp.h"
 #include "worker_dp.h"
 
 void
@@ -38,6 +39,9 @@ ng_punt_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_au
 		}
 		ok[k++] = m;
 	}
+	/* the control core may take a frame as soon as it is on the ring */
+	if (unlikely(w->tr.burst_n != 0))
+		ng_w_trace_punt(w, ok, k);
 	q = (uint16_t)rte_ring_sp_enqueue_burst(w->punt, (void **)ok, k, NULL);
 	for (uint16_t i = 0; i < q; i++)
 		w->stats.port[ng_port_dp[ok[i]->port].idx].punted++;

@@ -109,6 +109,7 @@ ng_trace_verdict_name(enum ng_trace_verdict v)
 		[NG_TRACE_DROPPED] = "drop",
 		[NG_TRACE_TO_CONTROL] = "control",
 		[NG_TRACE_REDIRECTED] = "redirect",
+		[NG_TRACE_TO_TWIN] = "twin",
 	};
 
 	return name_of(names, RTE_DIM(names), v);

@@ -8,7 +8,7 @@
  * worker to record the path of the next N packets it receives (from port P):
  * each stage a packet passed and the edge it left by, the verdict (sent on a
  * port, dropped and why, handed to the control core, redirected to its owner
- * worker), the connection and backend the service stage chose, and the
+ * worker, put on the punt ring for the kernel twin), the connection and backend the service stage chose, and the
  * headers as received and as they left.
  *
  * Lock-free hand-over: the control core publishes a request word per worker
@@ -21,7 +21,9 @@
  *
  * A packet redirected to its owner worker keeps being traced there: the mark
  * travels in bit 0 of the mbuf pointer over the redirect ring, and the owner
- * starts a record of its own ("redirected from worker k").
+ * starts a record of its own ("redirected from worker k"). A copy nodegw makes
+ * of a traced packet (ARP for a gateway address, for the kernel twin) gets a
+ * record of its own too, which starts as the original's did.
  */
 
 #include <stdbool.h>
@@ -51,6 +53,7 @@ enum ng_trace_verdict {
 	NG_TRACE_DROPPED,       /**< dropped, counted as `reason` */
 	NG_TRACE_TO_CONTROL,    /**< handed to the control core (enum ng_ctl_kind `out`) */
 	NG_TRACE_REDIRECTED,    /**< handed to worker `out`, its owner */
+	NG_TRACE_TO_TWIN,       /**< on the punt ring, for the kernel twin of port `out` */
 };
 
 /** A reply the reply stage built for a traced packet. */
@@ -110,8 +113,9 @@ struct ng_trace_rec {
 	uint8_t truncated;      /**< more steps than NG_TRACE_STEPS */
 	uint8_t verdict;        /**< enum ng_trace_verdict */
 	uint8_t reply;          /**< enum ng_trace_reply */
+	uint8_t copy;           /**< a copy nodegw made of a traced packet */
 	uint16_t reason;        /**< enum ng_drop_reason: dropped, or refused with a reply */
-	uint16_t out;           /**< TX port id, control kind, or owner worker */
+	uint16_t out;           /**< TX port id, control kind, owner worker, or twin's port id */
 	struct ng_trace_step steps[NG_TRACE_STEPS];
 	struct ng_trace_hdr before; /**< as received */
 	struct ng_trace_hdr after;  /**< at the verdict (after NAT and forwarding) */

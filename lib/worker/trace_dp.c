@@ -104,6 +104,22 @@ is_marked(const struct ng_w_trace *t, uint16_t n_marked, const struct rte_mbuf *
 	return false;
 }
 
+/*
+ * The next record of the buffer for m, traced from now on in this burst;
+ * NULL (counted as lost) when the buffer or the burst's room is full.
+ */
+static struct ng_trace_rec *
+rec_take(struct ng_w_trace *t, struct rte_mbuf *m)
+{
+	if (t->rec == NULL || t->next >= NG_TRACE_MAX || t->burst_n == NG_TRACE_BURST) {
+		__atomic_store_n(&t->lost, t->lost + 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	t->burst_m[t->burst_n] = m;
+	t->burst_rec[t->burst_n++] = (uint16_t)t->next;
+	return &t->rec[t->next++];
+}
+
 void
 ng_w_trace_begin(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t queue)
 {
@@ -125,11 +141,9 @@ ng_w_trace_begin(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16
 				continue;
 			__atomic_store_n(&t->left, t->left - 1, __ATOMIC_RELAXED);
 		}
-		if (t->rec == NULL || t->next >= NG_TRACE_MAX || t->burst_n == NG_TRACE_BURST) {
-			__atomic_store_n(&t->lost, t->lost + 1, __ATOMIC_RELAXED);
+		r = rec_take(t, m);
+		if (r == NULL)
 			continue;
-		}
-		r = &t->rec[t->next];
 		memset(r, 0, sizeof(*r));
 		r->tsc = now;
 		r->port = m->port;
@@ -137,8 +151,6 @@ ng_w_trace_begin(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16
 		r->len = (uint16_t)rte_pktmbuf_pkt_len(m);
 		r->from_worker = mark ? t->marked_from : -1;
 		hdr_capture(&r->before, m);
-		t->burst_m[t->burst_n] = m;
-		t->burst_rec[t->burst_n++] = (uint16_t)t->next++;
 	}
 }
 
@@ -280,6 +292,35 @@ ng_w_trace_reply(struct ng_worker *w, const struct rte_mbuf *m, enum ng_trace_re
 
 	if (r != NULL)
 		r->reply = (uint8_t)did;
+}
+
+void
+ng_w_trace_punt(struct ng_worker *w, struct rte_mbuf *const *pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct ng_trace_rec *r = ng_w_trace_find(w, pkts[i]);
+
+		if (r == NULL)
+			continue;
+		r->verdict = NG_TRACE_TO_TWIN;
+		r->out = pkts[i]->port;
+		hdr_capture(&r->after, pkts[i]);
+	}
+}
+
+void
+ng_w_trace_copy(struct ng_worker *w, const struct rte_mbuf *m, struct rte_mbuf *c)
+{
+	const struct ng_trace_rec *r = ng_w_trace_find(w, m);
+	struct ng_trace_rec *rc;
+
+	if (r == NULL)
+		return;
+	rc = rec_take(&w->tr, c);
+	if (rc == NULL)
+		return;
+	*rc = *r; /* received as m was, and the path so far */
+	rc->copy = 1;
 }
 
 void

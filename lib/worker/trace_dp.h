@@ -50,6 +50,16 @@ void ng_w_trace_conn(struct ng_worker *w, struct ng_trace_rec *r, const struct n
 /** The reply stage's word on a packet: what it sent (if m is traced). */
 void ng_w_trace_reply(struct ng_worker *w, const struct rte_mbuf *m, enum ng_trace_reply did);
 
+/**
+ * The punt stage is about to put pkts[0..n) on the punt ring, where the
+ * control core may take them at once: record their verdict now (one the ring
+ * does not take leaves by the drop edge, whose verdict replaces it).
+ */
+void ng_w_trace_punt(struct ng_worker *w, struct rte_mbuf *const *pkts, uint16_t n);
+
+/** A stage made c, a copy of m: if m is traced, trace c too, from where m is. */
+void ng_w_trace_copy(struct ng_worker *w, const struct rte_mbuf *m, struct rte_mbuf *c);
+
 /** A sink could not take m (a full ring): it is dropped as r (if m is traced). */
 void ng_w_trace_sink_drop(struct ng_worker *w, const struct rte_mbuf *m, enum ng_drop_reason r);
 

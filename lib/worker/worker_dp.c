@@ -6,7 +6,8 @@
  * burst, in that fixed order, on whatever the stages before it handed on by
  * their edges (lib/stats/ng_stats.h), then the sinks: output (the TX
  * buffers), redirect-out (the owner worker's ring), to-control (the control
- * core's ring) and drop (count by reason, free in bulk). Stages never call
+ * core's ring) and drop (count by reason, free in bulk). punt, the last stage
+ * before them, is a sink too for what it puts on its ring. Stages never call
  * each other, so each runs at most once per burst and `show runtime` counts
  * one call per stage and burst.
  */

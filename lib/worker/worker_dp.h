@@ -9,9 +9,10 @@
  * A stage takes a burst and hands each packet on by one of its edges
  * (lib/stats/ng_stats.h lists them): it appends the packet, with one word of
  * metadata, to the input burst of the next stage. It never calls another
- * stage, transmits, frees or enqueues a packet itself: the dispatcher
- * (worker_dp.c) runs every stage once per burst in the fixed order of
- * NG_STAGES, the sinks last (output to the TX buffers, redirect-out,
+ * stage, transmits, frees or enqueues a packet itself (but punt, which puts
+ * what it lets through on the punt ring and records that for the trace): the
+ * dispatcher (worker_dp.c) runs every stage once per burst in the fixed order
+ * of NG_STAGES, the sinks last (output to the TX buffers, redirect-out,
  * to-control, drop). So every packet's path is visible to the dispatcher,
  * which is what the packet trace records.
  */
