@@ -16,21 +16,10 @@
 #include <stdint.h>
 
 #include "ng_addr.h"
+#include "ng_limits.h"
 #include "ng_types.h"
 
-#define NG_NAME_MAX 32
-#define NG_DEVARGS_MAX 256
-#define NG_MAX_PORTS 16
-#define NG_MAX_PORT_ADDRS 16
-#define NG_MAX_WORKERS 64
-#define NG_MAX_ROUTES 4096
-#define NG_MAX_STATIC_NEIGH 4096
-#define NG_MAX_RXQ 16
-#define NG_MAX_SERVICES 65536
-#define NG_MAX_SVC_VIPS 256   /**< VIPs per service */
-#define NG_MAX_SVC_BACKENDS 4096 /**< backends per service */
 #define NG_ERRBUF 512
-#define NG_PATH_MAX 256
 
 struct ng_conf_port {
 	char name[NG_NAME_MAX];
@@ -61,7 +50,7 @@ struct ng_conf_neigh {
 struct ng_conf_backend {
 	struct ng_ip addr;
 	uint16_t port;
-	uint32_t weight; /**< default 1, range 0..10000; 0 drains */
+	uint32_t weight; /**< default 1, range 0..NG_WEIGHT_MAX; 0 drains */
 	int line;
 };
 
