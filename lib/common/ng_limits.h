@@ -24,6 +24,8 @@
 #define NG_MAX_SVC_VIPS 256
 /** Frontends (VIP:port/protocol, NodePort/protocol) of all services together. */
 #define NG_MAX_FRONTENDS 262144
+/** Backends of all services together (Kubernetes tests up to 500,000). */
+#define NG_MAX_BACKENDS 524288
 /**
  * Backends of one service. Kubernetes tests services of up to 5,000 backends
  * (its scalability thresholds), so the watcher must take at least that; at
@@ -47,6 +49,19 @@
 /** TCP/UDP ports of frontends, NodePorts and backends. */
 #define NG_L4_PORT_MIN 1
 #define NG_L4_PORT_MAX 65535
+
+/* ---- the CLI ---- */
+
+/**
+ * Unsent output that closes a CLI session. The server stops reading a client
+ * at 64 KiB unsent, so this bounds the output of one command, and it must
+ * hold the largest one at the limits above: show services json or show
+ * running-config of NG_MAX_SERVICES services with the longest names,
+ * NG_MAX_FRONTENDS frontends and NG_MAX_BACKENDS backends is about 60 MiB
+ * (about 250 + name, 26 and 50 bytes for each, measured by
+ * tests/ctl/test_limits.py).
+ */
+#define NG_CLI_OUT_MAX (128u << 20)
 
 /* ---- FullNAT source ports (nat) ---- */
 

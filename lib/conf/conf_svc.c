@@ -552,6 +552,30 @@ load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 	return load_backends(x, g, si, what);
 }
 
+/*
+ * Backends of all services together, counted from the lengths of the lists
+ * before any is read, so a file over the limit is refused at once.
+ */
+static int
+check_backends_total(struct ld *x, const config_setting_t *l)
+{
+	unsigned long total = 0;
+
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const config_setting_t *b = config_setting_get_member(
+			config_setting_get_elem(l, (unsigned int)i), "backends");
+
+		if (b == NULL || (config_setting_type(b) != CONFIG_TYPE_LIST &&
+				config_setting_type(b) != CONFIG_TYPE_ARRAY))
+			continue;
+		total += (unsigned int)config_setting_length(b);
+		if (total > NG_MAX_BACKENDS)
+			return fail(x, b, "service #%d: too many backends in all (%lu up to this "
+				"service; at most %d)", i + 1, total, NG_MAX_BACKENDS);
+	}
+	return 0;
+}
+
 int
 load_services(struct ld *x, const config_setting_t *root)
 {
@@ -565,6 +589,9 @@ load_services(struct ld *x, const config_setting_t *root)
 	if (n > NG_MAX_SERVICES)
 		return fail(x, config_setting_get_elem(l, NG_MAX_SERVICES),
 			"too many services (%d; at most %d)", n, NG_MAX_SERVICES);
+	rc = check_backends_total(x, l);
+	if (rc < 0)
+		return rc;
 	if (n == 0)
 		return 0;
 	x->c->services = calloc((unsigned int)n, sizeof(*x->c->services));

@@ -977,7 +977,8 @@ def t_errors(x):
         ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat or dnat'),
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
-         'affinity-timeout)'),
+         'affinity-timeout, tcp-syn-timeout, tcp-established-timeout, tcp-fin-timeout, '
+         'tcp-time-wait-timeout, tcp-close-timeout, udp-timeout)'),
         ("service set %s affinity-timeout 0" % WEB,
          '% service set: affinity-timeout "0" is not a number in 1..86400'),
         ("service set nosuch scheduler wrr", '% service set: no service "nosuch"'),

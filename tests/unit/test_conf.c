@@ -810,6 +810,30 @@ test_bad_generated(void **state)
 			"service \"one-more\": too many frontends in all (at most 262144");
 		free(text);
 	}
+
+	/* NG_MAX_BACKENDS backends in all (NG_MAX_SVC_BACKENDS a service), and one
+	 * more: refused at the last service's list before any backend is read. */
+	{
+		unsigned int n_svc = NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS + 1;
+		size_t cap = (size_t)n_svc * (NG_MAX_SVC_BACKENDS * 3 + 128) + 1024;
+
+		text = malloc(cap);
+		assert_non_null(text);
+		off = (size_t)snprintf(text, cap, PORTS2 "services = (\n");
+		for (unsigned int i = 0; i < n_svc; i++) {
+			off += (size_t)snprintf(text + off, cap - off, "{ name = \"s%u\"; protocol = "
+				"\"tcp\"; port = %u; node_port = %u; backends = ({}", i, i + 1, i + 1);
+			for (int b = 1; b < NG_MAX_SVC_BACKENDS && i + 1 < n_svc; b++)
+				off += (size_t)snprintf(text + off, cap - off, ",{}");
+			off += (size_t)snprintf(text + off, cap - off, "); }%s\n",
+				i + 1 < n_svc ? "," : "");
+		}
+		snprintf(text + off, cap - off, ");\n");
+		expect_error("too_many_backends_in_all", text, 5 + (int)n_svc,
+			"service #65: too many backends in all (524289 up to this service; "
+			"at most 524288)");
+		free(text);
+	}
 #endif
 
 	text = malloc(256 * 1024);
