@@ -89,7 +89,8 @@ int ng_cli_poll(int timeout_ms);
 
 /**
  * Print to a session ("\n" becomes "\r\n"). With s == NULL, print to stdout.
- * Output is buffered; a session with more than 4 MiB unsent is closed.
+ * Output is buffered; a session with more than NG_CLI_OUT_MAX (ng_limits.h) unsent
+ * is closed.
  */
 void ng_cli_printf(struct ng_cli_sess *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
