@@ -792,18 +792,18 @@ test_bad_generated(void **state)
 	{
 		unsigned int n_svc = NG_MAX_FRONTENDS / NG_MAX_SVC_VIPS;
 		size_t cap = (size_t)n_svc * (NG_MAX_SVC_VIPS * 18 + 96) + 1024;
+		char vips[NG_MAX_SVC_VIPS * 18];
+		size_t n = 0;
 
+		for (int v = 0; v < NG_MAX_SVC_VIPS; v++)
+			n += (size_t)snprintf(vips + n, sizeof(vips) - n, "%s\"198.20.0.%d\"",
+				v ? ", " : "", v);
 		text = malloc(cap);
 		assert_non_null(text);
 		off = (size_t)snprintf(text, cap, PORTS2 "services = (\n");
-		for (unsigned int i = 0; i < n_svc; i++) {
+		for (unsigned int i = 0; i < n_svc; i++)
 			off += (size_t)snprintf(text + off, cap - off, "{ name = \"s%u\"; protocol = "
-				"\"tcp\"; port = %u; vips = [\"198.20.0.0\"", i, i + 1);
-			for (int v = 1; v < NG_MAX_SVC_VIPS; v++)
-				off += (size_t)snprintf(text + off, cap - off, ", \"198.20.0.%d\"",
-					v);
-			off += (size_t)snprintf(text + off, cap - off, "]; },\n");
-		}
+				"\"tcp\"; port = %u; vips = [%s]; },\n", i, i + 1, vips);
 		snprintf(text + off, cap - off, "{ name = \"one-more\"; protocol = \"tcp\"; "
 			"port = 80; node_port = 30080; }\n);\n");
 		expect_error("too_many_frontends", text, 6 + (int)n_svc,
@@ -814,24 +814,27 @@ test_bad_generated(void **state)
 	/* NG_MAX_BACKENDS backends in all (NG_MAX_SVC_BACKENDS a service), and one
 	 * more: refused at the last service's list before any backend is read. */
 	{
-		unsigned int n_svc = NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS + 1;
+		unsigned int n_svc = NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS;
 		size_t cap = (size_t)n_svc * (NG_MAX_SVC_BACKENDS * 3 + 128) + 1024;
+		char *list = malloc(NG_MAX_SVC_BACKENDS * 3);
 
+		assert_non_null(list);
+		strcpy(list, "{}");
+		for (int b = 1; b < NG_MAX_SVC_BACKENDS; b++)
+			strcpy(list + 2 + 3 * (b - 1), ",{}");
 		text = malloc(cap);
 		assert_non_null(text);
 		off = (size_t)snprintf(text, cap, PORTS2 "services = (\n");
-		for (unsigned int i = 0; i < n_svc; i++) {
+		for (unsigned int i = 0; i < n_svc; i++)
 			off += (size_t)snprintf(text + off, cap - off, "{ name = \"s%u\"; protocol = "
-				"\"tcp\"; port = %u; node_port = %u; backends = ({}", i, i + 1, i + 1);
-			for (int b = 1; b < NG_MAX_SVC_BACKENDS && i + 1 < n_svc; b++)
-				off += (size_t)snprintf(text + off, cap - off, ",{}");
-			off += (size_t)snprintf(text + off, cap - off, "); }%s\n",
-				i + 1 < n_svc ? "," : "");
-		}
-		snprintf(text + off, cap - off, ");\n");
-		expect_error("too_many_backends_in_all", text, 5 + (int)n_svc,
+				"\"tcp\"; port = %u; node_port = %u; backends = (%s); },\n", i, i + 1,
+				i + 1, list);
+		snprintf(text + off, cap - off, "{ name = \"one-more\"; protocol = \"tcp\"; "
+			"port = 80; node_port = 30080; backends = ({}); }\n);\n");
+		expect_error("too_many_backends_in_all", text, 6 + (int)n_svc,
 			"service #65: too many backends in all (524289 up to this service; "
 			"at most 524288)");
+		free(list);
 		free(text);
 	}
 #endif
