@@ -96,8 +96,7 @@ def batch(port, lines, timeout=BATCH_TIMEOUT):
     check(sent == [True], "the CLI read all %d lines" % len(lines), sent)
     check(text.count("nodegw> ") >= len(lines), "a prompt after each of %d lines "
           "(the session ended early or timed out)" % len(lines), text[-500:])
-    return [l[len("nodegw> "):] if l.startswith("nodegw> ") else l
-            for l in text.split("\n") if "% " in l]
+    return [l[l.index("% "):] for l in text.split("\n") if "% " in l]
 
 
 class Limits:
