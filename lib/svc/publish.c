@@ -25,7 +25,8 @@
 #include "svc_priv.h"
 
 #define LATENCY_SAMPLES 1024 /* publish latencies kept for show ruleset */
-#define VIPS_MAX (1 << 17)   /* distinct VIP addresses counted */
+/* Distinct VIP addresses counted: each is at least one frontend. */
+#define VIPS_MAX NG_MAX_FRONTENDS
 
 struct retired {
 	struct retired *next;

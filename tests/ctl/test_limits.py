@@ -17,6 +17,9 @@ lib/common/ng_limits.h (read from SRCDIR, default the tree this file is in):
   - NG_MAX_SERVICES services in all.
 
 One step past each limit must be refused with an error naming the command.
+(The totals of all services, NG_MAX_FRONTENDS and NG_MAX_BACKENDS, are tested
+on the control API and the loader in tests/unit: here they would take some
+800,000 CLI lines.)
 Then `show running-config` of A must pass `nodegw --check`, start nodegw B,
 and B's running-config and `show services json` must equal A's.
 
@@ -122,7 +125,7 @@ class Limits:
         return [0, 1, self.L["NG_WEIGHT_MAX"]][i % 3]
 
     def many(self, i):
-        """Service i of the many small ones: a VIP of its own, a port each."""
+        """Service i of the many small ones: one of two VIPs, a port of its own."""
         return "many/%05d" % i, "198.19.128.%d" % (i // 32768), 1 + i % 32768
 
     def build(self):
