@@ -37,6 +37,8 @@
  * Room for Kubernetes names: "namespace/service:port/ext" is at most
  * 63 + 1 + 63 + 1 + 15 + 4 characters. */
 #define NG_SVC_NAME_MAX 192
+/** Source ranges of one service (Kubernetes' loadBalancerSourceRanges): IPv4 prefixes. */
+#define NG_MAX_SVC_SRC_RANGES 64
 /** Backend weight: 0 drains, 1 is the default. */
 #define NG_WEIGHT_MAX 10000
 /** ClientIP affinity timeout, seconds (Kubernetes' own maximum). */
@@ -97,6 +99,10 @@
 #define NG_MBUFS_MIN 1024          /**< mempool.mbufs: 0 (sized from the ports) or this.. */
 #define NG_MBUFS_MAX 16777216
 #define NG_MEMPOOL_CACHE_MAX 512
+
+/** node_port_addresses entries: prefixes (and "primary") that pick the
+ * port addresses NodePorts answer on. */
+#define NG_MAX_NODEPORT_ADDRS 16
 
 /* ---- routes, neighbours, ARP, ICMP ---- */
 

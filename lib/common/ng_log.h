@@ -22,7 +22,9 @@
 	X(WORKER, "worker") \
 	X(SVC, "svc") \
 	X(CLI, "cli") \
-	X(K8S, "k8s")
+	X(K8S, "k8s") \
+	X(HTTP, "http") \
+	X(HEALTH, "health")
 
 enum ng_log_module {
 #define NG_X(id, name) NG_LOGT_##id,

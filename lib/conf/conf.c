@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "conf_priv.h"
 
 /*
@@ -277,7 +278,7 @@ is_pow2(uint32_t v)
  * Strict IPv4/IPv6 prefix syntax before ng_prefix_parse (which would take
  * "+24" or " 24" through strtol): ADDR "/" 1-3 digits.
  */
-static int
+int
 parse_prefix(const char *s, struct ng_prefix *p)
 {
 	const char *slash = strchr(s, '/');
@@ -908,7 +909,9 @@ load_globals(struct ld *x, const config_setting_t *root)
 
 		if ((rc = check_keys(x, g, "cli", cli_keys)) < 0 ||
 				(rc = get_str(x, g, "address", "cli", &addr, &where)) < 0 ||
-				(rc = get_u32(x, g, "port", "cli", 0, NG_L4_PORT_MAX, &port)) < 0)
+				(rc = get_u32(x, g, "port", "cli", 0, NG_L4_PORT_MAX, &port)) < 0 ||
+				(rc = get_u32(x, g, "idle_timeout_s", "cli", 0,
+					NG_CLI_IDLE_TIMEOUT_MAX, &c->cli.idle_timeout_s)) < 0)
 			return rc;
 		if (addr != NULL) {
 			if (ng_ip_parse(addr, &ip) < 0)
@@ -932,7 +935,8 @@ load_root(struct ld *x, const config_setting_t *root)
 			(rc = load_routes(x, root)) < 0 ||
 			(rc = load_neighbours(x, root)) < 0 ||
 			(rc = load_services(x, root)) < 0 ||
-			(rc = load_k8s(x, root)) < 0)
+			(rc = load_k8s(x, root)) < 0 ||
+			(rc = load_probes(x, root)) < 0)
 		return rc;
 	return 0;
 }
@@ -986,8 +990,9 @@ ng_conf_defaults(struct ng_conf *c)
 	c->arp.pending_max = DEF_PENDING_MAX;
 	c->arp.max_entries = DEF_MAX_ENTRIES;
 	c->icmp.rate_pps = DEF_ICMP_RATE;
-	snprintf(c->cli.address, sizeof(c->cli.address), "127.0.0.1");
-	c->cli.port = 8023;
+	snprintf(c->cli.address, sizeof(c->cli.address), NG_CLI_ADDR_DEF);
+	c->cli.port = NG_CLI_PORT_DEF;
+	c->cli.idle_timeout_s = NG_CLI_IDLE_TIMEOUT_DEF;
 	c->conntrack.max_entries = DEF_CT_MAX_ENTRIES;
 	c->conntrack.timeouts = (struct ng_ct_timeouts){
 		.tcp_syn = DEF_TO_TCP_SYN,
@@ -1001,6 +1006,7 @@ ng_conf_defaults(struct ng_conf *c)
 	c->nat.port_max = DEF_NAT_PORT_MAX;
 	c->services = NULL;
 	c->n_services = 0;
+	probes_defaults(c);
 	c->k8s.watch_timeout_s = 300;
 	c->k8s.page_size = 500;
 	c->k8s.backoff_ms = 800;
@@ -1098,6 +1104,7 @@ ng_conf_free(struct ng_conf *c)
 	for (unsigned int i = 0; i < c->n_services; i++) {
 		free(c->services[i].vips);
 		free(c->services[i].backends);
+		free(c->services[i].src_ranges);
 	}
 	free(c->services);
 	free(c);

@@ -33,6 +33,13 @@ struct ng_conf_port {
 	int line;
 };
 
+/** A listen address: "ADDR:PORT" ("[V6]:PORT"); port 0 picks a free one. */
+struct ng_conf_bind {
+	bool on;             /**< false: "" (off) */
+	struct ng_ip addr;
+	uint16_t port;
+};
+
 struct ng_conf_route {
 	struct ng_prefix prefix; /**< masked network */
 	struct ng_ip via;        /**< next hop, on a connected prefix of port */
@@ -68,6 +75,8 @@ struct ng_conf_service {
 	struct ng_ct_timeouts timeouts; /**< 0 fields: use conntrack.timeouts */
 	struct ng_conf_backend *backends; /**< heap, n_backends entries */
 	unsigned int n_backends;
+	struct ng_prefix *src_ranges; /**< source_ranges, heap, n_src_ranges entries (masked) */
+	unsigned int n_src_ranges;
 	int line;
 };
 
@@ -104,6 +113,8 @@ struct ng_conf {
 	struct {
 		char address[NG_IP_STRLEN]; /**< listen address; default 127.0.0.1 */
 		uint16_t port;              /**< default 8023; 0 turns the CLI off */
+		/** sessions silent this long are closed; 0 never; default NG_CLI_IDLE_TIMEOUT_DEF */
+		uint32_t idle_timeout_s;
 	} cli;
 
 	struct {
@@ -145,6 +156,28 @@ struct ng_conf {
 		uint32_t token_reread_s;   /**< default 60 */
 		int line;
 	} k8s;
+
+	/** Probe and metrics servers (section "probes"); see doc/configuration.md. */
+	struct ng_conf_probes {
+		struct ng_conf_bind healthz;   /**< /healthz, /livez; default 0.0.0.0:10256 */
+		struct ng_conf_bind metrics;   /**< /metrics; default 127.0.0.1:10249 */
+		struct ng_ip health_check_addr; /**< healthCheckNodePort servers; default 0.0.0.0 */
+		/** Changes not in the data path after this long make /healthz and /livez fail. */
+		uint32_t stale_after_ms;       /**< default 5000 */
+		int line;
+	} probes;
+
+	/** node_port_addresses: where NodePorts answer (kube-proxy's --nodeport-addresses). */
+	struct ng_conf_nodeport {
+		struct ng_prefix prefixes[NG_MAX_NODEPORT_ADDRS]; /**< masked */
+		unsigned int n_prefixes;
+		bool primary;        /**< "primary": the first address of the first port */
+		bool set;            /**< the key is present; else every port address */
+		/** The port addresses that match, in port order (when set). */
+		struct ng_ip addrs[NG_MAX_PORTS * NG_MAX_PORT_ADDRS];
+		unsigned int n_addrs;
+		int line;
+	} nodeport;
 };
 
 /**

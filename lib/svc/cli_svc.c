@@ -162,6 +162,13 @@ svc_json(const struct ng_svc_view *v, bool detail)
 		cJSON_AddNumberToObject(o, "affinity_timeout", affinity_timeout(sp));
 	if (tmo != NULL)
 		cJSON_AddItemToObject(o, "timeouts", tmo);
+	if (sp->n_src_ranges > 0) {
+		cJSON *r = cJSON_AddArrayToObject(o, "source_ranges");
+
+		for (unsigned int i = 0; i < sp->n_src_ranges; i++)
+			cJSON_AddItemToArray(r, cJSON_CreateString(ng_prefix_fmt(
+					&sp->src_ranges[i], buf, sizeof(buf))));
+	}
 	for (unsigned int i = 0; i < v->n_frontends; i++) {
 		ng_svc_frontend_fmt(&v->frontends[i], sp->proto, buf, sizeof(buf));
 		cJSON_AddItemToArray(fes, cJSON_CreateString(buf));
@@ -308,6 +315,10 @@ show_service_text(struct ng_cli_sess *s, const struct ng_svc_view *v)
 	ng_cli_printf(s, "\n  from %s; with no usable backend, new connections are %s",
 			sp->origin == NG_SVC_ORIGIN_K8S ? "kubernetes" : "the config/CLI",
 			sp->empty_drop ? "dropped" : "refused");
+	for (unsigned int i = 0; i < sp->n_src_ranges; i++)
+		ng_cli_printf(s, "%s%s", i == 0 ? "\n  source ranges (not enforced by the data "
+				"path yet): " : ", ", ng_prefix_fmt(&sp->src_ranges[i], buf,
+				sizeof(buf)));
 	ng_cli_printf(s, "\n  conns %" PRIu64 ", packets %" PRIu64 ", bytes %" PRIu64
 			", refused %" PRIu64 "\n", c.conns, c.pkts, c.bytes, c.refused);
 	if (v->obj != NULL)
@@ -418,6 +429,46 @@ cmd_clear_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 
 /* ---- changes ---- */
 
+/* "198.18.0.0/24,10.0.0.0/8" or "none" into rbuf (NG_MAX_SVC_SRC_RANGES entries). */
+static int
+parse_src_ranges(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_prefix *rbuf,
+		struct ng_svc_spec *sp)
+{
+	char buf[NG_IP_STRLEN + 4];
+	unsigned int n = 0;
+	const char *p = v;
+
+	sp->src_ranges = rbuf;
+	sp->n_src_ranges = 0;
+	if (strcmp(v, "none") == 0)
+		return 0;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len >= sizeof(buf)) {
+			ng_cli_error(s, "%s: source-ranges \"%s\": give PREFIX[,PREFIX...] or none",
+					cmd, v);
+			return -1;
+		}
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (n == NG_MAX_SVC_SRC_RANGES) {
+			ng_cli_error(s, "%s: more than %d source ranges", cmd, NG_MAX_SVC_SRC_RANGES);
+			return -1;
+		}
+		if (ng_prefix_parse(buf, &rbuf[n]) < 0 || rbuf[n].addr.family != AF_INET) {
+			ng_cli_error(s, "%s: source range \"%s\" is not an IPv4 prefix A.B.C.D/N",
+					cmd, buf);
+			return -1;
+		}
+		rbuf[n] = ng_prefix_masked(&rbuf[n]);
+		n++;
+		p += len + (p[len] == ',');
+	}
+	sp->n_src_ranges = n;
+	return 0;
+}
+
 /* CLI option of timeout field i: "tcp_time_wait" -> "tcp-time-wait-timeout". */
 static const char *
 timeout_opt(unsigned int i, char *buf, size_t len)
@@ -463,7 +514,7 @@ parse_choice(struct ng_cli_sess *s, const char *cmd, const char *k, const char *
 
 static int
 parse_spec_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char *v,
-		struct ng_svc_spec *sp)
+		struct ng_svc_spec *sp, struct ng_prefix *rbuf)
 {
 	static const char *const scheds[] = {"maglev", "wrr", "random", NULL};
 	static const char *const modes[] = {"fullnat", "dnat", NULL};
@@ -483,11 +534,13 @@ parse_spec_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char
 	} else if (strcmp(k, "affinity-timeout") == 0) {
 		rc = parse_u32(s, cmd, k, v, NG_AFFINITY_TIMEOUT_MIN, NG_AFFINITY_TIMEOUT_MAX,
 				&sp->affinity_timeout);
+	} else if (strcmp(k, "source-ranges") == 0) {
+		rc = parse_src_ranges(s, cmd, v, rbuf, sp);
 	} else {
 		rc = parse_timeout_opt(s, cmd, k, v, sp);
 		if (rc == 0) {
 			ng_cli_error(s, "%s: unknown option \"%s\" (scheduler, mode, affinity, "
-					"affinity-timeout, " TIMEOUT_OPTS ")", cmd, k);
+					"affinity-timeout, source-ranges, " TIMEOUT_OPTS ")", cmd, k);
 			rc = -1;
 		}
 	}
@@ -496,14 +549,14 @@ parse_spec_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char
 
 static int
 parse_spec_opts(struct ng_cli_sess *s, const char *cmd, int argc, char **argv,
-		struct ng_svc_spec *sp)
+		struct ng_svc_spec *sp, struct ng_prefix *rbuf)
 {
 	for (int i = 0; i < argc; i += 2) {
 		if (i + 1 == argc) {
 			ng_cli_error(s, "%s: \"%s\" needs a value", cmd, argv[i]);
 			return -1;
 		}
-		if (parse_spec_opt(s, cmd, argv[i], argv[i + 1], sp) < 0)
+		if (parse_spec_opt(s, cmd, argv[i], argv[i + 1], sp, rbuf) < 0)
 			return -1;
 	}
 	return 0;
@@ -513,11 +566,13 @@ static int
 cmd_service_add(struct ng_cli_sess *s, int argc, char **argv)
 {
 	struct ng_svc_spec sp = {0};
+	struct ng_prefix rbuf[NG_MAX_SVC_SRC_RANGES];
 	char err[NG_ERRBUF];
 
 	if (argc < 2) {
 		ng_cli_error(s, "service add: give NAME tcp|udp [scheduler S] [mode M] "
-				"[affinity client-ip] [affinity-timeout SEC] [STATE-timeout SEC]");
+				"[affinity client-ip] [affinity-timeout SEC] [source-ranges P,...] "
+				"[STATE-timeout SEC]");
 		return -1;
 	}
 	if (strlen(argv[0]) >= sizeof(sp.name)) {
@@ -526,7 +581,7 @@ cmd_service_add(struct ng_cli_sess *s, int argc, char **argv)
 	}
 	snprintf(sp.name, sizeof(sp.name), "%s", argv[0]);
 	if (parse_proto(s, "service add", argv[1], &sp.proto) < 0 ||
-			parse_spec_opts(s, "service add", argc - 2, argv + 2, &sp) < 0)
+			parse_spec_opts(s, "service add", argc - 2, argv + 2, &sp, rbuf) < 0)
 		return -1;
 	return report(s, "service add", ng_svc_add(&sp, err, sizeof(err)), err);
 }
@@ -536,11 +591,12 @@ cmd_service_set(struct ng_cli_sess *s, int argc, char **argv)
 {
 	struct ng_svc_view v;
 	struct ng_svc_spec sp;
+	struct ng_prefix rbuf[NG_MAX_SVC_SRC_RANGES];
 	char err[NG_ERRBUF];
 
 	if (argc < 3) {
 		ng_cli_error(s, "service set: give NAME and options (scheduler, mode, affinity, "
-				"affinity-timeout)");
+				"affinity-timeout, source-ranges)");
 		return -1;
 	}
 	if (ng_svc_get(argv[0], &v) < 0) {
@@ -548,7 +604,7 @@ cmd_service_set(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	sp = *v.spec;
-	if (parse_spec_opts(s, "service set", argc - 1, argv + 1, &sp) < 0)
+	if (parse_spec_opts(s, "service set", argc - 1, argv + 1, &sp, rbuf) < 0)
 		return -1;
 	return report(s, "service set", ng_svc_update(&sp, err, sizeof(err)), err);
 }
@@ -760,9 +816,9 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 }
 
 static const char *const svc_opts[] = {"scheduler", "mode", "affinity", "affinity-timeout",
-	"tcp-syn-timeout", "tcp-established-timeout", "tcp-fin-timeout", "tcp-time-wait-timeout",
-	"tcp-close-timeout", "udp-timeout", "maglev", "wrr", "random", "fullnat", "dnat",
-	"client-ip", "none", NULL};
+	"source-ranges", "tcp-syn-timeout", "tcp-established-timeout", "tcp-fin-timeout",
+	"tcp-time-wait-timeout", "tcp-close-timeout", "udp-timeout", "maglev", "wrr", "random",
+	"fullnat", "dnat", "client-ip", "none", NULL};
 
 static const char *const *
 opts_complete(struct ng_cli_sess *s, int argc, char **argv)
@@ -810,12 +866,13 @@ static const struct ng_cli_cmd svc_cmds[] = {
 	{"clear ruleset", NULL, "forget the change-to-data-path latency samples of show ruleset",
 		cmd_clear_ruleset, NULL},
 	{"service add", "NAME tcp|udp [scheduler maglev|wrr|random] [mode fullnat|dnat] "
-		"[affinity none|client-ip] [affinity-timeout SEC] [STATE-timeout SEC]",
+		"[affinity none|client-ip] [affinity-timeout SEC] [source-ranges P,...|none] "
+		"[STATE-timeout SEC]",
 		"create a service; STATE-timeout: its own " TIMEOUT_OPTS " (0: the global one)",
 		cmd_service_add, opts_complete},
 	{"service set", "NAME [scheduler S] [mode M] [affinity A] [affinity-timeout SEC] "
-		"[STATE-timeout SEC]", "change a service's options", cmd_service_set,
-		names_complete},
+		"[source-ranges P,...|none] [STATE-timeout SEC]", "change a service's options",
+		cmd_service_set, names_complete},
 	{"service del", "NAME", "delete a service", cmd_service_del, names_complete},
 	{"service frontend add", "NAME ADDRESS:PORT | NAME nodeport PORT",
 		"add a VIP frontend or a NodePort", cmd_frontend_add, names_complete},

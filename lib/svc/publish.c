@@ -36,6 +36,7 @@ struct retired {
 	uint64_t token;
 	uint64_t start_tsc;
 	uint64_t change_tsc; /* first change this commit carried; 0 for none */
+	bool cause;          /* the change came with a noted cause (a watch event) */
 };
 
 static struct {
@@ -150,7 +151,7 @@ retired_free(struct ng_ruleset *rs, struct ng_svc_obj **objs, uint32_t n)
 }
 
 static void
-retire(struct ng_ruleset *old, struct ng_rs_build *b, uint64_t change_tsc)
+retire(struct ng_ruleset *old, struct ng_rs_build *b, uint64_t change_tsc, bool cause)
 {
 	struct retired *r;
 
@@ -171,6 +172,7 @@ retire(struct ng_ruleset *old, struct ng_rs_build *b, uint64_t change_tsc)
 	b->n_retire = 0;
 	r->start_tsc = rte_get_tsc_cycles();
 	r->change_tsc = change_tsc;
+	r->cause = cause;
 	r->token = pub.p.qsbr != NULL ? rte_rcu_qsbr_start(pub.p.qsbr) : 0;
 	if (pub.retired_tail != NULL)
 		pub.retired_tail->next = r;
@@ -181,7 +183,8 @@ retire(struct ng_ruleset *old, struct ng_rs_build *b, uint64_t change_tsc)
 }
 
 void
-ng_pub_publish(struct ng_rs_build *b, uint64_t build_start_tsc, uint64_t change_tsc)
+ng_pub_publish(struct ng_rs_build *b, uint64_t build_start_tsc, uint64_t change_tsc,
+		bool cause)
 {
 	struct ng_ruleset *old = pub.cur, *rs = b->rs;
 	uint64_t t1;
@@ -200,9 +203,11 @@ ng_pub_publish(struct ng_rs_build *b, uint64_t build_start_tsc, uint64_t change_
 	pub.info.frontends = rs->n_fe;
 	pub.info.build_ns = tsc_to_ns(t1 - build_start_tsc);
 	pub.info.publish_ns = tsc_to_ns(rte_get_tsc_cycles() - t1);
+	pub.info.publish_tsc = t1;
+	ng_hist_observe(&pub.info.commit_hist, pub.info.build_ns + pub.info.publish_ns);
 	pub.info.commits++;
 	pub.info.bytes += ng_rs_bytes(rs) + b->obj_bytes;
-	retire(old, b, change_tsc);
+	retire(old, b, change_tsc, cause);
 }
 
 void
@@ -215,7 +220,12 @@ ng_pub_reclaim(bool wait)
 			return;
 		pub.info.grace_ns = tsc_to_ns(rte_get_tsc_cycles() - r->start_tsc);
 		if (r->change_tsc != 0) {
-			pub.lat_ns[pub.lat_pos] = tsc_to_ns(rte_get_tsc_cycles() - r->change_tsc);
+			uint64_t lat = tsc_to_ns(rte_get_tsc_cycles() - r->change_tsc);
+
+			ng_hist_observe(&pub.info.latency_hist, lat);
+			if (r->cause)
+				ng_hist_observe(&pub.info.cause_hist, lat);
+			pub.lat_ns[pub.lat_pos] = lat;
 			pub.lat_pos = (pub.lat_pos + 1) % LATENCY_SAMPLES;
 			if (pub.lat_n < LATENCY_SAMPLES)
 				pub.lat_n++;
@@ -265,12 +275,20 @@ ng_svc_latency_clear(void)
 }
 
 void
-ng_svc_ruleset_info(struct ng_ruleset_info *out)
+ng_pub_pending(uint64_t *grace_since_tsc, uint64_t *publish_tsc)
+{
+	*grace_since_tsc = pub.retired != NULL ? pub.retired->start_tsc : 0;
+	*publish_tsc = pub.info.publish_tsc;
+}
+
+void
+ng_pub_info(struct ng_ruleset_info *out)
 {
 	uint64_t sorted[LATENCY_SAMPLES];
 	uint32_t n = pub.lat_n;
 
 	*out = pub.info;
+	ng_pub_pending(&out->grace_since_tsc, &out->publish_tsc);
 	out->latency_samples = n;
 	if (n == 0)
 		return;

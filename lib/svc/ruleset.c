@@ -206,20 +206,24 @@ table_len(const struct ng_svc_spec *s, const struct ng_backend *b, uint32_t n)
 struct obj_rw {
 	struct ng_svc_backend *be;
 	uint16_t *table;
+	struct ng_svc_src_range *src;
 };
 
-/* One allocation: the object, backends, table, frontend keys, counters. */
+/* One allocation: the object, backends, table, frontend keys, source ranges, counters. */
 static struct ng_svc_obj *
-obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t nw, struct obj_rw *rw)
+obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t n_src, uint32_t nw,
+		struct obj_rw *rw)
 {
-	size_t off_be, off_tab, off_fe, off_ws, off_bs, size;
+	size_t off_be, off_tab, off_fe, off_src, off_ws, off_bs, size;
 	struct ng_svc_obj *o;
 	uint8_t *base;
 
 	off_be = RTE_ALIGN(sizeof(*o), 16);
 	off_tab = off_be + sizeof(struct ng_svc_backend) * n_be;
 	off_fe = RTE_ALIGN(off_tab + sizeof(uint16_t) * m, 16);
-	off_ws = RTE_ALIGN(off_fe + sizeof(struct ng_fe_key) * n_fe, RTE_CACHE_LINE_SIZE);
+	off_src = RTE_ALIGN(off_fe + sizeof(struct ng_fe_key) * n_fe, 16);
+	off_ws = RTE_ALIGN(off_src + sizeof(struct ng_svc_src_range) * n_src,
+			RTE_CACHE_LINE_SIZE);
 	off_bs = off_ws + sizeof(struct ng_svc_wstats) * nw;
 	size = off_bs + sizeof(struct ng_svc_bstats) * nw * RTE_MAX(n_be, 1u);
 	base = rte_zmalloc("ng_svc_obj", size, RTE_CACHE_LINE_SIZE);
@@ -228,7 +232,9 @@ obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t nw, struct obj_rw *
 	o = (struct ng_svc_obj *)base;
 	rw->be = (struct ng_svc_backend *)(base + off_be);
 	rw->table = (uint16_t *)(base + off_tab);
+	rw->src = (struct ng_svc_src_range *)(base + off_src);
 	o->backends = rw->be;
+	o->src_ranges = rw->src;
 	o->table = rw->table;
 	o->fe = (struct ng_fe_key *)(base + off_fe);
 	o->wstats = (struct ng_svc_wstats *)(base + off_ws);
@@ -261,6 +267,36 @@ obj_options(const struct ng_rs_env *env, const struct ng_svc_spec *sp, struct ng
 		o->to_tsc[s] = (uint64_t)sec * hz;
 	}
 	o->to_tsc[NG_CT_AFFINITY] = o->affinity_tsc;
+}
+
+/* The service's source ranges, in the data path's form (masked networks). */
+static void
+obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct obj_rw *rw)
+{
+	for (unsigned int i = 0; i < sp->n_src_ranges; i++) {
+		struct ng_prefix p = ng_prefix_masked(&sp->src_ranges[i]);
+		struct ng_svc_src_range *r = &rw->src[i];
+
+		r->family = p.addr.family;
+		r->len = p.len;
+		if (p.addr.family == AF_INET)
+			r->addr.v4 = p.addr.v4;
+		else
+			memcpy(r->addr.v6, p.addr.v6, 16);
+	}
+	o->n_src_ranges = sp->n_src_ranges;
+}
+
+/* The addresses a NodePort answers on. */
+static const struct ng_ip *
+nodeport_addrs(const struct ng_rs_env *env, unsigned int *n)
+{
+	if (env->nodeport_addrs == NULL) {
+		*n = env->n_node_addrs;
+		return env->node_addrs;
+	}
+	*n = env->n_nodeport_addrs;
+	return env->nodeport_addrs;
 }
 
 /* Backends in canonical order with their FullNAT source, and the scheduling table. */
@@ -311,13 +347,15 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 {
 	const struct ng_svc_spec *sp = v->spec;
 	uint32_t n = v->n_backends, n_fe = 0, m;
+	unsigned int n_np;
+	const struct ng_ip *np = nodeport_addrs(env, &n_np);
 	struct ng_backend *sorted = NULL;
 	struct ng_svc_obj *o = NULL;
 	struct obj_rw rw;
 	int rc = -ENOMEM;
 
 	for (unsigned int i = 0; i < v->n_frontends; i++)
-		n_fe += v->frontends[i].addr.family == 0 ? env->n_node_addrs : 1;
+		n_fe += v->frontends[i].addr.family == 0 ? n_np : 1;
 	if (n > 0) {
 		sorted = malloc(n * sizeof(*sorted));
 		if (sorted == NULL)
@@ -326,27 +364,28 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 		qsort(sorted, n, sizeof(*sorted), backend_cmp);
 	}
 	m = n > 0 ? table_len(sp, sorted, n) : 1;
-	o = obj_alloc(n, m, n_fe, env->n_workers, &rw);
+	o = obj_alloc(n, m, n_fe, sp->n_src_ranges, env->n_workers, &rw);
 	if (o == NULL)
 		goto fail;
 	o->uid = env->next_uid++;
 	o->desired_id = id;
 	o->n_backends = n;
 	obj_options(env, sp, o);
+	obj_src_ranges(sp, o, &rw);
 	rc = obj_backends(env, sp, sorted, n, o, &rw);
 	if (rc < 0)
 		goto fail;
 	free(sorted);
-	/* VIP keys first, then NodePort keys (one per gateway address). */
+	/* VIP keys first, then NodePort keys (one per NodePort address). */
 	for (unsigned int i = 0; i < v->n_frontends; i++)
 		if (v->frontends[i].addr.family != 0)
 			ng_svc_fe_key(&o->fe[o->n_fe++], &v->frontends[i].addr,
 					v->frontends[i].port, sp->proto);
 	for (unsigned int i = 0; i < v->n_frontends; i++)
 		if (v->frontends[i].addr.family == 0)
-			for (unsigned int a = 0; a < env->n_node_addrs; a++)
-				ng_svc_fe_key(&o->fe[o->n_fe++], &env->node_addrs[a],
-						v->frontends[i].port, sp->proto);
+			for (unsigned int a = 0; a < n_np; a++)
+				ng_svc_fe_key(&o->fe[o->n_fe++], &np[a], v->frontends[i].port,
+						sp->proto);
 	return o;
 fail:
 	free(sorted);

@@ -54,6 +54,7 @@ static struct {
 	uint32_t *dirty;          /**< ids changed since the last commit */
 	uint32_t n_dirty, cap_dirty;
 	uint64_t first_dirty_tsc, last_change_tsc;
+	bool cause_noted;         /**< ng_svc_note_cause() since the last commit */
 } st;
 
 static int commit(char *err, size_t errlen);
@@ -110,7 +111,9 @@ ng_svc_init(const struct ng_svc_params *p)
 		st.p.coalesce_max_us = 10000;
 	st.env = (struct ng_rs_env){.fib = p->fib, .n_workers = p->n_workers,
 		.timeouts = p->timeouts, .lport_min = p->lport_min, .lport_max = p->lport_max,
-		.node_addrs = p->node_addrs, .n_node_addrs = p->n_node_addrs, .next_uid = 1};
+		.node_addrs = p->node_addrs, .n_node_addrs = p->n_node_addrs,
+		.nodeport_addrs = p->nodeport_addrs, .n_nodeport_addrs = p->n_nodeport_addrs,
+		.next_uid = 1};
 
 	hp.name = "ng_svc_names";
 	/* A deleted service keeps its name until the commit: room for twice the limit. */
@@ -140,7 +143,26 @@ svc_d_free(struct svc_d *d)
 		return;
 	free(d->fes);
 	free(d->bes);
+	free((void *)(uintptr_t)d->spec.src_ranges);
 	free(d);
+}
+
+/** d's spec becomes s, with a copy of s's source ranges. */
+static int
+spec_set(struct svc_d *d, const struct ng_svc_spec *s)
+{
+	struct ng_prefix *r = NULL;
+
+	if (s->n_src_ranges > 0) {
+		r = malloc(s->n_src_ranges * sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		memcpy(r, s->src_ranges, s->n_src_ranges * sizeof(*r));
+	}
+	free((void *)(uintptr_t)d->spec.src_ranges);
+	d->spec = *s;
+	d->spec.src_ranges = r;
+	return 0;
 }
 
 void
@@ -239,6 +261,13 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 		return fail(err, errlen, -EINVAL, "service \"%s\": affinity timeout %u s "
 				"exceeds %d", s->name, s->affinity_timeout,
 				NG_AFFINITY_TIMEOUT_MAX);
+	if (s->n_src_ranges > NG_MAX_SVC_SRC_RANGES)
+		return fail(err, errlen, -EINVAL, "service \"%s\": %u source ranges (at most %d)",
+				s->name, s->n_src_ranges, NG_MAX_SVC_SRC_RANGES);
+	for (unsigned int i = 0; i < s->n_src_ranges; i++)
+		if (s->src_ranges[i].addr.family != AF_INET || s->src_ranges[i].len > 32)
+			return fail(err, errlen, -EINVAL, "service \"%s\": source range #%u is "
+					"not an IPv4 prefix (only IPv4 is served yet)", s->name, i + 1);
 	return check_timeouts(s, err, errlen);
 }
 
@@ -260,10 +289,11 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 				"most a gateway holds", s->name, NG_MAX_SERVICES);
 	if (d != NULL) {
 		/* Deleted but not yet committed: bring it back with the new spec, empty. */
+		if (spec_set(d, s) < 0)
+			return fail(err, errlen, -ENOMEM, "out of memory");
 		d->deleted = false;
 		d->n_fes = 0;
 		d->n_bes = 0;
-		d->spec = *s;
 		st.live++;
 		mark(d);
 		return 0;
@@ -284,14 +314,15 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 		st.svcs[st.n_svcs++] = NULL;
 	}
 	d = calloc(1, sizeof(*d));
-	if (d == NULL)
+	if (d == NULL || spec_set(d, s) < 0) {
+		free(d);
 		return fail(err, errlen, -ENOMEM, "out of memory");
-	d->spec = *s;
+	}
 	d->id = id;
 	snprintf(key, sizeof(key), "%s", s->name);
 	rc = rte_hash_add_key_data(st.by_name, key, (void *)(uintptr_t)id);
 	if (rc < 0) {
-		free(d);
+		svc_d_free(d);
 		return fail(err, errlen, rc, "service \"%s\": too many services", s->name);
 	}
 	st.svcs[id] = d;
@@ -307,7 +338,10 @@ ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 	return a->proto == b->proto && a->scheduler == b->scheduler && a->mode == b->mode &&
 			a->affinity == b->affinity && a->affinity_timeout == b->affinity_timeout &&
 			a->empty_drop == b->empty_drop && a->origin == b->origin &&
-			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0;
+			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0 &&
+			a->n_src_ranges == b->n_src_ranges && (a->n_src_ranges == 0 ||
+			memcmp(a->src_ranges, b->src_ranges,
+				a->n_src_ranges * sizeof(*a->src_ranges)) == 0);
 }
 
 int
@@ -327,7 +361,8 @@ ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", s->name);
 	if (ng_svc_spec_equal(&d->spec, s))
 		return 0;
-	d->spec = *s;
+	if (spec_set(d, s) < 0)
+		return fail(err, errlen, -ENOMEM, "out of memory");
 	mark(d);
 	return 0;
 }
@@ -575,6 +610,8 @@ spec_from_conf(const struct ng_conf_service *cs, struct ng_svc_spec *s)
 	s->affinity = cs->affinity;
 	s->affinity_timeout = cs->affinity_timeout;
 	s->timeouts = cs->timeouts;
+	s->src_ranges = cs->src_ranges;
+	s->n_src_ranges = cs->n_src_ranges;
 }
 
 /* Does the desired service d already equal the config's cs? */
@@ -733,6 +770,7 @@ commit(char *err, size_t errlen)
 	uint64_t t0 = rte_get_tsc_cycles();
 	/* For the latency figure: when the oldest change of this commit was made. */
 	uint64_t change_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
+	bool cause = st.n_dirty > 0 && st.cause_noted;
 	struct ng_rs_change *ch = calloc(st.n_dirty + 1, sizeof(*ch));
 	struct ng_svc_view *views = calloc(st.n_dirty + 1, sizeof(*views));
 	struct ng_rs_build b;
@@ -760,7 +798,7 @@ commit(char *err, size_t errlen)
 	rc = ng_rs_compile(&st.env, ng_svc_ruleset(), ch, st.n_dirty, &b, err, errlen);
 	if (rc < 0)
 		goto out;
-	ng_pub_publish(&b, t0, change_tsc);
+	ng_pub_publish(&b, t0, change_tsc, cause);
 	ng_rs_build_release(&b);
 	/* The workers now see the new objects: records follow. */
 	for (uint32_t i = 0; i < st.n_dirty; i++) {
@@ -780,6 +818,7 @@ commit(char *err, size_t errlen)
 		}
 	}
 	st.n_dirty = 0;
+	st.cause_noted = false;
 out:
 	free(ch);
 	free(views);
@@ -798,7 +837,10 @@ ng_svc_commit(char *err, size_t errlen)
 void
 ng_svc_note_cause(uint64_t tsc)
 {
-	if (st.n_dirty > 0 && tsc != 0 && tsc < st.first_dirty_tsc)
+	if (st.n_dirty == 0 || tsc == 0)
+		return;
+	st.cause_noted = true;
+	if (tsc < st.first_dirty_tsc)
 		st.first_dirty_tsc = tsc;
 }
 
@@ -823,6 +865,20 @@ ng_svc_poll(void)
 		}
 	}
 	ng_pub_reclaim(false);
+}
+
+void
+ng_svc_pending(uint64_t *dirty_since_tsc, uint64_t *grace_since_tsc, uint64_t *publish_tsc)
+{
+	*dirty_since_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
+	ng_pub_pending(grace_since_tsc, publish_tsc);
+}
+
+void
+ng_svc_ruleset_info(struct ng_ruleset_info *out)
+{
+	ng_pub_info(out);
+	out->dirty_since_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
 }
 
 unsigned int

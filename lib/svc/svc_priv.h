@@ -37,8 +37,12 @@ struct ng_rs_env {
 	unsigned int n_workers;
 	struct ng_ct_timeouts timeouts; /**< global */
 	uint16_t lport_min, lport_max;
-	const struct ng_ip *node_addrs; /**< NodePort keys; not VIPs */
+	const struct ng_ip *node_addrs; /**< the gateway's addresses: never VIPs */
 	unsigned int n_node_addrs;
+	/** The addresses NodePorts answer on (node_port_addresses): a subset of
+	 * node_addrs; NULL: all of node_addrs. */
+	const struct ng_ip *nodeport_addrs;
+	unsigned int n_nodeport_addrs;
 	uint32_t next_uid;              /**< uid of the next object; never reused */
 };
 
@@ -107,11 +111,24 @@ void ng_pub_fini(void);
  * period. Takes b->rs and b->retire; the caller releases b afterwards.
  * @param build_start_tsc when the compile began (show ruleset's build time)
  * @param change_tsc the oldest change the ruleset carries (0: none), for the
- *   publish latency figure
+ *   publish latency figures
+ * @param cause the changes came with a noted cause (ng_svc_note_cause()): the
+ *   latency also counts in the cause histogram
  */
-void ng_pub_publish(struct ng_rs_build *b, uint64_t build_start_tsc, uint64_t change_tsc);
+void ng_pub_publish(struct ng_rs_build *b, uint64_t build_start_tsc, uint64_t change_tsc,
+		bool cause);
 
 /** Free what waits for a grace period that is over (wait: wait for them all). */
 void ng_pub_reclaim(bool wait);
+
+/**
+ * The publish side of ng_svc_pending(): the TSC of the publish of the oldest
+ * ruleset still waiting for its grace period (0: none) and of the last
+ * publish (0: none yet).
+ */
+void ng_pub_pending(uint64_t *grace_since_tsc, uint64_t *publish_tsc);
+
+/** The figures of show ruleset that publish.c keeps (all but dirty_since_tsc). */
+void ng_pub_info(struct ng_ruleset_info *out);
 
 #endif

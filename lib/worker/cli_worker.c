@@ -27,15 +27,16 @@ static struct ng_dp *dp;
 static struct ng_worker_stats base_stats[NG_MAX_WORKERS];
 static struct ng_worker_stats base_runtime[NG_MAX_WORKERS];
 
+/* Worker w's counters since the baseline (the same read /metrics uses). */
 static void
 worker_view(unsigned int w, struct ng_worker_stats *out, const struct ng_worker_stats *base)
 {
-	const uint64_t *cur = (const uint64_t *)&dp->workers[w]->stats;
 	const uint64_t *b = (const uint64_t *)base;
 	uint64_t *o = (uint64_t *)out;
 
+	ng_dp_worker_stats(dp, w, out);
 	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		o[i] = __atomic_load_n(&cur[i], __ATOMIC_RELAXED) - b[i];
+		o[i] -= b[i];
 }
 
 static void
@@ -168,11 +169,13 @@ cmd_workers(struct ng_cli_sess *s, int argc, char **argv)
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
 		const struct ng_worker *wk = dp->workers[w];
 		struct ng_worker_stats st;
+		struct ng_dp_ct_info ct;
 		uint64_t rx = 0, tx = 0;
 		char q[128] = "";
 		size_t ql = 0;
 
 		worker_view(w, &st, &base_stats[w]);
+		ng_dp_worker_ct(dp, w, &ct);
 		for (unsigned int p = 0; p < NG_STATS_MAX_PORTS; p++) {
 			rx += st.port[p].rx;
 			tx += st.port[p].tx;
@@ -191,8 +194,8 @@ cmd_workers(struct ng_cli_sess *s, int argc, char **argv)
 			cJSON_AddNumberToObject(o, "loops", (double)st.loops);
 			cJSON_AddNumberToObject(o, "idle_loops", (double)st.idle_loops);
 			cJSON_AddNumberToObject(o, "sleeps", (double)st.sleeps);
-			cJSON_AddNumberToObject(o, "conns", wk->ct->n_used);
-			cJSON_AddNumberToObject(o, "conn_capacity", wk->ct->cap);
+			cJSON_AddNumberToObject(o, "conns", ct.used);
+			cJSON_AddNumberToObject(o, "conn_capacity", ct.capacity);
 			cJSON_AddNumberToObject(o, "redirect_out", (double)st.redirect_tx);
 			cJSON_AddNumberToObject(o, "redirect_in", (double)st.redirect_rx);
 			cJSON_AddItemToArray(arr, o);
@@ -201,7 +204,7 @@ cmd_workers(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_printf(s, "%-6u %-6u %-24s %12" PRIu64 " %12" PRIu64 " %7.1f%% %10u %10"
 				PRIu64 " %10" PRIu64 "\n", w, wk->lcore, q, rx, tx,
 				st.loops ? 100.0 * (double)st.idle_loops / (double)st.loops : 0.0,
-				wk->ct->n_used, st.redirect_tx, st.redirect_rx);
+				ct.used, st.redirect_tx, st.redirect_rx);
 	}
 	return json ? ng_cli_print_json(s, arr) : 0;
 }
@@ -318,9 +321,10 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
 		struct ng_worker_stats ws;
 		uint64_t wrx = 0, wtx = 0, wd[NG_DROP_MAX] = {0}, wdt = 0;
-		const struct ng_ct *ct = dp->workers[w]->ct;
+		struct ng_dp_ct_info ct;
 
 		worker_view(w, &ws, &base_stats[w]);
+		ng_dp_worker_ct(dp, w, &ct);
 		for (unsigned int i = 0; i < ng_port_count(); i++) {
 			wrx += ws.port[i].rx;
 			wtx += ws.port[i].tx;
@@ -335,14 +339,14 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 			cJSON_AddNumberToObject(o, "id", w);
 			cJSON_AddNumberToObject(o, "rx", (double)wrx);
 			cJSON_AddNumberToObject(o, "tx", (double)wtx);
-			cJSON_AddNumberToObject(o, "conns", ct->n_used);
-			cJSON_AddNumberToObject(o, "conns_created", (double)ct->stats.created);
-			cJSON_AddNumberToObject(o, "conns_expired", (double)ct->stats.expired);
-			cJSON_AddNumberToObject(o, "conns_evicted", (double)ct->stats.evicted);
+			cJSON_AddNumberToObject(o, "conns", ct.used);
+			cJSON_AddNumberToObject(o, "conns_created", (double)ct.stats.created);
+			cJSON_AddNumberToObject(o, "conns_expired", (double)ct.stats.expired);
+			cJSON_AddNumberToObject(o, "conns_evicted", (double)ct.stats.evicted);
 			cJSON_AddNumberToObject(o, "conns_reused_expired",
-					(double)ct->stats.reused_expired);
+					(double)ct.stats.reused_expired);
 			cJSON_AddNumberToObject(o, "conns_early_dropped",
-					(double)ct->stats.early_dropped);
+					(double)ct.stats.early_dropped);
 			cJSON_AddNumberToObject(o, "redirect_out", (double)ws.redirect_tx);
 			cJSON_AddNumberToObject(o, "redirect_in", (double)ws.redirect_rx);
 			cJSON_AddItemToObject(o, "drops_by_reason", drops_json(wd));
@@ -351,8 +355,8 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 		}
 		ng_cli_printf(s, "  worker %-3u rx %12" PRIu64 "  tx %12" PRIu64 "  drops %10" PRIu64
 				"  conns %u (created %" PRIu64 ", expired %" PRIu64 ", evicted %"
-				PRIu64 ")\n", w, wrx, wtx, wdt, ct->n_used, ct->stats.created,
-				ct->stats.expired, ct->stats.evicted);
+				PRIu64 ")\n", w, wrx, wtx, wdt, ct.used, ct.stats.created,
+				ct.stats.expired, ct.stats.evicted);
 	}
 	if (json) {
 		x.arr = cJSON_AddArrayToObject(root, "services");
@@ -436,13 +440,8 @@ cmd_runtime(struct ng_cli_sess *s, int argc, char **argv)
 static void
 snapshot(struct ng_worker_stats *base)
 {
-	for (unsigned int w = 0; w < dp->n_workers; w++) {
-		const uint64_t *cur = (const uint64_t *)&dp->workers[w]->stats;
-		uint64_t *b = (uint64_t *)&base[w];
-
-		for (size_t i = 0; i < sizeof(base[w]) / sizeof(uint64_t); i++)
-			b[i] = __atomic_load_n(&cur[i], __ATOMIC_RELAXED);
-	}
+	for (unsigned int w = 0; w < dp->n_workers; w++)
+		ng_dp_worker_stats(dp, w, &base[w]);
 }
 
 static int

@@ -223,7 +223,38 @@ ng_dp_ctl_poll(struct ng_dp *dp)
 void
 ng_dp_stats_sum(const struct ng_dp *dp, struct ng_worker_stats *out)
 {
+	struct ng_worker_stats one;
+
 	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < dp->n_workers; i++)
-		ng_worker_stats_add(out, &dp->workers[i]->stats);
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		ng_dp_worker_stats(dp, i, &one);
+		ng_worker_stats_add(out, &one);
+	}
+}
+
+/* Copy n 64-bit words the owner keeps writing, each loaded once. */
+static void
+load_words(uint64_t *dst, const uint64_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+void
+ng_dp_worker_stats(const struct ng_dp *dp, unsigned int w, struct ng_worker_stats *out)
+{
+	load_words((uint64_t *)out, (const uint64_t *)&dp->workers[w]->stats,
+			sizeof(*out) / sizeof(uint64_t));
+}
+
+void
+ng_dp_worker_ct(const struct ng_dp *dp, unsigned int w, struct ng_dp_ct_info *out)
+{
+	const struct ng_ct *ct = dp->workers[w]->ct;
+
+	RTE_BUILD_BUG_ON(sizeof(out->stats) % sizeof(uint64_t) != 0);
+	out->used = __atomic_load_n(&ct->n_used, __ATOMIC_RELAXED);
+	out->capacity = ct->cap;
+	load_words((uint64_t *)&out->stats, (const uint64_t *)&ct->stats,
+			sizeof(out->stats) / sizeof(uint64_t));
 }

@@ -167,6 +167,23 @@ int ng_dp_ctl_tx(struct rte_mbuf *m, uint16_t port_id, void *dp);
 /** Sum every worker's counters into out. */
 void ng_dp_stats_sum(const struct ng_dp *dp, struct ng_worker_stats *out);
 
+/**
+ * One worker's counters as they are now, for readers on the control core
+ * (the CLI, /metrics): each 64-bit counter is loaded once, never torn; a
+ * counter may be one burst old.
+ */
+void ng_dp_worker_stats(const struct ng_dp *dp, unsigned int w, struct ng_worker_stats *out);
+
+/** One worker's connection table as readers see it. */
+struct ng_dp_ct_info {
+	uint32_t used;
+	uint32_t capacity;
+	struct ng_ct_stats stats;
+};
+
+/** Read worker w's connection table counters. */
+void ng_dp_worker_ct(const struct ng_dp *dp, unsigned int w, struct ng_dp_ct_info *out);
+
 /** Register the CLI commands of ports, workers, counters, runtime and connections. */
 int ng_worker_cli_register(struct ng_dp *dp);
 

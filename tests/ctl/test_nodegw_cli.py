@@ -74,7 +74,7 @@ ALL_COMMANDS = [
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
-    "show k8s", "clear ruleset", "runtime cycles",
+    "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
@@ -398,6 +398,13 @@ class Results:
         self.passed = 0
         self.failed = []
         self.port0_noted = False
+
+    def summary(self):
+        """Print "N passed, M failed" (and which); return the exit status."""
+        print("%d passed, %d failed" % (self.passed, len(self.failed)))
+        if self.failed:
+            print("failed: " + "; ".join(self.failed))
+        return 1 if self.failed else 0
 
     def record_fail(self, name, msg):
         self.failed.append(name)
@@ -977,8 +984,13 @@ def t_errors(x):
         ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat or dnat'),
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
-         'affinity-timeout, tcp-syn-timeout, tcp-established-timeout, tcp-fin-timeout, '
-         'tcp-time-wait-timeout, tcp-close-timeout, udp-timeout)'),
+         'affinity-timeout, source-ranges, tcp-syn-timeout, tcp-established-timeout, '
+         'tcp-fin-timeout, tcp-time-wait-timeout, tcp-close-timeout, udp-timeout)'),
+        ("service set %s source-ranges 198.51.100.0/24,10.0.0.0/33" % WEB,
+         '% service set: source range "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/N'),
+        ("service set %s source-ranges 198.51.100.0/24,,10.0.0.0/8" % WEB,
+         '% service set: source-ranges "198.51.100.0/24,,10.0.0.0/8": give PREFIX[,PREFIX...] '
+         'or none'),
         ("service set %s affinity-timeout 0" % WEB,
          '% service set: affinity-timeout "0" is not a number in 1..86400'),
         ("service set nosuch scheduler wrr", '% service set: no service "nosuch"'),
@@ -1260,7 +1272,8 @@ def t_running_config(x):
     out = c.ok("show running-config")
     check(out.startswith("# nodegw %s running configuration\n" % x.version), "header", out)
     for want in ('log_level = "notice";', 'idle_sleep_us = 100;',
-                 'cli = { address = "127.0.0.1"; port = %d; };' % x.a_cli_conf_port,
+                 'cli = { address = "127.0.0.1"; port = %d; idle_timeout_s = 600; };' %
+                 x.a_cli_conf_port,
                  'devargs = "net_null0";', 'addresses = ["198.18.1.1/24"];',
                  '{ prefix = "198.18.128.0/17"; via = "198.18.1.254"; port = "pods"; }',
                  '{ address = "198.18.1.254"; mac = "02:00:00:00:01:fe"; port = "pods"; }',
@@ -1283,7 +1296,7 @@ def start_from_running_config(x, tag):
         text = rc_text
         if getattr(x.a, "fallback_port", None):
             # Only where cli.port = 0 turns the CLI off: another fixed port.
-            text = text.replace("port = %d; };" % x.a.fallback_port, "port = %d; };" % port)
+            text = text.replace("port = %d; idle" % x.a.fallback_port, "port = %d; idle" % port)
         path = os.path.join(x.tmp, tag + ".conf")
         with open(path, "w") as f:
             f.write(text)
@@ -1364,6 +1377,7 @@ def t_cli_changes(x):
     c.silent("backend add %s 198.18.200.7:5353" % n)
     c.silent("service add cli/empty tcp")
     c.silent("service frontend add cli/empty 198.19.0.97:443")
+    c.silent("service set cli/empty source-ranges 198.51.100.7/24,203.0.113.0/25")
     c.silent("service add cli/nofe tcp affinity client-ip")
     c.silent("backend weight %s 198.18.1.3:8080 7" % WEB)
     c.silent("service set %s affinity-timeout 900" % WEB)
@@ -1381,6 +1395,7 @@ def t_cli_changes(x):
                  '{ address = "198.18.1.60"; port = 5353; weight = 5; }',
                  '{ address = "198.18.200.7"; port = 5353; weight = 1; }',
                  'name = "cli/empty";', 'vips = ["198.19.0.97"];',
+                 'source_ranges = ["198.51.100.0/24", "203.0.113.0/25"];',
                  '# service "cli/nofe" has no frontend yet',
                  '{ address = "198.18.1.3"; port = 8080; weight = 7; }',
                  'affinity_timeout = 900;',
@@ -1490,6 +1505,22 @@ def reload_changes(x, c, good):
           "state kept after a refused reload", config_view(c.json("show services json")))
     name, a, p, _ = parse_lookup(c.ok("lookup tcp 198.18.0.5:1000 198.19.0.120:8081"))
     check((name, a, p) == ("reload/new", "198.18.1.70", 8081), "and still served")
+    # A valid file whose route needs an address the running port does not have
+    # (addresses change only at restart): refused before anything changes.
+    routes = static_routes(c.json("show routes json"))
+    with open(x.a.conf_path, "w") as f:
+        f.write(good.replace('addresses = ["198.18.1.1/24"]',
+                             'addresses = ["198.18.1.1/24", "198.18.5.1/24"]')
+                .replace('via = "198.18.1.254"', 'via = "198.18.5.254"'))
+    out = c.cmd("reload")
+    check(re.fullmatch(r"%% reload refused, running state kept: %s:\d+: 198\.18\.5\.254 is not "
+                       r"on a connected prefix of port pods\n" % re.escape(x.a.conf_path), out)
+          is not None, "a route off the running ports' prefixes: reload refused with "
+          "FILE:LINE naming the next hop", out)
+    check(static_routes(c.json("show routes json")) == routes and
+          config_view(c.json("show services json")) == before,
+          "routes and services kept after that refused reload",
+          static_routes(c.json("show routes json")))
 
 
 def t_sessions(x):
@@ -1810,10 +1841,7 @@ def main():
             print("kept", tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (res.passed, len(res.failed)))
-    if res.failed:
-        print("failed: " + "; ".join(res.failed))
-    return 1 if res.failed else 0
+    return res.summary()
 
 
 if __name__ == "__main__":

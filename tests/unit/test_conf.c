@@ -230,6 +230,14 @@ static const struct bad bad[] = {
 		"arp: max_entries 8 is out of range (16..1048576)"},
 	{"rate_negative", "icmp = {\n  rate_pps = -1;  #!\n};\n" PORTS2, 2,
 		"icmp: rate_pps -1 is out of range (0..1000000)"},
+	{"cli_idle_range", "cli = {\n  idle_timeout_s = 86401;  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s 86401 is out of range (0..86400)"},
+	{"cli_idle_negative", "cli = {\n  idle_timeout_s = -1;  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s -1 is out of range (0..86400)"},
+	{"cli_idle_type", "cli = {\n  idle_timeout_s = \"10m\";  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s must be an integer, not a string"},
+	{"cli_unknown_key", "cli = {\n  timeout = 5;  #!\n};\n" PORTS2, 2,
+		"cli: unknown key \"timeout\" (known keys: address, port, idle_timeout_s)"},
 
 	/* ports */
 	{"port_name_missing", "ports = (\n  {  #!\n    devargs = \"net_null0\";\n"
@@ -442,7 +450,8 @@ static const struct bad bad[] = {
 		"services: element #1 must be a group { ... }, not a string"},
 	{"service_unknown_key", SVC(SVC_WEB "weight = 3;"), 6,
 		"service \"web\": unknown key \"weight\" (known keys: name, protocol, port, vips, "
-		"node_port, scheduler, mode, affinity, affinity_timeout, timeouts, backends)"},
+		"node_port, scheduler, mode, affinity, affinity_timeout, timeouts, backends, "
+		"source_ranges)"},
 	{"service_name_missing", SVC("protocol = \"tcp\"; port = 80;"), 6,
 		"service #1: missing required key \"name\""},
 	{"service_name_chars", SVC("name = \"web app\"; protocol = \"tcp\"; port = 80;"), 6,
@@ -675,6 +684,49 @@ static const struct bad bad[] = {
 		"kubernetes: watch_timeout_s 0 is out of range (1..3600)"},
 	{"k8s_page_size", PORTS2 "kubernetes = {\n  page_size = \"big\";  #!\n};\n", 6,
 		"kubernetes: page_size must be an integer, not a string"},
+
+	/* probes, node_port_addresses, source_ranges */
+	{"probes_unknown_key", PORTS2 "probes = {\n  healthz = \"x\";  #!\n};\n", 6,
+		"probes: unknown key \"healthz\" (known keys: healthz_bind_address, "
+		"metrics_bind_address, health_check_address, stale_after_ms)"},
+	{"probes_no_port", PORTS2 "probes = {\n  healthz_bind_address = \"0.0.0.0\";  #!\n};\n",
+		6, "probes: healthz_bind_address \"0.0.0.0\" is not ADDRESS:PORT"},
+	{"probes_bad_addr", PORTS2 "probes = {\n  metrics_bind_address = \"127.0.0:10249\";  #!"
+		"\n};\n", 6, "probes: metrics_bind_address \"127.0.0:10249\" is not ADDRESS:PORT"},
+	{"probes_port_range", PORTS2 "probes = {\n  metrics_bind_address = \"127.0.0.1:65536\";"
+		"  #!\n};\n", 6, "probes: metrics_bind_address \"127.0.0.1:65536\" is not "
+		"ADDRESS:PORT"},
+	{"probes_v6_brackets", PORTS2 "probes = {\n  healthz_bind_address = \"::1:10256\";  #!"
+		"\n};\n", 6, "probes: healthz_bind_address \"::1:10256\" is not ADDRESS:PORT"},
+	{"probes_port_sign", PORTS2 "probes = {\n  healthz_bind_address = \"0.0.0.0:+1\";  #!"
+		"\n};\n", 6, "probes: healthz_bind_address \"0.0.0.0:+1\" is not ADDRESS:PORT"},
+	{"probes_type", PORTS2 "probes = {\n  healthz_bind_address = 10256;  #!\n};\n", 6,
+		"probes: healthz_bind_address must be a string, not an integer"},
+	{"probes_stale_range", PORTS2 "probes = {\n  stale_after_ms = 10;  #!\n};\n", 6,
+		"probes: stale_after_ms 10 is out of range (100..3600000)"},
+	{"probes_hc_addr", PORTS2 "probes = {\n  health_check_address = \"any\";  #!\n};\n", 6,
+		"probes: health_check_address \"any\" is not an IPv4 or IPv6 address"},
+	{"probes_not_group", PORTS2 "probes = 1;  #!\n", 5,
+		"probes must be a group { ... }, not an integer"},
+	{"nodeport_addrs_type", PORTS2 "node_port_addresses = \"primary\";  #!\n", 5,
+		"node_port_addresses must be an array of strings [\"A.B.C.D/N\", ...], not a string"},
+	{"nodeport_addrs_bad", PORTS2 "node_port_addresses = [\"198.18.0.0/33\"];  #!\n", 5,
+		"node_port_addresses: \"198.18.0.0/33\" is not a prefix A.B.C.D/N or \"primary\""},
+	{"nodeport_addrs_none", PORTS2 "node_port_addresses = [\"203.0.113.0/24\"];  #!\n", 5,
+		"node_port_addresses: no port address is in these prefixes; NodePorts would "
+		"answer nowhere"},
+	{"nodeport_addrs_twice", PORTS2 "node_port_addresses = [\"198.18.0.0/24\", "
+		"\"198.18.0.9/24\"];  #!\n", 5,
+		"node_port_addresses: \"198.18.0.9/24\" is listed twice"},
+	{"src_ranges_bad", SVC(SVC_WEB "source_ranges = [\"10.0.0.0/8\", \"10.1\"];"), 6,
+		"service \"web\": source_ranges: \"10.1\" is not a prefix A.B.C.D/N"},
+	{"src_ranges_primary", SVC(SVC_WEB "source_ranges = [\"primary\"];"), 6,
+		"service \"web\": source_ranges: \"primary\" is not a prefix A.B.C.D/N"},
+	{"src_ranges_v6", SVC(SVC_WEB "source_ranges = [\"2001:db8::/32\"];"), 6,
+		"service \"web\": source_ranges: IPv6 prefixes are not supported yet"},
+	{"src_ranges_elem", SVC(SVC_WEB "source_ranges = [1];"), 6,
+		"service \"web\": source_ranges: element #1 must be a string \"A.B.C.D/N\", not an "
+		"integer"},
 };
 
 /* Line of the first "#!" marker in text, 0 when there is none. */
@@ -899,6 +951,9 @@ test_defaults(void **state)
 	assert_int_equal(c.arp.pending_max, 16);
 	assert_int_equal(c.arp.max_entries, 4096);
 	assert_int_equal(c.icmp.rate_pps, 100);
+	assert_string_equal(c.cli.address, "127.0.0.1");
+	assert_int_equal(c.cli.port, 8023);
+	assert_int_equal(c.cli.idle_timeout_s, 600);
 	assert_int_equal(c.n_ports, 0);
 	assert_int_equal(c.n_routes, 0);
 	assert_null(c.routes);
@@ -938,6 +993,8 @@ test_example(void **state)
 	assert_int_equal(c->mempool.cache, 256);
 	assert_int_equal(c->arp.max_entries, 4096);
 	assert_int_equal(c->icmp.rate_pps, 100);
+	assert_int_equal(c->cli.port, 8023);
+	assert_int_equal(c->cli.idle_timeout_s, 600);
 	assert_false(c->k8s.enabled);
 	assert_string_equal(c->k8s.server, "https://198.18.0.100:6443");
 	assert_string_equal(c->k8s.node_name, "worker-7");
@@ -1069,6 +1126,26 @@ test_all_keys(void **state)
 	assert_int_equal(c->workers.n_lcores, 0);
 	assert_int_equal(c->workers.burst, 16);
 	assert_int_equal(c->mempool.mbufs, 2048);
+	ng_conf_free(c);
+}
+
+static void
+test_cli_keys(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok("cli = { address = \"::1\"; port = 0; idle_timeout_s = 0; };\n" PORTS2);
+	assert_string_equal(c->cli.address, "::1");
+	assert_int_equal(c->cli.port, 0);
+	assert_int_equal(c->cli.idle_timeout_s, 0); /* no timeout */
+	ng_conf_free(c);
+	c = load_ok("cli = { idle_timeout_s = 86400; };\n" PORTS2);
+	assert_int_equal(c->cli.idle_timeout_s, 86400);
+	assert_int_equal(c->cli.port, 8023);
+	ng_conf_free(c);
+	c = load_ok("cli = { port = 9000; };\n" PORTS2);
+	assert_int_equal(c->cli.idle_timeout_s, 600);
 	ng_conf_free(c);
 }
 
@@ -1468,13 +1545,66 @@ test_k8s_conf(void **state)
 	ng_conf_free(c);
 }
 
-#define N_GOOD 13
+/* probes and node_port_addresses: kube-proxy's defaults, every key, round trips. */
+static void
+test_probes_conf(void **state)
+{
+	char buf[NG_IP_STRLEN + 4];
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok(PORTS2);
+	assert_true(c->probes.healthz.on);
+	assert_true(ng_ip_equal(&c->probes.healthz.addr, &(struct ng_ip){.family = AF_INET}));
+	assert_int_equal(c->probes.healthz.port, 10256);
+	assert_true(c->probes.metrics.on);
+	assert_true(ng_ip_equal(&c->probes.metrics.addr, &(struct ng_ip){.family = AF_INET,
+		.v4 = rte_cpu_to_be_32(0x7f000001)}));
+	assert_int_equal(c->probes.metrics.port, 10249);
+	assert_int_equal(c->probes.stale_after_ms, 5000);
+	assert_false(c->nodeport.set);
+	ng_conf_free(c);
+
+	c = load_ok(PORTS2 "probes = {\n  healthz_bind_address = \"[::1]:0\";\n"
+		"  metrics_bind_address = \"\";\n  health_check_address = \"198.18.0.1\";\n"
+		"  stale_after_ms = 100;\n};\nnode_port_addresses = [\"198.19.0.0/16\", \"primary\"];\n");
+	assert_int_equal(c->probes.healthz.addr.family, AF_INET6);
+	assert_int_equal(c->probes.healthz.port, 0);
+	assert_false(c->probes.metrics.on);
+	assert_true(ng_ip_equal(&c->probes.health_check_addr, &(struct ng_ip){.family = AF_INET,
+		.v4 = rte_cpu_to_be_32(0xc6120001)}));
+	assert_int_equal(c->probes.stale_after_ms, 100);
+	assert_int_equal(c->probes.line, 5);
+	assert_true(c->nodeport.set);
+	assert_true(c->nodeport.primary);
+	assert_int_equal(c->nodeport.n_prefixes, 1);
+	assert_prefix(&c->nodeport.prefixes[0], "198.19.0.0/16");
+	/* "primary" is the first port's first address; the prefix adds port b's. */
+	assert_int_equal(c->nodeport.n_addrs, 2);
+	assert_string_equal(ng_ip_fmt(&c->nodeport.addrs[0], buf, sizeof(buf)), "198.18.0.1");
+	assert_string_equal(ng_ip_fmt(&c->nodeport.addrs[1], buf, sizeof(buf)), "198.19.0.1");
+	ng_conf_free(c);
+
+	/* Host bits are cleared; source ranges are kept per service. */
+	c = load_ok(PORTS2 "node_port_addresses = [\"198.19.0.77/24\"];\n"
+		"services = ( { " SVC_WEB "source_ranges = [\"10.1.2.3/8\", \"192.0.2.0/24\"]; } );\n");
+	assert_prefix(&c->nodeport.prefixes[0], "198.19.0.0/24");
+	assert_int_equal(c->nodeport.n_addrs, 1);
+	assert_string_equal(ng_ip_fmt(&c->nodeport.addrs[0], buf, sizeof(buf)), "198.19.0.1");
+	assert_int_equal(c->services[0].n_src_ranges, 2);
+	assert_prefix(&c->services[0].src_ranges[0], "10.0.0.0/8");
+	assert_prefix(&c->services[0].src_ranges[1], "192.0.2.0/24");
+	ng_conf_free(c);
+}
+
+#define N_GOOD 14
 
 static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_example),
 	cmocka_unit_test(test_minimal),
 	cmocka_unit_test(test_all_keys),
+	cmocka_unit_test(test_cli_keys),
 	cmocka_unit_test(test_route_port),
 	cmocka_unit_test(test_port_for),
 	cmocka_unit_test(test_services_conf),
@@ -1484,6 +1614,7 @@ static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_small_errbuf),
 	cmocka_unit_test(test_bad_generated),
 	cmocka_unit_test(test_k8s_conf),
+	cmocka_unit_test(test_probes_conf),
 };
 
 int
