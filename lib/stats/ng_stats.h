@@ -51,6 +51,8 @@
 	X(MTU, "exceeds egress MTU") \
 	X(NEIGH_QUEUE, "neighbour resolution queue full") \
 	X(NEIGH_FAILED, "neighbour unresolved") \
+	X(PUNT_RATELIMIT, "to the kernel twin: rate-limited") \
+	X(PUNT_FULL, "to the kernel twin: punt ring full") \
 	X(NO_MBUF, "no mbuf for reply") \
 	X(TX_FULL, "TX queue full")
 
@@ -69,6 +71,7 @@ enum ng_drop_reason {
 	X(LOCAL, "local") \
 	X(LB, "lb") \
 	X(FORWARD, "ip4-forward") \
+	X(PUNT, "punt") \
 	X(REDIRECT, "redirect-in") \
 	X(INJECT, "ctrl-inject") \
 	X(TX, "tx")
@@ -89,6 +92,7 @@ struct ng_stage_stats {
 struct ng_port_stats {
 	uint64_t rx;
 	uint64_t tx;
+	uint64_t punted;  /**< frames for the kernel twin, on the punt ring (ARP copies too) */
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;
 	uint64_t drop[NG_DROP_MAX]; /**< by ingress port */
