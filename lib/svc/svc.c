@@ -332,6 +332,20 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Same source ranges, in the same order? Field by field: the callers' arrays
+ * may hold anything in their padding bytes. */
+static bool
+src_ranges_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
+{
+	if (a->n_src_ranges != b->n_src_ranges)
+		return false;
+	for (unsigned int i = 0; i < a->n_src_ranges; i++)
+		if (a->src_ranges[i].len != b->src_ranges[i].len ||
+				!ng_ip_equal(&a->src_ranges[i].addr, &b->src_ranges[i].addr))
+			return false;
+	return true;
+}
+
 bool
 ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 {
@@ -339,9 +353,7 @@ ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 			a->affinity == b->affinity && a->affinity_timeout == b->affinity_timeout &&
 			a->empty_drop == b->empty_drop && a->origin == b->origin &&
 			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0 &&
-			a->n_src_ranges == b->n_src_ranges && (a->n_src_ranges == 0 ||
-			memcmp(a->src_ranges, b->src_ranges,
-				a->n_src_ranges * sizeof(*a->src_ranges)) == 0);
+			src_ranges_equal(a, b);
 }
 
 int

@@ -1429,21 +1429,27 @@ gateway_limits(void **state)
 	/* svc_teardown frees it all, uncommitted; ASan/LSan report any leak. */
 }
 
-static int
-view_cb(const struct ng_svc_view *v, void *arg)
+/* The compiled object's source range i is A.B.C.0/len (host order a, b, c). */
+static void
+assert_obj_range(const struct ng_svc_obj *o, unsigned int i, uint32_t a, uint32_t b,
+		uint32_t c, uint8_t len)
 {
-	*(const struct ng_svc_spec **)arg = v->spec;
-	return 1;
+	assert_true(i < o->n_src_ranges);
+	assert_int_equal(o->src_ranges[i].family, AF_INET);
+	assert_int_equal(o->src_ranges[i].len, len);
+	assert_int_equal(o->src_ranges[i].addr.v4, ng_ip4(host4(a, b, c, 0)).v4);
 }
 
-/* Source ranges: the API keeps its own copy, compares contents, checks limits. */
+/* Source ranges: the API keeps its own copy, compares contents, checks limits,
+ * and the compiled object carries them (masked) for the data path. */
 static void
 source_ranges(void **state)
 {
-	struct ng_prefix r[NG_MAX_SVC_SRC_RANGES + 1];
+	struct ng_prefix r[NG_MAX_SVC_SRC_RANGES + 1], same[2];
 	struct ng_svc_spec s = spec("lb", IPPROTO_TCP);
-	const struct ng_svc_spec *held = NULL;
+	struct ng_svc_view v;
 	char buf[NG_IP_STRLEN + 4];
+	uint32_t uid;
 
 	(void)state;
 	for (unsigned int i = 0; i < RTE_DIM(r); i++)
@@ -1455,27 +1461,47 @@ source_ranges(void **state)
 	add_fe("lb", vip("198.19.0.10", 443));
 	commit();
 	r[0].len = 16; /* the caller's array changes: the service keeps its copy */
-	ng_svc_walk(view_cb, &held);
-	assert_int_equal(held->n_src_ranges, 2);
-	assert_ptr_not_equal(held->src_ranges, r);
-	assert_string_equal(ng_prefix_fmt(&held->src_ranges[0], buf, sizeof(buf)),
+	assert_int_equal(ng_svc_get("lb", &v), 0);
+	assert_int_equal(v.spec->n_src_ranges, 2);
+	assert_ptr_not_equal(v.spec->src_ranges, r);
+	assert_string_equal(ng_prefix_fmt(&v.spec->src_ranges[0], buf, sizeof(buf)),
 			"198.51.100.0/24");
-	assert_string_equal(ng_prefix_fmt(&held->src_ranges[1], buf, sizeof(buf)),
+	assert_string_equal(ng_prefix_fmt(&v.spec->src_ranges[1], buf, sizeof(buf)),
 			"198.51.101.0/24");
-	/* The same ranges from another array: no change, nothing to commit. */
+	assert_int_equal(v.obj->n_src_ranges, 2);
+	assert_obj_range(v.obj, 0, 198, 51, 100, 24);
+	assert_obj_range(v.obj, 1, 198, 51, 101, 24);
+	uid = v.obj->uid;
+	/* The same ranges from another array, whatever its padding bytes hold: no
+	 * change, nothing to commit. */
 	r[0].len = 24;
+	memset(same, 0xa5, sizeof(same));
+	for (unsigned int i = 0; i < RTE_DIM(same); i++) {
+		same[i].addr = r[i].addr;
+		same[i].len = r[i].len;
+	}
+	s.src_ranges = same;
 	ok(ng_svc_update(&s, err, sizeof(err)));
 	assert_false(ng_svc_dirty());
-	/* Other ranges, or none: a change. */
+	/* Other ranges, or none: a change, and a new object. A range with host
+	 * bits set is compiled as its network. */
+	s.src_ranges = r;
 	s.n_src_ranges = 3;
+	r[2].addr = ng_ip4(host4(198, 51, 102, 77));
 	ok(ng_svc_update(&s, err, sizeof(err)));
 	assert_true(ng_svc_dirty());
 	commit();
+	assert_int_equal(ng_svc_get("lb", &v), 0);
+	assert_int_not_equal(v.obj->uid, uid);
+	assert_int_equal(v.obj->n_src_ranges, 3);
+	assert_obj_range(v.obj, 2, 198, 51, 102, 24);
 	s.n_src_ranges = 0;
 	s.src_ranges = NULL;
 	ok(ng_svc_update(&s, err, sizeof(err)));
 	assert_true(ng_svc_dirty());
 	commit();
+	assert_int_equal(ng_svc_get("lb", &v), 0);
+	assert_int_equal(v.obj->n_src_ranges, 0);
 	s.src_ranges = r;
 	s.n_src_ranges = NG_MAX_SVC_SRC_RANGES + 1;
 	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "service \"lb\"", "at most 64");
@@ -1483,6 +1509,7 @@ source_ranges(void **state)
 	r[0] = (struct ng_prefix){.addr = ip("2001:db8::"), .len = 32};
 	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "source range #1",
 			"only IPv4");
+	assert_ruleset_sane();
 	/* svc_teardown: ASan/LSan find a copy that was not freed. */
 }
 
