@@ -46,10 +46,9 @@
 /** Default TCP port (cli.port). */
 #define NG_CLI_PORT_DEF 8023
 
-/** Default idle timeout, seconds (cli.idle_timeout_s). */
+/** Default idle timeout, seconds (cli.idle_timeout_s); the largest,
+ * NG_CLI_IDLE_TIMEOUT_MAX, is in ng_limits.h. */
 #define NG_CLI_IDLE_TIMEOUT_DEF 600
-/** Largest idle timeout, seconds. */
-#define NG_CLI_IDLE_TIMEOUT_MAX 86400
 
 /** One CLI session (a TCP client, or NULL for stdout). Opaque. */
 struct ng_cli_sess;

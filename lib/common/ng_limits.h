@@ -64,6 +64,8 @@
  * tests/ctl/test_limits.py).
  */
 #define NG_CLI_OUT_MAX (128u << 20)
+/** cli.idle_timeout_s: 0 (never) up to this, seconds. */
+#define NG_CLI_IDLE_TIMEOUT_MAX 86400
 
 /* ---- FullNAT source ports (nat) ---- */
 
@@ -100,6 +102,13 @@
 #define NG_MBUFS_MAX 16777216
 #define NG_MEMPOOL_CACHE_MAX 512
 
+/* A port's kernel twin (ports[].kernel). */
+#define NG_IFNAME_MAX 16           /**< interface name buffer (IFNAMSIZ): 1..15 characters */
+#define NG_TWIN_RATE_MAX 10000000  /**< rate_pps: 1..this, punted packets/s per worker */
+#define NG_TWIN_BURST_MAX 65536    /**< burst: 1..this, packets */
+#define NG_TWIN_QSIZE_MIN 64       /**< queue_size: a power of two in range */
+#define NG_TWIN_QSIZE_MAX 4096
+
 /** node_port_addresses entries: prefixes (and "primary") that pick the
  * port addresses NodePorts answer on. */
 #define NG_MAX_NODEPORT_ADDRS 16
@@ -118,6 +127,12 @@
 #define NG_ARP_ENTRIES_MIN 16      /**< neighbour table size */
 #define NG_ARP_ENTRIES_MAX 1048576
 #define NG_ICMP_RATE_MAX 1000000   /**< ICMP errors per second per worker */
+
+/* ---- probes and metrics (probes) ---- */
+
+/** probes.stale_after_ms: how long the data path may lag before /healthz fails. */
+#define NG_PROBES_STALE_AFTER_MS_MIN 100
+#define NG_PROBES_STALE_AFTER_MS_MAX 3600000
 
 /* ---- the Kubernetes watcher (kubernetes) ---- */
 

@@ -21,15 +21,10 @@
 
 #define NG_ERRBUF 512
 
-/* A port's kernel twin (ports[].kernel): limits and defaults. */
-#define NG_IFNAME_MAX 16            /**< IFNAMSIZ: 15 characters and the NUL */
+/* A port's kernel twin (ports[].kernel): defaults; the limits are in ng_limits.h. */
 #define NG_TWIN_RATE_DEF 10000      /**< punted packets per second per worker */
-#define NG_TWIN_RATE_MAX 10000000
 #define NG_TWIN_BURST_DEF 512       /**< token bucket depth, packets */
-#define NG_TWIN_BURST_MAX 65536
 #define NG_TWIN_QSIZE_DEF 512       /**< descriptors per twin queue */
-#define NG_TWIN_QSIZE_MIN 64
-#define NG_TWIN_QSIZE_MAX 4096
 
 /** How a port's kernel twin is made (ports[].kernel.backend). */
 enum ng_twin_backend {

@@ -633,7 +633,7 @@ svc_extras(struct jctx *c, const cJSON *spec, struct ng_k8s_service *out)
 	void *r = NULL;
 	int rc;
 
-	if (get_int(c, spec, "spec", "healthCheckNodePort", 0, 65535, &hc) < 0 ||
+	if (get_int(c, spec, "spec", "healthCheckNodePort", 0, NG_L4_PORT_MAX, &hc) < 0 ||
 			get_str(c, spec, "spec", "trafficDistribution", &t) < 0)
 		return -EINVAL;
 	out->hc_node_port = (uint16_t)hc;
