@@ -14,6 +14,7 @@ lib/common/ng_limits.h (read from SRCDIR, default the tree this file is in):
   - NG_MAX_SVC_BACKENDS backends on one service, weights 0..NG_WEIGHT_MAX;
   - per-service timeouts at NG_TIMEOUT_MIN and NG_TIMEOUT_MAX, affinity
     timeouts at NG_AFFINITY_TIMEOUT_MIN and _MAX, ports 1 and 65535;
+  - NG_MAX_SVC_SRC_RANGES source ranges on one service;
   - NG_MAX_SERVICES services in all.
 
 One step past each limit must be refused with an error naming the command.
@@ -121,6 +122,9 @@ class Limits:
         # One address, NG_MAX_SVC_BACKENDS ports: distinct (address, port) pairs.
         return "198.18.1.%d:%d" % (2 + i // 60000, 1 + i % 60000)
 
+    def src_ranges(self, n):
+        return ",".join("10.%d.%d.0/24" % (i // 256, i % 256) for i in range(n))
+
     def weight(self, i):
         return [0, 1, self.L["NG_WEIGHT_MAX"]][i % 3]
 
@@ -134,8 +138,10 @@ class Limits:
             # The longest name, every option at a limit.
             "service add %s tcp scheduler wrr mode dnat affinity client-ip "
             "affinity-timeout %d tcp-syn-timeout %d tcp-established-timeout %d "
-            "tcp-fin-timeout %d tcp-time-wait-timeout %d tcp-close-timeout %d" %
-            (self.long_name, L["NG_AFFINITY_TIMEOUT_MAX"], tmin, tmax, tmax, tmin, tmax),
+            "tcp-fin-timeout %d tcp-time-wait-timeout %d tcp-close-timeout %d "
+            "source-ranges %s" %
+            (self.long_name, L["NG_AFFINITY_TIMEOUT_MAX"], tmin, tmax, tmax, tmin, tmax,
+             self.src_ranges(L["NG_MAX_SVC_SRC_RANGES"])),
             "service frontend add %s 198.19.255.1:1" % self.long_name,
             "backend add %s 198.18.1.2:65535 weight %d" % (self.long_name, L["NG_WEIGHT_MAX"]),
             # Every VIP a service can have, on the highest port, and a node port.
@@ -175,6 +181,9 @@ class Limits:
             ("service set %s udp-timeout %d" % (self.vips_svc, L["NG_TIMEOUT_MAX"] + 1),
              "0..%d" % L["NG_TIMEOUT_MAX"]),
             ("service set %s tcp-syn-timeout 30" % self.vips_svc, "does not apply"),
+            ("service set %s source-ranges %s" % (self.vips_svc,
+                                                  self.src_ranges(L["NG_MAX_SVC_SRC_RANGES"] + 1)),
+             "%d source ranges" % L["NG_MAX_SVC_SRC_RANGES"]),
             ("service frontend add %s 198.19.255.2:%d" % (self.long_name, L["NG_L4_PORT_MAX"] + 1),
              "port"),
         ]
@@ -257,6 +266,8 @@ class Run:
                                     "tcp_time_wait": L["NG_TIMEOUT_MIN"],
                                     "tcp_close": L["NG_TIMEOUT_MAX"]},
               "the long-named service has its own timeouts", d)
+        check(d.get("source_ranges") == lim.src_ranges(L["NG_MAX_SVC_SRC_RANGES"]).split(","),
+              "the long-named service has every source range", d.get("source_ranges"))
 
     def check_config(self):
         self.rc_a = ngproc.cli(self.a.port, "show running-config", timeout=120)
