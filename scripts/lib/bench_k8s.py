@@ -4,7 +4,7 @@
 
 usage: bench_k8s.py NODEGW OUTDIR [--sizes 10k,50k,100k | --services S]
                     [--endpoints 10] [--changes 1000] [--gap-ms 25]
-                    [--probe-ms 20] [--check]
+                    [--probe-ms 20] [--perf] [--check]
 
 For each size S (--sizes, default 10k,50k,100k; --services gives one): a fake
 API server (tests/k8s/fake_apiserver.py --scale SxE --prepare-lists 500: every
@@ -34,6 +34,11 @@ It reports, per size:
     load average (1 min) at the start and the end of each phase, since the
     machine may be shared.
 
+With --perf, `perf record` samples nodegw's control core (DWARF call
+graphs, 250 Hz) during the sync and during the changes into
+OUTDIR/perf-SIZE-{sync,changes}.data (for `perf report -i`); the sampling
+slows nodegw down, so such a run gives profiles, not figures.
+
 Writes OUTDIR/k8s_scale.json ({"runs": [one object per size]}) and prints a
 markdown table. --check asserts only that every step completed and the
 numbers are well-formed (used by scripts/test.sh with small sizes), never a
@@ -45,6 +50,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -172,8 +178,11 @@ ports = (
 	{{ name = "a"; devargs = "net_null0,no-rx=1"; addresses = ["198.18.0.1/24"]; }},
 	{{ name = "b"; devargs = "net_null1,no-rx=1"; addresses = ["198.18.1.1/24"]; }}
 );
-routes = ( {{ prefix = "{pods}"; via = "198.18.1.254"; }} );
-""".format(cli=cli_port, pods=ko.SCALE_POD_NET)
+routes = (
+	{{ prefix = "{pods}"; via = "198.18.1.254"; }},
+	{{ prefix = "{changes}"; via = "198.18.1.254"; }}
+);
+""".format(cli=cli_port, pods=ko.SCALE_POD_NET, changes=ko.SCALE_CHANGE_NET)
     if k8s:
         text += """kubernetes = {{
 	server = "https://127.0.0.1:{api}";
@@ -205,6 +214,31 @@ def percentile(v, q):
 
 def load1():
     return round(os.getloadavg()[0], 2)
+
+
+class Perf:
+    """perf record of one thread into a file, from start() to stop()."""
+
+    def __init__(self, enabled, outdir, tid):
+        self.enabled, self.outdir, self.tid = enabled, outdir, tid
+        self.proc = None
+
+    def start(self, name):
+        if self.enabled:
+            self.proc = subprocess.Popen(
+                ["perf", "record", "-q", "-F", "250", "--call-graph", "dwarf,16384", "-t",
+                 str(self.tid), "-o", os.path.join(self.outdir, "perf-%s.data" % name)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+            self.proc = None
 
 
 def run(a, tmp, services):
@@ -241,7 +275,7 @@ def run(a, tmp, services):
     cpu = CpuMeter()
     cpu.watch("fake_api", api.pid)
     cpu.watch("driver", os.getpid())
-    gw = prober = None
+    gw = prober = perf = None
     try:
         res["load1"]["sync_start"] = load1()
         gw = start_gw(a.nodegw, tmp, "k8s", lambda p: conf_text(tmp, p, api_port, True),
@@ -249,6 +283,8 @@ def run(a, tmp, services):
         cpu.watch("nodegw", gw.proc.pid)
         cpu.watch("nodegw_control", gw.proc.pid, gw.proc.pid)
         cpu.mark("ready")
+        perf = Perf(a.perf, a.outdir, gw.proc.pid)
+        perf.start("%d-sync" % services)
         prober = Prober(gw.port, "scale-0/svc-00000:http", a.probe_ms / 1000.0)
         prober.phase = "sync"
         prober.start()
@@ -262,6 +298,7 @@ def run(a, tmp, services):
         res["published_after_start_s"] = round(time.monotonic() - gw.t_start, 2)
         cpu.mark("published")
         prober.phase = None
+        perf.stop()
         res["load1"]["sync_end"] = load1()
         res["ruleset_bytes"] = rs["bytes"]
         res["ruleset_build_us"] = rs["build_us"]
@@ -273,15 +310,18 @@ def run(a, tmp, services):
                                               (services * a.endpoints), 1)
         res["fake_api_rss_kib"] = rss_kib(api.pid)
 
-        # Single-endpoint changes: rewrite one endpoint address of one slice.
-        # Only the slices changed are built here (the server has them all).
+        # Single-endpoint changes: rewrite one endpoint address of one slice
+        # (to one of SCALE_CHANGE_NET, routed like the pods and used by no
+        # other endpoint). Only the slices changed are built here.
         slices = {}
+        change_net = ko.SCALE_CHANGE_NET
         rnd = random.Random(7)
         cli(gw.port, "clear ruleset")
         ev0 = k["endpointslices"]["events"]
         res["load1"]["changes_start"] = load1()
         cpu.mark("changes")
         prober.phase = "changes"
+        perf.start("%d-changes" % services)
         t0 = time.monotonic()
         for i in range(a.changes):
             idx = rnd.randrange(services)
@@ -289,8 +329,7 @@ def run(a, tmp, services):
                 slices[idx] = ko.scale_pair(idx, a.endpoints, managed_fields=False)[1]
             sl = slices[idx]
             ep = sl["endpoints"][rnd.randrange(len(sl["endpoints"]))]
-            n = 1 + i % 250
-            ep["addresses"] = ["198.18.%d.%d" % (100 + (i // 250) % 20, n)]
+            ep["addresses"] = [str(change_net[1 + i % (change_net.num_addresses - 2)])]
             admin.apply(sl)
             time.sleep(a.gap_ms / 1000.0)
         res["changes_wall_s"] = round(time.monotonic() - t0, 2)
@@ -299,6 +338,7 @@ def run(a, tmp, services):
         time.sleep(0.5)
         prober.phase = None
         cpu.mark("changes_end")
+        perf.stop()
         res["load1"]["changes_end"] = load1()
         rs = cli_json(gw.port, "show ruleset")
         res["latency_samples"] = rs["latency_samples"]
@@ -308,6 +348,7 @@ def run(a, tmp, services):
         res["last_build_us"] = round(rs["build_us"], 1)
         res["events_received"] = k2["endpointslices"]["events"] - ev0
         res["watcher_errors"] = k2["services"]["errors"] + k2["endpointslices"]["errors"]
+        res["apply_errors"] = k2["apply_errors"]
         res["show_services"] = {ph: prober.summary(ph) for ph in ("sync", "changes")}
         t = time.monotonic()
         full = cli(gw.port, "show services", timeout=120)
@@ -318,6 +359,8 @@ def run(a, tmp, services):
         res["vip_route_failures"] = gw.log().count("VIP route add")
         res["cpu"] = cpu_model()
     finally:
+        if perf is not None:
+            perf.stop()
         if prober is not None:
             prober.stop()
         if gw is not None:
@@ -358,6 +401,8 @@ def table(runs):
         ("initial sync (watcher start to applied)", lambda r: "%.0f ms" % r["initial_sync_ms"]),
         ("nodegw start to ruleset published", lambda r: "%.2f s" % r["published_after_start_s"]),
         ("CPU share during the sync", lambda r: fmt_cpu(r["cpu_sync"])),
+        ("CPU seconds of nodegw's control core during the sync",
+         lambda r: "%.2f s" % r["cpu_sync"].get("nodegw_control_cpu_s", -1)),
         ("RSS with the objects / without the watcher", lambda r: "%d MiB / %d MiB (+%d MiB, "
          "%.0f B per endpoint)" % (r["rss_kib"] // 1024, r["baseline_rss_kib"] // 1024,
                                    r["rss_delta_kib"] // 1024, r["rss_per_endpoint_bytes"])),
@@ -396,6 +441,8 @@ def check(a, r):
         bad.append("events_received %d < %d" % (r["events_received"], a.changes))
     if r["latency_samples"] < 1:
         bad.append("no latency samples")
+    if r["apply_errors"]:
+        bad.append("%d changes refused by the control API" % r["apply_errors"])
     if r["nodegw_services"] < r["services"]:
         bad.append("nodegw_services %d < %d" % (r["nodegw_services"], r["services"]))
     for ph in ("sync", "changes"):
@@ -422,6 +469,8 @@ def main():
     ap.add_argument("--gap-ms", type=float, default=25)
     ap.add_argument("--probe-ms", type=float, default=20,
                     help="pause between two show services probes")
+    ap.add_argument("--perf", action="store_true",
+                    help="perf record nodegw's control core into OUTDIR (profiles)")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
     sizes = [a.services] if a.services else [size(s) for s in a.sizes.split(",")]

@@ -336,13 +336,14 @@ def node(name, zone=None, taints=(), labels=None, deleting=False, uid=None):
 # --- scale data -------------------------------------------------------------
 
 # ClusterIPs: one per service, unique, first from 198.19.0.0/16, then from
-# hosts .1-.254 of 198.18.2-99.x and 198.18.120-191.x (so 100,000 services
+# hosts .1-.254 of 198.18.2-95.x and 198.18.128-191.x (so 100,000 services
 # fit); endpoint addresses from 198.18.192.0/18.  198.18.0-1.x stay for the
-# gateway's ports and 198.18.100-119.x for tests (bench_k8s.py's changes).
-# Everything is inside 198.18.0.0/15.
+# gateway's ports and 198.18.96.0/19 for endpoints that tests add
+# (bench_k8s.py's changes).  Everything is inside 198.18.0.0/15.
 SCALE_CLUSTER_NET = ipaddress.ip_network("198.19.0.0/16")
-SCALE_CLUSTER_EXTRA = ((2, 99), (120, 191))    # third octets of 198.18.x.1-254
+SCALE_CLUSTER_EXTRA = ((2, 95), (128, 191))    # third octets of 198.18.x.1-254
 SCALE_POD_NET = ipaddress.ip_network("198.18.192.0/18")
+SCALE_CHANGE_NET = ipaddress.ip_network("198.18.96.0/19")
 SCALE_MAX_SERVICES = SCALE_CLUSTER_NET.num_addresses - 2 + \
     sum(hi - lo + 1 for lo, hi in SCALE_CLUSTER_EXTRA) * 254
 SCALE_NAMESPACES = 10
