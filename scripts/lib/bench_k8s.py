@@ -407,8 +407,9 @@ def table(runs):
         ("RSS with the objects / without the watcher", lambda r: "%d MiB / %d MiB (+%d MiB, "
          "%.0f B per endpoint)" % (r["rss_kib"] // 1024, r["baseline_rss_kib"] // 1024,
                                    r["rss_delta_kib"] // 1024, r["rss_per_endpoint_bytes"])),
-        ("ruleset", lambda r: "%.1f MiB, first build %.0f ms, last %.0f us" % (
-            r["ruleset_bytes"] / 1048576.0, r["ruleset_build_us"] / 1e3, r["last_build_us"])),
+        ("ruleset", lambda r: "%.1f MiB; build of the first complete one %.0f ms, of the last "
+         "%.0f us" % (r["ruleset_bytes"] / 1048576.0, r["ruleset_build_us"] / 1e3,
+                      r["last_build_us"])),
         ("event to data path (samples)", lambda r: "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d)"
          % (r["latency_p50_us"] / 1e3, r["latency_p99_us"] / 1e3, r["latency_max_us"] / 1e3,
             r["latency_samples"])),
