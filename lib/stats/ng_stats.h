@@ -30,6 +30,14 @@
 	X(IP_FRAGMENT, "IPv4 fragment for a local address") \
 	X(IP_SRC, "martian source address") \
 	X(IPV6, "IPv6 not handled yet") \
+	X(IP6_HEADER, "malformed IPv6 header") \
+	X(IP6_EXT, "malformed IPv6 extension header") \
+	X(IP6_EXT_LIMIT, "IPv6 extension header chain too long") \
+	X(IP6_FRAG, "malformed IPv6 fragment") \
+	X(IP6_FRAG_CHAIN, "IPv6 first fragment without the whole header chain") \
+	X(UDP6_NO_CKSUM, "UDP over IPv6 without checksum") \
+	X(ICMP6_CKSUM, "bad ICMPv6 checksum") \
+	X(ND_INVALID, "invalid neighbour discovery message") \
 	X(ARP_MALFORMED, "malformed ARP") \
 	X(ARP_NOT_OURS, "ARP for another address") \
 	X(ICMP_MALFORMED, "malformed ICMP") \
