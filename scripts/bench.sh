@@ -86,6 +86,10 @@ while (($#)); do
 	esac
 	shift
 done
+if ((K8S)) && [[ -n $CMP_REV ]]; then
+	echo "bench.sh: --compare measures the forwarding scenarios; --k8s has no comparison run" >&2
+	exit 2
+fi
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
