@@ -546,11 +546,12 @@ ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 }
 
 /* SIGHUP and "reload": the new config replaces services, routes and neighbours, or
- * nothing. Returns 0, or -1 with a->err naming the problem. */
+ * nothing. The file is parsed in a child process (ng_conf_load_isolated), so no
+ * input can end or grow this one. Returns 0, or -1 with a->err naming the problem. */
 static int
 reload(struct app *a)
 {
-	struct ng_conf *c = ng_conf_load(a->conf_path, a->err, sizeof(a->err));
+	struct ng_conf *c = ng_conf_load_isolated(a->conf_path, a->err, sizeof(a->err));
 	char err[NG_ERRBUF];
 
 	if (c == NULL) {
@@ -844,8 +845,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	/* Validate before touching EAL, so --check needs no hugepages or root. */
-	a.conf = ng_conf_load(a.conf_path, a.err, sizeof(a.err));
+	/* Validate before touching EAL, so --check needs no hugepages or root; in a
+	 * child, as reload does, so a file that makes libconfig exit() is refused. */
+	a.conf = ng_conf_load_isolated(a.conf_path, a.err, sizeof(a.err));
 	if (a.conf == NULL) {
 		fprintf(stderr, "%s\n", a.err);
 		return 1;

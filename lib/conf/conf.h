@@ -174,6 +174,30 @@ void ng_conf_defaults(struct ng_conf *c);
  */
 struct ng_conf *ng_conf_load(const char *path, char *err, size_t errlen);
 
+/** How long ng_conf_load_isolated() waits for its child, in milliseconds. */
+#define NG_CONF_CHECK_TIMEOUT_MS 10000
+
+/**
+ * Load and validate a config file as ng_conf_load() does, but parse it in a
+ * child process (fork), which sends the validated config back over a pipe and
+ * exits. Whatever the parser library does on bad input (libconfig 1.5 calls
+ * exit() on a read error, leaks on some syntax errors, blocks on a FIFO)
+ * happens to the child: the caller gets a refusal, its memory unchanged. What
+ * is returned is exactly what the child validated (the files are read once).
+ * The child touches no DPDK state, so a running gateway may call this.
+ * Control core only: it blocks until the child answers, at most
+ * NG_CONF_CHECK_TIMEOUT_MS.
+ *
+ * @param path the file to read
+ * @param err  buffer for one sentence ("FILE:LINE: message") on failure
+ * @param errlen size of err
+ * @return a config to free with ng_conf_free(), or NULL with errno set: as
+ *   ng_conf_load() for a file the child refused; ETIMEDOUT when the child did
+ *   not answer in time; ECHILD when it died or its answer was cut short;
+ *   ENOMEM; or fork()'s and pipe()'s errors.
+ */
+struct ng_conf *ng_conf_load_isolated(const char *path, char *err, size_t errlen);
+
 /** Free a config from ng_conf_load(); NULL is fine. */
 void ng_conf_free(struct ng_conf *c);
 

@@ -170,6 +170,21 @@ type_name(const config_setting_t *s);
 uint32_t
 v4h(const struct ng_ip *ip);
 
+char *
+read_all(FILE *f);
+
+/* conf_include.c: every @include names a regular file (libconfig exits on
+ * a directory); 0, or -EINVAL/-ENOMEM with the error buffer filled. */
+int conf_check_includes(struct ld *x, const char *text);
+
+/* conf_child.c: run load(path) in a child process and take its result over a
+ * pipe, within timeout_ms; ng_conf_load_isolated() passes ng_conf_load. */
+typedef struct ng_conf *(*conf_loader_fn)(const char *path, char *err, size_t errlen);
+
+struct ng_conf *
+conf_load_child(const char *path, conf_loader_fn load, unsigned int timeout_ms, char *err,
+	size_t errlen);
+
 /* conf_svc.c */
 void ht_free(struct ht *h);
 int load_conntrack_nat(struct ld *x, const config_setting_t *root);

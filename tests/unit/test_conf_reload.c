@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of what makes a reload safe (lib/conf/conf_include.c and
+ * conf_child.c): every @include must name a regular file, found with
+ * libconfig's own scanner rules (a directory made libconfig call exit());
+ * and ng_conf_load_isolated() parses in a child, returns exactly what
+ * ng_conf_load() returns, and turns a child that dies, hangs or answers
+ * garbage into a refusal, with the caller's heap unchanged.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Before cmocka.h, whose fail() macro would rename the loader's fail(). */
+#include "conf.h"
+#include "conf_priv.h"
+
+#include <cmocka.h>
+
+#include <rte_log.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NG_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NG_TEST_ASAN 1
+#endif
+#endif
+
+static char tmpdir[256];
+
+/* One valid port, on lines 1-3. */
+#define PORT1 \
+	"ports = (\n" \
+	"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; }\n" \
+	");\n"
+
+/* tmpdir/name, into buf. */
+static const char *
+tpath(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", tmpdir, name);
+	return buf;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+put_file(const char *name, const char *fmt, ...)
+{
+	char path[512];
+	FILE *f = fopen(tpath(path, sizeof(path), name), "w");
+	va_list ap;
+
+	assert_non_null(f);
+	va_start(ap, fmt);
+	assert_true(vfprintf(f, fmt, ap) >= 0);
+	va_end(ap);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Load tmpdir/name both ways and check both refuse it with the same errno and
+ * a message that starts with want_prefix and contains want_msg.
+ */
+static void
+expect_refused(const char *name, const char *want_prefix, const char *want_msg)
+{
+	char path[512], err[NG_ERRBUF] = "", err2[NG_ERRBUF] = "";
+	struct ng_conf *c;
+	int e;
+
+	tpath(path, sizeof(path), name);
+	errno = 0;
+	c = ng_conf_load(path, err, sizeof(err));
+	e = errno;
+	if (c != NULL || strncmp(err, want_prefix, strlen(want_prefix)) != 0 ||
+			strstr(err, want_msg) == NULL)
+		fail_msg("%s: want \"%s...%s...\", got \"%s\"", name, want_prefix, want_msg, err);
+	assert_int_equal(e, EINVAL);
+	errno = 0;
+	c = ng_conf_load_isolated(path, err2, sizeof(err2));
+	assert_null(c);
+	assert_int_equal(errno, e);
+	assert_string_equal(err2, err);
+}
+
+/* ---- @include ---- */
+
+/* A directory named by @include is refused with the @include's FILE:LINE
+ * (before the fix, libconfig's scanner called exit(2) on it). */
+static void
+test_include_dir(void **state)
+{
+	char d[512], want[1100], msg[600];
+
+	(void)state;
+	tpath(d, sizeof(d), "inc.d");
+	assert_int_equal(mkdir(d, 0700), 0);
+	put_file("dir.conf", PORT1 "# the services\n@include \"%s\"\n", d);
+	snprintf(want, sizeof(want), "%s/dir.conf:5: ", tmpdir);
+	snprintf(msg, sizeof(msg), "@include \"%s\" is a directory; include files one by one",
+		d);
+	expect_refused("dir.conf", want, msg);
+
+	/* nested: a regular file that includes the directory, indented */
+	put_file("mid.conf", "log_level = \"info\";\n  \t@include \"%s\"\n", d);
+	put_file("outer.conf", PORT1 "@include \"%s/mid.conf\"\n", tmpdir);
+	snprintf(want, sizeof(want), "%s/mid.conf:2: ", tmpdir);
+	expect_refused("outer.conf", want, msg);
+	rmdir(d);
+}
+
+/* A FIFO, a missing file and a device are refused at once, naming the line. */
+static void
+test_include_not_regular(void **state)
+{
+	char fifo[512], want[600];
+	struct timespec t0, t1;
+
+	(void)state;
+	tpath(fifo, sizeof(fifo), "inc.fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	put_file("fifo.conf", PORT1 "@include \"%s\"\n", fifo);
+	snprintf(want, sizeof(want), "%s/fifo.conf:4: ", tmpdir);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_refused("fifo.conf", want, "inc.fifo\" is not a regular file");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5); /* not blocked opening it */
+	unlink(fifo);
+
+	put_file("missing.conf", PORT1 "\n\n@include \"%s/nope.conf\"\n", tmpdir);
+	snprintf(want, sizeof(want), "%s/missing.conf:6: ", tmpdir);
+	expect_refused("missing.conf", want, "nope.conf\": cannot read: No such file or directory");
+
+	put_file("dev.conf", "@include \"/dev/zero\"\n" PORT1);
+	snprintf(want, sizeof(want), "%s/dev.conf:1: ", tmpdir);
+	expect_refused("dev.conf", want, "@include \"/dev/zero\" is not a regular file");
+}
+
+/*
+ * The scan follows libconfig's scanner: an @include in a comment or a string,
+ * or not at the start of a line, is no include; lines are counted through
+ * multi-line strings and comments; escapes in the name are undone.
+ */
+static void
+test_include_scanner_rules(void **state)
+{
+	char d[512], q[512], want[1100];
+
+	(void)state;
+	tpath(d, sizeof(d), "hid.d");
+	assert_int_equal(mkdir(d, 0700), 0);
+	tpath(q, sizeof(q), "q\"d");
+	assert_int_equal(mkdir(q, 0700), 0);
+	/* None of these is an include: the file fails later, on log_level. */
+	put_file("hidden.conf", PORT1
+		"/* a comment\n@include \"%s\"\n*/\n"
+		"# @include \"%s\"\n"
+		"// @include \"%s\"\n"
+		"log_level = 1; @include \"%s\"\n"
+		"log_level = \"x\n@include \\\"%s\\\"\";\n",
+		d, d, d, d, d);
+	snprintf(want, sizeof(want), "%s/hidden.conf:", tmpdir);
+	expect_refused("hidden.conf", want, "syntax error");
+	put_file("hidden2.conf", PORT1
+		"/* a comment\n@include \"%s\"\n*/\n"
+		"# @include \"%s\"\n"
+		"// @include \"%s\"\n"
+		"log_level = \"x\n@include \\\"%s\\\"\";\n",
+		d, d, d, d);
+	snprintf(want, sizeof(want), "%s/hidden2.conf:", tmpdir);
+	expect_refused("hidden2.conf", want, "is not a level");
+
+	/* A real include of a directory whose quote is escaped in the name, after
+	 * a comment and a string over two lines each: refused on line 10. */
+	put_file("escaped.conf", PORT1
+		"/* a comment\n@include \"%s\"\n*/\n"
+		"# x\n"
+		"s = \"two\nlines\";\n"
+		"@include \"%s/q\\\"d\"\n",
+		d, tmpdir);
+	snprintf(want, sizeof(want), "%s/escaped.conf:10: @include \"%s\" is a directory", tmpdir,
+		q);
+	expect_refused("escaped.conf", want, "");
+	rmdir(d);
+	rmdir(q);
+}
+
+/* Includes of regular files load; a self-include stops at libconfig's depth. */
+static void
+test_include_ok(void **state)
+{
+	char path[512], cwd[1024], err[NG_ERRBUF] = "";
+	struct ng_conf *c;
+
+	(void)state;
+	put_file("svc.inc", "services = ( { name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"198.18.100.10\"]; } );\n");
+	put_file("main.conf", PORT1 "@include \"%s/svc.inc\"\nlog_level = \"debug\";\n", tmpdir);
+	c = ng_conf_load_isolated(tpath(path, sizeof(path), "main.conf"), err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_services, 1);
+	assert_string_equal(c->services[0].name, "web");
+	assert_int_equal(c->log_level, RTE_LOG_DEBUG);
+	ng_conf_free(c);
+
+	/* a relative name is opened from the working directory (libconfig 1.5) */
+	put_file("rel.conf", PORT1 "@include \"svc.inc\"\n");
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tmpdir), 0);
+	c = ng_conf_load_isolated(tpath(path, sizeof(path), "rel.conf"), err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_services, 1);
+	ng_conf_free(c);
+	assert_int_equal(chdir(cwd), 0);
+
+	put_file("self.conf", "@include \"%s/self.conf\"\n", tmpdir);
+	expect_refused("self.conf", "", "include file nesting too deep");
+}
+
+/* ---- the child ---- */
+
+/* a and b hold the same config (their arrays compared by content). */
+static void
+assert_conf_equal(const struct ng_conf *a, const struct ng_conf *b)
+{
+	struct ng_conf x = *a, y = *b;
+
+	x.routes = y.routes = NULL;
+	x.neighbours = y.neighbours = NULL;
+	x.services = y.services = NULL;
+	assert_memory_equal(&x, &y, sizeof(x));
+	if (a->n_routes > 0)
+		assert_memory_equal(a->routes, b->routes, sizeof(*a->routes) * a->n_routes);
+	if (a->n_neighbours > 0)
+		assert_memory_equal(a->neighbours, b->neighbours,
+			sizeof(*a->neighbours) * a->n_neighbours);
+	for (unsigned int i = 0; i < a->n_services; i++) {
+		struct ng_conf_service s = a->services[i], t = b->services[i];
+
+		s.vips = t.vips = NULL;
+		s.backends = t.backends = NULL;
+		assert_memory_equal(&s, &t, sizeof(s));
+		if (s.n_vips > 0)
+			assert_memory_equal(a->services[i].vips, b->services[i].vips,
+				sizeof(*s.vips) * s.n_vips);
+		if (s.n_backends > 0)
+			assert_memory_equal(a->services[i].backends, b->services[i].backends,
+				sizeof(*s.backends) * s.n_backends);
+	}
+}
+
+static void
+same_both_ways(const char *path)
+{
+	char err[NG_ERRBUF] = "";
+	struct ng_conf *a = ng_conf_load(path, err, sizeof(err)), *b;
+
+	if (a == NULL)
+		fail_msg("%s: %s", path, err);
+	b = ng_conf_load_isolated(path, err, sizeof(err));
+	if (b == NULL)
+		fail_msg("%s (isolated): %s", path, err);
+	assert_conf_equal(a, b);
+	ng_conf_free(a);
+	ng_conf_free(b);
+}
+
+/* The child sends back exactly what ng_conf_load() builds, arrays included,
+ * for the example config and one far larger than a pipe's buffer. */
+static void
+test_isolated_same(void **state)
+{
+	const char *src = getenv("NG_SRCDIR");
+	char path[512];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/config/example.conf", src != NULL ? src : ".");
+	same_both_ways(path);
+
+	f = fopen(tpath(path, sizeof(path), "big.conf"), "w");
+	assert_non_null(f);
+	fprintf(f, PORT1 "routes = ( { prefix = \"198.20.0.0/16\"; via = \"198.18.0.254\"; } );\n"
+		"neighbours = ( { address = \"198.18.0.254\"; mac = \"02:00:00:00:00:fe\"; } );\n"
+		"services = (\n");
+	for (unsigned int i = 0; i < 300; i++) {
+		fprintf(f, "{ name = \"s%u\"; protocol = \"tcp\"; port = 80; vips = [\"198.21.%u.%u\", "
+			"\"198.22.%u.%u\"]; backends = (", i, i / 256, i % 256, i / 256, i % 256);
+		for (unsigned int j = 0; j < 40; j++)
+			fprintf(f, "%s{ address = \"198.20.%u.%u\"; port = %u; weight = %u; }",
+				j ? ", " : "", j, i % 256, 8000 + j, j % 5);
+		fprintf(f, "); }%s\n", i + 1 < 300 ? "," : "");
+	}
+	fprintf(f, ");\n");
+	assert_int_equal(fclose(f), 0);
+	same_both_ways(path);
+}
+
+static struct ng_conf *
+load_exit2(const char *path, char *err, size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	_exit(2); /* what flex's YY_FATAL_ERROR does, less the atexit handlers */
+}
+
+static struct ng_conf *
+load_killed(const char *path, char *err, size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	raise(SIGKILL);
+	return NULL;
+}
+
+static struct ng_conf *
+load_hang(const char *path, char *err, size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A valid config whose counts are over the loader's limits. */
+static struct ng_conf *
+load_over_limits(const char *path, char *err, size_t errlen)
+{
+	struct ng_conf *c = calloc(1, sizeof(*c));
+
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (c == NULL)
+		return NULL;
+	ng_conf_defaults(c);
+	c->n_routes = NG_MAX_ROUTES + 1;
+	c->routes = calloc(c->n_routes, sizeof(*c->routes));
+	return c->routes != NULL ? c : NULL;
+}
+
+/* A child that exits, is killed, hangs or answers out of bounds is a refusal
+ * that says so; the caller carries on. */
+static void
+test_child_failures(void **state)
+{
+	char err[NG_ERRBUF];
+	struct timespec t0, t1;
+	struct ng_conf *c;
+
+	(void)state;
+	errno = 0;
+	c = conf_load_child("x.conf", load_exit2, 5000, err, sizeof(err));
+	assert_null(c);
+	assert_int_equal(errno, ECHILD);
+	assert_string_equal(err, "x.conf: refused: the parser exited with status 2 before it "
+		"could report (libconfig exits on a read error)");
+
+	errno = 0;
+	c = conf_load_child("x.conf", load_killed, 5000, err, sizeof(err));
+	assert_null(c);
+	assert_int_equal(errno, ECHILD);
+	assert_non_null(strstr(err, "x.conf: refused: the parser died (signal 9, "));
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	errno = 0;
+	c = conf_load_child("x.conf", load_hang, 300, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_null(c);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_string_equal(err, "x.conf: refused: the check did not finish within 300 ms (is "
+		"it, or an @include, a FIFO or on a hung file system?)");
+	assert_true(t1.tv_sec - t0.tv_sec < 3);
+
+	errno = 0;
+	c = conf_load_child("x.conf", load_over_limits, 5000, err, sizeof(err));
+	assert_null(c);
+	assert_int_equal(errno, ECHILD);
+	assert_string_equal(err, "x.conf: refused: the parser's answer was malformed");
+
+	/* no error buffer */
+	errno = 0;
+	assert_null(conf_load_child("x.conf", load_exit2, 5000, NULL, 0));
+	assert_int_equal(errno, ECHILD);
+}
+
+/*
+ * libconfig 1.5 leaks the string it holds when a syntax error follows it
+ * (here 16 KB per load). Refused through the child 300 times, the caller's
+ * heap does not grow. (mallinfo2 counts glibc's heap; ASan has its own.)
+ */
+static void
+test_refused_no_growth(void **state)
+{
+	char path[512], err[NG_ERRBUF];
+	char *big = malloc(16384);
+	size_t before, after;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', 16383);
+	big[16383] = '\0';
+	put_file("leak.conf", PORT1 "log_level \"%s\";\n", big);
+	free(big);
+	tpath(path, sizeof(path), "leak.conf");
+	assert_null(ng_conf_load_isolated(path, err, sizeof(err))); /* warm up */
+	assert_non_null(strstr(err, "leak.conf:4: syntax error"));
+#ifndef NG_TEST_ASAN
+	before = mallinfo2().uordblks;
+#endif
+	for (unsigned int i = 0; i < 300; i++)
+		assert_null(ng_conf_load_isolated(path, err, sizeof(err)));
+#ifndef NG_TEST_ASAN
+	after = mallinfo2().uordblks;
+	print_message("heap in use: %zu bytes before, %zu after 300 refused loads\n", before,
+		after);
+	assert_true(after <= before + 4096);
+#else
+	(void)before;
+	(void)after;
+#endif
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_include_dir),
+		cmocka_unit_test(test_include_not_regular),
+		cmocka_unit_test(test_include_scanner_rules),
+		cmocka_unit_test(test_include_ok),
+		cmocka_unit_test(test_isolated_same),
+		cmocka_unit_test(test_child_failures),
+		cmocka_unit_test(test_refused_no_growth),
+	};
+	char cmd[600];
+	int rc;
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ng_test_conf_reload.XXXXXX",
+		getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	rc = cmocka_run_group_tests_name("conf_reload", tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return rc;
+}
