@@ -554,6 +554,9 @@ reload(struct app *a)
 	struct ng_conf *c = ng_conf_load_isolated(a->conf_path, a->err, sizeof(a->err));
 	char err[NG_ERRBUF];
 
+	if (ng_conf_helper_pid() < 0)
+		NG_LOG(WARNING, MAIN, "reload: the config helper has stopped; the check "
+			"forked the gateway itself");
 	if (c == NULL) {
 		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", a->err);
 		return -1;
@@ -845,6 +848,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	/* The process that forks the config parsers for reloads: now, while this
+	 * one is small and has no threads. */
+	if (!a.check && (rc = ng_conf_helper_start()) < 0)
+		fprintf(stderr, "nodegw: no config helper (%s): reloads fork the gateway\n",
+			strerror(-rc));
 	/* Validate before touching EAL, so --check needs no hugepages or root; in a
 	 * child, as reload does, so a file that makes libconfig exit() is refused. */
 	a.conf = ng_conf_load_isolated(a.conf_path, a.err, sizeof(a.err));
@@ -890,6 +898,7 @@ main(int argc, char **argv)
 
 	unwind(&a, (int)RTE_DIM(steps) - 1);
 	ng_conf_free(a.conf);
+	ng_conf_helper_stop();
 	rte_eal_cleanup();
 	printf("nodegw: stopped\n");
 	fflush(stdout);

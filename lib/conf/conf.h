@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ng_addr.h"
 #include "ng_types.h"
@@ -184,9 +185,10 @@ struct ng_conf *ng_conf_load(const char *path, char *err, size_t errlen);
  * exit() on a read error, leaks on some syntax errors, blocks on a FIFO)
  * happens to the child: the caller gets a refusal, its memory unchanged. What
  * is returned is exactly what the child validated (the files are read once).
- * The child touches no DPDK state, so a running gateway may call this.
- * Control core only: it blocks until the child answers, at most
- * NG_CONF_CHECK_TIMEOUT_MS.
+ * The child is forked by the helper (ng_conf_helper_start()), or else by
+ * the caller; it touches no DPDK state. Control core only: it blocks until
+ * the child answers, at most NG_CONF_CHECK_TIMEOUT_MS (and 2 s more for a
+ * helper that stopped answering, which is then stopped).
  *
  * @param path the file to read
  * @param err  buffer for one sentence ("FILE:LINE: message") on failure
@@ -197,6 +199,24 @@ struct ng_conf *ng_conf_load(const char *path, char *err, size_t errlen);
  *   ENOMEM; or fork()'s and pipe()'s errors.
  */
 struct ng_conf *ng_conf_load_isolated(const char *path, char *err, size_t errlen);
+
+/**
+ * Start the config helper: a small process, forked now, that forks the
+ * children ng_conf_load_isolated() parses in, so that the gateway itself is
+ * never forked once it runs (multi-threaded, large). Call it early, before
+ * rte_eal_init() and before any thread exists. Without it (not started, or
+ * gone), ng_conf_load_isolated() forks the caller instead.
+ *
+ * @return 0, or a negative errno (socketpair, fork).
+ */
+int ng_conf_helper_start(void);
+
+/** Stop the helper (it exits when its socket closes); nothing when none runs. */
+void ng_conf_helper_stop(void);
+
+/** The helper's process id, or -1 when none runs (never started, or stopped
+ * after a failure it showed). */
+pid_t ng_conf_helper_pid(void);
 
 /** Free a config from ng_conf_load(); NULL is fine. */
 void ng_conf_free(struct ng_conf *c);

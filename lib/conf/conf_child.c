@@ -5,16 +5,18 @@
  *
  * libconfig 1.5's scanner calls exit() when a read fails, leaks the string
  * it holds on some syntax errors, and blocks on a FIFO. The gateway therefore
- * never runs it: it forks, the child runs ng_conf_load() and sends the
- * validated struct ng_conf (with its arrays) back over a pipe, then
- * _exit()s. The parent only reads that stream, bounded in size by the
- * loader's limits and in time by a deadline. What it loads is exactly what
- * the child validated: the files are read once, by the child, so a file
- * changed after the check cannot slip in unchecked.
+ * never runs it: a child runs ng_conf_load() and sends the validated struct
+ * ng_conf (with its arrays) back over a pipe, then _exit()s. The parent only
+ * reads that stream, bounded in size by the loader's limits and in time by
+ * a deadline. What it loads is exactly what the child validated: the files
+ * are read once, by the child, so a file changed after the check cannot slip
+ * in unchecked.
  *
- * The child touches no DPDK state: the loader needs only malloc, stdio and
- * libconfig. glibc resets its malloc and stdio-list locks in a forked
- * child; worker lcores never hold them (they never allocate or do I/O).
+ * The child is forked by the config helper (conf_helper.c), a small process
+ * started before EAL. Without one, conf_load_child() forks the caller: the
+ * child touches no DPDK state (the loader needs only malloc, stdio and
+ * libconfig), glibc resets its malloc and stdio-list locks in a forked
+ * child, and worker lcores never hold them (they never allocate or do I/O).
  * A child that dies, exits early or hangs anyway (a hung file system, a
  * sanitizer runtime deadlocked by fork) is reported as a refusal; a child
  * that does not die even after SIGKILL is reaped at a later call.
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +48,7 @@
 #define CHILD_TRAILER 0x656e6421u /* "end!" */
 #define CHILD_OK 0u
 #define CHILD_ERR 1u
-/* Children not yet reaped (killed but stuck in the kernel); see reap(). */
+/* Children not yet reaped (killed but stuck in the kernel); see conf_child_reap(). */
 #define STRAGGLERS_MAX 8
 
 struct child_hdr {
@@ -57,8 +60,8 @@ struct child_hdr {
 
 static pid_t stragglers[STRAGGLERS_MAX];
 
-static uint64_t
-now_ms(void)
+uint64_t
+conf_now_ms(void)
 {
 	struct timespec ts;
 
@@ -107,8 +110,8 @@ put_conf(int fd, const struct ng_conf *c)
 	return put(fd, &trailer, sizeof(trailer));
 }
 
-static void __attribute__((noreturn))
-child_run(int fd, const char *path, conf_loader_fn load)
+void
+conf_child_run(int fd, const char *path, conf_loader_fn load)
 {
 	char err[NG_ERRBUF] = "";
 	struct ng_conf *c;
@@ -147,7 +150,7 @@ get(int fd, void *p, size_t n, uint64_t deadline)
 
 	while (n > 0) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		uint64_t t = now_ms();
+		uint64_t t = conf_now_ms();
 		ssize_t r;
 		int pr;
 
@@ -246,13 +249,8 @@ get_body(int fd, struct ng_conf *c, uint64_t deadline)
 	return trailer == CHILD_TRAILER ? 0 : -EIO;
 }
 
-/*
- * The config the child sent, or NULL with *rc: -EINVAL with err filled (the
- * child refused the file, its errno in *child_errno), -ETIMEDOUT, -ENOMEM,
- * -EPIPE (a short stream) or -EIO (a malformed one, or over the limits).
- */
-static struct ng_conf *
-get_conf(int fd, uint64_t deadline, char *err, size_t errlen, int *child_errno, int *rc)
+struct ng_conf *
+conf_child_get(int fd, uint64_t deadline, char *err, size_t errlen, int *child_errno, int *rc)
 {
 	char msg[NG_ERRBUF];
 	struct child_hdr h;
@@ -296,34 +294,42 @@ reap_stragglers(void)
 			stragglers[i] = 0;
 }
 
-/*
- * Wait for the child until deadline, then SIGKILL it and wait up to a second
- * more. Returns its wait status, or -1 when it could not be reaped (kept as
- * a straggler) or was reaped by someone else (SIGCHLD ignored: ECHILD).
- */
-static int
-reap(pid_t pid, uint64_t deadline)
+int
+conf_child_reap(pid_t pid, uint64_t deadline, bool *killed)
 {
-	bool killed = false;
-	int st;
+	/* A pidfd wakes the wait the moment the child exits; without one (a
+	 * kernel before 5.3) it is polled every millisecond. */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), st = -1;
+	bool reaped = false;
 
+	*killed = false;
+	reap_stragglers();
 	for (;;) {
 		pid_t r = waitpid(pid, &st, WNOHANG);
+		uint64_t t = conf_now_ms();
 
-		if (r == pid)
-			return st;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (now_ms() >= deadline) {
-			if (killed)
+		if (r == pid || (r < 0 && errno != EINTR)) {
+			reaped = r == pid;
+			break;
+		}
+		if (t >= deadline) {
+			if (*killed)
 				break;
 			kill(pid, SIGKILL);
-			killed = true;
-			deadline = now_ms() + 1000;
+			*killed = true;
+			deadline = t + 1000;
 		}
-		usleep(1000);
+		if (pidfd >= 0)
+			poll(&(struct pollfd){.fd = pidfd, .events = POLLIN}, 1,
+				(int)(deadline > t ? deadline - t : 1));
+		else
+			usleep(1000);
 	}
-	for (unsigned int i = 0; i < STRAGGLERS_MAX; i++)
+	if (pidfd >= 0)
+		close(pidfd);
+	if (reaped)
+		return st;
+	for (unsigned int i = 0; *killed && i < STRAGGLERS_MAX; i++)
 		if (stragglers[i] == 0) {
 			stragglers[i] = pid;
 			break;
@@ -354,44 +360,15 @@ explain(const char *path, int rc, int st, unsigned int timeout_ms, char *err, si
 }
 
 struct ng_conf *
-conf_load_child(const char *path, conf_loader_fn load, unsigned int timeout_ms, char *err,
-	size_t errlen)
+conf_child_finish(const char *path, struct ng_conf *c, int rc, int st, int child_errno,
+	unsigned int timeout_ms, char *err, size_t errlen)
 {
-	char localerr[NG_ERRBUF];
-	uint64_t deadline = now_ms() + timeout_ms;
-	struct ng_conf *c;
-	int fds[2], rc, st, child_errno = 0;
-	pid_t pid;
-
-	if (err == NULL || errlen == 0) {
-		err = localerr;
-		errlen = sizeof(localerr);
-	}
-	err[0] = '\0';
-	reap_stragglers();
-	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		int e = errno;
-
-		snprintf(err, errlen, "%s: cannot start the check: %s", path != NULL ? path :
-			"(no file)", strerror(e));
-		errno = e;
-		return NULL;
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		child_run(fds[1], path, load);
-	}
-	close(fds[1]);
-	c = get_conf(fds[0], deadline, err, errlen, &child_errno, &rc);
-	close(fds[0]);
-	/* A stream read to its end means the child is exiting: give it the
-	 * rest of the time, so that its own exit status is what is reported;
-	 * a child that sent something malformed, or is late, is killed now. */
-	st = reap(pid, rc == 0 || rc == -EINVAL || rc == -EPIPE ? deadline : 0);
+	/* A config is taken only from a child that then exited 0 (or whose
+	 * status is unknown: SIGCHLD ignored; the trailer was checked). */
 	if (c != NULL && st != -1 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		ng_conf_free(c);
 		c = NULL;
-		rc = -EIO;
+		rc = -EPIPE;
 	}
 	if (c != NULL)
 		return c;
@@ -405,7 +382,52 @@ conf_load_child(const char *path, conf_loader_fn load, unsigned int timeout_ms, 
 }
 
 struct ng_conf *
+conf_load_child(const char *path, conf_loader_fn load, unsigned int timeout_ms, char *err,
+	size_t errlen)
+{
+	uint64_t deadline = conf_now_ms() + timeout_ms;
+	struct ng_conf *c;
+	int fds[2], rc, st, child_errno = 0;
+	bool killed;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: cannot start the check: %s", path != NULL ? path :
+			"(no file)", strerror(e));
+		errno = e;
+		return NULL;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		conf_child_run(fds[1], path, load);
+	}
+	close(fds[1]);
+	c = conf_child_get(fds[0], deadline, err, errlen, &child_errno, &rc);
+	close(fds[0]);
+	/* A stream read to its end means the child is exiting: give it the
+	 * rest of the time, so that its own exit status is what is reported;
+	 * a child that sent something malformed, or is late, is killed now. */
+	st = conf_child_reap(pid, rc == 0 || rc == -EINVAL || rc == -EPIPE ? deadline : 0,
+		&killed);
+	return conf_child_finish(path, c, rc, st, child_errno, timeout_ms, err, errlen);
+}
+
+struct ng_conf *
 ng_conf_load_isolated(const char *path, char *err, size_t errlen)
 {
+	char localerr[NG_ERRBUF];
+	struct ng_conf *c;
+	bool no_helper;
+
+	if (err == NULL || errlen == 0) {
+		err = localerr;
+		errlen = sizeof(localerr);
+	}
+	err[0] = '\0';
+	c = conf_load_helper(path, NG_CONF_CHECK_TIMEOUT_MS, err, errlen, &no_helper);
+	if (!no_helper)
+		return c;
 	return conf_load_child(path, ng_conf_load, NG_CONF_CHECK_TIMEOUT_MS, err, errlen);
 }

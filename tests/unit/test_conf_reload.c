@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +36,14 @@
 #if __has_feature(address_sanitizer)
 #define NG_TEST_ASAN 1
 #endif
+#endif
+
+/* Refused loads in test_refused_no_growth: the heap is measured only
+ * without ASan, whose forks are slow; with it the loop only looks for errors. */
+#ifdef NG_TEST_ASAN
+#define N_REFUSED 20
+#else
+#define N_REFUSED 300
 #endif
 
 static char tmpdir[256];
@@ -278,7 +287,8 @@ same_both_ways(const char *path)
 }
 
 /* The child sends back exactly what ng_conf_load() builds, arrays included,
- * for the example config and one far larger than a pipe's buffer. */
+ * for the example config and one far larger than a pipe's buffer, forked
+ * directly and through the helper. */
 static void
 test_isolated_same(void **state)
 {
@@ -289,6 +299,9 @@ test_isolated_same(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/config/example.conf", src != NULL ? src : ".");
 	same_both_ways(path);
+	assert_int_equal(ng_conf_helper_start(), 0);
+	same_both_ways(path);
+	ng_conf_helper_stop();
 
 	f = fopen(tpath(path, sizeof(path), "big.conf"), "w");
 	assert_non_null(f);
@@ -306,6 +319,9 @@ test_isolated_same(void **state)
 	fprintf(f, ");\n");
 	assert_int_equal(fclose(f), 0);
 	same_both_ways(path);
+	assert_int_equal(ng_conf_helper_start(), 0);
+	same_both_ways(path);
+	ng_conf_helper_stop();
 }
 
 static struct ng_conf *
@@ -355,32 +371,52 @@ load_over_limits(const char *path, char *err, size_t errlen)
 	return c->routes != NULL ? c : NULL;
 }
 
+/* Load through the helper (started with load for this one call) or by a
+ * child forked here. */
+static struct ng_conf *
+load_via(bool helper, conf_loader_fn load, unsigned int timeout_ms, char *err, size_t errlen)
+{
+	struct ng_conf *c;
+	bool no_helper;
+	int e;
+
+	if (!helper)
+		return conf_load_child("x.conf", load, timeout_ms, err, errlen);
+	assert_int_equal(conf_helper_start(load), 0);
+	c = conf_load_helper("x.conf", timeout_ms, err, errlen, &no_helper);
+	e = errno;
+	assert_false(no_helper);
+	assert_true(ng_conf_helper_pid() > 0); /* a failing child leaves the helper be */
+	ng_conf_helper_stop();
+	errno = e;
+	return c;
+}
+
 /* A child that exits, is killed, hangs or answers out of bounds is a refusal
- * that says so; the caller carries on. */
+ * that says so; the caller (and the helper) carry on. */
 static void
-test_child_failures(void **state)
+child_failures(bool helper)
 {
 	char err[NG_ERRBUF];
 	struct timespec t0, t1;
 	struct ng_conf *c;
 
-	(void)state;
 	errno = 0;
-	c = conf_load_child("x.conf", load_exit2, 5000, err, sizeof(err));
+	c = load_via(helper, load_exit2, 5000, err, sizeof(err));
 	assert_null(c);
 	assert_int_equal(errno, ECHILD);
 	assert_string_equal(err, "x.conf: refused: the parser exited with status 2 before it "
 		"could report (libconfig exits on a read error)");
 
 	errno = 0;
-	c = conf_load_child("x.conf", load_killed, 5000, err, sizeof(err));
+	c = load_via(helper, load_killed, 5000, err, sizeof(err));
 	assert_null(c);
 	assert_int_equal(errno, ECHILD);
 	assert_non_null(strstr(err, "x.conf: refused: the parser died (signal 9, "));
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	errno = 0;
-	c = conf_load_child("x.conf", load_hang, 300, err, sizeof(err));
+	c = load_via(helper, load_hang, 300, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_null(c);
 	assert_int_equal(errno, ETIMEDOUT);
@@ -389,21 +425,79 @@ test_child_failures(void **state)
 	assert_true(t1.tv_sec - t0.tv_sec < 3);
 
 	errno = 0;
-	c = conf_load_child("x.conf", load_over_limits, 5000, err, sizeof(err));
+	c = load_via(helper, load_over_limits, 5000, err, sizeof(err));
 	assert_null(c);
 	assert_int_equal(errno, ECHILD);
 	assert_string_equal(err, "x.conf: refused: the parser's answer was malformed");
+}
 
+static void
+test_child_failures(void **state)
+{
+	(void)state;
+	child_failures(false);
 	/* no error buffer */
 	errno = 0;
-	assert_null(conf_load_child("x.conf", load_exit2, 5000, NULL, 0));
-	assert_int_equal(errno, ECHILD);
+	assert_null(ng_conf_load_isolated(NULL, NULL, 0));
+	assert_int_equal(errno, EINVAL);
+}
+
+static void
+test_helper_failures(void **state)
+{
+	(void)state;
+	child_failures(true);
+}
+
+/*
+ * The helper ignores the signals meant for the gateway's process group, ends
+ * when stopped, and when it is gone (killed) the next load forks the caller
+ * instead and still works.
+ */
+static void
+test_helper_lifecycle(void **state)
+{
+	char path[512], err[NG_ERRBUF];
+	struct ng_conf *c;
+	pid_t pid;
+
+	(void)state;
+	put_file("life.conf", PORT1);
+	tpath(path, sizeof(path), "life.conf");
+	assert_int_equal(ng_conf_helper_pid(), -1);
+	assert_int_equal(ng_conf_helper_start(), 0);
+	pid = ng_conf_helper_pid();
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, SIGHUP), 0);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	c = ng_conf_load_isolated(path, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	ng_conf_free(c);
+	assert_int_equal(ng_conf_helper_pid(), pid);
+
+	ng_conf_helper_stop();
+	assert_int_equal(ng_conf_helper_pid(), -1);
+	assert_int_equal(kill(pid, 0), -1);
+	assert_int_equal(errno, ESRCH);
+
+	assert_int_equal(ng_conf_helper_start(), 0);
+	pid = ng_conf_helper_pid();
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	c = ng_conf_load_isolated(path, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->n_ports, 1);
+	ng_conf_free(c);
+	assert_int_equal(ng_conf_helper_pid(), -1);
+	assert_int_equal(kill(pid, 0), -1); /* reaped, not a zombie */
 }
 
 /*
  * libconfig 1.5 leaks the string it holds when a syntax error follows it
- * (here 16 KB per load). Refused through the child 300 times, the caller's
- * heap does not grow. (mallinfo2 counts glibc's heap; ASan has its own.)
+ * (here 16 KB per load). Refused through the helper's children 300 times,
+ * the caller's heap does not grow. (mallinfo2 counts glibc's heap; ASan has its own.)
  */
 static void
 test_refused_no_growth(void **state)
@@ -419,17 +513,20 @@ test_refused_no_growth(void **state)
 	put_file("leak.conf", PORT1 "log_level \"%s\";\n", big);
 	free(big);
 	tpath(path, sizeof(path), "leak.conf");
+	assert_int_equal(ng_conf_helper_start(), 0);
 	assert_null(ng_conf_load_isolated(path, err, sizeof(err))); /* warm up */
 	assert_non_null(strstr(err, "leak.conf:4: syntax error"));
 #ifndef NG_TEST_ASAN
 	before = mallinfo2().uordblks;
 #endif
-	for (unsigned int i = 0; i < 300; i++)
+	for (unsigned int i = 0; i < N_REFUSED; i++)
 		assert_null(ng_conf_load_isolated(path, err, sizeof(err)));
+	assert_true(ng_conf_helper_pid() > 0);
+	ng_conf_helper_stop();
 #ifndef NG_TEST_ASAN
 	after = mallinfo2().uordblks;
-	print_message("heap in use: %zu bytes before, %zu after 300 refused loads\n", before,
-		after);
+	print_message("heap in use: %zu bytes before, %zu after %u refused loads\n", before,
+		after, N_REFUSED);
 	assert_true(after <= before + 4096);
 #else
 	(void)before;
@@ -447,6 +544,8 @@ main(void)
 		cmocka_unit_test(test_include_ok),
 		cmocka_unit_test(test_isolated_same),
 		cmocka_unit_test(test_child_failures),
+		cmocka_unit_test(test_helper_failures),
+		cmocka_unit_test(test_helper_lifecycle),
 		cmocka_unit_test(test_refused_no_growth),
 	};
 	char cmd[600];
