@@ -88,6 +88,18 @@ void kstore_last_error(char *buf, size_t len);
 
 /* ---- the reflectors ---- */
 
+/*
+ * The watcher without a network, for tests and fuzzing (tests/fuzz): start
+ * reflector res's next request if it is idle (as ng_k8s_poll() does when it
+ * is due; back-off is not waited for), hand it a response as libcurl would
+ * (status http, the body in pieces of chunk bytes, 0: whole; then the end of
+ * the transfer with curl_result, a CURLcode), then apply what the store holds
+ * as ng_k8s_poll() does. Nothing is sent or received.
+ * @return 0, -EINVAL (the watcher is off) or -EIO (no request could start).
+ */
+int kwatch_feed(enum kres res, long http, const char *body, size_t len, size_t chunk,
+	int curl_result);
+
 enum kstate {
 	KS_IDLE = 0,     /**< waiting to start or for a back-off to end */
 	KS_LISTING,

@@ -522,12 +522,10 @@ list_page_done(struct kreflector *r)
 		backoff(r);
 }
 
+/* The transfer of r ended with res; http is its response code (0: none). */
 static void
-done(struct kreflector *r, CURLcode res)
+done(struct kreflector *r, CURLcode res, long http)
 {
-	long http = 0;
-
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
 	if (r->state == KS_LISTING) {
 		request_end(r);
 		if (res == CURLE_OK && http == 200) {
@@ -579,6 +577,28 @@ check_stall(struct kreflector *r, uint64_t now)
 	backoff(r);
 }
 
+/* Apply what changed in the store, once both lists are in (as kube-proxy
+ * waits for both caches). */
+static void
+sync_step(void)
+{
+	if (ng_kw.r[KRES_SERVICES].synced && ng_kw.r[KRES_SLICES].synced) {
+		if (kstore_sync(&ng_kw.node) > 0) {
+			ng_svc_note_cause(ng_kw.cause_tsc);
+			ng_kw.syncs++;
+		}
+		ng_kw.cause_tsc = 0;
+		if (ng_kw.first_sync_tsc == 0) {
+			ng_kw.first_sync_tsc = now_tsc();
+			NG_LOG(NOTICE, K8S, "initial sync: %u services, %u endpointslices -> %u "
+				"nodegw services in %.1f ms", kstore_count(KRES_SERVICES),
+				kstore_count(KRES_SLICES), kstore_applied(),
+				(double)(ng_kw.first_sync_tsc - ng_kw.start_tsc) * 1e3 /
+				(double)rte_get_tsc_hz());
+		}
+	}
+}
+
 void
 ng_k8s_poll(void)
 {
@@ -604,29 +624,47 @@ ng_k8s_poll(void)
 			continue;
 		for (int i = 0; i < KRES_N; i++)
 			if (ng_kw.r[i].easy == msg->easy_handle) {
-				done(&ng_kw.r[i], msg->data.result);
+				long http = 0;
+
+				curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &http);
+				done(&ng_kw.r[i], msg->data.result, http);
 				break;
 			}
 	}
 	now = now_tsc();
 	for (int i = 0; i < KRES_N; i++)
 		check_stall(&ng_kw.r[i], now);
-	/* Apply once both lists are in, as kube-proxy waits for both caches. */
-	if (ng_kw.r[KRES_SERVICES].synced && ng_kw.r[KRES_SLICES].synced) {
-		if (kstore_sync(&ng_kw.node) > 0) {
-			ng_svc_note_cause(ng_kw.cause_tsc);
-			ng_kw.syncs++;
+	sync_step();
+}
+
+int
+kwatch_feed(enum kres res, long http, const char *body, size_t len, size_t chunk,
+	int curl_result)
+{
+	struct kreflector *r;
+	CURLcode cr = (CURLcode)curl_result;
+	size_t off = 0;
+
+	if (!ng_kw.enabled || res >= KRES_N)
+		return -EINVAL;
+	r = &ng_kw.r[res];
+	if (r->state == KS_IDLE && request(r, !(r->relist || !r->synced)) < 0)
+		return -EIO;
+	r->http = http;
+	while (off < len) {
+		size_t n = chunk == 0 || chunk > len - off ? len - off : chunk;
+
+		/* libcurl ends a transfer whose write callback takes less. */
+		if (on_data((char *)(uintptr_t)(body + off), 1, n, r) != n) {
+			if (cr == CURLE_OK)
+				cr = CURLE_WRITE_ERROR;
+			break;
 		}
-		ng_kw.cause_tsc = 0;
-		if (ng_kw.first_sync_tsc == 0) {
-			ng_kw.first_sync_tsc = now_tsc();
-			NG_LOG(NOTICE, K8S, "initial sync: %u services, %u endpointslices -> %u "
-				"nodegw services in %.1f ms", kstore_count(KRES_SERVICES),
-				kstore_count(KRES_SLICES), kstore_applied(),
-				(double)(ng_kw.first_sync_tsc - ng_kw.start_tsc) * 1e3 /
-				(double)rte_get_tsc_hz());
-		}
+		off += n;
 	}
+	done(r, cr, http);
+	sync_step();
+	return 0;
 }
 
 /* ---- start and stop ---- */

@@ -10,8 +10,11 @@
 _NG_DEPS_SH_LOADED=1
 
 # Everything needed to build nodegw and run all of its tests.
+# libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (tests/fuzz,
+# scripts/fuzz.sh); clang does not always pull it in.
 NG_DEPS_BUILD=(build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpdk-dev
-	libcurl4-openssl-dev libcjson-dev libconfig-dev libcmocka-dev libpcap-dev clang)
+	libcurl4-openssl-dev libcjson-dev libconfig-dev libcmocka-dev libpcap-dev clang
+	libclang-rt-14-dev)
 NG_DEPS_RUNTIME=(iproute2 iputils-ping curl socat ethtool python3 tcpdump telnet
 	netcat-openbsd openssl)
 # shellcheck disable=SC2034 # used by the scripts that source this

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared set-up of the fuzz targets; see fuzz_common.h. */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,24 @@ fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 	abort();
 }
 
+static char runtime_dir[512];
+
+/* EAL makes a runtime directory per --file-prefix even with --no-shconf. */
+static void
+remove_runtime_dir(void)
+{
+	DIR *d = opendir(runtime_dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	rmdir(runtime_dir);
+}
+
 void
 fz_eal_init(const char *name, unsigned int n_lcores)
 {
@@ -44,6 +63,8 @@ fz_eal_init(const char *name, unsigned int n_lcores)
 		fprintf(stderr, "%s: rte_eal_init: %s\n", name, rte_strerror(rte_errno));
 		exit(1);
 	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	atexit(remove_runtime_dir);
 	/* Refusals are logged at ERR; a fuzzer makes millions of them. */
 	ng_log_init(RTE_LOG_EMERG);
 	null = fopen("/dev/null", "w");

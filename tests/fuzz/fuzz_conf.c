@@ -46,23 +46,40 @@ put(const char *name, const char *text)
 	}
 }
 
+static char dir[] = "/tmp/ng-fuzz-conf.XXXXXX";
+static int dir_fd = -1, home_fd = -1; /* the fixtures' directory; the fuzzer's */
+
+static void
+cleanup(void)
+{
+	if (dir_fd < 0)
+		return;
+	for (size_t i = 0; i < sizeof(include_files) / sizeof(include_files[0]); i++)
+		unlinkat(dir_fd, include_files[i], strcmp(include_files[i], "dir.inc") == 0 ?
+			AT_REMOVEDIR : 0);
+	unlinkat(dir_fd, "in.conf", 0);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/ng-fuzz-conf.XXXXXX";
-
 	(void)argc;
 	(void)argv;
-	if (mkdtemp(dir) == NULL || chdir(dir) != 0) {
+	home_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (home_fd < 0 || mkdtemp(dir) == NULL || chdir(dir) != 0 ||
+			(dir_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		perror("fuzz_conf: temporary directory");
 		exit(1);
 	}
+	atexit(cleanup);
 	put("svc.inc", "services = ( { name = \"inc\"; protocol = \"tcp\"; port = 80; "
 		"vips = [\"198.19.0.1\"]; backends = ( { address = \"198.18.0.2\"; } ); } );\n");
 	put("ports.inc", "ports = ( { name = \"p\"; devargs = \"net_null0\"; "
 		"addresses = [\"198.18.0.1/24\"]; } );\n");
-	if (mkdir("dir.inc", 0700) != 0 || mkfifo("fifo.inc", 0600) != 0) {
+	if (mkdir("dir.inc", 0700) != 0 || mkfifo("fifo.inc", 0600) != 0 ||
+			fchdir(home_fd) != 0) {
 		perror("fuzz_conf: include fixtures");
 		exit(1);
 	}
@@ -115,14 +132,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (escapes(data, size))
 		return -1; /* not added to the corpus */
-	fd = open("in.conf", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fd = openat(dir_fd, "in.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size || close(fd) != 0) {
 		perror("in.conf");
 		exit(1);
 	}
 	memset(err, 'z', sizeof(err));
 	err[sizeof(err) - 1] = '\0';
+	/* In the fixtures' directory while loading (libconfig opens an @include
+	 * from the working directory); in the fuzzer's for its own files. */
+	if (fchdir(dir_fd) != 0)
+		abort();
 	c = ng_conf_load("in.conf", err, sizeof(err));
+	if (fchdir(home_fd) != 0)
+		abort();
 	if (c == NULL) {
 		FZ_ASSERT(err[0] != '\0' && err[0] != 'z', "a refusal says why");
 		FZ_ASSERT(names_a_file(err), "the error names the file: \"%s\"", err);
