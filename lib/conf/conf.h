@@ -66,6 +66,8 @@ struct ng_conf_backend {
 	int line;
 };
 
+/* Heap fields of ng_conf_service and ng_conf: freed by ng_conf_free() and sent
+ * by conf_child.c (which pins these structs' sizes to be told of a new one). */
 struct ng_conf_service {
 	char name[NG_SVC_NAME_MAX];
 	uint8_t proto;              /**< IPPROTO_TCP or IPPROTO_UDP */

@@ -28,6 +28,7 @@
  * loader's limits before it allocates, so a short or corrupt stream cannot
  * make it overrun or allocate without bound.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -57,6 +58,18 @@ struct child_hdr {
 	int32_t err_no;  /**< errno of a failed load */
 	uint32_t len;    /**< CHILD_ERR: length of the message that follows */
 };
+
+/*
+ * The structs travel as they are, their heap arrays after them (put_conf(),
+ * get_body(), get_services()). A heap field added to one of them must be sent
+ * and received here too, or the parent would keep the child's pointer: their
+ * sizes are pinned so that a changed struct stops the build until this file
+ * is updated (then pin the new size).
+ */
+static_assert(sizeof(struct ng_conf_service) == 272,
+	"struct ng_conf_service changed: send any new heap array in conf_child.c");
+static_assert(sizeof(struct ng_conf) == 13272,
+	"struct ng_conf changed: send any new heap array in conf_child.c");
 
 static pid_t stragglers[STRAGGLERS_MAX];
 
