@@ -167,7 +167,10 @@ struct ng_conf {
 void ng_conf_defaults(struct ng_conf *c);
 
 /**
- * Load and validate a config file.
+ * Load and validate a config file. Every @include must name a readable regular
+ * file (a directory made libconfig 1.5 call exit()); it is opened relative to
+ * the working directory, as libconfig does. Runs libconfig in this process:
+ * a running gateway uses ng_conf_load_isolated() instead.
  *
  * @param path the file to read
  * @param err  buffer for one sentence, "FILE:LINE: message", on failure
