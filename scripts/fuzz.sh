@@ -43,15 +43,15 @@ fi
 # -Dwerror here: this build is for finding crashes; build/ keeps the warnings.
 opts=(-Dfuzz=true -Dtests=disabled -Db_sanitize=address,undefined -Db_lundef=false
 	-Dbuildtype=debugoptimized)
+log=$(mktemp "${TMPDIR:-/tmp}/ng-fuzz-setup.XXXXXX")
+trap 'rm -f "$log"' EXIT
 if [[ -f $BUILD/meson-private/coredata.dat ]]; then
-	meson setup --reconfigure "$BUILD" "${opts[@]}" >"$BUILD.setup.log" 2>&1 ||
-		{ cat "$BUILD.setup.log"; exit 1; }
+	meson setup --reconfigure "$BUILD" "${opts[@]}" >"$log" 2>&1 || { cat "$log"; exit 1; }
 else
-	CC=clang meson setup "$BUILD" "${opts[@]}" >"$BUILD.setup.log" 2>&1 ||
-		{ cat "$BUILD.setup.log"; exit 1; }
+	CC=clang meson setup "$BUILD" "${opts[@]}" >"$log" 2>&1 || { cat "$log"; exit 1; }
 fi
-if grep -q "fuzz: skipped" "$BUILD.setup.log"; then
-	echo "fuzz.sh: SKIP: $(grep -o 'fuzz: skipped.*' "$BUILD.setup.log")"
+if grep -q "fuzz: skipped" "$log"; then
+	echo "fuzz.sh: SKIP: $(grep -o 'fuzz: skipped.*' "$log")"
 	exit 0
 fi
 ninja -C "$BUILD" $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}")
