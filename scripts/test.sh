@@ -24,7 +24,7 @@ finish() {
 	# --no-shconf; remove those of the unit and datapath tests.
 	rm -rf /var/run/dpdk/ng-ut-* /var/run/dpdk/ng_test_* /var/run/dpdk/ng-fuzz-* 2>/dev/null || true
 	if ((rc == 0)); then
-		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, k8s, asan+ubsan unit, fuzz, bench --quick, k8s scale smoke)"
+		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, k8s, install, docs, asan+ubsan unit, fuzz, bench --quick, k8s scale smoke)"
 	else
 		echo "test.sh: FAILED at step: $STEP (exit $rc)"
 	fi
@@ -61,7 +61,7 @@ setup build -Dwerror=true
 step "build build/"
 ninja -C build
 
-step "meson test (unit, datapath, e2e, cli, k8s)"
+step "meson test (unit, datapath, e2e, cli, k8s, install, docs)"
 meson test -C build --print-errorlogs --num-processes 2
 
 step "configure build-asan/ (address,undefined)"

@@ -19,6 +19,9 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "health.h"
+#include "http.h"
+#include "metrics.h"
 #include "ng_cli_util.h"
 #include "running_config.h"
 #include "ng_log.h"
@@ -26,19 +29,20 @@
 #include "route.h"
 #include "k8s.h"
 #include "svc.h"
+#include "twin.h"
 #include "worker.h"
 
 struct app {
 	const char *conf_path;
 	bool check;
+	bool print_rbac;
 	int log_level; /* -1: from the config */
 	struct ng_conf *conf;
 	unsigned int lcores[NG_MAX_WORKERS];
 	unsigned int n_workers;
 	struct rte_mempool *pool;
 	struct ng_dp *dp;
-	struct ng_fib *fib;
-	struct ng_neigh_table *neigh;
+	struct ng_route_ctx rt;
 	struct ng_ip node_addrs[NG_MAX_PORTS * NG_MAX_PORT_ADDRS];
 	unsigned int n_node_addrs;
 	char err[NG_ERRBUF];
@@ -66,6 +70,7 @@ usage(FILE *f, const char *prog)
 	fprintf(f,
 		"usage: %s [EAL options] -- -c FILE [--check] [--log-level LEVEL]\n"
 		"       %s --check -c FILE\n"
+		"       %s --print-rbac\n"
 		"\n"
 		"  -c, --config FILE   configuration file (libconfig syntax)\n"
 		"      --check         validate the configuration and exit: 0 when valid,\n"
@@ -73,10 +78,11 @@ usage(FILE *f, const char *prog)
 		"  -l, --log-level L   error|warning|notice|info|debug (overrides the file)\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
+		"      --print-rbac    print the Kubernetes RBAC rules the watcher needs (JSON)\n"
 		"\n"
 		"Ports are opened from the config's devargs; no --vdev is needed.\n"
 		"See doc/configuration.md.\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 /* Parse the application's own options (after "--"). */
@@ -89,6 +95,7 @@ parse_app_args(struct app *a, int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"print-rbac", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -117,6 +124,9 @@ parse_app_args(struct app *a, int argc, char **argv)
 		case 'V':
 			printf("nodegw %s\n", NG_VERSION);
 			exit(0);
+		case 'R':
+			a->print_rbac = true;
+			break;
 		case ':':
 			fprintf(stderr, "nodegw: option '%s' needs a value\n", argv[optind - 1]);
 			return -1;
@@ -129,6 +139,8 @@ parse_app_args(struct app *a, int argc, char **argv)
 		fprintf(stderr, "nodegw: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (a->print_rbac)
+		return 0;
 	if (a->conf_path == NULL) {
 		fprintf(stderr, "nodegw: no configuration file; give -c FILE\n");
 		return -1;
@@ -221,96 +233,45 @@ term_ports(struct app *a)
 }
 
 static int
-route_err(struct app *a, int line, const char *what, int rc)
+step_twins(struct app *a)
 {
-	snprintf(a->err, sizeof(a->err), "%s:%d: %s: %s", a->conf->file, line, what,
-		strerror(-rc));
-	return rc;
+	return ng_twin_init(a->conf, a->pool, a->err, sizeof(a->err));
+}
+
+static void
+term_twins(struct app *a)
+{
+	(void)a;
+	ng_twin_fini();
 }
 
 static int
 step_routes(struct app *a)
 {
-	const struct ng_conf *c = a->conf;
-	struct ng_neigh_params np = {0};
-	uint32_t max_routes = c->n_routes + 64;
-	int rc;
+	struct ng_route_params p = {
+		.conf = a->conf, .qsbr = a->dp->qsbr, .pool = a->pool,
+		.tx = ng_dp_ctl_tx, .tx_arg = a->dp,
+	};
+	int rc = ng_route_init(&a->rt, &p, a->err, sizeof(a->err));
 
-	for (unsigned int i = 0; i < c->n_ports; i++)
-		max_routes += 2 * c->ports[i].n_addrs;
-	a->fib = ng_fib_create(max_routes + 1024, a->dp->qsbr);
-	if (a->fib == NULL) {
-		snprintf(a->err, sizeof(a->err), "cannot create the FIB: %s",
-			rte_strerror(rte_errno));
-		return -ENOMEM;
+	if (rc < 0)
+		return rc;
+	rc = ng_route_apply_conf(&a->rt, a->conf, a->err, sizeof(a->err));
+	if (rc < 0) {
+		ng_route_fini(&a->rt); /* a failing step unwinds only the ones before it */
+		return rc;
 	}
-	a->dp->fib = a->fib;
-	for (unsigned int i = 0; i < c->n_ports; i++) {
-		const struct ng_port *p = ng_port_get(i);
-
-		for (unsigned int j = 0; j < p->n_addrs; j++) {
-			struct ng_prefix host = {.addr = p->addrs[j].addr, .len = 32};
-
-			rc = ng_fib_add(a->fib, &p->addrs[j], NG_RT_CONNECTED, NG_NH_CONNECTED,
-					p->port_id, NULL, &p->addrs[j].addr, false);
-			if (rc < 0 && rc != -EEXIST)
-				return route_err(a, c->ports[i].line, "connected route", rc);
-			rc = ng_fib_add(a->fib, &host, NG_RT_LOCAL, NG_NH_LOCAL, p->port_id, NULL,
-					&p->addrs[j].addr, false);
-			if (rc < 0)
-				return route_err(a, c->ports[i].line, "local address", rc);
-		}
-	}
-	for (unsigned int i = 0; i < c->n_routes; i++) {
-		const struct ng_conf_route *r = &c->routes[i];
-		const struct ng_port *p = ng_port_get(r->port);
-		int pi = ng_conf_port_for(c, &r->via);
-		struct ng_ip src = c->ports[pi < 0 ? r->port : (unsigned int)pi].addrs[0].addr;
-
-		for (unsigned int j = 0; j < c->ports[r->port].n_addrs; j++)
-			if (ng_prefix_contains(&c->ports[r->port].addrs[j], &r->via))
-				src = c->ports[r->port].addrs[j].addr;
-		rc = ng_fib_add(a->fib, &r->prefix, NG_RT_STATIC, NG_NH_GATEWAY, p->port_id,
-				&r->via, &src, true);
-		if (rc < 0)
-			return route_err(a, r->line, "route", rc);
-	}
-
-	np.max_entries = c->arp.max_entries;
-	np.reachable_ms = c->arp.reachable_s * 1000;
-	np.retry_ms = c->arp.retry_ms;
-	np.retries = c->arp.retries;
-	np.pending_max = c->arp.pending_max;
-	np.qsbr = a->dp->qsbr;
-	np.pool = a->pool;
-	np.fib = a->fib;
-	np.tx = ng_dp_ctl_tx;
-	np.tx_arg = a->dp;
-	a->neigh = ng_neigh_create(&np);
-	if (a->neigh == NULL) {
-		snprintf(a->err, sizeof(a->err), "cannot create the neighbour table: %s",
-			rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	a->dp->neigh = a->neigh;
-	for (unsigned int i = 0; i < c->n_neighbours; i++) {
-		const struct ng_conf_neigh *n = &c->neighbours[i];
-
-		rc = ng_neigh_add_static(a->neigh, ng_port_get(n->port)->port_id, &n->addr,
-				&n->mac);
-		if (rc < 0)
-			return route_err(a, n->line, "neighbour", rc);
-	}
+	a->dp->fib = a->rt.fib;
+	a->dp->neigh = a->rt.neigh;
 	return 0;
 }
 
 static void
 term_routes(struct app *a)
 {
-	ng_neigh_free(a->neigh);
-	ng_fib_free(a->fib);
-	a->neigh = NULL;
-	a->fib = NULL;
+	a->dp->fib = NULL;
+	a->dp->neigh = NULL;
+	ng_route_fini(&a->rt);
 }
 
 static int
@@ -325,13 +286,17 @@ step_services(struct app *a)
 			a->node_addrs[a->n_node_addrs++] = c->ports[i].addrs[j].addr;
 	p.qsbr = a->dp->qsbr;
 	p.publish = &a->dp->rs;
-	p.fib = a->fib;
+	p.fib = a->rt.fib;
 	p.n_workers = a->n_workers;
 	p.timeouts = c->conntrack.timeouts;
 	p.lport_min = c->nat.port_min;
 	p.lport_max = c->nat.port_max;
 	p.node_addrs = a->node_addrs;
 	p.n_node_addrs = a->n_node_addrs;
+	if (c->nodeport.set) {
+		p.nodeport_addrs = c->nodeport.addrs;
+		p.n_nodeport_addrs = c->nodeport.n_addrs;
+	}
 	p.vip_port = ng_port_get(0)->port_id;
 	rc = ng_svc_init(&p);
 	if (rc < 0) {
@@ -417,6 +382,8 @@ static int step_cli(struct app *a);
 static void term_cli(struct app *a);
 static int step_k8s(struct app *a);
 static void term_k8s(struct app *a);
+static int step_probes(struct app *a);
+static void term_probes(struct app *a);
 
 static const struct init_step {
 	const char *name;
@@ -426,10 +393,12 @@ static const struct init_step {
 	{"workers", step_rcu_workers, term_rcu_workers},
 	{"mempool", step_pool, term_pool},
 	{"ports", step_ports, term_ports},
+	{"kernel twins", step_twins, term_twins},
 	{"routes", step_routes, term_routes},
 	{"services", step_services, term_services},
 	{"launch", step_launch, term_launch},
 	{"cli", step_cli, term_cli},
+	{"probes", step_probes, term_probes},
 	{"kubernetes", step_k8s, term_k8s},
 };
 
@@ -439,93 +408,6 @@ unwind(struct app *a, int from)
 	for (int i = from; i >= 0; i--)
 		if (steps[i].term != NULL)
 			steps[i].term(a);
-}
-
-static bool
-route_in(const struct ng_conf *c, const struct ng_conf_route *r)
-{
-	for (unsigned int i = 0; i < c->n_routes; i++)
-		if (c->routes[i].prefix.len == r->prefix.len &&
-				ng_ip_equal(&c->routes[i].prefix.addr, &r->prefix.addr))
-			return true;
-	return false;
-}
-
-/* What a reload removes: static routes and neighbours the new file does not have,
- * whether they came from the old file or from the CLI. */
-struct stale {
-	const struct ng_conf *c;
-	struct ng_prefix routes[NG_MAX_ROUTES];
-	unsigned int n_routes;
-	struct {
-		uint16_t port;
-		struct ng_ip addr;
-	} neigh[NG_MAX_STATIC_NEIGH];
-	unsigned int n_neigh;
-};
-
-static int
-stale_route_cb(const struct ng_route_info *r, void *arg)
-{
-	struct stale *x = arg;
-	struct ng_conf_route probe = {.prefix = r->prefix};
-
-	if (r->origin == NG_RT_STATIC && !route_in(x->c, &probe) && x->n_routes < NG_MAX_ROUTES)
-		x->routes[x->n_routes++] = r->prefix;
-	return 0;
-}
-
-static int
-stale_neigh_cb(const struct ng_neigh_info *n, void *arg)
-{
-	struct stale *x = arg;
-	bool keep = false;
-
-	if (n->state != NG_NEIGH_STATIC)
-		return 0;
-	for (unsigned int i = 0; i < x->c->n_neighbours && !keep; i++)
-		keep = ng_port_get(x->c->neighbours[i].port)->port_id == n->port &&
-				ng_ip_equal(&x->c->neighbours[i].addr, &n->addr);
-	if (!keep && x->n_neigh < NG_MAX_STATIC_NEIGH) {
-		x->neigh[x->n_neigh].port = n->port;
-		x->neigh[x->n_neigh].addr = n->addr;
-		x->n_neigh++;
-	}
-	return 0;
-}
-
-/* Static routes and neighbours become exactly those of c. */
-static void
-apply_routes(struct app *a, const struct ng_conf *c)
-{
-	struct stale *x = calloc(1, sizeof(*x));
-	char s[NG_IP_STRLEN];
-
-	if (x != NULL) {
-		x->c = c;
-		ng_fib_walk(a->fib, stale_route_cb, x);
-		ng_neigh_walk(a->neigh, stale_neigh_cb, x);
-		for (unsigned int i = 0; i < x->n_routes; i++)
-			ng_fib_del(a->fib, &x->routes[i]);
-		for (unsigned int i = 0; i < x->n_neigh; i++)
-			ng_neigh_del(a->neigh, x->neigh[i].port, &x->neigh[i].addr);
-		free(x);
-	}
-	for (unsigned int i = 0; i < c->n_routes; i++) {
-		const struct ng_conf_route *r = &c->routes[i];
-		struct ng_ip src = c->ports[r->port].addrs[0].addr;
-
-		for (unsigned int j = 0; j < c->ports[r->port].n_addrs; j++)
-			if (ng_prefix_contains(&c->ports[r->port].addrs[j], &r->via))
-				src = c->ports[r->port].addrs[j].addr;
-		if (ng_fib_add(a->fib, &r->prefix, NG_RT_STATIC, NG_NH_GATEWAY,
-				ng_port_get(r->port)->port_id, &r->via, &src, true) < 0)
-			NG_LOG(ERR, MAIN, "%s:%d: route %s: cannot add", c->file, r->line,
-				ng_prefix_fmt(&r->prefix, s, sizeof(s)));
-	}
-	for (unsigned int i = 0; i < c->n_neighbours; i++)
-		ng_neigh_add_static(a->neigh, ng_port_get(c->neighbours[i].port)->port_id,
-			&c->neighbours[i].addr, &c->neighbours[i].mac);
 }
 
 static bool
@@ -540,6 +422,14 @@ ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 				x->n_addrs != y->n_addrs || x->rx_queues != y->rx_queues ||
 				x->mtu != y->mtu ||
 				memcmp(x->addrs, y->addrs, sizeof(x->addrs[0]) * x->n_addrs) != 0)
+			return true;
+		if (x->kernel.enabled != y->kernel.enabled || (x->kernel.enabled &&
+				(strcmp(x->kernel.name, y->kernel.name) != 0 ||
+				x->kernel.backend != y->kernel.backend ||
+				x->kernel.addresses != y->kernel.addresses ||
+				x->kernel.rate_pps != y->kernel.rate_pps ||
+				x->kernel.burst != y->kernel.burst ||
+				x->kernel.queue_size != y->kernel.queue_size)))
 			return true;
 	}
 	return false;
@@ -562,8 +452,15 @@ reload(struct app *a)
 		return -1;
 	}
 	if (ports_differ(a->conf, c))
-		NG_LOG(WARNING, MAIN, "reload: port, address or worker changes in %s need a "
+		NG_LOG(WARNING, MAIN, "reload: port, address, kernel twin or worker changes in %s need a "
 			"restart; applying services, routes and neighbours only", c->file);
+	/* Routes are checked before anything changes, applied after the services. */
+	if (ng_route_check_conf(&a->rt, c, err, sizeof(err)) < 0) {
+		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", err);
+		snprintf(a->err, sizeof(a->err), "%s", err);
+		ng_conf_free(c);
+		return -1;
+	}
 	if (ng_svc_apply_conf(c, err, sizeof(err)) < 0) {
 		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", err);
 		snprintf(a->err, sizeof(a->err), "%s", err);
@@ -572,7 +469,9 @@ reload(struct app *a)
 		ng_conf_free(c);
 		return -1;
 	}
-	apply_routes(a, c);
+	if (ng_route_apply_conf(&a->rt, c, err, sizeof(err)) < 0)
+		/* Only running out of room gets here: what fitted stays applied. */
+		NG_LOG(ERR, MAIN, "reload: %s", err);
 	if (ng_svc_commit(err, sizeof(err)) < 0) {
 		NG_LOG(ERR, MAIN, "reload: commit failed: %s", err);
 		snprintf(a->err, sizeof(a->err), "%s", err);
@@ -598,6 +497,13 @@ reload(struct app *a)
 		NG_LOG(WARNING, MAIN, "reload: kubernetes settings in %s apply at restart; "
 			"the watcher runs on with its current ones", c->file);
 	c->k8s = a->conf->k8s;
+	if (memcmp(&c->probes, &a->conf->probes, sizeof(c->probes) - sizeof(c->probes.line)) != 0 ||
+			memcmp(&c->nodeport, &a->conf->nodeport, sizeof(c->nodeport) -
+			sizeof(c->nodeport.line)) != 0)
+		NG_LOG(WARNING, MAIN, "reload: probes and node_port_addresses in %s apply at "
+			"restart", c->file);
+	c->probes = a->conf->probes;
+	c->nodeport = a->conf->nodeport;
 	ng_conf_free(a->conf);
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
@@ -671,7 +577,7 @@ cmd_running_config(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "show running-config: out of memory");
 		return -1;
 	}
-	ng_running_config(f, the_app->conf, the_app->fib, the_app->neigh);
+	ng_running_config(f, the_app->conf, the_app->rt.fib, the_app->rt.neigh);
 	fclose(f);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
@@ -751,7 +657,9 @@ step_cli(struct app *a)
 			(rc = ng_worker_cli_register(a->dp)) < 0 ||
 			(rc = ng_svc_cli_register()) < 0 ||
 			(rc = ng_k8s_cli_register()) < 0 ||
-			(rc = ng_route_cli_register(a->fib, a->neigh)) < 0) {
+			(rc = ng_http_cli_register()) < 0 ||
+			(rc = ng_health_cli_register()) < 0 ||
+			(rc = ng_route_cli_register(&a->rt)) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
 	}
@@ -759,6 +667,7 @@ step_cli(struct app *a)
 		NG_LOG(NOTICE, MAIN, "CLI off (cli.port = 0)");
 		return 0;
 	}
+	ng_cli_set_idle_timeout(c->cli.idle_timeout_s); /* in range: the loader checked it */
 	rc = ng_cli_init(c->cli.address, c->cli.port, a->err, sizeof(a->err));
 	if (rc == 0)
 		NG_LOG(NOTICE, MAIN, "CLI on %s port %u", c->cli.address, ng_cli_port());
@@ -770,6 +679,26 @@ term_cli(struct app *a)
 {
 	(void)a;
 	ng_cli_fini();
+}
+
+/* /healthz, /livez, /metrics; healthCheckNodePort servers come with the watcher. */
+static int
+step_probes(struct app *a)
+{
+	int rc = ng_health_init(&a->conf->probes, a->err, sizeof(a->err));
+
+	if (rc == 0)
+		rc = ng_metrics_init(&a->conf->probes, a->dp, a->err, sizeof(a->err));
+	return rc;
+}
+
+static void
+term_probes(struct app *a)
+{
+	(void)a;
+	ng_metrics_fini();
+	ng_health_fini();
+	ng_http_fini();
 }
 
 static int
@@ -797,6 +726,7 @@ control_loop(struct app *a)
 		}
 		ng_k8s_poll();
 		ng_svc_poll();
+		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
 		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&
 				!ng_svc_dirty())
@@ -817,7 +747,8 @@ split_args(int argc, char **argv, int *eal_argc, int *app_first)
 	/* No "--": a bare "nodegw --check -c F" or "nodegw --help" is all ours. */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--check") == 0 || strcmp(argv[i], "--help") == 0 ||
-				strcmp(argv[i], "--version") == 0) {
+				strcmp(argv[i], "--version") == 0 ||
+				strcmp(argv[i], "--print-rbac") == 0) {
 			*eal_argc = 1;
 			*app_first = 1;
 			return 0;
@@ -847,6 +778,8 @@ main(int argc, char **argv)
 		usage(stderr, argv[0]);
 		return 2;
 	}
+	if (a.print_rbac)
+		return ng_k8s_rbac_print(stdout) == 0 ? 0 : 1;
 
 	/* The process that forks the config parsers for reloads: now, while this
 	 * one is small and has no threads. */

@@ -122,6 +122,13 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 		timeouts(x->s, "\t\t\t", t, false);
 		fprintf(x->s, "\t\t};\n");
 	}
+	if (sp->n_src_ranges > 0) {
+		fprintf(x->s, "\t\tsource_ranges = [");
+		for (unsigned int i = 0; i < sp->n_src_ranges; i++)
+			fprintf(x->s, "%s\"%s\"", i ? ", " : "",
+					ng_prefix_fmt(&sp->src_ranges[i], a, sizeof(a)));
+		fprintf(x->s, "];\n");
+	}
 	fprintf(x->s, "\t\tbackends = (");
 	for (unsigned int i = 0; i < v->n_backends; i++)
 		fprintf(x->s, "%s\n\t\t\t{ address = \"%s\"; port = %u; weight = %u; }",
@@ -157,6 +164,39 @@ k8s_section(FILE *s, const struct ng_conf_k8s *k)
 			k->token_reread_s);
 }
 
+static void
+bind_fmt(const struct ng_conf_bind *b, char *buf, size_t len)
+{
+	char a[NG_IP_STRLEN];
+
+	if (!b->on)
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, b->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+				ng_ip_fmt(&b->addr, a, sizeof(a)), b->port);
+}
+
+static void
+probes_section(FILE *s, const struct ng_conf *c)
+{
+	const struct ng_conf_nodeport *np = &c->nodeport;
+	char h[NG_IP_STRLEN + 8], m[NG_IP_STRLEN + 8], a[NG_IP_STRLEN + 4];
+
+	bind_fmt(&c->probes.healthz, h, sizeof(h));
+	bind_fmt(&c->probes.metrics, m, sizeof(m));
+	fprintf(s, "\nprobes = {\n\thealthz_bind_address = \"%s\";\n\tmetrics_bind_address = "
+			"\"%s\";\n\thealth_check_address = \"%s\";\n\tstale_after_ms = %u;\n};\n", h,
+			m, ng_ip_fmt(&c->probes.health_check_addr, a, sizeof(a)),
+			c->probes.stale_after_ms);
+	if (!np->set)
+		return;
+	fprintf(s, "node_port_addresses = [%s", np->primary ? "\"primary\"" : "");
+	for (unsigned int i = 0; i < np->n_prefixes; i++)
+		fprintf(s, "%s\"%s\"", i || np->primary ? ", " : "",
+				ng_prefix_fmt(&np->prefixes[i], a, sizeof(a)));
+	fprintf(s, "];\n");
+}
+
 void
 ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 		struct ng_neigh_table *neigh)
@@ -185,7 +225,8 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 			c->arp.retries,
 			c->arp.pending_max, c->arp.max_entries);
 	fprintf(s, "icmp = { rate_pps = %u; };\n", c->icmp.rate_pps);
-	fprintf(s, "cli = { address = \"%s\"; port = %u; };\n", c->cli.address, c->cli.port);
+	fprintf(s, "cli = { address = \"%s\"; port = %u; idle_timeout_s = %u; };\n",
+			c->cli.address, c->cli.port, c->cli.idle_timeout_s);
 	fprintf(s, "nat = { port_min = %u; port_max = %u; };\n", c->nat.port_min,
 			c->nat.port_max);
 	fprintf(s, "conntrack = {\n\tmax_entries = %u;\n\ttimeouts = {\n",
@@ -201,8 +242,14 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 			fprintf(s, "%s\"%s\"", j ? ", " : "",
 					ng_prefix_fmt(&p->addrs[j], buf, sizeof(buf)));
 		fprintf(s, "];\n\t\tmtu = %u;\n\t\trx_queues = %u;\n\t\trx_desc = %u;\n"
-				"\t\ttx_desc = %u;\n\t}%s\n", p->mtu, p->rx_queues, p->rx_desc,
-				p->tx_desc, i + 1 < c->n_ports ? "," : "");
+				"\t\ttx_desc = %u;\n", p->mtu, p->rx_queues, p->rx_desc, p->tx_desc);
+		if (p->kernel.enabled)
+			fprintf(s, "\t\tkernel = { name = \"%s\"; backend = \"%s\"; addresses = %s; "
+					"rate_pps = %u; burst = %u; queue_size = %u; };\n",
+					p->kernel.name, ng_twin_backend_name(p->kernel.backend),
+					p->kernel.addresses ? "true" : "false", p->kernel.rate_pps,
+					p->kernel.burst, p->kernel.queue_size);
+		fprintf(s, "\t}%s\n", i + 1 < c->n_ports ? "," : "");
 	}
 	fprintf(s, ");\n\nroutes = (\n");
 	ng_fib_walk(fib, route_cb, &x);
@@ -214,4 +261,5 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 	ng_svc_walk(svc_cb, &x);
 	fprintf(s, "%s);\n", x.n ? "\n" : "");
 	k8s_section(s, &c->k8s);
+	probes_section(s, c);
 }

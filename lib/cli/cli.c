@@ -10,9 +10,15 @@
  * (back-pressure), more than NG_CLI_OUT_MAX close it.
  * Closing after quit: flush, shut down the write side, discard input until
  * EOF or NG_CLI_LINGER_MS, then close (so pending output is not lost to a RST).
+ *
+ * Nobody can hold the operator out: a session that sends nothing for the idle
+ * timeout is told so and closed, and a client that finds the table full takes
+ * the place of the session idle longest that has not typed anything (else of
+ * one that typed but has been idle NG_CLI_EVICT_TYPED_MS), which is told why.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,6 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_common.h>
+
+#include "ng_cli_util.h"
 #include "ng_log.h"
 
 #include "cli_priv.h"
@@ -36,10 +45,15 @@ static struct {
 	int lfd;
 	uint16_t port;
 	uint64_t accept_after; /**< out of file descriptors: do not accept before (ms) */
+	uint64_t idle_ms;      /**< idle timeout, 0: none */
+	unsigned int next_id;  /**< id of the next session */
+	uint64_t evicted;      /**< sessions closed to make room */
+	uint64_t refused;      /**< clients refused, table full */
+	uint64_t timed_out;    /**< sessions closed for the idle timeout */
 	unsigned int nsess;
 	struct ng_cli_sess *sess[NG_CLI_MAX_SESS];
 	struct pollfd pfd[NG_CLI_MAX_SESS + 1];
-} srv = {.lfd = -1};
+} srv = {.lfd = -1, .idle_ms = NG_CLI_IDLE_TIMEOUT_DEF * 1000ull};
 
 uint64_t
 cli_now_ms(void)
@@ -114,19 +128,20 @@ void
 cli_out_text(struct ng_cli_sess *s, const char *p, size_t n)
 {
 	const uint8_t *u = (const uint8_t *)p;
-	bool telnet;
+	bool telnet, batch;
 
 	if (s == NULL) {
 		fwrite(p, 1, n, stdout);
 		return;
 	}
 	telnet = s->mode == CLI_MODE_TELNET;
+	batch = s->mode == CLI_MODE_BATCH;
 	while (n > 0) {
 		size_t run = 0;
 		uint8_t c;
 
 		/* a run of bytes that need no translation, copied at once */
-		while (run < n && u[run] != '\n' && u[run] != TN_IAC)
+		while (run < n && u[run] != '\n' && u[run] != TN_IAC && u[run] != '\0')
 			run++;
 		if (run > 0) {
 			if (!out_reserve(s, run))
@@ -144,7 +159,9 @@ cli_out_text(struct ng_cli_sess *s, const char *p, size_t n)
 			return;
 		c = *u++;
 		n--;
-		if (c == '\n' && !s->out_cr)
+		if (c == '\0' && batch)
+			continue; /* NG_CLI_BATCH_END only ends a reply */
+		if (c == '\n' && !s->out_cr && !batch)
 			s->out[s->out_len++] = '\r';
 		s->out[s->out_len++] = c;
 		if (c == TN_IAC && telnet)
@@ -270,12 +287,12 @@ cli_sess_new(int fd)
 	cli_cmds_init();
 	s->fd = fd;
 	s->mode = CLI_MODE_NEW;
-	s->hist_idx = -1;
+	s->opened_ms = s->active_ms = cli_now_ms();
 	/* Sessions without a socket (tests) are greeted at once, with negotiation. */
 	if (fd < 0)
 		cli_sess_greet(s, true);
 	else
-		s->greet_at = cli_now_ms() + NG_CLI_GREET_MS;
+		s->greet_at = s->opened_ms + NG_CLI_GREET_MS;
 	return s;
 }
 
@@ -284,9 +301,7 @@ cli_sess_free(struct ng_cli_sess *s)
 {
 	if (s == NULL)
 		return;
-	for (unsigned int i = 0; i < s->nhist; i++)
-		free(s->hist[i]);
-	free(s->hist_saved);
+	cli_edit_free(s);
 	free(s->out);
 	free(s);
 }
@@ -365,6 +380,7 @@ sess_read(struct ng_cli_sess *s)
 	}
 	if (s->closing)
 		return; /* draining after quit */
+	s->active_ms = cli_now_ms();
 	s->in_off = 0;
 	s->in_len = (size_t)r;
 	sess_feed_staged(s);
@@ -395,7 +411,7 @@ sess_close(unsigned int i)
 {
 	struct ng_cli_sess *s = srv.sess[i];
 
-	NG_LOG(DEBUG, CLI, "session fd %d closed", s->fd);
+	NG_LOG(DEBUG, CLI, "session %u (%s) closed", s->id, s->peer);
 	close(s->fd);
 	cli_sess_free(s);
 	srv.sess[i] = srv.sess[--srv.nsess];
@@ -415,6 +431,96 @@ sweep(uint64_t now)
 			sess_close(i);
 		else
 			i++;
+	}
+}
+
+/* Close session i now, with a last line to it (best effort: the slot is needed). */
+static void
+sess_evict(unsigned int i, const char *why)
+{
+	struct ng_cli_sess *s = srv.sess[i];
+
+	if (!s->out_nl && s->greeted)
+		cli_out_text(s, "\n", 1);
+	ng_cli_error(s, "%s", why);
+	sess_flush(s);
+	sess_close(i);
+}
+
+/*
+ * The session to close for a new client when the table is full: one that is
+ * leaving anyway, else the one idle longest that has not typed anything, else
+ * the one idle longest if that is NG_CLI_EVICT_TYPED_MS or more. -1: none.
+ */
+static int
+pick_victim(uint64_t now)
+{
+	int best = -1;
+
+	for (unsigned int i = 0; i < srv.nsess; i++) {
+		const struct ng_cli_sess *s = srv.sess[i], *b;
+
+		if (s->dead || s->shut_wr)
+			return (int)i;
+		if (s->closing || (s->typed && now - s->active_ms < NG_CLI_EVICT_TYPED_MS))
+			continue;
+		b = best >= 0 ? srv.sess[best] : NULL;
+		if (b == NULL || (b->typed && !s->typed) ||
+				(b->typed == s->typed && s->active_ms < b->active_ms))
+			best = (int)i;
+	}
+	return best;
+}
+
+/* The table is full: make room for one more client. @return false: refuse it. */
+static bool
+make_room(void)
+{
+	uint64_t now = cli_now_ms();
+	int v = pick_victim(now);
+	const struct ng_cli_sess *s;
+
+	if (v < 0) {
+		srv.refused++;
+		return false;
+	}
+	s = srv.sess[v];
+	if (s->dead || s->shut_wr) { /* leaving anyway, its output sent */
+		sess_close((unsigned int)v);
+		return true;
+	}
+	srv.evicted++;
+	NG_LOG(NOTICE, CLI, "session %u (%s) closed for a new client: %u sessions, and it was "
+		"idle longest (%" PRIu64 " s%s)", s->id, s->peer, srv.nsess,
+		(now - s->active_ms) / 1000, s->typed ? "" : ", never typed");
+	sess_evict((unsigned int)v, s->typed ? "CLI full: closing this session, idle longest" :
+		"CLI full: closing this session, idle longest without typing anything");
+	return true;
+}
+
+static void
+peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = 0;
+
+	buf[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
 	}
 }
 
@@ -438,7 +544,7 @@ accept_some(void)
 			}
 			return;
 		}
-		if (srv.nsess >= NG_CLI_MAX_SESS) {
+		if (srv.nsess >= NG_CLI_MAX_SESS && !make_room()) {
 			if (send(fd, full, sizeof(full) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 				NG_LOG(DEBUG, CLI, "send: %s", strerror(errno));
 			close(fd);
@@ -451,9 +557,56 @@ accept_some(void)
 			close(fd);
 			continue;
 		}
-		NG_LOG(DEBUG, CLI, "session fd %d opened", fd);
+		s->id = ++srv.next_id;
+		peer_name(fd, s->peer, sizeof(s->peer));
+		NG_LOG(DEBUG, CLI, "session %u (%s) opened", s->id, s->peer);
 		srv.sess[srv.nsess++] = s;
 		sess_flush(s);
+	}
+}
+
+/* Sessions silent for the idle timeout are told so and closed. @return ms to the next one. */
+static uint64_t
+idle_check(uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	if (srv.idle_ms == 0)
+		return next;
+	for (unsigned int i = 0; i < srv.nsess; i++) {
+		struct ng_cli_sess *s = srv.sess[i];
+		uint64_t idle = now - s->active_ms;
+
+		if (s->closing || s->dead)
+			continue;
+		if (idle < srv.idle_ms) {
+			if (srv.idle_ms - idle < next)
+				next = srv.idle_ms - idle;
+			continue;
+		}
+		srv.timed_out++;
+		NG_LOG(INFO, CLI, "session %u (%s) idle for %" PRIu64 " s, closing it", s->id,
+			s->peer, idle / 1000);
+		if (!s->out_nl && s->greeted)
+			cli_out_text(s, "\n", 1);
+		ng_cli_error(s, "idle for %" PRIu64 " s (cli.idle_timeout_s): closing the session",
+			(srv.idle_ms + 999) / 1000);
+		cli_sess_quit(s);
+	}
+	return next;
+}
+
+/* Sessions silent since they connected get the telnet negotiation and the banner. */
+static void
+greet_silent(uint64_t now)
+{
+	for (unsigned int i = 0; i < srv.nsess; i++) {
+		struct ng_cli_sess *s = srv.sess[i];
+
+		if (!s->greeted && s->mode == CLI_MODE_NEW && now >= s->greet_at && !s->dead) {
+			cli_sess_greet(s, true);
+			sess_flush(s);
+		}
 	}
 }
 
@@ -462,7 +615,7 @@ ng_cli_poll(int timeout_ms)
 {
 	struct ng_cli_sess *snap[NG_CLI_MAX_SESS];
 	unsigned int n;
-	uint64_t now;
+	uint64_t now, next;
 	int events = 0;
 	int r;
 
@@ -472,6 +625,9 @@ ng_cli_poll(int timeout_ms)
 		timeout_ms = 0;
 	now = cli_now_ms();
 	sweep(now);
+	next = idle_check(now);
+	if (next < (uint64_t)timeout_ms)
+		timeout_ms = (int)next;
 	n = srv.nsess;
 	srv.pfd[0] = (struct pollfd){.fd = srv.lfd, .events = now >= srv.accept_after ? POLLIN : 0};
 	if (now < srv.accept_after && timeout_ms > (int)(srv.accept_after - now))
@@ -480,12 +636,9 @@ ng_cli_poll(int timeout_ms)
 		struct ng_cli_sess *s = srv.sess[i];
 		short ev = 0;
 
-		if (!s->greeted) {
-			if (now >= s->greet_at)
-				cli_sess_greet(s, true);
-			else if (timeout_ms > (int)(s->greet_at - now))
-				timeout_ms = (int)(s->greet_at - now);
-		}
+		if (!s->greeted && s->mode == CLI_MODE_NEW)
+			timeout_ms = s->greet_at <= now ? 0 :
+				RTE_MIN(timeout_ms, (int)(s->greet_at - now));
 		if (s->in_off < s->in_len) {
 			if (!sess_paused(s))
 				timeout_ms = 0; /* staged input can be fed now (line budget) */
@@ -508,12 +661,124 @@ ng_cli_poll(int timeout_ms)
 		if (rev != 0 || snap[i]->in_off < snap[i]->in_len)
 			sess_service(snap[i], rev);
 	}
+	/* after reading: a client that spoke first is not negotiated with */
+	greet_silent(cli_now_ms());
 	if (srv.pfd[0].revents != 0) {
 		events++;
 		accept_some();
 	}
 	sweep(cli_now_ms());
 	return events;
+}
+
+/* ---- show cli ---- */
+
+static const char *
+mode_name(const struct ng_cli_sess *s)
+{
+	switch (s->mode) {
+	case CLI_MODE_LINE:
+		return "line";
+	case CLI_MODE_TELNET:
+		return cli_char_mode(s) ? "telnet" : "telnet-line";
+	case CLI_MODE_BATCH:
+		return "batch";
+	case CLI_MODE_NEW:
+	default:
+		return "new";
+	}
+}
+
+static int
+show_cli_json(struct ng_cli_sess *self, uint64_t now)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *a;
+
+	cJSON_AddNumberToObject(o, "idle_timeout_s", (double)(srv.idle_ms / 1000));
+	cJSON_AddNumberToObject(o, "max_sessions", NG_CLI_MAX_SESS);
+	cJSON_AddNumberToObject(o, "closed_for_room", (double)srv.evicted);
+	cJSON_AddNumberToObject(o, "refused", (double)srv.refused);
+	cJSON_AddNumberToObject(o, "timed_out", (double)srv.timed_out);
+	a = cJSON_AddArrayToObject(o, "sessions");
+	for (unsigned int i = 0; i < srv.nsess && a != NULL; i++) {
+		const struct ng_cli_sess *s = srv.sess[i];
+		cJSON *e = cJSON_CreateObject();
+
+		if (e == NULL || !cJSON_AddItemToArray(a, e)) {
+			cJSON_Delete(e);
+			break;
+		}
+		cJSON_AddNumberToObject(e, "id", s->id);
+		cJSON_AddStringToObject(e, "client", s->peer);
+		cJSON_AddStringToObject(e, "mode", mode_name(s));
+		cJSON_AddNumberToObject(e, "age_s", (double)((now - s->opened_ms) / 1000));
+		cJSON_AddNumberToObject(e, "idle_s", (double)((now - s->active_ms) / 1000));
+		cJSON_AddBoolToObject(e, "typed", s->typed);
+		cJSON_AddNumberToObject(e, "lines", (double)s->nlines);
+		cJSON_AddBoolToObject(e, "self", s == self);
+	}
+	if (a == NULL) {
+		cJSON_Delete(o);
+		o = NULL; /* ng_cli_print_json() reports it */
+	}
+	return ng_cli_print_json(self, o);
+}
+
+static int
+cmd_show_cli(struct ng_cli_sess *self, int argc, char **argv)
+{
+	bool json = ng_cli_json(&argc, argv);
+	uint64_t now = cli_now_ms();
+	int w = (int)strlen("client");
+
+	if (ng_cli_no_args(self, "show cli", argc, argv) < 0)
+		return -1;
+	if (json)
+		return show_cli_json(self, now);
+	ng_cli_printf(self, "sessions %u of %u; idle timeout %" PRIu64 " s%s; closed for room "
+		"%" PRIu64 ", refused %" PRIu64 ", timed out %" PRIu64 "\n", srv.nsess,
+		NG_CLI_MAX_SESS, srv.idle_ms / 1000, srv.idle_ms == 0 ? " (off)" : "",
+		srv.evicted, srv.refused, srv.timed_out);
+	for (unsigned int i = 0; i < srv.nsess; i++)
+		w = RTE_MAX(w, (int)strlen(srv.sess[i]->peer));
+	ng_cli_printf(self, "%6s  %-*s  %-11s  %8s  %8s  %5s  %8s\n", "id", w, "client", "mode",
+		"age_s", "idle_s", "typed", "lines");
+	for (unsigned int i = 0; i < srv.nsess; i++) {
+		const struct ng_cli_sess *s = srv.sess[i];
+
+		ng_cli_printf(self, "%6u  %-*s  %-11s  %8" PRIu64 "  %8" PRIu64 "  %5s  %8" PRIu64
+			"%s\n", s->id, w, s->peer, mode_name(s), (now - s->opened_ms) / 1000,
+			(now - s->active_ms) / 1000, s->typed ? "yes" : "no", s->nlines,
+			s == self ? "  (this session)" : "");
+	}
+	return 0;
+}
+
+static const struct ng_cli_cmd srv_cmds[] = {
+	{"show cli", "[json]", "CLI sessions: client, mode, age, idle time; the idle timeout",
+		cmd_show_cli, NULL},
+};
+
+int
+ng_cli_set_idle_timeout(uint32_t seconds)
+{
+	if (seconds > NG_CLI_IDLE_TIMEOUT_MAX)
+		return -EINVAL;
+	srv.idle_ms = (uint64_t)seconds * 1000;
+	return 0;
+}
+
+uint32_t
+ng_cli_idle_timeout(void)
+{
+	return (uint32_t)(srv.idle_ms / 1000);
+}
+
+void
+cli_set_idle_timeout_ms(uint64_t ms)
+{
+	srv.idle_ms = ms;
 }
 
 /* ---- listener ---- */
@@ -594,9 +859,13 @@ ng_cli_init(const char *addr, uint16_t port, char *err, size_t errlen)
 		close(fd);
 		return fail(err, errlen, rc, "CLI getsockname: %s", strerror(-rc));
 	}
+	rc = ng_cli_register(srv_cmds, RTE_DIM(srv_cmds));
+	if (rc < 0 && rc != -EEXIST) {
+		close(fd);
+		return fail(err, errlen, rc, "CLI commands: %s", strerror(-rc));
+	}
 	srv.port = ntohs(ss.ss_family == AF_INET ? in->sin_port : in6->sin6_port);
 	srv.lfd = fd;
-	cli_cmds_init();
 	if (!addr_is_loopback(&ss))
 		NG_LOG(WARNING, CLI,
 			"listening on %s port %u, not a loopback address: the CLI has no "
@@ -620,6 +889,9 @@ ng_cli_fini(void)
 		close(srv.lfd);
 	srv.lfd = -1;
 	srv.port = 0;
+	srv.idle_ms = NG_CLI_IDLE_TIMEOUT_DEF * 1000ull;
+	srv.evicted = srv.refused = srv.timed_out = 0;
+	srv.next_id = 0;
 	cli_cmds_clear();
 }
 

@@ -11,9 +11,16 @@
  * command path may be abbreviated to a unique prefix. The server is
  * single-threaded and never blocks its caller: ng_cli_poll() accepts, reads,
  * runs commands and writes on non-blocking sockets, and waits at most the
- * given time in poll(). Telnet clients get character mode (echo, Tab
- * completion, `?` help, history); plain line-mode clients (nc, scripts) get no
- * escape sequences and no echo. All output lines end in CR LF.
+ * given time in poll().
+ * Telnet clients get character mode (echo, Tab completion, `?` help,
+ * history; the editor is DPDK's rdline); plain line-mode clients (nc) get no
+ * escape sequences and no echo; batch clients (nodegw-ctl) get each command's
+ * output and status, framed, and nothing else. Output lines end in CR LF,
+ * except in batch mode (LF).
+ *
+ * Nobody can lock the operator out: sessions silent for the idle timeout are
+ * closed, and a client that finds all sessions taken replaces the session
+ * idle longest that has not typed anything (doc/cli.md).
  *
  * Not thread-safe: call everything from one thread (the control core).
  */
@@ -21,6 +28,28 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/**
+ * Batch mode. A client whose first line is NG_CLI_BATCH_REQUEST gets no
+ * banner, no prompt and no echo; after the output of each line it sends (and
+ * after the request itself) the server sends NG_CLI_BATCH_END, then '0' (the
+ * line succeeded) or '1' (it failed: the error is in the output), then "\n".
+ * Output lines end in "\n" and never hold NG_CLI_BATCH_END. A client greeted
+ * before its request arrived skips what precedes the first NG_CLI_BATCH_END.
+ */
+#define NG_CLI_BATCH_REQUEST "@batch"
+/** The byte that ends each reply in batch mode. */
+#define NG_CLI_BATCH_END '\0'
+
+/** Default listen address (cli.address). */
+#define NG_CLI_ADDR_DEF "127.0.0.1"
+/** Default TCP port (cli.port). */
+#define NG_CLI_PORT_DEF 8023
+
+/** Default idle timeout, seconds (cli.idle_timeout_s). */
+#define NG_CLI_IDLE_TIMEOUT_DEF 600
+/** Largest idle timeout, seconds. */
+#define NG_CLI_IDLE_TIMEOUT_MAX 86400
 
 /** One CLI session (a TCP client, or NULL for stdout). Opaque. */
 struct ng_cli_sess;
@@ -64,14 +93,14 @@ struct ng_cli_cmd {
 int ng_cli_register(const struct ng_cli_cmd *cmds, unsigned int n);
 
 /**
- * Start listening. A non-loopback address logs a warning: the CLI has no
- * authentication.
+ * Start listening, and register `show cli`. A non-loopback address logs a
+ * warning: the CLI has no authentication.
  * @param addr   IPv4 or IPv6 address literal, e.g. "127.0.0.1".
  * @param port   TCP port; 0 picks a free one (see ng_cli_port()).
  * @param err    buffer for a sentence describing a failure (may be NULL).
  * @param errlen size of err.
  * @return 0, or -EINVAL (bad address), -EALREADY (already listening), or the
- *   -errno of socket()/bind()/listen().
+ *   -errno of socket()/bind()/listen(), or -ENOSPC (command table full).
  */
 int ng_cli_init(const char *addr, uint16_t port, char *err, size_t errlen);
 
@@ -114,6 +143,17 @@ bool ng_cli_json(int *argc, char **argv);
  * @return 0 (success, empty line or help), -1 (error printed).
  */
 int ng_cli_exec_line(struct ng_cli_sess *s, const char *line);
+
+/**
+ * Set the idle timeout: a session that sends nothing for this long is told
+ * so and closed. ng_cli_fini() restores the default, NG_CLI_IDLE_TIMEOUT_DEF.
+ * @param seconds 0 (no timeout) .. NG_CLI_IDLE_TIMEOUT_MAX.
+ * @return 0, or -EINVAL (more than NG_CLI_IDLE_TIMEOUT_MAX).
+ */
+int ng_cli_set_idle_timeout(uint32_t seconds);
+
+/** @return the idle timeout, seconds (0: none). */
+uint32_t ng_cli_idle_timeout(void);
 
 /** @return the bound TCP port, or 0 when not listening. */
 uint16_t ng_cli_port(void);

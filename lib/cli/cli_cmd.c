@@ -601,8 +601,14 @@ out:
 	free(buf);
 }
 
-int
-cli_complete_at(struct ng_cli_sess *s, const char *text, char *buf, const char **cands,
+/*
+ * Tab's candidates for the word being typed at the end of text: up to
+ * NG_CLI_CAND_MAX sorted, distinct ones; *cur receives that word (in buf, at
+ * least strlen(text) + 1 bytes). @return their number, or -1 when the words
+ * before are in error.
+ */
+static int
+complete_at(struct ng_cli_sess *s, const char *text, char *buf, const char **cands,
 	const char **cur)
 {
 	char *argv[NG_CLI_MAX_ARGS + 1];
@@ -632,8 +638,9 @@ cli_complete_at(struct ng_cli_sess *s, const char *text, char *buf, const char *
 	return sort_unique(cands, n);
 }
 
-void
-cli_print_columns(struct ng_cli_sess *s, const char *const *words, int n)
+/* Words in columns (a Tab listing), each line ending in "\n". */
+static void
+print_columns(struct ng_cli_sess *s, const char *const *words, int n)
 {
 	size_t width = 0;
 	int cols, col = 0;
@@ -650,6 +657,53 @@ cli_print_columns(struct ng_cli_sess *s, const char *const *words, int n)
 		if (last)
 			col = 0;
 	}
+}
+
+bool
+cli_help_asked(const char *text)
+{
+	return !quote_open(text, strlen(text));
+}
+
+enum cli_tab
+cli_tab(struct ng_cli_sess *s, const char *text, char *ins, size_t inslen)
+{
+	const char *cands[NG_CLI_CAND_MAX];
+	const char *cur = "";
+	size_t len = strlen(text), at = len, curlen, lcp;
+	char *buf;
+	int n;
+
+	/* the raw word being typed must not hold quotes */
+	while (at > 0 && !is_space(text[at - 1]))
+		if (text[--at] == '"')
+			return CLI_TAB_NONE;
+	buf = malloc(len + 1);
+	if (buf == NULL)
+		return CLI_TAB_NONE;
+	n = complete_at(s, text, buf, cands, &cur);
+	curlen = strlen(cur);
+	if (n == 1) {
+		snprintf(ins, inslen, "%s ", cands[0] + curlen);
+	} else if (n > 1) {
+		lcp = strlen(cands[0]);
+		for (int i = 1; i < n; i++) {
+			size_t k = 0;
+
+			while (k < lcp && cands[i][k] == cands[0][k])
+				k++;
+			lcp = k;
+		}
+		if (lcp > curlen) {
+			snprintf(ins, inslen, "%.*s", (int)(lcp - curlen), cands[0] + curlen);
+		} else {
+			ng_cli_printf(s, "\n");
+			print_columns(s, cands, n);
+			n = -2;
+		}
+	}
+	free(buf);
+	return n == -2 ? CLI_TAB_LISTED : n > 0 ? CLI_TAB_INSERT : CLI_TAB_NONE;
 }
 
 /* ---- built-ins ---- */

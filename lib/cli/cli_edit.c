@@ -1,400 +1,285 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * CLI input: the telnet byte parser, the line editor and the history.
+ * Character mode: DPDK's rdline (cmdline_rdline.h) edits the line, draws it,
+ * keeps the history and reads the keys it knows; this file feeds it and does
+ * what it cannot:
  *
- * Bytes go through three layers: telnet (IAC commands, option negotiation,
- * subnegotiation; everything else is data), line ends (CR LF, CR NUL, CR, LF
- * end a line), then either the plain line collector (line mode: no echo,
- * control characters dropped) or the character-mode editor (telnet client
- * that let us echo: ANSI escapes for the arrow keys, Tab, `?`, history).
+ * - escape sequences: rdline knows ESC [ A..D, ESC [ 3 ~ and a few ESC
+ *   letters, and inserts the last byte of any other sequence. A filter here
+ *   maps Home/End (ESC [ H/F, ESC [ 1/4/7/8 ~, ESC O H/F) to Ctrl-A/Ctrl-E and
+ *   ESC O A..D to ESC [ A..D, and drops the rest;
+ * - Ctrl-U (kill the line), Ctrl-C ("^C", line dropped, history untouched),
+ *   Ctrl-L (rdline 22.11 redraws without clearing the screen), the bell where
+ *   a key does nothing, and the line length limit (rdline drops what does not
+ *   fit in its 512-byte buffer: the line is then refused at Enter);
+ * - Tab and `?`: rdline's complete callback hands the text before the cursor
+ *   to cli_tab() and cli_help_at() (cli_cmd.c), which know the commands.
  *
- * Line mode never gets telnet bytes or ANSI escapes from us. Character mode
- * redraws with backspaces and spaces only; Ctrl-L is the one ANSI sequence.
+ * Everything rdline writes goes through the session's output (cli_out_text),
+ * so telnet's 0xff doubling and the CR LF rule hold. One rdline per session
+ * (about 10 KB, DPDK's rdline_new()), freed with the session.
  */
-#include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+
+#include <cmdline_rdline.h>
 
 #include "cli_priv.h"
 
 #define BEL "\a"
+#define KEY_CTRL(c) ((uint8_t)((c) & 0x1f))
 
-bool
-cli_char_mode(const struct ng_cli_sess *s)
+/* ---- rdline's callbacks ---- */
+
+static int
+ed_write(struct rdline *rdl, char c)
 {
-	return s->mode == CLI_MODE_TELNET && s->will_echo.on;
+	struct ng_cli_sess *s = rdline_get_opaque(rdl);
+
+	s->ed_wrote++;
+	if (!s->ed_mute)
+		cli_out_text(s, &c, 1);
+	return 0;
 }
 
-void
-cli_prompt(struct ng_cli_sess *s)
-{
-	cli_out_str(s, NG_CLI_PROMPT);
-}
-
-/* ---- history ---- */
-
-void
-cli_hist_add(struct ng_cli_sess *s, const char *line)
-{
-	const char *p = line;
-	char *copy;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0')
-		return;
-	if (s->nhist > 0 && strcmp(s->hist[s->nhist - 1], line) == 0)
-		return;
-	copy = strdup(line);
-	if (copy == NULL)
-		return;
-	if (s->nhist == NG_CLI_HIST_MAX) {
-		free(s->hist[0]);
-		memmove(&s->hist[0], &s->hist[1], (NG_CLI_HIST_MAX - 1) * sizeof(s->hist[0]));
-		s->nhist--;
-	}
-	s->hist[s->nhist++] = copy;
-}
-
+/* Enter: rdline hands over the line with "\n" appended. */
 static void
-hist_reset(struct ng_cli_sess *s)
+ed_validate(struct rdline *rdl, const char *buf, unsigned int size)
 {
-	s->hist_idx = -1;
-	free(s->hist_saved);
-	s->hist_saved = NULL;
-}
+	struct ng_cli_sess *s = rdline_get_opaque(rdl);
+	size_t n = strnlen(buf, size);
 
-/* ---- character-mode drawing ---- */
-
-static void
-out_repeat(struct ng_cli_sess *s, char c, size_t n)
-{
-	char buf[64];
-
-	memset(buf, c, sizeof(buf));
-	while (n > 0) {
-		size_t k = n < sizeof(buf) ? n : sizeof(buf);
-
-		cli_out_text(s, buf, k);
-		n -= k;
-	}
+	if (s->ed_cancel)
+		return;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n > NG_CLI_EDIT_MAX)
+		n = NG_CLI_EDIT_MAX;
+	memcpy(s->line, buf, n);
+	s->line[n] = '\0';
+	s->len = n;
 }
 
 /*
- * Replace the line with text[0..len) and put the cursor at pos, redrawing with
- * backspaces and spaces from the current cursor position.
+ * Tab (*state 0) and `?` (*state -1), with buf the text before the cursor.
+ * Listings and help are printed here and the line drawn again once rdline
+ * returns; what Tab inserts is fed as keys once rdline returns, so that it is
+ * echoed and counted like typing. A `?` inside quotes is returned to rdline
+ * as the text to insert.
  */
-static void
-set_line(struct ng_cli_sess *s, const char *text, size_t len, size_t pos)
+static int
+ed_complete(struct rdline *rdl, const char *buf, char *dst, unsigned int dstsize, int *state)
 {
-	size_t old = s->len;
+	struct ng_cli_sess *s = rdline_get_opaque(rdl);
+	size_t at = strlen(buf);
 
-	if (len > NG_CLI_LINE_MAX)
-		len = NG_CLI_LINE_MAX;
-	if (pos > len)
-		pos = len;
-	if (text == s->line && len == old) { /* cursor motion only */
-		if (pos < s->pos)
-			out_repeat(s, '\b', s->pos - pos);
-		else
-			cli_out_text(s, s->line + s->pos, pos - s->pos);
-		s->pos = pos;
-		return;
+	if (s->ed_probe) { /* ed_cursor_probe() */
+		s->ed_cursor = (uint16_t)at;
+		return 0;
 	}
-	out_repeat(s, '\b', s->pos);
-	if (text != s->line)
-		memmove(s->line, text, len);
-	s->len = len;
-	s->line[len] = '\0';
-	cli_out_text(s, s->line, len);
-	if (old > len) {
-		out_repeat(s, ' ', old - len);
-		out_repeat(s, '\b', old - len);
-	}
-	out_repeat(s, '\b', len - pos);
-	s->pos = pos;
-}
-
-/* New line with the prompt and the line being edited, cursor in place. */
-static void
-redraw(struct ng_cli_sess *s)
-{
-	cli_prompt(s);
-	cli_out_text(s, s->line, s->len);
-	out_repeat(s, '\b', s->len - s->pos);
-}
-
-static void
-insert_text(struct ng_cli_sess *s, const char *t, size_t n)
-{
-	char tmp[NG_CLI_LINE_MAX + 1];
-	size_t len;
-
-	if (s->overflow)
-		return;
-	if (s->len + n > NG_CLI_LINE_MAX) {
-		s->overflow = true;
-		return;
-	}
-	if (s->pos == s->len) {
-		memcpy(s->line + s->len, t, n);
-		s->len += n;
-		s->pos = s->len;
-		s->line[s->len] = '\0';
-		if (cli_char_mode(s))
-			cli_out_text(s, t, n);
-		return;
-	}
-	memcpy(tmp, s->line, s->pos);
-	memcpy(tmp + s->pos, t, n);
-	memcpy(tmp + s->pos + n, s->line + s->pos, s->len - s->pos);
-	len = s->len + n;
-	set_line(s, tmp, len, s->pos + n);
-}
-
-/* Delete n characters before (back) or at the cursor. */
-static void
-delete_chars(struct ng_cli_sess *s, size_t n, bool back)
-{
-	char tmp[NG_CLI_LINE_MAX + 1];
-	size_t at;
-
-	if (back) {
-		if (n > s->pos)
-			n = s->pos;
-		at = s->pos - n;
-	} else {
-		if (n > s->len - s->pos)
-			n = s->len - s->pos;
-		at = s->pos;
-	}
-	if (n == 0)
-		return;
-	if (back && s->pos == s->len && n == 1) {
-		s->len--;
-		s->pos--;
-		s->line[s->len] = '\0';
-		cli_out_text(s, "\b \b", 3);
-		return;
-	}
-	memcpy(tmp, s->line, at);
-	memcpy(tmp + at, s->line + at + n, s->len - at - n);
-	set_line(s, tmp, s->len - n, at);
-}
-
-static void
-clear_line(struct ng_cli_sess *s)
-{
-	s->len = s->pos = 0;
-	s->line[0] = '\0';
-	s->overflow = false;
-	s->es = ES_NONE;
-	hist_reset(s);
-}
-
-/* ---- keys ---- */
-
-static void
-key_enter(struct ng_cli_sess *s)
-{
-	char line[NG_CLI_LINE_MAX + 1];
-	uint64_t before;
-
-	if (cli_char_mode(s))
-		cli_out_text(s, "\n", 1);
-	if (s->overflow) {
-		ng_cli_error(s, "line too long (max %u)", NG_CLI_LINE_MAX);
-		clear_line(s);
-		cli_prompt(s);
-		return;
-	}
-	memcpy(line, s->line, s->len + 1);
-	clear_line(s);
-	if (s->budget > 0)
-		s->budget--;
-	cli_hist_add(s, line);
-	before = s->out_total;
-	ng_cli_exec_line(s, line);
-	if (s->out_total != before && !s->out_nl)
-		cli_out_text(s, "\n", 1); /* the prompt starts a line */
-	if (!s->closing && !s->dead)
-		cli_prompt(s);
-}
-
-static void
-key_cancel(struct ng_cli_sess *s)
-{
-	if (cli_char_mode(s))
-		cli_out_text(s, "^C\n", 3);
-	clear_line(s);
-	cli_prompt(s);
-}
-
-static void
-key_hist(struct ng_cli_sess *s, bool up)
-{
-	const char *t;
-
-	if (up) {
-		if (s->hist_idx + 1 >= (int)s->nhist) {
-			cli_out_text(s, BEL, 1);
-			return;
+	if (*state == -1 && (s->ed_literal || !cli_help_asked(buf))) {
+		if (strlen(rdline_get_buffer(rdl)) > NG_CLI_EDIT_MAX) { /* full ("\n" added) */
+			s->overflow = true;
+			return 0;
 		}
-		if (s->hist_idx < 0) {
-			free(s->hist_saved);
-			s->hist_saved = strdup(s->line);
-		}
-		s->hist_idx++;
-		t = s->hist[s->nhist - 1 - (unsigned int)s->hist_idx];
-	} else {
-		if (s->hist_idx < 0) {
-			cli_out_text(s, BEL, 1);
-			return;
-		}
-		s->hist_idx--;
-		t = s->hist_idx >= 0 ? s->hist[s->nhist - 1 - (unsigned int)s->hist_idx] :
-			(s->hist_saved != NULL ? s->hist_saved : "");
+		snprintf(dst, dstsize, "?");
+		return RDLINE_RES_COMPLETE;
 	}
-	set_line(s, t, strlen(t), strlen(t));
-	s->overflow = false;
-	if (s->hist_idx < 0) {
-		free(s->hist_saved);
-		s->hist_saved = NULL;
+	s->ed_cursor = (uint16_t)at;
+	if (*state == -1) {
+		cli_out_text(s, "?\n", 2);
+		cli_help_at(s, buf);
+		s->ed_redraw = true;
+		return 0;
 	}
-}
-
-/* Inside "double quotes" at the cursor? */
-static bool
-cursor_in_quote(const struct ng_cli_sess *s)
-{
-	bool q = false;
-
-	for (size_t i = 0; i < s->pos; i++)
-		if (s->line[i] == '"')
-			q = !q;
-	return q;
-}
-
-static void
-key_help(struct ng_cli_sess *s)
-{
-	char text[NG_CLI_LINE_MAX + 1];
-
-	memcpy(text, s->line, s->pos);
-	text[s->pos] = '\0';
-	cli_out_text(s, "?\n", 2);
-	cli_help_at(s, text);
-	redraw(s);
-}
-
-static void
-key_tab(struct ng_cli_sess *s)
-{
-	char text[NG_CLI_LINE_MAX + 1];
-	char buf[NG_CLI_LINE_MAX + 1];
-	const char *cands[NG_CLI_CAND_MAX];
-	const char *cur = "";
-	size_t curlen, lcp;
-	int n;
-
-	/* the raw word being typed must not hold quotes */
-	for (size_t i = s->pos; i > 0 && s->line[i - 1] != ' ' && s->line[i - 1] != '\t'; i--) {
-		if (s->line[i - 1] == '"') {
-			cli_out_text(s, BEL, 1);
-			return;
-		}
-	}
-	memcpy(text, s->line, s->pos);
-	text[s->pos] = '\0';
-	n = cli_complete_at(s, text, buf, cands, &cur);
-	if (n <= 0) {
+	switch (cli_tab(s, buf, s->ed_ins, sizeof(s->ed_ins))) {
+	case CLI_TAB_INSERT:
+		break;
+	case CLI_TAB_LISTED:
+		s->ed_ins[0] = '\0';
+		s->ed_redraw = true;
+		break;
+	case CLI_TAB_NONE:
+	default:
+		s->ed_ins[0] = '\0';
 		cli_out_text(s, BEL, 1);
-		return;
+		break;
 	}
-	curlen = strlen(cur);
-	if (n == 1) {
-		insert_text(s, cands[0] + curlen, strlen(cands[0]) - curlen);
-		insert_text(s, " ", 1);
-		return;
-	}
-	lcp = strlen(cands[0]);
-	for (int i = 1; i < n; i++) {
-		size_t k = 0;
-
-		while (k < lcp && cands[i][k] == cands[0][k])
-			k++;
-		lcp = k;
-	}
-	if (lcp > curlen) {
-		insert_text(s, cands[0] + curlen, lcp - curlen);
-		return;
-	}
-	cli_out_text(s, "\n", 1);
-	cli_print_columns(s, cands, n);
-	redraw(s);
+	return 0;
 }
 
-static void
-kill_word(struct ng_cli_sess *s)
-{
-	size_t i = s->pos;
+/* ---- feeding rdline ---- */
 
-	while (i > 0 && s->line[i - 1] == ' ')
-		i--;
-	while (i > 0 && s->line[i - 1] != ' ')
-		i--;
-	delete_chars(s, s->pos - i, true);
+/* The line as rdline holds it, and the cursor position. */
+static size_t
+ed_line(struct ng_cli_sess *s, char *out, size_t cap)
+{
+	const char *b = rdline_get_buffer(s->rdl);
+	size_t n = strcspn(b, "\n");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, b, n);
+	out[n] = '\0';
+	return n;
 }
 
+/* Prompt, the line, the cursor put back: after a listing, or Ctrl-L. */
 static void
-key_csi(struct ng_cli_sess *s, char final)
+ed_redraw(struct ng_cli_sess *s)
 {
+	char line[NG_CLI_EDIT_MAX + 2];
+	size_t n = ed_line(s, line, sizeof(line));
+	size_t cur = s->ed_cursor < n ? s->ed_cursor : n;
+
+	cli_out_str(s, NG_CLI_PROMPT);
+	cli_out_text(s, line, n);
+	for (size_t i = cur; i < n; i++)
+		cli_out_text(s, "\b", 1);
+}
+
+static void ed_insert(struct ng_cli_sess *s, const char *text);
+
+/* Where the cursor is: rdline says so only to its complete callback, on Tab. */
+static void
+ed_cursor_probe(struct ng_cli_sess *s)
+{
+	s->ed_probe = true;
+	rdline_char_in(s->rdl, '\t');
+	s->ed_probe = false;
+}
+
+/* One byte to rdline, then what its callbacks left to do. @return rdline's result. */
+static int
+ed_key(struct ng_cli_sess *s, uint8_t c)
+{
+	int r = rdline_char_in(s->rdl, (char)c);
+
+	if (r == RDLINE_RES_COMPLETE) {
+		if (s->ed_redraw) {
+			s->ed_redraw = false;
+			ed_redraw(s);
+		} else if (s->ed_ins[0] != '\0') {
+			char ins[sizeof(s->ed_ins)];
+
+			memcpy(ins, s->ed_ins, sizeof(ins));
+			s->ed_ins[0] = '\0';
+			ed_insert(s, ins);
+		}
+	}
+	return r;
+}
+
+/* Type text (printable): what does not fit marks the line too long. */
+static void
+ed_insert(struct ng_cli_sess *s, const char *text)
+{
+	s->ed_literal = true;
+	for (; *text != '\0' && !s->overflow; text++) {
+		uint32_t before = s->ed_wrote;
+
+		if (*text < 0x20 || *text >= 0x7f)
+			continue; /* only printable ASCII is typed */
+		ed_key(s, (uint8_t)*text);
+		if (s->ed_wrote == before)
+			s->overflow = true; /* rdline's buffer is full */
+	}
+	s->ed_literal = false;
+}
+
+/* Keys rdline understands as they are (its cmdline_vt100 table). */
+static bool
+rdline_key(uint8_t c)
+{
+	switch (c) {
+	case KEY_CTRL('A'): case KEY_CTRL('B'): case KEY_CTRL('D'): case KEY_CTRL('E'):
+	case KEY_CTRL('F'): case KEY_CTRL('H'): case KEY_CTRL('K'): case KEY_CTRL('N'):
+	case KEY_CTRL('P'): case KEY_CTRL('W'): case KEY_CTRL('Y'): case '\t': case 0x7f:
+		return true;
+	default:
+		return c >= 0x20 && c < 0x7f;
+	}
+}
+
+/* A history key: recalls a line (which is then not too long), or rings the bell. */
+static void
+ed_hist_key(struct ng_cli_sess *s, const char *keys)
+{
+	uint32_t before = s->ed_wrote;
+
+	while (*keys != '\0')
+		ed_key(s, (uint8_t)*keys++);
+	if (s->ed_wrote == before)
+		cli_out_text(s, BEL, 1);
+	else
+		s->overflow = false;
+}
+
+/* Drop the line without drawing (Ctrl-A, Ctrl-K muted); the kill buffer keeps it. */
+static void
+ed_kill_line(struct ng_cli_sess *s, bool show)
+{
+	s->ed_mute = !show;
+	ed_key(s, KEY_CTRL('A'));
+	ed_key(s, KEY_CTRL('K'));
+	s->ed_mute = false;
+	s->overflow = false;
+}
+
+/* ---- the escape filter ---- */
+
+static void
+ed_csi(struct ng_cli_sess *s, char final)
+{
+	static const char *const arrows[] = {"\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D"};
 	const char *p = s->esc_buf;
 
 	switch (final) {
 	case 'A':
-		key_hist(s, true);
-		break;
 	case 'B':
-		key_hist(s, false);
+		ed_hist_key(s, arrows[final - 'A']);
 		break;
 	case 'C':
-		if (s->pos < s->len)
-			set_line(s, s->line, s->len, s->pos + 1);
-		break;
 	case 'D':
-		if (s->pos > 0)
-			set_line(s, s->line, s->len, s->pos - 1);
+		for (const char *k = arrows[final - 'A']; *k != '\0'; k++)
+			ed_key(s, (uint8_t)*k);
 		break;
 	case 'H':
-		set_line(s, s->line, s->len, 0);
+		ed_key(s, KEY_CTRL('A'));
 		break;
 	case 'F':
-		set_line(s, s->line, s->len, s->len);
+		ed_key(s, KEY_CTRL('E'));
 		break;
 	case '~':
 		if (strcmp(p, "1") == 0 || strcmp(p, "7") == 0)
-			set_line(s, s->line, s->len, 0);
+			ed_key(s, KEY_CTRL('A'));
 		else if (strcmp(p, "4") == 0 || strcmp(p, "8") == 0)
-			set_line(s, s->line, s->len, s->len);
+			ed_key(s, KEY_CTRL('E'));
 		else if (strcmp(p, "3") == 0)
-			delete_chars(s, 1, false);
+			for (const char *k = "\x1b[3~"; *k != '\0'; k++)
+				ed_key(s, (uint8_t)*k);
 		break;
 	default:
 		break;
 	}
 }
 
-/* ESC [ params final, or ESC O final. Anything else after ESC is dropped. */
+/*
+ * ESC [ params final, or ESC O final; ESC b/f/d/DEL (word keys) go to rdline.
+ * Anything else after ESC is dropped.
+ */
 static void
-esc_byte(struct ng_cli_sess *s, uint8_t c)
+ed_esc(struct ng_cli_sess *s, uint8_t c)
 {
 	if (s->es == ES_ESC) {
+		s->es = ES_NONE;
 		if (c == '[' || c == 'O') {
 			s->es = ES_CSI;
 			s->esc_len = 0;
 			s->esc_buf[0] = '\0';
-		} else {
-			s->es = ES_NONE;
+		} else if (c == 'b' || c == 'f' || c == 'd' || c == 0x7f) {
+			ed_key(s, 0x1b);
+			ed_key(s, c);
 		}
 		return;
 	}
@@ -409,321 +294,170 @@ esc_byte(struct ng_cli_sess *s, uint8_t c)
 		return;
 	s->es = ES_NONE;
 	if (c >= 0x40 && c <= 0x7e)
-		key_csi(s, (char)c);
+		ed_csi(s, (char)c);
 }
 
-static void
-edit_byte(struct ng_cli_sess *s, uint8_t c)
+/* ---- the interface of cli_priv.h ---- */
+
+void
+cli_edit_byte(struct ng_cli_sess *s, uint8_t c)
 {
+	uint32_t before;
+	int r;
+
 	if (s->es != ES_NONE) {
-		esc_byte(s, c);
+		ed_esc(s, c);
 		return;
 	}
 	switch (c) {
 	case 0x1b:
 		s->es = ES_ESC;
-		break;
-	case 0x01: /* Ctrl-A */
-		set_line(s, s->line, s->len, 0);
-		break;
-	case 0x02: /* Ctrl-B */
-		key_csi(s, 'D');
-		break;
-	case 0x03: /* Ctrl-C */
-		key_cancel(s);
-		break;
-	case 0x04: /* Ctrl-D */
-		if (s->len == 0) {
-			cli_out_text(s, "\n", 1);
-			cli_sess_quit(s);
-		} else {
-			delete_chars(s, 1, false);
-		}
-		break;
-	case 0x05: /* Ctrl-E */
-		set_line(s, s->line, s->len, s->len);
-		break;
-	case 0x06: /* Ctrl-F */
-		key_csi(s, 'C');
-		break;
-	case 0x08: /* Backspace */
-	case 0x7f: /* DEL */
-		delete_chars(s, 1, true);
-		break;
-	case 0x09: /* Tab */
-		key_tab(s);
-		break;
-	case 0x0b: /* Ctrl-K */
-		delete_chars(s, s->len - s->pos, false);
-		break;
-	case 0x0c: /* Ctrl-L */
-		cli_out_text(s, "\x1b[H\x1b[2J", 7);
-		redraw(s);
-		break;
-	case 0x0e: /* Ctrl-N */
-		key_hist(s, false);
-		break;
-	case 0x10: /* Ctrl-P */
-		key_hist(s, true);
-		break;
-	case 0x15: /* Ctrl-U */
-		set_line(s, "", 0, 0);
-		s->overflow = false;
-		break;
-	case 0x17: /* Ctrl-W */
-		kill_word(s);
-		break;
-	case '?':
-		if (!cursor_in_quote(s)) {
-			key_help(s);
-			break;
-		}
-		/* fall through */
-	default:
-		if (c >= 0x20 && c < 0x7f) {
-			char ch = (char)c;
-
-			insert_text(s, &ch, 1);
-		}
-		break;
-	}
-}
-
-/* Line mode: collect, no echo; Tab is a space, other control bytes are dropped. */
-static void
-line_byte(struct ng_cli_sess *s, uint8_t c)
-{
-	if (c == '\t')
-		c = ' ';
-	if (c < 0x20 || c == 0x7f)
 		return;
-	if (s->len >= NG_CLI_LINE_MAX) {
-		s->overflow = true;
+	case KEY_CTRL('C'):
+		cli_edit_cancel(s);
 		return;
-	}
-	s->line[s->len++] = (char)c;
-	s->line[s->len] = '\0';
-	s->pos = s->len;
-}
-
-static void
-data_byte(struct ng_cli_sess *s, uint8_t c)
-{
-	if (s->cr) {
-		s->cr = false;
-		if (c == '\n' || c == '\0')
-			return;
-	}
-	if (c == '\r' || c == '\n') {
-		s->cr = c == '\r';
-		key_enter(s);
+	case KEY_CTRL('L'):
+		ed_cursor_probe(s);
+		cli_out_str(s, "\x1b[H\x1b[2J");
+		ed_redraw(s);
 		return;
-	}
-	if (cli_char_mode(s))
-		edit_byte(s, c);
-	else
-		line_byte(s, c);
-}
-
-/* ---- telnet ---- */
-
-static void
-tn_send(struct ng_cli_sess *s, uint8_t cmd, uint8_t opt)
-{
-	const uint8_t b[3] = {TN_IAC, cmd, opt};
-
-	cli_out_raw(s, b, sizeof(b));
-}
-
-static bool
-bit_test_set(uint8_t *map, uint8_t opt)
-{
-	bool was = map[opt / 8] & (1u << (opt % 8));
-
-	map[opt / 8] |= (uint8_t)(1u << (opt % 8));
-	return was;
-}
-
-/*
- * One side of an option we want on (RFC 1143, simplified): agree to a request
- * unless it answers ours, acknowledge a refusal only when it changes state.
- */
-static void
-tn_opt(struct ng_cli_sess *s, struct cli_tn_opt *o, bool want, uint8_t yes, uint8_t no,
-	uint8_t opt)
-{
-	if (want) {
-		if (!o->on && !o->pending)
-			tn_send(s, yes, opt);
-		o->on = true;
-	} else {
-		if (o->on && !o->pending)
-			tn_send(s, no, opt);
-		o->on = false;
-	}
-	o->pending = false;
-}
-
-static void
-tn_option(struct ng_cli_sess *s, uint8_t cmd, uint8_t opt)
-{
-	bool was_char = cli_char_mode(s);
-
-	if (s->mode != CLI_MODE_TELNET)
-		return; /* not a telnet client: never answer */
-	switch (cmd) {
-	case TN_DO:
-	case TN_DONT:
-		if (opt == TN_OPT_ECHO)
-			tn_opt(s, &s->will_echo, cmd == TN_DO, TN_WILL, TN_WONT, opt);
-		else if (opt == TN_OPT_SGA)
-			tn_opt(s, &s->will_sga, cmd == TN_DO, TN_WILL, TN_WONT, opt);
-		else if (cmd == TN_DO && !bit_test_set(s->refused_do, opt))
-			tn_send(s, TN_WONT, opt);
-		break;
-	case TN_WILL:
-	case TN_WONT:
-		if (opt == TN_OPT_SGA)
-			tn_opt(s, &s->do_sga, cmd == TN_WILL, TN_DO, TN_DONT, opt);
-		else if (cmd == TN_WILL && !bit_test_set(s->refused_will, opt))
-			tn_send(s, TN_DONT, opt);
-		break;
-	default:
-		break;
-	}
-	if (!was_char && cli_char_mode(s)) {
-		/* switching to character mode: show what was typed so far */
-		s->pos = s->len;
-		cli_out_text(s, s->line, s->len);
-	}
-}
-
-static void
-tn_byte(struct ng_cli_sess *s, uint8_t c)
-{
-	switch (s->ts) {
-	case TS_DATA:
-		if (c == TN_IAC) {
-			if (s->mode == CLI_MODE_NEW)
-				s->mode = CLI_MODE_TELNET;
-			cli_sess_greet(s, true);
-			s->ts = TS_IAC;
-			return;
-		}
-		if (s->mode == CLI_MODE_NEW)
-			s->mode = CLI_MODE_LINE;
-		/* Spoke first with text: a script; or answered after our negotiation. */
-		cli_sess_greet(s, false);
-		data_byte(s, c);
+	case KEY_CTRL('U'):
+		ed_kill_line(s, true);
 		return;
-	case TS_IAC:
-		s->ts = TS_DATA;
-		switch (c) {
-		case TN_IAC: /* escaped 0xff data byte */
-			data_byte(s, c);
-			break;
-		case TN_WILL:
-		case TN_WONT:
-		case TN_DO:
-		case TN_DONT:
-			s->ts_cmd = c;
-			s->ts = TS_OPT;
-			break;
-		case TN_SB:
-			s->ts = TS_SB;
-			break;
-		case TN_IP: /* interrupt process: as Ctrl-C */
-			key_cancel(s);
-			break;
-		case TN_EC: /* erase character */
-			if (cli_char_mode(s))
-				delete_chars(s, 1, true);
-			else if (s->len > 0)
-				s->line[--s->len] = '\0';
-			s->pos = s->len < s->pos ? s->len : s->pos;
-			break;
-		case TN_EL: /* erase line */
-			if (cli_char_mode(s))
-				set_line(s, "", 0, 0);
-			else
-				clear_line(s);
-			break;
-		default: /* NOP, GA, AYT, DM, BRK, AO, SE out of place: ignored */
-			break;
-		}
-		return;
-	case TS_OPT:
-		s->ts = TS_DATA;
-		tn_option(s, s->ts_cmd, c);
-		return;
-	case TS_SB: /* subnegotiation data is ignored */
-		if (c == TN_IAC)
-			s->ts = TS_SB_IAC;
-		return;
-	case TS_SB_IAC:
-		s->ts = c == TN_SE ? TS_DATA : TS_SB;
+	case KEY_CTRL('P'):
+	case KEY_CTRL('N'):
+		ed_hist_key(s, (const char[]){(char)c, '\0'});
 		return;
 	default:
-		s->ts = TS_DATA;
-		return;
+		break;
 	}
-}
-
-/*
- * Line mode fast path: take a run of plain bytes (no control byte, DEL or
- * IAC) at once. @return bytes taken.
- */
-static size_t
-line_run(struct ng_cli_sess *s, const uint8_t *p, size_t n)
-{
-	size_t k = 0, room, c;
-
-	while (k < n && p[k] >= 0x20 && p[k] != 0x7f && p[k] != TN_IAC)
-		k++;
-	if (k == 0 || s->overflow)
-		return k;
-	room = NG_CLI_LINE_MAX - s->len;
-	c = k < room ? k : room;
-	memcpy(s->line + s->len, p, c);
-	s->len += c;
-	s->line[s->len] = '\0';
-	s->pos = s->len;
-	if (k > room)
-		s->overflow = true;
-	return k;
-}
-
-size_t
-cli_feed(struct ng_cli_sess *s, const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		if (s->closing || s->dead)
-			return n; /* quit: the rest is discarded */
-		if (s->fd >= 0 && (cli_out_pending(s) > NG_CLI_OUT_PAUSE || s->budget == 0))
-			break;
-		if (s->ts == TS_DATA && !s->cr && s->mode != CLI_MODE_NEW && !cli_char_mode(s)) {
-			size_t k = line_run(s, p + i, n - i);
-
-			if (k > 0) {
-				i += k;
-				continue;
-			}
-		}
-		tn_byte(s, p[i++]);
+	if (!rdline_key(c))
+		return; /* other control bytes, 8-bit bytes */
+	if (s->overflow && c >= 0x20 && c < 0x7f && c != '?')
+		return; /* too long already: discarded at Enter */
+	before = s->ed_wrote;
+	r = ed_key(s, c);
+	if (r == RDLINE_RES_EOF) { /* Ctrl-D on an empty line */
+		cli_out_text(s, "\n", 1);
+		cli_sess_quit(s);
+	} else if (c >= 0x20 && c < 0x7f && c != '?' && s->ed_wrote == before) {
+		s->overflow = true; /* rdline's buffer is full: nothing echoed */
 	}
-	return i;
 }
 
 void
-cli_eof(struct ng_cli_sess *s)
+cli_edit_enter(struct ng_cli_sess *s)
 {
-	bool pending = !cli_char_mode(s) && (s->len > 0 || s->overflow);
+	s->es = ES_NONE;
+	ed_key(s, '\r'); /* rdline writes the line end and calls ed_validate() */
+}
 
-	if (s->closing || s->dead)
+void
+cli_edit_cancel(struct ng_cli_sess *s)
+{
+	cli_out_text(s, "^C", 2);
+	ed_kill_line(s, false);
+	s->ed_cancel = true;
+	ed_key(s, '\r'); /* ends the line, and any history browsing, the way Enter does */
+	s->ed_cancel = false;
+	s->len = 0;
+	s->line[0] = '\0';
+	s->es = ES_NONE;
+	cli_edit_prompt(s);
+}
+
+void
+cli_edit_erase(struct ng_cli_sess *s, bool whole_line)
+{
+	if (whole_line)
+		ed_kill_line(s, true);
+	else
+		ed_key(s, 0x7f);
+}
+
+void
+cli_edit_prompt(struct ng_cli_sess *s)
+{
+	rdline_newline(s->rdl, NG_CLI_PROMPT);
+}
+
+int
+cli_edit_start(struct ng_cli_sess *s)
+{
+	char line[NG_CLI_LINE_MAX + 1];
+	bool overflow = s->overflow;
+
+	if (s->rdl == NULL) {
+		s->rdl = rdline_new(ed_write, ed_validate, ed_complete, s);
+		if (s->rdl == NULL)
+			return -ENOMEM;
+	}
+	/* the prompt is on the screen already */
+	s->ed_mute = true;
+	rdline_newline(s->rdl, NG_CLI_PROMPT);
+	s->ed_mute = false;
+	s->es = ES_NONE;
+	memcpy(line, s->line, s->len + 1);
+	s->len = 0;
+	s->line[0] = '\0';
+	s->overflow = false;
+	ed_insert(s, line); /* and the line typed so far is shown */
+	s->overflow = s->overflow || overflow;
+	return 0;
+}
+
+void
+cli_edit_stop(struct ng_cli_sess *s)
+{
+	if (s->rdl == NULL)
 		return;
-	cli_sess_quit(s); /* no prompt after the last line */
-	if (pending)
-		key_enter(s);
+	s->len = ed_line(s, s->line, sizeof(s->line));
+	rdline_stop(s->rdl);
+}
+
+void
+cli_hist_add(struct ng_cli_sess *s, const char *line)
+{
+	const char *last;
+
+	if (s->rdl == NULL || line[strspn(line, " \t")] == '\0')
+		return;
+	last = rdline_get_history_item(s->rdl, 0);
+	if (last != NULL && strcmp(last, line) == 0)
+		return;
+	rdline_add_history(s->rdl, line); /* the oldest lines make room */
+}
+
+void
+cli_edit_free(struct ng_cli_sess *s)
+{
+	rdline_free(s->rdl);
+	s->rdl = NULL;
+}
+
+const char *
+cli_edit_line(struct ng_cli_sess *s)
+{
+	static char copy[NG_CLI_EDIT_MAX + 2];
+
+	if (s->rdl == NULL || !cli_char_mode(s))
+		return s->line;
+	ed_line(s, copy, sizeof(copy));
+	return copy;
+}
+
+const char *
+cli_hist_item(struct ng_cli_sess *s, unsigned int i)
+{
+	return s->rdl != NULL ? rdline_get_history_item(s->rdl, i) : NULL;
+}
+
+unsigned int
+cli_hist_count(struct ng_cli_sess *s)
+{
+	unsigned int n = 0;
+
+	while (cli_hist_item(s, n) != NULL)
+		n++;
+	return n;
 }

@@ -17,12 +17,15 @@
 	X(MAIN, "main") \
 	X(CONF, "conf") \
 	X(PORT, "port") \
+	X(TWIN, "twin") \
 	X(ROUTE, "route") \
 	X(NEIGH, "neigh") \
 	X(WORKER, "worker") \
 	X(SVC, "svc") \
 	X(CLI, "cli") \
-	X(K8S, "k8s")
+	X(K8S, "k8s") \
+	X(HTTP, "http") \
+	X(HEALTH, "health")
 
 enum ng_log_module {
 #define NG_X(id, name) NG_LOGT_##id,

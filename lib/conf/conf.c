@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "conf_priv.h"
 
 /*
@@ -203,6 +204,21 @@ get_u32(struct ld *x, const config_setting_t *g, const char *key, const char *wh
 	return 1;
 }
 
+/* Read boolean key of group g: 1 and *dst when present, 0 when absent, or -EINVAL. */
+int
+get_bool(struct ld *x, const config_setting_t *g, const char *key, const char *what, bool *dst)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(x, s, "%s%s%s must be a boolean (true or false), not %s", what, sep(what),
+			key, type_name(s));
+	*dst = config_setting_get_bool(s) != 0;
+	return 1;
+}
+
 /* Read string key of group g: 1 and *out when present, 0 when absent, or -EINVAL. */
 int
 get_str(struct ld *x, const config_setting_t *g, const char *key, const char *what,
@@ -267,7 +283,7 @@ get_list(struct ld *x, const config_setting_t *root, const char *key,
 	return 1;
 }
 
-static bool
+bool
 is_pow2(uint32_t v)
 {
 	return v != 0 && (v & (v - 1)) == 0;
@@ -277,7 +293,7 @@ is_pow2(uint32_t v)
  * Strict IPv4/IPv6 prefix syntax before ng_prefix_parse (which would take
  * "+24" or " 24" through strtol): ADDR "/" 1-3 digits.
  */
-static int
+int
 parse_prefix(const char *s, struct ng_prefix *p)
 {
 	const char *slash = strchr(s, '/');
@@ -408,12 +424,13 @@ load_port_addrs(struct ld *x, const config_setting_t *g, const char *what, unsig
 	return 0;
 }
 
-static bool
-port_name_ok(const char *s)
+/* 1..size-1 characters of A-Z a-z 0-9 _ . - (port and interface names). */
+bool
+name_ok(const char *s, size_t size)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n >= NG_NAME_MAX)
+	if (n == 0 || n >= size)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
@@ -451,7 +468,7 @@ load_port(struct ld *x, const config_setting_t *g, unsigned int pi)
 		return rc;
 	if (rc == 0)
 		return missing(x, g, what, "name");
-	if (!port_name_ok(name))
+	if (!name_ok(name, NG_NAME_MAX))
 		return fail(x, sname, "%s: name \"%s\" must be 1..%d characters of "
 			"A-Z a-z 0-9 _ . -", what, name, NG_NAME_MAX - 1);
 	for (unsigned int i = 0; i < pi; i++)
@@ -512,7 +529,7 @@ load_port(struct ld *x, const config_setting_t *g, unsigned int pi)
 		return fail(x, config_setting_get_member(g, "tx_desc"),
 			"%s: tx_desc %u is not a power of two", what, v);
 	port->tx_desc = (uint16_t)v;
-	return 0;
+	return load_port_kernel(x, g, what, pi);
 }
 
 static int
@@ -902,7 +919,9 @@ load_globals(struct ld *x, const config_setting_t *root)
 
 		if ((rc = check_keys(x, g, "cli", cli_keys)) < 0 ||
 				(rc = get_str(x, g, "address", "cli", &addr, &where)) < 0 ||
-				(rc = get_u32(x, g, "port", "cli", 0, 65535, &port)) < 0)
+				(rc = get_u32(x, g, "port", "cli", 0, 65535, &port)) < 0 ||
+				(rc = get_u32(x, g, "idle_timeout_s", "cli", 0,
+					NG_CLI_IDLE_TIMEOUT_MAX, &c->cli.idle_timeout_s)) < 0)
 			return rc;
 		if (addr != NULL) {
 			if (ng_ip_parse(addr, &ip) < 0)
@@ -926,7 +945,8 @@ load_root(struct ld *x, const config_setting_t *root)
 			(rc = load_routes(x, root)) < 0 ||
 			(rc = load_neighbours(x, root)) < 0 ||
 			(rc = load_services(x, root)) < 0 ||
-			(rc = load_k8s(x, root)) < 0)
+			(rc = load_k8s(x, root)) < 0 ||
+			(rc = load_probes(x, root)) < 0)
 		return rc;
 	return 0;
 }
@@ -980,8 +1000,9 @@ ng_conf_defaults(struct ng_conf *c)
 	c->arp.pending_max = DEF_PENDING_MAX;
 	c->arp.max_entries = DEF_MAX_ENTRIES;
 	c->icmp.rate_pps = DEF_ICMP_RATE;
-	snprintf(c->cli.address, sizeof(c->cli.address), "127.0.0.1");
-	c->cli.port = 8023;
+	snprintf(c->cli.address, sizeof(c->cli.address), NG_CLI_ADDR_DEF);
+	c->cli.port = NG_CLI_PORT_DEF;
+	c->cli.idle_timeout_s = NG_CLI_IDLE_TIMEOUT_DEF;
 	c->conntrack.max_entries = DEF_CT_MAX_ENTRIES;
 	c->conntrack.timeouts = (struct ng_ct_timeouts){
 		.tcp_syn = DEF_TO_TCP_SYN,
@@ -995,6 +1016,7 @@ ng_conf_defaults(struct ng_conf *c)
 	c->nat.port_max = DEF_NAT_PORT_MAX;
 	c->services = NULL;
 	c->n_services = 0;
+	probes_defaults(c);
 	c->k8s.watch_timeout_s = 300;
 	c->k8s.page_size = 500;
 	c->k8s.backoff_ms = 800;
@@ -1096,6 +1118,7 @@ ng_conf_free(struct ng_conf *c)
 	for (unsigned int i = 0; i < c->n_services; i++) {
 		free(c->services[i].vips);
 		free(c->services[i].backends);
+		free(c->services[i].src_ranges);
 	}
 	free(c->services);
 	free(c);

@@ -30,8 +30,42 @@
 #define NG_MAX_SERVICES 65536
 #define NG_MAX_SVC_VIPS 256   /**< VIPs per service */
 #define NG_MAX_SVC_BACKENDS 4096 /**< backends per service */
+#define NG_MAX_SVC_SRC_RANGES 64 /**< source ranges per service (loadBalancerSourceRanges) */
+#define NG_MAX_NODEPORT_ADDRS 16 /**< node_port_addresses entries */
 #define NG_ERRBUF 512
 #define NG_PATH_MAX 256
+
+/* A port's kernel twin (ports[].kernel): limits and defaults. */
+#define NG_IFNAME_MAX 16            /**< IFNAMSIZ: 15 characters and the NUL */
+#define NG_TWIN_RATE_DEF 10000      /**< punted packets per second per worker */
+#define NG_TWIN_RATE_MAX 10000000
+#define NG_TWIN_BURST_DEF 512       /**< token bucket depth, packets */
+#define NG_TWIN_BURST_MAX 65536
+#define NG_TWIN_QSIZE_DEF 512       /**< descriptors per twin queue */
+#define NG_TWIN_QSIZE_MIN 64
+#define NG_TWIN_QSIZE_MAX 4096
+
+/** How a port's kernel twin is made (ports[].kernel.backend). */
+enum ng_twin_backend {
+	NG_TWIN_AUTO = 0,     /**< virtio_user where /dev/vhost-net exists, else tap */
+	NG_TWIN_VIRTIO_USER,  /**< virtio_user over /dev/vhost-net */
+	NG_TWIN_TAP,          /**< net_tap over /dev/net/tun */
+};
+
+/** Name of a twin backend as the config spells it ("auto", "virtio_user", "tap"). */
+const char *ng_twin_backend_name(enum ng_twin_backend b);
+
+/** A port's kernel interface (the exception path); off unless configured. */
+struct ng_conf_twin {
+	bool enabled;              /**< the port has a "kernel" group */
+	char name[NG_IFNAME_MAX];  /**< the kernel interface's name */
+	enum ng_twin_backend backend; /**< default auto */
+	bool addresses;            /**< nodegw gives it the port's addresses; default true */
+	uint32_t rate_pps;         /**< per worker; default NG_TWIN_RATE_DEF */
+	uint32_t burst;            /**< default NG_TWIN_BURST_DEF */
+	uint16_t queue_size;       /**< default NG_TWIN_QSIZE_DEF, a power of two */
+	int line;
+};
 
 struct ng_conf_port {
 	char name[NG_NAME_MAX];
@@ -42,7 +76,15 @@ struct ng_conf_port {
 	uint16_t rx_queues;  /**< default 1, range 1..NG_MAX_RXQ */
 	uint16_t rx_desc;    /**< default 1024 */
 	uint16_t tx_desc;    /**< default 1024 */
+	struct ng_conf_twin kernel; /**< the kernel twin (exception path) */
 	int line;
+};
+
+/** A listen address: "ADDR:PORT" ("[V6]:PORT"); port 0 picks a free one. */
+struct ng_conf_bind {
+	bool on;             /**< false: "" (off) */
+	struct ng_ip addr;
+	uint16_t port;
 };
 
 struct ng_conf_route {
@@ -82,6 +124,8 @@ struct ng_conf_service {
 	struct ng_ct_timeouts timeouts; /**< 0 fields: use conntrack.timeouts */
 	struct ng_conf_backend *backends; /**< heap, n_backends entries */
 	unsigned int n_backends;
+	struct ng_prefix *src_ranges; /**< source_ranges, heap, n_src_ranges entries (masked) */
+	unsigned int n_src_ranges;
 	int line;
 };
 
@@ -118,6 +162,8 @@ struct ng_conf {
 	struct {
 		char address[NG_IP_STRLEN]; /**< listen address; default 127.0.0.1 */
 		uint16_t port;              /**< default 8023; 0 turns the CLI off */
+		/** sessions silent this long are closed; 0 never; default NG_CLI_IDLE_TIMEOUT_DEF */
+		uint32_t idle_timeout_s;
 	} cli;
 
 	struct {
@@ -159,6 +205,28 @@ struct ng_conf {
 		uint32_t token_reread_s;   /**< default 60 */
 		int line;
 	} k8s;
+
+	/** Probe and metrics servers (section "probes"); see doc/configuration.md. */
+	struct ng_conf_probes {
+		struct ng_conf_bind healthz;   /**< /healthz, /livez; default 0.0.0.0:10256 */
+		struct ng_conf_bind metrics;   /**< /metrics; default 127.0.0.1:10249 */
+		struct ng_ip health_check_addr; /**< healthCheckNodePort servers; default 0.0.0.0 */
+		/** Changes not in the data path after this long make /healthz and /livez fail. */
+		uint32_t stale_after_ms;       /**< default 5000 */
+		int line;
+	} probes;
+
+	/** node_port_addresses: where NodePorts answer (kube-proxy's --nodeport-addresses). */
+	struct ng_conf_nodeport {
+		struct ng_prefix prefixes[NG_MAX_NODEPORT_ADDRS]; /**< masked */
+		unsigned int n_prefixes;
+		bool primary;        /**< "primary": the first address of the first port */
+		bool set;            /**< the key is present; else every port address */
+		/** The port addresses that match, in port order (when set). */
+		struct ng_ip addrs[NG_MAX_PORTS * NG_MAX_PORT_ADDRS];
+		unsigned int n_addrs;
+		int line;
+	} nodeport;
 };
 
 /**

@@ -96,16 +96,17 @@ struct ld {
 };
 
 static const char *const root_keys[] = {"log_level", "forwarding", "workers", "mempool", "arp",
-	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", "kubernetes", NULL};
+	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", "kubernetes",
+	"probes", "node_port_addresses", NULL};
 static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "idle_polls",
 	NULL};
 static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
 static const char *const arp_keys[] = {"reachable_s", "retry_ms", "retries", "pending_max",
 	"max_entries", NULL};
 static const char *const icmp_keys[] = {"rate_pps", NULL};
-static const char *const cli_keys[] = {"address", "port", NULL};
+static const char *const cli_keys[] = {"address", "port", "idle_timeout_s", NULL};
 static const char *const port_keys[] = {"name", "devargs", "addresses", "mtu", "rx_queues",
-	"rx_desc", "tx_desc", NULL};
+	"rx_desc", "tx_desc", "kernel", NULL};
 static const char *const route_keys[] = {"prefix", "via", "port", NULL};
 static const char *const neigh_keys[] = {"address", "mac", "port", NULL};
 static const char *const conntrack_keys[] = {"max_entries", "timeouts", NULL};
@@ -113,7 +114,8 @@ static const char *const timeout_keys[] = {"tcp_syn", "tcp_established", "tcp_fi
 	"tcp_time_wait", "tcp_close", "udp", NULL};
 static const char *const nat_keys[] = {"port_min", "port_max", NULL};
 static const char *const service_keys[] = {"name", "protocol", "port", "vips", "node_port",
-	"scheduler", "mode", "affinity", "affinity_timeout", "timeouts", "backends", NULL};
+	"scheduler", "mode", "affinity", "affinity_timeout", "timeouts", "backends", "source_ranges",
+	NULL};
 static const char *const backend_keys[] = {"address", "port", "weight", NULL};
 
 /* The keys of a timeouts group and where they go; in timeout_keys order. */
@@ -154,6 +156,9 @@ get_u32(struct ld *x, const config_setting_t *g, const char *key, const char *wh
 	long long min, long long max, uint32_t *dst);
 
 int
+get_bool(struct ld *x, const config_setting_t *g, const char *key, const char *what, bool *dst);
+
+int
 missing(struct ld *x, const config_setting_t *g, const char *what, const char *key);
 
 int
@@ -171,6 +176,25 @@ type_name(const config_setting_t *s);
 
 uint32_t
 v4h(const struct ng_ip *ip);
+
+bool
+is_pow2(uint32_t v);
+
+bool
+name_ok(const char *s, size_t size);
+
+/* conf_twin.c */
+int load_port_kernel(struct ld *x, const config_setting_t *g, const char *what, unsigned int pi);
+
+int
+parse_prefix(const char *s, struct ng_prefix *p);
+
+/* conf_probes.c */
+void probes_defaults(struct ng_conf *c);
+int load_probes(struct ld *x, const config_setting_t *root);
+int load_prefix_list(struct ld *x, const config_setting_t *g, const char *key, const char *what,
+	unsigned int max, bool primary_ok, struct ng_prefix *out, unsigned int *n_out,
+	bool *primary);
 
 char *
 read_all(FILE *f);

@@ -413,6 +413,33 @@ load_backends(struct ld *x, const config_setting_t *g, unsigned int si, const ch
 	return rc;
 }
 
+/* source_ranges: new connections only from these IPv4 prefixes. */
+static int
+load_src_ranges(struct ld *x, const config_setting_t *g, struct ng_conf_service *sv,
+	const char *what)
+{
+	struct ng_prefix *r = calloc(NG_MAX_SVC_SRC_RANGES, sizeof(*r));
+	unsigned int n = 0;
+	int rc;
+
+	if (r == NULL)
+		return -ENOMEM;
+	rc = load_prefix_list(x, g, "source_ranges", what, NG_MAX_SVC_SRC_RANGES, false, r, &n,
+			NULL);
+	for (unsigned int i = 0; rc > 0 && i < n; i++)
+		if (r[i].addr.family != AF_INET)
+			rc = fail(x, config_setting_get_elem(config_setting_get_member(g,
+				"source_ranges"), i), "%s: source_ranges: IPv6 prefixes are not "
+				"supported yet", what);
+	if (rc <= 0 || n == 0) {
+		free(r);
+		return rc < 0 ? rc : 0;
+	}
+	sv->src_ranges = r;
+	sv->n_src_ranges = n;
+	return 0;
+}
+
 static int
 load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 {
@@ -504,6 +531,9 @@ load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 		return rc;
 
 	rc = load_vips(x, g, si, what);
+	if (rc < 0)
+		return rc;
+	rc = load_src_ranges(x, g, sv, what);
 	if (rc < 0)
 		return rc;
 

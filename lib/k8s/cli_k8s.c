@@ -2,6 +2,7 @@
 /* `show k8s`: the watcher's connection state, resourceVersions and counters. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 #include <rte_common.h>
@@ -25,6 +26,32 @@ state_name(const struct kreflector *r)
 		break;
 	}
 	return r->next_try_tsc > rte_get_tsc_cycles() ? "backing-off" : "idle";
+}
+
+void
+ng_k8s_info(struct ng_k8s_info *out)
+{
+	RTE_BUILD_BUG_ON(KRES_N > NG_K8S_RES_MAX);
+	memset(out, 0, sizeof(*out));
+	out->enabled = ng_kw.enabled;
+	if (!ng_kw.enabled)
+		return;
+	out->synced = ng_kw.first_sync_tsc != 0;
+	out->n_res = KRES_N;
+	for (int i = 0; i < KRES_N; i++) {
+		const struct kreflector *r = &ng_kw.r[i];
+
+		out->res[i] = (struct ng_k8s_res_info){
+			.name = r->name, .state = state_name(r), .synced = r->synced,
+			.objects = kstore_count(r->res), .events = r->events - r->bookmarks,
+			.lists = r->lists, .relists = r->relists, .watches = r->watches,
+			.stalls = r->stalls, .errors = r->errors, .decode_errors = r->decode_errors,
+		};
+	}
+	out->services = kstore_applied();
+	out->syncs = ng_kw.syncs;
+	out->apply_errors = kstore_apply_errors();
+	kstore_no_local(out->no_local);
 }
 
 /* Seconds since tsc, or -1 for never. */

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "conf.h"
 
@@ -34,7 +35,43 @@ void ng_k8s_fini(void);
 /** Control loop hook: drive transfers, apply changed objects. */
 void ng_k8s_poll(void);
 
+/**
+ * Print, as a JSON array of ClusterRole rules (apiGroups, resources, verbs),
+ * what the watcher requests from the API server: one rule per row of the
+ * table the reflectors are built from, so it is exactly the RBAC they need.
+ * Needs no ng_k8s_init(). (`nodegw --print-rbac`.)
+ * @return 0, or -ENOMEM or -EIO.
+ */
+int ng_k8s_rbac_print(FILE *f);
+
 /** Register `show k8s`. Works (and says "disabled") without ng_k8s_init(). */
 int ng_k8s_cli_register(void);
+
+/** One resource the watcher lists and watches, as `show k8s` and /metrics see it. */
+struct ng_k8s_res_info {
+	const char *name;      /**< "services", "endpointslices", "nodes" */
+	const char *state;     /**< "idle", "backing-off", "listing", "watching" */
+	bool synced;           /**< a list has completed */
+	uint32_t objects;
+	uint64_t events;       /**< watch events, bookmarks excluded */
+	uint64_t lists, relists, watches, stalls, errors, decode_errors;
+};
+
+#define NG_K8S_RES_MAX 3
+
+struct ng_k8s_info {
+	bool enabled;
+	bool synced;           /**< Services and EndpointSlices applied at least once */
+	unsigned int n_res;
+	struct ng_k8s_res_info res[NG_K8S_RES_MAX];
+	uint32_t services;     /**< nodegw services the watcher holds */
+	uint64_t syncs;
+	uint64_t apply_errors;
+	/** Services with a Local policy and no endpoint on this node: [0] internal, [1] external. */
+	uint32_t no_local[2];
+};
+
+/** Read the watcher's state (all zero when it is off). */
+void ng_k8s_info(struct ng_k8s_info *out);
 
 #endif

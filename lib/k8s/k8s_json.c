@@ -596,6 +596,56 @@ svc_lb_ips(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
 	return 0;
 }
 
+/** An element of spec.loadBalancerSourceRanges: "10.0.0.0/8" (spaces around allowed). */
+static int
+range_elem(struct jctx *c, const char *path, const cJSON *e, void *out, void *arg)
+{
+	char buf[NG_IP_STRLEN + 8], shown[SHOW_MAX + 4];
+	struct ng_prefix *p = out;
+	const char *s;
+	size_t n;
+
+	(void)arg;
+	if (elem_str(c, path, e, &s) < 0)
+		return -EINVAL;
+	s += strspn(s, " ");
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	if (n >= sizeof(buf) || (memcpy(buf, s, n), buf[n] = '\0', ng_prefix_parse(buf, p) < 0))
+		return jerr(c, path, "\"%s\" is not a CIDR", show(s, shown));
+	*p = ng_prefix_masked(p);
+	return 0;
+}
+
+/** spec.healthCheckNodePort, spec.trafficDistribution, spec.loadBalancerSourceRanges. */
+static int
+svc_extras(struct jctx *c, const cJSON *spec, struct ng_k8s_service *out)
+{
+	static const char *const td[] = {
+		[NG_K8S_TD_PREFER_CLOSE] = "PreferClose",
+		[NG_K8S_TD_PREFER_SAME_ZONE] = "PreferSameZone",
+		[NG_K8S_TD_PREFER_SAME_NODE] = "PreferSameNode",
+	};
+	long hc = 0;
+	const char *t;
+	void *r = NULL;
+	int rc;
+
+	if (get_int(c, spec, "spec", "healthCheckNodePort", 0, 65535, &hc) < 0 ||
+			get_str(c, spec, "spec", "trafficDistribution", &t) < 0)
+		return -EINVAL;
+	out->hc_node_port = (uint16_t)hc;
+	/* A value this version does not know is ignored, as an older kube-proxy does. */
+	for (unsigned int i = 1; t != NULL && i < RTE_DIM(td); i++)
+		if (strcmp(t, td[i]) == 0)
+			out->traffic_dist = (enum ng_k8s_traffic_dist)i;
+	rc = decode_array(c, spec, "spec", "loadBalancerSourceRanges", sizeof(*out->src_ranges),
+			&r, &out->n_src_ranges, range_elem, NULL);
+	out->src_ranges = r;
+	return rc;
+}
+
 /** Why kube-proxy ignores the service, or NULL. */
 static const char *
 svc_skip(const cJSON *labels, const struct ng_k8s_service *s, bool headless)
@@ -637,7 +687,8 @@ svc_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
 			(void **)&out->external_ips, &out->n_external_ips, ip_elem, NULL) < 0)
 		return -EINVAL;
 	if (svc_ports(c, spec, out) < 0 || svc_affinity(c, spec, out) < 0 ||
-			svc_policies(c, spec, out) < 0 || svc_lb_ips(c, obj, out) < 0)
+			svc_policies(c, spec, out) < 0 || svc_lb_ips(c, obj, out) < 0 ||
+			svc_extras(c, spec, out) < 0)
 		return -EINVAL;
 	out->skip = svc_skip(labels, out, headless);
 	return 0;
@@ -667,6 +718,7 @@ ng_k8s_service_free(struct ng_k8s_service *s)
 	free(s->external_ips);
 	free(s->lb_ips);
 	free(s->ports);
+	free(s->src_ranges);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -705,6 +757,46 @@ slice_ports(struct jctx *c, const cJSON *obj, struct ng_k8s_slice *out)
 	return rc;
 }
 
+/** An element of hints.forZones / hints.forNodes: {"name": "..."} (the name copied). */
+static int
+hint_elem(struct jctx *c, const char *path, const cJSON *e, void *out, void *arg)
+{
+	const char *name;
+
+	(void)arg;
+	if (want_type(c, path, e, J_OBJECT) < 0 || get_str(c, e, path, "name", &name) < 0)
+		return -EINVAL;
+	if (name == NULL) {
+		char npath[PATH_MAX_LEN];
+
+		return jerr(c, join(npath, path, "name"), "missing");
+	}
+	*(char **)out = strdup(name);
+	return *(char **)out != NULL ? 0 : jnomem(c);
+}
+
+/** endpoints[].hints: forZones and forNodes. */
+static int
+endpoint_hints(struct jctx *c, const char *path, const cJSON *e, struct ng_k8s_endpoint *out)
+{
+	char hpath[PATH_MAX_LEN];
+	const cJSON *h;
+	void *z = NULL, *n = NULL;
+	int rc;
+
+	if (get_obj(c, e, path, "hints", &h) < 0)
+		return -EINVAL;
+	join(hpath, path, "hints");
+	rc = decode_array(c, h, hpath, "forZones", sizeof(char *), &z, &out->n_zone_hints,
+			hint_elem, NULL);
+	out->zone_hints = z;
+	if (rc == 0)
+		rc = decode_array(c, h, hpath, "forNodes", sizeof(char *), &n, &out->n_node_hints,
+				hint_elem, NULL);
+	out->node_hints = n;
+	return rc;
+}
+
 /** One element of endpoints[]: addresses[0], conditions, nodeName. */
 static int
 slice_endpoint(struct jctx *c, const char *path, const cJSON *e, void *o, void *arg)
@@ -736,7 +828,7 @@ slice_endpoint(struct jctx *c, const char *path, const cJSON *e, void *o, void *
 		return -EINVAL;
 	if (node != NULL && (out->node = strdup(node)) == NULL)
 		return jnomem(c);
-	return 0;
+	return endpoint_hints(c, path, e, out);
 }
 
 static int
@@ -799,11 +891,81 @@ ng_k8s_slice_free(struct ng_k8s_slice *s)
 {
 	if (s == NULL)
 		return;
-	for (unsigned int i = 0; i < s->n_endpoints && s->endpoints != NULL; i++)
-		free(s->endpoints[i].node);
+	for (unsigned int i = 0; i < s->n_endpoints && s->endpoints != NULL; i++) {
+		struct ng_k8s_endpoint *e = &s->endpoints[i];
+
+		free(e->node);
+		for (unsigned int j = 0; j < e->n_zone_hints && e->zone_hints != NULL; j++)
+			free(e->zone_hints[j]);
+		for (unsigned int j = 0; j < e->n_node_hints && e->node_hints != NULL; j++)
+			free(e->node_hints[j]);
+		free(e->zone_hints);
+		free(e->node_hints);
+	}
 	free(s->endpoints);
 	free(s->ports);
 	memset(s, 0, sizeof(*s));
+}
+
+/* ---- Node ---- */
+
+/** spec.taints[]: is the cluster autoscaler about to delete this node? */
+static int
+node_taints(struct jctx *c, const cJSON *spec, bool *tbd)
+{
+	char path[PATH_MAX_LEN];
+	const cJSON *arr, *t;
+	unsigned int i = 0;
+	const char *key;
+
+	if (get_arr(c, spec, "spec", "taints", &arr) < 0)
+		return -EINVAL;
+	cJSON_ArrayForEach(t, arr) {
+		index_path(path, "spec.taints", i++);
+		if (want_type(c, path, t, J_OBJECT) < 0 || get_str(c, t, path, "key", &key) < 0)
+			return -EINVAL;
+		if (key != NULL && strcmp(key, "ToBeDeletedByClusterAutoscaler") == 0)
+			*tbd = true;
+	}
+	return 0;
+}
+
+static int
+node_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_node_obj *out)
+{
+	const cJSON *labels, *spec, *meta;
+	const char *zone, *del;
+
+	if (meta_read(c, obj, "", out->ns, out->name, out->rv, &labels) < 0)
+		return -EINVAL;
+	if (out->name[0] == '\0')
+		return jerr(c, "metadata.name", "missing");
+	if (get_str(c, labels, "metadata.labels", "topology.kubernetes.io/zone", &zone) < 0 ||
+			(zone != NULL && copy_str(c, "metadata.labels", "topology.kubernetes.io/zone",
+				zone, out->zone, sizeof(out->zone)) < 0))
+		return -EINVAL;
+	meta = member(obj, "metadata");
+	if (get_str(c, meta, "metadata", "deletionTimestamp", &del) < 0 ||
+			get_obj(c, obj, "", "spec", &spec) < 0 ||
+			node_taints(c, spec, &out->to_be_deleted) < 0)
+		return -EINVAL;
+	out->deleting = del != NULL;
+	return 0;
+}
+
+int
+ng_k8s_node_decode(const cJSON *obj, struct ng_k8s_node_obj *out, char *err, size_t errlen)
+{
+	struct jctx c = {.kind = "node", .err = err, .errlen = errlen};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = node_decode(&c, obj, out);
+	if (rc < 0) {
+		rc = c.nomem ? -ENOMEM : -EINVAL;
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
 }
 
 /* ---- lists and watch events ---- */

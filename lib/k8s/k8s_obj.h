@@ -45,6 +45,19 @@ struct ng_k8s_svc_port {
 	uint16_t node_port;             /**< 0 when unset */
 };
 
+/** spec.trafficDistribution */
+enum ng_k8s_traffic_dist {
+	NG_K8S_TD_NONE = 0,         /**< unset, or a value nodegw does not know */
+	NG_K8S_TD_PREFER_CLOSE,
+	NG_K8S_TD_PREFER_SAME_ZONE,
+	NG_K8S_TD_PREFER_SAME_NODE,
+};
+
+/*
+ * Service, EndpointSlice and Node start with the same three members (ns,
+ * name, rv), so the store can read any object's metadata; k8s_store.c
+ * checks the offsets at build time.
+ */
 struct ng_k8s_service {
 	char ns[NG_K8S_NS_MAX];
 	char name[NG_K8S_NAME_MAX];
@@ -68,6 +81,10 @@ struct ng_k8s_service {
 	uint32_t affinity_timeout;      /**< seconds; 10800 when unset */
 	bool etp_local;                 /**< externalTrafficPolicy Local */
 	bool itp_local;                 /**< internalTrafficPolicy Local */
+	uint16_t hc_node_port;          /**< spec.healthCheckNodePort; 0 when unset */
+	enum ng_k8s_traffic_dist traffic_dist;
+	unsigned int n_src_ranges;      /**< spec.loadBalancerSourceRanges (masked) */
+	struct ng_prefix *src_ranges;
 };
 
 /**
@@ -93,6 +110,10 @@ struct ng_k8s_endpoint {
 	bool serving;        /**< nil means true */
 	bool terminating;    /**< nil means false */
 	char *node;          /**< nodeName, or NULL */
+	unsigned int n_zone_hints;
+	char **zone_hints;   /**< hints.forZones[].name */
+	unsigned int n_node_hints;
+	char **node_hints;   /**< hints.forNodes[].name */
 };
 
 struct ng_k8s_slice {
@@ -114,6 +135,24 @@ struct ng_k8s_slice {
 int ng_k8s_slice_decode(const cJSON *obj, struct ng_k8s_slice *out, char *err,
 		size_t errlen);
 void ng_k8s_slice_free(struct ng_k8s_slice *s);
+
+/* ---- Node ---- */
+
+#define NG_K8S_ZONE_MAX 64 /**< a label value: 63 characters */
+
+/** What nodegw needs of this node's core/v1 Node object. */
+struct ng_k8s_node_obj {
+	char ns[NG_K8S_NS_MAX];     /**< always "": Nodes have no namespace */
+	char name[NG_K8S_NAME_MAX];
+	char rv[NG_K8S_RV_MAX];
+	char zone[NG_K8S_ZONE_MAX]; /**< label topology.kubernetes.io/zone; "" */
+	bool to_be_deleted;         /**< taint ToBeDeletedByClusterAutoscaler */
+	bool deleting;              /**< metadata.deletionTimestamp is set */
+};
+
+/** Decode a Node. out as for ng_k8s_service_decode(). */
+int ng_k8s_node_decode(const cJSON *obj, struct ng_k8s_node_obj *out, char *err,
+		size_t errlen);
 
 /**
  * Just the metadata.namespace, metadata.name and metadata.resourceVersion of
@@ -189,22 +228,34 @@ void ng_k8s_split_free(struct ng_k8s_splitter *s);
 
 struct ng_k8s_node {
 	const char *name;     /**< this node's name: endpoints with this nodeName are local */
+	const char *zone;     /**< its topology.kubernetes.io/zone label; NULL or "": none */
 	bool ipv4, ipv6;      /**< the address families nodegw serves */
 };
 
 /** One nodegw service to be. Backends have weight 1. */
 struct ng_k8s_want {
-	struct ng_svc_spec spec;  /**< origin NG_SVC_ORIGIN_K8S */
+	struct ng_svc_spec spec;  /**< origin NG_SVC_ORIGIN_K8S; src_ranges owned here */
+	bool external;            /**< for external traffic (externalTrafficPolicy) */
 	unsigned int n_fe;
 	struct ng_frontend *fe;
 	unsigned int n_be;
 	struct ng_backend *be;
 };
 
+/** How cluster-wide endpoints were narrowed by topology (kube-proxy's topology.go). */
+enum ng_k8s_topo {
+	NG_K8S_TOPO_NONE = 0,  /**< every endpoint */
+	NG_K8S_TOPO_ZONE,      /**< those hinted for this node's zone */
+	NG_K8S_TOPO_NODE,      /**< those hinted for this node */
+};
+
 struct ng_k8s_xlate {
 	unsigned int n;
 	struct ng_k8s_want *want;
 	unsigned int sctp_ports;  /**< SCTP ports ignored (the caller logs once) */
+	uint16_t hc_node_port;    /**< healthCheckNodePort to serve; 0: none */
+	uint32_t hc_local_endpoints; /**< ready endpoints (addresses) on this node */
+	enum ng_k8s_topo topo;    /**< of the last port translated (they agree in practice) */
 };
 
 /**
@@ -225,6 +276,21 @@ struct ng_k8s_xlate {
  * and sets empty_drop when endpoints exist only elsewhere; Cluster policy
  * uses FullNAT. No endpoints at all: no backends (the data path refuses).
  * sessionAffinity ClientIP sets affinity and its timeout.
+ *
+ * Topology (kube-proxy's topology.go), for Cluster policies only: when every
+ * ready endpoint of the port carries hints.forNodes, the service asks for
+ * trafficDistribution PreferSameNode and one is hinted for this node, only
+ * those are used; else when every ready endpoint carries hints.forZones and
+ * one is hinted for node->zone, only those; else all (all-or-nothing).
+ *
+ * loadBalancerSourceRanges (of the served family) move the load-balancer
+ * IPs into "ns/name:P/lb" (same endpoints and policy as /ext) whose spec
+ * carries the ranges; externalIPs and the NodePort are not restricted. LB
+ * ingress entries with ipMode Proxy are not served (the decoder drops them).
+ *
+ * A LoadBalancer service with externalTrafficPolicy Local and a
+ * healthCheckNodePort sets hc_node_port, and hc_local_endpoints to its
+ * distinct ready endpoint addresses on this node.
  * A skipped service (see skip) yields n = 0.
  * Frontends are sorted by address (the NodePort frontend last), backends by
  * address and port. out is overwritten, not freed first; on error it is left

@@ -45,6 +45,7 @@ struct kgroup {
 	unsigned int n_slices, cap_slices;
 	struct ng_k8s_xlate applied;   /**< what the control API holds now */
 	bool dirty;
+	uint16_t hc_port;              /**< the healthCheckNodePort served for it; 0: none */
 	bool sctp_logged;
 	bool error_logged;
 };
@@ -58,7 +59,24 @@ struct kslice {
 enum kres {
 	KRES_SERVICES = 0,
 	KRES_SLICES,
+	KRES_NODES,     /**< this node only (a fieldSelector): zone label, taints */
 	KRES_N,
+};
+
+/** How each resource's objects are decoded and freed. */
+struct kres_ops {
+	size_t size;    /**< of the decoded object */
+	int (*decode)(const cJSON *obj, void *out, char *err, size_t errlen);
+	void (*free)(void *obj); /**< its contents, not obj itself */
+};
+
+extern const struct kres_ops kres_ops[KRES_N];
+
+/** The metadata every decoded object starts with (see k8s_obj.h). */
+struct kmeta {
+	char ns[NG_K8S_NS_MAX];
+	char name[NG_K8S_NAME_MAX];
+	char rv[NG_K8S_RV_MAX];
 };
 
 /** Decoded objects of a list in progress, applied in one go at its end. */
@@ -83,6 +101,8 @@ void klist_keep(enum kres r, struct klist *l, const char *ns, const char *name);
 unsigned int kstore_sync(const struct ng_k8s_node *node);
 uint32_t kstore_count(enum kres r);
 uint32_t kstore_applied(void);    /**< nodegw services the watcher owns */
+/** nodegw services with a Local policy and no endpoint here: [0] internal, [1] external. */
+void kstore_no_local(uint32_t out[2]);
 uint64_t kstore_apply_errors(void);
 void kstore_last_error(char *buf, size_t len);
 
@@ -109,7 +129,8 @@ enum kstate {
 struct kreflector {
 	enum kres res;
 	const char *name;   /**< "services", "endpointslices" */
-	const char *path;   /**< "/api/v1/services" */
+	char path[128];     /**< "/api/v1/services", from the resource table */
+	char select[640];   /**< "labelSelector=..." or "fieldSelector=...", escaped */
 	enum kstate state;
 	void *easy;         /**< CURL *, NULL when idle */
 	bool relist;        /**< the next start lists (else it watches from rv) */
@@ -144,6 +165,7 @@ struct kwatcher {
 	char token_file[NG_PATH_MAX];
 	char ca_file[NG_PATH_MAX];
 	char node_name[256];
+	char zone[NG_K8S_ZONE_MAX]; /**< this node's zone label, from its Node object */
 	struct ng_k8s_node node;
 	char *auth_header;   /**< "Authorization: Bearer ..."; never printed */
 	uint64_t token_read_tsc;

@@ -9,16 +9,72 @@
  * happens before the control loop's next ng_svc_poll(), so it lands in one
  * commit: a relist replaces the state atomically.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "health.h"
 #include "k8s_priv.h"
 #include "ng_hash.h"
 #include "ng_log.h"
 #include "svc.h"
+
+/* The decoders behind the ops: their first argument is the JSON object. */
+static int
+svc_decode_op(const cJSON *o, void *out, char *err, size_t errlen)
+{
+	return ng_k8s_service_decode(o, out, err, errlen);
+}
+
+static int
+slice_decode_op(const cJSON *o, void *out, char *err, size_t errlen)
+{
+	return ng_k8s_slice_decode(o, out, err, errlen);
+}
+
+static int
+node_decode_op(const cJSON *o, void *out, char *err, size_t errlen)
+{
+	return ng_k8s_node_decode(o, out, err, errlen);
+}
+
+static void
+svc_free_op(void *o)
+{
+	ng_k8s_service_free(o);
+}
+
+static void
+slice_free_op(void *o)
+{
+	ng_k8s_slice_free(o);
+}
+
+static void
+node_free_op(void *o)
+{
+	memset(o, 0, sizeof(struct ng_k8s_node_obj));
+}
+
+const struct kres_ops kres_ops[KRES_N] = {
+	[KRES_SERVICES] = {sizeof(struct ng_k8s_service), svc_decode_op, svc_free_op},
+	[KRES_SLICES] = {sizeof(struct ng_k8s_slice), slice_decode_op, slice_free_op},
+	[KRES_NODES] = {sizeof(struct ng_k8s_node_obj), node_decode_op, node_free_op},
+};
+
+/* Every object (and struct kslice, whose s comes first) starts with a struct kmeta. */
+#define KMETA_CHECK(t) \
+	static_assert(offsetof(t, ns) == offsetof(struct kmeta, ns) && \
+		offsetof(t, name) == offsetof(struct kmeta, name) && \
+		offsetof(t, rv) == offsetof(struct kmeta, rv), #t " starts with ns, name, rv")
+KMETA_CHECK(struct ng_k8s_service);
+KMETA_CHECK(struct ng_k8s_slice);
+KMETA_CHECK(struct ng_k8s_node_obj);
+static_assert(offsetof(struct kslice, s) == 0, "struct kslice starts with the slice");
 
 static struct {
 	struct kmap groups;            /**< "ns/name" -> struct kgroup */
@@ -26,6 +82,7 @@ static struct {
 	struct kgroup **dirty;
 	unsigned int n_dirty, cap_dirty;
 	uint32_t applied;              /**< nodegw services held */
+	uint32_t no_local[2];          /**< Local policy, no endpoint here: internal, external */
 	uint64_t apply_errors;
 	char last_error[256];
 } st;
@@ -227,12 +284,59 @@ obj_free(enum kres r, void *obj)
 {
 	if (obj == NULL)
 		return;
-	if (r == KRES_SERVICES) {
-		ng_k8s_service_free(obj);
-	} else {
-		ng_k8s_slice_free(&((struct kslice *)obj)->s);
-	}
+	kres_ops[r].free(obj); /* a kslice starts with its slice */
 	free(obj);
+}
+
+static void
+mark_all_cb(const char *key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	mark(val);
+}
+
+/*
+ * This node's Node object changed (or went): its zone picks topology hints,
+ * its taints and deletion say whether load balancers should use it.
+ */
+static void
+node_update(void)
+{
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1], why[96] = "";
+	const struct ng_k8s_node_obj *n;
+
+	key_of(key, sizeof(key), "", ng_kw.node_name);
+	n = kmap_get(&st.objs[KRES_NODES], key);
+	if (n != NULL && strcmp(n->zone, ng_kw.zone) != 0) {
+		NG_LOG(NOTICE, K8S, "node %s: zone \"%s\" (was \"%s\"): topology hints follow",
+			ng_kw.node_name, n->zone, ng_kw.zone);
+		snprintf(ng_kw.zone, sizeof(ng_kw.zone), "%s", n->zone);
+		kmap_walk(&st.groups, mark_all_cb, NULL);
+	}
+	if (n != NULL && n->to_be_deleted)
+		snprintf(why, sizeof(why), "node %.40s has the taint ToBeDeletedByClusterAutoscaler",
+			ng_kw.node_name);
+	else if (n != NULL && n->deleting)
+		snprintf(why, sizeof(why), "node %.60s is being deleted", ng_kw.node_name);
+	ng_health_set_node_eligible(why[0] == '\0', why[0] ? why : NULL);
+}
+
+static void
+node_upsert(struct ng_k8s_node_obj *n)
+{
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+	void *old;
+
+	key_of(key, sizeof(key), "", n->name);
+	old = kmap_get(&st.objs[KRES_NODES], key);
+	if (kmap_put(&st.objs[KRES_NODES], key, n) < 0) {
+		NG_LOG(ERR, K8S, "node %s: out of memory", n->name);
+		obj_free(KRES_NODES, n);
+		return;
+	}
+	obj_free(KRES_NODES, old);
+	node_update();
 }
 
 static void
@@ -294,8 +398,10 @@ kstore_upsert(enum kres r, void *obj)
 {
 	if (r == KRES_SERVICES)
 		svc_upsert(obj);
-	else
+	else if (r == KRES_SLICES)
 		slice_upsert(obj);
+	else
+		node_upsert(obj);
 }
 
 void
@@ -315,17 +421,12 @@ kstore_delete(enum kres r, const char *ns, const char *name)
 			g->svc = NULL;
 			mark(g);
 		}
-	} else if (((struct kslice *)old)->g != NULL) {
+	} else if (r == KRES_SLICES && ((struct kslice *)old)->g != NULL) {
 		group_unlink_slice(((struct kslice *)old)->g, old);
 	}
 	obj_free(r, old);
-}
-
-static const char *
-obj_rv(enum kres r, const void *obj)
-{
-	return r == KRES_SERVICES ? ((const struct ng_k8s_service *)obj)->rv :
-			((const struct ng_k8s_slice *)obj)->rv;
+	if (r == KRES_NODES)
+		node_update();
 }
 
 struct stale_arg {
@@ -358,30 +459,19 @@ kstore_replace(enum kres r, struct klist *l)
 	struct stale_arg a = {.r = r, .seen = &seen, .keep = &l->keep};
 
 	for (unsigned int i = 0; i < l->n; i++) {
-		void *obj = l->objs[i];
-		const char *ns = r == KRES_SERVICES ? ((struct ng_k8s_service *)obj)->ns :
-				((struct ng_k8s_slice *)obj)->ns;
-		const char *name = r == KRES_SERVICES ? ((struct ng_k8s_service *)obj)->name :
-				((struct ng_k8s_slice *)obj)->name;
+		const struct kmeta *m = l->objs[i], *cur;
 		char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
-		void *cur;
 
-		key_of(key, sizeof(key), ns, name);
+		key_of(key, sizeof(key), m->ns, m->name);
 		kmap_put(&seen, key, (void *)1);
 		cur = kmap_get(&st.objs[r], key);
-		if (cur != NULL && r == KRES_SLICES)
-			cur = &((struct kslice *)cur)->s;
-		if (cur != NULL && obj_rv(r, obj)[0] != '\0' &&
-				strcmp(obj_rv(r, cur), obj_rv(r, obj)) == 0) {
+		if (cur != NULL && m->rv[0] != '\0' && strcmp(cur->rv, m->rv) == 0) {
 			/* Unchanged since we last saw it. */
-			if (r == KRES_SERVICES)
-				ng_k8s_service_free(obj);
-			else
-				ng_k8s_slice_free(obj);
-			free(obj);
+			kres_ops[r].free(l->objs[i]);
+			free(l->objs[i]);
 			continue;
 		}
-		kstore_upsert(r, obj);
+		kstore_upsert(r, l->objs[i]);
 	}
 	l->n = 0;
 	/* What the list did not return is gone. */
@@ -421,10 +511,7 @@ void
 klist_free(enum kres r, struct klist *l)
 {
 	for (unsigned int i = 0; i < l->n; i++) {
-		if (r == KRES_SERVICES)
-			ng_k8s_service_free(l->objs[i]);
-		else
-			ng_k8s_slice_free(l->objs[i]);
+		kres_ops[r].free(l->objs[i]);
 		free(l->objs[i]);
 	}
 	free(l->objs);
@@ -556,6 +643,34 @@ apply_one(struct kgroup *g, const struct ng_k8s_want *old, struct ng_k8s_want *n
 	return changed;
 }
 
+/* Count (sign 1) or uncount (-1) x's services with Local policy and no endpoint here. */
+static void
+no_local_count(const struct ng_k8s_xlate *x, int sign)
+{
+	for (unsigned int i = 0; i < x->n; i++)
+		if (x->want[i].spec.empty_drop && x->want[i].spec.name[0] != '\0')
+			st.no_local[x->want[i].external] += (uint32_t)sign;
+}
+
+/* The group's healthCheckNodePort server follows what it applied. */
+static void
+hc_sync(struct kgroup *g)
+{
+	int rc;
+
+	if (g->applied.hc_node_port == 0) {
+		if (g->hc_port != 0)
+			ng_health_hc_del(g->key);
+		g->hc_port = 0;
+		return;
+	}
+	rc = ng_health_hc_set(g->key, g->applied.hc_node_port, g->applied.hc_local_endpoints);
+	if (rc < 0)
+		apply_error("service %s: healthCheckNodePort %u: %s", g->key,
+			g->applied.hc_node_port, strerror(-rc));
+	g->hc_port = rc == 0 ? g->applied.hc_node_port : 0;
+}
+
 static void
 group_free(struct kgroup *g)
 {
@@ -598,8 +713,11 @@ group_sync(struct kgroup *g, const struct ng_k8s_node *node)
 			changed += apply_one(g, &g->applied.want[i], NULL);
 	for (unsigned int i = 0; i < x.n; i++)
 		changed += apply_one(g, want_find(&g->applied, x.want[i].spec.name), &x.want[i]);
+	no_local_count(&g->applied, -1);
+	no_local_count(&x, 1);
 	ng_k8s_xlate_free(&g->applied);
 	g->applied = x;
+	hc_sync(g);
 	if (g->svc == NULL && g->n_slices == 0) {
 		kmap_del(&st.groups, g->key);
 		group_free(g);
@@ -628,6 +746,13 @@ uint32_t
 kstore_applied(void)
 {
 	return st.applied;
+}
+
+void
+kstore_no_local(uint32_t out[2])
+{
+	out[0] = st.no_local[0];
+	out[1] = st.no_local[1];
 }
 
 uint64_t

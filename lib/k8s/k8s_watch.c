@@ -25,6 +25,7 @@
 
 #include "k8s.h"
 #include "k8s_priv.h"
+#include "health.h"
 #include "ng_log.h"
 #include "svc.h"
 
@@ -36,6 +37,20 @@
 #define TOKEN_MAX (64u << 10)
 
 struct kwatcher ng_kw;
+
+/* What each reflector reads, and how: the one source of the request paths
+ * and of `nodegw --print-rbac`. A reflector lists and watches (request()). */
+static const struct {
+	const char *group;    /* API group; "" is the core group */
+	const char *version;
+	const char *resource; /* plural, as in the URL and in RBAC */
+	const char *verbs[4]; /* NULL-terminated */
+} resources[KRES_N] = {
+	[KRES_SERVICES] = {"", "v1", "services", {"list", "watch", NULL}},
+	[KRES_SLICES] = {"discovery.k8s.io", "v1", "endpointslices", {"list", "watch", NULL}},
+	/* this node only (a fieldSelector): its zone label and taints */
+	[KRES_NODES] = {"", "v1", "nodes", {"list", "watch", NULL}},
+};
 
 static uint64_t
 now_tsc(void)
@@ -177,21 +192,15 @@ body_append(struct kreflector *r, const char *p, size_t n, size_t max)
 static void *
 decode_obj(struct kreflector *r, const cJSON *o, char *err, size_t errlen)
 {
-	void *obj = calloc(1, r->res == KRES_SERVICES ? sizeof(struct ng_k8s_service) :
-			sizeof(struct ng_k8s_slice));
-	int rc;
+	const struct kres_ops *ops = &kres_ops[r->res];
+	void *obj = calloc(1, ops->size);
 
 	if (obj == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	rc = r->res == KRES_SERVICES ? ng_k8s_service_decode(o, obj, err, errlen) :
-			ng_k8s_slice_decode(o, obj, err, errlen);
-	if (rc < 0) {
-		if (r->res == KRES_SERVICES)
-			ng_k8s_service_free(obj);
-		else
-			ng_k8s_slice_free(obj);
+	if (ops->decode(o, obj, err, errlen) < 0) {
+		ops->free(obj);
 		free(obj);
 		return NULL;
 	}
@@ -313,16 +322,13 @@ escape(const char *s)
 static int
 request(struct kreflector *r, bool watch)
 {
-	char url[4096 + NG_PATH_MAX], *sel = escape(LABEL_SELECTOR), *extra = NULL;
+	char url[4096 + NG_PATH_MAX], *extra = NULL;
+	const char *sel = r->select;
 	struct curl_slist *h = NULL;
 	CURL *e = curl_easy_init();
 
-	if (e == NULL || sel == NULL) {
-		curl_free(sel);
-		if (e != NULL)
-			curl_easy_cleanup(e);
+	if (e == NULL)
 		return -ENOMEM;
-	}
 	if (watch) {
 		char *rv = escape(r->rv);
 		uint32_t t = ng_kw.conf.watch_timeout_s;
@@ -330,19 +336,18 @@ request(struct kreflector *r, bool watch)
 		/* timeoutSeconds random in [T, 2T): watches do not all end together. */
 		r->watch_timeout_s = t + (uint32_t)(rte_rand() % t);
 		snprintf(url, sizeof(url), "%s%s?watch=1&resourceVersion=%s"
-			"&allowWatchBookmarks=true&timeoutSeconds=%u&labelSelector=%s",
+			"&allowWatchBookmarks=true&timeoutSeconds=%u&%s",
 			ng_kw.server, r->path, rv != NULL ? rv : "", r->watch_timeout_s, sel);
 		curl_free(rv);
 		r->watches++;
 	} else {
 		if (r->cont[0] != '\0')
 			extra = escape(r->cont);
-		snprintf(url, sizeof(url), "%s%s?labelSelector=%s&limit=%u%s%s", ng_kw.server,
+		snprintf(url, sizeof(url), "%s%s?%s&limit=%u%s%s", ng_kw.server,
 			r->path, sel, ng_kw.conf.page_size, extra != NULL ? "&continue=" : "",
 			extra != NULL ? extra : "");
 		curl_free(extra);
 	}
-	curl_free(sel);
 	h = curl_slist_append(h, "Accept: application/json");
 	if (ng_kw.auth_header != NULL)
 		h = curl_slist_append(h, ng_kw.auth_header);
@@ -577,11 +582,14 @@ check_stall(struct kreflector *r, uint64_t now)
 	backoff(r);
 }
 
-/* Apply what changed in the store, once both lists are in (as kube-proxy
- * waits for both caches). */
+/* Apply what changed in the store, once both lists are in. */
 static void
 sync_step(void)
 {
+	/* Until the first sync the watcher holds changes the data path lacks. */
+	ng_health_set_pending(ng_kw.first_sync_tsc == 0 ? ng_kw.start_tsc : 0);
+	/* Apply once both lists are in, as kube-proxy waits for both caches (not for
+	 * the Node's: a zone that comes later re-translates every service). */
 	if (ng_kw.r[KRES_SERVICES].synced && ng_kw.r[KRES_SLICES].synced) {
 		if (kstore_sync(&ng_kw.node) > 0) {
 			ng_svc_note_cause(ng_kw.cause_tsc);
@@ -699,6 +707,30 @@ resolve_server(const struct ng_conf_k8s *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Each reflector's selector: kube-proxy's label selector, or this node's name. */
+static int
+selectors(char *err, size_t errlen)
+{
+	char field[sizeof(ng_kw.node_name) + 16];
+	char *lab = escape(LABEL_SELECTOR), *fld;
+
+	snprintf(field, sizeof(field), "metadata.name=%s", ng_kw.node_name);
+	fld = escape(field);
+	if (lab == NULL || fld == NULL) {
+		curl_free(lab);
+		curl_free(fld);
+		snprintf(err, errlen, "kubernetes: out of memory");
+		return -ENOMEM;
+	}
+	snprintf(ng_kw.r[KRES_SERVICES].select, sizeof(ng_kw.r[0].select), "labelSelector=%s",
+		lab);
+	snprintf(ng_kw.r[KRES_SLICES].select, sizeof(ng_kw.r[0].select), "labelSelector=%s", lab);
+	snprintf(ng_kw.r[KRES_NODES].select, sizeof(ng_kw.r[0].select), "fieldSelector=%s", fld);
+	curl_free(lab);
+	curl_free(fld);
+	return 0;
+}
+
 int
 ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 {
@@ -729,7 +761,8 @@ ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 		snprintf(ng_kw.node_name, sizeof(ng_kw.node_name), "%s", env_node);
 	else if (gethostname(ng_kw.node_name, sizeof(ng_kw.node_name) - 1) != 0)
 		ng_kw.node_name[0] = '\0';
-	ng_kw.node = (struct ng_k8s_node){.name = ng_kw.node_name, .ipv4 = true, .ipv6 = false};
+	ng_kw.node = (struct ng_k8s_node){.name = ng_kw.node_name, .zone = ng_kw.zone,
+		.ipv4 = true, .ipv6 = false};
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "kubernetes: libcurl failed to initialise");
 		return -EIO;
@@ -740,10 +773,24 @@ ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 		curl_global_cleanup();
 		return -ENOMEM;
 	}
-	ng_kw.r[KRES_SERVICES] = (struct kreflector){.res = KRES_SERVICES, .name = "services",
-		.path = "/api/v1/services", .relist = true};
-	ng_kw.r[KRES_SLICES] = (struct kreflector){.res = KRES_SLICES, .name = "endpointslices",
-		.path = "/apis/discovery.k8s.io/v1/endpointslices", .relist = true};
+	for (int i = 0; i < KRES_N; i++) {
+		struct kreflector *r = &ng_kw.r[i];
+
+		*r = (struct kreflector){.res = (enum kres)i, .name = resources[i].resource,
+			.relist = true};
+		if (resources[i].group[0] == '\0')
+			snprintf(r->path, sizeof(r->path), "/api/%s/%s", resources[i].version,
+				resources[i].resource);
+		else
+			snprintf(r->path, sizeof(r->path), "/apis/%s/%s/%s", resources[i].group,
+				resources[i].version, resources[i].resource);
+	}
+	if ((rc = selectors(err, errlen)) < 0) {
+		curl_multi_cleanup(ng_kw.multi);
+		curl_global_cleanup();
+		kstore_fini();
+		return rc;
+	}
 	ng_kw.start_tsc = now_tsc();
 	ng_kw.enabled = true;
 	if (c->insecure)
@@ -753,6 +800,38 @@ ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 	NG_LOG(NOTICE, K8S, "watching %s as node \"%s\"%s", ng_kw.server, ng_kw.node_name,
 		ng_kw.auth_header != NULL ? " with a bearer token" : "");
 	return 0;
+}
+
+int
+ng_k8s_rbac_print(FILE *f)
+{
+	cJSON *rules = cJSON_CreateArray();
+	bool ok = rules != NULL;
+	char *text = NULL;
+	int rc = 0;
+
+	for (int i = 0; i < KRES_N && ok; i++) {
+		cJSON *rule = cJSON_CreateObject(), *verbs = cJSON_CreateArray();
+
+		ok = cJSON_AddItemToArray(rules, rule) && cJSON_AddItemToObject(rule, "apiGroups",
+				cJSON_CreateStringArray(&resources[i].group, 1)) &&
+			cJSON_AddItemToObject(rule, "resources",
+				cJSON_CreateStringArray(&resources[i].resource, 1)) &&
+			cJSON_AddItemToObject(rule, "verbs", verbs);
+		if (!ok && verbs != NULL && cJSON_GetObjectItem(rule, "verbs") != verbs)
+			cJSON_Delete(verbs);
+		for (int v = 0; ok && resources[i].verbs[v] != NULL; v++)
+			ok = cJSON_AddItemToArray(verbs, cJSON_CreateString(resources[i].verbs[v]));
+	}
+	if (ok)
+		text = cJSON_Print(rules);
+	cJSON_Delete(rules);
+	if (text == NULL)
+		return -ENOMEM;
+	if (fprintf(f, "%s\n", text) < 0 || fflush(f) != 0)
+		rc = -EIO;
+	free(text);
+	return rc;
 }
 
 void

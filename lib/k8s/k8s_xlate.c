@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 
 #include <rte_byteorder.h>
+#include <rte_common.h>
 
 #include "k8s_obj.h"
 
@@ -28,7 +29,16 @@ struct cand {
 	uint16_t port;
 	bool ready, serving, terminating;
 	bool local;       /**< on this node */
+	bool topo_ok;     /**< kept by the topology hints (Cluster policy) */
 	unsigned int seq; /**< arrival order: the first of equal copies wins */
+	const struct ng_k8s_endpoint *ep;
+};
+
+/** The kinds of nodegw service one service port makes. */
+enum wkind {
+	W_INTERNAL = 0, /**< "ns/name:P": clusterIPs */
+	W_EXTERNAL,     /**< "ns/name:P/ext": externalIPs, LB IPs, the NodePort */
+	W_LB,           /**< "ns/name:P/lb": LB IPs restricted by loadBalancerSourceRanges */
 };
 
 /** Fill err with "service NS/NAME: MESSAGE"; returns rc. */
@@ -153,7 +163,7 @@ collect(const struct ng_k8s_svc_port *sp, const struct ng_k8s_slice *const *slic
 				.serving = e->serving, .terminating = e->terminating,
 				.local = node->name != NULL && e->node != NULL &&
 						strcmp(e->node, node->name) == 0,
-				.seq = k,
+				.topo_ok = true, .seq = k, .ep = e,
 			};
 			k++;
 		}
@@ -168,12 +178,75 @@ collect(const struct ng_k8s_svc_port *sp, const struct ng_k8s_slice *const *slic
 	return 0;
 }
 
+/* ---- topology (kube-proxy's topology.go) ---- */
+
+static bool
+has_name(char *const *names, unsigned int n, const char *name)
+{
+	for (unsigned int i = 0; name != NULL && name[0] != '\0' && i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/**
+ * All or nothing: node hints when the service prefers the same node, every
+ * ready endpoint has node hints and one names this node; else zone hints when
+ * every ready endpoint has zone hints and one names this node's zone.
+ */
+static enum ng_k8s_topo
+topo_mode(const struct ng_k8s_service *svc, const struct cand *c, unsigned int n,
+		const struct ng_k8s_node *node)
+{
+	bool all_node = true, all_zone = true, for_node = false, for_zone = false;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct ng_k8s_endpoint *e = c[i].ep;
+
+		if (!c[i].ready)
+			continue;
+		all_zone &= e->n_zone_hints > 0;
+		for_zone |= has_name(e->zone_hints, e->n_zone_hints, node->zone);
+		all_node &= e->n_node_hints > 0;
+		for_node |= has_name(e->node_hints, e->n_node_hints, node->name);
+	}
+	if (svc->traffic_dist == NG_K8S_TD_PREFER_SAME_NODE && all_node && for_node)
+		return NG_K8S_TOPO_NODE;
+	if (all_zone && for_zone)
+		return NG_K8S_TOPO_ZONE;
+	return NG_K8S_TOPO_NONE;
+}
+
+/** Mark the endpoints the topology keeps for cluster-wide traffic. */
+static enum ng_k8s_topo
+topo_apply(const struct ng_k8s_service *svc, struct cand *c, unsigned int n,
+		const struct ng_k8s_node *node)
+{
+	enum ng_k8s_topo m = topo_mode(svc, c, n, node);
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct ng_k8s_endpoint *e = c[i].ep;
+
+		c[i].topo_ok = m == NG_K8S_TOPO_NONE ||
+				(m == NG_K8S_TOPO_NODE ? has_name(e->node_hints, e->n_node_hints,
+					node->name) : has_name(e->zone_hints, e->n_zone_hints, node->zone));
+	}
+	return m;
+}
+
+/** Is the endpoint in a policy's scope: this node's (Local), or the topology's (Cluster)? */
+static bool
+in_scope(const struct cand *c, bool local_only)
+{
+	return local_only ? c->local : c->topo_ok;
+}
+
 /** Ready endpoints serve; with none ready (in the scope), serving-and-terminating ones. */
 static bool
 use_terminating(const struct cand *c, unsigned int n, bool local_only)
 {
 	for (unsigned int i = 0; i < n; i++)
-		if ((!local_only || c[i].local) && c[i].ready)
+		if (in_scope(&c[i], local_only) && c[i].ready)
 			return false;
 	return true;
 }
@@ -186,7 +259,7 @@ select_backends(const struct cand *c, unsigned int n, bool local_only, struct ng
 	unsigned int k = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
-		if (local_only && !c[i].local)
+		if (!in_scope(&c[i], local_only))
 			continue;
 		if (term ? !(c[i].serving && c[i].terminating) : !c[i].ready)
 			continue;
@@ -201,12 +274,38 @@ select_backends(const struct cand *c, unsigned int n, bool local_only, struct ng
 
 /* ---- one nodegw service ---- */
 
+/** The source ranges of the served family into w (its own copy). */
+static int
+want_ranges(struct ng_k8s_want *w, const struct ng_k8s_service *svc,
+		const struct ng_k8s_node *node)
+{
+	struct ng_prefix *r;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < svc->n_src_ranges; i++)
+		n += served(node, svc->src_ranges[i].addr.family);
+	if (n == 0)
+		return 0;
+	r = calloc(n, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	n = 0;
+	for (unsigned int i = 0; i < svc->n_src_ranges; i++)
+		if (served(node, svc->src_ranges[i].addr.family))
+			r[n++] = svc->src_ranges[i];
+	w->spec.src_ranges = r;
+	w->spec.n_src_ranges = n;
+	return 0;
+}
+
 /** Name, spec and backends of a want; local: the policy is Local. */
 static int
 want_fill(struct ng_k8s_want *w, const struct ng_k8s_service *svc,
-		const struct ng_k8s_svc_port *sp, bool ext, bool local, const struct cand *c,
-		unsigned int nc, char *err, size_t errlen)
+		const struct ng_k8s_svc_port *sp, enum wkind kind, bool local, const struct cand *c,
+		unsigned int nc, const struct ng_k8s_node *node, char *err, size_t errlen)
 {
+	static const char *const suffix[] = {[W_INTERNAL] = "", [W_EXTERNAL] = "/ext",
+		[W_LB] = "/lb"};
 	char pname[NG_K8S_PORTNAME_MAX];
 	int len;
 
@@ -214,8 +313,9 @@ want_fill(struct ng_k8s_want *w, const struct ng_k8s_service *svc,
 		snprintf(pname, sizeof(pname), "%s", sp->name);
 	else
 		snprintf(pname, sizeof(pname), "%u", sp->port);
+	w->external = kind != W_INTERNAL;
 	len = snprintf(w->spec.name, sizeof(w->spec.name), "%s/%s:%s%s", svc->ns, svc->name,
-			pname, ext ? "/ext" : "");
+			pname, suffix[kind]);
 	if (len < 0 || (size_t)len >= sizeof(w->spec.name))
 		return xerr(svc, err, errlen, -EINVAL, "port %s: the nodegw service name would "
 				"be %d characters (at most %d)", pname, len, NG_SVC_NAME_MAX - 1);
@@ -229,6 +329,8 @@ want_fill(struct ng_k8s_want *w, const struct ng_k8s_service *svc,
 	w->spec.mode = local ? NG_FWD_DNAT : NG_FWD_FULLNAT;
 	w->spec.affinity = svc->affinity;
 	w->spec.affinity_timeout = svc->affinity ? svc->affinity_timeout : 0;
+	if (kind == W_LB && want_ranges(w, svc, node) < 0)
+		return xerr(svc, err, errlen, -ENOMEM, "out of memory");
 	w->n_be = select_backends(c, nc, local, NULL);
 	if (w->n_be > 0) {
 		w->be = calloc(w->n_be, sizeof(*w->be));
@@ -276,7 +378,38 @@ fe_add_ips(struct ng_frontend *fe, unsigned int n, const struct ng_ip *ips, unsi
 	return n;
 }
 
-/** Frontends of the external service: externalIPs, LB IPs, then the NodePort. */
+/** Does the service restrict its LB IPs by source (ranges of a served family)? */
+static bool
+lb_restricted(const struct ng_k8s_service *svc, const struct ng_k8s_node *node)
+{
+	for (unsigned int i = 0; i < svc->n_src_ranges; i++)
+		if (served(node, svc->src_ranges[i].addr.family))
+			return true;
+	return false;
+}
+
+/** Frontends of the restricted LB service: LB IPs that are not also externalIPs. */
+static unsigned int
+lb_fe(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
+		const struct ng_k8s_node *node, struct ng_frontend *fe)
+{
+	unsigned int n = 0;
+
+	if (!lb_restricted(svc, node))
+		return 0;
+	for (unsigned int i = 0; i < svc->n_lb_ips; i++) {
+		bool ext = false;
+
+		for (unsigned int j = 0; j < svc->n_external_ips; j++)
+			ext |= ng_ip_equal(&svc->external_ips[j], &svc->lb_ips[i]);
+		if (!ext)
+			n = fe_add_ips(fe, n, &svc->lb_ips[i], 1, sp->port, node);
+	}
+	qsort(fe, n, sizeof(*fe), fe_cmp);
+	return n;
+}
+
+/** Frontends of the external service: externalIPs, LB IPs (unless restricted), the NodePort. */
 static unsigned int
 external_fe(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
 		const struct ng_k8s_node *node, struct ng_frontend *fe)
@@ -284,7 +417,8 @@ external_fe(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
 	unsigned int n;
 
 	n = fe_add_ips(fe, 0, svc->external_ips, svc->n_external_ips, sp->port, node);
-	n = fe_add_ips(fe, n, svc->lb_ips, svc->n_lb_ips, sp->port, node);
+	if (!lb_restricted(svc, node))
+		n = fe_add_ips(fe, n, svc->lb_ips, svc->n_lb_ips, sp->port, node);
 	qsort(fe, n, sizeof(*fe), fe_cmp);
 	if (sp->node_port != 0 &&
 			(svc->type == NG_K8S_NODE_PORT || svc->type == NG_K8S_LOAD_BALANCER))
@@ -295,8 +429,9 @@ external_fe(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
 /** Append one want with the frontends in fe (taken over) unless there are none. */
 static int
 want_add(struct ng_k8s_xlate *out, const struct ng_k8s_service *svc,
-		const struct ng_k8s_svc_port *sp, bool ext, struct ng_frontend *fe,
-		unsigned int n_fe, const struct cand *c, unsigned int nc, char *err, size_t errlen)
+		const struct ng_k8s_svc_port *sp, enum wkind kind, struct ng_frontend *fe,
+		unsigned int n_fe, const struct cand *c, unsigned int nc,
+		const struct ng_k8s_node *node, char *err, size_t errlen)
 {
 	struct ng_k8s_want *w = &out->want[out->n];
 
@@ -307,42 +442,84 @@ want_add(struct ng_k8s_xlate *out, const struct ng_k8s_service *svc,
 	w->fe = fe;
 	w->n_fe = n_fe;
 	out->n++;
-	return want_fill(w, svc, sp, ext, ext ? svc->etp_local : svc->itp_local, c, nc, err,
-			errlen);
+	return want_fill(w, svc, sp, kind, kind == W_INTERNAL ? svc->itp_local : svc->etp_local,
+			c, nc, node, err, errlen);
 }
 
-/** The internal and external services of one TCP or UDP port. */
+/** The internal, external and restricted-LB services of one TCP or UDP port. */
 static int
 xlate_port(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
 		const struct ng_k8s_slice *const *slices, unsigned int n_slices,
 		const struct ng_k8s_node *node, struct ng_k8s_xlate *out, char *err, size_t errlen)
 {
 	size_t n_ext = (size_t)svc->n_external_ips + svc->n_lb_ips + 1;
-	struct ng_frontend *ife = NULL, *efe = NULL;
+	struct ng_frontend *fe[3] = {NULL, NULL, NULL};
+	unsigned int (*fe_of[3])(const struct ng_k8s_service *, const struct ng_k8s_svc_port *,
+			const struct ng_k8s_node *, struct ng_frontend *) = {
+		[W_INTERNAL] = internal_fe, [W_EXTERNAL] = external_fe, [W_LB] = lb_fe,
+	};
 	struct cand *c = NULL;
 	unsigned int nc;
-	int rc = -ENOMEM;
+	int rc = 0;
 
-	if (svc->n_cluster_ips > 0 && (ife = calloc(svc->n_cluster_ips, sizeof(*ife))) == NULL)
-		goto nomem;
-	if ((efe = calloc(n_ext, sizeof(*efe))) == NULL)
-		goto nomem;
-	if (collect(sp, slices, n_slices, node, &c, &nc) < 0)
-		goto nomem;
+	fe[W_INTERNAL] = calloc(RTE_MAX(svc->n_cluster_ips, 1u), sizeof(*fe[0]));
+	fe[W_EXTERNAL] = calloc(n_ext, sizeof(*fe[0]));
+	fe[W_LB] = calloc(n_ext, sizeof(*fe[0]));
+	if (fe[0] == NULL || fe[1] == NULL || fe[2] == NULL ||
+			collect(sp, slices, n_slices, node, &c, &nc) < 0) {
+		for (int k = 0; k < 3; k++)
+			free(fe[k]);
+		return xerr(svc, err, errlen, -ENOMEM, "out of memory");
+	}
+	out->topo = topo_apply(svc, c, nc, node);
 	/* want_add takes the frontend arrays over, also when it fails. */
-	rc = want_add(out, svc, sp, false, ife, internal_fe(svc, sp, node, ife), c, nc, err,
-			errlen);
-	if (rc == 0)
-		rc = want_add(out, svc, sp, true, efe, external_fe(svc, sp, node, efe), c, nc,
-				err, errlen);
-	else
-		free(efe);
+	for (int k = W_INTERNAL; k <= W_LB; k++) {
+		if (rc == 0)
+			rc = want_add(out, svc, sp, (enum wkind)k, fe[k],
+					fe_of[k](svc, sp, node, fe[k]), c, nc, node, err, errlen);
+		else
+			free(fe[k]);
+	}
 	free(c);
 	return rc;
-nomem:
-	free(ife);
-	free(efe);
-	return xerr(svc, err, errlen, rc, "out of memory");
+}
+
+static int
+ip_qcmp(const void *x, const void *y)
+{
+	return ip_cmp(x, y);
+}
+
+/** Distinct ready endpoint addresses on this node, over the slices of served families. */
+static int
+local_ready(const struct ng_k8s_slice *const *slices, unsigned int n_slices,
+		const struct ng_k8s_node *node, uint32_t *out)
+{
+	unsigned int n = 0, k = 0;
+	struct ng_ip *a;
+
+	*out = 0;
+	for (unsigned int i = 0; i < n_slices; i++)
+		if (slices[i]->family != 0 && served(node, slices[i]->family))
+			n += slices[i]->n_endpoints;
+	if (n == 0 || node->name == NULL)
+		return 0;
+	a = malloc(n * sizeof(*a));
+	if (a == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n_slices; i++)
+		for (unsigned int j = 0; slices[i]->family != 0 && served(node, slices[i]->family) &&
+				j < slices[i]->n_endpoints; j++) {
+			const struct ng_k8s_endpoint *e = &slices[i]->endpoints[j];
+
+			if (e->ready && e->node != NULL && strcmp(e->node, node->name) == 0)
+				a[k++] = e->addr;
+		}
+	qsort(a, k, sizeof(*a), ip_qcmp);
+	for (unsigned int i = 0; i < k; i++)
+		*out += i == 0 || ip_cmp(&a[i], &a[i - 1]) != 0;
+	free(a);
+	return 0;
 }
 
 /** Two ports that would give the same nodegw name (invalid Service): refuse. */
@@ -378,7 +555,7 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 	rc = check_port_names(svc, err, errlen);
 	if (rc < 0)
 		return rc;
-	out->want = calloc((size_t)svc->n_ports * 2, sizeof(*out->want));
+	out->want = calloc((size_t)svc->n_ports * 3, sizeof(*out->want));
 	if (out->want == NULL)
 		return xerr(svc, err, errlen, -ENOMEM, "out of memory");
 	for (unsigned int i = 0; i < svc->n_ports && rc == 0; i++) {
@@ -389,9 +566,18 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 		else if (sp->proto == IPPROTO_TCP || sp->proto == IPPROTO_UDP)
 			rc = xlate_port(svc, sp, slices, n_slices, node, out, err, errlen);
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		ng_k8s_xlate_free(out);
-	return rc;
+		return rc;
+	}
+	if (svc->type == NG_K8S_LOAD_BALANCER && svc->etp_local && svc->hc_node_port != 0) {
+		out->hc_node_port = svc->hc_node_port;
+		if (local_ready(slices, n_slices, node, &out->hc_local_endpoints) < 0) {
+			ng_k8s_xlate_free(out);
+			return xerr(svc, err, errlen, -ENOMEM, "out of memory");
+		}
+	}
+	return 0;
 }
 
 void
@@ -402,6 +588,7 @@ ng_k8s_xlate_free(struct ng_k8s_xlate *x)
 	for (unsigned int i = 0; i < x->n && x->want != NULL; i++) {
 		free(x->want[i].fe);
 		free(x->want[i].be);
+		free((void *)(uintptr_t)x->want[i].spec.src_ranges);
 	}
 	free(x->want);
 	memset(x, 0, sizeof(*x));

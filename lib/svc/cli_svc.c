@@ -150,6 +150,13 @@ svc_json(const struct svc_d *d, bool detail)
 	if (d->spec.affinity)
 		cJSON_AddNumberToObject(o, "affinity_timeout", d->spec.affinity_timeout ?
 				d->spec.affinity_timeout : NG_AFFINITY_TIMEOUT_DEFAULT);
+	if (d->spec.n_src_ranges > 0) {
+		cJSON *r = cJSON_AddArrayToObject(o, "source_ranges");
+
+		for (unsigned int i = 0; i < d->spec.n_src_ranges; i++)
+			cJSON_AddItemToArray(r, cJSON_CreateString(ng_prefix_fmt(
+					&d->spec.src_ranges[i], buf, sizeof(buf))));
+	}
 	for (unsigned int i = 0; i < d->n_fes; i++) {
 		ng_svc_frontend_fmt(&d->fes[i], d->spec.proto, buf, sizeof(buf));
 		cJSON_AddItemToArray(fes, cJSON_CreateString(buf));
@@ -299,6 +306,10 @@ cmd_show_service(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_printf(s, "\n  from %s; with no usable backend, new connections are %s",
 				d->spec.origin == NG_SVC_ORIGIN_K8S ? "kubernetes" : "the config/CLI",
 				d->spec.empty_drop ? "dropped" : "refused");
+		for (unsigned int i = 0; i < d->spec.n_src_ranges; i++)
+			ng_cli_printf(s, "%s%s", i == 0 ? "\n  source ranges (not enforced by the "
+					"data path yet): " : ", ", ng_prefix_fmt(&d->spec.src_ranges[i],
+					buf, sizeof(buf)));
 		ng_cli_printf(s, "\n  conns %" PRIu64 ", packets %" PRIu64 ", bytes %" PRIu64
 				", refused %" PRIu64 "\n", c.conns, c.pkts, c.bytes, c.refused);
 		if (d->obj != NULL)
@@ -377,9 +388,49 @@ cmd_clear_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 
 /* ---- changes ---- */
 
+/* "198.18.0.0/24,10.0.0.0/8" or "none" into rbuf (NG_MAX_SVC_SRC_RANGES entries). */
+static int
+parse_src_ranges(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_prefix *rbuf,
+		struct ng_svc_spec *sp)
+{
+	char buf[NG_IP_STRLEN + 4];
+	unsigned int n = 0;
+	const char *p = v;
+
+	sp->src_ranges = rbuf;
+	sp->n_src_ranges = 0;
+	if (strcmp(v, "none") == 0)
+		return 0;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len >= sizeof(buf)) {
+			ng_cli_error(s, "%s: source-ranges \"%s\": give PREFIX[,PREFIX...] or none",
+					cmd, v);
+			return -1;
+		}
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (n == NG_MAX_SVC_SRC_RANGES) {
+			ng_cli_error(s, "%s: more than %d source ranges", cmd, NG_MAX_SVC_SRC_RANGES);
+			return -1;
+		}
+		if (ng_prefix_parse(buf, &rbuf[n]) < 0 || rbuf[n].addr.family != AF_INET) {
+			ng_cli_error(s, "%s: source range \"%s\" is not an IPv4 prefix A.B.C.D/N",
+					cmd, buf);
+			return -1;
+		}
+		rbuf[n] = ng_prefix_masked(&rbuf[n]);
+		n++;
+		p += len + (p[len] == ',');
+	}
+	sp->n_src_ranges = n;
+	return 0;
+}
+
 static int
 parse_spec_opts(struct ng_cli_sess *s, const char *cmd, int argc, char **argv,
-		struct ng_svc_spec *sp)
+		struct ng_svc_spec *sp, struct ng_prefix *rbuf)
 {
 	for (int i = 0; i < argc; i += 2) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -420,9 +471,12 @@ parse_spec_opts(struct ng_cli_sess *s, const char *cmd, int argc, char **argv,
 		} else if (strcmp(k, "affinity-timeout") == 0) {
 			if (parse_u32(s, cmd, k, v, 1, 86400, &sp->affinity_timeout) < 0)
 				return -1;
+		} else if (strcmp(k, "source-ranges") == 0) {
+			if (parse_src_ranges(s, cmd, v, rbuf, sp) < 0)
+				return -1;
 		} else {
 			ng_cli_error(s, "%s: unknown option \"%s\" (scheduler, mode, affinity, "
-					"affinity-timeout)", cmd, k);
+					"affinity-timeout, source-ranges)", cmd, k);
 			return -1;
 		}
 	}
@@ -433,11 +487,12 @@ static int
 cmd_service_add(struct ng_cli_sess *s, int argc, char **argv)
 {
 	struct ng_svc_spec sp = {0};
+	struct ng_prefix rbuf[NG_MAX_SVC_SRC_RANGES];
 	char err[NG_ERRBUF];
 
 	if (argc < 2) {
 		ng_cli_error(s, "service add: give NAME tcp|udp [scheduler S] [mode M] "
-				"[affinity client-ip] [affinity-timeout SEC]");
+				"[affinity client-ip] [affinity-timeout SEC] [source-ranges P,...]");
 		return -1;
 	}
 	if (strlen(argv[0]) >= sizeof(sp.name)) {
@@ -446,7 +501,7 @@ cmd_service_add(struct ng_cli_sess *s, int argc, char **argv)
 	}
 	snprintf(sp.name, sizeof(sp.name), "%s", argv[0]);
 	if (parse_proto(s, "service add", argv[1], &sp.proto) < 0 ||
-			parse_spec_opts(s, "service add", argc - 2, argv + 2, &sp) < 0)
+			parse_spec_opts(s, "service add", argc - 2, argv + 2, &sp, rbuf) < 0)
 		return -1;
 	return report(s, "service add", ng_svc_add(&sp, err, sizeof(err)), err);
 }
@@ -456,11 +511,12 @@ cmd_service_set(struct ng_cli_sess *s, int argc, char **argv)
 {
 	struct svc_d *d;
 	struct ng_svc_spec sp;
+	struct ng_prefix rbuf[NG_MAX_SVC_SRC_RANGES];
 	char err[NG_ERRBUF];
 
 	if (argc < 3) {
 		ng_cli_error(s, "service set: give NAME and options (scheduler, mode, affinity, "
-				"affinity-timeout)");
+				"affinity-timeout, source-ranges)");
 		return -1;
 	}
 	d = find_d(argv[0]);
@@ -469,7 +525,7 @@ cmd_service_set(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	sp = d->spec;
-	if (parse_spec_opts(s, "service set", argc - 1, argv + 1, &sp) < 0)
+	if (parse_spec_opts(s, "service set", argc - 1, argv + 1, &sp, rbuf) < 0)
 		return -1;
 	return report(s, "service set", ng_svc_update(&sp, err, sizeof(err)), err);
 }
@@ -680,7 +736,7 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 }
 
 static const char *const svc_opts[] = {"scheduler", "mode", "affinity", "affinity-timeout",
-	"maglev", "wrr", "random", "fullnat", "dnat", "client-ip", "none", NULL};
+	"source-ranges", "maglev", "wrr", "random", "fullnat", "dnat", "client-ip", "none", NULL};
 
 static const char *const *
 opts_complete(struct ng_cli_sess *s, int argc, char **argv)
@@ -721,9 +777,10 @@ static const struct ng_cli_cmd svc_cmds[] = {
 	{"clear ruleset", NULL, "forget the change-to-data-path latency samples of show ruleset",
 		cmd_clear_ruleset, NULL},
 	{"service add", "NAME tcp|udp [scheduler maglev|wrr|random] [mode fullnat|dnat] "
-		"[affinity none|client-ip] [affinity-timeout SEC]", "create a service",
-		cmd_service_add, opts_complete},
-	{"service set", "NAME [scheduler S] [mode M] [affinity A] [affinity-timeout SEC]",
+		"[affinity none|client-ip] [affinity-timeout SEC] [source-ranges P,...|none]",
+		"create a service", cmd_service_add, opts_complete},
+	{"service set", "NAME [scheduler S] [mode M] [affinity A] [affinity-timeout SEC] "
+		"[source-ranges P,...|none]",
 		"change a service's options", cmd_service_set, names_complete},
 	{"service del", "NAME", "delete a service", cmd_service_del, names_complete},
 	{"service frontend add", "NAME ADDRESS:PORT | NAME nodeport PORT",

@@ -27,6 +27,7 @@ struct retired {
 	uint64_t token;
 	uint64_t start_tsc;
 	uint64_t change_tsc; /* first change this commit carried; 0 for none */
+	bool cause;          /* the change came with a noted cause (a watch event) */
 };
 
 static uint64_t
@@ -202,11 +203,25 @@ obj_free(struct ng_svc_obj *o)
 	rte_free(o);
 }
 
+/** The addresses a NodePort answers on. */
+static const struct ng_ip *
+nodeport_addrs(const struct ng_svc_params *p, unsigned int *n)
+{
+	if (p->nodeport_addrs == NULL) {
+		*n = p->n_node_addrs;
+		return p->node_addrs;
+	}
+	*n = p->n_nodeport_addrs;
+	return p->nodeport_addrs;
+}
+
 static struct ng_svc_obj *
 obj_build(struct svc_d *d, char *err, size_t errlen)
 {
 	const struct ng_svc_params *p = &ng_svc.p;
 	uint32_t n = d->n_bes, nw = p->n_workers, n_fe = 0, m, usable = 0;
+	unsigned int n_np;
+	const struct ng_ip *np = nodeport_addrs(p, &n_np);
 	struct ng_backend *sorted = NULL;
 	struct ng_svc_obj *o;
 	struct ng_svc_backend *be;
@@ -216,7 +231,7 @@ obj_build(struct svc_d *d, char *err, size_t errlen)
 	uint8_t *base;
 
 	for (unsigned int i = 0; i < d->n_fes; i++)
-		n_fe += d->fes[i].addr.family == 0 ? p->n_node_addrs : 1;
+		n_fe += d->fes[i].addr.family == 0 ? n_np : 1;
 	if (n > 0) {
 		sorted = malloc(n * sizeof(*sorted));
 		if (sorted == NULL)
@@ -319,8 +334,8 @@ obj_build(struct svc_d *d, char *err, size_t errlen)
 					d->spec.proto);
 	for (unsigned int i = 0; i < d->n_fes; i++)
 		if (d->fes[i].addr.family == 0)
-			for (unsigned int a = 0; a < p->n_node_addrs; a++)
-				ng_svc_fe_key(&o->fe[o->n_fe++], &p->node_addrs[a], d->fes[i].port,
+			for (unsigned int a = 0; a < n_np; a++)
+				ng_svc_fe_key(&o->fe[o->n_fe++], &np[a], d->fes[i].port,
 						d->spec.proto);
 	free(sorted);
 	return o;
@@ -387,6 +402,7 @@ ng_ruleset_commit(char *err, size_t errlen)
 	uint64_t t0 = rte_get_tsc_cycles(), t1;
 	/* For the latency figure: when the oldest change of this commit was made. */
 	uint64_t change_tsc = ng_svc.n_dirty > 0 ? ng_svc.first_dirty_tsc : 0;
+	bool cause = ng_svc.n_dirty > 0 && ng_svc.cause_noted;
 	char ebuf[NG_ERRBUF];
 	struct retired *r;
 	int rc = 0;
@@ -493,6 +509,7 @@ ng_ruleset_commit(char *err, size_t errlen)
 		d->dirty = false;
 	}
 	ng_svc.n_dirty = 0;
+	ng_svc.cause_noted = false;
 
 	t1 = rte_get_tsc_cycles();
 	__atomic_store_n(ng_svc.p.publish, rs, __ATOMIC_RELEASE);
@@ -510,6 +527,8 @@ ng_ruleset_commit(char *err, size_t errlen)
 	ng_svc.info.frontends = rs->n_fe;
 	ng_svc.info.build_ns = tsc_to_ns(t1 - t0);
 	ng_svc.info.publish_ns = tsc_to_ns(rte_get_tsc_cycles() - t1);
+	ng_svc.info.publish_tsc = t1;
+	ng_hist_observe(&ng_svc.info.commit_hist, ng_svc.info.build_ns + ng_svc.info.publish_ns);
 	ng_svc.info.commits++;
 	ng_svc.info.bytes += sizeof(*rs) + sizeof(*rs->fe) * (rs->fe_mask + 1);
 	if (old != NULL || n_ret > 0) {
@@ -528,6 +547,7 @@ ng_ruleset_commit(char *err, size_t errlen)
 			retired_objs = NULL;
 			r->start_tsc = rte_get_tsc_cycles();
 			r->change_tsc = change_tsc;
+			r->cause = cause;
 			r->token = ng_svc.p.qsbr != NULL ? rte_rcu_qsbr_start(ng_svc.p.qsbr) : 0;
 			if (ng_svc.retired_tail != NULL)
 				ng_svc.retired_tail->next = r;
@@ -565,6 +585,12 @@ retire_counters(struct ng_svc_obj *o)
 	}
 }
 
+uint64_t
+ng_ruleset_grace_since(void)
+{
+	return ng_svc.retired != NULL ? ng_svc.retired->start_tsc : 0;
+}
+
 void
 ng_ruleset_reclaim(bool wait)
 {
@@ -576,7 +602,12 @@ ng_ruleset_reclaim(bool wait)
 			return;
 		ng_svc.info.grace_ns = tsc_to_ns(rte_get_tsc_cycles() - r->start_tsc);
 		if (r->change_tsc != 0) {
-			ng_svc.lat_ns[ng_svc.lat_pos] = tsc_to_ns(rte_get_tsc_cycles() - r->change_tsc);
+			uint64_t lat = tsc_to_ns(rte_get_tsc_cycles() - r->change_tsc);
+
+			ng_hist_observe(&ng_svc.info.latency_hist, lat);
+			if (r->cause)
+				ng_hist_observe(&ng_svc.info.cause_hist, lat);
+			ng_svc.lat_ns[ng_svc.lat_pos] = lat;
 			ng_svc.lat_pos = (ng_svc.lat_pos + 1) % RTE_DIM(ng_svc.lat_ns);
 			if (ng_svc.lat_n < RTE_DIM(ng_svc.lat_ns))
 				ng_svc.lat_n++;

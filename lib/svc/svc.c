@@ -90,7 +90,26 @@ svc_d_free(struct svc_d *d)
 		return;
 	free(d->fes);
 	free(d->bes);
+	free((void *)(uintptr_t)d->spec.src_ranges);
 	free(d);
+}
+
+/** d's spec becomes s, with a copy of s's source ranges. */
+static int
+spec_set(struct svc_d *d, const struct ng_svc_spec *s)
+{
+	struct ng_prefix *r = NULL;
+
+	if (s->n_src_ranges > 0) {
+		r = malloc(s->n_src_ranges * sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		memcpy(r, s->src_ranges, s->n_src_ranges * sizeof(*r));
+	}
+	free((void *)(uintptr_t)d->spec.src_ranges);
+	d->spec = *s;
+	d->spec.src_ranges = r;
+	return 0;
 }
 
 void
@@ -164,6 +183,13 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 	if (s->affinity_timeout > 86400)
 		return fail(err, errlen, -EINVAL, "service \"%s\": affinity timeout %u s "
 				"exceeds 86400", s->name, s->affinity_timeout);
+	if (s->n_src_ranges > NG_MAX_SVC_SRC_RANGES)
+		return fail(err, errlen, -EINVAL, "service \"%s\": %u source ranges (at most %d)",
+				s->name, s->n_src_ranges, NG_MAX_SVC_SRC_RANGES);
+	for (unsigned int i = 0; i < s->n_src_ranges; i++)
+		if (s->src_ranges[i].addr.family != AF_INET || s->src_ranges[i].len > 32)
+			return fail(err, errlen, -EINVAL, "service \"%s\": source range #%u is "
+					"not an IPv4 prefix (only IPv4 is served yet)", s->name, i + 1);
 	return 0;
 }
 
@@ -182,10 +208,11 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 		return fail(err, errlen, -EEXIST, "service \"%s\" exists", s->name);
 	if (d != NULL) {
 		/* Deleted but not yet committed: bring it back with the new spec, empty. */
+		if (spec_set(d, s) < 0)
+			return fail(err, errlen, -ENOMEM, "out of memory");
 		d->deleted = false;
 		d->n_fes = 0;
 		d->n_bes = 0;
-		d->spec = *s;
 		ng_svc.live++;
 		ng_svc_mark(d);
 		return 0;
@@ -206,14 +233,15 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 		ng_svc.svcs[ng_svc.n_svcs++] = NULL;
 	}
 	d = calloc(1, sizeof(*d));
-	if (d == NULL)
+	if (d == NULL || spec_set(d, s) < 0) {
+		free(d);
 		return fail(err, errlen, -ENOMEM, "out of memory");
-	d->spec = *s;
+	}
 	d->id = id;
 	snprintf(key, sizeof(key), "%s", s->name);
 	rc = rte_hash_add_key_data(ng_svc.by_name, key, (void *)(uintptr_t)id);
 	if (rc < 0) {
-		free(d);
+		svc_d_free(d);
 		return fail(err, errlen, rc, "service \"%s\": too many services", s->name);
 	}
 	ng_svc.svcs[id] = d;
@@ -228,7 +256,10 @@ ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 	return a->proto == b->proto && a->scheduler == b->scheduler && a->mode == b->mode &&
 			a->affinity == b->affinity && a->affinity_timeout == b->affinity_timeout &&
 			a->empty_drop == b->empty_drop && a->origin == b->origin &&
-			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0;
+			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0 &&
+			a->n_src_ranges == b->n_src_ranges && (a->n_src_ranges == 0 ||
+			memcmp(a->src_ranges, b->src_ranges,
+				a->n_src_ranges * sizeof(*a->src_ranges)) == 0);
 }
 
 int
@@ -246,7 +277,8 @@ ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 				"(delete and add it)", s->name);
 	if (ng_svc_spec_equal(&d->spec, s))
 		return 0;
-	d->spec = *s;
+	if (spec_set(d, s) < 0)
+		return fail(err, errlen, -ENOMEM, "out of memory");
 	ng_svc_mark(d);
 	return 0;
 }
@@ -476,6 +508,8 @@ spec_from_conf(const struct ng_conf_service *cs, struct ng_svc_spec *s)
 	s->affinity = cs->affinity;
 	s->affinity_timeout = cs->affinity_timeout;
 	s->timeouts = cs->timeouts;
+	s->src_ranges = cs->src_ranges;
+	s->n_src_ranges = cs->n_src_ranges;
 }
 
 /* Does the desired service d already equal the config's cs? */
@@ -581,7 +615,10 @@ ng_svc_commit(char *err, size_t errlen)
 void
 ng_svc_note_cause(uint64_t tsc)
 {
-	if (ng_svc.n_dirty > 0 && tsc != 0 && tsc < ng_svc.first_dirty_tsc)
+	if (ng_svc.n_dirty == 0 || tsc == 0)
+		return;
+	ng_svc.cause_noted = true;
+	if (tsc < ng_svc.first_dirty_tsc)
 		ng_svc.first_dirty_tsc = tsc;
 }
 
@@ -624,12 +661,21 @@ ng_svc_latency_clear(void)
 }
 
 void
+ng_svc_pending(uint64_t *dirty_since_tsc, uint64_t *grace_since_tsc, uint64_t *publish_tsc)
+{
+	*dirty_since_tsc = ng_svc.n_dirty > 0 ? ng_svc.first_dirty_tsc : 0;
+	*grace_since_tsc = ng_ruleset_grace_since();
+	*publish_tsc = ng_svc.info.publish_tsc;
+}
+
+void
 ng_svc_ruleset_info(struct ng_ruleset_info *out)
 {
 	uint64_t sorted[RTE_DIM(ng_svc.lat_ns)];
 	uint32_t n = ng_svc.lat_n;
 
 	*out = ng_svc.info;
+	ng_svc_pending(&out->dirty_since_tsc, &out->grace_since_tsc, &out->publish_tsc);
 	out->latency_samples = n;
 	if (n == 0)
 		return;

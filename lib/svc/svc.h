@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "ng_addr.h"
+#include "ng_hist.h"
 #include "ng_types.h"
 #include "route.h"
 
@@ -49,6 +50,15 @@ struct ng_svc_spec {
 	 * when the endpoints live on other nodes.
 	 */
 	bool empty_drop;
+	/**
+	 * Source ranges (Kubernetes' loadBalancerSourceRanges): new connections
+	 * only from these IPv4 prefixes; none: from anywhere. At most
+	 * NG_MAX_SVC_SRC_RANGES. The caller keeps its array; the control API
+	 * keeps a copy. Recorded and shown; the data path does not enforce them
+	 * yet.
+	 */
+	const struct ng_prefix *src_ranges;
+	unsigned int n_src_ranges;
 };
 
 /** A frontend: address (family 0 = NodePort on every gateway address) and port. */
@@ -66,6 +76,12 @@ struct ng_svc_params {
 	uint16_t lport_min, lport_max;
 	const struct ng_ip *node_addrs; /**< the gateway's addresses (NodePorts) */
 	unsigned int n_node_addrs;
+	/**
+	 * The addresses NodePorts answer on (kube-proxy's --nodeport-addresses):
+	 * a subset of node_addrs; NULL: all of node_addrs.
+	 */
+	const struct ng_ip *nodeport_addrs;
+	unsigned int n_nodeport_addrs;
 	uint16_t vip_port;            /**< DPDK port id used for VIP routes */
 	uint32_t coalesce_us;         /**< commit once changes pause this long; default 1000 */
 	uint32_t coalesce_max_us;     /**< ...or this long after the first; default 10000 */
@@ -146,9 +162,26 @@ struct ng_ruleset_info {
 	uint64_t latency_p50_ns;
 	uint64_t latency_p99_ns;
 	uint64_t latency_max_ns;
+	uint64_t publish_tsc;     /**< TSC of the last publish; 0: none yet */
+	uint64_t dirty_since_tsc; /**< the oldest change waiting for a commit; 0: none */
+	/** Publish of the oldest ruleset still waiting for its grace period; 0: none. */
+	uint64_t grace_since_tsc;
+	struct ng_hist commit_hist;  /**< build + publish of every commit */
+	struct ng_hist latency_hist; /**< change to data path (as latency_*), every commit */
+	/** The same, only commits that carried a cause (ng_svc_note_cause: watch events). */
+	struct ng_hist cause_hist;
 };
 
 void ng_svc_ruleset_info(struct ng_ruleset_info *out);
+
+/**
+ * How far the data path lags the desired state, cheaply (for probes): the TSC
+ * of the oldest change waiting for a commit, of the publish of the oldest
+ * ruleset still waiting for its grace period (0 for none), and of the last
+ * publish (0: none yet).
+ */
+void ng_svc_pending(uint64_t *dirty_since_tsc, uint64_t *grace_since_tsc,
+		uint64_t *publish_tsc);
 
 /** Forget the publish latency samples (`clear ruleset`). */
 void ng_svc_latency_clear(void);

@@ -32,6 +32,7 @@ struct svc_state {
 	uint32_t *dirty;          /**< ids changed since the last commit */
 	uint32_t n_dirty, cap_dirty;
 	uint64_t first_dirty_tsc, last_change_tsc;
+	bool cause_noted;         /**< ng_svc_note_cause() since the last commit */
 	struct ng_ruleset *cur;
 	uint32_t next_uid;
 	struct ng_ruleset_info info;
@@ -53,6 +54,9 @@ int ng_ruleset_commit(char *err, size_t errlen);
 
 /** Free rulesets and objects whose grace period is over. */
 void ng_ruleset_reclaim(bool wait);
+
+/** Start of the oldest grace period still running (TSC), or 0. */
+uint64_t ng_ruleset_grace_since(void);
 
 /** Free the current ruleset (shutdown). */
 void ng_ruleset_fini(void);

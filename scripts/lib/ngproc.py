@@ -19,6 +19,9 @@ tests/k8s/test_k8s_e2e.py and scripts/lib/bench_k8s.py:
   check(cond, what, got=None)
                        raise Fail(what) unless cond, with got (shortened to
                        its first and last 1,250 characters) appended
+  Results()            named checks run one by one: .run(name, fn, *args),
+                       .summary() -> exit status, .finish(tmp) the same after
+                       removing tmp (kept where NODEGW_KEEP_TMP=1 and a check failed)
 """
 import json
 import os
@@ -27,6 +30,7 @@ import signal
 import socket
 import subprocess
 import time
+import traceback
 
 
 class Fail(Exception):
@@ -197,3 +201,45 @@ def cli_json(port, cmd, timeout=30.0):
     if a < 0 or b < a:
         raise ValueError("%s json: no JSON in %r" % (cmd, text[:300]))
     return json.loads(text[a:b + 1])
+
+
+class Results:
+    """Runs named checks: `run(name, fn, *args)` prints "ok NAME (T s)" or
+    "FAIL NAME: why" (a Fail's message, or the traceback of anything else)
+    and counts; `summary()` prints "N passed, M failed" and returns the exit
+    status (0, or 1 when something failed)."""
+
+    def __init__(self):
+        self.passed, self.failed = 0, []
+        self.t0 = time.monotonic()
+
+    def run(self, name, fn, *args):
+        t0 = time.monotonic()
+        try:
+            fn(*args)
+        except Fail as e:
+            self.failed.append(name)
+            print("FAIL %s: %s" % (name, e), flush=True)
+            return False
+        except Exception:
+            self.failed.append(name)
+            print("FAIL %s: exception:\n%s" % (name, traceback.format_exc()), flush=True)
+            return False
+        self.passed += 1
+        print("ok   %s (%.2f s)" % (name, time.monotonic() - t0), flush=True)
+        return True
+
+    def summary(self):
+        print("%d passed, %d failed (%.1f s)%s" % (
+            self.passed, len(self.failed), time.monotonic() - self.t0,
+            ": " + ", ".join(self.failed) if self.failed else ""), flush=True)
+        return 1 if self.failed else 0
+
+    def finish(self, tmp):
+        """Remove the directory tmp (keep it, and say so, when a check failed
+        and NODEGW_KEEP_TMP is set); then summary()."""
+        if self.failed and os.environ.get("NODEGW_KEEP_TMP"):
+            print("kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return self.summary()

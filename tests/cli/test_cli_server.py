@@ -167,7 +167,7 @@ def test_line(srv):
               b"  services  List services\r\n" in out and
               b"  stats     Show counters\r\n" in out, "show ? lists the next words", out)
         out = c.cmd(b"sh?")
-        check(out == b"  show  (3 commands)\r\n" + PROMPT, "sh? completes the word", out)
+        check(out == b"  show  (4 commands)\r\n" + PROMPT, "sh? completes the word", out)
         out = c.cmd(b"sh services ?")
         check(b"  web\r\n" in out and b"  dns\r\n" in out and
               b"  show services [NAME] [json]  List services\r\n" in out,
@@ -269,13 +269,16 @@ def test_telnet(srv):
         c.send(b"\x15")  # Ctrl-U
         c.send(b"?")
         out = c.recv_until(PROMPT)
-        check(b"  show     (3 commands)\r\n" in out and b"  quit " in out, "? at start", out)
+        check(b"  show     (4 commands)\r\n" in out and b"  quit " in out, "? at start", out)
         c.send(b"show stats\r\n")
         out = c.recv_until(PROMPT)
         check(out == b"show stats\r\nstats: rx 0 tx 0\r\n" + PROMPT, "echo and run", out)
+        # rdline redraws the line in place: to the start of the line (ESC M ESC E),
+        # prompt, line, erase what was right of it (ESC [ 0 K)
         c.send(b"\x1b[A")
-        out = c.recv_until(b"show stats")
-        check(out == b"show stats", "ESC [ A recalls history", out)
+        out = c.recv_until(b"show stats\x1b[0K")
+        check(out == b"\x1bM\x1bE" + PROMPT + b"show stats\x1b[0K", "ESC [ A recalls history",
+              out)
         c.send(b"\r\0")
         out = c.recv_until(PROMPT)
         check(out == b"\r\nstats: rx 0 tx 0\r\n" + PROMPT, "recalled line runs", out)
@@ -285,8 +288,9 @@ def test_telnet(srv):
         c.recv_until(b"show stats")
         c.send(b"\x1b[B")  # back down to "echo one"
         c.send(b"\r\n")
-        out = c.recv_until(PROMPT)
-        check(out.endswith(b"[one]\r\n" + PROMPT), "ESC O A / ESC [ B browse history", out)
+        out = c.recv_until(b"[one]\r\n" + PROMPT)  # each redraw shows the prompt too
+        check(out.endswith(PROMPT + b"echo one\x1b[0K\r\n[one]\r\n" + PROMPT),
+              "ESC O A / ESC [ B browse history", out)
         c.send(b"show stats\x03")
         out = c.recv_until(PROMPT)
         check(out == b"show stats^C\r\n" + PROMPT, "Ctrl-C cancels", out)
@@ -301,9 +305,11 @@ def test_telnet(srv):
         c.send(b'echo "a?b"\r\n')
         out = c.recv_until(PROMPT)
         check(out.endswith(b"[a?b]\r\n" + PROMPT), "? inside quotes is typed", out)
+        # character mode: rdline's line holds 512 bytes (line mode: 4096)
         c.send(b"x" * 5000 + b"\r\n")
         out = c.recv_until(PROMPT)
-        check(out.endswith(b"% line too long (max 4096)\r\n" + PROMPT), "long line", out[-80:])
+        check(out.endswith(b"% line too long (max 512)\r\n" + PROMPT), "long line", out[-80:])
+        check(out.startswith(b"x" * 512 + b"\r\n"), "typing stops echoing at the limit", out[:600])
         c.send(b"\x04")  # Ctrl-D on an empty line
         c.recv_eof()
     finally:

@@ -74,7 +74,7 @@ ALL_COMMANDS = [
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
-    "show k8s", "clear ruleset", "runtime cycles",
+    "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
@@ -399,6 +399,13 @@ class Results:
         self.failed = []
         self.port0_noted = False
 
+    def summary(self):
+        """Print "N passed, M failed" (and which); return the exit status."""
+        print("%d passed, %d failed" % (self.passed, len(self.failed)))
+        if self.failed:
+            print("failed: " + "; ".join(self.failed))
+        return 1 if self.failed else 0
+
     def record_fail(self, name, msg):
         self.failed.append(name)
         print("FAIL %s: %s" % (name, msg), flush=True)
@@ -495,8 +502,9 @@ def t_show_ports(x):
     j = c.json("show ports json")
     keys = {"name", "port_id", "devargs", "driver", "mac", "mtu", "rx_queues", "tx_queues",
             "rss", "link_up", "link_speed_mbps", "addresses", "rx", "tx", "rx_bytes",
-            "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf"}
+            "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf", "kernel"}
     check(isinstance(j, list) and len(j) == 2, "two ports", j)
+    check(all(p["kernel"] is None for p in j), "show ports json: no kernel twin", j)
     for p in j:
         check(set(p) == keys, "show ports json keys", sorted(p))
     check([(p["name"], p["port_id"], p["devargs"], p["driver"], p["addresses"], p["mtu"])
@@ -523,21 +531,22 @@ def t_show_workers(x):
           "show workers json values", j)
 
 
-STATS_KEYS = {"rx", "tx", "drops", "drops_by_reason", "ports", "workers", "services"}
+STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services"}
 
 
 def t_show_stats(x):
     c = x.c
     out = c.ok("show stats")
-    check(re.match(r"total: rx \d+  tx \d+  drops \d+\n", out) is not None, "total line", out)
+    check(re.match(r"total: rx \d+  tx \d+  drops \d+  punted \d+\n", out) is not None,
+          "total line", out)
     for w in ("\nports:\n", "\n  client ", "\n  pods ", "\nworkers:\n", "\n  worker 0 ",
               "\nservices:\n", "  %s " % WEB, "  %s " % DNS, "  %s " % API):
         check(w in out, "show stats has %r" % w, out)
     j = c.json("show stats json")
     check(set(j) == STATS_KEYS, "show stats json keys", sorted(j))
     check([p["name"] for p in j["ports"]] == ["client", "pods"], "ports in show stats json", j)
-    check(set(j["ports"][0]) == {"name", "rx", "tx", "rx_bytes", "tx_bytes", "rx_per_queue",
-                                 "drops_by_reason"}, "port keys", j["ports"][0])
+    check(set(j["ports"][0]) == {"name", "rx", "tx", "rx_bytes", "tx_bytes", "punted",
+                                 "rx_per_queue", "drops_by_reason"}, "port keys", j["ports"][0])
     check(len(j["workers"]) == 1 and {"id", "rx", "tx", "conns", "conns_created",
           "conns_expired", "conns_evicted", "conns_reused_expired", "conns_early_dropped",
           "redirect_out",
@@ -590,8 +599,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "redirect-in", "ctrl-inject",
-                  "tx"]
+RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "punt", "redirect-in",
+                  "ctrl-inject", "tx"]
 
 
 def runtime_loops(text):
@@ -977,7 +986,12 @@ def t_errors(x):
         ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat or dnat'),
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
-         'affinity-timeout)'),
+         'affinity-timeout, source-ranges)'),
+        ("service set %s source-ranges 198.51.100.0/24,10.0.0.0/33" % WEB,
+         '% service set: source range "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/N'),
+        ("service set %s source-ranges 198.51.100.0/24,,10.0.0.0/8" % WEB,
+         '% service set: source-ranges "198.51.100.0/24,,10.0.0.0/8": give PREFIX[,PREFIX...] '
+         'or none'),
         ("service set %s affinity-timeout 0" % WEB,
          '% service set: affinity-timeout "0" is not a number in 1..86400'),
         ("service set nosuch scheduler wrr", '% service set: no service "nosuch"'),
@@ -1259,7 +1273,8 @@ def t_running_config(x):
     out = c.ok("show running-config")
     check(out.startswith("# nodegw %s running configuration\n" % x.version), "header", out)
     for want in ('log_level = "notice";', 'idle_sleep_us = 100;',
-                 'cli = { address = "127.0.0.1"; port = %d; };' % x.a_cli_conf_port,
+                 'cli = { address = "127.0.0.1"; port = %d; idle_timeout_s = 600; };' %
+                 x.a_cli_conf_port,
                  'devargs = "net_null0";', 'addresses = ["198.18.1.1/24"];',
                  '{ prefix = "198.18.128.0/17"; via = "198.18.1.254"; port = "pods"; }',
                  '{ address = "198.18.1.254"; mac = "02:00:00:00:01:fe"; port = "pods"; }',
@@ -1282,7 +1297,7 @@ def start_from_running_config(x, tag):
         text = rc_text
         if getattr(x.a, "fallback_port", None):
             # Only where cli.port = 0 turns the CLI off: another fixed port.
-            text = text.replace("port = %d; };" % x.a.fallback_port, "port = %d; };" % port)
+            text = text.replace("port = %d; idle" % x.a.fallback_port, "port = %d; idle" % port)
         path = os.path.join(x.tmp, tag + ".conf")
         with open(path, "w") as f:
             f.write(text)
@@ -1363,6 +1378,7 @@ def t_cli_changes(x):
     c.silent("backend add %s 198.18.200.7:5353" % n)
     c.silent("service add cli/empty tcp")
     c.silent("service frontend add cli/empty 198.19.0.97:443")
+    c.silent("service set cli/empty source-ranges 198.51.100.7/24,203.0.113.0/25")
     c.silent("service add cli/nofe tcp affinity client-ip")
     c.silent("backend weight %s 198.18.1.3:8080 7" % WEB)
     c.silent("service set %s affinity-timeout 900" % WEB)
@@ -1380,6 +1396,7 @@ def t_cli_changes(x):
                  '{ address = "198.18.1.60"; port = 5353; weight = 5; }',
                  '{ address = "198.18.200.7"; port = 5353; weight = 1; }',
                  'name = "cli/empty";', 'vips = ["198.19.0.97"];',
+                 'source_ranges = ["198.51.100.0/24", "203.0.113.0/25"];',
                  '# service "cli/nofe" has no frontend yet',
                  '{ address = "198.18.1.3"; port = 8080; weight = 7; }',
                  'affinity_timeout = 900;',
@@ -1489,6 +1506,22 @@ def reload_changes(x, c, good):
           "state kept after a refused reload", config_view(c.json("show services json")))
     name, a, p, _ = parse_lookup(c.ok("lookup tcp 198.18.0.5:1000 198.19.0.120:8081"))
     check((name, a, p) == ("reload/new", "198.18.1.70", 8081), "and still served")
+    # A valid file whose route needs an address the running port does not have
+    # (addresses change only at restart): refused before anything changes.
+    routes = static_routes(c.json("show routes json"))
+    with open(x.a.conf_path, "w") as f:
+        f.write(good.replace('addresses = ["198.18.1.1/24"]',
+                             'addresses = ["198.18.1.1/24", "198.18.5.1/24"]')
+                .replace('via = "198.18.1.254"', 'via = "198.18.5.254"'))
+    out = c.cmd("reload")
+    check(re.fullmatch(r"%% reload refused, running state kept: %s:\d+: 198\.18\.5\.254 is not "
+                       r"on a connected prefix of port pods\n" % re.escape(x.a.conf_path), out)
+          is not None, "a route off the running ports' prefixes: reload refused with "
+          "FILE:LINE naming the next hop", out)
+    check(static_routes(c.json("show routes json")) == routes and
+          config_view(c.json("show services json")) == before,
+          "routes and services kept after that refused reload",
+          static_routes(c.json("show routes json")))
 
 
 def t_sessions(x):
@@ -1809,10 +1842,7 @@ def main():
             print("kept", tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (res.passed, len(res.failed)))
-    if res.failed:
-        print("failed: " + "; ".join(res.failed))
-    return 1 if res.failed else 0
+    return res.summary()
 
 
 if __name__ == "__main__":

@@ -69,8 +69,10 @@ import k8s_objects  # noqa: E402  (sibling module)
 # --- resources ----------------------------------------------------------------
 
 class Resource:
-    def __init__(self, plural, kind, group_version, list_kind, bookmark_body):
+    def __init__(self, plural, kind, group_version, list_kind, bookmark_body,
+                 cluster_scoped=False):
         self.plural = plural
+        self.cluster_scoped = cluster_scoped  # no namespace: its key is "/NAME"
         self.kind = kind
         self.api_version = group_version
         self.group = group_version.split("/")[0] if "/" in group_version else ""
@@ -86,11 +88,14 @@ RESOURCES = {
     "endpointslices": Resource("endpointslices", "EndpointSlice", "discovery.k8s.io/v1",
                                "EndpointSliceList",
                                ',"addressType":"","endpoints":null,"ports":null'),
+    "nodes": Resource("nodes", "Node", "v1", "NodeList", ',"spec":{},"status":{}',
+                      cluster_scoped=True),
 }
 KIND_TO_RESOURCE = {r.kind: r.plural for r in RESOURCES.values()}
 RESOURCE_ALIASES = {"services": "services", "service": "services", "svc": "services",
                     "endpointslices": "endpointslices", "endpointslice": "endpointslices",
-                    "Service": "services", "EndpointSlice": "endpointslices"}
+                    "Service": "services", "EndpointSlice": "endpointslices",
+                    "nodes": "nodes", "node": "nodes", "Node": "nodes"}
 
 # ObjectMeta fields in Go struct order; unknown keys keep their order after these.
 META_ORDER = ("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion",
@@ -271,7 +276,7 @@ class Entry:
     def __init__(self, resource, body, rv):
         meta = body["metadata"]
         self.resource = resource
-        self.ns = meta["namespace"]
+        self.ns = meta.get("namespace", "")
         self.name = meta["name"]
         self.key = self.ns + "/" + self.name
         self.labels = meta.get("labels") or {}
@@ -345,12 +350,15 @@ class Store:
         kind = obj.get("kind")
         resource = KIND_TO_RESOURCE.get(kind)
         if resource is None:
-            raise ValueError("unsupported kind %r (want Service or EndpointSlice)" % kind)
+            raise ValueError("unsupported kind %r (want Service, EndpointSlice or Node)" % kind)
         meta_in = obj.get("metadata") or {}
         if not meta_in.get("name"):
             raise ValueError("metadata.name is required")
         fields = dict(meta_in)
-        fields.setdefault("namespace", "default")
+        if RESOURCES[resource].cluster_scoped:
+            fields.pop("namespace", None)
+        else:
+            fields.setdefault("namespace", "default")
         # Like an update on a real server: uid and creationTimestamp persist.
         if old is not None:
             fields["uid"] = old.body["metadata"]["uid"]
@@ -419,7 +427,8 @@ class Store:
         with self.cond:
             resource = KIND_TO_RESOURCE.get(obj.get("kind"))
             meta = obj.get("metadata") or {}
-            key = "%s/%s" % (meta.get("namespace") or "default", meta.get("name"))
+            ns = "" if RESOURCES[resource].cluster_scoped else meta.get("namespace") or "default"
+            key = "%s/%s" % (ns, meta.get("name"))
             old = self.objects.get(resource, {}).get(key)
             resource, body = self._normalize(obj, self.rv + 1, old)
             self.rv += 1
@@ -463,8 +472,8 @@ class Store:
     @staticmethod
     def validate(obj):
         if not isinstance(obj, dict) or obj.get("kind") not in KIND_TO_RESOURCE:
-            raise ValueError("unsupported object (want kind Service or EndpointSlice): %.80r"
-                             % (obj,))
+            raise ValueError("unsupported object (want kind Service, EndpointSlice or Node): "
+                             "%.80r" % (obj,))
         if not (obj.get("metadata") or {}).get("name"):
             raise ValueError("metadata.name is required")
 
@@ -571,7 +580,7 @@ class Faults:
         if resource != "any":
             resource = RESOURCE_ALIASES.get(resource)
             if resource is None:
-                raise ValueError("resource must be services, endpointslices or any")
+                raise ValueError("resource must be services, endpointslices, nodes or any")
         default_verb = {"stall": "watch", "gone410": "watch", "end": "watch",
                         "expire-continue": "list"}.get(kind, "any")
         verb = spec.get("verb", default_verb)
@@ -931,6 +940,7 @@ class APIHandler(BaseHandler):
 
     _PATHS = [
         (re.compile(r"^/api/v1/(services)/?$"), False),
+        (re.compile(r"^/api/v1/(nodes)(?:/([^/]+))?/?$"), None),
         (re.compile(r"^/api/v1/namespaces/([^/]+)/(services)(?:/([^/]+))?/?$"), True),
         (re.compile(r"^/apis/discovery\.k8s\.io/v1/(endpointslices)/?$"), False),
         (re.compile(r"^/apis/discovery\.k8s\.io/v1/namespaces/([^/]+)/(endpointslices)"
@@ -942,6 +952,9 @@ class APIHandler(BaseHandler):
         for rx, namespaced in cls._PATHS:
             m = rx.match(path)
             if m:
+                if namespaced is None:    # cluster-scoped: namespace ""
+                    return m.group(1), "", \
+                        urllib.parse.unquote(m.group(2)) if m.group(2) else None
                 if namespaced:
                     return m.group(2), urllib.parse.unquote(m.group(1)), \
                         urllib.parse.unquote(m.group(3)) if m.group(3) else None
@@ -1476,12 +1489,15 @@ class AdminHandler(BaseHandler):
                 type_, rv = store.apply(obj)
                 results.append({"type": type_, "resourceVersion": str(rv)})
             return 200, results[0] if len(results) == 1 else {"results": results}
-        if method == "DELETE" and len(parts) == 4 and parts[0] == "objects":
+        if method == "DELETE" and len(parts) in (3, 4) and parts[0] == "objects":
             resource = RESOURCE_ALIASES.get(parts[1])
             if resource is None:
                 raise ValueError("unknown resource %r" % parts[1])
-            rv = store.delete(resource, urllib.parse.unquote(parts[2]),
-                              urllib.parse.unquote(parts[3]))
+            if len(parts) == 3 and not RESOURCES[resource].cluster_scoped:
+                raise ValueError("%s are namespaced: DELETE /objects/%s/NS/NAME"
+                                 % (resource, resource))
+            rv = store.delete(resource, urllib.parse.unquote(parts[2]) if len(parts) == 4 else "",
+                              urllib.parse.unquote(parts[-1]))
             if rv is None:
                 return 404, {"error": "not found"}
             return 200, {"type": "DELETED", "resourceVersion": str(rv)}

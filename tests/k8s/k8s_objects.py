@@ -122,7 +122,7 @@ def service(ns, name, cluster_ips=None, ports=(), type="ClusterIP", external_ips
             headless=False, external_name=None, selector=_SELECTOR_DEFAULT,
             annotations=None, uid=None, lb_ip_mode=None, health_check_node_port=None,
             allocate_lb_node_ports=True, publish_not_ready=False, managed_fields=False,
-            creation_timestamp=None):
+            creation_timestamp=None, source_ranges=None, traffic_distribution=None):
     """Build a v1 Service.
 
     cluster_ips: one address or a list (dual stack: first is the primary).
@@ -138,6 +138,8 @@ def service(ns, name, cluster_ips=None, ports=(), type="ClusterIP", external_ips
         sessionAffinityConfig.clientIP.timeoutSeconds.
     headless: clusterIP "None".  external_name: the ExternalName target.
     selector: default {"app": name}; None or {} omits it.
+    source_ranges: spec.loadBalancerSourceRanges (a list of CIDRs).
+    traffic_distribution: spec.trafficDistribution ("PreferClose", ...).
     """
     if type == "ExternalName" and external_name is None:
         raise ValueError("ExternalName service needs external_name")
@@ -179,6 +181,8 @@ def service(ns, name, cluster_ips=None, ports=(), type="ClusterIP", external_ips
     if external_ips:
         spec["externalIPs"] = list(external_ips)
     spec["sessionAffinity"] = "ClientIP" if affinity_timeout is not None else "None"
+    if source_ranges:
+        spec["loadBalancerSourceRanges"] = list(source_ranges)
     if type == "ExternalName":
         spec["externalName"] = external_name
     if type in ("NodePort", "LoadBalancer"):
@@ -197,6 +201,7 @@ def service(ns, name, cluster_ips=None, ports=(), type="ClusterIP", external_ips
         spec["allocateLoadBalancerNodePorts"] = allocate_lb_node_ports
     if type != "ExternalName":
         _put(spec, "internalTrafficPolicy", itp)
+    _put(spec, "trafficDistribution", traffic_distribution)
 
     lb = {}
     if lb_ips:
@@ -231,6 +236,7 @@ def endpointslice(ns, name, service, endpoints=(), ports=(), address_type="IPv4"
             absent keys default to ready=True, serving=True, terminating=False,
             which is what the endpointslice controller writes),
         node: nodeName (None omits), zone, hostname,
+        zone_hints / node_hints: names for hints.forZones / hints.forNodes,
         pod: targetRef pod name (default "<service>-<index>"; False omits targetRef),
         pod_uid: targetRef uid (default derived from the pod name).
     ports: tuples (name, proto, port[, app_protocol]); None in a position omits
@@ -253,6 +259,12 @@ def endpointslice(ns, name, service, endpoints=(), ports=(), address_type="IPv4"
                                "uid": e.get("pod_uid") or default_uid("Pod", ns, pod)}
         _put(ep, "nodeName", e.get("node"))
         _put(ep, "zone", e.get("zone"))
+        hints = {}
+        if e.get("zone_hints"):
+            hints["forZones"] = [{"name": z} for z in e["zone_hints"]]
+        if e.get("node_hints"):
+            hints["forNodes"] = [{"name": n} for n in e["node_hints"]]
+        _put(ep, "hints", hints or None)
         eps.append(ep)
 
     eports = []
@@ -290,6 +302,35 @@ def endpointslice(ns, name, service, endpoints=(), ports=(), address_type="IPv4"
         meta["managedFields"] = _slice_managed_fields(owner_uid)
     return {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": meta,
             "addressType": address_type, "endpoints": eps or None, "ports": eports or None}
+
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler"
+
+
+def node(name, zone=None, taints=(), labels=None, deleting=False, uid=None):
+    """Build a core/v1 Node (cluster-scoped: no namespace).
+
+    zone: the topology.kubernetes.io/zone label (None omits it).
+    taints: keys, or dicts {key, value, effect}; a bare key gets NoSchedule.
+        TO_BE_DELETED_TAINT is the cluster autoscaler's.
+    deleting: set metadata.deletionTimestamp.
+    """
+    all_labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
+    all_labels.update(labels or {})
+    if zone is not None:
+        all_labels[ZONE_LABEL] = zone
+    meta = {"name": name, "uid": uid or default_uid("Node", "", name)}
+    if deleting:
+        meta["deletionTimestamp"] = timestamp()
+    meta["labels"] = _sorted_map(all_labels)
+    spec = {}
+    if taints:
+        spec["taints"] = [t if isinstance(t, dict) else {"key": t, "effect": "NoSchedule"}
+                          for t in taints]
+    return {"kind": "Node", "apiVersion": "v1", "metadata": meta, "spec": spec,
+            "status": {"conditions": [{"type": "Ready", "status": "True",
+                                       "reason": "KubeletReady"}]}}
 
 
 # --- scale data -------------------------------------------------------------

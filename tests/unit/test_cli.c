@@ -2,9 +2,10 @@
 /*
  * Unit tests of lib/cli: registration, word splitting, command matching
  * (prefixes, exact beats prefix, ambiguity, arguments), the wording of errors,
- * json, the telnet byte parser and the line editor fed byte by byte (history,
- * Tab, `?`, editing keys, line ends, long lines), output translation and
- * limits, a fuzz run on fixed seeds, and one real socket session.
+ * json, the telnet byte parser and the line editor (DPDK's rdline and the keys
+ * around it) fed byte by byte (history, Tab, `?`, editing keys, line ends, long
+ * lines), batch mode, output translation and limits, a fuzz run on fixed seeds,
+ * real socket sessions, the idle timeout, `show cli` and a full session table.
  *
  * Sessions are in-memory (fd -1, see cli_priv.h): their output accumulates
  * and is read with cli_sess_output(). No EAL.
@@ -502,12 +503,12 @@ telnet_negotiation(void **state)
 	/* NOP, GA, AYT: ignored; IAC IAC is a 0xff data byte (not printable: dropped) */
 	FEED(s, "\xff\xf1\xff\xf9\xff\xf6\xff\xff" "c");
 	assert_string_equal(take(s), "c");
-	assert_string_equal(s->line, "abc");
+	assert_string_equal(cli_edit_line(s), "abc");
 	/* IAC EC erases, IAC EL kills the line */
 	FEED(s, "\xff\xf7");
-	assert_string_equal(s->line, "ab");
+	assert_string_equal(cli_edit_line(s), "ab");
 	FEED(s, "\xff\xf8");
-	assert_string_equal(s->line, "");
+	assert_string_equal(cli_edit_line(s), "");
 	take(s);
 	/* DONT ECHO: acknowledged, line mode; DO ECHO: accepted with WILL ECHO */
 	FEED(s, "\xff\xfe\x01");
@@ -613,15 +614,34 @@ long_lines(void **state)
 	assert_true(s->closing);
 	cli_sess_free(s);
 
-	/* character mode: typing stops echoing at the limit, the line is discarded */
+	/*
+	 * character mode: rdline's line holds NG_CLI_EDIT_MAX bytes; typing stops
+	 * echoing at the limit, the line is discarded
+	 */
 	s = char_sess();
 	memset(line, 'y', sizeof(line));
-	feed(s, line, NG_CLI_LINE_MAX + 10);
-	assert_int_equal(s->len, NG_CLI_LINE_MAX);
-	take(s);
+	feed(s, line, NG_CLI_EDIT_MAX + 10);
+	assert_int_equal(strlen(cli_edit_line(s)), NG_CLI_EDIT_MAX);
+	assert_int_equal(strlen(take(s)), NG_CLI_EDIT_MAX);
 	FEED(s, "\r\n");
-	assert_string_equal(take(s), "\r\n% line too long (max 4096)\r\nnodegw> ");
-	assert_int_equal(s->nhist, 0);
+	assert_string_equal(take(s), "\r\n% line too long (max 512)\r\nnodegw> ");
+	assert_int_equal(cli_hist_count(s), 0);
+	/* exactly NG_CLI_EDIT_MAX bytes is fine (checks DPDK's RDLINE_BUF_SIZE) */
+	ncalls = 0;
+	memcpy(line, "echo ", 5);
+	feed(s, line, NG_CLI_EDIT_MAX);
+	FEED(s, "\r\n");
+	assert_int_equal(ncalls, 1);
+	assert_int_equal(strlen(called), NG_CLI_EDIT_MAX);
+	/* a line typed in line mode, longer than the editor's, is refused at Enter */
+	cli_sess_free(s);
+	s = sess_new();
+	FEED(s, "\xff\xfe\x01");
+	take(s);
+	feed(s, line, NG_CLI_EDIT_MAX + 1);
+	FEED(s, "\xff\xfd\x01");
+	FEED(s, "\r\n");
+	assert_true(ends_with(take(s), "\r\n% line too long (max 512)\r\nnodegw> "));
 	cli_sess_free(s);
 }
 
@@ -635,10 +655,11 @@ editor_keys(void **state)
 	(void)state;
 	FEED(s, "echo ab");
 	assert_string_equal(take(s), "echo ab"); /* echo */
+	/* rdline redraws with VT100 sequences: erase to the end of the line */
 	FEED(s, "\x7f");
-	assert_string_equal(take(s), "\b \b");
+	assert_string_equal(take(s), "\b\x1b[0K");
 	FEED(s, "\b" "c\r\n");
-	assert_string_equal(take(s), "\b \bc\r\n[c]\r\nnodegw> ");
+	assert_string_equal(take(s), "\b\x1b[0Kc\r\n[c]\r\nnodegw> ");
 	/* left arrow, insert in the middle, home, end */
 	FEED(s, "echo ac\x1b[Db\r");
 	assert_string_equal(called, "echo:abc");
@@ -664,9 +685,14 @@ editor_keys(void **state)
 	FEED(s, "\r\n");
 	assert_int_equal(ncalls, 0);
 	assert_string_equal(take(s), "\r\nnodegw> ");
-	/* Ctrl-L redraws */
+	/* Ctrl-L clears the screen and redraws, the cursor where it was */
 	FEED(s, "ab\x0c");
 	assert_string_equal(take(s), "ab\x1b[H\x1b[2Jnodegw> ab");
+	FEED(s, "\x02\x0c");
+	assert_string_equal(take(s), "\x1b[D\x1b[H\x1b[2Jnodegw> ab\b");
+	/* Ctrl-Y puts back what Ctrl-K or Ctrl-U killed (rdline's kill buffer) */
+	FEED(s, "\x15\x19");
+	assert_string_equal(cli_edit_line(s), "ab");
 	FEED(s, "\x15");
 	take(s);
 	/* unknown escapes and control bytes are ignored */
@@ -684,45 +710,56 @@ static void
 history(void **state)
 {
 	struct ng_cli_sess *s = char_sess();
-	char line[32];
+	char line[128];
+	unsigned int n;
 
 	(void)state;
 	FEED(s, "\x1b[A");
 	assert_string_equal(take(s), "\a"); /* empty history: bell */
 	FEED(s, "echo 1\r\necho 2\r\necho 2\r\n\r\n");
-	assert_int_equal(s->nhist, 2); /* repeats and empty lines not kept */
+	assert_int_equal(cli_hist_count(s), 2); /* repeats and empty lines not kept */
 	take(s);
 	FEED(s, "par");  /* a new line, saved while browsing */
 	FEED(s, "\x1b[A");
-	assert_string_equal(s->line, "echo 2");
+	assert_string_equal(cli_edit_line(s), "echo 2");
 	FEED(s, "\x1bOA");
-	assert_string_equal(s->line, "echo 1");
-	FEED(s, "\x10"); /* Ctrl-P at the oldest: stays */
-	assert_string_equal(s->line, "echo 1");
-	FEED(s, "\x1b[B");
-	assert_string_equal(s->line, "echo 2");
-	FEED(s, "\x0e");
-	assert_string_equal(s->line, "par");
-	FEED(s, "\x1bOB");
-	assert_string_equal(s->line, "par");
+	assert_string_equal(cli_edit_line(s), "echo 1");
 	take(s);
+	FEED(s, "\x10"); /* Ctrl-P at the oldest: stays, bell */
+	assert_string_equal(cli_edit_line(s), "echo 1");
+	assert_string_equal(take(s), "\a");
+	FEED(s, "\x1b[B");
+	assert_string_equal(cli_edit_line(s), "echo 2");
+	FEED(s, "\x0e");
+	assert_string_equal(cli_edit_line(s), "par");
+	take(s);
+	FEED(s, "\x1bOB");
+	assert_string_equal(cli_edit_line(s), "par");
+	assert_string_equal(take(s), "\a");
 	/* recall, then edit and run */
 	FEED(s, "\x15\x1b[A\x7f" "9\r\n");
 	assert_string_equal(called, "echo:9");
-	/* the redraw erases a longer line with spaces */
+	/* the redraw goes to the start of the line and erases the rest of the longer one */
 	FEED(s, "echo 123456\x1b[A");
-	assert_true(ends_with(take(s), "echo 123456\b\b\b\b\b\b\b\b\b\b\becho 9     \b\b\b\b\b"));
-	FEED(s, "\x15");
-	/* at most NG_CLI_HIST_MAX entries, oldest dropped */
-	for (int i = 0; i < NG_CLI_HIST_MAX + 10; i++) {
-		snprintf(line, sizeof(line), "echo h%d\r\n", i);
+	assert_true(ends_with(take(s), "echo 123456\x1bM\x1b" "Enodegw> echo 9\x1b[0K"));
+	/* Ctrl-C while browsing: the line is dropped, the history is as it was */
+	FEED(s, "\x03");
+	assert_int_equal(cli_hist_count(s), 3);
+	assert_string_equal(cli_hist_item(s, 0), "echo 9");
+	/* bounded: the newest lines that fit in rdline's 8 KiB, the oldest dropped */
+	for (int i = 0; i < 200; i++) {
+		snprintf(line, sizeof(line), "echo h%03d %060d\r\n", i, i);
 		feed(s, line, strlen(line));
 	}
-	assert_int_equal(s->nhist, NG_CLI_HIST_MAX);
-	assert_string_equal(s->hist[0], "echo h10");
-	for (int i = 0; i < NG_CLI_HIST_MAX; i++)
+	n = cli_hist_count(s);
+	assert_true(n >= 8192 / 71 - 1 && n < 8192 / 70);
+	snprintf(line, sizeof(line), "echo h%03d %060d", 199, 199);
+	assert_string_equal(cli_hist_item(s, 0), line);
+	snprintf(line, sizeof(line), "echo h%03d %060d", 200 - n, 200 - n);
+	assert_string_equal(cli_hist_item(s, n - 1), line);
+	for (unsigned int i = 0; i < n + 2; i++)
 		FEED(s, "\x1b[A");
-	assert_string_equal(s->line, "echo h10");
+	assert_string_equal(cli_edit_line(s), line);
 	FEED(s, "\x03");
 	cli_sess_free(s);
 }
@@ -741,23 +778,23 @@ tab_completion(void **state)
 	assert_string_equal(take(s), "\r\nservice   services\r\nnodegw> show service");
 	FEED(s, "s\tw\t");
 	assert_string_equal(take(s), "s web ");    /* an argument from complete() */
-	assert_string_equal(s->line, "show services web ");
+	assert_string_equal(cli_edit_line(s), "show services web ");
 	FEED(s, "\r\n");
 	assert_string_equal(called, "show services:web");
 	take(s);
 	FEED(s, "x\t");
 	assert_string_equal(take(s), "x\a");       /* no candidate: bell */
 	FEED(s, "\x15" "s\t");
-	assert_string_equal(take(s) + 3, "s\r\nservice  set      show\r\nnodegw> s");
+	assert_true(ends_with(take(s), "\x1b[0Ks\r\nservice  set      show\r\nnodegw> s"));
 	FEED(s, "\x15" "shw \t");
 	assert_true(strstr(take(s), "\a") != NULL); /* error before: bell */
 	FEED(s, "\x15" "echo \"a\t");
 	assert_true(strstr(take(s), "\a") != NULL); /* quoted word: bell */
 	/* the cursor in the middle completes the word before it */
 	FEED(s, "\x15" "sh st\x01\x06\x06\t");
-	assert_string_equal(s->line, "show  st");
+	assert_string_equal(cli_edit_line(s), "show  st");
 	FEED(s, "\x15" "debug \t");
-	assert_string_equal(s->line, "debug stats ");
+	assert_string_equal(cli_edit_line(s), "debug stats ");
 	cli_sess_free(s);
 }
 
@@ -774,13 +811,13 @@ question_mark(void **state)
 		"  services  List services\r\n"
 		"  stats     Show counters\r\n"
 		"nodegw> show ");
-	assert_string_equal(s->line, "show "); /* the ? is not inserted */
+	assert_string_equal(cli_edit_line(s), "show "); /* the ? is not inserted */
 	FEED(s, "st?");
 	assert_string_equal(take(s), "st?\r\n  stats  Show counters\r\nnodegw> show st");
 	/* cursor in the middle: help for the text before it; redraw puts it back */
 	FEED(s, "\x02\x02?");
-	assert_string_equal(take(s) + 2,
-		"?\r\n  service   Show one service\r\n  services  List services\r\n"
+	assert_string_equal(take(s),
+		"\x1b[D\x1b[D?\r\n  service   Show one service\r\n  services  List services\r\n"
 		"  stats     Show counters\r\nnodegw> show st\b\b");
 	FEED(s, "\x15?");
 	assert_non_null(strstr(take(s), "  set       (1 command)\r\n"));
@@ -885,8 +922,9 @@ fuzz(void **state)
 				cli_feed(s, buf + k, 1);
 		}
 		assert_true(s->len <= NG_CLI_LINE_MAX);
-		assert_true(s->pos <= s->len);
-		assert_true(s->nhist <= NG_CLI_HIST_MAX);
+		assert_true(strlen(cli_edit_line(s)) <= NG_CLI_LINE_MAX);
+		if (cli_char_mode(s))
+			assert_true(strlen(cli_edit_line(s)) <= NG_CLI_EDIT_MAX);
 		if (rng() % 4 == 0)
 			cli_sess_output_clear(s);
 	}
@@ -895,10 +933,14 @@ fuzz(void **state)
 
 /* ---- the server on a real socket ---- */
 
+/*
+ * Serve and read into buf until it holds want (want NULL: until the peer
+ * closes; a reset counts), for rounds of 5 ms at most. @return 0, or -1.
+ */
 static int
-read_until(int fd, char *buf, size_t cap, size_t *len, const char *want)
+read_from(int fd, char *buf, size_t cap, size_t *len, const char *want, int rounds)
 {
-	for (int i = 0; i < 200 && strstr(buf, want) == NULL; i++) {
+	for (int i = 0; i < rounds && (want == NULL || strstr(buf, want) == NULL); i++) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t r;
 
@@ -907,11 +949,17 @@ read_until(int fd, char *buf, size_t cap, size_t *len, const char *want)
 			continue;
 		r = recv(fd, buf + *len, cap - 1 - *len, 0);
 		if (r <= 0)
-			return -1;
+			return want == NULL ? 0 : -1;
 		*len += (size_t)r;
 		buf[*len] = '\0';
 	}
-	return strstr(buf, want) != NULL ? 0 : -1;
+	return want != NULL && strstr(buf, want) != NULL ? 0 : -1;
+}
+
+static int
+read_until(int fd, char *buf, size_t cap, size_t *len, const char *want)
+{
+	return read_from(fd, buf, cap, len, want, 200);
 }
 
 static void
@@ -955,21 +1003,28 @@ server_socket(void **state)
 	}
 	close(fd);
 
-	/* one session more than the limit is told so and closed */
+	/*
+	 * one session more than the limit, while every session has typed
+	 * something lately: told so and closed
+	 */
 	{
 		static int fds[NG_CLI_MAX_SESS + 1];
 		char msg[64] = "";
 		size_t mlen = 0;
 
-		for (int i = 0; i <= NG_CLI_MAX_SESS; i++) {
+		for (int i = 0; i < NG_CLI_MAX_SESS; i++) {
 			fds[i] = socket(AF_INET, SOCK_STREAM, 0);
 			assert_true(fds[i] >= 0);
 			assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof(a)), 0);
+			assert_int_equal(send(fds[i], "\n", 1, 0), 1);
 			if (i % 8 == 7)
 				ng_cli_poll(1); /* accept in order */
 		}
 		for (int i = 0; i < 20; i++)
 			ng_cli_poll(5);
+		fds[NG_CLI_MAX_SESS] = socket(AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(connect(fds[NG_CLI_MAX_SESS], (struct sockaddr *)&a, sizeof(a)),
+			0);
 		assert_int_equal(read_until(fds[NG_CLI_MAX_SESS], msg, sizeof(msg), &mlen,
 					 "% too many CLI sessions\r\n"),
 			0);
@@ -1001,6 +1056,350 @@ server_socket(void **state)
 	assert_int_equal(ng_cli_port(), 0);
 }
 
+/* ---- nobody can lock the operator out ---- */
+
+static const char *show_cli(int fd);
+
+static int
+connect_cli(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_port = htons(ng_cli_port());
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Read until the peer closes (a reset counts). @return 0, or -1 when it stays open. */
+static int
+read_eof(int fd, char *buf, size_t cap, size_t *len)
+{
+	return read_from(fd, buf, cap, len, NULL, 400);
+}
+
+/*
+ * Issue 17, defect 3: whoever holds every session slot with idle connections
+ * must not keep the operator out. The table is filled with connections that
+ * never type (the oldest of all has typed a command); one more client still
+ * gets a working session, the untyped session idle longest is the one closed,
+ * and the one that typed is kept.
+ */
+static void
+lockout(void **state)
+{
+	static int fds[NG_CLI_MAX_SESS];
+	char err[256] = "";
+	char buf[8192] = "";
+	size_t len = 0;
+	int op;
+
+	(void)state;
+	assert_int_equal(ng_cli_init("127.0.0.1", 0, err, sizeof(err)), 0);
+	/* the first session types a command: it is the oldest, but it typed */
+	fds[0] = connect_cli();
+	assert_int_equal(read_until(fds[0], buf, sizeof(buf), &len, "nodegw> "), 0);
+	assert_int_equal(send(fds[0], "echo typed\n", 11, 0), 11);
+	assert_int_equal(read_until(fds[0], buf, sizeof(buf), &len, "[typed]\r\nnodegw> "), 0);
+	/* the others connect and never type; fds[1] is the one idle longest */
+	for (int i = 1; i < NG_CLI_MAX_SESS; i++) {
+		fds[i] = connect_cli();
+		ng_cli_poll(1); /* accepted in this order */
+		if (i == 1)
+			usleep(20 * 1000);
+	}
+	for (int i = 0; i < 40; i++)
+		ng_cli_poll(5);
+	/* the operator: a working session, not "too many CLI sessions" */
+	op = connect_cli();
+	len = 0;
+	buf[0] = '\0';
+	if (read_until(op, buf, sizeof(buf), &len, "nodegw> ") != 0)
+		print_message("the operator got \"%s\"\n", buf);
+	assert_null(strstr(buf, "too many CLI sessions"));
+	assert_non_null(strstr(buf, "nodegw> "));
+	assert_int_equal(send(op, "echo operator\n", 14, 0), 14);
+	assert_int_equal(read_until(op, buf, sizeof(buf), &len, "[operator]\r\nnodegw> "), 0);
+	/* the untyped session idle longest was told why and closed */
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(read_eof(fds[1], buf, sizeof(buf), &len), 0);
+	assert_non_null(strstr(buf, "% CLI full: closing this session, idle longest without "
+				    "typing anything\r\n"));
+	/* the session that typed is still served */
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(send(fds[0], "echo still\n", 11, 0), 11);
+	assert_int_equal(read_until(fds[0], buf, sizeof(buf), &len, "[still]\r\nnodegw> "), 0);
+	assert_non_null(strstr(show_cli(op), "\"closed_for_room\":1,\"refused\":0,"));
+	for (int i = 0; i < NG_CLI_MAX_SESS; i++)
+		close(fds[i]);
+	close(op);
+	ng_cli_fini();
+}
+
+/* Send a line and read up to want. */
+static void
+say(int fd, const char *line, const char *want)
+{
+	char buf[8192] = "";
+	size_t len = 0;
+
+	assert_int_equal(send(fd, line, strlen(line), 0), (ssize_t)strlen(line));
+	if (read_until(fd, buf, sizeof(buf), &len, want) != 0)
+		print_message("after \"%s\": \"%s\" without \"%s\"\n", line, buf, want);
+	assert_non_null(strstr(buf, want));
+}
+
+/* Ask `show cli json` on fd: the raw reply. */
+static const char *
+show_cli(int fd)
+{
+	static char buf[16384];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	assert_int_equal(send(fd, "show cli json\n", 14, 0), 14);
+	assert_int_equal(read_until(fd, buf, sizeof(buf), &len, "}\r\nnodegw> "), 0);
+	return buf;
+}
+
+/* A session that sends nothing for the idle timeout is told so and closed. */
+static void
+idle_timeout(void **state)
+{
+	char err[256] = "";
+	char buf[8192] = "";
+	size_t len = 0;
+	uint64_t t0, waited;
+	int quiet, busy;
+
+	(void)state;
+	assert_int_equal(ng_cli_idle_timeout(), NG_CLI_IDLE_TIMEOUT_DEF);
+	assert_int_equal(ng_cli_set_idle_timeout(NG_CLI_IDLE_TIMEOUT_MAX + 1), -EINVAL);
+	assert_int_equal(ng_cli_idle_timeout(), NG_CLI_IDLE_TIMEOUT_DEF);
+	assert_int_equal(ng_cli_set_idle_timeout(1), 0);
+	assert_int_equal(ng_cli_init("127.0.0.1", 0, err, sizeof(err)), 0);
+	t0 = cli_now_ms();
+	quiet = connect_cli();
+	busy = connect_cli();
+	assert_int_equal(read_until(quiet, buf, sizeof(buf), &len, "nodegw> "), 0);
+	say(busy, "echo b\n", "[b]\r\nnodegw> ");
+	/* busy types every 200 ms and stays; quiet says nothing and goes */
+	len = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < 15; i++) {
+		say(busy, "echo b\n", "[b]\r\nnodegw> ");
+		if (read_eof(quiet, buf, sizeof(buf), &len) == 0) /* polls 400 x 5 ms at most */
+			break;
+	}
+	waited = cli_now_ms() - t0;
+	assert_non_null(strstr(buf,
+		"\r\n% idle for 1 s (cli.idle_timeout_s): closing the session\r\n"));
+	assert_true(waited >= 1000 && waited < 4000);
+	close(quiet); /* the server closes its side on our EOF */
+	for (int i = 0; i < 10; i++)
+		ng_cli_poll(2);
+	/* show cli: the timeout, the one left, the one timed out */
+	assert_non_null(strstr(show_cli(busy), "\"idle_timeout_s\":1,"));
+	assert_non_null(strstr(show_cli(busy), "\"timed_out\":1,"));
+	assert_null(strstr(show_cli(busy), "},{")); /* one session */
+	/* 0 turns it off */
+	assert_int_equal(ng_cli_set_idle_timeout(0), 0);
+	assert_non_null(strstr(show_cli(busy), "\"idle_timeout_s\":0,"));
+	close(busy);
+	ng_cli_fini();
+	assert_int_equal(ng_cli_idle_timeout(), NG_CLI_IDLE_TIMEOUT_DEF);
+}
+
+/* show cli: every session with its client, mode, age, idle time; this one marked. */
+static void
+show_cli_sessions(void **state)
+{
+	char err[256] = "";
+	char buf[8192] = "";
+	char want[256];
+	size_t len = 0;
+	struct sockaddr_in me;
+	socklen_t sl = sizeof(me);
+	int a, b;
+
+	(void)state;
+	assert_int_equal(ng_cli_init("127.0.0.1", 0, err, sizeof(err)), 0);
+	a = connect_cli();
+	assert_int_equal(read_until(a, buf, sizeof(buf), &len, "nodegw> "), 0);
+	b = connect_cli();
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(read_until(b, buf, sizeof(buf), &len, "nodegw> "), 0);
+	usleep(1100 * 1000); /* both idle for a second */
+	say(a, "show cli\n", "nodegw> ");
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(send(a, "show cli\n", 9, 0), 9);
+	assert_int_equal(read_until(a, buf, sizeof(buf), &len, "\r\nnodegw> "), 0);
+	assert_non_null(strstr(buf, "sessions 2 of 128; idle timeout 600 s; closed for room 0, "
+				    "refused 0, timed out 0\r\n"));
+	assert_non_null(strstr(buf, "    id  client"));
+	assert_non_null(strstr(buf, "age_s    idle_s  typed     lines\r\n"));
+	assert_int_equal(getsockname(a, (struct sockaddr *)&me, &sl), 0);
+	snprintf(want, sizeof(want), "     1  127.0.0.1:%-5u  line", ntohs(me.sin_port));
+	assert_non_null(strstr(buf, want));
+	assert_non_null(strstr(buf, "yes         2  (this session)\r\n"));
+	/* b: silent, so its idle time is its age; it never typed */
+	assert_non_null(strstr(buf, "new                 1         1     no         0\r\n"));
+	/* json */
+	assert_non_null(strstr(show_cli(a), "\"max_sessions\":128,"));
+	assert_non_null(strstr(show_cli(a), "\"id\":1,"));
+	assert_non_null(strstr(show_cli(a), "\"mode\":\"line\",\"age_s\":1,"));
+	assert_non_null(strstr(show_cli(a), "\"typed\":false,\"lines\":0,\"self\":false}"));
+	assert_non_null(strstr(show_cli(a), "\"lines\":7,\"self\":true}"));
+	say(a, "show cli extra\n", "% show cli: unexpected argument \"extra\"\r\n");
+	close(a);
+	close(b);
+	ng_cli_fini();
+}
+
+/* Batch mode: no banner or prompt, LF line ends, each reply ends in NUL, status, LF. */
+static void
+batch_mode(void **state)
+{
+	static char line[NG_CLI_LINE_MAX + 16];
+	struct ng_cli_sess *s = sess_new();
+	size_t len;
+	const char *o;
+
+	(void)state;
+	FEED(s, NG_CLI_BATCH_REQUEST "\n");
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(o, "\0" "0\n", 3);
+	cli_sess_output_clear(s);
+	FEED(s, "echo a \"b c\"\r\n");
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 12);
+	assert_memory_equal(o, "[a][b c]\n\0" "0\n", 12);
+	cli_sess_output_clear(s);
+	FEED(s, "fail v\n");
+	o = cli_sess_output(s, &len);
+	assert_memory_equal(o, "% fail: bad value \"v\"\n\0" "1\n", len);
+	assert_int_equal(len, 25);
+	cli_sess_output_clear(s);
+	FEED(s, "nonl\n"); /* the status starts a line */
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 15);
+	assert_memory_equal(o, "no line end\n\0" "0\n", 15);
+	cli_sess_output_clear(s);
+	FEED(s, "\n"); /* an empty line: a reply of its own */
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(o, "\0" "0\n", 3);
+	cli_sess_output_clear(s);
+	FEED(s, "show ?\n");
+	o = cli_sess_output(s, &len);
+	assert_true(len > 3 && memcmp(o + len - 3, "\0" "0\n", 3) == 0);
+	assert_non_null(strstr(o, "  stats     Show counters\n"));
+	assert_null(strstr(o, "\r"));
+	cli_sess_output_clear(s);
+	/* a NUL in a command's output is dropped, so it can only end a reply */
+	ng_cli_printf(s, "x%cy\n", 0);
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(o, "xy\n", 3);
+	cli_sess_output_clear(s);
+	/* 0xff is data, not telnet */
+	FEED(s, "echo \xff\n");
+	o = cli_sess_output(s, &len);
+	assert_memory_equal(o, "[\xff]\n\0" "0\n", len);
+	cli_sess_output_clear(s);
+	memset(line, 'x', sizeof(line));
+	feed(s, line, NG_CLI_LINE_MAX + 1);
+	FEED(s, "\n");
+	o = cli_sess_output(s, &len);
+	assert_memory_equal(o, "% line too long (max 4096)\n\0" "1\n", len);
+	cli_sess_output_clear(s);
+	/* quit: its status, then the session closes */
+	FEED(s, "quit\necho no\n");
+	o = cli_sess_output(s, &len);
+	assert_int_equal(len, 3);
+	assert_memory_equal(o, "\0" "0\n", 3);
+	assert_true(s->closing);
+	assert_int_equal(ncalls, 4); /* echo, fail, nonl, echo */
+	cli_sess_free(s);
+	/* only as the first line: later it is an unknown command */
+	s = sess_new();
+	FEED(s, "echo 1\n" NG_CLI_BATCH_REQUEST "\n");
+	assert_string_equal(take(s), "[1]\r\nnodegw> % unknown command \"@batch\"; try help\r\n"
+				     "nodegw> ");
+	cli_sess_free(s);
+}
+
+/* Serve and receive exactly n bytes (binary: batch replies hold NUL), no more. */
+static void
+recv_bytes(int fd, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < 200 && len < n; i++) {
+		ssize_t r;
+
+		ng_cli_poll(5);
+		r = recv(fd, buf + len, n - len, MSG_DONTWAIT);
+		if (r > 0)
+			len += (size_t)r;
+	}
+	assert_int_equal(len, n);
+	ng_cli_poll(20);
+	assert_int_equal(recv(fd, buf + n, 1, MSG_DONTWAIT), -1); /* nothing more */
+}
+
+/*
+ * A client that speaks first gets no telnet byte: line mode, greeted at its
+ * first line end; its first line may ask for batch mode, then it gets nothing
+ * but framed replies.
+ */
+static void
+first_line_sockets(void **state)
+{
+	char err[256] = "";
+	char buf[8192] = "";
+	size_t len = 0;
+	int fd;
+
+	(void)state;
+	assert_int_equal(ng_cli_init("127.0.0.1", 0, err, sizeof(err)), 0);
+	fd = connect_cli();
+	assert_int_equal(send(fd, "echo hi\n", 8, 0), 8);
+	assert_int_equal(read_until(fd, buf, sizeof(buf), &len, "[hi]\r\nnodegw> "), 0);
+	assert_string_equal(buf, "nodegw CLI; type help or ?\r\nnodegw> [hi]\r\nnodegw> ");
+	close(fd);
+	fd = connect_cli();
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(send(fd, "@batch\necho a\nfail\n", 19, 0), 19);
+	{
+		static const char want[] = "\0" "0\n[a]\n\0" "0\n% fail: bad value \"\"\n\0" "1\n";
+
+		recv_bytes(fd, buf, sizeof(want) - 1);
+		assert_memory_equal(buf, want, sizeof(want) - 1);
+	}
+	close(fd);
+	/* slow to ask (greeted as a silent client first): the request still counts */
+	fd = connect_cli();
+	len = 0;
+	buf[0] = '\0';
+	assert_int_equal(read_until(fd, buf, sizeof(buf), &len, "nodegw> "), 0);
+	assert_memory_equal(buf, BANNER, sizeof(BANNER) - 1);
+	len = 0;
+	assert_int_equal(send(fd, "@batch\necho b\n", 14, 0), 14);
+	recv_bytes(fd, buf, 10);
+	assert_memory_equal(buf, "\0" "0\n[b]\n\0" "0\n", 10);
+	close(fd);
+	ng_cli_fini();
+}
+
 int
 main(void)
 {
@@ -1023,6 +1422,11 @@ main(void)
 		T(output_limit),
 		T(fuzz),
 		T(server_socket),
+		T(lockout),
+		T(idle_timeout),
+		T(show_cli_sessions),
+		T(batch_mode),
+		T(first_line_sockets),
 #undef T
 	};
 

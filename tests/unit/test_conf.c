@@ -230,6 +230,14 @@ static const struct bad bad[] = {
 		"arp: max_entries 8 is out of range (16..1048576)"},
 	{"rate_negative", "icmp = {\n  rate_pps = -1;  #!\n};\n" PORTS2, 2,
 		"icmp: rate_pps -1 is out of range (0..1000000)"},
+	{"cli_idle_range", "cli = {\n  idle_timeout_s = 86401;  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s 86401 is out of range (0..86400)"},
+	{"cli_idle_negative", "cli = {\n  idle_timeout_s = -1;  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s -1 is out of range (0..86400)"},
+	{"cli_idle_type", "cli = {\n  idle_timeout_s = \"10m\";  #!\n};\n" PORTS2, 2,
+		"cli: idle_timeout_s must be an integer, not a string"},
+	{"cli_unknown_key", "cli = {\n  timeout = 5;  #!\n};\n" PORTS2, 2,
+		"cli: unknown key \"timeout\" (known keys: address, port, idle_timeout_s)"},
 
 	/* ports */
 	{"port_name_missing", "ports = (\n  {  #!\n    devargs = \"net_null0\";\n"
@@ -326,6 +334,45 @@ static const struct bad bad[] = {
 		"port \"a\": tx_desc 32 is out of range (64..16384)"},
 	{"tx_desc_pow2", PORT1("tx_desc = 3000;"), 6,
 		"port \"a\": tx_desc 3000 is not a power of two"},
+
+	/* ports[].kernel: the kernel twin */
+	{"kernel_not_group", PORT1("kernel = \"ngw-a\";"), 6,
+		"port \"a\": kernel must be a group { name = \"IFNAME\"; ... }, not a string"},
+	{"kernel_no_name", PORT1("kernel = { backend = \"tap\"; };"), 6,
+		"port \"a\": kernel: missing required key \"name\""},
+	{"kernel_unknown_key", PORT1("kernel = { name = \"ngw-a\"; mtu = 1500; };"), 6,
+		"port \"a\": kernel: unknown key \"mtu\" (known keys: name, backend, addresses, "
+		"rate_pps, burst, queue_size)"},
+	{"kernel_name_long", PORT1("kernel = { name = \"a234567890123456\"; };"), 6,
+		"port \"a\": kernel: name \"a234567890123456\" must be 1..15 characters"},
+	{"kernel_name_slash", PORT1("kernel = { name = \"ngw/a\"; };"), 6,
+		"port \"a\": kernel: name \"ngw/a\" must be 1..15 characters"},
+	{"kernel_name_dotdot", PORT1("kernel = { name = \"..\"; };"), 6,
+		"port \"a\": kernel: name \"..\" must be 1..15 characters"},
+	{"kernel_name_int", PORT1("kernel = { name = 7; };"), 6,
+		"port \"a\": kernel: name must be a string, not an integer"},
+	{"kernel_name_twice", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; "
+		"kernel = { name = \"ngw\"; }; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"]; "
+		"kernel = { name = \"ngw\"; }; }  #!\n);\n", 3,
+		"port \"b\": kernel: name \"ngw\" is already the kernel interface of port \"a\""},
+	{"kernel_name_is_iface", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_af_packet0,iface=veth0,qpairs=1\"; "
+		"addresses = [\"198.18.0.1/24\"];\n    kernel = { name = \"veth0\"; }; }  #!\n);\n", 3,
+		"port \"a\": kernel: name \"veth0\" is the interface port \"a\" opens"},
+	{"kernel_backend", PORT1("kernel = { name = \"ngw-a\"; backend = \"kni\"; };"), 6,
+		"port \"a\": kernel: backend \"kni\" is not one of auto, virtio_user, tap"},
+	{"kernel_addresses_str", PORT1("kernel = { name = \"ngw-a\"; addresses = \"yes\"; };"), 6,
+		"port \"a\": kernel: addresses must be a boolean (true or false), not a string"},
+	{"kernel_rate_zero", PORT1("kernel = { name = \"ngw-a\"; rate_pps = 0; };"), 6,
+		"port \"a\": kernel: rate_pps 0 is out of range (1..10000000)"},
+	{"kernel_burst_big", PORT1("kernel = { name = \"ngw-a\"; burst = 65537; };"), 6,
+		"port \"a\": kernel: burst 65537 is out of range (1..65536)"},
+	{"kernel_qsize_pow2", PORT1("kernel = { name = \"ngw-a\"; queue_size = 1000; };"), 6,
+		"port \"a\": kernel: queue_size 1000 is not a power of two"},
+	{"kernel_qsize_small", PORT1("kernel = { name = \"ngw-a\"; queue_size = 32; };"), 6,
+		"port \"a\": kernel: queue_size 32 is out of range (64..4096)"},
 
 	/* routes */
 	{"route_prefix_missing", ROUTE("via = \"198.18.0.254\";"), 6,
@@ -442,7 +489,8 @@ static const struct bad bad[] = {
 		"services: element #1 must be a group { ... }, not a string"},
 	{"service_unknown_key", SVC(SVC_WEB "weight = 3;"), 6,
 		"service \"web\": unknown key \"weight\" (known keys: name, protocol, port, vips, "
-		"node_port, scheduler, mode, affinity, affinity_timeout, timeouts, backends)"},
+		"node_port, scheduler, mode, affinity, affinity_timeout, timeouts, backends, "
+		"source_ranges)"},
 	{"service_name_missing", SVC("protocol = \"tcp\"; port = 80;"), 6,
 		"service #1: missing required key \"name\""},
 	{"service_name_chars", SVC("name = \"web app\"; protocol = \"tcp\"; port = 80;"), 6,
@@ -675,6 +723,49 @@ static const struct bad bad[] = {
 		"kubernetes: watch_timeout_s 0 is out of range (1..3600)"},
 	{"k8s_page_size", PORTS2 "kubernetes = {\n  page_size = \"big\";  #!\n};\n", 6,
 		"kubernetes: page_size must be an integer, not a string"},
+
+	/* probes, node_port_addresses, source_ranges */
+	{"probes_unknown_key", PORTS2 "probes = {\n  healthz = \"x\";  #!\n};\n", 6,
+		"probes: unknown key \"healthz\" (known keys: healthz_bind_address, "
+		"metrics_bind_address, health_check_address, stale_after_ms)"},
+	{"probes_no_port", PORTS2 "probes = {\n  healthz_bind_address = \"0.0.0.0\";  #!\n};\n",
+		6, "probes: healthz_bind_address \"0.0.0.0\" is not ADDRESS:PORT"},
+	{"probes_bad_addr", PORTS2 "probes = {\n  metrics_bind_address = \"127.0.0:10249\";  #!"
+		"\n};\n", 6, "probes: metrics_bind_address \"127.0.0:10249\" is not ADDRESS:PORT"},
+	{"probes_port_range", PORTS2 "probes = {\n  metrics_bind_address = \"127.0.0.1:65536\";"
+		"  #!\n};\n", 6, "probes: metrics_bind_address \"127.0.0.1:65536\" is not "
+		"ADDRESS:PORT"},
+	{"probes_v6_brackets", PORTS2 "probes = {\n  healthz_bind_address = \"::1:10256\";  #!"
+		"\n};\n", 6, "probes: healthz_bind_address \"::1:10256\" is not ADDRESS:PORT"},
+	{"probes_port_sign", PORTS2 "probes = {\n  healthz_bind_address = \"0.0.0.0:+1\";  #!"
+		"\n};\n", 6, "probes: healthz_bind_address \"0.0.0.0:+1\" is not ADDRESS:PORT"},
+	{"probes_type", PORTS2 "probes = {\n  healthz_bind_address = 10256;  #!\n};\n", 6,
+		"probes: healthz_bind_address must be a string, not an integer"},
+	{"probes_stale_range", PORTS2 "probes = {\n  stale_after_ms = 10;  #!\n};\n", 6,
+		"probes: stale_after_ms 10 is out of range (100..3600000)"},
+	{"probes_hc_addr", PORTS2 "probes = {\n  health_check_address = \"any\";  #!\n};\n", 6,
+		"probes: health_check_address \"any\" is not an IPv4 or IPv6 address"},
+	{"probes_not_group", PORTS2 "probes = 1;  #!\n", 5,
+		"probes must be a group { ... }, not an integer"},
+	{"nodeport_addrs_type", PORTS2 "node_port_addresses = \"primary\";  #!\n", 5,
+		"node_port_addresses must be an array of strings [\"A.B.C.D/N\", ...], not a string"},
+	{"nodeport_addrs_bad", PORTS2 "node_port_addresses = [\"198.18.0.0/33\"];  #!\n", 5,
+		"node_port_addresses: \"198.18.0.0/33\" is not a prefix A.B.C.D/N or \"primary\""},
+	{"nodeport_addrs_none", PORTS2 "node_port_addresses = [\"203.0.113.0/24\"];  #!\n", 5,
+		"node_port_addresses: no port address is in these prefixes; NodePorts would "
+		"answer nowhere"},
+	{"nodeport_addrs_twice", PORTS2 "node_port_addresses = [\"198.18.0.0/24\", "
+		"\"198.18.0.9/24\"];  #!\n", 5,
+		"node_port_addresses: \"198.18.0.9/24\" is listed twice"},
+	{"src_ranges_bad", SVC(SVC_WEB "source_ranges = [\"10.0.0.0/8\", \"10.1\"];"), 6,
+		"service \"web\": source_ranges: \"10.1\" is not a prefix A.B.C.D/N"},
+	{"src_ranges_primary", SVC(SVC_WEB "source_ranges = [\"primary\"];"), 6,
+		"service \"web\": source_ranges: \"primary\" is not a prefix A.B.C.D/N"},
+	{"src_ranges_v6", SVC(SVC_WEB "source_ranges = [\"2001:db8::/32\"];"), 6,
+		"service \"web\": source_ranges: IPv6 prefixes are not supported yet"},
+	{"src_ranges_elem", SVC(SVC_WEB "source_ranges = [1];"), 6,
+		"service \"web\": source_ranges: element #1 must be a string \"A.B.C.D/N\", not an "
+		"integer"},
 };
 
 /* Line of the first "#!" marker in text, 0 when there is none. */
@@ -848,6 +939,9 @@ test_defaults(void **state)
 	assert_int_equal(c.arp.pending_max, 16);
 	assert_int_equal(c.arp.max_entries, 4096);
 	assert_int_equal(c.icmp.rate_pps, 100);
+	assert_string_equal(c.cli.address, "127.0.0.1");
+	assert_int_equal(c.cli.port, 8023);
+	assert_int_equal(c.cli.idle_timeout_s, 600);
 	assert_int_equal(c.n_ports, 0);
 	assert_int_equal(c.n_routes, 0);
 	assert_null(c.routes);
@@ -887,6 +981,8 @@ test_example(void **state)
 	assert_int_equal(c->mempool.cache, 256);
 	assert_int_equal(c->arp.max_entries, 4096);
 	assert_int_equal(c->icmp.rate_pps, 100);
+	assert_int_equal(c->cli.port, 8023);
+	assert_int_equal(c->cli.idle_timeout_s, 600);
 	assert_false(c->k8s.enabled);
 	assert_string_equal(c->k8s.server, "https://198.18.0.100:6443");
 	assert_string_equal(c->k8s.node_name, "worker-7");
@@ -900,6 +996,11 @@ test_example(void **state)
 	assert_prefix(&p->addrs[0], "198.18.0.1/24");
 	assert_int_equal(p->mtu, 1500);
 	assert_int_equal(p->rx_queues, 2);
+	assert_true(p->kernel.enabled);
+	assert_string_equal(p->kernel.name, "ngw-uplink");
+	assert_int_equal(p->kernel.backend, NG_TWIN_AUTO);
+	assert_int_equal(p->kernel.rate_pps, 10000);
+	assert_false(c->ports[1].kernel.enabled);
 	assert_int_equal(p->rx_desc, 1024);
 	assert_int_equal(p->tx_desc, 1024);
 	p = &c->ports[1];
@@ -1018,6 +1119,26 @@ test_all_keys(void **state)
 	assert_int_equal(c->workers.n_lcores, 0);
 	assert_int_equal(c->workers.burst, 16);
 	assert_int_equal(c->mempool.mbufs, 2048);
+	ng_conf_free(c);
+}
+
+static void
+test_cli_keys(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok("cli = { address = \"::1\"; port = 0; idle_timeout_s = 0; };\n" PORTS2);
+	assert_string_equal(c->cli.address, "::1");
+	assert_int_equal(c->cli.port, 0);
+	assert_int_equal(c->cli.idle_timeout_s, 0); /* no timeout */
+	ng_conf_free(c);
+	c = load_ok("cli = { idle_timeout_s = 86400; };\n" PORTS2);
+	assert_int_equal(c->cli.idle_timeout_s, 86400);
+	assert_int_equal(c->cli.port, 8023);
+	ng_conf_free(c);
+	c = load_ok("cli = { port = 9000; };\n" PORTS2);
+	assert_int_equal(c->cli.idle_timeout_s, 600);
 	ng_conf_free(c);
 }
 
@@ -1417,13 +1538,114 @@ test_k8s_conf(void **state)
 	ng_conf_free(c);
 }
 
-#define N_GOOD 13
+/* probes and node_port_addresses: kube-proxy's defaults, every key, round trips. */
+static void
+test_probes_conf(void **state)
+{
+	char buf[NG_IP_STRLEN + 4];
+	struct ng_conf *c;
 
-static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
+	(void)state;
+	c = load_ok(PORTS2);
+	assert_true(c->probes.healthz.on);
+	assert_true(ng_ip_equal(&c->probes.healthz.addr, &(struct ng_ip){.family = AF_INET}));
+	assert_int_equal(c->probes.healthz.port, 10256);
+	assert_true(c->probes.metrics.on);
+	assert_true(ng_ip_equal(&c->probes.metrics.addr, &(struct ng_ip){.family = AF_INET,
+		.v4 = rte_cpu_to_be_32(0x7f000001)}));
+	assert_int_equal(c->probes.metrics.port, 10249);
+	assert_int_equal(c->probes.stale_after_ms, 5000);
+	assert_false(c->nodeport.set);
+	ng_conf_free(c);
+
+	c = load_ok(PORTS2 "probes = {\n  healthz_bind_address = \"[::1]:0\";\n"
+		"  metrics_bind_address = \"\";\n  health_check_address = \"198.18.0.1\";\n"
+		"  stale_after_ms = 100;\n};\nnode_port_addresses = [\"198.19.0.0/16\", \"primary\"];\n");
+	assert_int_equal(c->probes.healthz.addr.family, AF_INET6);
+	assert_int_equal(c->probes.healthz.port, 0);
+	assert_false(c->probes.metrics.on);
+	assert_true(ng_ip_equal(&c->probes.health_check_addr, &(struct ng_ip){.family = AF_INET,
+		.v4 = rte_cpu_to_be_32(0xc6120001)}));
+	assert_int_equal(c->probes.stale_after_ms, 100);
+	assert_int_equal(c->probes.line, 5);
+	assert_true(c->nodeport.set);
+	assert_true(c->nodeport.primary);
+	assert_int_equal(c->nodeport.n_prefixes, 1);
+	assert_prefix(&c->nodeport.prefixes[0], "198.19.0.0/16");
+	/* "primary" is the first port's first address; the prefix adds port b's. */
+	assert_int_equal(c->nodeport.n_addrs, 2);
+	assert_string_equal(ng_ip_fmt(&c->nodeport.addrs[0], buf, sizeof(buf)), "198.18.0.1");
+	assert_string_equal(ng_ip_fmt(&c->nodeport.addrs[1], buf, sizeof(buf)), "198.19.0.1");
+	ng_conf_free(c);
+
+	/* Host bits are cleared; source ranges are kept per service. */
+	c = load_ok(PORTS2 "node_port_addresses = [\"198.19.0.77/24\"];\n"
+		"services = ( { " SVC_WEB "source_ranges = [\"10.1.2.3/8\", \"192.0.2.0/24\"]; } );\n");
+	assert_prefix(&c->nodeport.prefixes[0], "198.19.0.0/24");
+	assert_int_equal(c->nodeport.n_addrs, 1);
+	assert_string_equal(ng_ip_fmt(&c->nodeport.addrs[0], buf, sizeof(buf)), "198.19.0.1");
+	assert_int_equal(c->services[0].n_src_ranges, 2);
+	assert_prefix(&c->services[0].src_ranges[0], "10.0.0.0/8");
+	assert_prefix(&c->services[0].src_ranges[1], "192.0.2.0/24");
+	ng_conf_free(c);
+}
+
+/* ports[].kernel: defaults, every key, and no twin where there is no group. */
+static void
+test_port_kernel(void **state)
+{
+	const struct ng_conf_twin *k;
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok(PORTS2);
+	assert_false(c->ports[0].kernel.enabled);
+	assert_false(c->ports[1].kernel.enabled);
+	ng_conf_free(c);
+
+	c = load_ok("ports = (\n"
+		"  { name = \"a\"; devargs = \"net_af_packet0,iface=veth0\"; "
+		"addresses = [\"198.18.0.1/24\"]; kernel = { name = \"veth0.k\"; }; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"];\n"
+		"    kernel = { name = \"ngw-b\"; backend = \"virtio_user\"; addresses = false; "
+		"rate_pps = 10000000; burst = 65536; queue_size = 4096; }; }\n);\n");
+	k = &c->ports[0].kernel;
+	assert_true(k->enabled);
+	assert_string_equal(k->name, "veth0.k");
+	assert_int_equal(k->backend, NG_TWIN_AUTO);
+	assert_true(k->addresses);
+	assert_int_equal(k->rate_pps, NG_TWIN_RATE_DEF);
+	assert_int_equal(k->burst, NG_TWIN_BURST_DEF);
+	assert_int_equal(k->queue_size, NG_TWIN_QSIZE_DEF);
+	assert_int_equal(k->line, 2);
+	k = &c->ports[1].kernel;
+	assert_true(k->enabled);
+	assert_string_equal(k->name, "ngw-b");
+	assert_int_equal(k->backend, NG_TWIN_VIRTIO_USER);
+	assert_false(k->addresses);
+	assert_int_equal(k->rate_pps, 10000000);
+	assert_int_equal(k->burst, 65536);
+	assert_int_equal(k->queue_size, 4096);
+	assert_int_equal(k->line, 4);
+	assert_string_equal(ng_twin_backend_name(NG_TWIN_TAP), "tap");
+	assert_string_equal(ng_twin_backend_name(NG_TWIN_VIRTIO_USER), "virtio_user");
+	ng_conf_free(c);
+
+	c = load_ok(PORT1("kernel = { name = \"t\"; backend = \"tap\"; rate_pps = 1; burst = 1; "
+		"queue_size = 64; };"));
+	assert_int_equal(c->ports[0].kernel.backend, NG_TWIN_TAP);
+	assert_int_equal(c->ports[0].kernel.rate_pps, 1);
+	assert_int_equal(c->ports[0].kernel.queue_size, 64);
+	ng_conf_free(c);
+}
+
+/* Every test of good configs; the bad ones follow them in tests[] (main()). */
+static const struct CMUnitTest good[] = {
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_example),
 	cmocka_unit_test(test_minimal),
 	cmocka_unit_test(test_all_keys),
+	cmocka_unit_test(test_cli_keys),
 	cmocka_unit_test(test_route_port),
 	cmocka_unit_test(test_port_for),
 	cmocka_unit_test(test_services_conf),
@@ -1433,7 +1655,13 @@ static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_small_errbuf),
 	cmocka_unit_test(test_bad_generated),
 	cmocka_unit_test(test_k8s_conf),
+	cmocka_unit_test(test_probes_conf),
+	cmocka_unit_test(test_port_kernel),
 };
+
+#define N_GOOD RTE_DIM(good)
+
+static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)];
 
 int
 main(void)
@@ -1441,6 +1669,7 @@ main(void)
 	char names[RTE_DIM(bad)][64];
 	int rc;
 
+	memcpy(tests, good, sizeof(good));
 	for (size_t i = 0; i < RTE_DIM(bad); i++) {
 		snprintf(names[i], sizeof(names[i]), "bad_%s", bad[i].name);
 		tests[N_GOOD + i] = (struct CMUnitTest){

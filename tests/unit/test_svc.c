@@ -294,6 +294,10 @@ group_teardown(void **state)
 	return 0;
 }
 
+/* NodePort addresses (node_port_addresses) the next svc_setup passes; NULL: all. */
+static const struct ng_ip *np_addrs;
+static unsigned int n_np_addrs;
+
 static int
 svc_setup(void **state)
 {
@@ -310,6 +314,8 @@ svc_setup(void **state)
 	p.lport_max = LPORT_MAX;
 	p.node_addrs = node_addrs;
 	p.n_node_addrs = RTE_DIM(node_addrs);
+	p.nodeport_addrs = np_addrs;
+	p.n_nodeport_addrs = n_np_addrs;
 	rs = NULL;
 	err[0] = '\0';
 	if (ng_svc_init(&p) != 0)
@@ -1308,6 +1314,133 @@ fini_with_pending_changes(void **state)
 	/* svc_teardown calls ng_svc_fini; ASan/LSan report any leak. */
 }
 
+static int
+view_cb(const struct ng_svc_view *v, void *arg)
+{
+	*(const struct ng_svc_spec **)arg = v->spec;
+	return 1;
+}
+
+/* Source ranges: the API keeps its own copy, compares contents, checks limits. */
+static void
+source_ranges(void **state)
+{
+	struct ng_prefix r[NG_MAX_SVC_SRC_RANGES + 1];
+	struct ng_svc_spec s = spec("lb", IPPROTO_TCP);
+	const struct ng_svc_spec *held = NULL;
+	char buf[NG_IP_STRLEN + 4];
+
+	(void)state;
+	for (unsigned int i = 0; i < RTE_DIM(r); i++)
+		r[i] = (struct ng_prefix){.addr = ng_ip4(host4(198, 51, 100, 0) + (i << 8)),
+			.len = 24};
+	s.src_ranges = r;
+	s.n_src_ranges = 2;
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	add_fe("lb", vip("198.19.0.10", 443));
+	commit();
+	r[0].len = 16; /* the caller's array changes: the service keeps its copy */
+	ng_svc_walk(view_cb, &held);
+	assert_int_equal(held->n_src_ranges, 2);
+	assert_ptr_not_equal(held->src_ranges, r);
+	assert_string_equal(ng_prefix_fmt(&held->src_ranges[0], buf, sizeof(buf)),
+			"198.51.100.0/24");
+	assert_string_equal(ng_prefix_fmt(&held->src_ranges[1], buf, sizeof(buf)),
+			"198.51.101.0/24");
+	/* The same ranges from another array: no change, nothing to commit. */
+	r[0].len = 24;
+	ok(ng_svc_update(&s, err, sizeof(err)));
+	assert_false(ng_svc_dirty());
+	/* Other ranges, or none: a change. */
+	s.n_src_ranges = 3;
+	ok(ng_svc_update(&s, err, sizeof(err)));
+	assert_true(ng_svc_dirty());
+	commit();
+	s.n_src_ranges = 0;
+	s.src_ranges = NULL;
+	ok(ng_svc_update(&s, err, sizeof(err)));
+	assert_true(ng_svc_dirty());
+	commit();
+	s.src_ranges = r;
+	s.n_src_ranges = NG_MAX_SVC_SRC_RANGES + 1;
+	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "service \"lb\"", "at most 64");
+	s.n_src_ranges = 1;
+	r[0] = (struct ng_prefix){.addr = ip("2001:db8::"), .len = 32};
+	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "source range #1",
+			"only IPv4");
+	/* svc_teardown: ASan/LSan find a copy that was not freed. */
+}
+
+static int
+svc_setup_np(void **state)
+{
+	np_addrs = &node_addrs[1];
+	n_np_addrs = 1;
+	return svc_setup(state);
+}
+
+static int
+svc_teardown_np(void **state)
+{
+	np_addrs = NULL;
+	n_np_addrs = 0;
+	return svc_teardown(state);
+}
+
+/* node_port_addresses: NodePorts answer on the chosen gateway addresses only. */
+static void
+nodeport_addresses(void **state)
+{
+	(void)state;
+	add_svc("np", IPPROTO_TCP);
+	add_fe("np", nodeport(30080));
+	add_fe("np", vip("198.19.0.10", 80));
+	add_be("np", "198.18.1.2", 8080, 1);
+	commit();
+	assert_non_null(lookup_ip(&node_addrs[1], 30080, IPPROTO_TCP));
+	assert_null(lookup_ip(&node_addrs[0], 30080, IPPROTO_TCP));
+	/* VIPs are not NodePorts: not restricted. */
+	assert_ptr_equal(lookup("198.19.0.10", 80, IPPROTO_TCP),
+			lookup_ip(&node_addrs[1], 30080, IPPROTO_TCP));
+	assert_int_equal(rs->n_fe, 2);
+	assert_ruleset_sane();
+}
+
+/* What /healthz and /metrics read: pending changes, histograms, the cause. */
+static void
+pending_and_histograms(void **state)
+{
+	struct ng_ruleset_info a, b;
+	uint64_t dirty, grace, pub, t0 = rte_get_tsc_cycles();
+
+	(void)state;
+	ng_svc_ruleset_info(&a);
+	ng_svc_pending(&dirty, &grace, &pub);
+	assert_int_equal(dirty, 0);
+	assert_int_equal(grace, 0);
+	assert_int_equal(pub, a.publish_tsc);
+	assert_int_equal(a.commit_hist.count, a.commits);
+	add_svc("h", IPPROTO_UDP);
+	ng_svc_pending(&dirty, &grace, &pub);
+	assert_true(dirty >= t0);
+	commit();
+	ng_svc_ruleset_info(&b);
+	assert_int_equal(b.dirty_since_tsc, 0);
+	assert_true(b.publish_tsc > a.publish_tsc);
+	assert_int_equal(b.commit_hist.count, a.commit_hist.count + 1);
+	/* No RCU here: the old ruleset goes at once, with the latency of the change. */
+	assert_int_equal(b.latency_hist.count, a.latency_hist.count + 1);
+	assert_int_equal(b.cause_hist.count, a.cause_hist.count);
+	/* A change that came with a cause (a watch event) counts there too. */
+	add_fe("h", nodeport(30053));
+	ng_svc_note_cause(t0);
+	commit();
+	ng_svc_ruleset_info(&a);
+	assert_int_equal(a.cause_hist.count, b.cause_hist.count + 1);
+	assert_int_equal(a.latency_hist.count, b.latency_hist.count + 1);
+	assert_true(a.cause_hist.sum_ns >= a.latency_hist.sum_ns - b.latency_hist.sum_ns);
+}
+
 int
 main(void)
 {
@@ -1329,6 +1462,9 @@ main(void)
 		T(apply_services_conf),
 		T(walk_creation_order),
 		T(fini_with_pending_changes),
+		T(source_ranges),
+		T(pending_and_histograms),
+		cmocka_unit_test_setup_teardown(nodeport_addresses, svc_setup_np, svc_teardown_np),
 		cmocka_unit_test(rcu_deferred_free),
 	};
 #undef T
