@@ -23,10 +23,13 @@
  *
  * The stream: a header (magic, status, errno), then either the error message
  * or the struct ng_conf, its routes, neighbours and services, each service's
- * VIPs and backends, and a trailer. The child is the same binary, so the
- * structs are sent as they are; the parent checks every count against the
- * loader's limits before it allocates, so a short or corrupt stream cannot
- * make it overrun or allocate without bound.
+ * VIPs, backends and source ranges, and a trailer. The child is the same
+ * binary, so the structs are sent as they are (everything but those arrays is
+ * held in them: ports and their kernel twins, probes, node_port_addresses,
+ * cli, kubernetes); the parent checks every count against the loader's
+ * limits, those of the arrays before it allocates and those inside the
+ * structs before it returns, so a short or corrupt stream cannot make it or
+ * its caller overrun or allocate without bound.
  */
 #include <assert.h>
 #include <errno.h>
@@ -66,9 +69,9 @@ struct child_hdr {
  * sizes are pinned so that a changed struct stops the build until this file
  * is updated (then pin the new size).
  */
-static_assert(sizeof(struct ng_conf_service) == 272,
+static_assert(sizeof(struct ng_conf_service) == 288,
 	"struct ng_conf_service changed: send any new heap array in conf_child.c");
-static_assert(sizeof(struct ng_conf) == 13272,
+static_assert(sizeof(struct ng_conf) == 19592,
 	"struct ng_conf changed: send any new heap array in conf_child.c");
 
 static pid_t stragglers[STRAGGLERS_MAX];
@@ -117,7 +120,9 @@ put_conf(int fd, const struct ng_conf *c)
 		const struct ng_conf_service *s = &c->services[i];
 
 		if (put(fd, s->vips, sizeof(*s->vips) * s->n_vips) < 0 ||
-				put(fd, s->backends, sizeof(*s->backends) * s->n_backends) < 0)
+				put(fd, s->backends, sizeof(*s->backends) * s->n_backends) < 0 ||
+				put(fd, s->src_ranges,
+					sizeof(*s->src_ranges) * s->n_src_ranges) < 0)
 			return -1;
 	}
 	return put(fd, &trailer, sizeof(trailer));
@@ -200,7 +205,7 @@ get_array(int fd, void **out, size_t n, size_t sz, uint64_t deadline)
 	return get(fd, *out, n * sz, deadline);
 }
 
-/* The services, then their VIPs and backends. */
+/* The services, then their VIPs, backends and source ranges. */
 static int
 get_services(int fd, struct ng_conf *c, unsigned int ns, uint64_t deadline)
 {
@@ -212,12 +217,14 @@ get_services(int fd, struct ng_conf *c, unsigned int ns, uint64_t deadline)
 	for (unsigned int i = 0; i < ns; i++) {
 		c->services[i].vips = NULL;
 		c->services[i].backends = NULL;
+		c->services[i].src_ranges = NULL;
 	}
 	c->n_services = ns;
 	for (unsigned int i = 0; i < ns; i++) {
 		struct ng_conf_service *s = &c->services[i];
 
-		if (s->n_vips > NG_MAX_SVC_VIPS || s->n_backends > NG_MAX_SVC_BACKENDS)
+		if (s->n_vips > NG_MAX_SVC_VIPS || s->n_backends > NG_MAX_SVC_BACKENDS ||
+				s->n_src_ranges > NG_MAX_SVC_SRC_RANGES)
 			return -EIO;
 		rc = get_array(fd, (void **)&s->vips, s->n_vips, sizeof(*s->vips), deadline);
 		if (rc < 0)
@@ -226,8 +233,29 @@ get_services(int fd, struct ng_conf *c, unsigned int ns, uint64_t deadline)
 			deadline);
 		if (rc < 0)
 			return rc;
+		rc = get_array(fd, (void **)&s->src_ranges, s->n_src_ranges,
+			sizeof(*s->src_ranges), deadline);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
+}
+
+/* The counts held inside the structs are within the loader's limits (the
+ * callers index fixed arrays with them). */
+static bool
+inline_counts_ok(const struct ng_conf *c)
+{
+	const size_t max_np_addrs = sizeof(c->nodeport.addrs) / sizeof(c->nodeport.addrs[0]);
+
+	if (c->n_ports > NG_MAX_PORTS || c->workers.n_lcores > NG_MAX_WORKERS ||
+			c->nodeport.n_prefixes > NG_MAX_NODEPORT_ADDRS ||
+			c->nodeport.n_addrs > max_np_addrs)
+		return false;
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		if (c->ports[i].n_addrs > NG_MAX_PORT_ADDRS)
+			return false;
+	return true;
 }
 
 /* The struct, its arrays and the trailer; c is zeroed on entry. */
@@ -259,7 +287,7 @@ get_body(int fd, struct ng_conf *c, uint64_t deadline)
 	if ((rc = get_services(fd, c, ns, deadline)) < 0 ||
 			(rc = get(fd, &trailer, sizeof(trailer), deadline)) < 0)
 		return rc;
-	return trailer == CHILD_TRAILER ? 0 : -EIO;
+	return trailer == CHILD_TRAILER && inline_counts_ok(c) ? 0 : -EIO;
 }
 
 struct ng_conf *

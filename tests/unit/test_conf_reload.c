@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include <libconfig.h>
 #include <rte_log.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -246,6 +247,8 @@ assert_conf_equal(const struct ng_conf *a, const struct ng_conf *b)
 {
 	struct ng_conf x = *a, y = *b;
 
+	/* Every pointer the loader allocates is cleared before the structs are
+	 * compared whole, so a new heap field shows up as the child's pointer. */
 	x.routes = y.routes = NULL;
 	x.neighbours = y.neighbours = NULL;
 	x.services = y.services = NULL;
@@ -260,6 +263,7 @@ assert_conf_equal(const struct ng_conf *a, const struct ng_conf *b)
 
 		s.vips = t.vips = NULL;
 		s.backends = t.backends = NULL;
+		s.src_ranges = t.src_ranges = NULL;
 		assert_memory_equal(&s, &t, sizeof(s));
 		if (s.n_vips > 0)
 			assert_memory_equal(a->services[i].vips, b->services[i].vips,
@@ -267,6 +271,9 @@ assert_conf_equal(const struct ng_conf *a, const struct ng_conf *b)
 		if (s.n_backends > 0)
 			assert_memory_equal(a->services[i].backends, b->services[i].backends,
 				sizeof(*s.backends) * s.n_backends);
+		if (s.n_src_ranges > 0)
+			assert_memory_equal(a->services[i].src_ranges, b->services[i].src_ranges,
+				sizeof(*s.src_ranges) * s.n_src_ranges);
 	}
 }
 
@@ -286,22 +293,146 @@ same_both_ways(const char *path)
 	ng_conf_free(b);
 }
 
+/* path loads the same in-process, in a child forked here, and through the helper. */
+static void
+same_three_ways(const char *path)
+{
+	same_both_ways(path);
+	assert_int_equal(ng_conf_helper_start(), 0);
+	same_both_ways(path);
+	ng_conf_helper_stop();
+}
+
+/*
+ * Every key of every section, none at its default (where it has one), so that
+ * a field the child left out or sent wrong differs: services with source
+ * ranges, ports with kernel twins, probes, node_port_addresses, cli's idle
+ * timeout, the Kubernetes watcher with every setting.
+ */
+static const char every_key_conf[] =
+	"log_level = \"debug\";\n"
+	"forwarding = false;\n"
+	"workers = { lcores = [1, 3]; burst = 64; idle_sleep_us = 50; idle_polls = 128; };\n"
+	"mempool = { mbufs = 16384; cache = 128; };\n"
+	"arp = { reachable_s = 60; retry_ms = 500; retries = 5; pending_max = 8; "
+	"max_entries = 2048; };\n"
+	"icmp = { rate_pps = 50; };\n"
+	"cli = { address = \"127.0.0.2\"; port = 8024; idle_timeout_s = 30; };\n"
+	"ports = (\n"
+	"  { name = \"up\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\", "
+	"\"198.18.1.1/24\"]; mtu = 9000; rx_queues = 2; rx_desc = 512; tx_desc = 2048;\n"
+	"    kernel = { name = \"ngw-up\"; backend = \"virtio_user\"; addresses = false; "
+	"rate_pps = 2000; burst = 64; queue_size = 256; }; },\n"
+	"  { name = \"pods\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"];\n"
+	"    kernel = { name = \"ngw-pods\"; backend = \"tap\"; }; }\n"
+	");\n"
+	"routes = ( { prefix = \"198.20.0.0/16\"; via = \"198.18.0.254\"; port = \"up\"; } );\n"
+	"neighbours = ( { address = \"198.18.0.254\"; mac = \"02:00:00:00:00:fe\"; "
+	"port = \"up\"; } );\n"
+	"conntrack = { max_entries = 131072; timeouts = { tcp_syn = 20; tcp_established = 1800; "
+	"tcp_fin = 60; tcp_time_wait = 60; tcp_close = 5; udp = 120; }; };\n"
+	"nat = { port_min = 40000; port_max = 61000; };\n"
+	"services = (\n"
+	"  { name = \"web\"; protocol = \"tcp\"; port = 80; vips = [\"198.18.100.10\", "
+	"\"198.18.100.11\"]; node_port = 30080; scheduler = \"wrr\"; mode = \"dnat\";\n"
+	"    affinity = \"client-ip\"; affinity_timeout = 600;\n"
+	"    timeouts = { tcp_syn = 10; tcp_established = 3600; tcp_fin = 30; tcp_time_wait = 30; "
+	"tcp_close = 3; };\n"
+	"    backends = ( { address = \"198.19.0.10\"; port = 8080; weight = 3; },\n"
+	"      { address = \"198.20.0.7\"; port = 8081; weight = 0; } );\n"
+	"    source_ranges = [\"10.1.2.3/8\", \"192.0.2.0/24\", \"198.51.100.7/32\"]; },\n"
+	"  { name = \"dns\"; protocol = \"udp\"; port = 53; vips = [\"198.18.100.53\"]; "
+	"timeouts = { udp = 20; };\n"
+	"    backends = ( { address = \"198.19.0.53\"; port = 5353; } ); }\n"
+	");\n"
+	"kubernetes = { enabled = false; server = \"https://198.18.0.100:6443\"; "
+	"token_file = \"/t\"; ca_file = \"/ca.crt\";\n"
+	"  client_cert = \"/c.pem\"; client_key = \"/k.pem\"; insecure_skip_tls_verify = true; "
+	"node_name = \"node-a\";\n"
+	"  watch_timeout_s = 30; page_size = 50; backoff_ms = 100; backoff_max_ms = 2000; "
+	"token_reread_s = 5; };\n"
+	"probes = { healthz_bind_address = \"198.18.0.1:10257\"; metrics_bind_address = "
+	"\"[::1]:0\";\n"
+	"  health_check_address = \"198.19.0.1\"; stale_after_ms = 700; };\n"
+	"node_port_addresses = [\"198.19.0.0/16\", \"primary\"];\n";
+
+/* Where every_key_conf has groups, as libconfig paths ("" is the root); a key
+ * of the group may be in the second one instead (a service's timeouts for its
+ * protocol only). */
+static const char *const every_key_groups[][2] = {{""}, {"workers"}, {"mempool"}, {"arp"},
+	{"icmp"}, {"cli"}, {"ports.[0]"}, {"ports.[0].kernel"}, {"routes.[0]"},
+	{"neighbours.[0]"}, {"conntrack"}, {"conntrack.timeouts"}, {"nat"}, {"services.[0]"},
+	{"services.[0].timeouts", "services.[1].timeouts"}, {"services.[0].backends.[0]"},
+	{"kubernetes"}, {"probes"}};
+
+/*
+ * Group where of the config at path (or group also, when not NULL) sets every
+ * key the loader knows there: the loader, shown one unknown key in that group,
+ * lists the known ones.
+ */
+static void
+assert_every_key(const char *path, const char *where, const char *also)
+{
+	char probe[512], err[NG_ERRBUF] = "", *keys, *save = NULL;
+	static const char intro[] = "unknown key \"zz_no_such_key\" (known keys: ";
+	config_setting_t *g, *g2;
+	struct ng_conf *c;
+	const char *list;
+	size_t n;
+	config_t cfg;
+
+	config_init(&cfg);
+	assert_int_equal(config_read_file(&cfg, path), CONFIG_TRUE);
+	g = where[0] != '\0' ? config_lookup(&cfg, where) : config_root_setting(&cfg);
+	if (g == NULL || !config_setting_is_group(g))
+		fail_msg("%s: no group %s", path, where);
+	g2 = also != NULL ? config_lookup(&cfg, also) : NULL;
+	assert_non_null(config_setting_add(g, "zz_no_such_key", CONFIG_TYPE_INT));
+	assert_int_equal(config_write_file(&cfg, tpath(probe, sizeof(probe), "probe.conf")),
+		CONFIG_TRUE);
+	c = ng_conf_load(probe, err, sizeof(err));
+	assert_null(c);
+	list = strstr(err, intro);
+	if (list == NULL)
+		fail_msg("group \"%s\": the loader did not list its keys: %s", where, err);
+	list += strlen(intro);
+	n = strlen(list);
+	/* check_keys() lists at most 255 characters; a full list could be cut. */
+	if (n < 1 || list[n - 1] != ')' || n > 200)
+		fail_msg("group \"%s\": list of keys cut or malformed: %s", where, list);
+	keys = strndup(list, n - 1);
+	assert_non_null(keys);
+	for (char *k = strtok_r(keys, ", ", &save); k != NULL; k = strtok_r(NULL, ", ", &save))
+		if (config_setting_get_member(g, k) == NULL &&
+				(g2 == NULL || config_setting_get_member(g2, k) == NULL))
+			fail_msg("group \"%s\": key %s is not in every_key_conf: add it, with a "
+				"value other than its default", where, k);
+	free(keys);
+	config_destroy(&cfg);
+}
+
 /* The child sends back exactly what ng_conf_load() builds, arrays included,
- * for the example config and one far larger than a pipe's buffer, forked
- * directly and through the helper. */
+ * for a config with every key, the configs of config/, and one far larger
+ * than a pipe's buffer, forked directly and through the helper. */
 static void
 test_isolated_same(void **state)
 {
+	static const char *const shipped[] = {"example.conf", "demo.conf", "minimal.conf",
+		"services.conf"};
 	const char *src = getenv("NG_SRCDIR");
 	char path[512];
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/config/example.conf", src != NULL ? src : ".");
-	same_both_ways(path);
-	assert_int_equal(ng_conf_helper_start(), 0);
-	same_both_ways(path);
-	ng_conf_helper_stop();
+	put_file("every.conf", "%s", every_key_conf);
+	tpath(path, sizeof(path), "every.conf");
+	for (size_t i = 0; i < sizeof(every_key_groups) / sizeof(every_key_groups[0]); i++)
+		assert_every_key(path, every_key_groups[i][0], every_key_groups[i][1]);
+	same_three_ways(path);
+	for (size_t i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++) {
+		snprintf(path, sizeof(path), "%s/config/%s", src != NULL ? src : ".", shipped[i]);
+		same_three_ways(path);
+	}
 
 	f = fopen(tpath(path, sizeof(path), "big.conf"), "w");
 	assert_non_null(f);
@@ -318,10 +449,7 @@ test_isolated_same(void **state)
 	}
 	fprintf(f, ");\n");
 	assert_int_equal(fclose(f), 0);
-	same_both_ways(path);
-	assert_int_equal(ng_conf_helper_start(), 0);
-	same_both_ways(path);
-	ng_conf_helper_stop();
+	same_three_ways(path);
 }
 
 static struct ng_conf *
@@ -369,6 +497,63 @@ load_over_limits(const char *path, char *err, size_t errlen)
 	c->n_routes = NG_MAX_ROUTES + 1;
 	c->routes = calloc(c->n_routes, sizeof(*c->routes));
 	return c->routes != NULL ? c : NULL;
+}
+
+/* A service with more source ranges than the loader takes. */
+static struct ng_conf *
+load_src_ranges_over(const char *path, char *err, size_t errlen)
+{
+	struct ng_conf *c = calloc(1, sizeof(*c));
+	struct ng_conf_service *s;
+
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (c == NULL)
+		return NULL;
+	ng_conf_defaults(c);
+	if ((c->services = s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	c->n_services = 1;
+	s->n_src_ranges = NG_MAX_SVC_SRC_RANGES + 1;
+	s->src_ranges = calloc(s->n_src_ranges, sizeof(*s->src_ranges));
+	return s->src_ranges != NULL ? c : NULL;
+}
+
+/* Counts inside the struct over the loader's limits: ports, their addresses,
+ * node_port_addresses' prefixes and addresses, lcores (one each, by salt). */
+static unsigned int inline_over;
+
+static struct ng_conf *
+load_inline_over(const char *path, char *err, size_t errlen)
+{
+	struct ng_conf *c = calloc(1, sizeof(*c));
+
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (c == NULL)
+		return NULL;
+	ng_conf_defaults(c);
+	c->n_ports = 1;
+	switch (inline_over) {
+	case 0:
+		c->n_ports = NG_MAX_PORTS + 1;
+		break;
+	case 1:
+		c->ports[0].n_addrs = NG_MAX_PORT_ADDRS + 1;
+		break;
+	case 2:
+		c->nodeport.n_prefixes = NG_MAX_NODEPORT_ADDRS + 1;
+		break;
+	case 3:
+		c->nodeport.n_addrs = NG_MAX_PORTS * NG_MAX_PORT_ADDRS + 1;
+		break;
+	default:
+		c->workers.n_lcores = NG_MAX_WORKERS + 1;
+		break;
+	}
+	return c;
 }
 
 /* Load through the helper (started with load for this one call) or by a
@@ -424,11 +609,17 @@ child_failures(bool helper)
 		"it, or an @include, a FIFO or on a hung file system?)");
 	assert_true(t1.tv_sec - t0.tv_sec < 3);
 
-	errno = 0;
-	c = load_via(helper, load_over_limits, 5000, err, sizeof(err));
-	assert_null(c);
-	assert_int_equal(errno, ECHILD);
-	assert_string_equal(err, "x.conf: refused: the parser's answer was malformed");
+	for (inline_over = 0; inline_over < 7; inline_over++) {
+		conf_loader_fn load = inline_over == 5 ? load_over_limits :
+			inline_over == 6 ? load_src_ranges_over : load_inline_over;
+
+		errno = 0;
+		c = load_via(helper, load, 5000, err, sizeof(err));
+		assert_null(c);
+		assert_int_equal(errno, ECHILD);
+		if (strcmp(err, "x.conf: refused: the parser's answer was malformed") != 0)
+			fail_msg("case %u: %s", inline_over, err);
+	}
 }
 
 static void
