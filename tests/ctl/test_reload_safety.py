@@ -21,21 +21,21 @@ its CLI client) and checks, each time against a snapshot of the running state
 - a good reload still works afterwards, SIGTERM ends it with status 0, and
   no sanitizer report is logged.
 
-Prints "N passed, M failed" and the RSS figures; exits 1 when anything failed.
+Prints "N passed, M failed" and the RSS figures; exits 1 when anything failed
+(NODEGW_KEEP_TMP=1 keeps the temporary directory then).
 """
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import test_nodegw_cli as base  # noqa: E402
-from test_nodegw_cli import Fail, check  # noqa: E402
+import ngproc  # noqa: E402  (scripts/lib, on the path test_nodegw_cli set)
+from ngproc import Fail, check  # noqa: E402
 
 RSS_BOUND_KB = 1024  # growth allowed over the measured reloads, whatever their number
 WARMUP = 50
@@ -175,6 +175,38 @@ class T:
         check(snapshot(self.c) == self.before, "the same state as before (same file)")
 
 
+def setup(t):
+    t.n = base.Nodegw(t.exe, t.tmp, "r").start(base.conf_text)
+    t.good = base.conf_text(t.n.conf_port)
+    t.c = t.n.client()
+    t.before = snapshot(t.c)
+
+
+def cases(t, res):
+    for name, fn in [
+            ("reload (CLI) of a directory @include: refused, FILE:LINE, alive", t.t_cli_dir),
+            ("reload (SIGHUP) of a directory @include: refused, logged, alive", t.t_sighup_dir),
+            ("reload of a FIFO @include: refused at once", t.t_fifo),
+            ("--check of a directory @include: FILE:LINE, exit 1", t.t_check),
+            ("RSS over %d refused reloads" % t.n_reloads, t.t_rss),
+            ("a good reload afterwards", t.t_good_reload)]:
+        if res.run(name, fn):
+            continue
+        if t.n.proc is None or t.n.proc.poll() is not None:
+            return  # the gateway is gone: nothing more to test
+        t.c.close()  # a failed case may leave a reply unread
+        t.c = t.n.client()
+    t.c.close()
+    t.c = None
+    rc = t.n.stop()
+    log = t.n.log()
+    res.run("nodegw exits 0 on SIGTERM", lambda: check(
+        rc == 0 and "nodegw: stopped" in log, "exit status 0, 'stopped'", (rc, log[-1500:])))
+    res.run("no sanitizer report", lambda: check(
+        "AddressSanitizer" not in log and "runtime error:" not in log and
+        "LeakSanitizer" not in log, "no sanitizer report in the log", log[-4000:]))
+
+
 def main():
     if len(sys.argv) not in (2, 3):
         print(__doc__)
@@ -182,55 +214,17 @@ def main():
     exe = os.path.abspath(sys.argv[1])
     n_reloads = int(sys.argv[2]) if len(sys.argv) == 3 else int(
         os.environ.get("NG_RELOAD_RSS_N", "1000"))
-    res = base.Results()
-    tmp = tempfile.mkdtemp(prefix="nodegw-reload-")
-    t = T(exe, tmp, n_reloads)
+    res = ngproc.Results()
+    t = T(exe, tempfile.mkdtemp(prefix="nodegw-reload-"), n_reloads)
     try:
-        t.n = base.Nodegw(exe, tmp, "r").start(base.conf_text)
-        t.good = base.conf_text(t.n.conf_port)
-        t.c = t.n.client()
-        t.before = snapshot(t.c)
-        for name, fn in [
-                ("reload (CLI) of a directory @include: refused, FILE:LINE, alive", t.t_cli_dir),
-                ("reload (SIGHUP) of a directory @include: refused, logged, alive",
-                 t.t_sighup_dir),
-                ("reload of a FIFO @include: refused at once", t.t_fifo),
-                ("--check of a directory @include: FILE:LINE, exit 1", t.t_check),
-                ("RSS over %d refused reloads" % n_reloads, t.t_rss),
-                ("a good reload afterwards", t.t_good_reload)]:
-            if res.run(name, fn):
-                continue
-            if t.n.proc is None or t.n.proc.poll() is not None:
-                break  # the gateway is gone: nothing more to test
-            t.c.close()  # a failed case may leave a reply unread
-            t.c = t.n.client()
-        t.c.close()
-        t.c = None
-        rc = t.n.stop()
-        log = t.n.log()
-        res.run("nodegw exits 0 on SIGTERM", lambda: check(
-            rc == 0 and "nodegw: stopped" in log, "exit status 0, 'stopped'",
-            (rc, log[-1500:])))
-        res.run("no sanitizer report", lambda: check(
-            "AddressSanitizer" not in log and "runtime error:" not in log and
-            "LeakSanitizer" not in log, "no sanitizer report in the log", log[-4000:]))
-    except Fail as e:
-        res.record_fail("setup", e)
-    except Exception:
-        res.record_fail("setup", traceback.format_exc())
+        if res.run("setup: nodegw on net_null, its state", setup, t):
+            cases(t, res)
     finally:
         if t.c is not None:
             t.c.close()
         if t.n is not None:
             t.n.stop()
-        if os.environ.get("NODEGW_CTL_KEEP"):
-            print("kept", tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (res.passed, len(res.failed)))
-    if res.failed:
-        print("failed: " + "; ".join(res.failed))
-    return 1 if res.failed else 0
+    return res.finish(t.tmp)
 
 
 if __name__ == "__main__":
