@@ -55,7 +55,6 @@ fz_eal_init(const char *name, unsigned int n_lcores)
 		"--no-telemetry", "--file-prefix", prefix, "-l", lcores,
 		"--log-level", "*:error", NULL,
 	};
-	FILE *null;
 
 	snprintf(prefix, sizeof(prefix), "ng-fuzz-%s-%d", name, (int)getpid());
 	snprintf(lcores, sizeof(lcores), n_lcores > 1 ? "0-%u" : "0", n_lcores - 1);
@@ -63,6 +62,14 @@ fz_eal_init(const char *name, unsigned int n_lcores)
 		fprintf(stderr, "%s: rte_eal_init: %s\n", name, rte_strerror(rte_errno));
 		exit(1);
 	}
+	fz_eal_ready();
+}
+
+void
+fz_eal_ready(void)
+{
+	FILE *null;
+
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	atexit(remove_runtime_dir);
 	/* Refusals are logged at ERR; a fuzzer makes millions of them. */

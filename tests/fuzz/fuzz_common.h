@@ -36,6 +36,12 @@ void fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
  */
 void fz_eal_init(const char *name, unsigned int n_lcores);
 
+/*
+ * After EAL started (by fz_eal_init(), or by the tests' gateway, ng_test_gw_up()):
+ * remove its runtime directory at exit and silence every log.
+ */
+void fz_eal_ready(void);
+
 /* The fuzzer's bytes, read front to back; past the end every read is 0. */
 struct fz {
 	const uint8_t *p;

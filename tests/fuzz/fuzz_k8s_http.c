@@ -6,15 +6,18 @@
  *
  * The input is a sequence of responses, each: one byte (bit 0: Services or
  * EndpointSlices; bits 1-3: how the body is cut into pieces; bits 4-7: the
- * status code), one byte (how the transfer ends: OK or a libcurl error), a
- * 16-bit body length and the body. Each goes to the reflector's current
- * request (a list page, or a watch stream), then the store is applied to the
- * real control API and committed, as the control loop would.
+ * status code), one byte (bits 0-2: how the transfer ends, OK or a libcurl
+ * error; bit 3: the response is for the Node reflector instead, this node's
+ * Node object: zone label, taints), a 16-bit body length and the body. Each
+ * goes to the reflector's current request (a list page, or a watch stream),
+ * then the store is applied to the real control API and committed, as the
+ * control loop would.
  *
  * Properties: no crash, leak or sanitizer report, whatever the order of
  * lists, watch events, 410s, errors and cut-off bodies; the services the
  * watcher says it applied are exactly the Kubernetes services the control
- * API holds; every commit succeeds.
+ * API holds (also when a Node's new zone re-translates them all); every
+ * commit succeeds.
  */
 #include <curl/curl.h>
 #include <stdint.h>
@@ -23,6 +26,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "health.h"
 #include "k8s.h"
 #include "k8s_priv.h"
 #include "svc.h"
@@ -93,12 +97,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (f.n > 0 && k++ < MAX_RESPONSES) {
 		uint8_t a = fz_u8(&f), b = fz_u8(&f);
 		size_t len = fz_u16(&f);
+		enum kres res = b & 8 ? KRES_NODES : a & 1 ? KRES_SLICES : KRES_SERVICES;
 
 		if (len > f.n)
 			len = f.n;
-		FZ_ASSERT(kwatch_feed(a & 1 ? KRES_SLICES : KRES_SERVICES, codes[a >> 4],
-			(const char *)f.p, len, chunks[(a >> 1) & 7], results[b & 7]) == 0,
-			"a request starts");
+		FZ_ASSERT(kwatch_feed(res, codes[a >> 4], (const char *)f.p, len,
+			chunks[(a >> 1) & 7], results[b & 7]) == 0, "a request starts");
 		f.p += len;
 		f.n -= len;
 		FZ_ASSERT(ng_svc_commit(err, sizeof(err)) == 0, "commit: %s", err);
@@ -110,7 +114,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(nm.v);
 	}
 	ng_k8s_fini();
-	/* What the watcher left in the control API goes, for the next input. */
+	/* What the watcher left in the control API goes, and a Node's taint with
+	 * it, for the next input. */
+	ng_health_set_node_eligible(true, NULL);
 	memset(&nm, 0, sizeof(nm));
 	ng_svc_walk(collect, &nm);
 	for (unsigned int i = 0; i < nm.n; i++)

@@ -162,9 +162,12 @@ def k8s_stream_seeds():
     }
 
 
+NODES = 8  # in the result byte: the response is the Node reflector's
+
+
 def response(res, code_idx, chunk_idx, result_idx, body):
-    """fuzz_k8s_http.c: byte (resource | chunk << 1 | code << 4), byte (result),
-    u16 length, body."""
+    """fuzz_k8s_http.c: byte (resource | chunk << 1 | code << 4), byte (result
+    | NODES), u16 length, body."""
     return struct.pack("<BBH", res | chunk_idx << 1 | code_idx << 4, result_idx,
                        len(body)) + body
 
@@ -187,7 +190,22 @@ def k8s_http_seeds():
     sync = (response(0, 0, 0, 0, listing("ServiceList", [svc], "10")) +
             response(1, 0, 0, 0, listing("EndpointSliceList", [sl, sl2], "11")))
     status = json.dumps(GONE["object"]).encode()
+    node = ko.node("node-a", zone="zone-a")
+    node["metadata"]["resourceVersion"] = "30"
+    tainted = ko.node("node-a", zone="zone-b", taints=[ko.TO_BE_DELETED_TAINT])
+    tainted["metadata"]["resourceVersion"] = "31"
+    hinted = ko.endpointslice("default", "web-abc", "web",
+                              endpoints=[{"ip": "198.18.1.2", "node": "node-a", "zone": "zone-a",
+                                          "zone_hints": ["zone-a"]},
+                                         {"ip": "198.18.1.3", "node": "node-b", "zone": "zone-b",
+                                          "zone_hints": ["zone-b"]}],
+                              ports=[("http", "TCP", 8080)])
     return {
+        # This node's zone picks the hinted endpoints; a new zone re-translates
+        # every service; the autoscaler's taint, then the Node's deletion.
+        "node_zone": response(0, 0, 0, NODES, listing("NodeList", [node], "30")) + sync +
+        response(1, 0, 0, 0, stream(event("MODIFIED", hinted))) +
+        response(0, 0, 4, NODES, stream(event("MODIFIED", tainted), event("DELETED", tainted))),
         "sync_watch": sync + response(0, 0, 4, 0, stream(event("MODIFIED", svc2))) +
         response(1, 0, 3, 0, stream(event("DELETED", sl2), event("ADDED", sl))),
         "paged_list": response(0, 0, 0, 0, listing("ServiceList", [svc], "10", "c1")) +
