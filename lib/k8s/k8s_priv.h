@@ -86,6 +86,13 @@ struct klist {
 	struct kmap keep; /**< "ns/name" of items that failed to decode: kept as they are */
 };
 
+/*
+ * The longest the watcher applies groups in one turn of the control loop
+ * (kstore_sync): the CLI, the probes and the commits of what was applied run
+ * between two slices.
+ */
+#define K8S_SLICE_MS 20
+
 /* k8s_store.c */
 int kstore_init(void);
 void kstore_fini(void);
@@ -97,8 +104,11 @@ void kstore_replace(enum kres r, struct klist *l);
 void klist_free(enum kres r, struct klist *l);
 int klist_push(struct klist *l, void *obj);
 void klist_keep(enum kres r, struct klist *l, const char *ns, const char *name);
-/** Translate and apply dirty groups; return how many nodegw services changed. */
-unsigned int kstore_sync(const struct ng_k8s_node *node);
+/** Translate and apply dirty groups, at least one, until TSC until_tsc;
+ * return how many nodegw services changed. */
+unsigned int kstore_sync(const struct ng_k8s_node *node, uint64_t until_tsc);
+/** Groups waiting for kstore_sync(). */
+unsigned int kstore_pending(void);
 uint32_t kstore_count(enum kres r);
 uint32_t kstore_applied(void);    /**< nodegw services the watcher owns */
 /** nodegw services with a Local policy and no endpoint here: [0] internal, [1] external. */
@@ -114,11 +124,13 @@ void kstore_last_error(char *buf, size_t len);
  * is due; back-off is not waited for), hand it a response as libcurl would
  * (status http, the body in pieces of chunk bytes, 0: whole; then the end of
  * the transfer with curl_result, a CURLcode), then apply what the store holds
- * as ng_k8s_poll() does. Nothing is sent or received.
+ * as ng_k8s_poll() does: every waiting group, or with one_group only the
+ * first, the rest at the next call (a sync cut into slices, K8S_SLICE_MS,
+ * with the cut at a fixed place). Nothing is sent or received.
  * @return 0, -EINVAL (the watcher is off) or -EIO (no request could start).
  */
 int kwatch_feed(enum kres res, long http, const char *body, size_t len, size_t chunk,
-	int curl_result);
+	int curl_result, bool one_group);
 
 enum kstate {
 	KS_IDLE = 0,     /**< waiting to start or for a back-off to end */
@@ -174,6 +186,7 @@ struct kwatcher {
 	struct kreflector r[KRES_N];
 	uint64_t cause_tsc;  /**< earliest unapplied event */
 	uint64_t syncs;
+	uint64_t sync_slices; /**< polls whose kstore_sync() stopped at K8S_SLICE_MS */
 	uint64_t start_tsc;
 	uint64_t first_sync_tsc; /**< both lists applied to the control API */
 };

@@ -43,6 +43,14 @@ struct ng_svc_backend {
 	uint32_t weight;
 };
 
+/** A source range of a service: a masked network. */
+struct ng_svc_src_range {
+	union ng_addr16 addr;
+	uint8_t family;
+	uint8_t len;          /**< prefix length */
+	uint8_t pad[2];
+};
+
 /** Per-worker service counters (one cache line per worker). */
 struct ng_svc_wstats {
 	uint64_t conns;
@@ -80,6 +88,13 @@ struct ng_svc_obj {
 	uint64_t affinity_tsc;
 	const struct ng_svc_backend *backends;
 	const uint16_t *table; /**< Maglev table, or WRR/random sequence */
+	/**
+	 * Source ranges (loadBalancerSourceRanges): new connections only from
+	 * these; none: from anywhere. Compiled with the service so a change of
+	 * them is a new object; the workers do not enforce them yet.
+	 */
+	const struct ng_svc_src_range *src_ranges;
+	uint32_t n_src_ranges;
 	struct ng_svc_wstats *wstats;  /**< [n_workers] */
 	struct ng_svc_bstats *bstats;  /**< [n_workers][n_backends] */
 	uint32_t n_workers;
@@ -119,6 +134,53 @@ ng_fe_key_eq(const struct ng_fe_key *a, const struct ng_fe_key *b)
 {
 	return a->addr.w[0] == b->addr.w[0] && a->addr.w[1] == b->addr.w[1] &&
 			a->port == b->port && a->proto == b->proto && a->family == b->family;
+}
+
+/* ---- the frontend index: two levels, chunks shared between rulesets ---- */
+
+#define NG_FE_CHUNK_BITS 8
+/** Slots of a chunk: 256 of 40 bytes (10 KiB). */
+#define NG_FE_CHUNK_SLOTS (1u << NG_FE_CHUNK_BITS)
+
+/**
+ * A chunk of the frontend index: a small open-addressing table with linear
+ * probing that wraps inside the chunk, never more than 3/4 full. Consecutive
+ * indexes share the chunks no commit changed; a commit writes a copy of a
+ * chunk it changes (copy-on-write). Workers read only slot[].
+ */
+struct ng_fe_chunk {
+	uint64_t gen;      /**< generation of the index that made it (control core) */
+	uint32_t n;        /**< keys held (control core) */
+	struct ng_fe_slot slot[NG_FE_CHUNK_SLOTS] __rte_cache_aligned;
+};
+
+/**
+ * The frontend index: a directory of chunks. A key's chunk is chosen by the
+ * bits of its hash above NG_FE_CHUNK_BITS, its first slot by the bits below.
+ * Immutable once published, like the ruleset that holds it.
+ */
+struct ng_fe_index {
+	uint64_t gen;      /**< one per commit (control core) */
+	uint32_t mask;     /**< chunks - 1 (a power of two) */
+	uint32_t n;        /**< keys */
+	struct ng_fe_chunk *chunk[]; /**< [mask + 1] */
+};
+
+/** Find the service of a frontend in an index, or NULL. */
+static inline struct ng_svc_obj *
+ng_fe_lookup(const struct ng_fe_index *x, const struct ng_fe_key *k)
+{
+	uint32_t h = ng_fe_hash(k), i;
+	const struct ng_fe_chunk *c = x->chunk[(h >> NG_FE_CHUNK_BITS) & x->mask];
+
+	for (i = h & (NG_FE_CHUNK_SLOTS - 1);; i = (i + 1) & (NG_FE_CHUNK_SLOTS - 1)) {
+		const struct ng_fe_slot *s = &c->slot[i];
+
+		if (!s->used)
+			return NULL;
+		if (ng_fe_key_eq(&s->key, k))
+			return s->svc;
+	}
 }
 
 /** Find the service of a frontend, or NULL. */

@@ -8,10 +8,12 @@
  * EndpointSlices; bits 1-3: how the body is cut into pieces; bits 4-7: the
  * status code), one byte (bits 0-2: how the transfer ends, OK or a libcurl
  * error; bit 3: the response is for the Node reflector instead, this node's
- * Node object: zone label, taints), a 16-bit body length and the body. Each
- * goes to the reflector's current request (a list page, or a watch stream),
- * then the store is applied to the real control API and committed, as the
- * control loop would.
+ * Node object: zone label, taints; bit 4: the sync after it applies one
+ * group only, the rest waits for the next response, as a sync cut into
+ * slices waits for the next turn of the loop), a 16-bit body length and the
+ * body. Each goes to the reflector's current request (a list page, or a
+ * watch stream), then the store is applied to the real control API and
+ * committed, as the control loop would.
  *
  * Properties: no crash, leak or sanitizer report, whatever the order of
  * lists, watch events, 410s, errors and cut-off bodies; the services the
@@ -102,7 +104,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > f.n)
 			len = f.n;
 		FZ_ASSERT(kwatch_feed(res, codes[a >> 4], (const char *)f.p, len,
-			chunks[(a >> 1) & 7], results[b & 7]) == 0, "a request starts");
+			chunks[(a >> 1) & 7], results[b & 7], (b & 16) != 0) == 0,
+			"a request starts");
 		f.p += len;
 		f.n -= len;
 		FZ_ASSERT(ng_svc_commit(err, sizeof(err)) == 0, "commit: %s", err);

@@ -163,11 +163,12 @@ def k8s_stream_seeds():
 
 
 NODES = 8  # in the result byte: the response is the Node reflector's
+ONE_GROUP = 16  # in the result byte: the sync after it applies one group only
 
 
 def response(res, code_idx, chunk_idx, result_idx, body):
     """fuzz_k8s_http.c: byte (resource | chunk << 1 | code << 4), byte (result
-    | NODES), u16 length, body."""
+    | NODES | ONE_GROUP), u16 length, body."""
     return struct.pack("<BBH", res | chunk_idx << 1 | code_idx << 4, result_idx,
                        len(body)) + body
 
@@ -200,7 +201,28 @@ def k8s_http_seeds():
                                          {"ip": "198.18.1.3", "node": "node-b", "zone": "zone-b",
                                           "zone_hints": ["zone-b"]}],
                               ports=[("http", "TCP", 8080)])
+    # Three services synced a group per turn: a watch event changes one that
+    # waits, and one already applied; empty watch ends drain the rest.
+    more = []
+    for i, name in enumerate(("api", "dns")):
+        m = json.loads(json.dumps(svc))
+        m["metadata"]["name"] = name
+        m["metadata"]["uid"] = "%08d-0000-4000-8000-000000000000" % (i + 1)
+        m["spec"]["clusterIP"] = "198.19.0.%d" % (20 + i)
+        m["spec"]["clusterIPs"] = [m["spec"]["clusterIP"]]
+        m["spec"].pop("externalIPs", None)
+        m["spec"]["type"] = "ClusterIP"
+        for p in m["spec"]["ports"]:
+            p.pop("nodePort", None)
+        more.append(m)
+    dns2 = json.loads(json.dumps(more[1]))
+    dns2["spec"]["ports"] = dns2["spec"]["ports"][1:]
     return {
+        "sliced_sync": response(0, 0, 0, ONE_GROUP, listing("ServiceList", [svc] + more, "40")) +
+        response(1, 0, 0, ONE_GROUP, listing("EndpointSliceList", [sl, sl2], "41")) +
+        response(0, 0, 4, ONE_GROUP, stream(event("MODIFIED", dns2), event("DELETED", svc))) +
+        response(1, 0, 0, ONE_GROUP, b"") + response(1, 0, 0, ONE_GROUP, b"") +
+        response(1, 0, 0, 0, b""),
         # This node's zone picks the hinted endpoints; a new zone re-translates
         # every service; the autoscaler's taint, then the Node's deletion.
         "node_zone": response(0, 0, 0, NODES, listing("NodeList", [node], "30")) + sync +
