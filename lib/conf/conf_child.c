@@ -210,6 +210,7 @@ static int
 get_services(int fd, struct ng_conf *c, unsigned int ns, uint64_t deadline)
 {
 	int rc = get_array(fd, (void **)&c->services, ns, sizeof(*c->services), deadline);
+	unsigned long frontends = 0, backends = 0;
 
 	if (rc < 0)
 		return rc;
@@ -223,8 +224,13 @@ get_services(int fd, struct ng_conf *c, unsigned int ns, uint64_t deadline)
 	for (unsigned int i = 0; i < ns; i++) {
 		struct ng_conf_service *s = &c->services[i];
 
+		/* Each service's, and all services' together (VIPs and node ports are
+		 * the frontends), as the loader counts them. */
+		frontends += s->n_vips + (s->node_port != 0);
+		backends += s->n_backends;
 		if (s->n_vips > NG_MAX_SVC_VIPS || s->n_backends > NG_MAX_SVC_BACKENDS ||
-				s->n_src_ranges > NG_MAX_SVC_SRC_RANGES)
+				s->n_src_ranges > NG_MAX_SVC_SRC_RANGES ||
+				frontends > NG_MAX_FRONTENDS || backends > NG_MAX_BACKENDS)
 			return -EIO;
 		rc = get_array(fd, (void **)&s->vips, s->n_vips, sizeof(*s->vips), deadline);
 		if (rc < 0)

@@ -520,6 +520,43 @@ load_src_ranges_over(const char *path, char *err, size_t errlen)
 	return s->src_ranges != NULL ? c : NULL;
 }
 
+/*
+ * Services each within the loader's limits but over them all together: 65
+ * services of NG_MAX_SVC_BACKENDS backends (over NG_MAX_BACKENDS), or 1025 of
+ * NG_MAX_SVC_VIPS VIPs (over NG_MAX_FRONTENDS). They share one array.
+ */
+static bool totals_vips;
+
+static struct ng_conf *
+load_totals_over(const char *path, char *err, size_t errlen)
+{
+	unsigned int n = totals_vips ? NG_MAX_FRONTENDS / NG_MAX_SVC_VIPS + 1 :
+		NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS + 1;
+	struct ng_conf *c = calloc(1, sizeof(*c));
+	struct ng_conf_backend *b = calloc(NG_MAX_SVC_BACKENDS, sizeof(*b));
+	struct ng_ip *v = calloc(NG_MAX_SVC_VIPS, sizeof(*v));
+
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (c == NULL || b == NULL || v == NULL)
+		return NULL;
+	ng_conf_defaults(c);
+	if ((c->services = calloc(n, sizeof(*c->services))) == NULL)
+		return NULL;
+	c->n_services = n;
+	for (unsigned int i = 0; i < n; i++) {
+		if (totals_vips) {
+			c->services[i].vips = v;
+			c->services[i].n_vips = NG_MAX_SVC_VIPS;
+		} else {
+			c->services[i].backends = b;
+			c->services[i].n_backends = NG_MAX_SVC_BACKENDS;
+		}
+	}
+	return c;
+}
+
 /* Counts inside the struct over the loader's limits: ports, their addresses,
  * node_port_addresses' prefixes and addresses, lcores (one each, by salt). */
 static unsigned int inline_over;
@@ -609,10 +646,12 @@ child_failures(bool helper)
 		"it, or an @include, a FIFO or on a hung file system?)");
 	assert_true(t1.tv_sec - t0.tv_sec < 3);
 
-	for (inline_over = 0; inline_over < 7; inline_over++) {
+	for (inline_over = 0; inline_over < 9; inline_over++) {
 		conf_loader_fn load = inline_over == 5 ? load_over_limits :
-			inline_over == 6 ? load_src_ranges_over : load_inline_over;
+			inline_over == 6 ? load_src_ranges_over :
+			inline_over >= 7 ? load_totals_over : load_inline_over;
 
+		totals_vips = inline_over == 8;
 		errno = 0;
 		c = load_via(helper, load, 5000, err, sizeof(err));
 		assert_null(c);
