@@ -8,12 +8,14 @@
  * delete a backend, commit. Names, addresses, ports, weights and options come
  * from small pools that include values the API must refuse (a gateway
  * address, port 0, a NodePort in the FullNAT range, weight 10001, SCTP, a bad
- * name). The model is a few arrays; it predicts whether each call succeeds,
- * and after each commit the published ruleset must answer ng_rs_lookup() (as
- * a worker does) for every key of the pools exactly as the model says: which
- * service, its options, its backends in canonical order with their weights,
- * and a scheduling table that picks only backends with a weight. ng_svc_walk()
- * must show the model's services, frontends and backends.
+ * name, a connection timeout for the other protocol or past a week). The
+ * model is a few arrays; it predicts whether each call succeeds, and after
+ * each commit the published ruleset must answer ng_rs_lookup() (as a worker
+ * does) for every key of the pools exactly as the model says: which service,
+ * its options and connection timeouts, its backends in canonical order with
+ * their weights, and a scheduling table that picks only backends with a
+ * weight. ng_svc_walk() must show the model's services, frontends and
+ * backends.
  *
  * Only the public API (svc.h) and what workers read (svc_dp.h) are used.
  */
@@ -26,6 +28,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 
 #include "fuzz_common.h"
 #include "svc.h"
@@ -40,9 +43,10 @@
 static const char *const names[M_NAMES] = {"s0", "s1", "s2", "s3", "s4", "s5", "bad name!"};
 static const uint16_t fe_ports[] = {80, 443, 53, 30080, 40000 /* in the FullNAT range */, 0};
 static const uint16_t be_ports[] = {8080, 8443, 53, 0};
-static const uint32_t weights[] = {0, 1, 2, 3, 10, 10000, 10001};
+static const uint32_t weights[] = {0, 1, 2, 3, 10, NG_WEIGHT_MAX, NG_WEIGHT_MAX + 1};
 static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP};
-static const uint32_t aff_timeouts[] = {0, 600, 86400, 86401};
+static const uint32_t aff_timeouts[] = {0, 600, NG_AFFINITY_TIMEOUT_MAX,
+	NG_AFFINITY_TIMEOUT_MAX + 1};
 
 struct m_fe {
 	bool np;      /* NodePort: on every gateway address */
@@ -98,17 +102,32 @@ fe_same(const struct m_fe *a, const struct m_fe *b)
 	return a->np == b->np && a->port == b->port && (a->np || a->vip == b->vip);
 }
 
+/* A service's own timeouts: each one set is in range and for its protocol. */
+static bool
+timeouts_valid(const struct ng_svc_spec *s)
+{
+	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++) {
+		uint32_t v = ng_ct_timeout_get(&s->timeouts, i);
+
+		if (v != 0 && (v > NG_TIMEOUT_MAX || ng_ct_timeout_fields[i].proto != s->proto))
+			return false;
+	}
+	return true;
+}
+
 static bool
 spec_valid(const struct ng_svc_spec *s)
 {
 	return ng_svc_name_ok(s->name) && (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) &&
 		s->scheduler <= NG_SCHED_RANDOM && s->mode <= NG_FWD_DNAT &&
-		s->affinity_timeout <= 86400;
+		s->affinity_timeout <= NG_AFFINITY_TIMEOUT_MAX && timeouts_valid(s);
 }
 
 static void
 read_spec(struct fz *f, unsigned int ni, struct ng_svc_spec *s)
 {
+	uint8_t t;
+
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", names[ni]);
 	s->origin = NG_SVC_ORIGIN_LOCAL;
@@ -117,7 +136,11 @@ read_spec(struct fz *f, unsigned int ni, struct ng_svc_spec *s)
 	s->mode = (enum ng_fwd_mode)fz_pick(f, 3);
 	s->affinity = fz_u8(f) & 1;
 	s->affinity_timeout = aff_timeouts[fz_pick(f, 4)];
-	s->timeouts.tcp_established = fz_u8(f) & 1 ? 3600 : 0;
+	/* bit 0: tcp_established, bit 1: udp (refused on the other protocol);
+	 * bit 2: the ones set are past NG_TIMEOUT_MAX (refused) */
+	t = fz_u8(f);
+	s->timeouts.tcp_established = t & 1 ? (t & 4 ? NG_TIMEOUT_MAX + 1 : 3600) : 0;
+	s->timeouts.udp = t & 2 ? (t & 4 ? NG_TIMEOUT_MAX + 1 : 120) : 0;
 	s->empty_drop = fz_u8(f) & 1;
 }
 
@@ -209,7 +232,7 @@ op_backend(struct fz *f, unsigned int ni, bool set)
 		if (m->be[i].addr == mb.addr && m->be[i].port == mb.port)
 			break;
 	if (set) {
-		want = m->live && mb.port != 0 && mb.addr < 8 && mb.weight <= 10000;
+		want = m->live && mb.port != 0 && mb.addr < 8 && mb.weight <= NG_WEIGHT_MAX;
 		rc = ng_svc_backend_set(names[ni], &a, mb.port, mb.weight, err, sizeof(err));
 		FZ_ASSERT((rc == 0) == want, "backend set in %s: rc %d, model %d: %s", names[ni],
 			rc, want, err);
@@ -285,6 +308,11 @@ check_obj(const struct ng_svc_obj *o, const struct m_svc *m)
 		o->empty_drop == m->spec.empty_drop, "options of %s", o->name);
 	FZ_ASSERT(o->affinity_timeout_s == (m->spec.affinity_timeout ? m->spec.affinity_timeout :
 		NG_AFFINITY_TIMEOUT_DEFAULT), "affinity timeout of %s", o->name);
+	/* The service's own timeouts, else the global ones (fz_svc_init: 900, 300). */
+	FZ_ASSERT(o->to_tsc[NG_CT_ESTABLISHED] == (uint64_t)(m->spec.timeouts.tcp_established ?
+		m->spec.timeouts.tcp_established : 900) * rte_get_tsc_hz() &&
+		o->to_tsc[NG_CT_UDP] == (uint64_t)(m->spec.timeouts.udp ? m->spec.timeouts.udp :
+		300) * rte_get_tsc_hz(), "connection timeouts of %s", o->name);
 	FZ_ASSERT(o->n_backends == m->n_be, "%s: %u backends, model %u", o->name, o->n_backends,
 		m->n_be);
 	memcpy(be, m->be, sizeof(be[0]) * m->n_be);
