@@ -104,7 +104,7 @@ void kstore_replace(enum kres r, struct klist *l);
 void klist_free(enum kres r, struct klist *l);
 int klist_push(struct klist *l, void *obj);
 void klist_keep(enum kres r, struct klist *l, const char *ns, const char *name);
-/** Translate and apply dirty groups, at least one, until TSC until_tsc;
+/** Translate and apply dirty groups, at least one (if any), until TSC until_tsc;
  * return how many nodegw services changed. */
 unsigned int kstore_sync(const struct ng_k8s_node *node, uint64_t until_tsc);
 /** Groups waiting for kstore_sync(). */
