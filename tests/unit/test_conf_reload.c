@@ -482,18 +482,29 @@ load_hang(const char *path, char *err, size_t errlen)
 	return NULL;
 }
 
-/* A valid config whose counts are over the loader's limits. */
+/* A config with the defaults, for the loaders below (they ignore their
+ * arguments: what they return does not come from a file). */
 static struct ng_conf *
-load_over_limits(const char *path, char *err, size_t errlen)
+conf_new(const char *path, char *err, size_t errlen)
 {
 	struct ng_conf *c = calloc(1, sizeof(*c));
 
 	(void)path;
 	(void)err;
 	(void)errlen;
+	if (c != NULL)
+		ng_conf_defaults(c);
+	return c;
+}
+
+/* A valid config whose counts are over the loader's limits. */
+static struct ng_conf *
+load_over_limits(const char *path, char *err, size_t errlen)
+{
+	struct ng_conf *c = conf_new(path, err, errlen);
+
 	if (c == NULL)
 		return NULL;
-	ng_conf_defaults(c);
 	c->n_routes = NG_MAX_ROUTES + 1;
 	c->routes = calloc(c->n_routes, sizeof(*c->routes));
 	return c->routes != NULL ? c : NULL;
@@ -503,15 +514,11 @@ load_over_limits(const char *path, char *err, size_t errlen)
 static struct ng_conf *
 load_src_ranges_over(const char *path, char *err, size_t errlen)
 {
-	struct ng_conf *c = calloc(1, sizeof(*c));
+	struct ng_conf *c = conf_new(path, err, errlen);
 	struct ng_conf_service *s;
 
-	(void)path;
-	(void)err;
-	(void)errlen;
 	if (c == NULL)
 		return NULL;
-	ng_conf_defaults(c);
 	if ((c->services = s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	c->n_services = 1;
@@ -532,16 +539,12 @@ load_totals_over(const char *path, char *err, size_t errlen)
 {
 	unsigned int n = totals_vips ? NG_MAX_FRONTENDS / NG_MAX_SVC_VIPS + 1 :
 		NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS + 1;
-	struct ng_conf *c = calloc(1, sizeof(*c));
+	struct ng_conf *c = conf_new(path, err, errlen);
 	struct ng_conf_backend *b = calloc(NG_MAX_SVC_BACKENDS, sizeof(*b));
 	struct ng_ip *v = calloc(NG_MAX_SVC_VIPS, sizeof(*v));
 
-	(void)path;
-	(void)err;
-	(void)errlen;
 	if (c == NULL || b == NULL || v == NULL)
 		return NULL;
-	ng_conf_defaults(c);
 	if ((c->services = calloc(n, sizeof(*c->services))) == NULL)
 		return NULL;
 	c->n_services = n;
@@ -564,14 +567,10 @@ static unsigned int inline_over;
 static struct ng_conf *
 load_inline_over(const char *path, char *err, size_t errlen)
 {
-	struct ng_conf *c = calloc(1, sizeof(*c));
+	struct ng_conf *c = conf_new(path, err, errlen);
 
-	(void)path;
-	(void)err;
-	(void)errlen;
 	if (c == NULL)
 		return NULL;
-	ng_conf_defaults(c);
 	c->n_ports = 1;
 	switch (inline_over) {
 	case 0:
