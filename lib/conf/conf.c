@@ -930,7 +930,8 @@ load_root(struct ld *x, const config_setting_t *root)
 			(rc = load_neighbours(x, root)) < 0 ||
 			(rc = load_services(x, root)) < 0 ||
 			(rc = load_k8s(x, root)) < 0 ||
-			(rc = load_probes(x, root)) < 0)
+			(rc = load_probes(x, root)) < 0 ||
+			(rc = load_bgp(x, root)) < 0)
 		return rc;
 	return 0;
 }
@@ -1006,6 +1007,7 @@ ng_conf_defaults(struct ng_conf *c)
 	c->k8s.backoff_ms = 800;
 	c->k8s.backoff_max_ms = 30000;
 	c->k8s.token_reread_s = 60;
+	bgp_defaults(&c->bgp);
 }
 
 struct ng_conf *
