@@ -233,37 +233,47 @@ on_line(struct ng_bird *b, const char *line, uint64_t now)
 	}
 }
 
-/* Read what is there; hand out complete lines. */
+/* Hand out the complete lines buffered, up to the first that ends an exchange. */
+static enum ng_bird_event
+lines(struct ng_bird *b, uint64_t now)
+{
+	char *nl;
+
+	while ((nl = memchr(b->in, '\n', b->in_len)) != NULL) {
+		enum ng_bird_event ev;
+		size_t used = (size_t)(nl - b->in) + 1;
+
+		*nl = '\0';
+		ev = on_line(b, b->in, now);
+		if (b->fd < 0)
+			return ev;
+		memmove(b->in, b->in + used, b->in_len - used);
+		b->in_len -= used;
+		if (ev != NG_BIRD_EV_NONE)
+			return ev; /* what follows waits for the next poll */
+	}
+	return NG_BIRD_EV_NONE;
+}
+
+/* Read what is there; hand out complete lines (those left over first). */
 static enum ng_bird_event
 read_some(struct ng_bird *b, uint64_t now)
 {
 	for (;;) {
-		ssize_t r = recv(b->fd, b->in + b->in_len, sizeof(b->in) - 1 - b->in_len,
-				MSG_DONTWAIT);
-		char *nl;
+		enum ng_bird_event ev = lines(b, now);
+		ssize_t r;
 
+		if (ev != NG_BIRD_EV_NONE || b->fd < 0)
+			return ev;
+		if (b->in_len == sizeof(b->in) - 1)
+			return lost(b, now, "a reply line longer than %zu bytes", sizeof(b->in) - 1);
+		r = recv(b->fd, b->in + b->in_len, sizeof(b->in) - 1 - b->in_len, MSG_DONTWAIT);
 		if (r == 0)
 			return lost(b, now, "BIRD closed the connection");
 		if (r < 0)
 			return errno == EAGAIN || errno == EINTR ? NG_BIRD_EV_NONE :
 					lost(b, now, "recv: %s", strerror(errno));
 		b->in_len += (size_t)r;
-		b->in[b->in_len] = '\0';
-		while ((nl = memchr(b->in, '\n', b->in_len)) != NULL) {
-			enum ng_bird_event ev;
-			size_t used = (size_t)(nl - b->in) + 1;
-
-			*nl = '\0';
-			ev = on_line(b, b->in, now);
-			if (b->fd < 0)
-				return ev;
-			memmove(b->in, b->in + used, b->in_len - used);
-			b->in_len -= used;
-			if (ev != NG_BIRD_EV_NONE)
-				return ev; /* what follows waits for the next poll */
-		}
-		if (b->in_len == sizeof(b->in) - 1)
-			return lost(b, now, "a reply line longer than %zu bytes", sizeof(b->in) - 1);
 	}
 }
 
