@@ -42,6 +42,8 @@
 #   NG_GW_DETACH=1 start nodegw in its own session so it outlives the caller
 #                  (demo); default: stays in the caller's process group (tests,
 #                  so a test-runner timeout kills it too)
+#   NG_GW_SHARED=1 other processes may run in PREFIX-gw (a routing daemon beside
+#                  nodegw); default: gw_start refuses to start then
 #   NG_GW_READY_TIMEOUT  seconds to wait for "MAIN: ready" (default 20)
 #   NG_GW_STOP_TIMEOUT   seconds to wait after SIGTERM (default 10)
 #
@@ -374,7 +376,7 @@ gw_start() {
 		ng_log "namespace $p-gw does not exist (topo_create $p first)"
 		return 1
 	fi
-	if [[ -n $(_ng_ns_pids "$p-gw") ]]; then
+	if [[ ${NG_GW_SHARED:-0} != 1 && -n $(_ng_ns_pids "$p-gw") ]]; then
 		ng_log "something already runs in $p-gw: $(_ng_ns_pids "$p-gw")"
 		return 1
 	fi
