@@ -205,21 +205,79 @@ send_configure(uint64_t now)
 	ng_bgp.need_send = false;
 }
 
+/*
+ * The anchor comes up once BIRD has read a file of this run and includes it:
+ * routes a previous nodegw left in BIRD's config never go live, and a BIRD
+ * that refuses our file announces nothing of ours (it fails closed).
+ */
+static void
+anchor_up(void)
+{
+	char err[NG_ERRBUF];
+	int fd;
+
+	if (ng_bgp.anchor_fd >= 0)
+		return;
+	fd = ng_bgp_anchor_open(ng_bgp.conf.interface, err, sizeof(err));
+	if (fd < 0) {
+		set_error("%s", err);
+		ng_bgp.need_send = true; /* try again after retry_ms */
+		ng_bgp.bird.retry_at = bgp_now_ms() + ng_bgp.conf.retry_ms;
+		return;
+	}
+	ng_bgp.anchor_fd = fd;
+	NG_LOG(NOTICE, BGP, "BIRD includes %s: interface %s up, announcements live",
+		ng_bgp.conf.routes_file, ng_bgp.conf.interface);
+}
+
+/* BIRD read the file: does its config include it (is there a protocol PROTO4)? */
+static void
+send_check(uint64_t now)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "show protocols %s4", ng_bgp.conf.protocol);
+	if (ng_bird_send(&ng_bgp.bird, cmd, now) < 0) {
+		set_error("bgp: BIRD %s: %s", ng_bgp.conf.bird_socket, ng_bgp.bird.error);
+		return;
+	}
+	ng_bgp.checking = true;
+}
+
+static void
+refused(uint64_t now, const char *what)
+{
+	struct ng_bird *b = &ng_bgp.bird;
+
+	ng_bgp.configure_errors++;
+	set_error("bgp: BIRD %s (%04d): %s", what, b->code, b->reply);
+	ng_bgp.need_send = true;
+	/* Not at once: the same file would be refused again. */
+	b->retry_at = now + ng_bgp.conf.retry_ms;
+}
+
 static void
 on_reply(uint64_t now)
 {
 	struct ng_bird *b = &ng_bgp.bird;
 
-	if (!ng_bird_code_ok(b->code)) {
-		ng_bgp.configure_errors++;
-		set_error("bgp: BIRD refused \"configure\" (%04d): %s", b->code, b->reply);
-		ng_bgp.need_send = true;
-		/* Not at once: the same file would be refused again. */
-		ng_bgp.bird.last_read = now;
-		ng_bgp.bird.retry_at = now + ng_bgp.conf.retry_ms;
+	if (!ng_bgp.checking) {
+		if (!ng_bird_code_ok(b->code))
+			return refused(now, "refused \"configure\"");
+		ng_bgp.configures++;
+		send_check(now);
 		return;
 	}
-	ng_bgp.configures++;
+	ng_bgp.checking = false;
+	if (!ng_bird_code_ok(b->code)) {
+		/* BIRD announces nothing of ours: it does not include the file. */
+		free(ng_bgp.done);
+		ng_bgp.done = NULL;
+		ng_bgp.n_done = 0;
+		ng_bgp.done_known = false;
+		return refused(now, "has no protocol of nodegw's: does its config include "
+			"bgp.routes_file?");
+	}
 	free(ng_bgp.done);
 	ng_bgp.done = ng_bgp.sent;
 	ng_bgp.n_done = ng_bgp.n_sent;
@@ -227,8 +285,9 @@ on_reply(uint64_t now)
 	ng_bgp.n_sent = 0;
 	ng_bgp.done_known = true;
 	ng_bgp.last_latency_ms = (uint32_t)(now - ng_bgp.sent_changed_at);
-	NG_LOG(DEBUG, BGP, "BIRD read %u routes in %u ms (%u ms after the change)",
-		ng_bgp.n_done, b->rtt_ms, ng_bgp.last_latency_ms);
+	NG_LOG(DEBUG, BGP, "BIRD announces %u routes, %u ms after the change", ng_bgp.n_done,
+		ng_bgp.last_latency_ms);
+	anchor_up();
 }
 
 static void
@@ -246,6 +305,7 @@ talk(uint64_t now)
 		on_reply(now);
 		break;
 	case NG_BIRD_EV_LOST:
+		ng_bgp.checking = false;
 		/* Once per outage, not at every retry. */
 		if (was_up || b->losses == 1)
 			set_error("bgp: BIRD %s: %s; retrying every %u ms", ng_bgp.conf.bird_socket,
@@ -339,20 +399,19 @@ ng_bgp_init(const struct ng_conf *c, char *err, size_t errlen)
 	ng_bgp.conf = c->bgp;
 	snprintf(ng_bgp.conf_file, sizeof(ng_bgp.conf_file), "%s", c->file);
 	ng_bird_init(&ng_bgp.bird, c->bgp.bird_socket, c->bgp.timeout_ms, c->bgp.retry_ms);
+	rc = ng_bgp_anchor_free(c->bgp.interface, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s:%d: %s", c->file, c->bgp.line, why);
+		return rc;
+	}
 	rc = ng_bgp_routes_write(c->bgp.routes_file, c->bgp.protocol, c->bgp.interface,
 			&ng_bgp.want, why, sizeof(why));
 	if (rc < 0) {
 		snprintf(err, errlen, "%s:%d: %s", c->file, c->bgp.line, why);
 		return rc;
 	}
+	ng_bgp.changed_at = bgp_now_ms();
 	clear_stale();
-	rc = ng_bgp_anchor_open(c->bgp.interface, why, sizeof(why));
-	if (rc < 0) {
-		snprintf(err, errlen, "%s:%d: %s", c->file, c->bgp.line, why);
-		ng_bird_close(&ng_bgp.bird);
-		return rc;
-	}
-	ng_bgp.anchor_fd = rc;
 	ng_bgp.enabled = true;
 	NG_LOG(NOTICE, BGP, "announcing through BIRD at %s: routes in %s via %s",
 		c->bgp.bird_socket, c->bgp.routes_file, c->bgp.interface);

@@ -20,17 +20,24 @@
 #include "bgp_core.h"
 
 int
+ng_bgp_anchor_free(const char *ifname, char *err, size_t errlen)
+{
+	if (if_nametoindex(ifname) == 0)
+		return 0;
+	snprintf(err, errlen, "bgp: interface %s exists already: another nodegw holds it, or "
+		"it is not nodegw's (bgp.interface must name an interface only nodegw makes)",
+		ifname);
+	return -EEXIST;
+}
+
+int
 ng_bgp_anchor_open(const char *ifname, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	int fd, s, e;
 
-	if (if_nametoindex(ifname) != 0) {
-		snprintf(err, errlen, "bgp: interface %s exists already: another nodegw holds "
-			"it, or it is not nodegw's (bgp.interface must name an interface only "
-			"nodegw makes)", ifname);
-		return -EEXIST;
-	}
+	if ((e = ng_bgp_anchor_free(ifname, err, errlen)) < 0)
+		return e;
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;

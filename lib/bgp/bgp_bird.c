@@ -80,7 +80,7 @@ int
 ng_bird_line(const char *line, int *code, bool *last, const char **text)
 {
 	if (line[0] == ' ' || line[0] == '+') {
-		*code = 0;
+		*code = -1;
 		*last = false;
 		*text = line + 1;
 		return 1;
@@ -183,9 +183,9 @@ static void
 reply_add(struct ng_bird *b, int code, const char *text)
 {
 	size_t n = strlen(b->reply);
-	bool err = code >= 8000 || (code == 0 && b->code >= 8000);
+	bool err = code >= 8000 || (code < 0 && b->code >= 8000);
 
-	if (code != 0)
+	if (code >= 0)
 		b->code = code;
 	if (err && n > 0 && b->reply_err) {
 		snprintf(b->reply + n, sizeof(b->reply) - n, " %s", text);

@@ -165,6 +165,9 @@ int ng_bgp_routes_write(const char *path, const char *proto, const char *iface,
  */
 int ng_bgp_anchor_open(const char *ifname, char *err, size_t errlen);
 
+/** Is ifname free? @return 0, or -EEXIST with err saying so. */
+int ng_bgp_anchor_free(const char *ifname, char *err, size_t errlen);
+
 /** Close it: the kernel deletes the interface. */
 void ng_bgp_anchor_close(int fd);
 
@@ -174,8 +177,8 @@ void ng_bgp_anchor_close(int fd);
  * One reply line of BIRD's CLI protocol: "DDDD-text" (more follow), "DDDD text"
  * (the last line), " text" (more of the previous code), "+text" (a message
  * BIRD sent unasked).
- * @return 1 and *code (0 for " " and "+" lines), *last, *text filled; 0 for a
- *   line that is none of these.
+ * @return 1 and *code (-1 for " " and "+" lines), *last, *text filled; 0 for
+ *   a line that is none of these.
  */
 int ng_bird_line(const char *line, int *code, bool *last, const char **text);
 

@@ -23,6 +23,7 @@ struct bgp_state {
 	uint64_t decided_at;        /**< ms */
 	uint64_t changed_at;        /**< ms, when what to announce last changed */
 	bool need_send;             /**< BIRD has not been asked for want yet */
+	bool checking;              /**< the request out is "show protocols", after "configure" */
 	/* What BIRD was asked for (in flight) and what it confirmed: sorted prefixes. */
 	struct ng_prefix *sent, *done;
 	unsigned int n_sent, n_done;

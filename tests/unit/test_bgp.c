@@ -480,10 +480,11 @@ test_bird_line(void **state)
 	assert_int_equal(code, 2);
 	assert_false(last);
 	assert_int_equal(ng_bird_line(" nodegw4    Static", &code, &last, &text), 1);
-	assert_int_equal(code, 0);
+	assert_int_equal(code, -1);
 	assert_false(last);
 	assert_string_equal(text, "nodegw4    Static");
 	assert_int_equal(ng_bird_line("0000", &code, &last, &text), 1);
+	assert_int_equal(code, 0);
 	assert_true(last);
 	assert_string_equal(text, "");
 	assert_int_equal(ng_bird_line("8002 /x:1:2 Invalid prefix", &code, &last, &text), 1);
@@ -594,6 +595,16 @@ test_bird_client(void **state)
 	assert_string_equal(b.reply, "Reconfigured");
 	assert_int_equal(b.rtt_ms, 15);
 	assert_int_equal(b.replies_ok, 1);
+
+	/* A table ends with code 0000: that is the final code, not the rows'. */
+	assert_int_equal(ng_bird_send(&b, "show protocols gw4", 150), 0);
+	fake_heard(&f, "show protocols gw4\n");
+	fake_say(&f, "2002-Name       Proto      Table      State  Since         Info\n"
+		"1002-gw4        Static     master4    up     14:36:23.753\n"
+		" gw4b       Static     master4    up     14:36:23.753\n0000 \n");
+	assert_int_equal(ng_bird_poll(&b, 151), NG_BIRD_EV_REPLY);
+	assert_int_equal(b.code, 0);
+	assert_true(ng_bird_code_ok(b.code));
 
 	/* An error: the error lines are kept. */
 	assert_int_equal(ng_bird_send(&b, "configure", 200), 0);
