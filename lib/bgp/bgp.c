@@ -21,8 +21,14 @@
 
 struct bgp_state ng_bgp = {.anchor_fd = -1};
 
-/* Decide again at least this often: Kubernetes may change an address's kind alone. */
-#define BGP_REDECIDE_MS 1000
+/*
+ * Decide again after a commit, but not more often than this: deciding over
+ * 65,536 services takes tens of milliseconds, and a burst of commits needs one
+ * decision, not one each.
+ */
+#define BGP_DECIDE_MIN_MS 100
+/* ...and at least this often: Kubernetes may change an address's kind alone. */
+#define BGP_REDECIDE_MS 5000
 
 uint64_t
 bgp_now_ms(void)
@@ -347,7 +353,9 @@ ng_bgp_poll(void)
 	if (!ng_bgp.enabled)
 		return;
 	now = bgp_now_ms();
-	if (ng_svc_generation() != ng_bgp.decided_gen || now - ng_bgp.decided_at >= BGP_REDECIDE_MS)
+	if ((ng_svc_generation() != ng_bgp.decided_gen &&
+			now - ng_bgp.decided_at >= BGP_DECIDE_MIN_MS) ||
+			now - ng_bgp.decided_at >= BGP_REDECIDE_MS)
 		decide(now);
 	talk(now);
 	stop_check(now);

@@ -67,14 +67,15 @@ struct ng_bgp_vip {
 	 * Aggregate: VIPs inside it, and the usable ones. */
 	uint32_t n_svcs, n_usable;
 	/** The service the reason is about (the first usable one, else the one with
-	 * the most telling reason); "" for an aggregate. */
-	char svc[NG_SVC_NAME_MAX];
+	 * the most telling reason); "" for an aggregate. Owned by the table. */
+	const char *svc;
 	uint32_t backends, usable_backends; /**< of that service */
 };
 
 struct ng_bgp_table {
 	struct ng_bgp_vip *v;    /**< sorted: family, address, length */
 	unsigned int n;
+	char *names;             /**< where the svc strings live */
 	unsigned int n_announce;
 	unsigned int cluster_ips; /**< clusterIPs seen (announced only through aggregates) */
 };
@@ -92,7 +93,8 @@ typedef uint32_t (*ng_bgp_kind_fn)(const struct ng_ip *ip, void *arg);
  * (for Kubernetes services with externalTrafficPolicy Local, the translation
  * keeps only this node's endpoints, so that means a local one). Config and CLI
  * services are of kind CONFIG; Kubernetes ones are what kind() says, else
- * CLUSTER for "ns/name:P" and EXTERNAL for "ns/name:P/ext". A clusterIP is
+ * CLUSTER for "ns/name:P", EXTERNAL for "ns/name:P/ext" and LB for
+ * "ns/name:P/lb" (load-balancer IPs with source ranges). A clusterIP is
  * never announced alone; it is listed only if another kind shares it. An
  * aggregate of pol->cidrs is announced while a usable VIP of any kind lies in
  * it and no drain is on.
@@ -135,6 +137,8 @@ struct ng_bgp_ipmap {
 
 /** val of ip, or 0. */
 uint32_t ng_bgp_ipmap_get(const struct ng_bgp_ipmap *m, const struct ng_ip *ip);
+/** Make room for n addresses without growing. @return 0 or -ENOMEM. */
+int ng_bgp_ipmap_reserve(struct ng_bgp_ipmap *m, uint32_t n);
 /** OR bits into ip's value. @return 0 or -ENOMEM. */
 int ng_bgp_ipmap_or(struct ng_bgp_ipmap *m, const struct ng_ip *ip, uint32_t bits);
 void ng_bgp_ipmap_clear(struct ng_bgp_ipmap *m);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
+
 #include "bgp_core.h"
 #include "ng_hash.h"
 
@@ -81,6 +83,15 @@ ipmap_grow(struct ng_bgp_ipmap *m)
 }
 
 int
+ng_bgp_ipmap_reserve(struct ng_bgp_ipmap *m, uint32_t n)
+{
+	while (m->e == NULL || (uint64_t)n * 2 > (uint64_t)m->mask + 1)
+		if (ipmap_grow(m) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int
 ng_bgp_ipmap_or(struct ng_bgp_ipmap *m, const struct ng_ip *ip, uint32_t bits)
 {
 	struct ng_bgp_ipmap_ent *s;
@@ -115,8 +126,14 @@ ng_bgp_prefix_cmp(const struct ng_prefix *a, const struct ng_prefix *b)
 
 	if (a->addr.family != b->addr.family)
 		return a->addr.family < b->addr.family ? -1 : 1;
-	c = a->addr.family == AF_INET ? memcmp(&a->addr.v4, &b->addr.v4, 4) :
-			memcmp(a->addr.v6, b->addr.v6, 16);
+	if (a->addr.family == AF_INET) {
+		uint32_t x = rte_be_to_cpu_32(a->addr.v4), y = rte_be_to_cpu_32(b->addr.v4);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+		return (a->len > b->len) - (a->len < b->len);
+	}
+	c = memcmp(a->addr.v6, b->addr.v6, 16);
 	if (c != 0)
 		return c;
 	return (a->len > b->len) - (a->len < b->len);
@@ -171,6 +188,9 @@ svc_kind(const struct ng_svc_view *v, const struct ng_ip *ip, ng_bgp_kind_fn kin
 	k = kind != NULL ? kind(ip, arg) : 0;
 	if (k != 0)
 		return k;
+	/* Not in the store (yet): what the translation's name says. */
+	if (n > 3 && strcmp(v->spec->name + n - 3, "/lb") == 0)
+		return NG_BGP_KIND_LB;
 	return n > 4 && strcmp(v->spec->name + n - 4, "/ext") == 0 ? NG_BGP_KIND_EXTERNAL :
 			NG_BGP_KIND_CLUSTER;
 }
@@ -191,11 +211,11 @@ vip_note(struct ng_bgp_vip *e, const struct ng_svc_view *v, uint32_t kind, enum 
 	if (st == NG_BGP_WHY_USABLE)
 		better = e->n_usable == 1;
 	else
-		better = e->n_usable == 0 && (e->svc[0] == '\0' || why_rank(st) > why_rank(e->why));
+		better = e->n_usable == 0 && (e->svc == NULL || why_rank(st) > why_rank(e->why));
 	if (!better)
 		return;
 	e->why = st;
-	snprintf(e->svc, sizeof(e->svc), "%s", v->spec->name);
+	e->svc = v->spec->name; /* the view's, until names_copy() */
 	e->backends = v->n_backends;
 	e->usable_backends = usable;
 }
@@ -211,8 +231,10 @@ collect(const struct ng_svc_view *views, unsigned int n_views, ng_bgp_kind_fn ki
 	for (unsigned int i = 0; i < n_views; i++)
 		cap += views[i].n_frontends;
 	v = calloc(cap + 1, sizeof(*v));
-	if (v == NULL)
+	if (v == NULL || ng_bgp_ipmap_reserve(idx, cap) < 0) {
+		free(v);
 		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < n_views; i++) {
 		const struct ng_svc_view *sv = &views[i];
 		uint32_t usable;
@@ -244,6 +266,32 @@ collect(const struct ng_svc_view *views, unsigned int n_views, ng_bgp_kind_fn ki
 	}
 	*out = v;
 	*n_out = n;
+	return 0;
+}
+
+/* The names the entries point at (the views') into one allocation of the table's. */
+static int
+names_copy(struct ng_bgp_table *t)
+{
+	size_t len = 1, off = 1;
+
+	for (unsigned int i = 0; i < t->n; i++)
+		if (t->v[i].svc != NULL)
+			len += strlen(t->v[i].svc) + 1;
+	t->names = malloc(len);
+	if (t->names == NULL)
+		return -ENOMEM;
+	t->names[0] = '\0';
+	for (unsigned int i = 0; i < t->n; i++) {
+		const char *src = t->v[i].svc;
+
+		if (src == NULL) {
+			t->v[i].svc = t->names;
+			continue;
+		}
+		t->v[i].svc = memcpy(t->names + off, src, strlen(src) + 1);
+		off += strlen(src) + 1;
+	}
 	return 0;
 }
 
@@ -299,6 +347,8 @@ finish(const struct ng_bgp_policy *pol, enum ng_bgp_drain drain, struct ng_bgp_v
 	free(agg);
 	out->v = all;
 	out->n = k + pol->n_cidrs;
+	if (names_copy(out) < 0)
+		return -ENOMEM; /* the caller frees out->v */
 	qsort(out->v, out->n, sizeof(*out->v), vip_cmp);
 	for (unsigned int i = 0; i < out->n; i++)
 		out->n_announce += out->v[i].announce;
@@ -320,11 +370,11 @@ ng_bgp_decide(const struct ng_bgp_policy *pol, const struct ng_svc_view *views,
 	ng_bgp_ipmap_clear(&idx);
 	if (rc == 0) {
 		rc = finish(pol, drain, v, n, out);
-		if (rc < 0)
+		if (rc < 0 && out->v == NULL)
 			free(v);
 	}
 	if (rc < 0)
-		memset(out, 0, sizeof(*out));
+		ng_bgp_table_free(out);
 	return rc;
 }
 
@@ -332,6 +382,7 @@ void
 ng_bgp_table_free(struct ng_bgp_table *t)
 {
 	free(t->v);
+	free(t->names);
 	memset(t, 0, sizeof(*t));
 }
 

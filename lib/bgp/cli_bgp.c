@@ -112,9 +112,8 @@ gone_walk(void (*cb)(const struct ng_prefix *p, void *arg), void *arg)
 static void
 gone_json(const struct ng_prefix *p, void *arg)
 {
-	struct ng_bgp_vip v = {.pfx = *p, .why = NG_BGP_WHY_NO_BACKEND};
+	struct ng_bgp_vip v = {.pfx = *p, .why = NG_BGP_WHY_NO_BACKEND, .svc = "(none)"};
 
-	snprintf(v.svc, sizeof(v.svc), "(none)");
 	cJSON_AddItemToArray(arg, vip_json(&v));
 }
 

@@ -316,6 +316,7 @@ check_time "backends back on A and B" "$BOTH" "$WITHDRAW_LIMIT_MS" restore_backe
 # ---- 3. drain and undrain ---------------------------------------------------------
 
 check_time "drain on A" "$B_ONLY" "$WITHDRAW_LIMIT_MS" ctl a drain
+TIMES+=("drain on A, nodegw's part (change to BIRD's confirmation): $(bgp_json a last_latency_ms) ms")
 check_time "undrain on A" "$BOTH" "$WITHDRAW_LIMIT_MS" ctl a undrain
 
 # ---- 4. BIRD of A restarts: without the include, then with it -------------------------

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netinet/in.h>
@@ -234,11 +235,14 @@ test_kinds(void **state)
 	tsvc_make(&s[0], "ns/web:http/ext", NG_SVC_ORIGIN_K8S,
 		"198.19.1.1 198.19.1.2 198.19.1.3 np", ONE);
 	tsvc_make(&s[1], "ns/web:http", NG_SVC_ORIGIN_K8S, "198.19.200.1", ONE);
-	/* Unknown to the store: the name says external. */
+	/* Unknown to the store: the name says external, or LB for /lb. */
 	tsvc_make(&s[2], "ns/new:80/ext", NG_SVC_ORIGIN_K8S, "198.19.1.9", ONE);
-	decide(&pol, s, 3, kinds_of, NULL, NG_BGP_DRAIN_NONE, &t);
+	tsvc_make(&s[3], "ns/new:80/lb", NG_SVC_ORIGIN_K8S, "198.19.1.8", ONE);
+	decide(&pol, s, 4, kinds_of, NULL, NG_BGP_DRAIN_NONE, &t);
+	assert_true(find(&t, "198.19.1.8/32")->announce);
+	assert_int_equal(find(&t, "198.19.1.8/32")->kind, NG_BGP_KIND_LB);
 	/* The clusterIP is not listed, only counted. */
-	assert_int_equal(t.n, 4);
+	assert_int_equal(t.n, 5);
 	assert_int_equal(t.cluster_ips, 1);
 	assert_null(find(&t, "198.19.200.1/32"));
 	v = find(&t, "198.19.1.1/32");
@@ -403,6 +407,41 @@ test_ipmap(void **state)
 		0);
 	ng_bgp_ipmap_clear(&m);
 	assert_null(m.e);
+}
+
+/* 65,536 services, a VIP and a backend each: every one decided, the time printed. */
+static void
+test_scale(void **state)
+{
+	enum { N = 65536 };
+	struct ng_svc_spec *spec = calloc(N, sizeof(*spec));
+	struct ng_frontend *fe = calloc(N, sizeof(*fe));
+	struct ng_backend *be = calloc(N, sizeof(*be));
+	struct ng_svc_view *v = calloc(N, sizeof(*v));
+	struct ng_bgp_table t;
+	struct timespec a, b;
+
+	(void)state;
+	assert_true(spec != NULL && fe != NULL && be != NULL && v != NULL);
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(spec[i].name, sizeof(spec[i].name), "s%u", i);
+		fe[i] = (struct ng_frontend){.addr = ng_ip4(0xc6130000 + i), .port = 80};
+		be[i] = (struct ng_backend){.addr = ng_ip4(0xc6120a00), .port = 80, .weight = i % 2};
+		v[i] = (struct ng_svc_view){.spec = &spec[i], .n_frontends = 1, .frontends = &fe[i],
+			.n_backends = 1, .backends = &be[i]};
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(ng_bgp_decide(&POL_DEF, v, N, NULL, NULL, NG_BGP_DRAIN_NONE, &t), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	print_message("decided %d services in %.1f ms\n", N,
+		(double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+	assert_int_equal(t.n, N);
+	assert_int_equal(t.n_announce, N / 2);
+	ng_bgp_table_free(&t);
+	free(spec);
+	free(fe);
+	free(be);
+	free(v);
 }
 
 /* ---- the routes file ---- */
@@ -779,6 +818,7 @@ main(void)
 		cmocka_unit_test(test_aggregates),
 		cmocka_unit_test(test_same_routes),
 		cmocka_unit_test(test_ipmap),
+		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_routes_file),
 		cmocka_unit_test(test_bird_line),
 		cmocka_unit_test(test_bird_client),
