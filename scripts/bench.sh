@@ -13,7 +13,11 @@
 #                  DIR/k8s_scale.json
 #   --quick        every scenario briefly (under a minute): asserts only that
 #                  traffic flowed and the numbers are well formed
-#   --scenarios    comma list of est-1k, est-1m, syn, mixed, churn (default all)
+#   --scenarios    comma list of est-1k, est-1m, syn, mixed, churn, punt-10
+#                  (default all); punt-10 sends 10% of packets to a port of the
+#                  gateway's own address, punted to the port's kernel twin
+#                  (net_tap, with nodegw in a network namespace of its own),
+#                  and compares the service path's cycles/pkt with est-1k's
 #   --reps N       measurement windows per scenario (default 3; quick 1)
 #   --window S     seconds per window (default 5; quick 1)
 #   --no-huge      do not use hugepages (EAL --no-huge)
@@ -97,6 +101,10 @@ cleanup() {
 			log "killing leftover $cmd (pid $pid)"
 			kill -KILL "$pid" 2>/dev/null || true
 		done <"$RUN_DIR/pids"
+	fi
+	# punt-10's network namespace (the harness removes it; not if it was killed)
+	if [[ -e /run/netns/ngbench${BENCH_ID:-x}-twin ]]; then
+		ip netns del "ngbench$BENCH_ID-twin" 2>/dev/null || log "could not delete netns ngbench$BENCH_ID-twin"
 	fi
 	if [[ -n $RUN_DIR ]]; then
 		rm -rf "$RUN_DIR"

@@ -30,6 +30,7 @@
 #include "bgp.h"
 #include "k8s.h"
 #include "svc.h"
+#include "twin.h"
 #include "worker.h"
 
 struct app {
@@ -42,8 +43,7 @@ struct app {
 	unsigned int n_workers;
 	struct rte_mempool *pool;
 	struct ng_dp *dp;
-	struct ng_fib *fib;
-	struct ng_neigh_table *neigh;
+	struct ng_route_ctx rt;
 	struct ng_ip node_addrs[NG_MAX_PORTS * NG_MAX_PORT_ADDRS];
 	unsigned int n_node_addrs;
 	char err[NG_ERRBUF];
@@ -236,96 +236,45 @@ term_ports(struct app *a)
 }
 
 static int
-route_err(struct app *a, int line, const char *what, int rc)
+step_twins(struct app *a)
 {
-	snprintf(a->err, sizeof(a->err), "%s:%d: %s: %s", a->conf->file, line, what,
-		strerror(-rc));
-	return rc;
+	return ng_twin_init(a->conf, a->pool, a->err, sizeof(a->err));
+}
+
+static void
+term_twins(struct app *a)
+{
+	(void)a;
+	ng_twin_fini();
 }
 
 static int
 step_routes(struct app *a)
 {
-	const struct ng_conf *c = a->conf;
-	struct ng_neigh_params np = {0};
-	uint32_t max_routes = c->n_routes + 64;
-	int rc;
+	struct ng_route_params p = {
+		.conf = a->conf, .qsbr = a->dp->qsbr, .pool = a->pool,
+		.tx = ng_dp_ctl_tx, .tx_arg = a->dp,
+	};
+	int rc = ng_route_init(&a->rt, &p, a->err, sizeof(a->err));
 
-	for (unsigned int i = 0; i < c->n_ports; i++)
-		max_routes += 2 * c->ports[i].n_addrs;
-	a->fib = ng_fib_create(max_routes + 1024, a->dp->qsbr);
-	if (a->fib == NULL) {
-		snprintf(a->err, sizeof(a->err), "cannot create the FIB: %s",
-			rte_strerror(rte_errno));
-		return -ENOMEM;
+	if (rc < 0)
+		return rc;
+	rc = ng_route_apply_conf(&a->rt, a->conf, a->err, sizeof(a->err));
+	if (rc < 0) {
+		ng_route_fini(&a->rt); /* a failing step unwinds only the ones before it */
+		return rc;
 	}
-	a->dp->fib = a->fib;
-	for (unsigned int i = 0; i < c->n_ports; i++) {
-		const struct ng_port *p = ng_port_get(i);
-
-		for (unsigned int j = 0; j < p->n_addrs; j++) {
-			struct ng_prefix host = {.addr = p->addrs[j].addr, .len = 32};
-
-			rc = ng_fib_add(a->fib, &p->addrs[j], NG_RT_CONNECTED, NG_NH_CONNECTED,
-					p->port_id, NULL, &p->addrs[j].addr, false);
-			if (rc < 0 && rc != -EEXIST)
-				return route_err(a, c->ports[i].line, "connected route", rc);
-			rc = ng_fib_add(a->fib, &host, NG_RT_LOCAL, NG_NH_LOCAL, p->port_id, NULL,
-					&p->addrs[j].addr, false);
-			if (rc < 0)
-				return route_err(a, c->ports[i].line, "local address", rc);
-		}
-	}
-	for (unsigned int i = 0; i < c->n_routes; i++) {
-		const struct ng_conf_route *r = &c->routes[i];
-		const struct ng_port *p = ng_port_get(r->port);
-		int pi = ng_conf_port_for(c, &r->via);
-		struct ng_ip src = c->ports[pi < 0 ? r->port : (unsigned int)pi].addrs[0].addr;
-
-		for (unsigned int j = 0; j < c->ports[r->port].n_addrs; j++)
-			if (ng_prefix_contains(&c->ports[r->port].addrs[j], &r->via))
-				src = c->ports[r->port].addrs[j].addr;
-		rc = ng_fib_add(a->fib, &r->prefix, NG_RT_STATIC, NG_NH_GATEWAY, p->port_id,
-				&r->via, &src, true);
-		if (rc < 0)
-			return route_err(a, r->line, "route", rc);
-	}
-
-	np.max_entries = c->arp.max_entries;
-	np.reachable_ms = c->arp.reachable_s * 1000;
-	np.retry_ms = c->arp.retry_ms;
-	np.retries = c->arp.retries;
-	np.pending_max = c->arp.pending_max;
-	np.qsbr = a->dp->qsbr;
-	np.pool = a->pool;
-	np.fib = a->fib;
-	np.tx = ng_dp_ctl_tx;
-	np.tx_arg = a->dp;
-	a->neigh = ng_neigh_create(&np);
-	if (a->neigh == NULL) {
-		snprintf(a->err, sizeof(a->err), "cannot create the neighbour table: %s",
-			rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	a->dp->neigh = a->neigh;
-	for (unsigned int i = 0; i < c->n_neighbours; i++) {
-		const struct ng_conf_neigh *n = &c->neighbours[i];
-
-		rc = ng_neigh_add_static(a->neigh, ng_port_get(n->port)->port_id, &n->addr,
-				&n->mac);
-		if (rc < 0)
-			return route_err(a, n->line, "neighbour", rc);
-	}
+	a->dp->fib = a->rt.fib;
+	a->dp->neigh = a->rt.neigh;
 	return 0;
 }
 
 static void
 term_routes(struct app *a)
 {
-	ng_neigh_free(a->neigh);
-	ng_fib_free(a->fib);
-	a->neigh = NULL;
-	a->fib = NULL;
+	a->dp->fib = NULL;
+	a->dp->neigh = NULL;
+	ng_route_fini(&a->rt);
 }
 
 static int
@@ -340,7 +289,7 @@ step_services(struct app *a)
 			a->node_addrs[a->n_node_addrs++] = c->ports[i].addrs[j].addr;
 	p.qsbr = a->dp->qsbr;
 	p.publish = &a->dp->rs;
-	p.fib = a->fib;
+	p.fib = a->rt.fib;
 	p.n_workers = a->n_workers;
 	p.timeouts = c->conntrack.timeouts;
 	p.lport_min = c->nat.port_min;
@@ -450,6 +399,7 @@ static const struct init_step {
 	{"mempool", step_pool, term_pool},
 	{"bgp", step_bgp, term_bgp}, /* before any twin: BIRD drops stale routes first */
 	{"ports", step_ports, term_ports},
+	{"kernel twins", step_twins, term_twins},
 	{"routes", step_routes, term_routes},
 	{"services", step_services, term_services},
 	{"launch", step_launch, term_launch},
@@ -467,93 +417,6 @@ unwind(struct app *a, int from)
 }
 
 static bool
-route_in(const struct ng_conf *c, const struct ng_conf_route *r)
-{
-	for (unsigned int i = 0; i < c->n_routes; i++)
-		if (c->routes[i].prefix.len == r->prefix.len &&
-				ng_ip_equal(&c->routes[i].prefix.addr, &r->prefix.addr))
-			return true;
-	return false;
-}
-
-/* What a reload removes: static routes and neighbours the new file does not have,
- * whether they came from the old file or from the CLI. */
-struct stale {
-	const struct ng_conf *c;
-	struct ng_prefix routes[NG_MAX_ROUTES];
-	unsigned int n_routes;
-	struct {
-		uint16_t port;
-		struct ng_ip addr;
-	} neigh[NG_MAX_STATIC_NEIGH];
-	unsigned int n_neigh;
-};
-
-static int
-stale_route_cb(const struct ng_route_info *r, void *arg)
-{
-	struct stale *x = arg;
-	struct ng_conf_route probe = {.prefix = r->prefix};
-
-	if (r->origin == NG_RT_STATIC && !route_in(x->c, &probe) && x->n_routes < NG_MAX_ROUTES)
-		x->routes[x->n_routes++] = r->prefix;
-	return 0;
-}
-
-static int
-stale_neigh_cb(const struct ng_neigh_info *n, void *arg)
-{
-	struct stale *x = arg;
-	bool keep = false;
-
-	if (n->state != NG_NEIGH_STATIC)
-		return 0;
-	for (unsigned int i = 0; i < x->c->n_neighbours && !keep; i++)
-		keep = ng_port_get(x->c->neighbours[i].port)->port_id == n->port &&
-				ng_ip_equal(&x->c->neighbours[i].addr, &n->addr);
-	if (!keep && x->n_neigh < NG_MAX_STATIC_NEIGH) {
-		x->neigh[x->n_neigh].port = n->port;
-		x->neigh[x->n_neigh].addr = n->addr;
-		x->n_neigh++;
-	}
-	return 0;
-}
-
-/* Static routes and neighbours become exactly those of c. */
-static void
-apply_routes(struct app *a, const struct ng_conf *c)
-{
-	struct stale *x = calloc(1, sizeof(*x));
-	char s[NG_IP_STRLEN];
-
-	if (x != NULL) {
-		x->c = c;
-		ng_fib_walk(a->fib, stale_route_cb, x);
-		ng_neigh_walk(a->neigh, stale_neigh_cb, x);
-		for (unsigned int i = 0; i < x->n_routes; i++)
-			ng_fib_del(a->fib, &x->routes[i]);
-		for (unsigned int i = 0; i < x->n_neigh; i++)
-			ng_neigh_del(a->neigh, x->neigh[i].port, &x->neigh[i].addr);
-		free(x);
-	}
-	for (unsigned int i = 0; i < c->n_routes; i++) {
-		const struct ng_conf_route *r = &c->routes[i];
-		struct ng_ip src = c->ports[r->port].addrs[0].addr;
-
-		for (unsigned int j = 0; j < c->ports[r->port].n_addrs; j++)
-			if (ng_prefix_contains(&c->ports[r->port].addrs[j], &r->via))
-				src = c->ports[r->port].addrs[j].addr;
-		if (ng_fib_add(a->fib, &r->prefix, NG_RT_STATIC, NG_NH_GATEWAY,
-				ng_port_get(r->port)->port_id, &r->via, &src, true) < 0)
-			NG_LOG(ERR, MAIN, "%s:%d: route %s: cannot add", c->file, r->line,
-				ng_prefix_fmt(&r->prefix, s, sizeof(s)));
-	}
-	for (unsigned int i = 0; i < c->n_neighbours; i++)
-		ng_neigh_add_static(a->neigh, ng_port_get(c->neighbours[i].port)->port_id,
-			&c->neighbours[i].addr, &c->neighbours[i].mac);
-}
-
-static bool
 ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 {
 	if (o->n_ports != c->n_ports || o->workers.n_lcores != c->workers.n_lcores)
@@ -565,6 +428,14 @@ ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 				x->n_addrs != y->n_addrs || x->rx_queues != y->rx_queues ||
 				x->mtu != y->mtu ||
 				memcmp(x->addrs, y->addrs, sizeof(x->addrs[0]) * x->n_addrs) != 0)
+			return true;
+		if (x->kernel.enabled != y->kernel.enabled || (x->kernel.enabled &&
+				(strcmp(x->kernel.name, y->kernel.name) != 0 ||
+				x->kernel.backend != y->kernel.backend ||
+				x->kernel.addresses != y->kernel.addresses ||
+				x->kernel.rate_pps != y->kernel.rate_pps ||
+				x->kernel.burst != y->kernel.burst ||
+				x->kernel.queue_size != y->kernel.queue_size)))
 			return true;
 	}
 	return false;
@@ -584,8 +455,15 @@ reload(struct app *a)
 		return -1;
 	}
 	if (ports_differ(a->conf, c))
-		NG_LOG(WARNING, MAIN, "reload: port, address or worker changes in %s need a "
+		NG_LOG(WARNING, MAIN, "reload: port, address, kernel twin or worker changes in %s need a "
 			"restart; applying services, routes and neighbours only", c->file);
+	/* Routes are checked before anything changes, applied after the services. */
+	if (ng_route_check_conf(&a->rt, c, err, sizeof(err)) < 0) {
+		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", err);
+		snprintf(a->err, sizeof(a->err), "%s", err);
+		ng_conf_free(c);
+		return -1;
+	}
 	if (ng_svc_apply_conf(c, err, sizeof(err)) < 0) {
 		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", err);
 		snprintf(a->err, sizeof(a->err), "%s", err);
@@ -594,7 +472,9 @@ reload(struct app *a)
 		ng_conf_free(c);
 		return -1;
 	}
-	apply_routes(a, c);
+	if (ng_route_apply_conf(&a->rt, c, err, sizeof(err)) < 0)
+		/* Only running out of room gets here: what fitted stays applied. */
+		NG_LOG(ERR, MAIN, "reload: %s", err);
 	if (ng_svc_commit(err, sizeof(err)) < 0) {
 		NG_LOG(ERR, MAIN, "reload: commit failed: %s", err);
 		snprintf(a->err, sizeof(a->err), "%s", err);
@@ -705,7 +585,7 @@ cmd_running_config(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "show running-config: out of memory");
 		return -1;
 	}
-	ng_running_config(f, the_app->conf, the_app->fib, the_app->neigh);
+	ng_running_config(f, the_app->conf, the_app->rt.fib, the_app->rt.neigh);
 	fclose(f);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
@@ -788,7 +668,7 @@ step_cli(struct app *a)
 			(rc = ng_http_cli_register()) < 0 ||
 			(rc = ng_health_cli_register()) < 0 ||
 			(rc = ng_bgp_cli_register()) < 0 ||
-			(rc = ng_route_cli_register(a->fib, a->neigh)) < 0) {
+			(rc = ng_route_cli_register(&a->rt)) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
 	}

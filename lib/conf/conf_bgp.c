@@ -76,18 +76,6 @@ bird_symbol_ok(const char *s)
 	return true;
 }
 
-/* What the kernel takes as an interface name, minus what would need quoting. */
-static bool
-ifname_ok(const char *s)
-{
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr("_.-", *p) == NULL)
-			return false;
-	return true;
-}
-
 static int
 load_names(struct ld *x, const config_setting_t *g, struct ng_conf_bgp *b)
 {
@@ -110,7 +98,7 @@ load_names(struct ld *x, const config_setting_t *g, struct ng_conf_bgp *b)
 			"then letters, digits and _)", b->protocol);
 	if ((rc = get_text(x, g, "interface", b->interface, sizeof(b->interface), &where)) < 0)
 		return rc;
-	if (rc > 0 && !ifname_ok(b->interface))
+	if (rc > 0 && !name_ok(b->interface, sizeof(b->interface)))
 		return fail(x, where, "bgp: interface \"%s\" must be 1..%zu characters of "
 			"A-Z a-z 0-9 _ . -", b->interface, sizeof(b->interface) - 1);
 	return 0;

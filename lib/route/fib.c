@@ -295,6 +295,22 @@ ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_i
 	return 0;
 }
 
+int
+ng_fib_get(const struct ng_fib *f, const struct ng_prefix *prefix, struct ng_route_info *out)
+{
+	struct ng_prefix p;
+	int i;
+
+	if (prefix->addr.family != AF_INET || prefix->len > 32)
+		return -ENOENT;
+	p = ng_prefix_masked(prefix);
+	i = route_find(f, &p);
+	if (i < 0)
+		return -ENOENT;
+	fill_info(f, &f->routes[i], out);
+	return 0;
+}
+
 unsigned int
 ng_fib_walk(const struct ng_fib *f, int (*cb)(const struct ng_route_info *r, void *arg),
 		void *arg)

@@ -90,6 +90,13 @@ int ng_fib_del(struct ng_fib *f, const struct ng_prefix *prefix);
 int ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_info *out);
 
 /**
+ * Control-core exact match: the route with exactly that prefix (host bits
+ * are cleared first).
+ * @return 0 with *out filled, or -ENOENT.
+ */
+int ng_fib_get(const struct ng_fib *f, const struct ng_prefix *prefix, struct ng_route_info *out);
+
+/**
  * Walk the routes in insertion order. cb returns non-zero to stop.
  * @return the number of routes visited.
  */
@@ -191,7 +198,104 @@ unsigned int ng_neigh_walk(struct ng_neigh_table *t,
 /** Copy the control-side counters. */
 void ng_neigh_get_stats(const struct ng_neigh_table *t, struct ng_neigh_stats *s);
 
-/** Register the CLI commands of routes and neighbours. */
-int ng_route_cli_register(struct ng_fib *f, struct ng_neigh_table *n);
+/* ---- the control API ----
+ *
+ * What the config loader (at start and on reload), the CLI and the tests call
+ * to change routes and neighbours: the checks, the choice of port and source
+ * address, and the error sentences live here once. The functions above are
+ * its building blocks (and the service module's, for VIP routes).
+ */
+
+struct ng_conf;
+
+/** The gateway's routing state: its FIB and its neighbour table. */
+struct ng_route_ctx {
+	struct ng_fib *fib;
+	struct ng_neigh_table *neigh;
+};
+
+struct ng_route_params {
+	const struct ng_conf *conf; /**< ARP settings, room for its routes, port lines */
+	struct rte_rcu_qsbr *qsbr;  /**< the workers' RCU variable (NULL: no workers) */
+	struct rte_mempool *pool;   /**< for ARP requests */
+	ng_neigh_tx_fn tx;          /**< how the control core sends ARP requests */
+	void *tx_arg;
+};
+
+/**
+ * Create the FIB and the neighbour table of the running ports (lib/port must
+ * be up): every port address gets its connected route and a local /32. The
+ * FIB has room for the config's routes and 1,024 more.
+ * @param err one sentence on failure, naming FILE:LINE of a port
+ * @return 0, or -ENOMEM / the FIB's error with err filled; on failure rt
+ *   holds nothing.
+ */
+int ng_route_init(struct ng_route_ctx *rt, const struct ng_route_params *p, char *err,
+		size_t errlen);
+
+/** Free what ng_route_init() made; workers must have stopped. */
+void ng_route_fini(struct ng_route_ctx *rt);
+
+/**
+ * Add or replace a static route.
+ * @param prefix IPv4; host bits are cleared
+ * @param via next hop: on a connected prefix, not an address of the gateway
+ * @param port the port's name, or NULL: the first port whose connected prefix
+ *   holds via. The route's source address is the port's address on the most
+ *   specific connected prefix holding via.
+ * @param err the sentence on failure, naming the next hop, port or prefix
+ * @return 0, -EINVAL (bad next hop or port), -EEXIST (a connected, local or
+ *   VIP route has that prefix), -ENOSPC (table full).
+ */
+int ng_route_add(struct ng_route_ctx *rt, const struct ng_prefix *prefix,
+		const struct ng_ip *via, const char *port, char *err, size_t errlen);
+
+/**
+ * Delete a static route.
+ * @return 0, -EPERM (a connected, local or VIP route), -ENOENT.
+ */
+int ng_route_del(struct ng_route_ctx *rt, const struct ng_prefix *prefix, char *err,
+		size_t errlen);
+
+/**
+ * Add or replace a static neighbour (never ages); a learnt entry becomes static.
+ * @param port the port's name, or NULL: the first port whose connected prefix
+ *   holds addr
+ * @return 0, -EINVAL (address, MAC or port refused), -ENOSPC (table full).
+ */
+int ng_route_neigh_add(struct ng_route_ctx *rt, const struct ng_ip *addr,
+		const struct rte_ether_addr *mac, const char *port, char *err, size_t errlen);
+
+/**
+ * Delete a neighbour entry, static or learnt.
+ * @return 0, -EINVAL (address or port refused), -ENOENT.
+ */
+int ng_route_neigh_del(struct ng_route_ctx *rt, const struct ng_ip *addr, const char *port,
+		char *err, size_t errlen);
+
+/**
+ * Check that c's routes and neighbours apply to the running ports and FIB,
+ * changing nothing (reload calls it before it changes anything).
+ * @param err "FILE:LINE: sentence" of the first one refused
+ * @return 0, or the error ng_route_add()/ng_route_neigh_add() would give.
+ */
+int ng_route_check_conf(const struct ng_route_ctx *rt, const struct ng_conf *c, char *err,
+		size_t errlen);
+
+/**
+ * Make the static routes and neighbours exactly c's: those it does not have
+ * (from an older config or the CLI) go, its own are added or replaced;
+ * learnt neighbours stay. Checks everything first (ng_route_check_conf())
+ * and changes nothing when something is refused.
+ * @return 0, or a negative errno with "FILE:LINE: sentence" in err.
+ */
+int ng_route_apply_conf(struct ng_route_ctx *rt, const struct ng_conf *c, char *err,
+		size_t errlen);
+
+/** "local", "connected", "static" or "vip". */
+const char *ng_route_origin_name(enum ng_route_origin o);
+
+/** Register the CLI commands of routes and neighbours: thin parsers over the API. */
+int ng_route_cli_register(struct ng_route_ctx *rt);
 
 #endif

@@ -503,8 +503,9 @@ def t_show_ports(x):
     j = c.json("show ports json")
     keys = {"name", "port_id", "devargs", "driver", "mac", "mtu", "rx_queues", "tx_queues",
             "rss", "link_up", "link_speed_mbps", "addresses", "rx", "tx", "rx_bytes",
-            "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf"}
+            "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf", "kernel"}
     check(isinstance(j, list) and len(j) == 2, "two ports", j)
+    check(all(p["kernel"] is None for p in j), "show ports json: no kernel twin", j)
     for p in j:
         check(set(p) == keys, "show ports json keys", sorted(p))
     check([(p["name"], p["port_id"], p["devargs"], p["driver"], p["addresses"], p["mtu"])
@@ -531,21 +532,22 @@ def t_show_workers(x):
           "show workers json values", j)
 
 
-STATS_KEYS = {"rx", "tx", "drops", "drops_by_reason", "ports", "workers", "services"}
+STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services"}
 
 
 def t_show_stats(x):
     c = x.c
     out = c.ok("show stats")
-    check(re.match(r"total: rx \d+  tx \d+  drops \d+\n", out) is not None, "total line", out)
+    check(re.match(r"total: rx \d+  tx \d+  drops \d+  punted \d+\n", out) is not None,
+          "total line", out)
     for w in ("\nports:\n", "\n  client ", "\n  pods ", "\nworkers:\n", "\n  worker 0 ",
               "\nservices:\n", "  %s " % WEB, "  %s " % DNS, "  %s " % API):
         check(w in out, "show stats has %r" % w, out)
     j = c.json("show stats json")
     check(set(j) == STATS_KEYS, "show stats json keys", sorted(j))
     check([p["name"] for p in j["ports"]] == ["client", "pods"], "ports in show stats json", j)
-    check(set(j["ports"][0]) == {"name", "rx", "tx", "rx_bytes", "tx_bytes", "rx_per_queue",
-                                 "drops_by_reason"}, "port keys", j["ports"][0])
+    check(set(j["ports"][0]) == {"name", "rx", "tx", "rx_bytes", "tx_bytes", "punted",
+                                 "rx_per_queue", "drops_by_reason"}, "port keys", j["ports"][0])
     check(len(j["workers"]) == 1 and {"id", "rx", "tx", "conns", "conns_created",
           "conns_expired", "conns_evicted", "conns_reused_expired", "conns_early_dropped",
           "redirect_out",
@@ -598,8 +600,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "redirect-in", "ctrl-inject",
-                  "tx"]
+RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "punt", "redirect-in",
+                  "ctrl-inject", "tx"]
 
 
 def runtime_loops(text):
@@ -1519,6 +1521,22 @@ def reload_changes(x, c, good):
           "state kept after a refused reload", config_view(c.json("show services json")))
     name, a, p, _ = parse_lookup(c.ok("lookup tcp 198.18.0.5:1000 198.19.0.120:8081"))
     check((name, a, p) == ("reload/new", "198.18.1.70", 8081), "and still served")
+    # A valid file whose route needs an address the running port does not have
+    # (addresses change only at restart): refused before anything changes.
+    routes = static_routes(c.json("show routes json"))
+    with open(x.a.conf_path, "w") as f:
+        f.write(good.replace('addresses = ["198.18.1.1/24"]',
+                             'addresses = ["198.18.1.1/24", "198.18.5.1/24"]')
+                .replace('via = "198.18.1.254"', 'via = "198.18.5.254"'))
+    out = c.cmd("reload")
+    check(re.fullmatch(r"%% reload refused, running state kept: %s:\d+: 198\.18\.5\.254 is not "
+                       r"on a connected prefix of port pods\n" % re.escape(x.a.conf_path), out)
+          is not None, "a route off the running ports' prefixes: reload refused with "
+          "FILE:LINE naming the next hop", out)
+    check(static_routes(c.json("show routes json")) == routes and
+          config_view(c.json("show services json")) == before,
+          "routes and services kept after that refused reload",
+          static_routes(c.json("show routes json")))
 
 
 def t_sessions(x):

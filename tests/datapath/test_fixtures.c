@@ -4,13 +4,15 @@
  *   {name, description, input frame, ingress port, expected verdict, output check}
  * where the verdict is any of: a frame sent on port X, a drop reason R counted
  * on the ingress port (also for a packet refused with a reply, such as a TCP
- * RST or an ICMP error), the packet handed to the control core with kind K.
+ * RST or an ICMP error), the packet handed to the control core with kind K,
+ * the frame (or a copy) on the worker's punt ring for the kernel twin of p0
+ * (fixtures marked "twin" run with one on p0; the frame must be unchanged).
  *
- * The set-up is the one app/nodegw/main.c builds (ports, pool, data-path
- * context, FIB with connected and local routes, neighbour table), on two
- * net_null ports, with a single EAL lcore: the test calls ng_worker_process()
- * directly and inspects the worker's TX buffers, counters and the control
- * ring without flushing. No root, no hugepages.
+ * The gateway is tests/lib's (ng_test_gw.h: the set-up app/nodegw/main.c
+ * does, on two net_null ports and one EAL lcore), its static routes and
+ * neighbours added through the route control API. The test calls
+ * ng_worker_process() directly and inspects the worker's TX buffers,
+ * counters and the control ring without flushing. No root, no hugepages.
  *
  * Topology (port index: address, MAC of the DPDK port):
  *   p0  198.18.0.1/24   client 198.18.0.2 (MAC 02:00:00:00:00:02)
@@ -37,6 +39,7 @@
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -50,28 +53,19 @@
 #include <rte_ring.h>
 #include <rte_tcp.h>
 
-#include "conf.h"
-#include "ng_log.h"
 #include "ng_stats.h"
+#include "ng_test_frame.h"
+#include "ng_test_gw.h"
 #include "pkt.h"
-#include "port.h"
 #include "route.h"
-#include "route_dp.h"
 #include "worker.h"
 
-#define FRAME_MAX 1600
 #define NPORTS 2
 
 /* ---- the gateway under test ---- */
 
-static struct ng_conf conf;
-static struct rte_mempool *pool;
-static struct ng_dp *dp;
+static struct ng_test_gw gw;
 static struct ng_worker *w;
-static struct ng_fib *fib;
-static struct ng_neigh_table *neigh;
-static uint16_t port_id[NPORTS];
-static struct rte_ether_addr port_mac[NPORTS];
 
 static const struct rte_ether_addr client_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
 static const struct rte_ether_addr host_mac = {{0x02, 0x00, 0x00, 0x00, 0x01, 0x02}};
@@ -79,291 +73,157 @@ static const struct rte_ether_addr router_mac = {{0x02, 0x00, 0x00, 0x00, 0x01, 
 static const struct rte_ether_addr stranger_mac = {{0x02, 0x00, 0x00, 0x00, 0x09, 0x99}};
 static const struct rte_ether_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 
-/* Host-order a.b.c.d. (DPDK's RTE_IPV4 shifts an int: undefined for a >= 128.) */
-#define HOST4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | \
-		(uint32_t)(d))
-
-static uint32_t
-ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	return rte_cpu_to_be_32(HOST4(a, b, c, d));
-}
-
-#define GW0 ip(198, 18, 0, 1)
-#define GW1 ip(198, 18, 1, 1)
-#define CLIENT ip(198, 18, 0, 2)
-#define HOST ip(198, 18, 1, 2)
-#define ROUTER ip(198, 18, 1, 254)
-#define UNRESOLVED ip(198, 18, 1, 3)
-#define REMOTE ip(198, 19, 7, 7)
-#define UNROUTED ip(198, 18, 200, 1)
-
-/* ---- frames ---- */
-
-struct frame {
-	uint8_t b[FRAME_MAX];
-	uint16_t len;
-	uint16_t l2;  /* Ethernet (+ VLAN) header length */
-};
-
-static void
-put16(struct frame *f, uint16_t v)
-{
-	f->b[f->len++] = (uint8_t)(v >> 8);
-	f->b[f->len++] = (uint8_t)v;
-}
-
-/* Ethernet header; vlan >= 0 adds one 802.1Q tag with that TCI. */
-static void
-put_eth(struct frame *f, const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
-		int vlan, uint16_t type)
-{
-	f->len = 0;
-	memcpy(&f->b[0], dst, RTE_ETHER_ADDR_LEN);
-	memcpy(&f->b[RTE_ETHER_ADDR_LEN], src, RTE_ETHER_ADDR_LEN);
-	f->len = 2 * RTE_ETHER_ADDR_LEN;
-	if (vlan >= 0) {
-		put16(f, RTE_ETHER_TYPE_VLAN);
-		put16(f, (uint16_t)vlan);
-	}
-	put16(f, type);
-	f->l2 = f->len;
-}
-
-static struct rte_ipv4_hdr *
-ip_hdr(struct frame *f)
-{
-	return (struct rte_ipv4_hdr *)&f->b[f->l2];
-}
-
-/* IPv4 header (ihl 5) and payload bytes 0, 1, 2...; valid header checksum. */
-static struct rte_ipv4_hdr *
-put_ip4(struct frame *f, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
-		uint16_t payload)
-{
-	struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)&f->b[f->len];
-
-	memset(h, 0, sizeof(*h));
-	h->version_ihl = RTE_IPV4_VHL_DEF;
-	h->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*h) + payload));
-	h->packet_id = rte_cpu_to_be_16(0x4242);
-	h->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	h->time_to_live = ttl;
-	h->next_proto_id = proto;
-	h->src_addr = src;
-	h->dst_addr = dst;
-	h->hdr_checksum = rte_ipv4_cksum(h);
-	for (uint16_t i = 0; i < payload; i++)
-		f->b[f->len + sizeof(*h) + i] = (uint8_t)(i * 7);
-	f->len = (uint16_t)(f->len + sizeof(*h) + payload);
-	return h;
-}
-
-static void
-fix_ip_cksum(struct frame *f)
-{
-	struct rte_ipv4_hdr *h = ip_hdr(f);
-
-	h->hdr_checksum = 0;
-	h->hdr_checksum = rte_ipv4_cksum(h);
-}
-
-/* ICMP message of type/code with id, seq and data bytes; valid checksum. */
-static void
-put_icmp(struct frame *f, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
-		uint16_t data)
-{
-	struct rte_ipv4_hdr *h = put_ip4(f, src, dst, IPPROTO_ICMP, 64,
-			(uint16_t)(sizeof(struct rte_icmp_hdr) + data));
-	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(h + 1);
-
-	icmp->icmp_type = type;
-	icmp->icmp_code = code;
-	icmp->icmp_cksum = 0;
-	icmp->icmp_ident = rte_cpu_to_be_16(0x1d1d);
-	icmp->icmp_seq_nb = rte_cpu_to_be_16(7);
-	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, sizeof(*icmp) + data);
-}
-
-/* TCP segment (20-byte header) with flags and payload bytes; valid checksums. */
-static void
-put_tcp(struct frame *f, uint32_t src, uint32_t dst, uint8_t flags, uint32_t seq, uint32_t ack,
-		uint16_t payload)
-{
-	struct rte_ipv4_hdr *h = put_ip4(f, src, dst, IPPROTO_TCP, 64,
-			(uint16_t)(sizeof(struct rte_tcp_hdr) + payload));
-	struct rte_tcp_hdr *t = (struct rte_tcp_hdr *)(h + 1);
-
-	memset(t, 0, sizeof(*t));
-	t->src_port = rte_cpu_to_be_16(40000);
-	t->dst_port = rte_cpu_to_be_16(80);
-	t->sent_seq = rte_cpu_to_be_32(seq);
-	t->recv_ack = rte_cpu_to_be_32(ack);
-	t->data_off = (sizeof(*t) / 4) << 4;
-	t->tcp_flags = flags;
-	t->rx_win = rte_cpu_to_be_16(65535);
-	t->cksum = rte_ipv4_udptcp_cksum(h, t);
-}
-
-static void
-put_arp(struct frame *f, uint16_t op, const struct rte_ether_addr *sha, uint32_t sip,
-		const struct rte_ether_addr *tha, uint32_t tip)
-{
-	struct rte_arp_hdr *a = (struct rte_arp_hdr *)&f->b[f->len];
-
-	a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	a->arp_hlen = RTE_ETHER_ADDR_LEN;
-	a->arp_plen = 4;
-	a->arp_opcode = rte_cpu_to_be_16(op);
-	a->arp_data.arp_sha = *sha;
-	a->arp_data.arp_sip = sip;
-	a->arp_data.arp_tha = *tha;
-	a->arp_data.arp_tip = tip;
-	f->len = (uint16_t)(f->len + sizeof(*a));
-}
+#define GW0 tb_ip(198, 18, 0, 1)
+#define GW1 tb_ip(198, 18, 1, 1)
+#define CLIENT tb_ip(198, 18, 0, 2)
+#define HOST tb_ip(198, 18, 1, 2)
+#define ROUTER tb_ip(198, 18, 1, 254)
+#define UNRESOLVED tb_ip(198, 18, 1, 3)
+#define REMOTE tb_ip(198, 19, 7, 7)
+#define UNROUTED tb_ip(198, 18, 200, 1)
 
 /* ---- input builders ---- */
 
 static const struct rte_ether_addr zero_mac;
 
 static void
-in_arp_request_gw(struct frame *f)
+in_arp_request_gw(struct tb_frame *f)
 {
-	put_eth(f, &bcast, &client_mac, -1, RTE_ETHER_TYPE_ARP);
-	put_arp(f, RTE_ARP_OP_REQUEST, &client_mac, CLIENT, &zero_mac, GW0);
+	tb_eth(f, &bcast, &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_ARP);
+	tb_arp(f, RTE_ARP_OP_REQUEST, &client_mac, CLIENT, &zero_mac, GW0);
 }
 
 static void
-in_arp_request_gw_vlan(struct frame *f)
+in_arp_request_gw_vlan(struct tb_frame *f)
 {
-	put_eth(f, &bcast, &client_mac, 100, RTE_ETHER_TYPE_ARP);
-	put_arp(f, RTE_ARP_OP_REQUEST, &client_mac, CLIENT, &zero_mac, GW0);
+	tb_eth(f, &bcast, &client_mac, 100, RTE_ETHER_TYPE_ARP);
+	tb_arp(f, RTE_ARP_OP_REQUEST, &client_mac, CLIENT, &zero_mac, GW0);
 }
 
 static void
-in_arp_request_other(struct frame *f)
+in_arp_request_other(struct tb_frame *f)
 {
-	put_eth(f, &bcast, &client_mac, -1, RTE_ETHER_TYPE_ARP);
-	put_arp(f, RTE_ARP_OP_REQUEST, &client_mac, CLIENT, &zero_mac, ip(198, 18, 0, 77));
+	tb_eth(f, &bcast, &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_ARP);
+	tb_arp(f, RTE_ARP_OP_REQUEST, &client_mac, CLIENT, &zero_mac, tb_ip(198, 18, 0, 77));
 }
 
 static void
-in_arp_reply_to_us(struct frame *f)
+in_arp_reply_to_us(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_ARP);
-	put_arp(f, RTE_ARP_OP_REPLY, &client_mac, CLIENT, &port_mac[0], GW0);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_ARP);
+	tb_arp(f, RTE_ARP_OP_REPLY, &client_mac, CLIENT, &gw.port_mac[0], GW0);
 }
 
 static void
-in_arp_bad_hlen(struct frame *f)
+in_arp_bad_hlen(struct tb_frame *f)
 {
 	in_arp_request_gw(f);
 	((struct rte_arp_hdr *)&f->b[f->l2])->arp_hlen = 8;
 }
 
 static void
-in_echo_gw(struct frame *f)
+in_echo_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REQUEST, 0, 56);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REQUEST, 0, 56);
 }
 
 static void
-in_echo_gw_vlan(struct frame *f)
+in_echo_gw_vlan(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, 0x2042, RTE_ETHER_TYPE_IPV4);
-	put_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REQUEST, 0, 56);
+	tb_eth(f, &gw.port_mac[0], &client_mac, 0x2042, RTE_ETHER_TYPE_IPV4);
+	tb_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REQUEST, 0, 56);
 }
 
 static void
-in_echo_other_port_addr(struct frame *f)
+in_echo_other_port_addr(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_icmp(f, CLIENT, GW1, RTE_IP_ICMP_ECHO_REQUEST, 0, 8);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_icmp(f, CLIENT, GW1, RTE_IP_ICMP_ECHO_REQUEST, 0, 8);
 }
 
 static void
-in_echo_odd_length(struct frame *f)
+in_echo_odd_length(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REQUEST, 0, 33);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REQUEST, 0, 33);
 }
 
 static void
-in_icmp_timestamp_gw(struct frame *f)
+in_icmp_timestamp_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_icmp(f, CLIENT, GW0, 13, 0, 12);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_icmp(f, CLIENT, GW0, 13, 0, 12);
 }
 
 static void
-in_icmp_short_gw(struct frame *f)
+in_icmp_short_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, GW0, IPPROTO_ICMP, 64, 4);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, GW0, IPPROTO_ICMP, 64, 4);
 	f->b[f->l2 + 20] = RTE_IP_ICMP_ECHO_REQUEST;
 }
 
 static void
-in_fragment_gw(struct frame *f)
+in_fragment_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REQUEST, 0, 56);
-	ip_hdr(f)->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
-	fix_ip_cksum(f);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REQUEST, 0, 56);
+	tb_ip4_hdr(f)->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
+	tb_ip4_cksum(f);
 }
 
 static void
-in_tcp_syn_gw(struct frame *f)
+in_tcp_syn_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_tcp(f, CLIENT, GW0, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_tcp(f, CLIENT, 40000, GW0, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 }
 
 static void
-in_tcp_data_gw_vlan(struct frame *f)
+in_tcp_data_gw_vlan(struct tb_frame *f)
 {
 	/* ACK with 100 bytes of data, tagged. */
-	put_eth(f, &port_mac[0], &client_mac, 5, RTE_ETHER_TYPE_IPV4);
-	put_tcp(f, CLIENT, GW0, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 5000, 0x12345678, 100);
+	tb_eth(f, &gw.port_mac[0], &client_mac, 5, RTE_ETHER_TYPE_IPV4);
+	tb_tcp(f, CLIENT, 40000, GW0, 80, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 5000, 0x12345678,
+			100);
 }
 
 static void
-in_tcp_fin_gw(struct frame *f)
+in_tcp_fin_gw(struct tb_frame *f)
 {
 	/* FIN without ACK, 10 bytes of data: the RST acknowledges seq + 11. */
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_tcp(f, CLIENT, GW0, RTE_TCP_FIN_FLAG, 7000, 0, 10);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_tcp(f, CLIENT, 40000, GW0, 80, RTE_TCP_FIN_FLAG, 7000, 0, 10);
 }
 
 static void
-in_tcp_rst_gw(struct frame *f)
+in_tcp_rst_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_tcp(f, CLIENT, GW0, RTE_TCP_RST_FLAG, 1, 0, 0);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_tcp(f, CLIENT, 40000, GW0, 80, RTE_TCP_RST_FLAG, 1, 0, 0);
 }
 
 static void
-in_tcp_short_gw(struct frame *f)
+in_tcp_short_gw(struct tb_frame *f)
 {
 	/* 12 bytes of TCP: less than a header. */
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, GW0, IPPROTO_TCP, 64, 12);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, GW0, IPPROTO_TCP, 64, 12);
 }
 
 static void
-in_gre_gw(struct frame *f)
+in_gre_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, GW0, IPPROTO_GRE, 64, 24);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, GW0, IPPROTO_GRE, 64, 24);
 }
 
 static void
-in_udp_gw(struct frame *f)
+in_udp_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	struct rte_ipv4_hdr *h = put_ip4(f, CLIENT, GW1, IPPROTO_UDP, 64, 8);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	struct rte_ipv4_hdr *h = tb_ip4(f, CLIENT, GW1, IPPROTO_UDP, 64, 8);
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(h + 1);
 
 	/* A well-formed UDP header (length 8, no checksum): malformed ones are dropped. */
@@ -374,255 +234,247 @@ in_udp_gw(struct frame *f)
 }
 
 static void
-in_routed_host(struct frame *f)
+in_echo_reply_gw(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 100);
+	/* the answer to a ping the kernel twin sent */
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REPLY, 0, 56);
 }
 
 static void
-in_routed_host_vlan(struct frame *f)
+in_ospf_hello(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, 7, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 100);
+	static const struct rte_ether_addr allspf = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x05}};
+
+	tb_eth(f, &allspf, &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, tb_ip(224, 0, 0, 5), 89, 1, 44);
 }
 
 static void
-in_routed_ttl2(struct frame *f)
+in_ipv6_other_mac(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_TCP, 2, 20);
-}
-
-static void
-in_routed_padded(struct frame *f)
-{
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
-	memset(&f->b[f->len], 0, 60 - f->len);
-	f->len = 60;
-}
-
-static void
-in_routed_gateway(struct frame *f)
-{
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, REMOTE, IPPROTO_UDP, 64, 30);
-}
-
-static void
-in_routed_unresolved(struct frame *f)
-{
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, UNRESOLVED, IPPROTO_UDP, 64, 30);
-}
-
-static void
-in_routed_reverse(struct frame *f)
-{
-	put_eth(f, &port_mac[1], &host_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, HOST, CLIENT, IPPROTO_UDP, 64, 30);
-}
-
-static void
-in_ttl1(struct frame *f)
-{
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 1, 100);
-}
-
-static void
-in_ttl0(struct frame *f)
-{
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, REMOTE, IPPROTO_TCP, 0, 20);
-}
-
-static void
-in_ttl1_vlan(struct frame *f)
-{
-	put_eth(f, &port_mac[0], &client_mac, 0x0123, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 1, 4);
-}
-
-static void
-in_no_route(struct frame *f)
-{
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, UNROUTED, IPPROTO_UDP, 64, 8);
-}
-
-static void
-in_not_for_us(struct frame *f)
-{
-	put_eth(f, &stranger_mac, &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
-}
-
-static void
-in_not_for_us_other_port_mac(struct frame *f)
-{
-	/* Our MAC, but port 1's, arriving on port 0. */
-	put_eth(f, &port_mac[1], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
-}
-
-static void
-in_bcast_transit(struct frame *f)
-{
-	put_eth(f, &bcast, &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
-}
-
-static void
-in_truncated(struct frame *f)
-{
-	in_routed_host(f);
-	f->len = 30;
-}
-
-static void
-in_total_length_too_big(struct frame *f)
-{
-	in_routed_host(f);
-	ip_hdr(f)->total_length = rte_cpu_to_be_16(200);
-	fix_ip_cksum(f);
-}
-
-static void
-in_bad_cksum(struct frame *f)
-{
-	in_routed_host(f);
-	ip_hdr(f)->hdr_checksum ^= 0x0101;
-}
-
-static void
-in_bad_version(struct frame *f)
-{
-	in_routed_host(f);
-	ip_hdr(f)->version_ihl = 0x55;
-	fix_ip_cksum(f);
-}
-
-static void
-in_ipv6(struct frame *f)
-{
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV6);
+	tb_eth(f, &stranger_mac, &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
 	memset(&f->b[f->len], 0, 48);
 	f->b[f->len] = 0x60;
 	f->len = (uint16_t)(f->len + 48);
 }
 
 static void
-in_lldp(struct frame *f)
+in_routed_host(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_LLDP);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 100);
+}
+
+static void
+in_routed_host_vlan(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, 7, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 100);
+}
+
+static void
+in_routed_ttl2(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_TCP, 2, 20);
+}
+
+static void
+in_routed_padded(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
+	memset(&f->b[f->len], 0, 60 - f->len);
+	f->len = 60;
+}
+
+static void
+in_routed_gateway(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, REMOTE, IPPROTO_UDP, 64, 30);
+}
+
+static void
+in_routed_unresolved(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, UNRESOLVED, IPPROTO_UDP, 64, 30);
+}
+
+static void
+in_routed_reverse(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[1], &host_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, HOST, CLIENT, IPPROTO_UDP, 64, 30);
+}
+
+static void
+in_ttl1(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 1, 100);
+}
+
+static void
+in_ttl0(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, REMOTE, IPPROTO_TCP, 0, 20);
+}
+
+static void
+in_ttl1_vlan(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, 0x0123, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 1, 4);
+}
+
+static void
+in_no_route(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, UNROUTED, IPPROTO_UDP, 64, 8);
+}
+
+static void
+in_not_for_us(struct tb_frame *f)
+{
+	tb_eth(f, &stranger_mac, &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
+}
+
+static void
+in_not_for_us_other_port_mac(struct tb_frame *f)
+{
+	/* Our MAC, but port 1's, arriving on port 0. */
+	tb_eth(f, &gw.port_mac[1], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
+}
+
+static void
+in_bcast_transit(struct tb_frame *f)
+{
+	tb_eth(f, &bcast, &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
+}
+
+static void
+in_truncated(struct tb_frame *f)
+{
+	in_routed_host(f);
+	f->len = 30;
+}
+
+static void
+in_total_length_too_big(struct tb_frame *f)
+{
+	in_routed_host(f);
+	tb_ip4_hdr(f)->total_length = rte_cpu_to_be_16(200);
+	tb_ip4_cksum(f);
+}
+
+static void
+in_bad_cksum(struct tb_frame *f)
+{
+	in_routed_host(f);
+	tb_ip4_hdr(f)->hdr_checksum ^= 0x0101;
+}
+
+static void
+in_bad_version(struct tb_frame *f)
+{
+	in_routed_host(f);
+	tb_ip4_hdr(f)->version_ihl = 0x55;
+	tb_ip4_cksum(f);
+}
+
+static void
+in_ipv6(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	memset(&f->b[f->len], 0, 48);
+	f->b[f->len] = 0x60;
+	f->len = (uint16_t)(f->len + 48);
+}
+
+static void
+in_lldp(struct tb_frame *f)
+{
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_LLDP);
 	memset(&f->b[f->len], 0, 46);
 	f->len = (uint16_t)(f->len + 46);
 }
 
 static void
-in_vlan_nested(struct frame *f)
+in_vlan_nested(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, 10, RTE_ETHER_TYPE_VLAN);
-	put16(f, 20);
-	put16(f, RTE_ETHER_TYPE_IPV4);
+	tb_eth(f, &gw.port_mac[0], &client_mac, 10, RTE_ETHER_TYPE_VLAN);
+	tb_put16(f, 20);
+	tb_put16(f, RTE_ETHER_TYPE_IPV4);
 	f->l2 = f->len;
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 8);
 }
 
 static void
-in_mtu_exceeded(struct frame *f)
+in_mtu_exceeded(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 1501 - 20);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 1501 - 20);
 }
 
 static void
-in_mtu_exact(struct frame *f)
+in_mtu_exact(struct tb_frame *f)
 {
-	put_eth(f, &port_mac[0], &client_mac, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 1500 - 20);
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, HOST, IPPROTO_UDP, 64, 1500 - 20);
 }
 
 /* ---- output checks ---- */
 
-static void
-check_ip_cksum(const struct rte_ipv4_hdr *h)
-{
-	assert_int_equal(rte_raw_cksum(h, (h->version_ihl & 0x0f) * 4u), 0xffff);
-}
+enum { P0, P1 };
 
 /* in: the input frame; out: what the gateway sent (or handed up). */
-typedef void (*check_fn)(const struct frame *in, struct rte_mbuf *out);
+typedef void (*check_fn)(const struct tb_frame *in, struct rte_mbuf *out);
 
+/* The ARP reply from port 0, back to the client (tag kept). */
 static void
-check_arp_reply(const struct frame *in, struct rte_mbuf *out)
+check_arp_reply(const struct tb_frame *in, struct rte_mbuf *out)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(out, const uint8_t *);
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
-	const struct rte_arp_hdr *a = (const struct rte_arp_hdr *)(p + in->l2);
-	const struct rte_arp_hdr *ia = (const struct rte_arp_hdr *)(in->b + in->l2);
+	struct tb_frame o;
 
-	assert_int_equal(rte_pktmbuf_data_len(out), in->len);
-	assert_memory_equal(&eth->dst_addr, &client_mac, RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(&eth->src_addr, &port_mac[0], RTE_ETHER_ADDR_LEN);
-	/* VLAN tag (if any) and ethertype as received. */
-	assert_memory_equal(p + 12, in->b + 12, in->l2 - 12u);
-	assert_int_equal(rte_be_to_cpu_16(a->arp_hardware), RTE_ARP_HRD_ETHER);
-	assert_int_equal(rte_be_to_cpu_16(a->arp_protocol), RTE_ETHER_TYPE_IPV4);
-	assert_int_equal(a->arp_hlen, 6);
-	assert_int_equal(a->arp_plen, 4);
-	assert_int_equal(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REPLY);
-	assert_memory_equal(&a->arp_data.arp_sha, &port_mac[0], RTE_ETHER_ADDR_LEN);
-	assert_int_equal(a->arp_data.arp_sip, ia->arp_data.arp_tip);
-	assert_memory_equal(&a->arp_data.arp_tha, &client_mac, RTE_ETHER_ADDR_LEN);
-	assert_int_equal(a->arp_data.arp_tip, CLIENT);
+	tb_from_mbuf(&o, out, P0);
+	ng_test_gw_check_reply_eth(&gw, in, &o);
+	tb_check_arp_reply(in, &o, &gw.port_mac[0]);
+	assert_memory_equal(&((const struct rte_ether_hdr *)o.b)->dst_addr, &client_mac,
+			RTE_ETHER_ADDR_LEN);
 }
 
 static void
-check_arp_up(const struct frame *in, struct rte_mbuf *out)
+check_arp_up(const struct tb_frame *in, struct rte_mbuf *out)
 {
 	/* Handed up untouched, for the neighbour table. */
 	assert_int_equal(rte_pktmbuf_data_len(out), in->len);
 	assert_memory_equal(rte_pktmbuf_mtod(out, const uint8_t *), in->b, in->len);
-	assert_int_equal(out->port, port_id[0]);
+	assert_int_equal(out->port, gw.port_id[0]);
 	assert_int_equal(out->l2_len, in->l2);
 }
 
+/* The echo reply back to the client out port 0 (tag kept). */
 static void
-check_echo_reply(const struct frame *in, struct rte_mbuf *out)
+check_echo_reply(const struct tb_frame *in, struct rte_mbuf *out)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(out, const uint8_t *);
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
-	const struct rte_ipv4_hdr *h = (const struct rte_ipv4_hdr *)(p + in->l2);
-	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)(in->b + in->l2);
-	uint16_t tot = rte_be_to_cpu_16(ih->total_length);
-	const struct rte_icmp_hdr *icmp = (const struct rte_icmp_hdr *)(h + 1);
-	const struct rte_icmp_hdr *iicmp = (const struct rte_icmp_hdr *)(ih + 1);
+	struct tb_frame o;
 
-	assert_int_equal(rte_pktmbuf_data_len(out), in->len);
-	assert_memory_equal(&eth->dst_addr, &client_mac, RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(&eth->src_addr, &port_mac[0], RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(p + 12, in->b + 12, in->l2 - 12u); /* tag and type kept */
-	assert_int_equal(h->version_ihl, 0x45);
-	assert_int_equal(h->total_length, ih->total_length);
-	assert_int_equal(h->src_addr, ih->dst_addr);
-	assert_int_equal(h->dst_addr, ih->src_addr);
-	assert_int_equal(h->time_to_live, 64);
-	assert_int_equal(h->next_proto_id, IPPROTO_ICMP);
-	check_ip_cksum(h);
-	assert_int_equal(icmp->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
-	assert_int_equal(icmp->icmp_code, 0);
-	assert_int_equal(icmp->icmp_ident, iicmp->icmp_ident);
-	assert_int_equal(icmp->icmp_seq_nb, iicmp->icmp_seq_nb);
-	assert_int_equal(rte_raw_cksum(icmp, tot - 20u), 0xffff);
-	assert_memory_equal(icmp + 1, iicmp + 1, tot - 28u);
+	tb_from_mbuf(&o, out, P0);
+	ng_test_gw_check_reply_eth(&gw, in, &o);
+	tb_check_echo_reply(in, &o);
 }
 
 /* Forwarded to dst_mac on port 1: TTL - 1, untagged, the rest unchanged. */
 static void
-check_forwarded_to(const struct frame *in, struct rte_mbuf *out,
+check_forwarded_to(const struct tb_frame *in, struct rte_mbuf *out,
 		const struct rte_ether_addr *dst_mac)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(out, const uint8_t *);
@@ -636,10 +488,10 @@ check_forwarded_to(const struct frame *in, struct rte_mbuf *out,
 	assert_int_equal(rte_pktmbuf_data_len(out), 14 + tot);
 	assert_int_equal(rte_pktmbuf_pkt_len(out), 14 + tot);
 	assert_memory_equal(&eth->dst_addr, dst_mac, RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(&eth->src_addr, &port_mac[1], RTE_ETHER_ADDR_LEN);
+	assert_memory_equal(&eth->src_addr, &gw.port_mac[1], RTE_ETHER_ADDR_LEN);
 	assert_int_equal(rte_be_to_cpu_16(eth->ether_type), RTE_ETHER_TYPE_IPV4);
 	assert_int_equal(h->time_to_live, ih->time_to_live - 1);
-	check_ip_cksum(h);
+	tb_check_ip_cksum(h);
 	/* Only the TTL and the checksum changed. */
 	memcpy(&want, ih, sizeof(want));
 	want.time_to_live = h->time_to_live;
@@ -649,32 +501,32 @@ check_forwarded_to(const struct frame *in, struct rte_mbuf *out,
 }
 
 static void
-check_to_host(const struct frame *in, struct rte_mbuf *out)
+check_to_host(const struct tb_frame *in, struct rte_mbuf *out)
 {
 	check_forwarded_to(in, out, &host_mac);
 }
 
 static void
-check_to_router(const struct frame *in, struct rte_mbuf *out)
+check_to_router(const struct tb_frame *in, struct rte_mbuf *out)
 {
 	check_forwarded_to(in, out, &router_mac);
 }
 
 static void
-check_to_client(const struct frame *in, struct rte_mbuf *out)
+check_to_client(const struct tb_frame *in, struct rte_mbuf *out)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(out, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *h = (const struct rte_ipv4_hdr *)(eth + 1);
 
 	/* Port 1 -> port 0; the client has no neighbour entry: see the fixture. */
 	(void)in;
-	assert_memory_equal(&eth->src_addr, &port_mac[0], RTE_ETHER_ADDR_LEN);
+	assert_memory_equal(&eth->src_addr, &gw.port_mac[0], RTE_ETHER_ADDR_LEN);
 	assert_int_equal(h->time_to_live, 63);
-	check_ip_cksum(h);
+	tb_check_ip_cksum(h);
 }
 
 static void
-check_resolve(const struct frame *in, struct rte_mbuf *out)
+check_resolve(const struct tb_frame *in, struct rte_mbuf *out)
 {
 	const struct ng_mbuf_priv *pv = ng_mbuf_priv(out);
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(out, const struct rte_ether_hdr *);
@@ -684,121 +536,66 @@ check_resolve(const struct frame *in, struct rte_mbuf *out)
 	assert_int_equal(pv->kind, NG_CTL_RESOLVE);
 	assert_int_equal(pv->nexthop.family, AF_INET);
 	assert_int_equal(pv->nexthop.v4, UNRESOLVED);
-	assert_int_equal(pv->out_port, port_id[1]);
-	assert_int_equal(pv->in_port, port_id[0]);
+	assert_int_equal(pv->out_port, gw.port_id[1]);
+	assert_int_equal(pv->in_port, gw.port_id[0]);
 	/* Ready to send but for the destination MAC. */
-	assert_memory_equal(&eth->src_addr, &port_mac[1], RTE_ETHER_ADDR_LEN);
+	assert_memory_equal(&eth->src_addr, &gw.port_mac[1], RTE_ETHER_ADDR_LEN);
 	assert_int_equal(rte_be_to_cpu_16(eth->ether_type), RTE_ETHER_TYPE_IPV4);
 	assert_int_equal(h->time_to_live, ih->time_to_live - 1);
-	check_ip_cksum(h);
+	tb_check_ip_cksum(h);
 }
 
+/* An ICMP error about in, from src, back to the client out port 0 (tag kept). */
 static void
-check_icmp_error(const struct frame *in, struct rte_mbuf *out, uint8_t type, uint8_t code,
+check_icmp_error(const struct tb_frame *in, struct rte_mbuf *out, uint8_t type, uint8_t code,
 		uint32_t src)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(out, const uint8_t *);
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
-	const struct rte_ipv4_hdr *h = (const struct rte_ipv4_hdr *)(p + in->l2);
-	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)(in->b + in->l2);
-	const struct rte_icmp_hdr *icmp = (const struct rte_icmp_hdr *)(h + 1);
-	uint16_t quote = (uint16_t)RTE_MIN(28, rte_be_to_cpu_16(ih->total_length));
+	struct tb_frame o;
 
-	assert_int_equal(rte_pktmbuf_data_len(out), in->l2 + 20 + 8 + quote);
-	assert_memory_equal(&eth->dst_addr, &client_mac, RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(&eth->src_addr, &port_mac[0], RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(p + 12, in->b + 12, in->l2 - 12u); /* tag and type kept */
-	assert_int_equal(h->version_ihl, 0x45);
-	assert_int_equal(rte_be_to_cpu_16(h->total_length), 20 + 8 + quote);
-	assert_int_equal(h->src_addr, src);
-	assert_int_equal(h->dst_addr, CLIENT);
-	assert_int_equal(h->time_to_live, 64);
-	assert_int_equal(h->next_proto_id, IPPROTO_ICMP);
-	check_ip_cksum(h);
-	assert_int_equal(icmp->icmp_type, type);
-	assert_int_equal(icmp->icmp_code, code);
-	assert_int_equal(icmp->icmp_ident, 0);
-	assert_int_equal(icmp->icmp_seq_nb, 0);
-	assert_int_equal(rte_raw_cksum(icmp, 8u + quote), 0xffff);
-	/* The original header, as received (TTL and all), and 8 bytes. */
-	assert_memory_equal(icmp + 1, ih, quote);
+	tb_from_mbuf(&o, out, P0);
+	ng_test_gw_check_reply_eth(&gw, in, &o);
+	tb_check_icmp_error(in, &o, type, code, src);
+	assert_int_equal(tb_ip4_hdr(&o)->dst_addr, CLIENT);
 }
 
 static void
-check_time_exceeded(const struct frame *in, struct rte_mbuf *out)
+check_time_exceeded(const struct tb_frame *in, struct rte_mbuf *out)
 {
 	check_icmp_error(in, out, NG_ICMP_TIME_EXCEEDED, 0, GW0);
 }
 
 static void
-check_port_unreachable(const struct frame *in, struct rte_mbuf *out)
+check_port_unreachable(const struct tb_frame *in, struct rte_mbuf *out)
 {
 	/* From the address that was asked (port 1's), back out port 0. */
 	check_icmp_error(in, out, NG_ICMP_DEST_UNREACH, 3, GW1);
 }
 
-/* A TCP RST in answer to the input segment, RFC 793 "Reset Generation". */
+/* A TCP RST in answer to the input segment, back to the client out port 0 (tag kept). */
 static void
-check_tcp_rst(const struct frame *in, struct rte_mbuf *out)
+check_tcp_rst(const struct tb_frame *in, struct rte_mbuf *out)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(out, const uint8_t *);
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
-	const struct rte_ipv4_hdr *h = (const struct rte_ipv4_hdr *)(p + in->l2);
-	const struct rte_tcp_hdr *t = (const struct rte_tcp_hdr *)(h + 1);
-	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)(in->b + in->l2);
-	const struct rte_tcp_hdr *it = (const struct rte_tcp_hdr *)(ih + 1);
-	uint32_t seg = rte_be_to_cpu_16(ih->total_length) - 40u;
-	uint8_t tcp[20];
+	struct tb_frame o;
 
-	assert_int_equal(rte_pktmbuf_data_len(out), in->l2 + 40u);
-	assert_int_equal(rte_pktmbuf_pkt_len(out), in->l2 + 40u);
-	assert_memory_equal(&eth->dst_addr, &client_mac, RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(&eth->src_addr, &port_mac[0], RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(p + 12, in->b + 12, in->l2 - 12u); /* tag and type kept */
-	assert_int_equal(h->version_ihl, 0x45);
-	assert_int_equal(rte_be_to_cpu_16(h->total_length), 40);
-	assert_int_equal(h->src_addr, ih->dst_addr);
-	assert_int_equal(h->dst_addr, ih->src_addr);
-	assert_int_equal(h->time_to_live, 64);
-	assert_int_equal(h->next_proto_id, IPPROTO_TCP);
-	check_ip_cksum(h);
-	assert_int_equal(t->src_port, it->dst_port);
-	assert_int_equal(t->dst_port, it->src_port);
-	assert_int_equal(t->data_off, 0x50);
-	if (it->tcp_flags & RTE_TCP_ACK_FLAG) {
-		/* <SEQ=SEG.ACK><CTL=RST> */
-		assert_int_equal(t->tcp_flags, RTE_TCP_RST_FLAG);
-		assert_int_equal(t->sent_seq, it->recv_ack);
-	} else {
-		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
-		if (it->tcp_flags & RTE_TCP_SYN_FLAG)
-			seg++;
-		if (it->tcp_flags & RTE_TCP_FIN_FLAG)
-			seg++;
-		assert_int_equal(t->tcp_flags, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
-		assert_int_equal(t->sent_seq, 0);
-		assert_int_equal(rte_be_to_cpu_32(t->recv_ack), rte_be_to_cpu_32(it->sent_seq) + seg);
-	}
-	/* TCP checksum over the pseudo header and segment. */
-	memcpy(tcp, t, sizeof(tcp));
-	((struct rte_tcp_hdr *)tcp)->cksum = 0;
-	assert_int_equal(t->cksum, rte_ipv4_udptcp_cksum(h, tcp));
+	tb_from_mbuf(&o, out, P0);
+	ng_test_gw_check_reply_eth(&gw, in, &o);
+	tb_check_rst(in, &o);
 }
 
 /* ---- the fixture table ---- */
 
-enum { P0, P1 };
-
 struct fixture {
 	const char *name;
 	const char *desc;
-	void (*build)(struct frame *f);
+	void (*build)(struct tb_frame *f);
 	uint8_t in;                  /* ingress port index */
 	int tx;                      /* port index of the one output frame; -1: none */
 	enum ng_drop_reason drop;    /* counted on the ingress port; NONE: no drop */
 	int ctl;                     /* enum ng_ctl_kind on the control ring; 0: none */
 	check_fn check;              /* on the output frame, or the control-ring packet */
 	bool forwarding_off;
+	bool twin;                   /* p0 has a kernel twin */
+	int punt;                    /* frames on the punt ring (the input, unchanged) */
 	/*
 	 * Set on a fixture that shows a bug reported to the lead: it skips
 	 * unless NG_TEST_SHOW_BUGS is set (then it fails while the bug is there).
@@ -809,6 +606,8 @@ struct fixture {
 #define TX(p) .tx = (p), .drop = NG_DROP_NONE, .ctl = 0
 #define DROP(r) .tx = -1, .drop = NG_DROP_##r, .ctl = 0
 #define CTL(k) .tx = -1, .drop = NG_DROP_NONE, .ctl = (k)
+/* With a kernel twin on p0: only on the punt ring. */
+#define PUNT .tx = -1, .drop = NG_DROP_NONE, .ctl = 0, .punt = 1, .twin = true
 
 static const struct fixture fixtures[] = {
 	/* ARP */
@@ -913,137 +712,98 @@ static const struct fixture fixtures[] = {
 		in_lldp, P0, DROP(ETHERTYPE)},
 	{"vlan_nested", "two 802.1Q tags: dropped",
 		in_vlan_nested, P0, DROP(VLAN_NESTED)},
+	/* p0 with a kernel twin: what nodegw does not consume goes there, the rest as before */
+	{"twin_tcp_syn_gw", "twin: TCP SYN to the gateway (no NodePort): to the kernel, no RST",
+		in_tcp_syn_gw, P0, PUNT},
+	{"twin_tcp_data_vlan", "twin: tagged TCP data to the gateway: to the kernel, tag kept",
+		in_tcp_data_gw_vlan, P0, PUNT},
+	{"twin_udp_gw", "twin: UDP to port 1's address arriving on p0: to p0's kernel twin",
+		in_udp_gw, P0, PUNT},
+	{"twin_gre_gw", "twin: GRE to the gateway: to the kernel",
+		in_gre_gw, P0, PUNT},
+	{"twin_fragment_gw", "twin: a fragment to the gateway: to the kernel (it reassembles)",
+		in_fragment_gw, P0, PUNT},
+	{"twin_icmp_timestamp", "twin: ICMP timestamp to the gateway: to the kernel",
+		in_icmp_timestamp_gw, P0, PUNT},
+	{"twin_echo_reply", "twin: ICMP echo reply to the gateway (the kernel's ping): to it",
+		in_echo_reply_gw, P0, PUNT},
+	{"twin_ospf_hello", "twin: OSPF hello to 224.0.0.5 (multicast MAC): to the kernel",
+		in_ospf_hello, P0, PUNT},
+	{"twin_ipv6", "twin: IPv6 to the port's MAC: to the kernel",
+		in_ipv6, P0, PUNT},
+	{"twin_lldp", "twin: LLDP: to the kernel",
+		in_lldp, P0, PUNT},
+	{"twin_arp_request", "twin: ARP request for the gateway: answered, and a copy to the kernel",
+		in_arp_request_gw, P0, TX(P0), .check = check_arp_reply, .twin = true, .punt = 1},
+	{"twin_arp_request_vlan", "twin: tagged ARP request: answered tagged, copy to the kernel",
+		in_arp_request_gw_vlan, P0, TX(P0), .check = check_arp_reply, .twin = true,
+		.punt = 1},
+	{"twin_arp_reply", "twin: ARP reply to the gateway: to the control core, and a copy",
+		in_arp_reply_to_us, P0, CTL(NG_CTL_ARP), .check = check_arp_up, .twin = true,
+		.punt = 1},
+	{"twin_echo_gw", "twin: ICMP echo to the gateway: nodegw answers, the kernel sees nothing",
+		in_echo_gw, P0, TX(P0), .check = check_echo_reply, .twin = true},
+	{"twin_routed_host", "twin: transit traffic is forwarded, not punted",
+		in_routed_host, P0, TX(P1), .check = check_to_host, .twin = true},
+	{"twin_arp_other", "twin: ARP for another address: dropped, no copy",
+		in_arp_request_other, P0, DROP(ARP_NOT_OURS), .twin = true},
+	{"twin_not_for_us", "twin: unicast to another MAC: dropped",
+		in_not_for_us, P0, DROP(NOT_FOR_US), .twin = true},
+	{"twin_ipv6_other_mac", "twin: IPv6 to another host's MAC: dropped",
+		in_ipv6_other_mac, P0, DROP(IPV6), .twin = true},
+	{"twin_tcp_short", "twin: TCP shorter than its header: dropped, not punted",
+		in_tcp_short_gw, P0, DROP(L4_HEADER), .twin = true},
+	{"twin_icmp_short", "twin: malformed ICMP to the gateway: dropped",
+		in_icmp_short_gw, P0, DROP(ICMP_MALFORMED), .twin = true},
+	{"twin_ttl1", "twin: TTL 1 in transit: time exceeded, as without a twin",
+		in_ttl1, P0, .tx = P0, .drop = NG_DROP_TTL_EXPIRED, .check = check_time_exceeded,
+		.twin = true},
 };
 
 #define N_FIXTURES RTE_DIM(fixtures)
 
-/* ---- set-up, as app/nodegw/main.c does it ---- */
+/* ---- set-up ---- */
 
-static int
-add_port_conf(unsigned int i, const char *name, const char *devargs, const char *addr)
+/* The route control API, or the test fails with its sentence. */
+static void
+api_ok(int rc, const char *err)
 {
-	struct ng_conf_port *p = &conf.ports[i];
-
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->devargs, sizeof(p->devargs), "%s", devargs);
-	if (ng_prefix_parse(addr, &p->addrs[0]) != 0)
-		return -1;
-	p->n_addrs = 1;
-	p->mtu = 1500;
-	p->rx_queues = 1;
-	p->rx_desc = 256;
-	p->tx_desc = 256;
-	return 0;
+	if (rc != 0)
+		fail_msg("route API: %d (%s)", rc, err);
 }
 
-static int
-setup_routes(void)
+static void
+neighbour(const char *addr, const struct rte_ether_addr *mac)
 {
-	struct ng_neigh_params np = {0};
-	struct ng_prefix net;
-	struct ng_ip via, src, a;
+	char err[NG_ERRBUF] = "";
+	struct ng_ip a;
 
-	fib = ng_fib_create(64, dp->qsbr);
-	if (fib == NULL)
-		return -1;
-	dp->fib = fib;
-	for (unsigned int i = 0; i < ng_port_count(); i++) {
-		const struct ng_port *p = ng_port_get(i);
-
-		for (unsigned int j = 0; j < p->n_addrs; j++) {
-			struct ng_prefix host = {.addr = p->addrs[j].addr, .len = 32};
-
-			if (ng_fib_add(fib, &p->addrs[j], NG_RT_CONNECTED, NG_NH_CONNECTED,
-					p->port_id, NULL, &p->addrs[j].addr, false) != 0 ||
-					ng_fib_add(fib, &host, NG_RT_LOCAL, NG_NH_LOCAL, p->port_id, NULL,
-					&p->addrs[j].addr, false) != 0)
-				return -1;
-		}
-	}
-	if (ng_prefix_parse("198.19.0.0/16", &net) != 0 || ng_ip_parse("198.18.1.254", &via) != 0 ||
-			ng_ip_parse("198.18.1.1", &src) != 0 ||
-			ng_fib_add(fib, &net, NG_RT_STATIC, NG_NH_GATEWAY, port_id[1], &via, &src,
-			true) != 0)
-		return -1;
-
-	np.max_entries = conf.arp.max_entries;
-	np.reachable_ms = conf.arp.reachable_s * 1000;
-	np.retry_ms = conf.arp.retry_ms;
-	np.retries = conf.arp.retries;
-	np.pending_max = conf.arp.pending_max;
-	np.qsbr = dp->qsbr;
-	np.pool = pool;
-	np.fib = fib;
-	np.tx = ng_dp_ctl_tx;
-	np.tx_arg = dp;
-	neigh = ng_neigh_create(&np);
-	if (neigh == NULL)
-		return -1;
-	dp->neigh = neigh;
-	if (ng_ip_parse("198.18.1.2", &a) != 0 ||
-			ng_neigh_add_static(neigh, port_id[1], &a, &host_mac) != 0 ||
-			ng_neigh_add_static(neigh, port_id[1], &via, &router_mac) != 0)
-		return -1;
-	return 0;
+	assert_int_equal(ng_ip_parse(addr, &a), 0);
+	api_ok(ng_route_neigh_add(&gw.rt, &a, mac, "p1", err, sizeof(err)), err);
 }
 
 static int
 group_setup(void **state)
 {
-	char prefix[64], err[NG_ERRBUF];
-	char *argv[] = {
-		"test_fixtures", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-		"--file-prefix", prefix, "--vdev", "net_null0", "--vdev", "net_null1", "-l", "0",
-		"--log-level", "lib.*:error", NULL,
+	static const struct ng_test_gw_opts o = {
+		.name = "fixtures", .n_ports = NPORTS,
+		.addrs = {"198.18.0.1/24", "198.18.1.1/24"},
 	};
-	unsigned int lcores[1];
-	int rc;
+	char err[NG_ERRBUF] = "";
+	struct ng_prefix net;
+	struct ng_ip via;
 
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "ng_test_fixtures_%d", (int)getpid());
-	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (ng_test_gw_up(&gw, &o) != 0)
+		return -1;
+	w = gw.dp->workers[0];
+	if (ng_prefix_parse("198.19.0.0/16", &net) != 0 || ng_ip_parse("198.18.1.254", &via) != 0 ||
+			ng_route_add(&gw.rt, &net, &via, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "route: %s\n", err);
 		return -1;
 	}
-	if (ng_log_init(RTE_LOG_WARNING) != 0)
-		return -1;
-
-	ng_conf_defaults(&conf);
-	conf.mempool.mbufs = 2048;
-	if (add_port_conf(0, "p0", "net_null0", "198.18.0.1/24") != 0 ||
-			add_port_conf(1, "p1", "net_null1", "198.18.1.1/24") != 0)
-		return -1;
-	conf.n_ports = NPORTS;
-
-	lcores[0] = rte_get_main_lcore();
-	dp = ng_dp_create(&conf, lcores, 1);
-	if (dp == NULL) {
-		fprintf(stderr, "ng_dp_create: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	w = dp->workers[0];
-	pool = ng_port_pool_create(&conf, 1);
-	if (pool == NULL) {
-		fprintf(stderr, "pool: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	dp->pool = pool;
-	rc = ng_ports_init(&conf, 1, pool, err, sizeof(err));
-	if (rc != 0) {
-		fprintf(stderr, "ng_ports_init: %s\n", err);
-		return -1;
-	}
-	ng_dp_assign_queues(dp);
-	if (ng_port_count() != NPORTS || dp->n_ports != NPORTS)
-		return -1;
-	for (unsigned int i = 0; i < NPORTS; i++) {
-		port_id[i] = ng_port_get(i)->port_id;
-		port_mac[i] = ng_port_get(i)->mac;
-	}
-	if (setup_routes() != 0) {
-		fprintf(stderr, "routes/neighbours set-up failed\n");
-		return -1;
-	}
+	neighbour("198.18.1.2", &host_mac);
+	neighbour("198.18.1.254", &router_mac);
 	return 0;
 }
 
@@ -1051,97 +811,26 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	ng_neigh_free(neigh);
-	ng_fib_free(fib);
-	ng_dp_free(dp); /* frees what the TX buffers and rings still hold */
-	ng_ports_fini();
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	return 0;
+	return ng_test_gw_down(&gw);
 }
 
 /* ---- running fixtures ---- */
-
-static struct rte_mbuf *
-mbuf_of(const struct frame *f, uint8_t in)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	char *p;
-
-	assert_non_null(m);
-	p = rte_pktmbuf_append(m, f->len);
-	assert_non_null(p);
-	memcpy(p, f->b, f->len);
-	m->port = port_id[in];
-	return m;
-}
-
-static uint64_t
-drops_total(void)
-{
-	uint64_t n = 0;
-
-	for (unsigned int p = 0; p < NPORTS; p++)
-		for (unsigned int r = 0; r < NG_DROP_MAX; r++)
-			n += w->stats.port[p].drop[r];
-	return n;
-}
-
-/* Name the drops counted, for failure messages. */
-static const char *
-drops_describe(char *buf, size_t len)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (unsigned int p = 0; p < NPORTS; p++)
-		for (unsigned int r = 0; r < NG_DROP_MAX; r++)
-			if (w->stats.port[p].drop[r] != 0 && off < len)
-				off += (size_t)snprintf(buf + off, len - off, " p%u:%s=%" PRIu64, p,
-						ng_drop_id((enum ng_drop_reason)r),
-						w->stats.port[p].drop[r]);
-	return off == 0 ? " none" : buf;
-}
-
-static void
-release_outputs(void)
-{
-	struct rte_mbuf *m;
-
-	for (unsigned int p = 0; p < NPORTS; p++) {
-		rte_pktmbuf_free_bulk(w->tx[p].pkts, w->tx[p].n);
-		w->tx[p].n = 0;
-	}
-	while (rte_ring_dequeue(dp->ctl_ring, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
-}
 
 /* A clean worker: no output left by a failed fixture, counters at zero. */
 static void
 reset_worker(void)
 {
-	release_outputs();
-	memset(&w->stats, 0, sizeof(w->stats));
-	dp->forwarding = true;
-}
-
-/* Look at the one packet on a ring: take it and put it back (single thread). */
-static int
-ring_peek(struct rte_ring *r, void **obj)
-{
-	if (rte_ring_dequeue(r, obj) != 0)
-		return -ENOENT;
-	return rte_ring_enqueue(r, *obj);
+	ng_test_gw_reset(&gw);
+	gw.dp->forwarding = true;
 }
 
 static void
 run_fixture(void **state)
 {
 	const struct fixture *fx = *state;
-	struct rte_mbuf *m, *out = NULL;
+	struct rte_mbuf *out = NULL;
 	unsigned int in_use;
-	struct frame in;
-	char why[256];
+	struct tb_frame in;
 
 	if (getenv("NG_TEST_VERBOSE") != NULL)
 		print_message("%s: %s\n", fx->name, fx->desc);
@@ -1149,48 +838,42 @@ run_fixture(void **state)
 		print_message("%s: skipped, known bug: %s\n", fx->name, fx->known_bug);
 		skip();
 	}
-	memset(&in, 0, sizeof(in));
 	fx->build(&in);
+	in.port = fx->in;
 	reset_worker();
-	in_use = rte_mempool_in_use_count(pool);
-	m = mbuf_of(&in, fx->in);
-	dp->forwarding = !fx->forwarding_off;
-	ng_worker_process(w, &m, 1);
-	dp->forwarding = true;
+	in_use = ng_test_gw_in_use(&gw);
+	gw.dp->forwarding = !fx->forwarding_off;
+	if (fx->twin)
+		ng_test_gw_twin(&gw, P0, 1, UINT64_C(1) << 40); /* no limit to speak of */
+	ng_test_gw_rx(&gw, 0, &in);
+	ng_test_gw_twin(&gw, P0, 0, 0);
+	gw.dp->forwarding = true;
 
-	/* Drops: exactly the expected one, counted on the ingress port. */
-	if (fx->drop != NG_DROP_NONE && w->stats.port[fx->in].drop[fx->drop] != 1)
-		fail_msg("%s: want drop p%u:%s, counted%s", fx->name, fx->in, ng_drop_id(fx->drop),
-				drops_describe(why, sizeof(why)));
-	assert_int_equal(drops_total(), fx->drop != NG_DROP_NONE ? 1 : 0);
-	if (fx->drop != NG_DROP_NONE)
-		assert_int_equal(w->stats.port[fx->in].drop[fx->drop], 1);
-	/* Output frames: one on the expected port, none elsewhere. */
-	for (unsigned int p = 0; p < NPORTS; p++) {
-		if (w->tx[p].n != (fx->tx == (int)p ? 1 : 0))
-			fail_msg("%s: %u frame(s) queued on p%u, want %u (drops:%s)", fx->name,
-					w->tx[p].n, p, fx->tx == (int)p ? 1 : 0,
-					drops_describe(why, sizeof(why)));
-		assert_int_equal(w->tx[p].n, fx->tx == (int)p ? 1 : 0);
-	}
+	/* Exactly the verdict: one drop on the ingress port, one frame, one packet up. */
+	ng_test_gw_expect(&gw, fx->name, 0, fx->in, (struct ng_test_verdict){.tx = fx->tx,
+			.drop = fx->drop, .ctl = fx->ctl, .redirect = -1, .punt = fx->punt});
 	if (fx->tx >= 0)
-		out = w->tx[fx->tx].pkts[0];
-	/* Control core. */
-	assert_int_equal(rte_ring_count(dp->ctl_ring), fx->ctl != 0 ? 1 : 0);
-	if (fx->ctl != 0) {
-		void *obj = NULL;
-
-		assert_int_equal(ring_peek(dp->ctl_ring, &obj), 0);
-		out = obj;
-		assert_int_equal(ng_mbuf_priv(out)->kind, fx->ctl);
-	}
+		out = ng_test_gw_sent(&gw, 0, (uint8_t)fx->tx);
+	if (fx->ctl != 0)
+		out = ng_test_gw_to_ctl(&gw);
 	if (fx->check != NULL) {
 		assert_non_null(out);
 		fx->check(&in, out);
 	}
-	release_outputs();
+	/* The kernel twin gets the frame as it came (ARP: a copy, taken before the answer). */
+	assert_int_equal(w->stats.port[fx->in].punted, fx->punt);
+	if (fx->punt != 0) {
+		struct tb_frame k;
+
+		assert_int_equal(w->stats.stage[NG_STAGE_PUNT].pkts, 1);
+		ng_test_gw_take_punted(&gw, 0, &k);
+		assert_int_equal(k.port, fx->in);
+		assert_int_equal(k.len, in.len);
+		assert_memory_equal(k.b, in.b, in.len);
+	}
+	ng_test_gw_release(&gw);
 	/* Nothing leaked, nothing freed twice. */
-	assert_int_equal(rte_mempool_in_use_count(pool), in_use);
+	assert_int_equal(ng_test_gw_in_use(&gw), in_use);
 }
 
 /*
@@ -1203,19 +886,18 @@ all_fixtures_one_burst(void **state)
 	struct rte_mbuf *pkts[N_FIXTURES];
 	uint64_t want_drop[NPORTS][NG_DROP_MAX] = {{0}};
 	unsigned int want_tx[NPORTS] = {0}, want_ctl = 0, n = 0, in_use;
-	struct frame in;
+	struct tb_frame in;
 
 	(void)state;
 	reset_worker();
-	in_use = rte_mempool_in_use_count(pool);
+	in_use = ng_test_gw_in_use(&gw);
 	for (unsigned int i = 0; i < N_FIXTURES; i++) {
 		const struct fixture *fx = &fixtures[i];
 
-		if (fx->forwarding_off || fx->known_bug != NULL)
+		if (fx->forwarding_off || fx->known_bug != NULL || fx->twin)
 			continue;
-		memset(&in, 0, sizeof(in));
 		fx->build(&in);
-		pkts[n++] = mbuf_of(&in, fx->in);
+		pkts[n++] = tb_mbuf(gw.pool, &in, gw.port_id[fx->in]);
 		if (fx->tx >= 0)
 			want_tx[fx->tx]++;
 		if (fx->drop != NG_DROP_NONE)
@@ -1232,10 +914,82 @@ all_fixtures_one_burst(void **state)
 						ng_drop_id((enum ng_drop_reason)r),
 						w->stats.port[p].drop[r], want_drop[p][r]);
 	}
-	assert_int_equal(rte_ring_count(dp->ctl_ring), want_ctl);
+	assert_int_equal(rte_ring_count(gw.dp->ctl_ring), want_ctl);
 	assert_int_equal(w->stats.stage[NG_STAGE_PARSE].pkts, n);
-	release_outputs();
-	assert_int_equal(rte_mempool_in_use_count(pool), in_use);
+	ng_test_gw_release(&gw);
+	assert_int_equal(ng_test_gw_in_use(&gw), in_use);
+}
+
+/* n copies of a frame to the gateway's TCP port (no NodePort) in one burst. */
+static void
+punt_burst(unsigned int n)
+{
+	struct rte_mbuf *pkts[64];
+	struct tb_frame in;
+
+	assert_true(n <= RTE_DIM(pkts));
+	in_tcp_syn_gw(&in);
+	for (unsigned int i = 0; i < n; i++)
+		pkts[i] = tb_mbuf(gw.pool, &in, gw.port_id[P0]);
+	ng_worker_process(w, pkts, (uint16_t)n);
+}
+
+/*
+ * The punt stage's token bucket: a burst beyond its depth is cut and counted
+ * (PUNT_RATELIMIT); credit comes back with time, up to the depth again.
+ */
+static void
+punt_rate_limit(void **state)
+{
+	uint64_t cost = rte_get_tsc_hz() / 1000; /* 1000 frames/s, burst 4 */
+	unsigned int in_use;
+
+	(void)state;
+	reset_worker();
+	in_use = ng_test_gw_in_use(&gw);
+	ng_test_gw_twin(&gw, P0, cost, 4 * cost);
+	punt_burst(10);
+	assert_int_equal(rte_ring_count(w->punt), 4);
+	assert_int_equal(w->stats.port[P0].punted, 4);
+	assert_int_equal(w->stats.port[P0].drop[NG_DROP_PUNT_RATELIMIT], 6);
+	assert_int_equal(w->stats.stage[NG_STAGE_PUNT].pkts, 10);
+	assert_int_equal(w->tx[P0].n, 0); /* no RST either */
+	/* 2 ms later (more on a busy machine): two frames' worth of credit, at most the depth */
+	rte_delay_us_block(2000);
+	punt_burst(10);
+	assert_in_range(rte_ring_count(w->punt), 4 + 2, 4 + 4);
+	/* 20 ms later: the bucket is full again, but no fuller than its depth */
+	rte_delay_us_block(20000);
+	ng_test_gw_release(&gw);
+	punt_burst(10);
+	assert_int_equal(rte_ring_count(w->punt), 4);
+	reset_worker();
+	assert_int_equal(ng_test_gw_in_use(&gw), in_use);
+}
+
+/* A full punt ring (the control core behind): frames are dropped and counted. */
+static void
+punt_ring_full(void **state)
+{
+	struct rte_mbuf *fill[64];
+	unsigned int in_use, queued = 0;
+
+	(void)state;
+	reset_worker();
+	in_use = ng_test_gw_in_use(&gw);
+	ng_test_gw_twin(&gw, P0, 1, UINT64_C(1) << 40);
+	while (rte_ring_free_count(w->punt) > 0) {
+		unsigned int n = RTE_MIN(rte_ring_free_count(w->punt), (unsigned int)RTE_DIM(fill));
+
+		assert_int_equal(rte_pktmbuf_alloc_bulk(gw.pool, fill, n), 0);
+		queued += rte_ring_enqueue_bulk(w->punt, (void **)fill, n, NULL);
+	}
+	punt_burst(3);
+	assert_int_equal(rte_ring_count(w->punt), queued);
+	assert_int_equal(w->stats.port[P0].punted, 0);
+	assert_int_equal(w->stats.port[P0].drop[NG_DROP_PUNT_FULL], 3);
+	reset_worker();
+	assert_int_equal(ng_test_gw_in_use(&gw), in_use);
 }
 
 /* Forward one packet to HOST; return the destination MAC it left with, or
@@ -1243,20 +997,17 @@ all_fixtures_one_burst(void **state)
 static void
 send_to_host(struct rte_ether_addr *dmac, bool *to_ctl)
 {
-	struct rte_mbuf *m;
-	struct frame in;
+	struct tb_frame in;
 
-	memset(&in, 0, sizeof(in));
 	in_routed_host(&in);
 	reset_worker();
-	m = mbuf_of(&in, 0);
-	ng_worker_process(w, &m, 1);
-	*to_ctl = rte_ring_count(dp->ctl_ring) == 1;
+	ng_test_gw_rx(&gw, 0, &in);
+	*to_ctl = rte_ring_count(gw.dp->ctl_ring) == 1;
 	if (w->tx[1].n == 1)
 		*dmac = rte_pktmbuf_mtod(w->tx[1].pkts[0], struct rte_ether_hdr *)->dst_addr;
 	else
 		memset(dmac, 0, sizeof(*dmac));
-	release_outputs();
+	ng_test_gw_release(&gw);
 }
 
 /* A packet to HOST leaves on port 1 with destination MAC want (NULL: it goes
@@ -1287,15 +1038,16 @@ neighbour_changes(void **state)
 	static const struct rte_ether_addr mac2 = {{0x02, 0x00, 0x00, 0x00, 0x01, 0x22}};
 	static const struct rte_ether_addr mac3 = {{0x02, 0x00, 0x00, 0x00, 0x01, 0x33}};
 	const struct rte_ether_addr *steps[] = {&host_mac, &mac2, NULL, &mac3, &host_mac};
+	char err[NG_ERRBUF] = "";
 	struct ng_ip a;
 
 	(void)state;
 	assert_int_equal(ng_ip_parse("198.18.1.2", &a), 0);
 	for (size_t i = 0; i < RTE_DIM(steps); i++) {
 		if (steps[i] == NULL)
-			assert_int_equal(ng_neigh_del(neigh, port_id[1], &a), 0);
+			api_ok(ng_route_neigh_del(&gw.rt, &a, "p1", err, sizeof(err)), err);
 		else if (i > 0)
-			assert_int_equal(ng_neigh_add_static(neigh, port_id[1], &a, steps[i]), 0);
+			neighbour("198.18.1.2", steps[i]);
 		expect_host_mac(steps[i]);
 		expect_host_mac(steps[i]);
 	}
@@ -1304,7 +1056,7 @@ neighbour_changes(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[N_FIXTURES + 2];
+	struct CMUnitTest tests[N_FIXTURES + 4];
 
 	for (unsigned int i = 0; i < N_FIXTURES; i++) {
 		memset(&tests[i], 0, sizeof(tests[i]));
@@ -1318,6 +1070,12 @@ main(void)
 	memset(&tests[N_FIXTURES + 1], 0, sizeof(tests[N_FIXTURES + 1]));
 	tests[N_FIXTURES + 1].name = "neighbour_changes";
 	tests[N_FIXTURES + 1].test_func = neighbour_changes;
-	return _cmocka_run_group_tests("datapath fixtures", tests, N_FIXTURES + 2, group_setup,
+	memset(&tests[N_FIXTURES + 2], 0, sizeof(tests[N_FIXTURES + 2]));
+	tests[N_FIXTURES + 2].name = "punt_rate_limit";
+	tests[N_FIXTURES + 2].test_func = punt_rate_limit;
+	memset(&tests[N_FIXTURES + 3], 0, sizeof(tests[N_FIXTURES + 3]));
+	tests[N_FIXTURES + 3].name = "punt_ring_full";
+	tests[N_FIXTURES + 3].test_func = punt_ring_full;
+	return _cmocka_run_group_tests("datapath fixtures", tests, N_FIXTURES + 4, group_setup,
 			group_teardown);
 }

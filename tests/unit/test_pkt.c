@@ -35,8 +35,8 @@
 
 #include "pkt.h"
 #include "pkt_dp.h"
+#include "ng_test_frame.h"
 
-#define FRAME_MAX 1600
 #define GARBAGE_FRAMES 5000
 #define CKSUM_ROUNDS 20000
 
@@ -64,125 +64,35 @@ rng(void)
 	return rng_state * 0x2545f4914f6cdd1dull;
 }
 
-/* ---- frame builders ---- */
-
-struct frame {
-	uint8_t b[FRAME_MAX];
-	uint16_t len;
-};
-
-/* Host-order a.b.c.d. (DPDK's RTE_IPV4 shifts an int: undefined for a >= 128.) */
-#define HOST4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | \
-		(uint32_t)(d))
-
-static uint32_t
-ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	return rte_cpu_to_be_32(HOST4(a, b, c, d));
-}
-
-static void
-put16(struct frame *f, uint16_t v)
-{
-	f->b[f->len++] = (uint8_t)(v >> 8);
-	f->b[f->len++] = (uint8_t)v;
-}
-
-/* Ethernet header; vlan >= 0 adds one 802.1Q tag with that TCI. */
-static void
-put_eth(struct frame *f, const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
-		int vlan, uint16_t type)
-{
-	memcpy(&f->b[f->len], dst, RTE_ETHER_ADDR_LEN);
-	memcpy(&f->b[f->len + RTE_ETHER_ADDR_LEN], src, RTE_ETHER_ADDR_LEN);
-	f->len = (uint16_t)(f->len + 2 * RTE_ETHER_ADDR_LEN);
-	if (vlan >= 0) {
-		put16(f, RTE_ETHER_TYPE_VLAN);
-		put16(f, (uint16_t)vlan);
-	}
-	put16(f, type);
-}
-
-/*
- * IPv4 header of ihl 32-bit words (options filled with NOPs) and payload
- * bytes 0, 1, 2...; the header checksum is valid.
- * @return the offset of the IPv4 header in f.
- */
-static uint16_t
-put_ip4(struct frame *f, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
-		uint16_t payload, uint8_t ihl)
-{
-	uint16_t off = f->len, hl = (uint16_t)(ihl * 4);
-	struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)&f->b[off];
-
-	memset(h, 0, hl);
-	h->version_ihl = (uint8_t)(0x40 | ihl);
-	h->total_length = rte_cpu_to_be_16((uint16_t)(hl + payload));
-	h->packet_id = rte_cpu_to_be_16(0x1234);
-	h->time_to_live = ttl;
-	h->next_proto_id = proto;
-	h->src_addr = src;
-	h->dst_addr = dst;
-	memset(&f->b[off + sizeof(*h)], 1 /* NOP */, hl - sizeof(*h));
-	h->hdr_checksum = rte_ipv4_cksum(h);
-	for (uint16_t i = 0; i < payload; i++)
-		f->b[off + hl + i] = (uint8_t)i;
-	f->len = (uint16_t)(off + hl + payload);
-	return off;
-}
-
-static void
-put_arp(struct frame *f, uint16_t op, const struct rte_ether_addr *sha, uint32_t sip,
-		const struct rte_ether_addr *tha, uint32_t tip)
-{
-	struct rte_arp_hdr *a = (struct rte_arp_hdr *)&f->b[f->len];
-
-	a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	a->arp_hlen = RTE_ETHER_ADDR_LEN;
-	a->arp_plen = 4;
-	a->arp_opcode = rte_cpu_to_be_16(op);
-	a->arp_data.arp_sha = *sha;
-	a->arp_data.arp_sip = sip;
-	a->arp_data.arp_tha = *tha;
-	a->arp_data.arp_tip = tip;
-	f->len = (uint16_t)(f->len + sizeof(*a));
-}
+/* ---- frames (tests/lib/ng_test_frame.h) ---- */
 
 /* A UDP-ish IPv4 frame with 8 payload bytes: 14 + 20 + 8 = 42 bytes. */
 static void
-frame_ip4(struct frame *f, int vlan)
+frame_ip4(struct tb_frame *f, int vlan)
 {
-	f->len = 0;
-	put_eth(f, &mac_a, &mac_b, vlan, RTE_ETHER_TYPE_IPV4);
-	put_ip4(f, ip(198, 18, 0, 2), ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 5);
+	tb_eth(f, &mac_a, &mac_b, vlan, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8);
 }
 
 static void
-frame_arp(struct frame *f, int vlan)
+frame_arp(struct tb_frame *f, int vlan)
 {
 	static const struct rte_ether_addr zero;
 
-	f->len = 0;
-	put_eth(f, &mac_a, &mac_b, vlan, RTE_ETHER_TYPE_ARP);
-	put_arp(f, RTE_ARP_OP_REQUEST, &mac_b, ip(198, 18, 0, 2), &zero, ip(198, 18, 0, 1));
+	tb_eth(f, &mac_a, &mac_b, vlan, RTE_ETHER_TYPE_ARP);
+	tb_arp(f, RTE_ARP_OP_REQUEST, &mac_b, tb_ip(198, 18, 0, 2), &zero, tb_ip(198, 18, 0, 1));
 }
 
-static struct rte_ipv4_hdr *
-frame_ip_hdr(struct frame *f, uint16_t l2)
-{
-	return (struct rte_ipv4_hdr *)&f->b[l2];
-}
-
+/* The header checksum after a change, when the header fits in the frame. */
 static void
-frame_fix_cksum(struct frame *f, uint16_t l2)
+frame_fix_cksum(struct tb_frame *f)
 {
-	struct rte_ipv4_hdr *h = frame_ip_hdr(f, l2);
+	struct rte_ipv4_hdr *h = tb_ip4_hdr(f);
 	uint16_t hl = (uint16_t)((h->version_ihl & 0x0f) * 4);
 
 	h->hdr_checksum = 0;
 	/* rte_ipv4_cksum reads ihl words: only when they fit in the frame. */
-	if (hl >= sizeof(*h) && l2 + hl <= f->len)
+	if (hl >= sizeof(*h) && f->l2 + hl <= f->len)
 		h->hdr_checksum = rte_ipv4_cksum(h);
 }
 
@@ -295,7 +205,7 @@ test_teardown(void **state)
 static void
 parse_ip4_ok(void **state)
 {
-	struct frame f;
+	struct tb_frame f;
 	struct rte_mbuf *m;
 	enum ng_l3 l3 = 0;
 
@@ -314,13 +224,13 @@ parse_ip4_ok(void **state)
 static void
 parse_ip4_options(void **state)
 {
-	struct frame f = {.len = 0};
+	struct tb_frame f;
 	struct rte_mbuf *m;
 	enum ng_l3 l3 = 0;
 
 	(void)state;
-	put_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(&f, ip(198, 18, 0, 2), ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 15);
+	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
+	tb_ip4_ihl(&f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 15);
 	m = mbuf_exact(f.b, f.len);
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_IPV4);
@@ -333,7 +243,7 @@ parse_ip4_options(void **state)
 static void
 parse_vlan_ok(void **state)
 {
-	struct frame f;
+	struct tb_frame f;
 	struct rte_mbuf *m;
 	enum ng_l3 l3 = 0;
 
@@ -364,13 +274,13 @@ parse_vlan_nested(void **state)
 
 	(void)state;
 	for (unsigned int i = 0; i < RTE_DIM(inner); i++) {
-		struct frame f = {.len = 0};
+		struct tb_frame f;
 
 		/* 802.1Q tag whose inner type is another tag, then IPv4. */
-		put_eth(&f, &mac_a, &mac_b, 10, inner[i]);
-		put16(&f, 20);
-		put16(&f, RTE_ETHER_TYPE_IPV4);
-		put_ip4(&f, ip(198, 18, 0, 2), ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 5);
+		tb_eth(&f, &mac_a, &mac_b, 10, inner[i]);
+		tb_put16(&f, 20);
+		tb_put16(&f, RTE_ETHER_TYPE_IPV4);
+		tb_ip4_ihl(&f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 5);
 		assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_VLAN_NESTED);
 		/* Even with nothing after the second tag's type. */
 		assert_int_equal(parse_exact(f.b, 18, &l3), NG_DROP_VLAN_NESTED);
@@ -380,14 +290,14 @@ parse_vlan_nested(void **state)
 		 * An 802.1ad S-tag outside (0x88a8): the parser does not know it as a
 		 * tag at all; it is dropped as an unsupported ethertype.
 		 */
-		struct frame f = {.len = 0};
+		struct tb_frame f;
 
-		put_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_QINQ);
-		put16(&f, 10);
-		put16(&f, RTE_ETHER_TYPE_VLAN);
-		put16(&f, 20);
-		put16(&f, RTE_ETHER_TYPE_IPV4);
-		put_ip4(&f, ip(198, 18, 0, 2), ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 5);
+		tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_QINQ);
+		tb_put16(&f, 10);
+		tb_put16(&f, RTE_ETHER_TYPE_VLAN);
+		tb_put16(&f, 20);
+		tb_put16(&f, RTE_ETHER_TYPE_IPV4);
+		tb_ip4_ihl(&f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 5);
 		assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_ETHERTYPE);
 	}
 }
@@ -396,7 +306,7 @@ parse_vlan_nested(void **state)
 static void
 parse_truncated_every_length(void **state)
 {
-	struct frame f;
+	struct tb_frame f;
 	enum ng_l3 l3;
 
 	(void)state;
@@ -434,12 +344,12 @@ parse_truncated_every_length(void **state)
 static void
 parse_truncated_options(void **state)
 {
-	struct frame f = {.len = 0};
+	struct tb_frame f;
 	enum ng_l3 l3;
 
 	(void)state;
-	put_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(&f, ip(198, 18, 0, 2), ip(198, 18, 1, 2), IPPROTO_TCP, 64, 20, 6);
+	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
+	tb_ip4_ihl(&f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_TCP, 64, 20, 6);
 	for (uint16_t len = 0; len < f.len; len++)
 		assert_int_equal(parse_exact(f.b, len, &l3), NG_DROP_TRUNCATED);
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_NONE);
@@ -448,59 +358,58 @@ parse_truncated_options(void **state)
 static void
 parse_bad_ip_headers(void **state)
 {
-	struct frame f;
+	struct tb_frame f;
 	struct rte_ipv4_hdr *h;
 	enum ng_l3 l3;
 
 	(void)state;
 	/* IP version 6 inside an IPv4 ethertype. */
 	frame_ip4(&f, -1);
-	h = frame_ip_hdr(&f, 14);
+	h = tb_ip4_hdr(&f);
 	h->version_ihl = 0x65;
-	frame_fix_cksum(&f, 14);
+	frame_fix_cksum(&f);
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IP_HEADER);
 
 	/* Version 0. */
 	frame_ip4(&f, -1);
-	frame_ip_hdr(&f, 14)->version_ihl = 0x05;
+	tb_ip4_hdr(&f)->version_ihl = 0x05;
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IP_HEADER);
 
 	/* ihl < 5, every value. */
 	for (uint8_t ihl = 0; ihl < 5; ihl++) {
 		frame_ip4(&f, -1);
-		frame_ip_hdr(&f, 14)->version_ihl = (uint8_t)(0x40 | ihl);
+		tb_ip4_hdr(&f)->version_ihl = (uint8_t)(0x40 | ihl);
 		assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IP_HEADER);
 	}
 
 	/* total_length smaller than the header. */
 	for (uint16_t tot = 0; tot < 20; tot++) {
 		frame_ip4(&f, -1);
-		h = frame_ip_hdr(&f, 14);
+		h = tb_ip4_hdr(&f);
 		h->total_length = rte_cpu_to_be_16(tot);
-		frame_fix_cksum(&f, 14);
+		frame_fix_cksum(&f);
 		assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IP_HEADER);
 	}
 	/* ihl 6 with total_length 20..23: shorter than ihl. */
-	f.len = 0;
-	put_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(&f, ip(198, 18, 0, 2), ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 6);
-	h = frame_ip_hdr(&f, 14);
+	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
+	tb_ip4_ihl(&f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 6);
+	h = tb_ip4_hdr(&f);
 	h->total_length = rte_cpu_to_be_16(23);
-	frame_fix_cksum(&f, 14);
+	frame_fix_cksum(&f);
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IP_HEADER);
 
 	/* total_length larger than the frame: truncated. */
 	frame_ip4(&f, -1);
-	h = frame_ip_hdr(&f, 14);
+	h = tb_ip4_hdr(&f);
 	h->total_length = rte_cpu_to_be_16(29);
-	frame_fix_cksum(&f, 14);
+	frame_fix_cksum(&f);
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_TRUNCATED);
 	h->total_length = rte_cpu_to_be_16(0xffff);
-	frame_fix_cksum(&f, 14);
+	frame_fix_cksum(&f);
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_TRUNCATED);
 	/* ihl claims 60 bytes of header in a 42-byte frame. */
 	frame_ip4(&f, -1);
-	h = frame_ip_hdr(&f, 14);
+	h = tb_ip4_hdr(&f);
 	h->version_ihl = 0x4f;
 	h->total_length = rte_cpu_to_be_16(60);
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_TRUNCATED);
@@ -509,13 +418,13 @@ parse_bad_ip_headers(void **state)
 static void
 parse_bad_cksum(void **state)
 {
-	struct frame f;
+	struct tb_frame f;
 	struct rte_mbuf *m;
 	enum ng_l3 l3 = 0;
 
 	(void)state;
 	frame_ip4(&f, -1);
-	frame_ip_hdr(&f, 14)->hdr_checksum ^= rte_cpu_to_be_16(0x0100);
+	tb_ip4_hdr(&f)->hdr_checksum ^= rte_cpu_to_be_16(0x0100);
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IP_CKSUM);
 
 	/* Not verified when the caller says so. */
@@ -539,14 +448,14 @@ parse_bad_cksum(void **state)
 
 	/* A bad checksum behind a VLAN tag. */
 	frame_ip4(&f, 5);
-	frame_ip_hdr(&f, 18)->hdr_checksum ^= 1;
+	tb_ip4_hdr(&f)->hdr_checksum ^= 1;
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IP_CKSUM);
 }
 
 static void
 parse_padding_trimmed(void **state)
 {
-	struct frame f;
+	struct tb_frame f;
 	struct rte_mbuf *m;
 	enum ng_l3 l3 = 0;
 
@@ -575,7 +484,7 @@ parse_padding_trimmed(void **state)
 static void
 parse_arp(void **state)
 {
-	struct frame f;
+	struct tb_frame f;
 	struct rte_mbuf *m;
 	enum ng_l3 l3 = 0;
 
@@ -610,18 +519,17 @@ parse_arp(void **state)
 static void
 parse_ipv6_and_unknown(void **state)
 {
-	struct frame f = {.len = 0};
+	struct tb_frame f;
 	enum ng_l3 l3 = 0;
 
 	(void)state;
-	put_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV6);
+	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV6);
 	memset(&f.b[f.len], 0x60, 40);
 	f.len = (uint16_t)(f.len + 40);
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IPV6);
 	assert_int_equal(l3, NG_L3_IPV6);
 
-	f.len = 0;
-	put_eth(&f, &mac_a, &mac_b, 4, RTE_ETHER_TYPE_IPV6);
+	tb_eth(&f, &mac_a, &mac_b, 4, RTE_ETHER_TYPE_IPV6);
 	l3 = 0;
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IPV6);
 	assert_int_equal(l3, NG_L3_IPV6);
@@ -629,13 +537,11 @@ parse_ipv6_and_unknown(void **state)
 	static const uint16_t types[] = {RTE_ETHER_TYPE_LLDP, RTE_ETHER_TYPE_MPLS, 0x0000, 0x05dc,
 			0xffff, RTE_ETHER_TYPE_QINQ1, RTE_ETHER_TYPE_RARP};
 	for (unsigned int i = 0; i < RTE_DIM(types); i++) {
-		f.len = 0;
-		put_eth(&f, &mac_a, &mac_b, -1, types[i]);
+		tb_eth(&f, &mac_a, &mac_b, -1, types[i]);
 		memset(&f.b[f.len], 0, 46);
 		f.len = (uint16_t)(f.len + 46);
 		assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_ETHERTYPE);
-		f.len = 0;
-		put_eth(&f, &mac_a, &mac_b, 1, types[i]);
+		tb_eth(&f, &mac_a, &mac_b, 1, types[i]);
 		assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_ETHERTYPE);
 	}
 }
@@ -643,7 +549,7 @@ parse_ipv6_and_unknown(void **state)
 static void
 parse_multi_segment(void **state)
 {
-	struct frame f;
+	struct tb_frame f;
 	struct rte_mbuf *m, *tail;
 	enum ng_l3 l3 = 0;
 
@@ -899,7 +805,7 @@ arp_request_built(void **state)
 	enum ng_l3 l3 = 0;
 
 	(void)state;
-	m = ng_pkt_arp_request(pool, &mac_a, ip(198, 18, 0, 1), ip(198, 18, 0, 77));
+	m = ng_pkt_arp_request(pool, &mac_a, tb_ip(198, 18, 0, 1), tb_ip(198, 18, 0, 77));
 	assert_non_null(m);
 	assert_int_equal(rte_pktmbuf_data_len(m), 42);
 	assert_int_equal(rte_pktmbuf_pkt_len(m), 42);
@@ -916,9 +822,9 @@ arp_request_built(void **state)
 	assert_int_equal(a->arp_plen, 4);
 	assert_int_equal(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REQUEST);
 	assert_memory_equal(&a->arp_data.arp_sha, &mac_a, RTE_ETHER_ADDR_LEN);
-	assert_int_equal(a->arp_data.arp_sip, ip(198, 18, 0, 1));
+	assert_int_equal(a->arp_data.arp_sip, tb_ip(198, 18, 0, 1));
 	assert_memory_equal(&a->arp_data.arp_tha, &zero, RTE_ETHER_ADDR_LEN);
-	assert_int_equal(a->arp_data.arp_tip, ip(198, 18, 0, 77));
+	assert_int_equal(a->arp_data.arp_tip, tb_ip(198, 18, 0, 77));
 	/* Our own parser accepts it. */
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_ARP);
@@ -927,63 +833,43 @@ arp_request_built(void **state)
 
 /* Check an ICMP error built from the frame orig (l2 bytes of L2 header). */
 static void
-check_icmp_error(const struct frame *orig, uint16_t l2, struct rte_mbuf *e, uint8_t type,
+check_icmp_error(const struct tb_frame *orig, uint16_t l2, struct rte_mbuf *e, uint8_t type,
 		uint8_t code, uint32_t src)
 {
-	const struct rte_ipv4_hdr *oip = (const struct rte_ipv4_hdr *)&orig->b[l2];
-	uint16_t ohl = (uint16_t)((oip->version_ihl & 0x0f) * 4);
-	uint16_t quote = (uint16_t)RTE_MIN(ohl + 8, orig->len - l2);
-	const uint8_t *p = rte_pktmbuf_mtod(e, const uint8_t *);
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
 	const struct rte_ether_hdr *oeth = (const struct rte_ether_hdr *)orig->b;
-	const struct rte_ipv4_hdr *h = (const struct rte_ipv4_hdr *)(p + l2);
-	const struct rte_icmp_hdr *icmp = (const struct rte_icmp_hdr *)(h + 1);
+	const struct rte_ether_hdr *eth;
 	struct rte_mbuf *copy;
 	enum ng_l3 l3 = 0;
+	struct tb_frame out;
 
-	assert_int_equal(e->nb_segs, 1);
-	assert_int_equal(rte_pktmbuf_data_len(e), l2 + 20 + 8 + quote);
-	assert_int_equal(rte_pktmbuf_pkt_len(e), l2 + 20 + 8 + quote);
+	assert_int_equal(orig->l2, l2);
+	tb_from_mbuf(&out, e, 0);
+	assert_int_equal(out.l2, l2);
 	assert_int_equal(e->l2_len, l2);
 	assert_int_equal(e->l3_len, 20);
 	/* Back where it came from: Ethernet addresses swapped, tag kept. */
+	eth = (const struct rte_ether_hdr *)out.b;
 	assert_memory_equal(&eth->dst_addr, &oeth->src_addr, RTE_ETHER_ADDR_LEN);
 	assert_memory_equal(&eth->src_addr, &oeth->dst_addr, RTE_ETHER_ADDR_LEN);
-	assert_memory_equal(p + 12, orig->b + 12, l2 - 12u);
-	/* IPv4 header. */
-	assert_int_equal(h->version_ihl, 0x45);
-	assert_int_equal(rte_be_to_cpu_16(h->total_length), 20 + 8 + quote);
-	assert_int_equal(h->time_to_live, 64);
-	assert_int_equal(h->next_proto_id, IPPROTO_ICMP);
-	assert_int_equal(h->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK |
-			RTE_IPV4_HDR_MF_FLAG), 0);
-	assert_int_equal(h->src_addr, src);
-	assert_int_equal(h->dst_addr, oip->src_addr);
-	assert_int_equal(rte_raw_cksum(h, 20), 0xffff);
-	assert_int_equal(h->hdr_checksum, full_cksum(h));
-	/* ICMP: type, code, unused word, checksum over the message, the quote. */
-	assert_int_equal(icmp->icmp_type, type);
-	assert_int_equal(icmp->icmp_code, code);
-	assert_int_equal(icmp->icmp_ident, 0);
-	assert_int_equal(icmp->icmp_seq_nb, 0);
-	assert_int_equal(rte_raw_cksum(icmp, 8u + quote), 0xffff);
-	assert_memory_equal(icmp + 1, oip, quote);
+	assert_memory_equal(out.b + 12, orig->b + 12, l2 - 12u);
+	/* IPv4 and ICMP: type, code, unused word, checksums, the quote. */
+	tb_check_icmp_error(orig, &out, type, code, src);
 	/* Our own parser accepts it. */
-	copy = mbuf_from(p, rte_pktmbuf_data_len(e));
+	copy = mbuf_from(out.b, out.len);
 	assert_int_equal(ng_pkt_parse(copy, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_IPV4);
-	assert_int_equal(rte_pktmbuf_data_len(copy), rte_pktmbuf_data_len(e));
+	assert_int_equal(rte_pktmbuf_data_len(copy), out.len);
 	rte_pktmbuf_free(copy);
 }
 
 static struct rte_mbuf *
-icmp_error_of(const struct frame *f, uint16_t l2, uint16_t port)
+icmp_error_of(const struct tb_frame *f, uint16_t l2, uint16_t port)
 {
 	struct rte_mbuf *o = mbuf_exact(f->b, f->len), *e;
 
 	o->l2_len = l2;
 	o->port = port;
-	e = ng_pkt_icmp4_error(pool, o, NG_ICMP_TIME_EXCEEDED, 0, ip(198, 18, 0, 1));
+	e = ng_pkt_icmp4_error(pool, o, NG_ICMP_TIME_EXCEEDED, 0, tb_ip(198, 18, 0, 1));
 	if (e != NULL)
 		assert_int_equal(e->port, port);
 	rte_pktmbuf_free(o);
@@ -993,47 +879,44 @@ icmp_error_of(const struct frame *f, uint16_t l2, uint16_t port)
 static void
 icmp_error_built(void **state)
 {
-	struct frame f = {.len = 0};
+	struct tb_frame f;
 	struct rte_mbuf *e;
 
 	(void)state;
 	/* Plain: quotes the 20-byte header and 8 of the 100 payload bytes. */
-	put_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(&f, ip(198, 18, 0, 2), ip(198, 18, 1, 2), IPPROTO_UDP, 1, 100, 5);
+	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
+	tb_ip4_ihl(&f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 1, 100, 5);
 	e = icmp_error_of(&f, 14, 3);
 	assert_non_null(e);
 	assert_int_equal(rte_pktmbuf_data_len(e), 14 + 20 + 8 + 28);
-	check_icmp_error(&f, 14, e, NG_ICMP_TIME_EXCEEDED, 0, ip(198, 18, 0, 1));
+	check_icmp_error(&f, 14, e, NG_ICMP_TIME_EXCEEDED, 0, tb_ip(198, 18, 0, 1));
 	rte_pktmbuf_free(e);
 
 	/* VLAN tagged: the tag is kept. */
-	f.len = 0;
-	put_eth(&f, &mac_a, &mac_b, 0x2123, RTE_ETHER_TYPE_IPV4);
-	put_ip4(&f, ip(198, 18, 0, 3), ip(198, 18, 1, 2), IPPROTO_TCP, 1, 40, 5);
+	tb_eth(&f, &mac_a, &mac_b, 0x2123, RTE_ETHER_TYPE_IPV4);
+	tb_ip4_ihl(&f, tb_ip(198, 18, 0, 3), tb_ip(198, 18, 1, 2), IPPROTO_TCP, 1, 40, 5);
 	e = icmp_error_of(&f, 18, 1);
 	assert_non_null(e);
 	assert_int_equal(rte_pktmbuf_data_len(e), 18 + 20 + 8 + 28);
-	check_icmp_error(&f, 18, e, NG_ICMP_TIME_EXCEEDED, 0, ip(198, 18, 0, 1));
+	check_icmp_error(&f, 18, e, NG_ICMP_TIME_EXCEEDED, 0, tb_ip(198, 18, 0, 1));
 	rte_pktmbuf_free(e);
 
 	/* IP options: the whole header is quoted, plus 8 bytes. */
-	f.len = 0;
-	put_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(&f, ip(198, 18, 0, 4), ip(198, 18, 1, 2), IPPROTO_UDP, 0, 30, 8);
+	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
+	tb_ip4_ihl(&f, tb_ip(198, 18, 0, 4), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 0, 30, 8);
 	e = icmp_error_of(&f, 14, 0);
 	assert_non_null(e);
 	assert_int_equal(rte_pktmbuf_data_len(e), 14 + 20 + 8 + 32 + 8);
-	check_icmp_error(&f, 14, e, NG_ICMP_TIME_EXCEEDED, 0, ip(198, 18, 0, 1));
+	check_icmp_error(&f, 14, e, NG_ICMP_TIME_EXCEEDED, 0, tb_ip(198, 18, 0, 1));
 	rte_pktmbuf_free(e);
 
 	/* Less than 8 bytes of payload: quotes what there is. */
-	f.len = 0;
-	put_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
-	put_ip4(&f, ip(198, 18, 0, 5), ip(198, 18, 1, 2), IPPROTO_UDP, 1, 3, 5);
+	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
+	tb_ip4_ihl(&f, tb_ip(198, 18, 0, 5), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 1, 3, 5);
 	e = icmp_error_of(&f, 14, 0);
 	assert_non_null(e);
 	assert_int_equal(rte_pktmbuf_data_len(e), 14 + 20 + 8 + 23);
-	check_icmp_error(&f, 14, e, NG_ICMP_TIME_EXCEEDED, 0, ip(198, 18, 0, 1));
+	check_icmp_error(&f, 14, e, NG_ICMP_TIME_EXCEEDED, 0, tb_ip(198, 18, 0, 1));
 	rte_pktmbuf_free(e);
 
 	/* An odd quote length still checksums right (other type and code). */
@@ -1041,9 +924,9 @@ icmp_error_built(void **state)
 		struct rte_mbuf *o = mbuf_exact(f.b, f.len);
 
 		o->l2_len = 14;
-		e = ng_pkt_icmp4_error(pool, o, NG_ICMP_DEST_UNREACH, 4, ip(198, 18, 0, 9));
+		e = ng_pkt_icmp4_error(pool, o, NG_ICMP_DEST_UNREACH, 4, tb_ip(198, 18, 0, 9));
 		assert_non_null(e);
-		check_icmp_error(&f, 14, e, NG_ICMP_DEST_UNREACH, 4, ip(198, 18, 0, 9));
+		check_icmp_error(&f, 14, e, NG_ICMP_DEST_UNREACH, 4, tb_ip(198, 18, 0, 9));
 		rte_pktmbuf_free(e);
 		rte_pktmbuf_free(o);
 	}
@@ -1060,17 +943,17 @@ builders_pool_empty(void **state)
 	struct rte_mempool *tiny = rte_pktmbuf_pool_create("test_pkt_tiny", 1, 0,
 			NG_MBUF_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	struct rte_mbuf *hold, *o;
-	struct frame f;
+	struct tb_frame f;
 
 	(void)state;
 	assert_non_null(tiny);
 	hold = rte_pktmbuf_alloc(tiny);
 	assert_non_null(hold);
-	assert_null(ng_pkt_arp_request(tiny, &mac_a, ip(198, 18, 0, 1), ip(198, 18, 0, 2)));
+	assert_null(ng_pkt_arp_request(tiny, &mac_a, tb_ip(198, 18, 0, 1), tb_ip(198, 18, 0, 2)));
 	frame_ip4(&f, -1);
 	o = mbuf_from(f.b, f.len);
 	o->l2_len = 14;
-	assert_null(ng_pkt_icmp4_error(tiny, o, NG_ICMP_TIME_EXCEEDED, 0, ip(198, 18, 0, 1)));
+	assert_null(ng_pkt_icmp4_error(tiny, o, NG_ICMP_TIME_EXCEEDED, 0, tb_ip(198, 18, 0, 1)));
 	rte_pktmbuf_free(o);
 	rte_pktmbuf_free(hold);
 	assert_int_equal(rte_mempool_in_use_count(tiny), 0);

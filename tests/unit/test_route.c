@@ -39,6 +39,7 @@
 #include "pkt.h"
 #include "route.h"
 #include "route_dp.h"
+#include "ng_test_frame.h"
 
 #define RETRY_MS 10
 #define RETRIES 3
@@ -58,10 +59,6 @@ static const struct rte_ether_addr zero_mac;
 
 /* ---- addresses ---- */
 
-/* Host-order a.b.c.d. (DPDK's RTE_IPV4 shifts an int: undefined for a >= 128.) */
-#define HOST4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | \
-		(uint32_t)(d))
-
 static struct ng_ip
 a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
@@ -69,7 +66,7 @@ a4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 
 	memset(&ip, 0, sizeof(ip));
 	ip.family = AF_INET;
-	ip.v4 = rte_cpu_to_be_32(HOST4(a, b, c, d));
+	ip.v4 = tb_ip(a, b, c, d);
 	return ip;
 }
 
@@ -82,12 +79,6 @@ pfx(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t len)
 	p.addr = a4(a, b, c, d);
 	p.len = len;
 	return p;
-}
-
-static uint32_t
-be(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	return rte_cpu_to_be_32(HOST4(a, b, c, d));
 }
 
 static void
@@ -317,15 +308,15 @@ fib_longest_prefix(void **state)
 	 * than len - 1... i.e. it matches exactly the prefixes of length < len.
 	 */
 	for (uint8_t len = 2; len <= 32; len++) {
-		uint32_t h = HOST4(198, 18, 255, 255) ^ (1u << (32 - len));
+		uint32_t h = TB_HOST4(198, 18, 255, 255) ^ (1u << (32 - len));
 		struct ng_ip dst = a4(0, 0, 0, 0);
 
 		dst.v4 = rte_cpu_to_be_32(h);
 		check_route(f, dst, &p[len - 1], NG_NH_GATEWAY, NG_RT_STATIC, 1,
-				be(198, 18, 0, (uint8_t)(len + 1)), src.v4);
+				tb_ip(198, 18, 0, (uint8_t)(len + 1)), src.v4);
 	}
 	check_route(f, a4(198, 18, 255, 255), &p[32], NG_NH_GATEWAY, NG_RT_STATIC, 1,
-			be(198, 18, 0, 34), src.v4);
+			tb_ip(198, 18, 0, 34), src.v4);
 	/* Below 128.0.0.0 nothing matches (the /1 is 128.0.0.0/1). */
 	check_no_route(f, a4(127, 255, 255, 255));
 
@@ -333,7 +324,7 @@ fib_longest_prefix(void **state)
 	for (uint8_t len = 32; len >= 2; len--) {
 		assert_int_equal(ng_fib_del(f, &p[len]), 0);
 		check_route(f, a4(198, 18, 255, 255), &p[len - 1], NG_NH_GATEWAY, NG_RT_STATIC, 1,
-				be(198, 18, 0, (uint8_t)(len + 1)), src.v4);
+				tb_ip(198, 18, 0, (uint8_t)(len + 1)), src.v4);
 	}
 	assert_int_equal(ng_fib_del(f, &p[1]), 0);
 	check_no_route(f, a4(198, 18, 255, 255));
@@ -478,7 +469,7 @@ fib_errors(void **state)
 			gw2 = a4(198, 18, 0, i);
 			assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2,
 					&src, true), 0);
-			check_nh_dp(f, be(198, 19, 0, 1), NG_NH_GATEWAY, 2, gw2.v4, src.v4);
+			check_nh_dp(f, tb_ip(198, 19, 0, 1), NG_NH_GATEWAY, 2, gw2.v4, src.v4);
 		}
 	}
 	assert_int_equal(ng_fib_del(f, &v6), -ENOENT);
@@ -509,7 +500,7 @@ fib_bad_type_rejected(void **state)
 			false), -EINVAL);
 	/* Whatever happened above, another route must keep its own next hop. */
 	assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 7, &gw, &src, false), 0);
-	check_nh_dp(f, be(198, 19, 2, 1), NG_NH_GATEWAY, 7, gw.v4, src.v4);
+	check_nh_dp(f, tb_ip(198, 19, 2, 1), NG_NH_GATEWAY, 7, gw.v4, src.v4);
 	ng_fib_free(f);
 }
 
@@ -540,9 +531,9 @@ fib_nexthop_sharing(void **state)
 	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
 	assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
 	assert_int_equal(ng_fib_add(f, &c, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw2, &src, false), 0);
-	ia = nh_index(f, be(198, 19, 1, 1));
-	ib = nh_index(f, be(198, 19, 2, 1));
-	ic = nh_index(f, be(198, 19, 3, 1));
+	ia = nh_index(f, tb_ip(198, 19, 1, 1));
+	ib = nh_index(f, tb_ip(198, 19, 2, 1));
+	ic = nh_index(f, tb_ip(198, 19, 3, 1));
 	assert_int_equal(ia, ib);
 	assert_int_not_equal(ia, ic);
 	assert_int_equal(d->nh[ia].refs, 2);
@@ -559,16 +550,18 @@ fib_nexthop_sharing(void **state)
 				false), 0);
 		assert_int_equal(ng_fib_add(g, &c, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src2,
 				false), 0);
-		assert_int_not_equal(nh_index(g, be(198, 19, 1, 1)), nh_index(g, be(198, 19, 2, 1)));
-		assert_int_not_equal(nh_index(g, be(198, 19, 1, 1)), nh_index(g, be(198, 19, 3, 1)));
+		assert_int_not_equal(nh_index(g, tb_ip(198, 19, 1, 1)),
+				nh_index(g, tb_ip(198, 19, 2, 1)));
+		assert_int_not_equal(nh_index(g, tb_ip(198, 19, 1, 1)),
+				nh_index(g, tb_ip(198, 19, 3, 1)));
 		ng_fib_free(g);
 	}
 
 	/* Deleting one user keeps the shared next hop for the other. */
 	assert_int_equal(ng_fib_del(f, &a), 0);
-	assert_int_equal(nh_index(f, be(198, 19, 2, 1)), ib);
+	assert_int_equal(nh_index(f, tb_ip(198, 19, 2, 1)), ib);
 	assert_int_equal(d->nh[ib].refs, 1);
-	check_nh_dp(f, be(198, 19, 2, 1), NG_NH_GATEWAY, 1, gw.v4, src.v4);
+	check_nh_dp(f, tb_ip(198, 19, 2, 1), NG_NH_GATEWAY, 1, gw.v4, src.v4);
 	/* Deleting the last user frees the slot at once (no RCU). */
 	assert_int_equal(ng_fib_del(f, &b), 0);
 	assert_int_equal(d->nh[ib].type, 0);
@@ -579,8 +572,8 @@ fib_nexthop_sharing(void **state)
 
 		assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw3, &src,
 				false), 0);
-		assert_int_equal(nh_index(f, be(198, 19, 1, 1)), ib);
-		check_nh_dp(f, be(198, 19, 1, 1), NG_NH_GATEWAY, 1, gw3.v4, src.v4);
+		assert_int_equal(nh_index(f, tb_ip(198, 19, 1, 1)), ib);
+		check_nh_dp(f, tb_ip(198, 19, 1, 1), NG_NH_GATEWAY, 1, gw3.v4, src.v4);
 	}
 	/* Churn: far more distinct next hops over time than slots. */
 	for (unsigned int i = 0; i < 200; i++) {
@@ -588,10 +581,10 @@ fib_nexthop_sharing(void **state)
 
 		assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &g, &src, false),
 				0);
-		check_nh_dp(f, be(198, 19, 2, 1), NG_NH_GATEWAY, 1, g.v4, src.v4);
+		check_nh_dp(f, tb_ip(198, 19, 2, 1), NG_NH_GATEWAY, 1, g.v4, src.v4);
 		assert_int_equal(ng_fib_del(f, &b), 0);
 	}
-	check_nh_dp(f, be(198, 19, 3, 1), NG_NH_GATEWAY, 1, gw2.v4, src.v4);
+	check_nh_dp(f, tb_ip(198, 19, 3, 1), NG_NH_GATEWAY, 1, gw2.v4, src.v4);
 	ng_fib_free(f);
 }
 
@@ -631,7 +624,7 @@ fib_reclaim_qsbr(void **state)
 				0);
 		assert_int_equal(ng_fib_add(f, &host, NG_RT_LOCAL, NG_NH_LOCAL, 1, NULL, &src,
 				false), 0);
-		check_nh_dp(f, be(198, 19, 1, 1), NG_NH_GATEWAY, 1, g.v4, src.v4);
+		check_nh_dp(f, tb_ip(198, 19, 1, 1), NG_NH_GATEWAY, 1, g.v4, src.v4);
 		check_nh_dp(f, src.v4, NG_NH_LOCAL, 1, 0, src.v4);
 		assert_int_equal(ng_fib_del(f, &a), 0);
 		assert_int_equal(ng_fib_del(f, &host), 0);
@@ -647,7 +640,7 @@ fib_reclaim_qsbr(void **state)
 	 */
 	rte_rcu_qsbr_thread_online(v, 0);
 	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
-	ia = nh_index(f, be(198, 19, 1, 1));
+	ia = nh_index(f, tb_ip(198, 19, 1, 1));
 	assert_int_equal(ng_fib_del(f, &a), 0);
 	ng_fib_reclaim(f);
 	assert_int_equal(d->nh[ia].type, NG_NH_GATEWAY);
@@ -658,13 +651,13 @@ fib_reclaim_qsbr(void **state)
 
 		assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &g2, &src, false),
 				0);
-		assert_int_not_equal(nh_index(f, be(198, 19, 2, 1)), ia);
+		assert_int_not_equal(nh_index(f, tb_ip(198, 19, 2, 1)), ia);
 		assert_int_equal(d->nh[ia].gw4, gw.v4);
 	}
 	rte_rcu_qsbr_quiescent(v, 0);
 	ng_fib_reclaim(f);
 	assert_int_equal(d->nh[ia].type, 0);
-	check_nh_dp(f, be(198, 19, 2, 1), NG_NH_GATEWAY, 1, be(198, 18, 0, 9), src.v4);
+	check_nh_dp(f, tb_ip(198, 19, 2, 1), NG_NH_GATEWAY, 1, tb_ip(198, 18, 0, 9), src.v4);
 
 	rte_rcu_qsbr_thread_offline(v, 0);
 	ng_fib_free(f);
@@ -922,29 +915,15 @@ nstats(void)
 static struct rte_mbuf *
 waiting_pkt(struct ng_ip nexthop, uint16_t out_port, uint8_t seq)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	struct ng_mbuf_priv *pv;
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	uint8_t *pay;
+	struct rte_mbuf *m;
+	struct tb_frame f;
 
-	assert_non_null(m);
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*ip) + 8);
-	assert_non_null(eth);
-	memset(eth, 0, sizeof(*eth) + sizeof(*ip) + 8);
-	eth->src_addr = port_mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(28);
-	ip->time_to_live = 63;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = be(198, 18, 1, 2);
-	ip->dst_addr = nexthop.v4;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	pay = (uint8_t *)(ip + 1);
-	pay[0] = seq;
-	m->l2_len = sizeof(*eth);
+	tb_eth(&f, &zero_mac, &port_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(&f, tb_ip(198, 18, 1, 2), nexthop.v4, IPPROTO_UDP, 63, 8);
+	f.b[f.l2 + sizeof(struct rte_ipv4_hdr)] = seq;
+	m = tb_mbuf(pool, &f, 0);
+	m->l2_len = sizeof(struct rte_ether_hdr);
 	pv = ng_mbuf_priv(m);
 	memset(pv, 0, sizeof(*pv));
 	pv->nexthop = nexthop;
@@ -966,35 +945,20 @@ static struct rte_mbuf *
 arp_pkt(uint16_t op, const struct rte_ether_addr *sha, struct ng_ip sip, uint32_t tip,
 		uint16_t in_port)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *a;
+	struct rte_mbuf *m;
+	struct tb_frame f;
 
-	assert_non_null(m);
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*a));
-	assert_non_null(eth);
-	eth->dst_addr = port_mac;
-	eth->src_addr = *sha;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	a = (struct rte_arp_hdr *)(eth + 1);
-	a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	a->arp_hlen = RTE_ETHER_ADDR_LEN;
-	a->arp_plen = 4;
-	a->arp_opcode = rte_cpu_to_be_16(op);
-	a->arp_data.arp_sha = *sha;
-	a->arp_data.arp_sip = sip.v4;
-	a->arp_data.arp_tha = port_mac;
-	a->arp_data.arp_tip = tip;
-	m->port = in_port;
-	m->l2_len = sizeof(*eth);
+	tb_eth(&f, &port_mac, sha, TB_NO_VLAN, RTE_ETHER_TYPE_ARP);
+	tb_arp(&f, op, sha, sip.v4, &port_mac, tip);
+	m = tb_mbuf(pool, &f, in_port);
+	m->l2_len = sizeof(struct rte_ether_hdr);
 	return m;
 }
 
 static struct rte_mbuf *
 arp_reply(const struct rte_ether_addr *sha, struct ng_ip sip)
 {
-	return arp_pkt(RTE_ARP_OP_REPLY, sha, sip, be(198, 18, 0, 1), port);
+	return arp_pkt(RTE_ARP_OP_REPLY, sha, sip, tb_ip(198, 18, 0, 1), port);
 }
 
 static void
@@ -1015,7 +979,7 @@ check_arp_request(const struct rte_mbuf *m, uint16_t on_port, uint16_t want_port
 	assert_int_equal(a->arp_plen, 4);
 	assert_int_equal(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REQUEST);
 	assert_memory_equal(&a->arp_data.arp_sha, &port_mac, RTE_ETHER_ADDR_LEN);
-	assert_int_equal(a->arp_data.arp_sip, be(198, 18, 0, 1));
+	assert_int_equal(a->arp_data.arp_sip, tb_ip(198, 18, 0, 1));
 	assert_memory_equal(&a->arp_data.arp_tha, &zero_mac, RTE_ETHER_ADDR_LEN);
 	assert_int_equal(a->arp_data.arp_tip, target.v4);
 }
@@ -1219,9 +1183,10 @@ neigh_reply_ignored(void **state)
 	assert_int_equal(neigh_count(), 1);
 	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, other.v4), 0);
 	/* A request, not a reply. */
-	ng_neigh_arp_input(ctx.t, arp_pkt(RTE_ARP_OP_REQUEST, &nmac, nh, be(198, 18, 0, 1), port));
+	ng_neigh_arp_input(ctx.t, arp_pkt(RTE_ARP_OP_REQUEST, &nmac, nh, tb_ip(198, 18, 0, 1),
+			port));
 	/* A reply on another port. */
-	ng_neigh_arp_input(ctx.t, arp_pkt(RTE_ARP_OP_REPLY, &nmac, nh, be(198, 18, 0, 1),
+	ng_neigh_arp_input(ctx.t, arp_pkt(RTE_ARP_OP_REPLY, &nmac, nh, tb_ip(198, 18, 0, 1),
 			(uint16_t)(port + 1)));
 	/* A reply claiming a multicast or zero MAC. */
 	ng_neigh_arp_input(ctx.t, arp_reply(&mcast, nh));

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Service-stage fixtures: TCP and UDP conversations through a VIP (the
+ * handshake, data both ways, FIN and RST, the connection states and
+ * counters), UDP with and without checksums.
+ */
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_icmp.h>
+#include <rte_ring.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "lb_fixtures.h"
+
+void
+fx_tcp_syn(void)
+{
+	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, 40000, VIP_WEB, 80, true);
+	struct ng_svc_counters before, after;
+	struct ng_conn *c;
+
+	assert_int_equal(ng_svc_counters("web", &before), 0);
+	flow_first(&fl, "SYN to web", RTE_TCP_SYN_FLAG, 8080);
+	c = flow_conn(&fl);
+	assert_state(c, NG_CT_SYN_SENT);
+	assert_int_equal(c->pkts, 1);
+	assert_false(c->flags & NG_CT_F_REPLIED);
+	assert_int_equal(c->orig.proto, IPPROTO_TCP);
+	assert_int_equal(ng_svc_counters("web", &after), 0);
+	assert_int_equal(after.conns, before.conns + 1);
+	assert_int_equal(after.pkts, before.pkts + 1);
+	assert_int_equal(after.bytes, before.bytes + 40);
+}
+
+void
+fx_tcp_handshake_data(void)
+{
+	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, 40001, VIP_WEB, 80, true);
+	struct ng_conn *c;
+
+	flow_handshake(&fl, 8080);
+	c = flow_conn(&fl);
+	assert_true(c->flags & NG_CT_F_REPLIED);
+	flow_c2s(&fl, "client data", RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 1001, 9001, 100);
+	flow_s2c(&fl, "backend data", RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 9001, 1101, 200);
+	flow_c2s(&fl, "client ACK of the data", RTE_TCP_ACK_FLAG, 1101, 9201, 0);
+	assert_ptr_equal(flow_conn(&fl), c);
+	assert_state(c, NG_CT_ESTABLISHED);
+	assert_int_equal(c->pkts, 6);
+	assert_int_equal(c->bytes, 6 * 40 + 100 + 200);
+}
+
+void
+fx_tcp_close(void)
+{
+	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, 40100, VIP_WEB, 80, true);
+	struct flow fr = flow_init(IPPROTO_TCP, CLIENT, 40101, VIP_WEB, 80, true);
+	struct flow again;
+	struct ng_conn *c;
+	uint64_t deleted;
+	struct tb_frame in;
+
+	/* FIN from both sides: TIME_WAIT, and the last ACK still flows. */
+	flow_handshake(&fl, 8080);
+	c = flow_conn(&fl);
+	flow_c2s(&fl, "client FIN", RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, 1001, 9001, 0);
+	assert_state(c, NG_CT_FIN_WAIT);
+	flow_s2c(&fl, "backend FIN", RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, 9001, 1002, 0);
+	assert_state(c, NG_CT_TIME_WAIT);
+	flow_c2s(&fl, "client last ACK", RTE_TCP_ACK_FLAG, 1002, 9002, 0);
+	assert_state(c, NG_CT_TIME_WAIT);
+
+	/* A new SYN on the TIME_WAIT tuple: a fresh connection, same Maglev choice. */
+	deleted = gw.dp->workers[fl.wid]->ct->stats.deleted;
+	again = flow_init(IPPROTO_TCP, CLIENT, 40100, VIP_WEB, 80, true);
+	flow_first(&again, "SYN reusing the TIME_WAIT tuple", RTE_TCP_SYN_FLAG, 8080);
+	assert_int_equal(again.be, fl.be);
+	assert_int_equal(gw.dp->workers[fl.wid]->ct->stats.deleted, deleted + 1);
+	c = flow_conn(&again);
+	assert_state(c, NG_CT_SYN_SENT);
+	assert_int_equal(c->pkts, 1);
+	assert_int_equal(c->flags & (NG_CT_F_FIN_ORIG | NG_CT_F_FIN_REPLY | NG_CT_F_REPLIED), 0);
+	if (again.lport != fl.lport) {
+		bool rep;
+
+		/* The old reply key went with the old entry. */
+		assert_null(conn_lookup(fl.wid, IPPROTO_TCP, fl.be, fl.bport, fl.snat, fl.lport,
+				&rep));
+	}
+
+	/* RST from the backend: CLOSE, forwarded; a new SYN reuses the tuple. */
+	flow_handshake(&fr, 8080);
+	c = flow_conn(&fr);
+	flow_s2c(&fr, "backend RST", RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 9001, 1001, 0);
+	assert_state(c, NG_CT_CLOSE);
+	deleted = gw.dp->workers[fr.wid]->ct->stats.deleted;
+	again = flow_init(IPPROTO_TCP, CLIENT, 40101, VIP_WEB, 80, true);
+	flow_first(&again, "SYN reusing the CLOSE tuple", RTE_TCP_SYN_FLAG, 8080);
+	assert_int_equal(gw.dp->workers[fr.wid]->ct->stats.deleted, deleted + 1);
+	assert_state(flow_conn(&again), NG_CT_SYN_SENT);
+	/* RST from the client then: CLOSE again. */
+	flow_c2s(&again, "client RST", RTE_TCP_RST_FLAG, 1001, 0, 0);
+	assert_state(flow_conn(&again), NG_CT_CLOSE);
+
+	/* A RST with no connection opens none. */
+	tcp4(&in, P0, CLIENT, 40102, VIP_WEB, 80, RTE_TCP_RST_FLAG, 5, 0, 0);
+	step("RST without a connection", fl.wid, &in, DROP(TCP_RST_NO_CONN), NULL);
+	{
+		bool rep;
+
+		assert_null(conn_lookup(fl.wid, IPPROTO_TCP, CLIENT, 40102, VIP_WEB, 80, &rep));
+	}
+}
+
+void
+fx_udp(void)
+{
+	struct flow fl = flow_init(IPPROTO_UDP, CLIENT, 50000, VIP_DNS, 53, true);
+	struct flow nock = flow_init(IPPROTO_UDP, CLIENT, 50001, VIP_DNS, 53, true);
+	struct ng_conn *c;
+
+	/* With checksums: rewritten incrementally, valid both ways. */
+	flow_first(&fl, "UDP query with checksum", 1, 5353);
+	c = flow_conn(&fl);
+	assert_state(c, NG_CT_UDP);
+	flow_s2c(&fl, "UDP answer with checksum", 1, 0, 0, 120);
+	flow_c2s(&fl, "second query, same flow", 1, 0, 0, 33);
+	assert_ptr_equal(flow_conn(&fl), c);
+	assert_true(c->flags & NG_CT_F_REPLIED);
+	assert_int_equal(c->pkts, 3);
+
+	/* Checksum 0 (none) stays 0 both ways. */
+	flow_first(&nock, "UDP query without checksum", 0, 5353);
+	flow_s2c(&nock, "UDP answer without checksum", 0, 0, 0, 64);
+	assert_state(flow_conn(&nock), NG_CT_UDP);
+}

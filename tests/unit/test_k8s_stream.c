@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the watch-stream splitter (lib/k8s/k8s_stream.c through
+ * k8s_obj.h): whole JSON objects out of a byte stream, whatever the chunking.
+ * Pure functions: no EAL, no I/O. Fixtures and helpers: k8s_fixtures.h.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "k8s_fixtures.h"
+
+/* ======== the stream splitter ======== */
+
+#define SINK_MAX 16
+
+struct sink {
+	unsigned int n;
+	char *obj[SINK_MAX];
+	size_t len[SINK_MAX];
+	unsigned int stop_at; /**< return 7 on the n-th object; 0: never */
+};
+
+static int
+sink_cb(const char *obj, size_t len, void *arg)
+{
+	struct sink *k = arg;
+
+	assert_true(k->n < SINK_MAX);
+	k->obj[k->n] = malloc(len + 1);
+	assert_non_null(k->obj[k->n]);
+	memcpy(k->obj[k->n], obj, len);
+	k->obj[k->n][len] = '\0';
+	k->len[k->n] = len;
+	k->n++;
+	return k->stop_at != 0 && k->n == k->stop_at ? 7 : 0;
+}
+
+static void
+sink_free(struct sink *k)
+{
+	for (unsigned int i = 0; i < k->n; i++)
+		free(k->obj[i]);
+	memset(k, 0, sizeof(*k));
+}
+
+/** Three events as a watch sends them: pretty, compact, a bookmark; newlines between. */
+static char *
+three_events(char *ev[3])
+{
+	char *all;
+
+	ev[0] = event_text("ADDED", "'48213'", true);
+	ev[1] = event_text("MODIFIED", "'48220'", false);
+	ev[2] = jq("{'type':'BOOKMARK','object':{'kind':'Service','apiVersion':'v1',"
+			"'metadata':{'resourceVersion':'49017','creationTimestamp':null}}}");
+	assert_true(asprintf(&all, "%s\n%s\r\n\t %s\n", ev[0], ev[1], ev[2]) > 0);
+	return all;
+}
+
+static void
+check_three(const struct sink *k, char *const ev[3])
+{
+	assert_int_equal(k->n, 3);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_string_equal(k->obj[i], ev[i]);
+}
+
+static void
+test_split_whole(void **state)
+{
+	static const enum ng_k8s_ev_type types[] = {
+		NG_K8S_EV_ADDED, NG_K8S_EV_MODIFIED, NG_K8S_EV_BOOKMARK,
+	};
+	struct ng_k8s_splitter sp = {0};
+	struct sink k = {0};
+	char *ev[3], *all = three_events(ev);
+
+	(void)state;
+	assert_int_equal(ng_k8s_split_feed(&sp, all, strlen(all), sink_cb, &k), 0);
+	check_three(&k, ev);
+	for (unsigned int i = 0; i < 3; i++) {
+		cJSON *root = cJSON_ParseWithLength(k.obj[i], k.len[i]);
+		struct ng_k8s_event e;
+
+		assert_int_equal(ng_k8s_event_decode(root, &e, err, sizeof(err)), 0);
+		assert_int_equal(e.type, types[i]);
+		cJSON_Delete(root);
+	}
+	sink_free(&k);
+	ng_k8s_split_free(&sp);
+	for (unsigned int i = 0; i < 3; i++)
+		free(ev[i]);
+	free(all);
+}
+
+static void
+test_split_bytewise(void **state)
+{
+	struct ng_k8s_splitter sp = {0};
+	struct sink k = {0};
+	char *ev[3], *all = three_events(ev);
+
+	(void)state;
+	for (size_t i = 0; all[i] != '\0'; i++)
+		assert_int_equal(ng_k8s_split_feed(&sp, all + i, 1, sink_cb, &k), 0);
+	check_three(&k, ev);
+	sink_free(&k);
+	ng_k8s_split_free(&sp);
+	for (unsigned int i = 0; i < 3; i++)
+		free(ev[i]);
+	free(all);
+}
+
+/* Quotes, backslashes and braces inside strings: {"a":"x\"}{","b":"\\","c":"\\\"}",...} */
+static const char TRICKY[] =
+	"{\"a\":\"x\\\"}{\",\"b\":\"\\\\\",\"c\":\"\\\\\\\"}\",\"d\":{\"e\":\"}}}{{\"},"
+	"\"f\":\"\\u007b\",\"g\":[{\"h\":\"\\\\\\\\\"}]}";
+
+static void
+test_split_escapes_every_cut(void **state)
+{
+	size_t n = strlen(TRICKY);
+	cJSON *o = cJSON_Parse(TRICKY);
+
+	(void)state;
+	assert_non_null(o); /* the fixture itself is one valid object */
+	assert_string_equal(cJSON_GetObjectItem(o, "c")->valuestring, "\\\"}");
+	cJSON_Delete(o);
+	for (size_t a = 0; a <= n; a++)
+		for (size_t b = a; b <= n; b++) {
+			struct ng_k8s_splitter sp = {0};
+			struct sink k = {0};
+
+			assert_int_equal(ng_k8s_split_feed(&sp, TRICKY, a, sink_cb, &k), 0);
+			assert_int_equal(ng_k8s_split_feed(&sp, TRICKY + a, b - a, sink_cb, &k), 0);
+			assert_int_equal(ng_k8s_split_feed(&sp, TRICKY + b, n - b, sink_cb, &k), 0);
+			assert_int_equal(ng_k8s_split_feed(&sp, "\n", 1, sink_cb, &k), 0);
+			assert_int_equal(k.n, 1);
+			assert_string_equal(k.obj[0], TRICKY);
+			sink_free(&k);
+			ng_k8s_split_free(&sp);
+		}
+}
+
+static void
+test_split_braces_in_strings(void **state)
+{
+	static const char s[] = "{\"m\":\"}\"}{\"m\":\"{\"}{\"m\":\"{{\\\"}}\"}";
+	struct ng_k8s_splitter sp = {0};
+	struct sink k = {0};
+
+	(void)state;
+	assert_int_equal(ng_k8s_split_feed(&sp, s, strlen(s), sink_cb, &k), 0);
+	assert_int_equal(k.n, 3);
+	assert_string_equal(k.obj[0], "{\"m\":\"}\"}");
+	assert_string_equal(k.obj[1], "{\"m\":\"{\"}");
+	assert_string_equal(k.obj[2], "{\"m\":\"{{\\\"}}\"}");
+	sink_free(&k);
+	ng_k8s_split_free(&sp);
+}
+
+static void
+test_split_whitespace(void **state)
+{
+	static const char s[] = " \n\r\t{\"a\":{ \"b\" : 1 }}\n\n  \r\n{}\t";
+	struct ng_k8s_splitter sp = {0};
+	struct sink k = {0};
+
+	(void)state;
+	assert_int_equal(ng_k8s_split_feed(&sp, s, strlen(s), sink_cb, &k), 0);
+	assert_int_equal(k.n, 2);
+	assert_string_equal(k.obj[0], "{\"a\":{ \"b\" : 1 }}");
+	assert_string_equal(k.obj[1], "{}");
+	/* whitespace alone, and an empty feed, are fine */
+	assert_int_equal(ng_k8s_split_feed(&sp, "\n\n", 2, sink_cb, &k), 0);
+	assert_int_equal(ng_k8s_split_feed(&sp, NULL, 0, sink_cb, &k), 0);
+	assert_int_equal(k.n, 2);
+	sink_free(&k);
+	ng_k8s_split_free(&sp);
+}
+
+static void
+test_split_garbage(void **state)
+{
+	static const char *const bad[] = {"{}x{}", "}", "{}}", "[1]", "{} 42", "\"s\""};
+	struct ng_k8s_splitter sp = {0};
+	struct sink k = {0};
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ng_k8s_split_feed(&sp, bad[i], strlen(bad[i]), sink_cb, &k),
+				-EBADMSG);
+		/* the splitter starts afresh after an error */
+		assert_int_equal(ng_k8s_split_feed(&sp, "{\"ok\":1}", 8, sink_cb, &k), 0);
+		assert_string_equal(k.obj[k.n - 1], "{\"ok\":1}");
+		sink_free(&k);
+	}
+	ng_k8s_split_free(&sp);
+}
+
+static void
+test_split_max(void **state)
+{
+	static const char ok[] = "{\"k\":\"01234567\"}"; /* 16 bytes */
+	static const char big[] = "{\"k\":\"012345678\"}";
+	struct ng_k8s_splitter sp = {.max = 16};
+	struct sink k = {0};
+	int rc = 0;
+
+	(void)state;
+	assert_int_equal(strlen(ok), 16);
+	assert_int_equal(ng_k8s_split_feed(&sp, ok, 16, sink_cb, &k), 0);
+	assert_int_equal(k.n, 1);
+	assert_int_equal(ng_k8s_split_feed(&sp, big, strlen(big), sink_cb, &k), -EMSGSIZE);
+	/* byte by byte: refused at the 17th byte, without waiting for the end */
+	for (size_t i = 0; i < 17 && rc == 0; i++)
+		rc = ng_k8s_split_feed(&sp, big + i, 1, sink_cb, &k);
+	assert_int_equal(rc, -EMSGSIZE);
+	assert_int_equal(k.n, 1);
+	/* an object that never ends does not grow the buffer past max */
+	assert_int_equal(ng_k8s_split_feed(&sp, "{\"k\":\"", 6, sink_cb, &k), 0);
+	rc = 0;
+	for (int i = 0; i < 10 && rc != -EMSGSIZE; i++)
+		rc = ng_k8s_split_feed(&sp, "aaaa", 4, sink_cb, &k);
+	assert_int_equal(rc, -EMSGSIZE);
+	sink_free(&k);
+	ng_k8s_split_free(&sp);
+}
+
+static void
+test_split_cb_stop(void **state)
+{
+	static const char s[] = "{\"a\":1}{\"b\":2}\n{\"c\":3}";
+	struct ng_k8s_splitter sp = {0};
+	struct sink k = {.stop_at = 1};
+
+	(void)state;
+	assert_int_equal(ng_k8s_split_feed(&sp, s, strlen(s), sink_cb, &k), 7);
+	assert_int_equal(k.n, 1);
+	/* the rest stays buffered for the next feed */
+	assert_int_equal(ng_k8s_split_feed(&sp, NULL, 0, sink_cb, &k), 0);
+	assert_int_equal(k.n, 3);
+	assert_string_equal(k.obj[1], "{\"b\":2}");
+	assert_string_equal(k.obj[2], "{\"c\":3}");
+	sink_free(&k);
+	ng_k8s_split_free(&sp);
+}
+
+static void
+test_split_reset(void **state)
+{
+	struct ng_k8s_splitter sp = {0};
+	struct sink k = {0};
+
+	(void)state;
+	assert_int_equal(ng_k8s_split_feed(&sp, "{\"a\":\"}{", 8, sink_cb, &k), 0);
+	ng_k8s_split_reset(&sp);
+	assert_int_equal(ng_k8s_split_feed(&sp, "{\"b\":1}", 7, sink_cb, &k), 0);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.obj[0], "{\"b\":1}");
+	sink_free(&k);
+	ng_k8s_split_free(&sp);
+}
+
+/* Checks each object against the expected sequence, without copying. */
+struct expect {
+	char *const *obj;
+	unsigned int n, i;
+	unsigned int bad;
+};
+
+static int
+expect_cb(const char *obj, size_t len, void *arg)
+{
+	struct expect *e = arg;
+	const char *want = e->obj[e->i % e->n];
+
+	if (len != strlen(want) || memcmp(obj, want, len) != 0)
+		e->bad++;
+	e->i++;
+	return 0;
+}
+
+/** xorshift64*: the same chunkings on every run. */
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+static void
+test_split_random_chunks(void **state)
+{
+	struct ng_k8s_splitter sp = {0};
+	char *ev[4], *all;
+	uint64_t seed = 0x6b8b4567327b23c6ull;
+	size_t n;
+
+	(void)state;
+	free(three_events(ev));
+	ev[3] = strdup(TRICKY);
+	assert_true(asprintf(&all, "%s\n%s\n%s\n%s\n", ev[0], ev[1], ev[2], ev[3]) > 0);
+	n = strlen(all);
+	for (unsigned int round = 0; round < 10000; round++) {
+		struct expect e = {.obj = ev, .n = 4};
+
+		for (size_t off = 0; off < n;) {
+			uint64_t r = rnd(&seed);
+			size_t c = 1 + (size_t)(r % ((r >> 32) % 4 == 0 ? n : 48));
+
+			if (c > n - off)
+				c = n - off;
+			assert_int_equal(ng_k8s_split_feed(&sp, all + off, c, expect_cb, &e), 0);
+			off += c;
+		}
+		assert_int_equal(e.bad, 0);
+		assert_int_equal(e.i, 4);
+	}
+	ng_k8s_split_free(&sp);
+	for (unsigned int i = 0; i < 4; i++)
+		free(ev[i]);
+	free(all);
+}
+
+static void
+test_split_linear(void **state)
+{
+	/* Quadratic rescans would take minutes here; linear work takes milliseconds. */
+	size_t big = (size_t)1 << 20, n_small = 100000;
+	struct ng_k8s_splitter sp = {0};
+	struct expect e;
+	char *obj = malloc(big + 1), *many;
+	char *const *want;
+	static const char small[] = "{\"type\":\"BOOKMARK\",\"object\":{}}\n";
+	size_t sl = strlen(small), off;
+
+	(void)state;
+	assert_non_null(obj);
+	memset(obj, 'a', big);
+	memcpy(obj, "{\"k\":\"", 6);
+	memcpy(obj + big - 2, "\"}", 2);
+	obj[big] = '\0';
+	want = &obj;
+	e = (struct expect){.obj = want, .n = 1};
+	for (size_t i = 0; i < big; i++)
+		assert_int_equal(ng_k8s_split_feed(&sp, obj + i, 1, expect_cb, &e), 0);
+	assert_int_equal(e.i, 1);
+	assert_int_equal(e.bad, 0);
+
+	many = malloc(sl * n_small);
+	assert_non_null(many);
+	for (size_t i = 0; i < n_small; i++)
+		memcpy(many + i * sl, small, sl);
+	free(obj);
+	obj = strndup(small, sl - 1);
+	want = &obj;
+	e = (struct expect){.obj = want, .n = 1};
+	/* one feed of 3 MB, then odd-sized chunks */
+	assert_int_equal(ng_k8s_split_feed(&sp, many, sl * n_small, expect_cb, &e), 0);
+	for (off = 0; off < sl * n_small; off += 7) {
+		size_t c = off + 7 <= sl * n_small ? 7 : sl * n_small - off;
+
+		assert_int_equal(ng_k8s_split_feed(&sp, many + off, c, expect_cb, &e), 0);
+	}
+	assert_int_equal(e.i, 2 * n_small);
+	assert_int_equal(e.bad, 0);
+	assert_true(sp.cap <= 2 * sl * n_small + 4096);
+	free(many);
+	free(obj);
+	ng_k8s_split_free(&sp);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_split_whole),
+	cmocka_unit_test(test_split_bytewise),
+	cmocka_unit_test(test_split_escapes_every_cut),
+	cmocka_unit_test(test_split_braces_in_strings),
+	cmocka_unit_test(test_split_whitespace),
+	cmocka_unit_test(test_split_garbage),
+	cmocka_unit_test(test_split_max),
+	cmocka_unit_test(test_split_cb_stop),
+	cmocka_unit_test(test_split_reset),
+	cmocka_unit_test(test_split_random_chunks),
+	cmocka_unit_test(test_split_linear),
+};
+
+int
+main(void)
+{
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
