@@ -40,6 +40,8 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib/e2e.sh
 source "$HERE/../../scripts/lib/e2e.sh"
+# shellcheck source-path=SCRIPTDIR source=bgp_lib.sh
+source "$HERE/bgp_lib.sh"
 
 if (($# != 2)); then
 	echo "usage: $0 NODEGW_BINARY NODEGW_CTL_BINARY" >&2
@@ -58,7 +60,6 @@ GWS=(a b)
 declare -A GWNS=([a]=${P}a-gw [b]=${P}b-gw)
 declare -A NET=([a]=198.18.11 [b]=198.18.12)
 declare -A NGPID=()
-declare -A BIRDPID=()
 VIP=198.19.0.10
 STOP_WAIT_MS=1000
 WITHDRAW_LIMIT_MS=2000
@@ -71,12 +72,7 @@ e2e_begin nodegw-e2e-bgp
 # ---- topology --------------------------------------------------------------
 
 bgp_topo_destroy() {
-	local ns
-	for ns in "${GWNS[@]}" "$RTR"; do
-		_ng_ns_exists "$ns" || continue
-		_ng_ns_kill_all "$ns"
-		ip netns del "$ns" 2>/dev/null || ng_log "could not delete namespace $ns"
-	done
+	bgp_ns_destroy "${GWNS[@]}" "$RTR"
 }
 
 bgp_cleanup() {
@@ -109,9 +105,6 @@ bgp_topo_create() {
 	done
 }
 
-# BGP timers short enough for a test: sessions up in a few seconds.
-TIMERS="hold time 6; keepalive time 2; connect delay time 1; connect retry time 2; error wait time 1, 5;"
-
 bird_conf_router() {
 	local g
 	cat <<-EOF
@@ -124,7 +117,7 @@ bird_conf_router() {
 		cat <<-EOF
 			protocol bgp gw$g {
 				local ${NET[$g]}.1 as 65000; neighbor ${NET[$g]}.2 as 65001;
-				$TIMERS
+				$BGP_TIMERS
 				ipv4 { import all; export none; };
 			}
 		EOF
@@ -141,27 +134,10 @@ bird_conf_gw() {
 		include "$TMP/$g/routes.conf";
 		protocol bgp tor {
 			local ${NET[$g]}.2 as 65001; neighbor ${NET[$g]}.1 as 65000;
-			$TIMERS
+			$BGP_TIMERS
 			ipv4 { import none; export where proto = "nodegw4"; };
 		}
 	EOF
-}
-
-# bird_start NAME NS [CONF]: BIRD in the foreground of a background job.
-bird_start() {
-	local name=$1 ns=$2 conf=${3:-$TMP/$1/bird.conf} i
-	rm -f "$TMP/$name/bird.ctl"
-	ip netns exec "$ns" bird -f -c "$conf" -s "$TMP/$name/bird.ctl" \
-		-P "$TMP/$name/bird.pid" >>"$TMP/$name/bird.out" 2>&1 9>&- &
-	BIRDPID[$name]=$!
-	E2E_PIDS+=($!)
-	for ((i = 0; i < 100; i++)); do
-		[[ -S $TMP/$name/bird.ctl ]] && return 0
-		sleep 0.1
-	done
-	echo "BIRD $name did not start:"
-	indent <"$TMP/$name/bird.out"
-	return 1
 }
 
 # The gateway's nodegw config; backend weight W ("" for no backend).
@@ -197,33 +173,7 @@ ng_start() {
 }
 
 ctl() {
-	local g=$1
-	shift
-	timeout 10 ip netns exec "${GWNS[$g]}" "$CTL" -s 127.0.0.1:8023 "$@"
-}
-
-# The router's next hops for the VIP, sorted: "198.18.11.2 198.18.12.2", or "".
-hops() {
-	ip -n "$RTR" route show "$VIP/32" 2>/dev/null | grep -o 'via [0-9.]*' | awk '{ print $2 }' |
-		sort | tr '\n' ' ' | sed 's/ $//'
-}
-
-# wait_hops WANT T0_MS LIMIT_MS: the milliseconds from T0 until the router's
-# next hops are WANT; -1 after LIMIT_MS.
-wait_hops() {
-	local want=$1 t0=$2 limit=$3 now
-	while :; do
-		now=$(now_ms)
-		if [[ $(hops) == "$want" ]]; then
-			echo $((now - t0))
-			return 0
-		fi
-		if ((now - t0 > limit)); then
-			echo -1
-			return 1
-		fi
-		sleep 0.02
-	done
+	ctl_ns "${GWNS[$1]}" "${@:2}"
 }
 
 BOTH="${NET[a]}.2 ${NET[b]}.2"
@@ -238,20 +188,18 @@ check_time() {
 	t_cmd=$(now_ms)
 	"$@" >/dev/null || { fail "$name: command failed: $*"; return 1; }
 	t0=$(now_ms)
-	ms=$(wait_hops "$want" "$t0" "$limit")
+	ms=$(wait_hops "$VIP" "$want" "$t0" "$limit")
 	if ((ms >= 0)); then
 		pass "$name: router next hops [$want] after $ms ms (the command itself: $((t0 - t_cmd)) ms)"
 		TIMES+=("$name: $ms ms")
 	else
-		fail "$name: router next hops are [$(hops)], not [$want], after $limit ms"
+		fail "$name: router next hops are [$(hops "$VIP")], not [$want], after $limit ms"
 	fi
 }
 
-# bgp_json G KEY: a top-level key of show bgp json, or the first prefix's KEY.
-bgp_json() {
-	ctl "$1" show bgp json | python3 -c 'import json, sys
-d = json.load(sys.stdin); k = sys.argv[1]
-print(d[k] if k in d else d["prefixes"][0][k])' "$2"
+# show bgp json's KEY on gateway G.
+gw_bgp() {
+	bgp_json "${GWNS[$1]}" "$2"
 }
 
 # ---- start ------------------------------------------------------------------
@@ -283,11 +231,11 @@ done
 # ---- 1. both announce: ECMP at the router ------------------------------------
 
 T0=$(now_ms)
-ms=$(wait_hops "$BOTH" "$T0" 30000)
+ms=$(wait_hops "$VIP" "$BOTH" "$T0" 30000)
 if ((ms >= 0)); then
 	pass "both gateways announce $VIP: the router's route has next hops [$BOTH] ($ms ms after both were ready)"
 else
-	fail "router route for $VIP is [$(hops)], not [$BOTH], 30 s after start"
+	fail "router route for $VIP is [$(hops "$VIP")], not [$BOTH], 30 s after start"
 	ip -n "$RTR" route show | indent
 	birdc -s "$TMP/rtr/bird.ctl" show protocols | indent
 	exit 1
@@ -302,7 +250,7 @@ fi
 
 check_time "A loses its last backend" "$B_ONLY" "$WITHDRAW_LIMIT_MS" \
 	ctl a backend del web 198.18.20.10:8080
-why=$(bgp_json a why)
+why=$(gw_bgp a why)
 if [[ $why == no_backend ]]; then
 	pass "show bgp on A: withdrawn, why no_backend"
 else
@@ -318,7 +266,7 @@ check_time "backends back on A and B" "$BOTH" "$WITHDRAW_LIMIT_MS" restore_backe
 # ---- 3. drain and undrain ---------------------------------------------------------
 
 check_time "drain on A" "$B_ONLY" "$WITHDRAW_LIMIT_MS" ctl a drain
-TIMES+=("drain on A, nodegw's part (change to BIRD's confirmation): $(bgp_json a last_latency_ms) ms")
+TIMES+=("drain on A, nodegw's part (change to BIRD's confirmation): $(gw_bgp a last_latency_ms) ms")
 check_time "undrain on A" "$BOTH" "$WITHDRAW_LIMIT_MS" ctl a undrain
 
 # ---- 4. BIRD of A restarts: without the include, then with it -------------------------
@@ -332,34 +280,34 @@ bird_restart_a() {
 grep -v '^include' "$TMP/a/bird.conf" >"$TMP/a/bird-noinclude.conf"
 bird_restart_a "$TMP/a/bird-noinclude.conf" || exit 1
 for ((i = 0; i < 100; i++)); do
-	err=$(bgp_json a last_error)
-	[[ $err == *"does its config include"* && $(bgp_json a confirmed) == 0 &&
-		$(hops) == "$B_ONLY" ]] && break
+	err=$(gw_bgp a last_error)
+	[[ $err == *"does its config include"* && $(gw_bgp a confirmed) == 0 &&
+		$(hops "$VIP") == "$B_ONLY" ]] && break
 	sleep 0.1
 done
 if ((i < 100)); then
 	pass "BIRD of A without the include: nodegw says \"$err\", nothing of A's is announced"
 else
-	fail "BIRD of A without the include: last_error \"$err\", confirmed $(bgp_json a confirmed), hops [$(hops)]"
+	fail "BIRD of A without the include: last_error \"$err\", confirmed $(gw_bgp a confirmed), hops [$(hops "$VIP")]"
 fi
 t0=$(now_ms)
 bird_restart_a "$TMP/a/bird.conf" || exit 1
-ms=$(wait_hops "$BOTH" "$t0" 20000)
+ms=$(wait_hops "$VIP" "$BOTH" "$t0" 20000)
 for ((i = 0; i < 50; i++)); do
-	[[ $(bgp_json a connects) -ge 3 && $(bgp_json a in_sync) == True ]] && break
+	[[ $(gw_bgp a connects) -ge 3 && $(gw_bgp a in_sync) == True ]] && break
 	sleep 0.1
 done
 if ((ms >= 0)) && ((i < 50)); then
-	pass "BIRD of A restarted: nodegw reconnected ($(bgp_json a connects) connects), route back via both after $ms ms"
+	pass "BIRD of A restarted: nodegw reconnected ($(gw_bgp a connects) connects), route back via both after $ms ms"
 else
-	fail "after BIRD of A restarted: hops [$(hops)], connects $(bgp_json a connects), in_sync $(bgp_json a in_sync)"
+	fail "after BIRD of A restarted: hops [$(hops "$VIP")], connects $(gw_bgp a connects), in_sync $(gw_bgp a in_sync)"
 fi
 
 # ---- 5. a clean stop of B -----------------------------------------------------------
 
 t0=$(now_ms)
 kill -TERM "${NGPID[b]}"
-ms=$(wait_hops "$A_ONLY" "$t0" "$WITHDRAW_LIMIT_MS")
+ms=$(wait_hops "$VIP" "$A_ONLY" "$t0" "$WITHDRAW_LIMIT_MS")
 alive=0
 _ng_pid_alive "${NGPID[b]}" && alive=1
 for ((i = 0; i < 200; i++)); do
@@ -380,11 +328,11 @@ else
 	fail "B's log does not say BIRD withdrew every route"
 fi
 ng_start b || { fail "nodegw B did not start again"; exit 1; }
-ms=$(wait_hops "$BOTH" "$(now_ms)" 20000)
+ms=$(wait_hops "$VIP" "$BOTH" "$(now_ms)" 20000)
 if ((ms >= 0)); then
 	pass "B started again: both announce ($ms ms after it was ready)"
 else
-	fail "B restarted, but the router has [$(hops)]"
+	fail "B restarted, but the router has [$(hops "$VIP")]"
 fi
 
 # ---- 6. kill -9 of A -------------------------------------------------------------------
@@ -400,7 +348,7 @@ while (($(now_ms) - t0 < 5000)); do
 	if ((anchor_ms < 0)) && ! ip -n "${GWNS[a]}" link show ngvips >/dev/null 2>&1; then
 		anchor_ms=$((now - t0))
 	fi
-	if [[ $(hops) == "$B_ONLY" ]]; then
+	if [[ $(hops "$VIP") == "$B_ONLY" ]]; then
 		ms=$((now - t0))
 		break
 	fi
@@ -410,7 +358,7 @@ if ((ms >= 0 && ms <= KILL_LIMIT_MS)); then
 	pass "kill -9 of A: its anchor interface went after $anchor_ms ms, the router dropped A's next hop after $ms ms (bound $KILL_LIMIT_MS ms)"
 	TIMES+=("kill -9 of A: anchor gone $anchor_ms ms, router $ms ms")
 else
-	fail "kill -9 of A: router hops [$(hops)] after $ms ms, anchor gone after $anchor_ms ms (bound $KILL_LIMIT_MS ms)"
+	fail "kill -9 of A: router hops [$(hops "$VIP")] after $ms ms, anchor gone after $anchor_ms ms (bound $KILL_LIMIT_MS ms)"
 fi
 gw_stop "${P}a" >/dev/null 2>&1
 
@@ -424,7 +372,7 @@ starter=$!
 seen=""
 t0=$(now_ms)
 while (($(now_ms) - t0 < 60000)); do
-	[[ $(hops) == *"${NET[a]}.2"* ]] && seen=$(hops)
+	[[ $(hops "$VIP") == *"${NET[a]}.2"* ]] && seen=$(hops "$VIP")
 	if ! kill -0 "$starter" 2>/dev/null; then
 		break
 	fi
@@ -433,7 +381,7 @@ done
 wait "$starter"
 rc=$?
 for ((i = 0; i < 40; i++)); do
-	[[ $(hops) == *"${NET[a]}.2"* ]] && seen=$(hops)
+	[[ $(hops "$VIP") == *"${NET[a]}.2"* ]] && seen=$(hops "$VIP")
 	sleep 0.05
 done
 if ((rc == 0)) && [[ -z $seen ]]; then

@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Helpers of the BGP end-to-end tests (test_bgp.sh, test_scaleout.sh): BIRD in
+# a namespace, what the router's kernel holds for a VIP, nodegw's CLI and its
+# show bgp json. Source it after scripts/lib/e2e.sh; it uses TMP, E2E_PIDS,
+# RTR (the router's namespace) and CTL (nodegw-ctl) of the test.
+#
+#   bgp_ns_destroy NS...        kill everything in each namespace, delete it
+#   bird_start NAME NS [CONF]   BIRD in the foreground of a background job, with
+#                               TMP/NAME/bird.conf (or CONF) and the socket
+#                               TMP/NAME/bird.ctl; its pid in BIRDPID[NAME]
+#   ctl_ns NS CMD...            one nodegw-ctl command to the nodegw in NS
+#   bgp_json NS KEY             show bgp json's KEY (top level, else the first
+#                               prefix's) of the nodegw in NS
+#   hops VIP                    the router's next hops for VIP/32, sorted,
+#                               space-separated ("" for no route)
+#   wait_hops VIP WANT T0 LIMIT the milliseconds from T0 until hops VIP is
+#                               WANT; -1 after LIMIT ms
+#
+# BGP_TIMERS: BGP timers short enough for a test (sessions up in seconds).
+
+[[ -n ${_NG_BGP_LIB_LOADED:-} ]] && return 0
+_NG_BGP_LIB_LOADED=1
+
+# shellcheck disable=SC2034 # used by the tests' BIRD configs
+BGP_TIMERS="hold time 6; keepalive time 2; connect delay time 1; connect retry time 2; error wait time 1, 5;"
+declare -gA BIRDPID=()
+
+bgp_ns_destroy() {
+	local ns
+	for ns in "$@"; do
+		_ng_ns_exists "$ns" || continue
+		_ng_ns_kill_all "$ns"
+		ip netns del "$ns" 2>/dev/null || ng_log "could not delete namespace $ns"
+	done
+}
+
+bird_start() {
+	local name=$1 ns=$2 conf=${3:-$TMP/$1/bird.conf} i
+	rm -f "$TMP/$name/bird.ctl"
+	ip netns exec "$ns" bird -f -c "$conf" -s "$TMP/$name/bird.ctl" \
+		-P "$TMP/$name/bird.pid" >>"$TMP/$name/bird.out" 2>&1 9>&- &
+	BIRDPID[$name]=$!
+	E2E_PIDS+=($!)
+	for ((i = 0; i < 100; i++)); do
+		[[ -S $TMP/$name/bird.ctl ]] && return 0
+		sleep 0.1
+	done
+	echo "BIRD $name did not start:"
+	indent <"$TMP/$name/bird.out"
+	return 1
+}
+
+ctl_ns() {
+	local ns=$1
+	shift
+	timeout 10 ip netns exec "$ns" "$CTL" -s 127.0.0.1:8023 "$@"
+}
+
+bgp_json() {
+	ctl_ns "$1" show bgp json | python3 -c 'import json, sys
+d = json.load(sys.stdin); k = sys.argv[1]
+print(d[k] if k in d else d["prefixes"][0][k])' "$2"
+}
+
+hops() {
+	ip -n "$RTR" route show "$1/32" 2>/dev/null | grep -o 'via [0-9.]*' | awk '{ print $2 }' |
+		sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+wait_hops() {
+	local vip=$1 want=$2 t0=$3 limit=$4 now
+	while :; do
+		now=$(now_ms)
+		if [[ $(hops "$vip") == "$want" ]]; then
+			echo $((now - t0))
+			return 0
+		fi
+		if ((now - t0 > limit)); then
+			echo -1
+			return 1
+		fi
+		sleep 0.02
+	done
+}
