@@ -34,30 +34,11 @@ ng_bgp_kind_name(uint32_t bit)
 	return NULL;
 }
 
-/* A non-empty string key into dst (len bytes): 1 when present, 0 when absent. */
-static int
-get_text(struct ld *x, const config_setting_t *g, const char *key, char *dst, size_t len,
-		const config_setting_t **where)
-{
-	const char *v;
-	int rc = get_str(x, g, key, "bgp", &v, where);
-
-	if (rc <= 0)
-		return rc;
-	if (v[0] == '\0')
-		return fail(x, *where, "bgp: %s must not be empty (leave it out for the default)",
-			key);
-	if (strlen(v) >= len)
-		return fail(x, *where, "bgp: %s is longer than %zu characters", key, len - 1);
-	snprintf(dst, len, "%s", v);
-	return 1;
-}
-
 static int
 get_abs_path(struct ld *x, const config_setting_t *g, const char *key, char *dst, size_t len)
 {
 	const config_setting_t *where;
-	int rc = get_text(x, g, key, dst, len, &where);
+	int rc = get_strbuf(x, g, key, "bgp", dst, len, &where);
 
 	if (rc > 0 && dst[0] != '/')
 		return fail(x, where, "bgp: %s \"%s\" must be an absolute path", key, dst);
@@ -91,12 +72,14 @@ load_names(struct ld *x, const config_setting_t *g, struct ng_conf_bgp *b)
 	if ((rc = get_abs_path(x, g, "routes_file", b->routes_file, sizeof(b->routes_file))) < 0)
 		return rc;
 	/* Room for the "4" and "6" suffixes. */
-	if ((rc = get_text(x, g, "protocol", b->protocol, sizeof(b->protocol) - 1, &where)) < 0)
+	if ((rc = get_strbuf(x, g, "protocol", "bgp", b->protocol, sizeof(b->protocol) - 1,
+			&where)) < 0)
 		return rc;
 	if (rc > 0 && !bird_symbol_ok(b->protocol))
 		return fail(x, where, "bgp: protocol \"%s\" is not a BIRD name (a letter or _, "
 			"then letters, digits and _)", b->protocol);
-	if ((rc = get_text(x, g, "interface", b->interface, sizeof(b->interface), &where)) < 0)
+	if ((rc = get_strbuf(x, g, "interface", "bgp", b->interface, sizeof(b->interface),
+			&where)) < 0)
 		return rc;
 	if (rc > 0 && !name_ok(b->interface, sizeof(b->interface)))
 		return fail(x, where, "bgp: interface \"%s\" must be 1..%zu characters of "

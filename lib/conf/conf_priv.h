@@ -150,6 +150,10 @@ get_str(struct ld *x, const config_setting_t *g, const char *key, const char *wh
 	const char **out, const config_setting_t **where);
 
 int
+get_strbuf(struct ld *x, const config_setting_t *g, const char *key, const char *what,
+	char *dst, size_t len, const config_setting_t **where);
+
+int
 get_u32(struct ld *x, const config_setting_t *g, const char *key, const char *what,
 	long long min, long long max, uint32_t *dst);
 

@@ -15,6 +15,15 @@
 #                               space-separated ("" for no route)
 #   wait_hops VIP WANT T0 LIMIT the milliseconds from T0 until hops VIP is
 #                               WANT; -1 after LIMIT ms
+#   bird_conf_router BFD G:NET...  the router's BIRD config (log TMP/rtr/bird.log):
+#                               ECMP routes into its kernel (merge paths), one
+#                               eBGP session per gateway G, NET.1 (AS 65000) to
+#                               NET.2 (AS 65001); with BFD (an interface pattern,
+#                               "" for none) on each session
+#   bird_conf_gw G NET BFD      gateway G's BIRD config (log TMP/G/bird.log): the
+#                               routes file TMP/G/routes.conf included, its
+#                               nodegw4 protocol exported over eBGP to NET.1;
+#                               BFD on the interface BFD ("" for none)
 #
 # BGP_TIMERS: BGP timers short enough for a test (sessions up in seconds).
 
@@ -39,6 +48,7 @@ bird_start() {
 	rm -f "$TMP/$name/bird.ctl"
 	ip netns exec "$ns" bird -f -c "$conf" -s "$TMP/$name/bird.ctl" \
 		-P "$TMP/$name/bird.pid" >>"$TMP/$name/bird.out" 2>&1 9>&- &
+	# shellcheck disable=SC2034 # read by the tests
 	BIRDPID[$name]=$!
 	E2E_PIDS+=($!)
 	for ((i = 0; i < 100; i++)); do
@@ -81,4 +91,35 @@ wait_hops() {
 		fi
 		sleep 0.02
 	done
+}
+
+# BFD of a test: 100 ms x 3, on the interfaces matching $1.
+_bfd_conf() {
+	[[ -z $1 ]] || printf 'protocol bfd { interface "%s" { interval 100 ms; multiplier 3; }; }\n' "$1"
+}
+
+bird_conf_router() {
+	local bfd=$1 x g net on=""
+	shift
+	[[ -n $bfd ]] && on="bfd on;"
+	printf 'router id 198.18.255.1;\nlog "%s/rtr/bird.log" all;\nprotocol device { }\n' "$TMP"
+	printf 'protocol kernel { merge paths on; ipv4 { import none; export all; }; }\n'
+	_bfd_conf "$bfd"
+	for x in "$@"; do
+		g=${x%%:*} net=${x#*:}
+		printf 'protocol bgp gw%s {\n\tlocal %s.1 as 65000; neighbor %s.2 as 65001;\n' \
+			"$g" "$net" "$net"
+		printf '\t%s %s\n\tipv4 { import all; export none; };\n}\n' "$BGP_TIMERS" "$on"
+	done
+}
+
+bird_conf_gw() {
+	local g=$1 net=$2 bfd=$3 on=""
+	[[ -n $bfd ]] && on="bfd on;"
+	printf 'router id %s.2;\nlog "%s/%s/bird.log" all;\nprotocol device { }\n' "$net" "$TMP" "$g"
+	_bfd_conf "$bfd"
+	printf 'include "%s/%s/routes.conf";\n' "$TMP" "$g"
+	printf 'protocol bgp tor {\n\tlocal %s.2 as 65001; neighbor %s.1 as 65000;\n' "$net" "$net"
+	printf '\t%s %s\n\tipv4 { import none; export where proto = "nodegw4"; };\n}\n' \
+		"$BGP_TIMERS" "$on"
 }

@@ -105,41 +105,6 @@ bgp_topo_create() {
 	done
 }
 
-bird_conf_router() {
-	local g
-	cat <<-EOF
-		router id ${NET[a]}.1;
-		log "$TMP/rtr/bird.log" all;
-		protocol device { scan time 10; }
-		protocol kernel { merge paths on; ipv4 { import none; export all; }; }
-	EOF
-	for g in "${GWS[@]}"; do
-		cat <<-EOF
-			protocol bgp gw$g {
-				local ${NET[$g]}.1 as 65000; neighbor ${NET[$g]}.2 as 65001;
-				$BGP_TIMERS
-				ipv4 { import all; export none; };
-			}
-		EOF
-	done
-}
-
-# A gateway's BIRD: the routes file nodegw writes, exported to the router.
-bird_conf_gw() {
-	local g=$1
-	cat <<-EOF
-		router id ${NET[$g]}.2;
-		log "$TMP/$g/bird.log" all;
-		protocol device { scan time 10; }
-		include "$TMP/$g/routes.conf";
-		protocol bgp tor {
-			local ${NET[$g]}.2 as 65001; neighbor ${NET[$g]}.1 as 65000;
-			$BGP_TIMERS
-			ipv4 { import none; export where proto = "nodegw4"; };
-		}
-	EOF
-}
-
 # The gateway's nodegw config; backend weight W ("" for no backend).
 gw_conf() {
 	local g=$1 w=$2 be=""
@@ -210,9 +175,9 @@ if ! bgp_topo_create; then
 	exit 1
 fi
 mkdir -p "$TMP/rtr" "$TMP/a" "$TMP/b"
-bird_conf_router >"$TMP/rtr/bird.conf"
+bird_conf_router "" "a:${NET[a]}" "b:${NET[b]}" >"$TMP/rtr/bird.conf"
 for g in "${GWS[@]}"; do
-	bird_conf_gw "$g" >"$TMP/$g/bird.conf"
+	bird_conf_gw "$g" "${NET[$g]}" "" >"$TMP/$g/bird.conf"
 	echo "# empty until nodegw writes it" >"$TMP/$g/routes.conf"
 	gw_conf "$g" 1
 done

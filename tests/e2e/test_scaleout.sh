@@ -135,43 +135,6 @@ topo_up() {
 	_ng_x ip netns exec "$CL" ethtool -K "$P-c" tx off tso off gso off gro off >/dev/null
 }
 
-bird_conf_router() {
-	local g
-	cat <<-EOF
-		router id 198.18.30.1;
-		log "$TMP/rtr/bird.log" all;
-		protocol device { }
-		protocol kernel { merge paths on; ipv4 { import none; export all; }; }
-		protocol bfd { interface "$P-r*" { interval 100 ms; multiplier 3; }; }
-	EOF
-	for g in "${GWS[@]}"; do
-		cat <<-EOF
-			protocol bgp gw$g {
-				local ${UPNET[$g]}.1 as 65000; neighbor ${UPNET[$g]}.2 as 65001;
-				$BGP_TIMERS bfd on;
-				ipv4 { import all; export none; };
-			}
-		EOF
-	done
-}
-
-# A gateway's BIRD: BGP and BFD over the kernel twin, nodegw's routes exported.
-bird_conf_gw() {
-	local g=$1
-	cat <<-EOF
-		router id ${UPNET[$g]}.2;
-		log "$TMP/$g/bird.log" all;
-		protocol device { }
-		protocol bfd { interface "${P}$g-k" { interval 100 ms; multiplier 3; }; }
-		include "$TMP/$g/routes.conf";
-		protocol bgp tor {
-			local ${UPNET[$g]}.2 as 65001; neighbor ${UPNET[$g]}.1 as 65000;
-			$BGP_TIMERS bfd on;
-			ipv4 { import none; export where proto = "nodegw4"; };
-		}
-	EOF
-}
-
 backend_list() {
 	local b sep=""
 	for b in "$@"; do
@@ -214,7 +177,7 @@ gw_up() {
 	local g=$1
 	mkdir -p "$TMP/$g"
 	gw_conf "$g"
-	bird_conf_gw "$g" >"$TMP/$g/bird.conf"
+	bird_conf_gw "$g" "${UPNET[$g]}" "${P}$g-k" >"$TMP/$g/bird.conf"
 	echo "# empty until nodegw writes it" >"$TMP/$g/routes.conf"
 	NODEGW_BIN=$BIN NG_GW_SHARED=1 gw_start "${P}$g" "$TMP/$g/nodegw.conf" "$TMP/$g/nodegw.log" \
 		--lcores '0@0,1@1' 9>&- || return 1
@@ -274,7 +237,7 @@ if ! topo_up; then
 	exit 1
 fi
 mkdir -p "$TMP/rtr"
-bird_conf_router >"$TMP/rtr/bird.conf"
+bird_conf_router "$P-r*" "a:${UPNET[a]}" "b:${UPNET[b]}" "c:${UPNET[c]}" >"$TMP/rtr/bird.conf"
 bird_start rtr "$RTR" || exit 1
 for b in "${BACKENDS[@]}"; do
 	ip netns exec "$P-$b" timeout 290 python3 "$ECHO_PY" serve "$b" --bind "${BIP[$b]}" \
