@@ -266,7 +266,8 @@ read_some(struct ng_bird *b, uint64_t now)
 		if (ev != NG_BIRD_EV_NONE || b->fd < 0)
 			return ev;
 		if (b->in_len == sizeof(b->in) - 1)
-			return lost(b, now, "a reply line longer than %zu bytes", sizeof(b->in) - 1);
+			return lost(b, now, "a reply line longer than %zu bytes",
+					sizeof(b->in) - 1);
 		r = recv(b->fd, b->in + b->in_len, sizeof(b->in) - 1 - b->in_len, MSG_DONTWAIT);
 		if (r == 0)
 			return lost(b, now, "BIRD closed the connection");
@@ -295,8 +296,8 @@ ng_bird_poll(struct ng_bird *b, uint64_t now)
 	case NG_BIRD_BUSY:
 		ev = read_some(b, now);
 		if (ev == NG_BIRD_EV_NONE && b->fd >= 0 && now >= b->deadline)
-			return lost(b, now, "no %s from BIRD within %u ms",
-					b->state == NG_BIRD_BUSY ? "reply" : "greeting", b->timeout_ms);
+			return lost(b, now, "no %s from BIRD within %u ms", b->state ==
+					NG_BIRD_BUSY ? "reply" : "greeting", b->timeout_ms);
 		return ev;
 	case NG_BIRD_READY:
 		/* Idle: notice a BIRD that went away, once a second. */

@@ -223,7 +223,8 @@ vip_note(struct ng_bgp_vip *e, const struct ng_svc_view *v, uint32_t kind, enum 
 /* Pass 1: one entry per VIP address, counting its services. */
 static int
 collect(const struct ng_svc_view *views, unsigned int n_views, ng_bgp_kind_fn kind,
-		void *kind_arg, struct ng_bgp_ipmap *idx, struct ng_bgp_vip **out, unsigned int *n_out)
+		void *kind_arg, struct ng_bgp_ipmap *idx, struct ng_bgp_vip **out,
+		unsigned int *n_out)
 {
 	unsigned int cap = 0, n = 0;
 	struct ng_bgp_vip *v;

@@ -219,7 +219,8 @@ cmd_show_bgp(struct ng_cli_sess *s, int argc, char **argv)
 	if (json)
 		return show_json(s);
 	if (!ng_bgp.enabled) {
-		ng_cli_printf(s, "bgp: off (the config has no bgp section): nothing is announced\n");
+		ng_cli_printf(s, "bgp: off (the config has no bgp section): nothing is "
+			"announced\n");
 		return 0;
 	}
 	show_header(s);

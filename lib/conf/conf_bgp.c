@@ -142,7 +142,8 @@ check_cidrs(struct ld *x, const config_setting_t *g, const struct ng_conf_bgp *b
 			if (ng_prefix_contains(o, &a->addr) || ng_prefix_contains(a, &o->addr))
 				return fail(x, config_setting_get_member(g, "service_cidrs"),
 					"bgp: service_cidrs: %s overlaps %s",
-					ng_prefix_fmt(a, p1, sizeof(p1)), ng_prefix_fmt(o, p2, sizeof(p2)));
+					ng_prefix_fmt(a, p1, sizeof(p1)),
+					ng_prefix_fmt(o, p2, sizeof(p2)));
 		}
 	return 0;
 }
@@ -161,8 +162,8 @@ load_bgp(struct ld *x, const config_setting_t *root)
 	if ((rc = check_keys(x, g, "bgp", bgp_keys)) < 0 ||
 			(rc = load_names(x, g, b)) < 0 ||
 			(rc = load_announce(x, g, b)) < 0 ||
-			(rc = load_prefix_list(x, g, "service_cidrs", "bgp", NG_BGP_CIDRS_MAX, false,
-				b->service_cidrs, &b->n_service_cidrs, NULL)) < 0 ||
+			(rc = load_prefix_list(x, g, "service_cidrs", "bgp", NG_BGP_CIDRS_MAX,
+				false, b->service_cidrs, &b->n_service_cidrs, NULL)) < 0 ||
 			(rc = check_cidrs(x, g, b)) < 0 ||
 			(rc = get_u32(x, g, "stop_wait_ms", "bgp", 0, NG_BGP_STOP_WAIT_MAX,
 				&b->stop_wait_ms)) < 0 ||

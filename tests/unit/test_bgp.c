@@ -381,7 +381,8 @@ test_same_routes(void **state)
 	ng_bgp_table_free(&a);
 	memset(&b, 0, sizeof(b));
 	assert_true(ng_bgp_table_same_routes(&a, &b));
-	assert_null(ng_bgp_table_find(&a, &(struct ng_prefix){.addr = ip("198.19.0.10"), .len = 32}));
+	assert_null(ng_bgp_table_find(&a, &(struct ng_prefix){.addr = ip("198.19.0.10"),
+		.len = 32}));
 	assert_string_equal(ng_bgp_why_id(NG_BGP_WHY_LOCAL_ELSEWHERE), "local_elsewhere");
 	assert_string_equal(ng_bgp_why_id(NG_BGP_WHY_MAX), "?");
 }
@@ -426,7 +427,8 @@ test_scale(void **state)
 	for (uint32_t i = 0; i < N; i++) {
 		snprintf(spec[i].name, sizeof(spec[i].name), "s%u", i);
 		fe[i] = (struct ng_frontend){.addr = ng_ip4(0xc6130000 + i), .port = 80};
-		be[i] = (struct ng_backend){.addr = ng_ip4(0xc6120a00), .port = 80, .weight = i % 2};
+		be[i] = (struct ng_backend){.addr = ng_ip4(0xc6120a00), .port = 80,
+			.weight = i % 2};
 		v[i] = (struct ng_svc_view){.spec = &spec[i], .n_frontends = 1, .frontends = &fe[i],
 			.n_backends = 1, .backends = &be[i]};
 	}
@@ -713,19 +715,15 @@ test_bird_failures(void **state)
 	/* A line that never ends. */
 	assert_int_equal(ng_bird_poll(&b, 2501), NG_BIRD_EV_NONE);
 	fake_accept(&f);
-	for (int i = 0; i < 5; i++)
-		fake_say(&f, "0001 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	{
+		char longline[1024];
+
+		memset(longline, 'x', sizeof(longline) - 1);
+		longline[sizeof(longline) - 1] = '\0';
+		memcpy(longline, "0001 ", 5);
+		for (int i = 0; i < 5; i++)
+			fake_say(&f, longline);
+	}
 	assert_int_equal(ng_bird_poll(&b, 2502), NG_BIRD_EV_LOST);
 	assert_non_null(strstr(b.error, "longer than"));
 	close(f.cfd);
