@@ -268,8 +268,10 @@ on_reply(uint64_t now)
 	struct ng_bird *b = &ng_bgp.bird;
 
 	if (!ng_bgp.checking) {
-		if (!ng_bird_code_ok(b->code))
-			return refused(now, "refused \"configure\"");
+		if (!ng_bird_code_ok(b->code)) {
+			refused(now, "refused \"configure\"");
+			return;
+		}
 		ng_bgp.configures++;
 		send_check(now);
 		return;
@@ -281,8 +283,9 @@ on_reply(uint64_t now)
 		ng_bgp.done = NULL;
 		ng_bgp.n_done = 0;
 		ng_bgp.done_known = false;
-		return refused(now, "has no protocol of nodegw's: does its config include "
+		refused(now, "has no protocol of nodegw's: does its config include "
 			"bgp.routes_file?");
+		return;
 	}
 	free(ng_bgp.done);
 	ng_bgp.done = ng_bgp.sent;
