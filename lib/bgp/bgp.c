@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
 
 #include "bgp_priv.h"
@@ -49,16 +50,23 @@ bgp_done_has(const struct ng_prefix *p)
 			bsearch(p, ng_bgp.done, ng_bgp.n_done, sizeof(*p), pfx_cmp) != NULL;
 }
 
+/* An error for show bgp and the log; the same one again is logged once a minute. */
 static void __attribute__((format(printf, 1, 2)))
 set_error(const char *fmt, ...)
 {
+	char msg[sizeof(ng_bgp.last_error)];
+	uint64_t now = bgp_now_ms();
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ng_bgp.last_error, sizeof(ng_bgp.last_error), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ng_bgp.last_error_at = bgp_now_ms();
-	NG_LOG(ERR, BGP, "%s", ng_bgp.last_error);
+	if (strcmp(msg, ng_bgp.last_error) != 0 || now - ng_bgp.last_error_logged >= 60000) {
+		NG_LOG(ERR, BGP, "%s", msg);
+		ng_bgp.last_error_logged = now;
+	}
+	memcpy(ng_bgp.last_error, msg, sizeof(msg));
+	ng_bgp.last_error_at = now;
 }
 
 /* ---- deciding ---- */
@@ -256,10 +264,12 @@ refused(uint64_t now, const char *what)
 	struct ng_bird *b = &ng_bgp.bird;
 
 	ng_bgp.configure_errors++;
+	ng_bgp.refusals++;
 	set_error("bgp: BIRD %s (%04d): %s", what, b->code, b->reply);
 	ng_bgp.need_send = true;
-	/* Not at once: the same file would be refused again. */
-	b->retry_at = now + ng_bgp.conf.retry_ms;
+	/* Not at once: the same file would be refused again. Until the operator
+	 * fixes BIRD's config, back off to 32 times retry_ms. */
+	b->retry_at = now + ((uint64_t)ng_bgp.conf.retry_ms << RTE_MIN(ng_bgp.refusals - 1, 5u));
 }
 
 static void
@@ -293,6 +303,7 @@ on_reply(uint64_t now)
 	ng_bgp.sent = NULL;
 	ng_bgp.n_sent = 0;
 	ng_bgp.done_known = true;
+	ng_bgp.refusals = 0;
 	ng_bgp.last_latency_ms = (uint32_t)(now - ng_bgp.sent_changed_at);
 	NG_LOG(DEBUG, BGP, "BIRD announces %u routes, %u ms after the change", ng_bgp.n_done,
 		ng_bgp.last_latency_ms);

@@ -33,6 +33,8 @@ struct bgp_state {
 	uint64_t decisions, configures, configure_errors;
 	char last_error[256];
 	uint64_t last_error_at;     /**< ms; 0 none */
+	uint64_t last_error_logged; /**< ms */
+	uint32_t refusals;          /**< BIRD refused in a row: the retry backs off */
 	uint64_t stop_at;           /**< ms, when a clean stop began; 0 none */
 	uint64_t withdrawn_at;      /**< ms, when the stop's withdrawal ended (or failed) */
 	bool stop_wait;             /**< BIRD had (or may have had) routes: wait stop_wait_ms */
