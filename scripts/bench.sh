@@ -5,12 +5,15 @@
 #                    [--no-huge] [--no-build] [--build-dir DIR] [--no-baseline]
 #                    [--out DIR] [-- HARNESS-OPTIONS]
 #   scripts/bench.sh --k8s [--no-build] [--build-dir DIR] [--out DIR]
+#                    [-- --sizes 10k,50k,100k ...]
 #
-#   --k8s          instead: the Kubernetes scale run (10,000 services x 10
-#                  endpoints from the fake API server, initial sync, memory,
-#                  event-to-data-path latency over 1,000 endpoint changes;
-#                  scripts/lib/bench_k8s.py, doc/kubernetes.md); writes
-#                  DIR/k8s_scale.json
+#   --k8s          instead: the Kubernetes scale run (10,000, 50,000 and
+#                  100,000 services x 10 endpoints from the fake API server:
+#                  initial sync, memory, event-to-data-path latency over 1,000
+#                  endpoint changes, show services while it runs, CPU shares;
+#                  scripts/lib/bench_k8s.py, doc/benchmarks.md); writes
+#                  DIR/k8s_scale.json; what follows -- goes to bench_k8s.py
+#                  (--sizes 50k for one size; its --help lists the rest)
 #   --quick        every scenario briefly (under a minute): asserts only that
 #                  traffic flowed and the numbers are well formed
 #   --scenarios    comma list of est-1k, est-1m, syn, mixed, churn, punt-10
@@ -140,7 +143,7 @@ NODEGW=$BDIR/app/nodegw/nodegw
 
 if ((K8S)); then
 	deps_install openssl python3 >/dev/null
-	exec python3 "$ROOT/scripts/lib/bench_k8s.py" "$NODEGW" "$OUT"
+	exec python3 "$ROOT/scripts/lib/bench_k8s.py" "$NODEGW" "$OUT" ${PYARGS[@]+"${PYARGS[@]}"}
 fi
 
 # ---- CPUs
