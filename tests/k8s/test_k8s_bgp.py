@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""What a gateway announces for Kubernetes Services (lib/bgp on the watcher).
+
+usage: test_k8s_bgp.py NODEGW
+
+Starts tests/k8s/fake_apiserver.py (plain HTTP) and a nodegw (no root: net_null
+ports, --no-huge) whose `kubernetes` section points at it, node "n1", with a
+`bgp` section (service_cidrs 198.19.100.0/24) whose BIRD is a fake this test
+plays on a unix socket: it accepts "configure" and refuses "show protocols", so
+nodegw writes its routes file and asks BIRD to read it, but never brings its
+anchor interface up (it fails closed) and makes no interface. Checks, from `show
+bgp json` and the routes file:
+
+  kinds          a LoadBalancer's ingress IP is announced as "loadbalancer", its
+                 externalIP as "external"; its clusterIP is not listed, but the
+                 aggregate that holds it is announced
+  local          externalTrafficPolicy Local with endpoints only on another node:
+                 withdrawn, why local_elsewhere; with one on n1: announced
+  no_endpoint    a Service without endpoints: withdrawn, why no_backend
+  routes_file    the file BIRD includes lists exactly the announced prefixes
+  endpoint_gone  the last endpoint of the LoadBalancer goes: its IPs and the
+                 aggregate are withdrawn, in show bgp and in the file
+  fail_closed    BIRD refused "show protocols": show bgp says it and the
+                 anchor interface does not exist
+
+Everything runs on 127.0.0.1 in a temporary directory; every wait is bounded.
+Prints "N passed, M failed"; exits 1 when anything failed.
+"""
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "lib"))
+import ngproc  # noqa: E402
+from ngproc import Fail, check  # noqa: E402
+import k8s_objects as ko  # noqa: E402
+from k8s_admin import Admin, start_server, stop_server  # noqa: E402
+
+IFACE = "ngtk-vips"
+LB, EXT, CIP = "198.19.0.20", "198.19.0.21", "198.19.100.1"
+LOCAL_FAR, LOCAL_HERE, EMPTY = "198.19.0.30", "198.19.0.31", "198.19.0.40"
+AGG = "198.19.100.0/24"
+
+
+class FakeBird(threading.Thread):
+    """BIRD's control socket: "configure" works, "show protocols" is refused."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.commands = path, []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        c.sendall(b"0001 BIRD 2.0.12 ready.\n")
+        buf = b""
+        while not self.stop:
+            try:
+                d = c.recv(4096)
+            except OSError:
+                break
+            if not d:
+                break
+            buf += d
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                cmd = line.decode()
+                self.commands.append(cmd)
+                if cmd == "configure":
+                    c.sendall(b"0002-Reading configuration from bird.conf\n0003 Reconfigured\n")
+                else:
+                    c.sendall(b"9001 syntax error, unexpected CF_SYM_UNDEFINED\n")
+        c.close()
+
+
+def conf_text(cli_port, api_port, tmp):
+    return '''workers = { idle_sleep_us = 100; };
+cli = { address = "127.0.0.1"; port = %d; };
+ports = ( { name = "a"; devargs = "net_null0"; addresses = ["198.18.0.1/24"]; } );
+kubernetes = { server = "http://127.0.0.1:%d"; insecure_skip_tls_verify = true;
+	node_name = "n1"; };
+bgp = { bird_socket = "%s/bird.ctl"; routes_file = "%s/routes.conf"; interface = "%s";
+	service_cidrs = ["%s"]; timeout_ms = 500; retry_ms = 100; };
+''' % (cli_port, api_port, tmp, tmp, IFACE, AGG)
+
+
+def objects():
+    port = [("http", "TCP", 80)]
+    eports = [("http", "TCP", 8080)]
+    return [
+        ko.service("default", "lb", CIP, ports=[("http", "TCP", 80, 30080)],
+                   type="LoadBalancer", external_ips=[EXT], lb_ips=[LB]),
+        ko.endpointslice("default", "lb-x", "lb", ports=eports,
+                         endpoints=[{"ip": "198.18.1.20", "node": "n2"}]),
+        ko.service("default", "far", "198.19.100.2", ports=[("http", "TCP", 80, 30081)],
+                   type="LoadBalancer", lb_ips=[LOCAL_FAR], etp="Local"),
+        ko.endpointslice("default", "far-x", "far", ports=eports,
+                         endpoints=[{"ip": "198.18.1.21", "node": "n2"}]),
+        ko.service("default", "here", "198.19.100.3", ports=[("http", "TCP", 80, 30082)],
+                   type="LoadBalancer", lb_ips=[LOCAL_HERE], etp="Local"),
+        ko.endpointslice("default", "here-x", "here", ports=eports,
+                         endpoints=[{"ip": "198.18.1.22", "node": "n1"},
+                                    {"ip": "198.18.1.23", "node": "n2"}]),
+        ko.service("default", "empty", "198.19.100.4", ports=port, type="LoadBalancer",
+                   lb_ips=[EMPTY]),
+    ]
+
+
+def prefixes(g):
+    return {p["prefix"]: p for p in ngproc.cli_json(g.port, "show bgp")["prefixes"]}
+
+
+def wait(fn, what, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise Fail("%s (within %.0f s)" % (what, timeout))
+        time.sleep(0.1)
+
+
+def routes_in_file(x):
+    try:
+        with open(os.path.join(x.tmp, "routes.conf")) as f:
+            return sorted(l.split()[1] for l in f if l.strip().startswith("route "))
+    except OSError:
+        return None
+
+
+def t_kinds(x):
+    p = wait(lambda: (lambda d: d if ("%s/32" % LB) in d and AGG in d and d[AGG]["announce"]
+                      else None)(prefixes(x.g)), "show bgp lists the LoadBalancer's IPs")
+    check(p["%s/32" % LB]["kind"] == ["loadbalancer"] and p["%s/32" % LB]["announce"],
+          "the ingress IP: loadbalancer, announced", p["%s/32" % LB])
+    check(p["%s/32" % EXT]["kind"] == ["external"] and p["%s/32" % EXT]["announce"],
+          "the externalIP: external, announced", p["%s/32" % EXT])
+    check("%s/32" % CIP not in p, "the clusterIP is not listed alone", sorted(p))
+    check(p[AGG]["aggregate"] and p[AGG]["usable"] >= 1, "the aggregate holds usable clusterIPs",
+          p[AGG])
+    check(ngproc.cli_json(x.g.port, "show bgp")["cluster_ips"] == 4, "4 clusterIPs counted")
+
+
+def t_local(x):
+    p = prefixes(x.g)
+    far, here = p["%s/32" % LOCAL_FAR], p["%s/32" % LOCAL_HERE]
+    check(not far["announce"] and far["why"] == "local_elsewhere",
+          "Local, endpoints only on n2: withdrawn, local_elsewhere", far)
+    check(here["announce"] and here["usable_backends"] == 1,
+          "Local, one endpoint on n1: announced (one usable backend, n1's)", here)
+
+
+def t_no_endpoint(x):
+    e = prefixes(x.g)["%s/32" % EMPTY]
+    check(not e["announce"] and e["why"] == "no_backend", "no endpoints: no_backend", e)
+
+
+def t_routes_file(x):
+    want = sorted(k for k, v in prefixes(x.g).items() if v["announce"])
+    got = wait(lambda: (lambda r: r if r == want else None)(routes_in_file(x)),
+               "the routes file lists %s" % want)
+    check(sorted(got) == sorted(["%s/32" % LB, "%s/32" % EXT, "%s/32" % LOCAL_HERE, AGG]),
+          "the announced prefixes", got)
+
+
+def t_endpoint_gone(x):
+    x.admin.apply(ko.endpointslice("default", "lb-x", "lb", ports=[("http", "TCP", 8080)],
+                                   endpoints=[]))
+    p = wait(lambda: (lambda d: d if not d["%s/32" % LB]["announce"] else None)(prefixes(x.g)),
+             "the LoadBalancer's IPs are withdrawn")
+    check(p["%s/32" % LB]["why"] == "no_backend" and not p["%s/32" % EXT]["announce"],
+          "ingress and external IPs withdrawn, no_backend", p)
+    check(p[AGG]["announce"] is False, "no usable clusterIP left in the aggregate", p[AGG])
+    wait(lambda: routes_in_file(x) == ["%s/32" % LOCAL_HERE],
+         "the routes file keeps only the Local service's IP")
+
+
+def t_fail_closed(x):
+    j = ngproc.cli_json(x.g.port, "show bgp")
+    check("does its config include" in j["last_error"] and j["confirmed"] == 0,
+          "show bgp says BIRD does not include the file", j["last_error"])
+    check(not os.path.exists("/sys/class/net/%s" % IFACE), "no anchor interface was made")
+    check("configure" in x.bird.commands, "BIRD was asked to configure", x.bird.commands)
+
+
+class X:
+    pass
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    x = X()
+    x.tmp = tempfile.mkdtemp(prefix="nodegw-k8s-bgp-")
+    res = ngproc.Results()
+    log = open(os.path.join(x.tmp, "fake.log"), "w")
+    x.bird = FakeBird(os.path.join(x.tmp, "bird.ctl"))
+    x.bird.start()
+    proc, api, admin = start_server(["--plain", "--port", "0", "--admin-port", "0", "--quiet"],
+                                    stderr=log, die_with_parent=True)
+    x.g = ngproc.Nodegw(os.path.abspath(sys.argv[1]), x.tmp, "bgp", stem="nodegw-k8s-bgp",
+                        mem=256, error=Fail)
+    try:
+        x.admin = Admin(admin)
+        x.admin.apply(objects())
+        x.g.start(lambda p: conf_text(p, api, x.tmp))
+        res.run("kinds: loadbalancer, external, the clusterIP only in its aggregate", t_kinds, x)
+        res.run("externalTrafficPolicy Local", t_local, x)
+        res.run("a Service without endpoints", t_no_endpoint, x)
+        res.run("the routes file lists what is announced", t_routes_file, x)
+        res.run("the last endpoint goes: withdrawn", t_endpoint_gone, x)
+        res.run("BIRD without the include: nothing goes live", t_fail_closed, x)
+    finally:
+        x.g.stop()
+        stop_server(proc)
+        log.close()
+        x.bird.stop = True
+    return res.finish(x.tmp)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
