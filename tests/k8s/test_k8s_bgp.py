@@ -19,8 +19,9 @@ bgp json` and the routes file:
                  withdrawn, why local_elsewhere; with one on n1: announced
   no_endpoint    a Service without endpoints: withdrawn, why no_backend
   routes_file    the file BIRD includes lists exactly the announced prefixes
-  endpoint_gone  the last endpoint of the LoadBalancer goes: its IPs and the
-                 aggregate are withdrawn, in show bgp and in the file
+  endpoint_gone  the last endpoint of the LoadBalancer goes: its IPs are
+                 withdrawn, in show bgp and in the file; the aggregate stays
+                 (other clusterIPs in it are usable), one usable VIP fewer
   fail_closed    BIRD refused "show protocols": show bgp says it and the
                  anchor interface does not exist
 
@@ -108,16 +109,16 @@ def objects():
         ko.service("default", "lb", CIP, ports=[("http", "TCP", 80, 30080)],
                    type="LoadBalancer", external_ips=[EXT], lb_ips=[LB]),
         ko.endpointslice("default", "lb-x", "lb", ports=eports,
-                         endpoints=[{"ip": "198.18.1.20", "node": "n2"}]),
+                         endpoints=[{"ip": "198.18.0.20", "node": "n2"}]),
         ko.service("default", "far", "198.19.100.2", ports=[("http", "TCP", 80, 30081)],
                    type="LoadBalancer", lb_ips=[LOCAL_FAR], etp="Local"),
         ko.endpointslice("default", "far-x", "far", ports=eports,
-                         endpoints=[{"ip": "198.18.1.21", "node": "n2"}]),
+                         endpoints=[{"ip": "198.18.0.21", "node": "n2"}]),
         ko.service("default", "here", "198.19.100.3", ports=[("http", "TCP", 80, 30082)],
                    type="LoadBalancer", lb_ips=[LOCAL_HERE], etp="Local"),
         ko.endpointslice("default", "here-x", "here", ports=eports,
-                         endpoints=[{"ip": "198.18.1.22", "node": "n1"},
-                                    {"ip": "198.18.1.23", "node": "n2"}]),
+                         endpoints=[{"ip": "198.18.0.22", "node": "n1"},
+                                    {"ip": "198.18.0.23", "node": "n2"}]),
         ko.service("default", "empty", "198.19.100.4", ports=port, type="LoadBalancer",
                    lb_ips=[EMPTY]),
     ]
@@ -154,8 +155,8 @@ def t_kinds(x):
     check(p["%s/32" % EXT]["kind"] == ["external"] and p["%s/32" % EXT]["announce"],
           "the externalIP: external, announced", p["%s/32" % EXT])
     check("%s/32" % CIP not in p, "the clusterIP is not listed alone", sorted(p))
-    check(p[AGG]["aggregate"] and p[AGG]["usable"] >= 1, "the aggregate holds usable clusterIPs",
-          p[AGG])
+    check(p[AGG]["aggregate"] and p[AGG]["usable"] == 3 and p[AGG]["services"] == 4,
+          "the aggregate: 3 of its 4 clusterIPs usable (empty's is not)", p[AGG])
     check(ngproc.cli_json(x.g.port, "show bgp")["cluster_ips"] == 4, "4 clusterIPs counted")
 
 
@@ -188,9 +189,15 @@ def t_endpoint_gone(x):
              "the LoadBalancer's IPs are withdrawn")
     check(p["%s/32" % LB]["why"] == "no_backend" and not p["%s/32" % EXT]["announce"],
           "ingress and external IPs withdrawn, no_backend", p)
-    check(p[AGG]["announce"] is False, "no usable clusterIP left in the aggregate", p[AGG])
-    wait(lambda: routes_in_file(x) == ["%s/32" % LOCAL_HERE],
-         "the routes file keeps only the Local service's IP")
+    # far's and here's clusterIPs keep their endpoints (internalTrafficPolicy
+    # Cluster: any node's endpoint serves them), so the aggregate stays, with
+    # one usable clusterIP fewer.
+    check(p[AGG]["announce"] and p[AGG]["usable"] == 2 and p[AGG]["services"] == 4,
+          "the aggregate stays, 2 of its 4 clusterIPs usable (lb's and empty's are not)",
+          p[AGG])
+    want = sorted(["%s/32" % LOCAL_HERE, AGG])
+    wait(lambda: routes_in_file(x) == want,
+         "the routes file keeps only the Local service's IP and the aggregate %s" % want)
 
 
 def t_fail_closed(x):
