@@ -50,6 +50,47 @@ bgp_done_has(const struct ng_prefix *p)
 			bsearch(p, ng_bgp.done, ng_bgp.n_done, sizeof(*p), pfx_cmp) != NULL;
 }
 
+void
+bgp_gone_walk(void (*cb)(const struct ng_prefix *p, void *arg), void *arg)
+{
+	for (unsigned int i = 0; i < ng_bgp.n_done; i++)
+		if (ng_bgp_table_find(&ng_bgp.want, &ng_bgp.done[i]) == NULL)
+			cb(&ng_bgp.done[i], arg);
+}
+
+static void
+gone_count(const struct ng_prefix *p, void *arg)
+{
+	(void)p;
+	((uint32_t *)arg)[NG_BGP_WHY_NO_BACKEND]++;
+}
+
+void
+ng_bgp_info(struct ng_bgp_info *out)
+{
+	const struct ng_bird *b = &ng_bgp.bird;
+
+	memset(out, 0, sizeof(*out));
+	if (!ng_bgp.enabled)
+		return;
+	out->enabled = true;
+	out->drain = ng_bgp.drain;
+	out->bird_connected = b->state == NG_BIRD_READY || b->state == NG_BIRD_BUSY;
+	out->in_sync = ng_bgp.done_known && !ng_bgp.need_send && b->state == NG_BIRD_READY;
+	out->announce = ng_bgp.want.n_announce;
+	out->confirmed = ng_bgp.n_done;
+	for (unsigned int i = 0; i < ng_bgp.want.n; i++)
+		if ((unsigned int)ng_bgp.want.v[i].why < NG_BGP_WHY_MAX)
+			out->by_why[ng_bgp.want.v[i].why]++;
+	bgp_gone_walk(gone_count, out->by_why);
+	out->last_latency_ms = ng_bgp.last_latency_ms;
+	out->decisions = ng_bgp.decisions;
+	out->configures = ng_bgp.configures;
+	out->configure_errors = ng_bgp.configure_errors;
+	out->connects = b->connects;
+	out->losses = b->losses;
+}
+
 /* An error for show bgp and the log; the same one again is logged once a minute. */
 static void __attribute__((format(printf, 1, 2)))
 set_error(const char *fmt, ...)

@@ -20,7 +20,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bgp_core.h"
 #include "conf.h"
+
+/** What `show bgp` and /metrics report: ng_bgp_info(). */
+struct ng_bgp_info {
+	bool enabled;            /**< the config has a bgp section */
+	enum ng_bgp_drain drain; /**< drain command, clean stop, or none */
+	bool bird_connected;     /**< connected to BIRD's socket and greeted */
+	bool in_sync;            /**< BIRD confirmed the latest decision, nothing pending */
+	uint32_t announce;       /**< prefixes nodegw wants announced */
+	uint32_t confirmed;      /**< prefixes BIRD confirmed it announces */
+	/** Prefixes `show bgp` lists, by reason (a confirmed route no service holds
+	 * any more counts as NG_BGP_WHY_NO_BACKEND until BIRD withdrew it). */
+	uint32_t by_why[NG_BGP_WHY_MAX];
+	uint32_t last_latency_ms; /**< last change of what to announce to BIRD's confirmation */
+	uint64_t decisions;       /**< decisions made (at most every 100 ms, and every 5 s) */
+	uint64_t configures;      /**< "configure" BIRD accepted */
+	uint64_t configure_errors; /**< "configure" or the include check BIRD refused */
+	uint64_t connects;        /**< connections to BIRD's socket */
+	uint64_t losses;          /**< connections lost (closed, refused, timed out) */
+};
 
 /**
  * Start: without a bgp section, nothing (every other call is then a no-op and
@@ -65,6 +85,9 @@ bool ng_bgp_stop_done(void);
  * @return true when other bgp settings of nw differ from run.
  */
 bool ng_bgp_reconf(const struct ng_conf_bgp *nw, struct ng_conf_bgp *run);
+
+/** Fill out; without a bgp section everything is 0 (enabled false). */
+void ng_bgp_info(struct ng_bgp_info *out);
 
 /** Register `show bgp`, `drain` and `undrain`. Works without ng_bgp_init(). */
 int ng_bgp_cli_register(void);

@@ -48,4 +48,7 @@ uint64_t bgp_now_ms(void);
 /** Did BIRD confirm prefix p? */
 bool bgp_done_has(const struct ng_prefix *p);
 
+/** Call cb for every confirmed prefix no service holds any more (being withdrawn). */
+void bgp_gone_walk(void (*cb)(const struct ng_prefix *p, void *arg), void *arg);
+
 #endif

@@ -100,15 +100,6 @@ vip_json(const struct ng_bgp_vip *v)
 	return o;
 }
 
-/* Confirmed routes of prefixes no service holds any more: being withdrawn. */
-static void
-gone_walk(void (*cb)(const struct ng_prefix *p, void *arg), void *arg)
-{
-	for (unsigned int i = 0; i < ng_bgp.n_done; i++)
-		if (ng_bgp_table_find(&ng_bgp.want, &ng_bgp.done[i]) == NULL)
-			cb(&ng_bgp.done[i], arg);
-}
-
 static void
 gone_json(const struct ng_prefix *p, void *arg)
 {
@@ -122,11 +113,13 @@ show_json(struct ng_cli_sess *s)
 {
 	const struct ng_bird *b = &ng_bgp.bird;
 	cJSON *o = cJSON_CreateObject(), *a, *pf;
+	struct ng_bgp_info info;
 	char buf[NG_IP_STRLEN];
 
 	cJSON_AddBoolToObject(o, "enabled", ng_bgp.enabled);
 	if (!ng_bgp.enabled)
 		return ng_cli_print_json(s, o);
+	ng_bgp_info(&info);
 	cJSON_AddStringToObject(o, "bird_socket", ng_bgp.conf.bird_socket);
 	cJSON_AddStringToObject(o, "bird_state", ng_bird_state_name(b->state));
 	cJSON_AddStringToObject(o, "routes_file", ng_bgp.conf.routes_file);
@@ -143,8 +136,7 @@ show_json(struct ng_cli_sess *s)
 			age_s(ng_bgp.drain_at));
 	cJSON_AddNumberToObject(o, "announced", ng_bgp.want.n_announce);
 	cJSON_AddNumberToObject(o, "confirmed", ng_bgp.n_done);
-	cJSON_AddBoolToObject(o, "in_sync", ng_bgp.done_known && !ng_bgp.need_send &&
-			b->state == NG_BIRD_READY);
+	cJSON_AddBoolToObject(o, "in_sync", info.in_sync);
 	cJSON_AddNumberToObject(o, "cluster_ips", ng_bgp.want.cluster_ips);
 	cJSON_AddNumberToObject(o, "last_latency_ms", ng_bgp.last_latency_ms);
 	cJSON_AddNumberToObject(o, "bird_rtt_ms", b->rtt_ms);
@@ -158,7 +150,7 @@ show_json(struct ng_cli_sess *s)
 	pf = cJSON_AddArrayToObject(o, "prefixes");
 	for (unsigned int i = 0; i < ng_bgp.want.n; i++)
 		cJSON_AddItemToArray(pf, vip_json(&ng_bgp.want.v[i]));
-	gone_walk(gone_json, pf);
+	bgp_gone_walk(gone_json, pf);
 	return ng_cli_print_json(s, o);
 }
 
@@ -232,7 +224,7 @@ cmd_show_bgp(struct ng_cli_sess *s, int argc, char **argv)
 		why_fmt(v, why, sizeof(why));
 		row(s, ng_prefix_fmt(&v->pfx, pfx, sizeof(pfx)), state_of(v), kind, why);
 	}
-	gone_walk(gone_text, s);
+	bgp_gone_walk(gone_text, s);
 	return 0;
 }
 

@@ -19,6 +19,11 @@ bgp json` and the routes file:
                  withdrawn, why local_elsewhere; with one on n1: announced
   no_endpoint    a Service without endpoints: withdrawn, why no_backend
   routes_file    the file BIRD includes lists exactly the announced prefixes
+  drain          drain: every prefix withdrawn (why drained), the routes file
+                 empty; undrain: the same prefixes back
+  metrics        /metrics (nodegw_bgp_*) says what show bgp json says: the
+                 prefixes by reason, none confirmed, not in sync, BIRD's
+                 refusals, the drain state
   endpoint_gone  the last endpoint of the LoadBalancer goes: its IPs are
                  withdrawn, in show bgp and in the file; the aggregate stays
                  (other clusterIPs in it are usable), one usable VIP fewer
@@ -29,11 +34,14 @@ Everything runs on 127.0.0.1 in a temporary directory; every wait is bounded.
 Prints "N passed, M failed"; exits 1 when anything failed.
 """
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -99,6 +107,7 @@ kubernetes = { server = "http://127.0.0.1:%d"; insecure_skip_tls_verify = true;
 	node_name = "n1"; };
 bgp = { bird_socket = "%s/bird.ctl"; routes_file = "%s/routes.conf"; interface = "%s";
 	service_cidrs = ["%s"]; timeout_ms = 500; retry_ms = 100; };
+probes = { healthz_bind_address = ""; metrics_bind_address = "127.0.0.1:0"; };
 ''' % (cli_port, api_port, tmp, tmp, IFACE, AGG)
 
 
@@ -182,6 +191,65 @@ def t_routes_file(x):
           "the announced prefixes", got)
 
 
+def t_drain(x):
+    before = {k: v["announce"] for k, v in prefixes(x.g).items()}
+    out = ngproc.cli(x.g.port, "drain")
+    try:
+        check("drain: 0 prefixes to announce now" in out, "drain answers", out)
+        p = prefixes(x.g)
+        check(all(not v["announce"] and v["why"] == "drained" for v in p.values()),
+              "every prefix withdrawn, why drained", p)
+        wait(lambda: routes_in_file(x) == [], "the routes file is empty")
+        check(metric(x, 'nodegw_bgp_drain_state{state="drained"}') == 1, "metrics: drained")
+        check("already drained" in ngproc.cli(x.g.port, "drain"), "a second drain is refused")
+    finally:
+        ngproc.cli(x.g.port, "undrain")  # the later cases need announcements
+    after = wait(lambda: (lambda d: d if {k: v["announce"] for k, v in d.items()} == before
+                          else None)(prefixes(x.g)), "undrain announces the same prefixes")
+    check(metric(x, 'nodegw_bgp_drain_state{state="off"}') == 1, "metrics: drain off")
+    wait(lambda: routes_in_file(x) == sorted(k for k, v in after.items() if v["announce"]),
+         "the routes file lists them again")
+
+
+def scrape(x):
+    port = [h for h in ngproc.cli_json(x.g.port, "show http") if h["name"] == "metrics"][0]
+    return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port["port"],
+                                  timeout=5).read().decode()
+
+
+def metric(x, name):
+    for line in scrape(x).splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise Fail("%s not in /metrics" % name)
+
+
+def t_metrics(x):
+    j = ngproc.cli_json(x.g.port, "show bgp")
+    whys = {}
+    for v in j["prefixes"]:
+        whys[v["why"]] = whys.get(v["why"], 0) + 1
+    check(whys == {"usable": 4, "local_elsewhere": 1, "no_backend": 1},
+          "show bgp: 4 usable, 1 local_elsewhere, 1 no_backend", whys)
+    for why in ("usable", "local_elsewhere", "no_backend", "drained", "kind_off"):
+        got = metric(x, 'nodegw_bgp_prefixes{why="%s"}' % why)
+        check(got == whys.get(why, 0), "nodegw_bgp_prefixes{why=%s}" % why, (got, whys))
+    check(metric(x, "nodegw_bgp_enabled") == 1 and metric(x, "nodegw_bgp_in_sync") == 0 and
+          metric(x, "nodegw_bgp_prefixes_confirmed") == j["confirmed"] == 0,
+          "enabled, not in sync, nothing confirmed (BIRD does not include the file)")
+    check(metric(x, "nodegw_bgp_bird_connected") == 1, "connected to the fake BIRD")
+    if shutil.which("promtool") is None:
+        print("     (promtool not installed: the exposition's format is not checked)")
+    else:
+        r = subprocess.run(["promtool", "check", "metrics"], input=scrape(x), text=True,
+                           capture_output=True, timeout=30)
+        check(r.returncode == 0, "promtool check metrics", r.stdout + r.stderr)
+    refused = metric(x, 'nodegw_bgp_bird_configures_total{result="refused"}')
+    check(refused >= 1 and refused <= j["configure_errors"],
+          "refusals counted (metrics first, show bgp after: it may have grown)",
+          (refused, j["configure_errors"]))
+
+
 def t_endpoint_gone(x):
     x.admin.apply(ko.endpointslice("default", "lb-x", "lb", ports=[("http", "TCP", 8080)],
                                    endpoints=[]))
@@ -234,6 +302,8 @@ def main():
         res.run("externalTrafficPolicy Local", t_local, x)
         res.run("a Service without endpoints", t_no_endpoint, x)
         res.run("the routes file lists what is announced", t_routes_file, x)
+        res.run("drain and undrain", t_drain, x)
+        res.run("/metrics says what show bgp says", t_metrics, x)
         res.run("the last endpoint goes: withdrawn", t_endpoint_gone, x)
         res.run("BIRD without the include: nothing goes live", t_fail_closed, x)
     finally:
