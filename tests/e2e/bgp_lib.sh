@@ -4,6 +4,9 @@
 # show bgp json. Source it after scripts/lib/e2e.sh; it uses TMP, E2E_PIDS,
 # RTR (the router's namespace) and CTL (nodegw-ctl) of the test.
 #
+#   bgp_args "$@"               the tests' arguments NODEGW_BINARY NODEGW_CTL_BINARY
+#                               into BIN and CTL (absolute); exits 2 on a wrong
+#                               count, 77 (meson's "skipped") without bird2
 #   bgp_ns_destroy NS...        kill everything in each namespace, delete it
 #   bird_start NAME NS [CONF]   BIRD in the foreground of a background job, with
 #                               TMP/NAME/bird.conf (or CONF) and the socket
@@ -33,6 +36,20 @@ _NG_BGP_LIB_LOADED=1
 # shellcheck disable=SC2034 # used by the tests' BIRD configs
 BGP_TIMERS="hold time 6; keepalive time 2; connect delay time 1; connect retry time 2; error wait time 1, 5;"
 declare -gA BIRDPID=()
+
+bgp_args() {
+	if (($# != 2)); then
+		echo "usage: $0 NODEGW_BINARY NODEGW_CTL_BINARY" >&2
+		exit 2
+	fi
+	# shellcheck disable=SC2034 # read by the tests
+	BIN=$1
+	CTL=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+	if ! command -v bird >/dev/null || ! command -v birdc >/dev/null; then
+		echo "SKIP: bird2 is not installed (apt-get install bird2; scripts/lib/deps.sh lists it)"
+		exit 77
+	fi
+}
 
 bgp_ns_destroy() {
 	local ns

@@ -43,17 +43,8 @@ source "$HERE/../../scripts/lib/e2e.sh"
 # shellcheck source-path=SCRIPTDIR source=bgp_lib.sh
 source "$HERE/bgp_lib.sh"
 
-if (($# != 2)); then
-	echo "usage: $0 NODEGW_BINARY NODEGW_CTL_BINARY" >&2
-	exit 2
-fi
-BIN=$1
-CTL=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+bgp_args "$@"
 e2e_preflight ip timeout flock
-if ! command -v bird >/dev/null || ! command -v birdc >/dev/null; then
-	echo "SKIP: bird2 is not installed (apt-get install bird2; scripts/lib/deps.sh lists it)"
-	exit 77
-fi
 
 RTR=$P-rtr
 GWS=(a b)

@@ -40,14 +40,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "lib"))
 import ngproc  # noqa: E402
-from ngproc import Fail, check  # noqa: E402
+from ngproc import Fail, check, wait  # noqa: E402
 import k8s_objects as ko  # noqa: E402
 from k8s_admin import Admin, start_server, stop_server  # noqa: E402
 
@@ -135,17 +134,6 @@ def objects():
 
 def prefixes(g):
     return {p["prefix"]: p for p in ngproc.cli_json(g.port, "show bgp")["prefixes"]}
-
-
-def wait(fn, what, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise Fail("%s (within %.0f s)" % (what, timeout))
-        time.sleep(0.1)
 
 
 def routes_in_file(x):
