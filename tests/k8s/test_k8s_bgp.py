@@ -24,6 +24,13 @@ bgp json` and the routes file:
   metrics        /metrics (nodegw_bgp_*) says what show bgp json says: the
                  prefixes by reason, none confirmed, not in sync, BIRD's
                  refusals, the drain state
+  running_config show running-config writes the bgp section as configured,
+                 and nodegw --check accepts it
+  reload         SIGHUP with announce = ["external"] and another timeout_ms:
+                 the loadbalancer IPs go (why kind_off), the external IP and
+                 the aggregate stay, the log says timeout_ms waits for a
+                 restart and running-config keeps the running one; the first
+                 config back on a second SIGHUP
   endpoint_gone  the last endpoint of the LoadBalancer goes: its IPs are
                  withdrawn, in show bgp and in the file; the aggregate stays
                  (other clusterIPs in it are usable), one usable VIP fewer
@@ -35,6 +42,7 @@ Prints "N passed, M failed"; exits 1 when anything failed.
 """
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -233,9 +241,67 @@ def t_metrics(x):
                            capture_output=True, timeout=30)
         check(r.returncode == 0, "promtool check metrics", r.stdout + r.stderr)
     refused = metric(x, 'nodegw_bgp_bird_configures_total{result="refused"}')
-    check(refused >= 1 and refused <= j["configure_errors"],
-          "refusals counted (metrics first, show bgp after: it may have grown)",
+    check(refused >= j["configure_errors"] >= 1,
+          "refusals counted (show bgp first, /metrics after: it may have grown since)",
           (refused, j["configure_errors"]))
+
+
+def running_config(x):
+    return ngproc.cli_json(x.g.port, "show running-config")["config"]
+
+
+def t_running_config(x):
+    text = running_config(x)
+    i = text.find("\nbgp = {")
+    check(i >= 0, "show running-config has a bgp section", text[-1500:])
+    sec = text[i:text.find("};", i)]
+    for want in ('bird_socket = "%s/bird.ctl";' % x.tmp, 'routes_file = "%s/routes.conf";' % x.tmp,
+                 'protocol = "nodegw";', 'interface = "%s";' % IFACE,
+                 'announce = ["loadbalancer", "external", "config"];',
+                 'service_cidrs = ["%s"];' % AGG, "stop_wait_ms = 3000;", "timeout_ms = 500;",
+                 "retry_ms = 100;"):
+        check(want in sec, "the bgp section has %s" % want, sec)
+    path = os.path.join(x.tmp, "running.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    r = subprocess.run([x.exe, "--check", "-c", path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    check(r.returncode == 0, "nodegw --check accepts it", r.stdout.decode(errors="replace"))
+
+
+def reload(x, text):
+    with open(x.g.conf_path, "w") as f:
+        f.write(text)
+    x.g.proc.send_signal(signal.SIGHUP)
+
+
+def kinds_now(x):
+    return ngproc.cli_json(x.g.port, "show bgp")["announce_kinds"]
+
+
+def t_reload(x):
+    first = conf_text(x.g.port, x.api, x.tmp)
+    changed = first.replace("timeout_ms = 500;", 'timeout_ms = 600; announce = ["external"];')
+    check(changed != first, "the changed config differs")
+    reload(x, changed)
+    try:
+        wait(lambda: kinds_now(x) == ["external"], "the reload applies announce")
+        p = wait(lambda: (lambda d: d if not d["%s/32" % LB]["announce"] else None)(prefixes(x.g)),
+                 "the loadbalancer IP is withdrawn")
+        check(p["%s/32" % LB]["why"] == "kind_off" and p["%s/32" % LOCAL_HERE]["why"] == "kind_off",
+              "the loadbalancer IPs: kind_off", p)
+        check(p["%s/32" % EXT]["announce"] and p[AGG]["announce"],
+              "the external IP and the aggregate stay announced", p)
+        wait(lambda: "other than announce, service_cidrs and stop_wait_ms apply at restart"
+             in x.g.log(), "the log says timeout_ms waits for a restart")
+        sec = running_config(x)
+        check('announce = ["external"];' in sec and "timeout_ms = 500;" in sec,
+              "running-config: the new announce, the running timeout_ms", sec[-700:])
+    finally:
+        reload(x, first)
+    wait(lambda: kinds_now(x) == ["loadbalancer", "external", "config"],
+         "the first config back")
+    wait(lambda: prefixes(x.g)["%s/32" % LB]["announce"], "the loadbalancer IP announced again")
 
 
 def t_endpoint_gone(x):
@@ -280,7 +346,9 @@ def main():
     x.bird.start()
     proc, api, admin = start_server(["--plain", "--port", "0", "--admin-port", "0", "--quiet"],
                                     stderr=log, die_with_parent=True)
-    x.g = ngproc.Nodegw(os.path.abspath(sys.argv[1]), x.tmp, "bgp", stem="nodegw-k8s-bgp",
+    x.exe = os.path.abspath(sys.argv[1])
+    x.api = api
+    x.g = ngproc.Nodegw(x.exe, x.tmp, "bgp", stem="nodegw-k8s-bgp",
                         mem=256, error=Fail)
     try:
         x.admin = Admin(admin)
@@ -292,6 +360,8 @@ def main():
         res.run("the routes file lists what is announced", t_routes_file, x)
         res.run("drain and undrain", t_drain, x)
         res.run("/metrics says what show bgp says", t_metrics, x)
+        res.run("show running-config: the bgp section, --check accepts it", t_running_config, x)
+        res.run("a reload: announce at once, timeout_ms at restart", t_reload, x)
         res.run("the last endpoint goes: withdrawn", t_endpoint_gone, x)
         res.run("BIRD without the include: nothing goes live", t_fail_closed, x)
     finally:
