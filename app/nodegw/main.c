@@ -27,6 +27,7 @@
 #include "ng_log.h"
 #include "port.h"
 #include "route.h"
+#include "bgp.h"
 #include "k8s.h"
 #include "svc.h"
 #include "twin.h"
@@ -49,6 +50,7 @@ struct app {
 };
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signals; /* a second one stops at once */
 static volatile sig_atomic_t reload_signal;
 
 static void
@@ -62,6 +64,7 @@ static void
 on_signal(int sig)
 {
 	stop_signal = sig;
+	stop_signals++;
 }
 
 static void
@@ -384,6 +387,8 @@ static int step_k8s(struct app *a);
 static void term_k8s(struct app *a);
 static int step_probes(struct app *a);
 static void term_probes(struct app *a);
+static int step_bgp(struct app *a);
+static void term_bgp(struct app *a);
 
 static const struct init_step {
 	const char *name;
@@ -392,6 +397,7 @@ static const struct init_step {
 } steps[] = {
 	{"workers", step_rcu_workers, term_rcu_workers},
 	{"mempool", step_pool, term_pool},
+	{"bgp", step_bgp, term_bgp}, /* before any twin: BIRD drops stale routes first */
 	{"ports", step_ports, term_ports},
 	{"kernel twins", step_twins, term_twins},
 	{"routes", step_routes, term_routes},
@@ -443,6 +449,7 @@ reload(struct app *a)
 {
 	struct ng_conf *c = ng_conf_load_isolated(a->conf_path, a->err, sizeof(a->err));
 	char err[NG_ERRBUF];
+	struct ng_conf_bgp bgp_run;
 
 	if (ng_conf_helper_pid() < 0)
 		NG_LOG(WARNING, MAIN, "reload: the config helper has stopped; the check "
@@ -504,6 +511,11 @@ reload(struct app *a)
 			"restart", c->file);
 	c->probes = a->conf->probes;
 	c->nodeport = a->conf->nodeport;
+	bgp_run = a->conf->bgp;
+	if (ng_bgp_reconf(&c->bgp, &bgp_run))
+		NG_LOG(WARNING, MAIN, "reload: bgp settings in %s other than announce, "
+			"service_cidrs and stop_wait_ms apply at restart", c->file);
+	c->bgp = bgp_run;
 	ng_conf_free(a->conf);
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
@@ -659,6 +671,7 @@ step_cli(struct app *a)
 			(rc = ng_k8s_cli_register()) < 0 ||
 			(rc = ng_http_cli_register()) < 0 ||
 			(rc = ng_health_cli_register()) < 0 ||
+			(rc = ng_bgp_cli_register()) < 0 ||
 			(rc = ng_route_cli_register(&a->rt)) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
@@ -714,10 +727,39 @@ term_k8s(struct app *a)
 	ng_k8s_fini();
 }
 
+static int
+step_bgp(struct app *a)
+{
+	return ng_bgp_init(a->conf, a->err, sizeof(a->err));
+}
+
+static void
+term_bgp(struct app *a)
+{
+	(void)a;
+	ng_bgp_fini();
+}
+
+/* A stop signal withdraws the announcements first (forwarding goes on), then
+ * waits bgp.stop_wait_ms; a second signal stops at once. */
+static bool
+stopping(void)
+{
+	static bool begun;
+
+	if (stop_signal == 0)
+		return false;
+	if (!begun) {
+		begun = true;
+		ng_bgp_stop_begin();
+	}
+	return ng_bgp_stop_done() || stop_signals > 1;
+}
+
 static void
 control_loop(struct app *a)
 {
-	while (stop_signal == 0) {
+	while (!stopping()) {
 		unsigned int n = ng_dp_ctl_poll(a->dp);
 
 		if (reload_signal) {
@@ -727,6 +769,7 @@ control_loop(struct app *a)
 		ng_k8s_poll();
 		ng_svc_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
+		ng_bgp_poll();
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
 		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&
 				!ng_svc_dirty())

@@ -89,7 +89,7 @@ struct ld {
 
 static const char *const root_keys[] = {"log_level", "forwarding", "workers", "mempool", "arp",
 	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", "kubernetes",
-	"probes", "node_port_addresses", NULL};
+	"probes", "node_port_addresses", "bgp", NULL};
 static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "idle_polls",
 	NULL};
 static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
@@ -128,6 +128,10 @@ get_list(struct ld *x, const config_setting_t *root, const char *key,
 int
 get_str(struct ld *x, const config_setting_t *g, const char *key, const char *what,
 	const char **out, const config_setting_t **where);
+
+int
+get_strbuf(struct ld *x, const config_setting_t *g, const char *key, const char *what,
+	char *dst, size_t len, const config_setting_t **where);
 
 int
 get_u32(struct ld *x, const config_setting_t *g, const char *key, const char *what,
@@ -232,5 +236,9 @@ void ht_free(struct ht *h);
 int load_conntrack_nat(struct ld *x, const config_setting_t *root);
 int load_services(struct ld *x, const config_setting_t *root);
 int load_k8s(struct ld *x, const config_setting_t *root);
+
+/* conf_bgp.c */
+int load_bgp(struct ld *x, const config_setting_t *root);
+void bgp_defaults(struct ng_conf_bgp *b);
 
 #endif
