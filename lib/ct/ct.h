@@ -81,6 +81,7 @@ enum ng_ct_state {
 #define NG_CT_F_REPLIED   0x02 /**< a reply-direction packet was seen */
 #define NG_CT_F_FIN_ORIG  0x04
 #define NG_CT_F_FIN_REPLY 0x08
+#define NG_CT_F_ONEWAY    0x10 /**< DSR: replies bypass the gateway; no reply key indexed */
 
 #define NG_CT_BIDX_NONE UINT16_MAX
 
@@ -175,6 +176,13 @@ void ng_ct_free(struct ng_ct *ct);
  * families, and the index stores no keys.
  */
 uint64_t ng_ct_mem_bytes(uint32_t cap);
+
+/** Is c indexed under a reply key too (not an affinity record, not a DSR conn)? */
+static inline bool
+ng_ct_has_reply_key(const struct ng_conn *c)
+{
+	return c->state != NG_CT_AFFINITY && !(c->flags & NG_CT_F_ONEWAY);
+}
 
 /** The key of the reply direction of c. */
 static inline void
@@ -354,7 +362,7 @@ ng_ct_conn_has_key(const struct ng_conn *c, bool reply, const struct ng_flow_key
 
 	if (!reply)
 		return ng_ct_key_cmp(&c->orig, k) == 0;
-	if (c->state == NG_CT_AFFINITY)
+	if (!ng_ct_has_reply_key(c))
 		return false;
 	ng_ct_reply_key(c, &rk);
 	return ng_ct_key_cmp(&rk, k) == 0;

@@ -601,7 +601,7 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "lb", "local", "ip4-forward", "reply", "punt", "output",
+RUNTIME_STAGES = ["rx", "parse", "lb", "ipip-encap", "local", "ip4-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 
@@ -999,7 +999,7 @@ def t_errors(x):
         ("service add x sctp", '% service add: protocol "sctp": tcp or udp'),
         ("service add x tcp scheduler fastest",
          '% service add: scheduler "fastest": maglev, wrr or random'),
-        ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat or dnat'),
+        ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat, dnat or dsr'),
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
          'affinity-timeout, source-ranges, tcp-syn-timeout, tcp-established-timeout, '

@@ -10,7 +10,8 @@
  * and ARP for VIPs, TTL), lb_owner.c (flow ownership, redirects, DNAT,
  * NodePorts, source ports, bursts), lb_rules.c (rule changes under live
  * connections), lb_frames.c (frame variants and malformed packets),
- * lb_twin.c (kernel twins: what goes to the kernel and what never does).
+ * lb_twin.c (kernel twins: what goes to the kernel and what never does),
+ * lb_dsr.c (direct server return: IPv4-in-IPv4 to the backend).
  */
 
 #include <setjmp.h>
@@ -172,5 +173,9 @@ void fx_frame_variants(void);
 void fx_malformed(void);
 void fx_bad_tcp_data_offset(void);
 void fx_twin(void);
+void fx_dsr_tcp(void);
+void fx_dsr_midstream(void);
+void fx_dsr_udp(void);
+void fx_dsr_mtu_frames(void);
 
 #endif
