@@ -1200,6 +1200,14 @@ def t_service_lifecycle(x):
     j = c.json("show service %s json" % n)
     check(j["scheduler"] == "maglev" and j["mode"] == "dnat" and j["affinity"] == "none" and
           "affinity_timeout" not in j, "service set changes options", j)
+    c.silent("service set %s mode dsr" % n)
+    c.silent("commit")
+    j = c.json("show service %s json" % n)
+    check(j["mode"] == "dsr", "service set ... mode dsr", j)
+    check(re.search(r"mode = \"dsr\"", c.ok("show running-config")) is not None,
+          "show running-config writes mode dsr", c.ok("show running-config"))
+    c.silent("service set %s mode dnat" % n)
+    c.silent("commit")
     c.silent("backend weight %s 198.18.1.51:9000 0" % n)
     c.silent("backend del %s 198.18.1.50:9000" % n)
     c.silent("service frontend del %s nodeport 30777" % n)
