@@ -308,7 +308,12 @@ else
 	birdc -s "$TMP/rtr/bird.ctl" show protocols | indent
 	exit 1
 fi
-bfd=$(birdc -s "$TMP/rtr/bird.ctl" show bfd sessions 2>/dev/null | grep -c " Up ")
+# BFD comes up on its own schedule, a little after BGP's routes (up to 3 s here)
+for ((i = 0; i < 30; i++)); do
+	bfd=$(birdc -s "$TMP/rtr/bird.ctl" show bfd sessions 2>/dev/null | grep -c " Up ")
+	((bfd == 2)) && break
+	sleep 0.1
+done
 if ((bfd == 2)); then
 	pass "BFD sessions up with both gateways (through their data paths)"
 else
