@@ -14,9 +14,6 @@
 
 #include "lb_fixtures.h"
 
-#define VIP_DSR tb_ip(198, 19, 0, 15)
-#define VIP_UDSR tb_ip(198, 19, 0, 16)
-
 /*
  * out is in inside an IPv4 header from GW1 to a backend, sent on P1 to the
  * backend's MAC: the outer header's DSCP/ECN, identification and DF are the

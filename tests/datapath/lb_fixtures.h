@@ -54,6 +54,8 @@ extern uint32_t client2;
 #define VIP_RM tb_ip(198, 19, 0, 20)
 #define VIP_URM tb_ip(198, 19, 0, 21)
 #define VIP_DRAIN tb_ip(198, 19, 0, 22)
+#define VIP_DSR tb_ip(198, 19, 0, 15)
+#define VIP_UDSR tb_ip(198, 19, 0, 16)
 
 extern const struct rte_ether_addr client_mac;
 
