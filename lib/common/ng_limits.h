@@ -116,6 +116,20 @@
 /* ---- routes, neighbours, ARP, ICMP ---- */
 
 #define NG_MAX_ROUTES 4096         /**< static routes */
+/**
+ * The FIB holds the static routes, each port address's connected and local
+ * routes, and a /32 VIP route per distinct VIP address: at most one per
+ * frontend, so it is sized from NG_MAX_FRONTENDS (lib/route/route_api.c).
+ * No FIB holds more than this many routes.
+ */
+#define NG_FIB_ROUTES_MAX (1u << 22)
+/**
+ * LPM groups for routes longer than /24: each /24 network holding one takes a
+ * group (1 KiB). 8,192 hold every /24 of a /12 service CIDR (Kubernetes'
+ * largest IPv4 one, 4,096 networks) and as many again for static, local and
+ * load-balancer /32s; a VIP route that finds none free is refused and logged.
+ */
+#define NG_FIB_TBL8_GROUPS 8192
 #define NG_MAX_STATIC_NEIGH 4096   /**< static neighbours */
 #define NG_ARP_REACHABLE_S_MIN 1
 #define NG_ARP_REACHABLE_S_MAX 86400
