@@ -393,6 +393,10 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "services", ri.services);
 		cJSON_AddNumberToObject(o, "frontends", ri.frontends);
 		cJSON_AddNumberToObject(o, "bytes", (double)ri.bytes);
+		cJSON_AddNumberToObject(o, "index_bytes", (double)ri.index_bytes);
+		cJSON_AddNumberToObject(o, "copied_bytes", (double)ri.copied_bytes);
+		cJSON_AddNumberToObject(o, "copied_chunks", ri.copied_chunks);
+		cJSON_AddNumberToObject(o, "index_rebuilds", (double)ri.index_rebuilds);
 		cJSON_AddNumberToObject(o, "build_us", ri.build_ns / 1e3);
 		cJSON_AddNumberToObject(o, "publish_us", ri.publish_ns / 1e3);
 		cJSON_AddNumberToObject(o, "grace_us", ri.grace_ns / 1e3);
@@ -406,9 +410,12 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "generation %" PRIu64 "\n services %u, frontends %u, %" PRIu64 " bytes\n"
+			" frontend index %" PRIu64 " bytes; the last commit copied %" PRIu64
+			" bytes (%u chunks); resized %" PRIu64 " times\n"
 			" last build %.1f us, publish %.3f us, grace period %.1f us\n"
 			" commits %" PRIu64 ", rulesets waiting for a grace period %" PRIu64 "%s\n",
-			ri.generation, ri.services, ri.frontends, ri.bytes, ri.build_ns / 1e3,
+			ri.generation, ri.services, ri.frontends, ri.bytes, ri.index_bytes,
+			ri.copied_bytes, ri.copied_chunks, ri.index_rebuilds, ri.build_ns / 1e3,
 			ri.publish_ns / 1e3, ri.grace_ns / 1e3, ri.commits, ri.pending_free,
 			ng_svc_dirty() ? "\n changes pending commit" : "");
 	if (ri.latency_samples > 0)
