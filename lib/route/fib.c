@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
+#include "ng_idtab.h"
 #include "ng_limits.h"
 #include "ng_log.h"
 #include "route_dp.h"
@@ -18,7 +19,8 @@
  * walks), next hops shared through a hash of what they hold, free slots of
  * both on stacks. A VIP route is a /32 with a next hop of its own (its source
  * is the VIP), so at 100,000 services both tables hold 100,000 entries: a
- * linear scan per add made a start quadratic.
+ * linear scan per add made a start quadratic. They live on the process heap:
+ * only what the workers read (the LPM, the next hops) is in DPDK memory.
  */
 #define NONE UINT32_MAX
 
@@ -56,10 +58,35 @@ struct ng_fib {
 	uint32_t *nh_free;        /* free next-hop slots (a stack); a slot waiting
 	                           * for a grace period is on neither */
 	uint32_t n_nh_free;
-	struct rte_hash *rt_hash; /* fib_rkey -> route slot */
-	struct rte_hash *nh_hash; /* fib_nkey -> next-hop slot, while refs > 0 */
+	struct ng_idtab rt_idx;   /* fib_rkey -> route slot */
+	struct ng_idtab nh_idx;   /* fib_nkey -> next-hop slot, while refs > 0 */
 	struct rte_rcu_qsbr_dq *nh_dq;
 };
+
+static uint32_t
+key_hash(const void *k, uint32_t len)
+{
+	return rte_hash_crc(k, len, 0x6e676662);
+}
+
+static bool
+rt_eq(uint32_t id, const void *key, void *arg)
+{
+	const struct fib_route *r = &((const struct ng_fib *)arg)->routes[id];
+	const struct fib_rkey *k = key;
+
+	return r->prefix.addr.v4 == k->addr && r->prefix.len == k->len;
+}
+
+static bool
+nh_eq(uint32_t id, const void *key, void *arg)
+{
+	const struct ng_nexthop *nh = &((const struct ng_fib *)arg)->dp.nh[id];
+	const struct fib_nkey *k = key;
+
+	return nh->type == k->type && nh->port == k->port && nh->gw4 == k->gw4 &&
+			nh->src4 == k->src4;
+}
 
 static void
 nh_reclaimed(void *p, void *e, unsigned int n)
@@ -72,23 +99,6 @@ nh_reclaimed(void *p, void *e, unsigned int n)
 		memset(&f->dp.nh[idx], 0, sizeof(f->dp.nh[idx]));
 		f->nh_free[f->n_nh_free++] = idx;
 	}
-}
-
-static struct rte_hash *
-hash_new(const char *what, unsigned int seq, uint32_t entries, uint32_t key_len)
-{
-	char name[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters hp = {0};
-
-	snprintf(name, sizeof(name), "ng_%s_%u", what, seq);
-	hp.name = name;
-	hp.entries = RTE_MAX(entries, 8u);
-	hp.key_len = key_len;
-	hp.hash_func = rte_hash_crc;
-	hp.socket_id = SOCKET_ID_ANY;
-	/* Adds never fail below `entries` with the extendable buckets. */
-	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	return rte_hash_create(&hp);
 }
 
 static int
@@ -137,16 +147,17 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 	f->dp.default4 = -1;
 	f->max_nh = max_routes + 1;
 	f->head = f->tail = NONE;
-	f->routes = rte_zmalloc("ng_fib_routes", sizeof(*f->routes) * max_routes, 0);
-	f->rt_free = rte_malloc("ng_fib_rtfree", sizeof(*f->rt_free) * max_routes, 0);
-	f->nh_free = rte_malloc("ng_fib_nhfree", sizeof(*f->nh_free) * f->max_nh, 0);
+	/* The control core's books live on the process heap; DPDK memory holds
+	 * what the workers read (the LPM and the next hops). */
+	f->routes = calloc(max_routes, sizeof(*f->routes));
+	f->rt_free = malloc(sizeof(*f->rt_free) * max_routes);
+	f->nh_free = malloc(sizeof(*f->nh_free) * f->max_nh);
 	f->dp.nh = rte_zmalloc("ng_fib_nh", sizeof(*f->dp.nh) * f->max_nh, RTE_CACHE_LINE_SIZE);
-	f->rt_hash = hash_new("fibr", seq, max_routes, sizeof(struct fib_rkey));
-	f->nh_hash = hash_new("fibn", seq, f->max_nh, sizeof(struct fib_nkey));
 	snprintf(name, sizeof(name), "ng_lpm4_%u", seq);
 	f->dp.lpm4 = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
 	if (f->routes == NULL || f->rt_free == NULL || f->nh_free == NULL || f->dp.nh == NULL ||
-			f->rt_hash == NULL || f->nh_hash == NULL || f->dp.lpm4 == NULL)
+			f->dp.lpm4 == NULL || ng_idtab_init(&f->rt_idx, rt_eq, f) < 0 ||
+			ng_idtab_init(&f->nh_idx, nh_eq, f) < 0)
 		goto fail;
 	/* Stacks that hand out the lowest slots first. */
 	for (uint32_t i = 0; i < max_routes; i++)
@@ -172,11 +183,11 @@ ng_fib_free(struct ng_fib *f)
 	if (f->nh_dq != NULL)
 		rte_rcu_qsbr_dq_delete(f->nh_dq);
 	rte_lpm_free(f->dp.lpm4);
-	rte_hash_free(f->rt_hash);
-	rte_hash_free(f->nh_hash);
-	rte_free(f->routes);
-	rte_free(f->rt_free);
-	rte_free(f->nh_free);
+	ng_idtab_fini(&f->rt_idx);
+	ng_idtab_fini(&f->nh_idx);
+	free(f->routes);
+	free(f->rt_free);
+	free(f->nh_free);
 	rte_free(f->dp.nh);
 	rte_free(f);
 }
@@ -194,19 +205,20 @@ static int
 route_find(const struct ng_fib *f, const struct ng_prefix *p)
 {
 	struct fib_rkey k = rkey(p->addr.v4, p->len);
-	void *data;
 
-	if (rte_hash_lookup_data(f->rt_hash, &k, &data) < 0)
-		return -1;
-	return (int)(uintptr_t)data;
+	return (int)ng_idtab_find(&f->rt_idx, key_hash(&k, sizeof(k)), &k);
 }
 
-static void
+/* Put a new route in slot i. @return 0, or -ENOMEM (nothing changed). */
+static int
 route_link(struct ng_fib *f, uint32_t i, const struct ng_prefix *p,
 		enum ng_route_origin origin, uint32_t nh)
 {
 	struct fib_rkey k = rkey(p->addr.v4, p->len);
 	struct fib_route *r = &f->routes[i];
+
+	if (ng_idtab_add(&f->rt_idx, key_hash(&k, sizeof(k)), i) < 0)
+		return -ENOMEM;
 
 	r->prefix = *p;
 	r->origin = origin;
@@ -219,8 +231,8 @@ route_link(struct ng_fib *f, uint32_t i, const struct ng_prefix *p,
 		f->head = i;
 	f->tail = i;
 	f->n_routes++;
-	/* Cannot fail: the hash has room for every slot. */
-	rte_hash_add_key_data(f->rt_hash, &k, (void *)(uintptr_t)i);
+	f->n_rt_free--;
+	return 0;
 }
 
 static void
@@ -229,7 +241,7 @@ route_unlink(struct ng_fib *f, uint32_t i)
 	struct fib_route *r = &f->routes[i];
 	struct fib_rkey k = rkey(r->prefix.addr.v4, r->prefix.len);
 
-	rte_hash_del_key(f->rt_hash, &k);
+	ng_idtab_del(&f->rt_idx, key_hash(&k, sizeof(k)), i);
 	if (r->prev != NONE)
 		f->routes[r->prev].next = r->next;
 	else
@@ -256,21 +268,23 @@ static int
 nh_get(struct ng_fib *f, const struct ng_nexthop *want)
 {
 	struct fib_nkey k = nkey(want);
-	void *data;
-	uint32_t i;
+	uint32_t h = key_hash(&k, sizeof(k)), i;
+	int64_t found = ng_idtab_find(&f->nh_idx, h, &k);
 
-	if (rte_hash_lookup_data(f->nh_hash, &k, &data) >= 0) {
-		f->dp.nh[(uintptr_t)data].refs++;
-		return (int)(uintptr_t)data;
+	if (found >= 0) {
+		f->dp.nh[found].refs++;
+		return (int)found;
 	}
 	if (f->n_nh_free == 0)
 		ng_fib_reclaim(f);
 	if (f->n_nh_free == 0)
 		return -ENOSPC;
-	i = f->nh_free[--f->n_nh_free];
+	i = f->nh_free[f->n_nh_free - 1];
+	if (ng_idtab_add(&f->nh_idx, h, i) < 0)
+		return -ENOMEM;
+	f->n_nh_free--;
 	f->dp.nh[i] = *want;
 	f->dp.nh[i].refs = 1;
-	rte_hash_add_key_data(f->nh_hash, &k, (void *)(uintptr_t)i);
 	/* The slot is complete before the LPM can point a worker at it. */
 	rte_atomic_thread_fence(__ATOMIC_RELEASE);
 	return (int)i;
@@ -285,16 +299,15 @@ nh_put(struct ng_fib *f, uint32_t idx)
 	if (--nh->refs > 0)
 		return;
 	k = nkey(nh);
-	rte_hash_del_key(f->nh_hash, &k);
 	/* Workers may still hold the index they got from the LPM. */
-	if (f->nh_dq != NULL) {
-		if (rte_rcu_qsbr_dq_enqueue(f->nh_dq, &idx) == 0)
-			return;
+	if (f->nh_dq != NULL && rte_rcu_qsbr_dq_enqueue(f->nh_dq, &idx) != 0) {
 		NG_LOG(WARNING, ROUTE, "next-hop defer queue full; slot %u left in use", idx);
 		nh->refs = 1;
-		rte_hash_add_key_data(f->nh_hash, &k, (void *)(uintptr_t)idx);
 		return;
 	}
+	ng_idtab_del(&f->nh_idx, key_hash(&k, sizeof(k)), idx);
+	if (f->nh_dq != NULL)
+		return;
 	memset(nh, 0, sizeof(*nh));
 	f->nh_free[f->n_nh_free++] = idx;
 }
@@ -345,8 +358,13 @@ ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origi
 		f->routes[existing].nh = (uint32_t)nh;
 		f->routes[existing].origin = origin;
 		nh_put(f, old);
-	} else {
-		route_link(f, f->rt_free[--f->n_rt_free], &p, origin, (uint32_t)nh);
+	} else if (route_link(f, f->rt_free[f->n_rt_free - 1], &p, origin, (uint32_t)nh) < 0) {
+		if (p.len == 0)
+			__atomic_store_n(&f->dp.default4, -1, __ATOMIC_RELEASE);
+		else
+			rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len);
+		nh_put(f, (uint32_t)nh);
+		return -ENOMEM;
 	}
 	return 0;
 }

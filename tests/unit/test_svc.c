@@ -1423,24 +1423,30 @@ gateway_limits(void **state)
 	}
 	refused(ng_svc_frontend_add(name, &fe, err, sizeof(err)), -ENOSPC, name,
 			"262144 frontends");
-	/* Backends: the same services, 512 each. */
-	for (i = 0; i < NG_MAX_BACKENDS / 512; i++) {
+	/* Backends: the first of the same services, NG_MAX_SVC_BACKENDS each. */
+	_Static_assert(NG_MAX_BACKENDS % NG_MAX_SVC_BACKENDS == 0 &&
+			NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS <= NG_MAX_FRONTENDS / NG_MAX_SVC_VIPS,
+			"the services above hold every backend");
+	for (i = 0; i < NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS; i++) {
 		snprintf(name, sizeof(name), "fe/%d", i);
-		for (int k = 0; k < 512; k++)
+		for (int k = 0; k < NG_MAX_SVC_BACKENDS; k++)
 			ok(ng_svc_backend_set(name, &a, (uint16_t)(1 + k), 1, err, sizeof(err)));
 	}
+	snprintf(name, sizeof(name), "fe/%d", i);
 	refused(ng_svc_backend_set(name, &a, 1000, 1, err, sizeof(err)), -ENOSPC, name,
-			"524288 backends");
+			"1310720 backends");
 	/* A deleted service frees its frontends and backends at once. */
+	snprintf(name, sizeof(name), "fe/%d", i - 1);
 	ok(ng_svc_del(name, err, sizeof(err)));
-	ok(ng_svc_backend_set("fe/0", &a, 1000, 1, err, sizeof(err)));
+	snprintf(name, sizeof(name), "fe/%d", i);
+	ok(ng_svc_backend_set(name, &a, 1000, 1, err, sizeof(err)));
 	add_fe("fe/0", fe);
 	/* Services: up to NG_MAX_SERVICES live ones. */
 	for (i = n_services(); i < NG_MAX_SERVICES; i++) {
 		snprintf(name, sizeof(name), "svc/%d", i);
 		add_svc(name, IPPROTO_UDP);
 	}
-	refused(ng_svc_add(&s, err, sizeof(err)), -ENOSPC, "\"one/more\"", "65536 services");
+	refused(ng_svc_add(&s, err, sizeof(err)), -ENOSPC, "\"one/more\"", "131072 services");
 	/* A deleted service, not yet committed, no longer counts. */
 	ok(ng_svc_del(name, err, sizeof(err)));
 	ok(ng_svc_add(&s, err, sizeof(err)));
