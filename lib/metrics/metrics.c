@@ -355,6 +355,11 @@ ruleset(struct scrape *s)
 	fprintf(s->f, "nodegw_ruleset_services %u\n", ri->services);
 	fam(s->f, "nodegw_ruleset_bytes", "gauge", "Memory of the ruleset and its services.");
 	fprintf(s->f, "nodegw_ruleset_bytes %" PRIu64 "\n", ri->bytes);
+	fam(s->f, "nodegw_ruleset_index_bytes", "gauge", "Memory of the frontend index.");
+	fprintf(s->f, "nodegw_ruleset_index_bytes %" PRIu64 "\n", ri->index_bytes);
+	fam(s->f, "nodegw_ruleset_copied_bytes", "gauge", "Frontend index bytes the last commit "
+			"copied (the directory and the chunks its changes fall in).");
+	fprintf(s->f, "nodegw_ruleset_copied_bytes %" PRIu64 "\n", ri->copied_bytes);
 	fam(s->f, "nodegw_ruleset_retired", "gauge", "Old rulesets waiting for a grace period.");
 	fprintf(s->f, "nodegw_ruleset_retired %" PRIu64 "\n", ri->pending_free);
 	fam(s->f, "nodegw_ruleset_pending_change_seconds", "gauge", "Age of the oldest change "

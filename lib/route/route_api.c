@@ -17,7 +17,7 @@
 #include "port.h"
 #include "route.h"
 
-/* VIP routes and routes added from the CLI beyond the config's limit. */
+/* Routes added from the CLI beyond the config's limit. */
 #define ROUTE_ROOM_EXTRA 1024
 
 const char *
@@ -404,7 +404,9 @@ ng_route_init(struct ng_route_ctx *rt, const struct ng_route_params *p, char *er
 {
 	const struct ng_conf *c = p->conf;
 	struct ng_neigh_params np = {0};
-	uint32_t max_routes = NG_MAX_ROUTES + ROUTE_ROOM_EXTRA;
+	/* Static routes, a VIP route per VIP address (at most one per frontend),
+	 * and the ports' connected and local routes. */
+	uint32_t max_routes = NG_MAX_ROUTES + ROUTE_ROOM_EXTRA + NG_MAX_FRONTENDS;
 	int rc;
 
 	memset(rt, 0, sizeof(*rt));

@@ -268,8 +268,9 @@ show_row_cb(const struct ng_svc_view *v, void *arg)
 static int
 cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 {
-	bool json = ng_cli_json(&argc, argv);
+	bool json = ng_cli_json(&argc, argv), one = false;
 	struct show_ctx x = {.s = s};
+	struct ng_svc_view v;
 
 	if (argc > 1) {
 		ng_cli_error(s, "show services: unexpected argument \"%s\"", argv[1]);
@@ -278,8 +279,12 @@ cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 	if (argc == 1) {
 		x.name = argv[0];
 		ng_ip_parse(x.name, &x.vip);
-		ng_svc_walk(any_cb, &x);
-		if (x.n == 0) {
+		/* A name is looked up; only a VIP has to visit the services. */
+		if (x.vip.family == 0)
+			one = ng_svc_get(x.name, &v) == 0;
+		else
+			ng_svc_walk(any_cb, &x);
+		if (!one && x.n == 0) {
 			ng_cli_error(s, "show services: no service named or with VIP \"%s\"",
 					x.name);
 			return -1;
@@ -291,7 +296,10 @@ cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 	else
 		ng_cli_printf(s, "%-32s %-5s %-8s %-8s %-28s %9s %10s %12s\n", "name", "proto",
 				"sched", "mode", "frontends", "backends", "conns", "pkts");
-	ng_svc_walk(show_row_cb, &x);
+	if (one)
+		show_row_cb(&v, &x);
+	else
+		ng_svc_walk(show_row_cb, &x);
 	if (json)
 		return ng_cli_print_json(s, x.arr);
 	ng_cli_printf(s, "%u services\n", x.n);
@@ -393,6 +401,10 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "services", ri.services);
 		cJSON_AddNumberToObject(o, "frontends", ri.frontends);
 		cJSON_AddNumberToObject(o, "bytes", (double)ri.bytes);
+		cJSON_AddNumberToObject(o, "index_bytes", (double)ri.index_bytes);
+		cJSON_AddNumberToObject(o, "copied_bytes", (double)ri.copied_bytes);
+		cJSON_AddNumberToObject(o, "copied_chunks", ri.copied_chunks);
+		cJSON_AddNumberToObject(o, "index_rebuilds", (double)ri.index_rebuilds);
 		cJSON_AddNumberToObject(o, "build_us", ri.build_ns / 1e3);
 		cJSON_AddNumberToObject(o, "publish_us", ri.publish_ns / 1e3);
 		cJSON_AddNumberToObject(o, "grace_us", ri.grace_ns / 1e3);
@@ -406,9 +418,12 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "generation %" PRIu64 "\n services %u, frontends %u, %" PRIu64 " bytes\n"
+			" frontend index %" PRIu64 " bytes; the last commit copied %" PRIu64
+			" bytes (%u chunks); resized %" PRIu64 " times\n"
 			" last build %.1f us, publish %.3f us, grace period %.1f us\n"
 			" commits %" PRIu64 ", rulesets waiting for a grace period %" PRIu64 "%s\n",
-			ri.generation, ri.services, ri.frontends, ri.bytes, ri.build_ns / 1e3,
+			ri.generation, ri.services, ri.frontends, ri.bytes, ri.index_bytes,
+			ri.copied_bytes, ri.copied_chunks, ri.index_rebuilds, ri.build_ns / 1e3,
 			ri.publish_ns / 1e3, ri.grace_ns / 1e3, ri.commits, ri.pending_free,
 			ng_svc_dirty() ? "\n changes pending commit" : "");
 	if (ri.latency_samples > 0)

@@ -158,6 +158,12 @@ struct ng_ruleset_info {
 	uint32_t services;
 	uint32_t frontends;
 	uint64_t bytes;           /**< ruleset and every object it references */
+	uint64_t index_bytes;     /**< the frontend index (directory and chunks) */
+	/** Frontend index bytes the last commit copied: the directory, and the
+	 * chunks its changed keys fall in (all of it when it was rebuilt). */
+	uint64_t copied_bytes;
+	uint32_t copied_chunks;   /**< chunks the last commit copied */
+	uint64_t index_rebuilds;  /**< commits that resized the index (rebuilt it) */
 	uint64_t build_ns;        /**< last compile */
 	uint64_t publish_ns;      /**< last pointer swap */
 	uint64_t grace_ns;        /**< last completed grace period */

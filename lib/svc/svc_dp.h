@@ -7,7 +7,8 @@
  * The ruleset as workers see it.
  *
  * A ruleset is immutable once published: a generation number and a frontend
- * index (open addressing, linear probing) from (address, port, protocol) to a
+ * index (a directory of open-addressing chunks, shared between consecutive
+ * rulesets where no commit changed them) from (address, port, protocol) to a
  * compiled service object. Service objects are immutable too and are shared
  * between consecutive rulesets when their service did not change; a changed
  * service gets a new object. Old rulesets and objects are freed after an RCU
@@ -112,17 +113,6 @@ struct ng_fe_slot {
 	struct ng_svc_obj *svc;
 };
 
-struct ng_ruleset {
-	uint64_t gen;
-	uint32_t fe_mask;     /**< slots - 1; slots is a power of two */
-	uint32_t n_fe;
-	struct ng_fe_slot *fe;
-	uint32_t n_svcs;
-	uint32_t n_dnat;      /**< services in DNAT mode: replies need owner routing */
-	uint16_t lport_min;   /**< FullNAT source ports, host order */
-	uint16_t lport_max;
-};
-
 static inline uint32_t
 ng_fe_hash(const struct ng_fe_key *k)
 {
@@ -183,22 +173,23 @@ ng_fe_lookup(const struct ng_fe_index *x, const struct ng_fe_key *k)
 	}
 }
 
+struct ng_ruleset {
+	uint64_t gen;
+	uint32_t n_fe;
+	uint32_t n_svcs;
+	/** The frontend index: chunks it shares with the ruleset before it are
+	 * freed with whichever ruleset first stops holding them. */
+	struct ng_fe_index *fe;
+	uint32_t n_dnat;      /**< services in DNAT mode: replies need owner routing */
+	uint16_t lport_min;   /**< FullNAT source ports, host order */
+	uint16_t lport_max;
+};
+
 /** Find the service of a frontend, or NULL. */
 static inline struct ng_svc_obj *
 ng_rs_lookup(const struct ng_ruleset *rs, const struct ng_fe_key *k)
 {
-	uint32_t i;
-
-	if (rs->n_fe == 0)
-		return NULL;
-	for (i = ng_fe_hash(k) & rs->fe_mask;; i = (i + 1) & rs->fe_mask) {
-		const struct ng_fe_slot *s = &rs->fe[i];
-
-		if (!s->used)
-			return NULL;
-		if (ng_fe_key_eq(&s->key, k))
-			return s->svc;
-	}
+	return ng_fe_lookup(rs->fe, k);
 }
 
 /**

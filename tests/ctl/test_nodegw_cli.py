@@ -773,16 +773,22 @@ def t_show_service(x):
 def t_show_ruleset(x):
     c = x.c
     out = c.ok("show ruleset")
-    check(re.match(r"generation \d+\n services 3, frontends \d+, \d+ bytes\n last build", out)
+    check(re.match(r"generation \d+\n services 3, frontends \d+, \d+ bytes\n"
+                   r" frontend index \d+ bytes; the last commit copied \d+ bytes \(\d+ chunks\);"
+                   r" resized \d+ times\n last build", out)
           is not None, "show ruleset text", out)
     j = c.json("show ruleset json")
-    keys = {"generation", "services", "frontends", "bytes", "build_us", "publish_us",
+    keys = {"generation", "services", "frontends", "bytes", "index_bytes", "copied_bytes",
+            "copied_chunks", "index_rebuilds", "build_us", "publish_us",
             "grace_us", "commits", "pending_free", "dirty", "latency_samples",
             "latency_p50_us", "latency_p99_us", "latency_max_us"}
     check(set(j) == keys, "show ruleset json keys", sorted(j))
     # web: 1 VIP + node port on 2 addresses; dns 1; api 2.
     check(j["generation"] >= 1 and j["services"] == 3 and j["frontends"] == 6 and
           j["bytes"] > 0 and j["dirty"] is False, "show ruleset json values", j)
+    # Three services fit one chunk: a commit copies at most the directory and it.
+    check(0 < j["index_bytes"] < j["bytes"] and 0 < j["copied_bytes"] <= j["index_bytes"],
+          "show ruleset json index figures", j)
 
 
 def t_show_memory(x):
