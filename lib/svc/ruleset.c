@@ -285,6 +285,7 @@ obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct 
 			memcpy(r->addr.v6, p.addr.v6, 16);
 	}
 	o->n_src_ranges = sp->n_src_ranges;
+	o->src_check = sp->n_src_ranges > 0;
 }
 
 /* The addresses a NodePort answers on. */
