@@ -238,13 +238,16 @@ workers(struct scrape *s)
 	fprintf(s->f, "nodegw_tsc_hz %.0f\n", hz);
 }
 
+/* A counter family read from a struct at an offset (conntrack, services). */
+struct counter_fam {
+	const char *name, *help;
+	size_t off;
+};
+
 static void
 conntrack(struct scrape *s)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} f[] = {
+	static const struct counter_fam f[] = {
 		{"nodegw_conntrack_created_total", "Connections created.",
 			offsetof(struct ng_ct_stats, created)},
 		{"nodegw_conntrack_expired_total", "Connections removed by the expiry scan.",
@@ -278,10 +281,7 @@ conntrack(struct scrape *s)
 /* ---- services ---- */
 
 /* The per-service counters: one family each, from struct ng_svc_counters. */
-static const struct {
-	const char *name, *help;
-	size_t off;
-} svc_fams[] = {
+static const struct counter_fam svc_fams[] = {
 	{"nodegw_service_connections_total", "New connections scheduled (as show services).",
 		offsetof(struct ng_svc_counters, conns)},
 	{"nodegw_service_packets_total", "Packets forwarded, both directions.",
