@@ -240,13 +240,16 @@ workers(struct scrape *s)
 	fprintf(s->f, "nodegw_tsc_hz %.0f\n", hz);
 }
 
+/* A counter family read from a struct at an offset (conntrack, services). */
+struct counter_fam {
+	const char *name, *help;
+	size_t off;
+};
+
 static void
 conntrack(struct scrape *s)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} f[] = {
+	static const struct counter_fam f[] = {
 		{"nodegw_conntrack_created_total", "Connections created.",
 			offsetof(struct ng_ct_stats, created)},
 		{"nodegw_conntrack_expired_total", "Connections removed by the expiry scan.",
@@ -279,24 +282,37 @@ conntrack(struct scrape *s)
 
 /* ---- services ---- */
 
+/* The per-service counters: one family each, from struct ng_svc_counters. */
+static const struct counter_fam svc_fams[] = {
+	{"nodegw_service_connections_total", "New connections scheduled (as show services).",
+		offsetof(struct ng_svc_counters, conns)},
+	{"nodegw_service_packets_total", "Packets forwarded, both directions.",
+		offsetof(struct ng_svc_counters, pkts)},
+	{"nodegw_service_bytes_total", "Bytes forwarded, both directions.",
+		offsetof(struct ng_svc_counters, bytes)},
+	{"nodegw_service_refused_total", "New connections refused or dropped: no usable "
+		"backend.", offsetof(struct ng_svc_counters, refused)},
+	{"nodegw_service_no_source_port_total", "New connections dropped: no FullNAT "
+		"source port free.", offsetof(struct ng_svc_counters, no_lport)},
+	{"nodegw_service_source_range_drops_total", "New connections dropped: client outside "
+		"the service's source ranges.", offsetof(struct ng_svc_counters, src_dropped)},
+};
+
 struct svc_pass {
 	FILE *f;
-	int what; /**< 0..4: which counter; 5: backends */
+	unsigned int what; /**< index in svc_fams; RTE_DIM(svc_fams): backends */
 };
 
 static int
 svc_cb(const struct ng_svc_view *v, void *arg)
 {
-	static const char *const names[] = {"nodegw_service_connections_total",
-		"nodegw_service_packets_total", "nodegw_service_bytes_total",
-		"nodegw_service_refused_total", "nodegw_service_no_source_port_total"};
 	struct svc_pass *x = arg;
 	struct ng_svc_counters c;
 	char b[NG_SVC_NAME_MAX * 2];
 	unsigned int usable = 0;
 
 	lv(v->spec->name, b, sizeof(b));
-	if (x->what == 5) {
+	if (x->what == RTE_DIM(svc_fams)) {
 		for (unsigned int i = 0; i < v->n_backends; i++)
 			usable += v->backends[i].weight > 0;
 		fprintf(x->f, "nodegw_service_backends{service=\"%s\"} %u\n", b, usable);
@@ -304,28 +320,18 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 	}
 	if (ng_svc_counters(v->spec->name, &c) < 0)
 		return 0;
-	fprintf(x->f, "%s{service=\"%s\"} %" PRIu64 "\n", names[x->what], b,
-			x->what == 0 ? c.conns : x->what == 1 ? c.pkts : x->what == 2 ? c.bytes :
-			x->what == 3 ? c.refused : c.no_lport);
+	fprintf(x->f, "%s{service=\"%s\"} %" PRIu64 "\n", svc_fams[x->what].name, b,
+			*(const uint64_t *)((const char *)&c + svc_fams[x->what].off));
 	return 0;
 }
 
 static void
 services(struct scrape *s)
 {
-	static const char *const fams[][2] = {
-		{"nodegw_service_connections_total", "New connections scheduled (as show services)."},
-		{"nodegw_service_packets_total", "Packets forwarded, both directions."},
-		{"nodegw_service_bytes_total", "Bytes forwarded, both directions."},
-		{"nodegw_service_refused_total", "New connections refused or dropped: no usable "
-			"backend."},
-		{"nodegw_service_no_source_port_total", "New connections dropped: no FullNAT "
-			"source port free."},
-	};
 	struct svc_pass x = {.f = s->f};
 
-	for (x.what = 0; x.what < 5; x.what++) {
-		fam(s->f, fams[x.what][0], "counter", fams[x.what][1]);
+	for (x.what = 0; x.what < RTE_DIM(svc_fams); x.what++) {
+		fam(s->f, svc_fams[x.what].name, "counter", svc_fams[x.what].help);
 		ng_svc_walk(svc_cb, &x);
 	}
 	fam(s->f, "nodegw_service_backends", "gauge", "Backends with a weight above 0.");

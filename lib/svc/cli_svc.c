@@ -195,6 +195,7 @@ svc_json(const struct ng_svc_view *v, bool detail)
 	cJSON_AddNumberToObject(o, "pkts", (double)c.pkts);
 	cJSON_AddNumberToObject(o, "bytes", (double)c.bytes);
 	cJSON_AddNumberToObject(o, "refused", (double)c.refused);
+	cJSON_AddNumberToObject(o, "source_range_drops", (double)c.src_dropped);
 	if (detail && v->obj != NULL) {
 		cJSON_AddNumberToObject(o, "table_size", v->obj->table_size);
 		cJSON_AddNumberToObject(o, "usable_backends", v->obj->n_usable);
@@ -324,9 +325,11 @@ show_service_text(struct ng_cli_sess *s, const struct ng_svc_view *v)
 			sp->origin == NG_SVC_ORIGIN_K8S ? "kubernetes" : "the config/CLI",
 			sp->empty_drop ? "dropped" : "refused");
 	for (unsigned int i = 0; i < sp->n_src_ranges; i++)
-		ng_cli_printf(s, "%s%s", i == 0 ? "\n  source ranges (not enforced by the data "
-				"path yet): " : ", ", ng_prefix_fmt(&sp->src_ranges[i], buf,
-				sizeof(buf)));
+		ng_cli_printf(s, "%s%s", i == 0 ? "\n  source ranges: " : ", ",
+				ng_prefix_fmt(&sp->src_ranges[i], buf, sizeof(buf)));
+	if (sp->n_src_ranges > 0 || c.src_dropped > 0)
+		ng_cli_printf(s, "\n  new connections from outside the source ranges dropped: %"
+				PRIu64, c.src_dropped);
 	ng_cli_printf(s, "\n  conns %" PRIu64 ", packets %" PRIu64 ", bytes %" PRIu64
 			", refused %" PRIu64 "\n", c.conns, c.pkts, c.bytes, c.refused);
 	if (v->obj != NULL)

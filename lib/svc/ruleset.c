@@ -9,8 +9,10 @@
  * ruleset with what it no longer holds; publishing it and freeing the old one
  * after a grace period is publish.c's job, and the service records are svc.c's.
  */
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +223,11 @@ obj_options(const struct ng_rs_env *env, const struct ng_svc_spec *sp, struct ng
 	o->to_tsc[NG_CT_AFFINITY] = o->affinity_tsc;
 }
 
+/* The lb stage tests src_check on every new connection: keep it on the line
+ * (objects are cache-line aligned) that the new-connection path reads anyway. */
+static_assert(offsetof(struct ng_svc_obj, src_check) < RTE_CACHE_LINE_SIZE,
+		"src_check off the service object's first cache line");
+
 /* The service's source ranges, in the data path's form (masked networks). */
 static void
 obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct obj_rw *rw)
@@ -237,6 +244,7 @@ obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct 
 			memcpy(r->addr.v6, p.addr.v6, 16);
 	}
 	o->n_src_ranges = sp->n_src_ranges;
+	o->src_check = sp->n_src_ranges > 0;
 }
 
 /* The addresses a NodePort answers on. */

@@ -107,6 +107,7 @@ fold_counters(const struct ng_svc_obj *o)
 		d->past.bytes += o->wstats[w].bytes;
 		d->past.refused += o->wstats[w].refused;
 		d->past.no_lport += o->wstats[w].no_lport;
+		d->past.src_dropped += o->wstats[w].src_dropped;
 	}
 }
 
@@ -954,6 +955,7 @@ ng_svc_counters(const char *name, struct ng_svc_counters *out)
 			out->bytes += ws->bytes;
 			out->refused += ws->refused;
 			out->no_lport += ws->no_lport;
+			out->src_dropped += ws->src_dropped;
 		}
 	return 0;
 }

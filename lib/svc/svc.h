@@ -64,8 +64,8 @@ struct ng_svc_spec {
 	 * Source ranges (Kubernetes' loadBalancerSourceRanges): new connections
 	 * only from these IPv4 prefixes; none: from anywhere. At most
 	 * NG_MAX_SVC_SRC_RANGES. The caller keeps its array; the control API
-	 * keeps a copy. Recorded and shown; the data path does not enforce them
-	 * yet.
+	 * keeps a copy. The data path drops a new connection from elsewhere
+	 * silently (drop reason src_range); established ones are not re-checked.
 	 */
 	const struct ng_prefix *src_ranges;
 	unsigned int n_src_ranges;
@@ -212,6 +212,7 @@ struct ng_svc_counters {
 	uint64_t bytes;
 	uint64_t refused;
 	uint64_t no_lport;
+	uint64_t src_dropped; /**< new connections dropped: client outside the source ranges */
 };
 
 struct ng_backend {

@@ -59,6 +59,7 @@ struct ng_svc_wstats {
 	uint64_t bytes;
 	uint64_t refused;
 	uint64_t no_lport;
+	uint64_t src_dropped; /**< new connections from outside the source ranges */
 	uint32_t wrr_pos;
 } __rte_cache_aligned;
 
@@ -81,6 +82,10 @@ struct ng_svc_obj {
 	uint8_t mode;         /**< enum ng_fwd_mode */
 	uint8_t affinity;
 	uint8_t empty_drop;   /**< no usable backend: drop, not refuse */
+	/** n_src_ranges > 0: new connections are checked against src_ranges.
+	 * On the object's first cache line, which the new-connection path reads
+	 * anyway: a service without ranges costs this one test. */
+	uint8_t src_check;
 	uint32_t affinity_timeout_s;
 	uint32_t n_backends;
 	uint32_t n_usable;    /**< backends with weight > 0 */
@@ -92,7 +97,8 @@ struct ng_svc_obj {
 	/**
 	 * Source ranges (loadBalancerSourceRanges): new connections only from
 	 * these; none: from anywhere. Compiled with the service so a change of
-	 * them is a new object; the workers do not enforce them yet.
+	 * them is a new object. Only new connections are checked (lb stage, on a
+	 * connection-table miss): established ones keep flowing after a change.
 	 */
 	const struct ng_svc_src_range *src_ranges;
 	uint32_t n_src_ranges;
@@ -214,6 +220,30 @@ ng_svc_pick(const struct ng_svc_obj *s, uint64_t flow_hash, unsigned int wid)
 	default:
 		return s->table[flow_hash % s->table_size];
 	}
+}
+
+/**
+ * May a new connection from IPv4 address src (network order) reach s? True
+ * when s has no source ranges (callers test s->src_check first, so that
+ * services without ranges pay one test) or src lies in one of them. Linear:
+ * at most NG_MAX_SVC_SRC_RANGES, and only on a restricted service's new
+ * connections.
+ */
+static inline bool
+ng_svc_src_allowed4(const struct ng_svc_obj *s, rte_be32_t src)
+{
+	uint32_t a = rte_be_to_cpu_32(src);
+
+	if (s->n_src_ranges == 0)
+		return true;
+	for (uint32_t i = 0; i < s->n_src_ranges; i++) {
+		const struct ng_svc_src_range *r = &s->src_ranges[i];
+		uint32_t mask = r->len == 0 ? 0 : UINT32_MAX << (32 - r->len);
+
+		if (r->family == AF_INET && (a & mask) == rte_be_to_cpu_32(r->addr.v4))
+			return true;
+	}
+	return false;
 }
 
 /** Index of backend (addr, port) in s, or NG_CT_BIDX_NONE. Linear: small n. */

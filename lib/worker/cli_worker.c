@@ -309,6 +309,7 @@ svc_stats_cb(const struct ng_svc_view *v, void *arg)
 		cJSON_AddNumberToObject(o, "bytes", (double)c.bytes);
 		cJSON_AddNumberToObject(o, "refused", (double)c.refused);
 		cJSON_AddNumberToObject(o, "no_source_port", (double)c.no_lport);
+		cJSON_AddNumberToObject(o, "source_range_drops", (double)c.src_dropped);
 		cJSON_AddItemToArray(x->arr, o);
 		return 0;
 	}

@@ -9,7 +9,9 @@
  * and hand the packet to ip4-forward. A packet this stage does not serve goes
  * on to local (a gateway address, no NodePort) or ip4-forward (routed
  * traffic); a refusal (no frontend, no backend) and an expired TTL go to the
- * reply stage, which builds the RST or ICMP error.
+ * reply stage, which builds the RST or ICMP error. A new connection from a
+ * client outside its service's source ranges is dropped (edge drop,
+ * src_range) without an answer.
  *
  * Ownership, computable from the packet alone:
  *   to a VIP or a NodePort:             hash(client address) % workers
@@ -400,8 +402,9 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		fk.family = k->family;
 		svc = ng_rs_lookup(rs, &fk);
 		if (svc == NULL || svc->mode != NG_FWD_FULLNAT || svc->affinity ||
-				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0)
-			continue;
+				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0 ||
+				(svc->src_check && !ng_svc_src_allowed4(svc, k->src.v4)))
+			continue; /* (a source outside the ranges is dropped in pass 3) */
 		bi = ng_svc_pick(svc, ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport,
 				k->proto), w->id);
 		be = &svc->backends[bi];
@@ -553,6 +556,13 @@ lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_SVC_NO_FRONTEND);
 		else
 			ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
+		return NULL;
+	}
+	/* Source ranges: a client outside them is dropped silently (no RST, no
+	 * ICMP: kube-proxy's behaviour), before anything else answers it. */
+	if (unlikely(s->src_check) && !ng_svc_src_allowed4(s, ip->src_addr)) {
+		s->wstats[w->id].src_dropped++;
+		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_SRC_RANGE);
 		return NULL;
 	}
 	/* TTL expiry is answered before NAT, about the packet as it came,

@@ -47,7 +47,7 @@ from ngproc import Fail, check  # noqa: E402
 
 START_TIMEOUT = 120.0  # a gateway loading NG_MAX_SERVICES services (ASan: slower)
 BATCH_TIMEOUT = 300.0
-SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
+SVC_COUNTERS = ("conns", "pkts", "bytes", "refused", "source_range_drops")
 
 
 def limits(srcdir):

@@ -79,7 +79,7 @@ ALL_COMMANDS = [
     "trace add", "show trace", "clear trace",
 ]
 
-SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
+SVC_COUNTERS = ("conns", "pkts", "bytes", "refused", "source_range_drops")
 
 
 def conf_text(cli_port, client_dev="net_null0", pods_dev="net_null1", log="notice",
@@ -557,7 +557,8 @@ def t_show_stats(x):
     check(sorted(s["name"] for s in j["services"]) == sorted([WEB, DNS, API]),
           "services in show stats json", j["services"])
     check(set(j["services"][0]) == {"name", "conns", "pkts", "bytes", "refused",
-                                    "no_source_port"}, "service keys", j["services"][0])
+                                    "no_source_port", "source_range_drops"}, "service keys",
+          j["services"][0])
     check(j["rx"] > 0 and j["drops"] > 0 and j["drops"] == sum(j["drops_by_reason"].values()),
           "net_null traffic is received and dropped, drops = sum by reason", j)
 
@@ -671,7 +672,8 @@ def check_expected_service(s, name):
 
 
 SERVICES_KEYS = {"name", "protocol", "scheduler", "mode", "affinity", "origin", "when_empty",
-                 "frontends", "backends", "conns", "pkts", "bytes", "refused"}
+                 "frontends", "backends", "conns", "pkts", "bytes", "refused",
+                 "source_range_drops"}
 
 
 def t_show_services(x):

@@ -129,12 +129,14 @@ def wait_for(pred, what, timeout=15.0):
     raise Fail("%s: not within %.0f s (last: %r)" % (what, timeout, last))
 
 
-def curl(prefix, url, connect_timeout=2, max_time=4, verbose=False):
+def curl(prefix, url, connect_timeout=2, max_time=4, verbose=False, source=None):
     """curl from the client namespace: (exit code, body, stderr). verbose: curl
     7.88 says "Couldn't connect to server" for every connect failure; only its
-    verbose lines carry the errno text ("Connection refused")."""
+    verbose lines carry the errno text ("Connection refused"). source: the
+    client address to connect from (one of the namespace's)."""
     r = subprocess.run(["ip", "netns", "exec", "%s-client" % prefix, "curl", "-sS"] +
                        (["-v"] if verbose else []) +
+                       (["--interface", source] if source else []) +
                        ["--connect-timeout", str(connect_timeout), "-m", str(max_time), url],
                        capture_output=True, text=True, timeout=max_time + 10)
     return r.returncode, r.stdout.strip(), r.stderr.strip()
