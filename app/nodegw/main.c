@@ -204,12 +204,14 @@ step_pool(struct app *a)
 		return -ENOMEM;
 	}
 	a->dp->pool = a->pool;
+	ng_port_pool_watch(a->pool, a->lcores, a->n_workers, a->conf->workers.burst);
 	return 0;
 }
 
 static void
 term_pool(struct app *a)
 {
+	ng_port_pool_watch(NULL, NULL, 0, 0);
 	rte_mempool_free(a->pool);
 	a->pool = NULL;
 }
@@ -569,6 +571,7 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 {
 	bool json = ng_cli_json(&argc, argv);
 	struct rte_malloc_socket_stats ms = {0};
+	struct ng_port_pool_info pi;
 	struct ng_ruleset_info ri;
 	unsigned long pages = 0, resident = 0;
 	uint64_t ct = 0, rss;
@@ -587,6 +590,7 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 	for (unsigned int w = 0; w < the_app->dp->n_workers; w++)
 		ct += ng_ct_mem_bytes(the_app->dp->workers[w]->ct->cap);
 	ng_svc_ruleset_info(&ri);
+	ng_port_pool_info(&pi);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 
@@ -598,6 +602,12 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "conntrack_bytes", (double)ct);
 		cJSON_AddNumberToObject(o, "bytes_per_connection",
 				(double)ng_ct_mem_bytes(1024) / 1024);
+		cJSON_AddNumberToObject(o, "mbufs", pi.size);
+		cJSON_AddNumberToObject(o, "mbufs_in_use", pi.in_use);
+		cJSON_AddNumberToObject(o, "mbufs_max_in_use", pi.max_in_use);
+		cJSON_AddBoolToObject(o, "mbufs_exhausted", pi.exhausted);
+		cJSON_AddNumberToObject(o, "mbufs_exhausted_events", (double)pi.exhausted_events);
+		cJSON_AddNumberToObject(o, "mbufs_exhausted_ms", (double)pi.exhausted_ns / 1e6);
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "DPDK heap: %" PRIu64 " of %" PRIu64 " bytes allocated (%u allocations)\n"
@@ -605,6 +615,10 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 			"connection tables: %" PRIu64 " bytes (%" PRIu64 " per connection)\n",
 			(uint64_t)ms.heap_allocsz_bytes, (uint64_t)ms.heap_totalsz_bytes,
 			ms.alloc_count, rss, ri.bytes, ct, ng_ct_mem_bytes(1024) / 1024);
+	ng_cli_printf(s, "mbufs: %u of %u in use (at most %u); exhausted %" PRIu64 " times, "
+			"%.1f ms in all%s\n", pi.in_use, pi.size, pi.max_in_use,
+			pi.exhausted_events, (double)pi.exhausted_ns / 1e6,
+			pi.exhausted ? "; exhausted now" : "");
 	return 0;
 }
 
@@ -697,6 +711,7 @@ control_loop(struct app *a)
 			reload_signal = 0;
 			reload(a);
 		}
+		ng_port_poll(); /* pool exhaustion, link changes */
 		ng_k8s_poll();
 		ng_svc_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */

@@ -176,6 +176,31 @@ nics(struct scrape *s)
 		fprintf(s->f, "nodegw_port_link_up{port=\"%s\"} %d\n",
 				lv(ng_port_get(p)->name, b, sizeof(b)), link.link_status ? 1 : 0);
 	}
+	fam(s->f, "nodegw_port_link_changes_total", "counter",
+			"Link downs and ups the control core saw (it looks every 100 ms).");
+	for (unsigned int p = 0; p < s->n_ports; p++)
+		fprintf(s->f, "nodegw_port_link_changes_total{port=\"%s\"} %" PRIu64 "\n",
+				lv(ng_port_get(p)->name, b, sizeof(b)), ng_port_get(p)->link_changes);
+}
+
+static void
+mbufs(struct scrape *s)
+{
+	struct ng_port_pool_info pi;
+
+	ng_port_pool_info(&pi);
+	fam(s->f, "nodegw_mbufs", "gauge", "Packet buffers in the pool.");
+	fprintf(s->f, "nodegw_mbufs %u\n", pi.size);
+	fam(s->f, "nodegw_mbufs_in_use", "gauge", "Packet buffers out of the pool and its "
+			"caches (in rings, queues, in flight).");
+	fprintf(s->f, "nodegw_mbufs_in_use %u\n", pi.in_use);
+	fam(s->f, "nodegw_mbufs_exhausted", "gauge", "1 while a worker has less than a receive "
+			"burst of buffers at hand.");
+	fprintf(s->f, "nodegw_mbufs_exhausted %d\n", pi.exhausted ? 1 : 0);
+	fam(s->f, "nodegw_mbufs_exhausted_total", "counter", "Times the pool ran out.");
+	fprintf(s->f, "nodegw_mbufs_exhausted_total %" PRIu64 "\n", pi.exhausted_events);
+	fam(s->f, "nodegw_mbufs_exhausted_seconds_total", "counter", "Time the pool was out.");
+	fprintf(s->f, "nodegw_mbufs_exhausted_seconds_total %.6f\n", (double)pi.exhausted_ns / 1e9);
 }
 
 /* ---- workers and connections ---- */
@@ -521,6 +546,7 @@ ng_metrics_write(FILE *f)
 	fprintf(f, "nodegw_build_info{version=\"%s\",dpdk=\"%s\"} 1\n", NG_VERSION, rte_version());
 	ports(s);
 	nics(s);
+	mbufs(s);
 	workers(s);
 	conntrack(s);
 	services(s);

@@ -121,6 +121,7 @@ cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 			cJSON_AddBoolToObject(o, "rss", p->rss);
 			cJSON_AddBoolToObject(o, "link_up", link.link_status);
 			cJSON_AddNumberToObject(o, "link_speed_mbps", link.link_speed);
+			cJSON_AddNumberToObject(o, "link_changes", (double)p->link_changes);
 			for (unsigned int a = 0; a < p->n_addrs; a++) {
 				char b[NG_IP_STRLEN + 4];
 
@@ -148,6 +149,10 @@ cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 
 			ng_cli_printf(s, "    address %s\n", ng_prefix_fmt(&p->addrs[a], b, sizeof(b)));
 		}
+		if (p->link_changes > 0)
+			ng_cli_printf(s, "    link changes %" PRIu64 ", the last %.1f s ago\n",
+					p->link_changes, (double)(rte_get_tsc_cycles() -
+					p->link_change_tsc) / (double)rte_get_tsc_hz());
 	}
 	return json ? ng_cli_print_json(s, arr) : 0;
 }

@@ -501,7 +501,7 @@ def t_show_ports(x):
     check(ls[4].strip() == "address 198.18.1.1/24", "pods address line", out)
     j = c.json("show ports json")
     keys = {"name", "port_id", "devargs", "driver", "mac", "mtu", "rx_queues", "tx_queues",
-            "rss", "link_up", "link_speed_mbps", "addresses", "rx", "tx", "rx_bytes",
+            "rss", "link_up", "link_speed_mbps", "link_changes", "addresses", "rx", "tx", "rx_bytes",
             "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf"}
     check(isinstance(j, list) and len(j) == 2, "two ports", j)
     for p in j:
@@ -511,6 +511,8 @@ def t_show_ports(x):
                            ("pods", 1, "net_null1", "net_null", ["198.18.1.1/24"], 1500)],
           "show ports json: names, ids, devargs, drivers, addresses, MTU", j)
     check(all(p["rx"] > 0 for p in j), "net_null ports receive packets", j)
+    check(all(p["link_up"] and p["link_changes"] == 0 for p in j),
+          "net_null links up since the start, no change", j)
 
 
 def t_show_workers(x):
@@ -786,14 +788,21 @@ def t_show_memory(x):
     out = c.ok("show memory")
     check(re.match(r"DPDK heap: \d+ of \d+ bytes allocated \(\d+ allocations\)\nRSS: \d+ bytes\n"
                    r"ruleset and service objects: \d+ bytes\nconnection tables: \d+ bytes "
-                   r"\(\d+ per connection\)\n$", out) is not None, "show memory text", out)
+                   r"\(\d+ per connection\)\nmbufs: \d+ of \d+ in use \(at most \d+\); "
+                   r"exhausted 0 times, 0\.0 ms in all\n$", out) is not None,
+          "show memory text", out)
     j = c.json("show memory json")
     check(set(j) == {"heap_total", "heap_allocated", "heap_allocations", "rss",
-                     "ruleset_bytes", "conntrack_bytes", "bytes_per_connection"},
+                     "ruleset_bytes", "conntrack_bytes", "bytes_per_connection", "mbufs",
+                     "mbufs_in_use", "mbufs_max_in_use", "mbufs_exhausted",
+                     "mbufs_exhausted_events", "mbufs_exhausted_ms"},
           "show memory json keys", sorted(j))
     check(0 < j["heap_allocated"] <= j["heap_total"] and j["rss"] > 0 and
           j["ruleset_bytes"] > 0 and j["conntrack_bytes"] > 0 and
           j["bytes_per_connection"] > 0, "show memory json values", j)
+    check(j["mbufs"] >= 1024 and 0 <= j["mbufs_in_use"] <= j["mbufs_max_in_use"] <= j["mbufs"]
+          and j["mbufs_exhausted"] is False and j["mbufs_exhausted_events"] == 0,
+          "show memory json: the pool, in use, never exhausted", j)
 
 
 def t_show_routes(x):
