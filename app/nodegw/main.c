@@ -701,6 +701,17 @@ term_k8s(struct app *a)
 	ng_k8s_fini();
 }
 
+/* The pool and the links; a link that came up has its neighbours resolved again. */
+static void
+port_poll(struct app *a)
+{
+	uint32_t up = ng_port_poll();
+
+	for (unsigned int i = 0; up != 0; i++, up >>= 1)
+		if (up & 1)
+			ng_neigh_link_up(a->rt.neigh, ng_port_get(i)->port_id);
+}
+
 static void
 control_loop(struct app *a)
 {
@@ -711,7 +722,7 @@ control_loop(struct app *a)
 			reload_signal = 0;
 			reload(a);
 		}
-		ng_port_poll(); /* pool exhaustion, link changes */
+		port_poll(a);
 		ng_k8s_poll();
 		ng_svc_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */

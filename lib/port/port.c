@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_bus.h>
 #include <rte_cycles.h>
@@ -21,6 +25,8 @@ struct ng_port_dp ng_port_dp[RTE_MAX_ETHPORTS];
 static struct ng_port ports[NG_MAX_PORTS];
 static unsigned int n_ports;
 
+_Static_assert(NG_MAX_PORTS <= 32, "ng_port_poll() returns a 32-bit mask of ports");
+
 #define LINK_POLL_MS 100
 #define POOL_POLL_MS 1
 
@@ -33,6 +39,7 @@ static struct {
 	uint64_t since_tsc;   /* start of the current exhaustion */
 	uint64_t next_pool_tsc;
 	uint64_t next_link_tsc;
+	int ioctl_fd;         /* for the flags of kernel interfaces; 0: not open yet */
 } W;
 
 uint32_t
@@ -146,16 +153,38 @@ ng_port_pool_info(struct ng_port_pool_info *out)
 				rte_get_tsc_hz();
 }
 
-static void
+/* The kernel interface under a PMD is up and running (has a carrier); true when
+ * it cannot be read, so that only a clear "down" counts. */
+static bool
+kernel_link_up(unsigned int if_index)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (W.ioctl_fd <= 0)
+		W.ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (W.ioctl_fd < 0 || if_indextoname(if_index, ifr.ifr_name) == NULL ||
+			ioctl(W.ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
+		return true;
+	return (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+}
+
+/* Read the link; true when it came up (counted only when count). */
+static bool
 link_read(struct ng_port *p, uint64_t now, bool count)
 {
+	bool came_up = false;
+
 	struct rte_eth_link link = {0};
 
 	if (rte_eth_link_get_nowait(p->port_id, &link) != 0)
-		return;
+		return false;
+	if (link.link_status && p->if_index != 0 && !kernel_link_up(p->if_index))
+		link.link_status = RTE_ETH_LINK_DOWN;
 	if (count && (link.link_status != 0) != p->link_up) {
 		p->link_changes++;
 		p->link_change_tsc = now;
+		came_up = link.link_status != 0;
 		if (link.link_status)
 			NG_LOG(NOTICE, PORT, "port %s: link up (%u Mb/s), change %" PRIu64, p->name,
 					link.link_speed, p->link_changes);
@@ -165,22 +194,26 @@ link_read(struct ng_port *p, uint64_t now, bool count)
 	}
 	p->link_up = link.link_status != 0;
 	p->link_speed = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+	return came_up;
 }
 
-void
+uint32_t
 ng_port_poll(void)
 {
 	uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
+	uint32_t up = 0;
 
 	if (W.mp != NULL && now >= W.next_pool_tsc) {
 		W.next_pool_tsc = now + hz * POOL_POLL_MS / 1000;
 		pool_sample(now);
 	}
 	if (now < W.next_link_tsc)
-		return;
+		return 0;
 	W.next_link_tsc = now + hz * LINK_POLL_MS / 1000;
 	for (unsigned int i = 0; i < n_ports; i++)
-		link_read(&ports[i], now, true);
+		if (link_read(&ports[i], now, true))
+			up |= 1u << i;
+	return up;
 }
 
 static int
@@ -247,6 +280,7 @@ port_open(const struct ng_conf_port *cp, uint16_t n_txq, struct rte_mempool *mp,
 	if (rc < 0)
 		return fail(err, errlen, cp, rc, "cannot read device info: %s", strerror(-rc));
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	p->if_index = info.if_index;
 
 	if (cp->rx_queues > info.max_rx_queues)
 		return fail(err, errlen, cp, -EINVAL,
@@ -361,7 +395,7 @@ ng_ports_init(const struct ng_conf *c, uint16_t n_txq, struct rte_mempool *mp, c
 			return rc;
 		}
 		n_ports = i + 1;
-		link_read(p, 0, false);
+		(void)link_read(p, 0, false);
 		ng_port_dp[p->port_id].mac = p->mac;
 		ng_port_dp[p->port_id].mtu = p->mtu;
 		ng_port_dp[p->port_id].idx = (uint8_t)i;
@@ -381,6 +415,9 @@ ng_ports_fini(void)
 	for (unsigned int i = n_ports; i > 0; i--)
 		port_close(&ports[i - 1]);
 	n_ports = 0;
+	if (W.ioctl_fd > 0)
+		close(W.ioctl_fd);
+	W.ioctl_fd = 0;
 }
 
 unsigned int

@@ -48,6 +48,7 @@ struct ng_port {
 	struct ng_prefix addrs[NG_MAX_PORT_ADDRS];
 	unsigned int n_addrs;
 	/* The link as ng_port_poll() last saw it. */
+	unsigned int if_index;    /**< the kernel interface under the PMD (af_packet, tap); 0: none */
 	bool link_up;
 	uint32_t link_speed;      /**< Mb/s, 0 when unknown */
 	uint64_t link_changes;    /**< down or up transitions seen since the start */
@@ -92,10 +93,14 @@ void ng_port_pool_info(struct ng_port_pool_info *out);
 /**
  * Control-core watch of the ports and the pool; call every loop. Samples the
  * pool (at most once a millisecond) and the links (every 100 ms); logs and
- * counts pool exhaustion and link changes. Never blocks (a link read is one
- * ioctl on net_af_packet, a register read on a NIC).
+ * counts pool exhaustion and link changes. A link is up when the PMD says so
+ * and, for a PMD over a kernel interface (af_packet, tap: if_index), that
+ * interface is up and has a carrier, which af_packet itself does not check.
+ * Never blocks (an ioctl per such port, a register read on a NIC).
+ * @return the ports (bit i: nodegw port index i) whose link came up in this
+ *   call, for the caller to refresh what depends on the link (neighbours).
  */
-void ng_port_poll(void);
+uint32_t ng_port_poll(void);
 
 /**
  * Probe, configure and start every configured port.

@@ -16,6 +16,9 @@
 
 /* Entries scanned per ng_neigh_poll() call: bounds the control core's work. */
 #define NEIGH_POLL_SLICE 64
+/* After a link up, the second request goes this soon (the first is often lost),
+ * or after retry_ms when that is sooner. */
+#define LINK_UP_RETRY_MS 50u
 
 struct neigh_entry {
 	uint64_t word; /* read by workers: MAC | NG_NEIGH_F_*; written atomically */
@@ -421,6 +424,43 @@ ng_neigh_poll(struct ng_neigh_table *t)
 			break;
 		}
 	}
+}
+
+/*
+ * What was learnt while the link was down says nothing: every learnt entry of
+ * the port is asked again. A failed one resolves again (workers queue its
+ * packets instead of dropping them), a reachable one is probed and keeps its
+ * MAC meanwhile. The first frames after a link up are often lost (a switch port
+ * still learning; net_af_packet's first send after a link down only clears the
+ * socket's error), so the second request follows after LINK_UP_RETRY_MS.
+ */
+unsigned int
+ng_neigh_link_up(struct ng_neigh_table *t, uint16_t port)
+{
+	uint64_t retry = rte_get_tsc_cycles() + ms_to_tsc(t, RTE_MIN(LINK_UP_RETRY_MS,
+			t->p.retry_ms));
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < t->p.max_entries; i++) {
+		struct neigh_entry *e = &t->entries[i];
+
+		if (!e->in_use || e->key.port != port || e->state == 0 ||
+				e->state == NG_NEIGH_STATIC)
+			continue;
+		if (e->state == NG_NEIGH_FAILED) {
+			__atomic_store_n(&e->word, 0, __ATOMIC_RELEASE);
+			e->state = NG_NEIGH_INCOMPLETE;
+		} else if (e->state == NG_NEIGH_REACHABLE) {
+			e->state = NG_NEIGH_PROBE;
+		}
+		e->probes = 0;
+		send_request(t, e);
+		e->next_tsc = retry;
+		n++;
+	}
+	if (n > 0)
+		NG_LOG(INFO, NEIGH, "port %u link up: %u neighbour entries asked again", port, n);
+	return n;
 }
 
 unsigned int

@@ -191,6 +191,16 @@ void ng_neigh_arp_input(struct ng_neigh_table *t, struct rte_mbuf *m);
 /** Timers: retries, ageing. Call from the control loop; bounded work. */
 void ng_neigh_poll(struct ng_neigh_table *t);
 
+/**
+ * The link of DPDK port `port` came (back) up: what was learnt while it was
+ * down says nothing about the neighbours. Every learnt entry of the port is
+ * asked again at once, and again 50 ms later: a failed one resolves again (its
+ * packets wait instead of being dropped for the hold-down), a reachable one
+ * is probed and keeps its MAC meanwhile. Static entries stay as they are.
+ * @return the number of entries asked again.
+ */
+unsigned int ng_neigh_link_up(struct ng_neigh_table *t, uint16_t port);
+
 /** Walk entries. cb returns non-zero to stop. @return the number visited. */
 unsigned int ng_neigh_walk(struct ng_neigh_table *t,
 		int (*cb)(const struct ng_neigh_info *n, void *arg), void *arg);
