@@ -57,12 +57,20 @@ def sh(script, check=True, timeout=120):
                           check=check, timeout=timeout)
 
 
-def outer(script, exe, prefix, timeout=400):
-    """Topology and backends, then `script --inner exe tmp` inside PREFIX-gw."""
+def backend_http(name, lifetime):
+    """tests/e2e/backend.py's HTTP and UDP backend NAME (outer()'s default)."""
+    return [sys.executable, BACKEND_PY, "serve", name, "--lifetime", str(lifetime)]
+
+
+def outer(script, exe, prefix, timeout=400, tools=("ip", "curl", "ethtool", "openssl"),
+          backend=backend_http):
+    """Topology and backends (backend(name, lifetime) -> argv, run in PREFIX-NAME),
+    then `script --inner exe tmp` inside PREFIX-gw. Exit 77 unless root and
+    every tool is installed."""
     if os.geteuid() != 0:
         print("SKIP: needs root (network namespaces, af_packet)")
         return 77
-    for tool in ("ip", "curl", "ethtool", "openssl"):
+    for tool in tools:
         if shutil.which(tool) is None:
             print("SKIP: %s not installed" % tool)
             return 77
@@ -83,8 +91,8 @@ def outer(script, exe, prefix, timeout=400):
     try:
         sh("topo_lb_create %s" % prefix)
         for b in BIP:
-            subprocess.Popen(["ip", "netns", "exec", "%s-%s" % (prefix, b), sys.executable,
-                              BACKEND_PY, "serve", b, "--lifetime", str(timeout + 200)],
+            subprocess.Popen(["ip", "netns", "exec", "%s-%s" % (prefix, b)] +
+                             backend(b, timeout + 200),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL)
         inner_proc = subprocess.Popen(["ip", "netns", "exec", "%s-gw" % prefix, sys.executable,
