@@ -19,12 +19,14 @@ Services of every fault config (FullNAT unless named):
   FaultInner                 a test's inner half; subclasses set checks, workers,
                              conf_extra() and t_NAME() methods
   Client                     a fault_traffic.py run in the client namespace
+  BatchCli                   a CLI session in batch mode
   lost_between(stream, a, b) datagrams sent in [a, b) (monotonic s) not echoed
   first_echo_after(stream, t) send time of the first echoed datagram sent at or after t
 """
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -78,6 +80,41 @@ def services_text(extra=""):
 );
 """.format(t=VIP_TCP, u=VIP_UDP, d=VIP_DNAT, tb=backend_list(TCP_PORT),
            ub=backend_list(UDP_PORT), extra=extra)
+
+
+class BatchCli:
+    """A CLI session in batch mode (doc/cli.md): run(line) -> (ok, output)."""
+
+    def __init__(self, port=CLI_PORT, timeout=30.0):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.run("@batch")
+
+    def run(self, line):
+        self.send(line)
+        return self.reply(line)
+
+    def send(self, line):
+        """Send a line without waiting: replies come in order (reply())."""
+        self.s.sendall(line.encode() + b"\n")
+
+    def reply(self, line="?"):
+        """The next reply: (ok, output)."""
+        while True:
+            i = self.buf.find(b"\0")
+            if i >= 0 and self.buf.find(b"\n", i) > i:
+                j = self.buf.index(b"\n", i)
+                out, status = self.buf[:i], self.buf[i + 1:j]
+                self.buf = self.buf[j + 1:]
+                return status == b"0", out.decode(errors="replace")
+            d = self.s.recv(65536)
+            if not d:
+                raise Fail("CLI closed the session during %r" % line)
+            self.buf += d
+
+    def close(self):
+        self.s.close()
 
 
 class Client:
