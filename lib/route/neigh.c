@@ -39,6 +39,7 @@ struct ng_neigh_table {
 	struct rte_mbuf **pending_store;
 	uint32_t *free_idx;
 	uint32_t n_free;
+	uint32_t n_waiting;      /* packets in every entry's queue */
 	uint32_t cursor;
 	uint64_t hz;
 	struct rte_rcu_qsbr_dq *dq; /* deleted entries wait here for a grace period */
@@ -100,6 +101,8 @@ ng_neigh_create(const struct ng_neigh_params *p)
 	}
 	t->p = *p;
 	t->p.max_entries = n;
+	if (t->p.waiting_max == 0 || t->p.waiting_max > (uint64_t)n * p->pending_max)
+		t->p.waiting_max = n * p->pending_max; /* at most 2^20 x 1024 */
 	t->hz = rte_get_tsc_hz();
 	t->entries = rte_zmalloc("ng_neigh_e", sizeof(*t->entries) * n, RTE_CACHE_LINE_SIZE);
 	t->free_idx = rte_malloc("ng_neigh_f", sizeof(*t->free_idx) * n, 0);
@@ -151,6 +154,7 @@ drop_pending(struct ng_neigh_table *t, struct neigh_entry *e)
 	for (uint32_t i = 0; i < e->n_pending; i++)
 		rte_pktmbuf_free(e->pending[i]);
 	t->stats.pending_dropped += e->n_pending;
+	t->n_waiting -= e->n_pending;
 	e->n_pending = 0;
 }
 
@@ -282,6 +286,7 @@ entry_confirm(struct ng_neigh_table *t, struct neigh_entry *e, const struct rte_
 	e->confirmed_tsc = rte_get_tsc_cycles();
 	for (uint32_t i = 0; i < e->n_pending; i++)
 		send_resolved(t, e->pending[i], word);
+	t->n_waiting -= e->n_pending;
 	e->n_pending = 0;
 }
 
@@ -335,7 +340,13 @@ ng_neigh_resolve(struct ng_neigh_table *t, struct rte_mbuf *m)
 	}
 	if (e->state == NG_NEIGH_FAILED || e->n_pending >= t->p.pending_max)
 		goto drop;
+	/* Waiting packets are mbufs of the pool every port receives into. */
+	if (t->n_waiting >= t->p.waiting_max) {
+		t->stats.waiting_full++;
+		goto drop;
+	}
 	e->pending[e->n_pending++] = m;
+	t->n_waiting++;
 	return;
 drop:
 	t->stats.pending_dropped++;
@@ -495,4 +506,6 @@ void
 ng_neigh_get_stats(const struct ng_neigh_table *t, struct ng_neigh_stats *s)
 {
 	*s = t->stats;
+	s->waiting = t->n_waiting;
+	s->waiting_max = t->p.waiting_max;
 }

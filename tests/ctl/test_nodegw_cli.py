@@ -833,13 +833,19 @@ def t_show_neighbours(x):
     ls = lines(out)
     check(ls[0].split() == ["address", "port", "mac", "state", "age", "queued"], "header", out)
     check(any(l.split()[:4] == ["198.18.1.254", "pods", "02:00:00:00:01:FE", "static"]
-              for l in ls[1:-1]), "the static neighbour", out)
+              for l in ls[1:-2]), "the static neighbour", out)
     check(re.fullmatch(r"%d neighbours; ARP requests \d+, replies \d+, failed \d+, queued "
-                       r"packets dropped \d+" % (len(ls) - 2), ls[-1]) is not None,
+                       r"packets dropped \d+" % (len(ls) - 3), ls[-2]) is not None,
           "summary line counts the rows", out)
+    check(re.fullmatch(r"packets waiting \d+ of \d+ at most \(all entries\), dropped for "
+                       r"want of room \d+", ls[-1]) is not None, "waiting packets line", out)
     j = c.json("show neighbours json")
     check(set(j) == {"neighbours", "arp_requests", "arp_replies", "resolved", "failed",
-                     "queued_dropped"}, "show neighbours json keys", sorted(j))
+                     "queued_dropped", "queued", "queued_max", "queued_dropped_all_full"},
+          "show neighbours json keys", sorted(j))
+    m = c.json("show memory json")
+    check(j["queued_max"] == m["mbufs"] // 8 and j["queued"] == 0,
+          "at most an eighth of the pool waits for neighbours", (j, m["mbufs"]))
     for n in j["neighbours"]:
         check(set(n) == {"address", "port", "mac", "state", "age_ms", "pending"},
               "neighbour keys", n)

@@ -1387,6 +1387,49 @@ neigh_reply_after_fail(void **state)
 	assert_int_equal(nstats().resolved, 1);
 }
 
+/* All entries together hold at most waiting_max packets; what does not fit is dropped. */
+static void
+neigh_waiting_limit(void **state)
+{
+	struct ng_ip a = a4(198, 18, 0, 40), b = a4(198, 18, 0, 41);
+	struct ng_neigh_params p;
+	struct ng_neigh_stats s;
+
+	(void)state;
+	default_params(&p);
+	p.waiting_max = PENDING_MAX + 1;
+	neigh_make(&p);
+	for (uint8_t i = 0; i < PENDING_MAX; i++)
+		ng_neigh_resolve(ctx.t, waiting_pkt(a, port, i));
+	for (uint8_t i = 0; i < 3; i++)
+		ng_neigh_resolve(ctx.t, waiting_pkt(b, port, (uint8_t)(10 + i)));
+	s = nstats();
+	assert_int_equal(s.waiting, PENDING_MAX + 1);
+	assert_int_equal(s.waiting_max, PENDING_MAX + 1);
+	assert_int_equal(s.waiting_full, 2);
+	assert_int_equal(s.pending_dropped, 2);
+	assert_int_equal(neigh_info(b).pending, 1);
+	/* A reply releases a's packets: room again. */
+	rec_clear(&ctx.tx);
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, a));
+	assert_int_equal(ctx.tx.n, PENDING_MAX);
+	assert_int_equal(nstats().waiting, 1);
+	ng_neigh_resolve(ctx.t, waiting_pkt(b, port, 20));
+	assert_int_equal(neigh_info(b).pending, 2);
+	assert_int_equal(nstats().waiting, 2);
+	/* A failed entry gives its packets back too. */
+	poll_until_state(b, NG_NEIGH_FAILED, WAIT_MAX_MS);
+	assert_int_equal(nstats().waiting, 0);
+
+	/* 0, or more than every queue holds: every queue may fill. */
+	default_params(&p);
+	neigh_make(&p);
+	assert_int_equal(nstats().waiting_max, p.max_entries * PENDING_MAX);
+	p.waiting_max = UINT32_MAX;
+	neigh_make(&p);
+	assert_int_equal(nstats().waiting_max, p.max_entries * PENDING_MAX);
+}
+
 /* A link up asks every learnt entry of its port again; other ports' stay. */
 static void
 neigh_link_up_asks_again(void **state)
@@ -1716,6 +1759,7 @@ main(void)
 		NEIGH_TEST(neigh_retries_then_fail),
 		NEIGH_TEST(neigh_reply_after_fail),
 		NEIGH_TEST(neigh_link_up_asks_again),
+		NEIGH_TEST(neigh_waiting_limit),
 		NEIGH_TEST(neigh_reachable_to_probe),
 		NEIGH_TEST(neigh_walk_states),
 		NEIGH_TEST(neigh_table_full),
