@@ -2,7 +2,10 @@
 # nodegw demo: a client namespace, nodegw, and three backend namespaces on a
 # bridge behind it (net_af_packet on veths; addresses from 198.18.0.0/15).
 # nodegw load-balances the service VIP 198.19.0.10:80 (and NodePort
-# 198.18.0.1:30080) over the backends, which run tests/e2e/backend.py.
+# 198.18.0.1:30080) over the backends, which run tests/e2e/backend.py. The
+# client-side port has a kernel twin (ngw-client in ngd-gw): a small HTTP
+# server of the gateway's own kernel on 198.18.0.1:8000, standing for sshd,
+# answers the client through the DPDK port.
 #
 #   scripts/demo.sh [start]   build, set up, start nodegw, show traffic;
 #                             leaves the gateway running (stops an old demo first)
@@ -26,6 +29,8 @@ BACKENDS=(b1 b2 b3)
 VIP=198.19.0.10
 NODE_PORT=30080
 CURLS=300
+TWIN=ngw-client
+KERNEL_PORT=8000
 export NG_RUN_DIR=$DEMO_DIR
 # NODEGW_BIN=/path/to/nodegw runs a prebuilt binary and skips the build.
 PREBUILT=${NODEGW_BIN:-}
@@ -37,7 +42,7 @@ source scripts/lib/deps.sh
 source scripts/lib/netns.sh
 
 DEMO_DEPS=(build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpdk-dev
-	libcurl4-openssl-dev libcjson-dev libconfig-dev libpcap-dev
+	libcurl4-openssl-dev libcjson-dev libconfig-dev libpcap-dev libnl-3-dev libnl-route-3-dev
 	iproute2 iputils-ping curl ethtool python3)
 
 if [[ -t 1 ]]; then
@@ -154,6 +159,26 @@ start_backends() {
 	done
 }
 
+# The gateway's own service: an HTTP server of ngd-gw's kernel on the
+# gateway's address (it stands for sshd, kubelet...), reached through the
+# kernel twin; it runs until "stop" (at most a day).
+start_kernel_server() {
+	local i
+	mkdir -p "$DEMO_DIR/www"
+	printf 'hello from the kernel of %s (through the kernel twin %s)\n' "$P-gw" "$TWIN" \
+		>"$DEMO_DIR/www/index.html"
+	setsid ip netns exec "$P-gw" timeout 86400 python3 -m http.server "$KERNEL_PORT" \
+		--bind 198.18.0.1 --directory "$DEMO_DIR/www" </dev/null >"$DEMO_DIR/http.log" 2>&1 &
+	echo $! >"$DEMO_DIR/http.pid"
+	for ((i = 0; i < 100; i++)); do
+		ip netns exec "$P-gw" ss -Hltn "sport = :$KERNEL_PORT" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "demo.sh: the kernel's HTTP server did not start; $DEMO_DIR/http.log:" >&2
+	tail -n 20 "$DEMO_DIR/http.log" >&2
+	return 1
+}
+
 # CURLS connections to the VIP from the client, then how many each backend
 # answered. One bash in the client namespace runs the loop (bounded: 3 s
 # per curl).
@@ -233,6 +258,14 @@ demo_start() {
 	show ip netns exec "$P-client" curl -sS --max-time 5 "http://$VIP/"
 	show ip netns exec "$P-client" curl -sS --max-time 5 "http://198.18.0.1:$NODE_PORT/"
 
+	say "the exception path: the gateway's own kernel, through the kernel twin $TWIN"
+	start_kernel_server || start_failed "the kernel's HTTP server did not start"
+	show ip -n "$P-gw" -br addr show dev "$TWIN"
+	show ip netns exec "$P-client" curl -sS --max-time 5 "http://198.18.0.1:$KERNEL_PORT/"
+	printf '\n$ %s\n' "printf 'show ports\\n' | nc -q 1 127.0.0.1 8023"
+	printf 'show ports\n' | nc -q 1 127.0.0.1 8023 | tr -d '\r' | grep -A4 'kernel twin' ||
+		FAILED_STEPS=$((FAILED_STEPS + 1))
+
 	say "load balancing: $CURLS connections to http://$VIP/ (Maglev, FullNAT)"
 	tally
 
@@ -247,6 +280,8 @@ demo_start() {
 		  log:          tail -f $LOG
 		  try:          ip netns exec $P-client curl http://$VIP/
 		                ip netns exec $P-client curl http://198.18.0.1:$NODE_PORT/
+		                ip netns exec $P-client curl http://198.18.0.1:$KERNEL_PORT/   (the kernel)
+		  kernel twin:  ip netns exec $P-gw ip addr show $TWIN; ip netns exec $P-gw tcpdump -ni $TWIN
 		  reconfigure:  edit $CONF (e.g. weights), then
 		                kill -HUP \$(cat $DEMO_DIR/$P-gw.pid)
 		  capture:      ip netns exec $P-b1 tcpdump -ni $P-b1

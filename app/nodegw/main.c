@@ -29,6 +29,7 @@
 #include "route.h"
 #include "k8s.h"
 #include "svc.h"
+#include "twin.h"
 #include "worker.h"
 
 struct app {
@@ -234,6 +235,19 @@ term_ports(struct app *a)
 }
 
 static int
+step_twins(struct app *a)
+{
+	return ng_twin_init(a->conf, a->pool, a->err, sizeof(a->err));
+}
+
+static void
+term_twins(struct app *a)
+{
+	(void)a;
+	ng_twin_fini();
+}
+
+static int
 step_routes(struct app *a)
 {
 	struct ng_route_params p = {
@@ -381,6 +395,7 @@ static const struct init_step {
 	{"workers", step_rcu_workers, term_rcu_workers},
 	{"mempool", step_pool, term_pool},
 	{"ports", step_ports, term_ports},
+	{"kernel twins", step_twins, term_twins},
 	{"routes", step_routes, term_routes},
 	{"services", step_services, term_services},
 	{"launch", step_launch, term_launch},
@@ -410,6 +425,14 @@ ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 				x->mtu != y->mtu ||
 				memcmp(x->addrs, y->addrs, sizeof(x->addrs[0]) * x->n_addrs) != 0)
 			return true;
+		if (x->kernel.enabled != y->kernel.enabled || (x->kernel.enabled &&
+				(strcmp(x->kernel.name, y->kernel.name) != 0 ||
+				x->kernel.backend != y->kernel.backend ||
+				x->kernel.addresses != y->kernel.addresses ||
+				x->kernel.rate_pps != y->kernel.rate_pps ||
+				x->kernel.burst != y->kernel.burst ||
+				x->kernel.queue_size != y->kernel.queue_size)))
+			return true;
 	}
 	return false;
 }
@@ -427,7 +450,7 @@ reload(struct app *a)
 		return -1;
 	}
 	if (ports_differ(a->conf, c))
-		NG_LOG(WARNING, MAIN, "reload: port, address or worker changes in %s need a "
+		NG_LOG(WARNING, MAIN, "reload: port, address, kernel twin or worker changes in %s need a "
 			"restart; applying services, routes and neighbours only", c->file);
 	/* Routes are checked before anything changes, applied after the services. */
 	if (ng_route_check_conf(&a->rt, c, err, sizeof(err)) < 0) {

@@ -242,8 +242,14 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 			fprintf(s, "%s\"%s\"", j ? ", " : "",
 					ng_prefix_fmt(&p->addrs[j], buf, sizeof(buf)));
 		fprintf(s, "];\n\t\tmtu = %u;\n\t\trx_queues = %u;\n\t\trx_desc = %u;\n"
-				"\t\ttx_desc = %u;\n\t}%s\n", p->mtu, p->rx_queues, p->rx_desc,
-				p->tx_desc, i + 1 < c->n_ports ? "," : "");
+				"\t\ttx_desc = %u;\n", p->mtu, p->rx_queues, p->rx_desc, p->tx_desc);
+		if (p->kernel.enabled)
+			fprintf(s, "\t\tkernel = { name = \"%s\"; backend = \"%s\"; addresses = %s; "
+					"rate_pps = %u; burst = %u; queue_size = %u; };\n",
+					p->kernel.name, ng_twin_backend_name(p->kernel.backend),
+					p->kernel.addresses ? "true" : "false", p->kernel.rate_pps,
+					p->kernel.burst, p->kernel.queue_size);
+		fprintf(s, "\t}%s\n", i + 1 < c->n_ports ? "," : "");
 	}
 	fprintf(s, ");\n\nroutes = (\n");
 	ng_fib_walk(fib, route_cb, &x);

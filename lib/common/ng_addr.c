@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,15 @@ ng_ip4(uint32_t host_order)
 	return ip;
 }
 
+/* Is a (16 bytes) an IPv4-mapped IPv6 address, ::ffff:0:0/96? */
+static bool
+ip6_is_v4mapped(const uint8_t *a)
+{
+	static const uint8_t pfx[12] = {[10] = 0xff, [11] = 0xff};
+
+	return memcmp(a, pfx, sizeof(pfx)) == 0;
+}
+
 int
 ng_ip_parse(const char *s, struct ng_ip *out)
 {
@@ -29,6 +39,10 @@ ng_ip_parse(const char *s, struct ng_ip *out)
 		return 0;
 	}
 	if (inet_pton(AF_INET6, s, out->v6) == 1) {
+		if (ip6_is_v4mapped(out->v6)) {
+			memset(out, 0, sizeof(*out));
+			return -EAFNOSUPPORT;
+		}
 		out->family = AF_INET6;
 		return 0;
 	}
@@ -40,8 +54,8 @@ ng_prefix_parse(const char *s, struct ng_prefix *out)
 {
 	char buf[NG_IP_STRLEN];
 	const char *slash;
-	char *end;
-	long len;
+	size_t nd;
+	int len = 0, rc;
 
 	memset(out, 0, sizeof(*out));
 	if (s == NULL || (slash = strchr(s, '/')) == NULL)
@@ -50,17 +64,22 @@ ng_prefix_parse(const char *s, struct ng_prefix *out)
 		return -EINVAL;
 	memcpy(buf, s, slash - s);
 	buf[slash - s] = '\0';
-	if (ng_ip_parse(buf, &out->addr) < 0)
-		return -EINVAL;
-	if (slash[1] == '\0')
-		return -EINVAL;
-	errno = 0;
-	len = strtol(slash + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || len < 0 ||
-			len > (out->addr.family == AF_INET ? 32 : 128))
-		return -EINVAL;
+	rc = ng_ip_parse(buf, &out->addr);
+	if (rc < 0)
+		return rc;
+	/* 1-3 decimal digits: no sign, no blank (strtol would take " +24") */
+	nd = strlen(slash + 1);
+	if (nd == 0 || nd > 3 || strspn(slash + 1, "0123456789") != nd)
+		goto bad;
+	for (size_t i = 0; i < nd; i++)
+		len = len * 10 + (slash[1 + i] - '0');
+	if (len > (out->addr.family == AF_INET ? 32 : 128))
+		goto bad;
 	out->len = (uint8_t)len;
 	return 0;
+bad:
+	memset(out, 0, sizeof(*out));
+	return -EINVAL;
 }
 
 struct ng_prefix
@@ -105,14 +124,57 @@ ng_ip_equal(const struct ng_ip *a, const struct ng_ip *b)
 	return memcmp(a->v6, b->v6, 16) == 0;
 }
 
+/*
+ * RFC 5952 text of an IPv6 address: lower-case hex without leading zeros, the
+ * longest run of two or more zero groups (the first of equal runs) as "::",
+ * and an IPv4-mapped address as ::ffff:a.b.c.d (section 5). Fits 40 bytes.
+ */
+static void
+fmt_ip6(const uint8_t *a, char *out, size_t len)
+{
+	char t[NG_IP_STRLEN];
+	int best = -1, best_n = 1, run = -1, n = 0;
+	uint16_t w[8];
+
+	if (ip6_is_v4mapped(a)) {
+		snprintf(out, len, "::ffff:%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+		return;
+	}
+	for (int i = 0; i < 8; i++) {
+		w[i] = (uint16_t)(a[2 * i] << 8 | a[2 * i + 1]);
+		if (w[i] != 0) {
+			run = -1;
+			continue;
+		}
+		if (run < 0)
+			run = i;
+		if (i - run + 1 > best_n) {
+			best = run;
+			best_n = i - run + 1;
+		}
+	}
+	for (int i = 0; i < 8;) {
+		if (i == best) {
+			n += snprintf(t + n, sizeof(t) - (size_t)n, "::");
+			i += best_n;
+			continue;
+		}
+		n += snprintf(t + n, sizeof(t) - (size_t)n, "%s%x",
+				i > 0 && i != best + best_n ? ":" : "", w[i]);
+		i++;
+	}
+	snprintf(out, len, "%s", t);
+}
+
 char *
 ng_ip_fmt(const struct ng_ip *ip, char *buf, size_t len)
 {
-	if (ip->family == AF_INET || ip->family == AF_INET6) {
-		if (inet_ntop(ip->family, ip->family == AF_INET ? (const void *)&ip->v4 :
-				(const void *)ip->v6, buf, (socklen_t)len) != NULL)
-			return buf;
+	if (ip->family == AF_INET6) {
+		fmt_ip6(ip->v6, buf, len);
+		return buf;
 	}
+	if (ip->family == AF_INET && inet_ntop(AF_INET, &ip->v4, buf, (socklen_t)len) != NULL)
+		return buf;
 	snprintf(buf, len, "-");
 	return buf;
 }
@@ -149,6 +211,18 @@ ng_ip4_is_unicast(const struct ng_ip *ip)
 		return false;
 	a = rte_be_to_cpu_32(ip->v4);
 	return !(a == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe);
+}
+
+bool
+ng_ip6_is_unicast(const struct ng_ip *ip)
+{
+	static const uint8_t loopback[16] = {[15] = 1};
+	static const uint8_t unspec[16];
+
+	if (ip->family != AF_INET6)
+		return false;
+	return ip->v6[0] != 0xff && memcmp(ip->v6, unspec, 16) != 0 &&
+			memcmp(ip->v6, loopback, 16) != 0 && !ip6_is_v4mapped(ip->v6);
 }
 
 bool

@@ -39,15 +39,20 @@ struct ng_prefix {
 struct ng_ip ng_ip4(uint32_t host_order);
 
 /**
- * Parse an IPv4 or IPv6 address.
- * @return 0, or -EINVAL when the text is not an address.
+ * Parse an IPv4 or IPv6 address. IPv4-mapped IPv6 addresses
+ * (::ffff:a.b.c.d) are refused: they never appear on the wire (RFC 4038),
+ * and accepting them would give an IPv4 host a second, IPv6 spelling (two
+ * flow keys, two services) for one address. Write the IPv4 address.
+ * @return 0, -EAFNOSUPPORT for an IPv4-mapped address, or -EINVAL when the
+ *   text is not an address.
  */
 int ng_ip_parse(const char *s, struct ng_ip *out);
 
 /**
- * Parse "ADDR/LEN". The host bits may be set: "198.18.0.1/24" is an
- * interface address; ng_prefix_masked() gives the network.
- * @return 0, or -EINVAL.
+ * Parse "ADDR/LEN": LEN is 1 to 3 decimal digits (no sign or blank), at most
+ * 32 for IPv4 and 128 for IPv6. The host bits may be set: "198.18.0.1/24" is
+ * an interface address; ng_prefix_masked() gives the network.
+ * @return 0, or -EINVAL / -EAFNOSUPPORT as ng_ip_parse().
  */
 int ng_prefix_parse(const char *s, struct ng_prefix *out);
 
@@ -60,7 +65,11 @@ bool ng_prefix_contains(const struct ng_prefix *p, const struct ng_ip *ip);
 /** True when both addresses are equal (family and bytes). */
 bool ng_ip_equal(const struct ng_ip *a, const struct ng_ip *b);
 
-/** Format an address into buf (at least NG_IP_STRLEN bytes); returns buf. */
+/**
+ * Format an address into buf (at least NG_IP_STRLEN bytes); returns buf.
+ * IPv6 in the canonical form of RFC 5952 ("2001:db8::1", "2001:db8:0:1::",
+ * an IPv4-mapped address as "::ffff:198.18.0.1"); an unset address as "-".
+ */
 char *ng_ip_fmt(const struct ng_ip *ip, char *buf, size_t len);
 
 /** Format "ADDR/LEN" into buf; returns buf. */
@@ -71,6 +80,12 @@ char *ng_prefix_fmt(const struct ng_prefix *p, char *buf, size_t len);
  * multicast or reserved (224/3)?
  */
 bool ng_ip4_is_unicast(const struct ng_ip *ip);
+
+/**
+ * Is ip a unicast IPv6 address: not ::, ::1, multicast (ff00::/8) or
+ * IPv4-mapped? (Link-local fe80::/10 is unicast.)
+ */
+bool ng_ip6_is_unicast(const struct ng_ip *ip);
 
 /**
  * Is s a valid service name: 1..191 characters of A-Z a-z 0-9 _ . : / -

@@ -17,6 +17,7 @@
 	X(MAIN, "main") \
 	X(CONF, "conf") \
 	X(PORT, "port") \
+	X(TWIN, "twin") \
 	X(ROUTE, "route") \
 	X(NEIGH, "neigh") \
 	X(WORKER, "worker") \

@@ -204,6 +204,21 @@ get_u32(struct ld *x, const config_setting_t *g, const char *key, const char *wh
 	return 1;
 }
 
+/* Read boolean key of group g: 1 and *dst when present, 0 when absent, or -EINVAL. */
+int
+get_bool(struct ld *x, const config_setting_t *g, const char *key, const char *what, bool *dst)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(x, s, "%s%s%s must be a boolean (true or false), not %s", what, sep(what),
+			key, type_name(s));
+	*dst = config_setting_get_bool(s) != 0;
+	return 1;
+}
+
 /* Read string key of group g: 1 and *out when present, 0 when absent, or -EINVAL. */
 int
 get_str(struct ld *x, const config_setting_t *g, const char *key, const char *what,
@@ -268,7 +283,7 @@ get_list(struct ld *x, const config_setting_t *root, const char *key,
 	return 1;
 }
 
-static bool
+bool
 is_pow2(uint32_t v)
 {
 	return v != 0 && (v & (v - 1)) == 0;
@@ -409,12 +424,13 @@ load_port_addrs(struct ld *x, const config_setting_t *g, const char *what, unsig
 	return 0;
 }
 
-static bool
-port_name_ok(const char *s)
+/* 1..size-1 characters of A-Z a-z 0-9 _ . - (port and interface names). */
+bool
+name_ok(const char *s, size_t size)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n >= NG_NAME_MAX)
+	if (n == 0 || n >= size)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
@@ -452,7 +468,7 @@ load_port(struct ld *x, const config_setting_t *g, unsigned int pi)
 		return rc;
 	if (rc == 0)
 		return missing(x, g, what, "name");
-	if (!port_name_ok(name))
+	if (!name_ok(name, NG_NAME_MAX))
 		return fail(x, sname, "%s: name \"%s\" must be 1..%d characters of "
 			"A-Z a-z 0-9 _ . -", what, name, NG_NAME_MAX - 1);
 	for (unsigned int i = 0; i < pi; i++)
@@ -513,7 +529,7 @@ load_port(struct ld *x, const config_setting_t *g, unsigned int pi)
 		return fail(x, config_setting_get_member(g, "tx_desc"),
 			"%s: tx_desc %u is not a power of two", what, v);
 	port->tx_desc = (uint16_t)v;
-	return 0;
+	return load_port_kernel(x, g, what, pi);
 }
 
 static int

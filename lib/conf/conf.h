@@ -34,6 +34,38 @@
 #define NG_ERRBUF 512
 #define NG_PATH_MAX 256
 
+/* A port's kernel twin (ports[].kernel): limits and defaults. */
+#define NG_IFNAME_MAX 16            /**< IFNAMSIZ: 15 characters and the NUL */
+#define NG_TWIN_RATE_DEF 10000      /**< punted packets per second per worker */
+#define NG_TWIN_RATE_MAX 10000000
+#define NG_TWIN_BURST_DEF 512       /**< token bucket depth, packets */
+#define NG_TWIN_BURST_MAX 65536
+#define NG_TWIN_QSIZE_DEF 512       /**< descriptors per twin queue */
+#define NG_TWIN_QSIZE_MIN 64
+#define NG_TWIN_QSIZE_MAX 4096
+
+/** How a port's kernel twin is made (ports[].kernel.backend). */
+enum ng_twin_backend {
+	NG_TWIN_AUTO = 0,     /**< virtio_user where /dev/vhost-net exists, else tap */
+	NG_TWIN_VIRTIO_USER,  /**< virtio_user over /dev/vhost-net */
+	NG_TWIN_TAP,          /**< net_tap over /dev/net/tun */
+};
+
+/** Name of a twin backend as the config spells it ("auto", "virtio_user", "tap"). */
+const char *ng_twin_backend_name(enum ng_twin_backend b);
+
+/** A port's kernel interface (the exception path); off unless configured. */
+struct ng_conf_twin {
+	bool enabled;              /**< the port has a "kernel" group */
+	char name[NG_IFNAME_MAX];  /**< the kernel interface's name */
+	enum ng_twin_backend backend; /**< default auto */
+	bool addresses;            /**< nodegw gives it the port's addresses; default true */
+	uint32_t rate_pps;         /**< per worker; default NG_TWIN_RATE_DEF */
+	uint32_t burst;            /**< default NG_TWIN_BURST_DEF */
+	uint16_t queue_size;       /**< default NG_TWIN_QSIZE_DEF, a power of two */
+	int line;
+};
+
 struct ng_conf_port {
 	char name[NG_NAME_MAX];
 	char devargs[NG_DEVARGS_MAX]; /**< vdev devargs or a PCI address */
@@ -43,6 +75,7 @@ struct ng_conf_port {
 	uint16_t rx_queues;  /**< default 1, range 1..NG_MAX_RXQ */
 	uint16_t rx_desc;    /**< default 1024 */
 	uint16_t tx_desc;    /**< default 1024 */
+	struct ng_conf_twin kernel; /**< the kernel twin (exception path) */
 	int line;
 };
 

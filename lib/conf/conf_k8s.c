@@ -13,20 +13,6 @@ static const char *const k8s_keys[] = {"enabled", "server", "token_file", "ca_fi
 	"watch_timeout_s", "page_size", "backoff_ms", "backoff_max_ms", "token_reread_s",
 	NULL};
 
-static int
-get_bool(struct ld *x, const config_setting_t *g, const char *key, bool *dst)
-{
-	const config_setting_t *s = config_setting_get_member(g, key);
-
-	if (s == NULL)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return fail(x, s, "kubernetes: %s must be a boolean (true or false), not %s", key,
-			type_name(s));
-	*dst = config_setting_get_bool(s) != 0;
-	return 1;
-}
-
 /* A string key into a fixed buffer: empty strings and overlong ones are errors. */
 static int
 get_path(struct ld *x, const config_setting_t *g, const char *key, char *dst, size_t len)
@@ -58,14 +44,14 @@ load_k8s(struct ld *x, const config_setting_t *root)
 	k->enabled = true;
 	k->line = setting_line(x, g);
 	if ((rc = check_keys(x, g, "kubernetes", k8s_keys)) < 0 ||
-			(rc = get_bool(x, g, "enabled", &k->enabled)) < 0 ||
+			(rc = get_bool(x, g, "enabled", "kubernetes", &k->enabled)) < 0 ||
 			(rc = get_path(x, g, "server", k->server, sizeof(k->server))) < 0 ||
 			(rc = get_path(x, g, "token_file", k->token_file, sizeof(k->token_file))) < 0 ||
 			(rc = get_path(x, g, "ca_file", k->ca_file, sizeof(k->ca_file))) < 0 ||
 			(rc = get_path(x, g, "client_cert", k->client_cert,
 				sizeof(k->client_cert))) < 0 ||
 			(rc = get_path(x, g, "client_key", k->client_key, sizeof(k->client_key))) < 0 ||
-			(rc = get_bool(x, g, "insecure_skip_tls_verify", &k->insecure)) < 0 ||
+			(rc = get_bool(x, g, "insecure_skip_tls_verify", "kubernetes", &k->insecure)) < 0 ||
 			(rc = get_path(x, g, "node_name", k->node_name, sizeof(k->node_name))) < 0 ||
 			(rc = get_u32(x, g, "watch_timeout_s", "kubernetes", 1, 3600,
 				&k->watch_timeout_s)) < 0 ||

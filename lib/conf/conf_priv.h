@@ -104,7 +104,7 @@ static const char *const arp_keys[] = {"reachable_s", "retry_ms", "retries", "pe
 static const char *const icmp_keys[] = {"rate_pps", NULL};
 static const char *const cli_keys[] = {"address", "port", "idle_timeout_s", NULL};
 static const char *const port_keys[] = {"name", "devargs", "addresses", "mtu", "rx_queues",
-	"rx_desc", "tx_desc", NULL};
+	"rx_desc", "tx_desc", "kernel", NULL};
 static const char *const route_keys[] = {"prefix", "via", "port", NULL};
 static const char *const neigh_keys[] = {"address", "mac", "port", NULL};
 static const char *const conntrack_keys[] = {"max_entries", "timeouts", NULL};
@@ -154,6 +154,9 @@ get_u32(struct ld *x, const config_setting_t *g, const char *key, const char *wh
 	long long min, long long max, uint32_t *dst);
 
 int
+get_bool(struct ld *x, const config_setting_t *g, const char *key, const char *what, bool *dst);
+
+int
 missing(struct ld *x, const config_setting_t *g, const char *what, const char *key);
 
 int
@@ -171,6 +174,15 @@ type_name(const config_setting_t *s);
 
 uint32_t
 v4h(const struct ng_ip *ip);
+
+bool
+is_pow2(uint32_t v);
+
+bool
+name_ok(const char *s, size_t size);
+
+/* conf_twin.c */
+int load_port_kernel(struct ld *x, const config_setting_t *g, const char *what, unsigned int pi);
 
 int
 parse_prefix(const char *s, struct ng_prefix *p);

@@ -16,6 +16,10 @@
 
 _Static_assert(sizeof(struct ng_flow_key) == 40, "flow key is 40 bytes");
 _Static_assert(sizeof(struct ng_conn) == 128, "a conn is two cache lines");
+_Static_assert(sizeof(union ng_addr16) == 16 &&
+		sizeof(((struct ng_conn *)0)->backend) == 16 &&
+		sizeof(((struct ng_conn *)0)->snat) == 16,
+		"an entry holds IPv6 backend and FullNAT addresses by value, for both families");
 _Static_assert(offsetof(struct ng_flow_key, dst) == 16 && offsetof(struct ng_flow_key, sport) == 32 &&
 		offsetof(struct ng_flow_key, dport) == 34 && offsetof(struct ng_flow_key, proto) == 36 &&
 		offsetof(struct ng_flow_key, family) == 37, "ng_ct_key4() knows the key's layout");

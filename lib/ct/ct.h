@@ -169,7 +169,11 @@ struct ng_ct *ng_ct_create(const char *name, uint32_t cap, int socket);
 /** Free a table; its worker must have stopped. NULL is fine. */
 void ng_ct_free(struct ng_ct *ct);
 
-/** Bytes of memory a table of cap connections takes (entries, keys, index). */
+/**
+ * Bytes of memory a table of cap connections takes (entries, keys, index).
+ * The same for IPv4 and IPv6: an entry holds 16-byte addresses for both
+ * families, and the index stores no keys.
+ */
 uint64_t ng_ct_mem_bytes(uint32_t cap);
 
 /** The key of the reply direction of c. */
@@ -261,6 +265,35 @@ ng_ct_key4(struct ng_flow_key *k, uint32_t src, uint32_t dst, uint16_t sport, ui
 	k->dport = dport;
 	k->proto = proto;
 	k->family = AF_INET;
+	memcpy(w, k, sizeof(w));
+#endif
+	return ng_ct_hash_words(w);
+}
+
+/**
+ * ng_ct_key4() for an IPv6 flow: the addresses fill the key's 16-byte
+ * fields, so an IPv6 key differs from every IPv4 key (family) and from every
+ * other IPv6 flow in the same five words the table compares and hashes.
+ */
+static inline hash_sig_t
+ng_ct_key6(struct ng_flow_key *k, const uint8_t src[16], const uint8_t dst[16], uint16_t sport,
+		uint16_t dport, uint8_t proto)
+{
+	uint64_t w[5];
+
+	memcpy(&w[0], src, 16);
+	memcpy(&w[2], dst, 16);
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	w[4] = (uint64_t)sport | (uint64_t)dport << 16 | (uint64_t)proto << 32 |
+			(uint64_t)AF_INET6 << 40;
+	memcpy(k, w, sizeof(w));
+#else
+	memcpy(k, w, 32);
+	k->sport = sport;
+	k->dport = dport;
+	k->proto = proto;
+	k->family = AF_INET6;
+	k->pad = 0;
 	memcpy(w, k, sizeof(w));
 #endif
 	return ng_ct_hash_words(w);

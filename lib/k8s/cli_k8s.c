@@ -112,6 +112,8 @@ show_json(struct ng_cli_sess *s)
 			cJSON_AddItemToObject(o, ng_kw.r[i].name, res_json(&ng_kw.r[i]));
 		cJSON_AddNumberToObject(o, "nodegw_services", kstore_applied());
 		cJSON_AddNumberToObject(o, "syncs", (double)ng_kw.syncs);
+		cJSON_AddNumberToObject(o, "sync_slices", (double)ng_kw.sync_slices);
+		cJSON_AddNumberToObject(o, "pending_groups", kstore_pending());
 		cJSON_AddNumberToObject(o, "initial_sync_ms", ng_kw.first_sync_tsc == 0 ? -1 :
 			(double)(ng_kw.first_sync_tsc - ng_kw.start_tsc) * 1e3 /
 			(double)rte_get_tsc_hz());
@@ -167,6 +169,11 @@ cmd_show_k8s(struct ng_cli_sess *s, int argc, char **argv)
 	ng_cli_printf(s, "  nodegw services from kubernetes: %u, syncs %" PRIu64
 		", apply errors %" PRIu64 "%s%s\n", kstore_applied(), ng_kw.syncs,
 		kstore_apply_errors(), buf[0] ? "; last: " : "", buf);
+	if (kstore_pending() > 0 || ng_kw.sync_slices > 0)
+		ng_cli_printf(s, "  %s%u services (namespace/name) waiting to be applied; "
+			"%" PRIu64 " turns of the loop stopped at %u ms with some left\n",
+			kstore_pending() > 0 ? "syncing: " : "", kstore_pending(),
+			ng_kw.sync_slices, K8S_SLICE_MS);
 	ng_svc_ruleset_info(&ri);
 	if (ri.latency_samples > 0)
 		ng_cli_printf(s, "  event to data path (last %u commits): p50 %.1f us, p99 %.1f us\n",

@@ -86,6 +86,13 @@ struct klist {
 	struct kmap keep; /**< "ns/name" of items that failed to decode: kept as they are */
 };
 
+/*
+ * The longest the watcher applies groups in one turn of the control loop
+ * (kstore_sync): the CLI, the probes and the commits of what was applied run
+ * between two slices.
+ */
+#define K8S_SLICE_MS 20
+
 /* k8s_store.c */
 int kstore_init(void);
 void kstore_fini(void);
@@ -97,8 +104,11 @@ void kstore_replace(enum kres r, struct klist *l);
 void klist_free(enum kres r, struct klist *l);
 int klist_push(struct klist *l, void *obj);
 void klist_keep(enum kres r, struct klist *l, const char *ns, const char *name);
-/** Translate and apply dirty groups; return how many nodegw services changed. */
-unsigned int kstore_sync(const struct ng_k8s_node *node);
+/** Translate and apply dirty groups, at least one, until TSC until_tsc;
+ * return how many nodegw services changed. */
+unsigned int kstore_sync(const struct ng_k8s_node *node, uint64_t until_tsc);
+/** Groups waiting for kstore_sync(). */
+unsigned int kstore_pending(void);
 uint32_t kstore_count(enum kres r);
 uint32_t kstore_applied(void);    /**< nodegw services the watcher owns */
 /** nodegw services with a Local policy and no endpoint here: [0] internal, [1] external. */
@@ -162,6 +172,7 @@ struct kwatcher {
 	struct kreflector r[KRES_N];
 	uint64_t cause_tsc;  /**< earliest unapplied event */
 	uint64_t syncs;
+	uint64_t sync_slices; /**< polls whose kstore_sync() stopped at K8S_SLICE_MS */
 	uint64_t start_tsc;
 	uint64_t first_sync_tsc; /**< both lists applied to the control API */
 };

@@ -5,9 +5,11 @@
  * group translates to against what the control API holds.
  *
  * Objects change the store at once; kstore_sync() later translates the groups
- * they touched and applies the difference through ng_svc_*. All of one sync
- * happens before the control loop's next ng_svc_poll(), so it lands in one
- * commit: a relist replaces the state atomically.
+ * they touched and applies the difference through ng_svc_*, a group at a
+ * time, for as long as the control loop gives it (a slice): a sync of 50,000
+ * groups (the first one, a relist after an outage) spreads over many turns of
+ * the loop, which serves the CLI and the probes between them. Each group is
+ * applied whole, so every commit holds whole services.
  */
 #include <assert.h>
 #include <errno.h>
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <rte_cycles.h>
 
 #include "health.h"
 #include "k8s_priv.h"
@@ -726,14 +730,24 @@ group_sync(struct kgroup *g, const struct ng_k8s_node *node)
 }
 
 unsigned int
-kstore_sync(const struct ng_k8s_node *node)
+kstore_sync(const struct ng_k8s_node *node, uint64_t until_tsc)
 {
-	unsigned int changed = 0;
+	unsigned int changed = 0, i = 0;
 
-	for (unsigned int i = 0; i < st.n_dirty; i++)
-		changed += group_sync(st.dirty[i], node);
-	st.n_dirty = 0;
+	while (i < st.n_dirty) {
+		changed += group_sync(st.dirty[i++], node);
+		if (rte_get_tsc_cycles() >= until_tsc)
+			break;
+	}
+	memmove(st.dirty, st.dirty + i, (st.n_dirty - i) * sizeof(*st.dirty));
+	st.n_dirty -= i;
 	return changed;
+}
+
+unsigned int
+kstore_pending(void)
+{
+	return st.n_dirty;
 }
 
 uint32_t

@@ -619,11 +619,16 @@ ng_k8s_poll(void)
 	/* Until the first sync the watcher holds changes the data path lacks. */
 	ng_health_set_pending(ng_kw.first_sync_tsc == 0 ? ng_kw.start_tsc : 0);
 	/* Apply once both lists are in, as kube-proxy waits for both caches (not for
-	 * the Node's: a zone that comes later re-translates every service). */
+	 * the Node's: a zone that comes later re-translates every service); a slice
+	 * at a time, so a sync of many groups never holds up the loop for long. */
 	if (ng_kw.r[KRES_SERVICES].synced && ng_kw.r[KRES_SLICES].synced) {
-		if (kstore_sync(&ng_kw.node) > 0) {
+		if (kstore_sync(&ng_kw.node, now_tsc() + ms_tsc(K8S_SLICE_MS)) > 0) {
 			ng_svc_note_cause(ng_kw.cause_tsc);
 			ng_kw.syncs++;
+		}
+		if (kstore_pending() > 0) {
+			ng_kw.sync_slices++;
+			return; /* the rest next time; the events keep their cause */
 		}
 		ng_kw.cause_tsc = 0;
 		if (ng_kw.first_sync_tsc == 0) {

@@ -4,9 +4,17 @@
 
 /**
  * @file
- * IPv4 NAT rewrites with incremental checksum updates (RFC 1624): the IPv4
- * header checksum, and the TCP/UDP checksum over the pseudo-header and ports.
- * A UDP checksum of 0 (none) stays 0; a computed 0 is sent as 0xffff.
+ * NAT rewrites with incremental checksum updates (RFC 1624).
+ *
+ * IPv4 (ng_nat4): the IPv4 header checksum, and the TCP/UDP checksum over the
+ * pseudo-header and ports. A UDP checksum of 0 (none) stays 0; a computed 0
+ * is sent as 0xffff.
+ *
+ * IPv6 (ng_nat6): no header checksum; the TCP/UDP checksum over the IPv6
+ * pseudo-header (two 128-bit addresses) and ports. A UDP checksum of 0 is
+ * invalid over IPv6 (RFC 8200 8.1): the stages drop such packets before NAT
+ * (ng_l4_check6(), NG_DROP_UDP6_NO_CKSUM), so ng_nat6() never sees one; a
+ * computed 0 is sent as 0xffff.
  */
 
 #include <stddef.h>
@@ -17,6 +25,7 @@
 #include <rte_udp.h>
 
 #include "pkt_dp.h"
+#include "pkt6_dp.h"
 
 /** Pointer to the L4 checksum field of a TCP or UDP header. */
 static inline uint16_t *
@@ -80,6 +89,61 @@ ng_nat4(struct rte_ipv4_hdr *ip, void *l4, uint8_t proto, uint32_t src, uint16_t
 			c = 0xffff;
 		*ck = c;
 	}
+}
+
+/*
+ * What replacing a 128-bit field old by new_ adds to a checksum's complement:
+ * the 16-bit halves of four 32-bit words, as ng_cksum_delta32(). At most
+ * 16 * 0xffff, so several such sums still fit 32 bits for ng_cksum_apply().
+ */
+static __rte_always_inline uint32_t
+ng_cksum_delta128(const uint8_t old[16], const uint8_t new_[16])
+{
+	uint32_t o[4], n[4];
+
+	memcpy(o, old, sizeof(o));
+	memcpy(n, new_, sizeof(n));
+	return ng_cksum_delta32(o[0], n[0]) + ng_cksum_delta32(o[1], n[1]) +
+			ng_cksum_delta32(o[2], n[2]) + ng_cksum_delta32(o[3], n[3]);
+}
+
+/**
+ * Rewrite addresses and ports (ports in network order) of an IPv6 TCP/UDP
+ * packet. l4 points at the TCP/UDP header (after any extension headers); its
+ * first two 16-bit words are the ports. The L4 checksum is patched with one
+ * summed difference; unchanged fields add nothing, so a rewrite to the same
+ * values leaves the packet as it was. The caller dropped UDP with checksum 0
+ * (ng_l4_check6()). src and dst may point into the packet's own header.
+ */
+static __rte_always_inline void
+ng_nat6(struct rte_ipv6_hdr *ip, void *l4, uint8_t proto, const uint8_t src[16],
+		uint16_t sport, const uint8_t dst[16], uint16_t dport)
+{
+	uint16_t *ports = l4;
+	uint16_t *ck = ng_l4_cksum_ptr(l4, proto);
+	uint8_t s[16], t[16];
+	uint32_t d = 0;
+	uint16_t c;
+
+	/* copies first: src or dst may be the packet's other address (a swap) */
+	memcpy(s, src, sizeof(s));
+	memcpy(t, dst, sizeof(t));
+	if (!ng_ip6_addr_eq(ip->src_addr, s))
+		d += ng_cksum_delta128(ip->src_addr, s);
+	if (!ng_ip6_addr_eq(ip->dst_addr, t))
+		d += ng_cksum_delta128(ip->dst_addr, t);
+	if (ports[0] != sport)
+		d += (uint16_t)~ports[0] + (uint32_t)sport;
+	if (ports[1] != dport)
+		d += (uint16_t)~ports[1] + (uint32_t)dport;
+	memcpy(ip->src_addr, s, sizeof(s));
+	memcpy(ip->dst_addr, t, sizeof(t));
+	ports[0] = sport;
+	ports[1] = dport;
+	c = ng_cksum_apply(*ck, d);
+	if (proto == IPPROTO_UDP && c == 0)
+		c = 0xffff;
+	*ck = c;
 }
 
 #endif

@@ -18,6 +18,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
 
 #include "ng_stats.h"
 
@@ -54,7 +55,10 @@ ng_ip4_hdr_sum(const struct rte_ipv4_hdr *ip, uint16_t ihl)
  *
  * On success m->l2_len holds the L2 header length (14 or 18), *l3 the
  * network protocol, and for IPv4 m->l3_len the IPv4 header length. An IPv4
- * frame longer than the IP total length (Ethernet padding) is trimmed.
+ * frame longer than the IP total length (Ethernet padding) is trimmed. An
+ * IPv6 frame gets m->l2_len and *l3 = NG_L3_IPV6 and is reported as
+ * NG_DROP_IPV6 until the IPv6 stages exist; ng_ip6_parse() (pkt6_dp.h)
+ * parses the rest.
  *
  * @param verify_cksum check the IPv4 header checksum in software unless the
  *   PMD already flagged it good or bad
@@ -194,6 +198,39 @@ ng_ip4_ttl_dec(struct rte_ipv4_hdr *ip)
 	new_ = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(old) - 0x100));
 	memcpy(&ip->time_to_live, &new_, sizeof(new_));
 	ip->hdr_checksum = ng_cksum_update16(ip->hdr_checksum, old, new_);
+}
+
+/**
+ * Sequence space of a TCP segment: its data, plus one for SYN and for FIN.
+ * @param l4_len bytes from the TCP header to the end of the segment
+ */
+static inline uint32_t
+ng_tcp_seg_len(const struct rte_tcp_hdr *t, uint32_t l4_len)
+{
+	return l4_len - (uint32_t)(t->data_off >> 4) * 4 + !!(t->tcp_flags & RTE_TCP_SYN_FLAG) +
+			!!(t->tcp_flags & RTE_TCP_FIN_FLAG);
+}
+
+/**
+ * Write into th the 20-byte header of the RST that answers segment t (RFC
+ * 9293 3.10.7.1): ports swapped; a segment with ACK gets RST with its ack
+ * number as sequence, one without gets RST|ACK acknowledging seg_len
+ * (ng_tcp_seg_len()). The checksum is left 0. th and t may not overlap.
+ */
+static inline void
+ng_tcp_rst_hdr(struct rte_tcp_hdr *th, const struct rte_tcp_hdr *t, uint32_t seg_len)
+{
+	memset(th, 0, sizeof(*th));
+	th->src_port = t->dst_port;
+	th->dst_port = t->src_port;
+	if (t->tcp_flags & RTE_TCP_ACK_FLAG) {
+		th->sent_seq = t->recv_ack;
+		th->tcp_flags = RTE_TCP_RST_FLAG;
+	} else {
+		th->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(t->sent_seq) + seg_len);
+		th->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	th->data_off = (sizeof(*th) / 4) << 4;
 }
 
 #endif

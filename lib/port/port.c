@@ -49,9 +49,13 @@ ng_port_pool_size(const struct ng_conf *c, unsigned int n_workers)
 
 	if (c->mempool.mbufs != 0)
 		return c->mempool.mbufs;
-	for (unsigned int i = 0; i < c->n_ports; i++)
+	for (unsigned int i = 0; i < c->n_ports; i++) {
 		n += (uint64_t)c->ports[i].rx_queues * c->ports[i].rx_desc +
 				(uint64_t)n_workers * c->ports[i].tx_desc;
+		/* a kernel twin's queue pair, and its frames on punt and inject rings */
+		if (c->ports[i].kernel.enabled)
+			n += 2u * c->ports[i].kernel.queue_size + (uint64_t)n_workers * 64;
+	}
 	/* In flight in workers, mempool caches, TX buffers and neighbour queues. */
 	n += (uint64_t)(n_workers + 1) * (c->workers.burst * 4 + c->mempool.cache);
 	n += (uint64_t)c->n_ports * n_workers * 64;
@@ -360,19 +364,25 @@ port_open(const struct ng_conf_port *cp, uint16_t n_txq, struct rte_mempool *mp,
 	return 0;
 }
 
-static void
-port_close(struct ng_port *p)
+void
+ng_ethdev_close(uint16_t port_id, bool started, bool remove)
 {
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
 
-	if (p->started)
-		rte_eth_dev_stop(p->port_id);
-	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
+	if (started)
+		rte_eth_dev_stop(port_id);
+	if (rte_eth_dev_info_get(port_id, &info) == 0)
 		dev = info.device;
-	rte_eth_dev_close(p->port_id);
-	if (p->probed_here && dev != NULL)
+	rte_eth_dev_close(port_id);
+	if (remove && dev != NULL)
 		rte_dev_remove(dev);
+}
+
+static void
+port_close(struct ng_port *p)
+{
+	ng_ethdev_close(p->port_id, p->started, p->probed_here);
 	memset(&ng_port_dp[p->port_id], 0, sizeof(ng_port_dp[0]));
 	p->started = false;
 }

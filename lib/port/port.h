@@ -27,7 +27,13 @@ struct ng_port_dp {
 	uint16_t mtu;
 	uint8_t idx;     /**< nodegw port index (config order) */
 	uint8_t in_use;
+	uint8_t twin;    /**< has a kernel twin (lib/twin): what nodegw does not consume goes there */
 	uint32_t ip4;    /**< first IPv4 address, network order: ICMP error source */
+	/* The exception path's token bucket, per worker, in TSC cycles of credit
+	 * (set by lib/twin): one frame to the kernel costs punt_cost, the bucket
+	 * holds punt_depth (kernel.burst frames). */
+	uint64_t punt_cost;
+	uint64_t punt_depth;
 };
 
 extern struct ng_port_dp ng_port_dp[RTE_MAX_ETHPORTS];
@@ -113,6 +119,12 @@ int ng_ports_init(const struct ng_conf *c, uint16_t n_txq, struct rte_mempool *m
 
 /** Stop and close every port opened by ng_ports_init(). */
 void ng_ports_fini(void);
+
+/**
+ * Stop (when started) and close DPDK port port_id; with remove, also remove
+ * its device (one nodegw probed).
+ */
+void ng_ethdev_close(uint16_t port_id, bool started, bool remove);
 
 /** Number of ports opened. */
 unsigned int ng_port_count(void);

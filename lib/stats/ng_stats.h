@@ -30,6 +30,14 @@
 	X(IP_FRAGMENT, "IPv4 fragment for a local address") \
 	X(IP_SRC, "martian source address") \
 	X(IPV6, "IPv6 not handled yet") \
+	X(IP6_HEADER, "malformed IPv6 header") \
+	X(IP6_EXT, "malformed IPv6 extension header") \
+	X(IP6_EXT_LIMIT, "IPv6 extension header chain too long") \
+	X(IP6_FRAG, "malformed IPv6 fragment") \
+	X(IP6_FRAG_CHAIN, "IPv6 first fragment without the whole header chain") \
+	X(UDP6_NO_CKSUM, "UDP over IPv6 without checksum") \
+	X(ICMP6_CKSUM, "bad ICMPv6 checksum") \
+	X(ND_INVALID, "invalid neighbour discovery message") \
 	X(ARP_MALFORMED, "malformed ARP") \
 	X(ARP_NOT_OURS, "ARP for another address") \
 	X(ICMP_MALFORMED, "malformed ICMP") \
@@ -51,6 +59,8 @@
 	X(MTU, "exceeds egress MTU") \
 	X(NEIGH_QUEUE, "neighbour resolution queue full") \
 	X(NEIGH_FAILED, "neighbour unresolved") \
+	X(PUNT_RATELIMIT, "to the kernel twin: rate-limited") \
+	X(PUNT_FULL, "to the kernel twin: punt ring full") \
 	X(NO_MBUF, "no mbuf for reply") \
 	X(TX_FULL, "TX queue full")
 
@@ -69,6 +79,7 @@ enum ng_drop_reason {
 	X(LOCAL, "local") \
 	X(LB, "lb") \
 	X(FORWARD, "ip4-forward") \
+	X(PUNT, "punt") \
 	X(REDIRECT, "redirect-in") \
 	X(INJECT, "ctrl-inject") \
 	X(TX, "tx")
@@ -89,6 +100,7 @@ struct ng_stage_stats {
 struct ng_port_stats {
 	uint64_t rx;
 	uint64_t tx;
+	uint64_t punted;  /**< frames for the kernel twin, on the punt ring (ARP copies too) */
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;
 	uint64_t drop[NG_DROP_MAX]; /**< by ingress port */

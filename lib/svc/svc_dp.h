@@ -121,6 +121,53 @@ ng_fe_key_eq(const struct ng_fe_key *a, const struct ng_fe_key *b)
 			a->port == b->port && a->proto == b->proto && a->family == b->family;
 }
 
+/* ---- the frontend index: two levels, chunks shared between rulesets ---- */
+
+#define NG_FE_CHUNK_BITS 8
+/** Slots of a chunk: 256 of 40 bytes (10 KiB). */
+#define NG_FE_CHUNK_SLOTS (1u << NG_FE_CHUNK_BITS)
+
+/**
+ * A chunk of the frontend index: a small open-addressing table with linear
+ * probing that wraps inside the chunk, never more than 3/4 full. Consecutive
+ * indexes share the chunks no commit changed; a commit writes a copy of a
+ * chunk it changes (copy-on-write). Workers read only slot[].
+ */
+struct ng_fe_chunk {
+	uint64_t gen;      /**< generation of the index that made it (control core) */
+	uint32_t n;        /**< keys held (control core) */
+	struct ng_fe_slot slot[NG_FE_CHUNK_SLOTS] __rte_cache_aligned;
+};
+
+/**
+ * The frontend index: a directory of chunks. A key's chunk is chosen by the
+ * bits of its hash above NG_FE_CHUNK_BITS, its first slot by the bits below.
+ * Immutable once published, like the ruleset that holds it.
+ */
+struct ng_fe_index {
+	uint64_t gen;      /**< one per commit (control core) */
+	uint32_t mask;     /**< chunks - 1 (a power of two) */
+	uint32_t n;        /**< keys */
+	struct ng_fe_chunk *chunk[]; /**< [mask + 1] */
+};
+
+/** Find the service of a frontend in an index, or NULL. */
+static inline struct ng_svc_obj *
+ng_fe_lookup(const struct ng_fe_index *x, const struct ng_fe_key *k)
+{
+	uint32_t h = ng_fe_hash(k), i;
+	const struct ng_fe_chunk *c = x->chunk[(h >> NG_FE_CHUNK_BITS) & x->mask];
+
+	for (i = h & (NG_FE_CHUNK_SLOTS - 1);; i = (i + 1) & (NG_FE_CHUNK_SLOTS - 1)) {
+		const struct ng_fe_slot *s = &c->slot[i];
+
+		if (!s->used)
+			return NULL;
+		if (ng_fe_key_eq(&s->key, k))
+			return s->svc;
+	}
+}
+
 /** Find the service of a frontend, or NULL. */
 static inline struct ng_svc_obj *
 ng_rs_lookup(const struct ng_ruleset *rs, const struct ng_fe_key *k)

@@ -20,6 +20,7 @@
 #include "ng_cli_util.h"
 #include "port.h"
 #include "svc.h"
+#include "twin.h"
 #include "worker.h"
 
 static struct ng_dp *dp;
@@ -59,6 +60,81 @@ port_drops(const struct ng_port_stats *ps)
 	for (int r = 1; r < NG_DROP_MAX; r++)
 		d += ps->drop[r];
 	return d;
+}
+
+/* Frames the exception path dropped: in the workers (rate, ring) and on the control core. */
+static uint64_t
+twin_drops(const struct ng_twin_info *t, const struct ng_port_stats *ps)
+{
+	uint64_t d = ps->drop[NG_DROP_PUNT_RATELIMIT] + ps->drop[NG_DROP_PUNT_FULL];
+
+	for (int r = 1; r < NG_TWIN_DROP_MAX; r++)
+		d += t->drops[r];
+	return d;
+}
+
+/* Port idx's kernel twin, under its port in show ports; nothing when it has none. */
+static void
+twin_show(struct ng_cli_sess *s, unsigned int idx, const struct ng_port_stats *ps)
+{
+	struct ng_twin_info t;
+
+	if (ng_twin_info(idx, &t) < 0)
+		return;
+	ng_cli_printf(s, "    kernel twin %s: %s %s, dpdk port %u, ifindex %d, carrier %s, "
+			"%s addresses, %u/s per worker (burst %u)\n", t.ifname,
+			ng_twin_backend_name(t.backend), t.devname, t.port_id, t.ifindex,
+			t.carrier ? "on" : "off", t.addresses ? "port" : "own", t.rate_pps, t.burst);
+	ng_cli_printf(s, "      punted %" PRIu64 "  to kernel %" PRIu64 "  from kernel %" PRIu64
+			"  drops %" PRIu64 "\n", ps->punted, t.to_kernel, t.from_kernel,
+			twin_drops(&t, ps));
+	if (ps->drop[NG_DROP_PUNT_RATELIMIT] != 0)
+		ng_cli_printf(s, "        drop %-60s %12" PRIu64 "\n",
+				ng_drop_name(NG_DROP_PUNT_RATELIMIT), ps->drop[NG_DROP_PUNT_RATELIMIT]);
+	if (ps->drop[NG_DROP_PUNT_FULL] != 0)
+		ng_cli_printf(s, "        drop %-60s %12" PRIu64 "\n",
+				ng_drop_name(NG_DROP_PUNT_FULL), ps->drop[NG_DROP_PUNT_FULL]);
+	for (int r = 1; r < NG_TWIN_DROP_MAX; r++)
+		if (t.drops[r] != 0)
+			ng_cli_printf(s, "        drop %-60s %12" PRIu64 "\n",
+					ng_twin_drop_name((enum ng_twin_drop)r), t.drops[r]);
+}
+
+/* Port idx's kernel twin as json, or NULL when it has none. */
+static cJSON *
+twin_json(unsigned int idx, const struct ng_port_stats *ps)
+{
+	struct ng_twin_info t;
+	cJSON *o, *d;
+
+	if (ng_twin_info(idx, &t) < 0)
+		return NULL;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", t.ifname);
+	cJSON_AddStringToObject(o, "backend", ng_twin_backend_name(t.backend));
+	cJSON_AddStringToObject(o, "device", t.devname);
+	cJSON_AddNumberToObject(o, "port_id", t.port_id);
+	cJSON_AddNumberToObject(o, "ifindex", t.ifindex);
+	cJSON_AddBoolToObject(o, "carrier", t.carrier);
+	cJSON_AddBoolToObject(o, "addresses", t.addresses);
+	cJSON_AddNumberToObject(o, "rate_pps", t.rate_pps);
+	cJSON_AddNumberToObject(o, "burst", t.burst);
+	cJSON_AddNumberToObject(o, "punted", (double)ps->punted);
+	cJSON_AddNumberToObject(o, "to_kernel", (double)t.to_kernel);
+	cJSON_AddNumberToObject(o, "to_kernel_bytes", (double)t.to_kernel_bytes);
+	cJSON_AddNumberToObject(o, "from_kernel", (double)t.from_kernel);
+	cJSON_AddNumberToObject(o, "from_kernel_bytes", (double)t.from_kernel_bytes);
+	cJSON_AddNumberToObject(o, "to_port", (double)t.to_port);
+	cJSON_AddNumberToObject(o, "drops", (double)twin_drops(&t, ps));
+	d = cJSON_AddObjectToObject(o, "drops_by_cause");
+	cJSON_AddNumberToObject(d, ng_drop_id(NG_DROP_PUNT_RATELIMIT),
+			(double)ps->drop[NG_DROP_PUNT_RATELIMIT]);
+	cJSON_AddNumberToObject(d, ng_drop_id(NG_DROP_PUNT_FULL),
+			(double)ps->drop[NG_DROP_PUNT_FULL]);
+	for (int r = 1; r < NG_TWIN_DROP_MAX; r++)
+		cJSON_AddNumberToObject(d, ng_twin_drop_id((enum ng_twin_drop)r),
+				(double)t.drops[r]);
+	return o;
 }
 
 static int
@@ -137,6 +213,7 @@ cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 			cJSON_AddNumberToObject(o, "nic_imissed", (double)es.imissed);
 			cJSON_AddNumberToObject(o, "nic_ierrors", (double)es.ierrors);
 			cJSON_AddNumberToObject(o, "nic_rx_nombuf", (double)es.rx_nombuf);
+			cJSON_AddItemToObject(o, "kernel", twin_json(i, ps) ?: cJSON_CreateNull());
 			cJSON_AddItemToArray(arr, o);
 			continue;
 		}
@@ -153,6 +230,7 @@ cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 			ng_cli_printf(s, "    link changes %" PRIu64 ", the last %.1f s ago\n",
 					p->link_changes, (double)(rte_get_tsc_cycles() -
 					p->link_change_tsc) / (double)rte_get_tsc_hz());
+		twin_show(s, i, ps);
 	}
 	return json ? ng_cli_print_json(s, arr) : 0;
 }
@@ -261,7 +339,7 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 {
 	bool json = ng_cli_json(&argc, argv);
 	struct ng_worker_stats st;
-	uint64_t rx = 0, tx = 0, drops[NG_DROP_MAX] = {0}, total_drops = 0;
+	uint64_t rx = 0, tx = 0, punted = 0, drops[NG_DROP_MAX] = {0}, total_drops = 0;
 	struct svc_stats_ctx x = {.s = s};
 	cJSON *root = NULL, *ports = NULL, *workers = NULL;
 
@@ -271,6 +349,7 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 	for (unsigned int i = 0; i < ng_port_count(); i++) {
 		rx += st.port[i].rx;
 		tx += st.port[i].tx;
+		punted += st.port[i].punted;
 		for (int r = 1; r < NG_DROP_MAX; r++) {
 			drops[r] += st.port[i].drop[r];
 			total_drops += st.port[i].drop[r];
@@ -280,13 +359,14 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 		root = cJSON_CreateObject();
 		cJSON_AddNumberToObject(root, "rx", (double)rx);
 		cJSON_AddNumberToObject(root, "tx", (double)tx);
+		cJSON_AddNumberToObject(root, "punted", (double)punted);
 		cJSON_AddNumberToObject(root, "drops", (double)total_drops);
 		cJSON_AddItemToObject(root, "drops_by_reason", drops_json(drops));
 		ports = cJSON_AddArrayToObject(root, "ports");
 		workers = cJSON_AddArrayToObject(root, "workers");
 	} else {
-		ng_cli_printf(s, "total: rx %" PRIu64 "  tx %" PRIu64 "  drops %" PRIu64 "\n", rx,
-				tx, total_drops);
+		ng_cli_printf(s, "total: rx %" PRIu64 "  tx %" PRIu64 "  drops %" PRIu64
+				"  punted %" PRIu64 "\n", rx, tx, total_drops, punted);
 		for (int r = 1; r < NG_DROP_MAX; r++)
 			if (drops[r] != 0)
 				ng_cli_printf(s, "  drop %-46s %12" PRIu64 "\n",
@@ -305,6 +385,7 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 			cJSON_AddNumberToObject(o, "tx", (double)ps->tx);
 			cJSON_AddNumberToObject(o, "rx_bytes", (double)ps->rx_bytes);
 			cJSON_AddNumberToObject(o, "tx_bytes", (double)ps->tx_bytes);
+			cJSON_AddNumberToObject(o, "punted", (double)ps->punted);
 			for (unsigned int k = 0; k < p->nb_rxq; k++)
 				cJSON_AddItemToArray(q, cJSON_CreateNumber((double)ps->rxq[k]));
 			cJSON_AddItemToObject(o, "rx_per_queue", q);
@@ -312,8 +393,10 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 			cJSON_AddItemToArray(ports, o);
 			continue;
 		}
-		ng_cli_printf(s, "  %-10s rx %12" PRIu64 "  tx %12" PRIu64 "  drops %10" PRIu64 "\n",
-				p->name, ps->rx, ps->tx, port_drops(ps));
+		ng_cli_printf(s, "  %-10s rx %12" PRIu64 "  tx %12" PRIu64 "  drops %10" PRIu64
+				"%s", p->name, ps->rx, ps->tx, port_drops(ps), ng_twin_has(i) ? "" : "\n");
+		if (ng_twin_has(i))
+			ng_cli_printf(s, "  punted %10" PRIu64 "\n", ps->punted);
 		for (unsigned int k = 0; k < p->nb_rxq; k++)
 			ng_cli_printf(s, "    rxq %-2u %12" PRIu64 "\n", k, ps->rxq[k]);
 		for (int r = 1; r < NG_DROP_MAX; r++)

@@ -8,9 +8,31 @@
 #include "pkt_dp.h"
 #include "worker_dp.h"
 
-/* Answer an ARP request for one of our addresses in place; hand replies up. */
+#define MAX_BURST 256
+
+/*
+ * A copy of ARP for a gateway address for the ingress port's kernel twin, so
+ * that the kernel's ARP table stays right too (nodegw answers the requests).
+ */
+static __rte_noinline void
+arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint16_t *np)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, w->dp->pool, 0, UINT32_MAX);
+
+	if (unlikely(c == NULL)) {
+		w->stats.port[ng_port_dp[m->port].idx].drop[NG_DROP_NO_MBUF]++;
+		return;
+	}
+	punt[(*np)++] = c;
+}
+
+/*
+ * Answer an ARP request for one of our addresses in place; hand replies up.
+ * On a port with a kernel twin, ARP for a gateway address (not a VIP) is
+ * copied to the punt stage too.
+ */
 static void
-local_arp(struct ng_worker *w, struct rte_mbuf *m)
+local_arp(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint16_t *np)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, m->l2_len);
@@ -30,12 +52,15 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m)
 		ng_w_drop(w, m, NG_DROP_ARP_NOT_OURS);
 		return;
 	}
-	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
-		ng_w_to_ctl(w, m, NG_CTL_ARP, NG_DROP_NEIGH_QUEUE);
+	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REPLY) &&
+			arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
+		ng_w_drop(w, m, NG_DROP_ARP_MALFORMED);
 		return;
 	}
-	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
-		ng_w_drop(w, m, NG_DROP_ARP_MALFORMED);
+	if (pd->twin && nh->type == NG_NH_LOCAL)
+		arp_copy(w, m, punt, np);
+	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
+		ng_w_to_ctl(w, m, NG_CTL_ARP, NG_DROP_NEIGH_QUEUE);
 		return;
 	}
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
@@ -48,8 +73,11 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m)
 	ng_w_tx(w, m, m->port);
 }
 
-/* Answer an ICMP echo request in place. */
-static void
+/*
+ * Answer an ICMP echo request in place.
+ * @return NG_DROP_NONE when answered, else why not (m untouched).
+ */
+static enum ng_drop_reason
 local_icmp(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -58,15 +86,11 @@ local_icmp(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 	uint16_t old, oldttl;
 	uint32_t a;
 
-	if (unlikely(tot < ihl + sizeof(struct rte_icmp_hdr))) {
-		ng_w_drop(w, m, NG_DROP_ICMP_MALFORMED);
-		return;
-	}
+	if (unlikely(tot < ihl + sizeof(struct rte_icmp_hdr)))
+		return NG_DROP_ICMP_MALFORMED;
 	icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
-	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
-		ng_w_drop(w, m, NG_DROP_ICMP_UNHANDLED);
-		return;
-	}
+	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
+		return NG_DROP_ICMP_UNHANDLED;
 	old = *(uint16_t *)icmp; /* type and code */
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	icmp->icmp_cksum = ng_cksum_update16(icmp->icmp_cksum, old, *(uint16_t *)icmp);
@@ -83,40 +107,79 @@ local_icmp(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = ng_port_dp[m->port].mac;
 	ng_w_tx(w, m, m->port);
+	return NG_DROP_NONE;
+}
+
+/*
+ * Is an IPv4 packet that nodegw does not consume the kernel's: it came in on
+ * a port with a kernel twin, for a gateway address (not a VIP: service
+ * addresses never reach the kernel)?
+ */
+static inline bool
+to_kernel(const struct ng_worker *w, const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	const struct ng_nexthop *nh;
+
+	if (!ng_port_dp[m->port].twin)
+		return false;
+	nh = ng_fib_lookup4_dp(ng_fib_dp(w->dp->fib), ip->dst_addr);
+	return nh != NULL && nh->type == NG_NH_LOCAL;
+}
+
+/*
+ * IPv4 to a gateway address or a VIP: ICMP echo is answered here; on a port
+ * with a kernel twin, the rest of what goes to a gateway address - TCP and UDP
+ * no NodePort took, other ICMP, fragments, other protocols - goes on to the
+ * punt stage (into *punt); elsewhere TCP and UDP are refused and the rest
+ * dropped.
+ */
+static void
+local_ip4(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint16_t *np)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	bool l4 = ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP;
+	enum ng_drop_reason r = NG_DROP_LOCAL_PROTO;
+
+	if (unlikely((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+			RTE_IPV4_HDR_OFFSET_MASK)) != 0)) {
+		r = NG_DROP_IP_FRAGMENT;
+		l4 = false;
+	} else if (ip->next_proto_id == IPPROTO_ICMP) {
+		r = local_icmp(w, m, ip);
+		if (r == NG_DROP_NONE)
+			return;
+	} else if (l4 && !ng_l4_valid(ip, m->l3_len, rte_be_to_cpu_16(ip->total_length))) {
+		ng_w_drop(w, m, NG_DROP_L4_HEADER);
+		return;
+	}
+	/* Not consumed here: the kernel's, unless malformed. */
+	if (r != NG_DROP_ICMP_MALFORMED && to_kernel(w, m, ip))
+		punt[(*np)++] = m;
+	else if (l4)
+		ng_lb_refuse(w, m, r);
+	else
+		ng_w_drop(w, m, r);
 }
 
 void
 ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
+	struct rte_mbuf *punt[MAX_BURST]; /* at most one per packet (ARP: a copy) */
 	uint64_t t0 = ng_w_stage_begin(w);
+	uint16_t np = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		uint16_t type = m->l2_len > sizeof(*eth) ?
 				((const struct rte_vlan_hdr *)(eth + 1))->eth_proto : eth->ether_type;
-		struct rte_ipv4_hdr *ip;
 
-		if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-			local_arp(w, m);
-			continue;
-		}
-		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
-		if (unlikely((ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
-				RTE_IPV4_HDR_OFFSET_MASK)) != 0)) {
-			ng_w_drop(w, m, NG_DROP_IP_FRAGMENT);
-			continue;
-		}
-		if (ip->next_proto_id == IPPROTO_ICMP) {
-			local_icmp(w, m, ip);
-		} else if (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) {
-			if (!ng_l4_valid(ip, m->l3_len, rte_be_to_cpu_16(ip->total_length)))
-				ng_w_drop(w, m, NG_DROP_L4_HEADER);
-			else
-				ng_lb_refuse(w, m, NG_DROP_LOCAL_PROTO);
-		} else {
-			ng_w_drop(w, m, NG_DROP_LOCAL_PROTO);
-		}
+		if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+			local_arp(w, m, punt, &np);
+		else
+			local_ip4(w, m, punt, &np);
 	}
 	ng_w_stage_end(w, NG_STAGE_LOCAL, n, t0);
+	if (np > 0)
+		ng_punt_process(w, punt, np);
 }

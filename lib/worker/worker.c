@@ -12,12 +12,16 @@
 #include "ng_log.h"
 #include "pkt.h"
 #include "port.h"
+#include "twin.h"
 #include "worker.h"
 
 #define CTL_RING_SIZE 4096
 #define INJECT_RING_SIZE 1024
 #define REDIRECT_RING_SIZE 2048
+#define PUNT_RING_SIZE 1024
 #define CTL_POLL_MAX 256
+#define TWIN_BURST 32
+#define TWIN_POLL_MAX 256 /* frames per direction and poll */
 
 struct ng_dp *
 ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n_workers)
@@ -70,6 +74,11 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 				RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->inject == NULL)
 			goto nomem;
+		snprintf(name, sizeof(name), "ng_punt_%u", i);
+		w->punt = rte_ring_create(name, PUNT_RING_SIZE, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->punt == NULL)
+			goto nomem;
 		snprintf(name, sizeof(name), "ng_ct_%u", i);
 		w->ct = ng_ct_create(name, c->conntrack.max_entries, SOCKET_ID_ANY);
 		if (w->ct == NULL)
@@ -109,6 +118,11 @@ ng_dp_free(struct ng_dp *dp)
 			while (rte_ring_dequeue(w->inject, (void **)&m) == 0)
 				rte_pktmbuf_free(m);
 			rte_ring_free(w->inject);
+		}
+		if (w->punt != NULL) {
+			while (rte_ring_dequeue(w->punt, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(w->punt);
 		}
 		for (unsigned int p = 0; p < NG_MAX_PORTS; p++)
 			rte_pktmbuf_free_bulk(w->tx[p].pkts, w->tx[p].n);
@@ -198,6 +212,71 @@ ng_dp_ctl_tx(struct rte_mbuf *m, uint16_t port_id, void *arg)
 	return 0;
 }
 
+/* Frames of the workers' punt rings to their ingress ports' twins, in order. */
+static unsigned int
+punt_to_kernel(struct ng_dp *dp)
+{
+	struct rte_mbuf *pkts[TWIN_BURST];
+	unsigned int total = 0;
+
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		struct rte_ring *r = dp->workers[i]->punt;
+		unsigned int n, got = 0;
+
+		while (got < TWIN_POLL_MAX &&
+				(n = rte_ring_sc_dequeue_burst(r, (void **)pkts, TWIN_BURST, NULL)) > 0) {
+			uint16_t first = 0;
+
+			got += n;
+			/* runs of one ingress port, so each twin sees its frames in order */
+			for (uint16_t j = 1; j <= n; j++) {
+				if (j < n && pkts[j]->port == pkts[first]->port)
+					continue;
+				ng_twin_to_kernel(ng_port_dp[pkts[first]->port].idx, &pkts[first],
+						(uint16_t)(j - first));
+				first = j;
+			}
+		}
+		total += got;
+	}
+	dp->punt_rx += total;
+	return total;
+}
+
+/*
+ * What the kernel sent on the twins, out through their ports: each twin's
+ * frames through one worker (port index mod workers), so that they leave in
+ * the order the kernel sent them.
+ */
+static unsigned int
+kernel_to_ports(struct ng_dp *dp)
+{
+	struct rte_mbuf *pkts[TWIN_BURST];
+	unsigned int total = 0;
+
+	for (unsigned int p = 0; p < dp->n_ports; p++) {
+		struct ng_worker *w = dp->workers[p % dp->n_workers];
+		unsigned int n, got = 0, q;
+
+		if (!ng_twin_has(p))
+			continue;
+		while (got < TWIN_POLL_MAX &&
+				(n = ng_twin_from_kernel(p, pkts, TWIN_BURST)) > 0) {
+			got += n;
+			for (unsigned int j = 0; j < n; j++)
+				ng_mbuf_priv(pkts[j])->out_port = dp->port_ids[p];
+			q = rte_ring_sp_enqueue_burst(w->inject, (void **)pkts, n, NULL);
+			ng_twin_handed(p, q, n - q);
+			if (q < n) {
+				dp->inject_full += n - q;
+				rte_pktmbuf_free_bulk(&pkts[q], n - q);
+			}
+		}
+		total += got;
+	}
+	return total;
+}
+
 unsigned int
 ng_dp_ctl_poll(struct ng_dp *dp)
 {
@@ -217,6 +296,8 @@ ng_dp_ctl_poll(struct ng_dp *dp)
 	dp->ctl_rx += total;
 	ng_neigh_poll(dp->neigh);
 	ng_fib_reclaim(dp->fib);
+	total += punt_to_kernel(dp) + kernel_to_ports(dp);
+	ng_twin_poll();
 	return total;
 }
 

@@ -11,8 +11,9 @@
  * worker id), its TX buffers and its counters. Packets a worker cannot finish
  * (unresolved next hops, ARP replies) go to the control core over one
  * multi-producer ring; packets the control core sends (ARP requests, packets
- * released after resolution) reach a worker's TX over that worker's inject
- * ring. Workers report RCU quiescence once per loop.
+ * released after resolution, what the kernel twins send) reach a worker's TX
+ * over that worker's inject ring. Frames for a port's kernel twin leave over
+ * the worker's punt ring. Workers report RCU quiescence once per loop.
  */
 
 #include <stdbool.h>
@@ -61,6 +62,16 @@ struct ng_w_neigh_slot {
 /** Slots of a worker's neighbour cache (direct-mapped). */
 #define NG_W_NEIGH_SLOTS 256
 
+/**
+ * A token bucket kept in TSC cycles of credit: it gains one cycle per cycle
+ * up to a depth, and a packet takes its cost (TSC Hz / rate) - no division on
+ * the data path.
+ */
+struct ng_tb {
+	uint64_t credit;
+	uint64_t last; /**< TSC of the last refill */
+};
+
 struct ng_worker {
 	/* Set up by the control core before launch, then read-only. */
 	struct ng_dp *dp;
@@ -70,6 +81,7 @@ struct ng_worker {
 	unsigned int n_rxq;
 	struct ng_rxq_ref rxq[NG_MAX_WORKER_RXQ];
 	struct rte_ring *inject; /**< control -> this worker, SP/SC */
+	struct rte_ring *punt;   /**< this worker -> control, for the kernel twins, SP/SC */
 	struct rte_ring *redir_in[NG_MAX_WORKERS]; /**< from worker i to this one, SP/SC */
 	struct ng_ct *ct;        /**< this worker's connections */
 
@@ -80,6 +92,7 @@ struct ng_worker {
 	} tx[NG_MAX_PORTS]; /**< by port index */
 	uint64_t icmp_tokens;
 	uint64_t icmp_last_tsc;
+	struct ng_tb punt_tb[NG_MAX_PORTS]; /**< exception path, by ingress port index */
 	uint32_t idle_count;
 	bool in_redirect;        /**< processing packets another worker handed over */
 	bool rt_cycles;          /**< dp->runtime_stats, read once per loop */
@@ -119,6 +132,7 @@ struct ng_dp {
 	/** Control-side counters of the control rings. */
 	uint64_t ctl_rx;
 	uint64_t inject_full;
+	uint64_t punt_rx;    /**< frames taken from the punt rings */
 };
 
 /**
@@ -152,8 +166,10 @@ void ng_dp_stop(struct ng_dp *dp);
 
 /**
  * Control-core work: drain the workers' ring into the neighbour table,
- * run neighbour timers and reclaim memory. Bounded; call every loop.
- * @return the number of packets taken from the ring.
+ * run neighbour timers and reclaim memory, and move the exception path's
+ * frames (punt rings -> kernel twins -> inject rings). Bounded; call every
+ * loop.
+ * @return the number of packets taken from the rings and the twins.
  */
 unsigned int ng_dp_ctl_poll(struct ng_dp *dp);
 

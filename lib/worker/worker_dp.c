@@ -42,20 +42,37 @@ ng_worker_flush(struct ng_worker *w)
 }
 
 /*
+ * A frame the parse stage would drop (IPv6, another ethertype, multicast or
+ * broadcast IPv4) on a port with a kernel twin: the kernel's, when it is
+ * addressed to the port (its MAC, or multicast and broadcast).
+ */
+static __rte_noinline bool
+for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (r != NG_DROP_IPV6 && r != NG_DROP_ETHERTYPE && r != NG_DROP_NOT_FOR_US)
+		return false;
+	return rte_is_multicast_ether_addr(&eth->dst_addr) ||
+			rte_is_same_ether_addr(&eth->dst_addr, &pd->mac);
+}
+
+/*
  * Parse and classify: each packet leaves for the local stage (ARP, and IPv4
- * whose destination is a LOCAL route), the forward stage, or a drop.
- * A service stage will sit between this one and forwarding.
+ * whose destination is a LOCAL route), the service stage, the forward stage,
+ * the punt stage (on a port with a kernel twin: what nodegw does not parse),
+ * or a drop.
  */
 static void
 process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *local[MAX_BURST], *fwd[MAX_BURST], *lb[MAX_BURST];
+	struct rte_mbuf *local[MAX_BURST], *fwd[MAX_BURST], *lb[MAX_BURST], *punt[MAX_BURST];
 	const struct ng_nexthop *nhs[MAX_BURST], *lb_nhs[MAX_BURST];
 	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
 	const struct ng_ruleset *rs = __atomic_load_n(&w->dp->rs, __ATOMIC_ACQUIRE);
 	/* The service stage runs when there are services or tracked connections. */
 	bool lb_on = rs != NULL && (rs->n_fe > 0 || w->ct->n_used > 0);
-	uint16_t nl = 0, nf = 0, nlb = 0;
+	uint16_t nl = 0, nf = 0, nlb = 0, np = 0;
 	uint64_t t0 = ng_w_stage_begin(w);
 
 	w->now = w->rt_cycles ? t0 : rte_rdtsc();
@@ -71,7 +88,10 @@ process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
 		r = ng_pkt_parse(m, &l3, true);
 		if (unlikely(r != NG_DROP_NONE)) {
-			ng_w_drop(w, m, r);
+			if (pd->twin && for_twin(m, pd, r))
+				punt[np++] = m;
+			else
+				ng_w_drop(w, m, r);
 			continue;
 		}
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -79,7 +99,10 @@ process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		 * broadcast (RFC 1812 5.3.4). */
 		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &pd->mac) &&
 				(l3 != NG_L3_ARP || !rte_is_broadcast_ether_addr(&eth->dst_addr)))) {
-			ng_w_drop(w, m, NG_DROP_NOT_FOR_US);
+			if (pd->twin && for_twin(m, pd, NG_DROP_NOT_FOR_US))
+				punt[np++] = m;
+			else
+				ng_w_drop(w, m, NG_DROP_NOT_FOR_US);
 			continue;
 		}
 		if (l3 == NG_L3_ARP) {
@@ -118,6 +141,8 @@ process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		ng_lb_process(w, rs, lb, lb_nhs, nlb);
 	if (nf > 0)
 		ng_ip4_forward_process(w, fwd, nhs, nf);
+	if (unlikely(np > 0))
+		ng_punt_process(w, punt, np);
 }
 
 void

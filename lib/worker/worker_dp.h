@@ -70,8 +70,38 @@ ng_w_stage_end(struct ng_worker *w, enum ng_stage s, uint16_t pkts, uint64_t t0)
 	}
 }
 
-/** Stage: packets for the gateway's own addresses (ARP, ICMP echo). */
+/**
+ * Take a packet's cost from a token bucket (struct ng_tb) at TSC now; the
+ * bucket holds at most depth. A bucket never used starts full.
+ * @return false when the credit does not cover cost (the packet is over the rate).
+ */
+static inline bool
+ng_tb_take(struct ng_tb *tb, uint64_t now, uint64_t cost, uint64_t depth)
+{
+	uint64_t c = now - tb->last >= depth ? depth : tb->credit + (now - tb->last);
+
+	tb->last = now;
+	if (c > depth)
+		c = depth;
+	if (c < cost) {
+		tb->credit = c;
+		return false;
+	}
+	tb->credit = c - cost;
+	return true;
+}
+
+/**
+ * Stage: packets for the gateway's own addresses (ARP, ICMP echo); on a port
+ * with a kernel twin, what it does not consume goes on to the punt stage.
+ */
 void ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Stage: frames for the ingress port's kernel twin, through the worker's
+ * token bucket of that port onto its punt ring. Consumes every packet.
+ */
+void ng_punt_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
 
 /**
  * Stage: IPv4 forwarding. nhs[i] is pkts[i]'s next hop from the parse

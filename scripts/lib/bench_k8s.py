@@ -2,39 +2,59 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The Kubernetes scale run: S services x E endpoints through the watcher.
 
-usage: bench_k8s.py NODEGW OUTDIR [--services 10000] [--endpoints 10]
-                    [--changes 1000] [--gap-ms 25] [--check]
+usage: bench_k8s.py NODEGW OUTDIR [--sizes 10k,50k,100k | --services S]
+                    [--endpoints 10] [--changes 1000] [--gap-ms 25]
+                    [--probe-ms 20] [--perf] [--check]
 
-A fake API server (tests/k8s/fake_apiserver.py --scale SxE: every 5th service
-has a second port, so 10,000 services make 12,000 nodegw services) serves the
-objects over TLS on 127.0.0.1; nodegw runs on net_null ports that receive
-nothing (no-rx=1) with --no-huge, its own --file-prefix and a free CLI port.
+For each size S (--sizes, default 10k,50k,100k; --services gives one): a fake
+API server (tests/k8s/fake_apiserver.py --scale SxE --prepare-lists 500: every
+5th service has a second port, so 10,000 services make 12,000 nodegw
+services; every list page is built and gzipped before nodegw starts, so the
+server's part of a list is its writes) serves the objects over TLS on
+127.0.0.1; nodegw runs on net_null ports that receive nothing (no-rx=1) with
+--no-huge, its own --file-prefix and a free CLI port.
 
-It reports:
+It reports, per size:
   - the initial sync: from the watcher's start to both lists applied to the
-    control API (nodegw's own figure, show k8s initial_sync_ms), and until
-    the ruleset holding every service is published (polled every 20 ms);
+    control API (nodegw's own figure, show k8s initial_sync_ms), and from
+    nodegw's start until the ruleset holding every service is published
+    (polled every 20 ms);
   - memory: RSS and DPDK heap of nodegw with the objects, against the same
     nodegw without a kubernetes section, and the ruleset's bytes;
   - the event-to-data-path latency over CHANGES single-endpoint changes (one
     EndpointSlice MODIFIED event each, GAP ms apart so that each is its own
     commit): from the arrival of the event's bytes at nodegw to the end of
     the grace period after the ruleset carrying it was published, when every
-    worker uses it (show ruleset after clear ruleset), p50 and p99.
+    worker uses it (show ruleset after clear ruleset), p50 and p99;
+  - `show services NAME` answered (connect, command, reply, close), one probe
+    every PROBE ms from a thread of its own, during the initial sync and
+    during the changes: p50, p99, max; and one full `show services` at the end;
+  - CPU seconds and share of the wall time of nodegw (all threads, and its
+    control core alone), the fake server and this driver, per phase; and the
+    load average (1 min) at the start and the end of each phase, since the
+    machine may be shared.
 
-Writes OUTDIR/k8s_scale.json and prints a markdown table. --check asserts only
-that every step completed and the numbers are well-formed (used by
-scripts/test.sh with small sizes), never a speed. Loopback only; every wait is
-bounded; both processes are stopped at the end, failure included.
+With --perf, `perf record` samples nodegw's control core (DWARF call
+graphs, 250 Hz) during the sync and during the changes into
+OUTDIR/perf-SIZE-{sync,changes}.data (for `perf report -i`); the sampling
+slows nodegw down, so such a run gives profiles, not figures.
+
+Writes OUTDIR/k8s_scale.json ({"runs": [one object per size]}) and prints a
+markdown table. --check asserts only that every step completed and the
+numbers are well-formed (used by scripts/test.sh with small sizes), never a
+speed. Loopback only; every wait is bounded; every process is stopped at the
+end, failure included.
 """
 import argparse
 import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,6 +64,9 @@ import k8s_objects as ko  # noqa: E402
 import ngproc  # noqa: E402
 from ngproc import cli, cli_json  # noqa: E402
 
+PAGE_SIZE = 500
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
 
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
@@ -51,6 +74,86 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return -1
+
+
+def cpu_s(pid, tid=None):
+    """User + system CPU seconds of a process (all its threads), or of one
+    of its threads; None once it is gone."""
+    path = "/proc/%d/stat" % pid if tid is None else "/proc/%d/task/%d/stat" % (pid, tid)
+    try:
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK   # utime, stime
+
+
+class CpuMeter:
+    """CPU seconds of the processes of a run at named marks; phase() gives
+    each process's seconds and share of the wall time between two marks."""
+
+    def __init__(self):
+        self.procs = {}      # name -> (pid, tid)
+        self.marks = {}      # mark -> (monotonic, {name: seconds})
+
+    def watch(self, name, pid, tid=None):
+        self.procs[name] = (pid, tid)
+
+    def mark(self, mark):
+        self.marks[mark] = (time.monotonic(), {n: cpu_s(*p) for n, p in self.procs.items()})
+
+    def phase(self, a, b):
+        (t0, c0), (t1, c1) = self.marks[a], self.marks[b]
+        wall = t1 - t0
+        out = {"wall_s": round(wall, 2)}
+        for n in self.procs:
+            if c0.get(n) is not None and c1.get(n) is not None:
+                out[n + "_cpu_s"] = round(c1[n] - c0[n], 2)
+                out[n + "_share"] = round((c1[n] - c0[n]) / wall, 3) if wall > 0 else None
+        return out
+
+
+class Prober(threading.Thread):
+    """`show services NAME` every interval s, timed, tagged with the phase
+    the main thread set (None: paused)."""
+
+    def __init__(self, port, name, interval):
+        super().__init__(daemon=True)
+        self.port, self.name, self.interval = port, name, interval
+        self.phase = None
+        self.samples = {}    # phase -> [seconds]
+        self.errors = {}     # phase -> count
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            ph = self.phase
+            if ph is not None:
+                t = time.monotonic()
+                try:
+                    out = cli(self.port, "show services " + self.name, timeout=10)
+                    ok = "services" in out or "no service named" in out
+                except OSError:
+                    ok = False
+                dt = time.monotonic() - t
+                self.samples.setdefault(ph, []).append(dt)
+                if not ok:
+                    self.errors[ph] = self.errors.get(ph, 0) + 1
+            self.stopping.wait(self.interval)
+
+    def stop(self):
+        self.stopping.set()
+        self.join(15)
+
+    def summary(self, ph):
+        v = self.samples.get(ph, [])
+        return {"probes": len(v), "errors": self.errors.get(ph, 0),
+                "p50_ms": ms(percentile(v, 0.5)), "p99_ms": ms(percentile(v, 0.99)),
+                "max_ms": ms(max(v) if v else None)}
+
+
+def ms(s):
+    return None if s is None else round(s * 1e3, 2)
 
 
 def wait(pred, what, timeout):
@@ -75,23 +178,32 @@ ports = (
 	{{ name = "a"; devargs = "net_null0,no-rx=1"; addresses = ["198.18.0.1/24"]; }},
 	{{ name = "b"; devargs = "net_null1,no-rx=1"; addresses = ["198.18.1.1/24"]; }}
 );
-routes = ( {{ prefix = "198.18.128.0/17"; via = "198.18.1.254"; }} );
-""".format(cli=cli_port)
+routes = (
+	{{ prefix = "{pods}"; via = "198.18.1.254"; }},
+	{{ prefix = "{changes}"; via = "198.18.1.254"; }}
+);
+""".format(cli=cli_port, pods=ko.SCALE_POD_NET, changes=ko.SCALE_CHANGE_NET)
     if k8s:
         text += """kubernetes = {{
 	server = "https://127.0.0.1:{api}";
 	token_file = "{tmp}/token";
 	ca_file = "{tmp}/certs/ca.crt";
 	node_name = "node-00";
-	page_size = 500;
+	page_size = {page};
 }};
-""".format(api=api_port, tmp=tmp)
+""".format(api=api_port, tmp=tmp, page=PAGE_SIZE)
     return text
 
 
-def start_gw(exe, tmp, tag, conf_fn):
+def mem_mb(services):
+    """DPDK memory (-m) for a size: the ruleset is ~5 KiB per service, and a
+    commit holds two frontend indexes for a while."""
+    return max(1024, services // 25)
+
+
+def start_gw(exe, tmp, tag, conf_fn, services):
     """A nodegw (scripts/lib/ngproc.py) on conf_fn(cli_port), ready."""
-    return ngproc.Nodegw(exe, tmp, tag, stem="ngbk", mem=1024, quiet=True).start(
+    return ngproc.Nodegw(exe, tmp, tag, stem="ngbk", mem=mem_mb(services), quiet=True).start(
         conf_fn, lcores="0@0,1@%d" % (1 if os.cpu_count() > 1 else 0), timeout=120)
 
 
@@ -100,16 +212,48 @@ def percentile(v, q):
     return v[min(len(v) - 1, int(q * len(v)))] if v else None
 
 
-def run(a, tmp):
+def load1():
+    return round(os.getloadavg()[0], 2)
+
+
+class Perf:
+    """perf record of one thread into a file, from start() to stop()."""
+
+    def __init__(self, enabled, outdir, tid):
+        self.enabled, self.outdir, self.tid = enabled, outdir, tid
+        self.proc = None
+
+    def start(self, name):
+        if self.enabled:
+            self.proc = subprocess.Popen(
+                ["perf", "record", "-q", "-F", "250", "--call-graph", "dwarf,16384", "-t",
+                 str(self.tid), "-o", os.path.join(self.outdir, "perf-%s.data" % name)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+            self.proc = None
+
+
+def run(a, tmp, services):
     certs = os.path.join(tmp, "certs")
-    subprocess.run(["bash", os.path.join(REPO, "tests", "k8s", "gen_certs.sh"), certs],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
-    with open(os.path.join(tmp, "token"), "w") as f:
-        f.write("bench-token\n")
-    res = {"services": a.services, "endpoints_per_service": a.endpoints, "changes": a.changes}
+    if not os.path.isdir(certs):
+        subprocess.run(["bash", os.path.join(REPO, "tests", "k8s", "gen_certs.sh"), certs],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60)
+        with open(os.path.join(tmp, "token"), "w") as f:
+            f.write("bench-token\n")
+    res = {"services": services, "endpoints_per_service": a.endpoints, "changes": a.changes,
+           "date": time.strftime("%Y-%m-%d %H:%M"), "load1": {"start": load1()}}
 
     # Baseline memory: the same gateway without the watcher.
-    g0 = start_gw(a.nodegw, tmp, "base", lambda p: conf_text(tmp, p, 0, False))
+    g0 = start_gw(a.nodegw, tmp, "base", lambda p: conf_text(tmp, p, 0, False), services)
     try:
         time.sleep(0.5)
         res["baseline_rss_kib"] = rss_kib(g0.proc.pid)
@@ -118,25 +262,44 @@ def run(a, tmp):
         g0.stop()
 
     t = time.monotonic()
+    api_log = open(os.path.join(tmp, "api.log"), "w")
     api, api_port, admin_port = k8s_admin.start_server(
         ["--port", "0", "--admin-port", "0", "--tls-cert", os.path.join(certs, "server.crt"),
          "--tls-key", os.path.join(certs, "server.key"), "--token-file",
-         os.path.join(tmp, "token"), "--scale", "%dx%d" % (a.services, a.endpoints),
-         "--chunking", "line", "--bookmark-interval", "30", "--quiet"],
-        stderr=open(os.path.join(tmp, "api.log"), "w"), timeout=300)
+         os.path.join(tmp, "token"), "--scale", "%dx%d" % (services, a.endpoints),
+         "--prepare-lists", str(PAGE_SIZE), "--chunking", "line",
+         "--bookmark-interval", "30", "--quiet"],
+        stderr=api_log, timeout=1800)
     res["fake_api_start_s"] = round(time.monotonic() - t, 2)
     admin = k8s_admin.Admin(admin_port, timeout=60)
-    gw = None
+    cpu = CpuMeter()
+    cpu.watch("fake_api", api.pid)
+    cpu.watch("driver", os.getpid())
+    gw = prober = perf = None
     try:
-        gw = start_gw(a.nodegw, tmp, "k8s", lambda p: conf_text(tmp, p, api_port, True))
+        res["load1"]["sync_start"] = load1()
+        gw = start_gw(a.nodegw, tmp, "k8s", lambda p: conf_text(tmp, p, api_port, True),
+                      services)
+        cpu.watch("nodegw", gw.proc.pid)
+        cpu.watch("nodegw_control", gw.proc.pid, gw.proc.pid)
+        cpu.mark("ready")
+        perf = Perf(a.perf, a.outdir, gw.proc.pid)
+        perf.start("%d-sync" % services)
+        prober = Prober(gw.port, "scale-0/svc-00000:http", a.probe_ms / 1000.0)
+        prober.phase = "sync"
+        prober.start()
         k = wait(lambda: (lambda j: j if j.get("initial_sync_ms", -1) >= 0 else None)(
-            cli_json(gw.port, "show k8s")), "initial sync", 600)
+            cli_json(gw.port, "show k8s")), "initial sync", 1800)
         res["initial_sync_ms"] = round(k["initial_sync_ms"], 1)
         want = k["nodegw_services"]
         res["nodegw_services"] = want
         rs = wait(lambda: (lambda j: j if j["services"] >= want and not j["dirty"] else None)(
-            cli_json(gw.port, "show ruleset")), "ruleset with every service", 120)
+            cli_json(gw.port, "show ruleset")), "ruleset with every service", 600)
         res["published_after_start_s"] = round(time.monotonic() - gw.t_start, 2)
+        cpu.mark("published")
+        prober.phase = None
+        perf.stop()
+        res["load1"]["sync_end"] = load1()
         res["ruleset_bytes"] = rs["bytes"]
         res["ruleset_build_us"] = rs["build_us"]
         mem = cli_json(gw.port, "show memory")
@@ -144,38 +307,67 @@ def run(a, tmp):
         res["heap_bytes"] = mem.get("heap_allocated")
         res["rss_delta_kib"] = res["rss_kib"] - res["baseline_rss_kib"]
         res["rss_per_endpoint_bytes"] = round(res["rss_delta_kib"] * 1024 /
-                                              (a.services * a.endpoints), 1)
+                                              (services * a.endpoints), 1)
+        res["fake_api_rss_kib"] = rss_kib(api.pid)
 
-        # Single-endpoint changes: rewrite one endpoint address of one slice.
-        slices = [o for o in ko.scale_objects(a.services, a.endpoints, managed_fields=False)
-                  if o["kind"] == "EndpointSlice"]
+        # Single-endpoint changes: rewrite one endpoint address of one slice
+        # (to one of SCALE_CHANGE_NET, routed like the pods and used by no
+        # other endpoint). Only the slices changed are built here.
+        slices = {}
+        change_net = ko.SCALE_CHANGE_NET
         rnd = random.Random(7)
         cli(gw.port, "clear ruleset")
         ev0 = k["endpointslices"]["events"]
+        res["load1"]["changes_start"] = load1()
+        cpu.mark("changes")
+        prober.phase = "changes"
+        perf.start("%d-changes" % services)
         t0 = time.monotonic()
         for i in range(a.changes):
-            sl = slices[rnd.randrange(len(slices))]
+            idx = rnd.randrange(services)
+            if idx not in slices:
+                slices[idx] = ko.scale_pair(idx, a.endpoints, managed_fields=False)[1]
+            sl = slices[idx]
             ep = sl["endpoints"][rnd.randrange(len(sl["endpoints"]))]
-            n = 1 + i % 250
-            ep["addresses"] = ["198.18.%d.%d" % (100 + (i // 250) % 20, n)]
+            ep["addresses"] = [str(change_net[1 + i % (change_net.num_addresses - 2)])]
             admin.apply(sl)
             time.sleep(a.gap_ms / 1000.0)
         res["changes_wall_s"] = round(time.monotonic() - t0, 2)
         k2 = wait(lambda: (lambda j: j if j["endpointslices"]["events"] - ev0 >= a.changes
                            else None)(cli_json(gw.port, "show k8s")), "all change events", 60)
         time.sleep(0.5)
+        prober.phase = None
+        cpu.mark("changes_end")
+        perf.stop()
+        res["load1"]["changes_end"] = load1()
         rs = cli_json(gw.port, "show ruleset")
         res["latency_samples"] = rs["latency_samples"]
         res["latency_p50_us"] = round(rs["latency_p50_us"], 1)
         res["latency_p99_us"] = round(rs["latency_p99_us"], 1)
         res["latency_max_us"] = round(rs["latency_max_us"], 1)
+        res["last_build_us"] = round(rs["build_us"], 1)
         res["events_received"] = k2["endpointslices"]["events"] - ev0
         res["watcher_errors"] = k2["services"]["errors"] + k2["endpointslices"]["errors"]
+        res["apply_errors"] = k2["apply_errors"]
+        res["show_services"] = {ph: prober.summary(ph) for ph in ("sync", "changes")}
+        t = time.monotonic()
+        full = cli(gw.port, "show services", timeout=120)
+        res["show_services_full"] = {"ms": ms(time.monotonic() - t), "bytes": len(full),
+                                     "complete": "%d services" % want in full}
+        res["cpu_sync"] = cpu.phase("ready", "published")
+        res["cpu_changes"] = cpu.phase("changes", "changes_end")
+        res["fake_api_list_pages"] = admin.stats(log=0).get("list_pages")
+        res["vip_route_failures"] = gw.log().count("VIP route add")
         res["cpu"] = cpu_model()
     finally:
+        if perf is not None:
+            perf.stop()
+        if prober is not None:
+            prober.stop()
         if gw is not None:
             gw.stop()
         k8s_admin.stop_server(api)
+        api_log.close()
     return res
 
 
@@ -187,69 +379,138 @@ def cpu_model():
     return "unknown"
 
 
-def table(r):
+def fmt_cpu(c):
+    return "nodegw %.0f%% (control core %.0f%%), fake server %.0f%%, driver %.0f%%" % (
+        100 * (c.get("nodegw_share") or 0), 100 * (c.get("nodegw_control_share") or 0),
+        100 * (c.get("fake_api_share") or 0), 100 * (c.get("driver_share") or 0))
+
+
+def fmt_probe(p):
+    if not p["probes"]:
+        return "no probe"
+    return "p50 %.1f / p99 %.1f / max %.1f ms (%d probes%s)" % (
+        p["p50_ms"], p["p99_ms"], p["max_ms"], p["probes"],
+        ", %d failed" % p["errors"] if p["errors"] else "")
+
+
+def table(runs):
     rows = [
-        ("services x endpoints", "%d x %d (%d nodegw services)" % (r["services"],
-                                                                r["endpoints_per_service"],
-                                                                r["nodegw_services"])),
-        ("initial sync (watcher start to applied)", "%.0f ms" % r["initial_sync_ms"]),
-        ("nodegw start to ruleset published", "%.2f s" % r["published_after_start_s"]),
-        ("RSS with the objects / without the watcher", "%d MiB / %d MiB (+%d MiB, %.0f B per "
-         "endpoint)" % (r["rss_kib"] // 1024, r["baseline_rss_kib"] // 1024,
-                        r["rss_delta_kib"] // 1024, r["rss_per_endpoint_bytes"])),
-        ("ruleset", "%.1f MiB, last build %.0f us" % (r["ruleset_bytes"] / 1048576.0,
-                                                      r["ruleset_build_us"])),
-        ("event to data path, %d single-endpoint changes" % r["latency_samples"],
-         "p50 %.2f ms, p99 %.2f ms, max %.2f ms" % (r["latency_p50_us"] / 1e3,
-                                                     r["latency_p99_us"] / 1e3,
-                                                     r["latency_max_us"] / 1e3)),
-        ("CPU", r["cpu"]),
+        ("services x endpoints (nodegw services)", lambda r: "%d x %d (%d)" % (
+            r["services"], r["endpoints_per_service"], r["nodegw_services"])),
+        ("load average (1 min) at start / end of sync / end of changes", lambda r: "%s / %s / %s"
+         % (r["load1"]["sync_start"], r["load1"]["sync_end"], r["load1"]["changes_end"])),
+        ("initial sync (watcher start to applied)", lambda r: "%.0f ms" % r["initial_sync_ms"]),
+        ("nodegw start to ruleset published", lambda r: "%.2f s" % r["published_after_start_s"]),
+        ("CPU share during the sync", lambda r: fmt_cpu(r["cpu_sync"])),
+        ("CPU seconds of nodegw's control core during the sync",
+         lambda r: "%.2f s" % r["cpu_sync"].get("nodegw_control_cpu_s", -1)),
+        ("RSS with the objects / without the watcher", lambda r: "%d MiB / %d MiB (+%d MiB, "
+         "%.0f B per endpoint)" % (r["rss_kib"] // 1024, r["baseline_rss_kib"] // 1024,
+                                   r["rss_delta_kib"] // 1024, r["rss_per_endpoint_bytes"])),
+        ("ruleset", lambda r: "%.1f MiB; build of the first complete one %.0f ms, of the last "
+         "%.0f us" % (r["ruleset_bytes"] / 1048576.0, r["ruleset_build_us"] / 1e3,
+                      r["last_build_us"])),
+        ("event to data path (samples)", lambda r: "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d)"
+         % (r["latency_p50_us"] / 1e3, r["latency_p99_us"] / 1e3, r["latency_max_us"] / 1e3,
+            r["latency_samples"])),
+        ("CPU share during the changes", lambda r: fmt_cpu(r["cpu_changes"])),
+        ("`show services NAME` during the sync", lambda r: fmt_probe(r["show_services"]["sync"])),
+        ("`show services NAME` during the changes",
+         lambda r: fmt_probe(r["show_services"]["changes"])),
+        ("full `show services` after the changes", lambda r: "%.0f ms (%.1f MB)" % (
+            r["show_services_full"]["ms"], r["show_services_full"]["bytes"] / 1e6)
+         if r["show_services_full"]["complete"] else "cut short after %.1f MB (%.0f ms)" % (
+            r["show_services_full"]["bytes"] / 1e6, r["show_services_full"]["ms"])),
+        ("VIP routes refused (FIB full)", lambda r: str(r["vip_route_failures"])),
+        ("fake server start (generate, load, prepare pages)",
+         lambda r: "%.0f s" % r["fake_api_start_s"]),
     ]
-    out = "| Kubernetes scale run | |\n|---|---|\n"
-    for k, v in rows:
-        out += "| %s | %s |\n" % (k, v)
+    out = "| Kubernetes scale run |" + "".join(" %d |" % r["services"] for r in runs) + "\n"
+    out += "|---|" + "---|" * len(runs) + "\n"
+    for name, f in rows:
+        out += "| %s |" % name + "".join(" %s |" % f(r) for r in runs) + "\n"
+    out += "\nCPU: %s\n" % (runs[0]["cpu"] if runs else "?")
     return out
+
+
+def size(s):
+    s = s.strip().lower()
+    return int(float(s[:-1]) * 1000) if s.endswith("k") else int(s)
+
+
+def check(a, r):
+    bad = [k for k in ("initial_sync_ms", "latency_p50_us", "latency_p99_us", "rss_kib")
+           if not isinstance(r.get(k), (int, float)) or r[k] < 0]
+    if r["events_received"] < a.changes:
+        bad.append("events_received %d < %d" % (r["events_received"], a.changes))
+    if r["latency_samples"] < 1:
+        bad.append("no latency samples")
+    if r["apply_errors"]:
+        bad.append("%d changes refused by the control API" % r["apply_errors"])
+    if r["nodegw_services"] < r["services"]:
+        bad.append("nodegw_services %d < %d" % (r["nodegw_services"], r["services"]))
+    for ph in ("sync", "changes"):
+        p = r["show_services"][ph]
+        if ph == "changes" and p["probes"] < 1:
+            bad.append("no show services probe during the %s" % ph)
+        if p["errors"]:
+            bad.append("%d show services probes failed during the %s" % (p["errors"], ph))
+    for ph in ("cpu_sync", "cpu_changes"):
+        if not isinstance(r[ph].get("fake_api_cpu_s"), float):
+            bad.append("no CPU figure of the fake server (%s)" % ph)
+    return bad
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("nodegw")
     ap.add_argument("outdir")
-    ap.add_argument("--services", type=int, default=10000)
+    ap.add_argument("--sizes", default="10k,50k,100k",
+                    help="comma list of service counts (10k = 10000)")
+    ap.add_argument("--services", type=int, help="one size (instead of --sizes)")
     ap.add_argument("--endpoints", type=int, default=10)
     ap.add_argument("--changes", type=int, default=1000)
     ap.add_argument("--gap-ms", type=float, default=25)
+    ap.add_argument("--probe-ms", type=float, default=20,
+                    help="pause between two show services probes")
+    ap.add_argument("--perf", action="store_true",
+                    help="perf record nodegw's control core into OUTDIR (profiles)")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
+    sizes = [a.services] if a.services else [size(s) for s in a.sizes.split(",")]
+    if any(s < 1 or s > ko.SCALE_MAX_SERVICES for s in sizes):
+        ap.error("sizes go from 1 to %d services" % ko.SCALE_MAX_SERVICES)
     os.makedirs(a.outdir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="nodegw-bench-k8s.")
+    runs = []
+    rc = 0
     try:
-        r = run(a, tmp)
-    except Exception as e:  # noqa: BLE001
-        print("bench_k8s: FAILED: %s" % e)
-        for name in ("k8s.log", "base.log"):
-            p = os.path.join(tmp, name)
-            if os.path.exists(p):
-                print("---- %s (tail) ----\n%s" % (name, open(p).read()[-3000:]))
-        return 1
+        for s in sizes:
+            print("bench_k8s: %d services x %d endpoints (load average %s)"
+                  % (s, a.endpoints, load1()), flush=True)
+            try:
+                runs.append(run(a, tmp, s))
+            except Exception as e:  # noqa: BLE001
+                print("bench_k8s: %d services FAILED: %s" % (s, e))
+                for name in ("k8s.log", "base.log", "api.log"):
+                    p = os.path.join(tmp, name)
+                    if os.path.exists(p):
+                        print("---- %s (tail) ----\n%s" % (name, open(p).read()[-3000:]))
+                rc = 1
+                break
+            with open(os.path.join(a.outdir, "k8s_scale.json"), "w") as f:
+                json.dump({"runs": runs}, f, indent=1)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    with open(os.path.join(a.outdir, "k8s_scale.json"), "w") as f:
-        json.dump(r, f, indent=1)
-    print(table(r))
-    if a.check:
-        bad = [k for k in ("initial_sync_ms", "latency_p50_us", "latency_p99_us", "rss_kib")
-               if not isinstance(r.get(k), (int, float)) or r[k] < 0]
-        if r["events_received"] < a.changes:
-            bad.append("events_received %d < %d" % (r["events_received"], a.changes))
-        if r["latency_samples"] < 1:
-            bad.append("no latency samples")
-        if r["nodegw_services"] < a.services:
-            bad.append("nodegw_services %d < %d" % (r["nodegw_services"], a.services))
-        if bad:
-            print("bench_k8s: --check failed: %s" % ", ".join(bad))
-            return 1
-        print("bench_k8s: --check passed (completion and well-formed numbers only)")
+    if runs:
+        print(table(runs))
+    if rc or not a.check:
+        return rc
+    bad = ["%d services: %s" % (r["services"], b) for r in runs for b in check(a, r)]
+    if bad:
+        print("bench_k8s: --check failed: %s" % ", ".join(bad))
+        return 1
+    print("bench_k8s: --check passed (completion and well-formed numbers only)")
     return 0
 
 

@@ -15,6 +15,9 @@ KIND:
   syn      one TCP SYN per flow: FLOWS distinct 5-tuples, each once
   mixed    FLOWS packets; every 10th is a SYN with a fresh 5-tuple, the others
            TCP ACKs cycling over --est-flows established flows (90/10)
+  punt     as est, but every 10th frame is a UDP datagram to --punt-to
+           (ADDR:PORT, the gateway's own address and a port nobody serves:
+           nodegw punts it to the port's kernel twin)
 
 Client address of flow i: 198.18.64.0 + (i mod 16384) (a /18), client port
 1024 + (i div 16384); so up to 16384 * 64512 distinct flows.
@@ -74,23 +77,25 @@ class Builder:
             raise ValueError("too many flows")
         return self.client_base + (i % N_ADDR), 1024 + i // N_ADDR
 
-    def template(self, proto, flags):
-        """(frame with varying fields 0, IP sum, L4 sum) for proto and TCP flags."""
-        key = (proto, flags)
+    def template(self, proto, flags, to=None):
+        """(frame with varying fields 0, IP sum, L4 sum) for proto and TCP flags, to
+        (address, port): by default the VIP and the protocol's port."""
+        key = (proto, flags, to)
         if key in self.tmpl:
             return self.tmpl[key]
+        dst, dport = to or (self.vip, self.tcp_port if proto == 6 else self.udp_port)
         # a SYN carries no data: 54 bytes, padded to 60 after the IP packet
         l4len = 20 if proto == 6 and flags & 0x02 else FRAME - 14 - 20
         pad = bytes(FRAME - 14 - 20 - l4len)
         iph = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + l4len, 0, 0x4000, 64, proto, 0, 0,
-                          self.vip)
-        pseudo = struct.pack("!IIBBH", 0, self.vip, 0, proto, l4len)
+                          dst)
+        pseudo = struct.pack("!IIBBH", 0, dst, 0, proto, l4len)
         if proto == 6:
-            l4 = struct.pack("!HHIIBBHHH", 0, self.tcp_port, 0, 1 if flags & 0x10 else 0,
+            l4 = struct.pack("!HHIIBBHHH", 0, dport, 0, 1 if flags & 0x10 else 0,
                              5 << 4, flags, 65535, 0, 0)
             payload = bytes(l4len - 20)
         else:
-            l4 = struct.pack("!HHHH", 0, self.udp_port, l4len, 0)
+            l4 = struct.pack("!HHHH", 0, dport, l4len, 0)
             payload = bytes(l4len - 8)
         t = (self.eth + iph + l4 + payload + pad, sum16(iph),
              sum16(pseudo) + sum16(l4) + sum16(payload))
@@ -98,30 +103,31 @@ class Builder:
         self.tmpl[key] = t
         return t
 
-    def put(self, buf, off, proto, src, sport, flags=0x10, seq=1, ident=0):
-        """Write one frame at buf[off:off + FRAME]."""
-        fr, ipsum, l4sum = self.template(proto, flags)
+    def put(self, buf, off, proto, src, sport, flags=0x10, seq=1, ident=0, to=None):
+        """Write one frame at buf[off:off + FRAME] (to: see template())."""
+        fr, ipsum, l4sum = self.template(proto, flags, to)
         buf[off:off + FRAME] = fr
+        dport = struct.unpack_from("!H", fr, 36)[0]
         ident &= 0xFFFF
         s_hi, s_lo = src >> 16, src & 0xFFFF
         ipc = 0xFFFF - csum_fold(ipsum + ident + s_hi + s_lo)
         self.IP.pack_into(buf, off + 18, ident, 0x4000, 64, proto, ipc, src)
         if proto == 6:
             c = 0xFFFF - csum_fold(l4sum + s_hi + s_lo + sport + (seq >> 16) + (seq & 0xFFFF))
-            self.TCP.pack_into(buf, off + 34, sport, self.tcp_port, seq, 1 if flags & 0x10 else 0,
+            self.TCP.pack_into(buf, off + 34, sport, dport, seq, 1 if flags & 0x10 else 0,
                                5 << 4, flags, 65535, c)
         else:
             c = 0xFFFF - csum_fold(l4sum + s_hi + s_lo + sport)
-            self.UDP.pack_into(buf, off + 34, sport, self.udp_port, FRAME - 14 - 20, c or 0xFFFF)
+            self.UDP.pack_into(buf, off + 34, sport, dport, FRAME - 14 - 20, c or 0xFFFF)
 
-    def frame(self, proto, src, sport, flags=0x10, seq=1, ident=0):
+    def frame(self, proto, src, sport, flags=0x10, seq=1, ident=0, to=None):
         buf = bytearray(FRAME)
-        self.put(buf, 0, proto, src, sport, flags, seq, ident)
+        self.put(buf, 0, proto, src, sport, flags, seq, ident, to)
         return bytes(buf)
 
 
 def write(path, b, items):
-    """items: iterable of (proto, src, sport, flags, seq, ident)."""
+    """items: iterable of (proto, src, sport, flags, seq, ident[, to])."""
     n = 0
     rec = struct.pack("<IIII", 0, 0, FRAME, FRAME)
     step = 16 + FRAME
@@ -141,8 +147,18 @@ def write(path, b, items):
     return n
 
 
-def gen(b, kind, flows, est_flows):
-    """(proto, src, sport, flags, seq, ident) per frame."""
+def gen(b, kind, flows, est_flows, punt_to=None):
+    """(proto, src, sport, flags, seq, ident[, to]) per frame."""
+    if kind == "punt":
+        for i in range(flows):
+            s, p = b.client(i)
+            if i % 10 == 9:
+                yield 17, s, p, 0, 0, i, punt_to
+            elif i % 2:
+                yield 17, s, p, 0, 0, i
+            else:
+                yield 6, s, p, 0x10, 1, i
+        return
     if kind in ("udp", "tcp", "est", "syn"):
         for i in range(flows):
             s, p = b.client(i)
@@ -171,7 +187,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
-    ap.add_argument("kind", choices=["udp", "tcp", "est", "syn", "mixed"])
+    ap.add_argument("kind", choices=["udp", "tcp", "est", "syn", "mixed", "punt"])
     ap.add_argument("flows", type=int)
     ap.add_argument("--src-mac", default="02:00:00:00:00:02")
     ap.add_argument("--dst-mac", default="02:00:00:00:00:01")
@@ -179,11 +195,13 @@ def main():
     ap.add_argument("--tcp-port", type=int, default=80)
     ap.add_argument("--udp-port", type=int, default=53)
     ap.add_argument("--est-flows", type=int, default=1000)
+    ap.add_argument("--punt-to", default="198.18.0.1:9999", help="punt: ADDR:PORT")
     a = ap.parse_args()
     if a.flows < 1:
         sys.exit("flows must be >= 1")
     b = Builder(a.src_mac, a.dst_mac, a.vip, a.tcp_port, a.udp_port)
-    n = write(a.out, b, gen(b, a.kind, a.flows, a.est_flows))
+    addr, port = a.punt_to.rsplit(":", 1)
+    n = write(a.out, b, gen(b, a.kind, a.flows, a.est_flows, (ip4(addr), int(port))))
     print("%s: %d frames (%s)" % (a.out, n, a.kind))
 
 

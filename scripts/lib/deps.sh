@@ -13,7 +13,7 @@ _NG_DEPS_SH_LOADED=1
 # libmicrohttpd-dev: the probe, metrics and healthCheckNodePort servers (lib/http).
 NG_DEPS_BUILD=(build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpdk-dev
 	libcurl4-openssl-dev libcjson-dev libconfig-dev libcmocka-dev libpcap-dev clang
-	libmicrohttpd-dev)
+	libmicrohttpd-dev libnl-3-dev libnl-route-3-dev)
 # prometheus: its promtool checks /metrics and deploy/prometheus/ in the tests.
 NG_DEPS_RUNTIME=(iproute2 iputils-ping curl socat ethtool python3 tcpdump telnet
 	netcat-openbsd openssl prometheus)

@@ -41,6 +41,19 @@
 #   log_since_mark         print LOG's lines since log_mark (the last 20)
 #   gw_pid                 print nodegw's pid (from netns.sh's pid file)
 #   gw_alive               true while nodegw runs
+#   e2e_lb_names           the load-balancing topology's names (netns.sh,
+#                          topo_lb_create), which e2e_lb_up reads too: CLIENT,
+#                          CLIENT_IP, GW_CLIENT_IP, GW_PODS_IP, BACKENDS, BIP
+#   e2e_lcores             from WORKERS and RXQ: QPAIRS (af_packet queue pairs,
+#                          the larger), lcores (the config's "1, 2, ...") and
+#                          eal_lcores (EAL's "0@0,1@1,..." over the CPUs there are)
+#   e2e_wait_listen NS PORT  true once a TCP socket listens on PORT in namespace
+#                          NS, within 10 s
+#   e2e_summary [FN]       the end of a test: when a check failed, the last
+#                          lines of each backend's log (e2e_lb_up's), FN's
+#                          output (if given) and nodegw's log tail; else
+#                          nodegw's counters at exit; then "N passed, M
+#                          failed"; true when none failed
 #   e2e_topo_up FN         FN P (topo_create, topo_lb_create), or "FAIL: ..."
 #                          and exit 1 (the count of failures from CHECKS)
 #   e2e_gw_up              nodegw from CONF, log LOG, on the lcores
@@ -229,6 +242,57 @@ _e2e_lb_backends() {
 		fi
 	done
 	((ok))
+}
+
+# shellcheck disable=SC2034 # read by the tests
+e2e_lb_names() {
+	CLIENT=$P-client
+	CLIENT_IP=198.18.0.2
+	GW_CLIENT_IP=198.18.0.1
+	GW_PODS_IP=198.18.1.1
+	BACKENDS=(b1 b2 b3)
+	declare -gA BIP=([b1]=198.18.1.11 [b2]=198.18.1.12 [b3]=198.18.1.13)
+}
+
+# shellcheck disable=SC2034 # QPAIRS, lcores and eal_lcores are read by the tests
+e2e_lcores() {
+	local i ncpu
+	ncpu=$(nproc)
+	QPAIRS=$((WORKERS > RXQ ? WORKERS : RXQ))
+	lcores=""
+	eal_lcores="0@0"
+	for ((i = 1; i <= WORKERS; i++)); do
+		lcores+="${lcores:+, }$i"
+		eal_lcores+=",$i@$((i % ncpu))"
+	done
+}
+
+e2e_wait_listen() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# shellcheck disable=SC2120 # FN is optional
+e2e_summary() {
+	local b
+	if ((FAILED)); then
+		for b in ${BACKENDS[@]+"${BACKENDS[@]}"}; do
+			[[ -r $TMP/$b.log ]] || continue
+			echo "---- backend $b log (last 5 lines) ----"
+			tail -n 5 "$TMP/$b.log"
+		done
+		[[ -n ${1:-} ]] && "$1"
+		log_tail 60
+	else
+		echo "---- nodegw counters at exit ----"
+		sed -n '/counters at exit/,$p' "$LOG"
+	fi
+	echo "$PASSED passed, $FAILED failed"
+	((FAILED == 0))
 }
 
 e2e_topo_up() {

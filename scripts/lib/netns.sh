@@ -8,7 +8,9 @@
 #   default via 198.18.0.1                                      default via 198.18.1.1
 #
 # 198.18.0.1 and 198.18.1.1 belong to nodegw (net_af_packet on PREFIX-gc and
-# PREFIX-gs); the kernel in PREFIX-gw has no address and no IPv6 on them.
+# PREFIX-gs); the kernel in PREFIX-gw has no address and no IPv6 on them, and
+# takes no IPv4 in through them (rp_filter 1): a kernel twin of a port (config
+# ports[].kernel) appears in PREFIX-gw and is the kernel's way in.
 # PREFIX keeps users apart: the demo uses "ngd", the e2e tests "ngt".
 #
 # The load-balancing topology (topo_lb_create) keeps the client side and puts
@@ -172,10 +174,14 @@ _ng_topo_build() {
 	_ng_x ip link add "$ifs" netns "$nsv" type veth peer name "$ifgs" netns "$ng" || return 1
 
 	# Gateway side: no kernel IPv6 (no DAD/RS/MLD), no ARP answers, no
+	# IPv4 delivery (strict reverse-path filtering: no route points at these
+	# interfaces, so once a kernel twin gives the namespace the gateway's
+	# addresses, the kernel still takes nothing in through them), no
 	# offloads, so af_packet sees what the wire would carry.
 	for i in "$ifgc" "$ifgs"; do
 		_ng_sysctl "$ng" "net.ipv6.conf.$i.disable_ipv6" 1 || return 1
 		_ng_sysctl "$ng" "net.ipv4.conf.$i.arp_ignore" 8 || return 1
+		_ng_sysctl "$ng" "net.ipv4.conf.$i.rp_filter" 1 || return 1
 		_ng_x ip netns exec "$ng" ethtool -K "$i" rx off tx off tso off gso off gro off >/dev/null || return 1
 	done
 	# Kernel endpoints: checksummed, MTU-sized frames.
@@ -272,10 +278,11 @@ _ng_lb_topo_build() {
 	done
 
 	# Gateway side: as in the two-namespace topology (no kernel IPv6, no
-	# ARP answers, no offloads).
+	# ARP answers, no IPv4 delivery, no offloads).
 	for i in "$ifgc" "$ifgs"; do
 		_ng_sysctl "$ng" "net.ipv6.conf.$i.disable_ipv6" 1 || return 1
 		_ng_sysctl "$ng" "net.ipv4.conf.$i.arp_ignore" 8 || return 1
+		_ng_sysctl "$ng" "net.ipv4.conf.$i.rp_filter" 1 || return 1
 		_ng_x ip netns exec "$ng" ethtool -K "$i" rx off tx off tso off gso off gro off >/dev/null || return 1
 	done
 	# Bridge ports pass frames through unchanged: no offloads either.

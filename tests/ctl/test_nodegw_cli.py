@@ -501,9 +501,11 @@ def t_show_ports(x):
     check(ls[4].strip() == "address 198.18.1.1/24", "pods address line", out)
     j = c.json("show ports json")
     keys = {"name", "port_id", "devargs", "driver", "mac", "mtu", "rx_queues", "tx_queues",
-            "rss", "link_up", "link_speed_mbps", "link_changes", "addresses", "rx", "tx", "rx_bytes",
-            "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf"}
+            "rss", "link_up", "link_speed_mbps", "link_changes", "addresses", "rx", "tx",
+            "rx_bytes", "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf",
+            "kernel"}
     check(isinstance(j, list) and len(j) == 2, "two ports", j)
+    check(all(p["kernel"] is None for p in j), "show ports json: no kernel twin", j)
     for p in j:
         check(set(p) == keys, "show ports json keys", sorted(p))
     check([(p["name"], p["port_id"], p["devargs"], p["driver"], p["addresses"], p["mtu"])
@@ -532,21 +534,22 @@ def t_show_workers(x):
           "show workers json values", j)
 
 
-STATS_KEYS = {"rx", "tx", "drops", "drops_by_reason", "ports", "workers", "services"}
+STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services"}
 
 
 def t_show_stats(x):
     c = x.c
     out = c.ok("show stats")
-    check(re.match(r"total: rx \d+  tx \d+  drops \d+\n", out) is not None, "total line", out)
+    check(re.match(r"total: rx \d+  tx \d+  drops \d+  punted \d+\n", out) is not None,
+          "total line", out)
     for w in ("\nports:\n", "\n  client ", "\n  pods ", "\nworkers:\n", "\n  worker 0 ",
               "\nservices:\n", "  %s " % WEB, "  %s " % DNS, "  %s " % API):
         check(w in out, "show stats has %r" % w, out)
     j = c.json("show stats json")
     check(set(j) == STATS_KEYS, "show stats json keys", sorted(j))
     check([p["name"] for p in j["ports"]] == ["client", "pods"], "ports in show stats json", j)
-    check(set(j["ports"][0]) == {"name", "rx", "tx", "rx_bytes", "tx_bytes", "rx_per_queue",
-                                 "drops_by_reason"}, "port keys", j["ports"][0])
+    check(set(j["ports"][0]) == {"name", "rx", "tx", "rx_bytes", "tx_bytes", "punted",
+                                 "rx_per_queue", "drops_by_reason"}, "port keys", j["ports"][0])
     check(len(j["workers"]) == 1 and {"id", "rx", "tx", "conns", "conns_created",
           "conns_expired", "conns_evicted", "conns_reused_expired", "conns_early_dropped",
           "redirect_out",
@@ -599,8 +602,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "redirect-in", "ctrl-inject",
-                  "tx"]
+RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "punt", "redirect-in",
+                  "ctrl-inject", "tx"]
 
 
 def runtime_loops(text):

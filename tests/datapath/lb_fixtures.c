@@ -209,6 +209,10 @@ step(const char *what, unsigned int wid, const struct tb_frame *in, struct ng_te
 		assert_non_null(out);
 		ng_test_gw_take(&gw, wid, (uint8_t)v.tx, out);
 	}
+	if (v.punt != 0) {
+		assert_non_null(out);
+		ng_test_gw_take_punted(&gw, wid, out);
+	}
 }
 
 /* Worker to takes the one packet worker from handed it, as drain_redirect() does. */
@@ -223,6 +227,10 @@ step_redirected(const char *what, unsigned int from, unsigned int to, uint8_t in
 	if (v.tx >= 0) {
 		assert_non_null(out);
 		ng_test_gw_take(&gw, to, (uint8_t)v.tx, out);
+	}
+	if (v.punt != 0) {
+		assert_non_null(out);
+		ng_test_gw_take_punted(&gw, to, out);
 	}
 }
 

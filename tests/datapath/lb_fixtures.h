@@ -9,7 +9,8 @@
  * topic: lb_conn.c (TCP and UDP conversations), lb_refuse.c (refusals, ICMP
  * and ARP for VIPs, TTL), lb_owner.c (flow ownership, redirects, DNAT,
  * NodePorts, source ports, bursts), lb_rules.c (rule changes under live
- * connections), lb_frames.c (frame variants and malformed packets).
+ * connections), lb_frames.c (frame variants and malformed packets),
+ * lb_twin.c (kernel twins: what goes to the kernel and what never does).
  */
 
 #include <setjmp.h>
@@ -82,10 +83,13 @@ void check_time_exceeded(struct tb_frame *about, struct tb_frame *out, uint32_t 
 
 /* ---- running packets ---- */
 
+/* step() and step_redirected(): *out gets the frame sent, or the one punted. */
+
 #define TX(p) NG_TV_TX(p)
 #define DROP(r) NG_TV_DROP(r)
 #define REFUSE(p, r) NG_TV_REFUSE(p, r)
 #define REDIRECT(k) NG_TV_REDIRECT(k)
+#define PUNT NG_TV_PUNT
 
 void step(const char *what, unsigned int wid, const struct tb_frame *in,
 		struct ng_test_verdict v, struct tb_frame *out);
@@ -160,5 +164,6 @@ void fx_backend_drained(void);
 void fx_frame_variants(void);
 void fx_malformed(void);
 void fx_bad_tcp_data_offset(void);
+void fx_twin(void);
 
 #endif

@@ -4,7 +4,9 @@
  *   {name, description, input frame, ingress port, expected verdict, output check}
  * where the verdict is any of: a frame sent on port X, a drop reason R counted
  * on the ingress port (also for a packet refused with a reply, such as a TCP
- * RST or an ICMP error), the packet handed to the control core with kind K.
+ * RST or an ICMP error), the packet handed to the control core with kind K,
+ * the frame (or a copy) on the worker's punt ring for the kernel twin of p0
+ * (fixtures marked "twin" run with one on p0; the frame must be unchanged).
  *
  * The gateway is tests/lib's (ng_test_gw.h: the set-up app/nodegw/main.c
  * does, on two net_null ports and one EAL lcore), its static routes and
@@ -37,6 +39,7 @@
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -228,6 +231,32 @@ in_udp_gw(struct tb_frame *f)
 	u->dst_port = rte_cpu_to_be_16(9);
 	u->dgram_len = rte_cpu_to_be_16(8);
 	u->dgram_cksum = 0;
+}
+
+static void
+in_echo_reply_gw(struct tb_frame *f)
+{
+	/* the answer to a ping the kernel twin sent */
+	tb_eth(f, &gw.port_mac[0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_icmp(f, CLIENT, GW0, RTE_IP_ICMP_ECHO_REPLY, 0, 56);
+}
+
+static void
+in_ospf_hello(struct tb_frame *f)
+{
+	static const struct rte_ether_addr allspf = {{0x01, 0x00, 0x5e, 0x00, 0x00, 0x05}};
+
+	tb_eth(f, &allspf, &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(f, CLIENT, tb_ip(224, 0, 0, 5), 89, 1, 44);
+}
+
+static void
+in_ipv6_other_mac(struct tb_frame *f)
+{
+	tb_eth(f, &stranger_mac, &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	memset(&f->b[f->len], 0, 48);
+	f->b[f->len] = 0x60;
+	f->len = (uint16_t)(f->len + 48);
 }
 
 static void
@@ -565,6 +594,8 @@ struct fixture {
 	int ctl;                     /* enum ng_ctl_kind on the control ring; 0: none */
 	check_fn check;              /* on the output frame, or the control-ring packet */
 	bool forwarding_off;
+	bool twin;                   /* p0 has a kernel twin */
+	int punt;                    /* frames on the punt ring (the input, unchanged) */
 	/*
 	 * Set on a fixture that shows a bug reported to the lead: it skips
 	 * unless NG_TEST_SHOW_BUGS is set (then it fails while the bug is there).
@@ -575,6 +606,8 @@ struct fixture {
 #define TX(p) .tx = (p), .drop = NG_DROP_NONE, .ctl = 0
 #define DROP(r) .tx = -1, .drop = NG_DROP_##r, .ctl = 0
 #define CTL(k) .tx = -1, .drop = NG_DROP_NONE, .ctl = (k)
+/* With a kernel twin on p0: only on the punt ring. */
+#define PUNT .tx = -1, .drop = NG_DROP_NONE, .ctl = 0, .punt = 1, .twin = true
 
 static const struct fixture fixtures[] = {
 	/* ARP */
@@ -679,6 +712,52 @@ static const struct fixture fixtures[] = {
 		in_lldp, P0, DROP(ETHERTYPE)},
 	{"vlan_nested", "two 802.1Q tags: dropped",
 		in_vlan_nested, P0, DROP(VLAN_NESTED)},
+	/* p0 with a kernel twin: what nodegw does not consume goes there, the rest as before */
+	{"twin_tcp_syn_gw", "twin: TCP SYN to the gateway (no NodePort): to the kernel, no RST",
+		in_tcp_syn_gw, P0, PUNT},
+	{"twin_tcp_data_vlan", "twin: tagged TCP data to the gateway: to the kernel, tag kept",
+		in_tcp_data_gw_vlan, P0, PUNT},
+	{"twin_udp_gw", "twin: UDP to port 1's address arriving on p0: to p0's kernel twin",
+		in_udp_gw, P0, PUNT},
+	{"twin_gre_gw", "twin: GRE to the gateway: to the kernel",
+		in_gre_gw, P0, PUNT},
+	{"twin_fragment_gw", "twin: a fragment to the gateway: to the kernel (it reassembles)",
+		in_fragment_gw, P0, PUNT},
+	{"twin_icmp_timestamp", "twin: ICMP timestamp to the gateway: to the kernel",
+		in_icmp_timestamp_gw, P0, PUNT},
+	{"twin_echo_reply", "twin: ICMP echo reply to the gateway (the kernel's ping): to it",
+		in_echo_reply_gw, P0, PUNT},
+	{"twin_ospf_hello", "twin: OSPF hello to 224.0.0.5 (multicast MAC): to the kernel",
+		in_ospf_hello, P0, PUNT},
+	{"twin_ipv6", "twin: IPv6 to the port's MAC: to the kernel",
+		in_ipv6, P0, PUNT},
+	{"twin_lldp", "twin: LLDP: to the kernel",
+		in_lldp, P0, PUNT},
+	{"twin_arp_request", "twin: ARP request for the gateway: answered, and a copy to the kernel",
+		in_arp_request_gw, P0, TX(P0), .check = check_arp_reply, .twin = true, .punt = 1},
+	{"twin_arp_request_vlan", "twin: tagged ARP request: answered tagged, copy to the kernel",
+		in_arp_request_gw_vlan, P0, TX(P0), .check = check_arp_reply, .twin = true,
+		.punt = 1},
+	{"twin_arp_reply", "twin: ARP reply to the gateway: to the control core, and a copy",
+		in_arp_reply_to_us, P0, CTL(NG_CTL_ARP), .check = check_arp_up, .twin = true,
+		.punt = 1},
+	{"twin_echo_gw", "twin: ICMP echo to the gateway: nodegw answers, the kernel sees nothing",
+		in_echo_gw, P0, TX(P0), .check = check_echo_reply, .twin = true},
+	{"twin_routed_host", "twin: transit traffic is forwarded, not punted",
+		in_routed_host, P0, TX(P1), .check = check_to_host, .twin = true},
+	{"twin_arp_other", "twin: ARP for another address: dropped, no copy",
+		in_arp_request_other, P0, DROP(ARP_NOT_OURS), .twin = true},
+	{"twin_not_for_us", "twin: unicast to another MAC: dropped",
+		in_not_for_us, P0, DROP(NOT_FOR_US), .twin = true},
+	{"twin_ipv6_other_mac", "twin: IPv6 to another host's MAC: dropped",
+		in_ipv6_other_mac, P0, DROP(IPV6), .twin = true},
+	{"twin_tcp_short", "twin: TCP shorter than its header: dropped, not punted",
+		in_tcp_short_gw, P0, DROP(L4_HEADER), .twin = true},
+	{"twin_icmp_short", "twin: malformed ICMP to the gateway: dropped",
+		in_icmp_short_gw, P0, DROP(ICMP_MALFORMED), .twin = true},
+	{"twin_ttl1", "twin: TTL 1 in transit: time exceeded, as without a twin",
+		in_ttl1, P0, .tx = P0, .drop = NG_DROP_TTL_EXPIRED, .check = check_time_exceeded,
+		.twin = true},
 };
 
 #define N_FIXTURES RTE_DIM(fixtures)
@@ -764,12 +843,15 @@ run_fixture(void **state)
 	reset_worker();
 	in_use = ng_test_gw_in_use(&gw);
 	gw.dp->forwarding = !fx->forwarding_off;
+	if (fx->twin)
+		ng_test_gw_twin(&gw, P0, 1, UINT64_C(1) << 40); /* no limit to speak of */
 	ng_test_gw_rx(&gw, 0, &in);
+	ng_test_gw_twin(&gw, P0, 0, 0);
 	gw.dp->forwarding = true;
 
 	/* Exactly the verdict: one drop on the ingress port, one frame, one packet up. */
 	ng_test_gw_expect(&gw, fx->name, 0, fx->in, (struct ng_test_verdict){.tx = fx->tx,
-			.drop = fx->drop, .ctl = fx->ctl, .redirect = -1});
+			.drop = fx->drop, .ctl = fx->ctl, .redirect = -1, .punt = fx->punt});
 	if (fx->tx >= 0)
 		out = ng_test_gw_sent(&gw, 0, (uint8_t)fx->tx);
 	if (fx->ctl != 0)
@@ -777,6 +859,17 @@ run_fixture(void **state)
 	if (fx->check != NULL) {
 		assert_non_null(out);
 		fx->check(&in, out);
+	}
+	/* The kernel twin gets the frame as it came (ARP: a copy, taken before the answer). */
+	assert_int_equal(w->stats.port[fx->in].punted, fx->punt);
+	if (fx->punt != 0) {
+		struct tb_frame k;
+
+		assert_int_equal(w->stats.stage[NG_STAGE_PUNT].pkts, 1);
+		ng_test_gw_take_punted(&gw, 0, &k);
+		assert_int_equal(k.port, fx->in);
+		assert_int_equal(k.len, in.len);
+		assert_memory_equal(k.b, in.b, in.len);
 	}
 	ng_test_gw_release(&gw);
 	/* Nothing leaked, nothing freed twice. */
@@ -801,7 +894,7 @@ all_fixtures_one_burst(void **state)
 	for (unsigned int i = 0; i < N_FIXTURES; i++) {
 		const struct fixture *fx = &fixtures[i];
 
-		if (fx->forwarding_off || fx->known_bug != NULL)
+		if (fx->forwarding_off || fx->known_bug != NULL || fx->twin)
 			continue;
 		fx->build(&in);
 		pkts[n++] = tb_mbuf(gw.pool, &in, gw.port_id[fx->in]);
@@ -824,6 +917,78 @@ all_fixtures_one_burst(void **state)
 	assert_int_equal(rte_ring_count(gw.dp->ctl_ring), want_ctl);
 	assert_int_equal(w->stats.stage[NG_STAGE_PARSE].pkts, n);
 	ng_test_gw_release(&gw);
+	assert_int_equal(ng_test_gw_in_use(&gw), in_use);
+}
+
+/* n copies of a frame to the gateway's TCP port (no NodePort) in one burst. */
+static void
+punt_burst(unsigned int n)
+{
+	struct rte_mbuf *pkts[64];
+	struct tb_frame in;
+
+	assert_true(n <= RTE_DIM(pkts));
+	in_tcp_syn_gw(&in);
+	for (unsigned int i = 0; i < n; i++)
+		pkts[i] = tb_mbuf(gw.pool, &in, gw.port_id[P0]);
+	ng_worker_process(w, pkts, (uint16_t)n);
+}
+
+/*
+ * The punt stage's token bucket: a burst beyond its depth is cut and counted
+ * (PUNT_RATELIMIT); credit comes back with time, up to the depth again.
+ */
+static void
+punt_rate_limit(void **state)
+{
+	uint64_t cost = rte_get_tsc_hz() / 1000; /* 1000 frames/s, burst 4 */
+	unsigned int in_use;
+
+	(void)state;
+	reset_worker();
+	in_use = ng_test_gw_in_use(&gw);
+	ng_test_gw_twin(&gw, P0, cost, 4 * cost);
+	punt_burst(10);
+	assert_int_equal(rte_ring_count(w->punt), 4);
+	assert_int_equal(w->stats.port[P0].punted, 4);
+	assert_int_equal(w->stats.port[P0].drop[NG_DROP_PUNT_RATELIMIT], 6);
+	assert_int_equal(w->stats.stage[NG_STAGE_PUNT].pkts, 10);
+	assert_int_equal(w->tx[P0].n, 0); /* no RST either */
+	/* 2 ms later (more on a busy machine): two frames' worth of credit, at most the depth */
+	rte_delay_us_block(2000);
+	punt_burst(10);
+	assert_in_range(rte_ring_count(w->punt), 4 + 2, 4 + 4);
+	/* 20 ms later: the bucket is full again, but no fuller than its depth */
+	rte_delay_us_block(20000);
+	ng_test_gw_release(&gw);
+	punt_burst(10);
+	assert_int_equal(rte_ring_count(w->punt), 4);
+	reset_worker();
+	assert_int_equal(ng_test_gw_in_use(&gw), in_use);
+}
+
+/* A full punt ring (the control core behind): frames are dropped and counted. */
+static void
+punt_ring_full(void **state)
+{
+	struct rte_mbuf *fill[64];
+	unsigned int in_use, queued = 0;
+
+	(void)state;
+	reset_worker();
+	in_use = ng_test_gw_in_use(&gw);
+	ng_test_gw_twin(&gw, P0, 1, UINT64_C(1) << 40);
+	while (rte_ring_free_count(w->punt) > 0) {
+		unsigned int n = RTE_MIN(rte_ring_free_count(w->punt), (unsigned int)RTE_DIM(fill));
+
+		assert_int_equal(rte_pktmbuf_alloc_bulk(gw.pool, fill, n), 0);
+		queued += rte_ring_enqueue_bulk(w->punt, (void **)fill, n, NULL);
+	}
+	punt_burst(3);
+	assert_int_equal(rte_ring_count(w->punt), queued);
+	assert_int_equal(w->stats.port[P0].punted, 0);
+	assert_int_equal(w->stats.port[P0].drop[NG_DROP_PUNT_FULL], 3);
+	reset_worker();
 	assert_int_equal(ng_test_gw_in_use(&gw), in_use);
 }
 
@@ -891,7 +1056,7 @@ neighbour_changes(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[N_FIXTURES + 2];
+	struct CMUnitTest tests[N_FIXTURES + 4];
 
 	for (unsigned int i = 0; i < N_FIXTURES; i++) {
 		memset(&tests[i], 0, sizeof(tests[i]));
@@ -905,6 +1070,12 @@ main(void)
 	memset(&tests[N_FIXTURES + 1], 0, sizeof(tests[N_FIXTURES + 1]));
 	tests[N_FIXTURES + 1].name = "neighbour_changes";
 	tests[N_FIXTURES + 1].test_func = neighbour_changes;
-	return _cmocka_run_group_tests("datapath fixtures", tests, N_FIXTURES + 2, group_setup,
+	memset(&tests[N_FIXTURES + 2], 0, sizeof(tests[N_FIXTURES + 2]));
+	tests[N_FIXTURES + 2].name = "punt_rate_limit";
+	tests[N_FIXTURES + 2].test_func = punt_rate_limit;
+	memset(&tests[N_FIXTURES + 3], 0, sizeof(tests[N_FIXTURES + 3]));
+	tests[N_FIXTURES + 3].name = "punt_ring_full";
+	tests[N_FIXTURES + 3].test_func = punt_ring_full;
+	return _cmocka_run_group_tests("datapath fixtures", tests, N_FIXTURES + 4, group_setup,
 			group_teardown);
 }

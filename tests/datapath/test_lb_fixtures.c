@@ -98,6 +98,8 @@ static const struct lb_fixture fixtures[] = {
 },
 	{"lport_run_in_use", "FullNAT: a run of 200 source ports in use towards a backend: a "
 		"new conn to it still gets a port, outside the run", fx_lport_run_in_use},
+	{"twin", "kernel twins: the gateway's own ports go to the kernel on the flow's owner; "
+		"NodePort, VIP and reply traffic never do", fx_twin},
 };
 
 #define N_FIXTURES RTE_DIM(fixtures)

@@ -43,12 +43,8 @@ source "$HERE/../../scripts/lib/e2e.sh"
 e2e_args "$@"
 e2e_preflight ip ping python3 ethtool timeout flock ss
 
-CLIENT=$P-client
+e2e_lb_names
 GWNS=$P-gw
-GW_CLIENT_IP=198.18.0.1
-GW_PODS_IP=198.18.1.1
-BACKENDS=(b1 b2 b3)
-declare -A BIP=([b1]=198.18.1.11 [b2]=198.18.1.12 [b3]=198.18.1.13)
 TCP_PORT=8080
 UDP_PORT=5353
 CLI_PORT=8023
@@ -479,17 +475,8 @@ echo "churn: $C_RATE changes/s ($C_CHANGES in $C_SECONDS s), $C_COMMITS commits"
 echo "latency (nodegw, change to data path): p50 $C_P50 us, p99 $C_P99 us, max $C_MAX us"
 echo "udp: $U_ECHOED/$U_SENT echoed, $U_LOST lost; tcp: $T_ANS/$T_REQ answered, ${T_RETRANS:-?} retransmissions"
 echo "memory: heap_allocated $BEFORE_HEAP -> $AFTER_HEAP, ruleset bytes $BEFORE_RS_BYTES -> $AFTER_RS_BYTES"
-if ((FAILED)); then
-	for b in "${BACKENDS[@]}"; do
-		echo "---- backend $b log (last 5 lines) ----"
-		tail -n 5 "$TMP/$b.log" 2>/dev/null
-	done
+flows_output() {
 	echo "---- flows output ----"
 	cut -c1-2000 "$FLOWS_OUT" 2>/dev/null
-	log_tail 60
-else
-	echo "---- nodegw counters at exit ----"
-	sed -n '/counters at exit/,$p' "$LOG"
-fi
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+}
+e2e_summary flows_output

@@ -25,12 +25,7 @@ source "$HERE/../../scripts/lib/e2e.sh"
 e2e_args "$@"
 e2e_preflight ip ping curl python3 ethtool timeout flock ss sha256sum
 
-CLIENT=$P-client
-GW_CLIENT_IP=198.18.0.1
-GW_PODS_IP=198.18.1.1
-CLIENT_IP=198.18.0.2
-BACKENDS=(b1 b2 b3)
-declare -A BIP=([b1]=198.18.1.11 [b2]=198.18.1.12 [b3]=198.18.1.13)
+e2e_lb_names
 HTTP_PORT=8080
 UDP_PORT=5353
 
@@ -48,14 +43,7 @@ e2e_begin nodegw-e2e-lb
 
 # ---- configuration -----------------------------------------------------------
 
-QPAIRS=$((WORKERS > RXQ ? WORKERS : RXQ))
-NCPU=$(nproc)
-lcores=""
-eal_lcores="0@0"
-for ((i = 1; i <= WORKERS; i++)); do
-	lcores+="${lcores:+, }$i"
-	eal_lcores+=",$i@$((i % NCPU))"
-done
+e2e_lcores
 
 # What the generated config says; changed by the checks, then write_conf.
 declare -A WEB_W=([b1]=1 [b2]=1 [b3]=1)
@@ -498,15 +486,4 @@ check_stop
 
 # ---- summary ----------------------------------------------------------------------
 
-if ((FAILED)); then
-	for b in "${BACKENDS[@]}"; do
-		echo "---- backend $b log (last 5 lines) ----"
-		tail -n 5 "$TMP/$b.log" 2>/dev/null
-	done
-	log_tail 60
-else
-	echo "---- nodegw counters at exit ----"
-	sed -n '/counters at exit/,$p' "$LOG"
-fi
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+e2e_summary

@@ -269,9 +269,11 @@ def parse_field_selector(s):
 # --- store ------------------------------------------------------------------------
 
 class Entry:
-    """One stored object version.  body is the object without kind/apiVersion
-    (the List item form); item_json its serialisation."""
-    __slots__ = ("resource", "ns", "name", "key", "labels", "rv", "body", "item_json")
+    """One stored object version.  item_json is the serialised object without
+    kind/apiVersion (the List item form); body decodes it again when asked
+    (rarely: an update or delete of the object), so that 100,000 stored
+    objects cost their JSON and not a tree of Python dicts as well."""
+    __slots__ = ("resource", "ns", "name", "key", "labels", "rv", "item_json")
 
     def __init__(self, resource, body, rv):
         meta = body["metadata"]
@@ -281,8 +283,11 @@ class Entry:
         self.key = self.ns + "/" + self.name
         self.labels = meta.get("labels") or {}
         self.rv = rv
-        self.body = body
         self.item_json = dumps(body).encode()
+
+    @property
+    def body(self):
+        return json.loads(self.item_json)
 
     def object_json(self):
         """Full object (with kind/apiVersion) as bytes."""
@@ -290,10 +295,8 @@ class Entry:
 
     def with_rv(self, rv):
         """A copy carrying another resourceVersion (for DELETED events)."""
-        meta = dict(self.body["metadata"])
-        meta["resourceVersion"] = str(rv)
-        body = dict(self.body)
-        body["metadata"] = meta
+        body = self.body
+        body["metadata"]["resourceVersion"] = str(rv)
         return Entry(self.resource, body, rv)
 
 
@@ -361,10 +364,11 @@ class Store:
             fields.setdefault("namespace", "default")
         # Like an update on a real server: uid and creationTimestamp persist.
         if old is not None:
-            fields["uid"] = old.body["metadata"]["uid"]
-            fields["creationTimestamp"] = old.body["metadata"]["creationTimestamp"]
+            old_meta = old.body["metadata"]
+            fields["uid"] = old_meta["uid"]
+            fields["creationTimestamp"] = old_meta["creationTimestamp"]
             if resource == "endpointslices":
-                fields["generation"] = old.body["metadata"].get("generation", 1) + 1
+                fields["generation"] = old_meta.get("generation", 1) + 1
         fields.setdefault("uid", str(uuid.uuid4()))
         fields.setdefault("creationTimestamp", k8s_objects.timestamp())
         fields["resourceVersion"] = str(rv)
@@ -742,6 +746,7 @@ class Stats:
                 "bookmarks_sent": self.bookmarks_sent,
                 "error_events_sent": self.error_events_sent,
                 "tls_handshake_failures": self.tls_failures,
+                "list_pages": app.pages.stats(),
                 "faults_pending": pending,
                 "faults_fired": fired,
                 "last": self.last,
@@ -783,6 +788,7 @@ class App:
         self.watch_lock = threading.Lock()
         self.stopping = threading.Event()
         self.rng_seed = args.seed
+        self.pages = PageCache()
 
     def conf(self, key):
         with self.cfg_lock:
@@ -884,6 +890,100 @@ def plan_chunks(mode, lines, rng):
             cuts.add(pos)
     bounds = [0] + sorted(cuts) + [len(buf)]
     return [buf[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+# --- list pages ----------------------------------------------------------------------------
+
+def gzip_body(body, client_gzip):
+    """(bytes, gzipped?): body gzipped when it is large enough and the client
+    takes gzip, as the apiserver does (GZIP_MIN)."""
+    if client_gzip and len(body) > GZIP_MIN:
+        return gzip.compress(body, compresslevel=1), True
+    return body, False
+
+
+def list_page(snap, start, limit, ns, lsel, fsel):
+    """(body, next start key or None) of one list page of snapshot snap from
+    key start on."""
+    r = RESOURCES[snap.resource]
+    n = len(snap.keys)
+    i = bisect.bisect_left(snap.keys, start)
+    items = []
+    while i < n and (limit == 0 or len(items) < limit):
+        e = snap.entries[i]
+        if selected(e, ns, fsel, lsel):
+            items.append(e.item_json)
+        i += 1
+    meta = {"resourceVersion": str(snap.rv)}
+    next_start = None
+    if i < n and limit:
+        next_start = snap.keys[i - 1] + "\x00"
+        meta["continue"] = encode_continue(snap.rv, next_start)
+        # Like the real server: no count when a label/field selector is used.
+        if not lsel and not fsel:
+            meta["remainingItemCount"] = n - i if ns is None else \
+                sum(1 for e in snap.entries[i:] if e.ns == ns)
+    return b"".join([
+        b'{"kind":"', r.list_kind.encode(), b'","apiVersion":"', r.api_version.encode(),
+        b'","metadata":', dumps(meta).encode(), b',"items":[', b",".join(items),
+        b"]}\n"]), next_start
+
+
+class PageCache:
+    """List pages as sent (gzipped or not), kept per snapshot, start key,
+    limit and selectors.  A snapshot never changes, so neither does a page of
+    it: at 100,000 objects, building and compressing pages while the client
+    waits would make this server, not the client, the slow side of a list.
+    prepare() builds a whole paged list ahead (--prepare-lists).  The oldest
+    pages go once the cache holds more than max_bytes."""
+
+    def __init__(self, max_bytes=512 << 20):
+        self.lock = threading.Lock()
+        self.pages = collections.OrderedDict()
+        self.bytes = 0
+        self.max_bytes = max_bytes
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def _key(snap, start, limit, ns, lsel, fsel, gz):
+        # Every change moves the resourceVersion: (resource, rv) names the content.
+        return (snap.resource, snap.rv, start, limit, ns, repr(lsel), repr(fsel), gz)
+
+    def page(self, snap, start, limit, ns, lsel, fsel, gz):
+        """(body, gzipped?, next start key or None) of a page, built and kept
+        on a miss."""
+        key = self._key(snap, start, limit, ns, lsel, fsel, gz)
+        with self.lock:
+            hit = self.pages.get(key)
+            if hit is not None:
+                self.hits += 1
+                return hit
+            self.misses += 1
+        body, next_start = list_page(snap, start, limit, ns, lsel, fsel)
+        out = gzip_body(body, gz) + (next_start,)
+        with self.lock:
+            if key not in self.pages:
+                self.pages[key] = out
+                self.bytes += len(out[0])
+            while self.bytes > self.max_bytes and len(self.pages) > 1:
+                _, old = self.pages.popitem(last=False)
+                self.bytes -= len(old[0])
+        return out
+
+    def prepare(self, store, resource, limit, lsel, gz):
+        """Build every page of a paged list of resource now; returns the
+        number of pages."""
+        snap = store.snapshot(resource, register=True)
+        start, n = "", 0
+        while start is not None:
+            start = self.page(snap, start, limit, None, lsel, [], gz)[2]
+            n += 1
+        return n
+
+    def stats(self):
+        with self.lock:
+            return {"pages": len(self.pages), "bytes": self.bytes, "hits": self.hits,
+                    "misses": self.misses}
 
 
 # --- HTTP plumbing -------------------------------------------------------------------------
@@ -1155,35 +1255,12 @@ class APIHandler(BaseHandler):
             snap = store.snapshot(resource, register=limit > 0)
             snap.created = time.monotonic()   # --page-expire counts from the first page
 
-        def match(e):
-            return selected(e, ns, fsel, lsel)
+        gz = app.conf("gzip") == "auto" and "gzip" in self.headers.get("Accept-Encoding", "")
+        self.send_body(*app.pages.page(snap, start, limit, ns, lsel, fsel, gz)[:2])
 
-        n = len(snap.keys)
-        i = bisect.bisect_left(snap.keys, start)
-        items = []
-        while i < n and (limit == 0 or len(items) < limit):
-            e = snap.entries[i]
-            if match(e):
-                items.append(e.item_json)
-            i += 1
-        meta = {"resourceVersion": str(snap.rv)}
-        if i < n and limit:
-            meta["continue"] = encode_continue(snap.rv, snap.keys[i - 1] + "\x00")
-            # Like the real server: no count when a label/field selector is used.
-            if not lsel and not fsel:
-                meta["remainingItemCount"] = n - i if ns is None else \
-                    sum(1 for e in snap.entries[i:] if e.ns == ns)
-        body = b"".join([
-            b'{"kind":"', r.list_kind.encode(), b'","apiVersion":"', r.api_version.encode(),
-            b'","metadata":', dumps(meta).encode(), b',"items":[', b",".join(items), b"]}\n"])
-        self.send_body(body)
-
-    def send_body(self, body):
-        """A 200 JSON body, framed the way Go's net/http would frame it."""
-        gz = (self.server.app.conf("gzip") == "auto" and len(body) > GZIP_MIN
-              and "gzip" in self.headers.get("Accept-Encoding", ""))
-        if gz:
-            body = gzip.compress(body, compresslevel=1)
+    def send_body(self, body, gz):
+        """A 200 JSON body (gzip_body()'s output: gz says whether it is
+        gzipped), framed the way Go's net/http would frame it."""
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         if gz:
@@ -1646,6 +1723,9 @@ def build_parser():
                    help="cap on a watch's timeoutSeconds (0 = no cap)")
     p.add_argument("--gzip", choices=("auto", "never"), default="auto",
                    help="gzip list bodies > 128 KiB when the client accepts gzip")
+    p.add_argument("--prepare-lists", type=int, metavar="LIMIT",
+                   help="build the gzipped pages of a limit=LIMIT list of each resource "
+                   "with nodegw's label selector before reporting READY (scale runs)")
     p.add_argument("--seed", type=int, help="random seed for chunking (reproducible runs)")
     p.add_argument("--pid-file", help="write the process id here (removed on exit)")
     p.add_argument("--quiet", action="store_true", help="no request log on stderr")
@@ -1667,19 +1747,27 @@ def main(argv=None):
     if args.initial_rv is None:
         args.initial_rv = int((time.time() - RV_EPOCH) * 1000)
     app = App(args)
-    objs = []
+    t0 = time.monotonic()
+    n = 0
     if args.state:
-        objs.extend(load_state_file(args.state))
-    if args.scale:
-        t0 = time.monotonic()
-        objs.extend(k8s_objects.scale_objects(*args.scale))
-        app.log("generated %d objects in %.2fs" % (len(objs), time.monotonic() - t0))
-    if objs:
-        t0 = time.monotonic()
+        objs = load_state_file(args.state)
         app.store.load(objs)
-        app.log("loaded %d objects in %.2fs, resourceVersion %d"
-                % (len(objs), time.monotonic() - t0, app.store.rv))
-    del objs
+        n += len(objs)
+        del objs
+    if args.scale:
+        # streamed: the objects' dicts never all exist at once
+        app.store.load(k8s_objects.scale_objects(*args.scale))
+        n += 2 * args.scale[0]
+    if n:
+        app.log("generated and loaded %d objects in %.2fs, resourceVersion %d"
+                % (n, time.monotonic() - t0, app.store.rv))
+    if args.prepare_lists:
+        t0 = time.monotonic()
+        lsel = parse_label_selector(k8s_objects.NODEGW_SELECTOR)
+        n = sum(app.pages.prepare(app.store, r, args.prepare_lists, lsel, args.gzip == "auto")
+                for r in ("services", "endpointslices"))
+        app.log("prepared %d list pages (%d bytes) in %.2fs"
+                % (n, app.pages.stats()["bytes"], time.monotonic() - t0))
 
     ctx = None
     if not args.plain:

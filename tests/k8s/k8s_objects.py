@@ -335,11 +335,17 @@ def node(name, zone=None, taints=(), labels=None, deleting=False, uid=None):
 
 # --- scale data -------------------------------------------------------------
 
-# ClusterIPs come from 198.19.0.0/16 (one per service, unique), endpoint
-# addresses from 198.18.128.0/17.  Both are inside 198.18.0.0/15.
+# ClusterIPs: one per service, unique, first from 198.19.0.0/16, then from
+# hosts .1-.254 of 198.18.2-95.x and 198.18.128-191.x (so 100,000 services
+# fit); endpoint addresses from 198.18.192.0/18.  198.18.0-1.x stay for the
+# gateway's ports and 198.18.96.0/19 for endpoints that tests add
+# (bench_k8s.py's changes).  Everything is inside 198.18.0.0/15.
 SCALE_CLUSTER_NET = ipaddress.ip_network("198.19.0.0/16")
-SCALE_POD_NET = ipaddress.ip_network("198.18.128.0/17")
-SCALE_MAX_SERVICES = SCALE_CLUSTER_NET.num_addresses - 2
+SCALE_CLUSTER_EXTRA = ((2, 95), (128, 191))    # third octets of 198.18.x.1-254
+SCALE_POD_NET = ipaddress.ip_network("198.18.192.0/18")
+SCALE_CHANGE_NET = ipaddress.ip_network("198.18.96.0/19")
+SCALE_MAX_SERVICES = SCALE_CLUSTER_NET.num_addresses - 2 + \
+    sum(hi - lo + 1 for lo, hi in SCALE_CLUSTER_EXTRA) * 254
 SCALE_NAMESPACES = 10
 SCALE_NODES = 50
 
@@ -353,53 +359,76 @@ def _scale_uid(tag, n):
     return "%08x-0000-5000-8000-%012x" % (tag, n)
 
 
-def scale_objects(n_services, n_endpoints, managed_fields=True):
-    """Yield n_services Services, each followed by one EndpointSlice with
-    n_endpoints endpoints.  Deterministic.  Service i is scale-<i%10>/svc-<i>,
-    ClusterIP 198.19.0.0 + i + 1, port 80/TCP "http" -> 8080 (every 5th service
-    also 443/TCP "https" -> 8443).  Endpoint addresses walk 198.18.128.1 ..
-    198.18.255.254 and wrap around once the /17 is used up (so with more than
-    ~32k endpoints in total, addresses repeat across services).  Every 25th
-    endpoint is terminating (ready false, serving true, terminating true)."""
-    if n_services > SCALE_MAX_SERVICES:
-        raise ValueError("at most %d services" % SCALE_MAX_SERVICES)
-    cluster_base = int(SCALE_CLUSTER_NET.network_address)
+def scale_cluster_ip(i):
+    """The ClusterIP of scale service i (see SCALE_CLUSTER_EXTRA)."""
+    first = SCALE_CLUSTER_NET.num_addresses - 2
+    if i < first:
+        return _ip4(int(SCALE_CLUSTER_NET.network_address) + i + 1)
+    i -= first
+    for lo, hi in SCALE_CLUSTER_EXTRA:
+        if i < (hi - lo + 1) * 254:
+            return "198.18.%d.%d" % (lo + i // 254, 1 + i % 254)
+        i -= (hi - lo + 1) * 254
+    raise ValueError("at most %d services" % SCALE_MAX_SERVICES)
+
+
+def scale_pair(i, n_endpoints, managed_fields=True, created=None, _mf_cache=None):
+    """Scale service i and its EndpointSlice, as scale_objects() makes them
+    (so a benchmark can rebuild a few of them without building all)."""
+    created = created or timestamp()
+    ns = "scale-%d" % (i % SCALE_NAMESPACES)
+    name = "svc-%05d" % i
+    svc_uid = _scale_uid(1, i)
+    sports = [("http", "TCP", 80, None, 8080)]
+    eports = [("http", "TCP", 8080)]
+    if i % 5 == 0:
+        sports.append(("https", "TCP", 443, None, 8443))
+        eports.append(("https", "TCP", 8443))
+    labels = {"app": name, "tier": "scale"}
+    mf = False
+    if managed_fields:
+        # identical per port layout: built once per cache
+        mf = None if _mf_cache is None else _mf_cache.get(len(sports))
+        if mf is None:
+            mf = service(ns, name, "198.19.0.1", ports=sports, labels=labels,
+                         managed_fields=True)["metadata"]["managedFields"]
+            if _mf_cache is not None:
+                _mf_cache[len(sports)] = mf
+    svc = service(ns, name, scale_cluster_ip(i), ports=sports, labels=labels,
+                  uid=svc_uid, managed_fields=mf, creation_timestamp=created)
     pod_base = int(SCALE_POD_NET.network_address)
     pod_span = SCALE_POD_NET.num_addresses - 2
+    eps = []
+    for j in range(n_endpoints):
+        g = i * n_endpoints + j
+        term = g % 25 == 24
+        eps.append({"ip": _ip4(pod_base + 1 + g % pod_span), "ready": not term,
+                    "serving": True, "terminating": term,
+                    "node": "node-%02d" % (g % SCALE_NODES), "pod": "%s-%d" % (name, j),
+                    "pod_uid": _scale_uid(3, g)})
+    sl = endpointslice(ns, "%s-%05x" % (name, (i * 7919) % 0xfffff), name,
+                       endpoints=eps, ports=eports, labels=labels,
+                       uid=_scale_uid(2, i), service_uid=svc_uid,
+                       managed_fields=_slice_managed_fields(svc_uid) if managed_fields
+                       else False,
+                       creation_timestamp=created, trigger_time=created)
+    return svc, sl
+
+
+def scale_objects(n_services, n_endpoints, managed_fields=True, first=0):
+    """Yield n_services Services (from index first), each followed by one
+    EndpointSlice with n_endpoints endpoints.  Deterministic.  Service i is
+    scale-<i%10>/svc-<i>, ClusterIP scale_cluster_ip(i), port 80/TCP "http" ->
+    8080 (every 5th service also 443/TCP "https" -> 8443).  Endpoint addresses
+    walk 198.18.192.1 .. 198.18.255.254 and wrap around once the /18 is used
+    up (so with more than ~16k endpoints in total, addresses repeat across
+    services).  Every 25th endpoint is terminating (ready false, serving
+    true, terminating true)."""
+    if first + n_services > SCALE_MAX_SERVICES:
+        raise ValueError("at most %d services" % SCALE_MAX_SERVICES)
     created = timestamp()
-    labels_tmpl = {"app": None, "tier": "scale"}
-    svc_mf = {}     # managedFields are identical per port layout: build once
-    g = 0
-    for i in range(n_services):
-        ns = "scale-%d" % (i % SCALE_NAMESPACES)
-        name = "svc-%05d" % i
-        svc_uid = _scale_uid(1, i)
-        sports = [("http", "TCP", 80, None, 8080)]
-        eports = [("http", "TCP", 8080)]
-        if i % 5 == 0:
-            sports.append(("https", "TCP", 443, None, 8443))
-            eports.append(("https", "TCP", 8443))
-        labels = dict(labels_tmpl, app=name)
-        mf = False
-        if managed_fields:
-            mf = svc_mf.get(len(sports))
-            if mf is None:
-                mf = svc_mf[len(sports)] = service(
-                    ns, name, "198.19.0.1", ports=sports, labels=labels,
-                    managed_fields=True)["metadata"]["managedFields"]
-        yield service(ns, name, _ip4(cluster_base + i + 1), ports=sports, labels=labels,
-                      uid=svc_uid, managed_fields=mf, creation_timestamp=created)
-        eps = []
-        for j in range(n_endpoints):
-            term = g % 25 == 24
-            eps.append({"ip": _ip4(pod_base + 1 + g % pod_span), "ready": not term,
-                        "serving": True, "terminating": term,
-                        "node": "node-%02d" % (g % SCALE_NODES), "pod": "%s-%d" % (name, j),
-                        "pod_uid": _scale_uid(3, g)})
-            g += 1
-        yield endpointslice(ns, "%s-%05x" % (name, (i * 7919) % 0xfffff), name,
-                            endpoints=eps, ports=eports, labels=labels,
-                            uid=_scale_uid(2, i), service_uid=svc_uid,
-                            managed_fields=_slice_managed_fields(svc_uid) if managed_fields
-                            else False,
-                            creation_timestamp=created, trigger_time=created)
+    mf_cache = {}
+    for i in range(first, first + n_services):
+        svc, sl = scale_pair(i, n_endpoints, managed_fields, created, mf_cache)
+        yield svc
+        yield sl

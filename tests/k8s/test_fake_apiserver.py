@@ -748,6 +748,60 @@ class ScaleTest(unittest.TestCase):
         self.assertLess(t2 - t0, 30)
 
 
+class ScaleDataTest(unittest.TestCase):
+    """The scale generator and the list page cache, without a server."""
+
+    def test_cluster_ips_unique_to_the_max(self):
+        ips = [ko.scale_cluster_ip(i) for i in range(ko.SCALE_MAX_SERVICES)]
+        self.assertEqual(len(set(ips)), ko.SCALE_MAX_SERVICES)
+        net = ipaddress.ip_network("198.18.0.0/15")
+        reserved = [ipaddress.ip_network("198.18.0.0/23"), ko.SCALE_POD_NET,
+                    ko.SCALE_CHANGE_NET]
+        for ip in map(ipaddress.ip_address, ips):
+            self.assertIn(ip, net)
+            self.assertFalse(any(ip in r for r in reserved), str(ip))
+        with self.assertRaises(ValueError):
+            ko.scale_cluster_ip(ko.SCALE_MAX_SERVICES)
+
+    def test_scale_pair_is_what_scale_objects_makes(self):
+        whole = list(ko.scale_objects(12, 3))
+        created = whole[0]["metadata"]["creationTimestamp"]
+        for i in (0, 5, 11):
+            svc, sl = ko.scale_pair(i, 3, created=created)
+            for a, b in ((whole[2 * i], svc), (whole[2 * i + 1], sl)):
+                # managedFields carry the time they were made: compare the rest
+                a, b = dict(a), dict(b)
+                a["metadata"] = {k: v for k, v in a["metadata"].items() if k != "managedFields"}
+                b["metadata"] = {k: v for k, v in b["metadata"].items() if k != "managedFields"}
+                self.assertEqual(a, b)
+        part = list(ko.scale_objects(2, 3, first=10))
+        self.assertEqual([o["metadata"]["name"] for o in part],
+                         [o["metadata"]["name"] for o in whole[20:24]])
+
+    def test_page_cache(self):
+        import fake_apiserver as fa
+        store = fa.Store(100, 1000)
+        store.load(ko.scale_objects(120, 2))
+        pages = fa.PageCache()
+        lsel = fa.parse_label_selector(ko.NODEGW_SELECTOR)
+        self.assertEqual(pages.prepare(store, "endpointslices", 50, lsel, True), 3)
+        snap = store.snapshot("endpointslices", register=True)
+        start, items = "", []
+        while start is not None:
+            body, gz, nxt = pages.page(snap, start, 50, None, lsel, [], True)
+            built, built_next = fa.list_page(snap, start, 50, None, lsel, [])
+            self.assertEqual((gzip.decompress(body) if gz else body, nxt), (built, built_next))
+            items += json.loads(built)["items"]
+            start = nxt
+        self.assertEqual([i["metadata"]["name"] for i in items], [e.name for e in snap.entries])
+        self.assertEqual(pages.stats()["hits"], 3)
+        # A change makes a new snapshot: its pages are built afresh.
+        store.apply(ko.scale_pair(3, 2)[1])
+        snap2 = store.snapshot("endpointslices", register=True)
+        pages.page(snap2, "", 50, None, lsel, [], True)
+        self.assertEqual(pages.stats()["misses"], 4)
+
+
 class ShutdownTest(unittest.TestCase):
     def test_plain_state_sigterm(self):
         """--plain, --state and --pid-file; SIGTERM with a watch open exits 0."""

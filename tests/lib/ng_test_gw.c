@@ -274,6 +274,7 @@ ng_test_gw_release(struct ng_test_gw *gw)
 		for (unsigned int f = 0; f < gw->n_workers; f++)
 			n += drain(w->redir_in[f]);
 		n += drain(w->inject);
+		n += drain(w->punt);
 	}
 	return n + drain(gw->dp->ctl_ring);
 }
@@ -290,6 +291,30 @@ ng_test_gw_reset(struct ng_test_gw *gw)
 {
 	ng_test_gw_release(gw);
 	stats_zero(gw);
+	for (unsigned int p = 0; p < gw->n_ports; p++)
+		ng_test_gw_twin(gw, p, 0, 0);
+}
+
+void
+ng_test_gw_twin(struct ng_test_gw *gw, unsigned int p, uint64_t cost, uint64_t depth)
+{
+	struct ng_port_dp *pd = &ng_port_dp[gw->port_id[p]];
+
+	pd->twin = cost != 0;
+	pd->punt_cost = cost;
+	pd->punt_depth = cost != 0 ? depth : 0;
+	for (unsigned int i = 0; i < gw->n_workers; i++)
+		memset(gw->dp->workers[i]->punt_tb, 0, sizeof(gw->dp->workers[i]->punt_tb));
+}
+
+void
+ng_test_gw_take_punted(struct ng_test_gw *gw, unsigned int wid, struct tb_frame *out)
+{
+	struct rte_mbuf *m = NULL;
+
+	assert_int_equal(rte_ring_dequeue(gw->dp->workers[wid]->punt, (void **)&m), 0);
+	tb_from_mbuf(out, m, ng_port_dp[m->port].idx);
+	rte_pktmbuf_free(m);
 }
 
 unsigned int
@@ -376,6 +401,10 @@ expect_worker(struct ng_test_gw *gw, const char *what, unsigned int i, unsigned 
 					what, i, w->tx[p].n, p, want,
 					ng_test_gw_drops_str(gw, i, why, sizeof(why)));
 	}
+	if (rte_ring_count(w->punt) != (i == wid ? (unsigned int)v.punt : 0u))
+		fail_msg("%s: worker %u's punt ring holds %u, want %u (drops:%s)", what, i,
+				rte_ring_count(w->punt), i == wid ? v.punt : 0,
+				ng_test_gw_drops_str(gw, i, why, sizeof(why)));
 	assert_int_equal(w->stats.redirect_tx, i == wid && v.redirect >= 0 ? 1 : 0);
 	for (unsigned int f = 0; f < gw->n_workers; f++) {
 		unsigned int want = (int)i == v.redirect && f == wid ? 1 : 0, got;

@@ -15,8 +15,9 @@
  *
  * A test sends a frame with ng_test_gw_rx(), then ng_test_gw_expect() checks
  * the verdict everywhere at once: the one frame sent and its port, the drop
- * reason counted on the ingress port, the packet handed to the control core
- * or to another worker, and nothing else on any worker or ring.
+ * reason counted on the ingress port, the packet handed to the control core,
+ * to another worker or to a kernel twin (a punt ring), and nothing else on
+ * any worker or ring.
  * ng_test_gw_down() checks that nothing leaked: every mbuf back in the pool,
  * the DPDK heap back to what it was when the ports were up (everything the
  * data path, routes, services and the test allocated since is freed).
@@ -66,6 +67,7 @@ struct ng_test_verdict {
 	enum ng_drop_reason drop; /**< counted on the ingress port; NONE: no drop */
 	int ctl;                  /**< enum ng_ctl_kind handed to the control core; 0: none */
 	int redirect;             /**< worker the packet was handed to; -1: none */
+	int punt;                 /**< frames on the worker's punt ring (kernel twin); 0: none */
 };
 
 #define NG_TV_TX(p) ((struct ng_test_verdict){.tx = (p), .drop = NG_DROP_NONE, \
@@ -79,6 +81,9 @@ struct ng_test_verdict {
 		.ctl = (k), .redirect = -1})
 #define NG_TV_REDIRECT(k) ((struct ng_test_verdict){.tx = -1, .drop = NG_DROP_NONE, \
 		.ctl = 0, .redirect = (int)(k)})
+/** Only on the worker's punt ring, for the ingress port's kernel twin. */
+#define NG_TV_PUNT ((struct ng_test_verdict){.tx = -1, .drop = NG_DROP_NONE, \
+		.ctl = 0, .redirect = -1, .punt = 1})
 
 /**
  * Bring the gateway up. Prints what failed to stderr.
@@ -96,8 +101,18 @@ int ng_test_gw_down(struct ng_test_gw *gw);
 /** Free what the workers' TX buffers and every ring hold. @return how many. */
 unsigned int ng_test_gw_release(struct ng_test_gw *gw);
 
-/** Release, and zero every worker's counters. */
+/** Release, zero every worker's counters, and take every kernel twin away. */
 void ng_test_gw_reset(struct ng_test_gw *gw);
+
+/**
+ * Give port index p a kernel twin as lib/twin does for the workers (the
+ * token bucket: a frame costs cost TSC cycles of credit, the bucket holds
+ * depth), or take it away (cost 0); every worker's buckets start full.
+ */
+void ng_test_gw_twin(struct ng_test_gw *gw, unsigned int p, uint64_t cost, uint64_t depth);
+
+/** Copy the first frame on worker wid's punt ring into out and free it. */
+void ng_test_gw_take_punted(struct ng_test_gw *gw, unsigned int wid, struct tb_frame *out);
 
 /** Mbufs of the pool in use. */
 unsigned int ng_test_gw_in_use(const struct ng_test_gw *gw);

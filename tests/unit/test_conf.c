@@ -335,6 +335,45 @@ static const struct bad bad[] = {
 	{"tx_desc_pow2", PORT1("tx_desc = 3000;"), 6,
 		"port \"a\": tx_desc 3000 is not a power of two"},
 
+	/* ports[].kernel: the kernel twin */
+	{"kernel_not_group", PORT1("kernel = \"ngw-a\";"), 6,
+		"port \"a\": kernel must be a group { name = \"IFNAME\"; ... }, not a string"},
+	{"kernel_no_name", PORT1("kernel = { backend = \"tap\"; };"), 6,
+		"port \"a\": kernel: missing required key \"name\""},
+	{"kernel_unknown_key", PORT1("kernel = { name = \"ngw-a\"; mtu = 1500; };"), 6,
+		"port \"a\": kernel: unknown key \"mtu\" (known keys: name, backend, addresses, "
+		"rate_pps, burst, queue_size)"},
+	{"kernel_name_long", PORT1("kernel = { name = \"a234567890123456\"; };"), 6,
+		"port \"a\": kernel: name \"a234567890123456\" must be 1..15 characters"},
+	{"kernel_name_slash", PORT1("kernel = { name = \"ngw/a\"; };"), 6,
+		"port \"a\": kernel: name \"ngw/a\" must be 1..15 characters"},
+	{"kernel_name_dotdot", PORT1("kernel = { name = \"..\"; };"), 6,
+		"port \"a\": kernel: name \"..\" must be 1..15 characters"},
+	{"kernel_name_int", PORT1("kernel = { name = 7; };"), 6,
+		"port \"a\": kernel: name must be a string, not an integer"},
+	{"kernel_name_twice", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; "
+		"kernel = { name = \"ngw\"; }; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"]; "
+		"kernel = { name = \"ngw\"; }; }  #!\n);\n", 3,
+		"port \"b\": kernel: name \"ngw\" is already the kernel interface of port \"a\""},
+	{"kernel_name_is_iface", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_af_packet0,iface=veth0,qpairs=1\"; "
+		"addresses = [\"198.18.0.1/24\"];\n    kernel = { name = \"veth0\"; }; }  #!\n);\n", 3,
+		"port \"a\": kernel: name \"veth0\" is the interface port \"a\" opens"},
+	{"kernel_backend", PORT1("kernel = { name = \"ngw-a\"; backend = \"kni\"; };"), 6,
+		"port \"a\": kernel: backend \"kni\" is not one of auto, virtio_user, tap"},
+	{"kernel_addresses_str", PORT1("kernel = { name = \"ngw-a\"; addresses = \"yes\"; };"), 6,
+		"port \"a\": kernel: addresses must be a boolean (true or false), not a string"},
+	{"kernel_rate_zero", PORT1("kernel = { name = \"ngw-a\"; rate_pps = 0; };"), 6,
+		"port \"a\": kernel: rate_pps 0 is out of range (1..10000000)"},
+	{"kernel_burst_big", PORT1("kernel = { name = \"ngw-a\"; burst = 65537; };"), 6,
+		"port \"a\": kernel: burst 65537 is out of range (1..65536)"},
+	{"kernel_qsize_pow2", PORT1("kernel = { name = \"ngw-a\"; queue_size = 1000; };"), 6,
+		"port \"a\": kernel: queue_size 1000 is not a power of two"},
+	{"kernel_qsize_small", PORT1("kernel = { name = \"ngw-a\"; queue_size = 32; };"), 6,
+		"port \"a\": kernel: queue_size 32 is out of range (64..4096)"},
+
 	/* routes */
 	{"route_prefix_missing", ROUTE("via = \"198.18.0.254\";"), 6,
 		"route #1: missing required key \"prefix\""},
@@ -957,6 +996,11 @@ test_example(void **state)
 	assert_prefix(&p->addrs[0], "198.18.0.1/24");
 	assert_int_equal(p->mtu, 1500);
 	assert_int_equal(p->rx_queues, 2);
+	assert_true(p->kernel.enabled);
+	assert_string_equal(p->kernel.name, "ngw-uplink");
+	assert_int_equal(p->kernel.backend, NG_TWIN_AUTO);
+	assert_int_equal(p->kernel.rate_pps, 10000);
+	assert_false(c->ports[1].kernel.enabled);
 	assert_int_equal(p->rx_desc, 1024);
 	assert_int_equal(p->tx_desc, 1024);
 	p = &c->ports[1];
@@ -1546,9 +1590,57 @@ test_probes_conf(void **state)
 	ng_conf_free(c);
 }
 
-#define N_GOOD 14
+/* ports[].kernel: defaults, every key, and no twin where there is no group. */
+static void
+test_port_kernel(void **state)
+{
+	const struct ng_conf_twin *k;
+	struct ng_conf *c;
 
-static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
+	(void)state;
+	c = load_ok(PORTS2);
+	assert_false(c->ports[0].kernel.enabled);
+	assert_false(c->ports[1].kernel.enabled);
+	ng_conf_free(c);
+
+	c = load_ok("ports = (\n"
+		"  { name = \"a\"; devargs = \"net_af_packet0,iface=veth0\"; "
+		"addresses = [\"198.18.0.1/24\"]; kernel = { name = \"veth0.k\"; }; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"];\n"
+		"    kernel = { name = \"ngw-b\"; backend = \"virtio_user\"; addresses = false; "
+		"rate_pps = 10000000; burst = 65536; queue_size = 4096; }; }\n);\n");
+	k = &c->ports[0].kernel;
+	assert_true(k->enabled);
+	assert_string_equal(k->name, "veth0.k");
+	assert_int_equal(k->backend, NG_TWIN_AUTO);
+	assert_true(k->addresses);
+	assert_int_equal(k->rate_pps, NG_TWIN_RATE_DEF);
+	assert_int_equal(k->burst, NG_TWIN_BURST_DEF);
+	assert_int_equal(k->queue_size, NG_TWIN_QSIZE_DEF);
+	assert_int_equal(k->line, 2);
+	k = &c->ports[1].kernel;
+	assert_true(k->enabled);
+	assert_string_equal(k->name, "ngw-b");
+	assert_int_equal(k->backend, NG_TWIN_VIRTIO_USER);
+	assert_false(k->addresses);
+	assert_int_equal(k->rate_pps, 10000000);
+	assert_int_equal(k->burst, 65536);
+	assert_int_equal(k->queue_size, 4096);
+	assert_int_equal(k->line, 4);
+	assert_string_equal(ng_twin_backend_name(NG_TWIN_TAP), "tap");
+	assert_string_equal(ng_twin_backend_name(NG_TWIN_VIRTIO_USER), "virtio_user");
+	ng_conf_free(c);
+
+	c = load_ok(PORT1("kernel = { name = \"t\"; backend = \"tap\"; rate_pps = 1; burst = 1; "
+		"queue_size = 64; };"));
+	assert_int_equal(c->ports[0].kernel.backend, NG_TWIN_TAP);
+	assert_int_equal(c->ports[0].kernel.rate_pps, 1);
+	assert_int_equal(c->ports[0].kernel.queue_size, 64);
+	ng_conf_free(c);
+}
+
+/* Every test of good configs; the bad ones follow them in tests[] (main()). */
+static const struct CMUnitTest good[] = {
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_example),
 	cmocka_unit_test(test_minimal),
@@ -1564,7 +1656,12 @@ static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)] = {
 	cmocka_unit_test(test_bad_generated),
 	cmocka_unit_test(test_k8s_conf),
 	cmocka_unit_test(test_probes_conf),
+	cmocka_unit_test(test_port_kernel),
 };
+
+#define N_GOOD RTE_DIM(good)
+
+static struct CMUnitTest tests[N_GOOD + RTE_DIM(bad)];
 
 int
 main(void)
@@ -1572,6 +1669,7 @@ main(void)
 	char names[RTE_DIM(bad)][64];
 	int rc;
 
+	memcpy(tests, good, sizeof(good));
 	for (size_t i = 0; i < RTE_DIM(bad); i++) {
 		snprintf(names[i], sizeof(names[i]), "bad_%s", bad[i].name);
 		tests[N_GOOD + i] = (struct CMUnitTest){
