@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,6 +597,7 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 	struct rte_malloc_socket_stats ms = {0};
 	struct ng_port_pool_info pi;
 	struct ng_ruleset_info ri;
+	struct mallinfo2 mi = mallinfo2();
 	unsigned long pages = 0, resident = 0;
 	uint64_t ct = 0, rss;
 	FILE *f;
@@ -621,6 +623,7 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "heap_allocated", (double)ms.heap_allocsz_bytes);
 		cJSON_AddNumberToObject(o, "heap_allocations", ms.alloc_count);
 		cJSON_AddNumberToObject(o, "rss", (double)rss);
+		cJSON_AddNumberToObject(o, "malloc_in_use", (double)mi.uordblks);
 		cJSON_AddNumberToObject(o, "ruleset_bytes", (double)ri.bytes);
 		cJSON_AddNumberToObject(o, "conntrack_bytes", (double)ct);
 		cJSON_AddNumberToObject(o, "bytes_per_connection",
@@ -634,10 +637,12 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "DPDK heap: %" PRIu64 " of %" PRIu64 " bytes allocated (%u allocations)\n"
-			"RSS: %" PRIu64 " bytes\nruleset and service objects: %" PRIu64 " bytes\n"
+			"RSS: %" PRIu64 " bytes\nmalloc: %" PRIu64 " bytes in use\n"
+			"ruleset and service objects: %" PRIu64 " bytes\n"
 			"connection tables: %" PRIu64 " bytes (%" PRIu64 " per connection)\n",
 			(uint64_t)ms.heap_allocsz_bytes, (uint64_t)ms.heap_totalsz_bytes,
-			ms.alloc_count, rss, ri.bytes, ct, ng_ct_mem_bytes(1024) / 1024);
+			ms.alloc_count, rss, (uint64_t)mi.uordblks, ri.bytes, ct,
+			ng_ct_mem_bytes(1024) / 1024);
 	ng_cli_printf(s, "mbufs: %u of %u in use (at most %u); exhausted %" PRIu64 " times, "
 			"%.1f ms in all%s\n", pi.in_use, pi.size, pi.max_in_use,
 			pi.exhausted_events, (double)pi.exhausted_ns / 1e6,

@@ -790,19 +790,20 @@ def t_show_memory(x):
     c = x.c
     out = c.ok("show memory")
     check(re.match(r"DPDK heap: \d+ of \d+ bytes allocated \(\d+ allocations\)\nRSS: \d+ bytes\n"
-                   r"ruleset and service objects: \d+ bytes\nconnection tables: \d+ bytes "
-                   r"\(\d+ per connection\)\nmbufs: \d+ of \d+ in use \(at most \d+\); "
+                   r"malloc: \d+ bytes in use\nruleset and service objects: \d+ bytes\n"
+                   r"connection tables: \d+ bytes \(\d+ per connection\)\nmbufs: \d+ of \d+ in use \(at most \d+\); "
                    r"exhausted 0 times, 0\.0 ms in all\n$", out) is not None,
           "show memory text", out)
     j = c.json("show memory json")
-    check(set(j) == {"heap_total", "heap_allocated", "heap_allocations", "rss",
+    check(set(j) == {"heap_total", "heap_allocated", "heap_allocations", "rss", "malloc_in_use",
                      "ruleset_bytes", "conntrack_bytes", "bytes_per_connection", "mbufs",
                      "mbufs_in_use", "mbufs_max_in_use", "mbufs_exhausted",
                      "mbufs_exhausted_events", "mbufs_exhausted_ms"},
           "show memory json keys", sorted(j))
     check(0 < j["heap_allocated"] <= j["heap_total"] and j["rss"] > 0 and
           j["ruleset_bytes"] > 0 and j["conntrack_bytes"] > 0 and
-          j["bytes_per_connection"] > 0, "show memory json values", j)
+          j["bytes_per_connection"] > 0 and 0 < j["malloc_in_use"] < j["rss"],
+          "show memory json values", j)
     check(j["mbufs"] >= 1024 and 0 <= j["mbufs_in_use"] <= j["mbufs_max_in_use"] <= j["mbufs"]
           and j["mbufs_exhausted"] is False and j["mbufs_exhausted_events"] == 0,
           "show memory json: the pool, in use, never exhausted", j)
