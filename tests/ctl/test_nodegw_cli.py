@@ -792,7 +792,8 @@ def t_show_memory(x):
     check(re.match(r"DPDK heap: \d+ of \d+ bytes allocated \(\d+ allocations\)\nRSS: \d+ bytes\n"
                    r"malloc: \d+ bytes in use\nruleset and service objects: \d+ bytes\n"
                    r"connection tables: \d+ bytes \(\d+ per connection\)\n"
-                   r"mbufs: \d+ of \d+ in use \(at most \d+\); exhausted 0 times, 0\.0 ms in all\n$",
+                   r"mbufs: \d+ of \d+ in use \(at most \d+\); "
+                   r"exhausted 0 times, 0\.0 ms in all\n$",
                    out) is not None,
           "show memory text", out)
     j = c.json("show memory json")

@@ -264,8 +264,10 @@ forwarding = true;
 workers = {{ lcores = [{lc}]; idle_sleep_us = 100; idle_polls = 64; }};
 cli = {{ port = {cli}; }};
 ports = (
-	{{ name = "client"; devargs = "net_af_packet0,iface={p}-gc,qpairs={q}"; addresses = ["{gc}/24"]; rx_queues = {q}; }},
-	{{ name = "pods"; devargs = "net_af_packet1,iface={p}-gs,qpairs={q}"; addresses = ["{gs}/24"]; rx_queues = {q}; }}
+	{{ name = "client"; devargs = "net_af_packet0,iface={p}-gc,qpairs={q}";
+		addresses = ["{gc}/24"]; rx_queues = {q}; }},
+	{{ name = "pods"; devargs = "net_af_packet1,iface={p}-gs,qpairs={q}";
+		addresses = ["{gs}/24"]; rx_queues = {q}; }}
 );
 kubernetes = {{
 	server = "https://127.0.0.1:{api}";

@@ -17,7 +17,8 @@ stdout; times are time.monotonic(), which the test reads in another namespace
       error (a full send buffer, a link down) is counted and the schedule goes
       on.
       With --tcp, one TCP connection doing request/response alongside (as
-      churn_echo.py flows; an answer may take --tcp-timeout s). --ready-file is created once a first echo came.
+      churn_echo.py flows; an answer may take --tcp-timeout s). --ready-file
+      is created once a first echo came.
       Output: sent, echoed, send_errors, backends, t0, interval, and "trace":
       one [t_sent - t0, rtt or null] per datagram, in ms; "tcp" when asked.
 
