@@ -54,17 +54,14 @@ neigh_cb(const struct ng_neigh_info *n, void *arg)
 	return 0;
 }
 
+/* The timeouts group's lines: every key (all), or those not 0 (a service's own). */
 static void
 timeouts(FILE *s, const char *indent, const struct ng_ct_timeouts *t, bool all)
 {
-	static const char *const names[] = {"tcp_syn", "tcp_established", "tcp_fin",
-		"tcp_time_wait", "tcp_close", "udp"};
-	const uint32_t v[] = {t->tcp_syn, t->tcp_established, t->tcp_fin, t->tcp_time_wait,
-		t->tcp_close, t->udp};
-
-	for (int i = 0; i < 6; i++)
-		if (all || v[i] != 0)
-			fprintf(s, "%s%s = %u;\n", indent, names[i], v[i]);
+	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++)
+		if (all || ng_ct_timeout_get(t, i) != 0)
+			fprintf(s, "%s%s = %u;\n", indent, ng_ct_timeout_fields[i].key,
+					ng_ct_timeout_get(t, i));
 }
 
 static int
@@ -116,8 +113,7 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 		fprintf(x->s, "\t\taffinity = \"client-ip\";\n\t\taffinity_timeout = %u;\n",
 				sp->affinity_timeout ? sp->affinity_timeout :
 				NG_AFFINITY_TIMEOUT_DEFAULT);
-	if (t->tcp_syn || t->tcp_established || t->tcp_fin || t->tcp_time_wait || t->tcp_close ||
-			t->udp) {
+	if (memcmp(t, &(struct ng_ct_timeouts){0}, sizeof(*t)) != 0) {
 		fprintf(x->s, "\t\ttimeouts = {\n");
 		timeouts(x->s, "\t\t\t", t, false);
 		fprintf(x->s, "\t\t};\n");

@@ -46,10 +46,9 @@
 /** Default TCP port (cli.port). */
 #define NG_CLI_PORT_DEF 8023
 
-/** Default idle timeout, seconds (cli.idle_timeout_s). */
+/** Default idle timeout, seconds (cli.idle_timeout_s); the largest,
+ * NG_CLI_IDLE_TIMEOUT_MAX, is in ng_limits.h. */
 #define NG_CLI_IDLE_TIMEOUT_DEF 600
-/** Largest idle timeout, seconds. */
-#define NG_CLI_IDLE_TIMEOUT_MAX 86400
 
 /** One CLI session (a TCP client, or NULL for stdout). Opaque. */
 struct ng_cli_sess;
@@ -118,7 +117,8 @@ int ng_cli_poll(int timeout_ms);
 
 /**
  * Print to a session ("\n" becomes "\r\n"). With s == NULL, print to stdout.
- * Output is buffered; a session with more than 4 MiB unsent is closed.
+ * Output is buffered; a session with more than NG_CLI_OUT_MAX (ng_limits.h) unsent
+ * is closed.
  */
 void ng_cli_printf(struct ng_cli_sess *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

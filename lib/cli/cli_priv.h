@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "ng_limits.h"
 
 struct rdline;
 
@@ -27,7 +28,6 @@ struct rdline;
  */
 #define NG_CLI_EDIT_MAX 512
 #define NG_CLI_MAX_SESS 128           /**< concurrent sessions */
-#define NG_CLI_OUT_MAX (4u << 20)     /**< unsent output that closes a session */
 #define NG_CLI_OUT_PAUSE (64u << 10)  /**< unsent output that pauses reading */
 #define NG_CLI_READ_CHUNK 16384       /**< bytes read per session per poll round */
 #define NG_CLI_LINES_PER_ROUND 32     /**< lines run per session per poll round */

@@ -8,7 +8,10 @@
  * data path.
  */
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "ng_limits.h"
 
 /** How a service picks a backend for a new connection. */
 enum ng_sched {
@@ -33,10 +36,32 @@ struct ng_ct_timeouts {
 	uint32_t udp;             /**< default 300 */
 };
 
+/** One field of struct ng_ct_timeouts: its config key and the protocol it applies to. */
+struct ng_ct_timeout_field {
+	const char *key;  /**< "tcp_syn", ..., "udp" (config keys, struct field names) */
+	size_t off;       /**< offset in struct ng_ct_timeouts */
+	uint8_t proto;    /**< IPPROTO_TCP or IPPROTO_UDP */
+};
+
+#define NG_CT_TIMEOUT_FIELDS 6
+/** Every field of struct ng_ct_timeouts, in declaration order. */
+extern const struct ng_ct_timeout_field ng_ct_timeout_fields[NG_CT_TIMEOUT_FIELDS];
+
+/** Field i of t (see ng_ct_timeout_fields), to set. */
+static inline uint32_t *
+ng_ct_timeout_at(struct ng_ct_timeouts *t, unsigned int i)
+{
+	return (uint32_t *)(void *)((char *)t + ng_ct_timeout_fields[i].off);
+}
+
+/** The value of field i of t. */
+static inline uint32_t
+ng_ct_timeout_get(const struct ng_ct_timeouts *t, unsigned int i)
+{
+	return *(const uint32_t *)(const void *)((const char *)t + ng_ct_timeout_fields[i].off);
+}
+
 #define NG_AFFINITY_TIMEOUT_DEFAULT 10800
-/* Room for Kubernetes names: "namespace/service:port/ext" is at most 63 + 1 +
- * 63 + 1 + 15 + 4 characters. */
-#define NG_SVC_NAME_MAX 192
 
 const char *ng_sched_name(enum ng_sched s);
 const char *ng_fwd_mode_name(enum ng_fwd_mode m);

@@ -508,7 +508,7 @@ load_port(struct ld *x, const config_setting_t *g, unsigned int pi)
 		return rc;
 
 	v = port->mtu;
-	if ((rc = get_u32(x, g, "mtu", what, 68, 9000, &v)) < 0)
+	if ((rc = get_u32(x, g, "mtu", what, NG_MTU_MIN, NG_MTU_MAX, &v)) < 0)
 		return rc;
 	port->mtu = (uint16_t)v;
 	v = port->rx_queues;
@@ -516,14 +516,14 @@ load_port(struct ld *x, const config_setting_t *g, unsigned int pi)
 		return rc;
 	port->rx_queues = (uint16_t)v;
 	v = port->rx_desc;
-	if ((rc = get_u32(x, g, "rx_desc", what, 64, 16384, &v)) < 0)
+	if ((rc = get_u32(x, g, "rx_desc", what, NG_DESC_MIN, NG_DESC_MAX, &v)) < 0)
 		return rc;
 	if (!is_pow2(v))
 		return fail(x, config_setting_get_member(g, "rx_desc"),
 			"%s: rx_desc %u is not a power of two", what, v);
 	port->rx_desc = (uint16_t)v;
 	v = port->tx_desc;
-	if ((rc = get_u32(x, g, "tx_desc", what, 64, 16384, &v)) < 0)
+	if ((rc = get_u32(x, g, "tx_desc", what, NG_DESC_MIN, NG_DESC_MAX, &v)) < 0)
 		return rc;
 	if (!is_pow2(v))
 		return fail(x, config_setting_get_member(g, "tx_desc"),
@@ -815,9 +815,9 @@ load_lcores(struct ld *x, const config_setting_t *g)
 		if (!is_int(e))
 			return fail(x, e, "workers: lcores must be integers, not %s", type_name(e));
 		v = config_setting_get_int64(e);
-		if (v < 0 || v > LCORE_ID_MAX)
+		if (v < 0 || v > NG_LCORE_ID_MAX)
 			return fail(x, e, "workers: lcore %lld is out of range (0..%d)", v,
-				LCORE_ID_MAX);
+				NG_LCORE_ID_MAX);
 		for (unsigned int j = 0; j < c->workers.n_lcores; j++)
 			if (c->workers.lcores[j] == (unsigned int)v)
 				return fail(x, e, "workers: lcore %lld is listed twice", v);
@@ -859,11 +859,13 @@ load_globals(struct ld *x, const config_setting_t *root)
 	if (g != NULL) {
 		if ((rc = check_keys(x, g, "workers", workers_keys)) < 0 ||
 				(rc = load_lcores(x, g)) < 0 ||
-				(rc = get_u32(x, g, "burst", "workers", 1, 256,
+				(rc = get_u32(x, g, "burst", "workers", NG_BURST_MIN, NG_BURST_MAX,
 					&c->workers.burst)) < 0 ||
-				(rc = get_u32(x, g, "idle_sleep_us", "workers", 0, 1000000,
+				(rc = get_u32(x, g, "idle_sleep_us", "workers", 0,
+					NG_IDLE_SLEEP_US_MAX,
 					&c->workers.idle_sleep_us)) < 0 ||
-				(rc = get_u32(x, g, "idle_polls", "workers", 1, 1000000,
+				(rc = get_u32(x, g, "idle_polls", "workers", NG_IDLE_POLLS_MIN,
+					NG_IDLE_POLLS_MAX,
 					&c->workers.idle_polls)) < 0)
 			return rc;
 	}
@@ -872,30 +874,34 @@ load_globals(struct ld *x, const config_setting_t *root)
 		return rc;
 	if (g != NULL) {
 		if ((rc = check_keys(x, g, "mempool", mempool_keys)) < 0 ||
-				(rc = get_u32(x, g, "mbufs", "mempool", 0, 16777216,
+				(rc = get_u32(x, g, "mbufs", "mempool", 0, NG_MBUFS_MAX,
 					&c->mempool.mbufs)) < 0 ||
-				(rc = get_u32(x, g, "cache", "mempool", 0, 512,
+				(rc = get_u32(x, g, "cache", "mempool", 0, NG_MEMPOOL_CACHE_MAX,
 					&c->mempool.cache)) < 0)
 			return rc;
-		if (c->mempool.mbufs != 0 && c->mempool.mbufs < 1024)
+		if (c->mempool.mbufs != 0 && c->mempool.mbufs < NG_MBUFS_MIN)
 			return fail(x, config_setting_get_member(g, "mbufs"),
-				"mempool: mbufs %u is out of range (0 or 1024..16777216)",
-				c->mempool.mbufs);
+				"mempool: mbufs %u is out of range (0 or %d..%d)",
+				c->mempool.mbufs, NG_MBUFS_MIN, NG_MBUFS_MAX);
 	}
 
 	if ((rc = get_group(x, root, "arp", &g)) < 0)
 		return rc;
 	if (g != NULL) {
 		if ((rc = check_keys(x, g, "arp", arp_keys)) < 0 ||
-				(rc = get_u32(x, g, "reachable_s", "arp", 1, 86400,
+				(rc = get_u32(x, g, "reachable_s", "arp", NG_ARP_REACHABLE_S_MIN,
+					NG_ARP_REACHABLE_S_MAX,
 					&c->arp.reachable_s)) < 0 ||
-				(rc = get_u32(x, g, "retry_ms", "arp", 10, 60000,
+				(rc = get_u32(x, g, "retry_ms", "arp", NG_ARP_RETRY_MS_MIN,
+					NG_ARP_RETRY_MS_MAX,
 					&c->arp.retry_ms)) < 0 ||
-				(rc = get_u32(x, g, "retries", "arp", 1, 100,
+				(rc = get_u32(x, g, "retries", "arp", NG_ARP_RETRIES_MIN,
+					NG_ARP_RETRIES_MAX,
 					&c->arp.retries)) < 0 ||
-				(rc = get_u32(x, g, "pending_max", "arp", 0, 1024,
+				(rc = get_u32(x, g, "pending_max", "arp", 0, NG_ARP_PENDING_MAX,
 					&c->arp.pending_max)) < 0 ||
-				(rc = get_u32(x, g, "max_entries", "arp", 16, 1048576,
+				(rc = get_u32(x, g, "max_entries", "arp", NG_ARP_ENTRIES_MIN,
+					NG_ARP_ENTRIES_MAX,
 					&c->arp.max_entries)) < 0)
 			return rc;
 	}
@@ -904,7 +910,7 @@ load_globals(struct ld *x, const config_setting_t *root)
 		return rc;
 	if (g != NULL) {
 		if ((rc = check_keys(x, g, "icmp", icmp_keys)) < 0 ||
-				(rc = get_u32(x, g, "rate_pps", "icmp", 0, 1000000,
+				(rc = get_u32(x, g, "rate_pps", "icmp", 0, NG_ICMP_RATE_MAX,
 					&c->icmp.rate_pps)) < 0)
 			return rc;
 	}
@@ -919,7 +925,7 @@ load_globals(struct ld *x, const config_setting_t *root)
 
 		if ((rc = check_keys(x, g, "cli", cli_keys)) < 0 ||
 				(rc = get_str(x, g, "address", "cli", &addr, &where)) < 0 ||
-				(rc = get_u32(x, g, "port", "cli", 0, 65535, &port)) < 0 ||
+				(rc = get_u32(x, g, "port", "cli", 0, NG_L4_PORT_MAX, &port)) < 0 ||
 				(rc = get_u32(x, g, "idle_timeout_s", "cli", 0,
 					NG_CLI_IDLE_TIMEOUT_MAX, &c->cli.idle_timeout_s)) < 0)
 			return rc;

@@ -16,33 +16,15 @@
 #include <stdint.h>
 
 #include "ng_addr.h"
+#include "ng_limits.h"
 #include "ng_types.h"
 
-#define NG_NAME_MAX 32
-#define NG_DEVARGS_MAX 256
-#define NG_MAX_PORTS 16
-#define NG_MAX_PORT_ADDRS 16
-#define NG_MAX_WORKERS 64
-#define NG_MAX_ROUTES 4096
-#define NG_MAX_STATIC_NEIGH 4096
-#define NG_MAX_RXQ 16
-#define NG_MAX_SERVICES 65536
-#define NG_MAX_SVC_VIPS 256   /**< VIPs per service */
-#define NG_MAX_SVC_BACKENDS 4096 /**< backends per service */
-#define NG_MAX_SVC_SRC_RANGES 64 /**< source ranges per service (loadBalancerSourceRanges) */
-#define NG_MAX_NODEPORT_ADDRS 16 /**< node_port_addresses entries */
 #define NG_ERRBUF 512
-#define NG_PATH_MAX 256
 
-/* A port's kernel twin (ports[].kernel): limits and defaults. */
-#define NG_IFNAME_MAX 16            /**< IFNAMSIZ: 15 characters and the NUL */
+/* A port's kernel twin (ports[].kernel): defaults; the limits are in ng_limits.h. */
 #define NG_TWIN_RATE_DEF 10000      /**< punted packets per second per worker */
-#define NG_TWIN_RATE_MAX 10000000
 #define NG_TWIN_BURST_DEF 512       /**< token bucket depth, packets */
-#define NG_TWIN_BURST_MAX 65536
 #define NG_TWIN_QSIZE_DEF 512       /**< descriptors per twin queue */
-#define NG_TWIN_QSIZE_MIN 64
-#define NG_TWIN_QSIZE_MAX 4096
 
 /** How a port's kernel twin is made (ports[].kernel.backend). */
 enum ng_twin_backend {
@@ -103,7 +85,7 @@ struct ng_conf_neigh {
 struct ng_conf_backend {
 	struct ng_ip addr;
 	uint16_t port;
-	uint32_t weight; /**< default 1, range 0..10000; 0 drains */
+	uint32_t weight; /**< default 1, range 0..NG_WEIGHT_MAX; 0 drains */
 	int line;
 };
 

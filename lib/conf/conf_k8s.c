@@ -53,13 +53,18 @@ load_k8s(struct ld *x, const config_setting_t *root)
 			(rc = get_path(x, g, "client_key", k->client_key, sizeof(k->client_key))) < 0 ||
 			(rc = get_bool(x, g, "insecure_skip_tls_verify", "kubernetes", &k->insecure)) < 0 ||
 			(rc = get_path(x, g, "node_name", k->node_name, sizeof(k->node_name))) < 0 ||
-			(rc = get_u32(x, g, "watch_timeout_s", "kubernetes", 1, 3600,
+			(rc = get_u32(x, g, "watch_timeout_s", "kubernetes",
+				NG_K8S_WATCH_TIMEOUT_S_MIN, NG_K8S_WATCH_TIMEOUT_S_MAX,
 				&k->watch_timeout_s)) < 0 ||
-			(rc = get_u32(x, g, "page_size", "kubernetes", 1, 10000, &k->page_size)) < 0 ||
-			(rc = get_u32(x, g, "backoff_ms", "kubernetes", 1, 600000, &k->backoff_ms)) < 0 ||
-			(rc = get_u32(x, g, "backoff_max_ms", "kubernetes", 1, 3600000,
+			(rc = get_u32(x, g, "page_size", "kubernetes", NG_K8S_PAGE_SIZE_MIN,
+				NG_K8S_PAGE_SIZE_MAX, &k->page_size)) < 0 ||
+			(rc = get_u32(x, g, "backoff_ms", "kubernetes", NG_K8S_BACKOFF_MS_MIN,
+				NG_K8S_BACKOFF_MS_MAX, &k->backoff_ms)) < 0 ||
+			(rc = get_u32(x, g, "backoff_max_ms", "kubernetes", NG_K8S_BACKOFF_MS_MIN,
+				NG_K8S_BACKOFF_MAX_MS_MAX,
 				&k->backoff_max_ms)) < 0 ||
-			(rc = get_u32(x, g, "token_reread_s", "kubernetes", 1, 86400,
+			(rc = get_u32(x, g, "token_reread_s", "kubernetes",
+				NG_K8S_TOKEN_REREAD_S_MIN, NG_K8S_TOKEN_REREAD_S_MAX,
 				&k->token_reread_s)) < 0)
 		return rc;
 	if (k->backoff_max_ms < k->backoff_ms)

@@ -24,8 +24,6 @@
 #include "ng_log.h"
 #include "conf.h"
 
-#define LCORE_ID_MAX 1023
-
 /* Defaults; doc/configuration.md and the comments in conf.h say the same. */
 #define DEF_LOG_LEVEL RTE_LOG_INFO
 #define DEF_FORWARDING true
@@ -54,13 +52,7 @@
 #define DEF_NAT_PORT_MAX 60999
 #define DEF_WEIGHT 1
 
-#define CT_MAX_ENTRIES_MIN 1024
-#define CT_MAX_ENTRIES_MAX 67108864
-#define TIMEOUT_MAX 604800 /* a week */
-#define NAT_PORT_LOW 1024
-#define NAT_MIN_PORTS 1024
-#define AFFINITY_TIMEOUT_MAX 86400
-#define WEIGHT_MAX 10000
+/* Limits (ranges) are in ng_limits.h, shared with the CLI and the control APIs. */
 
 /*
  * Open-addressing hash set of 64-bit keys, used to find duplicate service
@@ -115,20 +107,6 @@ static const char *const service_keys[] = {"name", "protocol", "port", "vips", "
 	"scheduler", "mode", "affinity", "affinity_timeout", "timeouts", "backends", "source_ranges",
 	NULL};
 static const char *const backend_keys[] = {"address", "port", "weight", NULL};
-
-/* The keys of a timeouts group and where they go; in timeout_keys order. */
-static const struct {
-	const char *key;
-	size_t off;
-	uint8_t proto; /**< the protocol the timeout applies to */
-} timeout_fields[] = {
-	{"tcp_syn", offsetof(struct ng_ct_timeouts, tcp_syn), IPPROTO_TCP},
-	{"tcp_established", offsetof(struct ng_ct_timeouts, tcp_established), IPPROTO_TCP},
-	{"tcp_fin", offsetof(struct ng_ct_timeouts, tcp_fin), IPPROTO_TCP},
-	{"tcp_time_wait", offsetof(struct ng_ct_timeouts, tcp_time_wait), IPPROTO_TCP},
-	{"tcp_close", offsetof(struct ng_ct_timeouts, tcp_close), IPPROTO_TCP},
-	{"udp", offsetof(struct ng_ct_timeouts, udp), IPPROTO_UDP},
-};
 
 /* Helpers of conf.c that conf_svc.c uses too. */
 int

@@ -14,8 +14,6 @@ static const char *const probes_keys[] = {"healthz_bind_address", "metrics_bind_
 #define DEF_HEALTHZ_PORT 10256
 #define DEF_METRICS_PORT 10249
 #define DEF_STALE_AFTER_MS 5000
-#define STALE_AFTER_MS_MIN 100
-#define STALE_AFTER_MS_MAX 3600000
 
 void
 probes_defaults(struct ng_conf *c)
@@ -58,7 +56,7 @@ parse_bind(const char *t, struct ng_conf_bind *b)
 	host[hl] = '\0';
 	errno = 0;
 	port = strtoul(colon + 1, &end, 10);
-	if (errno != 0 || port > 65535 || ng_ip_parse(host, &b->addr) < 0)
+	if (errno != 0 || port > NG_L4_PORT_MAX || ng_ip_parse(host, &b->addr) < 0)
 		return -EINVAL;
 	/* An IPv6 address goes in brackets, so that its last group is not the port. */
 	if (b->addr.family == AF_INET6 && t[0] != '[')
@@ -173,8 +171,9 @@ load_probes(struct ld *x, const config_setting_t *root)
 		if ((rc = check_keys(x, g, "probes", probes_keys)) < 0 ||
 				(rc = get_bind(x, g, "healthz_bind_address", &p->healthz)) < 0 ||
 				(rc = get_bind(x, g, "metrics_bind_address", &p->metrics)) < 0 ||
-				(rc = get_u32(x, g, "stale_after_ms", "probes", STALE_AFTER_MS_MIN,
-					STALE_AFTER_MS_MAX, &p->stale_after_ms)) < 0 ||
+				(rc = get_u32(x, g, "stale_after_ms", "probes",
+					NG_PROBES_STALE_AFTER_MS_MIN, NG_PROBES_STALE_AFTER_MS_MAX,
+					&p->stale_after_ms)) < 0 ||
 				(rc = get_str(x, g, "health_check_address", "probes", &t, &where)) < 0)
 			return rc;
 		if (t != NULL && ng_ip_parse(t, &p->health_check_addr) < 0)

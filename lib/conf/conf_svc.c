@@ -186,14 +186,14 @@ load_timeouts(struct ld *x, const config_setting_t *g, const char *what, uint8_t
 	rc = check_keys(x, s, w, timeout_keys);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < sizeof(timeout_fields) / sizeof(timeout_fields[0]); i++) {
-		const char *key = timeout_fields[i].key;
-		uint32_t *dst = (uint32_t *)(void *)((char *)t + timeout_fields[i].off);
+	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++) {
+		const char *key = ng_ct_timeout_fields[i].key;
+		uint32_t *dst = ng_ct_timeout_at(t, i);
 
-		rc = get_u32(x, s, key, w, 1, TIMEOUT_MAX, dst);
+		rc = get_u32(x, s, key, w, NG_TIMEOUT_MIN, NG_TIMEOUT_MAX, dst);
 		if (rc < 0)
 			return rc;
-		if (rc > 0 && proto != 0 && proto != timeout_fields[i].proto)
+		if (rc > 0 && proto != 0 && proto != ng_ct_timeout_fields[i].proto)
 			return fail(x, config_setting_get_member(s, key),
 				"%s: %s does not apply to a %s service", w, key, proto_name(proto));
 	}
@@ -211,8 +211,8 @@ load_conntrack_nat(struct ld *x, const config_setting_t *root)
 		return rc;
 	if (g != NULL) {
 		if ((rc = check_keys(x, g, "conntrack", conntrack_keys)) < 0 ||
-				(rc = get_u32(x, g, "max_entries", "conntrack", CT_MAX_ENTRIES_MIN,
-					CT_MAX_ENTRIES_MAX, &c->conntrack.max_entries)) < 0 ||
+				(rc = get_u32(x, g, "max_entries", "conntrack", NG_CT_ENTRIES_MIN,
+					NG_CT_ENTRIES_MAX, &c->conntrack.max_entries)) < 0 ||
 				(rc = load_timeouts(x, g, "conntrack", 0,
 					&c->conntrack.timeouts)) < 0)
 			return rc;
@@ -226,18 +226,20 @@ load_conntrack_nat(struct ld *x, const config_setting_t *root)
 		int smax;
 
 		if ((rc = check_keys(x, g, "nat", nat_keys)) < 0 ||
-				(rc = get_u32(x, g, "port_min", "nat", NAT_PORT_LOW, 65535,
+				(rc = get_u32(x, g, "port_min", "nat", NG_NAT_PORT_LOW,
+					NG_L4_PORT_MAX,
 					&lo)) < 0 ||
-				(rc = smax = get_u32(x, g, "port_max", "nat", NAT_PORT_LOW, 65535,
+				(rc = smax = get_u32(x, g, "port_max", "nat",
+					NG_NAT_PORT_LOW, NG_L4_PORT_MAX,
 					&hi)) < 0)
 			return rc;
 		/* the defaults are valid: a bad range has at least one key set */
 		blame = config_setting_get_member(g, smax > 0 ? "port_max" : "port_min");
 		if (lo >= hi)
 			return fail(x, blame, "nat: port_min %u must be below port_max %u", lo, hi);
-		if (hi - lo + 1 < NAT_MIN_PORTS)
+		if (hi - lo + 1 < NG_NAT_MIN_PORTS)
 			return fail(x, blame, "nat: port_min..port_max (%u..%u) holds %u ports; at "
-				"least %d are needed", lo, hi, hi - lo + 1, NAT_MIN_PORTS);
+				"least %d are needed", lo, hi, hi - lo + 1, NG_NAT_MIN_PORTS);
 		c->nat.port_min = (uint16_t)lo;
 		c->nat.port_max = (uint16_t)hi;
 	}
@@ -248,6 +250,13 @@ static bool
 svc_name_ok(const char *s)
 {
 	return ng_svc_name_ok(s);
+}
+
+static int
+too_many_frontends(struct ld *x, const config_setting_t *s, const char *what)
+{
+	return fail(x, s, "%s: too many frontends in all (at most %d: VIPs and node ports of "
+		"every service)", what, NG_MAX_FRONTENDS);
 }
 
 static int
@@ -302,6 +311,8 @@ load_vips(struct ld *x, const config_setting_t *g, unsigned int si, const char *
 			return fail(x, e, "%s: duplicate frontend %s:%u/%s (also in service \"%s\" "
 				"at line %d)", what, abuf, sv->port, proto_name(sv->proto),
 				c->services[hit->svc].name, hit->line);
+		if (x->frontends.n >= NG_MAX_FRONTENDS)
+			return too_many_frontends(x, e, what);
 		line = (int)setting_line(x, e);
 		rc = ht_add(&x->frontends, key, si, line);
 		if (rc < 0)
@@ -355,11 +366,11 @@ load_backend(struct ld *x, const config_setting_t *g, unsigned int si, unsigned 
 			abuf);
 
 	v = sv->port;
-	rc = get_u32(x, g, "port", what, 1, 65535, &v);
+	rc = get_u32(x, g, "port", what, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &v);
 	if (rc < 0)
 		return rc;
 	b->port = (uint16_t)v;
-	rc = get_u32(x, g, "weight", what, 0, WEIGHT_MAX, &b->weight);
+	rc = get_u32(x, g, "weight", what, 0, NG_WEIGHT_MAX, &b->weight);
 	if (rc < 0)
 		return rc;
 
@@ -499,7 +510,7 @@ load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 		return fail(x, s, "%s: protocol \"%s\" is not one of tcp, udp", what, t);
 
 	v = 0;
-	rc = get_u32(x, g, "port", what, 1, 65535, &v);
+	rc = get_u32(x, g, "port", what, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &v);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
@@ -518,7 +529,8 @@ load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 	if ((rc = get_choice(x, g, "affinity", what, affinity_names, &choice)) < 0)
 		return rc;
 	sv->affinity = choice == 1;
-	rc = get_u32(x, g, "affinity_timeout", what, 1, AFFINITY_TIMEOUT_MAX,
+	rc = get_u32(x, g, "affinity_timeout", what, NG_AFFINITY_TIMEOUT_MIN,
+		NG_AFFINITY_TIMEOUT_MAX,
 		&sv->affinity_timeout);
 	if (rc < 0)
 		return rc;
@@ -538,7 +550,7 @@ load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 		return rc;
 
 	v = 0;
-	rc = get_u32(x, g, "node_port", what, 1, 65535, &v);
+	rc = get_u32(x, g, "node_port", what, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &v);
 	if (rc < 0)
 		return rc;
 	snp = config_setting_get_member(g, "node_port");
@@ -554,6 +566,8 @@ load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 			return fail(x, snp, "%s: duplicate node_port %u/%s (also in service \"%s\" "
 				"at line %d)", what, v, proto_name(sv->proto),
 				c->services[hit->svc].name, hit->line);
+		if (x->frontends.n >= NG_MAX_FRONTENDS)
+			return too_many_frontends(x, snp, what);
 		rc = ht_add(&x->frontends, key, si, (int)setting_line(x, snp));
 		if (rc < 0)
 			return rc;
@@ -566,6 +580,30 @@ load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 	}
 
 	return load_backends(x, g, si, what);
+}
+
+/*
+ * Backends of all services together, counted from the lengths of the lists
+ * before any is read, so a file over the limit is refused at once.
+ */
+static int
+check_backends_total(struct ld *x, const config_setting_t *l)
+{
+	unsigned long total = 0;
+
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const config_setting_t *b = config_setting_get_member(
+			config_setting_get_elem(l, (unsigned int)i), "backends");
+
+		if (b == NULL || (config_setting_type(b) != CONFIG_TYPE_LIST &&
+				config_setting_type(b) != CONFIG_TYPE_ARRAY))
+			continue;
+		total += (unsigned int)config_setting_length(b);
+		if (total > NG_MAX_BACKENDS)
+			return fail(x, b, "service #%d: too many backends in all (%lu up to this "
+				"service; at most %d)", i + 1, total, NG_MAX_BACKENDS);
+	}
+	return 0;
 }
 
 int
@@ -581,6 +619,9 @@ load_services(struct ld *x, const config_setting_t *root)
 	if (n > NG_MAX_SERVICES)
 		return fail(x, config_setting_get_elem(l, NG_MAX_SERVICES),
 			"too many services (%d; at most %d)", n, NG_MAX_SERVICES);
+	rc = check_backends_total(x, l);
+	if (rc < 0)
+		return rc;
 	if (n == 0)
 		return 0;
 	x->c->services = calloc((unsigned int)n, sizeof(*x->c->services));

@@ -499,8 +499,8 @@ svc_port(struct jctx *c, const char *path, const cJSON *p, void *o, void *arg)
 
 		return jerr(c, join(mpath, path, "port"), "missing");
 	}
-	if (get_int(c, p, path, "port", 1, 65535, &port) < 0 ||
-			get_int(c, p, path, "nodePort", 0, 65535, &node_port) < 0)
+	if (get_int(c, p, path, "port", NG_L4_PORT_MIN, NG_L4_PORT_MAX, &port) < 0 ||
+			get_int(c, p, path, "nodePort", 0, NG_L4_PORT_MAX, &node_port) < 0)
 		return -EINVAL;
 	out->port = (uint16_t)port;
 	out->node_port = (uint16_t)node_port;
@@ -531,7 +531,8 @@ svc_affinity(struct jctx *c, const cJSON *spec, struct ng_k8s_service *out)
 	if (get_enum(c, spec, "spec", "sessionAffinity", values, RTE_DIM(values), &v) < 0 ||
 			get_obj(c, spec, "spec", "sessionAffinityConfig", &cfg) < 0 ||
 			get_obj(c, cfg, "spec.sessionAffinityConfig", "clientIP", &cip) < 0 ||
-			get_int(c, cip, path, "timeoutSeconds", 1, 86400, &tmo) < 0)
+			get_int(c, cip, path, "timeoutSeconds", NG_AFFINITY_TIMEOUT_MIN,
+				NG_AFFINITY_TIMEOUT_MAX, &tmo) < 0)
 		return -EINVAL;
 	out->affinity = v == 1;
 	out->affinity_timeout = (uint32_t)tmo;
@@ -632,7 +633,7 @@ svc_extras(struct jctx *c, const cJSON *spec, struct ng_k8s_service *out)
 	void *r = NULL;
 	int rc;
 
-	if (get_int(c, spec, "spec", "healthCheckNodePort", 0, 65535, &hc) < 0 ||
+	if (get_int(c, spec, "spec", "healthCheckNodePort", 0, NG_L4_PORT_MAX, &hc) < 0 ||
 			get_str(c, spec, "spec", "trafficDistribution", &t) < 0)
 		return -EINVAL;
 	out->hc_node_port = (uint16_t)hc;
@@ -740,7 +741,7 @@ slice_port(struct jctx *c, const char *path, const cJSON *p, void *o, void *arg)
 					sizeof(out->name)) < 0))
 		return -EINVAL;
 	if (get_proto(c, p, path, &out->proto) < 0 ||
-			get_int(c, p, path, "port", 0, 65535, &port) < 0)
+			get_int(c, p, path, "port", 0, NG_L4_PORT_MAX, &port) < 0)
 		return -EINVAL;
 	out->port = (uint16_t)port;
 	return 0;

@@ -12,7 +12,13 @@
 
 #include "ng_cli_util.h"
 #include "ng_hash.h"
-#include "svc_priv.h"
+#include "svc.h"
+#include "svc_dp.h"
+
+/* The per-service timeout options, one per field of struct ng_ct_timeouts. */
+#define TIMEOUT_OPTS "tcp-syn-timeout, tcp-established-timeout, tcp-fin-timeout, " \
+	"tcp-time-wait-timeout, tcp-close-timeout, udp-timeout"
+_Static_assert(NG_CT_TIMEOUT_FIELDS == 6, "TIMEOUT_OPTS and svc_opts name every timeout");
 
 static const char *
 proto_str(uint8_t p)
@@ -69,7 +75,7 @@ parse_ep(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_ip *ip
 		ng_cli_error(s, "%s: \"%s\" is not an IP address", cmd, buf);
 		return -1;
 	}
-	if (parse_u32(s, cmd, "port", colon + 1, 1, 65535, &p) < 0)
+	if (parse_u32(s, cmd, "port", colon + 1, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &p) < 0)
 		return -1;
 	*port = (uint16_t)p;
 	return 0;
@@ -87,33 +93,12 @@ report(struct ng_cli_sess *s, const char *cmd, int rc, const char *err)
 
 /* ---- show ---- */
 
-struct show_ctx {
-	struct ng_cli_sess *s;
-	cJSON *arr;
-	const char *name;
-	struct ng_ip vip;
-	bool by_vip;
-	unsigned int shown;
-};
-
-static struct svc_d *
-find_d(const char *name)
-{
-	for (uint32_t i = 0; i < ng_svc.n_svcs; i++) {
-		struct svc_d *d = ng_svc.svcs[i];
-
-		if (d != NULL && !d->deleted && strcmp(d->spec.name, name) == 0)
-			return d;
-	}
-	return NULL;
-}
-
 /* Connections and packets of one backend, over workers, in the current object. */
 static void
-backend_counters(const struct svc_d *d, const struct ng_backend *b, uint64_t *conns,
+backend_counters(const struct ng_svc_view *v, const struct ng_backend *b, uint64_t *conns,
 		uint64_t *pkts)
 {
-	const struct ng_svc_obj *o = d->obj;
+	const struct ng_svc_obj *o = v->obj;
 	union ng_addr16 a = {0};
 	uint16_t i;
 
@@ -131,47 +116,75 @@ backend_counters(const struct svc_d *d, const struct ng_backend *b, uint64_t *co
 	}
 }
 
-static cJSON *
-svc_json(const struct svc_d *d, bool detail)
+static uint32_t
+affinity_timeout(const struct ng_svc_spec *sp)
 {
+	return sp->affinity_timeout ? sp->affinity_timeout : NG_AFFINITY_TIMEOUT_DEFAULT;
+}
+
+/* The service's own timeouts (those not 0) as an object, or NULL when it has none. */
+static cJSON *
+timeouts_json(const struct ng_svc_spec *sp)
+{
+	cJSON *o = NULL;
+
+	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++) {
+		uint32_t v = ng_ct_timeout_get(&sp->timeouts, i);
+
+		if (v == 0)
+			continue;
+		if (o == NULL)
+			o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, ng_ct_timeout_fields[i].key, v);
+	}
+	return o;
+}
+
+static cJSON *
+svc_json(const struct ng_svc_view *v, bool detail)
+{
+	const struct ng_svc_spec *sp = v->spec;
 	cJSON *o = cJSON_CreateObject(), *fes = cJSON_CreateArray(), *bes = cJSON_CreateArray();
+	cJSON *tmo = detail ? timeouts_json(sp) : NULL;
 	struct ng_svc_counters c = {0};
 	char buf[96];
 
-	ng_svc_counters(d->spec.name, &c);
-	cJSON_AddStringToObject(o, "name", d->spec.name);
-	cJSON_AddStringToObject(o, "protocol", proto_str(d->spec.proto));
-	cJSON_AddStringToObject(o, "scheduler", ng_sched_name(d->spec.scheduler));
-	cJSON_AddStringToObject(o, "mode", ng_fwd_mode_name(d->spec.mode));
-	cJSON_AddStringToObject(o, "affinity", d->spec.affinity ? "client-ip" : "none");
-	cJSON_AddStringToObject(o, "origin", d->spec.origin == NG_SVC_ORIGIN_K8S ? "kubernetes" :
+	ng_svc_counters(sp->name, &c);
+	cJSON_AddStringToObject(o, "name", sp->name);
+	cJSON_AddStringToObject(o, "protocol", proto_str(sp->proto));
+	cJSON_AddStringToObject(o, "scheduler", ng_sched_name(sp->scheduler));
+	cJSON_AddStringToObject(o, "mode", ng_fwd_mode_name(sp->mode));
+	cJSON_AddStringToObject(o, "affinity", sp->affinity ? "client-ip" : "none");
+	cJSON_AddStringToObject(o, "origin", sp->origin == NG_SVC_ORIGIN_K8S ? "kubernetes" :
 			"local");
-	cJSON_AddStringToObject(o, "when_empty", d->spec.empty_drop ? "drop" : "refuse");
-	if (d->spec.affinity)
-		cJSON_AddNumberToObject(o, "affinity_timeout", d->spec.affinity_timeout ?
-				d->spec.affinity_timeout : NG_AFFINITY_TIMEOUT_DEFAULT);
-	if (d->spec.n_src_ranges > 0) {
+	cJSON_AddStringToObject(o, "when_empty", sp->empty_drop ? "drop" : "refuse");
+	if (sp->affinity)
+		cJSON_AddNumberToObject(o, "affinity_timeout", affinity_timeout(sp));
+	if (tmo != NULL)
+		cJSON_AddItemToObject(o, "timeouts", tmo);
+	if (sp->n_src_ranges > 0) {
 		cJSON *r = cJSON_AddArrayToObject(o, "source_ranges");
 
-		for (unsigned int i = 0; i < d->spec.n_src_ranges; i++)
+		for (unsigned int i = 0; i < sp->n_src_ranges; i++)
 			cJSON_AddItemToArray(r, cJSON_CreateString(ng_prefix_fmt(
-					&d->spec.src_ranges[i], buf, sizeof(buf))));
+					&sp->src_ranges[i], buf, sizeof(buf))));
 	}
-	for (unsigned int i = 0; i < d->n_fes; i++) {
-		ng_svc_frontend_fmt(&d->fes[i], d->spec.proto, buf, sizeof(buf));
+	for (unsigned int i = 0; i < v->n_frontends; i++) {
+		ng_svc_frontend_fmt(&v->frontends[i], sp->proto, buf, sizeof(buf));
 		cJSON_AddItemToArray(fes, cJSON_CreateString(buf));
 	}
 	cJSON_AddItemToObject(o, "frontends", fes);
-	for (unsigned int i = 0; i < d->n_bes; i++) {
+	for (unsigned int i = 0; i < v->n_backends; i++) {
+		const struct ng_backend *be = &v->backends[i];
 		cJSON *b = cJSON_CreateObject();
 		char a[NG_IP_STRLEN];
 		uint64_t bc, bp;
 
-		cJSON_AddStringToObject(b, "address", ng_ip_fmt(&d->bes[i].addr, a, sizeof(a)));
-		cJSON_AddNumberToObject(b, "port", d->bes[i].port);
-		cJSON_AddNumberToObject(b, "weight", d->bes[i].weight);
+		cJSON_AddStringToObject(b, "address", ng_ip_fmt(&be->addr, a, sizeof(a)));
+		cJSON_AddNumberToObject(b, "port", be->port);
+		cJSON_AddNumberToObject(b, "weight", be->weight);
 		if (detail) {
-			backend_counters(d, &d->bes[i], &bc, &bp);
+			backend_counters(v, be, &bc, &bp);
 			cJSON_AddNumberToObject(b, "conns", (double)bc);
 			cJSON_AddNumberToObject(b, "pkts", (double)bp);
 		}
@@ -182,101 +195,169 @@ svc_json(const struct svc_d *d, bool detail)
 	cJSON_AddNumberToObject(o, "pkts", (double)c.pkts);
 	cJSON_AddNumberToObject(o, "bytes", (double)c.bytes);
 	cJSON_AddNumberToObject(o, "refused", (double)c.refused);
-	if (detail && d->obj != NULL) {
-		cJSON_AddNumberToObject(o, "table_size", d->obj->table_size);
-		cJSON_AddNumberToObject(o, "usable_backends", d->obj->n_usable);
+	if (detail && v->obj != NULL) {
+		cJSON_AddNumberToObject(o, "table_size", v->obj->table_size);
+		cJSON_AddNumberToObject(o, "usable_backends", v->obj->n_usable);
 	}
 	return o;
 }
 
+/* show services [NAME|VIP]: which services, and where they go. */
+struct show_ctx {
+	struct ng_cli_sess *s;
+	const char *name;  /* NULL: every service */
+	struct ng_ip vip;  /* family 0: name is not a VIP */
+	cJSON *arr;        /* json form */
+	unsigned int n;    /* services shown */
+};
+
 static bool
-svc_has_vip(const struct svc_d *d, const struct ng_ip *vip)
+show_match(const struct show_ctx *x, const struct ng_svc_view *v)
 {
-	for (unsigned int i = 0; i < d->n_fes; i++)
-		if (d->fes[i].addr.family != 0 && ng_ip_equal(&d->fes[i].addr, vip))
+	if (x->name == NULL)
+		return true;
+	if (x->vip.family == 0)
+		return strcmp(v->spec->name, x->name) == 0;
+	for (unsigned int i = 0; i < v->n_frontends; i++)
+		if (v->frontends[i].addr.family != 0 && ng_ip_equal(&v->frontends[i].addr, &x->vip))
 			return true;
 	return false;
+}
+
+static int
+any_cb(const struct ng_svc_view *v, void *arg)
+{
+	struct show_ctx *x = arg;
+
+	x->n += show_match(x, v);
+	return x->n > 0;
+}
+
+static int
+show_row_cb(const struct ng_svc_view *v, void *arg)
+{
+	struct show_ctx *x = arg;
+	const struct ng_svc_spec *sp = v->spec;
+	struct ng_svc_counters c = {0};
+	unsigned int usable = 0;
+	char fe[96] = "-";
+
+	if (!show_match(x, v))
+		return 0;
+	x->n++;
+	if (x->arr != NULL) {
+		cJSON_AddItemToArray(x->arr, svc_json(v, false));
+		return 0;
+	}
+	ng_svc_counters(sp->name, &c);
+	for (unsigned int b = 0; b < v->n_backends; b++)
+		usable += v->backends[b].weight > 0;
+	if (v->n_frontends > 0)
+		ng_svc_frontend_fmt(&v->frontends[0], sp->proto, fe, sizeof(fe));
+	if (v->n_frontends > 1) {
+		size_t l = strlen(fe);
+
+		snprintf(fe + l, sizeof(fe) - l, " +%u", v->n_frontends - 1);
+	}
+	ng_cli_printf(x->s, "%-32s %-5s %-8s %-8s %-28s %4u/%-4u %10" PRIu64 " %12" PRIu64 "\n",
+			sp->name, proto_str(sp->proto), ng_sched_name(sp->scheduler),
+			ng_fwd_mode_name(sp->mode), fe, usable, v->n_backends, c.conns, c.pkts);
+	return 0;
 }
 
 static int
 cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 {
 	bool json = ng_cli_json(&argc, argv);
-	struct ng_ip vip = {0};
-	const char *filter = NULL;
-	cJSON *arr = NULL;
-	unsigned int n = 0;
+	struct show_ctx x = {.s = s};
 
 	if (argc > 1) {
 		ng_cli_error(s, "show services: unexpected argument \"%s\"", argv[1]);
 		return -1;
 	}
 	if (argc == 1) {
-		filter = argv[0];
-		ng_ip_parse(filter, &vip);
-	}
-	if (filter != NULL) {
-		bool any = false;
-
-		for (uint32_t i = 0; i < ng_svc.n_svcs && !any; i++) {
-			struct svc_d *d = ng_svc.svcs[i];
-
-			any = d != NULL && !d->deleted && (vip.family ? svc_has_vip(d, &vip) :
-					strcmp(d->spec.name, filter) == 0);
-		}
-		if (!any) {
+		x.name = argv[0];
+		ng_ip_parse(x.name, &x.vip);
+		ng_svc_walk(any_cb, &x);
+		if (x.n == 0) {
 			ng_cli_error(s, "show services: no service named or with VIP \"%s\"",
-					filter);
+					x.name);
 			return -1;
 		}
+		x.n = 0;
 	}
 	if (json)
-		arr = cJSON_CreateArray();
+		x.arr = cJSON_CreateArray();
 	else
 		ng_cli_printf(s, "%-32s %-5s %-8s %-8s %-28s %9s %10s %12s\n", "name", "proto",
 				"sched", "mode", "frontends", "backends", "conns", "pkts");
-	for (uint32_t i = 0; i < ng_svc.n_svcs; i++) {
-		struct svc_d *d = ng_svc.svcs[i];
-		struct ng_svc_counters c = {0};
-		unsigned int usable = 0;
-		char fe[96] = "-";
-
-		if (d == NULL || d->deleted)
-			continue;
-		if (filter != NULL && (vip.family ? !svc_has_vip(d, &vip) :
-				strcmp(d->spec.name, filter) != 0))
-			continue;
-		n++;
-		if (json) {
-			cJSON_AddItemToArray(arr, svc_json(d, false));
-			continue;
-		}
-		ng_svc_counters(d->spec.name, &c);
-		for (unsigned int b = 0; b < d->n_bes; b++)
-			usable += d->bes[b].weight > 0;
-		if (d->n_fes > 0)
-			ng_svc_frontend_fmt(&d->fes[0], d->spec.proto, fe, sizeof(fe));
-		if (d->n_fes > 1) {
-			size_t l = strlen(fe);
-
-			snprintf(fe + l, sizeof(fe) - l, " +%u", d->n_fes - 1);
-		}
-		ng_cli_printf(s, "%-32s %-5s %-8s %-8s %-28s %4u/%-4u %10" PRIu64 " %12" PRIu64 "\n",
-				d->spec.name, proto_str(d->spec.proto), ng_sched_name(d->spec.scheduler),
-				ng_fwd_mode_name(d->spec.mode), fe, usable, d->n_bes, c.conns, c.pkts);
-	}
+	ng_svc_walk(show_row_cb, &x);
 	if (json)
-		return ng_cli_print_json(s, arr);
-	ng_cli_printf(s, "%u services\n", n);
+		return ng_cli_print_json(s, x.arr);
+	ng_cli_printf(s, "%u services\n", x.n);
 	return 0;
+}
+
+static void
+show_service_text(struct ng_cli_sess *s, const struct ng_svc_view *v)
+{
+	const struct ng_svc_spec *sp = v->spec;
+	struct ng_svc_counters c = {0};
+	const char *sep = "  own timeouts:";
+	char buf[96];
+
+	ng_svc_counters(sp->name, &c);
+	ng_cli_printf(s, "service %s\n  protocol %s, scheduler %s, mode %s, affinity %s",
+			sp->name, proto_str(sp->proto), ng_sched_name(sp->scheduler),
+			ng_fwd_mode_name(sp->mode), sp->affinity ? "client-ip" : "none");
+	if (sp->affinity)
+		ng_cli_printf(s, " (%u s)", affinity_timeout(sp));
+	ng_cli_printf(s, "\n  from %s; with no usable backend, new connections are %s",
+			sp->origin == NG_SVC_ORIGIN_K8S ? "kubernetes" : "the config/CLI",
+			sp->empty_drop ? "dropped" : "refused");
+	for (unsigned int i = 0; i < sp->n_src_ranges; i++)
+		ng_cli_printf(s, "%s%s", i == 0 ? "\n  source ranges (not enforced by the data "
+				"path yet): " : ", ", ng_prefix_fmt(&sp->src_ranges[i], buf,
+				sizeof(buf)));
+	ng_cli_printf(s, "\n  conns %" PRIu64 ", packets %" PRIu64 ", bytes %" PRIu64
+			", refused %" PRIu64 "\n", c.conns, c.pkts, c.bytes, c.refused);
+	if (v->obj != NULL)
+		ng_cli_printf(s, "  table %u slots, %u of %u backends usable\n",
+				v->obj->table_size, v->obj->n_usable, v->obj->n_backends);
+	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++) {
+		uint32_t sec = ng_ct_timeout_get(&sp->timeouts, i);
+
+		if (sec == 0)
+			continue;
+		ng_cli_printf(s, "%s %s %u s", sep, ng_ct_timeout_fields[i].key, sec);
+		sep = ",";
+	}
+	if (sep[0] == ',')
+		ng_cli_printf(s, "\n");
+	ng_cli_printf(s, "  frontends:\n");
+	for (unsigned int i = 0; i < v->n_frontends; i++) {
+		ng_svc_frontend_fmt(&v->frontends[i], sp->proto, buf, sizeof(buf));
+		ng_cli_printf(s, "    %s\n", buf);
+	}
+	ng_cli_printf(s, "  backends:\n    %-24s %6s %10s %12s\n", "address", "weight", "conns",
+			"packets");
+	for (unsigned int i = 0; i < v->n_backends; i++) {
+		const struct ng_backend *be = &v->backends[i];
+		char a[NG_IP_STRLEN], ep[NG_IP_STRLEN + 8];
+		uint64_t bc, bp;
+
+		backend_counters(v, be, &bc, &bp);
+		snprintf(ep, sizeof(ep), "%s:%u", ng_ip_fmt(&be->addr, a, sizeof(a)), be->port);
+		ng_cli_printf(s, "    %-24s %6u %10" PRIu64 " %12" PRIu64 "%s\n", ep, be->weight,
+				bc, bp, be->weight == 0 ? "  (draining)" : "");
+	}
 }
 
 static int
 cmd_show_service(struct ng_cli_sess *s, int argc, char **argv)
 {
+	struct ng_svc_view v;
 	bool json;
-	struct svc_d *d;
-	char buf[96];
 
 	/* Without a name it lists them all, as show services does. */
 	if (argc == 0 || (argc == 1 && strcmp(argv[0], "json") == 0))
@@ -286,53 +367,13 @@ cmd_show_service(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "show service: unexpected argument \"%s\"", argv[1]);
 		return -1;
 	}
-	d = find_d(argv[0]);
-	if (d == NULL) {
+	if (ng_svc_get(argv[0], &v) < 0) {
 		ng_cli_error(s, "show service: no service \"%s\"", argv[0]);
 		return -1;
 	}
 	if (json)
-		return ng_cli_print_json(s, svc_json(d, true));
-	{
-		struct ng_svc_counters c = {0};
-
-		ng_svc_counters(d->spec.name, &c);
-		ng_cli_printf(s, "service %s\n  protocol %s, scheduler %s, mode %s, affinity %s",
-				d->spec.name, proto_str(d->spec.proto), ng_sched_name(d->spec.scheduler),
-				ng_fwd_mode_name(d->spec.mode), d->spec.affinity ? "client-ip" : "none");
-		if (d->spec.affinity)
-			ng_cli_printf(s, " (%u s)", d->spec.affinity_timeout ? d->spec.affinity_timeout :
-					NG_AFFINITY_TIMEOUT_DEFAULT);
-		ng_cli_printf(s, "\n  from %s; with no usable backend, new connections are %s",
-				d->spec.origin == NG_SVC_ORIGIN_K8S ? "kubernetes" : "the config/CLI",
-				d->spec.empty_drop ? "dropped" : "refused");
-		for (unsigned int i = 0; i < d->spec.n_src_ranges; i++)
-			ng_cli_printf(s, "%s%s", i == 0 ? "\n  source ranges (not enforced by the "
-					"data path yet): " : ", ", ng_prefix_fmt(&d->spec.src_ranges[i],
-					buf, sizeof(buf)));
-		ng_cli_printf(s, "\n  conns %" PRIu64 ", packets %" PRIu64 ", bytes %" PRIu64
-				", refused %" PRIu64 "\n", c.conns, c.pkts, c.bytes, c.refused);
-		if (d->obj != NULL)
-			ng_cli_printf(s, "  table %u slots, %u of %u backends usable\n",
-					d->obj->table_size, d->obj->n_usable, d->obj->n_backends);
-	}
-	ng_cli_printf(s, "  frontends:\n");
-	for (unsigned int i = 0; i < d->n_fes; i++) {
-		ng_svc_frontend_fmt(&d->fes[i], d->spec.proto, buf, sizeof(buf));
-		ng_cli_printf(s, "    %s\n", buf);
-	}
-	ng_cli_printf(s, "  backends:\n    %-24s %6s %10s %12s\n", "address", "weight", "conns",
-			"packets");
-	for (unsigned int i = 0; i < d->n_bes; i++) {
-		char a[NG_IP_STRLEN], ep[NG_IP_STRLEN + 8];
-		uint64_t bc, bp;
-
-		backend_counters(d, &d->bes[i], &bc, &bp);
-		snprintf(ep, sizeof(ep), "%s:%u", ng_ip_fmt(&d->bes[i].addr, a, sizeof(a)),
-				d->bes[i].port);
-		ng_cli_printf(s, "    %-24s %6u %10" PRIu64 " %12" PRIu64 "%s\n", ep,
-				d->bes[i].weight, bc, bp, d->bes[i].weight == 0 ? "  (draining)" : "");
-	}
+		return ng_cli_print_json(s, svc_json(&v, true));
+	show_service_text(s, &v);
 	return 0;
 }
 
@@ -428,57 +469,95 @@ parse_src_ranges(struct ng_cli_sess *s, const char *cmd, const char *v, struct n
 	return 0;
 }
 
+/* CLI option of timeout field i: "tcp_time_wait" -> "tcp-time-wait-timeout". */
+static const char *
+timeout_opt(unsigned int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s-timeout", ng_ct_timeout_fields[i].key);
+	for (char *c = buf; *c != '\0'; c++)
+		if (*c == '_')
+			*c = '-';
+	return buf;
+}
+
+/* k is a timeout option: set the field (0: the global value). 1 when it was one. */
+static int
+parse_timeout_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char *v,
+		struct ng_svc_spec *sp)
+{
+	char opt[32];
+
+	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++) {
+		if (strcmp(k, timeout_opt(i, opt, sizeof(opt))) != 0)
+			continue;
+		if (parse_u32(s, cmd, k, v, 0, NG_TIMEOUT_MAX, ng_ct_timeout_at(&sp->timeouts,
+				i)) < 0)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* v is one of names (enum order) into *out, else an error ending in "alts". */
+static int
+parse_choice(struct ng_cli_sess *s, const char *cmd, const char *k, const char *v,
+		const char *const *names, const char *alts, unsigned int *out)
+{
+	for (unsigned int i = 0; names[i] != NULL; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	ng_cli_error(s, "%s: %s \"%s\": %s", cmd, k, v, alts);
+	return -1;
+}
+
+static int
+parse_spec_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char *v,
+		struct ng_svc_spec *sp, struct ng_prefix *rbuf)
+{
+	static const char *const scheds[] = {"maglev", "wrr", "random", NULL};
+	static const char *const modes[] = {"fullnat", "dnat", NULL};
+	static const char *const affinities[] = {"none", "client-ip", NULL};
+	unsigned int c;
+	int rc;
+
+	if (strcmp(k, "scheduler") == 0) {
+		rc = parse_choice(s, cmd, k, v, scheds, "maglev, wrr or random", &c);
+		sp->scheduler = rc == 0 ? (enum ng_sched)c : sp->scheduler;
+	} else if (strcmp(k, "mode") == 0) {
+		rc = parse_choice(s, cmd, k, v, modes, "fullnat or dnat", &c);
+		sp->mode = rc == 0 ? (enum ng_fwd_mode)c : sp->mode;
+	} else if (strcmp(k, "affinity") == 0) {
+		rc = parse_choice(s, cmd, k, v, affinities, "none or client-ip", &c);
+		sp->affinity = rc == 0 ? c == 1 : sp->affinity;
+	} else if (strcmp(k, "affinity-timeout") == 0) {
+		rc = parse_u32(s, cmd, k, v, NG_AFFINITY_TIMEOUT_MIN, NG_AFFINITY_TIMEOUT_MAX,
+				&sp->affinity_timeout);
+	} else if (strcmp(k, "source-ranges") == 0) {
+		rc = parse_src_ranges(s, cmd, v, rbuf, sp);
+	} else {
+		rc = parse_timeout_opt(s, cmd, k, v, sp);
+		if (rc == 0) {
+			ng_cli_error(s, "%s: unknown option \"%s\" (scheduler, mode, affinity, "
+					"affinity-timeout, source-ranges, " TIMEOUT_OPTS ")", cmd, k);
+			rc = -1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 parse_spec_opts(struct ng_cli_sess *s, const char *cmd, int argc, char **argv,
 		struct ng_svc_spec *sp, struct ng_prefix *rbuf)
 {
 	for (int i = 0; i < argc; i += 2) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (v == NULL) {
-			ng_cli_error(s, "%s: \"%s\" needs a value", cmd, k);
+		if (i + 1 == argc) {
+			ng_cli_error(s, "%s: \"%s\" needs a value", cmd, argv[i]);
 			return -1;
 		}
-		if (strcmp(k, "scheduler") == 0) {
-			if (strcmp(v, "maglev") == 0)
-				sp->scheduler = NG_SCHED_MAGLEV;
-			else if (strcmp(v, "wrr") == 0)
-				sp->scheduler = NG_SCHED_WRR;
-			else if (strcmp(v, "random") == 0)
-				sp->scheduler = NG_SCHED_RANDOM;
-			else {
-				ng_cli_error(s, "%s: scheduler \"%s\": maglev, wrr or random", cmd, v);
-				return -1;
-			}
-		} else if (strcmp(k, "mode") == 0) {
-			if (strcmp(v, "fullnat") == 0)
-				sp->mode = NG_FWD_FULLNAT;
-			else if (strcmp(v, "dnat") == 0)
-				sp->mode = NG_FWD_DNAT;
-			else {
-				ng_cli_error(s, "%s: mode \"%s\": fullnat or dnat", cmd, v);
-				return -1;
-			}
-		} else if (strcmp(k, "affinity") == 0) {
-			if (strcmp(v, "client-ip") == 0)
-				sp->affinity = true;
-			else if (strcmp(v, "none") == 0)
-				sp->affinity = false;
-			else {
-				ng_cli_error(s, "%s: affinity \"%s\": none or client-ip", cmd, v);
-				return -1;
-			}
-		} else if (strcmp(k, "affinity-timeout") == 0) {
-			if (parse_u32(s, cmd, k, v, 1, 86400, &sp->affinity_timeout) < 0)
-				return -1;
-		} else if (strcmp(k, "source-ranges") == 0) {
-			if (parse_src_ranges(s, cmd, v, rbuf, sp) < 0)
-				return -1;
-		} else {
-			ng_cli_error(s, "%s: unknown option \"%s\" (scheduler, mode, affinity, "
-					"affinity-timeout, source-ranges)", cmd, k);
+		if (parse_spec_opt(s, cmd, argv[i], argv[i + 1], sp, rbuf) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -492,7 +571,8 @@ cmd_service_add(struct ng_cli_sess *s, int argc, char **argv)
 
 	if (argc < 2) {
 		ng_cli_error(s, "service add: give NAME tcp|udp [scheduler S] [mode M] "
-				"[affinity client-ip] [affinity-timeout SEC] [source-ranges P,...]");
+				"[affinity client-ip] [affinity-timeout SEC] [source-ranges P,...] "
+				"[STATE-timeout SEC]");
 		return -1;
 	}
 	if (strlen(argv[0]) >= sizeof(sp.name)) {
@@ -509,7 +589,7 @@ cmd_service_add(struct ng_cli_sess *s, int argc, char **argv)
 static int
 cmd_service_set(struct ng_cli_sess *s, int argc, char **argv)
 {
-	struct svc_d *d;
+	struct ng_svc_view v;
 	struct ng_svc_spec sp;
 	struct ng_prefix rbuf[NG_MAX_SVC_SRC_RANGES];
 	char err[NG_ERRBUF];
@@ -519,12 +599,11 @@ cmd_service_set(struct ng_cli_sess *s, int argc, char **argv)
 				"affinity-timeout, source-ranges)");
 		return -1;
 	}
-	d = find_d(argv[0]);
-	if (d == NULL) {
+	if (ng_svc_get(argv[0], &v) < 0) {
 		ng_cli_error(s, "service set: no service \"%s\"", argv[0]);
 		return -1;
 	}
-	sp = d->spec;
+	sp = *v.spec;
 	if (parse_spec_opts(s, "service set", argc - 1, argv + 1, &sp, rbuf) < 0)
 		return -1;
 	return report(s, "service set", ng_svc_update(&sp, err, sizeof(err)), err);
@@ -550,7 +629,7 @@ parse_frontend(struct ng_cli_sess *s, const char *cmd, int argc, char **argv,
 	if (argc == 3 && strcmp(argv[1], "nodeport") == 0) {
 		uint32_t p;
 
-		if (parse_u32(s, cmd, "node port", argv[2], 1, 65535, &p) < 0)
+		if (parse_u32(s, cmd, "node port", argv[2], NG_L4_PORT_MIN, NG_L4_PORT_MAX, &p) < 0)
 			return -1;
 		fe->port = (uint16_t)p;
 		return 0;
@@ -597,8 +676,8 @@ cmd_backend_add(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	if (parse_ep(s, "backend add", argv[1], &ip, &port) < 0 ||
-			(argc == 4 && parse_u32(s, "backend add", "weight", argv[3], 0, 10000,
-			&weight) < 0))
+			(argc == 4 && parse_u32(s, "backend add", "weight", argv[3], 0,
+			NG_WEIGHT_MAX, &weight) < 0))
 		return -1;
 	return report(s, "backend add", ng_svc_backend_set(argv[0], &ip, port, weight, err, sizeof(err)), err);
 }
@@ -622,7 +701,8 @@ cmd_backend_del(struct ng_cli_sess *s, int argc, char **argv)
 static int
 cmd_backend_weight(struct ng_cli_sess *s, int argc, char **argv)
 {
-	struct svc_d *d;
+	struct ng_svc_view v;
+	bool known;
 	struct ng_ip ip;
 	uint16_t port;
 	uint32_t w;
@@ -634,12 +714,12 @@ cmd_backend_weight(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	if (parse_ep(s, "backend weight", argv[1], &ip, &port) < 0 ||
-			parse_u32(s, "backend weight", "weight", argv[2], 0, 10000, &w) < 0)
+			parse_u32(s, "backend weight", "weight", argv[2], 0, NG_WEIGHT_MAX, &w) < 0)
 		return -1;
-	d = find_d(argv[0]);
-	for (unsigned int i = 0; d != NULL && i < d->n_bes; i++)
-		found |= d->bes[i].port == port && ng_ip_equal(&d->bes[i].addr, &ip);
-	if (d != NULL && !found) {
+	known = ng_svc_get(argv[0], &v) == 0;
+	for (unsigned int i = 0; known && i < v.n_backends; i++)
+		found |= v.backends[i].port == port && ng_ip_equal(&v.backends[i].addr, &ip);
+	if (known && !found) {
 		ng_cli_error(s, "backend weight: service \"%s\" has no backend %s", argv[0], argv[1]);
 		return -1;
 	}
@@ -661,7 +741,7 @@ static int
 cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 {
 	bool json = ng_cli_json(&argc, argv);
-	const struct ng_ruleset *rs = ng_svc.cur;
+	const struct ng_ruleset *rs = ng_svc_ruleset();
 	struct ng_ip src, dst;
 	uint16_t sport, dport, b;
 	uint8_t proto;
@@ -736,7 +816,9 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 }
 
 static const char *const svc_opts[] = {"scheduler", "mode", "affinity", "affinity-timeout",
-	"source-ranges", "maglev", "wrr", "random", "fullnat", "dnat", "client-ip", "none", NULL};
+	"source-ranges", "tcp-syn-timeout", "tcp-established-timeout", "tcp-fin-timeout",
+	"tcp-time-wait-timeout", "tcp-close-timeout", "udp-timeout", "maglev", "wrr", "random",
+	"fullnat", "dnat", "client-ip", "none", NULL};
 
 static const char *const *
 opts_complete(struct ng_cli_sess *s, int argc, char **argv)
@@ -751,6 +833,15 @@ opts_complete(struct ng_cli_sess *s, int argc, char **argv)
 /* Service names for Tab and ?, refreshed per call. */
 static const char *name_list[257];
 
+static int
+name_cb(const struct ng_svc_view *v, void *arg)
+{
+	unsigned int *n = arg;
+
+	name_list[(*n)++] = v->spec->name;
+	return *n == RTE_DIM(name_list) - 1;
+}
+
 static const char *const *
 names_complete(struct ng_cli_sess *s, int argc, char **argv)
 {
@@ -760,9 +851,7 @@ names_complete(struct ng_cli_sess *s, int argc, char **argv)
 	(void)argv;
 	if (argc > 0)
 		return NULL;
-	for (uint32_t i = 0; i < ng_svc.n_svcs && n < RTE_DIM(name_list) - 1; i++)
-		if (ng_svc.svcs[i] != NULL && !ng_svc.svcs[i]->deleted)
-			name_list[n++] = ng_svc.svcs[i]->spec.name;
+	ng_svc_walk(name_cb, &n);
 	name_list[n] = NULL;
 	return name_list;
 }
@@ -777,11 +866,13 @@ static const struct ng_cli_cmd svc_cmds[] = {
 	{"clear ruleset", NULL, "forget the change-to-data-path latency samples of show ruleset",
 		cmd_clear_ruleset, NULL},
 	{"service add", "NAME tcp|udp [scheduler maglev|wrr|random] [mode fullnat|dnat] "
-		"[affinity none|client-ip] [affinity-timeout SEC] [source-ranges P,...|none]",
-		"create a service", cmd_service_add, opts_complete},
+		"[affinity none|client-ip] [affinity-timeout SEC] [source-ranges P,...|none] "
+		"[STATE-timeout SEC]",
+		"create a service; STATE-timeout: its own " TIMEOUT_OPTS " (0: the global one)",
+		cmd_service_add, opts_complete},
 	{"service set", "NAME [scheduler S] [mode M] [affinity A] [affinity-timeout SEC] "
-		"[source-ranges P,...|none]",
-		"change a service's options", cmd_service_set, names_complete},
+		"[source-ranges P,...|none] [STATE-timeout SEC]", "change a service's options",
+		cmd_service_set, names_complete},
 	{"service del", "NAME", "delete a service", cmd_service_del, names_complete},
 	{"service frontend add", "NAME ADDRESS:PORT | NAME nodeport PORT",
 		"add a VIP frontend or a NodePort", cmd_frontend_add, names_complete},

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Ruleset compile and publish (control core).
+ * The ruleset compiler (control core).
  *
- * A commit builds a new ruleset from the previous one: the frontend index is
- * copied and patched for the services that changed, and only those services
- * get new compiled objects. The new ruleset is published with one pointer
- * store; the old one and the objects it alone referenced are freed after an
- * RCU grace period, which the control loop checks without blocking.
+ * ng_rs_compile() builds ruleset N+1 from ruleset N and the services that
+ * changed: the frontend index is copied and patched for them, and only they
+ * get new compiled objects. It reads what it is given and returns the new
+ * ruleset with what it no longer holds; publishing it and freeing the old one
+ * after a grace period is publish.c's job, and the service records are svc.c's.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,24 +17,19 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
-#include "ng_log.h"
 #include "svc_priv.h"
 
-struct retired {
-	struct retired *next;
-	struct ng_ruleset *rs;
-	struct ng_svc_obj **objs;
-	uint32_t n_objs;
-	uint64_t token;
-	uint64_t start_tsc;
-	uint64_t change_tsc; /* first change this commit carried; 0 for none */
-	bool cause;          /* the change came with a noted cause (a watch event) */
-};
-
-static uint64_t
-tsc_to_ns(uint64_t t)
+void
+ng_svc_fe_key(struct ng_fe_key *k, const struct ng_ip *addr, uint16_t port, uint8_t proto)
 {
-	return t * 1000000000ull / rte_get_tsc_hz();
+	memset(k, 0, sizeof(*k));
+	k->family = addr->family;
+	if (addr->family == AF_INET)
+		k->addr.v4 = addr->v4;
+	else if (addr->family == AF_INET6)
+		memcpy(k->addr.v6, addr->v6, 16);
+	k->port = rte_cpu_to_be_16(port);
+	k->proto = proto;
 }
 
 /* ---- frontend index: open addressing, linear probing, backward-shift delete ---- */
@@ -105,8 +101,8 @@ rs_alloc(uint32_t slots)
 	return rs;
 }
 
-static void
-rs_free(struct ng_ruleset *rs)
+void
+ng_rs_free(struct ng_ruleset *rs)
 {
 	if (rs == NULL)
 		return;
@@ -114,7 +110,19 @@ rs_free(struct ng_ruleset *rs)
 	rte_free(rs);
 }
 
+uint64_t
+ng_rs_bytes(const struct ng_ruleset *rs)
+{
+	return rs == NULL ? 0 : sizeof(*rs) + sizeof(*rs->fe) * (rs->fe_mask + 1);
+}
+
 /* ---- service objects ---- */
+
+void
+ng_rs_obj_free(struct ng_svc_obj *o)
+{
+	rte_free(o);
+}
 
 static int
 backend_cmp(const void *a, const void *b)
@@ -194,97 +202,112 @@ table_len(const struct ng_svc_spec *s, const struct ng_backend *b, uint32_t n)
 	return (uint32_t)sum;
 }
 
-static void
-obj_free(struct ng_svc_obj *o)
-{
-	if (o == NULL)
-		return;
-	ng_svc.info.bytes -= o->bytes;
-	rte_free(o);
-}
-
-/** The addresses a NodePort answers on. */
-static const struct ng_ip *
-nodeport_addrs(const struct ng_svc_params *p, unsigned int *n)
-{
-	if (p->nodeport_addrs == NULL) {
-		*n = p->n_node_addrs;
-		return p->node_addrs;
-	}
-	*n = p->n_nodeport_addrs;
-	return p->nodeport_addrs;
-}
-
-static struct ng_svc_obj *
-obj_build(struct svc_d *d, char *err, size_t errlen)
-{
-	const struct ng_svc_params *p = &ng_svc.p;
-	uint32_t n = d->n_bes, nw = p->n_workers, n_fe = 0, m, usable = 0;
-	unsigned int n_np;
-	const struct ng_ip *np = nodeport_addrs(p, &n_np);
-	struct ng_backend *sorted = NULL;
-	struct ng_svc_obj *o;
+/* The parts of an object the compiler writes and workers only read. */
+struct obj_rw {
 	struct ng_svc_backend *be;
 	uint16_t *table;
-	size_t off_be, off_tab, off_fe, off_ws, off_bs, size;
-	uint64_t hz = rte_get_tsc_hz();
+	struct ng_svc_src_range *src;
+};
+
+/* One allocation: the object, backends, table, frontend keys, source ranges, counters. */
+static struct ng_svc_obj *
+obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t n_src, uint32_t nw,
+		struct obj_rw *rw)
+{
+	size_t off_be, off_tab, off_fe, off_src, off_ws, off_bs, size;
+	struct ng_svc_obj *o;
 	uint8_t *base;
 
-	for (unsigned int i = 0; i < d->n_fes; i++)
-		n_fe += d->fes[i].addr.family == 0 ? n_np : 1;
-	if (n > 0) {
-		sorted = malloc(n * sizeof(*sorted));
-		if (sorted == NULL)
-			goto nomem;
-		memcpy(sorted, d->bes, n * sizeof(*sorted));
-		qsort(sorted, n, sizeof(*sorted), backend_cmp);
-	}
-	for (uint32_t i = 0; i < n; i++)
-		usable += sorted[i].weight > 0;
-	m = n > 0 ? table_len(&d->spec, sorted, n) : 1;
-
 	off_be = RTE_ALIGN(sizeof(*o), 16);
-	off_tab = off_be + sizeof(*be) * n;
+	off_tab = off_be + sizeof(struct ng_svc_backend) * n_be;
 	off_fe = RTE_ALIGN(off_tab + sizeof(uint16_t) * m, 16);
-	off_ws = RTE_ALIGN(off_fe + sizeof(struct ng_fe_key) * n_fe, RTE_CACHE_LINE_SIZE);
+	off_src = RTE_ALIGN(off_fe + sizeof(struct ng_fe_key) * n_fe, 16);
+	off_ws = RTE_ALIGN(off_src + sizeof(struct ng_svc_src_range) * n_src,
+			RTE_CACHE_LINE_SIZE);
 	off_bs = off_ws + sizeof(struct ng_svc_wstats) * nw;
-	size = off_bs + sizeof(struct ng_svc_bstats) * nw * RTE_MAX(n, 1u);
+	size = off_bs + sizeof(struct ng_svc_bstats) * nw * RTE_MAX(n_be, 1u);
 	base = rte_zmalloc("ng_svc_obj", size, RTE_CACHE_LINE_SIZE);
 	if (base == NULL)
-		goto nomem;
+		return NULL;
 	o = (struct ng_svc_obj *)base;
-	be = (struct ng_svc_backend *)(base + off_be);
-	table = (uint16_t *)(base + off_tab);
+	rw->be = (struct ng_svc_backend *)(base + off_be);
+	rw->table = (uint16_t *)(base + off_tab);
+	rw->src = (struct ng_svc_src_range *)(base + off_src);
+	o->backends = rw->be;
+	o->src_ranges = rw->src;
+	o->table = rw->table;
 	o->fe = (struct ng_fe_key *)(base + off_fe);
 	o->wstats = (struct ng_svc_wstats *)(base + off_ws);
 	o->bstats = (struct ng_svc_bstats *)(base + off_bs);
-	o->backends = be;
-	o->table = table;
 	o->bytes = size;
-	ng_svc.info.bytes += size;
-	o->uid = ng_svc.next_uid++;
-	o->proto = d->spec.proto;
-	o->sched = (uint8_t)d->spec.scheduler;
-	o->mode = (uint8_t)d->spec.mode;
-	o->affinity = d->spec.affinity;
-	o->empty_drop = d->spec.empty_drop;
-	o->affinity_timeout_s = d->spec.affinity_timeout ? d->spec.affinity_timeout :
+	o->n_workers = nw;
+	o->table_size = m;
+	return o;
+}
+
+static void
+obj_options(const struct ng_rs_env *env, const struct ng_svc_spec *sp, struct ng_svc_obj *o)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	o->proto = sp->proto;
+	o->sched = (uint8_t)sp->scheduler;
+	o->mode = (uint8_t)sp->mode;
+	o->affinity = sp->affinity;
+	o->empty_drop = sp->empty_drop;
+	o->affinity_timeout_s = sp->affinity_timeout ? sp->affinity_timeout :
 			NG_AFFINITY_TIMEOUT_DEFAULT;
 	o->affinity_tsc = (uint64_t)o->affinity_timeout_s * hz;
-	o->n_backends = n;
-	o->n_usable = usable;
-	o->table_size = m;
-	o->n_workers = nw;
-	o->desired_id = d->id;
-	snprintf(o->name, sizeof(o->name), "%s", d->spec.name);
+	snprintf(o->name, sizeof(o->name), "%s", sp->name);
 	for (int s = 0; s < NG_CT_NSTATES; s++) {
-		uint32_t sec = ng_ct_state_timeout(&d->spec.timeouts, (enum ng_ct_state)s);
+		uint32_t sec = ng_ct_state_timeout(&sp->timeouts, (enum ng_ct_state)s);
 
 		if (sec == 0)
-			sec = ng_ct_state_timeout(&p->timeouts, (enum ng_ct_state)s);
+			sec = ng_ct_state_timeout(&env->timeouts, (enum ng_ct_state)s);
 		o->to_tsc[s] = (uint64_t)sec * hz;
 	}
 	o->to_tsc[NG_CT_AFFINITY] = o->affinity_tsc;
+}
+
+/* The service's source ranges, in the data path's form (masked networks). */
+static void
+obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct obj_rw *rw)
+{
+	for (unsigned int i = 0; i < sp->n_src_ranges; i++) {
+		struct ng_prefix p = ng_prefix_masked(&sp->src_ranges[i]);
+		struct ng_svc_src_range *r = &rw->src[i];
+
+		r->family = p.addr.family;
+		r->len = p.len;
+		if (p.addr.family == AF_INET)
+			r->addr.v4 = p.addr.v4;
+		else
+			memcpy(r->addr.v6, p.addr.v6, 16);
+	}
+	o->n_src_ranges = sp->n_src_ranges;
+}
+
+/* The addresses a NodePort answers on. */
+static const struct ng_ip *
+nodeport_addrs(const struct ng_rs_env *env, unsigned int *n)
+{
+	if (env->nodeport_addrs == NULL) {
+		*n = env->n_node_addrs;
+		return env->node_addrs;
+	}
+	*n = env->n_nodeport_addrs;
+	return env->nodeport_addrs;
+}
+
+/* Backends in canonical order with their FullNAT source, and the scheduling table. */
+static int
+obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
+		const struct ng_backend *sorted, uint32_t n, struct ng_svc_obj *o,
+		const struct obj_rw *rw)
+{
+	struct ng_svc_backend *be = rw->be;
+	struct ng_maglev_backend *mb;
+	int rc;
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct ng_route_info ri;
@@ -293,356 +316,211 @@ obj_build(struct svc_d *d, char *err, size_t errlen)
 		be[i].addr.v4 = sorted[i].addr.v4;
 		be[i].port = rte_cpu_to_be_16(sorted[i].port);
 		be[i].weight = sorted[i].weight;
-		if (p->fib != NULL && ng_fib_lookup(p->fib, &sorted[i].addr, &ri) == 0 &&
+		o->n_usable += sorted[i].weight > 0;
+		if (env->fib != NULL && ng_fib_lookup(env->fib, &sorted[i].addr, &ri) == 0 &&
 				ri.src.family == AF_INET)
 			be[i].snat.v4 = ri.src.v4;
-		else if (p->n_node_addrs > 0)
-			be[i].snat.v4 = p->node_addrs[0].v4;
+		else if (env->n_node_addrs > 0)
+			be[i].snat.v4 = env->node_addrs[0].v4;
 	}
-	if (usable > 0) {
-		if (d->spec.scheduler == NG_SCHED_MAGLEV) {
-			struct ng_maglev_backend *mb = malloc(n * sizeof(*mb));
-			int rc;
+	if (o->n_usable == 0)
+		return 0;
+	if (sp->scheduler != NG_SCHED_MAGLEV)
+		return wrr_sequence(sorted, n, rw->table, o->table_size) == 0 ? -ENOMEM : 0;
+	mb = malloc(n * sizeof(*mb));
+	if (mb == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		mb[i].addr = sorted[i].addr;
+		mb[i].port = sorted[i].port;
+		mb[i].weight = sorted[i].weight;
+	}
+	rc = ng_maglev_build(mb, n, rw->table, o->table_size);
+	free(mb);
+	return rc;
+}
 
-			if (mb == NULL) {
-				obj_free(o);
-				goto nomem;
-			}
-			for (uint32_t i = 0; i < n; i++) {
-				mb[i].addr = sorted[i].addr;
-				mb[i].port = sorted[i].port;
-				mb[i].weight = sorted[i].weight;
-			}
-			rc = ng_maglev_build(mb, n, table, m);
-			free(mb);
-			if (rc < 0) {
-				obj_free(o);
-				free(sorted);
-				snprintf(err, errlen, "service \"%s\": Maglev table: %s",
-						d->spec.name, strerror(-rc));
-				return NULL;
-			}
-		} else if (wrr_sequence(sorted, n, table, m) == 0) {
-			obj_free(o);
-			goto nomem;
-		}
+/* Compile one service into a new immutable object. */
+static struct ng_svc_obj *
+obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char *err,
+		size_t errlen)
+{
+	const struct ng_svc_spec *sp = v->spec;
+	uint32_t n = v->n_backends, n_fe = 0, m;
+	unsigned int n_np;
+	const struct ng_ip *np = nodeport_addrs(env, &n_np);
+	struct ng_backend *sorted = NULL;
+	struct ng_svc_obj *o = NULL;
+	struct obj_rw rw;
+	int rc = -ENOMEM;
+
+	for (unsigned int i = 0; i < v->n_frontends; i++)
+		n_fe += v->frontends[i].addr.family == 0 ? n_np : 1;
+	if (n > 0) {
+		sorted = malloc(n * sizeof(*sorted));
+		if (sorted == NULL)
+			goto fail;
+		memcpy(sorted, v->backends, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), backend_cmp);
 	}
-	/* VIP keys first, then NodePort keys (one per gateway address). */
-	for (unsigned int i = 0; i < d->n_fes; i++)
-		if (d->fes[i].addr.family != 0)
-			ng_svc_fe_key(&o->fe[o->n_fe++], &d->fes[i].addr, d->fes[i].port,
-					d->spec.proto);
-	for (unsigned int i = 0; i < d->n_fes; i++)
-		if (d->fes[i].addr.family == 0)
+	m = n > 0 ? table_len(sp, sorted, n) : 1;
+	o = obj_alloc(n, m, n_fe, sp->n_src_ranges, env->n_workers, &rw);
+	if (o == NULL)
+		goto fail;
+	o->uid = env->next_uid++;
+	o->desired_id = id;
+	o->n_backends = n;
+	obj_options(env, sp, o);
+	obj_src_ranges(sp, o, &rw);
+	rc = obj_backends(env, sp, sorted, n, o, &rw);
+	if (rc < 0)
+		goto fail;
+	free(sorted);
+	/* VIP keys first, then NodePort keys (one per NodePort address). */
+	for (unsigned int i = 0; i < v->n_frontends; i++)
+		if (v->frontends[i].addr.family != 0)
+			ng_svc_fe_key(&o->fe[o->n_fe++], &v->frontends[i].addr,
+					v->frontends[i].port, sp->proto);
+	for (unsigned int i = 0; i < v->n_frontends; i++)
+		if (v->frontends[i].addr.family == 0)
 			for (unsigned int a = 0; a < n_np; a++)
-				ng_svc_fe_key(&o->fe[o->n_fe++], &np[a], d->fes[i].port,
-						d->spec.proto);
-	free(sorted);
+				ng_svc_fe_key(&o->fe[o->n_fe++], &np[a], v->frontends[i].port,
+						sp->proto);
 	return o;
-nomem:
+fail:
 	free(sorted);
-	snprintf(err, errlen, "service \"%s\": out of memory compiling it", d->spec.name);
+	ng_rs_obj_free(o);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "service \"%s\": out of memory compiling it", sp->name);
+	else
+		snprintf(err, errlen, "service \"%s\": Maglev table: %s", sp->name,
+				strerror(-rc));
 	return NULL;
 }
 
+/* ---- the ruleset ---- */
+
 static bool
-is_node_addr(const struct ng_fe_key *k)
+is_node_addr(const struct ng_rs_env *env, const struct ng_fe_key *k)
 {
-	for (unsigned int a = 0; a < ng_svc.p.n_node_addrs; a++)
-		if (ng_svc.p.node_addrs[a].v4 == k->addr.v4 && k->family == AF_INET)
+	for (unsigned int a = 0; a < env->n_node_addrs; a++)
+		if (env->node_addrs[a].v4 == k->addr.v4 && k->family == AF_INET)
 			return true;
 	return false;
 }
 
-/* VIP reference counts: routes appear with the first user and go with the last. */
-static int
-vip_ref(const struct ng_fe_key *k, int delta)
+/* The next ruleset's frontend index: old's, copied (or rehashed when it grows). */
+static struct ng_ruleset *
+rs_next(const struct ng_ruleset *old, uint32_t n_fe_est)
 {
-	struct ng_ip ip = {.family = AF_INET, .v4 = k->addr.v4};
-	void *data;
-	intptr_t n = 0;
+	uint32_t slots = 64;
+	struct ng_ruleset *rs;
 
-	if (rte_hash_lookup_data(ng_svc.vips, &ip, &data) >= 0)
-		n = (intptr_t)data;
-	n += delta;
-	if (n <= 0) {
-		rte_hash_del_key(ng_svc.vips, &ip);
-		return 0;
-	}
-	rte_hash_add_key_data(ng_svc.vips, &ip, (void *)n);
-	return (int)n;
-}
-
-static void
-vip_route(const struct ng_fe_key *k, bool add)
-{
-	struct ng_prefix pfx = {.addr = {.family = AF_INET, .v4 = k->addr.v4}, .len = 32};
-	char a[NG_IP_STRLEN];
-	int rc;
-
-	if (ng_svc.p.fib == NULL)
-		return;
-	if (add)
-		rc = ng_fib_add(ng_svc.p.fib, &pfx, NG_RT_VIP, NG_NH_VIP, ng_svc.p.vip_port, NULL,
-				&pfx.addr, true);
-	else
-		rc = ng_fib_del(ng_svc.p.fib, &pfx);
-	if (rc < 0)
-		NG_LOG(WARNING, SVC, "VIP route %s %s: %s", add ? "add" : "del",
-				ng_ip_fmt(&pfx.addr, a, sizeof(a)), strerror(-rc));
-}
-
-int
-ng_ruleset_commit(char *err, size_t errlen)
-{
-	struct ng_ruleset *old = ng_svc.cur, *rs;
-	struct ng_svc_obj **retired_objs = NULL, **fresh = NULL;
-	struct ng_fe_key *vip_add = NULL, *vip_del = NULL;
-	uint32_t n_ret = 0, n_vip_add = 0, n_vip_del = 0, n_fe_est = old ? old->n_fe : 0, slots = 64;
-	uint64_t t0 = rte_get_tsc_cycles(), t1;
-	/* For the latency figure: when the oldest change of this commit was made. */
-	uint64_t change_tsc = ng_svc.n_dirty > 0 ? ng_svc.first_dirty_tsc : 0;
-	bool cause = ng_svc.n_dirty > 0 && ng_svc.cause_noted;
-	char ebuf[NG_ERRBUF];
-	struct retired *r;
-	int rc = 0;
-
-	if (err == NULL) {
-		err = ebuf;
-		errlen = sizeof(ebuf);
-	}
-	if (ng_svc.n_dirty > 0) {
-		retired_objs = calloc(ng_svc.n_dirty, sizeof(*retired_objs));
-		fresh = calloc(ng_svc.n_dirty, sizeof(*fresh));
-		if (retired_objs == NULL || fresh == NULL) {
-			rc = -ENOMEM;
-			snprintf(err, errlen, "out of memory");
-			goto out;
-		}
-	}
-	/* Compile first: a failure leaves the running ruleset untouched. */
-	for (uint32_t i = 0; i < ng_svc.n_dirty; i++) {
-		struct svc_d *d = ng_svc.svcs[ng_svc.dirty[i]];
-
-		if (d == NULL || d->deleted)
-			continue;
-		fresh[i] = obj_build(d, err, errlen);
-		if (fresh[i] == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		n_fe_est += fresh[i]->n_fe;
-	}
 	while (slots < 2 * n_fe_est)
 		slots <<= 1;
 	if (old != NULL && old->fe_mask + 1 >= slots)
 		slots = old->fe_mask + 1;
 	rs = rs_alloc(slots);
-	if (rs == NULL) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory for the frontend index");
-		goto out;
+	if (rs == NULL || old == NULL)
+		return rs;
+	if (old->fe_mask == rs->fe_mask) {
+		memcpy(rs->fe, old->fe, sizeof(*rs->fe) * slots);
+		rs->n_fe = old->n_fe;
+	} else {
+		for (uint32_t i = 0; i <= old->fe_mask; i++)
+			if (old->fe[i].used)
+				fe_insert(rs, &old->fe[i].key, old->fe[i].svc);
 	}
-	if (old != NULL) {
-		if (old->fe_mask == rs->fe_mask) {
-			memcpy(rs->fe, old->fe, sizeof(*rs->fe) * slots);
-			rs->n_fe = old->n_fe;
-		} else {
-			for (uint32_t i = 0; i <= old->fe_mask; i++)
-				if (old->fe[i].used)
-					fe_insert(rs, &old->fe[i].key, old->fe[i].svc);
-		}
-		rs->n_svcs = old->n_svcs;
-		rs->n_dnat = old->n_dnat;
-		rs->gen = old->gen + 1;
-	}
-	rs->lport_min = ng_svc.p.lport_min;
-	rs->lport_max = ng_svc.p.lport_max;
-	vip_add = calloc(n_fe_est + 1, sizeof(*vip_add));
-	vip_del = calloc((old ? old->n_fe : 0) + 1, sizeof(*vip_del));
-	if (vip_add == NULL || vip_del == NULL) {
-		rs_free(rs);
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
+	rs->n_svcs = old->n_svcs;
+	rs->n_dnat = old->n_dnat;
+	rs->gen = old->gen + 1;
+	return rs;
+}
 
-	for (uint32_t i = 0; i < ng_svc.n_dirty; i++) {
-		struct svc_d *d = ng_svc.svcs[ng_svc.dirty[i]];
-		struct ng_svc_obj *o;
+/* Swap each change's old object for its new one in out->rs. */
+static void
+rs_patch(const struct ng_rs_env *env, struct ng_rs_change *ch, uint32_t n,
+		struct ng_rs_build *out)
+{
+	struct ng_ruleset *rs = out->rs;
 
-		if (d == NULL)
-			continue;
-		o = d->obj;
+	for (uint32_t i = 0; i < n; i++) {
+		struct ng_svc_obj *o = ch[i].old;
+
 		if (o != NULL) {
 			for (uint32_t k = 0; k < o->n_fe; k++) {
 				fe_remove(rs, &o->fe[k], o);
-				if (!is_node_addr(&o->fe[k]) && vip_ref(&o->fe[k], -1) == 0)
-					vip_del[n_vip_del++] = o->fe[k];
+				if (!is_node_addr(env, &o->fe[k]))
+					out->vip_gone[out->n_vip_gone++] = o->fe[k];
 			}
 			rs->n_svcs--;
 			rs->n_dnat -= o->mode == NG_FWD_DNAT;
-			retired_objs[n_ret++] = o;
-			d->obj = NULL;
+			out->retire[out->n_retire++] = o;
 		}
-		if (d->deleted) {
-			char key[NG_SVC_NAME_MAX] = {0};
-
-			snprintf(key, sizeof(key), "%s", d->spec.name);
-			rte_hash_del_key(ng_svc.by_name, key);
-			ng_svc.svcs[d->id] = NULL;
-			free(d->fes);
-			free(d->bes);
-			free(d);
+		o = ch[i].obj;
+		if (o == NULL)
 			continue;
-		}
-		o = fresh[i];
-		fresh[i] = NULL;
 		for (uint32_t k = 0; k < o->n_fe; k++) {
 			fe_insert(rs, &o->fe[k], o);
-			if (!is_node_addr(&o->fe[k]) && vip_ref(&o->fe[k], 1) == 1)
-				vip_add[n_vip_add++] = o->fe[k];
+			if (!is_node_addr(env, &o->fe[k]))
+				out->vip_new[out->n_vip_new++] = o->fe[k];
 		}
 		rs->n_svcs++;
 		rs->n_dnat += o->mode == NG_FWD_DNAT;
-		d->obj = o;
-		d->dirty = false;
-	}
-	ng_svc.n_dirty = 0;
-	ng_svc.cause_noted = false;
-
-	t1 = rte_get_tsc_cycles();
-	__atomic_store_n(ng_svc.p.publish, rs, __ATOMIC_RELEASE);
-	ng_svc.cur = rs;
-	/* VIP routes change after the publish: a VIP that moved between services in
-	 * this commit never loses its route. */
-	for (uint32_t i = 0; i < n_vip_del; i++)
-		if (vip_ref(&vip_del[i], 0) == 0)
-			vip_route(&vip_del[i], false);
-	for (uint32_t i = 0; i < n_vip_add; i++)
-		if (vip_ref(&vip_add[i], 0) > 0)
-			vip_route(&vip_add[i], true);
-	ng_svc.info.generation = rs->gen;
-	ng_svc.info.services = rs->n_svcs;
-	ng_svc.info.frontends = rs->n_fe;
-	ng_svc.info.build_ns = tsc_to_ns(t1 - t0);
-	ng_svc.info.publish_ns = tsc_to_ns(rte_get_tsc_cycles() - t1);
-	ng_svc.info.publish_tsc = t1;
-	ng_hist_observe(&ng_svc.info.commit_hist, ng_svc.info.build_ns + ng_svc.info.publish_ns);
-	ng_svc.info.commits++;
-	ng_svc.info.bytes += sizeof(*rs) + sizeof(*rs->fe) * (rs->fe_mask + 1);
-	if (old != NULL || n_ret > 0) {
-		r = calloc(1, sizeof(*r));
-		if (r == NULL) {
-			/* Cannot defer: wait for the grace period here. */
-			if (ng_svc.p.qsbr != NULL)
-				rte_rcu_qsbr_synchronize(ng_svc.p.qsbr, RTE_QSBR_THRID_INVALID);
-			rs_free(old);
-			for (uint32_t i = 0; i < n_ret; i++)
-				obj_free(retired_objs[i]);
-		} else {
-			r->rs = old;
-			r->objs = retired_objs;
-			r->n_objs = n_ret;
-			retired_objs = NULL;
-			r->start_tsc = rte_get_tsc_cycles();
-			r->change_tsc = change_tsc;
-			r->cause = cause;
-			r->token = ng_svc.p.qsbr != NULL ? rte_rcu_qsbr_start(ng_svc.p.qsbr) : 0;
-			if (ng_svc.retired_tail != NULL)
-				ng_svc.retired_tail->next = r;
-			else
-				ng_svc.retired = r;
-			ng_svc.retired_tail = r;
-			ng_svc.info.pending_free++;
-		}
-	}
-out:
-	if (fresh != NULL)
-		for (uint32_t i = 0; i < ng_svc.n_dirty; i++)
-			obj_free(fresh[i]);
-	free(fresh);
-	free(retired_objs);
-	free(vip_add);
-	free(vip_del);
-	ng_ruleset_reclaim(false);
-	return rc;
-}
-
-static void
-retire_counters(struct ng_svc_obj *o)
-{
-	struct svc_d *d = o->desired_id < ng_svc.n_svcs ? ng_svc.svcs[o->desired_id] : NULL;
-
-	if (d == NULL || strcmp(d->spec.name, o->name) != 0)
-		return;
-	for (uint32_t w = 0; w < o->n_workers; w++) {
-		d->past.conns += o->wstats[w].conns;
-		d->past.pkts += o->wstats[w].pkts;
-		d->past.bytes += o->wstats[w].bytes;
-		d->past.refused += o->wstats[w].refused;
-		d->past.no_lport += o->wstats[w].no_lport;
-	}
-}
-
-uint64_t
-ng_ruleset_grace_since(void)
-{
-	return ng_svc.retired != NULL ? ng_svc.retired->start_tsc : 0;
-}
-
-void
-ng_ruleset_reclaim(bool wait)
-{
-	while (ng_svc.retired != NULL) {
-		struct retired *r = ng_svc.retired;
-
-		if (ng_svc.p.qsbr != NULL &&
-				rte_rcu_qsbr_check(ng_svc.p.qsbr, r->token, wait) != 1)
-			return;
-		ng_svc.info.grace_ns = tsc_to_ns(rte_get_tsc_cycles() - r->start_tsc);
-		if (r->change_tsc != 0) {
-			uint64_t lat = tsc_to_ns(rte_get_tsc_cycles() - r->change_tsc);
-
-			ng_hist_observe(&ng_svc.info.latency_hist, lat);
-			if (r->cause)
-				ng_hist_observe(&ng_svc.info.cause_hist, lat);
-			ng_svc.lat_ns[ng_svc.lat_pos] = lat;
-			ng_svc.lat_pos = (ng_svc.lat_pos + 1) % RTE_DIM(ng_svc.lat_ns);
-			if (ng_svc.lat_n < RTE_DIM(ng_svc.lat_ns))
-				ng_svc.lat_n++;
-		}
-		if (r->rs != NULL)
-			ng_svc.info.bytes -= sizeof(*r->rs) + sizeof(*r->rs->fe) *
-					(r->rs->fe_mask + 1);
-		rs_free(r->rs);
-		for (uint32_t i = 0; i < r->n_objs; i++) {
-			retire_counters(r->objs[i]);
-			obj_free(r->objs[i]);
-		}
-		free(r->objs);
-		ng_svc.retired = r->next;
-		if (ng_svc.retired == NULL)
-			ng_svc.retired_tail = NULL;
-		free(r);
-		ng_svc.info.pending_free--;
 	}
 }
 
 void
-ng_ruleset_fini(void)
+ng_rs_build_release(struct ng_rs_build *b)
 {
-	ng_ruleset_reclaim(true);
-	if (ng_svc.p.publish != NULL)
-		__atomic_store_n(ng_svc.p.publish, NULL, __ATOMIC_RELEASE);
-	for (uint32_t i = 0; i < ng_svc.n_svcs; i++) {
-		struct svc_d *d = ng_svc.svcs[i];
+	free(b->retire);
+	free(b->vip_new);
+	free(b->vip_gone);
+	b->retire = NULL;
+	b->vip_new = NULL;
+	b->vip_gone = NULL;
+}
 
-		if (d != NULL && d->obj != NULL) {
-			obj_free(d->obj);
-			d->obj = NULL;
-		}
+int
+ng_rs_compile(struct ng_rs_env *env, const struct ng_ruleset *old, struct ng_rs_change *ch,
+		uint32_t n, struct ng_rs_build *out, char *err, size_t errlen)
+{
+	uint32_t n_fe_new = 0, n_fe_old = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	/* Compile first: a failure leaves nothing behind. */
+	for (i = 0; i < n; i++) {
+		ch[i].obj = NULL;
+		if (ch[i].old != NULL)
+			n_fe_old += ch[i].old->n_fe;
+		if (ch[i].svc == NULL)
+			continue;
+		ch[i].obj = obj_build(env, ch[i].svc, ch[i].id, err, errlen);
+		if (ch[i].obj == NULL)
+			goto fail;
+		n_fe_new += ch[i].obj->n_fe;
+		out->obj_bytes += ch[i].obj->bytes;
 	}
-	rs_free(ng_svc.cur);
-	ng_svc.cur = NULL;
+	out->rs = rs_next(old, (old != NULL ? old->n_fe : 0) + n_fe_new);
+	out->retire = calloc(n + 1, sizeof(*out->retire));
+	out->vip_new = calloc(n_fe_new + 1, sizeof(*out->vip_new));
+	out->vip_gone = calloc(n_fe_old + 1, sizeof(*out->vip_gone));
+	if (out->rs == NULL || out->retire == NULL || out->vip_new == NULL ||
+			out->vip_gone == NULL) {
+		snprintf(err, errlen, "out of memory for the frontend index");
+		goto fail;
+	}
+	out->rs->lport_min = env->lport_min;
+	out->rs->lport_max = env->lport_max;
+	rs_patch(env, ch, n, out);
+	return 0;
+fail:
+	ng_rs_free(out->rs);
+	ng_rs_build_release(out);
+	for (uint32_t j = 0; j < n; j++) {
+		ng_rs_obj_free(ch[j].obj);
+		ch[j].obj = NULL;
+	}
+	memset(out, 0, sizeof(*out));
+	return -ENOMEM;
 }

@@ -1,4 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Services: the control API and the desired state (control core).
+ *
+ * This file owns the service records, their name and frontend tables and the
+ * set of services changed since the last commit. A commit hands the changed
+ * services to the compiler (ruleset.c) and its result to publish.c; records
+ * of deleted services are freed here once the new ruleset is published (the
+ * workers never see records, only compiled objects).
+ */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -8,12 +17,47 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_hash.h>
 #include <rte_hash_crc.h>
 
 #include "ng_log.h"
 #include "svc_priv.h"
 
-struct svc_state ng_svc;
+/* One service as the front ends gave it. */
+struct svc_d {
+	struct ng_svc_spec spec;
+	struct ng_frontend *fes;
+	unsigned int n_fes, cap_fes;
+	struct ng_backend *bes;
+	unsigned int n_bes, cap_bes;
+	struct ng_svc_obj *obj;   /**< compiled object in the published ruleset, or NULL */
+	struct ng_svc_counters past; /**< counters of retired objects */
+	uint32_t id;              /**< index in svcs[] */
+	bool dirty;
+	bool deleted;             /**< delete at next commit */
+};
+
+/* A backend index fits the data path's 16 bits, with room for "none". */
+_Static_assert(NG_MAX_SVC_BACKENDS < NG_MAGLEV_NONE && NG_MAX_SVC_BACKENDS < NG_CT_BIDX_NONE,
+		"backend indexes are 16 bits");
+
+static struct {
+	struct ng_svc_params p;
+	struct ng_rs_env env;     /**< what the compiler needs of p */
+	struct svc_d **svcs;      /**< by id; NULL slots are free */
+	uint32_t n_svcs, cap_svcs;
+	uint32_t live;            /**< not deleted */
+	uint32_t free_hint;       /**< no free slot below this id */
+	uint32_t n_backends;      /**< backends of live services */
+	struct rte_hash *by_name; /**< name -> id */
+	struct rte_hash *by_fe;   /**< desired frontend key -> id, for duplicate checks */
+	uint32_t *dirty;          /**< ids changed since the last commit */
+	uint32_t n_dirty, cap_dirty;
+	uint64_t first_dirty_tsc, last_change_tsc;
+	bool cause_noted;         /**< ng_svc_note_cause() since the last commit */
+} st;
+
+static int commit(char *err, size_t errlen);
 
 static int __attribute__((format(printf, 4, 5)))
 fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -34,53 +78,62 @@ proto_name(uint8_t p)
 	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : "?";
 }
 
-void
-ng_svc_fe_key(struct ng_fe_key *k, const struct ng_ip *addr, uint16_t port, uint8_t proto)
+/* Fold the counters of a retired object into its service, if it still exists. */
+static void
+fold_counters(const struct ng_svc_obj *o)
 {
-	memset(k, 0, sizeof(*k));
-	k->family = addr->family;
-	if (addr->family == AF_INET)
-		k->addr.v4 = addr->v4;
-	else if (addr->family == AF_INET6)
-		memcpy(k->addr.v6, addr->v6, 16);
-	k->port = rte_cpu_to_be_16(port);
-	k->proto = proto;
+	struct svc_d *d = o->desired_id < st.n_svcs ? st.svcs[o->desired_id] : NULL;
+
+	if (d == NULL || strcmp(d->spec.name, o->name) != 0)
+		return;
+	for (uint32_t w = 0; w < o->n_workers; w++) {
+		d->past.conns += o->wstats[w].conns;
+		d->past.pkts += o->wstats[w].pkts;
+		d->past.bytes += o->wstats[w].bytes;
+		d->past.refused += o->wstats[w].refused;
+		d->past.no_lport += o->wstats[w].no_lport;
+	}
 }
 
 int
 ng_svc_init(const struct ng_svc_params *p)
 {
 	struct rte_hash_parameters hp = {0};
+	struct ng_pub_params pp = {.qsbr = p->qsbr, .publish = p->publish, .fib = p->fib,
+		.vip_port = p->vip_port, .retired = fold_counters};
+	int rc;
 
-	memset(&ng_svc, 0, sizeof(ng_svc));
-	ng_svc.p = *p;
-	if (ng_svc.p.coalesce_us == 0)
-		ng_svc.p.coalesce_us = 1000;
-	if (ng_svc.p.coalesce_max_us == 0)
-		ng_svc.p.coalesce_max_us = 10000;
-	ng_svc.next_uid = 1;
+	memset(&st, 0, sizeof(st));
+	st.p = *p;
+	if (st.p.coalesce_us == 0)
+		st.p.coalesce_us = 1000;
+	if (st.p.coalesce_max_us == 0)
+		st.p.coalesce_max_us = 10000;
+	st.env = (struct ng_rs_env){.fib = p->fib, .n_workers = p->n_workers,
+		.timeouts = p->timeouts, .lport_min = p->lport_min, .lport_max = p->lport_max,
+		.node_addrs = p->node_addrs, .n_node_addrs = p->n_node_addrs,
+		.nodeport_addrs = p->nodeport_addrs, .n_nodeport_addrs = p->n_nodeport_addrs,
+		.next_uid = 1};
 
 	hp.name = "ng_svc_names";
-	hp.entries = 1 << 17;
+	/* A deleted service keeps its name until the commit: room for twice the limit. */
+	hp.entries = 2 * NG_MAX_SERVICES;
 	hp.key_len = NG_SVC_NAME_MAX;
 	hp.hash_func = rte_hash_crc;
 	hp.socket_id = SOCKET_ID_ANY;
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	ng_svc.by_name = rte_hash_create(&hp);
+	st.by_name = rte_hash_create(&hp);
 	hp.name = "ng_svc_fes";
-	hp.entries = 1 << 18;
+	hp.entries = NG_MAX_FRONTENDS;
 	hp.key_len = sizeof(struct ng_fe_key);
-	ng_svc.by_fe = rte_hash_create(&hp);
-	hp.name = "ng_svc_vips";
-	hp.entries = 1 << 17;
-	hp.key_len = sizeof(struct ng_ip);
-	ng_svc.vips = rte_hash_create(&hp);
-	if (ng_svc.by_name == NULL || ng_svc.by_fe == NULL || ng_svc.vips == NULL) {
+	st.by_fe = rte_hash_create(&hp);
+	rc = ng_pub_init(&pp);
+	if (st.by_name == NULL || st.by_fe == NULL || rc < 0) {
 		ng_svc_fini();
 		return -ENOMEM;
 	}
 	/* An empty ruleset, so workers never see NULL. */
-	return ng_ruleset_commit(NULL, 0);
+	return commit(NULL, 0);
 }
 
 static void
@@ -115,15 +168,18 @@ spec_set(struct svc_d *d, const struct ng_svc_spec *s)
 void
 ng_svc_fini(void)
 {
-	ng_ruleset_fini();
-	for (uint32_t i = 0; i < ng_svc.n_svcs; i++)
-		svc_d_free(ng_svc.svcs[i]);
-	free(ng_svc.svcs);
-	free(ng_svc.dirty);
-	rte_hash_free(ng_svc.by_name);
-	rte_hash_free(ng_svc.by_fe);
-	rte_hash_free(ng_svc.vips);
-	memset(&ng_svc, 0, sizeof(ng_svc));
+	/* First: retired objects fold their counters into records that still exist. */
+	ng_pub_fini();
+	for (uint32_t i = 0; i < st.n_svcs; i++) {
+		if (st.svcs[i] != NULL)
+			ng_rs_obj_free(st.svcs[i]->obj);
+		svc_d_free(st.svcs[i]);
+	}
+	free(st.svcs);
+	free(st.dirty);
+	rte_hash_free(st.by_name);
+	rte_hash_free(st.by_fe);
+	memset(&st, 0, sizeof(st));
 }
 
 static struct svc_d *
@@ -133,37 +189,58 @@ find(const char *name)
 	void *data;
 
 	snprintf(key, sizeof(key), "%s", name);
-	if (ng_svc.by_name == NULL || rte_hash_lookup_data(ng_svc.by_name, key, &data) < 0)
+	if (st.by_name == NULL || rte_hash_lookup_data(st.by_name, key, &data) < 0)
 		return NULL;
-	return ng_svc.svcs[(uintptr_t)data];
+	return st.svcs[(uintptr_t)data];
 }
 
-void
-ng_svc_mark(struct svc_d *d)
+static void
+mark(struct svc_d *d)
 {
 	uint64_t now = rte_get_tsc_cycles();
 
-	ng_svc.last_change_tsc = now;
+	st.last_change_tsc = now;
 	if (d->dirty)
 		return;
-	if (ng_svc.n_dirty == 0)
-		ng_svc.first_dirty_tsc = now;
-	if (ng_svc.n_dirty == ng_svc.cap_dirty) {
-		uint32_t cap = ng_svc.cap_dirty ? ng_svc.cap_dirty * 2 : 64;
-		uint32_t *n = realloc(ng_svc.dirty, cap * sizeof(*n));
+	if (st.n_dirty == 0)
+		st.first_dirty_tsc = now;
+	if (st.n_dirty == st.cap_dirty) {
+		uint32_t cap = st.cap_dirty ? st.cap_dirty * 2 : 64;
+		uint32_t *n = realloc(st.dirty, cap * sizeof(*n));
 
 		if (n == NULL) {
 			/* Cannot track it: commit now instead. */
-			ng_ruleset_commit(NULL, 0);
-			if (ng_svc.n_dirty == ng_svc.cap_dirty)
+			commit(NULL, 0);
+			if (st.n_dirty == st.cap_dirty)
 				return;
 		} else {
-			ng_svc.dirty = n;
-			ng_svc.cap_dirty = cap;
+			st.dirty = n;
+			st.cap_dirty = cap;
 		}
 	}
 	d->dirty = true;
-	ng_svc.dirty[ng_svc.n_dirty++] = d->id;
+	st.dirty[st.n_dirty++] = d->id;
+}
+
+/* A service's own timeouts: 0 (global) or in range, and only its protocol's. */
+static int
+check_timeouts(const struct ng_svc_spec *s, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++) {
+		const struct ng_ct_timeout_field *f = &ng_ct_timeout_fields[i];
+		uint32_t v = ng_ct_timeout_get(&s->timeouts, i);
+
+		if (v == 0)
+			continue;
+		if (v > NG_TIMEOUT_MAX)
+			return fail(err, errlen, -EINVAL, "service \"%s\": %s timeout %u s exceeds "
+					"%d", s->name, f->key, v, NG_TIMEOUT_MAX);
+		if (f->proto != s->proto)
+			return fail(err, errlen, -EINVAL, "service \"%s\": the %s timeout does "
+					"not apply to a %s service", s->name, f->key,
+					proto_name(s->proto));
+	}
+	return 0;
 }
 
 static int
@@ -180,9 +257,10 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 	if (s->scheduler > NG_SCHED_RANDOM || s->mode > NG_FWD_DNAT)
 		return fail(err, errlen, -EINVAL, "service \"%s\": bad scheduler or mode",
 				s->name);
-	if (s->affinity_timeout > 86400)
+	if (s->affinity_timeout > NG_AFFINITY_TIMEOUT_MAX)
 		return fail(err, errlen, -EINVAL, "service \"%s\": affinity timeout %u s "
-				"exceeds 86400", s->name, s->affinity_timeout);
+				"exceeds %d", s->name, s->affinity_timeout,
+				NG_AFFINITY_TIMEOUT_MAX);
 	if (s->n_src_ranges > NG_MAX_SVC_SRC_RANGES)
 		return fail(err, errlen, -EINVAL, "service \"%s\": %u source ranges (at most %d)",
 				s->name, s->n_src_ranges, NG_MAX_SVC_SRC_RANGES);
@@ -190,7 +268,7 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 		if (s->src_ranges[i].addr.family != AF_INET || s->src_ranges[i].len > 32)
 			return fail(err, errlen, -EINVAL, "service \"%s\": source range #%u is "
 					"not an IPv4 prefix (only IPv4 is served yet)", s->name, i + 1);
-	return 0;
+	return check_timeouts(s, err, errlen);
 }
 
 int
@@ -206,6 +284,9 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 	d = find(s->name);
 	if (d != NULL && !d->deleted)
 		return fail(err, errlen, -EEXIST, "service \"%s\" exists", s->name);
+	if (st.live >= NG_MAX_SERVICES)
+		return fail(err, errlen, -ENOSPC, "service \"%s\": there are %d services, the "
+				"most a gateway holds", s->name, NG_MAX_SERVICES);
 	if (d != NULL) {
 		/* Deleted but not yet committed: bring it back with the new spec, empty. */
 		if (spec_set(d, s) < 0)
@@ -213,24 +294,24 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 		d->deleted = false;
 		d->n_fes = 0;
 		d->n_bes = 0;
-		ng_svc.live++;
-		ng_svc_mark(d);
+		st.live++;
+		mark(d);
 		return 0;
 	}
-	for (id = 0; id < ng_svc.n_svcs; id++)
-		if (ng_svc.svcs[id] == NULL)
+	for (id = st.free_hint; id < st.n_svcs; id++)
+		if (st.svcs[id] == NULL)
 			break;
-	if (id == ng_svc.n_svcs) {
-		if (ng_svc.n_svcs == ng_svc.cap_svcs) {
-			uint32_t cap = ng_svc.cap_svcs ? ng_svc.cap_svcs * 2 : 64;
-			struct svc_d **n = realloc(ng_svc.svcs, cap * sizeof(*n));
+	if (id == st.n_svcs) {
+		if (st.n_svcs == st.cap_svcs) {
+			uint32_t cap = st.cap_svcs ? st.cap_svcs * 2 : 64;
+			struct svc_d **n = realloc(st.svcs, cap * sizeof(*n));
 
 			if (n == NULL)
 				return fail(err, errlen, -ENOMEM, "out of memory");
-			ng_svc.svcs = n;
-			ng_svc.cap_svcs = cap;
+			st.svcs = n;
+			st.cap_svcs = cap;
 		}
-		ng_svc.svcs[ng_svc.n_svcs++] = NULL;
+		st.svcs[st.n_svcs++] = NULL;
 	}
 	d = calloc(1, sizeof(*d));
 	if (d == NULL || spec_set(d, s) < 0) {
@@ -239,15 +320,30 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 	}
 	d->id = id;
 	snprintf(key, sizeof(key), "%s", s->name);
-	rc = rte_hash_add_key_data(ng_svc.by_name, key, (void *)(uintptr_t)id);
+	rc = rte_hash_add_key_data(st.by_name, key, (void *)(uintptr_t)id);
 	if (rc < 0) {
 		svc_d_free(d);
 		return fail(err, errlen, rc, "service \"%s\": too many services", s->name);
 	}
-	ng_svc.svcs[id] = d;
-	ng_svc.live++;
-	ng_svc_mark(d);
+	st.svcs[id] = d;
+	st.free_hint = id + 1;
+	st.live++;
+	mark(d);
 	return 0;
+}
+
+/* Same source ranges, in the same order? Field by field: the callers' arrays
+ * may hold anything in their padding bytes. */
+static bool
+src_ranges_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
+{
+	if (a->n_src_ranges != b->n_src_ranges)
+		return false;
+	for (unsigned int i = 0; i < a->n_src_ranges; i++)
+		if (a->src_ranges[i].len != b->src_ranges[i].len ||
+				!ng_ip_equal(&a->src_ranges[i].addr, &b->src_ranges[i].addr))
+			return false;
+	return true;
 }
 
 bool
@@ -257,29 +353,29 @@ ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 			a->affinity == b->affinity && a->affinity_timeout == b->affinity_timeout &&
 			a->empty_drop == b->empty_drop && a->origin == b->origin &&
 			memcmp(&a->timeouts, &b->timeouts, sizeof(a->timeouts)) == 0 &&
-			a->n_src_ranges == b->n_src_ranges && (a->n_src_ranges == 0 ||
-			memcmp(a->src_ranges, b->src_ranges,
-				a->n_src_ranges * sizeof(*a->src_ranges)) == 0);
+			src_ranges_equal(a, b);
 }
 
 int
 ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 {
 	struct svc_d *d = find(s->name);
-	int rc = check_spec(s, err, errlen);
+	int rc;
 
+	/* A changed protocol first: the spec's timeouts would not fit it either. */
+	if (d != NULL && !d->deleted && d->spec.proto != s->proto)
+		return fail(err, errlen, -EINVAL, "service \"%s\": the protocol cannot change "
+				"(delete and add it)", s->name);
+	rc = check_spec(s, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (d == NULL || d->deleted)
 		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", s->name);
-	if (d->spec.proto != s->proto)
-		return fail(err, errlen, -EINVAL, "service \"%s\": the protocol cannot change "
-				"(delete and add it)", s->name);
 	if (ng_svc_spec_equal(&d->spec, s))
 		return 0;
 	if (spec_set(d, s) < 0)
 		return fail(err, errlen, -ENOMEM, "out of memory");
-	ng_svc_mark(d);
+	mark(d);
 	return 0;
 }
 
@@ -289,7 +385,7 @@ fe_unindex(struct svc_d *d, const struct ng_frontend *fe)
 	struct ng_fe_key k;
 
 	ng_svc_fe_key(&k, &fe->addr, fe->port, d->spec.proto);
-	rte_hash_del_key(ng_svc.by_fe, &k);
+	rte_hash_del_key(st.by_fe, &k);
 }
 
 int
@@ -302,10 +398,11 @@ ng_svc_del(const char *name, char *err, size_t errlen)
 	for (unsigned int i = 0; i < d->n_fes; i++)
 		fe_unindex(d, &d->fes[i]);
 	d->n_fes = 0;
+	st.n_backends -= d->n_bes;
 	d->n_bes = 0;
 	d->deleted = true;
-	ng_svc.live--;
-	ng_svc_mark(d);
+	st.live--;
+	mark(d);
 	return 0;
 }
 
@@ -349,6 +446,7 @@ int
 ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, size_t errlen)
 {
 	struct svc_d *d = find(name);
+	unsigned int n_vips = 0;
 	struct ng_fe_key k;
 	char f[80];
 	void *data;
@@ -365,12 +463,12 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 	if (fe->addr.family != 0 && !ng_ip4_is_unicast(&fe->addr))
 		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s is not a unicast "
 				"address", name, f);
-	if (fe->addr.family == 0 && fe->port >= ng_svc.p.lport_min &&
-			fe->port <= ng_svc.p.lport_max)
+	if (fe->addr.family == 0 && fe->port >= st.p.lport_min &&
+			fe->port <= st.p.lport_max)
 		return fail(err, errlen, -EINVAL, "service \"%s\": %s lies in the FullNAT source "
-				"port range %u..%u", name, f, ng_svc.p.lport_min, ng_svc.p.lport_max);
-	for (unsigned int i = 0; i < ng_svc.p.n_node_addrs && fe->addr.family != 0; i++)
-		if (ng_ip_equal(&ng_svc.p.node_addrs[i], &fe->addr))
+				"port range %u..%u", name, f, st.p.lport_min, st.p.lport_max);
+	for (unsigned int i = 0; i < st.p.n_node_addrs && fe->addr.family != 0; i++)
+		if (ng_ip_equal(&st.p.node_addrs[i], &fe->addr))
 			return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s is a gateway "
 					"address; use a NodePort", name, f);
 	/* A service is one service port: every VIP on the same port, one NodePort. */
@@ -379,6 +477,7 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 
 		if (fe_equal(o, fe))
 			return 0;
+		n_vips += o->addr.family != 0;
 		if (fe->addr.family != 0 && o->addr.family != 0 && o->port != fe->port)
 			return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: its VIPs "
 					"use port %u; a service has one port (make another service)",
@@ -388,21 +487,28 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 					"already; a service has one", name, o->port);
 	}
 	ng_svc_fe_key(&k, &fe->addr, fe->port, d->spec.proto);
-	if (rte_hash_lookup_data(ng_svc.by_fe, &k, &data) >= 0) {
-		struct svc_d *o = ng_svc.svcs[(uintptr_t)data];
+	if (rte_hash_lookup_data(st.by_fe, &k, &data) >= 0) {
+		struct svc_d *o = st.svcs[(uintptr_t)data];
 
 		if (o == d)
 			return 0;
 		return fail(err, errlen, -EEXIST, "service \"%s\": frontend %s belongs to "
 				"service \"%s\"", name, f, o->spec.name);
 	}
+	if (fe->addr.family != 0 && n_vips >= NG_MAX_SVC_VIPS)
+		return fail(err, errlen, -ENOSPC, "service \"%s\": frontend %s: the service has "
+				"%d VIPs, the most it can have", name, f, NG_MAX_SVC_VIPS);
+	if (rte_hash_count(st.by_fe) >= NG_MAX_FRONTENDS)
+		return fail(err, errlen, -ENOSPC, "service \"%s\": frontend %s: the services "
+				"have %d frontends, the most a gateway holds", name, f,
+				NG_MAX_FRONTENDS);
 	if (grow((void **)&d->fes, &d->cap_fes, d->n_fes, sizeof(*d->fes)) < 0)
 		return fail(err, errlen, -ENOMEM, "out of memory");
-	rc = rte_hash_add_key_data(ng_svc.by_fe, &k, (void *)(uintptr_t)d->id);
+	rc = rte_hash_add_key_data(st.by_fe, &k, (void *)(uintptr_t)d->id);
 	if (rc < 0)
 		return fail(err, errlen, rc, "service \"%s\": too many frontends", name);
 	d->fes[d->n_fes++] = *fe;
-	ng_svc_mark(d);
+	mark(d);
 	return 0;
 }
 
@@ -419,7 +525,7 @@ ng_svc_frontend_del(const char *name, const struct ng_frontend *fe, char *err, s
 			continue;
 		fe_unindex(d, &d->fes[i]);
 		d->fes[i] = d->fes[--d->n_fes];
-		ng_svc_mark(d);
+		mark(d);
 		return 0;
 	}
 	ng_svc_frontend_fmt(fe, d->spec.proto, f, sizeof(f));
@@ -445,14 +551,14 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 	if (!ng_ip4_is_unicast(addr))
 		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s is not a unicast "
 				"address", name, a);
-	for (unsigned int i = 0; i < ng_svc.p.n_node_addrs; i++)
-		if (ng_ip_equal(&ng_svc.p.node_addrs[i], addr))
+	for (unsigned int i = 0; i < st.p.n_node_addrs; i++)
+		if (ng_ip_equal(&st.p.node_addrs[i], addr))
 			return fail(err, errlen, -EINVAL, "service \"%s\": backend %s is an address "
 					"of this gateway", name, a);
-	if (weight > 10000)
+	if (weight > NG_WEIGHT_MAX)
 		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s:%u: weight %u "
-				"exceeds 10000", name, a, port, weight);
-	if (ng_svc.p.fib != NULL && ng_fib_lookup(ng_svc.p.fib, addr, &ri) != 0)
+				"exceeds %d", name, a, port, weight, NG_WEIGHT_MAX);
+	if (st.p.fib != NULL && ng_fib_lookup(st.p.fib, addr, &ri) != 0)
 		return fail(err, errlen, -EHOSTUNREACH, "service \"%s\": backend %s is in no "
 				"connected or routed prefix", name, a);
 	for (unsigned int i = 0; i < d->n_bes; i++) {
@@ -460,19 +566,26 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 			continue;
 		if (d->bes[i].weight != weight) {
 			d->bes[i].weight = weight;
-			ng_svc_mark(d);
+			mark(d);
 		}
 		return 0;
 	}
-	if (d->n_bes >= NG_MAGLEV_NONE - 1)
-		return fail(err, errlen, -ENOSPC, "service \"%s\": too many backends", name);
+	if (d->n_bes >= NG_MAX_SVC_BACKENDS)
+		return fail(err, errlen, -ENOSPC, "service \"%s\": backend %s:%u: the service "
+				"has %d backends, the most it can have", name, a, port,
+				NG_MAX_SVC_BACKENDS);
+	if (st.n_backends >= NG_MAX_BACKENDS)
+		return fail(err, errlen, -ENOSPC, "service \"%s\": backend %s:%u: the services "
+				"have %d backends, the most a gateway holds", name, a, port,
+				NG_MAX_BACKENDS);
 	if (grow((void **)&d->bes, &d->cap_bes, d->n_bes, sizeof(*d->bes)) < 0)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	d->bes[d->n_bes].addr = *addr;
 	d->bes[d->n_bes].port = port;
 	d->bes[d->n_bes].weight = weight;
 	d->n_bes++;
-	ng_svc_mark(d);
+	st.n_backends++;
+	mark(d);
 	return 0;
 }
 
@@ -490,7 +603,8 @@ ng_svc_backend_del(const char *name, const struct ng_ip *addr, uint16_t port, ch
 			continue;
 		memmove(&d->bes[i], &d->bes[i + 1], (d->n_bes - i - 1) * sizeof(*d->bes));
 		d->n_bes--;
-		ng_svc_mark(d);
+		st.n_backends--;
+		mark(d);
 		return 0;
 	}
 	return fail(err, errlen, -ENOENT, "service \"%s\": no backend %s:%u", name,
@@ -553,6 +667,59 @@ same_as_conf(const struct svc_d *d, const struct ng_conf_service *cs)
 	return true;
 }
 
+static int
+conf_name_cmp(const void *a, const void *b)
+{
+	const struct ng_conf_service *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* The service named name in sorted[n] (sorted by name), or NULL. */
+static const struct ng_conf_service *
+conf_find(const struct ng_conf_service **sorted, unsigned int n, const char *name)
+{
+	unsigned int lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		int c = strcmp(sorted[mid]->name, name);
+
+		if (c == 0)
+			return sorted[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Delete the local services that c no longer has, or has differently. */
+static int
+drop_changed(const struct ng_conf *c)
+{
+	const struct ng_conf_service **sorted = calloc(c->n_services + 1, sizeof(*sorted));
+
+	if (sorted == NULL)
+		return -ENOMEM;
+	for (unsigned int j = 0; j < c->n_services; j++)
+		sorted[j] = &c->services[j];
+	qsort(sorted, c->n_services, sizeof(*sorted), conf_name_cmp);
+	for (uint32_t i = 0; i < st.n_svcs; i++) {
+		struct svc_d *d = st.svcs[i];
+		const struct ng_conf_service *cs;
+
+		if (d == NULL || d->deleted || d->spec.origin != NG_SVC_ORIGIN_LOCAL)
+			continue;
+		cs = conf_find(sorted, c->n_services, d->spec.name);
+		if (cs == NULL || !same_as_conf(d, cs))
+			ng_svc_del(d->spec.name, NULL, 0);
+	}
+	free(sorted);
+	return 0;
+}
+
 int
 ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
 {
@@ -561,18 +728,8 @@ ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
 
 	/* Services the config no longer has, or has differently, go first so their
 	 * frontends are free for whoever takes them over. */
-	for (uint32_t i = 0; i < ng_svc.n_svcs; i++) {
-		struct svc_d *d = ng_svc.svcs[i];
-		const struct ng_conf_service *cs = NULL;
-
-		if (d == NULL || d->deleted || d->spec.origin != NG_SVC_ORIGIN_LOCAL)
-			continue;
-		for (unsigned int j = 0; j < c->n_services && cs == NULL; j++)
-			if (strcmp(c->services[j].name, d->spec.name) == 0)
-				cs = &c->services[j];
-		if (cs == NULL || !same_as_conf(d, cs))
-			ng_svc_del(d->spec.name, NULL, 0);
-	}
+	if (drop_changed(c) < 0)
+		return fail(err, errlen, -ENOMEM, "%s: out of memory", c->file);
 	for (unsigned int j = 0; j < c->n_services; j++) {
 		const struct ng_conf_service *cs = &c->services[j];
 		struct svc_d *d = find(cs->name);
@@ -604,86 +761,136 @@ ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+view_of(const struct svc_d *d, struct ng_svc_view *v)
+{
+	v->spec = &d->spec;
+	v->n_frontends = d->n_fes;
+	v->frontends = d->fes;
+	v->n_backends = d->n_bes;
+	v->backends = d->bes;
+	v->obj = d->obj;
+}
+
+/*
+ * Compile the changed services into a new ruleset and publish it. On failure
+ * (out of memory) nothing changes: the services stay changed for the next try.
+ */
+static int
+commit(char *err, size_t errlen)
+{
+	uint64_t t0 = rte_get_tsc_cycles();
+	/* For the latency figure: when the oldest change of this commit was made. */
+	uint64_t change_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
+	bool cause = st.n_dirty > 0 && st.cause_noted;
+	struct ng_rs_change *ch = calloc(st.n_dirty + 1, sizeof(*ch));
+	struct ng_svc_view *views = calloc(st.n_dirty + 1, sizeof(*views));
+	struct ng_rs_build b;
+	char ebuf[NG_ERRBUF];
+	int rc = -ENOMEM;
+
+	if (err == NULL) {
+		err = ebuf;
+		errlen = sizeof(ebuf);
+	}
+	if (ch == NULL || views == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < st.n_dirty; i++) {
+		const struct svc_d *d = st.svcs[st.dirty[i]];
+
+		ch[i].id = d->id;
+		ch[i].old = d->obj;
+		if (!d->deleted) {
+			view_of(d, &views[i]);
+			ch[i].svc = &views[i];
+		}
+	}
+	rc = ng_rs_compile(&st.env, ng_svc_ruleset(), ch, st.n_dirty, &b, err, errlen);
+	if (rc < 0)
+		goto out;
+	ng_pub_publish(&b, t0, change_tsc, cause);
+	ng_rs_build_release(&b);
+	/* The workers now see the new objects: records follow. */
+	for (uint32_t i = 0; i < st.n_dirty; i++) {
+		struct svc_d *d = st.svcs[ch[i].id];
+
+		d->obj = ch[i].obj;
+		d->dirty = false;
+		if (d->deleted) {
+			char key[NG_SVC_NAME_MAX] = {0};
+
+			snprintf(key, sizeof(key), "%s", d->spec.name);
+			rte_hash_del_key(st.by_name, key);
+			st.svcs[d->id] = NULL;
+			if (d->id < st.free_hint)
+				st.free_hint = d->id;
+			svc_d_free(d);
+		}
+	}
+	st.n_dirty = 0;
+	st.cause_noted = false;
+out:
+	free(ch);
+	free(views);
+	ng_pub_reclaim(false);
+	return rc;
+}
+
 int
 ng_svc_commit(char *err, size_t errlen)
 {
-	if (ng_svc.n_dirty == 0)
+	if (st.n_dirty == 0)
 		return 0;
-	return ng_ruleset_commit(err, errlen);
+	return commit(err, errlen);
 }
 
 void
 ng_svc_note_cause(uint64_t tsc)
 {
-	if (ng_svc.n_dirty == 0 || tsc == 0)
+	if (st.n_dirty == 0 || tsc == 0)
 		return;
-	ng_svc.cause_noted = true;
-	if (tsc < ng_svc.first_dirty_tsc)
-		ng_svc.first_dirty_tsc = tsc;
+	st.cause_noted = true;
+	if (tsc < st.first_dirty_tsc)
+		st.first_dirty_tsc = tsc;
 }
 
 bool
 ng_svc_dirty(void)
 {
-	return ng_svc.n_dirty > 0;
+	return st.n_dirty > 0;
 }
 
 void
 ng_svc_poll(void)
 {
-	if (ng_svc.n_dirty > 0) {
+	if (st.n_dirty > 0) {
 		uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
 
-		if (now - ng_svc.last_change_tsc >= hz * ng_svc.p.coalesce_us / 1000000 ||
-				now - ng_svc.first_dirty_tsc >= hz * ng_svc.p.coalesce_max_us / 1000000) {
+		if (now - st.last_change_tsc >= hz * st.p.coalesce_us / 1000000 ||
+				now - st.first_dirty_tsc >= hz * st.p.coalesce_max_us / 1000000) {
 			char err[NG_ERRBUF];
 
-			if (ng_ruleset_commit(err, sizeof(err)) < 0)
+			if (commit(err, sizeof(err)) < 0)
 				NG_LOG(ERR, SVC, "commit failed: %s", err);
 		}
 	}
-	ng_ruleset_reclaim(false);
-}
-
-static int
-u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-void
-ng_svc_latency_clear(void)
-{
-	ng_svc.lat_n = 0;
-	ng_svc.lat_pos = 0;
+	ng_pub_reclaim(false);
 }
 
 void
 ng_svc_pending(uint64_t *dirty_since_tsc, uint64_t *grace_since_tsc, uint64_t *publish_tsc)
 {
-	*dirty_since_tsc = ng_svc.n_dirty > 0 ? ng_svc.first_dirty_tsc : 0;
-	*grace_since_tsc = ng_ruleset_grace_since();
-	*publish_tsc = ng_svc.info.publish_tsc;
+	*dirty_since_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
+	ng_pub_pending(grace_since_tsc, publish_tsc);
 }
 
 void
 ng_svc_ruleset_info(struct ng_ruleset_info *out)
 {
-	uint64_t sorted[RTE_DIM(ng_svc.lat_ns)];
-	uint32_t n = ng_svc.lat_n;
-
-	*out = ng_svc.info;
-	ng_svc_pending(&out->dirty_since_tsc, &out->grace_since_tsc, &out->publish_tsc);
-	out->latency_samples = n;
-	if (n == 0)
-		return;
-	memcpy(sorted, ng_svc.lat_ns, n * sizeof(sorted[0]));
-	qsort(sorted, n, sizeof(sorted[0]), u64_cmp);
-	out->latency_p50_ns = sorted[(n - 1) / 2];
-	out->latency_p99_ns = sorted[(uint32_t)((n - 1) * 0.99)];
-	out->latency_max_ns = sorted[n - 1];
+	ng_pub_info(out);
+	out->dirty_since_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
 }
 
 unsigned int
@@ -691,22 +898,29 @@ ng_svc_walk(int (*cb)(const struct ng_svc_view *v, void *arg), void *arg)
 {
 	unsigned int n = 0;
 
-	for (uint32_t i = 0; i < ng_svc.n_svcs; i++) {
-		struct svc_d *d = ng_svc.svcs[i];
+	for (uint32_t i = 0; i < st.n_svcs; i++) {
+		struct svc_d *d = st.svcs[i];
 		struct ng_svc_view v;
 
 		if (d == NULL || d->deleted)
 			continue;
-		v.spec = &d->spec;
-		v.n_frontends = d->n_fes;
-		v.frontends = d->fes;
-		v.n_backends = d->n_bes;
-		v.backends = d->bes;
+		view_of(d, &v);
 		n++;
 		if (cb(&v, arg) != 0)
 			break;
 	}
 	return n;
+}
+
+int
+ng_svc_get(const char *name, struct ng_svc_view *out)
+{
+	const struct svc_d *d = find(name);
+
+	if (d == NULL || d->deleted)
+		return -ENOENT;
+	view_of(d, out);
+	return 0;
 }
 
 int

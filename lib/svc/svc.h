@@ -14,6 +14,13 @@
  *
  * Functions that can fail on bad input return a negative errno and fill err
  * with a sentence naming the object ("service "web": ...").
+ *
+ * The limits (ng_limits.h) are the config loader's: NG_MAX_SERVICES services,
+ * NG_MAX_FRONTENDS frontends in all, NG_MAX_SVC_VIPS VIPs and
+ * NG_MAX_SVC_BACKENDS backends per service, weights up to NG_WEIGHT_MAX,
+ * timeouts up to NG_TIMEOUT_MAX, affinity up to NG_AFFINITY_TIMEOUT_MAX; past
+ * one, a call fails with -ENOSPC or -EINVAL. So whatever a front end builds,
+ * `show running-config` writes a file the loader accepts.
  */
 
 #include <stdbool.h>
@@ -27,7 +34,9 @@
 #include "ng_types.h"
 #include "route.h"
 
+struct ng_fe_key;
 struct ng_ruleset;
+struct ng_svc_obj;
 
 /** Who owns a service: a config reload replaces only NG_SVC_ORIGIN_LOCAL ones. */
 enum ng_svc_origin {
@@ -42,8 +51,9 @@ struct ng_svc_spec {
 	enum ng_sched scheduler;
 	enum ng_fwd_mode mode;
 	bool affinity;               /**< ClientIP */
-	uint32_t affinity_timeout;   /**< seconds; 0: 10800 */
-	struct ng_ct_timeouts timeouts; /**< 0 fields: global */
+	uint32_t affinity_timeout;   /**< seconds; 0: NG_AFFINITY_TIMEOUT_DEFAULT */
+	/** 0 fields: global. Only the protocol's own (tcp_* or udp) may be set. */
+	struct ng_ct_timeouts timeouts;
 	/**
 	 * With no usable backend, drop new connections silently instead of
 	 * refusing them (RST / ICMP unreachable): Kubernetes' Local traffic policy
@@ -84,7 +94,7 @@ struct ng_svc_params {
 	unsigned int n_nodeport_addrs;
 	uint16_t vip_port;            /**< DPDK port id used for VIP routes */
 	uint32_t coalesce_us;         /**< commit once changes pause this long; default 1000 */
-	uint32_t coalesce_max_us;     /**< ...or this long after the first; default 10000 */
+	uint32_t coalesce_max_us;     /**< ...or this long after the first; default 10 ms */
 };
 
 /**
@@ -204,18 +214,30 @@ struct ng_backend {
 /** "198.19.0.10:80/tcp" or "nodeport:30080/tcp". */
 void ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size_t len);
 
-/** A read-only view of one service for show commands. */
+/** A read-only view of one service: valid until the next change or commit. */
 struct ng_svc_view {
 	const struct ng_svc_spec *spec;
 	unsigned int n_frontends;
 	const struct ng_frontend *frontends;
 	unsigned int n_backends;
-	const struct ng_backend *backends;
+	const struct ng_backend *backends;   /**< in the order they were added */
+	/** Its compiled object in the published ruleset (svc_dp.h: table size,
+	 * usable backends, per-worker counters); NULL before its first commit. */
+	const struct ng_svc_obj *obj;
 };
 
 /** Walk live services (in slot order: a new service may take a freed slot); cb
  * returns non-zero to stop. */
 unsigned int ng_svc_walk(int (*cb)(const struct ng_svc_view *v, void *arg), void *arg);
+
+/** The view of a live service. @return 0, or -ENOENT when there is none. */
+int ng_svc_get(const char *name, struct ng_svc_view *out);
+
+/** The published ruleset, as workers see it (control core: lookup, tests). */
+const struct ng_ruleset *ng_svc_ruleset(void);
+
+/** The frontend index key of (addr, port, proto); addr is a VIP or a gateway address. */
+void ng_svc_fe_key(struct ng_fe_key *k, const struct ng_ip *addr, uint16_t port, uint8_t proto);
 
 /** Register the service CLI commands (show services, service/backend add/del, lookup). */
 int ng_svc_cli_register(void);

@@ -43,6 +43,14 @@ struct ng_svc_backend {
 	uint32_t weight;
 };
 
+/** A source range of a service: a masked network. */
+struct ng_svc_src_range {
+	union ng_addr16 addr;
+	uint8_t family;
+	uint8_t len;          /**< prefix length */
+	uint8_t pad[2];
+};
+
 /** Per-worker service counters (one cache line per worker). */
 struct ng_svc_wstats {
 	uint64_t conns;
@@ -80,6 +88,13 @@ struct ng_svc_obj {
 	uint64_t affinity_tsc;
 	const struct ng_svc_backend *backends;
 	const uint16_t *table; /**< Maglev table, or WRR/random sequence */
+	/**
+	 * Source ranges (loadBalancerSourceRanges): new connections only from
+	 * these; none: from anywhere. Compiled with the service so a change of
+	 * them is a new object; the workers do not enforce them yet.
+	 */
+	const struct ng_svc_src_range *src_ranges;
+	uint32_t n_src_ranges;
 	struct ng_svc_wstats *wstats;  /**< [n_workers] */
 	struct ng_svc_bstats *bstats;  /**< [n_workers][n_backends] */
 	uint32_t n_workers;

@@ -2,66 +2,133 @@
 #ifndef NG_SVC_PRIV_H
 #define NG_SVC_PRIV_H
 
-/* Shared between svc.c (desired state) and ruleset.c (compile and publish). */
+/*
+ * Inside lib/svc: three parts, each calling only the ones after it.
+ *
+ *   svc.c      the control API: the service records and their name and
+ *              frontend tables, the set of changed services, coalescing.
+ *              A commit hands the changed services to
+ *   ruleset.c  the compiler: old ruleset + changed services -> a new ruleset,
+ *              the new service objects, the objects to retire and the VIP
+ *              keys that came and went. It only reads what it is given.
+ *              svc.c hands the result to
+ *   publish.c  the pointer swap, VIP routes, the RCU retire queue, the
+ *              figures of show ruleset.
+ *
+ * ruleset.c and publish.c know nothing of how svc.c keeps services; svc.c
+ * alone frees its records, and folds the counters of an object publish.c
+ * retires (the callback of ng_pub_init()).
+ */
 
-#include <rte_hash.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_rcu_qsbr.h>
 
 #include "svc.h"
 #include "svc_dp.h"
 
-struct svc_d {
-	struct ng_svc_spec spec;
-	struct ng_frontend *fes;
-	unsigned int n_fes, cap_fes;
-	struct ng_backend *bes;
-	unsigned int n_bes, cap_bes;
-	struct ng_svc_obj *obj;   /**< compiled object in the current ruleset, or NULL */
-	struct ng_svc_counters past; /**< counters of retired objects */
-	uint32_t id;              /**< index in svcs[] */
-	bool dirty;
-	bool deleted;             /**< delete at next commit */
+/* ---- ruleset.c: the compiler ---- */
+
+/** What the compiler needs of the gateway. */
+struct ng_rs_env {
+	struct ng_fib *fib;             /**< FullNAT sources; NULL: the first node address */
+	unsigned int n_workers;
+	struct ng_ct_timeouts timeouts; /**< global */
+	uint16_t lport_min, lport_max;
+	const struct ng_ip *node_addrs; /**< the gateway's addresses: never VIPs */
+	unsigned int n_node_addrs;
+	/** The addresses NodePorts answer on (node_port_addresses): a subset of
+	 * node_addrs; NULL: all of node_addrs. */
+	const struct ng_ip *nodeport_addrs;
+	unsigned int n_nodeport_addrs;
+	uint32_t next_uid;              /**< uid of the next object; never reused */
 };
 
-struct svc_state {
-	struct ng_svc_params p;
-	struct svc_d **svcs;      /**< by id; NULL slots are free */
-	uint32_t n_svcs, cap_svcs;
-	uint32_t live;            /**< not deleted */
-	struct rte_hash *by_name; /**< name -> id */
-	struct rte_hash *by_fe;   /**< desired frontend key -> id, for duplicate checks */
-	uint32_t *dirty;          /**< ids changed since the last commit */
-	uint32_t n_dirty, cap_dirty;
-	uint64_t first_dirty_tsc, last_change_tsc;
-	bool cause_noted;         /**< ng_svc_note_cause() since the last commit */
-	struct ng_ruleset *cur;
-	uint32_t next_uid;
-	struct ng_ruleset_info info;
-	struct retired *retired;  /**< waiting for grace periods, oldest first */
-	struct retired *retired_tail;
-	struct rte_hash *vips;    /**< VIP address -> reference count (as data) */
-	/** Change-to-data-path latency of recent commits, ns (ring). */
-	uint64_t lat_ns[1024];
-	uint32_t lat_n, lat_pos;
+/** One changed service. */
+struct ng_rs_change {
+	uint32_t id;                   /**< the caller's handle, kept as obj->desired_id */
+	const struct ng_svc_view *svc; /**< its desired state; NULL: the service is gone */
+	struct ng_svc_obj *old;        /**< its object in the old ruleset, or NULL */
+	struct ng_svc_obj *obj;        /**< out: its new object; NULL when it is gone */
 };
 
-extern struct svc_state ng_svc;
+/** A compiled ruleset, not yet published, and what it replaces. */
+struct ng_rs_build {
+	struct ng_ruleset *rs;
+	uint64_t obj_bytes;           /**< memory of the new objects */
+	struct ng_svc_obj **retire;   /**< old objects the new ruleset no longer holds */
+	uint32_t n_retire;
+	struct ng_fe_key *vip_new;    /**< VIP keys of the new objects (no gateway address) */
+	uint32_t n_vip_new;
+	struct ng_fe_key *vip_gone;   /**< VIP keys of the retired objects */
+	uint32_t n_vip_gone;
+};
 
-/** Frontend key of a desired frontend (NodePort: addr must be given). */
-void ng_svc_fe_key(struct ng_fe_key *k, const struct ng_ip *addr, uint16_t port, uint8_t proto);
+/**
+ * Build the ruleset that follows old (NULL: the first) for n changed services.
+ * The old ruleset and the changes' old objects are only read: they stay valid
+ * for the workers until a grace period after the publish.
+ * @return 0 with out and every ch[i].obj filled; or -ENOMEM (err names the
+ *   service), nothing allocated, ch[i].obj NULL.
+ */
+int ng_rs_compile(struct ng_rs_env *env, const struct ng_ruleset *old, struct ng_rs_change *ch,
+		uint32_t n, struct ng_rs_build *out, char *err, size_t errlen);
 
-/** Compile dirty services, publish a new ruleset. */
-int ng_ruleset_commit(char *err, size_t errlen);
+/** Free a build's arrays (not its ruleset nor any object). */
+void ng_rs_build_release(struct ng_rs_build *b);
 
-/** Free rulesets and objects whose grace period is over. */
-void ng_ruleset_reclaim(bool wait);
+/** Memory of a ruleset itself (its frontend index), without the objects. */
+uint64_t ng_rs_bytes(const struct ng_ruleset *rs);
 
-/** Start of the oldest grace period still running (TSC), or 0. */
-uint64_t ng_ruleset_grace_since(void);
+void ng_rs_free(struct ng_ruleset *rs);
+void ng_rs_obj_free(struct ng_svc_obj *o);
 
-/** Free the current ruleset (shutdown). */
-void ng_ruleset_fini(void);
+/* ---- publish.c: publish, VIP routes, retire after grace periods ---- */
 
-/** Mark a service dirty. */
-void ng_svc_mark(struct svc_d *d);
+struct ng_pub_params {
+	struct rte_rcu_qsbr *qsbr;     /**< NULL: free at once (tests) */
+	struct ng_ruleset **publish;   /**< where workers load the ruleset from */
+	struct ng_fib *fib;            /**< VIP routes; NULL: none */
+	uint16_t vip_port;
+	/** Called for every retired object once no worker can see it, right
+	 * before it is freed (svc.c folds its counters into the service). */
+	void (*retired)(const struct ng_svc_obj *o);
+};
+
+/** @return 0 or -ENOMEM. */
+int ng_pub_init(const struct ng_pub_params *p);
+
+/** Wait for every grace period, free what waits and the current ruleset (not
+ * its objects: their owner frees them) and stop publishing. */
+void ng_pub_fini(void);
+
+/**
+ * Publish b->rs: store the pointer (release), then change VIP routes (a VIP
+ * gets its route once a published ruleset has it and loses it once none
+ * has), then queue the old ruleset and b->retire for freeing after a grace
+ * period. Takes b->rs and b->retire; the caller releases b afterwards.
+ * @param build_start_tsc when the compile began (show ruleset's build time)
+ * @param change_tsc the oldest change the ruleset carries (0: none), for the
+ *   publish latency figures
+ * @param cause the changes came with a noted cause (ng_svc_note_cause()): the
+ *   latency also counts in the cause histogram
+ */
+void ng_pub_publish(struct ng_rs_build *b, uint64_t build_start_tsc, uint64_t change_tsc,
+		bool cause);
+
+/** Free what waits for a grace period that is over (wait: wait for them all). */
+void ng_pub_reclaim(bool wait);
+
+/**
+ * The publish side of ng_svc_pending(): the TSC of the publish of the oldest
+ * ruleset still waiting for its grace period (0: none) and of the last
+ * publish (0: none yet).
+ */
+void ng_pub_pending(uint64_t *grace_since_tsc, uint64_t *publish_tsc);
+
+/** The figures of show ruleset that publish.c keeps (all but dirty_since_tsc). */
+void ng_pub_info(struct ng_ruleset_info *out);
 
 #endif

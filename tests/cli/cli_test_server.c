@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ng_limits.h"
 #include "ng_log.h"
 
 #include "cli.h"
@@ -113,9 +114,9 @@ huge(struct ng_cli_sess *s, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	/* 5 MiB at once: more than the 4 MiB a session may have unsent */
+	/* At once, 1 MiB more than a session may have unsent (NG_CLI_OUT_MAX) */
 	memset(chunk, 'h', sizeof(chunk) - 1);
-	for (int i = 0; i < 5 * 16; i++)
+	for (size_t i = 0; i < (NG_CLI_OUT_MAX >> 16) + 16; i++)
 		ng_cli_printf(s, "%s", chunk);
 	return 0;
 }
@@ -136,7 +137,8 @@ static const struct ng_cli_cmd cmds[] = {
 	{"service restart", "[NAME]", "Restart a service", service_restart, complete_svc},
 	{"echo", "[WORD...]", "Print the words, one [bracketed] group each", echo, NULL},
 	{"big", NULL, "Print 100 KB", big, NULL},
-	{"huge", NULL, "Print 5 MiB (the session is closed)", huge, NULL},
+	{"huge", NULL, "Print 1 MiB more than NG_CLI_OUT_MAX (the session is closed)", huge,
+		NULL},
 	{"fail", NULL, "Fail", fail, NULL},
 };
 

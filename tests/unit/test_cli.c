@@ -112,7 +112,7 @@ h_flood(struct ng_cli_sess *s, int argc, char **argv)
 	record("flood", argc, argv);
 	memset(line, 'f', sizeof(line) - 1);
 	line[sizeof(line) - 1] = '\0';
-	for (int i = 0; i < 5 * 1024; i++)
+	for (size_t i = 0; i <= NG_CLI_OUT_MAX / (sizeof(line) - 1); i++) /* one line too many */
 		ng_cli_printf(s, "%s", line);
 	return 0;
 }

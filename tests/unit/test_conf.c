@@ -877,11 +877,62 @@ test_bad_generated(void **state)
 	expect_error("too_many_services", text, 6 + NG_MAX_SERVICES,
 		"too many services (65537; at most 65536)");
 	free(text);
+
+	/* NG_MAX_FRONTENDS frontends (services of 256 VIPs each, one port apiece):
+	 * one node port more is one frontend too many. */
+	{
+		unsigned int n_svc = NG_MAX_FRONTENDS / NG_MAX_SVC_VIPS;
+		size_t cap = (size_t)n_svc * (NG_MAX_SVC_VIPS * 18 + 96) + 1024;
+		char vips[NG_MAX_SVC_VIPS * 18];
+		size_t n = 0;
+
+		for (int v = 0; v < NG_MAX_SVC_VIPS; v++)
+			n += (size_t)snprintf(vips + n, sizeof(vips) - n, "%s\"198.20.0.%d\"",
+				v ? ", " : "", v);
+		text = malloc(cap);
+		assert_non_null(text);
+		off = (size_t)snprintf(text, cap, PORTS2 "services = (\n");
+		for (unsigned int i = 0; i < n_svc; i++)
+			off += (size_t)snprintf(text + off, cap - off, "{ name = \"s%u\"; protocol = "
+				"\"tcp\"; port = %u; vips = [%s]; },\n", i, i + 1, vips);
+		snprintf(text + off, cap - off, "{ name = \"one-more\"; protocol = \"tcp\"; "
+			"port = 80; node_port = 30080; }\n);\n");
+		expect_error("too_many_frontends", text, 6 + (int)n_svc,
+			"service \"one-more\": too many frontends in all (at most 262144");
+		free(text);
+	}
+
+	/* NG_MAX_BACKENDS backends in all (NG_MAX_SVC_BACKENDS a service), and one
+	 * more: refused at the last service's list before any backend is read. */
+	{
+		unsigned int n_svc = NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS;
+		size_t cap = (size_t)n_svc * (NG_MAX_SVC_BACKENDS * 3 + 128) + 1024;
+		char *list = malloc(NG_MAX_SVC_BACKENDS * 3);
+
+		assert_non_null(list);
+		strcpy(list, "{}");
+		for (int b = 1; b < NG_MAX_SVC_BACKENDS; b++)
+			strcpy(list + 2 + 3 * (b - 1), ",{}");
+		text = malloc(cap);
+		assert_non_null(text);
+		off = (size_t)snprintf(text, cap, PORTS2 "services = (\n");
+		for (unsigned int i = 0; i < n_svc; i++)
+			off += (size_t)snprintf(text + off, cap - off, "{ name = \"s%u\"; protocol = "
+				"\"tcp\"; port = %u; node_port = %u; backends = (%s); },\n", i, i + 1,
+				i + 1, list);
+		snprintf(text + off, cap - off, "{ name = \"one-more\"; protocol = \"tcp\"; "
+			"port = 80; node_port = 30080; backends = ({}); }\n);\n");
+		expect_error("too_many_backends_in_all", text, 6 + (int)n_svc,
+			"service #65: too many backends in all (524289 up to this service; "
+			"at most 524288)");
+		free(list);
+		free(text);
+	}
 #endif
 
 	text = malloc(256 * 1024);
 	assert_non_null(text);
-	/* 4097 backends in one service */
+	/* NG_MAX_SVC_BACKENDS + 1 backends in one service */
 	off = (size_t)snprintf(text, 256 * 1024, PORTS2 "services = (\n  {\n"
 		"    name = \"web\"; protocol = \"tcp\"; port = 80; node_port = 30080;\n"
 		"    backends = (\n");
@@ -890,7 +941,7 @@ test_bad_generated(void **state)
 			i < NG_MAX_SVC_BACKENDS ? "," : "");
 	snprintf(text + off, 256 * 1024 - off, "    );\n  }\n);\n");
 	expect_error("too_many_backends", text, 9 + NG_MAX_SVC_BACKENDS,
-		"service \"web\": too many backends (4097; at most 4096)");
+		"service \"web\": too many backends (8193; at most 8192)");
 
 	/* 257 VIPs in one service */
 	off = (size_t)snprintf(text, 256 * 1024, PORTS2 "services = (\n  {\n"

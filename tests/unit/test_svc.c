@@ -42,7 +42,6 @@
 #include "maglev.h"
 #include "svc.h"
 #include "svc_dp.h"
-#include "svc_priv.h"
 
 #define LPORT_MIN 32768
 #define LPORT_MAX 60999
@@ -214,6 +213,25 @@ n_services(void)
 	return n;
 }
 
+struct sane_ctx {
+	uint64_t bytes;
+	uint32_t objs;
+};
+
+/* A committed service has its object in the published ruleset, under its name. */
+static int
+sane_cb(const struct ng_svc_view *v, void *arg)
+{
+	struct sane_ctx *x = arg;
+
+	assert_non_null(v->obj);
+	assert_string_equal(v->obj->name, v->spec->name);
+	assert_ptr_equal(ng_svc_ruleset(), rs);
+	x->bytes += v->obj->bytes;
+	x->objs++;
+	return 0;
+}
+
 /* The ruleset's frontend index agrees with its counts and every key finds its slot. */
 static void
 assert_ruleset_sane(void)
@@ -244,23 +262,12 @@ assert_ruleset_sane(void)
 	/* Committed: every live service has an object, and the memory count is
 	 * the ruleset plus those objects (no RCU: nothing waits to be freed). */
 	{
-		uint64_t bytes = sizeof(*rs) + sizeof(*rs->fe) * (rs->fe_mask + 1);
-		uint32_t objs = 0;
+		struct sane_ctx x = {.bytes = sizeof(*rs) + sizeof(*rs->fe) * (rs->fe_mask + 1)};
 
-		for (uint32_t i = 0; i < ng_svc.n_svcs; i++) {
-			const struct svc_d *d = ng_svc.svcs[i];
-
-			if (d == NULL)
-				continue;
-			assert_false(d->deleted);
-			assert_non_null(d->obj);
-			assert_string_equal(d->obj->name, d->spec.name);
-			bytes += d->obj->bytes;
-			objs++;
-		}
-		assert_int_equal(objs, rs->n_svcs);
+		ng_svc_walk(sane_cb, &x);
+		assert_int_equal(x.objs, rs->n_svcs);
 		assert_int_equal(n_services(), rs->n_svcs);
-		assert_int_equal(info.bytes, bytes);
+		assert_int_equal(info.bytes, x.bytes);
 	}
 }
 
@@ -1314,21 +1321,135 @@ fini_with_pending_changes(void **state)
 	/* svc_teardown calls ng_svc_fini; ASan/LSan report any leak. */
 }
 
-static int
-view_cb(const struct ng_svc_view *v, void *arg)
+/* ---- limits (ng_limits.h): the config loader's, so running-config round-trips ---- */
+
+/* Each limit of one service: accepted at it, refused one past it, nothing changed. */
+static void
+service_limits(void **state)
 {
-	*(const struct ng_svc_spec **)arg = v->spec;
-	return 1;
+	struct ng_svc_spec s = spec("limits/tcp", IPPROTO_TCP);
+	struct ng_frontend fe;
+	struct ng_ip a = ip("198.18.1.2");
+	struct ng_svc_view v;
+
+	(void)state;
+	s.affinity_timeout = NG_AFFINITY_TIMEOUT_MAX;
+	s.timeouts.tcp_syn = NG_TIMEOUT_MAX;
+	s.timeouts.tcp_close = NG_TIMEOUT_MIN;
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	for (int i = 0; i < NG_MAX_SVC_VIPS; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 256, i % 256);
+		add_fe("limits/tcp", vip(addr, NG_L4_PORT_MAX));
+	}
+	add_fe("limits/tcp", nodeport(NG_L4_PORT_MIN)); /* and one node port */
+	fe = vip("198.19.255.255", NG_L4_PORT_MAX);
+	refused(ng_svc_frontend_add("limits/tcp", &fe, err, sizeof(err)), -ENOSPC,
+			"\"limits/tcp\"", "256 VIPs");
+	for (int i = 0; i < NG_MAX_SVC_BACKENDS; i++)
+		ok(ng_svc_backend_set("limits/tcp", &a, (uint16_t)(1 + i), (uint32_t)i %
+				(NG_WEIGHT_MAX + 1), err, sizeof(err)));
+	refused(ng_svc_backend_set("limits/tcp", &a, NG_L4_PORT_MAX, 1, err, sizeof(err)),
+			-ENOSPC, "\"limits/tcp\"", "8192 backends");
+	/* A weight change of an existing backend is no new backend. */
+	ok(ng_svc_backend_set("limits/tcp", &a, 1, NG_WEIGHT_MAX, err, sizeof(err)));
+	/* Timeouts: one past the maximum; one of the other protocol. */
+	s.timeouts.tcp_syn = NG_TIMEOUT_MAX + 1;
+	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "tcp_syn timeout", "604800");
+	s.timeouts.tcp_syn = 0;
+	s.timeouts.udp = 30;
+	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "udp timeout",
+			"does not apply to a tcp service");
+	s = spec("limits/udp", IPPROTO_UDP);
+	s.timeouts.udp = NG_TIMEOUT_MAX;
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	s.timeouts.tcp_established = 60;
+	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "tcp_established timeout",
+			"does not apply to a udp service");
+	commit();
+	assert_int_equal(ng_svc_get("limits/tcp", &v), 0);
+	assert_int_equal(v.n_frontends, NG_MAX_SVC_VIPS + 1);
+	assert_int_equal(v.n_backends, NG_MAX_SVC_BACKENDS);
+	assert_int_equal(v.obj->n_backends, NG_MAX_SVC_BACKENDS);
+	assert_int_equal(v.spec->timeouts.tcp_syn, NG_TIMEOUT_MAX);
+	assert_int_equal(v.obj->to_tsc[NG_CT_CLOSE], NG_TIMEOUT_MIN * rte_get_tsc_hz());
+	assert_int_equal(ng_svc_get("limits/udp", &v), 0);
+	assert_int_equal(v.spec->timeouts.udp, NG_TIMEOUT_MAX);
+	assert_int_equal(v.spec->timeouts.tcp_established, 0);
+	assert_ruleset_sane();
 }
 
-/* Source ranges: the API keeps its own copy, compares contents, checks limits. */
+/* The limits of all services together: services, frontends, backends. */
+static void
+gateway_limits(void **state)
+{
+	struct ng_svc_spec s = spec("one/more", IPPROTO_TCP);
+	struct ng_frontend fe = nodeport(30080);
+	struct ng_ip a = ip("198.18.1.2");
+	char name[32];
+	int i;
+
+	(void)state;
+	/* Frontends: services of NG_MAX_SVC_VIPS VIPs, a port each. */
+	for (i = 0; i < NG_MAX_FRONTENDS / NG_MAX_SVC_VIPS; i++) {
+		snprintf(name, sizeof(name), "fe/%d", i);
+		add_svc(name, IPPROTO_TCP);
+		for (int k = 0; k < NG_MAX_SVC_VIPS; k++) {
+			char addr[32];
+
+			snprintf(addr, sizeof(addr), "198.19.0.%d", k);
+			add_fe(name, vip(addr, (uint16_t)(1 + i)));
+		}
+	}
+	refused(ng_svc_frontend_add(name, &fe, err, sizeof(err)), -ENOSPC, name,
+			"262144 frontends");
+	/* Backends: the same services, 512 each. */
+	for (i = 0; i < NG_MAX_BACKENDS / 512; i++) {
+		snprintf(name, sizeof(name), "fe/%d", i);
+		for (int k = 0; k < 512; k++)
+			ok(ng_svc_backend_set(name, &a, (uint16_t)(1 + k), 1, err, sizeof(err)));
+	}
+	refused(ng_svc_backend_set(name, &a, 1000, 1, err, sizeof(err)), -ENOSPC, name,
+			"524288 backends");
+	/* A deleted service frees its frontends and backends at once. */
+	ok(ng_svc_del(name, err, sizeof(err)));
+	ok(ng_svc_backend_set("fe/0", &a, 1000, 1, err, sizeof(err)));
+	add_fe("fe/0", fe);
+	/* Services: up to NG_MAX_SERVICES live ones. */
+	for (i = n_services(); i < NG_MAX_SERVICES; i++) {
+		snprintf(name, sizeof(name), "svc/%d", i);
+		add_svc(name, IPPROTO_UDP);
+	}
+	refused(ng_svc_add(&s, err, sizeof(err)), -ENOSPC, "\"one/more\"", "65536 services");
+	/* A deleted service, not yet committed, no longer counts. */
+	ok(ng_svc_del(name, err, sizeof(err)));
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	assert_int_equal(n_services(), NG_MAX_SERVICES);
+	/* svc_teardown frees it all, uncommitted; ASan/LSan report any leak. */
+}
+
+/* The compiled object's source range i is A.B.C.0/len (host order a, b, c). */
+static void
+assert_obj_range(const struct ng_svc_obj *o, unsigned int i, uint32_t a, uint32_t b,
+		uint32_t c, uint8_t len)
+{
+	assert_true(i < o->n_src_ranges);
+	assert_int_equal(o->src_ranges[i].family, AF_INET);
+	assert_int_equal(o->src_ranges[i].len, len);
+	assert_int_equal(o->src_ranges[i].addr.v4, ng_ip4(host4(a, b, c, 0)).v4);
+}
+
+/* Source ranges: the API keeps its own copy, compares contents, checks limits,
+ * and the compiled object carries them (masked) for the data path. */
 static void
 source_ranges(void **state)
 {
-	struct ng_prefix r[NG_MAX_SVC_SRC_RANGES + 1];
+	struct ng_prefix r[NG_MAX_SVC_SRC_RANGES + 1], same[2];
 	struct ng_svc_spec s = spec("lb", IPPROTO_TCP);
-	const struct ng_svc_spec *held = NULL;
+	struct ng_svc_view v;
 	char buf[NG_IP_STRLEN + 4];
+	uint32_t uid;
 
 	(void)state;
 	for (unsigned int i = 0; i < RTE_DIM(r); i++)
@@ -1340,27 +1461,47 @@ source_ranges(void **state)
 	add_fe("lb", vip("198.19.0.10", 443));
 	commit();
 	r[0].len = 16; /* the caller's array changes: the service keeps its copy */
-	ng_svc_walk(view_cb, &held);
-	assert_int_equal(held->n_src_ranges, 2);
-	assert_ptr_not_equal(held->src_ranges, r);
-	assert_string_equal(ng_prefix_fmt(&held->src_ranges[0], buf, sizeof(buf)),
+	assert_int_equal(ng_svc_get("lb", &v), 0);
+	assert_int_equal(v.spec->n_src_ranges, 2);
+	assert_ptr_not_equal(v.spec->src_ranges, r);
+	assert_string_equal(ng_prefix_fmt(&v.spec->src_ranges[0], buf, sizeof(buf)),
 			"198.51.100.0/24");
-	assert_string_equal(ng_prefix_fmt(&held->src_ranges[1], buf, sizeof(buf)),
+	assert_string_equal(ng_prefix_fmt(&v.spec->src_ranges[1], buf, sizeof(buf)),
 			"198.51.101.0/24");
-	/* The same ranges from another array: no change, nothing to commit. */
+	assert_int_equal(v.obj->n_src_ranges, 2);
+	assert_obj_range(v.obj, 0, 198, 51, 100, 24);
+	assert_obj_range(v.obj, 1, 198, 51, 101, 24);
+	uid = v.obj->uid;
+	/* The same ranges from another array, whatever its padding bytes hold: no
+	 * change, nothing to commit. */
 	r[0].len = 24;
+	memset(same, 0xa5, sizeof(same));
+	for (unsigned int i = 0; i < RTE_DIM(same); i++) {
+		same[i].addr = r[i].addr;
+		same[i].len = r[i].len;
+	}
+	s.src_ranges = same;
 	ok(ng_svc_update(&s, err, sizeof(err)));
 	assert_false(ng_svc_dirty());
-	/* Other ranges, or none: a change. */
+	/* Other ranges, or none: a change, and a new object. A range with host
+	 * bits set is compiled as its network. */
+	s.src_ranges = r;
 	s.n_src_ranges = 3;
+	r[2].addr = ng_ip4(host4(198, 51, 102, 77));
 	ok(ng_svc_update(&s, err, sizeof(err)));
 	assert_true(ng_svc_dirty());
 	commit();
+	assert_int_equal(ng_svc_get("lb", &v), 0);
+	assert_int_not_equal(v.obj->uid, uid);
+	assert_int_equal(v.obj->n_src_ranges, 3);
+	assert_obj_range(v.obj, 2, 198, 51, 102, 24);
 	s.n_src_ranges = 0;
 	s.src_ranges = NULL;
 	ok(ng_svc_update(&s, err, sizeof(err)));
 	assert_true(ng_svc_dirty());
 	commit();
+	assert_int_equal(ng_svc_get("lb", &v), 0);
+	assert_int_equal(v.obj->n_src_ranges, 0);
 	s.src_ranges = r;
 	s.n_src_ranges = NG_MAX_SVC_SRC_RANGES + 1;
 	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "service \"lb\"", "at most 64");
@@ -1368,6 +1509,7 @@ source_ranges(void **state)
 	r[0] = (struct ng_prefix){.addr = ip("2001:db8::"), .len = 32};
 	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "source range #1",
 			"only IPv4");
+	assert_ruleset_sane();
 	/* svc_teardown: ASan/LSan find a copy that was not freed. */
 }
 
@@ -1462,6 +1604,8 @@ main(void)
 		T(apply_services_conf),
 		T(walk_creation_order),
 		T(fini_with_pending_changes),
+		T(service_limits),
+		T(gateway_limits),
 		T(source_ranges),
 		T(pending_and_histograms),
 		cmocka_unit_test_setup_teardown(nodeport_addresses, svc_setup_np, svc_teardown_np),
