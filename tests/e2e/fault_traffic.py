@@ -12,7 +12,7 @@ stdout; times are time.monotonic(), which the test reads in another namespace
          [--timeout S] [--ready-file F]
       A UDP datagram "seq N" every --interval s (default 0.01) from one
       socket bound to --sport, on a fixed schedule (never bursting to catch
-      up), until --duration s (at most 120) or --stop-file appears; then it
+      up), until --duration s (at most a day) or --stop-file appears; then it
       waits --timeout s (default 2) for late echoes. Sends never block: a send
       error (a full send buffer, a link down) is counted and the schedule goes
       on.
@@ -51,7 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from churn_echo import Deadline, TcpFlow, hostport  # noqa: E402
 
-DURATION_MAX = 120.0
+DURATION_MAX = 86400.0  # a day: the soak
 
 
 class UdpStream:
