@@ -746,6 +746,7 @@ control_loop(struct app *a)
 	while (stop_signal == 0) {
 		unsigned int n = ng_dp_ctl_poll(a->dp);
 
+		ng_dp_watch(a->dp, rte_get_tsc_cycles());
 		if (reload_signal) {
 			reload_signal = 0;
 			reload(a);

@@ -215,6 +215,32 @@ worker_counter(struct scrape *s, const char *name, const char *help, size_t off)
 				*(const uint64_t *)((const char *)&s->ws[w] + off));
 }
 
+/* What the control core saw of the workers' loops (ng_dp_watch()). */
+static void
+worker_stalls(struct scrape *s)
+{
+	struct ng_dp_watch_info wi[NG_MAX_WORKERS];
+	uint64_t now = rte_get_tsc_cycles();
+
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		ng_dp_worker_watch(s->dp, w, now, &wi[w]);
+	fam(s->f, "nodegw_worker_stalled", "gauge", "1 while a worker's loop has not moved for "
+			"100 ms plus its idle sleep (it forwards nothing and holds up grace "
+			"periods).");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stalled{worker=\"%u\"} %d\n", w,
+				wi[w].stalled ? 1 : 0);
+	fam(s->f, "nodegw_worker_stalls_total", "counter", "Stalls seen, the current one "
+			"included.");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stalls_total{worker=\"%u\"} %" PRIu64 "\n", w,
+				wi[w].stalls);
+	fam(s->f, "nodegw_worker_stall_max_seconds", "gauge", "The longest stall that ended.");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stall_max_seconds{worker=\"%u\"} %.3f\n", w,
+				(double)wi[w].max_ns / 1e9);
+}
+
 static void
 workers(struct scrape *s)
 {
@@ -259,6 +285,7 @@ workers(struct scrape *s)
 						k == 1 ? ss->pkts : ss->cycles);
 			}
 	}
+	worker_stalls(s);
 	fam(s->f, "nodegw_tsc_hz", "gauge", "TSC frequency: cycles per second.");
 	fprintf(s->f, "nodegw_tsc_hz %.0f\n", hz);
 }

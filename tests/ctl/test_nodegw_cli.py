@@ -75,6 +75,7 @@ ALL_COMMANDS = [
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
     "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
+    "debug worker stall",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
@@ -527,11 +528,50 @@ def t_show_workers(x):
           "worker 0 on lcore 1 polls client/0 and pods/0", out)
     j = c.json("show workers json")
     keys = {"id", "lcore", "rx_queues", "rx", "tx", "loops", "idle_loops", "sleeps", "conns",
-            "conn_capacity", "redirect_out", "redirect_in"}
+            "conn_capacity", "redirect_out", "redirect_in", "stalled", "stalled_ms", "stalls",
+            "stall_last_ms", "stall_max_ms"}
     check(len(j) == 1 and set(j[0]) == keys, "show workers json: one worker, keys", j)
     check(j[0]["id"] == 0 and j[0]["lcore"] == 1 and j[0]["rx_queues"] == "client/0,pods/0"
           and j[0]["loops"] > 0 and j[0]["conn_capacity"] > 0,
           "show workers json values", j)
+    check(not j[0]["stalled"] and j[0]["stalls"] == 0, "a running worker is not stalled", j)
+
+
+def t_debug_stall(x):
+    """debug worker stall: refused arguments, then a 400 ms stall seen while it
+    lasts (show workers), counted and timed once it ended, and logged."""
+    c = x.c
+    for line, token in (("debug worker stall 1 100", "1"),
+                        ("debug worker stall 0 0", "0 "),
+                        ("debug worker stall 0 10001", "10001"),
+                        ("debug worker stall x 100", "x"),
+                        ("debug worker stall 0", "WORKER MS")):
+        error_line(c.cmd(line), "debug worker stall", token.strip())
+    out = c.ok("debug worker stall 0 400")
+    check(out == "worker 0 stalls for 400 ms\n", "debug worker stall says what it did", out)
+    out = c.cmd("debug worker stall 0 400")
+    error_line(out, "debug worker stall", "still in the last stall")
+    seen = None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        w = c.json("show workers json")[0]
+        if w["stalled"]:
+            seen = seen or w
+        elif w["stalls"] == 1:
+            break
+        time.sleep(0.02)
+    check(seen is not None and seen["stalled_ms"] >= 100 and seen["stalls"] == 1,
+          "show workers says stalled while it lasts (after 100 ms without a loop)", seen)
+    check(not w["stalled"] and w["stalls"] == 1 and 300 <= w["stall_last_ms"] < 5000 and
+          w["stall_max_ms"] == w["stall_last_ms"],
+          "the ended stall is counted once and timed (about 400 ms: 300 ms unseen at most)", w)
+    out = c.ok("show workers")
+    check("worker 0: 1 stalls; the last %d ms" % w["stall_last_ms"] in out,
+          "show workers lists the stall under the table", out)
+    log = x.a.log()
+    check("worker 0 (lcore 1) stalled: no loop for" in log and
+          "worker 0 (lcore 1) resumed after a stall of" in log,
+          "the stall and its end are logged", log[-1500:])
 
 
 STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services"}
@@ -1790,6 +1830,7 @@ def main():
             ("show version", t_show_version),
             ("show ports", t_show_ports),
             ("show workers", t_show_workers),
+            ("debug worker stall", t_debug_stall),
             ("show stats", t_show_stats),
             ("clear stats", t_clear_stats),
             ("show runtime", t_show_runtime),
