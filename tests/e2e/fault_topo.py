@@ -312,6 +312,13 @@ kubernetes = {{
     def memory(self):
         return self.cli_json("show memory")
 
+    def owner(self, sport, proto="udp"):
+        """The worker that owns the client's flow from source port sport (show conn)."""
+        c = self.cli_json("show conn port %d proto %s" % (sport, proto))
+        ws = {x["worker"] for x in c["conns"] if x["client"].endswith(":%d" % sport)}
+        check(len(ws) == 1, "one worker owns the flow from port %d" % sport, c)
+        return ws.pop()
+
     def metrics(self):
         """/metrics (probes' default 127.0.0.1:10249), as text."""
         with urllib.request.urlopen("http://127.0.0.1:10249/metrics", timeout=10) as r:

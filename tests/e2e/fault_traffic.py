@@ -29,10 +29,11 @@ stdout; times are time.monotonic(), which the test reads in another namespace
       that answered), "then": "ok BACKEND", "reset", "timeout", "closed" or
       "error: ...".
 
-  burst --to ADDR... --port PORT --count N [--size B]
+  burst --to ADDR... --port PORT --count N [--size B] [--sockets K]
       N UDP datagrams of B bytes (default 64), round-robin over the
-      addresses, as fast as the socket takes them. Output: sent, errors,
-      seconds.
+      addresses and over K sockets (default 1; each its own source port, so
+      K flows that RSS or af_packet's fanout spread over queues), as fast as
+      the sockets take them. Output: sent, errors, seconds.
 
   connect ADDR:PORT --count N [--parallel P] [--timeout S]
       N short TCP connections (one exchange each), P at a time (default 8).
@@ -213,16 +214,19 @@ def cmd_hold(a):
 
 
 def cmd_burst(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    s.setblocking(False)
+    socks = []
+    for _ in range(a.sockets):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        s.setblocking(False)
+        socks.append(s)
     payload = b"b" * a.size
     dsts = [(addr, a.port) for addr in a.to]
     sent = errors = 0
     t0 = time.monotonic()
     for i in range(a.count):
         try:
-            s.sendto(payload, dsts[i % len(dsts)])
+            socks[i % len(socks)].sendto(payload, dsts[i % len(dsts)])
             sent += 1
         except BlockingIOError:
             time.sleep(0.0005)
@@ -297,6 +301,7 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--count", type=int, required=True)
     p.add_argument("--size", type=int, default=64)
+    p.add_argument("--sockets", type=int, default=1)
     p.set_defaults(fn=cmd_burst)
     p = sub.add_parser("connect")
     p.add_argument("target")

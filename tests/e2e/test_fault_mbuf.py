@@ -20,8 +20,22 @@ through each round.
               once the neighbours failed the mbufs in use are back where they
               were.
 
+  stalled     the worker that owns the client's flows (nodegw hashes the
+              client address) spins STALL_MS ms (debug worker stall) while the
+              client sends BURST datagrams to steady-udp from SOCKETS source
+              ports: the flows af_packet's fanout puts on the other worker's
+              queue go to the stalled owner's redirect ring, which holds as
+              many mbufs as the pool has, and the pool runs out. Checks: the
+              exhaustion is counted and timed (show memory: events, time) and
+              over once the worker resumed, the stream is forwarded again at
+              once (nothing lost from RECOVER_S after the resume on), and the
+              mbufs in use are back where they were. (What did not fit stays
+              in the kernel's af_packet rings and is dropped there: af_packet
+              counts none of it, so the figure shows nodegw's own drops only.)
+
 Figures: per round, the mbufs in use at the most, the stream's datagrams lost
-and its longest gap, and what was counted.
+and its longest gap, and what was counted; for the stalled round, how long
+the pool was exhausted and when the stream was answered again.
 
 Needs root (exits 77 otherwise). Every wait is bounded; the topology and every
 process are removed at the end, failure included.
@@ -34,16 +48,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fault_topo as ft  # noqa: E402
 from fault_topo import check  # noqa: E402
 
-POOL = 2048
+POOL = 2048         # the least the redirect ring between two workers (2,048) can exhaust
 ADDRS = 200          # x arp.pending_max (16): 3,200 packets would wait
 BURST = 20000
 RETRY_MS, RETRIES = 1000, 3
 NEIGH_WAIT_S = RETRY_MS * RETRIES / 1000.0
+STALL_MS = 2000
+SOCKETS = 64
+RECOVER_S = 0.5
 
 
 class Inner(ft.FaultInner):
-    checks = ("unresolved",)
+    checks = ("unresolved", "stalled")
     timeout = 300
+    workers = 2
 
     def conf_extra(self):
         return ("mempool = { mbufs = %d; cache = 32; };\n"
@@ -98,6 +116,63 @@ class Inner(ft.FaultInner):
         check(mem1["mbufs_in_use"] <= mem0["mbufs_in_use"] + 64,
               "mbufs in use back where they were once the neighbours failed",
               (mem0["mbufs_in_use"], mem1["mbufs_in_use"]))
+
+    def t_stalled(self):
+        s, stop = self.stream("stalled")
+        try:
+            time.sleep(1.0)
+            w = self.owner(40053)
+            mem0 = self.memory()
+            d0 = self.cli_json("show stats")["drops_by_reason"]
+            stall0 = self.cli_json("show workers")[w]["stalls"]
+            cli = ft.BatchCli()
+            t_stall = time.monotonic()
+            ok, out = cli.run("debug worker stall %d %d" % (w, STALL_MS))
+            check(ok, "debug worker stall", out)
+            b = self.client("burst2", "burst", "--to", ft.VIP_UDP, "--port", 53, "--count",
+                            BURST, "--sockets", SOCKETS).result()
+            # Until the worker resumed: the stall as show workers tells it.
+            ft.wait_for(lambda: (lambda x: x["stalls"] > stall0 and not x["stalled"])(
+                self.cli_json("show workers")[w]), "worker %d resumed" % w, STALL_MS / 1e3 + 20)
+            stall_ms = self.cli_json("show workers")[w]["stall_last_ms"]
+            resumed = t_stall + stall_ms / 1e3
+            cli.close()
+            time.sleep(2.0)
+            open(stop, "w").close()
+            r = s.result()
+        finally:
+            s.kill()
+        ft.wait_for(lambda: self.memory()["mbufs_in_use"] <= mem0["mbufs_in_use"] + 64,
+                    "mbufs in use back where they were", 10)
+        mem1 = self.memory()
+        d1 = self.cli_json("show stats")["drops_by_reason"]
+        drops = {k: v - d0.get(k, 0) for k, v in d1.items() if v != d0.get(k, 0)}
+        lost_after = ft.lost_between(r, resumed + RECOVER_S, 1e18)
+        first = ft.first_echo_after(r, resumed)
+        gap, _ = ft.longest_gap(r)
+        self.figure("stalled: worker %d stalled %d ms, %d datagrams from %d ports in %.2f s "
+                    "through a pool of %d: mbufs in use at most %d, pool exhausted %d times "
+                    "for %.0f ms in all; drops %s; stream lost %d (longest gap %.0f ms), "
+                    "answered again %.0f ms after the resume, %d lost after %.1f s; mbufs in "
+                    "use %d -> %d" % (
+                        w, stall_ms, b["sent"], SOCKETS, b["seconds"], POOL,
+                        mem1["mbufs_max_in_use"],
+                        mem1["mbufs_exhausted_events"] - mem0["mbufs_exhausted_events"],
+                        (mem1["mbufs_exhausted_ms"] - mem0["mbufs_exhausted_ms"]), drops,
+                        len(ft.lost_between(r, 0, 1e18)), gap * 1e3,
+                        ((first - resumed) * 1e3) if first else -1, len(lost_after),
+                        RECOVER_S, mem0["mbufs_in_use"], mem1["mbufs_in_use"]))
+        check(b["sent"] >= BURST * 0.9, "the client sent the burst", b)
+        check(mem1["mbufs_exhausted_events"] > mem0["mbufs_exhausted_events"] and
+              mem1["mbufs_exhausted_ms"] > mem0["mbufs_exhausted_ms"] and
+              not mem1["mbufs_exhausted"],
+              "the pool ran out, was counted and timed, and is no longer out",
+              {k: (mem0[k], mem1[k]) for k in mem0 if k.startswith("mbufs")})
+        check(first is not None and first - resumed < 1.0 and not lost_after,
+              "the stream is forwarded again at once (nothing lost from %.1f s after the "
+              "resume)" % RECOVER_S, (first, resumed, lost_after[:5]))
+        check(mem1["mbufs_in_use"] <= mem0["mbufs_in_use"] + 64,
+              "mbufs in use back where they were", (mem0["mbufs_in_use"], mem1["mbufs_in_use"]))
 
 
 if __name__ == "__main__":

@@ -77,13 +77,6 @@ class Inner(ft.FaultInner):
     def main(self, names, objs=(), after=None):
         return super().main(names, k8s_objs(sorted(BIP)), after)
 
-    def owner(self):
-        """The worker holding the stream's connections."""
-        ws = self.cli_json("show workers")
-        best = max(ws, key=lambda w: w["conns"])
-        check(best["conns"] >= 2, "the stream's flows are tracked", ws)
-        return best["id"]
-
     def watch(self, cli, w, t_end):
         """Ask until the worker resumed (or t_end): one sample per round."""
         samples = []
@@ -116,7 +109,7 @@ class Inner(ft.FaultInner):
         try:
             ft.wait_file(ready, "first echo of the stream")
             time.sleep(1.0)
-            w = self.owner()
+            w = self.owner(40053)
             rs0 = self.cli_json("show ruleset")
             t_stall = time.monotonic()  # the stall begins after this, never before
             ok, out = cli.run("debug worker stall %d %d" % (w, STALL_MS))
