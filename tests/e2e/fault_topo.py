@@ -269,17 +269,9 @@ ports = (
 	{{ name = "pods"; devargs = "net_af_packet1,iface={p}-gs,qpairs={q}";
 		addresses = ["{gs}/24"]; rx_queues = {q}; }}
 );
-kubernetes = {{
-	server = "https://127.0.0.1:{api}";
-	token_file = "{tmp}/token";
-	ca_file = "{tmp}/certs/ca.crt";
-	node_name = "{node}";
-	backoff_ms = 200;
-	backoff_max_ms = 2000;
-}};
 """.format(script=os.path.basename(sys.argv[0]), cli=cli_port, p=self.prefix, q=q,
            lc=", ".join(str(i) for i in range(1, self.workers + 1)), gc=GW_CLIENT_IP,
-           gs=GW_PODS_IP, api=e2e_topo.API_PORT, tmp=self.tmp, node=self.node) + \
+           gs=GW_PODS_IP) + e2e_topo.kubernetes_conf(self.tmp, self.node) + \
             services_text(self.services_extra()) + self.conf_extra()
 
     def start_gw(self, tag="gw"):

@@ -170,6 +170,19 @@ def k8s_services():
     return out
 
 
+def kubernetes_conf(tmp, node):
+    """The kubernetes section: the fake API server of start_api(), TMP's token and CA."""
+    return """kubernetes = {{
+	server = "https://127.0.0.1:{api}";
+	token_file = "{tmp}/token";
+	ca_file = "{tmp}/certs/ca.crt";
+	node_name = "{node}";
+	backoff_ms = 200;
+	backoff_max_ms = 2000;
+}};
+""".format(api=API_PORT, tmp=tmp, node=node)
+
+
 class Inner:
     """The inner half: API server and nodegw in PREFIX-gw, the checks."""
 
@@ -195,17 +208,9 @@ ports = (
 	{{ name = "client"; devargs = "net_af_packet0,iface={p}-gc"; addresses = ["{gc}/24"]; }},
 	{{ name = "pods"; devargs = "net_af_packet1,iface={p}-gs"; addresses = ["{gs}/24"]; }}
 );
-kubernetes = {{
-	server = "https://127.0.0.1:{api}";
-	token_file = "{tmp}/token";
-	ca_file = "{tmp}/certs/ca.crt";
-	node_name = "{node}";
-	backoff_ms = 200;
-	backoff_max_ms = 2000;
-}};
 """.format(script=os.path.basename(sys.argv[0]), cli=cli_port, p=self.prefix,
-           gc=GW_CLIENT_IP, gs=GW_PODS_IP, api=API_PORT, tmp=self.tmp,
-           node=self.node) + self.conf_extra()
+           gc=GW_CLIENT_IP, gs=GW_PODS_IP) + kubernetes_conf(self.tmp, self.node) + \
+            self.conf_extra()
 
     def start_api(self, objs):
         state = os.path.join(self.tmp, "state.json")
