@@ -3,7 +3,7 @@
 #
 #   scripts/bench.sh [--quick] [--scenarios a,b] [--reps N] [--window S]
 #                    [--no-huge] [--no-build] [--build-dir DIR] [--no-baseline]
-#                    [--out DIR] [-- HARNESS-OPTIONS]
+#                    [--compare REV] [--out DIR] [-- HARNESS-OPTIONS]
 #   scripts/bench.sh --k8s [--no-build] [--build-dir DIR] [--out DIR]
 #                    [-- --sizes 10k,50k,100k ...]
 #
@@ -30,6 +30,12 @@
 #                  build-bench, configured with the project's default
 #                  buildtype; scripts/test.sh passes its build/)
 #   --no-baseline  skip the testpmd baseline
+#   --compare REV  also measure nodegw built from git revision REV (HEAD~1,
+#                  a branch, a hash), in the same run: its windows alternate
+#                  with this build's, and the report gives the rate and cost
+#                  ratio per scenario. REV is exported with git archive and
+#                  built (nodegw only, default buildtype) in build-bench-SHA/,
+#                  kept for the next run
 #   --out DIR      results and logs (default build/bench)
 #   -- ...         the rest goes to scripts/lib/bench_run.py (its --help lists
 #                  them: churn rate, baseline mode, runtime-cost windows...)
@@ -52,7 +58,7 @@ ROOT=$(pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/deps.sh
 source scripts/lib/deps.sh
 
-QUICK=0 BUILD=1 HUGE=1 OUT=$ROOT/build/bench BDIR=build-bench K8S=0
+QUICK=0 BUILD=1 HUGE=1 OUT=$ROOT/build/bench BDIR=build-bench K8S=0 CMP_REV=""
 PYARGS=()
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 while (($#)); do
@@ -68,6 +74,9 @@ while (($#)); do
 		(($# >= 2)) || { echo "bench.sh: --build-dir needs a value" >&2; exit 2; }
 		BDIR=$2; shift ;;
 	--no-baseline) PYARGS+=(--no-baseline) ;;
+	--compare)
+		(($# >= 2)) || { echo "bench.sh: --compare needs a git revision" >&2; exit 2; }
+		CMP_REV=$2; shift ;;
 	--out)
 		(($# >= 2)) || { echo "bench.sh: --out needs a value" >&2; exit 2; }
 		OUT=$2; shift ;;
@@ -77,6 +86,10 @@ while (($#)); do
 	esac
 	shift
 done
+if ((K8S)) && [[ -n $CMP_REV ]]; then
+	echo "bench.sh: --compare measures the forwarding scenarios; --k8s has no comparison run" >&2
+	exit 2
+fi
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
@@ -140,6 +153,27 @@ fi
 [[ $BDIR == /* ]] || BDIR=$ROOT/$BDIR
 NODEGW=$BDIR/app/nodegw/nodegw
 [[ -x $NODEGW ]] || { log "no nodegw binary at $NODEGW (build it: meson setup $BDIR && ninja -C $BDIR)"; exit 1; }
+
+# ---- the build to compare with: git REV exported and built apart, once
+if [[ -n $CMP_REV ]]; then
+	CMP_SHA=$(git rev-parse --verify --quiet "$CMP_REV^{commit}") ||
+		{ log "--compare: $CMP_REV is not a commit of this repository"; exit 2; }
+	CMP_DIR=$ROOT/build-bench-${CMP_SHA:0:12}
+	CMP_NODEGW=$CMP_DIR/build/app/nodegw/nodegw
+	if [[ ! -x $CMP_NODEGW ]]; then
+		deps_install "${NG_DEPS_BUILD[@]}" >/dev/null
+		log "building $CMP_REV (${CMP_SHA:0:12}) in $CMP_DIR"
+		rm -rf "$CMP_DIR"
+		mkdir -p "$CMP_DIR/src"
+		git archive "$CMP_SHA" | tar -x -C "$CMP_DIR/src"
+		if ! { meson setup "$CMP_DIR/build" "$CMP_DIR/src" >/dev/null &&
+			ninja -C "$CMP_DIR/build" app/nodegw/nodegw >/dev/null; }; then
+			log "build of $CMP_REV failed (ninja -C $CMP_DIR/build)"
+			exit 1
+		fi
+	fi
+	PYARGS+=(--compare-nodegw "$CMP_NODEGW" --compare-label "$CMP_REV (${CMP_SHA:0:12})")
+fi
 
 if ((K8S)); then
 	deps_install openssl python3 >/dev/null

@@ -26,6 +26,28 @@ static const char *const stage_names[NG_STAGE_MAX] = {
 #undef NG_X
 };
 
+/* Each stage's edges as the next stage they lead to. */
+#define NG_X_TO(id, to) NG_STAGE_##to,
+static const uint8_t parse_to[] = {NG_PARSE_EDGES(NG_X_TO)};
+static const uint8_t lb_to[] = {NG_LB_EDGES(NG_X_TO)};
+static const uint8_t local_to[] = {NG_LOCAL_EDGES(NG_X_TO)};
+static const uint8_t forward_to[] = {NG_FORWARD_EDGES(NG_X_TO)};
+static const uint8_t reply_to[] = {NG_REPLY_EDGES(NG_X_TO)};
+static const uint8_t punt_to[] = {NG_PUNT_EDGES(NG_X_TO)};
+#undef NG_X_TO
+
+static const struct {
+	const uint8_t *to;
+	uint8_t n;
+} stage_edges[NG_STAGE_MAX] = {
+	[NG_STAGE_PARSE] = {parse_to, RTE_DIM(parse_to)},
+	[NG_STAGE_LB] = {lb_to, RTE_DIM(lb_to)},
+	[NG_STAGE_LOCAL] = {local_to, RTE_DIM(local_to)},
+	[NG_STAGE_FORWARD] = {forward_to, RTE_DIM(forward_to)},
+	[NG_STAGE_REPLY] = {reply_to, RTE_DIM(reply_to)},
+	[NG_STAGE_PUNT] = {punt_to, RTE_DIM(punt_to)},
+};
+
 const char *
 ng_drop_name(enum ng_drop_reason r)
 {
@@ -51,6 +73,25 @@ const char *
 ng_stage_name(enum ng_stage s)
 {
 	return (unsigned int)s < NG_STAGE_MAX ? stage_names[s] : "?";
+}
+
+unsigned int
+ng_stage_edges(enum ng_stage s, const uint8_t **to)
+{
+	RTE_BUILD_BUG_ON(NG_PARSE_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_LB_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_LOCAL_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_FORWARD_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_REPLY_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_PUNT_NEXT_MAX > NG_STAGE_EDGES_MAX);
+	if ((unsigned int)s >= NG_STAGE_MAX) {
+		if (to != NULL)
+			*to = NULL;
+		return 0;
+	}
+	if (to != NULL)
+		*to = stage_edges[s].to;
+	return stage_edges[s].n;
 }
 
 void

@@ -72,14 +72,24 @@ enum ng_drop_reason {
 	NG_DROP_MAX
 };
 
-/* Data-path stages, as in `show runtime`. */
+/*
+ * Data-path stages: the nodes of a worker's packet graph, in the order the
+ * dispatcher (lib/worker/worker_dp.c) runs them on a burst, and as `show
+ * runtime` lists them. rx, redirect-in, ctrl-inject and tx are the loop's own
+ * steps around the graph; parse to drop run at most once per burst each.
+ */
 #define NG_STAGES(X) \
 	X(RX, "rx") \
 	X(PARSE, "parse") \
-	X(LOCAL, "local") \
 	X(LB, "lb") \
+	X(LOCAL, "local") \
 	X(FORWARD, "ip4-forward") \
+	X(REPLY, "reply") \
 	X(PUNT, "punt") \
+	X(OUTPUT, "output") \
+	X(REDIRECT_OUT, "redirect-out") \
+	X(TO_CONTROL, "to-control") \
+	X(DROP, "drop") \
 	X(REDIRECT, "redirect-in") \
 	X(INJECT, "ctrl-inject") \
 	X(TX, "tx")
@@ -90,6 +100,69 @@ enum ng_stage {
 #undef NG_X
 	NG_STAGE_MAX
 };
+
+/*
+ * Edges: where each stage hands a packet on, X(edge, next stage). One list
+ * per stage makes its enum (NG_<STAGE>_NEXT_<EDGE>), the dispatcher's map from
+ * edge to next stage and the names `show trace` prints. A stage's edges lead
+ * to stages later in NG_STAGES, so each stage runs once per burst; the
+ * sinks (output, redirect-out, to-control, drop) have none. punt is a stage
+ * and a sink at once: what its token bucket lets through it puts on the
+ * worker's punt ring itself (for the kernel twin), the rest leaves by its
+ * drop edge.
+ */
+#define NG_PARSE_EDGES(X) \
+	X(LB, LB) \
+	X(LOCAL, LOCAL) \
+	X(FORWARD, FORWARD) \
+	X(PUNT, PUNT) \
+	X(DROP, DROP)
+#define NG_LB_EDGES(X) \
+	X(FORWARD, FORWARD) \
+	X(LOCAL, LOCAL) \
+	X(REPLY, REPLY) \
+	X(REDIRECT, REDIRECT_OUT) \
+	X(DROP, DROP)
+#define NG_LOCAL_EDGES(X) \
+	X(OUTPUT, OUTPUT) \
+	X(REPLY, REPLY) \
+	X(PUNT, PUNT) \
+	X(CONTROL, TO_CONTROL) \
+	X(DROP, DROP)
+#define NG_FORWARD_EDGES(X) \
+	X(OUTPUT, OUTPUT) \
+	X(REPLY, REPLY) \
+	X(CONTROL, TO_CONTROL) \
+	X(DROP, DROP)
+#define NG_REPLY_EDGES(X) \
+	X(OUTPUT, OUTPUT) \
+	X(DROP, DROP)
+#define NG_PUNT_EDGES(X) \
+	X(DROP, DROP)
+
+#define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
+#define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)
+#define NG_X_LB(id, to) NG_X_EDGE(LB, id, to)
+#define NG_X_LOCAL(id, to) NG_X_EDGE(LOCAL, id, to)
+#define NG_X_FORWARD(id, to) NG_X_EDGE(FORWARD, id, to)
+#define NG_X_REPLY(id, to) NG_X_EDGE(REPLY, id, to)
+#define NG_X_PUNT(id, to) NG_X_EDGE(PUNT, id, to)
+enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
+enum ng_lb_edge { NG_LB_EDGES(NG_X_LB) NG_LB_NEXT_MAX };
+enum ng_local_edge { NG_LOCAL_EDGES(NG_X_LOCAL) NG_LOCAL_NEXT_MAX };
+enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
+enum ng_reply_edge { NG_REPLY_EDGES(NG_X_REPLY) NG_REPLY_NEXT_MAX };
+enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
+#undef NG_X_PARSE
+#undef NG_X_LB
+#undef NG_X_LOCAL
+#undef NG_X_FORWARD
+#undef NG_X_REPLY
+#undef NG_X_PUNT
+#undef NG_X_EDGE
+
+/** The most edges any stage has. */
+#define NG_STAGE_EDGES_MAX 8
 
 struct ng_stage_stats {
 	uint64_t calls;  /**< invocations that carried at least one packet */
@@ -126,6 +199,14 @@ const char *ng_drop_id(enum ng_drop_reason r);
 
 /** Name of a data-path stage. */
 const char *ng_stage_name(enum ng_stage s);
+
+/**
+ * The edges of a stage.
+ * @param to set to the next stage of each edge (indexed by the stage's
+ *   NG_<STAGE>_NEXT_* enum); NULL is fine
+ * @return the number of edges (0 for sinks and the loop's own steps)
+ */
+unsigned int ng_stage_edges(enum ng_stage s, const uint8_t **to);
 
 /** Add every counter of src into dst. */
 void ng_worker_stats_add(struct ng_worker_stats *dst, const struct ng_worker_stats *src);

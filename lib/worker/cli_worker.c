@@ -875,6 +875,9 @@ static const struct ng_cli_cmd worker_cmds[] = {
 int
 ng_worker_cli_register(struct ng_dp *d)
 {
+	int rc;
+
 	dp = d;
-	return ng_cli_register(worker_cmds, RTE_DIM(worker_cmds));
+	rc = ng_cli_register(worker_cmds, RTE_DIM(worker_cmds));
+	return rc < 0 ? rc : ng_trace_cli_register(d);
 }

@@ -2,54 +2,16 @@
 #include <stddef.h>
 #include <string.h>
 
-#include <rte_cycles.h>
 #include <rte_hash_crc.h>
-#include <rte_icmp.h>
 #include <rte_ip.h>
 
+/*
+ * The ip4-forward stage: TTL, MTU, Ethernet rewrite and the next hop's MAC.
+ * A packet goes out (output), to the reply stage (TTL expired), to the
+ * control core (its next hop has no MAC yet) or is dropped.
+ */
 #include "pkt_dp.h"
 #include "worker_dp.h"
-
-/* Token bucket: at most icmp_rate errors per second, bursts of the same size. */
-bool
-ng_w_icmp_allowed(struct ng_worker *w)
-{
-	uint64_t now = rte_rdtsc(), rate = w->dp->icmp_rate, hz = w->dp->tsc_hz;
-	uint64_t add;
-
-	if (rate == 0)
-		return false;
-	add = (now - w->icmp_last_tsc) * rate / hz;
-	if (add > 0) {
-		w->icmp_tokens = RTE_MIN(w->icmp_tokens + add, rate);
-		w->icmp_last_tsc = now;
-	}
-	if (w->icmp_tokens == 0)
-		return false;
-	w->icmp_tokens--;
-	return true;
-}
-
-void
-ng_ip4_ttl_expired(struct ng_worker *w, struct rte_mbuf *m)
-{
-	const struct ng_port_dp *pd = &ng_port_dp[m->port];
-	struct rte_mbuf *e;
-
-	if (!ng_w_icmp_allowed(w)) {
-		ng_w_drop(w, m, NG_DROP_ICMP_RATELIMIT);
-		return;
-	}
-	e = ng_pkt_icmp4_error(w->dp->pool, m, NG_ICMP_TIME_EXCEEDED, 0, pd->ip4);
-	if (e == NULL) {
-		ng_w_drop(w, m, NG_DROP_NO_MBUF);
-		return;
-	}
-	rte_ether_addr_copy(&pd->mac,
-			&rte_pktmbuf_mtod(e, struct rte_ether_hdr *)->src_addr);
-	ng_w_tx(w, e, m->port);
-	ng_w_drop(w, m, NG_DROP_TTL_EXPIRED);
-}
 
 /* Remove the 802.1Q tag: egress ports are untagged. */
 static inline void
@@ -64,7 +26,7 @@ strip_vlan(struct rte_mbuf *m)
 
 /* Hand a packet whose next hop has no MAC yet to the control core. */
 static __rte_noinline void
-to_resolve(struct ng_worker *w, struct rte_mbuf *m, uint16_t port, uint32_t via)
+to_resolve(struct rte_mbuf *m, uint16_t port, uint32_t via, struct ng_vec *const *next)
 {
 	struct ng_mbuf_priv *pv = ng_mbuf_priv(m);
 
@@ -73,7 +35,7 @@ to_resolve(struct ng_worker *w, struct rte_mbuf *m, uint16_t port, uint32_t via)
 	pv->nexthop.v4 = via;
 	pv->out_port = port;
 	pv->in_port = m->port;
-	ng_w_to_ctl(w, m, NG_CTL_RESOLVE, NG_DROP_NEIGH_QUEUE);
+	ng_w_next(next[NG_FORWARD_NEXT_CONTROL], m, NG_CTL_RESOLVE);
 }
 
 #define NEIGH_BULK 32
@@ -138,9 +100,10 @@ neigh_slot(struct ng_worker *w, uint16_t port, uint32_t via)
  * shares its key and lookup.
  */
 void
-ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
-		const struct ng_nexthop **nhs, uint16_t n)
+ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
 {
+	struct ng_vec *out_v = next[NG_FORWARD_NEXT_OUTPUT], *drop = next[NG_FORWARD_NEXT_DROP];
 	const struct ng_neigh_dp *neigh = ng_neigh_dp(w->dp->neigh);
 	uint32_t gen = __atomic_load_n(&neigh->gen, __ATOMIC_ACQUIRE);
 	struct ng_neigh_key keys[NEIGH_BULK];
@@ -150,9 +113,9 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 	const uint64_t *words[NEIGH_BULK];
 	uint32_t vias[NEIGH_BULK], kvia[NEIGH_BULK];
 	uint16_t ports[NEIGH_BULK];
+	uint8_t pidx[NEIGH_BULK];
 	uint8_t kref[NEIGH_BULK];
 	void *data[NEIGH_BULK];
-	uint64_t t0 = ng_w_stage_begin(w);
 	uint16_t i = 0;
 
 	while (i < n) {
@@ -162,7 +125,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 
 		for (; i < n && np < NEIGH_BULK; i++) {
 			struct rte_mbuf *m = pkts[i];
-			const struct ng_nexthop *nh = nhs[i];
+			const struct ng_nexthop *nh = aux[i].nh;
 			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 					m->l2_len);
 			const struct ng_w_neigh_slot *sl;
@@ -171,16 +134,16 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 			uint32_t via;
 
 			if (unlikely(nh == NULL)) {
-				ng_w_drop(w, m, NG_DROP_NO_ROUTE);
+				ng_w_next(drop, m, NG_DROP_NO_ROUTE);
 				continue;
 			}
 			if (unlikely(ip->time_to_live <= 1)) {
-				ng_ip4_ttl_expired(w, m);
+				ng_w_next(next[NG_FORWARD_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
 				continue;
 			}
 			pd = &ng_port_dp[nh->port];
 			if (unlikely(rte_be_to_cpu_16(ip->total_length) > pd->mtu)) {
-				ng_w_drop(w, m, NG_DROP_MTU);
+				ng_w_next(drop, m, NG_DROP_MTU);
 				continue;
 			}
 			ng_ip4_ttl_dec(ip);
@@ -193,6 +156,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 			via = nh->type == NG_NH_GATEWAY ? nh->gw4 : ip->dst_addr;
 			vias[np] = via;
 			ports[np] = nh->port;
+			pidx[np] = pd->idx;
 			sl = neigh_slot(w, nh->port, via);
 			if (likely(sl->word != NULL && sl->via == via && sl->port == nh->port &&
 					sl->gen == gen)) {
@@ -240,13 +204,12 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
 				word = __atomic_load_n(wp, __ATOMIC_ACQUIRE);
 			if (likely(word & NG_NEIGH_F_VALID)) {
 				put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
-				ng_w_tx(w, m, ports[j]);
+				ng_w_next(out_v, m, pidx[j]);
 			} else if (word & NG_NEIGH_F_FAILED) {
-				ng_w_drop(w, m, NG_DROP_NEIGH_FAILED);
+				ng_w_next(drop, m, NG_DROP_NEIGH_FAILED);
 			} else {
-				to_resolve(w, m, ports[j], vias[j]);
+				to_resolve(m, ports[j], vias[j], next);
 			}
 		}
 	}
-	ng_w_stage_end(w, NG_STAGE_FORWARD, n, t0);
 }

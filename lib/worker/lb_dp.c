@@ -3,9 +3,13 @@
  * The service stage: connection tracking, scheduling and NAT.
  *
  * For each TCP/UDP packet: find its owner worker and hand it over if that is
- * another worker; look it up in the owner's connection table (both
- * directions); on a miss to a frontend, schedule a backend and create the
- * connection; rewrite addresses and ports; route the result.
+ * another worker (edge redirect); look it up in the owner's connection table
+ * (both directions); on a miss to a frontend, schedule a backend and create
+ * the connection; rewrite addresses and ports; look the new destination up
+ * and hand the packet to ip4-forward. A packet this stage does not serve goes
+ * on to local (a gateway address, no NodePort) or ip4-forward (routed
+ * traffic); a refusal (no frontend, no backend) and an expired TTL go to the
+ * reply stage, which builds the RST or ICMP error.
  *
  * Ownership, computable from the packet alone:
  *   to a VIP or a NodePort:             hash(client address) % workers
@@ -25,9 +29,9 @@
 #include "nat_dp.h"
 #include "ng_hash.h"
 #include "svc_dp.h"
+#include "trace_dp.h"
 #include "worker_dp.h"
 
-#define MAX_BURST 256
 #define LPORT_TRIES 64
 
 static inline unsigned int
@@ -54,90 +58,6 @@ owner_of(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng
 	if (rs->n_dnat > 0)
 		return owner_by_addr(ip->dst_addr, n);
 	return w->id;
-}
-
-static void
-redirect(struct ng_worker *w, struct rte_mbuf *m, unsigned int owner)
-{
-	struct rte_ring *r = w->dp->workers[owner]->redir_in[w->id];
-
-	if (unlikely(rte_ring_sp_enqueue(r, m) != 0)) {
-		ng_w_drop(w, m, NG_DROP_REDIRECT_FULL);
-		return;
-	}
-	w->stats.redirect_tx++;
-}
-
-void
-ng_lb_refuse(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason reason)
-{
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
-	uint16_t ihl = m->l3_len;
-	struct rte_tcp_hdr *th, t;
-	uint32_t a, seg_len;
-
-	w->stats.port[ng_port_dp[m->port].idx].drop[reason]++;
-	if (ip->next_proto_id == IPPROTO_UDP) {
-		struct rte_mbuf *e;
-
-		if (!ng_w_icmp_allowed(w)) {
-			rte_pktmbuf_free(m); /* counted as refused above */
-			return;
-		}
-		e = ng_pkt_icmp4_error(w->dp->pool, m, NG_ICMP_DEST_UNREACH, 3, ip->dst_addr);
-		if (e != NULL) {
-			rte_pktmbuf_mtod(e, struct rte_ether_hdr *)->src_addr =
-					ng_port_dp[m->port].mac;
-			ng_w_tx(w, e, m->port);
-		}
-		rte_pktmbuf_free(m);
-		return;
-	}
-	/* TCP: answer with a RST built in place (RFC 793, "reset generation"). */
-	th = (struct rte_tcp_hdr *)((uint8_t *)ip + ihl);
-	if (th->tcp_flags & RTE_TCP_RST_FLAG) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	t = *th;
-	seg_len = rte_be_to_cpu_16(ip->total_length) - ihl - ((t.data_off >> 4) * 4);
-	if (t.tcp_flags & RTE_TCP_SYN_FLAG)
-		seg_len++;
-	if (t.tcp_flags & RTE_TCP_FIN_FLAG)
-		seg_len++;
-	th = (struct rte_tcp_hdr *)((uint8_t *)ip + sizeof(*ip));
-	memset(th, 0, sizeof(*th));
-	th->src_port = t.dst_port;
-	th->dst_port = t.src_port;
-	if (t.tcp_flags & RTE_TCP_ACK_FLAG) {
-		th->sent_seq = t.recv_ack;
-		th->tcp_flags = RTE_TCP_RST_FLAG;
-	} else {
-		th->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(t.sent_seq) + seg_len);
-		th->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
-	}
-	th->data_off = (sizeof(*th) / 4) << 4;
-
-	a = ip->src_addr;
-	ip->src_addr = ip->dst_addr;
-	ip->dst_addr = a;
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*th));
-	ip->packet_id = 0;
-	ip->fragment_offset = 0;
-	ip->time_to_live = 64;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - m->l2_len - sizeof(*ip) -
-			sizeof(*th)));
-	m->l3_len = sizeof(*ip);
-
-	eth->dst_addr = eth->src_addr;
-	eth->src_addr = ng_port_dp[m->port].mac;
-	ng_w_tx(w, m, m->port);
 }
 
 /*
@@ -280,13 +200,13 @@ affinity_pick(struct ng_worker *w, const struct ng_svc_obj *svc, const struct ng
 
 /*
  * A new connection to svc, for a packet whose key k (hash ksig) has no entry.
- * Returns the conn, or NULL when the packet was consumed (refused or
+ * Returns the conn, or NULL when the packet was handed on (to be refused, or
  * dropped). Cold next to the established path.
  */
 static __rte_noinline struct ng_conn *
 conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *svc,
 		struct rte_mbuf *m, const struct ng_flow_key *k, hash_sig_t ksig, uint8_t tcp_flags,
-		const struct lb_new *pre)
+		const struct lb_new *pre, struct ng_vec *const *next)
 {
 	const struct ng_svc_backend *be;
 	struct ng_conn *c;
@@ -296,7 +216,7 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	uint16_t b;
 
 	if (k->proto == IPPROTO_TCP && (tcp_flags & RTE_TCP_RST_FLAG)) {
-		ng_w_drop(w, m, NG_DROP_TCP_RST_NO_CONN);
+		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_TCP_RST_NO_CONN);
 		return NULL;
 	}
 	if (pre != NULL) {
@@ -308,9 +228,9 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	if (b == NG_MAGLEV_NONE) {
 		svc->wstats[w->id].refused++;
 		if (svc->empty_drop)
-			ng_w_drop(w, m, NG_DROP_SVC_NO_LOCAL_BACKEND);
+			ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_SVC_NO_LOCAL_BACKEND);
 		else
-			ng_lb_refuse(w, m, NG_DROP_SVC_NO_BACKEND);
+			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_SVC_NO_BACKEND);
 		return NULL;
 	}
 	be = &svc->backends[b];
@@ -348,7 +268,7 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 		if (!have && !lport_alloc(w, rs, svc, c, &rsig)) {
 			ng_ct_abort(w->ct, c);
 			svc->wstats[w->id].no_lport++;
-			ng_w_drop(w, m, NG_DROP_NAT_NO_PORT);
+			ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_NAT_NO_PORT);
 			return NULL;
 		}
 		reply_free = true;
@@ -361,7 +281,7 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	/* The caller found k absent; ng_ct_alloc() may only have removed keys,
 	 * and the affinity record's key differs from k in proto. */
 	if (ng_ct_insert_new(w->ct, c, ksig, rsig, reply_free) < 0) {
-		ng_w_drop(w, m, NG_DROP_CT_INSERT);
+		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_CT_INSERT);
 		return NULL;
 	}
 	svc->wstats[w->id].conns++;
@@ -395,25 +315,38 @@ conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
 	return svc;
 }
 
-/* A packet the lb stage cannot finish itself: fragments, TTL expiry. */
+/* A fragment: the stage has no ports to look at. */
 static __rte_noinline void
-lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_worker *w,
-		struct rte_mbuf **local, uint16_t *nl, struct rte_mbuf **fwd,
-		const struct ng_nexthop **fwd_nh, uint16_t *nf)
+lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *const *next)
 {
-	if (nh != NULL && nh->type == NG_NH_VIP) {
-		ng_w_drop(w, m, NG_DROP_VIP_FRAGMENT);
-	} else if (nh != NULL && nh->type == NG_NH_LOCAL) {
-		local[(*nl)++] = m;
-	} else {
-		fwd_nh[*nf] = nh;
-		fwd[(*nf)++] = m;
-	}
+	if (nh != NULL && nh->type == NG_NH_VIP)
+		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_VIP_FRAGMENT);
+	else if (nh != NULL && nh->type == NG_NH_LOCAL)
+		ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
+	else
+		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
 }
 
-/* What the first pass decided for a packet. */
-#define LB_DONE UINT8_MAX /* dropped or handed to another worker */
+/* What the first pass decided for a packet (0: it has a flow key). */
+#define LB_DONE UINT8_MAX /* handed on (dropped, redirected to its owner) */
 #define LB_FRAG (UINT8_MAX - 1)
+#define LB_NEW (UINT8_MAX - 2) /* pass 3: it created its connection (for the trace) */
+
+/* A burst through the stage: what each pass leaves for the next. */
+struct lb_burst {
+	uint16_t nk;                 /**< flow keys built by pass 1 */
+	uint16_t n_pre;              /**< new connections prepared by pass 2 */
+	uint32_t n_ins, n_del;       /**< ct->n_ins, n_del after pass 2 */
+	uint8_t act[NG_W_BURST_MAX]; /**< by packet: 0, LB_* */
+	/* by key */
+	struct ng_flow_key keys[NG_W_BURST_MAX];
+	const struct ng_flow_key *kp[NG_W_BURST_MAX];
+	hash_sig_t sigs[NG_W_BURST_MAX];
+	struct ng_conn *conns[NG_W_BURST_MAX]; /**< pass 2's result; pass 3's for the trace */
+	uint64_t reply[NG_W_BURST_MAX / 64];   /**< pass 2: the key is a reply key */
+	int16_t pre_of[NG_W_BURST_MAX];        /**< its pre[] entry, or -1 */
+	struct lb_new pre[NG_W_BURST_MAX];
+};
 
 /*
  * Pass 2b, for the keys pass 2 did not find: the packets that will create a
@@ -426,10 +359,13 @@ lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_worker *w
  */
 static __rte_noinline uint16_t
 lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
-		const struct ng_nexthop **nhs, uint16_t n, const uint8_t *act,
-		const struct ng_flow_key *keys, struct ng_conn **conns, struct lb_new *pre,
-		int16_t *pre_of)
+		const union ng_w_aux *aux, uint16_t n, struct lb_burst *b)
 {
+	const uint8_t *act = b->act;
+	const struct ng_flow_key *keys = b->keys;
+	struct ng_conn **conns = b->conns;
+	struct lb_new *pre = b->pre;
+	int16_t *pre_of = b->pre_of;
 	struct ng_flow_key rk[NG_CT_BULK_MAX];
 	const struct ng_flow_key *kp[NG_CT_BULK_MAX];
 	hash_sig_t sig[NG_CT_BULK_MAX];
@@ -437,13 +373,13 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 
 	for (uint16_t i = 0; i < n; i++) {
 		const struct ng_flow_key *k;
-		const struct ng_nexthop *nh = nhs[i];
+		const struct ng_nexthop *nh = aux[i].nh;
 		struct ng_fe_key fk = {0};
 		const struct ng_svc_obj *svc;
 		const struct ng_svc_backend *be;
 		struct ng_conn tmp;
 		struct rte_tcp_hdr *th;
-		uint16_t b;
+		uint16_t bi;
 
 		if (act[i] != 0)
 			continue;
@@ -466,18 +402,18 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		if (svc == NULL || svc->mode != NG_FWD_FULLNAT || svc->affinity ||
 				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0)
 			continue;
-		b = ng_svc_pick(svc, ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport,
+		bi = ng_svc_pick(svc, ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport,
 				k->proto), w->id);
-		be = &svc->backends[b];
+		be = &svc->backends[bi];
 		tmp.orig.proto = k->proto;
 		tmp.orig.family = k->family;
 		tmp.backend = be->addr;
 		tmp.bport = be->port;
 		tmp.snat = be->snat;
 		tmp.flags = NG_CT_F_FULLNAT;
-		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, b));
+		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, bi));
 		ng_ct_reply_key(&tmp, &rk[nb]);
-		pre[np].b = b;
+		pre[np].b = bi;
 		pre[np].lport = tmp.lport;
 		pre[np].rsig = sig[nb] = ng_ct_hash(&rk[nb]);
 		kp[nb] = &rk[nb];
@@ -503,219 +439,273 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 }
 
 /*
- * Three passes over the burst:
- *  1. check each packet, hand it to its owner if that is another worker,
- *     build its flow key and hash;
- *  2. look every key up in one bulk call (both buckets of every key, then
- *     the candidate entries, are prefetched before any key is compared);
- *     with misses, prepare the new FullNAT connections and, on a full
- *     table, evict for them in one batch;
- *  3. in arrival order: established flows (the likely case) are tracked and
- *     rewritten; a miss to a frontend creates a connection.
- * A connection created or deleted in pass 3 can make a later packet's pass-2
- * result stale: that packet is looked up again (ct->n_ins / n_del).
+ * Pass 1: check each packet, hand it to its owner if that is another worker,
+ * build its flow key and hash.
  */
-void
-ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
-		const struct ng_nexthop **nhs, uint16_t n)
+static inline void
+lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const union ng_w_aux *aux, uint16_t n, struct lb_burst *b,
+		struct ng_vec *const *next)
 {
-	struct rte_mbuf *fwd[MAX_BURST], *local[MAX_BURST];
-	const struct ng_nexthop *fwd_nh[MAX_BURST];
-	struct ng_flow_key keys[MAX_BURST];
-	const struct ng_flow_key *kp[MAX_BURST];
-	hash_sig_t sigs[MAX_BURST];
-	struct ng_conn *conns[MAX_BURST];
-	uint64_t reply[MAX_BURST / 64];
-	uint8_t act[MAX_BURST];
-	struct lb_new pre[MAX_BURST];
-	int16_t pre_of[MAX_BURST]; /* by key index: its pre[] entry, or -1 */
-	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
-	struct ng_ct *ct = w->ct;
-	uint16_t nf = 0, nl = 0, nk = 0, ki = 0, found = 0, n_pre = 0;
-	uint64_t t0 = ng_w_stage_begin(w);
 	bool multi = w->dp->n_workers > 1 && !w->in_redirect;
-	uint32_t n_ins, n_del;
+	uint16_t nk = 0;
 
-	/* Pass 1. */
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 				m->l2_len);
 		uint16_t ihl = m->l3_len, tot = rte_be_to_cpu_16(ip->total_length);
-		struct ng_flow_key *k = &keys[nk];
 		const uint16_t *ports;
 
 		if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
 				RTE_IPV4_HDR_OFFSET_MASK))) {
-			act[i] = LB_FRAG;
+			b->act[i] = LB_FRAG;
 			continue;
 		}
 		if (unlikely(!ng_l4_valid(ip, ihl, tot))) {
-			ng_w_drop(w, m, NG_DROP_L4_HEADER);
-			act[i] = LB_DONE;
+			ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_L4_HEADER);
+			b->act[i] = LB_DONE;
 			continue;
 		}
 		ports = (const uint16_t *)((const uint8_t *)ip + ihl);
 		if (multi) {
-			unsigned int o = owner_of(w, rs, nhs[i], ip, ports[1]);
+			unsigned int o = owner_of(w, rs, aux[i].nh, ip, ports[1]);
 
 			if (o != w->id) {
-				redirect(w, m, o);
-				act[i] = LB_DONE;
+				ng_w_next(next[NG_LB_NEXT_REDIRECT], m, o);
+				b->act[i] = LB_DONE;
 				continue;
 			}
 		}
-		sigs[nk] = ng_ct_key4(k, ip->src_addr, ip->dst_addr, ports[0], ports[1],
-				ip->next_proto_id);
-		kp[nk] = k;
-		act[i] = 0;
+		b->sigs[nk] = ng_ct_key4(&b->keys[nk], ip->src_addr, ip->dst_addr, ports[0],
+				ports[1], ip->next_proto_id);
+		b->kp[nk] = &b->keys[nk];
+		b->act[i] = 0;
 		nk++;
 	}
+	b->nk = nk;
+}
 
-	/* Pass 2. */
+/*
+ * Pass 2: look every key up in one bulk call (both buckets of every key, then
+ * the candidate entries, are prefetched before any key is compared); with
+ * misses, prepare the new FullNAT connections and, on a full table, evict
+ * for them in one batch.
+ */
+static inline void
+lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const union ng_w_aux *aux, uint16_t n, struct lb_burst *b)
+{
+	struct ng_ct *ct = w->ct;
+	uint16_t nk = b->nk, found = 0;
+
 	for (uint16_t j = 0; j < nk; j += NG_CT_BULK_MAX) {
 		unsigned int cnt = RTE_MIN(nk - j, NG_CT_BULK_MAX);
 		uint64_t rep = 0;
 
-		found += ng_ct_lookup_bulk(ct, &kp[j], &sigs[j], cnt, &conns[j], &rep);
+		found += ng_ct_lookup_bulk(ct, &b->kp[j], &b->sigs[j], cnt, &b->conns[j], &rep);
 		/* j is a multiple of 32: the bits land in one word */
 		if (j % 64 == 0)
-			reply[j / 64] = rep;
+			b->reply[j / 64] = rep;
 		else
-			reply[j / 64] |= rep << 32;
+			b->reply[j / 64] |= rep << 32;
 	}
-	n_ins = ct->n_ins;
-	n_del = ct->n_del;
+	b->n_ins = ct->n_ins;
+	b->n_del = ct->n_del;
+	b->n_pre = 0;
 	if (unlikely(nk - found > 0)) {
-		n_pre = lb_prepare(w, rs, pkts, nhs, n, act, keys, conns, pre, pre_of);
+		b->n_pre = lb_prepare(w, rs, pkts, aux, n, b);
 		/* a full table: evict for the new connections in one batch (after
 		 * the n_del snapshot, so hits it evicts are looked up again) */
-		ng_ct_reserve(ct, w->now, n_pre);
+		ng_ct_reserve(ct, w->now, b->n_pre);
 	}
+}
 
-	/* Pass 3. */
+/*
+ * A packet with no connection (key index ki, packet index i): routed
+ * traffic goes on to ip4-forward, a gateway address without a NodePort to
+ * local, a frontend nobody serves to be refused; a packet to a frontend
+ * creates a connection. Returns it, or NULL when the packet was handed on.
+ */
+static inline struct ng_conn *
+lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
+		const struct ng_nexthop *nh, struct lb_burst *b, uint16_t i, uint16_t ki,
+		uint8_t flags, struct ng_vec *const *next)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+			m->l2_len);
+	const struct ng_flow_key *k = &b->keys[ki];
+	struct ng_fe_key fk = {0};
+	struct ng_svc_obj *s;
+	struct ng_conn *c;
+
+	if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
+		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
+		return NULL;
+	}
+	fk.addr = k->dst;
+	fk.port = k->dport;
+	fk.proto = k->proto;
+	fk.family = AF_INET;
+	s = ng_rs_lookup(rs, &fk);
+	if (s == NULL) {
+		if (nh->type == NG_NH_VIP)
+			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_SVC_NO_FRONTEND);
+		else
+			ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
+		return NULL;
+	}
+	/* TTL expiry is answered before NAT, about the packet as it came,
+	 * creating nothing. */
+	if (unlikely(ip->time_to_live <= 1)) {
+		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+		return NULL;
+	}
+	c = conn_new(w, rs, s, m, k, b->sigs[ki], flags,
+			b->n_pre > 0 && b->pre_of[ki] >= 0 ? &b->pre[b->pre_of[ki]] : NULL, next);
+	if (c != NULL)
+		b->act[i] = LB_NEW;
+	return c;
+}
+
+/* Rewrite the packet for its connection: to the backend, or back to the client. */
+static inline void
+lb_nat(struct rte_ipv4_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,
+		bool is_reply)
+{
+	uint32_t src, dst;
+	uint16_t sport, dport;
+
+	if (likely(!is_reply)) {
+		if (likely(c->flags & NG_CT_F_FULLNAT)) {
+			src = c->snat.v4;
+			sport = c->lport;
+		} else {
+			src = ip->src_addr;
+			sport = ports[0];
+		}
+		dst = c->backend.v4;
+		dport = c->bport;
+	} else {
+		src = c->orig.dst.v4;
+		sport = c->orig.dport;
+		dst = c->orig.src.v4;
+		dport = c->orig.sport;
+	}
+	ng_nat4(ip, ports, proto, src, sport, dst, dport);
+}
+
+/*
+ * Pass 3 for one packet with a flow key (key index ki): an established flow
+ * (the likely case) is tracked and rewritten; a miss goes to lb_miss(). A
+ * connection created or deleted earlier in this pass makes pass 2's result
+ * stale: the packet is looked up again (ct->n_ins / n_del).
+ */
+static __rte_always_inline void
+lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp *fib,
+		struct rte_mbuf *m, const struct ng_nexthop *nh, struct lb_burst *b, uint16_t i,
+		uint16_t ki, struct ng_vec *const *next)
+{
+	struct ng_ct *ct = w->ct;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	uint16_t tot = rte_be_to_cpu_16(ip->total_length);
+	uint16_t *ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
+	const struct ng_flow_key *k = &b->keys[ki];
+	struct ng_conn *c = b->conns[ki];
+	bool is_reply = (b->reply[ki / 64] >> (ki % 64)) & 1;
+	uint8_t proto = k->proto, flags = 0;
+	const struct ng_svc_obj *svc;
+
+	if (proto == IPPROTO_TCP)
+		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
+	if (unlikely(c == NULL ? ct->n_ins != b->n_ins : ct->n_del != b->n_del))
+		c = b->conns[ki] = ng_ct_lookup_sig(ct, k, b->sigs[ki], &is_reply);
+	if (likely(c != NULL)) {
+		/* A packet the stage would rewrite and forward: TTL expiry is answered
+		 * before NAT, about the packet as it came. */
+		if (unlikely(ip->time_to_live <= 1)) {
+			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+			return;
+		}
+		svc = conn_revalidate(rs, c);
+		/* UDP to a removed backend moves at once; a new SYN reuses a closed tuple. */
+		if (unlikely((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
+				(proto == IPPROTO_TCP && !is_reply &&
+				(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
+				(c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE)))) {
+			ct->stats.deleted++;
+			ng_ct_delete(ct, c);
+			c = NULL;
+		}
+	}
+	if (unlikely(c == NULL)) {
+		c = b->conns[ki] = lb_miss(w, rs, m, nh, b, i, ki, flags, next);
+		if (c == NULL)
+			return;
+		svc = c->svc;
+		is_reply = false;
+	}
+	if (proto == IPPROTO_TCP)
+		ng_ct_tcp_track(c, is_reply, flags);
+	if (is_reply)
+		c->flags |= NG_CT_F_REPLIED;
+	conn_touch(w, c, svc, tot);
+	lb_nat(ip, ports, proto, c, is_reply);
+	ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, ng_fib_lookup4_dp(fib, ip->dst_addr));
+}
+
+/* Pass 3: each packet in arrival order. */
+static inline void
+lb_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const union ng_w_aux *aux, uint16_t n, struct lb_burst *b,
+		struct ng_vec *const *next)
+{
+	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
+	uint16_t ki = 0;
+
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const struct ng_nexthop *nh = nhs[i];
-		struct rte_ipv4_hdr *ip;
-		uint16_t tot, *ports;
-		uint8_t proto, flags = 0;
-		const struct ng_svc_obj *svc;
-		const struct ng_flow_key *k;
-		struct ng_conn *c;
-		bool is_reply;
-
-		if (unlikely(act[i] != 0)) {
-			if (act[i] == LB_FRAG)
-				lb_fragment(m, nh, w, local, &nl, fwd, fwd_nh, &nf);
+		if (unlikely(b->act[i] != 0)) {
+			if (b->act[i] == LB_FRAG)
+				lb_fragment(pkts[i], aux[i].nh, next);
 			continue;
 		}
-		k = &keys[ki];
-		c = conns[ki];
-		is_reply = (reply[ki / 64] >> (ki % 64)) & 1;
-		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
-		tot = rte_be_to_cpu_16(ip->total_length);
-		ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
-		proto = k->proto;
-		if (proto == IPPROTO_TCP)
-			flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
-		/* An earlier packet of this burst added or removed a key. */
-		if (unlikely(c == NULL ? ct->n_ins != n_ins : ct->n_del != n_del))
-			c = ng_ct_lookup_sig(ct, k, sigs[ki], &is_reply);
-
-		/* A packet the service stage would rewrite and forward: TTL expiry is
-		 * answered before NAT, about the packet as it came, creating nothing. */
-		if (likely(c != NULL)) {
-			if (unlikely(ip->time_to_live <= 1)) {
-				ng_ip4_ttl_expired(w, m);
-				ki++;
-				continue;
-			}
-			svc = conn_revalidate(rs, c);
-			/* UDP to a removed backend moves at once; a new SYN reuses a closed tuple. */
-			if (unlikely((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
-					(proto == IPPROTO_TCP && !is_reply &&
-					(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) ==
-					RTE_TCP_SYN_FLAG && (c->state == NG_CT_TIME_WAIT ||
-					c->state == NG_CT_CLOSE)))) {
-				ct->stats.deleted++;
-				ng_ct_delete(ct, c);
-				c = NULL;
-			}
-		}
-		if (unlikely(c == NULL)) {
-			struct ng_fe_key fk = {0};
-			struct ng_svc_obj *s;
-
-			if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
-				fwd_nh[nf] = nh;
-				fwd[nf++] = m;
-				ki++;
-				continue;
-			}
-			fk.addr.v4 = ip->dst_addr;
-			fk.port = ports[1];
-			fk.proto = proto;
-			fk.family = AF_INET;
-			s = ng_rs_lookup(rs, &fk);
-			if (s == NULL) {
-				if (nh->type == NG_NH_VIP)
-					ng_lb_refuse(w, m, NG_DROP_SVC_NO_FRONTEND);
-				else
-					local[nl++] = m;
-				ki++;
-				continue;
-			}
-			if (unlikely(ip->time_to_live <= 1)) {
-				ng_ip4_ttl_expired(w, m);
-				ki++;
-				continue;
-			}
-			c = conn_new(w, rs, s, m, k, sigs[ki], flags,
-					n_pre > 0 && pre_of[ki] >= 0 ? &pre[pre_of[ki]] : NULL);
-			ki++;
-			if (c == NULL)
-				continue;
-			svc = s;
-			is_reply = false;
-		} else {
-			ki++;
-		}
-		if (proto == IPPROTO_TCP)
-			ng_ct_tcp_track(c, is_reply, flags);
-		if (is_reply)
-			c->flags |= NG_CT_F_REPLIED;
-		conn_touch(w, c, svc, tot);
-
-		{
-			uint32_t src, dst;
-			uint16_t sport, dport;
-
-			if (likely(!is_reply)) {
-				if (likely(c->flags & NG_CT_F_FULLNAT)) {
-					src = c->snat.v4;
-					sport = c->lport;
-				} else {
-					src = ip->src_addr;
-					sport = ports[0];
-				}
-				dst = c->backend.v4;
-				dport = c->bport;
-			} else {
-				src = c->orig.dst.v4;
-				sport = c->orig.dport;
-				dst = c->orig.src.v4;
-				dport = c->orig.sport;
-			}
-			ng_nat4(ip, ports, proto, src, sport, dst, dport);
-		}
-		fwd_nh[nf] = ng_fib_lookup4_dp(fib, ip->dst_addr);
-		fwd[nf++] = m;
+		lb_one(w, rs, fib, pkts[i], aux[i].nh, b, i, ki, next);
+		ki++;
 	}
-	ng_w_stage_end(w, NG_STAGE_LB, n, t0);
+}
 
-	if (nl > 0)
-		ng_local_process(w, local, nl);
-	if (nf > 0)
-		ng_ip4_forward_process(w, fwd, fwd_nh, nf);
+/* For the packet trace: the connection each traced packet had when it left. */
+static __rte_noinline void
+lb_trace(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const struct lb_burst *b)
+{
+	uint16_t ki = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct ng_trace_rec *r;
+
+		if (b->act[i] == LB_DONE || b->act[i] == LB_FRAG)
+			continue;
+		r = ng_w_trace_find(w, pkts[i]);
+		if (r != NULL)
+			ng_w_trace_conn(w, r, b->conns[ki], b->act[i] == LB_NEW);
+		ki++;
+	}
+}
+
+/*
+ * The stage: three passes over the burst (lb_classify, lb_lookup, lb_apply).
+ * aux[i].nh is the FIB result for pkts[i]'s destination.
+ */
+void
+ng_lb_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	const struct ng_ruleset *rs = w->rs;
+	struct lb_burst b;
+
+	lb_classify(w, rs, pkts, aux, n, &b, next);
+	lb_lookup(w, rs, pkts, aux, n, &b);
+	lb_apply(w, rs, pkts, aux, n, &b, next);
+	if (unlikely(w->tr.burst_n != 0))
+		lb_trace(w, pkts, n, &b);
 }

@@ -5,17 +5,27 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+/*
+ * The local stage: packets for the gateway's own addresses. ARP requests and
+ * ICMP echo requests are answered in place; ARP replies go to the control
+ * core (the neighbour table). On a port with a kernel twin, what nodegw does
+ * not consume for a gateway address (TCP and UDP no NodePort took, other
+ * ICMP, fragments, other protocols) goes to the punt stage, and ARP for a
+ * gateway address is copied there too; elsewhere TCP and UDP to a port nobody
+ * serves go to the reply stage to be refused, and the rest is dropped.
+ */
 #include "pkt_dp.h"
+#include "trace_dp.h"
 #include "worker_dp.h"
-
-#define MAX_BURST 256
 
 /*
  * A copy of ARP for a gateway address for the ingress port's kernel twin, so
  * that the kernel's ARP table stays right too (nodegw answers the requests).
+ * A copy, not a clone: the original is answered in place. A traced original's
+ * copy is traced too.
  */
 static __rte_noinline void
-arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint16_t *np)
+arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt)
 {
 	struct rte_mbuf *c = rte_pktmbuf_copy(m, w->dp->pool, 0, UINT32_MAX);
 
@@ -23,7 +33,9 @@ arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint16
 		w->stats.port[ng_port_dp[m->port].idx].drop[NG_DROP_NO_MBUF]++;
 		return;
 	}
-	punt[(*np)++] = c;
+	if (unlikely(w->tr.burst_n != 0))
+		ng_w_trace_copy(w, m, c);
+	ng_w_next(punt, c, 0);
 }
 
 /*
@@ -32,7 +44,7 @@ arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint16
  * copied to the punt stage too.
  */
 static void
-local_arp(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint16_t *np)
+local_arp(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, m->l2_len);
@@ -43,24 +55,24 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint1
 	if (unlikely(arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
 			arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
 			arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4)) {
-		ng_w_drop(w, m, NG_DROP_ARP_MALFORMED);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_MALFORMED);
 		return;
 	}
 	tip = arp->arp_data.arp_tip;
 	nh = ng_fib_lookup4_dp(ng_fib_dp(w->dp->fib), tip);
 	if (nh == NULL || (nh->type != NG_NH_LOCAL && nh->type != NG_NH_VIP)) {
-		ng_w_drop(w, m, NG_DROP_ARP_NOT_OURS);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_NOT_OURS);
 		return;
 	}
 	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REPLY) &&
 			arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
-		ng_w_drop(w, m, NG_DROP_ARP_MALFORMED);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_ARP_MALFORMED);
 		return;
 	}
 	if (pd->twin && nh->type == NG_NH_LOCAL)
-		arp_copy(w, m, punt, np);
+		arp_copy(w, m, next[NG_LOCAL_NEXT_PUNT]);
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
-		ng_w_to_ctl(w, m, NG_CTL_ARP, NG_DROP_NEIGH_QUEUE);
+		ng_w_next(next[NG_LOCAL_NEXT_CONTROL], m, NG_CTL_ARP);
 		return;
 	}
 	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
@@ -70,15 +82,15 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint1
 	arp->arp_data.arp_sip = tip;
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = pd->mac;
-	ng_w_tx(w, m, m->port);
+	ng_w_next_out(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
 }
 
 /*
  * Answer an ICMP echo request in place.
- * @return NG_DROP_NONE when answered, else why not (m untouched).
+ * @return NG_DROP_NONE when answered (m handed on), else why not (m untouched).
  */
 static enum ng_drop_reason
-local_icmp(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
+local_icmp(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct ng_vec *const *next)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	uint16_t ihl = m->l3_len, tot = rte_be_to_cpu_16(ip->total_length);
@@ -106,7 +118,7 @@ local_icmp(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = ng_port_dp[m->port].mac;
-	ng_w_tx(w, m, m->port);
+	ng_w_next_out(next[NG_LOCAL_NEXT_OUTPUT], m, m->port);
 	return NG_DROP_NONE;
 }
 
@@ -128,13 +140,12 @@ to_kernel(const struct ng_worker *w, const struct rte_mbuf *m, const struct rte_
 
 /*
  * IPv4 to a gateway address or a VIP: ICMP echo is answered here; on a port
- * with a kernel twin, the rest of what goes to a gateway address - TCP and UDP
- * no NodePort took, other ICMP, fragments, other protocols - goes on to the
- * punt stage (into *punt); elsewhere TCP and UDP are refused and the rest
- * dropped.
+ * with a kernel twin, the rest of what goes to a gateway address goes on to
+ * the punt stage; elsewhere TCP and UDP are refused (the reply stage) and the
+ * rest dropped.
  */
 static void
-local_ip4(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint16_t *np)
+local_ip4(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
 	bool l4 = ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP;
@@ -145,29 +156,27 @@ local_ip4(struct ng_worker *w, struct rte_mbuf *m, struct rte_mbuf **punt, uint1
 		r = NG_DROP_IP_FRAGMENT;
 		l4 = false;
 	} else if (ip->next_proto_id == IPPROTO_ICMP) {
-		r = local_icmp(w, m, ip);
+		r = local_icmp(m, ip, next);
 		if (r == NG_DROP_NONE)
 			return;
 	} else if (l4 && !ng_l4_valid(ip, m->l3_len, rte_be_to_cpu_16(ip->total_length))) {
-		ng_w_drop(w, m, NG_DROP_L4_HEADER);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, NG_DROP_L4_HEADER);
 		return;
 	}
 	/* Not consumed here: the kernel's, unless malformed. */
 	if (r != NG_DROP_ICMP_MALFORMED && to_kernel(w, m, ip))
-		punt[(*np)++] = m;
+		ng_w_next(next[NG_LOCAL_NEXT_PUNT], m, 0);
 	else if (l4)
-		ng_lb_refuse(w, m, r);
+		ng_w_next(next[NG_LOCAL_NEXT_REPLY], m, r);
 	else
-		ng_w_drop(w, m, r);
+		ng_w_next(next[NG_LOCAL_NEXT_DROP], m, r);
 }
 
 void
-ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
+ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
 {
-	struct rte_mbuf *punt[MAX_BURST]; /* at most one per packet (ARP: a copy) */
-	uint64_t t0 = ng_w_stage_begin(w);
-	uint16_t np = 0;
-
+	(void)aux;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -175,11 +184,8 @@ ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 				((const struct rte_vlan_hdr *)(eth + 1))->eth_proto : eth->ether_type;
 
 		if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
-			local_arp(w, m, punt, &np);
+			local_arp(w, m, next);
 		else
-			local_ip4(w, m, punt, &np);
+			local_ip4(w, m, next);
 	}
-	ng_w_stage_end(w, NG_STAGE_LOCAL, n, t0);
-	if (np > 0)
-		ng_punt_process(w, punt, np);
 }

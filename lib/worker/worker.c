@@ -15,6 +15,7 @@
 #include "port.h"
 #include "twin.h"
 #include "worker.h"
+#include "worker_dp.h"
 
 #define CTL_RING_SIZE 4096
 #define INJECT_RING_SIZE 1024
@@ -84,6 +85,9 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 		w->ct = ng_ct_create(name, c->conntrack.max_entries, SOCKET_ID_ANY);
 		if (w->ct == NULL)
 			goto nomem;
+		w->graph = ng_w_graph_create((int)rte_lcore_to_socket_id(w->lcore));
+		if (w->graph == NULL)
+			goto nomem;
 	}
 	for (unsigned int to = 0; to < n_workers && n_workers > 1; to++) {
 		for (unsigned int from = 0; from < n_workers; from++) {
@@ -128,15 +132,20 @@ ng_dp_free(struct ng_dp *dp)
 		for (unsigned int p = 0; p < NG_MAX_PORTS; p++)
 			rte_pktmbuf_free_bulk(w->tx[p].pkts, w->tx[p].n);
 		for (unsigned int f = 0; f < NG_MAX_WORKERS; f++) {
+			void *obj;
+
 			if (w->redir_in[f] == NULL)
 				continue;
-			while (rte_ring_dequeue(w->redir_in[f], (void **)&m) == 0)
-				rte_pktmbuf_free(m);
+			while (rte_ring_dequeue(w->redir_in[f], &obj) == 0)
+				rte_pktmbuf_free(ng_worker_redirect_mbuf(obj));
 			rte_ring_free(w->redir_in[f]);
 		}
 		ng_ct_free(w->ct);
-		rte_free(w);
+		rte_free(w->graph);
 	}
+	ng_trace_free(dp);
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		rte_free(dp->workers[i]);
 	if (dp->ctl_ring != NULL) {
 		while (rte_ring_dequeue(dp->ctl_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);

@@ -27,6 +27,7 @@
 #include "ng_stats.h"
 #include "ct.h"
 #include "route.h"
+#include "trace.h"
 
 #define NG_TX_BUF 64
 #define NG_MAX_WORKER_RXQ (NG_MAX_PORTS * NG_MAX_RXQ)
@@ -44,6 +45,8 @@ struct ng_rxq_ref {
 };
 
 struct ng_dp;
+struct ng_ruleset;
+struct ng_w_graph;
 
 /**
  * A neighbour the forward stage looked up before: (port, IPv4 next hop) ->
@@ -84,6 +87,7 @@ struct ng_worker {
 	struct rte_ring *punt;   /**< this worker -> control, for the kernel twins, SP/SC */
 	struct rte_ring *redir_in[NG_MAX_WORKERS]; /**< from worker i to this one, SP/SC */
 	struct ng_ct *ct;        /**< this worker's connections */
+	struct ng_w_graph *graph; /**< the bursts between its stages (worker_dp.h) */
 	/** Debug (ng_dp_worker_stall()): busy-wait this many ms once; the worker clears it. */
 	uint32_t stall_ms;
 
@@ -99,15 +103,16 @@ struct ng_worker {
 	bool in_redirect;        /**< processing packets another worker handed over */
 	bool rt_cycles;          /**< dp->runtime_stats, read once per loop */
 	uint64_t now;            /**< TSC at the start of the current burst */
+	const struct ng_ruleset *rs; /**< the ruleset of the current burst */
 	uint64_t stage_tsc;      /**< TSC at the end of the last stage (runtime stats) */
 	uint64_t expire_tsc;     /**< next connection expiry scan while busy */
 	uint64_t expire_ivl;     /**< TSC cycles between expiry scans while busy */
 	struct ng_worker_stats stats;
 	struct ng_w_neigh_slot neigh_cache[NG_W_NEIGH_SLOTS];
+	struct ng_w_trace tr;    /**< packet trace (trace.h) */
 } __rte_cache_aligned;
 
 /** Shared data-path context; read-only for workers once they run. */
-struct ng_ruleset;
 
 struct ng_dp {
 	struct ng_ruleset *rs;     /**< published by the svc module under RCU */
@@ -253,17 +258,35 @@ int ng_dp_worker_stall(struct ng_dp *dp, unsigned int w, uint32_t ms);
 /** The worker's side of ng_dp_worker_stall(): runs on worker w, cold. */
 void ng_worker_stall_now(struct ng_worker *w);
 
-/** Register the CLI commands of ports, workers, counters, runtime and connections. */
+/** Register the CLI commands of ports, workers, counters, runtime, connections and the trace. */
 int ng_worker_cli_register(struct ng_dp *dp);
 
 /** Worker lcore entry point (rte_lcore_function_t); arg is a struct ng_worker. */
 int ng_worker_main(void *arg);
 
 /**
- * Run one received burst through the data path (parse, local, forward),
- * leaving output in the worker's TX buffers. Exposed for fixture tests.
+ * Run a burst received on RX queue 0 through the worker's stages, leaving
+ * output in its TX buffers, the redirect rings and the control ring, and
+ * apply a pending trace request first. Exposed for fixture tests.
  */
 void ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Take what other workers handed this one over the redirect rings and run it
+ * through the stages, as the worker loop does. Exposed for fixture tests.
+ * @return the number of packets taken.
+ */
+unsigned int ng_worker_drain_redirect(struct ng_worker *w);
+
+/**
+ * The mbuf of an object taken from a redirect ring (the trace marks the
+ * pointer): for whoever drains the rings outside the worker loop.
+ */
+static inline struct rte_mbuf *
+ng_worker_redirect_mbuf(void *obj)
+{
+	return (struct rte_mbuf *)((uintptr_t)obj & ~(uintptr_t)1);
+}
 
 /** Transmit whatever the worker's TX buffers hold. */
 void ng_worker_flush(struct ng_worker *w);

@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker loop and the dispatcher of its packet graph.
+ *
+ * The dispatcher owns the graph: it runs each stage of NG_STAGES once per
+ * burst, in that fixed order, on whatever the stages before it handed on by
+ * their edges (lib/stats/ng_stats.h), then the sinks: output (the TX
+ * buffers), redirect-out (the owner worker's ring), to-control (the control
+ * core's ring) and drop (count by reason, free in bulk). punt, the last stage
+ * before them, is a sink too for what it puts on its ring. Stages never call
+ * each other, so each runs at most once per burst and `show runtime` counts
+ * one call per stage and burst.
+ */
 #include <rte_ethdev.h>
-#include <rte_prefetch.h>
+#include <rte_malloc.h>
 
 #include "ng_log.h"
 #include "pkt_dp.h"
 #include "svc_dp.h"
+#include "trace_dp.h"
 #include "worker_dp.h"
-
-#define MAX_BURST 256
 
 void
 ng_w_tx_flush_port(struct ng_worker *w, uint8_t pidx)
@@ -42,115 +53,189 @@ ng_worker_flush(struct ng_worker *w)
 }
 
 /*
- * A frame the parse stage would drop (IPv6, another ethertype, multicast or
- * broadcast IPv4) on a port with a kernel twin: the kernel's, when it is
- * addressed to the port (its MAC, or multicast and broadcast).
+ * Sink: into the TX buffers of each packet's port (aux: the port's index).
+ * A run of packets to one port is copied with the buffer's count in a
+ * register: counting in memory, one ng_w_tx() per packet, makes a chain of
+ * store-to-load forwards that costs this tight loop about 4 cycles a packet.
  */
-static __rte_noinline bool
-for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r)
+static void
+output_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
 {
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	(void)next;
+	for (uint16_t i = 0; i < n;) {
+		uint8_t pidx = (uint8_t)aux[i].u;
+		struct rte_mbuf **buf = w->tx[pidx].pkts;
+		uint16_t k = w->tx[pidx].n;
 
-	if (r != NG_DROP_IPV6 && r != NG_DROP_ETHERTYPE && r != NG_DROP_NOT_FOR_US)
-		return false;
-	return rte_is_multicast_ether_addr(&eth->dst_addr) ||
-			rte_is_same_ether_addr(&eth->dst_addr, &pd->mac);
+		for (; i < n && (uint8_t)aux[i].u == pidx; i++) {
+			if (unlikely(k == NG_TX_BUF)) {
+				w->tx[pidx].n = k;
+				ng_w_tx_flush_port(w, pidx);
+				k = 0;
+			}
+			buf[k++] = pkts[i];
+		}
+		w->tx[pidx].n = k;
+	}
+}
+
+/* Sink: to the owner worker, over the ring from this one (the trace mark in bit 0). */
+static void
+redirect_out_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	(void)next;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_ring *r = w->dp->workers[(uint32_t)aux[i].u]->redir_in[w->id];
+		void *obj = (void *)((uintptr_t)pkts[i] | (uintptr_t)(aux[i].u >> 32));
+
+		if (unlikely(rte_ring_sp_enqueue(r, obj) != 0)) {
+			ng_w_trace_sink_drop(w, pkts[i], NG_DROP_REDIRECT_FULL);
+			ng_w_drop(w, pkts[i], NG_DROP_REDIRECT_FULL);
+			continue;
+		}
+		w->stats.redirect_tx++;
+	}
+}
+
+/* Sink: to the control core, with why (enum ng_ctl_kind) in the mbuf private area. */
+static void
+to_control_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	(void)next;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		ng_mbuf_priv(m)->kind = (uint8_t)aux[i].u;
+		if (unlikely(rte_ring_mp_enqueue(w->dp->ctl_ring, m) != 0)) {
+			ng_w_trace_sink_drop(w, m, NG_DROP_NEIGH_QUEUE);
+			ng_w_drop(w, m, NG_DROP_NEIGH_QUEUE);
+		}
+	}
+}
+
+/* Sink: count each packet's drop reason on its ingress port; free them in bulk. */
+static void
+drop_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	(void)next;
+	for (uint16_t i = 0; i < n; i++)
+		w->stats.port[ng_port_dp[pkts[i]->port].idx].drop[aux[i].u]++;
+	rte_pktmbuf_free_bulk(pkts, n);
 }
 
 /*
- * Parse and classify: each packet leaves for the local stage (ARP, and IPv4
- * whose destination is a LOCAL route), the service stage, the forward stage,
- * the punt stage (on a port with a kernel twin: what nodegw does not parse),
- * or a drop.
+ * The graph after parse, in the order the dispatcher runs it (NG_STAGES'
+ * order): a stage's edges only lead to stages after it. A new stage is its
+ * edge list in ng_stats.h, its process function and a line here.
  */
-static void
-process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
+static const struct {
+	enum ng_stage id;
+	ng_stage_fn *process;
+} graph[] = {
+	{NG_STAGE_LB, ng_lb_process},
+	{NG_STAGE_LOCAL, ng_local_process},
+	{NG_STAGE_FORWARD, ng_ip4_forward_process},
+	{NG_STAGE_REPLY, ng_reply_process},
+	{NG_STAGE_PUNT, ng_punt_process},
+	{NG_STAGE_OUTPUT, output_process},
+	{NG_STAGE_REDIRECT_OUT, redirect_out_process},
+	{NG_STAGE_TO_CONTROL, to_control_process},
+	{NG_STAGE_DROP, drop_process},
+};
+
+struct ng_w_graph *
+ng_w_graph_create(int socket)
 {
-	struct rte_mbuf *local[MAX_BURST], *fwd[MAX_BURST], *lb[MAX_BURST], *punt[MAX_BURST];
-	const struct ng_nexthop *nhs[MAX_BURST], *lb_nhs[MAX_BURST];
-	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
-	const struct ng_ruleset *rs = __atomic_load_n(&w->dp->rs, __ATOMIC_ACQUIRE);
-	/* The service stage runs when there are services or tracked connections. */
-	bool lb_on = rs != NULL && (rs->n_fe > 0 || w->ct->n_used > 0);
-	uint16_t nl = 0, nf = 0, nlb = 0, np = 0;
+	struct ng_w_graph *g = rte_zmalloc_socket("ng_w_graph", sizeof(*g), RTE_CACHE_LINE_SIZE,
+			socket);
+
+	if (g == NULL)
+		return NULL;
+	for (unsigned int s = 0; s < NG_STAGE_MAX; s++) {
+		const uint8_t *to;
+		unsigned int ne = ng_stage_edges((enum ng_stage)s, &to);
+
+		for (unsigned int e = 0; e < ne; e++) {
+			/* An edge leads forward, to a stage that has not run yet. */
+			if (to[e] <= s) {
+				NG_LOG(ERR, WORKER, "graph: edge %u of %s leads back to %s", e,
+						ng_stage_name((enum ng_stage)s),
+						ng_stage_name((enum ng_stage)to[e]));
+				rte_free(g);
+				return NULL;
+			}
+			g->next[s][e] = &g->in[to[e]];
+		}
+	}
+	return g;
+}
+
+/*
+ * One burst through the graph: parse on the burst itself, then every stage
+ * with packets waiting, in order. With trace set (a copy of this function of
+ * its own), the trace records each traced packet's edge after every stage.
+ */
+static __rte_always_inline void
+run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool trace)
+{
+	struct ng_w_graph *g = w->graph;
 	uint64_t t0 = ng_w_stage_begin(w);
 
 	w->now = w->rt_cycles ? t0 : rte_rdtsc();
-
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const struct rte_ether_hdr *eth;
-		const struct ng_port_dp *pd = &ng_port_dp[m->port];
-		enum ng_drop_reason r;
-		enum ng_l3 l3;
-
-		if (i + 3 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
-		r = ng_pkt_parse(m, &l3, true);
-		if (unlikely(r != NG_DROP_NONE)) {
-			if (pd->twin && for_twin(m, pd, r))
-				punt[np++] = m;
-			else
-				ng_w_drop(w, m, r);
-			continue;
-		}
-		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-		/* Broadcast is for ARP only: a router never forwards a link-layer
-		 * broadcast (RFC 1812 5.3.4). */
-		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &pd->mac) &&
-				(l3 != NG_L3_ARP || !rte_is_broadcast_ether_addr(&eth->dst_addr)))) {
-			if (pd->twin && for_twin(m, pd, NG_DROP_NOT_FOR_US))
-				punt[np++] = m;
-			else
-				ng_w_drop(w, m, NG_DROP_NOT_FOR_US);
-			continue;
-		}
-		if (l3 == NG_L3_ARP) {
-			local[nl++] = m;
-			continue;
-		}
-		/* IPv4 */
-		{
-			const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
-					const struct rte_ipv4_hdr *, m->l2_len);
-			const struct ng_nexthop *nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
-
-			if (lb_on && (ip->next_proto_id == IPPROTO_TCP ||
-					ip->next_proto_id == IPPROTO_UDP)) {
-				lb_nhs[nlb] = nh;
-				lb[nlb++] = m;
-				continue;
-			}
-			if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {
-				local[nl++] = m;
-				continue;
-			}
-			if (unlikely(!w->dp->forwarding)) {
-				ng_w_drop(w, m, NG_DROP_FWD_DISABLED);
-				continue;
-			}
-			nhs[nf] = nh;
-			fwd[nf++] = m;
-		}
-	}
+	w->rs = __atomic_load_n(&w->dp->rs, __ATOMIC_ACQUIRE);
+	ng_parse_process(w, pkts, NULL, n, g->next[NG_STAGE_PARSE]);
+	if (trace)
+		ng_w_trace_stage(w, NG_STAGE_PARSE);
 	ng_w_stage_end(w, NG_STAGE_PARSE, n, t0);
+	/* unrolled: each stage a direct call, each empty one a test */
+#pragma GCC unroll 16
+	for (unsigned int i = 0; i < RTE_DIM(graph); i++) {
+		enum ng_stage s = graph[i].id;
+		struct ng_vec *in = &g->in[s];
+		uint16_t k = in->n;
 
-	if (nl > 0)
-		ng_local_process(w, local, nl);
-	if (nlb > 0)
-		ng_lb_process(w, rs, lb, lb_nhs, nlb);
-	if (nf > 0)
-		ng_ip4_forward_process(w, fwd, nhs, nf);
-	if (unlikely(np > 0))
-		ng_punt_process(w, punt, np);
+		if (k == 0)
+			continue;
+		t0 = ng_w_stage_begin(w);
+		in->n = 0;
+		graph[i].process(w, in->pkts, in->aux, k, g->next[s]);
+		if (trace)
+			ng_w_trace_stage(w, s);
+		ng_w_stage_end(w, s, k, t0);
+	}
+}
+
+static __rte_noinline void
+process_traced(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t queue)
+{
+	ng_w_trace_begin(w, pkts, n, queue);
+	run_graph(w, pkts, n, true);
+	ng_w_trace_end(w);
+}
+
+/* A burst of at most NG_W_BURST_MAX packets; the trace costs one branch when off. */
+static inline void
+process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t queue)
+{
+	if (likely((w->tr.left | w->tr.n_marked) == 0))
+		run_graph(w, pkts, n, false);
+	else
+		process_traced(w, pkts, n, queue);
 }
 
 void
 ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
+	ng_w_trace_poll(w);
 	w->rt_cycles = __atomic_load_n(&w->dp->runtime_stats, __ATOMIC_RELAXED);
-	ng_w_burst_start(w);
-	process_burst(w, pkts, n);
+	for (unsigned int i = 0; i < n; i += NG_W_BURST_MAX) {
+		ng_w_burst_start(w);
+		process_burst(w, pkts + i, (uint16_t)RTE_MIN(n - i, (unsigned int)NG_W_BURST_MAX), 0);
+	}
 }
 
 static void
@@ -170,15 +255,18 @@ drain_inject(struct ng_worker *w)
 	ng_w_stage_end(w, NG_STAGE_INJECT, (uint16_t)n, t0);
 }
 
-static void
-drain_redirect(struct ng_worker *w)
+unsigned int
+ng_worker_drain_redirect(struct ng_worker *w)
 {
 	struct rte_mbuf *pkts[32];
-	uint64_t t0;
-	unsigned int n;
+	unsigned int total = 0;
 
+	ng_w_trace_poll(w);
 	for (unsigned int i = 0; i < w->dp->n_workers; i++) {
 		struct rte_ring *r = w->redir_in[i];
+		uintptr_t marks = 0;
+		unsigned int n;
+		uint64_t t0;
 
 		if (r == NULL || likely(rte_ring_empty(r)))
 			continue;
@@ -187,10 +275,16 @@ drain_redirect(struct ng_worker *w)
 		n = rte_ring_sc_dequeue_burst(r, (void **)pkts, RTE_DIM(pkts), NULL);
 		ng_w_stage_end(w, NG_STAGE_REDIRECT, (uint16_t)n, t0);
 		w->stats.redirect_rx += n;
+		for (unsigned int j = 0; j < n; j++)
+			marks |= (uintptr_t)pkts[j];
+		if (unlikely(marks & 1))
+			ng_w_trace_marked(w, pkts, (uint16_t)n, i);
 		w->in_redirect = true;
-		process_burst(w, pkts, (uint16_t)n);
+		process_burst(w, pkts, (uint16_t)n, 0);
 		w->in_redirect = false;
+		total += n;
 	}
+	return total;
 }
 
 /*
@@ -223,8 +317,8 @@ ng_worker_main(void *arg)
 {
 	struct ng_worker *w = arg;
 	struct ng_dp *dp = w->dp;
-	struct rte_mbuf *pkts[MAX_BURST];
-	uint16_t burst = (uint16_t)RTE_MIN(dp->burst, (uint32_t)MAX_BURST);
+	struct rte_mbuf *pkts[NG_W_BURST_MAX];
+	uint16_t burst = (uint16_t)RTE_MIN(dp->burst, (uint32_t)NG_W_BURST_MAX);
 	uint64_t rate = RTE_MAX((uint64_t)w->ct->cap / EXPIRE_SWEEP_S, (uint64_t)EXPIRE_MIN_RATE);
 
 	w->expire_ivl = dp->tsc_hz * dp->ct_expire_budget / rate;
@@ -237,6 +331,7 @@ ng_worker_main(void *arg)
 		unsigned int got = 0;
 
 		w->rt_cycles = __atomic_load_n(&dp->runtime_stats, __ATOMIC_RELAXED);
+		ng_w_trace_poll(w);
 		if (unlikely(__atomic_load_n(&w->stall_ms, __ATOMIC_RELAXED) != 0))
 			ng_worker_stall_now(w); /* debug worker stall */
 
@@ -254,10 +349,10 @@ ng_worker_main(void *arg)
 			for (uint16_t i = 0; i < n; i++)
 				ps->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
 			got += n;
-			process_burst(w, pkts, n);
+			process_burst(w, pkts, n, rq->queue);
 		}
 		if (dp->n_workers > 1)
-			drain_redirect(w);
+			ng_worker_drain_redirect(w);
 		drain_inject(w);
 		ng_worker_flush(w);
 		expire(w, got > 0);

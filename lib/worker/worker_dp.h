@@ -2,7 +2,20 @@
 #ifndef NG_WORKER_DP_H
 #define NG_WORKER_DP_H
 
-/* Private to the worker data path: TX buffering, drop and stage accounting. */
+/*
+ * Private to the worker data path: the packet graph (stages, their edges,
+ * the bursts between them), TX buffering, stage accounting.
+ *
+ * A stage takes a burst and hands each packet on by one of its edges
+ * (lib/stats/ng_stats.h lists them): it appends the packet, with one word of
+ * metadata, to the input burst of the next stage. It never calls another
+ * stage, transmits, frees or enqueues a packet itself (but punt, which puts
+ * what it lets through on the punt ring and records that for the trace): the
+ * dispatcher (worker_dp.c) runs every stage once per burst in the fixed order
+ * of NG_STAGES, the sinks last (output to the TX buffers, redirect-out,
+ * to-control, drop). So every packet's path is visible to the dispatcher,
+ * which is what the packet trace records.
+ */
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -12,6 +25,88 @@
 #include "route_dp.h"
 #include "worker.h"
 
+/** The most packets a burst through the graph holds (RX bursts are at most this). */
+#define NG_W_BURST_MAX 256
+
+/**
+ * The word a packet carries along an edge, by the next stage:
+ *   lb, ip4-forward: the FIB result for the destination (nh, may be NULL);
+ *   reply:           the drop reason it is counted under (u);
+ *   punt:            nothing (0);
+ *   output:          the index of the port to send on (u; ng_w_next_out());
+ *   redirect-out:    the owner worker (u), NG_W_AUX_TRACED when traced;
+ *   to-control:      enum ng_ctl_kind (u);
+ *   drop:            the drop reason (u).
+ */
+union ng_w_aux {
+	const struct ng_nexthop *nh;
+	uint64_t u;
+};
+
+/** Redirect-out: the packet is traced; the mark travels with it over the ring. */
+#define NG_W_AUX_TRACED (UINT64_C(1) << 32)
+
+/** A burst waiting for a stage. */
+struct ng_vec {
+	uint16_t n;
+	struct rte_mbuf *pkts[NG_W_BURST_MAX];
+	union ng_w_aux aux[NG_W_BURST_MAX];
+};
+
+/** A worker's graph: each stage's input burst, and each edge's next burst. */
+struct ng_w_graph {
+	struct ng_vec in[NG_STAGE_MAX];
+	struct ng_vec *next[NG_STAGE_MAX][NG_STAGE_EDGES_MAX];
+	uint16_t traced[NG_STAGE_MAX]; /**< trace: entries of in[] already attributed */
+};
+
+/**
+ * A stage: handle pkts[0..n) (aux[i] is pkts[i]'s word; NULL for parse) and
+ * append each packet to next[edge], edge from the stage's NG_<STAGE>_NEXT_*.
+ */
+typedef void ng_stage_fn(struct ng_worker *w, struct rte_mbuf **pkts,
+		const union ng_w_aux *aux, uint16_t n, struct ng_vec *const *next);
+
+/** Hand m on by an edge, with its word. */
+static __rte_always_inline void
+ng_w_next(struct ng_vec *v, struct rte_mbuf *m, uint64_t u)
+{
+	v->pkts[v->n] = m;
+	v->aux[v->n].u = u;
+	v->n++;
+}
+
+/** Hand m on by an edge to a stage that takes a next hop. */
+static __rte_always_inline void
+ng_w_next_nh(struct ng_vec *v, struct rte_mbuf *m, const struct ng_nexthop *nh)
+{
+	v->pkts[v->n] = m;
+	v->aux[v->n].nh = nh;
+	v->n++;
+}
+
+/** Hand m on to the output sink, to be sent on DPDK port port_id. */
+static __rte_always_inline void
+ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
+{
+	ng_w_next(v, m, ng_port_dp[port_id].idx);
+}
+
+/* The stages (one file each), in the order the dispatcher runs them. */
+ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
+ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
+ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
+ng_stage_fn ng_ip4_forward_process; /* ip4_dp.c: TTL, MTU, neighbour */
+ng_stage_fn ng_reply_process;       /* reply_dp.c: RST, ICMP errors */
+ng_stage_fn ng_punt_process;        /* punt_dp.c: to the kernel twin, rate-limited */
+
+/** Allocate a worker's graph and wire each edge to its next stage's input. */
+struct ng_w_graph *ng_w_graph_create(int socket);
+
+/*
+ * Drops outside the graph (a full ring or TX queue, after the graph handed
+ * the packet on): count on the ingress port and free.
+ */
 static inline void
 ng_w_drop(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason r)
 {
@@ -21,15 +116,20 @@ ng_w_drop(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason r)
 
 void ng_w_tx_flush_port(struct ng_worker *w, uint8_t pidx);
 
+/** Queue m for transmission on the port of index pidx. */
+static inline void
+ng_w_tx_idx(struct ng_worker *w, struct rte_mbuf *m, uint8_t pidx)
+{
+	if (unlikely(w->tx[pidx].n == NG_TX_BUF))
+		ng_w_tx_flush_port(w, pidx);
+	w->tx[pidx].pkts[w->tx[pidx].n++] = m;
+}
+
 /** Queue m for transmission on DPDK port out. */
 static inline void
 ng_w_tx(struct ng_worker *w, struct rte_mbuf *m, uint16_t out)
 {
-	uint8_t pidx = ng_port_dp[out].idx;
-
-	if (unlikely(w->tx[pidx].n == NG_TX_BUF))
-		ng_w_tx_flush_port(w, pidx);
-	w->tx[pidx].pkts[w->tx[pidx].n++] = m;
+	ng_w_tx_idx(w, m, ng_port_dp[out].idx);
 }
 
 /*
@@ -89,54 +189,6 @@ ng_tb_take(struct ng_tb *tb, uint64_t now, uint64_t cost, uint64_t depth)
 	}
 	tb->credit = c - cost;
 	return true;
-}
-
-/**
- * Stage: packets for the gateway's own addresses (ARP, ICMP echo); on a port
- * with a kernel twin, what it does not consume goes on to the punt stage.
- */
-void ng_local_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
-
-/**
- * Stage: frames for the ingress port's kernel twin, through the worker's
- * token bucket of that port onto its punt ring. Consumes every packet.
- */
-void ng_punt_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
-
-/**
- * Stage: IPv4 forwarding. nhs[i] is pkts[i]'s next hop from the parse
- * stage's lookup, or NULL when no route matched.
- */
-void ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts,
-		const struct ng_nexthop **nhs, uint16_t n);
-
-/**
- * Stage: TCP/UDP that may belong to a service or a tracked connection.
- * nhs[i] is the FIB result for pkts[i]'s destination.
- */
-void ng_lb_process(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
-		const struct ng_nexthop **nhs, uint16_t n);
-
-/**
- * Refuse a TCP/UDP packet as a host with no listener does: a TCP RST, or an
- * ICMP port unreachable (rate-limited). Consumes m; counts reason.
- */
-void ng_lb_refuse(struct ng_worker *w, struct rte_mbuf *m, enum ng_drop_reason reason);
-
-/** Answer a packet whose TTL ran out with ICMP time exceeded; consumes m. */
-void ng_ip4_ttl_expired(struct ng_worker *w, struct rte_mbuf *m);
-
-/** ICMP error token bucket (icmp.rate_pps per worker). */
-bool ng_w_icmp_allowed(struct ng_worker *w);
-
-/** Hand a packet to the control core; drops it when the ring is full. */
-static inline void
-ng_w_to_ctl(struct ng_worker *w, struct rte_mbuf *m, enum ng_ctl_kind kind,
-		enum ng_drop_reason full_reason)
-{
-	ng_mbuf_priv(m)->kind = (uint8_t)kind;
-	if (unlikely(rte_ring_mp_enqueue(w->dp->ctl_ring, m) != 0))
-		ng_w_drop(w, m, full_reason);
 }
 
 #endif

@@ -587,7 +587,12 @@ services = (
             return self.a.dut_cpu
         return self.a.ctl_cpu
 
-    def start_nodegw(self, sc, tag):
+    @staticmethod
+    def is_gw(dut_kind):
+        """nodegw under test, or the build it is compared with (--compare)."""
+        return dut_kind in ("nodegw", "compare")
+
+    def start_nodegw(self, sc, tag, exe=None):
         port = self.a.cli_port or free_tcp_port()
         conf = os.path.join(self.run_dir, "%s.conf" % tag)
         with open(conf, "w") as f:
@@ -596,7 +601,7 @@ services = (
         with open(os.path.join(self.logs, "%s.conf" % tag), "w") as f:
             f.write(self.gw_conf(sc, port))
         mem = 256 + sc["ct"] * 320 // (1 << 20)
-        argv = ([self.a.nodegw] + self.eal("gw", "0@%d,1@%d" % (self.ctl_cpu(sc), self.a.dut_cpu), mem) +
+        argv = ([exe or self.a.nodegw] + self.eal("gw", "0@%d,1@%d" % (self.ctl_cpu(sc), self.a.dut_cpu), mem) +
                 ["--", "-c", conf])
         netns = None
         if sc.get("twin"):
@@ -690,15 +695,15 @@ services = (
 
     # ---- one measurement run
 
-    def measure_pairs(self, sc):
-        """nodegw and testpmd windows in turn, one session each, so that a slow
-        spell of the machine slows both sides of a pair (a shared VM drifts by
-        tens of percent over minutes; all of one DUT then all of the other
-        put the drift into the ratio). Returns (nodegw reps, extra), (testpmd
-        reps, extra)."""
-        out = {"nodegw": ([], {}), "testpmd": ([], {})}
+    def measure_pairs(self, sc, kinds):
+        """Windows of each DUT kind in turn (nodegw, then the --compare build
+        and/or testpmd), one session each, so that a slow spell of the machine
+        slows every side of a pair (a shared VM drifts by tens of percent over
+        minutes; all of one DUT then all of the other put the drift into the
+        ratio). Returns {kind: (reps, extra)}; rep i of every kind has pair i."""
+        out = {k: ([], {}) for k in kinds}
         for i in range(self.a.reps):
-            for kind in ("nodegw", "testpmd"):
+            for kind in kinds:
                 reps, extra = self.measure_safe(sc, kind, want=1,
                                                 runtime_cost=(i == self.a.reps - 1))
                 acc, ex = out[kind]
@@ -711,7 +716,7 @@ services = (
                     elif k == "churn" and "churn" in ex:
                         continue
                     ex[k] = v
-        return out["nodegw"], out["testpmd"]
+        return out
 
     def measure(self, sc, dut_kind, want=None, runtime_cost=True):
         """Windows of one DUT on one scenario.
@@ -761,8 +766,9 @@ services = (
         dut = gen = churn = None
         crashed = False
         try:
-            if dut_kind == "nodegw":
-                dut = self.start_nodegw(sc, tag)
+            if self.is_gw(dut_kind):
+                dut = self.start_nodegw(sc, tag, self.a.compare_nodegw if dut_kind == "compare"
+                                        else None)
                 snap = lambda: self.gw_snap(dut)
             else:
                 dut = self.start_testpmd_dut(sc, tag)
@@ -771,7 +777,7 @@ services = (
             self.wait_traffic(snap)
             if sc["infinite"]:
                 self.warm(sc, dut_kind, snap, gen)
-            if sc.get("churn") and dut_kind == "nodegw":
+            if sc.get("churn") and self.is_gw(dut_kind):
                 churn = Churn(dut.cli.port, sc["churn"])
                 churn.start()
                 time.sleep(0.5)
@@ -803,7 +809,7 @@ services = (
                                       first_error=churn.first_error,
                                       rate_per_s=churn.sent / max(1e-9, churn.end_t - churn.start_t))
             gen.cmd("stop")              # the generator stops polling its memif
-            if dut_kind == "nodegw":
+            if self.is_gw(dut_kind):
                 # wait for the last packets to leave the worker (it may be off its CPU)
                 f = self.gw_snap(dut)
                 end = time.monotonic() + 3
@@ -919,7 +925,7 @@ services = (
     def warm(self, sc, dut_kind, snap, gen):
         """Let new flows settle: for established flows, until every flow has its conn."""
         time.sleep(self.a.warm)
-        if dut_kind == "nodegw" and sc.get("warm_conns"):
+        if self.is_gw(dut_kind) and sc.get("warm_conns"):
             want = int(sc["flows"] * 0.999)
             deadline = time.monotonic() + self.a.warm_conns_timeout
             while time.monotonic() < deadline:
@@ -935,7 +941,7 @@ services = (
         if not sc["infinite"] and g0["offered"] > 0.8 * sc["pcap_pkts"]:
             raise BenchError("%s: 80%% of the pcap (%d frames) was gone before the window began; "
                              "the DUT is too fast for it" % (sc["name"], sc["pcap_pkts"]))
-        if dut_kind == "nodegw":
+        if self.is_gw(dut_kind):
             dut.cli.run("clear runtime")
             rs0 = dut.cli.json("show ruleset json")[0]
         else:
@@ -984,7 +990,7 @@ services = (
         res["gen_offered_pps"] = (g1["offered"] - g0["offered"]) / gdt
         res["gen_accepted_pps"] = (g1["accepted"] - g0["accepted"]) / gdt
         cdt = c1[0] - c0[0]
-        if dut_kind == "nodegw" and k0 is not None and k1 is not None:
+        if self.is_gw(dut_kind) and k0 is not None and k1 is not None:
             res["control_cpu_share"] = (k1 - k0) / 1e9 / cdt
         if c0[1] is not None and c1[1] is not None:
             # share of wall time the worker thread ran; below ~0.97 something
@@ -1006,7 +1012,7 @@ services = (
             res["warning"] = "the pcap ran out inside the window"
         elif dt < 0.5 * w:
             res["warning"] = "a short window (%.2f s): the pcap nearly ran out" % dt
-        if dut_kind == "nodegw":
+        if self.is_gw(dut_kind):
             rt, rs1 = dut.cli.json("show runtime json", "show ruleset json")
             stages = {}
             busy = 0
@@ -1120,18 +1126,27 @@ services = (
                      cpus=dict(generator=self.a.gen_cpu, worker=self.a.dut_cpu,
                                control=self.ctl_cpu(sc)))
             bfrom = sc.get("baseline_from")
-            if self.a.no_baseline or (bfrom and bfrom in baselines):
-                reps, extra = self.measure_safe(sc, "nodegw")
-                r["nodegw"] = dict(reps=reps, **extra)
-                if not self.a.no_baseline:
-                    r["baseline"] = dict(baselines[bfrom], from_scenario=bfrom)
+            borrowed = bool(bfrom and bfrom in baselines)
+            kinds = ["nodegw"] + (["compare"] if self.a.compare_nodegw else []) + \
+                ([] if self.a.no_baseline or borrowed else ["testpmd"])
+            if len(kinds) == 1:
+                out = {"nodegw": self.measure_safe(sc, "nodegw")}
             else:
-                (reps, extra), (breps, bextra) = self.measure_pairs(sc)
-                r["nodegw"] = dict(reps=reps, **extra)
+                out = self.measure_pairs(sc, kinds)
+            reps, extra = out["nodegw"]
+            r["nodegw"] = dict(reps=reps, **extra)
+            if "compare" in out:
+                creps, cextra = out["compare"]
+                r["compare"] = dict(reps=creps, label=self.a.compare_label, **cextra)
+            if "testpmd" in out:
+                breps, bextra = out["testpmd"]
                 baselines[sc["name"]] = dict(reps=breps, mode=self.a.baseline_mode,
                                              interleaved=True, **bextra)
                 r["baseline"] = baselines[sc["name"]]
-            r["errors"] = [x["error"] for x in (r["nodegw"], r.get("baseline", {}))
+            elif borrowed and not self.a.no_baseline:
+                r["baseline"] = dict(baselines[bfrom], from_scenario=bfrom)
+            r["errors"] = [x["error"] for x in (r["nodegw"], r.get("compare", {}),
+                                                r.get("baseline", {}))
                            if x.get("error") and not x.get("from_scenario")]
             self.summarise(r)
             self.results.append(r)
@@ -1217,6 +1232,8 @@ services = (
                 s["ratio"] = s["mpps"] / s["baseline_mpps"]
             if s["cpu_cpp"] and s["baseline_cpu_cpp"]:
                 s["cost_ratio"] = s["cpu_cpp"] / s["baseline_cpu_cpp"]
+        if "compare" in r:
+            self.summarise_compare(r["compare"]["reps"], n, s)
         if s["cpu_cpp"] and self.tsc_hz:
             s["mpps_per_cpu"] = self.tsc_hz / s["cpu_cpp"] / 1e6
         warn = sorted(set(x["warning"] for x in n if x.get("warning")))
@@ -1228,6 +1245,9 @@ services = (
                         "its rate is low by about that much" % (
                             100 * s["worker_cpu_share"], self.a.dut_cpu,
                             100 * (s["dut_cpu_others_share"] or 0), own))
+        cws = s.get("compare_worker_cpu_share")
+        if cws is not None and cws < 0.95:
+            warn.append("the --compare build's worker had its CPU %.0f%% of the time" % (100 * cws))
         bws = s.get("baseline_worker_cpu_share")
         if bws is not None and bws < 0.95:
             warn.append("the testpmd baseline had its CPU %.0f%% of the time" % (100 * bws))
@@ -1246,6 +1266,25 @@ services = (
             s["warnings"] = warn
         r["summary"] = s
 
+    def summarise_compare(self, c, n, s):
+        """This build against the --compare build: medians of each, and the
+        median of the pairs' ratios (rate: this / that, above 1 is faster;
+        cost: CPU-time cycles per packet, this / that, below 1 is cheaper)."""
+        med = self.med
+        s["compare_mpps"] = None if med(c, "pps") is None else med(c, "pps") / 1e6
+        s["compare_cpu_cpp"] = med(c, "cpu_cpp")
+        s["compare_nodegw_cpp"] = med(c, "nodegw_cpp")
+        s["compare_worker_cpu_share"] = med(c, "worker_cpu_share")
+        cpair = {x["pair"]: x for x in c if x.get("pair") is not None}
+        pairs = [(x, cpair[x["pair"]]) for x in n if x.get("pair") in cpair]
+        rate = [a["pps"] / b["pps"] for a, b in pairs if a.get("pps") and b.get("pps")]
+        cost = [a["cpu_cpp"] / b["cpu_cpp"] for a, b in pairs
+                if a.get("cpu_cpp") and b.get("cpu_cpp")]
+        s["compare_ratio_pairs"] = rate
+        s["compare_ratio"] = statistics.median(rate) if rate else None
+        s["compare_cost_pairs"] = cost
+        s["compare_cost_ratio"] = statistics.median(cost) if cost else None
+
     # ---- report
 
     def system(self):
@@ -1260,7 +1299,7 @@ services = (
                     cpus_used=dict(generator=self.a.gen_cpu, dut_worker=self.a.dut_cpu,
                                    dut_control=self.a.ctl_cpu),
                     quick=self.a.quick, window_s=self.a.window, reps=self.a.reps,
-                    baseline=self.a.baseline_mode)
+                    baseline=self.a.baseline_mode, compare=self.a.compare_label or None)
 
     def markdown(self, sysinfo, elapsed):
         def f(v, fmt="%.2f"):
@@ -1297,6 +1336,8 @@ services = (
                 f(s["conns_per_s"], "%.0f") if s["conns_per_s"] else "0", drops,
                 f(s["heap_mb"], "%.0f"), f(s["rss_mb"] or None, "%.0f"), f(s["bytes_per_conn"], "%d")))
         L.append("")
+        if any("compare" in r for r in self.results):
+            L += self.markdown_compare(f)
         L.append("rate ratio: nodegw and testpmd windows are measured in turn (nodegw, testpmd, "
                  "nodegw, ...), and the ratio is the median of the pairs' ratios (churn: against "
                  "est-1k's baseline). cycles/pkt: TSC cycles of CPU time the DUT's worker thread "
@@ -1387,6 +1428,31 @@ services = (
             os.path.join(self.out, "results.json"), ROOT)))
         return "\n".join(L) + "\n"
 
+    def markdown_compare(self, f):
+        """The table of this build against the --compare build."""
+        L = ["This build (git %s) against %s, windows alternated (this, that, this, ...); "
+             "ratios are the medians of the pairs' ratios: rate ratio above 1 and cost ratio "
+             "below 1 mean this build is faster. Cycles/pkt: CPU time of the worker thread; "
+             "nodegw cycles/pkt: its own stages (show runtime)." % (git_rev(), self.a.compare_label),
+             "",
+             "| scenario | this Mpps | that Mpps | rate ratio | rate ratios of the pairs | "
+             "this cycles/pkt | that cycles/pkt | cost ratio | this nodegw cycles/pkt | "
+             "that nodegw cycles/pkt |",
+             "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+        for r in self.results:
+            if "compare" not in r:
+                continue
+            s = r["summary"]
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["name"], f(s["mpps"], "%.3f"), f(s.get("compare_mpps"), "%.3f"),
+                f(s.get("compare_ratio"), "%.3f"),
+                ", ".join("%.3f" % x for x in s.get("compare_ratio_pairs", [])) or "-",
+                f(s["cpu_cpp"], "%.0f"), f(s.get("compare_cpu_cpp"), "%.0f"),
+                f(s.get("compare_cost_ratio"), "%.3f"), f(s["nodegw_cpp"], "%.0f"),
+                f(s.get("compare_nodegw_cpp"), "%.0f")))
+        L.append("")
+        return L
+
     def check(self):
         """What makes the run fail: errors, and (the --quick assertions) no traffic or
         numbers that are not well formed. Never a speed."""
@@ -1400,6 +1466,9 @@ services = (
                 bad.append("%s: %s" % (r["name"], e))
             if not ok(s["mpps"]):
                 bad.append("%s: nodegw forwarded nothing (%r Mpps)" % (r["name"], s["mpps"]))
+            if "compare" in r and not ok(s.get("compare_mpps")):
+                bad.append("%s: the --compare build forwarded nothing (%r Mpps)" % (
+                    r["name"], s.get("compare_mpps")))
             if "baseline" in r and not ok(s.get("baseline_mpps")):
                 bad.append("%s: testpmd baseline forwarded nothing (%r Mpps)" % (r["name"], s.get("baseline_mpps")))
             for k in ("nodegw_cpp", "all_cpp", "cpu_cpp", "bytes_per_conn", "heap_mb"):
@@ -1450,6 +1519,9 @@ def main():
     ap.add_argument("--ctl-cpu", type=int, default=1)
     ap.add_argument("--baseline-mode", default="macswap", choices=["macswap", "5tswap", "io", "mac"])
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--compare-nodegw", help="a second nodegw binary (another build) measured in "
+                    "the same run, its windows alternated with this one's")
+    ap.add_argument("--compare-label", default="", help="what --compare-nodegw is, for the report")
     ap.add_argument("--runtime-pairs", type=int, help="est-1k: pairs of windows with show runtime's "
                     "cycle counting off and on, to price it (default 3; quick 1; 0: none)")
     a = ap.parse_args()

@@ -75,7 +75,7 @@ ALL_COMMANDS = [
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
     "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
-    "debug worker stall",
+    "trace add", "show trace", "clear trace", "debug worker stall",
 ]
 
 SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
@@ -642,8 +642,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "local", "lb", "ip4-forward", "punt", "redirect-in",
-                  "ctrl-inject", "tx"]
+RUNTIME_STAGES = ["rx", "parse", "lb", "local", "ip4-forward", "reply", "punt", "output",
+                  "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 
 def runtime_loops(text):
@@ -1635,6 +1635,42 @@ def t_quit(x):
     c.close()
 
 
+def t_trace(x):
+    """trace add on the null port's frames (all zero: no ethertype nodegw
+    handles): each recorded with its one step, parse -> drop, and the reason
+    show stats counts; then the errors, and clear trace."""
+    c = x.c
+    c.ok("clear trace")
+    out = c.ok("trace add 3 port client")
+    check(out == "tracing the next 3 packets each of 1 worker(s) receives on client\n",
+          "trace add says what it does", out)
+    deadline = time.monotonic() + 10
+    while True:
+        j = c.json("show trace json")
+        if len(j["packets"]) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    check(len(j["packets"]) == 3 and j["workers"][0]["recorded"] == 3 and
+          j["workers"][0]["left"] == 0, "3 packets recorded, none left to trace", j)
+    drops = c.json("show stats json")["drops_by_reason"]
+    for p in j["packets"]:
+        check(p["port"] == "client" and p["queue"] == 0 and
+              p["steps"] == [{"stage": "parse", "edge": "drop"}] and p["verdict"] == "drop" and
+              p.get("reason") in drops, "a null frame: parse drops it, counted in show stats",
+              (p, drops))
+    text = c.ok("show trace")
+    check("Packet 3: worker 0, client queue 0, " in text and "  parse        -> drop\n" in text
+          and "  verdict   dropped: " in text, "show trace in words", text)
+    for line, err in (("trace add 0", '% trace add: N "0" is not a number from 1 to 512'),
+                      ("trace add 5 port nope", '% trace add: no port "nope" (see show ports)'),
+                      ("trace add 5 client", "% trace add: N [port P]")):
+        out = c.cmd(line)
+        check(out == err + "\n", line, out)
+    c.ok("clear trace")
+    j = c.json("show trace json")
+    check(j["packets"] == [], "clear trace forgets the packets", j)
+
+
 def t_show_json_all(x):
     """Every show command whose help says [json] prints one JSON document."""
     c = x.c
@@ -1844,6 +1880,7 @@ def main():
             ("show neighbours", t_show_neighbours),
             ("show conn (idle) and its filter errors", t_show_conn_empty),
             ("every show command's json form", t_show_json_all),
+            ("trace add, show trace, clear trace", t_trace),
             ("abbreviations", t_abbreviations),
             ("help", t_help),
             ("? help", t_question),

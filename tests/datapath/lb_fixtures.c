@@ -47,6 +47,50 @@ be_index(uint32_t addr)
 	return -1;
 }
 
+/* ---- the topology ---- */
+
+/* A static neighbour through the route control API. */
+static int
+add_neighbour(uint8_t port, uint32_t addr)
+{
+	struct ng_ip a = {.family = AF_INET, .v4 = addr};
+	struct rte_ether_addr mac = mac_of(addr);
+	char err[NG_ERRBUF] = "";
+
+	if (ng_route_neigh_add(&gw.rt, &a, &mac, port == P0 ? "p0" : "p1", err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "neighbour: %s\n", err);
+	return -1;
+}
+
+int
+lb_gw_up(const char *name)
+{
+	const struct ng_test_gw_opts o = {
+		.name = name, .n_ports = NPORTS,
+		.addrs = {"198.18.0.1/24", "198.18.1.1/24"},
+		.n_workers = NWORKERS, .mem_mb = 512, .ct_entries = 4096, .services = true,
+		.lport_min = LPORT_MIN, .lport_max = LPORT_MAX,
+	};
+
+	if (ng_test_gw_up(&gw, &o) != 0)
+		return -1;
+	owner = owner_of_client(CLIENT);
+	other = (owner + 1) % NWORKERS;
+	client2 = 0;
+	for (uint8_t h = 3; h < 250 && client2 == 0; h++)
+		if (owner_of_client(tb_ip(198, 18, 0, h)) == other)
+			client2 = tb_ip(198, 18, 0, h);
+	if (client2 == 0)
+		return -1;
+	if (add_neighbour(P0, CLIENT) != 0 || add_neighbour(P0, client2) != 0)
+		return -1;
+	for (unsigned int i = 0; i < N_BACKENDS; i++)
+		if (add_neighbour(P1, be_addr(i)) != 0)
+			return -1;
+	return 0;
+}
+
 /* ---- frames ---- */
 
 /* Ethernet from src to port's MAC, arriving on port. */

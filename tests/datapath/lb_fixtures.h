@@ -36,7 +36,7 @@
 
 enum { P0, P1 };
 
-/* ---- the gateway under test (test_lb_fixtures.c) ---- */
+/* ---- the gateway under test (defined by the test's main file) ---- */
 
 extern struct ng_test_gw gw;
 /* The worker owning CLIENT's flows, the other one, and a client the other owns. */
@@ -55,6 +55,13 @@ extern uint32_t client2;
 #define VIP_DRAIN tb_ip(198, 19, 0, 22)
 
 extern const struct rte_ether_addr client_mac;
+
+/*
+ * Bring up the topology without services (the test adds its own): the
+ * gateway, owner, other and client2, a static neighbour for each host.
+ * @return 0, or -1 (call ng_test_gw_down() all the same).
+ */
+int lb_gw_up(const char *name);
 
 /* Backend i's address. */
 uint32_t be_addr(unsigned int i);

@@ -971,19 +971,13 @@ punt_rate_limit(void **state)
 static void
 punt_ring_full(void **state)
 {
-	struct rte_mbuf *fill[64];
-	unsigned int in_use, queued = 0;
+	unsigned int in_use, queued;
 
 	(void)state;
 	reset_worker();
 	in_use = ng_test_gw_in_use(&gw);
 	ng_test_gw_twin(&gw, P0, 1, UINT64_C(1) << 40);
-	while (rte_ring_free_count(w->punt) > 0) {
-		unsigned int n = RTE_MIN(rte_ring_free_count(w->punt), (unsigned int)RTE_DIM(fill));
-
-		assert_int_equal(rte_pktmbuf_alloc_bulk(gw.pool, fill, n), 0);
-		queued += rte_ring_enqueue_bulk(w->punt, (void **)fill, n, NULL);
-	}
+	queued = ng_test_gw_punt_fill(&gw, 0);
 	punt_burst(3);
 	assert_int_equal(rte_ring_count(w->punt), queued);
 	assert_int_equal(w->stats.port[P0].punted, 0);

@@ -12,7 +12,8 @@
 # DPDK port (100/100 requests, 10 MB with an equal sha256); ping of the gateway and of a VIP answered by nodegw; the
 # kernel resolves ARP for its own outgoing connection; a 200k-packet flood to a
 # port nobody serves is cut by the token bucket (counted) while service traffic
-# loses nothing and the kernel's server still answers; no VIP or NodePort packet
+# loses nothing and the kernel's server still answers; show runtime, show ports
+# and show trace (a request's frames "to the kernel twin") say so; no VIP or NodePort packet
 # ever appears on the twin (tcpdump on it for the whole run); the twin goes away
 # with nodegw.
 #
@@ -336,12 +337,23 @@ check_flood
 
 check_counters() {
 	log_mark
-	local rt ports ok=1
+	local rt ports tr ok=1
 	rt=$(show_json "show runtime" 'sum(s["packets"] for w in x for s in w["stages"] if s["stage"] == "punt")')
 	ports=$(show "show ports")
 	info "show runtime: punt stage $rt packets"
 	grep -A3 "kernel twin $TWIN" <<<"$ports" | indent
 	((rt > 0)) || ok=0
+	# show trace: the frames of a request to the kernel's server end on the punt ring
+	show "clear trace" >/dev/null
+	show "trace add 8 port client" >/dev/null
+	timeout 10 ip netns exec "$CLIENT" curl -sS --max-time 5 -o /dev/null \
+		"http://$GW_CLIENT_IP:$KPORT/index.txt" 2>/dev/null
+	tr=$(show_json "show trace" "len([p for p in x['packets'] if p['verdict'] == 'twin' and p['twin_port'] == 'client' and p['steps'][-1]['edge'] == 'punt' and p['before'].get('dport') == $KPORT])")
+	info "show trace: $tr frames to :$KPORT recorded as punted to the kernel twin of client"
+	show "show trace" | grep -m1 -B6 "verdict   to the kernel twin of client" | indent
+	((${tr:-0} > 0)) || ok=0
+	show "show trace" | grep -q "verdict   to the kernel twin of client (punt ring)" || ok=0
+	show "clear trace" >/dev/null
 	grep -q "kernel twin $TWIN: tap net_tap_ngw0" <<<"$ports" || ok=0
 	grep -q "to the kernel twin: rate-limited" <<<"$ports" || ok=0
 	# show running-config keeps the kernel groups, and nodegw takes it back
@@ -350,9 +362,9 @@ check_counters() {
 	[[ $(grep -c "kernel = { name = \"$TWIN\"; backend = \"auto\"; addresses = true; rate_pps = $RATE; burst = $BURST;" "$TMP/running.conf") == 1 ]] || ok=0
 	"$BIN" --check -c "$TMP/running.conf" >"$TMP/running.check" 2>&1 || { indent <"$TMP/running.check"; ok=0; }
 	if ((ok)); then
-		pass "show runtime has a punt stage ($rt packets); show ports shows the twin with its counters; show running-config has the kernel groups and passes --check"
+		pass "show runtime has a punt stage ($rt packets); show trace has $tr frames punted to the twin; show ports shows the twin with its counters; show running-config has the kernel groups and passes --check"
 	else
-		fail "exception-path counters in show runtime / show ports, or the kernel group in show running-config"
+		fail "exception-path counters in show runtime / show trace / show ports, or the kernel group in show running-config"
 	fi
 }
 check_counters

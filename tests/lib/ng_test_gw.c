@@ -245,14 +245,15 @@ ng_test_gw_down(struct ng_test_gw *gw)
 
 /* ---- packets ---- */
 
+/* Free what ring r holds (a redirect ring's pointers may carry the trace mark). */
 static unsigned int
 drain(struct rte_ring *r)
 {
-	struct rte_mbuf *m;
+	void *obj;
 	unsigned int n = 0;
 
-	while (r != NULL && rte_ring_dequeue(r, (void **)&m) == 0) {
-		rte_pktmbuf_free(m);
+	while (r != NULL && rte_ring_dequeue(r, &obj) == 0) {
+		rte_pktmbuf_free(ng_worker_redirect_mbuf(obj));
 		n++;
 	}
 	return n;
@@ -307,6 +308,22 @@ ng_test_gw_twin(struct ng_test_gw *gw, unsigned int p, uint64_t cost, uint64_t d
 		memset(gw->dp->workers[i]->punt_tb, 0, sizeof(gw->dp->workers[i]->punt_tb));
 }
 
+unsigned int
+ng_test_gw_punt_fill(struct ng_test_gw *gw, unsigned int wid)
+{
+	struct rte_ring *r = gw->dp->workers[wid]->punt;
+	struct rte_mbuf *fill[64];
+	unsigned int queued = 0;
+
+	while (rte_ring_free_count(r) > 0) {
+		unsigned int n = RTE_MIN(rte_ring_free_count(r), (unsigned int)RTE_DIM(fill));
+
+		assert_int_equal(rte_pktmbuf_alloc_bulk(gw->pool, fill, n), 0);
+		queued += rte_ring_enqueue_bulk(r, (void **)fill, n, NULL);
+	}
+	return queued;
+}
+
 void
 ng_test_gw_take_punted(struct ng_test_gw *gw, unsigned int wid, struct tb_frame *out)
 {
@@ -340,16 +357,16 @@ ng_test_gw_rx_redirected(struct ng_test_gw *gw, unsigned int from, unsigned int 
 {
 	struct ng_worker *w = gw->dp->workers[to];
 	struct rte_ring *r = w->redir_in[from];
-	struct rte_mbuf *m;
+	void *obj = NULL;
 
 	assert_non_null(r);
 	assert_int_equal(rte_ring_count(r), 1);
-	assert_int_equal(rte_ring_dequeue(r, (void **)&m), 0);
-	assert_int_equal(m->port, gw->port_id[in_port]);
+	/* Look without taking: one thread, nobody else dequeues. */
+	assert_int_equal(rte_ring_dequeue(r, &obj), 0);
+	assert_int_equal(rte_ring_enqueue(r, obj), 0);
+	assert_int_equal(ng_worker_redirect_mbuf(obj)->port, gw->port_id[in_port]);
 	stats_zero(gw);
-	w->in_redirect = true;
-	ng_worker_process(w, &m, 1);
-	w->in_redirect = false;
+	assert_int_equal(ng_worker_drain_redirect(w), 1);
 }
 
 uint64_t

@@ -111,6 +111,12 @@ void ng_test_gw_reset(struct ng_test_gw *gw);
  */
 void ng_test_gw_twin(struct ng_test_gw *gw, unsigned int p, uint64_t cost, uint64_t depth);
 
+/**
+ * Fill worker wid's punt ring with empty mbufs (the control core behind).
+ * @return how many it queued.
+ */
+unsigned int ng_test_gw_punt_fill(struct ng_test_gw *gw, unsigned int wid);
+
 /** Copy the first frame on worker wid's punt ring into out and free it. */
 void ng_test_gw_take_punted(struct ng_test_gw *gw, unsigned int wid, struct tb_frame *out);
 
@@ -122,8 +128,8 @@ void ng_test_gw_rx(struct ng_test_gw *gw, unsigned int wid, const struct tb_fram
 
 /**
  * Worker to takes the one packet worker from handed it over the redirect
- * ring, as the loop does (counters zeroed first); it arrived on port index
- * in_port.
+ * ring, as the loop does (ng_worker_drain_redirect(), so a traced packet's
+ * mark is honoured; counters zeroed first); it arrived on port index in_port.
  */
 void ng_test_gw_rx_redirected(struct ng_test_gw *gw, unsigned int from, unsigned int to,
 		uint8_t in_port);
