@@ -15,7 +15,8 @@ schedule, while a UDP stream (a datagram every 5 ms from one source port) to
 steady-udp and a TCP request/response connection to steady run. Checks:
 
   reloads    every reload accepted ("reloaded ..."), RATE x SECONDS of them,
-             at RATE a second or more (the run's reloads over its time)
+             sent within SECONDS + 0.1 s (the schedule is fixed; a loaded
+             machine makes the last ones late by a few slots)
   udp        every datagram of the untouched flow echoed, by one backend
   tcp        every request of the untouched connection answered, no error,
              one backend
@@ -130,8 +131,11 @@ class Inner(ft.FaultInner):
                         n, elapsed, rate, pct(0.5), pct(0.99), times[-1] * 1e3, r["echoed"],
                         r["sent"], t["answered"], t["requests"], t["retransmits"]))
         check(not refused, "every reload accepted", refused)
-        check(n == RATE * SECONDS and rate >= RATE,
-              "%d reloads at %d a second or more" % (RATE * SECONDS, RATE),
+        # The schedule is fixed; a loaded machine may send the last ones late by a
+        # few of their 10 ms slots, which is scheduling, not a slower reload.
+        check(n == RATE * SECONDS and elapsed <= SECONDS + 0.1,
+              "%d reloads in %d s (0.1 s of scheduling lateness allowed)" % (
+                  RATE * SECONDS, SECONDS),
               "%d in %.2f s = %.1f/s" % (n, elapsed, rate))
         lost = r["sent"] - r["echoed"]
         check(r["sent"] > 0 and lost == 0 and len(r["backends"]) == 1 and not r["bad"],
