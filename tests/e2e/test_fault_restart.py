@@ -25,7 +25,9 @@ does to connections") says what must happen, and the test checks it:
              answers on the same connection
 
 and that new connections to steady work afterwards (20, every one answered),
-that the stream is answered again without a loss after forwarding resumed,
+that the stream is answered again without a loss after forwarding resumed
+(but for what waited for the first ARP replies, when they are slow: dropped
+and counted within the first second),
 and that the first nodegw's file prefix did not stop the second (no leftover
 from the kill is in the way).
 
@@ -90,10 +92,18 @@ class Inner(ft.FaultInner):
         first = ft.first_echo_after(r, t_start)
         check(first is not None, "a datagram sent after the start was echoed",
               {k: r[k] for k in ("sent", "echoed", "send_errors")})
+        # The restarted nodegw learns its neighbours again: the first packets wait
+        # for ARP (arp.pending_max each), and when ARP is slow (a loaded machine)
+        # what does not fit is dropped and counted. That is the only loss allowed
+        # once the first datagram was echoed, and only in the second after it.
         lost_after = ft.lost_between(r, first, 1e18)
-        check(not lost_after, "nothing lost once forwarding resumed",
-              "%d lost, the first %.3f s after the start" % (
-                  len(lost_after), (lost_after or [0])[0] - t_start))
+        arp_dropped = self.cli_json("show neighbours")["queued_dropped"]
+        check(len(lost_after) <= arp_dropped and all(t < first + 1.0 for t in lost_after),
+              "nothing lost once forwarding resumed but what waited for ARP in its first "
+              "second (counted: show neighbours queued_dropped)",
+              "%d lost, %s s after the start; queued_dropped %d; echoed by %s" % (
+                  len(lost_after), [round(t - t_start, 3) for t in lost_after[:10]],
+                  arp_dropped, r["backends"]))
         # (a datagram sent just before the kill may still have been on its way)
         early = ft.lost_between(r, 0, t_kill - 0.2)
         check(not early, "nothing lost up to 0.2 s before the kill",
@@ -112,10 +122,10 @@ class Inner(ft.FaultInner):
         self.figure("kill -9 and restart: start -> ready %.0f ms (MAIN: ready in the log, "
                     "polled every 50 ms), start -> forwarding %.0f ms (the first echoed "
                     "datagram sent after the start); %d datagrams lost from the kill on "
-                    "(%.2f s of the stream); held FullNAT connection: %s; held DNAT "
-                    "connection: %s; new connections: %d/20" % (
+                    "(%.2f s of the stream), %d after that while ARP resolved; held FullNAT "
+                    "connection: %s; held DNAT connection: %s; new connections: %d/20" % (
                         (t_ready - t_start) * 1e3, (first - t_start) * 1e3, len(down),
-                        len(down) * 0.01, fn["then"], dn["then"], c["ok"]))
+                        len(down) * 0.01, len(lost_after), fn["then"], dn["then"], c["ok"]))
 
 
 if __name__ == "__main__":
