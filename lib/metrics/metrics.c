@@ -178,6 +178,31 @@ nics(struct scrape *s)
 		fprintf(s->f, "nodegw_port_link_up{port=\"%s\"} %d\n",
 				lv(ng_port_get(p)->name, b, sizeof(b)), link.link_status ? 1 : 0);
 	}
+	fam(s->f, "nodegw_port_link_changes_total", "counter",
+			"Link downs and ups the control core saw (it looks every 100 ms).");
+	for (unsigned int p = 0; p < s->n_ports; p++)
+		fprintf(s->f, "nodegw_port_link_changes_total{port=\"%s\"} %" PRIu64 "\n",
+				lv(ng_port_get(p)->name, b, sizeof(b)), ng_port_get(p)->link_changes);
+}
+
+static void
+mbufs(struct scrape *s)
+{
+	struct ng_port_pool_info pi;
+
+	ng_port_pool_info(&pi);
+	fam(s->f, "nodegw_mbufs", "gauge", "Packet buffers in the pool.");
+	fprintf(s->f, "nodegw_mbufs %u\n", pi.size);
+	fam(s->f, "nodegw_mbufs_in_use", "gauge", "Packet buffers out of the pool and its "
+			"caches (in rings, queues, in flight).");
+	fprintf(s->f, "nodegw_mbufs_in_use %u\n", pi.in_use);
+	fam(s->f, "nodegw_mbufs_exhausted", "gauge", "1 while a worker has less than a receive "
+			"burst of buffers at hand.");
+	fprintf(s->f, "nodegw_mbufs_exhausted %d\n", pi.exhausted ? 1 : 0);
+	fam(s->f, "nodegw_mbufs_exhausted_total", "counter", "Times the pool ran out.");
+	fprintf(s->f, "nodegw_mbufs_exhausted_total %" PRIu64 "\n", pi.exhausted_events);
+	fam(s->f, "nodegw_mbufs_exhausted_seconds_total", "counter", "Time the pool was out.");
+	fprintf(s->f, "nodegw_mbufs_exhausted_seconds_total %.6f\n", (double)pi.exhausted_ns / 1e9);
 }
 
 /* ---- workers and connections ---- */
@@ -190,6 +215,32 @@ worker_counter(struct scrape *s, const char *name, const char *help, size_t off)
 	for (unsigned int w = 0; w < s->n_workers; w++)
 		fprintf(s->f, "%s{worker=\"%u\"} %" PRIu64 "\n", name, w,
 				*(const uint64_t *)((const char *)&s->ws[w] + off));
+}
+
+/* What the control core saw of the workers' loops (ng_dp_watch()). */
+static void
+worker_stalls(struct scrape *s)
+{
+	struct ng_dp_watch_info wi[NG_MAX_WORKERS];
+	uint64_t now = rte_get_tsc_cycles();
+
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		ng_dp_worker_watch(s->dp, w, now, &wi[w]);
+	fam(s->f, "nodegw_worker_stalled", "gauge", "1 while a worker's loop has not moved for "
+			"100 ms plus its idle sleep (it forwards nothing and holds up grace "
+			"periods).");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stalled{worker=\"%u\"} %d\n", w,
+				wi[w].stalled ? 1 : 0);
+	fam(s->f, "nodegw_worker_stalls_total", "counter", "Stalls seen, the current one "
+			"included.");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stalls_total{worker=\"%u\"} %" PRIu64 "\n", w,
+				wi[w].stalls);
+	fam(s->f, "nodegw_worker_stall_max_seconds", "gauge", "The longest stall that ended.");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stall_max_seconds{worker=\"%u\"} %.3f\n", w,
+				(double)wi[w].max_ns / 1e9);
 }
 
 static void
@@ -236,6 +287,7 @@ workers(struct scrape *s)
 						k == 1 ? ss->pkts : ss->cycles);
 			}
 	}
+	worker_stalls(s);
 	fam(s->f, "nodegw_tsc_hz", "gauge", "TSC frequency: cycles per second.");
 	fprintf(s->f, "nodegw_tsc_hz %.0f\n", hz);
 }
@@ -582,6 +634,7 @@ ng_metrics_write(FILE *f)
 	fprintf(f, "nodegw_build_info{version=\"%s\",dpdk=\"%s\"} 1\n", NG_VERSION, rte_version());
 	ports(s);
 	nics(s);
+	mbufs(s);
 	workers(s);
 	conntrack(s);
 	services(s);

@@ -426,6 +426,10 @@ ng_route_init(struct ng_route_ctx *rt, const struct ng_route_params *p, char *er
 	np.retry_ms = c->arp.retry_ms;
 	np.retries = c->arp.retries;
 	np.pending_max = c->arp.pending_max;
+	/* Packets waiting for neighbours may hold an eighth of the pool, never all
+	 * of it: a burst to addresses that do not answer must not stop every port. */
+	if (p->pool != NULL)
+		np.waiting_max = RTE_MAX(p->pool->size / NG_NEIGH_POOL_SHARE, c->arp.pending_max);
 	np.qsbr = p->qsbr;
 	np.pool = p->pool;
 	np.fib = rt->fib;

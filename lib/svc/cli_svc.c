@@ -40,23 +40,6 @@ parse_proto(struct ng_cli_sess *s, const char *cmd, const char *v, uint8_t *out)
 	return 0;
 }
 
-static int
-parse_u32(struct ng_cli_sess *s, const char *cmd, const char *what, const char *v, uint32_t min,
-		uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long n;
-
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max || v[0] == '-') {
-		ng_cli_error(s, "%s: %s \"%s\" is not a number in %u..%u", cmd, what, v, min, max);
-		return -1;
-	}
-	*out = (uint32_t)n;
-	return 0;
-}
-
 /* "198.18.1.2:8080" */
 static int
 parse_ep(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_ip *ip, uint16_t *port)
@@ -75,7 +58,7 @@ parse_ep(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_ip *ip
 		ng_cli_error(s, "%s: \"%s\" is not an IP address", cmd, buf);
 		return -1;
 	}
-	if (parse_u32(s, cmd, "port", colon + 1, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &p) < 0)
+	if (ng_cli_parse_u32(s, cmd, "port", colon + 1, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &p) < 0)
 		return -1;
 	*port = (uint16_t)p;
 	return 0;
@@ -508,8 +491,8 @@ parse_timeout_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const c
 	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++) {
 		if (strcmp(k, timeout_opt(i, opt, sizeof(opt))) != 0)
 			continue;
-		if (parse_u32(s, cmd, k, v, 0, NG_TIMEOUT_MAX, ng_ct_timeout_at(&sp->timeouts,
-				i)) < 0)
+		if (ng_cli_parse_u32(s, cmd, k, v, 0, NG_TIMEOUT_MAX,
+				ng_ct_timeout_at(&sp->timeouts, i)) < 0)
 			return -1;
 		return 1;
 	}
@@ -550,8 +533,8 @@ parse_spec_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char
 		rc = parse_choice(s, cmd, k, v, affinities, "none or client-ip", &c);
 		sp->affinity = rc == 0 ? c == 1 : sp->affinity;
 	} else if (strcmp(k, "affinity-timeout") == 0) {
-		rc = parse_u32(s, cmd, k, v, NG_AFFINITY_TIMEOUT_MIN, NG_AFFINITY_TIMEOUT_MAX,
-				&sp->affinity_timeout);
+		rc = ng_cli_parse_u32(s, cmd, k, v, NG_AFFINITY_TIMEOUT_MIN,
+				NG_AFFINITY_TIMEOUT_MAX, &sp->affinity_timeout);
 	} else if (strcmp(k, "source-ranges") == 0) {
 		rc = parse_src_ranges(s, cmd, v, rbuf, sp);
 	} else {
@@ -647,7 +630,8 @@ parse_frontend(struct ng_cli_sess *s, const char *cmd, int argc, char **argv,
 	if (argc == 3 && strcmp(argv[1], "nodeport") == 0) {
 		uint32_t p;
 
-		if (parse_u32(s, cmd, "node port", argv[2], NG_L4_PORT_MIN, NG_L4_PORT_MAX, &p) < 0)
+		if (ng_cli_parse_u32(s, cmd, "node port", argv[2], NG_L4_PORT_MIN, NG_L4_PORT_MAX,
+				&p) < 0)
 			return -1;
 		fe->port = (uint16_t)p;
 		return 0;
@@ -694,7 +678,7 @@ cmd_backend_add(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	if (parse_ep(s, "backend add", argv[1], &ip, &port) < 0 ||
-			(argc == 4 && parse_u32(s, "backend add", "weight", argv[3], 0,
+			(argc == 4 && ng_cli_parse_u32(s, "backend add", "weight", argv[3], 0,
 			NG_WEIGHT_MAX, &weight) < 0))
 		return -1;
 	return report(s, "backend add", ng_svc_backend_set(argv[0], &ip, port, weight, err, sizeof(err)), err);
@@ -732,7 +716,8 @@ cmd_backend_weight(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	if (parse_ep(s, "backend weight", argv[1], &ip, &port) < 0 ||
-			parse_u32(s, "backend weight", "weight", argv[2], 0, NG_WEIGHT_MAX, &w) < 0)
+			ng_cli_parse_u32(s, "backend weight", "weight", argv[2], 0, NG_WEIGHT_MAX,
+				&w) < 0)
 		return -1;
 	known = ng_svc_get(argv[0], &v) == 0;
 	for (unsigned int i = 0; known && i < v.n_backends; i++)
