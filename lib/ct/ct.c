@@ -258,7 +258,8 @@ pick_victim(struct ng_ct *ct, uint64_t now)
 			break;
 		}
 		if (c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE) {
-			oldest = c; /* a connection that is over */
+			ct->stats.evicted_closed++; /* a connection that is over */
+			oldest = c;
 			break;
 		}
 		if (oldest == NULL || c->last_tsc < oldest->last_tsc)
@@ -402,6 +403,9 @@ ng_ct_reserve(struct ng_ct *ct, uint64_t now, unsigned int n)
 				ct->stats.evicted--;
 			if (!(c->flags & NG_CT_F_CONFIRMED) && now < c->expire_tsc)
 				ct->stats.early_dropped--;
+			else if ((c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE) &&
+					now < c->expire_tsc)
+				ct->stats.evicted_closed--;
 			break;
 		}
 		dead[nd++] = c;

@@ -120,6 +120,7 @@ struct ng_ct_stats {
 	uint64_t reused_expired;  /**< table full: an expired entry was reused */
 	uint64_t evicted;         /**< table full: a live entry was evicted (early drops too) */
 	uint64_t early_dropped;   /**< ...of which entries not confirmed (NG_CT_F_CONFIRMED) */
+	uint64_t evicted_closed;  /**< ...of which closed confirmed ones (TIME_WAIT, CLOSE) */
 	uint64_t insert_failed;   /**< the hash refused a key */
 	uint64_t deleted;         /**< removed by the data path (rescheduled, reused tuple) */
 };

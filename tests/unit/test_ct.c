@@ -1141,6 +1141,7 @@ full_takes_closed_first(void **state)
 	assert_gone(ct, &saved);
 	assert_indexed(ct, conns[0]);
 	assert_int_equal(ct->stats.early_dropped, 0);
+	assert_int_equal(ct->stats.evicted_closed, 1);
 	ng_ct_abort(ct, c);
 	ng_ct_free(ct);
 }
