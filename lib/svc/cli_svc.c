@@ -17,8 +17,8 @@
 
 /* The per-service timeout options, one per field of struct ng_ct_timeouts. */
 #define TIMEOUT_OPTS "tcp-syn-timeout, tcp-established-timeout, tcp-fin-timeout, " \
-	"tcp-time-wait-timeout, tcp-close-timeout, udp-timeout"
-_Static_assert(NG_CT_TIMEOUT_FIELDS == 6, "TIMEOUT_OPTS and svc_opts name every timeout");
+	"tcp-time-wait-timeout, tcp-close-timeout, udp-timeout, udp-unreplied-timeout"
+_Static_assert(NG_CT_TIMEOUT_FIELDS == 7, "TIMEOUT_OPTS and svc_opts name every timeout");
 
 static const char *
 proto_str(uint8_t p)
@@ -820,7 +820,8 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 
 static const char *const svc_opts[] = {"scheduler", "mode", "affinity", "affinity-timeout",
 	"source-ranges", "tcp-syn-timeout", "tcp-established-timeout", "tcp-fin-timeout",
-	"tcp-time-wait-timeout", "tcp-close-timeout", "udp-timeout", "maglev", "wrr", "random",
+	"tcp-time-wait-timeout", "tcp-close-timeout", "udp-timeout", "udp-unreplied-timeout",
+	"maglev", "wrr", "random",
 	"fullnat", "dnat", "client-ip", "none", NULL};
 
 static const char *const *

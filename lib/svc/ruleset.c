@@ -213,11 +213,11 @@ obj_options(const struct ng_rs_env *env, const struct ng_svc_spec *sp, struct ng
 			NG_AFFINITY_TIMEOUT_DEFAULT;
 	o->affinity_tsc = (uint64_t)o->affinity_timeout_s * hz;
 	snprintf(o->name, sizeof(o->name), "%s", sp->name);
-	for (int s = 0; s < NG_CT_NSTATES; s++) {
-		uint32_t sec = ng_ct_state_timeout(&sp->timeouts, (enum ng_ct_state)s);
+	for (unsigned int s = 0; s < NG_CT_TO_N; s++) {
+		uint32_t sec = ng_ct_timeout_of(&sp->timeouts, s);
 
 		if (sec == 0)
-			sec = ng_ct_state_timeout(&env->timeouts, (enum ng_ct_state)s);
+			sec = ng_ct_timeout_of(&env->timeouts, s);
 		o->to_tsc[s] = (uint64_t)sec * hz;
 	}
 	o->to_tsc[NG_CT_AFFINITY] = o->affinity_tsc;

@@ -90,7 +90,7 @@ struct ng_svc_obj {
 	uint32_t n_backends;
 	uint32_t n_usable;    /**< backends with weight > 0 */
 	uint32_t table_size;
-	uint64_t to_tsc[NG_CT_NSTATES]; /**< timeout per conn state, TSC cycles */
+	uint64_t to_tsc[NG_CT_TO_N]; /**< timeout per ng_ct_timeout_idx(), TSC cycles */
 	uint64_t affinity_tsc;
 	const struct ng_svc_backend *backends;
 	const uint16_t *table; /**< Maglev table, or WRR/random sequence */

@@ -492,6 +492,8 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 					(double)ct.stats.reused_expired);
 			cJSON_AddNumberToObject(o, "conns_early_dropped",
 					(double)ct.stats.early_dropped);
+			cJSON_AddNumberToObject(o, "conns_evicted_closed",
+					(double)ct.stats.evicted_closed);
 			cJSON_AddNumberToObject(o, "redirect_out", (double)ws.redirect_tx);
 			cJSON_AddNumberToObject(o, "redirect_in", (double)ws.redirect_rx);
 			cJSON_AddItemToObject(o, "drops_by_reason", drops_json(wd));

@@ -135,7 +135,8 @@ struct lb_new {
 static inline void
 conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc, uint32_t len)
 {
-	uint64_t to = svc != NULL ? svc->to_tsc[c->state] : w->dp->ct_to_tsc[c->state];
+	unsigned int ti = ng_ct_timeout_idx(c);
+	uint64_t to = svc != NULL ? svc->to_tsc[ti] : w->dp->ct_to_tsc[ti];
 
 	c->last_tsc = w->now;
 	c->expire_tsc = w->now + to;
@@ -221,6 +222,16 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_TCP_RST_NO_CONN);
 		return NULL;
 	}
+	/* FullNAT cannot pick a connection up mid-stream (the backend would see a
+	 * new source and answer with a RST): refused with a RST, creating nothing,
+	 * so an ACK flood fills no entry. DNAT keeps the pickup. (A service
+	 * without backends refuses it below, as it refuses a SYN.) */
+	if (k->proto == IPPROTO_TCP && svc->mode == NG_FWD_FULLNAT && svc->n_usable > 0 &&
+			(tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG) {
+		svc->wstats[w->id].refused++;
+		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TCP_NO_CONN);
+		return NULL;
+	}
 	if (pre != NULL) {
 		b = pre->b;
 	} else {
@@ -249,7 +260,7 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	else if ((tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG)
 		c->state = NG_CT_SYN_SENT;
 	else
-		c->state = NG_CT_ESTABLISHED; /* picked up mid-stream: Maglev keeps it in place */
+		c->state = NG_CT_ESTABLISHED; /* DNAT picked up mid-stream: Maglev keeps it in place */
 	if (svc->mode == NG_FWD_FULLNAT) {
 		c->flags |= NG_CT_F_FULLNAT;
 		c->snat = be->snat;
@@ -289,6 +300,20 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	svc->wstats[w->id].conns++;
 	svc->bstats[w->id * svc->n_backends + b].conns++;
 	return c;
+}
+
+/*
+ * A packet of a connection not confirmed yet (cold: an established flow is
+ * confirmed after its first exchange): a reply marks it replied, a packet
+ * from the client after that may confirm it (ng_ct_confirm()).
+ */
+static __rte_noinline void
+conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply)
+{
+	if (is_reply)
+		c->flags |= NG_CT_F_REPLIED;
+	else
+		ng_ct_confirm(ct, c);
 }
 
 /* Bring a conn's service view up to the current ruleset. */
@@ -393,7 +418,9 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		if (k->proto == IPPROTO_TCP) {
 			th = rte_pktmbuf_mtod_offset(pkts[i], struct rte_tcp_hdr *,
 					pkts[i]->l2_len + pkts[i]->l3_len);
-			if (th->tcp_flags & RTE_TCP_RST_FLAG)
+			/* a RST, or FullNAT without SYN: conn_new() creates nothing */
+			if ((th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+					RTE_TCP_SYN_FLAG)
 				continue;
 		}
 		fk.addr = k->dst;
@@ -657,8 +684,8 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 	}
 	if (proto == IPPROTO_TCP)
 		ng_ct_tcp_track(c, is_reply, flags);
-	if (is_reply)
-		c->flags |= NG_CT_F_REPLIED;
+	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
+		conn_unconfirmed(ct, c, is_reply);
 	conn_touch(w, c, svc, tot);
 	lb_nat(ip, ports, proto, c, is_reply);
 	ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, ng_fib_lookup4_dp(fib, ip->dst_addr));

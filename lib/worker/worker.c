@@ -48,9 +48,9 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->n_workers = n_workers;
 	dp->ct_expire_budget = 32;
-	for (int s = 0; s < NG_CT_NSTATES; s++)
-		dp->ct_to_tsc[s] = (uint64_t)ng_ct_state_timeout(&c->conntrack.timeouts,
-				(enum ng_ct_state)s) * dp->tsc_hz;
+	for (unsigned int s = 0; s < NG_CT_TO_N; s++)
+		dp->ct_to_tsc[s] = (uint64_t)ng_ct_timeout_of(&c->conntrack.timeouts, s) *
+				dp->tsc_hz;
 
 	sz = rte_rcu_qsbr_get_memsize(n_workers);
 	dp->qsbr = rte_zmalloc("ng_qsbr", sz, RTE_CACHE_LINE_SIZE);

@@ -128,7 +128,7 @@ struct ng_dp {
 	uint32_t idle_polls;
 	uint32_t icmp_rate;  /**< ICMP errors per second per worker */
 	uint64_t tsc_hz;
-	uint64_t ct_to_tsc[NG_CT_NSTATES]; /**< global timeouts, for conns of gone services */
+	uint64_t ct_to_tsc[NG_CT_TO_N]; /**< global timeouts, for conns of gone services */
 	uint32_t ct_expire_budget; /**< entries the expiry scan looks at per loop */
 	uint16_t n_ports;
 	uint16_t port_ids[NG_MAX_PORTS]; /**< port index -> DPDK port id */

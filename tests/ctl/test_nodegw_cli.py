@@ -593,7 +593,7 @@ def t_show_stats(x):
                                  "rx_per_queue", "drops_by_reason"}, "port keys", j["ports"][0])
     check(len(j["workers"]) == 1 and {"id", "rx", "tx", "conns", "conns_created",
           "conns_expired", "conns_evicted", "conns_reused_expired", "conns_early_dropped",
-          "redirect_out",
+          "conns_evicted_closed", "redirect_out",
           "redirect_in", "drops_by_reason"} == set(j["workers"][0]), "worker keys",
           j["workers"])
     check(sorted(s["name"] for s in j["services"]) == sorted([WEB, DNS, API]),

@@ -163,6 +163,8 @@ void fx_tcp_syn(void);
 void fx_tcp_handshake_data(void);
 void fx_tcp_close(void);
 void fx_udp(void);
+void fx_unconfirmed(void);
+void fx_no_pickup_fullnat(void);
 void fx_no_backend(void);
 void fx_no_frontend(void);
 void fx_vip_icmp_arp(void);

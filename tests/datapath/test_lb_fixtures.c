@@ -72,6 +72,10 @@ static const struct lb_fixture fixtures[] = {
 		"conn; RST without conn: dropped", fx_tcp_close},
 	{"udp_fullnat", "UDP to a VIP: to a backend :5353 and back; checksum 0 stays 0",
 		fx_udp},
+	{"unconfirmed", "a conn is confirmed once the backend answered and the client went on "
+		"(TCP handshake, UDP query/answer/query): short timeouts until then", fx_unconfirmed},
+	{"no_pickup_fullnat", "FullNAT: TCP without SYN and without conn refused (RST), no conn; "
+		"DNAT picks it up, unconfirmed until answered", fx_no_pickup_fullnat},
 	{"no_backend", "service without backends: TCP RST (ack = seq + 1), UDP ICMP port "
 		"unreachable from the VIP", fx_no_backend},
 	{"no_frontend", "VIP port not served: RST; UDP to a TCP-only VIP: port unreachable",

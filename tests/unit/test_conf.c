@@ -459,7 +459,7 @@ static const struct bad bad[] = {
 	{"conntrack_timeouts_unknown", "conntrack = {\n  timeouts = {\n    tcp_syn = 30;\n"
 		"    tcp_synack = 30;  #!\n  };\n};\n" PORTS2, 4,
 		"conntrack: timeouts: unknown key \"tcp_synack\" (known keys: tcp_syn, "
-		"tcp_established, tcp_fin, tcp_time_wait, tcp_close, udp)"},
+		"tcp_established, tcp_fin, tcp_time_wait, tcp_close, udp, udp_unreplied)"},
 	{"conntrack_timeout_zero", "conntrack = {\n  timeouts = { tcp_close = 0; };  #!\n};\n"
 		PORTS2, 2, "conntrack: timeouts: tcp_close 0 is out of range (1..604800)"},
 	{"conntrack_timeout_big", "conntrack = {\n  timeouts = {\n    udp = 604801;  #!\n  };\n};\n"
@@ -1054,6 +1054,7 @@ test_defaults(void **state)
 	assert_null(c.neighbours);
 	assert_int_equal(c.conntrack.max_entries, 65536);
 	assert_int_equal(c.conntrack.timeouts.tcp_syn, 30);
+	assert_int_equal(c.conntrack.timeouts.udp_unreplied, 30);
 	assert_int_equal(c.conntrack.timeouts.tcp_established, 900);
 	assert_int_equal(c.conntrack.timeouts.tcp_fin, 120);
 	assert_int_equal(c.conntrack.timeouts.tcp_time_wait, 120);
@@ -1417,7 +1418,7 @@ test_services_edge(void **state)
 		"  { name = \"d\"; protocol = \"tcp\"; port = 80; node_port = 30080; vips = [];\n"
 		"    scheduler = \"WRR\"; mode = \"DNAT\"; affinity = \"Client-IP\"; },\n"
 		"  { name = \"e\"; protocol = \"udp\"; port = 80; node_port = 30080;\n"
-		"    affinity = \"none\"; timeouts = { udp = 1; }; },\n"
+		"    affinity = \"none\"; timeouts = { udp = 1; udp_unreplied = 7; }; },\n"
 		"  { name = \"f\"; protocol = \"tcp\"; port = 80; node_port = 32767;\n"
 		"    affinity = \"client-ip\"; affinity_timeout = 86400;\n"
 		"    timeouts = { tcp_syn = 1; tcp_established = 604800; tcp_fin = 2;\n"
@@ -1454,6 +1455,7 @@ test_services_edge(void **state)
 	assert_int_equal(s->node_port, 30080); /* same node port, other protocol */
 	assert_false(s->affinity);
 	assert_int_equal(s->timeouts.udp, 1);
+	assert_int_equal(s->timeouts.udp_unreplied, 7);
 	s = &c->services[5];
 	assert_int_equal(s->affinity_timeout, 86400);
 	assert_int_equal(s->timeouts.tcp_syn, 1);
