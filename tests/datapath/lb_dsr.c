@@ -90,19 +90,25 @@ fx_dsr_tcp(void)
 	fl.be = dsr_c2s(&fl, "SYN to a DSR VIP", RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	c = dsr_conn(&fl);
 	assert_state(c, NG_CT_SYN_SENT);
-	/* one way: the client's ACK is all the gateway sees of the handshake */
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	/* a retransmitted SYN is the client again, but no sign of an answer */
+	assert_int_equal(dsr_c2s(&fl, "DSR SYN again", RTE_TCP_SYN_FLAG, 1000, 0, 0), fl.be);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	/* one way: the client's ACK is all the gateway sees of the handshake, and
+	 * what confirms the conn (it answers a SYN-ACK the spoofer never gets) */
 	assert_int_equal(dsr_c2s(&fl, "DSR ACK", RTE_TCP_ACK_FLAG, 1001, 9001, 0), fl.be);
 	assert_state(c, NG_CT_ESTABLISHED);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
 	assert_int_equal(dsr_c2s(&fl, "DSR data", RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 1001,
 			9001, 500), fl.be);
-	assert_int_equal(c->pkts, 3);
+	assert_int_equal(c->pkts, 4);
 
 	/* The backend's answer, were it to cross the gateway, is routed as it is:
 	 * from the VIP to the client, nothing matched, nothing rewritten. */
 	tcp4(&in, P1, VIP_DSR, 80, CLIENT, 42000, RTE_TCP_ACK_FLAG, 9001, 1501, 10);
 	step("a DSR answer through the gateway: routed", owner, &in, TX(P0), &out);
 	check_nat_fwd(&in, &out, P0, VIP_DSR, 80, CLIENT, 42000);
-	assert_int_equal(c->pkts, 3);
+	assert_int_equal(c->pkts, 4);
 	assert_false(c->flags & NG_CT_F_REPLIED);
 
 	/* The client's FIN: FIN_WAIT (the backend's is never seen). */
@@ -130,6 +136,12 @@ fx_dsr_midstream(void)
 	tb_assert_addr(be, fl.be);
 	c = dsr_conn(&fl);
 	assert_state(c, NG_CT_ESTABLISHED);
+	/* not confirmed by the packet that made it (an ACK flood's would stay so) */
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	be = dsr_c2s(&fl, "DSR data mid-stream, next segment", RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+			1101, 9001, 100);
+	tb_assert_addr(be, fl.be);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
 }
 
 /* UDP: encapsulated, its checksum (and a checksum of 0) untouched. */
@@ -138,10 +150,15 @@ fx_dsr_udp(void)
 {
 	struct flow fl = flow_init(IPPROTO_UDP, CLIENT, 42200, VIP_UDSR, 53, false);
 	struct flow nock = flow_init(IPPROTO_UDP, CLIENT, 42201, VIP_UDSR, 53, false);
+	struct ng_conn *c;
 
 	fl.be = dsr_c2s(&fl, "UDP to a DSR VIP", 1, 0, 0, 40);
-	assert_state(dsr_conn(&fl), NG_CT_UDP);
+	c = dsr_conn(&fl);
+	assert_state(c, NG_CT_UDP);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	/* the client's second datagram confirms the flow */
 	assert_int_equal(dsr_c2s(&fl, "UDP again", 1, 0, 0, 60), fl.be);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
 	nock.be = dsr_c2s(&nock, "UDP without checksum to a DSR VIP", 0, 0, 0, 40);
 	dsr_conn(&nock);
 }
