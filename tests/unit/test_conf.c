@@ -1418,8 +1418,8 @@ test_services_edge(void **state)
 		"  { name = \"d\"; protocol = \"tcp\"; port = 80; node_port = 30080; vips = [];\n"
 		"    scheduler = \"WRR\"; mode = \"DNAT\"; affinity = \"Client-IP\"; },\n"
 		"  { name = \"e\"; protocol = \"udp\"; port = 80; node_port = 30080;\n"
-		"    affinity = \"none\"; mode = \"dsr\";\n"
-		"    timeouts = { udp = 1; udp_unreplied = 7; }; },\n"
+		"    affinity = \"none\"; mode = \"dsr\";"
+		" timeouts = { udp = 1; udp_unreplied = 7; }; },\n" /* one config line */
 		"  { name = \"f\"; protocol = \"tcp\"; port = 80; node_port = 32767;\n"
 		"    affinity = \"client-ip\"; affinity_timeout = 86400;\n"
 		"    timeouts = { tcp_syn = 1; tcp_established = 604800; tcp_fin = 2;\n"
