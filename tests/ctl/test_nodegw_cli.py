@@ -1069,7 +1069,8 @@ def t_errors(x):
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
          'affinity-timeout, source-ranges, tcp-syn-timeout, tcp-established-timeout, '
-         'tcp-fin-timeout, tcp-time-wait-timeout, tcp-close-timeout, udp-timeout)'),
+         'tcp-fin-timeout, tcp-time-wait-timeout, tcp-close-timeout, udp-timeout, '
+         'udp-unreplied-timeout)'),
         ("service set %s source-ranges 198.51.100.0/24,10.0.0.0/33" % WEB,
          '% service set: source range "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/N'),
         ("service set %s source-ranges 198.51.100.0/24,,10.0.0.0/8" % WEB,
