@@ -162,7 +162,7 @@ get_choice(struct ld *x, const config_setting_t *g, const char *key, const char 
 
 /* Names of enum ng_sched and enum ng_fwd_mode values, in enum order. */
 static const char *const sched_names[] = {"maglev", "wrr", "random", NULL};
-static const char *const mode_names[] = {"fullnat", "dnat", NULL};
+static const char *const mode_names[] = {"fullnat", "dnat", "dsr", NULL};
 static const char *const affinity_names[] = {"none", "client-ip", NULL};
 
 /*

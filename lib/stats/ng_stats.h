@@ -59,6 +59,9 @@
 	X(TTL_EXPIRED, "TTL expired") \
 	X(ICMP_RATELIMIT, "ICMP error rate-limited") \
 	X(MTU, "exceeds egress MTU") \
+	X(ENCAP_MTU, "IPIP: exceeds egress MTU with the 20-byte outer header") \
+	X(ENCAP_HEADROOM, "IPIP: no headroom for the outer header") \
+	X(ENCAP_NO_SOURCE, "IPIP: no gateway address toward the backend") \
 	X(NEIGH_QUEUE, "neighbour resolution queue full") \
 	X(NEIGH_FAILED, "neighbour unresolved") \
 	X(PUNT_RATELIMIT, "to the kernel twin: rate-limited") \
@@ -84,6 +87,7 @@ enum ng_drop_reason {
 	X(RX, "rx") \
 	X(PARSE, "parse") \
 	X(LB, "lb") \
+	X(ENCAP, "ipip-encap") \
 	X(LOCAL, "local") \
 	X(FORWARD, "ip4-forward") \
 	X(REPLY, "reply") \
@@ -120,6 +124,7 @@ enum ng_stage {
 	X(PUNT, PUNT) \
 	X(DROP, DROP)
 #define NG_LB_EDGES(X) \
+	X(ENCAP, ENCAP) \
 	X(FORWARD, FORWARD) \
 	X(LOCAL, LOCAL) \
 	X(REPLY, REPLY) \
@@ -141,6 +146,9 @@ enum ng_stage {
 	X(DROP, DROP)
 #define NG_PUNT_EDGES(X) \
 	X(DROP, DROP)
+#define NG_ENCAP_EDGES(X) \
+	X(FORWARD, FORWARD) \
+	X(DROP, DROP)
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)
@@ -149,18 +157,21 @@ enum ng_stage {
 #define NG_X_FORWARD(id, to) NG_X_EDGE(FORWARD, id, to)
 #define NG_X_REPLY(id, to) NG_X_EDGE(REPLY, id, to)
 #define NG_X_PUNT(id, to) NG_X_EDGE(PUNT, id, to)
+#define NG_X_ENCAP(id, to) NG_X_EDGE(ENCAP, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
 enum ng_lb_edge { NG_LB_EDGES(NG_X_LB) NG_LB_NEXT_MAX };
 enum ng_local_edge { NG_LOCAL_EDGES(NG_X_LOCAL) NG_LOCAL_NEXT_MAX };
 enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
 enum ng_reply_edge { NG_REPLY_EDGES(NG_X_REPLY) NG_REPLY_NEXT_MAX };
 enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
+enum ng_encap_edge { NG_ENCAP_EDGES(NG_X_ENCAP) NG_ENCAP_NEXT_MAX };
 #undef NG_X_PARSE
 #undef NG_X_LB
 #undef NG_X_LOCAL
 #undef NG_X_FORWARD
 #undef NG_X_REPLY
 #undef NG_X_PUNT
+#undef NG_X_ENCAP
 #undef NG_X_EDGE
 
 /** The most edges any stage has. */

@@ -292,7 +292,7 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
 		return fail(err, errlen, -EINVAL, "service \"%s\": protocol must be tcp or udp",
 				s->name);
-	if (s->scheduler > NG_SCHED_RANDOM || s->mode > NG_FWD_DNAT)
+	if (s->scheduler > NG_SCHED_RANDOM || s->mode > NG_FWD_DSR)
 		return fail(err, errlen, -EINVAL, "service \"%s\": bad scheduler or mode",
 				s->name);
 	if (s->affinity_timeout > NG_AFFINITY_TIMEOUT_MAX)

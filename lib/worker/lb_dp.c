@@ -6,7 +6,9 @@
  * another worker (edge redirect); look it up in the owner's connection table
  * (both directions); on a miss to a frontend, schedule a backend and create
  * the connection; rewrite addresses and ports; look the new destination up
- * and hand the packet to ip4-forward. A packet this stage does not serve goes
+ * and hand the packet to ip4-forward (a DSR connection's packet is not
+ * rewritten: it goes to ipip-encap with the backend's address, and has no
+ * reply direction). A packet this stage does not serve goes
  * on to local (a gateway address, no NodePort) or ip4-forward (routed
  * traffic); a refusal (no frontend, no backend) and an expired TTL go to the
  * reply stage, which builds the RST or ICMP error. A new connection from a
@@ -28,6 +30,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "encap_dp.h"
 #include "nat_dp.h"
 #include "ng_hash.h"
 #include "svc_dp.h"
@@ -285,6 +288,9 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 			return NULL;
 		}
 		reply_free = true;
+	} else if (svc->mode == NG_FWD_DSR) {
+		c->flags |= NG_CT_F_ONEWAY; /* the backend answers the client: no reply key */
+		c->snat = be->snat;         /* the outer source */
 	} else {
 		struct ng_flow_key rk;
 
@@ -305,15 +311,16 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 /*
  * A packet of a connection not confirmed yet (cold: an established flow is
  * confirmed after its first exchange): a reply marks it replied, a packet
- * from the client after that may confirm it (ng_ct_confirm()).
+ * from the client after that may confirm it (ng_ct_confirm(); a one-way
+ * conn's second packet from the client does). first: this packet created c.
  */
 static __rte_noinline void
-conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply)
+conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first)
 {
 	if (is_reply)
 		c->flags |= NG_CT_F_REPLIED;
 	else
-		ng_ct_confirm(ct, c);
+		ng_ct_confirm(ct, c, first);
 }
 
 /* Bring a conn's service view up to the current ruleset. */
@@ -652,6 +659,7 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 	bool is_reply = (b->reply[ki / 64] >> (ki % 64)) & 1;
 	uint8_t proto = k->proto, flags = 0;
 	const struct ng_svc_obj *svc;
+	bool first = false;
 
 	if (proto == IPPROTO_TCP)
 		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
@@ -681,12 +689,17 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 			return;
 		svc = c->svc;
 		is_reply = false;
+		first = true;
 	}
 	if (proto == IPPROTO_TCP)
 		ng_ct_tcp_track(c, is_reply, flags);
 	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
-		conn_unconfirmed(ct, c, is_reply);
+		conn_unconfirmed(ct, c, is_reply, first);
 	conn_touch(w, c, svc, tot);
+	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
+		ng_w_next(next[NG_LB_NEXT_ENCAP], m, ng_encap_word(c->snat.v4, c->backend.v4));
+		return;
+	}
 	lb_nat(ip, ports, proto, c, is_reply);
 	ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, ng_fib_lookup4_dp(fib, ip->dst_addr));
 }

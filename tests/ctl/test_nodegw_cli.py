@@ -644,7 +644,7 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "lb", "local", "ip4-forward", "reply", "punt", "output",
+RUNTIME_STAGES = ["rx", "parse", "lb", "ipip-encap", "local", "ip4-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 
@@ -1065,7 +1065,7 @@ def t_errors(x):
         ("service add x sctp", '% service add: protocol "sctp": tcp or udp'),
         ("service add x tcp scheduler fastest",
          '% service add: scheduler "fastest": maglev, wrr or random'),
-        ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat or dnat'),
+        ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat, dnat or dsr'),
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
          'affinity-timeout, source-ranges, tcp-syn-timeout, tcp-established-timeout, '
@@ -1267,6 +1267,14 @@ def t_service_lifecycle(x):
     j = c.json("show service %s json" % n)
     check(j["scheduler"] == "maglev" and j["mode"] == "dnat" and j["affinity"] == "none" and
           "affinity_timeout" not in j, "service set changes options", j)
+    c.silent("service set %s mode dsr" % n)
+    c.silent("commit")
+    j = c.json("show service %s json" % n)
+    check(j["mode"] == "dsr", "service set ... mode dsr", j)
+    check(re.search(r"mode = \"dsr\"", c.ok("show running-config")) is not None,
+          "show running-config writes mode dsr", c.ok("show running-config"))
+    c.silent("service set %s mode dnat" % n)
+    c.silent("commit")
     c.silent("backend weight %s 198.18.1.51:9000 0" % n)
     c.silent("backend del %s 198.18.1.50:9000" % n)
     c.silent("service frontend del %s nodeport 30777" % n)

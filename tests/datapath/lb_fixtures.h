@@ -11,6 +11,7 @@
  * NodePorts, source ports, bursts), lb_rules.c (rule changes under live
  * connections), lb_frames.c (frame variants and malformed packets),
  * lb_twin.c (kernel twins: what goes to the kernel and what never does),
+ * lb_dsr.c (direct server return: IPv4-in-IPv4 to the backend),
  * lb_ranges.c (source ranges: new connections only from the listed clients).
  */
 
@@ -54,6 +55,8 @@ extern uint32_t client2;
 #define VIP_RM tb_ip(198, 19, 0, 20)
 #define VIP_URM tb_ip(198, 19, 0, 21)
 #define VIP_DRAIN tb_ip(198, 19, 0, 22)
+#define VIP_DSR tb_ip(198, 19, 0, 15)
+#define VIP_UDSR tb_ip(198, 19, 0, 16)
 #define VIP_RWEB tb_ip(198, 19, 0, 30)
 #define VIP_RDNS tb_ip(198, 19, 0, 31)
 
@@ -180,6 +183,10 @@ void fx_frame_variants(void);
 void fx_malformed(void);
 void fx_bad_tcp_data_offset(void);
 void fx_twin(void);
+void fx_dsr_tcp(void);
+void fx_dsr_midstream(void);
+void fx_dsr_udp(void);
+void fx_dsr_mtu_frames(void);
 void fx_src_ranges_tcp(void);
 void fx_src_ranges_udp(void);
 

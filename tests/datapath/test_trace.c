@@ -273,7 +273,8 @@ trace_refusals(void **state)
 	check_hdr(&r->after, &out);
 	for (unsigned int s = NG_STAGE_PARSE; s <= NG_STAGE_OUTPUT; s++)
 		assert_int_equal(w->stats.stage[s].calls,
-				s == NG_STAGE_FORWARD || s == NG_STAGE_PUNT ? 0 : 1);
+				s == NG_STAGE_FORWARD || s == NG_STAGE_PUNT || s == NG_STAGE_ENCAP ?
+				0 : 1);
 }
 
 /*
@@ -653,6 +654,28 @@ graph_one_call_per_stage(void **state)
 	assert_int_equal(ng_test_gw_release(&gw), 5);
 }
 
+/* A DSR SYN: parse -> lb -> ipip-encap -> ip4-forward -> output, out in IPv4-in-IPv4. */
+static void
+trace_dsr_syn(void **state)
+{
+	const struct ng_trace_rec *r;
+	struct tb_frame in, out;
+
+	(void)state;
+	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
+	tcp4(&in, P0, CLIENT, 40010, VIP_DSR, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	step("SYN to dsr", owner, &in, TX(P1), &out);
+	r = last_rec(owner, 1);
+	STEPS(ST(PARSE, LB), ST(LB, ENCAP), ST(ENCAP, FORWARD), ST(FORWARD, OUTPUT));
+	assert_int_equal(r->verdict, NG_TRACE_TX);
+	assert_int_equal(r->out, gw.port_id[P1]);
+	assert_int_equal(r->conn.how, NG_TRACE_CONN_NEW);
+	check_hdr(&r->before, &in);
+	assert_int_equal(r->after.proto, IPPROTO_IPIP);
+	tb_assert_addr(r->after.src, GW1);
+	tb_assert_addr(r->after.dst, r->conn.backend.v4);
+}
+
 /* ---- set-up ---- */
 
 static int
@@ -662,7 +685,8 @@ group_setup(void **state)
 
 	(void)state;
 	if (lb_gw_up("trace") != 0 ||
-			svc_make("web", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080, N_BACKENDS) != 0)
+			svc_make("web", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080, N_BACKENDS) != 0 ||
+			svc_make("dsr", IPPROTO_TCP, NG_FWD_DSR, VIP_DSR, 80, 80, N_BACKENDS) != 0)
 		return -1;
 	if (ng_svc_commit(err, sizeof(err)) != 0) {
 		fprintf(stderr, "commit: %s\n", err);
@@ -685,6 +709,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TRACE_TEST(trace_fullnat_syn),
+		TRACE_TEST(trace_dsr_syn),
 		TRACE_TEST(trace_refusals),
 		TRACE_TEST(trace_src_range),
 		TRACE_TEST(trace_forwarded),

@@ -526,7 +526,7 @@ static const struct bad bad[] = {
 	{"scheduler_bad", SVC(SVC_WEB "scheduler = \"fast\";"), 6,
 		"service \"web\": scheduler \"fast\" is not one of maglev, wrr, random"},
 	{"mode_bad", SVC(SVC_WEB "mode = \"nat\";"), 6,
-		"service \"web\": mode \"nat\" is not one of fullnat, dnat"},
+		"service \"web\": mode \"nat\" is not one of fullnat, dnat, dsr"},
 	{"affinity_bad", SVC(SVC_WEB "affinity = \"sticky\";"), 6,
 		"service \"web\": affinity \"sticky\" is not one of none, client-ip"},
 	{"affinity_bool", SVC(SVC_WEB "affinity = true;"), 6,
@@ -1418,7 +1418,8 @@ test_services_edge(void **state)
 		"  { name = \"d\"; protocol = \"tcp\"; port = 80; node_port = 30080; vips = [];\n"
 		"    scheduler = \"WRR\"; mode = \"DNAT\"; affinity = \"Client-IP\"; },\n"
 		"  { name = \"e\"; protocol = \"udp\"; port = 80; node_port = 30080;\n"
-		"    affinity = \"none\"; timeouts = { udp = 1; udp_unreplied = 7; }; },\n"
+		"    affinity = \"none\"; mode = \"dsr\";"
+		" timeouts = { udp = 1; udp_unreplied = 7; }; },\n" /* one config line */
 		"  { name = \"f\"; protocol = \"tcp\"; port = 80; node_port = 32767;\n"
 		"    affinity = \"client-ip\"; affinity_timeout = 86400;\n"
 		"    timeouts = { tcp_syn = 1; tcp_established = 604800; tcp_fin = 2;\n"
@@ -1453,6 +1454,7 @@ test_services_edge(void **state)
 	assert_int_equal(s->affinity_timeout, NG_AFFINITY_TIMEOUT_DEFAULT);
 	s = &c->services[4];
 	assert_int_equal(s->node_port, 30080); /* same node port, other protocol */
+	assert_int_equal(s->mode, NG_FWD_DSR);
 	assert_false(s->affinity);
 	assert_int_equal(s->timeouts.udp, 1);
 	assert_int_equal(s->timeouts.udp_unreplied, 7);
