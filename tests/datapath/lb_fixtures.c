@@ -318,6 +318,20 @@ owner_of_flow(uint32_t client, uint16_t cport)
 	return (unsigned int)(ng_mix64((port << 32 | client) ^ 0x6e67666c6f77ull) % NWORKERS);
 }
 
+unsigned int
+own(uint16_t cport)
+{
+	return owner_of_flow(CLIENT, cport);
+}
+
+uint16_t
+cport_of(uint32_t client, unsigned int wid, uint16_t from)
+{
+	while (owner_of_flow(client, from) != wid)
+		from++;
+	return from;
+}
+
 struct flow
 flow_init(uint8_t proto, uint32_t client, uint16_t cport, uint32_t fe, uint16_t feport,
 		bool fullnat)

@@ -134,6 +134,10 @@ struct flow {
 unsigned int owner_of_client(uint32_t client);
 /* The owner of a flow to any other service, by its client end (port host order). */
 unsigned int owner_of_flow(uint32_t client, uint16_t cport);
+/* The owner of CLIENT's flow from port cport (host order) to a service without affinity. */
+unsigned int own(uint16_t cport);
+/* The first client port (host order) from `from` on whose flows worker wid owns. */
+uint16_t cport_of(uint32_t client, unsigned int wid, uint16_t from);
 struct flow flow_init(uint8_t proto, uint32_t client, uint16_t cport, uint32_t fe,
 		uint16_t feport, bool fullnat);
 void flow_c2s_frame(const struct flow *fl, struct tb_frame *f, uint8_t flags, uint32_t seq,
