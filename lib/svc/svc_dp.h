@@ -79,7 +79,8 @@ struct ng_svc_bstats {
 	 * just used, whose TIME_WAIT sockets the backend still holds. */
 	uint32_t lport_next;
 	/** Index in the backend's snat_pool of the address lport_next goes
-	 * with; it moves on each time the port cursor wraps (random start). */
+	 * with: each port is handed out with every address in turn before the
+	 * cursor moves to the next port (random start too). */
 	uint32_t snat_next;
 };
 

@@ -102,7 +102,9 @@ owner_of(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng
 /*
  * The next FullNAT source (address index in the backend's pool, and port
  * owned by this worker, host order) towards backend b of svc, advancing that
- * backend's cursor: through the ports of one address, then the next address.
+ * backend's cursor: each port with every address of the pool in turn, then
+ * the next port, so the addresses share the load and a (port, address) pair
+ * comes back only after all the others.
  */
 static inline uint32_t
 lport_next(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_svc_obj *svc,
@@ -111,21 +113,22 @@ lport_next(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_svc
 	struct ng_svc_bstats *bs = &svc->bstats[w->id * svc->n_backends + b];
 	unsigned int n = w->dp->n_workers;
 	uint32_t min = rs->lport_min, max = rs->lport_max, p = bs->lport_next;
-	uint32_t a = bs->snat_next;
+	uint32_t a = bs->snat_next, na = svc->backends[b].n_snat;
 
-	if (a >= svc->backends[b].n_snat)
+	if (a >= na)
 		a = 0;
 	if (p % n != w->id)
 		p += (w->id + n - p % n) % n; /* the next port of ours */
-	if (p < min || p > max) {
-		/* First port of ours at or above min, on the next address. */
-		p = min + ((w->id + n - min % n) % n);
-		if (++a >= svc->backends[b].n_snat)
-			a = 0;
-	}
-	bs->lport_next = p + n > max ? 0 : p + n;
-	bs->snat_next = a;
+	if (p < min || p > max)
+		p = min + ((w->id + n - min % n) % n); /* first port of ours at or above min */
 	*ai = a;
+	if (a + 1 < na) {
+		bs->snat_next = a + 1;
+		bs->lport_next = p;
+	} else {
+		bs->snat_next = 0;
+		bs->lport_next = p + n > max ? 0 : p + n;
+	}
 	return p;
 }
 
