@@ -98,6 +98,13 @@ lb_gw_up_with(const char *name, const char *fullnat_p1, uint16_t lport_min, uint
 	return 0;
 }
 
+int
+lb_gw_down(void **state)
+{
+	(void)state;
+	return ng_test_gw_down(&gw);
+}
+
 /* ---- frames ---- */
 
 /* Ethernet from src to port's MAC, arriving on port. */

@@ -66,6 +66,8 @@ int lb_gw_up(const char *name);
 /* The same with FullNAT source addresses on p1 ("A.B.C.D,..."; NULL: none) and a port range. */
 int lb_gw_up_with(const char *name, const char *fullnat_p1, uint16_t lport_min,
 		uint16_t lport_max);
+/* Take the gateway down (a cmocka group teardown). */
+int lb_gw_down(void **state);
 /* A static neighbour on port (P0, P1) with mac_of(addr). @return 0 or -1. */
 int add_neighbour(uint8_t port, uint32_t addr);
 

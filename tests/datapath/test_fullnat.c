@@ -364,13 +364,6 @@ group_setup(void **state)
 	return 0;
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return ng_test_gw_down(&gw);
-}
-
 int
 main(void)
 {
@@ -382,5 +375,5 @@ main(void)
 		cmocka_unit_test_teardown(test_dnat_owner, teardown_each),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, lb_gw_down);
 }

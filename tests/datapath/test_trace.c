@@ -646,13 +646,6 @@ group_setup(void **state)
 	return 0;
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return ng_test_gw_down(&gw);
-}
-
 #define TRACE_TEST(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int
@@ -673,5 +666,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name("packet graph and trace", tests, group_setup,
-			group_teardown);
+			lb_gw_down);
 }
