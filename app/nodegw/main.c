@@ -27,6 +27,7 @@
 #include "ng_log.h"
 #include "port.h"
 #include "route.h"
+#include "bgp.h"
 #include "k8s.h"
 #include "svc.h"
 #include "twin.h"
@@ -49,6 +50,7 @@ struct app {
 };
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signals; /* a second one stops at once */
 static volatile sig_atomic_t reload_signal;
 
 static void
@@ -62,6 +64,7 @@ static void
 on_signal(int sig)
 {
 	stop_signal = sig;
+	stop_signals++;
 }
 
 static void
@@ -388,6 +391,8 @@ static int step_k8s(struct app *a);
 static void term_k8s(struct app *a);
 static int step_probes(struct app *a);
 static void term_probes(struct app *a);
+static int step_bgp(struct app *a);
+static void term_bgp(struct app *a);
 
 static const struct init_step {
 	const char *name;
@@ -396,6 +401,7 @@ static const struct init_step {
 } steps[] = {
 	{"workers", step_rcu_workers, term_rcu_workers},
 	{"mempool", step_pool, term_pool},
+	{"bgp", step_bgp, term_bgp}, /* before any twin: BIRD drops stale routes first */
 	{"ports", step_ports, term_ports},
 	{"kernel twins", step_twins, term_twins},
 	{"routes", step_routes, term_routes},
@@ -442,13 +448,18 @@ ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 }
 
 /* SIGHUP and "reload": the new config replaces services, routes and neighbours, or
- * nothing. Returns 0, or -1 with a->err naming the problem. */
+ * nothing. The file is parsed in a child process (ng_conf_load_isolated), so no
+ * input can end or grow this one. Returns 0, or -1 with a->err naming the problem. */
 static int
 reload(struct app *a)
 {
-	struct ng_conf *c = ng_conf_load(a->conf_path, a->err, sizeof(a->err));
+	struct ng_conf *c = ng_conf_load_isolated(a->conf_path, a->err, sizeof(a->err));
 	char err[NG_ERRBUF];
+	struct ng_conf_bgp bgp_run;
 
+	if (ng_conf_helper_pid() < 0)
+		NG_LOG(WARNING, MAIN, "reload: the config helper has stopped; the check "
+			"forked the gateway itself");
 	if (c == NULL) {
 		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", a->err);
 		return -1;
@@ -506,6 +517,11 @@ reload(struct app *a)
 			"restart", c->file);
 	c->probes = a->conf->probes;
 	c->nodeport = a->conf->nodeport;
+	bgp_run = a->conf->bgp;
+	if (ng_bgp_reconf(&c->bgp, &bgp_run))
+		NG_LOG(WARNING, MAIN, "reload: bgp settings in %s other than announce, "
+			"service_cidrs and stop_wait_ms apply at restart", c->file);
+	c->bgp = bgp_run;
 	ng_conf_free(a->conf);
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
@@ -661,6 +677,7 @@ step_cli(struct app *a)
 			(rc = ng_k8s_cli_register()) < 0 ||
 			(rc = ng_http_cli_register()) < 0 ||
 			(rc = ng_health_cli_register()) < 0 ||
+			(rc = ng_bgp_cli_register()) < 0 ||
 			(rc = ng_route_cli_register(&a->rt)) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
@@ -716,10 +733,39 @@ term_k8s(struct app *a)
 	ng_k8s_fini();
 }
 
+static int
+step_bgp(struct app *a)
+{
+	return ng_bgp_init(a->conf, a->err, sizeof(a->err));
+}
+
+static void
+term_bgp(struct app *a)
+{
+	(void)a;
+	ng_bgp_fini();
+}
+
+/* A stop signal withdraws the announcements first (forwarding goes on), then
+ * waits bgp.stop_wait_ms; a second signal stops at once. */
+static bool
+stopping(void)
+{
+	static bool begun;
+
+	if (stop_signal == 0)
+		return false;
+	if (!begun) {
+		begun = true;
+		ng_bgp_stop_begin();
+	}
+	return ng_bgp_stop_done() || stop_signals > 1;
+}
+
 static void
 control_loop(struct app *a)
 {
-	while (stop_signal == 0) {
+	while (!stopping()) {
 		unsigned int n = ng_dp_ctl_poll(a->dp);
 
 		if (reload_signal) {
@@ -729,6 +775,7 @@ control_loop(struct app *a)
 		ng_k8s_poll();
 		ng_svc_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
+		ng_bgp_poll();
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
 		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&
 				!ng_svc_dirty())
@@ -783,8 +830,14 @@ main(int argc, char **argv)
 	if (a.print_rbac)
 		return ng_k8s_rbac_print(stdout) == 0 ? 0 : 1;
 
-	/* Validate before touching EAL, so --check needs no hugepages or root. */
-	a.conf = ng_conf_load(a.conf_path, a.err, sizeof(a.err));
+	/* The process that forks the config parsers for reloads: now, while this
+	 * one is small and has no threads. */
+	if (!a.check && (rc = ng_conf_helper_start()) < 0)
+		fprintf(stderr, "nodegw: no config helper (%s): reloads fork the gateway\n",
+			strerror(-rc));
+	/* Validate before touching EAL, so --check needs no hugepages or root; in a
+	 * child, as reload does, so a file that makes libconfig exit() is refused. */
+	a.conf = ng_conf_load_isolated(a.conf_path, a.err, sizeof(a.err));
 	if (a.conf == NULL) {
 		fprintf(stderr, "%s\n", a.err);
 		return 1;
@@ -827,6 +880,7 @@ main(int argc, char **argv)
 
 	unwind(&a, (int)RTE_DIM(steps) - 1);
 	ng_conf_free(a.conf);
+	ng_conf_helper_stop();
 	rte_eal_cleanup();
 	printf("nodegw: stopped\n");
 	fflush(stdout);

@@ -136,6 +136,14 @@
 #define NG_PROBES_STALE_AFTER_MS_MIN 100
 #define NG_PROBES_STALE_AFTER_MS_MAX 3600000
 
+/* ---- VIP announcements through BIRD (bgp) ---- */
+
+#define NG_BGP_CIDRS_MAX 4         /**< bgp.service_cidrs entries */
+#define NG_BGP_PROTO_MAX 24        /**< protocol name buffer: 1..22 characters, room for "4"/"6" */
+#define NG_BGP_STOP_WAIT_MAX 600000 /**< stop_wait_ms: 0..this */
+#define NG_BGP_MS_MIN 100          /**< timeout_ms and retry_ms: this..NG_BGP_MS_MAX */
+#define NG_BGP_MS_MAX 60000
+
 /* ---- the Kubernetes watcher (kubernetes) ---- */
 
 #define NG_PATH_MAX 256            /**< file names, server URL: 1..255 characters */

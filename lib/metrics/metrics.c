@@ -14,6 +14,7 @@
 #include <rte_ethdev.h>
 #include <rte_version.h>
 
+#include "bgp.h"
 #include "health.h"
 #include "http.h"
 #include "k8s.h"
@@ -33,6 +34,7 @@ struct scrape {
 	struct ng_ruleset_info ri;
 	struct ng_health_status hs;
 	struct ng_k8s_info k8s;
+	struct ng_bgp_info bgp;
 };
 
 static struct {
@@ -458,6 +460,53 @@ k8s(struct scrape *s)
 	ng_health_hc_walk(hc_cb, s->f);
 }
 
+/* What show bgp json says, without the per-prefix list. */
+static void
+bgp(struct scrape *s)
+{
+	static const char *const drains[] = {"off", "drained", "stopping"};
+	const struct ng_bgp_info *b = &s->bgp;
+
+	fam(s->f, "nodegw_bgp_enabled", "gauge", "1 when the config has a bgp section.");
+	fprintf(s->f, "nodegw_bgp_enabled %d\n", b->enabled);
+	if (!b->enabled)
+		return;
+	fam(s->f, "nodegw_bgp_drain_state", "gauge", "1 for the drain state: off, drained "
+			"(the drain command) or stopping (a clean stop).");
+	for (size_t i = 0; i < RTE_DIM(drains); i++)
+		fprintf(s->f, "nodegw_bgp_drain_state{state=\"%s\"} %d\n", drains[i],
+				(size_t)b->drain == i);
+	fam(s->f, "nodegw_bgp_bird_connected", "gauge", "1 while connected to BIRD's control "
+			"socket.");
+	fprintf(s->f, "nodegw_bgp_bird_connected %d\n", b->bird_connected);
+	fam(s->f, "nodegw_bgp_in_sync", "gauge", "1 when BIRD confirmed the latest decision.");
+	fprintf(s->f, "nodegw_bgp_in_sync %d\n", b->in_sync);
+	fam(s->f, "nodegw_bgp_prefixes", "gauge", "Prefixes show bgp lists, by why they are "
+			"announced (usable) or not.");
+	for (unsigned int w = 0; w < NG_BGP_WHY_MAX; w++)
+		fprintf(s->f, "nodegw_bgp_prefixes{why=\"%s\"} %u\n", ng_bgp_why_id(w),
+				b->by_why[w]);
+	fam(s->f, "nodegw_bgp_prefixes_confirmed", "gauge", "Prefixes BIRD confirmed it "
+			"announces.");
+	fprintf(s->f, "nodegw_bgp_prefixes_confirmed %u\n", b->confirmed);
+	fam(s->f, "nodegw_bgp_change_to_bird_seconds", "gauge", "The last change of what to "
+			"announce, to BIRD's confirmation.");
+	fprintf(s->f, "nodegw_bgp_change_to_bird_seconds %.3f\n", b->last_latency_ms / 1e3);
+	fam(s->f, "nodegw_bgp_decisions_total", "counter", "Decisions of what to announce.");
+	fprintf(s->f, "nodegw_bgp_decisions_total %" PRIu64 "\n", b->decisions);
+	fam(s->f, "nodegw_bgp_bird_configures_total", "counter", "BIRD answers to configure, "
+			"by result (refused: a configure or the include check BIRD refused).");
+	fprintf(s->f, "nodegw_bgp_bird_configures_total{result=\"ok\"} %" PRIu64 "\n",
+			b->configures);
+	fprintf(s->f, "nodegw_bgp_bird_configures_total{result=\"refused\"} %" PRIu64 "\n",
+			b->configure_errors);
+	fam(s->f, "nodegw_bgp_bird_connects_total", "counter", "Connections to BIRD's socket.");
+	fprintf(s->f, "nodegw_bgp_bird_connects_total %" PRIu64 "\n", b->connects);
+	fam(s->f, "nodegw_bgp_bird_losses_total", "counter", "Connections to BIRD lost or "
+			"refused.");
+	fprintf(s->f, "nodegw_bgp_bird_losses_total %" PRIu64 "\n", b->losses);
+}
+
 static int
 http_cb(const struct ng_http_info *in, void *arg)
 {
@@ -517,6 +566,7 @@ ng_metrics_write(FILE *f)
 	ng_svc_ruleset_info(&s->ri);
 	ng_health_status(&s->hs);
 	ng_k8s_info(&s->k8s);
+	ng_bgp_info(&s->bgp);
 	fam(f, "nodegw_build_info", "gauge", "nodegw and DPDK versions.");
 	fprintf(f, "nodegw_build_info{version=\"%s\",dpdk=\"%s\"} 1\n", NG_VERSION, rte_version());
 	ports(s);
@@ -527,6 +577,7 @@ ng_metrics_write(FILE *f)
 	ruleset(s);
 	health(s);
 	k8s(s);
+	bgp(s);
 	http(s);
 	free(s->ws);
 	free(s);

@@ -281,6 +281,12 @@ ng_pub_pending(uint64_t *grace_since_tsc, uint64_t *publish_tsc)
 	*publish_tsc = pub.info.publish_tsc;
 }
 
+uint64_t
+ng_pub_generation(void)
+{
+	return pub.info.generation;
+}
+
 void
 ng_pub_info(struct ng_ruleset_info *out)
 {

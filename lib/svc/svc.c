@@ -969,3 +969,9 @@ ng_svc_counters(const char *name, struct ng_svc_counters *out)
 		}
 	return 0;
 }
+
+uint64_t
+ng_svc_generation(void)
+{
+	return ng_pub_generation();
+}

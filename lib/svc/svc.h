@@ -216,6 +216,9 @@ void ng_svc_ruleset_info(struct ng_ruleset_info *out);
 void ng_svc_pending(uint64_t *dirty_since_tsc, uint64_t *grace_since_tsc,
 		uint64_t *publish_tsc);
 
+/** The generation of the published ruleset: it moves with every commit (cheap). */
+uint64_t ng_svc_generation(void);
+
 /** Forget the publish latency samples (`clear ruleset`). */
 void ng_svc_latency_clear(void);
 

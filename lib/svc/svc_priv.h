@@ -142,4 +142,7 @@ void ng_pub_pending(uint64_t *grace_since_tsc, uint64_t *publish_tsc);
 /** The figures of show ruleset that publish.c keeps (all but dirty_since_tsc). */
 void ng_pub_info(struct ng_ruleset_info *out);
 
+/** The generation of the published ruleset (ng_svc_generation()). */
+uint64_t ng_pub_generation(void);
+
 #endif

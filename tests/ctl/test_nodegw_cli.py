@@ -75,6 +75,7 @@ ALL_COMMANDS = [
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
     "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
+    "show bgp", "drain", "undrain",
     "trace add", "show trace", "clear trace",
 ]
 
@@ -797,6 +798,20 @@ def t_show_memory(x):
     check(0 < j["heap_allocated"] <= j["heap_total"] and j["rss"] > 0 and
           j["ruleset_bytes"] > 0 and j["conntrack_bytes"] > 0 and
           j["bytes_per_connection"] > 0, "show memory json values", j)
+
+
+def t_bgp_off(x):
+    """Without a bgp section: show bgp says nothing is announced; drain refuses."""
+    c = x.c
+    out = c.ok("show bgp")
+    check(out == "bgp: off (the config has no bgp section): nothing is announced\n",
+          "show bgp text", out)
+    check(c.json("show bgp json") == {"enabled": False}, "show bgp json", out)
+    for cmd in ("drain", "undrain"):
+        out = c.cmd(cmd)
+        check(out == "%% %s: the config has no bgp section: nothing is announced\n" % cmd,
+              "%s refuses" % cmd, out)
+    error_line(c.cmd("drain now"), "drain", "now")
 
 
 def t_show_routes(x):
@@ -1817,6 +1832,7 @@ def main():
             ("show service NAME", t_show_service),
             ("show ruleset", t_show_ruleset),
             ("show memory", t_show_memory),
+            ("show bgp, drain, undrain without a bgp section", t_bgp_off),
             ("show routes", t_show_routes),
             ("show neighbours", t_show_neighbours),
             ("show conn (idle) and its filter errors", t_show_conn_empty),

@@ -801,6 +801,55 @@ static const struct bad bad[] = {
 	{"src_ranges_elem", SVC(SVC_WEB "source_ranges = [1];"), 6,
 		"service \"web\": source_ranges: element #1 must be a string \"A.B.C.D/N\", not an "
 		"integer"},
+	/* bgp */
+	{"bgp_not_group", PORTS2 "bgp = true;  #!\n", 5, "bgp must be a group { ... }, not a boolean"},
+	{"bgp_unknown_key", PORTS2 "bgp = {\n  socket = \"/s\";  #!\n};\n", 6,
+		"bgp: unknown key \"socket\" (known keys: bird_socket, routes_file, protocol, "
+		"interface, announce, service_cidrs, stop_wait_ms, timeout_ms, retry_ms)"},
+	{"bgp_socket_rel", PORTS2 "bgp = {\n  bird_socket = \"bird.ctl\";  #!\n};\n", 6,
+		"bgp: bird_socket \"bird.ctl\" must be an absolute path"},
+	{"bgp_socket_long", PORTS2 "bgp = {\n  bird_socket = \"/run/"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\";  #!\n};\n", 6,
+		"bgp: bird_socket is longer than a unix socket path may be (107 characters)"},
+	{"bgp_file_empty", PORTS2 "bgp = {\n  routes_file = \"\";  #!\n};\n", 6,
+		"bgp: routes_file must not be empty (leave it out for the default)"},
+	{"bgp_file_type", PORTS2 "bgp = {\n  routes_file = 1;  #!\n};\n", 6,
+		"bgp: routes_file must be a string, not an integer"},
+	{"bgp_protocol_name", PORTS2 "bgp = {\n  protocol = \"4nodegw\";  #!\n};\n", 6,
+		"bgp: protocol \"4nodegw\" is not a BIRD name (a letter or _, then letters, "
+		"digits and _)"},
+	{"bgp_protocol_long", PORTS2 "bgp = {\n  protocol = \"a_very_long_protocol_name\";  #!"
+		"\n};\n", 6, "bgp: protocol is longer than 22 characters"},
+	{"bgp_iface_chars", PORTS2 "bgp = {\n  interface = \"vips 0\";  #!\n};\n", 6,
+		"bgp: interface \"vips 0\" must be 1..15 characters of A-Z a-z 0-9 _ . -"},
+	{"bgp_iface_long", PORTS2 "bgp = {\n  interface = \"nodegw-vips-0123\";  #!\n};\n", 6,
+		"bgp: interface is longer than 15 characters"},
+	{"bgp_announce_type", PORTS2 "bgp = {\n  announce = \"config\";  #!\n};\n", 6,
+		"bgp: announce must be an array of strings [\"loadbalancer\", ...], not a string"},
+	{"bgp_announce_word", PORTS2 "bgp = {\n  announce = [\"config\", \"lb\"];  #!\n};\n", 6,
+		"bgp: announce: unknown kind \"lb\" (loadbalancer, external, config)"},
+	{"bgp_announce_twice", PORTS2 "bgp = {\n  announce = [\"config\", \"config\"];  #!\n"
+		"};\n", 6, "bgp: announce names \"config\" twice"},
+	{"bgp_announce_cluster", PORTS2 "bgp = {\n  announce = [\"cluster\"];  #!\n};\n", 6,
+		"bgp: announce: cluster IPs are announced as aggregates; list the service CIDR in "
+		"bgp.service_cidrs instead"},
+	{"bgp_nothing", PORTS2 "bgp = {  #!\n  announce = [];\n};\n", 5,
+		"bgp: nothing to announce: announce is empty and there are no service_cidrs"},
+	{"bgp_cidr_bad", PORTS2 "bgp = {\n  service_cidrs = [\"198.19.0.0\"];  #!\n};\n", 6,
+		"bgp: service_cidrs: \"198.19.0.0\" is not a prefix A.B.C.D/N"},
+	{"bgp_cidr_overlap", PORTS2 "bgp = {\n  service_cidrs = [\"198.19.0.0/16\", "
+		"\"198.19.4.0/24\"];  #!\n};\n", 6,
+		"bgp: service_cidrs: 198.19.4.0/24 overlaps 198.19.0.0/16"},
+	{"bgp_cidr_many", PORTS2 "bgp = {\n  service_cidrs = [\"10.0.0.0/8\", \"11.0.0.0/8\", "
+		"\"12.0.0.0/8\", \"13.0.0.0/8\", \"14.0.0.0/8\"];  #!\n};\n", 6,
+		"bgp: service_cidrs: more than 4 prefixes"},
+	{"bgp_stop_wait", PORTS2 "bgp = {\n  stop_wait_ms = 600001;  #!\n};\n", 6,
+		"bgp: stop_wait_ms 600001 is out of range (0..600000)"},
+	{"bgp_timeout", PORTS2 "bgp = {\n  timeout_ms = 99;  #!\n};\n", 6,
+		"bgp: timeout_ms 99 is out of range (100..60000)"},
+	{"bgp_retry", PORTS2 "bgp = {\n  retry_ms = \"1s\";  #!\n};\n", 6,
+		"bgp: retry_ms must be an integer, not a string"},
 };
 
 /* Line of the first "#!" marker in text, 0 when there is none. */
@@ -1696,6 +1745,61 @@ test_probes_conf(void **state)
 	ng_conf_free(c);
 }
 
+/* bgp: off without the section; defaults; every key. */
+static void
+test_bgp_conf(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok(PORTS2);
+	assert_false(c->bgp.enabled);
+	ng_conf_free(c);
+
+	c = load_ok(PORTS2 "bgp = { };\n");
+	assert_true(c->bgp.enabled);
+	assert_int_equal(c->bgp.line, 5);
+	assert_string_equal(c->bgp.bird_socket, "/run/bird/bird.ctl");
+	assert_string_equal(c->bgp.routes_file, "/run/nodegw/bird-vips.conf");
+	assert_string_equal(c->bgp.protocol, "nodegw");
+	assert_string_equal(c->bgp.interface, "nodegw-vips");
+	assert_int_equal(c->bgp.announce, NG_BGP_KIND_LB | NG_BGP_KIND_EXTERNAL |
+		NG_BGP_KIND_CONFIG);
+	assert_int_equal(c->bgp.n_service_cidrs, 0);
+	assert_int_equal(c->bgp.stop_wait_ms, 3000);
+	assert_int_equal(c->bgp.timeout_ms, 2000);
+	assert_int_equal(c->bgp.retry_ms, 1000);
+	ng_conf_free(c);
+
+	c = load_ok(PORTS2 "bgp = {\n  bird_socket = \"/var/run/bird.ctl\";\n"
+		"  routes_file = \"/etc/bird/nodegw.conf\";\n  protocol = \"_gw_1\";\n"
+		"  interface = \"gw-vips.0\";\n  announce = [\"external\"];\n"
+		"  service_cidrs = [\"198.19.77.1/16\", \"2001:db8:1::/112\"];\n"
+		"  stop_wait_ms = 0;\n  timeout_ms = 60000;\n  retry_ms = 100;\n};\n");
+	assert_string_equal(c->bgp.bird_socket, "/var/run/bird.ctl");
+	assert_string_equal(c->bgp.routes_file, "/etc/bird/nodegw.conf");
+	assert_string_equal(c->bgp.protocol, "_gw_1");
+	assert_string_equal(c->bgp.interface, "gw-vips.0");
+	assert_int_equal(c->bgp.announce, NG_BGP_KIND_EXTERNAL);
+	assert_int_equal(c->bgp.n_service_cidrs, 2);
+	/* Host bits cleared. */
+	assert_prefix(&c->bgp.service_cidrs[0], "198.19.0.0/16");
+	assert_prefix(&c->bgp.service_cidrs[1], "2001:db8:1::/112");
+	assert_int_equal(c->bgp.stop_wait_ms, 0);
+	assert_int_equal(c->bgp.timeout_ms, 60000);
+	assert_int_equal(c->bgp.retry_ms, 100);
+	ng_conf_free(c);
+
+	/* Aggregates alone: nothing but the service CIDR is announced. */
+	c = load_ok(PORTS2 "bgp = { announce = []; service_cidrs = [\"198.19.0.0/16\"]; };\n");
+	assert_int_equal(c->bgp.announce, 0);
+	assert_int_equal(c->bgp.n_service_cidrs, 1);
+	ng_conf_free(c);
+	assert_string_equal(ng_bgp_kind_name(NG_BGP_KIND_LB), "loadbalancer");
+	assert_string_equal(ng_bgp_kind_name(NG_BGP_KIND_CLUSTER), "cluster");
+	assert_null(ng_bgp_kind_name(3));
+}
+
 /* ports[].kernel: defaults, every key, and no twin where there is no group. */
 static void
 test_port_kernel(void **state)
@@ -1763,6 +1867,7 @@ static const struct CMUnitTest good[] = {
 	cmocka_unit_test(test_bad_generated),
 	cmocka_unit_test(test_k8s_conf),
 	cmocka_unit_test(test_probes_conf),
+	cmocka_unit_test(test_bgp_conf),
 	cmocka_unit_test(test_port_kernel),
 };
 
