@@ -260,7 +260,8 @@ inline_counts_ok(const struct ng_conf *c)
 			c->bgp.n_service_cidrs > NG_BGP_CIDRS_MAX)
 		return false;
 	for (unsigned int i = 0; i < c->n_ports; i++)
-		if (c->ports[i].n_addrs > NG_MAX_PORT_ADDRS)
+		if (c->ports[i].n_addrs > NG_MAX_PORT_ADDRS ||
+				c->ports[i].n_fullnat > NG_MAX_FULLNAT_ADDRS)
 			return false;
 	return true;
 }
