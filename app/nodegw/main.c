@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,12 +209,14 @@ step_pool(struct app *a)
 		return -ENOMEM;
 	}
 	a->dp->pool = a->pool;
+	ng_port_pool_watch(a->pool, a->lcores, a->n_workers, a->conf->workers.burst);
 	return 0;
 }
 
 static void
 term_pool(struct app *a)
 {
+	ng_port_pool_watch(NULL, NULL, 0, 0);
 	rte_mempool_free(a->pool);
 	a->pool = NULL;
 }
@@ -614,7 +617,9 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 {
 	bool json = ng_cli_json(&argc, argv);
 	struct rte_malloc_socket_stats ms = {0};
+	struct ng_port_pool_info pi;
 	struct ng_ruleset_info ri;
+	struct mallinfo2 mi = mallinfo2();
 	unsigned long pages = 0, resident = 0;
 	uint64_t ct = 0, rss;
 	FILE *f;
@@ -632,6 +637,7 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 	for (unsigned int w = 0; w < the_app->dp->n_workers; w++)
 		ct += ng_ct_mem_bytes(the_app->dp->workers[w]->ct->cap);
 	ng_svc_ruleset_info(&ri);
+	ng_port_pool_info(&pi);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 
@@ -639,17 +645,30 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "heap_allocated", (double)ms.heap_allocsz_bytes);
 		cJSON_AddNumberToObject(o, "heap_allocations", ms.alloc_count);
 		cJSON_AddNumberToObject(o, "rss", (double)rss);
+		cJSON_AddNumberToObject(o, "malloc_in_use", (double)mi.uordblks);
 		cJSON_AddNumberToObject(o, "ruleset_bytes", (double)ri.bytes);
 		cJSON_AddNumberToObject(o, "conntrack_bytes", (double)ct);
 		cJSON_AddNumberToObject(o, "bytes_per_connection",
 				(double)ng_ct_mem_bytes(1024) / 1024);
+		cJSON_AddNumberToObject(o, "mbufs", pi.size);
+		cJSON_AddNumberToObject(o, "mbufs_in_use", pi.in_use);
+		cJSON_AddNumberToObject(o, "mbufs_max_in_use", pi.max_in_use);
+		cJSON_AddBoolToObject(o, "mbufs_exhausted", pi.exhausted);
+		cJSON_AddNumberToObject(o, "mbufs_exhausted_events", (double)pi.exhausted_events);
+		cJSON_AddNumberToObject(o, "mbufs_exhausted_ms", (double)pi.exhausted_ns / 1e6);
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "DPDK heap: %" PRIu64 " of %" PRIu64 " bytes allocated (%u allocations)\n"
-			"RSS: %" PRIu64 " bytes\nruleset and service objects: %" PRIu64 " bytes\n"
+			"RSS: %" PRIu64 " bytes\nmalloc: %" PRIu64 " bytes in use\n"
+			"ruleset and service objects: %" PRIu64 " bytes\n"
 			"connection tables: %" PRIu64 " bytes (%" PRIu64 " per connection)\n",
 			(uint64_t)ms.heap_allocsz_bytes, (uint64_t)ms.heap_totalsz_bytes,
-			ms.alloc_count, rss, ri.bytes, ct, ng_ct_mem_bytes(1024) / 1024);
+			ms.alloc_count, rss, (uint64_t)mi.uordblks, ri.bytes, ct,
+			ng_ct_mem_bytes(1024) / 1024);
+	ng_cli_printf(s, "mbufs: %u of %u in use (at most %u); exhausted %" PRIu64 " times, "
+			"%.1f ms in all%s\n", pi.in_use, pi.size, pi.max_in_use,
+			pi.exhausted_events, (double)pi.exhausted_ns / 1e6,
+			pi.exhausted ? "; exhausted now" : "");
 	return 0;
 }
 
@@ -762,16 +781,29 @@ stopping(void)
 	return ng_bgp_stop_done() || stop_signals > 1;
 }
 
+/* The pool and the links; a link that came up has its neighbours resolved again. */
+static void
+port_poll(struct app *a)
+{
+	uint32_t up = ng_port_poll();
+
+	for (unsigned int i = 0; up != 0; i++, up >>= 1)
+		if (up & 1)
+			ng_neigh_link_up(a->rt.neigh, ng_port_get(i)->port_id);
+}
+
 static void
 control_loop(struct app *a)
 {
 	while (!stopping()) {
 		unsigned int n = ng_dp_ctl_poll(a->dp);
 
+		ng_dp_watch(a->dp, rte_get_tsc_cycles());
 		if (reload_signal) {
 			reload_signal = 0;
 			reload(a);
 		}
+		port_poll(a);
 		ng_k8s_poll();
 		ng_svc_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */

@@ -1129,6 +1129,7 @@ ng_conf_defaults(struct ng_conf *c)
 		.tcp_time_wait = DEF_TO_TCP_TIME_WAIT,
 		.tcp_close = DEF_TO_TCP_CLOSE,
 		.udp = DEF_TO_UDP,
+		.udp_unreplied = DEF_TO_UDP_UNREPLIED,
 	};
 	c->nat.port_min = DEF_NAT_PORT_MIN;
 	c->nat.port_max = DEF_NAT_PORT_MAX;

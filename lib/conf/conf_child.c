@@ -69,7 +69,7 @@ struct child_hdr {
  * sizes are pinned so that a changed struct stops the build until this file
  * is updated (then pin the new size).
  */
-static_assert(sizeof(struct ng_conf_service) == 288,
+static_assert(sizeof(struct ng_conf_service) == 296,
 	"struct ng_conf_service changed: send any new heap array in conf_child.c");
 static_assert(sizeof(struct ng_conf) == 40808,
 	"struct ng_conf changed: send any new heap array in conf_child.c");

@@ -50,6 +50,7 @@
 #define DEF_TO_TCP_TIME_WAIT 120
 #define DEF_TO_TCP_CLOSE 10
 #define DEF_TO_UDP 300
+#define DEF_TO_UDP_UNREPLIED 30
 #define DEF_NAT_PORT_MIN 32768
 #define DEF_NAT_PORT_MAX 60999
 #define DEF_WEIGHT 1
@@ -103,7 +104,7 @@ static const char *const route_keys[] = {"prefix", "via", "port", NULL};
 static const char *const neigh_keys[] = {"address", "mac", "port", NULL};
 static const char *const conntrack_keys[] = {"max_entries", "timeouts", NULL};
 static const char *const timeout_keys[] = {"tcp_syn", "tcp_established", "tcp_fin",
-	"tcp_time_wait", "tcp_close", "udp", NULL};
+	"tcp_time_wait", "tcp_close", "udp", "udp_unreplied", NULL};
 static const char *const nat_keys[] = {"port_min", "port_max", NULL};
 static const char *const service_keys[] = {"name", "protocol", "port", "vips", "node_port",
 	"scheduler", "mode", "affinity", "affinity_timeout", "timeouts", "backends", "source_ranges",

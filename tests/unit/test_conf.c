@@ -494,7 +494,7 @@ static const struct bad bad[] = {
 	{"conntrack_timeouts_unknown", "conntrack = {\n  timeouts = {\n    tcp_syn = 30;\n"
 		"    tcp_synack = 30;  #!\n  };\n};\n" PORTS2, 4,
 		"conntrack: timeouts: unknown key \"tcp_synack\" (known keys: tcp_syn, "
-		"tcp_established, tcp_fin, tcp_time_wait, tcp_close, udp)"},
+		"tcp_established, tcp_fin, tcp_time_wait, tcp_close, udp, udp_unreplied)"},
 	{"conntrack_timeout_zero", "conntrack = {\n  timeouts = { tcp_close = 0; };  #!\n};\n"
 		PORTS2, 2, "conntrack: timeouts: tcp_close 0 is out of range (1..604800)"},
 	{"conntrack_timeout_big", "conntrack = {\n  timeouts = {\n    udp = 604801;  #!\n  };\n};\n"
@@ -951,15 +951,20 @@ test_bad_generated(void **state)
 	free(text);
 
 #ifndef NG_TEST_ASAN
-	/* 65537 services: the list is refused before its elements are read */
+	/* NG_MAX_SERVICES + 1 services: the list is refused before its elements are read */
 	text = malloc((size_t)(NG_MAX_SERVICES + 1) * 4 + 256);
 	assert_non_null(text);
 	off = (size_t)sprintf(text, PORTS2 "services = (\n");
 	for (int i = 0; i <= NG_MAX_SERVICES; i++)
 		off += (size_t)sprintf(text + off, "{}%s\n", i < NG_MAX_SERVICES ? "," : "");
 	sprintf(text + off, ");\n");
-	expect_error("too_many_services", text, 6 + NG_MAX_SERVICES,
-		"too many services (65537; at most 65536)");
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "too many services (%d; at most %d)",
+				NG_MAX_SERVICES + 1, NG_MAX_SERVICES);
+		expect_error("too_many_services", text, 6 + NG_MAX_SERVICES, want);
+	}
 	free(text);
 
 	/* NG_MAX_FRONTENDS frontends (services of 256 VIPs each, one port apiece):
@@ -991,7 +996,7 @@ test_bad_generated(void **state)
 	{
 		unsigned int n_svc = NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS;
 		size_t cap = (size_t)n_svc * (NG_MAX_SVC_BACKENDS * 3 + 128) + 1024;
-		char *list = malloc(NG_MAX_SVC_BACKENDS * 3);
+		char *list = malloc(NG_MAX_SVC_BACKENDS * 3), want[128];
 
 		assert_non_null(list);
 		strcpy(list, "{}");
@@ -1006,9 +1011,9 @@ test_bad_generated(void **state)
 				i + 1, list);
 		snprintf(text + off, cap - off, "{ name = \"one-more\"; protocol = \"tcp\"; "
 			"port = 80; node_port = 30080; backends = ({}); }\n);\n");
-		expect_error("too_many_backends_in_all", text, 6 + (int)n_svc,
-			"service #65: too many backends in all (524289 up to this service; "
-			"at most 524288)");
+		snprintf(want, sizeof(want), "service #%u: too many backends in all (%d up to this "
+				"service; at most %d)", n_svc + 1, NG_MAX_BACKENDS + 1, NG_MAX_BACKENDS);
+		expect_error("too_many_backends_in_all", text, 6 + (int)n_svc, want);
 		free(list);
 		free(text);
 	}
@@ -1084,6 +1089,7 @@ test_defaults(void **state)
 	assert_null(c.neighbours);
 	assert_int_equal(c.conntrack.max_entries, 65536);
 	assert_int_equal(c.conntrack.timeouts.tcp_syn, 30);
+	assert_int_equal(c.conntrack.timeouts.udp_unreplied, 30);
 	assert_int_equal(c.conntrack.timeouts.tcp_established, 900);
 	assert_int_equal(c.conntrack.timeouts.tcp_fin, 120);
 	assert_int_equal(c.conntrack.timeouts.tcp_time_wait, 120);
@@ -1467,7 +1473,7 @@ test_services_edge(void **state)
 		"  { name = \"d\"; protocol = \"tcp\"; port = 80; node_port = 30080; vips = [];\n"
 		"    scheduler = \"WRR\"; mode = \"DNAT\"; affinity = \"Client-IP\"; },\n"
 		"  { name = \"e\"; protocol = \"udp\"; port = 80; node_port = 30080;\n"
-		"    affinity = \"none\"; timeouts = { udp = 1; }; },\n"
+		"    affinity = \"none\"; timeouts = { udp = 1; udp_unreplied = 7; }; },\n"
 		"  { name = \"f\"; protocol = \"tcp\"; port = 80; node_port = 32767;\n"
 		"    affinity = \"client-ip\"; affinity_timeout = 86400;\n"
 		"    timeouts = { tcp_syn = 1; tcp_established = 604800; tcp_fin = 2;\n"
@@ -1504,6 +1510,7 @@ test_services_edge(void **state)
 	assert_int_equal(s->node_port, 30080); /* same node port, other protocol */
 	assert_false(s->affinity);
 	assert_int_equal(s->timeouts.udp, 1);
+	assert_int_equal(s->timeouts.udp_unreplied, 7);
 	s = &c->services[5];
 	assert_int_equal(s->affinity_timeout, 86400);
 	assert_int_equal(s->timeouts.tcp_syn, 1);
