@@ -294,7 +294,7 @@ trace_src_range(void **state)
 	(void)state;
 	svc_src_ranges("web", elsewhere, RTE_DIM(elsewhere));
 	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
-	tcp4(&in, P0, CLIENT, 40020, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40020), VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to web from outside its source ranges", owner, &in, DROP(SRC_RANGE), NULL);
 	svc_src_ranges("web", NULL, 0);
 	r = last_rec(owner, 1);
@@ -305,7 +305,7 @@ trace_src_range(void **state)
 	assert_int_equal(r->conn.how, NG_TRACE_CONN_NONE);
 	check_hdr(&r->before, &in);
 	check_hdr(&r->after, &in);
-	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 40020, VIP_WEB, 80, &rep));
+	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, CP(40020), VIP_WEB, 80, &rep));
 }
 
 /* Routed traffic: TCP through lb (no connection), ICMP straight to ip4-forward. */
