@@ -104,17 +104,6 @@ unicast_v4(const struct ng_ip *ip)
 	return ng_ip4_is_unicast(ip);
 }
 
-/* Index of the port that has ip as an interface address, or -1. */
-static int
-own_addr(const struct ng_conf *c, const struct ng_ip *ip)
-{
-	for (unsigned int i = 0; i < c->n_ports; i++)
-		for (unsigned int j = 0; j < c->ports[i].n_addrs; j++)
-			if (ng_ip_equal(&c->ports[i].addrs[j].addr, ip))
-				return (int)i;
-	return -1;
-}
-
 /* Is ip inside a connected prefix or a static route's prefix? */
 static bool
 routable(const struct ng_conf *c, const struct ng_ip *ip)
@@ -297,7 +286,7 @@ load_vips(struct ld *x, const config_setting_t *g, unsigned int si, const char *
 		ng_ip_fmt(&ip, abuf, sizeof(abuf));
 		if (!unicast_v4(&ip))
 			return fail(x, e, "%s: vip %s is not a unicast address", what, abuf);
-		pi = own_addr(c, &ip);
+		pi = ng_conf_own_addr(c, &ip);
 		if (pi >= 0)
 			return fail(x, e, "%s: vip %s is an address of port \"%s\"; use node_port "
 				"to serve on port addresses", what, abuf, c->ports[pi].name);
@@ -357,7 +346,7 @@ load_backend(struct ld *x, const config_setting_t *g, unsigned int si, unsigned 
 		return rc;
 	if (!unicast_v4(&b->addr))
 		return fail(x, sa, "%s: backend %s is not a unicast address", svwhat, abuf);
-	pi = own_addr(c, &b->addr);
+	pi = ng_conf_own_addr(c, &b->addr);
 	if (pi >= 0)
 		return fail(x, sa, "%s: backend %s is an address of port \"%s\" (this gateway)",
 			svwhat, abuf, c->ports[pi].name);

@@ -45,6 +45,7 @@ _Static_assert(NG_MAX_SVC_BACKENDS < NG_MAGLEV_NONE && NG_MAX_SVC_BACKENDS < NG_
 static struct {
 	struct ng_svc_params p;
 	struct ng_rs_env env;     /**< what the compiler needs of p */
+	struct ng_rs_snat snat[NG_MAX_PORTS]; /**< p's FullNAT pools, as env has them */
 	struct svc_d **svcs;      /**< by id; NULL slots are free */
 	uint32_t n_svcs, cap_svcs;
 	uint32_t live;            /**< not deleted */
@@ -147,7 +148,16 @@ ng_svc_init(const struct ng_svc_params *p)
 		.timeouts = p->timeouts, .lport_min = p->lport_min, .lport_max = p->lport_max,
 		.node_addrs = p->node_addrs, .n_node_addrs = p->n_node_addrs,
 		.nodeport_addrs = p->nodeport_addrs, .n_nodeport_addrs = p->n_nodeport_addrs,
+		.snat = st.snat, .n_snat = RTE_MIN(p->n_snat_pools, (unsigned int)NG_MAX_PORTS),
 		.next_uid = 1};
+	for (unsigned int i = 0; i < st.env.n_snat; i++) {
+		const struct ng_svc_snat_pool *sp = &p->snat_pools[i];
+
+		st.snat[i].port_id = sp->port_id;
+		st.snat[i].n = RTE_MIN(sp->n, (uint16_t)NG_MAX_FULLNAT_ADDRS);
+		for (unsigned int j = 0; j < st.snat[i].n; j++)
+			st.snat[i].addrs[j].v4 = sp->addrs[j].v4;
+	}
 
 	hp.name = "ng_svc_fes";
 	hp.entries = NG_MAX_FRONTENDS;
@@ -164,6 +174,22 @@ ng_svc_init(const struct ng_svc_params *p)
 	}
 	/* An empty ruleset, so workers never see NULL. */
 	return commit(NULL, 0);
+}
+
+void
+ng_svc_params_snat(struct ng_svc_params *p, const struct ng_conf *c, const uint16_t *port_ids)
+{
+	p->n_snat_pools = 0;
+	for (unsigned int i = 0; i < c->n_ports && i < NG_MAX_PORTS; i++) {
+		struct ng_svc_snat_pool *sp = &p->snat_pools[p->n_snat_pools];
+
+		if (c->ports[i].n_fullnat == 0)
+			continue;
+		sp->port_id = port_ids[i];
+		sp->n = (uint16_t)c->ports[i].n_fullnat;
+		memcpy(sp->addrs, c->ports[i].fullnat, sizeof(sp->addrs[0]) * sp->n);
+		p->n_snat_pools++;
+	}
 }
 
 static void

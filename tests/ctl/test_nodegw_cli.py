@@ -499,17 +499,26 @@ def t_show_ports(x):
     check(re.match(r"client\s+0\s+net_null\s+([0-9A-F]{2}:){5}[0-9A-F]{2}\s+1500\s+1\s+1\s+up",
                    ls[1]) is not None, "client port line", out)
     check(ls[2].strip() == "address 198.18.0.1/24", "client address line", out)
-    check(ls[3].startswith("pods ") and " 1 " in ls[3], "pods port line", out)
-    check(ls[4].strip() == "address 198.18.1.1/24", "pods address line", out)
+    fullnat = re.compile(r"fullnat sources \(the route's address\): 1 x (\d+) ports, (\d+) new "
+                         r"connections/s per backend \(TIME_WAIT (\d+) s\)")
+    src = [fullnat.fullmatch(ls[i].strip()) for i in (3, 6)]
+    check(all(m is not None for m in src), "fullnat sources lines (no pool: the route's)", out)
+    check(ls[4].startswith("pods ") and " 1 " in ls[4], "pods port line", out)
+    check(ls[5].strip() == "address 198.18.1.1/24", "pods address line", out)
     j = c.json("show ports json")
     keys = {"name", "port_id", "devargs", "driver", "mac", "mtu", "rx_queues", "tx_queues",
             "rss", "link_up", "link_speed_mbps", "link_changes", "addresses", "rx", "tx",
             "rx_bytes", "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf",
-            "kernel"}
+            "fullnat", "kernel"}
     check(isinstance(j, list) and len(j) == 2, "two ports", j)
     check(all(p["kernel"] is None for p in j), "show ports json: no kernel twin", j)
     for p in j:
         check(set(p) == keys, "show ports json keys", sorted(p))
+    check([(p["fullnat"]["addresses"], p["fullnat"]["source_addresses"],
+            p["fullnat"]["source_ports"], p["fullnat"]["conns_per_s_per_backend"],
+            p["fullnat"]["time_wait_s"]) for p in j]
+          == [([], 1, int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in src],
+          "show ports json: fullnat agrees with the text", j)
     check([(p["name"], p["port_id"], p["devargs"], p["driver"], p["addresses"], p["mtu"])
            for p in j] == [("client", 0, "net_null0", "net_null", ["198.18.0.1/24"], 1500),
                            ("pods", 1, "net_null1", "net_null", ["198.18.1.1/24"], 1500)],

@@ -41,7 +41,8 @@ enum { P0, P1 };
 /* ---- the gateway under test (defined by the test's main file) ---- */
 
 extern struct ng_test_gw gw;
-/* The worker owning CLIENT's flows, the other one, and a client the other owns. */
+/* The worker owning CLIENT's address (its affinity flows), the other one, and a
+ * client address the other owns. */
 extern unsigned int owner, other;
 extern uint32_t client2;
 
@@ -68,6 +69,13 @@ extern const struct rte_ether_addr client_mac;
  * @return 0, or -1 (call ng_test_gw_down() all the same).
  */
 int lb_gw_up(const char *name);
+/* The same with FullNAT source addresses on p1 ("A.B.C.D,..."; NULL: none) and a port range. */
+int lb_gw_up_with(const char *name, const char *fullnat_p1, uint16_t lport_min,
+		uint16_t lport_max);
+/* Take the gateway down (a cmocka group teardown). */
+int lb_gw_down(void **state);
+/* A static neighbour on port (P0, P1) with mac_of(addr). @return 0 or -1. */
+int add_neighbour(uint8_t port, uint32_t addr);
 
 /* Backend i's address. */
 uint32_t be_addr(unsigned int i);
@@ -130,7 +138,14 @@ struct flow {
 	uint16_t lport;      /* FullNAT: source port toward the backend */
 };
 
+/* The owner of a client's flows to a ClientIP-affinity service (by its address). */
 unsigned int owner_of_client(uint32_t client);
+/* The owner of a flow to any other service, by its client end (port host order). */
+unsigned int owner_of_flow(uint32_t client, uint16_t cport);
+/* The owner of CLIENT's flow from port cport (host order) to a service without affinity. */
+unsigned int own(uint16_t cport);
+/* The first client port (host order) from `from` on whose flows worker wid owns. */
+uint16_t cport_of(uint32_t client, unsigned int wid, uint16_t from);
 struct flow flow_init(uint8_t proto, uint32_t client, uint16_t cport, uint32_t fe,
 		uint16_t feport, bool fullnat);
 void flow_c2s_frame(const struct flow *fl, struct tb_frame *f, uint8_t flags, uint32_t seq,

@@ -184,13 +184,6 @@ group_setup(void **state)
 	return 0;
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return ng_test_gw_down(&gw);
-}
-
 static void
 run_fixture(void **state)
 {
@@ -224,5 +217,5 @@ main(void)
 		tests[i].initial_state = (void *)(uintptr_t)&fixtures[i];
 	}
 	return _cmocka_run_group_tests("lb fixtures", tests, N_FIXTURES, group_setup,
-			group_teardown);
+			lb_gw_down);
 }

@@ -292,6 +292,41 @@ static const struct bad bad[] = {
 		"    devargs = \"net_null0\";\n"
 		"    addresses = [\"198.18.0.1/24\", \"198.18.0.1/25\"];  #!\n  }\n);\n", 5,
 		"port \"a\": address 198.18.0.1 is listed twice"},
+	/* ports[].fullnat_addresses: the FullNAT source pool */
+	{"fullnat_not_array", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = \"198.18.0.5\"; }  #!\n"
+		");\n", 3, "port \"a\": fullnat_addresses must be an array of strings"},
+	{"fullnat_not_v4", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = [\"198.18.0\"]; }  #!\n"
+		");\n", 3, "port \"a\": fullnat_addresses \"198.18.0\" is not an IPv4 address"},
+	{"fullnat_off_prefix", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n"
+		"    fullnat_addresses = [\"198.18.0.5\", \"198.18.9.5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: 198.18.9.5 is not on a connected prefix of the port"},
+	{"fullnat_broadcast", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = [\"198.18.0.255\"]; }  #!\n"
+		");\n", 3, "fullnat_addresses: 198.18.0.255 is the network or broadcast address"},
+	{"fullnat_twice", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n"
+		"    fullnat_addresses = [\"198.18.0.5\", \"198.18.0.5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: 198.18.0.5 is listed twice"},
+	{"fullnat_other_port", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"];"
+		" fullnat_addresses = [\"198.18.0.5\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\";"
+		" addresses = [\"198.19.0.1/24\", \"198.18.0.5/32\"]; }  #!\n"
+		");\n", 3, "port \"b\": address 198.18.0.5/32 is a FullNAT source address of port \"a\""},
+	{"fullnat_vip", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"]; fullnat_addresses = [\"198.18.0.5\"]; }\n);\n"
+		"services = (\n  { name = \"web\"; protocol = \"tcp\"; port = 80;\n"
+		"    vips = [\"198.18.0.5\"];  #!\n  }\n);\n", 6,
+		"vip 198.18.0.5 is an address of port \"a\""},
+	{"fullnat_backend", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"]; fullnat_addresses = [\"198.18.0.5\"]; }\n);\n"
+		"services = (\n  { name = \"web\"; protocol = \"tcp\"; port = 80;"
+		" vips = [\"198.19.9.1\"];\n"
+		"    backends = ( { address = \"198.18.0.5\"; } );  #!\n  }\n);\n", 6,
+		"backend 198.18.0.5 is an address of port \"a\""},
 	{"address_on_two_ports", "ports = (\n"
 		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; },\n"
 		"  { name = \"b\"; devargs = \"net_null1\";"
@@ -1144,6 +1179,26 @@ test_example(void **state)
 	ng_conf_free(c);
 }
 
+/* ports[].fullnat_addresses: the pool as listed; the port's own address may be one. */
+static void
+test_fullnat_addresses(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok("ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n"
+		"    fullnat_addresses = [\"198.18.0.1\", \"198.18.0.100\", \"198.18.0.101\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"]; }\n);\n");
+	assert_int_equal(c->ports[0].n_fullnat, 3);
+	assert_int_equal(c->ports[0].fullnat[0].v4, ip4("198.18.0.1").v4);
+	assert_int_equal(c->ports[0].fullnat[2].v4, ip4("198.18.0.101").v4);
+	assert_int_equal(c->ports[1].n_fullnat, 0);
+	assert_int_equal(ng_conf_own_addr(c, &(struct ng_ip){.family = AF_INET,
+			.v4 = ip4("198.18.0.100").v4}), 0);
+	ng_conf_free(c);
+}
+
 static void
 test_minimal(void **state)
 {
@@ -1808,6 +1863,7 @@ static const struct CMUnitTest good[] = {
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_example),
 	cmocka_unit_test(test_minimal),
+	cmocka_unit_test(test_fullnat_addresses),
 	cmocka_unit_test(test_all_keys),
 	cmocka_unit_test(test_cli_keys),
 	cmocka_unit_test(test_route_port),

@@ -321,6 +321,7 @@ static const char every_key_conf[] =
 	"ports = (\n"
 	"  { name = \"up\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\", "
 	"\"198.18.1.1/24\"]; mtu = 9000; rx_queues = 2; rx_desc = 512; tx_desc = 2048;\n"
+	"    fullnat_addresses = [\"198.18.1.100\", \"198.18.1.101\"];\n"
 	"    kernel = { name = \"ngw-up\"; backend = \"virtio_user\"; addresses = false; "
 	"rate_pps = 2000; burst = 64; queue_size = 256; }; },\n"
 	"  { name = \"pods\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"];\n"
