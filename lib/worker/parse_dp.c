@@ -2,7 +2,8 @@
 /*
  * The parse stage, the graph's entry: check each frame and classify it.
  * ARP and IPv4 to a local or VIP address go to local, TCP and UDP to lb
- * while there are services or tracked connections, the rest to ip4-forward;
+ * and ICMP to icmp-err while there are services or tracked connections, the
+ * rest to ip4-forward;
  * malformed frames and frames not for us are dropped, except on a port with
  * a kernel twin: there, what nodegw does not parse (IPv6, other ethertypes,
  * multicast and broadcast IPv4) goes to the punt stage when it is addressed
@@ -88,6 +89,11 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 		nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
 		if (lb_on && (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP)) {
 			ng_w_next_nh(to_lb, m, nh);
+			continue;
+		}
+		/* ICMP errors may belong to a connection (icmp_err_dp.c) */
+		if (lb_on && ip->next_proto_id == IPPROTO_ICMP) {
+			ng_w_next_nh(next[NG_PARSE_NEXT_ICMP_ERR], m, nh);
 			continue;
 		}
 		if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {
