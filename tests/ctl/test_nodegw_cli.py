@@ -653,7 +653,7 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "lb", "ipip-encap", "local", "ip4-forward", "reply", "punt", "output",
+RUNTIME_STAGES = ["rx", "parse", "lb", "icmp-err", "ipip-encap", "local", "ip4-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 

@@ -204,5 +204,12 @@ void fx_dsr_udp(void);
 void fx_dsr_mtu_frames(void);
 void fx_src_ranges_tcp(void);
 void fx_src_ranges_udp(void);
+/* lb_icmp.c */
+void fx_icmp_err_fullnat(void);
+void fx_icmp_err_dnat_udp(void);
+void fx_icmp_err_unrelated(void);
+void fx_icmp_err_dsr(void);
+void fx_mtu_frag_needed(void);
+void fx_mtu_fragment(void);
 
 #endif
