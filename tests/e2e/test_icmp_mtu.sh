@@ -47,7 +47,6 @@ e2e_args "$@"
 e2e_preflight ip ping curl python3 ethtool timeout flock ss sha256sum
 
 e2e_lb_names
-GW=$P-gw
 HTTP_PORT=8080
 UDP_PORT=5353
 SINK_PORT=9000
@@ -88,19 +87,10 @@ services = (${svc%,}
 );
 EOF2
 	mv -f "$CONF.new" "$CONF"
-	if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
-		echo "FAIL: the generated config does not pass nodegw --check:"
-		indent <"$TMP/check.out"
-		echo "0 passed, $CHECKS failed"
-		exit 1
-	fi
+	e2e_conf_check
 }
 
-CTL=$(dirname "$BIN")/../nodegw-ctl/nodegw-ctl
-show() {
-	# shellcheck disable=SC2086 # the command's words
-	ip netns exec "$GW" timeout 10 "$CTL" $1
-}
+show() { e2e_show "$1"; }
 counters() {
 	show "show stats json" | python3 -c '
 import json, sys
@@ -163,7 +153,7 @@ done
 
 for vm in "$VIP_FULL:FullNAT" "$VIP_DNAT:DNAT"; do
 	vip=${vm%:*} mode=${vm#*:}
-	out=$(timeout 10 ip netns exec "$CLIENT" python3 "$PMTU_PY" udp-refused "$vip" 53)
+	out=$(timeout 20 ip netns exec "$CLIENT" python3 "$PMTU_PY" udp-refused "$vip" 53 2>&1)
 	if [[ $out == refused ]]; then
 		pass "$mode: UDP to a backend port nobody serves: the client's socket got ECONNREFUSED (the backend's port unreachable, translated)"
 	else
