@@ -27,29 +27,6 @@
 #define ROUTER0 tb_ip(198, 18, 0, 254) /* a router on the clients' side */
 
 /*
- * An ICMP error (type, code; mtu in its second word) from src to dst,
- * arriving on port, quoting the first qlen bytes of about's IPv4 packet.
- */
-static void
-icmp_err_frame(struct tb_frame *f, uint8_t port, uint32_t src, uint32_t dst, uint8_t type,
-		uint8_t code, uint16_t mtu, const struct tb_frame *about, uint16_t qlen)
-{
-	struct rte_ether_addr smac = mac_of(src);
-	struct rte_icmp_hdr *ic;
-
-	tb_eth(f, &gw.port_mac[port], &smac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
-	f->port = port;
-	tb_ip4(f, src, dst, IPPROTO_ICMP, 64, (uint16_t)(sizeof(*ic) + qlen));
-	ic = tb_l4(f);
-	memset(ic, 0, sizeof(*ic));
-	ic->icmp_type = type;
-	ic->icmp_code = code;
-	ic->icmp_seq_nb = rte_cpu_to_be_16(mtu);
-	memcpy(ic + 1, &about->b[about->l2], qlen);
-	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
-}
-
-/*
  * out is an error of (type, code, mtu) from src to dst, sent on port to
  * dst's MAC with TTL ttl, quoting qlen bytes equal to want's IPv4 packet
  * (TTL wttl); every checksum computed again from scratch here.
