@@ -127,6 +127,7 @@ struct ng_dp {
 	uint32_t idle_sleep_us;
 	uint32_t idle_polls;
 	uint32_t icmp_rate;  /**< ICMP errors per second per worker */
+	bool fragment;       /**< fragment packets without DF over the egress MTU (else drop) */
 	uint64_t tsc_hz;
 	uint64_t ct_to_tsc[NG_CT_TO_N]; /**< global timeouts, for conns of gone services */
 	uint32_t ct_expire_budget; /**< entries the expiry scan looks at per loop */

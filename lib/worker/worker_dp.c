@@ -137,6 +137,7 @@ static const struct {
 	ng_stage_fn *process;
 } graph[] = {
 	{NG_STAGE_LB, ng_lb_process},
+	{NG_STAGE_ICMP_ERR, ng_icmp_err_process},
 	{NG_STAGE_ENCAP, ng_encap_process},
 	{NG_STAGE_LOCAL, ng_local_process},
 	{NG_STAGE_FORWARD, ng_ip4_forward_process},

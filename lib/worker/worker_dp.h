@@ -30,8 +30,10 @@
 
 /**
  * The word a packet carries along an edge, by the next stage:
- *   lb, ip4-forward: the FIB result for the destination (nh, may be NULL);
- *   reply:           the drop reason it is counted under (u);
+ *   lb, icmp-err,
+ *   ip4-forward:     the FIB result for the destination (nh, may be NULL);
+ *   reply:           the drop reason it is counted under, with an MTU for
+ *                    "fragmentation needed" (u; reply_dp.h);
  *   punt:            nothing (0);
  *   output:          the index of the port to send on (u; ng_w_next_out());
  *   redirect-out:    the owner worker (u), NG_W_AUX_TRACED when traced;
@@ -95,6 +97,7 @@ ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
 /* The stages (one file each), in the order the dispatcher runs them. */
 ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
+ng_stage_fn ng_icmp_err_process;    /* icmp_err_dp.c: ICMP errors of a connection */
 ng_stage_fn ng_encap_process;       /* encap_dp.c: IPv4-in-IPv4 for DSR */
 ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
 ng_stage_fn ng_ip4_forward_process; /* ip4_dp.c: TTL, MTU, neighbour */

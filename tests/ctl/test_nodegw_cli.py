@@ -653,7 +653,7 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "lb", "ipip-encap", "local", "ip4-forward", "reply", "punt", "output",
+RUNTIME_STAGES = ["rx", "parse", "lb", "icmp-err", "ipip-encap", "local", "ip4-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 
@@ -1585,7 +1585,7 @@ def reload_changes(x, c, good):
         f.write(good)
     check(c.ok("reload") == "reloaded %s\n" % x.a.conf_path, "reload")
     rc = c.ok("show running-config")
-    check("icmp = { rate_pps = 100; };" in rc,
+    check("icmp = { rate_pps = 100; fragment = true; };" in rc,
           "reload keeps settings it does not apply, and running-config says so", rc)
     name, a, p, _ = parse_lookup(c.ok("lookup tcp 198.18.0.5:1000 198.19.0.120:8081"))
     check((name, a, p) == ("reload/new", "198.18.1.70", 8081),

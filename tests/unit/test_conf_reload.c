@@ -316,7 +316,7 @@ static const char every_key_conf[] =
 	"mempool = { mbufs = 16384; cache = 128; };\n"
 	"arp = { reachable_s = 60; retry_ms = 500; retries = 5; pending_max = 8; "
 	"max_entries = 2048; };\n"
-	"icmp = { rate_pps = 50; };\n"
+	"icmp = { rate_pps = 50; fragment = false; };\n"
 	"cli = { address = \"127.0.0.2\"; port = 8024; idle_timeout_s = 30; };\n"
 	"ports = (\n"
 	"  { name = \"up\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\", "
