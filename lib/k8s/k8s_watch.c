@@ -591,6 +591,10 @@ sync_step(uint64_t until_tsc)
 {
 	/* Until the first sync the watcher holds changes the data path lacks. */
 	ng_health_set_pending(ng_kw.first_sync_tsc == 0 ? ng_kw.start_tsc : 0);
+	/* Until the first sync is applied, and while a sync is applied in slices,
+	 * the data path is being built: show ruleset and /healthz say syncing. */
+	if (ng_kw.first_sync_tsc == 0)
+		ng_svc_set_syncing(true);
 	/* Apply once both lists are in, as kube-proxy waits for both caches (not for
 	 * the Node's: a zone that comes later re-translates every service); a slice
 	 * at a time, so a sync of many groups never holds up the loop for long. */
@@ -602,9 +606,11 @@ sync_step(uint64_t until_tsc)
 	}
 	if (kstore_pending() > 0) {
 		ng_kw.sync_slices++;
+		ng_svc_set_syncing(true);
 		return; /* the rest next time; the events keep their cause */
 	}
 	ng_kw.cause_tsc = 0;
+	ng_svc_set_syncing(false);
 	if (ng_kw.first_sync_tsc == 0) {
 		ng_kw.first_sync_tsc = now_tsc();
 		NG_LOG(NOTICE, K8S, "initial sync: %u services, %u endpointslices -> %u "
@@ -861,6 +867,7 @@ ng_k8s_fini(void)
 	curl_multi_cleanup(ng_kw.multi);
 	curl_global_cleanup();
 	kstore_fini();
+	ng_svc_set_syncing(false);
 	if (ng_kw.auth_header != NULL) {
 		memset(ng_kw.auth_header, 0, strlen(ng_kw.auth_header));
 		free(ng_kw.auth_header);
