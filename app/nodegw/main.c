@@ -812,7 +812,8 @@ static void
 control_loop(struct app *a)
 {
 	while (!stopping()) {
-		unsigned int n = ng_dp_ctl_poll(a->dp), wait_ms;
+		unsigned int n = ng_dp_ctl_poll(a->dp), wait_ms, n_wake;
+		struct pollfd wake[NG_CLI_WAKE_FDS];
 
 		ng_dp_watch(a->dp, rte_get_tsc_cycles());
 		if (reload_signal) {
@@ -821,13 +822,19 @@ control_loop(struct app *a)
 		}
 		port_poll(a);
 		ng_k8s_poll();
+		/* During a sync the watcher's slice and the commit's slice each take
+		 * up to 10 ms: the CLI is served between them too. */
+		if (ng_svc_syncing())
+			ng_cli_poll(0);
 		ng_svc_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
 		ng_bgp_poll();
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle, none
-		 * while services wait for a commit or a young grace period. */
+		 * while services wait for a commit or a young grace period; the
+		 * watcher's sockets end it too. */
 		wait_ms = n == 0 ? ng_svc_poll_wait_ms() : 0;
-		if (ng_cli_poll((int)wait_ms) == -EBADF && wait_ms > 0)
+		n_wake = wait_ms > 0 ? ng_k8s_wake_fds(wake, NG_CLI_WAKE_FDS) : 0;
+		if (ng_cli_poll_wake((int)wait_ms, wake, n_wake) == -EBADF && wait_ms > 0)
 			rte_delay_us_sleep(1000 * wait_ms);
 	}
 	NG_LOG(NOTICE, MAIN, "signal %d: shutting down", (int)stop_signal);

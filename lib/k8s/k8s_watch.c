@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/select.h>
 
 #include <curl/curl.h>
 #include <rte_cycles.h>
@@ -657,6 +658,29 @@ ng_k8s_poll(void)
 	for (int i = 0; i < KRES_N; i++)
 		check_stall(&ng_kw.r[i], now);
 	sync_step(now_tsc() + ms_tsc(K8S_SLICE_MS));
+}
+
+unsigned int
+ng_k8s_wake_fds(struct pollfd *out, unsigned int max)
+{
+	fd_set r, w, e;
+	int maxfd = -1;
+	unsigned int n = 0;
+
+	if (!ng_kw.enabled)
+		return 0;
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_ZERO(&e);
+	if (curl_multi_fdset(ng_kw.multi, &r, &w, &e, &maxfd) != CURLM_OK)
+		return 0;
+	for (int fd = 0; fd <= maxfd && fd < FD_SETSIZE && n < max; fd++) {
+		short ev = (FD_ISSET(fd, &r) ? POLLIN : 0) | (FD_ISSET(fd, &w) ? POLLOUT : 0);
+
+		if (ev != 0)
+			out[n++] = (struct pollfd){.fd = fd, .events = ev};
+	}
+	return n;
 }
 
 int

@@ -68,7 +68,7 @@ static struct {
  * reclaim), so a sync of 60,000 services is a few hundred commits of whole
  * services between turns of the control loop, not one long stall.
  */
-#define SLICE_NS 15000000ull
+#define SLICE_NS 10000000ull
 /* Changes a slice takes whatever its cost, also the first (a reload of a small
  * file is one commit). */
 #define SLICE_MIN 256

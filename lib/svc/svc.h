@@ -165,7 +165,7 @@ int ng_svc_commit(char *err, size_t errlen);
 
 /**
  * Compile and publish the changes that fit one slice of the control loop
- * (about 15 ms of build and publish, sized from the cost per change of the
+ * (about 10 ms of build and publish, sized from the cost per change of the
  * slice before), oldest first; the rest wait for the next call. Each service
  * is compiled whole. ng_svc_poll() commits this way, so a first build of
  * tens of thousands of services never holds up the loop for long.
