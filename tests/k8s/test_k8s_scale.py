@@ -12,7 +12,9 @@ net_null ports; the config of scripts/lib/bench_k8s.py) listing them with pages 
   - the first sync is applied in slices (doc/architecture.md, "The Kubernetes
     watcher"): `show k8s` counts turns of the control loop that stopped with
     groups left (sync_slices >= 1), and the CLI answered while groups were
-    still waiting; in the end every service is applied and published.
+    still waiting; in the end every service is applied and published;
+  - `show ruleset` says "syncing" until the sync is applied and "synced" once
+    every service is published (the commit slices of lib/svc).
 
 Loopback only; every wait is bounded; both processes are stopped at the end.
 Exits 77 (skipped) without the openssl CLI. NODEGW_KEEP_TMP=1 keeps the
@@ -64,12 +66,14 @@ def t_sliced_sync(x):
                               lambda p: bench_k8s.conf_text(x.tmp, p, x.api_port, True),
                               SERVICES)
     pending_seen = 0
+    states = set()
     deadline = time.monotonic() + 600
     while True:
         k = cli_json(x.gw.port, "show k8s")
         if k["initial_sync_ms"] >= 0:
             break
         pending_seen = max(pending_seen, k["pending_groups"])
+        states.add(cli_json(x.gw.port, "show ruleset")["state"])
         check(time.monotonic() < deadline, "initial sync within 600 s", k)
         time.sleep(0.005)
     want = SERVICES + SERVICES // 5
@@ -80,10 +84,15 @@ def t_sliced_sync(x):
     print("     sync in %.0f ms over %d slices; the CLI saw up to %d services pending"
           % (k["initial_sync_ms"], k["sync_slices"], pending_seen), flush=True)
     check(pending_seen > 0, "the CLI answered while services waited to be applied", k)
+    check(states == {"syncing"}, "show ruleset said syncing until the sync was applied",
+          sorted(states))
     rs = bench_k8s.wait(lambda: (lambda j: j if j["services"] >= want and not j["dirty"]
                                  else None)(cli_json(x.gw.port, "show ruleset")),
                         "the ruleset with every service", 300)
     check(rs["services"] == want, "published: %d services" % want, rs)
+    rs = bench_k8s.wait(lambda: (lambda j: j if j["state"] == "synced" else None)(
+        cli_json(x.gw.port, "show ruleset")), "show ruleset synced", 60)
+    check(rs["services"] == want, "synced with every service", rs)
 
 
 def main():
