@@ -84,8 +84,8 @@ ng_health_status(struct ng_health_status *out)
 		snprintf(out->why, sizeof(out->why), "a worker has not moved past the ruleset "
 				"published %" PRIu64 " ms ago (stalled)", a);
 	else if ((a = age_ms(now, H.pending_since_tsc)) > bound)
-		snprintf(out->why, sizeof(out->why), "the Kubernetes watcher has not synced in "
-				"%" PRIu64 " ms", a);
+		snprintf(out->why, sizeof(out->why), "the Kubernetes watcher has not listed "
+				"everything in %" PRIu64 " ms", a);
 	out->healthy = out->why[0] == '\0';
 	out->node_eligible = H.eligible;
 	if (out->syncing && out->healthy)

@@ -590,8 +590,12 @@ check_stall(struct kreflector *r, uint64_t now)
 static void
 sync_step(uint64_t until_tsc)
 {
-	/* Until the first sync the watcher holds changes the data path lacks. */
-	ng_health_set_pending(ng_kw.first_sync_tsc == 0 ? ng_kw.start_tsc : 0);
+	bool listed = ng_kw.r[KRES_SERVICES].synced && ng_kw.r[KRES_SLICES].synced;
+
+	/* Until both lists are in the watcher holds changes the data path lacks
+	 * and cannot say how many: stale after a while. Applying them is progress
+	 * that "syncing" shows (/healthz 503, /livez 200). */
+	ng_health_set_pending(ng_kw.first_sync_tsc == 0 && !listed ? ng_kw.start_tsc : 0);
 	/* Until the first sync is applied, and while a sync is applied in slices,
 	 * the data path is being built: show ruleset and /healthz say syncing. */
 	if (ng_kw.first_sync_tsc == 0)
@@ -599,7 +603,7 @@ sync_step(uint64_t until_tsc)
 	/* Apply once both lists are in, as kube-proxy waits for both caches (not for
 	 * the Node's: a zone that comes later re-translates every service); a slice
 	 * at a time, so a sync of many groups never holds up the loop for long. */
-	if (!ng_kw.r[KRES_SERVICES].synced || !ng_kw.r[KRES_SLICES].synced)
+	if (!listed)
 		return;
 	if (kstore_sync(&ng_kw.node, until_tsc) > 0) {
 		ng_svc_note_cause(ng_kw.cause_tsc);

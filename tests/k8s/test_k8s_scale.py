@@ -14,7 +14,8 @@ net_null ports; the config of scripts/lib/bench_k8s.py) listing them with pages 
     groups left (sync_slices >= 1), and the CLI answered while groups were
     still waiting; in the end every service is applied and published;
   - `show ruleset` says "syncing" until the sync is applied and "synced" once
-    every service is published (the commit slices of lib/svc).
+    every service is published (the commit slices of lib/svc); meanwhile
+    `show health` says /healthz answers 503, then 200.
 
 Loopback only; every wait is bounded; both processes are stopped at the end.
 Exits 77 (skipped) without the openssl CLI. NODEGW_KEEP_TMP=1 keeps the
@@ -67,6 +68,7 @@ def t_sliced_sync(x):
                               SERVICES)
     pending_seen = 0
     states = set()
+    health = set()
     deadline = time.monotonic() + 600
     while True:
         k = cli_json(x.gw.port, "show k8s")
@@ -74,6 +76,8 @@ def t_sliced_sync(x):
             break
         pending_seen = max(pending_seen, k["pending_groups"])
         states.add(cli_json(x.gw.port, "show ruleset")["state"])
+        h = cli_json(x.gw.port, "show health")
+        health.add((h["syncing"], h["healthz"]))
         check(time.monotonic() < deadline, "initial sync within 600 s", k)
         time.sleep(0.005)
     want = SERVICES + SERVICES // 5
@@ -86,6 +90,8 @@ def t_sliced_sync(x):
     check(pending_seen > 0, "the CLI answered while services waited to be applied", k)
     check(states == {"syncing"}, "show ruleset said syncing until the sync was applied",
           sorted(states))
+    check(health == {(True, 503)}, "/healthz 503 while syncing",
+          sorted(health))
     rs = bench_k8s.wait(lambda: (lambda j: j if j["services"] >= want and not j["dirty"]
                                  else None)(cli_json(x.gw.port, "show ruleset")),
                         "the ruleset with every service", 300)
@@ -93,6 +99,8 @@ def t_sliced_sync(x):
     rs = bench_k8s.wait(lambda: (lambda j: j if j["state"] == "synced" else None)(
         cli_json(x.gw.port, "show ruleset")), "show ruleset synced", 60)
     check(rs["services"] == want, "synced with every service", rs)
+    h = cli_json(x.gw.port, "show health")
+    check(not h["syncing"] and h["healthz"] == 200, "/healthz 200 once synced", h)
 
 
 def main():
