@@ -66,7 +66,8 @@ cmd_show_health(struct ng_cli_sess *s, int argc, char **argv)
 	ng_cli_printf(s, "data path %s, node %s: /healthz %d, /livez %d%s%s\n"
 			"last publish %.3f s ago\n",
 			!st.healthy ? "stale" : st.syncing ? "syncing" : "healthy",
-			st.node_eligible ? "eligible" : "not eligible", ng_health_ready(&st) ? 200 : 503,
+			st.node_eligible ? "eligible" : "not eligible",
+			ng_health_ready(&st) ? 200 : 503,
 			st.healthy ? 200 : 503, st.why[0] ? "; " : "", st.why,
 			(double)(st.now_ns - st.last_updated_ns) / 1e9);
 	ng_cli_printf(s, "answered: /healthz 200 %" PRIu64 ", 503 %" PRIu64 "; /livez 200 %"

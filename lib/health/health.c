@@ -140,7 +140,8 @@ healthz_handler(void *arg, const char *path, struct ng_http_reply *r)
 	nosniff(r, 0);
 	go_time(st.last_updated_ns, upd, sizeof(upd));
 	go_time(st.now_ns, cur, sizeof(cur));
-	fprintf(r->body, "{\"lastUpdated\": \"%s\",\"currentTime\": \"%s\", \"nodeEligible\": %s%s}",
+	fprintf(r->body, "{\"lastUpdated\": \"%s\",\"currentTime\": \"%s\", "
+			"\"nodeEligible\": %s%s}",
 			upd, cur, st.node_eligible ? "true" : "false",
 			st.syncing ? ", \"state\": \"syncing\"" : "");
 }

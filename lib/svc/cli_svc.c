@@ -409,7 +409,8 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 			" bytes (%u chunks); resized %" PRIu64 " times\n"
 			" last build %.1f us, publish %.3f us, grace period %.1f us\n"
 			" commits %" PRIu64 ", rulesets waiting for a grace period %" PRIu64 "%s\n",
-			ri.generation, ng_svc_syncing() ? " (syncing: built in slices, more to come)" : "",
+			ri.generation,
+			ng_svc_syncing() ? " (syncing: built in slices, more to come)" : "",
 			ri.services, ri.frontends, ri.bytes, ri.index_bytes,
 			ri.copied_bytes, ri.copied_chunks, ri.index_rebuilds, ri.build_ns / 1e3,
 			ri.publish_ns / 1e3, ri.grace_ns / 1e3, ri.commits, ri.pending_free,
