@@ -943,7 +943,7 @@ ng_svc_commit_slice(char *err, size_t errlen)
 	/* The next slice takes as many changes as this one's cost per change says
 	 * fit the budget: the cost grows with the table (route adds, index
 	 * doublings), so it is measured again at every slice. */
-	ns = (rte_get_tsc_cycles() - t0) * 1000000000ull / rte_get_tsc_hz();
+	ns = (uint64_t)((double)(rte_get_tsc_cycles() - t0) * 1e9 / (double)rte_get_tsc_hz());
 	fit = RTE_MIN((uint64_t)NG_MAX_SERVICES, SLICE_NS * n / (ns + 1));
 	st.slice_n = (uint32_t)RTE_MAX((uint64_t)SLICE_MIN, fit);
 	st.sliced = st.n_dirty > 0;
@@ -986,8 +986,8 @@ ng_svc_poll_wait_ms(void)
 	if (st.n_dirty > 0)
 		return 0;
 	ng_pub_pending(&grace, &pub);
-	return grace != 0 && (rte_get_tsc_cycles() - grace) * 1000000000ull / rte_get_tsc_hz() <
-			GRACE_SPIN_NS ? 0 : 1;
+	return grace != 0 && rte_get_tsc_cycles() - grace <
+			rte_get_tsc_hz() / (1000000000ull / GRACE_SPIN_NS) ? 0 : 1;
 }
 
 void

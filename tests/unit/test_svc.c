@@ -1042,11 +1042,18 @@ rcu_deferred_free(void **state)
 	ok(ng_svc_init(&p));
 	ng_svc_ruleset_info(&info);
 	assert_int_equal(info.pending_free, 0);
+	assert_int_equal(ng_svc_poll_wait_ms(), 1); /* nothing to do: the loop may sleep */
 
 	add_svc("a", IPPROTO_TCP);
+	assert_int_equal(ng_svc_poll_wait_ms(), 0); /* a change waits for a commit */
 	add_fe("a", vip("198.19.0.10", 80));
 	add_be("a", "198.18.1.2", 8080, 1);
 	commit();
+	/* A young grace period: the loop does not sleep until it ends... */
+	assert_int_equal(ng_svc_poll_wait_ms(), 0);
+	/* ...unless it lasts (a stalled worker): then it sleeps as when idle. */
+	rte_delay_us_block(11000);
+	assert_int_equal(ng_svc_poll_wait_ms(), 1);
 	o = lookup("198.19.0.10", 80, IPPROTO_TCP);
 	o->wstats[1].conns = 9;
 	/* The empty ruleset waits for the reader. */
@@ -1067,6 +1074,7 @@ rcu_deferred_free(void **state)
 	ng_svc_poll();
 	ng_svc_ruleset_info(&info);
 	assert_int_equal(info.pending_free, 0);
+	assert_int_equal(ng_svc_poll_wait_ms(), 1);
 	ok(ng_svc_counters("a", &cnt));
 	assert_int_equal(cnt.conns, 9);
 	assert_ruleset_sane();
