@@ -909,7 +909,8 @@ commit(char *err, size_t errlen, uint32_t n)
 	}
 	/* What is left keeps its place, its cause and the time of the oldest change
 	 * (an upper bound of its own age). */
-	memmove(st.dirty, st.dirty + n, (st.n_dirty - n) * sizeof(st.dirty[0]));
+	if (n > 0 && n < st.n_dirty)
+		memmove(st.dirty, st.dirty + n, (st.n_dirty - n) * sizeof(st.dirty[0]));
 	st.n_dirty -= n;
 	if (st.n_dirty == 0)
 		st.cause_noted = false;
