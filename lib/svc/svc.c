@@ -58,9 +58,24 @@ static struct {
 	uint32_t n_dirty, cap_dirty;
 	uint64_t first_dirty_tsc, last_change_tsc;
 	bool cause_noted;         /**< ng_svc_note_cause() since the last commit */
+	uint32_t slice_n;         /**< changes the next sliced commit takes (adaptive) */
+	bool sliced;              /**< the last poll's commit left changes for the next */
+	bool front_syncing;       /**< a front end applies a sync in slices */
 } st;
 
-static int commit(char *err, size_t errlen);
+/*
+ * ng_svc_poll() commits at most what fits this budget (build, publish and
+ * reclaim), so a sync of 60,000 services is a few hundred commits of whole
+ * services between turns of the control loop, not one long stall.
+ */
+#define SLICE_NS 10000000ull
+/* Changes a slice takes whatever its cost, also the first (a reload of a small
+ * file is one commit). */
+#define SLICE_MIN 256
+/* The loop does not sleep while a grace period younger than this runs. */
+#define GRACE_SPIN_NS 10000000ull
+
+static int commit(char *err, size_t errlen, uint32_t n);
 
 /*
  * rte_hash_crc() loads 8 and 4 bytes at a time through casts, so it must see
@@ -172,8 +187,9 @@ ng_svc_init(const struct ng_svc_params *p)
 		ng_svc_fini();
 		return -ENOMEM;
 	}
+	st.slice_n = SLICE_MIN;
 	/* An empty ruleset, so workers never see NULL. */
-	return commit(NULL, 0);
+	return commit(NULL, 0, 0);
 }
 
 void
@@ -292,7 +308,7 @@ mark(struct svc_d *d)
 
 		if (n == NULL) {
 			/* Cannot track it: commit now instead. */
-			commit(NULL, 0);
+			commit(NULL, 0, st.n_dirty);
 			if (st.n_dirty == st.cap_dirty)
 				return;
 		} else {
@@ -836,18 +852,21 @@ view_of(const struct svc_d *d, struct ng_svc_view *v)
 }
 
 /*
- * Compile the changed services into a new ruleset and publish it. On failure
- * (out of memory) nothing changes: the services stay changed for the next try.
+ * Compile the first n changed services (in the order they changed) into a new
+ * ruleset and publish it; the rest stay changed for the next commit. Each
+ * service is compiled whole, so every published ruleset is a set of whole
+ * services. On failure (out of memory) nothing changes: the services stay
+ * changed for the next try.
  */
 static int
-commit(char *err, size_t errlen)
+commit(char *err, size_t errlen, uint32_t n)
 {
 	uint64_t t0 = rte_get_tsc_cycles();
 	/* For the latency figure: when the oldest change of this commit was made. */
-	uint64_t change_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
-	bool cause = st.n_dirty > 0 && st.cause_noted;
-	struct ng_rs_change *ch = calloc(st.n_dirty + 1, sizeof(*ch));
-	struct ng_svc_view *views = calloc(st.n_dirty + 1, sizeof(*views));
+	uint64_t change_tsc = n > 0 ? st.first_dirty_tsc : 0;
+	bool cause = n > 0 && st.cause_noted;
+	struct ng_rs_change *ch = calloc(n + 1, sizeof(*ch));
+	struct ng_svc_view *views = calloc(n + 1, sizeof(*views));
 	struct ng_rs_build b;
 	char ebuf[NG_ERRBUF];
 	int rc = -ENOMEM;
@@ -860,7 +879,7 @@ commit(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (uint32_t i = 0; i < st.n_dirty; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		const struct svc_d *d = st.svcs[st.dirty[i]];
 
 		ch[i].id = d->id;
@@ -870,13 +889,13 @@ commit(char *err, size_t errlen)
 			ch[i].svc = &views[i];
 		}
 	}
-	rc = ng_rs_compile(&st.env, ng_svc_ruleset(), ch, st.n_dirty, &b, err, errlen);
+	rc = ng_rs_compile(&st.env, ng_svc_ruleset(), ch, n, &b, err, errlen);
 	if (rc < 0)
 		goto out;
 	ng_pub_publish(&b, t0, change_tsc, cause);
 	ng_rs_build_release(&b);
 	/* The workers now see the new objects: records follow. */
-	for (uint32_t i = 0; i < st.n_dirty; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		struct svc_d *d = st.svcs[ch[i].id];
 
 		d->obj = ch[i].obj;
@@ -888,8 +907,13 @@ commit(char *err, size_t errlen)
 			svc_d_free(d);
 		}
 	}
-	st.n_dirty = 0;
-	st.cause_noted = false;
+	/* What is left keeps its place, its cause and the time of the oldest change
+	 * (an upper bound of its own age). */
+	if (n > 0 && n < st.n_dirty)
+		memmove(st.dirty, st.dirty + n, (st.n_dirty - n) * sizeof(st.dirty[0]));
+	st.n_dirty -= n;
+	if (st.n_dirty == 0)
+		st.cause_noted = false;
 out:
 	free(ch);
 	free(views);
@@ -902,7 +926,29 @@ ng_svc_commit(char *err, size_t errlen)
 {
 	if (st.n_dirty == 0)
 		return 0;
-	return commit(err, errlen);
+	return commit(err, errlen, st.n_dirty);
+}
+
+int
+ng_svc_commit_slice(char *err, size_t errlen)
+{
+	uint32_t n = RTE_MIN(st.n_dirty, st.slice_n);
+	uint64_t t0 = rte_get_tsc_cycles(), ns, fit;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = commit(err, errlen, n);
+	if (rc < 0)
+		return rc;
+	/* The next slice takes as many changes as this one's cost per change says
+	 * fit the budget: the cost grows with the table (route adds, index
+	 * doublings), so it is measured again at every slice. */
+	ns = (uint64_t)((double)(rte_get_tsc_cycles() - t0) * 1e9 / (double)rte_get_tsc_hz());
+	fit = RTE_MIN((uint64_t)NG_MAX_SERVICES, SLICE_NS * n / (ns + 1));
+	st.slice_n = (uint32_t)RTE_MAX((uint64_t)SLICE_MIN, fit);
+	st.sliced = st.n_dirty > 0;
+	return st.n_dirty > 0 ? 1 : 0;
 }
 
 void
@@ -922,16 +968,42 @@ ng_svc_dirty(void)
 }
 
 void
+ng_svc_set_syncing(bool on)
+{
+	st.front_syncing = on;
+}
+
+bool
+ng_svc_syncing(void)
+{
+	return st.front_syncing || (st.sliced && st.n_dirty > 0);
+}
+
+unsigned int
+ng_svc_poll_wait_ms(void)
+{
+	uint64_t grace, pub;
+
+	if (st.n_dirty > 0)
+		return 0;
+	ng_pub_pending(&grace, &pub);
+	return grace != 0 && rte_get_tsc_cycles() - grace <
+			rte_get_tsc_hz() / (1000000000ull / GRACE_SPIN_NS) ? 0 : 1;
+}
+
+void
 ng_svc_poll(void)
 {
 	if (st.n_dirty > 0) {
 		uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
 
-		if (now - st.last_change_tsc >= hz * st.p.coalesce_us / 1000000 ||
+		/* Watch events need no pause: every event the watcher read in this turn
+		 * is applied already. The other front ends send lines in bursts. */
+		if (st.cause_noted || now - st.last_change_tsc >= hz * st.p.coalesce_us / 1000000 ||
 				now - st.first_dirty_tsc >= hz * st.p.coalesce_max_us / 1000000) {
 			char err[NG_ERRBUF];
 
-			if (commit(err, sizeof(err)) < 0)
+			if (ng_svc_commit_slice(err, sizeof(err)) < 0)
 				NG_LOG(ERR, SVC, "commit failed: %s", err);
 		}
 	}

@@ -833,12 +833,13 @@ def t_show_ruleset(x):
     j = c.json("show ruleset json")
     keys = {"generation", "services", "frontends", "bytes", "index_bytes", "copied_bytes",
             "copied_chunks", "index_rebuilds", "build_us", "publish_us",
-            "grace_us", "commits", "pending_free", "dirty", "latency_samples",
+            "grace_us", "commits", "pending_free", "dirty", "state", "latency_samples",
             "latency_p50_us", "latency_p99_us", "latency_max_us"}
     check(set(j) == keys, "show ruleset json keys", sorted(j))
     # web: 1 VIP + node port on 2 addresses; dns 1; api 2.
     check(j["generation"] >= 1 and j["services"] == 3 and j["frontends"] == 6 and
-          j["bytes"] > 0 and j["dirty"] is False, "show ruleset json values", j)
+          j["bytes"] > 0 and j["dirty"] is False and j["state"] == "synced",
+          "show ruleset json values", j)
     # Three services fit one chunk: a commit copies at most the directory and it.
     check(0 < j["index_bytes"] < j["bytes"] and 0 < j["copied_bytes"] <= j["index_bytes"],
           "show ruleset json index figures", j)
