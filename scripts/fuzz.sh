@@ -11,8 +11,8 @@
 #       the same, but the corpus is only read (scripts/test.sh: a bounded run
 #       that fails on any finding).
 #
-# TARGET is conf, cli, svc_model, k8s_json, k8s_stream or k8s_http (default:
-# all). Where clang's libFuzzer is missing, prints SKIP and exits 0.
+# TARGET is conf, cli, svc_model, k8s_json, k8s_stream, k8s_http or datapath
+# (default: all). Where clang's libFuzzer is missing, prints SKIP and exits 0.
 # Reproduce a finding: build-fuzz/tests/fuzz/fuzz_TARGET ARTIFACT
 # (doc/architecture.md, "Fuzzing").
 
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 BUILD=$ROOT/build-fuzz
-ALL=(conf cli svc_model k8s_json k8s_stream k8s_http)
+ALL=(conf cli svc_model k8s_json k8s_stream k8s_http datapath)
 
 keep=1
 if [[ ${1:-} == --check ]]; then
