@@ -265,3 +265,34 @@ fx_expire_lap(void)
 	assert_ptr_not_equal(flow_conn(&a), flow_conn(&b));
 	assert_int_equal(ct->n_used, 2);
 }
+
+/*
+ * A burst on a clock of its own (ng_worker_process_at(): fuzz_datapath's
+ * simulated time): the conn it creates is stamped with that clock, and an
+ * expiry scan at that clock finds it due exactly one SYN timeout later.
+ */
+void
+fx_sim_clock(void)
+{
+	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, 40160, VIP_WEB, 80, true);
+	struct ng_worker *w = gw.dp->workers[fl.wid];
+	uint64_t t = rte_rdtsc() + 1000 * rte_get_tsc_hz();
+	struct tb_frame in;
+	struct rte_mbuf *m;
+	struct ng_conn *c;
+	bool rep;
+
+	flow_c2s_frame(&fl, &in, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	m = tb_mbuf(gw.pool, &in, gw.port_id[P0]);
+	ng_worker_process_at(w, &m, 1, t);
+	assert_int_equal(w->tx[P1].n, 1);
+	ng_test_gw_release(&gw);
+	c = conn_lookup(fl.wid, IPPROTO_TCP, CLIENT, 40160, VIP_WEB, 80, &rep);
+	assert_non_null(c);
+	assert_true(c->last_tsc == t);
+	assert_true(c->expire_tsc > t);
+	ng_ct_expire(w->ct, c->expire_tsc - 1, w->ct->cap);
+	assert_ptr_equal(conn_lookup(fl.wid, IPPROTO_TCP, CLIENT, 40160, VIP_WEB, 80, &rep), c);
+	ng_ct_expire(w->ct, c->expire_tsc, w->ct->cap);
+	assert_null(conn_lookup(fl.wid, IPPROTO_TCP, CLIENT, 40160, VIP_WEB, 80, &rep));
+}
