@@ -421,6 +421,11 @@ ng_ct_expire(struct ng_ct *ct, uint64_t now, unsigned int budget)
 
 	if (ct->n_used == 0)
 		return 0;
+	/*
+	 * One lap at most: past it the cursor meets an entry of dead[] again, and
+	 * a second delete of it broke the free ring and n_used (fuzz_datapath).
+	 */
+	budget = RTE_MIN(budget, ct->cap);
 	for (unsigned int i = 0; i < budget; i++) {
 		struct ng_conn *c = &ct->conns[ct->cursor];
 		uint32_t ahead = ct->cursor + EXPIRE_AHEAD;

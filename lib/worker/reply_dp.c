@@ -33,11 +33,14 @@
 #include "trace_dp.h"
 #include "worker_dp.h"
 
-/* Token bucket: at most icmp_rate errors per second, bursts of the same size. */
+/*
+ * Token bucket: at most icmp_rate errors per second, bursts of the same size,
+ * on the burst's clock (w->now: one rdtsc less, and a simulated clock moves it).
+ */
 static bool
 icmp_allowed(struct ng_worker *w)
 {
-	uint64_t now = rte_rdtsc(), rate = w->dp->icmp_rate, hz = w->dp->tsc_hz;
+	uint64_t now = w->now, rate = w->dp->icmp_rate, hz = w->dp->tsc_hz;
 	uint64_t add;
 
 	if (rate == 0)

@@ -184,6 +184,8 @@ void fx_tcp_handshake_data(void);
 void fx_tcp_close(void);
 void fx_udp(void);
 void fx_unconfirmed(void);
+void fx_expire_lap(void);
+void fx_sim_clock(void);
 void fx_no_pickup_fullnat(void);
 void fx_no_backend(void);
 void fx_no_frontend(void);

@@ -75,6 +75,10 @@ static const struct lb_fixture fixtures[] = {
 		fx_udp},
 	{"unconfirmed", "a conn is confirmed once the backend answered and the client went on "
 		"(TCP handshake, UDP query/answer/query): short timeouts until then", fx_unconfirmed},
+	{"expire_lap", "an expiry scan asked for more than the table: one lap, each due "
+		"conn freed once (fuzz_datapath)", fx_expire_lap},
+	{"sim_clock", "a burst on a given clock (ng_worker_process_at): the conn is stamped "
+		"with it and due one SYN timeout later by it", fx_sim_clock},
 	{"no_pickup_fullnat", "FullNAT: TCP without SYN and without conn refused (RST), no conn; "
 		"DNAT picks it up, unconfirmed until answered", fx_no_pickup_fullnat},
 	{"no_backend", "service without backends: TCP RST (ack = seq + 1), UDP ICMP port "
