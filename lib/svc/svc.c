@@ -20,6 +20,7 @@
 #include <rte_hash_crc.h>
 
 #include "ng_err.h"
+#include "ng_exit.h"
 #include "ng_idtab.h"
 #include "ng_log.h"
 #include "svc_priv.h"
@@ -222,7 +223,8 @@ ng_svc_fini(void)
 	free(st.free_ids);
 	free(st.dirty);
 	ng_idtab_fini(&st.by_name);
-	rte_hash_free(st.by_fe);
+	if (!ng_exiting()) /* at exit the heap goes whole (ng_exit.h) */
+		rte_hash_free(st.by_fe);
 	memset(&st, 0, sizeof(st));
 }
 
