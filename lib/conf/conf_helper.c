@@ -21,6 +21,15 @@
  *     at the request's deadline if it has not finished by then).
  * When the helper is gone or misbehaves, the gateway stops it and forks
  * the children itself from then on (conf_load_child).
+ *
+ * Two things keep a reload's round trip short (each step between processes
+ * is a trip through the scheduler, milliseconds on a loaded machine):
+ * - the helper forks each child ahead of its request (the spare), which
+ *   waits for its path on a pipe: a request costs a write, not a fork; the
+ *   next spare is forked as soon as the last one has its path;
+ * - a child whose stream ended whole (its trailer, or its whole refusal) has
+ *   nothing left to do but _exit(0), so the gateway does not wait for its
+ *   helper_done: it reads it before its next request (done_collect()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,8 +70,18 @@ struct helper_done {
 	uint32_t timed_out; /**< killed at the deadline */
 };
 
+/* The next child, forked ahead: it reads its path from req, answers on out. */
+struct spare {
+	pid_t pid; /**< -1: none */
+	int req;   /**< write end of its path pipe */
+	int out;   /**< read end of its answer pipe */
+};
+
 static int helper_sock = -1;
 static pid_t helper_pid = -1;
+/* The last request's helper_done is still to be read, by done_by at the latest. */
+static bool done_pending;
+static uint64_t done_by;
 
 /* ---- in the helper ---- */
 
@@ -91,37 +110,127 @@ send_msg(int sock, const void *msg, size_t len, int fd)
 	return 0;
 }
 
-/* One request: fork the child, hand its pipe over, reap it, report. */
+/* In the spare: wait for the path, then be the child; end quietly without one. */
+static void __attribute__((noreturn))
+spare_main(int req, int out, pid_t helper, conf_loader_fn load)
+{
+	char path[PATH_MAX];
+	size_t n = 0;
+
+	/* Ends with the helper, whatever ends it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != helper)
+		_exit(0);
+	while (n < sizeof(path)) {
+		ssize_t r = read(req, path + n, sizeof(path) - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			_exit(0); /* the helper dropped us, or is gone */
+		n += (size_t)r;
+		if (memchr(path, '\0', n) != NULL) {
+			close(req);
+			conf_child_run(out, path, load);
+		}
+	}
+	_exit(0);
+}
+
+/* Fork the next child ahead of its request. 0, or a negative errno. */
 static int
-helper_serve(int sock, const struct helper_req *req, conf_loader_fn load)
+spare_fork(int sock, struct spare *sp, conf_loader_fn load)
+{
+	pid_t helper = getpid();
+	int req[2], out[2], e;
+
+	if (pipe2(req, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		e = errno;
+		close(req[0]);
+		close(req[1]);
+		return -e;
+	}
+	sp->pid = fork();
+	e = errno;
+	if (sp->pid == 0) {
+		close(sock);
+		close(req[1]);
+		close(out[0]);
+		spare_main(req[0], out[1], helper, load);
+	}
+	close(req[0]);
+	close(out[1]);
+	if (sp->pid < 0) {
+		close(req[1]);
+		close(out[0]);
+		return -e;
+	}
+	sp->req = req[1];
+	sp->out = out[0];
+	return 0;
+}
+
+/* Close the spare's pipes; kill and reap it unless it was handed a path. */
+static void
+spare_drop(struct spare *sp, bool kill_it)
+{
+	bool killed;
+
+	if (sp->pid <= 0)
+		return;
+	close(sp->req);
+	close(sp->out);
+	if (kill_it) {
+		kill(sp->pid, SIGKILL);
+		conf_child_reap(sp->pid, 0, &killed);
+	}
+	sp->pid = -1;
+}
+
+/* Give the spare (forked now if there is none, or it died) its path. */
+static int
+spare_start(int sock, struct spare *sp, const char *path, conf_loader_fn load)
+{
+	size_t n = strlen(path) + 1; /* <= PATH_MAX = PIPE_BUF: one atomic write */
+	int rc;
+
+	for (int tries = 0; tries < 2; tries++) {
+		if (sp->pid <= 0 && (rc = spare_fork(sock, sp, load)) < 0)
+			return rc;
+		if (write(sp->req, path, n) == (ssize_t)n)
+			return 0;
+		spare_drop(sp, true); /* it died (EPIPE): a fresh one */
+	}
+	return -EPIPE;
+}
+
+/* One request: hand the spare its path and its pipe over, reap it, report,
+ * fork the next spare. */
+static int
+helper_serve(int sock, const struct helper_req *req, struct spare *sp, conf_loader_fn load)
 {
 	struct helper_started started = {.magic = HELPER_MAGIC};
 	struct helper_done done = {.magic = HELPER_MAGIC};
 	uint64_t deadline = conf_now_ms() + req->timeout_ms;
-	int fds[2], rc;
+	int rc = spare_start(sock, sp, req->path, load);
 	bool killed;
-	pid_t pid = -1;
+	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return send_msg(sock, &(struct helper_started){HELPER_MAGIC, errno}, sizeof(started),
-			-1);
-	pid = fork();
-	if (pid == 0) {
-		close(sock);
-		close(fds[0]);
-		/* Ends with the helper, whatever ends it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		conf_child_run(fds[1], req->path, load);
-	}
-	started.err = pid < 0 ? errno : 0;
-	close(fds[1]);
-	rc = send_msg(sock, &started, sizeof(started), pid < 0 ? -1 : fds[0]);
-	close(fds[0]);
-	if (pid < 0 || rc < 0) {
-		if (pid > 0)
-			kill(pid, SIGKILL);
+	if (rc < 0)
+		return send_msg(sock, &(struct helper_started){HELPER_MAGIC, -rc},
+			sizeof(started), -1);
+	pid = sp->pid;
+	rc = send_msg(sock, &started, sizeof(started), sp->out);
+	spare_drop(sp, false);
+	if (rc < 0) {
+		kill(pid, SIGKILL);
 		return rc;
 	}
+	/* The next spare now, while this child parses: a request sent the moment
+	 * this one is answered finds it ready. Failing, that request forks. */
+	spare_fork(sock, sp, load);
 	done.status = conf_child_reap(pid, deadline, &killed);
 	done.timed_out = killed;
 	return send_msg(sock, &done, sizeof(done), -1);
@@ -130,6 +239,7 @@ helper_serve(int sock, const struct helper_req *req, conf_loader_fn load)
 static void __attribute__((noreturn))
 helper_main(int sock, conf_loader_fn load, pid_t parent, const sigset_t *mask)
 {
+	struct spare sp = {.pid = -1};
 	struct helper_req req;
 
 	/* Not ended by what is meant for the gateway (a ^C, SIGHUP or SIGTERM to
@@ -143,6 +253,7 @@ helper_main(int sock, conf_loader_fn load, pid_t parent, const sigset_t *mask)
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	if (getppid() != parent)
 		_exit(0); /* the gateway died before PR_SET_PDEATHSIG took */
+	spare_fork(sock, &sp, load); /* failing, the first request forks */
 	for (;;) {
 		ssize_t n = recv(sock, &req, sizeof(req), 0);
 		size_t plen;
@@ -152,9 +263,10 @@ helper_main(int sock, conf_loader_fn load, pid_t parent, const sigset_t *mask)
 		if (n <= (ssize_t)offsetof(struct helper_req, path) || req.magic != HELPER_MAGIC)
 			break; /* end of file: the gateway stopped us, or exited */
 		plen = (size_t)n - offsetof(struct helper_req, path);
-		if (req.path[plen - 1] != '\0' || helper_serve(sock, &req, load) < 0)
+		if (req.path[plen - 1] != '\0' || helper_serve(sock, &req, &sp, load) < 0)
 			break;
 	}
+	spare_drop(&sp, true);
 	_exit(0);
 }
 
@@ -213,6 +325,7 @@ ng_conf_helper_stop(void)
 	conf_child_reap(helper_pid, conf_now_ms() + 1000, &killed);
 	helper_sock = -1;
 	helper_pid = -1;
+	done_pending = false;
 }
 
 pid_t
@@ -267,6 +380,22 @@ recv_msg(void *msg, size_t len, int *fd, uint64_t deadline)
 	return n == (ssize_t)len && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? 0 : -1;
 }
 
+/* The last request's helper_done, when it was left to read: 0, or -1 when the
+ * helper did not send it in time (or sent something else). */
+static int
+done_collect(void)
+{
+	struct helper_done done;
+	uint64_t t = conf_now_ms();
+
+	if (!done_pending)
+		return 0;
+	done_pending = false;
+	/* Sent long ago, it is read at once; else wait out the last deadline. */
+	return recv_msg(&done, sizeof(done), NULL, done_by > t ? done_by : t + 1) < 0 ||
+		done.magic != HELPER_MAGIC ? -1 : 0;
+}
+
 struct ng_conf *
 conf_load_helper(const char *path, unsigned int timeout_ms, char *err, size_t errlen,
 	bool *no_helper)
@@ -282,6 +411,10 @@ conf_load_helper(const char *path, unsigned int timeout_ms, char *err, size_t er
 	*no_helper = true;
 	if (helper_pid <= 0 || path == NULL || (n = strlen(path)) >= sizeof(req.path))
 		return NULL;
+	if (done_collect() < 0) {
+		ng_conf_helper_stop();
+		return NULL;
+	}
 	memcpy(req.path, path, n + 1);
 	if (send_msg(helper_sock, &req, offsetof(struct helper_req, path) + n + 1, -1) < 0 ||
 			recv_msg(&started, sizeof(started), &fd, deadline) < 0 ||
@@ -300,6 +433,13 @@ conf_load_helper(const char *path, unsigned int timeout_ms, char *err, size_t er
 	}
 	c = conf_child_get(fd, deadline, err, errlen, &child_errno, &rc);
 	close(fd); /* a child still writing gets EPIPE and ends */
+	if (c != NULL || rc == -EINVAL) {
+		/* The stream is whole: the child's exit status can tell nothing more
+		 * (conf_child_run() only _exit(0)s now). Its report waits. */
+		done_pending = true;
+		done_by = deadline;
+		return conf_child_finish(path, c, rc, -1, child_errno, timeout_ms, err, errlen);
+	}
 	if (recv_msg(&done, sizeof(done), NULL, deadline) < 0 || done.magic != HELPER_MAGIC) {
 		ng_conf_helper_stop();
 		done.status = -1;
