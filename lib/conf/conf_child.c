@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,8 +55,10 @@
 #define CHILD_ERR 1u
 /* Children not yet reaped (killed but stuck in the kernel); see conf_child_reap(). */
 #define STRAGGLERS_MAX 8
-/* The stream's buffers, each side: a pipe's default capacity. */
+/* The parent's read buffer: a pipe's default capacity. */
 #define CONF_STREAM_BUF 65536
+/* Pieces the child gathers into one writev(). */
+#define CONF_STREAM_IOV 64
 
 struct child_hdr {
 	uint32_t magic;
@@ -96,53 +99,50 @@ min_sz(size_t a, size_t b)
 /* ---- the child ---- */
 
 /*
- * The child's side of the stream, buffered: a small config goes in one
- * write(), so the parent wakes once to read it rather than once a piece (each
- * wake-up a trip through the scheduler, which is what a reload costs on a
- * loaded machine).
+ * The child's side of the stream, gathered: the pieces go out together in one
+ * writev(), so the parent wakes once to read them rather than once a piece
+ * (each wake-up a trip through the scheduler, which is what a reload costs on
+ * a loaded machine). No copy and no buffer: the child's every page written is
+ * a page fault, and the pieces stay where they are until flush().
  */
 struct wstream {
 	int fd;
-	size_t n;
-	char buf[CONF_STREAM_BUF];
+	int n;
+	struct iovec iov[CONF_STREAM_IOV];
 };
 
 static int
 flush(struct wstream *w)
 {
-	const char *b = w->buf;
-	size_t n = w->n;
+	struct iovec *v = w->iov;
+	int cnt = w->n;
 
 	w->n = 0;
-	while (n > 0) {
-		ssize_t r = write(w->fd, b, n);
+	while (cnt > 0) {
+		ssize_t r = writev(w->fd, v, cnt);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
-		b += r;
-		n -= (size_t)r;
+		for (; cnt > 0 && (size_t)r >= v->iov_len; v++, cnt--)
+			r -= (ssize_t)v->iov_len;
+		if (cnt > 0) {
+			v->iov_base = (char *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
 	}
 	return 0;
 }
 
+/* Queue n bytes at p (they must stay until flush()). */
 static int
 put(struct wstream *w, const void *p, size_t n)
 {
-	const char *b = p;
-
-	while (n > 0) {
-		size_t k = min_sz(n, sizeof(w->buf) - w->n);
-
-		memcpy(w->buf + w->n, b, k);
-		w->n += k;
-		b += k;
-		n -= k;
-		if (w->n == sizeof(w->buf) && flush(w) < 0)
-			return -1;
-	}
-	return 0;
+	if (n == 0)
+		return 0;
+	w->iov[w->n++] = (struct iovec){.iov_base = (void *)(uintptr_t)p, .iov_len = n};
+	return w->n == CONF_STREAM_IOV ? flush(w) : 0;
 }
 
 static int
@@ -173,12 +173,11 @@ put_conf(struct wstream *w, const struct ng_conf *c)
 void
 conf_child_run(int fd, const char *path, conf_loader_fn load)
 {
-	static struct wstream w; /* this process ends with this call */
+	struct wstream w = {.fd = fd};
 	char err[NG_ERRBUF] = "";
 	struct ng_conf *c;
 	int rc;
 
-	w.fd = fd;
 	/* A ^C or a SIGTERM to the process group ends the child too; the
 	 * parent's handlers would only set its (copied) flags. */
 	signal(SIGINT, SIG_DFL);

@@ -548,6 +548,29 @@ helper_spare(pid_t helper)
 	return -1;
 }
 
+/* Wait (at most 5 s) until pid has died (a zombie its parent has not reaped). */
+static void
+wait_zombie(pid_t pid)
+{
+	char path[64], st[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+		char *p = NULL;
+
+		if (f != NULL) {
+			p = fgets(st, sizeof(st), f);
+			fclose(f);
+		}
+		p = p != NULL ? strrchr(st, ')') : NULL;
+		if (f == NULL || (p != NULL && p[1] == ' ' && p[2] == 'Z'))
+			return;
+		usleep(10000);
+	}
+	fail_msg("pid %d did not die", (int)pid);
+}
+
 /*
  * The helper keeps its next child forked ahead (the spare), uses it for the
  * next load and forks another; loads back to back, accepted and refused, are
@@ -589,8 +612,11 @@ test_helper_spare(void **state)
 		assert_int_equal(ng_conf_helper_pid(), helper);
 	}
 
+	/* Dead before its request (killed meanwhile, it would be a refusal that
+	 * says so, as any child killed while parsing). */
 	s1 = helper_spare(helper);
 	assert_int_equal(kill(s1, SIGKILL), 0);
+	wait_zombie(s1);
 	c = ng_conf_load_isolated(good, err, sizeof(err));
 	if (c == NULL)
 		fail_msg("after the spare was killed: %s", err);
