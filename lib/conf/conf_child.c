@@ -170,12 +170,30 @@ put_conf(struct wstream *w, const struct ng_conf *c)
 	return flush(w);
 }
 
-void
-conf_child_run(int fd, const char *path, conf_loader_fn load)
+int
+conf_child_answer(int fd, const char *path, conf_loader_fn load)
 {
+	struct child_hdr h = {.magic = CHILD_MAGIC, .status = CHILD_ERR};
 	struct wstream w = {.fd = fd};
 	char err[NG_ERRBUF] = "";
 	struct ng_conf *c;
+	int rc;
+
+	errno = 0;
+	c = load(path, err, sizeof(err));
+	if (c != NULL) {
+		rc = put_conf(&w, c) < 0 ? -1 : 1;
+		ng_conf_free(c);
+		return rc;
+	}
+	h.err_no = errno != 0 ? errno : EINVAL;
+	h.len = (uint32_t)strnlen(err, sizeof(err) - 1);
+	return put(&w, &h, sizeof(h)) < 0 || put(&w, err, h.len) < 0 || flush(&w) < 0 ? -1 : 0;
+}
+
+void
+conf_child_run(int fd, const char *path, conf_loader_fn load)
+{
 	int rc;
 
 	/* A ^C or a SIGTERM to the process group ends the child too; the
@@ -183,18 +201,7 @@ conf_child_run(int fd, const char *path, conf_loader_fn load)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	errno = 0;
-	c = load(path, err, sizeof(err));
-	if (c != NULL) {
-		rc = put_conf(&w, c);
-	} else {
-		struct child_hdr h = {.magic = CHILD_MAGIC, .status = CHILD_ERR,
-			.err_no = errno != 0 ? errno : EINVAL};
-
-		h.len = (uint32_t)strnlen(err, sizeof(err) - 1);
-		rc = put(&w, &h, sizeof(h)) < 0 || put(&w, err, h.len) < 0 || flush(&w) < 0 ?
-			-1 : 0;
-	}
+	rc = conf_child_answer(fd, path, load);
 	/* No atexit handlers, no leak report: the process ends here. */
 	_exit(rc < 0 ? 3 : 0);
 }

@@ -22,14 +22,19 @@
  * When the helper is gone or misbehaves, the gateway stops it and forks
  * the children itself from then on (conf_load_child).
  *
- * Two things keep a reload's round trip short (each step between processes
- * is a trip through the scheduler, milliseconds on a loaded machine):
- * - the helper forks each child ahead of its request (the spare), which
- *   waits for its path on a pipe: a request costs a write, not a fork; the
- *   next spare is forked as soon as the last one has its path;
- * - a child whose stream ended whole (its trailer, or its whole refusal) has
- *   nothing left to do but _exit(0), so the gateway does not wait for its
- *   helper_done: it reads it before its next request (done_collect()).
+ * What keeps a reload cheap (on the 2-core dev VM a fork and exit of a child
+ * cost 7 ms of CPU, page tables of 309 mappings copied and torn down; each
+ * step between processes is a trip through the scheduler):
+ * - the child is a parser forked ahead of the requests, that answers one
+ *   after another while they succeed: it gets each path with the write end
+ *   of a new answer pipe attached (on its own socket pair with the helper),
+ *   closes that pipe after the answer (the gateway's end of stream) and says
+ *   "+" to the helper. It ends after a refusal (libconfig may have leaked on
+ *   the bad input, or be in a bad state), after PARSER_USES answers, or when
+ *   it is killed at a deadline, and the helper forks the next one at once;
+ * - the gateway does not wait for helper_done once the stream ended whole
+ *   (its trailer, or the whole refusal): it reads it before its next request
+ *   (done_collect()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,11 +75,13 @@ struct helper_done {
 	uint32_t timed_out; /**< killed at the deadline */
 };
 
-/* The next child, forked ahead: it reads its path from req, answers on out. */
+/* A parser answers at most this many requests, then a fresh one takes over. */
+#define PARSER_USES 1000
+
+/* The parser, forked ahead of its requests. */
 struct spare {
 	pid_t pid; /**< -1: none */
-	int req;   /**< write end of its path pipe */
-	int out;   /**< read end of its answer pipe */
+	int ctl;   /**< requests to it, its "answered, waiting" back */
 };
 
 static int helper_sock = -1;
@@ -110,130 +117,195 @@ send_msg(int sock, const void *msg, size_t len, int fd)
 	return 0;
 }
 
-/* In the spare: wait for the path, then be the child; end quietly without one. */
+/*
+ * Receive one message (blocking) into msg, and the fd attached to it into *fd
+ * (else -1; any other closed) when fd is not NULL: its length, or -1.
+ * *trunc: the message or its fds did not fit.
+ */
+static ssize_t
+recv_fd(int sock, void *msg, size_t len, int *fd, int *trunc)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = msg, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (fd != NULL)
+		*fd = -1;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(cm), sizeof(got));
+			if (fd != NULL && *fd < 0)
+				*fd = got;
+			else
+				close(got);
+		}
+	*trunc = n >= 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+	return n;
+}
+
+/*
+ * The parser: answers one request after another (its path, with the write end
+ * of the answer's pipe attached, on ctl), and after each config it sent says
+ * so on ctl and waits for the next. It ends after a refusal (libconfig may
+ * have leaked on the bad input), after PARSER_USES answers, when ctl closes,
+ * or with the helper.
+ */
 static void __attribute__((noreturn))
-spare_main(int req, int out, pid_t helper, conf_loader_fn load)
+parser_main(int ctl, pid_t helper, conf_loader_fn load)
 {
 	char path[PATH_MAX];
-	size_t n = 0;
 
 	/* Ends with the helper, whatever ends it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != helper)
 		_exit(0);
-	while (n < sizeof(path)) {
-		ssize_t r = read(req, path + n, sizeof(path) - n);
+	for (unsigned int i = 0; i < PARSER_USES; i++) {
+		int out = -1, rc, trunc;
+		ssize_t n = recv_fd(ctl, path, sizeof(path) - 1, &out, &trunc);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
+		if (n <= 0 || out < 0 || trunc)
 			_exit(0); /* the helper dropped us, or is gone */
-		n += (size_t)r;
-		if (memchr(path, '\0', n) != NULL) {
-			close(req);
-			conf_child_run(out, path, load);
-		}
+		path[n] = '\0';
+		rc = conf_child_answer(out, path, load);
+		close(out); /* the gateway's end-of-stream */
+		if (rc != 1)
+			_exit(rc < 0 ? 3 : 0);
+		if (send(ctl, "+", 1, MSG_NOSIGNAL) != 1)
+			_exit(0);
 	}
 	_exit(0);
 }
 
-/* Fork the next child ahead of its request. 0, or a negative errno. */
+/* Fork a parser ahead of its first request. 0, or a negative errno. */
 static int
 spare_fork(int sock, struct spare *sp, conf_loader_fn load)
 {
 	pid_t helper = getpid();
-	int req[2], out[2], e;
+	int sv[2], e;
 
-	if (pipe2(req, O_CLOEXEC) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		e = errno;
-		close(req[0]);
-		close(req[1]);
-		return -e;
-	}
 	sp->pid = fork();
 	e = errno;
 	if (sp->pid == 0) {
 		close(sock);
-		close(req[1]);
-		close(out[0]);
-		spare_main(req[0], out[1], helper, load);
+		close(sv[0]);
+		parser_main(sv[1], helper, load);
 	}
-	close(req[0]);
-	close(out[1]);
+	close(sv[1]);
 	if (sp->pid < 0) {
-		close(req[1]);
-		close(out[0]);
+		close(sv[0]);
 		return -e;
 	}
-	sp->req = req[1];
-	sp->out = out[0];
+	sp->ctl = sv[0];
 	return 0;
 }
 
-/* Close the spare's pipes; kill and reap it unless it was handed a path. */
-static void
-spare_drop(struct spare *sp, bool kill_it)
+/* Close the channel to the parser; kill and reap it unless it is exiting. */
+static int
+spare_drop(struct spare *sp, bool kill_it, uint64_t deadline, bool *killed)
 {
-	bool killed;
+	int st;
 
+	*killed = false;
 	if (sp->pid <= 0)
-		return;
-	close(sp->req);
-	close(sp->out);
+		return -1;
+	close(sp->ctl);
 	if (kill_it) {
 		kill(sp->pid, SIGKILL);
-		conf_child_reap(sp->pid, 0, &killed);
+		deadline = 0;
 	}
+	st = conf_child_reap(sp->pid, deadline, killed);
+	*killed = *killed || kill_it;
 	sp->pid = -1;
+	return st;
 }
 
-/* Give the spare (forked now if there is none, or it died) its path. */
+/* Hand the parser (forked now if there is none, or it died) its path and the
+ * write end of a new answer pipe; *out: the read end. 0, or a negative errno. */
 static int
-spare_start(int sock, struct spare *sp, const char *path, conf_loader_fn load)
+spare_start(int sock, struct spare *sp, const char *path, conf_loader_fn load, int *out)
 {
-	size_t n = strlen(path) + 1; /* <= PATH_MAX = PIPE_BUF: one atomic write */
-	int rc;
+	int fds[2], rc = -EPIPE;
+	bool killed;
 
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
 	for (int tries = 0; tries < 2; tries++) {
 		if (sp->pid <= 0 && (rc = spare_fork(sock, sp, load)) < 0)
-			return rc;
-		if (write(sp->req, path, n) == (ssize_t)n)
+			break;
+		if (send_msg(sp->ctl, path, strlen(path), fds[1]) == 0) {
+			close(fds[1]);
+			*out = fds[0];
 			return 0;
-		spare_drop(sp, true); /* it died (EPIPE): a fresh one */
+		}
+		rc = -EPIPE;
+		spare_drop(sp, true, 0, &killed); /* it died: a fresh one */
 	}
-	return -EPIPE;
+	close(fds[0]);
+	close(fds[1]);
+	return rc;
 }
 
-/* One request: hand the spare its path and its pipe over, reap it, report,
- * fork the next spare. */
+/* The parser's answer to one request: it stays (0), or its wait status once it
+ * has exited or, at the deadline, been killed (*killed). */
+static int
+spare_wait(struct spare *sp, uint64_t deadline, bool *killed)
+{
+	char b;
+
+	*killed = false;
+	for (;;) {
+		uint64_t t = conf_now_ms();
+		int pr;
+
+		if (t >= deadline)
+			return spare_drop(sp, true, 0, killed);
+		pr = poll(&(struct pollfd){.fd = sp->ctl, .events = POLLIN}, 1, (int)(deadline - t));
+		if (pr < 0 && errno != EINTR)
+			return spare_drop(sp, true, 0, killed);
+		if (pr <= 0)
+			continue;
+		if (recv(sp->ctl, &b, 1, MSG_DONTWAIT) == 1)
+			return 0; /* a config sent; the parser waits for the next */
+		return spare_drop(sp, false, deadline, killed); /* it is exiting */
+	}
+}
+
+/* One request: hand the parser its path, its pipe to the gateway, wait for it
+ * to answer (or end), report; fork another parser when it ended. */
 static int
 helper_serve(int sock, const struct helper_req *req, struct spare *sp, conf_loader_fn load)
 {
 	struct helper_started started = {.magic = HELPER_MAGIC};
 	struct helper_done done = {.magic = HELPER_MAGIC};
 	uint64_t deadline = conf_now_ms() + req->timeout_ms;
-	int rc = spare_start(sock, sp, req->path, load);
 	bool killed;
-	pid_t pid;
+	int out = -1, rc = spare_start(sock, sp, req->path, load, &out);
 
 	if (rc < 0)
 		return send_msg(sock, &(struct helper_started){HELPER_MAGIC, -rc},
 			sizeof(started), -1);
-	pid = sp->pid;
-	rc = send_msg(sock, &started, sizeof(started), sp->out);
-	spare_drop(sp, false);
+	rc = send_msg(sock, &started, sizeof(started), out);
+	close(out);
 	if (rc < 0) {
-		kill(pid, SIGKILL);
+		spare_drop(sp, true, 0, &killed);
 		return rc;
 	}
-	/* The next spare now, while this child parses: a request sent the moment
-	 * this one is answered finds it ready. Failing, that request forks. */
-	spare_fork(sock, sp, load);
-	done.status = conf_child_reap(pid, deadline, &killed);
+	done.status = spare_wait(sp, deadline, &killed);
 	done.timed_out = killed;
-	return send_msg(sock, &done, sizeof(done), -1);
+	rc = send_msg(sock, &done, sizeof(done), -1);
+	if (sp->pid <= 0)
+		spare_fork(sock, sp, load); /* failing, the next request forks */
+	return rc;
 }
 
 static void __attribute__((noreturn))
@@ -266,7 +338,7 @@ helper_main(int sock, conf_loader_fn load, pid_t parent, const sigset_t *mask)
 		if (req.path[plen - 1] != '\0' || helper_serve(sock, &req, &sp, load) < 0)
 			break;
 	}
-	spare_drop(&sp, true);
+	spare_drop(&sp, true, 0, &(bool){false});
 	_exit(0);
 }
 
@@ -342,13 +414,8 @@ ng_conf_helper_pid(void)
 static int
 recv_msg(void *msg, size_t len, int *fd, uint64_t deadline)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = msg, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf)};
 	struct pollfd pfd = {.fd = helper_sock, .events = POLLIN};
-	struct cmsghdr *cm;
-	ssize_t n;
+	int trunc;
 
 	if (fd != NULL)
 		*fd = -1;
@@ -364,20 +431,7 @@ recv_msg(void *msg, size_t len, int *fd, uint64_t deadline)
 		if (pr == 0 || errno != EINTR)
 			return -1;
 	}
-	do
-		n = recvmsg(helper_sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int got;
-
-			memcpy(&got, CMSG_DATA(cm), sizeof(got));
-			if (fd != NULL && *fd < 0)
-				*fd = got;
-			else
-				close(got);
-		}
-	return n == (ssize_t)len && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? 0 : -1;
+	return recv_fd(helper_sock, msg, len, fd, &trunc) == (ssize_t)len && !trunc ? 0 : -1;
 }
 
 /* The last request's helper_done, when it was left to read: 0, or -1 when the

@@ -533,14 +533,15 @@ helper_children(pid_t helper, pid_t *pids, unsigned int max)
 	return n;
 }
 
-/* Wait (at most 5 s) until the helper has exactly one child, its spare. */
+/* Wait (at most 5 s) until the helper has exactly one child, its parser, and
+ * that is not the one named old. */
 static pid_t
-helper_spare(pid_t helper)
+helper_spare(pid_t helper, pid_t old)
 {
 	pid_t pids[8];
 
 	for (int i = 0; i < 500; i++) {
-		if (helper_children(helper, pids, 8) == 1)
+		if (helper_children(helper, pids, 8) == 1 && pids[0] != old)
 			return pids[0];
 		usleep(10000);
 	}
@@ -572,10 +573,11 @@ wait_zombie(pid_t pid)
 }
 
 /*
- * The helper keeps its next child forked ahead (the spare), uses it for the
- * next load and forks another; loads back to back, accepted and refused, are
- * answered right through one helper (each leaves the helper's report of its
- * child to be read before the next); a spare that died is replaced.
+ * The helper keeps its parser forked ahead of the requests; the parser stays
+ * for the next load after a config, and is replaced after a refusal (libconfig
+ * may leak on bad input); loads back to back, accepted and refused, are
+ * answered right through one helper (each leaves the helper's report to be
+ * read before the next); a parser that died is replaced.
  */
 static void
 test_helper_spare(void **state)
@@ -591,12 +593,16 @@ test_helper_spare(void **state)
 	tpath(bad, sizeof(bad), "spare_bad.conf");
 	assert_int_equal(ng_conf_helper_start(), 0);
 	helper = ng_conf_helper_pid();
-	s1 = helper_spare(helper);
+	s1 = helper_spare(helper, -1);
 	c = ng_conf_load_isolated(good, err, sizeof(err));
 	if (c == NULL)
 		fail_msg("%s", err);
 	ng_conf_free(c);
-	s2 = helper_spare(helper); /* s1 parsed and was reaped; s2 waits */
+	s2 = helper_spare(helper, -1);
+	assert_int_equal(s1, s2); /* it stays for the next */
+	c = ng_conf_load_isolated(bad, err, sizeof(err));
+	assert_null(c);
+	s2 = helper_spare(helper, s1); /* a new one: s1 refused, ended, was reaped */
 	assert_int_not_equal(s1, s2);
 	assert_int_equal(kill(s1, 0), -1);
 
@@ -614,7 +620,7 @@ test_helper_spare(void **state)
 
 	/* Dead before its request (killed meanwhile, it would be a refusal that
 	 * says so, as any child killed while parsing). */
-	s1 = helper_spare(helper);
+	s1 = helper_spare(helper, -1);
 	assert_int_equal(kill(s1, SIGKILL), 0);
 	wait_zombie(s1);
 	c = ng_conf_load_isolated(good, err, sizeof(err));
