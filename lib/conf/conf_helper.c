@@ -260,6 +260,7 @@ spare_start(int sock, struct spare *sp, const char *path, conf_loader_fn load, i
 static int
 spare_wait(struct spare *sp, uint64_t deadline, bool *killed)
 {
+	struct pollfd pfd = {.fd = sp->ctl, .events = POLLIN};
 	char b;
 
 	*killed = false;
@@ -269,7 +270,7 @@ spare_wait(struct spare *sp, uint64_t deadline, bool *killed)
 
 		if (t >= deadline)
 			return spare_drop(sp, true, 0, killed);
-		pr = poll(&(struct pollfd){.fd = sp->ctl, .events = POLLIN}, 1, (int)(deadline - t));
+		pr = poll(&pfd, 1, (int)(deadline - t));
 		if (pr < 0 && errno != EINTR)
 			return spare_drop(sp, true, 0, killed);
 		if (pr <= 0)
