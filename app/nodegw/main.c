@@ -24,6 +24,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "ng_cli_util.h"
+#include "ng_exit.h"
 #include "running_config.h"
 #include "ng_log.h"
 #include "port.h"
@@ -934,6 +935,9 @@ main(int argc, char **argv)
 
 	control_loop(&a);
 
+	/* Workers stop in the unwind; after it rte_eal_cleanup() releases the DPDK
+	 * heap whole, so its large tables are not zeroed one by one (ng_exit.h). */
+	ng_exit_begin();
 	unwind(&a, (int)RTE_DIM(steps) - 1);
 	ng_conf_free(a.conf);
 	ng_conf_helper_stop();

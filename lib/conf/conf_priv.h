@@ -198,6 +198,11 @@ typedef struct ng_conf *(*conf_loader_fn)(const char *path, char *err, size_t er
 /* Monotonic milliseconds. */
 uint64_t conf_now_ms(void);
 
+/* In a child: run load(path) and send the result on fd. 1: a config was sent
+ * (the process may answer again), 0: a refusal was sent (libconfig may have
+ * leaked: the process should end), -1: the stream could not be written. */
+int conf_child_answer(int fd, const char *path, conf_loader_fn load);
+
 /* In the child: run load(path), send the result on fd, _exit(). */
 void conf_child_run(int fd, const char *path, conf_loader_fn load)
 	__attribute__((noreturn));

@@ -9,6 +9,7 @@
 #include <rte_tcp.h>
 
 #include "ct.h"
+#include "ng_exit.h"
 
 #define EVICT_SAMPLE 64
 /* How far the eviction sample looks on for an entry not confirmed, while the
@@ -90,7 +91,7 @@ nomem:
 void
 ng_ct_free(struct ng_ct *ct)
 {
-	if (ct == NULL)
+	if (ct == NULL || ng_exiting()) /* at exit the heap goes whole (ng_exit.h) */
 		return;
 	rte_free(ct->bkt);
 	rte_free(ct->conns);
