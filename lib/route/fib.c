@@ -181,6 +181,10 @@ ng_fib_free(struct ng_fib *f)
 {
 	if (f == NULL)
 		return;
+	/* The defer queue first: reclaiming its next hops writes their slots
+	 * back onto nh_free (ASan caught the reverse order, a use after free). */
+	if (f->nh_dq != NULL && !ng_exiting())
+		rte_rcu_qsbr_dq_delete(f->nh_dq);
 	ng_idtab_fini(&f->rt_idx);
 	ng_idtab_fini(&f->nh_idx);
 	free(f->routes);
@@ -189,8 +193,6 @@ ng_fib_free(struct ng_fib *f)
 	/* At exit the heap goes whole: freeing would zero the LPM's 64 MiB tbl24. */
 	if (ng_exiting())
 		return;
-	if (f->nh_dq != NULL)
-		rte_rcu_qsbr_dq_delete(f->nh_dq);
 	rte_lpm_free(f->dp.lpm4);
 	rte_free(f->dp.nh);
 	rte_free(f);
