@@ -3,11 +3,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
 #include "ng_log.h"
 #include "route_dp.h"
+
+/*
+ * tbl8 groups of the IPv6 LPM (1 KiB each): a route costs one per byte of its
+ * prefix past the first 24 bits that no other route shares, a /128 at most 13.
+ */
+#define FIB_TBL8_6 4096
 
 struct fib_route {
 	struct ng_prefix prefix;
@@ -23,6 +30,9 @@ struct ng_fib {
 	uint32_t n_routes;
 	struct rte_rcu_qsbr_dq *nh_dq;
 	uint8_t *nh_pending; /* slot waits for a grace period */
+	struct rte_rcu_qsbr *qsbr;
+	uint64_t lpm6_token; /* grace period started by the last IPv6 delete */
+	bool lpm6_deleted;   /* ... which an IPv6 add must wait for */
 };
 
 static void
@@ -44,6 +54,7 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 	static unsigned int seq;
 	struct rte_lpm_config lc = {.max_rules = max_routes, .number_tbl8s = 1024};
 	struct rte_lpm_rcu_config rc = {.v = qsbr, .mode = RTE_LPM_QSBR_MODE_DQ};
+	struct rte_lpm6_config lc6 = {.max_rules = max_routes, .number_tbl8s = FIB_TBL8_6};
 	struct rte_rcu_qsbr_dq_parameters dqp = {0};
 	char name[RTE_RCU_QSBR_DQ_NAMESIZE];
 	struct ng_fib *f;
@@ -59,13 +70,18 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 	}
 	f->max_routes = max_routes;
 	f->dp.default4 = -1;
+	f->dp.default6 = -1;
+	f->qsbr = qsbr;
 	f->max_nh = max_routes + 1;
 	f->routes = rte_zmalloc("ng_fib_routes", sizeof(*f->routes) * max_routes, 0);
 	f->dp.nh = rte_zmalloc("ng_fib_nh", sizeof(*f->dp.nh) * f->max_nh, RTE_CACHE_LINE_SIZE);
 	f->nh_pending = rte_zmalloc("ng_fib_nhp", f->max_nh, 0);
 	snprintf(name, sizeof(name), "ng_lpm4_%u", seq);
 	f->dp.lpm4 = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
-	if (f->routes == NULL || f->dp.nh == NULL || f->nh_pending == NULL || f->dp.lpm4 == NULL)
+	snprintf(name, sizeof(name), "ng_lpm6_%u", seq);
+	f->dp.lpm6 = rte_lpm6_create(name, SOCKET_ID_ANY, &lc6);
+	if (f->routes == NULL || f->dp.nh == NULL || f->nh_pending == NULL || f->dp.lpm4 == NULL ||
+			f->dp.lpm6 == NULL)
 		goto fail;
 	if (qsbr != NULL) {
 		if (rte_lpm_rcu_qsbr_add(f->dp.lpm4, &rc) != 0)
@@ -100,6 +116,7 @@ ng_fib_free(struct ng_fib *f)
 	if (f->nh_dq != NULL)
 		rte_rcu_qsbr_dq_delete(f->nh_dq);
 	rte_lpm_free(f->dp.lpm4);
+	rte_lpm6_free(f->dp.lpm6);
 	rte_free(f->routes);
 	rte_free(f->dp.nh);
 	rte_free(f->nh_pending);
@@ -130,8 +147,10 @@ nh_get(struct ng_fib *f, const struct ng_nexthop *want)
 				free_slot = (int)i;
 			continue;
 		}
-		if (nh->refs > 0 && nh->type == want->type && nh->port == want->port &&
-				nh->gw4 == want->gw4 && nh->src4 == want->src4) {
+		if (nh->refs > 0 && nh->type == want->type && nh->family == want->family &&
+				nh->port == want->port && nh->gw4 == want->gw4 &&
+				nh->src4 == want->src4 && memcmp(nh->gw6, want->gw6, 16) == 0 &&
+				memcmp(nh->src6, want->src6, 16) == 0) {
 			nh->refs++;
 			return (int)i;
 		}
@@ -172,29 +191,103 @@ nh_put(struct ng_fib *f, uint32_t idx)
 	memset(nh, 0, sizeof(*nh));
 }
 
+/* The next hop a route wants: its type, port, gateway and source address. */
+static int
+nh_want(const struct ng_prefix *prefix, enum ng_nh_type type, uint16_t port,
+		const struct ng_ip *gw, const struct ng_ip *src, struct ng_nexthop *want)
+{
+	int fam = prefix->addr.family, host = fam == AF_INET ? 32 : 128;
+
+	memset(want, 0, sizeof(*want));
+	if ((fam != AF_INET && fam != AF_INET6) || prefix->len > host)
+		return -EINVAL;
+	if ((type == NG_NH_LOCAL || type == NG_NH_VIP) && prefix->len != host)
+		return -EINVAL;
+	if (type != NG_NH_LOCAL && type != NG_NH_CONNECTED && type != NG_NH_GATEWAY &&
+			type != NG_NH_VIP)
+		return -EINVAL;
+	want->type = (uint8_t)type;
+	want->family = (uint8_t)fam;
+	want->port = port;
+	if (type == NG_NH_GATEWAY) {
+		if (gw == NULL || gw->family != fam)
+			return -EINVAL;
+		if (fam == AF_INET)
+			want->gw4 = gw->v4;
+		else
+			memcpy(want->gw6, gw->v6, 16);
+	}
+	if (src != NULL && src->family == fam) {
+		if (fam == AF_INET)
+			want->src4 = src->v4;
+		else
+			memcpy(want->src6, src->v6, 16);
+	}
+	return 0;
+}
+
+/*
+ * Point prefix p at next hop nh in the LPM of its family (a default route
+ * beside it: neither LPM has depth 0). rte_lpm6 (DPDK 22.11) has no RCU
+ * reclamation: a delete frees its tbl8 groups at once, and an add could reuse
+ * one a worker is still reading. So an IPv6 add first waits for the grace
+ * period the last IPv6 delete started (workers report every loop: a few
+ * microseconds; it never waits when nothing was deleted since; -EBUSY after
+ * 100 ms).
+ */
+static int
+lpm_add(struct ng_fib *f, const struct ng_prefix *p, uint32_t nh)
+{
+	if (p->len == 0) {
+		__atomic_store_n(p->addr.family == AF_INET ? &f->dp.default4 : &f->dp.default6,
+				(int32_t)nh, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if (p->addr.family == AF_INET)
+		return rte_lpm_add(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len, nh);
+	if (f->lpm6_deleted) {
+		uint64_t end = rte_get_tsc_cycles() + rte_get_tsc_hz() / 10;
+
+		/* At most 100 ms: a worker that stopped reporting fails the add. */
+		while (rte_rcu_qsbr_check(f->qsbr, f->lpm6_token, false) == 0)
+			if (rte_get_tsc_cycles() > end)
+				return -EBUSY;
+		f->lpm6_deleted = false;
+	}
+	return rte_lpm6_add(f->dp.lpm6, p->addr.v6, p->len, nh);
+}
+
+static int
+lpm_del(struct ng_fib *f, const struct ng_prefix *p)
+{
+	int rc;
+
+	if (p->len == 0) {
+		__atomic_store_n(p->addr.family == AF_INET ? &f->dp.default4 : &f->dp.default6,
+				-1, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if (p->addr.family == AF_INET)
+		return rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len);
+	rc = rte_lpm6_delete(f->dp.lpm6, p->addr.v6, p->len);
+	if (rc == 0 && f->qsbr != NULL) {
+		f->lpm6_token = rte_rcu_qsbr_start(f->qsbr);
+		f->lpm6_deleted = true;
+	}
+	return rc;
+}
+
 int
 ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origin origin,
 		enum ng_nh_type type, uint16_t port, const struct ng_ip *gw, const struct ng_ip *src,
 		bool replace)
 {
 	struct ng_prefix p;
-	struct ng_nexthop want = {.type = (uint8_t)type, .port = port};
-	int existing, nh, rc = 0;
+	struct ng_nexthop want;
+	int existing, nh, rc;
 
-	if (f == NULL || prefix == NULL || prefix->addr.family != AF_INET || prefix->len > 32)
+	if (f == NULL || prefix == NULL || nh_want(prefix, type, port, gw, src, &want) < 0)
 		return -EINVAL;
-	if ((type == NG_NH_LOCAL || type == NG_NH_VIP) && prefix->len != 32)
-		return -EINVAL;
-	if (type != NG_NH_LOCAL && type != NG_NH_CONNECTED && type != NG_NH_GATEWAY &&
-			type != NG_NH_VIP)
-		return -EINVAL;
-	if (type == NG_NH_GATEWAY) {
-		if (gw == NULL || gw->family != AF_INET)
-			return -EINVAL;
-		want.gw4 = gw->v4;
-	}
-	if (src != NULL && src->family == AF_INET)
-		want.src4 = src->v4;
 	p = ng_prefix_masked(prefix);
 	existing = route_find(f, &p);
 	if (existing >= 0 && (!replace || f->routes[existing].origin != origin))
@@ -204,11 +297,8 @@ ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origi
 	nh = nh_get(f, &want);
 	if (nh < 0)
 		return nh;
-	if (p.len == 0) /* rte_lpm has no depth 0: the default route lives beside it */
-		__atomic_store_n(&f->dp.default4, nh, __ATOMIC_RELEASE);
-	else
-		rc = rte_lpm_add(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len, (uint32_t)nh);
-	if (p.len != 0 && rc < 0) {
+	rc = lpm_add(f, &p, (uint32_t)nh);
+	if (rc < 0) {
 		nh_put(f, (uint32_t)nh);
 		return rc == -ENOSPC ? -ENOSPC : rc;
 	}
@@ -237,9 +327,7 @@ ng_fib_del(struct ng_fib *f, const struct ng_prefix *prefix)
 	if (i < 0)
 		return -ENOENT;
 	nh = f->routes[i].nh;
-	if (p.len == 0)
-		__atomic_store_n(&f->dp.default4, -1, __ATOMIC_RELEASE);
-	else if (rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len) < 0)
+	if (lpm_del(f, &p) < 0)
 		return -ENOENT;
 	/* Keep insertion order for walks. */
 	memmove(&f->routes[i], &f->routes[i + 1], (f->n_routes - (uint32_t)i - 1) *
@@ -259,6 +347,19 @@ fill_info(const struct ng_fib *f, const struct fib_route *r, struct ng_route_inf
 	out->origin = r->origin;
 	out->type = (enum ng_nh_type)nh->type;
 	out->port = nh->port;
+	if (nh->family == AF_INET6) {
+		static const uint8_t zero[16];
+
+		if (nh->type == NG_NH_GATEWAY) {
+			out->gw.family = AF_INET6;
+			memcpy(out->gw.v6, nh->gw6, 16);
+		}
+		if (memcmp(nh->src6, zero, 16) != 0) {
+			out->src.family = AF_INET6;
+			memcpy(out->src.v6, nh->src6, 16);
+		}
+		return;
+	}
 	if (nh->type == NG_NH_GATEWAY) {
 		out->gw.family = AF_INET;
 		out->gw.v4 = nh->gw4;
@@ -275,9 +376,15 @@ ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_i
 	uint32_t idx;
 	int best = -1;
 
-	if (dst->family != AF_INET)
+	if (dst->family == AF_INET6) {
+		const struct ng_nexthop *nh = ng_fib_lookup6_dp(&f->dp, dst->v6);
+
+		if (nh == NULL)
+			return -ENOENT;
+		idx = (uint32_t)(nh - f->dp.nh);
+	} else if (dst->family != AF_INET) {
 		return -ENOENT;
-	if (rte_lpm_lookup(f->dp.lpm4, rte_be_to_cpu_32(dst->v4), &idx) != 0) {
+	} else if (rte_lpm_lookup(f->dp.lpm4, rte_be_to_cpu_32(dst->v4), &idx) != 0) {
 		if (f->dp.default4 < 0)
 			return -ENOENT;
 		idx = (uint32_t)f->dp.default4;
@@ -301,7 +408,8 @@ ng_fib_get(const struct ng_fib *f, const struct ng_prefix *prefix, struct ng_rou
 	struct ng_prefix p;
 	int i;
 
-	if (prefix->addr.family != AF_INET || prefix->len > 32)
+	if ((prefix->addr.family != AF_INET || prefix->len > 32) &&
+			(prefix->addr.family != AF_INET6 || prefix->len > 128))
 		return -ENOENT;
 	p = ng_prefix_masked(prefix);
 	i = route_find(f, &p);

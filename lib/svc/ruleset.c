@@ -320,8 +320,10 @@ obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
 		if (env->fib != NULL && ng_fib_lookup(env->fib, &sorted[i].addr, &ri) == 0 &&
 				ri.src.family == AF_INET)
 			be[i].snat.v4 = ri.src.v4;
-		else if (env->n_node_addrs > 0)
-			be[i].snat.v4 = env->node_addrs[0].v4;
+		else
+			for (unsigned int a = env->n_node_addrs; a-- > 0;)
+				if (env->node_addrs[a].family == AF_INET)
+					be[i].snat.v4 = env->node_addrs[a].v4;
 	}
 	if (o->n_usable == 0)
 		return 0;
@@ -347,15 +349,17 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 {
 	const struct ng_svc_spec *sp = v->spec;
 	uint32_t n = v->n_backends, n_fe = 0, m;
-	unsigned int n_np;
+	unsigned int n_np, n_np_fam = 0;
 	const struct ng_ip *np = nodeport_addrs(env, &n_np);
 	struct ng_backend *sorted = NULL;
 	struct ng_svc_obj *o = NULL;
 	struct obj_rw rw;
 	int rc = -ENOMEM;
 
+	for (unsigned int a = 0; a < n_np; a++)
+		n_np_fam += np[a].family == AF_INET;
 	for (unsigned int i = 0; i < v->n_frontends; i++)
-		n_fe += v->frontends[i].addr.family == 0 ? n_np : 1;
+		n_fe += v->frontends[i].addr.family == 0 ? n_np_fam : 1;
 	if (n > 0) {
 		sorted = malloc(n * sizeof(*sorted));
 		if (sorted == NULL)
@@ -384,8 +388,9 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 	for (unsigned int i = 0; i < v->n_frontends; i++)
 		if (v->frontends[i].addr.family == 0)
 			for (unsigned int a = 0; a < n_np; a++)
-				ng_svc_fe_key(&o->fe[o->n_fe++], &np[a], v->frontends[i].port,
-						sp->proto);
+				if (np[a].family == AF_INET) /* services are IPv4 */
+					ng_svc_fe_key(&o->fe[o->n_fe++], &np[a],
+							v->frontends[i].port, sp->proto);
 	return o;
 fail:
 	free(sorted);
@@ -404,7 +409,8 @@ static bool
 is_node_addr(const struct ng_rs_env *env, const struct ng_fe_key *k)
 {
 	for (unsigned int a = 0; a < env->n_node_addrs; a++)
-		if (env->node_addrs[a].v4 == k->addr.v4 && k->family == AF_INET)
+		if (env->node_addrs[a].family == AF_INET && env->node_addrs[a].v4 == k->addr.v4 &&
+				k->family == AF_INET)
 			return true;
 	return false;
 }

@@ -971,9 +971,11 @@ def t_errors(x):
         ("backend add %s 198.18.1.9" % WEB,
          '% backend add: "198.18.1.9" is not ADDRESS:PORT'),
         ("route add 10.0.0.0/33 via 198.18.1.9",
-         '% route add: "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/LEN'),
+         '% route add: "10.0.0.0/33" is not a prefix A.B.C.D/LEN or X:X::X/LEN'),
         ("route add 198.18.64.0/18 via 198.18.1.300",
-         '% route add: next hop "198.18.1.300" is not an IPv4 address'),
+         '% route add: next hop "198.18.1.300" is not an IPv4 or IPv6 address'),
+        ("route add 2001:db8:9::/48 via 198.18.1.9",
+         '% route add: the next hop is not an IPv6 address like the prefix'),
         ("route add 198.18.64.0/18 via 198.18.9.9",
          '% route add: 198.18.9.9 is not on a connected prefix'),
         ("route add 198.18.64.0/18 via 198.18.1.9 port nosuch",
@@ -1631,6 +1633,79 @@ def t_show_json_all(x):
 
 # ---------------------------------------------------------------- CLI vs config rules
 
+V6_CONF = """# nodegw CLI test configuration, IPv6 (tests/ctl)
+log_level = "notice";
+workers = { idle_sleep_us = 100; };
+cli = { address = "127.0.0.1"; port = %(cli)d; };
+ports = (
+	{ name = "client"; devargs = "net_null0,no-rx=1";
+	  addresses = ["198.18.0.1/24", "2001:db8::1/64"]; },
+	{ name = "pods"; devargs = "net_null1,no-rx=1"; addresses = ["2001:db8:1::1/64"]; }
+);
+routes = (
+	{ prefix = "2001:db8:80::/48"; via = "2001:db8:1::fe"; },
+	{ prefix = "::/0"; via = "2001:db8::fe"; port = "client"; }
+);
+neighbours = (
+	{ address = "2001:db8:1::fe"; mac = "02:00:00:00:01:fe"; }
+);
+"""
+
+
+def t_ipv6_routes(x):
+    """IPv6 port addresses, static routes and neighbours: from the config, the
+    CLI, in show routes/neighbours, and round trip through show running-config."""
+    n = start_nodegw(x.exe, x.tmp, "v6", lambda p: V6_CONF % {"cli": p}, x.res)
+    x.procs.append(n)
+    c = n.client()
+    try:
+        rj = c.json("show routes json")
+        byp = {r["prefix"]: r for r in rj}
+        for pfx, origin in (("2001:db8::/64", "connected"), ("2001:db8::1/128", "local"),
+                            ("2001:db8:1::/64", "connected"), ("2001:db8:1::1/128", "local"),
+                            ("198.18.0.0/24", "connected")):
+            check(pfx in byp and byp[pfx]["origin"] == origin, "%s is a %s route" %
+                  (pfx, origin), rj)
+        check(static_routes(rj) == [("2001:db8:80::/48", "2001:db8:1::fe", "pods",
+                                     "2001:db8:1::1"),
+                                    ("::/0", "2001:db8::fe", "client", "2001:db8::1")],
+              "the config's IPv6 routes, port and source", static_routes(rj))
+        c.silent("route add 2001:db8:90::/48 via 2001:db8::fd")
+        c.silent("neighbour add 2001:db8::fd 02:00:00:00:00:FD")
+        check(("2001:db8:90::/48", "2001:db8::fd", "client", "2001:db8::1") in
+              static_routes(c.json("show routes json")), "route add over IPv6")
+        nb = static_neighbours(c.json("show neighbours json"))
+        check(nb == [("2001:db8:1::fe", "pods", "02:00:00:00:01:fe", "static"),
+                     ("2001:db8::fd", "client", "02:00:00:00:00:fd", "static")],
+              "neighbour add over IPv6", nb)
+        for line, token in (("route add 2001:db8:91::/48 via 2001:db8:7::1", "2001:db8:7::1"),
+                            ("route add 2001:db8:91::/48 via 2001:db8::1", "2001:db8::1"),
+                            ("route add 2001:db8:91::/129 via 2001:db8::9", "/129"),
+                            ("neighbour add 2001:db8:1::1 02:00:00:00:00:01", "2001:db8:1::1"),
+                            ("route del 2001:db8:1::/64", "2001:db8:1::/64")):
+            error_line(c.cmd(line), line.split()[0] + " " + line.split()[1], token)
+        text = c.ok("show running-config")
+        for want in ('addresses = ["198.18.0.1/24", "2001:db8::1/64"];',
+                     '{ prefix = "2001:db8:90::/48"; via = "2001:db8::fd"; port = "client"; }',
+                     '{ prefix = "::/0"; via = "2001:db8::fe"; port = "client"; }',
+                     '{ address = "2001:db8::fd"; mac = "02:00:00:00:00:fd"; port = "client"; }'):
+            check(want in text, "running-config has " + want, text)
+        path = os.path.join(x.tmp, "v6-running.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        chk = subprocess.run([x.exe, "--check", "-c", path], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=30)
+        msg = chk.stdout.decode(errors="replace")
+        check(chk.returncode == 0 and re.search(r"OK \(2 ports, 3 routes, 2 neighbours\)", msg),
+              "nodegw --check accepts the IPv6 running-config", msg + "\n" + text)
+        c.silent("route del 2001:db8:90::/48")
+        c.silent("neighbour del 2001:db8::fd")
+        check(len(static_routes(c.json("show routes json"))) == 2, "route del over IPv6")
+    finally:
+        c.close()
+        n.stop()
+
+
 def t_parity(x):
     """What the config loader refuses, the CLI must refuse too (else show
     running-config writes a file nodegw rejects), and route add/del must never
@@ -1847,6 +1922,8 @@ def main():
             ("show conn with connections (pcap)", t_conn),
             ("the CLI refuses what the config refuses; route add/del keep system routes",
              t_parity),
+            ("IPv6 addresses, routes and neighbours; running-config round trip",
+             t_ipv6_routes),
         ]
         for name, fn in tests:
             if not res.run(name, fn, x):
