@@ -29,7 +29,7 @@
 	X(IP_OPTIONS, "IPv4 options on local traffic") \
 	X(IP_FRAGMENT, "IPv4 fragment for a local address") \
 	X(IP_SRC, "martian source address") \
-	X(IPV6, "IPv6 not handled yet") \
+	X(IPV6, "IPv6 link-local or multicast not for nodegw") \
 	X(IP6_HEADER, "malformed IPv6 header") \
 	X(IP6_EXT, "malformed IPv6 extension header") \
 	X(IP6_EXT_LIMIT, "IPv6 extension header chain too long") \
@@ -38,6 +38,8 @@
 	X(UDP6_NO_CKSUM, "UDP over IPv6 without checksum") \
 	X(ICMP6_CKSUM, "bad ICMPv6 checksum") \
 	X(ND_INVALID, "invalid neighbour discovery message") \
+	X(ND_NOT_OURS, "neighbour solicitation for another address") \
+	X(IP6_LOCAL_FRAG, "IPv6 fragment for a local address") \
 	X(ARP_MALFORMED, "malformed ARP") \
 	X(ARP_NOT_OURS, "ARP for another address") \
 	X(ICMP_MALFORMED, "malformed ICMP") \
@@ -81,9 +83,12 @@ enum ng_drop_reason {
 #define NG_STAGES(X) \
 	X(RX, "rx") \
 	X(PARSE, "parse") \
+	X(IP6_PARSE, "ip6-parse") \
 	X(LB, "lb") \
 	X(LOCAL, "local") \
+	X(IP6_LOCAL, "ip6-local") \
 	X(FORWARD, "ip4-forward") \
+	X(FORWARD6, "ip6-forward") \
 	X(REPLY, "reply") \
 	X(PUNT, "punt") \
 	X(OUTPUT, "output") \
@@ -116,6 +121,12 @@ enum ng_stage {
 	X(LOCAL, LOCAL) \
 	X(FORWARD, FORWARD) \
 	X(PUNT, PUNT) \
+	X(DROP, DROP) \
+	X(IP6, IP6_PARSE)
+#define NG_IP6_PARSE_EDGES(X) \
+	X(LOCAL, IP6_LOCAL) \
+	X(FORWARD, FORWARD6) \
+	X(PUNT, PUNT) \
 	X(DROP, DROP)
 #define NG_LB_EDGES(X) \
 	X(FORWARD, FORWARD) \
@@ -127,6 +138,17 @@ enum ng_stage {
 	X(OUTPUT, OUTPUT) \
 	X(REPLY, REPLY) \
 	X(PUNT, PUNT) \
+	X(CONTROL, TO_CONTROL) \
+	X(DROP, DROP)
+#define NG_IP6_LOCAL_EDGES(X) \
+	X(OUTPUT, OUTPUT) \
+	X(REPLY, REPLY) \
+	X(PUNT, PUNT) \
+	X(CONTROL, TO_CONTROL) \
+	X(DROP, DROP)
+#define NG_FORWARD6_EDGES(X) \
+	X(OUTPUT, OUTPUT) \
+	X(REPLY, REPLY) \
 	X(CONTROL, TO_CONTROL) \
 	X(DROP, DROP)
 #define NG_FORWARD_EDGES(X) \
@@ -142,18 +164,27 @@ enum ng_stage {
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)
+#define NG_X_IP6_PARSE(id, to) NG_X_EDGE(IP6_PARSE, id, to)
+#define NG_X_IP6_LOCAL(id, to) NG_X_EDGE(IP6_LOCAL, id, to)
+#define NG_X_FORWARD6(id, to) NG_X_EDGE(FORWARD6, id, to)
 #define NG_X_LB(id, to) NG_X_EDGE(LB, id, to)
 #define NG_X_LOCAL(id, to) NG_X_EDGE(LOCAL, id, to)
 #define NG_X_FORWARD(id, to) NG_X_EDGE(FORWARD, id, to)
 #define NG_X_REPLY(id, to) NG_X_EDGE(REPLY, id, to)
 #define NG_X_PUNT(id, to) NG_X_EDGE(PUNT, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
+enum ng_ip6_parse_edge { NG_IP6_PARSE_EDGES(NG_X_IP6_PARSE) NG_IP6_PARSE_NEXT_MAX };
+enum ng_ip6_local_edge { NG_IP6_LOCAL_EDGES(NG_X_IP6_LOCAL) NG_IP6_LOCAL_NEXT_MAX };
+enum ng_forward6_edge { NG_FORWARD6_EDGES(NG_X_FORWARD6) NG_FORWARD6_NEXT_MAX };
 enum ng_lb_edge { NG_LB_EDGES(NG_X_LB) NG_LB_NEXT_MAX };
 enum ng_local_edge { NG_LOCAL_EDGES(NG_X_LOCAL) NG_LOCAL_NEXT_MAX };
 enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
 enum ng_reply_edge { NG_REPLY_EDGES(NG_X_REPLY) NG_REPLY_NEXT_MAX };
 enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
 #undef NG_X_PARSE
+#undef NG_X_IP6_PARSE
+#undef NG_X_IP6_LOCAL
+#undef NG_X_FORWARD6
 #undef NG_X_LB
 #undef NG_X_LOCAL
 #undef NG_X_FORWARD

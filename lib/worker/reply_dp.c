@@ -6,6 +6,7 @@
  *   NG_DROP_TTL_EXPIRED  ICMP time exceeded from the ingress port's address;
  *   anything else        a refusal: TCP gets a RST built in place, UDP an
  *                        ICMP port unreachable.
+ * IPv6 packets are answered by reply6_dp.c (which adds packet too big).
  * Replies go back out of the ingress port to the Ethernet source of the
  * packet (the reverse path). ICMP errors are limited to icmp.rate_pps per
  * worker (a token bucket); a RST is not.
@@ -24,8 +25,8 @@
 #include "worker_dp.h"
 
 /* Token bucket: at most icmp_rate errors per second, bursts of the same size. */
-static bool
-icmp_allowed(struct ng_worker *w)
+bool
+ng_w_icmp_allowed(struct ng_worker *w)
 {
 	uint64_t now = rte_rdtsc(), rate = w->dp->icmp_rate, hz = w->dp->tsc_hz;
 	uint64_t add;
@@ -53,7 +54,7 @@ icmp_error(struct ng_worker *w, struct rte_mbuf *m, uint8_t type, uint8_t code, 
 {
 	struct rte_mbuf *e;
 
-	if (!icmp_allowed(w)) {
+	if (!ng_w_icmp_allowed(w)) {
 		ng_w_next(next[NG_REPLY_NEXT_DROP], m, limited);
 		return NG_TRACE_REPLY_RATE_LIMITED;
 	}
@@ -136,12 +137,14 @@ ng_reply_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 {
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		enum ng_drop_reason reason = (enum ng_drop_reason)aux[i].u;
+		enum ng_drop_reason reason = (enum ng_drop_reason)(uint32_t)aux[i].u;
 		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
 				const struct rte_ipv4_hdr *, m->l2_len);
 		enum ng_trace_reply did;
 
-		if (reason == NG_DROP_TTL_EXPIRED)
+		if (unlikely((ip->version_ihl >> 4) == 6))
+			did = ng_w_reply6(w, m, aux[i].u, next);
+		else if (reason == NG_DROP_TTL_EXPIRED)
 			did = icmp_error(w, m, NG_ICMP_TIME_EXCEEDED, 0, ng_port_dp[m->port].ip4,
 					reason, NG_DROP_ICMP_RATELIMIT, next);
 		else if (ip->next_proto_id == IPPROTO_TCP)

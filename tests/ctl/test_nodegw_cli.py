@@ -600,7 +600,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "lb", "local", "ip4-forward", "reply", "punt", "output",
+RUNTIME_STAGES = ["rx", "parse", "ip6-parse", "lb", "local", "ip6-local", "ip4-forward",
+                  "ip6-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 
