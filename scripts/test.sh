@@ -22,9 +22,9 @@ finish() {
 	local rc=$?
 	# EAL leaves an empty runtime directory per --file-prefix even with
 	# --no-shconf; remove those of the unit and datapath tests.
-	rm -rf /var/run/dpdk/ng-ut-* /var/run/dpdk/ng_test_* 2>/dev/null || true
+	rm -rf /var/run/dpdk/ng-ut-* /var/run/dpdk/ng_test_* /var/run/dpdk/ng-fuzz-* 2>/dev/null || true
 	if ((rc == 0)); then
-		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, k8s, install, docs, asan+ubsan unit, bench --quick, k8s scale smoke)"
+		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, k8s, install, docs, asan+ubsan unit, fuzz, bench --quick, k8s scale smoke)"
 	else
 		echo "test.sh: FAILED at step: $STEP (exit $rc)"
 	fi
@@ -75,6 +75,12 @@ step "meson test build-asan --suite unit"
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
 	meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
 
+# The libFuzzer targets (clang, build-fuzz/), 15 s each from the committed
+# corpus: 90 s for the six. scripts/fuzz.sh SECONDS runs them long and keeps
+# what they find. Skips, saying so, where clang's libFuzzer is missing.
+step "fuzz.sh --check 15 (libFuzzer targets, bounded)"
+scripts/fuzz.sh --check 15
+
 # Last, as it takes both CPUs for about a minute: the nodegw just built and
 # tested, against testpmd over memif (scripts/bench.sh; doc/benchmarks.md).
 if ((EUID == 0)); then
@@ -91,4 +97,4 @@ python3 scripts/lib/bench_k8s.py build/app/nodegw/nodegw build/bench --services 
 
 STEP="done"
 echo
-echo "build dirs: $ROOT/build $ROOT/build-asan"
+echo "build dirs: $ROOT/build $ROOT/build-asan $ROOT/build-fuzz"

@@ -436,13 +436,17 @@ ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 }
 
 /* SIGHUP and "reload": the new config replaces services, routes and neighbours, or
- * nothing. Returns 0, or -1 with a->err naming the problem. */
+ * nothing. The file is parsed in a child process (ng_conf_load_isolated), so no
+ * input can end or grow this one. Returns 0, or -1 with a->err naming the problem. */
 static int
 reload(struct app *a)
 {
-	struct ng_conf *c = ng_conf_load(a->conf_path, a->err, sizeof(a->err));
+	struct ng_conf *c = ng_conf_load_isolated(a->conf_path, a->err, sizeof(a->err));
 	char err[NG_ERRBUF];
 
+	if (ng_conf_helper_pid() < 0)
+		NG_LOG(WARNING, MAIN, "reload: the config helper has stopped; the check "
+			"forked the gateway itself");
 	if (c == NULL) {
 		NG_LOG(ERR, MAIN, "reload refused, running state kept: %s", a->err);
 		return -1;
@@ -777,8 +781,14 @@ main(int argc, char **argv)
 	if (a.print_rbac)
 		return ng_k8s_rbac_print(stdout) == 0 ? 0 : 1;
 
-	/* Validate before touching EAL, so --check needs no hugepages or root. */
-	a.conf = ng_conf_load(a.conf_path, a.err, sizeof(a.err));
+	/* The process that forks the config parsers for reloads: now, while this
+	 * one is small and has no threads. */
+	if (!a.check && (rc = ng_conf_helper_start()) < 0)
+		fprintf(stderr, "nodegw: no config helper (%s): reloads fork the gateway\n",
+			strerror(-rc));
+	/* Validate before touching EAL, so --check needs no hugepages or root; in a
+	 * child, as reload does, so a file that makes libconfig exit() is refused. */
+	a.conf = ng_conf_load_isolated(a.conf_path, a.err, sizeof(a.err));
 	if (a.conf == NULL) {
 		fprintf(stderr, "%s\n", a.err);
 		return 1;
@@ -821,6 +831,7 @@ main(int argc, char **argv)
 
 	unwind(&a, (int)RTE_DIM(steps) - 1);
 	ng_conf_free(a.conf);
+	ng_conf_helper_stop();
 	rte_eal_cleanup();
 	printf("nodegw: stopped\n");
 	fflush(stdout);

@@ -33,6 +33,7 @@
 
 #include <rte_common.h>
 
+#include "ng_err.h"
 #include "ng_cli_util.h"
 #include "ng_log.h"
 
@@ -797,23 +798,6 @@ addr_is_loopback(const struct sockaddr_storage *ss)
 		(IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
 }
 
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 int
 ng_cli_init(const char *addr, uint16_t port, char *err, size_t errlen)
 {
@@ -823,9 +807,9 @@ ng_cli_init(const char *addr, uint16_t port, char *err, size_t errlen)
 	int fd, rc;
 
 	if (srv.lfd >= 0)
-		return fail(err, errlen, -EALREADY, "CLI already listening on port %u", srv.port);
+		return ng_err(err, errlen, -EALREADY, "CLI already listening on port %u", srv.port);
 	if (addr == NULL)
-		return fail(err, errlen, -EINVAL, "no CLI address");
+		return ng_err(err, errlen, -EINVAL, "no CLI address");
 	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
@@ -838,31 +822,31 @@ ng_cli_init(const char *addr, uint16_t port, char *err, size_t errlen)
 		in6->sin6_port = htons(port);
 		sl = sizeof(*in6);
 	} else {
-		return fail(err, errlen, -EINVAL,
+		return ng_err(err, errlen, -EINVAL,
 			"bad CLI address \"%s\": expected an IPv4 or IPv6 address", addr);
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		rc = -errno;
-		return fail(err, errlen, rc, "CLI socket: %s", strerror(-rc));
+		return ng_err(err, errlen, rc, "CLI socket: %s", strerror(-rc));
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0) {
 		rc = -errno;
 		close(fd);
-		return fail(err, errlen, rc, "cannot listen on %s port %u for the CLI: %s", addr,
+		return ng_err(err, errlen, rc, "cannot listen on %s port %u for the CLI: %s", addr,
 			port, strerror(-rc));
 	}
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		rc = -errno;
 		close(fd);
-		return fail(err, errlen, rc, "CLI getsockname: %s", strerror(-rc));
+		return ng_err(err, errlen, rc, "CLI getsockname: %s", strerror(-rc));
 	}
 	rc = ng_cli_register(srv_cmds, RTE_DIM(srv_cmds));
 	if (rc < 0 && rc != -EEXIST) {
 		close(fd);
-		return fail(err, errlen, rc, "CLI commands: %s", strerror(-rc));
+		return ng_err(err, errlen, rc, "CLI commands: %s", strerror(-rc));
 	}
 	srv.port = ntohs(ss.ss_family == AF_INET ? in->sin_port : in6->sin6_port);
 	srv.lfd = fd;

@@ -1014,7 +1014,7 @@ load_root(struct ld *x, const config_setting_t *root)
 }
 
 /* The whole stream as a NUL-terminated string, or NULL with errno set. */
-static char *
+char *
 read_all(FILE *f)
 {
 	size_t cap = 4096, len = 0, n;
@@ -1142,7 +1142,11 @@ ng_conf_load(const char *path, char *err, size_t errlen)
 	x.text = text;
 
 	config_init(&cfg);
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+	rc = conf_check_includes(&x, text);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			snprintf(x.err, x.errlen, "%s: out of memory", path);
+	} else if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		const char *file = config_error_file(&cfg) != NULL ? config_error_file(&cfg) : path;
 
 		snprintf(x.err, x.errlen, "%s:%d: %s", file, config_error_line(&cfg),

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ng_addr.h"
 #include "ng_limits.h"
@@ -89,6 +90,8 @@ struct ng_conf_backend {
 	int line;
 };
 
+/* Heap fields of ng_conf_service and ng_conf: freed by ng_conf_free() and sent
+ * by conf_child.c (which pins these structs' sizes to be told of a new one). */
 struct ng_conf_service {
 	char name[NG_SVC_NAME_MAX];
 	uint8_t proto;              /**< IPPROTO_TCP or IPPROTO_UDP */
@@ -214,7 +217,10 @@ struct ng_conf {
 void ng_conf_defaults(struct ng_conf *c);
 
 /**
- * Load and validate a config file.
+ * Load and validate a config file. Every @include must name a readable regular
+ * file (a directory made libconfig 1.5 call exit()); it is opened relative to
+ * the working directory, as libconfig does. Runs libconfig in this process:
+ * a running gateway uses ng_conf_load_isolated() instead.
  *
  * @param path the file to read
  * @param err  buffer for one sentence, "FILE:LINE: message", on failure
@@ -223,6 +229,49 @@ void ng_conf_defaults(struct ng_conf *c);
  *   (EINVAL for a bad file, ENOENT when it cannot be read, ENOMEM) and err filled.
  */
 struct ng_conf *ng_conf_load(const char *path, char *err, size_t errlen);
+
+/** How long ng_conf_load_isolated() waits for its child, in milliseconds. */
+#define NG_CONF_CHECK_TIMEOUT_MS 10000
+
+/**
+ * Load and validate a config file as ng_conf_load() does, but parse it in a
+ * child process (fork), which sends the validated config back over a pipe and
+ * exits. Whatever the parser library does on bad input (libconfig 1.5 calls
+ * exit() on a read error, leaks on some syntax errors, blocks on a FIFO)
+ * happens to the child: the caller gets a refusal, its memory unchanged. What
+ * is returned is exactly what the child validated (the files are read once).
+ * The child is forked by the helper (ng_conf_helper_start()), or else by
+ * the caller; it touches no DPDK state. Control core only: it blocks until
+ * the child answers, at most NG_CONF_CHECK_TIMEOUT_MS (and 2 s more for a
+ * helper that stopped answering, which is then stopped).
+ *
+ * @param path the file to read
+ * @param err  buffer for one sentence ("FILE:LINE: message") on failure
+ * @param errlen size of err
+ * @return a config to free with ng_conf_free(), or NULL with errno set: as
+ *   ng_conf_load() for a file the child refused; ETIMEDOUT when the child did
+ *   not answer in time; ECHILD when it died or its answer was cut short;
+ *   ENOMEM; or fork()'s and pipe()'s errors.
+ */
+struct ng_conf *ng_conf_load_isolated(const char *path, char *err, size_t errlen);
+
+/**
+ * Start the config helper: a small process, forked now, that forks the
+ * children ng_conf_load_isolated() parses in, so that the gateway itself is
+ * never forked once it runs (multi-threaded, large). Call it early, before
+ * rte_eal_init() and before any thread exists. Without it (not started, or
+ * gone), ng_conf_load_isolated() forks the caller instead.
+ *
+ * @return 0, or a negative errno (socketpair, fork).
+ */
+int ng_conf_helper_start(void);
+
+/** Stop the helper (it exits when its socket closes); nothing when none runs. */
+void ng_conf_helper_stop(void);
+
+/** The helper's process id, or -1 when none runs (never started, or stopped
+ * after a failure it showed). */
+pid_t ng_conf_helper_pid(void);
 
 /** Free a config from ng_conf_load(); NULL is fine. */
 void ng_conf_free(struct ng_conf *c);

@@ -10,12 +10,14 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <libconfig.h>
 #include <rte_byteorder.h>
@@ -175,6 +177,59 @@ int load_probes(struct ld *x, const config_setting_t *root);
 int load_prefix_list(struct ld *x, const config_setting_t *g, const char *key, const char *what,
 	unsigned int max, bool primary_ok, struct ng_prefix *out, unsigned int *n_out,
 	bool *primary);
+
+char *
+read_all(FILE *f);
+
+/* conf_include.c: every @include names a regular file (libconfig exits on
+ * a directory); 0, or -EINVAL/-ENOMEM with the error buffer filled. */
+int conf_check_includes(struct ld *x, const char *text);
+
+/*
+ * conf_child.c: a config parsed in a child process and sent back over a pipe.
+ * conf_helper.c: the small process, forked at start, that forks those
+ * children. ng_conf_load_isolated() uses the helper when one runs, else
+ * forks the child itself (conf_load_child).
+ */
+typedef struct ng_conf *(*conf_loader_fn)(const char *path, char *err, size_t errlen);
+
+/* Monotonic milliseconds. */
+uint64_t conf_now_ms(void);
+
+/* In the child: run load(path), send the result on fd, _exit(). */
+void conf_child_run(int fd, const char *path, conf_loader_fn load)
+	__attribute__((noreturn));
+
+/* In the parent: the config the child sent on fd, or NULL with *rc: -EINVAL
+ * with err filled (the child refused the file, its errno in *child_errno),
+ * -ETIMEDOUT, -ENOMEM, -EPIPE (a short stream) or -EIO (a malformed one, or
+ * counts over the loader's limits). */
+struct ng_conf *
+conf_child_get(int fd, uint64_t deadline, char *err, size_t errlen, int *child_errno, int *rc);
+
+/* Reap pid by deadline, else SIGKILL it (*killed) and wait a second more.
+ * Its wait status, or -1 (not reaped: kept to reap later; or ECHILD). */
+int conf_child_reap(pid_t pid, uint64_t deadline, bool *killed);
+
+/* The result from what conf_child_get() returned and the child's wait status
+ * st (-1: unknown): the config, or NULL with err and errno set. */
+struct ng_conf *
+conf_child_finish(const char *path, struct ng_conf *c, int rc, int st, int child_errno,
+	unsigned int timeout_ms, char *err, size_t errlen);
+
+/* Run load(path) in a child forked from this process, within timeout_ms. */
+struct ng_conf *
+conf_load_child(const char *path, conf_loader_fn load, unsigned int timeout_ms, char *err,
+	size_t errlen);
+
+/* Start the helper with the loader its children run; see ng_conf_helper_start(). */
+int conf_helper_start(conf_loader_fn load);
+
+/* Load path through the helper; *no_helper when none runs (then nothing was
+ * done, and the caller forks itself). */
+struct ng_conf *
+conf_load_helper(const char *path, unsigned int timeout_ms, char *err, size_t errlen,
+	bool *no_helper);
 
 /* conf_svc.c */
 void ht_free(struct ht *h);

@@ -104,7 +104,7 @@ void kstore_replace(enum kres r, struct klist *l);
 void klist_free(enum kres r, struct klist *l);
 int klist_push(struct klist *l, void *obj);
 void klist_keep(enum kres r, struct klist *l, const char *ns, const char *name);
-/** Translate and apply dirty groups, at least one, until TSC until_tsc;
+/** Translate and apply dirty groups, at least one (if any), until TSC until_tsc;
  * return how many nodegw services changed. */
 unsigned int kstore_sync(const struct ng_k8s_node *node, uint64_t until_tsc);
 /** Groups waiting for kstore_sync(). */
@@ -117,6 +117,20 @@ uint64_t kstore_apply_errors(void);
 void kstore_last_error(char *buf, size_t len);
 
 /* ---- the reflectors ---- */
+
+/*
+ * The watcher without a network, for tests and fuzzing (tests/fuzz): start
+ * reflector res's next request if it is idle (as ng_k8s_poll() does when it
+ * is due; back-off is not waited for), hand it a response as libcurl would
+ * (status http, the body in pieces of chunk bytes, 0: whole; then the end of
+ * the transfer with curl_result, a CURLcode), then apply what the store holds
+ * as ng_k8s_poll() does: every waiting group, or with one_group only the
+ * first, the rest at the next call (a sync cut into slices, K8S_SLICE_MS,
+ * with the cut at a fixed place). Nothing is sent or received.
+ * @return 0, -EINVAL (the watcher is off) or -EIO (no request could start).
+ */
+int kwatch_feed(enum kres res, long http, const char *body, size_t len, size_t chunk,
+	int curl_result, bool one_group);
 
 enum kstate {
 	KS_IDLE = 0,     /**< waiting to start or for a back-off to end */

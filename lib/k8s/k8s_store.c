@@ -734,6 +734,8 @@ kstore_sync(const struct ng_k8s_node *node, uint64_t until_tsc)
 {
 	unsigned int changed = 0, i = 0;
 
+	if (st.n_dirty == 0)
+		return 0; /* st.dirty may be NULL: no arithmetic on it */
 	while (i < st.n_dirty) {
 		changed += group_sync(st.dirty[i++], node);
 		if (rte_get_tsc_cycles() >= until_tsc)

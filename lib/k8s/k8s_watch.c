@@ -527,12 +527,10 @@ list_page_done(struct kreflector *r)
 		backoff(r);
 }
 
+/* The transfer of r ended with res; http is its response code (0: none). */
 static void
-done(struct kreflector *r, CURLcode res)
+done(struct kreflector *r, CURLcode res, long http)
 {
-	long http = 0;
-
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
 	if (r->state == KS_LISTING) {
 		request_end(r);
 		if (res == CURLE_OK && http == 200) {
@@ -584,6 +582,39 @@ check_stall(struct kreflector *r, uint64_t now)
 	backoff(r);
 }
 
+/*
+ * Apply what changed in the store, once both lists are in: the groups waiting
+ * until TSC until_tsc (at least one), the rest at the next step.
+ */
+static void
+sync_step(uint64_t until_tsc)
+{
+	/* Until the first sync the watcher holds changes the data path lacks. */
+	ng_health_set_pending(ng_kw.first_sync_tsc == 0 ? ng_kw.start_tsc : 0);
+	/* Apply once both lists are in, as kube-proxy waits for both caches (not for
+	 * the Node's: a zone that comes later re-translates every service); a slice
+	 * at a time, so a sync of many groups never holds up the loop for long. */
+	if (!ng_kw.r[KRES_SERVICES].synced || !ng_kw.r[KRES_SLICES].synced)
+		return;
+	if (kstore_sync(&ng_kw.node, until_tsc) > 0) {
+		ng_svc_note_cause(ng_kw.cause_tsc);
+		ng_kw.syncs++;
+	}
+	if (kstore_pending() > 0) {
+		ng_kw.sync_slices++;
+		return; /* the rest next time; the events keep their cause */
+	}
+	ng_kw.cause_tsc = 0;
+	if (ng_kw.first_sync_tsc == 0) {
+		ng_kw.first_sync_tsc = now_tsc();
+		NG_LOG(NOTICE, K8S, "initial sync: %u services, %u endpointslices -> %u "
+			"nodegw services in %.1f ms", kstore_count(KRES_SERVICES),
+			kstore_count(KRES_SLICES), kstore_applied(),
+			(double)(ng_kw.first_sync_tsc - ng_kw.start_tsc) * 1e3 /
+			(double)rte_get_tsc_hz());
+	}
+}
+
 void
 ng_k8s_poll(void)
 {
@@ -609,37 +640,50 @@ ng_k8s_poll(void)
 			continue;
 		for (int i = 0; i < KRES_N; i++)
 			if (ng_kw.r[i].easy == msg->easy_handle) {
-				done(&ng_kw.r[i], msg->data.result);
+				long http = 0;
+
+				curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &http);
+				done(&ng_kw.r[i], msg->data.result, http);
 				break;
 			}
 	}
 	now = now_tsc();
 	for (int i = 0; i < KRES_N; i++)
 		check_stall(&ng_kw.r[i], now);
-	/* Until the first sync the watcher holds changes the data path lacks. */
-	ng_health_set_pending(ng_kw.first_sync_tsc == 0 ? ng_kw.start_tsc : 0);
-	/* Apply once both lists are in, as kube-proxy waits for both caches (not for
-	 * the Node's: a zone that comes later re-translates every service); a slice
-	 * at a time, so a sync of many groups never holds up the loop for long. */
-	if (ng_kw.r[KRES_SERVICES].synced && ng_kw.r[KRES_SLICES].synced) {
-		if (kstore_sync(&ng_kw.node, now_tsc() + ms_tsc(K8S_SLICE_MS)) > 0) {
-			ng_svc_note_cause(ng_kw.cause_tsc);
-			ng_kw.syncs++;
+	sync_step(now_tsc() + ms_tsc(K8S_SLICE_MS));
+}
+
+int
+kwatch_feed(enum kres res, long http, const char *body, size_t len, size_t chunk,
+	int curl_result, bool one_group)
+{
+	struct kreflector *r;
+	CURLcode cr = (CURLcode)curl_result;
+	size_t off = 0;
+
+	if (!ng_kw.enabled || res >= KRES_N)
+		return -EINVAL;
+	r = &ng_kw.r[res];
+	if (r->state == KS_IDLE && request(r, !(r->relist || !r->synced)) < 0)
+		return -EIO;
+	r->http = http;
+	while (off < len) {
+		size_t n = chunk == 0 || chunk > len - off ? len - off : chunk;
+
+		/* libcurl ends a transfer whose write callback takes less. */
+		if (on_data((char *)(uintptr_t)(body + off), 1, n, r) != n) {
+			if (cr == CURLE_OK)
+				cr = CURLE_WRITE_ERROR;
+			break;
 		}
-		if (kstore_pending() > 0) {
-			ng_kw.sync_slices++;
-			return; /* the rest next time; the events keep their cause */
-		}
-		ng_kw.cause_tsc = 0;
-		if (ng_kw.first_sync_tsc == 0) {
-			ng_kw.first_sync_tsc = now_tsc();
-			NG_LOG(NOTICE, K8S, "initial sync: %u services, %u endpointslices -> %u "
-				"nodegw services in %.1f ms", kstore_count(KRES_SERVICES),
-				kstore_count(KRES_SLICES), kstore_applied(),
-				(double)(ng_kw.first_sync_tsc - ng_kw.start_tsc) * 1e3 /
-				(double)rte_get_tsc_hz());
-		}
+		off += n;
 	}
+	done(r, cr, http);
+	/* A deadline already past applies one group, the rest waits for the next
+	 * call, as a slow slice leaves it for the next turn of the loop; so the
+	 * cut does not depend on the machine's speed. */
+	sync_step(one_group ? 0 : UINT64_MAX);
+	return 0;
 }
 
 /* ---- start and stop ---- */

@@ -10,10 +10,12 @@
 _NG_DEPS_SH_LOADED=1
 
 # Everything needed to build nodegw and run all of its tests.
+# libclang-rt-14-dev: clang's libFuzzer and sanitizer runtimes (tests/fuzz,
+# scripts/fuzz.sh); clang does not always pull it in.
 # libmicrohttpd-dev: the probe, metrics and healthCheckNodePort servers (lib/http).
 NG_DEPS_BUILD=(build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpdk-dev
 	libcurl4-openssl-dev libcjson-dev libconfig-dev libcmocka-dev libpcap-dev clang
-	libmicrohttpd-dev libnl-3-dev libnl-route-3-dev)
+	libclang-rt-14-dev libmicrohttpd-dev libnl-3-dev libnl-route-3-dev)
 # prometheus: its promtool checks /metrics and deploy/prometheus/ in the tests.
 NG_DEPS_RUNTIME=(iproute2 iputils-ping curl socat ethtool python3 tcpdump telnet
 	netcat-openbsd openssl prometheus)

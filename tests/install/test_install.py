@@ -25,8 +25,10 @@ passes them). Checks, in a temporary DESTDIR:
     SIGHUP reload, restart on failure, the config and environment file under
     sysconfdir, LimitMEMLOCK=infinity, a stop timeout;
   5 the installed nodegw, started as the unit would (but with --no-huge on
-    net_null ports, busy workers) re-reads its config on SIGHUP and stops on
-    SIGTERM with status 0 in under a fifth of TimeoutStopSec.
+    net_null ports, busy workers) runs its config helper (nodegw-conf: a fork
+    of itself, so nothing else is installed), re-reads its config on SIGHUP
+    through it and stops on SIGTERM with status 0 in under a fifth of
+    TimeoutStopSec.
 
 Prints "N passed, M failed"; exits 1 when anything failed.
 """
@@ -239,6 +241,22 @@ services = (
 ''' % (port, svc.rstrip(",\n") + "\n" if svc else "")
 
 
+def children(pid):
+    """{pid: name} of the processes whose parent is pid."""
+    out = {}
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except (OSError, ValueError):
+            continue  # not a process, or it ended
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses
+        name = st[st.index("(") + 1:st.rindex(")")]
+        if int(st[st.rindex(")") + 2:].split()[1]) == pid:
+            out[int(d)] = name
+    return out
+
+
 def t_stop_reload(x):
     check(getattr(x, "stop_timeout", None), "the unit's TimeoutStopSec is needed (check 4)")
     g = ngproc.Nodegw(x.nodegw(), x.tmp, "unit", stem="nodegw-inst", error=Fail)
@@ -254,6 +272,15 @@ def t_stop_reload(x):
             check(time.monotonic() < deadline and g.proc.poll() is None,
                   "no \"reloaded ...: 2 services\" within 10 s of SIGHUP", g.log()[-2000:])
             time.sleep(0.05)
+        # The reload went through the helper nodegw forked at start (no
+        # separate program to find): it is still there, and nothing said
+        # the gateway had to fork itself instead.
+        kids = children(g.proc.pid)
+        check(list(kids.values()).count("nodegw-conf") == 1,
+              "the installed nodegw has one nodegw-conf helper", kids)
+        check("no config helper" not in g.log() and
+              "the config helper has stopped" not in g.log(),
+              "the reload used the helper", g.log()[-2000:])
     finally:
         t0 = time.monotonic()
         rc = g.stop()
