@@ -33,6 +33,7 @@ static const uint8_t ip6_parse_to[] = {NG_IP6_PARSE_EDGES(NG_X_TO)};
 static const uint8_t ip6_local_to[] = {NG_IP6_LOCAL_EDGES(NG_X_TO)};
 static const uint8_t forward6_to[] = {NG_FORWARD6_EDGES(NG_X_TO)};
 static const uint8_t lb_to[] = {NG_LB_EDGES(NG_X_TO)};
+static const uint8_t lb6_to[] = {NG_LB6_EDGES(NG_X_TO)};
 static const uint8_t local_to[] = {NG_LOCAL_EDGES(NG_X_TO)};
 static const uint8_t forward_to[] = {NG_FORWARD_EDGES(NG_X_TO)};
 static const uint8_t reply_to[] = {NG_REPLY_EDGES(NG_X_TO)};
@@ -48,6 +49,7 @@ static const struct {
 	[NG_STAGE_IP6_LOCAL] = {ip6_local_to, RTE_DIM(ip6_local_to)},
 	[NG_STAGE_FORWARD6] = {forward6_to, RTE_DIM(forward6_to)},
 	[NG_STAGE_LB] = {lb_to, RTE_DIM(lb_to)},
+	[NG_STAGE_LB6] = {lb6_to, RTE_DIM(lb6_to)},
 	[NG_STAGE_LOCAL] = {local_to, RTE_DIM(local_to)},
 	[NG_STAGE_FORWARD] = {forward_to, RTE_DIM(forward_to)},
 	[NG_STAGE_REPLY] = {reply_to, RTE_DIM(reply_to)},
@@ -92,7 +94,8 @@ ng_stage_edges(enum ng_stage s, const uint8_t **to)
 			NG_PUNT_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_IP6_PARSE_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_IP6_LOCAL_NEXT_MAX > NG_STAGE_EDGES_MAX ||
-			NG_FORWARD6_NEXT_MAX > NG_STAGE_EDGES_MAX);
+			NG_FORWARD6_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_LB6_NEXT_MAX > NG_STAGE_EDGES_MAX);
 	if ((unsigned int)s >= NG_STAGE_MAX) {
 		if (to != NULL)
 			*to = NULL;

@@ -85,6 +85,7 @@ enum ng_drop_reason {
 	X(PARSE, "parse") \
 	X(IP6_PARSE, "ip6-parse") \
 	X(LB, "lb") \
+	X(LB6, "lb6") \
 	X(LOCAL, "local") \
 	X(IP6_LOCAL, "ip6-local") \
 	X(FORWARD, "ip4-forward") \
@@ -127,6 +128,15 @@ enum ng_stage {
 	X(LOCAL, IP6_LOCAL) \
 	X(FORWARD, FORWARD6) \
 	X(PUNT, PUNT) \
+	X(DROP, DROP) \
+	X(LB, LB6)
+/* lb6's edges are lb's, in the same order (lb_dp.c's connection code hands
+ * packets on by either stage's indices), leading to the IPv6 stages. */
+#define NG_LB6_EDGES(X) \
+	X(FORWARD, FORWARD6) \
+	X(LOCAL, IP6_LOCAL) \
+	X(REPLY, REPLY) \
+	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP)
 #define NG_LB_EDGES(X) \
 	X(FORWARD, FORWARD) \
@@ -167,6 +177,7 @@ enum ng_stage {
 #define NG_X_IP6_PARSE(id, to) NG_X_EDGE(IP6_PARSE, id, to)
 #define NG_X_IP6_LOCAL(id, to) NG_X_EDGE(IP6_LOCAL, id, to)
 #define NG_X_FORWARD6(id, to) NG_X_EDGE(FORWARD6, id, to)
+#define NG_X_LB6(id, to) NG_X_EDGE(LB6, id, to)
 #define NG_X_LB(id, to) NG_X_EDGE(LB, id, to)
 #define NG_X_LOCAL(id, to) NG_X_EDGE(LOCAL, id, to)
 #define NG_X_FORWARD(id, to) NG_X_EDGE(FORWARD, id, to)
@@ -176,6 +187,7 @@ enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
 enum ng_ip6_parse_edge { NG_IP6_PARSE_EDGES(NG_X_IP6_PARSE) NG_IP6_PARSE_NEXT_MAX };
 enum ng_ip6_local_edge { NG_IP6_LOCAL_EDGES(NG_X_IP6_LOCAL) NG_IP6_LOCAL_NEXT_MAX };
 enum ng_forward6_edge { NG_FORWARD6_EDGES(NG_X_FORWARD6) NG_FORWARD6_NEXT_MAX };
+enum ng_lb6_edge { NG_LB6_EDGES(NG_X_LB6) NG_LB6_NEXT_MAX };
 enum ng_lb_edge { NG_LB_EDGES(NG_X_LB) NG_LB_NEXT_MAX };
 enum ng_local_edge { NG_LOCAL_EDGES(NG_X_LOCAL) NG_LOCAL_NEXT_MAX };
 enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
@@ -185,6 +197,7 @@ enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
 #undef NG_X_IP6_PARSE
 #undef NG_X_IP6_LOCAL
 #undef NG_X_FORWARD6
+#undef NG_X_LB6
 #undef NG_X_LB
 #undef NG_X_LOCAL
 #undef NG_X_FORWARD

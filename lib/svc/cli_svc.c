@@ -57,20 +57,35 @@ parse_u32(struct ng_cli_sess *s, const char *cmd, const char *what, const char *
 	return 0;
 }
 
-/* "198.18.1.2:8080" */
+/* "198.18.1.2:8080", "[2001:db8::2]:8080" */
 static int
 parse_ep(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_ip *ip, uint16_t *port)
 {
 	char buf[NG_IP_STRLEN];
-	const char *colon = strrchr(v, ':');
+	const char *colon = strrchr(v, ':'), *a = v;
+	size_t alen;
 	uint32_t p;
 
 	if (colon == NULL || (size_t)(colon - v) >= sizeof(buf)) {
 		ng_cli_error(s, "%s: \"%s\" is not ADDRESS:PORT", cmd, v);
 		return -1;
 	}
-	memcpy(buf, v, (size_t)(colon - v));
-	buf[colon - v] = '\0';
+	alen = (size_t)(colon - v);
+	/* An IPv6 address goes in brackets, so that its last group is not the port. */
+	if (v[0] == '[') {
+		if (alen < 2 || colon[-1] != ']') {
+			ng_cli_error(s, "%s: \"%s\" is not [IPV6]:PORT", cmd, v);
+			return -1;
+		}
+		a = v + 1;
+		alen -= 2;
+	} else if (memchr(v, ':', alen) != NULL) {
+		ng_cli_error(s, "%s: \"%s\": write an IPv6 address in brackets, [IPV6]:PORT", cmd,
+				v);
+		return -1;
+	}
+	memcpy(buf, a, alen);
+	buf[alen] = '\0';
 	if (ng_ip_parse(buf, ip) < 0) {
 		ng_cli_error(s, "%s: \"%s\" is not an IP address", cmd, buf);
 		return -1;
@@ -347,7 +362,8 @@ show_service_text(struct ng_cli_sess *s, const struct ng_svc_view *v)
 		uint64_t bc, bp;
 
 		backend_counters(v, be, &bc, &bp);
-		snprintf(ep, sizeof(ep), "%s:%u", ng_ip_fmt(&be->addr, a, sizeof(a)), be->port);
+		snprintf(ep, sizeof(ep), be->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+				ng_ip_fmt(&be->addr, a, sizeof(a)), be->port);
 		ng_cli_printf(s, "    %-24s %6u %10" PRIu64 " %12" PRIu64 "%s\n", ep, be->weight,
 				bc, bp, be->weight == 0 ? "  (draining)" : "");
 	}

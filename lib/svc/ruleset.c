@@ -287,6 +287,17 @@ obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct 
 	o->n_src_ranges = sp->n_src_ranges;
 }
 
+/* A service's family: its VIPs', else its backends', else IPv4. NodePorts
+ * answer on the gateway addresses of that family. */
+static uint8_t
+view_family(const struct ng_svc_view *v)
+{
+	for (unsigned int i = 0; i < v->n_frontends; i++)
+		if (v->frontends[i].addr.family != 0)
+			return v->frontends[i].addr.family;
+	return v->n_backends > 0 ? v->backends[0].addr.family : AF_INET;
+}
+
 /* The addresses a NodePort answers on. */
 static const struct ng_ip *
 nodeport_addrs(const struct ng_rs_env *env, unsigned int *n)
@@ -297,6 +308,17 @@ nodeport_addrs(const struct ng_rs_env *env, unsigned int *n)
 	}
 	*n = env->n_nodeport_addrs;
 	return env->nodeport_addrs;
+}
+
+/* a into the data path's 16 bytes: an IPv4 address in the first 4, the rest 0. */
+static void
+addr16(union ng_addr16 *d, const struct ng_ip *a)
+{
+	memset(d, 0, sizeof(*d));
+	if (a->family == AF_INET)
+		d->v4 = a->v4;
+	else
+		memcpy(d->v6, a->v6, sizeof(d->v6));
 }
 
 /* Backends in canonical order with their FullNAT source, and the scheduling table. */
@@ -312,18 +334,23 @@ obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
 	for (uint32_t i = 0; i < n; i++) {
 		struct ng_route_info ri;
 
+		const struct ng_ip *src = NULL;
+
 		be[i].family = sorted[i].addr.family;
-		be[i].addr.v4 = sorted[i].addr.v4;
+		addr16(&be[i].addr, &sorted[i].addr);
 		be[i].port = rte_cpu_to_be_16(sorted[i].port);
 		be[i].weight = sorted[i].weight;
 		o->n_usable += sorted[i].weight > 0;
+		/* FullNAT source: the route's source toward the backend, else the first
+		 * gateway address of the backend's family */
 		if (env->fib != NULL && ng_fib_lookup(env->fib, &sorted[i].addr, &ri) == 0 &&
-				ri.src.family == AF_INET)
-			be[i].snat.v4 = ri.src.v4;
-		else
-			for (unsigned int a = env->n_node_addrs; a-- > 0;)
-				if (env->node_addrs[a].family == AF_INET)
-					be[i].snat.v4 = env->node_addrs[a].v4;
+				ri.src.family == sorted[i].addr.family)
+			src = &ri.src;
+		for (unsigned int a = 0; src == NULL && a < env->n_node_addrs; a++)
+			if (env->node_addrs[a].family == sorted[i].addr.family)
+				src = &env->node_addrs[a];
+		if (src != NULL)
+			addr16(&be[i].snat, src);
 	}
 	if (o->n_usable == 0)
 		return 0;
@@ -350,6 +377,7 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 	const struct ng_svc_spec *sp = v->spec;
 	uint32_t n = v->n_backends, n_fe = 0, m;
 	unsigned int n_np, n_np_fam = 0;
+	uint8_t fam = view_family(v);
 	const struct ng_ip *np = nodeport_addrs(env, &n_np);
 	struct ng_backend *sorted = NULL;
 	struct ng_svc_obj *o = NULL;
@@ -357,7 +385,7 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 	int rc = -ENOMEM;
 
 	for (unsigned int a = 0; a < n_np; a++)
-		n_np_fam += np[a].family == AF_INET;
+		n_np_fam += np[a].family == fam;
 	for (unsigned int i = 0; i < v->n_frontends; i++)
 		n_fe += v->frontends[i].addr.family == 0 ? n_np_fam : 1;
 	if (n > 0) {
@@ -388,7 +416,7 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 	for (unsigned int i = 0; i < v->n_frontends; i++)
 		if (v->frontends[i].addr.family == 0)
 			for (unsigned int a = 0; a < n_np; a++)
-				if (np[a].family == AF_INET) /* services are IPv4 */
+				if (np[a].family == fam)
 					ng_svc_fe_key(&o->fe[o->n_fe++], &np[a],
 							v->frontends[i].port, sp->proto);
 	return o;
@@ -409,8 +437,9 @@ static bool
 is_node_addr(const struct ng_rs_env *env, const struct ng_fe_key *k)
 {
 	for (unsigned int a = 0; a < env->n_node_addrs; a++)
-		if (env->node_addrs[a].family == AF_INET && env->node_addrs[a].v4 == k->addr.v4 &&
-				k->family == AF_INET)
+		if (env->node_addrs[a].family == k->family && (k->family == AF_INET ?
+				env->node_addrs[a].v4 == k->addr.v4 :
+				memcmp(env->node_addrs[a].v6, k->addr.v6, 16) == 0))
 			return true;
 	return false;
 }

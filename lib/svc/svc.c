@@ -438,8 +438,42 @@ ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size
 	if (fe->addr.family == 0)
 		snprintf(buf, len, "nodeport:%u/%s", fe->port, proto_name(proto));
 	else
-		snprintf(buf, len, "%s:%u/%s", ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port,
-				proto_name(proto));
+		snprintf(buf, len, fe->addr.family == AF_INET6 ? "[%s]:%u/%s" : "%s:%u/%s",
+				ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port, proto_name(proto));
+}
+
+/* The family of a service: of its VIPs, else of its backends; 0 while it has neither. */
+static uint8_t
+svc_family(const struct svc_d *d)
+{
+	for (unsigned int i = 0; i < d->n_fes; i++)
+		if (d->fes[i].addr.family != 0)
+			return d->fes[i].addr.family;
+	return d->n_bes > 0 ? d->bes[0].addr.family : 0;
+}
+
+/* A service is one family: its VIPs and backends are all IPv4 or all IPv6. */
+static int
+check_family(const struct svc_d *d, const struct ng_ip *a, const char *what, const char *obj,
+		char *err, size_t errlen)
+{
+	uint8_t f = svc_family(d);
+
+	if (f == 0 || f == a->family)
+		return 0;
+	return fail(err, errlen, -EINVAL, "service \"%s\": %s %s is %s, the service is %s (a "
+			"service is one family: make one service per family)", d->spec.name, what,
+			obj, a->family == AF_INET6 ? "IPv6" : "IPv4",
+			f == AF_INET6 ? "IPv6" : "IPv4");
+}
+
+/* A unicast IPv4 or IPv6 address a service may use (not link-local). */
+static bool
+svc_unicast(const struct ng_ip *a)
+{
+	if (a->family == AF_INET)
+		return ng_ip4_is_unicast(a);
+	return ng_ip6_is_unicast(a) && !(a->v6[0] == 0xfe && (a->v6[1] & 0xc0) == 0x80);
 }
 
 int
@@ -457,12 +491,11 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 	ng_svc_frontend_fmt(fe, d->spec.proto, f, sizeof(f));
 	if (fe->port == 0)
 		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: port 0", name, f);
-	if (fe->addr.family != 0 && fe->addr.family != AF_INET)
-		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: only IPv4 "
-				"frontends are served yet", name, f);
-	if (fe->addr.family != 0 && !ng_ip4_is_unicast(&fe->addr))
+	if (fe->addr.family != 0 && !svc_unicast(&fe->addr))
 		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s is not a unicast "
 				"address", name, f);
+	if (fe->addr.family != 0 && check_family(d, &fe->addr, "frontend", f, err, errlen) < 0)
+		return -EINVAL;
 	if (fe->addr.family == 0 && fe->port >= st.p.lport_min &&
 			fe->port <= st.p.lport_max)
 		return fail(err, errlen, -EINVAL, "service \"%s\": %s lies in the FullNAT source "
@@ -543,14 +576,13 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 	if (d == NULL || d->deleted)
 		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
 	ng_ip_fmt(addr, a, sizeof(a));
-	if (addr->family != AF_INET)
-		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s: only IPv4 backends "
-				"are served yet", name, a);
 	if (port == 0)
 		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s: port 0", name, a);
-	if (!ng_ip4_is_unicast(addr))
+	if (!svc_unicast(addr))
 		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s is not a unicast "
 				"address", name, a);
+	if (check_family(d, addr, "backend", a, err, errlen) < 0)
+		return -EINVAL;
 	for (unsigned int i = 0; i < st.p.n_node_addrs; i++)
 		if (ng_ip_equal(&st.p.node_addrs[i], addr))
 			return fail(err, errlen, -EINVAL, "service \"%s\": backend %s is an address "

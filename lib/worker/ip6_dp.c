@@ -5,8 +5,9 @@
  * ip6-parse takes IPv6 from the parse stage: checks the fixed header and
  * walks the extension headers (pkt6_dp.h), checks the Ethernet destination
  * (the port's MAC, or an IPv6 multicast MAC), and classifies by one LPM6
- * lookup: a gateway address or a VIP goes to ip6-local, the rest to
- * ip6-forward. Multicast to the solicited-node or all-nodes groups carrying
+ * lookup: TCP and UDP go to lb6 while there are services or tracked
+ * connections, else a gateway address or a VIP goes to ip6-local, the rest
+ * to ip6-forward. Multicast to the solicited-node or all-nodes groups carrying
  * ICMPv6 (neighbour discovery) goes to ip6-local too. What nodegw does not
  * serve (link-local destinations, other multicast, and, on a port with a
  * kernel twin, destinations with no route: the kernel's own addresses) goes
@@ -22,6 +23,7 @@
 #include <rte_ip.h>
 
 #include "pkt6_dp.h"
+#include "svc_dp.h"
 #include "worker_dp.h"
 
 /* Drop m as r, or punt it when it is for the port's kernel twin. */
@@ -70,6 +72,9 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 		uint16_t n, struct ng_vec *const *next)
 {
 	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
+	const struct ng_ruleset *rs = w->rs;
+	/* The service stage runs when there are services or tracked connections. */
+	bool lb_on = rs != NULL && (rs->n_fe > 0 || w->ct->n_used > 0);
 
 	(void)aux;
 	for (uint16_t i = 0; i < n; i++) {
@@ -105,13 +110,17 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 			continue;
 		}
 		nh = ng_fib_lookup6_dp(fib, ip->dst_addr);
-		if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {
-			ng_w_next(next[NG_IP6_PARSE_NEXT_LOCAL], m, 0);
-			continue;
-		}
 		/* No route on a port with a twin: an address the kernel has and nodegw not. */
 		if (nh == NULL && pd->twin) {
 			ng_w_next(next[NG_IP6_PARSE_NEXT_PUNT], m, 0);
+			continue;
+		}
+		if (lb_on && (info.proto == IPPROTO_TCP || info.proto == IPPROTO_UDP)) {
+			ng_w_next_nh(next[NG_IP6_PARSE_NEXT_LB], m, nh);
+			continue;
+		}
+		if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {
+			ng_w_next(next[NG_IP6_PARSE_NEXT_LOCAL], m, 0);
 			continue;
 		}
 		if (unlikely(!w->dp->forwarding)) {

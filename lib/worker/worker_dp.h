@@ -30,8 +30,8 @@
 
 /**
  * The word a packet carries along an edge, by the next stage:
- *   lb, ip4-forward, ip6-forward: the FIB result for the destination (nh,
- *                    may be NULL);
+ *   lb, lb6, ip4-forward, ip6-forward: the FIB result for the destination
+ *                    (nh, may be NULL);
  *   ip6-parse, ip6-local: nothing (0);
  *   reply:           the drop reason it is counted under (u, low 32 bits);
  *                    for NG_DROP_MTU of IPv6 the egress MTU in the high 32
@@ -118,6 +118,7 @@ ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
 ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
 ng_stage_fn ng_ip6_parse_process;   /* ip6_dp.c: IPv6 header chain, classify */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
+ng_stage_fn ng_lb6_process;         /* lb6_dp.c: the same for IPv6 */
 ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
 ng_stage_fn ng_ip6_local_process;   /* local6_dp.c: ND, ICMPv6 echo, what is the kernel's */
 ng_stage_fn ng_ip4_forward_process; /* ip4_dp.c: TTL, MTU, neighbour */

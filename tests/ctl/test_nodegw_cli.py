@@ -600,7 +600,7 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "ip6-parse", "lb", "local", "ip6-local", "ip4-forward",
+RUNTIME_STAGES = ["rx", "parse", "ip6-parse", "lb", "lb6", "local", "ip6-local", "ip4-forward",
                   "ip6-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
@@ -1685,8 +1685,25 @@ def t_ipv6_routes(x):
                             ("neighbour add 2001:db8:1::1 02:00:00:00:00:01", "2001:db8:1::1"),
                             ("route del 2001:db8:1::/64", "2001:db8:1::/64")):
             error_line(c.cmd(line), line.split()[0] + " " + line.split()[1], token)
+        # an IPv6 service: frontends and backends in brackets, one family
+        c.silent("service add v6/web tcp")
+        c.silent("service frontend add v6/web [2001:db8:100::10]:80")
+        c.silent("service frontend add v6/web nodeport 30080")
+        c.silent("backend add v6/web [2001:db8:1::10]:8080")
+        for line, token in (("backend add v6/web 198.18.0.5:8080", "is IPv4, the service is IPv6"),
+                            ("backend add v6/web 2001:db8:1::11:8080", "in brackets"),
+                            ("service frontend add v6/web [fe80::1]:80", "fe80::1")):
+            error_line(c.cmd(line), line.split()[0] + " " + line.split()[1], token)
+        c.silent("commit")
+        vr = [r for r in c.json("show routes json") if r["origin"] == "vip"]
+        check([r["prefix"] for r in vr] == ["2001:db8:100::10/128"], "the VIP's /128 route", vr)
+        out = c.ok("show service v6/web")
+        check("[2001:db8:100::10]:80/tcp" in out and "[2001:db8:1::10]:8080" in out,
+              "show service prints IPv6 frontends and backends in brackets", out)
         text = c.ok("show running-config")
-        for want in ('addresses = ["198.18.0.1/24", "2001:db8::1/64"];',
+        for want in ('vips = ["2001:db8:100::10"];', 'node_port = 30080;',
+                     '{ address = "2001:db8:1::10"; port = 8080; weight = 1; }',
+                     'addresses = ["198.18.0.1/24", "2001:db8::1/64"];',
                      '{ prefix = "2001:db8:90::/48"; via = "2001:db8::fd"; port = "client"; }',
                      '{ prefix = "::/0"; via = "2001:db8::fe"; port = "client"; }',
                      '{ address = "2001:db8::fd"; mac = "02:00:00:00:00:fd"; port = "client"; }'):

@@ -616,14 +616,19 @@ static const struct bad bad[] = {
 	{"vips_ints", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; vips = [1];"), 6,
 		"service \"web\": vips must be strings \"A.B.C.D\", not an integer"},
 	{"vip_bad", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; vips = [\"198.18.100\"];"),
-		6, "service \"web\": vip \"198.18.100\" is not an IPv4 address"},
+		6, "service \"web\": vip \"198.18.100\" is not an IPv4 or IPv6 address"},
 	{"vip_prefix", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
 		"vips = [\"198.18.100.0/24\"];"), 6,
-		"service \"web\": vip \"198.18.100.0/24\" is not an IPv4 address"},
-	{"vip_ipv6", PORTS2 "services = (\n  {\n    name = \"web\";\n    protocol = \"tcp\";\n"
+		"service \"web\": vip \"198.18.100.0/24\" is not an IPv4 or IPv6 address"},
+	{"vip_mixed_families", PORTS2 "services = (\n  {\n    name = \"web\";\n    protocol = \"tcp\";\n"
 		"    port = 80;\n    vips = [\n      \"198.18.100.10\",\n"
 		"      \"2001:db8::10\"  #!\n    ];\n  }\n);\n", 12,
-		"service \"web\": vip 2001:db8::10: IPv6 VIPs are not supported yet"},
+		"service \"web\": vip 2001:db8::10 is IPv6, the service is IPv4 (a service is one "
+		"family: make one service per family)"},
+	{"vip6_link_local", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"fe80::10\"];"), 6, "service \"web\": vip fe80::10 is not a unicast address"},
+	{"vip6_multicast", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"ff05::10\"];"), 6, "service \"web\": vip ff05::10 is not a unicast address"},
 	{"vip_multicast", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
 		"vips = [\"224.1.1.1\"];"), 6,
 		"service \"web\": vip 224.1.1.1 is not a unicast address"},
@@ -703,10 +708,23 @@ static const struct bad bad[] = {
 	{"backend_address_missing", SVC(SVC_WEB "backends = ( { port = 8080; } );"), 6,
 		"service \"web\": backend #1: missing required key \"address\""},
 	{"backend_address_bad", SVC(SVC_WEB "backends = ( { address = \"pod-1\"; } );"), 6,
-		"service \"web\": backend #1: address \"pod-1\" is not an IPv4 address"},
-	{"backend_ipv6", SVC(SVC_WEB "backends = ( { address = \"2001:db8::2\"; } );"), 6,
-		"service \"web\": backend #1: address 2001:db8::2: IPv6 backends are not supported "
-		"yet"},
+		"service \"web\": backend #1: address \"pod-1\" is not an IPv4 or IPv6 address"},
+	{"backend_ipv6_for_ipv4_vip", SVC(SVC_WEB "backends = ( { address = \"2001:db8::2\"; } );"),
+		6, "service \"web\": backend 2001:db8::2 is IPv6, the service is IPv4 (a service is "
+		"one family: make one service per family)"},
+	{"backend6_mixed", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; node_port = 30080; backends = ( { address = \"2001:db8:2::5\"; },\n"
+		"    { address = \"198.19.0.5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": backend 198.19.0.5 is IPv4, the service is IPv6 (a service is "
+		"one family: make one service per family)"},
+	{"backend6_unrouted", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; vips = [\"2001:db8:100::10\"];\n"
+		"    backends = ( { address = \"2001:db8:7::5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": backend 2001:db8:7::5 is in no connected or routed prefix"},
+	{"backend6_dup", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; node_port = 30080; backends = ( { address = \"2001:db8:2::5\"; },\n"
+		"    { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": duplicate backend 2001:db8:2::5:80 (first defined on line 6)"},
 	{"backend_unknown_key",
 		SVC(SVC_WEB "backends = ( { address = \"198.18.0.2\"; prio = 1; } );"), 6,
 		"service \"web\": backend 198.18.0.2: unknown key \"prio\" (known keys: address, "
@@ -1303,6 +1321,16 @@ test_route_port(void **state)
 	assert_int_equal(c->n_neighbours, 1);
 	assert_int_equal(c->neighbours[0].port, 1);
 	assert_int_equal(c->neighbours[0].addr.family, AF_INET6);
+	ng_conf_free(c);
+
+	/* an IPv6 service: VIPs and backends of one family */
+	c = load_ok(PORTS2V6 "services = (\n  { name = \"web6\"; protocol = \"tcp\"; port = 80;"
+		" vips = [\"2001:db8:100::10\", \"2001:db8:100::11\"]; node_port = 30080;\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; port = 8080; } ); }\n);\n");
+	assert_int_equal(c->n_services, 1);
+	assert_int_equal(c->services[0].n_vips, 2);
+	assert_int_equal(c->services[0].vips[1].family, AF_INET6);
+	assert_int_equal(c->services[0].backends[0].addr.family, AF_INET6);
 	ng_conf_free(c);
 
 	/* an IPv6-only port; the shortest and longest prefixes */

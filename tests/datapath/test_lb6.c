@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IPv6 service stage (lb6) through the worker's graph: FullNAT and DNAT
+ * services over IPv6, the connection both ways, a NodePort on the port's
+ * IPv6 address, refusals, the hop limit, the wrong worker's redirect, and
+ * the one-family rule of the service API. Two worker structs driven by the
+ * test on tests/lib's gateway:
+ *   p0  2001:db8::1/64    client 2001:db8::2 (static neighbour)
+ *   p1  2001:db8:1::1/64  backends 2001:db8:1::10, 2001:db8:1::11 (static neighbours)
+ *   web6  tcp [2001:db8:100::10]:80 -> :8080, FullNAT, Maglev; NodePort 30080
+ *   dns6  udp [2001:db8:100::53]:53 -> :53, DNAT
+ *   none6 tcp [2001:db8:100::99]:80, no backend
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "ng_hash.h"
+#include "ng_test_frame6.h"
+#include "ng_test_gw.h"
+#include "svc.h"
+
+enum { P0, P1 };
+#define NWORKERS 2
+#define LPORT_MIN 40000
+#define LPORT_MAX 40999
+
+static struct ng_test_gw gw;
+static unsigned int owner, other;
+static char err[NG_ERRBUF];
+
+static const struct rte_ether_addr client_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x02}};
+static const struct rte_ether_addr be_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x10}};
+
+#define DB8 0x20, 0x01, 0x0d, 0xb8
+static const uint8_t GW0[16] = {DB8, [15] = 1};
+static const uint8_t GW1[16] = {DB8, 0, 1, [15] = 1};
+static const uint8_t CLIENT[16] = {DB8, [15] = 2};
+static const uint8_t BE0[16] = {DB8, 0, 1, [15] = 0x10};
+static const uint8_t BE1[16] = {DB8, 0, 1, [15] = 0x11};
+static const uint8_t VIP_WEB[16] = {DB8, 0x01, 0x00, [15] = 0x10};
+static const uint8_t VIP_DNS[16] = {DB8, 0x01, 0x00, [15] = 0x53};
+static const uint8_t VIP_NONE[16] = {DB8, 0x01, 0x00, [15] = 0x99};
+
+static void
+ok(int rc)
+{
+	if (rc != 0)
+		fail_msg("control API: %d \"%s\"", rc, err);
+}
+
+static struct ng_ip
+ip6(const uint8_t a[16])
+{
+	struct ng_ip ip = {.family = AF_INET6};
+
+	memcpy(ip.v6, a, 16);
+	return ip;
+}
+
+static void
+service(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vip[16],
+		uint16_t port, uint16_t bport, unsigned int n_be)
+{
+	struct ng_svc_spec s;
+	struct ng_frontend fe = {.addr = ip6(vip), .port = port};
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	s.proto = proto;
+	s.scheduler = NG_SCHED_MAGLEV;
+	s.mode = mode;
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	ok(ng_svc_frontend_add(name, &fe, err, sizeof(err)));
+	for (unsigned int i = 0; i < n_be; i++) {
+		struct ng_ip a = ip6(i == 0 ? BE0 : BE1);
+
+		ok(ng_svc_backend_set(name, &a, bport, 1, err, sizeof(err)));
+	}
+}
+
+static int
+group_setup(void **state)
+{
+	static const struct ng_test_gw_opts o = {
+		.name = "lb6", .n_ports = 2,
+		.addrs = {"198.18.0.1/24,2001:db8::1/64", "198.18.1.1/24,2001:db8:1::1/64"},
+		.n_workers = NWORKERS, .mem_mb = 512, .ct_entries = 4096, .services = true,
+		.lport_min = LPORT_MIN, .lport_max = LPORT_MAX,
+	};
+	struct ng_frontend np = {.port = 30080};
+	struct ng_ip c = ip6(CLIENT), b0 = ip6(BE0), b1 = ip6(BE1);
+
+	(void)state;
+	if (ng_test_gw_up(&gw, &o) != 0)
+		return -1;
+	owner = (unsigned int)(ng_hash_addr6(CLIENT) % NWORKERS);
+	other = (owner + 1) % NWORKERS;
+	if (ng_route_neigh_add(&gw.rt, &c, &client_mac, "p0", err, sizeof(err)) != 0 ||
+			ng_route_neigh_add(&gw.rt, &b0, &be_mac, "p1", err, sizeof(err)) != 0 ||
+			ng_route_neigh_add(&gw.rt, &b1, &be_mac, "p1", err, sizeof(err)) != 0) {
+		fprintf(stderr, "neighbour: %s\n", err);
+		return -1;
+	}
+	service("web6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080, 2);
+	ok(ng_svc_frontend_add("web6", &np, err, sizeof(err)));
+	service("dns6", IPPROTO_UDP, NG_FWD_DNAT, VIP_DNS, 53, 53, 2);
+	service("none6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_NONE, 80, 80, 0);
+	ok(ng_svc_commit(err, sizeof(err)));
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	return ng_test_gw_down(&gw);
+}
+
+/* Worker wid receives f; the verdict is exactly v; out gets the frame sent. */
+static void
+step(const char *what, unsigned int wid, const struct tb_frame *f, struct ng_test_verdict v,
+		struct tb_frame *out)
+{
+	ng_test_gw_rx(&gw, wid, f);
+	ng_test_gw_expect(&gw, what, wid, f->port, v);
+	if (v.tx >= 0)
+		ng_test_gw_take(&gw, wid, (uint8_t)v.tx, out);
+}
+
+static void
+tcp_in(struct tb_frame *f, uint8_t port, const uint8_t src[16], uint16_t sport,
+		const uint8_t dst[16], uint16_t dport, uint8_t flags)
+{
+	tb_eth(f, &gw.port_mac[port], port == P0 ? &client_mac : &be_mac, TB_NO_VLAN,
+			RTE_ETHER_TYPE_IPV6);
+	tb_tcp6(f, src, sport, dst, dport, flags, 1000, flags & RTE_TCP_ACK_FLAG ? 5000 : 0, 0);
+	f->port = port;
+}
+
+static const struct rte_tcp_hdr *
+tcp_of(struct tb_frame *f)
+{
+	return (const struct rte_tcp_hdr *)(tb_ip6_hdr(f) + 1);
+}
+
+/*
+ * A FullNAT connection both ways: the SYN goes to a backend from the port's
+ * address toward it and a source port of the owner's; the SYN-ACK comes back
+ * to the client from the VIP; the client's ACK and FIN follow the SYN.
+ */
+static void
+fullnat_flow(void **state)
+{
+	struct tb_frame in, out;
+	uint8_t be[16];
+	uint16_t lport;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50001, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN to web6", owner, &in, NG_TV_TX(P1), &out);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	lport = rte_be_to_cpu_16(tcp_of(&out)->src_port);
+	assert_in_range(lport, LPORT_MIN, LPORT_MAX);
+	assert_int_equal(lport % NWORKERS, owner);
+	assert_int_equal(tb_ip6_hdr(&out)->hop_limits, 63);
+	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
+	tb_check_l4_cksum6(&out);
+
+	tcp_in(&in, P1, be, 8080, GW1, lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	step("SYN-ACK from the backend", lport % NWORKERS, &in, NG_TV_TX(P0), &out);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, VIP_WEB);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, CLIENT);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->src_port), 80);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 50001);
+	assert_memory_equal(out.b, &client_mac, RTE_ETHER_ADDR_LEN);
+	tb_check_l4_cksum6(&out);
+
+	for (int i = 0; i < 2; i++) {
+		tcp_in(&in, P0, CLIENT, 50001, VIP_WEB, 80, RTE_TCP_ACK_FLAG |
+				(i == 1 ? RTE_TCP_FIN_FLAG : 0));
+		step(i == 0 ? "ACK" : "FIN", owner, &in, NG_TV_TX(P1), &out);
+		tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, be);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->src_port), lport);
+		tb_check_l4_cksum6(&out);
+	}
+}
+
+/* The wrong worker hands the SYN to the owner, which serves it. */
+static void
+redirect(void **state)
+{
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50002, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN on the other worker", other, &in, NG_TV_REDIRECT(owner), NULL);
+	ng_test_gw_rx_redirected(&gw, other, owner, P0);
+	ng_test_gw_expect(&gw, "SYN on its owner", owner, P0, NG_TV_TX(P1));
+	ng_test_gw_take(&gw, owner, P1, &out);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+}
+
+/* DNAT: the client's address is kept; the reply comes from the VIP. */
+static void
+dnat_udp(void **state)
+{
+	struct tb_frame in, out;
+	uint8_t be[16];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, CLIENT, 50003, VIP_DNS, 53, 24);
+	step("UDP to dns6", owner, &in, NG_TV_TX(P1), &out);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, CLIENT);
+	tb_check_l4_cksum6(&out);
+
+	tb_eth(&in, &gw.port_mac[P1], &be_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, be, 53, CLIENT, 50003, 40);
+	in.port = P1;
+	step("the answer", owner, &in, NG_TV_TX(P0), &out);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, VIP_DNS);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, CLIENT);
+	assert_int_equal(rte_be_to_cpu_16(((const struct rte_udp_hdr *)
+			(tb_ip6_hdr(&out) + 1))->src_port), 53);
+	tb_check_l4_cksum6(&out);
+}
+
+/* A NodePort on the port's IPv6 address (the service is IPv6: not on its IPv4 one). */
+static void
+nodeport(void **state)
+{
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50004, GW0, 30080, RTE_TCP_SYN_FLAG);
+	step("SYN to the NodePort", owner, &in, NG_TV_TX(P1), &out);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	tb_check_l4_cksum6(&out);
+}
+
+/* Refusals: a port of the VIP nobody serves, a service without backends. */
+static void
+refusals(void **state)
+{
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50005, VIP_WEB, 81, RTE_TCP_SYN_FLAG);
+	step("SYN to port 81", owner, &in, NG_TV_REFUSE(P0, SVC_NO_FRONTEND), &out);
+	tb_check_rst6(&in, &out);
+	tcp_in(&in, P0, CLIENT, 50006, VIP_NONE, 80, RTE_TCP_SYN_FLAG);
+	step("SYN to none6", owner, &in, NG_TV_REFUSE(P0, SVC_NO_BACKEND), &out);
+	tb_check_rst6(&in, &out);
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, CLIENT, 50007, VIP_DNS, 54, 8);
+	step("UDP to port 54", owner, &in, NG_TV_REFUSE(P0, SVC_NO_FRONTEND), &out);
+	tb_check_icmp6_error(&in, &out, 1, 4, 0, VIP_DNS);
+	tcp_in(&in, P0, CLIENT, 50008, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	tb_set_hops(&in, 1);
+	step("hop limit 1", owner, &in, NG_TV_REFUSE(P0, TTL_EXPIRED), &out);
+	tb_check_icmp6_error(&in, &out, 3, 0, 0, GW0);
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, CLIENT, 50009, VIP_DNS, 53, 8);
+	memset(&in.b[in.l2 + 40 + 6], 0, 2);
+	step("UDP without checksum", owner, &in, NG_TV_DROP(UDP6_NO_CKSUM), NULL);
+}
+
+/* A service is one family; the sentence names the service. */
+static void
+one_family(void **state)
+{
+	struct ng_ip v4 = {.family = AF_INET, .v4 = tb_ip(198, 18, 1, 20)};
+	struct ng_frontend fe = {.addr = {.family = AF_INET, .v4 = tb_ip(198, 19, 0, 9)},
+			.port = 80};
+
+	(void)state;
+	assert_int_equal(ng_svc_backend_set("web6", &v4, 80, 1, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"web6\": backend 198.18.1.20 is IPv4, the service is "
+			"IPv6 (a service is one family: make one service per family)");
+	assert_int_equal(ng_svc_frontend_add("web6", &fe, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"web6\": frontend 198.19.0.9:80/tcp is IPv4, the "
+			"service is IPv6 (a service is one family: make one service per family)");
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fullnat_flow),
+		cmocka_unit_test(redirect),
+		cmocka_unit_test(dnat_udp),
+		cmocka_unit_test(nodeport),
+		cmocka_unit_test(refusals),
+		cmocka_unit_test(one_family),
+	};
+
+	return cmocka_run_group_tests_name("lb6", tests, group_setup, group_teardown);
+}
