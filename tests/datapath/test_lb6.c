@@ -10,6 +10,7 @@
  *   web6  tcp [2001:db8:100::10]:80 -> :8080, FullNAT, Maglev; NodePort 30080
  *   dns6  udp [2001:db8:100::53]:53 -> :53, DNAT
  *   none6 tcp [2001:db8:100::99]:80, no backend
+ *   aff6  tcp [2001:db8:100::20]:80 -> :8080, FullNAT, ClientIP affinity
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,6 +51,7 @@ static const uint8_t BE1[16] = {DB8, 0, 1, [15] = 0x11};
 static const uint8_t VIP_WEB[16] = {DB8, 0x01, 0x00, [15] = 0x10};
 static const uint8_t VIP_DNS[16] = {DB8, 0x01, 0x00, [15] = 0x53};
 static const uint8_t VIP_NONE[16] = {DB8, 0x01, 0x00, [15] = 0x99};
+static const uint8_t VIP_AFF[16] = {DB8, 0x01, 0x00, [15] = 0x20};
 
 static void
 ok(int rc)
@@ -68,8 +70,8 @@ ip6(const uint8_t a[16])
 }
 
 static void
-service(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vip[16],
-		uint16_t port, uint16_t bport, unsigned int n_be)
+service_aff(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vip[16],
+		uint16_t port, uint16_t bport, unsigned int n_be, bool affinity)
 {
 	struct ng_svc_spec s;
 	struct ng_frontend fe = {.addr = ip6(vip), .port = port};
@@ -79,6 +81,7 @@ service(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vi
 	s.proto = proto;
 	s.scheduler = NG_SCHED_MAGLEV;
 	s.mode = mode;
+	s.affinity = affinity;
 	ok(ng_svc_add(&s, err, sizeof(err)));
 	ok(ng_svc_frontend_add(name, &fe, err, sizeof(err)));
 	for (unsigned int i = 0; i < n_be; i++) {
@@ -86,6 +89,13 @@ service(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vi
 
 		ok(ng_svc_backend_set(name, &a, bport, 1, err, sizeof(err)));
 	}
+}
+
+static void
+service(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vip[16],
+		uint16_t port, uint16_t bport, unsigned int n_be)
+{
+	service_aff(name, proto, mode, vip, port, bport, n_be, false);
 }
 
 static int
@@ -115,6 +125,7 @@ group_setup(void **state)
 	ok(ng_svc_frontend_add("web6", &np, err, sizeof(err)));
 	service("dns6", IPPROTO_UDP, NG_FWD_DNAT, VIP_DNS, 53, 53, 2);
 	service("none6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_NONE, 80, 80, 0);
+	service_aff("aff6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_AFF, 80, 8080, 2, true);
 	ok(ng_svc_commit(err, sizeof(err)));
 	return 0;
 }
@@ -135,6 +146,8 @@ step(const char *what, unsigned int wid, const struct tb_frame *f, struct ng_tes
 	ng_test_gw_expect(&gw, what, wid, f->port, v);
 	if (v.tx >= 0)
 		ng_test_gw_take(&gw, wid, (uint8_t)v.tx, out);
+	if (v.punt != 0)
+		ng_test_gw_take_punted(&gw, wid, out);
 }
 
 static void
@@ -286,6 +299,45 @@ refusals(void **state)
 	step("UDP without checksum", owner, &in, NG_TV_DROP(UDP6_NO_CKSUM), NULL);
 }
 
+/* ClientIP affinity over IPv6: every connection of one client to one backend. */
+static void
+affinity(void **state)
+{
+	struct tb_frame in, out;
+	uint8_t first[16];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	for (uint16_t i = 0; i < 8; i++) {
+		tcp_in(&in, P0, CLIENT, (uint16_t)(51000 + i * 7), VIP_AFF, 80, RTE_TCP_SYN_FLAG);
+		step("SYN to aff6", owner, &in, NG_TV_TX(P1), &out);
+		if (i == 0)
+			memcpy(first, tb_ip6_hdr(&out)->dst_addr, 16);
+		tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, first);
+	}
+}
+
+/*
+ * A port with a kernel twin: TCP to the gateway's IPv6 address that no
+ * NodePort takes goes through lb6 and ip6-local to the kernel, not refused.
+ */
+static void
+twin_local(void **state)
+{
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50010, GW0, 22, RTE_TCP_SYN_FLAG);
+	step("SYN to the gateway, no twin", owner, &in, NG_TV_REFUSE(P0, LOCAL_PROTO), &out);
+	tb_check_rst6(&in, &out);
+	ng_test_gw_twin(&gw, P0, 1, UINT64_C(1) << 40);
+	step("SYN to the gateway, twin", owner, &in, NG_TV_PUNT, &out);
+	ng_test_gw_twin(&gw, P0, 0, 0);
+	assert_int_equal(out.len, in.len);
+	assert_memory_equal(out.b, in.b, in.len);
+}
+
 /* A service is one family; the sentence names the service. */
 static void
 one_family(void **state)
@@ -312,6 +364,8 @@ main(void)
 		cmocka_unit_test(dnat_udp),
 		cmocka_unit_test(nodeport),
 		cmocka_unit_test(refusals),
+		cmocka_unit_test(affinity),
+		cmocka_unit_test(twin_local),
 		cmocka_unit_test(one_family),
 	};
 
