@@ -31,10 +31,7 @@ static inline void
 not_ours6(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
 		struct ng_vec *const *next)
 {
-	if (pd->twin && ng_w_for_twin(m, pd, r))
-		ng_w_next(next[NG_IP6_PARSE_NEXT_PUNT], m, 0);
-	else
-		ng_w_next(next[NG_IP6_PARSE_NEXT_DROP], m, r);
+	ng_w_not_ours(m, pd, r, next[NG_IP6_PARSE_NEXT_PUNT], next[NG_IP6_PARSE_NEXT_DROP]);
 }
 
 /* ff02::1 (all nodes) or ff02::1:ffXX:XXXX (solicited node): where ND goes. */

@@ -17,23 +17,7 @@
 #include <rte_ip.h>
 
 #include "pkt6.h"
-#include "trace_dp.h"
 #include "worker_dp.h"
-
-/* A copy of ND for the ingress port's kernel twin (the original is consumed here). */
-static __rte_noinline void
-nd_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt)
-{
-	struct rte_mbuf *c = rte_pktmbuf_copy(m, w->dp->pool, 0, UINT32_MAX);
-
-	if (unlikely(c == NULL)) {
-		w->stats.port[ng_port_dp[m->port].idx].drop[NG_DROP_NO_MBUF]++;
-		return;
-	}
-	if (unlikely(w->tr.burst_n != 0))
-		ng_w_trace_copy(w, m, c);
-	ng_w_next(punt, c, 0);
-}
 
 /* Is addr a gateway address (LOCAL) or a VIP of ours? *local: which. */
 static inline bool
@@ -67,7 +51,7 @@ local_nd(struct ng_worker *w, struct rte_mbuf *m, const struct ng_ip6_info *info
 	}
 	if (nd.type == NG_ICMP6_ND_NA) {
 		if (pd->twin)
-			nd_copy(w, m, next[NG_IP6_LOCAL_NEXT_PUNT]);
+			ng_w_punt_copy(w, m, next[NG_IP6_LOCAL_NEXT_PUNT]);
 		ng_w_next(next[NG_IP6_LOCAL_NEXT_CONTROL], m, NG_CTL_ND);
 		return;
 	}
@@ -79,7 +63,7 @@ local_nd(struct ng_worker *w, struct rte_mbuf *m, const struct ng_ip6_info *info
 		return;
 	}
 	if (pd->twin && local)
-		nd_copy(w, m, next[NG_IP6_LOCAL_NEXT_PUNT]);
+		ng_w_punt_copy(w, m, next[NG_IP6_LOCAL_NEXT_PUNT]);
 	if (ng_nd_na_reply(m, &nd, NG_ND_NA_ROUTER | NG_ND_NA_OVERRIDE, &pd->mac) < 0) {
 		ng_w_next(next[NG_IP6_LOCAL_NEXT_DROP], m, NG_DROP_ND_INVALID);
 		return;

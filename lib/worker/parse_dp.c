@@ -35,10 +35,7 @@ static inline void
 not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
 		struct ng_vec *const *next)
 {
-	if (pd->twin && ng_w_for_twin(m, pd, r))
-		ng_w_next(next[NG_PARSE_NEXT_PUNT], m, 0);
-	else
-		ng_w_next(next[NG_PARSE_NEXT_DROP], m, r);
+	ng_w_not_ours(m, pd, r, next[NG_PARSE_NEXT_PUNT], next[NG_PARSE_NEXT_DROP]);
 }
 
 void

@@ -150,6 +150,24 @@ bool ng_w_icmp_allowed(struct ng_worker *w);
 enum ng_trace_reply ng_w_reply6(struct ng_worker *w, struct rte_mbuf *m, uint64_t word,
 		struct ng_vec *const *next);
 
+/* Drop m as r (by drop), or punt it (by punt) when it is for the port's kernel twin. */
+static inline void
+ng_w_not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
+		struct ng_vec *punt, struct ng_vec *drop)
+{
+	if (pd->twin && ng_w_for_twin(m, pd, r))
+		ng_w_next(punt, m, 0);
+	else
+		ng_w_next(drop, m, r);
+}
+
+/**
+ * Hand a copy of m (ARP or ND for a gateway address) to the punt stage for
+ * the ingress port's kernel twin; the original is answered in place. A
+ * traced original's copy is traced too. local_dp.c.
+ */
+void ng_w_punt_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt);
+
 /** Allocate a worker's graph and wire each edge to its next stage's input. */
 struct ng_w_graph *ng_w_graph_create(int socket);
 
