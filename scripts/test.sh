@@ -24,7 +24,7 @@ finish() {
 	# --no-shconf; remove those of the unit and datapath tests.
 	rm -rf /var/run/dpdk/ng-ut-* /var/run/dpdk/ng_test_* /var/run/dpdk/ng-fuzz-* 2>/dev/null || true
 	if ((rc == 0)); then
-		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, k8s, install, docs, asan+ubsan unit, fuzz, bench --quick, k8s scale smoke)"
+		echo "test.sh: ALL PASSED (build, unit, datapath, e2e, k8s, install, docs, asan+ubsan unit, fuzz, bench --quick, k8s scale smoke, soak 2 min)"
 	else
 		echo "test.sh: FAILED at step: $STEP (exit $rc)"
 	fi
@@ -94,6 +94,14 @@ fi
 step "bench_k8s --check (smoke: 1,000 x 10 through the watcher)"
 python3 scripts/lib/bench_k8s.py build/app/nodegw/nodegw build/bench --services 1000 \
 	--endpoints 10 --changes 100 --check
+
+# Two minutes of the soak (scripts/soak.sh MINUTES runs it longer, not in CI):
+# mixed traffic, 100 rule changes a second, reloads, API server restarts and
+# 410s, CLI sessions; memory within the bounds of doc/reliability.md.
+if ((EUID == 0)); then
+	step "soak.sh 2 (mixed load and faults; memory growth within doc/reliability.md's bounds)"
+	scripts/soak.sh 2
+fi
 
 STEP="done"
 echo

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "ng_log.h"
 #include "port.h"
 #include "route.h"
+#include "bgp.h"
 #include "k8s.h"
 #include "svc.h"
 #include "twin.h"
@@ -49,6 +51,7 @@ struct app {
 };
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signals; /* a second one stops at once */
 static volatile sig_atomic_t reload_signal;
 
 static void
@@ -62,6 +65,7 @@ static void
 on_signal(int sig)
 {
 	stop_signal = sig;
+	stop_signals++;
 }
 
 static void
@@ -205,12 +209,14 @@ step_pool(struct app *a)
 		return -ENOMEM;
 	}
 	a->dp->pool = a->pool;
+	ng_port_pool_watch(a->pool, a->lcores, a->n_workers, a->conf->workers.burst);
 	return 0;
 }
 
 static void
 term_pool(struct app *a)
 {
+	ng_port_pool_watch(NULL, NULL, 0, 0);
 	rte_mempool_free(a->pool);
 	a->pool = NULL;
 }
@@ -384,6 +390,8 @@ static int step_k8s(struct app *a);
 static void term_k8s(struct app *a);
 static int step_probes(struct app *a);
 static void term_probes(struct app *a);
+static int step_bgp(struct app *a);
+static void term_bgp(struct app *a);
 
 static const struct init_step {
 	const char *name;
@@ -392,6 +400,7 @@ static const struct init_step {
 } steps[] = {
 	{"workers", step_rcu_workers, term_rcu_workers},
 	{"mempool", step_pool, term_pool},
+	{"bgp", step_bgp, term_bgp}, /* before any twin: BIRD drops stale routes first */
 	{"ports", step_ports, term_ports},
 	{"kernel twins", step_twins, term_twins},
 	{"routes", step_routes, term_routes},
@@ -443,6 +452,7 @@ reload(struct app *a)
 {
 	struct ng_conf *c = ng_conf_load_isolated(a->conf_path, a->err, sizeof(a->err));
 	char err[NG_ERRBUF];
+	struct ng_conf_bgp bgp_run;
 
 	if (ng_conf_helper_pid() < 0)
 		NG_LOG(WARNING, MAIN, "reload: the config helper has stopped; the check "
@@ -504,6 +514,11 @@ reload(struct app *a)
 			"restart", c->file);
 	c->probes = a->conf->probes;
 	c->nodeport = a->conf->nodeport;
+	bgp_run = a->conf->bgp;
+	if (ng_bgp_reconf(&c->bgp, &bgp_run))
+		NG_LOG(WARNING, MAIN, "reload: bgp settings in %s other than announce, "
+			"service_cidrs and stop_wait_ms apply at restart", c->file);
+	c->bgp = bgp_run;
 	ng_conf_free(a->conf);
 	a->conf = c;
 	NG_LOG(NOTICE, MAIN, "reloaded %s: %u services, %u routes, %u neighbours", c->file,
@@ -596,7 +611,9 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 {
 	bool json = ng_cli_json(&argc, argv);
 	struct rte_malloc_socket_stats ms = {0};
+	struct ng_port_pool_info pi;
 	struct ng_ruleset_info ri;
+	struct mallinfo2 mi = mallinfo2();
 	unsigned long pages = 0, resident = 0;
 	uint64_t ct = 0, rss;
 	FILE *f;
@@ -614,6 +631,7 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 	for (unsigned int w = 0; w < the_app->dp->n_workers; w++)
 		ct += ng_ct_mem_bytes(the_app->dp->workers[w]->ct->cap);
 	ng_svc_ruleset_info(&ri);
+	ng_port_pool_info(&pi);
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 
@@ -621,17 +639,30 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "heap_allocated", (double)ms.heap_allocsz_bytes);
 		cJSON_AddNumberToObject(o, "heap_allocations", ms.alloc_count);
 		cJSON_AddNumberToObject(o, "rss", (double)rss);
+		cJSON_AddNumberToObject(o, "malloc_in_use", (double)mi.uordblks);
 		cJSON_AddNumberToObject(o, "ruleset_bytes", (double)ri.bytes);
 		cJSON_AddNumberToObject(o, "conntrack_bytes", (double)ct);
 		cJSON_AddNumberToObject(o, "bytes_per_connection",
 				(double)ng_ct_mem_bytes(1024) / 1024);
+		cJSON_AddNumberToObject(o, "mbufs", pi.size);
+		cJSON_AddNumberToObject(o, "mbufs_in_use", pi.in_use);
+		cJSON_AddNumberToObject(o, "mbufs_max_in_use", pi.max_in_use);
+		cJSON_AddBoolToObject(o, "mbufs_exhausted", pi.exhausted);
+		cJSON_AddNumberToObject(o, "mbufs_exhausted_events", (double)pi.exhausted_events);
+		cJSON_AddNumberToObject(o, "mbufs_exhausted_ms", (double)pi.exhausted_ns / 1e6);
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "DPDK heap: %" PRIu64 " of %" PRIu64 " bytes allocated (%u allocations)\n"
-			"RSS: %" PRIu64 " bytes\nruleset and service objects: %" PRIu64 " bytes\n"
+			"RSS: %" PRIu64 " bytes\nmalloc: %" PRIu64 " bytes in use\n"
+			"ruleset and service objects: %" PRIu64 " bytes\n"
 			"connection tables: %" PRIu64 " bytes (%" PRIu64 " per connection)\n",
 			(uint64_t)ms.heap_allocsz_bytes, (uint64_t)ms.heap_totalsz_bytes,
-			ms.alloc_count, rss, ri.bytes, ct, ng_ct_mem_bytes(1024) / 1024);
+			ms.alloc_count, rss, (uint64_t)mi.uordblks, ri.bytes, ct,
+			ng_ct_mem_bytes(1024) / 1024);
+	ng_cli_printf(s, "mbufs: %u of %u in use (at most %u); exhausted %" PRIu64 " times, "
+			"%.1f ms in all%s\n", pi.in_use, pi.size, pi.max_in_use,
+			pi.exhausted_events, (double)pi.exhausted_ns / 1e6,
+			pi.exhausted ? "; exhausted now" : "");
 	return 0;
 }
 
@@ -659,6 +690,7 @@ step_cli(struct app *a)
 			(rc = ng_k8s_cli_register()) < 0 ||
 			(rc = ng_http_cli_register()) < 0 ||
 			(rc = ng_health_cli_register()) < 0 ||
+			(rc = ng_bgp_cli_register()) < 0 ||
 			(rc = ng_route_cli_register(&a->rt)) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
@@ -714,19 +746,62 @@ term_k8s(struct app *a)
 	ng_k8s_fini();
 }
 
+static int
+step_bgp(struct app *a)
+{
+	return ng_bgp_init(a->conf, a->err, sizeof(a->err));
+}
+
+static void
+term_bgp(struct app *a)
+{
+	(void)a;
+	ng_bgp_fini();
+}
+
+/* A stop signal withdraws the announcements first (forwarding goes on), then
+ * waits bgp.stop_wait_ms; a second signal stops at once. */
+static bool
+stopping(void)
+{
+	static bool begun;
+
+	if (stop_signal == 0)
+		return false;
+	if (!begun) {
+		begun = true;
+		ng_bgp_stop_begin();
+	}
+	return ng_bgp_stop_done() || stop_signals > 1;
+}
+
+/* The pool and the links; a link that came up has its neighbours resolved again. */
+static void
+port_poll(struct app *a)
+{
+	uint32_t up = ng_port_poll();
+
+	for (unsigned int i = 0; up != 0; i++, up >>= 1)
+		if (up & 1)
+			ng_neigh_link_up(a->rt.neigh, ng_port_get(i)->port_id);
+}
+
 static void
 control_loop(struct app *a)
 {
-	while (stop_signal == 0) {
+	while (!stopping()) {
 		unsigned int n = ng_dp_ctl_poll(a->dp);
 
+		ng_dp_watch(a->dp, rte_get_tsc_cycles());
 		if (reload_signal) {
 			reload_signal = 0;
 			reload(a);
 		}
+		port_poll(a);
 		ng_k8s_poll();
 		ng_svc_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
+		ng_bgp_poll();
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
 		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&
 				!ng_svc_dirty())

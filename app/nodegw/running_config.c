@@ -193,6 +193,31 @@ probes_section(FILE *s, const struct ng_conf *c)
 	fprintf(s, "];\n");
 }
 
+/* Only when configured: without the section nothing is announced. */
+static void
+bgp_section(FILE *s, const struct ng_conf_bgp *b)
+{
+	char buf[NG_IP_STRLEN];
+	bool first = true;
+
+	if (!b->enabled)
+		return;
+	fprintf(s, "\nbgp = {\n\tbird_socket = \"%s\";\n\troutes_file = \"%s\";\n"
+			"\tprotocol = \"%s\";\n\tinterface = \"%s\";\n\tannounce = [",
+			b->bird_socket, b->routes_file, b->protocol, b->interface);
+	for (uint32_t bit = 1; bit & NG_BGP_KIND_ANNOUNCE_ALL; bit <<= 1)
+		if (b->announce & bit) {
+			fprintf(s, "%s\"%s\"", first ? "" : ", ", ng_bgp_kind_name(bit));
+			first = false;
+		}
+	fprintf(s, "];\n\tservice_cidrs = [");
+	for (unsigned int i = 0; i < b->n_service_cidrs; i++)
+		fprintf(s, "%s\"%s\"", i ? ", " : "",
+				ng_prefix_fmt(&b->service_cidrs[i], buf, sizeof(buf)));
+	fprintf(s, "];\n\tstop_wait_ms = %u;\n\ttimeout_ms = %u;\n\tretry_ms = %u;\n};\n",
+			b->stop_wait_ms, b->timeout_ms, b->retry_ms);
+}
+
 void
 ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 		struct ng_neigh_table *neigh)
@@ -258,4 +283,5 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 	fprintf(s, "%s);\n", x.n ? "\n" : "");
 	k8s_section(s, &c->k8s);
 	probes_section(s, c);
+	bgp_section(s, &c->bgp);
 }

@@ -18,14 +18,16 @@
 
 /* ---- services: config file, CLI, Kubernetes watcher, svc control API ---- */
 
-/** Services at once, all origins together (config, CLI and Kubernetes). */
-#define NG_MAX_SERVICES 65536
+/** Services at once, all origins together (config, CLI and Kubernetes):
+ * 100,000 Kubernetes Services with a second port on every fifth make 120,000. */
+#define NG_MAX_SERVICES 131072
 /** VIP frontends of one service; a service may also have one NodePort. */
 #define NG_MAX_SVC_VIPS 256
 /** Frontends (VIP:port/protocol, NodePort/protocol) of all services together. */
 #define NG_MAX_FRONTENDS 262144
-/** Backends of all services together (Kubernetes tests up to 500,000). */
-#define NG_MAX_BACKENDS 524288
+/** Backends of all services together: 120,000 services of 10 endpoints,
+ * and room; 160 services of NG_MAX_SVC_BACKENDS. */
+#define NG_MAX_BACKENDS 1310720
 /**
  * Backends of one service. Kubernetes tests services of up to 5,000 backends
  * (its scalability thresholds), so the watcher must take at least that; at
@@ -59,11 +61,11 @@
  * at 64 KiB unsent, so this bounds the output of one command, and it must
  * hold the largest one at the limits above: show services json or show
  * running-config of NG_MAX_SERVICES services with the longest names,
- * NG_MAX_FRONTENDS frontends and NG_MAX_BACKENDS backends is about 60 MiB
+ * NG_MAX_FRONTENDS frontends and NG_MAX_BACKENDS backends is about 130 MiB
  * (about 250 + name, 26 and 50 bytes for each, measured by
  * tests/ctl/test_limits.py).
  */
-#define NG_CLI_OUT_MAX (128u << 20)
+#define NG_CLI_OUT_MAX (256u << 20)
 /** cli.idle_timeout_s: 0 (never) up to this, seconds. */
 #define NG_CLI_IDLE_TIMEOUT_MAX 86400
 
@@ -116,6 +118,20 @@
 /* ---- routes, neighbours, ARP, ICMP ---- */
 
 #define NG_MAX_ROUTES 4096         /**< static routes */
+/**
+ * The FIB holds the static routes, each port address's connected and local
+ * routes, and a /32 VIP route per distinct VIP address: at most one per
+ * frontend, so it is sized from NG_MAX_FRONTENDS (lib/route/route_api.c).
+ * No FIB holds more than this many routes.
+ */
+#define NG_FIB_ROUTES_MAX (1u << 22)
+/**
+ * LPM groups for routes longer than /24: each /24 network holding one takes a
+ * group (1 KiB). 8,192 hold every /24 of a /12 service CIDR (Kubernetes'
+ * largest IPv4 one, 4,096 networks) and as many again for static, local and
+ * load-balancer /32s; a VIP route that finds none free is refused and logged.
+ */
+#define NG_FIB_TBL8_GROUPS 8192
 #define NG_MAX_STATIC_NEIGH 4096   /**< static neighbours */
 #define NG_ARP_REACHABLE_S_MIN 1
 #define NG_ARP_REACHABLE_S_MAX 86400
@@ -133,6 +149,14 @@
 /** probes.stale_after_ms: how long the data path may lag before /healthz fails. */
 #define NG_PROBES_STALE_AFTER_MS_MIN 100
 #define NG_PROBES_STALE_AFTER_MS_MAX 3600000
+
+/* ---- VIP announcements through BIRD (bgp) ---- */
+
+#define NG_BGP_CIDRS_MAX 4         /**< bgp.service_cidrs entries */
+#define NG_BGP_PROTO_MAX 24        /**< protocol name buffer: 1..22 characters, room for "4"/"6" */
+#define NG_BGP_STOP_WAIT_MAX 600000 /**< stop_wait_ms: 0..this */
+#define NG_BGP_MS_MIN 100          /**< timeout_ms and retry_ms: this..NG_BGP_MS_MAX */
+#define NG_BGP_MS_MAX 60000
 
 /* ---- the Kubernetes watcher (kubernetes) ---- */
 

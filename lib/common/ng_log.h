@@ -25,7 +25,8 @@
 	X(CLI, "cli") \
 	X(K8S, "k8s") \
 	X(HTTP, "http") \
-	X(HEALTH, "health")
+	X(HEALTH, "health") \
+	X(BGP, "bgp")
 
 enum ng_log_module {
 #define NG_X(id, name) NG_LOGT_##id,

@@ -10,6 +10,7 @@ const struct ng_ct_timeout_field ng_ct_timeout_fields[NG_CT_TIMEOUT_FIELDS] = {
 	{"tcp_time_wait", offsetof(struct ng_ct_timeouts, tcp_time_wait), IPPROTO_TCP},
 	{"tcp_close", offsetof(struct ng_ct_timeouts, tcp_close), IPPROTO_TCP},
 	{"udp", offsetof(struct ng_ct_timeouts, udp), IPPROTO_UDP},
+	{"udp_unreplied", offsetof(struct ng_ct_timeouts, udp_unreplied), IPPROTO_UDP},
 };
 
 const char *

@@ -34,6 +34,9 @@ struct ng_ct_timeouts {
 	uint32_t tcp_time_wait;   /**< default 120 */
 	uint32_t tcp_close;       /**< default 10 */
 	uint32_t udp;             /**< default 300 */
+	/** default 30: a UDP flow until it is confirmed (the backend answered and
+	 * the client sent again), as Linux's nf_conntrack_udp_timeout */
+	uint32_t udp_unreplied;
 };
 
 /** One field of struct ng_ct_timeouts: its config key and the protocol it applies to. */
@@ -43,7 +46,7 @@ struct ng_ct_timeout_field {
 	uint8_t proto;    /**< IPPROTO_TCP or IPPROTO_UDP */
 };
 
-#define NG_CT_TIMEOUT_FIELDS 6
+#define NG_CT_TIMEOUT_FIELDS 7
 /** Every field of struct ng_ct_timeouts, in declaration order. */
 extern const struct ng_ct_timeout_field ng_ct_timeout_fields[NG_CT_TIMEOUT_FIELDS];
 

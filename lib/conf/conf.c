@@ -238,6 +238,33 @@ get_str(struct ld *x, const config_setting_t *g, const char *key, const char *wh
 	return 1;
 }
 
+/*
+ * A string key into a fixed buffer: 1 when present (copied), 0 when absent;
+ * an empty string or one longer than len - 1 is an error. where, when not
+ * NULL, gets the setting.
+ */
+int
+get_strbuf(struct ld *x, const config_setting_t *g, const char *key, const char *what,
+	char *dst, size_t len, const config_setting_t **where)
+{
+	const config_setting_t *s;
+	const char *v;
+	int rc = get_str(x, g, key, what, &v, &s);
+
+	if (where != NULL)
+		*where = s;
+	if (rc <= 0)
+		return rc;
+	if (v[0] == '\0')
+		return fail(x, s, "%s%s%s must not be empty (leave it out for the default)", what,
+			sep(what), key);
+	if (strlen(v) >= len)
+		return fail(x, s, "%s%s%s is longer than %zu characters", what, sep(what), key,
+			len - 1);
+	snprintf(dst, len, "%s", v);
+	return 1;
+}
+
 int
 missing(struct ld *x, const config_setting_t *g, const char *what, const char *key)
 {
@@ -1008,7 +1035,8 @@ load_root(struct ld *x, const config_setting_t *root)
 			(rc = load_neighbours(x, root)) < 0 ||
 			(rc = load_services(x, root)) < 0 ||
 			(rc = load_k8s(x, root)) < 0 ||
-			(rc = load_probes(x, root)) < 0)
+			(rc = load_probes(x, root)) < 0 ||
+			(rc = load_bgp(x, root)) < 0)
 		return rc;
 	return 0;
 }
@@ -1073,6 +1101,7 @@ ng_conf_defaults(struct ng_conf *c)
 		.tcp_time_wait = DEF_TO_TCP_TIME_WAIT,
 		.tcp_close = DEF_TO_TCP_CLOSE,
 		.udp = DEF_TO_UDP,
+		.udp_unreplied = DEF_TO_UDP_UNREPLIED,
 	};
 	c->nat.port_min = DEF_NAT_PORT_MIN;
 	c->nat.port_max = DEF_NAT_PORT_MAX;
@@ -1084,6 +1113,7 @@ ng_conf_defaults(struct ng_conf *c)
 	c->k8s.backoff_ms = 800;
 	c->k8s.backoff_max_ms = 30000;
 	c->k8s.token_reread_s = 60;
+	bgp_defaults(&c->bgp);
 }
 
 struct ng_conf *

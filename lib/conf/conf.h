@@ -49,6 +49,46 @@ struct ng_conf_twin {
 	int line;
 };
 
+/* The BGP announcement controller (section "bgp"): defaults; the limits are in ng_limits.h. */
+#define NG_BGP_SOCKET_DEF "/run/bird/bird.ctl"
+#define NG_BGP_ROUTES_FILE_DEF "/run/nodegw/bird-vips.conf"
+#define NG_BGP_PROTO_DEF "nodegw"
+#define NG_BGP_IFACE_DEF "nodegw-vips"
+#define NG_BGP_STOP_WAIT_DEF 3000        /**< ms; range 0..NG_BGP_STOP_WAIT_MAX */
+#define NG_BGP_TIMEOUT_DEF 2000          /**< ms BIRD has to answer */
+#define NG_BGP_RETRY_DEF 1000            /**< ms between reconnects */
+
+/** Kinds of address that may be announced (bgp.announce), a bit set. */
+enum ng_bgp_kind {
+	NG_BGP_KIND_LB = 1u << 0,       /**< "loadbalancer": status.loadBalancer.ingress IPs */
+	NG_BGP_KIND_EXTERNAL = 1u << 1, /**< "external": spec.externalIPs */
+	NG_BGP_KIND_CONFIG = 1u << 2,   /**< "config": VIPs of config-file and CLI services */
+	NG_BGP_KIND_CLUSTER = 1u << 3,  /**< clusterIPs: only inside bgp.service_cidrs */
+};
+/** The kinds bgp.announce may list (all of them by default). */
+#define NG_BGP_KIND_ANNOUNCE_ALL (NG_BGP_KIND_LB | NG_BGP_KIND_EXTERNAL | NG_BGP_KIND_CONFIG)
+#define NG_BGP_KIND_ALL (NG_BGP_KIND_ANNOUNCE_ALL | NG_BGP_KIND_CLUSTER)
+#define NG_BGP_ANNOUNCE_DEF NG_BGP_KIND_ANNOUNCE_ALL
+
+/** The word of one kind bit: "loadbalancer", "external", "config", "cluster"; or NULL. */
+const char *ng_bgp_kind_name(uint32_t bit);
+
+/** The BGP announcement controller; nodegw decides, BIRD speaks (doc/scale-out.md). */
+struct ng_conf_bgp {
+	bool enabled;                     /**< the section exists */
+	char bird_socket[NG_PATH_MAX];    /**< BIRD's control socket */
+	char routes_file[NG_PATH_MAX];    /**< the file nodegw writes, BIRD includes */
+	char protocol[NG_BGP_PROTO_MAX];  /**< "nodegw": protocols nodegw4 and nodegw6 */
+	char interface[NG_IFNAME_MAX];    /**< the routes' next hop; dies with nodegw */
+	uint32_t announce;                /**< enum ng_bgp_kind bits, CLUSTER excluded */
+	struct ng_prefix service_cidrs[NG_BGP_CIDRS_MAX]; /**< aggregates, masked */
+	unsigned int n_service_cidrs;
+	uint32_t stop_wait_ms;            /**< a clean stop waits this long after withdrawing */
+	uint32_t timeout_ms;
+	uint32_t retry_ms;
+	int line;
+};
+
 struct ng_conf_port {
 	char name[NG_NAME_MAX];
 	char devargs[NG_DEVARGS_MAX]; /**< vdev devargs or a PCI address */
@@ -209,6 +249,8 @@ struct ng_conf {
 		unsigned int n_addrs;
 		int line;
 	} nodeport;
+
+	struct ng_conf_bgp bgp;
 };
 
 /**

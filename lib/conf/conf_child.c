@@ -26,7 +26,7 @@
  * VIPs, backends and source ranges, and a trailer. The child is the same
  * binary, so the structs are sent as they are (everything but those arrays is
  * held in them: ports and their kernel twins, probes, node_port_addresses,
- * cli, kubernetes); the parent checks every count against the loader's
+ * cli, kubernetes, bgp); the parent checks every count against the loader's
  * limits, those of the arrays before it allocates and those inside the
  * structs before it returns, so a short or corrupt stream cannot make it or
  * its caller overrun or allocate without bound.
@@ -69,9 +69,9 @@ struct child_hdr {
  * sizes are pinned so that a changed struct stops the build until this file
  * is updated (then pin the new size).
  */
-static_assert(sizeof(struct ng_conf_service) == 288,
+static_assert(sizeof(struct ng_conf_service) == 296,
 	"struct ng_conf_service changed: send any new heap array in conf_child.c");
-static_assert(sizeof(struct ng_conf) == 19592,
+static_assert(sizeof(struct ng_conf) == 20264,
 	"struct ng_conf changed: send any new heap array in conf_child.c");
 
 static pid_t stragglers[STRAGGLERS_MAX];
@@ -256,7 +256,8 @@ inline_counts_ok(const struct ng_conf *c)
 
 	if (c->n_ports > NG_MAX_PORTS || c->workers.n_lcores > NG_MAX_WORKERS ||
 			c->nodeport.n_prefixes > NG_MAX_NODEPORT_ADDRS ||
-			c->nodeport.n_addrs > max_np_addrs)
+			c->nodeport.n_addrs > max_np_addrs ||
+			c->bgp.n_service_cidrs > NG_BGP_CIDRS_MAX)
 		return false;
 	for (unsigned int i = 0; i < c->n_ports; i++)
 		if (c->ports[i].n_addrs > NG_MAX_PORT_ADDRS)

@@ -17,19 +17,7 @@ static const char *const k8s_keys[] = {"enabled", "server", "token_file", "ca_fi
 static int
 get_path(struct ld *x, const config_setting_t *g, const char *key, char *dst, size_t len)
 {
-	const config_setting_t *where;
-	const char *v;
-	int rc = get_str(x, g, key, "kubernetes", &v, &where);
-
-	if (rc <= 0)
-		return rc;
-	if (v[0] == '\0')
-		return fail(x, where, "kubernetes: %s must not be empty (leave it out for the "
-			"default)", key);
-	if (strlen(v) >= len)
-		return fail(x, where, "kubernetes: %s is longer than %zu characters", key, len - 1);
-	snprintf(dst, len, "%s", v);
-	return 1;
+	return get_strbuf(x, g, key, "kubernetes", dst, len, NULL);
 }
 
 int

@@ -50,6 +50,7 @@
 #define DEF_TO_TCP_TIME_WAIT 120
 #define DEF_TO_TCP_CLOSE 10
 #define DEF_TO_UDP 300
+#define DEF_TO_UDP_UNREPLIED 30
 #define DEF_NAT_PORT_MIN 32768
 #define DEF_NAT_PORT_MAX 60999
 #define DEF_WEIGHT 1
@@ -89,7 +90,7 @@ struct ld {
 
 static const char *const root_keys[] = {"log_level", "forwarding", "workers", "mempool", "arp",
 	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", "kubernetes",
-	"probes", "node_port_addresses", NULL};
+	"probes", "node_port_addresses", "bgp", NULL};
 static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "idle_polls",
 	NULL};
 static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
@@ -103,7 +104,7 @@ static const char *const route_keys[] = {"prefix", "via", "port", NULL};
 static const char *const neigh_keys[] = {"address", "mac", "port", NULL};
 static const char *const conntrack_keys[] = {"max_entries", "timeouts", NULL};
 static const char *const timeout_keys[] = {"tcp_syn", "tcp_established", "tcp_fin",
-	"tcp_time_wait", "tcp_close", "udp", NULL};
+	"tcp_time_wait", "tcp_close", "udp", "udp_unreplied", NULL};
 static const char *const nat_keys[] = {"port_min", "port_max", NULL};
 static const char *const service_keys[] = {"name", "protocol", "port", "vips", "node_port",
 	"scheduler", "mode", "affinity", "affinity_timeout", "timeouts", "backends", "source_ranges",
@@ -128,6 +129,10 @@ get_list(struct ld *x, const config_setting_t *root, const char *key,
 int
 get_str(struct ld *x, const config_setting_t *g, const char *key, const char *what,
 	const char **out, const config_setting_t **where);
+
+int
+get_strbuf(struct ld *x, const config_setting_t *g, const char *key, const char *what,
+	char *dst, size_t len, const config_setting_t **where);
 
 int
 get_u32(struct ld *x, const config_setting_t *g, const char *key, const char *what,
@@ -236,5 +241,9 @@ void ht_free(struct ht *h);
 int load_conntrack_nat(struct ld *x, const config_setting_t *root);
 int load_services(struct ld *x, const config_setting_t *root);
 int load_k8s(struct ld *x, const config_setting_t *root);
+
+/* conf_bgp.c */
+int load_bgp(struct ld *x, const config_setting_t *root);
+void bgp_defaults(struct ng_conf_bgp *b);
 
 #endif

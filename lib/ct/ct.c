@@ -11,6 +11,11 @@
 #include "ct.h"
 
 #define EVICT_SAMPLE 64
+/* How far the eviction sample looks on for an entry not confirmed, while the
+ * table has some: bounded, so that a table full of confirmed entries but a
+ * few far from the cursor costs each new connection at most this many reads
+ * (one line each, prefetched ahead). */
+#define EVICT_SCAN_MAX 1024
 #define EXPIRE_AHEAD 8 /* entries the expiry scan prefetches ahead */
 #define CT_MAX_CAP (1u << 30)
 
@@ -198,6 +203,8 @@ release(struct ng_ct *ct, struct ng_conn *c)
 {
 	uint32_t tail = ct->free_head + ct->n_free++;
 
+	if (!(c->flags & NG_CT_F_CONFIRMED))
+		ct->n_unconfirmed--;
 	c->state = NG_CT_FREE;
 	ct->free_idx[tail >= ct->cap ? tail - ct->cap : tail] = (uint32_t)(c - ct->conns);
 	ct->n_used--;
@@ -211,32 +218,47 @@ ng_ct_delete(struct ng_ct *ct, struct ng_conn *c)
 }
 
 /*
- * The entry to take when the table is full: an expired entry first, else a
- * TCP connection the backend never answered (SYN_SENT: what a SYN flood fills
- * the table with, and what Linux conntrack's early drop takes too), else the
- * least recently active of a sample from the eviction cursor on. Under a flood the
- * first look usually finds one. Counts the reason.
+ * The entry to take when the table is full: an expired entry first, else the
+ * first entry not confirmed (what a flood of SYNs, ACKs or UDP from spoofed
+ * sources fills the table with; Linux conntrack's early drop takes them too)
+ * or closed (TIME_WAIT, CLOSE: a connection that is over, which a new SYN
+ * would replace anyway), else the least recently active of a sample from the
+ * eviction cursor on.
+ * Entries are taken from the free ring in the order they were freed, so the
+ * first unconfirmed entry after the cursor is about the oldest: a new
+ * connection keeps its entry for as long as possible to get confirmed. While
+ * the table holds unconfirmed entries and the first EVICT_SAMPLE entries had
+ * none, the sample looks on, up to EVICT_SCAN_MAX entries (or the whole table
+ * if smaller), before it takes a confirmed entry. Counts the reason.
  */
 static struct ng_conn *
 pick_victim(struct ng_ct *ct, uint64_t now)
 {
 	struct ng_conn *c, *oldest = NULL;
+	unsigned int limit = RTE_MIN((uint32_t)EVICT_SAMPLE, ct->cap);
 
-	for (unsigned int i = 0; i < EVICT_SAMPLE; i++) {
+	for (unsigned int i = 0; i < limit; i++) {
 		uint32_t ahead = ct->evict_cursor + EXPIRE_AHEAD;
 
 		if (ahead < ct->cap)
 			rte_prefetch0(&ct->conns[ahead].expire_tsc);
 		c = &ct->conns[ct->evict_cursor];
 		ct->evict_cursor = ct->evict_cursor + 1 == ct->cap ? 0 : ct->evict_cursor + 1;
+		if (i + 1 == limit && limit == EVICT_SAMPLE && ct->n_unconfirmed > 0)
+			limit = RTE_MIN((uint32_t)EVICT_SCAN_MAX, ct->cap);
 		if (c->state == NG_CT_FREE)
 			continue;
 		if (now >= c->expire_tsc) {
 			oldest = c;
 			break;
 		}
-		if (c->state == NG_CT_SYN_SENT) {
+		if (!(c->flags & NG_CT_F_CONFIRMED)) {
 			ct->stats.early_dropped++;
+			oldest = c;
+			break;
+		}
+		if (c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE) {
+			ct->stats.evicted_closed++; /* a connection that is over */
 			oldest = c;
 			break;
 		}
@@ -300,6 +322,8 @@ insert(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, bool orig_free, has
 	}
 	ct->n_ins++;
 	ct->stats.created++;
+	if (!(c->flags & NG_CT_F_CONFIRMED))
+		ct->n_unconfirmed++;
 	return 0;
 fail:
 	ct->stats.insert_failed++;
@@ -377,8 +401,11 @@ ng_ct_reserve(struct ng_ct *ct, uint64_t now, unsigned int n)
 				ct->stats.reused_expired--;
 			else
 				ct->stats.evicted--;
-			if (c->state == NG_CT_SYN_SENT && now < c->expire_tsc)
+			if (!(c->flags & NG_CT_F_CONFIRMED) && now < c->expire_tsc)
 				ct->stats.early_dropped--;
+			else if ((c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE) &&
+					now < c->expire_tsc)
+				ct->stats.evicted_closed--;
 			break;
 		}
 		dead[nd++] = c;
@@ -463,6 +490,14 @@ ng_ct_state_name(enum ng_ct_state s)
 		[NG_CT_CLOSE] = "CLOSE", [NG_CT_UDP] = "UDP", [NG_CT_AFFINITY] = "AFFINITY",
 	};
 	return (unsigned int)s < NG_CT_NSTATES ? names[s] : "?";
+}
+
+uint32_t
+ng_ct_timeout_of(const struct ng_ct_timeouts *t, unsigned int idx)
+{
+	if (idx == NG_CT_TO_UDP_UNREPLIED)
+		return t->udp_unreplied;
+	return ng_ct_state_timeout(t, (enum ng_ct_state)idx);
 }
 
 uint32_t

@@ -23,14 +23,16 @@
  * Only the owning worker calls the data-path functions. Expiry is
  * incremental: ng_ct_expire() looks at a bounded number of entries per call.
  * When the table is full, an insert first reuses an expired entry, else evicts
- * an unanswered SYN_SENT entry (early drop), else the least recently active
- * entry of a 64-entry sample, and counts it.
+ * the oldest entry not yet confirmed (NG_CT_F_CONFIRMED: what a flood fills the
+ * table with) or closed (TIME_WAIT, CLOSE), else the least recently active
+ * confirmed entry of a sample, and counts it.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <rte_byteorder.h>
@@ -81,6 +83,15 @@ enum ng_ct_state {
 #define NG_CT_F_REPLIED   0x02 /**< a reply-direction packet was seen */
 #define NG_CT_F_FIN_ORIG  0x04
 #define NG_CT_F_FIN_REPLY 0x08
+/**
+ * Confirmed: the backend answered and the client sent again after that
+ * (TCP: the handshake completed, or a mid-stream pickup the backend
+ * acknowledged; UDP: a reply, then another datagram from the client), as
+ * Linux conntrack's ASSURED. A packet from a spoofed source cannot confirm
+ * anything: its sender never sees the reply. Entries without it have short
+ * timeouts (ng_ct_timeout_idx()) and are evicted before any confirmed one.
+ */
+#define NG_CT_F_CONFIRMED 0x10
 
 #define NG_CT_BIDX_NONE UINT16_MAX
 
@@ -108,7 +119,8 @@ struct ng_ct_stats {
 	uint64_t expired;         /**< removed by the expiry scan */
 	uint64_t reused_expired;  /**< table full: an expired entry was reused */
 	uint64_t evicted;         /**< table full: a live entry was evicted (early drops too) */
-	uint64_t early_dropped;   /**< ...of which unanswered SYN_SENT entries */
+	uint64_t early_dropped;   /**< ...of which entries not confirmed (NG_CT_F_CONFIRMED) */
+	uint64_t evicted_closed;  /**< ...of which closed confirmed ones (TIME_WAIT, CLOSE) */
 	uint64_t insert_failed;   /**< the hash refused a key */
 	uint64_t deleted;         /**< removed by the data path (rescheduled, reused tuple) */
 };
@@ -148,6 +160,10 @@ struct ng_ct {
 	 * nothing about age). */
 	uint32_t evict_cursor;
 	uint32_t n_keys;          /**< keys in the index */
+	/** Entries in the index without NG_CT_F_CONFIRMED (connections and
+	 * affinity records): while there are any, a full table evicts one of
+	 * them, looking further than the usual sample for it. */
+	uint32_t n_unconfirmed;
 	/** Bumped on every key added / removed: a lookup result taken before is
 	 * stale for a miss (n_ins moved) or a hit (n_del moved). */
 	uint32_t n_ins;
@@ -582,10 +598,56 @@ ng_ct_tcp_track(struct ng_conn *c, bool is_reply, uint8_t tcp_flags)
 	ng_ct_tcp_update(c, is_reply, tcp_flags);
 }
 
+/**
+ * Mark c confirmed (NG_CT_F_CONFIRMED) once it is: call it for a packet from
+ * the client (not a reply) of an indexed entry that is not confirmed yet. A
+ * TCP connection is confirmed when it is ESTABLISHED (after tracking this
+ * packet) and the backend has answered; a UDP flow when the backend has
+ * answered.
+ * @return true when c is confirmed now.
+ */
+static inline bool
+ng_ct_confirm(struct ng_ct *ct, struct ng_conn *c)
+{
+	if (!(c->flags & NG_CT_F_REPLIED) ||
+			(c->orig.proto == IPPROTO_TCP && c->state != NG_CT_ESTABLISHED))
+		return false;
+	c->flags |= NG_CT_F_CONFIRMED;
+	ct->n_unconfirmed--;
+	return true;
+}
+
+/** Index of a timeout table (to_tsc[NG_CT_TO_N]) beyond the states: a UDP
+ * flow not yet confirmed. */
+#define NG_CT_TO_UDP_UNREPLIED NG_CT_NSTATES
+/** Entries of a timeout table: one per state, and NG_CT_TO_UDP_UNREPLIED. */
+#define NG_CT_TO_N (NG_CT_NSTATES + 1)
+
+/**
+ * Which timeout applies to c: its state's once it is confirmed; before, a
+ * short one (an unconfirmed UDP flow NG_CT_TO_UDP_UNREPLIED, an unconfirmed
+ * ESTABLISHED TCP entry, a mid-stream pickup, the SYN timeout).
+ */
+static inline unsigned int
+ng_ct_timeout_idx(const struct ng_conn *c)
+{
+	if (likely(c->flags & NG_CT_F_CONFIRMED))
+		return c->state;
+	if (c->state == NG_CT_UDP)
+		return NG_CT_TO_UDP_UNREPLIED;
+	if (c->state == NG_CT_ESTABLISHED)
+		return NG_CT_SYN_SENT;
+	return c->state;
+}
+
 /** Name of a state ("ESTABLISHED"). */
 const char *ng_ct_state_name(enum ng_ct_state s);
 
 /** Timeout (seconds) of a state under a set of timeouts. */
 uint32_t ng_ct_state_timeout(const struct ng_ct_timeouts *t, enum ng_ct_state s);
+
+/** Timeout (seconds) of an index of a timeout table (a state, or
+ * NG_CT_TO_UDP_UNREPLIED) under a set of timeouts. */
+uint32_t ng_ct_timeout_of(const struct ng_ct_timeouts *t, unsigned int idx);
 
 #endif

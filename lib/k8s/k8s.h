@@ -44,6 +44,14 @@ void ng_k8s_poll(void);
  */
 int ng_k8s_rbac_print(FILE *f);
 
+/**
+ * Call cb for every clusterIP (NG_BGP_KIND_CLUSTER), externalIP
+ * (NG_BGP_KIND_EXTERNAL) and load-balancer ingress IP (NG_BGP_KIND_LB) of the
+ * Services the watcher holds: what lib/bgp announces depends on it. Nothing
+ * without ng_k8s_init().
+ */
+void ng_k8s_ip_walk(void (*cb)(const struct ng_ip *ip, uint32_t kinds, void *arg), void *arg);
+
 /** Register `show k8s`. Works (and says "disabled") without ng_k8s_init(). */
 int ng_k8s_cli_register(void);
 

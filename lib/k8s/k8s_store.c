@@ -783,6 +783,34 @@ kstore_last_error(char *buf, size_t len)
 	snprintf(buf, len, "%s", st.last_error);
 }
 
+struct ip_walk {
+	void (*cb)(const struct ng_ip *ip, uint32_t kinds, void *arg);
+	void *arg;
+};
+
+static void
+ip_walk_cb(const char *key, void *val, void *arg)
+{
+	const struct ng_k8s_service *s = val;
+	const struct ip_walk *w = arg;
+
+	(void)key;
+	for (unsigned int i = 0; i < s->n_cluster_ips; i++)
+		w->cb(&s->cluster_ips[i], NG_BGP_KIND_CLUSTER, w->arg);
+	for (unsigned int i = 0; i < s->n_external_ips; i++)
+		w->cb(&s->external_ips[i], NG_BGP_KIND_EXTERNAL, w->arg);
+	for (unsigned int i = 0; i < s->n_lb_ips; i++)
+		w->cb(&s->lb_ips[i], NG_BGP_KIND_LB, w->arg);
+}
+
+void
+ng_k8s_ip_walk(void (*cb)(const struct ng_ip *ip, uint32_t kinds, void *arg), void *arg)
+{
+	struct ip_walk w = {.cb = cb, .arg = arg};
+
+	kmap_walk(&st.objs[KRES_SERVICES], ip_walk_cb, &w);
+}
+
 int
 kstore_init(void)
 {

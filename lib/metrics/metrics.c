@@ -14,6 +14,7 @@
 #include <rte_ethdev.h>
 #include <rte_version.h>
 
+#include "bgp.h"
 #include "health.h"
 #include "http.h"
 #include "k8s.h"
@@ -33,6 +34,7 @@ struct scrape {
 	struct ng_ruleset_info ri;
 	struct ng_health_status hs;
 	struct ng_k8s_info k8s;
+	struct ng_bgp_info bgp;
 };
 
 static struct {
@@ -176,6 +178,31 @@ nics(struct scrape *s)
 		fprintf(s->f, "nodegw_port_link_up{port=\"%s\"} %d\n",
 				lv(ng_port_get(p)->name, b, sizeof(b)), link.link_status ? 1 : 0);
 	}
+	fam(s->f, "nodegw_port_link_changes_total", "counter",
+			"Link downs and ups the control core saw (it looks every 100 ms).");
+	for (unsigned int p = 0; p < s->n_ports; p++)
+		fprintf(s->f, "nodegw_port_link_changes_total{port=\"%s\"} %" PRIu64 "\n",
+				lv(ng_port_get(p)->name, b, sizeof(b)), ng_port_get(p)->link_changes);
+}
+
+static void
+mbufs(struct scrape *s)
+{
+	struct ng_port_pool_info pi;
+
+	ng_port_pool_info(&pi);
+	fam(s->f, "nodegw_mbufs", "gauge", "Packet buffers in the pool.");
+	fprintf(s->f, "nodegw_mbufs %u\n", pi.size);
+	fam(s->f, "nodegw_mbufs_in_use", "gauge", "Packet buffers out of the pool and its "
+			"caches (in rings, queues, in flight).");
+	fprintf(s->f, "nodegw_mbufs_in_use %u\n", pi.in_use);
+	fam(s->f, "nodegw_mbufs_exhausted", "gauge", "1 while a worker has less than a receive "
+			"burst of buffers at hand.");
+	fprintf(s->f, "nodegw_mbufs_exhausted %d\n", pi.exhausted ? 1 : 0);
+	fam(s->f, "nodegw_mbufs_exhausted_total", "counter", "Times the pool ran out.");
+	fprintf(s->f, "nodegw_mbufs_exhausted_total %" PRIu64 "\n", pi.exhausted_events);
+	fam(s->f, "nodegw_mbufs_exhausted_seconds_total", "counter", "Time the pool was out.");
+	fprintf(s->f, "nodegw_mbufs_exhausted_seconds_total %.6f\n", (double)pi.exhausted_ns / 1e9);
 }
 
 /* ---- workers and connections ---- */
@@ -188,6 +215,32 @@ worker_counter(struct scrape *s, const char *name, const char *help, size_t off)
 	for (unsigned int w = 0; w < s->n_workers; w++)
 		fprintf(s->f, "%s{worker=\"%u\"} %" PRIu64 "\n", name, w,
 				*(const uint64_t *)((const char *)&s->ws[w] + off));
+}
+
+/* What the control core saw of the workers' loops (ng_dp_watch()). */
+static void
+worker_stalls(struct scrape *s)
+{
+	struct ng_dp_watch_info wi[NG_MAX_WORKERS];
+	uint64_t now = rte_get_tsc_cycles();
+
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		ng_dp_worker_watch(s->dp, w, now, &wi[w]);
+	fam(s->f, "nodegw_worker_stalled", "gauge", "1 while a worker's loop has not moved for "
+			"100 ms plus its idle sleep (it forwards nothing and holds up grace "
+			"periods).");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stalled{worker=\"%u\"} %d\n", w,
+				wi[w].stalled ? 1 : 0);
+	fam(s->f, "nodegw_worker_stalls_total", "counter", "Stalls seen, the current one "
+			"included.");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stalls_total{worker=\"%u\"} %" PRIu64 "\n", w,
+				wi[w].stalls);
+	fam(s->f, "nodegw_worker_stall_max_seconds", "gauge", "The longest stall that ended.");
+	for (unsigned int w = 0; w < s->n_workers; w++)
+		fprintf(s->f, "nodegw_worker_stall_max_seconds{worker=\"%u\"} %.3f\n", w,
+				(double)wi[w].max_ns / 1e9);
 }
 
 static void
@@ -234,17 +287,21 @@ workers(struct scrape *s)
 						k == 1 ? ss->pkts : ss->cycles);
 			}
 	}
+	worker_stalls(s);
 	fam(s->f, "nodegw_tsc_hz", "gauge", "TSC frequency: cycles per second.");
 	fprintf(s->f, "nodegw_tsc_hz %.0f\n", hz);
 }
 
+/* A counter family read from a struct at an offset (conntrack, services). */
+struct counter_fam {
+	const char *name, *help;
+	size_t off;
+};
+
 static void
 conntrack(struct scrape *s)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} f[] = {
+	static const struct counter_fam f[] = {
 		{"nodegw_conntrack_created_total", "Connections created.",
 			offsetof(struct ng_ct_stats, created)},
 		{"nodegw_conntrack_expired_total", "Connections removed by the expiry scan.",
@@ -277,24 +334,37 @@ conntrack(struct scrape *s)
 
 /* ---- services ---- */
 
+/* The per-service counters: one family each, from struct ng_svc_counters. */
+static const struct counter_fam svc_fams[] = {
+	{"nodegw_service_connections_total", "New connections scheduled (as show services).",
+		offsetof(struct ng_svc_counters, conns)},
+	{"nodegw_service_packets_total", "Packets forwarded, both directions.",
+		offsetof(struct ng_svc_counters, pkts)},
+	{"nodegw_service_bytes_total", "Bytes forwarded, both directions.",
+		offsetof(struct ng_svc_counters, bytes)},
+	{"nodegw_service_refused_total", "New connections refused or dropped: no usable "
+		"backend.", offsetof(struct ng_svc_counters, refused)},
+	{"nodegw_service_no_source_port_total", "New connections dropped: no FullNAT "
+		"source port free.", offsetof(struct ng_svc_counters, no_lport)},
+	{"nodegw_service_source_range_drops_total", "New connections dropped: client outside "
+		"the service's source ranges.", offsetof(struct ng_svc_counters, src_dropped)},
+};
+
 struct svc_pass {
 	FILE *f;
-	int what; /**< 0..4: which counter; 5: backends */
+	unsigned int what; /**< index in svc_fams; RTE_DIM(svc_fams): backends */
 };
 
 static int
 svc_cb(const struct ng_svc_view *v, void *arg)
 {
-	static const char *const names[] = {"nodegw_service_connections_total",
-		"nodegw_service_packets_total", "nodegw_service_bytes_total",
-		"nodegw_service_refused_total", "nodegw_service_no_source_port_total"};
 	struct svc_pass *x = arg;
 	struct ng_svc_counters c;
 	char b[NG_SVC_NAME_MAX * 2];
 	unsigned int usable = 0;
 
 	lv(v->spec->name, b, sizeof(b));
-	if (x->what == 5) {
+	if (x->what == RTE_DIM(svc_fams)) {
 		for (unsigned int i = 0; i < v->n_backends; i++)
 			usable += v->backends[i].weight > 0;
 		fprintf(x->f, "nodegw_service_backends{service=\"%s\"} %u\n", b, usable);
@@ -302,28 +372,18 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 	}
 	if (ng_svc_counters(v->spec->name, &c) < 0)
 		return 0;
-	fprintf(x->f, "%s{service=\"%s\"} %" PRIu64 "\n", names[x->what], b,
-			x->what == 0 ? c.conns : x->what == 1 ? c.pkts : x->what == 2 ? c.bytes :
-			x->what == 3 ? c.refused : c.no_lport);
+	fprintf(x->f, "%s{service=\"%s\"} %" PRIu64 "\n", svc_fams[x->what].name, b,
+			*(const uint64_t *)((const char *)&c + svc_fams[x->what].off));
 	return 0;
 }
 
 static void
 services(struct scrape *s)
 {
-	static const char *const fams[][2] = {
-		{"nodegw_service_connections_total", "New connections scheduled (as show services)."},
-		{"nodegw_service_packets_total", "Packets forwarded, both directions."},
-		{"nodegw_service_bytes_total", "Bytes forwarded, both directions."},
-		{"nodegw_service_refused_total", "New connections refused or dropped: no usable "
-			"backend."},
-		{"nodegw_service_no_source_port_total", "New connections dropped: no FullNAT "
-			"source port free."},
-	};
 	struct svc_pass x = {.f = s->f};
 
-	for (x.what = 0; x.what < 5; x.what++) {
-		fam(s->f, fams[x.what][0], "counter", fams[x.what][1]);
+	for (x.what = 0; x.what < RTE_DIM(svc_fams); x.what++) {
+		fam(s->f, svc_fams[x.what].name, "counter", svc_fams[x.what].help);
 		ng_svc_walk(svc_cb, &x);
 	}
 	fam(s->f, "nodegw_service_backends", "gauge", "Backends with a weight above 0.");
@@ -353,6 +413,11 @@ ruleset(struct scrape *s)
 	fprintf(s->f, "nodegw_ruleset_services %u\n", ri->services);
 	fam(s->f, "nodegw_ruleset_bytes", "gauge", "Memory of the ruleset and its services.");
 	fprintf(s->f, "nodegw_ruleset_bytes %" PRIu64 "\n", ri->bytes);
+	fam(s->f, "nodegw_ruleset_index_bytes", "gauge", "Memory of the frontend index.");
+	fprintf(s->f, "nodegw_ruleset_index_bytes %" PRIu64 "\n", ri->index_bytes);
+	fam(s->f, "nodegw_ruleset_copied_bytes", "gauge", "Frontend index bytes the last commit "
+			"copied (the directory and the chunks its changes fall in).");
+	fprintf(s->f, "nodegw_ruleset_copied_bytes %" PRIu64 "\n", ri->copied_bytes);
 	fam(s->f, "nodegw_ruleset_retired", "gauge", "Old rulesets waiting for a grace period.");
 	fprintf(s->f, "nodegw_ruleset_retired %" PRIu64 "\n", ri->pending_free);
 	fam(s->f, "nodegw_ruleset_pending_change_seconds", "gauge", "Age of the oldest change "
@@ -458,6 +523,53 @@ k8s(struct scrape *s)
 	ng_health_hc_walk(hc_cb, s->f);
 }
 
+/* What show bgp json says, without the per-prefix list. */
+static void
+bgp(struct scrape *s)
+{
+	static const char *const drains[] = {"off", "drained", "stopping"};
+	const struct ng_bgp_info *b = &s->bgp;
+
+	fam(s->f, "nodegw_bgp_enabled", "gauge", "1 when the config has a bgp section.");
+	fprintf(s->f, "nodegw_bgp_enabled %d\n", b->enabled);
+	if (!b->enabled)
+		return;
+	fam(s->f, "nodegw_bgp_drain_state", "gauge", "1 for the drain state: off, drained "
+			"(the drain command) or stopping (a clean stop).");
+	for (size_t i = 0; i < RTE_DIM(drains); i++)
+		fprintf(s->f, "nodegw_bgp_drain_state{state=\"%s\"} %d\n", drains[i],
+				(size_t)b->drain == i);
+	fam(s->f, "nodegw_bgp_bird_connected", "gauge", "1 while connected to BIRD's control "
+			"socket.");
+	fprintf(s->f, "nodegw_bgp_bird_connected %d\n", b->bird_connected);
+	fam(s->f, "nodegw_bgp_in_sync", "gauge", "1 when BIRD confirmed the latest decision.");
+	fprintf(s->f, "nodegw_bgp_in_sync %d\n", b->in_sync);
+	fam(s->f, "nodegw_bgp_prefixes", "gauge", "Prefixes show bgp lists, by why they are "
+			"announced (usable) or not.");
+	for (unsigned int w = 0; w < NG_BGP_WHY_MAX; w++)
+		fprintf(s->f, "nodegw_bgp_prefixes{why=\"%s\"} %u\n", ng_bgp_why_id(w),
+				b->by_why[w]);
+	fam(s->f, "nodegw_bgp_prefixes_confirmed", "gauge", "Prefixes BIRD confirmed it "
+			"announces.");
+	fprintf(s->f, "nodegw_bgp_prefixes_confirmed %u\n", b->confirmed);
+	fam(s->f, "nodegw_bgp_change_to_bird_seconds", "gauge", "The last change of what to "
+			"announce, to BIRD's confirmation.");
+	fprintf(s->f, "nodegw_bgp_change_to_bird_seconds %.3f\n", b->last_latency_ms / 1e3);
+	fam(s->f, "nodegw_bgp_decisions_total", "counter", "Decisions of what to announce.");
+	fprintf(s->f, "nodegw_bgp_decisions_total %" PRIu64 "\n", b->decisions);
+	fam(s->f, "nodegw_bgp_bird_configures_total", "counter", "BIRD answers to configure, "
+			"by result (refused: a configure or the include check BIRD refused).");
+	fprintf(s->f, "nodegw_bgp_bird_configures_total{result=\"ok\"} %" PRIu64 "\n",
+			b->configures);
+	fprintf(s->f, "nodegw_bgp_bird_configures_total{result=\"refused\"} %" PRIu64 "\n",
+			b->configure_errors);
+	fam(s->f, "nodegw_bgp_bird_connects_total", "counter", "Connections to BIRD's socket.");
+	fprintf(s->f, "nodegw_bgp_bird_connects_total %" PRIu64 "\n", b->connects);
+	fam(s->f, "nodegw_bgp_bird_losses_total", "counter", "Connections to BIRD lost or "
+			"refused.");
+	fprintf(s->f, "nodegw_bgp_bird_losses_total %" PRIu64 "\n", b->losses);
+}
+
 static int
 http_cb(const struct ng_http_info *in, void *arg)
 {
@@ -517,16 +629,19 @@ ng_metrics_write(FILE *f)
 	ng_svc_ruleset_info(&s->ri);
 	ng_health_status(&s->hs);
 	ng_k8s_info(&s->k8s);
+	ng_bgp_info(&s->bgp);
 	fam(f, "nodegw_build_info", "gauge", "nodegw and DPDK versions.");
 	fprintf(f, "nodegw_build_info{version=\"%s\",dpdk=\"%s\"} 1\n", NG_VERSION, rte_version());
 	ports(s);
 	nics(s);
+	mbufs(s);
 	workers(s);
 	conntrack(s);
 	services(s);
 	ruleset(s);
 	health(s);
 	k8s(s);
+	bgp(s);
 	http(s);
 	free(s->ws);
 	free(s);

@@ -9,7 +9,8 @@
  *
  * Every value comes from the read functions the CLI's show commands use
  * (ng_dp_worker_stats(), ng_dp_worker_ct(), ng_svc_counters(),
- * ng_svc_ruleset_info(), ng_k8s_info(), ng_health_status(), ng_http_walk()),
+ * ng_svc_ruleset_info(), ng_k8s_info(), ng_health_status(), ng_bgp_info(),
+ * ng_http_walk()),
  * so `show ... json` and /metrics agree; /metrics reads the raw counters
  * (`clear stats` changes what the CLI shows, never a Prometheus counter).
  * doc/kubernetes.md lists the metrics and what each answers.

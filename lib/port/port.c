@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_bus.h>
+#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -18,6 +24,23 @@ struct ng_port_dp ng_port_dp[RTE_MAX_ETHPORTS];
 
 static struct ng_port ports[NG_MAX_PORTS];
 static unsigned int n_ports;
+
+_Static_assert(NG_MAX_PORTS <= 32, "ng_port_poll() returns a 32-bit mask of ports");
+
+#define LINK_POLL_MS 100
+#define POOL_POLL_MS 1
+
+/* What ng_port_poll() watches: the pool and when it looks next. */
+static struct {
+	struct rte_mempool *mp;
+	unsigned int lcores[RTE_MAX_LCORE];
+	unsigned int n_workers;
+	struct ng_port_pool_info info;
+	uint64_t since_tsc;   /* start of the current exhaustion */
+	uint64_t next_pool_tsc;
+	uint64_t next_link_tsc;
+	int ioctl_fd;         /* for the flags of kernel interfaces; 0: not open yet */
+} W;
 
 uint32_t
 ng_port_pool_size(const struct ng_conf *c, unsigned int n_workers)
@@ -58,6 +81,143 @@ ng_port_pool_create(const struct ng_conf *c, unsigned int n_workers)
 		room = RTE_MBUF_DEFAULT_BUF_SIZE;
 	return rte_pktmbuf_pool_create("ng_pkts", n, c->mempool.cache, NG_MBUF_PRIV_SIZE,
 			(uint16_t)room, (int)rte_socket_id());
+}
+
+void
+ng_port_pool_watch(struct rte_mempool *mp, const unsigned int *lcores, unsigned int n_workers,
+		uint32_t burst)
+{
+	memset(&W.info, 0, sizeof(W.info));
+	W.mp = mp;
+	W.n_workers = RTE_MIN(n_workers, (unsigned int)RTE_DIM(W.lcores));
+	if (lcores != NULL)
+		memcpy(W.lcores, lcores, sizeof(W.lcores[0]) * W.n_workers);
+	W.info.size = mp != NULL ? mp->size : 0;
+	W.info.burst = burst;
+	W.next_pool_tsc = 0;
+}
+
+static uint32_t
+cache_len(unsigned int lcore)
+{
+	const struct rte_mempool_cache *c = rte_mempool_default_cache(W.mp, lcore);
+
+	return c != NULL ? __atomic_load_n(&c->len, __ATOMIC_RELAXED) : 0;
+}
+
+/*
+ * A worker takes mbufs from its lcore cache, then from the common store; the
+ * other lcores' caches are out of its reach. The common store is what the
+ * pool has available minus every cache.
+ */
+static void
+pool_sample(uint64_t now)
+{
+	struct ng_port_pool_info *in = &W.info;
+	uint32_t avail = rte_mempool_avail_count(W.mp), common = avail, least = UINT32_MAX;
+	unsigned int lc, starving = 0;
+
+	RTE_LCORE_FOREACH(lc)
+		common -= RTE_MIN(common, cache_len(lc));
+	for (unsigned int i = 0; i < W.n_workers; i++) {
+		uint32_t at_hand = common + cache_len(W.lcores[i]);
+
+		if (at_hand < least) {
+			least = at_hand;
+			starving = i;
+		}
+	}
+	in->in_use = in->size - RTE_MIN(avail, in->size);
+	in->max_in_use = RTE_MAX(in->max_in_use, in->in_use);
+	if (!in->exhausted && least < in->burst) {
+		in->exhausted = true;
+		in->exhausted_events++;
+		W.since_tsc = now;
+		NG_LOG(WARNING, PORT, "mbuf pool exhausted: %u of %u mbufs in use; worker %u has "
+				"%u at hand, less than a burst (%u)", in->in_use, in->size, starving,
+				least, in->burst);
+	} else if (in->exhausted && least >= 2 * in->burst) {
+		/* Twice a burst to end it, so that a pool on the edge logs once. */
+		in->exhausted = false;
+		in->exhausted_ns += (now - W.since_tsc) * NS_PER_S / rte_get_tsc_hz();
+		NG_LOG(NOTICE, PORT, "mbuf pool recovered after %.1f ms: %u of %u mbufs in use",
+				(double)(now - W.since_tsc) * 1e3 / (double)rte_get_tsc_hz(),
+				in->in_use, in->size);
+	}
+}
+
+void
+ng_port_pool_info(struct ng_port_pool_info *out)
+{
+	if (W.mp != NULL)
+		pool_sample(rte_get_tsc_cycles());
+	*out = W.info;
+	if (out->exhausted)
+		out->exhausted_ns += (rte_get_tsc_cycles() - W.since_tsc) * NS_PER_S /
+				rte_get_tsc_hz();
+}
+
+/* The kernel interface under a PMD is up and running (has a carrier); true when
+ * it cannot be read, so that only a clear "down" counts. */
+static bool
+kernel_link_up(unsigned int if_index)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (W.ioctl_fd <= 0)
+		W.ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (W.ioctl_fd < 0 || if_indextoname(if_index, ifr.ifr_name) == NULL ||
+			ioctl(W.ioctl_fd, SIOCGIFFLAGS, &ifr) < 0)
+		return true;
+	return (ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+}
+
+/* Read the link; true when it came up (counted only when count). */
+static bool
+link_read(struct ng_port *p, uint64_t now, bool count)
+{
+	bool came_up = false;
+
+	struct rte_eth_link link = {0};
+
+	if (rte_eth_link_get_nowait(p->port_id, &link) != 0)
+		return false;
+	if (link.link_status && p->if_index != 0 && !kernel_link_up(p->if_index))
+		link.link_status = RTE_ETH_LINK_DOWN;
+	if (count && (link.link_status != 0) != p->link_up) {
+		p->link_changes++;
+		p->link_change_tsc = now;
+		came_up = link.link_status != 0;
+		if (link.link_status)
+			NG_LOG(NOTICE, PORT, "port %s: link up (%u Mb/s), change %" PRIu64, p->name,
+					link.link_speed, p->link_changes);
+		else
+			NG_LOG(WARNING, PORT, "port %s: link down, change %" PRIu64, p->name,
+					p->link_changes);
+	}
+	p->link_up = link.link_status != 0;
+	p->link_speed = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+	return came_up;
+}
+
+uint32_t
+ng_port_poll(void)
+{
+	uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
+	uint32_t up = 0;
+
+	if (W.mp != NULL && now >= W.next_pool_tsc) {
+		W.next_pool_tsc = now + hz * POOL_POLL_MS / 1000;
+		pool_sample(now);
+	}
+	if (now < W.next_link_tsc)
+		return 0;
+	W.next_link_tsc = now + hz * LINK_POLL_MS / 1000;
+	for (unsigned int i = 0; i < n_ports; i++)
+		if (link_read(&ports[i], now, true))
+			up |= 1u << i;
+	return up;
 }
 
 static int
@@ -124,6 +284,7 @@ port_open(const struct ng_conf_port *cp, uint16_t n_txq, struct rte_mempool *mp,
 	if (rc < 0)
 		return fail(err, errlen, cp, rc, "cannot read device info: %s", strerror(-rc));
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	p->if_index = info.if_index;
 
 	if (cp->rx_queues > info.max_rx_queues)
 		return fail(err, errlen, cp, -EINVAL,
@@ -258,6 +419,7 @@ ng_ports_init(const struct ng_conf *c, uint16_t n_txq, struct rte_mempool *mp, c
 			return rc;
 		}
 		n_ports = i + 1;
+		(void)link_read(p, 0, false);
 		ng_port_dp[p->port_id].mac = p->mac;
 		ng_port_dp[p->port_id].mtu = p->mtu;
 		ng_port_dp[p->port_id].idx = (uint8_t)i;
@@ -277,6 +439,9 @@ ng_ports_fini(void)
 	for (unsigned int i = n_ports; i > 0; i--)
 		port_close(&ports[i - 1]);
 	n_ports = 0;
+	if (W.ioctl_fd > 0)
+		close(W.ioctl_fd);
+	W.ioctl_fd = 0;
 }
 
 unsigned int

@@ -54,6 +54,12 @@ struct ng_port {
 	struct rte_ether_addr mac;
 	struct ng_prefix addrs[NG_MAX_PORT_ADDRS];
 	unsigned int n_addrs;
+	/* The link as ng_port_poll() last saw it. */
+	unsigned int if_index;    /**< the kernel interface under the PMD (af_packet, tap); 0: none */
+	bool link_up;
+	uint32_t link_speed;      /**< Mb/s, 0 when unknown */
+	uint64_t link_changes;    /**< down or up transitions seen since the start */
+	uint64_t link_change_tsc; /**< TSC of the last one; 0: none */
 };
 
 /**
@@ -66,6 +72,42 @@ uint32_t ng_port_pool_size(const struct ng_conf *c, unsigned int n_workers);
  * @return the pool, or NULL with rte_errno set.
  */
 struct rte_mempool *ng_port_pool_create(const struct ng_conf *c, unsigned int n_workers);
+
+/**
+ * Watch pool mp from ng_port_poll(): a worker is *starving* when the pool's
+ * common store and its own lcore cache together hold fewer than one receive
+ * burst. The pool is *exhausted* while any worker starves.
+ * @param lcores EAL lcore of each of the n_workers workers
+ * @param burst the workers' receive burst (workers.burst)
+ */
+void ng_port_pool_watch(struct rte_mempool *mp, const unsigned int *lcores,
+		unsigned int n_workers, uint32_t burst);
+
+/** The mbuf pool as ng_port_poll() last saw it. */
+struct ng_port_pool_info {
+	uint32_t size;             /**< mbufs in the pool; 0: no pool watched */
+	uint32_t in_use;           /**< neither in the pool nor in a cache */
+	uint32_t max_in_use;       /**< the most seen in use */
+	uint32_t burst;            /**< a worker with fewer at hand starves */
+	bool exhausted;            /**< a worker starves now */
+	uint64_t exhausted_events; /**< times the pool became exhausted */
+	uint64_t exhausted_ns;     /**< time spent exhausted, the current episode included */
+};
+
+/** Read what ng_port_poll() saw of the pool, its in-use count taken now. */
+void ng_port_pool_info(struct ng_port_pool_info *out);
+
+/**
+ * Control-core watch of the ports and the pool; call every loop. Samples the
+ * pool (at most once a millisecond) and the links (every 100 ms); logs and
+ * counts pool exhaustion and link changes. A link is up when the PMD says so
+ * and, for a PMD over a kernel interface (af_packet, tap: if_index), that
+ * interface is up and has a carrier, which af_packet itself does not check.
+ * Never blocks (an ioctl per such port, a register read on a NIC).
+ * @return the ports (bit i: nodegw port index i) whose link came up in this
+ *   call, for the caller to refresh what depends on the link (neighbours).
+ */
+uint32_t ng_port_poll(void);
 
 /**
  * Probe, configure and start every configured port.

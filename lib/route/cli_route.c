@@ -134,6 +134,9 @@ cmd_show_neigh(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "resolved", (double)st.resolved);
 		cJSON_AddNumberToObject(o, "failed", (double)st.failed);
 		cJSON_AddNumberToObject(o, "queued_dropped", (double)st.pending_dropped);
+		cJSON_AddNumberToObject(o, "queued", st.waiting);
+		cJSON_AddNumberToObject(o, "queued_max", st.waiting_max);
+		cJSON_AddNumberToObject(o, "queued_dropped_all_full", (double)st.waiting_full);
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "%-16s %-10s %-18s %-11s %9s %7s\n", "address", "port", "mac", "state",
@@ -142,6 +145,8 @@ cmd_show_neigh(struct ng_cli_sess *s, int argc, char **argv)
 	ng_cli_printf(s, "%u neighbours; ARP requests %" PRIu64 ", replies %" PRIu64 ", failed %"
 			PRIu64 ", queued packets dropped %" PRIu64 "\n", x.n, st.requests_sent,
 			st.replies_seen, st.failed, st.pending_dropped);
+	ng_cli_printf(s, "packets waiting %u of %u at most (all entries), dropped for want of "
+			"room %" PRIu64 "\n", st.waiting, st.waiting_max, st.waiting_full);
 	return 0;
 }
 

@@ -17,6 +17,9 @@
 
 /* Entries scanned per ng_neigh_poll() call: bounds the control core's work. */
 #define NEIGH_POLL_SLICE 64
+/* After a link up, the second request goes this soon (the first is often lost),
+ * or after retry_ms when that is sooner. */
+#define LINK_UP_RETRY_MS 50u
 
 struct neigh_entry {
 	uint64_t word; /* read by workers: MAC | NG_NEIGH_F_*; written atomically */
@@ -37,6 +40,7 @@ struct ng_neigh_table {
 	struct rte_mbuf **pending_store;
 	uint32_t *free_idx;
 	uint32_t n_free;
+	uint32_t n_waiting;      /* packets in every entry's queue */
 	uint32_t cursor;
 	uint64_t hz;
 	struct rte_rcu_qsbr_dq *dq; /* deleted entries wait here for a grace period */
@@ -98,6 +102,8 @@ ng_neigh_create(const struct ng_neigh_params *p)
 	}
 	t->p = *p;
 	t->p.max_entries = n;
+	if (t->p.waiting_max == 0 || t->p.waiting_max > (uint64_t)n * p->pending_max)
+		t->p.waiting_max = n * p->pending_max; /* at most 2^20 x 1024 */
 	t->hz = rte_get_tsc_hz();
 	t->entries = rte_zmalloc("ng_neigh_e", sizeof(*t->entries) * n, RTE_CACHE_LINE_SIZE);
 	t->free_idx = rte_malloc("ng_neigh_f", sizeof(*t->free_idx) * n, 0);
@@ -149,6 +155,7 @@ drop_pending(struct ng_neigh_table *t, struct neigh_entry *e)
 	for (uint32_t i = 0; i < e->n_pending; i++)
 		rte_pktmbuf_free(e->pending[i]);
 	t->stats.pending_dropped += e->n_pending;
+	t->n_waiting -= e->n_pending;
 	e->n_pending = 0;
 }
 
@@ -283,6 +290,7 @@ entry_confirm(struct ng_neigh_table *t, struct neigh_entry *e, const struct rte_
 	e->confirmed_tsc = rte_get_tsc_cycles();
 	for (uint32_t i = 0; i < e->n_pending; i++)
 		send_resolved(t, e->pending[i], word);
+	t->n_waiting -= e->n_pending;
 	e->n_pending = 0;
 }
 
@@ -336,7 +344,13 @@ ng_neigh_resolve(struct ng_neigh_table *t, struct rte_mbuf *m)
 	}
 	if (e->state == NG_NEIGH_FAILED || e->n_pending >= t->p.pending_max)
 		goto drop;
+	/* Waiting packets are mbufs of the pool every port receives into. */
+	if (t->n_waiting >= t->p.waiting_max) {
+		t->stats.waiting_full++;
+		goto drop;
+	}
 	e->pending[e->n_pending++] = m;
+	t->n_waiting++;
 	return;
 drop:
 	t->stats.pending_dropped++;
@@ -457,6 +471,43 @@ ng_neigh_poll(struct ng_neigh_table *t)
 	}
 }
 
+/*
+ * What was learnt while the link was down says nothing: every learnt entry of
+ * the port is asked again. A failed one resolves again (workers queue its
+ * packets instead of dropping them), a reachable one is probed and keeps its
+ * MAC meanwhile. The first frames after a link up are often lost (a switch port
+ * still learning; net_af_packet's first send after a link down only clears the
+ * socket's error), so the second request follows after LINK_UP_RETRY_MS.
+ */
+unsigned int
+ng_neigh_link_up(struct ng_neigh_table *t, uint16_t port)
+{
+	uint64_t retry = rte_get_tsc_cycles() + ms_to_tsc(t, RTE_MIN(LINK_UP_RETRY_MS,
+			t->p.retry_ms));
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < t->p.max_entries; i++) {
+		struct neigh_entry *e = &t->entries[i];
+
+		if (!e->in_use || e->key.port != port || e->state == 0 ||
+				e->state == NG_NEIGH_STATIC)
+			continue;
+		if (e->state == NG_NEIGH_FAILED) {
+			__atomic_store_n(&e->word, 0, __ATOMIC_RELEASE);
+			e->state = NG_NEIGH_INCOMPLETE;
+		} else if (e->state == NG_NEIGH_REACHABLE) {
+			e->state = NG_NEIGH_PROBE;
+		}
+		e->probes = 0;
+		send_request(t, e);
+		e->next_tsc = retry;
+		n++;
+	}
+	if (n > 0)
+		NG_LOG(INFO, NEIGH, "port %u link up: %u neighbour entries asked again", port, n);
+	return n;
+}
+
 unsigned int
 ng_neigh_walk(struct ng_neigh_table *t, int (*cb)(const struct ng_neigh_info *n, void *arg),
 		void *arg)
@@ -489,4 +540,6 @@ void
 ng_neigh_get_stats(const struct ng_neigh_table *t, struct ng_neigh_stats *s)
 {
 	*s = t->stats;
+	s->waiting = t->n_waiting;
+	s->waiting_max = t->p.waiting_max;
 }

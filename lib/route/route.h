@@ -113,12 +113,17 @@ void ng_fib_reclaim(struct ng_fib *f);
 /** How the control core sends a packet: handed to a worker's TX. */
 typedef int (*ng_neigh_tx_fn)(struct rte_mbuf *m, uint16_t port, void *arg);
 
+/** Packets waiting for neighbours hold at most 1/NG_NEIGH_POOL_SHARE of the mbuf pool. */
+#define NG_NEIGH_POOL_SHARE 8
+
 struct ng_neigh_params {
 	uint32_t max_entries;
 	uint32_t reachable_ms; /**< resolved entry lifetime before re-probe */
 	uint32_t retry_ms;     /**< interval between ARP requests */
 	uint32_t retries;      /**< requests before an entry fails */
 	uint32_t pending_max;  /**< packets held per unresolved entry */
+	/** packets held by all entries together; 0: pending_max x max_entries */
+	uint32_t waiting_max;
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_mempool *pool; /**< for ARP requests */
 	struct ng_fib *fib;       /**< finds our source address toward a neighbour */
@@ -150,8 +155,11 @@ struct ng_neigh_stats {
 	uint64_t replies_seen;
 	uint64_t resolved;
 	uint64_t failed;
-	uint64_t pending_dropped; /**< pending queue full, or entry failed */
+	uint64_t pending_dropped; /**< pending queue full, all queues full, or entry failed */
+	uint64_t waiting_full;    /**< of those: all queues together held waiting_max */
 	uint64_t table_full;
+	uint32_t waiting;         /**< packets held now, all entries */
+	uint32_t waiting_max;     /**< what they may hold */
 };
 
 /**
@@ -200,6 +208,16 @@ void ng_neigh_nd_input(struct ng_neigh_table *t, struct rte_mbuf *m);
 
 /** Timers: retries, ageing. Call from the control loop; bounded work. */
 void ng_neigh_poll(struct ng_neigh_table *t);
+
+/**
+ * The link of DPDK port `port` came (back) up: what was learnt while it was
+ * down says nothing about the neighbours. Every learnt entry of the port is
+ * asked again at once, and again 50 ms later: a failed one resolves again (its
+ * packets wait instead of being dropped for the hold-down), a reachable one
+ * is probed and keeps its MAC meanwhile. Static entries stay as they are.
+ * @return the number of entries asked again.
+ */
+unsigned int ng_neigh_link_up(struct ng_neigh_table *t, uint16_t port);
 
 /** Walk entries. cb returns non-zero to stop. @return the number visited. */
 unsigned int ng_neigh_walk(struct ng_neigh_table *t,

@@ -17,7 +17,7 @@
 #include "port.h"
 #include "route.h"
 
-/* VIP routes and routes added from the CLI beyond the config's limit. */
+/* Routes added from the CLI beyond the config's limit. */
 #define ROUTE_ROOM_EXTRA 1024
 
 const char *
@@ -409,7 +409,9 @@ ng_route_init(struct ng_route_ctx *rt, const struct ng_route_params *p, char *er
 {
 	const struct ng_conf *c = p->conf;
 	struct ng_neigh_params np = {0};
-	uint32_t max_routes = NG_MAX_ROUTES + ROUTE_ROOM_EXTRA;
+	/* Static routes, a VIP route per VIP address (at most one per frontend),
+	 * and the ports' connected and local routes. */
+	uint32_t max_routes = NG_MAX_ROUTES + ROUTE_ROOM_EXTRA + NG_MAX_FRONTENDS;
 	int rc;
 
 	memset(rt, 0, sizeof(*rt));
@@ -429,6 +431,10 @@ ng_route_init(struct ng_route_ctx *rt, const struct ng_route_params *p, char *er
 	np.retry_ms = c->arp.retry_ms;
 	np.retries = c->arp.retries;
 	np.pending_max = c->arp.pending_max;
+	/* Packets waiting for neighbours may hold an eighth of the pool, never all
+	 * of it: a burst to addresses that do not answer must not stop every port. */
+	if (p->pool != NULL)
+		np.waiting_max = RTE_MAX(p->pool->size / NG_NEIGH_POOL_SHARE, c->arp.pending_max);
 	np.qsbr = p->qsbr;
 	np.pool = p->pool;
 	np.fib = rt->fib;

@@ -50,7 +50,9 @@
 	X(SVC_NO_FRONTEND, "service address, port not served (refused)") \
 	X(SVC_NO_BACKEND, "service without usable backend (refused)") \
 	X(SVC_NO_LOCAL_BACKEND, "service with only remote endpoints (Local policy)") \
+	X(SRC_RANGE, "client outside the service's source ranges") \
 	X(TCP_RST_NO_CONN, "TCP RST without connection") \
+	X(TCP_NO_CONN, "TCP without SYN, no connection (FullNAT: refused)") \
 	X(NAT_NO_PORT, "no FullNAT source port free") \
 	X(CT_INSERT, "connection table insert failed") \
 	X(REDIRECT_FULL, "redirect ring to owner full") \

@@ -17,8 +17,8 @@
 
 /* The per-service timeout options, one per field of struct ng_ct_timeouts. */
 #define TIMEOUT_OPTS "tcp-syn-timeout, tcp-established-timeout, tcp-fin-timeout, " \
-	"tcp-time-wait-timeout, tcp-close-timeout, udp-timeout"
-_Static_assert(NG_CT_TIMEOUT_FIELDS == 6, "TIMEOUT_OPTS and svc_opts name every timeout");
+	"tcp-time-wait-timeout, tcp-close-timeout, udp-timeout, udp-unreplied-timeout"
+_Static_assert(NG_CT_TIMEOUT_FIELDS == 7, "TIMEOUT_OPTS and svc_opts name every timeout");
 
 static const char *
 proto_str(uint8_t p)
@@ -37,23 +37,6 @@ parse_proto(struct ng_cli_sess *s, const char *cmd, const char *v, uint8_t *out)
 		ng_cli_error(s, "%s: protocol \"%s\": tcp or udp", cmd, v);
 		return -1;
 	}
-	return 0;
-}
-
-static int
-parse_u32(struct ng_cli_sess *s, const char *cmd, const char *what, const char *v, uint32_t min,
-		uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long n;
-
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max || v[0] == '-') {
-		ng_cli_error(s, "%s: %s \"%s\" is not a number in %u..%u", cmd, what, v, min, max);
-		return -1;
-	}
-	*out = (uint32_t)n;
 	return 0;
 }
 
@@ -90,7 +73,7 @@ parse_ep(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_ip *ip
 		ng_cli_error(s, "%s: \"%s\" is not an IP address", cmd, buf);
 		return -1;
 	}
-	if (parse_u32(s, cmd, "port", colon + 1, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &p) < 0)
+	if (ng_cli_parse_u32(s, cmd, "port", colon + 1, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &p) < 0)
 		return -1;
 	*port = (uint16_t)p;
 	return 0;
@@ -210,6 +193,7 @@ svc_json(const struct ng_svc_view *v, bool detail)
 	cJSON_AddNumberToObject(o, "pkts", (double)c.pkts);
 	cJSON_AddNumberToObject(o, "bytes", (double)c.bytes);
 	cJSON_AddNumberToObject(o, "refused", (double)c.refused);
+	cJSON_AddNumberToObject(o, "source_range_drops", (double)c.src_dropped);
 	if (detail && v->obj != NULL) {
 		cJSON_AddNumberToObject(o, "table_size", v->obj->table_size);
 		cJSON_AddNumberToObject(o, "usable_backends", v->obj->n_usable);
@@ -283,8 +267,9 @@ show_row_cb(const struct ng_svc_view *v, void *arg)
 static int
 cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 {
-	bool json = ng_cli_json(&argc, argv);
+	bool json = ng_cli_json(&argc, argv), one = false;
 	struct show_ctx x = {.s = s};
+	struct ng_svc_view v;
 
 	if (argc > 1) {
 		ng_cli_error(s, "show services: unexpected argument \"%s\"", argv[1]);
@@ -293,8 +278,12 @@ cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 	if (argc == 1) {
 		x.name = argv[0];
 		ng_ip_parse(x.name, &x.vip);
-		ng_svc_walk(any_cb, &x);
-		if (x.n == 0) {
+		/* A name is looked up; only a VIP has to visit the services. */
+		if (x.vip.family == 0)
+			one = ng_svc_get(x.name, &v) == 0;
+		else
+			ng_svc_walk(any_cb, &x);
+		if (!one && x.n == 0) {
 			ng_cli_error(s, "show services: no service named or with VIP \"%s\"",
 					x.name);
 			return -1;
@@ -306,7 +295,10 @@ cmd_show_services(struct ng_cli_sess *s, int argc, char **argv)
 	else
 		ng_cli_printf(s, "%-32s %-5s %-8s %-8s %-28s %9s %10s %12s\n", "name", "proto",
 				"sched", "mode", "frontends", "backends", "conns", "pkts");
-	ng_svc_walk(show_row_cb, &x);
+	if (one)
+		show_row_cb(&v, &x);
+	else
+		ng_svc_walk(show_row_cb, &x);
 	if (json)
 		return ng_cli_print_json(s, x.arr);
 	ng_cli_printf(s, "%u services\n", x.n);
@@ -331,9 +323,11 @@ show_service_text(struct ng_cli_sess *s, const struct ng_svc_view *v)
 			sp->origin == NG_SVC_ORIGIN_K8S ? "kubernetes" : "the config/CLI",
 			sp->empty_drop ? "dropped" : "refused");
 	for (unsigned int i = 0; i < sp->n_src_ranges; i++)
-		ng_cli_printf(s, "%s%s", i == 0 ? "\n  source ranges (not enforced by the data "
-				"path yet): " : ", ", ng_prefix_fmt(&sp->src_ranges[i], buf,
-				sizeof(buf)));
+		ng_cli_printf(s, "%s%s", i == 0 ? "\n  source ranges: " : ", ",
+				ng_prefix_fmt(&sp->src_ranges[i], buf, sizeof(buf)));
+	if (sp->n_src_ranges > 0 || c.src_dropped > 0)
+		ng_cli_printf(s, "\n  new connections from outside the source ranges dropped: %"
+				PRIu64, c.src_dropped);
 	ng_cli_printf(s, "\n  conns %" PRIu64 ", packets %" PRIu64 ", bytes %" PRIu64
 			", refused %" PRIu64 "\n", c.conns, c.pkts, c.bytes, c.refused);
 	if (v->obj != NULL)
@@ -409,6 +403,10 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "services", ri.services);
 		cJSON_AddNumberToObject(o, "frontends", ri.frontends);
 		cJSON_AddNumberToObject(o, "bytes", (double)ri.bytes);
+		cJSON_AddNumberToObject(o, "index_bytes", (double)ri.index_bytes);
+		cJSON_AddNumberToObject(o, "copied_bytes", (double)ri.copied_bytes);
+		cJSON_AddNumberToObject(o, "copied_chunks", ri.copied_chunks);
+		cJSON_AddNumberToObject(o, "index_rebuilds", (double)ri.index_rebuilds);
 		cJSON_AddNumberToObject(o, "build_us", ri.build_ns / 1e3);
 		cJSON_AddNumberToObject(o, "publish_us", ri.publish_ns / 1e3);
 		cJSON_AddNumberToObject(o, "grace_us", ri.grace_ns / 1e3);
@@ -422,9 +420,12 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		return ng_cli_print_json(s, o);
 	}
 	ng_cli_printf(s, "generation %" PRIu64 "\n services %u, frontends %u, %" PRIu64 " bytes\n"
+			" frontend index %" PRIu64 " bytes; the last commit copied %" PRIu64
+			" bytes (%u chunks); resized %" PRIu64 " times\n"
 			" last build %.1f us, publish %.3f us, grace period %.1f us\n"
 			" commits %" PRIu64 ", rulesets waiting for a grace period %" PRIu64 "%s\n",
-			ri.generation, ri.services, ri.frontends, ri.bytes, ri.build_ns / 1e3,
+			ri.generation, ri.services, ri.frontends, ri.bytes, ri.index_bytes,
+			ri.copied_bytes, ri.copied_chunks, ri.index_rebuilds, ri.build_ns / 1e3,
 			ri.publish_ns / 1e3, ri.grace_ns / 1e3, ri.commits, ri.pending_free,
 			ng_svc_dirty() ? "\n changes pending commit" : "");
 	if (ri.latency_samples > 0)
@@ -506,8 +507,8 @@ parse_timeout_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const c
 	for (unsigned int i = 0; i < NG_CT_TIMEOUT_FIELDS; i++) {
 		if (strcmp(k, timeout_opt(i, opt, sizeof(opt))) != 0)
 			continue;
-		if (parse_u32(s, cmd, k, v, 0, NG_TIMEOUT_MAX, ng_ct_timeout_at(&sp->timeouts,
-				i)) < 0)
+		if (ng_cli_parse_u32(s, cmd, k, v, 0, NG_TIMEOUT_MAX,
+				ng_ct_timeout_at(&sp->timeouts, i)) < 0)
 			return -1;
 		return 1;
 	}
@@ -548,8 +549,8 @@ parse_spec_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char
 		rc = parse_choice(s, cmd, k, v, affinities, "none or client-ip", &c);
 		sp->affinity = rc == 0 ? c == 1 : sp->affinity;
 	} else if (strcmp(k, "affinity-timeout") == 0) {
-		rc = parse_u32(s, cmd, k, v, NG_AFFINITY_TIMEOUT_MIN, NG_AFFINITY_TIMEOUT_MAX,
-				&sp->affinity_timeout);
+		rc = ng_cli_parse_u32(s, cmd, k, v, NG_AFFINITY_TIMEOUT_MIN,
+				NG_AFFINITY_TIMEOUT_MAX, &sp->affinity_timeout);
 	} else if (strcmp(k, "source-ranges") == 0) {
 		rc = parse_src_ranges(s, cmd, v, rbuf, sp);
 	} else {
@@ -645,7 +646,8 @@ parse_frontend(struct ng_cli_sess *s, const char *cmd, int argc, char **argv,
 	if (argc == 3 && strcmp(argv[1], "nodeport") == 0) {
 		uint32_t p;
 
-		if (parse_u32(s, cmd, "node port", argv[2], NG_L4_PORT_MIN, NG_L4_PORT_MAX, &p) < 0)
+		if (ng_cli_parse_u32(s, cmd, "node port", argv[2], NG_L4_PORT_MIN, NG_L4_PORT_MAX,
+				&p) < 0)
 			return -1;
 		fe->port = (uint16_t)p;
 		return 0;
@@ -692,7 +694,7 @@ cmd_backend_add(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	if (parse_ep(s, "backend add", argv[1], &ip, &port) < 0 ||
-			(argc == 4 && parse_u32(s, "backend add", "weight", argv[3], 0,
+			(argc == 4 && ng_cli_parse_u32(s, "backend add", "weight", argv[3], 0,
 			NG_WEIGHT_MAX, &weight) < 0))
 		return -1;
 	return report(s, "backend add", ng_svc_backend_set(argv[0], &ip, port, weight, err, sizeof(err)), err);
@@ -730,7 +732,8 @@ cmd_backend_weight(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	if (parse_ep(s, "backend weight", argv[1], &ip, &port) < 0 ||
-			parse_u32(s, "backend weight", "weight", argv[2], 0, NG_WEIGHT_MAX, &w) < 0)
+			ng_cli_parse_u32(s, "backend weight", "weight", argv[2], 0, NG_WEIGHT_MAX,
+				&w) < 0)
 		return -1;
 	known = ng_svc_get(argv[0], &v) == 0;
 	for (unsigned int i = 0; known && i < v.n_backends; i++)
@@ -833,7 +836,8 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 
 static const char *const svc_opts[] = {"scheduler", "mode", "affinity", "affinity-timeout",
 	"source-ranges", "tcp-syn-timeout", "tcp-established-timeout", "tcp-fin-timeout",
-	"tcp-time-wait-timeout", "tcp-close-timeout", "udp-timeout", "maglev", "wrr", "random",
+	"tcp-time-wait-timeout", "tcp-close-timeout", "udp-timeout", "udp-unreplied-timeout",
+	"maglev", "wrr", "random",
 	"fullnat", "dnat", "client-ip", "none", NULL};
 
 static const char *const *

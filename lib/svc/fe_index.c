@@ -13,6 +13,77 @@
 
 #include "fe_index_priv.h"
 
+/*
+ * Chunks come from slabs and go back to a stack of free ones. A commit of the
+ * first sync copies hundreds of 10 KiB chunks and frees as many a grace period
+ * later; from the DPDK heap (rte_malloc walks its free lists, and the holes
+ * they left between service objects grew them), at 60,000 services that made
+ * the sync's control-core CPU grow faster than the table. The slabs go back to
+ * the heap when the last chunk does (shutdown), so nothing stays behind.
+ */
+#define SLAB_CHUNKS 64
+
+static struct {
+	struct ng_fe_chunk **free; /* [cap] */
+	uint32_t n_free, cap;
+	void **slab;
+	uint32_t n_slab, cap_slab;
+	uint64_t out;              /* chunks handed out */
+} pool;
+
+static int
+pool_grow(void)
+{
+	uint32_t cap = pool.cap + SLAB_CHUNKS;
+	struct ng_fe_chunk **f = realloc(pool.free, cap * sizeof(*f)), *slab;
+	void **sl;
+
+	if (f == NULL)
+		return -ENOMEM;
+	pool.free = f;
+	pool.cap = cap;
+	if (pool.n_slab == pool.cap_slab) {
+		uint32_t c = pool.cap_slab ? 2 * pool.cap_slab : 16;
+
+		sl = realloc(pool.slab, c * sizeof(*sl));
+		if (sl == NULL)
+			return -ENOMEM;
+		pool.slab = sl;
+		pool.cap_slab = c;
+	}
+	slab = rte_malloc("ng_fe_chunks", SLAB_CHUNKS * sizeof(*slab), RTE_CACHE_LINE_SIZE);
+	if (slab == NULL)
+		return -ENOMEM;
+	pool.slab[pool.n_slab++] = slab;
+	for (uint32_t i = SLAB_CHUNKS; i > 0; i--)
+		pool.free[pool.n_free++] = &slab[i - 1];
+	return 0;
+}
+
+static struct ng_fe_chunk *
+chunk_alloc(void)
+{
+	if (pool.n_free == 0 && pool_grow() < 0)
+		return NULL;
+	pool.out++;
+	return pool.free[--pool.n_free];
+}
+
+static void
+chunk_free(struct ng_fe_chunk *c)
+{
+	if (c == NULL)
+		return;
+	pool.free[pool.n_free++] = c;
+	if (--pool.out > 0)
+		return;
+	for (uint32_t i = 0; i < pool.n_slab; i++)
+		rte_free(pool.slab[i]);
+	free(pool.slab);
+	free(pool.free);
+	memset(&pool, 0, sizeof(pool));
+}
+
 #define SLOT_MASK (NG_FE_CHUNK_SLOTS - 1)
 /* A chunk never holds more: probes stay short and always meet a free slot. */
 #define FILL_MAX (NG_FE_CHUNK_SLOTS * 3 / 4)
@@ -97,7 +168,7 @@ drop_own(struct ng_fe_index *x, uint64_t gen)
 		return;
 	for (uint32_t i = 0; i <= x->mask; i++)
 		if (x->chunk[i] != NULL && x->chunk[i]->gen == gen)
-			rte_free(x->chunk[i]);
+			chunk_free(x->chunk[i]);
 	rte_free(x);
 }
 
@@ -116,10 +187,10 @@ build(const struct ng_fe_index *src, uint32_t chunks, uint64_t gen, int *rc)
 		return NULL;
 	memset(x->chunk, 0, chunks * sizeof(x->chunk[0]));
 	for (uint32_t i = 0; i < chunks; i++) {
-		x->chunk[i] = rte_zmalloc("ng_fe_chunk", sizeof(struct ng_fe_chunk),
-				RTE_CACHE_LINE_SIZE);
+		x->chunk[i] = chunk_alloc();
 		if (x->chunk[i] == NULL)
 			goto fail;
+		memset(x->chunk[i], 0, sizeof(struct ng_fe_chunk));
 		x->chunk[i]->gen = gen;
 	}
 	for (uint32_t i = 0; src != NULL && i <= src->mask; i++) {
@@ -240,9 +311,9 @@ chunk_w(struct ng_fe_cow *c, uint32_t i)
 
 	if (k->gen == c->x->gen)
 		return k;
-	w = rte_malloc("ng_fe_chunk", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	w = chunk_alloc();
 	if (w == NULL || retire_push(c, k) < 0) {
-		rte_free(w);
+		chunk_free(w);
 		return NULL;
 	}
 	memcpy(w, k, sizeof(*w));
@@ -327,7 +398,7 @@ void
 ng_fe_retire(struct ng_fe_index *x, struct ng_fe_chunk **retire, uint32_t n_retire)
 {
 	for (uint32_t i = 0; i < n_retire; i++)
-		rte_free(retire[i]);
+		chunk_free(retire[i]);
 	free(retire);
 	rte_free(x);
 }
@@ -338,7 +409,7 @@ ng_fe_free(struct ng_fe_index *x)
 	if (x == NULL)
 		return;
 	for (uint32_t i = 0; i <= x->mask; i++)
-		rte_free(x->chunk[i]);
+		chunk_free(x->chunk[i]);
 	rte_free(x);
 }
 

@@ -33,6 +33,8 @@ struct retired {
 	struct ng_ruleset *rs;
 	struct ng_svc_obj **objs;
 	uint32_t n_objs;
+	struct ng_fe_chunk **chunks; /* of rs's index, that no newer index holds */
+	uint32_t n_chunks;
 	uint64_t token;
 	uint64_t start_tsc;
 	uint64_t change_tsc; /* first change this commit carried; 0 for none */
@@ -142,10 +144,13 @@ vip_count(struct ng_rs_build *b)
 /* ---- retiring ---- */
 
 static void
-retired_free(struct ng_ruleset *rs, struct ng_svc_obj **objs, uint32_t n)
+retired_free(struct ng_ruleset *rs, struct ng_fe_chunk **chunks, uint32_t n_chunks,
+		struct ng_svc_obj **objs, uint32_t n)
 {
-	pub.info.bytes -= ng_rs_bytes(rs);
-	ng_rs_free(rs);
+	if (rs != NULL)
+		pub.info.bytes -= ng_rs_retire(rs, chunks, n_chunks);
+	else
+		free(chunks);
 	for (uint32_t i = 0; i < n; i++) {
 		if (pub.p.retired != NULL)
 			pub.p.retired(objs[i]);
@@ -166,14 +171,20 @@ retire(struct ng_ruleset *old, struct ng_rs_build *b, uint64_t change_tsc, bool 
 		/* Cannot defer: wait for the grace period here. */
 		if (pub.p.qsbr != NULL)
 			rte_rcu_qsbr_synchronize(pub.p.qsbr, RTE_QSBR_THRID_INVALID);
-		retired_free(old, b->retire, b->n_retire);
+		retired_free(old, b->fe_retire, b->n_fe_retire, b->retire, b->n_retire);
+		b->fe_retire = NULL;
+		b->n_fe_retire = 0;
 		return;
 	}
 	r->rs = old;
 	r->objs = b->retire;
 	r->n_objs = b->n_retire;
+	r->chunks = b->fe_retire;
+	r->n_chunks = b->n_fe_retire;
 	b->retire = NULL;
 	b->n_retire = 0;
+	b->fe_retire = NULL;
+	b->n_fe_retire = 0;
 	r->start_tsc = rte_get_tsc_cycles();
 	r->change_tsc = change_tsc;
 	r->cause = cause;
@@ -210,7 +221,11 @@ ng_pub_publish(struct ng_rs_build *b, uint64_t build_start_tsc, uint64_t change_
 	pub.info.publish_tsc = t1;
 	ng_hist_observe(&pub.info.commit_hist, pub.info.build_ns + pub.info.publish_ns);
 	pub.info.commits++;
-	pub.info.bytes += ng_rs_bytes(rs) + b->obj_bytes;
+	pub.info.bytes += ng_rs_new_bytes(rs) + b->obj_bytes;
+	pub.info.copied_bytes = b->copied_bytes;
+	pub.info.copied_chunks = b->chunks_copied;
+	pub.info.index_bytes = ng_rs_bytes(rs);
+	pub.info.index_rebuilds += b->rebuilds;
 	retire(old, b, change_tsc, cause);
 }
 
@@ -234,7 +249,7 @@ ng_pub_reclaim(bool wait)
 			if (pub.lat_n < LATENCY_SAMPLES)
 				pub.lat_n++;
 		}
-		retired_free(r->rs, r->objs, r->n_objs);
+		retired_free(r->rs, r->chunks, r->n_chunks, r->objs, r->n_objs);
 		free(r->objs);
 		pub.retired = r->next;
 		if (pub.retired == NULL)
@@ -283,6 +298,12 @@ ng_pub_pending(uint64_t *grace_since_tsc, uint64_t *publish_tsc)
 {
 	*grace_since_tsc = pub.retired != NULL ? pub.retired->start_tsc : 0;
 	*publish_tsc = pub.info.publish_tsc;
+}
+
+uint64_t
+ng_pub_generation(void)
+{
+	return pub.info.generation;
 }
 
 void

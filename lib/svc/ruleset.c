@@ -3,13 +3,16 @@
  * The ruleset compiler (control core).
  *
  * ng_rs_compile() builds ruleset N+1 from ruleset N and the services that
- * changed: the frontend index is copied and patched for them, and only they
- * get new compiled objects. It reads what it is given and returns the new
+ * changed: the frontend index shares N's chunks and copies only those the
+ * changed keys fall in (fe_index.c), and only the changed services get new
+ * compiled objects. It reads what it is given and returns the new
  * ruleset with what it no longer holds; publishing it and freeing the old one
  * after a grace period is publish.c's job, and the service records are svc.c's.
  */
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
+#include "fe_index_priv.h"
 #include "svc_priv.h"
 
 void
@@ -32,88 +36,38 @@ ng_svc_fe_key(struct ng_fe_key *k, const struct ng_ip *addr, uint16_t port, uint
 	k->proto = proto;
 }
 
-/* ---- frontend index: open addressing, linear probing, backward-shift delete ---- */
-
-static void
-fe_insert(struct ng_ruleset *rs, const struct ng_fe_key *k, struct ng_svc_obj *svc)
-{
-	uint32_t i;
-
-	for (i = ng_fe_hash(k) & rs->fe_mask;; i = (i + 1) & rs->fe_mask) {
-		struct ng_fe_slot *s = &rs->fe[i];
-
-		if (!s->used) {
-			s->key = *k;
-			s->svc = svc;
-			s->used = 1;
-			rs->n_fe++;
-			return;
-		}
-		if (ng_fe_key_eq(&s->key, k)) {
-			s->svc = svc;
-			return;
-		}
-	}
-}
-
-static void
-fe_remove(struct ng_ruleset *rs, const struct ng_fe_key *k, const struct ng_svc_obj *owner)
-{
-	uint32_t i, j, h;
-
-	if (rs->n_fe == 0)
-		return;
-	for (i = ng_fe_hash(k) & rs->fe_mask;; i = (i + 1) & rs->fe_mask) {
-		if (!rs->fe[i].used)
-			return;
-		if (ng_fe_key_eq(&rs->fe[i].key, k))
-			break;
-	}
-	if (rs->fe[i].svc != owner)
-		return; /* taken over by another service in this commit */
-	rs->fe[i].used = 0;
-	rs->n_fe--;
-	/* Shift back the entries of the probe run that follow the hole. */
-	for (j = (i + 1) & rs->fe_mask; rs->fe[j].used; j = (j + 1) & rs->fe_mask) {
-		h = ng_fe_hash(&rs->fe[j].key) & rs->fe_mask;
-		/* Can slot j's entry move to the hole at i? Only if i lies cyclically in [h, j). */
-		if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
-			rs->fe[i] = rs->fe[j];
-			rs->fe[j].used = 0;
-			i = j;
-		}
-	}
-}
-
-static struct ng_ruleset *
-rs_alloc(uint32_t slots)
-{
-	struct ng_ruleset *rs = rte_zmalloc("ng_rs", sizeof(*rs), RTE_CACHE_LINE_SIZE);
-
-	if (rs == NULL)
-		return NULL;
-	rs->fe = rte_zmalloc("ng_rs_fe", sizeof(*rs->fe) * slots, RTE_CACHE_LINE_SIZE);
-	if (rs->fe == NULL) {
-		rte_free(rs);
-		return NULL;
-	}
-	rs->fe_mask = slots - 1;
-	return rs;
-}
+/* ---- the ruleset and its frontend index (fe_index.c) ---- */
 
 void
 ng_rs_free(struct ng_ruleset *rs)
 {
 	if (rs == NULL)
 		return;
-	rte_free(rs->fe);
+	ng_fe_free(rs->fe);
 	rte_free(rs);
+}
+
+uint64_t
+ng_rs_retire(struct ng_ruleset *rs, struct ng_fe_chunk **chunks, uint32_t n)
+{
+	uint64_t bytes = sizeof(*rs) + ng_fe_bytes(rs->fe) -
+			(uint64_t)(rs->fe->mask + 1 - n) * sizeof(struct ng_fe_chunk);
+
+	ng_fe_retire(rs->fe, chunks, n);
+	rte_free(rs);
+	return bytes;
 }
 
 uint64_t
 ng_rs_bytes(const struct ng_ruleset *rs)
 {
-	return rs == NULL ? 0 : sizeof(*rs) + sizeof(*rs->fe) * (rs->fe_mask + 1);
+	return rs == NULL ? 0 : sizeof(*rs) + ng_fe_bytes(rs->fe);
+}
+
+uint64_t
+ng_rs_new_bytes(const struct ng_ruleset *rs)
+{
+	return rs == NULL ? 0 : sizeof(*rs) + ng_fe_new_bytes(rs->fe);
 }
 
 /* ---- service objects ---- */
@@ -259,15 +213,20 @@ obj_options(const struct ng_rs_env *env, const struct ng_svc_spec *sp, struct ng
 			NG_AFFINITY_TIMEOUT_DEFAULT;
 	o->affinity_tsc = (uint64_t)o->affinity_timeout_s * hz;
 	snprintf(o->name, sizeof(o->name), "%s", sp->name);
-	for (int s = 0; s < NG_CT_NSTATES; s++) {
-		uint32_t sec = ng_ct_state_timeout(&sp->timeouts, (enum ng_ct_state)s);
+	for (unsigned int s = 0; s < NG_CT_TO_N; s++) {
+		uint32_t sec = ng_ct_timeout_of(&sp->timeouts, s);
 
 		if (sec == 0)
-			sec = ng_ct_state_timeout(&env->timeouts, (enum ng_ct_state)s);
+			sec = ng_ct_timeout_of(&env->timeouts, s);
 		o->to_tsc[s] = (uint64_t)sec * hz;
 	}
 	o->to_tsc[NG_CT_AFFINITY] = o->affinity_tsc;
 }
+
+/* The lb stage tests src_check on every new connection: keep it on the line
+ * (objects are cache-line aligned) that the new-connection path reads anyway. */
+static_assert(offsetof(struct ng_svc_obj, src_check) < RTE_CACHE_LINE_SIZE,
+		"src_check off the service object's first cache line");
 
 /* The service's source ranges, in the data path's form (masked networks). */
 static void
@@ -285,6 +244,7 @@ obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct 
 			memcpy(r->addr.v6, p.addr.v6, 16);
 	}
 	o->n_src_ranges = sp->n_src_ranges;
+	o->src_check = sp->n_src_ranges > 0;
 }
 
 /* A service's family: its VIPs', else its backends', else IPv4. NodePorts
@@ -444,38 +404,30 @@ is_node_addr(const struct ng_rs_env *env, const struct ng_fe_key *k)
 	return false;
 }
 
-/* The next ruleset's frontend index: old's, copied (or rehashed when it grows). */
+/* The next ruleset: a header, and an index that shares old's chunks. */
 static struct ng_ruleset *
-rs_next(const struct ng_ruleset *old, uint32_t n_fe_est)
+rs_next(const struct ng_ruleset *old, uint32_t n_fe_est, struct ng_fe_cow *cow)
 {
-	uint32_t slots = 64;
-	struct ng_ruleset *rs;
+	struct ng_ruleset *rs = rte_zmalloc("ng_rs", sizeof(*rs), RTE_CACHE_LINE_SIZE);
 
-	while (slots < 2 * n_fe_est)
-		slots <<= 1;
-	if (old != NULL && old->fe_mask + 1 >= slots)
-		slots = old->fe_mask + 1;
-	rs = rs_alloc(slots);
-	if (rs == NULL || old == NULL)
-		return rs;
-	if (old->fe_mask == rs->fe_mask) {
-		memcpy(rs->fe, old->fe, sizeof(*rs->fe) * slots);
-		rs->n_fe = old->n_fe;
-	} else {
-		for (uint32_t i = 0; i <= old->fe_mask; i++)
-			if (old->fe[i].used)
-				fe_insert(rs, &old->fe[i].key, old->fe[i].svc);
+	if (rs == NULL)
+		return NULL;
+	if (ng_fe_begin(cow, old != NULL ? old->fe : NULL, n_fe_est) < 0) {
+		rte_free(rs);
+		return NULL;
 	}
-	rs->n_svcs = old->n_svcs;
-	rs->n_dnat = old->n_dnat;
-	rs->gen = old->gen + 1;
+	if (old != NULL) {
+		rs->n_svcs = old->n_svcs;
+		rs->n_dnat = old->n_dnat;
+		rs->gen = old->gen + 1;
+	}
 	return rs;
 }
 
-/* Swap each change's old object for its new one in out->rs. */
-static void
+/* Swap each change's old object for its new one in the index cow writes. */
+static int
 rs_patch(const struct ng_rs_env *env, struct ng_rs_change *ch, uint32_t n,
-		struct ng_rs_build *out)
+		struct ng_fe_cow *cow, struct ng_rs_build *out)
 {
 	struct ng_ruleset *rs = out->rs;
 
@@ -484,7 +436,8 @@ rs_patch(const struct ng_rs_env *env, struct ng_rs_change *ch, uint32_t n,
 
 		if (o != NULL) {
 			for (uint32_t k = 0; k < o->n_fe; k++) {
-				fe_remove(rs, &o->fe[k], o);
+				if (ng_fe_remove(cow, &o->fe[k], o) < 0)
+					return -ENOMEM;
 				if (!is_node_addr(env, &o->fe[k]))
 					out->vip_gone[out->n_vip_gone++] = o->fe[k];
 			}
@@ -496,13 +449,23 @@ rs_patch(const struct ng_rs_env *env, struct ng_rs_change *ch, uint32_t n,
 		if (o == NULL)
 			continue;
 		for (uint32_t k = 0; k < o->n_fe; k++) {
-			fe_insert(rs, &o->fe[k], o);
+			if (ng_fe_insert(cow, &o->fe[k], o) < 0)
+				return -ENOMEM;
 			if (!is_node_addr(env, &o->fe[k]))
 				out->vip_new[out->n_vip_new++] = o->fe[k];
 		}
 		rs->n_svcs++;
 		rs->n_dnat += o->mode == NG_FWD_DNAT;
 	}
+	ng_fe_finish(cow);
+	rs->fe = cow->x;
+	rs->n_fe = cow->x->n;
+	out->fe_retire = cow->retire;
+	out->n_fe_retire = cow->n_retire;
+	out->copied_bytes = cow->copied;
+	out->chunks_copied = cow->chunks_copied;
+	out->rebuilds = cow->rebuilds;
+	return 0;
 }
 
 void
@@ -511,6 +474,9 @@ ng_rs_build_release(struct ng_rs_build *b)
 	free(b->retire);
 	free(b->vip_new);
 	free(b->vip_gone);
+	free(b->fe_retire);
+	b->fe_retire = NULL;
+	b->n_fe_retire = 0;
 	b->retire = NULL;
 	b->vip_new = NULL;
 	b->vip_gone = NULL;
@@ -521,6 +487,8 @@ ng_rs_compile(struct ng_rs_env *env, const struct ng_ruleset *old, struct ng_rs_
 		uint32_t n, struct ng_rs_build *out, char *err, size_t errlen)
 {
 	uint32_t n_fe_new = 0, n_fe_old = 0, i;
+	struct ng_fe_cow cow = {0};
+	int64_t est;
 
 	memset(out, 0, sizeof(*out));
 	/* Compile first: a failure leaves nothing behind. */
@@ -536,21 +504,24 @@ ng_rs_compile(struct ng_rs_env *env, const struct ng_ruleset *old, struct ng_rs_
 		n_fe_new += ch[i].obj->n_fe;
 		out->obj_bytes += ch[i].obj->bytes;
 	}
-	out->rs = rs_next(old, (old != NULL ? old->n_fe : 0) + n_fe_new);
+	est = (int64_t)(old != NULL ? old->n_fe : 0) + n_fe_new - n_fe_old;
+	out->rs = rs_next(old, est > 0 ? (uint32_t)est : 0, &cow);
 	out->retire = calloc(n + 1, sizeof(*out->retire));
 	out->vip_new = calloc(n_fe_new + 1, sizeof(*out->vip_new));
 	out->vip_gone = calloc(n_fe_old + 1, sizeof(*out->vip_gone));
 	if (out->rs == NULL || out->retire == NULL || out->vip_new == NULL ||
-			out->vip_gone == NULL) {
+			out->vip_gone == NULL || rs_patch(env, ch, n, &cow, out) < 0) {
 		snprintf(err, errlen, "out of memory for the frontend index");
 		goto fail;
 	}
 	out->rs->lport_min = env->lport_min;
 	out->rs->lport_max = env->lport_max;
-	rs_patch(env, ch, n, out);
 	return 0;
 fail:
-	ng_rs_free(out->rs);
+	/* The index's own chunks go; the old ruleset keeps every chunk it holds. */
+	ng_fe_abort(&cow);
+	out->fe_retire = NULL;
+	rte_free(out->rs);
 	ng_rs_build_release(out);
 	for (uint32_t j = 0; j < n; j++) {
 		ng_rs_obj_free(ch[j].obj);

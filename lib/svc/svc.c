@@ -20,6 +20,7 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 
+#include "ng_idtab.h"
 #include "ng_log.h"
 #include "svc_priv.h"
 
@@ -47,9 +48,10 @@ static struct {
 	struct svc_d **svcs;      /**< by id; NULL slots are free */
 	uint32_t n_svcs, cap_svcs;
 	uint32_t live;            /**< not deleted */
-	uint32_t free_hint;       /**< no free slot below this id */
+	uint32_t *free_ids;       /**< free slots of svcs[] (a stack; room for cap_svcs) */
+	uint32_t n_free;
 	uint32_t n_backends;      /**< backends of live services */
-	struct rte_hash *by_name; /**< name -> id */
+	struct ng_idtab by_name;  /**< name -> id (the name is the record's) */
 	struct rte_hash *by_fe;   /**< desired frontend key -> id, for duplicate checks */
 	uint32_t *dirty;          /**< ids changed since the last commit */
 	uint32_t n_dirty, cap_dirty;
@@ -58,6 +60,19 @@ static struct {
 } st;
 
 static int commit(char *err, size_t errlen);
+
+static uint32_t
+name_hash(const char *name)
+{
+	return rte_hash_crc(name, strlen(name), 0x6e67);
+}
+
+static bool
+name_eq(uint32_t id, const void *key, void *arg)
+{
+	(void)arg;
+	return strcmp(st.svcs[id]->spec.name, key) == 0;
+}
 
 static int __attribute__((format(printf, 4, 5)))
 fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -92,6 +107,7 @@ fold_counters(const struct ng_svc_obj *o)
 		d->past.bytes += o->wstats[w].bytes;
 		d->past.refused += o->wstats[w].refused;
 		d->past.no_lport += o->wstats[w].no_lport;
+		d->past.src_dropped += o->wstats[w].src_dropped;
 	}
 }
 
@@ -115,20 +131,16 @@ ng_svc_init(const struct ng_svc_params *p)
 		.nodeport_addrs = p->nodeport_addrs, .n_nodeport_addrs = p->n_nodeport_addrs,
 		.next_uid = 1};
 
-	hp.name = "ng_svc_names";
-	/* A deleted service keeps its name until the commit: room for twice the limit. */
-	hp.entries = 2 * NG_MAX_SERVICES;
-	hp.key_len = NG_SVC_NAME_MAX;
-	hp.hash_func = rte_hash_crc;
-	hp.socket_id = SOCKET_ID_ANY;
-	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	st.by_name = rte_hash_create(&hp);
 	hp.name = "ng_svc_fes";
 	hp.entries = NG_MAX_FRONTENDS;
 	hp.key_len = sizeof(struct ng_fe_key);
+	hp.hash_func = rte_hash_crc;
+	hp.socket_id = SOCKET_ID_ANY;
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
 	st.by_fe = rte_hash_create(&hp);
 	rc = ng_pub_init(&pp);
-	if (st.by_name == NULL || st.by_fe == NULL || rc < 0) {
+	/* A deleted service keeps its name (and id) until the commit. */
+	if (ng_idtab_init(&st.by_name, name_eq, NULL) < 0 || st.by_fe == NULL || rc < 0) {
 		ng_svc_fini();
 		return -ENOMEM;
 	}
@@ -176,22 +188,48 @@ ng_svc_fini(void)
 		svc_d_free(st.svcs[i]);
 	}
 	free(st.svcs);
+	free(st.free_ids);
 	free(st.dirty);
-	rte_hash_free(st.by_name);
+	ng_idtab_fini(&st.by_name);
 	rte_hash_free(st.by_fe);
 	memset(&st, 0, sizeof(st));
 }
 
+/* The record named name (deleted or not), by lookup. */
 static struct svc_d *
 find(const char *name)
 {
-	char key[NG_SVC_NAME_MAX] = {0};
-	void *data;
+	int64_t id = ng_idtab_find(&st.by_name, name_hash(name), name);
 
-	snprintf(key, sizeof(key), "%s", name);
-	if (st.by_name == NULL || rte_hash_lookup_data(st.by_name, key, &data) < 0)
-		return NULL;
-	return st.svcs[(uintptr_t)data];
+	return id < 0 ? NULL : st.svcs[id];
+}
+
+/* A free slot of svcs[] for a new record, in O(1): a freed one, or one more. */
+static int
+slot_take(uint32_t *id)
+{
+	if (st.n_free > 0) {
+		*id = st.free_ids[--st.n_free];
+		return 0;
+	}
+	if (st.n_svcs == st.cap_svcs) {
+		uint32_t cap = st.cap_svcs ? st.cap_svcs * 2 : 64;
+		struct svc_d **n = realloc(st.svcs, cap * sizeof(*n));
+		uint32_t *f;
+
+		if (n == NULL)
+			return -ENOMEM;
+		st.svcs = n;
+		/* Room for every slot, so freeing one never fails. */
+		f = realloc(st.free_ids, cap * sizeof(*f));
+		if (f == NULL)
+			return -ENOMEM;
+		st.free_ids = f;
+		st.cap_svcs = cap;
+	}
+	st.svcs[st.n_svcs] = NULL;
+	*id = st.n_svcs++;
+	return 0;
 }
 
 static void
@@ -274,7 +312,6 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 int
 ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 {
-	char key[NG_SVC_NAME_MAX] = {0};
 	struct svc_d *d;
 	uint32_t id;
 	int rc = check_spec(s, err, errlen);
@@ -298,35 +335,17 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 		mark(d);
 		return 0;
 	}
-	for (id = st.free_hint; id < st.n_svcs; id++)
-		if (st.svcs[id] == NULL)
-			break;
-	if (id == st.n_svcs) {
-		if (st.n_svcs == st.cap_svcs) {
-			uint32_t cap = st.cap_svcs ? st.cap_svcs * 2 : 64;
-			struct svc_d **n = realloc(st.svcs, cap * sizeof(*n));
-
-			if (n == NULL)
-				return fail(err, errlen, -ENOMEM, "out of memory");
-			st.svcs = n;
-			st.cap_svcs = cap;
-		}
-		st.svcs[st.n_svcs++] = NULL;
-	}
+	if (slot_take(&id) < 0)
+		return fail(err, errlen, -ENOMEM, "out of memory");
 	d = calloc(1, sizeof(*d));
-	if (d == NULL || spec_set(d, s) < 0) {
-		free(d);
+	if (d == NULL || spec_set(d, s) < 0 ||
+			ng_idtab_add(&st.by_name, name_hash(s->name), id) < 0) {
+		svc_d_free(d);
+		st.free_ids[st.n_free++] = id;
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	d->id = id;
-	snprintf(key, sizeof(key), "%s", s->name);
-	rc = rte_hash_add_key_data(st.by_name, key, (void *)(uintptr_t)id);
-	if (rc < 0) {
-		svc_d_free(d);
-		return fail(err, errlen, rc, "service \"%s\": too many services", s->name);
-	}
 	st.svcs[id] = d;
-	st.free_hint = id + 1;
 	st.live++;
 	mark(d);
 	return 0;
@@ -851,13 +870,9 @@ commit(char *err, size_t errlen)
 		d->obj = ch[i].obj;
 		d->dirty = false;
 		if (d->deleted) {
-			char key[NG_SVC_NAME_MAX] = {0};
-
-			snprintf(key, sizeof(key), "%s", d->spec.name);
-			rte_hash_del_key(st.by_name, key);
+			ng_idtab_del(&st.by_name, name_hash(d->spec.name), d->id);
 			st.svcs[d->id] = NULL;
-			if (d->id < st.free_hint)
-				st.free_hint = d->id;
+			st.free_ids[st.n_free++] = d->id;
 			svc_d_free(d);
 		}
 	}
@@ -972,6 +987,13 @@ ng_svc_counters(const char *name, struct ng_svc_counters *out)
 			out->bytes += ws->bytes;
 			out->refused += ws->refused;
 			out->no_lport += ws->no_lport;
+			out->src_dropped += ws->src_dropped;
 		}
 	return 0;
+}
+
+uint64_t
+ng_svc_generation(void)
+{
+	return ng_pub_generation();
 }

@@ -64,8 +64,8 @@ struct ng_svc_spec {
 	 * Source ranges (Kubernetes' loadBalancerSourceRanges): new connections
 	 * only from these IPv4 prefixes; none: from anywhere. At most
 	 * NG_MAX_SVC_SRC_RANGES. The caller keeps its array; the control API
-	 * keeps a copy. Recorded and shown; the data path does not enforce them
-	 * yet.
+	 * keeps a copy. The data path drops a new connection from elsewhere
+	 * silently (drop reason src_range); established ones are not re-checked.
 	 */
 	const struct ng_prefix *src_ranges;
 	unsigned int n_src_ranges;
@@ -158,6 +158,12 @@ struct ng_ruleset_info {
 	uint32_t services;
 	uint32_t frontends;
 	uint64_t bytes;           /**< ruleset and every object it references */
+	uint64_t index_bytes;     /**< the frontend index (directory and chunks) */
+	/** Frontend index bytes the last commit copied: the directory, and the
+	 * chunks its changed keys fall in (all of it when it was rebuilt). */
+	uint64_t copied_bytes;
+	uint32_t copied_chunks;   /**< chunks the last commit copied */
+	uint64_t index_rebuilds;  /**< commits that resized the index (rebuilt it) */
 	uint64_t build_ns;        /**< last compile */
 	uint64_t publish_ns;      /**< last pointer swap */
 	uint64_t grace_ns;        /**< last completed grace period */
@@ -193,6 +199,9 @@ void ng_svc_ruleset_info(struct ng_ruleset_info *out);
 void ng_svc_pending(uint64_t *dirty_since_tsc, uint64_t *grace_since_tsc,
 		uint64_t *publish_tsc);
 
+/** The generation of the published ruleset: it moves with every commit (cheap). */
+uint64_t ng_svc_generation(void);
+
 /** Forget the publish latency samples (`clear ruleset`). */
 void ng_svc_latency_clear(void);
 
@@ -203,6 +212,7 @@ struct ng_svc_counters {
 	uint64_t bytes;
 	uint64_t refused;
 	uint64_t no_lport;
+	uint64_t src_dropped; /**< new connections dropped: client outside the source ranges */
 };
 
 struct ng_backend {

@@ -7,7 +7,8 @@
  * The ruleset as workers see it.
  *
  * A ruleset is immutable once published: a generation number and a frontend
- * index (open addressing, linear probing) from (address, port, protocol) to a
+ * index (a directory of open-addressing chunks, shared between consecutive
+ * rulesets where no commit changed them) from (address, port, protocol) to a
  * compiled service object. Service objects are immutable too and are shared
  * between consecutive rulesets when their service did not change; a changed
  * service gets a new object. Old rulesets and objects are freed after an RCU
@@ -58,6 +59,7 @@ struct ng_svc_wstats {
 	uint64_t bytes;
 	uint64_t refused;
 	uint64_t no_lport;
+	uint64_t src_dropped; /**< new connections from outside the source ranges */
 	uint32_t wrr_pos;
 } __rte_cache_aligned;
 
@@ -80,18 +82,23 @@ struct ng_svc_obj {
 	uint8_t mode;         /**< enum ng_fwd_mode */
 	uint8_t affinity;
 	uint8_t empty_drop;   /**< no usable backend: drop, not refuse */
+	/** n_src_ranges > 0: new connections are checked against src_ranges.
+	 * On the object's first cache line, which the new-connection path reads
+	 * anyway: a service without ranges costs this one test. */
+	uint8_t src_check;
 	uint32_t affinity_timeout_s;
 	uint32_t n_backends;
 	uint32_t n_usable;    /**< backends with weight > 0 */
 	uint32_t table_size;
-	uint64_t to_tsc[NG_CT_NSTATES]; /**< timeout per conn state, TSC cycles */
+	uint64_t to_tsc[NG_CT_TO_N]; /**< timeout per ng_ct_timeout_idx(), TSC cycles */
 	uint64_t affinity_tsc;
 	const struct ng_svc_backend *backends;
 	const uint16_t *table; /**< Maglev table, or WRR/random sequence */
 	/**
 	 * Source ranges (loadBalancerSourceRanges): new connections only from
 	 * these; none: from anywhere. Compiled with the service so a change of
-	 * them is a new object; the workers do not enforce them yet.
+	 * them is a new object. Only new connections are checked (lb stage, on a
+	 * connection-table miss): established ones keep flowing after a change.
 	 */
 	const struct ng_svc_src_range *src_ranges;
 	uint32_t n_src_ranges;
@@ -110,17 +117,6 @@ struct ng_fe_slot {
 	struct ng_fe_key key;
 	uint32_t used;
 	struct ng_svc_obj *svc;
-};
-
-struct ng_ruleset {
-	uint64_t gen;
-	uint32_t fe_mask;     /**< slots - 1; slots is a power of two */
-	uint32_t n_fe;
-	struct ng_fe_slot *fe;
-	uint32_t n_svcs;
-	uint32_t n_dnat;      /**< services in DNAT mode: replies need owner routing */
-	uint16_t lport_min;   /**< FullNAT source ports, host order */
-	uint16_t lport_max;
 };
 
 static inline uint32_t
@@ -183,22 +179,23 @@ ng_fe_lookup(const struct ng_fe_index *x, const struct ng_fe_key *k)
 	}
 }
 
+struct ng_ruleset {
+	uint64_t gen;
+	uint32_t n_fe;
+	uint32_t n_svcs;
+	/** The frontend index: chunks it shares with the ruleset before it are
+	 * freed with whichever ruleset first stops holding them. */
+	struct ng_fe_index *fe;
+	uint32_t n_dnat;      /**< services in DNAT mode: replies need owner routing */
+	uint16_t lport_min;   /**< FullNAT source ports, host order */
+	uint16_t lport_max;
+};
+
 /** Find the service of a frontend, or NULL. */
 static inline struct ng_svc_obj *
 ng_rs_lookup(const struct ng_ruleset *rs, const struct ng_fe_key *k)
 {
-	uint32_t i;
-
-	if (rs->n_fe == 0)
-		return NULL;
-	for (i = ng_fe_hash(k) & rs->fe_mask;; i = (i + 1) & rs->fe_mask) {
-		const struct ng_fe_slot *s = &rs->fe[i];
-
-		if (!s->used)
-			return NULL;
-		if (ng_fe_key_eq(&s->key, k))
-			return s->svc;
-	}
+	return ng_fe_lookup(rs->fe, k);
 }
 
 /**
@@ -223,6 +220,30 @@ ng_svc_pick(const struct ng_svc_obj *s, uint64_t flow_hash, unsigned int wid)
 	default:
 		return s->table[flow_hash % s->table_size];
 	}
+}
+
+/**
+ * May a new connection from IPv4 address src (network order) reach s? True
+ * when s has no source ranges (callers test s->src_check first, so that
+ * services without ranges pay one test) or src lies in one of them. Linear:
+ * at most NG_MAX_SVC_SRC_RANGES, and only on a restricted service's new
+ * connections.
+ */
+static inline bool
+ng_svc_src_allowed4(const struct ng_svc_obj *s, rte_be32_t src)
+{
+	uint32_t a = rte_be_to_cpu_32(src);
+
+	if (s->n_src_ranges == 0)
+		return true;
+	for (uint32_t i = 0; i < s->n_src_ranges; i++) {
+		const struct ng_svc_src_range *r = &s->src_ranges[i];
+		uint32_t mask = r->len == 0 ? 0 : UINT32_MAX << (32 - r->len);
+
+		if (r->family == AF_INET && (a & mask) == rte_be_to_cpu_32(r->addr.v4))
+			return true;
+	}
+	return false;
 }
 
 /** Index of backend (addr, port) in s, or NG_CT_BIDX_NONE. Linear: small n. */

@@ -64,6 +64,13 @@ struct ng_rs_build {
 	uint32_t n_vip_new;
 	struct ng_fe_key *vip_gone;   /**< VIP keys of the retired objects */
 	uint32_t n_vip_gone;
+	/** Chunks of the old ruleset's frontend index the new one no longer
+	 * holds: freed with the old ruleset (ng_rs_retire). malloc'd. */
+	struct ng_fe_chunk **fe_retire;
+	uint32_t n_fe_retire;
+	uint64_t copied_bytes;        /**< frontend index bytes the commit copied */
+	uint32_t chunks_copied;       /**< chunks of it copied on write */
+	uint32_t rebuilds;            /**< whole-index rebuilds (the directory resized) */
 };
 
 /**
@@ -82,7 +89,22 @@ void ng_rs_build_release(struct ng_rs_build *b);
 /** Memory of a ruleset itself (its frontend index), without the objects. */
 uint64_t ng_rs_bytes(const struct ng_ruleset *rs);
 
+/** The part of ng_rs_bytes() the ruleset's commit allocated (not shared with
+ * the ruleset before it). */
+uint64_t ng_rs_new_bytes(const struct ng_ruleset *rs);
+
+/** Free a ruleset and its whole index (the last one, or one never published). */
 void ng_rs_free(struct ng_ruleset *rs);
+
+/**
+ * Free a ruleset a newer one replaced, after its grace period: its header,
+ * its index's directory and the chunks the newer one's commit handed back
+ * (chunks, n: its build's fe_retire, which this takes); the other chunks live
+ * on in the newer index.
+ * @return the bytes freed.
+ */
+uint64_t ng_rs_retire(struct ng_ruleset *rs, struct ng_fe_chunk **chunks, uint32_t n);
+
 void ng_rs_obj_free(struct ng_svc_obj *o);
 
 /* ---- publish.c: publish, VIP routes, retire after grace periods ---- */
@@ -130,5 +152,8 @@ void ng_pub_pending(uint64_t *grace_since_tsc, uint64_t *publish_tsc);
 
 /** The figures of show ruleset that publish.c keeps (all but dirty_since_tsc). */
 void ng_pub_info(struct ng_ruleset_info *out);
+
+/** The generation of the published ruleset (ng_svc_generation()). */
+uint64_t ng_pub_generation(void);
 
 #endif

@@ -197,6 +197,7 @@ cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 			cJSON_AddBoolToObject(o, "rss", p->rss);
 			cJSON_AddBoolToObject(o, "link_up", link.link_status);
 			cJSON_AddNumberToObject(o, "link_speed_mbps", link.link_speed);
+			cJSON_AddNumberToObject(o, "link_changes", (double)p->link_changes);
 			for (unsigned int a = 0; a < p->n_addrs; a++) {
 				char b[NG_IP_STRLEN + 4];
 
@@ -225,9 +226,39 @@ cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 
 			ng_cli_printf(s, "    address %s\n", ng_prefix_fmt(&p->addrs[a], b, sizeof(b)));
 		}
+		if (p->link_changes > 0)
+			ng_cli_printf(s, "    link changes %" PRIu64 ", the last %.1f s ago\n",
+					p->link_changes, (double)(rte_get_tsc_cycles() -
+					p->link_change_tsc) / (double)rte_get_tsc_hz());
 		twin_show(s, i, ps);
 	}
 	return json ? ng_cli_print_json(s, arr) : 0;
+}
+
+/* Worker w's stalls under the table: the current one, the last and the longest. */
+static void
+watch_show(struct ng_cli_sess *s, unsigned int w)
+{
+	struct ng_dp_watch_info wi;
+
+	ng_dp_worker_watch(dp, w, rte_get_tsc_cycles(), &wi);
+	if (wi.stalled)
+		ng_cli_printf(s, "worker %u: STALLED for %" PRIu64 " ms (no loop since)\n", w,
+				wi.stalled_ns / 1000000);
+	if (wi.last_ns != 0)
+		ng_cli_printf(s, "worker %u: %" PRIu64 " stalls; the last %" PRIu64 " ms, the "
+				"longest %" PRIu64 " ms\n", w, wi.stalls, wi.last_ns / 1000000,
+				wi.max_ns / 1000000);
+}
+
+static void
+watch_json(cJSON *o, const struct ng_dp_watch_info *wi)
+{
+	cJSON_AddBoolToObject(o, "stalled", wi->stalled);
+	cJSON_AddNumberToObject(o, "stalled_ms", (double)(wi->stalled_ns / 1000000));
+	cJSON_AddNumberToObject(o, "stalls", (double)wi->stalls);
+	cJSON_AddNumberToObject(o, "stall_last_ms", (double)(wi->last_ns / 1000000));
+	cJSON_AddNumberToObject(o, "stall_max_ms", (double)(wi->max_ns / 1000000));
 }
 
 static int
@@ -241,19 +272,21 @@ cmd_workers(struct ng_cli_sess *s, int argc, char **argv)
 		return -1;
 	}
 	if (!json)
-		ng_cli_printf(s, "%-6s %-6s %-24s %12s %12s %8s %10s %10s %10s\n", "worker",
+		ng_cli_printf(s, "%-6s %-6s %-24s %12s %12s %8s %10s %10s %10s %7s\n", "worker",
 				"lcore", "rx queues", "rx", "tx", "idle%", "conns", "redir-out",
-				"redir-in");
+				"redir-in", "stalls");
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
 		const struct ng_worker *wk = dp->workers[w];
 		struct ng_worker_stats st;
 		struct ng_dp_ct_info ct;
+		struct ng_dp_watch_info wi;
 		uint64_t rx = 0, tx = 0;
 		char q[128] = "";
 		size_t ql = 0;
 
 		worker_view(w, &st, &base_stats[w]);
 		ng_dp_worker_ct(dp, w, &ct);
+		ng_dp_worker_watch(dp, w, rte_get_tsc_cycles(), &wi);
 		for (unsigned int p = 0; p < NG_STATS_MAX_PORTS; p++) {
 			rx += st.port[p].rx;
 			tx += st.port[p].tx;
@@ -276,15 +309,43 @@ cmd_workers(struct ng_cli_sess *s, int argc, char **argv)
 			cJSON_AddNumberToObject(o, "conn_capacity", ct.capacity);
 			cJSON_AddNumberToObject(o, "redirect_out", (double)st.redirect_tx);
 			cJSON_AddNumberToObject(o, "redirect_in", (double)st.redirect_rx);
+			watch_json(o, &wi);
 			cJSON_AddItemToArray(arr, o);
 			continue;
 		}
 		ng_cli_printf(s, "%-6u %-6u %-24s %12" PRIu64 " %12" PRIu64 " %7.1f%% %10u %10"
-				PRIu64 " %10" PRIu64 "\n", w, wk->lcore, q, rx, tx,
+				PRIu64 " %10" PRIu64 " %7" PRIu64 "\n", w, wk->lcore, q, rx, tx,
 				st.loops ? 100.0 * (double)st.idle_loops / (double)st.loops : 0.0,
-				ct.used, st.redirect_tx, st.redirect_rx);
+				ct.used, st.redirect_tx, st.redirect_rx, wi.stalls);
 	}
-	return json ? ng_cli_print_json(s, arr) : 0;
+	if (json)
+		return ng_cli_print_json(s, arr);
+	for (unsigned int w = 0; w < dp->n_workers; w++)
+		watch_show(s, w);
+	return 0;
+}
+
+static int
+cmd_debug_stall(struct ng_cli_sess *s, int argc, char **argv)
+{
+	uint32_t w, ms;
+	int rc;
+
+	if (argc != 2) {
+		ng_cli_error(s, "debug worker stall: give WORKER MS");
+		return -1;
+	}
+	if (ng_cli_parse_u32(s, "debug worker stall", "worker", argv[0], 0, dp->n_workers - 1,
+			&w) < 0 || ng_cli_parse_u32(s, "debug worker stall", "ms", argv[1], 1,
+			NG_WORKER_STALL_MAX_MS, &ms) < 0)
+		return -1;
+	rc = ng_dp_worker_stall(dp, w, ms);
+	if (rc == -EBUSY) {
+		ng_cli_error(s, "debug worker stall: worker %u is still in the last stall", w);
+		return -1;
+	}
+	ng_cli_printf(s, "worker %u stalls for %u ms\n", w, ms);
+	return 0;
 }
 
 struct svc_stats_ctx {
@@ -309,6 +370,7 @@ svc_stats_cb(const struct ng_svc_view *v, void *arg)
 		cJSON_AddNumberToObject(o, "bytes", (double)c.bytes);
 		cJSON_AddNumberToObject(o, "refused", (double)c.refused);
 		cJSON_AddNumberToObject(o, "no_source_port", (double)c.no_lport);
+		cJSON_AddNumberToObject(o, "source_range_drops", (double)c.src_dropped);
 		cJSON_AddItemToArray(x->arr, o);
 		return 0;
 	}
@@ -430,6 +492,8 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 					(double)ct.stats.reused_expired);
 			cJSON_AddNumberToObject(o, "conns_early_dropped",
 					(double)ct.stats.early_dropped);
+			cJSON_AddNumberToObject(o, "conns_evicted_closed",
+					(double)ct.stats.evicted_closed);
 			cJSON_AddNumberToObject(o, "redirect_out", (double)ws.redirect_tx);
 			cJSON_AddNumberToObject(o, "redirect_in", (double)ws.redirect_rx);
 			cJSON_AddItemToObject(o, "drops_by_reason", drops_json(wd));
@@ -806,6 +870,9 @@ static const struct ng_cli_cmd worker_cmds[] = {
 	{"show conn", "[client IP] [backend IP] [vip IP] [port N] [proto tcp|udp] [state S] "
 		"[limit N] [json]", "tracked connections, read while workers run", cmd_conn,
 		conn_complete},
+	{"debug worker stall", "WORKER MS", "testing: make a worker spin MS ms once without "
+		"receiving or reporting quiescence (it stops forwarding meanwhile)",
+		cmd_debug_stall, NULL},
 };
 
 int

@@ -9,7 +9,9 @@
  * and hand the packet to ip4-forward. A packet this stage does not serve goes
  * on to local (a gateway address, no NodePort) or ip4-forward (routed
  * traffic); a refusal (no frontend, no backend) and an expired TTL go to the
- * reply stage, which builds the RST or ICMP error.
+ * reply stage, which builds the RST or ICMP error. A new connection from a
+ * client outside its service's source ranges is dropped (edge drop,
+ * src_range) without an answer.
  *
  * Ownership, computable from the packet alone:
  *   to a VIP or a NodePort:             hash(client address) % workers
@@ -134,7 +136,8 @@ struct lb_new {
 static inline void
 conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc, uint32_t len)
 {
-	uint64_t to = svc != NULL ? svc->to_tsc[c->state] : w->dp->ct_to_tsc[c->state];
+	unsigned int ti = ng_ct_timeout_idx(c);
+	uint64_t to = svc != NULL ? svc->to_tsc[ti] : w->dp->ct_to_tsc[ti];
 
 	c->last_tsc = w->now;
 	c->expire_tsc = w->now + to;
@@ -220,6 +223,16 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_TCP_RST_NO_CONN);
 		return NULL;
 	}
+	/* FullNAT cannot pick a connection up mid-stream (the backend would see a
+	 * new source and answer with a RST): refused with a RST, creating nothing,
+	 * so an ACK flood fills no entry. DNAT keeps the pickup. (A service
+	 * without backends refuses it below, as it refuses a SYN.) */
+	if (k->proto == IPPROTO_TCP && svc->mode == NG_FWD_FULLNAT && svc->n_usable > 0 &&
+			(tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG) {
+		svc->wstats[w->id].refused++;
+		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TCP_NO_CONN);
+		return NULL;
+	}
 	if (pre != NULL) {
 		b = pre->b;
 	} else {
@@ -250,7 +263,7 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	else if ((tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG)
 		c->state = NG_CT_SYN_SENT;
 	else
-		c->state = NG_CT_ESTABLISHED; /* picked up mid-stream: Maglev keeps it in place */
+		c->state = NG_CT_ESTABLISHED; /* DNAT picked up mid-stream: Maglev keeps it in place */
 	if (svc->mode == NG_FWD_FULLNAT) {
 		c->flags |= NG_CT_F_FULLNAT;
 		c->snat = be->snat;
@@ -290,6 +303,20 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	svc->wstats[w->id].conns++;
 	svc->bstats[w->id * svc->n_backends + b].conns++;
 	return c;
+}
+
+/*
+ * A packet of a connection not confirmed yet (cold: an established flow is
+ * confirmed after its first exchange): a reply marks it replied, a packet
+ * from the client after that may confirm it (ng_ct_confirm()).
+ */
+static __rte_noinline void
+conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply)
+{
+	if (is_reply)
+		c->flags |= NG_CT_F_REPLIED;
+	else
+		ng_ct_confirm(ct, c);
 }
 
 /* Bring a conn's service view up to the current ruleset. */
@@ -394,7 +421,9 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		if (k->proto == IPPROTO_TCP) {
 			th = rte_pktmbuf_mtod_offset(pkts[i], struct rte_tcp_hdr *,
 					pkts[i]->l2_len + pkts[i]->l3_len);
-			if (th->tcp_flags & RTE_TCP_RST_FLAG)
+			/* a RST, or FullNAT without SYN: conn_new() creates nothing */
+			if ((th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+					RTE_TCP_SYN_FLAG)
 				continue;
 		}
 		fk.addr = k->dst;
@@ -403,8 +432,9 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		fk.family = k->family;
 		svc = ng_rs_lookup(rs, &fk);
 		if (svc == NULL || svc->mode != NG_FWD_FULLNAT || svc->affinity ||
-				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0)
-			continue;
+				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0 ||
+				(svc->src_check && !ng_svc_src_allowed4(svc, k->src.v4)))
+			continue; /* (a source outside the ranges is dropped in pass 3) */
 		bi = ng_svc_pick(svc, ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport,
 				k->proto), w->id);
 		be = &svc->backends[bi];
@@ -558,6 +588,13 @@ lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 			ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
 		return NULL;
 	}
+	/* Source ranges: a client outside them is dropped silently (no RST, no
+	 * ICMP: kube-proxy's behaviour), before anything else answers it. */
+	if (unlikely(s->src_check) && !ng_svc_src_allowed4(s, ip->src_addr)) {
+		s->wstats[w->id].src_dropped++;
+		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_SRC_RANGE);
+		return NULL;
+	}
 	/* TTL expiry is answered before NAT, about the packet as it came,
 	 * creating nothing. */
 	if (unlikely(ip->time_to_live <= 1)) {
@@ -650,8 +687,8 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 	}
 	if (proto == IPPROTO_TCP)
 		ng_ct_tcp_track(c, is_reply, flags);
-	if (is_reply)
-		c->flags |= NG_CT_F_REPLIED;
+	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
+		conn_unconfirmed(ct, c, is_reply);
 	conn_touch(w, c, svc, tot);
 	lb_nat(ip, ports, proto, c, is_reply);
 	ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, ng_fib_lookup4_dp(fib, ip->dst_addr));

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,9 +48,9 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->n_workers = n_workers;
 	dp->ct_expire_budget = 32;
-	for (int s = 0; s < NG_CT_NSTATES; s++)
-		dp->ct_to_tsc[s] = (uint64_t)ng_ct_state_timeout(&c->conntrack.timeouts,
-				(enum ng_ct_state)s) * dp->tsc_hz;
+	for (unsigned int s = 0; s < NG_CT_TO_N; s++)
+		dp->ct_to_tsc[s] = (uint64_t)ng_ct_timeout_of(&c->conntrack.timeouts, s) *
+				dp->tsc_hz;
 
 	sz = rte_rcu_qsbr_get_memsize(n_workers);
 	dp->qsbr = rte_zmalloc("ng_qsbr", sz, RTE_CACHE_LINE_SIZE);
@@ -351,4 +352,82 @@ ng_dp_worker_ct(const struct ng_dp *dp, unsigned int w, struct ng_dp_ct_info *ou
 	out->capacity = ct->cap;
 	load_words((uint64_t *)&out->stats, (const uint64_t *)&ct->stats,
 			sizeof(out->stats) / sizeof(uint64_t));
+}
+
+/* ---- stalled workers ---- */
+
+static uint64_t
+tsc_to_ns(const struct ng_dp *dp, uint64_t cycles)
+{
+	return (uint64_t)((double)cycles * 1e9 / (double)dp->tsc_hz);
+}
+
+void
+ng_dp_watch(struct ng_dp *dp, uint64_t now)
+{
+	uint64_t after = dp->tsc_hz / 1000 * NG_WORKER_STALL_MS +
+			dp->tsc_hz / 1000000 * dp->idle_sleep_us;
+
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		struct ng_worker_watch *x = &dp->watch[i];
+		uint64_t loops = __atomic_load_n(&dp->workers[i]->stats.loops, __ATOMIC_RELAXED);
+
+		if (x->seen_tsc == 0 || loops != x->loops) {
+			if (x->stalled) {
+				x->stalled = false;
+				x->last_ns = tsc_to_ns(dp, now - x->seen_tsc);
+				x->max_ns = RTE_MAX(x->max_ns, x->last_ns);
+				NG_LOG(NOTICE, WORKER, "worker %u (lcore %u) resumed after a "
+						"stall of %" PRIu64 " ms", i, dp->workers[i]->lcore,
+						x->last_ns / 1000000);
+			}
+			x->loops = loops;
+			x->seen_tsc = now;
+		} else if (!x->stalled && now - x->seen_tsc > after) {
+			x->stalled = true;
+			x->stalls++;
+			NG_LOG(WARNING, WORKER, "worker %u (lcore %u) stalled: no loop for %" PRIu64
+					" ms; its queues wait and so do grace periods", i,
+					dp->workers[i]->lcore,
+					tsc_to_ns(dp, now - x->seen_tsc) / 1000000);
+		}
+	}
+}
+
+void
+ng_dp_worker_watch(const struct ng_dp *dp, unsigned int w, uint64_t now,
+		struct ng_dp_watch_info *out)
+{
+	const struct ng_worker_watch *x = &dp->watch[w];
+
+	out->stalled = x->stalled;
+	out->stalled_ns = x->stalled && now > x->seen_tsc ? tsc_to_ns(dp, now - x->seen_tsc) : 0;
+	out->stalls = x->stalls;
+	out->last_ns = x->last_ns;
+	out->max_ns = x->max_ns;
+}
+
+int
+ng_dp_worker_stall(struct ng_dp *dp, unsigned int w, uint32_t ms)
+{
+	uint32_t idle = 0;
+
+	if (w >= dp->n_workers || ms == 0 || ms > NG_WORKER_STALL_MAX_MS)
+		return -EINVAL;
+	if (!__atomic_compare_exchange_n(&dp->workers[w]->stall_ms, &idle, ms, false,
+			__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return -EBUSY;
+	NG_LOG(NOTICE, WORKER, "debug: worker %u (lcore %u) will stall for %u ms", w,
+			dp->workers[w]->lcore, ms);
+	return 0;
+}
+
+void
+ng_worker_stall_now(struct ng_worker *w)
+{
+	uint32_t ms = __atomic_load_n(&w->stall_ms, __ATOMIC_ACQUIRE);
+
+	/* Online and spinning: no quiescent state, no receive, no system call. */
+	rte_delay_us_block(ms * 1000u);
+	__atomic_store_n(&w->stall_ms, 0, __ATOMIC_RELEASE);
 }

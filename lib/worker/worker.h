@@ -89,6 +89,8 @@ struct ng_worker {
 	struct rte_ring *redir_in[NG_MAX_WORKERS]; /**< from worker i to this one, SP/SC */
 	struct ng_ct *ct;        /**< this worker's connections */
 	struct ng_w_graph *graph; /**< the bursts between its stages (worker_dp.h) */
+	/** Debug (ng_dp_worker_stall()): busy-wait this many ms once; the worker clears it. */
+	uint32_t stall_ms;
 
 	/* Owned by the worker. */
 	struct {
@@ -127,7 +129,7 @@ struct ng_dp {
 	uint32_t idle_polls;
 	uint32_t icmp_rate;  /**< ICMP errors per second per worker */
 	uint64_t tsc_hz;
-	uint64_t ct_to_tsc[NG_CT_NSTATES]; /**< global timeouts, for conns of gone services */
+	uint64_t ct_to_tsc[NG_CT_TO_N]; /**< global timeouts, for conns of gone services */
 	uint32_t ct_expire_budget; /**< entries the expiry scan looks at per loop */
 	uint16_t n_ports;
 	uint16_t port_ids[NG_MAX_PORTS]; /**< port index -> DPDK port id */
@@ -139,7 +141,21 @@ struct ng_dp {
 	uint64_t ctl_rx;
 	uint64_t inject_full;
 	uint64_t punt_rx;    /**< frames taken from the punt rings */
+	/** What the control core saw of each worker's loop (ng_dp_watch()). */
+	struct ng_worker_watch {
+		uint64_t loops;      /**< the worker's loop count when last seen moving */
+		uint64_t seen_tsc;   /**< when that was; 0: not watched yet */
+		uint64_t stalls;     /**< stalls seen since the start */
+		uint64_t last_ns;    /**< how long the last ended stall lasted */
+		uint64_t max_ns;     /**< the longest ended stall */
+		bool stalled;
+	} watch[NG_MAX_WORKERS];
 };
+
+/** A worker is stalled when its loop has not moved for this long (plus its idle sleep). */
+#define NG_WORKER_STALL_MS 100
+/** The longest stall ng_dp_worker_stall() makes. */
+#define NG_WORKER_STALL_MAX_MS 10000
 
 /**
  * Create the data-path context: RCU variable, control rings and worker
@@ -205,6 +221,43 @@ struct ng_dp_ct_info {
 
 /** Read worker w's connection table counters. */
 void ng_dp_worker_ct(const struct ng_dp *dp, unsigned int w, struct ng_dp_ct_info *out);
+
+/**
+ * Watch the workers' loops from the control core; call every control loop once
+ * the workers run. A worker whose loop count has not moved for
+ * NG_WORKER_STALL_MS plus workers.idle_sleep_us is *stalled* (stuck in a
+ * packet, or not scheduled by the host): that is logged (warning) and
+ * counted, and its end is logged with its length. A stalled worker also holds
+ * up every grace period (it reports no quiescent state), which the svc
+ * module's pending rulesets and /healthz show.
+ * @param now_tsc the TSC now (rte_get_tsc_cycles(); tests pass their own)
+ */
+void ng_dp_watch(struct ng_dp *dp, uint64_t now_tsc);
+
+/** One worker as ng_dp_watch() saw it. */
+struct ng_dp_watch_info {
+	bool stalled;        /**< stalled now */
+	uint64_t stalled_ns; /**< how long the current stall has lasted (0: none) */
+	uint64_t stalls;     /**< stalls seen since the start, the current one included */
+	uint64_t last_ns;    /**< length of the last ended stall (0: none) */
+	uint64_t max_ns;     /**< the longest ended stall */
+};
+
+/** Read what ng_dp_watch() saw of worker w, as of now_tsc. */
+void ng_dp_worker_watch(const struct ng_dp *dp, unsigned int w, uint64_t now_tsc,
+		struct ng_dp_watch_info *out);
+
+/**
+ * Debug: make worker w busy-wait ms milliseconds once, at the start of its
+ * next loop, without reporting quiescence, as a worker stuck on a packet
+ * would (CLI: debug worker stall). It receives nothing meanwhile.
+ * @return 0; -EINVAL for no such worker or ms not in 1..NG_WORKER_STALL_MAX_MS;
+ *   -EBUSY while an earlier stall has not ended.
+ */
+int ng_dp_worker_stall(struct ng_dp *dp, unsigned int w, uint32_t ms);
+
+/** The worker's side of ng_dp_worker_stall(): runs on worker w, cold. */
+void ng_worker_stall_now(struct ng_worker *w);
 
 /** Register the CLI commands of ports, workers, counters, runtime, connections and the trace. */
 int ng_worker_cli_register(struct ng_dp *dp);

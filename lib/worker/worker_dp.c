@@ -336,6 +336,8 @@ ng_worker_main(void *arg)
 
 		w->rt_cycles = __atomic_load_n(&dp->runtime_stats, __ATOMIC_RELAXED);
 		ng_w_trace_poll(w);
+		if (unlikely(__atomic_load_n(&w->stall_ms, __ATOMIC_RELAXED) != 0))
+			ng_worker_stall_now(w); /* debug worker stall */
 
 		for (unsigned int q = 0; q < w->n_rxq; q++) {
 			const struct ng_rxq_ref *rq = &w->rxq[q];

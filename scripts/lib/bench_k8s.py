@@ -346,6 +346,10 @@ def run(a, tmp, services):
         res["latency_p99_us"] = round(rs["latency_p99_us"], 1)
         res["latency_max_us"] = round(rs["latency_max_us"], 1)
         res["last_build_us"] = round(rs["build_us"], 1)
+        # The frontend index and what the last (one-endpoint) commit copied of
+        # it; absent from a nodegw before the chunked index.
+        res["index_bytes"] = rs.get("index_bytes")
+        res["copied_bytes"] = rs.get("copied_bytes")
         res["events_received"] = k2["endpointslices"]["events"] - ev0
         res["watcher_errors"] = k2["services"]["errors"] + k2["endpointslices"]["errors"]
         res["apply_errors"] = k2["apply_errors"]
@@ -410,6 +414,9 @@ def table(runs):
         ("ruleset", lambda r: "%.1f MiB; build of the first complete one %.0f ms, of the last "
          "%.0f us" % (r["ruleset_bytes"] / 1048576.0, r["ruleset_build_us"] / 1e3,
                       r["last_build_us"])),
+        ("frontend index / copied by the last commit", lambda r: "%.2f MiB / %.1f KiB" % (
+            r["index_bytes"] / 1048576.0, r["copied_bytes"] / 1024.0)
+         if r.get("copied_bytes") is not None else "(not reported: the index was copied whole)"),
         ("event to data path (samples)", lambda r: "p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d)"
          % (r["latency_p50_us"] / 1e3, r["latency_p99_us"] / 1e3, r["latency_max_us"] / 1e3,
             r["latency_samples"])),

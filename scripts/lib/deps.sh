@@ -23,6 +23,9 @@ NG_DEPS_RUNTIME=(iproute2 iputils-ping curl socat ethtool python3 tcpdump telnet
 # python3-yaml, the unit checked with systemd-analyze (package systemd),
 # nodegw-setup with shellcheck.
 NG_DEPS_RUNTIME+=(python3-yaml systemd shellcheck)
+# VIP announcements (lib/bgp, tests/e2e/test_bgp.sh): BIRD 2 is the BGP
+# speaker nodegw drives, on the gateways and on the test's router.
+NG_DEPS_RUNTIME+=(bird2)
 # shellcheck disable=SC2034 # used by the scripts that source this
 NG_DEPS_ALL=("${NG_DEPS_BUILD[@]}" "${NG_DEPS_RUNTIME[@]}")
 

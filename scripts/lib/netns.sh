@@ -36,6 +36,7 @@
 #   topo_destroy PREFIX                 kill everything inside, delete it (either
 #                                       topology); idempotent
 #   gw_start PREFIX CONF LOG [EAL...]   run nodegw in PREFIX-gw, wait for "MAIN: ready"
+#   ng_gw_wire NS IF                    prepare IF in NS for nodegw's net_af_packet
 #   gw_stop PREFIX                      SIGTERM, up to 10 s, then SIGKILL
 #
 # Environment:
@@ -44,6 +45,8 @@
 #   NG_GW_DETACH=1 start nodegw in its own session so it outlives the caller
 #                  (demo); default: stays in the caller's process group (tests,
 #                  so a test-runner timeout kills it too)
+#   NG_GW_SHARED=1 other processes may run in PREFIX-gw (a routing daemon beside
+#                  nodegw); default: gw_start refuses to start then
 #   NG_GW_READY_TIMEOUT  seconds to wait for "MAIN: ready" (default 20)
 #   NG_GW_STOP_TIMEOUT   seconds to wait after SIGTERM (default 10)
 #
@@ -158,6 +161,20 @@ _ng_etc_remove() {
 	rmdir /etc/netns 2>/dev/null || true
 }
 
+# ng_gw_wire NS IF: make IF in NS a wire nodegw drives (net_af_packet): no
+# kernel IPv6 (no DAD/RS/MLD), no ARP answers, no IPv4 delivery (strict
+# reverse-path filtering: no route points at the interface, so once a kernel
+# twin gives the namespace the gateway's addresses, the kernel still takes
+# nothing in through it), no offloads, so af_packet sees what the wire would
+# carry.
+ng_gw_wire() {
+	local ns=$1 i=$2
+	_ng_sysctl "$ns" "net.ipv6.conf.$i.disable_ipv6" 1 || return 1
+	_ng_sysctl "$ns" "net.ipv4.conf.$i.arp_ignore" 8 || return 1
+	_ng_sysctl "$ns" "net.ipv4.conf.$i.rp_filter" 1 || return 1
+	_ng_x ip netns exec "$ns" ethtool -K "$i" rx off tx off tso off gso off gro off >/dev/null
+}
+
 _ng_topo_build() {
 	local p=$1
 	local nc=$p-client ng=$p-gw nsv=$p-server
@@ -173,17 +190,8 @@ _ng_topo_build() {
 	_ng_x ip link add "$ifc" netns "$nc" type veth peer name "$ifgc" netns "$ng" || return 1
 	_ng_x ip link add "$ifs" netns "$nsv" type veth peer name "$ifgs" netns "$ng" || return 1
 
-	# Gateway side: no kernel IPv6 (no DAD/RS/MLD), no ARP answers, no
-	# IPv4 delivery (strict reverse-path filtering: no route points at these
-	# interfaces, so once a kernel twin gives the namespace the gateway's
-	# addresses, the kernel still takes nothing in through them), no
-	# offloads, so af_packet sees what the wire would carry.
-	for i in "$ifgc" "$ifgs"; do
-		_ng_sysctl "$ng" "net.ipv6.conf.$i.disable_ipv6" 1 || return 1
-		_ng_sysctl "$ng" "net.ipv4.conf.$i.arp_ignore" 8 || return 1
-		_ng_sysctl "$ng" "net.ipv4.conf.$i.rp_filter" 1 || return 1
-		_ng_x ip netns exec "$ng" ethtool -K "$i" rx off tx off tso off gso off gro off >/dev/null || return 1
-	done
+	ng_gw_wire "$ng" "$ifgc" || return 1
+	ng_gw_wire "$ng" "$ifgs" || return 1
 	# Kernel endpoints: checksummed, MTU-sized frames.
 	_ng_x ip netns exec "$nc" ethtool -K "$ifc" tx off tso off gso off gro off >/dev/null || return 1
 	_ng_x ip netns exec "$nsv" ethtool -K "$ifs" tx off tso off gso off gro off >/dev/null || return 1
@@ -277,14 +285,8 @@ _ng_lb_topo_build() {
 		_ng_x ip -n "$nl" link set "$ifp" master "$br" || return 1
 	done
 
-	# Gateway side: as in the two-namespace topology (no kernel IPv6, no
-	# ARP answers, no IPv4 delivery, no offloads).
-	for i in "$ifgc" "$ifgs"; do
-		_ng_sysctl "$ng" "net.ipv6.conf.$i.disable_ipv6" 1 || return 1
-		_ng_sysctl "$ng" "net.ipv4.conf.$i.arp_ignore" 8 || return 1
-		_ng_sysctl "$ng" "net.ipv4.conf.$i.rp_filter" 1 || return 1
-		_ng_x ip netns exec "$ng" ethtool -K "$i" rx off tx off tso off gso off gro off >/dev/null || return 1
-	done
+	ng_gw_wire "$ng" "$ifgc" || return 1
+	ng_gw_wire "$ng" "$ifgs" || return 1
 	# Bridge ports pass frames through unchanged: no offloads either.
 	for ((i = 0; i <= NG_LB_BACKENDS; i++)); do
 		if ((i == 0)); then ifp=$ifl; else ifp=$p-l$i; fi
@@ -381,7 +383,7 @@ gw_start() {
 		ng_log "namespace $p-gw does not exist (topo_create $p first)"
 		return 1
 	fi
-	if [[ -n $(_ng_ns_pids "$p-gw") ]]; then
+	if [[ ${NG_GW_SHARED:-0} != 1 && -n $(_ng_ns_pids "$p-gw") ]]; then
 		ng_log "something already runs in $p-gw: $(_ng_ns_pids "$p-gw")"
 		return 1
 	fi

@@ -173,6 +173,19 @@ class Nodegw:
                 shutil.rmtree(d, ignore_errors=True)
 
 
+def wait(fn, what, timeout=10.0, interval=0.1):
+    """Poll fn() until it returns something true; return that. Fail(what)
+    after timeout seconds, with fn()'s last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise Fail("%s (within %.1f s)\n        got: %s" % (what, timeout, repr(v)[-2500:]))
+        time.sleep(interval)
+
+
 def cli(port, cmd, timeout=30.0):
     """Send CMD and quit to the CLI on 127.0.0.1:PORT as a line-mode client;
     return all it wrote until it closed (banner and prompts included)."""

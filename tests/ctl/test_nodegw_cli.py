@@ -75,10 +75,11 @@ ALL_COMMANDS = [
     "neighbour del",
     "show memory", "reload", "log level", "show running-config",
     "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
-    "trace add", "show trace", "clear trace",
+    "show bgp", "drain", "undrain",
+    "trace add", "show trace", "clear trace", "debug worker stall",
 ]
 
-SVC_COUNTERS = ("conns", "pkts", "bytes", "refused")
+SVC_COUNTERS = ("conns", "pkts", "bytes", "refused", "source_range_drops")
 
 
 def conf_text(cli_port, client_dev="net_null0", pods_dev="net_null1", log="notice",
@@ -502,8 +503,9 @@ def t_show_ports(x):
     check(ls[4].strip() == "address 198.18.1.1/24", "pods address line", out)
     j = c.json("show ports json")
     keys = {"name", "port_id", "devargs", "driver", "mac", "mtu", "rx_queues", "tx_queues",
-            "rss", "link_up", "link_speed_mbps", "addresses", "rx", "tx", "rx_bytes",
-            "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf", "kernel"}
+            "rss", "link_up", "link_speed_mbps", "link_changes", "addresses", "rx", "tx",
+            "rx_bytes", "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf",
+            "kernel"}
     check(isinstance(j, list) and len(j) == 2, "two ports", j)
     check(all(p["kernel"] is None for p in j), "show ports json: no kernel twin", j)
     for p in j:
@@ -513,6 +515,8 @@ def t_show_ports(x):
                            ("pods", 1, "net_null1", "net_null", ["198.18.1.1/24"], 1500)],
           "show ports json: names, ids, devargs, drivers, addresses, MTU", j)
     check(all(p["rx"] > 0 for p in j), "net_null ports receive packets", j)
+    check(all(p["link_up"] and p["link_changes"] == 0 for p in j),
+          "net_null links up since the start, no change", j)
 
 
 def t_show_workers(x):
@@ -525,11 +529,50 @@ def t_show_workers(x):
           "worker 0 on lcore 1 polls client/0 and pods/0", out)
     j = c.json("show workers json")
     keys = {"id", "lcore", "rx_queues", "rx", "tx", "loops", "idle_loops", "sleeps", "conns",
-            "conn_capacity", "redirect_out", "redirect_in"}
+            "conn_capacity", "redirect_out", "redirect_in", "stalled", "stalled_ms", "stalls",
+            "stall_last_ms", "stall_max_ms"}
     check(len(j) == 1 and set(j[0]) == keys, "show workers json: one worker, keys", j)
     check(j[0]["id"] == 0 and j[0]["lcore"] == 1 and j[0]["rx_queues"] == "client/0,pods/0"
           and j[0]["loops"] > 0 and j[0]["conn_capacity"] > 0,
           "show workers json values", j)
+    check(not j[0]["stalled"] and j[0]["stalls"] == 0, "a running worker is not stalled", j)
+
+
+def t_debug_stall(x):
+    """debug worker stall: refused arguments, then a 400 ms stall seen while it
+    lasts (show workers), counted and timed once it ended, and logged."""
+    c = x.c
+    for line, token in (("debug worker stall 1 100", "1"),
+                        ("debug worker stall 0 0", "0 "),
+                        ("debug worker stall 0 10001", "10001"),
+                        ("debug worker stall x 100", "x"),
+                        ("debug worker stall 0", "WORKER MS")):
+        error_line(c.cmd(line), "debug worker stall", token.strip())
+    out = c.ok("debug worker stall 0 400")
+    check(out == "worker 0 stalls for 400 ms\n", "debug worker stall says what it did", out)
+    out = c.cmd("debug worker stall 0 400")
+    error_line(out, "debug worker stall", "still in the last stall")
+    seen = None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        w = c.json("show workers json")[0]
+        if w["stalled"]:
+            seen = seen or w
+        elif w["stalls"] == 1:
+            break
+        time.sleep(0.02)
+    check(seen is not None and seen["stalled_ms"] >= 100 and seen["stalls"] == 1,
+          "show workers says stalled while it lasts (after 100 ms without a loop)", seen)
+    check(not w["stalled"] and w["stalls"] == 1 and 300 <= w["stall_last_ms"] < 5000 and
+          w["stall_max_ms"] == w["stall_last_ms"],
+          "the ended stall is counted once and timed (about 400 ms: 300 ms unseen at most)", w)
+    out = c.ok("show workers")
+    check("worker 0: 1 stalls; the last %d ms" % w["stall_last_ms"] in out,
+          "show workers lists the stall under the table", out)
+    log = x.a.log()
+    check("worker 0 (lcore 1) stalled: no loop for" in log and
+          "worker 0 (lcore 1) resumed after a stall of" in log,
+          "the stall and its end are logged", log[-1500:])
 
 
 STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services"}
@@ -550,13 +593,14 @@ def t_show_stats(x):
                                  "rx_per_queue", "drops_by_reason"}, "port keys", j["ports"][0])
     check(len(j["workers"]) == 1 and {"id", "rx", "tx", "conns", "conns_created",
           "conns_expired", "conns_evicted", "conns_reused_expired", "conns_early_dropped",
-          "redirect_out",
+          "conns_evicted_closed", "redirect_out",
           "redirect_in", "drops_by_reason"} == set(j["workers"][0]), "worker keys",
           j["workers"])
     check(sorted(s["name"] for s in j["services"]) == sorted([WEB, DNS, API]),
           "services in show stats json", j["services"])
     check(set(j["services"][0]) == {"name", "conns", "pkts", "bytes", "refused",
-                                    "no_source_port"}, "service keys", j["services"][0])
+                                    "no_source_port", "source_range_drops"}, "service keys",
+          j["services"][0])
     check(j["rx"] > 0 and j["drops"] > 0 and j["drops"] == sum(j["drops_by_reason"].values()),
           "net_null traffic is received and dropped, drops = sum by reason", j)
 
@@ -671,7 +715,8 @@ def check_expected_service(s, name):
 
 
 SERVICES_KEYS = {"name", "protocol", "scheduler", "mode", "affinity", "origin", "when_empty",
-                 "frontends", "backends", "conns", "pkts", "bytes", "refused"}
+                 "frontends", "backends", "conns", "pkts", "bytes", "refused",
+                 "source_range_drops"}
 
 
 def t_show_services(x):
@@ -773,31 +818,61 @@ def t_show_service(x):
 def t_show_ruleset(x):
     c = x.c
     out = c.ok("show ruleset")
-    check(re.match(r"generation \d+\n services 3, frontends \d+, \d+ bytes\n last build", out)
+    check(re.match(r"generation \d+\n services 3, frontends \d+, \d+ bytes\n"
+                   r" frontend index \d+ bytes; the last commit copied \d+ bytes \(\d+ chunks\);"
+                   r" resized \d+ times\n last build", out)
           is not None, "show ruleset text", out)
     j = c.json("show ruleset json")
-    keys = {"generation", "services", "frontends", "bytes", "build_us", "publish_us",
+    keys = {"generation", "services", "frontends", "bytes", "index_bytes", "copied_bytes",
+            "copied_chunks", "index_rebuilds", "build_us", "publish_us",
             "grace_us", "commits", "pending_free", "dirty", "latency_samples",
             "latency_p50_us", "latency_p99_us", "latency_max_us"}
     check(set(j) == keys, "show ruleset json keys", sorted(j))
     # web: 1 VIP + node port on 2 addresses; dns 1; api 2.
     check(j["generation"] >= 1 and j["services"] == 3 and j["frontends"] == 6 and
           j["bytes"] > 0 and j["dirty"] is False, "show ruleset json values", j)
+    # Three services fit one chunk: a commit copies at most the directory and it.
+    check(0 < j["index_bytes"] < j["bytes"] and 0 < j["copied_bytes"] <= j["index_bytes"],
+          "show ruleset json index figures", j)
 
 
 def t_show_memory(x):
     c = x.c
     out = c.ok("show memory")
     check(re.match(r"DPDK heap: \d+ of \d+ bytes allocated \(\d+ allocations\)\nRSS: \d+ bytes\n"
-                   r"ruleset and service objects: \d+ bytes\nconnection tables: \d+ bytes "
-                   r"\(\d+ per connection\)\n$", out) is not None, "show memory text", out)
+                   r"malloc: \d+ bytes in use\nruleset and service objects: \d+ bytes\n"
+                   r"connection tables: \d+ bytes \(\d+ per connection\)\n"
+                   r"mbufs: \d+ of \d+ in use \(at most \d+\); "
+                   r"exhausted 0 times, 0\.0 ms in all\n$",
+                   out) is not None,
+          "show memory text", out)
     j = c.json("show memory json")
-    check(set(j) == {"heap_total", "heap_allocated", "heap_allocations", "rss",
-                     "ruleset_bytes", "conntrack_bytes", "bytes_per_connection"},
+    check(set(j) == {"heap_total", "heap_allocated", "heap_allocations", "rss", "malloc_in_use",
+                     "ruleset_bytes", "conntrack_bytes", "bytes_per_connection", "mbufs",
+                     "mbufs_in_use", "mbufs_max_in_use", "mbufs_exhausted",
+                     "mbufs_exhausted_events", "mbufs_exhausted_ms"},
           "show memory json keys", sorted(j))
     check(0 < j["heap_allocated"] <= j["heap_total"] and j["rss"] > 0 and
           j["ruleset_bytes"] > 0 and j["conntrack_bytes"] > 0 and
-          j["bytes_per_connection"] > 0, "show memory json values", j)
+          j["bytes_per_connection"] > 0 and 0 < j["malloc_in_use"] < j["rss"],
+          "show memory json values", j)
+    check(j["mbufs"] >= 1024 and 0 <= j["mbufs_in_use"] <= j["mbufs_max_in_use"] <= j["mbufs"]
+          and j["mbufs_exhausted"] is False and j["mbufs_exhausted_events"] == 0,
+          "show memory json: the pool, in use, never exhausted", j)
+
+
+def t_bgp_off(x):
+    """Without a bgp section: show bgp says nothing is announced; drain refuses."""
+    c = x.c
+    out = c.ok("show bgp")
+    check(out == "bgp: off (the config has no bgp section): nothing is announced\n",
+          "show bgp text", out)
+    check(c.json("show bgp json") == {"enabled": False}, "show bgp json", out)
+    for cmd in ("drain", "undrain"):
+        out = c.cmd(cmd)
+        check(out == "%% %s: the config has no bgp section: nothing is announced\n" % cmd,
+              "%s refuses" % cmd, out)
+    error_line(c.cmd("drain now"), "drain", "now")
 
 
 def t_show_routes(x):
@@ -828,13 +903,19 @@ def t_show_neighbours(x):
     ls = lines(out)
     check(ls[0].split() == ["address", "port", "mac", "state", "age", "queued"], "header", out)
     check(any(l.split()[:4] == ["198.18.1.254", "pods", "02:00:00:00:01:FE", "static"]
-              for l in ls[1:-1]), "the static neighbour", out)
+              for l in ls[1:-2]), "the static neighbour", out)
     check(re.fullmatch(r"%d neighbours; ARP requests \d+, replies \d+, failed \d+, queued "
-                       r"packets dropped \d+" % (len(ls) - 2), ls[-1]) is not None,
+                       r"packets dropped \d+" % (len(ls) - 3), ls[-2]) is not None,
           "summary line counts the rows", out)
+    check(re.fullmatch(r"packets waiting \d+ of \d+ at most \(all entries\), dropped for "
+                       r"want of room \d+", ls[-1]) is not None, "waiting packets line", out)
     j = c.json("show neighbours json")
     check(set(j) == {"neighbours", "arp_requests", "arp_replies", "resolved", "failed",
-                     "queued_dropped"}, "show neighbours json keys", sorted(j))
+                     "queued_dropped", "queued", "queued_max", "queued_dropped_all_full"},
+          "show neighbours json keys", sorted(j))
+    m = c.json("show memory json")
+    check(j["queued_max"] == m["mbufs"] // 8 and j["queued"] == 0,
+          "at most an eighth of the pool waits for neighbours", (j, m["mbufs"]))
     for n in j["neighbours"]:
         check(set(n) == {"address", "port", "mac", "state", "age_ms", "pending"},
               "neighbour keys", n)
@@ -1901,6 +1982,7 @@ def main():
             ("show version", t_show_version),
             ("show ports", t_show_ports),
             ("show workers", t_show_workers),
+            ("debug worker stall", t_debug_stall),
             ("show stats", t_show_stats),
             ("clear stats", t_clear_stats),
             ("show runtime", t_show_runtime),
@@ -1910,6 +1992,7 @@ def main():
             ("show service NAME", t_show_service),
             ("show ruleset", t_show_ruleset),
             ("show memory", t_show_memory),
+            ("show bgp, drain, undrain without a bgp section", t_bgp_off),
             ("show routes", t_show_routes),
             ("show neighbours", t_show_neighbours),
             ("show conn (idle) and its filter errors", t_show_conn_empty),

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <rte_arp.h>
+#include <rte_cycles.h>
 #include <rte_icmp.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
@@ -135,4 +136,99 @@ fx_udp(void)
 	flow_first(&nock, "UDP query without checksum", 0, 5353);
 	flow_s2c(&nock, "UDP answer without checksum", 0, 0, 0, 64);
 	assert_state(flow_conn(&nock), NG_CT_UDP);
+}
+
+/* The timeout c was given at its last packet, in seconds (the test clock is the TSC). */
+static uint64_t
+conn_timeout_s(const struct ng_conn *c)
+{
+	return (c->expire_tsc - c->last_tsc + rte_get_tsc_hz() / 2) / rte_get_tsc_hz();
+}
+
+/*
+ * Issue 17, defect 4: a connection is confirmed once the backend answered and
+ * the client sent again; until then its timeout is short (tcp_syn 30 s,
+ * udp_unreplied 30 s) and the table counts it as evictable first.
+ */
+void
+fx_unconfirmed(void)
+{
+	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, 40700, VIP_WEB, 80, true);
+	struct flow fu = flow_init(IPPROTO_UDP, CLIENT, 50700, VIP_DNS, 53, true);
+	struct ng_ct *ct = gw.dp->workers[fl.wid]->ct;
+	uint32_t n0 = ct->n_unconfirmed;
+	struct ng_conn *c;
+
+	flow_first(&fl, "client SYN", RTE_TCP_SYN_FLAG, 8080);
+	c = flow_conn(&fl);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(ct->n_unconfirmed, n0 + 1);
+	assert_int_equal(conn_timeout_s(c), 30);
+	flow_s2c(&fl, "backend SYN-ACK", RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 9000, 1001, 0);
+	assert_true(c->flags & NG_CT_F_REPLIED);
+	assert_false(c->flags & NG_CT_F_CONFIRMED); /* a SYN flood gets this far */
+	assert_int_equal(conn_timeout_s(c), 30);
+	flow_c2s(&fl, "client ACK", RTE_TCP_ACK_FLAG, 1001, 9001, 0);
+	assert_state(c, NG_CT_ESTABLISHED);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(ct->n_unconfirmed, n0);
+	assert_int_equal(conn_timeout_s(c), 900);
+
+	flow_first(&fu, "UDP query", 1, 5353);
+	c = flow_conn(&fu);
+	ct = gw.dp->workers[fu.wid]->ct;
+	n0 = ct->n_unconfirmed;
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(conn_timeout_s(c), 30);
+	flow_s2c(&fu, "UDP answer", 1, 0, 0, 64);
+	assert_false(c->flags & NG_CT_F_CONFIRMED); /* one query, one answer: a DNS flood */
+	assert_int_equal(conn_timeout_s(c), 30);
+	flow_c2s(&fu, "UDP query after the answer", 1, 0, 0, 40);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(ct->n_unconfirmed, n0 - 1);
+	assert_int_equal(conn_timeout_s(c), 300);
+}
+
+/*
+ * FullNAT: TCP without SYN and without a connection (an ACK flood, a client
+ * of an entry that expired) is refused with a RST and creates nothing. DNAT
+ * picks such a packet up (ESTABLISHED, not confirmed, the SYN timeout) and
+ * confirms it once the backend answered and the client went on.
+ */
+void
+fx_no_pickup_fullnat(void)
+{
+	static const uint8_t no_syn[] = {
+		RTE_TCP_ACK_FLAG, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+		RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 0,
+	};
+	struct flow fd = flow_init(IPPROTO_TCP, CLIENT, 40801, VIP_DWEB, 80, false);
+	uint64_t refused = svc_refused("web"), created;
+	unsigned int wid = owner_of_client(CLIENT);
+	struct tb_frame in, out;
+	struct ng_conn *c;
+	bool rep;
+
+	created = gw.dp->workers[wid]->ct->stats.created;
+	for (unsigned int i = 0; i < RTE_DIM(no_syn); i++) {
+		tcp4(&in, P0, CLIENT, (uint16_t)(40810 + i), VIP_WEB, 80, no_syn[i], 77, 5, 10);
+		step("FullNAT: TCP without SYN, no conn", wid, &in, REFUSE(P0, TCP_NO_CONN), &out);
+		check_rst(&in, &out);
+		assert_null(conn_lookup(wid, IPPROTO_TCP, CLIENT, (uint16_t)(40810 + i), VIP_WEB,
+				80, &rep));
+	}
+	assert_int_equal(gw.dp->workers[wid]->ct->stats.created, created);
+	assert_int_equal(svc_refused("web"), refused + RTE_DIM(no_syn));
+
+	flow_first(&fd, "DNAT: ACK picked up mid-stream", RTE_TCP_ACK_FLAG, 8080);
+	c = flow_conn(&fd);
+	assert_state(c, NG_CT_ESTABLISHED);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(conn_timeout_s(c), 30);
+	flow_s2c(&fd, "DNAT: the backend's ACK", RTE_TCP_ACK_FLAG, 9001, 1001, 0);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	flow_c2s(&fd, "DNAT: the client goes on", RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 1001, 9001,
+			20);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(conn_timeout_s(c), 900);
 }

@@ -14,7 +14,9 @@
 #include <rte_udp.h>
 
 #include "lb_fixtures.h"
+#include "ng_addr.h"
 #include "ng_hash.h"
+#include "ng_limits.h"
 #include "pkt.h"
 
 static const uint8_t be_host[N_BACKENDS] = {11, 12, 13};
@@ -540,4 +542,33 @@ svc_refused(const char *name)
 
 	assert_int_equal(ng_svc_counters(name, &c), 0);
 	return c.refused;
+}
+
+void
+svc_src_ranges(const char *name, const char *const *cidrs, unsigned int n)
+{
+	struct ng_prefix r[NG_MAX_SVC_SRC_RANGES];
+	char err[NG_ERRBUF] = "";
+	struct ng_svc_view v;
+	struct ng_svc_spec s;
+
+	assert_in_range(n, 0, NG_MAX_SVC_SRC_RANGES);
+	assert_int_equal(ng_svc_get(name, &v), 0);
+	s = *v.spec;
+	for (unsigned int i = 0; i < n; i++)
+		if (ng_prefix_parse(cidrs[i], &r[i]) != 0)
+			fail_msg("source range %s: not a prefix", cidrs[i]);
+	s.src_ranges = r;
+	s.n_src_ranges = n;
+	svc_or_fail(ng_svc_update(&s, err, sizeof(err)), err);
+	svc_or_fail(ng_svc_commit(err, sizeof(err)), err);
+}
+
+uint64_t
+svc_src_dropped(const char *name)
+{
+	struct ng_svc_counters c;
+
+	assert_int_equal(ng_svc_counters(name, &c), 0);
+	return c.src_dropped;
 }

@@ -10,7 +10,8 @@
  * and ARP for VIPs, TTL), lb_owner.c (flow ownership, redirects, DNAT,
  * NodePorts, source ports, bursts), lb_rules.c (rule changes under live
  * connections), lb_frames.c (frame variants and malformed packets),
- * lb_twin.c (kernel twins: what goes to the kernel and what never does).
+ * lb_twin.c (kernel twins: what goes to the kernel and what never does),
+ * lb_ranges.c (source ranges: new connections only from the listed clients).
  */
 
 #include <setjmp.h>
@@ -53,6 +54,8 @@ extern uint32_t client2;
 #define VIP_RM tb_ip(198, 19, 0, 20)
 #define VIP_URM tb_ip(198, 19, 0, 21)
 #define VIP_DRAIN tb_ip(198, 19, 0, 22)
+#define VIP_RWEB tb_ip(198, 19, 0, 30)
+#define VIP_RDNS tb_ip(198, 19, 0, 31)
 
 extern const struct rte_ether_addr client_mac;
 
@@ -150,6 +153,9 @@ int svc_make(const char *name, uint8_t proto, enum ng_fwd_mode mode, uint32_t vi
 void backend_weight(const char *svc, uint32_t be, uint16_t port, uint32_t weight);
 void backend_remove(const char *svc, uint32_t be, uint16_t port);
 uint64_t svc_refused(const char *name);
+/* Set a service's source ranges (n CIDRs; 0: none) and commit. */
+void svc_src_ranges(const char *name, const char *const *cidrs, unsigned int n);
+uint64_t svc_src_dropped(const char *name);
 
 /* ---- the fixtures ---- */
 
@@ -157,6 +163,8 @@ void fx_tcp_syn(void);
 void fx_tcp_handshake_data(void);
 void fx_tcp_close(void);
 void fx_udp(void);
+void fx_unconfirmed(void);
+void fx_no_pickup_fullnat(void);
 void fx_no_backend(void);
 void fx_no_frontend(void);
 void fx_vip_icmp_arp(void);
@@ -172,5 +180,7 @@ void fx_frame_variants(void);
 void fx_malformed(void);
 void fx_bad_tcp_data_offset(void);
 void fx_twin(void);
+void fx_src_ranges_tcp(void);
+void fx_src_ranges_udp(void);
 
 #endif

@@ -34,6 +34,8 @@
  *   np     tcp NodePort 30080 -> backends :8080 fullnat
  *   rm     tcp 198.19.0.20:80, urm udp 198.19.0.21:53, drain tcp 198.19.0.22:80:
  *          changed by the fixtures on backend removal and draining
+ *   rweb   tcp 198.19.0.30:80 -> :8080, rdns udp 198.19.0.31:53 -> :5353 fullnat:
+ *          the source-range fixtures set and change their ranges
  *
  * Every fixture checks that no mbuf leaked and that no ring holds a packet.
  */
@@ -70,6 +72,10 @@ static const struct lb_fixture fixtures[] = {
 		"conn; RST without conn: dropped", fx_tcp_close},
 	{"udp_fullnat", "UDP to a VIP: to a backend :5353 and back; checksum 0 stays 0",
 		fx_udp},
+	{"unconfirmed", "a conn is confirmed once the backend answered and the client went on "
+		"(TCP handshake, UDP query/answer/query): short timeouts until then", fx_unconfirmed},
+	{"no_pickup_fullnat", "FullNAT: TCP without SYN and without conn refused (RST), no conn; "
+		"DNAT picks it up, unconfirmed until answered", fx_no_pickup_fullnat},
 	{"no_backend", "service without backends: TCP RST (ack = seq + 1), UDP ICMP port "
 		"unreachable from the VIP", fx_no_backend},
 	{"no_frontend", "VIP port not served: RST; UDP to a TCP-only VIP: port unreachable",
@@ -100,6 +106,11 @@ static const struct lb_fixture fixtures[] = {
 		"new conn to it still gets a port, outside the run", fx_lport_run_in_use},
 	{"twin", "kernel twins: the gateway's own ports go to the kernel on the flow's owner; "
 		"NodePort, VIP and reply traffic never do", fx_twin},
+	{"src_ranges_tcp", "source ranges: a SYN from inside gets a backend, from outside it is "
+		"dropped silently (src_range, counted per service); a service without ranges "
+		"serves both; a range change spares established connections", fx_src_ranges_tcp},
+	{"src_ranges_udp", "source ranges, UDP: from inside to a backend, from outside dropped "
+		"without an ICMP error; a service without ranges serves both", fx_src_ranges_udp},
 };
 
 #define N_FIXTURES RTE_DIM(fixtures)
@@ -124,6 +135,8 @@ static const struct svc_def {
 	{"rm", IPPROTO_TCP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 20), 80, 8080, N_BACKENDS},
 	{"urm", IPPROTO_UDP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 21), 53, 53, N_BACKENDS},
 	{"drain", IPPROTO_TCP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 22), 80, 8080, N_BACKENDS},
+	{"rweb", IPPROTO_TCP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 30), 80, 8080, N_BACKENDS},
+	{"rdns", IPPROTO_UDP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 31), 53, 5353, N_BACKENDS},
 };
 
 static int

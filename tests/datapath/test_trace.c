@@ -278,6 +278,35 @@ trace_refusals(void **state)
 				s == NG_STAGE_FORWARD6 ? 0 : 1);
 }
 
+/*
+ * A new connection from outside the service's source ranges: parse -> lb ->
+ * drop, the reason src_range, no reply, no connection.
+ */
+static void
+trace_src_range(void **state)
+{
+	static const char *const elsewhere[] = {"10.0.0.0/8"};
+	const struct ng_trace_rec *r;
+	struct tb_frame in;
+	bool rep;
+
+	(void)state;
+	svc_src_ranges("web", elsewhere, RTE_DIM(elsewhere));
+	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
+	tcp4(&in, P0, CLIENT, 40020, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	step("SYN to web from outside its source ranges", owner, &in, DROP(SRC_RANGE), NULL);
+	svc_src_ranges("web", NULL, 0);
+	r = last_rec(owner, 1);
+	STEPS(ST(PARSE, LB), ST(LB, DROP));
+	assert_int_equal(r->verdict, NG_TRACE_DROPPED);
+	assert_int_equal(r->reason, NG_DROP_SRC_RANGE);
+	assert_int_equal(r->reply, NG_TRACE_REPLY_NONE);
+	assert_int_equal(r->conn.how, NG_TRACE_CONN_NONE);
+	check_hdr(&r->before, &in);
+	check_hdr(&r->after, &in);
+	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 40020, VIP_WEB, 80, &rep));
+}
+
 /* Routed traffic: TCP through lb (no connection), ICMP straight to ip4-forward. */
 static void
 trace_forwarded(void **state)
@@ -659,6 +688,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		TRACE_TEST(trace_fullnat_syn),
 		TRACE_TEST(trace_refusals),
+		TRACE_TEST(trace_src_range),
 		TRACE_TEST(trace_forwarded),
 		TRACE_TEST(trace_ttl_expired),
 		TRACE_TEST(trace_redirected),

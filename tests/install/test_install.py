@@ -51,7 +51,7 @@ from ngproc import Fail, check  # noqa: E402
 
 EXAMPLES = ("example.conf", "minimal.conf", "services.conf")
 DOCS = ("README.md", "operations.md", "configuration.md", "kubernetes.md", "cli.md",
-        "json.md", "architecture.md", "nodegw.default")
+        "json.md", "architecture.md", "scale-out.md", "nodegw.default")
 MANIFESTS = ("rbac.yaml", "configmap.yaml", "daemonset.yaml")
 SENTINEL = b"# the operator's own config: an install must not touch it\n"
 

@@ -57,12 +57,20 @@ def sh(script, check=True, timeout=120):
                           check=check, timeout=timeout)
 
 
-def outer(script, exe, prefix, timeout=400):
-    """Topology and backends, then `script --inner exe tmp` inside PREFIX-gw."""
+def backend_http(name, lifetime):
+    """tests/e2e/backend.py's HTTP and UDP backend NAME (outer()'s default)."""
+    return [sys.executable, BACKEND_PY, "serve", name, "--lifetime", str(lifetime)]
+
+
+def outer(script, exe, prefix, timeout=400, tools=("ip", "curl", "ethtool", "openssl"),
+          backend=backend_http):
+    """Topology and backends (backend(name, lifetime) -> argv, run in PREFIX-NAME),
+    then `script --inner exe tmp` inside PREFIX-gw. Exit 77 unless root and
+    every tool is installed."""
     if os.geteuid() != 0:
         print("SKIP: needs root (network namespaces, af_packet)")
         return 77
-    for tool in ("ip", "curl", "ethtool", "openssl"):
+    for tool in tools:
         if shutil.which(tool) is None:
             print("SKIP: %s not installed" % tool)
             return 77
@@ -83,8 +91,8 @@ def outer(script, exe, prefix, timeout=400):
     try:
         sh("topo_lb_create %s" % prefix)
         for b in BIP:
-            subprocess.Popen(["ip", "netns", "exec", "%s-%s" % (prefix, b), sys.executable,
-                              BACKEND_PY, "serve", b, "--lifetime", str(timeout + 200)],
+            subprocess.Popen(["ip", "netns", "exec", "%s-%s" % (prefix, b)] +
+                             backend(b, timeout + 200),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL)
         inner_proc = subprocess.Popen(["ip", "netns", "exec", "%s-gw" % prefix, sys.executable,
@@ -129,12 +137,14 @@ def wait_for(pred, what, timeout=15.0):
     raise Fail("%s: not within %.0f s (last: %r)" % (what, timeout, last))
 
 
-def curl(prefix, url, connect_timeout=2, max_time=4, verbose=False):
+def curl(prefix, url, connect_timeout=2, max_time=4, verbose=False, source=None):
     """curl from the client namespace: (exit code, body, stderr). verbose: curl
     7.88 says "Couldn't connect to server" for every connect failure; only its
-    verbose lines carry the errno text ("Connection refused")."""
+    verbose lines carry the errno text ("Connection refused"). source: the
+    client address to connect from (one of the namespace's)."""
     r = subprocess.run(["ip", "netns", "exec", "%s-client" % prefix, "curl", "-sS"] +
                        (["-v"] if verbose else []) +
+                       (["--interface", source] if source else []) +
                        ["--connect-timeout", str(connect_timeout), "-m", str(max_time), url],
                        capture_output=True, text=True, timeout=max_time + 10)
     return r.returncode, r.stdout.strip(), r.stderr.strip()
@@ -162,6 +172,19 @@ def k8s_services():
     return out
 
 
+def kubernetes_conf(tmp, node):
+    """The kubernetes section: the fake API server of start_api(), TMP's token and CA."""
+    return """kubernetes = {{
+	server = "https://127.0.0.1:{api}";
+	token_file = "{tmp}/token";
+	ca_file = "{tmp}/certs/ca.crt";
+	node_name = "{node}";
+	backoff_ms = 200;
+	backoff_max_ms = 2000;
+}};
+""".format(api=API_PORT, tmp=tmp, node=node)
+
+
 class Inner:
     """The inner half: API server and nodegw in PREFIX-gw, the checks."""
 
@@ -187,17 +210,9 @@ ports = (
 	{{ name = "client"; devargs = "net_af_packet0,iface={p}-gc"; addresses = ["{gc}/24"]; }},
 	{{ name = "pods"; devargs = "net_af_packet1,iface={p}-gs"; addresses = ["{gs}/24"]; }}
 );
-kubernetes = {{
-	server = "https://127.0.0.1:{api}";
-	token_file = "{tmp}/token";
-	ca_file = "{tmp}/certs/ca.crt";
-	node_name = "{node}";
-	backoff_ms = 200;
-	backoff_max_ms = 2000;
-}};
 """.format(script=os.path.basename(sys.argv[0]), cli=cli_port, p=self.prefix,
-           gc=GW_CLIENT_IP, gs=GW_PODS_IP, api=API_PORT, tmp=self.tmp,
-           node=self.node) + self.conf_extra()
+           gc=GW_CLIENT_IP, gs=GW_PODS_IP) + kubernetes_conf(self.tmp, self.node) + \
+            self.conf_extra()
 
     def start_api(self, objs):
         state = os.path.join(self.tmp, "state.json")

@@ -18,6 +18,12 @@ metrics 127.0.0.1:10249), reached from inside PREFIX-gw.
   prefer_same_zone trafficDistribution PreferSameZone with every endpoint
                    hinted: 100 of 100 requests to this zone; one endpoint
                    without hints: every endpoint is used
+  src_ranges       a LoadBalancer Service with loadBalancerSourceRanges
+                   198.18.0.2/32: the client answered from the LB IP; from a
+                   second address of the client namespace (198.18.0.3) the
+                   connect times out (2 s), the drop is counted (show stats
+                   src_range, the service's source_range_drops, /metrics),
+                   and the same address still reaches the ClusterIP
   metrics          /metrics passes `promtool check metrics`; after 100
                    requests a service's packet counter in /metrics equals
                    `show services json`
@@ -43,13 +49,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_topo  # noqa: E402
 import k8s_objects as ko  # noqa: E402
 import ngproc  # noqa: E402
-from e2e_topo import BIP, CLI_PORT, wait_for  # noqa: E402
+from e2e_topo import BIP, CLI_PORT, CLIENT_IP, wait_for  # noqa: E402
 from ngproc import Fail, check  # noqa: E402
 
 _E2E = os.environ.get("NG_E2E_PREFIX")
 P = os.environ.get("NG_K8S_HEALTH_PREFIX") or (_E2E + "h" if _E2E else "ngh")
 NODE = "ngh-node"
 HEALTHZ, METRICS, HC_PORT = 10256, 10249, 31256
+OUTSIDE = "198.18.0.3"  # a second client address, outside lbr's source ranges
 
 # GET URL N times from the client namespace, a new connection each: the backends.
 MANY = r"""
@@ -128,6 +135,16 @@ def zoned_objs(hinted_b2):
                                   ports=[("http", "TCP", 8080)])]
 
 
+def lbr_objs():
+    """LoadBalancer "lbr", only from the client's first address (OUTSIDE is not in it)."""
+    svc = ko.service("default", "lbr", ["198.19.0.71"], ports=[("http", "TCP", 80, 30071, 8080)],
+                     type="LoadBalancer", lb_ips=["198.19.0.70"],
+                     source_ranges=[CLIENT_IP + "/32"])
+    return [svc, ko.endpointslice("default", "lbr-x1", "lbr",
+                                  endpoints=[dict(ip=BIP[b], node="n-" + b) for b in BIP],
+                                  ports=[("http", "TCP", 8080)])]
+
+
 def web_objs():
     svc = ko.service("default", "web", ["198.19.0.10"], ports=[("http", "TCP", 80, None, 8080)])
     return [svc, ko.endpointslice("default", "web-x1", "web",
@@ -198,6 +215,54 @@ class Inner(e2e_topo.Inner):
         check(set(seen) == {"b1", "b2", "b3"}, "every endpoint used",
               {b: seen.count(b) for b in set(seen)})
         print("     one unhinted: %s" % {b: seen.count(b) for b in sorted(set(seen))})
+
+    def src_drops(self):
+        """(show stats src_range drops, lbr's LB-ingress service source_range_drops)."""
+        st = ngproc.cli_json(CLI_PORT, "show stats")
+        svcs = {s["name"]: s for s in st["services"]}
+        return (st["drops_by_reason"].get("src_range", 0),
+                svcs["default/lbr:http/lb"]["source_range_drops"])
+
+    def t_src_ranges(self):
+        self.admin.apply(lbr_objs())
+        wait_for(lambda: len(e2e_topo.k8s_services().get("default/lbr:http/lb", ())) == 3,
+                 "default/lbr:http/lb with 3 backends")
+        svc = ngproc.cli_json(CLI_PORT, "show service default/lbr:http/lb")
+        check(svc.get("source_ranges") == [CLIENT_IP + "/32"], "the ranges compiled",
+              svc.get("source_ranges"))
+        ns = ["ip", "netns", "exec", "%s-client" % P]
+        subprocess.run(ns + ["ip", "addr", "add", OUTSIDE + "/24", "dev", "%s-c" % P],
+                       check=True, timeout=10)
+        try:
+            rc, body, err = e2e_topo.curl(P, "http://198.19.0.70/")
+            check(rc == 0 and body.startswith("backend="), "inside: an answer from the LB IP",
+                  (rc, body, err))
+            before = self.src_drops()
+            check(before[1] == 0, "no drops before", before)
+            t0 = time.monotonic()
+            rc, body, err = e2e_topo.curl(P, "http://198.19.0.70/", connect_timeout=2,
+                                          max_time=3, source=OUTSIDE)
+            took = time.monotonic() - t0
+            # 28: timed out. A RST (7, refused) would mean an answer: there must be none.
+            check(rc == 28 and body == "", "outside: the connect times out", (rc, body, err))
+            check(took < 6, "outside: given up within the bounded wait", took)
+            after = wait_for(lambda: (lambda a: a if a[1] > before[1] else None)(
+                self.src_drops()), "the drop counted")
+            check(after[0] > before[0], "show stats src_range moved", (before, after))
+            prom = self.metric("nodegw_service_source_range_drops_total",
+                               'service="default/lbr:http/lb"')
+            check(prom >= after[1], "/metrics has the service's drops", (prom, after))
+            print("     outside: timed out after %.1f s; src_range drops %d -> %d, "
+                  "service %d -> %d" % (took, before[0], after[0], before[1], after[1]))
+            # The same address reaches the ClusterIP (a service without ranges).
+            rc, body, err = e2e_topo.curl(P, "http://198.19.0.71/", source=OUTSIDE)
+            check(rc == 0 and body.startswith("backend="), "outside: the ClusterIP answers",
+                  (rc, body, err))
+            rc, body, err = e2e_topo.curl(P, "http://198.19.0.70/")
+            check(rc == 0, "inside: still answered", (rc, body, err))
+        finally:
+            subprocess.run(ns + ["ip", "addr", "del", OUTSIDE + "/24", "dev", "%s-c" % P],
+                           timeout=10)
 
     def metric(self, name, labels=""):
         """One sample of /metrics: name{labels} (or a bare name)."""
@@ -345,7 +410,8 @@ class Inner(e2e_topo.Inner):
               pct(during, .99))
 
     def main(self):
-        names = ("healthz", "taint", "hcnp", "prefer_same_zone", "metrics", "abuse")
+        names = ("healthz", "taint", "hcnp", "prefer_same_zone", "src_ranges", "metrics",
+                 "abuse")
         rc = super().main(names, objs=[ko.node(NODE, zone="zone-a")])
         # An ASan/UBSan build reports at exit: nodegw has stopped by now.
         log = self.gw.log() if self.gw is not None else ""

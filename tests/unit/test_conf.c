@@ -516,7 +516,7 @@ static const struct bad bad[] = {
 	{"conntrack_timeouts_unknown", "conntrack = {\n  timeouts = {\n    tcp_syn = 30;\n"
 		"    tcp_synack = 30;  #!\n  };\n};\n" PORTS2, 4,
 		"conntrack: timeouts: unknown key \"tcp_synack\" (known keys: tcp_syn, "
-		"tcp_established, tcp_fin, tcp_time_wait, tcp_close, udp)"},
+		"tcp_established, tcp_fin, tcp_time_wait, tcp_close, udp, udp_unreplied)"},
 	{"conntrack_timeout_zero", "conntrack = {\n  timeouts = { tcp_close = 0; };  #!\n};\n"
 		PORTS2, 2, "conntrack: timeouts: tcp_close 0 is out of range (1..604800)"},
 	{"conntrack_timeout_big", "conntrack = {\n  timeouts = {\n    udp = 604801;  #!\n  };\n};\n"
@@ -841,6 +841,55 @@ static const struct bad bad[] = {
 	{"src_ranges_elem", SVC(SVC_WEB "source_ranges = [1];"), 6,
 		"service \"web\": source_ranges: element #1 must be a string \"A.B.C.D/N\", not an "
 		"integer"},
+	/* bgp */
+	{"bgp_not_group", PORTS2 "bgp = true;  #!\n", 5, "bgp must be a group { ... }, not a boolean"},
+	{"bgp_unknown_key", PORTS2 "bgp = {\n  socket = \"/s\";  #!\n};\n", 6,
+		"bgp: unknown key \"socket\" (known keys: bird_socket, routes_file, protocol, "
+		"interface, announce, service_cidrs, stop_wait_ms, timeout_ms, retry_ms)"},
+	{"bgp_socket_rel", PORTS2 "bgp = {\n  bird_socket = \"bird.ctl\";  #!\n};\n", 6,
+		"bgp: bird_socket \"bird.ctl\" must be an absolute path"},
+	{"bgp_socket_long", PORTS2 "bgp = {\n  bird_socket = \"/run/"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\";  #!\n};\n", 6,
+		"bgp: bird_socket is longer than a unix socket path may be (107 characters)"},
+	{"bgp_file_empty", PORTS2 "bgp = {\n  routes_file = \"\";  #!\n};\n", 6,
+		"bgp: routes_file must not be empty (leave it out for the default)"},
+	{"bgp_file_type", PORTS2 "bgp = {\n  routes_file = 1;  #!\n};\n", 6,
+		"bgp: routes_file must be a string, not an integer"},
+	{"bgp_protocol_name", PORTS2 "bgp = {\n  protocol = \"4nodegw\";  #!\n};\n", 6,
+		"bgp: protocol \"4nodegw\" is not a BIRD name (a letter or _, then letters, "
+		"digits and _)"},
+	{"bgp_protocol_long", PORTS2 "bgp = {\n  protocol = \"a_very_long_protocol_name\";  #!"
+		"\n};\n", 6, "bgp: protocol is longer than 22 characters"},
+	{"bgp_iface_chars", PORTS2 "bgp = {\n  interface = \"vips 0\";  #!\n};\n", 6,
+		"bgp: interface \"vips 0\" must be 1..15 characters of A-Z a-z 0-9 _ . -"},
+	{"bgp_iface_long", PORTS2 "bgp = {\n  interface = \"nodegw-vips-0123\";  #!\n};\n", 6,
+		"bgp: interface is longer than 15 characters"},
+	{"bgp_announce_type", PORTS2 "bgp = {\n  announce = \"config\";  #!\n};\n", 6,
+		"bgp: announce must be an array of strings [\"loadbalancer\", ...], not a string"},
+	{"bgp_announce_word", PORTS2 "bgp = {\n  announce = [\"config\", \"lb\"];  #!\n};\n", 6,
+		"bgp: announce: unknown kind \"lb\" (loadbalancer, external, config)"},
+	{"bgp_announce_twice", PORTS2 "bgp = {\n  announce = [\"config\", \"config\"];  #!\n"
+		"};\n", 6, "bgp: announce names \"config\" twice"},
+	{"bgp_announce_cluster", PORTS2 "bgp = {\n  announce = [\"cluster\"];  #!\n};\n", 6,
+		"bgp: announce: cluster IPs are announced as aggregates; list the service CIDR in "
+		"bgp.service_cidrs instead"},
+	{"bgp_nothing", PORTS2 "bgp = {  #!\n  announce = [];\n};\n", 5,
+		"bgp: nothing to announce: announce is empty and there are no service_cidrs"},
+	{"bgp_cidr_bad", PORTS2 "bgp = {\n  service_cidrs = [\"198.19.0.0\"];  #!\n};\n", 6,
+		"bgp: service_cidrs: \"198.19.0.0\" is not a prefix A.B.C.D/N"},
+	{"bgp_cidr_overlap", PORTS2 "bgp = {\n  service_cidrs = [\"198.19.0.0/16\", "
+		"\"198.19.4.0/24\"];  #!\n};\n", 6,
+		"bgp: service_cidrs: 198.19.4.0/24 overlaps 198.19.0.0/16"},
+	{"bgp_cidr_many", PORTS2 "bgp = {\n  service_cidrs = [\"10.0.0.0/8\", \"11.0.0.0/8\", "
+		"\"12.0.0.0/8\", \"13.0.0.0/8\", \"14.0.0.0/8\"];  #!\n};\n", 6,
+		"bgp: service_cidrs: more than 4 prefixes"},
+	{"bgp_stop_wait", PORTS2 "bgp = {\n  stop_wait_ms = 600001;  #!\n};\n", 6,
+		"bgp: stop_wait_ms 600001 is out of range (0..600000)"},
+	{"bgp_timeout", PORTS2 "bgp = {\n  timeout_ms = 99;  #!\n};\n", 6,
+		"bgp: timeout_ms 99 is out of range (100..60000)"},
+	{"bgp_retry", PORTS2 "bgp = {\n  retry_ms = \"1s\";  #!\n};\n", 6,
+		"bgp: retry_ms must be an integer, not a string"},
 };
 
 /* Line of the first "#!" marker in text, 0 when there is none. */
@@ -942,15 +991,20 @@ test_bad_generated(void **state)
 	free(text);
 
 #ifndef NG_TEST_ASAN
-	/* 65537 services: the list is refused before its elements are read */
+	/* NG_MAX_SERVICES + 1 services: the list is refused before its elements are read */
 	text = malloc((size_t)(NG_MAX_SERVICES + 1) * 4 + 256);
 	assert_non_null(text);
 	off = (size_t)sprintf(text, PORTS2 "services = (\n");
 	for (int i = 0; i <= NG_MAX_SERVICES; i++)
 		off += (size_t)sprintf(text + off, "{}%s\n", i < NG_MAX_SERVICES ? "," : "");
 	sprintf(text + off, ");\n");
-	expect_error("too_many_services", text, 6 + NG_MAX_SERVICES,
-		"too many services (65537; at most 65536)");
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "too many services (%d; at most %d)",
+				NG_MAX_SERVICES + 1, NG_MAX_SERVICES);
+		expect_error("too_many_services", text, 6 + NG_MAX_SERVICES, want);
+	}
 	free(text);
 
 	/* NG_MAX_FRONTENDS frontends (services of 256 VIPs each, one port apiece):
@@ -982,7 +1036,7 @@ test_bad_generated(void **state)
 	{
 		unsigned int n_svc = NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS;
 		size_t cap = (size_t)n_svc * (NG_MAX_SVC_BACKENDS * 3 + 128) + 1024;
-		char *list = malloc(NG_MAX_SVC_BACKENDS * 3);
+		char *list = malloc(NG_MAX_SVC_BACKENDS * 3), want[128];
 
 		assert_non_null(list);
 		strcpy(list, "{}");
@@ -997,9 +1051,9 @@ test_bad_generated(void **state)
 				i + 1, list);
 		snprintf(text + off, cap - off, "{ name = \"one-more\"; protocol = \"tcp\"; "
 			"port = 80; node_port = 30080; backends = ({}); }\n);\n");
-		expect_error("too_many_backends_in_all", text, 6 + (int)n_svc,
-			"service #65: too many backends in all (524289 up to this service; "
-			"at most 524288)");
+		snprintf(want, sizeof(want), "service #%u: too many backends in all (%d up to this "
+				"service; at most %d)", n_svc + 1, NG_MAX_BACKENDS + 1, NG_MAX_BACKENDS);
+		expect_error("too_many_backends_in_all", text, 6 + (int)n_svc, want);
 		free(list);
 		free(text);
 	}
@@ -1075,6 +1129,7 @@ test_defaults(void **state)
 	assert_null(c.neighbours);
 	assert_int_equal(c.conntrack.max_entries, 65536);
 	assert_int_equal(c.conntrack.timeouts.tcp_syn, 30);
+	assert_int_equal(c.conntrack.timeouts.udp_unreplied, 30);
 	assert_int_equal(c.conntrack.timeouts.tcp_established, 900);
 	assert_int_equal(c.conntrack.timeouts.tcp_fin, 120);
 	assert_int_equal(c.conntrack.timeouts.tcp_time_wait, 120);
@@ -1479,7 +1534,7 @@ test_services_edge(void **state)
 		"  { name = \"d\"; protocol = \"tcp\"; port = 80; node_port = 30080; vips = [];\n"
 		"    scheduler = \"WRR\"; mode = \"DNAT\"; affinity = \"Client-IP\"; },\n"
 		"  { name = \"e\"; protocol = \"udp\"; port = 80; node_port = 30080;\n"
-		"    affinity = \"none\"; timeouts = { udp = 1; }; },\n"
+		"    affinity = \"none\"; timeouts = { udp = 1; udp_unreplied = 7; }; },\n"
 		"  { name = \"f\"; protocol = \"tcp\"; port = 80; node_port = 32767;\n"
 		"    affinity = \"client-ip\"; affinity_timeout = 86400;\n"
 		"    timeouts = { tcp_syn = 1; tcp_established = 604800; tcp_fin = 2;\n"
@@ -1516,6 +1571,7 @@ test_services_edge(void **state)
 	assert_int_equal(s->node_port, 30080); /* same node port, other protocol */
 	assert_false(s->affinity);
 	assert_int_equal(s->timeouts.udp, 1);
+	assert_int_equal(s->timeouts.udp_unreplied, 7);
 	s = &c->services[5];
 	assert_int_equal(s->affinity_timeout, 86400);
 	assert_int_equal(s->timeouts.tcp_syn, 1);
@@ -1757,6 +1813,61 @@ test_probes_conf(void **state)
 	ng_conf_free(c);
 }
 
+/* bgp: off without the section; defaults; every key. */
+static void
+test_bgp_conf(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok(PORTS2);
+	assert_false(c->bgp.enabled);
+	ng_conf_free(c);
+
+	c = load_ok(PORTS2 "bgp = { };\n");
+	assert_true(c->bgp.enabled);
+	assert_int_equal(c->bgp.line, 5);
+	assert_string_equal(c->bgp.bird_socket, "/run/bird/bird.ctl");
+	assert_string_equal(c->bgp.routes_file, "/run/nodegw/bird-vips.conf");
+	assert_string_equal(c->bgp.protocol, "nodegw");
+	assert_string_equal(c->bgp.interface, "nodegw-vips");
+	assert_int_equal(c->bgp.announce, NG_BGP_KIND_LB | NG_BGP_KIND_EXTERNAL |
+		NG_BGP_KIND_CONFIG);
+	assert_int_equal(c->bgp.n_service_cidrs, 0);
+	assert_int_equal(c->bgp.stop_wait_ms, 3000);
+	assert_int_equal(c->bgp.timeout_ms, 2000);
+	assert_int_equal(c->bgp.retry_ms, 1000);
+	ng_conf_free(c);
+
+	c = load_ok(PORTS2 "bgp = {\n  bird_socket = \"/var/run/bird.ctl\";\n"
+		"  routes_file = \"/etc/bird/nodegw.conf\";\n  protocol = \"_gw_1\";\n"
+		"  interface = \"gw-vips.0\";\n  announce = [\"external\"];\n"
+		"  service_cidrs = [\"198.19.77.1/16\", \"2001:db8:1::/112\"];\n"
+		"  stop_wait_ms = 0;\n  timeout_ms = 60000;\n  retry_ms = 100;\n};\n");
+	assert_string_equal(c->bgp.bird_socket, "/var/run/bird.ctl");
+	assert_string_equal(c->bgp.routes_file, "/etc/bird/nodegw.conf");
+	assert_string_equal(c->bgp.protocol, "_gw_1");
+	assert_string_equal(c->bgp.interface, "gw-vips.0");
+	assert_int_equal(c->bgp.announce, NG_BGP_KIND_EXTERNAL);
+	assert_int_equal(c->bgp.n_service_cidrs, 2);
+	/* Host bits cleared. */
+	assert_prefix(&c->bgp.service_cidrs[0], "198.19.0.0/16");
+	assert_prefix(&c->bgp.service_cidrs[1], "2001:db8:1::/112");
+	assert_int_equal(c->bgp.stop_wait_ms, 0);
+	assert_int_equal(c->bgp.timeout_ms, 60000);
+	assert_int_equal(c->bgp.retry_ms, 100);
+	ng_conf_free(c);
+
+	/* Aggregates alone: nothing but the service CIDR is announced. */
+	c = load_ok(PORTS2 "bgp = { announce = []; service_cidrs = [\"198.19.0.0/16\"]; };\n");
+	assert_int_equal(c->bgp.announce, 0);
+	assert_int_equal(c->bgp.n_service_cidrs, 1);
+	ng_conf_free(c);
+	assert_string_equal(ng_bgp_kind_name(NG_BGP_KIND_LB), "loadbalancer");
+	assert_string_equal(ng_bgp_kind_name(NG_BGP_KIND_CLUSTER), "cluster");
+	assert_null(ng_bgp_kind_name(3));
+}
+
 /* ports[].kernel: defaults, every key, and no twin where there is no group. */
 static void
 test_port_kernel(void **state)
@@ -1823,6 +1934,7 @@ static const struct CMUnitTest good[] = {
 	cmocka_unit_test(test_bad_generated),
 	cmocka_unit_test(test_k8s_conf),
 	cmocka_unit_test(test_probes_conf),
+	cmocka_unit_test(test_bgp_conf),
 	cmocka_unit_test(test_port_kernel),
 };
 

@@ -354,7 +354,11 @@ static const char every_key_conf[] =
 	"probes = { healthz_bind_address = \"198.18.0.1:10257\"; metrics_bind_address = "
 	"\"[::1]:0\";\n"
 	"  health_check_address = \"198.19.0.1\"; stale_after_ms = 700; };\n"
-	"node_port_addresses = [\"198.19.0.0/16\", \"primary\"];\n";
+	"node_port_addresses = [\"198.19.0.0/16\", \"primary\"];\n"
+	"bgp = { bird_socket = \"/run/b.ctl\"; routes_file = \"/run/b-vips.conf\"; "
+	"protocol = \"ngw\"; interface = \"ngw-vips\";\n"
+	"  announce = [\"loadbalancer\", \"external\"]; service_cidrs = [\"198.19.128.0/17\"]; "
+	"stop_wait_ms = 1500; timeout_ms = 900; retry_ms = 700; };\n";
 
 /* Where every_key_conf has groups, as libconfig paths ("" is the root); a key
  * of the group may be in the second one instead (a service's timeouts for its
@@ -363,7 +367,7 @@ static const char *const every_key_groups[][2] = {{""}, {"workers"}, {"mempool"}
 	{"icmp"}, {"cli"}, {"ports.[0]"}, {"ports.[0].kernel"}, {"routes.[0]"},
 	{"neighbours.[0]"}, {"conntrack"}, {"conntrack.timeouts"}, {"nat"}, {"services.[0]"},
 	{"services.[0].timeouts", "services.[1].timeouts"}, {"services.[0].backends.[0]"},
-	{"kubernetes"}, {"probes"}};
+	{"kubernetes"}, {"probes"}, {"bgp"}};
 
 /*
  * Group where of the config at path (or group also, when not NULL) sets every

@@ -50,7 +50,7 @@ host4(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 
 static const struct ng_ct_timeouts tmo = {
 	.tcp_syn = 30, .tcp_established = 900, .tcp_fin = 120,
-	.tcp_time_wait = 60, .tcp_close = 10, .udp = 300,
+	.tcp_time_wait = 60, .tcp_close = 10, .udp = 300, .udp_unreplied = 30,
 };
 
 /* ---- helpers ---- */
@@ -110,9 +110,23 @@ fill_conn(struct ng_conn *c, uint32_t i, bool fullnat, enum ng_ct_state st, uint
 		c->lport = p16((uint16_t)(32768 + i));
 	}
 	c->state = (uint8_t)st;
+	/* past the handshake: the backend answered and the client went on */
+	if (st != NG_CT_SYN_SENT && st != NG_CT_SYN_RECV && st != NG_CT_AFFINITY)
+		c->flags |= NG_CT_F_REPLIED | NG_CT_F_CONFIRMED;
 	c->bidx = (uint16_t)(i % 8);
 	c->last_tsc = now;
 	c->expire_tsc = now + (uint64_t)ng_ct_state_timeout(&tmo, st) * HZ;
+}
+
+/* Turn an indexed, confirmed conn into an unconfirmed one in state st (as the
+ * table would count it had it been inserted so). */
+static void
+unconfirm(struct ng_ct *ct, struct ng_conn *c, enum ng_ct_state st)
+{
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
+	c->flags &= (uint8_t)~(NG_CT_F_CONFIRMED | NG_CT_F_REPLIED);
+	c->state = (uint8_t)st;
+	ct->n_unconfirmed++;
 }
 
 /* Allocate, fill and insert conn i. */
@@ -164,7 +178,7 @@ assert_gone(struct ng_ct *ct, const struct ng_conn *saved)
 static void
 assert_consistent(struct ng_ct *ct)
 {
-	uint32_t live = 0, keys = 0;
+	uint32_t live = 0, keys = 0, unconfirmed = 0;
 
 	for (uint32_t i = 0; i < ct->cap; i++) {
 		struct ng_conn *c = &ct->conns[i];
@@ -173,9 +187,11 @@ assert_consistent(struct ng_ct *ct)
 			continue;
 		live++;
 		keys += c->state == NG_CT_AFFINITY ? 1 : 2;
+		unconfirmed += !(c->flags & NG_CT_F_CONFIRMED);
 		assert_indexed(ct, c);
 	}
 	assert_int_equal(live, ct->n_used);
+	assert_int_equal(unconfirmed, ct->n_unconfirmed);
 	assert_int_equal(ct->n_used + ct->n_free, ct->cap);
 	assert_int_equal(ct->n_keys, keys);
 }
@@ -876,7 +892,7 @@ full_early_drops_syn_sent(void **state)
 	for (uint32_t i = 0; i < CAP; i++)
 		last[i] = 100 + i;
 	fill_table(ct, conns, last, T0 + 10000 * HZ);
-	conns[syn]->state = NG_CT_SYN_SENT;
+	unconfirm(ct, conns[syn], NG_CT_SYN_SENT);
 	conns[syn]->last_tsc = T0 + 400 * HZ; /* more recent than conn 0 */
 	saved = *conns[syn];
 	c = ng_ct_alloc(ct, now);
@@ -889,6 +905,244 @@ full_early_drops_syn_sent(void **state)
 	fill_conn(c, 3000, true, NG_CT_SYN_SENT, now);
 	assert_int_equal(ng_ct_insert(ct, c), 0);
 	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
+/*
+ * A SYN flood's entries are answered by the backend (SYN_RECV, replied) but
+ * never confirmed: a full table evicts one of them, even one more recently
+ * active than every established conn and far beyond the usual 64-entry
+ * sample, before the least recently active confirmed conn.
+ */
+static void
+full_evicts_unconfirmed_first(void **state)
+{
+	enum { N = 2048 };
+	struct ng_ct *ct = table(N);
+	static struct ng_conn *conns[N];
+	static uint64_t last[N];
+	struct ng_conn *c, saved;
+	uint64_t now = T0 + 5000 * HZ;
+	uint32_t flood = 1000;
+
+	(void)state;
+	for (uint32_t i = 0; i < N; i++)
+		last[i] = 100 + i; /* conn 0 is the least recently active */
+	fill_table(ct, conns, last, T0 + 10000 * HZ);
+	assert_int_equal(ct->n_unconfirmed, 0);
+	unconfirm(ct, conns[flood], NG_CT_SYN_RECV);
+	conns[flood]->flags |= NG_CT_F_REPLIED;
+	conns[flood]->last_tsc = T0 + 4000 * HZ; /* the most recent of all */
+	assert_int_equal(ct->n_unconfirmed, 1);
+	saved = *conns[flood];
+	c = ng_ct_alloc(ct, now);
+	assert_ptr_equal(c, conns[flood]);
+	assert_int_equal(ct->stats.evicted, 1);
+	assert_int_equal(ct->stats.early_dropped, 1);
+	assert_int_equal(ct->n_unconfirmed, 0);
+	assert_gone(ct, &saved);
+	assert_indexed(ct, conns[0]);
+	fill_conn(c, 5000, true, NG_CT_SYN_SENT, now);
+	assert_int_equal(ng_ct_insert(ct, c), 0);
+	assert_int_equal(ct->n_unconfirmed, 1);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
+/*
+ * No unconfirmed entry: the least recently active of the 64-entry sample goes.
+ * Unconfirmed entries only beyond 1,024 entries of the cursor: the sample
+ * looks that far, no further, and takes the least recently active it saw.
+ */
+static void
+full_confirmed_sample_bounds(void **state)
+{
+	enum { N = 4096 };
+	struct ng_ct *ct = table(N);
+	static struct ng_conn *conns[N];
+	static uint64_t last[N];
+	struct ng_conn *c;
+	uint64_t now = T0 + 9000 * HZ;
+
+	(void)state;
+	for (uint32_t i = 0; i < N; i++)
+		last[i] = 5000 + i;
+	last[10] = 200;   /* the oldest of the first 64 */
+	last[500] = 150;  /* of the first 1,024 */
+	last[2000] = 100; /* of the table */
+	fill_table(ct, conns, last, T0 + 100000 * HZ);
+	c = ng_ct_alloc(ct, now);
+	assert_ptr_equal(c, conns[10]);
+	assert_int_equal(ct->evict_cursor, 64);
+	fill_conn(c, 9000, true, NG_CT_ESTABLISHED, now);
+	assert_int_equal(ng_ct_insert(ct, c), 0);
+
+	unconfirm(ct, conns[3000], NG_CT_SYN_SENT);
+	ct->evict_cursor = 0;
+	c = ng_ct_alloc(ct, now);
+	assert_ptr_equal(c, conns[500]);
+	assert_int_equal(ct->evict_cursor, 1024);
+	assert_int_equal(ct->stats.evicted, 2);
+	assert_int_equal(ct->stats.early_dropped, 0);
+	assert_indexed(ct, conns[3000]);
+	fill_conn(c, 9001, true, NG_CT_ESTABLISHED, now);
+	assert_int_equal(ng_ct_insert(ct, c), 0);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
+/*
+ * Issue 17, defect 4, at the table: a 1,024-entry table holds 50 idle and 500
+ * active confirmed conns; a flood of 10x the table from spoofed sources (SYNs
+ * the backend answers, ACKs picked up in DNAT mode, UDP the backend answers)
+ * goes through it. Every confirmed conn stays; each flood entry evicts
+ * another flood entry; a legitimate new connection made during the flood
+ * keeps its entry long enough to be confirmed 50 flood packets later.
+ */
+static void
+flood_keeps_confirmed(void **state)
+{
+	enum { N = 1024, IDLE = 50, ACTIVE = 500, FLOOD = 10 * N };
+	static const enum ng_ct_state kinds[] = {NG_CT_SYN_RECV, NG_CT_ESTABLISHED, NG_CT_UDP};
+
+	(void)state;
+	for (unsigned int k = 0; k < RTE_DIM(kinds); k++) {
+		struct ng_ct *ct = table(N);
+		struct ng_conn *real[IDLE + ACTIVE], *legit = NULL;
+		struct ng_conn saved[IDLE + ACTIVE];
+		uint64_t now = T0;
+		uint32_t legit_ok = 0, legit_tries = 0;
+
+		for (uint32_t i = 0; i < IDLE + ACTIVE; i++) {
+			real[i] = add_conn(ct, i, true, i % 2 ? NG_CT_UDP : NG_CT_ESTABLISHED,
+					now + i);
+			saved[i] = *real[i];
+		}
+		now += 60 * HZ; /* the idle ones were last active a minute ago */
+		for (uint32_t f = 0; f < FLOOD; f++) {
+			struct ng_conn *c = ng_ct_alloc(ct, now);
+			bool rep;
+
+			fill_conn(c, 100000 + f, true, kinds[k], now);
+			if (kinds[k] != NG_CT_SYN_RECV)
+				c->flags &= (uint8_t)~NG_CT_F_CONFIRMED; /* a pickup, unanswered UDP */
+			c->flags |= NG_CT_F_REPLIED;
+			assert_int_equal(ng_ct_insert(ct, c), 0);
+			now += HZ / 1000;
+			if (f % 100 == 0) { /* the active conns exchange a message */
+				for (uint32_t i = IDLE; i < IDLE + ACTIVE; i++)
+					real[i]->last_tsc = now;
+			}
+			if (f % 100 == 10 && f + 50 < FLOOD) { /* a new legitimate connection */
+				legit = ng_ct_alloc(ct, now);
+				fill_conn(legit, 200000 + f, true, NG_CT_SYN_SENT, now);
+				assert_int_equal(ng_ct_insert(ct, legit), 0);
+				legit_tries++;
+			}
+			if (f % 100 == 60 && legit != NULL) { /* its handshake completes */
+				struct ng_flow_key key = legit->orig;
+
+				if (ng_ct_lookup(ct, &key, &rep) == legit &&
+						legit->state == NG_CT_SYN_SENT) {
+					legit->state = NG_CT_ESTABLISHED;
+					legit->flags |= NG_CT_F_REPLIED;
+					assert_true(ng_ct_confirm(ct, legit));
+					legit_ok++;
+				}
+				legit = NULL;
+			}
+		}
+		for (uint32_t i = 0; i < IDLE + ACTIVE; i++) {
+			assert_int_equal(real[i]->state, saved[i].state);
+			assert_indexed(ct, real[i]);
+			assert_memory_equal(&real[i]->orig, &saved[i].orig, sizeof(saved[i].orig));
+		}
+		assert_int_equal(legit_ok, legit_tries);
+		assert_int_equal(ct->stats.evicted, ct->stats.early_dropped);
+		assert_int_equal(ct->stats.evicted, FLOOD + legit_tries + IDLE + ACTIVE - N);
+		assert_int_equal(ct->n_unconfirmed, N - IDLE - ACTIVE - legit_ok);
+		assert_consistent(ct);
+		ng_ct_free(ct);
+	}
+}
+
+/*
+ * What confirms a conn (ng_ct_confirm()) and which timeout applies before
+ * and after (ng_ct_timeout_idx(), ng_ct_timeout_of()).
+ */
+static void
+confirm_rules_and_timeouts(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_conn *c;
+
+	(void)state;
+	assert_int_equal(ng_ct_timeout_of(&tmo, NG_CT_TO_UDP_UNREPLIED), 30);
+	assert_int_equal(ng_ct_timeout_of(&tmo, NG_CT_UDP), 300);
+	assert_int_equal(ng_ct_timeout_of(&tmo, NG_CT_ESTABLISHED), 900);
+
+	/* TCP: SYN_SENT, SYN_RECV (answered) do not confirm; ESTABLISHED answered does */
+	c = add_conn(ct, 1, true, NG_CT_SYN_SENT, T0);
+	assert_int_equal(ct->n_unconfirmed, 1);
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_SYN_SENT);
+	assert_false(ng_ct_confirm(ct, c));
+	c->flags |= NG_CT_F_REPLIED;
+	c->state = NG_CT_SYN_RECV;
+	assert_false(ng_ct_confirm(ct, c));
+	c->state = NG_CT_ESTABLISHED;
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_SYN_SENT);
+	assert_true(ng_ct_confirm(ct, c));
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_ESTABLISHED);
+	assert_int_equal(ct->n_unconfirmed, 0);
+
+	/* a DNAT pickup: ESTABLISHED, but nothing from the backend yet */
+	c = add_conn(ct, 2, false, NG_CT_SYN_SENT, T0);
+	c->state = NG_CT_ESTABLISHED;
+	assert_false(ng_ct_confirm(ct, c));
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_SYN_SENT);
+	/* reset before the client went on: closed, never confirmed */
+	c->flags |= NG_CT_F_REPLIED;
+	c->state = NG_CT_CLOSE;
+	assert_false(ng_ct_confirm(ct, c));
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_CLOSE);
+
+	/* UDP: answered, then the client again */
+	c = add_conn(ct, 3, true, NG_CT_UDP, T0);
+	unconfirm(ct, c, NG_CT_UDP);
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_TO_UDP_UNREPLIED);
+	assert_false(ng_ct_confirm(ct, c));
+	c->flags |= NG_CT_F_REPLIED;
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_TO_UDP_UNREPLIED);
+	assert_true(ng_ct_confirm(ct, c));
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_UDP);
+	assert_int_equal(ct->n_unconfirmed, 1);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
+/* A closed connection (TIME_WAIT, CLOSE) goes before any established one, even
+ * one less recently active. */
+static void
+full_takes_closed_first(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_conn *conns[CAP], *c, saved;
+	uint64_t last[CAP], now = T0 + 500 * HZ;
+
+	(void)state;
+	for (uint32_t i = 0; i < CAP; i++)
+		last[i] = 100 + i;
+	fill_table(ct, conns, last, T0 + 10000 * HZ);
+	conns[30]->state = NG_CT_TIME_WAIT;
+	saved = *conns[30];
+	c = ng_ct_alloc(ct, now);
+	assert_ptr_equal(c, conns[30]);
+	assert_gone(ct, &saved);
+	assert_indexed(ct, conns[0]);
+	assert_int_equal(ct->stats.early_dropped, 0);
+	assert_int_equal(ct->stats.evicted_closed, 1);
+	ng_ct_abort(ct, c);
 	ng_ct_free(ct);
 }
 
@@ -1012,7 +1266,7 @@ reserve_batch(void **state)
 
 	/* SYN_SENT entries from the cursor on: a batch of them */
 	for (uint32_t i = 0; i < 40; i++)
-		conns[i]->state = NG_CT_SYN_SENT;
+		unconfirm(ct, conns[i], NG_CT_SYN_SENT);
 	del = ct->n_del;
 	ng_ct_reserve(ct, now, 5);
 	assert_int_equal(ct->n_free, 5);
@@ -1095,7 +1349,7 @@ evict_cursor_own(void **state)
 		last[i] = 100 + i;
 	fill_table(ct, conns, last, T0 + 10000 * HZ);
 	for (uint32_t i = 0; i < CAP; i++)
-		conns[i]->state = NG_CT_SYN_SENT;
+		unconfirm(ct, conns[i], NG_CT_SYN_SENT);
 	assert_int_equal(ng_ct_expire(ct, now, 20), 0); /* nothing due; the scan moved on */
 	assert_int_equal(ct->cursor, 20);
 	c = ng_ct_alloc(ct, now);
@@ -1234,6 +1488,11 @@ main(void)
 		cmocka_unit_test(full_evicts_least_recent),
 		cmocka_unit_test(full_reuses_expired_first),
 		cmocka_unit_test(full_early_drops_syn_sent),
+		cmocka_unit_test(full_evicts_unconfirmed_first),
+		cmocka_unit_test(full_confirmed_sample_bounds),
+		cmocka_unit_test(full_takes_closed_first),
+		cmocka_unit_test(flood_keeps_confirmed),
+		cmocka_unit_test(confirm_rules_and_timeouts),
 		cmocka_unit_test(full_churn),
 		cmocka_unit_test(bulk_lookup_and_insert_new),
 		cmocka_unit_test(full_buckets_displace),

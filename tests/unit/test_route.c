@@ -1521,6 +1521,111 @@ neigh_reply_after_fail(void **state)
 	assert_int_equal(nstats().resolved, 1);
 }
 
+/* All entries together hold at most waiting_max packets; what does not fit is dropped. */
+static void
+neigh_waiting_limit(void **state)
+{
+	struct ng_ip a = a4(198, 18, 0, 40), b = a4(198, 18, 0, 41);
+	struct ng_neigh_params p;
+	struct ng_neigh_stats s;
+
+	(void)state;
+	default_params(&p);
+	p.waiting_max = PENDING_MAX + 1;
+	neigh_make(&p);
+	for (uint8_t i = 0; i < PENDING_MAX; i++)
+		ng_neigh_resolve(ctx.t, waiting_pkt(a, port, i));
+	for (uint8_t i = 0; i < 3; i++)
+		ng_neigh_resolve(ctx.t, waiting_pkt(b, port, (uint8_t)(10 + i)));
+	s = nstats();
+	assert_int_equal(s.waiting, PENDING_MAX + 1);
+	assert_int_equal(s.waiting_max, PENDING_MAX + 1);
+	assert_int_equal(s.waiting_full, 2);
+	assert_int_equal(s.pending_dropped, 2);
+	assert_int_equal(neigh_info(b).pending, 1);
+	/* A reply releases a's packets: room again. */
+	rec_clear(&ctx.tx);
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, a));
+	assert_int_equal(ctx.tx.n, PENDING_MAX);
+	assert_int_equal(nstats().waiting, 1);
+	ng_neigh_resolve(ctx.t, waiting_pkt(b, port, 20));
+	assert_int_equal(neigh_info(b).pending, 2);
+	assert_int_equal(nstats().waiting, 2);
+	/* A failed entry gives its packets back too. */
+	poll_until_state(b, NG_NEIGH_FAILED, WAIT_MAX_MS);
+	assert_int_equal(nstats().waiting, 0);
+
+	/* 0, or more than every queue holds: every queue may fill. */
+	default_params(&p);
+	neigh_make(&p);
+	assert_int_equal(nstats().waiting_max, p.max_entries * PENDING_MAX);
+	p.waiting_max = UINT32_MAX;
+	neigh_make(&p);
+	assert_int_equal(nstats().waiting_max, p.max_entries * PENDING_MAX);
+}
+
+/* A link up asks every learnt entry of its port again; other ports' stay. */
+static void
+neigh_link_up_asks_again(void **state)
+{
+	struct ng_ip failed = a4(198, 18, 0, 30), reach = a4(198, 18, 0, 31);
+	struct ng_ip stat = a4(198, 18, 0, 32), other = a4(198, 18, 0, 33);
+	struct ng_neigh_stats s0;
+	struct nwalk w;
+	unsigned int other_probes = 0;
+
+	(void)state;
+	ng_neigh_resolve(ctx.t, waiting_pkt(failed, port, 1));
+	poll_until_state(failed, NG_NEIGH_FAILED, WAIT_MAX_MS);
+	ng_neigh_resolve(ctx.t, waiting_pkt(reach, port, 2));
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac, reach));
+	assert_int_equal(neigh_info(reach).state, NG_NEIGH_REACHABLE);
+	assert_int_equal(ng_neigh_add_static(ctx.t, port, &stat, &nmac2), 0);
+	ng_neigh_resolve(ctx.t, waiting_pkt(other, port + 1, 3));
+	memset(&w, 0, sizeof(w));
+	ng_neigh_walk(ctx.t, nwalk_cb, &w);
+	for (unsigned int i = 0; i < w.n; i++)
+		if (w.e[i].port == port + 1)
+			other_probes = w.e[i].probes;
+	rec_clear(&ctx.tx);
+	s0 = nstats();
+
+	assert_int_equal(ng_neigh_link_up(ctx.t, port), 2);
+	/* One request each at once, on the port. */
+	assert_int_equal(ctx.tx.n, 2);
+	for (unsigned int i = 0; i < ctx.tx.n; i++)
+		check_arp_request(ctx.tx.m[i], ctx.tx.port[i], port,
+				i == 0 ? failed : reach);
+	/* The failed entry resolves again: workers hand its packets up, which wait. */
+	assert_int_equal(neigh_info(failed).state, NG_NEIGH_INCOMPLETE);
+	assert_int_equal(neigh_info(failed).probes, 1);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, failed.v4), 0);
+	ng_neigh_resolve(ctx.t, waiting_pkt(failed, port, 4));
+	assert_int_equal(neigh_info(failed).pending, 1);
+	assert_int_equal(nstats().pending_dropped, s0.pending_dropped);
+	/* The reachable one is probed and keeps its MAC meanwhile. */
+	assert_int_equal(neigh_info(reach).state, NG_NEIGH_PROBE);
+	assert_int_equal(ng_neigh_lookup4_dp(ndp(), port, reach.v4), mac_word(&nmac));
+	/* Static entries and other ports are left alone. */
+	assert_int_equal(neigh_info(stat).state, NG_NEIGH_STATIC);
+	memset(&w, 0, sizeof(w));
+	ng_neigh_walk(ctx.t, nwalk_cb, &w);
+	for (unsigned int i = 0; i < w.n; i++)
+		if (w.e[i].port == port + 1)
+			assert_int_equal(w.e[i].probes, other_probes);
+
+	/* The second request comes a retry later, for both. */
+	sleep_ms(RETRY_MS + 2);
+	ng_neigh_poll(ctx.t);
+	assert_int_equal(ctx.tx.n, 4);
+	rec_clear(&ctx.tx);
+	/* An answer releases what waited. */
+	ng_neigh_arp_input(ctx.t, arp_reply(&nmac2, failed));
+	assert_int_equal(neigh_info(failed).state, NG_NEIGH_REACHABLE);
+	assert_int_equal(ctx.tx.n, 1);
+	check_released(ctx.tx.m[0], ctx.tx.port[0], &nmac2, 4);
+}
+
 static void
 neigh_reachable_to_probe(void **state)
 {
@@ -1789,6 +1894,8 @@ main(void)
 		NEIGH_TEST(neigh_delete),
 		NEIGH_TEST(neigh_retries_then_fail),
 		NEIGH_TEST(neigh_reply_after_fail),
+		NEIGH_TEST(neigh_link_up_asks_again),
+		NEIGH_TEST(neigh_waiting_limit),
 		NEIGH_TEST(neigh_reachable_to_probe),
 		NEIGH_TEST(neigh_walk_states),
 		NEIGH_TEST(neigh_table_full),

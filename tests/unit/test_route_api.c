@@ -25,6 +25,7 @@
 #include "pkt.h"
 #include "port.h"
 #include "route.h"
+#include "route_dp.h"
 
 static struct ng_test_gw gw;
 static char err[NG_ERRBUF];
@@ -619,6 +620,79 @@ apply_conf_refused(void **state)
 	assert_string_equal(after.text, before.text);
 }
 
+/* ---- VIP routes at scale ---- */
+
+#define SCALE_VIPS 20000
+
+static struct ng_prefix
+scale_vip(unsigned int i)
+{
+	struct ng_prefix p = {.addr = {.family = AF_INET}, .len = 32};
+
+	/* Over every /24 of 198.19.0.0/16, so each takes an LPM group. */
+	p.addr.v4 = tb_ip(198, 19, (uint8_t)(i % 256), (uint8_t)(1 + i / 256));
+	return p;
+}
+
+/*
+ * The FIB ng_route_init() sized holds a VIP route (a /32 with a next hop of its
+ * own, as lib/svc/publish.c adds them) for each of 20,000 VIP addresses beside
+ * the ports' routes, finds each by the workers' lookup and by ng_fib_lookup(),
+ * and is as it was once they are deleted. Before it was sized from the
+ * frontend limit, VIP routes past the 5,124th were refused (ENOSPC): a
+ * 10,000-service cluster had 5,251 VIPs the data path did not see.
+ */
+static void
+vip_routes_at_scale(void **state)
+{
+	const struct ng_fib_dp *d = ng_fib_dp(gw.rt.fib);
+	struct snap *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+	struct ng_route_info ri;
+
+	(void)state;
+	assert_non_null(before);
+	assert_non_null(after);
+	snapshot(before);
+	for (unsigned int i = 0; i < SCALE_VIPS; i++) {
+		struct ng_prefix p = scale_vip(i);
+		int rc = ng_fib_add(gw.rt.fib, &p, NG_RT_VIP, NG_NH_VIP, gw.port_id[0], NULL,
+				&p.addr, true);
+
+		if (rc != 0)
+			fail_msg("VIP route %u of %u: %d", i + 1, SCALE_VIPS, rc);
+	}
+	for (unsigned int i = 0; i < SCALE_VIPS; i++) {
+		struct ng_prefix p = scale_vip(i);
+		const struct ng_nexthop *nh = ng_fib_lookup4_dp(d, p.addr.v4);
+
+		assert_non_null(nh);
+		assert_int_equal(nh->type, NG_NH_VIP);
+		assert_int_equal(nh->src4, p.addr.v4);
+		assert_int_equal(ng_fib_lookup(gw.rt.fib, &p.addr, &ri), 0);
+		assert_int_equal(ri.origin, NG_RT_VIP);
+		assert_int_equal(ri.prefix.len, 32);
+		assert_int_equal(ri.prefix.addr.v4, p.addr.v4);
+	}
+	/* The ports' routes are still found beside them. */
+	{
+		struct ng_ip a = tb_addr("198.18.1.200");
+
+		assert_int_equal(ng_fib_lookup(gw.rt.fib, &a, &ri), 0);
+		assert_int_equal(ri.origin, NG_RT_CONNECTED);
+		assert_int_equal(ri.prefix.len, 25);
+	}
+	for (unsigned int i = 0; i < SCALE_VIPS; i++) {
+		struct ng_prefix p = scale_vip(i);
+
+		assert_int_equal(ng_fib_del(gw.rt.fib, &p), 0);
+	}
+	ng_fib_reclaim(gw.rt.fib);
+	snapshot(after);
+	assert_string_equal(after->text, before->text);
+	free(before);
+	free(after);
+}
+
 int
 main(void)
 {
@@ -633,6 +707,7 @@ main(void)
 		cmocka_unit_test_setup(neigh_add_refused, test_setup),
 		cmocka_unit_test_setup(apply_conf_replaces, test_setup),
 		cmocka_unit_test_setup(apply_conf_refused, test_setup),
+		cmocka_unit_test_setup(vip_routes_at_scale, test_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -232,6 +232,16 @@ sane_cb(const struct ng_svc_view *v, void *arg)
 	return 0;
 }
 
+/* Memory of a ruleset and its whole frontend index (every chunk). */
+static uint64_t
+rs_bytes(const struct ng_ruleset *r)
+{
+	uint64_t chunks = r->fe->mask + 1;
+
+	return sizeof(*r) + sizeof(*r->fe) + chunks * (sizeof(r->fe->chunk[0]) +
+			sizeof(struct ng_fe_chunk));
+}
+
 /* The ruleset's frontend index agrees with its counts and every key finds its slot. */
 static void
 assert_ruleset_sane(void)
@@ -240,16 +250,26 @@ assert_ruleset_sane(void)
 	uint32_t used = 0;
 
 	assert_non_null(rs);
-	for (uint32_t i = 0; i <= rs->fe_mask; i++) {
-		if (!rs->fe[i].used)
-			continue;
-		used++;
-		assert_non_null(rs->fe[i].svc);
-		assert_ptr_equal(ng_rs_lookup(rs, &rs->fe[i].key), rs->fe[i].svc);
+	for (uint32_t c = 0; c <= rs->fe->mask; c++) {
+		const struct ng_fe_chunk *k = rs->fe->chunk[c];
+		uint32_t in_chunk = 0;
+
+		for (uint32_t i = 0; i < NG_FE_CHUNK_SLOTS; i++) {
+			if (!k->slot[i].used)
+				continue;
+			used++;
+			in_chunk++;
+			assert_non_null(k->slot[i].svc);
+			assert_ptr_equal(ng_rs_lookup(rs, &k->slot[i].key), k->slot[i].svc);
+		}
+		assert_int_equal(in_chunk, k->n);
+		/* No chunk past 3/4 full, so probes stay short. */
+		assert_true(4 * k->n <= 3 * NG_FE_CHUNK_SLOTS);
 	}
 	assert_int_equal(used, rs->n_fe);
-	/* At most half full, so probes stay short. */
-	assert_true(2 * rs->n_fe <= rs->fe_mask + 1);
+	assert_int_equal(used, rs->fe->n);
+	/* At most half full. */
+	assert_true(2 * rs->n_fe <= (rs->fe->mask + 1) * NG_FE_CHUNK_SLOTS);
 	ng_svc_ruleset_info(&info);
 	assert_int_equal(info.generation, rs->gen);
 	assert_int_equal(info.services, rs->n_svcs);
@@ -262,7 +282,7 @@ assert_ruleset_sane(void)
 	/* Committed: every live service has an object, and the memory count is
 	 * the ruleset plus those objects (no RCU: nothing waits to be freed). */
 	{
-		struct sane_ctx x = {.bytes = sizeof(*rs) + sizeof(*rs->fe) * (rs->fe_mask + 1)};
+		struct sane_ctx x = {.bytes = rs_bytes(rs)};
 
 		ng_svc_walk(sane_cb, &x);
 		assert_int_equal(x.objs, rs->n_svcs);
@@ -458,8 +478,7 @@ add_commit_lookup(void **state)
 	assert_int_equal(info.frontends, 3);
 	assert_int_equal(info.commits, 2);
 	/* Memory: the ruleset and its one object. */
-	assert_int_equal(info.bytes, sizeof(*rs) + sizeof(*rs->fe) * (rs->fe_mask + 1) +
-			o->bytes);
+	assert_int_equal(info.bytes, rs_bytes(rs) + o->bytes);
 	assert_int_equal(n_services(), 1);
 	assert_ruleset_sane();
 }
@@ -1404,24 +1423,30 @@ gateway_limits(void **state)
 	}
 	refused(ng_svc_frontend_add(name, &fe, err, sizeof(err)), -ENOSPC, name,
 			"262144 frontends");
-	/* Backends: the same services, 512 each. */
-	for (i = 0; i < NG_MAX_BACKENDS / 512; i++) {
+	/* Backends: the first of the same services, NG_MAX_SVC_BACKENDS each. */
+	_Static_assert(NG_MAX_BACKENDS % NG_MAX_SVC_BACKENDS == 0 &&
+			NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS <= NG_MAX_FRONTENDS / NG_MAX_SVC_VIPS,
+			"the services above hold every backend");
+	for (i = 0; i < NG_MAX_BACKENDS / NG_MAX_SVC_BACKENDS; i++) {
 		snprintf(name, sizeof(name), "fe/%d", i);
-		for (int k = 0; k < 512; k++)
+		for (int k = 0; k < NG_MAX_SVC_BACKENDS; k++)
 			ok(ng_svc_backend_set(name, &a, (uint16_t)(1 + k), 1, err, sizeof(err)));
 	}
+	snprintf(name, sizeof(name), "fe/%d", i);
 	refused(ng_svc_backend_set(name, &a, 1000, 1, err, sizeof(err)), -ENOSPC, name,
-			"524288 backends");
+			"1310720 backends");
 	/* A deleted service frees its frontends and backends at once. */
+	snprintf(name, sizeof(name), "fe/%d", i - 1);
 	ok(ng_svc_del(name, err, sizeof(err)));
-	ok(ng_svc_backend_set("fe/0", &a, 1000, 1, err, sizeof(err)));
+	snprintf(name, sizeof(name), "fe/%d", i);
+	ok(ng_svc_backend_set(name, &a, 1000, 1, err, sizeof(err)));
 	add_fe("fe/0", fe);
 	/* Services: up to NG_MAX_SERVICES live ones. */
 	for (i = n_services(); i < NG_MAX_SERVICES; i++) {
 		snprintf(name, sizeof(name), "svc/%d", i);
 		add_svc(name, IPPROTO_UDP);
 	}
-	refused(ng_svc_add(&s, err, sizeof(err)), -ENOSPC, "\"one/more\"", "65536 services");
+	refused(ng_svc_add(&s, err, sizeof(err)), -ENOSPC, "\"one/more\"", "131072 services");
 	/* A deleted service, not yet committed, no longer counts. */
 	ok(ng_svc_del(name, err, sizeof(err)));
 	ok(ng_svc_add(&s, err, sizeof(err)));
@@ -1583,6 +1608,62 @@ pending_and_histograms(void **state)
 	assert_true(a.cause_hist.sum_ns >= a.latency_hist.sum_ns - b.latency_hist.sum_ns);
 }
 
+/* ---- commits that cost what changed ---- */
+
+#define SCALE_SVCS 10000
+
+/*
+ * A one-service change at 10,000 services copies the index's directory and
+ * the one chunk its key is in, under 1% of the index: every other chunk is the
+ * published index's own (the pointers are the same), and show ruleset's
+ * copied_bytes says so. Before the chunked index, every commit copied all of
+ * it (1.3 MiB here, 5 MiB at 60,000 services).
+ */
+static void
+one_change_copies_one_chunk(void **state)
+{
+	struct ng_ruleset_info before, after;
+	struct ng_fe_chunk **was;
+	uint32_t chunks, differ = 0;
+	char name[32], addr[32];
+
+	(void)state;
+	for (int i = 0; i < SCALE_SVCS; i++) {
+		snprintf(name, sizeof(name), "scale/%d", i);
+		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, 1 + i % 250);
+		add_svc(name, IPPROTO_TCP);
+		add_fe(name, vip(addr, 80));
+		add_be(name, "198.18.1.2", 8080, 1);
+	}
+	commit();
+	assert_int_equal(rs->n_fe, SCALE_SVCS);
+	ng_svc_ruleset_info(&before);
+	chunks = rs->fe->mask + 1;
+	was = malloc(chunks * sizeof(*was));
+	assert_non_null(was);
+	memcpy(was, rs->fe->chunk, chunks * sizeof(*was));
+
+	add_be("scale/4321", "198.18.1.3", 8080, 1);
+	commit();
+	ng_svc_ruleset_info(&after);
+	assert_int_equal(rs->fe->mask + 1, chunks);
+	for (uint32_t i = 0; i < chunks; i++)
+		differ += rs->fe->chunk[i] != was[i];
+	assert_int_equal(differ, 1);
+	assert_int_equal(after.copied_chunks, 1);
+	assert_int_equal(after.copied_bytes, sizeof(struct ng_fe_index) +
+			chunks * sizeof(was[0]) + sizeof(struct ng_fe_chunk));
+	assert_int_equal(after.index_rebuilds, before.index_rebuilds);
+	assert_int_equal(after.index_bytes, before.index_bytes);
+	if (after.copied_bytes * 100 >= after.index_bytes)
+		fail_msg("copied %" PRIu64 " of %" PRIu64 " bytes", after.copied_bytes,
+				after.index_bytes);
+	assert_non_null(lookup("198.19.17.72", 80, IPPROTO_TCP)); /* scale/4321 */
+	assert_int_equal(lookup("198.19.17.72", 80, IPPROTO_TCP)->n_backends, 2);
+	free(was);
+	assert_ruleset_sane();
+}
+
 int
 main(void)
 {
@@ -1608,6 +1689,7 @@ main(void)
 		T(gateway_limits),
 		T(source_ranges),
 		T(pending_and_histograms),
+		T(one_change_copies_one_chunk),
 		cmocka_unit_test_setup_teardown(nodeport_addresses, svc_setup_np, svc_teardown_np),
 		cmocka_unit_test(rcu_deferred_free),
 	};
