@@ -285,11 +285,15 @@ step_services(struct app *a)
 {
 	const struct ng_conf *c = a->conf;
 	struct ng_svc_params p = {0};
+	uint16_t port_ids[NG_MAX_PORTS];
 	int rc;
 
-	for (unsigned int i = 0; i < c->n_ports; i++)
+	for (unsigned int i = 0; i < c->n_ports; i++) {
 		for (unsigned int j = 0; j < c->ports[i].n_addrs; j++)
 			a->node_addrs[a->n_node_addrs++] = c->ports[i].addrs[j].addr;
+		port_ids[i] = ng_port_get(i)->port_id;
+	}
+	ng_svc_params_snat(&p, c, port_ids);
 	p.qsbr = a->dp->qsbr;
 	p.publish = &a->dp->rs;
 	p.fib = a->rt.fib;
@@ -430,7 +434,9 @@ ports_differ(const struct ng_conf *o, const struct ng_conf *c)
 		if (strcmp(x->name, y->name) != 0 || strcmp(x->devargs, y->devargs) != 0 ||
 				x->n_addrs != y->n_addrs || x->rx_queues != y->rx_queues ||
 				x->mtu != y->mtu ||
-				memcmp(x->addrs, y->addrs, sizeof(x->addrs[0]) * x->n_addrs) != 0)
+				memcmp(x->addrs, y->addrs, sizeof(x->addrs[0]) * x->n_addrs) != 0 ||
+				x->n_fullnat != y->n_fullnat ||
+				memcmp(x->fullnat, y->fullnat, sizeof(x->fullnat[0]) * x->n_fullnat) != 0)
 			return true;
 		if (x->kernel.enabled != y->kernel.enabled || (x->kernel.enabled &&
 				(strcmp(x->kernel.name, y->kernel.name) != 0 ||
@@ -462,7 +468,7 @@ reload(struct app *a)
 		return -1;
 	}
 	if (ports_differ(a->conf, c))
-		NG_LOG(WARNING, MAIN, "reload: port, address, kernel twin or worker changes in %s need a "
+		NG_LOG(WARNING, MAIN, "reload: port, address, FullNAT address, kernel twin or worker changes in %s need a "
 			"restart; applying services, routes and neighbours only", c->file);
 	/* Routes are checked before anything changes, applied after the services. */
 	if (ng_route_check_conf(&a->rt, c, err, sizeof(err)) < 0) {

@@ -264,6 +264,15 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 					ng_prefix_fmt(&p->addrs[j], buf, sizeof(buf)));
 		fprintf(s, "];\n\t\tmtu = %u;\n\t\trx_queues = %u;\n\t\trx_desc = %u;\n"
 				"\t\ttx_desc = %u;\n", p->mtu, p->rx_queues, p->rx_desc, p->tx_desc);
+		if (p->n_fullnat > 0) {
+			char a[NG_IP_STRLEN];
+
+			fprintf(s, "\t\tfullnat_addresses = [");
+			for (unsigned int j = 0; j < p->n_fullnat; j++)
+				fprintf(s, "%s\"%s\"", j ? ", " : "",
+						ng_ip_fmt(&p->fullnat[j], a, sizeof(a)));
+			fprintf(s, "];\n");
+		}
 		if (p->kernel.enabled)
 			fprintf(s, "\t\tkernel = { name = \"%s\"; backend = \"%s\"; addresses = %s; "
 					"rate_pps = %u; burst = %u; queue_size = %u; };\n",

@@ -86,6 +86,8 @@
 
 #define NG_MAX_PORTS 16
 #define NG_MAX_PORT_ADDRS 16       /**< interface addresses per port */
+/** ports[].fullnat_addresses: FullNAT source addresses of one port. */
+#define NG_MAX_FULLNAT_ADDRS 64
 #define NG_MAX_RXQ 16              /**< RX queues per port */
 #define NG_NAME_MAX 32             /**< port name buffer: 1..31 characters */
 #define NG_DEVARGS_MAX 256         /**< devargs buffer: 1..255 characters */

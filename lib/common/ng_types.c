@@ -35,6 +35,8 @@ ng_fwd_mode_name(enum ng_fwd_mode m)
 		return "fullnat";
 	case NG_FWD_DNAT:
 		return "dnat";
+	case NG_FWD_DSR:
+		return "dsr";
 	}
 	return "?";
 }

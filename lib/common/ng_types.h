@@ -24,6 +24,7 @@ enum ng_sched {
 enum ng_fwd_mode {
 	NG_FWD_FULLNAT = 0, /**< source becomes a gateway address and port (default) */
 	NG_FWD_DNAT,        /**< client address kept; backends route replies via the gateway */
+	NG_FWD_DSR,         /**< IPv4-in-IPv4 to the backend, which replies to the client itself */
 };
 
 /** Connection timeouts in seconds; 0 in a per-service set means "the global value". */

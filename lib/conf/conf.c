@@ -427,6 +427,10 @@ check_port_addr(struct ld *x, const config_setting_t *s, const char *what, unsig
 	for (unsigned int i = 0; i <= pi; i++) {
 		const struct ng_conf_port *q = &c->ports[i];
 
+		for (unsigned int j = 0; j < q->n_fullnat; j++)
+			if (ng_ip_equal(&q->fullnat[j], &p->addr))
+				return fail(x, s, "%s: address %s is a FullNAT source address of "
+					"port \"%s\"", what, buf, q->name);
 		for (unsigned int j = 0; j < q->n_addrs; j++) {
 			const struct ng_prefix *o = &q->addrs[j];
 			const struct ng_prefix *shorter = o->len <= p->len ? o : p;
@@ -485,6 +489,85 @@ load_port_addrs(struct ld *x, const config_setting_t *g, const char *what, unsig
 		if (rc < 0)
 			return rc;
 		port->addrs[port->n_addrs++] = p;
+	}
+	return 0;
+}
+
+/*
+ * One FullNAT source address of port pi: a unicast host address on one of the
+ * port's connected prefixes (backends there answer ARP for it; the gateway
+ * answers), listed once, no other port's address. The port's own address may
+ * be one of them.
+ */
+static int
+check_fullnat_addr(struct ld *x, const config_setting_t *e, const char *what, unsigned int pi,
+	const struct ng_ip *ip)
+{
+	const struct ng_conf_port *port = &x->c->ports[pi];
+	char abuf[NG_IP_STRLEN];
+	int o = ng_conf_own_addr(x->c, ip);
+	bool on = false;
+
+	ng_ip_fmt(ip, abuf, sizeof(abuf));
+	if (!ng_ip4_is_unicast(ip))
+		return fail(x, e, "%s: fullnat_addresses: %s is not a unicast address", what, abuf);
+	for (unsigned int j = 0; j < port->n_addrs; j++) {
+		const struct ng_prefix *a = &port->addrs[j];
+		uint32_t host = v4h(ip) & ~(~0u << (32 - a->len));
+
+		if (!ng_prefix_contains(a, ip))
+			continue;
+		if (a->len <= 30 && (host == 0 || host == ~(~0u << (32 - a->len))))
+			return fail(x, e, "%s: fullnat_addresses: %s is the network or broadcast "
+				"address of its prefix; use a host address", what, abuf);
+		on = true;
+	}
+	if (!on)
+		return fail(x, e, "%s: fullnat_addresses: %s is not on a connected prefix of the "
+			"port (its backends could not reach it)", what, abuf);
+	for (unsigned int j = 0; j < port->n_fullnat; j++)
+		if (ng_ip_equal(&port->fullnat[j], ip))
+			return fail(x, e, "%s: fullnat_addresses: %s is listed twice", what, abuf);
+	if (o >= 0 && (unsigned int)o != pi)
+		return fail(x, e, "%s: fullnat_addresses: %s is already an address of port \"%s\"",
+			what, abuf, x->c->ports[o].name);
+	return 0;
+}
+
+/* ports[].fullnat_addresses: the port's FullNAT source address pool (optional). */
+static int
+load_port_fullnat(struct ld *x, const config_setting_t *g, const char *what, unsigned int pi)
+{
+	struct ng_conf_port *port = &x->c->ports[pi];
+	const config_setting_t *s = config_setting_get_member(g, "fullnat_addresses");
+	int n;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY)
+		return fail(x, s, "%s: fullnat_addresses must be an array of strings "
+			"[\"A.B.C.D\", ...], not %s", what, type_name(s));
+	n = config_setting_length(s);
+	if (n > NG_MAX_FULLNAT_ADDRS)
+		return fail(x, s, "%s: too many fullnat_addresses (%d; at most %d)", what, n,
+			NG_MAX_FULLNAT_ADDRS);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		struct ng_ip ip;
+		const char *t;
+		int rc;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(x, e, "%s: fullnat_addresses must be strings \"A.B.C.D\", not %s",
+				what, type_name(e));
+		t = config_setting_get_string(e);
+		rc = parse_v4(x, e, what, "fullnat_addresses", "FullNAT sources", t, &ip);
+		if (rc < 0)
+			return rc;
+		rc = check_fullnat_addr(x, e, what, pi, &ip);
+		if (rc < 0)
+			return rc;
+		port->fullnat[port->n_fullnat++] = ip;
 	}
 	return 0;
 }
@@ -594,6 +677,9 @@ load_port(struct ld *x, const config_setting_t *g, unsigned int pi)
 		return fail(x, config_setting_get_member(g, "tx_desc"),
 			"%s: tx_desc %u is not a power of two", what, v);
 	port->tx_desc = (uint16_t)v;
+	rc = load_port_fullnat(x, g, what, pi);
+	if (rc < 0)
+		return rc;
 	return load_port_kernel(x, g, what, pi);
 }
 
@@ -666,12 +752,10 @@ resolve_port(struct ld *x, const config_setting_t *sip, const config_setting_t *
 	int pi;
 
 	ng_ip_fmt(ip, abuf, sizeof(abuf));
-	for (unsigned int i = 0; i < c->n_ports; i++)
-		for (unsigned int j = 0; j < c->ports[i].n_addrs; j++)
-			if (ng_ip_equal(&c->ports[i].addrs[j].addr, ip))
-				return fail(x, sip, "%s: %s %s is an address of port \"%s\" "
-					"(this gateway), not a neighbour", what, role, abuf,
-					c->ports[i].name);
+	pi = ng_conf_own_addr(c, ip);
+	if (pi >= 0)
+		return fail(x, sip, "%s: %s %s is an address of port \"%s\" (this gateway), "
+			"not a neighbour", what, role, abuf, c->ports[pi].name);
 	if (pname != NULL) {
 		const struct ng_conf_port *p;
 		bool on = false;
@@ -1223,6 +1307,22 @@ ng_conf_port_for(const struct ng_conf *c, const struct ng_ip *ip)
 		for (unsigned int j = 0; j < c->ports[i].n_addrs; j++)
 			if (ng_prefix_contains(&c->ports[i].addrs[j], ip))
 				return (int)i;
+	return -1;
+}
+
+int
+ng_conf_own_addr(const struct ng_conf *c, const struct ng_ip *ip)
+{
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		const struct ng_conf_port *p = &c->ports[i];
+
+		for (unsigned int j = 0; j < p->n_addrs; j++)
+			if (ng_ip_equal(&p->addrs[j].addr, ip))
+				return (int)i;
+		for (unsigned int j = 0; j < p->n_fullnat; j++)
+			if (ng_ip_equal(&p->fullnat[j], ip))
+				return (int)i;
+	}
 	return -1;
 }
 

@@ -94,6 +94,13 @@ struct ng_conf_port {
 	char devargs[NG_DEVARGS_MAX]; /**< vdev devargs or a PCI address */
 	struct ng_prefix addrs[NG_MAX_PORT_ADDRS]; /**< interface addresses, host bits set */
 	unsigned int n_addrs;
+	/**
+	 * fullnat_addresses: FullNAT source addresses toward backends reached
+	 * through this port, on its connected prefixes; none: the route's source
+	 * (the port's address on the prefix that holds the backend or next hop).
+	 */
+	struct ng_ip fullnat[NG_MAX_FULLNAT_ADDRS];
+	unsigned int n_fullnat;
 	uint16_t mtu;        /**< default 1500, range 68..9000 */
 	uint16_t rx_queues;  /**< default 1, range 1..NG_MAX_RXQ */
 	uint16_t rx_desc;    /**< default 1024 */
@@ -323,6 +330,12 @@ void ng_conf_free(struct ng_conf *c);
  * The first port in file order wins when prefixes overlap.
  */
 int ng_conf_port_for(const struct ng_conf *c, const struct ng_ip *ip);
+
+/**
+ * Index of the port that owns ip as an interface address or a FullNAT
+ * source address (ports[].fullnat_addresses), or -1.
+ */
+int ng_conf_own_addr(const struct ng_conf *c, const struct ng_ip *ip);
 
 /** Index of the port named name, or -1. */
 int ng_conf_port_by_name(const struct ng_conf *c, const char *name);

@@ -71,7 +71,7 @@ struct child_hdr {
  */
 static_assert(sizeof(struct ng_conf_service) == 296,
 	"struct ng_conf_service changed: send any new heap array in conf_child.c");
-static_assert(sizeof(struct ng_conf) == 20264,
+static_assert(sizeof(struct ng_conf) == 40808,
 	"struct ng_conf changed: send any new heap array in conf_child.c");
 
 static pid_t stragglers[STRAGGLERS_MAX];
@@ -260,7 +260,8 @@ inline_counts_ok(const struct ng_conf *c)
 			c->bgp.n_service_cidrs > NG_BGP_CIDRS_MAX)
 		return false;
 	for (unsigned int i = 0; i < c->n_ports; i++)
-		if (c->ports[i].n_addrs > NG_MAX_PORT_ADDRS)
+		if (c->ports[i].n_addrs > NG_MAX_PORT_ADDRS ||
+				c->ports[i].n_fullnat > NG_MAX_FULLNAT_ADDRS)
 			return false;
 	return true;
 }

@@ -99,7 +99,7 @@ static const char *const arp_keys[] = {"reachable_s", "retry_ms", "retries", "pe
 static const char *const icmp_keys[] = {"rate_pps", NULL};
 static const char *const cli_keys[] = {"address", "port", "idle_timeout_s", NULL};
 static const char *const port_keys[] = {"name", "devargs", "addresses", "mtu", "rx_queues",
-	"rx_desc", "tx_desc", "kernel", NULL};
+	"rx_desc", "tx_desc", "kernel", "fullnat_addresses", NULL};
 static const char *const route_keys[] = {"prefix", "via", "port", NULL};
 static const char *const neigh_keys[] = {"address", "mac", "port", NULL};
 static const char *const conntrack_keys[] = {"max_entries", "timeouts", NULL};

@@ -115,6 +115,12 @@ family_mixed(struct ld *x, const config_setting_t *s, const char *what, const ch
 	uint8_t f = sv->n_vips > 0 ? sv->vips[0].family :
 		sv->n_backends > 0 ? sv->backends[0].addr.family : 0;
 
+	if (a->family == AF_INET6 && sv->mode == NG_FWD_DSR)
+		return fail(x, s, "%s: %s %s is IPv6, and mode \"dsr\" is IPv4 only (IPv4-in-IPv4; "
+			"no IPv6 DSR yet): use fullnat or dnat", what, role, abuf);
+	if (a->family == AF_INET6 && sv->n_src_ranges > 0)
+		return fail(x, s, "%s: %s %s is IPv6, and source_ranges are IPv4 prefixes only "
+			"(an IPv6 service cannot have them yet)", what, role, abuf);
 	if (f == 0 || f == a->family)
 		return 0;
 	return fail(x, s, "%s: %s %s is %s, the service is %s (a service is one family: make "
@@ -136,17 +142,6 @@ unicast_ip(const struct ng_ip *ip)
 	if (ip->family == AF_INET)
 		return ng_ip4_is_unicast(ip);
 	return ng_ip6_is_unicast(ip) && !(ip->v6[0] == 0xfe && (ip->v6[1] & 0xc0) == 0x80);
-}
-
-/* Index of the port that has ip as an interface address, or -1. */
-static int
-own_addr(const struct ng_conf *c, const struct ng_ip *ip)
-{
-	for (unsigned int i = 0; i < c->n_ports; i++)
-		for (unsigned int j = 0; j < c->ports[i].n_addrs; j++)
-			if (ng_ip_equal(&c->ports[i].addrs[j].addr, ip))
-				return (int)i;
-	return -1;
 }
 
 /* Is ip inside a connected prefix or a static route's prefix? */
@@ -196,7 +191,7 @@ get_choice(struct ld *x, const config_setting_t *g, const char *key, const char 
 
 /* Names of enum ng_sched and enum ng_fwd_mode values, in enum order. */
 static const char *const sched_names[] = {"maglev", "wrr", "random", NULL};
-static const char *const mode_names[] = {"fullnat", "dnat", NULL};
+static const char *const mode_names[] = {"fullnat", "dnat", "dsr", NULL};
 static const char *const affinity_names[] = {"none", "client-ip", NULL};
 
 /*
@@ -334,7 +329,7 @@ load_vips(struct ld *x, const config_setting_t *g, unsigned int si, const char *
 		rc = family_mixed(x, e, what, "vip", abuf, sv, &ip);
 		if (rc < 0)
 			return rc;
-		pi = own_addr(c, &ip);
+		pi = ng_conf_own_addr(c, &ip);
 		if (pi >= 0)
 			return fail(x, e, "%s: vip %s is an address of port \"%s\"; use node_port "
 				"to serve on port addresses", what, abuf, c->ports[pi].name);
@@ -397,7 +392,7 @@ load_backend(struct ld *x, const config_setting_t *g, unsigned int si, unsigned 
 	rc = family_mixed(x, sa, svwhat, "backend", abuf, sv, &b->addr);
 	if (rc < 0)
 		return rc;
-	pi = own_addr(c, &b->addr);
+	pi = ng_conf_own_addr(c, &b->addr);
 	if (pi >= 0)
 		return fail(x, sa, "%s: backend %s is an address of port \"%s\" (this gateway)",
 			svwhat, abuf, c->ports[pi].name);
@@ -476,6 +471,12 @@ load_src_ranges(struct ld *x, const config_setting_t *g, struct ng_conf_service 
 
 	if (r == NULL)
 		return -ENOMEM;
+	if (sv->n_vips > 0 && sv->vips[0].family == AF_INET6 &&
+			config_setting_get_member(g, "source_ranges") != NULL) {
+		free(r);
+		return fail(x, config_setting_get_member(g, "source_ranges"), "%s: source_ranges "
+			"are IPv4 prefixes only; the service is IPv6 (not supported yet)", what);
+	}
 	rc = load_prefix_list(x, g, "source_ranges", what, NG_MAX_SVC_SRC_RANGES, false, r, &n,
 			NULL);
 	for (unsigned int i = 0; rc > 0 && i < n; i++)

@@ -190,7 +190,7 @@ unindex(struct ng_ct *ct, struct ng_conn *c)
 	struct ng_flow_key rk;
 
 	key_del(ct, ng_ct_hash(&c->orig), ref_of(ct, c, false));
-	if (c->state != NG_CT_AFFINITY) {
+	if (ng_ct_has_reply_key(c)) {
 		ng_ct_reply_key(c, &rk);
 		key_del(ct, ng_ct_hash(&rk), ref_of(ct, c, true));
 	}
@@ -298,7 +298,7 @@ insert(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, bool orig_free, has
 		bool reply_free)
 {
 	struct ng_flow_key rk;
-	bool two = c->state != NG_CT_AFFINITY;
+	bool two = ng_ct_has_reply_key(c);
 	int rc;
 
 	/* A key in use belongs to another entry: refuse, never replace. */
@@ -337,7 +337,7 @@ ng_ct_insert(struct ng_ct *ct, struct ng_conn *c)
 	struct ng_flow_key rk;
 	hash_sig_t rsig = 0;
 
-	if (c->state != NG_CT_AFFINITY) {
+	if (ng_ct_has_reply_key(c)) {
 		ng_ct_reply_key(c, &rk);
 		rsig = ng_ct_hash(&rk);
 	}
@@ -366,7 +366,7 @@ delete_batch(struct ng_ct *ct, struct ng_conn **dead, unsigned int n)
 		hash_sig_t h = ng_ct_hash(&dead[i]->orig);
 
 		rte_prefetch0(&ct->bkt[ng_ct_b1(ct, h)]);
-		if (dead[i]->state != NG_CT_AFFINITY) {
+		if (ng_ct_has_reply_key(dead[i])) {
 			ng_ct_reply_key(dead[i], &rk);
 			h = ng_ct_hash(&rk);
 			rte_prefetch0(&ct->bkt[ng_ct_b1(ct, h)]);
@@ -462,6 +462,10 @@ ng_ct_tcp_update(struct ng_conn *c, bool is_reply, uint8_t f)
 	case NG_CT_SYN_SENT:
 		if (is_reply && (f & RTE_TCP_SYN_FLAG) && (f & RTE_TCP_ACK_FLAG))
 			s = NG_CT_SYN_RECV;
+		/* one way (DSR): the client's ACK after its SYN is all there is to see */
+		else if ((c->flags & NG_CT_F_ONEWAY) && (f & RTE_TCP_ACK_FLAG) &&
+				!(f & RTE_TCP_SYN_FLAG))
+			s = NG_CT_ESTABLISHED;
 		break;
 	case NG_CT_SYN_RECV:
 		if (!is_reply && (f & RTE_TCP_ACK_FLAG) && !(f & RTE_TCP_SYN_FLAG))

@@ -28,6 +28,7 @@
  * confirmed entry of a sample, and counts it.
  */
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -88,10 +89,19 @@ enum ng_ct_state {
  * (TCP: the handshake completed, or a mid-stream pickup the backend
  * acknowledged; UDP: a reply, then another datagram from the client), as
  * Linux conntrack's ASSURED. A packet from a spoofed source cannot confirm
- * anything: its sender never sees the reply. Entries without it have short
- * timeouts (ng_ct_timeout_idx()) and are evicted before any confirmed one.
+ * anything: its sender never sees the reply. A one-way (DSR) connection,
+ * whose replies the gateway never sees, is confirmed by the client's second
+ * packet instead (ng_ct_confirm()). Entries without it have short timeouts
+ * (ng_ct_timeout_idx()) and are evicted before any confirmed one.
  */
 #define NG_CT_F_CONFIRMED 0x10
+#define NG_CT_F_ONEWAY    0x20 /**< DSR: replies bypass the gateway; no reply key indexed */
+
+/* the sum equals the union only if no two flags share a bit */
+static_assert((NG_CT_F_FULLNAT + NG_CT_F_REPLIED + NG_CT_F_FIN_ORIG + NG_CT_F_FIN_REPLY +
+		NG_CT_F_CONFIRMED + NG_CT_F_ONEWAY) ==
+		(NG_CT_F_FULLNAT | NG_CT_F_REPLIED | NG_CT_F_FIN_ORIG | NG_CT_F_FIN_REPLY |
+		NG_CT_F_CONFIRMED | NG_CT_F_ONEWAY), "two NG_CT_F_* flags share a bit");
 
 #define NG_CT_BIDX_NONE UINT16_MAX
 
@@ -191,6 +201,13 @@ void ng_ct_free(struct ng_ct *ct);
  * families, and the index stores no keys.
  */
 uint64_t ng_ct_mem_bytes(uint32_t cap);
+
+/** Is c indexed under a reply key too (not an affinity record, not a DSR conn)? */
+static inline bool
+ng_ct_has_reply_key(const struct ng_conn *c)
+{
+	return c->state != NG_CT_AFFINITY && !(c->flags & NG_CT_F_ONEWAY);
+}
 
 /** The key of the reply direction of c. */
 static inline void
@@ -370,7 +387,7 @@ ng_ct_conn_has_key(const struct ng_conn *c, bool reply, const struct ng_flow_key
 
 	if (!reply)
 		return ng_ct_key_cmp(&c->orig, k) == 0;
-	if (c->state == NG_CT_AFFINITY)
+	if (!ng_ct_has_reply_key(c))
 		return false;
 	ng_ct_reply_key(c, &rk);
 	return ng_ct_key_cmp(&rk, k) == 0;
@@ -603,14 +620,21 @@ ng_ct_tcp_track(struct ng_conn *c, bool is_reply, uint8_t tcp_flags)
  * the client (not a reply) of an indexed entry that is not confirmed yet. A
  * TCP connection is confirmed when it is ESTABLISHED (after tracking this
  * packet) and the backend has answered; a UDP flow when the backend has
- * answered.
+ * answered. A one-way connection (NG_CT_F_ONEWAY, DSR) never sees an
+ * answer: the client's second packet stands for it (TCP: its ACK, or the
+ * segment after a mid-stream pickup, ESTABLISHED after tracking; UDP: its
+ * next datagram), since a spoofed flood from random ports rarely repeats a
+ * flow.
+ * @param first this packet created c (it cannot confirm it).
  * @return true when c is confirmed now.
  */
 static inline bool
-ng_ct_confirm(struct ng_ct *ct, struct ng_conn *c)
+ng_ct_confirm(struct ng_ct *ct, struct ng_conn *c, bool first)
 {
-	if (!(c->flags & NG_CT_F_REPLIED) ||
-			(c->orig.proto == IPPROTO_TCP && c->state != NG_CT_ESTABLISHED))
+	bool answered = (c->flags & NG_CT_F_REPLIED) ||
+			(!first && (c->flags & NG_CT_F_ONEWAY)); /* one way: the client again */
+
+	if (!answered || (c->orig.proto == IPPROTO_TCP && c->state != NG_CT_ESTABLISHED))
 		return false;
 	c->flags |= NG_CT_F_CONFIRMED;
 	ct->n_unconfirmed--;

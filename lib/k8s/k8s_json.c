@@ -662,6 +662,22 @@ svc_skip(const cJSON *labels, const struct ng_k8s_service *s, bool headless)
 	return NULL;
 }
 
+/** metadata.annotations: the forwarding mode (NG_K8S_ANN_MODE). */
+static int
+svc_annotations(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
+{
+	static const char *const modes[] = {"fullnat", "dsr"};
+	const cJSON *ann;
+	unsigned int mode = 0;
+
+	if (get_obj(c, member(obj, "metadata"), "metadata", "annotations", &ann) < 0 ||
+			get_enum(c, ann, "metadata.annotations", NG_K8S_ANN_MODE, modes,
+			RTE_DIM(modes), &mode) < 0)
+		return -EINVAL;
+	out->dsr = mode == 1;
+	return 0;
+}
+
 static int
 svc_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
 {
@@ -677,6 +693,8 @@ svc_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
 
 	if (meta_read(c, obj, "", out->ns, out->name, out->rv, &labels) < 0 ||
 			meta_required(c, out->ns, out->name) < 0)
+		return -EINVAL;
+	if (svc_annotations(c, obj, out) < 0)
 		return -EINVAL;
 	if (get_obj(c, obj, "", "spec", &spec) < 0 ||
 			get_enum(c, spec, "spec", "type", types, RTE_DIM(types), &type) < 0)

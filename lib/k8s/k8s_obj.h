@@ -58,6 +58,13 @@ enum ng_k8s_traffic_dist {
  * name, rv), so the store can read any object's metadata; k8s_store.c
  * checks the offsets at build time.
  */
+/**
+ * The annotation that chooses a Service's forwarding mode: "fullnat" (the
+ * default; "dnat" for externalTrafficPolicy Local) or "dsr" (direct server
+ * return, doc/kubernetes.md).
+ */
+#define NG_K8S_ANN_MODE "nodegw.io/mode"
+
 struct ng_k8s_service {
 	char ns[NG_K8S_NS_MAX];
 	char name[NG_K8S_NAME_MAX];
@@ -79,6 +86,7 @@ struct ng_k8s_service {
 	struct ng_k8s_svc_port *ports;
 	bool affinity;                  /**< sessionAffinity ClientIP */
 	uint32_t affinity_timeout;      /**< seconds; 10800 when unset */
+	bool dsr;                       /**< annotation nodegw.io/mode: "dsr" (NG_K8S_ANN_MODE) */
 	bool etp_local;                 /**< externalTrafficPolicy Local */
 	bool itp_local;                 /**< internalTrafficPolicy Local */
 	uint16_t hc_node_port;          /**< spec.healthCheckNodePort; 0 when unset */

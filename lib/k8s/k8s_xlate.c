@@ -326,7 +326,9 @@ want_fill(struct ng_k8s_want *w, const struct ng_k8s_service *svc,
 	w->spec.origin = NG_SVC_ORIGIN_K8S;
 	w->spec.proto = sp->proto;
 	w->spec.scheduler = NG_SCHED_MAGLEV;
-	w->spec.mode = local ? NG_FWD_DNAT : NG_FWD_FULLNAT;
+	/* DSR keeps the client's address by itself: Local or not, the backend
+	 * sees the client and answers it directly */
+	w->spec.mode = svc->dsr ? NG_FWD_DSR : local ? NG_FWD_DNAT : NG_FWD_FULLNAT;
 	w->spec.affinity = svc->affinity;
 	w->spec.affinity_timeout = svc->affinity ? svc->affinity_timeout : 0;
 	if (kind == W_LB && want_ranges(w, svc, node) < 0)

@@ -276,6 +276,8 @@ port_open(const struct ng_conf_port *cp, uint16_t n_txq, struct rte_mempool *mp,
 	snprintf(p->devargs, sizeof(p->devargs), "%s", cp->devargs);
 	memcpy(p->addrs, cp->addrs, sizeof(p->addrs));
 	p->n_addrs = cp->n_addrs;
+	memcpy(p->fullnat, cp->fullnat, sizeof(p->fullnat));
+	p->n_fullnat = cp->n_fullnat;
 
 	rc = port_find_or_probe(cp->devargs, &p->port_id, &p->probed_here);
 	if (rc < 0)

@@ -54,6 +54,8 @@ struct ng_port {
 	struct rte_ether_addr mac;
 	struct ng_prefix addrs[NG_MAX_PORT_ADDRS];
 	unsigned int n_addrs;
+	struct ng_ip fullnat[NG_MAX_FULLNAT_ADDRS]; /**< FullNAT source addresses; none: the route's */
+	unsigned int n_fullnat;
 	/* The link as ng_port_poll() last saw it. */
 	unsigned int if_index;    /**< the kernel interface under the PMD (af_packet, tap); 0: none */
 	bool link_up;

@@ -369,7 +369,37 @@ ng_route_apply_conf(struct ng_route_ctx *rt, const struct ng_conf *c, char *err,
 
 /* ---- creation ---- */
 
-/* Every port address: its connected route and a local /32. */
+/*
+ * The port's FullNAT source addresses (ports[].fullnat_addresses): a local /32
+ * each, so the gateway answers ARP for them and replies to them reach the
+ * service stage (their owner is the worker of the destination port). One that
+ * is also a port address has its route already.
+ */
+static int
+add_fullnat_routes(struct ng_route_ctx *rt, const struct ng_conf *c, unsigned int i,
+		const struct ng_port *p, char *err, size_t errlen)
+{
+	const struct ng_conf_port *cp = &c->ports[i];
+	char s[NG_IP_STRLEN];
+	int rc;
+
+	for (unsigned int j = 0; j < cp->n_fullnat; j++) {
+		struct ng_prefix host = {.addr = cp->fullnat[j], .len = 32};
+
+		rc = ng_fib_add(rt->fib, &host, NG_RT_LOCAL, NG_NH_LOCAL, p->port_id, NULL,
+				&cp->fullnat[j], false);
+		if (rc == -EEXIST && ng_conf_own_addr(c, &cp->fullnat[j]) == (int)i)
+			continue;
+		if (rc < 0)
+			return ng_err(err, errlen, rc, "%s:%d: port \"%s\": FullNAT address %s: %s",
+					c->file, cp->line, p->name,
+					ng_ip_fmt(&cp->fullnat[j], s, sizeof(s)), rc == -EEXIST ?
+					"another route has it" : strerror(-rc));
+	}
+	return 0;
+}
+
+/* Every port address: its connected route and a local /32; FullNAT addresses. */
 static int
 add_port_routes(struct ng_route_ctx *rt, const struct ng_conf *c, char *err, size_t errlen)
 {
@@ -399,6 +429,11 @@ add_port_routes(struct ng_route_ctx *rt, const struct ng_conf *c, char *err, siz
 						"%s: %s", c->file, line, p->name, s, rc == -EEXIST ?
 						"another port has it" : strerror(-rc));
 		}
+		if (i < c->n_ports) {
+			rc = add_fullnat_routes(rt, c, i, p, err, errlen);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	return 0;
 }
@@ -416,7 +451,8 @@ ng_route_init(struct ng_route_ctx *rt, const struct ng_route_params *p, char *er
 
 	memset(rt, 0, sizeof(*rt));
 	for (unsigned int i = 0; i < ng_port_count(); i++)
-		max_routes += 2 * ng_port_get(i)->n_addrs;
+		max_routes += 2 * ng_port_get(i)->n_addrs +
+				(i < c->n_ports ? c->ports[i].n_fullnat : 0);
 	rt->fib = ng_fib_create(max_routes, p->qsbr);
 	if (rt->fib == NULL)
 		return ng_err(err, errlen, -ENOMEM, "cannot create the FIB: %s",

@@ -61,6 +61,9 @@
 	X(TTL_EXPIRED, "TTL expired") \
 	X(ICMP_RATELIMIT, "ICMP error rate-limited") \
 	X(MTU, "exceeds egress MTU") \
+	X(ENCAP_MTU, "IPIP: exceeds egress MTU with the 20-byte outer header") \
+	X(ENCAP_HEADROOM, "IPIP: no headroom for the outer header") \
+	X(ENCAP_NO_SOURCE, "IPIP: no gateway address toward the backend") \
 	X(NEIGH_QUEUE, "neighbour resolution queue full") \
 	X(NEIGH_FAILED, "neighbour unresolved") \
 	X(PUNT_RATELIMIT, "to the kernel twin: rate-limited") \
@@ -88,6 +91,7 @@ enum ng_drop_reason {
 	X(IP6_PARSE, "ip6-parse") \
 	X(LB, "lb") \
 	X(LB6, "lb6") \
+	X(ENCAP, "ipip-encap") \
 	X(LOCAL, "local") \
 	X(IP6_LOCAL, "ip6-local") \
 	X(FORWARD, "ip4-forward") \
@@ -133,7 +137,8 @@ enum ng_stage {
 	X(DROP, DROP) \
 	X(LB, LB6)
 /* lb6's edges are lb's, in the same order (lb_dp.c's connection code hands
- * packets on by either stage's indices), leading to the IPv6 stages. */
+ * packets on by either stage's indices), leading to the IPv6 stages. lb's
+ * ipip-encap edge (DSR) comes after them: lb6 has none (no IPv6 DSR). */
 #define NG_LB6_EDGES(X) \
 	X(FORWARD, FORWARD6) \
 	X(LOCAL, IP6_LOCAL) \
@@ -145,7 +150,8 @@ enum ng_stage {
 	X(LOCAL, LOCAL) \
 	X(REPLY, REPLY) \
 	X(REDIRECT, REDIRECT_OUT) \
-	X(DROP, DROP)
+	X(DROP, DROP) \
+	X(ENCAP, ENCAP)
 #define NG_LOCAL_EDGES(X) \
 	X(OUTPUT, OUTPUT) \
 	X(REPLY, REPLY) \
@@ -173,6 +179,9 @@ enum ng_stage {
 	X(DROP, DROP)
 #define NG_PUNT_EDGES(X) \
 	X(DROP, DROP)
+#define NG_ENCAP_EDGES(X) \
+	X(FORWARD, FORWARD) \
+	X(DROP, DROP)
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)
@@ -185,6 +194,7 @@ enum ng_stage {
 #define NG_X_FORWARD(id, to) NG_X_EDGE(FORWARD, id, to)
 #define NG_X_REPLY(id, to) NG_X_EDGE(REPLY, id, to)
 #define NG_X_PUNT(id, to) NG_X_EDGE(PUNT, id, to)
+#define NG_X_ENCAP(id, to) NG_X_EDGE(ENCAP, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
 enum ng_ip6_parse_edge { NG_IP6_PARSE_EDGES(NG_X_IP6_PARSE) NG_IP6_PARSE_NEXT_MAX };
 enum ng_ip6_local_edge { NG_IP6_LOCAL_EDGES(NG_X_IP6_LOCAL) NG_IP6_LOCAL_NEXT_MAX };
@@ -195,6 +205,7 @@ enum ng_local_edge { NG_LOCAL_EDGES(NG_X_LOCAL) NG_LOCAL_NEXT_MAX };
 enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
 enum ng_reply_edge { NG_REPLY_EDGES(NG_X_REPLY) NG_REPLY_NEXT_MAX };
 enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
+enum ng_encap_edge { NG_ENCAP_EDGES(NG_X_ENCAP) NG_ENCAP_NEXT_MAX };
 #undef NG_X_PARSE
 #undef NG_X_IP6_PARSE
 #undef NG_X_IP6_LOCAL
@@ -205,6 +216,7 @@ enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
 #undef NG_X_FORWARD
 #undef NG_X_REPLY
 #undef NG_X_PUNT
+#undef NG_X_ENCAP
 #undef NG_X_EDGE
 
 /** The most edges any stage has. */

@@ -534,7 +534,7 @@ parse_spec_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char
 		struct ng_svc_spec *sp, struct ng_prefix *rbuf)
 {
 	static const char *const scheds[] = {"maglev", "wrr", "random", NULL};
-	static const char *const modes[] = {"fullnat", "dnat", NULL};
+	static const char *const modes[] = {"fullnat", "dnat", "dsr", NULL};
 	static const char *const affinities[] = {"none", "client-ip", NULL};
 	unsigned int c;
 	int rc;
@@ -543,7 +543,7 @@ parse_spec_opt(struct ng_cli_sess *s, const char *cmd, const char *k, const char
 		rc = parse_choice(s, cmd, k, v, scheds, "maglev, wrr or random", &c);
 		sp->scheduler = rc == 0 ? (enum ng_sched)c : sp->scheduler;
 	} else if (strcmp(k, "mode") == 0) {
-		rc = parse_choice(s, cmd, k, v, modes, "fullnat or dnat", &c);
+		rc = parse_choice(s, cmd, k, v, modes, "fullnat, dnat or dsr", &c);
 		sp->mode = rc == 0 ? (enum ng_fwd_mode)c : sp->mode;
 	} else if (strcmp(k, "affinity") == 0) {
 		rc = parse_choice(s, cmd, k, v, affinities, "none or client-ip", &c);
@@ -838,7 +838,7 @@ static const char *const svc_opts[] = {"scheduler", "mode", "affinity", "affinit
 	"source-ranges", "tcp-syn-timeout", "tcp-established-timeout", "tcp-fin-timeout",
 	"tcp-time-wait-timeout", "tcp-close-timeout", "udp-timeout", "udp-unreplied-timeout",
 	"maglev", "wrr", "random",
-	"fullnat", "dnat", "client-ip", "none", NULL};
+	"fullnat", "dnat", "dsr", "client-ip", "none", NULL};
 
 static const char *const *
 opts_complete(struct ng_cli_sess *s, int argc, char **argv)
@@ -885,7 +885,7 @@ static const struct ng_cli_cmd svc_cmds[] = {
 		"times", cmd_show_ruleset, NULL},
 	{"clear ruleset", NULL, "forget the change-to-data-path latency samples of show ruleset",
 		cmd_clear_ruleset, NULL},
-	{"service add", "NAME tcp|udp [scheduler maglev|wrr|random] [mode fullnat|dnat] "
+	{"service add", "NAME tcp|udp [scheduler maglev|wrr|random] [mode fullnat|dnat|dsr] "
 		"[affinity none|client-ip] [affinity-timeout SEC] [source-ranges P,...|none] "
 		"[STATE-timeout SEC]",
 		"create a service; STATE-timeout: its own " TIMEOUT_OPTS " (0: the global one)",

@@ -19,6 +19,7 @@
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 
 #include "fe_index_priv.h"
 #include "svc_priv.h"
@@ -281,6 +282,60 @@ addr16(union ng_addr16 *d, const struct ng_ip *a)
 		memcpy(d->v6, a->v6, sizeof(d->v6));
 }
 
+/*
+ * A backend's FullNAT sources: the pool of the port its route leaves by, or
+ * the route's source alone, or (without a route) the first gateway address of
+ * the backend's family. Pools (ports[].fullnat_addresses) are IPv4 only: an
+ * IPv6 backend always gets its route's source alone.
+ */
+static void
+backend_snat(const struct ng_rs_env *env, const struct ng_ip *addr, struct ng_svc_backend *be)
+{
+	const struct ng_ip *src = NULL;
+	struct ng_route_info ri;
+
+	be->snat_pool = &be->snat;
+	be->n_snat = 1;
+	if (env->fib != NULL && ng_fib_lookup(env->fib, addr, &ri) == 0 &&
+			ri.src.family == addr->family) {
+		src = &ri.src;
+		for (unsigned int p = 0; addr->family == AF_INET && p < env->n_snat; p++)
+			if (env->snat[p].port_id == ri.port && env->snat[p].n > 0) {
+				be->snat_pool = env->snat[p].addrs;
+				be->n_snat = env->snat[p].n;
+				be->snat = env->snat[p].addrs[0];
+				return;
+			}
+	}
+	for (unsigned int a = 0; src == NULL && a < env->n_node_addrs; a++)
+		if (env->node_addrs[a].family == addr->family)
+			src = &env->node_addrs[a];
+	if (src != NULL)
+		addr16(&be->snat, src);
+}
+
+/*
+ * Each worker's FullNAT source cursor toward each backend starts at a random
+ * (port, address): rte_rand() is seeded at every start, so a restarted
+ * gateway (or a service compiled again) does not hand out the source ports
+ * it handed out last time, in the same order, to a backend that may still
+ * hold them in TIME_WAIT (a SYN there is dropped by PAWS, or answered with
+ * the old connection's ACK: the client's connection times out).
+ */
+static void
+obj_lport_start(const struct ng_rs_env *env, struct ng_svc_obj *o)
+{
+	uint32_t range = (uint32_t)env->lport_max - env->lport_min + 1;
+
+	for (uint32_t w = 0; w < o->n_workers; w++)
+		for (uint32_t b = 0; b < o->n_backends; b++) {
+			struct ng_svc_bstats *bs = &o->bstats[w * o->n_backends + b];
+
+			bs->lport_next = env->lport_min + (uint32_t)rte_rand_max(range);
+			bs->snat_next = (uint32_t)rte_rand_max(o->backends[b].n_snat);
+		}
+}
+
 /* Backends in canonical order with their FullNAT source, and the scheduling table. */
 static int
 obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
@@ -292,25 +347,12 @@ obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
 	int rc;
 
 	for (uint32_t i = 0; i < n; i++) {
-		struct ng_route_info ri;
-
-		const struct ng_ip *src = NULL;
-
 		be[i].family = sorted[i].addr.family;
 		addr16(&be[i].addr, &sorted[i].addr);
 		be[i].port = rte_cpu_to_be_16(sorted[i].port);
 		be[i].weight = sorted[i].weight;
 		o->n_usable += sorted[i].weight > 0;
-		/* FullNAT source: the route's source toward the backend, else the first
-		 * gateway address of the backend's family */
-		if (env->fib != NULL && ng_fib_lookup(env->fib, &sorted[i].addr, &ri) == 0 &&
-				ri.src.family == sorted[i].addr.family)
-			src = &ri.src;
-		for (unsigned int a = 0; src == NULL && a < env->n_node_addrs; a++)
-			if (env->node_addrs[a].family == sorted[i].addr.family)
-				src = &env->node_addrs[a];
-		if (src != NULL)
-			addr16(&be[i].snat, src);
+		backend_snat(env, &sorted[i].addr, &be[i]);
 	}
 	if (o->n_usable == 0)
 		return 0;
@@ -367,6 +409,7 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 	rc = obj_backends(env, sp, sorted, n, o, &rw);
 	if (rc < 0)
 		goto fail;
+	obj_lport_start(env, o);
 	free(sorted);
 	/* VIP keys first, then NodePort keys (one per NodePort address). */
 	for (unsigned int i = 0; i < v->n_frontends; i++)
@@ -419,6 +462,8 @@ rs_next(const struct ng_ruleset *old, uint32_t n_fe_est, struct ng_fe_cow *cow)
 	if (old != NULL) {
 		rs->n_svcs = old->n_svcs;
 		rs->n_dnat = old->n_dnat;
+		rs->n_affinity = old->n_affinity;
+		rs->n_dnat_affinity = old->n_dnat_affinity;
 		rs->gen = old->gen + 1;
 	}
 	return rs;
@@ -443,6 +488,8 @@ rs_patch(const struct ng_rs_env *env, struct ng_rs_change *ch, uint32_t n,
 			}
 			rs->n_svcs--;
 			rs->n_dnat -= o->mode == NG_FWD_DNAT;
+			rs->n_affinity -= o->affinity != 0;
+			rs->n_dnat_affinity -= o->affinity && o->mode == NG_FWD_DNAT;
 			out->retire[out->n_retire++] = o;
 		}
 		o = ch[i].obj;
@@ -456,6 +503,8 @@ rs_patch(const struct ng_rs_env *env, struct ng_rs_change *ch, uint32_t n,
 		}
 		rs->n_svcs++;
 		rs->n_dnat += o->mode == NG_FWD_DNAT;
+		rs->n_affinity += o->affinity != 0;
+		rs->n_dnat_affinity += o->affinity && o->mode == NG_FWD_DNAT;
 	}
 	ng_fe_finish(cow);
 	rs->fe = cow->x;

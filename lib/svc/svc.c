@@ -45,6 +45,7 @@ _Static_assert(NG_MAX_SVC_BACKENDS < NG_MAGLEV_NONE && NG_MAX_SVC_BACKENDS < NG_
 static struct {
 	struct ng_svc_params p;
 	struct ng_rs_env env;     /**< what the compiler needs of p */
+	struct ng_rs_snat snat[NG_MAX_PORTS]; /**< p's FullNAT pools, as env has them */
 	struct svc_d **svcs;      /**< by id; NULL slots are free */
 	uint32_t n_svcs, cap_svcs;
 	uint32_t live;            /**< not deleted */
@@ -61,10 +62,28 @@ static struct {
 
 static int commit(char *err, size_t errlen);
 
+/*
+ * rte_hash_crc() loads 8 and 4 bytes at a time through casts, so it must see
+ * an aligned buffer: a name is often a word inside a CLI line or a JSON
+ * string, at any address (UBSan's misaligned load, found by fuzz_cli). Hash
+ * it through an aligned copy, 64 bytes at a time.
+ */
 static uint32_t
 name_hash(const char *name)
 {
-	return rte_hash_crc(name, strlen(name), 0x6e67);
+	uint64_t buf[8];
+	size_t len = strlen(name);
+	uint32_t h = 0x6e67;
+
+	while (len > 0) {
+		size_t n = RTE_MIN(len, sizeof(buf));
+
+		memcpy(buf, name, n);
+		h = rte_hash_crc(buf, n, h);
+		name += n;
+		len -= n;
+	}
+	return h;
 }
 
 static bool
@@ -129,7 +148,16 @@ ng_svc_init(const struct ng_svc_params *p)
 		.timeouts = p->timeouts, .lport_min = p->lport_min, .lport_max = p->lport_max,
 		.node_addrs = p->node_addrs, .n_node_addrs = p->n_node_addrs,
 		.nodeport_addrs = p->nodeport_addrs, .n_nodeport_addrs = p->n_nodeport_addrs,
+		.snat = st.snat, .n_snat = RTE_MIN(p->n_snat_pools, (unsigned int)NG_MAX_PORTS),
 		.next_uid = 1};
+	for (unsigned int i = 0; i < st.env.n_snat; i++) {
+		const struct ng_svc_snat_pool *sp = &p->snat_pools[i];
+
+		st.snat[i].port_id = sp->port_id;
+		st.snat[i].n = RTE_MIN(sp->n, (uint16_t)NG_MAX_FULLNAT_ADDRS);
+		for (unsigned int j = 0; j < st.snat[i].n; j++)
+			st.snat[i].addrs[j].v4 = sp->addrs[j].v4;
+	}
 
 	hp.name = "ng_svc_fes";
 	hp.entries = NG_MAX_FRONTENDS;
@@ -146,6 +174,22 @@ ng_svc_init(const struct ng_svc_params *p)
 	}
 	/* An empty ruleset, so workers never see NULL. */
 	return commit(NULL, 0);
+}
+
+void
+ng_svc_params_snat(struct ng_svc_params *p, const struct ng_conf *c, const uint16_t *port_ids)
+{
+	p->n_snat_pools = 0;
+	for (unsigned int i = 0; i < c->n_ports && i < NG_MAX_PORTS; i++) {
+		struct ng_svc_snat_pool *sp = &p->snat_pools[p->n_snat_pools];
+
+		if (c->ports[i].n_fullnat == 0)
+			continue;
+		sp->port_id = port_ids[i];
+		sp->n = (uint16_t)c->ports[i].n_fullnat;
+		memcpy(sp->addrs, c->ports[i].fullnat, sizeof(sp->addrs[0]) * sp->n);
+		p->n_snat_pools++;
+	}
 }
 
 static void
@@ -292,7 +336,7 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
 		return fail(err, errlen, -EINVAL, "service \"%s\": protocol must be tcp or udp",
 				s->name);
-	if (s->scheduler > NG_SCHED_RANDOM || s->mode > NG_FWD_DNAT)
+	if (s->scheduler > NG_SCHED_RANDOM || s->mode > NG_FWD_DSR)
 		return fail(err, errlen, -EINVAL, "service \"%s\": bad scheduler or mode",
 				s->name);
 	if (s->affinity_timeout > NG_AFFINITY_TIMEOUT_MAX)
@@ -375,6 +419,31 @@ ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 			src_ranges_equal(a, b);
 }
 
+/* The family of a service: of its VIPs, else of its backends; 0 while it has neither. */
+static uint8_t
+svc_family(const struct svc_d *d)
+{
+	for (unsigned int i = 0; i < d->n_fes; i++)
+		if (d->fes[i].addr.family != 0)
+			return d->fes[i].addr.family;
+	return d->n_bes > 0 ? d->bes[0].addr.family : 0;
+}
+
+/* What only an IPv4 service may have: mode dsr (IPv4-in-IPv4), source ranges. */
+static int
+check_v4_only(const struct ng_svc_spec *s, uint8_t family, char *err, size_t errlen)
+{
+	if (family != AF_INET6)
+		return 0;
+	if (s->mode == NG_FWD_DSR)
+		return fail(err, errlen, -EINVAL, "service \"%s\": mode dsr is IPv4 only "
+				"(IPv4-in-IPv4; no IPv6 DSR yet) and the service is IPv6", s->name);
+	if (s->n_src_ranges > 0)
+		return fail(err, errlen, -EINVAL, "service \"%s\": source ranges are IPv4 "
+				"prefixes only and the service is IPv6", s->name);
+	return 0;
+}
+
 int
 ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 {
@@ -392,6 +461,9 @@ ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", s->name);
 	if (ng_svc_spec_equal(&d->spec, s))
 		return 0;
+	rc = check_v4_only(s, svc_family(d), err, errlen);
+	if (rc < 0)
+		return rc;
 	if (spec_set(d, s) < 0)
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	mark(d);
@@ -461,16 +533,6 @@ ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size
 				ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port, proto_name(proto));
 }
 
-/* The family of a service: of its VIPs, else of its backends; 0 while it has neither. */
-static uint8_t
-svc_family(const struct svc_d *d)
-{
-	for (unsigned int i = 0; i < d->n_fes; i++)
-		if (d->fes[i].addr.family != 0)
-			return d->fes[i].addr.family;
-	return d->n_bes > 0 ? d->bes[0].addr.family : 0;
-}
-
 /* A service is one family: its VIPs and backends are all IPv4 or all IPv6. */
 static int
 check_family(const struct svc_d *d, const struct ng_ip *a, const char *what, const char *obj,
@@ -478,6 +540,8 @@ check_family(const struct svc_d *d, const struct ng_ip *a, const char *what, con
 {
 	uint8_t f = svc_family(d);
 
+	if (check_v4_only(&d->spec, a->family, err, errlen) < 0)
+		return -EINVAL;
 	if (f == 0 || f == a->family)
 		return 0;
 	return fail(err, errlen, -EINVAL, "service \"%s\": %s %s is %s, the service is %s (a "

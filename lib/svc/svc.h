@@ -77,6 +77,19 @@ struct ng_frontend {
 	uint16_t port; /**< host order */
 };
 
+/**
+ * A port's FullNAT source addresses (ports[].fullnat_addresses): new FullNAT
+ * connections to a backend reached through the port take their source from
+ * (address, port) pairs of all of them, so one backend takes n times the
+ * source ports of one address per TIME_WAIT period. None configured: the
+ * route's source address alone.
+ */
+struct ng_svc_snat_pool {
+	uint16_t port_id;   /**< DPDK port id */
+	uint16_t n;         /**< addresses in addrs */
+	struct ng_ip addrs[NG_MAX_FULLNAT_ADDRS];
+};
+
 struct ng_svc_params {
 	struct rte_rcu_qsbr *qsbr;
 	struct ng_ruleset **publish;  /**< where workers load the ruleset from */
@@ -92,6 +105,9 @@ struct ng_svc_params {
 	 */
 	const struct ng_ip *nodeport_addrs;
 	unsigned int n_nodeport_addrs;
+	/** FullNAT source pools of the ports that have one (copied by ng_svc_init()). */
+	struct ng_svc_snat_pool snat_pools[NG_MAX_PORTS];
+	unsigned int n_snat_pools;
 	uint16_t vip_port;            /**< DPDK port id used for VIP routes */
 	uint32_t coalesce_us;         /**< commit once changes pause this long; default 1000 */
 	uint32_t coalesce_max_us;     /**< ...or this long after the first; default 10 ms */
@@ -105,6 +121,13 @@ int ng_svc_init(const struct ng_svc_params *p);
 
 /** Free everything; workers must have stopped. */
 void ng_svc_fini(void);
+
+/**
+ * Fill p's FullNAT source pools from the config's ports[].fullnat_addresses.
+ * @param port_ids DPDK port id of each config port (config order)
+ */
+void ng_svc_params_snat(struct ng_svc_params *p, const struct ng_conf *c,
+		const uint16_t *port_ids);
 
 /** Same options (everything but the name)? */
 bool ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b);

@@ -37,11 +37,15 @@ struct ng_fe_key {
 
 struct ng_svc_backend {
 	union ng_addr16 addr;
-	union ng_addr16 snat; /**< FullNAT source toward this backend */
+	union ng_addr16 snat; /**< the route's source toward this backend */
 	uint16_t port;        /**< network order */
 	uint8_t family;
 	uint8_t pad;
 	uint32_t weight;
+	/** FullNAT sources toward this backend: the pool of the port that reaches
+	 * it (ports[].fullnat_addresses), or &snat alone. Never empty. */
+	uint32_t n_snat;
+	const union ng_addr16 *snat_pool;
 };
 
 /** A source range of a service: a masked network. */
@@ -63,7 +67,7 @@ struct ng_svc_wstats {
 	uint32_t wrr_pos;
 } __rte_cache_aligned;
 
-/** Per-worker per-backend counters, and the worker's FullNAT port cursor. */
+/** Per-worker per-backend counters, and the worker's FullNAT source cursor. */
 struct ng_svc_bstats {
 	uint64_t conns;
 	uint64_t pkts;
@@ -71,8 +75,15 @@ struct ng_svc_bstats {
 	 * One cursor per backend: with the table evicting and expiring in about
 	 * the order it allocated, the port after the last one given out to a
 	 * backend is the one that backend was given longest ago, so the first
-	 * try is nearly always free, however full the table. */
+	 * try is nearly always free, however full the table. The compiler
+	 * starts it at a random port (rte_rand(), seeded at each start), so a
+	 * restarted gateway does not hand out the ports its previous instance
+	 * just used, whose TIME_WAIT sockets the backend still holds. */
 	uint32_t lport_next;
+	/** Index in the backend's snat_pool of the address lport_next goes
+	 * with: each port is handed out with every address in turn before the
+	 * cursor moves to the next port (random start too). */
+	uint32_t snat_next;
 };
 
 struct ng_svc_obj {
@@ -187,6 +198,8 @@ struct ng_ruleset {
 	 * freed with whichever ruleset first stops holding them. */
 	struct ng_fe_index *fe;
 	uint32_t n_dnat;      /**< services in DNAT mode: replies need owner routing */
+	uint32_t n_affinity;  /**< services with ClientIP affinity: owner by client address */
+	uint32_t n_dnat_affinity; /**< of them in DNAT mode: every DNAT owner by address */
 	uint16_t lport_min;   /**< FullNAT source ports, host order */
 	uint16_t lport_max;
 };

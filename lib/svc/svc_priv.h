@@ -31,6 +31,13 @@
 
 /* ---- ruleset.c: the compiler ---- */
 
+/** A port's FullNAT source pool, in the data path's form. */
+struct ng_rs_snat {
+	uint16_t port_id;
+	uint16_t n;
+	union ng_addr16 addrs[NG_MAX_FULLNAT_ADDRS];
+};
+
 /** What the compiler needs of the gateway. */
 struct ng_rs_env {
 	struct ng_fib *fib;             /**< FullNAT sources; NULL: the first node address */
@@ -43,6 +50,10 @@ struct ng_rs_env {
 	 * node_addrs; NULL: all of node_addrs. */
 	const struct ng_ip *nodeport_addrs;
 	unsigned int n_nodeport_addrs;
+	/** FullNAT source pools by port; objects point into them, so they live
+	 * as long as the service module. */
+	const struct ng_rs_snat *snat;
+	unsigned int n_snat;
 	uint32_t next_uid;              /**< uid of the next object; never reused */
 };
 

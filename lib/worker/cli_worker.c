@@ -20,6 +20,7 @@
 #include "ng_cli_util.h"
 #include "port.h"
 #include "svc.h"
+#include "svc_dp.h"
 #include "twin.h"
 #include "worker.h"
 
@@ -157,6 +158,69 @@ cmd_version(struct ng_cli_sess *s, int argc, char **argv)
 	return 0;
 }
 
+/* A backend's Linux TIME_WAIT (TCP_TIMEWAIT_LEN, fixed), seconds. */
+#define BACKEND_TIME_WAIT_S 60
+
+/*
+ * What one backend reached through port p can take in FullNAT mode: its
+ * source (address, port) pairs, each free again only once both the backend's
+ * TIME_WAIT and the gateway's own (conntrack tcp_time_wait) are over.
+ */
+struct fullnat_cap {
+	unsigned int addrs;   /**< source addresses: the pool, or the route's one */
+	uint32_t ports;       /**< nat.port_min..port_max */
+	uint32_t time_wait_s; /**< the longer TIME_WAIT */
+	uint64_t pairs;
+	uint64_t per_s;       /**< new connections per second per backend */
+};
+
+static struct fullnat_cap
+fullnat_cap(const struct ng_port *p)
+{
+	const struct ng_ruleset *rs = dp->rs;
+	struct fullnat_cap c = {.addrs = p->n_fullnat > 0 ? p->n_fullnat : 1};
+	uint64_t tw = dp->ct_to_tsc[NG_CT_TIME_WAIT] / rte_get_tsc_hz();
+
+	c.ports = rs != NULL ? (uint32_t)rs->lport_max - rs->lport_min + 1 : 0;
+	c.time_wait_s = (uint32_t)RTE_MAX(tw, (uint64_t)BACKEND_TIME_WAIT_S);
+	c.pairs = (uint64_t)c.addrs * c.ports;
+	c.per_s = c.pairs / c.time_wait_s;
+	return c;
+}
+
+static cJSON *
+fullnat_json(const struct ng_port *p)
+{
+	struct fullnat_cap c = fullnat_cap(p);
+	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
+	char b[NG_IP_STRLEN];
+
+	for (unsigned int i = 0; i < p->n_fullnat; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(ng_ip_fmt(&p->fullnat[i], b,
+				sizeof(b))));
+	cJSON_AddItemToObject(o, "addresses", a);
+	cJSON_AddNumberToObject(o, "source_addresses", c.addrs);
+	cJSON_AddNumberToObject(o, "source_ports", c.ports);
+	cJSON_AddNumberToObject(o, "time_wait_s", c.time_wait_s);
+	cJSON_AddNumberToObject(o, "conns_per_s_per_backend", (double)c.per_s);
+	return o;
+}
+
+static void
+fullnat_show(struct ng_cli_sess *s, const struct ng_port *p)
+{
+	struct fullnat_cap c = fullnat_cap(p);
+	char b[NG_IP_STRLEN];
+
+	ng_cli_printf(s, "    fullnat sources");
+	for (unsigned int i = 0; i < p->n_fullnat; i++)
+		ng_cli_printf(s, " %s", ng_ip_fmt(&p->fullnat[i], b, sizeof(b)));
+	if (p->n_fullnat == 0)
+		ng_cli_printf(s, " (the route's address)");
+	ng_cli_printf(s, ": %u x %u ports, %" PRIu64 " new connections/s per backend "
+			"(TIME_WAIT %u s)\n", c.addrs, c.ports, c.per_s, c.time_wait_s);
+}
+
 static int
 cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 {
@@ -205,6 +269,7 @@ cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 						ng_prefix_fmt(&p->addrs[a], b, sizeof(b))));
 			}
 			cJSON_AddItemToObject(o, "addresses", addrs);
+			cJSON_AddItemToObject(o, "fullnat", fullnat_json(p));
 			cJSON_AddNumberToObject(o, "rx", (double)ps->rx);
 			cJSON_AddNumberToObject(o, "tx", (double)ps->tx);
 			cJSON_AddNumberToObject(o, "rx_bytes", (double)ps->rx_bytes);
@@ -230,6 +295,7 @@ cmd_ports(struct ng_cli_sess *s, int argc, char **argv)
 			ng_cli_printf(s, "    link changes %" PRIu64 ", the last %.1f s ago\n",
 					p->link_changes, (double)(rte_get_tsc_cycles() -
 					p->link_change_tsc) / (double)rte_get_tsc_hz());
+		fullnat_show(s, p);
 		twin_show(s, i, ps);
 	}
 	return json ? ng_cli_print_json(s, arr) : 0;

@@ -8,10 +8,12 @@
  *
  * ip6-parse hands it TCP and UDP while there are services or tracked
  * connections, with the LPM6 result for the destination. Ownership, as for
- * IPv4: to a VIP or a NodePort, hash(client address) % workers; to a gateway
- * address in the FullNAT port range, port % workers; else, while there are
- * DNAT services, hash(destination address) % workers. A packet this stage
- * does not serve goes on to ip6-local (a gateway address, no NodePort) or
+ * IPv4: to a VIP or a NodePort, hash(client address, port) % workers, or
+ * hash(client address) for services with affinity (and DNAT ones while some
+ * DNAT service has affinity); to a gateway address in the FullNAT port range,
+ * port % workers; else, while there are DNAT services, the same hash of the
+ * destination (the client). A packet this stage does not serve goes on to
+ * ip6-local (a gateway address, no NodePort) or
  * ip6-forward (routed); refusals and an expired hop limit to reply.
  */
 #include <string.h>
@@ -24,23 +26,50 @@
 #include "ng_hash.h"
 #include "pkt6_dp.h"
 
+/*
+ * Owner of a packet from a client to a frontend, lb_dp.c's rule: by the
+ * client address when its service keeps a client on one worker (ClientIP
+ * affinity) or is DNAT while DNAT replies are routed by address; else by the
+ * whole client end (address and port).
+ */
+static inline unsigned int
+owner6_of_client(const struct ng_ruleset *rs, const struct rte_ipv6_hdr *ip,
+		const uint16_t *ports, uint8_t proto, unsigned int n)
+{
+	if (unlikely(rs->n_affinity > 0)) {
+		struct ng_fe_key fk = {0};
+		const struct ng_svc_obj *svc;
+
+		memcpy(fk.addr.v6, ip->dst_addr, 16);
+		fk.port = ports[1];
+		fk.proto = proto;
+		fk.family = AF_INET6;
+		svc = ng_rs_lookup(rs, &fk);
+		if (svc != NULL && (svc->affinity ||
+				(svc->mode == NG_FWD_DNAT && rs->n_dnat_affinity > 0)))
+			return (unsigned int)(ng_hash_addr6(ip->src_addr) % n);
+	}
+	return (unsigned int)(ng_hash_client6(ip->src_addr, ports[0]) % n);
+}
+
 static inline unsigned int
 owner6(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_nexthop *nh,
-		const struct rte_ipv6_hdr *ip, uint16_t dport)
+		const struct rte_ipv6_hdr *ip, const uint16_t *ports, uint8_t proto)
 {
 	unsigned int n = w->dp->n_workers;
 
 	if (nh != NULL && nh->type == NG_NH_LOCAL) {
-		uint16_t p = rte_be_to_cpu_16(dport);
+		uint16_t p = rte_be_to_cpu_16(ports[1]);
 
 		if (p >= rs->lport_min && p <= rs->lport_max)
 			return p % n;
-		return (unsigned int)(ng_hash_addr6(ip->src_addr) % n);
+		return owner6_of_client(rs, ip, ports, proto, n);
 	}
 	if (nh != NULL && nh->type == NG_NH_VIP)
-		return (unsigned int)(ng_hash_addr6(ip->src_addr) % n);
+		return owner6_of_client(rs, ip, ports, proto, n);
 	if (rs->n_dnat > 0)
-		return (unsigned int)(ng_hash_addr6(ip->dst_addr) % n);
+		return (unsigned int)((rs->n_dnat_affinity > 0 ? ng_hash_addr6(ip->dst_addr) :
+				ng_hash_client6(ip->dst_addr, ports[1])) % n);
 	return w->id;
 }
 
@@ -186,7 +215,7 @@ ng_lb6_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux
 		}
 		if (multi) {
 			const uint16_t *ports = (const uint16_t *)((const uint8_t *)ip + info.l3_len);
-			unsigned int o = owner6(w, rs, nh, ip, ports[1]);
+			unsigned int o = owner6(w, rs, nh, ip, ports, info.proto);
 
 			if (o != w->id) {
 				ng_w_next(next[NG_LB6_NEXT_REDIRECT], m, o);

@@ -6,19 +6,26 @@
  * another worker (edge redirect); look it up in the owner's connection table
  * (both directions); on a miss to a frontend, schedule a backend and create
  * the connection; rewrite addresses and ports; look the new destination up
- * and hand the packet to ip4-forward. A packet this stage does not serve goes
+ * and hand the packet to ip4-forward (a DSR connection's packet is not
+ * rewritten: it goes to ipip-encap with the backend's address, and has no
+ * reply direction). A packet this stage does not serve goes
  * on to local (a gateway address, no NodePort) or ip4-forward (routed
  * traffic); a refusal (no frontend, no backend) and an expired TTL go to the
  * reply stage, which builds the RST or ICMP error. A new connection from a
  * client outside its service's source ranges is dropped (edge drop,
  * src_range) without an answer.
  *
- * Ownership, computable from the packet alone:
- *   to a VIP or a NodePort:             hash(client address) % workers
- *   to a gateway address, FullNAT port: port % workers (ports are allotted so)
- *   anything else, when DNAT services:  hash(destination address) % workers
- * so both directions of a connection, and every connection of one client
- * (ClientIP affinity), meet on one worker.
+ * Ownership, computable from the packet alone (doc/architecture.md, "Owner
+ * of a packet"):
+ *   to a frontend of a ClientIP-affinity service, or of a DNAT service while
+ *   a DNAT service has affinity:        hash(client address) % workers
+ *   to any other VIP or NodePort:       hash(client address, port) % workers
+ *   to a gateway address, FullNAT port: port % workers (ports are chosen so)
+ *   anything else, when DNAT services:  the same hash of the destination
+ *                                       (a DNAT reply mirrors its request)
+ * so both directions of a connection meet on one worker, every connection
+ * of a client of an affinity service too, and the connections of one client
+ * address spread over the workers as RSS spreads flows.
  */
 #include <string.h>
 
@@ -29,6 +36,7 @@
 #include <rte_udp.h>
 
 #include "lb_dp.h"
+#include "encap_dp.h"
 #include "nat_dp.h"
 #include "ng_hash.h"
 #include "svc_dp.h"
@@ -43,50 +51,95 @@ owner_by_addr(uint32_t addr, unsigned int n)
 	return (unsigned int)(ng_mix64(addr) % n);
 }
 
+/* Owner by the client's end of the flow (address and port, network order). */
+static inline unsigned int
+owner_by_flow(uint32_t addr, uint16_t port, unsigned int n)
+{
+	return (unsigned int)(ng_mix64(((uint64_t)port << 32 | addr) ^ 0x6e67666c6f77ull) % n);
+}
+
+/*
+ * Owner of a packet from a client to a frontend: by the client address when
+ * its service keeps a client on one worker (ClientIP affinity), or is DNAT
+ * while DNAT replies must be routed by address; else by the whole client end.
+ * The frontend is looked up only while some service has affinity.
+ */
+static inline unsigned int
+owner_of_client(const struct ng_ruleset *rs, const struct rte_ipv4_hdr *ip,
+		const uint16_t *ports, unsigned int n)
+{
+	if (unlikely(rs->n_affinity > 0)) {
+		struct ng_fe_key fk = {0};
+		const struct ng_svc_obj *svc;
+
+		fk.addr.v4 = ip->dst_addr;
+		fk.port = ports[1];
+		fk.proto = ip->next_proto_id;
+		fk.family = AF_INET;
+		svc = ng_rs_lookup(rs, &fk);
+		if (svc != NULL && (svc->affinity ||
+				(svc->mode == NG_FWD_DNAT && rs->n_dnat_affinity > 0)))
+			return owner_by_addr(ip->src_addr, n);
+	}
+	return owner_by_flow(ip->src_addr, ports[0], n);
+}
+
 static inline unsigned int
 owner_of(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_nexthop *nh,
-		const struct rte_ipv4_hdr *ip, uint16_t dport)
+		const struct rte_ipv4_hdr *ip, const uint16_t *ports)
 {
 	unsigned int n = w->dp->n_workers;
 
 	if (nh != NULL && nh->type == NG_NH_LOCAL) {
-		uint16_t p = rte_be_to_cpu_16(dport);
+		uint16_t p = rte_be_to_cpu_16(ports[1]);
 
 		if (p >= rs->lport_min && p <= rs->lport_max)
 			return p % n;
-		return owner_by_addr(ip->src_addr, n);
+		return owner_of_client(rs, ip, ports, n);
 	}
 	if (nh != NULL && nh->type == NG_NH_VIP)
-		return owner_by_addr(ip->src_addr, n);
+		return owner_of_client(rs, ip, ports, n);
 	if (rs->n_dnat > 0)
-		return owner_by_addr(ip->dst_addr, n);
+		return rs->n_dnat_affinity > 0 ? owner_by_addr(ip->dst_addr, n) :
+				owner_by_flow(ip->dst_addr, ports[1], n);
 	return w->id;
 }
 
 /*
- * The next FullNAT source port owned by this worker (host order) towards
- * backend b of svc, advancing that backend's cursor.
+ * The next FullNAT source (address index in the backend's pool, and port
+ * owned by this worker, host order) towards backend b of svc, advancing that
+ * backend's cursor: each port with every address of the pool in turn, then
+ * the next port, so the addresses share the load and a (port, address) pair
+ * comes back only after all the others.
  */
 static inline uint32_t
 lport_next(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_svc_obj *svc,
-		uint16_t b)
+		uint16_t b, uint32_t *ai)
 {
-	uint32_t *cur = &svc->bstats[w->id * svc->n_backends + b].lport_next;
+	struct ng_svc_bstats *bs = &svc->bstats[w->id * svc->n_backends + b];
 	unsigned int n = w->dp->n_workers;
-	uint32_t min = rs->lport_min, max = rs->lport_max, p = *cur;
+	uint32_t min = rs->lport_min, max = rs->lport_max, p = bs->lport_next;
+	uint32_t a = bs->snat_next, na = svc->backends[b].n_snat;
 
+	if (a >= na)
+		a = 0;
 	if (p % n != w->id)
 		p += (w->id + n - p % n) % n; /* the next port of ours */
-	if (p < min || p > max) {
-		/* First port of ours at or above min. */
-		p = min + ((w->id + n - min % n) % n);
+	if (p < min || p > max)
+		p = min + ((w->id + n - min % n) % n); /* first port of ours at or above min */
+	*ai = a;
+	if (a + 1 < na) {
+		bs->snat_next = a + 1;
+		bs->lport_next = p;
+	} else {
+		bs->snat_next = 0;
+		bs->lport_next = p + n > max ? 0 : p + n;
 	}
-	*cur = p + n > max ? 0 : p + n;
 	return p;
 }
 
 /*
- * Move backend b's port cursor to a random place: the port it gave was in
+ * Move backend b's source cursor to a random place: the port it gave was in
  * use. Ports in use come in runs (a backend's ports are handed out in order,
  * and a table that does not free its entries in the order it took them keeps
  * runs of them alive), so stepping on would meet the rest of the run; a
@@ -96,8 +149,10 @@ static inline void
 lport_jump(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_svc_obj *svc,
 		uint16_t b)
 {
-	svc->bstats[w->id * svc->n_backends + b].lport_next = rs->lport_min +
-			(uint32_t)rte_rand_max(rs->lport_max - rs->lport_min + 1);
+	struct ng_svc_bstats *bs = &svc->bstats[w->id * svc->n_backends + b];
+
+	bs->lport_next = rs->lport_min + (uint32_t)rte_rand_max(rs->lport_max - rs->lport_min + 1);
+	bs->snat_next = (uint32_t)rte_rand_max(svc->backends[b].n_snat);
 }
 
 /*
@@ -111,7 +166,10 @@ lport_alloc(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_sv
 	struct ng_flow_key rk;
 
 	for (int i = 0; i < LPORT_TRIES; i++) {
-		c->lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, c->bidx));
+		uint32_t a;
+
+		c->lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, c->bidx, &a));
+		c->snat = svc->backends[c->bidx].snat_pool[a];
 		ng_ct_reply_key(c, &rk);
 		*rsig = ng_ct_hash(&rk);
 		if (ng_ct_key_free_sig(w->ct, &rk, *rsig))
@@ -131,6 +189,7 @@ struct lb_new {
 	uint16_t b;       /**< backend index */
 	uint16_t lport;   /**< network order; 0: none reserved */
 	hash_sig_t rsig;  /**< hash of the reply key */
+	uint32_t snat;    /**< index in the backend's snat_pool */
 };
 
 static inline void
@@ -266,7 +325,6 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 		c->state = NG_CT_ESTABLISHED; /* DNAT picked up mid-stream: Maglev keeps it in place */
 	if (svc->mode == NG_FWD_FULLNAT) {
 		c->flags |= NG_CT_F_FULLNAT;
-		c->snat = be->snat;
 		bool have = false;
 
 		if (pre != NULL && pre->lport != 0) {
@@ -275,6 +333,7 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 			/* Checked again (its buckets are warm now): with a small port
 			 * range, lport_alloc() for another packet may have wrapped onto it. */
 			c->lport = pre->lport;
+			c->snat = be->snat_pool[pre->snat];
 			ng_ct_reply_key(c, &rk);
 			rsig = pre->rsig;
 			have = ng_ct_key_free_sig(w->ct, &rk, rsig);
@@ -288,6 +347,9 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 			return NULL;
 		}
 		reply_free = true;
+	} else if (svc->mode == NG_FWD_DSR) {
+		c->flags |= NG_CT_F_ONEWAY; /* the backend answers the client: no reply key */
+		c->snat = be->snat;         /* the outer source */
 	} else {
 		struct ng_flow_key rk;
 
@@ -308,15 +370,16 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 /*
  * A packet of a connection not confirmed yet (cold: an established flow is
  * confirmed after its first exchange): a reply marks it replied, a packet
- * from the client after that may confirm it (ng_ct_confirm()).
+ * from the client after that may confirm it (ng_ct_confirm(); a one-way
+ * conn's second packet from the client does). first: this packet created c.
  */
 static __rte_noinline void
-conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply)
+conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first)
 {
 	if (is_reply)
 		c->flags |= NG_CT_F_REPLIED;
 	else
-		ng_ct_confirm(ct, c);
+		ng_ct_confirm(ct, c, first);
 }
 
 /* Bring a conn's service view up to the current ruleset. */
@@ -442,9 +505,9 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		tmp.orig.family = k->family;
 		tmp.backend = be->addr;
 		tmp.bport = be->port;
-		tmp.snat = be->snat;
 		tmp.flags = NG_CT_F_FULLNAT;
-		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, bi));
+		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, bi, &pre[np].snat));
+		tmp.snat = be->snat_pool[pre[np].snat];
 		ng_ct_reply_key(&tmp, &rk[nb]);
 		pre[np].b = bi;
 		pre[np].lport = tmp.lport;
@@ -502,7 +565,7 @@ lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **
 		}
 		ports = (const uint16_t *)((const uint8_t *)ip + ihl);
 		if (multi) {
-			unsigned int o = owner_of(w, rs, aux[i].nh, ip, ports[1]);
+			unsigned int o = owner_of(w, rs, aux[i].nh, ip, ports);
 
 			if (o != w->id) {
 				ng_w_next(next[NG_LB_NEXT_REDIRECT], m, o);
@@ -655,6 +718,7 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 	bool is_reply = (b->reply[ki / 64] >> (ki % 64)) & 1;
 	uint8_t proto = k->proto, flags = 0;
 	const struct ng_svc_obj *svc;
+	bool first = false;
 
 	if (proto == IPPROTO_TCP)
 		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
@@ -684,12 +748,17 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 			return;
 		svc = c->svc;
 		is_reply = false;
+		first = true;
 	}
 	if (proto == IPPROTO_TCP)
 		ng_ct_tcp_track(c, is_reply, flags);
 	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
-		conn_unconfirmed(ct, c, is_reply);
+		conn_unconfirmed(ct, c, is_reply, first);
 	conn_touch(w, c, svc, tot);
+	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
+		ng_w_next(next[NG_LB_NEXT_ENCAP], m, ng_encap_word(c->snat.v4, c->backend.v4));
+		return;
+	}
 	lb_nat(ip, ports, proto, c, is_reply);
 	ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, ng_fib_lookup4_dp(fib, ip->dst_addr));
 }

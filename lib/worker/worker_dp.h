@@ -119,6 +119,7 @@ ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
 ng_stage_fn ng_ip6_parse_process;   /* ip6_dp.c: IPv6 header chain, classify */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
 ng_stage_fn ng_lb6_process;         /* lb6_dp.c: the same for IPv6 */
+ng_stage_fn ng_encap_process;       /* encap_dp.c: IPv4-in-IPv4 for DSR */
 ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
 ng_stage_fn ng_ip6_local_process;   /* local6_dp.c: ND, ICMPv6 echo, what is the kernel's */
 ng_stage_fn ng_ip4_forward_process; /* ip4_dp.c: TTL, MTU, neighbour */

@@ -499,17 +499,26 @@ def t_show_ports(x):
     check(re.match(r"client\s+0\s+net_null\s+([0-9A-F]{2}:){5}[0-9A-F]{2}\s+1500\s+1\s+1\s+up",
                    ls[1]) is not None, "client port line", out)
     check(ls[2].strip() == "address 198.18.0.1/24", "client address line", out)
-    check(ls[3].startswith("pods ") and " 1 " in ls[3], "pods port line", out)
-    check(ls[4].strip() == "address 198.18.1.1/24", "pods address line", out)
+    fullnat = re.compile(r"fullnat sources \(the route's address\): 1 x (\d+) ports, (\d+) new "
+                         r"connections/s per backend \(TIME_WAIT (\d+) s\)")
+    src = [fullnat.fullmatch(ls[i].strip()) for i in (3, 6)]
+    check(all(m is not None for m in src), "fullnat sources lines (no pool: the route's)", out)
+    check(ls[4].startswith("pods ") and " 1 " in ls[4], "pods port line", out)
+    check(ls[5].strip() == "address 198.18.1.1/24", "pods address line", out)
     j = c.json("show ports json")
     keys = {"name", "port_id", "devargs", "driver", "mac", "mtu", "rx_queues", "tx_queues",
             "rss", "link_up", "link_speed_mbps", "link_changes", "addresses", "rx", "tx",
             "rx_bytes", "tx_bytes", "drops", "nic_imissed", "nic_ierrors", "nic_rx_nombuf",
-            "kernel"}
+            "fullnat", "kernel"}
     check(isinstance(j, list) and len(j) == 2, "two ports", j)
     check(all(p["kernel"] is None for p in j), "show ports json: no kernel twin", j)
     for p in j:
         check(set(p) == keys, "show ports json keys", sorted(p))
+    check([(p["fullnat"]["addresses"], p["fullnat"]["source_addresses"],
+            p["fullnat"]["source_ports"], p["fullnat"]["conns_per_s_per_backend"],
+            p["fullnat"]["time_wait_s"]) for p in j]
+          == [([], 1, int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in src],
+          "show ports json: fullnat agrees with the text", j)
     check([(p["name"], p["port_id"], p["devargs"], p["driver"], p["addresses"], p["mtu"])
            for p in j] == [("client", 0, "net_null0", "net_null", ["198.18.0.1/24"], 1500),
                            ("pods", 1, "net_null1", "net_null", ["198.18.1.1/24"], 1500)],
@@ -644,8 +653,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "ip6-parse", "lb", "lb6", "local", "ip6-local", "ip4-forward",
-                  "ip6-forward", "reply", "punt", "output",
+RUNTIME_STAGES = ["rx", "parse", "ip6-parse", "lb", "lb6", "ipip-encap", "local", "ip6-local",
+                  "ip4-forward", "ip6-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 
@@ -1068,11 +1077,12 @@ def t_errors(x):
         ("service add x sctp", '% service add: protocol "sctp": tcp or udp'),
         ("service add x tcp scheduler fastest",
          '% service add: scheduler "fastest": maglev, wrr or random'),
-        ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat or dnat'),
+        ("service add x tcp mode bridge", '% service add: mode "bridge": fullnat, dnat or dsr'),
         ("service add x tcp colour red",
          '% service add: unknown option "colour" (scheduler, mode, affinity, '
          'affinity-timeout, source-ranges, tcp-syn-timeout, tcp-established-timeout, '
-         'tcp-fin-timeout, tcp-time-wait-timeout, tcp-close-timeout, udp-timeout)'),
+         'tcp-fin-timeout, tcp-time-wait-timeout, tcp-close-timeout, udp-timeout, '
+         'udp-unreplied-timeout)'),
         ("service set %s source-ranges 198.51.100.0/24,10.0.0.0/33" % WEB,
          '% service set: source range "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/N'),
         ("service set %s source-ranges 198.51.100.0/24,,10.0.0.0/8" % WEB,
@@ -1269,6 +1279,14 @@ def t_service_lifecycle(x):
     j = c.json("show service %s json" % n)
     check(j["scheduler"] == "maglev" and j["mode"] == "dnat" and j["affinity"] == "none" and
           "affinity_timeout" not in j, "service set changes options", j)
+    c.silent("service set %s mode dsr" % n)
+    c.silent("commit")
+    j = c.json("show service %s json" % n)
+    check(j["mode"] == "dsr", "service set ... mode dsr", j)
+    check(re.search(r"mode = \"dsr\"", c.ok("show running-config")) is not None,
+          "show running-config writes mode dsr", c.ok("show running-config"))
+    c.silent("service set %s mode dnat" % n)
+    c.silent("commit")
     c.silent("backend weight %s 198.18.1.51:9000 0" % n)
     c.silent("backend del %s 198.18.1.50:9000" % n)
     c.silent("service frontend del %s nodeport 30777" % n)

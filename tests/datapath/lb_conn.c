@@ -203,21 +203,24 @@ fx_no_pickup_fullnat(void)
 		RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 0,
 	};
 	struct flow fd = flow_init(IPPROTO_TCP, CLIENT, 40801, VIP_DWEB, 80, false);
-	uint64_t refused = svc_refused("web"), created;
-	unsigned int wid = owner_of_client(CLIENT);
+	uint64_t refused = svc_refused("web"), created[NWORKERS];
 	struct tb_frame in, out;
 	struct ng_conn *c;
 	bool rep;
 
-	created = gw.dp->workers[wid]->ct->stats.created;
+	for (unsigned int k = 0; k < NWORKERS; k++)
+		created[k] = gw.dp->workers[k]->ct->stats.created;
 	for (unsigned int i = 0; i < RTE_DIM(no_syn); i++) {
-		tcp4(&in, P0, CLIENT, (uint16_t)(40810 + i), VIP_WEB, 80, no_syn[i], 77, 5, 10);
+		uint16_t cport = (uint16_t)(40810 + i);
+		unsigned int wid = own(cport);
+
+		tcp4(&in, P0, CLIENT, cport, VIP_WEB, 80, no_syn[i], 77, 5, 10);
 		step("FullNAT: TCP without SYN, no conn", wid, &in, REFUSE(P0, TCP_NO_CONN), &out);
 		check_rst(&in, &out);
-		assert_null(conn_lookup(wid, IPPROTO_TCP, CLIENT, (uint16_t)(40810 + i), VIP_WEB,
-				80, &rep));
+		assert_null(conn_lookup(wid, IPPROTO_TCP, CLIENT, cport, VIP_WEB, 80, &rep));
 	}
-	assert_int_equal(gw.dp->workers[wid]->ct->stats.created, created);
+	for (unsigned int k = 0; k < NWORKERS; k++)
+		assert_int_equal(gw.dp->workers[k]->ct->stats.created, created[k]);
 	assert_int_equal(svc_refused("web"), refused + RTE_DIM(no_syn));
 
 	flow_first(&fd, "DNAT: ACK picked up mid-stream", RTE_TCP_ACK_FLAG, 8080);

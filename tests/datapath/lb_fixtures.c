@@ -52,7 +52,7 @@ be_index(uint32_t addr)
 /* ---- the topology ---- */
 
 /* A static neighbour through the route control API. */
-static int
+int
 add_neighbour(uint8_t port, uint32_t addr)
 {
 	struct ng_ip a = {.family = AF_INET, .v4 = addr};
@@ -68,11 +68,18 @@ add_neighbour(uint8_t port, uint32_t addr)
 int
 lb_gw_up(const char *name)
 {
+	return lb_gw_up_with(name, NULL, LPORT_MIN, LPORT_MAX);
+}
+
+int
+lb_gw_up_with(const char *name, const char *fullnat_p1, uint16_t lport_min, uint16_t lport_max)
+{
 	const struct ng_test_gw_opts o = {
 		.name = name, .n_ports = NPORTS,
 		.addrs = {"198.18.0.1/24", "198.18.1.1/24"},
+		.fullnat = {NULL, fullnat_p1},
 		.n_workers = NWORKERS, .mem_mb = 512, .ct_entries = 4096, .services = true,
-		.lport_min = LPORT_MIN, .lport_max = LPORT_MAX,
+		.lport_min = lport_min, .lport_max = lport_max,
 	};
 
 	if (ng_test_gw_up(&gw, &o) != 0)
@@ -91,6 +98,13 @@ lb_gw_up(const char *name)
 		if (add_neighbour(P1, be_addr(i)) != 0)
 			return -1;
 	return 0;
+}
+
+int
+lb_gw_down(void **state)
+{
+	(void)state;
+	return ng_test_gw_down(&gw);
 }
 
 /* ---- frames ---- */
@@ -304,13 +318,36 @@ owner_of_client(uint32_t client)
 	return (unsigned int)(ng_mix64(client) % NWORKERS);
 }
 
+/* The owner of a flow by its client end (address, port host order), as lb_dp.c's owner_by_flow. */
+unsigned int
+owner_of_flow(uint32_t client, uint16_t cport)
+{
+	uint64_t port = rte_cpu_to_be_16(cport);
+
+	return (unsigned int)(ng_mix64((port << 32 | client) ^ 0x6e67666c6f77ull) % NWORKERS);
+}
+
+unsigned int
+own(uint16_t cport)
+{
+	return owner_of_flow(CLIENT, cport);
+}
+
+uint16_t
+cport_of(uint32_t client, unsigned int wid, uint16_t from)
+{
+	while (owner_of_flow(client, from) != wid)
+		from++;
+	return from;
+}
+
 struct flow
 flow_init(uint8_t proto, uint32_t client, uint16_t cport, uint32_t fe, uint16_t feport,
 		bool fullnat)
 {
 	struct flow fl = {
 		.proto = proto, .client = client, .cport = cport, .fe = fe, .feport = feport,
-		.fullnat = fullnat, .wid = owner_of_client(client),
+		.fullnat = fullnat, .wid = owner_of_flow(client, cport),
 	};
 
 	return fl;

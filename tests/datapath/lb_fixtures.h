@@ -11,6 +11,7 @@
  * NodePorts, source ports, bursts), lb_rules.c (rule changes under live
  * connections), lb_frames.c (frame variants and malformed packets),
  * lb_twin.c (kernel twins: what goes to the kernel and what never does),
+ * lb_dsr.c (direct server return: IPv4-in-IPv4 to the backend),
  * lb_ranges.c (source ranges: new connections only from the listed clients).
  */
 
@@ -40,7 +41,8 @@ enum { P0, P1 };
 /* ---- the gateway under test (defined by the test's main file) ---- */
 
 extern struct ng_test_gw gw;
-/* The worker owning CLIENT's flows, the other one, and a client the other owns. */
+/* The worker owning CLIENT's address (its affinity flows), the other one, and a
+ * client address the other owns. */
 extern unsigned int owner, other;
 extern uint32_t client2;
 
@@ -54,6 +56,8 @@ extern uint32_t client2;
 #define VIP_RM tb_ip(198, 19, 0, 20)
 #define VIP_URM tb_ip(198, 19, 0, 21)
 #define VIP_DRAIN tb_ip(198, 19, 0, 22)
+#define VIP_DSR tb_ip(198, 19, 0, 15)
+#define VIP_UDSR tb_ip(198, 19, 0, 16)
 #define VIP_RWEB tb_ip(198, 19, 0, 30)
 #define VIP_RDNS tb_ip(198, 19, 0, 31)
 
@@ -65,6 +69,13 @@ extern const struct rte_ether_addr client_mac;
  * @return 0, or -1 (call ng_test_gw_down() all the same).
  */
 int lb_gw_up(const char *name);
+/* The same with FullNAT source addresses on p1 ("A.B.C.D,..."; NULL: none) and a port range. */
+int lb_gw_up_with(const char *name, const char *fullnat_p1, uint16_t lport_min,
+		uint16_t lport_max);
+/* Take the gateway down (a cmocka group teardown). */
+int lb_gw_down(void **state);
+/* A static neighbour on port (P0, P1) with mac_of(addr). @return 0 or -1. */
+int add_neighbour(uint8_t port, uint32_t addr);
 
 /* Backend i's address. */
 uint32_t be_addr(unsigned int i);
@@ -127,7 +138,14 @@ struct flow {
 	uint16_t lport;      /* FullNAT: source port toward the backend */
 };
 
+/* The owner of a client's flows to a ClientIP-affinity service (by its address). */
 unsigned int owner_of_client(uint32_t client);
+/* The owner of a flow to any other service, by its client end (port host order). */
+unsigned int owner_of_flow(uint32_t client, uint16_t cport);
+/* The owner of CLIENT's flow from port cport (host order) to a service without affinity. */
+unsigned int own(uint16_t cport);
+/* The first client port (host order) from `from` on whose flows worker wid owns. */
+uint16_t cport_of(uint32_t client, unsigned int wid, uint16_t from);
 struct flow flow_init(uint8_t proto, uint32_t client, uint16_t cport, uint32_t fe,
 		uint16_t feport, bool fullnat);
 void flow_c2s_frame(const struct flow *fl, struct tb_frame *f, uint8_t flags, uint32_t seq,
@@ -180,6 +198,10 @@ void fx_frame_variants(void);
 void fx_malformed(void);
 void fx_bad_tcp_data_offset(void);
 void fx_twin(void);
+void fx_dsr_tcp(void);
+void fx_dsr_midstream(void);
+void fx_dsr_udp(void);
+void fx_dsr_mtu_frames(void);
 void fx_src_ranges_tcp(void);
 void fx_src_ranges_udp(void);
 

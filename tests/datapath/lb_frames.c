@@ -53,7 +53,7 @@ fx_frame_variants(void)
 	/* IPv4 options: kept, header checksum still right. */
 	tcp4(&in, P0, CLIENT, 40902, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	tb_ip_options(&in);
-	step("SYN with IPv4 options", owner, &in, TX(P1), &out);
+	step("SYN with IPv4 options", own(40902), &in, TX(P1), &out);
 	oopt = (const uint8_t *)(tb_ip4_hdr(&out) + 1);
 	assert_memory_equal(oopt, tb_ip4_hdr(&in) + 1, 4);
 	check_nat_fwd(&in, &out, P1, GW1, rte_be_to_cpu_16(((const uint16_t *)tb_l4(&out))[0]),
@@ -62,11 +62,11 @@ fx_frame_variants(void)
 	/* Refusals of such segments: a plain 40-byte RST. */
 	tcp4(&in, P0, CLIENT, 40903, VIP_EMPTY, 80, RTE_TCP_SYN_FLAG, 3000, 0, 0);
 	tb_ip_options(&in);
-	step("SYN with IPv4 options, no backend", owner, &in, REFUSE(P0, SVC_NO_BACKEND), &out);
+	step("SYN with IPv4 options, no backend", own(40903), &in, REFUSE(P0, SVC_NO_BACKEND), &out);
 	check_rst(&in, &out);
 	tcp4(&in, P0, CLIENT, 40904, VIP_EMPTY, 80, RTE_TCP_SYN_FLAG, 3000, 0, 0);
 	tb_tcp_syn_options(&in);
-	step("SYN with TCP options, no backend", owner, &in, REFUSE(P0, SVC_NO_BACKEND), &out);
+	step("SYN with TCP options, no backend", own(40904), &in, REFUSE(P0, SVC_NO_BACKEND), &out);
 	check_rst(&in, &out);
 	assert_int_equal(rte_be_to_cpu_32(((struct rte_tcp_hdr *)tb_l4(&out))->recv_ack), 3001);
 }
@@ -87,13 +87,13 @@ fx_malformed(void)
 	tb_ip4_hdr(&in)->total_length = rte_cpu_to_be_16(20 + 12);
 	tb_set_ttl(&in, 64);
 	in.len = L2 + 32;
-	step("12 bytes of TCP to a VIP", owner, &in, DROP(L4_HEADER), NULL);
+	step("12 bytes of TCP to a VIP", own(41001), &in, DROP(L4_HEADER), NULL);
 	udp4(&in, P0, CLIENT, 41002, VIP_DNS, 53, 0, true);
 	tb_ip4_hdr(&in)->total_length = rte_cpu_to_be_16(20 + 6);
 	tb_set_ttl(&in, 64);
 	in.len = L2 + 26;
-	step("6 bytes of UDP to a VIP", owner, &in, DROP(L4_HEADER), NULL);
-	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 41001, VIP_WEB, 80, &rep));
+	step("6 bytes of UDP to a VIP", own(41002), &in, DROP(L4_HEADER), NULL);
+	assert_null(conn_lookup(own(41001), IPPROTO_TCP, CLIENT, 41001, VIP_WEB, 80, &rep));
 }
 
 /*
@@ -114,10 +114,10 @@ fx_bad_tcp_data_offset(void)
 
 	tcp4(&in, P0, CLIENT, 41300, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1, 0, 0);
 	((struct rte_tcp_hdr *)tb_l4(&in))->data_off = 0x20;
-	step("SYN with data offset 2 to web", owner, &in, DROP(L4_HEADER), NULL);
-	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 41300, VIP_WEB, 80, &rep));
+	step("SYN with data offset 2 to web", own(41300), &in, DROP(L4_HEADER), NULL);
+	assert_null(conn_lookup(own(41300), IPPROTO_TCP, CLIENT, 41300, VIP_WEB, 80, &rep));
 	tcp4(&in, P0, CLIENT, 41301, VIP_EMPTY, 80, RTE_TCP_SYN_FLAG, 1, 0, 0);
 	((struct rte_tcp_hdr *)tb_l4(&in))->data_off = 0xf0;
-	step("SYN with data offset 15 in a 20-byte segment to empty", owner, &in,
+	step("SYN with data offset 15 in a 20-byte segment to empty", own(41301), &in,
 			DROP(L4_HEADER), NULL);
 }

@@ -18,8 +18,10 @@
 void
 fx_redirect(void)
 {
-	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, 40400, VIP_WEB, 80, true);
-	struct flow f2 = flow_init(IPPROTO_TCP, client2, 40401, VIP_WEB, 80, true);
+	/* Two flows of one client address, one for each worker (by the client port). */
+	uint16_t p1 = cport_of(CLIENT, owner, 40400), p2 = cport_of(CLIENT, other, 40400);
+	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, p1, VIP_WEB, 80, true);
+	struct flow f2 = flow_init(IPPROTO_TCP, CLIENT, p2, VIP_WEB, 80, true);
 	struct tb_frame in;
 	struct ng_conn *c;
 	bool rep;
@@ -27,8 +29,8 @@ fx_redirect(void)
 	/* The SYN on the wrong worker goes to the owner's ring from it, untouched. */
 	flow_c2s_frame(&fl, &in, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN on the non-owner", other, &in, REDIRECT(owner), NULL);
-	assert_null(conn_lookup(other, IPPROTO_TCP, CLIENT, 40400, VIP_WEB, 80, &rep));
-	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 40400, VIP_WEB, 80, &rep));
+	assert_null(conn_lookup(other, IPPROTO_TCP, CLIENT, p1, VIP_WEB, 80, &rep));
+	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, p1, VIP_WEB, 80, &rep));
 	{
 		struct rte_mbuf *m = NULL;
 
@@ -49,25 +51,26 @@ fx_redirect(void)
 		struct tb_frame out;
 
 		step_redirected("SYN-ACK handed to the owner", other, owner, P1, TX(P0), &out);
-		check_nat_fwd(&in, &out, P0, VIP_WEB, 80, CLIENT, 40400);
+		check_nat_fwd(&in, &out, P0, VIP_WEB, 80, CLIENT, p1);
 	}
 	assert_state(c, NG_CT_SYN_RECV);
 
-	/* A client the other worker owns: mirrored, its lport is the other's. */
+	/* The same client's flow the other worker owns: mirrored, its lport is the other's. */
 	assert_int_equal(f2.wid, other);
 	flow_c2s_frame(&f2, &in, RTE_TCP_SYN_FLAG, 1000, 0, 0);
-	step("second client's SYN on its non-owner", owner, &in, REDIRECT(other), NULL);
-	flow_first_on(&f2, "second client's SYN handed over", RTE_TCP_SYN_FLAG, 8080, true);
+	step("second flow's SYN on its non-owner", owner, &in, REDIRECT(other), NULL);
+	flow_first_on(&f2, "second flow's SYN handed over", RTE_TCP_SYN_FLAG, 8080, true);
 	assert_int_equal(f2.lport % NWORKERS, other);
 	assert_state(flow_conn(&f2), NG_CT_SYN_SENT);
-	flow_s2c(&f2, "second client's SYN-ACK on its owner", RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+	flow_s2c(&f2, "second flow's SYN-ACK on its owner", RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
 			9000, 1001, 0);
 }
 
 void
 fx_dnat(void)
 {
-	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, 40500, VIP_DWEB, 80, false);
+	uint16_t cp = cport_of(CLIENT, owner, 40500);
+	struct flow fl = flow_init(IPPROTO_TCP, CLIENT, cp, VIP_DWEB, 80, false);
 	struct tb_frame in;
 	struct ng_conn *c;
 
@@ -76,14 +79,15 @@ fx_dnat(void)
 	assert_state(c, NG_CT_SYN_SENT);
 	assert_int_equal(c->lport, 0);
 
-	/* The reply, to the client itself, belongs to the owner of hash(client). */
+	/* The reply, to the client itself, belongs to the owner of hash(client, port):
+	 * its destination mirrors the request's source. */
 	flow_s2c_frame(&fl, &in, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 9000, 1001, 0);
 	step("DNAT SYN-ACK on the non-owner", other, &in, REDIRECT(owner), NULL);
 	{
 		struct tb_frame out;
 
 		step_redirected("DNAT SYN-ACK handed to the owner", other, owner, P1, TX(P0), &out);
-		check_nat_fwd(&in, &out, P0, VIP_DWEB, 80, CLIENT, 40500);
+		check_nat_fwd(&in, &out, P0, VIP_DWEB, 80, CLIENT, cp);
 	}
 	assert_state(c, NG_CT_SYN_RECV);
 	flow_c2s(&fl, "DNAT ACK", RTE_TCP_ACK_FLAG, 1001, 9001, 0);
@@ -106,7 +110,7 @@ fx_nodeport(void)
 
 	/* Another port of the gateway address: no listener. */
 	tcp4(&in, P0, CLIENT, 40602, GW0, NODE_PORT + 1, RTE_TCP_SYN_FLAG, 10, 0, 0);
-	step("SYN to a gateway port without NodePort", owner, &in, REFUSE(P0, LOCAL_PROTO), &out);
+	step("SYN to a gateway port without NodePort", own(40602), &in, REFUSE(P0, LOCAL_PROTO), &out);
 	check_rst(&in, &out);
 }
 
@@ -114,8 +118,12 @@ fx_nodeport(void)
 void
 fx_burst(void)
 {
-	struct flow a = flow_init(IPPROTO_TCP, CLIENT, 41100, VIP_WEB, 80, true);
-	struct flow b = flow_init(IPPROTO_UDP, CLIENT, 41101, VIP_DNS, 53, true);
+	/* Client ports of the owner's, but the third packet's, the other's. */
+	uint16_t pa = cport_of(CLIENT, owner, 41100), pb = cport_of(CLIENT, owner, pa + 1);
+	uint16_t pc = cport_of(CLIENT, other, 41100), pd = cport_of(CLIENT, owner, pb + 1);
+	uint16_t pf = cport_of(CLIENT, owner, pd + 1);
+	struct flow a = flow_init(IPPROTO_TCP, CLIENT, pa, VIP_WEB, 80, true);
+	struct flow b = flow_init(IPPROTO_UDP, CLIENT, pb, VIP_DNS, 53, true);
 	struct tb_frame in[6];
 	struct rte_mbuf *m[6];
 	struct ng_worker *w = gw.dp->workers[owner];
@@ -123,10 +131,10 @@ fx_burst(void)
 
 	flow_c2s_frame(&a, &in[0], RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	flow_c2s_frame(&b, &in[1], 1, 0, 0, 20);
-	tcp4(&in[2], P0, client2, 41102, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1, 0, 0);
-	tcp4(&in[3], P0, CLIENT, 41103, VIP_EMPTY, 80, RTE_TCP_SYN_FLAG, 1, 0, 0);
+	tcp4(&in[2], P0, CLIENT, pc, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1, 0, 0);
+	tcp4(&in[3], P0, CLIENT, pd, VIP_EMPTY, 80, RTE_TCP_SYN_FLAG, 1, 0, 0);
 	icmp_echo4(&in[4], CLIENT, VIP_WEB, 8);
-	udp4(&in[5], P0, CLIENT, 41105, VIP_WEB, 443, 8, true);
+	udp4(&in[5], P0, CLIENT, pf, VIP_WEB, 443, 8, true);
 	ng_test_gw_reset(&gw);
 	for (unsigned int i = 0; i < 6; i++)
 		m[i] = tb_mbuf(gw.pool, &in[i], gw.port_id[in[i].port]);
@@ -141,9 +149,9 @@ fx_burst(void)
 	assert_int_equal(rte_ring_count(gw.dp->workers[other]->redir_in[owner]), 1);
 	assert_int_equal(w->stats.stage[NG_STAGE_LB].pkts, 5);
 	assert_int_equal(w->stats.stage[NG_STAGE_PARSE].pkts, 6);
-	assert_non_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 41100, VIP_WEB, 80, &rep));
-	assert_non_null(conn_lookup(owner, IPPROTO_UDP, CLIENT, 41101, VIP_DNS, 53, &rep));
-	assert_null(conn_lookup(owner, IPPROTO_TCP, client2, 41102, VIP_WEB, 80, &rep));
+	assert_non_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, pa, VIP_WEB, 80, &rep));
+	assert_non_null(conn_lookup(owner, IPPROTO_UDP, CLIENT, pb, VIP_DNS, 53, &rep));
+	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, pc, VIP_WEB, 80, &rep));
 	assert_int_equal(ng_test_gw_release(&gw), 6);
 }
 

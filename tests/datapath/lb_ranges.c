@@ -6,8 +6,9 @@
  * src_range on the ingress port and per service. A service without ranges
  * serves everyone. Changing the ranges does not cut established connections.
  *
- * CLIENT (198.18.0.2) is inside the ranges set here, client2 (198.18.0.x,
- * owned by the other worker) outside.
+ * CLIENT (198.18.0.2) is inside the ranges set here, client2 (198.18.0.x)
+ * outside. Neither service has affinity: each flow is dropped by the worker
+ * that owns it by its client end (owner_of_flow()).
  */
 #include <rte_tcp.h>
 
@@ -24,7 +25,7 @@ fx_src_ranges_tcp(void)
 	struct flow web = flow_init(IPPROTO_TCP, client2, 42001, VIP_WEB, 80, true);
 	struct flow late = flow_init(IPPROTO_TCP, client2, 42003, VIP_RWEB, 80, true);
 	struct flow again;
-	unsigned int o2 = owner_of_client(client2);
+	unsigned int o2 = owner_of_flow(client2, 42002);
 	uint64_t dropped;
 	struct tb_frame in;
 	bool rep;
@@ -57,8 +58,8 @@ fx_src_ranges_tcp(void)
 			RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 1001, 9001, 40);
 	flow_s2c(&in_fl, "its answer", RTE_TCP_ACK_FLAG, 9001, 1041, 10);
 	tcp4(&in, P0, CLIENT, 42004, VIP_RWEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
-	step("new SYN from the client the change left outside", owner, &in, DROP(SRC_RANGE),
-			NULL);
+	step("new SYN from the client the change left outside", own(42004), &in,
+			DROP(SRC_RANGE), NULL);
 	assert_int_equal(svc_src_dropped("rweb"), dropped + 3);
 
 	/* 0.0.0.0/0 lets everyone in; so does removing the ranges. */
@@ -75,7 +76,7 @@ fx_src_ranges_udp(void)
 {
 	struct flow in_fl = flow_init(IPPROTO_UDP, CLIENT, 52000, VIP_RDNS, 53, true);
 	struct flow dns = flow_init(IPPROTO_UDP, client2, 52001, VIP_DNS, 53, true);
-	unsigned int o2 = owner_of_client(client2);
+	unsigned int o2 = owner_of_flow(client2, 52002);
 	uint64_t dropped, refused;
 	struct tb_frame in;
 	bool rep;

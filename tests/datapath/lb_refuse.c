@@ -22,14 +22,14 @@ fx_no_backend(void)
 	bool rep;
 
 	tcp4(&in, P0, CLIENT, 40200, VIP_EMPTY, 80, RTE_TCP_SYN_FLAG, 77777, 0, 0);
-	step("SYN to a service without backends", owner, &in, REFUSE(P0, SVC_NO_BACKEND), &out);
+	step("SYN to a service without backends", own(40200), &in, REFUSE(P0, SVC_NO_BACKEND), &out);
 	check_rst(&in, &out);
 	assert_int_equal(rte_be_to_cpu_32(((struct rte_tcp_hdr *)tb_l4(&out))->recv_ack), 77778);
-	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 40200, VIP_EMPTY, 80, &rep));
+	assert_null(conn_lookup(own(40200), IPPROTO_TCP, CLIENT, 40200, VIP_EMPTY, 80, &rep));
 
 	tcp4(&in, P0, CLIENT, 40201, VIP_EMPTY, 80, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 500,
 			0xabcdef01, 30);
-	step("data segment to a service without backends", owner, &in,
+	step("data segment to a service without backends", own(40201), &in,
 			REFUSE(P0, SVC_NO_BACKEND), &out);
 	check_rst(&in, &out);
 	assert_int_equal(rte_be_to_cpu_32(((struct rte_tcp_hdr *)tb_l4(&out))->sent_seq),
@@ -37,10 +37,10 @@ fx_no_backend(void)
 	assert_int_equal(svc_refused("empty"), tcp_refused + 2);
 
 	udp4(&in, P0, CLIENT, 50200, VIP_EMPTY, 53, 40, true);
-	step("UDP to a service without backends", owner, &in, REFUSE(P0, SVC_NO_BACKEND), &out);
+	step("UDP to a service without backends", own(50200), &in, REFUSE(P0, SVC_NO_BACKEND), &out);
 	check_port_unreachable(&in, &out, VIP_EMPTY);
 	assert_int_equal(svc_refused("uempty"), udp_refused + 1);
-	assert_null(conn_lookup(owner, IPPROTO_UDP, CLIENT, 50200, VIP_EMPTY, 53, &rep));
+	assert_null(conn_lookup(own(50200), IPPROTO_UDP, CLIENT, 50200, VIP_EMPTY, 53, &rep));
 }
 
 void
@@ -49,11 +49,11 @@ fx_no_frontend(void)
 	struct tb_frame in, out;
 
 	tcp4(&in, P0, CLIENT, 40300, VIP_WEB, 81, RTE_TCP_SYN_FLAG, 4242, 0, 0);
-	step("SYN to web's VIP, port 81", owner, &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
+	step("SYN to web's VIP, port 81", own(40300), &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
 	check_rst(&in, &out);
 
 	udp4(&in, P0, CLIENT, 50300, VIP_WEB, 53, 12, true);
-	step("UDP to web's VIP (a TCP service)", owner, &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
+	step("UDP to web's VIP (a TCP service)", own(50300), &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
 	check_port_unreachable(&in, &out, VIP_WEB);
 }
 
@@ -99,14 +99,15 @@ fx_ttl_expired_vip(void)
 
 	flow_c2s_frame(&fl, &in, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	tb_set_ttl(&in, 1);
-	step("SYN with TTL 1 to a VIP", owner, &in, REFUSE(P0, TTL_EXPIRED), &out);
+	step("SYN with TTL 1 to a VIP", fl.wid, &in, REFUSE(P0, TTL_EXPIRED), &out);
 	check_time_exceeded(&in, &out, GW0);
-	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 41200, VIP_WEB, 80, &rep));
+	assert_null(conn_lookup(own(41200), IPPROTO_TCP, CLIENT, 41200, VIP_WEB, 80, &rep));
 
 	fl.cport = 41201;
+	fl.wid = own(41201);
 	flow_first(&fl, "SYN", RTE_TCP_SYN_FLAG, 8080);
 	flow_s2c_frame(&fl, &in, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 9000, 1001, 0);
 	tb_set_ttl(&in, 1);
-	step("backend SYN-ACK with TTL 1", owner, &in, REFUSE(P1, TTL_EXPIRED), &out);
+	step("backend SYN-ACK with TTL 1", fl.wid, &in, REFUSE(P1, TTL_EXPIRED), &out);
 	check_time_exceeded(&in, &out, GW1);
 }

@@ -57,7 +57,7 @@ fx_backend_removed(void)
 	/* The new conn's reply key differs in the backend address (source ports
 	 * are handed out per backend, so the port itself may be the same). */
 	assert_int_not_equal(late.be, nu.be);
-	step("late UDP answer from the removed backend", owner, &in, REFUSE(P1, LOCAL_PROTO),
+	step("late UDP answer from the removed backend", late.wid, &in, REFUSE(P1, LOCAL_PROTO),
 			&out);
 	check_port_unreachable(&in, &out, GW1);
 }

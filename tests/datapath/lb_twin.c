@@ -46,14 +46,14 @@ fx_twin(void)
 
 	/* SSH to the gateway: the kernel's, on the client's owner */
 	tcp4(&in, P0, CLIENT, 40802, GW0, 22, RTE_TCP_SYN_FLAG, 10, 0, 0);
-	step("SYN to the gateway's port 22", owner, &in, PUNT, &out);
+	step("SYN to the gateway's port 22", own(40802), &in, PUNT, &out);
 	check_same(&in, &out);
-	step("the same SYN on the other worker", other, &in, REDIRECT(owner), NULL);
-	step_redirected("handed to the owner", other, owner, P0, PUNT, &out);
+	step("the same SYN on the other worker", 1 - own(40802), &in, REDIRECT(own(40802)), NULL);
+	step_redirected("handed to the owner", 1 - own(40802), own(40802), P0, PUNT, &out);
 	check_same(&in, &out);
 	/* UDP to the other port's address, and a FullNAT-range port with no connection */
 	udp4(&in, P0, CLIENT, 50801, GW1, 161, 10, true);
-	step("UDP to port 1's address", owner, &in, PUNT, &out);
+	step("UDP to port 1's address", own(50801), &in, PUNT, &out);
 	check_same(&in, &out);
 	tcp4(&in, P1, be_addr(0), 8080, GW1, (uint16_t)(60000 + owner), RTE_TCP_ACK_FLAG, 1, 1, 0);
 	step("a backend's segment for no connection", owner, &in, PUNT, &out);
@@ -61,10 +61,10 @@ fx_twin(void)
 
 	/* service addresses are never the kernel's */
 	tcp4(&in, P0, CLIENT, 40803, VIP_WEB, 81, RTE_TCP_SYN_FLAG, 4242, 0, 0);
-	step("SYN to web's VIP, port 81", owner, &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
+	step("SYN to web's VIP, port 81", own(40803), &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
 	check_rst(&in, &out);
 	tcp4(&in, P0, CLIENT, 40804, VIP_EMPTY, 80, RTE_TCP_SYN_FLAG, 77, 0, 0);
-	step("SYN to a service without backends", owner, &in, REFUSE(P0, SVC_NO_BACKEND), &out);
+	step("SYN to a service without backends", own(40804), &in, REFUSE(P0, SVC_NO_BACKEND), &out);
 	check_rst(&in, &out);
 	icmp_echo4(&in, CLIENT, VIP_WEB, 8);
 	step("ICMP echo to a VIP: nodegw answers", owner, &in, TX(P0), &out);

@@ -36,7 +36,6 @@ enum { P0, P1 };
 #define LPORT_MAX 40999
 
 static struct ng_test_gw gw;
-static unsigned int owner, other;
 static char err[NG_ERRBUF];
 
 static const struct rte_ether_addr client_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x02}};
@@ -67,6 +66,13 @@ ip6(const uint8_t a[16])
 
 	memcpy(ip.v6, a, 16);
 	return ip;
+}
+
+/* The owner of CLIENT's flow from port cport (host order): by its client end. */
+static unsigned int
+owner_of(uint16_t cport)
+{
+	return (unsigned int)(ng_hash_client6(CLIENT, rte_cpu_to_be_16(cport)) % NWORKERS);
 }
 
 static void
@@ -113,8 +119,6 @@ group_setup(void **state)
 	(void)state;
 	if (ng_test_gw_up(&gw, &o) != 0)
 		return -1;
-	owner = (unsigned int)(ng_hash_addr6(CLIENT) % NWORKERS);
-	other = (owner + 1) % NWORKERS;
 	if (ng_route_neigh_add(&gw.rt, &c, &client_mac, "p0", err, sizeof(err)) != 0 ||
 			ng_route_neigh_add(&gw.rt, &b0, &be_mac, "p1", err, sizeof(err)) != 0 ||
 			ng_route_neigh_add(&gw.rt, &b1, &be_mac, "p1", err, sizeof(err)) != 0) {
@@ -181,14 +185,14 @@ fullnat_flow(void **state)
 	(void)state;
 	ng_test_gw_reset(&gw);
 	tcp_in(&in, P0, CLIENT, 50001, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
-	step("SYN to web6", owner, &in, NG_TV_TX(P1), &out);
+	step("SYN to web6", owner_of(50001), &in, NG_TV_TX(P1), &out);
 	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
 	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
 	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
 	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
 	lport = rte_be_to_cpu_16(tcp_of(&out)->src_port);
 	assert_in_range(lport, LPORT_MIN, LPORT_MAX);
-	assert_int_equal(lport % NWORKERS, owner);
+	assert_int_equal(lport % NWORKERS, owner_of(50001));
 	assert_int_equal(tb_ip6_hdr(&out)->hop_limits, 63);
 	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
 	tb_check_l4_cksum6(&out);
@@ -205,7 +209,7 @@ fullnat_flow(void **state)
 	for (int i = 0; i < 2; i++) {
 		tcp_in(&in, P0, CLIENT, 50001, VIP_WEB, 80, RTE_TCP_ACK_FLAG |
 				(i == 1 ? RTE_TCP_FIN_FLAG : 0));
-		step(i == 0 ? "ACK" : "FIN", owner, &in, NG_TV_TX(P1), &out);
+		step(i == 0 ? "ACK" : "FIN", owner_of(50001), &in, NG_TV_TX(P1), &out);
 		tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, be);
 		assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->src_port), lport);
 		tb_check_l4_cksum6(&out);
@@ -221,10 +225,10 @@ redirect(void **state)
 	(void)state;
 	ng_test_gw_reset(&gw);
 	tcp_in(&in, P0, CLIENT, 50002, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
-	step("SYN on the other worker", other, &in, NG_TV_REDIRECT(owner), NULL);
-	ng_test_gw_rx_redirected(&gw, other, owner, P0);
-	ng_test_gw_expect(&gw, "SYN on its owner", owner, P0, NG_TV_TX(P1));
-	ng_test_gw_take(&gw, owner, P1, &out);
+	step("SYN on the (owner_of(50002) + 1) % NWORKERS worker", (owner_of(50002) + 1) % NWORKERS, &in, NG_TV_REDIRECT(owner_of(50002)), NULL);
+	ng_test_gw_rx_redirected(&gw, (owner_of(50002) + 1) % NWORKERS, owner_of(50002), P0);
+	ng_test_gw_expect(&gw, "SYN on its owner_of(50002)", owner_of(50002), P0, NG_TV_TX(P1));
+	ng_test_gw_take(&gw, owner_of(50002), P1, &out);
 	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
 }
 
@@ -239,7 +243,7 @@ dnat_udp(void **state)
 	ng_test_gw_reset(&gw);
 	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
 	tb_udp6(&in, CLIENT, 50003, VIP_DNS, 53, 24);
-	step("UDP to dns6", owner, &in, NG_TV_TX(P1), &out);
+	step("UDP to dns6", owner_of(50003), &in, NG_TV_TX(P1), &out);
 	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
 	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
 	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, CLIENT);
@@ -248,7 +252,7 @@ dnat_udp(void **state)
 	tb_eth(&in, &gw.port_mac[P1], &be_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
 	tb_udp6(&in, be, 53, CLIENT, 50003, 40);
 	in.port = P1;
-	step("the answer", owner, &in, NG_TV_TX(P0), &out);
+	step("the answer", owner_of(50003), &in, NG_TV_TX(P0), &out);
 	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, VIP_DNS);
 	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, CLIENT);
 	assert_int_equal(rte_be_to_cpu_16(((const struct rte_udp_hdr *)
@@ -265,7 +269,7 @@ nodeport(void **state)
 	(void)state;
 	ng_test_gw_reset(&gw);
 	tcp_in(&in, P0, CLIENT, 50004, GW0, 30080, RTE_TCP_SYN_FLAG);
-	step("SYN to the NodePort", owner, &in, NG_TV_TX(P1), &out);
+	step("SYN to the NodePort", owner_of(50004), &in, NG_TV_TX(P1), &out);
 	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
 	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
 	tb_check_l4_cksum6(&out);
@@ -280,29 +284,33 @@ refusals(void **state)
 	(void)state;
 	ng_test_gw_reset(&gw);
 	tcp_in(&in, P0, CLIENT, 50005, VIP_WEB, 81, RTE_TCP_SYN_FLAG);
-	step("SYN to port 81", owner, &in, NG_TV_REFUSE(P0, SVC_NO_FRONTEND), &out);
+	step("SYN to port 81", owner_of(50005), &in, NG_TV_REFUSE(P0, SVC_NO_FRONTEND), &out);
 	tb_check_rst6(&in, &out);
 	tcp_in(&in, P0, CLIENT, 50006, VIP_NONE, 80, RTE_TCP_SYN_FLAG);
-	step("SYN to none6", owner, &in, NG_TV_REFUSE(P0, SVC_NO_BACKEND), &out);
+	step("SYN to none6", owner_of(50006), &in, NG_TV_REFUSE(P0, SVC_NO_BACKEND), &out);
 	tb_check_rst6(&in, &out);
 	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
 	tb_udp6(&in, CLIENT, 50007, VIP_DNS, 54, 8);
-	step("UDP to port 54", owner, &in, NG_TV_REFUSE(P0, SVC_NO_FRONTEND), &out);
+	step("UDP to port 54", owner_of(50007), &in, NG_TV_REFUSE(P0, SVC_NO_FRONTEND), &out);
 	tb_check_icmp6_error(&in, &out, 1, 4, 0, VIP_DNS);
 	tcp_in(&in, P0, CLIENT, 50008, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
 	tb_set_hops(&in, 1);
-	step("hop limit 1", owner, &in, NG_TV_REFUSE(P0, TTL_EXPIRED), &out);
+	step("hop limit 1", owner_of(50008), &in, NG_TV_REFUSE(P0, TTL_EXPIRED), &out);
 	tb_check_icmp6_error(&in, &out, 3, 0, 0, GW0);
 	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
 	tb_udp6(&in, CLIENT, 50009, VIP_DNS, 53, 8);
 	memset(&in.b[in.l2 + 40 + 6], 0, 2);
-	step("UDP without checksum", owner, &in, NG_TV_DROP(UDP6_NO_CKSUM), NULL);
+	step("UDP without checksum", owner_of(50009), &in, NG_TV_DROP(UDP6_NO_CKSUM), NULL);
 }
 
-/* ClientIP affinity over IPv6: every connection of one client to one backend. */
+/*
+ * ClientIP affinity over IPv6: every connection of one client to one backend,
+ * all on the worker its address picks (whatever the client port).
+ */
 static void
 affinity(void **state)
 {
+	unsigned int by_addr = (unsigned int)(ng_hash_addr6(CLIENT) % NWORKERS);
 	struct tb_frame in, out;
 	uint8_t first[16];
 
@@ -310,11 +318,36 @@ affinity(void **state)
 	ng_test_gw_reset(&gw);
 	for (uint16_t i = 0; i < 8; i++) {
 		tcp_in(&in, P0, CLIENT, (uint16_t)(51000 + i * 7), VIP_AFF, 80, RTE_TCP_SYN_FLAG);
-		step("SYN to aff6", owner, &in, NG_TV_TX(P1), &out);
+		step("SYN to aff6", by_addr, &in, NG_TV_TX(P1), &out);
 		if (i == 0)
 			memcpy(first, tb_ip6_hdr(&out)->dst_addr, 16);
 		tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, first);
 	}
+}
+
+/*
+ * Flows of a service without affinity are owned by their whole client end
+ * (lb_dp.c's rule): one client's connections from 32 ports are served on both
+ * workers, each by the owner of its port, with a FullNAT port of that worker.
+ */
+static void
+spread_by_port(void **state)
+{
+	unsigned int on[NWORKERS] = {0};
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	for (uint16_t p = 52000; p < 52032; p++) {
+		unsigned int o = owner_of(p);
+
+		tcp_in(&in, P0, CLIENT, p, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+		step("SYN to web6 from one client", o, &in, NG_TV_TX(P1), &out);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->src_port) % NWORKERS, o);
+		on[o]++;
+	}
+	for (unsigned int w = 0; w < NWORKERS; w++)
+		assert_in_range(on[w], 4, 28);
 }
 
 /*
@@ -329,10 +362,10 @@ twin_local(void **state)
 	(void)state;
 	ng_test_gw_reset(&gw);
 	tcp_in(&in, P0, CLIENT, 50010, GW0, 22, RTE_TCP_SYN_FLAG);
-	step("SYN to the gateway, no twin", owner, &in, NG_TV_REFUSE(P0, LOCAL_PROTO), &out);
+	step("SYN to the gateway, no twin", owner_of(50010), &in, NG_TV_REFUSE(P0, LOCAL_PROTO), &out);
 	tb_check_rst6(&in, &out);
 	ng_test_gw_twin(&gw, P0, 1, UINT64_C(1) << 40);
-	step("SYN to the gateway, twin", owner, &in, NG_TV_PUNT, &out);
+	step("SYN to the gateway, twin", owner_of(50010), &in, NG_TV_PUNT, &out);
 	ng_test_gw_twin(&gw, P0, 0, 0);
 	assert_int_equal(out.len, in.len);
 	assert_memory_equal(out.b, in.b, in.len);
@@ -355,6 +388,48 @@ one_family(void **state)
 			"service is IPv6 (a service is one family: make one service per family)");
 }
 
+/*
+ * DSR is IPv4-in-IPv4 and source ranges are IPv4 prefixes: an IPv6 service
+ * cannot become one in DSR mode or with source ranges, and a DSR service
+ * takes no IPv6 VIP or backend. Nothing changes on a refusal.
+ */
+static void
+v4_only_options(void **state)
+{
+	static const struct ng_prefix v4net = {.addr = {.family = AF_INET,
+			.v4 = RTE_BE32(0xc6120000)}, .len = 16};
+	struct ng_frontend fe = {.addr = ip6(VIP_NONE), .port = 8080};
+	struct ng_ip b0 = ip6(BE0);
+	struct ng_svc_spec s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "web6");
+	s.proto = IPPROTO_TCP;
+	s.scheduler = NG_SCHED_MAGLEV;
+	s.mode = NG_FWD_DSR;
+	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"web6\": mode dsr is IPv4 only (IPv4-in-IPv4; no "
+			"IPv6 DSR yet) and the service is IPv6");
+	s.mode = NG_FWD_FULLNAT;
+	s.n_src_ranges = 1;
+	s.src_ranges = &v4net;
+	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"web6\": source ranges are IPv4 prefixes only and "
+			"the service is IPv6");
+
+	snprintf(s.name, sizeof(s.name), "dsr6");
+	s.n_src_ranges = 0;
+	s.mode = NG_FWD_DSR;
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	assert_int_equal(ng_svc_frontend_add("dsr6", &fe, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"dsr6\": mode dsr is IPv4 only (IPv4-in-IPv4; no "
+			"IPv6 DSR yet) and the service is IPv6");
+	assert_int_equal(ng_svc_backend_set("dsr6", &b0, 80, 1, err, sizeof(err)), -EINVAL);
+	ok(ng_svc_del("dsr6", err, sizeof(err)));
+	ok(ng_svc_commit(err, sizeof(err)));
+}
+
 int
 main(void)
 {
@@ -365,8 +440,10 @@ main(void)
 		cmocka_unit_test(nodeport),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(affinity),
+		cmocka_unit_test(spread_by_port),
 		cmocka_unit_test(twin_local),
 		cmocka_unit_test(one_family),
+		cmocka_unit_test(v4_only_options),
 	};
 
 	return cmocka_run_group_tests_name("lb6", tests, group_setup, group_teardown);

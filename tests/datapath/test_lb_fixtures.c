@@ -28,6 +28,7 @@
  * Services (Maglev, weight 1 per backend):
  *   web    tcp 198.19.0.10:80 -> backends :8080 fullnat
  *   dweb   tcp 198.19.0.14:80 -> backends :8080 dnat
+ *   dsr    tcp 198.19.0.15:80 -> backends :80 dsr; udsr udp 198.19.0.16:53 -> :53 dsr
  *   dns    udp 198.19.0.11:53 -> backends :5353 fullnat
  *   empty  tcp 198.19.0.12:80, no backends
  *   uempty udp 198.19.0.12:53, no backends
@@ -106,6 +107,14 @@ static const struct lb_fixture fixtures[] = {
 		"new conn to it still gets a port, outside the run", fx_lport_run_in_use},
 	{"twin", "kernel twins: the gateway's own ports go to the kernel on the flow's owner; "
 		"NodePort, VIP and reply traffic never do", fx_twin},
+	{"dsr_tcp", "DSR: the client's packets in IPv4-in-IPv4 from 198.18.1.1 to the backend, "
+		"unchanged inside; a one-way conn (ESTABLISHED on the ACK), no reply key",
+		fx_dsr_tcp},
+	{"dsr_midstream", "DSR: a flow met mid-stream (its SYN went through another gateway) "
+		"goes to the SYN's backend, ESTABLISHED", fx_dsr_midstream},
+	{"dsr_udp", "DSR: UDP encapsulated, its checksum (or none) untouched", fx_dsr_udp},
+	{"dsr_mtu_frames", "DSR: 20 bytes over the MTU dropped (encap_mtu), DSCP/ECN and DF "
+		"copied, a VLAN-tagged frame encapsulated untagged", fx_dsr_mtu_frames},
 	{"src_ranges_tcp", "source ranges: a SYN from inside gets a backend, from outside it is "
 		"dropped silently (src_range, counted per service); a service without ranges "
 		"serves both; a range change spares established connections", fx_src_ranges_tcp},
@@ -128,6 +137,8 @@ static const struct svc_def {
 } services[] = {
 	{"web", IPPROTO_TCP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 10), 80, 8080, N_BACKENDS},
 	{"dweb", IPPROTO_TCP, NG_FWD_DNAT, TB_HOST4(198, 19, 0, 14), 80, 8080, N_BACKENDS},
+	{"dsr", IPPROTO_TCP, NG_FWD_DSR, TB_HOST4(198, 19, 0, 15), 80, 80, N_BACKENDS},
+	{"udsr", IPPROTO_UDP, NG_FWD_DSR, TB_HOST4(198, 19, 0, 16), 53, 53, N_BACKENDS},
 	{"dns", IPPROTO_UDP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 11), 53, 5353, N_BACKENDS},
 	{"empty", IPPROTO_TCP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 12), 80, 0, 0},
 	{"uempty", IPPROTO_UDP, NG_FWD_FULLNAT, TB_HOST4(198, 19, 0, 12), 53, 0, 0},
@@ -173,13 +184,6 @@ group_setup(void **state)
 	return 0;
 }
 
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return ng_test_gw_down(&gw);
-}
-
 static void
 run_fixture(void **state)
 {
@@ -213,5 +217,5 @@ main(void)
 		tests[i].initial_state = (void *)(uintptr_t)&fixtures[i];
 	}
 	return _cmocka_run_group_tests("lb fixtures", tests, N_FIXTURES, group_setup,
-			group_teardown);
+			lb_gw_down);
 }

@@ -31,6 +31,9 @@ struct ng_test_gw gw;
 unsigned int owner, other;
 uint32_t client2;
 
+/* Client port n (40000..) as a port of CLIENT's whose flows worker owner owns, one per n. */
+#define CP(n) cport_of(CLIENT, owner, (uint16_t)(20000 + ((n) - 40000) * 16))
+
 static const struct rte_ether_addr lldp_mac = {{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}};
 
 /* ---- frames ---- */
@@ -183,7 +186,7 @@ trace_fullnat_syn(void **state)
 
 	(void)state;
 	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
-	tcp4(&in, P0, CLIENT, 40000, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40000), VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to web", owner, &in, TX(P1), &out);
 	r = last_rec(owner, 1);
 	assert_int_equal(r->port, gw.port_id[P0]);
@@ -199,7 +202,7 @@ trace_fullnat_syn(void **state)
 	check_hdr(&r->before, &in);
 
 	/* The connection it created, as the table has it. */
-	c = conn_lookup(owner, IPPROTO_TCP, CLIENT, 40000, VIP_WEB, 80, &rep);
+	c = conn_lookup(owner, IPPROTO_TCP, CLIENT, CP(40000), VIP_WEB, 80, &rep);
 	assert_non_null(c);
 	assert_false(rep);
 	assert_int_equal(r->conn.how, NG_TRACE_CONN_NEW);
@@ -239,7 +242,7 @@ trace_refusals(void **state)
 
 	(void)state;
 	assert_int_equal(ng_trace_add(gw.dp, 3, -1), 0);
-	tcp4(&in, P0, CLIENT, 40001, VIP_WEB, 81, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40001), VIP_WEB, 81, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to web's port 81", owner, &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
 	check_rst(&in, &out);
 	r = last_rec(owner, 1);
@@ -252,7 +255,7 @@ trace_refusals(void **state)
 	check_hdr(&r->before, &in);
 	check_hdr(&r->after, &out); /* the RST, from the VIP back to the client's MAC */
 
-	udp4(&in, P0, CLIENT, 40002, VIP_WEB, 53, 8, true);
+	udp4(&in, P0, CLIENT, CP(40002), VIP_WEB, 53, 8, true);
 	step("UDP to web's port 53", owner, &in, REFUSE(P0, SVC_NO_FRONTEND), &out);
 	check_port_unreachable(&in, &out, VIP_WEB);
 	r = last_rec(owner, 2);
@@ -262,7 +265,7 @@ trace_refusals(void **state)
 	assert_int_equal(r->reply, NG_TRACE_REPLY_PORT_UNREACH);
 	check_hdr(&r->after, &in);
 
-	tcp4(&in, P0, CLIENT, 40003, GW0, 12345, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40003), GW0, 12345, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to the gateway, no NodePort", owner, &in, REFUSE(P0, LOCAL_PROTO), &out);
 	check_rst(&in, &out);
 	r = last_rec(owner, 3);
@@ -273,7 +276,7 @@ trace_refusals(void **state)
 	check_hdr(&r->after, &out);
 	for (unsigned int s = NG_STAGE_PARSE; s <= NG_STAGE_OUTPUT; s++)
 		assert_int_equal(w->stats.stage[s].calls,
-				s == NG_STAGE_FORWARD || s == NG_STAGE_PUNT ||
+				s == NG_STAGE_FORWARD || s == NG_STAGE_PUNT || s == NG_STAGE_ENCAP ||
 				s == NG_STAGE_IP6_PARSE || s == NG_STAGE_IP6_LOCAL || s == NG_STAGE_LB6 ||
 				s == NG_STAGE_FORWARD6 ? 0 : 1);
 }
@@ -293,7 +296,7 @@ trace_src_range(void **state)
 	(void)state;
 	svc_src_ranges("web", elsewhere, RTE_DIM(elsewhere));
 	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
-	tcp4(&in, P0, CLIENT, 40020, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40020), VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to web from outside its source ranges", owner, &in, DROP(SRC_RANGE), NULL);
 	svc_src_ranges("web", NULL, 0);
 	r = last_rec(owner, 1);
@@ -304,7 +307,7 @@ trace_src_range(void **state)
 	assert_int_equal(r->conn.how, NG_TRACE_CONN_NONE);
 	check_hdr(&r->before, &in);
 	check_hdr(&r->after, &in);
-	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, 40020, VIP_WEB, 80, &rep));
+	assert_null(conn_lookup(owner, IPPROTO_TCP, CLIENT, CP(40020), VIP_WEB, 80, &rep));
 }
 
 /* Routed traffic: TCP through lb (no connection), ICMP straight to ip4-forward. */
@@ -316,7 +319,7 @@ trace_forwarded(void **state)
 
 	(void)state;
 	assert_int_equal(ng_trace_add(gw.dp, 2, -1), 0);
-	tcp4(&in, P0, CLIENT, 40004, be_addr(0), 22, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40004), be_addr(0), 22, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to a backend", owner, &in, TX(P1), &out);
 	r = last_rec(owner, 1);
 	STEPS(ST(PARSE, LB), ST(LB, FORWARD), ST(FORWARD, OUTPUT));
@@ -360,7 +363,7 @@ trace_ttl_expired(void **state)
 }
 
 /*
- * A SYN from a client the other worker owns: redirected, and traced on by
+ * A SYN of a flow the other worker owns: redirected, and traced on by
  * its owner (a record of its own, "from" the first worker), which creates
  * the connection. The owner's own budget is not spent on it.
  */
@@ -373,8 +376,9 @@ trace_redirected(void **state)
 
 	(void)state;
 	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
-	tcp4(&in, P0, client2, 40005, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
-	step("SYN from client2 on the wrong worker", owner, &in, REDIRECT(other), NULL);
+	tcp4(&in, P0, CLIENT, cport_of(CLIENT, other, 40005), VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000,
+			0, 0);
+	step("SYN of the other's on the wrong worker", owner, &in, REDIRECT(other), NULL);
 	r = last_rec(owner, 1);
 	STEPS(ST(PARSE, LB), ST(LB, REDIRECT));
 	assert_int_equal(r->verdict, NG_TRACE_REDIRECTED);
@@ -473,7 +477,7 @@ trace_punted(void **state)
 	(void)state;
 	twin_p0(8);
 	assert_int_equal(ng_trace_add(gw.dp, 2, -1), 0);
-	tcp4(&in, P0, CLIENT, 40010, GW0, 22, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40010), GW0, 22, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to the gateway's port 22", owner, &in, PUNT, &out);
 	assert_memory_equal(out.b, in.b, in.len);
 	r = last_rec(owner, 1);
@@ -559,7 +563,7 @@ trace_punt_dropped(void **state)
 	(void)state;
 	twin_p0(1);
 	assert_int_equal(ng_trace_add(gw.dp, 3, -1), 0);
-	tcp4(&in, P0, CLIENT, 40011, GW0, 22, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40011), GW0, 22, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to port 22, the bucket's one frame", owner, &in, PUNT, &out);
 	step("SYN to port 22 again, over the rate", owner, &in, DROP(PUNT_RATELIMIT), NULL);
 	assert_int_equal(w->stats.port[P0].punted, 0);
@@ -624,10 +628,10 @@ graph_one_call_per_stage(void **state)
 
 	(void)state;
 	icmp_echo4(&f[0], CLIENT, GW0, 8);
-	tcp4(&f[1], P0, CLIENT, 40006, GW0, 12345, RTE_TCP_SYN_FLAG, 1000, 0, 0);
-	tcp4(&f[2], P0, CLIENT, 40007, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&f[1], P0, CLIENT, CP(40006), GW0, 12345, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&f[2], P0, CLIENT, CP(40007), VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	icmp_echo4(&f[3], CLIENT, be_addr(0), 8);
-	tcp4(&f[4], P0, CLIENT, 40008, VIP_WEB, 81, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&f[4], P0, CLIENT, CP(40008), VIP_WEB, 81, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	burst_check(f, 5, want);
 	assert_int_equal(w->tx[P0].n, 3); /* echo reply, two RSTs */
 	assert_int_equal(w->tx[P1].n, 2);
@@ -636,9 +640,9 @@ graph_one_call_per_stage(void **state)
 	/* With a twin whose bucket holds 3 frames: the 4th punted frame is dropped. */
 	twin_p0(3);
 	lldp(&f[0]);
-	tcp4(&f[1], P0, CLIENT, 40009, GW0, 22, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&f[1], P0, CLIENT, CP(40009), GW0, 22, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	arp_request4(&f[2], CLIENT, GW0);
-	tcp4(&f[3], P0, CLIENT, 40010, GW0, 23, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&f[3], P0, CLIENT, CP(40010), GW0, 23, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	icmp_echo4(&f[4], CLIENT, GW0, 8);
 	memset(want, 0, sizeof(want));
 	want[NG_STAGE_PARSE] = 5;
@@ -655,6 +659,28 @@ graph_one_call_per_stage(void **state)
 	assert_int_equal(ng_test_gw_release(&gw), 5);
 }
 
+/* A DSR SYN: parse -> lb -> ipip-encap -> ip4-forward -> output, out in IPv4-in-IPv4. */
+static void
+trace_dsr_syn(void **state)
+{
+	const struct ng_trace_rec *r;
+	struct tb_frame in, out;
+
+	(void)state;
+	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
+	tcp4(&in, P0, CLIENT, 40010, VIP_DSR, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	step("SYN to dsr", owner, &in, TX(P1), &out);
+	r = last_rec(owner, 1);
+	STEPS(ST(PARSE, LB), ST(LB, ENCAP), ST(ENCAP, FORWARD), ST(FORWARD, OUTPUT));
+	assert_int_equal(r->verdict, NG_TRACE_TX);
+	assert_int_equal(r->out, gw.port_id[P1]);
+	assert_int_equal(r->conn.how, NG_TRACE_CONN_NEW);
+	check_hdr(&r->before, &in);
+	assert_int_equal(r->after.proto, IPPROTO_IPIP);
+	tb_assert_addr(r->after.src, GW1);
+	tb_assert_addr(r->after.dst, r->conn.backend.v4);
+}
+
 /* ---- set-up ---- */
 
 static int
@@ -664,20 +690,14 @@ group_setup(void **state)
 
 	(void)state;
 	if (lb_gw_up("trace") != 0 ||
-			svc_make("web", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080, N_BACKENDS) != 0)
+			svc_make("web", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080, N_BACKENDS) != 0 ||
+			svc_make("dsr", IPPROTO_TCP, NG_FWD_DSR, VIP_DSR, 80, 80, N_BACKENDS) != 0)
 		return -1;
 	if (ng_svc_commit(err, sizeof(err)) != 0) {
 		fprintf(stderr, "commit: %s\n", err);
 		return -1;
 	}
 	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return ng_test_gw_down(&gw);
 }
 
 #define TRACE_TEST(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
@@ -687,6 +707,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TRACE_TEST(trace_fullnat_syn),
+		TRACE_TEST(trace_dsr_syn),
 		TRACE_TEST(trace_refusals),
 		TRACE_TEST(trace_src_range),
 		TRACE_TEST(trace_forwarded),
@@ -701,5 +722,5 @@ main(void)
 	};
 
 	return cmocka_run_group_tests_name("packet graph and trace", tests, group_setup,
-			group_teardown);
+			lb_gw_down);
 }

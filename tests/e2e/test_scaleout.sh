@@ -16,6 +16,14 @@
 # VIP 198.19.0.10:80 ("web", three backends) on every gateway, FullNAT;
 # 198.19.0.20:80 ("lonely", one backend) to lose its backend.
 #
+# NG_SCALEOUT_MODE=dsr (meson's bgp_scaleout_dsr): "web" in mode dsr. The
+# router gets a leg on the backends' LAN (198.18.40.254, rp_filter off: it
+# sees the VIP as a source there); each backend holds the VIP on its loopback,
+# decapsulates (Linux's ipip device, or tests/e2e/ipip_decap.py into a TUN
+# device on a kernel without one), has rp_filter off, arp_ignore 1,
+# arp_announce 2, serves on port 80 and answers the client through the router,
+# never through a gateway. Checks 5 and 6 then require 0 broken connections.
+#
 # Checks:
 #   1. gateways a and b announce: the router holds one route with both, BFD up
 #   2. 200 connections from 200 client ports: every one answered, each gateway
@@ -48,6 +56,14 @@ source "$HERE/../../scripts/lib/e2e.sh"
 source "$HERE/bgp_lib.sh"
 
 bgp_args "$@"
+MODE=${NG_SCALEOUT_MODE:-fullnat}
+case $MODE in
+fullnat) MODE_NAME=FullNAT WEB_PORT=8080 ;;
+dsr) MODE_NAME=DSR WEB_PORT=80 ;;
+*) echo "NG_SCALEOUT_MODE: fullnat or dsr, not \"$MODE\""; exit 1 ;;
+esac
+DECAP_PY=$HERE/ipip_decap.py
+DECAP="-"
 e2e_preflight ip timeout flock python3 ethtool ss
 
 RTR=$P-rtr
@@ -126,10 +142,12 @@ topo_up() {
 	_ng_x ip netns exec "$CL" ethtool -K "$P-c" tx off tso off gso off gro off >/dev/null
 }
 
+# backend_list PORT NAME...
 backend_list() {
-	local b sep=""
+	local b sep="" port=$1
+	shift
 	for b in "$@"; do
-		printf '%s{ address = "%s"; port = 8080; }' "$sep" "${BIP[$b]}"
+		printf '%s{ address = "%s"; port = %s; }' "$sep" "${BIP[$b]}" "$port"
 		sep=", "
 	done
 }
@@ -148,10 +166,10 @@ gw_conf() {
 		);
 		routes = ( { prefix = "198.18.30.0/24"; via = "${UPNET[$g]}.1"; } );
 		services = (
-			{ name = "web"; protocol = "tcp"; port = 80; vips = ["$VIP"];
-			  backends = ( $(backend_list b1 b2 b3) ); },
+			{ name = "web"; protocol = "tcp"; port = 80; vips = ["$VIP"]; mode = "$MODE";
+			  backends = ( $(backend_list "$WEB_PORT" b1 b2 b3) ); },
 			{ name = "lonely"; protocol = "tcp"; port = 80; vips = ["$VIP_LONELY"];
-			  backends = ( $(backend_list b1) ); }
+			  backends = ( $(backend_list 8080 b1) ); }
 		);
 		bgp = {
 			bird_socket = "$TMP/$g/bird.ctl";
@@ -161,6 +179,43 @@ gw_conf() {
 			retry_ms = 200;
 		};
 	EOF
+}
+
+# DSR: the router's leg on the LAN, and what each backend needs (doc/kubernetes.md).
+dsr_up() {
+	local b ns k i
+	veth "$RTR" "$P-rlan" "$LAN" "$P-llan" || return 1
+	_ng_x ip -n "$LAN" link set "$P-llan" master "$P-br" || return 1
+	_ng_x ip -n "$RTR" addr add 198.18.40.254/24 dev "$P-rlan" || return 1
+	_ng_x ip netns exec "$RTR" ethtool -K "$P-rlan" tx off tso off gso off gro off >/dev/null || return 1
+	for k in all default "$P-rlan"; do
+		_ng_sysctl "$RTR" "net.ipv4.conf.$k.rp_filter" 0 || return 1
+	done
+	for b in "${BACKENDS[@]}"; do
+		ns=$P-$b
+		_ng_x ip -n "$ns" addr add "$VIP/32" dev lo || return 1
+		_ng_x ip -n "$ns" route add default via 198.18.40.254 || return 1
+		for k in all default; do
+			_ng_sysctl "$ns" "net.ipv4.conf.$k.rp_filter" 0 || return 1
+		done
+		_ng_sysctl "$ns" net.ipv4.conf.all.arp_ignore 1 || return 1
+		_ng_sysctl "$ns" net.ipv4.conf.all.arp_announce 2 || return 1
+		if ip -n "$ns" link add "$P-ipip" type ipip external 2>/dev/null; then
+			_ng_x ip -n "$ns" link set "$P-ipip" up || return 1
+			DECAP="Linux's ipip device"
+		else
+			ip netns exec "$ns" timeout 290 python3 "$DECAP_PY" "$P-ipip" --lifetime 280 \
+				--ready-file "$TMP/$b.decap" >"$TMP/$b.decap.log" 2>&1 9>&- &
+			E2E_PIDS+=($!)
+			for ((i = 0; i < 50; i++)); do
+				[[ -e $TMP/$b.decap ]] && break
+				sleep 0.1
+			done
+			[[ -e $TMP/$b.decap ]] || { indent <"$TMP/$b.decap.log"; return 1; }
+			DECAP="tests/e2e/ipip_decap.py into a TUN device (this kernel has no ipip device)"
+		fi
+		_ng_sysctl "$ns" "net.ipv4.conf.$P-ipip.rp_filter" 0 || return 1
+	done
 }
 
 # A gateway: nodegw first (its twin carries BIRD's session), then BIRD.
@@ -222,17 +277,20 @@ d = json.load(open(sys.argv[1])); print(d["broken"], len(d["conns"]))' "$TMP/$na
 
 # ---- start -------------------------------------------------------------------------
 
-echo "== nodegw e2e scale-out: BIRD $(bird --version 2>&1 | awk '{ print $NF }'), router $RTR, gateways ${GWNS[a]} ${GWNS[b]} (+ ${GWNS[c]})"
-if ! topo_up; then
+echo "== nodegw e2e scale-out ($MODE_NAME): BIRD $(bird --version 2>&1 | awk '{ print $NF }'), router $RTR, gateways ${GWNS[a]} ${GWNS[b]} (+ ${GWNS[c]})"
+if ! topo_up || { [[ $MODE == dsr ]] && ! dsr_up; }; then
 	echo "FAIL: could not create the topology"
 	exit 1
 fi
+[[ $MODE == dsr ]] && echo "   backends decapsulate with $DECAP"
 mkdir -p "$TMP/rtr"
 bird_conf_router "$P-r*" "a:${UPNET[a]}" "b:${UPNET[b]}" "c:${UPNET[c]}" >"$TMP/rtr/bird.conf"
 bird_start rtr "$RTR" || exit 1
 for b in "${BACKENDS[@]}"; do
-	ip netns exec "$P-$b" timeout 290 python3 "$ECHO_PY" serve "$b" --bind "${BIP[$b]}" \
-		--tcp-port 8080 --udp-port 5353 --lifetime 280 >"$TMP/$b.log" 2>&1 9>&- &
+	bind=${BIP[$b]}
+	[[ $MODE == dsr ]] && bind=0.0.0.0 # the VIP on lo too: the answer leaves from it
+	ip netns exec "$P-$b" timeout 290 python3 "$ECHO_PY" serve "$b" --bind "$bind" \
+		--tcp-port "$WEB_PORT" --udp-port 5353 --lifetime 280 >"$TMP/$b.log" 2>&1 9>&- &
 	E2E_PIDS+=($!)
 done
 for g in a b; do
@@ -250,7 +308,12 @@ else
 	birdc -s "$TMP/rtr/bird.ctl" show protocols | indent
 	exit 1
 fi
-bfd=$(birdc -s "$TMP/rtr/bird.ctl" show bfd sessions 2>/dev/null | grep -c " Up ")
+# BFD comes up on its own schedule, a little after BGP's routes (up to 3 s here)
+for ((i = 0; i < 30; i++)); do
+	bfd=$(birdc -s "$TMP/rtr/bird.ctl" show bfd sessions 2>/dev/null | grep -c " Up ")
+	((bfd == 2)) && break
+	sleep 0.1
+done
 if ((bfd == 2)); then
 	pass "BFD sessions up with both gateways (through their data paths)"
 else
@@ -326,11 +389,11 @@ ctl a drain >/dev/null
 ms=$(wait_hops "$VIP" "${UPNET[b]}.2" "$t0" "$LIMIT_MS")
 sleep 2
 hold_stop drain
-if ((ms >= 0)); then
-	pass "drain on a: the router's route moved to b alone after $ms ms; $N_HOLD long-lived connections (echo every 100 ms), $on_a of them on a: $broken broken (FullNAT)"
-	TIMES+=("drain on a: $ms ms; FullNAT: $broken of $total long-lived connections broken ($on_a were on a)")
+if ((ms >= 0)) && { [[ $MODE != dsr ]] || [[ $broken == 0 && $total == "$N_HOLD" ]]; }; then
+	pass "drain on a: the router's route moved to b alone after $ms ms; $N_HOLD long-lived connections (echo every 100 ms), $on_a of them on a: $broken broken ($MODE_NAME)"
+	TIMES+=("drain on a: $ms ms; $MODE_NAME: $broken of $total long-lived connections broken ($on_a were on a)")
 else
-	fail "drain on a: the router has [$(hops "$VIP")] after $LIMIT_MS ms"
+	fail "drain on a: the router has [$(hops "$VIP")] after $LIMIT_MS ms ($ms); $MODE_NAME: $broken of $total long-lived connections broken ($on_a were on a)"
 fi
 ctl a undrain >/dev/null
 wait_hops "$VIP" "$AB" "$(now_ms)" 5000 >/dev/null || fail "undrain on a: the router has [$(hops "$VIP")]"
@@ -345,11 +408,11 @@ ms=$(wait_hops "$VIP" "$ABC" "$t0" 40000)
 sleep 2
 hold_stop join
 on_c=$(gw_ports c $((HOLD_BASE + 1000)) "$N_HOLD" | wc -w)
-if ((ms >= 0)); then
-	pass "gateway c joined: the router has three next hops $ms ms after its start began; of $total long-lived connections, $on_c reached c, $broken broke (FullNAT)"
-	TIMES+=("join of c: $ms ms from its start; FullNAT: $broken of $total long-lived connections broken ($on_c moved to c)")
+if ((ms >= 0)) && { [[ $MODE != dsr ]] || [[ $broken == 0 && $total == "$N_HOLD" ]]; }; then
+	pass "gateway c joined: the router has three next hops $ms ms after its start began; of $total long-lived connections, $on_c reached c, $broken broke ($MODE_NAME)"
+	TIMES+=("join of c: $ms ms from its start; $MODE_NAME: $broken of $total long-lived connections broken ($on_c moved to c)")
 else
-	fail "gateway c: the router has [$(hops "$VIP")]"
+	fail "gateway c: the router has [$(hops "$VIP")] ($ms); $MODE_NAME: $broken of $total long-lived connections broken ($on_c moved to c)"
 fi
 
 # ---- 7. kill -9 of a: BFD withdraws it --------------------------------------------------------------------

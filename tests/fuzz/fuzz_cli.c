@@ -42,6 +42,18 @@ static struct ng_test_gw gw;
 static unsigned int start_routes; /* connected and local routes of the ports */
 static char err[NG_ERRBUF];
 
+/*
+ * Take the gateway down at exit, before LeakSanitizer's check (atexit runs
+ * handlers last-registered first). The FIB's control-side books are on the
+ * heap but their pointers live in DPDK memory, which LSan does not scan: left
+ * up, they are reported as leaks although nothing lost them.
+ */
+static void
+gw_down_at_exit(void)
+{
+	ng_test_gw_down(&gw);
+}
+
 static int
 count_cb(const struct ng_route_info *r, void *arg)
 {
@@ -66,6 +78,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	fz_eal_ready();
+	atexit(gw_down_at_exit);
 	if (ng_worker_cli_register(gw.dp) < 0 || ng_svc_cli_register() < 0 ||
 			ng_k8s_cli_register() < 0 || ng_http_cli_register() < 0 ||
 			ng_health_cli_register() < 0 || ng_route_cli_register(&gw.rt) < 0) {

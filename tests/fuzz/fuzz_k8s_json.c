@@ -46,7 +46,7 @@ check_want(const struct ng_k8s_want *w)
 	FZ_ASSERT(s->origin == NG_SVC_ORIGIN_K8S, "%s: origin", s->name);
 	FZ_ASSERT(s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP, "%s: protocol %u", s->name,
 		s->proto);
-	FZ_ASSERT(s->scheduler <= NG_SCHED_RANDOM && s->mode <= NG_FWD_DNAT &&
+	FZ_ASSERT(s->scheduler <= NG_SCHED_RANDOM && s->mode <= NG_FWD_DSR &&
 		s->affinity_timeout <= 86400, "%s: options", s->name);
 	for (unsigned int i = 0; i < w->n_fe; i++) {
 		const struct ng_frontend *f = &w->fe[i];

@@ -119,7 +119,7 @@ static bool
 spec_valid(const struct ng_svc_spec *s)
 {
 	return ng_svc_name_ok(s->name) && (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) &&
-		s->scheduler <= NG_SCHED_RANDOM && s->mode <= NG_FWD_DNAT &&
+		s->scheduler <= NG_SCHED_RANDOM && s->mode <= NG_FWD_DSR &&
 		s->affinity_timeout <= NG_AFFINITY_TIMEOUT_MAX && timeouts_valid(s);
 }
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -424,4 +425,34 @@ tb_check_arp_reply(const struct tb_frame *in, const struct tb_frame *out,
 	tb_assert_addr(a->arp_data.arp_sip, ia->arp_data.arp_tip);
 	assert_memory_equal(&a->arp_data.arp_tha, &ia->arp_data.arp_sha, RTE_ETHER_ADDR_LEN);
 	tb_assert_addr(a->arp_data.arp_tip, ia->arp_data.arp_sip);
+}
+
+/* The block starts with the external buffer's shared info. */
+#define EXACT_HDR RTE_ALIGN_CEIL(sizeof(struct rte_mbuf_ext_shared_info), 16)
+
+static void
+exact_free(void *addr, void *opaque)
+{
+	(void)addr;
+	free(opaque);
+}
+
+struct rte_mbuf *
+ng_test_mbuf_exact(struct rte_mempool *pool, const uint8_t *bytes, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *blk = malloc(EXACT_HDR + len);
+	struct rte_mbuf_ext_shared_info *shinfo = (struct rte_mbuf_ext_shared_info *)blk;
+
+	assert_non_null(m);
+	assert_non_null(blk);
+	shinfo->free_cb = exact_free;
+	shinfo->fcb_opaque = blk;
+	rte_mbuf_ext_refcnt_set(shinfo, 1);
+	rte_pktmbuf_attach_extbuf(m, blk + EXACT_HDR, 0, len, shinfo);
+	if (len > 0)
+		memcpy(blk + EXACT_HDR, bytes, len);
+	m->data_len = len;
+	m->pkt_len = len;
+	return m;
 }

@@ -178,4 +178,12 @@ void tb_check_arp_reply(const struct tb_frame *in, const struct tb_frame *out,
 /** Fail with both addresses printed when got != want. */
 void tb_assert_addr(uint32_t got, uint32_t want);
 
+/**
+ * An mbuf from pool whose data is a heap block of exactly len bytes (an
+ * attached external buffer, a copy of bytes): ASan catches any read past its
+ * end. Freed with rte_pktmbuf_free() as usual.
+ */
+struct rte_mbuf *ng_test_mbuf_exact(struct rte_mempool *pool, const uint8_t *bytes,
+	uint16_t len);
+
 #endif

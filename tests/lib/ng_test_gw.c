@@ -95,6 +95,12 @@ conf_ports(struct ng_test_gw *gw, const struct ng_test_gw_opts *o)
 				return -1;
 			gw->node_addrs[gw->n_node_addrs++] = p->addrs[p->n_addrs++].addr;
 		}
+		snprintf(addrs, sizeof(addrs), "%s", o->fullnat[i] ? o->fullnat[i] : "");
+		for (char *a = strtok_r(addrs, ",", &save); a != NULL;
+				a = strtok_r(NULL, ",", &save))
+			if (p->n_fullnat == NG_MAX_FULLNAT_ADDRS ||
+					ng_ip_parse(a, &p->fullnat[p->n_fullnat++]) != 0)
+				return -1;
 		p->mtu = 1500;
 		p->rx_queues = 1;
 		p->rx_desc = 256;
@@ -164,6 +170,7 @@ svc_up(struct ng_test_gw *gw)
 {
 	struct ng_svc_params p = {0};
 
+	ng_svc_params_snat(&p, &gw->conf, gw->port_id);
 	p.qsbr = gw->dp->qsbr;
 	p.publish = &gw->dp->rs;
 	p.fib = gw->rt.fib;

@@ -38,6 +38,8 @@ struct ng_test_gw_opts {
 	unsigned int n_ports;   /**< net_null0.. */
 	/** Addresses of port i, "A.B.C.D/LEN[,A.B.C.D/LEN...]"; port i is named "p<i>". */
 	const char *addrs[NG_TEST_GW_PORTS];
+	/** FullNAT source addresses of port i (fullnat_addresses), "A.B.C.D[,...]"; NULL: none. */
+	const char *fullnat[NG_TEST_GW_PORTS];
 	unsigned int n_workers; /**< worker structs on the one lcore; 0: 1 */
 	unsigned int mem_mb;    /**< EAL memory; 0: 256 */
 	uint32_t mbufs;         /**< 0: 2048 */

@@ -328,6 +328,46 @@ static const struct bad bad[] = {
 		"    devargs = \"net_null0\";\n"
 		"    addresses = [\"198.18.0.1/24\", \"198.18.0.1/25\"];  #!\n  }\n);\n", 5,
 		"port \"a\": address 198.18.0.1 is listed twice"},
+	/* ports[].fullnat_addresses: the FullNAT source pool */
+	{"fullnat_not_array", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = \"198.18.0.5\"; }  #!\n"
+		");\n", 3, "port \"a\": fullnat_addresses must be an array of strings"},
+	{"fullnat_not_v4", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = [\"198.18.0\"]; }  #!\n"
+		");\n", 3, "port \"a\": fullnat_addresses \"198.18.0\" is not an IPv4 address"},
+	{"fullnat_v6", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
+		"    fullnat_addresses = [\"198.18.0.5\", \"2001:db8:1::5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses 2001:db8:1::5: IPv6 FullNAT sources are not "
+		"supported yet"},
+	{"fullnat_off_prefix", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n"
+		"    fullnat_addresses = [\"198.18.0.5\", \"198.18.9.5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: 198.18.9.5 is not on a connected prefix of the port"},
+	{"fullnat_broadcast", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = [\"198.18.0.255\"]; }  #!\n"
+		");\n", 3, "fullnat_addresses: 198.18.0.255 is the network or broadcast address"},
+	{"fullnat_twice", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n"
+		"    fullnat_addresses = [\"198.18.0.5\", \"198.18.0.5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: 198.18.0.5 is listed twice"},
+	{"fullnat_other_port", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"];"
+		" fullnat_addresses = [\"198.18.0.5\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\";"
+		" addresses = [\"198.19.0.1/24\", \"198.18.0.5/32\"]; }  #!\n"
+		");\n", 3, "port \"b\": address 198.18.0.5/32 is a FullNAT source address of port \"a\""},
+	{"fullnat_vip", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"]; fullnat_addresses = [\"198.18.0.5\"]; }\n);\n"
+		"services = (\n  { name = \"web\"; protocol = \"tcp\"; port = 80;\n"
+		"    vips = [\"198.18.0.5\"];  #!\n  }\n);\n", 6,
+		"vip 198.18.0.5 is an address of port \"a\""},
+	{"fullnat_backend", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"]; fullnat_addresses = [\"198.18.0.5\"]; }\n);\n"
+		"services = (\n  { name = \"web\"; protocol = \"tcp\"; port = 80;"
+		" vips = [\"198.19.9.1\"];\n"
+		"    backends = ( { address = \"198.18.0.5\"; } );  #!\n  }\n);\n", 6,
+		"backend 198.18.0.5 is an address of port \"a\""},
 	{"address_on_two_ports", "ports = (\n"
 		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\"]; },\n"
 		"  { name = \"b\"; devargs = \"net_null1\";"
@@ -583,7 +623,7 @@ static const struct bad bad[] = {
 	{"scheduler_bad", SVC(SVC_WEB "scheduler = \"fast\";"), 6,
 		"service \"web\": scheduler \"fast\" is not one of maglev, wrr, random"},
 	{"mode_bad", SVC(SVC_WEB "mode = \"nat\";"), 6,
-		"service \"web\": mode \"nat\" is not one of fullnat, dnat"},
+		"service \"web\": mode \"nat\" is not one of fullnat, dnat, dsr"},
 	{"affinity_bad", SVC(SVC_WEB "affinity = \"sticky\";"), 6,
 		"service \"web\": affinity \"sticky\" is not one of none, client-ip"},
 	{"affinity_bool", SVC(SVC_WEB "affinity = true;"), 6,
@@ -721,6 +761,24 @@ static const struct bad bad[] = {
 		"port = 80; vips = [\"2001:db8:100::10\"];\n"
 		"    backends = ( { address = \"2001:db8:7::5\"; } ); }  #!\n);\n", 7,
 		"service \"web\": backend 2001:db8:7::5 is in no connected or routed prefix"},
+	{"vip6_dsr", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; mode = \"dsr\";\n    vips = [\"2001:db8:100::10\"]; }  #!\n);\n", 7,
+		"service \"web\": vip 2001:db8:100::10 is IPv6, and mode \"dsr\" is IPv4 only "
+		"(IPv4-in-IPv4; no IPv6 DSR yet): use fullnat or dnat"},
+	{"backend6_dsr", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; mode = \"dsr\"; node_port = 30080;\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": backend 2001:db8:2::5 is IPv6, and mode \"dsr\" is IPv4 only"},
+	{"vip6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; vips = [\"2001:db8:100::10\"];\n"
+		"    source_ranges = [\"198.18.0.0/16\"]; }  #!\n);\n", 7,
+		"service \"web\": source_ranges are IPv4 prefixes only; the service is IPv6"},
+	{"backend6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; "
+		"protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    source_ranges = [\"198.18.0.0/16\"];\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 8,
+		"service \"web\": backend 2001:db8:2::5 is IPv6, and source_ranges are IPv4 "
+		"prefixes only"},
 	{"backend6_dup", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
 		"port = 80; node_port = 30080; backends = ( { address = \"2001:db8:2::5\"; },\n"
 		"    { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 7,
@@ -1219,6 +1277,26 @@ test_example(void **state)
 	ng_conf_free(c);
 }
 
+/* ports[].fullnat_addresses: the pool as listed; the port's own address may be one. */
+static void
+test_fullnat_addresses(void **state)
+{
+	struct ng_conf *c;
+
+	(void)state;
+	c = load_ok("ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\"];\n"
+		"    fullnat_addresses = [\"198.18.0.1\", \"198.18.0.100\", \"198.18.0.101\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"]; }\n);\n");
+	assert_int_equal(c->ports[0].n_fullnat, 3);
+	assert_int_equal(c->ports[0].fullnat[0].v4, ip4("198.18.0.1").v4);
+	assert_int_equal(c->ports[0].fullnat[2].v4, ip4("198.18.0.101").v4);
+	assert_int_equal(c->ports[1].n_fullnat, 0);
+	assert_int_equal(ng_conf_own_addr(c, &(struct ng_ip){.family = AF_INET,
+			.v4 = ip4("198.18.0.100").v4}), 0);
+	ng_conf_free(c);
+}
+
 static void
 test_minimal(void **state)
 {
@@ -1534,7 +1612,8 @@ test_services_edge(void **state)
 		"  { name = \"d\"; protocol = \"tcp\"; port = 80; node_port = 30080; vips = [];\n"
 		"    scheduler = \"WRR\"; mode = \"DNAT\"; affinity = \"Client-IP\"; },\n"
 		"  { name = \"e\"; protocol = \"udp\"; port = 80; node_port = 30080;\n"
-		"    affinity = \"none\"; timeouts = { udp = 1; udp_unreplied = 7; }; },\n"
+		"    affinity = \"none\"; mode = \"dsr\";"
+		" timeouts = { udp = 1; udp_unreplied = 7; }; },\n" /* one config line */
 		"  { name = \"f\"; protocol = \"tcp\"; port = 80; node_port = 32767;\n"
 		"    affinity = \"client-ip\"; affinity_timeout = 86400;\n"
 		"    timeouts = { tcp_syn = 1; tcp_established = 604800; tcp_fin = 2;\n"
@@ -1569,6 +1648,7 @@ test_services_edge(void **state)
 	assert_int_equal(s->affinity_timeout, NG_AFFINITY_TIMEOUT_DEFAULT);
 	s = &c->services[4];
 	assert_int_equal(s->node_port, 30080); /* same node port, other protocol */
+	assert_int_equal(s->mode, NG_FWD_DSR);
 	assert_false(s->affinity);
 	assert_int_equal(s->timeouts.udp, 1);
 	assert_int_equal(s->timeouts.udp_unreplied, 7);
@@ -1922,6 +2002,7 @@ static const struct CMUnitTest good[] = {
 	cmocka_unit_test(test_defaults),
 	cmocka_unit_test(test_example),
 	cmocka_unit_test(test_minimal),
+	cmocka_unit_test(test_fullnat_addresses),
 	cmocka_unit_test(test_all_keys),
 	cmocka_unit_test(test_cli_keys),
 	cmocka_unit_test(test_route_port),

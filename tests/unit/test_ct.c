@@ -151,7 +151,7 @@ assert_indexed(struct ng_ct *ct, struct ng_conn *c)
 	assert_ptr_equal(ng_ct_lookup(ct, &c->orig, &rep), c);
 	assert_false(rep);
 	assert_false(ng_ct_key_free(ct, &c->orig));
-	if (c->state == NG_CT_AFFINITY)
+	if (!ng_ct_has_reply_key(c))
 		return;
 	ng_ct_reply_key(c, &rk);
 	rep = false;
@@ -174,7 +174,8 @@ assert_gone(struct ng_ct *ct, const struct ng_conn *saved)
 	assert_true(ng_ct_key_free(ct, &rk));
 }
 
-/* The index holds exactly two keys per live conn (one per affinity record). */
+/* The index holds exactly two keys per live conn (one per affinity record or
+ * one-way conn). */
 static void
 assert_consistent(struct ng_ct *ct)
 {
@@ -186,7 +187,7 @@ assert_consistent(struct ng_ct *ct)
 		if (c->state == NG_CT_FREE)
 			continue;
 		live++;
-		keys += c->state == NG_CT_AFFINITY ? 1 : 2;
+		keys += ng_ct_has_reply_key(c) ? 2 : 1;
 		unconfirmed += !(c->flags & NG_CT_F_CONFIRMED);
 		assert_indexed(ct, c);
 	}
@@ -1046,7 +1047,7 @@ flood_keeps_confirmed(void **state)
 						legit->state == NG_CT_SYN_SENT) {
 					legit->state = NG_CT_ESTABLISHED;
 					legit->flags |= NG_CT_F_REPLIED;
-					assert_true(ng_ct_confirm(ct, legit));
+					assert_true(ng_ct_confirm(ct, legit, false));
 					legit_ok++;
 				}
 				legit = NULL;
@@ -1085,13 +1086,13 @@ confirm_rules_and_timeouts(void **state)
 	c = add_conn(ct, 1, true, NG_CT_SYN_SENT, T0);
 	assert_int_equal(ct->n_unconfirmed, 1);
 	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_SYN_SENT);
-	assert_false(ng_ct_confirm(ct, c));
+	assert_false(ng_ct_confirm(ct, c, false));
 	c->flags |= NG_CT_F_REPLIED;
 	c->state = NG_CT_SYN_RECV;
-	assert_false(ng_ct_confirm(ct, c));
+	assert_false(ng_ct_confirm(ct, c, false));
 	c->state = NG_CT_ESTABLISHED;
 	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_SYN_SENT);
-	assert_true(ng_ct_confirm(ct, c));
+	assert_true(ng_ct_confirm(ct, c, false));
 	assert_true(c->flags & NG_CT_F_CONFIRMED);
 	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_ESTABLISHED);
 	assert_int_equal(ct->n_unconfirmed, 0);
@@ -1099,23 +1100,86 @@ confirm_rules_and_timeouts(void **state)
 	/* a DNAT pickup: ESTABLISHED, but nothing from the backend yet */
 	c = add_conn(ct, 2, false, NG_CT_SYN_SENT, T0);
 	c->state = NG_CT_ESTABLISHED;
-	assert_false(ng_ct_confirm(ct, c));
+	assert_false(ng_ct_confirm(ct, c, false));
 	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_SYN_SENT);
 	/* reset before the client went on: closed, never confirmed */
 	c->flags |= NG_CT_F_REPLIED;
 	c->state = NG_CT_CLOSE;
-	assert_false(ng_ct_confirm(ct, c));
+	assert_false(ng_ct_confirm(ct, c, false));
 	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_CLOSE);
 
 	/* UDP: answered, then the client again */
 	c = add_conn(ct, 3, true, NG_CT_UDP, T0);
 	unconfirm(ct, c, NG_CT_UDP);
 	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_TO_UDP_UNREPLIED);
-	assert_false(ng_ct_confirm(ct, c));
+	assert_false(ng_ct_confirm(ct, c, false));
 	c->flags |= NG_CT_F_REPLIED;
 	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_TO_UDP_UNREPLIED);
-	assert_true(ng_ct_confirm(ct, c));
+	assert_true(ng_ct_confirm(ct, c, false));
 	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_UDP);
+	assert_int_equal(ct->n_unconfirmed, 1);
+	assert_consistent(ct);
+	ng_ct_free(ct);
+}
+
+/* A one-way (DSR) conn, not confirmed, indexed under its client key alone. */
+static struct ng_conn *
+add_oneway(struct ng_ct *ct, uint32_t i, enum ng_ct_state st)
+{
+	struct ng_conn *c = ng_ct_alloc(ct, T0);
+	struct ng_flow_key rk;
+	bool rep;
+
+	assert_non_null(c);
+	fill_conn(c, i, false, st, T0);
+	c->flags = NG_CT_F_ONEWAY;
+	c->snat.v4 = a4(198, 18, 1, 1); /* the outer source */
+	assert_int_equal(ng_ct_insert(ct, c), 0);
+	ng_ct_reply_key(c, &rk);
+	assert_null(ng_ct_lookup(ct, &rk, &rep));
+	return c;
+}
+
+/*
+ * One-way conns (DSR) never see the backend's answer: the client's second
+ * packet confirms them (TCP once ESTABLISHED), never the packet that created
+ * them, nor a repeated SYN.
+ */
+static void
+confirm_oneway(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_conn *c;
+
+	(void)state;
+	/* TCP: SYN (created), SYN again, then the client's ACK */
+	c = add_oneway(ct, 1, NG_CT_SYN_SENT);
+	assert_false(ng_ct_confirm(ct, c, true));
+	assert_false(ng_ct_confirm(ct, c, false)); /* a retransmitted SYN */
+	assert_int_equal(ng_ct_tcp_update(c, false, RTE_TCP_ACK_FLAG), NG_CT_ESTABLISHED);
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_SYN_SENT);
+	assert_true(ng_ct_confirm(ct, c, false));
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_ESTABLISHED);
+
+	/* TCP picked up mid-stream: ESTABLISHED at once, confirmed by the next segment */
+	c = add_oneway(ct, 2, NG_CT_ESTABLISHED);
+	assert_int_equal(ct->n_unconfirmed, 1);
+	assert_false(ng_ct_confirm(ct, c, true));
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_SYN_SENT);
+	assert_true(ng_ct_confirm(ct, c, false));
+
+	/* UDP: the first datagram does not confirm, the second does */
+	c = add_oneway(ct, 3, NG_CT_UDP);
+	assert_false(ng_ct_confirm(ct, c, true));
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_TO_UDP_UNREPLIED);
+	assert_true(ng_ct_confirm(ct, c, false));
+	assert_int_equal(ng_ct_timeout_idx(c), NG_CT_UDP);
+	assert_int_equal(ct->n_unconfirmed, 0);
+
+	/* A two-way conn is still not confirmed by the client alone. */
+	c = add_conn(ct, 4, true, NG_CT_SYN_SENT, T0);
+	c->state = NG_CT_ESTABLISHED;
+	assert_false(ng_ct_confirm(ct, c, false));
 	assert_int_equal(ct->n_unconfirmed, 1);
 	assert_consistent(ct);
 	ng_ct_free(ct);
@@ -1493,6 +1557,7 @@ main(void)
 		cmocka_unit_test(full_takes_closed_first),
 		cmocka_unit_test(flood_keeps_confirmed),
 		cmocka_unit_test(confirm_rules_and_timeouts),
+		cmocka_unit_test(confirm_oneway),
 		cmocka_unit_test(full_churn),
 		cmocka_unit_test(bulk_lookup_and_insert_new),
 		cmocka_unit_test(full_buckets_displace),

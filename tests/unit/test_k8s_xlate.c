@@ -433,6 +433,41 @@ test_xlate_terminating_not_serving(void **state)
 	fix_free(&g);
 }
 
+/* The annotation nodegw.io/mode: dsr makes every frontend of the service DSR,
+ * Local policy or not; an unknown value refuses the object, naming it. */
+static void
+test_xlate_dsr_annotation(void **state)
+{
+	struct xfix f = {0};
+	struct ng_k8s_service bad;
+	cJSON *o = web_lb();
+
+	(void)state;
+	SET(o, "'dsr'", "metadata", "annotations", "nodegw.io/mode");
+	SET(o, "'Local'", "spec", "externalTrafficPolicy");
+	svc_ok(o, &f.svc);
+	assert_true(f.svc.dsr);
+	fix_slice(&f, "web-aaaaa", "IPv4", PORT_HTTP,
+			EP("198.19.1.11", "node-b", READY) "," EP("198.19.1.10", "node-a", READY));
+	fix_xlate(&f, &node_a);
+	assert_string_equal(names(&f.x), "default/web:http default/web:http/ext");
+	assert_int_equal(find(&f.x, "default/web:http")->spec.mode, NG_FWD_DSR);
+	assert_int_equal(find(&f.x, "default/web:http/ext")->spec.mode, NG_FWD_DSR);
+	fix_free(&f);
+
+	o = web_lb();
+	SET(o, "'fullnat'", "metadata", "annotations", "nodegw.io/mode");
+	svc_ok(o, &bad);
+	assert_false(bad.dsr);
+	ng_k8s_service_free(&bad);
+	o = web_lb();
+	SET(o, "'bypass'", "metadata", "annotations", "nodegw.io/mode");
+	assert_int_equal(ng_k8s_service_decode(o, &bad, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service default/web: metadata.annotations.nodegw.io/mode: "
+			"unknown value \"bypass\"");
+	cJSON_Delete(o);
+}
+
 static void
 test_xlate_etp_local(void **state)
 {
@@ -862,6 +897,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_xlate_ready_over_terminating),
 	cmocka_unit_test(test_xlate_fallback_serving_terminating),
 	cmocka_unit_test(test_xlate_terminating_not_serving),
+	cmocka_unit_test(test_xlate_dsr_annotation),
 	cmocka_unit_test(test_xlate_etp_local),
 	cmocka_unit_test(test_xlate_etp_local_remote_only),
 	cmocka_unit_test(test_xlate_local_fallback),

@@ -112,43 +112,10 @@ mbuf_from(const uint8_t *bytes, uint16_t len)
 	return m;
 }
 
-/*
- * An mbuf whose data is a heap block of exactly len bytes: ASan catches any
- * read past its end. The block starts with the external buffer's shared info.
- */
-#define EXACT_HDR RTE_ALIGN_CEIL(sizeof(struct rte_mbuf_ext_shared_info), 16)
-
-static void
-exact_free(void *addr, void *opaque)
-{
-	(void)addr;
-	free(opaque);
-}
-
-static struct rte_mbuf *
-mbuf_exact(const uint8_t *bytes, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	uint8_t *blk = malloc(EXACT_HDR + len);
-	struct rte_mbuf_ext_shared_info *shinfo = (struct rte_mbuf_ext_shared_info *)blk;
-
-	assert_non_null(m);
-	assert_non_null(blk);
-	shinfo->free_cb = exact_free;
-	shinfo->fcb_opaque = blk;
-	rte_mbuf_ext_refcnt_set(shinfo, 1);
-	rte_pktmbuf_attach_extbuf(m, blk + EXACT_HDR, 0, len, shinfo);
-	if (len > 0)
-		memcpy(blk + EXACT_HDR, bytes, len);
-	m->data_len = len;
-	m->pkt_len = len;
-	return m;
-}
-
 static enum ng_drop_reason
 parse_exact(const uint8_t *bytes, uint16_t len, enum ng_l3 *l3)
 {
-	struct rte_mbuf *m = mbuf_exact(bytes, len);
+	struct rte_mbuf *m = ng_test_mbuf_exact(pool, bytes, len);
 	enum ng_drop_reason r = ng_pkt_parse(m, l3, true);
 
 	rte_pktmbuf_free(m);
@@ -211,7 +178,7 @@ parse_ip4_ok(void **state)
 
 	(void)state;
 	frame_ip4(&f, -1);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_IPV4);
 	assert_int_equal(m->l2_len, 14);
@@ -231,7 +198,7 @@ parse_ip4_options(void **state)
 	(void)state;
 	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
 	tb_ip4_ihl(&f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 64, 8, 15);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_IPV4);
 	assert_int_equal(m->l2_len, 14);
@@ -250,7 +217,7 @@ parse_vlan_ok(void **state)
 	(void)state;
 	frame_ip4(&f, 0x0064);
 	assert_int_equal(f.len, 46);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_IPV4);
 	assert_int_equal(m->l2_len, 18);
@@ -260,7 +227,7 @@ parse_vlan_ok(void **state)
 
 	/* VLAN 0 (priority tag only) is still one tag. */
 	frame_ip4(&f, 0xe000);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(m->l2_len, 18);
 	rte_pktmbuf_free(m);
@@ -428,20 +395,20 @@ parse_bad_cksum(void **state)
 	assert_int_equal(parse_exact(f.b, f.len, &l3), NG_DROP_IP_CKSUM);
 
 	/* Not verified when the caller says so. */
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(ng_pkt_parse(m, &l3, false), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_IPV4);
 	rte_pktmbuf_free(m);
 
 	/* The PMD's verdict wins over software: GOOD skips the check... */
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	rte_pktmbuf_free(m);
 
 	/* ...and BAD drops a header whose checksum is in fact right. */
 	frame_ip4(&f, -1);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_BAD;
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_IP_CKSUM);
 	rte_pktmbuf_free(m);
@@ -491,14 +458,14 @@ parse_arp(void **state)
 	(void)state;
 	frame_arp(&f, -1);
 	assert_int_equal(f.len, 42);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_ARP);
 	assert_int_equal(m->l2_len, 14);
 	rte_pktmbuf_free(m);
 
 	frame_arp(&f, 9);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	l3 = 0;
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_ARP);
@@ -509,7 +476,7 @@ parse_arp(void **state)
 	frame_arp(&f, -1);
 	memset(&f.b[f.len], 0, 60 - f.len);
 	f.len = 60;
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
 	assert_int_equal(l3, NG_L3_ARP);
 	assert_int_equal(rte_pktmbuf_data_len(m), 60);
@@ -625,7 +592,7 @@ parse_random_garbage(void **state)
 					h->hdr_checksum ^= (uint16_t)(1u << (shape >> 40) % 16);
 			}
 		}
-		m = mbuf_exact(buf, len);
+		m = ng_test_mbuf_exact(pool, buf, len);
 		r = ng_pkt_parse(m, &l3, (shape & 0x800) == 0);
 		assert_in_range(r, NG_DROP_NONE, NG_DROP_MAX - 1);
 		seen[r]++;
@@ -865,7 +832,7 @@ check_icmp_error(const struct tb_frame *orig, uint16_t l2, struct rte_mbuf *e, u
 static struct rte_mbuf *
 icmp_error_of(const struct tb_frame *f, uint16_t l2, uint16_t port)
 {
-	struct rte_mbuf *o = mbuf_exact(f->b, f->len), *e;
+	struct rte_mbuf *o = ng_test_mbuf_exact(pool, f->b, f->len), *e;
 
 	o->l2_len = l2;
 	o->port = port;
@@ -921,7 +888,7 @@ icmp_error_built(void **state)
 
 	/* An odd quote length still checksums right (other type and code). */
 	{
-		struct rte_mbuf *o = mbuf_exact(f.b, f.len);
+		struct rte_mbuf *o = ng_test_mbuf_exact(pool, f.b, f.len);
 
 		o->l2_len = 14;
 		e = ng_pkt_icmp4_error(pool, o, NG_ICMP_DEST_UNREACH, 4, tb_ip(198, 18, 0, 9));

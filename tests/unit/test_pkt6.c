@@ -35,6 +35,7 @@
 #include "pkt6.h"
 #include "pkt6_dp.h"
 #include "pkt_dp.h"
+#include "ng_test_frame.h"
 
 #define RANDOM_CHAINS 20000
 
@@ -59,39 +60,6 @@ mbuf_from(const uint8_t *bytes, uint16_t len)
 	return m;
 }
 
-/*
- * An mbuf whose data is a heap block of exactly len bytes: ASan catches any
- * read past its end. The block starts with the external buffer's shared info.
- */
-#define EXACT_HDR RTE_ALIGN_CEIL(sizeof(struct rte_mbuf_ext_shared_info), 16)
-
-static void
-exact_free(void *addr, void *opaque)
-{
-	(void)addr;
-	free(opaque);
-}
-
-static struct rte_mbuf *
-mbuf_exact(const uint8_t *bytes, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	uint8_t *blk = malloc(EXACT_HDR + len);
-	struct rte_mbuf_ext_shared_info *shinfo = (struct rte_mbuf_ext_shared_info *)blk;
-
-	assert_non_null(m);
-	assert_non_null(blk);
-	shinfo->free_cb = exact_free;
-	shinfo->fcb_opaque = blk;
-	rte_mbuf_ext_refcnt_set(shinfo, 1);
-	rte_pktmbuf_attach_extbuf(m, blk + EXACT_HDR, 0, len, shinfo);
-	if (len > 0)
-		memcpy(blk + EXACT_HDR, bytes, len);
-	m->data_len = len;
-	m->pkt_len = len;
-	return m;
-}
-
 /* ng_pkt_parse() (which measures L2 and reports IPv6), then ng_ip6_parse(). */
 static enum ng_drop_reason
 parse6(struct rte_mbuf *m, struct ng_ip6_info *info)
@@ -109,7 +77,7 @@ parse6(struct rte_mbuf *m, struct ng_ip6_info *info)
 static enum ng_drop_reason
 parse_exact(const uint8_t *bytes, uint16_t len, struct ng_ip6_info *info)
 {
-	struct rte_mbuf *m = mbuf_exact(bytes, len);
+	struct rte_mbuf *m = ng_test_mbuf_exact(pool, bytes, len);
 	enum ng_drop_reason r;
 
 	memset(info, 0xee, sizeof(*info));
@@ -212,7 +180,7 @@ parse_plain(void **state)
 	ip = start6(&f, -1, IPPROTO_TCP);
 	put_tcp(&f, 40000, 80, 1, 0, 0x02, 6, 10);
 	ip6_finish(&f, ip);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(parse6(m, &info), NG_DROP_NONE);
 	assert_int_equal(m->l2_len, 14);
 	assert_int_equal(m->l3_len, 40);
@@ -230,7 +198,7 @@ parse_plain(void **state)
 	ip6_finish(&f, ip);
 	memset(&f.b[f.len], 0, 10);
 	f.len = (uint16_t)(f.len + 10);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(parse6(m, &info), NG_DROP_NONE);
 	assert_int_equal(m->l2_len, 18);
 	assert_int_equal(m->l3_len, 40);
@@ -265,7 +233,7 @@ parse_ext_chain(void **state)
 	put_opts(&f, IPPROTO_TCP, 0);
 	put_tcp(&f, 40000, 80, 1, 0, 0x02, 5, 3);
 	ip6_finish(&f, ip);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(parse6(m, &info), NG_DROP_NONE);
 	assert_int_equal(info.l3_len, 40 + 8 + 16 + 24 + 8);
 	assert_int_equal(m->l3_len, info.l3_len);
@@ -674,7 +642,7 @@ parse_random_chains(void **state)
 		}
 		if (rng() % 4 == 0)
 			f.len = (uint16_t)(rng() % (f.len + 1u));
-		m = mbuf_exact(f.b, f.len);
+		m = ng_test_mbuf_exact(pool, f.b, f.len);
 		r = parse6(m, &info);
 		assert_in_range(r, NG_DROP_NONE, NG_DROP_MAX - 1);
 		seen[r]++;
@@ -737,7 +705,7 @@ l4_checks(void **state)
 			break;
 		}
 		ip6_finish(&f, ip);
-		m = mbuf_exact(f.b, f.len);
+		m = ng_test_mbuf_exact(pool, f.b, f.len);
 		assert_int_equal(parse6(m, &info), NG_DROP_NONE);
 		assert_int_equal(ng_l4_check6(rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, 14),
 				&info), want);
@@ -747,7 +715,7 @@ l4_checks(void **state)
 	ip = start6(&f, -1, IPPROTO_TCP);
 	put_payload(&f, 19);
 	ip6_finish(&f, ip);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(parse6(m, &info), NG_DROP_NONE);
 	assert_int_equal(ng_l4_check6(rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, 14), &info),
 			NG_DROP_L4_HEADER);
@@ -1196,7 +1164,7 @@ nd_frame(struct frame *f, uint8_t type, uint8_t flags, const uint8_t src[16],
 static enum ng_drop_reason
 nd_parse_frame(const struct frame *f, struct ng_nd_msg *msg)
 {
-	struct rte_mbuf *m = mbuf_exact(f->b, f->len);
+	struct rte_mbuf *m = ng_test_mbuf_exact(pool, f->b, f->len);
 	struct ng_ip6_info info;
 	enum ng_drop_reason r = parse6(m, &info);
 
@@ -1501,7 +1469,7 @@ nd_na_reply(void **state)
 	rte_pktmbuf_free(m);
 	/* no room to grow (a buffer of exactly the 24-byte NS): -ENOSPC */
 	nd_frame(&f, NG_ICMP6_ND_NS, 0, cli, vip, vip, 255, 0, 0);
-	m = mbuf_exact(f.b, f.len);
+	m = ng_test_mbuf_exact(pool, f.b, f.len);
 	assert_int_equal(parse6(m, &info), NG_DROP_NONE);
 	assert_int_equal(ng_nd_parse(m, &info, &ns), NG_DROP_NONE);
 	assert_int_equal(ng_nd_na_reply(m, &ns, 0, smac), -ENOSPC);
