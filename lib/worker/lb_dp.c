@@ -106,6 +106,33 @@ owner_of(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng
 }
 
 /*
+ * A packet to one of the gateway's own addresses that no frontend takes (not
+ * a NodePort, not a FullNAT reply): it keeps no connection state, so the
+ * worker that received it hands it to the local stage itself instead of
+ * through the owner's redirect ring. Asked only of packets about to be
+ * redirected, so a flood to the node's other ports (SSH, BGP, anything the
+ * kernel twin gets) cannot fill the rings that service traffic crosses.
+ */
+static inline bool
+local_no_frontend(const struct ng_ruleset *rs, const struct ng_nexthop *nh,
+		const struct rte_ipv4_hdr *ip, const uint16_t *ports)
+{
+	struct ng_fe_key fk = {0};
+	uint16_t p;
+
+	if (nh == NULL || nh->type != NG_NH_LOCAL)
+		return false;
+	p = rte_be_to_cpu_16(ports[1]);
+	if (p >= rs->lport_min && p <= rs->lport_max)
+		return false;
+	fk.addr.v4 = ip->dst_addr;
+	fk.port = ports[1];
+	fk.proto = ip->next_proto_id;
+	fk.family = AF_INET;
+	return ng_rs_lookup(rs, &fk) == NULL;
+}
+
+/*
  * The next FullNAT source (address index in the backend's pool, and port
  * owned by this worker, host order) towards backend b of svc, advancing that
  * backend's cursor: each port with every address of the pool in turn, then
@@ -567,7 +594,7 @@ lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **
 		if (multi) {
 			unsigned int o = owner_of(w, rs, aux[i].nh, ip, ports);
 
-			if (o != w->id) {
+			if (o != w->id && !local_no_frontend(rs, aux[i].nh, ip, ports)) {
 				ng_w_next(next[NG_LB_NEXT_REDIRECT], m, o);
 				b->act[i] = LB_DONE;
 				continue;

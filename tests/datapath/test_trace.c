@@ -668,7 +668,7 @@ trace_dsr_syn(void **state)
 
 	(void)state;
 	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
-	tcp4(&in, P0, CLIENT, 40010, VIP_DSR, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40010), VIP_DSR, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to dsr", owner, &in, TX(P1), &out);
 	r = last_rec(owner, 1);
 	STEPS(ST(PARSE, LB), ST(LB, ENCAP), ST(ENCAP, FORWARD), ST(FORWARD, OUTPUT));
