@@ -73,6 +73,32 @@ owner6(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_n
 	return w->id;
 }
 
+/*
+ * A packet to one of the gateway's own IPv6 addresses that no frontend takes
+ * (not a NodePort, not in the FullNAT reply port range) keeps no state: the
+ * worker that received it hands it to ip6-local itself rather than through the
+ * owner's redirect ring (lb_dp.c's rule, asked only of packets about to be
+ * redirected).
+ */
+static inline bool
+local6_no_frontend(const struct ng_ruleset *rs, const struct ng_nexthop *nh,
+		const struct rte_ipv6_hdr *ip, const uint16_t *ports, uint8_t proto)
+{
+	struct ng_fe_key fk = {0};
+	uint16_t p;
+
+	if (nh == NULL || nh->type != NG_NH_LOCAL)
+		return false;
+	p = rte_be_to_cpu_16(ports[1]);
+	if (p >= rs->lport_min && p <= rs->lport_max)
+		return false;
+	memcpy(fk.addr.v6, ip->dst_addr, 16);
+	fk.port = ports[1];
+	fk.proto = proto;
+	fk.family = AF_INET6;
+	return ng_rs_lookup(rs, &fk) == NULL;
+}
+
 /* Rewrite for the connection: to the backend, or back to the client. */
 static inline void
 nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,
@@ -217,7 +243,7 @@ ng_lb6_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux
 			const uint16_t *ports = (const uint16_t *)((const uint8_t *)ip + info.l3_len);
 			unsigned int o = owner6(w, rs, nh, ip, ports, info.proto);
 
-			if (o != w->id) {
+			if (o != w->id && !local6_no_frontend(rs, nh, ip, ports, info.proto)) {
 				ng_w_next(next[NG_LB6_NEXT_REDIRECT], m, o);
 				continue;
 			}
