@@ -513,10 +513,12 @@ check_fullnat_addr(struct ld *x, const config_setting_t *e, const char *what, un
 		return fail(x, e, "%s: fullnat_addresses: %s is not a unicast address", what, abuf);
 	for (unsigned int j = 0; j < port->n_addrs; j++) {
 		const struct ng_prefix *a = &port->addrs[j];
-		uint32_t host = v4h(ip) & ~(~0u << (32 - a->len));
+		uint32_t host;
 
-		if (!ng_prefix_contains(a, ip))
+		/* an IPv6 address of the port (len up to 128) is never the pool's */
+		if (a->addr.family != AF_INET || !ng_prefix_contains(a, ip))
 			continue;
+		host = v4h(ip) & ~(~0u << (32 - a->len));
 		if (a->len <= 30 && (host == 0 || host == ~(~0u << (32 - a->len))))
 			return fail(x, e, "%s: fullnat_addresses: %s is the network or broadcast "
 				"address of its prefix; use a host address", what, abuf);
