@@ -1799,6 +1799,15 @@ def t_ipv6_routes(x):
         out = c.ok("show service v6/web")
         check("[2001:db8:100::10]:80/tcp" in out and "[2001:db8:1::10]:8080" in out,
               "show service prints IPv6 frontends and backends in brackets", out)
+        # lookup over IPv6: the data path's hash, the backend in brackets
+        out = c.ok("lookup tcp [2001:db8::2]:40000 [2001:db8:100::10]:80")
+        check(re.match(r"service v6/web \(maglev\): backend \[2001:db8:1::10\]:8080, slot \d+ "
+                       r"of \d+", out), "lookup answers an IPv6 flow", out)
+        lj = c.json("lookup tcp [2001:db8::2]:40000 [2001:db8:100::10]:80 json")
+        check(lj.get("backend") == "2001:db8:1::10" and lj.get("port") == 8080,
+              "lookup json over IPv6", lj)
+        error_line(c.cmd("lookup tcp 198.18.0.2:40000 [2001:db8:100::10]:80"), "lookup",
+                   "not one family")
         text = c.ok("show running-config")
         for want in ('vips = ["2001:db8:100::10"];', 'node_port = 30080;',
                      '{ address = "2001:db8:1::10"; port = 8080; weight = 1; }',
