@@ -1832,6 +1832,83 @@ def t_ipv6_routes(x):
         n.stop()
 
 
+CONN6_CONF = """# nodegw CLI test configuration, IPv6 connections (tests/ctl)
+log_level = "notice";
+workers = { idle_sleep_us = 100; };
+cli = { address = "127.0.0.1"; port = %(cli)d; };
+ports = (
+	{ name = "client"; devargs = "%(cdev)s"; addresses = ["2001:db8::1/64"]; },
+	{ name = "pods"; devargs = "net_null1,no-rx=1"; addresses = ["2001:db8:1::1/64"]; }
+);
+services = (
+	{ name = "web6"; protocol = "tcp"; port = 80; vips = ["2001:db8:100::10"];
+	  backends = ( { address = "2001:db8:1::10"; port = 8080; },
+	               { address = "2001:db8:1::11"; port = 8080; } ); }
+);
+"""
+CONN6_FLOWS = [("2001:db8::%x" % (0x20 + i), 40100 + i) for i in range(4)]
+
+
+def syn6(src, sport, dst, dport):
+    """An Ethernet frame with a TCP SYN over IPv6 (checksum over the pseudo-header)."""
+    s6, d6 = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)
+    l4 = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, 0x02, 65535, 0, 0)
+    c = csum(s6 + d6 + struct.pack("!IxxxB", len(l4), 6) + l4)
+    l4 = l4[:16] + struct.pack("!H", c) + l4[18:]
+    ip6 = struct.pack("!IHBB", 6 << 28, len(l4), 6, 64) + s6 + d6
+    return bytes.fromhex(PCAP_MAC.replace(":", "")) + bytes.fromhex("020000000099") + \
+        b"\x86\xdd" + ip6 + l4
+
+
+def t_conn6(x):
+    """show conn over IPv6: addresses in brackets, client/vip/backend filters of
+    IPv6 addresses, the backend lookup names."""
+    pcap = os.path.join(x.tmp, "in6.pcap")
+    with open(pcap, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, (src, sport) in enumerate(CONN6_FLOWS):
+            p = syn6(src, sport, "2001:db8:100::10", 80)
+            f.write(struct.pack("<IIII", 1700000000, i, len(p), len(p)))
+            f.write(p)
+    n = start_nodegw(x.exe, x.tmp, "c6", lambda p: CONN6_CONF % {
+        "cli": p, "cdev": "net_pcap0,rx_pcap=%s" % pcap}, x.res)
+    x.procs.append(n)
+    c = n.client()
+    try:
+        want = len(CONN6_FLOWS)
+        deadline = time.monotonic() + 15
+        while True:
+            j = c.json("show conn json")
+            if j["matched"] >= want or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        check(j["matched"] == want, "the %d IPv6 flows are tracked" % want,
+              (j, c.ok("show stats")))
+        by_client = {cn["client"]: cn for cn in j["conns"]}
+        for src, sport in CONN6_FLOWS:
+            cn = by_client.get("[%s]:%d" % (src, sport))
+            check(cn is not None, "conn of [%s]:%d" % (src, sport), j["conns"])
+            lk = c.json("lookup tcp [%s]:%d [2001:db8:100::10]:80 json" % (src, sport))
+            check(cn["frontend"] == "[2001:db8:100::10]:80" and
+                  cn["backend"] == "[%s]:%d" % (lk["backend"], lk["port"]) and
+                  cn["source"].startswith("[2001:db8:1::1]:") and cn["state"] == "SYN_SENT",
+                  "an IPv6 conn: frontend, the backend lookup names, FullNAT source", (cn, lk))
+        src0 = CONN6_FLOWS[0][0]
+        one = c.json("show conn client %s json" % src0)
+        check(one["matched"] == 1 and one["conns"][0]["client"].startswith("[%s]:" % src0),
+              "show conn client IPV6", one)
+        check(c.json("show conn vip 2001:db8:100::10 json")["matched"] == want,
+              "show conn vip IPV6", c.ok("show conn"))
+        nb = sum(c.json("show conn backend %s json" % b)["matched"]
+                 for b in ("2001:db8:1::10", "2001:db8:1::11"))
+        check(nb == want, "show conn backend IPV6: every conn on one of the two", nb)
+        check(c.json("show conn client 198.18.0.2 json")["matched"] == 0,
+              "an IPv4 filter matches no IPv6 conn", c.ok("show conn"))
+    finally:
+        c.close()
+        n.stop()
+
+
 def t_parity(x):
     """What the config loader refuses, the CLI must refuse too (else show
     running-config writes a file nodegw rejects), and route add/del must never
@@ -2048,6 +2125,7 @@ def main():
             ("sessions and pipelined lines", t_sessions),
             ("quit, exit, half-close", t_quit),
             ("show conn with connections (pcap)", t_conn),
+            ("show conn with IPv6 connections (pcap)", t_conn6),
             ("the CLI refuses what the config refuses; route add/del keep system routes",
              t_parity),
             ("IPv6 addresses, routes and neighbours; running-config round trip",
