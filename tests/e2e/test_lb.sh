@@ -263,7 +263,7 @@ check_spread() {
 	t0=$(now_ms)
 	curl_many 300 "http://$H_WEB/" >"$f"
 	tally "$f"
-	info "300 curls to http://$VIP_WEB/ in $(($(now_ms) - t0)) ms: $(tally_str)"
+	info "300 curls to http://$H_WEB/ in $(($(now_ms) - t0)) ms: $(tally_str)"
 	for b in "${BACKENDS[@]}"; do
 		((TALLY[$b] >= 65 && TALLY[$b] <= 135)) || ok=0
 	done
@@ -320,7 +320,7 @@ check_affinity() {
 	for b in "${BACKENDS[@]}"; do
 		((TALLY[$b] > 0)) && used=$((used + 1))
 	done
-	info "50 curls to http://$VIP_STICKY/ (scheduler random, affinity client-ip): $(tally_str)"
+	info "50 curls to http://$H_STICKY/ (scheduler random, affinity client-ip): $(tally_str)"
 	if ((used == 1 && TALLY[err] == 0 && TALLY[other] == 0)); then
 		pass "client-ip affinity: all 50 connections on one backend ($(tally_str))"
 	else
@@ -353,7 +353,7 @@ check_nodeport() {
 	local f=$TMP/nodeport.txt
 	curl_many 10 "http://$H_GW:$NODE_PORT/" >"$f"
 	tally "$f"
-	info "10 curls to http://$GW_CLIENT_IP:$NODE_PORT/: $(tally_str)"
+	info "10 curls to http://$H_GW:$NODE_PORT/: $(tally_str)"
 	if ((TALLY[err] == 0 && TALLY[other] == 0)); then
 		pass "NodePort $GW_CLIENT_IP:$NODE_PORT reaches service web ($(tally_str))"
 	else
