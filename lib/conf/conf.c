@@ -1080,7 +1080,8 @@ load_globals(struct ld *x, const config_setting_t *root)
 	if (g != NULL) {
 		if ((rc = check_keys(x, g, "icmp", icmp_keys)) < 0 ||
 				(rc = get_u32(x, g, "rate_pps", "icmp", 0, NG_ICMP_RATE_MAX,
-					&c->icmp.rate_pps)) < 0)
+					&c->icmp.rate_pps)) < 0 ||
+				(rc = get_bool(x, g, "fragment", "icmp", &c->icmp.fragment)) < 0)
 			return rc;
 	}
 
@@ -1176,6 +1177,7 @@ ng_conf_defaults(struct ng_conf *c)
 	c->arp.pending_max = DEF_PENDING_MAX;
 	c->arp.max_entries = DEF_MAX_ENTRIES;
 	c->icmp.rate_pps = DEF_ICMP_RATE;
+	c->icmp.fragment = DEF_ICMP_FRAGMENT;
 	snprintf(c->cli.address, sizeof(c->cli.address), NG_CLI_ADDR_DEF);
 	c->cli.port = NG_CLI_PORT_DEF;
 	c->cli.idle_timeout_s = NG_CLI_IDLE_TIMEOUT_DEF;

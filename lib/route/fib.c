@@ -9,6 +9,7 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
+#include "ng_exit.h"
 #include "ng_idtab.h"
 #include "ng_limits.h"
 #include "ng_log.h"
@@ -203,15 +204,18 @@ ng_fib_free(struct ng_fib *f)
 {
 	if (f == NULL)
 		return;
-	if (f->nh_dq != NULL)
-		rte_rcu_qsbr_dq_delete(f->nh_dq);
-	rte_lpm_free(f->dp.lpm4);
-	rte_lpm6_free(f->dp.lpm6);
 	ng_idtab_fini(&f->rt_idx);
 	ng_idtab_fini(&f->nh_idx);
 	free(f->routes);
 	free(f->rt_free);
 	free(f->nh_free);
+	/* At exit the heap goes whole: freeing would zero each LPM's 64 MiB tbl24. */
+	if (ng_exiting())
+		return;
+	if (f->nh_dq != NULL)
+		rte_rcu_qsbr_dq_delete(f->nh_dq);
+	rte_lpm_free(f->dp.lpm4);
+	rte_lpm6_free(f->dp.lpm6);
 	rte_free(f->dp.nh);
 	rte_free(f);
 }

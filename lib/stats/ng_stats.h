@@ -44,6 +44,9 @@
 	X(ARP_NOT_OURS, "ARP for another address") \
 	X(ICMP_MALFORMED, "malformed ICMP") \
 	X(ICMP_UNHANDLED, "ICMP type not handled") \
+	X(ICMP_ERR_MALFORMED, "ICMP error: bad checksum or quoted header") \
+	X(ICMP_ERR_TRUNCATED, "ICMP error: quote too short to find the flow") \
+	X(ICMP_ERR_UNRELATED, "ICMP error: no connection for the quoted packet") \
 	X(LOCAL_PROTO, "no listener on local address (refused)") \
 	X(L4_HEADER, "truncated TCP/UDP header") \
 	X(VIP_FRAGMENT, "fragment to a service address") \
@@ -61,6 +64,8 @@
 	X(TTL_EXPIRED, "TTL expired") \
 	X(ICMP_RATELIMIT, "ICMP error rate-limited") \
 	X(MTU, "exceeds egress MTU") \
+	X(FRAG_ROOM, "exceeds egress MTU: no room in the burst for its fragments") \
+	X(FRAG_OPTIONS, "exceeds egress MTU: IPv4 options, not fragmented") \
 	X(ENCAP_MTU, "IPIP: exceeds egress MTU with the 20-byte outer header") \
 	X(ENCAP_HEADROOM, "IPIP: no headroom for the outer header") \
 	X(ENCAP_NO_SOURCE, "IPIP: no gateway address toward the backend") \
@@ -91,6 +96,7 @@ enum ng_drop_reason {
 	X(IP6_PARSE, "ip6-parse") \
 	X(LB, "lb") \
 	X(LB6, "lb6") \
+	X(ICMP_ERR, "icmp-err") \
 	X(ENCAP, "ipip-encap") \
 	X(LOCAL, "local") \
 	X(IP6_LOCAL, "ip6-local") \
@@ -125,6 +131,7 @@ enum ng_stage {
  */
 #define NG_PARSE_EDGES(X) \
 	X(LB, LB) \
+	X(ICMP_ERR, ICMP_ERR) \
 	X(LOCAL, LOCAL) \
 	X(FORWARD, FORWARD) \
 	X(PUNT, PUNT) \
@@ -181,6 +188,13 @@ enum ng_stage {
 	X(DROP, DROP)
 #define NG_ENCAP_EDGES(X) \
 	X(FORWARD, FORWARD) \
+	X(REPLY, REPLY) \
+	X(DROP, DROP)
+#define NG_ICMP_ERR_EDGES(X) \
+	X(ENCAP, ENCAP) \
+	X(LOCAL, LOCAL) \
+	X(FORWARD, FORWARD) \
+	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP)
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
@@ -195,6 +209,7 @@ enum ng_stage {
 #define NG_X_REPLY(id, to) NG_X_EDGE(REPLY, id, to)
 #define NG_X_PUNT(id, to) NG_X_EDGE(PUNT, id, to)
 #define NG_X_ENCAP(id, to) NG_X_EDGE(ENCAP, id, to)
+#define NG_X_ICMP_ERR(id, to) NG_X_EDGE(ICMP_ERR, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
 enum ng_ip6_parse_edge { NG_IP6_PARSE_EDGES(NG_X_IP6_PARSE) NG_IP6_PARSE_NEXT_MAX };
 enum ng_ip6_local_edge { NG_IP6_LOCAL_EDGES(NG_X_IP6_LOCAL) NG_IP6_LOCAL_NEXT_MAX };
@@ -206,6 +221,7 @@ enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
 enum ng_reply_edge { NG_REPLY_EDGES(NG_X_REPLY) NG_REPLY_NEXT_MAX };
 enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
 enum ng_encap_edge { NG_ENCAP_EDGES(NG_X_ENCAP) NG_ENCAP_NEXT_MAX };
+enum ng_icmp_err_edge { NG_ICMP_ERR_EDGES(NG_X_ICMP_ERR) NG_ICMP_ERR_NEXT_MAX };
 #undef NG_X_PARSE
 #undef NG_X_IP6_PARSE
 #undef NG_X_IP6_LOCAL
@@ -217,6 +233,7 @@ enum ng_encap_edge { NG_ENCAP_EDGES(NG_X_ENCAP) NG_ENCAP_NEXT_MAX };
 #undef NG_X_REPLY
 #undef NG_X_PUNT
 #undef NG_X_ENCAP
+#undef NG_X_ICMP_ERR
 #undef NG_X_EDGE
 
 /** The most edges any stage has. */

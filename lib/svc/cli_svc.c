@@ -413,18 +413,21 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "commits", (double)ri.commits);
 		cJSON_AddNumberToObject(o, "pending_free", (double)ri.pending_free);
 		cJSON_AddBoolToObject(o, "dirty", ng_svc_dirty());
+		cJSON_AddStringToObject(o, "state", ng_svc_syncing() ? "syncing" : "synced");
 		cJSON_AddNumberToObject(o, "latency_samples", ri.latency_samples);
 		cJSON_AddNumberToObject(o, "latency_p50_us", ri.latency_p50_ns / 1e3);
 		cJSON_AddNumberToObject(o, "latency_p99_us", ri.latency_p99_ns / 1e3);
 		cJSON_AddNumberToObject(o, "latency_max_us", ri.latency_max_ns / 1e3);
 		return ng_cli_print_json(s, o);
 	}
-	ng_cli_printf(s, "generation %" PRIu64 "\n services %u, frontends %u, %" PRIu64 " bytes\n"
+	ng_cli_printf(s, "generation %" PRIu64 "%s\n services %u, frontends %u, %" PRIu64 " bytes\n"
 			" frontend index %" PRIu64 " bytes; the last commit copied %" PRIu64
 			" bytes (%u chunks); resized %" PRIu64 " times\n"
 			" last build %.1f us, publish %.3f us, grace period %.1f us\n"
 			" commits %" PRIu64 ", rulesets waiting for a grace period %" PRIu64 "%s\n",
-			ri.generation, ri.services, ri.frontends, ri.bytes, ri.index_bytes,
+			ri.generation,
+			ng_svc_syncing() ? " (syncing: built in slices, more to come)" : "",
+			ri.services, ri.frontends, ri.bytes, ri.index_bytes,
 			ri.copied_bytes, ri.copied_chunks, ri.index_rebuilds, ri.build_ns / 1e3,
 			ri.publish_ns / 1e3, ri.grace_ns / 1e3, ri.commits, ri.pending_free,
 			ng_svc_dirty() ? "\n changes pending commit" : "");

@@ -22,6 +22,7 @@
 #include <rte_hash_crc.h>
 
 #include "ng_log.h"
+#include "ng_exit.h"
 #include "svc_priv.h"
 
 #define LATENCY_SAMPLES 1024 /* publish latencies kept for show ruleset */
@@ -266,7 +267,8 @@ ng_pub_fini(void)
 	if (pub.p.publish != NULL)
 		__atomic_store_n(pub.p.publish, NULL, __ATOMIC_RELEASE);
 	ng_rs_free(pub.cur);
-	rte_hash_free(pub.vips);
+	if (!ng_exiting()) /* at exit the heap goes whole (ng_exit.h) */
+		rte_hash_free(pub.vips);
 	memset(&pub, 0, sizeof(pub));
 }
 

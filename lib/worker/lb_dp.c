@@ -37,6 +37,7 @@
 
 #include "lb_dp.h"
 #include "encap_dp.h"
+#include "lb_dp.h"
 #include "nat_dp.h"
 #include "ng_hash.h"
 #include "svc_dp.h"
@@ -103,6 +104,16 @@ owner_of(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng
 		return rs->n_dnat_affinity > 0 ? owner_by_addr(ip->dst_addr, n) :
 				owner_by_flow(ip->dst_addr, ports[1], n);
 	return w->id;
+}
+
+unsigned int
+ng_lb_owner4(const struct ng_worker *w, const struct ng_nexthop *nh, uint32_t src, uint32_t dst,
+		uint16_t sport, uint16_t dport, uint8_t proto)
+{
+	struct rte_ipv4_hdr ip = {.src_addr = src, .dst_addr = dst, .next_proto_id = proto};
+	const uint16_t ports[2] = {sport, dport};
+
+	return owner_of(w, w->rs, nh, &ip, ports);
 }
 
 /*

@@ -3,15 +3,24 @@
 #define NG_LB_DP_H
 
 /*
- * Private to the worker: the service stage's connection code (lb_dp.c), which
- * the IPv6 service stage (lb6_dp.c) calls too, so that scheduling, affinity,
- * FullNAT source ports, table-full handling and counters are one piece of
- * code for both families. Both stages' edges have the same indices
- * (NG_LB_EDGES and NG_LB6_EDGES list them in one order).
+ * Private to the worker: what the service stage (lb_dp.c) lets other stages
+ * use.
+ *
+ * Its connection code, which the IPv6 service stage (lb6_dp.c) calls too, so
+ * that scheduling, affinity, FullNAT source ports, table-full handling and
+ * counters are one piece of code for both families. Both stages' edges have
+ * the same indices (NG_LB_EDGES and NG_LB6_EDGES list them in one order).
+ *
+ * The owner worker of a flow, by the rule its own packets follow
+ * (doc/architecture.md, "Owner of a packet"): the icmp-err stage sends an
+ * ICMP error to the owner of the connection its quote names.
  */
 #include <assert.h>
+#include <stdint.h>
 
+#include "route_dp.h"
 #include "svc_dp.h"
+#include "worker.h"
 #include "worker_dp.h"
 
 static_assert((int)NG_LB6_NEXT_FORWARD == (int)NG_LB_NEXT_FORWARD &&
@@ -38,5 +47,13 @@ const struct ng_svc_obj *ng_lb_conn_revalidate(const struct ng_ruleset *rs, stru
 /** A packet of len bytes on c: its deadline, counters, the service's counters. */
 void ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
 		uint32_t len);
+
+/**
+ * The worker that owns an IPv4 TCP/UDP packet from src:sport to dst:dport
+ * (network order) under the worker's current ruleset (w->rs).
+ * @param nh the FIB result for dst (may be NULL)
+ */
+unsigned int ng_lb_owner4(const struct ng_worker *w, const struct ng_nexthop *nh, uint32_t src,
+		uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto);
 
 #endif

@@ -2,19 +2,20 @@
 /*
  * The parse stage, the graph's entry: check each frame and classify it.
  * ARP and IPv4 to a local or VIP address go to local, TCP and UDP to lb
- * while there are services or tracked connections, the rest to ip4-forward;
- * IPv6 goes to ip6-parse (ip6_dp.c) on a path IPv4 never tests: the
- * Ethernet parse reports it as a drop reason, NG_DROP_IPV6. Malformed frames
- * and frames not for us are dropped, except on a port with a kernel twin:
- * there, what nodegw does not parse (other ethertypes, multicast and
- * broadcast IPv4) goes to the punt stage when it is addressed to the port.
- * One LPM lookup per
+ * and ICMP errors to icmp-err while there are services or tracked
+ * connections, the rest to ip4-forward; IPv6 goes to ip6-parse (ip6_dp.c) on
+ * a path IPv4 never tests: the Ethernet parse reports it as a drop reason,
+ * NG_DROP_IPV6. Malformed frames and frames not for us are dropped, except on
+ * a port with a kernel twin: there, what nodegw does not parse (other
+ * ethertypes, multicast and broadcast IPv4) goes to the punt stage when it is
+ * addressed to the port. One LPM lookup per
  * IPv4 packet: local addresses are /32 routes to a LOCAL next hop, VIPs to a
  * VIP one, so the same lookup decides local vs forward and yields the next
  * hop the next stage needs.
  */
 #include <rte_prefetch.h>
 
+#include "icmp_err_dp.h"
 #include "pkt_dp.h"
 #include "svc_dp.h"
 #include "worker_dp.h"
@@ -28,6 +29,20 @@ ng_w_for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_dro
 		return false;
 	return rte_is_multicast_ether_addr(&eth->dst_addr) ||
 			rte_is_same_ether_addr(&eth->dst_addr, &pd->mac);
+}
+
+/* An ICMP error the icmp-err stage handles (not a fragment: no quote to read)? */
+static inline bool
+icmp_error(const struct rte_ipv4_hdr *ip, uint16_t ihl)
+{
+	uint8_t type;
+
+	if (rte_be_to_cpu_16(ip->total_length) <= ihl || (ip->fragment_offset &
+			rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+		return false;
+	type = ((const uint8_t *)ip)[ihl];
+	return type == NG_ICMP_DEST_UNREACH || type == NG_ICMP_TIME_EXCEEDED ||
+			type == NG_ICMP_PARAM_PROBLEM;
 }
 
 /* Drop m as r, or punt it when it is for the port's kernel twin. */
@@ -85,6 +100,11 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 		nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
 		if (lb_on && (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP)) {
 			ng_w_next_nh(to_lb, m, nh);
+			continue;
+		}
+		/* ICMP errors may belong to a connection (icmp_err_dp.c) */
+		if (lb_on && ip->next_proto_id == IPPROTO_ICMP && icmp_error(ip, m->l3_len)) {
+			ng_w_next_nh(next[NG_PARSE_NEXT_ICMP_ERR], m, nh);
 			continue;
 		}
 		if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {

@@ -45,6 +45,7 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 	dp->idle_sleep_us = c->workers.idle_sleep_us;
 	dp->idle_polls = c->workers.idle_polls;
 	dp->icmp_rate = c->icmp.rate_pps;
+	dp->fragment = c->icmp.fragment;
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->n_workers = n_workers;
 	dp->ct_expire_budget = 32;

@@ -30,12 +30,14 @@
 
 /**
  * The word a packet carries along an edge, by the next stage:
- *   lb, lb6, ip4-forward, ip6-forward: the FIB result for the destination
+ *   lb, lb6, icmp-err,
+ *   ip4-forward, ip6-forward: the FIB result for the destination
  *                    (nh, may be NULL);
  *   ip6-parse, ip6-local: nothing (0);
  *   reply:           the drop reason it is counted under (u, low 32 bits);
- *                    for NG_DROP_MTU of IPv6 the egress MTU in the high 32
- *                    bits (ng_w_reply_word());
+ *                    for NG_DROP_MTU and NG_DROP_ENCAP_MTU the egress MTU
+ *                    that "fragmentation needed" (IPv4) or "packet too big"
+ *                    (IPv6) tells, in the high 32 bits (reply_dp.h);
  *   punt:            nothing (0);
  *   output:          the index of the port to send on (u; ng_w_next_out());
  *   redirect-out:    the owner worker (u), NG_W_AUX_TRACED when traced;
@@ -119,6 +121,7 @@ ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
 ng_stage_fn ng_ip6_parse_process;   /* ip6_dp.c: IPv6 header chain, classify */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
 ng_stage_fn ng_lb6_process;         /* lb6_dp.c: the same for IPv6 */
+ng_stage_fn ng_icmp_err_process;    /* icmp_err_dp.c: ICMP errors of a connection */
 ng_stage_fn ng_encap_process;       /* encap_dp.c: IPv4-in-IPv4 for DSR */
 ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
 ng_stage_fn ng_ip6_local_process;   /* local6_dp.c: ND, ICMPv6 echo, what is the kernel's */

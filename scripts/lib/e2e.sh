@@ -327,6 +327,22 @@ e2e_summary() {
 	((FAILED == 0))
 }
 
+# e2e_conf_check: $CONF passes nodegw --check, or the test fails with what it said.
+e2e_conf_check() {
+	if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
+		echo "FAIL: the generated config does not pass nodegw --check:"
+		indent <"$TMP/check.out"
+		echo "0 passed, $CHECKS failed"
+		exit 1
+	fi
+}
+
+# e2e_show "CMD": a CLI command in the gateway's namespace, through nodegw-ctl.
+e2e_show() {
+	# shellcheck disable=SC2086 # the command's words
+	ip netns exec "$P-gw" timeout 10 "$(dirname "$BIN")/../nodegw-ctl/nodegw-ctl" $1
+}
+
 e2e_topo_up() {
 	if ! "$1" "$P"; then
 		echo "FAIL: could not create the $P topology ($1)"

@@ -653,8 +653,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "ip6-parse", "lb", "lb6", "ipip-encap", "local", "ip6-local",
-                  "ip4-forward", "ip6-forward", "reply", "punt", "output",
+RUNTIME_STAGES = ["rx", "parse", "ip6-parse", "lb", "lb6", "icmp-err", "ipip-encap", "local",
+                  "ip6-local", "ip4-forward", "ip6-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 
@@ -834,12 +834,13 @@ def t_show_ruleset(x):
     j = c.json("show ruleset json")
     keys = {"generation", "services", "frontends", "bytes", "index_bytes", "copied_bytes",
             "copied_chunks", "index_rebuilds", "build_us", "publish_us",
-            "grace_us", "commits", "pending_free", "dirty", "latency_samples",
+            "grace_us", "commits", "pending_free", "dirty", "state", "latency_samples",
             "latency_p50_us", "latency_p99_us", "latency_max_us"}
     check(set(j) == keys, "show ruleset json keys", sorted(j))
     # web: 1 VIP + node port on 2 addresses; dns 1; api 2.
     check(j["generation"] >= 1 and j["services"] == 3 and j["frontends"] == 6 and
-          j["bytes"] > 0 and j["dirty"] is False, "show ruleset json values", j)
+          j["bytes"] > 0 and j["dirty"] is False and j["state"] == "synced",
+          "show ruleset json values", j)
     # Three services fit one chunk: a commit copies at most the directory and it.
     check(0 < j["index_bytes"] < j["bytes"] and 0 < j["copied_bytes"] <= j["index_bytes"],
           "show ruleset json index figures", j)
@@ -1588,7 +1589,7 @@ def reload_changes(x, c, good):
         f.write(good)
     check(c.ok("reload") == "reloaded %s\n" % x.a.conf_path, "reload")
     rc = c.ok("show running-config")
-    check("icmp = { rate_pps = 100; };" in rc,
+    check("icmp = { rate_pps = 100; fragment = true; };" in rc,
           "reload keeps settings it does not apply, and running-config says so", rc)
     name, a, p, _ = parse_lookup(c.ok("lookup tcp 198.18.0.5:1000 198.19.0.120:8081"))
     check((name, a, p) == ("reload/new", "198.18.1.70", 8081),

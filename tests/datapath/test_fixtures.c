@@ -570,6 +570,18 @@ check_time_exceeded(const struct tb_frame *in, struct rte_mbuf *out)
 	check_icmp_error(in, out, NG_ICMP_TIME_EXCEEDED, 0, GW0);
 }
 
+/* "Fragmentation needed" with the egress MTU 1500, from port 0's address. */
+static void
+check_frag_needed(const struct tb_frame *in, struct rte_mbuf *out)
+{
+	struct tb_frame o;
+
+	tb_from_mbuf(&o, out, P0);
+	ng_test_gw_check_reply_eth(&gw, in, &o);
+	tb_check_icmp_error_mtu(in, &o, NG_ICMP_DEST_UNREACH, 4, GW0, 1500);
+	assert_int_equal(tb_ip4_hdr(&o)->dst_addr, CLIENT);
+}
+
 static void
 check_port_unreachable(const struct tb_frame *in, struct rte_mbuf *out)
 {
@@ -688,8 +700,9 @@ static const struct fixture fixtures[] = {
 		in_no_route, P0, DROP(NO_ROUTE)},
 	{"fwd_disabled", "transit packet with forwarding disabled: dropped",
 		in_routed_host, P0, DROP(FWD_DISABLED), .forwarding_off = true},
-	{"mtu_exceeded", "total length 1501 > egress MTU 1500: dropped",
-		in_mtu_exceeded, P0, DROP(MTU)},
+	{"mtu_exceeded", "total length 1501 > egress MTU 1500 with DF: fragmentation needed "
+		"(MTU 1500) back out the ingress port, original dropped",
+		in_mtu_exceeded, P0, .tx = P0, .drop = NG_DROP_MTU, .check = check_frag_needed},
 	/* Parse and L2 */
 	{"not_for_us", "destination MAC of another host: dropped",
 		in_not_for_us, P0, DROP(NOT_FOR_US)},

@@ -244,6 +244,8 @@ static const struct bad bad[] = {
 		"arp: max_entries 8 is out of range (16..1048576)"},
 	{"rate_negative", "icmp = {\n  rate_pps = -1;  #!\n};\n" PORTS2, 2,
 		"icmp: rate_pps -1 is out of range (0..1000000)"},
+	{"fragment_not_bool", "icmp = {\n  fragment = 1;  #!\n};\n" PORTS2, 2,
+		"icmp: fragment must be a boolean (true or false), not an integer"},
 	{"cli_idle_range", "cli = {\n  idle_timeout_s = 86401;  #!\n};\n" PORTS2, 2,
 		"cli: idle_timeout_s 86401 is out of range (0..86400)"},
 	{"cli_idle_negative", "cli = {\n  idle_timeout_s = -1;  #!\n};\n" PORTS2, 2,
@@ -1177,6 +1179,7 @@ test_defaults(void **state)
 	assert_int_equal(c.arp.pending_max, 16);
 	assert_int_equal(c.arp.max_entries, 4096);
 	assert_int_equal(c.icmp.rate_pps, 100);
+	assert_true(c.icmp.fragment);
 	assert_string_equal(c.cli.address, "127.0.0.1");
 	assert_int_equal(c.cli.port, 8023);
 	assert_int_equal(c.cli.idle_timeout_s, 600);
@@ -1340,7 +1343,7 @@ test_all_keys(void **state)
 		"mempool = { mbufs = 16777216; cache = 0; };\n"
 		"arp = { reachable_s = 86400; retry_ms = 10; retries = 100; pending_max = 0; "
 		"max_entries = 16; };\n"
-		"icmp = { rate_pps = 0; };\n"
+		"icmp = { rate_pps = 0; fragment = false; };\n"
 		"ports = ( { name = \"A.b_c-9\"; devargs = \"net_null0,size=64\"; "
 		"addresses = [\"198.18.0.1/31\", \"198.18.1.1/32\"]; mtu = 9000L; "
 		"rx_queues = 16; rx_desc = 64; tx_desc = 16384; } );\n"
@@ -1361,6 +1364,7 @@ test_all_keys(void **state)
 	assert_int_equal(c->arp.pending_max, 0);
 	assert_int_equal(c->arp.max_entries, 16);
 	assert_int_equal(c->icmp.rate_pps, 0);
+	assert_false(c->icmp.fragment);
 	assert_string_equal(c->ports[0].name, "A.b_c-9");
 	assert_int_equal(c->ports[0].mtu, 9000);
 	assert_int_equal(c->ports[0].rx_queues, 16);
