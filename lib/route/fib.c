@@ -204,6 +204,14 @@ ng_fib_free(struct ng_fib *f)
 {
 	if (f == NULL)
 		return;
+	/*
+	 * Deleting the defer queue reclaims the next hops still waiting for a
+	 * grace period, and its callback (nh_reclaimed) writes nh_free and
+	 * dp.nh: before those go. At exit nothing is reclaimed (the heap goes
+	 * whole, and nh_free with the process).
+	 */
+	if (f->nh_dq != NULL && !ng_exiting())
+		rte_rcu_qsbr_dq_delete(f->nh_dq);
 	ng_idtab_fini(&f->rt_idx);
 	ng_idtab_fini(&f->nh_idx);
 	free(f->routes);
@@ -212,8 +220,6 @@ ng_fib_free(struct ng_fib *f)
 	/* At exit the heap goes whole: freeing would zero each LPM's 64 MiB tbl24. */
 	if (ng_exiting())
 		return;
-	if (f->nh_dq != NULL)
-		rte_rcu_qsbr_dq_delete(f->nh_dq);
 	rte_lpm_free(f->dp.lpm4);
 	rte_lpm6_free(f->dp.lpm6);
 	rte_free(f->dp.nh);
