@@ -23,6 +23,7 @@
 #include <rte_ip.h>
 
 #include "pkt6_dp.h"
+#include "reply_dp.h"
 #include "svc_dp.h"
 #include "worker_dp.h"
 
@@ -187,7 +188,7 @@ ng_ip6_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 		pd = &ng_port_dp[nh->port];
 		if (unlikely(sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len) > pd->mtu)) {
 			ng_w_next(next[NG_FORWARD6_NEXT_REPLY], m,
-					ng_w_reply_word(NG_DROP_MTU, pd->mtu));
+					ng_reply_word(NG_DROP_MTU, pd->mtu));
 			continue;
 		}
 		ip->hop_limits--;

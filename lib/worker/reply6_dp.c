@@ -4,7 +4,7 @@
  *   NG_DROP_TTL_EXPIRED  ICMPv6 time exceeded (hop limit) from the ingress
  *                        port's first IPv6 address;
  *   NG_DROP_MTU          ICMPv6 packet too big with the egress MTU (the word's
- *                        high 32 bits), from the same address;
+ *                        high half, reply_dp.h), from the same address;
  *   anything else        a refusal: TCP gets a RST built in place, the rest
  *                        ICMPv6 port unreachable from the address it was
  *                        sent to.
@@ -18,6 +18,7 @@
 #include <rte_tcp.h>
 
 #include "pkt6.h"
+#include "reply_dp.h"
 #include "trace_dp.h"
 #include "worker_dp.h"
 
@@ -69,7 +70,7 @@ tcp6_rst(struct ng_worker *w, struct rte_mbuf *m, const struct ng_ip6_info *info
 enum ng_trace_reply
 ng_w_reply6(struct ng_worker *w, struct rte_mbuf *m, uint64_t word, struct ng_vec *const *next)
 {
-	enum ng_drop_reason reason = (enum ng_drop_reason)(uint32_t)word;
+	enum ng_drop_reason reason = ng_reply_reason(word);
 	const uint8_t *src = ng_port_dp[m->port].ip6;
 	const struct rte_ipv6_hdr *ip;
 	struct ng_ip6_info info;
@@ -78,7 +79,7 @@ ng_w_reply6(struct ng_worker *w, struct rte_mbuf *m, uint64_t word, struct ng_ve
 		return icmp6_error(w, m, NG_ICMP6_TIME_EXCEEDED, NG_ICMP6_TIME_HOP_LIMIT, 0, src,
 				reason, NG_DROP_ICMP_RATELIMIT, next);
 	if (reason == NG_DROP_MTU)
-		return icmp6_error(w, m, NG_ICMP6_PKT_TOO_BIG, 0, (uint32_t)(word >> 32), src,
+		return icmp6_error(w, m, NG_ICMP6_PKT_TOO_BIG, 0, ng_reply_mtu(word), src,
 				reason, NG_DROP_ICMP_RATELIMIT, next);
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
 	if (ng_ip6_parse(m, &info) == NG_DROP_NONE && info.proto == IPPROTO_TCP)

@@ -102,13 +102,6 @@ ng_w_strip_vlan(struct rte_mbuf *m)
 	m->l2_len = sizeof(struct rte_ether_hdr);
 }
 
-/** The reply stage's word: reason r, and the MTU for an IPv6 packet too big. */
-static __rte_always_inline uint64_t
-ng_w_reply_word(enum ng_drop_reason r, uint32_t mtu)
-{
-	return (uint64_t)r | (uint64_t)mtu << 32;
-}
-
 /** Hand m on to the output sink, to be sent on DPDK port port_id. */
 static __rte_always_inline void
 ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
@@ -148,8 +141,8 @@ bool ng_w_icmp_allowed(struct ng_worker *w);
 
 /**
  * The reply stage's answer to an IPv6 packet (reply6_dp.c): time exceeded,
- * packet too big, a RST or port unreachable, by the reason in word's low 32
- * bits (ng_w_reply_word()).
+ * packet too big, a RST or port unreachable, by the reason in its word
+ * (reply_dp.h).
  */
 enum ng_trace_reply ng_w_reply6(struct ng_worker *w, struct rte_mbuf *m, uint64_t word,
 		struct ng_vec *const *next);
