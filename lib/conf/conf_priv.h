@@ -146,6 +146,10 @@ int
 missing(struct ld *x, const config_setting_t *g, const char *what, const char *key);
 
 int
+parse_ip(struct ld *x, const config_setting_t *s, const char *what, const char *key,
+	const char *t, struct ng_ip *ip);
+
+int
 parse_v4(struct ld *x, const config_setting_t *s, const char *what, const char *key,
 	const char *role, const char *t, struct ng_ip *ip);
 

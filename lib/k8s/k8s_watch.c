@@ -807,7 +807,7 @@ ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 	else if (gethostname(ng_kw.node_name, sizeof(ng_kw.node_name) - 1) != 0)
 		ng_kw.node_name[0] = '\0';
 	ng_kw.node = (struct ng_k8s_node){.name = ng_kw.node_name, .zone = ng_kw.zone,
-		.ipv4 = true, .ipv6 = false};
+		.ipv4 = true, .ipv6 = true};
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "kubernetes: libcurl failed to initialise");
 		return -EIO;

@@ -83,8 +83,10 @@ ng_pub_init(const struct ng_pub_params *p)
 static intptr_t
 vip_ref(const struct ng_fe_key *k, int delta)
 {
-	struct ng_ip ip = {.family = AF_INET, .v4 = k->addr.v4};
+	struct ng_ip ip = {.family = k->family};
 	void *data;
+
+	memcpy(ip.v6, k->addr.v6, sizeof(ip.v6)); /* fe keys are zeroed past an IPv4 address */
 	intptr_t n = 0;
 
 	if (rte_hash_lookup_data(pub.vips, &ip, &data) >= 0)
@@ -101,10 +103,12 @@ vip_ref(const struct ng_fe_key *k, int delta)
 static void
 vip_route(const struct ng_fe_key *k, bool add)
 {
-	struct ng_prefix pfx = {.addr = {.family = AF_INET, .v4 = k->addr.v4}, .len = 32};
+	struct ng_prefix pfx = {.addr = {.family = k->family},
+			.len = k->family == AF_INET ? 32 : 128};
 	char a[NG_IP_STRLEN];
 	int rc;
 
+	memcpy(pfx.addr.v6, k->addr.v6, sizeof(pfx.addr.v6));
 	if (pub.p.fib == NULL)
 		return;
 	if (add)

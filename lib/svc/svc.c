@@ -426,6 +426,31 @@ ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 			src_ranges_equal(a, b);
 }
 
+/* The family of a service: of its VIPs, else of its backends; 0 while it has neither. */
+static uint8_t
+svc_family(const struct svc_d *d)
+{
+	for (unsigned int i = 0; i < d->n_fes; i++)
+		if (d->fes[i].addr.family != 0)
+			return d->fes[i].addr.family;
+	return d->n_bes > 0 ? d->bes[0].addr.family : 0;
+}
+
+/* What only an IPv4 service may have: mode dsr (IPv4-in-IPv4), source ranges. */
+static int
+check_v4_only(const struct ng_svc_spec *s, uint8_t family, char *err, size_t errlen)
+{
+	if (family != AF_INET6)
+		return 0;
+	if (s->mode == NG_FWD_DSR)
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": mode dsr is IPv4 only "
+				"(IPv4-in-IPv4; no IPv6 DSR yet) and the service is IPv6", s->name);
+	if (s->n_src_ranges > 0)
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": source ranges are IPv4 "
+				"prefixes only and the service is IPv6", s->name);
+	return 0;
+}
+
 int
 ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 {
@@ -443,6 +468,9 @@ ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", s->name);
 	if (ng_svc_spec_equal(&d->spec, s))
 		return 0;
+	rc = check_v4_only(s, svc_family(d), err, errlen);
+	if (rc < 0)
+		return rc;
 	if (spec_set(d, s) < 0)
 		return ng_err(err, errlen, -ENOMEM, "out of memory");
 	mark(d);
@@ -508,8 +536,34 @@ ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size
 	if (fe->addr.family == 0)
 		snprintf(buf, len, "nodeport:%u/%s", fe->port, proto_name(proto));
 	else
-		snprintf(buf, len, "%s:%u/%s", ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port,
-				proto_name(proto));
+		snprintf(buf, len, fe->addr.family == AF_INET6 ? "[%s]:%u/%s" : "%s:%u/%s",
+				ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port, proto_name(proto));
+}
+
+/* A service is one family: its VIPs and backends are all IPv4 or all IPv6. */
+static int
+check_family(const struct svc_d *d, const struct ng_ip *a, const char *what, const char *obj,
+		char *err, size_t errlen)
+{
+	uint8_t f = svc_family(d);
+
+	if (check_v4_only(&d->spec, a->family, err, errlen) < 0)
+		return -EINVAL;
+	if (f == 0 || f == a->family)
+		return 0;
+	return ng_err(err, errlen, -EINVAL, "service \"%s\": %s %s is %s, the service is %s (a "
+			"service is one family: make one service per family)", d->spec.name, what,
+			obj, a->family == AF_INET6 ? "IPv6" : "IPv4",
+			f == AF_INET6 ? "IPv6" : "IPv4");
+}
+
+/* A unicast IPv4 or IPv6 address a service may use (not link-local). */
+static bool
+svc_unicast(const struct ng_ip *a)
+{
+	if (a->family == AF_INET)
+		return ng_ip4_is_unicast(a);
+	return ng_ip6_is_unicast(a) && !(a->v6[0] == 0xfe && (a->v6[1] & 0xc0) == 0x80);
 }
 
 int
@@ -527,12 +581,11 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 	ng_svc_frontend_fmt(fe, d->spec.proto, f, sizeof(f));
 	if (fe->port == 0)
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s: port 0", name, f);
-	if (fe->addr.family != 0 && fe->addr.family != AF_INET)
-		return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s: only IPv4 "
-				"frontends are served yet", name, f);
-	if (fe->addr.family != 0 && !ng_ip4_is_unicast(&fe->addr))
+	if (fe->addr.family != 0 && !svc_unicast(&fe->addr))
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s is not a unicast "
 				"address", name, f);
+	if (fe->addr.family != 0 && check_family(d, &fe->addr, "frontend", f, err, errlen) < 0)
+		return -EINVAL;
 	if (fe->addr.family == 0 && fe->port >= st.p.lport_min &&
 			fe->port <= st.p.lport_max)
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": %s lies in the FullNAT source "
@@ -614,14 +667,13 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 	if (d == NULL || d->deleted)
 		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
 	ng_ip_fmt(addr, a, sizeof(a));
-	if (addr->family != AF_INET)
-		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s: only IPv4 "
-				"backends are served yet", name, a);
 	if (port == 0)
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s: port 0", name, a);
-	if (!ng_ip4_is_unicast(addr))
+	if (!svc_unicast(addr))
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s is not a unicast "
 				"address", name, a);
+	if (check_family(d, addr, "backend", a, err, errlen) < 0)
+		return -EINVAL;
 	for (unsigned int i = 0; i < st.p.n_node_addrs; i++)
 		if (ng_ip_equal(&st.p.node_addrs[i], addr))
 			return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s is an "

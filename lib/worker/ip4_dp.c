@@ -17,17 +17,6 @@
 #include "reply_dp.h"
 #include "worker_dp.h"
 
-/* Remove the 802.1Q tag: egress ports are untagged. */
-static inline void
-strip_vlan(struct rte_mbuf *m)
-{
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-
-	memmove(p + RTE_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
-	rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
-	m->l2_len = sizeof(struct rte_ether_hdr);
-}
-
 /* Hand a packet whose next hop has no MAC yet to the control core. */
 static __rte_noinline void
 to_resolve(struct rte_mbuf *m, uint16_t port, uint32_t via, struct ng_vec *const *next)
@@ -193,7 +182,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			}
 			ng_ip4_ttl_dec(ip);
 			if (unlikely(m->l2_len != sizeof(struct rte_ether_hdr)))
-				strip_vlan(m);
+				ng_w_strip_vlan(m);
 			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 			eth->src_addr = pd->mac;
 			eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);

@@ -35,6 +35,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "lb_dp.h"
 #include "encap_dp.h"
 #include "lb_dp.h"
 #include "nat_dp.h"
@@ -332,7 +333,9 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	if (pre != NULL) {
 		b = pre->b;
 	} else {
-		hash = ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport, k->proto);
+		hash = k->family == AF_INET6 ? ng_hash_flow6(k->src.v6, k->dst.v6, k->sport,
+				k->dport, k->proto) : ng_hash_flow4(k->src.v4, k->dst.v4, k->sport,
+				k->dport, k->proto);
 		b = svc->affinity ? affinity_pick(w, svc, k, hash) : ng_svc_pick(svc, hash, w->id);
 	}
 	if (b == NG_MAGLEV_NONE) {
@@ -852,4 +855,27 @@ ng_lb_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux 
 	lb_apply(w, rs, pkts, aux, n, &b, next);
 	if (unlikely(w->tr.burst_n != 0))
 		lb_trace(w, pkts, n, &b);
+}
+
+/* ---- the connection code lb6 (lb6_dp.c) shares: lb_dp.h ---- */
+
+struct ng_conn *
+ng_lb_conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *svc,
+		struct rte_mbuf *m, const struct ng_flow_key *k, hash_sig_t ksig, uint8_t tcp_flags,
+		struct ng_vec *const *next)
+{
+	return conn_new(w, rs, svc, m, k, ksig, tcp_flags, NULL, next);
+}
+
+const struct ng_svc_obj *
+ng_lb_conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
+{
+	return conn_revalidate(rs, c);
+}
+
+void
+ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
+		uint32_t len)
+{
+	conn_touch(w, c, svc, len);
 }

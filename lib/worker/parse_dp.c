@@ -3,11 +3,12 @@
  * The parse stage, the graph's entry: check each frame and classify it.
  * ARP and IPv4 to a local or VIP address go to local, TCP and UDP to lb
  * and ICMP errors to icmp-err while there are services or tracked
- * connections, the rest to ip4-forward;
- * malformed frames and frames not for us are dropped, except on a port with
- * a kernel twin: there, what nodegw does not parse (IPv6, other ethertypes,
- * multicast and broadcast IPv4) goes to the punt stage when it is addressed
- * to the port. One LPM lookup per
+ * connections, the rest to ip4-forward; IPv6 goes to ip6-parse (ip6_dp.c) on
+ * a path IPv4 never tests: the Ethernet parse reports it as a drop reason,
+ * NG_DROP_IPV6. Malformed frames and frames not for us are dropped, except on
+ * a port with a kernel twin: there, what nodegw does not parse (other
+ * ethertypes, multicast and broadcast IPv4) goes to the punt stage when it is
+ * addressed to the port. One LPM lookup per
  * IPv4 packet: local addresses are /32 routes to a LOCAL next hop, VIPs to a
  * VIP one, so the same lookup decides local vs forward and yields the next
  * hop the next stage needs.
@@ -19,13 +20,8 @@
 #include "svc_dp.h"
 #include "worker_dp.h"
 
-/*
- * A frame the parse stage would drop as r (IPv6, another ethertype, multicast
- * or broadcast IPv4) on a port with a kernel twin: the kernel's, when it is
- * addressed to the port (its MAC, or multicast and broadcast).
- */
-static __rte_noinline bool
-for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r)
+__rte_noinline bool
+ng_w_for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
@@ -54,10 +50,7 @@ static inline void
 not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
 		struct ng_vec *const *next)
 {
-	if (pd->twin && for_twin(m, pd, r))
-		ng_w_next(next[NG_PARSE_NEXT_PUNT], m, 0);
-	else
-		ng_w_next(next[NG_PARSE_NEXT_DROP], m, r);
+	ng_w_not_ours(m, pd, r, next[NG_PARSE_NEXT_PUNT], next[NG_PARSE_NEXT_DROP]);
 }
 
 void
@@ -85,7 +78,10 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
 		r = ng_pkt_parse(m, &l3, true);
 		if (unlikely(r != NG_DROP_NONE)) {
-			not_ours(m, pd, r, next);
+			if (r == NG_DROP_IPV6)
+				ng_w_next(next[NG_PARSE_NEXT_IP6], m, 0);
+			else
+				not_ours(m, pd, r, next);
 			continue;
 		}
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);

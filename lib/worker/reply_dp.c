@@ -13,6 +13,7 @@
  *                        (ng_icmp_err_xlate4(): it quotes what that end sent);
  *   anything else        a refusal: TCP gets a RST built in place, UDP an
  *                        ICMP port unreachable.
+ * IPv6 packets are answered by reply6_dp.c (which adds packet too big).
  * Replies go back out of the ingress port to the Ethernet source of the
  * packet (the reverse path). ICMP errors are limited to icmp.rate_pps per
  * worker (a token bucket); a RST is not. No ICMP error answers an ICMP error
@@ -37,8 +38,8 @@
  * Token bucket: at most icmp_rate errors per second, bursts of the same size,
  * on the burst's clock (w->now: one rdtsc less, and a simulated clock moves it).
  */
-static bool
-icmp_allowed(struct ng_worker *w)
+bool
+ng_w_icmp_allowed(struct ng_worker *w)
 {
 	uint64_t now = w->now, rate = w->dp->icmp_rate, hz = w->dp->tsc_hz;
 	uint64_t add;
@@ -74,7 +75,7 @@ icmp_error(struct ng_worker *w, struct rte_mbuf *m, uint8_t type, uint8_t code, 
 		ng_w_next(next[NG_REPLY_NEXT_DROP], m, reason);
 		return NG_TRACE_REPLY_NOT_ABOUT_ERROR;
 	}
-	if (!icmp_allowed(w)) {
+	if (!ng_w_icmp_allowed(w)) {
 		ng_w_next(next[NG_REPLY_NEXT_DROP], m, limited);
 		return NG_TRACE_REPLY_RATE_LIMITED;
 	}
@@ -172,7 +173,9 @@ ng_reply_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 				const struct rte_ipv4_hdr *, m->l2_len);
 		enum ng_trace_reply did;
 
-		if (reason == NG_DROP_TTL_EXPIRED)
+		if (unlikely((ip->version_ihl >> 4) == 6))
+			did = ng_w_reply6(w, m, aux[i].u, next);
+		else if (reason == NG_DROP_TTL_EXPIRED)
 			did = icmp_error(w, m, NG_ICMP_TIME_EXCEEDED, 0, ng_port_dp[m->port].ip4, 0,
 					reason, NG_DROP_ICMP_RATELIMIT, next);
 		else if (reason == NG_DROP_MTU || reason == NG_DROP_ENCAP_MTU)

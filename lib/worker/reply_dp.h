@@ -4,7 +4,8 @@
 /*
  * The reply stage's word: the drop reason the packet is counted under in the
  * low half; for NG_DROP_MTU and NG_DROP_ENCAP_MTU, the MTU that a
- * "fragmentation needed" tells (RFC 1191's next-hop MTU) in the high half.
+ * "fragmentation needed" tells (RFC 1191's next-hop MTU), or for IPv6 a
+ * "packet too big" (RFC 4443 3.2), in the high half.
  */
 #include <stdint.h>
 

@@ -297,8 +297,12 @@ ng_dp_ctl_poll(struct ng_dp *dp)
 	do {
 		n = rte_ring_sc_dequeue_burst(dp->ctl_ring, (void **)pkts, RTE_DIM(pkts), NULL);
 		for (unsigned int i = 0; i < n; i++) {
-			if (ng_mbuf_priv(pkts[i])->kind == NG_CTL_ARP)
+			uint8_t kind = ng_mbuf_priv(pkts[i])->kind;
+
+			if (kind == NG_CTL_ARP)
 				ng_neigh_arp_input(dp->neigh, pkts[i]);
+			else if (kind == NG_CTL_ND)
+				ng_neigh_nd_input(dp->neigh, pkts[i]);
 			else
 				ng_neigh_resolve(dp->neigh, pkts[i]);
 		}

@@ -36,6 +36,7 @@
 enum ng_ctl_kind {
 	NG_CTL_RESOLVE = 1, /**< waits for its next hop's MAC */
 	NG_CTL_ARP,         /**< an ARP reply to learn from */
+	NG_CTL_ND,          /**< a neighbour advertisement to learn from */
 };
 
 struct ng_rxq_ref {

@@ -136,11 +136,15 @@ static const struct {
 	enum ng_stage id;
 	ng_stage_fn *process;
 } graph[] = {
+	{NG_STAGE_IP6_PARSE, ng_ip6_parse_process},
 	{NG_STAGE_LB, ng_lb_process},
+	{NG_STAGE_LB6, ng_lb6_process},
 	{NG_STAGE_ICMP_ERR, ng_icmp_err_process},
 	{NG_STAGE_ENCAP, ng_encap_process},
 	{NG_STAGE_LOCAL, ng_local_process},
+	{NG_STAGE_IP6_LOCAL, ng_ip6_local_process},
 	{NG_STAGE_FORWARD, ng_ip4_forward_process},
+	{NG_STAGE_FORWARD6, ng_ip6_forward_process},
 	{NG_STAGE_REPLY, ng_reply_process},
 	{NG_STAGE_PUNT, ng_punt_process},
 	{NG_STAGE_OUTPUT, output_process},

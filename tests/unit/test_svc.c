@@ -582,20 +582,20 @@ errors_name_the_service(void **state)
 	fe = vip("198.18.1.1", 80);
 	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
 			"\"default/other:http\"", "gateway address");
-	/* Port 0, IPv6 (not served yet). */
+	/* Port 0; IPv6 on an IPv4 service (a service is one family). */
 	fe = vip("198.19.0.11", 0);
 	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
 			"\"default/other:http\"", "port 0");
 	fe = vip("2001:db8::10", 80);
-	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
-			"\"default/other:http\"", "IPv4");
-	/* Backends: weight above 10000, port 0, IPv6. */
+	refused(ng_svc_frontend_add("default/web:http", &fe, err, sizeof(err)), -EINVAL,
+			"\"default/web:http\"", "is IPv6, the service is IPv4");
+	/* Backends: weight above 10000, port 0, IPv6 on an IPv4 service. */
 	refused(ng_svc_backend_set("default/other:http", &a, 8080, 10001, err, sizeof(err)),
 			-EINVAL, "\"default/other:http\"", "10001");
 	refused(ng_svc_backend_set("default/other:http", &a, 0, 1, err, sizeof(err)),
 			-EINVAL, "\"default/other:http\"", "port 0");
-	refused(ng_svc_backend_set("default/other:http", &a6, 8080, 1, err, sizeof(err)),
-			-EINVAL, "\"default/other:http\"", "IPv4");
+	refused(ng_svc_backend_set("default/web:http", &a6, 8080, 1, err, sizeof(err)),
+			-EINVAL, "\"default/web:http\"", "one family");
 	/* Bad specs. */
 	s = spec("default/bad", IPPROTO_ICMP);
 	refused(ng_svc_add(&s, err, sizeof(err)), -EINVAL, "\"default/bad\"", "tcp or udp");
