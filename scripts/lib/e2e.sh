@@ -327,11 +327,13 @@ e2e_summary() {
 	((FAILED == 0))
 }
 
-# e2e_conf_check: $CONF passes nodegw --check, or the test fails with what it said.
+# e2e_conf_check: $CONF passes nodegw --check, or the test fails with what it
+# said and the config it said it about (generated: it is gone after the test).
 e2e_conf_check() {
 	if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
 		echo "FAIL: the generated config does not pass nodegw --check:"
 		indent <"$TMP/check.out"
+		sed 's/^/   conf: /' "$CONF"
 		echo "0 passed, $CHECKS failed"
 		exit 1
 	fi

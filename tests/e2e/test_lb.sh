@@ -201,13 +201,7 @@ reload_gw() {
 }
 
 write_conf
-if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
-	echo "FAIL: the generated config does not pass nodegw --check:"
-	indent <"$TMP/check.out"
-	sed 's/^/   conf: /' "$CONF"
-	echo "0 passed, $CHECKS failed"
-	exit 1
-fi
+e2e_conf_check
 
 echo "== nodegw e2e load balancing: $WORKERS worker(s), $RXQ rx queue(s) per port, family $LB_FAMILY"
 echo "   binary $BIN"
