@@ -131,27 +131,53 @@ drop_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *
  * The graph after parse, in the order the dispatcher runs it (NG_STAGES'
  * order): a stage's edges only lead to stages after it. A new stage is its
  * edge list in ng_stats.h, its process function and a line here.
+ *
+ * v6: the stage is reached only through ip6-parse (parse's ip6 edge, then
+ * IPv6 stages' edges), so a burst without IPv6 skips it on the one test of
+ * ip6-parse's input; ng_w_graph_create() refuses an edge that breaks this.
  */
 static const struct {
 	enum ng_stage id;
 	ng_stage_fn *process;
+	bool v6;
 } graph[] = {
-	{NG_STAGE_IP6_PARSE, ng_ip6_parse_process},
-	{NG_STAGE_LB, ng_lb_process},
-	{NG_STAGE_LB6, ng_lb6_process},
-	{NG_STAGE_ICMP_ERR, ng_icmp_err_process},
-	{NG_STAGE_ENCAP, ng_encap_process},
-	{NG_STAGE_LOCAL, ng_local_process},
-	{NG_STAGE_IP6_LOCAL, ng_ip6_local_process},
-	{NG_STAGE_FORWARD, ng_ip4_forward_process},
-	{NG_STAGE_FORWARD6, ng_ip6_forward_process},
-	{NG_STAGE_REPLY, ng_reply_process},
-	{NG_STAGE_PUNT, ng_punt_process},
-	{NG_STAGE_OUTPUT, output_process},
-	{NG_STAGE_REDIRECT_OUT, redirect_out_process},
-	{NG_STAGE_TO_CONTROL, to_control_process},
-	{NG_STAGE_DROP, drop_process},
+	{NG_STAGE_IP6_PARSE, ng_ip6_parse_process, true},
+	{NG_STAGE_LB, ng_lb_process, false},
+	{NG_STAGE_LB6, ng_lb6_process, true},
+	{NG_STAGE_ICMP_ERR, ng_icmp_err_process, false},
+	{NG_STAGE_ENCAP, ng_encap_process, false},
+	{NG_STAGE_LOCAL, ng_local_process, false},
+	{NG_STAGE_IP6_LOCAL, ng_ip6_local_process, true},
+	{NG_STAGE_FORWARD, ng_ip4_forward_process, false},
+	{NG_STAGE_FORWARD6, ng_ip6_forward_process, true},
+	{NG_STAGE_REPLY, ng_reply_process, false},
+	{NG_STAGE_PUNT, ng_punt_process, false},
+	{NG_STAGE_OUTPUT, output_process, false},
+	{NG_STAGE_REDIRECT_OUT, redirect_out_process, false},
+	{NG_STAGE_TO_CONTROL, to_control_process, false},
+	{NG_STAGE_DROP, drop_process, false},
 };
+
+/* Is stage s one of graph[]'s v6 stages? */
+static bool
+stage_v6(unsigned int s)
+{
+	for (unsigned int i = 0; i < RTE_DIM(graph); i++)
+		if (graph[i].id == s)
+			return graph[i].v6;
+	return false;
+}
+
+const char *
+ng_worker_edge_refused(enum ng_stage from, enum ng_stage to)
+{
+	if (to <= from)
+		return "leads back to";
+	if (stage_v6(to) && !stage_v6(from) &&
+			(from != NG_STAGE_PARSE || to != NG_STAGE_IP6_PARSE))
+		return "leads from outside the IPv6 stages into";
+	return NULL;
+}
 
 struct ng_w_graph *
 ng_w_graph_create(int socket)
@@ -166,10 +192,12 @@ ng_w_graph_create(int socket)
 		unsigned int ne = ng_stage_edges((enum ng_stage)s, &to);
 
 		for (unsigned int e = 0; e < ne; e++) {
-			/* An edge leads forward, to a stage that has not run yet. */
-			if (to[e] <= s) {
-				NG_LOG(ERR, WORKER, "graph: edge %u of %s leads back to %s", e,
-						ng_stage_name((enum ng_stage)s),
+			const char *why = ng_worker_edge_refused((enum ng_stage)s,
+					(enum ng_stage)to[e]);
+
+			if (why != NULL) {
+				NG_LOG(ERR, WORKER, "graph: edge %u of %s %s %s", e,
+						ng_stage_name((enum ng_stage)s), why,
 						ng_stage_name((enum ng_stage)to[e]));
 				rte_free(g);
 				return NULL;
@@ -193,6 +221,7 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 {
 	struct ng_w_graph *g = w->graph;
 	uint64_t t0 = ng_w_stage_begin(w);
+	bool v6;
 
 	w->now = now != 0 ? now : w->rt_cycles ? t0 : rte_rdtsc();
 	w->rs = __atomic_load_n(&w->dp->rs, __ATOMIC_ACQUIRE);
@@ -200,13 +229,18 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 	if (trace)
 		ng_w_trace_stage(w, NG_STAGE_PARSE);
 	ng_w_stage_end(w, NG_STAGE_PARSE, n, t0);
-	/* unrolled: each stage a direct call, each empty one a test */
+	v6 = g->in[NG_STAGE_IP6_PARSE].n != 0;
+	/* unrolled: each stage a direct call, each empty one a test (the v6
+	 * stages of a burst without IPv6: a test of a register) */
 #pragma GCC unroll 16
 	for (unsigned int i = 0; i < RTE_DIM(graph); i++) {
 		enum ng_stage s = graph[i].id;
 		struct ng_vec *in = &g->in[s];
-		uint16_t k = in->n;
+		uint16_t k;
 
+		if (graph[i].v6 && !v6)
+			continue;
+		k = in->n;
 		if (k == 0)
 			continue;
 		t0 = ng_w_stage_begin(w);
