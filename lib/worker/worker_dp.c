@@ -365,19 +365,25 @@ ng_worker_drain_redirect_at(struct ng_worker *w, uint64_t now)
 #define EXPIRE_SWEEP_S 1
 #define EXPIRE_MIN_RATE 262144
 
-static inline void
+/*
+ * A busy loop reads the clock of its last burst (w->now, the TSC at that
+ * burst's start) instead of the TSC: one rdtsc fewer per loop.
+ * @return true when it scanned (time no stage accounts for).
+ */
+static inline bool
 expire(struct ng_worker *w, bool busy)
 {
 	struct ng_ct *ct = w->ct;
 	uint64_t now;
 
 	if (ct->n_used == 0)
-		return;
-	now = rte_rdtsc();
+		return false;
+	now = busy ? w->now : rte_rdtsc();
 	if (busy && now < w->expire_tsc)
-		return;
+		return false;
 	ng_ct_expire(ct, now, w->dp->ct_expire_budget);
 	w->expire_tsc = now + w->expire_ivl;
+	return true;
 }
 
 int
@@ -388,6 +394,13 @@ ng_worker_main(void *arg)
 	struct rte_mbuf *pkts[NG_W_BURST_MAX];
 	uint16_t burst = (uint16_t)RTE_MIN(dp->burst, (uint32_t)NG_W_BURST_MAX);
 	uint64_t rate = RTE_MAX((uint64_t)w->ct->cap / EXPIRE_SWEEP_S, (uint64_t)EXPIRE_MIN_RATE);
+	/*
+	 * w->stage_tsc is the TSC where this loop's next RX starts: the end of
+	 * the busy loop before (its tail, the expiry test and the quiescent
+	 * state, counts in RX) or of the empty poll of the queue before. A loop
+	 * after an idle one, or after an expiry scan, reads the TSC again.
+	 */
+	bool chained = false;
 
 	w->expire_ivl = dp->tsc_hz * dp->ct_expire_budget / rate;
 
@@ -399,19 +412,27 @@ ng_worker_main(void *arg)
 		unsigned int got = 0;
 
 		w->rt_cycles = __atomic_load_n(&dp->runtime_stats, __ATOMIC_RELAXED);
+		chained &= w->rt_cycles;
 		ng_w_trace_poll(w);
-		if (unlikely(__atomic_load_n(&w->stall_ms, __ATOMIC_RELAXED) != 0))
+		if (unlikely(__atomic_load_n(&w->stall_ms, __ATOMIC_RELAXED) != 0)) {
 			ng_worker_stall_now(w); /* debug worker stall */
+			chained = false;
+		}
 
 		for (unsigned int q = 0; q < w->n_rxq; q++) {
 			const struct ng_rxq_ref *rq = &w->rxq[q];
 			struct ng_port_stats *ps = &w->stats.port[rq->port_idx];
-			uint64_t t0 = w->rt_cycles ? rte_rdtsc() : 0;
+			uint64_t t0 = !w->rt_cycles ? 0 : chained ? w->stage_tsc : rte_rdtsc();
 			uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
 
-			if (n == 0)
+			if (n == 0) {
+				/* the next queue's RX starts here (and counts this poll) */
+				w->stage_tsc = t0;
+				chained = w->rt_cycles;
 				continue;
+			}
 			ng_w_stage_end(w, NG_STAGE_RX, n, t0);
+			chained = w->rt_cycles;
 			ps->rx += n;
 			ps->rxq[rq->queue] += n;
 			for (uint16_t i = 0; i < n; i++)
@@ -423,7 +444,8 @@ ng_worker_main(void *arg)
 			ng_worker_drain_redirect(w);
 		drain_inject(w);
 		ng_worker_flush(w);
-		expire(w, got > 0);
+		if (expire(w, got > 0))
+			chained = false;
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->id);
 		w->stats.loops++;
 
@@ -431,6 +453,8 @@ ng_worker_main(void *arg)
 			w->idle_count = 0;
 			continue;
 		}
+		/* An idle loop's end is no start for the next loop's RX. */
+		chained = false;
 		w->stats.idle_loops++;
 		if (dp->idle_sleep_us > 0 && ++w->idle_count >= dp->idle_polls) {
 			/* Opt-in back-off for shared machines: offline while asleep. */
