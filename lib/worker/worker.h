@@ -304,4 +304,16 @@ ng_worker_redirect_mbuf(void *obj)
 /** Transmit whatever the worker's TX buffers hold. */
 void ng_worker_flush(struct ng_worker *w);
 
+/**
+ * The packet graph's rule for an edge from stage from to stage to (the edge
+ * lists of lib/stats/ng_stats.h must keep it; ng_w_graph_create() refuses a
+ * graph that does not): it leads forward in NG_STAGES, so each stage runs
+ * once per burst; and it enters the IPv6 stages (ip6-parse, lb6, ip6-local,
+ * ip6-forward) only by parse's ip6 edge or from another IPv6 stage, so a
+ * burst without IPv6 skips them all on one test.
+ * @return NULL when the edge keeps the rule, else why not, as words to put
+ *   between the two stages' names ("leads back to").
+ */
+const char *ng_worker_edge_refused(enum ng_stage from, enum ng_stage to);
+
 #endif

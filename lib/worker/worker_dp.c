@@ -131,27 +131,53 @@ drop_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *
  * The graph after parse, in the order the dispatcher runs it (NG_STAGES'
  * order): a stage's edges only lead to stages after it. A new stage is its
  * edge list in ng_stats.h, its process function and a line here.
+ *
+ * v6: the stage is reached only through ip6-parse (parse's ip6 edge, then
+ * IPv6 stages' edges), so a burst without IPv6 skips it on the one test of
+ * ip6-parse's input; ng_w_graph_create() refuses an edge that breaks this.
  */
 static const struct {
 	enum ng_stage id;
 	ng_stage_fn *process;
+	bool v6;
 } graph[] = {
-	{NG_STAGE_IP6_PARSE, ng_ip6_parse_process},
-	{NG_STAGE_LB, ng_lb_process},
-	{NG_STAGE_LB6, ng_lb6_process},
-	{NG_STAGE_ICMP_ERR, ng_icmp_err_process},
-	{NG_STAGE_ENCAP, ng_encap_process},
-	{NG_STAGE_LOCAL, ng_local_process},
-	{NG_STAGE_IP6_LOCAL, ng_ip6_local_process},
-	{NG_STAGE_FORWARD, ng_ip4_forward_process},
-	{NG_STAGE_FORWARD6, ng_ip6_forward_process},
-	{NG_STAGE_REPLY, ng_reply_process},
-	{NG_STAGE_PUNT, ng_punt_process},
-	{NG_STAGE_OUTPUT, output_process},
-	{NG_STAGE_REDIRECT_OUT, redirect_out_process},
-	{NG_STAGE_TO_CONTROL, to_control_process},
-	{NG_STAGE_DROP, drop_process},
+	{NG_STAGE_IP6_PARSE, ng_ip6_parse_process, true},
+	{NG_STAGE_LB, ng_lb_process, false},
+	{NG_STAGE_LB6, ng_lb6_process, true},
+	{NG_STAGE_ICMP_ERR, ng_icmp_err_process, false},
+	{NG_STAGE_ENCAP, ng_encap_process, false},
+	{NG_STAGE_LOCAL, ng_local_process, false},
+	{NG_STAGE_IP6_LOCAL, ng_ip6_local_process, true},
+	{NG_STAGE_FORWARD, ng_ip4_forward_process, false},
+	{NG_STAGE_FORWARD6, ng_ip6_forward_process, true},
+	{NG_STAGE_REPLY, ng_reply_process, false},
+	{NG_STAGE_PUNT, ng_punt_process, false},
+	{NG_STAGE_OUTPUT, output_process, false},
+	{NG_STAGE_REDIRECT_OUT, redirect_out_process, false},
+	{NG_STAGE_TO_CONTROL, to_control_process, false},
+	{NG_STAGE_DROP, drop_process, false},
 };
+
+/* Is stage s one of graph[]'s v6 stages? */
+static bool
+stage_v6(unsigned int s)
+{
+	for (unsigned int i = 0; i < RTE_DIM(graph); i++)
+		if (graph[i].id == s)
+			return graph[i].v6;
+	return false;
+}
+
+const char *
+ng_worker_edge_refused(enum ng_stage from, enum ng_stage to)
+{
+	if (to <= from)
+		return "leads back to";
+	if (stage_v6(to) && !stage_v6(from) &&
+			(from != NG_STAGE_PARSE || to != NG_STAGE_IP6_PARSE))
+		return "leads from outside the IPv6 stages into";
+	return NULL;
+}
 
 struct ng_w_graph *
 ng_w_graph_create(int socket)
@@ -166,10 +192,12 @@ ng_w_graph_create(int socket)
 		unsigned int ne = ng_stage_edges((enum ng_stage)s, &to);
 
 		for (unsigned int e = 0; e < ne; e++) {
-			/* An edge leads forward, to a stage that has not run yet. */
-			if (to[e] <= s) {
-				NG_LOG(ERR, WORKER, "graph: edge %u of %s leads back to %s", e,
-						ng_stage_name((enum ng_stage)s),
+			const char *why = ng_worker_edge_refused((enum ng_stage)s,
+					(enum ng_stage)to[e]);
+
+			if (why != NULL) {
+				NG_LOG(ERR, WORKER, "graph: edge %u of %s %s %s", e,
+						ng_stage_name((enum ng_stage)s), why,
 						ng_stage_name((enum ng_stage)to[e]));
 				rte_free(g);
 				return NULL;
@@ -193,6 +221,7 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 {
 	struct ng_w_graph *g = w->graph;
 	uint64_t t0 = ng_w_stage_begin(w);
+	bool v6;
 
 	w->now = now != 0 ? now : w->rt_cycles ? t0 : rte_rdtsc();
 	w->rs = __atomic_load_n(&w->dp->rs, __ATOMIC_ACQUIRE);
@@ -200,13 +229,18 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 	if (trace)
 		ng_w_trace_stage(w, NG_STAGE_PARSE);
 	ng_w_stage_end(w, NG_STAGE_PARSE, n, t0);
-	/* unrolled: each stage a direct call, each empty one a test */
+	v6 = g->in[NG_STAGE_IP6_PARSE].n != 0;
+	/* unrolled: each stage a direct call, each empty one a test (the v6
+	 * stages of a burst without IPv6: a test of a register) */
 #pragma GCC unroll 16
 	for (unsigned int i = 0; i < RTE_DIM(graph); i++) {
 		enum ng_stage s = graph[i].id;
 		struct ng_vec *in = &g->in[s];
-		uint16_t k = in->n;
+		uint16_t k;
 
+		if (graph[i].v6 && !v6)
+			continue;
+		k = in->n;
 		if (k == 0)
 			continue;
 		t0 = ng_w_stage_begin(w);
@@ -331,19 +365,25 @@ ng_worker_drain_redirect_at(struct ng_worker *w, uint64_t now)
 #define EXPIRE_SWEEP_S 1
 #define EXPIRE_MIN_RATE 262144
 
-static inline void
+/*
+ * A busy loop reads the clock of its last burst (w->now, the TSC at that
+ * burst's start) instead of the TSC: one rdtsc fewer per loop.
+ * @return true when it scanned (time no stage accounts for).
+ */
+static inline bool
 expire(struct ng_worker *w, bool busy)
 {
 	struct ng_ct *ct = w->ct;
 	uint64_t now;
 
 	if (ct->n_used == 0)
-		return;
-	now = rte_rdtsc();
+		return false;
+	now = busy ? w->now : rte_rdtsc();
 	if (busy && now < w->expire_tsc)
-		return;
+		return false;
 	ng_ct_expire(ct, now, w->dp->ct_expire_budget);
 	w->expire_tsc = now + w->expire_ivl;
+	return true;
 }
 
 int
@@ -354,6 +394,13 @@ ng_worker_main(void *arg)
 	struct rte_mbuf *pkts[NG_W_BURST_MAX];
 	uint16_t burst = (uint16_t)RTE_MIN(dp->burst, (uint32_t)NG_W_BURST_MAX);
 	uint64_t rate = RTE_MAX((uint64_t)w->ct->cap / EXPIRE_SWEEP_S, (uint64_t)EXPIRE_MIN_RATE);
+	/*
+	 * w->stage_tsc is the TSC where this loop's next RX starts: the end of
+	 * the busy loop before (its tail, the expiry test and the quiescent
+	 * state, counts in RX) or of the empty poll of the queue before. A loop
+	 * after an idle one, or after an expiry scan, reads the TSC again.
+	 */
+	bool chained = false;
 
 	w->expire_ivl = dp->tsc_hz * dp->ct_expire_budget / rate;
 
@@ -365,19 +412,27 @@ ng_worker_main(void *arg)
 		unsigned int got = 0;
 
 		w->rt_cycles = __atomic_load_n(&dp->runtime_stats, __ATOMIC_RELAXED);
+		chained &= w->rt_cycles;
 		ng_w_trace_poll(w);
-		if (unlikely(__atomic_load_n(&w->stall_ms, __ATOMIC_RELAXED) != 0))
+		if (unlikely(__atomic_load_n(&w->stall_ms, __ATOMIC_RELAXED) != 0)) {
 			ng_worker_stall_now(w); /* debug worker stall */
+			chained = false;
+		}
 
 		for (unsigned int q = 0; q < w->n_rxq; q++) {
 			const struct ng_rxq_ref *rq = &w->rxq[q];
 			struct ng_port_stats *ps = &w->stats.port[rq->port_idx];
-			uint64_t t0 = w->rt_cycles ? rte_rdtsc() : 0;
+			uint64_t t0 = !w->rt_cycles ? 0 : chained ? w->stage_tsc : rte_rdtsc();
 			uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue, pkts, burst);
 
-			if (n == 0)
+			if (n == 0) {
+				/* the next queue's RX starts here (and counts this poll) */
+				w->stage_tsc = t0;
+				chained = w->rt_cycles;
 				continue;
+			}
 			ng_w_stage_end(w, NG_STAGE_RX, n, t0);
+			chained = w->rt_cycles;
 			ps->rx += n;
 			ps->rxq[rq->queue] += n;
 			for (uint16_t i = 0; i < n; i++)
@@ -389,7 +444,8 @@ ng_worker_main(void *arg)
 			ng_worker_drain_redirect(w);
 		drain_inject(w);
 		ng_worker_flush(w);
-		expire(w, got > 0);
+		if (expire(w, got > 0))
+			chained = false;
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->id);
 		w->stats.loops++;
 
@@ -397,6 +453,8 @@ ng_worker_main(void *arg)
 			w->idle_count = 0;
 			continue;
 		}
+		/* An idle loop's end is no start for the next loop's RX. */
+		chained = false;
 		w->stats.idle_loops++;
 		if (dp->idle_sleep_us > 0 && ++w->idle_count >= dp->idle_polls) {
 			/* Opt-in back-off for shared machines: offline while asleep. */

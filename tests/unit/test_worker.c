@@ -2,7 +2,8 @@
 /*
  * Unit tests of the control core's watch over the workers' loops (lib/worker:
  * ng_dp_watch, ng_dp_worker_watch) and of the debug stall
- * (ng_dp_worker_stall, ng_worker_stall_now). On tests/lib's gateway with two
+ * (ng_dp_worker_stall, ng_worker_stall_now), and the packet graph's rule for
+ * edges (ng_worker_edge_refused). On tests/lib's gateway with two
  * worker structs that are never launched: the test moves their loop counters
  * itself and passes the watch its own TSC, so no timing of the host matters.
  */
@@ -159,6 +160,47 @@ debug_stall(void **state)
 	assert_int_equal(ng_dp_worker_stall(gw.dp, 0, NG_WORKER_STALL_MAX_MS), 0);
 }
 
+/*
+ * The packet graph's rule for edges (ng_worker_edge_refused()): every edge of
+ * ng_stats.h keeps it; an edge back, or into the IPv6 stages other than
+ * parse's to ip6-parse, would break it.
+ */
+static void
+graph_edges_keep_the_rule(void **state)
+{
+	unsigned int n_edges = 0;
+
+	(void)state;
+	for (unsigned int s = 0; s < NG_STAGE_MAX; s++) {
+		const uint8_t *to;
+		unsigned int ne = ng_stage_edges((enum ng_stage)s, &to);
+
+		for (unsigned int e = 0; e < ne; e++, n_edges++)
+			if (ng_worker_edge_refused((enum ng_stage)s, (enum ng_stage)to[e]) != NULL)
+				fail_msg("edge %u of %s to %s refused: %s", e,
+						ng_stage_name((enum ng_stage)s),
+						ng_stage_name((enum ng_stage)to[e]),
+						ng_worker_edge_refused((enum ng_stage)s,
+						(enum ng_stage)to[e]));
+	}
+	assert_true(n_edges > 40);
+	/* into the IPv6 stages: only by parse's ip6 edge or among themselves */
+	assert_null(ng_worker_edge_refused(NG_STAGE_PARSE, NG_STAGE_IP6_PARSE));
+	assert_null(ng_worker_edge_refused(NG_STAGE_IP6_PARSE, NG_STAGE_LB6));
+	assert_null(ng_worker_edge_refused(NG_STAGE_LB6, NG_STAGE_FORWARD6));
+	assert_null(ng_worker_edge_refused(NG_STAGE_IP6_PARSE, NG_STAGE_PUNT));
+	assert_string_equal(ng_worker_edge_refused(NG_STAGE_PARSE, NG_STAGE_LB6),
+			"leads from outside the IPv6 stages into");
+	assert_non_null(ng_worker_edge_refused(NG_STAGE_LB, NG_STAGE_IP6_LOCAL));
+	assert_non_null(ng_worker_edge_refused(NG_STAGE_REPLY, NG_STAGE_FORWARD6));
+	assert_non_null(ng_worker_edge_refused(NG_STAGE_ICMP_ERR, NG_STAGE_IP6_PARSE));
+	/* forward only */
+	assert_string_equal(ng_worker_edge_refused(NG_STAGE_FORWARD, NG_STAGE_LB),
+			"leads back to");
+	assert_non_null(ng_worker_edge_refused(NG_STAGE_LB, NG_STAGE_LB));
+	assert_null(ng_worker_edge_refused(NG_STAGE_LB, NG_STAGE_FORWARD));
+}
+
 int
 main(void)
 {
@@ -166,6 +208,7 @@ main(void)
 		cmocka_unit_test_setup(stall_seen_counted_once_and_timed, reset),
 		cmocka_unit_test_setup(bound_is_100ms_plus_idle_sleep, reset),
 		cmocka_unit_test_setup(debug_stall, reset),
+		cmocka_unit_test(graph_edges_keep_the_rule),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
