@@ -378,6 +378,106 @@ twin_local(void **state)
 	assert_memory_equal(out.b, in.b, in.len);
 }
 
+/* CLIENT's connection from cport to vip:vport on worker o, or NULL. */
+static struct ng_conn *
+conn6(unsigned int o, uint8_t proto, uint16_t cport, const uint8_t vip[16], uint16_t vport)
+{
+	struct ng_flow_key k;
+	bool rep;
+
+	ng_ct_key6(&k, CLIENT, vip, rte_cpu_to_be_16(cport), rte_cpu_to_be_16(vport), proto);
+	return ng_ct_lookup(gw.dp->workers[o]->ct, &k, &rep);
+}
+
+/*
+ * An IPv6 connection is confirmed as an IPv4 one is (lb_dp.c's connection
+ * code): not by the SYN or the backend's answer, but by the client's packet
+ * after that answer; a confirmed entry gets the long timeouts and is not what
+ * a full table evicts first.
+ */
+static void
+confirmed(void **state)
+{
+	unsigned int o = owner_of(50020);
+	struct tb_frame in, out;
+	struct ng_conn *c;
+	uint8_t be[16];
+	uint16_t lport;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50020, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN to web6", o, &in, NG_TV_TX(P1), &out);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	lport = rte_be_to_cpu_16(tcp_of(&out)->src_port);
+	c = conn6(o, IPPROTO_TCP, 50020, VIP_WEB, 80);
+	assert_non_null(c);
+	assert_int_equal(c->flags & (NG_CT_F_REPLIED | NG_CT_F_CONFIRMED), 0);
+	tcp_in(&in, P1, be, 8080, GW1, lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	step("SYN-ACK", lport % NWORKERS, &in, NG_TV_TX(P0), &out);
+	assert_int_equal(c->flags & (NG_CT_F_REPLIED | NG_CT_F_CONFIRMED), NG_CT_F_REPLIED);
+	tcp_in(&in, P0, CLIENT, 50020, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK", o, &in, NG_TV_TX(P1), &out);
+	assert_int_equal(c->flags & NG_CT_F_CONFIRMED, NG_CT_F_CONFIRMED);
+	assert_int_equal(c->state, NG_CT_ESTABLISHED);
+}
+
+/*
+ * One burst on the owner through lb6's passes: two SYNs of one new flow (the
+ * second finds the connection the first created: the bulk lookup's miss is
+ * stale), a SYN of another flow, a UDP datagram, a SYN to a service without
+ * backends. Each verdict is what it is alone, and the first flow has one
+ * connection, one backend and one source port.
+ */
+static void
+burst(void **state)
+{
+	unsigned int o = owner_of(50030);
+	uint16_t pb = 50031, pc = 50032, pd = 50033;
+	struct ng_worker *w = gw.dp->workers[o];
+	struct tb_frame in[5];
+	struct rte_mbuf *m[5], *t0, *t1;
+	struct ng_conn *c;
+
+	(void)state;
+	while (owner_of(pb) != o)
+		pb++;
+	for (pc = (uint16_t)(pb + 1); owner_of(pc) != o; pc++)
+		;
+	for (pd = (uint16_t)(pc + 1); owner_of(pd) != o; pd++)
+		;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in[0], P0, CLIENT, 50030, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	tcp_in(&in[1], P0, CLIENT, 50030, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	tcp_in(&in[2], P0, CLIENT, pb, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	tb_eth(&in[3], &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in[3], CLIENT, pc, VIP_DNS, 53, 24);
+	tcp_in(&in[4], P0, CLIENT, pd, VIP_NONE, 80, RTE_TCP_SYN_FLAG);
+	for (unsigned int i = 0; i < 5; i++)
+		m[i] = tb_mbuf(gw.pool, &in[i], gw.port_id[in[i].port]);
+	ng_worker_process(w, m, 5);
+	assert_int_equal(w->tx[P1].n, 4);
+	assert_int_equal(w->tx[P0].n, 1); /* the RST */
+	assert_int_equal(w->stats.port[P0].drop[NG_DROP_SVC_NO_BACKEND], 1);
+	assert_int_equal(w->stats.stage[NG_STAGE_LB6].pkts, 5);
+	t0 = ng_test_gw_sent(&gw, o, P1);
+	assert_non_null(t0);
+	t1 = w->tx[P1].pkts[1];
+	/* both copies of the first SYN: one backend, one source port */
+	assert_memory_equal(rte_pktmbuf_mtod_offset(t0, struct rte_ipv6_hdr *, 14)->dst_addr,
+			rte_pktmbuf_mtod_offset(t1, struct rte_ipv6_hdr *, 14)->dst_addr, 16);
+	assert_int_equal(rte_pktmbuf_mtod_offset(t0, struct rte_tcp_hdr *, 54)->src_port,
+			rte_pktmbuf_mtod_offset(t1, struct rte_tcp_hdr *, 54)->src_port);
+	c = conn6(o, IPPROTO_TCP, 50030, VIP_WEB, 80);
+	assert_non_null(c);
+	assert_int_equal(c->lport, rte_pktmbuf_mtod_offset(t0, struct rte_tcp_hdr *, 54)->src_port);
+	assert_int_equal(c->pkts, 2);
+	assert_non_null(conn6(o, IPPROTO_TCP, pb, VIP_WEB, 80));
+	assert_non_null(conn6(o, IPPROTO_UDP, pc, VIP_DNS, 53));
+	assert_null(conn6(o, IPPROTO_TCP, pd, VIP_NONE, 80));
+	assert_int_equal(ng_test_gw_release(&gw), 5);
+}
+
 /* A service is one family; the sentence names the service. */
 static void
 one_family(void **state)
@@ -449,6 +549,8 @@ main(void)
 		cmocka_unit_test(affinity),
 		cmocka_unit_test(spread_by_port),
 		cmocka_unit_test(twin_local),
+		cmocka_unit_test(confirmed),
+		cmocka_unit_test(burst),
 		cmocka_unit_test(one_family),
 		cmocka_unit_test(v4_only_options),
 	};
