@@ -66,6 +66,18 @@ struct ng_w_neigh_slot {
 /** Slots of a worker's neighbour cache (direct-mapped). */
 #define NG_W_NEIGH_SLOTS 256
 
+/** The same for an IPv6 next hop (ip6-forward). */
+struct ng_w_neigh6_slot {
+	uint8_t via[16];
+	uint16_t port;
+	uint16_t pad;
+	uint32_t gen;
+	const uint64_t *word;    /**< NULL: empty */
+};
+
+/** Slots of a worker's IPv6 neighbour cache (direct-mapped). */
+#define NG_W_NEIGH6_SLOTS 64
+
 /**
  * A token bucket kept in TSC cycles of credit: it gains one cycle per cycle
  * up to a depth, and a packet takes its cost (TSC Hz / rate) - no division on
@@ -110,6 +122,7 @@ struct ng_worker {
 	uint64_t expire_ivl;     /**< TSC cycles between expiry scans while busy */
 	struct ng_worker_stats stats;
 	struct ng_w_neigh_slot neigh_cache[NG_W_NEIGH_SLOTS];
+	struct ng_w_neigh6_slot neigh_cache6[NG_W_NEIGH6_SLOTS];
 	struct ng_w_trace tr;    /**< packet trace (trace.h) */
 } __rte_cache_aligned;
 

@@ -478,6 +478,44 @@ burst(void **state)
 	assert_int_equal(ng_test_gw_release(&gw), 5);
 }
 
+/*
+ * ip6-forward keeps the neighbours it found in the worker's cache, as
+ * ip4-forward does; a neighbour's new MAC is what the next packet gets.
+ */
+static void
+neigh_cache6(void **state)
+{
+	static const struct rte_ether_addr mac2 = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x99}};
+	unsigned int o = owner_of(50040);
+	struct ng_worker *w = gw.dp->workers[o];
+	struct tb_frame in, out;
+	struct ng_ip b;
+	unsigned int found = 0;
+	uint8_t be[16];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	memset(w->neigh_cache6, 0, sizeof(w->neigh_cache6));
+	tcp_in(&in, P0, CLIENT, 50040, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN to web6", o, &in, NG_TV_TX(P1), &out);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
+	for (unsigned int i = 0; i < NG_W_NEIGH6_SLOTS; i++)
+		if (w->neigh_cache6[i].word != NULL &&
+				memcmp(w->neigh_cache6[i].via, be, 16) == 0)
+			found++;
+	assert_int_equal(found, 1);
+
+	b = ip6(be);
+	ok(ng_route_neigh_add(&gw.rt, &b, &mac2, "p1", err, sizeof(err)));
+	tcp_in(&in, P0, CLIENT, 50040, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK after the MAC changed", o, &in, NG_TV_TX(P1), &out);
+	assert_memory_equal(out.b, &mac2, RTE_ETHER_ADDR_LEN);
+	ok(ng_route_neigh_add(&gw.rt, &b, &be_mac, "p1", err, sizeof(err)));
+	step("ACK after the MAC came back", o, &in, NG_TV_TX(P1), &out);
+	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
+}
+
 /* A service is one family; the sentence names the service. */
 static void
 one_family(void **state)
@@ -551,6 +589,7 @@ main(void)
 		cmocka_unit_test(twin_local),
 		cmocka_unit_test(confirmed),
 		cmocka_unit_test(burst),
+		cmocka_unit_test(neigh_cache6),
 		cmocka_unit_test(one_family),
 		cmocka_unit_test(v4_only_options),
 	};
