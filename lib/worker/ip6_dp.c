@@ -5,7 +5,7 @@
  * ip6-parse takes IPv6 from the parse stage: checks the fixed header and
  * walks the extension headers (pkt6_dp.h), checks the Ethernet destination
  * (the port's MAC, or an IPv6 multicast MAC), and classifies by one LPM6
- * lookup: TCP and UDP go to lb6 while there are services or tracked
+ * lookup (the worker's IPv6 FIB cache first): TCP and UDP go to lb6 while there are services or tracked
  * connections, else a gateway address or a VIP goes to ip6-local, the rest
  * to ip6-forward. Multicast to the solicited-node or all-nodes groups carrying
  * ICMPv6 (neighbour discovery) goes to ip6-local too. What nodegw does not
@@ -74,6 +74,7 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 	const struct ng_ruleset *rs = w->rs;
 	/* The service stage runs when there are services or tracked connections. */
 	bool lb_on = rs != NULL && (rs->n_fe > 0 || w->ct->n_used > 0);
+	uint32_t gen6 = ng_w_fib6_gen(fib);
 
 	(void)aux;
 	for (uint16_t i = 0; i < n; i++) {
@@ -108,7 +109,7 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 			scoped_dst(m, ip, info.proto, pd, next);
 			continue;
 		}
-		nh = ng_fib_lookup6_dp(fib, ip->dst_addr);
+		nh = ng_w_fib_lookup6(w, fib, gen6, ip->dst_addr);
 		/* No route on a port with a twin: an address the kernel has and nodegw not. */
 		if (nh == NULL && pd->twin) {
 			ng_w_next(next[NG_IP6_PARSE_NEXT_PUNT], m, 0);

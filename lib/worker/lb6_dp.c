@@ -163,8 +163,8 @@ miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
  */
 static __rte_always_inline void
 lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp *fib,
-		struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t i,
-		uint16_t ki, struct ng_vec *const *next)
+		uint32_t gen6, struct rte_mbuf *m, const struct ng_nexthop *nh,
+		struct ng_lb_burst *b, uint16_t i, uint16_t ki, struct ng_vec *const *next)
 {
 	struct ng_ct *ct = w->ct;
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
@@ -198,7 +198,8 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp
 	ng_lb_conn_seen(w, c, svc, is_reply, first, proto, flags,
 			(uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
 	nat6(ip, ports, proto, c, is_reply);
-	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_fib_lookup6_dp(fib, ip->dst_addr));
+	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_w_fib_lookup6(w, fib, gen6,
+			ip->dst_addr));
 }
 
 /*
@@ -264,6 +265,7 @@ lb6_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pk
 		struct ng_vec *const *next)
 {
 	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
+	uint32_t gen6 = ng_w_fib6_gen(fib);
 	uint16_t ki = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -272,7 +274,7 @@ lb6_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pk
 				ng_lb_fragment(pkts[i], aux[i].nh, next); /* lb's edges are lb6's */
 			continue;
 		}
-		lb6_one(w, rs, fib, pkts[i], aux[i].nh, b, i, ki, next);
+		lb6_one(w, rs, fib, gen6, pkts[i], aux[i].nh, b, i, ki, next);
 		ki++;
 	}
 }

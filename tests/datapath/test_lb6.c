@@ -516,6 +516,42 @@ neigh_cache6(void **state)
 	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
 }
 
+/*
+ * The workers keep the IPv6 FIB results they found (ip6-parse's and lb6's
+ * lookups) while the FIB's IPv6 generation stays: a route added or deleted
+ * is what the next packet follows. TCP to a routed destination goes through
+ * ip6-parse, lb6 (no connection, not a frontend) and ip6-forward.
+ */
+static void
+fib6_cache(void **state)
+{
+	static const uint8_t far[16] = {DB8, 0, 5, [15] = 1};
+	struct ng_prefix net = {.addr = ip6(far), .len = 64};
+	struct ng_ip via = ip6(BE0);
+	/* routed, while there are DNAT services: owned by the destination's end */
+	unsigned int o = (unsigned int)(ng_hash_client6(far, rte_cpu_to_be_16(80)) % NWORKERS);
+	unsigned int found = 0;
+	struct ng_worker *w = gw.dp->workers[o];
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	memset(w->fib6_cache, 0, sizeof(w->fib6_cache));
+	tcp_in(&in, P0, CLIENT, 50050, far, 80, RTE_TCP_SYN_FLAG);
+	step("no route", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
+	step("no route, again", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
+	for (unsigned int i = 0; i < NG_W_FIB6_SLOTS; i++)
+		if (w->fib6_cache[i].used && memcmp(w->fib6_cache[i].dst, far, 16) == 0)
+			found++;
+	assert_int_equal(found, 1);
+	ok(ng_route_add(&gw.rt, &net, &via, NULL, err, sizeof(err)));
+	step("routed once the route is there", o, &in, NG_TV_TX(P1), &out);
+	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, far);
+	ok(ng_route_del(&gw.rt, &net, err, sizeof(err)));
+	step("no route once it is deleted", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
+}
+
 /* A service is one family; the sentence names the service. */
 static void
 one_family(void **state)
@@ -590,6 +626,7 @@ main(void)
 		cmocka_unit_test(confirmed),
 		cmocka_unit_test(burst),
 		cmocka_unit_test(neigh_cache6),
+		cmocka_unit_test(fib6_cache),
 		cmocka_unit_test(one_family),
 		cmocka_unit_test(v4_only_options),
 	};
