@@ -67,6 +67,16 @@ def sum16(b):
     return sum(struct.unpack("!%dH" % (len(b) // 2), b))
 
 
+def l4_template(proto, flags, dport, l4len):
+    """A TCP (flags, window 65535, ack 1 with ACK) or UDP header to dport, ports and
+    checksum 0, and zero payload up to l4len bytes: both families' frames carry it."""
+    if proto == 6:
+        l4 = struct.pack("!HHIIBBHHH", 0, dport, 0, 1 if flags & 0x10 else 0,
+                         5 << 4, flags, 65535, 0, 0)
+        return l4 + bytes(l4len - 20)
+    return struct.pack("!HHHH", 0, dport, l4len, 0) + bytes(l4len - 8)
+
+
 class Builder:
     """Frames from per-kind templates; only the varying fields are written, and
     the checksums are the template's sum plus the varying 16-bit words."""
@@ -104,15 +114,8 @@ class Builder:
         iph = struct.pack("!BBHHHBBHII", 0x45, 0, 20 + l4len, 0, 0x4000, 64, proto, 0, 0,
                           dst)
         pseudo = struct.pack("!IIBBH", 0, dst, 0, proto, l4len)
-        if proto == 6:
-            l4 = struct.pack("!HHIIBBHHH", 0, dport, 0, 1 if flags & 0x10 else 0,
-                             5 << 4, flags, 65535, 0, 0)
-            payload = bytes(l4len - 20)
-        else:
-            l4 = struct.pack("!HHHH", 0, dport, l4len, 0)
-            payload = bytes(l4len - 8)
-        t = (self.eth + iph + l4 + payload + pad, sum16(iph),
-             sum16(pseudo) + sum16(l4) + sum16(payload))
+        l4 = l4_template(proto, flags, dport, l4len)
+        t = (self.eth + iph + l4 + pad, sum16(iph), sum16(pseudo) + sum16(l4))
         assert len(t[0]) == FRAME
         self.tmpl[key] = t
         return t
@@ -165,15 +168,8 @@ class Builder6(Builder):
         dstb = dst.to_bytes(16, "big")
         iph = struct.pack("!IHBB", 0x60000000, l4len, proto, 64) + bytes(16) + dstb
         pseudo = dstb + struct.pack("!IxxxB", l4len, proto)
-        if proto == 6:
-            l4 = struct.pack("!HHIIBBHHH", 0, dport, 0, 1 if flags & 0x10 else 0,
-                             5 << 4, flags, 65535, 0, 0)
-            payload = bytes(l4len - 20)
-        else:
-            l4 = struct.pack("!HHHH", 0, dport, l4len, 0)
-            payload = bytes(l4len - 8)
-        t = (self.eth + iph + l4 + payload + pad, None,
-             sum16(pseudo) + sum16(l4) + sum16(payload))
+        l4 = l4_template(proto, flags, dport, l4len)
+        t = (self.eth + iph + l4 + pad, None, sum16(pseudo) + sum16(l4))
         assert len(t[0]) == FRAME6
         self.tmpl[key] = t
         return t
