@@ -16,8 +16,12 @@
 #                  (--sizes 50k for one size; its --help lists the rest)
 #   --quick        every scenario briefly (under a minute): asserts only that
 #                  traffic flowed and the numbers are well formed
-#   --scenarios    comma list of est-1k, est-1m, syn, mixed, churn, punt-10,
-#                  punt-10-bucket (default all); punt-10 sends 10% of packets
+#   --scenarios    comma list of est-1k, est-1k-v6, est-1m, syn, syn-v6, mixed,
+#                  churn, punt-10, punt-10-bucket (default all); est-1k-v6 and
+#                  syn-v6 are est-1k's and syn's traffic over IPv6 (2001:db8::/32),
+#                  their windows in turn with their IPv4 twin's when it runs too,
+#                  and the report gives IPv6 / IPv4 (cycles/pkt, new conns/s)
+#                  against issue 14's targets; punt-10 sends 10% of packets
 #                  to a port of the gateway's own address, punted to the
 #                  port's kernel twin (net_tap, with nodegw in a network
 #                  namespace of its own) with its bucket wide open, and

@@ -385,6 +385,13 @@ nh_want(const struct ng_prefix *prefix, enum ng_nh_type type, uint16_t port,
 	return 0;
 }
 
+/* IPv6 results changed: the workers' IPv6 FIB caches are stale (route_dp.h gen6). */
+static inline void
+gen6_move(struct ng_fib *f)
+{
+	__atomic_store_n(&f->dp.gen6, f->dp.gen6 + 1, __ATOMIC_RELEASE);
+}
+
 /*
  * Point prefix p at next hop nh in the LPM of its family (a default route
  * beside it: neither LPM has depth 0). rte_lpm6 (DPDK 22.11) has no RCU
@@ -397,9 +404,13 @@ nh_want(const struct ng_prefix *prefix, enum ng_nh_type type, uint16_t port,
 static int
 lpm_add(struct ng_fib *f, const struct ng_prefix *p, uint32_t nh)
 {
+	int rc;
+
 	if (p->len == 0) {
 		__atomic_store_n(p->addr.family == AF_INET ? &f->dp.default4 : &f->dp.default6,
 				(int32_t)nh, __ATOMIC_RELEASE);
+		if (p->addr.family == AF_INET6)
+			gen6_move(f);
 		return 0;
 	}
 	if (p->addr.family == AF_INET)
@@ -413,7 +424,9 @@ lpm_add(struct ng_fib *f, const struct ng_prefix *p, uint32_t nh)
 				return -EBUSY;
 		f->lpm6_deleted = false;
 	}
-	return rte_lpm6_add(f->dp.lpm6, p->addr.v6, p->len, nh);
+	rc = rte_lpm6_add(f->dp.lpm6, p->addr.v6, p->len, nh);
+	gen6_move(f);
+	return rc;
 }
 
 static int
@@ -424,11 +437,14 @@ lpm_del(struct ng_fib *f, const struct ng_prefix *p)
 	if (p->len == 0) {
 		__atomic_store_n(p->addr.family == AF_INET ? &f->dp.default4 : &f->dp.default6,
 				-1, __ATOMIC_RELEASE);
+		if (p->addr.family == AF_INET6)
+			gen6_move(f);
 		return 0;
 	}
 	if (p->addr.family == AF_INET)
 		return rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len);
 	rc = rte_lpm6_delete(f->dp.lpm6, p->addr.v6, p->len);
+	gen6_move(f);
 	if (rc == 0 && f->qsbr != NULL) {
 		f->lpm6_token = rte_rcu_qsbr_start(f->qsbr);
 		f->lpm6_deleted = true;

@@ -41,6 +41,11 @@ struct ng_fib_dp {
 	int32_t default4; /**< next hop of 0.0.0.0/0 (rte_lpm has no depth 0), or -1 */
 	int32_t default6; /**< next hop of ::/0 (neither has rte_lpm6), or -1 */
 	struct rte_lpm6 *lpm6;
+	/** Moved (release) after every change of an IPv6 lookup's result (an IPv6
+	 * route added, replaced or deleted, ::/0 set or cleared): a worker may keep
+	 * an IPv6 result it found while gen6 stays what it was (next hops are
+	 * reclaimed only after a grace period). */
+	uint32_t gen6;
 };
 
 /** Workers see the FIB through this; the control core owns the rest. */

@@ -5,7 +5,7 @@
  * ip6-parse takes IPv6 from the parse stage: checks the fixed header and
  * walks the extension headers (pkt6_dp.h), checks the Ethernet destination
  * (the port's MAC, or an IPv6 multicast MAC), and classifies by one LPM6
- * lookup: TCP and UDP go to lb6 while there are services or tracked
+ * lookup (the worker's IPv6 FIB cache first): TCP and UDP go to lb6 while there are services or tracked
  * connections, else a gateway address or a VIP goes to ip6-local, the rest
  * to ip6-forward. Multicast to the solicited-node or all-nodes groups carrying
  * ICMPv6 (neighbour discovery) goes to ip6-local too. What nodegw does not
@@ -15,8 +15,9 @@
  *
  * ip6-forward: hop limit (time exceeded), the egress MTU (packet too big:
  * IPv6 routers never fragment), the Ethernet rewrite and the next hop's MAC
- * from the neighbour table; a next hop without one goes to the control core,
- * which resolves it with neighbour solicitations.
+ * from the worker's neighbour cache or the neighbour table; a next hop
+ * without one goes to the control core, which resolves it with neighbour
+ * solicitations.
  */
 #include <string.h>
 
@@ -73,6 +74,7 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 	const struct ng_ruleset *rs = w->rs;
 	/* The service stage runs when there are services or tracked connections. */
 	bool lb_on = rs != NULL && (rs->n_fe > 0 || w->ct->n_used > 0);
+	uint32_t gen6 = ng_w_fib6_gen(fib);
 
 	(void)aux;
 	for (uint16_t i = 0; i < n; i++) {
@@ -107,7 +109,7 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 			scoped_dst(m, ip, info.proto, pd, next);
 			continue;
 		}
-		nh = ng_fib_lookup6_dp(fib, ip->dst_addr);
+		nh = ng_w_fib_lookup6(w, fib, gen6, ip->dst_addr);
 		/* No route on a port with a twin: an address the kernel has and nodegw not. */
 		if (nh == NULL && pd->twin) {
 			ng_w_next(next[NG_IP6_PARSE_NEXT_PUNT], m, 0);
@@ -144,19 +146,44 @@ to_resolve6(struct rte_mbuf *m, uint16_t port, const uint8_t via[16],
 	ng_w_next(next[NG_FORWARD6_NEXT_CONTROL], m, NG_CTL_RESOLVE);
 }
 
-/* The neighbour word of (port, IPv6 next hop): 0 when unknown. */
-static inline uint64_t
-neigh_word6(const struct ng_neigh_dp *t, uint16_t port, const uint8_t via[16])
+/* The neighbour cache slot of (port, IPv6 next hop): by the low 64 bits. */
+static inline struct ng_w_neigh6_slot *
+neigh6_slot(struct ng_worker *w, uint16_t port, const uint8_t via[16])
 {
+	uint64_t lo;
+
+	RTE_BUILD_BUG_ON(NG_W_NEIGH6_SLOTS != 64);
+	memcpy(&lo, via + 8, sizeof(lo));
+	return &w->neigh_cache6[((lo ^ port) * 0x9e3779b97f4a7c15ull) >> 58];
+}
+
+/*
+ * The neighbour word of (port, IPv6 next hop): 0 when unknown. From the
+ * worker's neighbour cache while the table's generation is gen (as
+ * ip4-forward's: the control core moves it before an entry leaves the table),
+ * else from the table, and the entry found goes into the cache.
+ */
+static inline uint64_t
+neigh_word6(struct ng_worker *w, const struct ng_neigh_dp *t, uint32_t gen, uint16_t port,
+		const uint8_t via[16])
+{
+	struct ng_w_neigh6_slot *sl = neigh6_slot(w, port, via);
 	struct ng_neigh_key k;
 	void *data;
 
+	if (likely(sl->word != NULL && sl->gen == gen && sl->port == port &&
+			ng_ip6_addr_eq(sl->via, via)))
+		return __atomic_load_n(sl->word, __ATOMIC_ACQUIRE);
 	memset(&k, 0, sizeof(k));
 	k.addr.family = AF_INET6;
 	memcpy(k.addr.v6, via, 16);
 	k.port = port;
 	if (rte_hash_lookup_data(t->hash, &k, &data) < 0)
 		return 0;
+	memcpy(sl->via, via, 16);
+	sl->port = port;
+	sl->gen = gen;
+	sl->word = data;
 	return __atomic_load_n((uint64_t *)data, __ATOMIC_ACQUIRE);
 }
 
@@ -165,6 +192,7 @@ ng_ip6_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 		uint16_t n, struct ng_vec *const *next)
 {
 	const struct ng_neigh_dp *neigh = ng_neigh_dp(w->dp->neigh);
+	uint32_t gen = __atomic_load_n(&neigh->gen, __ATOMIC_ACQUIRE);
 	struct ng_vec *drop = next[NG_FORWARD6_NEXT_DROP];
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -198,7 +226,7 @@ ng_ip6_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 		eth->src_addr = pd->mac;
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
 		via = nh->type == NG_NH_GATEWAY ? nh->gw6 : ip->dst_addr;
-		word = neigh_word6(neigh, nh->port, via);
+		word = neigh_word6(w, neigh, gen, nh->port, via);
 		if (likely(word & NG_NEIGH_F_VALID)) {
 			ng_neigh_word_to_mac(word, &eth->dst_addr);
 			ng_w_next(next[NG_FORWARD6_NEXT_OUTPUT], m, pd->idx);

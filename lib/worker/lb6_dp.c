@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The IPv6 service stage: connection tracking, scheduling and NAT for TCP
- * and UDP over IPv6, what lb_dp.c does for IPv4, one packet at a time. The
- * connection table, the services, scheduling, affinity and FullNAT source
- * ports are IPv4's (lb_dp.h): an IPv6 connection is an entry of the same
- * table under a key of the IPv6 family.
+ * and UDP over IPv6, what lb_dp.c does for IPv4, in its passes over the
+ * burst (lb_dp.h): classify (owner, flow key and hash), one bulk lookup of
+ * every key with the new FullNAT connections prepared (ng_lb_lookup(), the
+ * IPv4 stage's), then each packet in arrival order. The connection table,
+ * the services, scheduling, affinity and FullNAT source ports are IPv4's
+ * (lb_dp.h): an IPv6 connection is an entry of the same table under a key of
+ * the IPv6 family.
  *
  * ip6-parse hands it TCP and UDP while there are services or tracked
  * connections, with the LPM6 result for the destination. Ownership, as for
@@ -124,8 +127,9 @@ nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_co
 static struct ng_conn *
 miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 		const struct rte_ipv6_hdr *ip, const struct ng_nexthop *nh,
-		const struct ng_flow_key *k, hash_sig_t sig, uint8_t flags, struct ng_vec *const *next)
+		const struct ng_lb_burst *b, uint16_t ki, uint8_t flags, struct ng_vec *const *next)
 {
+	const struct ng_flow_key *k = &b->keys[ki];
 	struct ng_fe_key fk = {0};
 	struct ng_svc_obj *s;
 
@@ -149,105 +153,145 @@ miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 		ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
 		return NULL;
 	}
-	return ng_lb_conn_new(w, rs, s, m, k, sig, flags, next);
+	return ng_lb_conn_new_burst(w, rs, s, m, b, ki, flags, next);
 }
 
-/* One TCP or UDP packet, parsed (info), owned by this worker. */
-static void
-lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
-		const struct ng_nexthop *nh, const struct ng_ip6_info *info,
-		struct ng_vec *const *next)
+/*
+ * Pass 3 for one TCP or UDP packet owned by this worker (packet index i, key
+ * index ki): an established flow is tracked and rewritten; a miss goes to
+ * miss6().
+ */
+static __rte_always_inline void
+lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp *fib,
+		uint32_t gen6, struct rte_mbuf *m, const struct ng_nexthop *nh,
+		struct ng_lb_burst *b, uint16_t i, uint16_t ki, struct ng_vec *const *next)
 {
 	struct ng_ct *ct = w->ct;
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
-	uint16_t *ports = (uint16_t *)((uint8_t *)ip + info->l3_len);
-	uint8_t proto = info->proto, flags = 0;
+	uint16_t *ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
+	uint8_t proto = b->keys[ki].proto, flags = 0;
 	const struct ng_svc_obj *svc = NULL;
-	struct ng_flow_key k;
+	bool is_reply, first = false;
 	struct ng_conn *c;
-	hash_sig_t sig;
-	bool is_reply = false;
 
 	if (proto == IPPROTO_TCP)
 		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
-	sig = ng_ct_key6(&k, ip->src_addr, ip->dst_addr, ports[0], ports[1], proto);
-	c = ng_ct_lookup_sig(ct, &k, sig, &is_reply);
-	if (c != NULL) {
+	c = ng_lb_burst_conn(ct, b, ki, &is_reply);
+	if (likely(c != NULL)) {
 		if (unlikely(ip->hop_limits <= 1)) {
 			ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
 			return;
 		}
 		svc = ng_lb_conn_revalidate(rs, c);
-		/* UDP to a removed backend moves at once; a new SYN reuses a closed tuple. */
-		if ((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
-				(proto == IPPROTO_TCP && !is_reply &&
-				(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
-				(c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE))) {
-			ct->stats.deleted++;
-			ng_ct_delete(ct, c);
+		if (unlikely(ng_lb_conn_retire(ct, c, proto, is_reply, flags)))
 			c = NULL;
-		}
 	}
-	if (c == NULL) {
-		c = miss6(w, rs, m, ip, nh, &k, sig, flags, next);
+	if (unlikely(c == NULL)) {
+		c = b->conns[ki] = miss6(w, rs, m, ip, nh, b, ki, flags, next);
 		if (c == NULL)
 			return;
+		b->act[i] = NG_LB_NEW;
 		svc = c->svc;
 		is_reply = false;
+		first = true;
 	}
-	if (proto == IPPROTO_TCP)
-		ng_ct_tcp_track(c, is_reply, flags);
-	if (is_reply)
-		c->flags |= NG_CT_F_REPLIED;
-	ng_lb_conn_touch(w, c, svc, (uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
+	ng_lb_conn_seen(w, c, svc, is_reply, first, proto, flags,
+			(uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
 	nat6(ip, ports, proto, c, is_reply);
-	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_fib_lookup6_dp(ng_fib_dp(w->dp->fib),
+	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_w_fib_lookup6(w, fib, gen6,
 			ip->dst_addr));
 }
 
-void
-ng_lb6_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
-		uint16_t n, struct ng_vec *const *next)
+/*
+ * Pass 1: check each packet (ip6-parse parsed it: this reads the chain's
+ * result again), hand it to its owner if that is another worker, build its
+ * flow key and hash.
+ */
+static inline void
+lb6_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b,
+		struct ng_vec *const *next)
 {
-	const struct ng_ruleset *rs = w->rs;
 	bool multi = w->dp->n_workers > 1 && !w->in_redirect;
+	uint16_t nk = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct ng_nexthop *nh = aux[i].nh;
 		const struct rte_ipv6_hdr *ip;
+		const uint16_t *ports;
 		struct ng_ip6_info info;
 		enum ng_drop_reason r;
 
-		/* ip6-parse parsed it: this reads the chain's result again */
-		if (ng_ip6_parse(m, &info) != NG_DROP_NONE) {
+		if (unlikely(ng_ip6_parse(m, &info) != NG_DROP_NONE)) {
 			ng_w_next(next[NG_LB6_NEXT_DROP], m, NG_DROP_IP6_HEADER);
+			b->act[i] = NG_LB_DONE;
 			continue;
 		}
 		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
 		if (unlikely(ng_ip6_is_fragment(&info))) {
-			if (nh != NULL && nh->type == NG_NH_VIP)
-				ng_w_next(next[NG_LB6_NEXT_DROP], m, NG_DROP_VIP_FRAGMENT);
-			else if (nh != NULL && nh->type == NG_NH_LOCAL)
-				ng_w_next(next[NG_LB6_NEXT_LOCAL], m, 0);
-			else
-				ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, nh);
+			b->act[i] = NG_LB_FRAG;
 			continue;
 		}
 		r = ng_l4_check6(ip, &info);
 		if (unlikely(r != NG_DROP_NONE)) {
 			ng_w_next(next[NG_LB6_NEXT_DROP], m, r);
+			b->act[i] = NG_LB_DONE;
 			continue;
 		}
+		ports = (const uint16_t *)((const uint8_t *)ip + info.l3_len);
 		if (multi) {
-			const uint16_t *ports = (const uint16_t *)((const uint8_t *)ip + info.l3_len);
 			unsigned int o = owner6(w, rs, nh, ip, ports, info.proto);
 
 			if (o != w->id && !local6_no_frontend(rs, nh, ip, ports, info.proto)) {
 				ng_w_next(next[NG_LB6_NEXT_REDIRECT], m, o);
+				b->act[i] = NG_LB_DONE;
 				continue;
 			}
 		}
-		lb6_one(w, rs, m, nh, &info, next);
+		b->sigs[nk] = ng_ct_key6(&b->keys[nk], ip->src_addr, ip->dst_addr, ports[0],
+				ports[1], info.proto);
+		b->kp[nk] = &b->keys[nk];
+		b->act[i] = 0;
+		nk++;
 	}
+	b->nk = nk;
+}
+
+/* Pass 3: each packet in arrival order. */
+static inline void
+lb6_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b,
+		struct ng_vec *const *next)
+{
+	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
+	uint32_t gen6 = ng_w_fib6_gen(fib);
+	uint16_t ki = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (unlikely(b->act[i] != 0)) {
+			if (b->act[i] == NG_LB_FRAG)
+				ng_lb_fragment(pkts[i], aux[i].nh, next); /* lb's edges are lb6's */
+			continue;
+		}
+		lb6_one(w, rs, fib, gen6, pkts[i], aux[i].nh, b, i, ki, next);
+		ki++;
+	}
+}
+
+/*
+ * The stage: lb_dp.c's three passes over the burst (lb6_classify,
+ * ng_lb_lookup, lb6_apply). aux[i].nh is the LPM6 result for pkts[i]'s
+ * destination.
+ */
+void
+ng_lb6_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	const struct ng_ruleset *rs = w->rs;
+	struct ng_lb_burst b;
+
+	lb6_classify(w, rs, pkts, aux, n, &b, next);
+	ng_lb_lookup(w, rs, pkts, aux, n, &b);
+	lb6_apply(w, rs, pkts, aux, n, &b, next);
 }

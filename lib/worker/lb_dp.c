@@ -35,7 +35,6 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "lb_dp.h"
 #include "encap_dp.h"
 #include "lb_dp.h"
 #include "nat_dp.h"
@@ -217,19 +216,6 @@ lport_alloc(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_sv
 	return false;
 }
 
-/*
- * A new FullNAT connection prepared for a packet before the burst's packets
- * are handled one by one: its backend, and a source port whose reply key was
- * found free in one bulk lookup with the other new connections' keys, which
- * also brings the hash buckets the inserts will write into the cache.
- */
-struct lb_new {
-	uint16_t b;       /**< backend index */
-	uint16_t lport;   /**< network order; 0: none reserved */
-	hash_sig_t rsig;  /**< hash of the reply key */
-	uint32_t snat;    /**< index in the backend's snat_pool */
-};
-
 static inline void
 conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc, uint32_t len)
 {
@@ -248,6 +234,14 @@ conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
 		if (c->bidx != NG_CT_BIDX_NONE)
 			svc->bstats[w->id * svc->n_backends + c->bidx].pkts++;
 	}
+}
+
+/* The Maglev hash of a flow key, either family. */
+static inline uint64_t
+flow_hash(const struct ng_flow_key *k)
+{
+	return k->family == AF_INET6 ? ng_hash_flow6(k->src.v6, k->dst.v6, k->sport, k->dport,
+			k->proto) : ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport, k->proto);
 }
 
 /* Affinity record key: the client address and the frontend. */
@@ -307,7 +301,7 @@ affinity_pick(struct ng_worker *w, const struct ng_svc_obj *svc, const struct ng
 static __rte_noinline struct ng_conn *
 conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *svc,
 		struct rte_mbuf *m, const struct ng_flow_key *k, hash_sig_t ksig, uint8_t tcp_flags,
-		const struct lb_new *pre, struct ng_vec *const *next)
+		const struct ng_lb_new *pre, struct ng_vec *const *next)
 {
 	const struct ng_svc_backend *be;
 	struct ng_conn *c;
@@ -333,9 +327,7 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	if (pre != NULL) {
 		b = pre->b;
 	} else {
-		hash = k->family == AF_INET6 ? ng_hash_flow6(k->src.v6, k->dst.v6, k->sport,
-				k->dport, k->proto) : ng_hash_flow4(k->src.v4, k->dst.v4, k->sport,
-				k->dport, k->proto);
+		hash = flow_hash(k);
 		b = svc->affinity ? affinity_pick(w, svc, k, hash) : ng_svc_pick(svc, hash, w->id);
 	}
 	if (b == NG_MAGLEV_NONE) {
@@ -420,6 +412,18 @@ conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first)
 		ng_ct_confirm(ct, c, first);
 }
 
+/* A packet of len bytes on c: TCP state, replied and confirmed, deadline, counters. */
+static __rte_always_inline void
+conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc, bool is_reply,
+		bool first, uint8_t proto, uint8_t tcp_flags, uint32_t len)
+{
+	if (proto == IPPROTO_TCP)
+		ng_ct_tcp_track(c, is_reply, tcp_flags);
+	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
+		conn_unconfirmed(w->ct, c, is_reply, first);
+	conn_touch(w, c, svc, len);
+}
+
 /* Bring a conn's service view up to the current ruleset. */
 static inline const struct ng_svc_obj *
 conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
@@ -446,9 +450,9 @@ conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
 	return svc;
 }
 
-/* A fragment: the stage has no ports to look at. */
-static __rte_noinline void
-lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *const *next)
+/* A fragment: the stage has no ports to look at (lb_dp.h). */
+__rte_noinline void
+ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *const *next)
 {
 	if (nh != NULL && nh->type == NG_NH_VIP)
 		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_VIP_FRAGMENT);
@@ -457,27 +461,6 @@ lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *cons
 	else
 		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
 }
-
-/* What the first pass decided for a packet (0: it has a flow key). */
-#define LB_DONE UINT8_MAX /* handed on (dropped, redirected to its owner) */
-#define LB_FRAG (UINT8_MAX - 1)
-#define LB_NEW (UINT8_MAX - 2) /* pass 3: it created its connection (for the trace) */
-
-/* A burst through the stage: what each pass leaves for the next. */
-struct lb_burst {
-	uint16_t nk;                 /**< flow keys built by pass 1 */
-	uint16_t n_pre;              /**< new connections prepared by pass 2 */
-	uint32_t n_ins, n_del;       /**< ct->n_ins, n_del after pass 2 */
-	uint8_t act[NG_W_BURST_MAX]; /**< by packet: 0, LB_* */
-	/* by key */
-	struct ng_flow_key keys[NG_W_BURST_MAX];
-	const struct ng_flow_key *kp[NG_W_BURST_MAX];
-	hash_sig_t sigs[NG_W_BURST_MAX];
-	struct ng_conn *conns[NG_W_BURST_MAX]; /**< pass 2's result; pass 3's for the trace */
-	uint64_t reply[NG_W_BURST_MAX / 64];   /**< pass 2: the key is a reply key */
-	int16_t pre_of[NG_W_BURST_MAX];        /**< its pre[] entry, or -1 */
-	struct lb_new pre[NG_W_BURST_MAX];
-};
 
 /*
  * Pass 2b, for the keys pass 2 did not find: the packets that will create a
@@ -490,12 +473,12 @@ struct lb_burst {
  */
 static __rte_noinline uint16_t
 lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
-		const union ng_w_aux *aux, uint16_t n, struct lb_burst *b)
+		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b)
 {
 	const uint8_t *act = b->act;
 	const struct ng_flow_key *keys = b->keys;
 	struct ng_conn **conns = b->conns;
-	struct lb_new *pre = b->pre;
+	struct ng_lb_new *pre = b->pre;
 	int16_t *pre_of = b->pre_of;
 	struct ng_flow_key rk[NG_CT_BULK_MAX];
 	const struct ng_flow_key *kp[NG_CT_BULK_MAX];
@@ -534,10 +517,10 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		svc = ng_rs_lookup(rs, &fk);
 		if (svc == NULL || svc->mode != NG_FWD_FULLNAT || svc->affinity ||
 				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0 ||
-				(svc->src_check && !ng_svc_src_allowed4(svc, k->src.v4)))
+				(svc->src_check && (k->family != AF_INET ||
+				!ng_svc_src_allowed4(svc, k->src.v4))))
 			continue; /* (a source outside the ranges is dropped in pass 3) */
-		bi = ng_svc_pick(svc, ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport,
-				k->proto), w->id);
+		bi = ng_svc_pick(svc, flow_hash(k), w->id);
 		be = &svc->backends[bi];
 		tmp.orig.proto = k->proto;
 		tmp.orig.family = k->family;
@@ -578,7 +561,7 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
  */
 static inline void
 lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
-		const union ng_w_aux *aux, uint16_t n, struct lb_burst *b,
+		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b,
 		struct ng_vec *const *next)
 {
 	bool multi = w->dp->n_workers > 1 && !w->in_redirect;
@@ -593,12 +576,12 @@ lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **
 
 		if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
 				RTE_IPV4_HDR_OFFSET_MASK))) {
-			b->act[i] = LB_FRAG;
+			b->act[i] = NG_LB_FRAG;
 			continue;
 		}
 		if (unlikely(!ng_l4_valid(ip, ihl, tot))) {
 			ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_L4_HEADER);
-			b->act[i] = LB_DONE;
+			b->act[i] = NG_LB_DONE;
 			continue;
 		}
 		ports = (const uint16_t *)((const uint8_t *)ip + ihl);
@@ -607,7 +590,7 @@ lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **
 
 			if (o != w->id && !local_no_frontend(rs, aux[i].nh, ip, ports)) {
 				ng_w_next(next[NG_LB_NEXT_REDIRECT], m, o);
-				b->act[i] = LB_DONE;
+				b->act[i] = NG_LB_DONE;
 				continue;
 			}
 		}
@@ -628,7 +611,7 @@ lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **
  */
 static inline void
 lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
-		const union ng_w_aux *aux, uint16_t n, struct lb_burst *b)
+		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b)
 {
 	struct ng_ct *ct = w->ct;
 	uint16_t nk = b->nk, found = 0;
@@ -663,7 +646,7 @@ lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pk
  */
 static inline struct ng_conn *
 lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
-		const struct ng_nexthop *nh, struct lb_burst *b, uint16_t i, uint16_t ki,
+		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t i, uint16_t ki,
 		uint8_t flags, struct ng_vec *const *next)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
@@ -702,10 +685,9 @@ lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
 		return NULL;
 	}
-	c = conn_new(w, rs, s, m, k, b->sigs[ki], flags,
-			b->n_pre > 0 && b->pre_of[ki] >= 0 ? &b->pre[b->pre_of[ki]] : NULL, next);
+	c = ng_lb_conn_new_burst(w, rs, s, m, b, ki, flags, next);
 	if (c != NULL)
-		b->act[i] = LB_NEW;
+		b->act[i] = NG_LB_NEW;
 	return c;
 }
 
@@ -744,7 +726,7 @@ lb_nat(struct rte_ipv4_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_
  */
 static __rte_always_inline void
 lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp *fib,
-		struct rte_mbuf *m, const struct ng_nexthop *nh, struct lb_burst *b, uint16_t i,
+		struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t i,
 		uint16_t ki, struct ng_vec *const *next)
 {
 	struct ng_ct *ct = w->ct;
@@ -752,16 +734,14 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 	uint16_t tot = rte_be_to_cpu_16(ip->total_length);
 	uint16_t *ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
 	const struct ng_flow_key *k = &b->keys[ki];
-	struct ng_conn *c = b->conns[ki];
-	bool is_reply = (b->reply[ki / 64] >> (ki % 64)) & 1;
 	uint8_t proto = k->proto, flags = 0;
 	const struct ng_svc_obj *svc;
-	bool first = false;
+	bool first = false, is_reply;
+	struct ng_conn *c;
 
 	if (proto == IPPROTO_TCP)
 		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
-	if (unlikely(c == NULL ? ct->n_ins != b->n_ins : ct->n_del != b->n_del))
-		c = b->conns[ki] = ng_ct_lookup_sig(ct, k, b->sigs[ki], &is_reply);
+	c = ng_lb_burst_conn(ct, b, ki, &is_reply);
 	if (likely(c != NULL)) {
 		/* A packet the stage would rewrite and forward: TTL expiry is answered
 		 * before NAT, about the packet as it came. */
@@ -770,15 +750,8 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 			return;
 		}
 		svc = conn_revalidate(rs, c);
-		/* UDP to a removed backend moves at once; a new SYN reuses a closed tuple. */
-		if (unlikely((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
-				(proto == IPPROTO_TCP && !is_reply &&
-				(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
-				(c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE)))) {
-			ct->stats.deleted++;
-			ng_ct_delete(ct, c);
+		if (unlikely(ng_lb_conn_retire(ct, c, proto, is_reply, flags)))
 			c = NULL;
-		}
 	}
 	if (unlikely(c == NULL)) {
 		c = b->conns[ki] = lb_miss(w, rs, m, nh, b, i, ki, flags, next);
@@ -788,11 +761,7 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 		is_reply = false;
 		first = true;
 	}
-	if (proto == IPPROTO_TCP)
-		ng_ct_tcp_track(c, is_reply, flags);
-	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
-		conn_unconfirmed(ct, c, is_reply, first);
-	conn_touch(w, c, svc, tot);
+	conn_seen(w, c, svc, is_reply, first, proto, flags, tot);
 	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
 		ng_w_next(next[NG_LB_NEXT_ENCAP], m, ng_encap_word(c->snat.v4, c->backend.v4));
 		return;
@@ -804,7 +773,7 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 /* Pass 3: each packet in arrival order. */
 static inline void
 lb_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
-		const union ng_w_aux *aux, uint16_t n, struct lb_burst *b,
+		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b,
 		struct ng_vec *const *next)
 {
 	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
@@ -812,8 +781,8 @@ lb_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkt
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (unlikely(b->act[i] != 0)) {
-			if (b->act[i] == LB_FRAG)
-				lb_fragment(pkts[i], aux[i].nh, next);
+			if (b->act[i] == NG_LB_FRAG)
+				ng_lb_fragment(pkts[i], aux[i].nh, next);
 			continue;
 		}
 		lb_one(w, rs, fib, pkts[i], aux[i].nh, b, i, ki, next);
@@ -823,18 +792,18 @@ lb_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkt
 
 /* For the packet trace: the connection each traced packet had when it left. */
 static __rte_noinline void
-lb_trace(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const struct lb_burst *b)
+lb_trace(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const struct ng_lb_burst *b)
 {
 	uint16_t ki = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct ng_trace_rec *r;
 
-		if (b->act[i] == LB_DONE || b->act[i] == LB_FRAG)
+		if (b->act[i] == NG_LB_DONE || b->act[i] == NG_LB_FRAG)
 			continue;
 		r = ng_w_trace_find(w, pkts[i]);
 		if (r != NULL)
-			ng_w_trace_conn(w, r, b->conns[ki], b->act[i] == LB_NEW);
+			ng_w_trace_conn(w, r, b->conns[ki], b->act[i] == NG_LB_NEW);
 		ki++;
 	}
 }
@@ -848,7 +817,7 @@ ng_lb_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux 
 		uint16_t n, struct ng_vec *const *next)
 {
 	const struct ng_ruleset *rs = w->rs;
-	struct lb_burst b;
+	struct ng_lb_burst b;
 
 	lb_classify(w, rs, pkts, aux, n, &b, next);
 	lb_lookup(w, rs, pkts, aux, n, &b);
@@ -878,4 +847,27 @@ ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj
 		uint32_t len)
 {
 	conn_touch(w, c, svc, len);
+}
+
+void
+ng_lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b)
+{
+	lb_lookup(w, rs, pkts, aux, n, b);
+}
+
+struct ng_conn *
+ng_lb_conn_new_burst(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *svc,
+		struct rte_mbuf *m, const struct ng_lb_burst *b, uint16_t ki, uint8_t tcp_flags,
+		struct ng_vec *const *next)
+{
+	return conn_new(w, rs, svc, m, &b->keys[ki], b->sigs[ki], tcp_flags,
+			b->n_pre > 0 && b->pre_of[ki] >= 0 ? &b->pre[b->pre_of[ki]] : NULL, next);
+}
+
+void
+ng_lb_conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
+		bool is_reply, bool first, uint8_t proto, uint8_t tcp_flags, uint32_t len)
+{
+	conn_seen(w, c, svc, is_reply, first, proto, tcp_flags, len);
 }

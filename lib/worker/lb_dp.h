@@ -16,7 +16,10 @@
  * ICMP error to the owner of the connection its quote names.
  */
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <rte_tcp.h>
 
 #include "route_dp.h"
 #include "svc_dp.h"
@@ -29,6 +32,116 @@ static_assert((int)NG_LB6_NEXT_FORWARD == (int)NG_LB_NEXT_FORWARD &&
 		(int)NG_LB6_NEXT_REDIRECT == (int)NG_LB_NEXT_REDIRECT &&
 		(int)NG_LB6_NEXT_DROP == (int)NG_LB_NEXT_DROP,
 		"lb and lb6 edges must have the same indices");
+
+/*
+ * The service stage's passes over a burst, both families (doc/architecture.md,
+ * "The service stage's passes"): pass 1 (per family: lb_classify, lb6's
+ * classify) checks each packet, redirects it to its owner or builds its flow
+ * key and hash; pass 2 (ng_lb_lookup) looks every key up in bulk and
+ * prepares the new FullNAT connections; pass 3 (per family) handles each
+ * packet in arrival order.
+ */
+
+/**
+ * A new FullNAT connection prepared for a packet before the burst's packets
+ * are handled one by one: its backend, and a source port whose reply key was
+ * found free in one bulk lookup with the other new connections' keys, which
+ * also brings the hash buckets the inserts will write into the cache.
+ */
+struct ng_lb_new {
+	uint16_t b;       /**< backend index */
+	uint16_t lport;   /**< network order; 0: none reserved */
+	hash_sig_t rsig;  /**< hash of the reply key */
+	uint32_t snat;    /**< index in the backend's snat_pool */
+};
+
+/* What pass 1 decided for a packet (0: it has a flow key). */
+#define NG_LB_DONE UINT8_MAX /**< handed on (dropped, redirected to its owner) */
+#define NG_LB_FRAG (UINT8_MAX - 1)
+#define NG_LB_NEW (UINT8_MAX - 2) /**< pass 3: it created its connection (for the trace) */
+
+/** A burst through the stage: what each pass leaves for the next. */
+struct ng_lb_burst {
+	uint16_t nk;                 /**< flow keys built by pass 1 */
+	uint16_t n_pre;              /**< new connections prepared by pass 2 */
+	uint32_t n_ins, n_del;       /**< ct->n_ins, n_del after pass 2 */
+	uint8_t act[NG_W_BURST_MAX]; /**< by packet: 0, NG_LB_* */
+	/* by key */
+	struct ng_flow_key keys[NG_W_BURST_MAX];
+	const struct ng_flow_key *kp[NG_W_BURST_MAX];
+	hash_sig_t sigs[NG_W_BURST_MAX];
+	struct ng_conn *conns[NG_W_BURST_MAX]; /**< pass 2's result; pass 3's for the trace */
+	uint64_t reply[NG_W_BURST_MAX / 64];   /**< pass 2: the key is a reply key */
+	int16_t pre_of[NG_W_BURST_MAX];        /**< its pre[] entry, or -1 */
+	struct ng_lb_new pre[NG_W_BURST_MAX];
+};
+
+/**
+ * Pass 2, for the b->nk keys pass 1 built (pkts[i] with b->act[i] == 0, in
+ * order): look them all up in bulk calls; with misses, prepare the new
+ * FullNAT connections to Maglev services and, on a full table, evict for them
+ * in one batch.
+ */
+void ng_lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
+		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b);
+
+/**
+ * Pass 3: the connection of key ki (NULL: none) and its direction, looked up
+ * again when a connection created or deleted earlier in the pass made pass
+ * 2's result stale (ct->n_ins / n_del).
+ */
+static __rte_always_inline struct ng_conn *
+ng_lb_burst_conn(struct ng_ct *ct, struct ng_lb_burst *b, uint16_t ki, bool *is_reply)
+{
+	struct ng_conn *c = b->conns[ki];
+
+	*is_reply = (b->reply[ki / 64] >> (ki % 64)) & 1;
+	if (unlikely(c == NULL ? ct->n_ins != b->n_ins : ct->n_del != b->n_del))
+		c = b->conns[ki] = ng_ct_lookup_sig(ct, &b->keys[ki], b->sigs[ki], is_reply);
+	return c;
+}
+
+/**
+ * Pass 3, a packet with a connection c: a UDP flow whose backend was removed
+ * moves at once, a new SYN (from the client) reuses a closed tuple; then c is
+ * deleted. @return true when it was.
+ */
+static __rte_always_inline bool
+ng_lb_conn_retire(struct ng_ct *ct, struct ng_conn *c, uint8_t proto, bool is_reply,
+		uint8_t tcp_flags)
+{
+	if (likely(!((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
+			(proto == IPPROTO_TCP && !is_reply &&
+			(tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
+			(c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE)))))
+		return false;
+	ct->stats.deleted++;
+	ng_ct_delete(ct, c);
+	return true;
+}
+
+/**
+ * A fragment (no ports to look at), either family (lb's and lb6's edges have
+ * the same indices): to a VIP dropped, to a gateway address to local, else
+ * forwarded by its FIB result nh.
+ */
+void ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *const *next);
+
+/**
+ * ng_lb_conn_new() for key ki of a burst: with the backend and source port
+ * pass 2 prepared for it, if any.
+ */
+struct ng_conn *ng_lb_conn_new_burst(struct ng_worker *w, const struct ng_ruleset *rs,
+		struct ng_svc_obj *svc, struct rte_mbuf *m, const struct ng_lb_burst *b, uint16_t ki,
+		uint8_t tcp_flags, struct ng_vec *const *next);
+
+/**
+ * A packet of len bytes on c, whichever the family: the TCP state (proto
+ * TCP, its flags), replied and confirmed (first: this packet created c),
+ * its deadline and the counters.
+ */
+void ng_lb_conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
+		bool is_reply, bool first, uint8_t proto, uint8_t tcp_flags, uint32_t len);
 
 /**
  * A new connection to svc for a packet whose key k (hash ksig, either

@@ -66,6 +66,32 @@ struct ng_w_neigh_slot {
 /** Slots of a worker's neighbour cache (direct-mapped). */
 #define NG_W_NEIGH_SLOTS 256
 
+/** The same for an IPv6 next hop (ip6-forward). */
+struct ng_w_neigh6_slot {
+	uint8_t via[16];
+	uint16_t port;
+	uint16_t pad;
+	uint32_t gen;
+	const uint64_t *word;    /**< NULL: empty */
+};
+
+/** Slots of a worker's IPv6 neighbour cache (direct-mapped). */
+#define NG_W_NEIGH6_SLOTS 64
+
+/**
+ * An IPv6 destination the worker looked up in the FIB before -> its next hop
+ * (NULL: no route). Good while the FIB's gen6 is still gen (route_dp.h).
+ */
+struct ng_w_fib6_slot {
+	uint64_t dst[2];
+	uint32_t gen;
+	uint32_t used;           /**< 0: empty */
+	const struct ng_nexthop *nh;
+};
+
+/** Slots of a worker's IPv6 FIB cache (direct-mapped). */
+#define NG_W_FIB6_SLOTS 64
+
 /**
  * A token bucket kept in TSC cycles of credit: it gains one cycle per cycle
  * up to a depth, and a packet takes its cost (TSC Hz / rate) - no division on
@@ -110,6 +136,8 @@ struct ng_worker {
 	uint64_t expire_ivl;     /**< TSC cycles between expiry scans while busy */
 	struct ng_worker_stats stats;
 	struct ng_w_neigh_slot neigh_cache[NG_W_NEIGH_SLOTS];
+	struct ng_w_neigh6_slot neigh_cache6[NG_W_NEIGH6_SLOTS];
+	struct ng_w_fib6_slot fib6_cache[NG_W_FIB6_SLOTS];
 	struct ng_w_trace tr;    /**< packet trace (trace.h) */
 } __rte_cache_aligned;
 

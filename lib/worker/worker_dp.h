@@ -261,4 +261,38 @@ ng_tb_take(struct ng_tb *tb, uint64_t now, uint64_t cost, uint64_t depth)
 	return true;
 }
 
+/**
+ * The FIB result for IPv6 destination dst: from the worker's IPv6 FIB cache
+ * while the FIB's IPv6 generation is gen (read once per burst: @see
+ * ng_w_fib6_gen()), else an LPM6 lookup (up to 14 levels for a /128), whose
+ * result goes into the cache. Cold slots cost one lookup each; a VIP, a
+ * client or a backend seen again costs a compare.
+ */
+static __rte_always_inline const struct ng_nexthop *
+ng_w_fib_lookup6(struct ng_worker *w, const struct ng_fib_dp *fib, uint32_t gen,
+		const uint8_t dst[16])
+{
+	struct ng_w_fib6_slot *sl;
+	uint64_t d[2];
+
+	RTE_BUILD_BUG_ON(NG_W_FIB6_SLOTS != 64);
+	memcpy(d, dst, sizeof(d));
+	sl = &w->fib6_cache[((d[1] ^ d[0]) * 0x9e3779b97f4a7c15ull) >> 58];
+	if (likely(sl->used && sl->gen == gen && ((sl->dst[0] ^ d[0]) | (sl->dst[1] ^ d[1])) == 0))
+		return sl->nh;
+	sl->nh = ng_fib_lookup6_dp(fib, dst);
+	sl->dst[0] = d[0];
+	sl->dst[1] = d[1];
+	sl->gen = gen;
+	sl->used = 1;
+	return sl->nh;
+}
+
+/** The FIB's IPv6 generation, for ng_w_fib_lookup6() in one burst. */
+static inline uint32_t
+ng_w_fib6_gen(const struct ng_fib_dp *fib)
+{
+	return __atomic_load_n(&fib->gen6, __ATOMIC_ACQUIRE);
+}
+
 #endif

@@ -36,12 +36,19 @@ DUT_MAC = "02:00:00:00:00:01"
 GEN_MAC = "02:00:00:00:00:02"
 VIP = "198.19.0.10"
 PUNT_TO = "198.18.0.1:9999"   # the gateway's own address, a port nobody serves
+# the IPv6 scenarios (2001:db8::/32): the VIP, the generator's side, the backends' prefix
+VIP6 = "2001:db8:100::10"
+PUNT_TO6 = "[2001:db8::1]:9999"
 TWIN_IFNAME = "ngb-twin"
 N_BACKENDS = 64
 CHURN_SERVICES = 100
+# issue 14's targets for IPv6 against IPv4, measured in the same run
+FAMILY_COST_MAX = 1.15      # est-1k-v6: cycles/pkt at most 1.15 x est-1k's
+FAMILY_CONNS_MIN = 0.85     # syn-v6: new connections/s at least 0.85 x syn's
 
-# the stages a service packet goes through (show runtime names)
+# the stages a service packet goes through (show runtime names), by family
 SERVICE_STAGES = ("rx", "parse", "lb", "ip4-forward", "tx")
+SERVICE_STAGES6 = ("rx", "parse", "ip6-parse", "lb6", "ip6-forward", "tx")
 
 PROCS = []          # every process we started, for cleanup
 PID_FILE = None     # and their pids, for scripts/bench.sh's trap
@@ -484,10 +491,11 @@ class Bench:
 
     # ---- pcaps
 
-    def pcap(self, kind, flows, est_flows=1000):
+    def pcap(self, kind, flows, est_flows=1000, family=4):
         h = hashlib.sha1(open(os.path.join(HERE, "bench_pcap.py"), "rb").read()).hexdigest()[:8]
         pdir = os.path.join(self.out, "pcap")
-        path = os.path.join(pdir, "%s-%d-%d-%s.pcap" % (kind, flows, est_flows, h))
+        path = os.path.join(pdir, "%s%s-%d-%d-%s.pcap" % (kind, "-v6" if family == 6 else "",
+                                                         flows, est_flows, h))
         for f in os.listdir(pdir):           # made by another version of bench_pcap.py
             if not f.endswith("-%s.pcap" % h):
                 os.unlink(os.path.join(pdir, f))
@@ -496,7 +504,9 @@ class Bench:
             tmp = path + ".tmp"
             subprocess.run([sys.executable, os.path.join(HERE, "bench_pcap.py"), tmp, kind,
                             str(flows), "--est-flows", str(est_flows), "--dst-mac", DUT_MAC,
-                            "--src-mac", GEN_MAC, "--vip", VIP, "--punt-to", PUNT_TO], check=True,
+                            "--src-mac", GEN_MAC, "--family", str(family),
+                            "--vip", VIP6 if family == 6 else VIP,
+                            "--punt-to", PUNT_TO6 if family == 6 else PUNT_TO], check=True,
                            stdout=subprocess.DEVNULL)
             os.rename(tmp, path)
         return path
@@ -532,10 +542,18 @@ class Bench:
         return g
 
     def gw_conf(self, sc, cli_port):
-        be = ",\n".join('\t\t\t{ address = "198.18.1.%d"; port = 8080; }' % (10 + i)
+        v6 = sc.get("family") == 6
+        # an IPv6 scenario: the same services, routes and neighbours over IPv6
+        # (both ports keep their IPv4 addresses too, as a dual-stack node's do)
+        fam = dict(be="2001:db8:1::%x" if v6 else "198.18.1.%d", vip=VIP6 if v6 else VIP,
+                   gen="2001:db8::2" if v6 else "198.18.0.2",
+                   clients="2001:db8:64::/64" if v6 else "198.18.64.0/18")
+        addr6_in = ', "2001:db8::1/64"' if v6 else ""
+        addr6_out = ', "2001:db8:1::1/64"' if v6 else ""
+        be = ",\n".join(('\t\t\t{ address = "%s"; port = 8080; }' % fam["be"]) % (10 + i)
                         for i in range(N_BACKENDS))
-        nb = ",\n".join('\t{ address = "198.18.1.%d"; mac = "02:00:00:00:01:%02x"; port = "out"; }'
-                        % (10 + i, i) for i in range(N_BACKENDS))
+        nb = ",\n".join(('\t{ address = "%s"; mac = "02:00:00:00:01:%%02x"; port = "out"; }'
+                         % fam["be"]) % (10 + i, i) for i in range(N_BACKENDS))
         churn = ""
         if sc.get("churn"):
             churn = "".join(
@@ -562,12 +580,12 @@ workers = { lcores = [1]; burst = 32; idle_sleep_us = 0; };
 cli = { address = "127.0.0.1"; port = %(cli)d; };
 conntrack = { max_entries = %(ct)d;%(timeouts)s };
 ports = (
-\t{ name = "in"; devargs = "%(memif)s"; addresses = ["198.18.0.1/24"];%(kernel)s },
-\t{ name = "out"; devargs = "net_null0,no-rx=1"; addresses = ["198.18.1.1/24"]; }
+\t{ name = "in"; devargs = "%(memif)s"; addresses = ["198.18.0.1/24"%(addr6_in)s];%(kernel)s },
+\t{ name = "out"; devargs = "net_null0,no-rx=1"; addresses = ["198.18.1.1/24"%(addr6_out)s]; }
 );
-routes = ( { prefix = "198.18.64.0/18"; via = "198.18.0.2"; } );
+routes = ( { prefix = "%(clients)s"; via = "%(gen)s"; } );
 neighbours = (
-\t{ address = "198.18.0.2"; mac = "%(gen_mac)s"; port = "in"; },
+\t{ address = "%(gen)s"; mac = "%(gen_mac)s"; port = "in"; },
 %(nb)s
 );
 services = (
@@ -581,7 +599,8 @@ services = (
 );
 """ % dict(name=sc["name"], cli=cli_port, ct=sc["ct"], timeouts=timeouts, kernel=kernel,
            memif=self.memif_args("server", DUT_MAC, "net_memif0"), gen_mac=GEN_MAC,
-           nb=nb, vip=VIP, be=be, churn=churn, tcp_mode=tcp_mode)
+           nb=nb, vip=fam["vip"], be=be, churn=churn, tcp_mode=tcp_mode, gen=fam["gen"],
+           clients=fam["clients"], addr6_in=addr6_in, addr6_out=addr6_out)
 
     def ctl_cpu(self, sc):
         """The control core's CPU. Under churn it works hard (a ruleset build per
@@ -703,18 +722,23 @@ services = (
 
     # ---- one measurement run
 
-    def measure_pairs(self, sc, kinds):
+    def measure_pairs(self, sc, kinds, partner=None):
         """Windows of each DUT kind in turn (nodegw, then the --compare build
         and/or testpmd), one session each, so that a slow spell of the machine
         slows every side of a pair (a shared VM drifts by tens of percent over
         minutes; all of one DUT then all of the other put the drift into the
-        ratio). Returns {kind: (reps, extra)}; rep i of every kind has pair i."""
-        out = {k: ([], {}) for k in kinds}
+        ratio). partner: a scenario (IPv6) whose nodegw windows take their turn
+        after sc's nodegw windows (key "partner"). Returns {kind: (reps, extra)};
+        rep i of every kind has pair i."""
+        sides = [(k, sc, k) for k in kinds]
+        if partner is not None:
+            sides.insert(1, ("partner", partner, "nodegw"))
+        out = {k: ([], {}) for k, _, _ in sides}
         for i in range(self.a.reps):
-            for kind in kinds:
-                reps, extra = self.measure_safe(sc, kind, want=1,
+            for key, ssc, kind in sides:
+                reps, extra = self.measure_safe(ssc, kind, want=1,
                                                 runtime_cost=(i == self.a.reps - 1))
-                acc, ex = out[kind]
+                acc, ex = out[key]
                 for x in reps:
                     x["pair"] = i
                 acc += reps
@@ -1055,7 +1079,8 @@ services = (
                 # punted frames are not service traffic: leave them out of the loss
                 res["loss"] -= sum(res["drops"].get(k, 0) for k in ("punt_ratelimit", "punt_full"))
             # the service path's stages, per packet of each (what show runtime shows)
-            res["service_cpp"] = sum(res["stages_cpp"].get(k, 0.0) for k in SERVICE_STAGES)
+            res["service_cpp"] = sum(res["stages_cpp"].get(k, 0.0) for k in (
+                SERVICE_STAGES6 if sc.get("family") == 6 else SERVICE_STAGES))
             res["conns_created_per_s"] = (s1["created"] - s0["created"]) / dt
             res["conns_evicted_per_s"] = (s1["evicted"] - s0["evicted"]) / dt
             res["conns_reused_expired_per_s"] = (s1["reused"] - s0["reused"]) / dt
@@ -1091,6 +1116,11 @@ services = (
         all_sc = [
             dict(name="est-1k", title="1k established flows (TCP+UDP)", kind="est", flows=1000,
                  infinite=True, ct=65536, runtime_cost=True),
+            # IPv6: est-1k's and syn's traffic over IPv6; with its IPv4 twin in the
+            # run, its windows alternate with the twin's (twin, IPv6, twin, ...)
+            dict(name="est-1k-v6", title="1k established flows (TCP+UDP) over IPv6", kind="est",
+                 family=6, flows=1000, infinite=True, ct=65536, pair_of="est-1k",
+                 baseline_from="est-1k"),
             dict(name="est-1m", title="%s established flows (TCP+UDP)" % ("100k" if q else "1M"),
                  kind="est", flows=big, infinite=True, ct=(1 << 18) if q else 1572864,
                  warm_conns=True),
@@ -1100,6 +1130,9 @@ services = (
             # the 64 backends first (see doc/benchmarks.md)
             dict(name="syn", title="new connections (one TCP SYN per packet)", kind="syn",
                  flows=fin, infinite=False, ct=syn_ct, tcp_syn=1),
+            dict(name="syn-v6", title="new connections over IPv6 (one TCP SYN per packet)",
+                 kind="syn", family=6, flows=fin, infinite=False, ct=syn_ct, tcp_syn=1,
+                 pair_of="syn", baseline_from="syn"),
             dict(name="mixed", title="mixed: 90% established (10k flows), 10% new (SYN)",
                  kind="mixed", flows=fin, est_flows=10000, infinite=False, ct=syn_ct, tcp_syn=1),
             dict(name="churn", title="1k established flows + %d rule changes/s via the CLI" % self.a.churn_rate,
@@ -1135,26 +1168,32 @@ services = (
         started = time.time()
         scs = self.scenarios()
         for sc in scs:
-            sc["pcap_path"] = self.pcap(sc["kind"], sc["flows"], sc.get("est_flows", 1000))
+            sc["pcap_path"] = self.pcap(sc["kind"], sc["flows"], sc.get("est_flows", 1000),
+                                        sc.get("family", 4))
             if sc.get("twin"):
                 sc["idle_pcap_path"] = self.pcap("est", sc["flows"])
+        names = {sc["name"] for sc in scs}
+        # IPv6 scenarios measured with their IPv4 twin (windows in turn)
+        partners = {sc["pair_of"]: sc for sc in scs if sc.get("pair_of") in names}
         baselines = {}
         for sc in scs:
+            if sc.get("pair_of") in names:
+                continue
             log("scenario %s: %s" % (sc["name"], sc["title"]))
-            r = dict(name=sc["name"], title=sc["title"], flows=sc["flows"],
-                     pcap=os.path.relpath(sc["pcap_path"], ROOT), conntrack_max_entries=sc["ct"],
-                     cpus=dict(generator=self.a.gen_cpu, worker=self.a.dut_cpu,
-                               control=self.ctl_cpu(sc)))
+            partner = partners.get(sc["name"])
+            if partner is not None:
+                log("  with %s: %s (windows in turn)" % (partner["name"], partner["title"]))
+            r = self.new_result(sc)
             bfrom = sc.get("baseline_from")
             borrowed = bool(bfrom and bfrom in baselines)
             # punt scenarios: windows with the exception path busy and idle, in turn
             kinds = ["nodegw"] + (["idle"] if sc.get("twin") else []) + \
                 (["compare"] if self.a.compare_nodegw else []) + \
                 ([] if self.a.no_baseline or borrowed else ["testpmd"])
-            if len(kinds) == 1:
+            if len(kinds) == 1 and partner is None:
                 out = {"nodegw": self.measure_safe(sc, "nodegw")}
             else:
-                out = self.measure_pairs(sc, kinds)
+                out = self.measure_pairs(sc, kinds, partner)
             reps, extra = out["nodegw"]
             r["nodegw"] = dict(reps=reps, **extra)
             if "idle" in out:
@@ -1175,8 +1214,59 @@ services = (
                            if x.get("error") and not x.get("from_scenario")]
             self.summarise(r)
             self.results.append(r)
+            if partner is not None:
+                self.results.append(self.partner_result(partner, out["partner"], r))
         self.compare_service_path()
         return time.time() - started
+
+    def new_result(self, sc):
+        return dict(name=sc["name"], title=sc["title"], flows=sc["flows"],
+                    family=sc.get("family", 4),
+                    pcap=os.path.relpath(sc["pcap_path"], ROOT), conntrack_max_entries=sc["ct"],
+                    cpus=dict(generator=self.a.gen_cpu, worker=self.a.dut_cpu,
+                              control=self.ctl_cpu(sc)))
+
+    def partner_result(self, sc, measured, twin):
+        """The result of an IPv6 scenario measured in turn with its IPv4 twin:
+        its own summary (the twin's testpmd baseline, which forwards by MAC
+        whatever the family), and its ratios to the twin, pair by pair."""
+        r = self.new_result(sc)
+        reps, extra = measured
+        r["nodegw"] = dict(reps=reps, **extra)
+        if "baseline" in twin:
+            r["baseline"] = dict(twin["baseline"], from_scenario=twin["name"])
+        r["errors"] = [extra["error"]] if extra.get("error") else []
+        self.summarise(r)
+        self.compare_family(r, twin)
+        return r
+
+    def compare_family(self, r6, r4):
+        """IPv6 against IPv4, windows in turn: the medians of the pairs' ratios
+        of the worker's CPU-time cycles per packet, of show runtime's cycles per
+        received packet (all stages), and of new connections per second. Targets
+        (issue 14): cost at most 1.15 x IPv4's, new connections at least 0.85 x."""
+        s = r6["summary"]
+        p4 = {x["pair"]: x for x in r4["nodegw"]["reps"] if x.get("pair") is not None}
+        pairs = [(a, p4[a["pair"]]) for a in r6["nodegw"]["reps"] if a.get("pair") in p4]
+
+        def ratios(key):
+            return [a[key] / b[key] for a, b in pairs if a.get(key) and b.get(key)]
+        v4 = dict(cpu_cpp=self.med(r4["nodegw"]["reps"], "cpu_cpp"),
+                  all_cpp=self.med(r4["nodegw"]["reps"], "all_cpp"),
+                  conns_per_s=self.med(r4["nodegw"]["reps"], "conns_created_per_s"))
+        fam = dict(twin=r4["name"], v4=v4)
+        for key, name in (("cpu_cpp", "cost"), ("all_cpp", "runtime_cost"),
+                          ("conns_created_per_s", "conns")):
+            pr = ratios(key)
+            fam[name + "_pairs"] = pr
+            fam[name] = statistics.median(pr) if pr else None
+        if r6["name"].startswith("syn"):
+            fam["target"] = "conns >= %.2f" % FAMILY_CONNS_MIN
+            fam["met"] = fam["conns"] is not None and fam["conns"] >= FAMILY_CONNS_MIN
+        else:
+            fam["target"] = "cost <= %.2f" % FAMILY_COST_MAX
+            fam["met"] = fam["cost"] is not None and fam["cost"] <= FAMILY_COST_MAX
+        s["vs_v4"] = fam
 
     def compare_service_path(self):
         """Scenarios with the exception path busy: their service path's cycles per
@@ -1380,6 +1470,8 @@ services = (
         L.append("")
         if any("compare" in r for r in self.results):
             L += self.markdown_compare(f)
+        if any("vs_v4" in r["summary"] for r in self.results):
+            L += self.markdown_family(f)
         L.append("rate ratio: nodegw and testpmd windows are measured in turn (nodegw, testpmd, "
                  "nodegw, ...), and the ratio is the median of the pairs' ratios (churn: against "
                  "est-1k's baseline). cycles/pkt: TSC cycles of CPU time the DUT's worker thread "
@@ -1478,6 +1570,35 @@ services = (
             os.path.join(self.out, "results.json"), ROOT)))
         return "\n".join(L) + "\n"
 
+    def markdown_family(self, f):
+        """The table of each IPv6 scenario against its IPv4 twin (issue 14's targets)."""
+        L = ["IPv6 against IPv4, windows in turn (IPv4, IPv6, IPv4, ...); ratios are the medians "
+             "of the pairs' ratios (IPv6 / IPv4). cycles/pkt: CPU time of the worker thread per "
+             "forwarded packet; runtime cycles/pkt: show runtime, all stages per received packet. "
+             "Targets: est cycles/pkt at most %.2f x IPv4's, new conns/s at least %.2f x." % (
+                 FAMILY_COST_MAX, FAMILY_CONNS_MIN),
+             "",
+             "| scenario | IPv4 twin | cycles/pkt v6 / v4 | ratio | pairs | runtime cycles/pkt "
+             "v6 / v4 | ratio | new conns/s v6 / v4 | ratio | pairs | target |",
+             "|---|---|---:|---:|---|---:|---:|---:|---:|---|---|"]
+        for r in self.results:
+            v = r["summary"].get("vs_v4")
+            if v is None:
+                continue
+            s = r["summary"]
+            conns = r["name"].startswith("syn")
+            L.append("| %s | %s | %s / %s | %s | %s | %s / %s | %s | %s / %s | %s | %s | %s: %s |" % (
+                r["name"], v["twin"], f(s["cpu_cpp"], "%.0f"), f(v["v4"]["cpu_cpp"], "%.0f"),
+                f(v["cost"], "%.3f"), ", ".join("%.3f" % x for x in v["cost_pairs"]) or "-",
+                f(s["all_cpp"], "%.0f"), f(v["v4"]["all_cpp"], "%.0f"), f(v["runtime_cost"], "%.3f"),
+                f(s["conns_per_s"], "%.0f") if conns else "-",
+                f(v["v4"]["conns_per_s"], "%.0f") if conns else "-",
+                f(v["conns"], "%.3f") if conns else "-",
+                ", ".join("%.3f" % x for x in v["conns_pairs"]) if conns else "-",
+                v["target"], "met" if v["met"] else "NOT met"))
+        L.append("")
+        return L
+
     def markdown_compare(self, f):
         """The table of this build against the --compare build."""
         L = ["This build (git %s) against %s, windows alternated (this, that, this, ...); "
@@ -1527,7 +1648,7 @@ services = (
             rc = s.get("runtime_cost", 0.0)
             if not (isinstance(rc, (int, float)) and math.isfinite(rc)):
                 bad.append("%s: runtime cycle counting cost is %r" % (r["name"], s.get("runtime_cost")))
-            if r["name"] in ("syn", "mixed") and not ok(s["conns_per_s"]):
+            if r["name"] in ("syn", "syn-v6", "mixed") and not ok(s["conns_per_s"]):
                 bad.append("%s: no connections created" % r["name"])
             if s.get("unaccounted"):
                 bad.append("%s: %d packets neither sent nor counted as dropped" % (r["name"], s["unaccounted"]))

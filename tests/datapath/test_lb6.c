@@ -378,6 +378,180 @@ twin_local(void **state)
 	assert_memory_equal(out.b, in.b, in.len);
 }
 
+/* CLIENT's connection from cport to vip:vport on worker o, or NULL. */
+static struct ng_conn *
+conn6(unsigned int o, uint8_t proto, uint16_t cport, const uint8_t vip[16], uint16_t vport)
+{
+	struct ng_flow_key k;
+	bool rep;
+
+	ng_ct_key6(&k, CLIENT, vip, rte_cpu_to_be_16(cport), rte_cpu_to_be_16(vport), proto);
+	return ng_ct_lookup(gw.dp->workers[o]->ct, &k, &rep);
+}
+
+/*
+ * An IPv6 connection is confirmed as an IPv4 one is (lb_dp.c's connection
+ * code): not by the SYN or the backend's answer, but by the client's packet
+ * after that answer; a confirmed entry gets the long timeouts and is not what
+ * a full table evicts first.
+ */
+static void
+confirmed(void **state)
+{
+	unsigned int o = owner_of(50020);
+	struct tb_frame in, out;
+	struct ng_conn *c;
+	uint8_t be[16];
+	uint16_t lport;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50020, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN to web6", o, &in, NG_TV_TX(P1), &out);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	lport = rte_be_to_cpu_16(tcp_of(&out)->src_port);
+	c = conn6(o, IPPROTO_TCP, 50020, VIP_WEB, 80);
+	assert_non_null(c);
+	assert_int_equal(c->flags & (NG_CT_F_REPLIED | NG_CT_F_CONFIRMED), 0);
+	tcp_in(&in, P1, be, 8080, GW1, lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	step("SYN-ACK", lport % NWORKERS, &in, NG_TV_TX(P0), &out);
+	assert_int_equal(c->flags & (NG_CT_F_REPLIED | NG_CT_F_CONFIRMED), NG_CT_F_REPLIED);
+	tcp_in(&in, P0, CLIENT, 50020, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK", o, &in, NG_TV_TX(P1), &out);
+	assert_int_equal(c->flags & NG_CT_F_CONFIRMED, NG_CT_F_CONFIRMED);
+	assert_int_equal(c->state, NG_CT_ESTABLISHED);
+}
+
+/*
+ * One burst on the owner through lb6's passes: two SYNs of one new flow (the
+ * second finds the connection the first created: the bulk lookup's miss is
+ * stale), a SYN of another flow, a UDP datagram, a SYN to a service without
+ * backends. Each verdict is what it is alone, and the first flow has one
+ * connection, one backend and one source port.
+ */
+static void
+burst(void **state)
+{
+	unsigned int o = owner_of(50030);
+	uint16_t pb = 50031, pc = 50032, pd = 50033;
+	struct ng_worker *w = gw.dp->workers[o];
+	struct tb_frame in[5];
+	struct rte_mbuf *m[5], *t0, *t1;
+	struct ng_conn *c;
+
+	(void)state;
+	while (owner_of(pb) != o)
+		pb++;
+	for (pc = (uint16_t)(pb + 1); owner_of(pc) != o; pc++)
+		;
+	for (pd = (uint16_t)(pc + 1); owner_of(pd) != o; pd++)
+		;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in[0], P0, CLIENT, 50030, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	tcp_in(&in[1], P0, CLIENT, 50030, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	tcp_in(&in[2], P0, CLIENT, pb, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	tb_eth(&in[3], &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in[3], CLIENT, pc, VIP_DNS, 53, 24);
+	tcp_in(&in[4], P0, CLIENT, pd, VIP_NONE, 80, RTE_TCP_SYN_FLAG);
+	for (unsigned int i = 0; i < 5; i++)
+		m[i] = tb_mbuf(gw.pool, &in[i], gw.port_id[in[i].port]);
+	ng_worker_process(w, m, 5);
+	assert_int_equal(w->tx[P1].n, 4);
+	assert_int_equal(w->tx[P0].n, 1); /* the RST */
+	assert_int_equal(w->stats.port[P0].drop[NG_DROP_SVC_NO_BACKEND], 1);
+	assert_int_equal(w->stats.stage[NG_STAGE_LB6].pkts, 5);
+	t0 = ng_test_gw_sent(&gw, o, P1);
+	assert_non_null(t0);
+	t1 = w->tx[P1].pkts[1];
+	/* both copies of the first SYN: one backend, one source port */
+	assert_memory_equal(rte_pktmbuf_mtod_offset(t0, struct rte_ipv6_hdr *, 14)->dst_addr,
+			rte_pktmbuf_mtod_offset(t1, struct rte_ipv6_hdr *, 14)->dst_addr, 16);
+	assert_int_equal(rte_pktmbuf_mtod_offset(t0, struct rte_tcp_hdr *, 54)->src_port,
+			rte_pktmbuf_mtod_offset(t1, struct rte_tcp_hdr *, 54)->src_port);
+	c = conn6(o, IPPROTO_TCP, 50030, VIP_WEB, 80);
+	assert_non_null(c);
+	assert_int_equal(c->lport, rte_pktmbuf_mtod_offset(t0, struct rte_tcp_hdr *, 54)->src_port);
+	assert_int_equal(c->pkts, 2);
+	assert_non_null(conn6(o, IPPROTO_TCP, pb, VIP_WEB, 80));
+	assert_non_null(conn6(o, IPPROTO_UDP, pc, VIP_DNS, 53));
+	assert_null(conn6(o, IPPROTO_TCP, pd, VIP_NONE, 80));
+	assert_int_equal(ng_test_gw_release(&gw), 5);
+}
+
+/*
+ * ip6-forward keeps the neighbours it found in the worker's cache, as
+ * ip4-forward does; a neighbour's new MAC is what the next packet gets.
+ */
+static void
+neigh_cache6(void **state)
+{
+	static const struct rte_ether_addr mac2 = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x99}};
+	unsigned int o = owner_of(50040);
+	struct ng_worker *w = gw.dp->workers[o];
+	struct tb_frame in, out;
+	struct ng_ip b;
+	unsigned int found = 0;
+	uint8_t be[16];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	memset(w->neigh_cache6, 0, sizeof(w->neigh_cache6));
+	tcp_in(&in, P0, CLIENT, 50040, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN to web6", o, &in, NG_TV_TX(P1), &out);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
+	for (unsigned int i = 0; i < NG_W_NEIGH6_SLOTS; i++)
+		if (w->neigh_cache6[i].word != NULL &&
+				memcmp(w->neigh_cache6[i].via, be, 16) == 0)
+			found++;
+	assert_int_equal(found, 1);
+
+	b = ip6(be);
+	ok(ng_route_neigh_add(&gw.rt, &b, &mac2, "p1", err, sizeof(err)));
+	tcp_in(&in, P0, CLIENT, 50040, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK after the MAC changed", o, &in, NG_TV_TX(P1), &out);
+	assert_memory_equal(out.b, &mac2, RTE_ETHER_ADDR_LEN);
+	ok(ng_route_neigh_add(&gw.rt, &b, &be_mac, "p1", err, sizeof(err)));
+	step("ACK after the MAC came back", o, &in, NG_TV_TX(P1), &out);
+	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
+}
+
+/*
+ * The workers keep the IPv6 FIB results they found (ip6-parse's and lb6's
+ * lookups) while the FIB's IPv6 generation stays: a route added or deleted
+ * is what the next packet follows. TCP to a routed destination goes through
+ * ip6-parse, lb6 (no connection, not a frontend) and ip6-forward.
+ */
+static void
+fib6_cache(void **state)
+{
+	static const uint8_t far[16] = {DB8, 0, 5, [15] = 1};
+	struct ng_prefix net = {.addr = ip6(far), .len = 64};
+	struct ng_ip via = ip6(BE0);
+	/* routed, while there are DNAT services: owned by the destination's end */
+	unsigned int o = (unsigned int)(ng_hash_client6(far, rte_cpu_to_be_16(80)) % NWORKERS);
+	unsigned int found = 0;
+	struct ng_worker *w = gw.dp->workers[o];
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	memset(w->fib6_cache, 0, sizeof(w->fib6_cache));
+	tcp_in(&in, P0, CLIENT, 50050, far, 80, RTE_TCP_SYN_FLAG);
+	step("no route", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
+	step("no route, again", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
+	for (unsigned int i = 0; i < NG_W_FIB6_SLOTS; i++)
+		if (w->fib6_cache[i].used && memcmp(w->fib6_cache[i].dst, far, 16) == 0)
+			found++;
+	assert_int_equal(found, 1);
+	ok(ng_route_add(&gw.rt, &net, &via, NULL, err, sizeof(err)));
+	step("routed once the route is there", o, &in, NG_TV_TX(P1), &out);
+	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, far);
+	ok(ng_route_del(&gw.rt, &net, err, sizeof(err)));
+	step("no route once it is deleted", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
+}
+
 /* A service is one family; the sentence names the service. */
 static void
 one_family(void **state)
@@ -449,6 +623,10 @@ main(void)
 		cmocka_unit_test(affinity),
 		cmocka_unit_test(spread_by_port),
 		cmocka_unit_test(twin_local),
+		cmocka_unit_test(confirmed),
+		cmocka_unit_test(burst),
+		cmocka_unit_test(neigh_cache6),
+		cmocka_unit_test(fib6_cache),
 		cmocka_unit_test(one_family),
 		cmocka_unit_test(v4_only_options),
 	};
