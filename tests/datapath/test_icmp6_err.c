@@ -49,37 +49,25 @@ enum { P0, P1 };
 static struct ng_test_gw gw;
 static char err[NG_ERRBUF];
 
-static const struct rte_ether_addr client_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x02}};
-static const struct rte_ether_addr be_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x10}};
-static const struct rte_ether_addr r0_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0xfe}};
-static const struct rte_ether_addr r1_mac = {{0x02, 0x00, 0x00, 0x00, 0x17, 0xfe}};
-
-#define DB8 0x20, 0x01, 0x0d, 0xb8
-static const uint8_t GW0[16] = {DB8, [15] = 1};
-static const uint8_t GW1[16] = {DB8, 0, 1, [15] = 1};
-static const uint8_t CLIENT[16] = {DB8, [15] = 2};
-static const uint8_t ROUTER0[16] = {DB8, [15] = 0xfe};
-static const uint8_t ROUTER1[16] = {DB8, 0, 1, [15] = 0xfe};
-static const uint8_t BE[16] = {DB8, 0, 1, [15] = 0x10};
-static const uint8_t VIP_WEB[16] = {DB8, 0x01, 0x00, [15] = 0x10};
-static const uint8_t VIP_DWEB[16] = {DB8, 0x01, 0x00, [15] = 0x14};
-static const uint8_t VIP_DNS[16] = {DB8, 0x01, 0x00, [15] = 0x53};
-
-static void
-ok(int rc)
-{
-	if (rc != 0)
-		fail_msg("control API: %d \"%s\"", rc, err);
-}
-
-static struct ng_ip
-ip6(const uint8_t a[16])
-{
-	struct ng_ip ip = {.family = AF_INET6};
-
-	memcpy(ip.v6, a, 16);
-	return ip;
-}
+/* The hosts: each one's address (filled by group_setup()), its port and MAC. */
+static uint8_t GW0[16], GW1[16], CLIENT[16], ROUTER0[16], ROUTER1[16], BE[16];
+static uint8_t VIP_WEB[16], VIP_DWEB[16], VIP_DNS[16];
+static const struct rte_ether_addr client_mac = {{0x02, 0, 0, 0x06, 0, 0x02}};
+static const struct rte_ether_addr be_mac = {{0x02, 0, 0, 0x06, 1, 0x10}};
+static const struct rte_ether_addr r0_mac = {{0x02, 0, 0, 0x06, 0, 0xfe}};
+static const struct rte_ether_addr r1_mac = {{0x02, 0, 0, 0x06, 1, 0xfe}};
+static const struct {
+	const char *s;
+	uint8_t *a;
+	const struct rte_ether_addr *mac; /* a neighbour's (on port p0 or p1) */
+	const char *port;
+} hosts[] = {
+	{"2001:db8::1", GW0, NULL, NULL}, {"2001:db8:1::1", GW1, NULL, NULL},
+	{"2001:db8:100::10", VIP_WEB, NULL, NULL}, {"2001:db8:100::14", VIP_DWEB, NULL, NULL},
+	{"2001:db8:100::53", VIP_DNS, NULL, NULL},
+	{"2001:db8::2", CLIENT, &client_mac, "p0"}, {"2001:db8::fe", ROUTER0, &r0_mac, "p0"},
+	{"2001:db8:1::10", BE, &be_mac, "p1"}, {"2001:db8:1::fe", ROUTER1, &r1_mac, "p1"},
+};
 
 /* The owner of CLIENT's flow from port cport (host order): by its client end. */
 static unsigned int
@@ -97,22 +85,21 @@ cport_on(unsigned int wid, uint16_t from)
 	return from;
 }
 
-static void
-service(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vip[16],
+/* A one-backend service (BE:bport) on vip:port; 0 or the control API's error. */
+static int
+service(const char *name, uint8_t proto, enum ng_fwd_mode mode, const char *vip,
 		uint16_t port, uint16_t bport)
 {
-	struct ng_svc_spec s;
-	struct ng_frontend fe = {.addr = ip6(vip), .port = port};
-	struct ng_ip b = ip6(BE);
+	struct ng_svc_spec s = {.proto = proto, .scheduler = NG_SCHED_MAGLEV, .mode = mode};
+	struct ng_frontend fe = {.addr = tb_addr(vip), .port = port};
+	struct ng_ip b = tb_addr("2001:db8:1::10");
+	int rc;
 
-	memset(&s, 0, sizeof(s));
 	snprintf(s.name, sizeof(s.name), "%s", name);
-	s.proto = proto;
-	s.scheduler = NG_SCHED_MAGLEV;
-	s.mode = mode;
-	ok(ng_svc_add(&s, err, sizeof(err)));
-	ok(ng_svc_frontend_add(name, &fe, err, sizeof(err)));
-	ok(ng_svc_backend_set(name, &b, bport, 1, err, sizeof(err)));
+	rc = ng_svc_add(&s, err, sizeof(err));
+	if (rc == 0)
+		rc = ng_svc_frontend_add(name, &fe, err, sizeof(err));
+	return rc != 0 ? rc : ng_svc_backend_set(name, &b, bport, 1, err, sizeof(err));
 }
 
 static int
@@ -124,31 +111,27 @@ group_setup(void **state)
 		.n_workers = NWORKERS, .mem_mb = 512, .ct_entries = 4096, .services = true,
 		.lport_min = LPORT_MIN, .lport_max = LPORT_MAX,
 	};
-	const struct {
-		const uint8_t *a;
-		const struct rte_ether_addr *mac;
-		const char *port;
-	} hosts[] = {
-		{CLIENT, &client_mac, "p0"}, {ROUTER0, &r0_mac, "p0"},
-		{BE, &be_mac, "p1"}, {ROUTER1, &r1_mac, "p1"},
-	};
 
 	(void)state;
 	if (ng_test_gw_up(&gw, &o) != 0)
 		return -1;
 	for (unsigned int i = 0; i < RTE_DIM(hosts); i++) {
-		struct ng_ip a = ip6(hosts[i].a);
+		struct ng_ip a = tb_addr(hosts[i].s);
 
-		if (ng_route_neigh_add(&gw.rt, &a, hosts[i].mac, hosts[i].port, err,
-				sizeof(err)) != 0) {
-			fprintf(stderr, "neighbour: %s\n", err);
+		memcpy(hosts[i].a, a.v6, 16);
+		if (hosts[i].mac != NULL && ng_route_neigh_add(&gw.rt, &a, hosts[i].mac,
+				hosts[i].port, err, sizeof(err)) != 0) {
+			fprintf(stderr, "neighbour %s: %s\n", hosts[i].s, err);
 			return -1;
 		}
 	}
-	service("web6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080);
-	service("dweb6", IPPROTO_TCP, NG_FWD_DNAT, VIP_DWEB, 80, 8080);
-	service("dns6", IPPROTO_UDP, NG_FWD_DNAT, VIP_DNS, 53, 53);
-	ok(ng_svc_commit(err, sizeof(err)));
+	if (service("web6", IPPROTO_TCP, NG_FWD_FULLNAT, "2001:db8:100::10", 80, 8080) != 0 ||
+			service("dweb6", IPPROTO_TCP, NG_FWD_DNAT, "2001:db8:100::14", 80, 8080) != 0 ||
+			service("dns6", IPPROTO_UDP, NG_FWD_DNAT, "2001:db8:100::53", 53, 53) != 0 ||
+			ng_svc_commit(err, sizeof(err)) != 0) {
+		fprintf(stderr, "services: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -159,16 +142,7 @@ group_teardown(void **state)
 	return ng_test_gw_down(&gw);
 }
 
-/* Worker wid receives f; the verdict is exactly v; out gets the frame sent. */
-static void
-step(const char *what, unsigned int wid, const struct tb_frame *f, struct ng_test_verdict v,
-		struct tb_frame *out)
-{
-	ng_test_gw_rx(&gw, wid, f);
-	ng_test_gw_expect(&gw, what, wid, f->port, v);
-	if (v.tx >= 0)
-		ng_test_gw_take(&gw, wid, (uint8_t)v.tx, out);
-}
+#define step(what, wid, f, v, out) ng_test_gw_step(&gw, what, wid, f, v, out)
 
 static const struct rte_ether_addr *
 mac_of_port(uint8_t port)
