@@ -142,7 +142,8 @@ enum ng_stage {
 	X(FORWARD, FORWARD6) \
 	X(PUNT, PUNT) \
 	X(DROP, DROP) \
-	X(LB, LB6)
+	X(LB, LB6) \
+	X(ICMP_ERR, ICMP_ERR)
 /* lb6's edges are lb's, in the same order (lb_dp.c's connection code hands
  * packets on by either stage's indices), leading to the IPv6 stages. lb's
  * ipip-encap edge (DSR) comes after them: lb6 has none (no IPv6 DSR). */
@@ -190,12 +191,16 @@ enum ng_stage {
 	X(FORWARD, FORWARD) \
 	X(REPLY, REPLY) \
 	X(DROP, DROP)
+/* icmp-err takes both families: IPv4 errors leave by local and forward,
+ * ICMPv6 errors by local6 and forward6. */
 #define NG_ICMP_ERR_EDGES(X) \
 	X(ENCAP, ENCAP) \
 	X(LOCAL, LOCAL) \
 	X(FORWARD, FORWARD) \
 	X(REDIRECT, REDIRECT_OUT) \
-	X(DROP, DROP)
+	X(DROP, DROP) \
+	X(LOCAL6, IP6_LOCAL) \
+	X(FORWARD6, FORWARD6)
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)

@@ -2,7 +2,9 @@
 /*
  * The icmp-err stage: ICMP errors (destination unreachable, "fragmentation
  * needed" among them, time exceeded, parameter problem) that belong to a
- * connection, as Linux's conntrack treats RELATED errors.
+ * connection, as Linux's conntrack treats RELATED errors. The stage takes
+ * ICMPv6 errors from ip6-parse too (icmp6_err_dp.c, the same rules); this
+ * file is IPv4's.
  *
  * parse hands it the IPv4 ICMP packets (not fragments) while the service
  * stage runs. Anything but an error goes on as parse would have sent it
@@ -187,39 +189,22 @@ quote_conn(struct ng_worker *w, const struct quote *q, const struct qflow *f, bo
 /*
  * Rewrite the quoted packet's addresses and ports (network order), patching
  * its IPv4 header checksum and, when the quote holds it, its TCP/UDP
- * checksum (a UDP checksum of 0 stays 0).
+ * checksum.
  */
 static void
 quote_nat(const struct quote *q, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
 	struct rte_ipv4_hdr *ip = q->ip;
-	uint16_t *ports = q->ports;
-	uint32_t d3 = 0, d4;
-	uint8_t proto = ip->next_proto_id;
-	uint16_t ckoff = proto == IPPROTO_TCP ? offsetof(struct rte_tcp_hdr, cksum) :
-			offsetof(struct rte_udp_hdr, dgram_cksum);
+	uint32_t d3 = 0;
 
 	if (ip->src_addr != src)
 		d3 += ng_cksum_delta32(ip->src_addr, src);
 	if (ip->dst_addr != dst)
 		d3 += ng_cksum_delta32(ip->dst_addr, dst);
-	d4 = d3 + (uint16_t)~ports[0] + (uint32_t)sport + (uint16_t)~ports[1] + (uint32_t)dport;
 	ip->hdr_checksum = ng_cksum_apply(ip->hdr_checksum, d3);
 	ip->src_addr = src;
 	ip->dst_addr = dst;
-	if (q->l4_len >= ckoff + sizeof(uint16_t)) {
-		uint16_t ck, *p = (uint16_t *)((uint8_t *)ports + ckoff);
-
-		memcpy(&ck, p, sizeof(ck));
-		if (proto == IPPROTO_TCP || ck != 0) {
-			ck = ng_cksum_apply(ck, d4);
-			if (proto == IPPROTO_UDP && ck == 0)
-				ck = 0xffff;
-			memcpy(p, &ck, sizeof(ck));
-		}
-	}
-	ports[0] = sport;
-	ports[1] = dport;
+	ng_icmp_err_l4_nat(q->ports, q->l4_len, ip->next_proto_id, d3, sport, dport);
 }
 
 /* The outer addresses of ip and both checksums of the error, computed again. */
@@ -234,25 +219,16 @@ outer_set(struct rte_ipv4_hdr *ip, const struct quote *q, uint32_t src, uint32_t
 	q->icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(q->icmp, q->icmp_len);
 }
 
-/*
- * Translate an error (not DSR) for connection c: towards the client
- * (is_reply) its quote becomes the client's packet to the frontend, else
- * the backend's packet to the FullNAT source or the client.
- */
+/* Translate an error (not DSR) for connection c (ng_icmp_err_nat_of()). */
 static void
 xlate_nat(struct rte_ipv4_hdr *ip, const struct quote *q, const struct ng_conn *c,
 		bool is_reply)
 {
-	bool full = (c->flags & NG_CT_F_FULLNAT) != 0;
+	struct ng_icmp_err_nat n;
 
-	if (is_reply) {
-		quote_nat(q, c->orig.src.v4, c->orig.sport, c->orig.dst.v4, c->orig.dport);
-		outer_set(ip, q, c->orig.dst.v4, c->orig.src.v4);
-		return;
-	}
-	quote_nat(q, c->backend.v4, c->bport, full ? c->snat.v4 : c->orig.src.v4,
-			full ? c->lport : c->orig.sport);
-	outer_set(ip, q, full ? c->snat.v4 : ip->src_addr, c->backend.v4);
+	ng_icmp_err_nat_of(c, is_reply, &n);
+	quote_nat(q, n.qsrc->v4, n.qsport, n.qdst->v4, n.qdport);
+	outer_set(ip, q, n.osrc != NULL ? n.osrc->v4 : ip->src_addr, n.odst->v4);
 }
 
 /*
@@ -318,20 +294,12 @@ pass_on(const struct ng_worker *w, struct rte_mbuf *m, const struct ng_nexthop *
 		ng_w_next_nh(next[NG_ICMP_ERR_NEXT_FORWARD], m, nh);
 }
 
-/*
- * An error no connection claims: the kernel twin's (for a gateway address
- * on a port with one), routed (transit), or dropped.
- */
+/* An error no connection claims (ng_icmp_err_unrelated(), IPv4's edges). */
 static inline void
 unrelated(const struct ng_worker *w, struct rte_mbuf *m, const struct ng_nexthop *nh,
 		enum ng_drop_reason r, struct ng_vec *const *next)
 {
-	if (nh != NULL && nh->type == NG_NH_LOCAL && ng_port_dp[m->port].twin)
-		ng_w_next(next[NG_ICMP_ERR_NEXT_LOCAL], m, 0);
-	else if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP))
-		ng_w_next(next[NG_ICMP_ERR_NEXT_DROP], m, r);
-	else
-		pass_on(w, m, nh, next);
+	ng_icmp_err_unrelated(w, m, nh, r, NG_ICMP_ERR_NEXT_LOCAL, NG_ICMP_ERR_NEXT_FORWARD, next);
 }
 
 /* One ICMP packet (aux: the FIB result for its destination). */
@@ -362,10 +330,11 @@ icmp_err_one(struct ng_worker *w, const struct ng_fib_dp *fib, struct rte_mbuf *
 	}
 	quote_flow(&q, &f);
 	if (multi) {
-		unsigned int o = ng_lb_owner4(w, ng_fib_lookup4_dp(fib, f.dst), f.src, f.dst,
-				f.sport, f.dport, f.proto);
+		const struct ng_nexthop *qnh = ng_fib_lookup4_dp(fib, f.dst);
+		unsigned int o = ng_lb_owner4(w, qnh, f.src, f.dst, f.sport, f.dport, f.proto);
 
-		if (o != w->id) {
+		/* a flow to a gateway port no frontend takes has no owner: judged here */
+		if (o != w->id && !ng_lb_local_no_frontend4(w, qnh, f.dst, f.dport, f.proto)) {
 			ng_w_next(next[NG_ICMP_ERR_NEXT_REDIRECT], m, o);
 			return;
 		}
@@ -395,6 +364,13 @@ ng_icmp_err_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_
 	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
 	bool multi = w->dp->n_workers > 1 && !w->in_redirect;
 
-	for (uint16_t i = 0; i < n; i++)
-		icmp_err_one(w, fib, pkts[i], aux[i].nh, multi, next);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		/* ip6-parse hands it ICMPv6 errors (icmp6_err_dp.c) */
+		if ((*rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len) >> 4) == 6)
+			ng_icmp6_err_one(w, m, aux[i].nh, multi, next);
+		else
+			icmp_err_one(w, fib, m, aux[i].nh, multi, next);
+	}
 }

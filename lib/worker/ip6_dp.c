@@ -5,9 +5,11 @@
  * ip6-parse takes IPv6 from the parse stage: checks the fixed header and
  * walks the extension headers (pkt6_dp.h), checks the Ethernet destination
  * (the port's MAC, or an IPv6 multicast MAC), and classifies by one LPM6
- * lookup (the worker's IPv6 FIB cache first): TCP and UDP go to lb6 while there are services or tracked
- * connections, else a gateway address or a VIP goes to ip6-local, the rest
- * to ip6-forward. Multicast to the solicited-node or all-nodes groups carrying
+ * lookup (the worker's IPv6 FIB cache first): TCP and UDP go to lb6 while
+ * there are services or tracked connections, and so do ICMPv6 errors to
+ * icmp-err (icmp6_err_dp.c), else a gateway address or a VIP goes to
+ * ip6-local, the rest to ip6-forward. Multicast to the solicited-node or
+ * all-nodes groups carrying
  * ICMPv6 (neighbour discovery) goes to ip6-local too. What nodegw does not
  * serve (link-local destinations, other multicast, and, on a port with a
  * kernel twin, destinations with no route: the kernel's own addresses) goes
@@ -23,6 +25,7 @@
 
 #include <rte_ip.h>
 
+#include "icmp_err_dp.h"
 #include "pkt6_dp.h"
 #include "reply_dp.h"
 #include "svc_dp.h"
@@ -117,6 +120,13 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 		}
 		if (lb_on && (info.proto == IPPROTO_TCP || info.proto == IPPROTO_UDP)) {
 			ng_w_next_nh(next[NG_IP6_PARSE_NEXT_LB], m, nh);
+			continue;
+		}
+		/* ICMPv6 errors may belong to a connection (icmp6_err_dp.c) */
+		if (lb_on && info.proto == IPPROTO_ICMPV6 && !ng_ip6_is_fragment(&info) &&
+				info.l4_len > 0 &&
+				ng_icmp6_err_type(((const uint8_t *)ip)[info.l3_len])) {
+			ng_w_next_nh(next[NG_IP6_PARSE_NEXT_ICMP_ERR], m, nh);
 			continue;
 		}
 		if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {

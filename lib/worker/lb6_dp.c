@@ -102,6 +102,30 @@ local6_no_frontend(const struct ng_ruleset *rs, const struct ng_nexthop *nh,
 	return ng_rs_lookup(rs, &fk) == NULL;
 }
 
+/* owner6() and local6_no_frontend() for a flow given by its parts (icmp6_err_dp.c) */
+unsigned int
+ng_lb_owner6(const struct ng_worker *w, const struct ng_nexthop *nh, const uint8_t src[16],
+		const uint8_t dst[16], uint16_t sport, uint16_t dport, uint8_t proto)
+{
+	struct rte_ipv6_hdr ip = {.proto = proto};
+	const uint16_t ports[2] = {sport, dport};
+
+	memcpy(ip.src_addr, src, 16);
+	memcpy(ip.dst_addr, dst, 16);
+	return owner6(w, w->rs, nh, &ip, ports, proto);
+}
+
+bool
+ng_lb_local_no_frontend6(const struct ng_worker *w, const struct ng_nexthop *nh,
+		const uint8_t dst[16], uint16_t dport, uint8_t proto)
+{
+	struct rte_ipv6_hdr ip = {.proto = proto};
+	const uint16_t ports[2] = {0, dport};
+
+	memcpy(ip.dst_addr, dst, 16);
+	return local6_no_frontend(w->rs, nh, &ip, ports, proto);
+}
+
 /* Rewrite for the connection: to the backend, or back to the client. */
 static inline void
 nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,

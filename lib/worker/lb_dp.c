@@ -142,6 +142,16 @@ local_no_frontend(const struct ng_ruleset *rs, const struct ng_nexthop *nh,
 	return ng_rs_lookup(rs, &fk) == NULL;
 }
 
+bool
+ng_lb_local_no_frontend4(const struct ng_worker *w, const struct ng_nexthop *nh, uint32_t dst,
+		uint16_t dport, uint8_t proto)
+{
+	struct rte_ipv4_hdr ip = {.dst_addr = dst, .next_proto_id = proto};
+	const uint16_t ports[2] = {0, dport};
+
+	return local_no_frontend(w->rs, nh, &ip, ports);
+}
+
 /*
  * The next FullNAT source (address index in the backend's pool, and port
  * owned by this worker, host order) towards backend b of svc, advancing that

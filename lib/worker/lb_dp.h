@@ -169,4 +169,23 @@ void ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_sv
 unsigned int ng_lb_owner4(const struct ng_worker *w, const struct ng_nexthop *nh, uint32_t src,
 		uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto);
 
+/**
+ * Is an IPv4 TCP/UDP packet to dst:dport (network order) one for a gateway
+ * address that no frontend takes (no NodePort, not a FullNAT reply port)?
+ * Such a packet keeps no state, so it is served where it arrived, never
+ * redirected (nothing about it may fill the redirect rings).
+ * @param nh the FIB result for dst (may be NULL)
+ */
+bool ng_lb_local_no_frontend4(const struct ng_worker *w, const struct ng_nexthop *nh,
+		uint32_t dst, uint16_t dport, uint8_t proto);
+
+/** ng_lb_owner4() for IPv6 (lb6_dp.c's rule). */
+unsigned int ng_lb_owner6(const struct ng_worker *w, const struct ng_nexthop *nh,
+		const uint8_t src[16], const uint8_t dst[16], uint16_t sport, uint16_t dport,
+		uint8_t proto);
+
+/** ng_lb_local_no_frontend4() for IPv6. */
+bool ng_lb_local_no_frontend6(const struct ng_worker *w, const struct ng_nexthop *nh,
+		const uint8_t dst[16], uint16_t dport, uint8_t proto);
+
 #endif

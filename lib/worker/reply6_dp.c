@@ -4,7 +4,9 @@
  *   NG_DROP_TTL_EXPIRED  ICMPv6 time exceeded (hop limit) from the ingress
  *                        port's first IPv6 address;
  *   NG_DROP_MTU          ICMPv6 packet too big with the egress MTU (the word's
- *                        high half, reply_dp.h), from the same address;
+ *                        high half, reply_dp.h), from the same address, and
+ *                        translated for a connection the packet belongs to
+ *                        (ng_icmp_err_xlate6(): it quotes what that end sent);
  *   anything else        a refusal: TCP gets a RST built in place, the rest
  *                        ICMPv6 port unreachable from the address it was
  *                        sent to.
@@ -17,6 +19,7 @@
 
 #include <rte_tcp.h>
 
+#include "icmp_err_dp.h"
 #include "pkt6.h"
 #include "reply_dp.h"
 #include "trace_dp.h"
@@ -45,6 +48,9 @@ icmp6_error(struct ng_worker *w, struct rte_mbuf *m, uint8_t type, uint8_t code,
 				NG_DROP_NO_MBUF : reason);
 		return NG_TRACE_REPLY_NO_MBUF;
 	}
+	/* about a packet the service stage rewrote: what its sender knows */
+	if (type == NG_ICMP6_PKT_TOO_BIG)
+		ng_icmp_err_xlate6(w, e);
 	ng_w_next_out(next[NG_REPLY_NEXT_OUTPUT], e, m->port);
 	ng_w_next(next[NG_REPLY_NEXT_DROP], m, reason);
 	return type == NG_ICMP6_TIME_EXCEEDED ? NG_TRACE_REPLY_TIME_EXCEEDED :

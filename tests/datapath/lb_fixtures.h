@@ -213,6 +213,7 @@ void fx_icmp_err_fullnat(void);
 void fx_icmp_err_dnat_udp(void);
 void fx_icmp_err_unrelated(void);
 void fx_icmp_err_dsr(void);
+void fx_icmp_err_forged_local(void);
 void fx_mtu_frag_needed(void);
 void fx_mtu_fragment(void);
 

@@ -230,6 +230,33 @@ fx_icmp_err_unrelated(void)
 }
 
 /*
+ * A forged error to a gateway address quoting a "packet" of no frontend's
+ * (from port 22 of GW0 to a client port another worker would own): it
+ * cannot name a connection, so the worker that received it judges it
+ * (dropped as unrelated) instead of filling the redirect ring to that owner.
+ * A quote naming a FullNAT reply port still goes to its owner.
+ */
+void
+fx_icmp_err_forged_local(void)
+{
+	uint16_t cport = cport_of(CLIENT, other, 44000);
+	struct tb_frame about, in;
+
+	tcp4(&about, P0, GW0, 22, CLIENT, cport, RTE_TCP_ACK_FLAG, 1, 1, 0);
+	icmp_err_frame(&in, P0, CLIENT, GW0, ICMP_UNREACH, 3, 0, &about, 40);
+	step("forged error about GW0:22, on a worker that does not own the client end", owner,
+			&in, DROP(ICMP_ERR_UNRELATED), NULL);
+	/* a FullNAT source port of the other worker's: its owner's to judge */
+	tcp4(&about, P1, GW1, (uint16_t)(LPORT_MIN + other), be_addr(0), 8080,
+			RTE_TCP_ACK_FLAG, 1, 1, 0);
+	icmp_err_frame(&in, P1, be_addr(0), GW1, ICMP_UNREACH, 3, 0, &about, 40);
+	step("error quoting a FullNAT port of the other worker", owner, &in, REDIRECT(other),
+			NULL);
+	step_redirected("judged by its owner: no such connection", owner, other, P1,
+			DROP(ICMP_ERR_UNRELATED), NULL);
+}
+
+/*
  * DSR: a client-side error about a reply (the backend sent it to the client
  * from the VIP) goes to the backend in the tunnel, untouched; a backend-side
  * error about the tunnel goes to the client, the outer quoted header taken

@@ -132,6 +132,8 @@ static const struct lb_fixture fixtures[] = {
 		"counted, nothing created, no error about an error", fx_icmp_err_unrelated},
 	{"icmp_err_dsr", "DSR: client-side errors to the backend in the tunnel, tunnel errors "
 		"to the client with the MTU less 20", fx_icmp_err_dsr},
+	{"icmp_err_forged_local", "a forged error about a gateway port no frontend takes: judged "
+		"where it arrived, never redirected", fx_icmp_err_forged_local},
 	{"mtu_frag_needed", "DF over the egress MTU: fragmentation needed with the MTU, translated "
 		"for the connection (DSR: MTU less 20)", fx_mtu_frag_needed},
 	{"mtu_fragment", "no DF over the egress MTU: fragmented (or dropped with icmp.fragment "

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Client and server helpers for the nodegw ICMP/MTU e2e test (test_icmp_mtu.sh).
 
-Standard library only. Subcommands:
+Standard library only; addresses of either family. Subcommands:
 
   sink --bind ADDR --port P [--lifetime S]
       TCP: read each connection to its end, answer the sha256 (hex) of what
@@ -46,8 +46,12 @@ def handle(conn):
             pass
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def cmd_sink(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(a.bind), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a.bind, a.port))
     s.listen(16)
@@ -84,7 +88,7 @@ def cmd_put(a):
 
 
 def cmd_udp_refused(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(a.addr), socket.SOCK_DGRAM)
     s.settimeout(a.timeout)
     s.connect((a.addr, a.port))
     s.send(b"anyone there?")

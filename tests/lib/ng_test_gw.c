@@ -504,3 +504,13 @@ ng_test_gw_check_reply_eth(const struct ng_test_gw *gw, const struct tb_frame *i
 	assert_int_equal(out->l2, in->l2);
 	assert_memory_equal(out->b + 12, in->b + 12, in->l2 - 12u);
 }
+
+void
+ng_test_gw_step(struct ng_test_gw *gw, const char *what, unsigned int wid,
+		const struct tb_frame *f, struct ng_test_verdict v, struct tb_frame *out)
+{
+	ng_test_gw_rx(gw, wid, f);
+	ng_test_gw_expect(gw, what, wid, f->port, v);
+	if (v.tx >= 0)
+		ng_test_gw_take(gw, wid, (uint8_t)v.tx, out);
+}

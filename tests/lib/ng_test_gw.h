@@ -145,6 +145,13 @@ void ng_test_gw_rx_redirected(struct ng_test_gw *gw, unsigned int from, unsigned
 void ng_test_gw_expect(struct ng_test_gw *gw, const char *what, unsigned int wid,
 		uint8_t in_port, struct ng_test_verdict v);
 
+/**
+ * Worker wid receives f; the verdict must be exactly v (ng_test_gw_expect());
+ * when v sends a frame, *out gets it (ng_test_gw_take()).
+ */
+void ng_test_gw_step(struct ng_test_gw *gw, const char *what, unsigned int wid,
+		const struct tb_frame *f, struct ng_test_verdict v, struct tb_frame *out);
+
 /** The frame worker wid queued on port index p (still queued). */
 struct rte_mbuf *ng_test_gw_sent(struct ng_test_gw *gw, unsigned int wid, uint8_t p);
 
