@@ -120,7 +120,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 
 	while (i < n) {
 		uint16_t nk = 0, np = 0, last_port = UINT16_MAX;
-		uint32_t last_via = 0;
+		uint32_t last_via = 0, big = 0;
 		uint64_t hits = 0;
 
 		for (; i < n && np < NEIGH_BULK; i++) {
@@ -143,8 +143,13 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			}
 			pd = &ng_port_dp[nh->port];
 			if (unlikely(rte_be_to_cpu_16(ip->total_length) > pd->mtu)) {
-				ng_w_next(drop, m, NG_DROP_MTU);
-				continue;
+				/* a datagram reassembled here goes on as fragments again */
+				if (m->nb_segs == 1 || (ip->fragment_offset &
+						rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) {
+					ng_w_next(drop, m, NG_DROP_MTU);
+					continue;
+				}
+				big |= UINT32_C(1) << np;
 			}
 			ng_ip4_ttl_dec(ip);
 			if (unlikely(m->l2_len != sizeof(struct rte_ether_hdr)))
@@ -204,7 +209,10 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 				word = __atomic_load_n(wp, __ATOMIC_ACQUIRE);
 			if (likely(word & NG_NEIGH_F_VALID)) {
 				put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
-				ng_w_next(out_v, m, pidx[j]);
+				if (likely(!(big & (UINT32_C(1) << j))))
+					ng_w_next(out_v, m, pidx[j]);
+				else if (ng_ip4_frag_out(w, m, ng_port_dp[ports[j]].mtu, pidx[j]) < 0)
+					ng_w_next(drop, m, NG_DROP_FRAG_OUT);
 			} else if (word & NG_NEIGH_F_FAILED) {
 				ng_w_next(drop, m, NG_DROP_NEIGH_FAILED);
 			} else {

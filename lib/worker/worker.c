@@ -15,6 +15,7 @@
 #include "port.h"
 #include "twin.h"
 #include "worker.h"
+#include "reass_dp.h"
 #include "worker_dp.h"
 
 #define CTL_RING_SIZE 4096
@@ -88,6 +89,12 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 		w->graph = ng_w_graph_create((int)rte_lcore_to_socket_id(w->lcore));
 		if (w->graph == NULL)
 			goto nomem;
+		if (c->reassembly.enabled) {
+			w->reass = ng_reass_create(c, dp->tsc_hz,
+					(int)rte_lcore_to_socket_id(w->lcore));
+			if (w->reass == NULL)
+				goto nomem;
+		}
 	}
 	for (unsigned int to = 0; to < n_workers && n_workers > 1; to++) {
 		for (unsigned int from = 0; from < n_workers; from++) {
@@ -141,6 +148,7 @@ ng_dp_free(struct ng_dp *dp)
 			rte_ring_free(w->redir_in[f]);
 		}
 		ng_ct_free(w->ct);
+		ng_reass_free(w->reass);
 		rte_free(w->graph);
 	}
 	ng_trace_free(dp);

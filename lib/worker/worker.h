@@ -47,6 +47,7 @@ struct ng_rxq_ref {
 struct ng_dp;
 struct ng_ruleset;
 struct ng_w_graph;
+struct ng_reass;
 
 /**
  * A neighbour the forward stage looked up before: (port, IPv4 next hop) ->
@@ -88,6 +89,7 @@ struct ng_worker {
 	struct rte_ring *redir_in[NG_MAX_WORKERS]; /**< from worker i to this one, SP/SC */
 	struct ng_ct *ct;        /**< this worker's connections */
 	struct ng_w_graph *graph; /**< the bursts between its stages (worker_dp.h) */
+	struct ng_reass *reass;  /**< its IPv4 reassembly table (reass_dp.h); NULL: off */
 	/** Debug (ng_dp_worker_stall()): busy-wait this many ms once; the worker clears it. */
 	uint32_t stall_ms;
 

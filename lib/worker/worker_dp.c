@@ -17,6 +17,7 @@
 #include "ng_log.h"
 #include "pkt_dp.h"
 #include "svc_dp.h"
+#include "reass_dp.h"
 #include "trace_dp.h"
 #include "worker_dp.h"
 
@@ -136,6 +137,7 @@ static const struct {
 	enum ng_stage id;
 	ng_stage_fn *process;
 } graph[] = {
+	{NG_STAGE_REASS, ng_reass_process},
 	{NG_STAGE_LB, ng_lb_process},
 	{NG_STAGE_ENCAP, ng_encap_process},
 	{NG_STAGE_LOCAL, ng_local_process},
@@ -208,6 +210,8 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 			ng_w_trace_stage(w, s);
 		ng_w_stage_end(w, s, k, t0);
 	}
+	/* what reassembly gave up while the graph ran (reass_dp.h) */
+	ng_reass_flush(w);
 }
 
 static __rte_noinline void
@@ -313,6 +317,15 @@ expire(struct ng_worker *w, bool busy)
 	w->expire_tsc = now + w->expire_ivl;
 }
 
+/* Reassembly expiry: the same budget, every loop while datagrams wait. */
+static inline void
+expire_reass(struct ng_worker *w)
+{
+	if (w->reass == NULL || w->reass->n_used == 0)
+		return;
+	ng_reass_expire(w, rte_rdtsc(), w->dp->ct_expire_budget);
+}
+
 int
 ng_worker_main(void *arg)
 {
@@ -357,6 +370,7 @@ ng_worker_main(void *arg)
 		drain_inject(w);
 		ng_worker_flush(w);
 		expire(w, got > 0);
+		expire_reass(w);
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->id);
 		w->stats.loops++;
 

@@ -94,12 +94,22 @@ ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
 
 /* The stages (one file each), in the order the dispatcher runs them. */
 ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
+ng_stage_fn ng_reass_process;       /* reass_dp.c: IPv4 reassembly */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
 ng_stage_fn ng_encap_process;       /* encap_dp.c: IPv4-in-IPv4 for DSR */
 ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
 ng_stage_fn ng_ip4_forward_process; /* ip4_dp.c: TTL, MTU, neighbour */
 ng_stage_fn ng_reply_process;       /* reply_dp.c: RST, ICMP errors */
 ng_stage_fn ng_punt_process;        /* punt_dp.c: to the kernel twin, rate-limited */
+
+/**
+ * Send m (Ethernet and IPv4, larger than mtu, DF clear) on as IPv4 fragments
+ * of at most mtu bytes, each with m's Ethernet header, into the TX buffer of
+ * the port of index pidx (not by an edge: a datagram may become more
+ * fragments than a burst has room for). frag_out_dp.c.
+ * @return the number of fragments, m consumed; or a negative errno, m untouched.
+ */
+int ng_ip4_frag_out(struct ng_worker *w, struct rte_mbuf *m, uint16_t mtu, uint8_t pidx);
 
 /** Allocate a worker's graph and wire each edge to its next stage's input. */
 struct ng_w_graph *ng_w_graph_create(int socket);
