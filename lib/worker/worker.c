@@ -435,3 +435,20 @@ ng_worker_stall_now(struct ng_worker *w)
 	rte_delay_us_block(ms * 1000u);
 	__atomic_store_n(&w->stall_ms, 0, __ATOMIC_RELEASE);
 }
+
+void
+ng_dp_reass_info(const struct ng_dp *dp, uint64_t *bytes, uint32_t *datagrams, uint32_t *held)
+{
+	*bytes = 0;
+	*datagrams = 0;
+	*held = 0;
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		const struct ng_reass *r = dp->workers[i]->reass;
+
+		if (r == NULL)
+			continue;
+		*bytes += r->mem_bytes;
+		*datagrams += __atomic_load_n(&r->n_used, __ATOMIC_RELAXED);
+		*held += __atomic_load_n(&r->held, __ATOMIC_RELAXED);
+	}
+}

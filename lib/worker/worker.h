@@ -224,6 +224,13 @@ struct ng_dp_ct_info {
 void ng_dp_worker_ct(const struct ng_dp *dp, unsigned int w, struct ng_dp_ct_info *out);
 
 /**
+ * The reassembly tables of all workers: *bytes they take, *datagrams waiting
+ * in them and *held fragments (a racy read of the workers' gauges).
+ */
+void ng_dp_reass_info(const struct ng_dp *dp, uint64_t *bytes, uint32_t *datagrams,
+		uint32_t *held);
+
+/**
  * Watch the workers' loops from the control core; call every control loop once
  * the workers run. A worker whose loop count has not moved for
  * NG_WORKER_STALL_MS plus workers.idle_sleep_us is *stalled* (stuck in a
