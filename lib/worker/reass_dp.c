@@ -164,6 +164,30 @@ ng_reass_expire(struct ng_worker *w, uint64_t now, uint32_t budget)
 	ng_reass_flush(w);
 }
 
+/* At max_datagrams, or holding max_held fragments. */
+static inline bool
+full(const struct ng_reass *r)
+{
+	return r->n_used >= r->max_datagrams || r->held >= r->max_held;
+}
+
+/*
+ * An entry in use to give up when the table is full but the bucket at hand
+ * has none: the first after the expiry cursor (at max_datagrams most are in
+ * use, so the scan is short).
+ */
+static struct ng_reass_ent *
+any_entry(const struct ng_reass *r)
+{
+	for (uint32_t i = 0; i < r->n_ent && r->n_used > 0; i++) {
+		struct ng_reass_ent *e = &r->ent[(r->cursor + i) & (r->n_ent - 1)];
+
+		if (e->n != 0)
+			return e;
+	}
+	return NULL;
+}
+
 /*
  * The entry of datagram (src, dst, id, proto): the one being reassembled
  * (a stale one is discarded and started again), or a free one. A full
@@ -200,19 +224,22 @@ find(struct ng_worker *w, uint32_t src, uint32_t dst, uint16_t id, uint8_t proto
 		if (old == NULL || e->start < old->start)
 			old = e;
 	}
-	if (free == NULL || r->n_used >= r->max_datagrams || r->held >= r->max_held) {
-		if (old == NULL)
+	if (free == NULL || full(r)) {
+		struct ng_reass_ent *victim = old != NULL ? old : any_entry(r);
+
+		if (victim == NULL)
 			return NULL;
-		if (now - old->start > r->timeout_tsc) {
-			discard(w, old, NG_DROP_FRAG_TIMEOUT);
+		if (now - victim->start > r->timeout_tsc) {
+			discard(w, victim, NG_DROP_FRAG_TIMEOUT);
 			w->stats.reass.timed_out++;
 		} else {
-			discard(w, old, NG_DROP_FRAG_TABLE_FULL);
+			discard(w, victim, NG_DROP_FRAG_TABLE_FULL);
 			w->stats.reass.table_full++;
 		}
-		if (r->n_used >= r->max_datagrams || r->held >= r->max_held)
+		if (free == NULL)
+			free = victim; /* its bucket was full: old is in it */
+		if (full(r))
 			return NULL;
-		free = old;
 	}
 	free->src = src;
 	free->dst = dst;
