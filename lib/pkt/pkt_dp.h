@@ -101,9 +101,12 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 			return NG_DROP_IP_HEADER;
 		/* a chain is a datagram reassembled on this gateway (reass_dp.c):
 		 * exactly its length, its IPv4 and L4 headers in the first segment */
-		if (unlikely(len < l2 + tot) && (m->nb_segs == 1 || m->pkt_len != l2 + tot ||
-				len < l2 + ihl + sizeof(struct rte_tcp_hdr)))
+		if (unlikely(m->nb_segs != 1)) {
+			if (m->pkt_len != l2 + tot || len < l2 + ihl + sizeof(struct rte_tcp_hdr))
+				return NG_DROP_TRUNCATED;
+		} else if (unlikely(len < l2 + tot)) {
 			return NG_DROP_TRUNCATED;
+		}
 		if (verify_cksum) {
 			uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 
