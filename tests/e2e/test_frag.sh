@@ -24,7 +24,7 @@
 # Checks: every datagram of both sizes echoed intact (byte for byte); nodegw
 # reassembled them (counters) and sent them on as fragments; during the
 # flood (frag_udp.py flood: random identification, more-fragments set, at
-# 20,000/s, bounded to 60 s) the same traffic loses nothing; the table stays
+# 10,000/s, bounded to 60 s) the same traffic loses nothing; the table stays
 # within its bound while the flood runs, its memory (show memory) is what it
 # was, the flood's datagrams are counted as timed out or given up (table
 # full) and the table is empty 3 s after; nodegw alive, clean shutdown.
@@ -157,7 +157,7 @@ fi
 mem0=$(cli "show memory json")
 bytes0=$(jget "$mem0" reassembly_bytes)
 timeout 90 ip netns exec "$CLIENT" python3 "$FRAG_PY" flood --src "$CLIENT_IP" --dst "$VIP" \
-	--count "$FLOOD_COUNT" --rate 20000 --max-seconds 60 >"$TMP/flood.out" 2>&1 9>&- &
+	--count "$FLOOD_COUNT" --rate 10000 --max-seconds 60 >"$TMP/flood.out" 2>&1 9>&- &
 FLOOD_PID=$!
 E2E_PIDS+=("$FLOOD_PID")
 max_wait=0
