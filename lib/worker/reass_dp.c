@@ -177,15 +177,55 @@ full(const struct ng_reass *r)
  * use, so the scan is short).
  */
 static struct ng_reass_ent *
-any_entry(const struct ng_reass *r)
+any_entry(const struct ng_reass *r, const struct ng_reass_ent *but)
 {
 	for (uint32_t i = 0; i < r->n_ent && r->n_used > 0; i++) {
 		struct ng_reass_ent *e = &r->ent[(r->cursor + i) & (r->n_ent - 1)];
 
-		if (e->n != 0)
+		if (e->n != 0 && e != but)
 			return e;
 	}
 	return NULL;
+}
+
+/* Give up entry v for room: timed out if it is, else counted as table full. */
+static void
+give_up(struct ng_worker *w, struct ng_reass_ent *v)
+{
+	if (w->now - v->start > w->reass->timeout_tsc) {
+		discard(w, v, NG_DROP_FRAG_TIMEOUT);
+		w->stats.reass.timed_out++;
+	} else {
+		discard(w, v, NG_DROP_FRAG_TABLE_FULL);
+		w->stats.reass.table_full++;
+	}
+}
+
+/*
+ * Room for one more fragment of e at max_held: give up the oldest other
+ * entry of e's bucket, or any other. A datagram under way keeps its place
+ * (fragments that never complete are what fills the table).
+ * @return false when e is all the table holds.
+ */
+static bool
+room_for(struct ng_worker *w, struct ng_reass_ent *e)
+{
+	struct ng_reass *r = w->reass;
+	struct ng_reass_ent *b = &r->ent[(size_t)(e - r->ent) & ~(size_t)(NG_REASS_BUCKET - 1)];
+	struct ng_reass_ent *v = NULL;
+
+	while (r->held >= r->max_held) {
+		for (unsigned int k = 0; k < NG_REASS_BUCKET; k++)
+			if (b[k].n != 0 && &b[k] != e && (v == NULL || b[k].start < v->start))
+				v = &b[k];
+		if (v == NULL)
+			v = any_entry(r, e);
+		if (v == NULL)
+			return false;
+		give_up(w, v);
+		v = NULL;
+	}
+	return true;
 }
 
 /*
@@ -225,17 +265,11 @@ find(struct ng_worker *w, uint32_t src, uint32_t dst, uint16_t id, uint8_t proto
 			old = e;
 	}
 	if (free == NULL || full(r)) {
-		struct ng_reass_ent *victim = old != NULL ? old : any_entry(r);
+		struct ng_reass_ent *victim = old != NULL ? old : any_entry(r, NULL);
 
 		if (victim == NULL)
 			return NULL;
-		if (now - victim->start > r->timeout_tsc) {
-			discard(w, victim, NG_DROP_FRAG_TIMEOUT);
-			w->stats.reass.timed_out++;
-		} else {
-			discard(w, victim, NG_DROP_FRAG_TABLE_FULL);
-			w->stats.reass.table_full++;
-		}
+		give_up(w, victim);
 		if (free == NULL)
 			free = victim; /* its bucket was full: old is in it */
 		if (full(r))
@@ -375,7 +409,7 @@ reass_one(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip, stru
 		ng_w_next(drop, m, NG_DROP_FRAG_TABLE_FULL);
 		return NULL;
 	}
-	why = r->held < r->max_held ? frag_fits(r, e, off, len, !mf) : NG_DROP_FRAG_TABLE_FULL;
+	why = room_for(w, e) ? frag_fits(r, e, off, len, !mf) : NG_DROP_FRAG_TABLE_FULL;
 	if (unlikely(why != NG_DROP_NONE)) {
 		if (why == NG_DROP_FRAG_DUPLICATE) {
 			w->stats.reass.duplicates++;

@@ -280,7 +280,10 @@ fx_frag_discard(void)
 	assert_int_equal(w->tx[P1].n, 0);
 }
 
-/* A table of 16 datagrams: the 17th first fragment gives up the oldest of its bucket. */
+/*
+ * A table of 16 datagrams: the 17th first fragment gives up the oldest of its
+ * bucket (or any); at max_held a datagram under way still completes.
+ */
 void
 fx_frag_table_full(void)
 {
@@ -308,6 +311,25 @@ fx_frag_table_full(void)
 	assert_int_equal(w->stats.reass.reassembled, 1);
 	check_out(owner, 3);
 	r->max_datagrams = saved;
+	ng_reass_expire(w, rte_rdtsc() + r->timeout_tsc + 1, r->n_ent);
+	assert_int_equal(r->n_used, 0);
+
+	/* At max_held (16 fragments, one per datagram that never completes), a
+	 * datagram under way keeps its place: others give way to its fragments. */
+	saved = r->max_held;
+	r->max_held = 16;
+	for (unsigned int k = 0; k < 16; k++) {
+		id = id_for(owner, (uint16_t)(id + 1));
+		frag_frame(&f, id, 0, FRAG, true);
+		rx(owner, &f);
+	}
+	assert_int_equal(r->held, 16);
+	id = id_for(owner, (uint16_t)(id + 1));
+	send3(owner, id, (const unsigned int[3]){0, 1, 2});
+	assert_int_equal(w->stats.reass.reassembled, 2);
+	check_out(owner, 3);
+	assert_true(r->held <= 16);
+	r->max_held = saved;
 	ng_reass_expire(w, rte_rdtsc() + r->timeout_tsc + 1, r->n_ent);
 	assert_int_equal(r->n_used, 0);
 }

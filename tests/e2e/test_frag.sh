@@ -25,7 +25,7 @@
 # Checks: every datagram of both sizes echoed intact (byte for byte); nodegw
 # reassembled them (counters) and sent them on as fragments; during the
 # flood (frag_udp.py flood: random identification, more-fragments set, at
-# 10,000/s, bounded to 60 s) the same traffic loses nothing; the table stays
+# 5,000/s, bounded to 60 s) the same traffic loses nothing; the table stays
 # within its bound while the flood runs, its memory (show memory) is what it
 # was, the flood's datagrams are counted as timed out or given up (table
 # full) and the table is empty 3 s after; nodegw alive, clean shutdown.
@@ -167,7 +167,7 @@ fi
 mem0=$(cli "show memory json")
 bytes0=$(jget "$mem0" reassembly_bytes)
 timeout 90 ip netns exec "$CLIENT" python3 "$FRAG_PY" flood --src "$CLIENT_IP" --dst "$VIP" \
-	--count "$FLOOD_COUNT" --rate 10000 --max-seconds 60 >"$TMP/flood.out" 2>&1 9>&- &
+	--count "$FLOOD_COUNT" --rate 5000 --max-seconds 60 >"$TMP/flood.out" 2>&1 9>&- &
 FLOOD_PID=$!
 E2E_PIDS+=("$FLOOD_PID")
 max_wait=0
@@ -179,7 +179,7 @@ max_wait=0
 	done
 ) >"$TMP/waiting.out" 9>&- &
 WATCH_PID=$!
-out=$(client --sizes 4000,60000 --count 30 --interval 0.05 --timeout 3)
+out=$(client --sizes 4000,60000 --count 30 --interval 0.3 --timeout 3)
 wait "$FLOOD_PID"
 wait "$WATCH_PID"
 flood=$(cat "$TMP/flood.out")
