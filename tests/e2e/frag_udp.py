@@ -9,9 +9,10 @@
       sends N datagrams of each size (a pattern that names the datagram), waits
       for each echo and compares it byte for byte; prints one JSON line:
       {"sent": n, "ok": n, "lost": n, "bad": n, "by_size": {...}}.
-  flood --src A --dst VIP --count N [--rate PPS] --max-seconds S
+  flood --src A[/24] --dst VIP --count N [--rate PPS] --max-seconds S
       N IPv4 fragments that never complete (random identification, more
-      fragments set, offset 0 or not) from A to VIP, UDP, over a raw socket;
+      fragments set, offset 0 or not) from A (or a random host of A/24) to
+      VIP, UDP, over a raw socket;
       prints {"sent": n, "seconds": s}.
 
 Every loop is bounded in count and time; addresses come from the caller (the
@@ -127,7 +128,8 @@ def ip_cksum(h):
 def flood(a):
     r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     r.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
-    src = socket.inet_aton(a.src)
+    # --src A.B.C.0/24: a random host of that /24 for each fragment
+    net = socket.inet_aton(a.src.split("/")[0])
     dst = socket.inet_aton(a.dst)
     rnd = random.Random(os.getpid())
     data = bytes(64)
@@ -141,6 +143,7 @@ def flood(a):
             if ahead > 0:
                 time.sleep(ahead)
         ident = rnd.getrandbits(16)
+        src = net[:3] + bytes([rnd.randrange(1, 255)]) if "/" in a.src else net
         off = rnd.choice((0, rnd.randrange(1, 4096)))
         flags_off = 0x2000 | off  # more fragments: never the last
         h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident, flags_off, 64,
