@@ -226,18 +226,7 @@ else
 fi
 if ((FAILED)) && gw_alive; then
 	echo "---- nodegw state after the failure ----"
-	timeout 20 ip netns exec "$GWNS" python3 - "$CLI_PORT" <<'PY' | head -n 80
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall(b"show stats\nshow memory\nquit\n")
-data = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
-print(data.replace(b"\r", b"").decode(errors="replace"))
-PY
+	cli "show stats" "show memory" | head -n 80
 fi
 alive=1
 gw_alive || alive=0
