@@ -11,8 +11,8 @@
 #       the same, but the corpus is only read (scripts/test.sh: a bounded run
 #       that fails on any finding).
 #
-# TARGET is conf, cli, svc_model, k8s_json, k8s_stream or k8s_http (default:
-# all). Where clang's libFuzzer is missing, prints SKIP and exits 0.
+# TARGET is conf, cli, svc_model, k8s_json, k8s_stream, k8s_http or datapath
+# (default: all). Where clang's libFuzzer is missing, prints SKIP and exits 0.
 # Reproduce a finding: build-fuzz/tests/fuzz/fuzz_TARGET ARTIFACT
 # (doc/architecture.md, "Fuzzing").
 
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
 BUILD=$ROOT/build-fuzz
-ALL=(conf cli svc_model k8s_json k8s_stream k8s_http)
+ALL=(conf cli svc_model k8s_json k8s_stream k8s_http datapath)
 
 keep=1
 if [[ ${1:-} == --check ]]; then
@@ -65,10 +65,14 @@ for t in "${targets[@]}"; do
 	art=$BUILD/artifacts/$t
 	new=$(mktemp -d "${TMPDIR:-/tmp}/ng-fuzz-$t.XXXXXX")
 	mkdir -p "$art"
+	# A target's own libFuzzer flags, one a line: tests/fuzz/fuzz_TARGET.options.
+	extra=()
+	[[ -f $ROOT/tests/fuzz/fuzz_$t.options ]] &&
+		mapfile -t extra < <(grep -v '^#' "$ROOT/tests/fuzz/fuzz_$t.options")
 	echo "==== fuzz_$t: $secs s from $(find "$corpus" -type f | wc -l) corpus entries"
 	# New inputs go to the first directory (a scratch one); the corpus is read.
 	if "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 -max_len=16384 \
-			-print_final_stats=1 -artifact_prefix="$art/" "$new" "$corpus" \
+			"${extra[@]}" -print_final_stats=1 -artifact_prefix="$art/" "$new" "$corpus" \
 			>"$art/log" 2>&1; then
 		grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$art/log" || true
 		if ((keep)); then

@@ -24,6 +24,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "ng_cli_util.h"
+#include "ng_exit.h"
 #include "running_config.h"
 #include "ng_log.h"
 #include "port.h"
@@ -280,6 +281,22 @@ term_routes(struct app *a)
 	ng_route_fini(&a->rt);
 }
 
+/*
+ * Publish the first slice of the services now (a small file: all of them),
+ * and leave the rest to the control loop's commit slices, so a large file
+ * never holds up the CLI, the watcher and the probes for long.
+ */
+static int
+first_slice(const char *what, char *err, size_t errlen)
+{
+	int rc = ng_svc_commit_slice(err, errlen);
+
+	if (rc > 0)
+		NG_LOG(NOTICE, MAIN, "%s: the rest of the ruleset is built in slices between "
+			"turns of the control loop (show ruleset says syncing until done)", what);
+	return rc < 0 ? rc : 0;
+}
+
 static int
 step_services(struct app *a)
 {
@@ -315,7 +332,7 @@ step_services(struct app *a)
 	}
 	rc = ng_svc_apply_conf(c, a->err, sizeof(a->err));
 	if (rc == 0)
-		rc = ng_svc_commit(a->err, sizeof(a->err));
+		rc = first_slice("services", a->err, sizeof(a->err));
 	return rc;
 }
 
@@ -488,7 +505,7 @@ reload(struct app *a)
 	if (ng_route_apply_conf(&a->rt, c, err, sizeof(err)) < 0)
 		/* Only running out of room gets here: what fitted stays applied. */
 		NG_LOG(ERR, MAIN, "reload: %s", err);
-	if (ng_svc_commit(err, sizeof(err)) < 0) {
+	if (first_slice("reload", err, sizeof(err)) < 0) {
 		NG_LOG(ERR, MAIN, "reload: commit failed: %s", err);
 		snprintf(a->err, sizeof(a->err), "%s", err);
 		ng_conf_free(c);
@@ -803,7 +820,8 @@ static void
 control_loop(struct app *a)
 {
 	while (!stopping()) {
-		unsigned int n = ng_dp_ctl_poll(a->dp);
+		unsigned int n = ng_dp_ctl_poll(a->dp), wait_ms, n_wake;
+		struct pollfd wake[NG_CLI_WAKE_FDS];
 
 		ng_dp_watch(a->dp, rte_get_tsc_cycles());
 		if (reload_signal) {
@@ -812,13 +830,20 @@ control_loop(struct app *a)
 		}
 		port_poll(a);
 		ng_k8s_poll();
+		/* During a sync the watcher's slice and the commit's slice each take
+		 * up to 10 ms: the CLI is served between them too. */
+		if (ng_svc_syncing())
+			ng_cli_poll(0);
 		ng_svc_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
 		ng_bgp_poll();
-		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle. */
-		if (ng_cli_poll(n == 0 && !ng_svc_dirty() ? 1 : 0) == -EBADF && n == 0 &&
-				!ng_svc_dirty())
-			rte_delay_us_sleep(1000);
+		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle, none
+		 * while services wait for a commit or a young grace period; the
+		 * watcher's sockets end it too. */
+		wait_ms = n == 0 ? ng_svc_poll_wait_ms() : 0;
+		n_wake = wait_ms > 0 ? ng_k8s_wake_fds(wake, NG_CLI_WAKE_FDS) : 0;
+		if (ng_cli_poll_wake((int)wait_ms, wake, n_wake) == -EBADF && wait_ms > 0)
+			rte_delay_us_sleep(1000 * wait_ms);
 	}
 	NG_LOG(NOTICE, MAIN, "signal %d: shutting down", (int)stop_signal);
 }
@@ -917,6 +942,9 @@ main(int argc, char **argv)
 
 	control_loop(&a);
 
+	/* Workers stop in the unwind; after it rte_eal_cleanup() releases the DPDK
+	 * heap whole, so its large tables are not zeroed one by one (ng_exit.h). */
+	ng_exit_begin();
 	unwind(&a, (int)RTE_DIM(steps) - 1);
 	ng_conf_free(a.conf);
 	ng_conf_helper_stop();

@@ -245,7 +245,8 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 			"max_entries = %u; };\n", c->arp.reachable_s, c->arp.retry_ms,
 			c->arp.retries,
 			c->arp.pending_max, c->arp.max_entries);
-	fprintf(s, "icmp = { rate_pps = %u; };\n", c->icmp.rate_pps);
+	fprintf(s, "icmp = { rate_pps = %u; fragment = %s; };\n", c->icmp.rate_pps,
+			c->icmp.fragment ? "true" : "false");
 	fprintf(s, "reassembly = { enabled = %s; max_datagrams = %u; max_fragments = %u; "
 			"max_held = %u; timeout_ms = %u; };\n",
 			c->reassembly.enabled ? "true" : "false", c->reassembly.max_datagrams,

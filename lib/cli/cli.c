@@ -53,7 +53,7 @@ static struct {
 	uint64_t timed_out;    /**< sessions closed for the idle timeout */
 	unsigned int nsess;
 	struct ng_cli_sess *sess[NG_CLI_MAX_SESS];
-	struct pollfd pfd[NG_CLI_MAX_SESS + 1];
+	struct pollfd pfd[NG_CLI_MAX_SESS + 1 + NG_CLI_WAKE_FDS];
 } srv = {.lfd = -1, .idle_ms = NG_CLI_IDLE_TIMEOUT_DEF * 1000ull};
 
 uint64_t
@@ -614,6 +614,12 @@ greet_silent(uint64_t now)
 int
 ng_cli_poll(int timeout_ms)
 {
+	return ng_cli_poll_wake(timeout_ms, NULL, 0);
+}
+
+int
+ng_cli_poll_wake(int timeout_ms, const struct pollfd *wake, unsigned int n_wake)
+{
 	struct ng_cli_sess *snap[NG_CLI_MAX_SESS];
 	unsigned int n;
 	uint64_t now, next;
@@ -651,7 +657,10 @@ ng_cli_poll(int timeout_ms)
 		snap[i] = s;
 		srv.pfd[i + 1] = (struct pollfd){.fd = s->fd, .events = ev};
 	}
-	r = poll(srv.pfd, n + 1, timeout_ms);
+	n_wake = RTE_MIN(n_wake, (unsigned int)NG_CLI_WAKE_FDS);
+	for (unsigned int i = 0; i < n_wake; i++)
+		srv.pfd[n + 1 + i] = wake[i];
+	r = poll(srv.pfd, n + 1 + n_wake, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (unsigned int i = 0; i < n; i++) {

@@ -25,6 +25,7 @@
  * Not thread-safe: call everything from one thread (the control core).
  */
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,6 +115,17 @@ void ng_cli_fini(void);
  *   -EBADF when ng_cli_init() has not succeeded, or another -errno of poll().
  */
 int ng_cli_poll(int timeout_ms);
+
+/** Sockets of other modules ng_cli_poll_wake() may wait on as well. */
+#define NG_CLI_WAKE_FDS 8
+
+/**
+ * ng_cli_poll(), whose wait also ends when one of wake (up to NG_CLI_WAKE_FDS;
+ * the Kubernetes watcher's sockets) has an event: the control loop's one wait
+ * then never delays what arrives on them. Their events are not counted nor
+ * handled here; the caller's module reads them on its next poll.
+ */
+int ng_cli_poll_wake(int timeout_ms, const struct pollfd *wake, unsigned int n_wake);
 
 /**
  * Print to a session ("\n" becomes "\r\n"). With s == NULL, print to stdout.

@@ -78,6 +78,16 @@ ng_hash_addr6(const uint8_t a[16])
 }
 
 /**
+ * Hash of an IPv6 client's end of a flow (address, port as stored: network
+ * order), to spread flows over workers by their whole client end.
+ */
+static inline uint64_t
+ng_hash_client6(const uint8_t a[16], uint16_t port)
+{
+	return ng_mix64(ng_hash_addr6(a) ^ (ng_be16_val(port) << 40 | 0x6e67666c6f77ull));
+}
+
+/**
  * Hash of an IPv6 flow (addresses as 16 bytes, ports as stored: network
  * order), for Maglev. Defined on the bytes of the flow, so it is the same on
  * every host and build. The two addresses are mixed independently (the

@@ -353,21 +353,16 @@ mac_syntax_ok(const char *s)
 	return true;
 }
 
-/*
- * Validate one interface address of port pi against the address itself,
- * the port's earlier addresses and every earlier port.
- */
+/* The unicast checks of an IPv4 interface address p (text buf). */
 static int
-check_port_addr(struct ld *x, const config_setting_t *s, const char *what, unsigned int pi,
-	const struct ng_prefix *p)
+check_addr4(struct ld *x, const config_setting_t *s, const char *what, const struct ng_prefix *p,
+	const char *buf)
 {
-	const struct ng_conf *c = x->c;
-	char buf[NG_IP_STRLEN + 4], nbuf[NG_IP_STRLEN + 4], abuf[NG_IP_STRLEN];
+	char nbuf[NG_IP_STRLEN + 4];
 	uint32_t a = v4h(&p->addr);
 	struct ng_prefix net = ng_prefix_masked(p);
 
-	ng_prefix_fmt(p, buf, sizeof(buf));
-	if (p->len == 0)
+	if (p->len == 0 || p->len > 32)
 		return fail(x, s, "%s: address %s: prefix length must be 1..32", what, buf);
 	if (a == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe)
 		return fail(x, s, "%s: address %s is not a unicast host address", what, buf);
@@ -383,6 +378,52 @@ check_port_addr(struct ld *x, const config_setting_t *s, const char *what, unsig
 				"use a host address", what, buf,
 				ng_prefix_fmt(&net, nbuf, sizeof(nbuf)));
 	}
+	return 0;
+}
+
+/*
+ * The unicast checks of an IPv6 interface address: not ::, ::1, multicast or
+ * IPv4-mapped, not link-local (nodegw neither derives nor answers for
+ * link-local addresses: its ND answers the configured ones), and not the
+ * subnet-router anycast address of its prefix (RFC 4291 2.6.1).
+ */
+static int
+check_addr6(struct ld *x, const config_setting_t *s, const char *what, const struct ng_prefix *p,
+	const char *buf)
+{
+	char nbuf[NG_IP_STRLEN + 4];
+	struct ng_prefix net = ng_prefix_masked(p);
+
+	if (p->len == 0 || p->len > 128)
+		return fail(x, s, "%s: address %s: prefix length must be 1..128", what, buf);
+	if (!ng_ip6_is_unicast(&p->addr))
+		return fail(x, s, "%s: address %s is not a unicast host address", what, buf);
+	if (p->addr.v6[0] == 0xfe && (p->addr.v6[1] & 0xc0) == 0x80)
+		return fail(x, s, "%s: address %s is link-local; give a global or unique-local "
+			"address", what, buf);
+	if (p->len < 127 && ng_ip_equal(&net.addr, &p->addr))
+		return fail(x, s, "%s: address %s is the subnet-router anycast address of %s; "
+			"use a host address", what, buf, ng_prefix_fmt(&net, nbuf, sizeof(nbuf)));
+	return 0;
+}
+
+/*
+ * Validate one interface address of port pi against the address itself,
+ * the port's earlier addresses and every earlier port.
+ */
+static int
+check_port_addr(struct ld *x, const config_setting_t *s, const char *what, unsigned int pi,
+	const struct ng_prefix *p)
+{
+	const struct ng_conf *c = x->c;
+	char buf[NG_IP_STRLEN + 4], nbuf[NG_IP_STRLEN + 4], abuf[NG_IP_STRLEN];
+	int rc;
+
+	ng_prefix_fmt(p, buf, sizeof(buf));
+	rc = p->addr.family == AF_INET ? check_addr4(x, s, what, p, buf) :
+		check_addr6(x, s, what, p, buf);
+	if (rc < 0)
+		return rc;
 	for (unsigned int i = 0; i <= pi; i++) {
 		const struct ng_conf_port *q = &c->ports[i];
 
@@ -423,7 +464,7 @@ load_port_addrs(struct ld *x, const config_setting_t *g, const char *what, unsig
 		return missing(x, g, what, "addresses");
 	if (config_setting_type(s) != CONFIG_TYPE_ARRAY)
 		return fail(x, s, "%s: addresses must be an array of strings "
-			"[\"A.B.C.D/LEN\", ...], not %s", what, type_name(s));
+			"[\"A.B.C.D/LEN\", \"X:X::X/LEN\", ...], not %s", what, type_name(s));
 	n = config_setting_length(s);
 	if (n == 0)
 		return fail(x, s, "%s: addresses is empty; a port needs at least one address",
@@ -438,15 +479,12 @@ load_port_addrs(struct ld *x, const config_setting_t *g, const char *what, unsig
 		int rc;
 
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return fail(x, e, "%s: addresses must be strings \"A.B.C.D/LEN\", not %s",
-				what, type_name(e));
+			return fail(x, e, "%s: addresses must be strings \"A.B.C.D/LEN\" or "
+				"\"X:X::X/LEN\", not %s", what, type_name(e));
 		t = config_setting_get_string(e);
 		if (parse_prefix(t, &p) < 0)
 			return fail(x, e, "%s: address \"%s\" is not an address with a prefix "
-				"length (A.B.C.D/LEN)", what, t);
-		if (p.addr.family != AF_INET)
-			return fail(x, e, "%s: address \"%s\": IPv6 addresses are not "
-				"supported yet", what, t);
+				"length (A.B.C.D/LEN or X:X::X/LEN)", what, t);
 		rc = check_port_addr(x, e, what, pi, &p);
 		if (rc < 0)
 			return rc;
@@ -475,10 +513,12 @@ check_fullnat_addr(struct ld *x, const config_setting_t *e, const char *what, un
 		return fail(x, e, "%s: fullnat_addresses: %s is not a unicast address", what, abuf);
 	for (unsigned int j = 0; j < port->n_addrs; j++) {
 		const struct ng_prefix *a = &port->addrs[j];
-		uint32_t host = v4h(ip) & ~(~0u << (32 - a->len));
+		uint32_t host;
 
-		if (!ng_prefix_contains(a, ip))
+		/* an IPv6 address of the port (len up to 128) is never the pool's */
+		if (a->addr.family != AF_INET || !ng_prefix_contains(a, ip))
 			continue;
+		host = v4h(ip) & ~(~0u << (32 - a->len));
 		if (a->len <= 30 && (host == 0 || host == ~(~0u << (32 - a->len))))
 			return fail(x, e, "%s: fullnat_addresses: %s is the network or broadcast "
 				"address of its prefix; use a host address", what, abuf);
@@ -672,6 +712,21 @@ load_ports(struct ld *x, const config_setting_t *root)
 	return 0;
 }
 
+/* Parse an IPv4 or IPv6 address string. */
+int
+parse_ip(struct ld *x, const config_setting_t *s, const char *what, const char *key,
+	const char *t, struct ng_ip *ip)
+{
+	int rc = ng_ip_parse(t, ip);
+
+	if (rc == -EAFNOSUPPORT)
+		return fail(x, s, "%s: %s %s is an IPv4-mapped IPv6 address; write the IPv4 "
+			"address", what, key, t);
+	if (rc < 0)
+		return fail(x, s, "%s: %s \"%s\" is not an IPv4 or IPv6 address", what, key, t);
+	return 0;
+}
+
 /* Parse an IPv4 address string (IPv6 refused with a clear message). */
 int
 parse_v4(struct ld *x, const config_setting_t *s, const char *what, const char *key,
@@ -747,11 +802,11 @@ load_route(struct ld *x, const config_setting_t *g, unsigned int ri)
 	if (rc == 0)
 		return missing(x, g, what, "prefix");
 	if (parse_prefix(tpfx, &p) < 0)
-		return fail(x, spfx, "%s: prefix \"%s\" is not a prefix (A.B.C.D/LEN)", what,
-			tpfx);
-	if (p.addr.family != AF_INET)
-		return fail(x, spfx, "%s: prefix %s: IPv6 routes are not supported yet", what,
-			tpfx);
+		return fail(x, spfx, "%s: prefix \"%s\" is not a prefix (A.B.C.D/LEN or "
+			"X:X::X/LEN)", what, tpfx);
+	if (p.len > (p.addr.family == AF_INET ? 32 : 128))
+		return fail(x, spfx, "%s: prefix %s: the length is at most %d", what, tpfx,
+			p.addr.family == AF_INET ? 32 : 128);
 	m = ng_prefix_masked(&p);
 	if (!ng_ip_equal(&m.addr, &p.addr))
 		return fail(x, spfx, "%s: prefix %s has host bits set; did you mean %s?", what,
@@ -781,9 +836,12 @@ load_route(struct ld *x, const config_setting_t *g, unsigned int ri)
 		return rc;
 	if (rc == 0)
 		return missing(x, g, what, "via");
-	rc = parse_v4(x, svia, what, "via", "next hops", tvia, &r->via);
+	rc = parse_ip(x, svia, what, "via", tvia, &r->via);
 	if (rc < 0)
 		return rc;
+	if (r->via.family != m.addr.family)
+		return fail(x, svia, "%s: via %s is not an %s address like the prefix", what,
+			tvia, m.addr.family == AF_INET ? "IPv4" : "IPv6");
 	rc = get_str(x, g, "port", what, &tport, &sport);
 	if (rc < 0)
 		return rc;
@@ -812,7 +870,7 @@ load_neigh(struct ld *x, const config_setting_t *g, unsigned int ni)
 		return rc;
 	if (rc == 0)
 		return missing(x, g, what, "address");
-	rc = parse_v4(x, saddr, what, "address", "neighbours", taddr, &nb->addr);
+	rc = parse_ip(x, saddr, what, "address", taddr, &nb->addr);
 	if (rc < 0)
 		return rc;
 	snprintf(what, sizeof(what), "neighbour %s", ng_ip_fmt(&nb->addr, abuf, sizeof(abuf)));
@@ -1051,7 +1109,8 @@ load_globals(struct ld *x, const config_setting_t *root)
 	if (g != NULL) {
 		if ((rc = check_keys(x, g, "icmp", icmp_keys)) < 0 ||
 				(rc = get_u32(x, g, "rate_pps", "icmp", 0, NG_ICMP_RATE_MAX,
-					&c->icmp.rate_pps)) < 0)
+					&c->icmp.rate_pps)) < 0 ||
+				(rc = get_bool(x, g, "fragment", "icmp", &c->icmp.fragment)) < 0)
 			return rc;
 	}
 
@@ -1155,6 +1214,7 @@ ng_conf_defaults(struct ng_conf *c)
 	c->reassembly.max_fragments = DEF_REASS_FRAGS;
 	c->reassembly.max_held = DEF_REASS_HELD;
 	c->reassembly.timeout_ms = DEF_REASS_TIMEOUT_MS;
+	c->icmp.fragment = DEF_ICMP_FRAGMENT;
 	snprintf(c->cli.address, sizeof(c->cli.address), NG_CLI_ADDR_DEF);
 	c->cli.port = NG_CLI_PORT_DEF;
 	c->cli.idle_timeout_s = NG_CLI_IDLE_TIMEOUT_DEF;

@@ -186,6 +186,9 @@ struct ng_conf {
 
 	struct {
 		uint32_t rate_pps; /**< ICMP errors sent per second per worker; default 100 */
+		/** a packet without DF over the egress MTU: fragmented (true, the
+		 * default) or dropped (false); with DF it gets "fragmentation needed" */
+		bool fragment;
 	} icmp;
 
 	/** IPv4 reassembly of fragments to services, per worker (lib/worker/reass_dp.c). */

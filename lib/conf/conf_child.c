@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,10 @@
 #define CHILD_ERR 1u
 /* Children not yet reaped (killed but stuck in the kernel); see conf_child_reap(). */
 #define STRAGGLERS_MAX 8
+/* The parent's read buffer: a pipe's default capacity. */
+#define CONF_STREAM_BUF 65536
+/* Pieces the child gathers into one writev(). */
+#define CONF_STREAM_IOV 64
 
 struct child_hdr {
 	uint32_t magic;
@@ -85,54 +90,110 @@ conf_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static size_t
+min_sz(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
 /* ---- the child ---- */
 
+/*
+ * The child's side of the stream, gathered: the pieces go out together in one
+ * writev(), so the parent wakes once to read them rather than once a piece
+ * (each wake-up a trip through the scheduler, which is what a reload costs on
+ * a loaded machine). No copy and no buffer: the child's every page written is
+ * a page fault, and the pieces stay where they are until flush().
+ */
+struct wstream {
+	int fd;
+	int n;
+	struct iovec iov[CONF_STREAM_IOV];
+};
+
 static int
-put(int fd, const void *p, size_t n)
+flush(struct wstream *w)
 {
-	const char *b = p;
+	struct iovec *v = w->iov;
+	int cnt = w->n;
 
-	while (n > 0) {
-		ssize_t w = write(fd, b, n);
+	w->n = 0;
+	while (cnt > 0) {
+		ssize_t r = writev(w->fd, v, cnt);
 
-		if (w < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (r <= 0)
 			return -1;
-		b += w;
-		n -= (size_t)w;
+		for (; cnt > 0 && (size_t)r >= v->iov_len; v++, cnt--)
+			r -= (ssize_t)v->iov_len;
+		if (cnt > 0) {
+			v->iov_base = (char *)v->iov_base + r;
+			v->iov_len -= (size_t)r;
+		}
 	}
 	return 0;
 }
 
+/* Queue n bytes at p (they must stay until flush()). */
 static int
-put_conf(int fd, const struct ng_conf *c)
+put(struct wstream *w, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	w->iov[w->n++] = (struct iovec){.iov_base = (void *)(uintptr_t)p, .iov_len = n};
+	return w->n == CONF_STREAM_IOV ? flush(w) : 0;
+}
+
+static int
+put_conf(struct wstream *w, const struct ng_conf *c)
 {
 	struct child_hdr h = {.magic = CHILD_MAGIC, .status = CHILD_OK};
 	uint32_t trailer = CHILD_TRAILER;
 
-	if (put(fd, &h, sizeof(h)) < 0 || put(fd, c, sizeof(*c)) < 0 ||
-			put(fd, c->routes, sizeof(*c->routes) * c->n_routes) < 0 ||
-			put(fd, c->neighbours, sizeof(*c->neighbours) * c->n_neighbours) < 0 ||
-			put(fd, c->services, sizeof(*c->services) * c->n_services) < 0)
+	if (put(w, &h, sizeof(h)) < 0 || put(w, c, sizeof(*c)) < 0 ||
+			put(w, c->routes, sizeof(*c->routes) * c->n_routes) < 0 ||
+			put(w, c->neighbours, sizeof(*c->neighbours) * c->n_neighbours) < 0 ||
+			put(w, c->services, sizeof(*c->services) * c->n_services) < 0)
 		return -1;
 	for (unsigned int i = 0; i < c->n_services; i++) {
 		const struct ng_conf_service *s = &c->services[i];
 
-		if (put(fd, s->vips, sizeof(*s->vips) * s->n_vips) < 0 ||
-				put(fd, s->backends, sizeof(*s->backends) * s->n_backends) < 0 ||
-				put(fd, s->src_ranges,
+		if (put(w, s->vips, sizeof(*s->vips) * s->n_vips) < 0 ||
+				put(w, s->backends, sizeof(*s->backends) * s->n_backends) < 0 ||
+				put(w, s->src_ranges,
 					sizeof(*s->src_ranges) * s->n_src_ranges) < 0)
 			return -1;
 	}
-	return put(fd, &trailer, sizeof(trailer));
+	if (put(w, &trailer, sizeof(trailer)) < 0)
+		return -1;
+	return flush(w);
+}
+
+int
+conf_child_answer(int fd, const char *path, conf_loader_fn load)
+{
+	struct child_hdr h = {.magic = CHILD_MAGIC, .status = CHILD_ERR};
+	struct wstream w = {.fd = fd};
+	char err[NG_ERRBUF] = "";
+	struct ng_conf *c;
+	int rc;
+
+	errno = 0;
+	c = load(path, err, sizeof(err));
+	if (c != NULL) {
+		rc = put_conf(&w, c) < 0 ? -1 : 1;
+		ng_conf_free(c);
+		return rc;
+	}
+	h.err_no = errno != 0 ? errno : EINVAL;
+	h.len = (uint32_t)strnlen(err, sizeof(err) - 1);
+	return put(&w, &h, sizeof(h)) < 0 || put(&w, err, h.len) < 0 || flush(&w) < 0 ? -1 : 0;
 }
 
 void
 conf_child_run(int fd, const char *path, conf_loader_fn load)
 {
-	char err[NG_ERRBUF] = "";
-	struct ng_conf *c;
 	int rc;
 
 	/* A ^C or a SIGTERM to the process group ends the child too; the
@@ -140,61 +201,88 @@ conf_child_run(int fd, const char *path, conf_loader_fn load)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	errno = 0;
-	c = load(path, err, sizeof(err));
-	if (c != NULL) {
-		rc = put_conf(fd, c);
-	} else {
-		struct child_hdr h = {.magic = CHILD_MAGIC, .status = CHILD_ERR,
-			.err_no = errno != 0 ? errno : EINVAL};
-
-		h.len = (uint32_t)strnlen(err, sizeof(err) - 1);
-		rc = put(fd, &h, sizeof(h)) < 0 || put(fd, err, h.len) < 0 ? -1 : 0;
-	}
+	rc = conf_child_answer(fd, path, load);
 	/* No atexit handlers, no leak report: the process ends here. */
 	_exit(rc < 0 ? 3 : 0);
 }
 
 /* ---- the parent ---- */
 
-/*
- * Read exactly n bytes before deadline: 0, -ETIMEDOUT, -EPIPE (the stream
- * ended: the child exited) or -EIO.
- */
-static int
-get(int fd, void *p, size_t n, uint64_t deadline)
-{
-	char *b = p;
+/* The parent's side of the stream: read in large pieces, served from a buffer. */
+struct rstream {
+	int fd;
+	uint64_t deadline;
+	size_t off, len;
+	char buf[CONF_STREAM_BUF];
+};
 
-	while (n > 0) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+/* One read() into dst (at most n bytes) once the pipe is readable: the count,
+ * or -ETIMEDOUT, -EPIPE (the stream ended: the child exited) or -EIO. */
+static ssize_t
+fill(struct rstream *s, void *dst, size_t n)
+{
+	for (;;) {
+		struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
 		uint64_t t = conf_now_ms();
 		ssize_t r;
 		int pr;
 
-		if (t >= deadline)
+		if (t >= s->deadline)
 			return -ETIMEDOUT;
-		pr = poll(&pfd, 1, (int)(deadline - t));
+		pr = poll(&pfd, 1, (int)(s->deadline - t));
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr < 0)
 			return -EIO;
 		if (pr == 0)
 			return -ETIMEDOUT;
-		r = read(fd, b, n);
+		r = read(s->fd, dst, n);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r <= 0)
 			return r == 0 ? -EPIPE : -EIO;
-		b += r;
-		n -= (size_t)r;
+		return r;
+	}
+}
+
+/*
+ * Exactly n bytes before the deadline: 0, -ETIMEDOUT, -EPIPE or -EIO. What
+ * the buffer holds first; a piece at least as large as the buffer is read
+ * straight into p.
+ */
+static int
+get(struct rstream *s, void *p, size_t n)
+{
+	char *b = p;
+
+	while (n > 0) {
+		size_t k = min_sz(n, s->len - s->off);
+		ssize_t r;
+
+		memcpy(b, s->buf + s->off, k);
+		s->off += k;
+		b += k;
+		n -= k;
+		if (n == 0)
+			break;
+		if (n >= sizeof(s->buf)) {
+			if ((r = fill(s, b, n)) < 0)
+				return (int)r;
+			b += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if ((r = fill(s, s->buf, sizeof(s->buf))) < 0)
+			return (int)r;
+		s->off = 0;
+		s->len = (size_t)r;
 	}
 	return 0;
 }
 
 /* n elements of size sz into a new array at *out; counts were checked. */
 static int
-get_array(int fd, void **out, size_t n, size_t sz, uint64_t deadline)
+get_array(struct rstream *s, void **out, size_t n, size_t sz)
 {
 	*out = NULL;
 	if (n == 0)
@@ -202,14 +290,14 @@ get_array(int fd, void **out, size_t n, size_t sz, uint64_t deadline)
 	*out = calloc(n, sz);
 	if (*out == NULL)
 		return -ENOMEM;
-	return get(fd, *out, n * sz, deadline);
+	return get(s, *out, n * sz);
 }
 
 /* The services, then their VIPs, backends and source ranges. */
 static int
-get_services(int fd, struct ng_conf *c, unsigned int ns, uint64_t deadline)
+get_services(struct rstream *rs, struct ng_conf *c, unsigned int ns)
 {
-	int rc = get_array(fd, (void **)&c->services, ns, sizeof(*c->services), deadline);
+	int rc = get_array(rs, (void **)&c->services, ns, sizeof(*c->services));
 	unsigned long frontends = 0, backends = 0;
 
 	if (rc < 0)
@@ -232,15 +320,14 @@ get_services(int fd, struct ng_conf *c, unsigned int ns, uint64_t deadline)
 				s->n_src_ranges > NG_MAX_SVC_SRC_RANGES ||
 				frontends > NG_MAX_FRONTENDS || backends > NG_MAX_BACKENDS)
 			return -EIO;
-		rc = get_array(fd, (void **)&s->vips, s->n_vips, sizeof(*s->vips), deadline);
+		rc = get_array(rs, (void **)&s->vips, s->n_vips, sizeof(*s->vips));
 		if (rc < 0)
 			return rc;
-		rc = get_array(fd, (void **)&s->backends, s->n_backends, sizeof(*s->backends),
-			deadline);
+		rc = get_array(rs, (void **)&s->backends, s->n_backends, sizeof(*s->backends));
 		if (rc < 0)
 			return rc;
-		rc = get_array(fd, (void **)&s->src_ranges, s->n_src_ranges,
-			sizeof(*s->src_ranges), deadline);
+		rc = get_array(rs, (void **)&s->src_ranges, s->n_src_ranges,
+			sizeof(*s->src_ranges));
 		if (rc < 0)
 			return rc;
 	}
@@ -268,13 +355,13 @@ inline_counts_ok(const struct ng_conf *c)
 
 /* The struct, its arrays and the trailer; c is zeroed on entry. */
 static int
-get_body(int fd, struct ng_conf *c, uint64_t deadline)
+get_body(struct rstream *s, struct ng_conf *c)
 {
 	unsigned int nr, nn, ns;
 	uint32_t trailer;
 	int rc;
 
-	if ((rc = get(fd, c, sizeof(*c), deadline)) < 0)
+	if ((rc = get(s, c, sizeof(*c))) < 0)
 		return rc;
 	nr = c->n_routes;
 	nn = c->n_neighbours;
@@ -285,15 +372,14 @@ get_body(int fd, struct ng_conf *c, uint64_t deadline)
 	c->n_routes = c->n_neighbours = c->n_services = 0;
 	if (nr > NG_MAX_ROUTES || nn > NG_MAX_STATIC_NEIGH || ns > NG_MAX_SERVICES)
 		return -EIO;
-	if ((rc = get_array(fd, (void **)&c->routes, nr, sizeof(*c->routes), deadline)) < 0)
+	if ((rc = get_array(s, (void **)&c->routes, nr, sizeof(*c->routes))) < 0)
 		return rc;
 	c->n_routes = nr;
-	rc = get_array(fd, (void **)&c->neighbours, nn, sizeof(*c->neighbours), deadline);
+	rc = get_array(s, (void **)&c->neighbours, nn, sizeof(*c->neighbours));
 	if (rc < 0)
 		return rc;
 	c->n_neighbours = nn;
-	if ((rc = get_services(fd, c, ns, deadline)) < 0 ||
-			(rc = get(fd, &trailer, sizeof(trailer), deadline)) < 0)
+	if ((rc = get_services(s, c, ns)) < 0 || (rc = get(s, &trailer, sizeof(trailer))) < 0)
 		return rc;
 	return trailer == CHILD_TRAILER && inline_counts_ok(c) ? 0 : -EIO;
 }
@@ -301,11 +387,15 @@ get_body(int fd, struct ng_conf *c, uint64_t deadline)
 struct ng_conf *
 conf_child_get(int fd, uint64_t deadline, char *err, size_t errlen, int *child_errno, int *rc)
 {
+	static struct rstream s; /* 64 KiB: not on the stack; the control core's alone */
 	char msg[NG_ERRBUF];
 	struct child_hdr h;
 	struct ng_conf *c;
 
-	if ((*rc = get(fd, &h, sizeof(h), deadline)) < 0)
+	s.fd = fd;
+	s.deadline = deadline;
+	s.off = s.len = 0;
+	if ((*rc = get(&s, &h, sizeof(h))) < 0)
 		return NULL;
 	if (h.magic != CHILD_MAGIC || (h.status != CHILD_OK && h.status != CHILD_ERR) ||
 			(h.status == CHILD_ERR && h.len >= sizeof(msg))) {
@@ -313,7 +403,7 @@ conf_child_get(int fd, uint64_t deadline, char *err, size_t errlen, int *child_e
 		return NULL;
 	}
 	if (h.status == CHILD_ERR) {
-		if ((*rc = get(fd, msg, h.len, deadline)) < 0)
+		if ((*rc = get(&s, msg, h.len)) < 0)
 			return NULL;
 		msg[h.len] = '\0';
 		snprintf(err, errlen, "%s", msg);
@@ -326,7 +416,7 @@ conf_child_get(int fd, uint64_t deadline, char *err, size_t errlen, int *child_e
 		*rc = -ENOMEM;
 		return NULL;
 	}
-	*rc = get_body(fd, c, deadline);
+	*rc = get_body(&s, c);
 	if (*rc < 0) {
 		ng_conf_free(c);
 		return NULL;

@@ -44,6 +44,7 @@
 #define DEF_REASS_FRAGS 64
 #define DEF_REASS_HELD 4096
 #define DEF_REASS_TIMEOUT_MS 30000
+#define DEF_ICMP_FRAGMENT true
 #define DEF_MTU 1500
 #define DEF_RXQ 1
 #define DEF_DESC 1024
@@ -100,7 +101,7 @@ static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "
 static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
 static const char *const arp_keys[] = {"reachable_s", "retry_ms", "retries", "pending_max",
 	"max_entries", NULL};
-static const char *const icmp_keys[] = {"rate_pps", NULL};
+static const char *const icmp_keys[] = {"rate_pps", "fragment", NULL};
 static const char *const reass_keys[] = {"enabled", "max_datagrams", "max_fragments",
 	"max_held", "timeout_ms", NULL};
 static const char *const cli_keys[] = {"address", "port", "idle_timeout_s", NULL};
@@ -149,6 +150,10 @@ get_bool(struct ld *x, const config_setting_t *g, const char *key, const char *w
 
 int
 missing(struct ld *x, const config_setting_t *g, const char *what, const char *key);
+
+int
+parse_ip(struct ld *x, const config_setting_t *s, const char *what, const char *key,
+	const char *t, struct ng_ip *ip);
 
 int
 parse_v4(struct ld *x, const config_setting_t *s, const char *what, const char *key,
@@ -202,6 +207,11 @@ typedef struct ng_conf *(*conf_loader_fn)(const char *path, char *err, size_t er
 
 /* Monotonic milliseconds. */
 uint64_t conf_now_ms(void);
+
+/* In a child: run load(path) and send the result on fd. 1: a config was sent
+ * (the process may answer again), 0: a refusal was sent (libconfig may have
+ * leaked: the process should end), -1: the stream could not be written. */
+int conf_child_answer(int fd, const char *path, conf_loader_fn load);
 
 /* In the child: run load(path), send the result on fd, _exit(). */
 void conf_child_run(int fd, const char *path, conf_loader_fn load)

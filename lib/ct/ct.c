@@ -9,6 +9,7 @@
 #include <rte_tcp.h>
 
 #include "ct.h"
+#include "ng_exit.h"
 
 #define EVICT_SAMPLE 64
 /* How far the eviction sample looks on for an entry not confirmed, while the
@@ -90,7 +91,7 @@ nomem:
 void
 ng_ct_free(struct ng_ct *ct)
 {
-	if (ct == NULL)
+	if (ct == NULL || ng_exiting()) /* at exit the heap goes whole (ng_exit.h) */
 		return;
 	rte_free(ct->bkt);
 	rte_free(ct->conns);
@@ -421,6 +422,11 @@ ng_ct_expire(struct ng_ct *ct, uint64_t now, unsigned int budget)
 
 	if (ct->n_used == 0)
 		return 0;
+	/*
+	 * One lap at most: past it the cursor meets an entry of dead[] again, and
+	 * a second delete of it broke the free ring and n_used (fuzz_datapath).
+	 */
+	budget = RTE_MIN(budget, ct->cap);
 	for (unsigned int i = 0; i < budget; i++) {
 		struct ng_conn *c = &ct->conns[ct->cursor];
 		uint32_t ahead = ct->cursor + EXPIRE_AHEAD;

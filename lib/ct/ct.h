@@ -575,7 +575,8 @@ int ng_ct_insert_new(struct ng_ct *ct, struct ng_conn *c, hash_sig_t osig, hash_
 void ng_ct_delete(struct ng_ct *ct, struct ng_conn *c);
 
 /**
- * Expire up to budget entries from the scan cursor.
+ * Expire what is due among the next budget entries from the scan cursor (at
+ * most the whole table: one lap).
  * @return the number removed.
  */
 unsigned int ng_ct_expire(struct ng_ct *ct, uint64_t now, unsigned int budget);

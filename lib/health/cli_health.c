@@ -50,7 +50,8 @@ cmd_show_health(struct ng_cli_sess *s, int argc, char **argv)
 
 		cJSON_AddBoolToObject(o, "healthy", st.healthy);
 		cJSON_AddBoolToObject(o, "node_eligible", st.node_eligible);
-		cJSON_AddNumberToObject(o, "healthz", st.healthy && st.node_eligible ? 200 : 503);
+		cJSON_AddBoolToObject(o, "syncing", st.syncing);
+		cJSON_AddNumberToObject(o, "healthz", ng_health_ready(&st) ? 200 : 503);
 		cJSON_AddNumberToObject(o, "livez", st.healthy ? 200 : 503);
 		cJSON_AddStringToObject(o, "why", st.why);
 		cJSON_AddNumberToObject(o, "last_updated_s", (double)st.last_updated_ns / 1e9);
@@ -64,8 +65,9 @@ cmd_show_health(struct ng_cli_sess *s, int argc, char **argv)
 	}
 	ng_cli_printf(s, "data path %s, node %s: /healthz %d, /livez %d%s%s\n"
 			"last publish %.3f s ago\n",
-			st.healthy ? "healthy" : "stale", st.node_eligible ? "eligible" :
-			"not eligible", st.healthy && st.node_eligible ? 200 : 503,
+			!st.healthy ? "stale" : st.syncing ? "syncing" : "healthy",
+			st.node_eligible ? "eligible" : "not eligible",
+			ng_health_ready(&st) ? 200 : 503,
 			st.healthy ? 200 : 503, st.why[0] ? "; " : "", st.why,
 			(double)(st.now_ns - st.last_updated_ns) / 1e9);
 	ng_cli_printf(s, "answered: /healthz 200 %" PRIu64 ", 503 %" PRIu64 "; /livez 200 %"

@@ -76,18 +76,22 @@ ng_health_status(struct ng_health_status *out)
 	memset(out, 0, sizeof(*out));
 	ng_svc_pending(&dirty, &grace, &pub);
 	out->healthy = true;
-	if ((a = age_ms(now, dirty)) > bound)
+	out->syncing = ng_svc_syncing();
+	if ((a = age_ms(now, dirty)) > bound && !out->syncing)
 		snprintf(out->why, sizeof(out->why), "changes have waited %" PRIu64 " ms for a "
 				"commit", a);
 	else if ((a = age_ms(now, grace)) > bound)
 		snprintf(out->why, sizeof(out->why), "a worker has not moved past the ruleset "
 				"published %" PRIu64 " ms ago (stalled)", a);
 	else if ((a = age_ms(now, H.pending_since_tsc)) > bound)
-		snprintf(out->why, sizeof(out->why), "the Kubernetes watcher has not synced in "
-				"%" PRIu64 " ms", a);
+		snprintf(out->why, sizeof(out->why), "the Kubernetes watcher has not listed "
+				"everything in %" PRIu64 " ms", a);
 	out->healthy = out->why[0] == '\0';
 	out->node_eligible = H.eligible;
-	if (!H.eligible && out->healthy)
+	if (out->syncing && out->healthy)
+		snprintf(out->why, sizeof(out->why), "syncing: the ruleset is being built in "
+				"slices (show ruleset)");
+	else if (!H.eligible && out->healthy)
 		snprintf(out->why, sizeof(out->why), "%s", H.not_eligible_why);
 	out->now_ns = wall_ns();
 	out->last_updated_ns = pub != 0 ? tsc_wall_ns(pub) : H.base_ns;
@@ -130,14 +134,16 @@ healthz_handler(void *arg, const char *path, struct ng_http_reply *r)
 		return;
 	}
 	ng_health_status(&st);
-	ok = st.healthy && (livez || st.node_eligible);
+	ok = st.healthy && (livez || ng_health_ready(&st));
 	r->status = ok ? 200 : 503;
 	(livez ? H.livez : H.healthz)[ok ? 0 : 1]++;
 	nosniff(r, 0);
 	go_time(st.last_updated_ns, upd, sizeof(upd));
 	go_time(st.now_ns, cur, sizeof(cur));
-	fprintf(r->body, "{\"lastUpdated\": \"%s\",\"currentTime\": \"%s\", \"nodeEligible\": %s}",
-			upd, cur, st.node_eligible ? "true" : "false");
+	fprintf(r->body, "{\"lastUpdated\": \"%s\",\"currentTime\": \"%s\", "
+			"\"nodeEligible\": %s%s}",
+			upd, cur, st.node_eligible ? "true" : "false",
+			st.syncing ? ", \"state\": \"syncing\"" : "");
 }
 
 int
@@ -153,6 +159,12 @@ ng_health_init(const struct ng_conf_probes *p, char *err, size_t errlen)
 	H.srv = ng_http_listen("healthz", &p->healthz.addr, p->healthz.port, healthz_handler,
 			NULL, err, errlen);
 	return H.srv != NULL ? 0 : -ENOMEM;
+}
+
+bool
+ng_health_ready(const struct ng_health_status *s)
+{
+	return s->healthy && s->node_eligible && !s->syncing;
 }
 
 void

@@ -57,7 +57,11 @@ void ng_health_set_pending(uint64_t since_tsc);
 struct ng_health_status {
 	bool healthy;          /**< /livez */
 	bool node_eligible;
-	char why[160];         /**< why not healthy or not eligible; "" */
+	/** The ruleset is being built in slices (ng_svc_syncing()): /healthz answers
+	 * 503, /livez does not change (a long first sync must not get the process
+	 * restarted). */
+	bool syncing;
+	char why[160];         /**< why not healthy, not eligible or syncing; "" */
 	uint64_t last_updated_ns; /**< wall clock (UNIX epoch) of the last publish */
 	uint64_t now_ns;          /**< wall clock now */
 	uint64_t healthz[2];   /**< answered: [0] 200, [1] 503 */
@@ -65,6 +69,9 @@ struct ng_health_status {
 };
 
 void ng_health_status(struct ng_health_status *out);
+
+/** What /healthz answers 200 for: healthy, eligible and not syncing. */
+bool ng_health_ready(const struct ng_health_status *s);
 
 /**
  * Serve the healthCheckNodePort of service key ("namespace/name") on port,

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <stdio.h>
 
 #include "conf.h"
@@ -34,6 +35,14 @@ void ng_k8s_fini(void);
 
 /** Control loop hook: drive transfers, apply changed objects. */
 void ng_k8s_poll(void);
+
+/**
+ * The sockets of the watcher's transfers, with the events libcurl waits for,
+ * into out (at most max): the control loop's wait ends when one is ready, so
+ * a watch event or a list page is read as it arrives, not at the end of the
+ * loop's idle millisecond. @return how many (0 without ng_k8s_init()).
+ */
+unsigned int ng_k8s_wake_fds(struct pollfd *out, unsigned int max);
 
 /**
  * Print, as a JSON array of ClusterRole rules (apiGroups, resources, verbs),

@@ -299,12 +299,19 @@ struct ng_k8s_xlate {
  * A LoadBalancer service with externalTrafficPolicy Local and a
  * healthCheckNodePort sets hc_node_port, and hc_local_endpoints to its
  * distinct ready endpoint addresses on this node.
+ * Per family: the families of the clusterIPs that node serves, IPv4 first.
+ * The IPv6 half is the same set of wants named with "/v6" at the end
+ * ("ns/name:P/v6", "ns/name:P/ext/v6", "ns/name:P/lb/v6"), each with the
+ * addresses, EndpointSlices and ranges of its family alone; the NodePort
+ * goes to the IPv6 half only when there is no IPv4 half (a node port is
+ * one nodegw service's).
  * A skipped service (see skip) yields n = 0.
  * Frontends are sorted by address (the NodePort frontend last), backends by
  * address and port. out is overwritten, not freed first; on error it is left
  * zeroed.
  * @return 0, -EINVAL (two ports with the same name; a name longer than
- *   NG_SVC_NAME_MAX - 1) or -ENOMEM; err says why.
+ *   NG_SVC_NAME_MAX - 1; an IPv6 half with the DSR annotation or IPv6
+ *   loadBalancerSourceRanges) or -ENOMEM; err says why.
  */
 int ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *const *slices,
 		unsigned int n_slices, const struct ng_k8s_node *node, struct ng_k8s_xlate *out,

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/select.h>
 
 #include <curl/curl.h>
 #include <rte_cycles.h>
@@ -589,12 +590,20 @@ check_stall(struct kreflector *r, uint64_t now)
 static void
 sync_step(uint64_t until_tsc)
 {
-	/* Until the first sync the watcher holds changes the data path lacks. */
-	ng_health_set_pending(ng_kw.first_sync_tsc == 0 ? ng_kw.start_tsc : 0);
+	bool listed = ng_kw.r[KRES_SERVICES].synced && ng_kw.r[KRES_SLICES].synced;
+
+	/* Until both lists are in the watcher holds changes the data path lacks
+	 * and cannot say how many: stale after a while. Applying them is progress
+	 * that "syncing" shows (/healthz 503, /livez 200). */
+	ng_health_set_pending(ng_kw.first_sync_tsc == 0 && !listed ? ng_kw.start_tsc : 0);
+	/* Until the first sync is applied, and while a sync is applied in slices,
+	 * the data path is being built: show ruleset and /healthz say syncing. */
+	if (ng_kw.first_sync_tsc == 0)
+		ng_svc_set_syncing(true);
 	/* Apply once both lists are in, as kube-proxy waits for both caches (not for
 	 * the Node's: a zone that comes later re-translates every service); a slice
 	 * at a time, so a sync of many groups never holds up the loop for long. */
-	if (!ng_kw.r[KRES_SERVICES].synced || !ng_kw.r[KRES_SLICES].synced)
+	if (!listed)
 		return;
 	if (kstore_sync(&ng_kw.node, until_tsc) > 0) {
 		ng_svc_note_cause(ng_kw.cause_tsc);
@@ -602,9 +611,11 @@ sync_step(uint64_t until_tsc)
 	}
 	if (kstore_pending() > 0) {
 		ng_kw.sync_slices++;
+		ng_svc_set_syncing(true);
 		return; /* the rest next time; the events keep their cause */
 	}
 	ng_kw.cause_tsc = 0;
+	ng_svc_set_syncing(false);
 	if (ng_kw.first_sync_tsc == 0) {
 		ng_kw.first_sync_tsc = now_tsc();
 		NG_LOG(NOTICE, K8S, "initial sync: %u services, %u endpointslices -> %u "
@@ -651,6 +662,29 @@ ng_k8s_poll(void)
 	for (int i = 0; i < KRES_N; i++)
 		check_stall(&ng_kw.r[i], now);
 	sync_step(now_tsc() + ms_tsc(K8S_SLICE_MS));
+}
+
+unsigned int
+ng_k8s_wake_fds(struct pollfd *out, unsigned int max)
+{
+	fd_set r, w, e;
+	int maxfd = -1;
+	unsigned int n = 0;
+
+	if (!ng_kw.enabled)
+		return 0;
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_ZERO(&e);
+	if (curl_multi_fdset(ng_kw.multi, &r, &w, &e, &maxfd) != CURLM_OK)
+		return 0;
+	for (int fd = 0; fd <= maxfd && fd < FD_SETSIZE && n < max; fd++) {
+		short ev = (FD_ISSET(fd, &r) ? POLLIN : 0) | (FD_ISSET(fd, &w) ? POLLOUT : 0);
+
+		if (ev != 0)
+			out[n++] = (struct pollfd){.fd = fd, .events = ev};
+	}
+	return n;
 }
 
 int
@@ -773,7 +807,7 @@ ng_k8s_init(const struct ng_conf_k8s *c, char *err, size_t errlen)
 	else if (gethostname(ng_kw.node_name, sizeof(ng_kw.node_name) - 1) != 0)
 		ng_kw.node_name[0] = '\0';
 	ng_kw.node = (struct ng_k8s_node){.name = ng_kw.node_name, .zone = ng_kw.zone,
-		.ipv4 = true, .ipv6 = false};
+		.ipv4 = true, .ipv6 = true};
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "kubernetes: libcurl failed to initialise");
 		return -EIO;
@@ -861,6 +895,7 @@ ng_k8s_fini(void)
 	curl_multi_cleanup(ng_kw.multi);
 	curl_global_cleanup();
 	kstore_fini();
+	ng_svc_set_syncing(false);
 	if (ng_kw.auth_header != NULL) {
 		memset(ng_kw.auth_header, 0, strlen(ng_kw.auth_header));
 		free(ng_kw.auth_header);

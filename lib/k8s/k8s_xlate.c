@@ -314,8 +314,8 @@ want_fill(struct ng_k8s_want *w, const struct ng_k8s_service *svc,
 	else
 		snprintf(pname, sizeof(pname), "%u", sp->port);
 	w->external = kind != W_INTERNAL;
-	len = snprintf(w->spec.name, sizeof(w->spec.name), "%s/%s:%s%s", svc->ns, svc->name,
-			pname, suffix[kind]);
+	len = snprintf(w->spec.name, sizeof(w->spec.name), "%s/%s:%s%s%s", svc->ns, svc->name,
+			pname, suffix[kind], node->ipv4 ? "" : "/v6");
 	if (len < 0 || (size_t)len >= sizeof(w->spec.name))
 		return xerr(svc, err, errlen, -EINVAL, "port %s: the nodegw service name would "
 				"be %d characters (at most %d)", pname, len, NG_SVC_NAME_MAX - 1);
@@ -524,6 +524,63 @@ local_ready(const struct ng_k8s_slice *const *slices, unsigned int n_slices,
 	return 0;
 }
 
+/*
+ * The families of the service this node serves: those of its clusterIPs
+ * (ipFamilies, in the API server's order; kube-proxy reads the clusterIPs),
+ * each as a node that serves that family alone, so that every step below
+ * keeps the addresses, endpoints and ranges of one family.
+ */
+static unsigned int
+svc_families(const struct ng_k8s_service *svc, const struct ng_k8s_node *node,
+		struct ng_k8s_node *half)
+{
+	unsigned int n = 0;
+
+	for (int f = 0; f < 2; f++) {
+		int family = f == 0 ? AF_INET : AF_INET6;
+		bool has = false;
+
+		for (unsigned int i = 0; i < svc->n_cluster_ips; i++)
+			has |= svc->cluster_ips[i].family == family;
+		if (!has || !served(node, family))
+			continue;
+		half[n] = *node;
+		half[n].ipv4 = family == AF_INET;
+		half[n].ipv6 = family == AF_INET6;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A dual-stack service's NodePort stays with its IPv4 half: a node port is
+ * one service's in nodegw (its frontend has no address), so the IPv6 half of
+ * wants [from, out->n) loses it, and a want left without frontends goes.
+ */
+static void
+nodeport_to_v4(struct ng_k8s_xlate *out, unsigned int from)
+{
+	unsigned int k = from;
+
+	for (unsigned int i = from; i < out->n; i++) {
+		struct ng_k8s_want *w = &out->want[i];
+		unsigned int m = 0;
+
+		for (unsigned int j = 0; j < w->n_fe; j++)
+			if (w->fe[j].addr.family != 0)
+				w->fe[m++] = w->fe[j];
+		w->n_fe = m;
+		if (m == 0) {
+			free(w->fe);
+			free(w->be);
+			free((void *)(uintptr_t)w->spec.src_ranges);
+			continue;
+		}
+		out->want[k++] = *w;
+	}
+	out->n = k;
+}
+
 /** Two ports that would give the same nodegw name (invalid Service): refuse. */
 static int
 check_port_names(const struct ng_k8s_service *svc, char *err, size_t errlen)
@@ -547,6 +604,8 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 		unsigned int n_slices, const struct ng_k8s_node *node, struct ng_k8s_xlate *out,
 		char *err, size_t errlen)
 {
+	struct ng_k8s_node half[2];
+	unsigned int nf;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -557,16 +616,32 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 	rc = check_port_names(svc, err, errlen);
 	if (rc < 0)
 		return rc;
-	out->want = calloc((size_t)svc->n_ports * 3, sizeof(*out->want));
+	nf = svc_families(svc, node, half);
+	if (nf == 0)
+		return 0;
+	if (svc->dsr && half[nf - 1].ipv6)
+		return xerr(svc, err, errlen, -EINVAL, "nodegw.io/mode dsr is IPv4 only (no IPv6 "
+				"DSR yet) and the service has an IPv6 clusterIP");
+	if (half[nf - 1].ipv6 && lb_restricted(svc, &half[nf - 1]))
+		return xerr(svc, err, errlen, -EINVAL, "loadBalancerSourceRanges: IPv6 ranges "
+				"are not served yet (IPv4 ranges are)");
+	out->want = calloc((size_t)svc->n_ports * 3 * nf, sizeof(*out->want));
 	if (out->want == NULL)
 		return xerr(svc, err, errlen, -ENOMEM, "out of memory");
-	for (unsigned int i = 0; i < svc->n_ports && rc == 0; i++) {
-		const struct ng_k8s_svc_port *sp = &svc->ports[i];
+	for (unsigned int f = 0; f < nf && rc == 0; f++) {
+		unsigned int from = out->n;
 
-		if (sp->proto == IPPROTO_SCTP)
-			out->sctp_ports++;
-		else if (sp->proto == IPPROTO_TCP || sp->proto == IPPROTO_UDP)
-			rc = xlate_port(svc, sp, slices, n_slices, node, out, err, errlen);
+		for (unsigned int i = 0; i < svc->n_ports && rc == 0; i++) {
+			const struct ng_k8s_svc_port *sp = &svc->ports[i];
+
+			if (sp->proto == IPPROTO_SCTP)
+				out->sctp_ports += f == 0;
+			else if (sp->proto == IPPROTO_TCP || sp->proto == IPPROTO_UDP)
+				rc = xlate_port(svc, sp, slices, n_slices, &half[f], out, err,
+						errlen);
+		}
+		if (rc == 0 && f > 0)
+			nodeport_to_v4(out, from);
 	}
 	if (rc < 0) {
 		ng_k8s_xlate_free(out);

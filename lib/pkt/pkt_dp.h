@@ -57,8 +57,8 @@ ng_ip4_hdr_sum(const struct rte_ipv4_hdr *ip, uint16_t ihl)
  * network protocol, and for IPv4 m->l3_len the IPv4 header length. An IPv4
  * frame longer than the IP total length (Ethernet padding) is trimmed. An
  * IPv6 frame gets m->l2_len and *l3 = NG_L3_IPV6 and is reported as
- * NG_DROP_IPV6 until the IPv6 stages exist; ng_ip6_parse() (pkt6_dp.h)
- * parses the rest.
+ * NG_DROP_IPV6, so that IPv4's path never tests for it: the parse stage
+ * hands it to ip6-parse, where ng_ip6_parse() (pkt6_dp.h) parses the rest.
  *
  * @param verify_cksum check the IPv4 header checksum in software unless the
  *   PMD already flagged it good or bad

@@ -392,6 +392,20 @@ port_close(struct ng_port *p)
 	p->started = false;
 }
 
+/* The port's first IPv4 and first IPv6 address: the sources of its ICMP errors. */
+static void
+port_dp_addrs(struct ng_port_dp *pd, const struct ng_port *p)
+{
+	pd->ip4 = 0;
+	memset(pd->ip6, 0, sizeof(pd->ip6));
+	for (unsigned int j = p->n_addrs; j-- > 0;) {
+		if (p->addrs[j].addr.family == AF_INET)
+			pd->ip4 = p->addrs[j].addr.v4;
+		else
+			memcpy(pd->ip6, p->addrs[j].addr.v6, sizeof(pd->ip6));
+	}
+}
+
 int
 ng_ports_init(const struct ng_conf *c, uint16_t n_txq, struct rte_mempool *mp, char *err,
 		size_t errlen)
@@ -415,7 +429,7 @@ ng_ports_init(const struct ng_conf *c, uint16_t n_txq, struct rte_mempool *mp, c
 		ng_port_dp[p->port_id].mtu = p->mtu;
 		ng_port_dp[p->port_id].idx = (uint8_t)i;
 		ng_port_dp[p->port_id].in_use = 1;
-		ng_port_dp[p->port_id].ip4 = p->n_addrs > 0 ? p->addrs[0].addr.v4 : 0;
+		port_dp_addrs(&ng_port_dp[p->port_id], p);
 		rte_ether_format_addr(mac, sizeof(mac), &p->mac);
 		NG_LOG(INFO, PORT, "port %s: dpdk port %u, driver %s, mac %s, mtu %u, %u rxq%s, "
 				"%u txq", p->name, p->port_id, p->driver, mac, p->mtu, p->nb_rxq,

@@ -29,6 +29,7 @@ struct ng_port_dp {
 	uint8_t in_use;
 	uint8_t twin;    /**< has a kernel twin (lib/twin): what nodegw does not consume goes there */
 	uint32_t ip4;    /**< first IPv4 address, network order: ICMP error source */
+	uint8_t ip6[16]; /**< first IPv6 address (:: when none): ICMPv6 error source */
 	/* The exception path's token bucket, per worker, in TSC cycles of credit
 	 * (set by lib/twin): one frame to the kernel costs punt_cost, the bucket
 	 * holds punt_depth (kernel.burst frames). */

@@ -162,12 +162,14 @@ cmd_route_add(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "route add: give PREFIX via NEXTHOP [port NAME]");
 		return -1;
 	}
-	if (ng_prefix_parse(argv[0], &p) < 0 || p.addr.family != AF_INET) {
-		ng_cli_error(s, "route add: \"%s\" is not an IPv4 prefix A.B.C.D/LEN", argv[0]);
+	if (ng_prefix_parse(argv[0], &p) < 0) {
+		ng_cli_error(s, "route add: \"%s\" is not a prefix A.B.C.D/LEN or X:X::X/LEN",
+				argv[0]);
 		return -1;
 	}
-	if (ng_ip_parse(argv[2], &via) < 0 || via.family != AF_INET) {
-		ng_cli_error(s, "route add: next hop \"%s\" is not an IPv4 address", argv[2]);
+	if (ng_ip_parse(argv[2], &via) < 0) {
+		ng_cli_error(s, "route add: next hop \"%s\" is not an IPv4 or IPv6 address",
+				argv[2]);
 		return -1;
 	}
 	if (ng_route_add(rt, &p, &via, argc == 5 ? argv[4] : NULL, err, sizeof(err)) < 0) {
@@ -187,8 +189,9 @@ cmd_route_del(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "route del: give PREFIX");
 		return -1;
 	}
-	if (ng_prefix_parse(argv[0], &p) < 0 || p.addr.family != AF_INET) {
-		ng_cli_error(s, "route del: \"%s\" is not an IPv4 prefix A.B.C.D/LEN", argv[0]);
+	if (ng_prefix_parse(argv[0], &p) < 0) {
+		ng_cli_error(s, "route del: \"%s\" is not a prefix A.B.C.D/LEN or X:X::X/LEN",
+				argv[0]);
 		return -1;
 	}
 	if (ng_route_del(rt, &p, err, sizeof(err)) < 0) {
@@ -209,8 +212,8 @@ cmd_neigh_add(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "neighbour add: give ADDRESS MAC [port NAME]");
 		return -1;
 	}
-	if (ng_ip_parse(argv[0], &a) < 0 || a.family != AF_INET) {
-		ng_cli_error(s, "neighbour add: \"%s\" is not an IPv4 address", argv[0]);
+	if (ng_ip_parse(argv[0], &a) < 0) {
+		ng_cli_error(s, "neighbour add: \"%s\" is not an IPv4 or IPv6 address", argv[0]);
 		return -1;
 	}
 	if (ng_mac_parse(argv[1], &mac) < 0) {
@@ -235,8 +238,8 @@ cmd_neigh_del(struct ng_cli_sess *s, int argc, char **argv)
 		ng_cli_error(s, "neighbour del: give ADDRESS [port NAME]");
 		return -1;
 	}
-	if (ng_ip_parse(argv[0], &a) < 0 || a.family != AF_INET) {
-		ng_cli_error(s, "neighbour del: \"%s\" is not an IPv4 address", argv[0]);
+	if (ng_ip_parse(argv[0], &a) < 0) {
+		ng_cli_error(s, "neighbour del: \"%s\" is not an IPv4 or IPv6 address", argv[0]);
 		return -1;
 	}
 	if (ng_route_neigh_del(rt, &a, argc == 3 ? argv[2] : NULL, err, sizeof(err)) < 0) {
@@ -249,7 +252,7 @@ cmd_neigh_del(struct ng_cli_sess *s, int argc, char **argv)
 static const struct ng_cli_cmd route_cmds[] = {
 	{"show routes", "[json]", "the FIB: local, connected, static and VIP routes",
 		cmd_show_routes, NULL},
-	{"show neighbours", "[json]", "the neighbour (ARP) table and its counters", cmd_show_neigh,
+	{"show neighbours", "[json]", "the neighbour table (ARP and ND) and its counters", cmd_show_neigh,
 		NULL},
 	{"route add", "PREFIX via NEXTHOP [port NAME]", "add or replace a static route",
 		cmd_route_add, NULL},

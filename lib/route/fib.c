@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
+#include "ng_exit.h"
 #include "ng_idtab.h"
 #include "ng_limits.h"
 #include "ng_log.h"
@@ -24,6 +26,13 @@
  */
 #define NONE UINT32_MAX
 
+/*
+ * tbl8 groups of the IPv6 LPM (1 KiB each): a route costs one per byte of its
+ * prefix past the first 24 bits that no other route shares, a /128 at most 13
+ * (IPv6 VIPs in one /112 share all but the last two).
+ */
+#define FIB_TBL8_6 4096
+
 struct fib_route {
 	struct ng_prefix prefix;
 	enum ng_route_origin origin;
@@ -31,19 +40,23 @@ struct fib_route {
 	uint32_t prev, next; /* insertion order; NONE ends */
 };
 
-/* Hash key of a route: a masked IPv4 prefix. */
+/* Hash key of a route: a masked prefix (an IPv4 address in the first 4 bytes). */
 struct fib_rkey {
-	uint32_t addr;
-	uint32_t len;
+	uint8_t family;
+	uint8_t len;
+	uint8_t pad[2];
+	uint8_t addr[16];
 };
 
 /* Hash key of a next hop: what makes two next hops the same one. */
 struct fib_nkey {
 	uint8_t type;
-	uint8_t pad;
+	uint8_t family;
 	uint16_t port;
 	uint32_t gw4;
 	uint32_t src4;
+	uint8_t gw6[16];
+	uint8_t src6[16];
 };
 
 struct ng_fib {
@@ -61,6 +74,9 @@ struct ng_fib {
 	struct ng_idtab rt_idx;   /* fib_rkey -> route slot */
 	struct ng_idtab nh_idx;   /* fib_nkey -> next-hop slot, while refs > 0 */
 	struct rte_rcu_qsbr_dq *nh_dq;
+	struct rte_rcu_qsbr *qsbr;
+	uint64_t lpm6_token;      /* grace period started by the last IPv6 delete */
+	bool lpm6_deleted;        /* ... which an IPv6 add must wait for */
 };
 
 static uint32_t
@@ -75,7 +91,9 @@ rt_eq(uint32_t id, const void *key, void *arg)
 	const struct fib_route *r = &((const struct ng_fib *)arg)->routes[id];
 	const struct fib_rkey *k = key;
 
-	return r->prefix.addr.v4 == k->addr && r->prefix.len == k->len;
+	return r->prefix.addr.family == k->family && r->prefix.len == k->len &&
+			(k->family == AF_INET ? memcmp(&r->prefix.addr.v4, k->addr, 4) == 0 :
+			memcmp(r->prefix.addr.v6, k->addr, 16) == 0);
 }
 
 static bool
@@ -84,8 +102,9 @@ nh_eq(uint32_t id, const void *key, void *arg)
 	const struct ng_nexthop *nh = &((const struct ng_fib *)arg)->dp.nh[id];
 	const struct fib_nkey *k = key;
 
-	return nh->type == k->type && nh->port == k->port && nh->gw4 == k->gw4 &&
-			nh->src4 == k->src4;
+	return nh->type == k->type && nh->family == k->family && nh->port == k->port &&
+			nh->gw4 == k->gw4 && nh->src4 == k->src4 &&
+			memcmp(nh->gw6, k->gw6, 16) == 0 && memcmp(nh->src6, k->src6, 16) == 0;
 }
 
 static void
@@ -126,6 +145,7 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 	static unsigned int seq;
 	struct rte_lpm_config lc = {.max_rules = max_routes};
 	struct rte_lpm_rcu_config rc = {.v = qsbr, .mode = RTE_LPM_QSBR_MODE_DQ};
+	struct rte_lpm6_config lc6 = {.max_rules = max_routes, .number_tbl8s = FIB_TBL8_6};
 	char name[RTE_LPM_NAMESIZE];
 	struct ng_fib *f;
 
@@ -145,6 +165,8 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 	seq++;
 	f->max_routes = max_routes;
 	f->dp.default4 = -1;
+	f->dp.default6 = -1;
+	f->qsbr = qsbr;
 	f->max_nh = max_routes + 1;
 	f->head = f->tail = NONE;
 	/* The control core's books live on the process heap; DPDK memory holds
@@ -155,8 +177,10 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 	f->dp.nh = rte_zmalloc("ng_fib_nh", sizeof(*f->dp.nh) * f->max_nh, RTE_CACHE_LINE_SIZE);
 	snprintf(name, sizeof(name), "ng_lpm4_%u", seq);
 	f->dp.lpm4 = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
+	snprintf(name, sizeof(name), "ng_lpm6_%u", seq);
+	f->dp.lpm6 = rte_lpm6_create(name, SOCKET_ID_ANY, &lc6);
 	if (f->routes == NULL || f->rt_free == NULL || f->nh_free == NULL || f->dp.nh == NULL ||
-			f->dp.lpm4 == NULL || ng_idtab_init(&f->rt_idx, rt_eq, f) < 0 ||
+			f->dp.lpm4 == NULL || f->dp.lpm6 == NULL || ng_idtab_init(&f->rt_idx, rt_eq, f) < 0 ||
 			ng_idtab_init(&f->nh_idx, nh_eq, f) < 0)
 		goto fail;
 	/* Stacks that hand out the lowest slots first. */
@@ -180,23 +204,35 @@ ng_fib_free(struct ng_fib *f)
 {
 	if (f == NULL)
 		return;
-	if (f->nh_dq != NULL)
+	/*
+	 * Deleting the defer queue reclaims the next hops still waiting for a
+	 * grace period, and its callback (nh_reclaimed) writes nh_free and
+	 * dp.nh: before those go. At exit nothing is reclaimed (the heap goes
+	 * whole, and nh_free with the process).
+	 */
+	if (f->nh_dq != NULL && !ng_exiting())
 		rte_rcu_qsbr_dq_delete(f->nh_dq);
-	rte_lpm_free(f->dp.lpm4);
 	ng_idtab_fini(&f->rt_idx);
 	ng_idtab_fini(&f->nh_idx);
 	free(f->routes);
 	free(f->rt_free);
 	free(f->nh_free);
+	/* At exit the heap goes whole: freeing would zero each LPM's 64 MiB tbl24. */
+	if (ng_exiting())
+		return;
+	rte_lpm_free(f->dp.lpm4);
+	rte_lpm6_free(f->dp.lpm6);
 	rte_free(f->dp.nh);
 	rte_free(f);
 }
 
 static struct fib_rkey
-rkey(uint32_t addr, uint8_t len)
+rkey(const struct ng_prefix *p)
 {
-	struct fib_rkey k = {.addr = addr, .len = len};
+	struct fib_rkey k = {.family = p->addr.family, .len = p->len};
 
+	memcpy(k.addr, p->addr.family == AF_INET ? (const void *)&p->addr.v4 : p->addr.v6,
+			p->addr.family == AF_INET ? 4 : 16);
 	return k;
 }
 
@@ -204,7 +240,7 @@ rkey(uint32_t addr, uint8_t len)
 static int
 route_find(const struct ng_fib *f, const struct ng_prefix *p)
 {
-	struct fib_rkey k = rkey(p->addr.v4, p->len);
+	struct fib_rkey k = rkey(p);
 
 	return (int)ng_idtab_find(&f->rt_idx, key_hash(&k, sizeof(k)), &k);
 }
@@ -214,7 +250,7 @@ static int
 route_link(struct ng_fib *f, uint32_t i, const struct ng_prefix *p,
 		enum ng_route_origin origin, uint32_t nh)
 {
-	struct fib_rkey k = rkey(p->addr.v4, p->len);
+	struct fib_rkey k = rkey(p);
 	struct fib_route *r = &f->routes[i];
 
 	if (ng_idtab_add(&f->rt_idx, key_hash(&k, sizeof(k)), i) < 0)
@@ -239,7 +275,7 @@ static void
 route_unlink(struct ng_fib *f, uint32_t i)
 {
 	struct fib_route *r = &f->routes[i];
-	struct fib_rkey k = rkey(r->prefix.addr.v4, r->prefix.len);
+	struct fib_rkey k = rkey(&r->prefix);
 
 	ng_idtab_del(&f->rt_idx, key_hash(&k, sizeof(k)), i);
 	if (r->prev != NONE)
@@ -257,9 +293,11 @@ route_unlink(struct ng_fib *f, uint32_t i)
 static struct fib_nkey
 nkey(const struct ng_nexthop *nh)
 {
-	struct fib_nkey k = {.type = nh->type, .port = nh->port, .gw4 = nh->gw4,
-			.src4 = nh->src4};
+	struct fib_nkey k = {.type = nh->type, .family = nh->family, .port = nh->port,
+			.gw4 = nh->gw4, .src4 = nh->src4};
 
+	memcpy(k.gw6, nh->gw6, 16);
+	memcpy(k.src6, nh->src6, 16);
 	return k;
 }
 
@@ -312,29 +350,103 @@ nh_put(struct ng_fib *f, uint32_t idx)
 	f->nh_free[f->n_nh_free++] = idx;
 }
 
+/* The next hop a route wants: its type, port, gateway and source address. */
+static int
+nh_want(const struct ng_prefix *prefix, enum ng_nh_type type, uint16_t port,
+		const struct ng_ip *gw, const struct ng_ip *src, struct ng_nexthop *want)
+{
+	int fam = prefix->addr.family, host = fam == AF_INET ? 32 : 128;
+
+	memset(want, 0, sizeof(*want));
+	if ((fam != AF_INET && fam != AF_INET6) || prefix->len > host)
+		return -EINVAL;
+	if ((type == NG_NH_LOCAL || type == NG_NH_VIP) && prefix->len != host)
+		return -EINVAL;
+	if (type != NG_NH_LOCAL && type != NG_NH_CONNECTED && type != NG_NH_GATEWAY &&
+			type != NG_NH_VIP)
+		return -EINVAL;
+	want->type = (uint8_t)type;
+	want->family = (uint8_t)fam;
+	want->port = port;
+	if (type == NG_NH_GATEWAY) {
+		if (gw == NULL || gw->family != fam)
+			return -EINVAL;
+		if (fam == AF_INET)
+			want->gw4 = gw->v4;
+		else
+			memcpy(want->gw6, gw->v6, 16);
+	}
+	if (src != NULL && src->family == fam) {
+		if (fam == AF_INET)
+			want->src4 = src->v4;
+		else
+			memcpy(want->src6, src->v6, 16);
+	}
+	return 0;
+}
+
+/*
+ * Point prefix p at next hop nh in the LPM of its family (a default route
+ * beside it: neither LPM has depth 0). rte_lpm6 (DPDK 22.11) has no RCU
+ * reclamation: a delete frees its tbl8 groups at once, and an add could reuse
+ * one a worker is still reading. So an IPv6 add first waits for the grace
+ * period the last IPv6 delete started (workers report every loop: a few
+ * microseconds; it never waits when nothing was deleted since; -EBUSY after
+ * 100 ms).
+ */
+static int
+lpm_add(struct ng_fib *f, const struct ng_prefix *p, uint32_t nh)
+{
+	if (p->len == 0) {
+		__atomic_store_n(p->addr.family == AF_INET ? &f->dp.default4 : &f->dp.default6,
+				(int32_t)nh, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if (p->addr.family == AF_INET)
+		return rte_lpm_add(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len, nh);
+	if (f->lpm6_deleted) {
+		uint64_t end = rte_get_tsc_cycles() + rte_get_tsc_hz() / 10;
+
+		/* At most 100 ms: a worker that stopped reporting fails the add. */
+		while (rte_rcu_qsbr_check(f->qsbr, f->lpm6_token, false) == 0)
+			if (rte_get_tsc_cycles() > end)
+				return -EBUSY;
+		f->lpm6_deleted = false;
+	}
+	return rte_lpm6_add(f->dp.lpm6, p->addr.v6, p->len, nh);
+}
+
+static int
+lpm_del(struct ng_fib *f, const struct ng_prefix *p)
+{
+	int rc;
+
+	if (p->len == 0) {
+		__atomic_store_n(p->addr.family == AF_INET ? &f->dp.default4 : &f->dp.default6,
+				-1, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if (p->addr.family == AF_INET)
+		return rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len);
+	rc = rte_lpm6_delete(f->dp.lpm6, p->addr.v6, p->len);
+	if (rc == 0 && f->qsbr != NULL) {
+		f->lpm6_token = rte_rcu_qsbr_start(f->qsbr);
+		f->lpm6_deleted = true;
+	}
+	return rc;
+}
+
 int
 ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origin origin,
 		enum ng_nh_type type, uint16_t port, const struct ng_ip *gw, const struct ng_ip *src,
 		bool replace)
 {
 	struct ng_prefix p;
-	struct ng_nexthop want = {.type = (uint8_t)type, .port = port};
-	int existing, nh, rc = 0;
+	struct ng_nexthop want;
+	int existing, nh, rc;
 
-	if (f == NULL || prefix == NULL || prefix->addr.family != AF_INET || prefix->len > 32)
+	if (f == NULL || prefix == NULL || nh_want(prefix, type, port, gw, src, &want) < 0)
 		return -EINVAL;
-	if ((type == NG_NH_LOCAL || type == NG_NH_VIP) && prefix->len != 32)
-		return -EINVAL;
-	if (type != NG_NH_LOCAL && type != NG_NH_CONNECTED && type != NG_NH_GATEWAY &&
-			type != NG_NH_VIP)
-		return -EINVAL;
-	if (type == NG_NH_GATEWAY) {
-		if (gw == NULL || gw->family != AF_INET)
-			return -EINVAL;
-		want.gw4 = gw->v4;
-	}
-	if (src != NULL && src->family == AF_INET)
-		want.src4 = src->v4;
 	p = ng_prefix_masked(prefix);
 	existing = route_find(f, &p);
 	if (existing >= 0 && (!replace || f->routes[existing].origin != origin))
@@ -344,13 +456,10 @@ ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origi
 	nh = nh_get(f, &want);
 	if (nh < 0)
 		return nh;
-	if (p.len == 0) /* rte_lpm has no depth 0: the default route lives beside it */
-		__atomic_store_n(&f->dp.default4, nh, __ATOMIC_RELEASE);
-	else
-		rc = rte_lpm_add(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len, (uint32_t)nh);
-	if (p.len != 0 && rc < 0) {
+	rc = lpm_add(f, &p, (uint32_t)nh);
+	if (rc < 0) {
 		nh_put(f, (uint32_t)nh);
-		return rc == -ENOSPC ? -ENOSPC : rc;
+		return rc;
 	}
 	if (existing >= 0) {
 		uint32_t old = f->routes[existing].nh;
@@ -359,10 +468,7 @@ ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origi
 		f->routes[existing].origin = origin;
 		nh_put(f, old);
 	} else if (route_link(f, f->rt_free[f->n_rt_free - 1], &p, origin, (uint32_t)nh) < 0) {
-		if (p.len == 0)
-			__atomic_store_n(&f->dp.default4, -1, __ATOMIC_RELEASE);
-		else
-			rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len);
+		lpm_del(f, &p);
 		nh_put(f, (uint32_t)nh);
 		return -ENOMEM;
 	}
@@ -379,9 +485,7 @@ ng_fib_del(struct ng_fib *f, const struct ng_prefix *prefix)
 	if (i < 0)
 		return -ENOENT;
 	nh = f->routes[i].nh;
-	if (p.len == 0)
-		__atomic_store_n(&f->dp.default4, -1, __ATOMIC_RELEASE);
-	else if (rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p.addr.v4), p.len) < 0)
+	if (lpm_del(f, &p) < 0)
 		return -ENOENT;
 	route_unlink(f, (uint32_t)i);
 	nh_put(f, nh);
@@ -398,6 +502,19 @@ fill_info(const struct ng_fib *f, const struct fib_route *r, struct ng_route_inf
 	out->origin = r->origin;
 	out->type = (enum ng_nh_type)nh->type;
 	out->port = nh->port;
+	if (nh->family == AF_INET6) {
+		static const uint8_t zero[16];
+
+		if (nh->type == NG_NH_GATEWAY) {
+			out->gw.family = AF_INET6;
+			memcpy(out->gw.v6, nh->gw6, 16);
+		}
+		if (memcmp(nh->src6, zero, 16) != 0) {
+			out->src.family = AF_INET6;
+			memcpy(out->src.v6, nh->src6, 16);
+		}
+		return;
+	}
 	if (nh->type == NG_NH_GATEWAY) {
 		out->gw.family = AF_INET;
 		out->gw.v4 = nh->gw4;
@@ -408,11 +525,35 @@ fill_info(const struct ng_fib *f, const struct fib_route *r, struct ng_route_inf
 	}
 }
 
+/* ng_fib_lookup() of an IPv6 destination: the LPM6's answer, then its route by prefix. */
+static int
+lookup6(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_info *out)
+{
+	const struct ng_nexthop *nh = ng_fib_lookup6_dp(&f->dp, dst->v6);
+
+	if (nh == NULL)
+		return -ENOENT;
+	for (int len = 128; len >= 0; len--) {
+		struct ng_prefix p = {.addr = *dst, .len = (uint8_t)len};
+		int i;
+
+		p = ng_prefix_masked(&p);
+		i = route_find(f, &p);
+		if (i >= 0 && &f->dp.nh[f->routes[i].nh] == nh) {
+			fill_info(f, &f->routes[i], out);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int
 ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_info *out)
 {
 	uint32_t idx;
 
+	if (dst->family == AF_INET6)
+		return lookup6(f, dst, out);
 	if (dst->family != AF_INET)
 		return -ENOENT;
 	if (rte_lpm_lookup(f->dp.lpm4, rte_be_to_cpu_32(dst->v4), &idx) != 0) {
@@ -442,7 +583,8 @@ ng_fib_get(const struct ng_fib *f, const struct ng_prefix *prefix, struct ng_rou
 	struct ng_prefix p;
 	int i;
 
-	if (prefix->addr.family != AF_INET || prefix->len > 32)
+	if ((prefix->addr.family != AF_INET || prefix->len > 32) &&
+			(prefix->addr.family != AF_INET6 || prefix->len > 128))
 		return -ENOENT;
 	p = ng_prefix_masked(prefix);
 	i = route_find(f, &p);

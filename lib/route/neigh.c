@@ -12,6 +12,7 @@
 
 #include "ng_log.h"
 #include "pkt.h"
+#include "pkt6.h"
 #include "route_dp.h"
 
 /* Entries scanned per ng_neigh_poll() call: bounds the control core's work. */
@@ -248,12 +249,15 @@ send_request(struct ng_neigh_table *t, struct neigh_entry *e)
 
 	e->probes++;
 	e->next_tsc = rte_get_tsc_cycles() + ms_to_tsc(t, t->p.retry_ms);
-	if (e->key.addr.family != AF_INET)
-		return;
-	if (ng_fib_lookup(t->p.fib, &e->key.addr, &ri) != 0 || ri.src.family != AF_INET ||
+	if (ng_fib_lookup(t->p.fib, &e->key.addr, &ri) != 0 ||
+			ri.src.family != e->key.addr.family ||
 			rte_eth_macaddr_get(e->key.port, &smac) != 0)
 		return;
-	m = ng_pkt_arp_request(t->p.pool, &smac, ri.src.v4, e->key.addr.v4);
+	/* IPv6: a solicitation to the target's solicited-node address (RFC 4861 7.2.2) */
+	if (e->key.addr.family == AF_INET6)
+		m = ng_nd_ns_build(t->p.pool, &smac, ri.src.v6, e->key.addr.v6, NULL);
+	else
+		m = ng_pkt_arp_request(t->p.pool, &smac, ri.src.v4, e->key.addr.v4);
 	if (m == NULL)
 		return;
 	if (t->p.tx(m, e->key.port, t->p.tx_arg) != 0)
@@ -296,7 +300,7 @@ ng_neigh_add_static(struct ng_neigh_table *t, uint16_t port, const struct ng_ip 
 {
 	struct neigh_entry *e;
 
-	if (addr == NULL || addr->family != AF_INET || mac == NULL ||
+	if (addr == NULL || (addr->family != AF_INET && addr->family != AF_INET6) || mac == NULL ||
 			rte_is_zero_ether_addr(mac) || rte_is_multicast_ether_addr(mac))
 		return -EINVAL;
 	e = entry_find(t, port, addr);
@@ -382,6 +386,34 @@ out:
 	rte_pktmbuf_free(m);
 }
 
+void
+ng_neigh_nd_input(struct ng_neigh_table *t, struct rte_mbuf *m)
+{
+	struct ng_ip6_info info;
+	struct ng_nd_msg na;
+	struct neigh_entry *e;
+	struct ng_ip tip = {.family = AF_INET6};
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (ng_ip6_parse(m, &info) != NG_DROP_NONE || info.proto != IPPROTO_ICMPV6 ||
+			ng_nd_parse(m, &info, &na) != NG_DROP_NONE || na.type != NG_ICMP6_ND_NA)
+		goto out;
+	t->stats.replies_seen++;
+	memcpy(tip.v6, na.target, 16);
+	e = entry_find(t, m->port, &tip);
+	/* Only answers to what we asked for, or refreshes of what we know. */
+	if (e == NULL || e->state == NG_NEIGH_STATIC)
+		goto out;
+	/* Without a target link-layer option the frame's source is the neighbour's. */
+	if (!na.has_lladdr)
+		na.lladdr = eth->src_addr;
+	if (rte_is_zero_ether_addr(&na.lladdr) || rte_is_multicast_ether_addr(&na.lladdr))
+		goto out;
+	entry_confirm(t, e, &na.lladdr, NG_NEIGH_REACHABLE);
+out:
+	rte_pktmbuf_free(m);
+}
+
 static void
 entry_fail(struct ng_neigh_table *t, struct neigh_entry *e, uint64_t now)
 {
@@ -393,8 +425,10 @@ entry_fail(struct ng_neigh_table *t, struct neigh_entry *e, uint64_t now)
 	e->state = NG_NEIGH_FAILED;
 	/* Hold the failure as long as one resolution round took, then forget it. */
 	e->next_tsc = now + ms_to_tsc(t, (uint64_t)t->p.retry_ms * t->p.retries);
-	NG_LOG(INFO, NEIGH, "%s on port %u: no ARP reply after %u requests",
-			ng_ip_fmt(&e->key.addr, a, sizeof(a)), e->key.port, e->probes);
+	NG_LOG(INFO, NEIGH, "%s on port %u: no %s after %u requests",
+			ng_ip_fmt(&e->key.addr, a, sizeof(a)), e->key.port,
+			e->key.addr.family == AF_INET6 ? "neighbour advertisement" : "ARP reply",
+			e->probes);
 }
 
 void

@@ -4,17 +4,17 @@
 
 /**
  * @file
- * Routing (control core): the IPv4 FIB and the neighbour table.
+ * Routing (control core): the FIB and the neighbour table, IPv4 and IPv6.
  *
- * The FIB is an rte_lpm whose next-hop values index an array of next hops.
- * Local addresses are /32 routes to LOCAL next hops, so one lookup tells a
+ * The FIB is an rte_lpm and an rte_lpm6 whose next-hop values index one
+ * array of next hops. Local addresses are /32 (/128) routes to LOCAL next hops, so one lookup tells a
  * worker whether a packet is for the gateway, for a connected host or for a
  * gateway. Writers run on the control core only; workers read without locks,
  * and memory they may still hold is reclaimed after an RCU grace period.
  *
  * The neighbour table maps (port, address) to a MAC. Workers read it without
  * locks; what they cannot resolve they hand to the control core, which sends
- * ARP requests, holds a bounded queue of waiting packets per neighbour, and
+ * ARP requests (IPv6: neighbour solicitations), holds a bounded queue of waiting packets per neighbour, and
  * ages entries.
  */
 
@@ -66,12 +66,14 @@ void ng_fib_free(struct ng_fib *f);
 
 /**
  * Add or replace a route.
- * @param type LOCAL (prefix must be a /32), CONNECTED or GATEWAY
+ * @param prefix IPv4 or IPv6
+ * @param type LOCAL or VIP (prefix must be a /32 or /128), CONNECTED or GATEWAY
  * @param gw next hop for GATEWAY, ignored otherwise
  * @param src the gateway's address on port, used as source of ARP and ICMP
  * @return 0, -EINVAL (bad arguments), -ENOSPC (table full), -EEXIST (a route
  *   with that prefix exists and replace is false, or it has another origin:
- *   replace only replaces a route of the same origin).
+ *   replace only replaces a route of the same origin), -EBUSY (IPv6: the
+ *   grace period of the last IPv6 delete did not end within 100 ms).
  */
 int ng_fib_add(struct ng_fib *f, const struct ng_prefix *prefix, enum ng_route_origin origin,
 		enum ng_nh_type type, uint16_t port, const struct ng_ip *gw,
@@ -196,6 +198,14 @@ void ng_neigh_resolve(struct ng_neigh_table *t, struct rte_mbuf *m);
  */
 void ng_neigh_arp_input(struct ng_neigh_table *t, struct rte_mbuf *m);
 
+/**
+ * A neighbour advertisement handed up by a worker (its IPv6 header at
+ * m->l2_len). Validated again (RFC 4861 7.1.2); learns the target's MAC
+ * (its link-layer option, else the frame's source) when it answers a pending
+ * entry or refreshes a learnt one, as an ARP reply does. Always consumes m.
+ */
+void ng_neigh_nd_input(struct ng_neigh_table *t, struct rte_mbuf *m);
+
 /** Timers: retries, ageing. Call from the control loop; bounded work. */
 void ng_neigh_poll(struct ng_neigh_table *t);
 
@@ -256,14 +266,16 @@ void ng_route_fini(struct ng_route_ctx *rt);
 
 /**
  * Add or replace a static route.
- * @param prefix IPv4; host bits are cleared
- * @param via next hop: on a connected prefix, not an address of the gateway
+ * @param prefix IPv4 or IPv6; host bits are cleared
+ * @param via next hop of the prefix's family: on a connected prefix, not an
+ *   address of the gateway
  * @param port the port's name, or NULL: the first port whose connected prefix
  *   holds via. The route's source address is the port's address on the most
  *   specific connected prefix holding via.
  * @param err the sentence on failure, naming the next hop, port or prefix
  * @return 0, -EINVAL (bad next hop or port), -EEXIST (a connected, local or
- *   VIP route has that prefix), -ENOSPC (table full).
+ *   VIP route has that prefix), -ENOSPC (table full), -EBUSY (IPv6: a worker
+ *   did not report quiescence for 100 ms after an IPv6 route was deleted).
  */
 int ng_route_add(struct ng_route_ctx *rt, const struct ng_prefix *prefix,
 		const struct ng_ip *via, const char *port, char *err, size_t errlen);

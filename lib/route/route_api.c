@@ -110,11 +110,13 @@ route_check(const struct ng_fib *f, const struct ng_prefix *prefix, const struct
 		const char *port, struct ng_prefix *m, const struct ng_port **p, int *ai,
 		char *err, size_t errlen)
 {
-	if (prefix->addr.family != AF_INET || prefix->len > 32)
-		return ng_err(err, errlen, -EINVAL, "the prefix is not IPv4 (IPv6 routes are "
-				"not supported yet)");
-	if (via->family != AF_INET)
-		return ng_err(err, errlen, -EINVAL, "the next hop is not an IPv4 address");
+	bool v4 = prefix->addr.family == AF_INET;
+
+	if ((!v4 && prefix->addr.family != AF_INET6) || prefix->len > (v4 ? 32 : 128))
+		return ng_err(err, errlen, -EINVAL, "the prefix is not an IPv4 or IPv6 prefix");
+	if (via->family != prefix->addr.family)
+		return ng_err(err, errlen, -EINVAL, "the next hop is not an %s address like the "
+				"prefix", v4 ? "IPv4" : "IPv6");
 	*m = ng_prefix_masked(prefix);
 	if (port_for(via, port, p, ai, err, errlen) < 0)
 		return -EINVAL;
@@ -138,6 +140,9 @@ ng_route_add(struct ng_route_ctx *rt, const struct ng_prefix *prefix, const stru
 	ng_prefix_fmt(&m, s, sizeof(s));
 	if (rc == -ENOSPC)
 		return ng_err(err, errlen, rc, "%s: routing table full", s);
+	if (rc == -EBUSY)
+		return ng_err(err, errlen, rc, "%s: a worker has not reported quiescence for "
+				"100 ms; try again", s);
 	if (rc == -EEXIST)
 		return ng_err(err, errlen, rc, "%s: a connected, local or VIP route has that "
 				"prefix", s);
@@ -170,9 +175,8 @@ neigh_check(const struct ng_ip *addr, const struct rte_ether_addr *mac, const ch
 {
 	int ai;
 
-	if (addr->family != AF_INET)
-		return ng_err(err, errlen, -EINVAL, "the address is not IPv4 (IPv6 neighbours "
-				"are not supported yet)");
+	if (addr->family != AF_INET && addr->family != AF_INET6)
+		return ng_err(err, errlen, -EINVAL, "the address is not an IPv4 or IPv6 address");
 	if (rte_is_zero_ether_addr(mac) || rte_is_multicast_ether_addr(mac))
 		return ng_err(err, errlen, -EINVAL, "\"%02x:%02x:%02x:%02x:%02x:%02x\" is not a "
 				"unicast MAC aa:bb:cc:dd:ee:ff", mac->addr_bytes[0],
@@ -207,8 +211,8 @@ ng_route_neigh_del(struct ng_route_ctx *rt, const struct ng_ip *addr, const char
 	char s[NG_IP_STRLEN];
 	int ai;
 
-	if (addr->family != AF_INET)
-		return ng_err(err, errlen, -EINVAL, "the address is not IPv4");
+	if (addr->family != AF_INET && addr->family != AF_INET6)
+		return ng_err(err, errlen, -EINVAL, "the address is not an IPv4 or IPv6 address");
 	if (port_for(addr, port, &p, &ai, err, errlen) < 0)
 		return -EINVAL;
 	if (ng_neigh_del(rt->neigh, p->port_id, addr) < 0)
@@ -407,7 +411,8 @@ add_port_routes(struct ng_route_ctx *rt, const struct ng_conf *c, char *err, siz
 		int line = i < c->n_ports ? c->ports[i].line : 0;
 
 		for (unsigned int j = 0; j < p->n_addrs; j++) {
-			struct ng_prefix host = {.addr = p->addrs[j].addr, .len = 32};
+			struct ng_prefix host = {.addr = p->addrs[j].addr,
+					.len = p->addrs[j].addr.family == AF_INET ? 32 : 128};
 
 			ng_prefix_fmt(&p->addrs[j], s, sizeof(s));
 			rc = ng_fib_add(rt->fib, &p->addrs[j], NG_RT_CONNECTED, NG_NH_CONNECTED,

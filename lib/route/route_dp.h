@@ -15,23 +15,32 @@
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_lpm.h>
+#include <rte_lpm6.h>
 
 #include "route.h"
 
-/** One next hop; immutable while any route points at it. */
+/**
+ * One next hop; immutable while any route points at it. IPv4 and IPv6 routes
+ * share the array: an IPv4 next hop uses the first 16 bytes (what the IPv4
+ * forward path reads), an IPv6 one the addresses after them.
+ */
 struct ng_nexthop {
-	uint8_t type;  /**< enum ng_nh_type; 0 for a free slot */
-	uint8_t pad;
-	uint16_t port; /**< DPDK port id */
-	uint32_t gw4;  /**< next hop IPv4, network order (GATEWAY) */
-	uint32_t src4; /**< our IPv4 on that port, network order */
-	uint32_t refs; /**< control core only */
+	uint8_t type;    /**< enum ng_nh_type; 0 for a free slot */
+	uint8_t family;  /**< AF_INET or AF_INET6: of the routes that use it */
+	uint16_t port;   /**< DPDK port id */
+	uint32_t gw4;    /**< next hop IPv4, network order (GATEWAY) */
+	uint32_t src4;   /**< our IPv4 on that port, network order */
+	uint32_t refs;   /**< control core only */
+	uint8_t gw6[16]; /**< next hop IPv6 (GATEWAY) */
+	uint8_t src6[16]; /**< our IPv6 on that port */
 };
 
 struct ng_fib_dp {
 	struct rte_lpm *lpm4;
 	struct ng_nexthop *nh;
 	int32_t default4; /**< next hop of 0.0.0.0/0 (rte_lpm has no depth 0), or -1 */
+	int32_t default6; /**< next hop of ::/0 (neither has rte_lpm6), or -1 */
+	struct rte_lpm6 *lpm6;
 };
 
 /** Workers see the FIB through this; the control core owns the rest. */
@@ -51,6 +60,19 @@ ng_fib_lookup4_dp(const struct ng_fib_dp *f, uint32_t dst)
 	if (likely(rte_lpm_lookup(f->lpm4, rte_be_to_cpu_32(dst), &idx) == 0))
 		return &f->nh[idx];
 	d = __atomic_load_n(&f->default4, __ATOMIC_ACQUIRE);
+	return d >= 0 ? &f->nh[d] : NULL;
+}
+
+/** Longest-prefix match of an IPv6 destination; NULL when no route. */
+static inline const struct ng_nexthop *
+ng_fib_lookup6_dp(const struct ng_fib_dp *f, const uint8_t dst[16])
+{
+	uint32_t idx;
+	int32_t d;
+
+	if (rte_lpm6_lookup(f->lpm6, dst, &idx) == 0)
+		return &f->nh[idx];
+	d = __atomic_load_n(&f->default6, __ATOMIC_ACQUIRE);
 	return d >= 0 ? &f->nh[d] : NULL;
 }
 

@@ -30,12 +30,17 @@ static const char *const stage_names[NG_STAGE_MAX] = {
 #define NG_X_TO(id, to) NG_STAGE_##to,
 static const uint8_t parse_to[] = {NG_PARSE_EDGES(NG_X_TO)};
 static const uint8_t reass_to[] = {NG_REASS_EDGES(NG_X_TO)};
+static const uint8_t ip6_parse_to[] = {NG_IP6_PARSE_EDGES(NG_X_TO)};
+static const uint8_t ip6_local_to[] = {NG_IP6_LOCAL_EDGES(NG_X_TO)};
+static const uint8_t forward6_to[] = {NG_FORWARD6_EDGES(NG_X_TO)};
 static const uint8_t lb_to[] = {NG_LB_EDGES(NG_X_TO)};
+static const uint8_t lb6_to[] = {NG_LB6_EDGES(NG_X_TO)};
 static const uint8_t local_to[] = {NG_LOCAL_EDGES(NG_X_TO)};
 static const uint8_t forward_to[] = {NG_FORWARD_EDGES(NG_X_TO)};
 static const uint8_t reply_to[] = {NG_REPLY_EDGES(NG_X_TO)};
 static const uint8_t punt_to[] = {NG_PUNT_EDGES(NG_X_TO)};
 static const uint8_t encap_to[] = {NG_ENCAP_EDGES(NG_X_TO)};
+static const uint8_t icmp_err_to[] = {NG_ICMP_ERR_EDGES(NG_X_TO)};
 #undef NG_X_TO
 
 static const struct {
@@ -44,12 +49,17 @@ static const struct {
 } stage_edges[NG_STAGE_MAX] = {
 	[NG_STAGE_PARSE] = {parse_to, RTE_DIM(parse_to)},
 	[NG_STAGE_REASS] = {reass_to, RTE_DIM(reass_to)},
+	[NG_STAGE_IP6_PARSE] = {ip6_parse_to, RTE_DIM(ip6_parse_to)},
+	[NG_STAGE_IP6_LOCAL] = {ip6_local_to, RTE_DIM(ip6_local_to)},
+	[NG_STAGE_FORWARD6] = {forward6_to, RTE_DIM(forward6_to)},
 	[NG_STAGE_LB] = {lb_to, RTE_DIM(lb_to)},
+	[NG_STAGE_LB6] = {lb6_to, RTE_DIM(lb6_to)},
 	[NG_STAGE_LOCAL] = {local_to, RTE_DIM(local_to)},
 	[NG_STAGE_FORWARD] = {forward_to, RTE_DIM(forward_to)},
 	[NG_STAGE_REPLY] = {reply_to, RTE_DIM(reply_to)},
 	[NG_STAGE_PUNT] = {punt_to, RTE_DIM(punt_to)},
 	[NG_STAGE_ENCAP] = {encap_to, RTE_DIM(encap_to)},
+	[NG_STAGE_ICMP_ERR] = {icmp_err_to, RTE_DIM(icmp_err_to)},
 };
 
 const char *
@@ -89,7 +99,12 @@ ng_stage_edges(enum ng_stage s, const uint8_t **to)
 			NG_FORWARD_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_REPLY_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_PUNT_NEXT_MAX > NG_STAGE_EDGES_MAX ||
-			NG_ENCAP_NEXT_MAX > NG_STAGE_EDGES_MAX);
+			NG_IP6_PARSE_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_IP6_LOCAL_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_FORWARD6_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_LB6_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_ENCAP_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_ICMP_ERR_NEXT_MAX > NG_STAGE_EDGES_MAX);
 	if ((unsigned int)s >= NG_STAGE_MAX) {
 		if (to != NULL)
 			*to = NULL;

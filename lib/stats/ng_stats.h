@@ -29,7 +29,7 @@
 	X(IP_OPTIONS, "IPv4 options on local traffic") \
 	X(IP_FRAGMENT, "IPv4 fragment for a local address") \
 	X(IP_SRC, "martian source address") \
-	X(IPV6, "IPv6 not handled yet") \
+	X(IPV6, "IPv6 link-local or multicast not for nodegw") \
 	X(IP6_HEADER, "malformed IPv6 header") \
 	X(IP6_EXT, "malformed IPv6 extension header") \
 	X(IP6_EXT_LIMIT, "IPv6 extension header chain too long") \
@@ -38,20 +38,25 @@
 	X(UDP6_NO_CKSUM, "UDP over IPv6 without checksum") \
 	X(ICMP6_CKSUM, "bad ICMPv6 checksum") \
 	X(ND_INVALID, "invalid neighbour discovery message") \
+	X(ND_NOT_OURS, "neighbour solicitation for another address") \
+	X(IP6_LOCAL_FRAG, "IPv6 fragment for a local address") \
 	X(ARP_MALFORMED, "malformed ARP") \
 	X(ARP_NOT_OURS, "ARP for another address") \
 	X(ICMP_MALFORMED, "malformed ICMP") \
 	X(ICMP_UNHANDLED, "ICMP type not handled") \
+	X(ICMP_ERR_MALFORMED, "ICMP error: bad checksum or quoted header") \
+	X(ICMP_ERR_TRUNCATED, "ICMP error: quote too short to find the flow") \
+	X(ICMP_ERR_UNRELATED, "ICMP error: no connection for the quoted packet") \
 	X(LOCAL_PROTO, "no listener on local address (refused)") \
 	X(L4_HEADER, "truncated TCP/UDP header") \
 	X(VIP_FRAGMENT, "fragment to a service address") \
-	X(FRAG_MALFORMED, "malformed IPv4 fragment") \
-	X(FRAG_DUPLICATE, "duplicate IPv4 fragment") \
-	X(FRAG_OVERLAP, "overlapping IPv4 fragments (datagram discarded)") \
-	X(FRAG_TOO_MANY, "IPv4 datagram in too many fragments") \
+	X(FRAG_MALFORMED, "malformed fragment (IPv4, IPv6)") \
+	X(FRAG_DUPLICATE, "duplicate fragment") \
+	X(FRAG_OVERLAP, "overlapping fragments (datagram discarded)") \
+	X(FRAG_TOO_MANY, "datagram in too many fragments") \
 	X(FRAG_TABLE_FULL, "reassembly table full") \
-	X(FRAG_TIMEOUT, "IPv4 reassembly timed out") \
-	X(FRAG_OUT, "cannot fragment for the egress MTU") \
+	X(FRAG_TIMEOUT, "reassembly timed out") \
+	X(FRAG_OUT, "exceeds egress MTU: its first fragment does not fit one mbuf") \
 	X(SVC_NO_FRONTEND, "service address, port not served (refused)") \
 	X(SVC_NO_BACKEND, "service without usable backend (refused)") \
 	X(SVC_NO_LOCAL_BACKEND, "service with only remote endpoints (Local policy)") \
@@ -66,6 +71,8 @@
 	X(TTL_EXPIRED, "TTL expired") \
 	X(ICMP_RATELIMIT, "ICMP error rate-limited") \
 	X(MTU, "exceeds egress MTU") \
+	X(FRAG_ROOM, "exceeds egress MTU: no room in the burst for its fragments") \
+	X(FRAG_OPTIONS, "exceeds egress MTU: IPv4 options, not fragmented") \
 	X(ENCAP_MTU, "IPIP: exceeds egress MTU with the 20-byte outer header") \
 	X(ENCAP_HEADROOM, "IPIP: no headroom for the outer header") \
 	X(ENCAP_NO_SOURCE, "IPIP: no gateway address toward the backend") \
@@ -94,10 +101,15 @@ enum ng_drop_reason {
 	X(RX, "rx") \
 	X(PARSE, "parse") \
 	X(REASS, "ip4-reass") \
+	X(IP6_PARSE, "ip6-parse") \
 	X(LB, "lb") \
+	X(LB6, "lb6") \
+	X(ICMP_ERR, "icmp-err") \
 	X(ENCAP, "ipip-encap") \
 	X(LOCAL, "local") \
+	X(IP6_LOCAL, "ip6-local") \
 	X(FORWARD, "ip4-forward") \
+	X(FORWARD6, "ip6-forward") \
 	X(REPLY, "reply") \
 	X(PUNT, "punt") \
 	X(OUTPUT, "output") \
@@ -128,25 +140,53 @@ enum ng_stage {
 #define NG_PARSE_EDGES(X) \
 	X(REASS, REASS) \
 	X(LB, LB) \
+	X(ICMP_ERR, ICMP_ERR) \
 	X(LOCAL, LOCAL) \
 	X(FORWARD, FORWARD) \
 	X(PUNT, PUNT) \
+	X(DROP, DROP) \
+	X(IP6, IP6_PARSE)
+#define NG_IP6_PARSE_EDGES(X) \
+	X(LOCAL, IP6_LOCAL) \
+	X(FORWARD, FORWARD6) \
+	X(PUNT, PUNT) \
+	X(DROP, DROP) \
+	X(LB, LB6)
+/* lb6's edges are lb's, in the same order (lb_dp.c's connection code hands
+ * packets on by either stage's indices), leading to the IPv6 stages. lb's
+ * ipip-encap edge (DSR) comes after them: lb6 has none (no IPv6 DSR). */
+#define NG_LB6_EDGES(X) \
+	X(FORWARD, FORWARD6) \
+	X(LOCAL, IP6_LOCAL) \
+	X(REPLY, REPLY) \
+	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP)
 #define NG_REASS_EDGES(X) \
 	X(LB, LB) \
 	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP)
 #define NG_LB_EDGES(X) \
-	X(ENCAP, ENCAP) \
 	X(FORWARD, FORWARD) \
 	X(LOCAL, LOCAL) \
 	X(REPLY, REPLY) \
 	X(REDIRECT, REDIRECT_OUT) \
-	X(DROP, DROP)
+	X(DROP, DROP) \
+	X(ENCAP, ENCAP)
 #define NG_LOCAL_EDGES(X) \
 	X(OUTPUT, OUTPUT) \
 	X(REPLY, REPLY) \
 	X(PUNT, PUNT) \
+	X(CONTROL, TO_CONTROL) \
+	X(DROP, DROP)
+#define NG_IP6_LOCAL_EDGES(X) \
+	X(OUTPUT, OUTPUT) \
+	X(REPLY, REPLY) \
+	X(PUNT, PUNT) \
+	X(CONTROL, TO_CONTROL) \
+	X(DROP, DROP)
+#define NG_FORWARD6_EDGES(X) \
+	X(OUTPUT, OUTPUT) \
+	X(REPLY, REPLY) \
 	X(CONTROL, TO_CONTROL) \
 	X(DROP, DROP)
 #define NG_FORWARD_EDGES(X) \
@@ -161,33 +201,55 @@ enum ng_stage {
 	X(DROP, DROP)
 #define NG_ENCAP_EDGES(X) \
 	X(FORWARD, FORWARD) \
+	X(REPLY, REPLY) \
+	X(DROP, DROP)
+#define NG_ICMP_ERR_EDGES(X) \
+	X(ENCAP, ENCAP) \
+	X(LOCAL, LOCAL) \
+	X(FORWARD, FORWARD) \
+	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP)
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)
 #define NG_X_REASS(id, to) NG_X_EDGE(REASS, id, to)
+#define NG_X_IP6_PARSE(id, to) NG_X_EDGE(IP6_PARSE, id, to)
+#define NG_X_IP6_LOCAL(id, to) NG_X_EDGE(IP6_LOCAL, id, to)
+#define NG_X_FORWARD6(id, to) NG_X_EDGE(FORWARD6, id, to)
+#define NG_X_LB6(id, to) NG_X_EDGE(LB6, id, to)
 #define NG_X_LB(id, to) NG_X_EDGE(LB, id, to)
 #define NG_X_LOCAL(id, to) NG_X_EDGE(LOCAL, id, to)
 #define NG_X_FORWARD(id, to) NG_X_EDGE(FORWARD, id, to)
 #define NG_X_REPLY(id, to) NG_X_EDGE(REPLY, id, to)
 #define NG_X_PUNT(id, to) NG_X_EDGE(PUNT, id, to)
 #define NG_X_ENCAP(id, to) NG_X_EDGE(ENCAP, id, to)
+#define NG_X_ICMP_ERR(id, to) NG_X_EDGE(ICMP_ERR, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
 enum ng_reass_edge { NG_REASS_EDGES(NG_X_REASS) NG_REASS_NEXT_MAX };
+enum ng_ip6_parse_edge { NG_IP6_PARSE_EDGES(NG_X_IP6_PARSE) NG_IP6_PARSE_NEXT_MAX };
+enum ng_ip6_local_edge { NG_IP6_LOCAL_EDGES(NG_X_IP6_LOCAL) NG_IP6_LOCAL_NEXT_MAX };
+enum ng_forward6_edge { NG_FORWARD6_EDGES(NG_X_FORWARD6) NG_FORWARD6_NEXT_MAX };
+enum ng_lb6_edge { NG_LB6_EDGES(NG_X_LB6) NG_LB6_NEXT_MAX };
 enum ng_lb_edge { NG_LB_EDGES(NG_X_LB) NG_LB_NEXT_MAX };
 enum ng_local_edge { NG_LOCAL_EDGES(NG_X_LOCAL) NG_LOCAL_NEXT_MAX };
 enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
 enum ng_reply_edge { NG_REPLY_EDGES(NG_X_REPLY) NG_REPLY_NEXT_MAX };
 enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
 enum ng_encap_edge { NG_ENCAP_EDGES(NG_X_ENCAP) NG_ENCAP_NEXT_MAX };
+enum ng_icmp_err_edge { NG_ICMP_ERR_EDGES(NG_X_ICMP_ERR) NG_ICMP_ERR_NEXT_MAX };
 #undef NG_X_PARSE
 #undef NG_X_REASS
+#undef NG_X_IP6_PARSE
+#undef NG_X_IP6_LOCAL
+#undef NG_X_FORWARD6
+#undef NG_X_LB6
 #undef NG_X_LB
 #undef NG_X_LOCAL
 #undef NG_X_FORWARD
 #undef NG_X_REPLY
 #undef NG_X_PUNT
 #undef NG_X_ENCAP
+#undef NG_X_ICMP_ERR
 #undef NG_X_EDGE
 
 /** The most edges any stage has. */

@@ -40,20 +40,35 @@ parse_proto(struct ng_cli_sess *s, const char *cmd, const char *v, uint8_t *out)
 	return 0;
 }
 
-/* "198.18.1.2:8080" */
+/* "198.18.1.2:8080", "[2001:db8::2]:8080" */
 static int
 parse_ep(struct ng_cli_sess *s, const char *cmd, const char *v, struct ng_ip *ip, uint16_t *port)
 {
 	char buf[NG_IP_STRLEN];
-	const char *colon = strrchr(v, ':');
+	const char *colon = strrchr(v, ':'), *a = v;
+	size_t alen;
 	uint32_t p;
 
 	if (colon == NULL || (size_t)(colon - v) >= sizeof(buf)) {
 		ng_cli_error(s, "%s: \"%s\" is not ADDRESS:PORT", cmd, v);
 		return -1;
 	}
-	memcpy(buf, v, (size_t)(colon - v));
-	buf[colon - v] = '\0';
+	alen = (size_t)(colon - v);
+	/* An IPv6 address goes in brackets, so that its last group is not the port. */
+	if (v[0] == '[') {
+		if (alen < 2 || colon[-1] != ']') {
+			ng_cli_error(s, "%s: \"%s\" is not [IPV6]:PORT", cmd, v);
+			return -1;
+		}
+		a = v + 1;
+		alen -= 2;
+	} else if (memchr(v, ':', alen) != NULL) {
+		ng_cli_error(s, "%s: \"%s\": write an IPv6 address in brackets, [IPV6]:PORT", cmd,
+				v);
+		return -1;
+	}
+	memcpy(buf, a, alen);
+	buf[alen] = '\0';
 	if (ng_ip_parse(buf, ip) < 0) {
 		ng_cli_error(s, "%s: \"%s\" is not an IP address", cmd, buf);
 		return -1;
@@ -341,7 +356,8 @@ show_service_text(struct ng_cli_sess *s, const struct ng_svc_view *v)
 		uint64_t bc, bp;
 
 		backend_counters(v, be, &bc, &bp);
-		snprintf(ep, sizeof(ep), "%s:%u", ng_ip_fmt(&be->addr, a, sizeof(a)), be->port);
+		snprintf(ep, sizeof(ep), be->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+				ng_ip_fmt(&be->addr, a, sizeof(a)), be->port);
 		ng_cli_printf(s, "    %-24s %6u %10" PRIu64 " %12" PRIu64 "%s\n", ep, be->weight,
 				bc, bp, be->weight == 0 ? "  (draining)" : "");
 	}
@@ -397,18 +413,21 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "commits", (double)ri.commits);
 		cJSON_AddNumberToObject(o, "pending_free", (double)ri.pending_free);
 		cJSON_AddBoolToObject(o, "dirty", ng_svc_dirty());
+		cJSON_AddStringToObject(o, "state", ng_svc_syncing() ? "syncing" : "synced");
 		cJSON_AddNumberToObject(o, "latency_samples", ri.latency_samples);
 		cJSON_AddNumberToObject(o, "latency_p50_us", ri.latency_p50_ns / 1e3);
 		cJSON_AddNumberToObject(o, "latency_p99_us", ri.latency_p99_ns / 1e3);
 		cJSON_AddNumberToObject(o, "latency_max_us", ri.latency_max_ns / 1e3);
 		return ng_cli_print_json(s, o);
 	}
-	ng_cli_printf(s, "generation %" PRIu64 "\n services %u, frontends %u, %" PRIu64 " bytes\n"
+	ng_cli_printf(s, "generation %" PRIu64 "%s\n services %u, frontends %u, %" PRIu64 " bytes\n"
 			" frontend index %" PRIu64 " bytes; the last commit copied %" PRIu64
 			" bytes (%u chunks); resized %" PRIu64 " times\n"
 			" last build %.1f us, publish %.3f us, grace period %.1f us\n"
 			" commits %" PRIu64 ", rulesets waiting for a grace period %" PRIu64 "%s\n",
-			ri.generation, ri.services, ri.frontends, ri.bytes, ri.index_bytes,
+			ri.generation,
+			ng_svc_syncing() ? " (syncing: built in slices, more to come)" : "",
+			ri.services, ri.frontends, ri.bytes, ri.index_bytes,
 			ri.copied_bytes, ri.copied_chunks, ri.index_rebuilds, ri.build_ns / 1e3,
 			ri.publish_ns / 1e3, ri.grace_ns / 1e3, ri.commits, ri.pending_free,
 			ng_svc_dirty() ? "\n changes pending commit" : "");
@@ -739,6 +758,19 @@ cmd_commit(struct ng_cli_sess *s, int argc, char **argv)
 	return report(s, "commit", ng_svc_commit(err, sizeof(err)), err);
 }
 
+/* A compiled backend's address as an ng_ip. */
+static struct ng_ip
+backend_ip(const struct ng_svc_backend *be)
+{
+	struct ng_ip ip = {.family = be->family};
+
+	if (be->family == AF_INET6)
+		memcpy(ip.v6, be->addr.v6, sizeof(ip.v6));
+	else
+		ip.v4 = be->addr.v4;
+	return ip;
+}
+
 /* lookup PROTO SRC:PORT VIP:PORT: the backend a new flow would get. */
 static int
 cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
@@ -761,8 +793,8 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 			parse_ep(s, "lookup", argv[1], &src, &sport) < 0 ||
 			parse_ep(s, "lookup", argv[2], &dst, &dport) < 0)
 		return -1;
-	if (src.family != AF_INET || dst.family != AF_INET) {
-		ng_cli_error(s, "lookup: only IPv4 flows are served yet");
+	if (src.family != dst.family) {
+		ng_cli_error(s, "lookup: %s and %s are not one family", argv[1], argv[2]);
 		return -1;
 	}
 	ng_svc_fe_key(&k, &dst, dport, proto);
@@ -778,7 +810,13 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 				"routed\n", argv[2], proto_str(proto));
 		return 0;
 	}
-	h = ng_hash_flow4(src.v4, dst.v4, rte_cpu_to_be_16(sport), rte_cpu_to_be_16(dport), proto);
+	/* the data path's hashes (lb_dp.c's ng_lb_conn_new) */
+	if (src.family == AF_INET6)
+		h = ng_hash_flow6(src.v6, dst.v6, rte_cpu_to_be_16(sport),
+				rte_cpu_to_be_16(dport), proto);
+	else
+		h = ng_hash_flow4(src.v4, dst.v4, rte_cpu_to_be_16(sport),
+				rte_cpu_to_be_16(dport), proto);
 	b = o->n_usable == 0 ? NG_MAGLEV_NONE : o->table[h % o->table_size];
 	if (json) {
 		cJSON *r = cJSON_CreateObject();
@@ -788,8 +826,7 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 		if (b == NG_MAGLEV_NONE) {
 			cJSON_AddStringToObject(r, "verdict", "refused: no usable backend");
 		} else {
-			union ng_addr16 ba = o->backends[b].addr;
-			struct ng_ip bip = {.family = AF_INET, .v4 = ba.v4};
+			struct ng_ip bip = backend_ip(&o->backends[b]);
 
 			cJSON_AddStringToObject(r, "verdict", "backend");
 			cJSON_AddStringToObject(r, "backend", ng_ip_fmt(&bip, a, sizeof(a)));
@@ -803,11 +840,13 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 		return 0;
 	}
 	{
-		struct ng_ip bip = {.family = AF_INET, .v4 = o->backends[b].addr.v4};
+		struct ng_ip bip = backend_ip(&o->backends[b]);
+		bool v6 = bip.family == AF_INET6;
 
-		ng_cli_printf(s, "service %s (%s): backend %s:%u, slot %" PRIu64 " of %u%s\n",
-				o->name, ng_sched_name((enum ng_sched)o->sched),
-				ng_ip_fmt(&bip, a, sizeof(a)), rte_be_to_cpu_16(o->backends[b].port),
+		ng_cli_printf(s, "service %s (%s): backend %s%s%s:%u, slot %" PRIu64 " of %u%s\n",
+				o->name, ng_sched_name((enum ng_sched)o->sched), v6 ? "[" : "",
+				ng_ip_fmt(&bip, a, sizeof(a)), v6 ? "]" : "",
+				rte_be_to_cpu_16(o->backends[b].port),
 				h % o->table_size, o->table_size,
 				o->sched == NG_SCHED_MAGLEV ? "" :
 				" (wrr/random: the slot a worker uses depends on its position)");

@@ -22,6 +22,7 @@
 #include <rte_hash_crc.h>
 
 #include "ng_log.h"
+#include "ng_exit.h"
 #include "svc_priv.h"
 
 #define LATENCY_SAMPLES 1024 /* publish latencies kept for show ruleset */
@@ -82,8 +83,10 @@ ng_pub_init(const struct ng_pub_params *p)
 static intptr_t
 vip_ref(const struct ng_fe_key *k, int delta)
 {
-	struct ng_ip ip = {.family = AF_INET, .v4 = k->addr.v4};
+	struct ng_ip ip = {.family = k->family};
 	void *data;
+
+	memcpy(ip.v6, k->addr.v6, sizeof(ip.v6)); /* fe keys are zeroed past an IPv4 address */
 	intptr_t n = 0;
 
 	if (rte_hash_lookup_data(pub.vips, &ip, &data) >= 0)
@@ -100,10 +103,12 @@ vip_ref(const struct ng_fe_key *k, int delta)
 static void
 vip_route(const struct ng_fe_key *k, bool add)
 {
-	struct ng_prefix pfx = {.addr = {.family = AF_INET, .v4 = k->addr.v4}, .len = 32};
+	struct ng_prefix pfx = {.addr = {.family = k->family},
+			.len = k->family == AF_INET ? 32 : 128};
 	char a[NG_IP_STRLEN];
 	int rc;
 
+	memcpy(pfx.addr.v6, k->addr.v6, sizeof(pfx.addr.v6));
 	if (pub.p.fib == NULL)
 		return;
 	if (add)
@@ -262,7 +267,8 @@ ng_pub_fini(void)
 	if (pub.p.publish != NULL)
 		__atomic_store_n(pub.p.publish, NULL, __ATOMIC_RELEASE);
 	ng_rs_free(pub.cur);
-	rte_hash_free(pub.vips);
+	if (!ng_exiting()) /* at exit the heap goes whole (ng_exit.h) */
+		rte_hash_free(pub.vips);
 	memset(&pub, 0, sizeof(pub));
 }
 

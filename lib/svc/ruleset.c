@@ -248,6 +248,17 @@ obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct 
 	o->src_check = sp->n_src_ranges > 0;
 }
 
+/* A service's family: its VIPs', else its backends', else IPv4. NodePorts
+ * answer on the gateway addresses of that family. */
+static uint8_t
+view_family(const struct ng_svc_view *v)
+{
+	for (unsigned int i = 0; i < v->n_frontends; i++)
+		if (v->frontends[i].addr.family != 0)
+			return v->frontends[i].addr.family;
+	return v->n_backends > 0 ? v->backends[0].addr.family : AF_INET;
+}
+
 /* The addresses a NodePort answers on. */
 static const struct ng_ip *
 nodeport_addrs(const struct ng_rs_env *env, unsigned int *n)
@@ -260,29 +271,47 @@ nodeport_addrs(const struct ng_rs_env *env, unsigned int *n)
 	return env->nodeport_addrs;
 }
 
+/* a into the data path's 16 bytes: an IPv4 address in the first 4, the rest 0. */
+static void
+addr16(union ng_addr16 *d, const struct ng_ip *a)
+{
+	memset(d, 0, sizeof(*d));
+	if (a->family == AF_INET)
+		d->v4 = a->v4;
+	else
+		memcpy(d->v6, a->v6, sizeof(d->v6));
+}
+
 /*
  * A backend's FullNAT sources: the pool of the port its route leaves by, or
- * the route's source alone (the first gateway address without a route).
+ * the route's source alone, or (without a route) the first gateway address of
+ * the backend's family. Pools (ports[].fullnat_addresses) are IPv4 only: an
+ * IPv6 backend always gets its route's source alone.
  */
 static void
 backend_snat(const struct ng_rs_env *env, const struct ng_ip *addr, struct ng_svc_backend *be)
 {
+	const struct ng_ip *src = NULL;
 	struct ng_route_info ri;
 
 	be->snat_pool = &be->snat;
 	be->n_snat = 1;
 	if (env->fib != NULL && ng_fib_lookup(env->fib, addr, &ri) == 0 &&
-			ri.src.family == AF_INET) {
-		be->snat.v4 = ri.src.v4;
-		for (unsigned int p = 0; p < env->n_snat; p++)
+			ri.src.family == addr->family) {
+		src = &ri.src;
+		for (unsigned int p = 0; addr->family == AF_INET && p < env->n_snat; p++)
 			if (env->snat[p].port_id == ri.port && env->snat[p].n > 0) {
 				be->snat_pool = env->snat[p].addrs;
 				be->n_snat = env->snat[p].n;
 				be->snat = env->snat[p].addrs[0];
+				return;
 			}
-	} else if (env->n_node_addrs > 0) {
-		be->snat.v4 = env->node_addrs[0].v4;
 	}
+	for (unsigned int a = 0; src == NULL && a < env->n_node_addrs; a++)
+		if (env->node_addrs[a].family == addr->family)
+			src = &env->node_addrs[a];
+	if (src != NULL)
+		addr16(&be->snat, src);
 }
 
 /*
@@ -319,7 +348,7 @@ obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
 
 	for (uint32_t i = 0; i < n; i++) {
 		be[i].family = sorted[i].addr.family;
-		be[i].addr.v4 = sorted[i].addr.v4;
+		addr16(&be[i].addr, &sorted[i].addr);
 		be[i].port = rte_cpu_to_be_16(sorted[i].port);
 		be[i].weight = sorted[i].weight;
 		o->n_usable += sorted[i].weight > 0;
@@ -349,15 +378,18 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 {
 	const struct ng_svc_spec *sp = v->spec;
 	uint32_t n = v->n_backends, n_fe = 0, m;
-	unsigned int n_np;
+	unsigned int n_np, n_np_fam = 0;
+	uint8_t fam = view_family(v);
 	const struct ng_ip *np = nodeport_addrs(env, &n_np);
 	struct ng_backend *sorted = NULL;
 	struct ng_svc_obj *o = NULL;
 	struct obj_rw rw;
 	int rc = -ENOMEM;
 
+	for (unsigned int a = 0; a < n_np; a++)
+		n_np_fam += np[a].family == fam;
 	for (unsigned int i = 0; i < v->n_frontends; i++)
-		n_fe += v->frontends[i].addr.family == 0 ? n_np : 1;
+		n_fe += v->frontends[i].addr.family == 0 ? n_np_fam : 1;
 	if (n > 0) {
 		sorted = malloc(n * sizeof(*sorted));
 		if (sorted == NULL)
@@ -387,8 +419,9 @@ obj_build(struct ng_rs_env *env, const struct ng_svc_view *v, uint32_t id, char 
 	for (unsigned int i = 0; i < v->n_frontends; i++)
 		if (v->frontends[i].addr.family == 0)
 			for (unsigned int a = 0; a < n_np; a++)
-				ng_svc_fe_key(&o->fe[o->n_fe++], &np[a], v->frontends[i].port,
-						sp->proto);
+				if (np[a].family == fam)
+					ng_svc_fe_key(&o->fe[o->n_fe++], &np[a],
+							v->frontends[i].port, sp->proto);
 	return o;
 fail:
 	free(sorted);
@@ -407,7 +440,9 @@ static bool
 is_node_addr(const struct ng_rs_env *env, const struct ng_fe_key *k)
 {
 	for (unsigned int a = 0; a < env->n_node_addrs; a++)
-		if (env->node_addrs[a].v4 == k->addr.v4 && k->family == AF_INET)
+		if (env->node_addrs[a].family == k->family && (k->family == AF_INET ?
+				env->node_addrs[a].v4 == k->addr.v4 :
+				memcmp(env->node_addrs[a].v6, k->addr.v6, 16) == 0))
 			return true;
 	return false;
 }

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,8 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 
+#include "ng_err.h"
+#include "ng_exit.h"
 #include "ng_idtab.h"
 #include "ng_log.h"
 #include "svc_priv.h"
@@ -58,9 +59,24 @@ static struct {
 	uint32_t n_dirty, cap_dirty;
 	uint64_t first_dirty_tsc, last_change_tsc;
 	bool cause_noted;         /**< ng_svc_note_cause() since the last commit */
+	uint32_t slice_n;         /**< changes the next sliced commit takes (adaptive) */
+	bool sliced;              /**< the last poll's commit left changes for the next */
+	bool front_syncing;       /**< a front end applies a sync in slices */
 } st;
 
-static int commit(char *err, size_t errlen);
+/*
+ * ng_svc_poll() commits at most what fits this budget (build, publish and
+ * reclaim), so a sync of 60,000 services is a few hundred commits of whole
+ * services between turns of the control loop, not one long stall.
+ */
+#define SLICE_NS 10000000ull
+/* Changes a slice takes whatever its cost, also the first (a reload of a small
+ * file is one commit). */
+#define SLICE_MIN 256
+/* The loop does not sleep while a grace period younger than this runs. */
+#define GRACE_SPIN_NS 10000000ull
+
+static int commit(char *err, size_t errlen, uint32_t n);
 
 /*
  * rte_hash_crc() loads 8 and 4 bytes at a time through casts, so it must see
@@ -91,19 +107,6 @@ name_eq(uint32_t id, const void *key, void *arg)
 {
 	(void)arg;
 	return strcmp(st.svcs[id]->spec.name, key) == 0;
-}
-
-static int __attribute__((format(printf, 4, 5)))
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
 }
 
 static const char *
@@ -172,8 +175,9 @@ ng_svc_init(const struct ng_svc_params *p)
 		ng_svc_fini();
 		return -ENOMEM;
 	}
+	st.slice_n = SLICE_MIN;
 	/* An empty ruleset, so workers never see NULL. */
-	return commit(NULL, 0);
+	return commit(NULL, 0, 0);
 }
 
 void
@@ -235,7 +239,8 @@ ng_svc_fini(void)
 	free(st.free_ids);
 	free(st.dirty);
 	ng_idtab_fini(&st.by_name);
-	rte_hash_free(st.by_fe);
+	if (!ng_exiting()) /* at exit the heap goes whole (ng_exit.h) */
+		rte_hash_free(st.by_fe);
 	memset(&st, 0, sizeof(st));
 }
 
@@ -292,7 +297,7 @@ mark(struct svc_d *d)
 
 		if (n == NULL) {
 			/* Cannot track it: commit now instead. */
-			commit(NULL, 0);
+			commit(NULL, 0, st.n_dirty);
 			if (st.n_dirty == st.cap_dirty)
 				return;
 		} else {
@@ -315,10 +320,10 @@ check_timeouts(const struct ng_svc_spec *s, char *err, size_t errlen)
 		if (v == 0)
 			continue;
 		if (v > NG_TIMEOUT_MAX)
-			return fail(err, errlen, -EINVAL, "service \"%s\": %s timeout %u s exceeds "
-					"%d", s->name, f->key, v, NG_TIMEOUT_MAX);
+			return ng_err(err, errlen, -EINVAL, "service \"%s\": %s timeout %u s "
+					"exceeds %d", s->name, f->key, v, NG_TIMEOUT_MAX);
 		if (f->proto != s->proto)
-			return fail(err, errlen, -EINVAL, "service \"%s\": the %s timeout does "
+			return ng_err(err, errlen, -EINVAL, "service \"%s\": the %s timeout does "
 					"not apply to a %s service", s->name, f->key,
 					proto_name(s->proto));
 	}
@@ -331,25 +336,27 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 	size_t len = strnlen(s->name, sizeof(s->name));
 
 	if (len == 0 || len >= sizeof(s->name) || !ng_svc_name_ok(s->name))
-		return fail(err, errlen, -EINVAL, "service name \"%.*s\" must be 1..%d characters "
-				"of A-Z a-z 0-9 _ . : / -", (int)len, s->name, NG_SVC_NAME_MAX - 1);
+		return ng_err(err, errlen, -EINVAL, "service name \"%.*s\" must be 1..%d "
+				"characters of A-Z a-z 0-9 _ . : / -", (int)len, s->name,
+				NG_SVC_NAME_MAX - 1);
 	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP)
-		return fail(err, errlen, -EINVAL, "service \"%s\": protocol must be tcp or udp",
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": protocol must be tcp or udp",
 				s->name);
 	if (s->scheduler > NG_SCHED_RANDOM || s->mode > NG_FWD_DSR)
-		return fail(err, errlen, -EINVAL, "service \"%s\": bad scheduler or mode",
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": bad scheduler or mode",
 				s->name);
 	if (s->affinity_timeout > NG_AFFINITY_TIMEOUT_MAX)
-		return fail(err, errlen, -EINVAL, "service \"%s\": affinity timeout %u s "
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": affinity timeout %u s "
 				"exceeds %d", s->name, s->affinity_timeout,
 				NG_AFFINITY_TIMEOUT_MAX);
 	if (s->n_src_ranges > NG_MAX_SVC_SRC_RANGES)
-		return fail(err, errlen, -EINVAL, "service \"%s\": %u source ranges (at most %d)",
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": %u source ranges (at most %d)",
 				s->name, s->n_src_ranges, NG_MAX_SVC_SRC_RANGES);
 	for (unsigned int i = 0; i < s->n_src_ranges; i++)
 		if (s->src_ranges[i].addr.family != AF_INET || s->src_ranges[i].len > 32)
-			return fail(err, errlen, -EINVAL, "service \"%s\": source range #%u is "
-					"not an IPv4 prefix (only IPv4 is served yet)", s->name, i + 1);
+			return ng_err(err, errlen, -EINVAL, "service \"%s\": source range #%u "
+					"is not an IPv4 prefix (only IPv4 is served yet)",
+					s->name, i + 1);
 	return check_timeouts(s, err, errlen);
 }
 
@@ -364,14 +371,14 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 		return rc;
 	d = find(s->name);
 	if (d != NULL && !d->deleted)
-		return fail(err, errlen, -EEXIST, "service \"%s\" exists", s->name);
+		return ng_err(err, errlen, -EEXIST, "service \"%s\" exists", s->name);
 	if (st.live >= NG_MAX_SERVICES)
-		return fail(err, errlen, -ENOSPC, "service \"%s\": there are %d services, the "
+		return ng_err(err, errlen, -ENOSPC, "service \"%s\": there are %d services, the "
 				"most a gateway holds", s->name, NG_MAX_SERVICES);
 	if (d != NULL) {
 		/* Deleted but not yet committed: bring it back with the new spec, empty. */
 		if (spec_set(d, s) < 0)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return ng_err(err, errlen, -ENOMEM, "out of memory");
 		d->deleted = false;
 		d->n_fes = 0;
 		d->n_bes = 0;
@@ -380,13 +387,13 @@ ng_svc_add(const struct ng_svc_spec *s, char *err, size_t errlen)
 		return 0;
 	}
 	if (slot_take(&id) < 0)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ng_err(err, errlen, -ENOMEM, "out of memory");
 	d = calloc(1, sizeof(*d));
 	if (d == NULL || spec_set(d, s) < 0 ||
 			ng_idtab_add(&st.by_name, name_hash(s->name), id) < 0) {
 		svc_d_free(d);
 		st.free_ids[st.n_free++] = id;
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ng_err(err, errlen, -ENOMEM, "out of memory");
 	}
 	d->id = id;
 	st.svcs[id] = d;
@@ -419,6 +426,31 @@ ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 			src_ranges_equal(a, b);
 }
 
+/* The family of a service: of its VIPs, else of its backends; 0 while it has neither. */
+static uint8_t
+svc_family(const struct svc_d *d)
+{
+	for (unsigned int i = 0; i < d->n_fes; i++)
+		if (d->fes[i].addr.family != 0)
+			return d->fes[i].addr.family;
+	return d->n_bes > 0 ? d->bes[0].addr.family : 0;
+}
+
+/* What only an IPv4 service may have: mode dsr (IPv4-in-IPv4), source ranges. */
+static int
+check_v4_only(const struct ng_svc_spec *s, uint8_t family, char *err, size_t errlen)
+{
+	if (family != AF_INET6)
+		return 0;
+	if (s->mode == NG_FWD_DSR)
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": mode dsr is IPv4 only "
+				"(IPv4-in-IPv4; no IPv6 DSR yet) and the service is IPv6", s->name);
+	if (s->n_src_ranges > 0)
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": source ranges are IPv4 "
+				"prefixes only and the service is IPv6", s->name);
+	return 0;
+}
+
 int
 ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 {
@@ -427,17 +459,20 @@ ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 
 	/* A changed protocol first: the spec's timeouts would not fit it either. */
 	if (d != NULL && !d->deleted && d->spec.proto != s->proto)
-		return fail(err, errlen, -EINVAL, "service \"%s\": the protocol cannot change "
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": the protocol cannot change "
 				"(delete and add it)", s->name);
 	rc = check_spec(s, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (d == NULL || d->deleted)
-		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", s->name);
+		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", s->name);
 	if (ng_svc_spec_equal(&d->spec, s))
 		return 0;
+	rc = check_v4_only(s, svc_family(d), err, errlen);
+	if (rc < 0)
+		return rc;
 	if (spec_set(d, s) < 0)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ng_err(err, errlen, -ENOMEM, "out of memory");
 	mark(d);
 	return 0;
 }
@@ -457,7 +492,7 @@ ng_svc_del(const char *name, char *err, size_t errlen)
 	struct svc_d *d = find(name);
 
 	if (d == NULL || d->deleted)
-		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
+		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
 	for (unsigned int i = 0; i < d->n_fes; i++)
 		fe_unindex(d, &d->fes[i]);
 	d->n_fes = 0;
@@ -501,8 +536,34 @@ ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size
 	if (fe->addr.family == 0)
 		snprintf(buf, len, "nodeport:%u/%s", fe->port, proto_name(proto));
 	else
-		snprintf(buf, len, "%s:%u/%s", ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port,
-				proto_name(proto));
+		snprintf(buf, len, fe->addr.family == AF_INET6 ? "[%s]:%u/%s" : "%s:%u/%s",
+				ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port, proto_name(proto));
+}
+
+/* A service is one family: its VIPs and backends are all IPv4 or all IPv6. */
+static int
+check_family(const struct svc_d *d, const struct ng_ip *a, const char *what, const char *obj,
+		char *err, size_t errlen)
+{
+	uint8_t f = svc_family(d);
+
+	if (check_v4_only(&d->spec, a->family, err, errlen) < 0)
+		return -EINVAL;
+	if (f == 0 || f == a->family)
+		return 0;
+	return ng_err(err, errlen, -EINVAL, "service \"%s\": %s %s is %s, the service is %s (a "
+			"service is one family: make one service per family)", d->spec.name, what,
+			obj, a->family == AF_INET6 ? "IPv6" : "IPv4",
+			f == AF_INET6 ? "IPv6" : "IPv4");
+}
+
+/* A unicast IPv4 or IPv6 address a service may use (not link-local). */
+static bool
+svc_unicast(const struct ng_ip *a)
+{
+	if (a->family == AF_INET)
+		return ng_ip4_is_unicast(a);
+	return ng_ip6_is_unicast(a) && !(a->v6[0] == 0xfe && (a->v6[1] & 0xc0) == 0x80);
 }
 
 int
@@ -516,24 +577,23 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 	int rc;
 
 	if (d == NULL || d->deleted)
-		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
+		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
 	ng_svc_frontend_fmt(fe, d->spec.proto, f, sizeof(f));
 	if (fe->port == 0)
-		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: port 0", name, f);
-	if (fe->addr.family != 0 && fe->addr.family != AF_INET)
-		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: only IPv4 "
-				"frontends are served yet", name, f);
-	if (fe->addr.family != 0 && !ng_ip4_is_unicast(&fe->addr))
-		return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s is not a unicast "
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s: port 0", name, f);
+	if (fe->addr.family != 0 && !svc_unicast(&fe->addr))
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s is not a unicast "
 				"address", name, f);
+	if (fe->addr.family != 0 && check_family(d, &fe->addr, "frontend", f, err, errlen) < 0)
+		return -EINVAL;
 	if (fe->addr.family == 0 && fe->port >= st.p.lport_min &&
 			fe->port <= st.p.lport_max)
-		return fail(err, errlen, -EINVAL, "service \"%s\": %s lies in the FullNAT source "
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": %s lies in the FullNAT source "
 				"port range %u..%u", name, f, st.p.lport_min, st.p.lport_max);
 	for (unsigned int i = 0; i < st.p.n_node_addrs && fe->addr.family != 0; i++)
 		if (ng_ip_equal(&st.p.node_addrs[i], &fe->addr))
-			return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s is a gateway "
-					"address; use a NodePort", name, f);
+			return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s is a "
+					"gateway address; use a NodePort", name, f);
 	/* A service is one service port: every VIP on the same port, one NodePort. */
 	for (unsigned int i = 0; i < d->n_fes; i++) {
 		const struct ng_frontend *o = &d->fes[i];
@@ -542,11 +602,12 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 			return 0;
 		n_vips += o->addr.family != 0;
 		if (fe->addr.family != 0 && o->addr.family != 0 && o->port != fe->port)
-			return fail(err, errlen, -EINVAL, "service \"%s\": frontend %s: its VIPs "
-					"use port %u; a service has one port (make another service)",
+			return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s: its "
+					"VIPs use port %u; a service has one port (make another "
+					"service)",
 					name, f, o->port);
 		if (fe->addr.family == 0 && o->addr.family == 0)
-			return fail(err, errlen, -EINVAL, "service \"%s\": it has node port %u "
+			return ng_err(err, errlen, -EINVAL, "service \"%s\": it has node port %u "
 					"already; a service has one", name, o->port);
 	}
 	ng_svc_fe_key(&k, &fe->addr, fe->port, d->spec.proto);
@@ -555,21 +616,21 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 
 		if (o == d)
 			return 0;
-		return fail(err, errlen, -EEXIST, "service \"%s\": frontend %s belongs to "
+		return ng_err(err, errlen, -EEXIST, "service \"%s\": frontend %s belongs to "
 				"service \"%s\"", name, f, o->spec.name);
 	}
 	if (fe->addr.family != 0 && n_vips >= NG_MAX_SVC_VIPS)
-		return fail(err, errlen, -ENOSPC, "service \"%s\": frontend %s: the service has "
+		return ng_err(err, errlen, -ENOSPC, "service \"%s\": frontend %s: the service has "
 				"%d VIPs, the most it can have", name, f, NG_MAX_SVC_VIPS);
 	if (rte_hash_count(st.by_fe) >= NG_MAX_FRONTENDS)
-		return fail(err, errlen, -ENOSPC, "service \"%s\": frontend %s: the services "
+		return ng_err(err, errlen, -ENOSPC, "service \"%s\": frontend %s: the services "
 				"have %d frontends, the most a gateway holds", name, f,
 				NG_MAX_FRONTENDS);
 	if (grow((void **)&d->fes, &d->cap_fes, d->n_fes, sizeof(*d->fes)) < 0)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ng_err(err, errlen, -ENOMEM, "out of memory");
 	rc = rte_hash_add_key_data(st.by_fe, &k, (void *)(uintptr_t)d->id);
 	if (rc < 0)
-		return fail(err, errlen, rc, "service \"%s\": too many frontends", name);
+		return ng_err(err, errlen, rc, "service \"%s\": too many frontends", name);
 	d->fes[d->n_fes++] = *fe;
 	mark(d);
 	return 0;
@@ -582,7 +643,7 @@ ng_svc_frontend_del(const char *name, const struct ng_frontend *fe, char *err, s
 	char f[80];
 
 	if (d == NULL || d->deleted)
-		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
+		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
 	for (unsigned int i = 0; i < d->n_fes; i++) {
 		if (!fe_equal(&d->fes[i], fe))
 			continue;
@@ -592,7 +653,7 @@ ng_svc_frontend_del(const char *name, const struct ng_frontend *fe, char *err, s
 		return 0;
 	}
 	ng_svc_frontend_fmt(fe, d->spec.proto, f, sizeof(f));
-	return fail(err, errlen, -ENOENT, "service \"%s\": no frontend %s", name, f);
+	return ng_err(err, errlen, -ENOENT, "service \"%s\": no frontend %s", name, f);
 }
 
 int
@@ -604,25 +665,24 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 	char a[NG_IP_STRLEN];
 
 	if (d == NULL || d->deleted)
-		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
+		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
 	ng_ip_fmt(addr, a, sizeof(a));
-	if (addr->family != AF_INET)
-		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s: only IPv4 backends "
-				"are served yet", name, a);
 	if (port == 0)
-		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s: port 0", name, a);
-	if (!ng_ip4_is_unicast(addr))
-		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s is not a unicast "
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s: port 0", name, a);
+	if (!svc_unicast(addr))
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s is not a unicast "
 				"address", name, a);
+	if (check_family(d, addr, "backend", a, err, errlen) < 0)
+		return -EINVAL;
 	for (unsigned int i = 0; i < st.p.n_node_addrs; i++)
 		if (ng_ip_equal(&st.p.node_addrs[i], addr))
-			return fail(err, errlen, -EINVAL, "service \"%s\": backend %s is an address "
-					"of this gateway", name, a);
+			return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s is an "
+					"address of this gateway", name, a);
 	if (weight > NG_WEIGHT_MAX)
-		return fail(err, errlen, -EINVAL, "service \"%s\": backend %s:%u: weight %u "
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s:%u: weight %u "
 				"exceeds %d", name, a, port, weight, NG_WEIGHT_MAX);
 	if (st.p.fib != NULL && ng_fib_lookup(st.p.fib, addr, &ri) != 0)
-		return fail(err, errlen, -EHOSTUNREACH, "service \"%s\": backend %s is in no "
+		return ng_err(err, errlen, -EHOSTUNREACH, "service \"%s\": backend %s is in no "
 				"connected or routed prefix", name, a);
 	for (unsigned int i = 0; i < d->n_bes; i++) {
 		if (d->bes[i].port != port || !ng_ip_equal(&d->bes[i].addr, addr))
@@ -634,15 +694,15 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 		return 0;
 	}
 	if (d->n_bes >= NG_MAX_SVC_BACKENDS)
-		return fail(err, errlen, -ENOSPC, "service \"%s\": backend %s:%u: the service "
+		return ng_err(err, errlen, -ENOSPC, "service \"%s\": backend %s:%u: the service "
 				"has %d backends, the most it can have", name, a, port,
 				NG_MAX_SVC_BACKENDS);
 	if (st.n_backends >= NG_MAX_BACKENDS)
-		return fail(err, errlen, -ENOSPC, "service \"%s\": backend %s:%u: the services "
+		return ng_err(err, errlen, -ENOSPC, "service \"%s\": backend %s:%u: the services "
 				"have %d backends, the most a gateway holds", name, a, port,
 				NG_MAX_BACKENDS);
 	if (grow((void **)&d->bes, &d->cap_bes, d->n_bes, sizeof(*d->bes)) < 0)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ng_err(err, errlen, -ENOMEM, "out of memory");
 	d->bes[d->n_bes].addr = *addr;
 	d->bes[d->n_bes].port = port;
 	d->bes[d->n_bes].weight = weight;
@@ -660,7 +720,7 @@ ng_svc_backend_del(const char *name, const struct ng_ip *addr, uint16_t port, ch
 	char a[NG_IP_STRLEN];
 
 	if (d == NULL || d->deleted)
-		return fail(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
+		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
 	for (unsigned int i = 0; i < d->n_bes; i++) {
 		if (d->bes[i].port != port || !ng_ip_equal(&d->bes[i].addr, addr))
 			continue;
@@ -670,7 +730,7 @@ ng_svc_backend_del(const char *name, const struct ng_ip *addr, uint16_t port, ch
 		mark(d);
 		return 0;
 	}
-	return fail(err, errlen, -ENOENT, "service \"%s\": no backend %s:%u", name,
+	return ng_err(err, errlen, -ENOENT, "service \"%s\": no backend %s:%u", name,
 			ng_ip_fmt(addr, a, sizeof(a)), port);
 }
 
@@ -792,15 +852,16 @@ ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
 	/* Services the config no longer has, or has differently, go first so their
 	 * frontends are free for whoever takes them over. */
 	if (drop_changed(c) < 0)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", c->file);
+		return ng_err(err, errlen, -ENOMEM, "%s: out of memory", c->file);
 	for (unsigned int j = 0; j < c->n_services; j++) {
 		const struct ng_conf_service *cs = &c->services[j];
 		struct svc_d *d = find(cs->name);
 		struct ng_svc_spec s;
 
 		if (d != NULL && !d->deleted && d->spec.origin != NG_SVC_ORIGIN_LOCAL)
-			return fail(err, errlen, -EEXIST, "%s:%d: service \"%s\": the name is "
-					"taken by a Kubernetes service", c->file, cs->line, cs->name);
+			return ng_err(err, errlen, -EEXIST, "%s:%d: service \"%s\": the name "
+					"is taken by a Kubernetes service", c->file, cs->line,
+					cs->name);
 		if (d != NULL && !d->deleted)
 			continue; /* unchanged */
 		spec_from_conf(cs, &s);
@@ -819,7 +880,7 @@ ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
 			rc = ng_svc_backend_set(cs->name, &cs->backends[i].addr,
 					cs->backends[i].port, cs->backends[i].weight, e, sizeof(e));
 		if (rc < 0)
-			return fail(err, errlen, rc, "%s:%d: %s", c->file, cs->line, e);
+			return ng_err(err, errlen, rc, "%s:%d: %s", c->file, cs->line, e);
 	}
 	return 0;
 }
@@ -836,18 +897,21 @@ view_of(const struct svc_d *d, struct ng_svc_view *v)
 }
 
 /*
- * Compile the changed services into a new ruleset and publish it. On failure
- * (out of memory) nothing changes: the services stay changed for the next try.
+ * Compile the first n changed services (in the order they changed) into a new
+ * ruleset and publish it; the rest stay changed for the next commit. Each
+ * service is compiled whole, so every published ruleset is a set of whole
+ * services. On failure (out of memory) nothing changes: the services stay
+ * changed for the next try.
  */
 static int
-commit(char *err, size_t errlen)
+commit(char *err, size_t errlen, uint32_t n)
 {
 	uint64_t t0 = rte_get_tsc_cycles();
 	/* For the latency figure: when the oldest change of this commit was made. */
-	uint64_t change_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
-	bool cause = st.n_dirty > 0 && st.cause_noted;
-	struct ng_rs_change *ch = calloc(st.n_dirty + 1, sizeof(*ch));
-	struct ng_svc_view *views = calloc(st.n_dirty + 1, sizeof(*views));
+	uint64_t change_tsc = n > 0 ? st.first_dirty_tsc : 0;
+	bool cause = n > 0 && st.cause_noted;
+	struct ng_rs_change *ch = calloc(n + 1, sizeof(*ch));
+	struct ng_svc_view *views = calloc(n + 1, sizeof(*views));
 	struct ng_rs_build b;
 	char ebuf[NG_ERRBUF];
 	int rc = -ENOMEM;
@@ -860,7 +924,7 @@ commit(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	for (uint32_t i = 0; i < st.n_dirty; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		const struct svc_d *d = st.svcs[st.dirty[i]];
 
 		ch[i].id = d->id;
@@ -870,13 +934,13 @@ commit(char *err, size_t errlen)
 			ch[i].svc = &views[i];
 		}
 	}
-	rc = ng_rs_compile(&st.env, ng_svc_ruleset(), ch, st.n_dirty, &b, err, errlen);
+	rc = ng_rs_compile(&st.env, ng_svc_ruleset(), ch, n, &b, err, errlen);
 	if (rc < 0)
 		goto out;
 	ng_pub_publish(&b, t0, change_tsc, cause);
 	ng_rs_build_release(&b);
 	/* The workers now see the new objects: records follow. */
-	for (uint32_t i = 0; i < st.n_dirty; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		struct svc_d *d = st.svcs[ch[i].id];
 
 		d->obj = ch[i].obj;
@@ -888,8 +952,13 @@ commit(char *err, size_t errlen)
 			svc_d_free(d);
 		}
 	}
-	st.n_dirty = 0;
-	st.cause_noted = false;
+	/* What is left keeps its place, its cause and the time of the oldest change
+	 * (an upper bound of its own age). */
+	if (n > 0 && n < st.n_dirty)
+		memmove(st.dirty, st.dirty + n, (st.n_dirty - n) * sizeof(st.dirty[0]));
+	st.n_dirty -= n;
+	if (st.n_dirty == 0)
+		st.cause_noted = false;
 out:
 	free(ch);
 	free(views);
@@ -902,7 +971,29 @@ ng_svc_commit(char *err, size_t errlen)
 {
 	if (st.n_dirty == 0)
 		return 0;
-	return commit(err, errlen);
+	return commit(err, errlen, st.n_dirty);
+}
+
+int
+ng_svc_commit_slice(char *err, size_t errlen)
+{
+	uint32_t n = RTE_MIN(st.n_dirty, st.slice_n);
+	uint64_t t0 = rte_get_tsc_cycles(), ns, fit;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = commit(err, errlen, n);
+	if (rc < 0)
+		return rc;
+	/* The next slice takes as many changes as this one's cost per change says
+	 * fit the budget: the cost grows with the table (route adds, index
+	 * doublings), so it is measured again at every slice. */
+	ns = (uint64_t)((double)(rte_get_tsc_cycles() - t0) * 1e9 / (double)rte_get_tsc_hz());
+	fit = RTE_MIN((uint64_t)NG_MAX_SERVICES, SLICE_NS * n / (ns + 1));
+	st.slice_n = (uint32_t)RTE_MAX((uint64_t)SLICE_MIN, fit);
+	st.sliced = st.n_dirty > 0;
+	return st.n_dirty > 0 ? 1 : 0;
 }
 
 void
@@ -922,16 +1013,42 @@ ng_svc_dirty(void)
 }
 
 void
+ng_svc_set_syncing(bool on)
+{
+	st.front_syncing = on;
+}
+
+bool
+ng_svc_syncing(void)
+{
+	return st.front_syncing || (st.sliced && st.n_dirty > 0);
+}
+
+unsigned int
+ng_svc_poll_wait_ms(void)
+{
+	uint64_t grace, pub;
+
+	if (st.n_dirty > 0)
+		return 0;
+	ng_pub_pending(&grace, &pub);
+	return grace != 0 && rte_get_tsc_cycles() - grace <
+			rte_get_tsc_hz() / (1000000000ull / GRACE_SPIN_NS) ? 0 : 1;
+}
+
+void
 ng_svc_poll(void)
 {
 	if (st.n_dirty > 0) {
 		uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
 
-		if (now - st.last_change_tsc >= hz * st.p.coalesce_us / 1000000 ||
+		/* Watch events need no pause: every event the watcher read in this turn
+		 * is applied already. The other front ends send lines in bursts. */
+		if (st.cause_noted || now - st.last_change_tsc >= hz * st.p.coalesce_us / 1000000 ||
 				now - st.first_dirty_tsc >= hz * st.p.coalesce_max_us / 1000000) {
 			char err[NG_ERRBUF];
 
-			if (commit(err, sizeof(err)) < 0)
+			if (ng_svc_commit_slice(err, sizeof(err)) < 0)
 				NG_LOG(ERR, SVC, "commit failed: %s", err);
 		}
 	}

@@ -163,8 +163,44 @@ int ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen);
  */
 int ng_svc_commit(char *err, size_t errlen);
 
-/** Control loop hook: coalesced commit, and freeing after grace periods. */
+/**
+ * Compile and publish the changes that fit one slice of the control loop
+ * (about 10 ms of build and publish, sized from the cost per change of the
+ * slice before), oldest first; the rest wait for the next call. Each service
+ * is compiled whole. ng_svc_poll() commits this way, so a first build of
+ * tens of thousands of services never holds up the loop for long.
+ * @return 0 when nothing is left, 1 when changes are left for the next slice,
+ *   or a negative errno (nothing changed).
+ */
+int ng_svc_commit_slice(char *err, size_t errlen);
+
+/**
+ * Control loop hook: a commit slice once changes settle (1 ms of quiet, or
+ * 10 ms after the first; at once when a watch event noted its cause, or when
+ * the slice before left changes), and freeing after grace periods.
+ */
 void ng_svc_poll(void);
+
+/**
+ * How long the control loop may sleep before ng_svc_poll() has work: 0 while
+ * changes wait for a commit or a grace period younger than 10 ms runs (the
+ * workers report quiescence every few microseconds, so it ends soon and its
+ * end is the event's arrival in the data path), else 1.
+ */
+unsigned int ng_svc_poll_wait_ms(void);
+
+/**
+ * A front end (the Kubernetes watcher) applies a large sync in slices: until
+ * it says off, ng_svc_syncing() is true.
+ */
+void ng_svc_set_syncing(bool on);
+
+/**
+ * True while the data path is being built in slices: a front end said it is
+ * syncing, or the last commit slice left changes for the next. `show ruleset`
+ * and `/healthz` say "syncing".
+ */
+bool ng_svc_syncing(void);
 
 /**
  * The pending changes were caused by an event received at TSC tsc (a watch

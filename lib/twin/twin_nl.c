@@ -5,6 +5,7 @@
  * netlink socket (these calls are rare: start-up and link changes).
  */
 #include <errno.h>
+#include <linux/if_addr.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,13 +38,20 @@ nl_open(char *err, size_t errlen)
 	return sk;
 }
 
-/* Give ifindex the address p (host bits set), with a broadcast for /1../30. */
+/*
+ * Give ifindex the address p (host bits set): IPv4 with a broadcast for
+ * /1../30, IPv6 without duplicate address detection (the address is the
+ * port's, which nodegw answers for on the wire: the kernel's probes would
+ * only delay it).
+ */
 static int
-nl_addr_add4(struct nl_sock *sk, int ifindex, const struct ng_prefix *p, char *err,
+nl_addr_add(struct nl_sock *sk, int ifindex, const struct ng_prefix *p, char *err,
 		size_t errlen)
 {
+	bool v6 = p->addr.family == AF_INET6;
 	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET, &p->addr.v4, 4), *brd = NULL;
+	struct nl_addr *local = v6 ? nl_addr_build(AF_INET6, p->addr.v6, 16) :
+			nl_addr_build(AF_INET, &p->addr.v4, 4), *brd = NULL;
 	char s[NG_IP_STRLEN + 4];
 	int rc = -NLE_NOMEM;
 
@@ -52,7 +60,9 @@ nl_addr_add4(struct nl_sock *sk, int ifindex, const struct ng_prefix *p, char *e
 	nl_addr_set_prefixlen(local, p->len);
 	rtnl_addr_set_ifindex(a, ifindex);
 	rc = rtnl_addr_set_local(a, local);
-	if (rc == 0 && p->len <= 30) {
+	if (v6)
+		rtnl_addr_set_flags(a, IFA_F_NODAD);
+	else if (rc == 0 && p->len <= 30) {
 		uint32_t b = p->addr.v4 | rte_cpu_to_be_32(UINT32_MAX >> p->len);
 
 		brd = nl_addr_build(AF_INET, &b, 4);
@@ -116,7 +126,7 @@ ng_twin_nl_setup(const struct ng_twin_nl_req *r, int *ifindex, char *err, size_t
 	rtnl_link_set_carrier(chg, r->carrier);
 	rc = nl_link_set(sk, *ifindex, chg, err, errlen);
 	for (unsigned int i = 0; rc == 0 && i < r->n_addrs; i++)
-		rc = nl_addr_add4(sk, *ifindex, &r->addrs[i], err, errlen);
+		rc = nl_addr_add(sk, *ifindex, &r->addrs[i], err, errlen);
 out:
 	nl_addr_put(mac);
 	rtnl_link_put(chg);

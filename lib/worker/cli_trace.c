@@ -153,9 +153,11 @@ static const char *
 ctl_kind_text(uint16_t kind)
 {
 	if (kind == NG_CTL_RESOLVE)
-		return "to the control core: its next hop has no MAC yet (ARP)";
+		return "to the control core: its next hop has no MAC yet (ARP or ND)";
 	if (kind == NG_CTL_ARP)
 		return "to the control core: an ARP reply for the neighbour table";
+	if (kind == NG_CTL_ND)
+		return "to the control core: a neighbour advertisement for the neighbour table";
 	return "to the control core";
 }
 
@@ -296,7 +298,8 @@ rec_json(const struct ng_trace_rec *r, unsigned int wid, uint64_t t0)
 	if (r->verdict == NG_TRACE_TX)
 		cJSON_AddStringToObject(o, "out_port", port_name(r->out, pb, sizeof(pb)));
 	else if (r->verdict == NG_TRACE_TO_CONTROL)
-		cJSON_AddStringToObject(o, "control", r->out == NG_CTL_ARP ? "arp" : "resolve");
+		cJSON_AddStringToObject(o, "control", r->out == NG_CTL_ARP ? "arp" :
+				r->out == NG_CTL_ND ? "nd" : "resolve");
 	else if (r->verdict == NG_TRACE_REDIRECTED)
 		cJSON_AddNumberToObject(o, "to_worker", r->out);
 	else if (r->verdict == NG_TRACE_TO_TWIN)

@@ -763,6 +763,15 @@ conn_snapshot(const struct ng_conn *src, struct ng_conn *out)
 	return false;
 }
 
+/* Is a, a connection address of family, the filter's address ip? */
+static bool
+addr_is(const union ng_addr16 *a, uint8_t family, const struct ng_ip *ip)
+{
+	if (family != ip->family)
+		return false;
+	return family == AF_INET6 ? memcmp(a->v6, ip->v6, sizeof(ip->v6)) == 0 : a->v4 == ip->v4;
+}
+
 static bool
 conn_match(const struct ng_conn *c, const struct conn_filter *f)
 {
@@ -772,11 +781,11 @@ conn_match(const struct ng_conn *c, const struct conn_filter *f)
 		return false;
 	if (f->state >= 0 && c->state != f->state)
 		return false;
-	if (f->have_client && c->orig.src.v4 != f->client.v4)
+	if (f->have_client && !addr_is(&c->orig.src, c->orig.family, &f->client))
 		return false;
-	if (f->have_backend && c->backend.v4 != f->backend.v4)
+	if (f->have_backend && !addr_is(&c->backend, c->orig.family, &f->backend))
 		return false;
-	if (f->have_vip && c->orig.dst.v4 != f->vip.v4)
+	if (f->have_vip && !addr_is(&c->orig.dst, c->orig.family, &f->vip))
 		return false;
 	if (f->port && rte_be_to_cpu_16(c->orig.dport) != f->port &&
 			rte_be_to_cpu_16(c->bport) != f->port && rte_be_to_cpu_16(c->orig.sport) != f->port)
@@ -812,8 +821,9 @@ parse_conn_filter(struct ng_cli_sess *s, int argc, char **argv, struct conn_filt
 		if (strcmp(k, "client") == 0 || strcmp(k, "backend") == 0 || strcmp(k, "vip") == 0) {
 			struct ng_ip ip;
 
-			if (ng_ip_parse(v, &ip) < 0 || ip.family != AF_INET) {
-				ng_cli_error(s, "show conn: %s \"%s\" is not an IPv4 address", k, v);
+			if (ng_ip_parse(v, &ip) < 0) {
+				ng_cli_error(s, "show conn: %s \"%s\" is not an IPv4 or IPv6 address",
+						k, v);
 				return -1;
 			}
 			if (k[0] == 'c') {
@@ -865,13 +875,20 @@ parse_conn_filter(struct ng_cli_sess *s, int argc, char **argv, struct conn_filt
 	return 0;
 }
 
+/* ADDRESS:PORT, an IPv6 address in brackets (the family is the connection's). */
 static void
-fmt_ep(const union ng_addr16 *a, uint16_t port_be, char *buf, size_t len)
+fmt_ep(const union ng_addr16 *a, uint8_t family, uint16_t port_be, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN];
+	struct ng_ip ip = {.family = family};
+	char t[NG_IP_STRLEN];
 
-	inet_ntop(AF_INET, &a->v4, ip, sizeof(ip));
-	snprintf(buf, len, "%s:%u", ip, rte_be_to_cpu_16(port_be));
+	if (family == AF_INET6)
+		memcpy(ip.v6, a->v6, sizeof(ip.v6));
+	else
+		ip.v4 = a->v4;
+	ng_ip_fmt(&ip, t, sizeof(t));
+	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", t,
+			rte_be_to_cpu_16(port_be));
 }
 
 static int
@@ -896,7 +913,7 @@ cmd_conn(struct ng_cli_sess *s, int argc, char **argv)
 
 		for (uint32_t i = 0; i < ct->cap; i++) {
 			struct ng_conn c;
-			char cl[32], fe[32], src[32], be[32];
+			char cl[64], fe[64], src[64], be[64];
 			double exp;
 
 			if (ct->conns[i].state == NG_CT_FREE)
@@ -907,13 +924,13 @@ cmd_conn(struct ng_cli_sess *s, int argc, char **argv)
 			if (shown >= f.limit)
 				continue;
 			shown++;
-			fmt_ep(&c.orig.src, c.orig.sport, cl, sizeof(cl));
-			fmt_ep(&c.orig.dst, c.orig.dport, fe, sizeof(fe));
+			fmt_ep(&c.orig.src, c.orig.family, c.orig.sport, cl, sizeof(cl));
+			fmt_ep(&c.orig.dst, c.orig.family, c.orig.dport, fe, sizeof(fe));
 			if (c.flags & NG_CT_F_FULLNAT)
-				fmt_ep(&c.snat, c.lport, src, sizeof(src));
+				fmt_ep(&c.snat, c.orig.family, c.lport, src, sizeof(src));
 			else
 				snprintf(src, sizeof(src), "%s", cl);
-			fmt_ep(&c.backend, c.bport, be, sizeof(be));
+			fmt_ep(&c.backend, c.orig.family, c.bport, be, sizeof(be));
 			exp = c.expire_tsc > now ? (double)(c.expire_tsc - now) / (double)hz : 0;
 			if (json) {
 				cJSON *o = cJSON_CreateObject();

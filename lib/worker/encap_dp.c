@@ -15,10 +15,12 @@
  * checksum computed. The inner packet is untouched: its TTL and checksums
  * are what the client sent.
  *
- * The outer header costs 20 bytes of MTU. A packet that no longer fits the
- * egress port's MTU is dropped and counted (ENCAP_MTU): the links from the
- * gateways to the backends need an MTU 20 bytes above the clients', or the
- * backends a TCP MSS 20 bytes smaller (doc/kubernetes.md).
+ * The outer header costs 20 bytes of MTU. A packet with DF that no longer
+ * fits the egress port's MTU goes to the reply stage (ENCAP_MTU), which
+ * answers the client with "fragmentation needed" and the MTU less those 20
+ * bytes, so its path MTU discovery accounts for the tunnel; one without DF is
+ * encapsulated without DF, and ip4-forward fragments the outer packet (the
+ * backend reassembles it before it decapsulates).
  */
 #include <string.h>
 
@@ -26,6 +28,7 @@
 #include <rte_mbuf.h>
 
 #include "encap_dp.h"
+#include "reply_dp.h"
 #include "route_dp.h"
 #include "worker_dp.h"
 
@@ -70,15 +73,16 @@ ng_encap_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 			ng_w_next(next[NG_ENCAP_NEXT_DROP], m, NG_DROP_ENCAP_NO_SOURCE);
 			continue;
 		}
-		if (unlikely(nh != NULL &&
-				len + NG_ENCAP_OVERHEAD > ng_port_dp[nh->port].mtu)) {
-			ng_w_next(next[NG_ENCAP_NEXT_DROP], m, NG_DROP_ENCAP_MTU);
-			continue;
-		}
 		/* the fields the outer header copies, read before the move */
 		tos = in->type_of_service;
 		id = in->packet_id;
 		df = in->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		if (unlikely(nh != NULL && df != 0 &&
+				len + NG_ENCAP_OVERHEAD > ng_port_dp[nh->port].mtu)) {
+			ng_w_next(next[NG_ENCAP_NEXT_REPLY], m, ng_reply_word(NG_DROP_ENCAP_MTU,
+					(uint16_t)(ng_port_dp[nh->port].mtu - NG_ENCAP_OVERHEAD)));
+			continue;
+		}
 
 		out = encap_push(m);
 		if (unlikely(out == NULL)) {

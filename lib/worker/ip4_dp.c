@@ -7,22 +7,16 @@
 
 /*
  * The ip4-forward stage: TTL, MTU, Ethernet rewrite and the next hop's MAC.
- * A packet goes out (output), to the reply stage (TTL expired), to the
- * control core (its next hop has no MAC yet) or is dropped.
+ * A packet goes out (output), to the reply stage (TTL expired; over the
+ * egress MTU with DF: "fragmentation needed"), to the control core (its next
+ * hop has no MAC yet) or is dropped. A packet without DF over the MTU is
+ * fragmented (icmp.fragment, the default) or dropped; a datagram reassembled
+ * here (ip4-reass: a chain of mbufs) always goes on as fragments.
  */
+#include "ip4_frag_dp.h"
 #include "pkt_dp.h"
+#include "reply_dp.h"
 #include "worker_dp.h"
-
-/* Remove the 802.1Q tag: egress ports are untagged. */
-static inline void
-strip_vlan(struct rte_mbuf *m)
-{
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-
-	memmove(p + RTE_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
-	rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
-	m->l2_len = sizeof(struct rte_ether_hdr);
-}
 
 /* Hand a packet whose next hop has no MAC yet to the control core. */
 static __rte_noinline void
@@ -92,6 +86,41 @@ neigh_slot(struct ng_worker *w, uint16_t port, uint32_t via)
 #define NO_KEY UINT8_MAX
 
 /*
+ * A packet over the egress MTU: with DF, to the reply stage for a
+ * "fragmentation needed" with the MTU; without, fragmented into frags
+ * (*nf of them so far, room for *room more) when icmp.fragment is on or m
+ * is a datagram reassembled here (its sender let it be fragmented, and it
+ * came in fragments), else dropped. @return true when m goes on (as the first
+ * fragment).
+ */
+static __rte_noinline bool
+too_big(struct ng_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t mtu,
+		struct rte_mbuf **frags, uint16_t *nf, uint16_t *room, struct ng_vec *const *next)
+{
+	enum ng_drop_reason r = NG_DROP_MTU;
+	bool reassembled = m->nb_segs > 1;
+	unsigned int k = 0;
+
+	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
+		ng_w_next(next[NG_FORWARD_NEXT_REPLY], m, ng_reply_word(NG_DROP_MTU, mtu));
+		return false;
+	}
+	if (w->dp->fragment || reassembled)
+		r = ng_ip4_fragment(m, mtu, w->dp->pool, frags + *nf, *room, &k);
+	if (r != NG_DROP_NONE) {
+		ng_w_next(next[NG_FORWARD_NEXT_DROP], m, r);
+		return false;
+	}
+	if (reassembled) {
+		w->stats.reass.refragmented++;
+		w->stats.reass.fragments_out += k + 1;
+	}
+	*nf = (uint16_t)(*nf + k);
+	*room = (uint16_t)(*room - k);
+	return true;
+}
+
+/*
  * Two passes: check and rewrite each packet and find its neighbour: in the
  * worker's neighbour cache, else by a key for the table; then look the keys
  * up in bulk calls (with their hashes, as the neighbour table computes them),
@@ -116,11 +145,20 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 	uint8_t pidx[NEIGH_BULK];
 	uint8_t kref[NEIGH_BULK];
 	void *data[NEIGH_BULK];
-	uint16_t i = 0;
+	uint16_t i = 0, nf = 0, room;
+	struct rte_mbuf *frags[NG_W_BURST_MAX];
+	union ng_w_aux faux[NG_W_BURST_MAX];
+
+	/* Fragments are packets this stage adds: room for them in whichever next
+	 * burst takes them all, with this stage's n. */
+	room = (uint16_t)RTE_MAX(out_v->n, drop->n);
+	room = (uint16_t)RTE_MAX(room, next[NG_FORWARD_NEXT_CONTROL]->n);
+	room = (uint16_t)RTE_MAX(room, next[NG_FORWARD_NEXT_REPLY]->n);
+	room = (uint16_t)(n + room >= NG_W_BURST_MAX ? 0 : NG_W_BURST_MAX - n - room);
 
 	while (i < n) {
 		uint16_t nk = 0, np = 0, last_port = UINT16_MAX;
-		uint32_t last_via = 0, big = 0;
+		uint32_t last_via = 0;
 		uint64_t hits = 0;
 
 		for (; i < n && np < NEIGH_BULK; i++) {
@@ -143,17 +181,16 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			}
 			pd = &ng_port_dp[nh->port];
 			if (unlikely(rte_be_to_cpu_16(ip->total_length) > pd->mtu)) {
-				/* a datagram reassembled here goes on as fragments again */
-				if (m->nb_segs == 1 || (ip->fragment_offset &
-						rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) {
-					ng_w_next(drop, m, NG_DROP_MTU);
+				uint16_t nf0 = nf;
+
+				if (!too_big(w, m, ip, pd->mtu, frags, &nf, &room, next))
 					continue;
-				}
-				big |= UINT32_C(1) << np;
+				for (; nf0 < nf; nf0++)
+					faux[nf0].nh = nh;
 			}
 			ng_ip4_ttl_dec(ip);
 			if (unlikely(m->l2_len != sizeof(struct rte_ether_hdr)))
-				strip_vlan(m);
+				ng_w_strip_vlan(m);
 			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 			eth->src_addr = pd->mac;
 			eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
@@ -209,10 +246,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 				word = __atomic_load_n(wp, __ATOMIC_ACQUIRE);
 			if (likely(word & NG_NEIGH_F_VALID)) {
 				put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
-				if (likely(!(big & (UINT32_C(1) << j))))
-					ng_w_next(out_v, m, pidx[j]);
-				else if (ng_ip4_frag_out(w, m, ng_port_dp[ports[j]].mtu, pidx[j]) < 0)
-					ng_w_next(drop, m, NG_DROP_FRAG_OUT);
+				ng_w_next(out_v, m, pidx[j]);
 			} else if (word & NG_NEIGH_F_FAILED) {
 				ng_w_next(drop, m, NG_DROP_NEIGH_FAILED);
 			} else {
@@ -220,4 +254,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			}
 		}
 	}
+	/* the other fragments, as packets of their own (they fit: no recursion past one) */
+	if (unlikely(nf > 0))
+		ng_ip4_forward_process(w, frags, faux, nf, next);
 }

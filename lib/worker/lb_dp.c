@@ -35,7 +35,9 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "lb_dp.h"
 #include "encap_dp.h"
+#include "lb_dp.h"
 #include "nat_dp.h"
 #include "ng_hash.h"
 #include "svc_dp.h"
@@ -102,6 +104,43 @@ owner_of(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng
 		return rs->n_dnat_affinity > 0 ? owner_by_addr(ip->dst_addr, n) :
 				owner_by_flow(ip->dst_addr, ports[1], n);
 	return w->id;
+}
+
+unsigned int
+ng_lb_owner4(const struct ng_worker *w, const struct ng_nexthop *nh, uint32_t src, uint32_t dst,
+		uint16_t sport, uint16_t dport, uint8_t proto)
+{
+	struct rte_ipv4_hdr ip = {.src_addr = src, .dst_addr = dst, .next_proto_id = proto};
+	const uint16_t ports[2] = {sport, dport};
+
+	return owner_of(w, w->rs, nh, &ip, ports);
+}
+
+/*
+ * A packet to one of the gateway's own addresses that no frontend takes (not
+ * a NodePort, not a FullNAT reply): it keeps no connection state, so the
+ * worker that received it hands it to the local stage itself instead of
+ * through the owner's redirect ring. Asked only of packets about to be
+ * redirected, so a flood to the node's other ports (SSH, BGP, anything the
+ * kernel twin gets) cannot fill the rings that service traffic crosses.
+ */
+static inline bool
+local_no_frontend(const struct ng_ruleset *rs, const struct ng_nexthop *nh,
+		const struct rte_ipv4_hdr *ip, const uint16_t *ports)
+{
+	struct ng_fe_key fk = {0};
+	uint16_t p;
+
+	if (nh == NULL || nh->type != NG_NH_LOCAL)
+		return false;
+	p = rte_be_to_cpu_16(ports[1]);
+	if (p >= rs->lport_min && p <= rs->lport_max)
+		return false;
+	fk.addr.v4 = ip->dst_addr;
+	fk.port = ports[1];
+	fk.proto = ip->next_proto_id;
+	fk.family = AF_INET;
+	return ng_rs_lookup(rs, &fk) == NULL;
 }
 
 /*
@@ -294,7 +333,9 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
 	if (pre != NULL) {
 		b = pre->b;
 	} else {
-		hash = ng_hash_flow4(k->src.v4, k->dst.v4, k->sport, k->dport, k->proto);
+		hash = k->family == AF_INET6 ? ng_hash_flow6(k->src.v6, k->dst.v6, k->sport,
+				k->dport, k->proto) : ng_hash_flow4(k->src.v4, k->dst.v4, k->sport,
+				k->dport, k->proto);
 		b = svc->affinity ? affinity_pick(w, svc, k, hash) : ng_svc_pick(svc, hash, w->id);
 	}
 	if (b == NG_MAGLEV_NONE) {
@@ -565,7 +606,7 @@ lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **
 		if (multi || unlikely(m->nb_segs > 1 && w->dp->n_workers > 1)) {
 			unsigned int o = owner_of(w, rs, aux[i].nh, ip, ports);
 
-			if (o != w->id) {
+			if (o != w->id && !local_no_frontend(rs, aux[i].nh, ip, ports)) {
 				ng_w_next(next[NG_LB_NEXT_REDIRECT], m, o);
 				b->act[i] = LB_DONE;
 				continue;
@@ -815,4 +856,27 @@ ng_lb_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux 
 	lb_apply(w, rs, pkts, aux, n, &b, next);
 	if (unlikely(w->tr.burst_n != 0))
 		lb_trace(w, pkts, n, &b);
+}
+
+/* ---- the connection code lb6 (lb6_dp.c) shares: lb_dp.h ---- */
+
+struct ng_conn *
+ng_lb_conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *svc,
+		struct rte_mbuf *m, const struct ng_flow_key *k, hash_sig_t ksig, uint8_t tcp_flags,
+		struct ng_vec *const *next)
+{
+	return conn_new(w, rs, svc, m, k, ksig, tcp_flags, NULL, next);
+}
+
+const struct ng_svc_obj *
+ng_lb_conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
+{
+	return conn_revalidate(rs, c);
+}
+
+void
+ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
+		uint32_t len)
+{
+	conn_touch(w, c, svc, len);
 }

@@ -19,13 +19,13 @@
 #include "worker_dp.h"
 
 /*
- * A copy of ARP for a gateway address for the ingress port's kernel twin, so
- * that the kernel's ARP table stays right too (nodegw answers the requests).
- * A copy, not a clone: the original is answered in place. A traced original's
- * copy is traced too.
+ * A copy of ARP (or ND, local6_dp.c) for a gateway address for the ingress
+ * port's kernel twin, so that the kernel's neighbour table stays right too
+ * (nodegw answers the requests). A copy, not a clone: the original is
+ * answered in place. A traced original's copy is traced too.
  */
-static __rte_noinline void
-arp_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt)
+__rte_noinline void
+ng_w_punt_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt)
 {
 	struct rte_mbuf *c = rte_pktmbuf_copy(m, w->dp->pool, 0, UINT32_MAX);
 
@@ -70,7 +70,7 @@ local_arp(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *const *next)
 		return;
 	}
 	if (pd->twin && nh->type == NG_NH_LOCAL)
-		arp_copy(w, m, next[NG_LOCAL_NEXT_PUNT]);
+		ng_w_punt_copy(w, m, next[NG_LOCAL_NEXT_PUNT]);
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY)) {
 		ng_w_next(next[NG_LOCAL_NEXT_CONTROL], m, NG_CTL_ARP);
 		return;

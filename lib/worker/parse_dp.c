@@ -2,30 +2,27 @@
 /*
  * The parse stage, the graph's entry: check each frame and classify it.
  * ARP and IPv4 to a local or VIP address go to local, TCP and UDP to lb
- * while there are services or tracked connections (their fragments to
- * ip4-reass first), the rest to ip4-forward;
- * malformed frames and frames not for us are dropped, except on a port with
- * a kernel twin: there, what nodegw does not parse (IPv6, other ethertypes,
- * multicast and broadcast IPv4) goes to the punt stage when it is addressed
- * to the port. One LPM lookup per
+ * (their fragments to ip4-reass first) and ICMP errors to icmp-err while
+ * there are services or tracked connections, the rest to ip4-forward; IPv6
+ * goes to ip6-parse (ip6_dp.c) on a path IPv4 never tests: the Ethernet parse
+ * reports it as a drop reason, NG_DROP_IPV6. Malformed frames and frames not
+ * for us are dropped, except on a port with a kernel twin: there, what nodegw
+ * does not parse (other ethertypes, multicast and broadcast IPv4) goes to the
+ * punt stage when it is addressed to the port. One LPM lookup per
  * IPv4 packet: local addresses are /32 routes to a LOCAL next hop, VIPs to a
  * VIP one, so the same lookup decides local vs forward and yields the next
  * hop the next stage needs.
  */
 #include <rte_prefetch.h>
 
+#include "icmp_err_dp.h"
 #include "pkt_dp.h"
 #include "reass_dp.h"
 #include "svc_dp.h"
 #include "worker_dp.h"
 
-/*
- * A frame the parse stage would drop as r (IPv6, another ethertype, multicast
- * or broadcast IPv4) on a port with a kernel twin: the kernel's, when it is
- * addressed to the port (its MAC, or multicast and broadcast).
- */
-static __rte_noinline bool
-for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r)
+__rte_noinline bool
+ng_w_for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
@@ -35,15 +32,26 @@ for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_rea
 			rte_is_same_ether_addr(&eth->dst_addr, &pd->mac);
 }
 
+/* An ICMP error the icmp-err stage handles (not a fragment: no quote to read)? */
+static inline bool
+icmp_error(const struct rte_ipv4_hdr *ip, uint16_t ihl)
+{
+	uint8_t type;
+
+	if (rte_be_to_cpu_16(ip->total_length) <= ihl || (ip->fragment_offset &
+			rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+		return false;
+	type = ((const uint8_t *)ip)[ihl];
+	return type == NG_ICMP_DEST_UNREACH || type == NG_ICMP_TIME_EXCEEDED ||
+			type == NG_ICMP_PARAM_PROBLEM;
+}
+
 /* Drop m as r, or punt it when it is for the port's kernel twin. */
 static inline void
 not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
 		struct ng_vec *const *next)
 {
-	if (pd->twin && for_twin(m, pd, r))
-		ng_w_next(next[NG_PARSE_NEXT_PUNT], m, 0);
-	else
-		ng_w_next(next[NG_PARSE_NEXT_DROP], m, r);
+	ng_w_not_ours(m, pd, r, next[NG_PARSE_NEXT_PUNT], next[NG_PARSE_NEXT_DROP]);
 }
 
 /*
@@ -82,7 +90,10 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
 		r = ng_pkt_parse(m, &l3, true);
 		if (unlikely(r != NG_DROP_NONE)) {
-			not_ours(m, pd, r, next);
+			if (r == NG_DROP_IPV6)
+				ng_w_next(next[NG_PARSE_NEXT_IP6], m, 0);
+			else
+				not_ours(m, pd, r, next);
 			continue;
 		}
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -106,6 +117,11 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 				continue;
 			}
 			ng_w_next_nh(to_lb, m, nh);
+			continue;
+		}
+		/* ICMP errors may belong to a connection (icmp_err_dp.c) */
+		if (lb_on && ip->next_proto_id == IPPROTO_ICMP && icmp_error(ip, m->l3_len)) {
+			ng_w_next_nh(next[NG_PARSE_NEXT_ICMP_ERR], m, nh);
 			continue;
 		}
 		if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {

@@ -126,6 +126,10 @@ ng_trace_reply_name(enum ng_trace_reply r)
 		[NG_TRACE_REPLY_RATE_LIMITED] = "rate_limited",
 		[NG_TRACE_REPLY_NO_MBUF] = "no_mbuf",
 		[NG_TRACE_REPLY_NOT_TO_RST] = "none_to_rst",
+		[NG_TRACE_REPLY_TOO_BIG] = "icmp6_packet_too_big",
+		[NG_TRACE_REPLY_NOT_ALLOWED] = "icmp6_not_allowed",
+		[NG_TRACE_REPLY_FRAG_NEEDED] = "icmp_frag_needed",
+		[NG_TRACE_REPLY_NOT_ABOUT_ERROR] = "none_about_icmp_error",
 	};
 
 	return name_of(names, RTE_DIM(names), r);

@@ -65,6 +65,10 @@ enum ng_trace_reply {
 	NG_TRACE_REPLY_RATE_LIMITED,   /**< no ICMP error: over icmp.rate_pps */
 	NG_TRACE_REPLY_NO_MBUF,        /**< no ICMP error: pool empty */
 	NG_TRACE_REPLY_NOT_TO_RST,     /**< no RST: the segment was a RST */
+	NG_TRACE_REPLY_TOO_BIG,        /**< ICMPv6 packet too big sent */
+	NG_TRACE_REPLY_NOT_ALLOWED,    /**< no ICMPv6 error: RFC 4443 2.4(e) forbids it */
+	NG_TRACE_REPLY_FRAG_NEEDED,    /**< ICMP fragmentation needed sent (DF over the MTU) */
+	NG_TRACE_REPLY_NOT_ABOUT_ERROR, /**< no ICMP error about an ICMP error or later fragment */
 };
 
 /** How the service stage found the packet's connection. */

@@ -46,6 +46,7 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 	dp->idle_sleep_us = c->workers.idle_sleep_us;
 	dp->idle_polls = c->workers.idle_polls;
 	dp->icmp_rate = c->icmp.rate_pps;
+	dp->fragment = c->icmp.fragment;
 	dp->tsc_hz = rte_get_tsc_hz();
 	dp->n_workers = n_workers;
 	dp->ct_expire_budget = 32;
@@ -304,8 +305,12 @@ ng_dp_ctl_poll(struct ng_dp *dp)
 	do {
 		n = rte_ring_sc_dequeue_burst(dp->ctl_ring, (void **)pkts, RTE_DIM(pkts), NULL);
 		for (unsigned int i = 0; i < n; i++) {
-			if (ng_mbuf_priv(pkts[i])->kind == NG_CTL_ARP)
+			uint8_t kind = ng_mbuf_priv(pkts[i])->kind;
+
+			if (kind == NG_CTL_ARP)
 				ng_neigh_arp_input(dp->neigh, pkts[i]);
+			else if (kind == NG_CTL_ND)
+				ng_neigh_nd_input(dp->neigh, pkts[i]);
 			else
 				ng_neigh_resolve(dp->neigh, pkts[i]);
 		}

@@ -36,6 +36,7 @@
 enum ng_ctl_kind {
 	NG_CTL_RESOLVE = 1, /**< waits for its next hop's MAC */
 	NG_CTL_ARP,         /**< an ARP reply to learn from */
+	NG_CTL_ND,          /**< a neighbour advertisement to learn from */
 };
 
 struct ng_rxq_ref {
@@ -129,6 +130,7 @@ struct ng_dp {
 	uint32_t idle_sleep_us;
 	uint32_t idle_polls;
 	uint32_t icmp_rate;  /**< ICMP errors per second per worker */
+	bool fragment;       /**< fragment packets without DF over the egress MTU (else drop) */
 	uint64_t tsc_hz;
 	uint64_t ct_to_tsc[NG_CT_TO_N]; /**< global timeouts, for conns of gone services */
 	uint32_t ct_expire_budget; /**< entries the expiry scan looks at per loop */
@@ -281,11 +283,22 @@ int ng_worker_main(void *arg);
 void ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n);
 
 /**
+ * ng_worker_process() on a simulated clock: the bursts' time (w->now, which
+ * connection timeouts, affinity, the punt and ICMP token buckets read) is now,
+ * in TSC cycles, instead of the TSC. For the data-path fuzzer and tests that
+ * move time; 0 reads the TSC. The worker loop never passes a clock.
+ */
+void ng_worker_process_at(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+
+/**
  * Take what other workers handed this one over the redirect rings and run it
  * through the stages, as the worker loop does. Exposed for fixture tests.
  * @return the number of packets taken.
  */
 unsigned int ng_worker_drain_redirect(struct ng_worker *w);
+
+/** ng_worker_drain_redirect() on a simulated clock (ng_worker_process_at()). */
+unsigned int ng_worker_drain_redirect_at(struct ng_worker *w, uint64_t now);
 
 /**
  * The mbuf of an object taken from a redirect ring (the trace marks the

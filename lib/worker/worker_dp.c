@@ -138,10 +138,15 @@ static const struct {
 	ng_stage_fn *process;
 } graph[] = {
 	{NG_STAGE_REASS, ng_reass_process},
+	{NG_STAGE_IP6_PARSE, ng_ip6_parse_process},
 	{NG_STAGE_LB, ng_lb_process},
+	{NG_STAGE_LB6, ng_lb6_process},
+	{NG_STAGE_ICMP_ERR, ng_icmp_err_process},
 	{NG_STAGE_ENCAP, ng_encap_process},
 	{NG_STAGE_LOCAL, ng_local_process},
+	{NG_STAGE_IP6_LOCAL, ng_ip6_local_process},
 	{NG_STAGE_FORWARD, ng_ip4_forward_process},
+	{NG_STAGE_FORWARD6, ng_ip6_forward_process},
 	{NG_STAGE_REPLY, ng_reply_process},
 	{NG_STAGE_PUNT, ng_punt_process},
 	{NG_STAGE_OUTPUT, output_process},
@@ -181,14 +186,17 @@ ng_w_graph_create(int socket)
  * One burst through the graph: parse on the burst itself, then every stage
  * with packets waiting, in order. With trace set (a copy of this function of
  * its own), the trace records each traced packet's edge after every stage.
+ * The burst's clock is now, or the TSC when now is 0: the loop passes a
+ * constant 0, so the test hook (ng_worker_process_at()) costs it nothing.
  */
 static __rte_always_inline void
-run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool trace)
+run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool trace,
+		uint64_t now)
 {
 	struct ng_w_graph *g = w->graph;
 	uint64_t t0 = ng_w_stage_begin(w);
 
-	w->now = w->rt_cycles ? t0 : rte_rdtsc();
+	w->now = now != 0 ? now : w->rt_cycles ? t0 : rte_rdtsc();
 	w->rs = __atomic_load_n(&w->dp->rs, __ATOMIC_ACQUIRE);
 	ng_parse_process(w, pkts, NULL, n, g->next[NG_STAGE_PARSE]);
 	if (trace)
@@ -215,32 +223,44 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 }
 
 static __rte_noinline void
-process_traced(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t queue)
+process_traced(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t queue,
+		uint64_t now)
 {
 	ng_w_trace_begin(w, pkts, n, queue);
-	run_graph(w, pkts, n, true);
+	run_graph(w, pkts, n, true, now);
 	ng_w_trace_end(w);
 }
 
-/* A burst of at most NG_W_BURST_MAX packets; the trace costs one branch when off. */
-static inline void
-process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t queue)
+/*
+ * A burst of at most NG_W_BURST_MAX packets at clock now (0: the TSC); the
+ * trace costs one branch when off.
+ */
+static __rte_always_inline void
+process_burst(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t queue,
+		uint64_t now)
 {
 	if (likely((w->tr.left | w->tr.n_marked) == 0))
-		run_graph(w, pkts, n, false);
+		run_graph(w, pkts, n, false, now);
 	else
-		process_traced(w, pkts, n, queue);
+		process_traced(w, pkts, n, queue, now);
 }
 
 void
-ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
+ng_worker_process_at(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	ng_w_trace_poll(w);
 	w->rt_cycles = __atomic_load_n(&w->dp->runtime_stats, __ATOMIC_RELAXED);
 	for (unsigned int i = 0; i < n; i += NG_W_BURST_MAX) {
 		ng_w_burst_start(w);
-		process_burst(w, pkts + i, (uint16_t)RTE_MIN(n - i, (unsigned int)NG_W_BURST_MAX), 0);
+		process_burst(w, pkts + i, (uint16_t)RTE_MIN(n - i, (unsigned int)NG_W_BURST_MAX), 0,
+				now);
 	}
+}
+
+void
+ng_worker_process(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	ng_worker_process_at(w, pkts, n, 0);
 }
 
 static void
@@ -260,8 +280,9 @@ drain_inject(struct ng_worker *w)
 	ng_w_stage_end(w, NG_STAGE_INJECT, (uint16_t)n, t0);
 }
 
-unsigned int
-ng_worker_drain_redirect(struct ng_worker *w)
+/* The redirect rings' packets through the stages at clock now (0: the TSC). */
+static __rte_always_inline unsigned int
+drain_redirect(struct ng_worker *w, uint64_t now)
 {
 	struct rte_mbuf *pkts[32];
 	unsigned int total = 0;
@@ -285,11 +306,23 @@ ng_worker_drain_redirect(struct ng_worker *w)
 		if (unlikely(marks & 1))
 			ng_w_trace_marked(w, pkts, (uint16_t)n, i);
 		w->in_redirect = true;
-		process_burst(w, pkts, (uint16_t)n, 0);
+		process_burst(w, pkts, (uint16_t)n, 0, now);
 		w->in_redirect = false;
 		total += n;
 	}
 	return total;
+}
+
+unsigned int
+ng_worker_drain_redirect(struct ng_worker *w)
+{
+	return drain_redirect(w, 0);
+}
+
+unsigned int
+ng_worker_drain_redirect_at(struct ng_worker *w, uint64_t now)
+{
+	return drain_redirect(w, now);
 }
 
 /*
@@ -363,7 +396,7 @@ ng_worker_main(void *arg)
 			for (uint16_t i = 0; i < n; i++)
 				ps->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
 			got += n;
-			process_burst(w, pkts, n, rq->queue);
+			process_burst(w, pkts, n, rq->queue, 0);
 		}
 		if (dp->n_workers > 1)
 			ng_worker_drain_redirect(w);

@@ -30,8 +30,14 @@
 
 /**
  * The word a packet carries along an edge, by the next stage:
- *   lb, ip4-forward: the FIB result for the destination (nh, may be NULL);
- *   reply:           the drop reason it is counted under (u);
+ *   lb, lb6, icmp-err,
+ *   ip4-forward, ip6-forward: the FIB result for the destination
+ *                    (nh, may be NULL);
+ *   ip6-parse, ip6-local: nothing (0);
+ *   reply:           the drop reason it is counted under (u, low 32 bits);
+ *                    for NG_DROP_MTU and NG_DROP_ENCAP_MTU the egress MTU
+ *                    that "fragmentation needed" (IPv4) or "packet too big"
+ *                    (IPv6) tells, in the high 32 bits (reply_dp.h);
  *   punt:            nothing (0);
  *   output:          the index of the port to send on (u; ng_w_next_out());
  *   redirect-out:    the owner worker (u), NG_W_AUX_TRACED when traced;
@@ -85,6 +91,17 @@ ng_w_next_nh(struct ng_vec *v, struct rte_mbuf *m, const struct ng_nexthop *nh)
 	v->n++;
 }
 
+/** Remove the 802.1Q tag before forwarding: egress ports are untagged. */
+static inline void
+ng_w_strip_vlan(struct rte_mbuf *m)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memmove(p + RTE_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
+	rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
+	m->l2_len = sizeof(struct rte_ether_hdr);
+}
+
 /** Hand m on to the output sink, to be sent on DPDK port port_id. */
 static __rte_always_inline void
 ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
@@ -95,21 +112,59 @@ ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
 /* The stages (one file each), in the order the dispatcher runs them. */
 ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
 ng_stage_fn ng_reass_process;       /* reass_dp.c: IPv4 reassembly */
+ng_stage_fn ng_ip6_parse_process;   /* ip6_dp.c: IPv6 header chain, classify */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
+ng_stage_fn ng_lb6_process;         /* lb6_dp.c: the same for IPv6 */
+ng_stage_fn ng_icmp_err_process;    /* icmp_err_dp.c: ICMP errors of a connection */
 ng_stage_fn ng_encap_process;       /* encap_dp.c: IPv4-in-IPv4 for DSR */
 ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
+ng_stage_fn ng_ip6_local_process;   /* local6_dp.c: ND, ICMPv6 echo, what is the kernel's */
 ng_stage_fn ng_ip4_forward_process; /* ip4_dp.c: TTL, MTU, neighbour */
+ng_stage_fn ng_ip6_forward_process; /* ip6_dp.c: hop limit, MTU, neighbour */
 ng_stage_fn ng_reply_process;       /* reply_dp.c: RST, ICMP errors */
 ng_stage_fn ng_punt_process;        /* punt_dp.c: to the kernel twin, rate-limited */
 
 /**
- * Send m (Ethernet and IPv4, larger than mtu, DF clear) on as IPv4 fragments
- * of at most mtu bytes, each with m's Ethernet header, into the TX buffer of
- * the port of index pidx (not by an edge: a datagram may become more
- * fragments than a burst has room for). frag_out_dp.c.
- * @return the number of fragments, m consumed; or a negative errno, m untouched.
+ * A frame a parse stage would drop as r (IPv6 link-local or multicast not for
+ * nodegw, another ethertype, multicast or broadcast IPv4) on a port with a
+ * kernel twin: the kernel's, when it is addressed to the port (its MAC, or
+ * multicast and broadcast). parse_dp.c.
  */
-int ng_ip4_frag_out(struct ng_worker *w, struct rte_mbuf *m, uint16_t mtu, uint8_t pidx);
+bool ng_w_for_twin(const struct rte_mbuf *m, const struct ng_port_dp *pd,
+		enum ng_drop_reason r);
+
+/**
+ * The ICMP errors' token bucket of a worker (icmp.rate_pps, IPv4 and IPv6
+ * together). reply_dp.c.
+ * @return true when an error may be sent now (a token was taken).
+ */
+bool ng_w_icmp_allowed(struct ng_worker *w);
+
+/**
+ * The reply stage's answer to an IPv6 packet (reply6_dp.c): time exceeded,
+ * packet too big, a RST or port unreachable, by the reason in its word
+ * (reply_dp.h).
+ */
+enum ng_trace_reply ng_w_reply6(struct ng_worker *w, struct rte_mbuf *m, uint64_t word,
+		struct ng_vec *const *next);
+
+/* Drop m as r (by drop), or punt it (by punt) when it is for the port's kernel twin. */
+static inline void
+ng_w_not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
+		struct ng_vec *punt, struct ng_vec *drop)
+{
+	if (pd->twin && ng_w_for_twin(m, pd, r))
+		ng_w_next(punt, m, 0);
+	else
+		ng_w_next(drop, m, r);
+}
+
+/**
+ * Hand a copy of m (ARP or ND for a gateway address) to the punt stage for
+ * the ingress port's kernel twin; the original is answered in place. A
+ * traced original's copy is traced too. local_dp.c.
+ */
+void ng_w_punt_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt);
 
 /** Allocate a worker's graph and wire each edge to its next stage's input. */
 struct ng_w_graph *ng_w_graph_create(int socket);

@@ -594,8 +594,11 @@ services = (
 
     @staticmethod
     def is_gw(dut_kind):
-        """nodegw under test, or the build it is compared with (--compare)."""
-        return dut_kind in ("nodegw", "compare")
+        """nodegw under test, the build it is compared with (--compare), or
+        nodegw under test in the scenario's configuration replaying est-1k's
+        traffic (punt scenarios: the service path with the exception path idle,
+        measured in turn with the busy windows)."""
+        return dut_kind in ("nodegw", "compare", "idle")
 
     def start_nodegw(self, sc, tag, exe=None):
         port = self.a.cli_port or free_tcp_port()
@@ -778,7 +781,8 @@ services = (
             else:
                 dut = self.start_testpmd_dut(sc, tag)
                 snap = lambda: self.pmd_snap(dut)
-            gen = self.start_gen(sc, sc["pcap_path"], tag)
+            gen = self.start_gen(sc, sc["idle_pcap_path"] if dut_kind == "idle" else
+                                 sc["pcap_path"], tag)
             self.wait_traffic(snap)
             if sc["infinite"]:
                 self.warm(sc, dut_kind, snap, gen)
@@ -1107,6 +1111,15 @@ services = (
             dict(name="punt-10", title="1k flows (TCP+UDP), 10%% of packets to %s: punted to "
                  "the kernel twin" % PUNT_TO, kind="punt", flows=1000, infinite=True, ct=65536,
                  twin=True, twin_rate=self.a.punt_rate, baseline_from="est-1k"),
+            # the same traffic with the twin's bucket at its default (10,000 frames/s
+            # per worker): the flood is cut in the worker, the control core moves only
+            # what the bucket lets through, and on a 2-CPU machine the generator (which
+            # shares its CPU with the control core) saturates the worker again, so the
+            # service path's cost is compared with est-1k's at the same load
+            dict(name="punt-10-bucket", title="1k flows (TCP+UDP), 10%% of packets to %s: punted "
+                 "to the kernel twin through its default bucket (10,000 frames/s)" % PUNT_TO,
+                 kind="punt", flows=1000, infinite=True, ct=65536,
+                 twin=True, twin_rate=10000, baseline_from="est-1k"),
         ]
         if self.a.scenarios:
             want = self.a.scenarios.split(",")
@@ -1123,6 +1136,8 @@ services = (
         scs = self.scenarios()
         for sc in scs:
             sc["pcap_path"] = self.pcap(sc["kind"], sc["flows"], sc.get("est_flows", 1000))
+            if sc.get("twin"):
+                sc["idle_pcap_path"] = self.pcap("est", sc["flows"])
         baselines = {}
         for sc in scs:
             log("scenario %s: %s" % (sc["name"], sc["title"]))
@@ -1132,7 +1147,9 @@ services = (
                                control=self.ctl_cpu(sc)))
             bfrom = sc.get("baseline_from")
             borrowed = bool(bfrom and bfrom in baselines)
-            kinds = ["nodegw"] + (["compare"] if self.a.compare_nodegw else []) + \
+            # punt scenarios: windows with the exception path busy and idle, in turn
+            kinds = ["nodegw"] + (["idle"] if sc.get("twin") else []) + \
+                (["compare"] if self.a.compare_nodegw else []) + \
                 ([] if self.a.no_baseline or borrowed else ["testpmd"])
             if len(kinds) == 1:
                 out = {"nodegw": self.measure_safe(sc, "nodegw")}
@@ -1140,6 +1157,9 @@ services = (
                 out = self.measure_pairs(sc, kinds)
             reps, extra = out["nodegw"]
             r["nodegw"] = dict(reps=reps, **extra)
+            if "idle" in out:
+                ireps, iextra = out["idle"]
+                r["idle"] = dict(reps=ireps, **iextra)
             if "compare" in out:
                 creps, cextra = out["compare"]
                 r["compare"] = dict(reps=creps, label=self.a.compare_label, **cextra)
@@ -1151,7 +1171,7 @@ services = (
             elif borrowed and not self.a.no_baseline:
                 r["baseline"] = dict(baselines[bfrom], from_scenario=bfrom)
             r["errors"] = [x["error"] for x in (r["nodegw"], r.get("compare", {}),
-                                                r.get("baseline", {}))
+                                                r.get("idle", {}), r.get("baseline", {}))
                            if x.get("error") and not x.get("from_scenario")]
             self.summarise(r)
             self.results.append(r)
@@ -1171,6 +1191,21 @@ services = (
                 s["service_cpp_vs_est"] = s["service_cpp"] / e["service_cpp"] - 1
             if s.get("cpu_cpp") and e.get("cpu_cpp"):
                 s["cpu_cpp_vs_est"] = s["cpu_cpp"] / e["cpu_cpp"] - 1
+
+    def compare_idle(self, r, s):
+        """A punt scenario's service path against its own idle windows (the
+        same configuration, est-1k's traffic, measured in turn): the median of
+        the pairs' ratios, so that the machine's drift hits both alike."""
+        idle = r["idle"]["reps"]
+        ipair = {x["pair"]: x for x in idle if x.get("pair") is not None}
+        pairs = [(a, ipair[a["pair"]]) for a in r["nodegw"]["reps"] if a.get("pair") in ipair]
+        ratios = [a["service_cpp"] / b["service_cpp"] for a, b in pairs
+                  if a.get("service_cpp") and b.get("service_cpp")]
+        s["idle_service_cpp"] = self.med(idle, "service_cpp")
+        s["idle_busy_share"] = self.med(idle, "busy_share")
+        s["idle_mpps"] = None if self.med(idle, "pps") is None else self.med(idle, "pps") / 1e6
+        s["service_cpp_vs_idle_pairs"] = [x - 1 for x in ratios]
+        s["service_cpp_vs_idle"] = statistics.median(ratios) - 1 if ratios else None
 
     @staticmethod
     def med(reps, key):
@@ -1239,6 +1274,8 @@ services = (
                 s["cost_ratio"] = s["cpu_cpp"] / s["baseline_cpu_cpp"]
         if "compare" in r:
             self.summarise_compare(r["compare"]["reps"], n, s)
+        if "idle" in r:
+            self.compare_idle(r, s)
         if s["cpu_cpp"] and self.tsc_hz:
             s["mpps_per_cpu"] = self.tsc_hz / s["cpu_cpp"] / 1e6
         warn = sorted(set(x["warning"] for x in n if x.get("warning")))
@@ -1420,6 +1457,14 @@ services = (
                                  f(s.get("cpu_cpp"), "%.0f"),
                                  (" (%+.1f%%)" % (100 * s["cpu_cpp_vs_est"]))
                                  if s.get("cpu_cpp_vs_est") is not None else ""))
+            if s.get("service_cpp_vs_idle") is not None:
+                extra.append("service path against the same gateway with the exception path idle "
+                             "(est-1k's traffic, windows in turn): %s cycles/pkt idle, %+.1f%% busy "
+                             "(median of the pairs: %s); busy share %s busy, %s idle; %s Mpps idle" % (
+                                 f(s.get("idle_service_cpp"), "%.0f"), 100 * s["service_cpp_vs_idle"],
+                                 ", ".join("%+.1f%%" % (100 * x) for x in s["service_cpp_vs_idle_pairs"]),
+                                 pct(s.get("busy_share")), pct(s.get("idle_busy_share")),
+                                 f(s.get("idle_mpps"))))
             if r.get("baseline", {}).get("from_scenario"):
                 extra.append("baseline from %s" % r["baseline"]["from_scenario"])
             for e in r.get("errors", []):

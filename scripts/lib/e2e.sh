@@ -43,7 +43,13 @@
 #   gw_alive               true while nodegw runs
 #   e2e_lb_names           the load-balancing topology's names (netns.sh,
 #                          topo_lb_create), which e2e_lb_up reads too: CLIENT,
-#                          CLIENT_IP, GW_CLIENT_IP, GW_PODS_IP, BACKENDS, BIP
+#                          CLIENT_IP, GW_CLIENT_IP, GW_PODS_IP, BACKENDS, BIP;
+#                          the IPv6 ones (CLIENT_IP6, GW_CLIENT_IP6,
+#                          GW_PODS_IP6, BIP6) and LB_FAMILY from NG_LB_FAMILY:
+#                          4 (default), 6 (the plain names hold the IPv6
+#                          addresses; GW_*_IP4 the IPv4 ones) or dual (IPv4
+#                          names as in 4, backends serve both families)
+#   url_host ADDRESS       ADDRESS as a URL's host (IPv6 in brackets)
 #   e2e_lcores             from WORKERS and RXQ: QPAIRS (af_packet queue pairs,
 #                          the larger), lcores (the config's "1, 2, ...") and
 #                          eal_lcores (EAL's "0@0,1@1,..." over the CPUs there are)
@@ -61,9 +67,10 @@
 #                          log's tail, "FAIL: ..." and exit 1
 #   e2e_lb_up SERVER TCPOPT TCPPORT UDPPORT
 #                          the load-balancing topology (test_lb.sh,
-#                          test_churn.sh): topo_lb_create P; in each P-B of
-#                          BACKENDS, "python3 SERVER serve B --bind BIP[B]
-#                          TCPOPT TCPPORT --udp-port UDPPORT" (its log
+#                          test_churn.sh): topo_lb_create P (NG_LB_V6=1 unless
+#                          LB_FAMILY is 4); in each P-B of BACKENDS, "python3
+#                          SERVER serve B --bind BIP[B] [--bind BIP6[B] when
+#                          dual] TCPOPT TCPPORT --udp-port UDPPORT" (its log
 #                          TMP/B.log), waited for until it listens on both;
 #                          nodegw from CONF on the lcores eal_lcores (GW_UP=1);
 #                          a warm-up ping each way, not counted. On failure
@@ -221,9 +228,11 @@ gw_alive() {
 # listens on its TCP and UDP ports within 10 s.
 _e2e_lb_backends() {
 	local server=$1 tcpopt=$2 tcp=$3 udp=$4 b i ok=1
+	local -a dual=()
 	for b in "${BACKENDS[@]}"; do
+		[[ ${LB_FAMILY:-4} == dual ]] && dual=(--bind "${BIP6[$b]}")
 		ip netns exec "$P-$b" timeout 290 python3 "$server" serve "$b" \
-			--bind "${BIP[$b]}" "$tcpopt" "$tcp" --udp-port "$udp" \
+			--bind "${BIP[$b]}" "${dual[@]}" "$tcpopt" "$tcp" --udp-port "$udp" \
 			--lifetime 280 >"$TMP/$b.log" 2>&1 9>&- &
 		E2E_PIDS+=($!)
 	done
@@ -250,9 +259,32 @@ e2e_lb_names() {
 	CLIENT_IP=198.18.0.2
 	GW_CLIENT_IP=198.18.0.1
 	GW_PODS_IP=198.18.1.1
+	GW_CLIENT_IP4=$GW_CLIENT_IP
+	GW_PODS_IP4=$GW_PODS_IP
 	BACKENDS=(b1 b2 b3)
 	declare -gA BIP=([b1]=198.18.1.11 [b2]=198.18.1.12 [b3]=198.18.1.13)
+	# IPv6 (NG_LB_FAMILY 6 or dual; netns.sh's _ng_lb_v6)
+	CLIENT_IP6=2001:db8::2
+	GW_CLIENT_IP6=2001:db8::1
+	GW_PODS_IP6=2001:db8:1::1
+	declare -gA BIP6=([b1]=2001:db8:1::11 [b2]=2001:db8:1::12 [b3]=2001:db8:1::13)
+	LB_FAMILY=${NG_LB_FAMILY:-4}
+	case $LB_FAMILY in
+	4) ;;
+	6)
+		CLIENT_IP=$CLIENT_IP6 GW_CLIENT_IP=$GW_CLIENT_IP6 GW_PODS_IP=$GW_PODS_IP6
+		BIP=([b1]=${BIP6[b1]} [b2]=${BIP6[b2]} [b3]=${BIP6[b3]})
+		;;
+	dual) ;;
+	*)
+		echo "NG_LB_FAMILY must be 4, 6 or dual, not '$LB_FAMILY'" >&2
+		exit 2
+		;;
+	esac
 }
+
+# An address as a URL's host: IPv6 in brackets.
+url_host() { if [[ $1 == *:* ]]; then echo "[$1]"; else echo "$1"; fi; }
 
 # shellcheck disable=SC2034 # QPAIRS, lcores and eal_lcores are read by the tests
 e2e_lcores() {
@@ -295,6 +327,22 @@ e2e_summary() {
 	((FAILED == 0))
 }
 
+# e2e_conf_check: $CONF passes nodegw --check, or the test fails with what it said.
+e2e_conf_check() {
+	if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
+		echo "FAIL: the generated config does not pass nodegw --check:"
+		indent <"$TMP/check.out"
+		echo "0 passed, $CHECKS failed"
+		exit 1
+	fi
+}
+
+# e2e_show "CMD": a CLI command in the gateway's namespace, through nodegw-ctl.
+e2e_show() {
+	# shellcheck disable=SC2086 # the command's words
+	ip netns exec "$P-gw" timeout 10 "$(dirname "$BIN")/../nodegw-ctl/nodegw-ctl" $1
+}
+
 e2e_topo_up() {
 	if ! "$1" "$P"; then
 		echo "FAIL: could not create the $P topology ($1)"
@@ -315,6 +363,10 @@ e2e_gw_up() {
 
 e2e_lb_up() {
 	local s out
+	local -a pings=("$CLIENT/$GW_CLIENT_IP" "$P-b1/$GW_PODS_IP" "$P-b2/$GW_PODS_IP" "$P-b3/$GW_PODS_IP")
+	[[ ${LB_FAMILY:-4} == dual ]] && pings+=("$CLIENT/$GW_CLIENT_IP6" "$P-b1/$GW_PODS_IP6" \
+		"$P-b2/$GW_PODS_IP6" "$P-b3/$GW_PODS_IP6")
+	[[ ${LB_FAMILY:-4} != 4 ]] && export NG_LB_V6=1
 	e2e_topo_up topo_lb_create
 	if ! _e2e_lb_backends "$@"; then
 		echo "FAIL: backends did not start"
@@ -323,8 +375,8 @@ e2e_lb_up() {
 	fi
 	e2e_gw_up
 	# The gateway answers on both sides (and learns the backends' MAC addresses).
-	for s in "$CLIENT:$GW_CLIENT_IP" "$P-b1:$GW_PODS_IP" "$P-b2:$GW_PODS_IP" "$P-b3:$GW_PODS_IP"; do
-		out=$(timeout 10 ip netns exec "${s%%:*}" ping -n -c 2 -i 0.2 -W 1 "${s#*:}" 2>&1)
-		info "warm-up ${s%%:*} -> ${s#*:}: $(grep -o '[0-9]* received' <<<"$out" || echo '? received') of 2 (not counted)"
+	for s in "${pings[@]}"; do
+		out=$(timeout 10 ip netns exec "${s%%/*}" ping -n -c 2 -i 0.2 -W 1 "${s#*/}" 2>&1)
+		info "warm-up ${s%%/*} -> ${s#*/}: $(grep -o '[0-9]* received' <<<"$out" || echo '? received') of 2 (not counted)"
 	done
 }

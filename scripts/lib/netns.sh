@@ -33,6 +33,7 @@
 #
 #   topo_create PREFIX                  build it (tears down a stale one first)
 #   topo_lb_create PREFIX               build the load-balancing topology below
+#                                       (NG_LB_V6=1: with IPv6 too, _ng_lb_v6)
 #   topo_destroy PREFIX                 kill everything inside, delete it (either
 #                                       topology); idempotent
 #   gw_start PREFIX CONF LOG [EAL...]   run nodegw in PREFIX-gw, wait for "MAIN: ready"
@@ -319,7 +320,30 @@ _ng_lb_topo_build() {
 		_ng_x ip -n "$nb" link set "$nb" up || return 1
 		_ng_x ip -n "$nb" route add default via 198.18.1.1 dev "$nb" || return 1
 	done
+	if [[ ${NG_LB_V6:-0} == 1 ]]; then
+		_ng_lb_v6 "$p" || return 1
+	fi
 	return 0
+}
+
+# NG_LB_V6=1: the load-balancing topology speaks IPv6 too. The client gets
+# 2001:db8::2/64 (default via nodegw's 2001:db8::1), backend i
+# 2001:db8:1::1i/64 (default via 2001:db8:1::1); no DAD and no router
+# advertisements, so the addresses work at once and only nodegw routes.
+_ng_lb_v6() {
+	local p=$1 i nb ifc
+	ifc=$p-c
+	_ng_sysctl "$p-client" "net.ipv6.conf.$ifc.disable_ipv6" 0 || return 1
+	_ng_sysctl "$p-client" "net.ipv6.conf.$ifc.accept_ra" 0 || return 1
+	_ng_x ip -n "$p-client" -6 addr add 2001:db8::2/64 dev "$ifc" nodad || return 1
+	_ng_x ip -n "$p-client" -6 route add default via 2001:db8::1 dev "$ifc" || return 1
+	for ((i = 1; i <= NG_LB_BACKENDS; i++)); do
+		nb=$p-b$i
+		_ng_sysctl "$nb" "net.ipv6.conf.$nb.disable_ipv6" 0 || return 1
+		_ng_sysctl "$nb" "net.ipv6.conf.$nb.accept_ra" 0 || return 1
+		_ng_x ip -n "$nb" -6 addr add "2001:db8:1::$((10 + i))/64" dev "$nb" nodad || return 1
+		_ng_x ip -n "$nb" -6 route add default via 2001:db8:1::1 dev "$nb" || return 1
+	done
 }
 
 # topo_lb_create PREFIX: client, gateway, bridge and three backends (see the

@@ -72,7 +72,7 @@ class Nodegw:
         self.conf_path = os.path.join(tmp, tag + ".conf")
         self.log_path = os.path.join(tmp, tag + ".log")
         self.prefix = "%s-%d-%s" % (stem, os.getpid(), tag)
-        self.proc = self.logf = self.rc = self.port = self.conf_port = None
+        self.proc = self.logf = self.rc = self.port = self.conf_port = self.stop_s = None
         self.t_start = None
 
     def start(self, conf_fn, env=None, lcores="0@0,1@1", timeout=60.0, port=None, tries=5):
@@ -139,16 +139,20 @@ class Nodegw:
 
     def stop(self):
         """SIGTERM, then SIGKILL (to its session) after 10 s; removes the EAL
-        runtime directory. Returns the exit status (again on a second call)."""
+        runtime directory. Returns the exit status (again on a second call);
+        stop_s is how long it took from SIGTERM to exit (None when nodegw had
+        already exited)."""
         if self.proc is None:
             return self.rc
         if self.proc.poll() is None:
+            t0 = time.monotonic()
             try:
                 self.proc.send_signal(signal.SIGTERM)
             except ProcessLookupError:
                 pass
             try:
                 self.proc.wait(timeout=10)
+                self.stop_s = time.monotonic() - t0
             except subprocess.TimeoutExpired:
                 try:
                     os.killpg(self.proc.pid, signal.SIGKILL)

@@ -584,7 +584,8 @@ def t_debug_stall(x):
           "the stall and its end are logged", log[-1500:])
 
 
-STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services"}
+STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services",
+              "reassembly"}
 
 
 def t_show_stats(x):
@@ -653,7 +654,8 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "lb", "ipip-encap", "local", "ip4-forward", "reply", "punt", "output",
+RUNTIME_STAGES = ["rx", "parse", "ip4-reass", "ip6-parse", "lb", "lb6", "icmp-err", "ipip-encap", "local",
+                  "ip6-local", "ip4-forward", "ip6-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
 
@@ -833,12 +835,13 @@ def t_show_ruleset(x):
     j = c.json("show ruleset json")
     keys = {"generation", "services", "frontends", "bytes", "index_bytes", "copied_bytes",
             "copied_chunks", "index_rebuilds", "build_us", "publish_us",
-            "grace_us", "commits", "pending_free", "dirty", "latency_samples",
+            "grace_us", "commits", "pending_free", "dirty", "state", "latency_samples",
             "latency_p50_us", "latency_p99_us", "latency_max_us"}
     check(set(j) == keys, "show ruleset json keys", sorted(j))
     # web: 1 VIP + node port on 2 addresses; dns 1; api 2.
     check(j["generation"] >= 1 and j["services"] == 3 and j["frontends"] == 6 and
-          j["bytes"] > 0 and j["dirty"] is False, "show ruleset json values", j)
+          j["bytes"] > 0 and j["dirty"] is False and j["state"] == "synced",
+          "show ruleset json values", j)
     # Three services fit one chunk: a commit copies at most the directory and it.
     check(0 < j["index_bytes"] < j["bytes"] and 0 < j["copied_bytes"] <= j["index_bytes"],
           "show ruleset json index figures", j)
@@ -850,6 +853,7 @@ def t_show_memory(x):
     check(re.match(r"DPDK heap: \d+ of \d+ bytes allocated \(\d+ allocations\)\nRSS: \d+ bytes\n"
                    r"malloc: \d+ bytes in use\nruleset and service objects: \d+ bytes\n"
                    r"connection tables: \d+ bytes \(\d+ per connection\)\n"
+                   r"reassembly tables: \d+ bytes \(0 datagrams waiting, 0 fragments held\)\n"
                    r"mbufs: \d+ of \d+ in use \(at most \d+\); "
                    r"exhausted 0 times, 0\.0 ms in all\n$",
                    out) is not None,
@@ -858,7 +862,8 @@ def t_show_memory(x):
     check(set(j) == {"heap_total", "heap_allocated", "heap_allocations", "rss", "malloc_in_use",
                      "ruleset_bytes", "conntrack_bytes", "bytes_per_connection", "mbufs",
                      "mbufs_in_use", "mbufs_max_in_use", "mbufs_exhausted",
-                     "mbufs_exhausted_events", "mbufs_exhausted_ms"},
+                     "mbufs_exhausted_events", "mbufs_exhausted_ms", "reassembly_bytes",
+                     "reassembly_datagrams", "reassembly_fragments_held"},
           "show memory json keys", sorted(j))
     check(0 < j["heap_allocated"] <= j["heap_total"] and j["rss"] > 0 and
           j["ruleset_bytes"] > 0 and j["conntrack_bytes"] > 0 and
@@ -1061,9 +1066,11 @@ def t_errors(x):
         ("backend add %s 198.18.1.9" % WEB,
          '% backend add: "198.18.1.9" is not ADDRESS:PORT'),
         ("route add 10.0.0.0/33 via 198.18.1.9",
-         '% route add: "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/LEN'),
+         '% route add: "10.0.0.0/33" is not a prefix A.B.C.D/LEN or X:X::X/LEN'),
         ("route add 198.18.64.0/18 via 198.18.1.300",
-         '% route add: next hop "198.18.1.300" is not an IPv4 address'),
+         '% route add: next hop "198.18.1.300" is not an IPv4 or IPv6 address'),
+        ("route add 2001:db8:9::/48 via 198.18.1.9",
+         '% route add: the next hop is not an IPv6 address like the prefix'),
         ("route add 198.18.64.0/18 via 198.18.9.9",
          '% route add: 198.18.9.9 is not on a connected prefix'),
         ("route add 198.18.64.0/18 via 198.18.1.9 port nosuch",
@@ -1585,7 +1592,7 @@ def reload_changes(x, c, good):
         f.write(good)
     check(c.ok("reload") == "reloaded %s\n" % x.a.conf_path, "reload")
     rc = c.ok("show running-config")
-    check("icmp = { rate_pps = 100; };" in rc,
+    check("icmp = { rate_pps = 100; fragment = true; };" in rc,
           "reload keeps settings it does not apply, and running-config says so", rc)
     name, a, p, _ = parse_lookup(c.ok("lookup tcp 198.18.0.5:1000 198.19.0.120:8081"))
     check((name, a, p) == ("reload/new", "198.18.1.70", 8081),
@@ -1729,6 +1736,182 @@ def t_show_json_all(x):
 
 
 # ---------------------------------------------------------------- CLI vs config rules
+
+V6_CONF = """# nodegw CLI test configuration, IPv6 (tests/ctl)
+log_level = "notice";
+workers = { idle_sleep_us = 100; };
+cli = { address = "127.0.0.1"; port = %(cli)d; };
+ports = (
+	{ name = "client"; devargs = "net_null0,no-rx=1";
+	  addresses = ["198.18.0.1/24", "2001:db8::1/64"]; },
+	{ name = "pods"; devargs = "net_null1,no-rx=1"; addresses = ["2001:db8:1::1/64"]; }
+);
+routes = (
+	{ prefix = "2001:db8:80::/48"; via = "2001:db8:1::fe"; },
+	{ prefix = "::/0"; via = "2001:db8::fe"; port = "client"; }
+);
+neighbours = (
+	{ address = "2001:db8:1::fe"; mac = "02:00:00:00:01:fe"; }
+);
+"""
+
+
+def t_ipv6_routes(x):
+    """IPv6 port addresses, static routes and neighbours: from the config, the
+    CLI, in show routes/neighbours, and round trip through show running-config."""
+    n = start_nodegw(x.exe, x.tmp, "v6", lambda p: V6_CONF % {"cli": p}, x.res)
+    x.procs.append(n)
+    c = n.client()
+    try:
+        rj = c.json("show routes json")
+        byp = {r["prefix"]: r for r in rj}
+        for pfx, origin in (("2001:db8::/64", "connected"), ("2001:db8::1/128", "local"),
+                            ("2001:db8:1::/64", "connected"), ("2001:db8:1::1/128", "local"),
+                            ("198.18.0.0/24", "connected")):
+            check(pfx in byp and byp[pfx]["origin"] == origin, "%s is a %s route" %
+                  (pfx, origin), rj)
+        check(static_routes(rj) == [("2001:db8:80::/48", "2001:db8:1::fe", "pods",
+                                     "2001:db8:1::1"),
+                                    ("::/0", "2001:db8::fe", "client", "2001:db8::1")],
+              "the config's IPv6 routes, port and source", static_routes(rj))
+        c.silent("route add 2001:db8:90::/48 via 2001:db8::fd")
+        c.silent("neighbour add 2001:db8::fd 02:00:00:00:00:FD")
+        check(("2001:db8:90::/48", "2001:db8::fd", "client", "2001:db8::1") in
+              static_routes(c.json("show routes json")), "route add over IPv6")
+        nb = static_neighbours(c.json("show neighbours json"))
+        check(nb == [("2001:db8:1::fe", "pods", "02:00:00:00:01:fe", "static"),
+                     ("2001:db8::fd", "client", "02:00:00:00:00:fd", "static")],
+              "neighbour add over IPv6", nb)
+        for line, token in (("route add 2001:db8:91::/48 via 2001:db8:7::1", "2001:db8:7::1"),
+                            ("route add 2001:db8:91::/48 via 2001:db8::1", "2001:db8::1"),
+                            ("route add 2001:db8:91::/129 via 2001:db8::9", "/129"),
+                            ("neighbour add 2001:db8:1::1 02:00:00:00:00:01", "2001:db8:1::1"),
+                            ("route del 2001:db8:1::/64", "2001:db8:1::/64")):
+            error_line(c.cmd(line), line.split()[0] + " " + line.split()[1], token)
+        # an IPv6 service: frontends and backends in brackets, one family
+        c.silent("service add v6/web tcp")
+        c.silent("service frontend add v6/web [2001:db8:100::10]:80")
+        c.silent("service frontend add v6/web nodeport 30080")
+        c.silent("backend add v6/web [2001:db8:1::10]:8080")
+        for line, token in (("backend add v6/web 198.18.0.5:8080", "is IPv4, the service is IPv6"),
+                            ("backend add v6/web 2001:db8:1::11:8080", "in brackets"),
+                            ("service frontend add v6/web [fe80::1]:80", "fe80::1")):
+            error_line(c.cmd(line), line.split()[0] + " " + line.split()[1], token)
+        c.silent("commit")
+        vr = [r for r in c.json("show routes json") if r["origin"] == "vip"]
+        check([r["prefix"] for r in vr] == ["2001:db8:100::10/128"], "the VIP's /128 route", vr)
+        out = c.ok("show service v6/web")
+        check("[2001:db8:100::10]:80/tcp" in out and "[2001:db8:1::10]:8080" in out,
+              "show service prints IPv6 frontends and backends in brackets", out)
+        # lookup over IPv6: the data path's hash, the backend in brackets
+        out = c.ok("lookup tcp [2001:db8::2]:40000 [2001:db8:100::10]:80")
+        check(re.match(r"service v6/web \(maglev\): backend \[2001:db8:1::10\]:8080, slot \d+ "
+                       r"of \d+", out), "lookup answers an IPv6 flow", out)
+        lj = c.json("lookup tcp [2001:db8::2]:40000 [2001:db8:100::10]:80 json")
+        check(lj.get("backend") == "2001:db8:1::10" and lj.get("port") == 8080,
+              "lookup json over IPv6", lj)
+        error_line(c.cmd("lookup tcp 198.18.0.2:40000 [2001:db8:100::10]:80"), "lookup",
+                   "not one family")
+        text = c.ok("show running-config")
+        for want in ('vips = ["2001:db8:100::10"];', 'node_port = 30080;',
+                     '{ address = "2001:db8:1::10"; port = 8080; weight = 1; }',
+                     'addresses = ["198.18.0.1/24", "2001:db8::1/64"];',
+                     '{ prefix = "2001:db8:90::/48"; via = "2001:db8::fd"; port = "client"; }',
+                     '{ prefix = "::/0"; via = "2001:db8::fe"; port = "client"; }',
+                     '{ address = "2001:db8::fd"; mac = "02:00:00:00:00:fd"; port = "client"; }'):
+            check(want in text, "running-config has " + want, text)
+        path = os.path.join(x.tmp, "v6-running.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        chk = subprocess.run([x.exe, "--check", "-c", path], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=30)
+        msg = chk.stdout.decode(errors="replace")
+        check(chk.returncode == 0 and re.search(r"OK \(2 ports, 3 routes, 2 neighbours\)", msg),
+              "nodegw --check accepts the IPv6 running-config", msg + "\n" + text)
+        c.silent("route del 2001:db8:90::/48")
+        c.silent("neighbour del 2001:db8::fd")
+        check(len(static_routes(c.json("show routes json"))) == 2, "route del over IPv6")
+    finally:
+        c.close()
+        n.stop()
+
+
+CONN6_CONF = """# nodegw CLI test configuration, IPv6 connections (tests/ctl)
+log_level = "notice";
+workers = { idle_sleep_us = 100; };
+cli = { address = "127.0.0.1"; port = %(cli)d; };
+ports = (
+	{ name = "client"; devargs = "%(cdev)s"; addresses = ["2001:db8::1/64"]; },
+	{ name = "pods"; devargs = "net_null1,no-rx=1"; addresses = ["2001:db8:1::1/64"]; }
+);
+services = (
+	{ name = "web6"; protocol = "tcp"; port = 80; vips = ["2001:db8:100::10"];
+	  backends = ( { address = "2001:db8:1::10"; port = 8080; },
+	               { address = "2001:db8:1::11"; port = 8080; } ); }
+);
+"""
+CONN6_FLOWS = [("2001:db8::%x" % (0x20 + i), 40100 + i) for i in range(4)]
+
+
+def syn6(src, sport, dst, dport):
+    """An Ethernet frame with a TCP SYN over IPv6 (checksum over the pseudo-header)."""
+    s6, d6 = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)
+    l4 = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, 0x02, 65535, 0, 0)
+    c = csum(s6 + d6 + struct.pack("!IxxxB", len(l4), 6) + l4)
+    l4 = l4[:16] + struct.pack("!H", c) + l4[18:]
+    ip6 = struct.pack("!IHBB", 6 << 28, len(l4), 6, 64) + s6 + d6
+    return bytes.fromhex(PCAP_MAC.replace(":", "")) + bytes.fromhex("020000000099") + \
+        b"\x86\xdd" + ip6 + l4
+
+
+def t_conn6(x):
+    """show conn over IPv6: addresses in brackets, client/vip/backend filters of
+    IPv6 addresses, the backend lookup names."""
+    pcap = os.path.join(x.tmp, "in6.pcap")
+    with open(pcap, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, (src, sport) in enumerate(CONN6_FLOWS):
+            p = syn6(src, sport, "2001:db8:100::10", 80)
+            f.write(struct.pack("<IIII", 1700000000, i, len(p), len(p)))
+            f.write(p)
+    n = start_nodegw(x.exe, x.tmp, "c6", lambda p: CONN6_CONF % {
+        "cli": p, "cdev": "net_pcap0,rx_pcap=%s" % pcap}, x.res)
+    x.procs.append(n)
+    c = n.client()
+    try:
+        want = len(CONN6_FLOWS)
+        deadline = time.monotonic() + 15
+        while True:
+            j = c.json("show conn json")
+            if j["matched"] >= want or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        check(j["matched"] == want, "the %d IPv6 flows are tracked" % want,
+              (j, c.ok("show stats")))
+        by_client = {cn["client"]: cn for cn in j["conns"]}
+        for src, sport in CONN6_FLOWS:
+            cn = by_client.get("[%s]:%d" % (src, sport))
+            check(cn is not None, "conn of [%s]:%d" % (src, sport), j["conns"])
+            lk = c.json("lookup tcp [%s]:%d [2001:db8:100::10]:80 json" % (src, sport))
+            check(cn["frontend"] == "[2001:db8:100::10]:80" and
+                  cn["backend"] == "[%s]:%d" % (lk["backend"], lk["port"]) and
+                  cn["source"].startswith("[2001:db8:1::1]:") and cn["state"] == "SYN_SENT",
+                  "an IPv6 conn: frontend, the backend lookup names, FullNAT source", (cn, lk))
+        src0 = CONN6_FLOWS[0][0]
+        one = c.json("show conn client %s json" % src0)
+        check(one["matched"] == 1 and one["conns"][0]["client"].startswith("[%s]:" % src0),
+              "show conn client IPV6", one)
+        check(c.json("show conn vip 2001:db8:100::10 json")["matched"] == want,
+              "show conn vip IPV6", c.ok("show conn"))
+        nb = sum(c.json("show conn backend %s json" % b)["matched"]
+                 for b in ("2001:db8:1::10", "2001:db8:1::11"))
+        check(nb == want, "show conn backend IPV6: every conn on one of the two", nb)
+        check(c.json("show conn client 198.18.0.2 json")["matched"] == 0,
+              "an IPv4 filter matches no IPv6 conn", c.ok("show conn"))
+    finally:
+        c.close()
+        n.stop()
+
 
 def t_parity(x):
     """What the config loader refuses, the CLI must refuse too (else show
@@ -1946,8 +2129,11 @@ def main():
             ("sessions and pipelined lines", t_sessions),
             ("quit, exit, half-close", t_quit),
             ("show conn with connections (pcap)", t_conn),
+            ("show conn with IPv6 connections (pcap)", t_conn6),
             ("the CLI refuses what the config refuses; route add/del keep system routes",
              t_parity),
+            ("IPv6 addresses, routes and neighbours; running-config round trip",
+             t_ipv6_routes),
         ]
         for name, fn in tests:
             if not res.run(name, fn, x):

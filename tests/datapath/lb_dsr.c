@@ -178,7 +178,8 @@ fx_dsr_mtu_frames(void)
 	bool rep;
 
 	flow_c2s_frame(&fl, &in, RTE_TCP_ACK_FLAG, 1, 1, 1500 - 40 - 19);
-	step("1481 + 20 bytes: over the MTU", fl.wid, &in, DROP(ENCAP_MTU), NULL);
+	step("1481 + 20 bytes with DF: over the MTU, fragmentation needed", fl.wid, &in,
+			REFUSE(P0, ENCAP_MTU), &out);
 	flow_c2s_frame(&fl, &in, RTE_TCP_ACK_FLAG, 1, 1, 1500 - 40 - 20);
 	tb_ip4_hdr(&in)->type_of_service = 0xb9; /* EF, ECT(1) */
 	tb_ip4_hdr(&in)->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);

@@ -159,6 +159,29 @@ arp_request4(struct tb_frame *f, uint32_t sip, uint32_t tip)
 	tb_arp(f, RTE_ARP_OP_REQUEST, &smac, sip, &zero_mac, tip);
 }
 
+/*
+ * An ICMP error (type, code; mtu in its second word) from src to dst,
+ * arriving on port, quoting the first qlen bytes of about's IPv4 packet.
+ */
+void
+icmp_err_frame(struct tb_frame *f, uint8_t port, uint32_t src, uint32_t dst, uint8_t type,
+		uint8_t code, uint16_t mtu, const struct tb_frame *about, uint16_t qlen)
+{
+	struct rte_ether_addr smac = mac_of(src);
+	struct rte_icmp_hdr *ic;
+
+	tb_eth(f, &gw.port_mac[port], &smac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	f->port = port;
+	tb_ip4(f, src, dst, IPPROTO_ICMP, 64, (uint16_t)(sizeof(*ic) + qlen));
+	ic = tb_l4(f);
+	memset(ic, 0, sizeof(*ic));
+	ic->icmp_type = type;
+	ic->icmp_code = code;
+	ic->icmp_seq_nb = rte_cpu_to_be_16(mtu);
+	memcpy(ic + 1, &about->b[about->l2], qlen);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + qlen);
+}
+
 /* ---- output checks ---- */
 
 void

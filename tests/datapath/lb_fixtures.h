@@ -92,6 +92,8 @@ void udp4(struct tb_frame *f, uint8_t port, uint32_t src, uint16_t sport, uint32
 		uint16_t dport, uint16_t payload, bool cksum);
 void icmp_echo4(struct tb_frame *f, uint32_t src, uint32_t dst, uint16_t data);
 void arp_request4(struct tb_frame *f, uint32_t sip, uint32_t tip);
+void icmp_err_frame(struct tb_frame *f, uint8_t port, uint32_t src, uint32_t dst, uint8_t type,
+		uint8_t code, uint16_t mtu, const struct tb_frame *about, uint16_t qlen);
 
 /* ---- output checks ---- */
 
@@ -186,6 +188,8 @@ void fx_tcp_handshake_data(void);
 void fx_tcp_close(void);
 void fx_udp(void);
 void fx_unconfirmed(void);
+void fx_expire_lap(void);
+void fx_sim_clock(void);
 void fx_no_pickup_fullnat(void);
 void fx_no_backend(void);
 void fx_no_frontend(void);
@@ -208,5 +212,12 @@ void fx_dsr_udp(void);
 void fx_dsr_mtu_frames(void);
 void fx_src_ranges_tcp(void);
 void fx_src_ranges_udp(void);
+/* lb_icmp.c */
+void fx_icmp_err_fullnat(void);
+void fx_icmp_err_dnat_udp(void);
+void fx_icmp_err_unrelated(void);
+void fx_icmp_err_dsr(void);
+void fx_mtu_frag_needed(void);
+void fx_mtu_fragment(void);
 
 #endif

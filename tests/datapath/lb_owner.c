@@ -201,7 +201,9 @@ fx_lport_run_in_use(void)
 				true);
 
 		flow_first(&n, "SYN to web while a run of ports is in use", RTE_TCP_SYN_FLAG, 8080);
-		if (n.be != f0.be)
+		/* the run is f0's worker's: a flow another worker owns (owner by
+		 * the whole client end) takes that worker's ports */
+		if (n.be != f0.be || n.wid != f0.wid)
 			continue;
 		got++;
 		if (n.lport > f0.lport && n.lport <= f0.lport + LPORT_RUN * NWORKERS)

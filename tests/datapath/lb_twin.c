@@ -48,8 +48,9 @@ fx_twin(void)
 	tcp4(&in, P0, CLIENT, 40802, GW0, 22, RTE_TCP_SYN_FLAG, 10, 0, 0);
 	step("SYN to the gateway's port 22", own(40802), &in, PUNT, &out);
 	check_same(&in, &out);
-	step("the same SYN on the other worker", 1 - own(40802), &in, REDIRECT(own(40802)), NULL);
-	step_redirected("handed to the owner", 1 - own(40802), own(40802), P0, PUNT, &out);
+	/* No frontend takes port 22: the worker that received it punts it itself
+	 * (it keeps no state), rather than filling the owner's redirect ring. */
+	step("the same SYN on the other worker", 1 - own(40802), &in, PUNT, &out);
 	check_same(&in, &out);
 	/* UDP to the other port's address, and a FullNAT-range port with no connection */
 	udp4(&in, P0, CLIENT, 50801, GW1, 161, 10, true);

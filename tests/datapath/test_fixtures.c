@@ -21,6 +21,10 @@
  *                       198.19.0.0/16 via 198.18.1.254
  *                       198.18.1.3 has no neighbour entry
  *
+ * The ports have IPv6 addresses too (2001:db8::1/64, 2001:db8:1::1/64); the
+ * IPv6 fixtures' frames and checks are in fixtures6.c (fixtures6.h has their
+ * topology).
+ *
  * Every fixture also checks that no mbuf leaked. A last test runs every
  * fixture in one burst and checks the summed verdicts.
  */
@@ -53,6 +57,7 @@
 #include <rte_ring.h>
 #include <rte_tcp.h>
 
+#include "fixtures6.h"
 #include "ng_stats.h"
 #include "ng_test_frame.h"
 #include "ng_test_gw.h"
@@ -64,7 +69,7 @@
 
 /* ---- the gateway under test ---- */
 
-static struct ng_test_gw gw;
+struct ng_test_gw gw; /* fixtures6.c's too */
 static struct ng_worker *w;
 
 static const struct rte_ether_addr client_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
@@ -390,6 +395,7 @@ in_bad_version(struct tb_frame *f)
 	tb_ip4_cksum(f);
 }
 
+/* IPv6, all zero but the version: hop-by-hop options with payload length 0 (a jumbogram). */
 static void
 in_ipv6(struct tb_frame *f)
 {
@@ -564,6 +570,18 @@ check_time_exceeded(const struct tb_frame *in, struct rte_mbuf *out)
 	check_icmp_error(in, out, NG_ICMP_TIME_EXCEEDED, 0, GW0);
 }
 
+/* "Fragmentation needed" with the egress MTU 1500, from port 0's address. */
+static void
+check_frag_needed(const struct tb_frame *in, struct rte_mbuf *out)
+{
+	struct tb_frame o;
+
+	tb_from_mbuf(&o, out, P0);
+	ng_test_gw_check_reply_eth(&gw, in, &o);
+	tb_check_icmp_error_mtu(in, &o, NG_ICMP_DEST_UNREACH, 4, GW0, 1500);
+	assert_int_equal(tb_ip4_hdr(&o)->dst_addr, CLIENT);
+}
+
 static void
 check_port_unreachable(const struct tb_frame *in, struct rte_mbuf *out)
 {
@@ -682,8 +700,9 @@ static const struct fixture fixtures[] = {
 		in_no_route, P0, DROP(NO_ROUTE)},
 	{"fwd_disabled", "transit packet with forwarding disabled: dropped",
 		in_routed_host, P0, DROP(FWD_DISABLED), .forwarding_off = true},
-	{"mtu_exceeded", "total length 1501 > egress MTU 1500: dropped",
-		in_mtu_exceeded, P0, DROP(MTU)},
+	{"mtu_exceeded", "total length 1501 > egress MTU 1500 with DF: fragmentation needed "
+		"(MTU 1500) back out the ingress port, original dropped",
+		in_mtu_exceeded, P0, .tx = P0, .drop = NG_DROP_MTU, .check = check_frag_needed},
 	/* Parse and L2 */
 	{"not_for_us", "destination MAC of another host: dropped",
 		in_not_for_us, P0, DROP(NOT_FOR_US)},
@@ -706,8 +725,8 @@ static const struct fixture fixtures[] = {
 		in_bad_cksum, P0, DROP(IP_CKSUM)},
 	{"bad_ip_version", "IP version 5 in an IPv4 frame: malformed header",
 		in_bad_version, P0, DROP(IP_HEADER)},
-	{"ipv6", "IPv6: not handled yet",
-		in_ipv6, P0, DROP(IPV6)},
+	{"ipv6_jumbogram", "IPv6 hop-by-hop header with payload length 0 (jumbogram): malformed",
+		in_ipv6, P0, DROP(IP6_EXT)},
 	{"lldp", "LLDP: unsupported ethertype",
 		in_lldp, P0, DROP(ETHERTYPE)},
 	{"vlan_nested", "two 802.1Q tags: dropped",
@@ -729,8 +748,8 @@ static const struct fixture fixtures[] = {
 		in_echo_reply_gw, P0, PUNT},
 	{"twin_ospf_hello", "twin: OSPF hello to 224.0.0.5 (multicast MAC): to the kernel",
 		in_ospf_hello, P0, PUNT},
-	{"twin_ipv6", "twin: IPv6 to the port's MAC: to the kernel",
-		in_ipv6, P0, PUNT},
+	{"twin_ipv6_jumbogram", "twin: malformed IPv6: dropped, not the kernel's either",
+		in_ipv6, P0, DROP(IP6_EXT), .twin = true},
 	{"twin_lldp", "twin: LLDP: to the kernel",
 		in_lldp, P0, PUNT},
 	{"twin_arp_request", "twin: ARP request for the gateway: answered, and a copy to the kernel",
@@ -750,7 +769,104 @@ static const struct fixture fixtures[] = {
 	{"twin_not_for_us", "twin: unicast to another MAC: dropped",
 		in_not_for_us, P0, DROP(NOT_FOR_US), .twin = true},
 	{"twin_ipv6_other_mac", "twin: IPv6 to another host's MAC: dropped",
-		in_ipv6_other_mac, P0, DROP(IPV6), .twin = true},
+		in_ipv6_other_mac, P0, DROP(NOT_FOR_US), .twin = true},
+	/* IPv6 (fixtures6.c): neighbour discovery */
+	{"nd_ns_gw", "NS for the gateway's IPv6 address: solicited NA to the solicitor",
+		in6_ns_gw, P0, TX(P0), .check = check6_na},
+	{"nd_ns_gw_vlan", "NS in VLAN 100: the NA keeps the tag",
+		in6_ns_gw_vlan, P0, TX(P0), .check = check6_na},
+	{"nd_ns_unicast", "unicast NS (reachability confirmation): answered",
+		in6_ns_unicast, P0, TX(P0), .check = check6_na},
+	{"nd_ns_dad", "NS from :: (duplicate address detection): NA to all nodes",
+		in6_ns_dad, P0, TX(P0), .check = check6_na_dad},
+	{"nd_ns_other", "NS for an address that is not ours: dropped",
+		in6_ns_other, P0, DROP(ND_NOT_OURS)},
+	{"nd_ns_hops64", "NS with hop limit 64 (not from the link): invalid",
+		in6_ns_hops64, P0, DROP(ND_INVALID)},
+	{"nd_na", "NA to the gateway: to the control core (neighbour table)",
+		in6_na_to_gw, P1, CTL(NG_CTL_ND), .check = check6_nd_up},
+	/* IPv6: local */
+	{"echo6_gw", "ICMPv6 echo to the gateway: echo reply, hop limit 64",
+		in6_echo_gw, P0, TX(P0), .check = check6_echo_reply},
+	{"echo6_gw_vlan", "ICMPv6 echo in VLAN 42: the reply keeps the tag",
+		in6_echo_gw_vlan, P0, TX(P0), .check = check6_echo_reply},
+	{"echo6_other_port_addr", "ICMPv6 echo to port 1's address arriving on port 0",
+		in6_echo_other_port, P0, TX(P0), .check = check6_echo_reply},
+	{"echo6_gw_fwd_off", "ICMPv6 echo to the gateway with forwarding disabled: answered",
+		in6_echo_gw, P0, TX(P0), .check = check6_echo_reply, .forwarding_off = true},
+	{"echo6_mcast", "ICMPv6 echo to all nodes: not answered",
+		in6_echo_mcast, P0, DROP(ICMP_UNHANDLED)},
+	{"tcp6_syn_gw", "TCP SYN to the gateway's IPv6 address: no listener, RST+ACK",
+		in6_tcp_syn_gw, P0, .tx = P0, .drop = NG_DROP_LOCAL_PROTO, .check = check6_rst},
+	{"tcp6_rst_gw", "TCP RST to the gateway: no answer to a RST",
+		in6_tcp_rst_gw, P0, DROP(LOCAL_PROTO)},
+	{"udp6_gw", "UDP to port 1's IPv6 address: ICMPv6 port unreachable from it",
+		in6_udp_gw, P0, .tx = P0, .drop = NG_DROP_LOCAL_PROTO,
+		.check = check6_port_unreachable},
+	{"udp6_no_cksum_gw", "UDP over IPv6 without a checksum: dropped",
+		in6_udp_no_cksum_gw, P0, DROP(UDP6_NO_CKSUM)},
+	{"frag6_gw", "IPv6 fragment to the gateway: dropped",
+		in6_frag_gw, P0, DROP(IP6_LOCAL_FRAG)},
+	/* IPv6: forwarding */
+	{"routed6_host", "IPv6 to a host on port 1 with a static neighbour: forwarded",
+		in6_routed_host, P0, TX(P1), .check = check6_to_host},
+	{"routed6_host_vlan", "IPv6 tagged on ingress: forwarded untagged",
+		in6_routed_host_vlan, P0, TX(P1), .check = check6_to_host},
+	{"routed6_gateway", "IPv6 to 2001:db8:99::/48: forwarded to the router's MAC",
+		in6_routed_gateway, P0, TX(P1), .check = check6_to_router},
+	{"routed6_mtu_exact", "IPv6 packet of 1500 bytes = egress MTU: forwarded",
+		in6_routed_mtu_exact, P0, TX(P1), .check = check6_to_host},
+	{"routed6_unresolved", "IPv6 next hop without a neighbour entry: to the control core",
+		in6_routed_unresolved, P0, CTL(NG_CTL_RESOLVE), .check = check6_resolve},
+	{"hop1", "hop limit 1: ICMPv6 time exceeded back out the ingress port",
+		in6_hop1, P0, .tx = P0, .drop = NG_DROP_TTL_EXPIRED, .check = check6_time_exceeded},
+	{"hop0", "hop limit 0: ICMPv6 time exceeded",
+		in6_hop0, P0, .tx = P0, .drop = NG_DROP_TTL_EXPIRED, .check = check6_time_exceeded},
+	{"hop1_icmp6_error", "hop limit 1 on an ICMPv6 error: no error about an error",
+		in6_hop1_icmp_error, P0, DROP(TTL_EXPIRED)},
+	{"too_big6", "IPv6 packet of 1501 bytes > egress MTU: ICMPv6 packet too big, MTU 1500",
+		in6_too_big, P0, .tx = P0, .drop = NG_DROP_MTU, .check = check6_too_big},
+	{"no_route6", "IPv6 destination without a route: dropped",
+		in6_no_route, P0, DROP(NO_ROUTE)},
+	{"fwd_disabled6", "IPv6 transit with forwarding disabled: dropped",
+		in6_routed_host, P0, DROP(FWD_DISABLED), .forwarding_off = true},
+	/* IPv6: parse */
+	{"rs6", "router solicitation to all routers: not nodegw's",
+		in6_rs, P0, DROP(IPV6)},
+	{"link_local6", "to a link-local address: never forwarded",
+		in6_link_local, P0, DROP(IPV6)},
+	{"src_mcast6", "from a multicast address: martian",
+		in6_src_mcast, P0, DROP(IP_SRC)},
+	{"src_unspec6", "from :: to a host: martian",
+		in6_src_unspec, P0, DROP(IP_SRC)},
+	{"hbh_late6", "hop-by-hop options after destination options: malformed chain",
+		in6_hbh_late, P0, DROP(IP6_EXT)},
+	{"not_for_us6", "IPv6 to another host's MAC: dropped",
+		in6_other_mac, P0, DROP(NOT_FOR_US)},
+	{"truncated6", "IPv6 frame shorter than its payload length: dropped",
+		in6_truncated, P0, DROP(TRUNCATED)},
+	/* IPv6 with a kernel twin on p0 */
+	{"twin6_tcp_syn_gw", "twin: IPv6 TCP SYN to the gateway: to the kernel, no RST",
+		in6_tcp_syn_gw, P0, PUNT},
+	{"twin6_udp_gw", "twin: IPv6 UDP to a gateway address: to the kernel",
+		in6_udp_gw, P0, PUNT},
+	{"twin6_ns_gw", "twin: NS for the gateway: answered, and a copy to the kernel",
+		in6_ns_gw, P0, TX(P0), .check = check6_na, .twin = true, .punt = 1},
+	{"twin6_ns_other", "twin: NS for an address nodegw does not own: the kernel's",
+		in6_ns_other, P0, PUNT},
+	{"twin6_rs", "twin: router solicitation: to the kernel",
+		in6_rs, P0, PUNT},
+	{"twin6_link_local", "twin: to a link-local address: to the kernel",
+		in6_link_local, P0, PUNT},
+	{"twin6_no_route", "twin: IPv6 to an address without a route: to the kernel",
+		in6_no_route, P0, PUNT},
+	{"twin6_echo_gw", "twin: ICMPv6 echo to the gateway: nodegw answers",
+		in6_echo_gw, P0, TX(P0), .check = check6_echo_reply, .twin = true},
+	{"twin6_routed_host", "twin: IPv6 transit is forwarded, not punted",
+		in6_routed_host, P0, TX(P1), .check = check6_to_host, .twin = true},
+	{"twin6_hop1", "twin: hop limit 1 in transit: time exceeded, as without a twin",
+		in6_hop1, P0, .tx = P0, .drop = NG_DROP_TTL_EXPIRED, .check = check6_time_exceeded,
+		.twin = true},
 	{"twin_tcp_short", "twin: TCP shorter than its header: dropped, not punted",
 		in_tcp_short_gw, P0, DROP(L4_HEADER), .twin = true},
 	{"twin_icmp_short", "twin: malformed ICMP to the gateway: dropped",
@@ -787,7 +903,7 @@ group_setup(void **state)
 {
 	static const struct ng_test_gw_opts o = {
 		.name = "fixtures", .n_ports = NPORTS,
-		.addrs = {"198.18.0.1/24", "198.18.1.1/24"},
+		.addrs = {"198.18.0.1/24,2001:db8::1/64", "198.18.1.1/24,2001:db8:1::1/64"},
 	};
 	char err[NG_ERRBUF] = "";
 	struct ng_prefix net;
@@ -804,7 +920,7 @@ group_setup(void **state)
 	}
 	neighbour("198.18.1.2", &host_mac);
 	neighbour("198.18.1.254", &router_mac);
-	return 0;
+	return fixtures6_setup();
 }
 
 static int

@@ -75,6 +75,10 @@ static const struct lb_fixture fixtures[] = {
 		fx_udp},
 	{"unconfirmed", "a conn is confirmed once the backend answered and the client went on "
 		"(TCP handshake, UDP query/answer/query): short timeouts until then", fx_unconfirmed},
+	{"expire_lap", "an expiry scan asked for more than the table: one lap, each due "
+		"conn freed once (fuzz_datapath)", fx_expire_lap},
+	{"sim_clock", "a burst on a given clock (ng_worker_process_at): the conn is stamped "
+		"with it and due one SYN timeout later by it", fx_sim_clock},
 	{"no_pickup_fullnat", "FullNAT: TCP without SYN and without conn refused (RST), no conn; "
 		"DNAT picks it up, unconfirmed until answered", fx_no_pickup_fullnat},
 	{"no_backend", "service without backends: TCP RST (ack = seq + 1), UDP ICMP port "
@@ -121,13 +125,25 @@ static const struct lb_fixture fixtures[] = {
 	{"dsr_midstream", "DSR: a flow met mid-stream (its SYN went through another gateway) "
 		"goes to the SYN's backend, ESTABLISHED", fx_dsr_midstream},
 	{"dsr_udp", "DSR: UDP encapsulated, its checksum (or none) untouched", fx_dsr_udp},
-	{"dsr_mtu_frames", "DSR: 20 bytes over the MTU dropped (encap_mtu), DSCP/ECN and DF "
+	{"dsr_mtu_frames", "DSR: 20 bytes over the MTU with DF refused (encap_mtu), DSCP/ECN and DF "
 		"copied, a VLAN-tagged frame encapsulated untagged", fx_dsr_mtu_frames},
 	{"src_ranges_tcp", "source ranges: a SYN from inside gets a backend, from outside it is "
 		"dropped silently (src_range, counted per service); a service without ranges "
 		"serves both; a range change spares established connections", fx_src_ranges_tcp},
 	{"src_ranges_udp", "source ranges, UDP: from inside to a backend, from outside dropped "
 		"without an ICMP error; a service without ranges serves both", fx_src_ranges_udp},
+	{"icmp_err_fullnat", "FullNAT: every ICMP error type from either side reaches the other "
+		"end translated (quote, checksums), on the owner", fx_icmp_err_fullnat},
+	{"icmp_err_dnat_udp", "DNAT and UDP: errors from either side translated; a quoted UDP "
+		"checksum patched, or 0 kept", fx_icmp_err_dnat_udp},
+	{"icmp_err_unrelated", "errors of no connection, truncated or malformed: dropped and "
+		"counted, nothing created, no error about an error", fx_icmp_err_unrelated},
+	{"icmp_err_dsr", "DSR: client-side errors to the backend in the tunnel, tunnel errors "
+		"to the client with the MTU less 20", fx_icmp_err_dsr},
+	{"mtu_frag_needed", "DF over the egress MTU: fragmentation needed with the MTU, translated "
+		"for the connection (DSR: MTU less 20)", fx_mtu_frag_needed},
+	{"mtu_fragment", "no DF over the egress MTU: fragmented (or dropped with icmp.fragment "
+		"off); DSR's outer packet fragmented", fx_mtu_fragment},
 };
 
 #define N_FIXTURES RTE_DIM(fixtures)

@@ -277,7 +277,8 @@ trace_refusals(void **state)
 	for (unsigned int s = NG_STAGE_PARSE; s <= NG_STAGE_OUTPUT; s++)
 		assert_int_equal(w->stats.stage[s].calls,
 				s == NG_STAGE_FORWARD || s == NG_STAGE_PUNT || s == NG_STAGE_ENCAP ||
-				s == NG_STAGE_REASS ?
+				s == NG_STAGE_IP6_PARSE || s == NG_STAGE_IP6_LOCAL || s == NG_STAGE_LB6 ||
+				s == NG_STAGE_FORWARD6 || s == NG_STAGE_ICMP_ERR || s == NG_STAGE_REASS ?
 				0 : 1);
 }
 
@@ -668,7 +669,7 @@ trace_dsr_syn(void **state)
 
 	(void)state;
 	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
-	tcp4(&in, P0, CLIENT, 40010, VIP_DSR, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	tcp4(&in, P0, CLIENT, CP(40010), VIP_DSR, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
 	step("SYN to dsr", owner, &in, TX(P1), &out);
 	r = last_rec(owner, 1);
 	STEPS(ST(PARSE, LB), ST(LB, ENCAP), ST(ENCAP, FORWARD), ST(FORWARD, OUTPUT));
@@ -679,6 +680,46 @@ trace_dsr_syn(void **state)
 	assert_int_equal(r->after.proto, IPPROTO_IPIP);
 	tb_assert_addr(r->after.src, GW1);
 	tb_assert_addr(r->after.dst, r->conn.backend.v4);
+}
+
+/*
+ * ICMP errors: one of a connection (parse -> icmp-err -> ip4-forward ->
+ * output, translated for the client), one of none (parse -> icmp-err ->
+ * drop), and DF over the egress MTU (... -> ip4-forward -> reply -> drop,
+ * reply: fragmentation needed).
+ */
+static void
+trace_icmp_err(void **state)
+{
+	const struct ng_trace_rec *r;
+	struct tb_frame in, syn_out, err, out;
+
+	(void)state;
+	tcp4(&in, P0, CLIENT, CP(40012), VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	step("SYN to web", owner, &in, TX(P1), &syn_out);
+	assert_int_equal(ng_trace_add(gw.dp, 3, -1), 0);
+	icmp_err_frame(&err, P1, tb_ip4_hdr(&syn_out)->dst_addr, GW1, 3, 4, 1400, &syn_out, 40);
+	step("fragmentation needed from the backend", owner, &err, TX(P0), &out);
+	r = last_rec(owner, 1);
+	STEPS(ST(PARSE, ICMP_ERR), ST(ICMP_ERR, FORWARD), ST(FORWARD, OUTPUT));
+	assert_int_equal(r->verdict, NG_TRACE_TX);
+	assert_int_equal(r->out, gw.port_id[P0]);
+	tb_assert_addr(r->after.src, VIP_WEB);
+	tb_assert_addr(r->after.dst, CLIENT);
+
+	icmp_err_frame(&err, P0, CLIENT, VIP_WEB, 3, 3, 0, &in, 40); /* quotes a packet to the VIP */
+	step("an error of no connection", owner, &err, DROP(ICMP_ERR_UNRELATED), NULL);
+	r = last_rec(owner, 2);
+	STEPS(ST(PARSE, ICMP_ERR), ST(ICMP_ERR, DROP));
+	assert_int_equal(r->reason, NG_DROP_ICMP_ERR_UNRELATED);
+
+	tcp4(&in, P0, CLIENT, CP(40012), VIP_WEB, 80, RTE_TCP_ACK_FLAG, 1001, 1, 1500 - 40 + 1);
+	step("1501 bytes with DF", owner, &in, REFUSE(P0, MTU), &out);
+	r = last_rec(owner, 3);
+	STEPS(ST(PARSE, LB), ST(LB, FORWARD), ST(FORWARD, REPLY), ST(REPLY, DROP));
+	assert_int_equal(r->reason, NG_DROP_MTU);
+	assert_int_equal(r->reply, NG_TRACE_REPLY_FRAG_NEEDED);
+	tb_assert_addr(tb_ip4_hdr(&out)->src_addr, VIP_WEB);
 }
 
 /* ---- set-up ---- */
@@ -708,6 +749,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		TRACE_TEST(trace_fullnat_syn),
 		TRACE_TEST(trace_dsr_syn),
+		TRACE_TEST(trace_icmp_err),
 		TRACE_TEST(trace_refusals),
 		TRACE_TEST(trace_src_range),
 		TRACE_TEST(trace_forwarded),

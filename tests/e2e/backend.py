@@ -3,8 +3,9 @@
 
 Standard library only. Subcommands:
 
-  serve NAME [--http-port 8080] [--udp-port 5353] [--bind ADDR] [--lifetime S]
-      HTTP on --http-port:
+  serve NAME [--http-port 8080] [--udp-port 5353] [--bind ADDR]... [--lifetime S]
+      On each --bind address (IPv4 or IPv6; give it twice for both), HTTP on
+      --http-port:
         GET /             -> "backend=NAME client=PEER_IP\\n"
         GET /big?size=N[&rate=R]
                           -> N bytes of the fixed pattern (see gen-big), with
@@ -18,7 +19,7 @@ Standard library only. Subcommands:
   gen-big SIZE
       Write the /big body of SIZE bytes to stdout (to checksum it).
 
-  udp-query ADDR PORT [--timeout S] [--tries N]
+  udp-query ADDR PORT [--timeout S] [--tries N]      (ADDR IPv4 or IPv6)
       Send one datagram (retried up to N times), print the reply.
 
   udp-session ADDR PORT --sport PORT [--timeout S]
@@ -111,6 +112,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_error(404)
 
 
+def family(addr):
+    """The socket family of an address literal."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 class HTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -118,6 +124,7 @@ class HTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
     def __init__(self, addr, name):
         self.backend_name = name
+        self.address_family = family(addr[0])
         super().__init__(addr, Handler)
 
     # http.server.HTTPServer.server_bind would call socket.getfqdn(): no
@@ -143,17 +150,21 @@ def udp_echo(sock, name):
 
 
 def cmd_serve(a):
-    httpd = HTTPServer((a.bind, a.http_port), a.name)
-    us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    us.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    us.bind((a.bind, a.udp_port))
-    threading.Thread(target=udp_echo, args=(us, a.name), daemon=True).start()
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    sys.stderr.write("backend %s: http %s:%d udp %s:%d, up to %d s\n" % (
-        a.name, a.bind, a.http_port, a.bind, a.udp_port, a.lifetime))
+    servers = []
+    for addr in a.bind or ["0.0.0.0"]:
+        httpd = HTTPServer((addr, a.http_port), a.name)
+        us = socket.socket(family(addr), socket.SOCK_DGRAM)
+        us.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        us.bind((addr, a.udp_port))
+        threading.Thread(target=udp_echo, args=(us, a.name), daemon=True).start()
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        sys.stderr.write("backend %s: http %s:%d udp %s:%d, up to %d s\n" % (
+            a.name, addr, a.http_port, addr, a.udp_port, a.lifetime))
     sys.stderr.flush()
     time.sleep(a.lifetime)
-    httpd.shutdown()
+    for httpd in servers:
+        httpd.shutdown()
     return 0
 
 
@@ -166,7 +177,7 @@ def cmd_gen_big(a):
 
 
 def cmd_udp_query(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(a.addr), socket.SOCK_DGRAM)
     s.settimeout(a.timeout)
     for _ in range(a.tries):
         s.sendto(b"query", (a.addr, a.port))
@@ -181,7 +192,7 @@ def cmd_udp_query(a):
 
 
 def cmd_udp_session(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(a.addr), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("", a.sport))
     for n, _line in enumerate(sys.stdin):
@@ -212,7 +223,7 @@ def main():
 
     p = sub.add_parser("serve")
     p.add_argument("name")
-    p.add_argument("--bind", default="0.0.0.0")
+    p.add_argument("--bind", action="append")
     p.add_argument("--http-port", type=int, default=8080)
     p.add_argument("--udp-port", type=int, default=5353)
     p.add_argument("--lifetime", type=int, default=300)

@@ -113,12 +113,7 @@ services = (
 	}
 );
 EOF
-if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
-	echo "FAIL: the generated config does not pass nodegw --check:"
-	indent <"$TMP/check.out"
-	echo "0 passed, $CHECKS failed"
-	exit 1
-fi
+e2e_conf_check
 
 echo "== nodegw e2e floods: $WORKERS worker(s), $RXQ rx queue(s) per port, $MODE size"
 echo "   $ACTIVE active + $IDLE idle TCP connections, $UDP_FLOWS UDP flows, $NEW_RATE new connections/s"

@@ -43,7 +43,6 @@ e2e_args "$@"
 e2e_preflight ip ping python3 ethtool timeout flock ss
 
 e2e_lb_names
-GW=$P-gw
 HTTP_PORT=8080
 UDP_PORT=5353
 VIP_ONE=198.19.0.40
@@ -77,19 +76,10 @@ services = (
 );
 EOF
 	mv -f "$CONF.new" "$CONF"
-	if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
-		echo "FAIL: the generated config does not pass nodegw --check:"
-		indent <"$TMP/check.out"
-		echo "0 passed, $CHECKS failed"
-		exit 1
-	fi
+	e2e_conf_check
 }
 
-CTL=$(dirname "$BIN")/../nodegw-ctl/nodegw-ctl
-show() {
-	# shellcheck disable=SC2086 # the command's words
-	ip netns exec "$GW" timeout 10 "$CTL" $1
-}
+show() { e2e_show "$1"; }
 # jq-less json: python expression E over the output of "CMD json" as x
 show_json() {
 	show "$1 json" | python3 -c 'import json, sys; x = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"

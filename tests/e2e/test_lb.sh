@@ -10,9 +10,17 @@
 # UDP re-scheduling after its backend goes, FullNAT vs DNAT source address,
 # clean shutdown.
 #
+# NG_LB_FAMILY (scripts/lib/e2e.sh, e2e_lb_names) picks the family: 4 (the
+# default), 6 (the same checks over IPv6: client 2001:db8::2, backends
+# 2001:db8:1::11-13, VIPs in 2001:db8:100::/64), or dual: every backend
+# serves both families, and each of the services web and dns is two nodegw
+# services, "web" (IPv4) and "web/v6" (IPv6), as a dual-stack Kubernetes
+# Service becomes; IPv4 and IPv6 clients use both at once (spread, UDP,
+# source addresses), then the clean shutdown.
+#
 # Needs root (exits 77, meson's "skipped", otherwise). Only touches the
 # namespaces it creates (prefix $NG_E2E_PREFIX, default "ngt") and addresses
-# in 198.18.0.0/15 (VIPs in 198.19.0.0/24); every loop is bounded and
+# in 198.18.0.0/15 (VIPs in 198.19.0.0/24) and 2001:db8::/32; every loop is bounded and
 # everything it starts is removed on exit, failure included.
 
 set -uo pipefail
@@ -35,9 +43,28 @@ VIP_EMPTY=198.19.0.12
 VIP_BULK=198.19.0.13
 VIP_DNAT=198.19.0.14
 VIP_DNS=198.19.0.53
+VIP6_WEB=2001:db8:100::10
+VIP6_DNS=2001:db8:100::53
+if [[ $LB_FAMILY == 6 ]]; then
+	VIP_WEB=$VIP6_WEB
+	VIP_STICKY=2001:db8:100::11
+	VIP_EMPTY=2001:db8:100::12
+	VIP_BULK=2001:db8:100::13
+	VIP_DNAT=2001:db8:100::14
+	VIP_DNS=$VIP6_DNS
+fi
 NODE_PORT=30080
+# URL hosts (IPv6 in brackets)
+H_WEB=$(url_host "$VIP_WEB")
+H_STICKY=$(url_host "$VIP_STICKY")
+H_EMPTY=$(url_host "$VIP_EMPTY")
+H_BULK=$(url_host "$VIP_BULK")
+H_DNAT=$(url_host "$VIP_DNAT")
+H_GW=$(url_host "$GW_CLIENT_IP")
+H6_WEB=$(url_host "$VIP6_WEB")
 
 CHECKS=10
+[[ $LB_FAMILY == dual ]] && CHECKS=4
 
 e2e_begin nodegw-e2e-lb
 
@@ -50,17 +77,47 @@ declare -A WEB_W=([b1]=1 [b2]=1 [b3]=1)
 BULK_BACKENDS="b1"
 DNS_BACKENDS="b1 b2 b3"
 
-# backend_list "b1 b2" PORT [weights-array-name]
+# backend_list "b1 b2" PORT [weights-array-name]; the addresses of
+# BL_ADDRS (an array name: BIP by default, BIP6 for the IPv6 services of a
+# dual-stack run)
 backend_list() {
 	local list=$1 port=$2 wname=${3:-WEB_W} b sep="" w
-	local -n _w=$wname
+	local -n _w=$wname _a=${BL_ADDRS:-BIP}
 	for b in $list; do
 		w=""
 		[[ -n ${3:-} ]] && w=" weight = ${_w[$b]};"
-		printf '%s\n\t\t\t{ address = "%s"; port = %s;%s }' "$sep" "${BIP[$b]}" "$port" "$w"
+		printf '%s\n\t\t\t{ address = "%s"; port = %s;%s }' "$sep" "${_a[$b]}" "$port" "$w"
 		sep=","
 	done
 	echo
+}
+
+# The port addresses: IPv4, and IPv6 unless the run is IPv4 only.
+ADDRS_C="\"$GW_CLIENT_IP4/24\""
+ADDRS_P="\"$GW_PODS_IP4/24\""
+if [[ $LB_FAMILY != 4 ]]; then
+	ADDRS_C+=", \"$GW_CLIENT_IP6/64\""
+	ADDRS_P+=", \"$GW_PODS_IP6/64\""
+fi
+
+# The IPv6 halves of the dual-stack services web and dns (no NodePort: a
+# node_port belongs to one service).
+dual_services() {
+	[[ $LB_FAMILY == dual ]] || return 0
+	cat <<EOF
+	{
+		name = "web/v6"; protocol = "tcp"; port = 80; vips = ["$VIP6_WEB"];
+		scheduler = "maglev"; mode = "fullnat";
+		backends = ($(BL_ADDRS=BIP6 backend_list "b1 b2 b3" $HTTP_PORT WEB_W)
+		);
+	},
+	{
+		name = "dns/v6"; protocol = "udp"; port = 53; vips = ["$VIP6_DNS"];
+		scheduler = "maglev"; mode = "fullnat";
+		backends = ($(BL_ADDRS=BIP6 backend_list "$DNS_BACKENDS" $UDP_PORT)
+		);
+	},
+EOF
 }
 
 write_conf() {
@@ -72,10 +129,11 @@ forwarding = true;
 workers = { lcores = [$lcores]; idle_sleep_us = 100; idle_polls = 64; };
 conntrack = { max_entries = 65536; };
 ports = (
-	{ name = "client"; devargs = "net_af_packet0,iface=$P-gc,qpairs=$QPAIRS"; addresses = ["$GW_CLIENT_IP/24"]; rx_queues = $RXQ; },
-	{ name = "pods"; devargs = "net_af_packet1,iface=$P-gs,qpairs=$QPAIRS"; addresses = ["$GW_PODS_IP/24"]; rx_queues = $RXQ; }
+	{ name = "client"; devargs = "net_af_packet0,iface=$P-gc,qpairs=$QPAIRS"; addresses = [$ADDRS_C]; rx_queues = $RXQ; },
+	{ name = "pods"; devargs = "net_af_packet1,iface=$P-gs,qpairs=$QPAIRS"; addresses = [$ADDRS_P]; rx_queues = $RXQ; }
 );
 services = (
+$(dual_services)
 	{
 		name = "web"; protocol = "tcp"; port = 80; vips = ["$VIP_WEB"];
 		node_port = $NODE_PORT; scheduler = "maglev"; mode = "fullnat";
@@ -151,7 +209,7 @@ if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
 	exit 1
 fi
 
-echo "== nodegw e2e load balancing: $WORKERS worker(s), $RXQ rx queue(s) per port"
+echo "== nodegw e2e load balancing: $WORKERS worker(s), $RXQ rx queue(s) per port, family $LB_FAMILY"
 echo "   binary $BIN"
 echo "   $CLIENT ($CLIENT_IP) -> $GW_CLIENT_IP [nodegw] $GW_PODS_IP -> $P-lan bridge -> b1 b2 b3 (${BIP[b1]} ${BIP[b2]} ${BIP[b3]})"
 echo "   EAL ${NG_EAL_BASE[*]} --file-prefix nodegw-$P --lcores $eal_lcores"
@@ -194,15 +252,18 @@ tally() {
 }
 tally_str() { echo "b1=${TALLY[b1]} b2=${TALLY[b2]} b3=${TALLY[b3]} failed=${TALLY[err]} other=${TALLY[other]}"; }
 
+# single CHECK: run CHECK unless this is the dual-stack run (which has its own).
+single() { [[ $LB_FAMILY == dual ]] || "$@"; }
+
 # ---- 1. Maglev spreads 300 connections evenly -------------------------------------
 
 check_spread() {
 	log_mark
 	local f=$TMP/web1.txt b ok=1 t0
 	t0=$(now_ms)
-	curl_many 300 "http://$VIP_WEB/" >"$f"
+	curl_many 300 "http://$H_WEB/" >"$f"
 	tally "$f"
-	info "300 curls to http://$VIP_WEB/ in $(($(now_ms) - t0)) ms: $(tally_str)"
+	info "300 curls to http://$H_WEB/ in $(($(now_ms) - t0)) ms: $(tally_str)"
 	for b in "${BACKENDS[@]}"; do
 		((TALLY[$b] >= 65 && TALLY[$b] <= 135)) || ok=0
 	done
@@ -214,7 +275,7 @@ check_spread() {
 		grep -v '^backend=' "$f" | sort | uniq -c | head -n 5 | indent
 	fi
 }
-check_spread
+single check_spread
 
 # ---- 2. weights 1:2:3 after a reload --------------------------------------------
 
@@ -229,7 +290,7 @@ check_weights() {
 		fail "weights 1:2:3: the reload did not happen"
 		return
 	fi
-	curl_many 300 "http://$VIP_WEB/" >"$f"
+	curl_many 300 "http://$H_WEB/" >"$f"
 	tally "$f"
 	local shares=""
 	for b in "${BACKENDS[@]}"; do
@@ -247,26 +308,26 @@ check_weights() {
 		fail "weights 1:2:3: ${shares% }, failed=${TALLY[err]} (want 16.7/33.3/50.0 +- 10 points, no failures)"
 	fi
 }
-check_weights
+single check_weights
 
 # ---- 3. ClientIP affinity ----------------------------------------------------------
 
 check_affinity() {
 	log_mark
 	local f=$TMP/sticky.txt used=0 b
-	curl_many 50 "http://$VIP_STICKY/" >"$f"
+	curl_many 50 "http://$H_STICKY/" >"$f"
 	tally "$f"
 	for b in "${BACKENDS[@]}"; do
 		((TALLY[$b] > 0)) && used=$((used + 1))
 	done
-	info "50 curls to http://$VIP_STICKY/ (scheduler random, affinity client-ip): $(tally_str)"
+	info "50 curls to http://$H_STICKY/ (scheduler random, affinity client-ip): $(tally_str)"
 	if ((used == 1 && TALLY[err] == 0 && TALLY[other] == 0)); then
 		pass "client-ip affinity: all 50 connections on one backend ($(tally_str))"
 	else
 		fail "client-ip affinity: $(tally_str) (want all 50 on one backend)"
 	fi
 }
-check_affinity
+single check_affinity
 
 # ---- 4. UDP through a VIP ------------------------------------------------------------
 
@@ -283,16 +344,16 @@ check_udp() {
 		fail "UDP $VIP_DNS:53: no reply within 3 tries of 1 s: '$out'"
 	fi
 }
-check_udp
+single check_udp
 
 # ---- 5. NodePort -----------------------------------------------------------------
 
 check_nodeport() {
 	log_mark
 	local f=$TMP/nodeport.txt
-	curl_many 10 "http://$GW_CLIENT_IP:$NODE_PORT/" >"$f"
+	curl_many 10 "http://$H_GW:$NODE_PORT/" >"$f"
 	tally "$f"
-	info "10 curls to http://$GW_CLIENT_IP:$NODE_PORT/: $(tally_str)"
+	info "10 curls to http://$H_GW:$NODE_PORT/: $(tally_str)"
 	if ((TALLY[err] == 0 && TALLY[other] == 0)); then
 		pass "NodePort $GW_CLIENT_IP:$NODE_PORT reaches service web ($(tally_str))"
 	else
@@ -300,7 +361,7 @@ check_nodeport() {
 		head -n 3 "$f" | indent
 	fi
 }
-check_nodeport
+single check_nodeport
 
 # ---- 6. a service without backends refuses at once -----------------------------------
 
@@ -312,7 +373,7 @@ check_empty() {
 		# -v: curl 7.88 says "Couldn't connect to server" for every connect
 		# failure; the verbose line carries the errno text.
 		out=$(timeout 10 ip netns exec "$CLIENT" curl -v -sS --connect-timeout 3 --max-time 5 \
-			"http://$VIP_EMPTY/" 2>&1)
+			"http://$H_EMPTY/" 2>&1)
 		rc=$?
 		ms=$(($(now_ms) - t0))
 		res+="[rc $rc, $ms ms] "
@@ -330,7 +391,7 @@ check_empty() {
 		fail "service without backends: ${res% } (want exit 7, 'Connection refused', < 1000 ms)"
 	fi
 }
-check_empty
+single check_empty
 
 # ---- 7. a TCP transfer survives a reload that removes its backend -----------------------
 
@@ -343,7 +404,7 @@ check_bulk() {
 	want_sum=$(python3 "$BACKEND_PY" gen-big "$size" | sha256sum | cut -d' ' -f1)
 	t0=$(now_ms)
 	timeout 60 ip netns exec "$CLIENT" curl -sS --connect-timeout 2 --max-time 30 \
-		-D "$hdr" -o "$out" "http://$VIP_BULK/big?size=$size&rate=$rate" \
+		-D "$hdr" -o "$out" "http://$H_BULK/big?size=$size&rate=$rate" \
 		2>"$err" 9>&- &
 	pid=$!
 	sleep 1
@@ -371,7 +432,7 @@ check_bulk() {
 	[[ $backend == b1 ]] || ok=0
 	((ms >= 4000)) || { info "transfer lasted under 4 s: the reload may not have hit it in flight"; ok=0; }
 	# New connections now go to b2.
-	after=$(curl_many 5 "http://$VIP_BULK/" | sort | uniq -c | tr -s ' \n' ' ')
+	after=$(curl_many 5 "http://$H_BULK/" | sort | uniq -c | tr -s ' \n' ' ')
 	info "5 new connections after the reload: $after"
 	[[ $after =~ ^\ ?5\ backend=b2\  ]] || ok=0
 	if ((ok)); then
@@ -380,7 +441,7 @@ check_bulk() {
 		fail "TCP transfer across a reload: rc $rc, $got_size/$size bytes from ${backend:-?} in $ms ms, checksum $([[ $got_sum == "$want_sum" ]] && echo ok || echo BAD); after: $after"
 	fi
 }
-check_bulk
+single check_bulk
 
 # ---- 8. a UDP flow whose backend goes is re-scheduled at once ---------------------------
 
@@ -406,7 +467,7 @@ check_udp_resched() {
 	}
 	for ((i = 1; i <= 3; i++)); do
 		ask
-		info "before: datagram $i from 198.18.0.2:40053: ${line:-no output}"
+		info "before: datagram $i from $CLIENT_IP port 40053: ${line:-no output}"
 		if [[ $line =~ ^REPLY\ [0-9.]+\ backend=(b[123]) ]]; then
 			b=${BASH_REMATCH[1]}
 			[[ -z $x ]] && x=$b
@@ -441,7 +502,7 @@ check_udp_resched() {
 		indent <"$outf"
 	fi
 }
-check_udp_resched
+single check_udp_resched
 
 # ---- 9. FullNAT hides the client, DNAT keeps it ---------------------------------------
 
@@ -450,7 +511,7 @@ check_source() {
 	local f=$TMP/dnat.txt nfull nfull_ok ndnat ndnat_ok ok=1
 	nfull=$(grep -c '^backend=' "$TMP/web1.txt")
 	nfull_ok=$(grep -c "^backend=b[123] client=$GW_PODS_IP\$" "$TMP/web1.txt")
-	curl_many 10 "http://$VIP_DNAT/" >"$f"
+	curl_many 10 "http://$H_DNAT/" >"$f"
 	ndnat=$(grep -c '^backend=' "$f")
 	ndnat_ok=$(grep -c "^backend=b[123] client=$CLIENT_IP\$" "$f")
 	info "fullnat (web, check 1): $nfull_ok of $nfull answers say client=$GW_PODS_IP"
@@ -464,7 +525,87 @@ check_source() {
 		{ grep -v "client=$GW_PODS_IP\$" "$TMP/web1.txt" | head -n 3; head -n 3 "$f"; } | indent
 	fi
 }
-check_source
+single check_source
+
+# ---- dual stack: IPv4 and IPv6 clients of one service's two halves at once -----------
+
+# 150 curls to web over IPv4 and 150 to web/v6 over IPv6, side by side: each
+# family spread over the 3 backends, none failed, and each backend saw the
+# gateway's address of the family the client used (FullNAT).
+check_dual_spread() {
+	log_mark
+	local f4=$TMP/dual4.txt f6=$TMP/dual6.txt b ok=1 t0 pid s4 s6 n4 n6
+	t0=$(now_ms)
+	curl_many 150 "http://$H_WEB/" >"$f4" &
+	pid=$!
+	curl_many 150 "http://$H6_WEB/" >"$f6"
+	wait "$pid"
+	tally "$f4"
+	s4=$(tally_str)
+	for b in "${BACKENDS[@]}"; do ((TALLY[$b] >= 25 && TALLY[$b] <= 75)) || ok=0; done
+	((TALLY[err] == 0 && TALLY[other] == 0)) || ok=0
+	tally "$f6"
+	s6=$(tally_str)
+	for b in "${BACKENDS[@]}"; do ((TALLY[$b] >= 25 && TALLY[$b] <= 75)) || ok=0; done
+	((TALLY[err] == 0 && TALLY[other] == 0)) || ok=0
+	n4=$(grep -c "^backend=b[123] client=$GW_PODS_IP\$" "$f4")
+	n6=$(grep -c "^backend=b[123] client=$GW_PODS_IP6\$" "$f6")
+	info "150 + 150 curls at once in $(($(now_ms) - t0)) ms: IPv4 $s4; IPv6 $s6"
+	info "FullNAT sources: $n4 of 150 IPv4 answers say client=$GW_PODS_IP, $n6 of 150 IPv6 answers client=$GW_PODS_IP6"
+	((n4 == 150 && n6 == 150)) || ok=0
+	if ((ok)); then
+		pass "dual stack: web (IPv4) $s4 and web/v6 (IPv6) $s6 at once (want 50 +- 25 each), sources $GW_PODS_IP and $GW_PODS_IP6"
+	else
+		fail "dual stack: IPv4 $s4, IPv6 $s6, sources $n4/150 and $n6/150 (want 50 +- 25 each, no failures, the gateway's address of each family)"
+		{ grep -v "client=$GW_PODS_IP\$" "$f4" | head -n 3; grep -v "client=$GW_PODS_IP6\$" "$f6" | head -n 3; } | indent
+	fi
+}
+[[ $LB_FAMILY == dual ]] && check_dual_spread
+
+# UDP to dns and dns/v6, one query of each family at once.
+check_dual_udp() {
+	log_mark
+	local o4=$TMP/dual_udp4.txt o6=$TMP/dual_udp6.txt pid ok=1
+	timeout 10 ip netns exec "$CLIENT" python3 "$BACKEND_PY" udp-query "$VIP_DNS" 53 \
+		--timeout 1 --tries 3 >"$o4" 2>&1 &
+	pid=$!
+	timeout 10 ip netns exec "$CLIENT" python3 "$BACKEND_PY" udp-query "$VIP6_DNS" 53 \
+		--timeout 1 --tries 3 >"$o6" 2>&1
+	wait "$pid"
+	grep -q "^backend=b[123] client=$GW_PODS_IP\$" "$o4" || ok=0
+	grep -q "^backend=b[123] client=$GW_PODS_IP6\$" "$o6" || ok=0
+	if ((ok)); then
+		pass "dual stack UDP: $VIP_DNS:53 '$(cat "$o4")', [$VIP6_DNS]:53 '$(cat "$o6")'"
+	else
+		fail "dual stack UDP: $VIP_DNS:53 '$(cat "$o4")', [$VIP6_DNS]:53 '$(cat "$o6")' (want replies through the gateway's address of each family)"
+	fi
+}
+[[ $LB_FAMILY == dual ]] && check_dual_udp
+
+# One reload takes b1 out of web and web/v6: new connections of both families
+# avoid it, and both keep answering.
+check_dual_reload() {
+	log_mark
+	local f4=$TMP/dual4r.txt f6=$TMP/dual6r.txt ok=1 s4 s6
+	# shellcheck disable=SC2034 # read by backend_list through a nameref
+	WEB_W=([b1]=0 [b2]=1 [b3]=1)
+	write_conf
+	reload_gw || ok=0
+	curl_many 30 "http://$H_WEB/" >"$f4"
+	curl_many 30 "http://$H6_WEB/" >"$f6"
+	tally "$f4"
+	s4=$(tally_str)
+	((TALLY[b1] == 0 && TALLY[b2] + TALLY[b3] == 30)) || ok=0
+	tally "$f6"
+	s6=$(tally_str)
+	((TALLY[b1] == 0 && TALLY[b2] + TALLY[b3] == 30)) || ok=0
+	if ((ok)); then
+		pass "dual stack reload draining b1 in both halves: IPv4 $s4, IPv6 $s6"
+	else
+		fail "dual stack reload draining b1: IPv4 $s4, IPv6 $s6 (want b1=0 and 30 answers each)"
+	fi
+}
+[[ $LB_FAMILY == dual ]] && check_dual_reload
 
 # ---- 10. clean shutdown ---------------------------------------------------------------
 

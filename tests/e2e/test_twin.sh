@@ -90,12 +90,7 @@ services = (
 	}
 );
 EOF
-if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
-	echo "FAIL: the generated config does not pass nodegw --check:"
-	indent <"$TMP/check.out"
-	echo "0 passed, $CHECKS failed"
-	exit 1
-fi
+e2e_conf_check
 
 echo "== nodegw e2e kernel twin: $WORKERS worker(s), $RXQ rx queue(s) per port"
 echo "   binary $BIN"

@@ -242,11 +242,119 @@ def k8s_http_seeds():
     }
 
 
+# fuzz_datapath.c: operations, a kind byte then its arguments (see the
+# comment at the top of fuzz_datapath.c). Targets: 0 web (FullNAT), 1 dweb
+# (DNAT), 2 aff (FullNAT, ClientIP), 3 dns (UDP DNAT), 4 uaff (UDP FullNAT,
+# ClientIP), 5 NodePort on 198.18.0.1, 6 dsr, 7 NodePort on 198.18.1.1, 8 a
+# port no frontend serves, 9 dns's VIP over TCP, 10 a gateway port, 11 an
+# address without service, 12 a backend (routed).
+SYN, ACK, FIN, RST, PSH = 0x02, 0x10, 0x01, 0x04, 0x08
+
+
+def dp_client(target, flags, client=0, cport=0, wid=0, proto=0, p1=False, payload=0,
+              seq=0, mut=()):
+    ctl = proto | wid << 2 | (8 if p1 else 0) | (payload // 8) << 4
+    b = bytes([0, target, ctl, client | cport << 2, flags]) + struct.pack("<H", seq)
+    b += bytes([len(mut)]) + b"".join(bytes([o, v]) for o, v in mut)
+    return b + (b"\x01" if mut else b"")
+
+
+def dp_reply(flags, which=0, wid=0, payload=0, seq=0):
+    return bytes([1, which | wid << 4 | (payload // 16) << 5, flags]) + \
+        struct.pack("<H", seq) + b"\x00"
+
+
+def dp_raw(body, kind=0, port=0, bcast=False):
+    return bytes([2, port | (2 if bcast else 0) | kind << 2, len(body)]) + body
+
+
+def dp_time(n, unit=2):  # unit 0: ms, 1: 100 ms, 2: s
+    return bytes([3, unit]) + struct.pack("<H", n)
+
+
+def dp_control(loop_budget=False):
+    return bytes([4, 1 if loop_budget else 0])
+
+
+def dp_rules(what, svc, be=0, arg=0):
+    return bytes([5, what, svc, be, arg])
+
+
+def dp_flood(n, kind, target, client=0, base=20000, wid=0):
+    return bytes([6, n - 1, kind, target, client | wid << 2]) + struct.pack("<H", base)
+
+
+def dp_arp(wid=0):
+    return bytes([7, wid])
+
+
+def dp_conn(target, cport=0, wid=0):
+    """A TCP handshake, data both ways and a close to TIME_WAIT."""
+    return (dp_client(target, SYN, cport=cport, wid=wid) + dp_reply(SYN | ACK) +
+            dp_client(target, ACK, cport=cport, wid=wid, seq=1) +
+            dp_client(target, ACK | PSH, cport=cport, wid=wid, payload=64, seq=1) +
+            dp_reply(ACK | PSH, payload=32, seq=1) +
+            dp_client(target, FIN | ACK, cport=cport, wid=wid, seq=2) +
+            dp_reply(FIN | ACK, seq=2) + dp_client(target, ACK, cport=cport, wid=wid, seq=3))
+
+
+def datapath_seeds():
+    udp = lambda t, wid=0: (dp_client(t, 1, wid=wid, payload=40) + dp_reply(1, payload=40) +
+                            dp_client(t, 1, wid=wid, payload=40))
+    floods = b"".join(dp_flood(32, 0, 0, client=i % 4, base=20000 + 64 * i, wid=i & 1)
+                      for i in range(20))
+    return {
+        "tcp_fullnat": dp_conn(0) + dp_time(1) + dp_control() +
+        dp_client(0, SYN) + dp_time(200) + dp_control(),
+        "tcp_dnat": dp_conn(1, wid=1) + dp_time(121) + dp_control(True) + dp_client(1, SYN),
+        "tcp_affinity": dp_conn(2) + dp_conn(2, cport=5) + dp_time(20000) + dp_control() +
+        dp_client(2, SYN, cport=9),
+        "udp_dnat": udp(3) + dp_time(400) + dp_control() + dp_client(3, 1),
+        "udp_affinity": udp(4, 1) + dp_time(30) + dp_control() + udp(4),
+        "nodeport": dp_conn(5) + dp_conn(7, cport=3),
+        "dsr": dp_client(6, SYN) + dp_client(6, ACK, seq=1) + dp_client(6, ACK | PSH, seq=1,
+                                                                        payload=100),
+        "established_idle_flood": dp_client(0, SYN, cport=1) +
+        dp_reply(SYN | ACK) + dp_client(0, ACK, cport=1, seq=1) +
+        dp_client(0, ACK | PSH, cport=1, seq=1, payload=8) + dp_reply(ACK, seq=1) +
+        dp_client(0, ACK | PSH, cport=1, seq=2, payload=8) + floods +
+        dp_client(0, ACK | PSH, cport=1, seq=3, payload=8) + dp_reply(ACK, seq=3) +
+        dp_control(),
+        "flood_ack": b"".join(dp_flood(32, 1, 1, base=30000 + 32 * i) for i in range(20)) +
+        dp_time(5) + dp_control(),
+        "flood_reuse_expired": b"".join(dp_flood(32, 0, 1, client=2, base=100 + 32 * i)
+                                        for i in range(14)) + dp_time(60) +
+        b"".join(dp_flood(32, 0, 1, client=3, base=100 + 32 * i) for i in range(10)),
+        "flood_udp": b"".join(dp_flood(32, 2, 3, client=1, base=1000 + 32 * i, wid=i & 1)
+                              for i in range(10)) + dp_time(31) + dp_control(),
+        "flood_nat_ports": b"".join(dp_flood(32, 0, 5, client=i % 4, base=5000 + 32 * i)
+                                    for i in range(6)),
+        "rules": dp_conn(0) + dp_rules(0, 0, 0, 0) + dp_client(0, SYN, cport=2) +
+        dp_rules(1, 0, 1) + dp_reply(ACK) + dp_rules(2, 3) + dp_client(3, 1) +
+        dp_rules(3, 3) + udp(3) + dp_rules(1, 3, 0) + dp_rules(1, 3, 1) + dp_rules(1, 3, 2) +
+        dp_client(3, 1, cport=4) + dp_rules(4, 0) + dp_client(0, SYN, cport=6) +
+        dp_rules(5, 1, 0, 0) + dp_client(1, SYN, cport=7) + dp_rules(6, 0, 0, 2) +
+        dp_client(0, SYN, cport=8) + dp_time(4) + dp_control(),
+        "unresolved_backend": dp_rules(0, 0, 4, 4) + dp_rules(0, 0, 0, 0) +
+        dp_rules(0, 0, 1, 0) + dp_rules(0, 0, 2, 0) + dp_client(0, SYN) + dp_control() +
+        dp_time(1, 0) + dp_arp() + dp_control() + dp_client(0, ACK, seq=1) + dp_reply(SYN | ACK),
+        "refusals": b"".join(dp_client(t, SYN, cport=t) for t in (8, 9, 10, 11, 12)) +
+        dp_client(0, 1, proto=3) + dp_client(3, 1, proto=2) + dp_client(0, 0) +
+        dp_client(0, RST) + dp_rules(2, 0) + dp_client(0, SYN) + dp_client(3, 0, proto=3),
+        "mutated": dp_client(0, SYN, mut=((14 + 8, 1),)) + dp_client(0, SYN, mut=((14, 0x46),)) +
+        dp_client(3, 1, mut=((14 + 20 + 4, 0),)) + dp_client(0, SYN, mut=((14 + 6, 0x20),)),
+        "raw": dp_raw(bytes(range(40))) + dp_raw(bytes([0, 1, 8, 0, 6, 4, 0, 1]) + bytes(20),
+                                                   kind=1, bcast=True) +
+        dp_raw(bytes([0x60]) + bytes(50), kind=2) + dp_raw(bytes([0, 5, 8, 0]) + bytes(30),
+                                                        kind=3),
+    }
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
     gens = {"conf": conf_seeds, "cli": cli_seeds, "svc_model": svc_model_seeds,
             "k8s_json": k8s_json_seeds, "k8s_stream": k8s_stream_seeds,
-            "k8s_http": k8s_http_seeds}
+            "k8s_http": k8s_http_seeds, "datapath": datapath_seeds}
     for target, gen in gens.items():
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)

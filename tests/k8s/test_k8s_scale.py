@@ -12,7 +12,10 @@ net_null ports; the config of scripts/lib/bench_k8s.py) listing them with pages 
   - the first sync is applied in slices (doc/architecture.md, "The Kubernetes
     watcher"): `show k8s` counts turns of the control loop that stopped with
     groups left (sync_slices >= 1), and the CLI answered while groups were
-    still waiting; in the end every service is applied and published.
+    still waiting; in the end every service is applied and published;
+  - `show ruleset` says "syncing" until the sync is applied and "synced" once
+    every service is published (the commit slices of lib/svc); meanwhile
+    `show health` says /healthz answers 503, then 200.
 
 Loopback only; every wait is bounded; both processes are stopped at the end.
 Exits 77 (skipped) without the openssl CLI. NODEGW_KEEP_TMP=1 keeps the
@@ -64,12 +67,17 @@ def t_sliced_sync(x):
                               lambda p: bench_k8s.conf_text(x.tmp, p, x.api_port, True),
                               SERVICES)
     pending_seen = 0
+    states = set()
+    health = set()
     deadline = time.monotonic() + 600
     while True:
         k = cli_json(x.gw.port, "show k8s")
         if k["initial_sync_ms"] >= 0:
             break
         pending_seen = max(pending_seen, k["pending_groups"])
+        states.add(cli_json(x.gw.port, "show ruleset")["state"])
+        h = cli_json(x.gw.port, "show health")
+        health.add((h["syncing"], h["healthz"]))
         check(time.monotonic() < deadline, "initial sync within 600 s", k)
         time.sleep(0.005)
     want = SERVICES + SERVICES // 5
@@ -80,10 +88,19 @@ def t_sliced_sync(x):
     print("     sync in %.0f ms over %d slices; the CLI saw up to %d services pending"
           % (k["initial_sync_ms"], k["sync_slices"], pending_seen), flush=True)
     check(pending_seen > 0, "the CLI answered while services waited to be applied", k)
+    check(states == {"syncing"}, "show ruleset said syncing until the sync was applied",
+          sorted(states))
+    check(health == {(True, 503)}, "/healthz 503 while syncing",
+          sorted(health))
     rs = bench_k8s.wait(lambda: (lambda j: j if j["services"] >= want and not j["dirty"]
                                  else None)(cli_json(x.gw.port, "show ruleset")),
                         "the ruleset with every service", 300)
     check(rs["services"] == want, "published: %d services" % want, rs)
+    rs = bench_k8s.wait(lambda: (lambda j: j if j["state"] == "synced" else None)(
+        cli_json(x.gw.port, "show ruleset")), "show ruleset synced", 60)
+    check(rs["services"] == want, "synced with every service", rs)
+    h = cli_json(x.gw.port, "show health")
+    check(not h["syncing"] and h["healthz"] == 200, "/healthz 200 once synced", h)
 
 
 def main():

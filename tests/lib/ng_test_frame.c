@@ -357,6 +357,13 @@ void
 tb_check_icmp_error(const struct tb_frame *in, struct tb_frame *out, uint8_t type,
 		uint8_t code, uint32_t src)
 {
+	tb_check_icmp_error_mtu(in, out, type, code, src, 0);
+}
+
+void
+tb_check_icmp_error_mtu(const struct tb_frame *in, struct tb_frame *out, uint8_t type,
+		uint8_t code, uint32_t src, uint16_t mtu)
+{
 	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)&in->b[in->l2];
 	const struct rte_ipv4_hdr *oh = tb_ip4_hdr(out);
 	const struct rte_icmp_hdr *icmp = (const struct rte_icmp_hdr *)(oh + 1);
@@ -377,7 +384,7 @@ tb_check_icmp_error(const struct tb_frame *in, struct tb_frame *out, uint8_t typ
 	assert_int_equal(icmp->icmp_type, type);
 	assert_int_equal(icmp->icmp_code, code);
 	assert_int_equal(icmp->icmp_ident, 0);
-	assert_int_equal(icmp->icmp_seq_nb, 0);
+	assert_int_equal(rte_be_to_cpu_16(icmp->icmp_seq_nb), mtu);
 	assert_int_equal(rte_raw_cksum(icmp, 8u + quote), 0xffff);
 	/* The original header, as received (TTL and all), and 8 bytes. */
 	assert_memory_equal(icmp + 1, ih, quote);

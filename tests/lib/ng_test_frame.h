@@ -160,6 +160,10 @@ void tb_check_rst(const struct tb_frame *in, struct tb_frame *out);
 void tb_check_icmp_error(const struct tb_frame *in, struct tb_frame *out, uint8_t type,
 		uint8_t code, uint32_t src);
 
+/** tb_check_icmp_error() whose second word is mtu (RFC 1191's next-hop MTU; 0 otherwise). */
+void tb_check_icmp_error_mtu(const struct tb_frame *in, struct tb_frame *out, uint8_t type,
+		uint8_t code, uint32_t src, uint16_t mtu);
+
 /**
  * out is the ICMP echo reply to the echo request in: as long, from in's
  * destination to its source, TTL 64, identifier, sequence and data echoed,

@@ -125,6 +125,20 @@ struct bad {
 	"  { name = \"b\"; devargs = \"net_null1\"; addresses = [\"198.19.0.1/24\"]; }\n" \
 	");\n"
 
+/* PORTS2 with an IPv6 address on each port, on the same lines. */
+#define PORTS2V6 \
+	"ports = (\n" \
+	"  { name = \"a\"; devargs = \"net_null0\";" \
+	" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"]; },\n" \
+	"  { name = \"b\"; devargs = \"net_null1\";" \
+	" addresses = [\"198.19.0.1/24\", \"2001:db8:2::1/64\"]; }\n" \
+	");\n"
+/* Routes and neighbours after PORTS2V6, on line 6. */
+#define ROUTE6(body) PORTS2V6 "routes = (\n  { " body " }  #!\n);\n"
+#define NEIGH6(body) PORTS2V6 "neighbours = (\n  { " body " }  #!\n);\n"
+/* One port with the address list given, on line 5. */
+#define PORT_ADDRS(list) "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n" \
+	"    addresses = [" list "];  #!\n  }\n);\n"
 /* A route list after PORTS2: the route is on line 6. */
 #define ROUTE(body) PORTS2 "routes = (\n  { " body " }  #!\n);\n"
 /* A neighbour list after PORTS2: the neighbour is on line 6. */
@@ -238,6 +252,8 @@ static const struct bad bad[] = {
 		"};\n" PORTS2, 3, "reassembly: max_held 100 is less than max_fragments 200"},
 	{"reass_unknown_key", "reassembly = {\n  max_frags = 2;  #!\n};\n" PORTS2, 2,
 		"max_frags"},
+	{"fragment_not_bool", "icmp = {\n  fragment = 1;  #!\n};\n" PORTS2, 2,
+		"icmp: fragment must be a boolean (true or false), not an integer"},
 	{"cli_idle_range", "cli = {\n  idle_timeout_s = 86401;  #!\n};\n" PORTS2, 2,
 		"cli: idle_timeout_s 86401 is out of range (0..86400)"},
 	{"cli_idle_negative", "cli = {\n  idle_timeout_s = -1;  #!\n};\n" PORTS2, 2,
@@ -288,14 +304,36 @@ static const struct bad bad[] = {
 	{"address_no_len", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
 		"    addresses = [\"198.18.0.1\"];  #!\n  }\n);\n", 5,
 		"port \"a\": address \"198.18.0.1\" is not an address with a prefix length "
-		"(A.B.C.D/LEN)"},
+		"(A.B.C.D/LEN or X:X::X/LEN)"},
+	{"address_ipv6_bad_len", PORT_ADDRS("\"2001:db8::1/129\""), 5,
+		"port \"a\": address \"2001:db8::1/129\" is not an address with a prefix length"},
+	{"address_ipv6_zero_len", PORT_ADDRS("\"2001:db8::1/0\""), 5,
+		"port \"a\": address 2001:db8::1/0: prefix length must be 1..128"},
+	{"address_ipv6_mcast", PORT_ADDRS("\"ff02::1/64\""), 5,
+		"port \"a\": address ff02::1/64 is not a unicast host address"},
+	{"address_ipv6_loopback", PORT_ADDRS("\"::1/128\""), 5,
+		"port \"a\": address ::1/128 is not a unicast host address"},
+	{"address_ipv6_unspec", PORT_ADDRS("\"::/64\""), 5,
+		"port \"a\": address ::/64 is not a unicast host address"},
+	{"address_ipv6_mapped", PORT_ADDRS("\"::ffff:198.18.0.1/120\""), 5,
+		"port \"a\": address \"::ffff:198.18.0.1/120\" is not an address with a prefix"},
+	{"address_ipv6_link_local", PORT_ADDRS("\"fe80::1/64\""), 5,
+		"port \"a\": address fe80::1/64 is link-local; give a global or unique-local "
+		"address"},
+	{"address_ipv6_anycast", PORT_ADDRS("\"2001:db8:1::/64\""), 5,
+		"port \"a\": address 2001:db8:1::/64 is the subnet-router anycast address of "
+		"2001:db8:1::/64; use a host address"},
+	{"address_ipv6_twice", PORT_ADDRS("\"2001:db8::1/64\", \"2001:db8::1/120\""), 5,
+		"port \"a\": address 2001:db8::1 is listed twice"},
+	{"address_ipv6_overlap", "ports = (\n"
+		"  { name = \"a\"; devargs = \"net_null0\"; addresses = [\"2001:db8::1/48\"]; },\n"
+		"  { name = \"b\"; devargs = \"net_null1\";"
+		" addresses = [\"2001:db8:0:5::1/64\"]; }  #!\n"
+		");\n", 3,
+		"port \"b\": address 2001:db8:0:5::1/64 overlaps 2001:db8::1/48 on port \"a\""},
 	{"address_bad_len", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
 		"    addresses = [\"198.18.0.1/33\"];  #!\n  }\n);\n", 5,
 		"address \"198.18.0.1/33\" is not an address with a prefix length"},
-	{"address_ipv6", "ports = (\n  {\n    name = \"a\";\n    devargs = \"net_null0\";\n"
-		"    addresses = [\n      \"198.18.0.1/24\",\n      \"2001:db8::1/64\"  #!\n"
-		"    ];\n  }\n);\n", 7,
-		"port \"a\": address \"2001:db8::1/64\": IPv6 addresses are not supported yet"},
 	{"address_twice_same_port", "ports = (\n  {\n    name = \"a\";\n"
 		"    devargs = \"net_null0\";\n"
 		"    addresses = [\"198.18.0.1/24\", \"198.18.0.1/25\"];  #!\n  }\n);\n", 5,
@@ -307,6 +345,11 @@ static const struct bad bad[] = {
 	{"fullnat_not_v4", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
 		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = [\"198.18.0\"]; }  #!\n"
 		");\n", 3, "port \"a\": fullnat_addresses \"198.18.0\" is not an IPv4 address"},
+	{"fullnat_v6", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
+		"    fullnat_addresses = [\"198.18.0.5\", \"2001:db8:1::5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses 2001:db8:1::5: IPv6 FullNAT sources are not "
+		"supported yet"},
 	{"fullnat_off_prefix", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
 		" addresses = [\"198.18.0.1/24\"];\n"
 		"    fullnat_addresses = [\"198.18.0.5\", \"198.18.9.5\"]; }  #!\n);\n", 3,
@@ -423,15 +466,30 @@ static const struct bad bad[] = {
 	{"route_host_bits", ROUTE("prefix = \"10.1.2.3/16\"; via = \"198.18.0.254\";"), 6,
 		"route #1: prefix 10.1.2.3/16 has host bits set; did you mean 10.1.0.0/16?"},
 	{"route_prefix_bad", ROUTE("prefix = \"10.0.0.0\"; via = \"198.18.0.254\";"), 6,
-		"route #1: prefix \"10.0.0.0\" is not a prefix (A.B.C.D/LEN)"},
-	{"route_prefix_ipv6", ROUTE("prefix = \"2001:db8::/32\"; via = \"198.18.0.254\";"), 6,
-		"route #1: prefix 2001:db8::/32: IPv6 routes are not supported yet"},
+		"route #1: prefix \"10.0.0.0\" is not a prefix (A.B.C.D/LEN or X:X::X/LEN)"},
+	{"route6_via_v4", ROUTE6("prefix = \"2001:db8:9::/48\"; via = \"198.18.0.254\";"), 6,
+		"route 2001:db8:9::/48: via 198.18.0.254 is not an IPv6 address like the prefix"},
+	{"route6_host_bits", ROUTE6("prefix = \"2001:db8:9::1/48\"; via = \"2001:db8:1::9\";"), 6,
+		"route #1: prefix 2001:db8:9::1/48 has host bits set; did you mean 2001:db8:9::/48?"},
+	{"route6_via_nowhere", ROUTE6("prefix = \"2001:db8:9::/48\"; via = \"2001:db8:3::9\";"), 6,
+		"route 2001:db8:9::/48: next hop 2001:db8:3::9 is not on any port's connected "
+		"prefix"},
+	{"route6_via_own", ROUTE6("prefix = \"2001:db8:9::/48\"; via = \"2001:db8:2::1\";"), 6,
+		"route 2001:db8:9::/48: next hop 2001:db8:2::1 is an address of port \"b\""},
+	{"route6_port_wrong",
+		ROUTE6("prefix = \"::/0\"; via = \"2001:db8:2::9\"; port = \"a\";"), 6,
+		"route ::/0: next hop 2001:db8:2::9 is not on a connected prefix of port \"a\""},
+	{"route6_connected", ROUTE6("prefix = \"2001:db8:2::/64\"; via = \"2001:db8:1::9\";"), 6,
+		"route 2001:db8:2::/64: duplicates the connected prefix of port \"b\""},
+	{"route6_via_mapped", ROUTE6("prefix = \"2001:db8:9::/48\"; via = \"::ffff:1.2.3.4\";"), 6,
+		"route 2001:db8:9::/48: via ::ffff:1.2.3.4 is an IPv4-mapped IPv6 address; write the "
+		"IPv4 address"},
 	{"route_via_missing", ROUTE("prefix = \"10.0.0.0/8\";"), 6,
 		"route 10.0.0.0/8: missing required key \"via\""},
 	{"route_via_bad", ROUTE("prefix = \"10.0.0.0/8\"; via = \"gateway\";"), 6,
-		"route 10.0.0.0/8: via \"gateway\" is not an IPv4 address"},
+		"route 10.0.0.0/8: via \"gateway\" is not an IPv4 or IPv6 address"},
 	{"route_via_ipv6", ROUTE("prefix = \"10.0.0.0/8\"; via = \"2001:db8::1\";"), 6,
-		"route 10.0.0.0/8: via 2001:db8::1: IPv6 next hops are not supported yet"},
+		"route 10.0.0.0/8: via 2001:db8::1 is not an IPv4 address like the prefix"},
 	{"route_via_nowhere", ROUTE("prefix = \"10.0.0.0/8\"; via = \"198.20.0.1\";"), 6,
 		"route 10.0.0.0/8: next hop 198.20.0.1 is not on any port's connected prefix"},
 	{"route_via_own", ROUTE("prefix = \"10.0.0.0/8\"; via = \"198.19.0.1\";"), 6,
@@ -456,7 +514,13 @@ static const struct bad bad[] = {
 	{"neigh_address_missing", NEIGH("mac = \"02:00:00:00:00:02\";"), 6,
 		"neighbour #1: missing required key \"address\""},
 	{"neigh_address_bad", NEIGH("address = \"198.18.0.256\"; mac = \"02:00:00:00:00:02\";"), 6,
-		"neighbour #1: address \"198.18.0.256\" is not an IPv4 address"},
+		"neighbour #1: address \"198.18.0.256\" is not an IPv4 or IPv6 address"},
+	{"neigh6_nowhere", NEIGH6("address = \"2001:db8:3::7\"; mac = \"02:00:00:00:00:02\";"), 6,
+		"neighbour 2001:db8:3::7: address 2001:db8:3::7 is not on any port's connected "
+		"prefix"},
+	{"neigh6_own", NEIGH6("address = \"2001:db8:1::1\"; mac = \"02:00:00:00:00:02\";"), 6,
+		"neighbour 2001:db8:1::1: address 2001:db8:1::1 is an address of port \"a\" (this "
+		"gateway), not a neighbour"},
 	{"neigh_mac_missing", NEIGH("address = \"198.18.0.2\";"), 6,
 		"neighbour 198.18.0.2: missing required key \"mac\""},
 	{"neigh_mac_bad", NEIGH("address = \"198.18.0.2\"; mac = \"02:00:00:00:00\";"), 6,
@@ -602,14 +666,19 @@ static const struct bad bad[] = {
 	{"vips_ints", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; vips = [1];"), 6,
 		"service \"web\": vips must be strings \"A.B.C.D\", not an integer"},
 	{"vip_bad", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; vips = [\"198.18.100\"];"),
-		6, "service \"web\": vip \"198.18.100\" is not an IPv4 address"},
+		6, "service \"web\": vip \"198.18.100\" is not an IPv4 or IPv6 address"},
 	{"vip_prefix", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
 		"vips = [\"198.18.100.0/24\"];"), 6,
-		"service \"web\": vip \"198.18.100.0/24\" is not an IPv4 address"},
-	{"vip_ipv6", PORTS2 "services = (\n  {\n    name = \"web\";\n    protocol = \"tcp\";\n"
+		"service \"web\": vip \"198.18.100.0/24\" is not an IPv4 or IPv6 address"},
+	{"vip_mixed_families", PORTS2 "services = (\n  {\n    name = \"web\";\n    protocol = \"tcp\";\n"
 		"    port = 80;\n    vips = [\n      \"198.18.100.10\",\n"
 		"      \"2001:db8::10\"  #!\n    ];\n  }\n);\n", 12,
-		"service \"web\": vip 2001:db8::10: IPv6 VIPs are not supported yet"},
+		"service \"web\": vip 2001:db8::10 is IPv6, the service is IPv4 (a service is one "
+		"family: make one service per family)"},
+	{"vip6_link_local", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"fe80::10\"];"), 6, "service \"web\": vip fe80::10 is not a unicast address"},
+	{"vip6_multicast", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"ff05::10\"];"), 6, "service \"web\": vip ff05::10 is not a unicast address"},
 	{"vip_multicast", SVC("name = \"web\"; protocol = \"tcp\"; port = 80; "
 		"vips = [\"224.1.1.1\"];"), 6,
 		"service \"web\": vip 224.1.1.1 is not a unicast address"},
@@ -689,10 +758,41 @@ static const struct bad bad[] = {
 	{"backend_address_missing", SVC(SVC_WEB "backends = ( { port = 8080; } );"), 6,
 		"service \"web\": backend #1: missing required key \"address\""},
 	{"backend_address_bad", SVC(SVC_WEB "backends = ( { address = \"pod-1\"; } );"), 6,
-		"service \"web\": backend #1: address \"pod-1\" is not an IPv4 address"},
-	{"backend_ipv6", SVC(SVC_WEB "backends = ( { address = \"2001:db8::2\"; } );"), 6,
-		"service \"web\": backend #1: address 2001:db8::2: IPv6 backends are not supported "
-		"yet"},
+		"service \"web\": backend #1: address \"pod-1\" is not an IPv4 or IPv6 address"},
+	{"backend_ipv6_for_ipv4_vip", SVC(SVC_WEB "backends = ( { address = \"2001:db8::2\"; } );"),
+		6, "service \"web\": backend 2001:db8::2 is IPv6, the service is IPv4 (a service is "
+		"one family: make one service per family)"},
+	{"backend6_mixed", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; node_port = 30080; backends = ( { address = \"2001:db8:2::5\"; },\n"
+		"    { address = \"198.19.0.5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": backend 198.19.0.5 is IPv4, the service is IPv6 (a service is "
+		"one family: make one service per family)"},
+	{"backend6_unrouted", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; vips = [\"2001:db8:100::10\"];\n"
+		"    backends = ( { address = \"2001:db8:7::5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": backend 2001:db8:7::5 is in no connected or routed prefix"},
+	{"vip6_dsr", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; mode = \"dsr\";\n    vips = [\"2001:db8:100::10\"]; }  #!\n);\n", 7,
+		"service \"web\": vip 2001:db8:100::10 is IPv6, and mode \"dsr\" is IPv4 only "
+		"(IPv4-in-IPv4; no IPv6 DSR yet): use fullnat or dnat"},
+	{"backend6_dsr", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; mode = \"dsr\"; node_port = 30080;\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": backend 2001:db8:2::5 is IPv6, and mode \"dsr\" is IPv4 only"},
+	{"vip6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; vips = [\"2001:db8:100::10\"];\n"
+		"    source_ranges = [\"198.18.0.0/16\"]; }  #!\n);\n", 7,
+		"service \"web\": source_ranges are IPv4 prefixes only; the service is IPv6"},
+	{"backend6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; "
+		"protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    source_ranges = [\"198.18.0.0/16\"];\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 8,
+		"service \"web\": backend 2001:db8:2::5 is IPv6, and source_ranges are IPv4 "
+		"prefixes only"},
+	{"backend6_dup", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; node_port = 30080; backends = ( { address = \"2001:db8:2::5\"; },\n"
+		"    { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": duplicate backend 2001:db8:2::5:80 (first defined on line 6)"},
 	{"backend_unknown_key",
 		SVC(SVC_WEB "backends = ( { address = \"198.18.0.2\"; prio = 1; } );"), 6,
 		"service \"web\": backend 198.18.0.2: unknown key \"prio\" (known keys: address, "
@@ -1087,6 +1187,7 @@ test_defaults(void **state)
 	assert_int_equal(c.arp.pending_max, 16);
 	assert_int_equal(c.arp.max_entries, 4096);
 	assert_int_equal(c.icmp.rate_pps, 100);
+	assert_true(c.icmp.fragment);
 	assert_string_equal(c.cli.address, "127.0.0.1");
 	assert_int_equal(c.cli.port, 8023);
 	assert_int_equal(c.cli.idle_timeout_s, 600);
@@ -1250,7 +1351,7 @@ test_all_keys(void **state)
 		"mempool = { mbufs = 16777216; cache = 0; };\n"
 		"arp = { reachable_s = 86400; retry_ms = 10; retries = 100; pending_max = 0; "
 		"max_entries = 16; };\n"
-		"icmp = { rate_pps = 0; };\n"
+		"icmp = { rate_pps = 0; fragment = false; };\n"
 		"ports = ( { name = \"A.b_c-9\"; devargs = \"net_null0,size=64\"; "
 		"addresses = [\"198.18.0.1/31\", \"198.18.1.1/32\"]; mtu = 9000L; "
 		"rx_queues = 16; rx_desc = 64; tx_desc = 16384; } );\n"
@@ -1271,6 +1372,7 @@ test_all_keys(void **state)
 	assert_int_equal(c->arp.pending_max, 0);
 	assert_int_equal(c->arp.max_entries, 16);
 	assert_int_equal(c->icmp.rate_pps, 0);
+	assert_false(c->icmp.fragment);
 	assert_string_equal(c->ports[0].name, "A.b_c-9");
 	assert_int_equal(c->ports[0].mtu, 9000);
 	assert_int_equal(c->ports[0].rx_queues, 16);
@@ -1340,6 +1442,47 @@ test_route_port(void **state)
 	assert_int_equal(c->neighbours[0].mac.addr_bytes[1], 0xaa);
 	assert_int_equal(c->neighbours[1].port, 0);
 	assert_int_equal(c->neighbours[1].line, 12);
+	ng_conf_free(c);
+
+	/* IPv6 beside IPv4: addresses, routes (the default too), neighbours */
+	c = load_ok(PORTS2V6 "routes = (\n"
+		"  { prefix = \"2001:db8:9::/48\"; via = \"2001:db8:2::fe\"; },\n"
+		"  { prefix = \"::/0\"; via = \"2001:db8:1::fe\"; port = \"a\"; },\n"
+		"  { prefix = \"0.0.0.0/0\"; via = \"198.18.0.254\"; }\n"
+		");\n"
+		"neighbours = (\n"
+		"  { address = \"2001:db8:2::7\"; mac = \"02:00:00:00:00:07\"; }\n"
+		");\n");
+	assert_int_equal(c->ports[0].n_addrs, 2);
+	assert_prefix(&c->ports[0].addrs[1], "2001:db8:1::1/64");
+	assert_prefix(&c->ports[1].addrs[1], "2001:db8:2::1/64");
+	assert_int_equal(c->n_routes, 3);
+	assert_prefix(&c->routes[0].prefix, "2001:db8:9::/48");
+	assert_int_equal(c->routes[0].port, 1);
+	assert_int_equal(c->routes[0].via.family, AF_INET6);
+	assert_prefix(&c->routes[1].prefix, "::/0");
+	assert_int_equal(c->routes[1].port, 0);
+	assert_prefix(&c->routes[2].prefix, "0.0.0.0/0");
+	assert_int_equal(c->n_neighbours, 1);
+	assert_int_equal(c->neighbours[0].port, 1);
+	assert_int_equal(c->neighbours[0].addr.family, AF_INET6);
+	ng_conf_free(c);
+
+	/* an IPv6 service: VIPs and backends of one family */
+	c = load_ok(PORTS2V6 "services = (\n  { name = \"web6\"; protocol = \"tcp\"; port = 80;"
+		" vips = [\"2001:db8:100::10\", \"2001:db8:100::11\"]; node_port = 30080;\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; port = 8080; } ); }\n);\n");
+	assert_int_equal(c->n_services, 1);
+	assert_int_equal(c->services[0].n_vips, 2);
+	assert_int_equal(c->services[0].vips[1].family, AF_INET6);
+	assert_int_equal(c->services[0].backends[0].addr.family, AF_INET6);
+	ng_conf_free(c);
+
+	/* an IPv6-only port; the shortest and longest prefixes */
+	c = load_ok("ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"2001:db8::1/128\", \"fd00::1/8\"]; }\n);\n");
+	assert_prefix(&c->ports[0].addrs[0], "2001:db8::1/128");
+	assert_prefix(&c->ports[0].addrs[1], "fd00::1/8");
 	ng_conf_free(c);
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -316,7 +317,7 @@ static const char every_key_conf[] =
 	"mempool = { mbufs = 16384; cache = 128; };\n"
 	"arp = { reachable_s = 60; retry_ms = 500; retries = 5; pending_max = 8; "
 	"max_entries = 2048; };\n"
-	"icmp = { rate_pps = 50; };\n"
+	"icmp = { rate_pps = 50; fragment = false; };\n"
 	"reassembly = { enabled = false; max_datagrams = 512; max_fragments = 32; max_held = 2048; "
 	"timeout_ms = 5000; };\n"
 	"cli = { address = \"127.0.0.2\"; port = 8024; idle_timeout_s = 30; };\n"
@@ -457,6 +458,179 @@ test_isolated_same(void **state)
 	fprintf(f, ");\n");
 	assert_int_equal(fclose(f), 0);
 	same_three_ways(path);
+}
+
+/*
+ * The stream read back whatever pieces the pipe delivers it in: the child's
+ * stream for a config with every key, replayed 7 bytes a write.
+ */
+static void
+test_stream_in_pieces(void **state)
+{
+	char path[512], err[NG_ERRBUF];
+	size_t n = 0, cap = 1 << 20;
+	char *buf = malloc(cap);
+	struct ng_conf *a, *b;
+	int p[2], q[2], cerr = 0, rc;
+	ssize_t r;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(buf);
+	put_file("pieces.conf", "%s", every_key_conf);
+	tpath(path, sizeof(path), "pieces.conf");
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		conf_child_run(p[1], path, ng_conf_load);
+	}
+	close(p[1]);
+	while ((r = read(p[0], buf + n, cap - n)) > 0)
+		n += (size_t)r;
+	close(p[0]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_true(n > sizeof(struct ng_conf));
+
+	assert_int_equal(pipe(q), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(q[0]);
+		for (size_t i = 0; i < n; i += 7)
+			if (write(q[1], buf + i, n - i < 7 ? n - i : 7) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	close(q[1]);
+	b = conf_child_get(q[0], conf_now_ms() + 10000, err, sizeof(err), &cerr, &rc);
+	close(q[0]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	if (b == NULL)
+		fail_msg("stream in pieces: rc %d", rc);
+	a = ng_conf_load(path, err, sizeof(err));
+	assert_non_null(a);
+	assert_conf_equal(a, b);
+	ng_conf_free(a);
+	ng_conf_free(b);
+	free(buf);
+}
+
+/* The helper's children now, from /proc: how many (up to max) into pids. */
+static unsigned int
+helper_children(pid_t helper, pid_t *pids, unsigned int max)
+{
+	char path[64];
+	unsigned int n = 0;
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)helper, (int)helper);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (n < max && fscanf(f, "%d", &pid) == 1)
+		pids[n++] = pid;
+	fclose(f);
+	return n;
+}
+
+/* Wait (at most 5 s) until the helper has exactly one child, its parser, and
+ * that is not the one named old. */
+static pid_t
+helper_spare(pid_t helper, pid_t old)
+{
+	pid_t pids[8];
+
+	for (int i = 0; i < 500; i++) {
+		if (helper_children(helper, pids, 8) == 1 && pids[0] != old)
+			return pids[0];
+		usleep(10000);
+	}
+	fail_msg("the helper has no spare child (or more than one child)");
+	return -1;
+}
+
+/* Wait (at most 5 s) until pid has died (a zombie its parent has not reaped). */
+static void
+wait_zombie(pid_t pid)
+{
+	char path[64], st[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(path, "r");
+		char *p = NULL;
+
+		if (f != NULL) {
+			p = fgets(st, sizeof(st), f);
+			fclose(f);
+		}
+		p = p != NULL ? strrchr(st, ')') : NULL;
+		if (f == NULL || (p != NULL && p[1] == ' ' && p[2] == 'Z'))
+			return;
+		usleep(10000);
+	}
+	fail_msg("pid %d did not die", (int)pid);
+}
+
+/*
+ * The helper keeps its parser forked ahead of the requests; the parser stays
+ * for the next load after a config, and is replaced after a refusal (libconfig
+ * may leak on bad input); loads back to back, accepted and refused, are
+ * answered right through one helper (each leaves the helper's report to be
+ * read before the next); a parser that died is replaced.
+ */
+static void
+test_helper_spare(void **state)
+{
+	char good[512], bad[512], err[NG_ERRBUF];
+	struct ng_conf *c;
+	pid_t helper, s1, s2;
+
+	(void)state;
+	put_file("spare.conf", PORT1);
+	put_file("spare_bad.conf", PORT1 "routes = ( { prefix = ; } );\n");
+	tpath(good, sizeof(good), "spare.conf");
+	tpath(bad, sizeof(bad), "spare_bad.conf");
+	assert_int_equal(ng_conf_helper_start(), 0);
+	helper = ng_conf_helper_pid();
+	s1 = helper_spare(helper, -1);
+	c = ng_conf_load_isolated(good, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	ng_conf_free(c);
+	s2 = helper_spare(helper, -1);
+	assert_int_equal(s1, s2); /* it stays for the next */
+	c = ng_conf_load_isolated(bad, err, sizeof(err));
+	assert_null(c);
+	s2 = helper_spare(helper, s1); /* a new one: s1 refused, ended, was reaped */
+	assert_int_not_equal(s1, s2);
+	assert_int_equal(kill(s1, 0), -1);
+
+	for (int i = 0; i < 20; i++) {
+		c = ng_conf_load_isolated(i % 2 ? bad : good, err, sizeof(err));
+		if (i % 2 == 0 && c == NULL)
+			fail_msg("load %d: %s", i, err);
+		if (i % 2 == 1) {
+			assert_null(c);
+			assert_non_null(strstr(err, "spare_bad.conf:4"));
+		}
+		ng_conf_free(c);
+		assert_int_equal(ng_conf_helper_pid(), helper);
+	}
+
+	/* Dead before its request (killed meanwhile, it would be a refusal that
+	 * says so, as any child killed while parsing). */
+	s1 = helper_spare(helper, -1);
+	assert_int_equal(kill(s1, SIGKILL), 0);
+	wait_zombie(s1);
+	c = ng_conf_load_isolated(good, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("after the spare was killed: %s", err);
+	ng_conf_free(c);
+	assert_int_equal(ng_conf_helper_pid(), helper);
+	ng_conf_helper_stop();
 }
 
 static struct ng_conf *
@@ -782,6 +956,8 @@ main(void)
 		cmocka_unit_test(test_child_failures),
 		cmocka_unit_test(test_helper_failures),
 		cmocka_unit_test(test_helper_lifecycle),
+		cmocka_unit_test(test_stream_in_pieces),
+		cmocka_unit_test(test_helper_spare),
 		cmocka_unit_test(test_refused_no_growth),
 	};
 	char cmd[600];

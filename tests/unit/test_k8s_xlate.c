@@ -668,6 +668,12 @@ test_xlate_ipv6_slice_ignored(void **state)
 	fix_free(&f);
 }
 
+/*
+ * A dual-stack Service is one nodegw service per family: "ns/name:P" with
+ * the IPv4 clusterIP and IPv4 endpoints, "ns/name:P/v6" with the IPv6 ones
+ * (ipFamilies' order does not matter); a node serving one family gets that
+ * half alone.
+ */
 static void
 test_xlate_dual_stack(void **state)
 {
@@ -684,18 +690,123 @@ test_xlate_dual_stack(void **state)
 	fix_slice(&f, "web-v4aaa", "IPv4", PORT_HTTP, EP("198.19.1.10", "node-a", READY));
 
 	fix_xlate(&f, &node_a);
+	assert_string_equal(names(&f.x), "default/web:http");
 	assert_string_equal(fe_list(find(&f.x, "default/web:http")), "198.18.100.10:80");
 	assert_string_equal(be_list(find(&f.x, "default/web:http")), "198.19.1.10:8080");
 
 	fix_xlate(&f, &node_a6);
-	assert_string_equal(fe_list(find(&f.x, "default/web:http")), "[2001:db8:100::10]:80");
-	assert_string_equal(be_list(find(&f.x, "default/web:http")), "[2001:db8:1::10]:8080");
+	assert_string_equal(names(&f.x), "default/web:http/v6");
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/v6")), "[2001:db8:100::10]:80");
+	assert_string_equal(be_list(find(&f.x, "default/web:http/v6")), "[2001:db8:1::10]:8080");
 
 	fix_xlate(&f, &node_a46);
-	assert_string_equal(fe_list(find(&f.x, "default/web:http")),
-			"198.18.100.10:80 [2001:db8:100::10]:80");
-	assert_string_equal(be_list(find(&f.x, "default/web:http")),
-			"198.19.1.10:8080 [2001:db8:1::10]:8080");
+	assert_string_equal(names(&f.x), "default/web:http default/web:http/v6");
+	assert_string_equal(fe_list(find(&f.x, "default/web:http")), "198.18.100.10:80");
+	assert_string_equal(be_list(find(&f.x, "default/web:http")), "198.19.1.10:8080");
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/v6")), "[2001:db8:100::10]:80");
+	assert_string_equal(be_list(find(&f.x, "default/web:http/v6")), "[2001:db8:1::10]:8080");
+	fix_free(&f);
+}
+
+/*
+ * A dual-stack LoadBalancer: externalIPs and LB ingress IPs go to the half of
+ * their family; the NodePort stays with the IPv4 half (a node port is one
+ * nodegw service's). A single-stack IPv6 one keeps its NodePort.
+ */
+static void
+test_xlate_dual_stack_lb(void **state)
+{
+	struct xfix f = {0};
+	cJSON *o = web_lb();
+
+	(void)state;
+	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
+	SET(o, "['IPv4', 'IPv6']", "spec", "ipFamilies");
+	SET(o, "'PreferDualStack'", "spec", "ipFamilyPolicy");
+	SET(o, "['2001:db8:200::1', '198.18.200.2']", "spec", "externalIPs");
+	SET(o, "[{'ip': '198.18.200.1'}, {'ip': '2001:db8:200::5'}]", "status", "loadBalancer",
+		"ingress");
+	svc_ok(o, &f.svc);
+	fix_slice(&f, "web-v6aaa", "IPv6", PORT_HTTP, EP("2001:db8:1::10", "node-b", READY));
+	fix_slice(&f, "web-v4aaa", "IPv4", PORT_HTTP, EP("198.19.1.10", "node-b", READY));
+	fix_xlate(&f, &node_a46);
+	assert_string_equal(names(&f.x), "default/web:http default/web:http/ext "
+			"default/web:http/v6 default/web:http/ext/v6");
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext")),
+			"198.18.200.1:80 198.18.200.2:80 nodeport:30080");
+	assert_string_equal(be_list(find(&f.x, "default/web:http/ext")), "198.19.1.10:8080");
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext/v6")),
+			"[2001:db8:200::1]:80 [2001:db8:200::5]:80");
+	assert_string_equal(be_list(find(&f.x, "default/web:http/ext/v6")),
+			"[2001:db8:1::10]:8080");
+	fix_free(&f);
+
+	memset(&f, 0, sizeof(f));
+	o = web_lb();
+	SET(o, "['2001:db8:100::10']", "spec", "clusterIPs");
+	SET(o, "'2001:db8:100::10'", "spec", "clusterIP");
+	SET(o, "['IPv6']", "spec", "ipFamilies");
+	SET(o, "[{'ip': '2001:db8:200::5'}]", "status", "loadBalancer", "ingress");
+	svc_ok(o, &f.svc);
+	fix_slice(&f, "web-v6aaa", "IPv6", PORT_HTTP, EP("2001:db8:1::10", "node-b", READY));
+	fix_xlate(&f, &node_a46);
+	assert_string_equal(names(&f.x), "default/web:http/v6 default/web:http/ext/v6");
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext/v6")),
+			"[2001:db8:200::5]:80 nodeport:30080");
+	fix_free(&f);
+}
+
+/* A NodePort-only IPv6 half of a dual-stack Service (no IPv6 external IPs): no /ext/v6. */
+static void
+test_xlate_dual_stack_nodeport(void **state)
+{
+	struct xfix f = {0};
+	cJSON *o = web_lb();
+
+	(void)state;
+	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
+	SET(o, "'NodePort'", "spec", "type");
+	SET(o, "[]", "status", "loadBalancer", "ingress");
+	svc_ok(o, &f.svc);
+	fix_slice(&f, "web-v4aaa", "IPv4", PORT_HTTP, EP("198.19.1.10", "node-b", READY));
+	fix_xlate(&f, &node_a46);
+	assert_string_equal(names(&f.x), "default/web:http default/web:http/ext "
+			"default/web:http/v6");
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext")), "nodeport:30080");
+	assert_int_equal(find(&f.x, "default/web:http/v6")->n_be, 0);
+	fix_free(&f);
+}
+
+/* What an IPv6 half cannot have yet: DSR, IPv6 loadBalancerSourceRanges. */
+static void
+test_xlate_v6_refusals(void **state)
+{
+	struct xfix f = {0};
+	struct ng_k8s_xlate x;
+	cJSON *o = web_lb();
+
+	(void)state;
+	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
+	SET(o, "'dsr'", "metadata", "annotations", "nodegw.io/mode");
+	svc_ok(o, &f.svc);
+	assert_int_equal(ng_k8s_translate(&f.svc, f.p, f.n, &node_a46, &x, err, sizeof(err)),
+			-EINVAL);
+	assert_string_equal(err, "service default/web: nodegw.io/mode dsr is IPv4 only (no "
+			"IPv6 DSR yet) and the service has an IPv6 clusterIP");
+	/* an IPv4-only node serves the IPv4 half in DSR */
+	fix_xlate(&f, &node_a);
+	assert_int_equal(find(&f.x, "default/web:http")->spec.mode, NG_FWD_DSR);
+	fix_free(&f);
+
+	memset(&f, 0, sizeof(f));
+	o = web_lb();
+	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
+	SET(o, "['2001:db8:7::/48']", "spec", "loadBalancerSourceRanges");
+	svc_ok(o, &f.svc);
+	assert_int_equal(ng_k8s_translate(&f.svc, f.p, f.n, &node_a46, &x, err, sizeof(err)),
+			-EINVAL);
+	assert_string_equal(err, "service default/web: loadBalancerSourceRanges: IPv6 ranges "
+			"are not served yet (IPv4 ranges are)");
 	fix_free(&f);
 }
 
@@ -908,6 +1019,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_xlate_fqdn_slice_ignored),
 	cmocka_unit_test(test_xlate_ipv6_slice_ignored),
 	cmocka_unit_test(test_xlate_dual_stack),
+	cmocka_unit_test(test_xlate_dual_stack_lb),
+	cmocka_unit_test(test_xlate_dual_stack_nodeport),
+	cmocka_unit_test(test_xlate_v6_refusals),
 	cmocka_unit_test(test_xlate_no_served_family),
 	cmocka_unit_test(test_xlate_external_ips),
 	cmocka_unit_test(test_xlate_lb_ips),

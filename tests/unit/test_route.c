@@ -588,6 +588,97 @@ fib_nexthop_sharing(void **state)
 	ng_fib_free(f);
 }
 
+/* The IPv6 address s. */
+static struct ng_ip
+a6(const char *s)
+{
+	return tb_addr(s);
+}
+
+/* The next hop a worker finds for IPv6 dst is of type, port, gateway gw (or none). */
+static void
+check_nh6_dp(const struct ng_fib *f, const char *dst, enum ng_nh_type type, uint16_t p,
+		const char *gw)
+{
+	struct ng_ip d = a6(dst);
+	const struct ng_nexthop *nh = ng_fib_lookup6_dp(ng_fib_dp(f), d.v6);
+
+	if (type == 0) {
+		assert_null(nh);
+		return;
+	}
+	assert_non_null(nh);
+	assert_int_equal(nh->type, type);
+	assert_int_equal(nh->family, AF_INET6);
+	assert_int_equal(nh->port, p);
+	if (gw != NULL)
+		assert_memory_equal(nh->gw6, a6(gw).v6, 16);
+}
+
+/*
+ * IPv6 routes beside IPv4 ones: connected, local /128, gateway and the
+ * default ::/0 (which rte_lpm6 cannot hold), longest prefix first, exact
+ * get, delete; an IPv4 route does not answer IPv6 lookups, nor the reverse.
+ */
+static void
+fib6_add_lookup(void **state)
+{
+	struct ng_fib *f = ng_fib_create(16, NULL);
+	struct ng_prefix conn = tb_prefix("2001:db8:1::/64"), loc = tb_prefix("2001:db8:1::1/128");
+	struct ng_prefix wide = tb_prefix("2001:db8::/32"), dflt = tb_prefix("::/0");
+	struct ng_prefix v4d = tb_prefix("0.0.0.0/0"), bad = tb_prefix("2001:db8:1::/64");
+	struct ng_ip src = a6("2001:db8:1::1"), gw = a6("2001:db8:1::fe"), gw4 = a4(198, 18, 0, 9);
+	struct ng_ip src4 = a4(198, 18, 0, 1);
+	struct ng_route_info ri;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(ng_fib_add(f, &conn, NG_RT_CONNECTED, NG_NH_CONNECTED, 1, NULL, &src,
+			false), 0);
+	assert_int_equal(ng_fib_add(f, &loc, NG_RT_LOCAL, NG_NH_LOCAL, 1, NULL, &src, false), 0);
+	/* a LOCAL or VIP route is a /128; a gateway of the other family is refused */
+	assert_int_equal(ng_fib_add(f, &conn, NG_RT_LOCAL, NG_NH_LOCAL, 1, NULL, &src, false),
+			-EINVAL);
+	assert_int_equal(ng_fib_add(f, &wide, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw4, &src, false),
+			-EINVAL);
+	bad.len = 129;
+	assert_int_equal(ng_fib_add(f, &bad, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false),
+			-EINVAL);
+	check_nh6_dp(f, "2001:db8:2::1", 0, 0, NULL);
+	assert_int_equal(ng_fib_add(f, &wide, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &v4d, NG_RT_STATIC, NG_NH_GATEWAY, 3, &gw4, &src4, false), 0);
+	check_nh6_dp(f, "2001:db8:1::1", NG_NH_LOCAL, 1, NULL);
+	check_nh6_dp(f, "2001:db8:1::5", NG_NH_CONNECTED, 1, NULL);
+	check_nh6_dp(f, "2001:db8:77::5", NG_NH_GATEWAY, 2, "2001:db8:1::fe");
+	check_nh6_dp(f, "2001:db9::5", 0, 0, NULL); /* 0.0.0.0/0 is not for IPv6 */
+	assert_int_equal(ng_fib_add(f, &dflt, NG_RT_STATIC, NG_NH_GATEWAY, 3, &gw, &src, false), 0);
+	check_nh6_dp(f, "2001:db9::5", NG_NH_GATEWAY, 3, "2001:db8:1::fe");
+	assert_int_equal(ng_fib_lookup4_dp(ng_fib_dp(f), tb_ip(10, 0, 0, 1))->family, AF_INET);
+	/* the control core's view: most specific route, gateway and source */
+	assert_int_equal(ng_fib_lookup(f, &(struct ng_ip){0}, &ri), -ENOENT);
+	{
+		struct ng_ip d = a6("2001:db8:77::5");
+
+		assert_int_equal(ng_fib_lookup(f, &d, &ri), 0);
+	}
+	assert_int_equal(ri.prefix.len, 32);
+	assert_int_equal(ri.origin, NG_RT_STATIC);
+	assert_true(ng_ip_equal(&ri.gw, &gw));
+	assert_true(ng_ip_equal(&ri.src, &src));
+	assert_int_equal(ng_fib_get(f, &conn, &ri), 0);
+	assert_int_equal(ri.type, NG_NH_CONNECTED);
+	assert_int_equal(ri.gw.family, 0);
+	/* delete: the /32 and the default go, the connected /64 stays */
+	assert_int_equal(ng_fib_del(f, &wide), 0);
+	assert_int_equal(ng_fib_del(f, &wide), -ENOENT);
+	assert_int_equal(ng_fib_del(f, &dflt), 0);
+	check_nh6_dp(f, "2001:db8:77::5", 0, 0, NULL);
+	check_nh6_dp(f, "2001:db8:1::5", NG_NH_CONNECTED, 1, NULL);
+	assert_int_equal(ng_fib_get(f, &v4d, &ri), 0); /* IPv4's default untouched */
+	assert_int_equal(ri.port, 3);
+	ng_fib_free(f);
+}
+
 /* An RCU variable with one reader thread, registered. */
 static struct rte_rcu_qsbr *
 qsbr_new(void)
@@ -599,6 +690,50 @@ qsbr_new(void)
 	assert_int_equal(rte_rcu_qsbr_init(v, 1), 0);
 	assert_int_equal(rte_rcu_qsbr_thread_register(v, 0), 0);
 	return v;
+}
+
+/*
+ * rte_lpm6 frees a deleted route's tbl8 groups at once, so an IPv6 add after
+ * an IPv6 delete waits for the grace period the delete started: with a
+ * reader online that never reports, it gives up after 100 ms (-EBUSY) and
+ * changes nothing; once the reader reports, it goes through. IPv4 adds never
+ * wait (rte_lpm reclaims through RCU itself).
+ */
+static void
+fib6_add_waits_grace_period(void **state)
+{
+	struct rte_rcu_qsbr *v = qsbr_new();
+	struct ng_fib *f = ng_fib_create(8, v);
+	struct ng_prefix a = tb_prefix("2001:db8:a::/48"), b = tb_prefix("2001:db8:b::/48");
+	struct ng_prefix c4 = pfx(198, 19, 1, 0, 24);
+	struct ng_ip src = a6("2001:db8:1::1"), gw = a6("2001:db8:1::fe");
+	struct ng_ip src4 = a4(198, 18, 0, 1), gw4 = a4(198, 18, 0, 254);
+	uint64_t t0;
+
+	(void)state;
+	assert_non_null(f);
+	/* offline reader: no wait */
+	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_del(f, &a), 0);
+	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	rte_rcu_qsbr_thread_online(v, 0);
+	assert_int_equal(ng_fib_del(f, &a), 0);
+	assert_int_equal(ng_fib_add(f, &c4, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw4, &src4, false),
+			0);
+	t0 = rte_get_tsc_cycles();
+	assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false),
+			-EBUSY);
+	assert_true(rte_get_tsc_cycles() - t0 >= rte_get_tsc_hz() / 10);
+	check_nh6_dp(f, "2001:db8:b::1", 0, 0, NULL);
+	rte_rcu_qsbr_quiescent(v, 0);
+	assert_int_equal(ng_fib_add(f, &b, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	check_nh6_dp(f, "2001:db8:b::1", NG_NH_GATEWAY, 1, "2001:db8:1::fe");
+	/* nothing deleted since: the next add does not wait */
+	assert_int_equal(ng_fib_add(f, &a, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	rte_rcu_qsbr_thread_offline(v, 0);
+	ng_fib_free(f);
+	assert_int_equal(rte_rcu_qsbr_thread_unregister(v, 0), 0);
+	rte_free(v);
 }
 
 static void
@@ -1213,8 +1348,7 @@ neigh_static(void **state)
 	struct ng_neigh_info ni;
 
 	(void)state;
-	memset(&v6, 0, sizeof(v6));
-	v6.family = AF_INET6;
+	memset(&v6, 0, sizeof(v6)); /* no family: neither IPv4 nor IPv6 */
 	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &zero_mac), -EINVAL);
 	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &mcast), -EINVAL);
 	assert_int_equal(ng_neigh_add_static(ctx.t, port, &nh, &bcast), -EINVAL);
@@ -1749,6 +1883,8 @@ main(void)
 		cmocka_unit_test(fib_nexthop_sharing),
 		cmocka_unit_test(fib_reclaim_qsbr),
 		cmocka_unit_test(fib_walk),
+		cmocka_unit_test(fib6_add_lookup),
+		cmocka_unit_test(fib6_add_waits_grace_period),
 		cmocka_unit_test(fib_walk_order_after_delete),
 		NEIGH_TEST(neigh_resolve_unknown),
 		NEIGH_TEST(neigh_pending_max),

@@ -4,8 +4,9 @@
  * error sentences of static routes and neighbours, the choice of port and
  * source address, and applying a config's routes and neighbours as reload
  * does. On tests/lib's gateway: two net_null ports,
- *   p0  198.18.0.1/24
- *   p1  198.18.1.1/24 and 198.18.1.129/25 (a more specific prefix inside)
+ *   p0  198.18.0.1/24, 2001:db8::1/64
+ *   p1  198.18.1.1/24 and 198.18.1.129/25 (a more specific prefix inside),
+ *       2001:db8:1::1/64 and 2001:db8:1:0:8000::1/65 (likewise)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "ng_test_frame6.h"
 #include "ng_test_gw.h"
 #include "pkt.h"
 #include "port.h"
@@ -207,7 +209,8 @@ group_setup(void **state)
 {
 	static const struct ng_test_gw_opts o = {
 		.name = "route_api", .n_ports = 2,
-		.addrs = {"198.18.0.1/24", "198.18.1.1/24,198.18.1.129/25"},
+		.addrs = {"198.18.0.1/24,2001:db8::1/64",
+			"198.18.1.1/24,198.18.1.129/25,2001:db8:1::1/64,2001:db8:1:0:8000::1/65"},
 	};
 
 	(void)state;
@@ -234,9 +237,10 @@ test_setup(void **state)
 	c.n_neighbours = 0;
 	ok(ng_route_apply_conf(&gw.rt, &c, err, sizeof(err)));
 	for (int i = 0; i < 4; i++) {
-		struct ng_ip a = tb_addr("198.18.1.77");
+		struct ng_ip a = tb_addr("198.18.1.77"), a6 = tb_addr("2001:db8:1::77");
 
 		ng_neigh_del(gw.rt.neigh, gw.port_id[1], &a);
+		ng_neigh_del(gw.rt.neigh, gw.port_id[1], &a6);
 	}
 	ng_test_gw_release(&gw);
 	return 0;
@@ -286,10 +290,20 @@ route_add_refused(void **state)
 	refused(route_add("198.18.1.1/32", "198.18.0.9", NULL), -EEXIST,
 			"198.18.1.1/32: a local route has that prefix");
 	refused(ng_route_add(&gw.rt, &p6, &v, NULL, err, sizeof(err)), -EINVAL,
-			"the prefix is not IPv4 (IPv6 routes are not supported yet)");
+			"the next hop is not an IPv6 address like the prefix");
 	p6 = tb_prefix("198.19.0.0/16");
 	refused(ng_route_add(&gw.rt, &p6, &v6, NULL, err, sizeof(err)), -EINVAL,
-			"the next hop is not an IPv4 address");
+			"the next hop is not an IPv4 address like the prefix");
+	refused(route_add("2001:db8:9::/48", "2001:db8:5::9", NULL), -EINVAL,
+			"2001:db8:5::9 is not on a connected prefix");
+	refused(route_add("2001:db8:9::/48", "2001:db8:1::9", "p0"), -EINVAL,
+			"2001:db8:1::9 is not on a connected prefix of port p0");
+	refused(route_add("2001:db8:9::/48", "2001:db8:1::1", NULL), -EINVAL,
+			"2001:db8:1::1 is an address of this gateway, not a neighbour");
+	refused(route_add("2001:db8::/64", "2001:db8:1::9", NULL), -EEXIST,
+			"2001:db8::/64: a connected route has that prefix");
+	refused(route_add("2001:db8::1/128", "2001:db8:1::9", NULL), -EEXIST,
+			"2001:db8::1/128: a local route has that prefix");
 	snapshot(&after);
 	assert_string_equal(after.text, before.text);
 }
@@ -308,6 +322,36 @@ route_del_static_only(void **state)
 	ok(route_del("198.19.1.2/16")); /* host bits cleared */
 	assert_false(has_route("198.19.0.0/16"));
 	refused(route_del("198.19.0.0/16"), -ENOENT, "no route 198.19.0.0/16");
+}
+
+/* IPv6 routes: the same choice of port and source; the default route; delete. */
+static void
+route6_port_and_source(void **state)
+{
+	(void)state;
+	ok(route_add("2001:db8:9::/48", "2001:db8:1:0:8000::fe", NULL));
+	assert_static("2001:db8:9::/48", "2001:db8:1:0:8000::fe", 1, "2001:db8:1:0:8000::1");
+	ok(route_add("2001:db8:a::/48", "2001:db8:1::5", NULL));
+	assert_static("2001:db8:a::/48", "2001:db8:1::5", 1, "2001:db8:1::1");
+	ok(route_add("::/0", "2001:db8::fe", "p0"));
+	assert_static("::/0", "2001:db8::fe", 0, "2001:db8::1");
+	/* Host bits are cleared; add replaces. */
+	ok(route_add("2001:db8:9::1/48", "2001:db8::fe", NULL));
+	assert_static("2001:db8:9::/48", "2001:db8::fe", 0, "2001:db8::1");
+	/* The IPv4 routes are another table: 0.0.0.0/0 is not ::/0. */
+	assert_false(has_route("0.0.0.0/0"));
+	refused(route_del("2001:db8:1::/64"), -EPERM,
+			"2001:db8:1::/64 is a connected route; only static routes can be deleted");
+	refused(route_del("2001:db8:1::1/128"), -EPERM,
+			"2001:db8:1::1/128 is a local route; only static routes can be deleted");
+	refused(route_del("2001:db8:9::/49"), -ENOENT, "no route 2001:db8:9::/49");
+	ok(route_del("2001:db8:9::/48"));
+	ok(route_del("::/0"));
+	assert_false(has_route("2001:db8:9::/48") || has_route("::/0"));
+	assert_true(has_route("2001:db8:a::/48"));
+	/* An add after a delete (its grace period: no worker is online here). */
+	ok(route_add("2001:db8:9::/48", "2001:db8:1::5", NULL));
+	assert_static("2001:db8:9::/48", "2001:db8:1::5", 1, "2001:db8:1::1");
 }
 
 /*
@@ -350,6 +394,88 @@ neigh_add_del(void **state)
 	assert_int_equal(neigh_state("198.18.1.77", 1, NULL), 0);
 }
 
+/* The one frame on any worker's inject ring (the control core's TX), taken off it. */
+static void
+take_injected(struct tb_frame *out)
+{
+	struct rte_mbuf *m = NULL;
+
+	for (unsigned int i = 0; i < gw.n_workers && m == NULL; i++)
+		if (rte_ring_dequeue(gw.dp->workers[i]->inject, (void **)&m) != 0)
+			m = NULL;
+	assert_non_null(m);
+	tb_from_mbuf(out, m, 0);
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * IPv6 neighbours: static ones as IPv4's; a learnt one is resolved with a
+ * solicitation to its solicited-node address from the port's address on its
+ * prefix, and an advertisement confirms it (its target link-layer option,
+ * else the frame's source) and releases what waited.
+ */
+static void
+neigh6_add_del_learn(void **state)
+{
+	static const struct rte_ether_addr nmac = {{0x02, 0x00, 0x00, 0x00, 0x06, 0x77}};
+	uint8_t me[16], them[16], snm[16];
+	struct rte_ether_addr got;
+	struct tb_frame ns, na;
+	struct rte_mbuf *m;
+
+	(void)state;
+	ok(neigh_add("2001:db8:1::2", &mac1, NULL));
+	assert_int_equal(neigh_state("2001:db8:1::2", 1, &got), NG_NEIGH_STATIC);
+	assert_true(rte_is_same_ether_addr(&got, &mac1));
+	refused(neigh_add("2001:db8:1::1", &mac1, NULL), -EINVAL,
+			"2001:db8:1::1 is an address of this gateway, not a neighbour");
+	refused(neigh_add("2001:db8:7::1", &mac1, NULL), -EINVAL,
+			"2001:db8:7::1 is not on a connected prefix");
+	ok(neigh_del("2001:db8:1::2", "p1"));
+	refused(neigh_del("2001:db8:1::2", NULL), -ENOENT,
+			"no neighbour 2001:db8:1::2 on port p1");
+
+	learn_neighbour("2001:db8:1::77");
+	take_injected(&ns);
+	tb_addr6("2001:db8:1::1", me);
+	tb_addr6("2001:db8:1::77", them);
+	tb_addr6("ff02::1:ff00:77", snm);
+	tb_assert_addr6(tb_ip6_hdr(&ns)->src_addr, me);
+	tb_assert_addr6(tb_ip6_hdr(&ns)->dst_addr, snm);
+	assert_int_equal(tb_ip6_hdr(&ns)->proto, IPPROTO_ICMPV6);
+	assert_int_equal(ns.b[ns.l2 + 40], 135);
+	tb_assert_addr6(&ns.b[ns.l2 + 40 + 8], them);
+	tb_check_l4_cksum6(&ns);
+
+	/* An advertisement for another target teaches nothing. */
+	tb_eth(&na, &gw.port_mac[1], &nmac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_na(&na, them, me, me, 0x60, &nmac);
+	m = tb_mbuf(gw.pool, &na, gw.port_id[1]);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	ng_neigh_nd_input(gw.rt.neigh, m);
+	assert_int_equal(neigh_state("2001:db8:1::77", 1, NULL), NG_NEIGH_INCOMPLETE);
+	/* A bad checksum neither. */
+	tb_eth(&na, &gw.port_mac[1], &nmac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_na(&na, them, me, them, 0x60, &nmac);
+	na.b[na.l2 + 40 + 2] ^= 1;
+	m = tb_mbuf(gw.pool, &na, gw.port_id[1]);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	ng_neigh_nd_input(gw.rt.neigh, m);
+	assert_int_equal(neigh_state("2001:db8:1::77", 1, NULL), NG_NEIGH_INCOMPLETE);
+	/* The answer, without a link-layer option: the frame's source is the MAC. */
+	tb_eth(&na, &gw.port_mac[1], &nmac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_na(&na, them, me, them, 0x60, NULL);
+	m = tb_mbuf(gw.pool, &na, gw.port_id[1]);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	ng_neigh_nd_input(gw.rt.neigh, m);
+	assert_int_equal(neigh_state("2001:db8:1::77", 1, &got), NG_NEIGH_REACHABLE);
+	assert_true(rte_is_same_ether_addr(&got, &nmac));
+	/* The packet that waited went out to it. */
+	take_injected(&ns);
+	assert_memory_equal(ns.b, &nmac, RTE_ETHER_ADDR_LEN);
+	ok(neigh_del("2001:db8:1::77", "p1"));
+}
+
 static void
 neigh_add_refused(void **state)
 {
@@ -372,8 +498,8 @@ neigh_add_refused(void **state)
 	refused(neigh_add("198.18.9.9", &mac1, NULL), -EINVAL,
 			"198.18.9.9 is not on a connected prefix");
 	refused(neigh_add("198.18.1.2", &mac1, "p2"), -EINVAL, "no port \"p2\"");
-	refused(ng_route_neigh_add(&gw.rt, &a6, &mac1, NULL, err, sizeof(err)), -EINVAL,
-			"the address is not IPv4 (IPv6 neighbours are not supported yet)");
+	refused(ng_route_neigh_add(&gw.rt, &a6, &bcast, NULL, err, sizeof(err)), -EINVAL,
+			"\"ff:ff:ff:ff:ff:ff\" is not a unicast MAC aa:bb:cc:dd:ee:ff");
 	snapshot(&after);
 	assert_string_equal(after.text, before.text);
 }
@@ -421,8 +547,10 @@ apply_conf_replaces(void **state)
 	struct ng_conf_route ra[] = {
 		conf_route("198.19.0.0/16", "198.18.1.254", 1, 10),
 		conf_route("198.20.0.0/16", "198.18.0.254", 0, 11),
+		conf_route("2001:db8:9::/48", "2001:db8:1::fe", 1, 12),
 	};
-	struct ng_conf_neigh na[] = {conf_neigh("198.18.1.254", &mac1, 1, 20)};
+	struct ng_conf_neigh na[] = {conf_neigh("198.18.1.254", &mac1, 1, 20),
+		conf_neigh("2001:db8:1::fe", &mac2, 1, 21)};
 	struct ng_conf_route rb[] = {conf_route("198.19.0.0/16", "198.18.1.5", 1, 10)};
 	struct ng_conf_neigh nb[] = {conf_neigh("198.18.1.254", &mac2, 1, 20)};
 	struct ng_conf a = conf_with(ra, RTE_DIM(ra), na, RTE_DIM(na));
@@ -437,6 +565,8 @@ apply_conf_replaces(void **state)
 	ok(ng_route_apply_conf(&gw.rt, &a, err, sizeof(err)));
 	assert_static("198.19.0.0/16", "198.18.1.254", 1, "198.18.1.129");
 	assert_static("198.20.0.0/16", "198.18.0.254", 0, "198.18.0.1");
+	assert_static("2001:db8:9::/48", "2001:db8:1::fe", 1, "2001:db8:1::1");
+	assert_int_equal(neigh_state("2001:db8:1::fe", 1, NULL), NG_NEIGH_STATIC);
 	assert_false(has_route("198.30.0.0/16"));
 	assert_int_equal(neigh_state("198.18.0.50", 0, NULL), 0);
 	assert_int_equal(neigh_state("198.18.1.254", 1, &got), NG_NEIGH_STATIC);
@@ -447,6 +577,8 @@ apply_conf_replaces(void **state)
 	ok(ng_route_apply_conf(&gw.rt, &b, err, sizeof(err)));
 	assert_static("198.19.0.0/16", "198.18.1.5", 1, "198.18.1.1");
 	assert_false(has_route("198.20.0.0/16"));
+	assert_false(has_route("2001:db8:9::/48"));
+	assert_int_equal(neigh_state("2001:db8:1::fe", 1, NULL), 0);
 	assert_int_equal(neigh_state("198.18.1.254", 1, &got), NG_NEIGH_STATIC);
 	assert_true(rte_is_same_ether_addr(&got, &mac2));
 	assert_int_equal(neigh_state("198.18.1.77", 1, NULL), NG_NEIGH_INCOMPLETE);
@@ -568,6 +700,8 @@ main(void)
 		cmocka_unit_test_setup(route_port_and_source, test_setup),
 		cmocka_unit_test_setup(route_add_refused, test_setup),
 		cmocka_unit_test_setup(route_del_static_only, test_setup),
+		cmocka_unit_test_setup(route6_port_and_source, test_setup),
+		cmocka_unit_test_setup(neigh6_add_del_learn, test_setup),
 		cmocka_unit_test_setup(route_del_connected_under_host_route, test_setup),
 		cmocka_unit_test_setup(neigh_add_del, test_setup),
 		cmocka_unit_test_setup(neigh_add_refused, test_setup),

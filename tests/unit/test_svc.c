@@ -582,20 +582,20 @@ errors_name_the_service(void **state)
 	fe = vip("198.18.1.1", 80);
 	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
 			"\"default/other:http\"", "gateway address");
-	/* Port 0, IPv6 (not served yet). */
+	/* Port 0; IPv6 on an IPv4 service (a service is one family). */
 	fe = vip("198.19.0.11", 0);
 	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
 			"\"default/other:http\"", "port 0");
 	fe = vip("2001:db8::10", 80);
-	refused(ng_svc_frontend_add("default/other:http", &fe, err, sizeof(err)), -EINVAL,
-			"\"default/other:http\"", "IPv4");
-	/* Backends: weight above 10000, port 0, IPv6. */
+	refused(ng_svc_frontend_add("default/web:http", &fe, err, sizeof(err)), -EINVAL,
+			"\"default/web:http\"", "is IPv6, the service is IPv4");
+	/* Backends: weight above 10000, port 0, IPv6 on an IPv4 service. */
 	refused(ng_svc_backend_set("default/other:http", &a, 8080, 10001, err, sizeof(err)),
 			-EINVAL, "\"default/other:http\"", "10001");
 	refused(ng_svc_backend_set("default/other:http", &a, 0, 1, err, sizeof(err)),
 			-EINVAL, "\"default/other:http\"", "port 0");
-	refused(ng_svc_backend_set("default/other:http", &a6, 8080, 1, err, sizeof(err)),
-			-EINVAL, "\"default/other:http\"", "IPv4");
+	refused(ng_svc_backend_set("default/web:http", &a6, 8080, 1, err, sizeof(err)),
+			-EINVAL, "\"default/web:http\"", "one family");
 	/* Bad specs. */
 	s = spec("default/bad", IPPROTO_ICMP);
 	refused(ng_svc_add(&s, err, sizeof(err)), -EINVAL, "\"default/bad\"", "tcp or udp");
@@ -1042,11 +1042,18 @@ rcu_deferred_free(void **state)
 	ok(ng_svc_init(&p));
 	ng_svc_ruleset_info(&info);
 	assert_int_equal(info.pending_free, 0);
+	assert_int_equal(ng_svc_poll_wait_ms(), 1); /* nothing to do: the loop may sleep */
 
 	add_svc("a", IPPROTO_TCP);
+	assert_int_equal(ng_svc_poll_wait_ms(), 0); /* a change waits for a commit */
 	add_fe("a", vip("198.19.0.10", 80));
 	add_be("a", "198.18.1.2", 8080, 1);
 	commit();
+	/* A young grace period: the loop does not sleep until it ends... */
+	assert_int_equal(ng_svc_poll_wait_ms(), 0);
+	/* ...unless it lasts (a stalled worker): then it sleeps as when idle. */
+	rte_delay_us_block(11000);
+	assert_int_equal(ng_svc_poll_wait_ms(), 1);
 	o = lookup("198.19.0.10", 80, IPPROTO_TCP);
 	o->wstats[1].conns = 9;
 	/* The empty ruleset waits for the reader. */
@@ -1067,6 +1074,7 @@ rcu_deferred_free(void **state)
 	ng_svc_poll();
 	ng_svc_ruleset_info(&info);
 	assert_int_equal(info.pending_free, 0);
+	assert_int_equal(ng_svc_poll_wait_ms(), 1);
 	ok(ng_svc_counters("a", &cnt));
 	assert_int_equal(cnt.conns, 9);
 	assert_ruleset_sane();
@@ -1619,22 +1627,30 @@ pending_and_histograms(void **state)
  * copied_bytes says so. Before the chunked index, every commit copied all of
  * it (1.3 MiB here, 5 MiB at 60,000 services).
  */
+/* Services scale/FROM..scale/TO-1, each a VIP of 198.19/16 on port 80 and one backend. */
 static void
-one_change_copies_one_chunk(void **state)
+add_scale_svcs(int from, int to)
 {
-	struct ng_ruleset_info before, after;
-	struct ng_fe_chunk **was;
-	uint32_t chunks, differ = 0;
 	char name[32], addr[32];
 
-	(void)state;
-	for (int i = 0; i < SCALE_SVCS; i++) {
+	for (int i = from; i < to; i++) {
 		snprintf(name, sizeof(name), "scale/%d", i);
 		snprintf(addr, sizeof(addr), "198.19.%d.%d", i / 250, 1 + i % 250);
 		add_svc(name, IPPROTO_TCP);
 		add_fe(name, vip(addr, 80));
 		add_be(name, "198.18.1.2", 8080, 1);
 	}
+}
+
+static void
+one_change_copies_one_chunk(void **state)
+{
+	struct ng_ruleset_info before, after;
+	struct ng_fe_chunk **was;
+	uint32_t chunks, differ = 0;
+
+	(void)state;
+	add_scale_svcs(0, SCALE_SVCS);
 	commit();
 	assert_int_equal(rs->n_fe, SCALE_SVCS);
 	ng_svc_ruleset_info(&before);
@@ -1664,6 +1680,112 @@ one_change_copies_one_chunk(void **state)
 	assert_ruleset_sane();
 }
 
+/* What the commit of one new backend of service name copied of the frontend index. */
+static uint64_t
+copied_by_one_change(const char *name, const char *backend)
+{
+	struct ng_ruleset_info ri;
+
+	add_be(name, backend, 8080, 1);
+	commit();
+	ng_svc_ruleset_info(&ri);
+	return ri.copied_bytes;
+}
+
+/*
+ * The bytes a one-service commit copies stay flat from 1,000 to 20,000
+ * services (within 2x: the directory grows by 8 bytes a chunk), while the index
+ * grows 20 times; a commit that copied the whole index, or a share of it,
+ * would grow with it and fail here.
+ */
+static void
+copied_bytes_flat(void **state)
+{
+	struct ng_ruleset_info small_rs, large_rs;
+	uint64_t small, large;
+
+	(void)state;
+	add_scale_svcs(0, 1000);
+	commit();
+	small = copied_by_one_change("scale/500", "198.18.1.3");
+	ng_svc_ruleset_info(&small_rs);
+	add_scale_svcs(1000, 20000);
+	commit();
+	large = copied_by_one_change("scale/15000", "198.18.1.3");
+	ng_svc_ruleset_info(&large_rs);
+	assert_int_equal(large_rs.frontends, 20000);
+	assert_true(small >= sizeof(struct ng_fe_chunk));
+	if (large_rs.index_bytes < 10 * small_rs.index_bytes)
+		fail_msg("the index grew from %" PRIu64 " to %" PRIu64 " bytes only",
+				small_rs.index_bytes, large_rs.index_bytes);
+	if (large > 2 * small)
+		fail_msg("a one-service commit copied %" PRIu64 " bytes at 1,000 services and %"
+				PRIu64 " at 20,000", small, large);
+	assert_non_null(lookup("198.19.60.1", 80, IPPROTO_TCP)); /* scale/15000 */
+	assert_int_equal(lookup("198.19.60.1", 80, IPPROTO_TCP)->n_backends, 2);
+	assert_ruleset_sane();
+}
+
+/*
+ * ng_svc_commit_slice() publishes the oldest changes first, whole services
+ * only, and says what is left; ng_svc_syncing() holds until the last slice.
+ * A VIP that moves from a service of a later slice to one of an earlier slice
+ * goes to its new service at the earlier slice and stays there.
+ */
+static void
+commit_in_slices(void **state)
+{
+	const int n = 3000;
+	struct ng_svc_obj *o;
+	int rc, slices = 1;
+	uint32_t first;
+
+	(void)state;
+	add_svc("mover/old", IPPROTO_TCP);
+	add_fe("mover/old", vip("198.18.200.1", 443));
+	add_be("mover/old", "198.18.1.9", 8443, 1);
+	commit();
+	add_svc("mover/new", IPPROTO_TCP);          /* changed first: in the first slice */
+	add_be("mover/new", "198.18.1.10", 8443, 1);
+	add_scale_svcs(0, n);
+	ok(ng_svc_frontend_del("mover/old", &(struct ng_frontend){.addr = ip("198.18.200.1"),
+			.port = 443}, err, sizeof(err)));  /* changed last: the last slice */
+	add_fe("mover/new", vip("198.18.200.1", 443));
+	assert_false(ng_svc_syncing());
+
+	rc = ng_svc_commit_slice(err, sizeof(err));
+	assert_int_equal(rc, 1);
+	assert_true(ng_svc_syncing());
+	assert_true(ng_svc_dirty());
+	first = rs->n_svcs;                         /* mover/old, mover/new, scale/0.. */
+	assert_true(first >= 2 + 255 && first < (uint32_t)n);
+	for (uint32_t i = 0; i < first - 2; i++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "198.19.%u.%u", i / 250, 1 + i % 250);
+		o = lookup(addr, 80, IPPROTO_TCP);
+		assert_non_null(o);
+		assert_int_equal(o->n_backends, 1);
+	}
+	assert_null(lookup("198.19.11.250", 80, IPPROTO_TCP)); /* scale/2999: later */
+	o = lookup("198.18.200.1", 443, IPPROTO_TCP);
+	assert_non_null(o);
+	assert_int_equal(o->backends[0].addr.v4, ip("198.18.1.10").v4);
+
+	while ((rc = ng_svc_commit_slice(err, sizeof(err))) == 1)
+		assert_true(++slices <= n / 256 + 1);
+	ok(rc);
+	assert_false(ng_svc_syncing());
+	assert_false(ng_svc_dirty());
+	assert_int_equal(rs->n_svcs, (uint32_t)n + 2);
+	assert_int_equal(rs->n_fe, (uint32_t)n + 1);
+	o = lookup("198.18.200.1", 443, IPPROTO_TCP);
+	assert_non_null(o);
+	assert_int_equal(o->backends[0].addr.v4, ip("198.18.1.10").v4);
+	assert_non_null(lookup("198.19.11.250", 80, IPPROTO_TCP));
+	assert_ruleset_sane();
+}
+
 int
 main(void)
 {
@@ -1690,6 +1812,8 @@ main(void)
 		T(source_ranges),
 		T(pending_and_histograms),
 		T(one_change_copies_one_chunk),
+		T(copied_bytes_flat),
+		T(commit_in_slices),
 		cmocka_unit_test_setup_teardown(nodeport_addresses, svc_setup_np, svc_teardown_np),
 		cmocka_unit_test(rcu_deferred_free),
 	};

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IPv6 stages of the forwarding path:
+ *
+ * ip6-parse takes IPv6 from the parse stage: checks the fixed header and
+ * walks the extension headers (pkt6_dp.h), checks the Ethernet destination
+ * (the port's MAC, or an IPv6 multicast MAC), and classifies by one LPM6
+ * lookup: TCP and UDP go to lb6 while there are services or tracked
+ * connections, else a gateway address or a VIP goes to ip6-local, the rest
+ * to ip6-forward. Multicast to the solicited-node or all-nodes groups carrying
+ * ICMPv6 (neighbour discovery) goes to ip6-local too. What nodegw does not
+ * serve (link-local destinations, other multicast, and, on a port with a
+ * kernel twin, destinations with no route: the kernel's own addresses) goes
+ * to the punt stage on a port with a kernel twin, else is dropped.
+ *
+ * ip6-forward: hop limit (time exceeded), the egress MTU (packet too big:
+ * IPv6 routers never fragment), the Ethernet rewrite and the next hop's MAC
+ * from the neighbour table; a next hop without one goes to the control core,
+ * which resolves it with neighbour solicitations.
+ */
+#include <string.h>
+
+#include <rte_ip.h>
+
+#include "pkt6_dp.h"
+#include "reply_dp.h"
+#include "svc_dp.h"
+#include "worker_dp.h"
+
+/* Drop m as r, or punt it when it is for the port's kernel twin. */
+static inline void
+not_ours6(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
+		struct ng_vec *const *next)
+{
+	ng_w_not_ours(m, pd, r, next[NG_IP6_PARSE_NEXT_PUNT], next[NG_IP6_PARSE_NEXT_DROP]);
+}
+
+/* ff02::1 (all nodes) or ff02::1:ffXX:XXXX (solicited node): where ND goes. */
+static inline bool
+nd_group(const uint8_t a[16])
+{
+	static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
+
+	return ng_ip6_is_solicited_node(a) || memcmp(a, all_nodes, 16) == 0;
+}
+
+/* fe80::/10 */
+static inline bool
+link_local(const uint8_t a[16])
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/*
+ * Multicast or link-local destinations: ND to ip6-local, the rest the
+ * kernel's (a port with a twin) or dropped. Never forwarded.
+ */
+static __rte_noinline void
+scoped_dst(struct rte_mbuf *m, const struct rte_ipv6_hdr *ip, uint8_t proto,
+		const struct ng_port_dp *pd, struct ng_vec *const *next)
+{
+	if (ng_ip6_is_mcast(ip->dst_addr) && nd_group(ip->dst_addr) && proto == IPPROTO_ICMPV6)
+		ng_w_next(next[NG_IP6_PARSE_NEXT_LOCAL], m, 0);
+	else
+		not_ours6(m, pd, NG_DROP_IPV6, next);
+}
+
+void
+ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
+	const struct ng_ruleset *rs = w->rs;
+	/* The service stage runs when there are services or tracked connections. */
+	bool lb_on = rs != NULL && (rs->n_fe > 0 || w->ct->n_used > 0);
+
+	(void)aux;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct ng_port_dp *pd = &ng_port_dp[m->port];
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		const struct rte_ipv6_hdr *ip;
+		const struct ng_nexthop *nh;
+		struct ng_ip6_info info;
+		enum ng_drop_reason r;
+
+		/* the port's MAC, or 33:33:xx (IPv6 multicast, RFC 2464 7) */
+		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &pd->mac) &&
+				(eth->dst_addr.addr_bytes[0] != 0x33 ||
+				eth->dst_addr.addr_bytes[1] != 0x33))) {
+			not_ours6(m, pd, NG_DROP_NOT_FOR_US, next);
+			continue;
+		}
+		r = ng_ip6_parse(m, &info);
+		if (unlikely(r != NG_DROP_NONE)) {
+			ng_w_next(next[NG_IP6_PARSE_NEXT_DROP], m, r);
+			continue;
+		}
+		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
+		/* a multicast source never; :: only for ND (duplicate address detection) */
+		if (unlikely(ng_ip6_is_mcast(ip->src_addr) || (ng_ip6_is_unspec(ip->src_addr) &&
+				!ng_ip6_is_mcast(ip->dst_addr)))) {
+			ng_w_next(next[NG_IP6_PARSE_NEXT_DROP], m, NG_DROP_IP_SRC);
+			continue;
+		}
+		if (unlikely(ng_ip6_is_mcast(ip->dst_addr) || link_local(ip->dst_addr))) {
+			scoped_dst(m, ip, info.proto, pd, next);
+			continue;
+		}
+		nh = ng_fib_lookup6_dp(fib, ip->dst_addr);
+		/* No route on a port with a twin: an address the kernel has and nodegw not. */
+		if (nh == NULL && pd->twin) {
+			ng_w_next(next[NG_IP6_PARSE_NEXT_PUNT], m, 0);
+			continue;
+		}
+		if (lb_on && (info.proto == IPPROTO_TCP || info.proto == IPPROTO_UDP)) {
+			ng_w_next_nh(next[NG_IP6_PARSE_NEXT_LB], m, nh);
+			continue;
+		}
+		if (nh != NULL && (nh->type == NG_NH_LOCAL || nh->type == NG_NH_VIP)) {
+			ng_w_next(next[NG_IP6_PARSE_NEXT_LOCAL], m, 0);
+			continue;
+		}
+		if (unlikely(!w->dp->forwarding)) {
+			ng_w_next(next[NG_IP6_PARSE_NEXT_DROP], m, NG_DROP_FWD_DISABLED);
+			continue;
+		}
+		ng_w_next_nh(next[NG_IP6_PARSE_NEXT_FORWARD], m, nh);
+	}
+}
+
+/* Hand a packet whose IPv6 next hop has no MAC yet to the control core. */
+static __rte_noinline void
+to_resolve6(struct rte_mbuf *m, uint16_t port, const uint8_t via[16],
+		struct ng_vec *const *next)
+{
+	struct ng_mbuf_priv *pv = ng_mbuf_priv(m);
+
+	memset(&pv->nexthop, 0, sizeof(pv->nexthop));
+	pv->nexthop.family = AF_INET6;
+	memcpy(pv->nexthop.v6, via, 16);
+	pv->out_port = port;
+	pv->in_port = m->port;
+	ng_w_next(next[NG_FORWARD6_NEXT_CONTROL], m, NG_CTL_RESOLVE);
+}
+
+/* The neighbour word of (port, IPv6 next hop): 0 when unknown. */
+static inline uint64_t
+neigh_word6(const struct ng_neigh_dp *t, uint16_t port, const uint8_t via[16])
+{
+	struct ng_neigh_key k;
+	void *data;
+
+	memset(&k, 0, sizeof(k));
+	k.addr.family = AF_INET6;
+	memcpy(k.addr.v6, via, 16);
+	k.port = port;
+	if (rte_hash_lookup_data(t->hash, &k, &data) < 0)
+		return 0;
+	return __atomic_load_n((uint64_t *)data, __ATOMIC_ACQUIRE);
+}
+
+void
+ng_ip6_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	const struct ng_neigh_dp *neigh = ng_neigh_dp(w->dp->neigh);
+	struct ng_vec *drop = next[NG_FORWARD6_NEXT_DROP];
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct ng_nexthop *nh = aux[i].nh;
+		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
+				m->l2_len);
+		const struct ng_port_dp *pd;
+		struct rte_ether_hdr *eth;
+		const uint8_t *via;
+		uint64_t word;
+
+		if (unlikely(nh == NULL)) {
+			ng_w_next(drop, m, NG_DROP_NO_ROUTE);
+			continue;
+		}
+		if (unlikely(ip->hop_limits <= 1)) {
+			ng_w_next(next[NG_FORWARD6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+			continue;
+		}
+		pd = &ng_port_dp[nh->port];
+		if (unlikely(sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len) > pd->mtu)) {
+			ng_w_next(next[NG_FORWARD6_NEXT_REPLY], m,
+					ng_reply_word(NG_DROP_MTU, pd->mtu));
+			continue;
+		}
+		ip->hop_limits--;
+		if (unlikely(m->l2_len != sizeof(struct rte_ether_hdr)))
+			ng_w_strip_vlan(m);
+		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		eth->src_addr = pd->mac;
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		via = nh->type == NG_NH_GATEWAY ? nh->gw6 : ip->dst_addr;
+		word = neigh_word6(neigh, nh->port, via);
+		if (likely(word & NG_NEIGH_F_VALID)) {
+			ng_neigh_word_to_mac(word, &eth->dst_addr);
+			ng_w_next(next[NG_FORWARD6_NEXT_OUTPUT], m, pd->idx);
+		} else if (word & NG_NEIGH_F_FAILED) {
+			ng_w_next(drop, m, NG_DROP_NEIGH_FAILED);
+		} else {
+			to_resolve6(m, nh->port, via, next);
+		}
+	}
+}

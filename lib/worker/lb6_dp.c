@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IPv6 service stage: connection tracking, scheduling and NAT for TCP
+ * and UDP over IPv6, what lb_dp.c does for IPv4, one packet at a time. The
+ * connection table, the services, scheduling, affinity and FullNAT source
+ * ports are IPv4's (lb_dp.h): an IPv6 connection is an entry of the same
+ * table under a key of the IPv6 family.
+ *
+ * ip6-parse hands it TCP and UDP while there are services or tracked
+ * connections, with the LPM6 result for the destination. Ownership, as for
+ * IPv4: to a VIP or a NodePort, hash(client address, port) % workers, or
+ * hash(client address) for services with affinity (and DNAT ones while some
+ * DNAT service has affinity); to a gateway address in the FullNAT port range,
+ * port % workers; else, while there are DNAT services, the same hash of the
+ * destination (the client). A packet this stage does not serve goes on to
+ * ip6-local (a gateway address, no NodePort) or
+ * ip6-forward (routed); refusals and an expired hop limit to reply.
+ */
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "lb_dp.h"
+#include "nat_dp.h"
+#include "ng_hash.h"
+#include "pkt6_dp.h"
+
+/*
+ * Owner of a packet from a client to a frontend, lb_dp.c's rule: by the
+ * client address when its service keeps a client on one worker (ClientIP
+ * affinity) or is DNAT while DNAT replies are routed by address; else by the
+ * whole client end (address and port).
+ */
+static inline unsigned int
+owner6_of_client(const struct ng_ruleset *rs, const struct rte_ipv6_hdr *ip,
+		const uint16_t *ports, uint8_t proto, unsigned int n)
+{
+	if (unlikely(rs->n_affinity > 0)) {
+		struct ng_fe_key fk = {0};
+		const struct ng_svc_obj *svc;
+
+		memcpy(fk.addr.v6, ip->dst_addr, 16);
+		fk.port = ports[1];
+		fk.proto = proto;
+		fk.family = AF_INET6;
+		svc = ng_rs_lookup(rs, &fk);
+		if (svc != NULL && (svc->affinity ||
+				(svc->mode == NG_FWD_DNAT && rs->n_dnat_affinity > 0)))
+			return (unsigned int)(ng_hash_addr6(ip->src_addr) % n);
+	}
+	return (unsigned int)(ng_hash_client6(ip->src_addr, ports[0]) % n);
+}
+
+static inline unsigned int
+owner6(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_nexthop *nh,
+		const struct rte_ipv6_hdr *ip, const uint16_t *ports, uint8_t proto)
+{
+	unsigned int n = w->dp->n_workers;
+
+	if (nh != NULL && nh->type == NG_NH_LOCAL) {
+		uint16_t p = rte_be_to_cpu_16(ports[1]);
+
+		if (p >= rs->lport_min && p <= rs->lport_max)
+			return p % n;
+		return owner6_of_client(rs, ip, ports, proto, n);
+	}
+	if (nh != NULL && nh->type == NG_NH_VIP)
+		return owner6_of_client(rs, ip, ports, proto, n);
+	if (rs->n_dnat > 0)
+		return (unsigned int)((rs->n_dnat_affinity > 0 ? ng_hash_addr6(ip->dst_addr) :
+				ng_hash_client6(ip->dst_addr, ports[1])) % n);
+	return w->id;
+}
+
+/*
+ * A packet to one of the gateway's own IPv6 addresses that no frontend takes
+ * (not a NodePort, not in the FullNAT reply port range) keeps no state: the
+ * worker that received it hands it to ip6-local itself rather than through the
+ * owner's redirect ring (lb_dp.c's rule, asked only of packets about to be
+ * redirected).
+ */
+static inline bool
+local6_no_frontend(const struct ng_ruleset *rs, const struct ng_nexthop *nh,
+		const struct rte_ipv6_hdr *ip, const uint16_t *ports, uint8_t proto)
+{
+	struct ng_fe_key fk = {0};
+	uint16_t p;
+
+	if (nh == NULL || nh->type != NG_NH_LOCAL)
+		return false;
+	p = rte_be_to_cpu_16(ports[1]);
+	if (p >= rs->lport_min && p <= rs->lport_max)
+		return false;
+	memcpy(fk.addr.v6, ip->dst_addr, 16);
+	fk.port = ports[1];
+	fk.proto = proto;
+	fk.family = AF_INET6;
+	return ng_rs_lookup(rs, &fk) == NULL;
+}
+
+/* Rewrite for the connection: to the backend, or back to the client. */
+static inline void
+nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,
+		bool is_reply)
+{
+	if (!is_reply) {
+		bool full = (c->flags & NG_CT_F_FULLNAT) != 0;
+		uint8_t src[16];
+
+		memcpy(src, full ? c->snat.v6 : ip->src_addr, 16);
+		ng_nat6(ip, ports, proto, src, full ? c->lport : ports[0], c->backend.v6, c->bport);
+	} else {
+		ng_nat6(ip, ports, proto, c->orig.dst.v6, c->orig.dport, c->orig.src.v6,
+				c->orig.sport);
+	}
+}
+
+/*
+ * A packet without a connection: routed traffic goes on, a gateway address
+ * without a NodePort to ip6-local, a frontend nobody serves is refused, a
+ * frontend creates a connection (returned; NULL when m was handed on).
+ */
+static struct ng_conn *
+miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
+		const struct rte_ipv6_hdr *ip, const struct ng_nexthop *nh,
+		const struct ng_flow_key *k, hash_sig_t sig, uint8_t flags, struct ng_vec *const *next)
+{
+	struct ng_fe_key fk = {0};
+	struct ng_svc_obj *s;
+
+	if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
+		ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, nh);
+		return NULL;
+	}
+	fk.addr = k->dst;
+	fk.port = k->dport;
+	fk.proto = k->proto;
+	fk.family = AF_INET6;
+	s = ng_rs_lookup(rs, &fk);
+	if (s == NULL) {
+		if (nh->type == NG_NH_VIP)
+			ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_SVC_NO_FRONTEND);
+		else
+			ng_w_next(next[NG_LB6_NEXT_LOCAL], m, 0);
+		return NULL;
+	}
+	if (unlikely(ip->hop_limits <= 1)) {
+		ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+		return NULL;
+	}
+	return ng_lb_conn_new(w, rs, s, m, k, sig, flags, next);
+}
+
+/* One TCP or UDP packet, parsed (info), owned by this worker. */
+static void
+lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
+		const struct ng_nexthop *nh, const struct ng_ip6_info *info,
+		struct ng_vec *const *next)
+{
+	struct ng_ct *ct = w->ct;
+	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
+	uint16_t *ports = (uint16_t *)((uint8_t *)ip + info->l3_len);
+	uint8_t proto = info->proto, flags = 0;
+	const struct ng_svc_obj *svc = NULL;
+	struct ng_flow_key k;
+	struct ng_conn *c;
+	hash_sig_t sig;
+	bool is_reply = false;
+
+	if (proto == IPPROTO_TCP)
+		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
+	sig = ng_ct_key6(&k, ip->src_addr, ip->dst_addr, ports[0], ports[1], proto);
+	c = ng_ct_lookup_sig(ct, &k, sig, &is_reply);
+	if (c != NULL) {
+		if (unlikely(ip->hop_limits <= 1)) {
+			ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+			return;
+		}
+		svc = ng_lb_conn_revalidate(rs, c);
+		/* UDP to a removed backend moves at once; a new SYN reuses a closed tuple. */
+		if ((proto == IPPROTO_UDP && c->bidx == NG_CT_BIDX_NONE) ||
+				(proto == IPPROTO_TCP && !is_reply &&
+				(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
+				(c->state == NG_CT_TIME_WAIT || c->state == NG_CT_CLOSE))) {
+			ct->stats.deleted++;
+			ng_ct_delete(ct, c);
+			c = NULL;
+		}
+	}
+	if (c == NULL) {
+		c = miss6(w, rs, m, ip, nh, &k, sig, flags, next);
+		if (c == NULL)
+			return;
+		svc = c->svc;
+		is_reply = false;
+	}
+	if (proto == IPPROTO_TCP)
+		ng_ct_tcp_track(c, is_reply, flags);
+	if (is_reply)
+		c->flags |= NG_CT_F_REPLIED;
+	ng_lb_conn_touch(w, c, svc, (uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
+	nat6(ip, ports, proto, c, is_reply);
+	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_fib_lookup6_dp(ng_fib_dp(w->dp->fib),
+			ip->dst_addr));
+}
+
+void
+ng_lb6_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	const struct ng_ruleset *rs = w->rs;
+	bool multi = w->dp->n_workers > 1 && !w->in_redirect;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct ng_nexthop *nh = aux[i].nh;
+		const struct rte_ipv6_hdr *ip;
+		struct ng_ip6_info info;
+		enum ng_drop_reason r;
+
+		/* ip6-parse parsed it: this reads the chain's result again */
+		if (ng_ip6_parse(m, &info) != NG_DROP_NONE) {
+			ng_w_next(next[NG_LB6_NEXT_DROP], m, NG_DROP_IP6_HEADER);
+			continue;
+		}
+		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
+		if (unlikely(ng_ip6_is_fragment(&info))) {
+			if (nh != NULL && nh->type == NG_NH_VIP)
+				ng_w_next(next[NG_LB6_NEXT_DROP], m, NG_DROP_VIP_FRAGMENT);
+			else if (nh != NULL && nh->type == NG_NH_LOCAL)
+				ng_w_next(next[NG_LB6_NEXT_LOCAL], m, 0);
+			else
+				ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, nh);
+			continue;
+		}
+		r = ng_l4_check6(ip, &info);
+		if (unlikely(r != NG_DROP_NONE)) {
+			ng_w_next(next[NG_LB6_NEXT_DROP], m, r);
+			continue;
+		}
+		if (multi) {
+			const uint16_t *ports = (const uint16_t *)((const uint8_t *)ip + info.l3_len);
+			unsigned int o = owner6(w, rs, nh, ip, ports, info.proto);
+
+			if (o != w->id && !local6_no_frontend(rs, nh, ip, ports, info.proto)) {
+				ng_w_next(next[NG_LB6_NEXT_REDIRECT], m, o);
+				continue;
+			}
+		}
+		lb6_one(w, rs, m, nh, &info, next);
+	}
+}

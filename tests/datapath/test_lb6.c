@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The IPv6 service stage (lb6) through the worker's graph: FullNAT and DNAT
+ * services over IPv6, the connection both ways, a NodePort on the port's
+ * IPv6 address, refusals, the hop limit, the wrong worker's redirect, and
+ * the one-family rule of the service API. Two worker structs driven by the
+ * test on tests/lib's gateway:
+ *   p0  2001:db8::1/64    client 2001:db8::2 (static neighbour)
+ *   p1  2001:db8:1::1/64  backends 2001:db8:1::10, 2001:db8:1::11 (static neighbours)
+ *   web6  tcp [2001:db8:100::10]:80 -> :8080, FullNAT, Maglev; NodePort 30080
+ *   dns6  udp [2001:db8:100::53]:53 -> :53, DNAT
+ *   none6 tcp [2001:db8:100::99]:80, no backend
+ *   aff6  tcp [2001:db8:100::20]:80 -> :8080, FullNAT, ClientIP affinity
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "ng_hash.h"
+#include "ng_test_frame6.h"
+#include "ng_test_gw.h"
+#include "svc.h"
+
+enum { P0, P1 };
+#define NWORKERS 2
+#define LPORT_MIN 40000
+#define LPORT_MAX 40999
+
+static struct ng_test_gw gw;
+static char err[NG_ERRBUF];
+
+static const struct rte_ether_addr client_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x02}};
+static const struct rte_ether_addr be_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x10}};
+
+#define DB8 0x20, 0x01, 0x0d, 0xb8
+static const uint8_t GW0[16] = {DB8, [15] = 1};
+static const uint8_t GW1[16] = {DB8, 0, 1, [15] = 1};
+static const uint8_t CLIENT[16] = {DB8, [15] = 2};
+static const uint8_t BE0[16] = {DB8, 0, 1, [15] = 0x10};
+static const uint8_t BE1[16] = {DB8, 0, 1, [15] = 0x11};
+static const uint8_t VIP_WEB[16] = {DB8, 0x01, 0x00, [15] = 0x10};
+static const uint8_t VIP_DNS[16] = {DB8, 0x01, 0x00, [15] = 0x53};
+static const uint8_t VIP_NONE[16] = {DB8, 0x01, 0x00, [15] = 0x99};
+static const uint8_t VIP_AFF[16] = {DB8, 0x01, 0x00, [15] = 0x20};
+
+static void
+ok(int rc)
+{
+	if (rc != 0)
+		fail_msg("control API: %d \"%s\"", rc, err);
+}
+
+static struct ng_ip
+ip6(const uint8_t a[16])
+{
+	struct ng_ip ip = {.family = AF_INET6};
+
+	memcpy(ip.v6, a, 16);
+	return ip;
+}
+
+/* The owner of CLIENT's flow from port cport (host order): by its client end. */
+static unsigned int
+owner_of(uint16_t cport)
+{
+	return (unsigned int)(ng_hash_client6(CLIENT, rte_cpu_to_be_16(cport)) % NWORKERS);
+}
+
+static void
+service_aff(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vip[16],
+		uint16_t port, uint16_t bport, unsigned int n_be, bool affinity)
+{
+	struct ng_svc_spec s;
+	struct ng_frontend fe = {.addr = ip6(vip), .port = port};
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	s.proto = proto;
+	s.scheduler = NG_SCHED_MAGLEV;
+	s.mode = mode;
+	s.affinity = affinity;
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	ok(ng_svc_frontend_add(name, &fe, err, sizeof(err)));
+	for (unsigned int i = 0; i < n_be; i++) {
+		struct ng_ip a = ip6(i == 0 ? BE0 : BE1);
+
+		ok(ng_svc_backend_set(name, &a, bport, 1, err, sizeof(err)));
+	}
+}
+
+static void
+service(const char *name, uint8_t proto, enum ng_fwd_mode mode, const uint8_t vip[16],
+		uint16_t port, uint16_t bport, unsigned int n_be)
+{
+	service_aff(name, proto, mode, vip, port, bport, n_be, false);
+}
+
+static int
+group_setup(void **state)
+{
+	static const struct ng_test_gw_opts o = {
+		.name = "lb6", .n_ports = 2,
+		.addrs = {"198.18.0.1/24,2001:db8::1/64", "198.18.1.1/24,2001:db8:1::1/64"},
+		.n_workers = NWORKERS, .mem_mb = 512, .ct_entries = 4096, .services = true,
+		.lport_min = LPORT_MIN, .lport_max = LPORT_MAX,
+	};
+	struct ng_frontend np = {.port = 30080};
+	struct ng_ip c = ip6(CLIENT), b0 = ip6(BE0), b1 = ip6(BE1);
+
+	(void)state;
+	if (ng_test_gw_up(&gw, &o) != 0)
+		return -1;
+	if (ng_route_neigh_add(&gw.rt, &c, &client_mac, "p0", err, sizeof(err)) != 0 ||
+			ng_route_neigh_add(&gw.rt, &b0, &be_mac, "p1", err, sizeof(err)) != 0 ||
+			ng_route_neigh_add(&gw.rt, &b1, &be_mac, "p1", err, sizeof(err)) != 0) {
+		fprintf(stderr, "neighbour: %s\n", err);
+		return -1;
+	}
+	service("web6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080, 2);
+	ok(ng_svc_frontend_add("web6", &np, err, sizeof(err)));
+	service("dns6", IPPROTO_UDP, NG_FWD_DNAT, VIP_DNS, 53, 53, 2);
+	service("none6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_NONE, 80, 80, 0);
+	service_aff("aff6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_AFF, 80, 8080, 2, true);
+	ok(ng_svc_commit(err, sizeof(err)));
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	return ng_test_gw_down(&gw);
+}
+
+/* Worker wid receives f; the verdict is exactly v; out gets the frame sent. */
+static void
+step(const char *what, unsigned int wid, const struct tb_frame *f, struct ng_test_verdict v,
+		struct tb_frame *out)
+{
+	ng_test_gw_rx(&gw, wid, f);
+	ng_test_gw_expect(&gw, what, wid, f->port, v);
+	if (v.tx >= 0)
+		ng_test_gw_take(&gw, wid, (uint8_t)v.tx, out);
+	if (v.punt != 0)
+		ng_test_gw_take_punted(&gw, wid, out);
+}
+
+static void
+tcp_in(struct tb_frame *f, uint8_t port, const uint8_t src[16], uint16_t sport,
+		const uint8_t dst[16], uint16_t dport, uint8_t flags)
+{
+	tb_eth(f, &gw.port_mac[port], port == P0 ? &client_mac : &be_mac, TB_NO_VLAN,
+			RTE_ETHER_TYPE_IPV6);
+	tb_tcp6(f, src, sport, dst, dport, flags, 1000, flags & RTE_TCP_ACK_FLAG ? 5000 : 0, 0);
+	f->port = port;
+}
+
+static const struct rte_tcp_hdr *
+tcp_of(struct tb_frame *f)
+{
+	return (const struct rte_tcp_hdr *)(tb_ip6_hdr(f) + 1);
+}
+
+/*
+ * A FullNAT connection both ways: the SYN goes to a backend from the port's
+ * address toward it and a source port of the owner's; the SYN-ACK comes back
+ * to the client from the VIP; the client's ACK and FIN follow the SYN.
+ */
+static void
+fullnat_flow(void **state)
+{
+	struct tb_frame in, out;
+	uint8_t be[16];
+	uint16_t lport;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50001, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN to web6", owner_of(50001), &in, NG_TV_TX(P1), &out);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	lport = rte_be_to_cpu_16(tcp_of(&out)->src_port);
+	assert_in_range(lport, LPORT_MIN, LPORT_MAX);
+	assert_int_equal(lport % NWORKERS, owner_of(50001));
+	assert_int_equal(tb_ip6_hdr(&out)->hop_limits, 63);
+	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
+	tb_check_l4_cksum6(&out);
+
+	tcp_in(&in, P1, be, 8080, GW1, lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	step("SYN-ACK from the backend", lport % NWORKERS, &in, NG_TV_TX(P0), &out);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, VIP_WEB);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, CLIENT);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->src_port), 80);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 50001);
+	assert_memory_equal(out.b, &client_mac, RTE_ETHER_ADDR_LEN);
+	tb_check_l4_cksum6(&out);
+
+	for (int i = 0; i < 2; i++) {
+		tcp_in(&in, P0, CLIENT, 50001, VIP_WEB, 80, RTE_TCP_ACK_FLAG |
+				(i == 1 ? RTE_TCP_FIN_FLAG : 0));
+		step(i == 0 ? "ACK" : "FIN", owner_of(50001), &in, NG_TV_TX(P1), &out);
+		tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, be);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->src_port), lport);
+		tb_check_l4_cksum6(&out);
+	}
+}
+
+/* The wrong worker hands the SYN to the owner, which serves it. */
+static void
+redirect(void **state)
+{
+	unsigned int o = owner_of(50002), other = (o + 1) % NWORKERS;
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50002, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN on the other worker", other, &in, NG_TV_REDIRECT(o), NULL);
+	ng_test_gw_rx_redirected(&gw, other, o, P0);
+	ng_test_gw_expect(&gw, "SYN on its owner", o, P0, NG_TV_TX(P1));
+	ng_test_gw_take(&gw, o, P1, &out);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+}
+
+/* DNAT: the client's address is kept; the reply comes from the VIP. */
+static void
+dnat_udp(void **state)
+{
+	struct tb_frame in, out;
+	uint8_t be[16];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, CLIENT, 50003, VIP_DNS, 53, 24);
+	step("UDP to dns6", owner_of(50003), &in, NG_TV_TX(P1), &out);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, CLIENT);
+	tb_check_l4_cksum6(&out);
+
+	tb_eth(&in, &gw.port_mac[P1], &be_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, be, 53, CLIENT, 50003, 40);
+	in.port = P1;
+	step("the answer", owner_of(50003), &in, NG_TV_TX(P0), &out);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, VIP_DNS);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, CLIENT);
+	assert_int_equal(rte_be_to_cpu_16(((const struct rte_udp_hdr *)
+			(tb_ip6_hdr(&out) + 1))->src_port), 53);
+	tb_check_l4_cksum6(&out);
+}
+
+/* A NodePort on the port's IPv6 address (the service is IPv6: not on its IPv4 one). */
+static void
+nodeport(void **state)
+{
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50004, GW0, 30080, RTE_TCP_SYN_FLAG);
+	step("SYN to the NodePort", owner_of(50004), &in, NG_TV_TX(P1), &out);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	tb_check_l4_cksum6(&out);
+}
+
+/* Refusals: a port of the VIP nobody serves, a service without backends. */
+static void
+refusals(void **state)
+{
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50005, VIP_WEB, 81, RTE_TCP_SYN_FLAG);
+	step("SYN to port 81", owner_of(50005), &in, NG_TV_REFUSE(P0, SVC_NO_FRONTEND), &out);
+	tb_check_rst6(&in, &out);
+	tcp_in(&in, P0, CLIENT, 50006, VIP_NONE, 80, RTE_TCP_SYN_FLAG);
+	step("SYN to none6", owner_of(50006), &in, NG_TV_REFUSE(P0, SVC_NO_BACKEND), &out);
+	tb_check_rst6(&in, &out);
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, CLIENT, 50007, VIP_DNS, 54, 8);
+	step("UDP to port 54", owner_of(50007), &in, NG_TV_REFUSE(P0, SVC_NO_FRONTEND), &out);
+	tb_check_icmp6_error(&in, &out, 1, 4, 0, VIP_DNS);
+	tcp_in(&in, P0, CLIENT, 50008, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	tb_set_hops(&in, 1);
+	step("hop limit 1", owner_of(50008), &in, NG_TV_REFUSE(P0, TTL_EXPIRED), &out);
+	tb_check_icmp6_error(&in, &out, 3, 0, 0, GW0);
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, CLIENT, 50009, VIP_DNS, 53, 8);
+	memset(&in.b[in.l2 + 40 + 6], 0, 2);
+	step("UDP without checksum", owner_of(50009), &in, NG_TV_DROP(UDP6_NO_CKSUM), NULL);
+}
+
+/*
+ * ClientIP affinity over IPv6: every connection of one client to one backend,
+ * all on the worker its address picks (whatever the client port).
+ */
+static void
+affinity(void **state)
+{
+	unsigned int by_addr = (unsigned int)(ng_hash_addr6(CLIENT) % NWORKERS);
+	struct tb_frame in, out;
+	uint8_t first[16];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	for (uint16_t i = 0; i < 8; i++) {
+		tcp_in(&in, P0, CLIENT, (uint16_t)(51000 + i * 7), VIP_AFF, 80, RTE_TCP_SYN_FLAG);
+		step("SYN to aff6", by_addr, &in, NG_TV_TX(P1), &out);
+		if (i == 0)
+			memcpy(first, tb_ip6_hdr(&out)->dst_addr, 16);
+		tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, first);
+	}
+}
+
+/*
+ * Flows of a service without affinity are owned by their whole client end
+ * (lb_dp.c's rule): one client's connections from 32 ports are served on both
+ * workers, each by the owner of its port, with a FullNAT port of that worker.
+ */
+static void
+spread_by_port(void **state)
+{
+	unsigned int on[NWORKERS] = {0};
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	for (uint16_t p = 52000; p < 52032; p++) {
+		unsigned int o = owner_of(p);
+
+		tcp_in(&in, P0, CLIENT, p, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+		step("SYN to web6 from one client", o, &in, NG_TV_TX(P1), &out);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->src_port) % NWORKERS, o);
+		on[o]++;
+	}
+	for (unsigned int w = 0; w < NWORKERS; w++)
+		assert_in_range(on[w], 4, 28);
+}
+
+/*
+ * A port with a kernel twin: TCP to the gateway's IPv6 address that no
+ * NodePort takes goes through lb6 and ip6-local to the kernel, not refused.
+ */
+static void
+twin_local(void **state)
+{
+	unsigned int o = owner_of(50010);
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50010, GW0, 22, RTE_TCP_SYN_FLAG);
+	step("SYN to the gateway, no twin", o, &in, NG_TV_REFUSE(P0, LOCAL_PROTO), &out);
+	tb_check_rst6(&in, &out);
+	ng_test_gw_twin(&gw, P0, 1, UINT64_C(1) << 40);
+	step("SYN to the gateway, twin", o, &in, NG_TV_PUNT, &out);
+	assert_int_equal(out.len, in.len);
+	assert_memory_equal(out.b, in.b, in.len);
+	/* No frontend takes port 22: the other worker punts it itself (no state),
+	 * rather than through the owner's redirect ring. */
+	step("the same SYN on the other worker", (o + 1) % NWORKERS, &in, NG_TV_PUNT, &out);
+	ng_test_gw_twin(&gw, P0, 0, 0);
+	assert_int_equal(out.len, in.len);
+	assert_memory_equal(out.b, in.b, in.len);
+}
+
+/* A service is one family; the sentence names the service. */
+static void
+one_family(void **state)
+{
+	struct ng_ip v4 = {.family = AF_INET, .v4 = tb_ip(198, 18, 1, 20)};
+	struct ng_frontend fe = {.addr = {.family = AF_INET, .v4 = tb_ip(198, 19, 0, 9)},
+			.port = 80};
+
+	(void)state;
+	assert_int_equal(ng_svc_backend_set("web6", &v4, 80, 1, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"web6\": backend 198.18.1.20 is IPv4, the service is "
+			"IPv6 (a service is one family: make one service per family)");
+	assert_int_equal(ng_svc_frontend_add("web6", &fe, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"web6\": frontend 198.19.0.9:80/tcp is IPv4, the "
+			"service is IPv6 (a service is one family: make one service per family)");
+}
+
+/*
+ * DSR is IPv4-in-IPv4 and source ranges are IPv4 prefixes: an IPv6 service
+ * cannot become one in DSR mode or with source ranges, and a DSR service
+ * takes no IPv6 VIP or backend. Nothing changes on a refusal.
+ */
+static void
+v4_only_options(void **state)
+{
+	static const struct ng_prefix v4net = {.addr = {.family = AF_INET,
+			.v4 = RTE_BE32(0xc6120000)}, .len = 16};
+	struct ng_frontend fe = {.addr = ip6(VIP_NONE), .port = 8080};
+	struct ng_ip b0 = ip6(BE0);
+	struct ng_svc_spec s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "web6");
+	s.proto = IPPROTO_TCP;
+	s.scheduler = NG_SCHED_MAGLEV;
+	s.mode = NG_FWD_DSR;
+	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"web6\": mode dsr is IPv4 only (IPv4-in-IPv4; no "
+			"IPv6 DSR yet) and the service is IPv6");
+	s.mode = NG_FWD_FULLNAT;
+	s.n_src_ranges = 1;
+	s.src_ranges = &v4net;
+	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"web6\": source ranges are IPv4 prefixes only and "
+			"the service is IPv6");
+
+	snprintf(s.name, sizeof(s.name), "dsr6");
+	s.n_src_ranges = 0;
+	s.mode = NG_FWD_DSR;
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	assert_int_equal(ng_svc_frontend_add("dsr6", &fe, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "service \"dsr6\": mode dsr is IPv4 only (IPv4-in-IPv4; no "
+			"IPv6 DSR yet) and the service is IPv6");
+	assert_int_equal(ng_svc_backend_set("dsr6", &b0, 80, 1, err, sizeof(err)), -EINVAL);
+	ok(ng_svc_del("dsr6", err, sizeof(err)));
+	ok(ng_svc_commit(err, sizeof(err)));
+}
+
+int
+main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fullnat_flow),
+		cmocka_unit_test(redirect),
+		cmocka_unit_test(dnat_udp),
+		cmocka_unit_test(nodeport),
+		cmocka_unit_test(refusals),
+		cmocka_unit_test(affinity),
+		cmocka_unit_test(spread_by_port),
+		cmocka_unit_test(twin_local),
+		cmocka_unit_test(one_family),
+		cmocka_unit_test(v4_only_options),
+	};
+
+	return cmocka_run_group_tests_name("lb6", tests, group_setup, group_teardown);
+}
