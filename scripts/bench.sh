@@ -17,13 +17,14 @@
 #   --quick        every scenario briefly (under a minute): asserts only that
 #                  traffic flowed and the numbers are well formed
 #   --scenarios    comma list of est-1k, est-1m, syn, mixed, churn, punt-10,
-#                  punt-10-bucket (default all); punt-10 sends 10% of packets
+#                  punt-10-bucket, frag (default all); punt-10 sends 10% of packets
 #                  to a port of the gateway's own address, punted to the
 #                  port's kernel twin (net_tap, with nodegw in a network
 #                  namespace of its own) with its bucket wide open, and
 #                  compares the service path's cycles/pkt with est-1k's;
 #                  punt-10-bucket does the same with the bucket at its
-#                  default 10,000 frames/s
+#                  default 10,000 frames/s; frag sends 1k UDP flows whose
+#                  datagrams come in 2 IPv4 fragments (reassembly's cost)
 #   --reps N       measurement windows per scenario (default 3; quick 1)
 #   --window S     seconds per window (default 5; quick 1)
 #   --no-huge      do not use hugepages (EAL --no-huge)
