@@ -106,21 +106,12 @@ if ! "$BIN" --check -c "$CONF" >"$TMP/check.out" 2>&1; then
 fi
 echo "== nodegw e2e fragments: $WORKERS worker(s), $RXQ rx queue(s) per port"
 
+# cli CMD...: each command through nodegw-ctl (e2e_show), their outputs in turn.
 cli() {
-	timeout 20 ip netns exec "$GWNS" python3 - "$CLI_PORT" "$@" <<'PY' 2>&1
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-s.sendall("".join(c + "\n" for c in sys.argv[2:] + ["quit"]).encode())
-data = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
-i = data.find(b"{")
-print(data[max(i, 0):].replace(b"\r", b"").decode(errors="replace"))
-PY
+	local c
+	for c in "$@"; do e2e_show "$c"; done
 }
+
 # jget JSON KEY...: a number from a CLI json answer (0 when absent)
 jget() {
 	python3 - "$@" <<'PY'
