@@ -94,8 +94,8 @@ struct ld {
 };
 
 static const char *const root_keys[] = {"log_level", "forwarding", "workers", "mempool", "arp",
-	"icmp", "reassembly", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", "kubernetes",
-	"probes", "node_port_addresses", "bgp", NULL};
+	"icmp", "reassembly", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services",
+	"kubernetes", "probes", "node_port_addresses", "bgp", NULL};
 static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "idle_polls",
 	NULL};
 static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
