@@ -219,6 +219,20 @@ fx_frag_orders(void)
 	rx(owner, &f);
 	assert_int_equal(w->stats.reass.reassembled, 4);
 	check_out(owner, 3);
+
+	/* Smaller fragments than the egress MTU takes (6 of 512 bytes or less): the
+	 * first one sent gathers its 1,480 bytes from 3 segments of the chain. */
+	dgram_make(cport, 5);
+	id = id_for(owner, (uint16_t)(id + 1));
+	for (uint16_t off = 0; off < sizeof(dg.l4); off = (uint16_t)(off + 512)) {
+		uint16_t len = (uint16_t)RTE_MIN(512u, sizeof(dg.l4) - off);
+
+		frag_frame(&f, id, off, len, off + len < sizeof(dg.l4));
+		rx(owner, &f);
+	}
+	assert_int_equal(w->stats.reass.reassembled, 5);
+	assert_int_equal(w->stats.reass.fragments_out, 15);
+	check_out(owner, 3);
 	assert_int_equal(reass_of(owner)->n_used, 0);
 	assert_int_equal(reass_of(owner)->held, 0);
 }
