@@ -17,7 +17,7 @@
 #   --quick        every scenario briefly (under a minute): asserts only that
 #                  traffic flowed and the numbers are well formed
 #   --scenarios    comma list of est-1k, est-1k-v6, est-1m, syn, syn-v6, mixed,
-#                  churn, punt-10, punt-10-bucket (default all); est-1k-v6 and
+#                  churn, punt-10, punt-10-bucket, frag (default all); est-1k-v6 and
 #                  syn-v6 are est-1k's and syn's traffic over IPv6 (2001:db8::/32),
 #                  their windows in turn with their IPv4 twin's when it runs too,
 #                  and the report gives IPv6 / IPv4 (cycles/pkt, new conns/s)
@@ -27,7 +27,8 @@
 #                  namespace of its own) with its bucket wide open, and
 #                  compares the service path's cycles/pkt with est-1k's;
 #                  punt-10-bucket does the same with the bucket at its
-#                  default 10,000 frames/s
+#                  default 10,000 frames/s; frag sends 1k UDP flows whose
+#                  datagrams come in 2 IPv4 fragments (reassembly's cost)
 #   --reps N       measurement windows per scenario (default 3; quick 1)
 #   --window S     seconds per window (default 5; quick 1)
 #   --no-huge      do not use hugepages (EAL --no-huge)

@@ -638,7 +638,8 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 	struct ng_ruleset_info ri;
 	struct mallinfo2 mi = mallinfo2();
 	unsigned long pages = 0, resident = 0;
-	uint64_t ct = 0, rss;
+	uint64_t ct = 0, rss, reass = 0;
+	uint32_t reass_used = 0, reass_held = 0;
 	FILE *f;
 
 	if (ng_cli_no_args(s, "show memory", argc, argv) < 0)
@@ -653,6 +654,7 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 	rss = (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 	for (unsigned int w = 0; w < the_app->dp->n_workers; w++)
 		ct += ng_ct_mem_bytes(the_app->dp->workers[w]->ct->cap);
+	ng_dp_reass_info(the_app->dp, &reass, &reass_used, &reass_held);
 	ng_svc_ruleset_info(&ri);
 	ng_port_pool_info(&pi);
 	if (json) {
@@ -667,6 +669,9 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "conntrack_bytes", (double)ct);
 		cJSON_AddNumberToObject(o, "bytes_per_connection",
 				(double)ng_ct_mem_bytes(1024) / 1024);
+		cJSON_AddNumberToObject(o, "reassembly_bytes", (double)reass);
+		cJSON_AddNumberToObject(o, "reassembly_datagrams", reass_used);
+		cJSON_AddNumberToObject(o, "reassembly_fragments_held", reass_held);
 		cJSON_AddNumberToObject(o, "mbufs", pi.size);
 		cJSON_AddNumberToObject(o, "mbufs_in_use", pi.in_use);
 		cJSON_AddNumberToObject(o, "mbufs_max_in_use", pi.max_in_use);
@@ -682,6 +687,8 @@ cmd_memory(struct ng_cli_sess *s, int argc, char **argv)
 			(uint64_t)ms.heap_allocsz_bytes, (uint64_t)ms.heap_totalsz_bytes,
 			ms.alloc_count, rss, (uint64_t)mi.uordblks, ri.bytes, ct,
 			ng_ct_mem_bytes(1024) / 1024);
+	ng_cli_printf(s, "reassembly tables: %" PRIu64 " bytes (%u datagrams waiting, %u fragments "
+			"held)\n", reass, reass_used, reass_held);
 	ng_cli_printf(s, "mbufs: %u of %u in use (at most %u); exhausted %" PRIu64 " times, "
 			"%.1f ms in all%s\n", pi.in_use, pi.size, pi.max_in_use,
 			pi.exhausted_events, (double)pi.exhausted_ns / 1e6,

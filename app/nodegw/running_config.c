@@ -247,6 +247,10 @@ ng_running_config(FILE *s, const struct ng_conf *c, struct ng_fib *fib,
 			c->arp.pending_max, c->arp.max_entries);
 	fprintf(s, "icmp = { rate_pps = %u; fragment = %s; };\n", c->icmp.rate_pps,
 			c->icmp.fragment ? "true" : "false");
+	fprintf(s, "reassembly = { enabled = %s; max_datagrams = %u; max_fragments = %u; "
+			"max_held = %u; timeout_ms = %u; };\n",
+			c->reassembly.enabled ? "true" : "false", c->reassembly.max_datagrams,
+			c->reassembly.max_fragments, c->reassembly.max_held, c->reassembly.timeout_ms);
 	fprintf(s, "cli = { address = \"%s\"; port = %u; idle_timeout_s = %u; };\n",
 			c->cli.address, c->cli.port, c->cli.idle_timeout_s);
 	fprintf(s, "nat = { port_min = %u; port_max = %u; };\n", c->nat.port_min,

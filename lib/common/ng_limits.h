@@ -146,6 +146,16 @@
 #define NG_ARP_ENTRIES_MAX 1048576
 #define NG_ICMP_RATE_MAX 1000000   /**< ICMP errors per second per worker */
 
+/* ---- IPv4 reassembly (reassembly), per worker ---- */
+#define NG_REASS_DATAGRAMS_MIN 16      /**< max_datagrams: datagrams being reassembled */
+#define NG_REASS_DATAGRAMS_MAX 1048576
+#define NG_REASS_FRAGS_MIN 2           /**< max_fragments: fragments of one datagram */
+#define NG_REASS_FRAGS_MAX 256
+#define NG_REASS_HELD_MIN 16           /**< max_held: fragments held (mbufs) */
+#define NG_REASS_HELD_MAX 1048576
+#define NG_REASS_TIMEOUT_MS_MIN 10     /**< timeout_ms: first fragment to last */
+#define NG_REASS_TIMEOUT_MS_MAX 120000
+
 /* ---- probes and metrics (probes) ---- */
 
 /** probes.stale_after_ms: how long the data path may lag before /healthz fails. */

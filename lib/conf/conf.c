@@ -995,6 +995,35 @@ load_lcores(struct ld *x, const config_setting_t *g)
 	return 0;
 }
 
+/* The reassembly group: knobs of each worker's IPv4 reassembly table. */
+static int
+load_reassembly(struct ld *x, const config_setting_t *root)
+{
+	const config_setting_t *g;
+	int rc;
+
+	if ((rc = get_group(x, root, "reassembly", &g)) < 0 || g == NULL)
+		return rc;
+	if ((rc = check_keys(x, g, "reassembly", reass_keys)) < 0 ||
+			(rc = get_bool(x, g, "enabled", "reassembly", &x->c->reassembly.enabled)) < 0 ||
+			(rc = get_u32(x, g, "max_datagrams", "reassembly", NG_REASS_DATAGRAMS_MIN,
+				NG_REASS_DATAGRAMS_MAX, &x->c->reassembly.max_datagrams)) < 0 ||
+			(rc = get_u32(x, g, "max_fragments", "reassembly", NG_REASS_FRAGS_MIN,
+				NG_REASS_FRAGS_MAX, &x->c->reassembly.max_fragments)) < 0 ||
+			(rc = get_u32(x, g, "max_held", "reassembly", NG_REASS_HELD_MIN,
+				NG_REASS_HELD_MAX, &x->c->reassembly.max_held)) < 0 ||
+			(rc = get_u32(x, g, "timeout_ms", "reassembly", NG_REASS_TIMEOUT_MS_MIN,
+				NG_REASS_TIMEOUT_MS_MAX, &x->c->reassembly.timeout_ms)) < 0)
+		return rc;
+	if (x->c->reassembly.max_held < x->c->reassembly.max_fragments)
+		return fail(x, config_setting_get_member(g, "max_held") != NULL ?
+				config_setting_get_member(g, "max_held") : g,
+				"reassembly: max_held %u is less than max_fragments %u (one datagram "
+				"could never be held whole)", x->c->reassembly.max_held,
+				x->c->reassembly.max_fragments);
+	return 0;
+}
+
 static int
 load_globals(struct ld *x, const config_setting_t *root)
 {
@@ -1084,6 +1113,9 @@ load_globals(struct ld *x, const config_setting_t *root)
 				(rc = get_bool(x, g, "fragment", "icmp", &c->icmp.fragment)) < 0)
 			return rc;
 	}
+
+	if ((rc = load_reassembly(x, root)) < 0)
+		return rc;
 
 	if ((rc = get_group(x, root, "cli", &g)) < 0)
 		return rc;
@@ -1177,6 +1209,11 @@ ng_conf_defaults(struct ng_conf *c)
 	c->arp.pending_max = DEF_PENDING_MAX;
 	c->arp.max_entries = DEF_MAX_ENTRIES;
 	c->icmp.rate_pps = DEF_ICMP_RATE;
+	c->reassembly.enabled = true;
+	c->reassembly.max_datagrams = DEF_REASS_DATAGRAMS;
+	c->reassembly.max_fragments = DEF_REASS_FRAGS;
+	c->reassembly.max_held = DEF_REASS_HELD;
+	c->reassembly.timeout_ms = DEF_REASS_TIMEOUT_MS;
 	c->icmp.fragment = DEF_ICMP_FRAGMENT;
 	snprintf(c->cli.address, sizeof(c->cli.address), NG_CLI_ADDR_DEF);
 	c->cli.port = NG_CLI_PORT_DEF;

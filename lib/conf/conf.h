@@ -191,6 +191,15 @@ struct ng_conf {
 		bool fragment;
 	} icmp;
 
+	/** IPv4 reassembly of fragments to services, per worker (lib/worker/reass_dp.c). */
+	struct {
+		bool enabled;           /**< default true; false drops them as before */
+		uint32_t max_datagrams; /**< datagrams being reassembled; default 1024 */
+		uint32_t max_fragments; /**< fragments of one datagram; default 64 */
+		uint32_t max_held;      /**< fragments (mbufs) held in all; default 4096 */
+		uint32_t timeout_ms;    /**< first fragment to last; default 30000 */
+	} reassembly;
+
 	struct {
 		char address[NG_IP_STRLEN]; /**< listen address; default 127.0.0.1 */
 		uint16_t port;              /**< default 8023; 0 turns the CLI off */

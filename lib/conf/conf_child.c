@@ -76,7 +76,7 @@ struct child_hdr {
  */
 static_assert(sizeof(struct ng_conf_service) == 296,
 	"struct ng_conf_service changed: send any new heap array in conf_child.c");
-static_assert(sizeof(struct ng_conf) == 40816,
+static_assert(sizeof(struct ng_conf) == 40832,
 	"struct ng_conf changed: send any new heap array in conf_child.c");
 
 static pid_t stragglers[STRAGGLERS_MAX];

@@ -40,6 +40,10 @@
 #define DEF_PENDING_MAX 16
 #define DEF_MAX_ENTRIES 4096
 #define DEF_ICMP_RATE 100
+#define DEF_REASS_DATAGRAMS 1024
+#define DEF_REASS_FRAGS 64
+#define DEF_REASS_HELD 4096
+#define DEF_REASS_TIMEOUT_MS 30000
 #define DEF_ICMP_FRAGMENT true
 #define DEF_MTU 1500
 #define DEF_RXQ 1
@@ -90,14 +94,16 @@ struct ld {
 };
 
 static const char *const root_keys[] = {"log_level", "forwarding", "workers", "mempool", "arp",
-	"icmp", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services", "kubernetes",
-	"probes", "node_port_addresses", "bgp", NULL};
+	"icmp", "reassembly", "conntrack", "nat", "cli", "ports", "routes", "neighbours", "services",
+	"kubernetes", "probes", "node_port_addresses", "bgp", NULL};
 static const char *const workers_keys[] = {"lcores", "burst", "idle_sleep_us", "idle_polls",
 	NULL};
 static const char *const mempool_keys[] = {"mbufs", "cache", NULL};
 static const char *const arp_keys[] = {"reachable_s", "retry_ms", "retries", "pending_max",
 	"max_entries", NULL};
 static const char *const icmp_keys[] = {"rate_pps", "fragment", NULL};
+static const char *const reass_keys[] = {"enabled", "max_datagrams", "max_fragments",
+	"max_held", "timeout_ms", NULL};
 static const char *const cli_keys[] = {"address", "port", "idle_timeout_s", NULL};
 static const char *const port_keys[] = {"name", "devargs", "addresses", "mtu", "rx_queues",
 	"rx_desc", "tx_desc", "kernel", "fullnat_addresses", NULL};

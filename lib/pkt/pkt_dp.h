@@ -72,7 +72,7 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 	uint16_t l2 = sizeof(struct rte_ether_hdr);
 	uint16_t type;
 
-	if (unlikely(m->nb_segs != 1 || len < sizeof(*eth)))
+	if (unlikely(len < sizeof(*eth)))
 		return NG_DROP_TRUNCATED;
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	type = eth->ether_type;
@@ -99,8 +99,14 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 		tot = rte_be_to_cpu_16(ip->total_length);
 		if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || tot < ihl))
 			return NG_DROP_IP_HEADER;
-		if (unlikely(len < l2 + tot))
+		/* a chain is a datagram reassembled on this gateway (reass_dp.c):
+		 * exactly its length, its IPv4 and L4 headers in the first segment */
+		if (unlikely(m->nb_segs != 1)) {
+			if (m->pkt_len != l2 + tot || len < l2 + ihl + sizeof(struct rte_tcp_hdr))
+				return NG_DROP_TRUNCATED;
+		} else if (unlikely(len < l2 + tot)) {
 			return NG_DROP_TRUNCATED;
+		}
 		if (verify_cksum) {
 			uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 
@@ -119,6 +125,8 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 		return NG_DROP_NONE;
 	}
 	m->l2_len = l2;
+	if (unlikely(m->nb_segs != 1))
+		return NG_DROP_TRUNCATED;
 	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
 		if (unlikely(len < l2 + sizeof(struct rte_arp_hdr)))
 			return NG_DROP_TRUNCATED;

@@ -59,6 +59,9 @@ ng_port_pool_size(const struct ng_conf *c, unsigned int n_workers)
 	/* In flight in workers, mempool caches, TX buffers and neighbour queues. */
 	n += (uint64_t)(n_workers + 1) * (c->workers.burst * 4 + c->mempool.cache);
 	n += (uint64_t)c->n_ports * n_workers * 64;
+	/* fragments held by the reassembly tables */
+	if (c->reassembly.enabled)
+		n += (uint64_t)n_workers * c->reassembly.max_held;
 	n += 4096;
 	if (n > (1u << 24))
 		n = 1u << 24;

@@ -50,6 +50,13 @@
 	X(LOCAL_PROTO, "no listener on local address (refused)") \
 	X(L4_HEADER, "truncated TCP/UDP header") \
 	X(VIP_FRAGMENT, "fragment to a service address") \
+	X(FRAG_MALFORMED, "malformed fragment (IPv4, IPv6)") \
+	X(FRAG_DUPLICATE, "duplicate fragment") \
+	X(FRAG_OVERLAP, "overlapping fragments (datagram discarded)") \
+	X(FRAG_TOO_MANY, "datagram in too many fragments") \
+	X(FRAG_TABLE_FULL, "reassembly table full") \
+	X(FRAG_TIMEOUT, "reassembly timed out") \
+	X(FRAG_OUT, "exceeds egress MTU: its first fragment does not fit one mbuf") \
 	X(SVC_NO_FRONTEND, "service address, port not served (refused)") \
 	X(SVC_NO_BACKEND, "service without usable backend (refused)") \
 	X(SVC_NO_LOCAL_BACKEND, "service with only remote endpoints (Local policy)") \
@@ -93,6 +100,7 @@ enum ng_drop_reason {
 #define NG_STAGES(X) \
 	X(RX, "rx") \
 	X(PARSE, "parse") \
+	X(REASS, "ip4-reass") \
 	X(IP6_PARSE, "ip6-parse") \
 	X(LB, "lb") \
 	X(LB6, "lb6") \
@@ -130,6 +138,7 @@ enum ng_stage {
  * drop edge.
  */
 #define NG_PARSE_EDGES(X) \
+	X(REASS, REASS) \
 	X(LB, LB) \
 	X(ICMP_ERR, ICMP_ERR) \
 	X(LOCAL, LOCAL) \
@@ -151,6 +160,10 @@ enum ng_stage {
 	X(FORWARD, FORWARD6) \
 	X(LOCAL, IP6_LOCAL) \
 	X(REPLY, REPLY) \
+	X(REDIRECT, REDIRECT_OUT) \
+	X(DROP, DROP)
+#define NG_REASS_EDGES(X) \
+	X(LB, LB) \
 	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP)
 #define NG_LB_EDGES(X) \
@@ -204,6 +217,7 @@ enum ng_stage {
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)
+#define NG_X_REASS(id, to) NG_X_EDGE(REASS, id, to)
 #define NG_X_IP6_PARSE(id, to) NG_X_EDGE(IP6_PARSE, id, to)
 #define NG_X_IP6_LOCAL(id, to) NG_X_EDGE(IP6_LOCAL, id, to)
 #define NG_X_FORWARD6(id, to) NG_X_EDGE(FORWARD6, id, to)
@@ -216,6 +230,7 @@ enum ng_stage {
 #define NG_X_ENCAP(id, to) NG_X_EDGE(ENCAP, id, to)
 #define NG_X_ICMP_ERR(id, to) NG_X_EDGE(ICMP_ERR, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
+enum ng_reass_edge { NG_REASS_EDGES(NG_X_REASS) NG_REASS_NEXT_MAX };
 enum ng_ip6_parse_edge { NG_IP6_PARSE_EDGES(NG_X_IP6_PARSE) NG_IP6_PARSE_NEXT_MAX };
 enum ng_ip6_local_edge { NG_IP6_LOCAL_EDGES(NG_X_IP6_LOCAL) NG_IP6_LOCAL_NEXT_MAX };
 enum ng_forward6_edge { NG_FORWARD6_EDGES(NG_X_FORWARD6) NG_FORWARD6_NEXT_MAX };
@@ -228,6 +243,7 @@ enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
 enum ng_encap_edge { NG_ENCAP_EDGES(NG_X_ENCAP) NG_ENCAP_NEXT_MAX };
 enum ng_icmp_err_edge { NG_ICMP_ERR_EDGES(NG_X_ICMP_ERR) NG_ICMP_ERR_NEXT_MAX };
 #undef NG_X_PARSE
+#undef NG_X_REASS
 #undef NG_X_IP6_PARSE
 #undef NG_X_IP6_LOCAL
 #undef NG_X_FORWARD6
@@ -260,10 +276,25 @@ struct ng_port_stats {
 	uint64_t rxq[NG_STATS_MAX_RXQ];
 };
 
+/** IPv4 reassembly (lib/worker/reass_dp.c): datagrams, except where it says fragments. */
+struct ng_reass_stats {
+	uint64_t fragments;    /**< fragments taken in (held, or completing a datagram) */
+	uint64_t reassembled;  /**< datagrams completed and handed to the service stage */
+	uint64_t timed_out;    /**< datagrams not complete within reassembly.timeout_ms */
+	uint64_t table_full;   /**< datagrams evicted, or refused, for lack of room */
+	uint64_t overlapping;  /**< datagrams discarded for overlapping fragments */
+	uint64_t duplicates;   /**< fragments that repeated one already held (ignored) */
+	uint64_t too_many;     /**< datagrams discarded past reassembly.max_fragments */
+	uint64_t malformed;    /**< fragments refused on their own (length, offset) */
+	uint64_t refragmented; /**< datagrams sent on as fragments (over the egress MTU) */
+	uint64_t fragments_out; /**< the fragments they were sent as */
+};
+
 /** One worker's counters; owned and written only by that worker. */
 struct ng_worker_stats {
 	struct ng_port_stats port[NG_STATS_MAX_PORTS];
 	struct ng_stage_stats stage[NG_STAGE_MAX];
+	struct ng_reass_stats reass;
 	uint64_t redirect_tx; /**< packets handed to their owner worker */
 	uint64_t redirect_rx; /**< packets received from other workers */
 	uint64_t loops;

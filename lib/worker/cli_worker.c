@@ -457,6 +457,38 @@ drops_json(const uint64_t *drop)
 	return o;
 }
 
+/* IPv4 reassembly counters (struct ng_reass_stats), summed over the workers. */
+static cJSON *
+reass_json(const struct ng_reass_stats *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "fragments", (double)r->fragments);
+	cJSON_AddNumberToObject(o, "reassembled", (double)r->reassembled);
+	cJSON_AddNumberToObject(o, "timed_out", (double)r->timed_out);
+	cJSON_AddNumberToObject(o, "table_full", (double)r->table_full);
+	cJSON_AddNumberToObject(o, "overlapping", (double)r->overlapping);
+	cJSON_AddNumberToObject(o, "duplicates", (double)r->duplicates);
+	cJSON_AddNumberToObject(o, "too_many", (double)r->too_many);
+	cJSON_AddNumberToObject(o, "malformed", (double)r->malformed);
+	cJSON_AddNumberToObject(o, "refragmented", (double)r->refragmented);
+	cJSON_AddNumberToObject(o, "fragments_out", (double)r->fragments_out);
+	return o;
+}
+
+static void
+reass_print(struct ng_cli_sess *s, const struct ng_reass_stats *r)
+{
+	if (r->fragments + r->malformed + r->duplicates + r->table_full + r->refragmented == 0)
+		return;
+	ng_cli_printf(s, "reassembly: fragments %" PRIu64 "  reassembled %" PRIu64
+			"  timed out %" PRIu64 "  table full %" PRIu64 "  overlapping %" PRIu64
+			"  duplicates %" PRIu64 "  too many %" PRIu64 "  malformed %" PRIu64 "\n"
+			"  refragmented %" PRIu64 " (into %" PRIu64 " fragments)\n",
+			r->fragments, r->reassembled, r->timed_out, r->table_full, r->overlapping,
+			r->duplicates, r->too_many, r->malformed, r->refragmented, r->fragments_out);
+}
+
 static int
 cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 {
@@ -485,6 +517,7 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(root, "punted", (double)punted);
 		cJSON_AddNumberToObject(root, "drops", (double)total_drops);
 		cJSON_AddItemToObject(root, "drops_by_reason", drops_json(drops));
+		cJSON_AddItemToObject(root, "reassembly", reass_json(&st.reass));
 		ports = cJSON_AddArrayToObject(root, "ports");
 		workers = cJSON_AddArrayToObject(root, "workers");
 	} else {
@@ -494,6 +527,7 @@ cmd_stats(struct ng_cli_sess *s, int argc, char **argv)
 			if (drops[r] != 0)
 				ng_cli_printf(s, "  drop %-46s %12" PRIu64 "\n",
 						ng_drop_name((enum ng_drop_reason)r), drops[r]);
+		reass_print(s, &st.reass);
 		ng_cli_printf(s, "ports:\n");
 	}
 	for (unsigned int i = 0; i < ng_port_count(); i++) {

@@ -10,7 +10,8 @@
  * A packet goes out (output), to the reply stage (TTL expired; over the
  * egress MTU with DF: "fragmentation needed"), to the control core (its next
  * hop has no MAC yet) or is dropped. A packet without DF over the MTU is
- * fragmented (icmp.fragment, the default) or dropped.
+ * fragmented (icmp.fragment, the default) or dropped; a datagram reassembled
+ * here (ip4-reass: a chain of mbufs) always goes on as fragments.
  */
 #include "ip4_frag_dp.h"
 #include "pkt_dp.h"
@@ -87,25 +88,32 @@ neigh_slot(struct ng_worker *w, uint16_t port, uint32_t via)
 /*
  * A packet over the egress MTU: with DF, to the reply stage for a
  * "fragmentation needed" with the MTU; without, fragmented into frags
- * (*nf of them so far, room for *room more) when icmp.fragment is on, or
- * dropped. @return true when m goes on (as the first fragment).
+ * (*nf of them so far, room for *room more) when icmp.fragment is on or m
+ * is a datagram reassembled here (its sender let it be fragmented, and it
+ * came in fragments), else dropped. @return true when m goes on (as the first
+ * fragment).
  */
 static __rte_noinline bool
 too_big(struct ng_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t mtu,
 		struct rte_mbuf **frags, uint16_t *nf, uint16_t *room, struct ng_vec *const *next)
 {
 	enum ng_drop_reason r = NG_DROP_MTU;
+	bool reassembled = m->nb_segs > 1;
 	unsigned int k = 0;
 
 	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
 		ng_w_next(next[NG_FORWARD_NEXT_REPLY], m, ng_reply_word(NG_DROP_MTU, mtu));
 		return false;
 	}
-	if (w->dp->fragment)
+	if (w->dp->fragment || reassembled)
 		r = ng_ip4_fragment(m, mtu, w->dp->pool, frags + *nf, *room, &k);
 	if (r != NG_DROP_NONE) {
 		ng_w_next(next[NG_FORWARD_NEXT_DROP], m, r);
 		return false;
+	}
+	if (reassembled) {
+		w->stats.reass.refragmented++;
+		w->stats.reass.fragments_out += k + 1;
 	}
 	*nf = (uint16_t)(*nf + k);
 	*room = (uint16_t)(*room - k);

@@ -5,12 +5,46 @@
  * each other fragment is a copy of its share of the data behind a copy of
  * the headers, in one segment. DPDK's rte_ipv4_fragment_packet() makes
  * chains of indirect mbufs instead, which not every PMD can send.
+ *
+ * A datagram reassembled here (ip4-reass) is a chain: its data is read
+ * across the segments, and the first fragment's share is gathered into the
+ * first segment, whose other segments are then freed.
  */
 #include <string.h>
 
 #include <rte_ip.h>
 
 #include "ip4_frag_dp.h"
+
+void
+ng_frag_copy(const struct rte_mbuf *m, uint32_t off, uint32_t len, void *dst)
+{
+	const void *p = rte_pktmbuf_read(m, off, len, dst);
+
+	if (p != dst)
+		memcpy(dst, p, len);
+}
+
+bool
+ng_frag_fits_first(const struct rte_mbuf *m, uint32_t len)
+{
+	return len <= m->data_len || len - m->data_len <= rte_pktmbuf_tailroom(m);
+}
+
+void
+ng_frag_cut_first(struct rte_mbuf *m, uint32_t len)
+{
+	if (m->nb_segs > 1) {
+		if (len > m->data_len)
+			ng_frag_copy(m, m->data_len, len - m->data_len,
+					rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len));
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+	}
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+}
 
 enum ng_drop_reason
 ng_ip4_fragment(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *pool,
@@ -31,6 +65,8 @@ ng_ip4_fragment(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *pool,
 	n = (data + chunk - 1u) / chunk - 1u; /* the new ones */
 	if (n > max)
 		return NG_DROP_FRAG_ROOM;
+	if (!ng_frag_fits_first(m, (uint32_t)(l2 + ihl + chunk)))
+		return NG_DROP_FRAG_OUT;
 	if (rte_pktmbuf_alloc_bulk(pool, out, n) != 0)
 		return NG_DROP_NO_MBUF;
 	for (unsigned int k = 1; k <= n; k++) {
@@ -44,7 +80,7 @@ ng_ip4_fragment(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *pool,
 			return NG_DROP_NO_MBUF;
 		}
 		memcpy(p, rte_pktmbuf_mtod(m, uint8_t *), l2 + ihl);
-		memcpy(p + l2 + ihl, (uint8_t *)ip + ihl + k * chunk, len);
+		ng_frag_copy(m, l2 + ihl + k * chunk, len, p + l2 + ihl);
 		fip->total_length = rte_cpu_to_be_16((uint16_t)(ihl + len));
 		fip->fragment_offset = rte_cpu_to_be_16((uint16_t)((off0 + k * chunk / 8) |
 				(k < n ? RTE_IPV4_HDR_MF_FLAG : mf)));
@@ -57,7 +93,7 @@ ng_ip4_fragment(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *pool,
 	ip->fragment_offset = rte_cpu_to_be_16((uint16_t)(fo | RTE_IPV4_HDR_MF_FLAG));
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	rte_pktmbuf_trim(m, (uint16_t)(data - chunk));
+	ng_frag_cut_first(m, (uint32_t)(l2 + ihl + chunk));
 	*n_out = n;
 	return NG_DROP_NONE;
 }

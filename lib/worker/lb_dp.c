@@ -595,7 +595,8 @@ lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **
 			continue;
 		}
 		ports = (const uint16_t *)((const uint8_t *)ip + ihl);
-		if (multi) {
+		/* a chain is a datagram just reassembled: its owner is not known yet */
+		if (multi || unlikely(m->nb_segs > 1 && w->dp->n_workers > 1)) {
 			unsigned int o = owner_of(w, rs, aux[i].nh, ip, ports);
 
 			if (o != w->id && !local_no_frontend(rs, aux[i].nh, ip, ports)) {

@@ -2,13 +2,13 @@
 /*
  * The parse stage, the graph's entry: check each frame and classify it.
  * ARP and IPv4 to a local or VIP address go to local, TCP and UDP to lb
- * and ICMP errors to icmp-err while there are services or tracked
- * connections, the rest to ip4-forward; IPv6 goes to ip6-parse (ip6_dp.c) on
- * a path IPv4 never tests: the Ethernet parse reports it as a drop reason,
- * NG_DROP_IPV6. Malformed frames and frames not for us are dropped, except on
- * a port with a kernel twin: there, what nodegw does not parse (other
- * ethertypes, multicast and broadcast IPv4) goes to the punt stage when it is
- * addressed to the port. One LPM lookup per
+ * (their fragments to ip4-reass first) and ICMP errors to icmp-err while
+ * there are services or tracked connections, the rest to ip4-forward; IPv6
+ * goes to ip6-parse (ip6_dp.c) on a path IPv4 never tests: the Ethernet parse
+ * reports it as a drop reason, NG_DROP_IPV6. Malformed frames and frames not
+ * for us are dropped, except on a port with a kernel twin: there, what nodegw
+ * does not parse (other ethertypes, multicast and broadcast IPv4) goes to the
+ * punt stage when it is addressed to the port. One LPM lookup per
  * IPv4 packet: local addresses are /32 routes to a LOCAL next hop, VIPs to a
  * VIP one, so the same lookup decides local vs forward and yields the next
  * hop the next stage needs.
@@ -17,6 +17,7 @@
 
 #include "icmp_err_dp.h"
 #include "pkt_dp.h"
+#include "reass_dp.h"
 #include "svc_dp.h"
 #include "worker_dp.h"
 
@@ -51,6 +52,17 @@ not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
 		struct ng_vec *const *next)
 {
 	ng_w_not_ours(m, pd, r, next[NG_PARSE_NEXT_PUNT], next[NG_PARSE_NEXT_DROP]);
+}
+
+/*
+ * A TCP or UDP fragment the service stage could need whole: to a service or
+ * gateway address, or routed while a DNAT service exists (a DNAT reply).
+ */
+static inline bool
+reass_wants(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_nexthop *nh)
+{
+	return w->reass != NULL && nh != NULL && (nh->type == NG_NH_VIP ||
+			nh->type == NG_NH_LOCAL || rs->n_dnat > 0);
 }
 
 void
@@ -99,6 +111,11 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
 		nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
 		if (lb_on && (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP)) {
+			if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+					RTE_IPV4_HDR_OFFSET_MASK)) && reass_wants(w, rs, nh)) {
+				ng_w_next_nh(next[NG_PARSE_NEXT_REASS], m, nh);
+				continue;
+			}
 			ng_w_next_nh(to_lb, m, nh);
 			continue;
 		}

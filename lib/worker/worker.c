@@ -15,6 +15,7 @@
 #include "port.h"
 #include "twin.h"
 #include "worker.h"
+#include "reass_dp.h"
 #include "worker_dp.h"
 
 #define CTL_RING_SIZE 4096
@@ -89,6 +90,12 @@ ng_dp_create(const struct ng_conf *c, const unsigned int *lcores, unsigned int n
 		w->graph = ng_w_graph_create((int)rte_lcore_to_socket_id(w->lcore));
 		if (w->graph == NULL)
 			goto nomem;
+		if (c->reassembly.enabled) {
+			w->reass = ng_reass_create(c, dp->tsc_hz,
+					(int)rte_lcore_to_socket_id(w->lcore));
+			if (w->reass == NULL)
+				goto nomem;
+		}
 	}
 	for (unsigned int to = 0; to < n_workers && n_workers > 1; to++) {
 		for (unsigned int from = 0; from < n_workers; from++) {
@@ -142,6 +149,7 @@ ng_dp_free(struct ng_dp *dp)
 			rte_ring_free(w->redir_in[f]);
 		}
 		ng_ct_free(w->ct);
+		ng_reass_free(w->reass);
 		rte_free(w->graph);
 	}
 	ng_trace_free(dp);
@@ -431,4 +439,21 @@ ng_worker_stall_now(struct ng_worker *w)
 	/* Online and spinning: no quiescent state, no receive, no system call. */
 	rte_delay_us_block(ms * 1000u);
 	__atomic_store_n(&w->stall_ms, 0, __ATOMIC_RELEASE);
+}
+
+void
+ng_dp_reass_info(const struct ng_dp *dp, uint64_t *bytes, uint32_t *datagrams, uint32_t *held)
+{
+	*bytes = 0;
+	*datagrams = 0;
+	*held = 0;
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		const struct ng_reass *r = dp->workers[i]->reass;
+
+		if (r == NULL)
+			continue;
+		*bytes += r->mem_bytes;
+		*datagrams += __atomic_load_n(&r->n_used, __ATOMIC_RELAXED);
+		*held += __atomic_load_n(&r->held, __ATOMIC_RELAXED);
+	}
 }

@@ -48,6 +48,7 @@ struct ng_rxq_ref {
 struct ng_dp;
 struct ng_ruleset;
 struct ng_w_graph;
+struct ng_reass;
 
 /**
  * A neighbour the forward stage looked up before: (port, IPv4 next hop) ->
@@ -115,6 +116,7 @@ struct ng_worker {
 	struct rte_ring *redir_in[NG_MAX_WORKERS]; /**< from worker i to this one, SP/SC */
 	struct ng_ct *ct;        /**< this worker's connections */
 	struct ng_w_graph *graph; /**< the bursts between its stages (worker_dp.h) */
+	struct ng_reass *reass;  /**< its IPv4 reassembly table (reass_dp.h); NULL: off */
 	/** Debug (ng_dp_worker_stall()): busy-wait this many ms once; the worker clears it. */
 	uint32_t stall_ms;
 
@@ -250,6 +252,13 @@ struct ng_dp_ct_info {
 
 /** Read worker w's connection table counters. */
 void ng_dp_worker_ct(const struct ng_dp *dp, unsigned int w, struct ng_dp_ct_info *out);
+
+/**
+ * The reassembly tables of all workers: *bytes they take, *datagrams waiting
+ * in them and *held fragments (a racy read of the workers' gauges).
+ */
+void ng_dp_reass_info(const struct ng_dp *dp, uint64_t *bytes, uint32_t *datagrams,
+		uint32_t *held);
 
 /**
  * Watch the workers' loops from the control core; call every control loop once

@@ -17,6 +17,7 @@
 #include "ng_log.h"
 #include "pkt_dp.h"
 #include "svc_dp.h"
+#include "reass_dp.h"
 #include "trace_dp.h"
 #include "worker_dp.h"
 
@@ -141,6 +142,7 @@ static const struct {
 	ng_stage_fn *process;
 	bool v6;
 } graph[] = {
+	{NG_STAGE_REASS, ng_reass_process, false},
 	{NG_STAGE_IP6_PARSE, ng_ip6_parse_process, true},
 	{NG_STAGE_LB, ng_lb_process, false},
 	{NG_STAGE_LB6, ng_lb6_process, true},
@@ -250,6 +252,8 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 			ng_w_trace_stage(w, s);
 		ng_w_stage_end(w, s, k, t0);
 	}
+	/* what reassembly gave up while the graph ran (reass_dp.h) */
+	ng_reass_flush(w);
 }
 
 static __rte_noinline void
@@ -386,6 +390,17 @@ expire(struct ng_worker *w, bool busy)
 	return true;
 }
 
+/* Reassembly expiry: the same budget, every loop while datagrams wait; true
+ * when it scanned (the loop's clock is then stale, as after expire()). */
+static inline bool
+expire_reass(struct ng_worker *w)
+{
+	if (w->reass == NULL || w->reass->n_used == 0)
+		return false;
+	ng_reass_expire(w, rte_rdtsc(), w->dp->ct_expire_budget);
+	return true;
+}
+
 int
 ng_worker_main(void *arg)
 {
@@ -444,7 +459,7 @@ ng_worker_main(void *arg)
 			ng_worker_drain_redirect(w);
 		drain_inject(w);
 		ng_worker_flush(w);
-		if (expire(w, got > 0))
+		if (expire(w, got > 0) | expire_reass(w))
 			chained = false;
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->id);
 		w->stats.loops++;

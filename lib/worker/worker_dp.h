@@ -116,6 +116,7 @@ ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
 
 /* The stages (one file each), in the order the dispatcher runs them. */
 ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
+ng_stage_fn ng_reass_process;       /* reass_dp.c: IPv4 reassembly */
 ng_stage_fn ng_ip6_parse_process;   /* ip6_dp.c: IPv6 header chain, classify */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
 ng_stage_fn ng_lb6_process;         /* lb6_dp.c: the same for IPv6 */

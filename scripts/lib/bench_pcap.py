@@ -22,6 +22,9 @@ KIND:
   punt     as est, but every 10th frame is a UDP datagram to --punt-to
            (ADDR:PORT, the gateway's own address and a port nobody serves:
            nodegw punts it to the port's kernel twin)
+  frag     one 48-byte UDP datagram per flow (8 bytes of header, 40 of data)
+           in 2 IPv4 fragments of 24 bytes each, first fragment first; FLOWS
+           datagrams, 2 * FLOWS frames (the reassembly scenario)
 
 Client address of flow i: 198.18.64.0 + (i mod 16384) (a /18), client port
 1024 + (i div 16384); so up to 16384 * 64512 distinct flows. IPv6:
@@ -35,6 +38,7 @@ import sys
 PCAP_HDR = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
 FRAME = 60
 FRAME6 = 80
+FRAG_DATA = 24      # IPv4 payload bytes per fragment (kind frag): a multiple of 8
 N_ADDR = 16384
 
 
@@ -137,6 +141,23 @@ class Builder:
             c = 0xFFFF - csum_fold(l4sum + s_hi + s_lo + sport)
             self.UDP.pack_into(buf, off + 34, sport, dport, FRAME - 14 - 20, c or 0xFFFF)
 
+    def put_frag(self, buf, off, src, sport, ident, second):
+        """Write fragment 1 or 2 (second) of flow (src, sport)'s UDP datagram to
+        the VIP: 24 bytes of IPv4 payload each, padded to FRAME."""
+        dl = 2 * FRAG_DATA
+        payload = bytes(dl - 8)
+        pseudo = struct.pack("!IIBBH", src, self.vip, 0, 17, dl)
+        udp = struct.pack("!HHHH", sport, self.udp_port, dl, 0)
+        c = 0xFFFF - csum_fold(sum16(pseudo) + sum16(udp) + sum16(payload))
+        data = struct.pack("!HHHH", sport, self.udp_port, dl, c or 0xFFFF) + payload
+        part = data[FRAG_DATA:] if second else data[:FRAG_DATA]
+        fo = (FRAG_DATA // 8) if second else 0x2000          # offset 3 units, or MF
+        iph = bytearray(struct.pack("!BBHHHBBHII", 0x45, 0, 20 + FRAG_DATA, ident & 0xFFFF,
+                                    fo, 64, 17, 0, src, self.vip))
+        struct.pack_into("!H", iph, 10, 0xFFFF - csum_fold(sum16(bytes(iph))))
+        fr = self.eth + bytes(iph) + part
+        buf[off:off + FRAME] = fr + bytes(FRAME - len(fr))
+
     def frame(self, proto, src, sport, flags=0x10, seq=1, ident=0, to=None):
         buf = bytearray(self.frame_len)
         self.put(buf, 0, proto, src, sport, flags, seq, ident, to)
@@ -204,7 +225,10 @@ def write(path, b, items):
         buf = bytearray((rec + bytes(fl)) * chunk)
         k = 0
         for it in items:
-            b.put(buf, k * step + 16, *it)
+            if it[0] == "frag":
+                b.put_frag(buf, k * step + 16, *it[1:])
+            else:
+                b.put(buf, k * step + 16, *it)
             k += 1
             n += 1
             if k == chunk:
@@ -215,7 +239,14 @@ def write(path, b, items):
 
 
 def gen(b, kind, flows, est_flows, punt_to=None):
-    """(proto, src, sport, flags, seq, ident[, to]) per frame."""
+    """(proto, src, sport, flags, seq, ident[, to]) per frame; frag: ("frag", src,
+    sport, ident, second)."""
+    if kind == "frag":
+        for i in range(flows):
+            s, p = b.client(i)
+            yield "frag", s, p, i, False
+            yield "frag", s, p, i, True
+        return
     if kind == "punt":
         for i in range(flows):
             s, p = b.client(i)
@@ -254,7 +285,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
-    ap.add_argument("kind", choices=["udp", "tcp", "est", "syn", "mixed", "punt"])
+    ap.add_argument("kind", choices=["udp", "tcp", "est", "syn", "mixed", "punt", "frag"])
     ap.add_argument("flows", type=int)
     ap.add_argument("--src-mac", default="02:00:00:00:00:02")
     ap.add_argument("--dst-mac", default="02:00:00:00:00:01")

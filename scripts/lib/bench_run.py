@@ -697,6 +697,10 @@ services = (
                     expired=sum(x["conns_expired"] for x in st["workers"]),
                     conns=sum(x["conns"] for x in wk), loops=w and sum(x["loops"] for x in wk),
                     idle=sum(x["idle_loops"] for x in wk),
+                    reassembled=st.get("reassembly", {}).get("reassembled", 0),
+                    # fragments chained into another's datagram: received, not sent
+                    absorbed=(st.get("reassembly", {}).get("fragments", 0) -
+                              st.get("reassembly", {}).get("reassembled", 0)),
                     port_drops={p["name"]: dict(p["drops_by_reason"]) for p in st["ports"]})
 
     @staticmethod
@@ -852,14 +856,15 @@ services = (
                     same = (g["rx"], g["tx"], g["drops"]) == (f["rx"], f["tx"], f["drops"])
                     f = g
                     if same and f["rx"] == f["tx"] - f["from_kernel"] + f["punted"] + \
-                            sum(f["drops"].values()):
+                            sum(f["drops"].values()) + f["absorbed"]:
                         break
                 # every packet received is sent, punted to a kernel twin or counted as
                 # dropped (and the kernel twin's own frames are sent too)
                 extra["totals"] = dict(rx=f["rx"], tx=f["tx"], drops=sum(f["drops"].values()),
                                        punted=f["punted"], from_kernel=f["from_kernel"],
+                                       absorbed=f["absorbed"],
                                        unaccounted=f["rx"] - (f["tx"] - f["from_kernel"]) -
-                                       f["punted"] - sum(f["drops"].values()))
+                                       f["punted"] - sum(f["drops"].values()) - f["absorbed"])
                 mem, rs = dut.cli.json("show memory json", "show ruleset json")
                 extra["memory"] = mem
                 extra["ruleset"] = {k: rs.get(k) for k in ("generation", "commits", "latency_p50_us",
@@ -1081,6 +1086,12 @@ services = (
             # the service path's stages, per packet of each (what show runtime shows)
             res["service_cpp"] = sum(res["stages_cpp"].get(k, 0.0) for k in (
                 SERVICE_STAGES6 if sc.get("family") == 6 else SERVICE_STAGES))
+            if sc.get("frags_per_datagram"):
+                # reassembly: datagrams made whole and sent per second on the one
+                # worker (a core), and every stage's cycles per datagram sent
+                res["datagrams_per_s"] = (s1["reassembled"] - s0["reassembled"]) / dt
+                res["cycles_per_datagram"] = busy / res["tx"] if res["tx"] else None
+                res["reass_cpp"] = res["stages_cpp"].get("ip4-reass")
             res["conns_created_per_s"] = (s1["created"] - s0["created"]) / dt
             res["conns_evicted_per_s"] = (s1["evicted"] - s0["evicted"]) / dt
             res["conns_reused_expired_per_s"] = (s1["reused"] - s0["reused"]) / dt
@@ -1104,6 +1115,12 @@ services = (
             "%.0f" % res["cpu_cpp"] if res.get("cpu_cpp") else "-",
             "%.0f%%" % (100 * res["worker_cpu_share"]) if "worker_cpu_share" in res else "-",
             (", %.0f conns/s" % res["conns_created_per_s"]) if "conns_created_per_s" in res else ""))
+        if res.get("datagrams_per_s") is not None:
+            log("  %-8s %-8s %.0f datagrams/s reassembled on 1 core, %s cycles/datagram "
+                "(show runtime), ip4-reass %s cycles/fragment" % (
+                    sc["name"], dut_kind, res["datagrams_per_s"],
+                    "%.0f" % res["cycles_per_datagram"] if res.get("cycles_per_datagram") else "-",
+                    "%.0f" % res["reass_cpp"] if res.get("reass_cpp") else "-"))
         return res
 
     # ---- scenarios
@@ -1153,6 +1170,11 @@ services = (
                  "to the kernel twin through its default bucket (10,000 frames/s)" % PUNT_TO,
                  kind="punt", flows=1000, infinite=True, ct=65536,
                  twin=True, twin_rate=10000, baseline_from="est-1k"),
+            # reassembly: 1k UDP flows, each datagram in 2 IPv4 fragments to the
+            # VIP; the gateway sends one whole datagram per 2 frames received
+            dict(name="frag", title="1k UDP flows, each datagram in 2 IPv4 fragments "
+                 "(reassembled per worker)", kind="frag", flows=1000, infinite=True,
+                 ct=65536, frags_per_datagram=2),
         ]
         if self.a.scenarios:
             want = self.a.scenarios.split(",")
@@ -1161,7 +1183,7 @@ services = (
                 raise BenchError("unknown scenario(s): %s" % ", ".join(sorted(unknown)))
             all_sc = [s for s in all_sc if s["name"] in want]
         for s in all_sc:
-            s["pcap_pkts"] = s["flows"]
+            s["pcap_pkts"] = s["flows"] * s.get("frags_per_datagram", 1)
         return all_sc
 
     def run(self):
@@ -1334,7 +1356,8 @@ services = (
         s["unaccounted"] = r["nodegw"].get("totals", {}).get("unaccounted")
         s["commits_per_s"] = med(n, "commits_per_s")
         s["service_cpp"] = med(n, "service_cpp")
-        for k in ("punted_pps", "to_kernel_pps", "exception_drops_pps"):
+        for k in ("punted_pps", "to_kernel_pps", "exception_drops_pps", "datagrams_per_s",
+                  "cycles_per_datagram", "reass_cpp"):
             s[k] = med(n, k)
         mem = r["nodegw"].get("memory", {})
         s["heap_mb"] = mem.get("heap_allocated", 0) / (1 << 20) if mem else None
@@ -1472,6 +1495,15 @@ services = (
             L += self.markdown_compare(f)
         if any("vs_v4" in r["summary"] for r in self.results):
             L += self.markdown_family(f)
+        for r in self.results:
+            s = r["summary"]
+            if s.get("datagrams_per_s") is not None:
+                L.append("%s: %s datagrams/s reassembled on one worker core (each from 2 IPv4 "
+                         "fragments), %s cycles per datagram sent (every stage, show runtime), "
+                         "ip4-reass %s cycles per fragment." % (
+                             r["name"], f(s["datagrams_per_s"], "%.0f"),
+                             f(s.get("cycles_per_datagram"), "%.0f"), f(s.get("reass_cpp"), "%.0f")))
+                L.append("")
         L.append("rate ratio: nodegw and testpmd windows are measured in turn (nodegw, testpmd, "
                  "nodegw, ...), and the ratio is the median of the pairs' ratios (churn: against "
                  "est-1k's baseline). cycles/pkt: TSC cycles of CPU time the DUT's worker thread "

@@ -584,7 +584,8 @@ def t_debug_stall(x):
           "the stall and its end are logged", log[-1500:])
 
 
-STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services"}
+STATS_KEYS = {"rx", "tx", "punted", "drops", "drops_by_reason", "ports", "workers", "services",
+              "reassembly"}
 
 
 def t_show_stats(x):
@@ -653,7 +654,7 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "ip6-parse", "lb", "lb6", "icmp-err", "ipip-encap", "local",
+RUNTIME_STAGES = ["rx", "parse", "ip4-reass", "ip6-parse", "lb", "lb6", "icmp-err", "ipip-encap", "local",
                   "ip6-local", "ip4-forward", "ip6-forward", "reply", "punt", "output",
                   "redirect-out", "to-control", "drop", "redirect-in", "ctrl-inject", "tx"]
 
@@ -852,6 +853,7 @@ def t_show_memory(x):
     check(re.match(r"DPDK heap: \d+ of \d+ bytes allocated \(\d+ allocations\)\nRSS: \d+ bytes\n"
                    r"malloc: \d+ bytes in use\nruleset and service objects: \d+ bytes\n"
                    r"connection tables: \d+ bytes \(\d+ per connection\)\n"
+                   r"reassembly tables: \d+ bytes \(0 datagrams waiting, 0 fragments held\)\n"
                    r"mbufs: \d+ of \d+ in use \(at most \d+\); "
                    r"exhausted 0 times, 0\.0 ms in all\n$",
                    out) is not None,
@@ -860,7 +862,8 @@ def t_show_memory(x):
     check(set(j) == {"heap_total", "heap_allocated", "heap_allocations", "rss", "malloc_in_use",
                      "ruleset_bytes", "conntrack_bytes", "bytes_per_connection", "mbufs",
                      "mbufs_in_use", "mbufs_max_in_use", "mbufs_exhausted",
-                     "mbufs_exhausted_events", "mbufs_exhausted_ms"},
+                     "mbufs_exhausted_events", "mbufs_exhausted_ms", "reassembly_bytes",
+                     "reassembly_datagrams", "reassembly_fragments_held"},
           "show memory json keys", sorted(j))
     check(0 < j["heap_allocated"] <= j["heap_total"] and j["rss"] > 0 and
           j["ruleset_bytes"] > 0 and j["conntrack_bytes"] > 0 and

@@ -180,6 +180,10 @@ uint64_t svc_src_dropped(const char *name);
 /* ---- the fixtures ---- */
 
 void fx_tcp_syn(void);
+void fx_frag_orders(void);
+void fx_frag_discard(void);
+void fx_frag_table_full(void);
+void fx_frag_two_workers(void);
 void fx_tcp_handshake_data(void);
 void fx_tcp_close(void);
 void fx_udp(void);

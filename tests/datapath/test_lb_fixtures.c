@@ -100,6 +100,14 @@ static const struct lb_fixture fixtures[] = {
 	{"frame_variants", "VLAN tag, Ethernet padding, TCP and IPv4 options: served and "
 		"refused like plain frames", fx_frame_variants},
 	{"malformed", "fragment or truncated L4 header to a VIP: dropped, no conn", fx_malformed},
+	{"frag_orders", "UDP in 3 fragments to a VIP: in order, reversed, duplicated: reassembled, "
+		"NATed, sent on as 3 fragments, every byte and checksum checked", fx_frag_orders},
+	{"frag_discard", "fragments: overlapping discard the datagram, a missing one times out, "
+		"too many, malformed", fx_frag_discard},
+	{"frag_table_full", "reassembly table full: the oldest datagram gives way, a whole one "
+		"still completes", fx_frag_table_full},
+	{"frag_two_workers", "fragments on both workers meet on hash(addresses, id), the whole "
+		"datagram goes on to its flow's owner", fx_frag_two_workers},
 	{"burst", "one burst: new TCP and UDP flows, a redirect, refusals, an echo", fx_burst},
 	{"ttl_expired_vip", "TTL 1 to a VIP or from a backend: time exceeded about what the "
 		"sender sent, no conn", fx_ttl_expired_vip,

@@ -1,3 +1,4 @@
+# 384 MB: the mbuf pool grows by the fragments the reassembly tables may hold
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """deploy/kubernetes: the manifests, and the ClusterRole against the code.
@@ -224,7 +225,7 @@ def t_rbac_observed(x):
     log = open(os.path.join(x.tmp, "fake.log"), "w")
     proc, api, admin = start_server(["--plain", "--port", "0", "--admin-port", "0",
                                      "--quiet"], stderr=log, die_with_parent=True)
-    g = ngproc.Nodegw(x.exe, x.tmp, "rbac", stem="nodegw-deploy", mem=256, error=Fail)
+    g = ngproc.Nodegw(x.exe, x.tmp, "rbac", stem="nodegw-deploy", mem=384, error=Fail)
     try:
         a = Admin(admin)
         g.start(lambda p: '''workers = { idle_sleep_us = 100; };

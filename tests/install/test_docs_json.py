@@ -1,3 +1,4 @@
+# 384 MB: the mbuf pool grows by the fragments the reassembly tables may hold
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Every key a `... json` command prints is in doc/json.md.
@@ -128,7 +129,7 @@ def t_live(x):
     log = open(os.path.join(x.tmp, "fake.log"), "w")
     proc, api, admin = start_server(["--plain", "--port", "0", "--admin-port", "0",
                                      "--quiet"], stderr=log, die_with_parent=True)
-    g = ngproc.Nodegw(x.exe, x.tmp, "docs", stem="nodegw-docs", mem=256, error=Fail)
+    g = ngproc.Nodegw(x.exe, x.tmp, "docs", stem="nodegw-docs", mem=384, error=Fail)
     missing = []
     try:
         a = Admin(admin)

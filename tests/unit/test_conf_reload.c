@@ -318,6 +318,8 @@ static const char every_key_conf[] =
 	"arp = { reachable_s = 60; retry_ms = 500; retries = 5; pending_max = 8; "
 	"max_entries = 2048; };\n"
 	"icmp = { rate_pps = 50; fragment = false; };\n"
+	"reassembly = { enabled = false; max_datagrams = 512; max_fragments = 32; max_held = 2048; "
+	"timeout_ms = 5000; };\n"
 	"cli = { address = \"127.0.0.2\"; port = 8024; idle_timeout_s = 30; };\n"
 	"ports = (\n"
 	"  { name = \"up\"; devargs = \"net_null0\"; addresses = [\"198.18.0.1/24\", "
@@ -366,7 +368,7 @@ static const char every_key_conf[] =
  * of the group may be in the second one instead (a service's timeouts for its
  * protocol only). */
 static const char *const every_key_groups[][2] = {{""}, {"workers"}, {"mempool"}, {"arp"},
-	{"icmp"}, {"cli"}, {"ports.[0]"}, {"ports.[0].kernel"}, {"routes.[0]"},
+	{"icmp"}, {"reassembly"}, {"cli"}, {"ports.[0]"}, {"ports.[0].kernel"}, {"routes.[0]"},
 	{"neighbours.[0]"}, {"conntrack"}, {"conntrack.timeouts"}, {"nat"}, {"services.[0]"},
 	{"services.[0].timeouts", "services.[1].timeouts"}, {"services.[0].backends.[0]"},
 	{"kubernetes"}, {"probes"}, {"bgp"}};

@@ -536,6 +536,16 @@ parse_multi_segment(void **state)
 	assert_int_equal(rte_pktmbuf_chain(m, tail), 0);
 	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_TRUNCATED);
 	rte_pktmbuf_free(m);
+
+	/* A datagram reassembled here: exactly its length, 20 bytes of L4 in the first. */
+	tb_eth(&f, &mac_a, &mac_b, -1, RTE_ETHER_TYPE_IPV4);
+	tb_ip4(&f, tb_ip(198, 18, 0, 2), tb_ip(198, 18, 1, 2), IPPROTO_UDP, 64, 64);
+	m = mbuf_from(f.b, 54);
+	tail = mbuf_from(&f.b[54], (uint16_t)(f.len - 54));
+	assert_int_equal(rte_pktmbuf_chain(m, tail), 0);
+	assert_int_equal(ng_pkt_parse(m, &l3, true), NG_DROP_NONE);
+	assert_int_equal(l3, NG_L3_IPV4);
+	rte_pktmbuf_free(m);
 }
 
 /*
