@@ -14,13 +14,16 @@
  * port % workers; else, while there are DNAT services, the same hash of the
  * destination (the client). A packet this stage does not serve goes on to
  * ip6-local (a gateway address, no NodePort) or
- * ip6-forward (routed); refusals and an expired hop limit to reply.
+ * ip6-forward (routed); refusals and an expired hop limit to reply. A DSR
+ * connection's packet is not rewritten: it goes to ip6ip6-encap with its
+ * outer addresses (encap6_dp.h), and the connection has no reply direction.
  */
 #include <string.h>
 
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "encap6_dp.h"
 #include "lb_dp.h"
 #include "nat_dp.h"
 #include "ng_hash.h"
@@ -166,7 +169,7 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 	struct ng_flow_key k;
 	struct ng_conn *c;
 	hash_sig_t sig;
-	bool is_reply = false;
+	bool is_reply = false, first = false;
 
 	if (proto == IPPROTO_TCP)
 		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
@@ -194,12 +197,18 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 			return;
 		svc = c->svc;
 		is_reply = false;
+		first = true;
 	}
 	if (proto == IPPROTO_TCP)
 		ng_ct_tcp_track(c, is_reply, flags);
-	if (is_reply)
-		c->flags |= NG_CT_F_REPLIED;
+	if (!(c->flags & NG_CT_F_CONFIRMED))
+		ng_lb_conn_unconfirmed(ct, c, is_reply, first);
 	ng_lb_conn_touch(w, c, svc, (uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
+	if (c->flags & NG_CT_F_ONEWAY) {
+		/* DSR: the packet as it came, to the backend in IPv6-in-IPv6 */
+		ng_w_next_encap6(w, next[NG_LB6_NEXT_ENCAP], m, c->snat.v6, c->backend.v6, sig);
+		return;
+	}
 	nat6(ip, ports, proto, c, is_reply);
 	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_fib_lookup6_dp(ng_fib_dp(w->dp->fib),
 			ip->dst_addr));

@@ -411,8 +411,8 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
  * from the client after that may confirm it (ng_ct_confirm(); a one-way
  * conn's second packet from the client does). first: this packet created c.
  */
-static __rte_noinline void
-conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first)
+__rte_noinline void
+ng_lb_conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first)
 {
 	if (is_reply)
 		c->flags |= NG_CT_F_REPLIED;
@@ -791,7 +791,7 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 	if (proto == IPPROTO_TCP)
 		ng_ct_tcp_track(c, is_reply, flags);
 	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
-		conn_unconfirmed(ct, c, is_reply, first);
+		ng_lb_conn_unconfirmed(ct, c, is_reply, first);
 	conn_touch(w, c, svc, tot);
 	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
 		ng_w_next(next[NG_LB_NEXT_ENCAP], m, ng_encap_word(c->snat.v4, c->backend.v4));

@@ -27,7 +27,8 @@ static_assert((int)NG_LB6_NEXT_FORWARD == (int)NG_LB_NEXT_FORWARD &&
 		(int)NG_LB6_NEXT_LOCAL == (int)NG_LB_NEXT_LOCAL &&
 		(int)NG_LB6_NEXT_REPLY == (int)NG_LB_NEXT_REPLY &&
 		(int)NG_LB6_NEXT_REDIRECT == (int)NG_LB_NEXT_REDIRECT &&
-		(int)NG_LB6_NEXT_DROP == (int)NG_LB_NEXT_DROP,
+		(int)NG_LB6_NEXT_DROP == (int)NG_LB_NEXT_DROP &&
+		(int)NG_LB6_NEXT_ENCAP == (int)NG_LB_NEXT_ENCAP,
 		"lb and lb6 edges must have the same indices");
 
 /**
@@ -43,6 +44,13 @@ struct ng_conn *ng_lb_conn_new(struct ng_worker *w, const struct ng_ruleset *rs,
 
 /** Bring a connection's service view up to ruleset rs; @return its service or NULL. */
 const struct ng_svc_obj *ng_lb_conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c);
+
+/**
+ * A packet of connection c, not confirmed yet: a reply marks it replied, a
+ * packet from the client may confirm it (ng_ct_confirm(); a one-way conn's
+ * second packet from the client does). first: this packet created c.
+ */
+void ng_lb_conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first);
 
 /** A packet of len bytes on c: its deadline, counters, the service's counters. */
 void ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,

@@ -141,6 +141,7 @@ static const struct {
 	{NG_STAGE_LB6, ng_lb6_process},
 	{NG_STAGE_ICMP_ERR, ng_icmp_err_process},
 	{NG_STAGE_ENCAP, ng_encap_process},
+	{NG_STAGE_ENCAP6, ng_encap6_process},
 	{NG_STAGE_LOCAL, ng_local_process},
 	{NG_STAGE_IP6_LOCAL, ng_ip6_local_process},
 	{NG_STAGE_FORWARD, ng_ip4_forward_process},

@@ -396,17 +396,14 @@ one_family(void **state)
 }
 
 /*
- * DSR is IPv4-in-IPv4 and source ranges are IPv4 prefixes: an IPv6 service
- * cannot become one in DSR mode or with source ranges, and a DSR service
- * takes no IPv6 VIP or backend. Nothing changes on a refusal.
+ * Source ranges are IPv4 prefixes: an IPv6 service cannot have them. Nothing
+ * changes on a refusal. (DSR over IPv6 is test_dsr6.c's.)
  */
 static void
 v4_only_options(void **state)
 {
 	static const struct ng_prefix v4net = {.addr = {.family = AF_INET,
 			.v4 = RTE_BE32(0xc6120000)}, .len = 16};
-	struct ng_frontend fe = {.addr = ip6(VIP_NONE), .port = 8080};
-	struct ng_ip b0 = ip6(BE0);
 	struct ng_svc_spec s;
 
 	(void)state;
@@ -414,26 +411,12 @@ v4_only_options(void **state)
 	snprintf(s.name, sizeof(s.name), "web6");
 	s.proto = IPPROTO_TCP;
 	s.scheduler = NG_SCHED_MAGLEV;
-	s.mode = NG_FWD_DSR;
-	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "service \"web6\": mode dsr is IPv4 only (IPv4-in-IPv4; no "
-			"IPv6 DSR yet) and the service is IPv6");
 	s.mode = NG_FWD_FULLNAT;
 	s.n_src_ranges = 1;
 	s.src_ranges = &v4net;
 	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "service \"web6\": source ranges are IPv4 prefixes only and "
 			"the service is IPv6");
-
-	snprintf(s.name, sizeof(s.name), "dsr6");
-	s.n_src_ranges = 0;
-	s.mode = NG_FWD_DSR;
-	ok(ng_svc_add(&s, err, sizeof(err)));
-	assert_int_equal(ng_svc_frontend_add("dsr6", &fe, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "service \"dsr6\": mode dsr is IPv4 only (IPv4-in-IPv4; no "
-			"IPv6 DSR yet) and the service is IPv6");
-	assert_int_equal(ng_svc_backend_set("dsr6", &b0, 80, 1, err, sizeof(err)), -EINVAL);
-	ok(ng_svc_del("dsr6", err, sizeof(err)));
 	ok(ng_svc_commit(err, sizeof(err)));
 }
 
