@@ -47,7 +47,8 @@ def handle(conn):
 
 
 def cmd_sink(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPv4 or IPv6, by the address to bind (put's create_connection takes either)
+    s = socket.socket(socket.AF_INET6 if ":" in a.bind else socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a.bind, a.port))
     s.listen(16)
