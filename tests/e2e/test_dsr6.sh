@@ -280,12 +280,12 @@ check_restart
 
 check_too_big() {
 	local out before after mtu
-	before=$(ctl "show stats json" | python3 -c '
+	before=$(ctl show stats json | python3 -c '
 import json, sys
 print(json.load(sys.stdin)["drops_by_reason"].get("encap6_mtu", 0))' 2>/dev/null)
 	out=$(timeout 60 ip netns exec "$CLIENT" python3 "$PMTU_PY" put "$VIP" "$SINK_PORT" 300000 \
 		--timeout 30 2>&1)
-	after=$(ctl "show stats json" | python3 -c '
+	after=$(ctl show stats json | python3 -c '
 import json, sys
 print(json.load(sys.stdin)["drops_by_reason"].get("encap6_mtu", 0))' 2>/dev/null)
 	mtu=$(ip -n "$CLIENT" -6 route get "$VIP" 2>/dev/null | grep -o 'mtu [0-9]*')
@@ -303,7 +303,7 @@ check_too_big
 
 check_runtime() {
 	local rt n6 n4
-	rt=$(ctl "show runtime json" 2>&1)
+	rt=$(ctl show runtime json 2>&1)
 	read -r n6 n4 < <(python3 -c '
 import json, sys
 w = json.loads(sys.argv[1])
