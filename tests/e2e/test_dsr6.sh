@@ -36,7 +36,6 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BACKEND_PY=$HERE/backend.py
 PMTU_PY=$HERE/pmtu.py
-DECAP_PY=$HERE/ipip_decap.py
 # shellcheck source-path=SCRIPTDIR source=../../scripts/lib/e2e.sh
 source "$HERE/../../scripts/lib/e2e.sh"
 
@@ -114,7 +113,7 @@ e2e_topo_up topo_lb_create
 
 # What each backend needs: the VIP on lo, a decapsulating device, servers on the VIP.
 dsr6_backends() {
-	local b ns i
+	local b ns
 	for b in "${BACKENDS[@]}"; do
 		ns=$P-$b
 		_ng_x ip -n "$ns" -6 addr add "$VIP/128" dev lo nodad || return 1
@@ -122,14 +121,7 @@ dsr6_backends() {
 			_ng_x ip -n "$ns" link set "$P-tnl" up || return 1
 			DECAP="Linux's ip6tnl device"
 		else
-			ip netns exec "$ns" timeout 290 python3 "$DECAP_PY" "$P-tnl" --ipv6 \
-				--lifetime 280 --ready-file "$TMP/$b.decap" >"$TMP/$b.decap.log" 2>&1 9>&- &
-			E2E_PIDS+=($!)
-			for ((i = 0; i < 50; i++)); do
-				[[ -e $TMP/$b.decap ]] && break
-				sleep 0.1
-			done
-			[[ -e $TMP/$b.decap ]] || { indent <"$TMP/$b.decap.log"; return 1; }
+			e2e_decap "$ns" "$P-tnl" "$b" --ipv6 || return 1
 			DECAP="tests/e2e/ipip_decap.py --ipv6 into a TUN device (no ip6tnl device here)"
 		fi
 		ip netns exec "$ns" timeout 290 python3 "$BACKEND_PY" serve "$b" --bind "$VIP" \
