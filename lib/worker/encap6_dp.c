@@ -31,24 +31,6 @@
 #include "route_dp.h"
 #include "worker_dp.h"
 
-/*
- * Prepend the outer header to m, whose L2 header (l2_len bytes) is followed
- * by the inner IPv6 header. Returns the outer header, or NULL without
- * headroom.
- */
-static inline struct rte_ipv6_hdr *
-encap6_push(struct rte_mbuf *m)
-{
-	uint8_t *old = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *now = (uint8_t *)rte_pktmbuf_prepend(m, NG_ENCAP6_OVERHEAD);
-
-	if (unlikely(now == NULL))
-		return NULL;
-	memmove(now, old, m->l2_len);
-	m->l3_len = NG_ENCAP6_OVERHEAD;
-	return (struct rte_ipv6_hdr *)(now + m->l2_len);
-}
-
 static inline bool
 addr6_unspec(const uint8_t a[16])
 {
@@ -86,7 +68,7 @@ ng_encap6_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_
 		}
 		/* the traffic class, read before the move */
 		tc = in->vtc_flow & rte_cpu_to_be_32(RTE_IPV6_HDR_TC_MASK);
-		out = encap6_push(m);
+		out = ng_w_push_l3(m, NG_ENCAP6_OVERHEAD);
 		if (unlikely(out == NULL)) {
 			ng_w_next(next[NG_ENCAP6_NEXT_DROP], m, NG_DROP_ENCAP6_HEADROOM);
 			continue;

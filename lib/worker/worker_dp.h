@@ -116,6 +116,24 @@ ng_w_strip_vlan(struct rte_mbuf *m)
 	m->l2_len = sizeof(struct rte_ether_hdr);
 }
 
+/**
+ * Make room for an outer L3 header of len bytes (a tunnel's) between m's L2
+ * header (l2_len bytes, moved into the headroom) and its L3 header; l3_len
+ * becomes len. @return where the outer header goes, or NULL without headroom.
+ */
+static inline void *
+ng_w_push_l3(struct rte_mbuf *m, uint16_t len)
+{
+	uint8_t *old = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *now = (uint8_t *)rte_pktmbuf_prepend(m, len);
+
+	if (unlikely(now == NULL))
+		return NULL;
+	memmove(now, old, m->l2_len);
+	m->l3_len = len;
+	return now + m->l2_len;
+}
+
 /** Hand m on to the output sink, to be sent on DPDK port port_id. */
 static __rte_always_inline void
 ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
