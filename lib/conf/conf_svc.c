@@ -115,9 +115,6 @@ family_mixed(struct ld *x, const config_setting_t *s, const char *what, const ch
 	uint8_t f = sv->n_vips > 0 ? sv->vips[0].family :
 		sv->n_backends > 0 ? sv->backends[0].addr.family : 0;
 
-	if (a->family == AF_INET6 && sv->mode == NG_FWD_DSR)
-		return fail(x, s, "%s: %s %s is IPv6, and mode \"dsr\" is IPv4 only (IPv4-in-IPv4; "
-			"no IPv6 DSR yet): use fullnat or dnat", what, role, abuf);
 	if (a->family == AF_INET6 && sv->n_src_ranges > 0)
 		return fail(x, s, "%s: %s %s is IPv6, and source_ranges are IPv4 prefixes only "
 			"(an IPv6 service cannot have them yet)", what, role, abuf);

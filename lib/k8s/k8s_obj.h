@@ -310,8 +310,8 @@ struct ng_k8s_xlate {
  * address and port. out is overwritten, not freed first; on error it is left
  * zeroed.
  * @return 0, -EINVAL (two ports with the same name; a name longer than
- *   NG_SVC_NAME_MAX - 1; an IPv6 half with the DSR annotation or IPv6
- *   loadBalancerSourceRanges) or -ENOMEM; err says why.
+ *   NG_SVC_NAME_MAX - 1; an IPv6 half with IPv6 loadBalancerSourceRanges)
+ *   or -ENOMEM; err says why.
  */
 int ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *const *slices,
 		unsigned int n_slices, const struct ng_k8s_node *node, struct ng_k8s_xlate *out,

@@ -619,9 +619,6 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 	nf = svc_families(svc, node, half);
 	if (nf == 0)
 		return 0;
-	if (svc->dsr && half[nf - 1].ipv6)
-		return xerr(svc, err, errlen, -EINVAL, "nodegw.io/mode dsr is IPv4 only (no IPv6 "
-				"DSR yet) and the service has an IPv6 clusterIP");
 	if (half[nf - 1].ipv6 && lb_restricted(svc, &half[nf - 1]))
 		return xerr(svc, err, errlen, -EINVAL, "loadBalancerSourceRanges: IPv6 ranges "
 				"are not served yet (IPv4 ranges are)");

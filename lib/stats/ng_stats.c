@@ -40,6 +40,7 @@ static const uint8_t forward_to[] = {NG_FORWARD_EDGES(NG_X_TO)};
 static const uint8_t reply_to[] = {NG_REPLY_EDGES(NG_X_TO)};
 static const uint8_t punt_to[] = {NG_PUNT_EDGES(NG_X_TO)};
 static const uint8_t encap_to[] = {NG_ENCAP_EDGES(NG_X_TO)};
+static const uint8_t encap6_to[] = {NG_ENCAP6_EDGES(NG_X_TO)};
 static const uint8_t icmp_err_to[] = {NG_ICMP_ERR_EDGES(NG_X_TO)};
 #undef NG_X_TO
 
@@ -59,6 +60,7 @@ static const struct {
 	[NG_STAGE_REPLY] = {reply_to, RTE_DIM(reply_to)},
 	[NG_STAGE_PUNT] = {punt_to, RTE_DIM(punt_to)},
 	[NG_STAGE_ENCAP] = {encap_to, RTE_DIM(encap_to)},
+	[NG_STAGE_ENCAP6] = {encap6_to, RTE_DIM(encap6_to)},
 	[NG_STAGE_ICMP_ERR] = {icmp_err_to, RTE_DIM(icmp_err_to)},
 };
 
@@ -104,6 +106,7 @@ ng_stage_edges(enum ng_stage s, const uint8_t **to)
 			NG_FORWARD6_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_LB6_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_ENCAP_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_ENCAP6_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_ICMP_ERR_NEXT_MAX > NG_STAGE_EDGES_MAX);
 	if ((unsigned int)s >= NG_STAGE_MAX) {
 		if (to != NULL)

@@ -76,6 +76,9 @@
 	X(ENCAP_MTU, "IPIP: exceeds egress MTU with the 20-byte outer header") \
 	X(ENCAP_HEADROOM, "IPIP: no headroom for the outer header") \
 	X(ENCAP_NO_SOURCE, "IPIP: no gateway address toward the backend") \
+	X(ENCAP6_MTU, "IP6IP6: exceeds egress MTU with the 40-byte outer header") \
+	X(ENCAP6_HEADROOM, "IP6IP6: no headroom for the outer header") \
+	X(ENCAP6_NO_SOURCE, "IP6IP6: no gateway IPv6 address toward the backend") \
 	X(NEIGH_QUEUE, "neighbour resolution queue full") \
 	X(NEIGH_FAILED, "neighbour unresolved") \
 	X(PUNT_RATELIMIT, "to the kernel twin: rate-limited") \
@@ -106,6 +109,7 @@ enum ng_drop_reason {
 	X(LB6, "lb6") \
 	X(ICMP_ERR, "icmp-err") \
 	X(ENCAP, "ipip-encap") \
+	X(ENCAP6, "ip6ip6-encap") \
 	X(LOCAL, "local") \
 	X(IP6_LOCAL, "ip6-local") \
 	X(FORWARD, "ip4-forward") \
@@ -154,14 +158,15 @@ enum ng_stage {
 	X(LB, LB6) \
 	X(ICMP_ERR, ICMP_ERR)
 /* lb6's edges are lb's, in the same order (lb_dp.c's connection code hands
- * packets on by either stage's indices), leading to the IPv6 stages. lb's
- * ipip-encap edge (DSR) comes after them: lb6 has none (no IPv6 DSR). */
+ * packets on by either stage's indices), leading to the IPv6 stages; the
+ * encap edge (DSR) is the last of both, to ipip-encap or ip6ip6-encap. */
 #define NG_LB6_EDGES(X) \
 	X(FORWARD, FORWARD6) \
 	X(LOCAL, IP6_LOCAL) \
 	X(REPLY, REPLY) \
 	X(REDIRECT, REDIRECT_OUT) \
-	X(DROP, DROP)
+	X(DROP, DROP) \
+	X(ENCAP, ENCAP6)
 #define NG_REASS_EDGES(X) \
 	X(LB, LB) \
 	X(REDIRECT, REDIRECT_OUT) \
@@ -204,6 +209,10 @@ enum ng_stage {
 	X(FORWARD, FORWARD) \
 	X(REPLY, REPLY) \
 	X(DROP, DROP)
+#define NG_ENCAP6_EDGES(X) \
+	X(FORWARD, FORWARD6) \
+	X(REPLY, REPLY) \
+	X(DROP, DROP)
 /* icmp-err takes both families: IPv4 errors leave by local and forward,
  * ICMPv6 errors by local6 and forward6. */
 #define NG_ICMP_ERR_EDGES(X) \
@@ -228,6 +237,7 @@ enum ng_stage {
 #define NG_X_REPLY(id, to) NG_X_EDGE(REPLY, id, to)
 #define NG_X_PUNT(id, to) NG_X_EDGE(PUNT, id, to)
 #define NG_X_ENCAP(id, to) NG_X_EDGE(ENCAP, id, to)
+#define NG_X_ENCAP6(id, to) NG_X_EDGE(ENCAP6, id, to)
 #define NG_X_ICMP_ERR(id, to) NG_X_EDGE(ICMP_ERR, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
 enum ng_reass_edge { NG_REASS_EDGES(NG_X_REASS) NG_REASS_NEXT_MAX };
@@ -241,6 +251,7 @@ enum ng_forward_edge { NG_FORWARD_EDGES(NG_X_FORWARD) NG_FORWARD_NEXT_MAX };
 enum ng_reply_edge { NG_REPLY_EDGES(NG_X_REPLY) NG_REPLY_NEXT_MAX };
 enum ng_punt_edge { NG_PUNT_EDGES(NG_X_PUNT) NG_PUNT_NEXT_MAX };
 enum ng_encap_edge { NG_ENCAP_EDGES(NG_X_ENCAP) NG_ENCAP_NEXT_MAX };
+enum ng_encap6_edge { NG_ENCAP6_EDGES(NG_X_ENCAP6) NG_ENCAP6_NEXT_MAX };
 enum ng_icmp_err_edge { NG_ICMP_ERR_EDGES(NG_X_ICMP_ERR) NG_ICMP_ERR_NEXT_MAX };
 #undef NG_X_PARSE
 #undef NG_X_REASS
@@ -254,6 +265,7 @@ enum ng_icmp_err_edge { NG_ICMP_ERR_EDGES(NG_X_ICMP_ERR) NG_ICMP_ERR_NEXT_MAX };
 #undef NG_X_REPLY
 #undef NG_X_PUNT
 #undef NG_X_ENCAP
+#undef NG_X_ENCAP6
 #undef NG_X_ICMP_ERR
 #undef NG_X_EDGE
 

@@ -436,15 +436,12 @@ svc_family(const struct svc_d *d)
 	return d->n_bes > 0 ? d->bes[0].addr.family : 0;
 }
 
-/* What only an IPv4 service may have: mode dsr (IPv4-in-IPv4), source ranges. */
+/* What only an IPv4 service may have: source ranges. */
 static int
 check_v4_only(const struct ng_svc_spec *s, uint8_t family, char *err, size_t errlen)
 {
 	if (family != AF_INET6)
 		return 0;
-	if (s->mode == NG_FWD_DSR)
-		return ng_err(err, errlen, -EINVAL, "service \"%s\": mode dsr is IPv4 only "
-				"(IPv4-in-IPv4; no IPv6 DSR yet) and the service is IPv6", s->name);
 	if (s->n_src_ranges > 0)
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": source ranges are IPv4 "
 				"prefixes only and the service is IPv6", s->name);

@@ -34,24 +34,6 @@
 
 #define IPIP_TTL 64
 
-/*
- * Prepend the outer header to m, whose L2 header (l2_len bytes) is followed
- * by the inner IPv4 header. Returns the outer header, or NULL without
- * headroom.
- */
-static inline struct rte_ipv4_hdr *
-encap_push(struct rte_mbuf *m)
-{
-	uint8_t *old = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *now = (uint8_t *)rte_pktmbuf_prepend(m, NG_ENCAP_OVERHEAD);
-
-	if (unlikely(now == NULL))
-		return NULL;
-	memmove(now, old, m->l2_len);
-	m->l3_len = NG_ENCAP_OVERHEAD;
-	return (struct rte_ipv4_hdr *)(now + m->l2_len);
-}
-
 void
 ng_encap_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
 		uint16_t n, struct ng_vec *const *next)
@@ -84,7 +66,7 @@ ng_encap_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 			continue;
 		}
 
-		out = encap_push(m);
+		out = ng_w_push_l3(m, NG_ENCAP_OVERHEAD);
 		if (unlikely(out == NULL)) {
 			ng_w_next(next[NG_ENCAP_NEXT_DROP], m, NG_DROP_ENCAP_HEADROOM);
 			continue;

@@ -17,13 +17,16 @@
  * port % workers; else, while there are DNAT services, the same hash of the
  * destination (the client). A packet this stage does not serve goes on to
  * ip6-local (a gateway address, no NodePort) or
- * ip6-forward (routed); refusals and an expired hop limit to reply.
+ * ip6-forward (routed); refusals and an expired hop limit to reply. A DSR
+ * connection's packet is not rewritten: it goes to ip6ip6-encap with its
+ * outer addresses (encap6_dp.h), and the connection has no reply direction.
  */
 #include <string.h>
 
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "encap6_dp.h"
 #include "lb_dp.h"
 #include "nat_dp.h"
 #include "ng_hash.h"
@@ -221,6 +224,12 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp
 	}
 	ng_lb_conn_seen(w, c, svc, is_reply, first, proto, flags,
 			(uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
+	if (c->flags & NG_CT_F_ONEWAY) {
+		/* DSR: the packet as it came, to the backend in IPv6-in-IPv6 */
+		ng_w_next_encap6(w, next[NG_LB6_NEXT_ENCAP], m, c->snat.v6, c->backend.v6,
+				b->sigs[ki]);
+		return;
+	}
 	nat6(ip, ports, proto, c, is_reply);
 	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_w_fib_lookup6(w, fib, gen6,
 			ip->dst_addr));

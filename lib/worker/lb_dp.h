@@ -30,7 +30,8 @@ static_assert((int)NG_LB6_NEXT_FORWARD == (int)NG_LB_NEXT_FORWARD &&
 		(int)NG_LB6_NEXT_LOCAL == (int)NG_LB_NEXT_LOCAL &&
 		(int)NG_LB6_NEXT_REPLY == (int)NG_LB_NEXT_REPLY &&
 		(int)NG_LB6_NEXT_REDIRECT == (int)NG_LB_NEXT_REDIRECT &&
-		(int)NG_LB6_NEXT_DROP == (int)NG_LB_NEXT_DROP,
+		(int)NG_LB6_NEXT_DROP == (int)NG_LB_NEXT_DROP &&
+		(int)NG_LB6_NEXT_ENCAP == (int)NG_LB_NEXT_ENCAP,
 		"lb and lb6 edges must have the same indices");
 
 /*

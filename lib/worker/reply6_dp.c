@@ -3,8 +3,10 @@
  * The reply stage's answers to IPv6 packets (reply_dp.c hands them here):
  *   NG_DROP_TTL_EXPIRED  ICMPv6 time exceeded (hop limit) from the ingress
  *                        port's first IPv6 address;
- *   NG_DROP_MTU          ICMPv6 packet too big with the egress MTU (the word's
- *                        high half, reply_dp.h), from the same address, and
+ *   NG_DROP_MTU, NG_DROP_ENCAP6_MTU
+ *                        ICMPv6 packet too big with the egress MTU (the word's
+ *                        high half, reply_dp.h; for DSR the MTU less the
+ *                        tunnel's 40 bytes), from the same address, and
  *                        translated for a connection the packet belongs to
  *                        (ng_icmp_err_xlate6(): it quotes what that end sent);
  *   anything else        a refusal: TCP gets a RST built in place, the rest
@@ -44,8 +46,8 @@ icmp6_error(struct ng_worker *w, struct rte_mbuf *m, uint8_t type, uint8_t code,
 	e = ng_pkt_icmp6_error(w->dp->pool, m, type, code, word, src, &ng_port_dp[m->port].mac);
 	if (e == NULL) {
 		ng_w_next(next[NG_REPLY_NEXT_DROP], m,
-				reason == NG_DROP_TTL_EXPIRED || reason == NG_DROP_MTU ?
-				NG_DROP_NO_MBUF : reason);
+				reason == NG_DROP_TTL_EXPIRED || reason == NG_DROP_MTU ||
+				reason == NG_DROP_ENCAP6_MTU ? NG_DROP_NO_MBUF : reason);
 		return NG_TRACE_REPLY_NO_MBUF;
 	}
 	/* about a packet the service stage rewrote: what its sender knows */
@@ -84,7 +86,7 @@ ng_w_reply6(struct ng_worker *w, struct rte_mbuf *m, uint64_t word, struct ng_ve
 	if (reason == NG_DROP_TTL_EXPIRED)
 		return icmp6_error(w, m, NG_ICMP6_TIME_EXCEEDED, NG_ICMP6_TIME_HOP_LIMIT, 0, src,
 				reason, NG_DROP_ICMP_RATELIMIT, next);
-	if (reason == NG_DROP_MTU)
+	if (reason == NG_DROP_MTU || reason == NG_DROP_ENCAP6_MTU)
 		return icmp6_error(w, m, NG_ICMP6_PKT_TOO_BIG, 0, ng_reply_mtu(word), src,
 				reason, NG_DROP_ICMP_RATELIMIT, next);
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);

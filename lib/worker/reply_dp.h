@@ -3,7 +3,7 @@
 #define NG_REPLY_DP_H
 /*
  * The reply stage's word: the drop reason the packet is counted under in the
- * low half; for NG_DROP_MTU and NG_DROP_ENCAP_MTU, the MTU that a
+ * low half; for NG_DROP_MTU, NG_DROP_ENCAP_MTU and NG_DROP_ENCAP6_MTU, the MTU that a
  * "fragmentation needed" tells (RFC 1191's next-hop MTU), or for IPv6 a
  * "packet too big" (RFC 4443 3.2), in the high half.
  */

@@ -134,7 +134,8 @@ drop_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *
  * edge list in ng_stats.h, its process function and a line here.
  *
  * v6: the stage is reached only through ip6-parse (parse's ip6 edge, then
- * IPv6 stages' edges), so a burst without IPv6 skips it on the one test of
+ * IPv6 stages' edges, or a stage of both families that ip6-parse feeds:
+ * icmp-err), so a burst without IPv6 skips it on the one test of
  * ip6-parse's input; ng_w_graph_create() refuses an edge that breaks this.
  */
 static const struct {
@@ -148,6 +149,7 @@ static const struct {
 	{NG_STAGE_LB6, ng_lb6_process, true},
 	{NG_STAGE_ICMP_ERR, ng_icmp_err_process, false},
 	{NG_STAGE_ENCAP, ng_encap_process, false},
+	{NG_STAGE_ENCAP6, ng_encap6_process, true},
 	{NG_STAGE_LOCAL, ng_local_process, false},
 	{NG_STAGE_IP6_LOCAL, ng_ip6_local_process, true},
 	{NG_STAGE_FORWARD, ng_ip4_forward_process, false},
@@ -170,12 +172,37 @@ stage_v6(unsigned int s)
 	return false;
 }
 
+/*
+ * Does stage s take IPv6 packets: a v6 stage, or a stage of both families
+ * that a v6 stage leads to (icmp-err: ip6-parse hands it ICMPv6 errors)?
+ * Such a stage has IPv6 packets only in a burst where ip6-parse had some, and
+ * hands them on only to IPv6 stages (and its IPv4 packets only to IPv4 ones).
+ */
+static bool
+stage_takes_v6(unsigned int s)
+{
+	if (stage_v6(s))
+		return true;
+	for (unsigned int i = 0; i < RTE_DIM(graph); i++) {
+		const uint8_t *to;
+		unsigned int ne;
+
+		if (!graph[i].v6)
+			continue;
+		ne = ng_stage_edges(graph[i].id, &to);
+		for (unsigned int e = 0; e < ne; e++)
+			if (to[e] == s)
+				return true;
+	}
+	return false;
+}
+
 const char *
 ng_worker_edge_refused(enum ng_stage from, enum ng_stage to)
 {
 	if (to <= from)
 		return "leads back to";
-	if (stage_v6(to) && !stage_v6(from) &&
+	if (stage_v6(to) && !stage_takes_v6(from) &&
 			(from != NG_STAGE_PARSE || to != NG_STAGE_IP6_PARSE))
 		return "leads from outside the IPv6 stages into";
 	return NULL;

@@ -34,8 +34,10 @@
  *   ip4-forward, ip6-forward: the FIB result for the destination
  *                    (nh, may be NULL);
  *   ip6-parse, ip6-local: nothing (0);
+ *   ip6ip6-encap:    the index of the packet's outer addresses in the
+ *                    graph's encap6[] (u; encap6_dp.h);
  *   reply:           the drop reason it is counted under (u, low 32 bits);
- *                    for NG_DROP_MTU and NG_DROP_ENCAP_MTU the egress MTU
+ *                    for NG_DROP_MTU, NG_DROP_ENCAP_MTU and NG_DROP_ENCAP6_MTU the MTU
  *                    that "fragmentation needed" (IPv4) or "packet too big"
  *                    (IPv6) tells, in the high 32 bits (reply_dp.h);
  *   punt:            nothing (0);
@@ -64,11 +66,23 @@ struct ng_vec {
 	union ng_w_aux aux[NG_W_BURST_MAX];
 } __rte_cache_aligned;
 
+/**
+ * What one word cannot carry to ip6ip6-encap: the outer header's addresses
+ * and flow label of a DSR packet (encap6_dp.h), in a slot of the graph's.
+ */
+struct ng_encap6_slot {
+	uint8_t src[16];   /**< the gateway's IPv6 address toward the backend */
+	uint8_t dst[16];   /**< the backend */
+	uint32_t flow;     /**< the flow label (20 bits), from the flow's hash */
+};
+
 /** A worker's graph: each stage's input burst, and each edge's next burst. */
 struct ng_w_graph {
 	struct ng_vec in[NG_STAGE_MAX];
 	struct ng_vec *next[NG_STAGE_MAX][NG_STAGE_EDGES_MAX];
 	uint16_t traced[NG_STAGE_MAX]; /**< trace: entries of in[] already attributed */
+	/** ip6ip6-encap's input's outer addresses: slot i for entry i of in[ENCAP6] */
+	struct ng_encap6_slot encap6[NG_W_BURST_MAX];
 };
 
 /**
@@ -107,6 +121,24 @@ ng_w_strip_vlan(struct rte_mbuf *m)
 	m->l2_len = sizeof(struct rte_ether_hdr);
 }
 
+/**
+ * Make room for an outer L3 header of len bytes (a tunnel's) between m's L2
+ * header (l2_len bytes, moved into the headroom) and its L3 header; l3_len
+ * becomes len. @return where the outer header goes, or NULL without headroom.
+ */
+static inline void *
+ng_w_push_l3(struct rte_mbuf *m, uint16_t len)
+{
+	uint8_t *old = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *now = (uint8_t *)rte_pktmbuf_prepend(m, len);
+
+	if (unlikely(now == NULL))
+		return NULL;
+	memmove(now, old, m->l2_len);
+	m->l3_len = len;
+	return now + m->l2_len;
+}
+
 /** Hand m on to the output sink, to be sent on DPDK port port_id. */
 static __rte_always_inline void
 ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
@@ -122,6 +154,7 @@ ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
 ng_stage_fn ng_lb6_process;         /* lb6_dp.c: the same for IPv6 */
 ng_stage_fn ng_icmp_err_process;    /* icmp_err_dp.c: ICMP errors of a connection */
 ng_stage_fn ng_encap_process;       /* encap_dp.c: IPv4-in-IPv4 for DSR */
+ng_stage_fn ng_encap6_process;      /* encap6_dp.c: IPv6-in-IPv6 for DSR */
 ng_stage_fn ng_local_process;       /* local_dp.c: ARP, ICMP echo, what is the kernel's */
 ng_stage_fn ng_ip6_local_process;   /* local6_dp.c: ND, ICMPv6 echo, what is the kernel's */
 ng_stage_fn ng_ip4_forward_process; /* ip4_dp.c: TTL, MTU, neighbour */

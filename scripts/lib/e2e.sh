@@ -55,6 +55,11 @@
 #                          eal_lcores (EAL's "0@0,1@1,..." over the CPUs there are)
 #   e2e_wait_listen NS PORT  true once a TCP socket listens on PORT in namespace
 #                          NS, within 10 s
+#   e2e_decap NS DEV NAME [--ipv6]  a DSR backend's decapsulation in user space
+#                          (tests/e2e/ipip_decap.py into TUN device DEV, for a
+#                          kernel without ipip/ip6tnl) in namespace NS, in the
+#                          background (E2E_PIDS), log $TMP/NAME.decap.log; true
+#                          once DEV is up, within 5 s (else prints the log)
 #   e2e_summary [FN]       the end of a test: when a check failed, the last
 #                          lines of each backend's log (e2e_lb_up's), FN's
 #                          output (if given) and nodegw's log tail; else
@@ -305,6 +310,20 @@ e2e_wait_listen() {
 		ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
 		sleep 0.1
 	done
+	return 1
+}
+
+e2e_decap() {
+	local ns=$1 dev=$2 name=$3 i
+	shift 3
+	ip netns exec "$ns" timeout 290 python3 "$(dirname "${BASH_SOURCE[0]}")/../../tests/e2e/ipip_decap.py" \
+		"$dev" "$@" --lifetime 280 --ready-file "$TMP/$name.decap" >"$TMP/$name.decap.log" 2>&1 9>&- &
+	E2E_PIDS+=($!)
+	for ((i = 0; i < 50; i++)); do
+		[[ -e $TMP/$name.decap ]] && return 0
+		sleep 0.1
+	done
+	indent <"$TMP/$name.decap.log"
 	return 1
 }
 

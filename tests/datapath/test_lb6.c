@@ -11,6 +11,12 @@
  *   dns6  udp [2001:db8:100::53]:53 -> :53, DNAT
  *   none6 tcp [2001:db8:100::99]:80, no backend
  *   aff6  tcp [2001:db8:100::20]:80 -> :8080, FullNAT, ClientIP affinity
+ *   dsr6  tcp [2001:db8:100::30]:80 -> :80, DSR (lb6 -> ip6ip6-encap)
+ *   udsr6 udp [2001:db8:100::31]:53 -> :53, DSR
+ * DSR over IPv6: the client's packet leaves unchanged inside an IPv6 header
+ * (next header 41) from the gateway's address toward the backend; the
+ * connection is one way; a flow never seen from its start goes to the backend
+ * Maglev gives; over the MTU with the 40 bytes, packet too big with MTU - 40.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +31,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "ct.h"
 #include "ng_hash.h"
 #include "ng_test_frame6.h"
 #include "ng_test_gw.h"
@@ -34,6 +41,7 @@ enum { P0, P1 };
 #define NWORKERS 2
 #define LPORT_MIN 40000
 #define LPORT_MAX 40999
+#define L2 ((uint16_t)sizeof(struct rte_ether_hdr))
 
 static struct ng_test_gw gw;
 static char err[NG_ERRBUF];
@@ -51,6 +59,8 @@ static const uint8_t VIP_WEB[16] = {DB8, 0x01, 0x00, [15] = 0x10};
 static const uint8_t VIP_DNS[16] = {DB8, 0x01, 0x00, [15] = 0x53};
 static const uint8_t VIP_NONE[16] = {DB8, 0x01, 0x00, [15] = 0x99};
 static const uint8_t VIP_AFF[16] = {DB8, 0x01, 0x00, [15] = 0x20};
+static const uint8_t VIP_DSR[16] = {DB8, 0x01, 0x00, [15] = 0x30};
+static const uint8_t VIP_UDSR[16] = {DB8, 0x01, 0x00, [15] = 0x31};
 
 static void
 ok(int rc)
@@ -130,6 +140,8 @@ group_setup(void **state)
 	service("dns6", IPPROTO_UDP, NG_FWD_DNAT, VIP_DNS, 53, 53, 2);
 	service("none6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_NONE, 80, 80, 0);
 	service_aff("aff6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_AFF, 80, 8080, 2, true);
+	service("dsr6", IPPROTO_TCP, NG_FWD_DSR, VIP_DSR, 80, 80, 2);
+	service("udsr6", IPPROTO_UDP, NG_FWD_DSR, VIP_UDSR, 53, 53, 2);
 	ok(ng_svc_commit(err, sizeof(err)));
 	return 0;
 }
@@ -552,35 +564,44 @@ fib6_cache(void **state)
 	step("no route once it is deleted", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
 }
 
-/* A service is one family; the sentence names the service. */
+/*
+ * A service is one family, in every mode (web6 FullNAT, dsr6 DSR: IPv6 DSR
+ * carries no IPv4 inside); the sentence names the service.
+ */
 static void
 one_family(void **state)
 {
+	static const char *const names[] = {"web6", "dsr6"};
 	struct ng_ip v4 = {.family = AF_INET, .v4 = tb_ip(198, 18, 1, 20)};
 	struct ng_frontend fe = {.addr = {.family = AF_INET, .v4 = tb_ip(198, 19, 0, 9)},
 			.port = 80};
+	char want[NG_ERRBUF];
 
 	(void)state;
-	assert_int_equal(ng_svc_backend_set("web6", &v4, 80, 1, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "service \"web6\": backend 198.18.1.20 is IPv4, the service is "
-			"IPv6 (a service is one family: make one service per family)");
-	assert_int_equal(ng_svc_frontend_add("web6", &fe, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "service \"web6\": frontend 198.19.0.9:80/tcp is IPv4, the "
-			"service is IPv6 (a service is one family: make one service per family)");
+	for (unsigned int i = 0; i < RTE_DIM(names); i++) {
+		assert_int_equal(ng_svc_backend_set(names[i], &v4, 80, 1, err, sizeof(err)),
+				-EINVAL);
+		snprintf(want, sizeof(want), "service \"%s\": backend 198.18.1.20 is IPv4, the "
+				"service is IPv6 (a service is one family: make one service per "
+				"family)", names[i]);
+		assert_string_equal(err, want);
+		assert_int_equal(ng_svc_frontend_add(names[i], &fe, err, sizeof(err)), -EINVAL);
+		snprintf(want, sizeof(want), "service \"%s\": frontend 198.19.0.9:80/tcp is IPv4, "
+				"the service is IPv6 (a service is one family: make one service per "
+				"family)", names[i]);
+		assert_string_equal(err, want);
+	}
 }
 
 /*
- * DSR is IPv4-in-IPv4 and source ranges are IPv4 prefixes: an IPv6 service
- * cannot become one in DSR mode or with source ranges, and a DSR service
- * takes no IPv6 VIP or backend. Nothing changes on a refusal.
+ * Source ranges are IPv4 prefixes: an IPv6 service cannot have them. Nothing
+ * changes on a refusal. (DSR over IPv6: the dsr_* tests below.)
  */
 static void
 v4_only_options(void **state)
 {
 	static const struct ng_prefix v4net = {.addr = {.family = AF_INET,
 			.v4 = RTE_BE32(0xc6120000)}, .len = 16};
-	struct ng_frontend fe = {.addr = ip6(VIP_NONE), .port = 8080};
-	struct ng_ip b0 = ip6(BE0);
 	struct ng_svc_spec s;
 
 	(void)state;
@@ -588,26 +609,297 @@ v4_only_options(void **state)
 	snprintf(s.name, sizeof(s.name), "web6");
 	s.proto = IPPROTO_TCP;
 	s.scheduler = NG_SCHED_MAGLEV;
-	s.mode = NG_FWD_DSR;
-	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "service \"web6\": mode dsr is IPv4 only (IPv4-in-IPv4; no "
-			"IPv6 DSR yet) and the service is IPv6");
 	s.mode = NG_FWD_FULLNAT;
 	s.n_src_ranges = 1;
 	s.src_ranges = &v4net;
 	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "service \"web6\": source ranges are IPv4 prefixes only and "
 			"the service is IPv6");
+	ok(ng_svc_commit(err, sizeof(err)));
+}
 
-	snprintf(s.name, sizeof(s.name), "dsr6");
-	s.n_src_ranges = 0;
-	s.mode = NG_FWD_DSR;
+/* A client frame on p0: TCP (flags, payload bytes) or, when udp, UDP. */
+static void
+dsr_client_in(struct tb_frame *f, bool udp, uint16_t cport, uint8_t flags, uint16_t payload)
+{
+	tb_eth(f, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	if (udp)
+		tb_udp6(f, CLIENT, cport, VIP_UDSR, 53, payload);
+	else
+		tb_tcp6(f, CLIENT, cport, VIP_DSR, 80, flags, 1000,
+				flags & RTE_TCP_ACK_FLAG ? 5000 : 0, payload);
+	f->port = P0;
+}
+
+/* The flow label the gateway gives the flow: its connection key's hash, folded. */
+static uint32_t
+dsr_flow_label(bool udp, uint16_t cport)
+{
+	struct ng_flow_key k;
+	hash_sig_t sig = ng_ct_key6(&k, CLIENT, udp ? VIP_UDSR : VIP_DSR,
+			rte_cpu_to_be_16(cport), rte_cpu_to_be_16(udp ? 53 : 80),
+			udp ? IPPROTO_UDP : IPPROTO_TCP);
+
+	return (sig ^ sig >> 20) & 0xfffff;
+}
+
+/*
+ * out is in inside an IPv6 header from GW1 to a backend, sent on P1 to the
+ * backend's MAC: version 6, the inner traffic class, the flow's label, the
+ * payload length the inner packet's, next header 41, hop limit 63 (64 less the
+ * gateway's hop); the inner packet is byte for byte what the client sent (its
+ * hop limit and flow label too). Returns the backend's last byte.
+ */
+static uint8_t
+check_ip6ip6(struct tb_frame *in, struct tb_frame *out, uint32_t label)
+{
+	const struct rte_ipv6_hdr *ih = tb_ip6_hdr(in), *oh = tb_ip6_hdr(out);
+	uint16_t ilen = (uint16_t)(sizeof(*ih) + rte_be_to_cpu_16(ih->payload_len));
+	uint32_t ivtc = rte_be_to_cpu_32(ih->vtc_flow), ovtc = rte_be_to_cpu_32(oh->vtc_flow);
+
+	assert_memory_equal(out->b, &be_mac, RTE_ETHER_ADDR_LEN);
+	assert_memory_equal(out->b + RTE_ETHER_ADDR_LEN, &gw.port_mac[P1], RTE_ETHER_ADDR_LEN);
+	assert_int_equal(out->port, P1);
+	assert_int_equal(out->l2, L2);
+	assert_int_equal(out->len, L2 + 40 + ilen);
+	assert_int_equal(ovtc >> 28, 6);
+	assert_int_equal((ovtc >> 20) & 0xff, (ivtc >> 20) & 0xff);
+	assert_int_equal(ovtc & 0xfffff, label);
+	assert_int_equal(rte_be_to_cpu_16(oh->payload_len), ilen);
+	assert_int_equal(oh->proto, IPPROTO_IPV6);
+	assert_int_equal(oh->hop_limits, 63);
+	tb_assert_addr6(oh->src_addr, GW1);
+	if (memcmp(oh->dst_addr, BE0, 16) != 0)
+		tb_assert_addr6(oh->dst_addr, BE1);
+	assert_memory_equal(out->b + L2 + 40, (const uint8_t *)ih, ilen);
+	return oh->dst_addr[15];
+}
+
+/* A client packet of the flow from cport on its owner: encapsulated; returns the backend. */
+static uint8_t
+dsr_c2s(const char *what, bool udp, uint16_t cport, uint8_t flags, uint16_t payload)
+{
+	struct tb_frame in, out;
+
+	dsr_client_in(&in, udp, cport, flags, payload);
+	step(what, owner_of(cport), &in, NG_TV_TX(P1), &out);
+	return check_ip6ip6(&in, &out, dsr_flow_label(udp, cport));
+}
+
+/* The conn of a DSR flow: one way, no reply key, to the backend be (last byte). */
+static struct ng_conn *
+dsr_conn(bool udp, uint16_t cport, uint8_t be)
+{
+	struct ng_ct *ct = gw.dp->workers[owner_of(cport)]->ct;
+	uint8_t proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
+	const uint8_t *vip = udp ? VIP_UDSR : VIP_DSR, *bea = be == BE0[15] ? BE0 : BE1;
+	uint16_t vport = rte_cpu_to_be_16(udp ? 53 : 80), cp = rte_cpu_to_be_16(cport);
+	struct ng_flow_key k;
+	struct ng_conn *c;
+	bool rep = true;
+
+	ng_ct_key6(&k, CLIENT, vip, cp, vport, proto);
+	c = ng_ct_lookup(ct, &k, &rep);
+	assert_non_null(c);
+	assert_false(rep);
+	assert_true(c->flags & NG_CT_F_ONEWAY);
+	assert_false(c->flags & NG_CT_F_FULLNAT);
+	tb_assert_addr6(c->backend.v6, bea);
+	/* What a reply key would be: the backend to the client. Nothing has it. */
+	ng_ct_key6(&k, bea, CLIENT, vport, cp, proto);
+	assert_null(ng_ct_lookup(ct, &k, &rep));
+	return c;
+}
+
+static void
+dsr_state_is(const struct ng_conn *c, enum ng_ct_state s)
+{
+	if (c->state != s)
+		fail_msg("conn state %d, want %d", c->state, s);
+}
+
+/* SYN, the client's ACK, data and FIN: one way, confirmed by the ACK. */
+static void
+dsr_tcp_flow(void **state)
+{
+	struct tb_frame in, out;
+	struct ng_conn *c;
+	uint8_t be;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	be = dsr_c2s("SYN to a DSR VIP", false, 43000, RTE_TCP_SYN_FLAG, 0);
+	c = dsr_conn(false, 43000, be);
+	dsr_state_is(c, NG_CT_SYN_SENT);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(dsr_c2s("DSR SYN again", false, 43000, RTE_TCP_SYN_FLAG, 0), be);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(dsr_c2s("DSR ACK", false, 43000, RTE_TCP_ACK_FLAG, 0), be);
+	dsr_state_is(c, NG_CT_ESTABLISHED);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(dsr_c2s("DSR data", false, 43000, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+			500), be);
+	assert_int_equal(c->pkts, 4);
+
+	/* The backend's answer, were it to cross the gateway, is routed as it is. */
+	tb_eth(&in, &gw.port_mac[P1], &be_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_tcp6(&in, VIP_DSR, 80, CLIENT, 43000, RTE_TCP_ACK_FLAG, 9001, 1501, 10);
+	in.port = P1;
+	step("a DSR answer through the gateway: routed", owner_of(43000), &in, NG_TV_TX(P0),
+			&out);
+	assert_int_equal(out.len, in.len);
+	assert_memory_equal(out.b, &client_mac, RTE_ETHER_ADDR_LEN);
+	assert_int_equal(tb_ip6_hdr(&out)->hop_limits, 63);
+	assert_memory_equal(out.b + L2 + 8, in.b + L2 + 8, in.len - L2 - 8);
+	assert_int_equal(c->pkts, 4);
+	assert_false(c->flags & NG_CT_F_REPLIED);
+
+	assert_int_equal(dsr_c2s("DSR FIN", false, 43000, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG,
+			0), be);
+	dsr_state_is(c, NG_CT_FIN_WAIT);
+}
+
+/* A flow whose SYN another gateway saw: picked up ESTABLISHED, same backend. */
+static void
+dsr_midstream(void **state)
+{
+	struct ng_conn *c;
+	uint8_t be;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	be = dsr_c2s("SYN to a DSR VIP", false, 43100, RTE_TCP_SYN_FLAG, 0);
+	ng_ct_delete(gw.dp->workers[owner_of(43100)]->ct, dsr_conn(false, 43100, be));
+	assert_int_equal(dsr_c2s("DSR data mid-stream", false, 43100,
+			RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 100), be);
+	c = dsr_conn(false, 43100, be);
+	dsr_state_is(c, NG_CT_ESTABLISHED);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(dsr_c2s("DSR data mid-stream, next segment", false, 43100,
+			RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 100), be);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
+}
+
+/* UDP: encapsulated, its checksum untouched; the second datagram confirms. */
+static void
+dsr_udp_flow(void **state)
+{
+	struct ng_conn *c;
+	uint8_t be;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	be = dsr_c2s("UDP to a DSR VIP", true, 43200, 0, 40);
+	c = dsr_conn(true, 43200, be);
+	dsr_state_is(c, NG_CT_UDP);
+	assert_false(c->flags & NG_CT_F_CONFIRMED);
+	assert_int_equal(dsr_c2s("UDP again", true, 43200, 0, 60), be);
+	assert_true(c->flags & NG_CT_F_CONFIRMED);
+}
+
+/*
+ * The flow label is the flow's: the same for every packet of one flow (the
+ * test's checks compare it with the key's hash), and flows of one client
+ * spread over labels, which is what ECMP between gateway and backends hashes.
+ */
+static void
+dsr_flow_labels(void **state)
+{
+	uint32_t seen[16];
+	unsigned int n = 0;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	for (uint16_t p = 43300; p < 43316; p++) {
+		uint32_t l = dsr_flow_label(false, p);
+		bool dup = false;
+
+		dsr_c2s("SYN to a DSR VIP", false, p, RTE_TCP_SYN_FLAG, 0);
+		for (unsigned int i = 0; i < n; i++)
+			dup |= seen[i] == l;
+		if (!dup)
+			seen[n++] = l;
+	}
+	assert_in_range(n, 15, 16);
+}
+
+/* The wrong worker hands the SYN to the owner, which encapsulates it. */
+static void
+dsr_redirect(void **state)
+{
+	unsigned int o = owner_of(43400), other = (o + 1) % NWORKERS;
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	dsr_client_in(&in, false, 43400, RTE_TCP_SYN_FLAG, 0);
+	step("DSR SYN on the other worker", other, &in, NG_TV_REDIRECT(o), NULL);
+	ng_test_gw_rx_redirected(&gw, other, o, P0);
+	ng_test_gw_expect(&gw, "DSR SYN on its owner", o, P0, NG_TV_TX(P1));
+	ng_test_gw_take(&gw, o, P1, &out);
+	dsr_conn(false, 43400, check_ip6ip6(&in, &out, dsr_flow_label(false, 43400)));
+}
+
+/*
+ * The 40 bytes: a packet that fits the backends' port's MTU (1500) but not
+ * with the outer header gets "packet too big" with 1460 from the ingress
+ * port's address, quoting it as it came; one of 1460 bytes goes, its traffic
+ * class in the outer header.
+ */
+static void
+dsr_too_big(void **state)
+{
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	dsr_c2s("SYN to a DSR VIP", false, 43500, RTE_TCP_SYN_FLAG, 0);
+	dsr_client_in(&in, false, 43500, RTE_TCP_ACK_FLAG, 1500 - 40 - 40 - 20 + 1);
+	step("1461 + 40 bytes: packet too big", owner_of(43500), &in,
+			NG_TV_REFUSE(P0, ENCAP6_MTU), &out);
+	tb_check_icmp6_error(&in, &out, 2, 0, 1460, GW0);
+
+	dsr_client_in(&in, false, 43500, RTE_TCP_ACK_FLAG, 1500 - 40 - 40 - 20);
+	tb_ip6_hdr(&in)->vtc_flow |= rte_cpu_to_be_32(0xb9u << 20); /* EF, ECT(1) */
+	step("1460 + 40 bytes: fits", owner_of(43500), &in, NG_TV_TX(P1), &out);
+	check_ip6ip6(&in, &out, dsr_flow_label(false, 43500));
+	assert_int_equal(out.len, L2 + 1500);
+	assert_int_equal(rte_be_to_cpu_32(tb_ip6_hdr(&out)->vtc_flow) >> 20 & 0xff, 0xb9);
+}
+
+/*
+ * An IPv6 FullNAT service set to mode dsr (the API the CLI, the config and
+ * the watcher call): accepted, and its next connection is encapsulated.
+ */
+static void
+dsr_from_fullnat(void **state)
+{
+	struct ng_frontend fe = {.addr = ip6(VIP_DSR), .port = 8080};
+	struct ng_ip b0 = ip6(BE0);
+	struct tb_frame in, out;
+	struct ng_svc_spec s;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "flip6");
+	s.proto = IPPROTO_TCP;
+	s.scheduler = NG_SCHED_MAGLEV;
+	s.mode = NG_FWD_FULLNAT;
 	ok(ng_svc_add(&s, err, sizeof(err)));
-	assert_int_equal(ng_svc_frontend_add("dsr6", &fe, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "service \"dsr6\": mode dsr is IPv4 only (IPv4-in-IPv4; no "
-			"IPv6 DSR yet) and the service is IPv6");
-	assert_int_equal(ng_svc_backend_set("dsr6", &b0, 80, 1, err, sizeof(err)), -EINVAL);
-	ok(ng_svc_del("dsr6", err, sizeof(err)));
+	ok(ng_svc_frontend_add("flip6", &fe, err, sizeof(err)));
+	ok(ng_svc_backend_set("flip6", &b0, 8080, 1, err, sizeof(err)));
+	s.mode = NG_FWD_DSR;
+	ok(ng_svc_update(&s, err, sizeof(err)));
+	ok(ng_svc_commit(err, sizeof(err)));
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_tcp6(&in, CLIENT, 43600, VIP_DSR, 8080, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	in.port = P0;
+	step("SYN to the service now DSR", owner_of(43600), &in, NG_TV_TX(P1), &out);
+	assert_int_equal(tb_ip6_hdr(&out)->proto, IPPROTO_IPV6);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, BE0);
+	assert_memory_equal(out.b + L2 + 40, in.b + L2, in.len - L2);
+	ok(ng_svc_del("flip6", err, sizeof(err)));
 	ok(ng_svc_commit(err, sizeof(err)));
 }
 
@@ -629,6 +921,13 @@ main(void)
 		cmocka_unit_test(fib6_cache),
 		cmocka_unit_test(one_family),
 		cmocka_unit_test(v4_only_options),
+		cmocka_unit_test(dsr_tcp_flow),
+		cmocka_unit_test(dsr_midstream),
+		cmocka_unit_test(dsr_udp_flow),
+		cmocka_unit_test(dsr_flow_labels),
+		cmocka_unit_test(dsr_redirect),
+		cmocka_unit_test(dsr_too_big),
+		cmocka_unit_test(dsr_from_fullnat),
 	};
 
 	return cmocka_run_group_tests_name("lb6", tests, group_setup, group_teardown);

@@ -277,6 +277,7 @@ trace_refusals(void **state)
 	for (unsigned int s = NG_STAGE_PARSE; s <= NG_STAGE_OUTPUT; s++)
 		assert_int_equal(w->stats.stage[s].calls,
 				s == NG_STAGE_FORWARD || s == NG_STAGE_PUNT || s == NG_STAGE_ENCAP ||
+				s == NG_STAGE_ENCAP6 ||
 				s == NG_STAGE_IP6_PARSE || s == NG_STAGE_IP6_LOCAL || s == NG_STAGE_LB6 ||
 				s == NG_STAGE_FORWARD6 || s == NG_STAGE_ICMP_ERR || s == NG_STAGE_REASS ?
 				0 : 1);

@@ -62,7 +62,6 @@ fullnat) MODE_NAME=FullNAT WEB_PORT=8080 ;;
 dsr) MODE_NAME=DSR WEB_PORT=80 ;;
 *) echo "NG_SCALEOUT_MODE: fullnat or dsr, not \"$MODE\""; exit 1 ;;
 esac
-DECAP_PY=$HERE/ipip_decap.py
 DECAP="-"
 e2e_preflight ip timeout flock python3 ethtool ss
 
@@ -183,7 +182,7 @@ gw_conf() {
 
 # DSR: the router's leg on the LAN, and what each backend needs (doc/kubernetes.md).
 dsr_up() {
-	local b ns k i
+	local b ns k
 	veth "$RTR" "$P-rlan" "$LAN" "$P-llan" || return 1
 	_ng_x ip -n "$LAN" link set "$P-llan" master "$P-br" || return 1
 	_ng_x ip -n "$RTR" addr add 198.18.40.254/24 dev "$P-rlan" || return 1
@@ -204,14 +203,7 @@ dsr_up() {
 			_ng_x ip -n "$ns" link set "$P-ipip" up || return 1
 			DECAP="Linux's ipip device"
 		else
-			ip netns exec "$ns" timeout 290 python3 "$DECAP_PY" "$P-ipip" --lifetime 280 \
-				--ready-file "$TMP/$b.decap" >"$TMP/$b.decap.log" 2>&1 9>&- &
-			E2E_PIDS+=($!)
-			for ((i = 0; i < 50; i++)); do
-				[[ -e $TMP/$b.decap ]] && break
-				sleep 0.1
-			done
-			[[ -e $TMP/$b.decap ]] || { indent <"$TMP/$b.decap.log"; return 1; }
+			e2e_decap "$ns" "$P-ipip" "$b" || return 1
 			DECAP="tests/e2e/ipip_decap.py into a TUN device (this kernel has no ipip device)"
 		fi
 		_ng_sysctl "$ns" "net.ipv4.conf.$P-ipip.rp_filter" 0 || return 1

@@ -771,14 +771,16 @@ static const struct bad bad[] = {
 		"port = 80; vips = [\"2001:db8:100::10\"];\n"
 		"    backends = ( { address = \"2001:db8:7::5\"; } ); }  #!\n);\n", 7,
 		"service \"web\": backend 2001:db8:7::5 is in no connected or routed prefix"},
-	{"vip6_dsr", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
-		"port = 80; mode = \"dsr\";\n    vips = [\"2001:db8:100::10\"]; }  #!\n);\n", 7,
-		"service \"web\": vip 2001:db8:100::10 is IPv6, and mode \"dsr\" is IPv4 only "
-		"(IPv4-in-IPv4; no IPv6 DSR yet): use fullnat or dnat"},
-	{"backend6_dsr", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
-		"port = 80; mode = \"dsr\"; node_port = 30080;\n"
+	{"dsr6_mixed", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; mode = \"dsr\"; vips = [\"2001:db8:100::10\"];\n"
+		"    backends = ( { address = \"198.19.0.5\"; } ); }  #!\n);\n", 7,
+		"service \"web\": backend 198.19.0.5 is IPv4, the service is IPv6 (a service is "
+		"one family: make one service per family)"},
+	{"dsr4_mixed", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; mode = \"dsr\"; vips = [\"198.18.100.10\"];\n"
 		"    backends = ( { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 7,
-		"service \"web\": backend 2001:db8:2::5 is IPv6, and mode \"dsr\" is IPv4 only"},
+		"service \"web\": backend 2001:db8:2::5 is IPv6, the service is IPv4 (a service is "
+		"one family: make one service per family)"},
 	{"vip6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
 		"port = 80; vips = [\"2001:db8:100::10\"];\n"
 		"    source_ranges = [\"198.18.0.0/16\"]; }  #!\n);\n", 7,
@@ -1476,6 +1478,20 @@ test_route_port(void **state)
 	assert_int_equal(c->services[0].n_vips, 2);
 	assert_int_equal(c->services[0].vips[1].family, AF_INET6);
 	assert_int_equal(c->services[0].backends[0].addr.family, AF_INET6);
+	ng_conf_free(c);
+
+	/* an IPv6 service in mode dsr (IPv6-in-IPv6), VIP before or after the mode */
+	c = load_ok(PORTS2V6 "services = (\n  { name = \"web6\"; protocol = \"tcp\"; port = 80;"
+		" vips = [\"2001:db8:100::10\"]; mode = \"dsr\";\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; } ); },\n"
+		"  { name = \"dns6\"; protocol = \"udp\"; port = 53; mode = \"dsr\";"
+		" vips = [\"2001:db8:100::53\"];\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; } ); }\n);\n");
+	assert_int_equal(c->n_services, 2);
+	assert_int_equal(c->services[0].mode, NG_FWD_DSR);
+	assert_int_equal(c->services[0].vips[0].family, AF_INET6);
+	assert_int_equal(c->services[1].mode, NG_FWD_DSR);
+	assert_int_equal(c->services[1].backends[0].addr.family, AF_INET6);
 	ng_conf_free(c);
 
 	/* an IPv6-only port; the shortest and longest prefixes */

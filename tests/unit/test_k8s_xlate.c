@@ -777,27 +777,48 @@ test_xlate_dual_stack_nodeport(void **state)
 	fix_free(&f);
 }
 
-/* What an IPv6 half cannot have yet: DSR, IPv6 loadBalancerSourceRanges. */
+/*
+ * nodegw.io/mode dsr on a dual-stack Service: both halves in DSR (IPv4-in-IPv4
+ * and IPv6-in-IPv6), each with the endpoints of its family; an IPv6-only node
+ * serves the IPv6 half in DSR.
+ */
+static void
+test_xlate_dsr_dual_stack(void **state)
+{
+	struct xfix f = {0};
+	cJSON *o = web();
+
+	(void)state;
+	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
+	SET(o, "['IPv4', 'IPv6']", "spec", "ipFamilies");
+	SET(o, "'RequireDualStack'", "spec", "ipFamilyPolicy");
+	SET(o, "'dsr'", "metadata", "annotations", "nodegw.io/mode");
+	svc_ok(o, &f.svc);
+	fix_slice(&f, "web-v6aaa", "IPv6", PORT_HTTP, EP("2001:db8:1::10", "node-a", READY));
+	fix_slice(&f, "web-v4aaa", "IPv4", PORT_HTTP, EP("198.19.1.10", "node-a", READY));
+
+	fix_xlate(&f, &node_a46);
+	assert_string_equal(names(&f.x), "default/web:http default/web:http/v6");
+	assert_int_equal(find(&f.x, "default/web:http")->spec.mode, NG_FWD_DSR);
+	assert_int_equal(find(&f.x, "default/web:http/v6")->spec.mode, NG_FWD_DSR);
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/v6")), "[2001:db8:100::10]:80");
+	assert_string_equal(be_list(find(&f.x, "default/web:http/v6")), "[2001:db8:1::10]:8080");
+
+	fix_xlate(&f, &node_a6);
+	assert_string_equal(names(&f.x), "default/web:http/v6");
+	assert_int_equal(find(&f.x, "default/web:http/v6")->spec.mode, NG_FWD_DSR);
+	fix_free(&f);
+}
+
+/* What an IPv6 half cannot have yet: IPv6 loadBalancerSourceRanges. */
 static void
 test_xlate_v6_refusals(void **state)
 {
 	struct xfix f = {0};
 	struct ng_k8s_xlate x;
-	cJSON *o = web_lb();
+	cJSON *o;
 
 	(void)state;
-	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
-	SET(o, "'dsr'", "metadata", "annotations", "nodegw.io/mode");
-	svc_ok(o, &f.svc);
-	assert_int_equal(ng_k8s_translate(&f.svc, f.p, f.n, &node_a46, &x, err, sizeof(err)),
-			-EINVAL);
-	assert_string_equal(err, "service default/web: nodegw.io/mode dsr is IPv4 only (no "
-			"IPv6 DSR yet) and the service has an IPv6 clusterIP");
-	/* an IPv4-only node serves the IPv4 half in DSR */
-	fix_xlate(&f, &node_a);
-	assert_int_equal(find(&f.x, "default/web:http")->spec.mode, NG_FWD_DSR);
-	fix_free(&f);
-
 	memset(&f, 0, sizeof(f));
 	o = web_lb();
 	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
@@ -1021,6 +1042,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_xlate_dual_stack),
 	cmocka_unit_test(test_xlate_dual_stack_lb),
 	cmocka_unit_test(test_xlate_dual_stack_nodeport),
+	cmocka_unit_test(test_xlate_dsr_dual_stack),
 	cmocka_unit_test(test_xlate_v6_refusals),
 	cmocka_unit_test(test_xlate_no_served_family),
 	cmocka_unit_test(test_xlate_external_ips),

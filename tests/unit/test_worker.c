@@ -184,7 +184,8 @@ graph_edges_keep_the_rule(void **state)
 						(enum ng_stage)to[e]));
 	}
 	assert_true(n_edges > 40);
-	/* into the IPv6 stages: only by parse's ip6 edge or among themselves */
+	/* into the IPv6 stages: only by parse's ip6 edge, among themselves, or from
+	 * a stage they feed */
 	assert_null(ng_worker_edge_refused(NG_STAGE_PARSE, NG_STAGE_IP6_PARSE));
 	assert_null(ng_worker_edge_refused(NG_STAGE_IP6_PARSE, NG_STAGE_LB6));
 	assert_null(ng_worker_edge_refused(NG_STAGE_LB6, NG_STAGE_FORWARD6));
@@ -194,6 +195,9 @@ graph_edges_keep_the_rule(void **state)
 	assert_non_null(ng_worker_edge_refused(NG_STAGE_LB, NG_STAGE_IP6_LOCAL));
 	assert_non_null(ng_worker_edge_refused(NG_STAGE_REPLY, NG_STAGE_FORWARD6));
 	assert_non_null(ng_worker_edge_refused(NG_STAGE_ICMP_ERR, NG_STAGE_IP6_PARSE));
+	/* a stage of both families that ip6-parse feeds may hand IPv6 on */
+	assert_null(ng_worker_edge_refused(NG_STAGE_ICMP_ERR, NG_STAGE_IP6_LOCAL));
+	assert_null(ng_worker_edge_refused(NG_STAGE_ICMP_ERR, NG_STAGE_FORWARD6));
 	/* forward only */
 	assert_string_equal(ng_worker_edge_refused(NG_STAGE_FORWARD, NG_STAGE_LB),
 			"leads back to");
