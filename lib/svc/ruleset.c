@@ -248,14 +248,16 @@ obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct 
 	o->src_check = sp->n_src_ranges > 0;
 }
 
-/* A service's family: its VIPs', else its backends', else IPv4. NodePorts
- * answer on the gateway addresses of that family. */
+/* A service's family: its VIPs', else its NodePort's (svc.c resolves it),
+ * else its backends', else IPv4. NodePorts answer on the gateway addresses of
+ * that family. */
 static uint8_t
 view_family(const struct ng_svc_view *v)
 {
 	for (unsigned int i = 0; i < v->n_frontends; i++)
-		if (v->frontends[i].addr.family != 0)
-			return v->frontends[i].addr.family;
+		if (v->frontends[i].addr.family != 0 || v->frontends[i].np_family != 0)
+			return v->frontends[i].addr.family != 0 ? v->frontends[i].addr.family :
+					v->frontends[i].np_family;
 	return v->n_backends > 0 ? v->backends[0].addr.family : AF_INET;
 }
 

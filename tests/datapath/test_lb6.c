@@ -2,8 +2,8 @@
 /*
  * The IPv6 service stage (lb6) through the worker's graph: FullNAT and DNAT
  * services over IPv6, the connection both ways, a NodePort on the port's
- * IPv6 address, refusals, the hop limit, the wrong worker's redirect, and
- * the one-family rule of the service API. Two worker structs driven by the
+ * IPv6 address, refusals, the hop limit, the wrong worker's redirect, source
+ * ranges, and the one-family rule of the service API. Two worker structs driven by the
  * test on tests/lib's gateway:
  *   p0  2001:db8::1/64    client 2001:db8::2 (static neighbour)
  *   p1  2001:db8:1::1/64  backends 2001:db8:1::10, 2001:db8:1::11 (static neighbours)
@@ -378,6 +378,62 @@ twin_local(void **state)
 	assert_memory_equal(out.b, in.b, in.len);
 }
 
+/* web6's spec with n source ranges r (none: n 0). */
+static void
+web6_ranges(const struct ng_prefix *r, unsigned int n)
+{
+	struct ng_svc_spec s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "web6");
+	s.proto = IPPROTO_TCP;
+	s.scheduler = NG_SCHED_MAGLEV;
+	s.mode = NG_FWD_FULLNAT;
+	s.src_ranges = r;
+	s.n_src_ranges = n;
+	ok(ng_svc_update(&s, err, sizeof(err)));
+	ok(ng_svc_commit(err, sizeof(err)));
+}
+
+/*
+ * IPv6 source ranges, as lb checks IPv4's: a SYN from inside reaches a
+ * backend; one from outside is dropped silently (src_range, no RST), and the
+ * service counts it; an established connection is not checked again.
+ */
+static void
+source_ranges6(void **state)
+{
+	static const uint8_t OUTSIDE[16] = {DB8, [13] = 1, [15] = 2};
+	const struct ng_prefix r = {.addr = ip6(CLIENT), .len = 120};
+	unsigned int o_out = (unsigned int)(ng_hash_client6(OUTSIDE, rte_cpu_to_be_16(50030)) %
+			NWORKERS);
+	struct ng_svc_counters c0, c1;
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50031, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN before the ranges", owner_of(50031), &in, NG_TV_TX(P1), &out);
+	ok(ng_svc_counters("web6", &c0));
+	web6_ranges(&r, 1);
+	tcp_in(&in, P0, OUTSIDE, 50030, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN from outside the ranges", o_out, &in, NG_TV_DROP(SRC_RANGE), NULL);
+	tcp_in(&in, P0, OUTSIDE, 50030, GW0, 30080, RTE_TCP_SYN_FLAG);
+	step("to the NodePort from outside", o_out, &in, NG_TV_DROP(SRC_RANGE), NULL);
+	tcp_in(&in, P0, CLIENT, 50032, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN from inside the ranges", owner_of(50032), &in, NG_TV_TX(P1), &out);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	tcp_in(&in, P0, CLIENT, 50031, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK of the older connection", owner_of(50031), &in, NG_TV_TX(P1), &out);
+	ok(ng_svc_counters("web6", &c1));
+	assert_int_equal(c1.src_dropped - c0.src_dropped, 2);
+	web6_ranges(NULL, 0);
+	tcp_in(&in, P0, OUTSIDE, 50033, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN from anywhere once the ranges go",
+			(unsigned int)(ng_hash_client6(OUTSIDE, rte_cpu_to_be_16(50033)) %
+			NWORKERS), &in, NG_TV_TX(P1), &out);
+}
+
 /* A service is one family; the sentence names the service. */
 static void
 one_family(void **state)
@@ -422,8 +478,8 @@ v4_only_options(void **state)
 	s.n_src_ranges = 1;
 	s.src_ranges = &v4net;
 	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "service \"web6\": source ranges are IPv4 prefixes only and "
-			"the service is IPv6");
+	assert_string_equal(err, "service \"web6\": source ranges are IPv4 prefixes and the "
+			"service is IPv6 (a service is one family)");
 
 	snprintf(s.name, sizeof(s.name), "dsr6");
 	s.n_src_ranges = 0;
@@ -449,6 +505,7 @@ main(void)
 		cmocka_unit_test(affinity),
 		cmocka_unit_test(spread_by_port),
 		cmocka_unit_test(twin_local),
+		cmocka_unit_test(source_ranges6),
 		cmocka_unit_test(one_family),
 		cmocka_unit_test(v4_only_options),
 	};

@@ -774,13 +774,25 @@ static const struct bad bad[] = {
 	{"vip6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
 		"port = 80; vips = [\"2001:db8:100::10\"];\n"
 		"    source_ranges = [\"198.18.0.0/16\"]; }  #!\n);\n", 7,
-		"service \"web\": source_ranges are IPv4 prefixes only; the service is IPv6"},
+		"service \"web\": source_ranges: 198.18.0.0/16 is IPv4, the service is IPv6 (a "
+		"service is one family: so are its ranges)"},
+	{"src_ranges_mixed", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; node_port = 30080;\n"
+		"    source_ranges = [\"2001:db8:7::/48\",\n"
+		"      \"198.18.0.0/16\"]; }  #!\n);\n", 8,
+		"service \"web\": source_ranges: 198.18.0.0/16 is IPv4, the first range is IPv6"},
 	{"backend6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; "
 		"protocol = \"tcp\"; port = 80; node_port = 30080;\n"
 		"    source_ranges = [\"198.18.0.0/16\"];\n"
 		"    backends = ( { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 8,
 		"service \"web\": backend 2001:db8:2::5 is IPv6, and source_ranges are IPv4 "
-		"prefixes only"},
+		"prefixes (a service is one family: so are its ranges)"},
+	{"backend4_source_ranges6", PORTS2V6 "services = (\n  { name = \"web\"; "
+		"protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    source_ranges = [\"2001:db8:7::/48\"];\n"
+		"    backends = ( { address = \"198.19.0.5\"; } ); }  #!\n);\n", 8,
+		"service \"web\": backend 198.19.0.5 is IPv4, and source_ranges are IPv6 "
+		"prefixes"},
 	{"backend6_dup", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
 		"port = 80; node_port = 30080; backends = ( { address = \"2001:db8:2::5\"; },\n"
 		"    { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 7,
@@ -897,7 +909,7 @@ static const struct bad bad[] = {
 	{"src_ranges_primary", SVC(SVC_WEB "source_ranges = [\"primary\"];"), 6,
 		"service \"web\": source_ranges: \"primary\" is not a prefix A.B.C.D/N"},
 	{"src_ranges_v6", SVC(SVC_WEB "source_ranges = [\"2001:db8::/32\"];"), 6,
-		"service \"web\": source_ranges: IPv6 prefixes are not supported yet"},
+		"service \"web\": source_ranges: 2001:db8::/32 is IPv6, the service is IPv4"},
 	{"src_ranges_elem", SVC(SVC_WEB "source_ranges = [1];"), 6,
 		"service \"web\": source_ranges: element #1 must be a string \"A.B.C.D/N\", not an "
 		"integer"},
@@ -1894,6 +1906,15 @@ test_probes_conf(void **state)
 	assert_int_equal(c->services[0].n_src_ranges, 2);
 	assert_prefix(&c->services[0].src_ranges[0], "10.0.0.0/8");
 	assert_prefix(&c->services[0].src_ranges[1], "192.0.2.0/24");
+	ng_conf_free(c);
+
+	/* An IPv6 service takes IPv6 ranges (masked too). */
+	c = load_ok(PORTS2V6 "services = ( { name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"2001:db8:100::10\"]; source_ranges = [\"2001:db8:7::1/48\", "
+		"\"2001:db8:8::/127\"]; } );\n");
+	assert_int_equal(c->services[0].n_src_ranges, 2);
+	assert_prefix(&c->services[0].src_ranges[0], "2001:db8:7::/48");
+	assert_prefix(&c->services[0].src_ranges[1], "2001:db8:8::/127");
 	ng_conf_free(c);
 }
 
