@@ -8,6 +8,7 @@
  *   p0  2001:db8::1/64    client 2001:db8::2 (static neighbour)
  *   p1  2001:db8:1::1/64  backends 2001:db8:1::10, 2001:db8:1::11 (static neighbours)
  *   web6  tcp [2001:db8:100::10]:80 -> :8080, FullNAT, Maglev; NodePort 30080
+ *   web4  tcp NodePort 30080 (IPv4) -> 198.18.1.100:8080, FullNAT
  *   dns6  udp [2001:db8:100::53]:53 -> :53, DNAT
  *   none6 tcp [2001:db8:100::99]:80, no backend
  *   aff6  tcp [2001:db8:100::20]:80 -> :8080, FullNAT, ClientIP affinity
@@ -51,6 +52,8 @@ static const uint8_t VIP_WEB[16] = {DB8, 0x01, 0x00, [15] = 0x10};
 static const uint8_t VIP_DNS[16] = {DB8, 0x01, 0x00, [15] = 0x53};
 static const uint8_t VIP_NONE[16] = {DB8, 0x01, 0x00, [15] = 0x99};
 static const uint8_t VIP_AFF[16] = {DB8, 0x01, 0x00, [15] = 0x20};
+#define BE4 RTE_BE32(0xc6120164)    /* 198.18.1.100, web4's backend */
+#define CLIENT4 RTE_BE32(0xc6120002) /* 198.18.0.2 */
 
 static void
 ok(int rc)
@@ -115,18 +118,25 @@ group_setup(void **state)
 	};
 	struct ng_frontend np = {.port = 30080};
 	struct ng_ip c = ip6(CLIENT), b0 = ip6(BE0), b1 = ip6(BE1);
+	struct ng_ip be4 = {.family = AF_INET, .v4 = BE4};
 
 	(void)state;
 	if (ng_test_gw_up(&gw, &o) != 0)
 		return -1;
 	if (ng_route_neigh_add(&gw.rt, &c, &client_mac, "p0", err, sizeof(err)) != 0 ||
 			ng_route_neigh_add(&gw.rt, &b0, &be_mac, "p1", err, sizeof(err)) != 0 ||
-			ng_route_neigh_add(&gw.rt, &b1, &be_mac, "p1", err, sizeof(err)) != 0) {
+			ng_route_neigh_add(&gw.rt, &b1, &be_mac, "p1", err, sizeof(err)) != 0 ||
+			ng_route_neigh_add(&gw.rt, &be4, &be_mac, "p1", err, sizeof(err)) != 0) {
 		fprintf(stderr, "neighbour: %s\n", err);
 		return -1;
 	}
 	service("web6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080, 2);
 	ok(ng_svc_frontend_add("web6", &np, err, sizeof(err)));
+	/* web4: IPv4, the same node port (a dual-stack Service's other half) */
+	ok(ng_svc_add(&(struct ng_svc_spec){.name = "web4", .proto = IPPROTO_TCP,
+			.scheduler = NG_SCHED_MAGLEV, .mode = NG_FWD_FULLNAT}, err, sizeof(err)));
+	ok(ng_svc_frontend_add("web4", &np, err, sizeof(err)));
+	ok(ng_svc_backend_set("web4", &be4, 8080, 1, err, sizeof(err)));
 	service("dns6", IPPROTO_UDP, NG_FWD_DNAT, VIP_DNS, 53, 53, 2);
 	service("none6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_NONE, 80, 80, 0);
 	service_aff("aff6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_AFF, 80, 8080, 2, true);
@@ -261,19 +271,35 @@ dnat_udp(void **state)
 	tb_check_l4_cksum6(&out);
 }
 
-/* A NodePort on the port's IPv6 address (the service is IPv6: not on its IPv4 one). */
+/*
+ * Node port 30080 per family: web6 holds it on the port's IPv6 address, web4
+ * (IPv4) on its IPv4 one, so an IPv6 SYN reaches web6's backend and an IPv4
+ * SYN web4's.
+ */
 static void
 nodeport(void **state)
 {
 	struct tb_frame in, out;
+	uint8_t be[16];
 
 	(void)state;
 	ng_test_gw_reset(&gw);
 	tcp_in(&in, P0, CLIENT, 50004, GW0, 30080, RTE_TCP_SYN_FLAG);
-	step("SYN to the NodePort", owner_of(50004), &in, NG_TV_TX(P1), &out);
+	step("IPv6 SYN to the NodePort", owner_of(50004), &in, NG_TV_TX(P1), &out);
 	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
 	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
 	tb_check_l4_cksum6(&out);
+
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_tcp(&in, CLIENT4, 50004, tb_ip(198, 18, 0, 1), 30080, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	in.port = P0;
+	step("IPv4 SYN to the NodePort", ng_test_owner_flow4(CLIENT4, 50004, NWORKERS), &in,
+			NG_TV_TX(P1), &out);
+	assert_int_equal(tb_ip4_hdr(&out)->dst_addr, BE4);
+	assert_int_equal(tb_ip4_hdr(&out)->src_addr, tb_ip(198, 18, 1, 1));
+	tb_check_l4_cksum(&out);
 }
 
 /* Refusals: a port of the VIP nobody serves, a service without backends. */

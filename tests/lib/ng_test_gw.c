@@ -12,12 +12,14 @@
 #include <cmocka.h>
 
 #include <rte_eal.h>
+#include <rte_byteorder.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
 #include "conf.h"
+#include "ng_hash.h"
 #include "ng_log.h"
 #include "pkt.h"
 #include "port.h"
@@ -503,4 +505,12 @@ ng_test_gw_check_reply_eth(const struct ng_test_gw *gw, const struct tb_frame *i
 	assert_memory_equal(&oe->src_addr, &gw->port_mac[in->port], RTE_ETHER_ADDR_LEN);
 	assert_int_equal(out->l2, in->l2);
 	assert_memory_equal(out->b + 12, in->b + 12, in->l2 - 12u);
+}
+
+unsigned int
+ng_test_owner_flow4(uint32_t client, uint16_t cport, unsigned int n)
+{
+	uint64_t port = rte_cpu_to_be_16(cport);
+
+	return (unsigned int)(ng_mix64((port << 32 | client) ^ 0x6e67666c6f77ull) % n);
 }

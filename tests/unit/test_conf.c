@@ -738,6 +738,13 @@ static const struct bad bad[] = {
 		");\n", 18,
 		"service \"api\": duplicate node_port 30080/tcp (also in service \"web\" at "
 		"line 10)"},
+	{"node_port_dup6", PORTS2V6 "services = (\n"
+		"  { name = \"web6\"; protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    vips = [\"2001:db8:100::10\"]; },\n"
+		"  { name = \"api6\"; protocol = \"tcp\"; port = 80; node_port = 30080;  #!\n"
+		"    source_ranges = [\"2001:db8:7::/48\"]; }\n);\n", 8,
+		"service \"api6\": duplicate node_port 30080/tcp on IPv6 (also in service "
+		"\"web6\" at line 6)"},
 
 	/* services: backends */
 	{"backends_group", SVC(SVC_WEB "backends = { address = \"198.18.0.2\"; };"), 6,
@@ -1480,6 +1487,19 @@ test_route_port(void **state)
 	assert_int_equal(c->services[0].n_vips, 2);
 	assert_int_equal(c->services[0].vips[1].family, AF_INET6);
 	assert_int_equal(c->services[0].backends[0].addr.family, AF_INET6);
+	ng_conf_free(c);
+
+	/* node ports are per family: web (IPv4) and web6 (IPv6 by its backends) share
+	 * one; a node_port with nothing else is IPv4 */
+	c = load_ok(PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; port = 80;"
+		" vips = [\"198.18.100.10\"]; node_port = 30080; },\n"
+		"  { name = \"web6\"; protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; port = 8080; } ); },\n"
+		"  { name = \"np\"; protocol = \"tcp\"; port = 80; node_port = 30081; }\n);\n");
+	assert_int_equal(c->services[1].node_port, 30080);
+	assert_int_equal(ng_conf_svc_family(&c->services[0]), AF_INET);
+	assert_int_equal(ng_conf_svc_family(&c->services[1]), AF_INET6);
+	assert_int_equal(ng_conf_svc_family(&c->services[2]), AF_INET);
 	ng_conf_free(c);
 
 	/* an IPv6-only port; the shortest and longest prefixes */

@@ -1549,6 +1549,62 @@ source_ranges(void **state)
 	/* svc_teardown: ASan/LSan find a copy that was not freed. */
 }
 
+/* A NodePort of family f (0: the service's). */
+static struct ng_frontend
+nodeport_f(uint16_t port, uint8_t f)
+{
+	struct ng_frontend fe = nodeport(port);
+
+	fe.np_family = f;
+	return fe;
+}
+
+/*
+ * Node ports are per family: an IPv4 and an IPv6 service may hold the same
+ * one (a dual-stack Kubernetes Service's halves); two of one family may not,
+ * and the refusal names both. A NodePort without a family takes the
+ * service's, and pins it.
+ */
+static void
+nodeport_per_family(void **state)
+{
+	struct ng_frontend np6 = nodeport_f(30080, AF_INET6), np4 = nodeport(30080);
+	struct ng_ip b4 = ip("198.18.1.2");
+	struct ng_svc_view v;
+
+	(void)state;
+	add_svc("np4", IPPROTO_TCP);
+	add_svc("np6", IPPROTO_TCP);
+	add_svc("np6b", IPPROTO_TCP);
+	add_svc("v6", IPPROTO_TCP);
+	add_fe("np4", nodeport(30080));
+	add_be("np4", "198.18.1.2", 8080, 1);
+	add_fe("np6", np6);
+	refused(ng_svc_frontend_add("np6b", &np6, err, sizeof(err)), -EEXIST,
+			"service \"np6b\": frontend nodeport6:30080/tcp belongs to service "
+			"\"np6\"", NULL);
+	refused(ng_svc_frontend_add("np6b", &np4, err, sizeof(err)), -EEXIST,
+			"frontend nodeport:30080/tcp belongs to service \"np4\"", NULL);
+	/* the IPv6 node port makes np6 IPv6 */
+	refused(ng_svc_backend_set("np6", &b4, 80, 1, err, sizeof(err)), -EINVAL,
+			"backend 198.18.1.2 is IPv4, the service is IPv6", NULL);
+	add_fe("np6", vip("2001:db8:100::10", 80));
+	/* ...and an IPv6 service's NodePort without a family is IPv6 */
+	add_fe("v6", vip("2001:db8:100::11", 80));
+	add_fe("v6", nodeport(30081));
+	assert_int_equal(ng_svc_get("v6", &v), 0);
+	assert_int_equal(v.frontends[1].np_family, AF_INET6);
+	refused(ng_svc_frontend_add("np4", &np6, err, sizeof(err)), -EINVAL,
+			"frontend nodeport6:30080/tcp is IPv6, the service is IPv4", NULL);
+	commit();
+	assert_string_equal(lookup_nodeport(30080, IPPROTO_TCP)->name, "np4");
+	/* deleted without a family: np6's goes, np6b may take it */
+	ok(ng_svc_frontend_del("np6", &np4, err, sizeof(err)));
+	add_fe("np6b", np6);
+	commit();
+	assert_ruleset_sane();
+}
+
 /* IPv6 source ranges: an IPv6 service takes them (compiled masked, as IPv4's);
  * ranges of one family only, the service's, whichever comes first. */
 static void
@@ -1865,6 +1921,7 @@ main(void)
 		T(gateway_limits),
 		T(source_ranges),
 		T(source_ranges6),
+		T(nodeport_per_family),
 		T(pending_and_histograms),
 		T(one_change_copies_one_chunk),
 		T(copied_bytes_flat),
