@@ -285,10 +285,9 @@ addr16(union ng_addr16 *d, const struct ng_ip *a)
 }
 
 /*
- * A backend's FullNAT sources: the pool of the port its route leaves by, or
- * the route's source alone, or (without a route) the first gateway address of
- * the backend's family. Pools (ports[].fullnat_addresses) are IPv4 only: an
- * IPv6 backend always gets its route's source alone.
+ * A backend's FullNAT sources: the pool of the port its route leaves by (its
+ * entries of the backend's family), or the route's source alone, or (without
+ * a route) the first gateway address of the backend's family.
  */
 static void
 backend_snat(const struct ng_rs_env *env, const struct ng_ip *addr, struct ng_svc_backend *be)
@@ -301,8 +300,9 @@ backend_snat(const struct ng_rs_env *env, const struct ng_ip *addr, struct ng_sv
 	if (env->fib != NULL && ng_fib_lookup(env->fib, addr, &ri) == 0 &&
 			ri.src.family == addr->family) {
 		src = &ri.src;
-		for (unsigned int p = 0; addr->family == AF_INET && p < env->n_snat; p++)
-			if (env->snat[p].port_id == ri.port && env->snat[p].n > 0) {
+		for (unsigned int p = 0; p < env->n_snat; p++)
+			if (env->snat[p].port_id == ri.port && env->snat[p].family == addr->family &&
+					env->snat[p].n > 0) {
 				be->snat_pool = env->snat[p].addrs;
 				be->n_snat = env->snat[p].n;
 				be->snat = env->snat[p].addrs[0];

@@ -46,7 +46,8 @@ _Static_assert(NG_MAX_SVC_BACKENDS < NG_MAGLEV_NONE && NG_MAX_SVC_BACKENDS < NG_
 static struct {
 	struct ng_svc_params p;
 	struct ng_rs_env env;     /**< what the compiler needs of p */
-	struct ng_rs_snat snat[NG_MAX_PORTS]; /**< p's FullNAT pools, as env has them */
+	/** p's FullNAT pools, as env has them: one per port and family */
+	struct ng_rs_snat snat[NG_MAX_PORTS * 2];
 	struct svc_d **svcs;      /**< by id; NULL slots are free */
 	uint32_t n_svcs, cap_svcs;
 	uint32_t live;            /**< not deleted */
@@ -133,6 +134,33 @@ fold_counters(const struct ng_svc_obj *o)
 	}
 }
 
+/* p's pools into st.snat, split by family (a backend takes its family's). */
+static void
+snat_pools(const struct ng_svc_params *p)
+{
+	for (unsigned int i = 0; i < RTE_MIN(p->n_snat_pools, (unsigned int)NG_MAX_PORTS); i++) {
+		const struct ng_svc_snat_pool *sp = &p->snat_pools[i];
+
+		for (int f = 0; f < 2; f++) {
+			struct ng_rs_snat *d = &st.snat[st.env.n_snat];
+
+			memset(d, 0, sizeof(*d));
+			d->port_id = sp->port_id;
+			d->family = f == 0 ? AF_INET : AF_INET6;
+			for (unsigned int j = 0; j < RTE_MIN(sp->n, (uint16_t)NG_MAX_FULLNAT_ADDRS);
+					j++) {
+				if (sp->addrs[j].family != d->family)
+					continue;
+				if (d->family == AF_INET)
+					d->addrs[d->n++].v4 = sp->addrs[j].v4;
+				else
+					memcpy(d->addrs[d->n++].v6, sp->addrs[j].v6, 16);
+			}
+			st.env.n_snat += d->n > 0;
+		}
+	}
+}
+
 int
 ng_svc_init(const struct ng_svc_params *p)
 {
@@ -151,16 +179,8 @@ ng_svc_init(const struct ng_svc_params *p)
 		.timeouts = p->timeouts, .lport_min = p->lport_min, .lport_max = p->lport_max,
 		.node_addrs = p->node_addrs, .n_node_addrs = p->n_node_addrs,
 		.nodeport_addrs = p->nodeport_addrs, .n_nodeport_addrs = p->n_nodeport_addrs,
-		.snat = st.snat, .n_snat = RTE_MIN(p->n_snat_pools, (unsigned int)NG_MAX_PORTS),
-		.next_uid = 1};
-	for (unsigned int i = 0; i < st.env.n_snat; i++) {
-		const struct ng_svc_snat_pool *sp = &p->snat_pools[i];
-
-		st.snat[i].port_id = sp->port_id;
-		st.snat[i].n = RTE_MIN(sp->n, (uint16_t)NG_MAX_FULLNAT_ADDRS);
-		for (unsigned int j = 0; j < st.snat[i].n; j++)
-			st.snat[i].addrs[j].v4 = sp->addrs[j].v4;
-	}
+		.snat = st.snat, .next_uid = 1};
+	snat_pools(p);
 
 	hp.name = "ng_svc_fes";
 	hp.entries = NG_MAX_FRONTENDS;

@@ -336,12 +336,22 @@ static const struct bad bad[] = {
 		");\n", 3, "port \"a\": fullnat_addresses must be an array of strings"},
 	{"fullnat_not_v4", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
 		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = [\"198.18.0\"]; }  #!\n"
-		");\n", 3, "port \"a\": fullnat_addresses \"198.18.0\" is not an IPv4 address"},
-	{"fullnat_v6", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		");\n", 3, "port \"a\": fullnat_addresses \"198.18.0\" is not an IPv4 or IPv6 "
+		"address"},
+	{"fullnat_v6_off_prefix", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
 		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
-		"    fullnat_addresses = [\"198.18.0.5\", \"2001:db8:1::5\"]; }  #!\n);\n", 3,
-		"port \"a\": fullnat_addresses 2001:db8:1::5: IPv6 FullNAT sources are not "
-		"supported yet"},
+		"    fullnat_addresses = [\"198.18.0.5\", \"2001:db8:2::5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: 2001:db8:2::5 is not on a connected prefix of the "
+		"port"},
+	{"fullnat_v6_anycast", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
+		"    fullnat_addresses = [\"2001:db8:1::\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: 2001:db8:1:: is the network or broadcast address"},
+	{"fullnat_v6_link_local", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
+		"    fullnat_addresses = [\"fe80::5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: fe80::5 is not a unicast address (nor may it be "
+		"link-local)"},
 	{"fullnat_off_prefix", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
 		" addresses = [\"198.18.0.1/24\"];\n"
 		"    fullnat_addresses = [\"198.18.0.5\", \"198.18.9.5\"]; }  #!\n);\n", 3,
@@ -1316,6 +1326,16 @@ test_fullnat_addresses(void **state)
 	assert_int_equal(c->ports[1].n_fullnat, 0);
 	assert_int_equal(ng_conf_own_addr(c, &(struct ng_ip){.family = AF_INET,
 			.v4 = ip4("198.18.0.100").v4}), 0);
+	ng_conf_free(c);
+
+	/* one pool of both families: each backend takes the entries of its own */
+	c = load_ok("ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
+		"    fullnat_addresses = [\"198.18.0.100\", \"2001:db8:1::100\", "
+		"\"2001:db8:1::1\"]; }\n);\n");
+	assert_int_equal(c->ports[0].n_fullnat, 3);
+	assert_int_equal(c->ports[0].fullnat[1].family, AF_INET6);
+	assert_int_equal(ng_conf_own_addr(c, &c->ports[0].fullnat[1]), 0);
 	ng_conf_free(c);
 }
 
