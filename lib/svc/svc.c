@@ -614,7 +614,10 @@ check_family(const struct svc_d *d, const struct ng_ip *a, const char *what, con
 {
 	uint8_t f = svc_family(d);
 
-	if (check_spec_family(&d->spec, a->family, err, errlen) < 0)
+	/* mode dsr first (an IPv6 address in a DSR service), then the family, then
+	 * the source ranges' family */
+	if ((f == 0 || f == a->family || d->spec.mode == NG_FWD_DSR) &&
+			check_spec_family(&d->spec, a->family, err, errlen) < 0)
 		return -EINVAL;
 	if (f == 0 || f == a->family)
 		return 0;

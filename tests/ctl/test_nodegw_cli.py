@@ -1085,7 +1085,7 @@ def t_errors(x):
          'tcp-fin-timeout, tcp-time-wait-timeout, tcp-close-timeout, udp-timeout, '
          'udp-unreplied-timeout)'),
         ("service set %s source-ranges 198.51.100.0/24,10.0.0.0/33" % WEB,
-         '% service set: source range "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/N'),
+         '% service set: source range "10.0.0.0/33" is not a prefix A.B.C.D/N or X:X::X/N'),
         ("service set %s source-ranges 198.51.100.0/24,,10.0.0.0/8" % WEB,
          '% service set: source-ranges "198.51.100.0/24,,10.0.0.0/8": give PREFIX[,PREFIX...] '
          'or none'),
@@ -1818,7 +1818,8 @@ def t_ipv6_routes(x):
             error_line(c.cmd(line), line.split()[0] + " " + line.split()[1], token)
         c.silent("commit")
         vr = [r for r in c.json("show routes json") if r["origin"] == "vip"]
-        check([r["prefix"] for r in vr] == ["2001:db8:100::10/128"], "the VIP's /128 route", vr)
+        check(sorted(r["prefix"] for r in vr) == ["198.19.0.40/32", "2001:db8:100::10/128"],
+              "the VIP's /128 route (and v4/web's /32)", vr)
         out = c.ok("show service v6/web")
         check("[2001:db8:100::10]:80/tcp" in out and "[2001:db8:1::10]:8080" in out,
               "show service prints IPv6 frontends and backends in brackets", out)
