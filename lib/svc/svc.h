@@ -62,7 +62,8 @@ struct ng_svc_spec {
 	bool empty_drop;
 	/**
 	 * Source ranges (Kubernetes' loadBalancerSourceRanges): new connections
-	 * only from these IPv4 prefixes; none: from anywhere. At most
+	 * only from these prefixes, all of the service's family (IPv4 or IPv6;
+	 * the other is refused); none: from anywhere. At most
 	 * NG_MAX_SVC_SRC_RANGES. The caller keeps its array; the control API
 	 * keeps a copy. The data path drops a new connection from elsewhere
 	 * silently (drop reason src_range); established ones are not re-checked.
