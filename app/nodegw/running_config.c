@@ -71,6 +71,7 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 	const struct ng_svc_spec *sp = v->spec;
 	const struct ng_ct_timeouts *t = &sp->timeouts;
 	unsigned int n_vip = 0, vport = 0, nport = 0;
+	uint8_t np_family = 0;
 	char a[NG_IP_STRLEN];
 
 	/* Services from the Kubernetes API are not configuration. */
@@ -80,6 +81,7 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 	for (unsigned int i = 0; i < v->n_frontends; i++) {
 		if (v->frontends[i].addr.family == 0) {
 			nport = v->frontends[i].port;
+			np_family = v->frontends[i].np_family;
 		} else {
 			vport = v->frontends[i].port;
 			n_vip++;
@@ -88,6 +90,12 @@ svc_cb(const struct ng_svc_view *v, void *arg)
 	if (n_vip == 0 && nport == 0) {
 		fprintf(x->s, "%s\t# service \"%s\" has no frontend yet: a config cannot "
 				"hold it", x->n ? ",\n" : "", sp->name);
+		return 0;
+	}
+	/* the loader gives a node_port the family of the VIPs, backends or ranges */
+	if (n_vip == 0 && np_family == AF_INET6 && v->n_backends == 0 && sp->n_src_ranges == 0) {
+		fprintf(x->s, "%s\t# service \"%s\" has an IPv6 node port and no backend yet: a "
+				"config cannot hold it", x->n ? ",\n" : "", sp->name);
 		return 0;
 	}
 	fprintf(x->s, "%s\t{\n\t\tname = \"%s\";\n\t\tprotocol = \"%s\";\n", x->n ? ",\n" :

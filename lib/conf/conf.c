@@ -509,17 +509,22 @@ check_fullnat_addr(struct ld *x, const config_setting_t *e, const char *what, un
 	bool on = false;
 
 	ng_ip_fmt(ip, abuf, sizeof(abuf));
-	if (!ng_ip4_is_unicast(ip))
-		return fail(x, e, "%s: fullnat_addresses: %s is not a unicast address", what, abuf);
+	if (ip->family == AF_INET ? !ng_ip4_is_unicast(ip) : !ng_ip6_is_unicast(ip) ||
+			(ip->v6[0] == 0xfe && (ip->v6[1] & 0xc0) == 0x80))
+		return fail(x, e, "%s: fullnat_addresses: %s is not a unicast address%s", what,
+			abuf, ip->family == AF_INET6 ? " (nor may it be link-local)" : "");
 	for (unsigned int j = 0; j < port->n_addrs; j++) {
 		const struct ng_prefix *a = &port->addrs[j];
-		uint32_t host;
+		struct ng_prefix net = {.addr = *ip, .len = a->len};
 
-		/* an IPv6 address of the port (len up to 128) is never the pool's */
-		if (a->addr.family != AF_INET || !ng_prefix_contains(a, ip))
+		if (a->addr.family != ip->family || !ng_prefix_contains(a, ip))
 			continue;
-		host = v4h(ip) & ~(~0u << (32 - a->len));
-		if (a->len <= 30 && (host == 0 || host == ~(~0u << (32 - a->len))))
+		/* the network address (IPv6: the subnet-router anycast, RFC 4291
+		 * 2.6.1), or an IPv4 broadcast */
+		net = ng_prefix_masked(&net);
+		if ((ip->family == AF_INET ? a->len <= 30 : a->len <= 126) &&
+				(ng_ip_equal(&net.addr, ip) || (ip->family == AF_INET &&
+				(v4h(ip) | ~(~0u << (32 - a->len))) == v4h(ip))))
 			return fail(x, e, "%s: fullnat_addresses: %s is the network or broadcast "
 				"address of its prefix; use a host address", what, abuf);
 		on = true;
@@ -548,7 +553,7 @@ load_port_fullnat(struct ld *x, const config_setting_t *g, const char *what, uns
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_ARRAY)
 		return fail(x, s, "%s: fullnat_addresses must be an array of strings "
-			"[\"A.B.C.D\", ...], not %s", what, type_name(s));
+			"[\"A.B.C.D\", \"X:X::X\", ...], not %s", what, type_name(s));
 	n = config_setting_length(s);
 	if (n > NG_MAX_FULLNAT_ADDRS)
 		return fail(x, s, "%s: too many fullnat_addresses (%d; at most %d)", what, n,
@@ -560,10 +565,10 @@ load_port_fullnat(struct ld *x, const config_setting_t *g, const char *what, uns
 		int rc;
 
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return fail(x, e, "%s: fullnat_addresses must be strings \"A.B.C.D\", not %s",
-				what, type_name(e));
+			return fail(x, e, "%s: fullnat_addresses must be strings \"A.B.C.D\" or "
+				"\"X:X::X\", not %s", what, type_name(e));
 		t = config_setting_get_string(e);
-		rc = parse_v4(x, e, what, "fullnat_addresses", "FullNAT sources", t, &ip);
+		rc = parse_ip(x, e, what, "fullnat_addresses", t, &ip);
 		if (rc < 0)
 			return rc;
 		rc = check_fullnat_addr(x, e, what, pi, &ip);

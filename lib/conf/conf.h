@@ -349,6 +349,13 @@ int ng_conf_port_for(const struct ng_conf *c, const struct ng_ip *ip);
  */
 int ng_conf_own_addr(const struct ng_conf *c, const struct ng_ip *ip);
 
+/**
+ * The family of a config service, which its node_port answers on: that of
+ * its VIPs, else of its backends, else of its source ranges; AF_INET when it
+ * has none of them.
+ */
+uint8_t ng_conf_svc_family(const struct ng_conf_service *sv);
+
 /** Index of the port named name, or -1. */
 int ng_conf_port_by_name(const struct ng_conf *c, const char *name);
 

@@ -107,6 +107,12 @@ fe_key(const struct ng_ip *vip, uint16_t port, uint8_t proto)
 	return (uint64_t)v4h(vip) << 24 | (uint64_t)port << 8 | proto;
 }
 
+static const char *
+fam_name(uint8_t family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
 /* A service is one family: a VIP or backend a of another family than the service's. */
 static int
 family_mixed(struct ld *x, const config_setting_t *s, const char *what, const char *role,
@@ -115,21 +121,31 @@ family_mixed(struct ld *x, const config_setting_t *s, const char *what, const ch
 	uint8_t f = sv->n_vips > 0 ? sv->vips[0].family :
 		sv->n_backends > 0 ? sv->backends[0].addr.family : 0;
 
-	if (a->family == AF_INET6 && sv->n_src_ranges > 0)
-		return fail(x, s, "%s: %s %s is IPv6, and source_ranges are IPv4 prefixes only "
-			"(an IPv6 service cannot have them yet)", what, role, abuf);
+	if (sv->n_src_ranges > 0 && a->family != sv->src_ranges[0].addr.family)
+		return fail(x, s, "%s: %s %s is %s, and source_ranges are %s prefixes (a service "
+			"is one family: so are its ranges)", what, role, abuf, fam_name(a->family),
+			fam_name(sv->src_ranges[0].addr.family));
 	if (f == 0 || f == a->family)
 		return 0;
 	return fail(x, s, "%s: %s %s is %s, the service is %s (a service is one family: make "
-		"one service per family)", what, role, abuf, a->family == AF_INET6 ? "IPv6" :
-		"IPv4", f == AF_INET6 ? "IPv6" : "IPv4");
+		"one service per family)", what, role, abuf, fam_name(a->family), fam_name(f));
 }
 
-/* Key of node port (port, proto); disjoint from every fe_key. */
+/* Key of node port (family, port, proto); disjoint from every fe_key. */
 static uint64_t
-np_key(uint16_t port, uint8_t proto)
+np_key(uint8_t family, uint16_t port, uint8_t proto)
 {
-	return 1ULL << 62 | (uint64_t)port << 8 | proto;
+	return 1ULL << 62 | (uint64_t)(family == AF_INET6) << 24 | (uint64_t)port << 8 | proto;
+}
+
+uint8_t
+ng_conf_svc_family(const struct ng_conf_service *sv)
+{
+	if (sv->n_vips > 0)
+		return sv->vips[0].family;
+	if (sv->n_backends > 0)
+		return sv->backends[0].addr.family;
+	return sv->n_src_ranges > 0 ? sv->src_ranges[0].addr.family : AF_INET;
 }
 
 /* A unicast address a service may use: IPv4, or IPv6 but link-local. */
@@ -457,7 +473,7 @@ load_backends(struct ld *x, const config_setting_t *g, unsigned int si, const ch
 	return rc;
 }
 
-/* source_ranges: new connections only from these IPv4 prefixes. */
+/* source_ranges: new connections only from these prefixes, of the service's family. */
 static int
 load_src_ranges(struct ld *x, const config_setting_t *g, struct ng_conf_service *sv,
 	const char *what)
@@ -468,25 +484,58 @@ load_src_ranges(struct ld *x, const config_setting_t *g, struct ng_conf_service 
 
 	if (r == NULL)
 		return -ENOMEM;
-	if (sv->n_vips > 0 && sv->vips[0].family == AF_INET6 &&
-			config_setting_get_member(g, "source_ranges") != NULL) {
-		free(r);
-		return fail(x, config_setting_get_member(g, "source_ranges"), "%s: source_ranges "
-			"are IPv4 prefixes only; the service is IPv6 (not supported yet)", what);
-	}
 	rc = load_prefix_list(x, g, "source_ranges", what, NG_MAX_SVC_SRC_RANGES, false, r, &n,
 			NULL);
-	for (unsigned int i = 0; rc > 0 && i < n; i++)
-		if (r[i].addr.family != AF_INET)
-			rc = fail(x, config_setting_get_elem(config_setting_get_member(g,
-				"source_ranges"), i), "%s: source_ranges: IPv6 prefixes are not "
-				"supported yet", what);
+	for (unsigned int i = 0; rc > 0 && i < n; i++) {
+		uint8_t f = i > 0 ? r[0].addr.family : sv->n_vips > 0 ? sv->vips[0].family : 0;
+		char a[NG_IP_STRLEN];
+
+		if (f == 0 || r[i].addr.family == f)
+			continue;
+		ng_prefix_fmt(&r[i], a, sizeof(a));
+		rc = fail(x, config_setting_get_elem(config_setting_get_member(g,
+			"source_ranges"), i), "%s: source_ranges: %s is %s, the %s %s (a service "
+			"is one family: so are its ranges)", what, a, fam_name(r[i].addr.family),
+			i > 0 ? "first range is" : "service is", fam_name(f));
+	}
 	if (rc <= 0 || n == 0) {
 		free(r);
 		return rc < 0 ? rc : 0;
 	}
 	sv->src_ranges = r;
 	sv->n_src_ranges = n;
+	return 0;
+}
+
+/* node_port v of service si (snp: its setting), once the service's family is
+ * known: one service per (family, port, protocol). */
+static int
+load_node_port(struct ld *x, const config_setting_t *snp, unsigned int si, uint16_t v,
+	const char *what)
+{
+	struct ng_conf *c = x->c;
+	struct ng_conf_service *sv = &c->services[si];
+	uint8_t family = ng_conf_svc_family(sv);
+	uint64_t key = np_key(family, v, sv->proto);
+	const struct ht_ent *hit;
+	int rc;
+
+	if (v >= c->nat.port_min && v <= c->nat.port_max)
+		return fail(x, snp, "%s: node_port %u lies in nat.port_min..port_max "
+			"(%u..%u), where FullNAT source ports are allocated", what, v,
+			c->nat.port_min, c->nat.port_max);
+	hit = ht_find(&x->frontends, key, NULL);
+	if (hit != NULL)
+		return fail(x, snp, "%s: duplicate node_port %u/%s%s (also in service \"%s\" "
+			"at line %d)", what, v, proto_name(sv->proto),
+			family == AF_INET6 ? " on IPv6" : "", c->services[hit->svc].name,
+			hit->line);
+	if (x->frontends.n >= NG_MAX_FRONTENDS)
+		return too_many_frontends(x, snp, what);
+	rc = ht_add(&x->frontends, key, si, (int)setting_line(x, snp));
+	if (rc < 0)
+		return rc;
+	sv->node_port = v;
 	return 0;
 }
 
@@ -592,33 +641,17 @@ load_service(struct ld *x, const config_setting_t *g, unsigned int si)
 	rc = get_u32(x, g, "node_port", what, NG_L4_PORT_MIN, NG_L4_PORT_MAX, &v);
 	if (rc < 0)
 		return rc;
-	snp = config_setting_get_member(g, "node_port");
-	if (rc > 0) {
-		uint64_t key = np_key((uint16_t)v, sv->proto);
-
-		if (v >= c->nat.port_min && v <= c->nat.port_max)
-			return fail(x, snp, "%s: node_port %u lies in nat.port_min..port_max "
-				"(%u..%u), where FullNAT source ports are allocated", what, v,
-				c->nat.port_min, c->nat.port_max);
-		hit = ht_find(&x->frontends, key, NULL);
-		if (hit != NULL)
-			return fail(x, snp, "%s: duplicate node_port %u/%s (also in service \"%s\" "
-				"at line %d)", what, v, proto_name(sv->proto),
-				c->services[hit->svc].name, hit->line);
-		if (x->frontends.n >= NG_MAX_FRONTENDS)
-			return too_many_frontends(x, snp, what);
-		rc = ht_add(&x->frontends, key, si, (int)setting_line(x, snp));
-		if (rc < 0)
-			return rc;
-		sv->node_port = (uint16_t)v;
-	}
-	if (sv->n_vips == 0 && sv->node_port == 0) {
+	snp = rc > 0 ? config_setting_get_member(g, "node_port") : NULL;
+	if (sv->n_vips == 0 && snp == NULL) {
 		s = config_setting_get_member(g, "vips");
 		return fail(x, s != NULL ? s : g, "%s: has no frontend: give vips or node_port",
 			what);
 	}
-
-	return load_backends(x, g, si, what);
+	/* the backends before the node port: they may give the service its family */
+	rc = load_backends(x, g, si, what);
+	if (rc < 0 || snp == NULL)
+		return rc;
+	return load_node_port(x, snp, si, (uint16_t)v, what);
 }
 
 /*

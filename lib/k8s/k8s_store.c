@@ -554,7 +554,8 @@ fe_in(const struct ng_k8s_want *w, const struct ng_frontend *fe)
 {
 	for (unsigned int i = 0; w != NULL && i < w->n_fe; i++)
 		if (w->fe[i].port == fe->port && w->fe[i].addr.family == fe->addr.family &&
-				(fe->addr.family == 0 || ng_ip_equal(&w->fe[i].addr, &fe->addr)))
+				(fe->addr.family == 0 ? w->fe[i].np_family == fe->np_family :
+				ng_ip_equal(&w->fe[i].addr, &fe->addr)))
 			return true;
 	return false;
 }

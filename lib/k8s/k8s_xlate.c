@@ -424,7 +424,8 @@ external_fe(const struct ng_k8s_service *svc, const struct ng_k8s_svc_port *sp,
 	qsort(fe, n, sizeof(*fe), fe_cmp);
 	if (sp->node_port != 0 &&
 			(svc->type == NG_K8S_NODE_PORT || svc->type == NG_K8S_LOAD_BALANCER))
-		fe[n++] = (struct ng_frontend){.port = sp->node_port};
+		fe[n++] = (struct ng_frontend){.port = sp->node_port,
+			.np_family = node->ipv6 ? AF_INET6 : AF_INET};
 	return n;
 }
 
@@ -552,35 +553,6 @@ svc_families(const struct ng_k8s_service *svc, const struct ng_k8s_node *node,
 	return n;
 }
 
-/*
- * A dual-stack service's NodePort stays with its IPv4 half: a node port is
- * one service's in nodegw (its frontend has no address), so the IPv6 half of
- * wants [from, out->n) loses it, and a want left without frontends goes.
- */
-static void
-nodeport_to_v4(struct ng_k8s_xlate *out, unsigned int from)
-{
-	unsigned int k = from;
-
-	for (unsigned int i = from; i < out->n; i++) {
-		struct ng_k8s_want *w = &out->want[i];
-		unsigned int m = 0;
-
-		for (unsigned int j = 0; j < w->n_fe; j++)
-			if (w->fe[j].addr.family != 0)
-				w->fe[m++] = w->fe[j];
-		w->n_fe = m;
-		if (m == 0) {
-			free(w->fe);
-			free(w->be);
-			free((void *)(uintptr_t)w->spec.src_ranges);
-			continue;
-		}
-		out->want[k++] = *w;
-	}
-	out->n = k;
-}
-
 /** Two ports that would give the same nodegw name (invalid Service): refuse. */
 static int
 check_port_names(const struct ng_k8s_service *svc, char *err, size_t errlen)
@@ -619,15 +591,10 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 	nf = svc_families(svc, node, half);
 	if (nf == 0)
 		return 0;
-	if (half[nf - 1].ipv6 && lb_restricted(svc, &half[nf - 1]))
-		return xerr(svc, err, errlen, -EINVAL, "loadBalancerSourceRanges: IPv6 ranges "
-				"are not served yet (IPv4 ranges are)");
 	out->want = calloc((size_t)svc->n_ports * 3 * nf, sizeof(*out->want));
 	if (out->want == NULL)
 		return xerr(svc, err, errlen, -ENOMEM, "out of memory");
 	for (unsigned int f = 0; f < nf && rc == 0; f++) {
-		unsigned int from = out->n;
-
 		for (unsigned int i = 0; i < svc->n_ports && rc == 0; i++) {
 			const struct ng_k8s_svc_port *sp = &svc->ports[i];
 
@@ -637,8 +604,6 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 				rc = xlate_port(svc, sp, slices, n_slices, &half[f], out, err,
 						errlen);
 		}
-		if (rc == 0 && f > 0)
-			nodeport_to_v4(out, from);
 	}
 	if (rc < 0) {
 		ng_k8s_xlate_free(out);

@@ -371,8 +371,8 @@ ng_route_apply_conf(struct ng_route_ctx *rt, const struct ng_conf *c, char *err,
 
 /*
  * The port's FullNAT source addresses (ports[].fullnat_addresses): a local /32
- * each, so the gateway answers ARP for them and replies to them reach the
- * service stage (their owner is the worker of the destination port). One that
+ * or /128 each, so the gateway answers ARP or ND for them and replies to them
+ * reach the service stage (their owner is the worker of the destination port). One that
  * is also a port address has its route already.
  */
 static int
@@ -384,7 +384,8 @@ add_fullnat_routes(struct ng_route_ctx *rt, const struct ng_conf *c, unsigned in
 	int rc;
 
 	for (unsigned int j = 0; j < cp->n_fullnat; j++) {
-		struct ng_prefix host = {.addr = cp->fullnat[j], .len = 32};
+		struct ng_prefix host = {.addr = cp->fullnat[j],
+				.len = cp->fullnat[j].family == AF_INET ? 32 : 128};
 
 		rc = ng_fib_add(rt->fib, &host, NG_RT_LOCAL, NG_NH_LOCAL, p->port_id, NULL,
 				&cp->fullnat[j], false);

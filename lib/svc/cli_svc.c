@@ -476,9 +476,9 @@ parse_src_ranges(struct ng_cli_sess *s, const char *cmd, const char *v, struct n
 			ng_cli_error(s, "%s: more than %d source ranges", cmd, NG_MAX_SVC_SRC_RANGES);
 			return -1;
 		}
-		if (ng_prefix_parse(buf, &rbuf[n]) < 0 || rbuf[n].addr.family != AF_INET) {
-			ng_cli_error(s, "%s: source range \"%s\" is not an IPv4 prefix A.B.C.D/N",
-					cmd, buf);
+		if (ng_prefix_parse(buf, &rbuf[n]) < 0) {
+			ng_cli_error(s, "%s: source range \"%s\" is not a prefix A.B.C.D/N or "
+					"X:X::X/N", cmd, buf);
 			return -1;
 		}
 		rbuf[n] = ng_prefix_masked(&rbuf[n]);
@@ -646,17 +646,28 @@ parse_frontend(struct ng_cli_sess *s, const char *cmd, int argc, char **argv,
 		struct ng_frontend *fe)
 {
 	memset(fe, 0, sizeof(*fe));
-	if (argc == 3 && strcmp(argv[1], "nodeport") == 0) {
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "nodeport") == 0) {
 		uint32_t p;
 
 		if (ng_cli_parse_u32(s, cmd, "node port", argv[2], NG_L4_PORT_MIN, NG_L4_PORT_MAX,
 				&p) < 0)
 			return -1;
 		fe->port = (uint16_t)p;
+		/* without a family: the service's (svc.h) */
+		if (argc == 4 && strcmp(argv[3], "ipv4") == 0)
+			fe->np_family = AF_INET;
+		else if (argc == 4 && strcmp(argv[3], "ipv6") == 0)
+			fe->np_family = AF_INET6;
+		else if (argc == 4) {
+			ng_cli_error(s, "%s: node port family \"%s\": give ipv4 or ipv6", cmd,
+					argv[3]);
+			return -1;
+		}
 		return 0;
 	}
 	if (argc != 2) {
-		ng_cli_error(s, "%s: give NAME ADDRESS:PORT, or NAME nodeport PORT", cmd);
+		ng_cli_error(s, "%s: give NAME ADDRESS:PORT, or NAME nodeport PORT [ipv4|ipv6]",
+				cmd);
 		return -1;
 	}
 	return parse_ep(s, cmd, argv[1], &fe->addr, &fe->port);
@@ -917,10 +928,10 @@ static const struct ng_cli_cmd svc_cmds[] = {
 		"[source-ranges P,...|none] [STATE-timeout SEC]", "change a service's options",
 		cmd_service_set, names_complete},
 	{"service del", "NAME", "delete a service", cmd_service_del, names_complete},
-	{"service frontend add", "NAME ADDRESS:PORT | NAME nodeport PORT",
+	{"service frontend add", "NAME ADDRESS:PORT | NAME nodeport PORT [ipv4|ipv6]",
 		"add a VIP frontend or a NodePort", cmd_frontend_add, names_complete},
-	{"service frontend del", "NAME ADDRESS:PORT | NAME nodeport PORT", "remove a frontend",
-		cmd_frontend_del, names_complete},
+	{"service frontend del", "NAME ADDRESS:PORT | NAME nodeport PORT [ipv4|ipv6]",
+		"remove a frontend", cmd_frontend_del, names_complete},
 	{"backend add", "SERVICE ADDRESS:PORT [weight W]", "add a backend (or set its weight)",
 		cmd_backend_add, names_complete},
 	{"backend del", "SERVICE ADDRESS:PORT", "remove a backend; its TCP connections finish, "

@@ -248,14 +248,16 @@ obj_src_ranges(const struct ng_svc_spec *sp, struct ng_svc_obj *o, const struct 
 	o->src_check = sp->n_src_ranges > 0;
 }
 
-/* A service's family: its VIPs', else its backends', else IPv4. NodePorts
- * answer on the gateway addresses of that family. */
+/* A service's family: its VIPs', else its NodePort's (svc.c resolves it),
+ * else its backends', else IPv4. NodePorts answer on the gateway addresses of
+ * that family. */
 static uint8_t
 view_family(const struct ng_svc_view *v)
 {
 	for (unsigned int i = 0; i < v->n_frontends; i++)
-		if (v->frontends[i].addr.family != 0)
-			return v->frontends[i].addr.family;
+		if (v->frontends[i].addr.family != 0 || v->frontends[i].np_family != 0)
+			return v->frontends[i].addr.family != 0 ? v->frontends[i].addr.family :
+					v->frontends[i].np_family;
 	return v->n_backends > 0 ? v->backends[0].addr.family : AF_INET;
 }
 
@@ -283,10 +285,9 @@ addr16(union ng_addr16 *d, const struct ng_ip *a)
 }
 
 /*
- * A backend's FullNAT sources: the pool of the port its route leaves by, or
- * the route's source alone, or (without a route) the first gateway address of
- * the backend's family. Pools (ports[].fullnat_addresses) are IPv4 only: an
- * IPv6 backend always gets its route's source alone.
+ * A backend's FullNAT sources: the pool of the port its route leaves by (its
+ * entries of the backend's family), or the route's source alone, or (without
+ * a route) the first gateway address of the backend's family.
  */
 static void
 backend_snat(const struct ng_rs_env *env, const struct ng_ip *addr, struct ng_svc_backend *be)
@@ -299,8 +300,9 @@ backend_snat(const struct ng_rs_env *env, const struct ng_ip *addr, struct ng_sv
 	if (env->fib != NULL && ng_fib_lookup(env->fib, addr, &ri) == 0 &&
 			ri.src.family == addr->family) {
 		src = &ri.src;
-		for (unsigned int p = 0; addr->family == AF_INET && p < env->n_snat; p++)
-			if (env->snat[p].port_id == ri.port && env->snat[p].n > 0) {
+		for (unsigned int p = 0; p < env->n_snat; p++)
+			if (env->snat[p].port_id == ri.port && env->snat[p].family == addr->family &&
+					env->snat[p].n > 0) {
 				be->snat_pool = env->snat[p].addrs;
 				be->n_snat = env->snat[p].n;
 				be->snat = env->snat[p].addrs[0];

@@ -46,7 +46,8 @@ _Static_assert(NG_MAX_SVC_BACKENDS < NG_MAGLEV_NONE && NG_MAX_SVC_BACKENDS < NG_
 static struct {
 	struct ng_svc_params p;
 	struct ng_rs_env env;     /**< what the compiler needs of p */
-	struct ng_rs_snat snat[NG_MAX_PORTS]; /**< p's FullNAT pools, as env has them */
+	/** p's FullNAT pools, as env has them: one per port and family */
+	struct ng_rs_snat snat[NG_MAX_PORTS * 2];
 	struct svc_d **svcs;      /**< by id; NULL slots are free */
 	uint32_t n_svcs, cap_svcs;
 	uint32_t live;            /**< not deleted */
@@ -133,6 +134,33 @@ fold_counters(const struct ng_svc_obj *o)
 	}
 }
 
+/* p's pools into st.snat, split by family (a backend takes its family's). */
+static void
+snat_pools(const struct ng_svc_params *p)
+{
+	for (unsigned int i = 0; i < RTE_MIN(p->n_snat_pools, (unsigned int)NG_MAX_PORTS); i++) {
+		const struct ng_svc_snat_pool *sp = &p->snat_pools[i];
+
+		for (int f = 0; f < 2; f++) {
+			struct ng_rs_snat *d = &st.snat[st.env.n_snat];
+
+			memset(d, 0, sizeof(*d));
+			d->port_id = sp->port_id;
+			d->family = f == 0 ? AF_INET : AF_INET6;
+			for (unsigned int j = 0; j < RTE_MIN(sp->n, (uint16_t)NG_MAX_FULLNAT_ADDRS);
+					j++) {
+				if (sp->addrs[j].family != d->family)
+					continue;
+				if (d->family == AF_INET)
+					d->addrs[d->n++].v4 = sp->addrs[j].v4;
+				else
+					memcpy(d->addrs[d->n++].v6, sp->addrs[j].v6, 16);
+			}
+			st.env.n_snat += d->n > 0;
+		}
+	}
+}
+
 int
 ng_svc_init(const struct ng_svc_params *p)
 {
@@ -151,16 +179,8 @@ ng_svc_init(const struct ng_svc_params *p)
 		.timeouts = p->timeouts, .lport_min = p->lport_min, .lport_max = p->lport_max,
 		.node_addrs = p->node_addrs, .n_node_addrs = p->n_node_addrs,
 		.nodeport_addrs = p->nodeport_addrs, .n_nodeport_addrs = p->n_nodeport_addrs,
-		.snat = st.snat, .n_snat = RTE_MIN(p->n_snat_pools, (unsigned int)NG_MAX_PORTS),
-		.next_uid = 1};
-	for (unsigned int i = 0; i < st.env.n_snat; i++) {
-		const struct ng_svc_snat_pool *sp = &p->snat_pools[i];
-
-		st.snat[i].port_id = sp->port_id;
-		st.snat[i].n = RTE_MIN(sp->n, (uint16_t)NG_MAX_FULLNAT_ADDRS);
-		for (unsigned int j = 0; j < st.snat[i].n; j++)
-			st.snat[i].addrs[j].v4 = sp->addrs[j].v4;
-	}
+		.snat = st.snat, .next_uid = 1};
+	snat_pools(p);
 
 	hp.name = "ng_svc_fes";
 	hp.entries = NG_MAX_FRONTENDS;
@@ -330,6 +350,12 @@ check_timeouts(const struct ng_svc_spec *s, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *
+fam_name(uint8_t family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
 static int
 check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 {
@@ -352,11 +378,19 @@ check_spec(const struct ng_svc_spec *s, char *err, size_t errlen)
 	if (s->n_src_ranges > NG_MAX_SVC_SRC_RANGES)
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": %u source ranges (at most %d)",
 				s->name, s->n_src_ranges, NG_MAX_SVC_SRC_RANGES);
-	for (unsigned int i = 0; i < s->n_src_ranges; i++)
-		if (s->src_ranges[i].addr.family != AF_INET || s->src_ranges[i].len > 32)
+	for (unsigned int i = 0; i < s->n_src_ranges; i++) {
+		const struct ng_prefix *r = &s->src_ranges[i];
+
+		if ((r->addr.family != AF_INET || r->len > 32) &&
+				(r->addr.family != AF_INET6 || r->len > 128))
 			return ng_err(err, errlen, -EINVAL, "service \"%s\": source range #%u "
-					"is not an IPv4 prefix (only IPv4 is served yet)",
-					s->name, i + 1);
+					"is not an IPv4 or IPv6 prefix", s->name, i + 1);
+		if (r->addr.family != s->src_ranges[0].addr.family)
+			return ng_err(err, errlen, -EINVAL, "service \"%s\": source range #%u "
+					"is %s, #1 is %s (a service is one family: so are its "
+					"ranges)", s->name, i + 1, fam_name(r->addr.family),
+					fam_name(s->src_ranges[0].addr.family));
+	}
 	return check_timeouts(s, err, errlen);
 }
 
@@ -426,25 +460,53 @@ ng_svc_spec_equal(const struct ng_svc_spec *a, const struct ng_svc_spec *b)
 			src_ranges_equal(a, b);
 }
 
-/* The family of a service: of its VIPs, else of its backends; 0 while it has neither. */
+/* The family of a service: of its VIPs, else of its NodePort, else of its
+ * backends; 0 while it has none of them. */
 static uint8_t
 svc_family(const struct svc_d *d)
 {
-	for (unsigned int i = 0; i < d->n_fes; i++)
+	uint8_t np = 0;
+
+	for (unsigned int i = 0; i < d->n_fes; i++) {
 		if (d->fes[i].addr.family != 0)
 			return d->fes[i].addr.family;
+		np = d->fes[i].np_family;
+	}
+	if (np != 0)
+		return np;
 	return d->n_bes > 0 ? d->bes[0].addr.family : 0;
 }
 
-/* What only an IPv4 service may have: source ranges. */
-static int
-check_v4_only(const struct ng_svc_spec *s, uint8_t family, char *err, size_t errlen)
+/* The family a NodePort given without one takes: the service's, else its
+ * source ranges', else IPv4. */
+static uint8_t
+np_family_default(const struct svc_d *d)
 {
-	if (family != AF_INET6)
-		return 0;
-	if (s->n_src_ranges > 0)
-		return ng_err(err, errlen, -EINVAL, "service \"%s\": source ranges are IPv4 "
-				"prefixes only and the service is IPv6", s->name);
+	if (svc_family(d) != 0)
+		return svc_family(d);
+	return d->spec.n_src_ranges > 0 ? d->spec.src_ranges[0].addr.family : AF_INET;
+}
+
+/* The key of a frontend in st.by_fe: a NodePort's is the unspecified address
+ * of its family (no VIP can be one), so node ports are per family. */
+static void
+fe_index_key(const struct svc_d *d, const struct ng_frontend *fe, struct ng_fe_key *k)
+{
+	struct ng_ip any = {.family = fe->np_family};
+
+	ng_svc_fe_key(k, fe->addr.family != 0 ? &fe->addr : &any, fe->port, d->spec.proto);
+}
+
+/* What a service of this family may not have: source ranges of the other
+ * family. family 0: not known yet. */
+static int
+check_spec_family(const struct ng_svc_spec *s, uint8_t family, char *err, size_t errlen)
+{
+	if (family != 0 && s->n_src_ranges > 0 && s->src_ranges[0].addr.family != family)
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": source ranges are %s "
+				"prefixes and the service is %s (a service is one family)",
+				s->name, fam_name(s->src_ranges[0].addr.family),
+				fam_name(family));
 	return 0;
 }
 
@@ -465,7 +527,7 @@ ng_svc_update(const struct ng_svc_spec *s, char *err, size_t errlen)
 		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", s->name);
 	if (ng_svc_spec_equal(&d->spec, s))
 		return 0;
-	rc = check_v4_only(s, svc_family(d), err, errlen);
+	rc = check_spec_family(s, svc_family(d), err, errlen);
 	if (rc < 0)
 		return rc;
 	if (spec_set(d, s) < 0)
@@ -479,7 +541,7 @@ fe_unindex(struct svc_d *d, const struct ng_frontend *fe)
 {
 	struct ng_fe_key k;
 
-	ng_svc_fe_key(&k, &fe->addr, fe->port, d->spec.proto);
+	fe_index_key(d, fe, &k);
 	rte_hash_del_key(st.by_fe, &k);
 }
 
@@ -518,11 +580,15 @@ grow(void **arr, unsigned int *cap, unsigned int n, size_t elem)
 	return 0;
 }
 
+/* Same frontend? A NodePort of family 0 (the service's) matches either family. */
 static bool
 fe_equal(const struct ng_frontend *a, const struct ng_frontend *b)
 {
-	return a->port == b->port && (a->addr.family == 0 ? b->addr.family == 0 :
-			ng_ip_equal(&a->addr, &b->addr));
+	if (a->port != b->port)
+		return false;
+	if (a->addr.family != 0 || b->addr.family != 0)
+		return ng_ip_equal(&a->addr, &b->addr);
+	return a->np_family == 0 || b->np_family == 0 || a->np_family == b->np_family;
 }
 
 void
@@ -531,7 +597,8 @@ ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size
 	char a[NG_IP_STRLEN];
 
 	if (fe->addr.family == 0)
-		snprintf(buf, len, "nodeport:%u/%s", fe->port, proto_name(proto));
+		snprintf(buf, len, "nodeport%s:%u/%s", fe->np_family == AF_INET6 ? "6" : "",
+				fe->port, proto_name(proto));
 	else
 		snprintf(buf, len, fe->addr.family == AF_INET6 ? "[%s]:%u/%s" : "%s:%u/%s",
 				ng_ip_fmt(&fe->addr, a, sizeof(a)), fe->port, proto_name(proto));
@@ -544,14 +611,16 @@ check_family(const struct svc_d *d, const struct ng_ip *a, const char *what, con
 {
 	uint8_t f = svc_family(d);
 
-	if (check_v4_only(&d->spec, a->family, err, errlen) < 0)
+	/* mode dsr first (an IPv6 address in a DSR service), then the family, then
+	 * the source ranges' family */
+	if ((f == 0 || f == a->family || d->spec.mode == NG_FWD_DSR) &&
+			check_spec_family(&d->spec, a->family, err, errlen) < 0)
 		return -EINVAL;
 	if (f == 0 || f == a->family)
 		return 0;
 	return ng_err(err, errlen, -EINVAL, "service \"%s\": %s %s is %s, the service is %s (a "
 			"service is one family: make one service per family)", d->spec.name, what,
-			obj, a->family == AF_INET6 ? "IPv6" : "IPv4",
-			f == AF_INET6 ? "IPv6" : "IPv4");
+			obj, fam_name(a->family), fam_name(f));
 }
 
 /* A unicast IPv4 or IPv6 address a service may use (not link-local). */
@@ -564,9 +633,11 @@ svc_unicast(const struct ng_ip *a)
 }
 
 int
-ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, size_t errlen)
+ng_svc_frontend_add(const char *name, const struct ng_frontend *fe_in, char *err, size_t errlen)
 {
 	struct svc_d *d = find(name);
+	struct ng_frontend one = *fe_in;
+	const struct ng_frontend *fe = &one;
 	unsigned int n_vips = 0;
 	struct ng_fe_key k;
 	char f[80];
@@ -575,13 +646,21 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 
 	if (d == NULL || d->deleted)
 		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
+	if (one.addr.family != 0)
+		one.np_family = 0;
+	else if (one.np_family == 0)
+		one.np_family = np_family_default(d);
+	else if (one.np_family != AF_INET && one.np_family != AF_INET6)
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": node port %u: family %u is "
+				"not IPv4 or IPv6", name, one.port, one.np_family);
 	ng_svc_frontend_fmt(fe, d->spec.proto, f, sizeof(f));
 	if (fe->port == 0)
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s: port 0", name, f);
 	if (fe->addr.family != 0 && !svc_unicast(&fe->addr))
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": frontend %s is not a unicast "
 				"address", name, f);
-	if (fe->addr.family != 0 && check_family(d, &fe->addr, "frontend", f, err, errlen) < 0)
+	if (check_family(d, fe->addr.family != 0 ? &fe->addr :
+			&(struct ng_ip){.family = fe->np_family}, "frontend", f, err, errlen) < 0)
 		return -EINVAL;
 	if (fe->addr.family == 0 && fe->port >= st.p.lport_min &&
 			fe->port <= st.p.lport_max)
@@ -607,7 +686,7 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe, char *err, s
 			return ng_err(err, errlen, -EINVAL, "service \"%s\": it has node port %u "
 					"already; a service has one", name, o->port);
 	}
-	ng_svc_fe_key(&k, &fe->addr, fe->port, d->spec.proto);
+	fe_index_key(d, fe, &k);
 	if (rte_hash_lookup_data(st.by_fe, &k, &data) >= 0) {
 		struct svc_d *o = st.svcs[(uintptr_t)data];
 
@@ -776,7 +855,8 @@ same_as_conf(const struct svc_d *d, const struct ng_conf_service *cs)
 			return false;
 	}
 	if (cs->node_port) {
-		struct ng_frontend fe = {.port = cs->node_port};
+		struct ng_frontend fe = {.port = cs->node_port,
+			.np_family = ng_conf_svc_family(cs)};
 		bool found = false;
 
 		for (unsigned int j = 0; j < d->n_fes && !found; j++)
@@ -869,7 +949,8 @@ ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
 			rc = ng_svc_frontend_add(cs->name, &fe, e, sizeof(e));
 		}
 		if (rc == 0 && cs->node_port) {
-			struct ng_frontend fe = {.port = cs->node_port};
+			struct ng_frontend fe = {.port = cs->node_port,
+				.np_family = ng_conf_svc_family(cs)};
 
 			rc = ng_svc_frontend_add(cs->name, &fe, e, sizeof(e));
 		}

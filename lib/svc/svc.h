@@ -62,7 +62,8 @@ struct ng_svc_spec {
 	bool empty_drop;
 	/**
 	 * Source ranges (Kubernetes' loadBalancerSourceRanges): new connections
-	 * only from these IPv4 prefixes; none: from anywhere. At most
+	 * only from these prefixes, all of the service's family (IPv4 or IPv6;
+	 * the other is refused); none: from anywhere. At most
 	 * NG_MAX_SVC_SRC_RANGES. The caller keeps its array; the control API
 	 * keeps a copy. The data path drops a new connection from elsewhere
 	 * silently (drop reason src_range); established ones are not re-checked.
@@ -71,10 +72,22 @@ struct ng_svc_spec {
 	unsigned int n_src_ranges;
 };
 
-/** A frontend: address (family 0 = NodePort on every gateway address) and port. */
+/**
+ * A frontend: a VIP (addr) and port, or a NodePort (addr.family 0): the port on
+ * the gateway's addresses of one family. NodePorts are keyed by (family,
+ * protocol, port), so an IPv4 and an IPv6 service may hold the same node port
+ * (a dual-stack Kubernetes Service's two halves).
+ */
 struct ng_frontend {
 	struct ng_ip addr;
 	uint16_t port; /**< host order */
+	/**
+	 * NodePort only: AF_INET or AF_INET6, the family of the addresses it
+	 * answers on. 0 when adding: the service's family (that of its VIPs, else
+	 * its backends, else its source ranges; IPv4 when it has none of them);
+	 * the service keeps the resolved family.
+	 */
+	uint8_t np_family;
 };
 
 /**
@@ -280,7 +293,7 @@ struct ng_backend {
 	uint32_t weight; /**< 0 drains */
 };
 
-/** "198.19.0.10:80/tcp" or "nodeport:30080/tcp". */
+/** "198.19.0.10:80/tcp", "nodeport:30080/tcp" (IPv4) or "nodeport6:30080/tcp". */
 void ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size_t len);
 
 /** A read-only view of one service: valid until the next change or commit. */

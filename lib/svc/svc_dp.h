@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_hash_crc.h>
@@ -257,6 +258,26 @@ ng_svc_src_allowed4(const struct ng_svc_obj *s, rte_be32_t src)
 			return true;
 	}
 	return false;
+}
+
+/**
+ * ng_svc_src_allowed4() for an IPv6 source src (16 bytes, network order): the
+ * whole bytes of each prefix compared, then the partial byte under its mask.
+ */
+static inline bool
+ng_svc_src_allowed6(const struct ng_svc_obj *s, const uint8_t *src)
+{
+	for (uint32_t i = 0; i < s->n_src_ranges; i++) {
+		const struct ng_svc_src_range *r = &s->src_ranges[i];
+		unsigned int full = r->len / 8, rest = r->len % 8;
+
+		if (r->family != AF_INET6 || memcmp(src, r->addr.v6, full) != 0)
+			continue;
+		if (rest == 0 ||
+				((src[full] ^ r->addr.v6[full]) & (uint8_t)(0xff << (8 - rest))) == 0)
+			return true;
+	}
+	return s->n_src_ranges == 0;
 }
 
 /** Index of backend (addr, port) in s, or NG_CT_BIDX_NONE. Linear: small n. */

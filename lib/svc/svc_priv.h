@@ -31,9 +31,10 @@
 
 /* ---- ruleset.c: the compiler ---- */
 
-/** A port's FullNAT source pool, in the data path's form. */
+/** A port's FullNAT source pool of one family, in the data path's form. */
 struct ng_rs_snat {
 	uint16_t port_id;
+	uint8_t family;     /**< AF_INET or AF_INET6: a port's pool is one per family */
 	uint16_t n;
 	union ng_addr16 addrs[NG_MAX_FULLNAT_ADDRS];
 };
@@ -50,8 +51,8 @@ struct ng_rs_env {
 	 * node_addrs; NULL: all of node_addrs. */
 	const struct ng_ip *nodeport_addrs;
 	unsigned int n_nodeport_addrs;
-	/** FullNAT source pools by port; objects point into them, so they live
-	 * as long as the service module. */
+	/** FullNAT source pools by port and family; objects point into them, so
+	 * they live as long as the service module. */
 	const struct ng_rs_snat *snat;
 	unsigned int n_snat;
 	uint32_t next_uid;              /**< uid of the next object; never reused */

@@ -174,12 +174,17 @@ struct fullnat_cap {
 	uint64_t per_s;       /**< new connections per second per backend */
 };
 
+/* Toward a backend of family f: the pool's entries of that family, or the route's one. */
 static struct fullnat_cap
-fullnat_cap(const struct ng_port *p)
+fullnat_cap(const struct ng_port *p, uint8_t f)
 {
 	const struct ng_ruleset *rs = dp->rs;
-	struct fullnat_cap c = {.addrs = p->n_fullnat > 0 ? p->n_fullnat : 1};
+	struct fullnat_cap c = {0};
 	uint64_t tw = dp->ct_to_tsc[NG_CT_TIME_WAIT] / rte_get_tsc_hz();
+
+	for (unsigned int i = 0; i < p->n_fullnat; i++)
+		c.addrs += p->fullnat[i].family == f;
+	c.addrs = RTE_MAX(c.addrs, 1u);
 
 	c.ports = rs != NULL ? (uint32_t)rs->lport_max - rs->lport_min + 1 : 0;
 	c.time_wait_s = (uint32_t)RTE_MAX(tw, (uint64_t)BACKEND_TIME_WAIT_S);
@@ -188,10 +193,21 @@ fullnat_cap(const struct ng_port *p)
 	return c;
 }
 
+/* Does port p have an address of family f? */
+static bool
+port_has_family(const struct ng_port *p, uint8_t f)
+{
+	for (unsigned int i = 0; i < p->n_addrs; i++)
+		if (p->addrs[i].addr.family == f)
+			return true;
+	return false;
+}
+
+/* The IPv4 figures at the top level (as before IPv6 pools), IPv6's under "ipv6". */
 static cJSON *
 fullnat_json(const struct ng_port *p)
 {
-	struct fullnat_cap c = fullnat_cap(p);
+	struct fullnat_cap c = fullnat_cap(p, AF_INET), c6 = fullnat_cap(p, AF_INET6);
 	cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
 	char b[NG_IP_STRLEN];
 
@@ -203,13 +219,18 @@ fullnat_json(const struct ng_port *p)
 	cJSON_AddNumberToObject(o, "source_ports", c.ports);
 	cJSON_AddNumberToObject(o, "time_wait_s", c.time_wait_s);
 	cJSON_AddNumberToObject(o, "conns_per_s_per_backend", (double)c.per_s);
+	if (port_has_family(p, AF_INET6)) {
+		cJSON *v6 = cJSON_AddObjectToObject(o, "ipv6");
+
+		cJSON_AddNumberToObject(v6, "source_addresses", c6.addrs);
+		cJSON_AddNumberToObject(v6, "conns_per_s_per_backend", (double)c6.per_s);
+	}
 	return o;
 }
 
 static void
 fullnat_show(struct ng_cli_sess *s, const struct ng_port *p)
 {
-	struct fullnat_cap c = fullnat_cap(p);
 	char b[NG_IP_STRLEN];
 
 	ng_cli_printf(s, "    fullnat sources");
@@ -217,8 +238,17 @@ fullnat_show(struct ng_cli_sess *s, const struct ng_port *p)
 		ng_cli_printf(s, " %s", ng_ip_fmt(&p->fullnat[i], b, sizeof(b)));
 	if (p->n_fullnat == 0)
 		ng_cli_printf(s, " (the route's address)");
-	ng_cli_printf(s, ": %u x %u ports, %" PRIu64 " new connections/s per backend "
-			"(TIME_WAIT %u s)\n", c.addrs, c.ports, c.per_s, c.time_wait_s);
+	for (int f = 0; f < 2; f++) {
+		uint8_t fam = f == 0 ? AF_INET : AF_INET6;
+		struct fullnat_cap c = fullnat_cap(p, fam);
+
+		if (fam == AF_INET6 && !port_has_family(p, AF_INET6))
+			continue;
+		ng_cli_printf(s, "%s%s%u x %u ports, %" PRIu64 " new connections/s per backend",
+				f == 0 ? ": " : "; ", fam == AF_INET6 ? "IPv6 " : "", c.addrs,
+				c.ports, c.per_s);
+	}
+	ng_cli_printf(s, " (TIME_WAIT %u s)\n", fullnat_cap(p, AF_INET).time_wait_s);
 }
 
 static int

@@ -23,9 +23,9 @@
  *
  * Parameter problem is related too, as Linux's conntrack relates it: its
  * pointer is an offset into the quote, and NAT changes no length, so it stays
- * true. Packet too big keeps its MTU: without IPv6 DSR nothing adds bytes.
- * An error about a one-way (DSR) connection is unrelated here: IPv6 has no
- * tunnel stage yet to carry it to the backend.
+ * true. Packet too big keeps its MTU: NAT adds no bytes.
+ * An error about a one-way (IPv6 DSR) connection is unrelated here: this
+ * stage has no edge to ip6ip6-encap yet (doc/architecture.md, ICMP errors).
  */
 #include <string.h>
 

@@ -176,6 +176,12 @@ miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 			ng_w_next(next[NG_LB6_NEXT_LOCAL], m, 0);
 		return NULL;
 	}
+	/* Source ranges, as lb_miss(): dropped silently, before anything answers. */
+	if (unlikely(s->src_check) && !ng_svc_src_allowed6(s, ip->src_addr)) {
+		s->wstats[w->id].src_dropped++;
+		ng_w_next(next[NG_LB6_NEXT_DROP], m, NG_DROP_SRC_RANGE);
+		return NULL;
+	}
 	if (unlikely(ip->hop_limits <= 1)) {
 		ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
 		return NULL;

@@ -1089,7 +1089,7 @@ def t_errors(x):
          'tcp-fin-timeout, tcp-time-wait-timeout, tcp-close-timeout, udp-timeout, '
          'udp-unreplied-timeout)'),
         ("service set %s source-ranges 198.51.100.0/24,10.0.0.0/33" % WEB,
-         '% service set: source range "10.0.0.0/33" is not an IPv4 prefix A.B.C.D/N'),
+         '% service set: source range "10.0.0.0/33" is not a prefix A.B.C.D/N or X:X::X/N'),
         ("service set %s source-ranges 198.51.100.0/24,,10.0.0.0/8" % WEB,
          '% service set: source-ranges "198.51.100.0/24,,10.0.0.0/8": give PREFIX[,PREFIX...] '
          'or none'),
@@ -1745,7 +1745,8 @@ cli = { address = "127.0.0.1"; port = %(cli)d; };
 ports = (
 	{ name = "client"; devargs = "net_null0,no-rx=1";
 	  addresses = ["198.18.0.1/24", "2001:db8::1/64"]; },
-	{ name = "pods"; devargs = "net_null1,no-rx=1"; addresses = ["2001:db8:1::1/64"]; }
+	{ name = "pods"; devargs = "net_null1,no-rx=1"; addresses = ["2001:db8:1::1/64"];
+	  fullnat_addresses = ["2001:db8:1::50", "2001:db8:1::51"]; }
 );
 routes = (
 	{ prefix = "2001:db8:80::/48"; via = "2001:db8:1::fe"; },
@@ -1768,13 +1769,17 @@ def t_ipv6_routes(x):
         byp = {r["prefix"]: r for r in rj}
         for pfx, origin in (("2001:db8::/64", "connected"), ("2001:db8::1/128", "local"),
                             ("2001:db8:1::/64", "connected"), ("2001:db8:1::1/128", "local"),
-                            ("198.18.0.0/24", "connected")):
+                            ("198.18.0.0/24", "connected"), ("2001:db8:1::50/128", "local")):
             check(pfx in byp and byp[pfx]["origin"] == origin, "%s is a %s route" %
                   (pfx, origin), rj)
         check(static_routes(rj) == [("2001:db8:80::/48", "2001:db8:1::fe", "pods",
                                      "2001:db8:1::1"),
                                     ("::/0", "2001:db8::fe", "client", "2001:db8::1")],
               "the config's IPv6 routes, port and source", static_routes(rj))
+        fj = {p["name"]: p["fullnat"] for p in c.json("show ports json")}["pods"]
+        check(fj["addresses"] == ["2001:db8:1::50", "2001:db8:1::51"] and
+              fj["ipv6"]["source_addresses"] == 2 and fj["source_addresses"] == 1,
+              "show ports: the IPv6 FullNAT pool (2 sources for IPv6 backends)", fj)
         c.silent("route add 2001:db8:90::/48 via 2001:db8::fd")
         c.silent("neighbour add 2001:db8::fd 02:00:00:00:00:FD")
         check(("2001:db8:90::/48", "2001:db8::fd", "client", "2001:db8::1") in
@@ -1790,17 +1795,35 @@ def t_ipv6_routes(x):
                             ("route del 2001:db8:1::/64", "2001:db8:1::/64")):
             error_line(c.cmd(line), line.split()[0] + " " + line.split()[1], token)
         # an IPv6 service: frontends and backends in brackets, one family
-        c.silent("service add v6/web tcp")
+        c.silent("service add v6/web tcp source-ranges 2001:db8:7::/48")
         c.silent("service frontend add v6/web [2001:db8:100::10]:80")
         c.silent("service frontend add v6/web nodeport 30080")
         c.silent("backend add v6/web [2001:db8:1::10]:8080")
+        # node ports are per family: an IPv4 service takes 30080 too, a second
+        # IPv6 one may not; source ranges are of the service's family
+        c.silent("service add v4/web tcp")
+        c.silent("service frontend add v4/web 198.19.0.40:80")
+        c.silent("service frontend add v4/web nodeport 30080")
+        c.silent("backend add v4/web 198.18.0.5:8080")
+        c.silent("service add v6/np tcp")
+        error_line(c.cmd("service frontend add v6/np nodeport 30080 ipv6"), "service frontend",
+                   'nodeport6:30080/tcp belongs to service "v6/web"')
+        error_line(c.cmd("service frontend add v6/np nodeport 30080 ipv5"), "service frontend",
+                   "give ipv4 or ipv6")
+        error_line(c.cmd("service set v6/web source-ranges 198.51.100.0/24"), "service set",
+                   "source ranges are IPv4 prefixes and the service is IPv6")
+        c.silent("service del v6/np")
+        fes = c.json("show service v6/web json")["frontends"]
+        check(sorted(fes) == ["[2001:db8:100::10]:80/tcp", "nodeport6:30080/tcp"],
+              "show service: the IPv6 node port", fes)
         for line, token in (("backend add v6/web 198.18.0.5:8080", "is IPv4, the service is IPv6"),
                             ("backend add v6/web 2001:db8:1::11:8080", "in brackets"),
                             ("service frontend add v6/web [fe80::1]:80", "fe80::1")):
             error_line(c.cmd(line), line.split()[0] + " " + line.split()[1], token)
         c.silent("commit")
         vr = [r for r in c.json("show routes json") if r["origin"] == "vip"]
-        check([r["prefix"] for r in vr] == ["2001:db8:100::10/128"], "the VIP's /128 route", vr)
+        check(sorted(r["prefix"] for r in vr) == ["198.19.0.40/32", "2001:db8:100::10/128"],
+              "the VIP's /128 route (and v4/web's /32)", vr)
         out = c.ok("show service v6/web")
         check("[2001:db8:100::10]:80/tcp" in out and "[2001:db8:1::10]:8080" in out,
               "show service prints IPv6 frontends and backends in brackets", out)
@@ -1815,6 +1838,8 @@ def t_ipv6_routes(x):
                    "not one family")
         text = c.ok("show running-config")
         for want in ('vips = ["2001:db8:100::10"];', 'node_port = 30080;',
+                     'source_ranges = ["2001:db8:7::/48"];', 'vips = ["198.19.0.40"];',
+                     'fullnat_addresses = ["2001:db8:1::50", "2001:db8:1::51"];',
                      '{ address = "2001:db8:1::10"; port = 8080; weight = 1; }',
                      'addresses = ["198.18.0.1/24", "2001:db8::1/64"];',
                      '{ prefix = "2001:db8:90::/48"; via = "2001:db8::fd"; port = "client"; }',

@@ -345,9 +345,7 @@ owner_of_client(uint32_t client)
 unsigned int
 owner_of_flow(uint32_t client, uint16_t cport)
 {
-	uint64_t port = rte_cpu_to_be_16(cport);
-
-	return (unsigned int)(ng_mix64((port << 32 | client) ^ 0x6e67666c6f77ull) % NWORKERS);
+	return ng_test_owner_flow4(client, cport, NWORKERS);
 }
 
 unsigned int

@@ -2,12 +2,14 @@
 /*
  * The IPv6 service stage (lb6) through the worker's graph: FullNAT and DNAT
  * services over IPv6, the connection both ways, a NodePort on the port's
- * IPv6 address, refusals, the hop limit, the wrong worker's redirect, and
- * the one-family rule of the service API. Two worker structs driven by the
- * test on tests/lib's gateway:
+ * IPv6 address, refusals, the hop limit, the wrong worker's redirect, source
+ * ranges, the one-family rule of the service API and an IPv6 FullNAT pool.
+ * Two worker structs driven by the test on tests/lib's gateway:
  *   p0  2001:db8::1/64    client 2001:db8::2 (static neighbour)
  *   p1  2001:db8:1::1/64  backends 2001:db8:1::10, 2001:db8:1::11 (static neighbours)
+ *       fullnat_addresses 2001:db8:1::1, ::50, ::51
  *   web6  tcp [2001:db8:100::10]:80 -> :8080, FullNAT, Maglev; NodePort 30080
+ *   web4  tcp NodePort 30080 (IPv4) -> 198.18.1.100:8080, FullNAT
  *   dns6  udp [2001:db8:100::53]:53 -> :53, DNAT
  *   none6 tcp [2001:db8:100::99]:80, no backend
  *   aff6  tcp [2001:db8:100::20]:80 -> :8080, FullNAT, ClientIP affinity
@@ -51,7 +53,13 @@ static const struct rte_ether_addr be_mac = {{0x02, 0x00, 0x00, 0x00, 0x16, 0x10
 
 #define DB8 0x20, 0x01, 0x0d, 0xb8
 static const uint8_t GW0[16] = {DB8, [15] = 1};
-static const uint8_t GW1[16] = {DB8, 0, 1, [15] = 1};
+/* p1's FullNAT pool: its own address 2001:db8:1::1 and two more (IPv6 entries only) */
+#define N_POOL6 3
+static const uint8_t POOL6[N_POOL6][16] = {
+	{DB8, 0, 1, [15] = 1}, {DB8, 0, 1, [15] = 0x50}, {DB8, 0, 1, [15] = 0x51},
+};
+/* p1's own IPv6 address, the route's source toward the backends (DSR's outer source) */
+#define GW1 POOL6[0]
 static const uint8_t CLIENT[16] = {DB8, [15] = 2};
 static const uint8_t BE0[16] = {DB8, 0, 1, [15] = 0x10};
 static const uint8_t BE1[16] = {DB8, 0, 1, [15] = 0x11};
@@ -59,6 +67,8 @@ static const uint8_t VIP_WEB[16] = {DB8, 0x01, 0x00, [15] = 0x10};
 static const uint8_t VIP_DNS[16] = {DB8, 0x01, 0x00, [15] = 0x53};
 static const uint8_t VIP_NONE[16] = {DB8, 0x01, 0x00, [15] = 0x99};
 static const uint8_t VIP_AFF[16] = {DB8, 0x01, 0x00, [15] = 0x20};
+#define BE4 RTE_BE32(0xc6120164)    /* 198.18.1.100, web4's backend */
+#define CLIENT4 RTE_BE32(0xc6120002) /* 198.18.0.2 */
 static const uint8_t VIP_DSR[16] = {DB8, 0x01, 0x00, [15] = 0x30};
 static const uint8_t VIP_UDSR[16] = {DB8, 0x01, 0x00, [15] = 0x31};
 
@@ -120,23 +130,31 @@ group_setup(void **state)
 	static const struct ng_test_gw_opts o = {
 		.name = "lb6", .n_ports = 2,
 		.addrs = {"198.18.0.1/24,2001:db8::1/64", "198.18.1.1/24,2001:db8:1::1/64"},
+		.fullnat = {NULL, "2001:db8:1::1,2001:db8:1::50,2001:db8:1::51"},
 		.n_workers = NWORKERS, .mem_mb = 512, .ct_entries = 4096, .services = true,
 		.lport_min = LPORT_MIN, .lport_max = LPORT_MAX,
 	};
 	struct ng_frontend np = {.port = 30080};
 	struct ng_ip c = ip6(CLIENT), b0 = ip6(BE0), b1 = ip6(BE1);
+	struct ng_ip be4 = {.family = AF_INET, .v4 = BE4};
 
 	(void)state;
 	if (ng_test_gw_up(&gw, &o) != 0)
 		return -1;
 	if (ng_route_neigh_add(&gw.rt, &c, &client_mac, "p0", err, sizeof(err)) != 0 ||
 			ng_route_neigh_add(&gw.rt, &b0, &be_mac, "p1", err, sizeof(err)) != 0 ||
-			ng_route_neigh_add(&gw.rt, &b1, &be_mac, "p1", err, sizeof(err)) != 0) {
+			ng_route_neigh_add(&gw.rt, &b1, &be_mac, "p1", err, sizeof(err)) != 0 ||
+			ng_route_neigh_add(&gw.rt, &be4, &be_mac, "p1", err, sizeof(err)) != 0) {
 		fprintf(stderr, "neighbour: %s\n", err);
 		return -1;
 	}
 	service("web6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_WEB, 80, 8080, 2);
 	ok(ng_svc_frontend_add("web6", &np, err, sizeof(err)));
+	/* web4: IPv4, the same node port (a dual-stack Service's other half) */
+	ok(ng_svc_add(&(struct ng_svc_spec){.name = "web4", .proto = IPPROTO_TCP,
+			.scheduler = NG_SCHED_MAGLEV, .mode = NG_FWD_FULLNAT}, err, sizeof(err)));
+	ok(ng_svc_frontend_add("web4", &np, err, sizeof(err)));
+	ok(ng_svc_backend_set("web4", &be4, 8080, 1, err, sizeof(err)));
 	service("dns6", IPPROTO_UDP, NG_FWD_DNAT, VIP_DNS, 53, 53, 2);
 	service("none6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_NONE, 80, 80, 0);
 	service_aff("aff6", IPPROTO_TCP, NG_FWD_FULLNAT, VIP_AFF, 80, 8080, 2, true);
@@ -166,6 +184,17 @@ step(const char *what, unsigned int wid, const struct tb_frame *f, struct ng_tes
 		ng_test_gw_take_punted(&gw, wid, out);
 }
 
+/* Index in POOL6 of a FullNAT source; fails when it is not one. */
+static unsigned int
+pool6_index(const uint8_t src[16])
+{
+	for (unsigned int i = 0; i < N_POOL6; i++)
+		if (memcmp(src, POOL6[i], 16) == 0)
+			return i;
+	fail_msg("FullNAT source is not one of p1's pool");
+	return N_POOL6;
+}
+
 static void
 tcp_in(struct tb_frame *f, uint8_t port, const uint8_t src[16], uint16_t sport,
 		const uint8_t dst[16], uint16_t dport, uint8_t flags)
@@ -191,7 +220,7 @@ static void
 fullnat_flow(void **state)
 {
 	struct tb_frame in, out;
-	uint8_t be[16];
+	uint8_t be[16], src[16];
 	uint16_t lport;
 
 	(void)state;
@@ -200,7 +229,7 @@ fullnat_flow(void **state)
 	step("SYN to web6", owner_of(50001), &in, NG_TV_TX(P1), &out);
 	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
 	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
-	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	pool6_index(tb_ip6_hdr(&out)->src_addr);
 	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
 	lport = rte_be_to_cpu_16(tcp_of(&out)->src_port);
 	assert_in_range(lport, LPORT_MIN, LPORT_MAX);
@@ -209,7 +238,8 @@ fullnat_flow(void **state)
 	assert_memory_equal(out.b, &be_mac, RTE_ETHER_ADDR_LEN);
 	tb_check_l4_cksum6(&out);
 
-	tcp_in(&in, P1, be, 8080, GW1, lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	memcpy(src, tb_ip6_hdr(&out)->src_addr, 16);
+	tcp_in(&in, P1, be, 8080, src, lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 	step("SYN-ACK from the backend", lport % NWORKERS, &in, NG_TV_TX(P0), &out);
 	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, VIP_WEB);
 	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, CLIENT);
@@ -242,7 +272,7 @@ redirect(void **state)
 	ng_test_gw_rx_redirected(&gw, other, o, P0);
 	ng_test_gw_expect(&gw, "SYN on its owner", o, P0, NG_TV_TX(P1));
 	ng_test_gw_take(&gw, o, P1, &out);
-	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	pool6_index(tb_ip6_hdr(&out)->src_addr);
 }
 
 /* DNAT: the client's address is kept; the reply comes from the VIP. */
@@ -273,19 +303,35 @@ dnat_udp(void **state)
 	tb_check_l4_cksum6(&out);
 }
 
-/* A NodePort on the port's IPv6 address (the service is IPv6: not on its IPv4 one). */
+/*
+ * Node port 30080 per family: web6 holds it on the port's IPv6 address, web4
+ * (IPv4) on its IPv4 one, so an IPv6 SYN reaches web6's backend and an IPv4
+ * SYN web4's.
+ */
 static void
 nodeport(void **state)
 {
 	struct tb_frame in, out;
+	uint8_t be[16];
 
 	(void)state;
 	ng_test_gw_reset(&gw);
 	tcp_in(&in, P0, CLIENT, 50004, GW0, 30080, RTE_TCP_SYN_FLAG);
-	step("SYN to the NodePort", owner_of(50004), &in, NG_TV_TX(P1), &out);
+	step("IPv6 SYN to the NodePort", owner_of(50004), &in, NG_TV_TX(P1), &out);
 	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
-	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	assert_true(memcmp(be, BE0, 16) == 0 || memcmp(be, BE1, 16) == 0);
+	pool6_index(tb_ip6_hdr(&out)->src_addr);
 	tb_check_l4_cksum6(&out);
+
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV4);
+	tb_tcp(&in, CLIENT4, 50004, tb_ip(198, 18, 0, 1), 30080, RTE_TCP_SYN_FLAG, 1000, 0, 0);
+	in.port = P0;
+	step("IPv4 SYN to the NodePort", ng_test_owner_flow4(CLIENT4, 50004, NWORKERS), &in,
+			NG_TV_TX(P1), &out);
+	assert_int_equal(tb_ip4_hdr(&out)->dst_addr, BE4);
+	assert_int_equal(tb_ip4_hdr(&out)->src_addr, tb_ip(198, 18, 1, 1));
+	tb_check_l4_cksum(&out);
 }
 
 /* Refusals: a port of the VIP nobody serves, a service without backends. */
@@ -390,6 +436,118 @@ twin_local(void **state)
 	assert_memory_equal(out.b, in.b, in.len);
 }
 
+/*
+ * The FullNAT pool over IPv6 (p1's fullnat_addresses, IPv6 entries): 600
+ * connections to web6 take their sources from all three, each pair once per
+ * backend, the
+ * port owned by the worker; a reply to a pool address other than p1's own
+ * reaches the connection and goes back to the client; the gateway answers
+ * neighbour solicitations for the pool. (web4's IPv4 backend keeps p1's IPv4
+ * address: the pool has no IPv4 entry; see nodeport.)
+ */
+static void
+pool6(void **state)
+{
+	/* a source pair is unique per backend (the reply key is backend -> source) */
+	static uint8_t used[2][N_POOL6][LPORT_MAX - LPORT_MIN + 1];
+	unsigned int per_addr[N_POOL6] = {0}, replied = 0;
+	struct tb_frame in, out;
+
+	(void)state;
+	memset(used, 0, sizeof(used));
+	ng_test_gw_reset(&gw);
+	for (uint16_t i = 0; i < 600; i++) {
+		uint16_t cport = (uint16_t)(20000 + i), lport;
+		unsigned int wid = owner_of(cport), a;
+		uint8_t be[16];
+
+		tcp_in(&in, P0, CLIENT, cport, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+		step("SYN to web6", wid, &in, NG_TV_TX(P1), &out);
+		a = pool6_index(tb_ip6_hdr(&out)->src_addr);
+		lport = rte_be_to_cpu_16(tcp_of(&out)->src_port);
+		assert_in_range(lport, LPORT_MIN, LPORT_MAX);
+		assert_int_equal(lport % NWORKERS, wid);
+		memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+		if (used[memcmp(be, BE0, 16) != 0][a][lport - LPORT_MIN]++)
+			fail_msg("SYN %u: source %u:%u handed out twice", i, a, lport);
+		per_addr[a]++;
+		if (a == 0 || replied++ > 0)
+			continue;
+		tcp_in(&in, P1, be, 8080, POOL6[a], lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+		step("SYN-ACK to a pool address", wid, &in, NG_TV_TX(P0), &out);
+		tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, CLIENT);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), cport);
+		tb_check_l4_cksum6(&out);
+	}
+	for (unsigned int a = 0; a < N_POOL6; a++)
+		if (per_addr[a] < 100)
+			fail_msg("pool address %u took %u of 600 connections", a, per_addr[a]);
+	assert_int_equal(replied > 0, 1);
+	for (unsigned int a = 1; a < N_POOL6; a++) {
+		tb_eth(&in, &gw.port_mac[P1], &be_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+		tb_ns(&in, BE0, POOL6[a], POOL6[a], &be_mac);
+		in.port = P1;
+		step("NS for a pool address", 0, &in, NG_TV_TX(P1), &out);
+		tb_check_na(&in, &out, 0xe0, &gw.port_mac[P1]);
+	}
+}
+
+/* web6's spec with n source ranges r (none: n 0). */
+static void
+web6_ranges(const struct ng_prefix *r, unsigned int n)
+{
+	struct ng_svc_spec s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.name, sizeof(s.name), "web6");
+	s.proto = IPPROTO_TCP;
+	s.scheduler = NG_SCHED_MAGLEV;
+	s.mode = NG_FWD_FULLNAT;
+	s.src_ranges = r;
+	s.n_src_ranges = n;
+	ok(ng_svc_update(&s, err, sizeof(err)));
+	ok(ng_svc_commit(err, sizeof(err)));
+}
+
+/*
+ * IPv6 source ranges, as lb checks IPv4's: a SYN from inside reaches a
+ * backend; one from outside is dropped silently (src_range, no RST), and the
+ * service counts it; an established connection is not checked again.
+ */
+static void
+source_ranges6(void **state)
+{
+	static const uint8_t OUTSIDE[16] = {DB8, [13] = 1, [15] = 2};
+	const struct ng_prefix r = {.addr = ip6(CLIENT), .len = 120};
+	unsigned int o_out = (unsigned int)(ng_hash_client6(OUTSIDE, rte_cpu_to_be_16(50030)) %
+			NWORKERS);
+	struct ng_svc_counters c0, c1;
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50031, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN before the ranges", owner_of(50031), &in, NG_TV_TX(P1), &out);
+	ok(ng_svc_counters("web6", &c0));
+	web6_ranges(&r, 1);
+	tcp_in(&in, P0, OUTSIDE, 50030, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN from outside the ranges", o_out, &in, NG_TV_DROP(SRC_RANGE), NULL);
+	tcp_in(&in, P0, OUTSIDE, 50030, GW0, 30080, RTE_TCP_SYN_FLAG);
+	step("to the NodePort from outside", o_out, &in, NG_TV_DROP(SRC_RANGE), NULL);
+	tcp_in(&in, P0, CLIENT, 50032, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN from inside the ranges", owner_of(50032), &in, NG_TV_TX(P1), &out);
+	pool6_index(tb_ip6_hdr(&out)->src_addr);
+	tcp_in(&in, P0, CLIENT, 50031, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK of the older connection", owner_of(50031), &in, NG_TV_TX(P1), &out);
+	ok(ng_svc_counters("web6", &c1));
+	assert_int_equal(c1.src_dropped - c0.src_dropped, 2);
+	web6_ranges(NULL, 0);
+	tcp_in(&in, P0, OUTSIDE, 50033, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN from anywhere once the ranges go",
+			(unsigned int)(ng_hash_client6(OUTSIDE, rte_cpu_to_be_16(50033)) %
+			NWORKERS), &in, NG_TV_TX(P1), &out);
+}
+
 /* CLIENT's connection from cport to vip:vport on worker o, or NULL. */
 static struct ng_conn *
 conn6(unsigned int o, uint8_t proto, uint16_t cport, const uint8_t vip[16], uint16_t vport)
@@ -413,7 +571,7 @@ confirmed(void **state)
 	unsigned int o = owner_of(50020);
 	struct tb_frame in, out;
 	struct ng_conn *c;
-	uint8_t be[16];
+	uint8_t be[16], src[16];
 	uint16_t lport;
 
 	(void)state;
@@ -421,11 +579,12 @@ confirmed(void **state)
 	tcp_in(&in, P0, CLIENT, 50020, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
 	step("SYN to web6", o, &in, NG_TV_TX(P1), &out);
 	memcpy(be, tb_ip6_hdr(&out)->dst_addr, 16);
+	memcpy(src, tb_ip6_hdr(&out)->src_addr, 16);
 	lport = rte_be_to_cpu_16(tcp_of(&out)->src_port);
 	c = conn6(o, IPPROTO_TCP, 50020, VIP_WEB, 80);
 	assert_non_null(c);
 	assert_int_equal(c->flags & (NG_CT_F_REPLIED | NG_CT_F_CONFIRMED), 0);
-	tcp_in(&in, P1, be, 8080, GW1, lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	tcp_in(&in, P1, be, 8080, src, lport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 	step("SYN-ACK", lport % NWORKERS, &in, NG_TV_TX(P0), &out);
 	assert_int_equal(c->flags & (NG_CT_F_REPLIED | NG_CT_F_CONFIRMED), NG_CT_F_REPLIED);
 	tcp_in(&in, P0, CLIENT, 50020, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
@@ -613,8 +772,8 @@ v4_only_options(void **state)
 	s.n_src_ranges = 1;
 	s.src_ranges = &v4net;
 	assert_int_equal(ng_svc_update(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "service \"web6\": source ranges are IPv4 prefixes only and "
-			"the service is IPv6");
+	assert_string_equal(err, "service \"web6\": source ranges are IPv4 prefixes and the "
+			"service is IPv6 (a service is one family)");
 	ok(ng_svc_commit(err, sizeof(err)));
 }
 
@@ -919,6 +1078,8 @@ main(void)
 		cmocka_unit_test(burst),
 		cmocka_unit_test(neigh_cache6),
 		cmocka_unit_test(fib6_cache),
+		cmocka_unit_test(source_ranges6),
+		cmocka_unit_test(pool6),
 		cmocka_unit_test(one_family),
 		cmocka_unit_test(v4_only_options),
 		cmocka_unit_test(dsr_tcp_flow),

@@ -15,7 +15,7 @@
 # 2001:db8:1::11-13, VIPs in 2001:db8:100::/64), or dual: every backend
 # serves both families, and each of the services web and dns is two nodegw
 # services, "web" (IPv4) and "web/v6" (IPv6), as a dual-stack Kubernetes
-# Service becomes; IPv4 and IPv6 clients use both at once (spread, UDP,
+# Service becomes; IPv4 and IPv6 clients use both at once (spread, UDP, NodePort,
 # source addresses), then the clean shutdown.
 #
 # Needs root (exits 77, meson's "skipped", otherwise). Only touches the
@@ -64,7 +64,7 @@ H_GW=$(url_host "$GW_CLIENT_IP")
 H6_WEB=$(url_host "$VIP6_WEB")
 
 CHECKS=10
-[[ $LB_FAMILY == dual ]] && CHECKS=4
+[[ $LB_FAMILY == dual ]] && CHECKS=5
 
 e2e_begin nodegw-e2e-lb
 
@@ -100,14 +100,14 @@ if [[ $LB_FAMILY != 4 ]]; then
 	ADDRS_P+=", \"$GW_PODS_IP6/64\""
 fi
 
-# The IPv6 halves of the dual-stack services web and dns (no NodePort: a
-# node_port belongs to one service).
+# The IPv6 halves of the dual-stack services web and dns; web/v6 has web's
+# node_port (node ports are per family).
 dual_services() {
 	[[ $LB_FAMILY == dual ]] || return 0
 	cat <<EOF
 	{
 		name = "web/v6"; protocol = "tcp"; port = 80; vips = ["$VIP6_WEB"];
-		scheduler = "maglev"; mode = "fullnat";
+		node_port = $NODE_PORT; scheduler = "maglev"; mode = "fullnat";
 		backends = ($(BL_ADDRS=BIP6 backend_list "b1 b2 b3" $HTTP_PORT WEB_W)
 		);
 	},
@@ -555,6 +555,30 @@ check_dual_spread() {
 	fi
 }
 [[ $LB_FAMILY == dual ]] && check_dual_spread
+
+# The NodePort over both families: 10 curls to the gateway's IPv4 address
+# and 10 to its IPv6 one, all answered, each from the gateway's pod-side
+# address of that family (web and web/v6 hold the same node port).
+check_dual_nodeport() {
+	log_mark
+	local f4=$TMP/dual_np4.txt f6=$TMP/dual_np6.txt n4 n6 s4 s6
+	curl_many 10 "http://$GW_CLIENT_IP4:$NODE_PORT/" >"$f4"
+	curl_many 10 "http://[$GW_CLIENT_IP6]:$NODE_PORT/" >"$f6"
+	tally "$f4"
+	s4=$(tally_str)
+	tally "$f6"
+	s6=$(tally_str)
+	n4=$(grep -c "^backend=b[123] client=$GW_PODS_IP\$" "$f4")
+	n6=$(grep -c "^backend=b[123] client=$GW_PODS_IP6\$" "$f6")
+	info "NodePort $NODE_PORT: IPv4 $s4 ($n4 from $GW_PODS_IP); IPv6 $s6 ($n6 from $GW_PODS_IP6)"
+	if ((n4 == 10 && n6 == 10)); then
+		pass "NodePort $NODE_PORT over both families: $GW_CLIENT_IP4 -> web ($s4), [$GW_CLIENT_IP6] -> web/v6 ($s6)"
+	else
+		fail "NodePort $NODE_PORT: IPv4 $n4/10 via $GW_PODS_IP, IPv6 $n6/10 via $GW_PODS_IP6 (want 10 each)"
+		{ head -n 3 "$f4"; head -n 3 "$f6"; } | indent
+	fi
+}
+[[ $LB_FAMILY == dual ]] && check_dual_nodeport
 
 # UDP to dns and dns/v6, one query of each family at once.
 check_dual_udp() {

@@ -12,12 +12,14 @@
 #include <cmocka.h>
 
 #include <rte_eal.h>
+#include <rte_byteorder.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
 #include "conf.h"
+#include "ng_hash.h"
 #include "ng_log.h"
 #include "pkt.h"
 #include "port.h"
@@ -513,4 +515,12 @@ ng_test_gw_step(struct ng_test_gw *gw, const char *what, unsigned int wid,
 	ng_test_gw_expect(gw, what, wid, f->port, v);
 	if (v.tx >= 0)
 		ng_test_gw_take(gw, wid, (uint8_t)v.tx, out);
+}
+
+unsigned int
+ng_test_owner_flow4(uint32_t client, uint16_t cport, unsigned int n)
+{
+	uint64_t port = rte_cpu_to_be_16(cport);
+
+	return (unsigned int)(ng_mix64((port << 32 | client) ^ 0x6e67666c6f77ull) % n);
 }

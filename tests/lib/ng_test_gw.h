@@ -129,6 +129,13 @@ unsigned int ng_test_gw_in_use(const struct ng_test_gw *gw);
 void ng_test_gw_rx(struct ng_test_gw *gw, unsigned int wid, const struct tb_frame *f);
 
 /**
+ * The worker (of n) that owns an IPv4 flow by its client end, client address
+ * (network order) and port (host order): lb_dp.c's rule for a service without
+ * affinity.
+ */
+unsigned int ng_test_owner_flow4(uint32_t client, uint16_t cport, unsigned int n);
+
+/**
  * Worker to takes the one packet worker from handed it over the redirect
  * ring, as the loop does (ng_worker_drain_redirect(), so a traced packet's
  * mark is honoured; counters zeroed first); it arrived on port index in_port.

@@ -344,12 +344,22 @@ static const struct bad bad[] = {
 		");\n", 3, "port \"a\": fullnat_addresses must be an array of strings"},
 	{"fullnat_not_v4", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
 		" addresses = [\"198.18.0.1/24\"];\n    fullnat_addresses = [\"198.18.0\"]; }  #!\n"
-		");\n", 3, "port \"a\": fullnat_addresses \"198.18.0\" is not an IPv4 address"},
-	{"fullnat_v6", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		");\n", 3, "port \"a\": fullnat_addresses \"198.18.0\" is not an IPv4 or IPv6 "
+		"address"},
+	{"fullnat_v6_off_prefix", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
 		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
-		"    fullnat_addresses = [\"198.18.0.5\", \"2001:db8:1::5\"]; }  #!\n);\n", 3,
-		"port \"a\": fullnat_addresses 2001:db8:1::5: IPv6 FullNAT sources are not "
-		"supported yet"},
+		"    fullnat_addresses = [\"198.18.0.5\", \"2001:db8:2::5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: 2001:db8:2::5 is not on a connected prefix of the "
+		"port"},
+	{"fullnat_v6_anycast", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
+		"    fullnat_addresses = [\"2001:db8:1::\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: 2001:db8:1:: is the network or broadcast address"},
+	{"fullnat_v6_link_local", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
+		"    fullnat_addresses = [\"fe80::5\"]; }  #!\n);\n", 3,
+		"port \"a\": fullnat_addresses: fe80::5 is not a unicast address (nor may it be "
+		"link-local)"},
 	{"fullnat_off_prefix", "ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
 		" addresses = [\"198.18.0.1/24\"];\n"
 		"    fullnat_addresses = [\"198.18.0.5\", \"198.18.9.5\"]; }  #!\n);\n", 3,
@@ -746,6 +756,13 @@ static const struct bad bad[] = {
 		");\n", 18,
 		"service \"api\": duplicate node_port 30080/tcp (also in service \"web\" at "
 		"line 10)"},
+	{"node_port_dup6", PORTS2V6 "services = (\n"
+		"  { name = \"web6\"; protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    vips = [\"2001:db8:100::10\"]; },\n"
+		"  { name = \"api6\"; protocol = \"tcp\"; port = 80; node_port = 30080;  #!\n"
+		"    source_ranges = [\"2001:db8:7::/48\"]; }\n);\n", 8,
+		"service \"api6\": duplicate node_port 30080/tcp on IPv6 (also in service "
+		"\"web6\" at line 6)"},
 
 	/* services: backends */
 	{"backends_group", SVC(SVC_WEB "backends = { address = \"198.18.0.2\"; };"), 6,
@@ -784,13 +801,25 @@ static const struct bad bad[] = {
 	{"vip6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
 		"port = 80; vips = [\"2001:db8:100::10\"];\n"
 		"    source_ranges = [\"198.18.0.0/16\"]; }  #!\n);\n", 7,
-		"service \"web\": source_ranges are IPv4 prefixes only; the service is IPv6"},
+		"service \"web\": source_ranges: 198.18.0.0/16 is IPv4, the service is IPv6 (a "
+		"service is one family: so are its ranges)"},
+	{"src_ranges_mixed", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
+		"port = 80; node_port = 30080;\n"
+		"    source_ranges = [\"2001:db8:7::/48\",\n"
+		"      \"198.18.0.0/16\"]; }  #!\n);\n", 8,
+		"service \"web\": source_ranges: 198.18.0.0/16 is IPv4, the first range is IPv6"},
 	{"backend6_source_ranges", PORTS2V6 "services = (\n  { name = \"web\"; "
 		"protocol = \"tcp\"; port = 80; node_port = 30080;\n"
 		"    source_ranges = [\"198.18.0.0/16\"];\n"
 		"    backends = ( { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 8,
 		"service \"web\": backend 2001:db8:2::5 is IPv6, and source_ranges are IPv4 "
-		"prefixes only"},
+		"prefixes (a service is one family: so are its ranges)"},
+	{"backend4_source_ranges6", PORTS2V6 "services = (\n  { name = \"web\"; "
+		"protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    source_ranges = [\"2001:db8:7::/48\"];\n"
+		"    backends = ( { address = \"198.19.0.5\"; } ); }  #!\n);\n", 8,
+		"service \"web\": backend 198.19.0.5 is IPv4, and source_ranges are IPv6 "
+		"prefixes"},
 	{"backend6_dup", PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; "
 		"port = 80; node_port = 30080; backends = ( { address = \"2001:db8:2::5\"; },\n"
 		"    { address = \"2001:db8:2::5\"; } ); }  #!\n);\n", 7,
@@ -907,7 +936,7 @@ static const struct bad bad[] = {
 	{"src_ranges_primary", SVC(SVC_WEB "source_ranges = [\"primary\"];"), 6,
 		"service \"web\": source_ranges: \"primary\" is not a prefix A.B.C.D/N"},
 	{"src_ranges_v6", SVC(SVC_WEB "source_ranges = [\"2001:db8::/32\"];"), 6,
-		"service \"web\": source_ranges: IPv6 prefixes are not supported yet"},
+		"service \"web\": source_ranges: 2001:db8::/32 is IPv6, the service is IPv4"},
 	{"src_ranges_elem", SVC(SVC_WEB "source_ranges = [1];"), 6,
 		"service \"web\": source_ranges: element #1 must be a string \"A.B.C.D/N\", not an "
 		"integer"},
@@ -1308,6 +1337,16 @@ test_fullnat_addresses(void **state)
 	assert_int_equal(ng_conf_own_addr(c, &(struct ng_ip){.family = AF_INET,
 			.v4 = ip4("198.18.0.100").v4}), 0);
 	ng_conf_free(c);
+
+	/* one pool of both families: each backend takes the entries of its own */
+	c = load_ok("ports = (\n  { name = \"a\"; devargs = \"net_null0\";"
+		" addresses = [\"198.18.0.1/24\", \"2001:db8:1::1/64\"];\n"
+		"    fullnat_addresses = [\"198.18.0.100\", \"2001:db8:1::100\", "
+		"\"2001:db8:1::1\"]; }\n);\n");
+	assert_int_equal(c->ports[0].n_fullnat, 3);
+	assert_int_equal(c->ports[0].fullnat[1].family, AF_INET6);
+	assert_int_equal(ng_conf_own_addr(c, &c->ports[0].fullnat[1]), 0);
+	ng_conf_free(c);
 }
 
 static void
@@ -1492,6 +1531,19 @@ test_route_port(void **state)
 	assert_int_equal(c->services[0].vips[0].family, AF_INET6);
 	assert_int_equal(c->services[1].mode, NG_FWD_DSR);
 	assert_int_equal(c->services[1].backends[0].addr.family, AF_INET6);
+	ng_conf_free(c);
+
+	/* node ports are per family: web (IPv4) and web6 (IPv6 by its backends) share
+	 * one; a node_port with nothing else is IPv4 */
+	c = load_ok(PORTS2V6 "services = (\n  { name = \"web\"; protocol = \"tcp\"; port = 80;"
+		" vips = [\"198.18.100.10\"]; node_port = 30080; },\n"
+		"  { name = \"web6\"; protocol = \"tcp\"; port = 80; node_port = 30080;\n"
+		"    backends = ( { address = \"2001:db8:2::5\"; port = 8080; } ); },\n"
+		"  { name = \"np\"; protocol = \"tcp\"; port = 80; node_port = 30081; }\n);\n");
+	assert_int_equal(c->services[1].node_port, 30080);
+	assert_int_equal(ng_conf_svc_family(&c->services[0]), AF_INET);
+	assert_int_equal(ng_conf_svc_family(&c->services[1]), AF_INET6);
+	assert_int_equal(ng_conf_svc_family(&c->services[2]), AF_INET);
 	ng_conf_free(c);
 
 	/* an IPv6-only port; the shortest and longest prefixes */
@@ -1918,6 +1970,15 @@ test_probes_conf(void **state)
 	assert_int_equal(c->services[0].n_src_ranges, 2);
 	assert_prefix(&c->services[0].src_ranges[0], "10.0.0.0/8");
 	assert_prefix(&c->services[0].src_ranges[1], "192.0.2.0/24");
+	ng_conf_free(c);
+
+	/* An IPv6 service takes IPv6 ranges (masked too). */
+	c = load_ok(PORTS2V6 "services = ( { name = \"web\"; protocol = \"tcp\"; port = 80; "
+		"vips = [\"2001:db8:100::10\"]; source_ranges = [\"2001:db8:7::1/48\", "
+		"\"2001:db8:8::/127\"]; } );\n");
+	assert_int_equal(c->services[0].n_src_ranges, 2);
+	assert_prefix(&c->services[0].src_ranges[0], "2001:db8:7::/48");
+	assert_prefix(&c->services[0].src_ranges[1], "2001:db8:8::/127");
 	ng_conf_free(c);
 }
 

@@ -108,7 +108,7 @@ addr_port(char *buf, size_t len, const struct ng_ip *a, uint16_t port)
 	return snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", s, port);
 }
 
-/** "198.18.100.10:80 nodeport:30080" */
+/** "198.18.100.10:80 nodeport:30080" (an IPv6 NodePort: "nodeport6:30080") */
 static const char *
 fe_list(const struct ng_k8s_want *w)
 {
@@ -118,7 +118,10 @@ fe_list(const struct ng_k8s_want *w)
 	buf[0] = '\0';
 	for (unsigned int i = 0; i < w->n_fe; i++) {
 		o += snprintf(buf + o, sizeof(buf) - o, "%s", i ? " " : "");
-		o += addr_port(buf + o, sizeof(buf) - o, &w->fe[i].addr, w->fe[i].port);
+		if (w->fe[i].addr.family == 0 && w->fe[i].np_family == AF_INET6)
+			o += snprintf(buf + o, sizeof(buf) - o, "nodeport6:%u", w->fe[i].port);
+		else
+			o += addr_port(buf + o, sizeof(buf) - o, &w->fe[i].addr, w->fe[i].port);
 	}
 	return buf;
 }
@@ -710,8 +713,8 @@ test_xlate_dual_stack(void **state)
 
 /*
  * A dual-stack LoadBalancer: externalIPs and LB ingress IPs go to the half of
- * their family; the NodePort stays with the IPv4 half (a node port is one
- * nodegw service's). A single-stack IPv6 one keeps its NodePort.
+ * their family; each half has the NodePort on its family (node ports are per
+ * family). A single-stack IPv6 one has it on IPv6.
  */
 static void
 test_xlate_dual_stack_lb(void **state)
@@ -736,7 +739,7 @@ test_xlate_dual_stack_lb(void **state)
 			"198.18.200.1:80 198.18.200.2:80 nodeport:30080");
 	assert_string_equal(be_list(find(&f.x, "default/web:http/ext")), "198.19.1.10:8080");
 	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext/v6")),
-			"[2001:db8:200::1]:80 [2001:db8:200::5]:80");
+			"[2001:db8:200::1]:80 [2001:db8:200::5]:80 nodeport6:30080");
 	assert_string_equal(be_list(find(&f.x, "default/web:http/ext/v6")),
 			"[2001:db8:1::10]:8080");
 	fix_free(&f);
@@ -752,11 +755,15 @@ test_xlate_dual_stack_lb(void **state)
 	fix_xlate(&f, &node_a46);
 	assert_string_equal(names(&f.x), "default/web:http/v6 default/web:http/ext/v6");
 	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext/v6")),
-			"[2001:db8:200::5]:80 nodeport:30080");
+			"[2001:db8:200::5]:80 nodeport6:30080");
 	fix_free(&f);
 }
 
-/* A NodePort-only IPv6 half of a dual-stack Service (no IPv6 external IPs): no /ext/v6. */
+/*
+ * A dual-stack NodePort Service: both halves have the node port, each on its
+ * family, the IPv6 one in /ext/v6 even without an IPv6 endpoint (it refuses
+ * then, as kube-proxy's IPv6 proxier does).
+ */
 static void
 test_xlate_dual_stack_nodeport(void **state)
 {
@@ -771,8 +778,11 @@ test_xlate_dual_stack_nodeport(void **state)
 	fix_slice(&f, "web-v4aaa", "IPv4", PORT_HTTP, EP("198.19.1.10", "node-b", READY));
 	fix_xlate(&f, &node_a46);
 	assert_string_equal(names(&f.x), "default/web:http default/web:http/ext "
-			"default/web:http/v6");
+			"default/web:http/v6 default/web:http/ext/v6");
 	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext")), "nodeport:30080");
+	assert_string_equal(be_list(find(&f.x, "default/web:http/ext")), "198.19.1.10:8080");
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext/v6")), "nodeport6:30080");
+	assert_int_equal(find(&f.x, "default/web:http/ext/v6")->n_be, 0);
 	assert_int_equal(find(&f.x, "default/web:http/v6")->n_be, 0);
 	fix_free(&f);
 }
@@ -810,24 +820,57 @@ test_xlate_dsr_dual_stack(void **state)
 	fix_free(&f);
 }
 
-/* What an IPv6 half cannot have yet: IPv6 loadBalancerSourceRanges. */
+/*
+ * loadBalancerSourceRanges of a dual-stack Service: each half's /lb gets the
+ * ranges of its family (kube-proxy's per-family proxiers); a half whose family
+ * has no range is not restricted (its LB IPs stay in /ext).
+ */
 static void
-test_xlate_v6_refusals(void **state)
+test_xlate_dual_stack_ranges(void **state)
 {
 	struct xfix f = {0};
-	struct ng_k8s_xlate x;
-	cJSON *o;
+	const struct ng_k8s_want *w;
+	char buf[NG_IP_STRLEN + 4];
+	cJSON *o = web_lb();
 
 	(void)state;
+	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
+	SET(o, "[{'ip': '198.18.200.1'}, {'ip': '2001:db8:200::5'}]", "status", "loadBalancer",
+		"ingress");
+	SET(o, "['2001:db8:7::/48', '198.51.100.0/24', '2001:db8:9::/64']", "spec",
+		"loadBalancerSourceRanges");
+	svc_ok(o, &f.svc);
+	fix_slice(&f, "web-v6aaa", "IPv6", PORT_HTTP, EP("2001:db8:1::10", "node-b", READY));
+	fix_slice(&f, "web-v4aaa", "IPv4", PORT_HTTP, EP("198.19.1.10", "node-b", READY));
+	fix_xlate(&f, &node_a46);
+	w = find(&f.x, "default/web:http/lb");
+	assert_string_equal(fe_list(w), "198.18.200.1:80");
+	assert_int_equal(w->spec.n_src_ranges, 1);
+	assert_string_equal(ng_prefix_fmt(&w->spec.src_ranges[0], buf, sizeof(buf)),
+			"198.51.100.0/24");
+	w = find(&f.x, "default/web:http/lb/v6");
+	assert_string_equal(fe_list(w), "[2001:db8:200::5]:80");
+	assert_string_equal(be_list(w), "[2001:db8:1::10]:8080");
+	assert_int_equal(w->spec.n_src_ranges, 2);
+	assert_string_equal(ng_prefix_fmt(&w->spec.src_ranges[0], buf, sizeof(buf)),
+			"2001:db8:7::/48");
+	assert_string_equal(ng_prefix_fmt(&w->spec.src_ranges[1], buf, sizeof(buf)),
+			"2001:db8:9::/64");
+	fix_free(&f);
+
+	/* IPv4 ranges alone: the IPv6 LB IP is not restricted */
 	memset(&f, 0, sizeof(f));
 	o = web_lb();
 	SET(o, "['198.18.100.10', '2001:db8:100::10']", "spec", "clusterIPs");
-	SET(o, "['2001:db8:7::/48']", "spec", "loadBalancerSourceRanges");
+	SET(o, "[{'ip': '198.18.200.1'}, {'ip': '2001:db8:200::5'}]", "status", "loadBalancer",
+		"ingress");
+	SET(o, "['198.51.100.0/24']", "spec", "loadBalancerSourceRanges");
 	svc_ok(o, &f.svc);
-	assert_int_equal(ng_k8s_translate(&f.svc, f.p, f.n, &node_a46, &x, err, sizeof(err)),
-			-EINVAL);
-	assert_string_equal(err, "service default/web: loadBalancerSourceRanges: IPv6 ranges "
-			"are not served yet (IPv4 ranges are)");
+	fix_xlate(&f, &node_a46);
+	assert_null(strstr(names(&f.x), "/lb/v6"));
+	assert_int_equal(find(&f.x, "default/web:http/lb")->spec.n_src_ranges, 1);
+	assert_string_equal(fe_list(find(&f.x, "default/web:http/ext/v6")),
+			"[2001:db8:200::5]:80 nodeport6:30080");
 	fix_free(&f);
 }
 
@@ -1043,7 +1086,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_xlate_dual_stack_lb),
 	cmocka_unit_test(test_xlate_dual_stack_nodeport),
 	cmocka_unit_test(test_xlate_dsr_dual_stack),
-	cmocka_unit_test(test_xlate_v6_refusals),
+	cmocka_unit_test(test_xlate_dual_stack_ranges),
 	cmocka_unit_test(test_xlate_no_served_family),
 	cmocka_unit_test(test_xlate_external_ips),
 	cmocka_unit_test(test_xlate_lb_ips),

@@ -1540,10 +1540,120 @@ source_ranges(void **state)
 	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "service \"lb\"", "at most 64");
 	s.n_src_ranges = 1;
 	r[0] = (struct ng_prefix){.addr = ip("2001:db8::"), .len = 32};
+	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "service \"lb\": source ranges "
+			"are IPv6 prefixes", "the service is IPv4");
+	r[0] = (struct ng_prefix){.addr = ip("2001:db8::"), .len = 129};
 	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "source range #1",
-			"only IPv4");
+			"not an IPv4 or IPv6 prefix");
 	assert_ruleset_sane();
 	/* svc_teardown: ASan/LSan find a copy that was not freed. */
+}
+
+/* A NodePort of family f (0: the service's). */
+static struct ng_frontend
+nodeport_f(uint16_t port, uint8_t f)
+{
+	struct ng_frontend fe = nodeport(port);
+
+	fe.np_family = f;
+	return fe;
+}
+
+/*
+ * Node ports are per family: an IPv4 and an IPv6 service may hold the same
+ * one (a dual-stack Kubernetes Service's halves); two of one family may not,
+ * and the refusal names both. A NodePort without a family takes the
+ * service's, and pins it.
+ */
+static void
+nodeport_per_family(void **state)
+{
+	struct ng_frontend np6 = nodeport_f(30080, AF_INET6), np4 = nodeport(30080);
+	struct ng_ip b4 = ip("198.18.1.2");
+	struct ng_svc_view v;
+
+	(void)state;
+	add_svc("np4", IPPROTO_TCP);
+	add_svc("np6", IPPROTO_TCP);
+	add_svc("np6b", IPPROTO_TCP);
+	add_svc("v6", IPPROTO_TCP);
+	add_fe("np4", nodeport(30080));
+	add_be("np4", "198.18.1.2", 8080, 1);
+	add_fe("np6", np6);
+	refused(ng_svc_frontend_add("np6b", &np6, err, sizeof(err)), -EEXIST,
+			"service \"np6b\": frontend nodeport6:30080/tcp belongs to service "
+			"\"np6\"", NULL);
+	refused(ng_svc_frontend_add("np6b", &np4, err, sizeof(err)), -EEXIST,
+			"frontend nodeport:30080/tcp belongs to service \"np4\"", NULL);
+	/* the IPv6 node port makes np6 IPv6 */
+	refused(ng_svc_backend_set("np6", &b4, 80, 1, err, sizeof(err)), -EINVAL,
+			"backend 198.18.1.2 is IPv4, the service is IPv6", NULL);
+	add_fe("np6", vip("2001:db8:100::10", 80));
+	/* ...and an IPv6 service's NodePort without a family is IPv6 */
+	add_fe("v6", vip("2001:db8:100::11", 80));
+	add_fe("v6", nodeport(30081));
+	assert_int_equal(ng_svc_get("v6", &v), 0);
+	assert_int_equal(v.frontends[1].np_family, AF_INET6);
+	refused(ng_svc_frontend_add("np4", &np6, err, sizeof(err)), -EINVAL,
+			"frontend nodeport6:30080/tcp is IPv6, the service is IPv4", NULL);
+	commit();
+	assert_string_equal(lookup_nodeport(30080, IPPROTO_TCP)->name, "np4");
+	/* deleted without a family: np6's goes, np6b may take it */
+	ok(ng_svc_frontend_del("np6", &np4, err, sizeof(err)));
+	add_fe("np6b", np6);
+	commit();
+	assert_ruleset_sane();
+}
+
+/* IPv6 source ranges: an IPv6 service takes them (compiled masked, as IPv4's);
+ * ranges of one family only, the service's, whichever comes first. */
+static void
+source_ranges6(void **state)
+{
+	struct ng_prefix r[2] = {
+		{.addr = ip("2001:db8:7::1"), .len = 48},
+		{.addr = ip("2001:db8:8:ff::"), .len = 57},
+	};
+	struct ng_svc_spec s = spec("lb6", IPPROTO_TCP);
+	struct ng_ip a4 = ip("198.19.0.5");
+	struct ng_frontend v4 = vip("198.19.0.10", 443);
+	struct ng_svc_view v;
+
+	(void)state;
+	s.src_ranges = r;
+	s.n_src_ranges = 2;
+	ok(ng_svc_add(&s, err, sizeof(err)));
+	/* the ranges make the service IPv6 before it has a VIP or backend */
+	refused(ng_svc_frontend_add("lb6", &v4, err, sizeof(err)), -EINVAL,
+			"source ranges are IPv6 prefixes", "the service is IPv4");
+	refused(ng_svc_backend_set("lb6", &a4, 80, 1, err, sizeof(err)), -EINVAL,
+			"source ranges are IPv6 prefixes", "the service is IPv4");
+	add_fe("lb6", vip("2001:db8:100::10", 443));
+	commit();
+	assert_int_equal(ng_svc_get("lb6", &v), 0);
+	assert_int_equal(v.obj->n_src_ranges, 2);
+	assert_true(v.obj->src_check);
+	assert_int_equal(v.obj->src_ranges[0].family, AF_INET6);
+	assert_int_equal(v.obj->src_ranges[0].len, 48);
+	assert_memory_equal(v.obj->src_ranges[0].addr.v6, ip("2001:db8:7::").v6, 16);
+	assert_int_equal(v.obj->src_ranges[1].len, 57);
+	assert_memory_equal(v.obj->src_ranges[1].addr.v6, ip("2001:db8:8:80::").v6, 16);
+	/* the data path's test, at the edges of the /57 */
+	assert_true(ng_svc_src_allowed6(v.obj, ip("2001:db8:8:80::1").v6));
+	assert_true(ng_svc_src_allowed6(v.obj, ip("2001:db8:8:ff:ffff::1").v6));
+	assert_false(ng_svc_src_allowed6(v.obj, ip("2001:db8:8:7f:ffff::1").v6));
+	assert_true(ng_svc_src_allowed6(v.obj, ip("2001:db8:7:ffff::9").v6));
+	assert_false(ng_svc_src_allowed6(v.obj, ip("2001:db8:6::9").v6));
+	/* an IPv4 range on the IPv6 service, or a mixed list, is refused */
+	r[1] = (struct ng_prefix){.addr = ip("198.51.100.0"), .len = 24};
+	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "source range #2 is IPv4, #1 "
+			"is IPv6", NULL);
+	s.src_ranges = &r[1];
+	s.n_src_ranges = 1;
+	refused(ng_svc_update(&s, err, sizeof(err)), -EINVAL, "source ranges are IPv4 prefixes "
+			"and the service is IPv6", NULL);
+	assert_false(ng_svc_dirty());
+	assert_ruleset_sane();
 }
 
 static int
@@ -1810,6 +1920,8 @@ main(void)
 		T(service_limits),
 		T(gateway_limits),
 		T(source_ranges),
+		T(source_ranges6),
+		T(nodeport_per_family),
 		T(pending_and_histograms),
 		T(one_change_copies_one_chunk),
 		T(copied_bytes_flat),
