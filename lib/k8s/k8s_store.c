@@ -456,32 +456,53 @@ stale_cb(const char *key, void *val, void *arg)
 	kstore_delete(a->r, ns, slash + 1);
 }
 
+/* Merge one object of a list into the store (ownership passes). */
+static void
+replace_one(enum kres r, struct klist *l, void *obj)
+{
+	const struct kmeta *m = obj, *cur;
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+
+	key_of(key, sizeof(key), m->ns, m->name);
+	if (kmap_put(&l->seen, key, (void *)1) < 0)
+		NG_LOG(ERR, K8S, "%s: out of memory", key);
+	cur = kmap_get(&st.objs[r], key);
+	if (cur != NULL && m->rv[0] != '\0' && strcmp(cur->rv, m->rv) == 0) {
+		/* Unchanged since we last saw it. */
+		kres_ops[r].free(obj);
+		free(obj);
+		return;
+	}
+	kstore_upsert(r, obj);
+}
+
+int
+kstore_replace_step(enum kres r, struct klist *l, uint64_t until_tsc)
+{
+	struct stale_arg a = {.r = r, .seen = &l->seen, .keep = &l->keep};
+
+	while (l->next < l->n) {
+		void *obj = l->objs[l->next];
+
+		l->objs[l->next++] = NULL;
+		replace_one(r, l, obj);
+		/* The clock is read every 32 objects: an upsert is about a microsecond. */
+		if ((l->next & 31) == 0 && l->next < l->n && rte_get_tsc_cycles() >= until_tsc)
+			return 1;
+	}
+	/* What the list did not return is gone (one walk of the store). */
+	kmap_walk(&st.objs[r], stale_cb, &a);
+	l->n = 0;
+	l->next = 0;
+	kmap_free(&l->seen);
+	kmap_free(&l->keep);
+	return 0;
+}
+
 void
 kstore_replace(enum kres r, struct klist *l)
 {
-	struct kmap seen = {0};
-	struct stale_arg a = {.r = r, .seen = &seen, .keep = &l->keep};
-
-	for (unsigned int i = 0; i < l->n; i++) {
-		const struct kmeta *m = l->objs[i], *cur;
-		char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
-
-		key_of(key, sizeof(key), m->ns, m->name);
-		kmap_put(&seen, key, (void *)1);
-		cur = kmap_get(&st.objs[r], key);
-		if (cur != NULL && m->rv[0] != '\0' && strcmp(cur->rv, m->rv) == 0) {
-			/* Unchanged since we last saw it. */
-			kres_ops[r].free(l->objs[i]);
-			free(l->objs[i]);
-			continue;
-		}
-		kstore_upsert(r, l->objs[i]);
-	}
-	l->n = 0;
-	/* What the list did not return is gone. */
-	kmap_walk(&st.objs[r], stale_cb, &a);
-	kmap_free(&seen);
-	kmap_free(&l->keep);
+	kstore_replace_step(r, l, UINT64_MAX);
 }
 
 int
@@ -514,12 +535,14 @@ klist_keep(enum kres r, struct klist *l, const char *ns, const char *name)
 void
 klist_free(enum kres r, struct klist *l)
 {
-	for (unsigned int i = 0; i < l->n; i++) {
+	/* Those before next are the store's now. */
+	for (unsigned int i = l->next; i < l->n; i++) {
 		kres_ops[r].free(l->objs[i]);
 		free(l->objs[i]);
 	}
 	free(l->objs);
 	kmap_free(&l->keep);
+	kmap_free(&l->seen);
 	memset(l, 0, sizeof(*l));
 }
 
