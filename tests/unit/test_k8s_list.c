@@ -247,12 +247,12 @@ group_setup(void **state)
 {
 	char prefix[64];
 	char *argv[] = {
-		"test_k8s_watch", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+		"test_k8s_list", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
 		"--file-prefix", prefix, "-l", "0", "--log-level", "lib.*:error", NULL,
 	};
 
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "ng-ut-k8sw-%d", (int)getpid());
+	snprintf(prefix, sizeof(prefix), "ng-ut-k8sl-%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0) {
 		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return -1;
