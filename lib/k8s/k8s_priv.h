@@ -167,8 +167,11 @@ struct kreflector {
 	struct klist pending;
 	/* A list page is parsed when it arrives and its items are decoded, and
 	 * the whole list merged into the store, within the watcher's slices. */
-	cJSON *page;        /**< the parsed page whose items are being decoded */
-	const cJSON *item;  /**< its next item; NULL: all decoded */
+	cJSON *page;        /**< the page being decoded: parsed without its items when
+	                     *   body can be read item by item, else whole */
+	bool page_text;     /**< items are read from body[item_pos, items_end) */
+	size_t item_pos, items_end;
+	const cJSON *item;  /**< else: page's next item; NULL: all decoded */
 	char page_rv[NG_K8S_RV_MAX]; /**< the page's resourceVersion */
 	bool replacing;     /**< the list is in; kstore_replace_step() goes on */
 	/* the current transfer */

@@ -88,6 +88,11 @@ def t_sliced_sync(x):
     print("     sync in %.0f ms over %d slices; the CLI saw up to %d services pending"
           % (k["initial_sync_ms"], k["sync_slices"], pending_seen), flush=True)
     check(pending_seen > 0, "the CLI answered while services waited to be applied", k)
+    pages = 2 * -(-SERVICES // bench_k8s.PAGE_SIZE) + 1  # services, slices, this Node
+    check(k["list_pages"] == pages, "the lists came in %d pages" % pages, k)
+    print("     the watcher's longest turn: %.1f ms (%.1f ms of CPU); %d of %d pages decoded "
+          "over more than one turn" % (k["longest_poll_ms"], k["longest_poll_cpu_ms"],
+                                       k["list_page_slices"], k["list_pages"]), flush=True)
     check(states == {"syncing"}, "show ruleset said syncing until the sync was applied",
           sorted(states))
     check(health == {(True, 503)}, "/healthz 503 while syncing",

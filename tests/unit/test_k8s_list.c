@@ -240,6 +240,32 @@ test_error_mid_list(void **state)
 	assert_int_equal(kstore_count(KRES_SERVICES), 0);
 }
 
+/* An item that is not JSON refuses the page, as a parse of the whole page
+ * would; the items before it are not kept. */
+static void
+test_bad_item_refuses_page(void **state)
+{
+	struct kreflector *r = &ng_kw.r[KRES_SERVICES];
+	char *text = services_page(0, 3, "20", NULL), *second, want[128];
+
+	(void)state;
+	slices_empty();
+	second = strstr(strstr(text, "\"svc-1\""), "\"spec\":");
+	assert_non_null(second);
+	second[6] = ' '; /* "spec" {...}: the scan follows it, cJSON does not */
+	assert_int_equal(kwatch_feed(KRES_SERVICES, 200, text, strlen(text), 0, CURLE_OK, false),
+		0);
+	assert_int_equal(r->errors, 1);
+	snprintf(want, sizeof(want), "list: the response is not valid JSON (an item at byte %zu)",
+		(size_t)(strstr(text, "},{") + 2 - text));
+	free(text);
+	assert_string_equal(r->last_error, want);
+	assert_int_equal(r->pending.n, 0);
+	assert_null(r->page);
+	assert_false(r->synced);
+	assert_int_equal(kstore_count(KRES_SERVICES), 0);
+}
+
 /* ---- setup ---- */
 
 static int
@@ -309,6 +335,7 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_page_in_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_mid_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_item_refuses_page, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
