@@ -71,12 +71,16 @@ def t_sliced_sync(x):
     health = set()
     deadline = time.monotonic() + 600
     while True:
+        # show ruleset and show health first: when show k8s then says the sync
+        # is not applied yet, they were answered during it (the other order
+        # raced with the end of the sync between the commands).
+        rs_state = cli_json(x.gw.port, "show ruleset")["state"]
+        h = cli_json(x.gw.port, "show health")
         k = cli_json(x.gw.port, "show k8s")
         if k["initial_sync_ms"] >= 0:
             break
         pending_seen = max(pending_seen, k["pending_groups"])
-        states.add(cli_json(x.gw.port, "show ruleset")["state"])
-        h = cli_json(x.gw.port, "show health")
+        states.add(rs_state)
         health.add((h["syncing"], h["healthz"]))
         check(time.monotonic() < deadline, "initial sync within 600 s", k)
         time.sleep(0.005)
