@@ -618,7 +618,7 @@ page_step(struct kreflector *r, uint64_t until_tsc)
 			return 0;
 		}
 		cJSON_Delete(own);
-		/* An item decodes in 2-20 us: the clock every 8. */
+		/* An item takes tens of us (a page of 500: 24-39 ms): the clock every 8. */
 		if ((++k & 7) == 0 && page_more(r) && now_tsc() >= until_tsc)
 			return 1;
 	}
