@@ -181,14 +181,32 @@ kmap_del(struct kmap *m, const char *key)
 	return NULL;
 }
 
-void
-kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg), void *arg)
+/* kmap_walk() from bucket *at until TSC until_tsc (64 buckets at least);
+ * 1: buckets are left, *at is where to go on (cb must not add to m). */
+static int
+kmap_walk_step(const struct kmap *m, uint32_t *at,
+		void (*cb)(const char *key, void *val, void *arg), void *arg, uint64_t until_tsc)
 {
-	for (uint32_t i = 0; m->b != NULL && i <= m->mask; i++)
+	for (uint32_t i = *at; m->b != NULL && i <= m->mask; i++) {
 		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
 			nx = e->next; /* cb may delete e */
 			cb(e->key, e->val, arg);
 		}
+		if (((i + 1) & 63) == 0 && i < m->mask && rte_get_tsc_cycles() >= until_tsc) {
+			*at = i + 1;
+			return 1;
+		}
+	}
+	*at = 0;
+	return 0;
+}
+
+void
+kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg), void *arg)
+{
+	uint32_t at = 0;
+
+	kmap_walk_step(m, &at, cb, arg, UINT64_MAX);
 }
 
 void
@@ -481,17 +499,21 @@ kstore_replace_step(enum kres r, struct klist *l, uint64_t until_tsc)
 {
 	struct stale_arg a = {.r = r, .seen = &l->seen, .keep = &l->keep};
 
-	while (l->next < l->n) {
+	while (!l->walking && l->next < l->n) {
 		void *obj = l->objs[l->next];
 
 		l->objs[l->next++] = NULL;
 		replace_one(r, l, obj);
-		/* The clock is read every 32 objects: an upsert is about a microsecond. */
+		/* The clock every 32 objects: a merge of 60,000 took tens of ms. */
 		if ((l->next & 31) == 0 && l->next < l->n && rte_get_tsc_cycles() >= until_tsc)
 			return 1;
 	}
-	/* What the list did not return is gone (one walk of the store). */
-	kmap_walk(&st.objs[r], stale_cb, &a);
+	/* What the list did not return is gone: a walk of the store, in slices
+	 * too (nothing adds to it meanwhile: the reflector is not watching). */
+	l->walking = true;
+	if (kmap_walk_step(&st.objs[r], &l->walk, stale_cb, &a, until_tsc) != 0)
+		return 1;
+	l->walking = false;
 	l->n = 0;
 	l->next = 0;
 	kmap_free(&l->seen);

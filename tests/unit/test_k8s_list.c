@@ -46,6 +46,11 @@ static const char EXPIRED[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"meta
 	"\"status\":\"Failure\",\"message\":\"The provided continue parameter is too old\","
 	"\"reason\":\"Expired\",\"code\":410}";
 
+/* A watch's 410 ERROR event: list again. */
+static const char GONE[] = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\","
+	"\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":"
+	"\"too old resource version: 21 (40)\",\"reason\":\"Expired\",\"code\":410}}\n";
+
 /* A ServiceList page: services svc-<first>.. (n of them), then rv and continue. */
 static char *
 services_page(unsigned int first, unsigned int n, const char *rv, const char *cont)
@@ -174,9 +179,6 @@ test_continue_expired_relists(void **state)
 static void
 test_relist_keeps_store_until_complete(void **state)
 {
-	static const char gone[] = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\","
-		"\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":"
-		"\"too old resource version: 21 (40)\",\"reason\":\"Expired\",\"code\":410}}\n";
 	struct kreflector *r = &ng_kw.r[KRES_SERVICES];
 
 	(void)state;
@@ -184,7 +186,7 @@ test_relist_keeps_store_until_complete(void **state)
 	feed_page(KRES_SERVICES, services_page(0, 3, "21", NULL), false);
 	assert_int_equal(kstore_applied(), 3);
 	/* The watch gets a 410 ERROR event and ends: list again. */
-	assert_int_equal(kwatch_feed(KRES_SERVICES, 200, gone, strlen(gone), 0, CURLE_OK,
+	assert_int_equal(kwatch_feed(KRES_SERVICES, 200, GONE, strlen(GONE), 0, CURLE_OK,
 		false), 0);
 	assert_int_equal(r->state, KS_LISTING);
 	feed_page(KRES_SERVICES, services_page(5, 2, "40", "tok-1"), false);
@@ -220,6 +222,15 @@ test_page_in_slices(void **state)
 	kstore_sync(&ng_kw.node, UINT64_MAX);
 	assert_int_equal(kstore_applied(), 110);
 	assert_true(have("svc-0") && have("svc-39") && have("svc-40") && have("svc-109"));
+	/* A relist in slices: the walk that deletes what it lacks is cut too. */
+	assert_int_equal(kwatch_feed(KRES_SERVICES, 200, GONE, strlen(GONE), 0, CURLE_OK,
+		true), 0);
+	feed_page(KRES_SERVICES, services_page(50, 110, "40", NULL), true);
+	kstore_sync(&ng_kw.node, UINT64_MAX);
+	assert_int_equal(r->relists, 1);
+	assert_int_equal(kstore_count(KRES_SERVICES), 110);
+	assert_int_equal(kstore_applied(), 110);
+	assert_true(!have("svc-0") && !have("svc-49") && have("svc-50") && have("svc-159"));
 }
 
 /* A failure in the middle of a list drops the pages held (ASan: no leak). */
