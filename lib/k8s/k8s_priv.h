@@ -88,8 +88,9 @@ struct klist {
 	struct kmap keep; /**< "ns/name" of items that failed to decode: kept as they are */
 	unsigned int next; /**< objs[] before this are merged into the store */
 	struct kmap seen;  /**< "ns/name" of the objs merged so far */
-	bool walking;      /**< all merged; deleting what the list lacks */
-	uint32_t walk;     /**< the store's next bucket to look at */
+	bool walking;      /**< all merged; deleting what the list lacks, then freeing seen */
+	uint8_t seen_freeing; /**< 1: the walk is done; freeing seen from bucket walk */
+	uint32_t walk;     /**< the store's (or seen's) next bucket */
 };
 
 /*
