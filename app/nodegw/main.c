@@ -838,9 +838,9 @@ control_loop(struct app *a)
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
 		ng_bgp_poll();
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle, none
-		 * while services wait for a commit or a young grace period; the
-		 * watcher's sockets end it too. */
-		wait_ms = n == 0 ? ng_svc_poll_wait_ms() : 0;
+		 * while services wait for a commit or a young grace period or the
+		 * watcher has work left; the watcher's sockets end it too. */
+		wait_ms = n == 0 && !ng_k8s_busy() ? ng_svc_poll_wait_ms() : 0;
 		n_wake = wait_ms > 0 ? ng_k8s_wake_fds(wake, NG_CLI_WAKE_FDS) : 0;
 		if (ng_cli_poll_wake((int)wait_ms, wake, n_wake) == -EBADF && wait_ms > 0)
 			rte_delay_us_sleep(1000 * wait_ms);

@@ -114,6 +114,10 @@ show_json(struct ng_cli_sess *s)
 		cJSON_AddNumberToObject(o, "syncs", (double)ng_kw.syncs);
 		cJSON_AddNumberToObject(o, "sync_slices", (double)ng_kw.sync_slices);
 		cJSON_AddNumberToObject(o, "pending_groups", kstore_pending());
+		cJSON_AddNumberToObject(o, "list_pages", (double)ng_kw.pages);
+		cJSON_AddNumberToObject(o, "list_page_slices", (double)ng_kw.page_slices);
+		cJSON_AddNumberToObject(o, "longest_poll_ms", ng_kw.step.max_ns / 1e6);
+		cJSON_AddNumberToObject(o, "longest_poll_cpu_ms", ng_kw.step.max_cpu_ns / 1e6);
 		cJSON_AddNumberToObject(o, "initial_sync_ms", ng_kw.first_sync_tsc == 0 ? -1 :
 			(double)(ng_kw.first_sync_tsc - ng_kw.start_tsc) * 1e3 /
 			(double)rte_get_tsc_hz());
@@ -174,6 +178,10 @@ cmd_show_k8s(struct ng_cli_sess *s, int argc, char **argv)
 			"%" PRIu64 " turns of the loop stopped at %u ms with some left\n",
 			kstore_pending() > 0 ? "syncing: " : "", kstore_pending(),
 			ng_kw.sync_slices, K8S_SLICE_MS);
+	ng_cli_printf(s, "  longest turn of the watcher: %.1f ms (%.1f ms of CPU); list pages %"
+		PRIu64 ", %" PRIu64 " of them decoded over more than one turn\n",
+		ng_kw.step.max_ns / 1e6, ng_kw.step.max_cpu_ns / 1e6, ng_kw.pages,
+		ng_kw.page_slices);
 	ng_svc_ruleset_info(&ri);
 	if (ri.latency_samples > 0)
 		ng_cli_printf(s, "  event to data path (last %u commits): p50 %.1f us, p99 %.1f us\n",

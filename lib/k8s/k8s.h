@@ -37,6 +37,13 @@ void ng_k8s_fini(void);
 void ng_k8s_poll(void);
 
 /**
+ * True while the watcher has work left for the next turn of the loop (a list
+ * page's items to decode, a list to merge into its store, groups to apply):
+ * the loop should not wait for I/O before it calls ng_k8s_poll() again.
+ */
+bool ng_k8s_busy(void);
+
+/**
  * The sockets of the watcher's transfers, with the events libcurl waits for,
  * into out (at most max): the control loop's wait ends when one is ready, so
  * a watch event or a list page is read as it arrives, not at the end of the

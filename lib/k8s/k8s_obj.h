@@ -232,6 +232,23 @@ int ng_k8s_split_feed(struct ng_k8s_splitter *s, const char *data, size_t n,
 void ng_k8s_split_reset(struct ng_k8s_splitter *s); /**< drop partial input */
 void ng_k8s_split_free(struct ng_k8s_splitter *s);
 
+/**
+ * Where the top-level "items" array of a list body b (n bytes) is: b[*open]
+ * is its '[' and b[*close] its ']'. Only strings and brackets are followed;
+ * the rest (the items themselves, metadata) is for cJSON to judge.
+ * @return 0, -ENOENT (no "items" array: a Status, say) or -EBADMSG (not a
+ *   JSON object this scan can follow, or "items" twice).
+ */
+int ng_k8s_list_items_span(const char *b, size_t n, size_t *open, size_t *close);
+
+/**
+ * The next element of an array's contents b[*pos, end) (start *pos one past
+ * the '['): its text in b[*start, *start + *len); *pos moves past it.
+ * @return 1, 0 at the end, or -EBADMSG (an element that does not end, or no
+ *   comma between two).
+ */
+int ng_k8s_list_next_item(const char *b, size_t end, size_t *pos, size_t *start, size_t *len);
+
 /* ---- translation (kube-proxy semantics) ---- */
 
 struct ng_k8s_node {

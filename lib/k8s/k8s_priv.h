@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "k8s_obj.h"
+#include "ng_step.h"
 
 /* ---- the store: last good copy of every object, grouped by service ---- */
 
@@ -79,11 +80,17 @@ struct kmeta {
 	char rv[NG_K8S_RV_MAX];
 };
 
-/** Decoded objects of a list in progress, applied in one go at its end. */
+/** Decoded objects of a list in progress, merged into the store at its end
+ * (kstore_replace_step(), in slices). */
 struct klist {
 	void **objs;    /**< ng_k8s_service * or ng_k8s_slice * */
 	unsigned int n, cap;
 	struct kmap keep; /**< "ns/name" of items that failed to decode: kept as they are */
+	unsigned int next; /**< objs[] before this are merged into the store */
+	struct kmap seen;  /**< "ns/name" of the objs merged so far */
+	bool walking;      /**< all merged; deleting what the list lacks, then freeing seen */
+	uint8_t seen_freeing; /**< 1: the walk is done; freeing seen from bucket walk */
+	uint32_t walk;     /**< the store's (or seen's) next bucket */
 };
 
 /*
@@ -102,6 +109,13 @@ void kstore_upsert(enum kres r, void *obj);
 void kstore_delete(enum kres r, const char *ns, const char *name);
 /** Replace every object of r with the list's (ownership passes; the list is emptied). */
 void kstore_replace(enum kres r, struct klist *l);
+/**
+ * kstore_replace() in slices: merge the list's objects into the store until
+ * TSC until_tsc (at least one), then, once all are in, delete what the list
+ * did not return and empty the list.
+ * @return 1 when objects are left for the next call, 0 when the store holds the list.
+ */
+int kstore_replace_step(enum kres r, struct klist *l, uint64_t until_tsc);
 void klist_free(enum kres r, struct klist *l);
 int klist_push(struct klist *l, void *obj);
 void klist_keep(enum kres r, struct klist *l, const char *ns, const char *name);
@@ -124,10 +138,13 @@ void kstore_last_error(char *buf, size_t len);
  * reflector res's next request if it is idle (as ng_k8s_poll() does when it
  * is due; back-off is not waited for), hand it a response as libcurl would
  * (status http, the body in pieces of chunk bytes, 0: whole; then the end of
- * the transfer with curl_result, a CURLcode), then apply what the store holds
- * as ng_k8s_poll() does: every waiting group, or with one_group only the
- * first, the rest at the next call (a sync cut into slices, K8S_SLICE_MS,
- * with the cut at a fixed place). Nothing is sent or received.
+ * the transfer with curl_result, a CURLcode), finish the list work it brings
+ * (decode a page, merge a complete list into the store; with one_group in
+ * many slices, each cut as soon as it may be, as on a slow turn), then apply
+ * what the store holds as ng_k8s_poll() does: every waiting group, or with
+ * one_group only the first, the rest at the next call (a sync cut into
+ * slices, K8S_SLICE_MS, with the cut at a fixed place). Nothing is sent or
+ * received.
  * @return 0, -EINVAL (the watcher is off) or -EIO (no request could start).
  */
 int kwatch_feed(enum kres res, long http, const char *body, size_t len, size_t chunk,
@@ -151,6 +168,15 @@ struct kreflector {
 	char rv[NG_K8S_RV_MAX];
 	char cont[1024];    /**< continue token of the list in progress */
 	struct klist pending;
+	/* A list page is parsed when it arrives and its items are decoded, and
+	 * the whole list merged into the store, within the watcher's slices. */
+	cJSON *page;        /**< the page being decoded: parsed without its items when
+	                     *   body can be read item by item, else whole */
+	bool page_text;     /**< items are read from body[item_pos, items_end) */
+	size_t item_pos, items_end;
+	const cJSON *item;  /**< else: page's next item; NULL: all decoded */
+	char page_rv[NG_K8S_RV_MAX]; /**< the page's resourceVersion */
+	bool replacing;     /**< the list is in; kstore_replace_step() goes on */
 	/* the current transfer */
 	char *body;         /**< list body, or error body */
 	size_t body_len, body_cap;
@@ -190,6 +216,8 @@ struct kwatcher {
 	uint64_t sync_slices; /**< polls whose kstore_sync() stopped at K8S_SLICE_MS */
 	uint64_t start_tsc;
 	uint64_t first_sync_tsc; /**< both lists applied to the control API */
+	struct ng_step step;  /**< ng_k8s_poll(): its longest call, wall and CPU */
+	uint64_t pages, page_slices; /**< list pages; turns that left a page's items for the next */
 };
 
 extern struct kwatcher ng_kw;

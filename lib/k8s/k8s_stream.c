@@ -182,3 +182,120 @@ ng_k8s_split_free(struct ng_k8s_splitter *s)
 	s->cap = 0;
 	ng_k8s_split_reset(s);
 }
+
+/*
+ * List bodies, item by item: the span of the top-level "items" array, then
+ * one element at a time, so a page's items are parsed and decoded a slice at
+ * a time instead of the whole page in one cJSON parse. The scan follows
+ * strings (and their escapes) and brackets only; what it cannot follow is
+ * reported, and cJSON judges everything else.
+ */
+
+static size_t
+skip_space(const char *b, size_t i, size_t end)
+{
+	while (i < end && is_space(b[i]))
+		i++;
+	return i;
+}
+
+/** The end (one past) of the JSON value that starts at b[i]; 0: it does not end. */
+static size_t
+value_end(const char *b, size_t i, size_t end)
+{
+	int depth = 0;
+	bool in_str = false, esc = false;
+
+	if (i >= end)
+		return 0;
+	if (b[i] != '{' && b[i] != '[' && b[i] != '"') {
+		/* A number, true, false or null: up to a delimiter. */
+		while (i < end && !is_space(b[i]) && b[i] != ',' && b[i] != ']' && b[i] != '}')
+			i++;
+		return i;
+	}
+	for (; i < end; i++) {
+		char c = b[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"') {
+				in_str = false;
+				if (depth == 0)
+					return i + 1; /* a string value */
+			}
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if ((c == '}' || c == ']') && --depth <= 0) {
+			return depth == 0 ? i + 1 : 0;
+		}
+	}
+	return 0;
+}
+
+int
+ng_k8s_list_items_span(const char *b, size_t n, size_t *open, size_t *close)
+{
+	size_t i = skip_space(b, 0, n);
+	bool found = false;
+
+	if (i >= n || b[i] != '{')
+		return -EBADMSG;
+	for (i = skip_space(b, i + 1, n); i < n && b[i] != '}'; ) {
+		size_t k = i, ke = value_end(b, i, n), v, ve;
+
+		if (b[k] != '"' || ke == 0)
+			return -EBADMSG;
+		i = skip_space(b, ke, n);
+		if (i >= n || b[i] != ':')
+			return -EBADMSG;
+		v = skip_space(b, i + 1, n);
+		ve = value_end(b, v, n);
+		if (ve == 0 || ve == v)
+			return -EBADMSG;
+		if (ke - k == sizeof("\"items\"") - 1 && memcmp(b + k, "\"items\"", ke - k) == 0 &&
+				b[v] == '[') {
+			if (found)
+				return -EBADMSG; /* twice: let the parser say which it keeps */
+			*open = v;
+			*close = ve - 1;
+			found = true;
+		}
+		i = skip_space(b, ve, n);
+		if (i < n && b[i] == ',')
+			i = skip_space(b, i + 1, n);
+		else if (i >= n || b[i] != '}')
+			return -EBADMSG;
+	}
+	if (i >= n || skip_space(b, i + 1, n) != n)
+		return -EBADMSG;
+	return found ? 0 : -ENOENT;
+}
+
+int
+ng_k8s_list_next_item(const char *b, size_t end, size_t *pos, size_t *start, size_t *len)
+{
+	size_t i = skip_space(b, *pos, end), e;
+
+	if (i >= end)
+		return 0;
+	e = value_end(b, i, end);
+	if (e == 0 || e == i)
+		return -EBADMSG;
+	*start = i;
+	*len = e - i;
+	/* A comma and another element, or the end. */
+	e = skip_space(b, e, end);
+	if (e < end) {
+		if (b[e] != ',' || skip_space(b, e + 1, end) >= end)
+			return -EBADMSG;
+		e++;
+	}
+	*pos = e;
+	return 1;
+}

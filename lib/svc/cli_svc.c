@@ -412,6 +412,8 @@ cmd_show_ruleset(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "grace_us", ri.grace_ns / 1e3);
 		cJSON_AddNumberToObject(o, "commits", (double)ri.commits);
 		cJSON_AddNumberToObject(o, "pending_free", (double)ri.pending_free);
+		cJSON_AddNumberToObject(o, "longest_slice_ms", ri.slice_max_ns / 1e6);
+		cJSON_AddNumberToObject(o, "longest_slice_cpu_ms", ri.slice_max_cpu_ns / 1e6);
 		cJSON_AddBoolToObject(o, "dirty", ng_svc_dirty());
 		cJSON_AddStringToObject(o, "state", ng_svc_syncing() ? "syncing" : "synced");
 		cJSON_AddNumberToObject(o, "latency_samples", ri.latency_samples);

@@ -23,6 +23,7 @@
 #include "ng_exit.h"
 #include "ng_idtab.h"
 #include "ng_log.h"
+#include "ng_step.h"
 #include "svc_priv.h"
 
 /* One service as the front ends gave it. */
@@ -63,6 +64,7 @@ static struct {
 	uint32_t slice_n;         /**< changes the next sliced commit takes (adaptive) */
 	bool sliced;              /**< the last poll's commit left changes for the next */
 	bool front_syncing;       /**< a front end applies a sync in slices */
+	struct ng_step slice;     /**< ng_svc_poll()'s commit slices: the longest */
 } st;
 
 /*
@@ -1126,8 +1128,12 @@ ng_svc_poll(void)
 				now - st.first_dirty_tsc >= hz * st.p.coalesce_max_us / 1000000) {
 			char err[NG_ERRBUF];
 
+			ng_step_begin(&st.slice);
 			if (ng_svc_commit_slice(err, sizeof(err)) < 0)
 				NG_LOG(ERR, SVC, "commit failed: %s", err);
+			ng_pub_reclaim(false);
+			ng_step_end(&st.slice);
+			return;
 		}
 	}
 	ng_pub_reclaim(false);
@@ -1145,6 +1151,8 @@ ng_svc_ruleset_info(struct ng_ruleset_info *out)
 {
 	ng_pub_info(out);
 	out->dirty_since_tsc = st.n_dirty > 0 ? st.first_dirty_tsc : 0;
+	out->slice_max_ns = st.slice.max_ns;
+	out->slice_max_cpu_ns = st.slice.max_cpu_ns;
 }
 
 unsigned int

@@ -241,6 +241,10 @@ struct ng_ruleset_info {
 	uint64_t grace_ns;        /**< last completed grace period */
 	uint64_t commits;
 	uint64_t pending_free;    /**< rulesets waiting for a grace period */
+	/** The longest commit slice of ng_svc_poll() since start, wall and CPU of
+	 * the control thread (build, publish, reclaim). */
+	uint64_t slice_max_ns;
+	uint64_t slice_max_cpu_ns;
 	/**
 	 * Publish latency over the last (up to 1024) commits: from the first
 	 * change a commit carried to the end of the grace period after its

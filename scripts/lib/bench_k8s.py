@@ -302,6 +302,15 @@ def run(a, tmp, services):
         res["load1"]["sync_end"] = load1()
         res["ruleset_bytes"] = rs["bytes"]
         res["ruleset_build_us"] = rs["build_us"]
+        # The longest turn of the watcher and commit slice during the sync, wall
+        # and CPU (absent from a nodegw before they were measured).
+        ks = cli_json(gw.port, "show k8s")
+        res["longest"] = {"watcher_ms": ks.get("longest_poll_ms"),
+                          "watcher_cpu_ms": ks.get("longest_poll_cpu_ms"),
+                          "commit_ms": rs.get("longest_slice_ms"),
+                          "commit_cpu_ms": rs.get("longest_slice_cpu_ms"),
+                          "list_pages": ks.get("list_pages"),
+                          "list_page_slices": ks.get("list_page_slices")}
         mem = cli_json(gw.port, "show memory")
         res["rss_kib"] = rss_kib(gw.proc.pid)
         res["heap_bytes"] = mem.get("heap_allocated")
@@ -397,6 +406,14 @@ def fmt_probe(p):
         ", %d failed" % p["errors"] if p["errors"] else "")
 
 
+def fmt_longest(r):
+    g = r.get("longest") or {}
+    if g.get("watcher_ms") is None:
+        return "(not reported)"
+    return "%.1f ms (%.1f CPU) / %.1f ms (%.1f CPU)" % (
+        g["watcher_ms"], g["watcher_cpu_ms"], g["commit_ms"] or 0, g["commit_cpu_ms"] or 0)
+
+
 def table(runs):
     rows = [
         ("services x endpoints (nodegw services)", lambda r: "%d x %d (%d)" % (
@@ -422,6 +439,7 @@ def table(runs):
             r["latency_samples"])),
         ("CPU share during the changes", lambda r: fmt_cpu(r["cpu_changes"])),
         ("`show services NAME` during the sync", lambda r: fmt_probe(r["show_services"]["sync"])),
+        ("longest turn during the sync: watcher / commit slice (wall, CPU)", fmt_longest),
         ("`show services NAME` during the changes",
          lambda r: fmt_probe(r["show_services"]["changes"])),
         ("full `show services` after the changes", lambda r: "%.0f ms (%.1f MB)" % (

@@ -837,8 +837,11 @@ def t_show_ruleset(x):
     keys = {"generation", "services", "frontends", "bytes", "index_bytes", "copied_bytes",
             "copied_chunks", "index_rebuilds", "build_us", "publish_us",
             "grace_us", "commits", "pending_free", "dirty", "state", "latency_samples",
-            "latency_p50_us", "latency_p99_us", "latency_max_us"}
+            "latency_p50_us", "latency_p99_us", "latency_max_us", "longest_slice_ms",
+            "longest_slice_cpu_ms"}
     check(set(j) == keys, "show ruleset json keys", sorted(j))
+    check(j["longest_slice_ms"] >= 0 and j["longest_slice_cpu_ms"] >= 0,
+          "the longest commit slice is a duration", j)
     # web: 1 VIP + node port on 2 addresses; dns 1; api 2.
     check(j["generation"] >= 1 and j["services"] == 3 and j["frontends"] == 6 and
           j["bytes"] > 0 and j["dirty"] is False and j["state"] == "synced",

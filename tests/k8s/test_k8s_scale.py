@@ -71,12 +71,16 @@ def t_sliced_sync(x):
     health = set()
     deadline = time.monotonic() + 600
     while True:
+        # show ruleset and show health first: when show k8s then says the sync
+        # is not applied yet, they were answered during it (the other order
+        # raced with the end of the sync between the commands).
+        rs_state = cli_json(x.gw.port, "show ruleset")["state"]
+        h = cli_json(x.gw.port, "show health")
         k = cli_json(x.gw.port, "show k8s")
         if k["initial_sync_ms"] >= 0:
             break
         pending_seen = max(pending_seen, k["pending_groups"])
-        states.add(cli_json(x.gw.port, "show ruleset")["state"])
-        h = cli_json(x.gw.port, "show health")
+        states.add(rs_state)
         health.add((h["syncing"], h["healthz"]))
         check(time.monotonic() < deadline, "initial sync within 600 s", k)
         time.sleep(0.005)
@@ -88,6 +92,11 @@ def t_sliced_sync(x):
     print("     sync in %.0f ms over %d slices; the CLI saw up to %d services pending"
           % (k["initial_sync_ms"], k["sync_slices"], pending_seen), flush=True)
     check(pending_seen > 0, "the CLI answered while services waited to be applied", k)
+    pages = 2 * -(-SERVICES // bench_k8s.PAGE_SIZE) + 1  # services, slices, this Node
+    check(k["list_pages"] == pages, "the lists came in %d pages" % pages, k)
+    print("     the watcher's longest turn: %.1f ms (%.1f ms of CPU); %d of %d pages decoded "
+          "over more than one turn" % (k["longest_poll_ms"], k["longest_poll_cpu_ms"],
+                                       k["list_page_slices"], k["list_pages"]), flush=True)
     check(states == {"syncing"}, "show ruleset said syncing until the sync was applied",
           sorted(states))
     check(health == {(True, 503)}, "/healthz 503 while syncing",

@@ -384,6 +384,69 @@ test_split_linear(void **state)
 	ng_k8s_split_free(&sp);
 }
 
+/* ---- list bodies, item by item ---- */
+
+/* The items of body b, each as its text, joined with '|'; or the error. */
+static int
+items_of(const char *b, char *out, size_t outlen)
+{
+	size_t open, close, pos, start, len, o = 0;
+	int rc = ng_k8s_list_items_span(b, strlen(b), &open, &close);
+
+	out[0] = '\0';
+	if (rc < 0)
+		return rc;
+	assert_int_equal(b[open], '[');
+	assert_int_equal(b[close], ']');
+	for (pos = open + 1; (rc = ng_k8s_list_next_item(b, close, &pos, &start, &len)) > 0; )
+		o += (size_t)snprintf(out + o, outlen - o, "%s%.*s", o ? "|" : "", (int)len,
+			b + start);
+	return rc;
+}
+
+static void
+test_list_items(void **state)
+{
+	char out[512];
+
+	(void)state;
+	assert_int_equal(items_of("{\"kind\":\"ServiceList\",\"metadata\":{\"resourceVersion\":"
+		"\"5\",\"continue\":\"a]b}\"},\"items\":[{\"a\":\"x}]\\\"[\"}, {\"b\":[1,{}]} ,"
+		"null,3,\"s\"]}\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "{\"a\":\"x}]\\\"[\"}|{\"b\":[1,{}]}|null|3|\"s\"");
+	/* items before metadata; empty; whitespace everywhere */
+	assert_int_equal(items_of(" { \"items\" : [ ] , \"metadata\" : { } } ", out,
+		sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* a Status has no items */
+	assert_int_equal(items_of("{\"kind\":\"Status\",\"code\":410}", out, sizeof(out)),
+		-ENOENT);
+	/* "items" that is not an array is for the decoder to refuse */
+	assert_int_equal(items_of("{\"items\":{}}", out, sizeof(out)), -ENOENT);
+}
+
+static void
+test_list_items_bad(void **state)
+{
+	static const char *bad[] = {
+		"", "[]", "{", "{\"items\":[1,2]", "{\"items\":[{]}", "{\"items\":[1]} x",
+		"{\"items\" [1]}", "{items:[1]}", "{\"items\":[1],\"items\":[2]}",
+		"{\"items\":[1] \"kind\":\"x\"}", "{\"a\":\"unterminated}",
+	};
+	static const char *bad_items[] = {
+		"{\"items\":[1,]}", "{\"items\":[,1]}", "{\"items\":[1 2]}", "{\"items\":[{}{}]}",
+	};
+	char out[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (items_of(bad[i], out, sizeof(out)) != -EBADMSG)
+			fail_msg("%s: not refused", bad[i]);
+	for (size_t i = 0; i < sizeof(bad_items) / sizeof(bad_items[0]); i++)
+		if (items_of(bad_items[i], out, sizeof(out)) != -EBADMSG)
+			fail_msg("%s: not refused (items: %s)", bad_items[i], out);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_split_whole),
 	cmocka_unit_test(test_split_bytewise),
@@ -396,6 +459,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_split_reset),
 	cmocka_unit_test(test_split_random_chunks),
 	cmocka_unit_test(test_split_linear),
+	cmocka_unit_test(test_list_items),
+	cmocka_unit_test(test_list_items_bad),
 };
 
 int
