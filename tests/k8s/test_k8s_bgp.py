@@ -349,7 +349,7 @@ def main():
     x.exe = os.path.abspath(sys.argv[1])
     x.api = api
     x.g = ngproc.Nodegw(x.exe, x.tmp, "bgp", stem="nodegw-k8s-bgp",
-                        mem=256, error=Fail)
+                        mem=384, error=Fail)
     try:
         x.admin = Admin(admin)
         x.admin.apply(objects())

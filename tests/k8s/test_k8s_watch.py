@@ -162,7 +162,7 @@ class Nodegw(ngproc.Nodegw):
     """One nodegw of this test (scripts/lib/ngproc.py): start(conf_fn, env)."""
 
     def __init__(self, exe, tmp, tag):
-        super().__init__(exe, tmp, tag, stem="nodegw-k8sw", mem=256, error=Fail)
+        super().__init__(exe, tmp, tag, stem="nodegw-k8sw", mem=384, error=Fail)
 
     def start(self, conf_fn, env=None):
         return super().start(conf_fn, env=env, timeout=START_TIMEOUT)
