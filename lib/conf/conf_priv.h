@@ -180,6 +180,9 @@ name_ok(const char *s, size_t size);
 /* conf_twin.c */
 int load_port_kernel(struct ld *x, const config_setting_t *g, const char *what, unsigned int pi);
 
+/* conf_port.c */
+int load_ports(struct ld *x, const config_setting_t *root);
+
 int
 parse_prefix(const char *s, struct ng_prefix *p);
 
