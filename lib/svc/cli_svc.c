@@ -823,7 +823,7 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 				"routed\n", argv[2], proto_str(proto));
 		return 0;
 	}
-	/* the data path's hashes (lb_dp.c's ng_lb_conn_new) */
+	/* the data path's hashes (lb_dp.c's conn_new) */
 	if (src.family == AF_INET6)
 		h = ng_hash_flow6(src.v6, dst.v6, rte_cpu_to_be_16(sport),
 				rte_cpu_to_be_16(dport), proto);

@@ -839,25 +839,10 @@ ng_lb_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux 
 
 /* ---- the connection code lb6 (lb6_dp.c) shares: lb_dp.h ---- */
 
-struct ng_conn *
-ng_lb_conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *svc,
-		struct rte_mbuf *m, const struct ng_flow_key *k, hash_sig_t ksig, uint8_t tcp_flags,
-		struct ng_vec *const *next)
-{
-	return conn_new(w, rs, svc, m, k, ksig, tcp_flags, NULL, next);
-}
-
 const struct ng_svc_obj *
 ng_lb_conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
 {
 	return conn_revalidate(rs, c);
-}
-
-void
-ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
-		uint32_t len)
-{
-	conn_touch(w, c, svc, len);
 }
 
 void

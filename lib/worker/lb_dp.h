@@ -129,8 +129,12 @@ ng_lb_conn_retire(struct ng_ct *ct, struct ng_conn *c, uint8_t proto, bool is_re
 void ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *const *next);
 
 /**
- * ng_lb_conn_new() for key ki of a burst: with the backend and source port
- * pass 2 prepared for it, if any.
+ * A new connection to svc for key ki of a burst (key and hash in b, either
+ * family): a backend (Maglev, WRR, random; affinity), a FullNAT source port
+ * (the one pass 2 prepared for it, if any), the entry inserted under both
+ * keys. @return the connection, or NULL when m was handed on by next
+ * (refused: reply; dropped: a RST without connection, no source port, table
+ * full).
  */
 struct ng_conn *ng_lb_conn_new_burst(struct ng_worker *w, const struct ng_ruleset *rs,
 		struct ng_svc_obj *svc, struct rte_mbuf *m, const struct ng_lb_burst *b, uint16_t ki,
@@ -144,23 +148,8 @@ struct ng_conn *ng_lb_conn_new_burst(struct ng_worker *w, const struct ng_rulese
 void ng_lb_conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
 		bool is_reply, bool first, uint8_t proto, uint8_t tcp_flags, uint32_t len);
 
-/**
- * A new connection to svc for a packet whose key k (hash ksig, either
- * family) has no entry: a backend (Maglev, WRR, random; affinity), a FullNAT
- * source port, the entry inserted under both keys.
- * @return the connection, or NULL when m was handed on by next (refused:
- *   reply; dropped: a RST without connection, no source port, table full).
- */
-struct ng_conn *ng_lb_conn_new(struct ng_worker *w, const struct ng_ruleset *rs,
-		struct ng_svc_obj *svc, struct rte_mbuf *m, const struct ng_flow_key *k,
-		hash_sig_t ksig, uint8_t tcp_flags, struct ng_vec *const *next);
-
 /** Bring a connection's service view up to ruleset rs; @return its service or NULL. */
 const struct ng_svc_obj *ng_lb_conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c);
-
-/** A packet of len bytes on c: its deadline, counters, the service's counters. */
-void ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
-		uint32_t len);
 
 /**
  * The worker that owns an IPv4 TCP/UDP packet from src:sport to dst:dport
