@@ -47,7 +47,7 @@ workers = { idle_sleep_us = 100; };
 cli = { port = 0; };
 ports = ( { name = "p0"; devargs = "$devargs"; addresses = ["198.18.0.1/24"]; } );
 CONF
-    ip netns exec "$NS" "$NODEGW" --no-huge -m 256 --no-shconf --no-pci \
+    ip netns exec "$NS" "$NODEGW" --no-huge -m 384 --no-shconf --no-pci \
         --file-prefix nodegw-pmds --lcores 0@0,1@1 -- -c "$conf" >"$log" 2>&1 &
     PID=$!
     for ((i = 0; i < 100; i++)); do
