@@ -346,6 +346,17 @@ e2e_summary() {
 	((FAILED == 0))
 }
 
+# e2e_backend_list PORT: the config's backends = ( ... ) entries, one per
+# name in BACKENDS at its address in BIP, all on PORT.
+e2e_backend_list() {
+	local port=$1 b sep=""
+	for b in "${BACKENDS[@]}"; do
+		printf '%s\n\t\t\t{ address = "%s"; port = %s; }' "$sep" "${BIP[$b]}" "$port"
+		sep=","
+	done
+	echo
+}
+
 # e2e_conf_check: $CONF passes nodegw --check, or the test fails with what it
 # said and the config it said it about (generated: it is gone after the test).
 e2e_conf_check() {

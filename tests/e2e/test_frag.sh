@@ -61,15 +61,6 @@ CHECKS=8
 
 e2e_begin nodegw-e2e-frag
 e2e_lcores
-backend_list() {
-	local b sep=""
-	for b in "${BACKENDS[@]}"; do
-		printf '%s\n\t\t\t{ address = "%s"; port = %s; }' "$sep" "${BIP[$b]}" "$UDP_PORT"
-		sep=","
-	done
-	echo
-}
-
 # one TX queue per worker (each a pcap handle on the interface), one RX queue:
 # two RX handles on one interface would each see every frame
 tx_ifaces() {
@@ -93,7 +84,7 @@ ports = (
 services = (
 	{
 		name = "dns"; protocol = "udp"; port = 53; vips = ["$VIP"];
-		backends = ($(backend_list)
+		backends = ($(e2e_backend_list "$UDP_PORT")
 		);
 	}
 );
