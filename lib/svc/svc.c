@@ -582,9 +582,8 @@ grow(void **arr, unsigned int *cap, unsigned int n, size_t elem)
 	return 0;
 }
 
-/* Same frontend? A NodePort of family 0 (the service's) matches either family. */
-static bool
-fe_equal(const struct ng_frontend *a, const struct ng_frontend *b)
+bool
+ng_svc_frontend_equal(const struct ng_frontend *a, const struct ng_frontend *b)
 {
 	if (a->port != b->port)
 		return false;
@@ -676,7 +675,7 @@ ng_svc_frontend_add(const char *name, const struct ng_frontend *fe_in, char *err
 	for (unsigned int i = 0; i < d->n_fes; i++) {
 		const struct ng_frontend *o = &d->fes[i];
 
-		if (fe_equal(o, fe))
+		if (ng_svc_frontend_equal(o, fe))
 			return 0;
 		n_vips += o->addr.family != 0;
 		if (fe->addr.family != 0 && o->addr.family != 0 && o->port != fe->port)
@@ -723,7 +722,7 @@ ng_svc_frontend_del(const char *name, const struct ng_frontend *fe, char *err, s
 	if (d == NULL || d->deleted)
 		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
 	for (unsigned int i = 0; i < d->n_fes; i++) {
-		if (!fe_equal(&d->fes[i], fe))
+		if (!ng_svc_frontend_equal(&d->fes[i], fe))
 			continue;
 		fe_unindex(d, &d->fes[i]);
 		d->fes[i] = d->fes[--d->n_fes];
@@ -810,159 +809,6 @@ ng_svc_backend_del(const char *name, const struct ng_ip *addr, uint16_t port, ch
 	}
 	return ng_err(err, errlen, -ENOENT, "service \"%s\": no backend %s:%u", name,
 			ng_ip_fmt(addr, a, sizeof(a)), port);
-}
-
-static void
-spec_from_conf(const struct ng_conf_service *cs, struct ng_svc_spec *s)
-{
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", cs->name);
-	s->proto = cs->proto;
-	s->scheduler = cs->scheduler;
-	s->mode = cs->mode;
-	s->affinity = cs->affinity;
-	s->affinity_timeout = cs->affinity_timeout;
-	s->timeouts = cs->timeouts;
-	s->src_ranges = cs->src_ranges;
-	s->n_src_ranges = cs->n_src_ranges;
-}
-
-/* Does the desired service d already equal the config's cs? */
-static bool
-same_as_conf(const struct svc_d *d, const struct ng_conf_service *cs)
-{
-	struct ng_svc_spec s;
-	unsigned int n_fe = cs->n_vips + (cs->node_port ? 1 : 0);
-
-	spec_from_conf(cs, &s);
-	if (!ng_svc_spec_equal(&d->spec, &s) || d->n_fes != n_fe || d->n_bes != cs->n_backends)
-		return false;
-	for (unsigned int i = 0; i < cs->n_vips; i++) {
-		struct ng_frontend fe = {.addr = cs->vips[i], .port = cs->port};
-		bool found = false;
-
-		for (unsigned int j = 0; j < d->n_fes && !found; j++)
-			found = fe_equal(&d->fes[j], &fe);
-		if (!found)
-			return false;
-	}
-	for (unsigned int i = 0; i < cs->n_backends; i++) {
-		const struct ng_conf_backend *b = &cs->backends[i];
-		bool found = false;
-
-		for (unsigned int j = 0; j < d->n_bes && !found; j++)
-			found = d->bes[j].port == b->port && d->bes[j].weight == b->weight &&
-					ng_ip_equal(&d->bes[j].addr, &b->addr);
-		if (!found)
-			return false;
-	}
-	if (cs->node_port) {
-		struct ng_frontend fe = {.port = cs->node_port,
-			.np_family = ng_conf_svc_family(cs)};
-		bool found = false;
-
-		for (unsigned int j = 0; j < d->n_fes && !found; j++)
-			found = fe_equal(&d->fes[j], &fe);
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-static int
-conf_name_cmp(const void *a, const void *b)
-{
-	const struct ng_conf_service *const *x = a, *const *y = b;
-
-	return strcmp((*x)->name, (*y)->name);
-}
-
-/* The service named name in sorted[n] (sorted by name), or NULL. */
-static const struct ng_conf_service *
-conf_find(const struct ng_conf_service **sorted, unsigned int n, const char *name)
-{
-	unsigned int lo = 0, hi = n;
-
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		int c = strcmp(sorted[mid]->name, name);
-
-		if (c == 0)
-			return sorted[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Delete the local services that c no longer has, or has differently. */
-static int
-drop_changed(const struct ng_conf *c)
-{
-	const struct ng_conf_service **sorted = calloc(c->n_services + 1, sizeof(*sorted));
-
-	if (sorted == NULL)
-		return -ENOMEM;
-	for (unsigned int j = 0; j < c->n_services; j++)
-		sorted[j] = &c->services[j];
-	qsort(sorted, c->n_services, sizeof(*sorted), conf_name_cmp);
-	for (uint32_t i = 0; i < st.n_svcs; i++) {
-		struct svc_d *d = st.svcs[i];
-		const struct ng_conf_service *cs;
-
-		if (d == NULL || d->deleted || d->spec.origin != NG_SVC_ORIGIN_LOCAL)
-			continue;
-		cs = conf_find(sorted, c->n_services, d->spec.name);
-		if (cs == NULL || !same_as_conf(d, cs))
-			ng_svc_del(d->spec.name, NULL, 0);
-	}
-	free(sorted);
-	return 0;
-}
-
-int
-ng_svc_apply_conf(const struct ng_conf *c, char *err, size_t errlen)
-{
-	char e[NG_ERRBUF];
-	int rc;
-
-	/* Services the config no longer has, or has differently, go first so their
-	 * frontends are free for whoever takes them over. */
-	if (drop_changed(c) < 0)
-		return ng_err(err, errlen, -ENOMEM, "%s: out of memory", c->file);
-	for (unsigned int j = 0; j < c->n_services; j++) {
-		const struct ng_conf_service *cs = &c->services[j];
-		struct svc_d *d = find(cs->name);
-		struct ng_svc_spec s;
-
-		if (d != NULL && !d->deleted && d->spec.origin != NG_SVC_ORIGIN_LOCAL)
-			return ng_err(err, errlen, -EEXIST, "%s:%d: service \"%s\": the name "
-					"is taken by a Kubernetes service", c->file, cs->line,
-					cs->name);
-		if (d != NULL && !d->deleted)
-			continue; /* unchanged */
-		spec_from_conf(cs, &s);
-		rc = ng_svc_add(&s, e, sizeof(e));
-		for (unsigned int i = 0; rc == 0 && i < cs->n_vips; i++) {
-			struct ng_frontend fe = {.addr = cs->vips[i], .port = cs->port};
-
-			rc = ng_svc_frontend_add(cs->name, &fe, e, sizeof(e));
-		}
-		if (rc == 0 && cs->node_port) {
-			struct ng_frontend fe = {.port = cs->node_port,
-				.np_family = ng_conf_svc_family(cs)};
-
-			rc = ng_svc_frontend_add(cs->name, &fe, e, sizeof(e));
-		}
-		for (unsigned int i = 0; rc == 0 && i < cs->n_backends; i++)
-			rc = ng_svc_backend_set(cs->name, &cs->backends[i].addr,
-					cs->backends[i].port, cs->backends[i].weight, e, sizeof(e));
-		if (rc < 0)
-			return ng_err(err, errlen, rc, "%s:%d: %s", c->file, cs->line, e);
-	}
-	return 0;
 }
 
 static void

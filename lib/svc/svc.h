@@ -300,6 +300,9 @@ struct ng_backend {
 /** "198.19.0.10:80/tcp", "nodeport:30080/tcp" (IPv4) or "nodeport6:30080/tcp". */
 void ng_svc_frontend_fmt(const struct ng_frontend *fe, uint8_t proto, char *buf, size_t len);
 
+/** Same frontend? A NodePort of family 0 (the service's) matches either family. */
+bool ng_svc_frontend_equal(const struct ng_frontend *a, const struct ng_frontend *b);
+
 /** A read-only view of one service: valid until the next change or commit. */
 struct ng_svc_view {
 	const struct ng_svc_spec *spec;
