@@ -19,6 +19,8 @@
 #define EVICT_SCAN_MAX 1024
 #define EXPIRE_AHEAD 8 /* entries the expiry scan prefetches ahead */
 #define CT_MAX_CAP (1u << 30)
+/* local_ports[]: a count for every port number */
+#define LOCAL_PORTS_BYTES (65536 * sizeof(uint16_t))
 
 _Static_assert(sizeof(struct ng_flow_key) == 40, "flow key is 40 bytes");
 _Static_assert(sizeof(struct ng_conn) == 128, "a conn is two cache lines");
@@ -74,7 +76,8 @@ ng_ct_create(const char *name, uint32_t cap, int socket)
 			socket);
 	ct->free_idx = rte_malloc_socket(name, sizeof(uint32_t) * cap, 0, socket);
 	ct->bkt = rte_malloc_socket(name, sizeof(*ct->bkt) * nb, RTE_CACHE_LINE_SIZE, socket);
-	if (ct->conns == NULL || ct->free_idx == NULL || ct->bkt == NULL)
+	ct->local_ports = rte_zmalloc_socket(name, LOCAL_PORTS_BYTES, RTE_CACHE_LINE_SIZE, socket);
+	if (ct->conns == NULL || ct->free_idx == NULL || ct->bkt == NULL || ct->local_ports == NULL)
 		goto nomem;
 	/* all ones: every slot empty (NG_CT_REF_NONE) */
 	memset(ct->bkt, 0xff, sizeof(*ct->bkt) * nb);
@@ -94,6 +97,7 @@ ng_ct_free(struct ng_ct *ct)
 	if (ct == NULL || ng_exiting()) /* at exit the heap goes whole (ng_exit.h) */
 		return;
 	rte_free(ct->bkt);
+	rte_free(ct->local_ports);
 	rte_free(ct->conns);
 	rte_free(ct->free_idx);
 	rte_free(ct);
@@ -105,7 +109,7 @@ ng_ct_mem_bytes(uint32_t cap)
 	if (cap == 0)
 		return 0;
 	return (uint64_t)cap * (sizeof(struct ng_conn) + sizeof(uint32_t)) +
-			(uint64_t)n_buckets(cap) * sizeof(struct ng_ct_bucket);
+			(uint64_t)n_buckets(cap) * sizeof(struct ng_ct_bucket) + LOCAL_PORTS_BYTES;
 }
 
 /* Put (h, ref) in a free slot of bucket bi. */
@@ -206,6 +210,12 @@ release(struct ng_ct *ct, struct ng_conn *c)
 
 	if (!(c->flags & NG_CT_F_CONFIRMED))
 		ct->n_unconfirmed--;
+	if (c->flags & NG_CT_F_LOCAL) {
+		uint16_t *n = &ct->local_ports[c->orig.dport];
+
+		if (*n != UINT16_MAX && *n != 0)
+			__atomic_store_n(n, (uint16_t)(*n - 1), __ATOMIC_RELAXED);
+	}
 	c->state = NG_CT_FREE;
 	ct->free_idx[tail >= ct->cap ? tail - ct->cap : tail] = (uint32_t)(c - ct->conns);
 	ct->n_used--;

@@ -96,12 +96,15 @@ enum ng_ct_state {
  */
 #define NG_CT_F_CONFIRMED 0x10
 #define NG_CT_F_ONEWAY    0x20 /**< DSR: replies bypass the gateway; no reply key indexed */
+/** To one of the gateway's own addresses (a NodePort): counted in the table's
+ * local_ports[] while it lives (ng_ct_mark_local()). */
+#define NG_CT_F_LOCAL     0x40
 
 /* the sum equals the union only if no two flags share a bit */
 static_assert((NG_CT_F_FULLNAT + NG_CT_F_REPLIED + NG_CT_F_FIN_ORIG + NG_CT_F_FIN_REPLY +
-		NG_CT_F_CONFIRMED + NG_CT_F_ONEWAY) ==
+		NG_CT_F_CONFIRMED + NG_CT_F_ONEWAY + NG_CT_F_LOCAL) ==
 		(NG_CT_F_FULLNAT | NG_CT_F_REPLIED | NG_CT_F_FIN_ORIG | NG_CT_F_FIN_REPLY |
-		NG_CT_F_CONFIRMED | NG_CT_F_ONEWAY), "two NG_CT_F_* flags share a bit");
+		NG_CT_F_CONFIRMED | NG_CT_F_ONEWAY | NG_CT_F_LOCAL), "two NG_CT_F_* flags share a bit");
 
 #define NG_CT_BIDX_NONE UINT16_MAX
 
@@ -178,8 +181,33 @@ struct ng_ct {
 	 * stale for a miss (n_ins moved) or a hit (n_del moved). */
 	uint32_t n_ins;
 	uint32_t n_del;
+	/** Connections to the gateway's own addresses (NG_CT_F_LOCAL) by
+	 * destination port (the index is the port in network order), saturating
+	 * at UINT16_MAX (then kept for good). Written by the table's worker, read
+	 * by every worker (relaxed atomics): a packet to a gateway port that no
+	 * frontend takes and no connection uses keeps no state and goes to the
+	 * local stage without a connection lookup (lb_dp.c). */
+	uint16_t *local_ports;
 	struct ng_ct_stats stats;
 } __rte_cache_aligned;
+
+/** Count c, a connection to one of the gateway's own addresses, in local_ports[]. */
+static inline void
+ng_ct_mark_local(struct ng_ct *ct, struct ng_conn *c)
+{
+	uint16_t *n = &ct->local_ports[c->orig.dport];
+
+	c->flags |= NG_CT_F_LOCAL;
+	if (*n != UINT16_MAX)
+		__atomic_store_n(n, (uint16_t)(*n + 1), __ATOMIC_RELAXED);
+}
+
+/** Does a connection of ct use port dport (network order) of a gateway address? */
+static inline bool
+ng_ct_local_port_used(const struct ng_ct *ct, uint16_t dport)
+{
+	return __atomic_load_n(&ct->local_ports[dport], __ATOMIC_RELAXED) != 0;
+}
 
 /** Most keys one ng_ct_lookup_bulk() call takes. */
 #define NG_CT_BULK_MAX 32

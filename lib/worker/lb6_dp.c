@@ -79,24 +79,22 @@ owner6(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_n
 	return w->id;
 }
 
-/*
- * A packet to one of the gateway's own IPv6 addresses that no frontend takes
- * (not a NodePort, not in the FullNAT reply port range) keeps no state: the
- * worker that received it hands it to ip6-local itself rather than through the
- * owner's redirect ring (lb_dp.c's rule, asked only of packets about to be
- * redirected).
- */
+/* lb_dp.c's local_no_frontend() for IPv6: a packet to a gateway address that
+ * no frontend takes and no connection uses goes to ip6-local where it arrived. */
 static inline bool
-local6_no_frontend(const struct ng_ruleset *rs, const struct ng_nexthop *nh,
-		const struct rte_ipv6_hdr *ip, const uint16_t *ports, uint8_t proto)
+local6_no_frontend(const struct ng_worker *w, const struct ng_ruleset *rs,
+		const struct ng_nexthop *nh, const struct rte_ipv6_hdr *ip, const uint16_t *ports,
+		uint8_t proto)
 {
 	struct ng_fe_key fk = {0};
 	uint16_t p;
 
-	if (nh == NULL || nh->type != NG_NH_LOCAL)
+	if (likely(nh == NULL || nh->type != NG_NH_LOCAL))
 		return false;
 	p = rte_be_to_cpu_16(ports[1]);
 	if (p >= rs->lport_min && p <= rs->lport_max)
+		return false;
+	if (ng_lb_local_port_used(w, ports[1]))
 		return false;
 	memcpy(fk.addr.v6, ip->dst_addr, 16);
 	fk.port = ports[1];
@@ -126,7 +124,7 @@ ng_lb_local_no_frontend6(const struct ng_worker *w, const struct ng_nexthop *nh,
 	const uint16_t ports[2] = {0, dport};
 
 	memcpy(ip.dst_addr, dst, 16);
-	return local6_no_frontend(w->rs, nh, &ip, ports, proto);
+	return local6_no_frontend(w, w->rs, nh, &ip, ports, proto);
 }
 
 /* Rewrite for the connection: to the backend, or back to the client. */
@@ -159,6 +157,7 @@ miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 	const struct ng_flow_key *k = &b->keys[ki];
 	struct ng_fe_key fk = {0};
 	struct ng_svc_obj *s;
+	struct ng_conn *c;
 
 	if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
 		ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, nh);
@@ -186,7 +185,10 @@ miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 		ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
 		return NULL;
 	}
-	return ng_lb_conn_new_burst(w, rs, s, m, b, ki, flags, next);
+	c = ng_lb_conn_new_burst(w, rs, s, m, b, ki, flags, next);
+	if (c != NULL && nh->type == NG_NH_LOCAL)
+		ng_ct_mark_local(w->ct, c);
+	return c;
 }
 
 /*
@@ -279,10 +281,15 @@ lb6_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *
 			continue;
 		}
 		ports = (const uint16_t *)((const uint8_t *)ip + info.l3_len);
+		if (unlikely(local6_no_frontend(w, rs, nh, ip, ports, info.proto))) {
+			ng_w_next(next[NG_LB6_NEXT_LOCAL], m, 0);
+			b->act[i] = NG_LB_DONE;
+			continue;
+		}
 		if (multi) {
 			unsigned int o = owner6(w, rs, nh, ip, ports, info.proto);
 
-			if (o != w->id && !local6_no_frontend(rs, nh, ip, ports, info.proto)) {
+			if (o != w->id) {
 				ng_w_next(next[NG_LB6_NEXT_REDIRECT], m, o);
 				b->act[i] = NG_LB_DONE;
 				continue;

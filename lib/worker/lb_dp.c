@@ -117,23 +117,27 @@ ng_lb_owner4(const struct ng_worker *w, const struct ng_nexthop *nh, uint32_t sr
 
 /*
  * A packet to one of the gateway's own addresses that no frontend takes (not
- * a NodePort, not a FullNAT reply): it keeps no connection state, so the
- * worker that received it hands it to the local stage itself instead of
- * through the owner's redirect ring. Asked only of packets about to be
- * redirected, so a flood to the node's other ports (SSH, BGP, anything the
- * kernel twin gets) cannot fill the rings that service traffic crosses.
+ * a NodePort, not a FullNAT reply port) and no connection uses (a NodePort
+ * removed while its connections finish: ng_lb_local_port_used()): it keeps no
+ * state, so the worker that received it hands it to the local stage itself,
+ * before any connection lookup and never through the owner's redirect ring.
+ * So a flood to the node's other ports (SSH, BGP, anything the kernel twin
+ * gets) costs the service stage little and cannot fill the rings that service
+ * traffic crosses.
  */
 static inline bool
-local_no_frontend(const struct ng_ruleset *rs, const struct ng_nexthop *nh,
-		const struct rte_ipv4_hdr *ip, const uint16_t *ports)
+local_no_frontend(const struct ng_worker *w, const struct ng_ruleset *rs,
+		const struct ng_nexthop *nh, const struct rte_ipv4_hdr *ip, const uint16_t *ports)
 {
 	struct ng_fe_key fk = {0};
 	uint16_t p;
 
-	if (nh == NULL || nh->type != NG_NH_LOCAL)
+	if (likely(nh == NULL || nh->type != NG_NH_LOCAL))
 		return false;
 	p = rte_be_to_cpu_16(ports[1]);
 	if (p >= rs->lport_min && p <= rs->lport_max)
+		return false;
+	if (ng_lb_local_port_used(w, ports[1]))
 		return false;
 	fk.addr.v4 = ip->dst_addr;
 	fk.port = ports[1];
@@ -149,7 +153,7 @@ ng_lb_local_no_frontend4(const struct ng_worker *w, const struct ng_nexthop *nh,
 	struct rte_ipv4_hdr ip = {.dst_addr = dst, .next_proto_id = proto};
 	const uint16_t ports[2] = {0, dport};
 
-	return local_no_frontend(w->rs, nh, &ip, ports);
+	return local_no_frontend(w, w->rs, nh, &ip, ports);
 }
 
 /*
@@ -595,11 +599,16 @@ lb_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **
 			continue;
 		}
 		ports = (const uint16_t *)((const uint8_t *)ip + ihl);
+		if (unlikely(local_no_frontend(w, rs, aux[i].nh, ip, ports))) {
+			ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
+			b->act[i] = NG_LB_DONE;
+			continue;
+		}
 		/* a chain is a datagram just reassembled: its owner is not known yet */
 		if (multi || unlikely(m->nb_segs > 1 && w->dp->n_workers > 1)) {
 			unsigned int o = owner_of(w, rs, aux[i].nh, ip, ports);
 
-			if (o != w->id && !local_no_frontend(rs, aux[i].nh, ip, ports)) {
+			if (o != w->id) {
 				ng_w_next(next[NG_LB_NEXT_REDIRECT], m, o);
 				b->act[i] = NG_LB_DONE;
 				continue;
@@ -697,8 +706,11 @@ lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 		return NULL;
 	}
 	c = ng_lb_conn_new_burst(w, rs, s, m, b, ki, flags, next);
-	if (c != NULL)
+	if (c != NULL) {
 		b->act[i] = NG_LB_NEW;
+		if (nh->type == NG_NH_LOCAL)
+			ng_ct_mark_local(w->ct, c);
+	}
 	return c;
 }
 

@@ -160,8 +160,26 @@ unsigned int ng_lb_owner4(const struct ng_worker *w, const struct ng_nexthop *nh
 		uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto);
 
 /**
+ * Does a connection to port dport (network order) of one of the gateway's own
+ * addresses live on any worker (a NodePort's, also after the NodePort was
+ * removed: its TCP connections finish)? The worker that owns it may be
+ * another, so every worker's count is read.
+ */
+static inline bool
+ng_lb_local_port_used(const struct ng_worker *w, uint16_t dport)
+{
+	const struct ng_dp *dp = w->dp;
+
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		if (ng_ct_local_port_used(dp->workers[i]->ct, dport))
+			return true;
+	return false;
+}
+
+/**
  * Is an IPv4 TCP/UDP packet to dst:dport (network order) one for a gateway
- * address that no frontend takes (no NodePort, not a FullNAT reply port)?
+ * address that no frontend takes (no NodePort, not a FullNAT reply port) and
+ * no connection uses (ng_lb_local_port_used())?
  * Such a packet keeps no state, so it is served where it arrived, never
  * redirected (nothing about it may fill the redirect rings).
  * @param nh the FIB result for dst (may be NULL)

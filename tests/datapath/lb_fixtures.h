@@ -198,6 +198,7 @@ void fx_ttl_expired_vip(void);
 void fx_redirect(void);
 void fx_dnat(void);
 void fx_nodeport(void);
+void fx_nodeport_gone(void);
 void fx_burst(void);
 void fx_lport_run_in_use(void);
 void fx_backend_removed(void);

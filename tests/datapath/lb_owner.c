@@ -223,3 +223,49 @@ fx_lport_run_in_use(void)
 		ng_ct_delete(ct, c);
 	}
 }
+
+/*
+ * A NodePort removed while a connection uses it: the connection finishes
+ * (served on its owner, handed to the owner from the other worker), and once
+ * it is gone the port is the gateway's own again: its packets go to the
+ * local stage where they arrive, without a connection lookup or a redirect.
+ */
+void
+fx_nodeport_gone(void)
+{
+	uint16_t np = NODE_PORT + 7, cp = cport_of(CLIENT, owner, 40700);
+	struct flow f = flow_init(IPPROTO_TCP, CLIENT, cp, GW0, np, true);
+	struct tb_frame in, out;
+	char err[NG_ERRBUF] = "";
+	struct ng_ct *ct;
+	struct ng_conn *c;
+
+	assert_int_equal(svc_make("npgone", IPPROTO_TCP, NG_FWD_FULLNAT, 0, np, 8080, N_BACKENDS),
+			0);
+	svc_or_fail(ng_svc_commit(err, sizeof(err)), err);
+	flow_handshake(&f, 8080);
+	c = flow_conn(&f);
+	ct = gw.dp->workers[f.wid]->ct;
+	assert_true(c->flags & NG_CT_F_LOCAL);
+	assert_true(ng_ct_local_port_used(ct, rte_cpu_to_be_16(np)));
+
+	svc_or_fail(ng_svc_del("npgone", err, sizeof(err)), err);
+	svc_or_fail(ng_svc_commit(err, sizeof(err)), err);
+	flow_c2s(&f, "data after the NodePort went: still to its backend", RTE_TCP_ACK_FLAG, 1001,
+			9001, 100);
+	flow_s2c(&f, "the backend's answer: back to the client", RTE_TCP_ACK_FLAG, 9001, 1101, 64);
+	flow_c2s_frame(&f, &in, RTE_TCP_ACK_FLAG, 1101, 9065, 0);
+	step("its segment on the other worker: to the owner", 1 - f.wid, &in, REDIRECT(f.wid),
+			NULL);
+	step_redirected("handed to the owner: to the backend", 1 - f.wid, f.wid, P0, TX(P1), &out);
+
+	/* The connection gone: the port is nobody's; where a packet arrives it
+	 * goes to the local stage (no twin here: a RST). */
+	ng_ct_delete(ct, c);
+	assert_false(ng_ct_local_port_used(ct, rte_cpu_to_be_16(np)));
+	step("a segment after the connection went, on the other worker", 1 - f.wid, &in,
+			REFUSE(P0, LOCAL_PROTO), &out);
+	check_rst(&in, &out);
+	step("the same on the owner", f.wid, &in, REFUSE(P0, LOCAL_PROTO), &out);
+	check_rst(&in, &out);
+}

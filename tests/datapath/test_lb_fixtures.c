@@ -93,6 +93,8 @@ static const struct lb_fixture fixtures[] = {
 		"worker", fx_dnat},
 	{"nodeport", "NodePort 30080 on both gateway addresses: to a backend and back",
 		fx_nodeport},
+	{"nodeport_gone", "NodePort removed: its connection finishes (also from the other worker); "
+		"after it, the port's packets go to the local stage where they arrive", fx_nodeport_gone},
 	{"backend_removed", "removed backend: TCP conn stays on it, UDP moves at once",
 		fx_backend_removed},
 	{"backend_drained", "weight 0: the conn stays, new flows never pick it",

@@ -238,9 +238,11 @@ sizes(void **state)
 	assert_true(ng_ct_mem_bytes(2000) > ng_ct_mem_bytes(1000));
 	assert_int_equal(ng_ct_mem_bytes(0), 0);
 	/* entry 128 + free list 4 + buckets: 2.5 slots of 8 bytes rounded up to a
-	 * power of two buckets, so between 20 and 40 bytes */
+	 * power of two buckets, so between 20 and 40 bytes; and 128 KiB per table
+	 * (the local ports' counts) */
 	for (uint32_t cap = 1024; cap <= (1u << 26); cap *= 2) {
-		uint64_t b = ng_ct_mem_bytes(cap), b3 = ng_ct_mem_bytes(cap / 4 * 3);
+		uint64_t b = ng_ct_mem_bytes(cap) - 65536 * 2;
+		uint64_t b3 = ng_ct_mem_bytes(cap / 4 * 3) - 65536 * 2;
 
 		assert_in_range(b / cap, 132 + 20, 132 + 40);
 		assert_in_range(b3 / (cap / 4 * 3), 132 + 20, 132 + 40);
@@ -1530,6 +1532,46 @@ full_large_no_insert_failures(void **state)
 	ng_ct_free(ct);
 }
 
+/* Connections to the gateway's own addresses counted by port: each mark is
+ * undone by the entry's release (delete, expiry, eviction); a count that
+ * reached UINT16_MAX stays (it can no longer tell). */
+static void
+local_ports_counted(void **state)
+{
+	struct ng_ct *ct = table(CAP);
+	struct ng_conn *c[3];
+	uint16_t port = p16(80);
+
+	(void)state;
+	assert_false(ng_ct_local_port_used(ct, port));
+	for (uint32_t i = 0; i < 3; i++) {
+		c[i] = ng_ct_alloc(ct, T0);
+		assert_non_null(c[i]);
+		fill_conn(c[i], i, true, NG_CT_ESTABLISHED, T0);
+		assert_int_equal(ng_ct_insert(ct, c[i]), 0);
+		if (i < 2)
+			ng_ct_mark_local(ct, c[i]);
+	}
+	assert_true(ng_ct_local_port_used(ct, port));
+	assert_false(ng_ct_local_port_used(ct, p16(81)));
+	ng_ct_delete(ct, c[2]); /* not marked: changes nothing */
+	assert_int_equal(ct->local_ports[port], 2);
+	ng_ct_delete(ct, c[0]);
+	assert_true(ng_ct_local_port_used(ct, port));
+	/* the expiry scan releases the last one */
+	assert_int_equal(ng_ct_expire(ct, T0 + 901 * HZ, CAP), 1);
+	assert_false(ng_ct_local_port_used(ct, port));
+	/* saturated: kept for good */
+	ct->local_ports[port] = UINT16_MAX;
+	c[0] = ng_ct_alloc(ct, T0);
+	fill_conn(c[0], 7, true, NG_CT_ESTABLISHED, T0);
+	assert_int_equal(ng_ct_insert(ct, c[0]), 0);
+	ng_ct_mark_local(ct, c[0]);
+	ng_ct_delete(ct, c[0]);
+	assert_int_equal(ct->local_ports[port], UINT16_MAX);
+	ng_ct_free(ct);
+}
+
 int
 main(void)
 {
@@ -1565,6 +1607,7 @@ main(void)
 		cmocka_unit_test(free_entries_fifo),
 		cmocka_unit_test(evict_cursor_own),
 		cmocka_unit_test(full_large_no_insert_failures),
+		cmocka_unit_test(local_ports_counted),
 	};
 
 	return cmocka_run_group_tests_name("ct", tests, group_setup, group_teardown);
