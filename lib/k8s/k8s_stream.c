@@ -199,12 +199,19 @@ skip_space(const char *b, size_t i, size_t end)
 	return i;
 }
 
+/* The bytes value_end() looks at: quotes, escapes and brackets; it skips the
+ * others in a tight loop (a list page is scanned twice, for its items array
+ * and item by item: 4% of the control core during a sync, byte by byte). */
+static const bool json_mark[256] = {
+	['"'] = true, ['\\'] = true, ['{'] = true, ['}'] = true, ['['] = true, [']'] = true,
+};
+
 /** The end (one past) of the JSON value that starts at b[i]; 0: it does not end. */
 static size_t
 value_end(const char *b, size_t i, size_t end)
 {
 	int depth = 0;
-	bool in_str = false, esc = false;
+	bool in_str = false;
 
 	if (i >= end)
 		return 0;
@@ -215,14 +222,17 @@ value_end(const char *b, size_t i, size_t end)
 		return i;
 	}
 	for (; i < end; i++) {
-		char c = b[i];
+		char c;
 
+		while (i < end && !json_mark[(unsigned char)b[i]])
+			i++;
+		if (i >= end)
+			break;
+		c = b[i];
 		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (c == '\\')
-				esc = true;
-			else if (c == '"') {
+			if (c == '\\') {
+				i++; /* the escaped byte */
+			} else if (c == '"') {
 				in_str = false;
 				if (depth == 0)
 					return i + 1; /* a string value */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,21 +35,152 @@ backend_key(const struct ng_maglev_backend *b, uint8_t key[19])
 	key[18] = (uint8_t)b->port;
 }
 
-static inline uint64_t
-step(uint64_t pos, uint64_t skip, uint64_t m)
+/*
+ * The fill. Each backend walks its permutation (offset, then + skip mod m)
+ * and, in turn, takes the first free slot on its walk. While many slots are
+ * free a walk finds one in a few steps; the last ones cost a walk of about
+ * m / free steps each (most of the probes of a whole fill go to the last few
+ * percent). So once at most MAGLEV_TAIL slots are free (and the table is
+ * shared by at least MAGLEV_TAIL_MIN_N backends: with fewer the walks rarely
+ * meet and probing stays cheaper, measured), the slot a walk
+ * would reach first is computed instead: from the walk's position p, free
+ * slot f lies ((f - p) * skip^-1) mod m steps ahead (m is prime), and the
+ * walk stops at the free slot with the fewest steps. Same slot, same table,
+ * without the probes.
+ */
+#define MAGLEV_TAIL 32
+#define MAGLEV_TAIL_MIN_N 8
+
+struct walk {
+	uint32_t pos;	/* next slot to try */
+	uint32_t skip;	/* 1..m-1 */
+	uint32_t inv;	/* skip^-1 mod m, for the tail */
+	uint32_t weight;
+	uint64_t credit;
+};
+
+struct fill {
+	uint16_t *table;
+	uint32_t m;
+	uint32_t filled;
+	uint32_t n_free;	/* entries of free_slots, in the tail */
+	bool tail;		/* the free slots are listed and the inverses known */
+	bool probe_only;	/* m is not prime: no inverses, probe to the end */
+	double inv_m;
+	uint32_t free_slots[MAGLEV_TAIL];
+};
+
+static inline uint32_t
+step(uint32_t pos, uint32_t skip, uint32_t m)
 {
-	pos += skip;
+	pos += skip;	/* both < m <= 65537: no overflow */
 	return pos >= m ? pos - m : pos;
+}
+
+/* a^-1 mod m (extended Euclid); 0 when a and m are not coprime. */
+static uint32_t
+inverse_mod(uint32_t a, uint32_t m)
+{
+	int64_t t = 0, nt = 1, r = m, nr = a;
+
+	while (nr != 0) {
+		int64_t q = r / nr, x;
+
+		x = t - q * nt;
+		t = nt;
+		nt = x;
+		x = r - q * nr;
+		r = nr;
+		nr = x;
+	}
+	if (r != 1)
+		return 0;
+	return (uint32_t)(t < 0 ? t + m : t);
+}
+
+/* x mod m for x < 2^34 (a product of two values below m): the quotient from
+ * a double is off by at most one. */
+static inline uint32_t
+mod_small(uint64_t x, uint32_t m, double inv_m)
+{
+	int64_t r = (int64_t)x - (int64_t)((double)x * inv_m) * m;
+
+	if (r < 0)
+		r += m;
+	else if (r >= m)
+		r -= m;
+	return (uint32_t)r;
+}
+
+/* Enter the tail: list the free slots, and each walk's inverse step. False
+ * (stay with probing) if a step has no inverse, i.e. m is not prime. */
+static bool
+tail_begin(struct fill *f, struct walk *w, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		w[i].inv = inverse_mod(w[i].skip, f->m);
+		if (w[i].inv == 0)
+			return false;
+	}
+	f->n_free = 0;
+	for (uint32_t s = 0; s < f->m; s++)
+		if (f->table[s] == NG_MAGLEV_NONE)
+			f->free_slots[f->n_free++] = s;
+	f->inv_m = 1.0 / f->m;
+	f->tail = true;
+	return true;
+}
+
+/* The free slot walk w reaches first, taken off the list. */
+static uint32_t
+tail_take(struct fill *f, const struct walk *w)
+{
+	uint32_t best = 0, best_d = UINT32_MAX, s;
+
+	for (uint32_t k = 0; k < f->n_free; k++) {
+		uint32_t ahead = f->free_slots[k] + f->m - w->pos;
+		uint32_t d = mod_small((uint64_t)(ahead >= f->m ? ahead - f->m : ahead) * w->inv,
+				f->m, f->inv_m);
+
+		if (d < best_d) {
+			best_d = d;
+			best = k;
+		}
+	}
+	s = f->free_slots[best];
+	f->free_slots[best] = f->free_slots[--f->n_free];
+	return s;
+}
+
+/* Backend i takes the next free slot on its walk. */
+static inline void
+place(struct fill *f, struct walk *w, uint32_t n, uint32_t i)
+{
+	uint16_t *t = f->table;
+	uint32_t p = w[i].pos, skip = w[i].skip, m = f->m;
+
+	if (!f->tail && !f->probe_only && m - f->filled <= MAGLEV_TAIL)
+		f->probe_only = !tail_begin(f, w, n);
+	if (f->tail) {
+		p = tail_take(f, &w[i]);
+	} else {
+		while (t[p] != NG_MAGLEV_NONE)
+			p = step(p, skip, m);
+	}
+	t[p] = (uint16_t)i;
+	w[i].pos = step(p, skip, m);
+	f->filled++;
 }
 
 int
 ng_maglev_build(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, uint32_t m)
 {
-	uint64_t *pos, *skip, *credit;
-	uint32_t maxw = 0, filled = 0;
+	struct fill f = {.table = table, .m = m, .probe_only = n < MAGLEV_TAIL_MIN_N};
+	uint32_t maxw = 0;
+	struct walk *w;
 
-	for (uint32_t i = 0; i < m; i++)
-		table[i] = NG_MAGLEV_NONE;
+	/* NG_MAGLEV_NONE is all ones. */
+	memset(table, 0xff, (size_t)m * sizeof(*table));
 	if (n == 0 || n >= NG_MAGLEV_NONE || m < 2)
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++)
@@ -57,32 +189,27 @@ ng_maglev_build(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, 
 	if (maxw == 0)
 		return -EINVAL;
 
-	pos = calloc(3 * (size_t)n, sizeof(uint64_t));
-	if (pos == NULL)
+	w = calloc(n, sizeof(*w));
+	if (w == NULL)
 		return -ENOMEM;
-	skip = pos + n;
-	credit = skip + n;
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t key[19];
 
 		backend_key(&b[i], key);
-		pos[i] = ng_hash_bytes(key, sizeof(key), 0x4d61676c65763031ull) % m;
-		skip[i] = ng_hash_bytes(key, sizeof(key), 0x536b697070657231ull) % (m - 1) + 1;
+		w[i].pos = (uint32_t)(ng_hash_bytes(key, sizeof(key), 0x4d61676c65763031ull) % m);
+		w[i].skip = (uint32_t)(ng_hash_bytes(key, sizeof(key), 0x536b697070657231ull) %
+				(m - 1) + 1);
+		w[i].weight = b[i].weight;
 	}
-	while (filled < m) {
-		for (uint32_t i = 0; i < n && filled < m; i++) {
-			credit[i] += b[i].weight;
-			while (credit[i] >= maxw && filled < m) {
-				credit[i] -= maxw;
-				/* pos, skip < m: a compare replaces the division. */
-				while (table[pos[i]] != NG_MAGLEV_NONE)
-					pos[i] = step(pos[i], skip[i], m);
-				table[pos[i]] = (uint16_t)i;
-				pos[i] = step(pos[i], skip[i], m);
-				filled++;
+	while (f.filled < m) {
+		for (uint32_t i = 0; i < n && f.filled < m; i++) {
+			w[i].credit += w[i].weight;
+			while (w[i].credit >= maxw && f.filled < m) {
+				w[i].credit -= maxw;
+				place(&f, w, n, i);
 			}
 		}
 	}
-	free(pos);
+	free(w);
 	return 0;
 }

@@ -12,76 +12,31 @@
 #include <rte_malloc.h>
 
 #include "fe_index_priv.h"
+#include "slab_priv.h"
 
 /*
- * Chunks come from slabs and go back to a stack of free ones. A commit of the
- * first sync copies hundreds of 10 KiB chunks and frees as many a grace period
- * later; from the DPDK heap (rte_malloc walks its free lists, and the holes
- * they left between service objects grew them), at 60,000 services that made
- * the sync's control-core CPU grow faster than the table. The slabs go back to
- * the heap when the last chunk does (shutdown), so nothing stays behind.
+ * Chunks come from a pool of slabs (slab_priv.h). A commit of the first sync
+ * copies hundreds of 10 KiB chunks and frees as many a grace period later;
+ * from the DPDK heap (rte_malloc walks its free lists, and the holes they
+ * left between service objects grew them), at 60,000 services that made the
+ * sync's control-core CPU grow faster than the table.
  */
 #define SLAB_CHUNKS 64
 
-static struct {
-	struct ng_fe_chunk **free; /* [cap] */
-	uint32_t n_free, cap;
-	void **slab;
-	uint32_t n_slab, cap_slab;
-	uint64_t out;              /* chunks handed out */
-} pool;
-
-static int
-pool_grow(void)
-{
-	uint32_t cap = pool.cap + SLAB_CHUNKS;
-	struct ng_fe_chunk **f = realloc(pool.free, cap * sizeof(*f)), *slab;
-	void **sl;
-
-	if (f == NULL)
-		return -ENOMEM;
-	pool.free = f;
-	pool.cap = cap;
-	if (pool.n_slab == pool.cap_slab) {
-		uint32_t c = pool.cap_slab ? 2 * pool.cap_slab : 16;
-
-		sl = realloc(pool.slab, c * sizeof(*sl));
-		if (sl == NULL)
-			return -ENOMEM;
-		pool.slab = sl;
-		pool.cap_slab = c;
-	}
-	slab = rte_malloc("ng_fe_chunks", SLAB_CHUNKS * sizeof(*slab), RTE_CACHE_LINE_SIZE);
-	if (slab == NULL)
-		return -ENOMEM;
-	pool.slab[pool.n_slab++] = slab;
-	for (uint32_t i = SLAB_CHUNKS; i > 0; i--)
-		pool.free[pool.n_free++] = &slab[i - 1];
-	return 0;
-}
+static struct ng_slab pool;
 
 static struct ng_fe_chunk *
 chunk_alloc(void)
 {
-	if (pool.n_free == 0 && pool_grow() < 0)
-		return NULL;
-	pool.out++;
-	return pool.free[--pool.n_free];
+	if (pool.obj_size == 0)
+		ng_slab_init(&pool, "ng_fe_chunks", sizeof(struct ng_fe_chunk), SLAB_CHUNKS);
+	return ng_slab_get(&pool);
 }
 
 static void
 chunk_free(struct ng_fe_chunk *c)
 {
-	if (c == NULL)
-		return;
-	pool.free[pool.n_free++] = c;
-	if (--pool.out > 0)
-		return;
-	for (uint32_t i = 0; i < pool.n_slab; i++)
-		rte_free(pool.slab[i]);
-	free(pool.slab);
-	free(pool.free);
-	memset(&pool, 0, sizeof(pool));
+	ng_slab_put(&pool, c);
 }
 
 #define SLOT_MASK (NG_FE_CHUNK_SLOTS - 1)

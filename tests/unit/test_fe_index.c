@@ -5,7 +5,8 @@
  *
  * Each test checks every key against a model after each commit, checks that a
  * published index never changes under a later commit, and ends with the DPDK
- * heap back where it started (rte_malloc memory is invisible to LSan).
+ * heap back where it started (rte_malloc memory is invisible to LSan). Also
+ * the pool of slabs the chunks come from (slab_priv.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +29,7 @@
 #include <rte_malloc.h>
 
 #include "fe_index_priv.h"
+#include "slab_priv.h"
 
 #define MAXK 40000
 
@@ -331,6 +333,55 @@ skew_and_abort(void **state)
 	assert_int_equal(heap_allocated(), heap0);
 }
 
+/* ---- the pool of slabs the chunks (and lib/svc's service objects) come from ---- */
+
+/*
+ * Objects come out cache-line aligned, distinct and whole (writing every byte
+ * of each disturbs none of the others), a slab at a time; one given back is
+ * the next handed out; the last one back returns every slab to the heap.
+ */
+static void
+slab_pool(void **state)
+{
+	enum { PER = 5, N = 3 * PER + 2 };
+	size_t heap0 = heap_allocated(), heap1;
+	struct ng_slab s;
+	uint8_t *o[N], *again;
+
+	(void)state;
+	ng_slab_init(&s, "test_slab", 100, PER);
+	assert_int_equal(s.obj_size, 128);
+	for (unsigned int i = 0; i < N; i++) {
+		o[i] = ng_slab_get(&s);
+		assert_non_null(o[i]);
+		assert_int_equal((uintptr_t)o[i] % RTE_CACHE_LINE_SIZE, 0);
+		memset(o[i], (int)i + 1, s.obj_size);
+	}
+	assert_int_equal(s.n_slabs, (N + PER - 1) / PER);
+	assert_int_equal(s.out, N);
+	for (unsigned int i = 0; i < N; i++)
+		for (size_t b = 0; b < s.obj_size; b++)
+			if (o[i][b] != (uint8_t)(i + 1))
+				fail_msg("object %u byte %zu: %u, want %u", i, b, o[i][b], i + 1);
+	heap1 = heap_allocated();
+	assert_true(heap1 >= heap0 + (size_t)s.n_slabs * PER * s.obj_size);
+	ng_slab_put(&s, o[7]);
+	ng_slab_put(&s, NULL);
+	again = ng_slab_get(&s);
+	assert_ptr_equal(again, o[7]);
+	assert_int_equal(heap_allocated(), heap1);
+	for (unsigned int i = 0; i < N; i++)
+		ng_slab_put(&s, o[i]);
+	assert_int_equal(s.out, 0);
+	assert_int_equal(s.n_slabs, 0);
+	assert_int_equal(heap_allocated(), heap0);
+	/* Usable again after it emptied. */
+	o[0] = ng_slab_get(&s);
+	assert_non_null(o[0]);
+	ng_slab_put(&s, o[0]);
+	assert_int_equal(heap_allocated(), heap0);
+}
+
 static int
 setup(void **state)
 {
@@ -365,6 +416,7 @@ main(void)
 		cmocka_unit_test(one_change_copies_one_chunk),
 		cmocka_unit_test(churn_against_model),
 		cmocka_unit_test(skew_and_abort),
+		cmocka_unit_test(slab_pool),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -654,6 +654,17 @@ test_slice_errors(void **state)
 	o = slice_json("web-x7k2p", "IPv4", PORT_HTTP, "");
 	SET(o, NULL, "addressType");
 	slice_bad(o, "endpointslice default/web-x7k2p: addressType: missing");
+	/* an index of two digits in the path */
+	slice_bad(slice_json("web-x7k2p", "IPv4", PORT_HTTP,
+			EP("198.19.1.10", "node-a", READY) "," EP("198.19.1.11", "node-a", READY) ","
+			EP("198.19.1.12", "node-a", READY) "," EP("198.19.1.13", "node-a", READY) ","
+			EP("198.19.1.14", "node-a", READY) "," EP("198.19.1.15", "node-a", READY) ","
+			EP("198.19.1.16", "node-a", READY) "," EP("198.19.1.17", "node-a", READY) ","
+			EP("198.19.1.18", "node-a", READY) "," EP("198.19.1.19", "node-a", READY) ","
+			EP("198.19.1.20", "node-a", READY) "," EP("198.19.1.21", "node-a", READY) ","
+			EP("198.19.1.256", "node-a", READY)),
+		"endpointslice default/web-x7k2p: endpoints[12].addresses[0]: \"198.19.1.256\" is "
+		"not an IPv4 address");
 	/* fails after nodeName copies were made: LSan checks */
 	slice_bad(slice_json("web-x7k2p", "IPv4", PORT_HTTP,
 			EP("198.19.1.10", "node-a", READY) "," EP("198.19.1.11", "node-b", READY)

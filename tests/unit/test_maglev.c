@@ -7,7 +7,8 @@
  * percentage point); removing one backend of N moves at most 1/N + 2% of the
  * slots; the table is a pure function of its (canonically sorted) input and
  * does not change between builds or releases (pinned slot values); weight 0
- * and bad arguments.
+ * and bad arguments; the fill gives the classic loop's table slot for slot
+ * (random backend sets).
  *
  * Maglev tables are built from whatever order the caller passes. Callers
  * (lib/svc) sort backends canonically (family, address bytes, port) first so
@@ -34,6 +35,7 @@
 #include <rte_ip.h>
 
 #include "maglev.h"
+#include "ng_hash.h"
 
 /* An IPv4 address in host order. (RTE_IPV4 shifts a signed int into the sign
  * bit for a first byte >= 128, which UBSan reports.) */
@@ -537,6 +539,106 @@ pinned_slots(void **state)
 	free(t);
 }
 
+/* ---- the fill against the classic loop ---- */
+
+/*
+ * The fill as first written (lib/lb/maglev.c before the tail shortcut): each
+ * backend, in turn and by credit, walks its permutation one step at a time
+ * until a free slot. The library must give exactly this table: a different
+ * table on one gateway moves flows between gateways.
+ */
+static void
+classic_fill(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, uint32_t m)
+{
+	uint64_t *pos = calloc(3 * (size_t)n, sizeof(uint64_t)), *skip, *credit;
+	uint32_t maxw = 0, filled = 0;
+
+	assert_non_null(pos);
+	skip = pos + n;
+	credit = skip + n;
+	for (uint32_t i = 0; i < m; i++)
+		table[i] = NG_MAGLEV_NONE;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t key[19] = {0};
+
+		maxw = RTE_MAX(maxw, b[i].weight);
+		key[0] = b[i].addr.family;
+		if (b[i].addr.family == AF_INET)
+			memcpy(key + 1, &b[i].addr.v4, 4);
+		else
+			memcpy(key + 1, b[i].addr.v6, 16);
+		key[17] = (uint8_t)(b[i].port >> 8);
+		key[18] = (uint8_t)b[i].port;
+		pos[i] = ng_hash_bytes(key, sizeof(key), 0x4d61676c65763031ull) % m;
+		skip[i] = ng_hash_bytes(key, sizeof(key), 0x536b697070657231ull) % (m - 1) + 1;
+	}
+	while (filled < m)
+		for (uint32_t i = 0; i < n && filled < m; i++) {
+			credit[i] += b[i].weight;
+			while (credit[i] >= maxw && filled < m) {
+				credit[i] -= maxw;
+				while (table[pos[i]] != NG_MAGLEV_NONE)
+					pos[i] = (pos[i] + skip[i]) % m;
+				table[pos[i]] = (uint16_t)i;
+				pos[i] = (pos[i] + skip[i]) % m;
+				filled++;
+			}
+		}
+	free(pos);
+}
+
+/* Random backend sets (1-300 backends, IPv4 and IPv6, equal, small and large
+ * weights, some 0), at their ladder size and at other primes: the same table
+ * as the classic loop, slot for slot. */
+static void
+fill_matches_classic(void **state)
+{
+	static const uint32_t other_m[] = {257, 521, 1031, 2053, 4099, 16411};
+	uint16_t *t1 = malloc(NG_MAGLEV_MAX * sizeof(*t1));
+	uint16_t *t2 = malloc(NG_MAGLEV_MAX * sizeof(*t2));
+	struct ng_maglev_backend *b = calloc(300, sizeof(*b));
+
+	(void)state;
+	assert_non_null(t1);
+	assert_non_null(t2);
+	assert_non_null(b);
+	rng_seed(0x6d61676c6576ull);
+	for (int round = 0; round < 400; round++) {
+		uint32_t n = 1 + (uint32_t)(rng() % (round % 4 == 0 ? 300 : 24)), m;
+		unsigned int wmode = (unsigned int)(rng() % 4);
+
+		for (uint32_t i = 0; i < n; i++) {
+			memset(&b[i], 0, sizeof(b[i]));
+			if (rng() % 4 != 0) {
+				b[i].addr = ng_ip4((uint32_t)rng());
+			} else {
+				b[i].addr.family = AF_INET6;
+				for (int k = 0; k < 16; k++)
+					b[i].addr.v6[k] = (uint8_t)rng();
+			}
+			b[i].port = (uint16_t)rng();
+			b[i].weight = wmode == 0 ? 1 : wmode == 1 ? (uint32_t)(rng() % 4) :
+					wmode == 2 ? 1 + (uint32_t)(rng() % 10000) : 100;
+		}
+		b[0].weight = RTE_MAX(b[0].weight, 1u);
+		qsort(b, n, sizeof(*b), canon_cmp);
+		m = round % 3 == 0 ? other_m[rng() % RTE_DIM(other_m)] : ng_maglev_size(n);
+		classic_fill(b, n, t1, m);
+		assert_int_equal(ng_maglev_build(b, n, t2, m), 0);
+		if (memcmp(t1, t2, m * sizeof(*t1)) != 0) {
+			uint32_t s = 0;
+
+			while (t1[s] == t2[s])
+				s++;
+			fail_msg("round %d n=%u m=%u weights %u: slot %u is %u, the classic fill "
+					"gives %u", round, n, m, wmode, s, t2[s], t1[s]);
+		}
+	}
+	free(b);
+	free(t2);
+	free(t1);
+}
+
 /* ---- weights 0 and bad arguments ---- */
 
 static void
@@ -638,6 +740,7 @@ main(void)
 		cmocka_unit_test(disruption_remove_one_of_100),
 		cmocka_unit_test(same_input_same_table),
 		cmocka_unit_test(pinned_slots),
+		cmocka_unit_test(fill_matches_classic),
 		cmocka_unit_test(weight_zero_no_slots),
 		cmocka_unit_test(bad_arguments),
 		cmocka_unit_test(backend_count_limit),

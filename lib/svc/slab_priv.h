@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef NG_SVC_SLAB_PRIV_H
+#define NG_SVC_SLAB_PRIV_H
+
+/**
+ * @file
+ * Pools of same-size objects in DPDK memory, carved from slabs (control core
+ * only; lib/svc private).
+ *
+ * The compiler allocates and frees tens of thousands of objects during a
+ * sync (frontend index chunks, service objects). One rte_malloc() each walks
+ * the DPDK heap's free lists, which the holes of freed objects lengthen, and
+ * first touches each object's pages one fault at a time; a pool takes a slab
+ * of objects at once, with its pages populated in one madvise() call where
+ * the kernel can, and reuses what comes back. Slabs go back to the heap when
+ * the pool's last object does (shutdown, or a table emptied).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ng_slab {
+	const char *name;   /* rte_malloc() type */
+	size_t obj_size;    /* a multiple of RTE_CACHE_LINE_SIZE */
+	uint32_t per_slab;
+	void *free;         /* free objects, linked through their first bytes */
+	void **slabs;       /* [cap_slabs] */
+	uint32_t n_slabs, cap_slabs;
+	uint64_t out;       /* objects handed out */
+};
+
+/** An empty pool of objects of size bytes (rounded up to a cache line), per_slab a slab. */
+void ng_slab_init(struct ng_slab *s, const char *name, size_t size, uint32_t per_slab);
+
+/**
+ * An object, cache-line aligned, contents undefined.
+ * @return NULL when a slab cannot be had (out of memory).
+ */
+void *ng_slab_get(struct ng_slab *s);
+
+/** Give obj back (NULL: nothing); the last one back frees every slab. */
+void ng_slab_put(struct ng_slab *s, void *obj);
+
+#endif
