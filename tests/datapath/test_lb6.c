@@ -723,6 +723,80 @@ fib6_cache(void **state)
 	step("no route once it is deleted", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
 }
 
+/* Put 8 bytes of extension header (next header: what the fixed header said) after f's IPv6 header. */
+static void
+ext_in(struct tb_frame *f, uint8_t type, const uint8_t ext[8])
+{
+	struct rte_ipv6_hdr *h = tb_ip6_hdr(f);
+	uint8_t *l4 = (uint8_t *)(h + 1);
+	uint16_t rest = (uint16_t)(f->len - (l4 - f->b));
+
+	memmove(l4 + 8, l4, rest);
+	memcpy(l4, ext, 8);
+	l4[0] = h->proto;
+	h->proto = type;
+	h->payload_len = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(h->payload_len) + 8));
+	f->len = (uint16_t)(f->len + 8);
+}
+
+/* Take f's 8-byte extension header out again (ext gets it). */
+static void
+ext_out(struct tb_frame *f, uint8_t ext[8])
+{
+	struct rte_ipv6_hdr *h = tb_ip6_hdr(f);
+	uint8_t *l4 = (uint8_t *)(h + 1);
+	uint16_t rest = (uint16_t)(f->len - (l4 - f->b) - 8);
+
+	memcpy(ext, l4, 8);
+	h->proto = ext[0];
+	memmove(l4, l4 + 8, rest);
+	h->payload_len = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(h->payload_len) - 8));
+	f->len = (uint16_t)(f->len - 8);
+}
+
+/*
+ * TCP behind an extension header: lb6 finds its ports where ip6-parse's walk
+ * ended (l3_len 48), so the SYN creates the same connection a packet without
+ * the header would, its ports and checksum are rewritten there, and the header
+ * travels as it came; a fragment (fragment header, M set) to the VIP is
+ * dropped. (Without extension headers lb6 reads the upper layer from the fixed
+ * header alone.)
+ */
+static void
+ext_headers6(void **state)
+{
+	static const uint8_t dstopts[8] = {0, 0, 1, 4}; /* PadN of 4 bytes */
+	static const uint8_t frag[8] = {0, 0, 0, 1, 0, 0, 0x12, 0x34}; /* offset 0, M */
+	unsigned int o = owner_of(50070);
+	struct tb_frame in, out;
+	uint8_t ext[8];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50070, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	ext_in(&in, IPPROTO_DSTOPTS, dstopts);
+	step("SYN behind destination options", o, &in, NG_TV_TX(P1), &out);
+	assert_int_equal(tb_ip6_hdr(&out)->proto, IPPROTO_DSTOPTS);
+	ext_out(&out, ext);
+	assert_int_equal(ext[0], IPPROTO_TCP);
+	assert_memory_equal(ext + 1, dstopts + 1, 7);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	pool6_index(tb_ip6_hdr(&out)->src_addr);
+	tb_check_l4_cksum6(&out);
+	tcp_in(&in, P0, CLIENT, 50070, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK without it", o, &in, NG_TV_TX(P1), &out);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	assert_int_equal(conn6(o, IPPROTO_TCP, 50070, VIP_WEB, 80)->pkts, 2);
+
+	/* 24 bytes behind the fragment header: an M fragment carries a multiple of 8 */
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_tcp6(&in, CLIENT, 50071, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 4);
+	in.port = P0;
+	ext_in(&in, IPPROTO_FRAGMENT, frag);
+	step("first fragment to the VIP", owner_of(50071), &in, NG_TV_DROP(VIP_FRAGMENT), NULL);
+	assert_null(conn6(owner_of(50071), IPPROTO_TCP, 50071, VIP_WEB, 80));
+}
+
 /* Index of dst's slot in worker w's IPv6 FIB cache, or -1. */
 static int
 fib6_slot(const struct ng_worker *w, const uint8_t dst[16])
@@ -1222,6 +1296,7 @@ main(void)
 		cmocka_unit_test(neigh_cache6),
 		cmocka_unit_test(fib6_cache),
 		cmocka_unit_test(cache_ways6),
+		cmocka_unit_test(ext_headers6),
 		cmocka_unit_test(source_ranges6),
 		cmocka_unit_test(pool6),
 		cmocka_unit_test(one_family),
