@@ -134,12 +134,12 @@ static inline void
 nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,
 		bool is_reply)
 {
-	if (!is_reply) {
-		bool full = (c->flags & NG_CT_F_FULLNAT) != 0;
-		uint8_t src[16];
-
-		memcpy(src, full ? c->snat.v6 : ip->src_addr, 16);
-		ng_nat6(ip, ports, proto, src, full ? c->lport : ports[0], c->backend.v6, c->bport);
+	if (likely(!is_reply)) {
+		/* (ng_nat6() copies the addresses first: a source may be the packet's own) */
+		if (c->flags & NG_CT_F_FULLNAT)
+			ng_nat6(ip, ports, proto, c->snat.v6, c->lport, c->backend.v6, c->bport);
+		else
+			ng_nat6(ip, ports, proto, ip->src_addr, ports[0], c->backend.v6, c->bport);
 	} else {
 		ng_nat6(ip, ports, proto, c->orig.dst.v6, c->orig.dport, c->orig.src.v6,
 				c->orig.sport);
@@ -230,7 +230,7 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp
 	}
 	ng_lb_conn_seen(w, c, svc, is_reply, first, proto, flags,
 			(uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
-	if (c->flags & NG_CT_F_ONEWAY) {
+	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
 		/* DSR: the packet as it came, to the backend in IPv6-in-IPv6 */
 		ng_w_next_encap6(w, next[NG_LB6_NEXT_ENCAP], m, c->snat.v6, c->backend.v6,
 				b->sigs[ki]);
