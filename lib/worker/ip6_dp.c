@@ -156,45 +156,76 @@ to_resolve6(struct rte_mbuf *m, uint16_t port, const uint8_t via[16],
 	ng_w_next(next[NG_FORWARD6_NEXT_CONTROL], m, NG_CTL_RESOLVE);
 }
 
-/* The neighbour cache slot of (port, IPv6 next hop): by the low 64 bits. */
+__rte_noinline const struct ng_nexthop *
+ng_w_fib6_miss(struct ng_w_fib6_slot *set, const struct ng_fib_dp *fib, uint32_t gen,
+		const uint8_t dst[16])
+{
+	set[1] = set[0];
+	set[0].nh = ng_fib_lookup6_dp(fib, dst);
+	memcpy(set[0].dst, dst, sizeof(set[0].dst));
+	set[0].gen = gen;
+	set[0].used = 1;
+	return set[0].nh;
+}
+
+/* The neighbour cache set of (port, IPv6 next hop): by the low 64 bits. */
 static inline struct ng_w_neigh6_slot *
-neigh6_slot(struct ng_worker *w, uint16_t port, const uint8_t via[16])
+neigh6_set(struct ng_worker *w, uint16_t port, const uint8_t via[16])
 {
 	uint64_t lo;
 
-	RTE_BUILD_BUG_ON(NG_W_NEIGH6_SLOTS != 64);
+	RTE_BUILD_BUG_ON(NG_W_NEIGH6_SLOTS != 2 * 64);
 	memcpy(&lo, via + 8, sizeof(lo));
-	return &w->neigh_cache6[((lo ^ port) * 0x9e3779b97f4a7c15ull) >> 58];
+	return &w->neigh_cache6[2 * (((lo ^ port) * 0x9e3779b97f4a7c15ull) >> 58)];
 }
 
-/*
- * The neighbour word of (port, IPv6 next hop): 0 when unknown. From the
- * worker's neighbour cache while the table's generation is gen (as
- * ip4-forward's: the control core moves it before an entry leaves the table),
- * else from the table, and the entry found goes into the cache.
- */
-static inline uint64_t
-neigh_word6(struct ng_worker *w, const struct ng_neigh_dp *t, uint32_t gen, uint16_t port,
-		const uint8_t via[16])
+static __rte_always_inline bool
+neigh6_hit(const struct ng_w_neigh6_slot *sl, uint32_t gen, uint16_t port, const uint8_t via[16])
 {
-	struct ng_w_neigh6_slot *sl = neigh6_slot(w, port, via);
+	return sl->word != NULL && sl->gen == gen && sl->port == port &&
+			ng_ip6_addr_eq(sl->via, via);
+}
+
+/* A miss in the neighbour cache: the table, and the entry found into way 0. */
+static __rte_noinline uint64_t
+neigh6_miss(struct ng_w_neigh6_slot *set, const struct ng_neigh_dp *t, uint32_t gen,
+		uint16_t port, const uint8_t via[16])
+{
 	struct ng_neigh_key k;
 	void *data;
 
-	if (likely(sl->word != NULL && sl->gen == gen && sl->port == port &&
-			ng_ip6_addr_eq(sl->via, via)))
-		return __atomic_load_n(sl->word, __ATOMIC_ACQUIRE);
 	memset(&k, 0, sizeof(k));
 	k.addr.family = AF_INET6;
 	memcpy(k.addr.v6, via, 16);
 	k.port = port;
 	if (rte_hash_lookup_data(t->hash, &k, &data) < 0)
 		return 0;
-	memcpy(sl->via, via, 16);
-	sl->port = port;
-	sl->gen = gen;
-	sl->word = data;
+	set[1] = set[0];
+	memcpy(set[0].via, via, 16);
+	set[0].port = port;
+	set[0].gen = gen;
+	set[0].word = data;
 	return __atomic_load_n((uint64_t *)data, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The neighbour word of (port, IPv6 next hop): 0 when unknown. From the
+ * worker's neighbour cache (two-way set-associative, as the FIB cache) while
+ * the table's generation is gen (as ip4-forward's: the control core moves it
+ * before an entry leaves the table), else from the table, and the entry found
+ * goes into the cache.
+ */
+static inline uint64_t
+neigh_word6(struct ng_worker *w, const struct ng_neigh_dp *t, uint32_t gen, uint16_t port,
+		const uint8_t via[16])
+{
+	struct ng_w_neigh6_slot *set = neigh6_set(w, port, via);
+
+	if (likely(neigh6_hit(&set[0], gen, port, via)))
+		return __atomic_load_n(set[0].word, __ATOMIC_ACQUIRE);
+	if (likely(neigh6_hit(&set[1], gen, port, via)))
+		return __atomic_load_n(set[1].word, __ATOMIC_ACQUIRE);
+	return neigh6_miss(set, t, gen, port, via);
 }
 
 void

@@ -132,12 +132,12 @@ static inline void
 nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,
 		bool is_reply)
 {
-	if (!is_reply) {
-		bool full = (c->flags & NG_CT_F_FULLNAT) != 0;
-		uint8_t src[16];
-
-		memcpy(src, full ? c->snat.v6 : ip->src_addr, 16);
-		ng_nat6(ip, ports, proto, src, full ? c->lport : ports[0], c->backend.v6, c->bport);
+	if (likely(!is_reply)) {
+		/* (ng_nat6() copies the addresses first: a source may be the packet's own) */
+		if (c->flags & NG_CT_F_FULLNAT)
+			ng_nat6(ip, ports, proto, c->snat.v6, c->lport, c->backend.v6, c->bport);
+		else
+			ng_nat6(ip, ports, proto, ip->src_addr, ports[0], c->backend.v6, c->bport);
 	} else {
 		ng_nat6(ip, ports, proto, c->orig.dst.v6, c->orig.dport, c->orig.src.v6,
 				c->orig.sport);
@@ -232,7 +232,7 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp
 	}
 	ng_lb_conn_seen(w, c, svc, is_reply, first, proto, flags,
 			(uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
-	if (c->flags & NG_CT_F_ONEWAY) {
+	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
 		/* DSR: the packet as it came, to the backend in IPv6-in-IPv6 */
 		ng_w_next_encap6(w, next[NG_LB6_NEXT_ENCAP], m, c->snat.v6, c->backend.v6,
 				b->sigs[ki]);
@@ -244,9 +244,28 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp
 }
 
 /*
- * Pass 1: check each packet (ip6-parse parsed it: this reads the chain's
- * result again), hand it to its owner if that is another worker, build its
- * flow key and hash.
+ * The upper layer of a packet ip6-parse handed on (it parsed the header
+ * chain, set m->l3_len and trimmed the padding): without extension headers
+ * (l3_len 40, the established flows' case) the fixed header's next header
+ * and payload length say it all; a chain is walked again.
+ * @return false when the chain does not parse (it did in ip6-parse).
+ */
+static __rte_always_inline bool
+lb6_upper(struct rte_mbuf *m, const struct rte_ipv6_hdr *ip, struct ng_ip6_info *info)
+{
+	if (likely(m->l3_len == sizeof(*ip))) {
+		info->l3_len = sizeof(*ip);
+		info->l4_len = rte_be_to_cpu_16(ip->payload_len);
+		info->proto = ip->proto;
+		info->flags = 0;
+		return true;
+	}
+	return ng_ip6_parse(m, info) == NG_DROP_NONE;
+}
+
+/*
+ * Pass 1: check each packet's upper layer (lb6_upper()), hand it to its owner
+ * if that is another worker, build its flow key and hash.
  */
 static inline void
 lb6_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
@@ -259,17 +278,17 @@ lb6_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct ng_nexthop *nh = aux[i].nh;
-		const struct rte_ipv6_hdr *ip;
+		const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m,
+				const struct rte_ipv6_hdr *, m->l2_len);
 		const uint16_t *ports;
 		struct ng_ip6_info info;
 		enum ng_drop_reason r;
 
-		if (unlikely(ng_ip6_parse(m, &info) != NG_DROP_NONE)) {
+		if (unlikely(!lb6_upper(m, ip, &info))) {
 			ng_w_next(next[NG_LB6_NEXT_DROP], m, NG_DROP_IP6_HEADER);
 			b->act[i] = NG_LB_DONE;
 			continue;
 		}
-		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
 		if (unlikely(ng_ip6_is_fragment(&info))) {
 			b->act[i] = NG_LB_FRAG;
 			continue;

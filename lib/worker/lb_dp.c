@@ -230,26 +230,6 @@ lport_alloc(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_sv
 	return false;
 }
 
-static inline void
-conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc, uint32_t len)
-{
-	unsigned int ti = ng_ct_timeout_idx(c);
-	uint64_t to = svc != NULL ? svc->to_tsc[ti] : w->dp->ct_to_tsc[ti];
-
-	c->last_tsc = w->now;
-	c->expire_tsc = w->now + to;
-	c->pkts++;
-	c->bytes += len;
-	if (svc != NULL) {
-		struct ng_svc_wstats *ws = &svc->wstats[w->id];
-
-		ws->pkts++;
-		ws->bytes += len;
-		if (c->bidx != NG_CT_BIDX_NONE)
-			svc->bstats[w->id * svc->n_backends + c->bidx].pkts++;
-	}
-}
-
 /* The Maglev hash of a flow key, either family. */
 static inline uint64_t
 flow_hash(const struct ng_flow_key *k)
@@ -417,8 +397,8 @@ conn_new(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_svc_obj *sv
  * from the client after that may confirm it (ng_ct_confirm(); a one-way
  * conn's second packet from the client does). first: this packet created c.
  */
-static __rte_noinline void
-conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first)
+__rte_noinline void
+ng_lb_conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first)
 {
 	if (is_reply)
 		c->flags |= NG_CT_F_REPLIED;
@@ -426,27 +406,13 @@ conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first)
 		ng_ct_confirm(ct, c, first);
 }
 
-/* A packet of len bytes on c: TCP state, replied and confirmed, deadline, counters. */
-static __rte_always_inline void
-conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc, bool is_reply,
-		bool first, uint8_t proto, uint8_t tcp_flags, uint32_t len)
-{
-	if (proto == IPPROTO_TCP)
-		ng_ct_tcp_track(c, is_reply, tcp_flags);
-	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
-		conn_unconfirmed(w->ct, c, is_reply, first);
-	conn_touch(w, c, svc, len);
-}
-
-/* Bring a conn's service view up to the current ruleset. */
-static inline const struct ng_svc_obj *
-conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
+/* A conn checked at another ruleset generation: its service view brought up to rs. */
+__rte_noinline const struct ng_svc_obj *
+ng_lb_conn_revalidate_gen(const struct ng_ruleset *rs, struct ng_conn *c)
 {
 	struct ng_fe_key fk = {0};
 	const struct ng_svc_obj *svc;
 
-	if (likely(c->gen == (uint32_t)rs->gen))
-		return c->svc;
 	fk.addr = c->orig.dst;
 	fk.port = c->orig.dport;
 	fk.proto = c->orig.proto;
@@ -772,7 +738,7 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
 			return;
 		}
-		svc = conn_revalidate(rs, c);
+		svc = ng_lb_conn_revalidate(rs, c);
 		if (unlikely(ng_lb_conn_retire(ct, c, proto, is_reply, flags)))
 			c = NULL;
 	}
@@ -784,7 +750,7 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 		is_reply = false;
 		first = true;
 	}
-	conn_seen(w, c, svc, is_reply, first, proto, flags, tot);
+	ng_lb_conn_seen(w, c, svc, is_reply, first, proto, flags, tot);
 	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
 		ng_w_next(next[NG_LB_NEXT_ENCAP], m, ng_encap_word(c->snat.v4, c->backend.v4));
 		return;
@@ -851,12 +817,6 @@ ng_lb_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux 
 
 /* ---- the connection code lb6 (lb6_dp.c) shares: lb_dp.h ---- */
 
-const struct ng_svc_obj *
-ng_lb_conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
-{
-	return conn_revalidate(rs, c);
-}
-
 void
 ng_lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
 		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b)
@@ -871,11 +831,4 @@ ng_lb_conn_new_burst(struct ng_worker *w, const struct ng_ruleset *rs, struct ng
 {
 	return conn_new(w, rs, svc, m, &b->keys[ki], b->sigs[ki], tcp_flags,
 			b->n_pre > 0 && b->pre_of[ki] >= 0 ? &b->pre[b->pre_of[ki]] : NULL, next);
-}
-
-void
-ng_lb_conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
-		bool is_reply, bool first, uint8_t proto, uint8_t tcp_flags, uint32_t len)
-{
-	conn_seen(w, c, svc, is_reply, first, proto, tcp_flags, len);
 }

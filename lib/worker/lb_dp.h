@@ -141,15 +141,72 @@ struct ng_conn *ng_lb_conn_new_burst(struct ng_worker *w, const struct ng_rulese
 		uint8_t tcp_flags, struct ng_vec *const *next);
 
 /**
+ * A packet of a connection not confirmed yet (cold: an established flow is
+ * confirmed after its first exchange): a reply marks it replied, a packet
+ * from the client after that may confirm it (ng_ct_confirm(); a one-way
+ * conn's second packet from the client does). first: this packet created c.
+ */
+void ng_lb_conn_unconfirmed(struct ng_ct *ct, struct ng_conn *c, bool is_reply, bool first);
+
+/*
+ * A packet of len bytes on c: its deadline and the counters (the service's
+ * and its backend's when the connection has a service).
+ */
+static __rte_always_inline void
+ng_lb_conn_touch(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
+		uint32_t len)
+{
+	unsigned int ti = ng_ct_timeout_idx(c);
+	uint64_t to = svc != NULL ? svc->to_tsc[ti] : w->dp->ct_to_tsc[ti];
+
+	c->last_tsc = w->now;
+	c->expire_tsc = w->now + to;
+	c->pkts++;
+	c->bytes += len;
+	if (svc != NULL) {
+		struct ng_svc_wstats *ws = &svc->wstats[w->id];
+
+		ws->pkts++;
+		ws->bytes += len;
+		if (c->bidx != NG_CT_BIDX_NONE)
+			svc->bstats[w->id * svc->n_backends + c->bidx].pkts++;
+	}
+}
+
+/**
  * A packet of len bytes on c, whichever the family: the TCP state (proto
  * TCP, its flags), replied and confirmed (first: this packet created c),
- * its deadline and the counters.
+ * its deadline and the counters. Inline: both service stages run it for
+ * every packet of an established flow (out of line, a call lb6 paid and lb
+ * did not).
  */
-void ng_lb_conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
-		bool is_reply, bool first, uint8_t proto, uint8_t tcp_flags, uint32_t len);
+static __rte_always_inline void
+ng_lb_conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj *svc,
+		bool is_reply, bool first, uint8_t proto, uint8_t tcp_flags, uint32_t len)
+{
+	if (proto == IPPROTO_TCP)
+		ng_ct_tcp_track(c, is_reply, tcp_flags);
+	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
+		ng_lb_conn_unconfirmed(w->ct, c, is_reply, first);
+	ng_lb_conn_touch(w, c, svc, len);
+}
 
-/** Bring a connection's service view up to ruleset rs; @return its service or NULL. */
-const struct ng_svc_obj *ng_lb_conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c);
+/** ng_lb_conn_revalidate() for a connection checked at another generation. */
+const struct ng_svc_obj *ng_lb_conn_revalidate_gen(const struct ng_ruleset *rs,
+		struct ng_conn *c);
+
+/**
+ * Bring a connection's service view up to ruleset rs (the service looked up
+ * again when rs is of another generation than c was checked at).
+ * @return its service or NULL.
+ */
+static __rte_always_inline const struct ng_svc_obj *
+ng_lb_conn_revalidate(const struct ng_ruleset *rs, struct ng_conn *c)
+{
+	if (likely(c->gen == (uint32_t)rs->gen))
+		return c->svc;
+	return ng_lb_conn_revalidate_gen(rs, c);
+}
 
 /**
  * The worker that owns an IPv4 TCP/UDP packet from src:sport to dst:dport

@@ -16,6 +16,7 @@
  * the worker's punt ring. Workers report RCU quiescence once per loop.
  */
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -76,8 +77,12 @@ struct ng_w_neigh6_slot {
 	const uint64_t *word;    /**< NULL: empty */
 };
 
-/** Slots of a worker's IPv6 neighbour cache (direct-mapped). */
-#define NG_W_NEIGH6_SLOTS 64
+/**
+ * Slots of a worker's IPv6 neighbour cache: 64 sets of 2 (two-way
+ * set-associative, a set one cache line; a miss moves way 0 to way 1).
+ * Direct-mapped, 64 slots let 64 backends' next hops evict each other.
+ */
+#define NG_W_NEIGH6_SLOTS 128
 
 /**
  * An IPv6 destination the worker looked up in the FIB before -> its next hop
@@ -90,8 +95,12 @@ struct ng_w_fib6_slot {
 	const struct ng_nexthop *nh;
 };
 
-/** Slots of a worker's IPv6 FIB cache (direct-mapped). */
-#define NG_W_FIB6_SLOTS 64
+/** Slots of a worker's IPv6 FIB cache: 64 sets of 2, as the neighbour cache's. */
+#define NG_W_FIB6_SLOTS 128
+
+static_assert(2 * sizeof(struct ng_w_neigh6_slot) == RTE_CACHE_LINE_SIZE &&
+		2 * sizeof(struct ng_w_fib6_slot) == RTE_CACHE_LINE_SIZE,
+		"a set of the IPv6 caches is one cache line");
 
 /**
  * A token bucket kept in TSC cycles of credit: it gains one cycle per cycle
@@ -138,8 +147,8 @@ struct ng_worker {
 	uint64_t expire_ivl;     /**< TSC cycles between expiry scans while busy */
 	struct ng_worker_stats stats;
 	struct ng_w_neigh_slot neigh_cache[NG_W_NEIGH_SLOTS];
-	struct ng_w_neigh6_slot neigh_cache6[NG_W_NEIGH6_SLOTS];
-	struct ng_w_fib6_slot fib6_cache[NG_W_FIB6_SLOTS];
+	struct ng_w_neigh6_slot neigh_cache6[NG_W_NEIGH6_SLOTS] __rte_cache_aligned;
+	struct ng_w_fib6_slot fib6_cache[NG_W_FIB6_SLOTS] __rte_cache_aligned;
 	struct ng_w_trace tr;    /**< packet trace (trace.h) */
 } __rte_cache_aligned;
 

@@ -295,31 +295,43 @@ ng_tb_take(struct ng_tb *tb, uint64_t now, uint64_t cost, uint64_t depth)
 	return true;
 }
 
+/* Is slot sl of the IPv6 FIB cache destination d's, at generation gen? */
+static __rte_always_inline bool
+ng_w_fib6_hit(const struct ng_w_fib6_slot *sl, uint32_t gen, const uint64_t d[2])
+{
+	return sl->used && sl->gen == gen && ((sl->dst[0] ^ d[0]) | (sl->dst[1] ^ d[1])) == 0;
+}
+
+/**
+ * A miss in set (two slots) of the IPv6 FIB cache: an LPM6 lookup of dst,
+ * whose result goes into way 0 after way 0 moved to way 1. ip6_dp.c.
+ */
+const struct ng_nexthop *ng_w_fib6_miss(struct ng_w_fib6_slot *set,
+		const struct ng_fib_dp *fib, uint32_t gen, const uint8_t dst[16]);
+
 /**
  * The FIB result for IPv6 destination dst: from the worker's IPv6 FIB cache
  * while the FIB's IPv6 generation is gen (read once per burst: @see
  * ng_w_fib6_gen()), else an LPM6 lookup (up to 14 levels for a /128), whose
- * result goes into the cache. Cold slots cost one lookup each; a VIP, a
- * client or a backend seen again costs a compare.
+ * result goes into the cache. The cache is two-way set-associative (a set is
+ * one cache line): a VIP, a client or a backend seen again costs a compare or
+ * two; 128 destinations fit when the hash spreads them over the 64 sets.
  */
 static __rte_always_inline const struct ng_nexthop *
 ng_w_fib_lookup6(struct ng_worker *w, const struct ng_fib_dp *fib, uint32_t gen,
 		const uint8_t dst[16])
 {
-	struct ng_w_fib6_slot *sl;
+	struct ng_w_fib6_slot *set;
 	uint64_t d[2];
 
-	RTE_BUILD_BUG_ON(NG_W_FIB6_SLOTS != 64);
+	RTE_BUILD_BUG_ON(NG_W_FIB6_SLOTS != 2 * 64);
 	memcpy(d, dst, sizeof(d));
-	sl = &w->fib6_cache[((d[1] ^ d[0]) * 0x9e3779b97f4a7c15ull) >> 58];
-	if (likely(sl->used && sl->gen == gen && ((sl->dst[0] ^ d[0]) | (sl->dst[1] ^ d[1])) == 0))
-		return sl->nh;
-	sl->nh = ng_fib_lookup6_dp(fib, dst);
-	sl->dst[0] = d[0];
-	sl->dst[1] = d[1];
-	sl->gen = gen;
-	sl->used = 1;
-	return sl->nh;
+	set = &w->fib6_cache[2 * (((d[1] ^ d[0]) * 0x9e3779b97f4a7c15ull) >> 58)];
+	if (likely(ng_w_fib6_hit(&set[0], gen, d)))
+		return set[0].nh;
+	if (likely(ng_w_fib6_hit(&set[1], gen, d)))
+		return set[1].nh;
+	return ng_w_fib6_miss(set, fib, gen, dst);
 }
 
 /** The FIB's IPv6 generation, for ng_w_fib_lookup6() in one burst. */

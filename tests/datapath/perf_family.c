@@ -5,10 +5,15 @@
  * PMDs, the generator or the other processes of a shared machine in the
  * figure. One worker on net_null ports (tests/lib's gateway); each family has
  * a TCP DNAT service (established flows, picked up mid-stream as est-1k's
- * are), a UDP FullNAT service and a TCP FullNAT service (SYNs), 16 backends
- * each, all with static neighbours.
+ * are), a UDP FullNAT service and a TCP FullNAT service (SYNs), 64 backends
+ * each (bench.sh's: 198.18.1.10 and 2001:db8:1::a up), all with static
+ * neighbours.
  *
- *   perf_family [est|syn] [BURSTS]
+ *   perf_family [est|syn] [BURSTS] [BACKENDS]
+ *
+ * BACKENDS (1..64, default 64): fewer backends are fewer destinations for
+ * the workers' IPv6 FIB and neighbour caches (16 was the figure before
+ * 2026-12-05 in doc/benchmarks.md).
  *
  * est: 1,000 flows per family (half TCP ACKs, half UDP), every flow's
  * connection made first; syn: a SYN of a new flow per packet. The bursts
@@ -32,12 +37,13 @@
 #include "svc.h"
 
 #define BURST 32
-#define N_BE 16
+#define N_BE_MAX 64
 #define EST_FLOWS 1000
 #define P0 0
 #define P1 1
 
 static struct ng_test_gw gw;
+static unsigned int n_be = N_BE_MAX;
 static char err[NG_ERRBUF];
 static const struct rte_ether_addr peer_mac = {{0x02, 0x00, 0x00, 0x00, 0x17, 0x02}};
 
@@ -59,13 +65,13 @@ be_addr(int fam, unsigned int i)
 	memset(&a, 0, sizeof(a));
 	if (fam == 4) {
 		a.family = AF_INET;
-		a.v4 = tb_ip(198, 18, 1, (uint8_t)(16 + i));
+		a.v4 = tb_ip(198, 18, 1, (uint8_t)(10 + i));
 	} else {
 		static const uint8_t base[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1};
 
 		a.family = AF_INET6;
 		memcpy(a.v6, base, 16);
-		a.v6[15] = (uint8_t)(0x10 + i);
+		a.v6[15] = (uint8_t)(10 + i);
 	}
 	return a;
 }
@@ -91,7 +97,7 @@ service(const char *name, int fam, uint8_t proto, uint16_t port, enum ng_fwd_mod
 	if (ng_svc_add(&s, err, sizeof(err)) != 0 ||
 			ng_svc_frontend_add(name, &fe, err, sizeof(err)) != 0)
 		die(name);
-	for (unsigned int i = 0; i < N_BE; i++) {
+	for (unsigned int i = 0; i < n_be; i++) {
 		struct ng_ip a = be_addr(fam, i);
 
 		if (ng_svc_backend_set(name, &a, 8080, 1, err,
@@ -114,7 +120,7 @@ setup(void)
 	if (ng_test_gw_up(&gw, &o) != 0)
 		die("gateway");
 	for (int f = 0; f < 2; f++) {
-		for (unsigned int i = 0; i < N_BE; i++) {
+		for (unsigned int i = 0; i < n_be; i++) {
 			struct ng_ip a = be_addr(f == 0 ? 4 : 6, i);
 
 			if (ng_route_neigh_add(&gw.rt, &a, &peer_mac, "p1", err, sizeof(err)) != 0)
@@ -240,14 +246,18 @@ main(int argc, char **argv)
 {
 	bool syn = argc > 1 && strcmp(argv[1], "syn") == 0;
 	unsigned int n = argc > 2 ? (unsigned int)atoi(argv[2]) : 2000;
+	int nb = argc > 3 ? atoi(argv[3]) : N_BE_MAX;
 	struct side sd[2] = {{.fam = 4}, {.fam = 6}};
 	double p10[2], p50[2], stg[2][NG_STAGE_MAX];
 	int rc = 0;
 
-	if (n < 10 || n > 100000 || (argc > 1 && !syn && strcmp(argv[1], "est") != 0)) {
-		fprintf(stderr, "usage: perf_family [est|syn] [BURSTS 10..100000]\n");
+	if (n < 10 || n > 100000 || nb < 1 || nb > N_BE_MAX ||
+			(argc > 1 && !syn && strcmp(argv[1], "est") != 0)) {
+		fprintf(stderr, "usage: perf_family [est|syn] [BURSTS 10..100000] [BACKENDS 1..%d]\n",
+				N_BE_MAX);
 		return 2;
 	}
+	n_be = (unsigned int)nb;
 	setup();
 	for (int f = 0; f < 2; f++) {
 		sd[f].cyc = calloc(n, sizeof(uint64_t));
@@ -264,8 +274,8 @@ main(int argc, char **argv)
 	for (unsigned int k = 0; k < n; k++)
 		for (int f = 0; f < 2; f++)
 			one_burst(&sd[(k + f) % 2], syn, k); /* IPv4 first on even bursts */
-	printf("%s, %u bursts of %d per family, alternated; TSC %.3f GHz\n", syn ? "syn" : "est",
-			n, BURST, rte_get_tsc_hz() / 1e9);
+	printf("%s, %u bursts of %d per family, alternated, %u backends; TSC %.3f GHz\n",
+			syn ? "syn" : "est", n, BURST, n_be, rte_get_tsc_hz() / 1e9);
 	for (int f = 0; f < 2; f++) {
 		p10[f] = quantile(sd[f].cyc, n, 0.1);
 		p50[f] = quantile(sd[f].cyc, n, 0.5);

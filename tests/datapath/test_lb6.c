@@ -723,6 +723,223 @@ fib6_cache(void **state)
 	step("no route once it is deleted", o, &in, NG_TV_DROP(NO_ROUTE), NULL);
 }
 
+/* Put 8 bytes of extension header (next header: what the fixed header said) after f's IPv6 header. */
+static void
+ext_in(struct tb_frame *f, uint8_t type, const uint8_t ext[8])
+{
+	struct rte_ipv6_hdr *h = tb_ip6_hdr(f);
+	uint8_t *l4 = (uint8_t *)(h + 1);
+	uint16_t rest = (uint16_t)(f->len - (l4 - f->b));
+
+	memmove(l4 + 8, l4, rest);
+	memcpy(l4, ext, 8);
+	l4[0] = h->proto;
+	h->proto = type;
+	h->payload_len = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(h->payload_len) + 8));
+	f->len = (uint16_t)(f->len + 8);
+}
+
+/* Take f's 8-byte extension header out again (ext gets it). */
+static void
+ext_out(struct tb_frame *f, uint8_t ext[8])
+{
+	struct rte_ipv6_hdr *h = tb_ip6_hdr(f);
+	uint8_t *l4 = (uint8_t *)(h + 1);
+	uint16_t rest = (uint16_t)(f->len - (l4 - f->b) - 8);
+
+	memcpy(ext, l4, 8);
+	h->proto = ext[0];
+	memmove(l4, l4 + 8, rest);
+	h->payload_len = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(h->payload_len) - 8));
+	f->len = (uint16_t)(f->len - 8);
+}
+
+/*
+ * TCP behind an extension header: lb6 finds its ports where ip6-parse's walk
+ * ended (l3_len 48), so the SYN creates the same connection a packet without
+ * the header would, its ports and checksum are rewritten there, and the header
+ * travels as it came; a fragment (fragment header, M set) to the VIP is
+ * dropped. (Without extension headers lb6 reads the upper layer from the fixed
+ * header alone.)
+ */
+static void
+ext_headers6(void **state)
+{
+	static const uint8_t dstopts[8] = {0, 0, 1, 4}; /* PadN of 4 bytes */
+	static const uint8_t frag[8] = {0, 0, 0, 1, 0, 0, 0x12, 0x34}; /* offset 0, M */
+	unsigned int o = owner_of(50070);
+	struct tb_frame in, out;
+	uint8_t ext[8];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50070, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	ext_in(&in, IPPROTO_DSTOPTS, dstopts);
+	step("SYN behind destination options", o, &in, NG_TV_TX(P1), &out);
+	assert_int_equal(tb_ip6_hdr(&out)->proto, IPPROTO_DSTOPTS);
+	ext_out(&out, ext);
+	assert_int_equal(ext[0], IPPROTO_TCP);
+	assert_memory_equal(ext + 1, dstopts + 1, 7);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	pool6_index(tb_ip6_hdr(&out)->src_addr);
+	tb_check_l4_cksum6(&out);
+	tcp_in(&in, P0, CLIENT, 50070, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK without it", o, &in, NG_TV_TX(P1), &out);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(&out)->dst_port), 8080);
+	assert_int_equal(conn6(o, IPPROTO_TCP, 50070, VIP_WEB, 80)->pkts, 2);
+
+	/* 24 bytes behind the fragment header: an M fragment carries a multiple of 8 */
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_tcp6(&in, CLIENT, 50071, VIP_WEB, 80, RTE_TCP_SYN_FLAG, 1000, 0, 4);
+	in.port = P0;
+	ext_in(&in, IPPROTO_FRAGMENT, frag);
+	step("first fragment to the VIP", owner_of(50071), &in, NG_TV_DROP(VIP_FRAGMENT), NULL);
+	assert_null(conn6(owner_of(50071), IPPROTO_TCP, 50071, VIP_WEB, 80));
+}
+
+/* Index of dst's slot in worker w's IPv6 FIB cache, or -1. */
+static int
+fib6_slot(const struct ng_worker *w, const uint8_t dst[16])
+{
+	for (unsigned int i = 0; i < NG_W_FIB6_SLOTS; i++)
+		if (w->fib6_cache[i].used && memcmp(w->fib6_cache[i].dst, dst, 16) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Index of next hop via's slot in worker w's IPv6 neighbour cache, or -1. */
+static int
+neigh6_slot(const struct ng_worker *w, const uint8_t via[16])
+{
+	for (unsigned int i = 0; i < NG_W_NEIGH6_SLOTS; i++)
+		if (w->neigh_cache6[i].word != NULL && memcmp(w->neigh_cache6[i].via, via, 16) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The worker that owns routed TCP to dst:80 (while there are DNAT services). */
+static unsigned int
+owner_dst(const uint8_t dst[16])
+{
+	return (unsigned int)(ng_hash_client6(dst, rte_cpu_to_be_16(80)) % NWORKERS);
+}
+
+/* A TCP ACK from CLIENT to dst:80 (routed) on worker 0, which owns it: out on p1. */
+static void
+routed_to(const uint8_t dst[16])
+{
+	struct tb_frame in, out;
+
+	tcp_in(&in, P0, CLIENT, 50060, dst, 80, RTE_TCP_ACK_FLAG);
+	step("routed", 0, &in, NG_TV_TX(P1), &out);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, dst);
+}
+
+/*
+ * Addresses 2001:db8:<sub>::7:k owned by worker 0 (each with a static
+ * neighbour on p1 when neigh is set; slot() finds an address's slot once a
+ * packet went to it, fresh() empties the cache) until two share a set with
+ * the first, a[0]: those are a[1] and a[2]. No address on the way evicts
+ * a[0], as one in its slot of a direct-mapped cache would.
+ */
+static void
+same_set(uint8_t sub, bool neigh, int (*slot)(const struct ng_worker *, const uint8_t *),
+		void (*fresh)(struct ng_worker *), uint8_t a[3][16])
+{
+	struct ng_worker *w = gw.dp->workers[0];
+	unsigned int found = 0;
+	int set = -1;
+
+	for (unsigned int k = 1; k < 4096 && found < 3; k++) {
+		uint8_t d[16] = {DB8, 0, sub, [13] = 7, [14] = (uint8_t)(k >> 8), [15] = (uint8_t)k};
+		struct ng_ip b = ip6(d);
+		int s;
+
+		if (owner_dst(d) != 0)
+			continue;
+		if (neigh)
+			ok(ng_route_neigh_add(&gw.rt, &b, &be_mac, "p1", err, sizeof(err)));
+		fresh(w);
+		if (found > 0)
+			routed_to(a[0]);
+		routed_to(d);
+		s = slot(w, d);
+		assert_true(s >= 0);
+		if (found > 0)
+			assert_true(slot(w, a[0]) >= 0);
+		if (set < 0)
+			set = s / 2;
+		if (s / 2 == set)
+			memcpy(a[found++], d, 16);
+		else if (neigh)
+			ok(ng_route_neigh_del(&gw.rt, &b, "p1", err, sizeof(err)));
+	}
+	assert_int_equal(found, 3);
+}
+
+/* a[0] and a[1] stay cached side by side; a[2] takes the older one's way. */
+static void
+two_ways(int (*slot)(const struct ng_worker *, const uint8_t *),
+		void (*fresh)(struct ng_worker *), uint8_t a[3][16])
+{
+	struct ng_worker *w = gw.dp->workers[0];
+
+	fresh(w);
+	routed_to(a[0]);
+	routed_to(a[1]);
+	routed_to(a[0]);
+	routed_to(a[1]);
+	assert_true(slot(w, a[0]) >= 0);
+	assert_true(slot(w, a[1]) >= 0);
+	routed_to(a[2]);
+	assert_int_equal(slot(w, a[0]), -1);
+	assert_true(slot(w, a[1]) >= 0);
+	assert_true(slot(w, a[2]) >= 0);
+}
+
+static void
+fib6_fresh(struct ng_worker *w)
+{
+	memset(w->fib6_cache, 0, sizeof(w->fib6_cache));
+}
+
+static void
+neigh6_fresh(struct ng_worker *w)
+{
+	memset(w->neigh_cache6, 0, sizeof(w->neigh_cache6));
+}
+
+/*
+ * The IPv6 FIB and neighbour caches are two-way set-associative: two
+ * destinations (next hops) whose hash picks one set are both kept, so 64
+ * backends and a VIP do not evict each other as they did from 64 direct-mapped
+ * slots (bench.sh's est-1k-v6); a third one in the set replaces the one put
+ * there first.
+ */
+static void
+cache_ways6(void **state)
+{
+	static const uint8_t far[16] = {DB8, 0, 6};
+	struct ng_prefix net = {.addr = ip6(far), .len = 64};
+	struct ng_ip via = ip6(BE0);
+	uint8_t a[3][16];
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	ok(ng_route_add(&gw.rt, &net, &via, NULL, err, sizeof(err)));
+	same_set(6, false, fib6_slot, fib6_fresh, a);
+	two_ways(fib6_slot, fib6_fresh, a);
+	ok(ng_route_del(&gw.rt, &net, err, sizeof(err)));
+	/* on-link destinations on p1: each its own next hop */
+	same_set(1, true, neigh6_slot, neigh6_fresh, a);
+	two_ways(neigh6_slot, neigh6_fresh, a);
+	for (unsigned int i = 0; i < 3; i++) {
+		struct ng_ip b = ip6(a[i]);
+
+		ok(ng_route_neigh_del(&gw.rt, &b, "p1", err, sizeof(err)));
+	}
+}
+
 /*
  * A service is one family, in every mode (web6 FullNAT, dsr6 DSR: IPv6 DSR
  * carries no IPv4 inside); the sentence names the service.
@@ -1078,6 +1295,8 @@ main(void)
 		cmocka_unit_test(burst),
 		cmocka_unit_test(neigh_cache6),
 		cmocka_unit_test(fib6_cache),
+		cmocka_unit_test(cache_ways6),
+		cmocka_unit_test(ext_headers6),
 		cmocka_unit_test(source_ranges6),
 		cmocka_unit_test(pool6),
 		cmocka_unit_test(one_family),
