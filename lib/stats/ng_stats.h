@@ -230,7 +230,8 @@ enum ng_stage {
 	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP) \
 	X(LOCAL6, IP6_LOCAL) \
-	X(FORWARD6, FORWARD6)
+	X(FORWARD6, FORWARD6) \
+	X(ENCAP6, ENCAP6)
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)

@@ -33,10 +33,20 @@
 static_assert(sizeof(struct ng_reass_ent) == RTE_CACHE_LINE_MIN_SIZE,
 		"a table entry is one cache line");
 
+static_assert(sizeof(struct ng_reass_key) == 5 * sizeof(uint64_t), "a key is 5 words");
+
+/* rte_hash_crc() reads the key through uint64_t pointers, which the compiler
+ * may move above the key's stores (strict aliasing): words copied instead. */
 static inline uint32_t
 key_hash(const struct ng_reass_key *k)
 {
-	return rte_hash_crc(k, sizeof(*k), 0x5eed);
+	uint64_t w[5];
+	uint32_t h = 0x5eed;
+
+	memcpy(w, k, sizeof(w));
+	for (unsigned int i = 0; i < RTE_DIM(w); i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h;
 }
 
 static inline void
