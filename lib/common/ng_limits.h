@@ -146,7 +146,7 @@
 #define NG_ARP_ENTRIES_MAX 1048576
 #define NG_ICMP_RATE_MAX 1000000   /**< ICMP errors per second per worker */
 
-/* ---- IPv4 reassembly (reassembly), per worker ---- */
+/* ---- IPv4 and IPv6 reassembly (reassembly), per worker ---- */
 #define NG_REASS_DATAGRAMS_MIN 16      /**< max_datagrams: datagrams being reassembled */
 #define NG_REASS_DATAGRAMS_MAX 1048576
 #define NG_REASS_FRAGS_MIN 2           /**< max_fragments: fragments of one datagram */

@@ -636,7 +636,7 @@ load_lcores(struct ld *x, const config_setting_t *g)
 	return 0;
 }
 
-/* The reassembly group: knobs of each worker's IPv4 reassembly table. */
+/* The reassembly group: knobs of each worker's reassembly table (both families). */
 static int
 load_reassembly(struct ld *x, const config_setting_t *root)
 {

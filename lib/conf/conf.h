@@ -191,7 +191,8 @@ struct ng_conf {
 		bool fragment;
 	} icmp;
 
-	/** IPv4 reassembly of fragments to services, per worker (lib/worker/reass_dp.c). */
+	/** Reassembly of IPv4 and IPv6 fragments to services, per worker, one table for
+	 * both (lib/worker/reass_dp.c). */
 	struct {
 		bool enabled;           /**< default true; false drops them as before */
 		uint32_t max_datagrams; /**< datagrams being reassembled; default 1024 */

@@ -23,7 +23,11 @@ struct ng_mbuf_priv {
 	uint16_t out_port;    /**< DPDK port id to send on */
 	uint16_t in_port;     /**< DPDK port id it came from */
 	uint8_t kind;         /**< enum ng_ctl_kind, for packets sent to the control core */
-	uint8_t pad[3];
+	uint8_t pad;
+	/** An IPv6 datagram reassembled on this gateway (a chain): its largest
+	 * fragment as received, IPv6 header included; ip6-forward sends it on as
+	 * fragments no larger (lib/worker/reass_dp.c, ip6_frag_dp.c). */
+	uint16_t frag_max;
 };
 
 /* ICMPv4 types DPDK 22.11 does not name. */

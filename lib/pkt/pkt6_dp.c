@@ -124,3 +124,32 @@ ng_ip6_ext_walk(const struct rte_ipv6_hdr *ip, uint16_t plen, struct ng_ip6_info
 	info->n_ext = n;
 	return NG_DROP_NONE;
 }
+
+enum ng_drop_reason
+ng_ip6_parse_chain(struct rte_mbuf *m, const struct rte_ipv6_hdr *ip, uint32_t plen,
+		struct ng_ip6_info *info)
+{
+	uint32_t l2 = m->l2_len, first = rte_pktmbuf_data_len(m) - l2 - sizeof(*ip);
+	enum ng_drop_reason r;
+
+	if (m->pkt_len != l2 + sizeof(*ip) + plen || first > plen)
+		return NG_DROP_TRUNCATED;
+	if (!ng_ip6_is_ext(ip->proto)) {
+		info->l3_len = sizeof(*ip);
+		info->proto = ip->proto;
+		info->flags = 0;
+		info->n_ext = 0;
+	} else {
+		/* walked within the first segment: the rest is upper-layer data */
+		r = ng_ip6_ext_walk(ip, (uint16_t)first, info);
+		if (r != NG_DROP_NONE)
+			return r;
+		if (info->flags & NG_IP6_F_FRAG)
+			return NG_DROP_IP6_EXT;
+	}
+	if (info->l3_len + 20u > first)
+		return NG_DROP_TRUNCATED;
+	info->l4_len = (uint16_t)(plen + sizeof(*ip) - info->l3_len);
+	m->tx_offload = rte_mbuf_tx_offload(l2, info->l3_len, 0, 0, 0, 0, 0);
+	return NG_DROP_NONE;
+}

@@ -110,10 +110,19 @@ enum ng_drop_reason ng_ip6_ext_walk(const struct rte_ipv6_hdr *ip, uint16_t plen
 		struct ng_ip6_info *info);
 
 /**
+ * ng_ip6_parse() of a chain (out of line): exactly its length, the header
+ * chain walked within the first segment, 20 bytes of it past the chain.
+ */
+enum ng_drop_reason ng_ip6_parse_chain(struct rte_mbuf *m, const struct rte_ipv6_hdr *ip,
+		uint32_t plen, struct ng_ip6_info *info);
+
+/**
  * Parse the IPv6 header of a frame whose Ethernet header ng_pkt_parse()
  * measured (m->l2_len; it reports IPv6 as NG_L3_IPV6). Bounds-checked against
- * the single segment's data length. On success m->l3_len is info->l3_len and
- * Ethernet padding past the payload length is trimmed.
+ * the single segment's data length, or, for a chain (a datagram reassembled
+ * on this gateway, lib/worker/reass_dp.c), exactly its length with the header
+ * chain and 20 bytes past it in the first segment. On success m->l3_len is
+ * info->l3_len and Ethernet padding past the payload length is trimmed.
  * @return NG_DROP_NONE, NG_DROP_TRUNCATED (the frame ends before the fixed
  *   header or the payload), NG_DROP_IP6_HEADER (version is not 6), or a
  *   reason from ng_ip6_ext_walk(). A jumbogram (payload length 0 and a
@@ -126,12 +135,14 @@ ng_ip6_parse(struct rte_mbuf *m, struct ng_ip6_info *info)
 	uint32_t l2 = m->l2_len, len = rte_pktmbuf_data_len(m), plen;
 
 	info->pp_code = NG_IP6_PP_NONE;
-	if (unlikely(m->nb_segs != 1 || len < l2 + sizeof(*ip)))
+	if (unlikely(len < l2 + sizeof(*ip)))
 		return NG_DROP_TRUNCATED;
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, l2);
 	if (unlikely((*(const uint8_t *)ip >> 4) != 6))
 		return NG_DROP_IP6_HEADER;
 	plen = rte_be_to_cpu_16(ip->payload_len);
+	if (unlikely(m->nb_segs != 1))
+		return ng_ip6_parse_chain(m, ip, plen, info);
 	if (unlikely(len < l2 + sizeof(*ip) + plen))
 		return NG_DROP_TRUNCATED;
 	if (likely(!ng_ip6_is_ext(ip->proto))) {

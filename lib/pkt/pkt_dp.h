@@ -125,6 +125,11 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 		return NG_DROP_NONE;
 	}
 	m->l2_len = l2;
+	/* IPv6 (ng_ip6_parse() checks a chain: a datagram reassembled here) */
+	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+		*l3 = NG_L3_IPV6;
+		return NG_DROP_IPV6;
+	}
 	if (unlikely(m->nb_segs != 1))
 		return NG_DROP_TRUNCATED;
 	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
@@ -132,10 +137,6 @@ ng_pkt_parse(struct rte_mbuf *m, enum ng_l3 *l3, bool verify_cksum)
 			return NG_DROP_TRUNCATED;
 		*l3 = NG_L3_ARP;
 		return NG_DROP_NONE;
-	}
-	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
-		*l3 = NG_L3_IPV6;
-		return NG_DROP_IPV6;
 	}
 	return NG_DROP_ETHERTYPE;
 }

@@ -30,6 +30,7 @@ static const char *const stage_names[NG_STAGE_MAX] = {
 #define NG_X_TO(id, to) NG_STAGE_##to,
 static const uint8_t parse_to[] = {NG_PARSE_EDGES(NG_X_TO)};
 static const uint8_t reass_to[] = {NG_REASS_EDGES(NG_X_TO)};
+static const uint8_t reass6_to[] = {NG_REASS6_EDGES(NG_X_TO)};
 static const uint8_t ip6_parse_to[] = {NG_IP6_PARSE_EDGES(NG_X_TO)};
 static const uint8_t ip6_local_to[] = {NG_IP6_LOCAL_EDGES(NG_X_TO)};
 static const uint8_t forward6_to[] = {NG_FORWARD6_EDGES(NG_X_TO)};
@@ -50,6 +51,7 @@ static const struct {
 } stage_edges[NG_STAGE_MAX] = {
 	[NG_STAGE_PARSE] = {parse_to, RTE_DIM(parse_to)},
 	[NG_STAGE_REASS] = {reass_to, RTE_DIM(reass_to)},
+	[NG_STAGE_REASS6] = {reass6_to, RTE_DIM(reass6_to)},
 	[NG_STAGE_IP6_PARSE] = {ip6_parse_to, RTE_DIM(ip6_parse_to)},
 	[NG_STAGE_IP6_LOCAL] = {ip6_local_to, RTE_DIM(ip6_local_to)},
 	[NG_STAGE_FORWARD6] = {forward6_to, RTE_DIM(forward6_to)},
@@ -97,6 +99,7 @@ ng_stage_edges(enum ng_stage s, const uint8_t **to)
 	RTE_BUILD_BUG_ON(NG_PARSE_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_LB_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_REASS_NEXT_MAX > NG_STAGE_EDGES_MAX ||
+			NG_REASS6_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_LOCAL_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_FORWARD_NEXT_MAX > NG_STAGE_EDGES_MAX ||
 			NG_REPLY_NEXT_MAX > NG_STAGE_EDGES_MAX ||

@@ -105,6 +105,7 @@ enum ng_drop_reason {
 	X(PARSE, "parse") \
 	X(REASS, "ip4-reass") \
 	X(IP6_PARSE, "ip6-parse") \
+	X(REASS6, "ip6-reass") \
 	X(LB, "lb") \
 	X(LB6, "lb6") \
 	X(ICMP_ERR, "icmp-err") \
@@ -156,7 +157,8 @@ enum ng_stage {
 	X(PUNT, PUNT) \
 	X(DROP, DROP) \
 	X(LB, LB6) \
-	X(ICMP_ERR, ICMP_ERR)
+	X(ICMP_ERR, ICMP_ERR) \
+	X(REASS, REASS6)
 /* lb6's edges are lb's, in the same order (lb_dp.c's connection code hands
  * packets on by either stage's indices), leading to the IPv6 stages; the
  * encap edge (DSR) is the last of both, to ipip-encap or ip6ip6-encap. */
@@ -169,6 +171,12 @@ enum ng_stage {
 	X(ENCAP, ENCAP6)
 #define NG_REASS_EDGES(X) \
 	X(LB, LB) \
+	X(REDIRECT, REDIRECT_OUT) \
+	X(DROP, DROP)
+/* ip6-reass: ip4-reass's edges, in the same order (reass_dp.c hands packets
+ * on by either stage's indices), to lb6 */
+#define NG_REASS6_EDGES(X) \
+	X(LB, LB6) \
 	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP)
 #define NG_LB_EDGES(X) \
@@ -222,11 +230,13 @@ enum ng_stage {
 	X(REDIRECT, REDIRECT_OUT) \
 	X(DROP, DROP) \
 	X(LOCAL6, IP6_LOCAL) \
-	X(FORWARD6, FORWARD6)
+	X(FORWARD6, FORWARD6) \
+	X(ENCAP6, ENCAP6)
 
 #define NG_X_EDGE(stage, id, to) NG_##stage##_NEXT_##id,
 #define NG_X_PARSE(id, to) NG_X_EDGE(PARSE, id, to)
 #define NG_X_REASS(id, to) NG_X_EDGE(REASS, id, to)
+#define NG_X_REASS6(id, to) NG_X_EDGE(REASS6, id, to)
 #define NG_X_IP6_PARSE(id, to) NG_X_EDGE(IP6_PARSE, id, to)
 #define NG_X_IP6_LOCAL(id, to) NG_X_EDGE(IP6_LOCAL, id, to)
 #define NG_X_FORWARD6(id, to) NG_X_EDGE(FORWARD6, id, to)
@@ -241,6 +251,7 @@ enum ng_stage {
 #define NG_X_ICMP_ERR(id, to) NG_X_EDGE(ICMP_ERR, id, to)
 enum ng_parse_edge { NG_PARSE_EDGES(NG_X_PARSE) NG_PARSE_NEXT_MAX };
 enum ng_reass_edge { NG_REASS_EDGES(NG_X_REASS) NG_REASS_NEXT_MAX };
+enum ng_reass6_edge { NG_REASS6_EDGES(NG_X_REASS6) NG_REASS6_NEXT_MAX };
 enum ng_ip6_parse_edge { NG_IP6_PARSE_EDGES(NG_X_IP6_PARSE) NG_IP6_PARSE_NEXT_MAX };
 enum ng_ip6_local_edge { NG_IP6_LOCAL_EDGES(NG_X_IP6_LOCAL) NG_IP6_LOCAL_NEXT_MAX };
 enum ng_forward6_edge { NG_FORWARD6_EDGES(NG_X_FORWARD6) NG_FORWARD6_NEXT_MAX };
@@ -255,6 +266,7 @@ enum ng_encap6_edge { NG_ENCAP6_EDGES(NG_X_ENCAP6) NG_ENCAP6_NEXT_MAX };
 enum ng_icmp_err_edge { NG_ICMP_ERR_EDGES(NG_X_ICMP_ERR) NG_ICMP_ERR_NEXT_MAX };
 #undef NG_X_PARSE
 #undef NG_X_REASS
+#undef NG_X_REASS6
 #undef NG_X_IP6_PARSE
 #undef NG_X_IP6_LOCAL
 #undef NG_X_FORWARD6
@@ -288,7 +300,7 @@ struct ng_port_stats {
 	uint64_t rxq[NG_STATS_MAX_RXQ];
 };
 
-/** IPv4 reassembly (lib/worker/reass_dp.c): datagrams, except where it says fragments. */
+/** Reassembly, IPv4 and IPv6 (lib/worker/reass_dp.c): datagrams, except where it says fragments. */
 struct ng_reass_stats {
 	uint64_t fragments;    /**< fragments taken in (held, or completing a datagram) */
 	uint64_t reassembled;  /**< datagrams completed and handed to the service stage */

@@ -487,7 +487,7 @@ drops_json(const uint64_t *drop)
 	return o;
 }
 
-/* IPv4 reassembly counters (struct ng_reass_stats), summed over the workers. */
+/* Reassembly counters, IPv4 and IPv6 (struct ng_reass_stats), summed over the workers. */
 static cJSON *
 reass_json(const struct ng_reass_stats *r)
 {

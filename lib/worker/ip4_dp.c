@@ -149,12 +149,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 	struct rte_mbuf *frags[NG_W_BURST_MAX];
 	union ng_w_aux faux[NG_W_BURST_MAX];
 
-	/* Fragments are packets this stage adds: room for them in whichever next
-	 * burst takes them all, with this stage's n. */
-	room = (uint16_t)RTE_MAX(out_v->n, drop->n);
-	room = (uint16_t)RTE_MAX(room, next[NG_FORWARD_NEXT_CONTROL]->n);
-	room = (uint16_t)RTE_MAX(room, next[NG_FORWARD_NEXT_REPLY]->n);
-	room = (uint16_t)(n + room >= NG_W_BURST_MAX ? 0 : NG_W_BURST_MAX - n - room);
+	room = ng_w_frag_room(n, next, NG_FORWARD_NEXT_MAX);
 
 	while (i < n) {
 		uint16_t nk = 0, np = 0, last_port = UINT16_MAX;

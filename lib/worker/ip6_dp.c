@@ -6,7 +6,8 @@
  * walks the extension headers (pkt6_dp.h), checks the Ethernet destination
  * (the port's MAC, or an IPv6 multicast MAC), and classifies by one LPM6
  * lookup (the worker's IPv6 FIB cache first): TCP and UDP go to lb6 while
- * there are services or tracked connections, and so do ICMPv6 errors to
+ * there are services or tracked connections (their fragments to ip6-reass
+ * first, as parse's IPv4 ones go to ip4-reass), and so do ICMPv6 errors to
  * icmp-err (icmp6_err_dp.c), else a gateway address or a VIP goes to
  * ip6-local, the rest to ip6-forward. Multicast to the solicited-node or
  * all-nodes groups carrying
@@ -26,7 +27,9 @@
 #include <rte_ip.h>
 
 #include "icmp_err_dp.h"
+#include "ip6_frag_dp.h"
 #include "pkt6_dp.h"
+#include "reass_dp.h"
 #include "reply_dp.h"
 #include "svc_dp.h"
 #include "worker_dp.h"
@@ -119,7 +122,10 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 			continue;
 		}
 		if (lb_on && (info.proto == IPPROTO_TCP || info.proto == IPPROTO_UDP)) {
-			ng_w_next_nh(next[NG_IP6_PARSE_NEXT_LB], m, nh);
+			if (unlikely(ng_ip6_is_fragment(&info)) && ng_reass_wants(w, rs, nh))
+				ng_w_next_nh(next[NG_IP6_PARSE_NEXT_REASS], m, nh);
+			else
+				ng_w_next_nh(next[NG_IP6_PARSE_NEXT_LB], m, nh);
 			continue;
 		}
 		/* ICMPv6 errors may belong to a connection (icmp6_err_dp.c) */
@@ -228,6 +234,41 @@ neigh_word6(struct ng_worker *w, const struct ng_neigh_dp *t, uint32_t gen, uint
 	return neigh6_miss(set, t, gen, port, via);
 }
 
+/*
+ * A datagram reassembled here (a chain) goes on as fragments no larger than
+ * the largest that came (RFC 8200 5: routers do not fragment, so the gateway
+ * keeps the sender's choice, as Linux's nf_defrag_ipv6 does), under a new
+ * identification of the worker's (FullNAT sources are shared by many
+ * clients); if those are over the egress MTU, packet too big with the MTU.
+ * The new fragments go to frags (*nf so far, room for *room more).
+ * @return true when m goes on (as the first fragment).
+ */
+static __rte_noinline bool
+refragment6(struct ng_worker *w, struct rte_mbuf *m, uint16_t mtu, struct rte_mbuf **frags,
+		uint16_t *nf, uint16_t *room, struct ng_vec *const *next)
+{
+	uint16_t size = ng_mbuf_priv(m)->frag_max;
+	enum ng_drop_reason r;
+	unsigned int k = 0;
+	uint32_t id;
+
+	if (size > mtu || size == 0) {
+		ng_w_next(next[NG_FORWARD6_NEXT_REPLY], m, ng_reply_word(NG_DROP_MTU, mtu));
+		return false;
+	}
+	id = rte_cpu_to_be_32(w->id << 24 | (++w->frag6_id & 0xffffff));
+	r = ng_ip6_fragment(m, size, id, w->dp->pool, frags + *nf, *room, &k);
+	if (r != NG_DROP_NONE) {
+		ng_w_next(next[NG_FORWARD6_NEXT_DROP], m, r);
+		return false;
+	}
+	w->stats.reass.refragmented++;
+	w->stats.reass.fragments_out += k + 1;
+	*nf = (uint16_t)(*nf + k);
+	*room = (uint16_t)(*room - k);
+	return true;
+}
+
 void
 ng_ip6_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
 		uint16_t n, struct ng_vec *const *next)
@@ -235,6 +276,9 @@ ng_ip6_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 	const struct ng_neigh_dp *neigh = ng_neigh_dp(w->dp->neigh);
 	uint32_t gen = __atomic_load_n(&neigh->gen, __ATOMIC_ACQUIRE);
 	struct ng_vec *drop = next[NG_FORWARD6_NEXT_DROP];
+	struct rte_mbuf *frags[NG_W_BURST_MAX];
+	union ng_w_aux faux[NG_W_BURST_MAX];
+	uint16_t nf = 0, room = ng_w_frag_room(n, next, NG_FORWARD6_NEXT_MAX);
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -255,7 +299,15 @@ ng_ip6_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			continue;
 		}
 		pd = &ng_port_dp[nh->port];
-		if (unlikely(sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len) > pd->mtu)) {
+		if (unlikely(m->nb_segs > 1)) {
+			uint16_t nf0 = nf;
+
+			if (!refragment6(w, m, pd->mtu, frags, &nf, &room, next))
+				continue;
+			for (; nf0 < nf; nf0++)
+				faux[nf0].nh = nh;
+			ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
+		} else if (unlikely(sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len) > pd->mtu)) {
 			ng_w_next(next[NG_FORWARD6_NEXT_REPLY], m,
 					ng_reply_word(NG_DROP_MTU, pd->mtu));
 			continue;
@@ -277,4 +329,7 @@ ng_ip6_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			to_resolve6(m, nh->port, via, next);
 		}
 	}
+	/* the other fragments, as packets of their own (they fit: no recursion past one) */
+	if (unlikely(nf > 0))
+		ng_ip6_forward_process(w, frags, faux, nf, next);
 }

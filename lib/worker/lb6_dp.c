@@ -305,7 +305,8 @@ lb6_classify(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *
 			b->act[i] = NG_LB_DONE;
 			continue;
 		}
-		if (multi) {
+		/* a chain is a datagram just reassembled: its owner is not known yet */
+		if (multi || unlikely(m->nb_segs > 1 && w->dp->n_workers > 1)) {
 			unsigned int o = owner6(w, rs, nh, ip, ports, info.proto);
 
 			if (o != w->id) {

@@ -54,17 +54,6 @@ not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reason r,
 	ng_w_not_ours(m, pd, r, next[NG_PARSE_NEXT_PUNT], next[NG_PARSE_NEXT_DROP]);
 }
 
-/*
- * A TCP or UDP fragment the service stage could need whole: to a service or
- * gateway address, or routed while a DNAT service exists (a DNAT reply).
- */
-static inline bool
-reass_wants(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_nexthop *nh)
-{
-	return w->reass != NULL && nh != NULL && (nh->type == NG_NH_VIP ||
-			nh->type == NG_NH_LOCAL || rs->n_dnat > 0);
-}
-
 void
 ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
 		uint16_t n, struct ng_vec *const *next)
@@ -112,7 +101,7 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 		nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
 		if (lb_on && (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP)) {
 			if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
-					RTE_IPV4_HDR_OFFSET_MASK)) && reass_wants(w, rs, nh)) {
+					RTE_IPV4_HDR_OFFSET_MASK)) && ng_reass_wants(w, rs, nh)) {
 				ng_w_next_nh(next[NG_PARSE_NEXT_REASS], m, nh);
 				continue;
 			}

@@ -13,10 +13,16 @@
  * identification and protocol, a timeout, a death row) with those three
  * things added.
  */
+#include <assert.h>
+#include <stddef.h>
+#include <string.h>
+
 #include <rte_hash_crc.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 
+#include "pkt.h"
+#include "pkt6_dp.h"
 #include "reass_dp.h"
 #include "svc_dp.h"
 #include "worker_dp.h"
@@ -24,18 +30,69 @@
 /* The least payload a first fragment carries: a TCP header without options. */
 #define FIRST_MIN 20
 
-static inline uint32_t
-key_hash(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
-{
-	uint64_t a = (uint64_t)src << 32 | dst;
+static_assert(sizeof(struct ng_reass_ent) == RTE_CACHE_LINE_MIN_SIZE,
+		"a table entry is one cache line");
 
-	return rte_hash_crc_4byte((uint32_t)id << 8 | proto, rte_hash_crc_8byte(a, 0x5eed));
+static_assert(sizeof(struct ng_reass_key) == 5 * sizeof(uint64_t), "a key is 5 words");
+
+/* rte_hash_crc() reads the key through uint64_t pointers, which the compiler
+ * may move above the key's stores (strict aliasing): words copied instead. */
+static inline uint32_t
+key_hash(const struct ng_reass_key *k)
+{
+	uint64_t w[5];
+	uint32_t h = 0x5eed;
+
+	memcpy(w, k, sizeof(w));
+	for (unsigned int i = 0; i < RTE_DIM(w); i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h;
+}
+
+static inline void
+key4(struct ng_reass_key *k, uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->src, &src, sizeof(src));
+	memcpy(k->dst, &dst, sizeof(dst));
+	k->id = id;
+	k->proto = proto;
+}
+
+static inline void
+key6(struct ng_reass_key *k, const uint8_t src[16], const uint8_t dst[16], uint32_t id)
+{
+	memcpy(k->src, src, 16);
+	memcpy(k->dst, dst, 16);
+	k->id = id;
+	k->proto = 0;
+	k->v6 = 1;
+	k->pad = 0;
+}
+
+static inline unsigned int
+owner_of(const struct ng_reass_key *k, unsigned int n_workers)
+{
+	return (unsigned int)(((uint64_t)key_hash(k) * n_workers) >> 32);
 }
 
 unsigned int
 ng_reass_owner(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto, unsigned int n_workers)
 {
-	return (unsigned int)(((uint64_t)key_hash(src, dst, id, proto) * n_workers) >> 32);
+	struct ng_reass_key k;
+
+	key4(&k, src, dst, id, proto);
+	return owner_of(&k, n_workers);
+}
+
+unsigned int
+ng_reass_owner6(const uint8_t src[16], const uint8_t dst[16], uint32_t id,
+		unsigned int n_workers)
+{
+	struct ng_reass_key k;
+
+	key6(&k, src, dst, id);
+	return owner_of(&k, n_workers);
 }
 
 static uint32_t
@@ -229,7 +286,7 @@ room_for(struct ng_worker *w, struct ng_reass_ent *e)
 }
 
 /*
- * The entry of datagram (src, dst, id, proto): the one being reassembled
+ * The entry of datagram k: the one being reassembled
  * (a stale one is discarded and started again), or a free one. A full
  * bucket, or a table at max_datagrams or max_held, gives up the oldest
  * entry of the bucket (a flood of fragments that never complete does not
@@ -237,11 +294,10 @@ room_for(struct ng_worker *w, struct ng_reass_ent *e)
  * there is nothing to give up.
  */
 static struct ng_reass_ent *
-find(struct ng_worker *w, uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
+find(struct ng_worker *w, const struct ng_reass_key *key)
 {
 	struct ng_reass *r = w->reass;
-	struct ng_reass_ent *b = &r->ent[(key_hash(src, dst, id, proto) & r->mask) *
-			NG_REASS_BUCKET];
+	struct ng_reass_ent *b = &r->ent[(key_hash(key) & r->mask) * NG_REASS_BUCKET];
 	struct ng_reass_ent *free = NULL, *old = NULL;
 	uint64_t now = w->now;
 
@@ -253,7 +309,7 @@ find(struct ng_worker *w, uint32_t src, uint32_t dst, uint16_t id, uint8_t proto
 				free = e;
 			continue;
 		}
-		if (e->src == src && e->dst == dst && e->id == id && e->proto == proto) {
+		if (memcmp(&e->k, key, sizeof(*key)) == 0) {
 			if (now - e->start <= r->timeout_tsc)
 				return e;
 			discard(w, e, NG_DROP_FRAG_TIMEOUT);
@@ -275,10 +331,8 @@ find(struct ng_worker *w, uint32_t src, uint32_t dst, uint16_t id, uint8_t proto
 		if (full(r))
 			return NULL;
 	}
-	free->src = src;
-	free->dst = dst;
-	free->id = id;
-	free->proto = proto;
+	free->k = *key;
+	free->size_max = 0;
 	free->total = 0;
 	free->got = 0;
 	free->start = now;
@@ -301,16 +355,40 @@ sort_frags(struct ng_reass_frag *f, uint16_t n)
 }
 
 /*
+ * The head of a whole IPv6 datagram (RFC 8200 4.5): the fragment with
+ * offset 0 loses its fragment header (hdr bytes from the IPv6 header), the
+ * header before it names what the fragment header named, and the payload
+ * length becomes the unfragmentable headers' and the fragmentable part's.
+ */
+static void
+head6(struct rte_mbuf *head, uint16_t hdr, uint32_t total)
+{
+	uint8_t *p = rte_pktmbuf_mtod(head, uint8_t *);
+	uint8_t *ip = p + head->l2_len, *field = ip + offsetof(struct rte_ipv6_hdr, proto);
+	struct rte_ipv6_hdr *ip6;
+
+	/* the unfragmentable headers were walked whole in ip6-parse */
+	for (uint16_t off = sizeof(*ip6); off < hdr; off = (uint16_t)(off + (ip[off + 1] + 1) * 8))
+		field = ip + off;
+	*field = ip[hdr];
+	memmove(p + 8, p, (size_t)head->l2_len + hdr);
+	rte_pktmbuf_adj(head, 8);
+	ip6 = rte_pktmbuf_mtod_offset(head, struct rte_ipv6_hdr *, head->l2_len);
+	ip6->payload_len = rte_cpu_to_be_16((uint16_t)(hdr - sizeof(*ip6) + total));
+	head->l3_len = (uint16_t)(head->l3_len - 8);
+}
+
+/*
  * Chain the fragments of a whole datagram (no overlap, no hole: their sizes
  * add up to the total) behind the first one, whose IPv4 header becomes the
- * datagram's.
+ * datagram's (IPv6: without its fragment header; the largest fragment's size
+ * goes with the datagram in its mbuf, for ip6-forward).
  */
 static struct rte_mbuf *
 assemble(struct ng_reass *r, struct ng_reass_ent *e)
 {
 	struct ng_reass_frag *f = frags_of(r, e);
 	struct rte_mbuf *head, *tail;
-	struct rte_ipv4_hdr *ip;
 
 	sort_frags(f, e->n);
 	head = f[0].m;
@@ -324,16 +402,38 @@ assemble(struct ng_reass *r, struct ng_reass_ent *e)
 		head->pkt_len += m->pkt_len;
 		tail = rte_pktmbuf_lastseg(m);
 	}
-	ip = rte_pktmbuf_mtod_offset(head, struct rte_ipv4_hdr *, head->l2_len);
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(head->l3_len + e->total));
-	ip->fragment_offset &= rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (e->k.v6) {
+		head6(head, f[0].hdr, e->total);
+		ng_mbuf_priv(head)->frag_max = e->size_max;
+	} else {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(head, struct rte_ipv4_hdr *,
+				head->l2_len);
+
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(head->l3_len + e->total));
+		ip->fragment_offset &= rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
 	r->held -= e->n;
 	r->n_used--;
 	e->n = 0;
 	return head;
 }
+
+/* A fragment as the table takes it, from either family's header. */
+struct frag_in {
+	struct ng_reass_key k;
+	uint32_t off;      /**< offset of its data in the datagram's payload */
+	uint32_t len;      /**< bytes of data */
+	uint32_t hdr_len;  /**< header bytes the datagram's length counts (IPv4: ihl;
+	                        IPv6: the unfragmentable headers past the fixed one) */
+	const uint8_t *l4; /**< a first fragment's upper-layer header */
+	uint32_t l4_room;  /**< ...and its bytes from there */
+	uint32_t size;     /**< IPv6: the fragment, IPv6 header included */
+	uint16_t hdr;      /**< IPv6: bytes before the fragment header */
+	uint8_t proto;     /**< a first fragment's upper-layer protocol */
+	bool mf;
+};
 
 /*
  * Check a fragment on its own: payload, 8-byte units but for the last, a
@@ -341,18 +441,16 @@ assemble(struct ng_reass *r, struct ng_reass_ent *e)
  * TCP header (RFC 1858: no tiny first fragments).
  */
 static inline bool
-frag_valid(const struct rte_ipv4_hdr *ip, uint16_t ihl, uint32_t off, uint32_t len, bool mf)
+frag_valid(const struct frag_in *in)
 {
-	if (len == 0 || (mf && len % 8 != 0) || off + len + ihl > UINT16_MAX)
+	if (in->len == 0 || (in->mf && in->len % 8 != 0) ||
+			in->off + in->len + in->hdr_len > UINT16_MAX)
 		return false;
-	if (off == 0 && len < FIRST_MIN)
+	if (in->off == 0 && in->len < FIRST_MIN)
 		return false;
-	if (off == 0 && ip->next_proto_id == IPPROTO_TCP) {
-		const uint8_t *l4 = (const uint8_t *)ip + ihl;
-
-		if ((uint32_t)(l4[12] >> 4) * 4 > len)
-			return false;
-	}
+	if (in->off == 0 && in->proto == IPPROTO_TCP &&
+			(in->l4_room < 13 || (uint32_t)(in->l4[12] >> 4) * 4 > in->l4_room))
+		return false;
 	return true;
 }
 
@@ -382,88 +480,148 @@ frag_fits(const struct ng_reass *r, const struct ng_reass_ent *e, uint32_t off, 
 	return NG_DROP_NONE;
 }
 
+/* Count a fragment refused as why; the datagram goes too but for a duplicate. */
+static void
+refuse(struct ng_worker *w, struct ng_reass_ent *e, enum ng_drop_reason why)
+{
+	if (why == NG_DROP_FRAG_DUPLICATE) {
+		w->stats.reass.duplicates++;
+		return;
+	}
+	if (why == NG_DROP_FRAG_OVERLAP)
+		w->stats.reass.overlapping++;
+	else if (why == NG_DROP_FRAG_TOO_MANY)
+		w->stats.reass.too_many++;
+	else
+		w->stats.reass.table_full++;
+	discard(w, e, why);
+}
+
 /*
  * Take fragment m in. @return the whole datagram when m completed it, else
  * NULL: m is held, or was handed to the drop edge.
  */
 static struct rte_mbuf *
-reass_one(struct ng_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct ng_vec *drop)
+reass_one(struct ng_worker *w, struct rte_mbuf *m, const struct frag_in *in, struct ng_vec *drop)
 {
 	struct ng_reass *r = w->reass;
-	uint16_t fo = rte_be_to_cpu_16(ip->fragment_offset), ihl = m->l3_len;
-	uint32_t off = (uint32_t)(fo & RTE_IPV4_HDR_OFFSET_MASK) * RTE_IPV4_HDR_OFFSET_UNITS;
-	uint32_t len = (uint32_t)rte_be_to_cpu_16(ip->total_length) - ihl;
-	bool mf = (fo & RTE_IPV4_HDR_MF_FLAG) != 0;
 	struct ng_reass_ent *e;
 	struct ng_reass_frag *f;
 	enum ng_drop_reason why;
 
-	if (unlikely(!frag_valid(ip, ihl, off, len, mf))) {
+	if (unlikely(!frag_valid(in))) {
 		w->stats.reass.malformed++;
 		ng_w_next(drop, m, NG_DROP_FRAG_MALFORMED);
 		return NULL;
 	}
-	e = find(w, ip->src_addr, ip->dst_addr, ip->packet_id, ip->next_proto_id);
+	e = find(w, &in->k);
 	if (unlikely(e == NULL)) {
 		w->stats.reass.table_full++;
 		ng_w_next(drop, m, NG_DROP_FRAG_TABLE_FULL);
 		return NULL;
 	}
-	why = room_for(w, e) ? frag_fits(r, e, off, len, !mf) : NG_DROP_FRAG_TABLE_FULL;
+	why = room_for(w, e) ? frag_fits(r, e, in->off, in->len, !in->mf) :
+			NG_DROP_FRAG_TABLE_FULL;
 	if (unlikely(why != NG_DROP_NONE)) {
-		if (why == NG_DROP_FRAG_DUPLICATE) {
-			w->stats.reass.duplicates++;
-		} else {
-			if (why == NG_DROP_FRAG_OVERLAP)
-				w->stats.reass.overlapping++;
-			else if (why == NG_DROP_FRAG_TOO_MANY)
-				w->stats.reass.too_many++;
-			else
-				w->stats.reass.table_full++;
-			discard(w, e, why);
-		}
+		refuse(w, e, why);
 		ng_w_next(drop, m, why);
 		return NULL;
 	}
 	w->stats.reass.fragments++;
 	f = &frags_of(r, e)[e->n++];
 	f->m = m;
-	f->off = (uint16_t)off;
-	f->len = (uint16_t)len;
+	f->off = (uint16_t)in->off;
+	f->len = (uint16_t)in->len;
+	f->hdr = in->hdr;
 	r->held++;
-	e->got += len;
-	if (!mf)
-		e->total = off + len;
+	e->got += in->len;
+	if (in->size > e->size_max)
+		e->size_max = (uint16_t)RTE_MIN(in->size, (uint32_t)UINT16_MAX);
+	if (!in->mf)
+		e->total = in->off + in->len;
 	if (e->total == 0 || e->got != e->total)
 		return NULL;
 	w->stats.reass.reassembled++;
 	return assemble(r, e);
 }
 
+/* Take m, fragment in of a datagram worker o reassembles: on its ring, or here. */
+static inline void
+take(struct ng_worker *w, struct rte_mbuf *m, const struct frag_in *in, unsigned int o,
+		const struct ng_nexthop *nh, struct ng_vec *const *next)
+{
+	struct rte_mbuf *whole;
+
+	if (o != w->id) {
+		ng_w_next(next[NG_REASS_NEXT_REDIRECT], m, o);
+		return;
+	}
+	whole = reass_one(w, m, in, next[NG_REASS_NEXT_DROP]);
+	if (whole != NULL)
+		ng_w_next_nh(next[NG_REASS_NEXT_LB], whole, nh);
+}
+
 void
 ng_reass_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
 		uint16_t n, struct ng_vec *const *next)
 {
-	struct ng_vec *to_lb = next[NG_REASS_NEXT_LB], *drop = next[NG_REASS_NEXT_DROP];
 	unsigned int nw = w->dp->n_workers;
 	bool multi = nw > 1 && !w->in_redirect;
 
 	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i], *whole;
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
-				m->l2_len);
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+				const struct rte_ipv4_hdr *, m->l2_len);
+		uint16_t fo = rte_be_to_cpu_16(ip->fragment_offset), ihl = m->l3_len;
+		struct frag_in in = {
+			.off = (uint32_t)(fo & RTE_IPV4_HDR_OFFSET_MASK) *
+					RTE_IPV4_HDR_OFFSET_UNITS,
+			.len = (uint32_t)rte_be_to_cpu_16(ip->total_length) - ihl,
+			.hdr_len = ihl,
+			.l4 = (const uint8_t *)ip + ihl,
+			.proto = ip->next_proto_id,
+			.mf = (fo & RTE_IPV4_HDR_MF_FLAG) != 0,
+		};
 
-		if (multi) {
-			unsigned int o = ng_reass_owner(ip->src_addr, ip->dst_addr, ip->packet_id,
-					ip->next_proto_id, nw);
+		in.l4_room = in.len;
+		key4(&in.k, ip->src_addr, ip->dst_addr, ip->packet_id, ip->next_proto_id);
+		take(w, m, &in, multi ? owner_of(&in.k, nw) : w->id, aux[i].nh, next);
+	}
+}
 
-			if (o != w->id) {
-				ng_w_next(next[NG_REASS_NEXT_REDIRECT], m, o);
-				continue;
-			}
+/* The ip6-reass stage: ip6-parse checked the fragment header (pkt6_dp.h). */
+void
+ng_reass6_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
+		uint16_t n, struct ng_vec *const *next)
+{
+	unsigned int nw = w->dp->n_workers;
+	bool multi = nw > 1 && !w->in_redirect;
+
+	RTE_BUILD_BUG_ON((int)NG_REASS6_NEXT_LB != (int)NG_REASS_NEXT_LB ||
+			(int)NG_REASS6_NEXT_REDIRECT != (int)NG_REASS_NEXT_REDIRECT ||
+			(int)NG_REASS6_NEXT_DROP != (int)NG_REASS_NEXT_DROP);
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ipv6_hdr *ip;
+		struct ng_ip6_info info;
+		struct frag_in in;
+
+		if (unlikely(ng_ip6_parse(m, &info) != NG_DROP_NONE ||
+				!ng_ip6_is_fragment(&info))) {
+			ng_w_next(next[NG_REASS6_NEXT_DROP], m, NG_DROP_IP6_HEADER);
+			continue;
 		}
-		whole = reass_one(w, m, ip, drop);
-		if (whole != NULL)
-			ng_w_next_nh(to_lb, whole, aux[i].nh);
+		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
+		in.hdr = info.unfrag_len;
+		in.size = (uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len);
+		in.off = info.frag_off;
+		in.len = in.size - info.unfrag_len - 8;
+		in.hdr_len = (uint32_t)info.unfrag_len - sizeof(*ip);
+		in.l4 = (const uint8_t *)ip + info.l3_len;
+		in.l4_room = info.l4_len;
+		in.proto = info.proto;
+		in.mf = (info.flags & NG_IP6_F_MF) != 0;
+		key6(&in.k, ip->src_addr, ip->dst_addr, info.frag_id);
+		take(w, m, &in, multi ? owner_of(&in.k, nw) : w->id, aux[i].nh, next);
 	}
 }

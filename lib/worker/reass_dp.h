@@ -4,11 +4,13 @@
 
 /**
  * @file
- * IPv4 reassembly, per worker (the ip4-reass stage): fragments to a service
- * address, to a gateway address (FullNAT replies, NodePorts) and, while a
- * DNAT service exists, routed ones (DNAT replies) are held in the worker's
- * table until their datagram is whole, which then goes to the service stage
- * like any other packet. Private to the worker module.
+ * Reassembly, per worker (the ip4-reass and ip6-reass stages): IPv4 and
+ * IPv6 fragments to a service address, to a gateway address (FullNAT
+ * replies, NodePorts) and, while a DNAT service exists, routed ones (DNAT
+ * replies) are held in the worker's one table (both families: one flood
+ * cannot take the memory twice) until their datagram is whole, which then
+ * goes to the service stage (lb, lb6) like any other packet. Private to the
+ * worker module.
  *
  * The table is bounded three ways (lib/conf: reassembly.*): datagrams being
  * reassembled (max_datagrams), fragments of one datagram (max_fragments) and
@@ -26,27 +28,43 @@
 #include <rte_mbuf.h>
 
 #include "conf.h"
-
-struct ng_worker;
+#include "route_dp.h"
+#include "svc_dp.h"
+#include "worker.h"
 
 /** One fragment held: its mbuf and where its data lies in the datagram. */
 struct ng_reass_frag {
 	struct rte_mbuf *m;
-	uint16_t off; /**< bytes from the start of the IPv4 payload */
+	uint16_t off; /**< bytes from the start of the IPv4 payload (IPv6: fragmentable part) */
 	uint16_t len; /**< bytes of payload it carries */
-	uint32_t pad;
+	uint16_t hdr; /**< IPv6: bytes before its fragment header, from the IPv6 header */
+	uint16_t pad;
 };
 
-/** A datagram being reassembled (n == 0: a free slot). */
-struct ng_reass_ent {
-	uint32_t src, dst;  /**< network order */
-	uint16_t id;        /**< network order */
+/**
+ * What every fragment of a datagram carries (RFC 791: source, destination,
+ * identification, protocol; RFC 8200 4.5: source, destination,
+ * identification). An IPv4 address is the first 4 bytes of its 16, the rest
+ * zero; an IPv6 key's proto is 0 (the next header of its fragments' fragment
+ * headers may differ, RFC 8200 4.5).
+ */
+struct ng_reass_key {
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint32_t id;   /**< network order (IPv4: 16 bits) */
 	uint8_t proto;
-	uint8_t pad;
+	uint8_t v6;    /**< 1: IPv6 */
+	uint16_t pad;
+};
+
+/** A datagram being reassembled (n == 0: a free slot). One cache line. */
+struct ng_reass_ent {
+	struct ng_reass_key k;
 	uint16_t n;         /**< fragments held */
-	uint16_t pad2;
+	uint16_t size_max;  /**< IPv6: its largest fragment, IPv6 header included */
 	uint32_t total;     /**< payload length, 0 until the last fragment came */
 	uint32_t got;       /**< payload bytes held */
+	uint32_t pad;
 	uint64_t start;     /**< TSC of its first fragment */
 };
 
@@ -83,11 +101,31 @@ void ng_reass_free(struct ng_reass *r);
 uint64_t ng_reass_mem_bytes(const struct ng_conf *c);
 
 /**
- * The worker that reassembles a fragment: a hash of what every fragment of
- * a datagram carries (addresses, identification, protocol), not its ports.
+ * The worker that reassembles an IPv4 fragment: a hash of what every
+ * fragment of a datagram carries (addresses, identification, protocol), not
+ * its ports. Arguments in network order.
  */
 unsigned int ng_reass_owner(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto,
 		unsigned int n_workers);
+
+/**
+ * The worker that reassembles an IPv6 fragment: a hash of (source,
+ * destination, identification), the key of RFC 8200 4.5. id in network order.
+ */
+unsigned int ng_reass_owner6(const uint8_t src[16], const uint8_t dst[16], uint32_t id,
+		unsigned int n_workers);
+
+/**
+ * Does the worker reassemble a TCP or UDP fragment to nh (either family): to
+ * a service or gateway address, or routed while a DNAT service exists (a
+ * DNAT reply)? The service stage could need it whole.
+ */
+static inline bool
+ng_reass_wants(const struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_nexthop *nh)
+{
+	return w->reass != NULL && nh != NULL && (nh->type == NG_NH_VIP ||
+			nh->type == NG_NH_LOCAL || rs->n_dnat > 0);
+}
 
 /** Discard datagrams past their timeout, looking at up to budget entries. */
 void ng_reass_expire(struct ng_worker *w, uint64_t now, uint32_t budget);

@@ -125,7 +125,8 @@ struct ng_worker {
 	struct rte_ring *redir_in[NG_MAX_WORKERS]; /**< from worker i to this one, SP/SC */
 	struct ng_ct *ct;        /**< this worker's connections */
 	struct ng_w_graph *graph; /**< the bursts between its stages (worker_dp.h) */
-	struct ng_reass *reass;  /**< its IPv4 reassembly table (reass_dp.h); NULL: off */
+	struct ng_reass *reass;  /**< its reassembly table, both families (reass_dp.h); NULL: off */
+	uint32_t frag6_id;       /**< the last IPv6 identification it sent fragments under */
 	/** Debug (ng_dp_worker_stall()): busy-wait this many ms once; the worker clears it. */
 	uint32_t stall_ms;
 

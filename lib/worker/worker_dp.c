@@ -145,6 +145,7 @@ static const struct {
 } graph[] = {
 	{NG_STAGE_REASS, ng_reass_process, false},
 	{NG_STAGE_IP6_PARSE, ng_ip6_parse_process, true},
+	{NG_STAGE_REASS6, ng_reass6_process, true},
 	{NG_STAGE_LB, ng_lb_process, false},
 	{NG_STAGE_LB6, ng_lb6_process, true},
 	{NG_STAGE_ICMP_ERR, ng_icmp_err_process, false},

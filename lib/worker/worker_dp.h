@@ -33,6 +33,7 @@
  *   lb, lb6, icmp-err,
  *   ip4-forward, ip6-forward: the FIB result for the destination
  *                    (nh, may be NULL);
+ *   ip6-reass:       the FIB result for the destination (nh, may be NULL);
  *   ip6-parse, ip6-local: nothing (0);
  *   ip6ip6-encap:    the index of the packet's outer addresses in the
  *                    graph's encap6[] (u; encap6_dp.h);
@@ -150,6 +151,7 @@ ng_w_next_out(struct ng_vec *v, struct rte_mbuf *m, uint16_t port_id)
 ng_stage_fn ng_parse_process;       /* parse_dp.c: parse and classify */
 ng_stage_fn ng_reass_process;       /* reass_dp.c: IPv4 reassembly */
 ng_stage_fn ng_ip6_parse_process;   /* ip6_dp.c: IPv6 header chain, classify */
+ng_stage_fn ng_reass6_process;      /* reass_dp.c: IPv6 reassembly */
 ng_stage_fn ng_lb_process;          /* lb_dp.c: conntrack, scheduling, NAT */
 ng_stage_fn ng_lb6_process;         /* lb6_dp.c: the same for IPv6 */
 ng_stage_fn ng_icmp_err_process;    /* icmp_err_dp.c: ICMP errors of a connection */
@@ -203,6 +205,20 @@ ng_w_not_ours(struct rte_mbuf *m, const struct ng_port_dp *pd, enum ng_drop_reas
  * traced original's copy is traced too. local_dp.c.
  */
 void ng_w_punt_copy(struct ng_worker *w, struct rte_mbuf *m, struct ng_vec *punt);
+
+/**
+ * Fragments are packets a forward stage adds to its n: room for them in
+ * whichever of its n_edges next bursts takes them all.
+ */
+static inline uint16_t
+ng_w_frag_room(uint16_t n, struct ng_vec *const *next, unsigned int n_edges)
+{
+	uint16_t most = 0;
+
+	for (unsigned int e = 0; e < n_edges; e++)
+		most = RTE_MAX(most, next[e]->n);
+	return (uint16_t)(n + most >= NG_W_BURST_MAX ? 0 : NG_W_BURST_MAX - n - most);
+}
 
 /** Allocate a worker's graph and wire each edge to its next stage's input. */
 struct ng_w_graph *ng_w_graph_create(int socket);

@@ -654,10 +654,10 @@ def t_clear_stats(x):
           (after["rx"], later["rx"]))
 
 
-RUNTIME_STAGES = ["rx", "parse", "ip4-reass", "ip6-parse", "lb", "lb6", "icmp-err", "ipip-encap",
-                  "ip6ip6-encap", "local", "ip6-local", "ip4-forward", "ip6-forward", "reply",
-                  "punt", "output", "redirect-out", "to-control", "drop", "redirect-in",
-                  "ctrl-inject", "tx"]
+RUNTIME_STAGES = ["rx", "parse", "ip4-reass", "ip6-parse", "ip6-reass", "lb", "lb6",
+                  "icmp-err", "ipip-encap", "ip6ip6-encap", "local", "ip6-local", "ip4-forward",
+                  "ip6-forward", "reply", "punt", "output", "redirect-out", "to-control", "drop",
+                  "redirect-in", "ctrl-inject", "tx"]
 
 
 def runtime_loops(text):

@@ -8,6 +8,7 @@
  *   web6   tcp [2001:db8:100::10]:80 -> :8080, FullNAT
  *   dweb6  tcp [2001:db8:100::14]:80 -> :8080, DNAT
  *   dns6   udp [2001:db8:100::53]:53 -> :53, DNAT
+ *   dsr6   tcp [2001:db8:100::30]:80 -> :80, DSR (IPv6-in-IPv6 from 2001:db8:1::1)
  *
  * The quotes are real: a packet goes through the gateway and the error
  * quotes the frame the gateway sent. The translated quote must equal, byte
@@ -51,7 +52,7 @@ static char err[NG_ERRBUF];
 
 /* The hosts: each one's address (filled by group_setup()), its port and MAC. */
 static uint8_t GW0[16], GW1[16], CLIENT[16], ROUTER0[16], ROUTER1[16], BE[16];
-static uint8_t VIP_WEB[16], VIP_DWEB[16], VIP_DNS[16];
+static uint8_t VIP_WEB[16], VIP_DWEB[16], VIP_DNS[16], VIP_DSR[16];
 static const struct rte_ether_addr client_mac = {{0x02, 0, 0, 0x06, 0, 0x02}};
 static const struct rte_ether_addr be_mac = {{0x02, 0, 0, 0x06, 1, 0x10}};
 static const struct rte_ether_addr r0_mac = {{0x02, 0, 0, 0x06, 0, 0xfe}};
@@ -64,7 +65,7 @@ static const struct {
 } hosts[] = {
 	{"2001:db8::1", GW0, NULL, NULL}, {"2001:db8:1::1", GW1, NULL, NULL},
 	{"2001:db8:100::10", VIP_WEB, NULL, NULL}, {"2001:db8:100::14", VIP_DWEB, NULL, NULL},
-	{"2001:db8:100::53", VIP_DNS, NULL, NULL},
+	{"2001:db8:100::53", VIP_DNS, NULL, NULL}, {"2001:db8:100::30", VIP_DSR, NULL, NULL},
 	{"2001:db8::2", CLIENT, &client_mac, "p0"}, {"2001:db8::fe", ROUTER0, &r0_mac, "p0"},
 	{"2001:db8:1::10", BE, &be_mac, "p1"}, {"2001:db8:1::fe", ROUTER1, &r1_mac, "p1"},
 };
@@ -128,6 +129,7 @@ group_setup(void **state)
 	if (service("web6", IPPROTO_TCP, NG_FWD_FULLNAT, "2001:db8:100::10", 80, 8080) != 0 ||
 			service("dweb6", IPPROTO_TCP, NG_FWD_DNAT, "2001:db8:100::14", 80, 8080) != 0 ||
 			service("dns6", IPPROTO_UDP, NG_FWD_DNAT, "2001:db8:100::53", 53, 53) != 0 ||
+			service("dsr6", IPPROTO_TCP, NG_FWD_DSR, "2001:db8:100::30", 80, 80) != 0 ||
 			ng_svc_commit(err, sizeof(err)) != 0) {
 		fprintf(stderr, "services: %s\n", err);
 		return -1;
@@ -432,6 +434,61 @@ too_big_reply(void **state)
 	ng_port_dp[gw.port_id[P1]].mtu = 1500;
 }
 
+/*
+ * IPv6 DSR: a client-side error about the backend's reply (from the VIP)
+ * goes to the backend unchanged, in IPv6-in-IPv6 like the flow's packets; a
+ * router between gateway and backend quotes the tunnel (the outer header
+ * the gateway added, then the client's SYN): the client gets the error
+ * without the outer quoted header, from the VIP, packet too big's MTU less
+ * 40 (at least 1280); a tunnel quote naming another backend is unrelated.
+ */
+static void
+dsr(void **state)
+{
+	uint16_t cport = cport_on(0, 56000);
+	unsigned int wid = owner_of(cport);
+	struct tb_frame syn, syn_out, reply, in, out, inner;
+	uint32_t n_conns;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&syn, P0, CLIENT, cport, VIP_DSR, 80, RTE_TCP_SYN_FLAG, 0);
+	step("SYN to dsr6", wid, &syn, NG_TV_TX(P1), &syn_out);
+	n_conns = conns(wid);
+	assert_int_equal(tb_ip6_hdr(&syn_out)->proto, IPPROTO_IPV6);
+	tb_assert_addr6(tb_ip6_hdr(&syn_out)->dst_addr, BE);
+
+	/* the backend's SYN-ACK went to the client from the VIP; a router there errs */
+	tcp_in(&reply, P0, VIP_DSR, 80, CLIENT, cport, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 100);
+	err6_frame(&in, P0, ROUTER0, VIP_DSR, TOO_BIG, 0, 1300, &reply, 100);
+	step("DSR: error about the reply, client side", wid, &in, NG_TV_TX(P1), &out);
+	assert_int_equal(tb_ip6_hdr(&out)->proto, IPPROTO_IPV6);
+	tb_assert_addr6(tb_ip6_hdr(&out)->src_addr, GW1);
+	tb_assert_addr6(tb_ip6_hdr(&out)->dst_addr, BE);
+	assert_int_equal(out.len, in.len + 40);
+	assert_memory_equal(&out.b[out.l2 + 40], &in.b[in.l2], in.len - in.l2);
+
+	/* a router between gateway and backend: packet too big about the tunnel */
+	err6_frame(&in, P1, ROUTER1, GW1, TOO_BIG, 0, 1400, &syn_out, 40 + 40 + 20);
+	step("DSR: packet too big about the tunnel", wid, &in, NG_TV_TX(P0), &out);
+	check_err6(&out, P0, &client_mac, VIP_DSR, CLIENT, 63, TOO_BIG, 0, 1360, &syn, 64,
+			40 + 20);
+	err6_frame(&in, P1, ROUTER1, GW1, TOO_BIG, 0, 1300, &syn_out, 40 + 40 + 20);
+	step("DSR: 1300 less 40 is below IPv6's minimum", wid, &in, NG_TV_TX(P0), &out);
+	check_err6(&out, P0, &client_mac, VIP_DSR, CLIENT, 63, TOO_BIG, 0, 1280, &syn, 64,
+			40 + 20);
+	err6_frame(&in, P1, ROUTER1, GW1, UNREACH, 3, 0, &syn_out, 40 + 40 + 20);
+	step("DSR: unreachable about the tunnel", wid, &in, NG_TV_TX(P0), &out);
+	check_err6(&out, P0, &client_mac, VIP_DSR, CLIENT, 63, UNREACH, 3, 0, &syn, 64, 40 + 20);
+
+	/* the same quote with another tunnel end: no connection went there */
+	inner = syn_out;
+	tb_ip6_hdr(&inner)->dst_addr[15] ^= 1;
+	err6_frame(&in, P1, ROUTER1, GW1, TOO_BIG, 0, 1400, &inner, 40 + 40 + 20);
+	step("DSR: a tunnel to another backend", wid, &in, NG_TV_DROP(ICMP_ERR_UNRELATED), &out);
+	assert_int_equal(conns(wid), n_conns); /* errors create no connection */
+}
+
 int
 main(void)
 {
@@ -440,6 +497,7 @@ main(void)
 		cmocka_unit_test(dnat_udp),
 		cmocka_unit_test(unrelated),
 		cmocka_unit_test(too_big_reply),
+		cmocka_unit_test(dsr),
 	};
 
 	return cmocka_run_group_tests_name("icmp6_err", tests, group_setup, group_teardown);

@@ -279,7 +279,8 @@ trace_refusals(void **state)
 				s == NG_STAGE_FORWARD || s == NG_STAGE_PUNT || s == NG_STAGE_ENCAP ||
 				s == NG_STAGE_ENCAP6 ||
 				s == NG_STAGE_IP6_PARSE || s == NG_STAGE_IP6_LOCAL || s == NG_STAGE_LB6 ||
-				s == NG_STAGE_FORWARD6 || s == NG_STAGE_ICMP_ERR || s == NG_STAGE_REASS ?
+				s == NG_STAGE_FORWARD6 || s == NG_STAGE_ICMP_ERR || s == NG_STAGE_REASS ||
+				s == NG_STAGE_REASS6 ?
 				0 : 1);
 }
 

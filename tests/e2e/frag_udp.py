@@ -9,14 +9,15 @@
       sends N datagrams of each size (a pattern that names the datagram), waits
       for each echo and compares it byte for byte; prints one JSON line:
       {"sent": n, "ok": n, "lost": n, "bad": n, "by_size": {...}}.
-  flood --src A[/24] --dst VIP --count N [--rate PPS] --max-seconds S
-      N IPv4 fragments that never complete (random identification, more
-      fragments set, offset 0 or not) from A (or a random host of A/24) to
-      VIP, UDP, over a raw socket;
-      prints {"sent": n, "seconds": s}.
+  flood --src A[/N] --dst VIP --count N [--rate PPS] --max-seconds S
+      N fragments that never complete (random identification, more
+      fragments set, offset 0 or not) from A (or a random host of A/N: the
+      last byte random) to VIP, UDP, over a raw socket; IPv4 or IPv6 by
+      VIP's address; prints {"sent": n, "seconds": s}.
 
+IPv6 addresses work wherever IPv4 ones do (the family follows the address).
 Every loop is bounded in count and time; addresses come from the caller (the
-test uses 198.18.0.0/15 inside its own namespaces).
+test uses 198.18.0.0/15 and 2001:db8::/32 inside its own namespaces).
 """
 import argparse
 import json
@@ -29,11 +30,15 @@ import threading
 import time
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def serve(a):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u = socket.socket(family(a.bind), socket.SOCK_DGRAM)
     u.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     u.bind((a.bind, a.udp_port))
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t = socket.socket(family(a.bind), socket.SOCK_STREAM)
     t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     t.bind((a.bind, a.tcp_port))
     t.listen(16)
@@ -70,7 +75,8 @@ def payload(size, seq):
 def client(a):
     host, port = a.to.rsplit(":", 1)
     sizes = [int(x) for x in a.sizes.split(",")]
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    host = host.strip("[]")
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.connect((host, int(port)))
     s.settimeout(a.timeout)
@@ -125,12 +131,28 @@ def ip_cksum(h):
     return (~s) & 0xFFFF
 
 
+def fragment(rnd, a, net, dst, data):
+    """One fragment with more to come, from net (its last byte random with /N)."""
+    src = net[:-1] + bytes([rnd.randrange(1, 255)]) if "/" in a.src else net
+    off = rnd.choice((0, rnd.randrange(1, 4096)))
+    if len(dst) == 16:
+        fh = struct.pack("!BBHI", socket.IPPROTO_UDP, 0, off << 3 | 1, rnd.getrandbits(32))
+        return struct.pack("!IHBB16s16s", 0x60000000, len(fh) + len(data),
+                           socket.IPPROTO_FRAGMENT, 64, src, dst) + fh + data
+    flags_off = 0x2000 | off  # more fragments: never the last
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), rnd.getrandbits(16), flags_off,
+                    64, socket.IPPROTO_UDP, 0, src, dst)
+    return h[:10] + struct.pack("!H", ip_cksum(h)) + h[12:] + data
+
+
 def flood(a):
-    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    r.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
-    # --src A.B.C.0/24: a random host of that /24 for each fragment
-    net = socket.inet_aton(a.src.split("/")[0])
-    dst = socket.inet_aton(a.dst)
+    fam = family(a.dst)
+    # IPv6's IPPROTO_RAW sockets take the whole header, as IP_HDRINCL does for IPv4
+    r = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    if fam == socket.AF_INET:
+        r.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    net = socket.inet_pton(fam, a.src.split("/")[0])
+    dst = socket.inet_pton(fam, a.dst)
     rnd = random.Random(os.getpid())
     data = bytes(64)
     t0 = time.monotonic()
@@ -142,15 +164,9 @@ def flood(a):
             ahead = t0 + i / a.rate - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
-        ident = rnd.getrandbits(16)
-        src = net[:3] + bytes([rnd.randrange(1, 255)]) if "/" in a.src else net
-        off = rnd.choice((0, rnd.randrange(1, 4096)))
-        flags_off = 0x2000 | off  # more fragments: never the last
-        h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident, flags_off, 64,
-                        socket.IPPROTO_UDP, 0, src, dst)
-        h = h[:10] + struct.pack("!H", ip_cksum(h)) + h[12:]
+        pkt = fragment(rnd, a, net, dst, data)
         try:
-            r.sendto(h + data, (a.dst, 0))
+            r.sendto(pkt, (a.dst, 0))
             sent += 1
         except OSError:
             time.sleep(0.001)  # the socket buffer is full: let the kernel drain it

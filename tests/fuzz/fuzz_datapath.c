@@ -35,6 +35,11 @@
  *   6 flood: up to 32 SYNs, ACKs or UDP datagrams from consecutive client
  *     ports in one burst.
  *   7 arp: the unresolved backend answers ARP (its packets leave).
+ *   8 frag6: a UDP datagram from the IPv6 client to the IPv6 FullNAT VIP
+ *     (dns6: [2001:db8:100::53]:53 -> 2001:db8:1::11..13:5353, the ports'
+ *     second addresses 2001:db8::1/64 and 2001:db8:1::1/64) in up to 8
+ *     fragments: each sent or not, once or twice, on either worker, its
+ *     offset moved by 8 bytes (an overlap) or not, in order or reversed.
  *
  * After each operation (redirect rings drained by their owner first):
  * no crash or sanitizer report; every frame sent (TX buffers, and what the
@@ -47,7 +52,11 @@
  * graph left by exactly one sink (or, through the reply stage, two), the
  * redirect counters agree; the connection tables hold at most their
  * capacity; once the TX buffers and rings are freed every mbuf is back in
- * the pool but those the neighbour table holds. Each input starts from the
+ * the pool but those the neighbour table holds (and the reassembly tables:
+ * IPv4 and IPv6 fragments held). IPv6 frames out: one segment, a payload
+ * length the frame holds, to the IPv6 client or a dns6 backend; a whole UDP
+ * datagram's checksum right when every frame of the operation was. Each
+ * input starts from the
  * same ruleset, empty tables and no learnt neighbour.
  */
 #include <inttypes.h>
@@ -89,6 +98,15 @@ enum { P0, P1 };
 #define VIP(h) tb_ip(198, 19, 0, (h))
 #define GW0 tb_ip(198, 18, 0, 1)
 #define GW1 tb_ip(198, 18, 1, 1)
+
+/* IPv6: one client, the dns6 VIP and its three backends */
+#define DB8 0x20, 0x01, 0x0d, 0xb8
+static const uint8_t CLIENT6[16] = {DB8, [15] = 2};
+static const uint8_t VIP6[16] = {DB8, 0x01, 0x00, [15] = 0x53};
+static const uint8_t BE6[3][16] = {
+	{DB8, 0, 1, [15] = 0x11}, {DB8, 0, 1, [15] = 0x12}, {DB8, 0, 1, [15] = 0x13},
+};
+#define FRAG6_MAX 8
 
 static struct ng_test_gw gw;
 static uint64_t now;  /* the workers' clock (TSC cycles) */
@@ -181,10 +199,34 @@ svc_base_add(const struct base_svc *b)
 	return rc;
 }
 
-/* Every service as BASE says (an input's rule changes undone). */
+/* dns6: udp [VIP6]:53 -> BE6:5353, FullNAT (op_frag6's service). */
+static int
+svc_dns6_add(void)
+{
+	struct ng_svc_spec s = {.name = "dns6", .proto = IPPROTO_UDP,
+			.scheduler = NG_SCHED_MAGLEV, .mode = NG_FWD_FULLNAT};
+	struct ng_frontend fe = {.addr = {.family = AF_INET6}, .port = 53};
+	int rc;
+
+	memcpy(fe.addr.v6, VIP6, 16);
+	rc = ng_svc_add(&s, err, sizeof(err));
+	if (rc == 0)
+		rc = ng_svc_frontend_add("dns6", &fe, err, sizeof(err));
+	for (unsigned int i = 0; rc == 0 && i < RTE_DIM(BE6); i++) {
+		struct ng_ip a = {.family = AF_INET6};
+
+		memcpy(a.v6, BE6[i], 16);
+		rc = ng_svc_backend_set("dns6", &a, 5353, 1, err, sizeof(err));
+	}
+	return rc;
+}
+
+/* Every service as BASE says (an input's rule changes undone), and dns6. */
 static void
 rules_reset(void)
 {
+	ng_svc_del("dns6", err, sizeof(err));
+	FZ_ASSERT(svc_dns6_add() == 0, "service dns6: %s", err);
 	for (unsigned int i = 0; i < N_BASE; i++) {
 		ng_svc_del(BASE[i].name, err, sizeof(err)); /* -ENOENT when an input deleted it */
 		FZ_ASSERT(svc_base_add(&BASE[i]) == 0, "service %s: %s", BASE[i].name, err);
@@ -219,7 +261,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const struct ng_test_gw_opts o = {
 		.name = "fuzz_datapath", .n_ports = 2,
-		.addrs = {"198.18.0.1/24", "198.18.1.1/24"},
+		.addrs = {"198.18.0.1/24,2001:db8::1/64", "198.18.1.1/24,2001:db8:1::1/64"},
 		.fullnat = {NULL, "198.18.1.100,198.18.1.101"},
 		.n_workers = NW, .mem_mb = 512, .mbufs = 4096, .ct_entries = CT_CAP,
 		.services = true, .lport_min = LPORT_LO, .lport_max = LPORT_HI,
@@ -241,6 +283,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (i == N_CLIENTS + UNRESOLVED_BE)
 			continue;
 		if (ng_route_neigh_add(&gw.rt, &a, &mac, i < N_CLIENTS ? "p0" : "p1", err,
+				sizeof(err)) != 0) {
+			fprintf(stderr, "fuzz_datapath: neighbour: %s\n", err);
+			exit(1);
+		}
+	}
+	for (unsigned int i = 0; i <= RTE_DIM(BE6); i++) {
+		struct ng_ip a = {.family = AF_INET6};
+		struct rte_ether_addr mac = mac_of(i == 0 ? client_addr(0) : be_addr(i - 1));
+
+		memcpy(a.v6, i == 0 ? CLIENT6 : BE6[i - 1], 16);
+		if (ng_route_neigh_add(&gw.rt, &a, &mac, i == 0 ? "p0" : "p1", err,
 				sizeof(err)) != 0) {
 			fprintf(stderr, "fuzz_datapath: neighbour: %s\n", err);
 			exit(1);
@@ -492,6 +545,32 @@ remember(const struct rte_ipv4_hdr *ip, const uint8_t *l4, size_t l4len)
 	n_seen = RTE_MIN(n_seen + 1, (unsigned int)N_SEEN);
 }
 
+/*
+ * An IPv6 packet the gateway sends (len bytes at p): a payload length the
+ * frame holds; to the client, a dns6 backend or a neighbour; a whole UDP
+ * datagram (no fragment header) with a right checksum when every frame in was
+ * right.
+ */
+static void
+check_out6(const uint8_t *p, size_t len, const char *where)
+{
+	const struct rte_ipv6_hdr *ip = (const void *)p;
+	bool known = memcmp(ip->dst_addr, CLIENT6, 16) == 0;
+	size_t plen;
+
+	FZ_ASSERT(len >= sizeof(*ip) && (p[0] >> 4) == 6, "%s: bad IPv6 header", where);
+	plen = rte_be_to_cpu_16(ip->payload_len);
+	FZ_ASSERT(sizeof(*ip) + plen <= len, "%s: IPv6 payload of %zu in %zu bytes", where, plen,
+			len);
+	for (unsigned int i = 0; i < RTE_DIM(BE6); i++)
+		known = known || memcmp(ip->dst_addr, BE6[i], 16) == 0;
+	FZ_ASSERT(known, "%s: IPv6 to nobody the gateway knows", where);
+	if (ip->proto == IPPROTO_UDP && op.clean)
+		FZ_ASSERT(plen >= sizeof(struct rte_udp_hdr) &&
+				rte_ipv6_udptcp_cksum_verify(ip, ip + 1) == 0,
+				"%s: bad IPv6 UDP checksum out, every one in was right", where);
+}
+
 /* One frame the gateway sends out of port index p (where: who queued it). */
 static void
 check_out(const struct rte_mbuf *m, unsigned int p, const char *where)
@@ -513,6 +592,10 @@ check_out(const struct rte_mbuf *m, unsigned int p, const char *where)
 			"%s: source MAC not p%u's", where, p);
 	if (type == RTE_ETHER_TYPE_ARP)
 		return;
+	if (type == RTE_ETHER_TYPE_IPV6) {
+		check_out6(b + l2, len - l2, where);
+		return;
+	}
 	FZ_ASSERT(type == RTE_ETHER_TYPE_IPV4, "%s: ethertype 0x%04x out", where, type);
 	FZ_ASSERT(ip4_valid(b + l2, len - l2, &l4ok), "%s: bad IPv4 header or checksum", where);
 	ip = (const void *)(b + l2);
@@ -633,6 +716,77 @@ op_raw(struct fz *f)
 	send_frames(&fr, 1, ctl >> 7, true);
 }
 
+/* One IPv6 fragment of the datagram at dg (l4 bytes): data [off, off + len), M as mf. */
+static void
+frag6_frame(struct tb_frame *fr, const uint8_t *dg, uint16_t off, uint16_t len, bool mf,
+		uint32_t id)
+{
+	struct rte_ether_addr smac = mac_of(client_addr(0));
+	struct rte_ipv6_fragment_ext *fh;
+	struct rte_ipv6_hdr *ip;
+
+	tb_eth(fr, &gw.port_mac[P0], &smac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	fr->port = P0;
+	ip = (struct rte_ipv6_hdr *)&fr->b[fr->len];
+	memset(ip, 0, sizeof(*ip));
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16((uint16_t)(sizeof(*fh) + len));
+	ip->proto = IPPROTO_FRAGMENT;
+	ip->hop_limits = 64;
+	memcpy(ip->src_addr, CLIENT6, 16);
+	memcpy(ip->dst_addr, VIP6, 16);
+	fh = (struct rte_ipv6_fragment_ext *)(ip + 1);
+	fh->next_header = IPPROTO_UDP;
+	fh->reserved = 0;
+	fh->frag_data = rte_cpu_to_be_16((uint16_t)(off | (mf ? RTE_IPV6_EHDR_MF_MASK : 0)));
+	fh->id = id;
+	memcpy(fh + 1, dg + off, len);
+	fr->len = (uint16_t)(fr->len + sizeof(*ip) + sizeof(*fh) + len);
+}
+
+static void
+op_frag6(struct fz *f)
+{
+	static uint8_t dg[FRAG6_MAX * 192];
+	uint8_t ctl = fz_u8(f), c = fz_u8(f);
+	unsigned int n = 2 + fz_pick(f, FRAG6_MAX - 1), chunk = 8 * (1 + fz_pick(f, 24));
+	uint16_t l4 = (uint16_t)(chunk * (n - 1) + 1 + fz_pick(f, chunk));
+	uint32_t id = rte_cpu_to_be_32(fz_u16(f));
+	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)dg;
+	struct rte_ipv6_hdr ip = {.proto = IPPROTO_UDP};
+
+	if (l4 < sizeof(*uh) + 20)
+		l4 = (uint16_t)(sizeof(*uh) + 20);
+	uh->src_port = rte_cpu_to_be_16((uint16_t)(40000 + c));
+	uh->dst_port = rte_cpu_to_be_16(53);
+	uh->dgram_len = rte_cpu_to_be_16(l4);
+	uh->dgram_cksum = 0;
+	for (unsigned int i = sizeof(*uh); i < l4; i++)
+		dg[i] = (uint8_t)(i * 13 + c);
+	ip.payload_len = uh->dgram_len;
+	memcpy(ip.src_addr, CLIENT6, 16);
+	memcpy(ip.dst_addr, VIP6, 16);
+	uh->dgram_cksum = rte_ipv6_udptcp_cksum(&ip, uh);
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int i = ctl & 1 ? n - 1 - k : k;
+		uint8_t how = fz_u8(f);
+		uint16_t off = (uint16_t)(i * chunk), len;
+		struct tb_frame fr;
+
+		if (off >= l4)
+			break;
+		len = (uint16_t)RTE_MIN(chunk, (unsigned int)(l4 - off));
+		if (how & 1)
+			continue; /* missing */
+		if ((how & 6) == 6 && off >= 8)
+			off = (uint16_t)(off - 8); /* an overlap */
+		frag6_frame(&fr, dg, off, len, off + len < l4, id);
+		send_frames(&fr, 1, (how >> 3) & 1, false);
+		if (how & 0x10)
+			send_frames(&fr, 1, (how >> 5) & 1, false); /* a duplicate */
+	}
+}
+
 static void
 op_time(struct fz *f)
 {
@@ -742,8 +896,10 @@ op_arp(struct fz *f)
  * (a packet the reply stage answers leaves twice: the answer and the drop),
  * what the sinks queued is there, and the redirect rings lost nothing. A
  * fragment may stay inside the reassembly (held, or chained into another's
- * datagram), and the reassembly's discards count their reason without the
- * drop stage.
+ * datagram), the reassembly's discards count their reason without the
+ * drop stage, and a reassembled datagram sent on as fragments leaves as more
+ * packets than came in (an IPv6 one always: ip6-forward sends it no larger
+ * than its largest fragment, perhaps on the flow owner's worker).
  */
 static void
 check_counters(void)
@@ -754,7 +910,7 @@ check_counters(void)
 		const struct ng_worker *w = gw.dp->workers[i];
 		const struct ng_worker_stats *s = &w->stats;
 		const struct ng_stage_stats *st = s->stage;
-		uint64_t drops = 0, punted = 0, queued = 0, sinks, inside, discarded = 0;
+		uint64_t drops = 0, punted = 0, queued = 0, sinks, inside, made, discarded = 0;
 
 		for (unsigned int p = 0; p < gw.n_ports; p++) {
 			for (unsigned int r = 1; r < NG_DROP_MAX; r++)
@@ -784,11 +940,14 @@ check_counters(void)
 		/* Fragments the reassembly took in and did not hand on as a datagram of
 		 * their own: held in its table, or chained into another's datagram. */
 		inside = s->reass.fragments - s->reass.reassembled;
+		/* the packets its refragmenting added: fragments past each datagram's first */
+		made = s->reass.fragments_out - s->reass.refragmented;
 		FZ_ASSERT(sinks + inside >= st[NG_STAGE_PARSE].pkts &&
-				sinks <= st[NG_STAGE_PARSE].pkts + st[NG_STAGE_REPLY].pkts,
+				sinks <= st[NG_STAGE_PARSE].pkts + st[NG_STAGE_REPLY].pkts + made,
 				"worker %u: %" PRIu64 " packets in, %" PRIu64 " out of the sinks "
-				"(%" PRIu64 " answered, %" PRIu64 " fragments in reassembly)", i,
-				st[NG_STAGE_PARSE].pkts, sinks, st[NG_STAGE_REPLY].pkts, inside);
+				"(%" PRIu64 " answered, %" PRIu64 " fragments in reassembly, %" PRIu64
+				" made by refragmenting)", i, st[NG_STAGE_PARSE].pkts, sinks,
+				st[NG_STAGE_REPLY].pkts, inside, made);
 		parse += st[NG_STAGE_PARSE].pkts;
 		rtx += s->redirect_tx;
 		rrx += s->redirect_rx;
@@ -909,6 +1068,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void (*const ops[])(struct fz *f) = {
 		op_client, op_reply, op_raw, op_time, op_control, op_rules, op_flood, op_arp,
+		op_frag6,
 	};
 	struct fz f = {.p = data, .n = size};
 	unsigned int k;

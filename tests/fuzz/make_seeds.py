@@ -288,6 +288,14 @@ def dp_arp(wid=0):
     return bytes([7, wid])
 
 
+def dp_frag6(hows, chunk=23, reverse=False, client=0, ident=7, extra=0):
+    """A UDP datagram to the IPv6 VIP in len(hows) fragments of chunk * 8 + 8
+    bytes; hows: per fragment 1 missing, 6 moved 8 bytes back, 8 on worker 1,
+    0x10 twice."""
+    return bytes([8, 1 if reverse else 0, client, len(hows) - 2, chunk, extra]) + \
+        struct.pack("<H", ident) + bytes(hows)
+
+
 def dp_conn(target, cport=0, wid=0):
     """A TCP handshake, data both ways and a close to TIME_WAIT."""
     return (dp_client(target, SYN, cport=cport, wid=wid) + dp_reply(SYN | ACK) +
@@ -343,6 +351,10 @@ def datapath_seeds():
         dp_client(0, RST) + dp_rules(2, 0) + dp_client(0, SYN) + dp_client(3, 0, proto=3),
         "mutated": dp_client(0, SYN, mut=((14 + 8, 1),)) + dp_client(0, SYN, mut=((14, 0x46),)) +
         dp_client(3, 1, mut=((14 + 20 + 4, 0),)) + dp_client(0, SYN, mut=((14 + 6, 0x20),)),
+        "frag6": dp_frag6([0, 0, 0]) + dp_frag6([0, 0, 0, 0], reverse=True, ident=8) +
+        dp_frag6([0x10, 8, 0], ident=9) + dp_frag6([0, 6, 0], ident=10) +
+        dp_frag6([0, 1, 0], ident=11) + dp_time(31) + dp_control() +
+        dp_frag6([8, 0, 8, 0, 8, 0, 8, 0], chunk=3, ident=12),
         "raw": dp_raw(bytes(range(40))) + dp_raw(bytes([0, 1, 8, 0, 6, 4, 0, 1]) + bytes(20),
                                                    kind=1, bcast=True) +
         dp_raw(bytes([0x60]) + bytes(50), kind=2) + dp_raw(bytes([0, 5, 8, 0]) + bytes(30),
