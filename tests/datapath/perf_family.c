@@ -6,12 +6,14 @@
  * figure. One worker on net_null ports (tests/lib's gateway); each family has
  * a TCP DNAT service (established flows, picked up mid-stream as est-1k's
  * are), a UDP FullNAT service and a TCP FullNAT service (SYNs), 16 backends
- * each, all with static neighbours.
+ * each by default (BACKENDS, up to 64: bench.sh's services have 64), all
+ * with static neighbours.
  *
- *   perf_family [est|syn] [BURSTS]
+ *   perf_family [est|syn] [BURSTS] [BACKENDS]
  *
  * est: 1,000 flows per family (half TCP ACKs, half UDP), every flow's
- * connection made first; syn: a SYN of a new flow per packet. The bursts
+ * connection made first; syn: a SYN of a new flow per packet, into a table
+ * filled first (each SYN evicts an entry, as in bench.sh's syn). The bursts
  * (32 packets) of the two families alternate (IPv4, IPv6, IPv4, ...) so that
  * whatever else the CPU does hits both; each burst's TSC cycles are taken
  * around ng_worker_process(), and a burst the scheduler interrupted is an
@@ -32,12 +34,14 @@
 #include "svc.h"
 
 #define BURST 32
-#define N_BE 16
+#define N_BE_MAX 64
+#define CT_ENTRIES (1u << 19)
 #define EST_FLOWS 1000
 #define P0 0
 #define P1 1
 
 static struct ng_test_gw gw;
+static unsigned int n_be = 16; /* backends per service */
 static char err[NG_ERRBUF];
 static const struct rte_ether_addr peer_mac = {{0x02, 0x00, 0x00, 0x00, 0x17, 0x02}};
 
@@ -91,7 +95,7 @@ service(const char *name, int fam, uint8_t proto, uint16_t port, enum ng_fwd_mod
 	if (ng_svc_add(&s, err, sizeof(err)) != 0 ||
 			ng_svc_frontend_add(name, &fe, err, sizeof(err)) != 0)
 		die(name);
-	for (unsigned int i = 0; i < N_BE; i++) {
+	for (unsigned int i = 0; i < n_be; i++) {
 		struct ng_ip a = be_addr(fam, i);
 
 		if (ng_svc_backend_set(name, &a, 8080, 1, err,
@@ -106,7 +110,7 @@ setup(void)
 	static const struct ng_test_gw_opts o = {
 		.name = "perf_family", .n_ports = 2,
 		.addrs = {"198.18.0.1/24,2001:db8::1/64", "198.18.1.1/24,2001:db8:1::1/64"},
-		.n_workers = 1, .mem_mb = 1024, .mbufs = 4096, .ct_entries = 1 << 19,
+		.n_workers = 1, .mem_mb = 1024, .mbufs = 4096, .ct_entries = CT_ENTRIES,
 		.services = true,
 	};
 	static const char *const name[2][3] = {{"est4", "udp4", "syn4"}, {"est6", "udp6", "syn6"}};
@@ -114,7 +118,7 @@ setup(void)
 	if (ng_test_gw_up(&gw, &o) != 0)
 		die("gateway");
 	for (int f = 0; f < 2; f++) {
-		for (unsigned int i = 0; i < N_BE; i++) {
+		for (unsigned int i = 0; i < n_be; i++) {
 			struct ng_ip a = be_addr(f == 0 ? 4 : 6, i);
 
 			if (ng_route_neigh_add(&gw.rt, &a, &peer_mac, "p1", err, sizeof(err)) != 0)
@@ -240,14 +244,17 @@ main(int argc, char **argv)
 {
 	bool syn = argc > 1 && strcmp(argv[1], "syn") == 0;
 	unsigned int n = argc > 2 ? (unsigned int)atoi(argv[2]) : 2000;
+	int nb = argc > 3 ? atoi(argv[3]) : 16;
 	struct side sd[2] = {{.fam = 4}, {.fam = 6}};
 	double p10[2], p50[2], stg[2][NG_STAGE_MAX];
 	int rc = 0;
 
-	if (n < 10 || n > 100000 || (argc > 1 && !syn && strcmp(argv[1], "est") != 0)) {
-		fprintf(stderr, "usage: perf_family [est|syn] [BURSTS 10..100000]\n");
+	if (n < 10 || n > 100000 || nb < 1 || nb > N_BE_MAX ||
+			(argc > 1 && !syn && strcmp(argv[1], "est") != 0)) {
+		fprintf(stderr, "usage: perf_family [est|syn] [BURSTS 10..100000] [BACKENDS 1..64]\n");
 		return 2;
 	}
+	n_be = (unsigned int)nb;
 	setup();
 	for (int f = 0; f < 2; f++) {
 		sd[f].cyc = calloc(n, sizeof(uint64_t));
@@ -259,13 +266,21 @@ main(int argc, char **argv)
 		for (unsigned int k = 0; k < 2 * EST_FLOWS / BURST + 2; k++)
 			for (int f = 0; f < 2; f++)
 				one_burst(&sd[f], false, 0);
+	/* syn: fill the table first, as bench.sh's SYN flood does within its
+	 * first windows, so that every SYN measured evicts one (the steady state)
+	 * and none pays the first touch of its entry's page (a page fault, over
+	 * a thousand cycles a connection in an empty table) */
+	if (syn)
+		for (unsigned int k = 0; k < CT_ENTRIES / BURST / 2 + 2; k++)
+			for (int f = 0; f < 2; f++)
+				one_burst(&sd[f], true, 0);
 	for (int f = 0; f < 2; f++)
 		sd[f].forwarded = sd[f].sent = 0;
 	for (unsigned int k = 0; k < n; k++)
 		for (int f = 0; f < 2; f++)
 			one_burst(&sd[(k + f) % 2], syn, k); /* IPv4 first on even bursts */
-	printf("%s, %u bursts of %d per family, alternated; TSC %.3f GHz\n", syn ? "syn" : "est",
-			n, BURST, rte_get_tsc_hz() / 1e9);
+	printf("%s, %u bursts of %d per family, alternated, %u backends; TSC %.3f GHz\n",
+			syn ? "syn" : "est", n, BURST, n_be, rte_get_tsc_hz() / 1e9);
 	for (int f = 0; f < 2; f++) {
 		p10[f] = quantile(sd[f].cyc, n, 0.1);
 		p50[f] = quantile(sd[f].cyc, n, 0.5);
