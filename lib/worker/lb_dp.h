@@ -74,6 +74,10 @@ struct ng_lb_burst {
 	struct ng_conn *conns[NG_W_BURST_MAX]; /**< pass 2's result; pass 3's for the trace */
 	uint64_t reply[NG_W_BURST_MAX / 64];   /**< pass 2: the key is a reply key */
 	int16_t pre_of[NG_W_BURST_MAX];        /**< its pre[] entry, or -1 */
+	/** pass 2 looked the key's frontend up (a miss to a VIP or a gateway
+	 * address): its service is svc[] (NULL: none), which pass 3 uses */
+	uint64_t fe_known[NG_W_BURST_MAX / 64];
+	struct ng_svc_obj *svc[NG_W_BURST_MAX];
 	struct ng_lb_new pre[NG_W_BURST_MAX];
 };
 
@@ -127,6 +131,19 @@ ng_lb_conn_retire(struct ng_ct *ct, struct ng_conn *c, uint8_t proto, bool is_re
  * forwarded by its FIB result nh.
  */
 void ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *const *next);
+
+/**
+ * Pass 3, a packet m without a connection (key ki of burst b), either
+ * family: routed traffic goes on to forward, a gateway address without a
+ * NodePort to local, a frontend nobody serves is refused; a frontend's
+ * service (pass 2's, when it looked it up) gets a new connection
+ * (ng_lb_conn_new_burst()) unless the source is outside its ranges (drop) or
+ * the packet's ttl (TTL or hop limit) expires here (reply).
+ * @return the connection, or NULL when m was handed on by next.
+ */
+struct ng_conn *ng_lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
+		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t ki, uint8_t ttl,
+		uint8_t tcp_flags, struct ng_vec *const *next);
 
 /**
  * A new connection to svc for key ki of a burst (key and hash in b, either
