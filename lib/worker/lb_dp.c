@@ -520,6 +520,8 @@ lb_reserve(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_lb_burst 
 		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, bi, &p->snat));
 		tmp.snat = be->snat_pool[p->snat];
 		ng_ct_reply_key(&tmp, &rk[j]);
+		if (k->family == AF_INET6)
+			ng_w_fib6_prefetch(w, be->addr.v6); /* lb6 looks the backend up */
 		p->b = bi;
 		p->lport = tmp.lport;
 		p->rsig = sig[j] = ng_ct_hash(&rk[j]);
@@ -551,6 +553,8 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b)
 {
 	struct lb_cand cd;
+	struct ng_fe_key last = {0}; /* the frontend looked up last, and its service */
+	struct ng_svc_obj *last_svc = NULL;
 	uint16_t np = 0, ki = 0;
 	unsigned int nc = 0;
 
@@ -572,7 +576,12 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		fk.port = k->dport;
 		fk.proto = k->proto;
 		fk.family = k->family;
-		svc = b->svc[ki - 1] = ng_rs_lookup(rs, &fk);
+		/* a burst's new connections mostly go to one frontend: one lookup */
+		if (!ng_fe_key_eq(&fk, &last)) { /* (last.family 0: none yet) */
+			last = fk;
+			last_svc = ng_rs_lookup(rs, &fk);
+		}
+		svc = b->svc[ki - 1] = last_svc;
 		b->fe_known[(ki - 1) / 64] |= 1ull << ((ki - 1) % 64);
 		if (svc == NULL || svc->mode != NG_FWD_FULLNAT || svc->affinity ||
 				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0 ||
@@ -682,6 +691,7 @@ lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pk
 		/* a full table: evict for the new connections in one batch (after
 		 * the n_del snapshot, so hits it evicts are looked up again) */
 		ng_ct_reserve(ct, w->now, b->n_pre);
+		ng_ct_prefetch_alloc(ct, b->n_pre);
 	}
 }
 

@@ -302,6 +302,28 @@ ng_tb_take(struct ng_tb *tb, uint64_t now, uint64_t cost, uint64_t depth)
  * result goes into the cache. Cold slots cost one lookup each; a VIP, a
  * client or a backend seen again costs a compare.
  */
+/** The slot of the worker's IPv6 FIB cache for dst (its words d). */
+static __rte_always_inline struct ng_w_fib6_slot *
+ng_w_fib6_slot(struct ng_worker *w, const uint64_t d[2])
+{
+	RTE_BUILD_BUG_ON(NG_W_FIB6_SLOTS != 256);
+	return &w->fib6_cache[((d[1] ^ d[0]) * 0x9e3779b97f4a7c15ull) >> 56];
+}
+
+/**
+ * Bring the FIB cache slot of IPv6 destination dst into the cache, ahead of
+ * its ng_w_fib_lookup6(): a new connection's backend is known a pass before
+ * its packet is rewritten, and its slot's line, one of 128, is often cold.
+ */
+static __rte_always_inline void
+ng_w_fib6_prefetch(struct ng_worker *w, const uint8_t dst[16])
+{
+	uint64_t d[2];
+
+	memcpy(d, dst, sizeof(d));
+	rte_prefetch0(ng_w_fib6_slot(w, d));
+}
+
 static __rte_always_inline const struct ng_nexthop *
 ng_w_fib_lookup6(struct ng_worker *w, const struct ng_fib_dp *fib, uint32_t gen,
 		const uint8_t dst[16])
@@ -309,9 +331,8 @@ ng_w_fib_lookup6(struct ng_worker *w, const struct ng_fib_dp *fib, uint32_t gen,
 	struct ng_w_fib6_slot *sl;
 	uint64_t d[2];
 
-	RTE_BUILD_BUG_ON(NG_W_FIB6_SLOTS != 64);
 	memcpy(d, dst, sizeof(d));
-	sl = &w->fib6_cache[((d[1] ^ d[0]) * 0x9e3779b97f4a7c15ull) >> 58];
+	sl = ng_w_fib6_slot(w, d);
 	if (likely(sl->used && sl->gen == gen && ((sl->dst[0] ^ d[0]) | (sl->dst[1] ^ d[1])) == 0))
 		return sl->nh;
 	sl->nh = ng_fib_lookup6_dp(fib, dst);
