@@ -147,7 +147,7 @@ nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_co
 }
 
 /*
- * A packet without a connection: lb_dp.c's miss path for either family
+ * A packet without a connection: the miss path of both families
  * (ng_lb_miss()), with the packet's hop limit.
  */
 static inline struct ng_conn *

@@ -472,16 +472,6 @@ ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *c
 		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
 }
 
-/* May a new connection from k's source reach svc (its source ranges)? */
-static inline bool
-src_allowed(const struct ng_svc_obj *svc, const struct ng_flow_key *k)
-{
-	if (likely(!svc->src_check))
-		return true;
-	return k->family == AF_INET ? ng_svc_src_allowed4(svc, k->src.v4) :
-			ng_svc_src_allowed6(svc, k->src.v6);
-}
-
 /* Pass 2b's candidates of one bulk lookup: a key, its service and Maglev slot. */
 struct lb_cand {
 	uint16_t ki[NG_CT_BULK_MAX];
@@ -520,8 +510,6 @@ lb_reserve(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_lb_burst 
 		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, bi, &p->snat));
 		tmp.snat = be->snat_pool[p->snat];
 		ng_ct_reply_key(&tmp, &rk[j]);
-		if (k->family == AF_INET6)
-			ng_w_fib6_prefetch(w, be->addr.v6); /* lb6 looks the backend up */
 		p->b = bi;
 		p->lport = tmp.lport;
 		p->rsig = sig[j] = ng_ct_hash(&rk[j]);
@@ -585,7 +573,7 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 		b->fe_known[(ki - 1) / 64] |= 1ull << ((ki - 1) % 64);
 		if (svc == NULL || svc->mode != NG_FWD_FULLNAT || svc->affinity ||
 				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0 ||
-				!src_allowed(svc, k))
+				!ng_lb_src_allowed(svc, k))
 			continue; /* (a source outside the ranges is dropped in pass 3) */
 		/* a RST, or FullNAT without SYN: conn_new() creates nothing */
 		if (k->proto == IPPROTO_TCP && (rte_pktmbuf_mtod_offset(pkts[i],
@@ -695,61 +683,7 @@ lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pk
 	}
 }
 
-/*
- * A packet with no connection, either family (key index ki; ttl: its TTL or
- * hop limit): routed traffic goes on to forward, a gateway address without a
- * NodePort to local, a frontend nobody serves to be refused; a packet to a
- * frontend creates a connection. Returns it, or NULL when the packet was
- * handed on. The frontend's service is pass 2's when it looked it up. (lb's
- * edges are lb6's.)
- */
-static __rte_always_inline struct ng_conn *
-miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
-		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t ki, uint8_t ttl,
-		uint8_t flags, struct ng_vec *const *next)
-{
-	const struct ng_flow_key *k = &b->keys[ki];
-	struct ng_svc_obj *s;
-
-	if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
-		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
-		return NULL;
-	}
-	if (likely((b->fe_known[ki / 64] >> (ki % 64)) & 1)) {
-		s = b->svc[ki];
-	} else {
-		struct ng_fe_key fk = {0};
-
-		fk.addr = k->dst;
-		fk.port = k->dport;
-		fk.proto = k->proto;
-		fk.family = k->family;
-		s = ng_rs_lookup(rs, &fk);
-	}
-	if (s == NULL) {
-		if (nh->type == NG_NH_VIP)
-			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_SVC_NO_FRONTEND);
-		else
-			ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
-		return NULL;
-	}
-	/* Source ranges: a client outside them is dropped silently (no RST, no
-	 * ICMP: kube-proxy's behaviour), before anything else answers it. */
-	if (unlikely(!src_allowed(s, k))) {
-		s->wstats[w->id].src_dropped++;
-		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_SRC_RANGE);
-		return NULL;
-	}
-	/* TTL (hop limit) expiry is answered before NAT, about the packet as it
-	 * came, creating nothing. */
-	if (unlikely(ttl <= 1)) {
-		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
-		return NULL;
-	}
-	return ng_lb_conn_new_burst(w, rs, s, m, b, ki, flags, next);
-}
-
-/* miss() for an IPv4 packet (packet index i). */
+/* ng_lb_miss() for an IPv4 packet (packet index i). */
 static inline struct ng_conn *
 lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t i, uint16_t ki,
@@ -757,7 +691,7 @@ lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
 			m->l2_len);
-	struct ng_conn *c = miss(w, rs, m, nh, b, ki, ip->time_to_live, flags, next);
+	struct ng_conn *c = ng_lb_miss(w, rs, m, nh, b, ki, ip->time_to_live, flags, next);
 
 	if (c != NULL)
 		b->act[i] = NG_LB_NEW;
@@ -912,14 +846,6 @@ ng_lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *
 		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b)
 {
 	lb_lookup(w, rs, pkts, aux, n, b);
-}
-
-struct ng_conn *
-ng_lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
-		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t ki, uint8_t ttl,
-		uint8_t tcp_flags, struct ng_vec *const *next)
-{
-	return miss(w, rs, m, nh, b, ki, ttl, tcp_flags, next);
 }
 
 struct ng_conn *

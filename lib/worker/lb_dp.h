@@ -133,19 +133,6 @@ ng_lb_conn_retire(struct ng_ct *ct, struct ng_conn *c, uint8_t proto, bool is_re
 void ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *const *next);
 
 /**
- * Pass 3, a packet m without a connection (key ki of burst b), either
- * family: routed traffic goes on to forward, a gateway address without a
- * NodePort to local, a frontend nobody serves is refused; a frontend's
- * service (pass 2's, when it looked it up) gets a new connection
- * (ng_lb_conn_new_burst()) unless the source is outside its ranges (drop) or
- * the packet's ttl (TTL or hop limit) expires here (reply).
- * @return the connection, or NULL when m was handed on by next.
- */
-struct ng_conn *ng_lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
-		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t ki, uint8_t ttl,
-		uint8_t tcp_flags, struct ng_vec *const *next);
-
-/**
  * A new connection to svc for key ki of a burst (key and hash in b, either
  * family): a backend (Maglev, WRR, random; affinity), a FullNAT source port
  * (the one pass 2 prepared for it, if any), the entry inserted under both
@@ -156,6 +143,70 @@ struct ng_conn *ng_lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, str
 struct ng_conn *ng_lb_conn_new_burst(struct ng_worker *w, const struct ng_ruleset *rs,
 		struct ng_svc_obj *svc, struct rte_mbuf *m, const struct ng_lb_burst *b, uint16_t ki,
 		uint8_t tcp_flags, struct ng_vec *const *next);
+
+/** May a new connection from k's source reach svc (its source ranges)? */
+static __rte_always_inline bool
+ng_lb_src_allowed(const struct ng_svc_obj *svc, const struct ng_flow_key *k)
+{
+	if (likely(!svc->src_check))
+		return true;
+	return k->family == AF_INET ? ng_svc_src_allowed4(svc, k->src.v4) :
+			ng_svc_src_allowed6(svc, k->src.v6);
+}
+
+/**
+ * Pass 3, a packet m without a connection (key ki of burst b), either
+ * family: routed traffic goes on to forward, a gateway address without a
+ * NodePort to local, a frontend nobody serves is refused; a frontend's
+ * service (pass 2's, when it looked it up: b->fe_known) gets a new
+ * connection (ng_lb_conn_new_burst()) unless the source is outside its
+ * ranges (drop, silently: kube-proxy's behaviour, before anything else
+ * answers) or the packet's ttl (TTL or hop limit) expires here (reply, about
+ * the packet as it came, creating nothing). lb's edges are lb6's. Inline in
+ * both stages' pass 3 (lb_miss(), miss6()).
+ * @return the connection, or NULL when m was handed on by next.
+ */
+static __rte_always_inline struct ng_conn *
+ng_lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
+		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t ki, uint8_t ttl,
+		uint8_t tcp_flags, struct ng_vec *const *next)
+{
+	const struct ng_flow_key *k = &b->keys[ki];
+	struct ng_svc_obj *s;
+
+	if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
+		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
+		return NULL;
+	}
+	if (likely((b->fe_known[ki / 64] >> (ki % 64)) & 1)) {
+		s = b->svc[ki];
+	} else {
+		struct ng_fe_key fk = {0};
+
+		fk.addr = k->dst;
+		fk.port = k->dport;
+		fk.proto = k->proto;
+		fk.family = k->family;
+		s = ng_rs_lookup(rs, &fk);
+	}
+	if (s == NULL) {
+		if (nh->type == NG_NH_VIP)
+			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_SVC_NO_FRONTEND);
+		else
+			ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
+		return NULL;
+	}
+	if (unlikely(!ng_lb_src_allowed(s, k))) {
+		s->wstats[w->id].src_dropped++;
+		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_SRC_RANGE);
+		return NULL;
+	}
+	if (unlikely(ttl <= 1)) {
+		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+		return NULL;
+	}
+	return ng_lb_conn_new_burst(w, rs, s, m, b, ki, tcp_flags, next);
+}
 
 /**
  * A packet of len bytes on c, whichever the family: the TCP state (proto

@@ -310,20 +310,6 @@ ng_w_fib6_slot(struct ng_worker *w, const uint64_t d[2])
 	return &w->fib6_cache[((d[1] ^ d[0]) * 0x9e3779b97f4a7c15ull) >> 56];
 }
 
-/**
- * Bring the FIB cache slot of IPv6 destination dst into the cache, ahead of
- * its ng_w_fib_lookup6(): a new connection's backend is known a pass before
- * its packet is rewritten, and its slot's line, one of 128, is often cold.
- */
-static __rte_always_inline void
-ng_w_fib6_prefetch(struct ng_worker *w, const uint8_t dst[16])
-{
-	uint64_t d[2];
-
-	memcpy(d, dst, sizeof(d));
-	rte_prefetch0(ng_w_fib6_slot(w, d));
-}
-
 static __rte_always_inline const struct ng_nexthop *
 ng_w_fib_lookup6(struct ng_worker *w, const struct ng_fib_dp *fib, uint32_t gen,
 		const uint8_t dst[16])
