@@ -90,13 +90,8 @@ struct ng_w_fib6_slot {
 	const struct ng_nexthop *nh;
 };
 
-/**
- * Slots of a worker's IPv6 FIB cache (direct-mapped): 256 (8 KiB), so that a
- * service's backends and its VIP rarely share a slot (with 64, bench.sh's 64
- * backends and VIP collided on about a third of them, and each new IPv6
- * connection to those paid an LPM6 walk).
- */
-#define NG_W_FIB6_SLOTS 256
+/** Slots of a worker's IPv6 FIB cache (direct-mapped). */
+#define NG_W_FIB6_SLOTS 64
 
 /**
  * A token bucket kept in TSC cycles of credit: it gains one cycle per cycle

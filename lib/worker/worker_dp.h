@@ -302,14 +302,6 @@ ng_tb_take(struct ng_tb *tb, uint64_t now, uint64_t cost, uint64_t depth)
  * result goes into the cache. Cold slots cost one lookup each; a VIP, a
  * client or a backend seen again costs a compare.
  */
-/** The slot of the worker's IPv6 FIB cache for dst (its words d). */
-static __rte_always_inline struct ng_w_fib6_slot *
-ng_w_fib6_slot(struct ng_worker *w, const uint64_t d[2])
-{
-	RTE_BUILD_BUG_ON(NG_W_FIB6_SLOTS != 256);
-	return &w->fib6_cache[((d[1] ^ d[0]) * 0x9e3779b97f4a7c15ull) >> 56];
-}
-
 static __rte_always_inline const struct ng_nexthop *
 ng_w_fib_lookup6(struct ng_worker *w, const struct ng_fib_dp *fib, uint32_t gen,
 		const uint8_t dst[16])
@@ -317,8 +309,9 @@ ng_w_fib_lookup6(struct ng_worker *w, const struct ng_fib_dp *fib, uint32_t gen,
 	struct ng_w_fib6_slot *sl;
 	uint64_t d[2];
 
+	RTE_BUILD_BUG_ON(NG_W_FIB6_SLOTS != 64);
 	memcpy(d, dst, sizeof(d));
-	sl = ng_w_fib6_slot(w, d);
+	sl = &w->fib6_cache[((d[1] ^ d[0]) * 0x9e3779b97f4a7c15ull) >> 58];
 	if (likely(sl->used && sl->gen == gen && ((sl->dst[0] ^ d[0]) | (sl->dst[1] ^ d[1])) == 0))
 		return sl->nh;
 	sl->nh = ng_fib_lookup6_dp(fib, dst);
