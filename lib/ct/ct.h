@@ -478,7 +478,8 @@ ng_ct_lookup(struct ng_ct *ct, const struct ng_flow_key *k, bool *is_reply)
  * Look up n keys at once (n <= NG_CT_BULK_MAX), with their hashes, in three
  * passes: prefetch both buckets of every key; find each key's first candidate
  * by hash and prefetch its entry; compare the keys with their entries (a
- * key whose candidate differs, a 1 in 2^32 chance, is searched in full).
+ * key whose candidate differs, a 1 in 2^32 chance, is searched in full; a
+ * key whose hash no slot of its buckets has is absent without more reads).
  * The entries found are in the cache, or on their way, when this returns.
  * @param conns out: the entry of each key, or NULL
  * @param reply out: bit i set when key i is the reply direction
@@ -489,7 +490,7 @@ ng_ct_lookup_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, const hash_
 		unsigned int n, struct ng_conn **conns, uint64_t *reply)
 {
 	uint32_t cand[NG_CT_BULK_MAX];
-	uint64_t rep = 0;
+	uint64_t rep = 0, full = 0; /* full: keys to search in full */
 	unsigned int found = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -514,6 +515,8 @@ ng_ct_lookup_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, const hash_
 
 				rte_prefetch0(c);
 				rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+			} else {
+				full |= 1ull << i; /* an empty slot's sig equals the hash */
 			}
 		}
 		cand[i] = r;
@@ -521,8 +524,10 @@ ng_ct_lookup_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, const hash_
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t r = cand[i];
 
-		if (r == NG_CT_REF_NONE ||
-				unlikely(!ng_ct_conn_has_key(&ct->conns[r >> 1], r & 1, keys[i])))
+		/* no slot of either bucket has the hash: absent, no second search
+		 * (a new connection's key, and its reply key, are such keys) */
+		if ((r == NG_CT_REF_NONE && ((full >> i) & 1)) || (r != NG_CT_REF_NONE &&
+				unlikely(!ng_ct_conn_has_key(&ct->conns[r >> 1], r & 1, keys[i]))))
 			r = ng_ct_find(ct, keys[i], sigs[i]);
 		if (r == NG_CT_REF_NONE) {
 			conns[i] = NULL;
@@ -580,6 +585,28 @@ struct ng_conn *ng_ct_alloc(struct ng_ct *ct, uint64_t now);
  * memory twice). Moves n_del when it takes any.
  */
 void ng_ct_reserve(struct ng_ct *ct, uint64_t now, unsigned int n);
+
+/**
+ * Bring the entries the next n ng_ct_alloc() calls take (at most the free
+ * ones) into the cache for writing, both lines each: a new connection's
+ * entry is zeroed and filled, and a store to a cold line stalled the SYN
+ * path (perf_family syn). Call it a while before the allocations, after
+ * ng_ct_reserve().
+ */
+static inline void
+ng_ct_prefetch_alloc(const struct ng_ct *ct, unsigned int n)
+{
+	uint32_t h = ct->free_head;
+
+	n = RTE_MIN(n, ct->n_free);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct ng_conn *c = &ct->conns[ct->free_idx[h]];
+
+		rte_prefetch0_write(c);
+		rte_prefetch0_write((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+		h = h + 1 == ct->cap ? 0 : h + 1;
+	}
+}
 
 /**
  * Index the entry under its original key and (unless an affinity record) its

@@ -145,50 +145,15 @@ nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_co
 }
 
 /*
- * A packet without a connection: routed traffic goes on, a gateway address
- * without a NodePort to ip6-local, a frontend nobody serves is refused, a
- * frontend creates a connection (returned; NULL when m was handed on).
+ * A packet without a connection: the miss path of both families
+ * (ng_lb_miss()), with the packet's hop limit.
  */
-static struct ng_conn *
+static inline struct ng_conn *
 miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 		const struct rte_ipv6_hdr *ip, const struct ng_nexthop *nh,
-		const struct ng_lb_burst *b, uint16_t ki, uint8_t flags, struct ng_vec *const *next)
+		struct ng_lb_burst *b, uint16_t ki, uint8_t flags, struct ng_vec *const *next)
 {
-	const struct ng_flow_key *k = &b->keys[ki];
-	struct ng_fe_key fk = {0};
-	struct ng_svc_obj *s;
-	struct ng_conn *c;
-
-	if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
-		ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, nh);
-		return NULL;
-	}
-	fk.addr = k->dst;
-	fk.port = k->dport;
-	fk.proto = k->proto;
-	fk.family = AF_INET6;
-	s = ng_rs_lookup(rs, &fk);
-	if (s == NULL) {
-		if (nh->type == NG_NH_VIP)
-			ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_SVC_NO_FRONTEND);
-		else
-			ng_w_next(next[NG_LB6_NEXT_LOCAL], m, 0);
-		return NULL;
-	}
-	/* Source ranges, as lb_miss(): dropped silently, before anything answers. */
-	if (unlikely(s->src_check) && !ng_svc_src_allowed6(s, ip->src_addr)) {
-		s->wstats[w->id].src_dropped++;
-		ng_w_next(next[NG_LB6_NEXT_DROP], m, NG_DROP_SRC_RANGE);
-		return NULL;
-	}
-	if (unlikely(ip->hop_limits <= 1)) {
-		ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
-		return NULL;
-	}
-	c = ng_lb_conn_new_burst(w, rs, s, m, b, ki, flags, next);
-	if (c != NULL && nh->type == NG_NH_LOCAL)
-		ng_ct_mark_local(w->ct, c);
-	return c;
+	return ng_lb_miss(w, rs, m, nh, b, ki, ip->hop_limits, flags, next);
 }
 
 /*

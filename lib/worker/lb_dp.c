@@ -442,10 +442,65 @@ ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *c
 		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
 }
 
+/* Pass 2b's candidates of one bulk lookup: a key, its service and Maglev slot. */
+struct lb_cand {
+	uint16_t ki[NG_CT_BULK_MAX];
+	const struct ng_svc_obj *svc[NG_CT_BULK_MAX];
+	uint32_t slot[NG_CT_BULK_MAX];
+};
+
 /*
- * Pass 2b, for the keys pass 2 did not find: the packets that will create a
- * FullNAT connection to a Maglev service get their backend and a reserved
- * source port, and all their reply keys are checked in one bulk lookup.
+ * Pass 2b's second half, for n candidates whose Maglev slots are on their way
+ * into the cache: backend, source address and port, reply key; the reply
+ * keys checked in one bulk lookup (a port found taken: conn_new() looks on).
+ * @return the number of reservations made, from pre[np] on.
+ */
+static inline uint16_t
+lb_reserve(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_lb_burst *b,
+		const struct lb_cand *cd, unsigned int n, uint16_t np)
+{
+	struct ng_flow_key rk[NG_CT_BULK_MAX];
+	const struct ng_flow_key *kp[NG_CT_BULK_MAX];
+	hash_sig_t sig[NG_CT_BULK_MAX] = {0}; /* (n > 0, which gcc cannot see) */
+	uint64_t taken;
+
+	for (unsigned int j = 0; j < n; j++) {
+		const struct ng_flow_key *k = &b->keys[cd->ki[j]];
+		const struct ng_svc_obj *svc = cd->svc[j];
+		uint16_t bi = svc->table[cd->slot[j]];
+		const struct ng_svc_backend *be = &svc->backends[bi];
+		struct ng_lb_new *p = &b->pre[np + j];
+		struct ng_conn tmp;
+
+		tmp.orig.proto = k->proto;
+		tmp.orig.family = k->family;
+		tmp.backend = be->addr;
+		tmp.bport = be->port;
+		tmp.flags = NG_CT_F_FULLNAT;
+		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, bi, &p->snat));
+		tmp.snat = be->snat_pool[p->snat];
+		ng_ct_reply_key(&tmp, &rk[j]);
+		p->b = bi;
+		p->lport = tmp.lport;
+		p->rsig = sig[j] = ng_ct_hash(&rk[j]);
+		kp[j] = &rk[j];
+		b->pre_of[cd->ki[j]] = (int16_t)(np + j);
+	}
+	taken = ng_ct_present_bulk(w->ct, kp, sig, n);
+	for (unsigned int j = 0; j < n; j++)
+		if (taken & (1ull << j))
+			b->pre[np + j].lport = 0;
+	return (uint16_t)(np + n);
+}
+
+/*
+ * Pass 2b, for the keys pass 2 did not find: each one to a frontend gets its
+ * service looked up (kept for pass 3: b->svc, b->fe_known); the packets that
+ * will create a FullNAT connection to a Maglev service get their backend and
+ * a reserved source port, and all their reply keys are checked in one bulk
+ * lookup. The Maglev slots of up to NG_CT_BULK_MAX of them are prefetched
+ * before the first is read (a new flow's slot is anywhere in the table: a
+ * cache miss each, which one at a time was the largest part of this pass).
  * Services with side effects in their pick (affinity, WRR, random) are left
  * to conn_new(). The lookup is mostly a prefetch: conn_new() checks the key
  * again, in warm buckets, before it inserts.
@@ -455,83 +510,60 @@ static __rte_noinline uint16_t
 lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
 		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b)
 {
-	const uint8_t *act = b->act;
-	const struct ng_flow_key *keys = b->keys;
-	struct ng_conn **conns = b->conns;
-	struct ng_lb_new *pre = b->pre;
-	int16_t *pre_of = b->pre_of;
-	struct ng_flow_key rk[NG_CT_BULK_MAX];
-	const struct ng_flow_key *kp[NG_CT_BULK_MAX];
-	hash_sig_t sig[NG_CT_BULK_MAX];
-	uint16_t np = 0, ki = 0, first = 0, nb = 0;
+	struct lb_cand cd;
+	struct ng_fe_key last = {0}; /* the frontend looked up last, and its service */
+	struct ng_svc_obj *last_svc = NULL;
+	uint16_t np = 0, ki = 0;
+	unsigned int nc = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		const struct ng_flow_key *k;
 		const struct ng_nexthop *nh = aux[i].nh;
+		const struct ng_flow_key *k;
 		struct ng_fe_key fk = {0};
-		const struct ng_svc_obj *svc;
-		const struct ng_svc_backend *be;
-		struct ng_conn tmp;
-		struct rte_tcp_hdr *th;
-		uint16_t bi;
+		struct ng_svc_obj *svc;
+		uint32_t slot;
 
-		if (act[i] != 0)
+		if (b->act[i] != 0)
 			continue;
-		k = &keys[ki];
-		pre_of[ki] = -1;
-		if (conns[ki++] != NULL || nh == NULL ||
+		k = &b->keys[ki];
+		b->pre_of[ki] = -1;
+		if (b->conns[ki++] != NULL || nh == NULL ||
 				(nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL))
 			continue;
-		if (k->proto == IPPROTO_TCP) {
-			th = rte_pktmbuf_mtod_offset(pkts[i], struct rte_tcp_hdr *,
-					pkts[i]->l2_len + pkts[i]->l3_len);
-			/* a RST, or FullNAT without SYN: conn_new() creates nothing */
-			if ((th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
-					RTE_TCP_SYN_FLAG)
-				continue;
-		}
 		fk.addr = k->dst;
 		fk.port = k->dport;
 		fk.proto = k->proto;
 		fk.family = k->family;
-		svc = ng_rs_lookup(rs, &fk);
+		/* a burst's new connections mostly go to one frontend: one lookup */
+		if (!ng_fe_key_eq(&fk, &last)) { /* (last.family 0: none yet) */
+			last = fk;
+			last_svc = ng_rs_lookup(rs, &fk);
+		}
+		svc = b->svc[ki - 1] = last_svc;
+		b->fe_known[(ki - 1) / 64] |= 1ull << ((ki - 1) % 64);
 		if (svc == NULL || svc->mode != NG_FWD_FULLNAT || svc->affinity ||
 				svc->sched != NG_SCHED_MAGLEV || svc->n_usable == 0 ||
-				(svc->src_check && (k->family != AF_INET ||
-				!ng_svc_src_allowed4(svc, k->src.v4))))
+				!ng_lb_src_allowed(svc, k))
 			continue; /* (a source outside the ranges is dropped in pass 3) */
-		bi = ng_svc_pick(svc, flow_hash(k), w->id);
-		be = &svc->backends[bi];
-		tmp.orig.proto = k->proto;
-		tmp.orig.family = k->family;
-		tmp.backend = be->addr;
-		tmp.bport = be->port;
-		tmp.flags = NG_CT_F_FULLNAT;
-		tmp.lport = rte_cpu_to_be_16((uint16_t)lport_next(w, rs, svc, bi, &pre[np].snat));
-		tmp.snat = be->snat_pool[pre[np].snat];
-		ng_ct_reply_key(&tmp, &rk[nb]);
-		pre[np].b = bi;
-		pre[np].lport = tmp.lport;
-		pre[np].rsig = sig[nb] = ng_ct_hash(&rk[nb]);
-		kp[nb] = &rk[nb];
-		pre_of[ki - 1] = (int16_t)np++;
-		if (++nb == NG_CT_BULK_MAX) {
-			uint64_t taken = ng_ct_present_bulk(w->ct, kp, sig, nb);
-
-			for (uint16_t j = 0; j < nb; j++)
-				if (taken & (1ull << j))
-					pre[first + j].lport = 0; /* taken: conn_new() looks on */
-			first = np;
-			nb = 0;
+		/* a RST, or FullNAT without SYN: conn_new() creates nothing */
+		if (k->proto == IPPROTO_TCP && (rte_pktmbuf_mtod_offset(pkts[i],
+				struct rte_tcp_hdr *, pkts[i]->l2_len + pkts[i]->l3_len)->tcp_flags &
+				(RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+				RTE_TCP_SYN_FLAG)
+			continue;
+		/* ng_svc_pick() for a Maglev service with usable backends */
+		slot = (uint32_t)(flow_hash(k) % svc->table_size);
+		rte_prefetch0(&svc->table[slot]);
+		cd.ki[nc] = ki - 1;
+		cd.svc[nc] = svc;
+		cd.slot[nc] = slot;
+		if (++nc == NG_CT_BULK_MAX) {
+			np = lb_reserve(w, rs, b, &cd, nc, np);
+			nc = 0;
 		}
 	}
-	if (nb > 0) {
-		uint64_t taken = ng_ct_present_bulk(w->ct, kp, sig, nb);
-
-		for (uint16_t j = 0; j < nb; j++)
-			if (taken & (1ull << j))
-				pre[first + j].lport = 0;
-	}
+	if (nc > 0)
+		np = lb_reserve(w, rs, b, &cd, nc, np);
 	return np;
 }
 
@@ -616,20 +648,17 @@ lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pk
 	b->n_ins = ct->n_ins;
 	b->n_del = ct->n_del;
 	b->n_pre = 0;
+	memset(b->fe_known, 0, sizeof(b->fe_known));
 	if (unlikely(nk - found > 0)) {
 		b->n_pre = lb_prepare(w, rs, pkts, aux, n, b);
 		/* a full table: evict for the new connections in one batch (after
 		 * the n_del snapshot, so hits it evicts are looked up again) */
 		ng_ct_reserve(ct, w->now, b->n_pre);
+		ng_ct_prefetch_alloc(ct, b->n_pre);
 	}
 }
 
-/*
- * A packet with no connection (key index ki, packet index i): routed
- * traffic goes on to ip4-forward, a gateway address without a NodePort to
- * local, a frontend nobody serves to be refused; a packet to a frontend
- * creates a connection. Returns it, or NULL when the packet was handed on.
- */
+/* ng_lb_miss() for an IPv4 packet (packet index i). */
 static inline struct ng_conn *
 lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t i, uint16_t ki,
@@ -637,46 +666,10 @@ lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
 			m->l2_len);
-	const struct ng_flow_key *k = &b->keys[ki];
-	struct ng_fe_key fk = {0};
-	struct ng_svc_obj *s;
-	struct ng_conn *c;
+	struct ng_conn *c = ng_lb_miss(w, rs, m, nh, b, ki, ip->time_to_live, flags, next);
 
-	if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
-		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
-		return NULL;
-	}
-	fk.addr = k->dst;
-	fk.port = k->dport;
-	fk.proto = k->proto;
-	fk.family = AF_INET;
-	s = ng_rs_lookup(rs, &fk);
-	if (s == NULL) {
-		if (nh->type == NG_NH_VIP)
-			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_SVC_NO_FRONTEND);
-		else
-			ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
-		return NULL;
-	}
-	/* Source ranges: a client outside them is dropped silently (no RST, no
-	 * ICMP: kube-proxy's behaviour), before anything else answers it. */
-	if (unlikely(s->src_check) && !ng_svc_src_allowed4(s, ip->src_addr)) {
-		s->wstats[w->id].src_dropped++;
-		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_SRC_RANGE);
-		return NULL;
-	}
-	/* TTL expiry is answered before NAT, about the packet as it came,
-	 * creating nothing. */
-	if (unlikely(ip->time_to_live <= 1)) {
-		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
-		return NULL;
-	}
-	c = ng_lb_conn_new_burst(w, rs, s, m, b, ki, flags, next);
-	if (c != NULL) {
+	if (c != NULL)
 		b->act[i] = NG_LB_NEW;
-		if (nh->type == NG_NH_LOCAL)
-			ng_ct_mark_local(w->ct, c);
-	}
 	return c;
 }
 

@@ -74,6 +74,10 @@ struct ng_lb_burst {
 	struct ng_conn *conns[NG_W_BURST_MAX]; /**< pass 2's result; pass 3's for the trace */
 	uint64_t reply[NG_W_BURST_MAX / 64];   /**< pass 2: the key is a reply key */
 	int16_t pre_of[NG_W_BURST_MAX];        /**< its pre[] entry, or -1 */
+	/** pass 2 looked the key's frontend up (a miss to a VIP or a gateway
+	 * address): its service is svc[] (NULL: none), which pass 3 uses */
+	uint64_t fe_known[NG_W_BURST_MAX / 64];
+	struct ng_svc_obj *svc[NG_W_BURST_MAX];
 	struct ng_lb_new pre[NG_W_BURST_MAX];
 };
 
@@ -139,6 +143,76 @@ void ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_v
 struct ng_conn *ng_lb_conn_new_burst(struct ng_worker *w, const struct ng_ruleset *rs,
 		struct ng_svc_obj *svc, struct rte_mbuf *m, const struct ng_lb_burst *b, uint16_t ki,
 		uint8_t tcp_flags, struct ng_vec *const *next);
+
+/** May a new connection from k's source reach svc (its source ranges)? */
+static __rte_always_inline bool
+ng_lb_src_allowed(const struct ng_svc_obj *svc, const struct ng_flow_key *k)
+{
+	if (likely(!svc->src_check))
+		return true;
+	return k->family == AF_INET ? ng_svc_src_allowed4(svc, k->src.v4) :
+			ng_svc_src_allowed6(svc, k->src.v6);
+}
+
+/**
+ * Pass 3, a packet m without a connection (key ki of burst b), either
+ * family: routed traffic goes on to forward, a gateway address without a
+ * NodePort to local, a frontend nobody serves is refused; a frontend's
+ * service (pass 2's, when it looked it up: b->fe_known) gets a new
+ * connection (ng_lb_conn_new_burst()) unless the source is outside its
+ * ranges (drop, silently: kube-proxy's behaviour, before anything else
+ * answers) or the packet's ttl (TTL or hop limit) expires here (reply, about
+ * the packet as it came, creating nothing). lb's edges are lb6's. Inline in
+ * both stages' pass 3 (lb_miss(), miss6()).
+ * @return the connection, or NULL when m was handed on by next.
+ */
+static __rte_always_inline struct ng_conn *
+ng_lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
+		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t ki, uint8_t ttl,
+		uint8_t tcp_flags, struct ng_vec *const *next)
+{
+	const struct ng_flow_key *k = &b->keys[ki];
+	struct ng_svc_obj *s;
+	struct ng_conn *c;
+
+	if (nh == NULL || (nh->type != NG_NH_VIP && nh->type != NG_NH_LOCAL)) {
+		ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, nh);
+		return NULL;
+	}
+	if (likely((b->fe_known[ki / 64] >> (ki % 64)) & 1)) {
+		s = b->svc[ki];
+	} else {
+		struct ng_fe_key fk = {0};
+
+		fk.addr = k->dst;
+		fk.port = k->dport;
+		fk.proto = k->proto;
+		fk.family = k->family;
+		s = ng_rs_lookup(rs, &fk);
+	}
+	if (s == NULL) {
+		if (nh->type == NG_NH_VIP)
+			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_SVC_NO_FRONTEND);
+		else
+			ng_w_next(next[NG_LB_NEXT_LOCAL], m, 0);
+		return NULL;
+	}
+	if (unlikely(!ng_lb_src_allowed(s, k))) {
+		s->wstats[w->id].src_dropped++;
+		ng_w_next(next[NG_LB_NEXT_DROP], m, NG_DROP_SRC_RANGE);
+		return NULL;
+	}
+	if (unlikely(ttl <= 1)) {
+		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+		return NULL;
+	}
+	c = ng_lb_conn_new_burst(w, rs, s, m, b, ki, tcp_flags, next);
+	/* to a gateway address (a NodePort): counted by port, so its packets
+	 * still find it after the NodePort is gone (lb_dp.c) */
+	if (c != NULL && nh->type == NG_NH_LOCAL)
+		ng_ct_mark_local(w->ct, c);
+	return c;
+}
 
 /**
  * A packet of a connection not confirmed yet (cold: an established flow is

@@ -1572,6 +1572,95 @@ local_ports_counted(void **state)
 	ng_ct_free(ct);
 }
 
+/*
+ * A key whose hash equals an empty slot's mark (NG_CT_REF_NONE) matches
+ * every empty slot of its buckets: ng_ct_lookup_bulk() must search such a
+ * key in full, not take an empty slot for "absent" (it only skips the second
+ * search for a key whose hash no slot has). The hash is linear in the key's
+ * bits, so the ports of a key are solved for that hash.
+ */
+static void
+bulk_hash_of_empty_slot(void **state)
+{
+	struct ng_ct *ct = table(16);
+	struct ng_flow_key k, other, rk;
+	const struct ng_flow_key *kp[1] = {&k};
+	hash_sig_t base, col[32], sig[1];
+	struct ng_conn *c, *o, *found[1];
+	uint32_t x = 0, rows[32] = {0}, piv[32] = {0}, target;
+	uint64_t reply;
+	bool rep;
+
+	(void)state;
+	orig_key(&k, 7, IPPROTO_TCP);
+	k.sport = k.dport = 0;
+	base = ng_ct_hash(&k);
+	/* column i: what flipping bit i of the ports word does to the hash */
+	for (unsigned int i = 0; i < 32; i++) {
+		struct ng_flow_key f = k;
+		uint32_t w;
+
+		memcpy(&w, &f.sport, 4);
+		w ^= 1u << i;
+		memcpy(&f.sport, &w, 4);
+		col[i] = ng_ct_hash(&f) ^ base;
+	}
+	/* Gaussian elimination over GF(2): which bits give NG_CT_REF_NONE */
+	target = NG_CT_REF_NONE ^ base;
+	for (unsigned int i = 0; i < 32; i++) {
+		uint32_t v = col[i], sel = 1u << i;
+
+		for (unsigned int b = 32; b-- > 0;) {
+			if (!((v >> b) & 1))
+				continue;
+			if (piv[b] == 0) {
+				rows[b] = v;
+				piv[b] = sel;
+				break;
+			}
+			v ^= rows[b];
+			sel ^= piv[b];
+		}
+	}
+	for (unsigned int b = 32; b-- > 0;) {
+		if (!((target >> b) & 1))
+			continue;
+		assert_int_not_equal(piv[b], 0); /* the 32 columns span the hash */
+		target ^= rows[b];
+		x ^= piv[b];
+	}
+	memcpy(&k.sport, &x, 4);
+	assert_int_equal(ng_ct_hash(&k), NG_CT_REF_NONE);
+
+	/* another key first in k's first bucket, then k, then the other one
+	 * deleted: an empty slot before k's, with k's hash */
+	for (uint32_t i = 100;; i++) {
+		orig_key(&other, i, IPPROTO_UDP);
+		if (ng_ct_b1(ct, ng_ct_hash(&other)) == ng_ct_b1(ct, NG_CT_REF_NONE))
+			break;
+	}
+	o = ng_ct_alloc(ct, T0);
+	o->orig = other;
+	o->state = NG_CT_AFFINITY; /* one key */
+	assert_int_equal(ng_ct_insert(ct, o), 0);
+	c = ng_ct_alloc(ct, T0);
+	fill_conn(c, 7, true, NG_CT_ESTABLISHED, T0);
+	c->orig = k;
+	ng_ct_reply_key(c, &rk);
+	assert_int_equal(ng_ct_insert(ct, c), 0);
+	ng_ct_delete(ct, o);
+	assert_int_equal(ct->bkt[ng_ct_b1(ct, NG_CT_REF_NONE)].ref[0], NG_CT_REF_NONE);
+
+	sig[0] = NG_CT_REF_NONE;
+	found[0] = NULL;
+	assert_int_equal(ng_ct_lookup_bulk(ct, kp, sig, 1, found, &reply), 1);
+	assert_ptr_equal(found[0], c);
+	assert_int_equal(reply, 0);
+	assert_ptr_equal(ng_ct_lookup(ct, &k, &rep), c);
+	assert_false(rep);
+	ng_ct_free(ct);
+}
+
 int
 main(void)
 {
@@ -1608,6 +1697,7 @@ main(void)
 		cmocka_unit_test(evict_cursor_own),
 		cmocka_unit_test(full_large_no_insert_failures),
 		cmocka_unit_test(local_ports_counted),
+		cmocka_unit_test(bulk_hash_of_empty_slot),
 	};
 
 	return cmocka_run_group_tests_name("ct", tests, group_setup, group_teardown);
