@@ -77,6 +77,10 @@ struct ng_fib {
 	struct rte_rcu_qsbr *qsbr;
 	uint64_t lpm6_token;      /* grace period started by the last IPv6 delete */
 	bool lpm6_deleted;        /* ... which an IPv6 add must wait for */
+	/* Routes per prefix length ([0] IPv4 /0-/32, [1] IPv6 /0-/128) and a bit
+	 * per length that has any: ng_fib_lookup() tries only those. */
+	uint32_t n_len[2][129];
+	uint64_t lens[2][3];
 };
 
 static uint32_t
@@ -245,6 +249,36 @@ route_find(const struct ng_fib *f, const struct ng_prefix *p)
 	return (int)ng_idtab_find(&f->rt_idx, key_hash(&k, sizeof(k)), &k);
 }
 
+/* Count a route of prefix p in (d = 1) or out (d = -1) of the lengths in use. */
+static void
+len_count(struct ng_fib *f, const struct ng_prefix *p, int d)
+{
+	unsigned int fam = p->addr.family == AF_INET6, len = p->len;
+	uint64_t bit = 1ull << (len & 63);
+
+	f->n_len[fam][len] += (uint32_t)d; /* -1 wraps to a decrement */
+	if (f->n_len[fam][len] != 0)
+		f->lens[fam][len >> 6] |= bit;
+	else
+		f->lens[fam][len >> 6] &= ~bit;
+}
+
+/* The longest prefix length of at most len that a route of family fam (0 IPv4,
+ * 1 IPv6) has, or -1. */
+static int
+len_prev(const struct ng_fib *f, unsigned int fam, int len)
+{
+	for (int w = len < 0 ? -1 : len >> 6; w >= 0; w--) {
+		uint64_t m = f->lens[fam][w];
+
+		if (w == len >> 6)
+			m &= ~0ull >> (63 - (len & 63));
+		if (m != 0)
+			return w * 64 + 63 - __builtin_clzll(m);
+	}
+	return -1;
+}
+
 /* Put a new route in slot i. @return 0, or -ENOMEM (nothing changed). */
 static int
 route_link(struct ng_fib *f, uint32_t i, const struct ng_prefix *p,
@@ -268,6 +302,7 @@ route_link(struct ng_fib *f, uint32_t i, const struct ng_prefix *p,
 	f->tail = i;
 	f->n_routes++;
 	f->n_rt_free--;
+	len_count(f, p, 1);
 	return 0;
 }
 
@@ -278,6 +313,7 @@ route_unlink(struct ng_fib *f, uint32_t i)
 	struct fib_rkey k = rkey(&r->prefix);
 
 	ng_idtab_del(&f->rt_idx, key_hash(&k, sizeof(k)), i);
+	len_count(f, &r->prefix, -1);
 	if (r->prev != NONE)
 		f->routes[r->prev].next = r->next;
 	else
@@ -549,7 +585,7 @@ lookup6(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_info *o
 
 	if (nh == NULL)
 		return -ENOENT;
-	for (int len = 128; len >= 0; len--) {
+	for (int len = len_prev(f, 1, 128); len >= 0; len = len_prev(f, 1, len - 1)) {
 		struct ng_prefix p = {.addr = *dst, .len = (uint8_t)len};
 		int i;
 
@@ -578,8 +614,9 @@ ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_i
 		idx = (uint32_t)f->dp.default4;
 	}
 	/* Report the most specific configured route through that next hop: the
-	 * LPM's own answer, found by prefix from /32 down (33 lookups at most). */
-	for (int len = 32; len >= 0; len--) {
+	 * LPM's own answer, found by prefix from /32 down, trying only the lengths
+	 * some route has (a node's table has a handful: /32 VIPs, /24s, /0). */
+	for (int len = len_prev(f, 0, 32); len >= 0; len = len_prev(f, 0, len - 1)) {
 		uint32_t mask = len == 0 ? 0 : rte_cpu_to_be_32(~0u << (32 - len));
 		struct ng_prefix p = {.addr = {.family = AF_INET, .v4 = dst->v4 & mask},
 				.len = (uint8_t)len};
@@ -591,6 +628,15 @@ ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_i
 		}
 	}
 	return -ENOENT;
+}
+
+void
+ng_fib_prefix_lens(const struct ng_fib *f, int family, uint64_t lens[3])
+{
+	if (family == AF_INET || family == AF_INET6)
+		memcpy(lens, f->lens[family == AF_INET6], sizeof(f->lens[0]));
+	else
+		memset(lens, 0, sizeof(f->lens[0]));
 }
 
 int

@@ -92,6 +92,14 @@ int ng_fib_del(struct ng_fib *f, const struct ng_prefix *prefix);
 int ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_info *out);
 
 /**
+ * The prefix lengths some route of a family has, which are all that
+ * ng_fib_lookup() tries: bit len of lens[len / 64] is set while a route of
+ * that length exists (IPv4: bits 0-32 of lens[0]; IPv6: 0-128).
+ * @param family AF_INET or AF_INET6 (another: all bits clear)
+ */
+void ng_fib_prefix_lens(const struct ng_fib *f, int family, uint64_t lens[3]);
+
+/**
  * Control-core exact match: the route with exactly that prefix (host bits
  * are cleared first).
  * @return 0 with *out filled, or -ENOENT.

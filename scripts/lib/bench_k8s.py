@@ -88,9 +88,24 @@ def cpu_s(pid, tid=None):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK   # utime, stime
 
 
+def sched_s(pid, tid):
+    """(seconds on a CPU, seconds runnable but waiting for one) of a thread,
+    from the scheduler's books (/proc/PID/task/TID/schedstat); None if
+    unreadable."""
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+            run_ns, wait_ns = f.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    return int(run_ns) / 1e9, int(wait_ns) / 1e9
+
+
 class CpuMeter:
     """CPU seconds of the processes of a run at named marks; phase() gives
-    each process's seconds and share of the wall time between two marks."""
+    each process's seconds and share of the wall time between two marks, and
+    for a thread how its wall time split between running, waiting for a CPU
+    (runnable, not scheduled: a loaded machine) and asleep (waiting for
+    I/O or a timeout: nodegw's own waits)."""
 
     def __init__(self):
         self.procs = {}      # name -> (pid, tid)
@@ -100,16 +115,22 @@ class CpuMeter:
         self.procs[name] = (pid, tid)
 
     def mark(self, mark):
-        self.marks[mark] = (time.monotonic(), {n: cpu_s(*p) for n, p in self.procs.items()})
+        self.marks[mark] = (time.monotonic(), {n: cpu_s(*p) for n, p in self.procs.items()},
+                            {n: sched_s(*p) for n, p in self.procs.items() if p[1] is not None})
 
     def phase(self, a, b):
-        (t0, c0), (t1, c1) = self.marks[a], self.marks[b]
+        (t0, c0, s0), (t1, c1, s1) = self.marks[a], self.marks[b]
         wall = t1 - t0
         out = {"wall_s": round(wall, 2)}
         for n in self.procs:
             if c0.get(n) is not None and c1.get(n) is not None:
                 out[n + "_cpu_s"] = round(c1[n] - c0[n], 2)
                 out[n + "_share"] = round((c1[n] - c0[n]) / wall, 3) if wall > 0 else None
+            if s0.get(n) is not None and s1.get(n) is not None:
+                run, wait = s1[n][0] - s0[n][0], s1[n][1] - s0[n][1]
+                out[n + "_run_s"] = round(run, 2)
+                out[n + "_cpu_wait_s"] = round(wait, 2)
+                out[n + "_asleep_s"] = round(max(0.0, wall - run - wait), 2)
         return out
 
 
@@ -398,6 +419,14 @@ def fmt_cpu(c):
         100 * (c.get("fake_api_share") or 0), 100 * (c.get("driver_share") or 0))
 
 
+def fmt_sched(c):
+    if c.get("nodegw_control_run_s") is None:
+        return "(no schedstat)"
+    return "%.2f / %.2f / %.2f s of %.2f s" % (
+        c["nodegw_control_run_s"], c["nodegw_control_cpu_wait_s"],
+        c["nodegw_control_asleep_s"], c["wall_s"])
+
+
 def fmt_probe(p):
     if not p["probes"]:
         return "no probe"
@@ -425,6 +454,8 @@ def table(runs):
         ("CPU share during the sync", lambda r: fmt_cpu(r["cpu_sync"])),
         ("CPU seconds of nodegw's control core during the sync",
          lambda r: "%.2f s" % r["cpu_sync"].get("nodegw_control_cpu_s", -1)),
+        ("control core during the sync: running / waiting for a CPU / asleep",
+         lambda r: fmt_sched(r["cpu_sync"])),
         ("RSS with the objects / without the watcher", lambda r: "%d MiB / %d MiB (+%d MiB, "
          "%.0f B per endpoint)" % (r["rss_kib"] // 1024, r["baseline_rss_kib"] // 1024,
                                    r["rss_delta_kib"] // 1024, r["rss_per_endpoint_bytes"])),

@@ -679,6 +679,103 @@ fib6_add_lookup(void **state)
 	ng_fib_free(f);
 }
 
+/* The lengths of the IPv4 routes, or of the IPv6 ones: bit len of a 3-word map. */
+static void
+check_lens(const struct ng_fib *f, int family, const int *want, unsigned int n)
+{
+	uint64_t got[3], exp[3] = {0, 0, 0};
+
+	for (unsigned int i = 0; i < n; i++)
+		exp[want[i] >> 6] |= 1ull << (want[i] & 63);
+	ng_fib_prefix_lens(f, family, got);
+	assert_int_equal(got[0], exp[0]);
+	assert_int_equal(got[1], exp[1]);
+	assert_int_equal(got[2], exp[2]);
+}
+
+/*
+ * ng_fib_lookup() tries only the prefix lengths some route has: the map follows
+ * adds, replaces and deletes (a length stays while a route of it is left), and
+ * the lookups answer as the walk over every length did, IPv6 lengths on both
+ * sides of a 64-bit word included.
+ */
+static void
+fib_prefix_lens(void **state)
+{
+	struct ng_fib *f = ng_fib_create(32, NULL);
+	struct ng_prefix conn = pfx(198, 18, 0, 0, 24), vip1 = pfx(198, 18, 0, 10, 32);
+	struct ng_prefix vip2 = pfx(198, 18, 0, 11, 32), net = pfx(198, 19, 0, 0, 16);
+	struct ng_prefix dflt = pfx(0, 0, 0, 0, 0), odd = pfx(198, 19, 128, 0, 17);
+	struct ng_prefix h6 = tb_prefix("2001:db8:1::7/128"), n64 = tb_prefix("2001:db8:1::/64");
+	struct ng_prefix n63 = tb_prefix("2001:db8::/63"), d6 = tb_prefix("::/0");
+	struct ng_ip src = a4(198, 18, 0, 1), gw = a4(198, 18, 0, 254), gw2 = a4(198, 18, 0, 253);
+	struct ng_ip src6 = a6("2001:db8:1::1"), gw6 = a6("2001:db8:1::fe");
+	struct ng_route_info ri;
+	struct ng_ip d;
+
+	(void)state;
+	assert_non_null(f);
+	check_lens(f, AF_INET, NULL, 0);
+	check_lens(f, AF_INET6, NULL, 0);
+	check_lens(f, AF_UNSPEC, NULL, 0);
+	assert_int_equal(ng_fib_add(f, &conn, NG_RT_CONNECTED, NG_NH_CONNECTED, 1, NULL, &src,
+			false), 0);
+	assert_int_equal(ng_fib_add(f, &vip1, NG_RT_VIP, NG_NH_VIP, 1, NULL, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &vip2, NG_RT_VIP, NG_NH_VIP, 1, NULL, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	assert_int_equal(ng_fib_add(f, &dflt, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2, &src, false),
+			0);
+	check_lens(f, AF_INET, (const int[]){0, 16, 24, 32}, 4);
+	check_lens(f, AF_INET6, NULL, 0);
+	check_route(f, a4(198, 19, 200, 1), &net, NG_NH_GATEWAY, NG_RT_STATIC, 1, gw.v4, src.v4);
+	check_route(f, a4(9, 9, 9, 9), &dflt, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
+	/* A replace keeps the count: one delete clears the length. */
+	assert_int_equal(ng_fib_add(f, &net, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw2, &src, true), 0);
+	check_lens(f, AF_INET, (const int[]){0, 16, 24, 32}, 4);
+	assert_int_equal(ng_fib_add(f, &odd, NG_RT_STATIC, NG_NH_GATEWAY, 1, &gw, &src, false), 0);
+	check_route(f, a4(198, 19, 200, 1), &odd, NG_NH_GATEWAY, NG_RT_STATIC, 1, gw.v4, src.v4);
+	check_route(f, a4(198, 19, 1, 1), &net, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
+	assert_int_equal(ng_fib_del(f, &net), 0);
+	check_lens(f, AF_INET, (const int[]){0, 17, 24, 32}, 4);
+	check_route(f, a4(198, 19, 1, 1), &dflt, NG_NH_GATEWAY, NG_RT_STATIC, 2, gw2.v4, src.v4);
+	/* /32 stays while one VIP route is left. */
+	assert_int_equal(ng_fib_del(f, &vip1), 0);
+	check_lens(f, AF_INET, (const int[]){0, 17, 24, 32}, 4);
+	check_route(f, a4(198, 18, 0, 10), &conn, NG_NH_CONNECTED, NG_RT_CONNECTED, 1, 0, src.v4);
+	check_route(f, a4(198, 18, 0, 11), &vip2, NG_NH_VIP, NG_RT_VIP, 1, 0, src.v4);
+	assert_int_equal(ng_fib_del(f, &vip2), 0);
+	assert_int_equal(ng_fib_del(f, &dflt), 0);
+	check_lens(f, AF_INET, (const int[]){17, 24}, 2);
+	check_no_route(f, a4(9, 9, 9, 9));
+
+	/* IPv6: /128 in the third word, /64 in the second, /63 and /0 in the first. */
+	assert_int_equal(ng_fib_add(f, &h6, NG_RT_VIP, NG_NH_VIP, 1, NULL, &src6, false), 0);
+	assert_int_equal(ng_fib_add(f, &n64, NG_RT_CONNECTED, NG_NH_CONNECTED, 1, NULL, &src6,
+			false), 0);
+	assert_int_equal(ng_fib_add(f, &n63, NG_RT_STATIC, NG_NH_GATEWAY, 2, &gw6, &src6, false),
+			0);
+	assert_int_equal(ng_fib_add(f, &d6, NG_RT_STATIC, NG_NH_GATEWAY, 3, &gw6, &src6, false), 0);
+	check_lens(f, AF_INET6, (const int[]){0, 63, 64, 128}, 4);
+	check_lens(f, AF_INET, (const int[]){17, 24}, 2);
+	d = a6("2001:db8:1::7");
+	assert_int_equal(ng_fib_lookup(f, &d, &ri), 0);
+	assert_int_equal(ri.prefix.len, 128);
+	d = a6("2001:db8:1::8");
+	assert_int_equal(ng_fib_lookup(f, &d, &ri), 0);
+	assert_int_equal(ri.prefix.len, 64);
+	d = a6("2001:db8:0:1::8");
+	assert_int_equal(ng_fib_lookup(f, &d, &ri), 0);
+	assert_int_equal(ri.prefix.len, 63);
+	assert_int_equal(ri.port, 2);
+	assert_int_equal(ng_fib_del(f, &n64), 0);
+	check_lens(f, AF_INET6, (const int[]){0, 63, 128}, 3);
+	d = a6("2001:db8:1::8");
+	assert_int_equal(ng_fib_lookup(f, &d, &ri), 0);
+	assert_int_equal(ri.prefix.len, 0);
+	assert_int_equal(ri.port, 3);
+	ng_fib_free(f);
+}
+
 /* An RCU variable with one reader thread, registered. */
 static struct rte_rcu_qsbr *
 qsbr_new(void)
@@ -1876,6 +1973,7 @@ main(void)
 		cmocka_unit_test(fib_add_lookup),
 		cmocka_unit_test(fib_default_route),
 		cmocka_unit_test(fib_longest_prefix),
+		cmocka_unit_test(fib_prefix_lens),
 		cmocka_unit_test(fib_replace),
 		cmocka_unit_test(fib_delete),
 		cmocka_unit_test(fib_errors),
