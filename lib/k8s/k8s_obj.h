@@ -172,6 +172,27 @@ int ng_k8s_meta_decode(const cJSON *obj, char ns[NG_K8S_NS_MAX], char name[NG_K8
 /* ---- lists and watch events ---- */
 
 /**
+ * cJSON_ParseWithLength() for a tree that is deleted (cJSON_Delete()) soon
+ * after, as list items and watch events are: its nodes and strings come
+ * from a buffer of this thread, reused by the next parse once none of its
+ * nodes is alive (more than one tree may be alive: a parse then takes what
+ * is left of the buffer, and malloc() what does not fit). The first call
+ * installs cJSON's allocation hooks for the process; cJSON's other users
+ * get malloc() and free() through them. NULL when text is not JSON.
+ */
+cJSON *ng_k8s_parse(const char *text, size_t len);
+
+/** What ng_k8s_parse() did on this thread. */
+struct ng_k8s_parse_stats {
+	uint64_t parses;
+	uint64_t in_arena;  /**< cJSON allocations served from the buffer */
+	uint64_t spilled;   /**< allocations during a parse that went to malloc() */
+	uint64_t live;      /**< buffer allocations not freed yet */
+};
+
+void ng_k8s_parse_stats(struct ng_k8s_parse_stats *st);
+
+/**
  * A List response: metadata.resourceVersion, metadata.continue ("" when
  * absent) and the items array (never NULL on success; may be empty).
  * Pointers point into root.
