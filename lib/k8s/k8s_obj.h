@@ -117,11 +117,11 @@ struct ng_k8s_endpoint {
 	bool ready;          /**< nil means true */
 	bool serving;        /**< nil means true */
 	bool terminating;    /**< nil means false */
-	char *node;          /**< nodeName, or NULL */
+	const char *node;    /**< nodeName, or NULL (interned: ng_k8s_name_get()) */
 	unsigned int n_zone_hints;
-	char **zone_hints;   /**< hints.forZones[].name */
+	const char **zone_hints; /**< hints.forZones[].name (interned) */
 	unsigned int n_node_hints;
-	char **node_hints;   /**< hints.forNodes[].name */
+	const char **node_hints; /**< hints.forNodes[].name (interned) */
 };
 
 struct ng_k8s_slice {
@@ -135,6 +135,16 @@ struct ng_k8s_slice {
 	unsigned int n_endpoints;
 	struct ng_k8s_endpoint *endpoints;
 };
+
+/**
+ * The shared copy of name s, one more reference to it: endpoints' node and
+ * zone names are few and repeated (control core only). NULL: no memory.
+ */
+const char *ng_k8s_name_get(const char *s);
+/** Drop a reference from ng_k8s_name_get(); the last one frees it. NULL: nothing. */
+void ng_k8s_name_put(const char *s);
+/** Distinct names held. */
+uint32_t ng_k8s_names(void);
 
 /**
  * Decode an EndpointSlice. Endpoints whose address does not parse (or is not
