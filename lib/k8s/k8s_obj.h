@@ -10,7 +10,9 @@
  * one Service plus its EndpointSlices into nodegw services, following
  * kube-proxy's rules (pkg/proxy).
  *
- * Pure functions: no I/O, no globals, no DPDK calls; unit-tested on their own.
+ * Pure functions but for two tables (ng_k8s_parse()'s buffer, one per
+ * thread; ng_k8s_name_get()'s names, control core only): no I/O, no DPDK
+ * calls; unit-tested on their own.
  * Decoders return 0 or a negative errno and then fill err with a sentence that
  * names the object ("service default/web: spec.ports[1].port: not a number").
  */
