@@ -160,6 +160,9 @@ tail_take(struct fill *f, const struct walk *w)
  * overlap, and the loop's exit is missed once for four walks rather than
  * once for each). The walk whose slot an earlier one of the four takes
  * probes on from there in place(). Same slots as probing one at a time.
+ * With m prime (the ladder's sizes, which the whole fill assumes) every walk
+ * passes every slot, so while slots are free each of the four meets one,
+ * whether or not its backend places again (weight 0).
  */
 #define MAGLEV_GROUP 4
 
