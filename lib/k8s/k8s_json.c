@@ -812,7 +812,7 @@ slice_ports(struct jctx *c, const cJSON *obj, struct ng_k8s_slice *out)
 	return rc;
 }
 
-/** An element of hints.forZones / hints.forNodes: {"name": "..."} (the name copied). */
+/** An element of hints.forZones / hints.forNodes: {"name": "..."} (the name interned). */
 static int
 hint_elem(struct jctx *c, const char *path, const cJSON *e, void *out, void *arg)
 {
@@ -826,8 +826,8 @@ hint_elem(struct jctx *c, const char *path, const cJSON *e, void *out, void *arg
 
 		return jerr(c, join(npath, path, "name"), "missing");
 	}
-	*(char **)out = strdup(name);
-	return *(char **)out != NULL ? 0 : jnomem(c);
+	*(const char **)out = ng_k8s_name_get(name);
+	return *(const char **)out != NULL ? 0 : jnomem(c);
 }
 
 /** endpoints[].hints: forZones and forNodes. */
@@ -881,7 +881,7 @@ slice_endpoint(struct jctx *c, const char *path, const cJSON *e, void *o, void *
 		return -EINVAL;
 	if (get_str(c, e, path, "nodeName", &node) < 0)
 		return -EINVAL;
-	if (node != NULL && (out->node = strdup(node)) == NULL)
+	if (node != NULL && (out->node = ng_k8s_name_get(node)) == NULL)
 		return jnomem(c);
 	return endpoint_hints(c, path, e, out);
 }
@@ -949,11 +949,11 @@ ng_k8s_slice_free(struct ng_k8s_slice *s)
 	for (unsigned int i = 0; i < s->n_endpoints && s->endpoints != NULL; i++) {
 		struct ng_k8s_endpoint *e = &s->endpoints[i];
 
-		free(e->node);
+		ng_k8s_name_put(e->node);
 		for (unsigned int j = 0; j < e->n_zone_hints && e->zone_hints != NULL; j++)
-			free(e->zone_hints[j]);
+			ng_k8s_name_put(e->zone_hints[j]);
 		for (unsigned int j = 0; j < e->n_node_hints && e->node_hints != NULL; j++)
-			free(e->node_hints[j]);
+			ng_k8s_name_put(e->node_hints[j]);
 		free(e->zone_hints);
 		free(e->node_hints);
 	}

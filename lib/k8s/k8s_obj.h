@@ -10,7 +10,9 @@
  * one Service plus its EndpointSlices into nodegw services, following
  * kube-proxy's rules (pkg/proxy).
  *
- * Pure functions: no I/O, no globals, no DPDK calls; unit-tested on their own.
+ * Pure functions but for two tables (ng_k8s_parse()'s buffer, one per
+ * thread; ng_k8s_name_get()'s names, control core only): no I/O, no DPDK
+ * calls; unit-tested on their own.
  * Decoders return 0 or a negative errno and then fill err with a sentence that
  * names the object ("service default/web: spec.ports[1].port: not a number").
  */
@@ -117,11 +119,11 @@ struct ng_k8s_endpoint {
 	bool ready;          /**< nil means true */
 	bool serving;        /**< nil means true */
 	bool terminating;    /**< nil means false */
-	char *node;          /**< nodeName, or NULL */
+	const char *node;    /**< nodeName, or NULL (interned: ng_k8s_name_get()) */
 	unsigned int n_zone_hints;
-	char **zone_hints;   /**< hints.forZones[].name */
+	const char **zone_hints; /**< hints.forZones[].name (interned) */
 	unsigned int n_node_hints;
-	char **node_hints;   /**< hints.forNodes[].name */
+	const char **node_hints; /**< hints.forNodes[].name (interned) */
 };
 
 struct ng_k8s_slice {
@@ -135,6 +137,16 @@ struct ng_k8s_slice {
 	unsigned int n_endpoints;
 	struct ng_k8s_endpoint *endpoints;
 };
+
+/**
+ * The shared copy of name s, one more reference to it: endpoints' node and
+ * zone names are few and repeated (control core only). NULL: no memory.
+ */
+const char *ng_k8s_name_get(const char *s);
+/** Drop a reference from ng_k8s_name_get(); the last one frees it. NULL: nothing. */
+void ng_k8s_name_put(const char *s);
+/** Distinct names held. */
+uint32_t ng_k8s_names(void);
 
 /**
  * Decode an EndpointSlice. Endpoints whose address does not parse (or is not
@@ -170,6 +182,27 @@ int ng_k8s_meta_decode(const cJSON *obj, char ns[NG_K8S_NS_MAX], char name[NG_K8
 		char rv[NG_K8S_RV_MAX], char *err, size_t errlen);
 
 /* ---- lists and watch events ---- */
+
+/**
+ * cJSON_ParseWithLength() for a tree that is deleted (cJSON_Delete()) soon
+ * after, as list items and watch events are: its nodes and strings come
+ * from a buffer of this thread, reused by the next parse once none of its
+ * nodes is alive (more than one tree may be alive: a parse then takes what
+ * is left of the buffer, and malloc() what does not fit). The first call
+ * installs cJSON's allocation hooks for the process; cJSON's other users
+ * get malloc() and free() through them. NULL when text is not JSON.
+ */
+cJSON *ng_k8s_parse(const char *text, size_t len);
+
+/** What ng_k8s_parse() did on this thread. */
+struct ng_k8s_parse_stats {
+	uint64_t parses;
+	uint64_t in_arena;  /**< cJSON allocations served from the buffer */
+	uint64_t spilled;   /**< allocations during a parse that went to malloc() */
+	uint64_t live;      /**< buffer allocations not freed yet */
+};
+
+void ng_k8s_parse_stats(struct ng_k8s_parse_stats *st);
 
 /**
  * A List response: metadata.resourceVersion, metadata.continue ("" when

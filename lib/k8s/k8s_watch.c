@@ -215,7 +215,7 @@ event_cb(const char *text, size_t len, void *arg)
 	struct kreflector *r = arg;
 	struct ng_k8s_event ev;
 	char err[NG_ERRBUF];
-	cJSON *root = cJSON_ParseWithLength(text, len);
+	cJSON *root = ng_k8s_parse(text, len);
 	int rc = 0;
 
 	if (root == NULL) {
@@ -571,7 +571,7 @@ page_next(struct kreflector *r, const cJSON **it, cJSON **own)
 	rc = ng_k8s_list_next_item(r->body, r->items_end, &r->item_pos, &start, &len);
 	if (rc == 0)
 		return 0;
-	*own = rc > 0 ? cJSON_ParseWithLength(r->body + start, len) : NULL;
+	*own = rc > 0 ? ng_k8s_parse(r->body + start, len) : NULL;
 	if (*own == NULL) {
 		set_error(r, "list: the response is not valid JSON (an item at byte %zu)",
 			rc > 0 ? start : r->item_pos);

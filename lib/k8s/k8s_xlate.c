@@ -181,7 +181,7 @@ collect(const struct ng_k8s_svc_port *sp, const struct ng_k8s_slice *const *slic
 /* ---- topology (kube-proxy's topology.go) ---- */
 
 static bool
-has_name(char *const *names, unsigned int n, const char *name)
+has_name(const char *const *names, unsigned int n, const char *name)
 {
 	for (unsigned int i = 0; name != NULL && name[0] != '\0' && i < n; i++)
 		if (strcmp(names[i], name) == 0)

@@ -152,6 +152,50 @@ tail_take(struct fill *f, const struct walk *w)
 	return s;
 }
 
+/*
+ * Four walks at once. Slots are only ever filled, so a walk may skip the
+ * occupied slots ahead of it at any time: its next free slot stays the same.
+ * Before backends i..i+3 take their turns, their walks skip ahead together
+ * in one loop with no branch but the loop's own (the four chains of loads
+ * overlap, and the loop's exit is missed once for four walks rather than
+ * once for each). The walk whose slot an earlier one of the four takes
+ * probes on from there in place(). Same slots as probing one at a time.
+ * With m prime (the ladder's sizes, which the whole fill assumes) every walk
+ * passes every slot, so while slots are free each of the four meets one,
+ * whether or not its backend places again (weight 0).
+ */
+#define MAGLEV_GROUP 4
+
+static inline uint32_t
+step_if(uint32_t pos, uint32_t skip, uint32_t m, uint32_t taken)
+{
+	pos += skip & (0u - taken);
+	return pos - (m & (0u - (uint32_t)(pos >= m)));
+}
+
+static void
+skip_taken4(const uint16_t *t, struct walk *w, uint32_t m)
+{
+	uint32_t p0 = w[0].pos, p1 = w[1].pos, p2 = w[2].pos, p3 = w[3].pos;
+	const uint32_t s0 = w[0].skip, s1 = w[1].skip, s2 = w[2].skip, s3 = w[3].skip;
+
+	for (;;) {
+		uint32_t o0 = t[p0] != NG_MAGLEV_NONE, o1 = t[p1] != NG_MAGLEV_NONE;
+		uint32_t o2 = t[p2] != NG_MAGLEV_NONE, o3 = t[p3] != NG_MAGLEV_NONE;
+
+		if ((o0 | o1 | o2 | o3) == 0)
+			break;
+		p0 = step_if(p0, s0, m, o0);
+		p1 = step_if(p1, s1, m, o1);
+		p2 = step_if(p2, s2, m, o2);
+		p3 = step_if(p3, s3, m, o3);
+	}
+	w[0].pos = p0;
+	w[1].pos = p1;
+	w[2].pos = p2;
+	w[3].pos = p3;
+}
+
 /* Backend i takes the next free slot on its walk. */
 static inline void
 place(struct fill *f, struct walk *w, uint32_t n, uint32_t i)
@@ -203,6 +247,9 @@ ng_maglev_build(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, 
 	}
 	while (f.filled < m) {
 		for (uint32_t i = 0; i < n && f.filled < m; i++) {
+			if (i % MAGLEV_GROUP == 0 && i + MAGLEV_GROUP <= n && !f.tail &&
+					m - f.filled > MAGLEV_TAIL + MAGLEV_GROUP)
+				skip_taken4(table, &w[i], m);
 			w[i].credit += w[i].weight;
 			while (w[i].credit >= maxw && f.filled < m) {
 				w[i].credit -= maxw;

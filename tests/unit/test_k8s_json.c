@@ -553,6 +553,78 @@ test_slice_basic(void **state)
 	ng_k8s_slice_free(&s);
 }
 
+/* Node names are shared, not copied: two slices naming node-a hold one copy,
+ * and it goes with the last of them. */
+static void
+test_slice_node_names_shared(void **state)
+{
+	struct ng_k8s_slice a, b;
+	uint32_t base = ng_k8s_names();
+
+	(void)state;
+	slice_ok(slice_json("web-x7k2p", "IPv4", PORT_HTTP,
+			EP("198.19.1.10", "node-a", READY) "," EP("198.19.1.11", "node-b",
+			READY)), &a);
+	slice_ok(slice_json("web-q9z1m", "IPv4", PORT_HTTP,
+			EP("198.19.1.12", "node-a", READY)), &b);
+	assert_ptr_equal(a.endpoints[0].node, b.endpoints[0].node);
+	assert_ptr_not_equal(a.endpoints[0].node, a.endpoints[1].node);
+	assert_int_equal(ng_k8s_names(), base + 2);
+	ng_k8s_slice_free(&a);
+	assert_int_equal(ng_k8s_names(), base + 1);
+	assert_string_equal(b.endpoints[0].node, "node-a");
+	ng_k8s_slice_free(&b);
+	assert_int_equal(ng_k8s_names(), base);
+}
+
+/* The table through growth and deletions in a scrambled order: every name
+ * keeps one copy while referenced and is found again after its neighbours
+ * in the table are deleted. */
+static void
+test_name_table(void **state)
+{
+	enum { N = 3000 };
+	const char **p = calloc(N, sizeof(*p));
+	unsigned int *order = calloc(N, sizeof(*order));
+	uint32_t base = ng_k8s_names();
+	char buf[32];
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(order);
+	for (unsigned int i = 0; i < N; i++) {
+		snprintf(buf, sizeof(buf), "node-%u", i);
+		p[i] = ng_k8s_name_get(buf);
+		assert_non_null(p[i]);
+		assert_string_equal(p[i], buf);
+		order[i] = i;
+	}
+	assert_int_equal(ng_k8s_names(), base + N);
+	for (unsigned int i = N - 1; i > 0; i--) {
+		unsigned int j = (i * 2654435761u) % (i + 1), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (unsigned int k = 0; k < N; k++) {
+		unsigned int i = order[k];
+
+		snprintf(buf, sizeof(buf), "node-%u", i);
+		assert_ptr_equal(ng_k8s_name_get(buf), p[i]); /* a second reference */
+		ng_k8s_name_put(p[i]);
+		ng_k8s_name_put(p[i]);
+		for (unsigned int m = k + 1; m < N && m < k + 8; m++) {
+			snprintf(buf, sizeof(buf), "node-%u", order[m]);
+			assert_ptr_equal(ng_k8s_name_get(buf), p[order[m]]);
+			ng_k8s_name_put(p[order[m]]);
+		}
+		assert_int_equal(ng_k8s_names(), base + N - k - 1);
+	}
+	ng_k8s_name_put(NULL);
+	free(order);
+	free(p);
+}
+
 static void
 test_slice_ipv6(void **state)
 {
@@ -1006,6 +1078,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_svc_error_frees),
 	cmocka_unit_test(test_svc_error_quotes_safely),
 	cmocka_unit_test(test_slice_basic),
+	cmocka_unit_test(test_slice_node_names_shared),
+	cmocka_unit_test(test_name_table),
 	cmocka_unit_test(test_slice_ipv6),
 	cmocka_unit_test(test_slice_fqdn),
 	cmocka_unit_test(test_slice_port_nil),

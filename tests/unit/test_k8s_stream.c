@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of the watch-stream splitter (lib/k8s/k8s_stream.c through
- * k8s_obj.h): whole JSON objects out of a byte stream, whatever the chunking.
- * Pure functions: no EAL, no I/O. Fixtures and helpers: k8s_fixtures.h.
+ * k8s_obj.h): whole JSON objects out of a byte stream, whatever the chunking;
+ * ng_k8s_parse()'s reused buffer. Pure functions: no EAL, no I/O. Fixtures
+ * and helpers: k8s_fixtures.h.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -447,6 +448,119 @@ test_list_items_bad(void **state)
 			fail_msg("%s: not refused (items: %s)", bad_items[i], out);
 }
 
+/* ======== ng_k8s_parse(): trees from the reused buffer ======== */
+
+/* The tree ng_k8s_parse() builds prints as cJSON's own parse does. */
+static void
+same_as_cjson(const char *text, const cJSON *tree)
+{
+	cJSON *ref = cJSON_ParseWithLength(text, strlen(text));
+	char *a, *b;
+
+	assert_non_null(ref);
+	a = cJSON_PrintUnformatted(ref);
+	b = cJSON_PrintUnformatted(tree);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	cJSON_free(a);
+	cJSON_free(b);
+	cJSON_Delete(ref);
+}
+
+static const char parse_item[] =
+	"{\"metadata\":{\"name\":\"web-abc\",\"namespace\":\"default\","
+	"\"resourceVersion\":\"17\",\"labels\":{\"kubernetes.io/service-name\":\"web\"}},"
+	"\"addressType\":\"IPv4\",\"ports\":[{\"name\":\"http\",\"port\":8080,"
+	"\"protocol\":\"TCP\"}],\"endpoints\":[{\"addresses\":[\"10.1.0.1\"],"
+	"\"conditions\":{\"ready\":true},\"nodeName\":\"node-a\"}]}";
+
+/* An item's nodes come from the buffer, none from malloc(); deleting the
+ * tree frees them all, and the next parse starts the buffer again. */
+static void
+test_parse_in_buffer(void **state)
+{
+	struct ng_k8s_parse_stats a, b;
+	cJSON *t1, *t2;
+
+	(void)state;
+	ng_k8s_parse_stats(&a);
+	t1 = ng_k8s_parse(parse_item, strlen(parse_item));
+	assert_non_null(t1);
+	ng_k8s_parse_stats(&b);
+	assert_int_equal(b.parses, a.parses + 1);
+	assert_true(b.in_arena > a.in_arena + 20);
+	assert_int_equal(b.spilled, a.spilled);
+	assert_true(b.live > 20 && b.live <= b.in_arena - a.in_arena);
+	same_as_cjson(parse_item, t1);
+	cJSON_Delete(t1);
+	ng_k8s_parse_stats(&b);
+	assert_int_equal(b.live, 0);
+	t2 = ng_k8s_parse(parse_item, strlen(parse_item));
+	assert_ptr_equal(t2, t1); /* the buffer from its start */
+	cJSON_Delete(t2);
+	assert_null(ng_k8s_parse("{\"a\":", 5));
+	ng_k8s_parse_stats(&b);
+	assert_int_equal(b.live, 0);
+}
+
+/* Two trees alive at once: the second takes what is left of the buffer and
+ * the first stays intact; the buffer is reused only once both are gone. */
+static void
+test_parse_two_alive(void **state)
+{
+	struct ng_k8s_parse_stats st;
+	cJSON *t1, *t2, *t3;
+
+	(void)state;
+	t1 = ng_k8s_parse(parse_item, strlen(parse_item));
+	t2 = ng_k8s_parse(parse_item, strlen(parse_item));
+	assert_non_null(t1);
+	assert_non_null(t2);
+	assert_ptr_not_equal(t1, t2);
+	same_as_cjson(parse_item, t1);
+	same_as_cjson(parse_item, t2);
+	cJSON_Delete(t2);
+	t3 = ng_k8s_parse(parse_item, strlen(parse_item));
+	assert_ptr_not_equal(t3, t1); /* t1 is alive: not from the start */
+	same_as_cjson(parse_item, t1);
+	cJSON_Delete(t1);
+	cJSON_Delete(t3);
+	ng_k8s_parse_stats(&st);
+	assert_int_equal(st.live, 0);
+}
+
+/* A tree larger than the buffer: the rest from malloc(), freed by
+ * cJSON_Delete() (ASan checks the frees). */
+static void
+test_parse_spills(void **state)
+{
+	struct ng_k8s_parse_stats a, b;
+	size_t n = 40000, len = 0;
+	char *text = malloc(n * 12 + 4);
+	cJSON *t;
+
+	(void)state;
+	assert_non_null(text);
+	text[len++] = '[';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "%s\"s%zu\"", i ? "," : "", i);
+	text[len++] = ']';
+	text[len] = '\0';
+	ng_k8s_parse_stats(&a);
+	t = ng_k8s_parse(text, len);
+	assert_non_null(t);
+	ng_k8s_parse_stats(&b);
+	assert_true(b.spilled > a.spilled);
+	assert_true(b.in_arena > a.in_arena);
+	assert_int_equal(cJSON_GetArraySize(t), (int)n);
+	same_as_cjson(text, t);
+	cJSON_Delete(t);
+	ng_k8s_parse_stats(&b);
+	assert_int_equal(b.live, 0);
+	free(text);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_split_whole),
 	cmocka_unit_test(test_split_bytewise),
@@ -461,6 +575,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_split_linear),
 	cmocka_unit_test(test_list_items),
 	cmocka_unit_test(test_list_items_bad),
+	cmocka_unit_test(test_parse_in_buffer),
+	cmocka_unit_test(test_parse_two_alive),
+	cmocka_unit_test(test_parse_spills),
 };
 
 int
