@@ -51,13 +51,6 @@ nd_group(const uint8_t a[16])
 	return ng_ip6_is_solicited_node(a) || memcmp(a, all_nodes, 16) == 0;
 }
 
-/* fe80::/10 */
-static inline bool
-link_local(const uint8_t a[16])
-{
-	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
-}
-
 /*
  * Multicast or link-local destinations: ND to ip6-local, the rest the
  * kernel's (a port with a twin) or dropped. Never forwarded.
@@ -111,7 +104,7 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 			ng_w_next(next[NG_IP6_PARSE_NEXT_DROP], m, NG_DROP_IP_SRC);
 			continue;
 		}
-		if (unlikely(ng_ip6_is_mcast(ip->dst_addr) || link_local(ip->dst_addr))) {
+		if (unlikely(ng_ip6_is_mcast(ip->dst_addr) || ng_ip6_is_link_local(ip->dst_addr))) {
 			scoped_dst(m, ip, info.proto, pd, next);
 			continue;
 		}
