@@ -2,7 +2,9 @@
 /*
  * The IPv6 stages of the forwarding path:
  *
- * ip6-parse takes IPv6 from the parse stage: checks the fixed header and
+ * ip6-parse takes from the parse stage the IPv6 that parse does not hand
+ * straight to lb6 (plain TCP and UDP: parse_dp.c's ip6_direct(), which
+ * decides as this stage would): checks the fixed header and
  * walks the extension headers (pkt6_dp.h), checks the Ethernet destination
  * (the port's MAC, or an IPv6 multicast MAC), and classifies by one LPM6
  * lookup (the worker's IPv6 FIB cache first): TCP and UDP go to lb6 while
