@@ -260,6 +260,13 @@ ng_ip6_is_mcast(const uint8_t a[16])
 	return a[0] == 0xff;
 }
 
+/** Is a link-local (fe80::/10)? */
+static inline bool
+ng_ip6_is_link_local(const uint8_t a[16])
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
 /** Is a the unspecified address (::)? */
 static inline bool
 ng_ip6_is_unspec(const uint8_t a[16])

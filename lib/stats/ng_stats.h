@@ -150,7 +150,8 @@ enum ng_stage {
 	X(FORWARD, FORWARD) \
 	X(PUNT, PUNT) \
 	X(DROP, DROP) \
-	X(IP6, IP6_PARSE)
+	X(IP6, IP6_PARSE) \
+	X(LB6, LB6)
 #define NG_IP6_PARSE_EDGES(X) \
 	X(LOCAL, IP6_LOCAL) \
 	X(FORWARD, FORWARD6) \
@@ -282,7 +283,7 @@ enum ng_icmp_err_edge { NG_ICMP_ERR_EDGES(NG_X_ICMP_ERR) NG_ICMP_ERR_NEXT_MAX };
 #undef NG_X_EDGE
 
 /** The most edges any stage has. */
-#define NG_STAGE_EDGES_MAX 8
+#define NG_STAGE_EDGES_MAX 9
 
 struct ng_stage_stats {
 	uint64_t calls;  /**< invocations that carried at least one packet */

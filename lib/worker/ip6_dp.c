@@ -2,7 +2,9 @@
 /*
  * The IPv6 stages of the forwarding path:
  *
- * ip6-parse takes IPv6 from the parse stage: checks the fixed header and
+ * ip6-parse takes from the parse stage the IPv6 that parse does not hand
+ * straight to lb6 (plain TCP and UDP: parse_dp.c's ip6_direct(), which
+ * decides as this stage would): checks the fixed header and
  * walks the extension headers (pkt6_dp.h), checks the Ethernet destination
  * (the port's MAC, or an IPv6 multicast MAC), and classifies by one LPM6
  * lookup (the worker's IPv6 FIB cache first): TCP and UDP go to lb6 while
@@ -49,13 +51,6 @@ nd_group(const uint8_t a[16])
 	static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
 
 	return ng_ip6_is_solicited_node(a) || memcmp(a, all_nodes, 16) == 0;
-}
-
-/* fe80::/10 */
-static inline bool
-link_local(const uint8_t a[16])
-{
-	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 
 /*
@@ -111,7 +106,7 @@ ng_ip6_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng
 			ng_w_next(next[NG_IP6_PARSE_NEXT_DROP], m, NG_DROP_IP_SRC);
 			continue;
 		}
-		if (unlikely(ng_ip6_is_mcast(ip->dst_addr) || link_local(ip->dst_addr))) {
+		if (unlikely(ng_ip6_is_mcast(ip->dst_addr) || ng_ip6_is_link_local(ip->dst_addr))) {
 			scoped_dst(m, ip, info.proto, pd, next);
 			continue;
 		}

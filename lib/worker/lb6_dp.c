@@ -9,8 +9,9 @@
  * (lb_dp.h): an IPv6 connection is an entry of the same table under a key of
  * the IPv6 family.
  *
- * ip6-parse hands it TCP and UDP while there are services or tracked
- * connections, with the LPM6 result for the destination. Ownership, as for
+ * parse (plain TCP and UDP) and ip6-parse (the rest) hand it TCP and UDP
+ * while there are services or tracked connections, with the LPM6 result for
+ * the destination. Ownership, as for
  * IPv4: to a VIP or a NodePort, hash(client address, port) % workers, or
  * hash(client address) for services with affinity (and DNAT ones while some
  * DNAT service has affinity); to a gateway address in the FullNAT port range,
@@ -209,10 +210,11 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp
 }
 
 /*
- * The upper layer of a packet ip6-parse handed on (it parsed the header
- * chain, set m->l3_len and trimmed the padding): without extension headers
- * (l3_len 40, the established flows' case) the fixed header's next header
- * and payload length say it all; a chain is walked again.
+ * The upper layer of a packet parse or ip6-parse handed on (ng_ip6_parse()
+ * parsed the header chain, set m->l3_len and trimmed the padding): without
+ * extension headers (l3_len 40, the established flows' case) the fixed
+ * header's next header and payload length say it all; a chain is walked
+ * again.
  * @return false when the chain does not parse (it did in ip6-parse).
  */
 static __rte_always_inline bool

@@ -4,8 +4,11 @@
  * ARP and IPv4 to a local or VIP address go to local, TCP and UDP to lb
  * (their fragments to ip4-reass first) and ICMP errors to icmp-err while
  * there are services or tracked connections, the rest to ip4-forward; IPv6
- * goes to ip6-parse (ip6_dp.c) on a path IPv4 never tests: the Ethernet parse
- * reports it as a drop reason, NG_DROP_IPV6. Malformed frames and frames not
+ * goes on a path IPv4 never tests (the Ethernet parse reports it as a drop
+ * reason, NG_DROP_IPV6): plain TCP and UDP to a routed unicast destination
+ * straight to lb6 while lb is on (ip6_direct(): what ip6-parse would do with
+ * it, for established flows' packets), every other IPv6 packet to ip6-parse
+ * (ip6_dp.c). Malformed frames and frames not
  * for us are dropped, except on a port with a kernel twin: there, what nodegw
  * does not parse (other ethertypes, multicast and broadcast IPv4) goes to the
  * punt stage when it is addressed to the port. One LPM lookup per
@@ -17,6 +20,7 @@
 
 #include "icmp_err_dp.h"
 #include "pkt_dp.h"
+#include "pkt6_dp.h"
 #include "reass_dp.h"
 #include "svc_dp.h"
 #include "worker_dp.h"
@@ -44,6 +48,38 @@ icmp_error(const struct rte_ipv4_hdr *ip, uint16_t ihl)
 	type = ((const uint8_t *)ip)[ihl];
 	return type == NG_ICMP_DEST_UNREACH || type == NG_ICMP_TIME_EXCEEDED ||
 			type == NG_ICMP_PARAM_PROBLEM;
+}
+
+/*
+ * An IPv6 packet lb6 may take from parse: to the port's MAC, one segment,
+ * TCP or UDP right after the fixed header (no extension header: no
+ * fragment), hop limit over 1, from a unicast source to a unicast, global
+ * destination that has a route or arrived on a port without a kernel twin.
+ * That is every case in which ip6-parse hands a packet to lb6 without its
+ * extension-header walk; lb6 sees the same packet (trimmed, l2_len and
+ * l3_len set by ng_ip6_parse()) with the same FIB result in *nh. Anything
+ * else (and a packet ng_ip6_parse() refuses) goes to ip6-parse, which
+ * classifies it or drops it for its reason.
+ */
+static __rte_always_inline bool
+ip6_direct(struct ng_worker *w, const struct ng_fib_dp *fib, struct rte_mbuf *m,
+		const struct ng_port_dp *pd, const struct ng_nexthop **nh)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv6_hdr *ip;
+	struct ng_ip6_info info;
+
+	if (m->nb_segs != 1 || rte_pktmbuf_data_len(m) < m->l2_len + sizeof(*ip) ||
+			!rte_is_same_ether_addr(&eth->dst_addr, &pd->mac))
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, m->l2_len);
+	if ((ip->proto != IPPROTO_TCP && ip->proto != IPPROTO_UDP) || ip->hop_limits <= 1 ||
+			ng_ip6_is_mcast(ip->src_addr) || ng_ip6_is_unspec(ip->src_addr) ||
+			ng_ip6_is_mcast(ip->dst_addr) || ng_ip6_is_link_local(ip->dst_addr) ||
+			ng_ip6_parse(m, &info) != NG_DROP_NONE)
+		return false;
+	*nh = ng_w_fib_lookup6(w, fib, ng_w_fib6_gen(fib), ip->dst_addr);
+	return *nh != NULL || !pd->twin;
 }
 
 /* Drop m as r, or punt it when it is for the port's kernel twin. */
@@ -79,7 +115,9 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
 		r = ng_pkt_parse(m, &l3, true);
 		if (unlikely(r != NG_DROP_NONE)) {
-			if (r == NG_DROP_IPV6)
+			if (r == NG_DROP_IPV6 && lb_on && ip6_direct(w, fib, m, pd, &nh))
+				ng_w_next_nh(next[NG_PARSE_NEXT_LB6], m, nh);
+			else if (r == NG_DROP_IPV6)
 				ng_w_next(next[NG_PARSE_NEXT_IP6], m, 0);
 			else
 				not_ours(m, pd, r, next);

@@ -133,10 +133,11 @@ drop_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *
  * order): a stage's edges only lead to stages after it. A new stage is its
  * edge list in ng_stats.h, its process function and a line here.
  *
- * v6: the stage is reached only through ip6-parse (parse's ip6 edge, then
- * IPv6 stages' edges, or a stage of both families that ip6-parse feeds:
- * icmp-err), so a burst without IPv6 skips it on the one test of
- * ip6-parse's input; ng_w_graph_create() refuses an edge that breaks this.
+ * v6: the stage is reached only through parse's two IPv6 edges (ip6 to
+ * ip6-parse, lb6 for plain TCP and UDP), then IPv6 stages' edges, or a stage
+ * of both families that ip6-parse feeds (icmp-err), so a burst without IPv6
+ * skips it on one test of those two stages' inputs; ng_w_graph_create()
+ * refuses an edge that breaks this.
  */
 static const struct {
 	enum ng_stage id;
@@ -203,8 +204,8 @@ ng_worker_edge_refused(enum ng_stage from, enum ng_stage to)
 {
 	if (to <= from)
 		return "leads back to";
-	if (stage_v6(to) && !stage_takes_v6(from) &&
-			(from != NG_STAGE_PARSE || to != NG_STAGE_IP6_PARSE))
+	if (stage_v6(to) && !stage_takes_v6(from) && (from != NG_STAGE_PARSE ||
+			(to != NG_STAGE_IP6_PARSE && to != NG_STAGE_LB6)))
 		return "leads from outside the IPv6 stages into";
 	return NULL;
 }
@@ -259,7 +260,7 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 	if (trace)
 		ng_w_trace_stage(w, NG_STAGE_PARSE);
 	ng_w_stage_end(w, NG_STAGE_PARSE, n, t0);
-	v6 = g->in[NG_STAGE_IP6_PARSE].n != 0;
+	v6 = (g->in[NG_STAGE_IP6_PARSE].n | g->in[NG_STAGE_LB6].n) != 0;
 	/* unrolled: each stage a direct call, each empty one a test (the v6
 	 * stages of a burst without IPv6: a test of a register) */
 #pragma GCC unroll 16

@@ -23,6 +23,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "ng_test_gw.h"
 #include "reass_dp.h"
 #include "svc.h"
+#include "trace.h"
 
 enum { P0, P1 };
 #define NWORKERS 2
@@ -755,6 +757,73 @@ ext_out(struct tb_frame *f, uint8_t ext[8])
 	f->len = (uint16_t)(f->len - 8);
 }
 
+/* The stages the last packet worker wid received went through: ip6-parse, lb6 (0 or 1). */
+static void
+stage_pkts(unsigned int wid, uint64_t ip6_parse, uint64_t lb6)
+{
+	const struct ng_worker *w = gw.dp->workers[wid];
+
+	if (w->stats.stage[NG_STAGE_IP6_PARSE].pkts != ip6_parse ||
+			w->stats.stage[NG_STAGE_LB6].pkts != lb6)
+		fail_msg("ip6-parse %" PRIu64 " lb6 %" PRIu64 " packets, want %" PRIu64 " %" PRIu64,
+				w->stats.stage[NG_STAGE_IP6_PARSE].pkts,
+				w->stats.stage[NG_STAGE_LB6].pkts, ip6_parse, lb6);
+}
+
+/*
+ * Plain TCP and UDP (no extension header, hop limit over 1, unicast
+ * addresses) go from parse straight to lb6 (parse's lb6 edge, as the trace
+ * shows); behind an extension header, with hop limit 1 or to a link-local
+ * address they go through ip6-parse as before, with the same verdicts.
+ */
+static void
+parse_to_lb6(void **state)
+{
+	static const uint8_t dstopts[8] = {0, 0, 1, 4}; /* PadN of 4 bytes */
+	static const uint8_t ll[16] = {0xfe, 0x80, [15] = 1};
+	unsigned int o = owner_of(50080);
+	const struct ng_trace_rec *rec;
+	struct ng_trace_view v;
+	struct tb_frame in, out;
+
+	(void)state;
+	ng_test_gw_reset(&gw);
+	tcp_in(&in, P0, CLIENT, 50080, VIP_WEB, 80, RTE_TCP_SYN_FLAG);
+	step("SYN", o, &in, NG_TV_TX(P1), &out);
+	stage_pkts(o, 0, 1);
+	assert_int_equal(ng_trace_add(gw.dp, 1, -1), 0);
+	tcp_in(&in, P0, CLIENT, 50080, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	step("ACK", o, &in, NG_TV_TX(P1), &out);
+	stage_pkts(o, 0, 1);
+	ng_trace_view(gw.dp, o, &v);
+	assert_int_equal(v.n, 1);
+	rec = &v.rec[0];
+	assert_int_equal(rec->n_steps, 3);
+	assert_int_equal(rec->steps[0].stage, NG_STAGE_PARSE);
+	assert_int_equal(rec->steps[0].edge, NG_PARSE_NEXT_LB6);
+	assert_int_equal(rec->steps[1].stage, NG_STAGE_LB6);
+	assert_int_equal(rec->steps[1].edge, NG_LB6_NEXT_FORWARD);
+	assert_int_equal(rec->steps[2].stage, NG_STAGE_FORWARD6);
+	assert_int_equal(rec->steps[2].edge, NG_FORWARD6_NEXT_OUTPUT);
+	ng_trace_clear(gw.dp);
+
+	ext_in(&in, IPPROTO_DSTOPTS, dstopts);
+	step("ACK behind destination options", o, &in, NG_TV_TX(P1), &out);
+	stage_pkts(o, 1, 1);
+	tcp_in(&in, P0, CLIENT, 50080, VIP_WEB, 80, RTE_TCP_ACK_FLAG);
+	tb_set_hops(&in, 1);
+	step("ACK with hop limit 1", o, &in, NG_TV_REFUSE(P0, TTL_EXPIRED), &out);
+	stage_pkts(o, 1, 1);
+	tcp_in(&in, P0, CLIENT, 50080, ll, 80, RTE_TCP_ACK_FLAG);
+	step("ACK to a link-local address", o, &in, NG_TV_DROP(IPV6), NULL);
+	stage_pkts(o, 1, 0);
+	tb_eth(&in, &gw.port_mac[P0], &client_mac, TB_NO_VLAN, RTE_ETHER_TYPE_IPV6);
+	tb_udp6(&in, CLIENT, 50080, VIP_DNS, 53, 8);
+	step("UDP", o, &in, NG_TV_TX(P1), &out);
+	stage_pkts(o, 0, 1);
+	assert_int_equal(conn6(o, IPPROTO_TCP, 50080, VIP_WEB, 80)->pkts, 3);
+}
+
 /*
  * TCP behind an extension header: lb6 finds its ports where ip6-parse's walk
  * ended (l3_len 48), so the SYN creates the same connection a packet without
@@ -1307,6 +1376,7 @@ main(void)
 		cmocka_unit_test(fib6_cache),
 		cmocka_unit_test(cache_ways6),
 		cmocka_unit_test(ext_headers6),
+		cmocka_unit_test(parse_to_lb6),
 		cmocka_unit_test(source_ranges6),
 		cmocka_unit_test(pool6),
 		cmocka_unit_test(one_family),

@@ -163,7 +163,7 @@ debug_stall(void **state)
 /*
  * The packet graph's rule for edges (ng_worker_edge_refused()): every edge of
  * ng_stats.h keeps it; an edge back, or into the IPv6 stages other than
- * parse's to ip6-parse, would break it.
+ * parse's to ip6-parse and lb6, would break it.
  */
 static void
 graph_edges_keep_the_rule(void **state)
@@ -184,13 +184,16 @@ graph_edges_keep_the_rule(void **state)
 						(enum ng_stage)to[e]));
 	}
 	assert_true(n_edges > 40);
-	/* into the IPv6 stages: only by parse's ip6 edge, among themselves, or from
-	 * a stage they feed */
+	/* into the IPv6 stages: only by parse's ip6 and lb6 edges, among
+	 * themselves, or from a stage they feed */
 	assert_null(ng_worker_edge_refused(NG_STAGE_PARSE, NG_STAGE_IP6_PARSE));
+	assert_null(ng_worker_edge_refused(NG_STAGE_PARSE, NG_STAGE_LB6));
 	assert_null(ng_worker_edge_refused(NG_STAGE_IP6_PARSE, NG_STAGE_LB6));
 	assert_null(ng_worker_edge_refused(NG_STAGE_LB6, NG_STAGE_FORWARD6));
 	assert_null(ng_worker_edge_refused(NG_STAGE_IP6_PARSE, NG_STAGE_PUNT));
-	assert_string_equal(ng_worker_edge_refused(NG_STAGE_PARSE, NG_STAGE_LB6),
+	assert_string_equal(ng_worker_edge_refused(NG_STAGE_PARSE, NG_STAGE_FORWARD6),
+			"leads from outside the IPv6 stages into");
+	assert_string_equal(ng_worker_edge_refused(NG_STAGE_PARSE, NG_STAGE_IP6_LOCAL),
 			"leads from outside the IPv6 stages into");
 	assert_non_null(ng_worker_edge_refused(NG_STAGE_LB, NG_STAGE_IP6_LOCAL));
 	assert_non_null(ng_worker_edge_refused(NG_STAGE_REPLY, NG_STAGE_FORWARD6));
