@@ -145,9 +145,10 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 	uint8_t pidx[NEIGH_BULK];
 	uint8_t kref[NEIGH_BULK];
 	void *data[NEIGH_BULK];
-	uint16_t i = 0, nf = 0, room;
+	uint16_t i = 0, nf = 0, room, n_direct = 0;
 	struct rte_mbuf *frags[NG_W_BURST_MAX];
 	union ng_w_aux faux[NG_W_BURST_MAX];
+	const bool direct = ng_w_out_direct(w, out_v);
 
 	room = ng_w_frag_room(n, next, NG_FORWARD_NEXT_MAX);
 
@@ -241,7 +242,8 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 				word = __atomic_load_n(wp, __ATOMIC_ACQUIRE);
 			if (likely(word & NG_NEIGH_F_VALID)) {
 				put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
-				ng_w_next(out_v, m, pidx[j]);
+				ng_w_out(w, out_v, direct, m, pidx[j]);
+				n_direct += direct;
 			} else if (word & NG_NEIGH_F_FAILED) {
 				ng_w_next(drop, m, NG_DROP_NEIGH_FAILED);
 			} else {
@@ -249,6 +251,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			}
 		}
 	}
+	ng_w_out_count(w, n_direct);
 	/* the other fragments, as packets of their own (they fit: no recursion past one) */
 	if (unlikely(nf > 0))
 		ng_ip4_forward_process(w, frags, faux, nf, next);

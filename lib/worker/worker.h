@@ -140,6 +140,8 @@ struct ng_worker {
 	struct ng_tb punt_tb[NG_MAX_PORTS]; /**< exception path, by ingress port index */
 	uint32_t idle_count;
 	bool in_redirect;        /**< processing packets another worker handed over */
+	/** ip4-forward queued packets in tx[] itself in this burst (ng_w_out_direct()) */
+	bool out_direct;
 	bool rt_cycles;          /**< dp->runtime_stats, read once per loop */
 	uint64_t now;            /**< TSC at the start of the current burst */
 	const struct ng_ruleset *rs; /**< the ruleset of the current burst */

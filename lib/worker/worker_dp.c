@@ -252,7 +252,7 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 {
 	struct ng_w_graph *g = w->graph;
 	uint64_t t0 = ng_w_stage_begin(w);
-	bool v6;
+	bool v6, out_ran = false;
 
 	w->now = now != 0 ? now : w->rt_cycles ? t0 : rte_rdtsc();
 	w->rs = __atomic_load_n(&w->dp->rs, __ATOMIC_ACQUIRE);
@@ -274,12 +274,20 @@ run_graph(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const bool tr
 		k = in->n;
 		if (k == 0)
 			continue;
+		if (s == NG_STAGE_OUTPUT)
+			out_ran = true;
 		t0 = ng_w_stage_begin(w);
 		in->n = 0;
 		graph[i].process(w, in->pkts, in->aux, k, g->next[s]);
 		if (trace)
 			ng_w_trace_stage(w, s);
 		ng_w_stage_end(w, s, k, t0);
+	}
+	/* a stage queued output's packets itself (ng_w_out_direct()): output's
+	 * one call in this burst, if it did not run as well */
+	if (w->out_direct) {
+		w->stats.stage[NG_STAGE_OUTPUT].calls += !out_ran;
+		w->out_direct = false;
 	}
 	/* what reassembly gave up while the graph ran (reass_dp.h) */
 	ng_reass_flush(w);

@@ -245,6 +245,43 @@ ng_w_tx_idx(struct ng_worker *w, struct rte_mbuf *m, uint8_t pidx)
 	w->tx[pidx].pkts[w->tx[pidx].n++] = m;
 }
 
+/**
+ * May a stage that hands packets on by its output edge (out) queue them in
+ * the TX buffers itself for the rest of this call (ng_w_out())? Yes when no
+ * earlier stage handed output anything in this burst (so the frames leave in
+ * the order the output stage would send them) and no packet is traced (the
+ * trace records the edge). One test per call; the output stage's counters
+ * still count these packets (ng_w_out_count()). ip4-forward does this: the
+ * output stage's pass over an est burst, and its edge stores, cost about
+ * 2 cycles a packet (doc/architecture.md, "Output without a pass of its own").
+ */
+static inline bool
+ng_w_out_direct(const struct ng_worker *w, const struct ng_vec *out)
+{
+	return out->n == 0 && w->tr.burst_n == 0;
+}
+
+/** Hand m on to port index pidx: into its TX buffer when direct, else by the output edge. */
+static __rte_always_inline void
+ng_w_out(struct ng_worker *w, struct ng_vec *out, bool direct, struct rte_mbuf *m,
+		uint8_t pidx)
+{
+	if (direct)
+		ng_w_tx_idx(w, m, pidx);
+	else
+		ng_w_next(out, m, pidx);
+}
+
+/** Count k packets a stage queued itself (ng_w_out()) as the output stage's. */
+static inline void
+ng_w_out_count(struct ng_worker *w, uint16_t k)
+{
+	if (k == 0)
+		return;
+	w->stats.stage[NG_STAGE_OUTPUT].pkts += k;
+	w->out_direct = true;
+}
+
 /** Queue m for transmission on DPDK port out. */
 static inline void
 ng_w_tx(struct ng_worker *w, struct rte_mbuf *m, uint16_t out)

@@ -662,6 +662,55 @@ graph_one_call_per_stage(void **state)
 	assert_int_equal(ng_test_gw_release(&gw), 5);
 }
 
+/*
+ * ip4-forward queues its frames in the TX buffers itself when no stage before
+ * it handed output anything in the burst (ng_w_out_direct()): output's
+ * counters still count them, once per burst, but no cycles of output's own
+ * (it made no pass); after local's echo reply, output makes its pass and the
+ * frames leave in the order it always sent them.
+ */
+static void
+graph_forward_queues_output(void **state)
+{
+	struct ng_worker *w = gw.dp->workers[owner];
+	const struct ng_stage_stats *out = &w->stats.stage[NG_STAGE_OUTPUT];
+	const struct ng_stage_stats *fwd = &w->stats.stage[NG_STAGE_FORWARD];
+	struct tb_frame f[3];
+	struct rte_mbuf *m[3];
+	uint64_t want[NG_STAGE_MAX] = {
+		[NG_STAGE_PARSE] = 2, [NG_STAGE_FORWARD] = 2, [NG_STAGE_OUTPUT] = 2,
+	};
+
+	(void)state;
+	gw.dp->runtime_stats = true;
+	icmp_echo4(&f[0], CLIENT, be_addr(0), 8);
+	icmp_echo4(&f[1], CLIENT, be_addr(1), 8);
+	burst_check(f, 2, want);
+	assert_true(fwd->cycles > 0);
+	assert_int_equal(out->cycles, 0); /* no pass of its own */
+	assert_int_equal(w->tx[P1].n, 2);
+	assert_false(w->out_direct);
+	assert_int_equal(ng_test_gw_release(&gw), 2);
+
+	/* An echo to the gateway first: output has local's reply when forward runs. */
+	icmp_echo4(&f[0], CLIENT, GW0, 8);
+	icmp_echo4(&f[1], CLIENT, be_addr(0), 8);
+	icmp_echo4(&f[2], CLIENT, be_addr(1), 8);
+	for (unsigned int i = 0; i < 3; i++)
+		m[i] = tb_mbuf(gw.pool, &f[i], gw.port_id[f[i].port]);
+	memset(&w->stats, 0, sizeof(w->stats));
+	ng_worker_process(w, m, 3);
+	gw.dp->runtime_stats = false;
+	assert_int_equal(out->calls, 1);
+	assert_int_equal(out->pkts, 3);
+	assert_true(out->cycles > 0);
+	assert_int_equal(w->tx[P0].n, 1);
+	assert_int_equal(w->tx[P1].n, 2);
+	assert_ptr_equal(w->tx[P1].pkts[0], m[1]);
+	assert_ptr_equal(w->tx[P1].pkts[1], m[2]);
+	assert_int_equal(ng_test_gw_release(&gw), 3);
+}
+
 /* A DSR SYN: parse -> lb -> ipip-encap -> ip4-forward -> output, out in IPv4-in-IPv4. */
 static void
 trace_dsr_syn(void **state)
@@ -763,6 +812,7 @@ main(void)
 		TRACE_TEST(trace_arp_copy),
 		TRACE_TEST(trace_punt_dropped),
 		TRACE_TEST(graph_one_call_per_stage),
+		TRACE_TEST(graph_forward_queues_output),
 	};
 
 	return cmocka_run_group_tests_name("packet graph and trace", tests, group_setup,
