@@ -227,8 +227,8 @@ obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t n_src, uint32_t nw,
 		base = ng_slab_get(pool);
 		if (base == NULL)
 			return NULL;
-		/* The table is written whole by obj_backends(): zeroing it first
-		 * was most of the memset's cache misses. */
+		/* Not the table: obj_backends() writes all of it (the fill's
+		 * memset, the WRR sequence, or zeros), so it is written once. */
 		memset(base, 0, off_tab);
 		memset(base + off_tab + sizeof(uint16_t) * m, 0,
 				size - off_tab - sizeof(uint16_t) * m);
