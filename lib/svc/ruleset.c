@@ -227,7 +227,11 @@ obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t n_src, uint32_t nw,
 		base = ng_slab_get(pool);
 		if (base == NULL)
 			return NULL;
-		memset(base, 0, size);
+		/* Not the table: obj_backends() writes all of it (the fill's
+		 * memset, the WRR sequence, or zeros), so it is written once. */
+		memset(base, 0, off_tab);
+		memset(base + off_tab + sizeof(uint16_t) * m, 0,
+				size - off_tab - sizeof(uint16_t) * m);
 	} else {
 		base = rte_zmalloc("ng_svc_obj", size, RTE_CACHE_LINE_SIZE);
 		if (base == NULL)
@@ -405,8 +409,10 @@ obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
 		o->n_usable += sorted[i].weight > 0;
 		backend_snat(env, &sorted[i].addr, &be[i]);
 	}
-	if (o->n_usable == 0)
+	if (o->n_usable == 0) {
+		memset(rw->table, 0, sizeof(*rw->table) * o->table_size);
 		return 0;
+	}
 	if (sp->scheduler != NG_SCHED_MAGLEV)
 		return wrr_sequence(sorted, n, rw->table, o->table_size) == 0 ? -ENOMEM : 0;
 	mb = malloc(n * sizeof(*mb));

@@ -880,6 +880,37 @@ delete_frontend_backend(void **state)
 	assert_ruleset_sane();
 }
 
+/*
+ * The compiler does not zero a new object's table before the fill writes it;
+ * with nothing to schedule (every backend drained) it writes zeros itself. The
+ * last object here takes the slab slot the first one left, whose table held
+ * both backends' indexes.
+ */
+static void
+drained_table_is_zero(void **state)
+{
+	struct ng_svc_obj *o, *first;
+
+	(void)state;
+	add_svc("d", IPPROTO_TCP);
+	add_fe("d", vip("198.19.0.20", 80));
+	add_be("d", "198.18.1.2", 8080, 1);
+	add_be("d", "198.18.1.3", 8080, 1);
+	commit();
+	first = lookup("198.19.0.20", 80, IPPROTO_TCP);
+	add_be("d", "198.18.1.2", 8080, 0);
+	commit();
+	add_be("d", "198.18.1.3", 8080, 0);
+	commit();
+	o = lookup("198.19.0.20", 80, IPPROTO_TCP);
+	assert_ptr_equal(o, first); /* the slot came back, with its old bytes */
+	assert_int_equal(o->n_usable, 0);
+	for (uint32_t i = 0; i < o->table_size; i++)
+		assert_int_equal(o->table[i], 0);
+	assert_int_equal(ng_svc_pick(o, 1, 0), NG_MAGLEV_NONE);
+	assert_ruleset_sane();
+}
+
 /* A service whose definition did not change keeps its object across commits. */
 static void
 unchanged_keeps_object(void **state)
@@ -1911,6 +1942,7 @@ main(void)
 		T(delete_service),
 		T(delete_frontend_backend),
 		T(unchanged_keeps_object),
+		T(drained_table_is_zero),
 		T(counters_survive_changes),
 		T(many_frontends),
 		T(apply_conf_by_hand),
