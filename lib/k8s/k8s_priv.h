@@ -17,7 +17,14 @@
 
 /* ---- the store: last good copy of every object, grouped by service ---- */
 
-/** A string-keyed chained hash map. */
+/**
+ * A string-keyed chained hash map. It doubles its buckets when it holds as
+ * many entries as buckets, and moves the entries of the old buckets over a
+ * few at a time (each put moves KMAP_MOVE_PER_PUT buckets), so no single put
+ * rehashes the whole map: at 100,000 objects a rehash in one go held up a
+ * turn of the loop for tens of ms. Old bucket i >= moved still holds every
+ * key whose hash puts it there; the ones below moved are empty.
+ */
 struct kmap_ent {
 	struct kmap_ent *next;
 	uint64_t hash;
@@ -29,12 +36,17 @@ struct kmap {
 	struct kmap_ent **b;
 	uint32_t mask;
 	uint32_t n;
+	struct kmap_ent **old;  /**< the buckets before the last growth; NULL: all moved */
+	uint32_t old_mask;
+	uint32_t moved;         /**< old buckets before this one are moved to b */
 };
+
+#define KMAP_MOVE_PER_PUT 4
 
 void *kmap_get(const struct kmap *m, const char *key);
 int kmap_put(struct kmap *m, const char *key, void *val); /**< replaces */
 void *kmap_del(struct kmap *m, const char *key);          /**< returns the value */
-void kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg),
+void kmap_walk(struct kmap *m, void (*cb)(const char *key, void *val, void *arg),
 		void *arg);
 void kmap_free(struct kmap *m);
 

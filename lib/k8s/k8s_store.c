@@ -99,6 +99,46 @@ kmap_hash(const char *key)
 	return ng_hash_bytes(key, strlen(key), 0x6b38736d6170ULL);
 }
 
+/* The bucket that holds (or will hold) the keys of hash h. */
+static struct kmap_ent **
+kmap_slot(const struct kmap *m, uint64_t h)
+{
+	if (m->old != NULL && (h & m->old_mask) >= m->moved)
+		return &m->old[h & m->old_mask];
+	return &m->b[h & m->mask];
+}
+
+/* Move up to nb old buckets to the new ones; 0 when none is left. */
+static int
+kmap_move(struct kmap *m, uint32_t nb)
+{
+	for (; m->old != NULL && nb > 0; nb--) {
+		for (struct kmap_ent *e = m->old[m->moved], *nx; e != NULL; e = nx) {
+			nx = e->next;
+			e->next = m->b[e->hash & m->mask];
+			m->b[e->hash & m->mask] = e;
+		}
+		m->old[m->moved] = NULL;
+		if (m->moved++ == m->old_mask) {
+			free(m->old);
+			m->old = NULL;
+			m->old_mask = 0;
+			m->moved = 0;
+		}
+	}
+	return m->old != NULL;
+}
+
+/* Move old buckets until TSC until_tsc (256 at least); 1: some are left. */
+static int
+kmap_move_step(struct kmap *m, uint64_t until_tsc)
+{
+	while (kmap_move(m, 256) != 0)
+		if (rte_get_tsc_cycles() >= until_tsc)
+			return 1;
+	return 0;
+}
+
 void *
 kmap_get(const struct kmap *m, const char *key)
 {
@@ -106,27 +146,28 @@ kmap_get(const struct kmap *m, const char *key)
 
 	if (m->b == NULL)
 		return NULL;
-	for (struct kmap_ent *e = m->b[h & m->mask]; e != NULL; e = e->next)
+	for (struct kmap_ent *e = *kmap_slot(m, h); e != NULL; e = e->next)
 		if (e->hash == h && strcmp(e->key, key) == 0)
 			return e->val;
 	return NULL;
 }
 
+/* Twice the buckets; the entries move later, a few buckets per put. */
 static int
 kmap_grow(struct kmap *m)
 {
 	uint32_t n = m->b == NULL ? 256 : (m->mask + 1) * 2;
-	struct kmap_ent **b = calloc(n, sizeof(*b));
+	struct kmap_ent **b;
 
+	/* Growth comes after at least as many puts as there are old buckets,
+	 * which move KMAP_MOVE_PER_PUT at a time: none is left here. */
+	kmap_move(m, UINT32_MAX);
+	b = calloc(n, sizeof(*b));
 	if (b == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; m->b != NULL && i <= m->mask; i++)
-		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
-			nx = e->next;
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	free(m->b);
+	m->old = m->b;
+	m->old_mask = m->mask;
+	m->moved = 0;
 	m->b = b;
 	m->mask = n - 1;
 	return 0;
@@ -137,28 +178,31 @@ kmap_put(struct kmap *m, const char *key, void *val)
 {
 	uint64_t h = kmap_hash(key);
 	size_t kl = strlen(key) + 1;
-	struct kmap_ent *e;
+	struct kmap_ent *e, **slot;
 
 	if (m->b != NULL)
-		for (e = m->b[h & m->mask]; e != NULL; e = e->next)
+		for (e = *kmap_slot(m, h); e != NULL; e = e->next)
 			if (e->hash == h && strcmp(e->key, key) == 0) {
 				e->val = val;
 				return 0;
 			}
 	if ((m->b == NULL || m->n >= m->mask + 1) && kmap_grow(m) < 0)
 		return -ENOMEM;
+	kmap_move(m, KMAP_MOVE_PER_PUT);
 	e = malloc(sizeof(*e) + kl);
 	if (e == NULL)
 		return -ENOMEM;
 	e->hash = h;
 	e->val = val;
 	memcpy(e->key, key, kl);
-	e->next = m->b[h & m->mask];
-	m->b[h & m->mask] = e;
+	slot = kmap_slot(m, h);
+	e->next = *slot;
+	*slot = e;
 	m->n++;
 	return 0;
 }
 
+/* Moves no bucket, so a walk's callback may delete. */
 void *
 kmap_del(struct kmap *m, const char *key)
 {
@@ -166,7 +210,7 @@ kmap_del(struct kmap *m, const char *key)
 
 	if (m->b == NULL)
 		return NULL;
-	for (struct kmap_ent **pp = &m->b[h & m->mask]; *pp != NULL; pp = &(*pp)->next) {
+	for (struct kmap_ent **pp = kmap_slot(m, h); *pp != NULL; pp = &(*pp)->next) {
 		struct kmap_ent *e = *pp;
 
 		if (e->hash == h && strcmp(e->key, key) == 0) {
@@ -182,11 +226,14 @@ kmap_del(struct kmap *m, const char *key)
 }
 
 /* kmap_walk() from bucket *at until TSC until_tsc (64 buckets at least);
- * 1: buckets are left, *at is where to go on (cb must not add to m). */
+ * 1: buckets are left, *at is where to go on (cb must not add to m). The
+ * old buckets are moved first, in steps too. */
 static int
-kmap_walk_step(const struct kmap *m, uint32_t *at,
+kmap_walk_step(struct kmap *m, uint32_t *at,
 		void (*cb)(const char *key, void *val, void *arg), void *arg, uint64_t until_tsc)
 {
+	if (kmap_move_step(m, until_tsc) != 0)
+		return 1;
 	for (uint32_t i = *at; m->b != NULL && i <= m->mask; i++) {
 		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
 			nx = e->next; /* cb may delete e */
@@ -202,7 +249,7 @@ kmap_walk_step(const struct kmap *m, uint32_t *at,
 }
 
 void
-kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg), void *arg)
+kmap_walk(struct kmap *m, void (*cb)(const char *key, void *val, void *arg), void *arg)
 {
 	uint32_t at = 0;
 
@@ -214,6 +261,8 @@ kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg
 static int
 kmap_free_step(struct kmap *m, uint32_t *at, uint64_t until_tsc)
 {
+	if (kmap_move_step(m, until_tsc) != 0)
+		return 1;
 	for (uint32_t i = *at; m->b != NULL && i <= m->mask; i++) {
 		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
 			nx = e->next;
