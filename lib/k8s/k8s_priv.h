@@ -29,6 +29,7 @@ struct kmap_ent {
 	struct kmap_ent *next;
 	uint64_t hash;
 	void *val;
+	uint32_t mark;  /**< the last list that returned it (the store's maps); 0 when new */
 	char key[];
 };
 
@@ -99,10 +100,9 @@ struct klist {
 	unsigned int n, cap;
 	struct kmap keep; /**< "ns/name" of items that failed to decode: kept as they are */
 	unsigned int next; /**< objs[] before this are merged into the store */
-	struct kmap seen;  /**< "ns/name" of the objs merged so far */
-	bool walking;      /**< all merged; deleting what the list lacks, then freeing seen */
-	uint8_t seen_freeing; /**< 1: the walk is done; freeing seen from bucket walk */
-	uint32_t walk;     /**< the store's (or seen's) next bucket */
+	uint32_t gen;      /**< the merge's mark on the store's entries it returned; 0: not begun */
+	bool walking;      /**< all merged; deleting what the list lacks */
+	uint32_t walk;     /**< the store's next bucket */
 };
 
 /*

@@ -85,6 +85,7 @@ static struct {
 	struct kmap objs[KRES_N];      /**< "ns/name" -> ng_k8s_service / struct kslice */
 	struct kgroup **dirty;
 	unsigned int n_dirty, cap_dirty;
+	uint32_t list_gen[KRES_N];     /**< the last list merge's mark */
 	uint32_t applied;              /**< nodegw services held */
 	uint32_t no_local[2];          /**< Local policy, no endpoint here: internal, external */
 	uint64_t apply_errors;
@@ -139,8 +140,8 @@ kmap_move_step(struct kmap *m, uint64_t until_tsc)
 	return 0;
 }
 
-void *
-kmap_get(const struct kmap *m, const char *key)
+static struct kmap_ent *
+kmap_ent_get(const struct kmap *m, const char *key)
 {
 	uint64_t h = kmap_hash(key);
 
@@ -148,8 +149,16 @@ kmap_get(const struct kmap *m, const char *key)
 		return NULL;
 	for (struct kmap_ent *e = *kmap_slot(m, h); e != NULL; e = e->next)
 		if (e->hash == h && strcmp(e->key, key) == 0)
-			return e->val;
+			return e;
 	return NULL;
+}
+
+void *
+kmap_get(const struct kmap *m, const char *key)
+{
+	const struct kmap_ent *e = kmap_ent_get(m, key);
+
+	return e != NULL ? e->val : NULL;
 }
 
 /* Twice the buckets; the entries move later, a few buckets per put. */
@@ -180,12 +189,11 @@ kmap_put(struct kmap *m, const char *key, void *val)
 	size_t kl = strlen(key) + 1;
 	struct kmap_ent *e, **slot;
 
-	if (m->b != NULL)
-		for (e = *kmap_slot(m, h); e != NULL; e = e->next)
-			if (e->hash == h && strcmp(e->key, key) == 0) {
-				e->val = val;
-				return 0;
-			}
+	e = kmap_ent_get(m, key);
+	if (e != NULL) {
+		e->val = val;
+		return 0;
+	}
 	if ((m->b == NULL || m->n >= m->mask + 1) && kmap_grow(m) < 0)
 		return -ENOMEM;
 	kmap_move(m, KMAP_MOVE_PER_PUT);
@@ -194,6 +202,7 @@ kmap_put(struct kmap *m, const char *key, void *val)
 		return -ENOMEM;
 	e->hash = h;
 	e->val = val;
+	e->mark = 0;
 	memcpy(e->key, key, kl);
 	slot = kmap_slot(m, h);
 	e->next = *slot;
@@ -256,36 +265,17 @@ kmap_walk(struct kmap *m, void (*cb)(const char *key, void *val, void *arg), voi
 	kmap_walk_step(m, &at, cb, arg, UINT64_MAX);
 }
 
-/* kmap_free() from bucket *at until TSC until_tsc (256 buckets at least);
- * 1: buckets are left (the map must not be used but to go on). */
-static int
-kmap_free_step(struct kmap *m, uint32_t *at, uint64_t until_tsc)
+void
+kmap_free(struct kmap *m)
 {
-	if (kmap_move_step(m, until_tsc) != 0)
-		return 1;
-	for (uint32_t i = *at; m->b != NULL && i <= m->mask; i++) {
+	kmap_move(m, UINT32_MAX);
+	for (uint32_t i = 0; m->b != NULL && i <= m->mask; i++)
 		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
 			nx = e->next;
 			free(e);
 		}
-		m->b[i] = NULL;
-		if (((i + 1) & 255) == 0 && i < m->mask && rte_get_tsc_cycles() >= until_tsc) {
-			*at = i + 1;
-			return 1;
-		}
-	}
 	free(m->b);
 	memset(m, 0, sizeof(*m));
-	*at = 0;
-	return 0;
-}
-
-void
-kmap_free(struct kmap *m)
-{
-	uint32_t at = 0;
-
-	kmap_free_step(m, &at, UINT64_MAX);
 }
 
 /* ---- groups ---- */
@@ -520,7 +510,7 @@ kstore_delete(enum kres r, const char *ns, const char *name)
 
 struct stale_arg {
 	enum kres r;
-	struct kmap *seen;
+	uint32_t gen;
 	struct kmap *keep;
 };
 
@@ -531,7 +521,7 @@ stale_cb(const char *key, void *val, void *arg)
 	char ns[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1], *slash;
 
 	(void)val;
-	if (kmap_get(a->seen, key) != NULL || kmap_get(a->keep, key) != NULL)
+	if (kmap_ent_get(&st.objs[a->r], key)->mark == a->gen || kmap_get(a->keep, key) != NULL)
 		return;
 	snprintf(ns, sizeof(ns), "%s", key);
 	slash = strchr(ns, '/');
@@ -547,25 +537,40 @@ replace_one(enum kres r, struct klist *l, void *obj)
 {
 	const struct kmeta *m = obj, *cur;
 	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+	struct kmap_ent *e;
 
 	key_of(key, sizeof(key), m->ns, m->name);
-	if (kmap_put(&l->seen, key, (void *)1) < 0)
-		NG_LOG(ERR, K8S, "%s: out of memory", key);
-	cur = kmap_get(&st.objs[r], key);
+	e = kmap_ent_get(&st.objs[r], key);
+	cur = e != NULL ? e->val : NULL;
 	if (cur != NULL && m->rv[0] != '\0' && strcmp(cur->rv, m->rv) == 0) {
 		/* Unchanged since we last saw it. */
 		kres_ops[r].free(obj);
 		free(obj);
-		return;
+	} else {
+		kstore_upsert(r, obj);
+		e = kmap_ent_get(&st.objs[r], key);
 	}
-	kstore_upsert(r, obj);
+	/* Returned by this list: the walk at its end keeps it (and keeps the old
+	 * copy where the new one could not be stored, as before). */
+	if (e != NULL)
+		e->mark = l->gen;
 }
 
 int
 kstore_replace_step(enum kres r, struct klist *l, uint64_t until_tsc)
 {
-	struct stale_arg a = {.r = r, .seen = &l->seen, .keep = &l->keep};
+	struct stale_arg a = {.r = r, .keep = &l->keep};
 
+	/* A mark per merge on the store's entries instead of a map of the names
+	 * the list returned: that map took an allocation per object, and freeing
+	 * 100,000 of them at the list's end held up a turn by tens of ms (glibc
+	 * consolidating its fast bins). 0 is no merge's. */
+	if (l->gen == 0) {
+		if (++st.list_gen[r] == 0)
+			st.list_gen[r] = 1;
+		l->gen = st.list_gen[r];
+	}
+	a.gen = l->gen;
 	while (!l->walking && l->next < l->n) {
 		void *obj = l->objs[l->next];
 
@@ -581,19 +586,12 @@ kstore_replace_step(enum kres r, struct klist *l, uint64_t until_tsc)
 		l->walking = true;
 		l->walk = 0;
 	}
-	if (l->seen_freeing == 0 &&
-			kmap_walk_step(&st.objs[r], &l->walk, stale_cb, &a, until_tsc) != 0)
+	if (kmap_walk_step(&st.objs[r], &l->walk, stale_cb, &a, until_tsc) != 0)
 		return 1;
-	/* Then the list's own map of names goes, in slices too: the end of a
-	 * 50,000-object list, mostly these frees, took 20-25 ms of CPU at once. */
-	l->seen_freeing = 1;
-	if (kmap_free_step(&l->seen, &l->walk, until_tsc) != 0)
-		return 1;
-	l->seen_freeing = 0;
 	l->walking = false;
 	l->n = 0;
 	l->next = 0;
-	kmap_free(&l->seen);
+	l->gen = 0;
 	kmap_free(&l->keep);
 	return 0;
 }
@@ -641,7 +639,6 @@ klist_free(enum kres r, struct klist *l)
 	}
 	free(l->objs);
 	kmap_free(&l->keep);
-	kmap_free(&l->seen);
 	memset(l, 0, sizeof(*l));
 }
 
