@@ -67,7 +67,6 @@ struct kgroup {
 struct kslice {
 	struct ng_k8s_slice s;
 	struct kgroup *g;               /**< NULL when it names no service */
-	bool seen;                      /**< relist mark */
 };
 
 enum kres {

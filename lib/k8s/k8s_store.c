@@ -66,7 +66,9 @@ node_free_op(void *o)
 
 const struct kres_ops kres_ops[KRES_N] = {
 	[KRES_SERVICES] = {sizeof(struct ng_k8s_service), svc_decode_op, svc_free_op},
-	[KRES_SLICES] = {sizeof(struct ng_k8s_slice), slice_decode_op, slice_free_op},
+	/* A slice is decoded into the struct kslice the store keeps (it starts
+	 * with the slice): no second allocation and copy when it is stored. */
+	[KRES_SLICES] = {sizeof(struct kslice), slice_decode_op, slice_free_op},
 	[KRES_NODES] = {sizeof(struct ng_k8s_node_obj), node_decode_op, node_free_op},
 };
 
@@ -452,19 +454,15 @@ static void
 slice_upsert(struct ng_k8s_slice *s)
 {
 	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
-	struct kslice *old, *ks = calloc(1, sizeof(*ks));
+	struct kslice *old, *ks = (struct kslice *)s; /* decoded into the store's struct */
 	struct kgroup *g = NULL;
 
 	key_of(key, sizeof(key), s->ns, s->name);
-	if (ks == NULL || (s->service[0] != '\0' && (g = group_get(s->ns, s->service)) == NULL)) {
+	if (s->service[0] != '\0' && (g = group_get(s->ns, s->service)) == NULL) {
 		NG_LOG(ERR, K8S, "endpointslice %s: out of memory", key);
-		free(ks);
-		ng_k8s_slice_free(s);
-		free(s);
+		obj_free(KRES_SLICES, ks);
 		return;
 	}
-	ks->s = *s;
-	free(s);
 	old = kmap_get(&st.objs[KRES_SLICES], key);
 	if (kmap_put(&st.objs[KRES_SLICES], key, ks) < 0) {
 		NG_LOG(ERR, K8S, "endpointslice %s: out of memory", key);
