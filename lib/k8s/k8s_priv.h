@@ -21,9 +21,9 @@
  * A string-keyed chained hash map. It doubles its buckets when it holds as
  * many entries as buckets, and moves the entries of the old buckets over a
  * few at a time (each put moves KMAP_MOVE_PER_PUT buckets), so no single put
- * rehashes the whole map: at 100,000 objects a rehash in one go held up a
- * turn of the loop for tens of ms. Old bucket i >= moved still holds every
- * key whose hash puts it there; the ones below moved are empty.
+ * rehashes the whole map (65,536 entries at once on the way to 100,000
+ * objects). Old bucket i >= moved still holds every key whose hash puts it
+ * there; the ones below moved are empty.
  */
 struct kmap_ent {
 	struct kmap_ent *next;
