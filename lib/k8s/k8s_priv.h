@@ -17,11 +17,19 @@
 
 /* ---- the store: last good copy of every object, grouped by service ---- */
 
-/** A string-keyed chained hash map. */
+/**
+ * A string-keyed chained hash map. It doubles its buckets when it holds as
+ * many entries as buckets, and moves the entries of the old buckets over a
+ * few at a time (each put moves KMAP_MOVE_PER_PUT buckets), so no single put
+ * rehashes the whole map (65,536 entries at once on the way to 100,000
+ * objects). Old bucket i >= moved still holds every key whose hash puts it
+ * there; the ones below moved are empty.
+ */
 struct kmap_ent {
 	struct kmap_ent *next;
 	uint64_t hash;
 	void *val;
+	uint32_t mark;  /**< the last list that returned it (the store's maps); 0 when new */
 	char key[];
 };
 
@@ -29,12 +37,17 @@ struct kmap {
 	struct kmap_ent **b;
 	uint32_t mask;
 	uint32_t n;
+	struct kmap_ent **old;  /**< the buckets before the last growth; NULL: all moved */
+	uint32_t old_mask;
+	uint32_t moved;         /**< old buckets before this one are moved to b */
 };
+
+#define KMAP_MOVE_PER_PUT 4
 
 void *kmap_get(const struct kmap *m, const char *key);
 int kmap_put(struct kmap *m, const char *key, void *val); /**< replaces */
 void *kmap_del(struct kmap *m, const char *key);          /**< returns the value */
-void kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg),
+void kmap_walk(struct kmap *m, void (*cb)(const char *key, void *val, void *arg),
 		void *arg);
 void kmap_free(struct kmap *m);
 
@@ -54,7 +67,6 @@ struct kgroup {
 struct kslice {
 	struct ng_k8s_slice s;
 	struct kgroup *g;               /**< NULL when it names no service */
-	bool seen;                      /**< relist mark */
 };
 
 enum kres {
@@ -87,10 +99,9 @@ struct klist {
 	unsigned int n, cap;
 	struct kmap keep; /**< "ns/name" of items that failed to decode: kept as they are */
 	unsigned int next; /**< objs[] before this are merged into the store */
-	struct kmap seen;  /**< "ns/name" of the objs merged so far */
-	bool walking;      /**< all merged; deleting what the list lacks, then freeing seen */
-	uint8_t seen_freeing; /**< 1: the walk is done; freeing seen from bucket walk */
-	uint32_t walk;     /**< the store's (or seen's) next bucket */
+	uint32_t gen;      /**< the merge's mark on the store's entries it returned; 0: not begun */
+	bool walking;      /**< all merged; deleting what the list lacks */
+	uint32_t walk;     /**< the store's next bucket */
 };
 
 /*

@@ -66,7 +66,9 @@ node_free_op(void *o)
 
 const struct kres_ops kres_ops[KRES_N] = {
 	[KRES_SERVICES] = {sizeof(struct ng_k8s_service), svc_decode_op, svc_free_op},
-	[KRES_SLICES] = {sizeof(struct ng_k8s_slice), slice_decode_op, slice_free_op},
+	/* A slice is decoded into the struct kslice the store keeps (it starts
+	 * with the slice): no second allocation and copy when it is stored. */
+	[KRES_SLICES] = {sizeof(struct kslice), slice_decode_op, slice_free_op},
 	[KRES_NODES] = {sizeof(struct ng_k8s_node_obj), node_decode_op, node_free_op},
 };
 
@@ -84,7 +86,8 @@ static struct {
 	struct kmap groups;            /**< "ns/name" -> struct kgroup */
 	struct kmap objs[KRES_N];      /**< "ns/name" -> ng_k8s_service / struct kslice */
 	struct kgroup **dirty;
-	unsigned int n_dirty, cap_dirty;
+	unsigned int dirty_at, n_dirty, cap_dirty; /**< dirty[dirty_at..n_dirty) wait */
+	uint32_t list_gen[KRES_N];     /**< the last list merge's mark */
 	uint32_t applied;              /**< nodegw services held */
 	uint32_t no_local[2];          /**< Local policy, no endpoint here: internal, external */
 	uint64_t apply_errors;
@@ -99,34 +102,83 @@ kmap_hash(const char *key)
 	return ng_hash_bytes(key, strlen(key), 0x6b38736d6170ULL);
 }
 
-void *
-kmap_get(const struct kmap *m, const char *key)
+/* The bucket that holds (or will hold) the keys of hash h. */
+static struct kmap_ent **
+kmap_slot(const struct kmap *m, uint64_t h)
+{
+	if (m->old != NULL && (h & m->old_mask) >= m->moved)
+		return &m->old[h & m->old_mask];
+	return &m->b[h & m->mask];
+}
+
+/* Move up to nb old buckets to the new ones; 0 when none is left. */
+static int
+kmap_move(struct kmap *m, uint32_t nb)
+{
+	for (; m->old != NULL && nb > 0; nb--) {
+		for (struct kmap_ent *e = m->old[m->moved], *nx; e != NULL; e = nx) {
+			nx = e->next;
+			e->next = m->b[e->hash & m->mask];
+			m->b[e->hash & m->mask] = e;
+		}
+		m->old[m->moved] = NULL;
+		if (m->moved++ == m->old_mask) {
+			free(m->old);
+			m->old = NULL;
+			m->old_mask = 0;
+			m->moved = 0;
+		}
+	}
+	return m->old != NULL;
+}
+
+/* Move old buckets until TSC until_tsc (256 at least); 1: some are left. */
+static int
+kmap_move_step(struct kmap *m, uint64_t until_tsc)
+{
+	while (kmap_move(m, 256) != 0)
+		if (rte_get_tsc_cycles() >= until_tsc)
+			return 1;
+	return 0;
+}
+
+static struct kmap_ent *
+kmap_ent_get(const struct kmap *m, const char *key)
 {
 	uint64_t h = kmap_hash(key);
 
 	if (m->b == NULL)
 		return NULL;
-	for (struct kmap_ent *e = m->b[h & m->mask]; e != NULL; e = e->next)
+	for (struct kmap_ent *e = *kmap_slot(m, h); e != NULL; e = e->next)
 		if (e->hash == h && strcmp(e->key, key) == 0)
-			return e->val;
+			return e;
 	return NULL;
 }
 
+void *
+kmap_get(const struct kmap *m, const char *key)
+{
+	const struct kmap_ent *e = kmap_ent_get(m, key);
+
+	return e != NULL ? e->val : NULL;
+}
+
+/* Twice the buckets; the entries move later, a few buckets per put. */
 static int
 kmap_grow(struct kmap *m)
 {
 	uint32_t n = m->b == NULL ? 256 : (m->mask + 1) * 2;
-	struct kmap_ent **b = calloc(n, sizeof(*b));
+	struct kmap_ent **b;
 
+	/* Growth comes after at least as many puts as there are old buckets,
+	 * which move KMAP_MOVE_PER_PUT at a time: none is left here. */
+	kmap_move(m, UINT32_MAX);
+	b = calloc(n, sizeof(*b));
 	if (b == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; m->b != NULL && i <= m->mask; i++)
-		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
-			nx = e->next;
-			e->next = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	free(m->b);
+	m->old = m->b;
+	m->old_mask = m->mask;
+	m->moved = 0;
 	m->b = b;
 	m->mask = n - 1;
 	return 0;
@@ -137,28 +189,31 @@ kmap_put(struct kmap *m, const char *key, void *val)
 {
 	uint64_t h = kmap_hash(key);
 	size_t kl = strlen(key) + 1;
-	struct kmap_ent *e;
+	struct kmap_ent *e, **slot;
 
-	if (m->b != NULL)
-		for (e = m->b[h & m->mask]; e != NULL; e = e->next)
-			if (e->hash == h && strcmp(e->key, key) == 0) {
-				e->val = val;
-				return 0;
-			}
+	e = kmap_ent_get(m, key);
+	if (e != NULL) {
+		e->val = val;
+		return 0;
+	}
 	if ((m->b == NULL || m->n >= m->mask + 1) && kmap_grow(m) < 0)
 		return -ENOMEM;
+	kmap_move(m, KMAP_MOVE_PER_PUT);
 	e = malloc(sizeof(*e) + kl);
 	if (e == NULL)
 		return -ENOMEM;
 	e->hash = h;
 	e->val = val;
+	e->mark = 0;
 	memcpy(e->key, key, kl);
-	e->next = m->b[h & m->mask];
-	m->b[h & m->mask] = e;
+	slot = kmap_slot(m, h);
+	e->next = *slot;
+	*slot = e;
 	m->n++;
 	return 0;
 }
 
+/* Moves no bucket, so a walk's callback may delete. */
 void *
 kmap_del(struct kmap *m, const char *key)
 {
@@ -166,7 +221,7 @@ kmap_del(struct kmap *m, const char *key)
 
 	if (m->b == NULL)
 		return NULL;
-	for (struct kmap_ent **pp = &m->b[h & m->mask]; *pp != NULL; pp = &(*pp)->next) {
+	for (struct kmap_ent **pp = kmap_slot(m, h); *pp != NULL; pp = &(*pp)->next) {
 		struct kmap_ent *e = *pp;
 
 		if (e->hash == h && strcmp(e->key, key) == 0) {
@@ -182,11 +237,14 @@ kmap_del(struct kmap *m, const char *key)
 }
 
 /* kmap_walk() from bucket *at until TSC until_tsc (64 buckets at least);
- * 1: buckets are left, *at is where to go on (cb must not add to m). */
+ * 1: buckets are left, *at is where to go on (cb must not add to m). The
+ * old buckets are moved first, in steps too. */
 static int
-kmap_walk_step(const struct kmap *m, uint32_t *at,
+kmap_walk_step(struct kmap *m, uint32_t *at,
 		void (*cb)(const char *key, void *val, void *arg), void *arg, uint64_t until_tsc)
 {
+	if (kmap_move_step(m, until_tsc) != 0)
+		return 1;
 	for (uint32_t i = *at; m->b != NULL && i <= m->mask; i++) {
 		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
 			nx = e->next; /* cb may delete e */
@@ -202,41 +260,24 @@ kmap_walk_step(const struct kmap *m, uint32_t *at,
 }
 
 void
-kmap_walk(const struct kmap *m, void (*cb)(const char *key, void *val, void *arg), void *arg)
+kmap_walk(struct kmap *m, void (*cb)(const char *key, void *val, void *arg), void *arg)
 {
 	uint32_t at = 0;
 
 	kmap_walk_step(m, &at, cb, arg, UINT64_MAX);
 }
 
-/* kmap_free() from bucket *at until TSC until_tsc (256 buckets at least);
- * 1: buckets are left (the map must not be used but to go on). */
-static int
-kmap_free_step(struct kmap *m, uint32_t *at, uint64_t until_tsc)
+void
+kmap_free(struct kmap *m)
 {
-	for (uint32_t i = *at; m->b != NULL && i <= m->mask; i++) {
+	kmap_move(m, UINT32_MAX);
+	for (uint32_t i = 0; m->b != NULL && i <= m->mask; i++)
 		for (struct kmap_ent *e = m->b[i], *nx; e != NULL; e = nx) {
 			nx = e->next;
 			free(e);
 		}
-		m->b[i] = NULL;
-		if (((i + 1) & 255) == 0 && i < m->mask && rte_get_tsc_cycles() >= until_tsc) {
-			*at = i + 1;
-			return 1;
-		}
-	}
 	free(m->b);
 	memset(m, 0, sizeof(*m));
-	*at = 0;
-	return 0;
-}
-
-void
-kmap_free(struct kmap *m)
-{
-	uint32_t at = 0;
-
-	kmap_free_step(m, &at, UINT64_MAX);
 }
 
 /* ---- groups ---- */
@@ -252,6 +293,12 @@ mark(struct kgroup *g)
 {
 	if (g->dirty)
 		return;
+	if (st.n_dirty == st.cap_dirty && st.dirty_at > 0) {
+		/* Full: drop the synced ones first (once per fill, not per sync turn). */
+		st.n_dirty -= st.dirty_at;
+		memmove(st.dirty, st.dirty + st.dirty_at, st.n_dirty * sizeof(*st.dirty));
+		st.dirty_at = 0;
+	}
 	if (st.n_dirty == st.cap_dirty) {
 		unsigned int cap = st.cap_dirty ? st.cap_dirty * 2 : 256;
 		struct kgroup **d = realloc(st.dirty, cap * sizeof(*d));
@@ -407,19 +454,15 @@ static void
 slice_upsert(struct ng_k8s_slice *s)
 {
 	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
-	struct kslice *old, *ks = calloc(1, sizeof(*ks));
+	struct kslice *old, *ks = (struct kslice *)s; /* decoded into the store's struct */
 	struct kgroup *g = NULL;
 
 	key_of(key, sizeof(key), s->ns, s->name);
-	if (ks == NULL || (s->service[0] != '\0' && (g = group_get(s->ns, s->service)) == NULL)) {
+	if (s->service[0] != '\0' && (g = group_get(s->ns, s->service)) == NULL) {
 		NG_LOG(ERR, K8S, "endpointslice %s: out of memory", key);
-		free(ks);
-		ng_k8s_slice_free(s);
-		free(s);
+		obj_free(KRES_SLICES, ks);
 		return;
 	}
-	ks->s = *s;
-	free(s);
 	old = kmap_get(&st.objs[KRES_SLICES], key);
 	if (kmap_put(&st.objs[KRES_SLICES], key, ks) < 0) {
 		NG_LOG(ERR, K8S, "endpointslice %s: out of memory", key);
@@ -471,7 +514,7 @@ kstore_delete(enum kres r, const char *ns, const char *name)
 
 struct stale_arg {
 	enum kres r;
-	struct kmap *seen;
+	uint32_t gen;
 	struct kmap *keep;
 };
 
@@ -482,7 +525,7 @@ stale_cb(const char *key, void *val, void *arg)
 	char ns[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1], *slash;
 
 	(void)val;
-	if (kmap_get(a->seen, key) != NULL || kmap_get(a->keep, key) != NULL)
+	if (kmap_ent_get(&st.objs[a->r], key)->mark == a->gen || kmap_get(a->keep, key) != NULL)
 		return;
 	snprintf(ns, sizeof(ns), "%s", key);
 	slash = strchr(ns, '/');
@@ -498,25 +541,40 @@ replace_one(enum kres r, struct klist *l, void *obj)
 {
 	const struct kmeta *m = obj, *cur;
 	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
+	struct kmap_ent *e;
 
 	key_of(key, sizeof(key), m->ns, m->name);
-	if (kmap_put(&l->seen, key, (void *)1) < 0)
-		NG_LOG(ERR, K8S, "%s: out of memory", key);
-	cur = kmap_get(&st.objs[r], key);
+	e = kmap_ent_get(&st.objs[r], key);
+	cur = e != NULL ? e->val : NULL;
 	if (cur != NULL && m->rv[0] != '\0' && strcmp(cur->rv, m->rv) == 0) {
 		/* Unchanged since we last saw it. */
 		kres_ops[r].free(obj);
 		free(obj);
-		return;
+	} else {
+		kstore_upsert(r, obj);
+		e = kmap_ent_get(&st.objs[r], key);
 	}
-	kstore_upsert(r, obj);
+	/* Returned by this list: the walk at its end keeps it (and keeps the old
+	 * copy where the new one could not be stored, as before). */
+	if (e != NULL)
+		e->mark = l->gen;
 }
 
 int
 kstore_replace_step(enum kres r, struct klist *l, uint64_t until_tsc)
 {
-	struct stale_arg a = {.r = r, .seen = &l->seen, .keep = &l->keep};
+	struct stale_arg a = {.r = r, .keep = &l->keep};
 
+	/* A mark per merge on the store's entries instead of a map of the names
+	 * the list returned: that map took an allocation per object, and freeing
+	 * 100,000 of them at the list's end held up a turn by 12-44 ms of CPU.
+	 * 0 is no merge's. */
+	if (l->gen == 0) {
+		if (++st.list_gen[r] == 0)
+			st.list_gen[r] = 1;
+		l->gen = st.list_gen[r];
+	}
+	a.gen = l->gen;
 	while (!l->walking && l->next < l->n) {
 		void *obj = l->objs[l->next];
 
@@ -532,19 +590,12 @@ kstore_replace_step(enum kres r, struct klist *l, uint64_t until_tsc)
 		l->walking = true;
 		l->walk = 0;
 	}
-	if (l->seen_freeing == 0 &&
-			kmap_walk_step(&st.objs[r], &l->walk, stale_cb, &a, until_tsc) != 0)
+	if (kmap_walk_step(&st.objs[r], &l->walk, stale_cb, &a, until_tsc) != 0)
 		return 1;
-	/* Then the list's own map of names goes, in slices too: the end of a
-	 * 50,000-object list, mostly these frees, took 20-25 ms of CPU at once. */
-	l->seen_freeing = 1;
-	if (kmap_free_step(&l->seen, &l->walk, until_tsc) != 0)
-		return 1;
-	l->seen_freeing = 0;
 	l->walking = false;
 	l->n = 0;
 	l->next = 0;
-	kmap_free(&l->seen);
+	l->gen = 0;
 	kmap_free(&l->keep);
 	return 0;
 }
@@ -592,7 +643,6 @@ klist_free(enum kres r, struct klist *l)
 	}
 	free(l->objs);
 	kmap_free(&l->keep);
-	kmap_free(&l->seen);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -806,24 +856,24 @@ group_sync(struct kgroup *g, const struct ng_k8s_node *node)
 unsigned int
 kstore_sync(const struct ng_k8s_node *node, uint64_t until_tsc)
 {
-	unsigned int changed = 0, i = 0;
+	unsigned int changed = 0;
 
-	if (st.n_dirty == 0)
-		return 0; /* st.dirty may be NULL: no arithmetic on it */
-	while (i < st.n_dirty) {
-		changed += group_sync(st.dirty[i++], node);
+	/* The groups left stay where they are: moving them down every turn
+	 * copied the whole list of a 100,000-group sync hundreds of times. */
+	while (st.dirty_at < st.n_dirty) {
+		changed += group_sync(st.dirty[st.dirty_at++], node);
 		if (rte_get_tsc_cycles() >= until_tsc)
 			break;
 	}
-	memmove(st.dirty, st.dirty + i, (st.n_dirty - i) * sizeof(*st.dirty));
-	st.n_dirty -= i;
+	if (st.dirty_at == st.n_dirty)
+		st.dirty_at = st.n_dirty = 0;
 	return changed;
 }
 
 unsigned int
 kstore_pending(void)
 {
-	return st.n_dirty;
+	return st.n_dirty - st.dirty_at;
 }
 
 uint32_t

@@ -225,12 +225,12 @@ test_page_in_slices(void **state)
 	/* A relist in slices: the walk that deletes what it lacks is cut too. */
 	assert_int_equal(kwatch_feed(KRES_SERVICES, 200, GONE, strlen(GONE), 0, CURLE_OK,
 		true), 0);
-	/* 300 names: the list's map of them has 512 buckets, freed over two turns */
+	/* 300 names: the store's map of them grows (in steps) during the merge */
 	feed_page(KRES_SERVICES, services_page(50, 300, "40", NULL), true);
 	kstore_sync(&ng_kw.node, UINT64_MAX);
 	assert_int_equal(r->relists, 1);
-	assert_int_equal(r->pending.seen.n, 0);
-	assert_null(r->pending.seen.b);
+	assert_false(r->pending.walking);
+	assert_int_equal(r->pending.gen, 0);
 	assert_int_equal(kstore_count(KRES_SERVICES), 300);
 	assert_int_equal(kstore_applied(), 300);
 	assert_true(!have("svc-0") && !have("svc-49") && have("svc-50") && have("svc-349"));
@@ -300,6 +300,71 @@ group_setup(void **state)
 	return 0;
 }
 
+static void
+count_cb(const char *key, void *val, void *arg)
+{
+	unsigned int *seen = arg;
+	unsigned int i = (unsigned int)(uintptr_t)val - 1;
+
+	(void)key;
+	seen[i]++;
+}
+
+/*
+ * The store's map grows without a rehash in one go: the put that doubles
+ * the buckets moves only KMAP_MOVE_PER_PUT old ones, and while old buckets
+ * are left every key is found, deleted and walked exactly once.
+ */
+static void
+test_kmap_grows_in_steps(void **state)
+{
+	enum { N = 3000 };
+	static unsigned int seen[N];
+	struct kmap m = {0};
+	char key[32];
+	bool mid = false;
+
+	(void)state;
+	for (unsigned int i = 0; i < N; i++) {
+		uint32_t buckets = m.mask + 1;
+
+		snprintf(key, sizeof(key), "ns/svc-%u", i);
+		assert_int_equal(kmap_put(&m, key, (void *)(uintptr_t)(i + 1)), 0);
+		if (m.b != NULL && m.mask + 1 > buckets && buckets > 1) {
+			/* This put doubled the buckets: only a few moved. */
+			assert_non_null(m.old);
+			assert_int_equal(m.old_mask + 1, buckets);
+			assert_true(m.moved <= KMAP_MOVE_PER_PUT);
+		}
+		if (m.old != NULL && m.moved > m.old_mask / 2 && !mid) {
+			/* Half moved: every key so far is there, and walked once. */
+			mid = true;
+			for (unsigned int j = 0; j <= i; j++) {
+				snprintf(key, sizeof(key), "ns/svc-%u", j);
+				assert_ptr_equal(kmap_get(&m, key), (void *)(uintptr_t)(j + 1));
+			}
+			snprintf(key, sizeof(key), "ns/svc-%u", 0);
+			assert_ptr_equal(kmap_del(&m, key), (void *)(uintptr_t)1);
+			assert_null(kmap_get(&m, key));
+			assert_int_equal(kmap_put(&m, key, (void *)(uintptr_t)1), 0);
+			memset(seen, 0, sizeof(seen));
+			kmap_walk(&m, count_cb, seen);
+			assert_null(m.old); /* a walk moves the rest first */
+			for (unsigned int j = 0; j <= i; j++)
+				assert_int_equal(seen[j], 1);
+		}
+	}
+	assert_true(mid);
+	assert_int_equal(m.n, N);
+	for (unsigned int j = 0; j < N; j++) {
+		snprintf(key, sizeof(key), "ns/svc-%u", j);
+		assert_ptr_equal(kmap_get(&m, key), (void *)(uintptr_t)(j + 1));
+	}
+	kmap_free(&m);
+	assert_null(m.b);
+	assert_null(m.old);
+}
+
 static int
 group_teardown(void **state)
 {
@@ -350,6 +415,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_page_in_slices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_mid_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_item_refuses_page, setup, teardown),
+		cmocka_unit_test(test_kmap_grows_in_steps),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
