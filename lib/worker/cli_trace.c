@@ -63,18 +63,29 @@ proto_name(uint8_t p, char *buf, size_t len)
 	return buf;
 }
 
+/* Address a of family af (AF_INET or AF_INET6) into buf (INET6_ADDRSTRLEN). */
 static const char *
-ip4(uint32_t a, char *buf)
+addr_text(int af, const union ng_addr16 *a, char *buf)
 {
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	if (af == AF_INET6)
+		return inet_ntop(AF_INET6, a->v6, buf, INET6_ADDRSTRLEN);
+	return inet_ntop(AF_INET, &a->v4, buf, INET6_ADDRSTRLEN);
+}
+
+/* h's address a (its src or dst) in the family h has. */
+static const char *
+hdr_addr(const struct ng_trace_hdr *h, const union ng_addr16 *a, char *buf)
+{
+	return addr_text(h->have & NG_TRACE_HAVE_IP6 ? AF_INET6 : AF_INET, a, buf);
 }
 
 /* One line of headers: MACs, VLAN, addresses and ports, protocol, TTL. */
 static void
 hdr_text(const struct ng_trace_hdr *h, char *buf, size_t len)
 {
-	char dm[RTE_ETHER_ADDR_FMT_SIZE], sm[RTE_ETHER_ADDR_FMT_SIZE], a[INET_ADDRSTRLEN],
-			b[INET_ADDRSTRLEN], pn[16], f[8];
+	char dm[RTE_ETHER_ADDR_FMT_SIZE], sm[RTE_ETHER_ADDR_FMT_SIZE], a[INET6_ADDRSTRLEN],
+			b[INET6_ADDRSTRLEN], pn[16], f[8];
+	bool v6 = (h->have & NG_TRACE_HAVE_IP6) != 0;
 	size_t o = 0;
 
 	if (!(h->have & NG_TRACE_HAVE_ETH)) {
@@ -88,32 +99,35 @@ hdr_text(const struct ng_trace_hdr *h, char *buf, size_t len)
 		o += (size_t)snprintf(buf + o, len - o, " vlan %u", h->vlan & 0xfff);
 	if (o >= len)
 		return;
-	if (!(h->have & NG_TRACE_HAVE_IP4)) {
+	if (!(h->have & (NG_TRACE_HAVE_IP4 | NG_TRACE_HAVE_IP6))) {
 		if (h->ether_type == RTE_ETHER_TYPE_ARP)
 			snprintf(buf + o, len - o, " arp");
 		else
 			snprintf(buf + o, len - o, " ethertype 0x%04x", h->ether_type);
 		return;
 	}
+	hdr_addr(h, &h->src, a);
+	hdr_addr(h, &h->dst, b);
 	if (h->have & NG_TRACE_HAVE_L4)
-		o += (size_t)snprintf(buf + o, len - o, " %s:%u > %s:%u", ip4(h->src, a), h->sport,
-				ip4(h->dst, b), h->dport);
+		o += (size_t)snprintf(buf + o, len - o, v6 ? " [%s]:%u > [%s]:%u" : " %s:%u > %s:%u",
+				a, h->sport, b, h->dport);
 	else
-		o += (size_t)snprintf(buf + o, len - o, " %s > %s", ip4(h->src, a), ip4(h->dst, b));
+		o += (size_t)snprintf(buf + o, len - o, " %s > %s", a, b);
 	if (o >= len)
 		return;
 	o += (size_t)snprintf(buf + o, len - o, " %s", proto_name(h->proto, pn, sizeof(pn)));
 	if (h->proto == IPPROTO_TCP && (h->have & NG_TRACE_HAVE_L4) && o < len)
 		o += (size_t)snprintf(buf + o, len - o, " [%s]", tcp_flags(h->tcp_flags, f));
 	if (o < len)
-		snprintf(buf + o, len - o, " ttl %u len %u", h->ttl, h->ip_len);
+		snprintf(buf + o, len - o, v6 ? " hlim %u len %u" : " ttl %u len %u", h->ttl,
+				h->ip_len);
 }
 
 static cJSON *
 hdr_json(const struct ng_trace_hdr *h)
 {
 	cJSON *o = cJSON_CreateObject();
-	char m[RTE_ETHER_ADDR_FMT_SIZE], a[INET_ADDRSTRLEN], pn[16], f[8];
+	char m[RTE_ETHER_ADDR_FMT_SIZE], a[INET6_ADDRSTRLEN], pn[16], f[8];
 
 	if (!(h->have & NG_TRACE_HAVE_ETH))
 		return o;
@@ -124,10 +138,10 @@ hdr_json(const struct ng_trace_hdr *h)
 	if (h->have & NG_TRACE_HAVE_VLAN)
 		cJSON_AddNumberToObject(o, "vlan", h->vlan & 0xfff);
 	cJSON_AddNumberToObject(o, "ether_type", h->ether_type);
-	if (!(h->have & NG_TRACE_HAVE_IP4))
+	if (!(h->have & (NG_TRACE_HAVE_IP4 | NG_TRACE_HAVE_IP6)))
 		return o;
-	cJSON_AddStringToObject(o, "src", ip4(h->src, a));
-	cJSON_AddStringToObject(o, "dst", ip4(h->dst, a));
+	cJSON_AddStringToObject(o, "src", hdr_addr(h, &h->src, a));
+	cJSON_AddStringToObject(o, "dst", hdr_addr(h, &h->dst, a));
 	cJSON_AddStringToObject(o, "proto", proto_name(h->proto, pn, sizeof(pn)));
 	cJSON_AddNumberToObject(o, "ttl", h->ttl);
 	cJSON_AddNumberToObject(o, "ip_len", h->ip_len);
@@ -203,17 +217,19 @@ verdict_text(const struct ng_trace_rec *r, char *buf, size_t len)
 static void
 conn_text(const struct ng_trace_rec *r, char *buf, size_t len)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	bool v6 = r->conn.family == AF_INET6;
 	size_t o;
 
-	o = (size_t)snprintf(buf, len, "connection %s %s, service %s, backend %s:%u",
+	o = (size_t)snprintf(buf, len, v6 ? "connection %s %s, service %s, backend [%s]:%u" :
+			"connection %s %s, service %s, backend %s:%u",
 			ng_trace_conn_name((enum ng_trace_conn_how)r->conn.how),
 			ng_ct_state_name((enum ng_ct_state)r->conn.state),
 			r->conn.svc[0] != '\0' ? r->conn.svc : "(unknown)",
-			ip4(r->conn.backend.v4, a), r->conn.bport);
+			addr_text(r->conn.family, &r->conn.backend, a), r->conn.bport);
 	if (r->conn.fullnat && o < len)
-		snprintf(buf + o, len - o, ", FullNAT source %s:%u", ip4(r->conn.snat.v4, b),
-				r->conn.lport);
+		snprintf(buf + o, len - o, v6 ? ", FullNAT source [%s]:%u" : ", FullNAT source %s:%u",
+				addr_text(r->conn.family, &r->conn.snat, b), r->conn.lport);
 }
 
 /* Time since the first record: microseconds below a millisecond. */
@@ -273,7 +289,7 @@ static cJSON *
 rec_json(const struct ng_trace_rec *r, unsigned int wid, uint64_t t0)
 {
 	cJSON *o = cJSON_CreateObject(), *steps = cJSON_CreateArray();
-	char pb[16], a[INET_ADDRSTRLEN];
+	char pb[16], a[INET6_ADDRSTRLEN];
 
 	cJSON_AddNumberToObject(o, "worker", wid);
 	cJSON_AddStringToObject(o, "port", port_name(r->port, pb, sizeof(pb)));
@@ -313,10 +329,11 @@ rec_json(const struct ng_trace_rec *r, unsigned int wid, uint64_t t0)
 		cJSON_AddStringToObject(c, "how", ng_trace_conn_name((enum ng_trace_conn_how)r->conn.how));
 		cJSON_AddStringToObject(c, "state", ng_ct_state_name((enum ng_ct_state)r->conn.state));
 		cJSON_AddStringToObject(c, "service", r->conn.svc);
-		cJSON_AddStringToObject(c, "backend", ip4(r->conn.backend.v4, a));
+		cJSON_AddStringToObject(c, "backend", addr_text(r->conn.family, &r->conn.backend, a));
 		cJSON_AddNumberToObject(c, "backend_port", r->conn.bport);
 		if (r->conn.fullnat) {
-			cJSON_AddStringToObject(c, "source", ip4(r->conn.snat.v4, a));
+			cJSON_AddStringToObject(c, "source",
+					addr_text(r->conn.family, &r->conn.snat, a));
 			cJSON_AddNumberToObject(c, "source_port", r->conn.lport);
 		}
 	}

@@ -327,4 +327,6 @@ ng_lb6_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux
 	lb6_classify(w, rs, pkts, aux, n, &b, next);
 	ng_lb_lookup(w, rs, pkts, aux, n, &b);
 	lb6_apply(w, rs, pkts, aux, n, &b, next);
+	if (unlikely(w->tr.burst_n != 0))
+		ng_lb_trace(w, pkts, n, &b);
 }

@@ -772,9 +772,9 @@ lb_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkt
 	}
 }
 
-/* For the packet trace: the connection each traced packet had when it left. */
-static __rte_noinline void
-lb_trace(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const struct ng_lb_burst *b)
+/* For the packet trace: the connection each traced packet had when it left (lb and lb6). */
+__rte_noinline void
+ng_lb_trace(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n, const struct ng_lb_burst *b)
 {
 	uint16_t ki = 0;
 
@@ -805,7 +805,7 @@ ng_lb_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux 
 	lb_lookup(w, rs, pkts, aux, n, &b);
 	lb_apply(w, rs, pkts, aux, n, &b, next);
 	if (unlikely(w->tr.burst_n != 0))
-		lb_trace(w, pkts, n, &b);
+		ng_lb_trace(w, pkts, n, &b);
 }
 
 /* ---- the connection code lb6 (lb6_dp.c) shares: lb_dp.h ---- */

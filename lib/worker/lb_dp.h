@@ -132,6 +132,10 @@ ng_lb_conn_retire(struct ng_ct *ct, struct ng_conn *c, uint8_t proto, bool is_re
  */
 void ng_lb_fragment(struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_vec *const *next);
 
+/** For the packet trace (a traced burst only): each traced packet's connection, after pass 3. */
+void ng_lb_trace(struct ng_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		const struct ng_lb_burst *b);
+
 /**
  * A new connection to svc for key ki of a burst (key and hash in b, either
  * family): a backend (Maglev, WRR, random; affinity), a FullNAT source port

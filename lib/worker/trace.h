@@ -85,13 +85,13 @@ struct ng_trace_hdr {
 	struct rte_ether_addr src_mac;
 	uint16_t vlan;       /**< TCI of the 802.1Q tag (have & NG_TRACE_HAVE_VLAN) */
 	uint16_t ether_type; /**< host order, inside the tag */
-	uint32_t src;        /**< IPv4, network order */
-	uint32_t dst;
+	union ng_addr16 src; /**< IPv4 (.v4) or IPv6 (.v6), network order */
+	union ng_addr16 dst;
 	uint16_t sport;      /**< host order */
 	uint16_t dport;
-	uint16_t ip_len;     /**< IPv4 total length */
-	uint8_t proto;
-	uint8_t ttl;
+	uint16_t ip_len;     /**< IPv4 total length; IPv6: 40 + payload length */
+	uint8_t proto;       /**< IPv6: the fixed header's next header */
+	uint8_t ttl;         /**< IPv6: the hop limit */
 	uint8_t tcp_flags;
 	uint8_t have;        /**< NG_TRACE_HAVE_* */
 };
@@ -100,6 +100,7 @@ struct ng_trace_hdr {
 #define NG_TRACE_HAVE_VLAN 0x02
 #define NG_TRACE_HAVE_IP4 0x04
 #define NG_TRACE_HAVE_L4 0x08 /**< TCP or UDP ports (and TCP flags) */
+#define NG_TRACE_HAVE_IP6 0x10 /**< the IPv6 fixed header (no extension header walked) */
 
 struct ng_trace_step {
 	uint8_t stage; /**< enum ng_stage */
@@ -127,7 +128,7 @@ struct ng_trace_rec {
 		uint8_t how;        /**< enum ng_trace_conn_how */
 		uint8_t state;      /**< enum ng_ct_state, as the stage left it */
 		uint8_t fullnat;
-		uint8_t pad;
+		uint8_t family;     /**< AF_INET or AF_INET6: of backend and snat */
 		union ng_addr16 backend;
 		union ng_addr16 snat; /**< FullNAT source address */
 		uint16_t bport;     /**< host order */

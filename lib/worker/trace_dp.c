@@ -4,6 +4,7 @@
  * and what to write in their records as the dispatcher runs the stages. Only
  * traced bursts come here (see process_burst() in worker_dp.c).
  */
+#include <netinet/in.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -38,14 +39,79 @@ ng_w_trace_apply(struct ng_worker *w)
 	__atomic_store_n(&t->ack, (uint32_t)(req >> NG_TRACE_REQ_GEN_SHIFT), __ATOMIC_RELEASE);
 }
 
+/* The TCP or UDP ports (and TCP flags) of the upper layer at p[off..len). */
+static void
+l4_capture(struct ng_trace_hdr *h, const uint8_t *p, uint32_t off, uint32_t len)
+{
+	if ((h->proto != IPPROTO_TCP && h->proto != IPPROTO_UDP) ||
+			len < off + sizeof(struct rte_udp_hdr))
+		return;
+	if (h->proto == IPPROTO_TCP) {
+		const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(p + off);
+
+		if (len < off + sizeof(*th))
+			return;
+		h->tcp_flags = th->tcp_flags;
+		h->sport = rte_be_to_cpu_16(th->src_port);
+		h->dport = rte_be_to_cpu_16(th->dst_port);
+	} else {
+		const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)(p + off);
+
+		h->sport = rte_be_to_cpu_16(uh->src_port);
+		h->dport = rte_be_to_cpu_16(uh->dst_port);
+	}
+	h->have |= NG_TRACE_HAVE_L4;
+}
+
+/* The IPv4 header at p[off..len) and, unless a later fragment, its ports. */
+static void
+ip4_capture(struct ng_trace_hdr *h, const uint8_t *p, uint32_t off, uint32_t len)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + off);
+	uint32_t ihl;
+
+	if (len < off + sizeof(*ip))
+		return;
+	h->src.v4 = ip->src_addr;
+	h->dst.v4 = ip->dst_addr;
+	h->proto = ip->next_proto_id;
+	h->ttl = ip->time_to_live;
+	h->ip_len = rte_be_to_cpu_16(ip->total_length);
+	h->have |= NG_TRACE_HAVE_IP4;
+	ihl = (ip->version_ihl & 0x0f) * 4u;
+	if (ihl >= sizeof(*ip) &&
+			!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)))
+		l4_capture(h, p, off + ihl, len);
+}
+
+/*
+ * The IPv6 fixed header at p[off..len) and the ports of a TCP or UDP header
+ * right behind it (behind extension headers the record says the first
+ * extension header in proto and has no ports: the trace does not walk them).
+ */
+static void
+ip6_capture(struct ng_trace_hdr *h, const uint8_t *p, uint32_t off, uint32_t len)
+{
+	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(p + off);
+
+	if (len < off + sizeof(*ip6))
+		return;
+	memcpy(h->src.v6, ip6->src_addr, sizeof(h->src.v6));
+	memcpy(h->dst.v6, ip6->dst_addr, sizeof(h->dst.v6));
+	h->proto = ip6->proto;
+	h->ttl = ip6->hop_limits;
+	h->ip_len = (uint16_t)(sizeof(*ip6) + rte_be_to_cpu_16(ip6->payload_len));
+	h->have |= NG_TRACE_HAVE_IP6;
+	l4_capture(h, p, off + (uint32_t)sizeof(*ip6), len);
+}
+
 /* The header fields of m's frame, parsed here (its l2/l3 lengths may be stale). */
 static void
 hdr_capture(struct ng_trace_hdr *h, const struct rte_mbuf *m)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
-	uint32_t len = rte_pktmbuf_data_len(m), off = sizeof(*eth), ihl;
-	const struct rte_ipv4_hdr *ip;
+	uint32_t len = rte_pktmbuf_data_len(m), off = sizeof(*eth);
 	uint16_t type;
 
 	memset(h, 0, sizeof(*h));
@@ -64,35 +130,10 @@ hdr_capture(struct ng_trace_hdr *h, const struct rte_mbuf *m)
 		off += sizeof(*vh);
 	}
 	h->ether_type = type;
-	if (type != RTE_ETHER_TYPE_IPV4 || len < off + sizeof(*ip))
-		return;
-	ip = (const struct rte_ipv4_hdr *)(p + off);
-	h->src = ip->src_addr;
-	h->dst = ip->dst_addr;
-	h->proto = ip->next_proto_id;
-	h->ttl = ip->time_to_live;
-	h->ip_len = rte_be_to_cpu_16(ip->total_length);
-	h->have |= NG_TRACE_HAVE_IP4;
-	ihl = (ip->version_ihl & 0x0f) * 4u;
-	if ((h->proto != IPPROTO_TCP && h->proto != IPPROTO_UDP) || ihl < sizeof(*ip) ||
-			(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) ||
-			len < off + ihl + sizeof(struct rte_udp_hdr))
-		return;
-	if (h->proto == IPPROTO_TCP) {
-		const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(p + off + ihl);
-
-		if (len < off + ihl + sizeof(*th))
-			return;
-		h->tcp_flags = th->tcp_flags;
-		h->sport = rte_be_to_cpu_16(th->src_port);
-		h->dport = rte_be_to_cpu_16(th->dst_port);
-	} else {
-		const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)(p + off + ihl);
-
-		h->sport = rte_be_to_cpu_16(uh->src_port);
-		h->dport = rte_be_to_cpu_16(uh->dst_port);
-	}
-	h->have |= NG_TRACE_HAVE_L4;
+	if (type == RTE_ETHER_TYPE_IPV4)
+		ip4_capture(h, p, off, len);
+	else if (type == RTE_ETHER_TYPE_IPV6)
+		ip6_capture(h, p, off, len);
 }
 
 static bool
@@ -257,6 +298,19 @@ ng_w_trace_marked(struct ng_worker *w, struct rte_mbuf **objs, uint16_t n, unsig
 	}
 }
 
+/* Whether the received headers b are c's client to frontend direction. */
+static bool
+is_orig(const struct ng_conn *c, const struct ng_trace_hdr *b)
+{
+	if (!(b->have & NG_TRACE_HAVE_L4) || rte_be_to_cpu_16(c->orig.sport) != b->sport)
+		return false;
+	if (c->orig.family == AF_INET6)
+		return (b->have & NG_TRACE_HAVE_IP6) && memcmp(&c->orig.src, &b->src, 16) == 0 &&
+				memcmp(&c->orig.dst, &b->dst, 16) == 0;
+	return (b->have & NG_TRACE_HAVE_IP4) && c->orig.src.v4 == b->src.v4 &&
+			c->orig.dst.v4 == b->dst.v4;
+}
+
 void
 ng_w_trace_conn(struct ng_worker *w, struct ng_trace_rec *r, const struct ng_conn *c,
 		bool created)
@@ -268,13 +322,13 @@ ng_w_trace_conn(struct ng_worker *w, struct ng_trace_rec *r, const struct ng_con
 		return;
 	if (created)
 		r->conn.how = NG_TRACE_CONN_NEW;
-	else if ((b->have & NG_TRACE_HAVE_L4) && c->orig.src.v4 == b->src &&
-			c->orig.dst.v4 == b->dst && rte_be_to_cpu_16(c->orig.sport) == b->sport)
+	else if (is_orig(c, b))
 		r->conn.how = NG_TRACE_CONN_ORIG;
 	else
 		r->conn.how = NG_TRACE_CONN_REPLY;
 	r->conn.state = c->state;
 	r->conn.fullnat = (c->flags & NG_CT_F_FULLNAT) != 0;
+	r->conn.family = c->orig.family;
 	r->conn.backend = c->backend;
 	r->conn.bport = rte_be_to_cpu_16(c->bport);
 	r->conn.snat = c->snat;

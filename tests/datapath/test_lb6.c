@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -805,6 +806,23 @@ parse_to_lb6(void **state)
 	assert_int_equal(rec->steps[1].edge, NG_LB6_NEXT_FORWARD);
 	assert_int_equal(rec->steps[2].stage, NG_STAGE_FORWARD6);
 	assert_int_equal(rec->steps[2].edge, NG_FORWARD6_NEXT_OUTPUT);
+	/* the record's headers and connection, in IPv6 */
+	assert_true(rec->before.have & NG_TRACE_HAVE_IP6);
+	assert_false(rec->before.have & NG_TRACE_HAVE_IP4);
+	tb_assert_addr6(rec->before.src.v6, CLIENT);
+	tb_assert_addr6(rec->before.dst.v6, VIP_WEB);
+	assert_int_equal(rec->before.sport, 50080);
+	assert_int_equal(rec->before.dport, 80);
+	assert_int_equal(rec->before.proto, IPPROTO_TCP);
+	assert_int_equal(rec->before.tcp_flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(rec->before.ip_len, sizeof(struct rte_ipv6_hdr) +
+			rte_be_to_cpu_16(tb_ip6_hdr(&in)->payload_len));
+	assert_int_equal(rec->conn.how, NG_TRACE_CONN_ORIG);
+	assert_int_equal(rec->conn.family, AF_INET6);
+	tb_assert_addr6(rec->after.src.v6, tb_ip6_hdr(&out)->src_addr);
+	tb_assert_addr6(rec->after.dst.v6, tb_ip6_hdr(&out)->dst_addr);
+	tb_assert_addr6(rec->conn.backend.v6, tb_ip6_hdr(&out)->dst_addr);
+	assert_int_equal(rec->after.ttl, tb_ip6_hdr(&in)->hop_limits - 1);
 	ng_trace_clear(gw.dp);
 
 	ext_in(&in, IPPROTO_DSTOPTS, dstopts);

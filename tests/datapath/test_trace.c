@@ -127,8 +127,8 @@ check_hdr(const struct ng_trace_hdr *h, struct tb_frame *f)
 	}
 	ip = tb_ip4_hdr(f);
 	assert_true(h->have & NG_TRACE_HAVE_IP4);
-	tb_assert_addr(h->src, ip->src_addr);
-	tb_assert_addr(h->dst, ip->dst_addr);
+	tb_assert_addr(h->src.v4, ip->src_addr);
+	tb_assert_addr(h->dst.v4, ip->dst_addr);
 	assert_int_equal(h->proto, ip->next_proto_id);
 	assert_int_equal(h->ttl, ip->time_to_live);
 	assert_int_equal(h->ip_len, rte_be_to_cpu_16(ip->total_length));
@@ -729,8 +729,8 @@ trace_dsr_syn(void **state)
 	assert_int_equal(r->conn.how, NG_TRACE_CONN_NEW);
 	check_hdr(&r->before, &in);
 	assert_int_equal(r->after.proto, IPPROTO_IPIP);
-	tb_assert_addr(r->after.src, GW1);
-	tb_assert_addr(r->after.dst, r->conn.backend.v4);
+	tb_assert_addr(r->after.src.v4, GW1);
+	tb_assert_addr(r->after.dst.v4, r->conn.backend.v4);
 }
 
 /*
@@ -755,8 +755,8 @@ trace_icmp_err(void **state)
 	STEPS(ST(PARSE, ICMP_ERR), ST(ICMP_ERR, FORWARD), ST(FORWARD, OUTPUT));
 	assert_int_equal(r->verdict, NG_TRACE_TX);
 	assert_int_equal(r->out, gw.port_id[P0]);
-	tb_assert_addr(r->after.src, VIP_WEB);
-	tb_assert_addr(r->after.dst, CLIENT);
+	tb_assert_addr(r->after.src.v4, VIP_WEB);
+	tb_assert_addr(r->after.dst.v4, CLIENT);
 
 	icmp_err_frame(&err, P0, CLIENT, VIP_WEB, 3, 3, 0, &in, 40); /* quotes a packet to the VIP */
 	step("an error of no connection", owner, &err, DROP(ICMP_ERR_UNRELATED), NULL);

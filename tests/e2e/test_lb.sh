@@ -63,7 +63,7 @@ H_DNAT=$(url_host "$VIP_DNAT")
 H_GW=$(url_host "$GW_CLIENT_IP")
 H6_WEB=$(url_host "$VIP6_WEB")
 
-CHECKS=10
+CHECKS=11
 [[ $LB_FAMILY == dual ]] && CHECKS=5
 
 e2e_begin nodegw-e2e-lb
@@ -521,6 +521,59 @@ check_source() {
 }
 single check_source
 
+# ---- 10. show trace follows one request through the graph ----------------------------
+
+# trace add on the client port, one curl to web: the trace has the SYN that
+# made the connection, its headers as received (the client's address, in this
+# run's family) and after FullNAT (to the backend the connection chose), and
+# show trace in words prints the addresses as an operator writes them.
+check_trace() {
+	log_mark
+	local f=$TMP/trace.json t ok=1 out
+	e2e_show "clear trace" >/dev/null
+	e2e_show "trace add 16 port client" >/dev/null
+	out=$(curl_many 1 "http://$H_WEB/")
+	e2e_show "show trace json" >"$f" 2>&1
+	t=$(python3 - "$f" "$CLIENT_IP" "${BIP[b1]} ${BIP[b2]} ${BIP[b3]}" "$GW_PODS_IP" <<'PY' 2>&1
+import ipaddress, json, sys
+x = json.load(open(sys.argv[1]))
+ip = lambda a: ipaddress.ip_address(a)
+client, backends, src = ip(sys.argv[2]), {ip(a) for a in sys.argv[3].split()}, ip(sys.argv[4])
+syn = [p for p in x["packets"] if p.get("conn", {}).get("how") == "new"]
+if not syn:
+    print("no packet with a new connection among %d" % len(x["packets"]))
+    sys.exit(1)
+p = syn[0]
+b, a, c = p["before"], p["after"], p["conn"]
+bad = []
+if ip(b["src"]) != client or b["tcp_flags"] != "S": bad.append("before %s" % b)
+if ip(c["backend"]) not in backends or ip(c["source"]) != src: bad.append("conn %s" % c)
+if ip(a["dst"]) != ip(c["backend"]) or ip(a["src"]) != src or a["dport"] != c["backend_port"]:
+    bad.append("after %s" % a)
+if p["verdict"] != "tx": bad.append("verdict %s" % p["verdict"])
+print("; ".join(bad) if bad else "SYN %s:%d -> %s via %s, backend %s:%d, steps %s" % (
+    b["src"], b["sport"], b["dst"], c["service"], c["backend"], c["backend_port"],
+    " ".join(s["stage"] for s in p["steps"])))
+sys.exit(1 if bad else 0)
+PY
+	) || ok=0
+	info "curl: ${out:0:40}; trace: $t"
+	if [[ $LB_FAMILY == 6 ]]; then
+		grep -q "\[$CLIENT_IP\]:[0-9]* > \[$VIP_WEB\]:80 tcp \[S\]" <(e2e_show "show trace") || {
+			ok=0
+			info "show trace has no line '[$CLIENT_IP]:PORT > [$VIP_WEB]:80 tcp [S]'"
+		}
+	fi
+	e2e_show "clear trace" >/dev/null
+	if ((ok)); then
+		pass "show trace: the SYN of a request, its connection and its headers before and after FullNAT"
+	else
+		fail "show trace: the request's SYN not recorded as it went"
+		head -c 2000 "$f" | indent
+	fi
+}
+single check_trace
+
 # ---- dual stack: IPv4 and IPv6 clients of one service's two halves at once -----------
 
 # 150 curls to web over IPv4 and 150 to web/v6 over IPv6, side by side: each
@@ -625,7 +678,7 @@ check_dual_reload() {
 }
 [[ $LB_FAMILY == dual ]] && check_dual_reload
 
-# ---- 10. clean shutdown ---------------------------------------------------------------
+# ---- 11. clean shutdown ---------------------------------------------------------------
 
 check_stop() {
 	log_mark
