@@ -23,6 +23,7 @@
 #include "health.h"
 #include "http.h"
 #include "metrics.h"
+#include "ng_build.h"
 #include "ng_cli_util.h"
 #include "ng_exit.h"
 #include "running_config.h"
@@ -127,7 +128,7 @@ parse_app_args(struct app *a, int argc, char **argv)
 			usage(stdout, argv[0]);
 			exit(0);
 		case 'V':
-			printf("nodegw %s\n", NG_VERSION);
+			printf("nodegw %s (git %s)\n", NG_VERSION, ng_build_rev);
 			exit(0);
 		case 'R':
 			a->print_rbac = true;

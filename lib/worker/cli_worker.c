@@ -17,6 +17,7 @@
 #include <rte_version.h>
 
 #include "cli.h"
+#include "ng_build.h"
 #include "ng_cli_util.h"
 #include "port.h"
 #include "svc.h"
@@ -149,12 +150,13 @@ cmd_version(struct ng_cli_sess *s, int argc, char **argv)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "version", NG_VERSION);
+		cJSON_AddStringToObject(o, "git", ng_build_rev);
 		cJSON_AddStringToObject(o, "dpdk", rte_version());
 		cJSON_AddNumberToObject(o, "tsc_hz", (double)rte_get_tsc_hz());
 		return ng_cli_print_json(s, o);
 	}
-	ng_cli_printf(s, "nodegw %s\n%s\nTSC %.3f GHz\n", NG_VERSION, rte_version(),
-			rte_get_tsc_hz() / 1e9);
+	ng_cli_printf(s, "nodegw %s (git %s)\n%s\nTSC %.3f GHz\n", NG_VERSION, ng_build_rev,
+			rte_version(), rte_get_tsc_hz() / 1e9);
 	return 0;
 }
 

@@ -443,7 +443,8 @@ def cpu_model():
 
 def git_rev():
     try:
-        return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+        return subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty",
+                               "--abbrev=12"],
                               capture_output=True, text=True, timeout=5).stdout.strip()
     except Exception:
         return ""
@@ -1447,7 +1448,7 @@ services = (
         return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     host=platform.node(), cpu=cpu_model(), cpus=os.cpu_count(),
                     tsc_hz=self.tsc_hz, kernel=platform.release(),
-                    nodegw=self.nodegw_version, git=git_rev(),
+                    nodegw=self.nodegw_version, git=self.binary_rev(), tree_git=git_rev(),
                     memory="hugepages (2 MiB)" if self.a.huge else "no hugepages (--no-huge)",
                     hugepages_peak_mb=self.hugepages_peak_mb if self.a.huge else None,
                     mem_total_mb=mi["MemTotal"] // 1024,
@@ -1455,6 +1456,11 @@ services = (
                                    dut_control=self.a.ctl_cpu),
                     quick=self.a.quick, window_s=self.a.window, reps=self.a.reps,
                     baseline=self.a.baseline_mode, compare=self.a.compare_label or None)
+
+    def binary_rev(self):
+        """The revision the measured nodegw was built from (show version's git;
+        a binary from before it was reported says nothing: "unknown binary")."""
+        return (self.nodegw_version or {}).get("git") or "unknown binary"
 
     def markdown(self, sysinfo, elapsed):
         def f(v, fmt="%.2f"):
@@ -1472,6 +1478,10 @@ services = (
             (self.nodegw_version or {}).get("dpdk", "?"), sysinfo["memory"],
             ", at most %d MiB of hugepages in use (all processes)" % sysinfo["hugepages_peak_mb"]
             if sysinfo.get("hugepages_peak_mb") else ""))
+        if sysinfo["git"] != sysinfo["tree_git"]:
+            L.append("- WARNING: the binary measured was built from %s, the source tree is at %s "
+                     "(rebuild it, or give --build-dir the build of this tree)" % (
+                         sysinfo["git"], sysinfo["tree_git"]))
         L.append("- DUT worker on CPU %d, DUT control core on CPU %d, generator (testpmd io: net_pcap -> "
                  "net_memif, retry) on CPU %d; egress net_null; %d x %.0f s windows, median" % (
                      self.a.dut_cpu, self.a.ctl_cpu, self.a.gen_cpu, self.a.reps, self.a.window))
@@ -1636,7 +1646,8 @@ services = (
         L = ["This build (git %s) against %s, windows alternated (this, that, this, ...); "
              "ratios are the medians of the pairs' ratios: rate ratio above 1 and cost ratio "
              "below 1 mean this build is faster. Cycles/pkt: CPU time of the worker thread; "
-             "nodegw cycles/pkt: its own stages (show runtime)." % (git_rev(), self.a.compare_label),
+             "nodegw cycles/pkt: its own stages (show runtime)." % (self.binary_rev(),
+                                                                     self.a.compare_label),
              "",
              "| scenario | this Mpps | that Mpps | rate ratio | rate ratios of the pairs | "
              "this cycles/pkt | that cycles/pkt | cost ratio | this nodegw cycles/pkt | "

@@ -432,7 +432,7 @@ class Ctx:
         self.exe, self.tmp, self.res = exe, tmp, res
         self.a = None
         self._c = None
-        self.version = None
+        self.version = self.git = self.vline = None
         self.procs = []
 
     @property
@@ -468,7 +468,7 @@ def t_connect_script(x):
             data += d
     finally:
         s.close()
-    check(data.startswith(BANNER + PROMPT + b"nodegw " + x.version.encode() + b"\r\n"),
+    check(data.startswith(BANNER + PROMPT + x.vline.encode() + b"\r\n"),
           "a script that speaks first gets the banner, no negotiation bytes, then output",
           data)
     check(b"\xff" not in data and b"\x1b" not in data and
@@ -482,12 +482,13 @@ def t_show_version(x):
     out = c.ok("show version")
     ls = lines(out)
     check(len(ls) == 3, "show version: three lines", out)
-    check(ls[0] == "nodegw " + x.version, "first line 'nodegw %s'" % x.version, out)
+    check(ls[0] == x.vline, "first line '%s'" % x.vline, out)
     check(ls[1].startswith("DPDK 22.11"), "second line names DPDK 22.11", out)
     check(re.fullmatch(r"TSC \d+\.\d{3} GHz", ls[2]) is not None, "TSC line", out)
     j = c.json("show version json")
-    check(set(j) == {"version", "dpdk", "tsc_hz"}, "show version json keys", j)
-    check(j["version"] == x.version and j["dpdk"] == ls[1] and j["tsc_hz"] > 0,
+    check(set(j) == {"version", "git", "dpdk", "tsc_hz"}, "show version json keys", j)
+    check(j["version"] == x.version and j["git"] == x.git and j["dpdk"] == ls[1] and
+          j["tsc_hz"] > 0,
           "show version json values agree with the text", j)
 
 
@@ -2109,7 +2110,12 @@ def main():
     x = Ctx(exe, tmp, res)
     try:
         v = subprocess.run([exe, "--version"], stdout=subprocess.PIPE, timeout=30)
-        x.version = v.stdout.decode().split()[-1]
+        m = re.fullmatch(r"nodegw (\S+) \(git (\S+)\)\n", v.stdout.decode())
+        if m is None:
+            print("FAIL: nodegw --version: want 'nodegw VERSION (git REV)', got %r" % v.stdout)
+            return 1
+        x.version, x.git = m.group(1), m.group(2)
+        x.vline = "nodegw %s (git %s)" % (x.version, x.git)
         x.a = start_nodegw(exe, tmp, "a", conf_text, res)
         x.procs.append(x.a)
         x.a_cli_conf_port = getattr(x.a, "fallback_port", None) or 0
