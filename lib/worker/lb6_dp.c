@@ -129,7 +129,7 @@ ng_lb_local_no_frontend6(const struct ng_worker *w, const struct ng_nexthop *nh,
 }
 
 /* Rewrite for the connection: to the backend, or back to the client. */
-static __rte_always_inline void
+static inline void
 nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,
 		bool is_reply)
 {
@@ -146,49 +146,15 @@ nat6(struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_co
 }
 
 /*
- * Pass 3's end for a packet of connection c: a DSR connection's packet goes
- * to the backend in IPv6-in-IPv6 as it is, any other is rewritten and handed
- * to ip6-forward with its new destination's FIB result.
+ * A packet without a connection: the miss path of both families
+ * (ng_lb_miss()), with the packet's hop limit.
  */
-static __rte_always_inline void
-lb6_out(struct ng_worker *w, const struct ng_fib_dp *fib, uint32_t gen6, struct rte_mbuf *m,
-		struct rte_ipv6_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,
-		bool is_reply, hash_sig_t sig, struct ng_vec *const *next)
+static inline struct ng_conn *
+miss6(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
+		const struct rte_ipv6_hdr *ip, const struct ng_nexthop *nh,
+		struct ng_lb_burst *b, uint16_t ki, uint8_t flags, struct ng_vec *const *next)
 {
-	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
-		ng_w_next_encap6(w, next[NG_LB6_NEXT_ENCAP], m, c->snat.v6, c->backend.v6, sig);
-		return;
-	}
-	nat6(ip, ports, proto, c, is_reply);
-	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_w_fib_lookup6(w, fib, gen6,
-			ip->dst_addr));
-}
-
-/*
- * Pass 3 for a packet (index i, key index ki) without a connection, or whose
- * connection was just retired: the miss path of both families
- * (ng_lb_miss()), with the packet's hop limit, then the new connection's
- * first packet on its way. Out of line, as lb's lb_miss(): the established
- * path keeps its registers.
- */
-static __rte_noinline void
-miss6(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp *fib,
-		uint32_t gen6, struct rte_mbuf *m, const struct ng_nexthop *nh,
-		struct ng_lb_burst *b, uint16_t i, uint16_t ki, uint8_t flags,
-		struct ng_vec *const *next)
-{
-	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
-	uint16_t *ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
-	uint8_t proto = b->keys[ki].proto;
-	struct ng_conn *c;
-
-	c = b->conns[ki] = ng_lb_miss(w, rs, m, nh, b, ki, ip->hop_limits, flags, next);
-	if (c == NULL)
-		return;
-	b->act[i] = NG_LB_NEW;
-	ng_lb_conn_seen(w, c, c->svc, false, true, proto, flags,
-			(uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
-	lb6_out(w, fib, gen6, m, ip, ports, proto, c, false, b->sigs[ki], next);
+	return ng_lb_miss(w, rs, m, nh, b, ki, ip->hop_limits, flags, next);
 }
 
 /*
@@ -205,29 +171,42 @@ lb6_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp
 	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, m->l2_len);
 	uint16_t *ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
 	uint8_t proto = b->keys[ki].proto, flags = 0;
-	const struct ng_svc_obj *svc;
+	const struct ng_svc_obj *svc = NULL;
+	bool is_reply, first = false;
 	struct ng_conn *c;
-	bool is_reply;
 
 	if (proto == IPPROTO_TCP)
 		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
 	c = ng_lb_burst_conn(ct, b, ki, &is_reply);
+	if (likely(c != NULL)) {
+		if (unlikely(ip->hop_limits <= 1)) {
+			ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+			return;
+		}
+		svc = ng_lb_conn_revalidate(rs, c);
+		if (unlikely(ng_lb_conn_retire(ct, c, proto, is_reply, flags)))
+			c = NULL;
+	}
 	if (unlikely(c == NULL)) {
-		miss6(w, rs, fib, gen6, m, nh, b, i, ki, flags, next);
-		return;
+		c = b->conns[ki] = miss6(w, rs, m, ip, nh, b, ki, flags, next);
+		if (c == NULL)
+			return;
+		b->act[i] = NG_LB_NEW;
+		svc = c->svc;
+		is_reply = false;
+		first = true;
 	}
-	if (unlikely(ip->hop_limits <= 1)) {
-		ng_w_next(next[NG_LB6_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
-		return;
-	}
-	svc = ng_lb_conn_revalidate(rs, c);
-	if (unlikely(ng_lb_conn_retire(ct, c, proto, is_reply, flags))) {
-		miss6(w, rs, fib, gen6, m, nh, b, i, ki, flags, next);
-		return;
-	}
-	ng_lb_conn_seen(w, c, svc, is_reply, false, proto, flags,
+	ng_lb_conn_seen(w, c, svc, is_reply, first, proto, flags,
 			(uint32_t)sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len));
-	lb6_out(w, fib, gen6, m, ip, ports, proto, c, is_reply, b->sigs[ki], next);
+	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
+		/* DSR: the packet as it came, to the backend in IPv6-in-IPv6 */
+		ng_w_next_encap6(w, next[NG_LB6_NEXT_ENCAP], m, c->snat.v6, c->backend.v6,
+				b->sigs[ki]);
+		return;
+	}
+	nat6(ip, ports, proto, c, is_reply);
+	ng_w_next_nh(next[NG_LB6_NEXT_FORWARD], m, ng_w_fib_lookup6(w, fib, gen6,
+			ip->dst_addr));
 }
 
 /*

@@ -658,8 +658,23 @@ lb_lookup(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pk
 	}
 }
 
+/* ng_lb_miss() for an IPv4 packet (packet index i). */
+static inline struct ng_conn *
+lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf *m,
+		const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t i, uint16_t ki,
+		uint8_t flags, struct ng_vec *const *next)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+			m->l2_len);
+	struct ng_conn *c = ng_lb_miss(w, rs, m, nh, b, ki, ip->time_to_live, flags, next);
+
+	if (c != NULL)
+		b->act[i] = NG_LB_NEW;
+	return c;
+}
+
 /* Rewrite the packet for its connection: to the backend, or back to the client. */
-static __rte_always_inline void
+static inline void
 lb_nat(struct rte_ipv4_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_conn *c,
 		bool is_reply)
 {
@@ -686,50 +701,6 @@ lb_nat(struct rte_ipv4_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_
 }
 
 /*
- * Pass 3's end for a packet of connection c: a DSR connection's packet goes
- * to ipip-encap as it is, any other is rewritten and handed to ip4-forward
- * with its new destination's FIB result.
- */
-static __rte_always_inline void
-lb_out(const struct ng_fib_dp *fib, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
-		uint16_t *ports, uint8_t proto, const struct ng_conn *c, bool is_reply,
-		struct ng_vec *const *next)
-{
-	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
-		ng_w_next(next[NG_LB_NEXT_ENCAP], m, ng_encap_word(c->snat.v4, c->backend.v4));
-		return;
-	}
-	lb_nat(ip, ports, proto, c, is_reply);
-	ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, ng_fib_lookup4_dp(fib, ip->dst_addr));
-}
-
-/*
- * Pass 3 for a packet (index i, key index ki) without a connection, or whose
- * connection was just retired: ng_lb_miss(), then the new connection's first
- * packet on its way. Out of line: inlined in lb_one(), its values took the
- * established path's registers (the loop kept its key index, pointers and
- * flags on the stack), and a call costs a new connection little.
- */
-static __rte_noinline void
-lb_miss(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp *fib,
-		struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t i,
-		uint16_t ki, uint8_t flags, struct ng_vec *const *next)
-{
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
-	uint16_t *ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
-	uint8_t proto = b->keys[ki].proto;
-	struct ng_conn *c;
-
-	c = b->conns[ki] = ng_lb_miss(w, rs, m, nh, b, ki, ip->time_to_live, flags, next);
-	if (c == NULL)
-		return;
-	b->act[i] = NG_LB_NEW;
-	ng_lb_conn_seen(w, c, c->svc, false, true, proto, flags,
-			rte_be_to_cpu_16(ip->total_length));
-	lb_out(fib, m, ip, ports, proto, c, false, next);
-}
-
-/*
  * Pass 3 for one packet with a flow key (key index ki): an established flow
  * (the likely case) is tracked and rewritten; a miss goes to lb_miss(). A
  * connection created or deleted earlier in this pass makes pass 2's result
@@ -742,33 +713,43 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 {
 	struct ng_ct *ct = w->ct;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	uint16_t tot = rte_be_to_cpu_16(ip->total_length);
 	uint16_t *ports = (uint16_t *)((uint8_t *)ip + m->l3_len);
-	uint8_t proto = b->keys[ki].proto, flags = 0;
+	const struct ng_flow_key *k = &b->keys[ki];
+	uint8_t proto = k->proto, flags = 0;
 	const struct ng_svc_obj *svc;
+	bool first = false, is_reply;
 	struct ng_conn *c;
-	bool is_reply;
 
 	if (proto == IPPROTO_TCP)
 		flags = ((struct rte_tcp_hdr *)ports)->tcp_flags;
 	c = ng_lb_burst_conn(ct, b, ki, &is_reply);
+	if (likely(c != NULL)) {
+		/* A packet the stage would rewrite and forward: TTL expiry is answered
+		 * before NAT, about the packet as it came. */
+		if (unlikely(ip->time_to_live <= 1)) {
+			ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
+			return;
+		}
+		svc = ng_lb_conn_revalidate(rs, c);
+		if (unlikely(ng_lb_conn_retire(ct, c, proto, is_reply, flags)))
+			c = NULL;
+	}
 	if (unlikely(c == NULL)) {
-		lb_miss(w, rs, fib, m, nh, b, i, ki, flags, next);
+		c = b->conns[ki] = lb_miss(w, rs, m, nh, b, i, ki, flags, next);
+		if (c == NULL)
+			return;
+		svc = c->svc;
+		is_reply = false;
+		first = true;
+	}
+	ng_lb_conn_seen(w, c, svc, is_reply, first, proto, flags, tot);
+	if (unlikely(c->flags & NG_CT_F_ONEWAY)) {
+		ng_w_next(next[NG_LB_NEXT_ENCAP], m, ng_encap_word(c->snat.v4, c->backend.v4));
 		return;
 	}
-	/* A packet the stage would rewrite and forward: TTL expiry is answered
-	 * before NAT, about the packet as it came. */
-	if (unlikely(ip->time_to_live <= 1)) {
-		ng_w_next(next[NG_LB_NEXT_REPLY], m, NG_DROP_TTL_EXPIRED);
-		return;
-	}
-	svc = ng_lb_conn_revalidate(rs, c);
-	if (unlikely(ng_lb_conn_retire(ct, c, proto, is_reply, flags))) {
-		lb_miss(w, rs, fib, m, nh, b, i, ki, flags, next);
-		return;
-	}
-	ng_lb_conn_seen(w, c, svc, is_reply, false, proto, flags,
-			rte_be_to_cpu_16(ip->total_length));
-	lb_out(fib, m, ip, ports, proto, c, is_reply, next);
+	lb_nat(ip, ports, proto, c, is_reply);
+	ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, ng_fib_lookup4_dp(fib, ip->dst_addr));
 }
 
 /* Pass 3: each packet in arrival order. */
