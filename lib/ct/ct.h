@@ -181,6 +181,13 @@ struct ng_ct {
 	 * stale for a miss (n_ins moved) or a hit (n_del moved). */
 	uint32_t n_ins;
 	uint32_t n_del;
+	/** ng_ct_lookup_bulk(): the last call found more than a quarter of its
+	 * keys' hashes missing from their first bucket (new flows: a SYN flood),
+	 * so this one prefetches every key's second bucket with its first. Else
+	 * (established flows, whose keys sit in their first bucket in all but a
+	 * full table) only the first, and a second one when it is needed: half
+	 * the prefetches, which stalled the est path (about 8 cycles a packet). */
+	bool bulk_both;
 	/** Connections to the gateway's own addresses (NG_CT_F_LOCAL) by
 	 * destination port (the index is the port in network order), saturating
 	 * at UINT16_MAX (then kept for good). Written by the table's worker, read
@@ -474,10 +481,35 @@ ng_ct_lookup(struct ng_ct *ct, const struct ng_flow_key *k, bool *is_reply)
 	return ng_ct_lookup_sig(ct, k, ng_ct_hash(k), is_reply);
 }
 
+/*
+ * ng_ct_lookup_bulk(): key i's candidate in bucket b, whose slots m match its
+ * hash: the entry in the first of them, prefetched (both lines), or none
+ * when that slot is empty (then bit i of *full: the key is searched in full).
+ */
+static inline uint32_t
+ng_ct_bulk_cand(const struct ng_ct *ct, const struct ng_ct_bucket *b, uint32_t m,
+		unsigned int i, uint64_t *full)
+{
+	uint32_t r = b->ref[__builtin_ctz(m)];
+
+	if (r != NG_CT_REF_NONE) {
+		const struct ng_conn *c = &ct->conns[r >> 1];
+
+		rte_prefetch0(c);
+		rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+	} else {
+		*full |= 1ull << i; /* an empty slot's sig equals the hash */
+	}
+	return r;
+}
+
 /**
  * Look up n keys at once (n <= NG_CT_BULK_MAX), with their hashes, in three
- * passes: prefetch both buckets of every key; find each key's first candidate
- * by hash and prefetch its entry; compare the keys with their entries (a
+ * passes: prefetch the first bucket of every key (and the second, after a
+ * call whose keys mostly needed it: ct->bulk_both); find each key's first
+ * candidate by hash, in its first bucket, else in its second (prefetched as
+ * soon as the first is read, and read after all the first ones), and
+ * prefetch its entry; compare the keys with their entries (a
  * key whose candidate differs, a 1 in 2^32 chance, is searched in full; a
  * key whose hash no slot of its buckets has is absent without more reads).
  * The entries found are in the cache, or on their way, when this returns.
@@ -491,36 +523,38 @@ ng_ct_lookup_bulk(struct ng_ct *ct, const struct ng_flow_key **keys, const hash_
 {
 	uint32_t cand[NG_CT_BULK_MAX];
 	uint64_t rep = 0, full = 0; /* full: keys to search in full */
+	uint64_t second = 0;        /* keys whose first bucket has not their hash */
 	unsigned int found = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t b1 = ng_ct_b1(ct, sigs[i]), b2 = ng_ct_b2(ct, sigs[i]);
-
-		rte_prefetch0(&ct->bkt[b1]);
-		rte_prefetch0(&ct->bkt[b2]);
+		rte_prefetch0(&ct->bkt[ng_ct_b1(ct, sigs[i])]);
+		if (ct->bulk_both)
+			rte_prefetch0(&ct->bkt[ng_ct_b2(ct, sigs[i])]);
 	}
+	/* the second bucket of a key whose first has not its hash: prefetched
+	 * now if not yet (ct->bulk_both), read after all the first ones */
 	for (unsigned int i = 0; i < n; i++) {
 		const struct ng_ct_bucket *b = &ct->bkt[ng_ct_b1(ct, sigs[i])];
 		uint32_t m = ng_ct_match8(b->sig, sigs[i]);
-		uint32_t r = NG_CT_REF_NONE;
 
+		cand[i] = NG_CT_REF_NONE;
 		if (m == 0) {
-			b = &ct->bkt[ng_ct_b2(ct, sigs[i])];
-			m = ng_ct_match8(b->sig, sigs[i]);
+			second |= 1ull << i;
+			if (!ct->bulk_both)
+				rte_prefetch0(&ct->bkt[ng_ct_b2(ct, sigs[i])]);
+			continue;
 		}
-		if (m != 0) {
-			r = b->ref[__builtin_ctz(m)];
-			if (r != NG_CT_REF_NONE) {
-				const struct ng_conn *c = &ct->conns[r >> 1];
-
-				rte_prefetch0(c);
-				rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
-			} else {
-				full |= 1ull << i; /* an empty slot's sig equals the hash */
-			}
-		}
-		cand[i] = r;
+		cand[i] = ng_ct_bulk_cand(ct, b, m, i, &full);
 	}
+	for (uint64_t s = second; s != 0; s &= s - 1) {
+		unsigned int i = (unsigned int)__builtin_ctzll(s);
+		const struct ng_ct_bucket *b = &ct->bkt[ng_ct_b2(ct, sigs[i])];
+		uint32_t m = ng_ct_match8(b->sig, sigs[i]);
+
+		if (m != 0)
+			cand[i] = ng_ct_bulk_cand(ct, b, m, i, &full);
+	}
+	ct->bulk_both = 4 * (unsigned int)__builtin_popcountll(second) > n;
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t r = cand[i];
 

@@ -1661,6 +1661,89 @@ bulk_hash_of_empty_slot(void **state)
 	ng_ct_free(ct);
 }
 
+/* An affinity record (one key: orig_key(i, UDP)) indexed in ct. */
+static struct ng_conn *
+add_record(struct ng_ct *ct, uint32_t i)
+{
+	struct ng_conn *c = ng_ct_alloc(ct, T0);
+
+	assert_non_null(c);
+	orig_key(&c->orig, i, IPPROTO_UDP);
+	c->state = NG_CT_AFFINITY;
+	assert_int_equal(ng_ct_insert(ct, c), 0);
+	return c;
+}
+
+/*
+ * ng_ct_lookup_bulk() finds a key that sits in its second bucket whether it
+ * prefetched only the first buckets (after a call whose keys were mostly in
+ * their first) or both (after a call whose keys were mostly not:
+ * ct->bulk_both), and sets bulk_both by the share of the keys its call
+ * looked for in their second bucket (more than a quarter).
+ */
+static void
+bulk_second_bucket(void **state)
+{
+	struct ng_ct *ct = table(1024);
+	struct ng_flow_key keys[9];
+	const struct ng_flow_key *kp[9];
+	hash_sig_t sig[9];
+	struct ng_conn *c[9], *found[9];
+	uint32_t b1, i, nf = 0;
+	uint64_t reply;
+
+	(void)state;
+	orig_key(&keys[8], 0, IPPROTO_UDP);
+	b1 = ng_ct_b1(ct, ng_ct_hash(&keys[8]));
+	/* eight records fill key 8's first bucket, so its own goes to its second */
+	for (i = 1; nf < 8; i++) {
+		orig_key(&keys[nf], i, IPPROTO_UDP);
+		if (ng_ct_b1(ct, ng_ct_hash(&keys[nf])) == b1 &&
+				ng_ct_b2(ct, ng_ct_hash(&keys[nf])) != b1) {
+			c[nf] = add_record(ct, i);
+			nf++;
+		}
+	}
+	c[8] = add_record(ct, 0);
+	for (i = 0; i < 9; i++) {
+		sig[i] = ng_ct_hash(&keys[i]);
+		kp[i] = &keys[i];
+	}
+	assert_int_equal(ng_ct_match8(ct->bkt[b1].sig, sig[8]), 0);
+	assert_int_not_equal(ng_ct_match8(ct->bkt[ng_ct_b2(ct, sig[8])].sig, sig[8]), 0);
+
+	for (int round = 0; round < 2; round++) {
+		/* 1 of 9 in its second bucket: first buckets only next time */
+		assert_int_equal(ct->bulk_both, round == 1);
+		memset(found, 0, sizeof(found));
+		assert_int_equal(ng_ct_lookup_bulk(ct, kp, sig, 9, found, &reply), 9);
+		for (i = 0; i < 9; i++)
+			assert_ptr_equal(found[i], c[i]);
+		assert_int_equal(reply, 0);
+		assert_false(ct->bulk_both);
+		/* key 8 with three absent keys (theirs in neither bucket): 4 of 4 */
+		{
+			struct ng_flow_key k4[4];
+			const struct ng_flow_key *p4[4];
+			hash_sig_t s4[4];
+
+			k4[0] = keys[8];
+			for (i = 1; i < 4; i++)
+				orig_key(&k4[i], 5000 + i, IPPROTO_TCP);
+			for (i = 0; i < 4; i++) {
+				s4[i] = ng_ct_hash(&k4[i]);
+				p4[i] = &k4[i];
+			}
+			assert_int_equal(ng_ct_lookup_bulk(ct, p4, s4, 4, found, &reply), 1);
+			assert_ptr_equal(found[0], c[8]);
+			for (i = 1; i < 4; i++)
+				assert_null(found[i]);
+			assert_true(ct->bulk_both);
+		}
+	}
+	ng_ct_free(ct);
+}
+
 int
 main(void)
 {
@@ -1698,6 +1781,7 @@ main(void)
 		cmocka_unit_test(full_large_no_insert_failures),
 		cmocka_unit_test(local_ports_counted),
 		cmocka_unit_test(bulk_hash_of_empty_slot),
+		cmocka_unit_test(bulk_second_bucket),
 	};
 
 	return cmocka_run_group_tests_name("ct", tests, group_setup, group_teardown);
