@@ -6,7 +6,7 @@
 #ifndef NG_BUILD_H
 #define NG_BUILD_H
 
-/** `git describe --always --dirty` of the tree at build time; "unknown"
+/** `git describe --always --dirty --abbrev=12` of the tree at build time; "unknown"
  * outside a git checkout (a tarball, `git archive`). */
 extern const char ng_build_rev[];
 
