@@ -42,6 +42,10 @@ struct ng_test_gw_opts {
 	const char *fullnat[NG_TEST_GW_PORTS];
 	unsigned int n_workers; /**< worker structs on the one lcore; 0: 1 */
 	unsigned int mem_mb;    /**< EAL memory; 0: 256 */
+	/** EAL on hugepages (a hugetlbfs mount with mem_mb free), as bench.sh's
+	 * nodegw runs; else (the default) --no-huge: 4 KiB pages, whose TLB
+	 * misses a table bigger than the TLB's reach adds to every lookup */
+	bool huge;
 	uint32_t mbufs;         /**< 0: 2048 */
 	uint32_t ct_entries;    /**< conntrack.max_entries per worker; 0: the default */
 	bool services;          /**< start the service module (ng_svc_init) */
