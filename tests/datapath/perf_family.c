@@ -126,7 +126,8 @@ setup(void)
 	static const char *const name[2][3] = {{"est4", "udp4", "syn4"}, {"est6", "udp6", "syn6"}};
 
 	if (ng_test_gw_up(&gw, &o) != 0)
-		die("gateway");
+		die(o.huge ? "gateway on hugepages (NG_PERF_HUGE=1 needs a hugetlbfs mount with "
+				"1 GiB of free pages)" : "gateway");
 	for (int f = 0; f < 2; f++) {
 		for (unsigned int i = 0; i < n_be; i++) {
 			struct ng_ip a = be_addr(f == 0 ? 4 : 6, i);
