@@ -6,12 +6,13 @@
  * @file
  * A gateway under test, set up once for the unit and datapath tests the way
  * app/nodegw/main.c sets up nodegw (Katran's BpfTester is the idea): EAL
- * with --no-huge (unless opts.huge) and --no-shconf on one lcore, net_null ports, the mbuf pool,
- * the data-path context with its worker structs (never launched: the test
- * calls ng_worker_process() on the one it chooses), the FIB and neighbour
- * table through the route control API, and, when asked, the service module.
- * No root, no hugepages (unless asked: perf_family's NG_PERF_HUGE). Tests add routes, neighbours and services through
- * the control APIs (ng_route_add(&gw.rt, ...), ng_svc_add(...)).
+ * with --no-huge (unless opts.huge) and --no-shconf on one lcore, net_null
+ * ports, the mbuf pool, the data-path context with its worker structs (never
+ * launched: the test calls ng_worker_process() on the one it chooses), the
+ * FIB and neighbour table through the route control API, and, when asked,
+ * the service module. No root, no hugepages (unless asked: perf_family's
+ * NG_PERF_HUGE). Tests add routes, neighbours and services through the
+ * control APIs (ng_route_add(&gw.rt, ...), ng_svc_add(...)).
  *
  * A test sends a frame with ng_test_gw_rx(), then ng_test_gw_expect() checks
  * the verdict everywhere at once: the one frame sent and its port, the drop
