@@ -264,7 +264,13 @@ ng_lb_conn_seen(struct ng_worker *w, struct ng_conn *c, const struct ng_svc_obj 
 {
 	if (proto == IPPROTO_TCP)
 		ng_ct_tcp_track(c, is_reply, tcp_flags);
-	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)))
+	/* Not confirmed, and nothing here could confirm it (not a reply, no
+	 * answer seen, not one-way: ng_ct_confirm() would return false): a flow
+	 * whose backend has not answered, as every flow of bench.sh's est-1k.
+	 * Tested inline, without the call and the spills around it (IPv6 est
+	 * about 2 cycles a packet, IPv4 under 1: benchmarks.md, 2026-12-05 05:46). */
+	if (unlikely(!(c->flags & NG_CT_F_CONFIRMED)) && (is_reply ||
+			(c->flags & (NG_CT_F_REPLIED | NG_CT_F_ONEWAY))))
 		ng_lb_conn_unconfirmed(w->ct, c, is_reply, first);
 	ng_lb_conn_touch(w, c, svc, len);
 }

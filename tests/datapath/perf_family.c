@@ -11,6 +11,10 @@
  *
  *   perf_family [est|syn] [BURSTS] [BACKENDS]
  *
+ * NG_PERF_HUGE=1 in the environment runs EAL on hugepages (a hugetlbfs mount
+ * with 1 GiB free), as bench.sh runs nodegw; without it, 4 KiB pages, whose
+ * TLB misses on the 64 MiB connection table add to every lookup.
+ *
  * BACKENDS (1..64, default 64): fewer backends are fewer destinations for
  * the workers' IPv6 FIB and neighbour caches (16 was the figure before
  * 2026-12-05 in doc/benchmarks.md).
@@ -111,16 +115,19 @@ service(const char *name, int fam, uint8_t proto, uint16_t port, enum ng_fwd_mod
 static void
 setup(void)
 {
-	static const struct ng_test_gw_opts o = {
+	struct ng_test_gw_opts o = {
 		.name = "perf_family", .n_ports = 2,
 		.addrs = {"198.18.0.1/24,2001:db8::1/64", "198.18.1.1/24,2001:db8:1::1/64"},
 		.n_workers = 1, .mem_mb = 1024, .mbufs = 4096, .ct_entries = CT_ENTRIES,
 		.services = true,
+		/* NG_PERF_HUGE=1: on hugepages, as bench.sh runs nodegw */
+		.huge = getenv("NG_PERF_HUGE") != NULL && strcmp(getenv("NG_PERF_HUGE"), "1") == 0,
 	};
 	static const char *const name[2][3] = {{"est4", "udp4", "syn4"}, {"est6", "udp6", "syn6"}};
 
 	if (ng_test_gw_up(&gw, &o) != 0)
-		die("gateway");
+		die(o.huge ? "gateway on hugepages (NG_PERF_HUGE=1 needs a hugetlbfs mount with "
+				"1 GiB of free pages)" : "gateway");
 	for (int f = 0; f < 2; f++) {
 		for (unsigned int i = 0; i < n_be; i++) {
 			struct ng_ip a = be_addr(f == 0 ? 4 : 6, i);

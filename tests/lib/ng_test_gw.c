@@ -52,7 +52,8 @@ eal_up(struct ng_test_gw *gw, const struct ng_test_gw_opts *o)
 	snprintf(prefix, sizeof(prefix), "ng_test_%s_%d", o->name, (int)getpid());
 	snprintf(mem, sizeof(mem), "%u", o->mem_mb ? o->mem_mb : 256);
 	argv[argc++] = (char *)o->name;
-	argv[argc++] = "--no-huge";
+	if (!o->huge)
+		argv[argc++] = "--no-huge";
 	argv[argc++] = "-m";
 	argv[argc++] = mem;
 	argv[argc++] = "--no-pci";

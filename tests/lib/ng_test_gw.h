@@ -6,12 +6,13 @@
  * @file
  * A gateway under test, set up once for the unit and datapath tests the way
  * app/nodegw/main.c sets up nodegw (Katran's BpfTester is the idea): EAL
- * with --no-huge and --no-shconf on one lcore, net_null ports, the mbuf pool,
- * the data-path context with its worker structs (never launched: the test
- * calls ng_worker_process() on the one it chooses), the FIB and neighbour
- * table through the route control API, and, when asked, the service module.
- * No root, no hugepages. Tests add routes, neighbours and services through
- * the control APIs (ng_route_add(&gw.rt, ...), ng_svc_add(...)).
+ * with --no-huge (unless opts.huge) and --no-shconf on one lcore, net_null
+ * ports, the mbuf pool, the data-path context with its worker structs (never
+ * launched: the test calls ng_worker_process() on the one it chooses), the
+ * FIB and neighbour table through the route control API, and, when asked,
+ * the service module. No root, no hugepages (unless asked: perf_family's
+ * NG_PERF_HUGE). Tests add routes, neighbours and services through the
+ * control APIs (ng_route_add(&gw.rt, ...), ng_svc_add(...)).
  *
  * A test sends a frame with ng_test_gw_rx(), then ng_test_gw_expect() checks
  * the verdict everywhere at once: the one frame sent and its port, the drop
@@ -42,6 +43,10 @@ struct ng_test_gw_opts {
 	const char *fullnat[NG_TEST_GW_PORTS];
 	unsigned int n_workers; /**< worker structs on the one lcore; 0: 1 */
 	unsigned int mem_mb;    /**< EAL memory; 0: 256 */
+	/** EAL on hugepages (a hugetlbfs mount with mem_mb free), as bench.sh's
+	 * nodegw runs; else (the default) --no-huge: 4 KiB pages, whose TLB
+	 * misses a table bigger than the TLB's reach adds to every lookup */
+	bool huge;
 	uint32_t mbufs;         /**< 0: 2048 */
 	uint32_t ct_entries;    /**< conntrack.max_entries per worker; 0: the default */
 	bool services;          /**< start the service module (ng_svc_init) */
