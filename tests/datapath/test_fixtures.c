@@ -1292,7 +1292,16 @@ flush_counts(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[N_FIXTURES + 6];
+	/* the tests after the fixtures, in order */
+	static const struct CMUnitTest more[] = {
+		cmocka_unit_test(all_fixtures_one_burst),
+		cmocka_unit_test(neighbour_changes),
+		cmocka_unit_test(punt_rate_limit),
+		cmocka_unit_test(punt_ring_full),
+		cmocka_unit_test(mixed_burst_order),
+		cmocka_unit_test(flush_counts),
+	};
+	struct CMUnitTest tests[N_FIXTURES + RTE_DIM(more)];
 
 	for (unsigned int i = 0; i < N_FIXTURES; i++) {
 		memset(&tests[i], 0, sizeof(tests[i]));
@@ -1300,24 +1309,7 @@ main(void)
 		tests[i].test_func = run_fixture;
 		tests[i].initial_state = (void *)(uintptr_t)&fixtures[i];
 	}
-	memset(&tests[N_FIXTURES], 0, sizeof(tests[N_FIXTURES]));
-	tests[N_FIXTURES].name = "all_fixtures_one_burst";
-	tests[N_FIXTURES].test_func = all_fixtures_one_burst;
-	memset(&tests[N_FIXTURES + 1], 0, sizeof(tests[N_FIXTURES + 1]));
-	tests[N_FIXTURES + 1].name = "neighbour_changes";
-	tests[N_FIXTURES + 1].test_func = neighbour_changes;
-	memset(&tests[N_FIXTURES + 2], 0, sizeof(tests[N_FIXTURES + 2]));
-	tests[N_FIXTURES + 2].name = "punt_rate_limit";
-	tests[N_FIXTURES + 2].test_func = punt_rate_limit;
-	memset(&tests[N_FIXTURES + 3], 0, sizeof(tests[N_FIXTURES + 3]));
-	tests[N_FIXTURES + 3].name = "punt_ring_full";
-	tests[N_FIXTURES + 3].test_func = punt_ring_full;
-	memset(&tests[N_FIXTURES + 4], 0, sizeof(tests[N_FIXTURES + 4]));
-	tests[N_FIXTURES + 4].name = "mixed_burst_order";
-	tests[N_FIXTURES + 4].test_func = mixed_burst_order;
-	memset(&tests[N_FIXTURES + 5], 0, sizeof(tests[N_FIXTURES + 5]));
-	tests[N_FIXTURES + 5].name = "flush_counts";
-	tests[N_FIXTURES + 5].test_func = flush_counts;
-	return _cmocka_run_group_tests("datapath fixtures", tests, N_FIXTURES + 6, group_setup,
+	memcpy(&tests[N_FIXTURES], more, sizeof(more));
+	return _cmocka_run_group_tests("datapath fixtures", tests, RTE_DIM(tests), group_setup,
 			group_teardown);
 }
