@@ -86,6 +86,27 @@ neigh_slot(struct ng_worker *w, uint16_t port, uint32_t via)
 #define NO_KEY UINT8_MAX
 
 /*
+ * Send m by its neighbour word (0: none found): out with the neighbour's MAC,
+ * dropped when its resolution failed, else to the control core to resolve.
+ * @return 1 when m went into the TX buffers directly (ng_w_out()), else 0.
+ */
+static __rte_always_inline uint16_t
+neigh_send(struct ng_worker *w, struct rte_mbuf *m, uint64_t word, uint8_t pidx, uint16_t port,
+		uint32_t via, bool direct, struct ng_vec *const *next)
+{
+	if (likely(word & NG_NEIGH_F_VALID)) {
+		put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
+		ng_w_out(w, next[NG_FORWARD_NEXT_OUTPUT], direct, m, pidx);
+		return direct;
+	}
+	if (word & NG_NEIGH_F_FAILED)
+		ng_w_next(next[NG_FORWARD_NEXT_DROP], m, NG_DROP_NEIGH_FAILED);
+	else
+		to_resolve(m, port, via, next);
+	return 0;
+}
+
+/*
  * A packet over the egress MTU: with DF, to the reply stage for a
  * "fragmentation needed" with the MTU; without, fragmented into frags
  * (*nf of them so far, room for *room more) when icmp.fragment is on or m
@@ -121,12 +142,14 @@ too_big(struct ng_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, 
 }
 
 /*
- * Two passes: check and rewrite each packet and find its neighbour: in the
- * worker's neighbour cache, else by a key for the table; then look the keys
- * up in bulk calls (with their hashes, as the neighbour table computes them),
- * remember what they found, and send each packet in arrival order. A packet
- * to the same next hop as the packet before it (a gateway, one busy backend)
- * shares its key and lookup.
+ * Check and rewrite each packet and find its neighbour in the worker's
+ * neighbour cache: a hit is sent at once, unless a packet before it waits for
+ * the table. The others take a second pass: their keys are looked up in bulk
+ * calls (with their hashes, as the neighbour table computes them), what they
+ * found is remembered, and each packet is sent in arrival order. A packet to
+ * the same next hop as the packet before it (a gateway, one busy backend)
+ * shares its key and lookup. An established flow's packets hit the cache:
+ * one pass, none of the second pass's per-packet stores and loads.
  */
 void
 ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_aux *aux,
@@ -192,27 +215,34 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 			eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 
 			via = nh->type == NG_NH_GATEWAY ? nh->gw4 : ip->dst_addr;
-			vias[np] = via;
-			ports[np] = nh->port;
-			pidx[np] = pd->idx;
 			sl = neigh_slot(w, nh->port, via);
 			if (likely(sl->word != NULL && sl->via == via && sl->port == nh->port &&
 					sl->gen == gen)) {
+				/* nothing before it waits for the bulk lookup: send it
+				 * now, in arrival order, without the second pass */
+				if (likely(np == 0)) {
+					n_direct += neigh_send(w, m, __atomic_load_n(sl->word,
+							__ATOMIC_ACQUIRE), pd->idx, nh->port, via,
+							direct, next);
+					continue;
+				}
 				words[np] = sl->word;
 				kref[np] = NO_KEY;
-				out[np++] = m;
-				continue;
+			} else {
+				if (via != last_via || nh->port != last_port) {
+					sigs[nk] = neigh_key4(&keys[nk], nh->port, via);
+					kp[nk] = &keys[nk];
+					kvia[nk] = via;
+					nk++;
+					last_via = via;
+					last_port = nh->port;
+				}
+				words[np] = NULL;
+				kref[np] = (uint8_t)(nk - 1);
 			}
-			if (via != last_via || nh->port != last_port) {
-				sigs[nk] = neigh_key4(&keys[nk], nh->port, via);
-				kp[nk] = &keys[nk];
-				kvia[nk] = via;
-				nk++;
-				last_via = via;
-				last_port = nh->port;
-			}
-			words[np] = NULL;
-			kref[np] = (uint8_t)(nk - 1);
+			vias[np] = via;
+			ports[np] = nh->port;
+			pidx[np] = pd->idx;
 			out[np++] = m;
 		}
 		if (np == 0)
@@ -240,15 +270,7 @@ ng_ip4_forward_process(struct ng_worker *w, struct rte_mbuf **pkts, const union 
 				wp = data[kref[j]];
 			if (likely(wp != NULL))
 				word = __atomic_load_n(wp, __ATOMIC_ACQUIRE);
-			if (likely(word & NG_NEIGH_F_VALID)) {
-				put_mac(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, word);
-				ng_w_out(w, out_v, direct, m, pidx[j]);
-				n_direct += direct;
-			} else if (word & NG_NEIGH_F_FAILED) {
-				ng_w_next(drop, m, NG_DROP_NEIGH_FAILED);
-			} else {
-				to_resolve(m, ports[j], vias[j], next);
-			}
+			n_direct += neigh_send(w, m, word, pidx[j], ports[j], vias[j], direct, next);
 		}
 	}
 	ng_w_out_count(w, n_direct);

@@ -11,10 +11,10 @@
  * (ip6_dp.c). Malformed frames and frames not
  * for us are dropped, except on a port with a kernel twin: there, what nodegw
  * does not parse (other ethertypes, multicast and broadcast IPv4) goes to the
- * punt stage when it is addressed to the port. One LPM lookup per
- * IPv4 packet: local addresses are /32 routes to a LOCAL next hop, VIPs to a
- * VIP one, so the same lookup decides local vs forward and yields the next
- * hop the next stage needs.
+ * punt stage when it is addressed to the port. One LPM lookup per IPv4
+ * packet, or per run of packets to one destination: local addresses are /32
+ * routes to a LOCAL next hop, VIPs to a VIP one, so the same lookup decides
+ * local vs forward and yields the next hop the next stage needs.
  */
 #include <rte_prefetch.h>
 
@@ -100,6 +100,11 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 	const struct ng_ruleset *rs = w->rs;
 	/* The service stage runs when there are services or tracked connections. */
 	bool lb_on = rs != NULL && (rs->n_fe > 0 || w->ct->n_used > 0);
+	/* the last IPv4 destination's route: a run of packets to one address
+	 * (a VIP's, a gateway's) makes one LPM lookup (a /32's takes two
+	 * dependent loads); seeded with 0.0.0.0's, so no test of "none yet" */
+	uint32_t last_dst = 0;
+	const struct ng_nexthop *last_nh = ng_fib_lookup4_dp(fib, 0);
 
 	(void)aux;
 	for (uint16_t i = 0; i < n; i++) {
@@ -136,7 +141,11 @@ ng_parse_process(struct ng_worker *w, struct rte_mbuf **pkts, const union ng_w_a
 			continue;
 		}
 		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
-		nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
+		if (ip->dst_addr != last_dst) {
+			last_dst = ip->dst_addr;
+			last_nh = ng_fib_lookup4_dp(fib, last_dst);
+		}
+		nh = last_nh;
 		if (lb_on && (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP)) {
 			if (unlikely(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
 					RTE_IPV4_HDR_OFFSET_MASK)) && ng_reass_wants(w, rs, nh)) {

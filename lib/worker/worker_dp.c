@@ -21,22 +21,32 @@
 #include "trace_dp.h"
 #include "worker_dp.h"
 
+/*
+ * The frames' bytes are summed before rte_eth_tx_burst(): a frame handed to
+ * the PMD is its own (net_null frees it in the call, a NIC once it is sent),
+ * so it is not read after; the ones the queue refused are ours again.
+ */
 void
 ng_w_tx_flush_port(struct ng_worker *w, uint8_t pidx)
 {
 	uint16_t n = w->tx[pidx].n, sent, port = w->dp->port_ids[pidx];
 	struct ng_port_stats *ps = &w->stats.port[pidx];
+	struct rte_mbuf **pkts = w->tx[pidx].pkts;
+	uint64_t bytes = 0;
 
 	if (n == 0)
 		return;
-	sent = rte_eth_tx_burst(port, w->txq, w->tx[pidx].pkts, n);
-	for (uint16_t i = 0; i < sent; i++)
-		ps->tx_bytes += rte_pktmbuf_pkt_len(w->tx[pidx].pkts[i]);
-	ps->tx += sent;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	sent = rte_eth_tx_burst(port, w->txq, pkts, n);
 	if (unlikely(sent < n)) {
+		for (uint16_t i = sent; i < n; i++)
+			bytes -= rte_pktmbuf_pkt_len(pkts[i]);
 		ps->drop[NG_DROP_TX_FULL] += n - sent;
-		rte_pktmbuf_free_bulk(&w->tx[pidx].pkts[sent], n - sent);
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
 	}
+	ps->tx_bytes += bytes;
+	ps->tx += sent;
 	w->tx[pidx].n = 0;
 }
 

@@ -1163,10 +1163,145 @@ neighbour_changes(void **state)
 	}
 }
 
+/* One frame of a mixed burst and where it must go (tx_mac: its MAC on p1). */
+struct burst_step {
+	void (*build)(struct tb_frame *f);
+	uint32_t dst;                         /* the IPv4 destination, as sent */
+	const struct rte_ether_addr *tx_mac;  /* NULL: not forwarded on p1 */
+};
+
+/*
+ * Run steps as one burst: the frames forwarded on p1 leave in arrival order,
+ * each to its own next hop's MAC; want_p0 frames leave on p0 and the rest
+ * are dropped for NO_ROUTE.
+ */
+static void
+run_mixed_burst(const struct burst_step *steps, unsigned int n, unsigned int want_p0)
+{
+	struct rte_mbuf *pkts[16];
+	unsigned int k = 0, dropped = 0;
+	struct tb_frame in;
+
+	assert_true(n <= RTE_DIM(pkts));
+	for (unsigned int i = 0; i < n; i++) {
+		steps[i].build(&in);
+		pkts[i] = tb_mbuf(gw.pool, &in, gw.port_id[P0]);
+		dropped += steps[i].tx_mac == NULL && steps[i].dst == UNROUTED;
+	}
+	ng_worker_process(w, pkts, (uint16_t)n);
+	assert_int_equal(w->tx[P0].n, want_p0);
+	assert_int_equal(w->stats.port[P0].drop[NG_DROP_NO_ROUTE], dropped);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct rte_ether_hdr *eth;
+		const struct rte_ipv4_hdr *ip;
+
+		if (steps[i].tx_mac == NULL)
+			continue;
+		assert_true(k < w->tx[P1].n);
+		eth = rte_pktmbuf_mtod(w->tx[P1].pkts[k], const struct rte_ether_hdr *);
+		ip = (const struct rte_ipv4_hdr *)(eth + 1);
+		if (ip->dst_addr != steps[i].dst || !rte_is_same_ether_addr(&eth->dst_addr,
+				steps[i].tx_mac))
+			fail_msg("frame %u of the burst: p1's frame %u went to %08x, want %08x",
+					i, k, rte_be_to_cpu_32(ip->dst_addr),
+					rte_be_to_cpu_32(steps[i].dst));
+		k++;
+	}
+	assert_int_equal(w->tx[P1].n, k);
+}
+
+/*
+ * Mixed bursts keep each packet's own route and neighbour and the arrival
+ * order: parse reuses the route of the packet before when the destination is
+ * the same (so one that changes must be looked up again), and ip4-forward
+ * sends a neighbour-cache hit at once only when no packet before it waits for
+ * the neighbour table (HOST's entry is re-added: the cache misses it, while
+ * the router's is cached by the first burst). Once with ip4-forward filling
+ * the TX buffers itself, once by the output edge (an echo reply before it).
+ */
+static void
+mixed_burst_order(void **state)
+{
+	const struct burst_step warm[] = {{in_routed_gateway, REMOTE, &router_mac}};
+	const struct burst_step direct[] = {
+		{in_routed_host, HOST, &host_mac}, {in_routed_gateway, REMOTE, &router_mac},
+		{in_routed_gateway, REMOTE, &router_mac}, {in_routed_host, HOST, &host_mac},
+		{in_no_route, UNROUTED, NULL}, {in_routed_gateway, REMOTE, &router_mac},
+		{in_routed_host, HOST, &host_mac},
+	};
+	const struct burst_step by_edge[] = {
+		{in_echo_gw, GW0, NULL}, {in_routed_host, HOST, &host_mac},
+		{in_routed_gateway, REMOTE, &router_mac}, {in_no_route, UNROUTED, NULL},
+		{in_routed_host, HOST, &host_mac},
+	};
+	const struct { const struct burst_step *s; unsigned int n, p0; } runs[] = {
+		{direct, RTE_DIM(direct), 0}, {by_edge, RTE_DIM(by_edge), 1},
+	};
+	char err[NG_ERRBUF] = "";
+	unsigned int in_use;
+	struct ng_ip a;
+
+	(void)state;
+	assert_int_equal(ng_ip_parse("198.18.1.2", &a), 0);
+	for (size_t r = 0; r < RTE_DIM(runs); r++) {
+		reset_worker();
+		in_use = ng_test_gw_in_use(&gw);
+		api_ok(ng_route_neigh_del(&gw.rt, &a, "p1", err, sizeof(err)), err);
+		neighbour("198.18.1.2", &host_mac);
+		run_mixed_burst(warm, RTE_DIM(warm), 0);
+		reset_worker();
+		run_mixed_burst(runs[r].s, runs[r].n, runs[r].p0);
+		reset_worker();
+		assert_int_equal(ng_test_gw_in_use(&gw), in_use);
+	}
+}
+
+/*
+ * The TX flush counts what the port took: frames and bytes (summed before the
+ * PMD owns the frames: net_null frees them inside rte_eth_tx_burst()).
+ */
+static void
+flush_counts(void **state)
+{
+	void (*const build[])(struct tb_frame *f) = {in_routed_host, in_routed_gateway,
+			in_mtu_exact};
+	struct rte_mbuf *pkts[RTE_DIM(build)];
+	uint64_t bytes = 0;
+	unsigned int in_use;
+	struct tb_frame in;
+
+	(void)state;
+	reset_worker();
+	in_use = ng_test_gw_in_use(&gw);
+	for (unsigned int i = 0; i < RTE_DIM(build); i++) {
+		build[i](&in);
+		pkts[i] = tb_mbuf(gw.pool, &in, gw.port_id[P0]);
+		bytes += in.len;
+	}
+	ng_worker_process(w, pkts, RTE_DIM(pkts));
+	assert_int_equal(w->tx[P1].n, RTE_DIM(pkts));
+	ng_worker_flush(w);
+	assert_int_equal(w->tx[P1].n, 0);
+	assert_int_equal(w->stats.port[P1].tx, RTE_DIM(pkts));
+	assert_int_equal(w->stats.port[P1].tx_bytes, bytes);
+	assert_int_equal(w->stats.port[P1].drop[NG_DROP_TX_FULL], 0);
+	assert_int_equal(w->stats.stage[NG_STAGE_TX].pkts, RTE_DIM(pkts));
+	assert_int_equal(ng_test_gw_in_use(&gw), in_use);
+}
+
 int
 main(void)
 {
-	struct CMUnitTest tests[N_FIXTURES + 4];
+	/* the tests after the fixtures, in order */
+	static const struct CMUnitTest more[] = {
+		cmocka_unit_test(all_fixtures_one_burst),
+		cmocka_unit_test(neighbour_changes),
+		cmocka_unit_test(punt_rate_limit),
+		cmocka_unit_test(punt_ring_full),
+		cmocka_unit_test(mixed_burst_order),
+		cmocka_unit_test(flush_counts),
+	};
+	struct CMUnitTest tests[N_FIXTURES + RTE_DIM(more)];
 
 	for (unsigned int i = 0; i < N_FIXTURES; i++) {
 		memset(&tests[i], 0, sizeof(tests[i]));
@@ -1174,18 +1309,7 @@ main(void)
 		tests[i].test_func = run_fixture;
 		tests[i].initial_state = (void *)(uintptr_t)&fixtures[i];
 	}
-	memset(&tests[N_FIXTURES], 0, sizeof(tests[N_FIXTURES]));
-	tests[N_FIXTURES].name = "all_fixtures_one_burst";
-	tests[N_FIXTURES].test_func = all_fixtures_one_burst;
-	memset(&tests[N_FIXTURES + 1], 0, sizeof(tests[N_FIXTURES + 1]));
-	tests[N_FIXTURES + 1].name = "neighbour_changes";
-	tests[N_FIXTURES + 1].test_func = neighbour_changes;
-	memset(&tests[N_FIXTURES + 2], 0, sizeof(tests[N_FIXTURES + 2]));
-	tests[N_FIXTURES + 2].name = "punt_rate_limit";
-	tests[N_FIXTURES + 2].test_func = punt_rate_limit;
-	memset(&tests[N_FIXTURES + 3], 0, sizeof(tests[N_FIXTURES + 3]));
-	tests[N_FIXTURES + 3].name = "punt_ring_full";
-	tests[N_FIXTURES + 3].test_func = punt_ring_full;
-	return _cmocka_run_group_tests("datapath fixtures", tests, N_FIXTURES + 4, group_setup,
+	memcpy(&tests[N_FIXTURES], more, sizeof(more));
+	return _cmocka_run_group_tests("datapath fixtures", tests, RTE_DIM(tests), group_setup,
 			group_teardown);
 }
