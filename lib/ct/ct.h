@@ -277,12 +277,27 @@ ng_ct_reply_key(const struct ng_conn *c, struct ng_flow_key *k)
 #endif
 }
 
-/** CRC32 of a key's five 8-byte words. */
+/*
+ * CRC32 of an IPv4 key's words 0, 2 and 4: its words 1 and 3 (the upper 12
+ * bytes of its two address fields, past the IPv4 addresses) are zero in every
+ * IPv4 key, so they add nothing to the hash but two CRC steps to its chain of
+ * dependent instructions (pass 1 of the service stage hashes every packet's
+ * key: doc/benchmarks.md, 2026-12-05 07:00).
+ */
 static inline hash_sig_t
-ng_ct_hash_words(const uint64_t w[5])
+ng_ct_hash4_words(uint64_t w0, uint64_t w2, uint64_t w4)
+{
+	return rte_hash_crc_8byte(w4, rte_hash_crc_8byte(w2, rte_hash_crc_8byte(w0, 0x6e67)));
+}
+
+/** CRC32 of a key's five 8-byte words (an IPv4 key's three: ng_ct_hash4_words()). */
+static inline hash_sig_t
+ng_ct_hash_words(const uint64_t w[5], uint8_t family)
 {
 	uint32_t h = 0x6e67;
 
+	if (family == AF_INET)
+		return ng_ct_hash4_words(w[0], w[2], w[4]);
 	h = rte_hash_crc_8byte(w[0], h);
 	h = rte_hash_crc_8byte(w[1], h);
 	h = rte_hash_crc_8byte(w[2], h);
@@ -291,9 +306,10 @@ ng_ct_hash_words(const uint64_t w[5])
 }
 
 /**
- * The table's hash of a key (CRC32 over its five 8-byte words): it picks the
- * key's two buckets and is what a bucket slot holds. Callers that hash a key
- * once pass the value to the *_sig functions.
+ * The table's hash of a key (CRC32 over its five 8-byte words; an IPv4 key's
+ * three that can be non-zero): it picks the key's two buckets and is what a
+ * bucket slot holds. Callers that hash a key once pass the value to the
+ * *_sig functions.
  */
 static inline hash_sig_t
 ng_ct_hash(const struct ng_flow_key *k)
@@ -302,7 +318,7 @@ ng_ct_hash(const struct ng_flow_key *k)
 
 	/* memcpy, not a cast: the key was just written through its fields */
 	memcpy(w, k, sizeof(w));
-	return ng_ct_hash_words(w);
+	return ng_ct_hash_words(w, k->family);
 }
 
 /**
@@ -335,7 +351,7 @@ ng_ct_key4(struct ng_flow_key *k, uint32_t src, uint32_t dst, uint16_t sport, ui
 	k->family = AF_INET;
 	memcpy(w, k, sizeof(w));
 #endif
-	return ng_ct_hash_words(w);
+	return ng_ct_hash4_words(w[0], w[2], w[4]);
 }
 
 /**
@@ -364,7 +380,7 @@ ng_ct_key6(struct ng_flow_key *k, const uint8_t src[16], const uint8_t dst[16], 
 	k->pad = 0;
 	memcpy(w, k, sizeof(w));
 #endif
-	return ng_ct_hash_words(w);
+	return ng_ct_hash_words(w, AF_INET6);
 }
 
 /** Equality of two flow keys (0 if equal, as memcmp). */

@@ -705,11 +705,13 @@ lb_nat(struct rte_ipv4_hdr *ip, uint16_t *ports, uint8_t proto, const struct ng_
  * (the likely case) is tracked and rewritten; a miss goes to lb_miss(). A
  * connection created or deleted earlier in this pass makes pass 2's result
  * stale: the packet is looked up again (ct->n_ins / n_del).
+ * The forward edge's count is *nf, not fwd->n (lb_apply()), except around
+ * the miss path, which hands packets on through next[] itself.
  */
 static __rte_always_inline void
 lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp *fib,
 		struct rte_mbuf *m, const struct ng_nexthop *nh, struct ng_lb_burst *b, uint16_t i,
-		uint16_t ki, struct ng_vec *const *next)
+		uint16_t ki, struct ng_vec *const *next, struct ng_vec *fwd, uint16_t *nf)
 {
 	struct ng_ct *ct = w->ct;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
@@ -736,7 +738,9 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 			c = NULL;
 	}
 	if (unlikely(c == NULL)) {
+		fwd->n = *nf;
 		c = b->conns[ki] = lb_miss(w, rs, m, nh, b, i, ki, flags, next);
+		*nf = fwd->n;
 		if (c == NULL)
 			return;
 		svc = c->svc;
@@ -749,27 +753,41 @@ lb_one(struct ng_worker *w, const struct ng_ruleset *rs, const struct ng_fib_dp 
 		return;
 	}
 	lb_nat(ip, ports, proto, c, is_reply);
-	ng_w_next_nh(next[NG_LB_NEXT_FORWARD], m, ng_fib_lookup4_dp(fib, ip->dst_addr));
+	fwd->pkts[*nf] = m;
+	fwd->aux[*nf].nh = ng_fib_lookup4_dp(fib, ip->dst_addr);
+	(*nf)++;
 }
 
-/* Pass 3: each packet in arrival order. */
+/*
+ * Pass 3: each packet in arrival order. The forward edge's count stays in a
+ * register (nf) and is stored once per burst: through fwd->n, each packet's
+ * store of the count waited for the previous packet's (the compiler cannot
+ * tell the count from the packet and connection fields written between).
+ * The calls that hand packets on through next[] (a fragment, the miss path)
+ * see and update fwd->n. The other edges lead to other stages' vectors.
+ */
 static inline void
 lb_apply(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **pkts,
 		const union ng_w_aux *aux, uint16_t n, struct ng_lb_burst *b,
 		struct ng_vec *const *next)
 {
 	const struct ng_fib_dp *fib = ng_fib_dp(w->dp->fib);
-	uint16_t ki = 0;
+	struct ng_vec *fwd = next[NG_LB_NEXT_FORWARD];
+	uint16_t ki = 0, nf = fwd->n;
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (unlikely(b->act[i] != 0)) {
-			if (b->act[i] == NG_LB_FRAG)
+			if (b->act[i] == NG_LB_FRAG) {
+				fwd->n = nf;
 				ng_lb_fragment(pkts[i], aux[i].nh, next);
+				nf = fwd->n;
+			}
 			continue;
 		}
-		lb_one(w, rs, fib, pkts[i], aux[i].nh, b, i, ki, next);
+		lb_one(w, rs, fib, pkts[i], aux[i].nh, b, i, ki, next, fwd, &nf);
 		ki++;
 	}
+	fwd->n = nf;
 }
 
 /* For the packet trace: the connection each traced packet had when it left (lb and lb6). */

@@ -200,6 +200,7 @@ void fx_dnat(void);
 void fx_nodeport(void);
 void fx_nodeport_gone(void);
 void fx_burst(void);
+void fx_burst_forward(void);
 void fx_lport_run_in_use(void);
 void fx_backend_removed(void);
 void fx_backend_drained(void);

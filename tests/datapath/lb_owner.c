@@ -156,6 +156,47 @@ fx_burst(void)
 }
 
 /*
+ * One burst of established packets with routed ones between them (TCP
+ * segments to a backend's address, which no service takes): pass 3 counts
+ * the forward edge in a register, while the miss path hands its packets to
+ * the same edge itself. Every packet leaves by port 1, in the order it came,
+ * none lost or doubled.
+ */
+void
+fx_burst_forward(void)
+{
+	/* routed traffic, while a DNAT service has affinity: owned by destination
+	 * address; the flows' client ports chosen to be that worker's */
+	unsigned int wr = owner_of_client(be_addr(0));
+	uint16_t pa = cport_of(CLIENT, wr, 43300), pb = cport_of(CLIENT, wr, pa + 1);
+	struct flow a = flow_init(IPPROTO_TCP, CLIENT, pa, VIP_WEB, 80, true);
+	struct flow b = flow_init(IPPROTO_TCP, CLIENT, pb, VIP_WEB, 80, true);
+	struct ng_worker *w = gw.dp->workers[wr];
+	struct tb_frame in[6];
+	struct rte_mbuf *m[6];
+
+	flow_handshake(&a, 8080);
+	flow_handshake(&b, 8080);
+	flow_c2s_frame(&a, &in[0], RTE_TCP_ACK_FLAG, 1001, 9001, 10);
+	tcp4(&in[1], P0, CLIENT, 41999, be_addr(0), 9000, RTE_TCP_ACK_FLAG, 1, 1, 10);
+	flow_c2s_frame(&b, &in[2], RTE_TCP_ACK_FLAG, 1001, 9001, 20);
+	tcp4(&in[3], P0, CLIENT, 41999, be_addr(0), 9000, RTE_TCP_ACK_FLAG, 11, 1, 10);
+	tcp4(&in[4], P0, CLIENT, 41998, be_addr(0), 9000, RTE_TCP_ACK_FLAG, 1, 1, 10);
+	flow_c2s_frame(&a, &in[5], RTE_TCP_ACK_FLAG, 1011, 9001, 10);
+	ng_test_gw_reset(&gw);
+	for (unsigned int i = 0; i < 6; i++)
+		m[i] = tb_mbuf(gw.pool, &in[i], gw.port_id[in[i].port]);
+	ng_worker_process(w, m, 6);
+	assert_int_equal(w->stats.redirect_tx, 0);
+	assert_int_equal(w->tx[P1].n, 6);
+	for (unsigned int i = 0; i < 6; i++)
+		assert_ptr_equal(w->tx[P1].pkts[i], m[i]);
+	assert_int_equal(w->stats.stage[NG_STAGE_LB].pkts, 6);
+	assert_int_equal(ng_test_gw_drops(&gw, wr), 0);
+	assert_int_equal(ng_test_gw_release(&gw), 6);
+}
+
+/*
  * A run of FullNAT source ports in use towards one backend, longer than the
  * tries one allocation makes: the backend's port cursor jumps out of it, so a
  * new connection to that backend still gets a port, outside the run.

@@ -111,6 +111,8 @@ static const struct lb_fixture fixtures[] = {
 	{"frag_two_workers", "fragments on both workers meet on hash(addresses, id), the whole "
 		"datagram goes on to its flow's owner", fx_frag_two_workers},
 	{"burst", "one burst: new TCP and UDP flows, a redirect, refusals, an echo", fx_burst},
+	{"burst_forward", "one burst: established flows and routed segments between them, all "
+		"forwarded in order", fx_burst_forward},
 	{"ttl_expired_vip", "TTL 1 to a VIP or from a backend: time exceeded about what the "
 		"sender sent, no conn", fx_ttl_expired_vip,
 },
