@@ -743,24 +743,28 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 
 	if (d == NULL || d->deleted)
 		return ng_err(err, errlen, -ENOENT, "service \"%s\" does not exist", name);
-	ng_ip_fmt(addr, a, sizeof(a));
+	/* The address is formatted for an error only: half a million calls a sync. */
 	if (port == 0)
-		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s: port 0", name, a);
+		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s: port 0", name,
+				ng_ip_fmt(addr, a, sizeof(a)));
 	if (!svc_unicast(addr))
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s is not a unicast "
-				"address", name, a);
-	if (check_family(d, addr, "backend", a, err, errlen) < 0)
-		return -EINVAL;
+				"address", name, ng_ip_fmt(addr, a, sizeof(a)));
+	if (check_family(d, addr, "backend", "", NULL, 0) < 0)
+		return check_family(d, addr, "backend", ng_ip_fmt(addr, a, sizeof(a)), err,
+				errlen);
 	for (unsigned int i = 0; i < st.p.n_node_addrs; i++)
 		if (ng_ip_equal(&st.p.node_addrs[i], addr))
 			return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s is an "
-					"address of this gateway", name, a);
+					"address of this gateway", name,
+					ng_ip_fmt(addr, a, sizeof(a)));
 	if (weight > NG_WEIGHT_MAX)
 		return ng_err(err, errlen, -EINVAL, "service \"%s\": backend %s:%u: weight %u "
-				"exceeds %d", name, a, port, weight, NG_WEIGHT_MAX);
+				"exceeds %d", name, ng_ip_fmt(addr, a, sizeof(a)), port, weight,
+				NG_WEIGHT_MAX);
 	if (st.p.fib != NULL && ng_fib_lookup(st.p.fib, addr, &ri) != 0)
 		return ng_err(err, errlen, -EHOSTUNREACH, "service \"%s\": backend %s is in no "
-				"connected or routed prefix", name, a);
+				"connected or routed prefix", name, ng_ip_fmt(addr, a, sizeof(a)));
 	for (unsigned int i = 0; i < d->n_bes; i++) {
 		if (d->bes[i].port != port || !ng_ip_equal(&d->bes[i].addr, addr))
 			continue;
@@ -772,12 +776,12 @@ ng_svc_backend_set(const char *name, const struct ng_ip *addr, uint16_t port, ui
 	}
 	if (d->n_bes >= NG_MAX_SVC_BACKENDS)
 		return ng_err(err, errlen, -ENOSPC, "service \"%s\": backend %s:%u: the service "
-				"has %d backends, the most it can have", name, a, port,
-				NG_MAX_SVC_BACKENDS);
+				"has %d backends, the most it can have", name,
+				ng_ip_fmt(addr, a, sizeof(a)), port, NG_MAX_SVC_BACKENDS);
 	if (st.n_backends >= NG_MAX_BACKENDS)
 		return ng_err(err, errlen, -ENOSPC, "service \"%s\": backend %s:%u: the services "
-				"have %d backends, the most a gateway holds", name, a, port,
-				NG_MAX_BACKENDS);
+				"have %d backends, the most a gateway holds", name,
+				ng_ip_fmt(addr, a, sizeof(a)), port, NG_MAX_BACKENDS);
 	if (grow((void **)&d->bes, &d->cap_bes, d->n_bes, sizeof(*d->bes)) < 0)
 		return ng_err(err, errlen, -ENOMEM, "out of memory");
 	d->bes[d->n_bes].addr = *addr;

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -335,51 +336,116 @@ skew_and_abort(void **state)
 
 /* ---- the pool of slabs the chunks (and lib/svc's service objects) come from ---- */
 
+/* What the pools hold: the DPDK heap's bytes and the slabs mapped on their own. */
+static size_t
+held(void)
+{
+	return heap_allocated() + ng_slab_mapped_bytes();
+}
+
 /*
  * Objects come out cache-line aligned, distinct and whole (writing every byte
  * of each disturbs none of the others), a slab at a time; one given back is
- * the next handed out; the last one back returns every slab to the heap.
+ * the next handed out; the last one back returns every slab.
  */
 static void
 slab_pool(void **state)
 {
-	enum { PER = 5, N = 3 * PER + 2 };
-	size_t heap0 = heap_allocated(), heap1;
+	enum { N = 40000 };
+	size_t held0 = held(), held1;
 	struct ng_slab s;
-	uint8_t *o[N], *again;
+	static uint8_t *o[N];
+	uint8_t *again;
 
 	(void)state;
-	ng_slab_init(&s, "test_slab", 100, PER);
+	ng_slab_init(&s, "test_slab", 100, 5);
 	assert_int_equal(s.obj_size, 128);
 	for (unsigned int i = 0; i < N; i++) {
 		o[i] = ng_slab_get(&s);
 		assert_non_null(o[i]);
 		assert_int_equal((uintptr_t)o[i] % RTE_CACHE_LINE_SIZE, 0);
-		memset(o[i], (int)i + 1, s.obj_size);
+		memset(o[i], (int)(i % 251) + 1, s.obj_size);
 	}
-	assert_int_equal(s.n_slabs, (N + PER - 1) / PER);
+	assert_int_equal(s.n_slabs, (N + s.per_slab - 1) / s.per_slab);
+	assert_true(s.n_slabs >= 2);
 	assert_int_equal(s.out, N);
 	for (unsigned int i = 0; i < N; i++)
 		for (size_t b = 0; b < s.obj_size; b++)
-			if (o[i][b] != (uint8_t)(i + 1))
-				fail_msg("object %u byte %zu: %u, want %u", i, b, o[i][b], i + 1);
-	heap1 = heap_allocated();
-	assert_true(heap1 >= heap0 + (size_t)s.n_slabs * PER * s.obj_size);
+			if (o[i][b] != (uint8_t)(i % 251 + 1))
+				fail_msg("object %u byte %zu: %u, want %u", i, b, o[i][b],
+						i % 251 + 1);
+	held1 = held();
+	assert_true(held1 >= held0 + (size_t)s.n_slabs * s.per_slab * s.obj_size);
 	ng_slab_put(&s, o[7]);
 	ng_slab_put(&s, NULL);
 	again = ng_slab_get(&s);
 	assert_ptr_equal(again, o[7]);
-	assert_int_equal(heap_allocated(), heap1);
+	assert_int_equal(held(), held1);
 	for (unsigned int i = 0; i < N; i++)
 		ng_slab_put(&s, o[i]);
 	assert_int_equal(s.out, 0);
 	assert_int_equal(s.n_slabs, 0);
-	assert_int_equal(heap_allocated(), heap0);
+	assert_int_equal(held(), held0);
 	/* Usable again after it emptied. */
 	o[0] = ng_slab_get(&s);
 	assert_non_null(o[0]);
 	ng_slab_put(&s, o[0]);
+	assert_int_equal(held(), held0);
+}
+
+/* The VmFlags line of the mapping of /proc/self/smaps that holds p ("" if none). */
+static void
+vm_flags(const void *p, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false;
+
+	out[0] = '\0';
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		uintptr_t lo, hi;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2 &&
+				strchr(line, '-') < strchr(line, ' '))
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0)
+			snprintf(out, len, "%s", line);
+	}
+	fclose(f);
+}
+
+/*
+ * Without hugepages (this test's EAL runs --no-huge) a slab is a private
+ * anonymous mapping of whole 2 MiB steps, aligned to 2 MiB and advised for
+ * transparent huge pages ("hg" in its VmFlags), outside the DPDK heap; the
+ * pool fills the step with objects.
+ */
+static void
+slab_mapped_without_hugepages(void **state)
+{
+	size_t heap0 = heap_allocated(), mapped0 = ng_slab_mapped_bytes();
+	struct ng_slab s;
+	char flags[512];
+	uint8_t *o;
+
+	(void)state;
+	assert_int_equal(rte_eal_has_hugepages(), 0);
+	ng_slab_init(&s, "test_slab", 5000, 4);
+	assert_true(s.mapped);
+	assert_int_equal(s.per_slab, (2u << 20) / s.obj_size);
+	o = ng_slab_get(&s);
+	assert_non_null(o);
+	assert_int_equal((uintptr_t)o % (2u << 20), 0);
+	assert_int_equal(ng_slab_mapped_bytes(), mapped0 + (2u << 20));
 	assert_int_equal(heap_allocated(), heap0);
+	vm_flags(o, flags, sizeof(flags));
+	if (strstr(flags, " hg") == NULL)
+		fail_msg("slab at %p: no MADV_HUGEPAGE in \"%s\"", (void *)o, flags);
+	ng_slab_put(&s, o);
+	assert_int_equal(ng_slab_mapped_bytes(), mapped0);
+	vm_flags(o, flags, sizeof(flags));
+	assert_string_equal(flags, "");
 }
 
 static int
@@ -417,6 +483,7 @@ main(void)
 		cmocka_unit_test(churn_against_model),
 		cmocka_unit_test(skew_and_abort),
 		cmocka_unit_test(slab_pool),
+		cmocka_unit_test(slab_mapped_without_hugepages),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
