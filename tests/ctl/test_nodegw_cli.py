@@ -73,7 +73,7 @@ ALL_COMMANDS = [
     "backend del", "backend weight", "commit", "lookup",
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
-    "show memory", "reload", "log level", "show running-config",
+    "show memory", "reload", "log level", "show running-config", "show startup",
     "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
     "show bgp", "drain", "undrain",
     "trace add", "show trace", "clear trace", "debug worker stall",
