@@ -27,6 +27,7 @@
 #include "ng_cli_util.h"
 #include "ng_exit.h"
 #include "running_config.h"
+#include "startup.h"
 #include "ng_log.h"
 #include "port.h"
 #include "route.h"
@@ -722,7 +723,8 @@ step_cli(struct app *a)
 			(rc = ng_http_cli_register()) < 0 ||
 			(rc = ng_health_cli_register()) < 0 ||
 			(rc = ng_bgp_cli_register()) < 0 ||
-			(rc = ng_route_cli_register(&a->rt)) < 0) {
+			(rc = ng_route_cli_register(&a->rt)) < 0 ||
+			(rc = ng_startup_cli_register()) < 0) {
 		snprintf(a->err, sizeof(a->err), "CLI commands: %s", strerror(-rc));
 		return rc;
 	}
@@ -836,6 +838,7 @@ control_loop(struct app *a)
 		if (ng_svc_syncing())
 			ng_cli_poll(0);
 		ng_svc_poll();
+		ng_startup_poll();
 		ng_http_poll(); /* epoll_wait(0) on every HTTP server at once */
 		ng_bgp_poll();
 		/* The CLI's poll() is the loop's only wait: at most 1 ms when idle, none
@@ -879,6 +882,7 @@ main(int argc, char **argv)
 	int eal_argc, app_first, i, rc;
 	char **app_argv;
 
+	ng_startup_begin();
 	split_args(argc, argv, &eal_argc, &app_first);
 	app_argv = calloc((size_t)(argc - app_first + 2), sizeof(char *));
 	if (app_argv == NULL)
@@ -914,11 +918,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	ng_startup_mark("config");
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "nodegw: EAL init failed: %s\n", rte_strerror(rte_errno));
 		ng_conf_free(a.conf);
 		return 1;
 	}
+	ng_startup_mark("EAL");
 	ng_log_init(a.log_level >= 0 ? (uint32_t)a.log_level : a.conf->log_level);
 
 	signal(SIGINT, on_signal);
@@ -937,7 +943,9 @@ main(int argc, char **argv)
 			rte_eal_cleanup();
 			return 1;
 		}
+		ng_startup_mark(steps[i].name);
 	}
+	ng_startup_ready();
 	NG_LOG(NOTICE, MAIN, "ready: %u ports, %u workers, config %s", ng_port_count(),
 		a.n_workers, a.conf_path);
 

@@ -15,8 +15,11 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_memzone.h>
 
 #include "ng_log.h"
+#include "ng_mem.h"
 #include "pkt.h"
 #include "port.h"
 
@@ -68,12 +71,63 @@ ng_port_pool_size(const struct ng_conf *c, unsigned int n_workers)
 	return (uint32_t)n;
 }
 
+static void
+pool_mz_free(struct rte_mempool_memhdr *memhdr, void *opaque)
+{
+	(void)memhdr;
+	rte_memzone_free(opaque);
+}
+
+/*
+ * The pool's objects in one memzone whose pages are faulted in at once before
+ * the objects are written: on --no-huge memory, writing each mbuf's header
+ * first took a page fault per 4 KiB page, about half of the pool's start-up
+ * cost (doc/architecture.md, "The start-up"). Where no IOVA-contiguous memzone
+ * that large is free, the pool is populated the default way (in chunks).
+ */
+static int
+pool_populate(struct rte_mempool *mp)
+{
+	char name[RTE_MEMZONE_NAMESIZE];
+	const struct rte_memzone *mz;
+	size_t pg_sz, min_chunk, align;
+	ssize_t len;
+	int rc;
+
+	/* The sizes rte_mempool_populate_default() would ask for (the ring and
+	 * stack drivers' calc_mem_size), for one chunk. */
+	rc = rte_mempool_get_page_size(mp, &pg_sz);
+	if (rc < 0)
+		return rc;
+	len = rte_mempool_op_calc_mem_size_default(mp, mp->size,
+			pg_sz == 0 ? 0 : rte_bsf64(pg_sz), &min_chunk, &align);
+	if (len < 0)
+		return (int)len;
+	snprintf(name, sizeof(name), "%s_objs", mp->name);
+	mz = rte_memzone_reserve_aligned(name, (size_t)len, mp->socket_id,
+			RTE_MEMZONE_IOVA_CONTIG, RTE_MAX(align, (size_t)RTE_CACHE_LINE_SIZE));
+	if (mz == NULL)
+		return rte_mempool_populate_default(mp);
+	ng_mem_populate(mz->addr, mz->len);
+	rc = rte_mempool_populate_iova(mp, mz->addr, mz->iova, mz->len, pool_mz_free,
+			(void *)(uintptr_t)mz);
+	if (rc < 0) {
+		rte_memzone_free(mz);
+		return rc;
+	}
+	return mp->populated_size == mp->size ? 0 : -ENOSPC;
+}
+
+/* rte_pktmbuf_pool_create() in its steps, with pool_populate() for the memory. */
 struct rte_mempool *
 ng_port_pool_create(const struct ng_conf *c, unsigned int n_workers)
 {
 	uint32_t n = ng_port_pool_size(c, n_workers);
+	struct rte_pktmbuf_pool_private priv = {.mbuf_priv_size = NG_MBUF_PRIV_SIZE};
 	uint16_t mtu = RTE_ETHER_MTU;
+	struct rte_mempool *mp;
 	uint32_t room;
+	int rc;
 
 	for (unsigned int i = 0; i < c->n_ports; i++)
 		if (c->ports[i].mtu > mtu)
@@ -82,8 +136,23 @@ ng_port_pool_create(const struct ng_conf *c, unsigned int n_workers)
 			RTE_ETHER_CRC_LEN;
 	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
 		room = RTE_MBUF_DEFAULT_BUF_SIZE;
-	return rte_pktmbuf_pool_create("ng_pkts", n, c->mempool.cache, NG_MBUF_PRIV_SIZE,
-			(uint16_t)room, (int)rte_socket_id());
+	priv.mbuf_data_room_size = (uint16_t)room;
+	mp = rte_mempool_create_empty("ng_pkts", n, sizeof(struct rte_mbuf) + NG_MBUF_PRIV_SIZE +
+			room, c->mempool.cache, sizeof(priv), (int)rte_socket_id(), 0);
+	if (mp == NULL)
+		return NULL;
+	rc = rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL);
+	if (rc == 0) {
+		rte_pktmbuf_pool_init(mp, &priv);
+		rc = pool_populate(mp);
+	}
+	if (rc < 0) {
+		rte_mempool_free(mp);
+		rte_errno = -rc;
+		return NULL;
+	}
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
 }
 
 void

@@ -10,6 +10,7 @@
 #include <rte_eal.h>
 #include <rte_malloc.h>
 
+#include "ng_mem.h"
 #include "slab_priv.h"
 
 /* Without hugepages, slabs are mapped in steps of a transparent huge page. */
@@ -37,26 +38,6 @@ size_t
 ng_slab_mapped_bytes(void)
 {
 	return mapped;
-}
-
-/*
- * Fault a new slab's pages in at once: one system call instead of a page
- * fault for each page the compiler would touch first (the bench runs on
- * --no-huge memory; hugepages are populated already, and a kernel without
- * MADV_POPULATE_WRITE, 5.14, refuses it: the pages then fault as before).
- */
-static void
-populate(void *p, size_t len)
-{
-#ifdef MADV_POPULATE_WRITE
-	uintptr_t a = RTE_ALIGN_CEIL((uintptr_t)p, 4096), e = RTE_ALIGN_FLOOR((uintptr_t)p + len, 4096);
-
-	if (e > a)
-		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-#else
-	(void)p;
-	(void)len;
-#endif
 }
 
 /*
@@ -124,7 +105,7 @@ slab_grow(struct ng_slab *s)
 		slab = rte_malloc(s->name, len, RTE_CACHE_LINE_SIZE);
 	if (slab == NULL)
 		return -1;
-	populate(slab, len);
+	ng_mem_populate(slab, len);
 	s->slabs[s->n_slabs++] = slab;
 	/* Pushed from the end, so objects go out in address order. */
 	for (uint32_t i = s->per_slab; i > 0; i--) {

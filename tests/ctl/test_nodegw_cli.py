@@ -73,7 +73,7 @@ ALL_COMMANDS = [
     "backend del", "backend weight", "commit", "lookup",
     "show routes", "show neighbours", "route add", "route del", "neighbour add",
     "neighbour del",
-    "show memory", "reload", "log level", "show running-config",
+    "show memory", "reload", "log level", "show running-config", "show startup",
     "show k8s", "clear ruleset", "runtime cycles", "show cli", "show health", "show http",
     "show bgp", "drain", "undrain",
     "trace add", "show trace", "clear trace", "debug worker stall",
@@ -490,6 +490,29 @@ def t_show_version(x):
     check(j["version"] == x.version and j["git"] == x.git and j["dpdk"] == ls[1] and
           j["tsc_hz"] > 0,
           "show version json values agree with the text", j)
+
+
+def t_show_startup(x):
+    c = x.c
+    j = c.json("show startup json")
+    now = time.monotonic()
+    check(j.get("clock") == "monotonic", "show startup json: clock monotonic", j)
+    names = [p["name"] for p in j["pieces"]]
+    check(names[:3] == ["config", "EAL", "workers"] and "mempool" in names and
+          names[-1] == "kubernetes", "the pieces in order: config, EAL, the init steps", names)
+    check(all(p["wall_ms"] >= 0 and p["cpu_ms"] >= 0 for p in j["pieces"]),
+          "no negative time", j)
+    check(x.a.t_start <= j["main_s"] <= j["ready_s"] <= now,
+          "main() and ready between this test's start of nodegw and now (one clock)",
+          (x.a.t_start, j, now))
+    walls = sum(p["wall_ms"] for p in j["pieces"]) / 1e3
+    check(abs(walls - (j["ready_s"] - j["main_s"])) < 0.005,
+          "the pieces add up to main() -> ready", (walls, j))
+    check(j["synced_s"] is not None and j["ready_s"] <= j["synced_s"] <= now,
+          "the config's services published: synced_s from ready to now", j)
+    out = c.ok("show startup")
+    check("mempool" in out and "EAL" in out and
+          "first complete ruleset published after" in out, "show startup text", out)
 
 
 def t_show_ports(x):
@@ -2123,6 +2146,7 @@ def main():
             ("connect: negotiation, banner, prompt", t_connect),
             ("connect: a script speaking first gets no telnet bytes", t_connect_script),
             ("show version", t_show_version),
+            ("show startup", t_show_startup),
             ("show ports", t_show_ports),
             ("show workers", t_show_workers),
             ("debug worker stall", t_debug_stall),

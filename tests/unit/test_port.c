@@ -19,8 +19,10 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_memzone.h>
 
 #include "ng_test_gw.h"
+#include "pkt.h"
 #include "port.h"
 
 #define BURST 32
@@ -124,6 +126,33 @@ pool_exhaustion_counted_once_and_timed(void **state)
 	assert_false(c.exhausted);
 }
 
+/*
+ * ng_port_pool_create() puts every mbuf in one memzone of its own (faulted in
+ * at once before the mbufs were written), and the mbufs are what
+ * rte_pktmbuf_pool_create() would have made: data room, private area, pool.
+ */
+static void
+pool_in_one_memzone_of_its_own(void **state)
+{
+	const struct rte_memzone *mz = rte_memzone_lookup("ng_pkts_objs");
+	struct rte_mbuf *m;
+
+	(void)state;
+	assert_non_null(mz);
+	assert_int_equal(gw.pool->nb_mem_chunks, 1);
+	assert_int_equal(gw.pool->populated_size, gw.pool->size);
+	assert_ptr_equal(STAILQ_FIRST(&gw.pool->mem_list)->addr, mz->addr);
+	m = rte_pktmbuf_alloc(gw.pool);
+	assert_non_null(m);
+	assert_true((uintptr_t)m >= (uintptr_t)mz->addr &&
+			(uintptr_t)m < (uintptr_t)mz->addr + mz->len);
+	assert_ptr_equal(m->pool, gw.pool);
+	assert_int_equal(rte_pktmbuf_priv_size(gw.pool), NG_MBUF_PRIV_SIZE);
+	assert_true(rte_pktmbuf_data_room_size(gw.pool) >= RTE_MBUF_DEFAULT_BUF_SIZE);
+	assert_int_equal(rte_pktmbuf_headroom(m), RTE_PKTMBUF_HEADROOM);
+	rte_pktmbuf_free(m);
+}
+
 /* ng_port_poll() looks at links every 100 ms: poll until it has looked. */
 static void
 poll_links(void)
@@ -171,6 +200,7 @@ int
 main(void)
 {
 	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pool_in_one_memzone_of_its_own),
 		cmocka_unit_test(pool_exhaustion_counted_once_and_timed),
 		cmocka_unit_test(link_changes_counted),
 	};
