@@ -15,6 +15,11 @@
  * with 1 GiB free), as bench.sh runs nodegw; without it, 4 KiB pages, whose
  * TLB misses on the 64 MiB connection table add to every lookup.
  *
+ * NG_PERF_FLUSH=1 takes each burst's TX flush (ng_worker_flush(), the
+ * worker loop's tx stage; net_null frees the frames in it) into its cycles,
+ * and the tx stage into the stages; without it the frames stay queued and
+ * the test frees them, as before 2026-12-05 (issue 16/14, branch rxtx17).
+ *
  * BACKENDS (1..64, default 64): fewer backends are fewer destinations for
  * the workers' IPv6 FIB and neighbour caches (16 was the figure before
  * 2026-12-05 in doc/benchmarks.md).
@@ -50,6 +55,8 @@
 
 static struct ng_test_gw gw;
 static unsigned int n_be = N_BE_MAX;
+/* NG_PERF_FLUSH=1: each burst's TX flush (net_null frees the frames) in its cycles */
+static bool flush;
 static char err[NG_ERRBUF];
 static const struct rte_ether_addr peer_mac = {{0x02, 0x00, 0x00, 0x00, 0x17, 0x02}};
 
@@ -191,6 +198,7 @@ one_burst(struct side *s, bool syn, unsigned int k)
 	struct ng_worker *w = gw.dp->workers[0];
 	struct rte_mbuf *m[BURST];
 	uint64_t st0[NG_STAGE_MAX], t0, t1;
+	uint16_t fwd;
 
 	for (unsigned int j = 0; j < BURST; j++) {
 		struct tb_frame f;
@@ -202,12 +210,15 @@ one_burst(struct side *s, bool syn, unsigned int k)
 		st0[x] = w->stats.stage[x].cycles;
 	t0 = rte_rdtsc_precise();
 	ng_worker_process(w, m, BURST);
+	fwd = w->tx[P1].n;
+	if (flush)
+		ng_worker_flush(w);
 	t1 = rte_rdtsc_precise();
 	s->cyc[k] = t1 - t0;
 	for (unsigned int x = 0; x < NG_STAGE_MAX; x++)
 		s->stage[(size_t)k * NG_STAGE_MAX + x] = w->stats.stage[x].cycles - st0[x];
 	s->sent += BURST;
-	s->forwarded += w->tx[P1].n;
+	s->forwarded += fwd;
 	ng_test_gw_release(&gw);
 }
 
@@ -267,6 +278,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	n_be = (unsigned int)nb;
+	flush = getenv("NG_PERF_FLUSH") != NULL && strcmp(getenv("NG_PERF_FLUSH"), "1") == 0;
 	setup();
 	for (int f = 0; f < 2; f++) {
 		sd[f].cyc = calloc(n, sizeof(uint64_t));
