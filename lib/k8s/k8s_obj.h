@@ -282,6 +282,18 @@ int ng_k8s_list_items_span(const char *b, size_t n, size_t *open, size_t *close)
  */
 int ng_k8s_list_next_item(const char *b, size_t end, size_t *pos, size_t *start, size_t *len);
 
+/**
+ * The end (one past) of the JSON value that starts at b[i], as the list scan
+ * above sees it: a string, object or array up to its end (strings, escapes
+ * and brackets followed, brackets not matched by kind), anything else up to
+ * the next whitespace, ',', ']' or '}'. What the list scan runs (16-byte
+ * vector compares where the CPU has SSE2).
+ * @return the end, or 0 when the value does not end before end (or i >= end).
+ */
+size_t ng_k8s_scan_value(const char *b, size_t i, size_t end);
+/** The same, a byte at a time: the reference the tests hold it to. */
+size_t ng_k8s_scan_value_scalar(const char *b, size_t i, size_t end);
+
 /* ---- translation (kube-proxy semantics) ---- */
 
 struct ng_k8s_node {

@@ -12,6 +12,10 @@
  * Properties: the objects (their text) and the result are the same however
  * the stream is cut, and the same as the reference's; every object is whole (from '{' to
  * its matching '}'); nothing crashes or leaks.
+ *
+ * The same bytes also go through the list scan's value end (ng_k8s_scan_value,
+ * vector compares 64 bytes at a time), from a few starts to a few ends: it
+ * must find what the byte-at-a-time ng_k8s_scan_value_scalar finds.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -150,5 +154,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			whole.hash[i] == ref.hash[i] && cut.hash[i] == ref.hash[i],
 			"object #%zu: lengths %zu, %zu, reference %zu, or its text differs", i,
 			whole.len[i], cut.len[i], ref.len[i]);
+	for (size_t k = 0; k < 4 && n > 0; k++) {
+		size_t i = k == 0 ? 0 : k == 1 ? max % n : (size_t)cuts[0] * k % n;
+		size_t end = k % 2 == 0 ? n : i + (n - i) / 2;
+		size_t v = ng_k8s_scan_value(p, i, end), s = ng_k8s_scan_value_scalar(p, i, end);
+
+		FZ_ASSERT(v == s, "value end from %zu to %zu: %zu, a byte at a time %zu", i, end,
+			v, s);
+	}
 	return 0;
 }

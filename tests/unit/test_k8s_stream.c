@@ -448,6 +448,187 @@ test_list_items_bad(void **state)
 			fail_msg("%s: not refused (items: %s)", bad_items[i], out);
 }
 
+/*
+ * ng_k8s_scan_value(), vector compares 64 bytes at a time where the CPU has
+ * them, against ng_k8s_scan_value_scalar(): the same end for every start and
+ * end of the same bytes.
+ */
+static void
+same_scan(const char *b, size_t i, size_t end)
+{
+	size_t v = ng_k8s_scan_value(b, i, end), s = ng_k8s_scan_value_scalar(b, i, end);
+
+	if (v != s)
+		fail_msg("scan of %.*s from %zu to %zu: %zu, a byte at a time %zu",
+			(int)(end < 300 ? end : 300), b, i, end, v, s);
+}
+
+/* A whole value b: it ends at its last byte; every shorter end cuts it. */
+static void
+check_whole(const char *b)
+{
+	size_t n = strlen(b);
+
+	same_scan(b, 0, n);
+	if (ng_k8s_scan_value(b, 0, n) != n)
+		fail_msg("%s: ends at %zu, not %zu", b, ng_k8s_scan_value(b, 0, n), n);
+	for (size_t end = 0; end < n; end++) {
+		same_scan(b, 0, end);
+		if (ng_k8s_scan_value(b, 0, end) != 0)
+			fail_msg("%s cut at %zu: ends at %zu", b, end,
+				ng_k8s_scan_value(b, 0, end));
+	}
+	for (size_t i = 1; i < n; i++)
+		same_scan(b, i, n);
+}
+
+static void
+test_scan_value_blocks(void **state)
+{
+	/* What must be followed exactly, each moved across every position of a
+	 * 64-byte block by the padding before it. */
+	static const char *piece[] = {
+		"\"a\\\\\"",                   /* "a\\": an escaped backslash ends it */
+		"\"\\\"\"",                    /* "\"" */
+		"\"\\\\\\\\\\\\\\\"x\"",       /* "\\\\\\\"x": a run of seven */
+		"\"x}]{[\"",                   /* brackets in a string */
+		"\"[\\\"{\\\\\"",              /* both */
+		"[[[{}]],{\"a\":[]},[{}],{}]", /* closes in a row */
+		"{\"k:{\\\"port\\\":80}\":{}}", /* managedFields keys */
+		"\"\\u00e9\\/\\n\"",
+	};
+	char b[512];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(piece) / sizeof(piece[0]); k++) {
+		for (int pad = 0; pad < 140; pad++) {
+			/* in an object, in an array, and (strings) as the value itself */
+			snprintf(b, sizeof(b), "{\"p\":\"%.*s\",\"k\":%s}", pad,
+				"................................................................"
+				"................................................................"
+				"................", piece[k]);
+			check_whole(b);
+			snprintf(b, sizeof(b), "[%.*s%s]", pad,
+				"                                                                "
+				"                                                                "
+				"                ", piece[k]);
+			check_whole(b);
+			if (piece[k][0] == '"') {
+				snprintf(b, sizeof(b), "\"%.*s%s", pad,
+					"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					"aaaaaaaaaaaaaaaaaaaa", piece[k] + 1);
+				check_whole(b);
+			}
+		}
+	}
+	/* What is not JSON is followed the same way: a backslash outside a
+	 * string is nothing, a ']' closes a '{'. */
+	for (int pad = 0; pad < 140; pad++) {
+		snprintf(b, sizeof(b), "{\"p\":[%.*s],\\\"a\":\"}\"]", pad,
+			"1111111111111111111111111111111111111111111111111111111111111111"
+			"1111111111111111111111111111111111111111111111111111111111111111"
+			"111111111111");
+		check_whole(b);
+		snprintf(b, sizeof(b), "{%.*s\\\\\"}\"}}", pad,
+			"{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"
+			"{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"
+			"{{{{{{{{{{{{");
+		for (size_t end = 0; end <= strlen(b); end++)
+			for (size_t i = 0; i < end; i++)
+				same_scan(b, i, end);
+	}
+	/* an escape as the very last byte */
+	for (int pad = 0; pad < 140; pad++) {
+		snprintf(b, sizeof(b), "[\"%.*s\\", pad,
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+			"aaaaaaaaaaaa");
+		same_scan(b, 0, strlen(b));
+		assert_int_equal(ng_k8s_scan_value(b, 0, strlen(b)), 0);
+	}
+}
+
+/* A random JSON value at b + *o (at most max bytes): strings with escapes and
+ * brackets, objects and arrays nested up to depth 6. */
+static void
+random_value(uint64_t *seed, char *b, size_t *o, size_t max, unsigned int depth)
+{
+	static const char *frag[] = {
+		"a", "bc", "\\\\", "\\\"", "{", "}", "[", "]", "\\n", " ", "\\u0041", ":,",
+	};
+	uint64_t r = rnd(seed);
+	unsigned int kind = depth >= 6 || max - *o < 64 ? (unsigned int)(r % 2) : (unsigned int)(r % 4);
+	unsigned int n = (unsigned int)((r >> 8) % 12);
+
+	if (kind == 0) {
+		b[(*o)++] = '1';
+		return;
+	}
+	if (kind == 1) {
+		b[(*o)++] = '"';
+		for (unsigned int k = 0; k < n * 3 && max - *o > 16; k++) {
+			const char *f = frag[rnd(seed) % (sizeof(frag) / sizeof(frag[0]))];
+
+			memcpy(b + *o, f, strlen(f));
+			*o += strlen(f);
+		}
+		b[(*o)++] = '"';
+		return;
+	}
+	b[(*o)++] = kind == 2 ? '[' : '{';
+	for (unsigned int k = 0; k < n && max - *o > 64; k++) {
+		if (k > 0)
+			b[(*o)++] = ',';
+		if (kind == 3) {
+			memcpy(b + *o, "\"k\":", 4);
+			*o += 4;
+		}
+		random_value(seed, b, o, max, depth + 1);
+	}
+	b[(*o)++] = kind == 2 ? ']' : '}';
+}
+
+static void
+test_scan_value_random(void **state)
+{
+	/* Marks and a few others, with opens favoured so that values go on. */
+	static const char alpha[] = "\"\\{{{[[[}]a ,:";
+	uint64_t seed = 0x2545f4914f6cdd1dull;
+	char b[4096];
+
+	(void)state;
+	/* any bytes at all */
+	for (unsigned int round = 0; round < 20000; round++) {
+		size_t n = 1 + rnd(&seed) % 400;
+
+		for (size_t k = 0; k < n; k++)
+			b[k] = alpha[rnd(&seed) % (sizeof(alpha) - 1)];
+		for (unsigned int t = 0; t < 8; t++) {
+			size_t i = t == 0 ? 0 : rnd(&seed) % n;
+			size_t end = t < 2 ? n : i + rnd(&seed) % (n - i + 1);
+
+			same_scan(b, i, end);
+		}
+	}
+	/* JSON values, each whole and cut */
+	for (unsigned int round = 0; round < 3000; round++) {
+		size_t o = 0;
+
+		random_value(&seed, b, &o, sizeof(b) - 1, 0);
+		b[o] = '\0';
+		same_scan(b, 0, o);
+		assert_int_equal(ng_k8s_scan_value(b, 0, o), o);
+		for (unsigned int t = 0; t < 16; t++) {
+			size_t i = rnd(&seed) % o;
+
+			same_scan(b, i, o);
+			same_scan(b, 0, i);
+			same_scan(b, i, i + rnd(&seed) % (o - i + 1));
+		}
+	}
+}
+
 /* ======== ng_k8s_parse(): trees from the reused buffer ======== */
 
 /* The tree ng_k8s_parse() builds prints as cJSON's own parse does. */
@@ -575,6 +756,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_split_linear),
 	cmocka_unit_test(test_list_items),
 	cmocka_unit_test(test_list_items_bad),
+	cmocka_unit_test(test_scan_value_blocks),
+	cmocka_unit_test(test_scan_value_random),
 	cmocka_unit_test(test_parse_in_buffer),
 	cmocka_unit_test(test_parse_two_alive),
 	cmocka_unit_test(test_parse_spills),
