@@ -571,6 +571,32 @@ check_port_names(const struct ng_k8s_service *svc, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The wants in an array of their number: there is room for three a port and
+ * family, and most ports give one (the store keeps the translation of every
+ * Service for the next diff: 890 bytes a port of which 296 used). Where the
+ * copy cannot be had the larger array is kept.
+ */
+static void
+want_trim(struct ng_k8s_xlate *x, size_t cap)
+{
+	struct ng_k8s_want *w;
+
+	if (x->n == cap)
+		return;
+	if (x->n == 0) {
+		free(x->want);
+		x->want = NULL;
+		return;
+	}
+	w = malloc(x->n * sizeof(*w));
+	if (w == NULL)
+		return;
+	memcpy(w, x->want, x->n * sizeof(*w));
+	free(x->want);
+	x->want = w;
+}
+
 int
 ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *const *slices,
 		unsigned int n_slices, const struct ng_k8s_node *node, struct ng_k8s_xlate *out,
@@ -609,6 +635,7 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 		ng_k8s_xlate_free(out);
 		return rc;
 	}
+	want_trim(out, (size_t)svc->n_ports * 3 * nf);
 	if (svc->type == NG_K8S_LOAD_BALANCER && svc->etp_local && svc->hc_node_port != 0) {
 		out->hc_node_port = svc->hc_node_port;
 		if (local_ready(slices, n_slices, node, &out->hc_local_endpoints) < 0) {

@@ -306,6 +306,8 @@ test_decode_node(void **state)
 	assert_string_equal(n.zone, "zone-a");
 	assert_false(n.to_be_deleted);
 	assert_false(n.deleting);
+	ng_k8s_node_free(&n);
+	assert_null(n.name);
 
 	/* What the cluster autoscaler adds before it drains the node. */
 	cJSON_AddItemToArray(at(o, "spec.taints"), cJSON_Parse("{\"effect\": \"NoSchedule\", "
@@ -316,10 +318,12 @@ test_decode_node(void **state)
 	assert_true(n.to_be_deleted);
 	assert_true(n.deleting);
 	assert_string_equal(n.zone, "");
+	ng_k8s_node_free(&n);
 
 	put(o, "spec", "taints", cJSON_CreateString("none"));
 	assert_int_equal(ng_k8s_node_decode(o, &n, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "node node-a: spec.taints: not an array");
+	assert_null(n.name); /* a failed decode holds nothing */
 	cJSON_Delete(o);
 }
 
