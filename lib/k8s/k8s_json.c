@@ -858,26 +858,57 @@ hint_elem(struct jctx *c, const char *path, const cJSON *e, void *out, void *arg
 	return *(const char **)out != NULL ? 0 : jnomem(c);
 }
 
-/** endpoints[].hints: forZones and forNodes. */
+/** The names of the array arr (at path base) into out[]. */
+static int
+hint_names(struct jctx *c, const cJSON *arr, const char *base, const char **out)
+{
+	char path[PATH_MAX_LEN];
+	const cJSON *e;
+	unsigned int i = 0;
+
+	cJSON_ArrayForEach(e, arr) {
+		index_path(path, base, i);
+		if (hint_elem(c, path, e, &out[i], NULL) < 0)
+			return -EINVAL;
+		i++;
+	}
+	return 0;
+}
+
+/**
+ * endpoints[].hints: forZones and forNodes, in one allocation (none when both
+ * are empty, as they are unless topology-aware routing is on). Its counts are
+ * set first, so that the slice's free function releases a partly decoded one.
+ */
 static int
 endpoint_hints(struct jctx *c, const char *path, const cJSON *e, struct ng_k8s_endpoint *out)
 {
-	char hpath[PATH_MAX_LEN];
-	const cJSON *h;
-	void *z = NULL, *n = NULL;
-	int rc;
+	char hpath[PATH_MAX_LEN], base[PATH_MAX_LEN];
+	const cJSON *h, *zones, *nodes;
+	unsigned int nz, nn;
 
 	if (get_obj(c, e, path, "hints", &h) < 0)
 		return -EINVAL;
 	join(hpath, path, "hints");
-	rc = decode_array(c, h, hpath, "forZones", sizeof(char *), &z, &out->n_zone_hints,
-			hint_elem, NULL);
-	out->zone_hints = z;
-	if (rc == 0)
-		rc = decode_array(c, h, hpath, "forNodes", sizeof(char *), &n, &out->n_node_hints,
-				hint_elem, NULL);
-	out->node_hints = n;
-	return rc;
+	if (get_arr(c, h, hpath, "forZones", &zones) < 0)
+		return -EINVAL;
+	/* forNodes' type is checked after forZones' names, as it always was. */
+	nodes = member(h, "forNodes");
+	nz = (unsigned int)cJSON_GetArraySize(zones);
+	nn = cJSON_IsArray(nodes) ? (unsigned int)cJSON_GetArraySize(nodes) : 0;
+	if (nz + nn > 0) {
+		out->hints = calloc(1, sizeof(*out->hints) + (size_t)(nz + nn) * sizeof(char *));
+		if (out->hints == NULL)
+			return jnomem(c);
+		out->hints->n_zones = nz;
+		out->hints->n_nodes = nn;
+		if (hint_names(c, zones, join(base, hpath, "forZones"), out->hints->names) < 0)
+			return -EINVAL;
+	}
+	if (get_arr(c, h, hpath, "forNodes", &nodes) < 0)
+		return -EINVAL;
+	return nn == 0 ? 0 : hint_names(c, nodes, join(base, hpath, "forNodes"),
+			out->hints->names + nz);
 }
 
 /** One element of endpoints[]: addresses[0], conditions, nodeName. */
@@ -980,12 +1011,10 @@ ng_k8s_slice_free(struct ng_k8s_slice *s)
 		struct ng_k8s_endpoint *e = &s->endpoints[i];
 
 		ng_k8s_name_put(e->node);
-		for (unsigned int j = 0; j < e->n_zone_hints && e->zone_hints != NULL; j++)
-			ng_k8s_name_put(e->zone_hints[j]);
-		for (unsigned int j = 0; j < e->n_node_hints && e->node_hints != NULL; j++)
-			ng_k8s_name_put(e->node_hints[j]);
-		free(e->zone_hints);
-		free(e->node_hints);
+		for (unsigned int j = 0; e->hints != NULL &&
+				j < e->hints->n_zones + e->hints->n_nodes; j++)
+			ng_k8s_name_put(e->hints->names[j]);
+		free(e->hints);
 	}
 	free((void *)(uintptr_t)s->ns);
 	free(s->endpoints);

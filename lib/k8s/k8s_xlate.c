@@ -189,6 +189,25 @@ has_name(const char *const *names, unsigned int n, const char *name)
 	return false;
 }
 
+/** Does e have zone hints (nodes: node hints)? */
+static bool
+hinted(const struct ng_k8s_endpoint *e, bool nodes)
+{
+	return e->hints != NULL && (nodes ? e->hints->n_nodes : e->hints->n_zones) > 0;
+}
+
+/** Is name among e's zone hints (nodes: node hints)? */
+static bool
+hinted_for(const struct ng_k8s_endpoint *e, bool nodes, const char *name)
+{
+	const struct ng_k8s_hints *h = e->hints;
+
+	if (h == NULL)
+		return false;
+	return nodes ? has_name(h->names + h->n_zones, h->n_nodes, name) :
+			has_name(h->names, h->n_zones, name);
+}
+
 /**
  * All or nothing: node hints when the service prefers the same node, every
  * ready endpoint has node hints and one names this node; else zone hints when
@@ -205,10 +224,10 @@ topo_mode(const struct ng_k8s_service *svc, const struct cand *c, unsigned int n
 
 		if (!c[i].ready)
 			continue;
-		all_zone &= e->n_zone_hints > 0;
-		for_zone |= has_name(e->zone_hints, e->n_zone_hints, node->zone);
-		all_node &= e->n_node_hints > 0;
-		for_node |= has_name(e->node_hints, e->n_node_hints, node->name);
+		all_zone &= hinted(e, false);
+		for_zone |= hinted_for(e, false, node->zone);
+		all_node &= hinted(e, true);
+		for_node |= hinted_for(e, true, node->name);
 	}
 	if (svc->traffic_dist == NG_K8S_TD_PREFER_SAME_NODE && all_node && for_node)
 		return NG_K8S_TOPO_NODE;
@@ -227,9 +246,8 @@ topo_apply(const struct ng_k8s_service *svc, struct cand *c, unsigned int n,
 	for (unsigned int i = 0; i < n; i++) {
 		const struct ng_k8s_endpoint *e = c[i].ep;
 
-		c[i].topo_ok = m == NG_K8S_TOPO_NONE ||
-				(m == NG_K8S_TOPO_NODE ? has_name(e->node_hints, e->n_node_hints,
-					node->name) : has_name(e->zone_hints, e->n_zone_hints, node->zone));
+		c[i].topo_ok = m == NG_K8S_TOPO_NONE || (m == NG_K8S_TOPO_NODE ?
+				hinted_for(e, true, node->name) : hinted_for(e, false, node->zone));
 	}
 	return m;
 }
