@@ -182,6 +182,7 @@ struct ng_k8s_node_obj {
 /** Decode a Node. out as for ng_k8s_service_decode(). */
 int ng_k8s_node_decode(const cJSON *obj, struct ng_k8s_node_obj *out, char *err,
 		size_t errlen);
+/** Release what ng_k8s_node_decode() allocated (its metadata) and zero n. NULL: nothing. */
 void ng_k8s_node_free(struct ng_k8s_node_obj *n);
 
 /**
@@ -319,7 +320,7 @@ enum ng_k8s_topo {
 
 struct ng_k8s_xlate {
 	unsigned int n;
-	struct ng_k8s_want *want;
+	struct ng_k8s_want *want; /**< n of them, in an array of n but when memory is short */
 	unsigned int sctp_ports;  /**< SCTP ports ignored (the caller logs once) */
 	uint16_t hc_node_port;    /**< healthCheckNodePort to serve; 0: none */
 	uint32_t hc_local_endpoints; /**< ready endpoints (addresses) on this node */
