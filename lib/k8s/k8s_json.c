@@ -403,6 +403,32 @@ meta_read(struct jctx *c, const cJSON *obj, const char *parent, char ns[NG_K8S_N
 	return 0;
 }
 
+/**
+ * Keep the n strings in[] (metadata read into arrays of the limits' sizes)
+ * in one allocation of their exact size: *out[i] points at in[i]'s copy,
+ * *out[0] at the allocation, which the object's free function releases.
+ */
+static int
+meta_keep(struct jctx *c, unsigned int n, const char *const in[], const char **const out[])
+{
+	size_t total = 0;
+	char *b;
+
+	for (unsigned int i = 0; i < n; i++)
+		total += strlen(in[i]) + 1;
+	b = malloc(total);
+	if (b == NULL)
+		return jnomem(c);
+	for (unsigned int i = 0; i < n; i++) {
+		size_t len = strlen(in[i]) + 1;
+
+		memcpy(b, in[i], len);
+		*out[i] = b;
+		b += len;
+	}
+	return 0;
+}
+
 /** A namespaced object needs both its namespace and its name. */
 static int
 meta_required(struct jctx *c, const char *ns, const char *name)
@@ -723,12 +749,12 @@ svc_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
 		[NG_K8S_LOAD_BALANCER] = "LoadBalancer",
 		[NG_K8S_EXTERNAL_NAME] = "ExternalName",
 	};
+	char ns[NG_K8S_NS_MAX], name[NG_K8S_NAME_MAX], rv[NG_K8S_RV_MAX];
 	const cJSON *labels, *spec;
 	unsigned int type = NG_K8S_CLUSTER_IP;
 	bool headless = true;
 
-	if (meta_read(c, obj, "", out->ns, out->name, out->rv, &labels) < 0 ||
-			meta_required(c, out->ns, out->name) < 0)
+	if (meta_read(c, obj, "", ns, name, rv, &labels) < 0 || meta_required(c, ns, name) < 0)
 		return -EINVAL;
 	if (svc_annotations(c, obj, out) < 0)
 		return -EINVAL;
@@ -746,7 +772,8 @@ svc_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_service *out)
 			svc_extras(c, spec, out) < 0)
 		return -EINVAL;
 	out->skip = svc_skip(labels, out, headless);
-	return 0;
+	return meta_keep(c, 3, (const char *const[]){ns, name, rv},
+			(const char **const[]){&out->ns, &out->name, &out->rv});
 }
 
 int
@@ -770,6 +797,7 @@ ng_k8s_service_free(struct ng_k8s_service *s)
 {
 	if (s == NULL)
 		return;
+	free((void *)(uintptr_t)s->ns);
 	free(s->external_ips);
 	free(s->lb_ips);
 	free(s->ports);
@@ -830,26 +858,57 @@ hint_elem(struct jctx *c, const char *path, const cJSON *e, void *out, void *arg
 	return *(const char **)out != NULL ? 0 : jnomem(c);
 }
 
-/** endpoints[].hints: forZones and forNodes. */
+/** The names of the array arr (at path base) into out[]. */
+static int
+hint_names(struct jctx *c, const cJSON *arr, const char *base, const char **out)
+{
+	char path[PATH_MAX_LEN];
+	const cJSON *e;
+	unsigned int i = 0;
+
+	cJSON_ArrayForEach(e, arr) {
+		index_path(path, base, i);
+		if (hint_elem(c, path, e, &out[i], NULL) < 0)
+			return -EINVAL;
+		i++;
+	}
+	return 0;
+}
+
+/**
+ * endpoints[].hints: forZones and forNodes, in one allocation (none when both
+ * are empty, as they are unless topology-aware routing is on). Its counts are
+ * set first, so that the slice's free function releases a partly decoded one.
+ */
 static int
 endpoint_hints(struct jctx *c, const char *path, const cJSON *e, struct ng_k8s_endpoint *out)
 {
-	char hpath[PATH_MAX_LEN];
-	const cJSON *h;
-	void *z = NULL, *n = NULL;
-	int rc;
+	char hpath[PATH_MAX_LEN], base[PATH_MAX_LEN];
+	const cJSON *h, *zones, *nodes;
+	unsigned int nz, nn;
 
 	if (get_obj(c, e, path, "hints", &h) < 0)
 		return -EINVAL;
 	join(hpath, path, "hints");
-	rc = decode_array(c, h, hpath, "forZones", sizeof(char *), &z, &out->n_zone_hints,
-			hint_elem, NULL);
-	out->zone_hints = z;
-	if (rc == 0)
-		rc = decode_array(c, h, hpath, "forNodes", sizeof(char *), &n, &out->n_node_hints,
-				hint_elem, NULL);
-	out->node_hints = n;
-	return rc;
+	if (get_arr(c, h, hpath, "forZones", &zones) < 0)
+		return -EINVAL;
+	/* forNodes' type is checked after forZones' names, as it always was. */
+	nodes = member(h, "forNodes");
+	nz = (unsigned int)cJSON_GetArraySize(zones);
+	nn = cJSON_IsArray(nodes) ? (unsigned int)cJSON_GetArraySize(nodes) : 0;
+	if (nz + nn > 0) {
+		out->hints = calloc(1, sizeof(*out->hints) + (size_t)(nz + nn) * sizeof(char *));
+		if (out->hints == NULL)
+			return jnomem(c);
+		out->hints->n_zones = nz;
+		out->hints->n_nodes = nn;
+		if (hint_names(c, zones, join(base, hpath, "forZones"), out->hints->names) < 0)
+			return -EINVAL;
+	}
+	if (get_arr(c, h, hpath, "forNodes", &nodes) < 0)
+		return -EINVAL;
+	return nn == 0 ? 0 : hint_names(c, nodes, join(base, hpath, "forNodes"),
+			out->hints->names + nz);
 }
 
 /** One element of endpoints[]: addresses[0], conditions, nodeName. */
@@ -905,16 +964,17 @@ slice_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_slice *out)
 {
 	static const char *const types[] = {"IPv4", "IPv6", "FQDN"};
 	static const int families[] = {AF_INET, AF_INET6, 0};
+	char ns[NG_K8S_NS_MAX], name[NG_K8S_NAME_MAX], rv[NG_K8S_RV_MAX];
+	char service[NG_K8S_NAME_MAX] = "";
 	const cJSON *labels;
 	unsigned int type = RTE_DIM(types);
 	const char *svc;
 
-	if (meta_read(c, obj, "", out->ns, out->name, out->rv, &labels) < 0 ||
-			meta_required(c, out->ns, out->name) < 0)
+	if (meta_read(c, obj, "", ns, name, rv, &labels) < 0 || meta_required(c, ns, name) < 0)
 		return -EINVAL;
 	if (get_str(c, labels, "metadata.labels", "kubernetes.io/service-name", &svc) < 0 ||
 			(svc != NULL && copy_str(c, "metadata.labels", "kubernetes.io/service-name",
-					svc, out->service, sizeof(out->service)) < 0))
+					svc, service, sizeof(service)) < 0))
 		return -EINVAL;
 	if (get_enum(c, obj, "", "addressType", types, RTE_DIM(types), &type) < 0)
 		return -EINVAL;
@@ -923,7 +983,8 @@ slice_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_slice *out)
 	out->family = families[type];
 	if (slice_ports(c, obj, out) < 0 || slice_endpoints(c, obj, out) < 0)
 		return -EINVAL;
-	return 0;
+	return meta_keep(c, 4, (const char *const[]){ns, name, rv, service},
+			(const char **const[]){&out->ns, &out->name, &out->rv, &out->service});
 }
 
 int
@@ -950,13 +1011,12 @@ ng_k8s_slice_free(struct ng_k8s_slice *s)
 		struct ng_k8s_endpoint *e = &s->endpoints[i];
 
 		ng_k8s_name_put(e->node);
-		for (unsigned int j = 0; j < e->n_zone_hints && e->zone_hints != NULL; j++)
-			ng_k8s_name_put(e->zone_hints[j]);
-		for (unsigned int j = 0; j < e->n_node_hints && e->node_hints != NULL; j++)
-			ng_k8s_name_put(e->node_hints[j]);
-		free(e->zone_hints);
-		free(e->node_hints);
+		for (unsigned int j = 0; e->hints != NULL &&
+				j < e->hints->n_zones + e->hints->n_nodes; j++)
+			ng_k8s_name_put(e->hints->names[j]);
+		free(e->hints);
 	}
+	free((void *)(uintptr_t)s->ns);
 	free(s->endpoints);
 	free(s->ports);
 	memset(s, 0, sizeof(*s));
@@ -988,12 +1048,13 @@ node_taints(struct jctx *c, const cJSON *spec, bool *tbd)
 static int
 node_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_node_obj *out)
 {
+	char ns[NG_K8S_NS_MAX], name[NG_K8S_NAME_MAX], rv[NG_K8S_RV_MAX];
 	const cJSON *labels, *spec, *meta;
 	const char *zone, *del;
 
-	if (meta_read(c, obj, "", out->ns, out->name, out->rv, &labels) < 0)
+	if (meta_read(c, obj, "", ns, name, rv, &labels) < 0)
 		return -EINVAL;
-	if (out->name[0] == '\0')
+	if (name[0] == '\0')
 		return jerr(c, "metadata.name", "missing");
 	if (get_str(c, labels, "metadata.labels", "topology.kubernetes.io/zone", &zone) < 0 ||
 			(zone != NULL && copy_str(c, "metadata.labels", "topology.kubernetes.io/zone",
@@ -1005,7 +1066,8 @@ node_decode(struct jctx *c, const cJSON *obj, struct ng_k8s_node_obj *out)
 			node_taints(c, spec, &out->to_be_deleted) < 0)
 		return -EINVAL;
 	out->deleting = del != NULL;
-	return 0;
+	return meta_keep(c, 3, (const char *const[]){ns, name, rv},
+			(const char **const[]){&out->ns, &out->name, &out->rv});
 }
 
 int
@@ -1018,9 +1080,18 @@ ng_k8s_node_decode(const cJSON *obj, struct ng_k8s_node_obj *out, char *err, siz
 	rc = node_decode(&c, obj, out);
 	if (rc < 0) {
 		rc = c.nomem ? -ENOMEM : -EINVAL;
-		memset(out, 0, sizeof(*out));
+		ng_k8s_node_free(out);
 	}
 	return rc;
+}
+
+void
+ng_k8s_node_free(struct ng_k8s_node_obj *n)
+{
+	if (n == NULL)
+		return;
+	free((void *)(uintptr_t)n->ns);
+	memset(n, 0, sizeof(*n));
 }
 
 /* ---- lists and watch events ---- */

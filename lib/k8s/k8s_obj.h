@@ -58,7 +58,11 @@ enum ng_k8s_traffic_dist {
 /*
  * Service, EndpointSlice and Node start with the same three members (ns,
  * name, rv), so the store can read any object's metadata; k8s_store.c
- * checks the offsets at build time.
+ * checks the offsets at build time. They point into one allocation of the
+ * object's own that starts at ns (exact size: the store keeps 100,000
+ * objects, and arrays of the longest names took 380-640 bytes of each),
+ * which the object's free function releases; NULL in a zeroed object.
+ * The limits above still hold for them (the decoders refuse longer ones).
  */
 /**
  * The annotation that chooses a Service's forwarding mode: "fullnat" (the
@@ -68,9 +72,9 @@ enum ng_k8s_traffic_dist {
 #define NG_K8S_ANN_MODE "nodegw.io/mode"
 
 struct ng_k8s_service {
-	char ns[NG_K8S_NS_MAX];
-	char name[NG_K8S_NAME_MAX];
-	char rv[NG_K8S_RV_MAX];
+	const char *ns;
+	const char *name;
+	const char *rv;
 	enum ng_k8s_svc_type type;
 	/**
 	 * Why kube-proxy ignores this service, or NULL: "headless",
@@ -114,23 +118,28 @@ struct ng_k8s_ep_port {
 	uint16_t port;                  /**< 0: unset (the slice then serves no port) */
 };
 
+/** An endpoint's topology hints (interned names: ng_k8s_name_get()). */
+struct ng_k8s_hints {
+	unsigned int n_zones;  /**< hints.forZones[].name */
+	unsigned int n_nodes;  /**< hints.forNodes[].name */
+	const char *names[];   /**< n_zones zone names, then n_nodes node names */
+};
+
+/* 40 bytes, ten a slice at the bench's scale: the hints, rare, are apart. */
 struct ng_k8s_endpoint {
 	struct ng_ip addr;   /**< addresses[0] (kube-proxy uses only the first) */
 	bool ready;          /**< nil means true */
 	bool serving;        /**< nil means true */
 	bool terminating;    /**< nil means false */
 	const char *node;    /**< nodeName, or NULL (interned: ng_k8s_name_get()) */
-	unsigned int n_zone_hints;
-	const char **zone_hints; /**< hints.forZones[].name (interned) */
-	unsigned int n_node_hints;
-	const char **node_hints; /**< hints.forNodes[].name (interned) */
+	struct ng_k8s_hints *hints; /**< NULL when it has none */
 };
 
 struct ng_k8s_slice {
-	char ns[NG_K8S_NS_MAX];
-	char name[NG_K8S_NAME_MAX];
-	char rv[NG_K8S_RV_MAX];
-	char service[NG_K8S_NAME_MAX]; /**< label kubernetes.io/service-name; "" when absent */
+	const char *ns;
+	const char *name;
+	const char *rv;
+	const char *service;  /**< label kubernetes.io/service-name; "" when absent (with ns's) */
 	int family;                    /**< AF_INET, AF_INET6, or 0 (FQDN: ignored) */
 	unsigned int n_ports;
 	struct ng_k8s_ep_port *ports;
@@ -162,9 +171,9 @@ void ng_k8s_slice_free(struct ng_k8s_slice *s);
 
 /** What nodegw needs of this node's core/v1 Node object. */
 struct ng_k8s_node_obj {
-	char ns[NG_K8S_NS_MAX];     /**< always "": Nodes have no namespace */
-	char name[NG_K8S_NAME_MAX];
-	char rv[NG_K8S_RV_MAX];
+	const char *ns;             /**< always "": Nodes have no namespace */
+	const char *name;
+	const char *rv;
 	char zone[NG_K8S_ZONE_MAX]; /**< label topology.kubernetes.io/zone; "" */
 	bool to_be_deleted;         /**< taint ToBeDeletedByClusterAutoscaler */
 	bool deleting;              /**< metadata.deletionTimestamp is set */
@@ -173,6 +182,8 @@ struct ng_k8s_node_obj {
 /** Decode a Node. out as for ng_k8s_service_decode(). */
 int ng_k8s_node_decode(const cJSON *obj, struct ng_k8s_node_obj *out, char *err,
 		size_t errlen);
+/** Release what ng_k8s_node_decode() allocated (its metadata) and zero n. NULL: nothing. */
+void ng_k8s_node_free(struct ng_k8s_node_obj *n);
 
 /**
  * Just the metadata.namespace, metadata.name and metadata.resourceVersion of
@@ -321,7 +332,7 @@ enum ng_k8s_topo {
 
 struct ng_k8s_xlate {
 	unsigned int n;
-	struct ng_k8s_want *want;
+	struct ng_k8s_want *want; /**< n of them, in an array of n but when memory is short */
 	unsigned int sctp_ports;  /**< SCTP ports ignored (the caller logs once) */
 	uint16_t hc_node_port;    /**< healthCheckNodePort to serve; 0: none */
 	uint32_t hc_local_endpoints; /**< ready endpoints (addresses) on this node */

@@ -53,7 +53,6 @@ void kmap_free(struct kmap *m);
 
 /** One Service and the EndpointSlices that name it, and what nodegw got. */
 struct kgroup {
-	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1]; /**< "ns/name" */
 	struct ng_k8s_service *svc;    /**< NULL: no Service (yet) */
 	struct kslice **slices;
 	unsigned int n_slices, cap_slices;
@@ -62,6 +61,7 @@ struct kgroup {
 	uint16_t hc_port;              /**< the healthCheckNodePort served for it; 0: none */
 	bool sctp_logged;
 	bool error_logged;
+	char key[];                    /**< "ns/name", allocated to its length */
 };
 
 struct kslice {
@@ -87,9 +87,9 @@ extern const struct kres_ops kres_ops[KRES_N];
 
 /** The metadata every decoded object starts with (see k8s_obj.h). */
 struct kmeta {
-	char ns[NG_K8S_NS_MAX];
-	char name[NG_K8S_NAME_MAX];
-	char rv[NG_K8S_RV_MAX];
+	const char *ns;
+	const char *name;
+	const char *rv;
 };
 
 /** Decoded objects of a list in progress, merged into the store at its end

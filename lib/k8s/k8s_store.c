@@ -61,7 +61,7 @@ slice_free_op(void *o)
 static void
 node_free_op(void *o)
 {
-	memset(o, 0, sizeof(struct ng_k8s_node_obj));
+	ng_k8s_node_free(o);
 }
 
 const struct kres_ops kres_ops[KRES_N] = {
@@ -317,17 +317,19 @@ mark(struct kgroup *g)
 static struct kgroup *
 group_get(const char *ns, const char *name)
 {
-	char key[sizeof(((struct kgroup *)0)->key)];
+	char key[NG_K8S_NS_MAX + NG_K8S_NAME_MAX + 1];
 	struct kgroup *g;
+	size_t kl;
 
 	key_of(key, sizeof(key), ns, name);
 	g = kmap_get(&st.groups, key);
 	if (g != NULL)
 		return g;
-	g = calloc(1, sizeof(*g));
+	kl = strlen(key) + 1;
+	g = calloc(1, sizeof(*g) + kl);
 	if (g == NULL)
 		return NULL;
-	snprintf(g->key, sizeof(g->key), "%s", key);
+	memcpy(g->key, key, kl);
 	if (kmap_put(&st.groups, key, g) < 0) {
 		free(g);
 		return NULL;

@@ -189,6 +189,25 @@ has_name(const char *const *names, unsigned int n, const char *name)
 	return false;
 }
 
+/** Does e have zone hints (nodes: node hints)? */
+static bool
+hinted(const struct ng_k8s_endpoint *e, bool nodes)
+{
+	return e->hints != NULL && (nodes ? e->hints->n_nodes : e->hints->n_zones) > 0;
+}
+
+/** Is name among e's zone hints (nodes: node hints)? */
+static bool
+hinted_for(const struct ng_k8s_endpoint *e, bool nodes, const char *name)
+{
+	const struct ng_k8s_hints *h = e->hints;
+
+	if (h == NULL)
+		return false;
+	return nodes ? has_name(h->names + h->n_zones, h->n_nodes, name) :
+			has_name(h->names, h->n_zones, name);
+}
+
 /**
  * All or nothing: node hints when the service prefers the same node, every
  * ready endpoint has node hints and one names this node; else zone hints when
@@ -205,10 +224,10 @@ topo_mode(const struct ng_k8s_service *svc, const struct cand *c, unsigned int n
 
 		if (!c[i].ready)
 			continue;
-		all_zone &= e->n_zone_hints > 0;
-		for_zone |= has_name(e->zone_hints, e->n_zone_hints, node->zone);
-		all_node &= e->n_node_hints > 0;
-		for_node |= has_name(e->node_hints, e->n_node_hints, node->name);
+		all_zone &= hinted(e, false);
+		for_zone |= hinted_for(e, false, node->zone);
+		all_node &= hinted(e, true);
+		for_node |= hinted_for(e, true, node->name);
 	}
 	if (svc->traffic_dist == NG_K8S_TD_PREFER_SAME_NODE && all_node && for_node)
 		return NG_K8S_TOPO_NODE;
@@ -227,9 +246,8 @@ topo_apply(const struct ng_k8s_service *svc, struct cand *c, unsigned int n,
 	for (unsigned int i = 0; i < n; i++) {
 		const struct ng_k8s_endpoint *e = c[i].ep;
 
-		c[i].topo_ok = m == NG_K8S_TOPO_NONE ||
-				(m == NG_K8S_TOPO_NODE ? has_name(e->node_hints, e->n_node_hints,
-					node->name) : has_name(e->zone_hints, e->n_zone_hints, node->zone));
+		c[i].topo_ok = m == NG_K8S_TOPO_NONE || (m == NG_K8S_TOPO_NODE ?
+				hinted_for(e, true, node->name) : hinted_for(e, false, node->zone));
 	}
 	return m;
 }
@@ -571,6 +589,32 @@ check_port_names(const struct ng_k8s_service *svc, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The wants in an array of their number: there is room for three a port and
+ * family, and most ports give one (the store keeps the translation of every
+ * Service for the next diff: 890 bytes a port of which 296 used). Where the
+ * copy cannot be had the larger array is kept.
+ */
+static void
+want_trim(struct ng_k8s_xlate *x, size_t cap)
+{
+	struct ng_k8s_want *w;
+
+	if (x->n == cap)
+		return;
+	if (x->n == 0) {
+		free(x->want);
+		x->want = NULL;
+		return;
+	}
+	w = malloc(x->n * sizeof(*w));
+	if (w == NULL)
+		return;
+	memcpy(w, x->want, x->n * sizeof(*w));
+	free(x->want);
+	x->want = w;
+}
+
 int
 ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *const *slices,
 		unsigned int n_slices, const struct ng_k8s_node *node, struct ng_k8s_xlate *out,
@@ -609,6 +653,7 @@ ng_k8s_translate(const struct ng_k8s_service *svc, const struct ng_k8s_slice *co
 		ng_k8s_xlate_free(out);
 		return rc;
 	}
+	want_trim(out, (size_t)svc->n_ports * 3 * nf);
 	if (svc->type == NG_K8S_LOAD_BALANCER && svc->etp_local && svc->hc_node_port != 0) {
 		out->hc_node_port = svc->hc_node_port;
 		if (local_ready(slices, n_slices, node, &out->hc_local_endpoints) < 0) {

@@ -269,26 +269,39 @@ test_decode_hints(void **state)
 	(void)state;
 	slice_of(o, &s);
 	assert_int_equal(s.n_endpoints, 4);
-	assert_int_equal(s.endpoints[3].n_zone_hints, 1);
-	assert_string_equal(s.endpoints[3].zone_hints[0], "zone-b");
-	assert_int_equal(s.endpoints[3].n_node_hints, 1);
-	assert_string_equal(s.endpoints[3].node_hints[0], "node-c");
+	assert_int_equal(s.endpoints[3].hints->n_zones, 1);
+	assert_string_equal(s.endpoints[3].hints->names[0], "zone-b");
+	assert_int_equal(s.endpoints[3].hints->n_nodes, 1);
+	assert_string_equal(s.endpoints[3].hints->names[1], "node-c");
 	ng_k8s_slice_free(&s);
 
 	put(o, "endpoints.0.hints", "forZones", cJSON_Parse("[{\"name\": \"zone-a\"}, "
 			"{\"name\": \"zone-c\"}]"));
 	cJSON_DeleteItemFromObject(at(o, "endpoints.1"), "hints");
 	slice_of(o, &s);
-	assert_int_equal(s.endpoints[0].n_zone_hints, 2);
-	assert_string_equal(s.endpoints[0].zone_hints[1], "zone-c");
-	assert_int_equal(s.endpoints[1].n_zone_hints, 0);
-	assert_int_equal(s.endpoints[1].n_node_hints, 0);
+	assert_int_equal(s.endpoints[0].hints->n_zones, 2);
+	assert_string_equal(s.endpoints[0].hints->names[1], "zone-c");
+	assert_null(s.endpoints[1].hints);
 	ng_k8s_slice_free(&s);
 
 	put(o, "endpoints.2.hints", "forZones", cJSON_Parse("[{\"zone\": \"zone-b\"}]"));
 	assert_int_equal(ng_k8s_slice_decode(o, &s, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "endpointslice prod/shop-x7k2p: endpoints[2].hints.forZones[0]."
 			"name: missing");
+
+	/* Empty lists hold nothing; forNodes' type is judged after forZones' names,
+	 * and a slice refused half-way gives back the names it took. */
+	put(o, "endpoints.2.hints", "forZones", cJSON_Parse("[]"));
+	put(o, "endpoints.2.hints", "forNodes", cJSON_Parse("[]"));
+	slice_of(o, &s);
+	assert_null(s.endpoints[2].hints);
+	ng_k8s_slice_free(&s);
+	put(o, "endpoints.2.hints", "forZones", cJSON_Parse("[{\"name\": \"zone-q\"}]"));
+	put(o, "endpoints.2.hints", "forNodes", cJSON_CreateString("node-q"));
+	assert_int_equal(ng_k8s_slice_decode(o, &s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "endpointslice prod/shop-x7k2p: endpoints[2].hints.forNodes: "
+			"not an array");
+	assert_int_equal(ng_k8s_names(), 0);
 	cJSON_Delete(o);
 }
 
@@ -306,6 +319,8 @@ test_decode_node(void **state)
 	assert_string_equal(n.zone, "zone-a");
 	assert_false(n.to_be_deleted);
 	assert_false(n.deleting);
+	ng_k8s_node_free(&n);
+	assert_null(n.name);
 
 	/* What the cluster autoscaler adds before it drains the node. */
 	cJSON_AddItemToArray(at(o, "spec.taints"), cJSON_Parse("{\"effect\": \"NoSchedule\", "
@@ -316,10 +331,12 @@ test_decode_node(void **state)
 	assert_true(n.to_be_deleted);
 	assert_true(n.deleting);
 	assert_string_equal(n.zone, "");
+	ng_k8s_node_free(&n);
 
 	put(o, "spec", "taints", cJSON_CreateString("none"));
 	assert_int_equal(ng_k8s_node_decode(o, &n, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "node node-a: spec.taints: not an array");
+	assert_null(n.name); /* a failed decode holds nothing */
 	cJSON_Delete(o);
 }
 
