@@ -177,7 +177,8 @@ ng_lpm4_reclaim(struct ng_lpm4 *l)
 		rte_rcu_qsbr_dq_reclaim(l->books->dq, l->books->n_groups, NULL, NULL, NULL);
 }
 
-/* A free group (lowest first), reclaiming if none is; -1 when none is free. */
+/* A free group (the last freed, else the lowest never used), reclaiming those
+ * whose grace period ended when there is none; -1 when none is free. */
 static int64_t
 group_take(struct ng_lpm4 *l)
 {
