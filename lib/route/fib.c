@@ -147,10 +147,9 @@ struct ng_fib *
 ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 {
 	static unsigned int seq;
-	struct rte_lpm_config lc = {.max_rules = max_routes};
-	struct rte_lpm_rcu_config rc = {.v = qsbr, .mode = RTE_LPM_QSBR_MODE_DQ};
+	uint32_t n_tbl8 = max_routes < 1024 ? 1024 : max_routes;
 	struct rte_lpm6_config lc6 = {.max_rules = max_routes, .number_tbl8s = FIB_TBL8_6};
-	char name[RTE_LPM_NAMESIZE];
+	char name[RTE_LPM6_NAMESIZE];
 	struct ng_fib *f;
 
 	if (max_routes == 0 || max_routes > NG_FIB_ROUTES_MAX) {
@@ -158,9 +157,8 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 		return NULL;
 	}
 	/* Every route longer than /24 may take a group of its own, up to the cap. */
-	lc.number_tbl8s = max_routes < 1024 ? 1024 : max_routes;
-	if (lc.number_tbl8s > NG_FIB_TBL8_GROUPS)
-		lc.number_tbl8s = NG_FIB_TBL8_GROUPS;
+	if (n_tbl8 > NG_FIB_TBL8_GROUPS)
+		n_tbl8 = NG_FIB_TBL8_GROUPS;
 	f = rte_zmalloc("ng_fib", sizeof(*f), RTE_CACHE_LINE_SIZE);
 	if (f == NULL) {
 		rte_errno = ENOMEM;
@@ -179,8 +177,8 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 	f->rt_free = malloc(sizeof(*f->rt_free) * max_routes);
 	f->nh_free = malloc(sizeof(*f->nh_free) * f->max_nh);
 	f->dp.nh = rte_zmalloc("ng_fib_nh", sizeof(*f->dp.nh) * f->max_nh, RTE_CACHE_LINE_SIZE);
-	snprintf(name, sizeof(name), "ng_lpm4_%u", seq);
-	f->dp.lpm4 = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
+	snprintf(name, sizeof(name), "ng_l4_%u", seq);
+	f->dp.lpm4 = ng_lpm4_create(name, max_routes, n_tbl8, qsbr);
 	snprintf(name, sizeof(name), "ng_lpm6_%u", seq);
 	f->dp.lpm6 = rte_lpm6_create(name, SOCKET_ID_ANY, &lc6);
 	if (f->routes == NULL || f->rt_free == NULL || f->nh_free == NULL || f->dp.nh == NULL ||
@@ -194,7 +192,7 @@ ng_fib_create(uint32_t max_routes, struct rte_rcu_qsbr *qsbr)
 	for (uint32_t i = 0; i < f->max_nh; i++)
 		f->nh_free[i] = f->max_nh - 1 - i;
 	f->n_nh_free = f->max_nh;
-	if (qsbr != NULL && (rte_lpm_rcu_qsbr_add(f->dp.lpm4, &rc) != 0 || dq_new(f, qsbr, seq) != 0))
+	if (qsbr != NULL && dq_new(f, qsbr, seq) != 0)
 		goto fail;
 	return f;
 fail:
@@ -216,6 +214,7 @@ ng_fib_free(struct ng_fib *f)
 	 */
 	if (f->nh_dq != NULL && !ng_exiting())
 		rte_rcu_qsbr_dq_delete(f->nh_dq);
+	ng_lpm4_free(f->dp.lpm4);
 	ng_idtab_fini(&f->rt_idx);
 	ng_idtab_fini(&f->nh_idx);
 	free(f->routes);
@@ -224,7 +223,6 @@ ng_fib_free(struct ng_fib *f)
 	/* At exit the heap goes whole: freeing would zero each LPM's 64 MiB tbl24. */
 	if (ng_exiting())
 		return;
-	rte_lpm_free(f->dp.lpm4);
 	rte_lpm6_free(f->dp.lpm6);
 	rte_free(f->dp.nh);
 	rte_free(f);
@@ -450,7 +448,7 @@ lpm_add(struct ng_fib *f, const struct ng_prefix *p, uint32_t nh)
 		return 0;
 	}
 	if (p->addr.family == AF_INET)
-		return rte_lpm_add(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len, nh);
+		return ng_lpm4_add(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len, nh);
 	if (f->lpm6_deleted) {
 		uint64_t end = rte_get_tsc_cycles() + rte_get_tsc_hz() / 10;
 
@@ -478,7 +476,7 @@ lpm_del(struct ng_fib *f, const struct ng_prefix *p)
 		return 0;
 	}
 	if (p->addr.family == AF_INET)
-		return rte_lpm_delete(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len);
+		return ng_lpm4_delete(f->dp.lpm4, rte_be_to_cpu_32(p->addr.v4), p->len);
 	rc = rte_lpm6_delete(f->dp.lpm6, p->addr.v6, p->len);
 	gen6_move(f);
 	if (rc == 0 && f->qsbr != NULL) {
@@ -608,7 +606,7 @@ ng_fib_lookup(const struct ng_fib *f, const struct ng_ip *dst, struct ng_route_i
 		return lookup6(f, dst, out);
 	if (dst->family != AF_INET)
 		return -ENOENT;
-	if (rte_lpm_lookup(f->dp.lpm4, rte_be_to_cpu_32(dst->v4), &idx) != 0) {
+	if (ng_lpm4_lookup(f->dp.lpm4, rte_be_to_cpu_32(dst->v4), &idx) != 0) {
 		if (f->dp.default4 < 0)
 			return -ENOENT;
 		idx = (uint32_t)f->dp.default4;
@@ -675,6 +673,9 @@ ng_fib_walk(const struct ng_fib *f, int (*cb)(const struct ng_route_info *r, voi
 void
 ng_fib_reclaim(struct ng_fib *f)
 {
-	if (f != NULL && f->nh_dq != NULL)
+	if (f == NULL)
+		return;
+	if (f->nh_dq != NULL)
 		rte_rcu_qsbr_dq_reclaim(f->nh_dq, f->max_nh, NULL, NULL, NULL);
+	ng_lpm4_reclaim(f->dp.lpm4);
 }

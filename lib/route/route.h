@@ -6,7 +6,7 @@
  * @file
  * Routing (control core): the FIB and the neighbour table, IPv4 and IPv6.
  *
- * The FIB is an rte_lpm and an rte_lpm6 whose next-hop values index one
+ * The FIB is an IPv4 LPM (lpm4.h) and an rte_lpm6 whose next-hop values index one
  * array of next hops. Local addresses are /32 (/128) routes to LOCAL next hops, so one lookup tells a
  * worker whether a packet is for the gateway, for a connected host or for a
  * gateway. Writers run on the control core only; workers read without locks,

@@ -14,9 +14,9 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
-#include <rte_lpm.h>
 #include <rte_lpm6.h>
 
+#include "lpm4.h"
 #include "route.h"
 
 /**
@@ -36,9 +36,9 @@ struct ng_nexthop {
 };
 
 struct ng_fib_dp {
-	struct rte_lpm *lpm4;
+	struct ng_lpm4 *lpm4;
 	struct ng_nexthop *nh;
-	int32_t default4; /**< next hop of 0.0.0.0/0 (rte_lpm has no depth 0), or -1 */
+	int32_t default4; /**< next hop of 0.0.0.0/0 (the LPM has no depth 0), or -1 */
 	int32_t default6; /**< next hop of ::/0 (neither has rte_lpm6), or -1 */
 	struct rte_lpm6 *lpm6;
 	/** Moved (release) after every change of an IPv6 lookup's result (an IPv6
@@ -62,7 +62,7 @@ ng_fib_lookup4_dp(const struct ng_fib_dp *f, uint32_t dst)
 	uint32_t idx;
 	int32_t d;
 
-	if (likely(rte_lpm_lookup(f->lpm4, rte_be_to_cpu_32(dst), &idx) == 0))
+	if (likely(ng_lpm4_lookup(f->lpm4, rte_be_to_cpu_32(dst), &idx) == 0))
 		return &f->nh[idx];
 	d = __atomic_load_n(&f->default4, __ATOMIC_ACQUIRE);
 	return d >= 0 ? &f->nh[d] : NULL;

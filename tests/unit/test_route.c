@@ -794,7 +794,7 @@ qsbr_new(void)
  * an IPv6 delete waits for the grace period the delete started: with a
  * reader online that never reports, it gives up after 100 ms (-EBUSY) and
  * changes nothing; once the reader reports, it goes through. IPv4 adds never
- * wait (rte_lpm reclaims through RCU itself).
+ * wait (the IPv4 LPM reclaims its groups through RCU itself).
  */
 static void
 fib6_add_waits_grace_period(void **state)
