@@ -78,9 +78,10 @@ ng_rs_new_bytes(const struct ng_ruleset *rs)
  * Service objects come from pools of slabs by size class (512-byte steps up
  * to 64 KiB; bigger ones, services of hundreds of backends, from the DPDK
  * heap). The first sync compiles tens of thousands of objects of a few sizes
- * (5.5 KiB for 10 backends): one rte_zmalloc() each, with the first touch of
- * its pages, was 13% of the control core's CPU at 20,000 Services. A changed
- * service's new object takes the place its old one left in the same class.
+ * (3.5 KiB for 10 backends and one worker): one rte_zmalloc() each, with the
+ * first touch of its pages, was 13% of the control core's CPU at 20,000
+ * Services. A changed service's new object takes the place its old one left
+ * in the same class.
  */
 #define OBJ_CLASS_STEP 512
 #define OBJ_CLASSES 128

@@ -1021,8 +1021,8 @@ table8_object_bytes(void **state)
 	assert_int_equal(o->table_shift, 0);
 	want = RTE_ALIGN(RTE_ALIGN(sizeof(*o), 16) + 10 * sizeof(struct ng_svc_backend) +
 			2053 + 1, 16) + sizeof(struct ng_fe_key);
-	want = RTE_ALIGN(RTE_ALIGN(want, 16), RTE_CACHE_LINE_SIZE) +
-			N_WORKERS * (sizeof(struct ng_svc_wstats) + 10 * sizeof(struct ng_svc_bstats));
+	want = RTE_ALIGN(RTE_ALIGN(want, 16), RTE_CACHE_LINE_SIZE) + N_WORKERS *
+			(sizeof(struct ng_svc_wstats) + 10 * sizeof(struct ng_svc_bstats));
 	/* The object's whole slab slot: 512-byte classes. */
 	assert_int_equal(o->bytes, RTE_ALIGN(want, 512));
 	printf("10 backends, 1 VIP, %u workers: %zu bytes, a %" PRIu64 "-byte slot\n",
