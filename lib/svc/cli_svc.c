@@ -830,7 +830,8 @@ cmd_lookup(struct ng_cli_sess *s, int argc, char **argv)
 	else
 		h = ng_hash_flow4(src.v4, dst.v4, rte_cpu_to_be_16(sport),
 				rte_cpu_to_be_16(dport), proto);
-	b = o->n_usable == 0 ? NG_MAGLEV_NONE : o->table[h % o->table_size];
+	b = o->n_usable == 0 ? NG_MAGLEV_NONE :
+			ng_svc_entry(o, (uint32_t)(h % o->table_size));
 	if (json) {
 		cJSON *r = cJSON_CreateObject();
 

@@ -78,9 +78,10 @@ ng_rs_new_bytes(const struct ng_ruleset *rs)
  * Service objects come from pools of slabs by size class (512-byte steps up
  * to 64 KiB; bigger ones, services of hundreds of backends, from the DPDK
  * heap). The first sync compiles tens of thousands of objects of a few sizes
- * (5.5 KiB for 10 backends): one rte_zmalloc() each, with the first touch of
- * its pages, was 13% of the control core's CPU at 20,000 Services. A changed
- * service's new object takes the place its old one left in the same class.
+ * (3.5 KiB for 10 backends and one worker): one rte_zmalloc() each, with the
+ * first touch of its pages, was 13% of the control core's CPU at 20,000
+ * Services. A changed service's new object takes the place its old one left
+ * in the same class.
  */
 #define OBJ_CLASS_STEP 512
 #define OBJ_CLASSES 128
@@ -199,23 +200,32 @@ table_len(const struct ng_svc_spec *s, const struct ng_backend *b, uint32_t n)
 /* The parts of an object the compiler writes and workers only read. */
 struct obj_rw {
 	struct ng_svc_backend *be;
-	uint16_t *table;
+	void *table;          /**< table_size entries of 1 or 2 bytes */
 	struct ng_svc_src_range *src;
 };
+
+/* Bytes of a table of m entries for a service of n backends: 1-byte entries
+ * and one byte of padding (ng_svc_entry()'s 16-bit load of the last one), or
+ * 2-byte entries. */
+static size_t
+table_bytes(uint32_t n, uint32_t m)
+{
+	return n <= NG_SVC_TABLE8_MAX_BACKENDS ? (size_t)m + 1 : (size_t)m * sizeof(uint16_t);
+}
 
 /* One allocation: the object, backends, table, frontend keys, source ranges, counters. */
 static struct ng_svc_obj *
 obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t n_src, uint32_t nw,
 		struct obj_rw *rw)
 {
-	size_t off_be, off_tab, off_fe, off_src, off_ws, off_bs, size;
+	size_t off_be, off_tab, off_fe, off_src, off_ws, off_bs, size, tab = table_bytes(n_be, m);
 	struct ng_slab *pool;
 	struct ng_svc_obj *o;
 	uint8_t *base;
 
 	off_be = RTE_ALIGN(sizeof(*o), 16);
 	off_tab = off_be + sizeof(struct ng_svc_backend) * n_be;
-	off_fe = RTE_ALIGN(off_tab + sizeof(uint16_t) * m, 16);
+	off_fe = RTE_ALIGN(off_tab + tab, 16);
 	off_src = RTE_ALIGN(off_fe + sizeof(struct ng_fe_key) * n_fe, 16);
 	off_ws = RTE_ALIGN(off_src + sizeof(struct ng_svc_src_range) * n_src,
 			RTE_CACHE_LINE_SIZE);
@@ -228,10 +238,10 @@ obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t n_src, uint32_t nw,
 		if (base == NULL)
 			return NULL;
 		/* Not the table: obj_backends() writes all of it (the fill's
-		 * memset, the WRR sequence, or zeros), so it is written once. */
+		 * memset or its narrowed copy, the WRR sequence, or zeros), so it
+		 * is written once. */
 		memset(base, 0, off_tab);
-		memset(base + off_tab + sizeof(uint16_t) * m, 0,
-				size - off_tab - sizeof(uint16_t) * m);
+		memset(base + off_tab + tab, 0, size - off_tab - tab);
 	} else {
 		base = rte_zmalloc("ng_svc_obj", size, RTE_CACHE_LINE_SIZE);
 		if (base == NULL)
@@ -239,7 +249,7 @@ obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t n_src, uint32_t nw,
 	}
 	o = (struct ng_svc_obj *)base;
 	rw->be = (struct ng_svc_backend *)(base + off_be);
-	rw->table = (uint16_t *)(base + off_tab);
+	rw->table = base + off_tab;
 	rw->src = (struct ng_svc_src_range *)(base + off_src);
 	o->backends = rw->be;
 	o->src_ranges = rw->src;
@@ -250,6 +260,8 @@ obj_alloc(uint32_t n_be, uint32_t m, uint32_t n_fe, uint32_t n_src, uint32_t nw,
 	o->bytes = size;
 	o->n_workers = nw;
 	o->table_size = m;
+	o->table_shift = n_be <= NG_SVC_TABLE8_MAX_BACKENDS ? 0 : 1;
+	o->table_mask = n_be <= NG_SVC_TABLE8_MAX_BACKENDS ? UINT8_MAX : UINT16_MAX;
 	return o;
 }
 
@@ -391,6 +403,82 @@ obj_lport_start(const struct ng_rs_env *env, struct ng_svc_obj *o)
 		}
 }
 
+/*
+ * The scheduling table into t (table_size 2-byte entries): the Maglev fill or
+ * the WRR/random sequence.
+ */
+static int
+obj_table16(const struct ng_svc_spec *sp, const struct ng_backend *sorted, uint32_t n,
+		const struct ng_svc_obj *o, uint16_t *t)
+{
+	struct ng_maglev_backend *mb;
+	int rc;
+
+	if (sp->scheduler != NG_SCHED_MAGLEV)
+		return wrr_sequence(sorted, n, t, o->table_size) == 0 ? -ENOMEM : 0;
+	mb = malloc(n * sizeof(*mb));
+	if (mb == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		mb[i].addr = sorted[i].addr;
+		mb[i].port = sorted[i].port;
+		mb[i].weight = sorted[i].weight;
+	}
+	rc = ng_maglev_build(mb, n, t, o->table_size);
+	free(mb);
+	return rc;
+}
+
+/*
+ * t8[i] = the low byte of t16[i], for i < m. In blocks of 16 with size_t
+ * indexes, which gcc -O2 vectorizes: 0.16 us for 2,053 entries, against 0.64
+ * one at a time (measured, doc/architecture.md "8-bit Maglev entries").
+ */
+static void
+narrow8(uint8_t *restrict t8, const uint16_t *restrict t16, size_t m)
+{
+	size_t i = 0;
+
+	for (; i + 16 <= m; i += 16)
+		for (size_t j = 0; j < 16; j++)
+			t8[i + j] = (uint8_t)t16[i + j];
+	for (; i < m; i++)
+		t8[i] = (uint8_t)t16[i];
+}
+
+/*
+ * The scheduling table in the object's width. A 2-byte table is filled in
+ * place; a 1-byte one (at most NG_SVC_TABLE8_MAX_BACKENDS backends, indexes
+ * below 0xff) is filled in a scratch table of 2-byte entries, kept for the
+ * next object (the control core compiles one at a time), and narrowed into
+ * the object: the fill stays one piece of code, and the object's memory is
+ * written once either way.
+ */
+static int
+obj_table(const struct ng_svc_spec *sp, const struct ng_backend *sorted, uint32_t n,
+		const struct ng_svc_obj *o, const struct obj_rw *rw)
+{
+	static uint16_t *scratch;
+	static uint32_t scratch_len;
+	uint8_t *t8 = rw->table;
+	int rc;
+
+	if (o->table_shift != 0)
+		return obj_table16(sp, sorted, n, o, rw->table);
+	if (scratch_len < o->table_size) {
+		uint16_t *s = realloc(scratch, sizeof(*s) * o->table_size);
+
+		if (s == NULL)
+			return -ENOMEM;
+		scratch = s;
+		scratch_len = o->table_size;
+	}
+	rc = obj_table16(sp, sorted, n, o, scratch);
+	narrow8(t8, scratch, o->table_size); /* NG_MAGLEV_NONE becomes 0xff */
+	t8[o->table_size] = 0;
+	return rc;
+}
+
 /* Backends in canonical order with their FullNAT source, and the scheduling table. */
 static int
 obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
@@ -398,8 +486,6 @@ obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
 		const struct obj_rw *rw)
 {
 	struct ng_svc_backend *be = rw->be;
-	struct ng_maglev_backend *mb;
-	int rc;
 
 	for (uint32_t i = 0; i < n; i++) {
 		be[i].family = sorted[i].addr.family;
@@ -410,22 +496,10 @@ obj_backends(const struct ng_rs_env *env, const struct ng_svc_spec *sp,
 		backend_snat(env, &sorted[i].addr, &be[i]);
 	}
 	if (o->n_usable == 0) {
-		memset(rw->table, 0, sizeof(*rw->table) * o->table_size);
+		memset(rw->table, 0, table_bytes(n, o->table_size));
 		return 0;
 	}
-	if (sp->scheduler != NG_SCHED_MAGLEV)
-		return wrr_sequence(sorted, n, rw->table, o->table_size) == 0 ? -ENOMEM : 0;
-	mb = malloc(n * sizeof(*mb));
-	if (mb == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		mb[i].addr = sorted[i].addr;
-		mb[i].port = sorted[i].port;
-		mb[i].weight = sorted[i].weight;
-	}
-	rc = ng_maglev_build(mb, n, rw->table, o->table_size);
-	free(mb);
-	return rc;
+	return obj_table(sp, sorted, n, o, rw);
 }
 
 /* Compile one service into a new immutable object. */

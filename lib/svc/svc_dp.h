@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_hash_crc.h>
 #include <rte_random.h>
@@ -102,10 +103,18 @@ struct ng_svc_obj {
 	uint32_t n_backends;
 	uint32_t n_usable;    /**< backends with weight > 0 */
 	uint32_t table_size;
+	/** The table's entries are 1 byte (services of at most
+	 * NG_SVC_TABLE8_MAX_BACKENDS backends: shift 0, mask 0xff) or 2 bytes
+	 * (shift 1, mask 0xffff): ng_svc_entry(). */
+	uint16_t table_mask;
+	uint8_t table_shift;
 	uint64_t to_tsc[NG_CT_TO_N]; /**< timeout per ng_ct_timeout_idx(), TSC cycles */
 	uint64_t affinity_tsc;
 	const struct ng_svc_backend *backends;
-	const uint16_t *table; /**< Maglev table, or WRR/random sequence */
+	/** Maglev table, or WRR/random sequence: table_size entries of backend
+	 * indexes, read with ng_svc_entry() (an 8-bit table has one byte of
+	 * padding after it) */
+	const void *table;
 	/**
 	 * Source ranges (loadBalancerSourceRanges): new connections only from
 	 * these; none: from anywhere. Compiled with the service so a change of
@@ -213,6 +222,38 @@ ng_rs_lookup(const struct ng_ruleset *rs, const struct ng_fe_key *k)
 }
 
 /**
+ * Services of at most this many backends keep 1-byte table entries: backend
+ * indexes 0..253, and 0xff free for NG_MAGLEV_NONE (narrowed), as 2-byte
+ * tables keep 0xffff. At 10 backends the table is 2,053 bytes, not 4,106: a
+ * compiled object of 3.5 KiB, not 5.5 (doc/architecture.md, "8-bit Maglev
+ * entries").
+ */
+#define NG_SVC_TABLE8_MAX_BACKENDS 254
+
+/* ng_svc_entry() reads an 8-bit entry as the low byte of a 16-bit load. */
+_Static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "ng_svc_entry() assumes little endian");
+
+/** Address of entry slot of s's table (for a prefetch). */
+static inline const void *
+ng_svc_entry_addr(const struct ng_svc_obj *s, uint32_t slot)
+{
+	return (const uint8_t *)s->table + ((size_t)slot << s->table_shift);
+}
+
+/**
+ * Entry slot (< table_size) of s's table, whatever its width: one 16-bit load
+ * at byte offset slot << table_shift, masked to the entry's width (no branch).
+ */
+static inline uint16_t
+ng_svc_entry(const struct ng_svc_obj *s, uint32_t slot)
+{
+	uint16_t v;
+
+	memcpy(&v, ng_svc_entry_addr(s, slot), sizeof(v));
+	return v & s->table_mask;
+}
+
+/**
  * Pick a backend for a new flow.
  * @param flow_hash deterministic hash of the flow (ng_hash_flow4)
  * @param wid the calling worker
@@ -227,12 +268,12 @@ ng_svc_pick(const struct ng_svc_obj *s, uint64_t flow_hash, unsigned int wid)
 	case NG_SCHED_WRR: {
 		uint32_t p = s->wstats[wid].wrr_pos++;
 
-		return s->table[p % s->table_size];
+		return ng_svc_entry(s, p % s->table_size);
 	}
 	case NG_SCHED_RANDOM:
-		return s->table[rte_rand() % s->table_size];
+		return ng_svc_entry(s, (uint32_t)(rte_rand() % s->table_size));
 	default:
-		return s->table[flow_hash % s->table_size];
+		return ng_svc_entry(s, (uint32_t)(flow_hash % s->table_size));
 	}
 }
 

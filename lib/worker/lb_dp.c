@@ -467,7 +467,7 @@ lb_reserve(struct ng_worker *w, const struct ng_ruleset *rs, struct ng_lb_burst 
 	for (unsigned int j = 0; j < n; j++) {
 		const struct ng_flow_key *k = &b->keys[cd->ki[j]];
 		const struct ng_svc_obj *svc = cd->svc[j];
-		uint16_t bi = svc->table[cd->slot[j]];
+		uint16_t bi = ng_svc_entry(svc, cd->slot[j]);
 		const struct ng_svc_backend *be = &svc->backends[bi];
 		struct ng_lb_new *p = &b->pre[np + j];
 		struct ng_conn tmp;
@@ -553,7 +553,7 @@ lb_prepare(struct ng_worker *w, const struct ng_ruleset *rs, struct rte_mbuf **p
 			continue;
 		/* ng_svc_pick() for a Maglev service with usable backends */
 		slot = (uint32_t)(flow_hash(k) % svc->table_size);
-		rte_prefetch0(&svc->table[slot]);
+		rte_prefetch0(ng_svc_entry_addr(svc, slot));
 		cd.ki[nc] = ki - 1;
 		cd.svc[nc] = svc;
 		cd.slot[nc] = slot;

@@ -332,8 +332,9 @@ check_obj(const struct ng_svc_obj *o, const struct m_svc *m)
 	}
 	FZ_ASSERT(o->table_size > 0, "%s: a table", o->name);
 	for (uint32_t j = 0; j < o->table_size; j++)
-		FZ_ASSERT(o->table[j] < o->n_backends && o->backends[o->table[j]].weight > 0,
-			"%s: table slot %u picks backend %u", o->name, j, o->table[j]);
+		FZ_ASSERT(ng_svc_entry(o, j) < o->n_backends &&
+				o->backends[ng_svc_entry(o, j)].weight > 0,
+			"%s: table slot %u picks backend %u", o->name, j, ng_svc_entry(o, j));
 }
 
 /* Look key (addr, port, proto) up as a worker does; it must find model[want]. */

@@ -15,6 +15,7 @@
  * as a worker reads it (ng_rs_lookup with keys from ng_svc_fe_key).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -455,9 +456,11 @@ add_commit_lookup(void **state)
 	}
 	/* The table is Maglev over the sorted backends; the drained one has no slot. */
 	ok(ng_maglev_build(mb, 4, table, o->table_size));
-	assert_memory_equal(o->table, table, o->table_size * sizeof(table[0]));
-	for (uint32_t i = 0; i < o->table_size; i++)
-		assert_int_not_equal(o->table[i], 3);
+	assert_int_equal(o->table_shift, 0); /* 4 backends: 1-byte entries */
+	for (uint32_t i = 0; i < o->table_size; i++) {
+		assert_int_equal(ng_svc_entry(o, i), table[i]);
+		assert_int_not_equal(ng_svc_entry(o, i), 3);
+	}
 	for (uint64_t h = 0; h < 1000; h++)
 		assert_in_range(ng_svc_pick(o, h * 0x9e3779b97f4a7c15ull, 0), 0, 2);
 	assert_int_equal(ng_svc_find_backend(o, &o->backends[2].addr, o->backends[2].port), 2);
@@ -519,8 +522,8 @@ service_options(void **state)
 		unsigned int cnt[2] = {0, 0};
 
 		for (uint32_t i = 0; i < o->table_size; i++) {
-			assert_in_range(o->table[i], 0, 1);
-			cnt[o->table[i]]++;
+			assert_in_range(ng_svc_entry(o, i), 0, 1);
+			cnt[ng_svc_entry(o, i)]++;
 		}
 		assert_int_equal(cnt[0], 3);
 		assert_int_equal(cnt[1], 1);
@@ -868,7 +871,7 @@ delete_frontend_backend(void **state)
 	assert_int_equal(o->n_backends, 1);
 	assert_int_equal(o->backends[0].addr.v4, ip("198.18.1.3").v4);
 	for (uint32_t i = 0; i < o->table_size; i++)
-		assert_int_equal(o->table[i], 0);
+		assert_int_equal(ng_svc_entry(o, i), 0);
 	assert_int_equal(rs->n_fe, 1);
 	/* Draining the last backend: the service refuses new flows. */
 	add_be("web", "198.18.1.3", 8080, 0);
@@ -906,8 +909,124 @@ drained_table_is_zero(void **state)
 	assert_ptr_equal(o, first); /* the slot came back, with its old bytes */
 	assert_int_equal(o->n_usable, 0);
 	for (uint32_t i = 0; i < o->table_size; i++)
-		assert_int_equal(o->table[i], 0);
+		assert_int_equal(ng_svc_entry(o, i), 0);
 	assert_int_equal(ng_svc_pick(o, 1, 0), NG_MAGLEV_NONE);
+	assert_ruleset_sane();
+}
+
+/*
+ * Services of up to NG_SVC_TABLE8_MAX_BACKENDS backends keep 1-byte table
+ * entries, bigger ones 2-byte entries; either way every slot names the
+ * backend ng_maglev_build()'s 2-byte table names, and a WRR sequence gives
+ * each backend its weight's share.
+ */
+static void
+table_width_boundary(void **state)
+{
+	static const uint32_t sizes[] = {
+		NG_SVC_TABLE8_MAX_BACKENDS - 1, NG_SVC_TABLE8_MAX_BACKENDS,
+		NG_SVC_TABLE8_MAX_BACKENDS + 1, 300,
+	};
+	struct ng_maglev_backend mb[300];
+	uint16_t *table = malloc(NG_MAGLEV_MAX * sizeof(*table));
+
+	(void)state;
+	assert_non_null(table);
+	for (unsigned int k = 0; k < RTE_DIM(sizes); k++) {
+		uint32_t n = sizes[k], total = 0, cnt[300] = {0};
+		char name[32], vaddr[32], waddr[32];
+		struct ng_svc_spec sw;
+		struct ng_svc_obj *o;
+
+		snprintf(name, sizeof(name), "maglev%u", n);
+		snprintf(vaddr, sizeof(vaddr), "198.19.1.%u", k);
+		add_svc(name, IPPROTO_TCP);
+		add_fe(name, vip(vaddr, 80));
+		snprintf(name, sizeof(name), "wrr%u", n);
+		snprintf(waddr, sizeof(waddr), "198.19.2.%u", k);
+		sw = spec(name, IPPROTO_TCP);
+		sw.scheduler = NG_SCHED_WRR;
+		ok(ng_svc_add(&sw, err, sizeof(err)));
+		add_fe(name, vip(waddr, 80));
+		/* In canonical order (address, then port), weights 1..3. */
+		for (uint32_t i = 0; i < n; i++) {
+			char baddr[32];
+
+			snprintf(baddr, sizeof(baddr), "10.1.%u.%u", i / 200, i % 200 + 1);
+			mb[i].addr = ip(baddr);
+			mb[i].port = 8080;
+			mb[i].weight = 1 + i % 3;
+			total += mb[i].weight;
+			snprintf(name, sizeof(name), "maglev%u", n);
+			add_be(name, baddr, 8080, mb[i].weight);
+			snprintf(name, sizeof(name), "wrr%u", n);
+			add_be(name, baddr, 8080, mb[i].weight);
+		}
+		commit();
+
+		o = lookup(vaddr, 80, IPPROTO_TCP);
+		assert_non_null(o);
+		assert_int_equal(o->n_backends, n);
+		assert_int_equal(o->table_shift, n > NG_SVC_TABLE8_MAX_BACKENDS);
+		assert_int_equal(o->table_mask, n > NG_SVC_TABLE8_MAX_BACKENDS ? 0xffff : 0xff);
+		ok(ng_maglev_build(mb, n, table, o->table_size));
+		for (uint32_t i = 0; i < o->table_size; i++)
+			if (ng_svc_entry(o, i) != table[i])
+				fail_msg("%u backends: slot %u holds %u, the 2-byte fill %u", n, i,
+						ng_svc_entry(o, i), table[i]);
+		for (uint64_t h = 0; h < 1000; h++) {
+			uint64_t fh = h * 0x9e3779b97f4a7c15ull;
+
+			assert_int_equal(ng_svc_pick(o, fh, 0), table[fh % o->table_size]);
+		}
+
+		o = lookup(waddr, 80, IPPROTO_TCP);
+		assert_non_null(o);
+		assert_int_equal(o->table_shift, n > NG_SVC_TABLE8_MAX_BACKENDS);
+		assert_int_equal(o->table_size, total); /* the weights' gcd is 1 */
+		for (uint32_t i = 0; i < o->table_size; i++) {
+			assert_in_range(ng_svc_entry(o, i), 0, n - 1);
+			cnt[ng_svc_entry(o, i)]++;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			assert_int_equal(cnt[i], mb[i].weight);
+	}
+	free(table);
+	assert_ruleset_sane();
+}
+
+/*
+ * What a compiled object of 10 backends, 1 VIP and N_WORKERS workers holds: its
+ * 2,053-slot Maglev table in 1-byte entries (and a byte of padding).
+ */
+static void
+table8_object_bytes(void **state)
+{
+	struct ng_svc_obj *o;
+	size_t want;
+
+	(void)state;
+	add_svc("ten", IPPROTO_TCP);
+	add_fe("ten", vip("198.19.0.30", 80));
+	for (unsigned int i = 0; i < 10; i++) {
+		char baddr[32];
+
+		snprintf(baddr, sizeof(baddr), "10.2.0.%u", i + 1);
+		add_be("ten", baddr, 8080, 1);
+	}
+	commit();
+	o = lookup("198.19.0.30", 80, IPPROTO_TCP);
+	assert_non_null(o);
+	assert_int_equal(o->table_size, 2053);
+	assert_int_equal(o->table_shift, 0);
+	want = RTE_ALIGN(RTE_ALIGN(sizeof(*o), 16) + 10 * sizeof(struct ng_svc_backend) +
+			2053 + 1, 16) + sizeof(struct ng_fe_key);
+	want = RTE_ALIGN(RTE_ALIGN(want, 16), RTE_CACHE_LINE_SIZE) + N_WORKERS *
+			(sizeof(struct ng_svc_wstats) + 10 * sizeof(struct ng_svc_bstats));
+	/* The object's whole slab slot: 512-byte classes. */
+	assert_int_equal(o->bytes, RTE_ALIGN(want, 512));
+	printf("10 backends, 1 VIP, %u workers: %zu bytes, a %" PRIu64 "-byte slot\n",
+			N_WORKERS, want, o->bytes);
 	assert_ruleset_sane();
 }
 
@@ -1943,6 +2062,8 @@ main(void)
 		T(delete_frontend_backend),
 		T(unchanged_keeps_object),
 		T(drained_table_is_zero),
+		T(table_width_boundary),
+		T(table8_object_bytes),
 		T(counters_survive_changes),
 		T(many_frontends),
 		T(apply_conf_by_hand),
