@@ -4,7 +4,7 @@
 #   scripts/bench.sh [--quick] [--scenarios a,b] [--reps N] [--window S]
 #                    [--no-huge] [--no-build] [--build-dir DIR] [--no-baseline]
 #                    [--compare REV] [--out DIR] [-- HARNESS-OPTIONS]
-#   scripts/bench.sh --k8s [--no-build] [--build-dir DIR] [--out DIR]
+#   scripts/bench.sh --k8s [--no-huge] [--no-build] [--build-dir DIR] [--out DIR]
 #                    [-- --sizes 10k,50k,100k ...]
 #
 #   --k8s          instead: the Kubernetes scale run (10,000, 50,000 and
@@ -13,7 +13,9 @@
 #                  endpoint changes, show services while it runs, CPU shares;
 #                  scripts/lib/bench_k8s.py, doc/benchmarks.md); writes
 #                  DIR/k8s_scale.json; what follows -- goes to bench_k8s.py
-#                  (--sizes 50k for one size; its --help lists the rest)
+#                  (--sizes 50k for one size; its --help lists the rest).
+#                  nodegw runs on hugepages as deployed (bench_k8s.py --huge)
+#                  unless --no-huge is given or none can be reserved
 #   --quick        every scenario briefly (under a minute): asserts only that
 #                  traffic flowed and the numbers are well formed
 #   --scenarios    comma list of est-1k, est-1k-v6, est-1m, syn, syn-v6, mixed,
@@ -51,7 +53,8 @@
 # Environment: NG_BENCH_CPUS="GEN,WORKER,CONTROL" picks the CPUs of the
 # generator, the DUT's worker and the DUT's control core (default on 2 CPUs:
 # "1,0,1"; on 3: "2,1,0"; on 4 or more: "1,2,3"). NG_BENCH_HUGE_MB (default
-# 2560; quick 1536) is how much hugepage memory to make sure is free.
+# 2560; quick 1536; --k8s 2048) is how much hugepage memory to make sure is
+# free.
 # NG_BENCH_CORE=1 lets a crashing nodegw or testpmd leave a core in DIR/logs.
 #
 # Run as root on Debian 12 (hugepages; falls back to --no-huge otherwise).
@@ -183,11 +186,6 @@ if [[ -n $CMP_REV ]]; then
 	PYARGS+=(--compare-nodegw "$CMP_NODEGW" --compare-label "$CMP_REV (${CMP_SHA:0:12})")
 fi
 
-if ((K8S)); then
-	deps_install openssl python3 >/dev/null
-	exec python3 "$ROOT/scripts/lib/bench_k8s.py" "$NODEGW" "$OUT" ${PYARGS[@]+"${PYARGS[@]}"}
-fi
-
 # ---- CPUs
 NCPU=$(nproc)
 if [[ -n ${NG_BENCH_CPUS:-} ]]; then
@@ -198,7 +196,7 @@ elif ((NCPU == 3)); then
 	GEN_CPU=2 DUT_CPU=1 CTL_CPU=0
 elif ((NCPU == 2)); then
 	GEN_CPU=1 DUT_CPU=0 CTL_CPU=1
-else
+elif ((!K8S)); then
 	log "need at least 2 CPUs (have $NCPU)"; exit 1
 fi
 
@@ -213,7 +211,13 @@ if ((HUGE)) && ((EUID != 0)); then
 	HUGE=0
 fi
 if ((HUGE)); then
-	if ((QUICK)); then need_mb=${NG_BENCH_HUGE_MB:-1536}; else need_mb=${NG_BENCH_HUGE_MB:-2560}; fi
+	if ((K8S)); then
+		need_mb=${NG_BENCH_HUGE_MB:-2048}
+	elif ((QUICK)); then
+		need_mb=${NG_BENCH_HUGE_MB:-1536}
+	else
+		need_mb=${NG_BENCH_HUGE_MB:-2560}
+	fi
 	hp_kb=$(awk '/^Hugepagesize:/ {print $2}' /proc/meminfo)
 	if [[ $hp_kb != 2048 ]]; then
 		log "default hugepage size is ${hp_kb} kB, not 2048; running without hugepages"
@@ -239,6 +243,16 @@ if ((HUGE)); then
 			log "hugepages: $((free * 2)) MiB free of 2 MiB pages"
 		fi
 	fi
+fi
+
+if ((K8S)); then
+	# Not exec: the trap above gives the hugepages back afterwards.
+	deps_install openssl python3 >/dev/null
+	K8S_ARGS=()
+	((HUGE)) && K8S_ARGS+=(--huge)
+	python3 "$ROOT/scripts/lib/bench_k8s.py" "$NODEGW" "$OUT" ${K8S_ARGS[@]+"${K8S_ARGS[@]}"} \
+		${PYARGS[@]+"${PYARGS[@]}"}
+	exit $?
 fi
 
 log "CPUs: generator $GEN_CPU, nodegw worker $DUT_CPU, control $CTL_CPU; memory: $( ((HUGE)) && echo hugepages || echo --no-huge)"

@@ -4,7 +4,7 @@
 
 usage: bench_k8s.py NODEGW OUTDIR [--sizes 10k,50k,100k | --services S]
                     [--endpoints 10] [--changes 1000] [--gap-ms 25]
-                    [--probe-ms 20] [--perf] [--check]
+                    [--probe-ms 20] [--perf] [--huge] [--check]
 
 For each size S (--sizes, default 10k,50k,100k; --services gives one): a fake
 API server (tests/k8s/fake_apiserver.py --scale SxE --prepare-lists 500: every
@@ -12,7 +12,8 @@ API server (tests/k8s/fake_apiserver.py --scale SxE --prepare-lists 500: every
 services; every list page is built and gzipped before nodegw starts, so the
 server's part of a list is its writes) serves the objects over TLS on
 127.0.0.1; nodegw runs on net_null ports that receive nothing (no-rx=1) with
---no-huge, its own --file-prefix and a free CLI port.
+--no-huge (or, with --huge, on 2 MiB hugepages as deployed: EAL --in-memory),
+its own --file-prefix and a free CLI port.
 
 It reports, per size:
   - the initial sync: from the watcher's start to both lists applied to the
@@ -23,8 +24,9 @@ It reports, per size:
     figure for a nodegw without show startup);
   - nodegw's start-up (show startup json): exec to main(), EAL, the init
     steps (wall, and CPU of the control thread), ready;
-  - memory: RSS and DPDK heap of nodegw with the objects, against the same
-    nodegw without a kubernetes section, and the ruleset's bytes;
+  - memory: RSS, hugepages mapped (with --huge; not part of the RSS) and DPDK
+    heap of nodegw with the objects, against the same nodegw without a
+    kubernetes section, and the ruleset's bytes;
   - the event-to-data-path latency over CHANGES single-endpoint changes (one
     EndpointSlice MODIFIED event each, GAP ms apart so that each is its own
     commit): from the arrival of the event's bytes at nodegw to the end of
@@ -72,12 +74,21 @@ PAGE_SIZE = 500
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def rss_kib(pid):
+def status_kib(pid, field):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return -1
+
+
+def rss_kib(pid):
+    return status_kib(pid, "VmRSS")
+
+
+def hugetlb_kib(pid):
+    """Hugepages mapped by the process (not part of its RSS)."""
+    return max(status_kib(pid, "HugetlbPages"), 0)
 
 
 def cpu_s(pid, tid=None):
@@ -226,9 +237,10 @@ def mem_mb(services):
     return max(1024, services // 25)
 
 
-def start_gw(exe, tmp, tag, conf_fn, services):
+def start_gw(a, tmp, tag, conf_fn, services):
     """A nodegw (scripts/lib/ngproc.py) on conf_fn(cli_port), ready."""
-    return ngproc.Nodegw(exe, tmp, tag, stem="ngbk", mem=mem_mb(services), quiet=True).start(
+    return ngproc.Nodegw(a.nodegw, tmp, tag, stem="ngbk", mem=mem_mb(services), quiet=True,
+                         huge=a.huge).start(
         conf_fn, lcores="0@0,1@%d" % (1 if os.cpu_count() > 1 else 0), timeout=120)
 
 
@@ -275,13 +287,15 @@ def run(a, tmp, services):
         with open(os.path.join(tmp, "token"), "w") as f:
             f.write("bench-token\n")
     res = {"services": services, "endpoints_per_service": a.endpoints, "changes": a.changes,
+           "memory": "hugepages (2 MiB)" if a.huge else "no hugepages (--no-huge)",
            "date": time.strftime("%Y-%m-%d %H:%M"), "load1": {"start": load1()}}
 
     # Baseline memory: the same gateway without the watcher.
-    g0 = start_gw(a.nodegw, tmp, "base", lambda p: conf_text(tmp, p, 0, False), services)
+    g0 = start_gw(a, tmp, "base", lambda p: conf_text(tmp, p, 0, False), services)
     try:
         time.sleep(0.5)
         res["baseline_rss_kib"] = rss_kib(g0.proc.pid)
+        res["baseline_hugetlb_kib"] = hugetlb_kib(g0.proc.pid)
         res["baseline_heap_bytes"] = cli_json(g0.port, "show memory").get("heap_allocated")
     finally:
         g0.stop()
@@ -303,7 +317,7 @@ def run(a, tmp, services):
     gw = prober = perf = None
     try:
         res["load1"]["sync_start"] = load1()
-        gw = start_gw(a.nodegw, tmp, "k8s", lambda p: conf_text(tmp, p, api_port, True),
+        gw = start_gw(a, tmp, "k8s", lambda p: conf_text(tmp, p, api_port, True),
                       services)
         cpu.watch("nodegw", gw.proc.pid)
         cpu.watch("nodegw_control", gw.proc.pid, gw.proc.pid)
@@ -343,6 +357,7 @@ def run(a, tmp, services):
                           "list_page_slices": ks.get("list_page_slices")}
         mem = cli_json(gw.port, "show memory")
         res["rss_kib"] = rss_kib(gw.proc.pid)
+        res["hugetlb_kib"] = hugetlb_kib(gw.proc.pid)
         res["heap_bytes"] = mem.get("heap_allocated")
         res["rss_delta_kib"] = res["rss_kib"] - res["baseline_rss_kib"]
         res["rss_per_endpoint_bytes"] = round(res["rss_delta_kib"] * 1024 /
@@ -503,9 +518,14 @@ def table(runs):
          lambda r: "%.2f s" % r["cpu_sync"].get("nodegw_control_cpu_s", -1)),
         ("control core during the sync: running / waiting for a CPU / asleep",
          lambda r: fmt_sched(r["cpu_sync"])),
+        ("DPDK memory", lambda r: r.get("memory", "no hugepages (--no-huge)")),
         ("RSS with the objects / without the watcher", lambda r: "%d MiB / %d MiB (+%d MiB, "
          "%.0f B per endpoint)" % (r["rss_kib"] // 1024, r["baseline_rss_kib"] // 1024,
                                    r["rss_delta_kib"] // 1024, r["rss_per_endpoint_bytes"])),
+        ("hugepages mapped (not in the RSS) with the objects / without the watcher; RSS + "
+         "hugepages", lambda r: "%d MiB / %d MiB; %d MiB" % (
+             r["hugetlb_kib"] // 1024, r["baseline_hugetlb_kib"] // 1024,
+             (r["rss_kib"] + r["hugetlb_kib"]) // 1024) if r.get("hugetlb_kib") else "none"),
         ("ruleset", lambda r: "%.1f MiB; build of the first complete one %.0f ms, of the last "
          "%.0f us" % (r["ruleset_bytes"] / 1048576.0, r["ruleset_build_us"] / 1e3,
                       r["last_build_us"])),
@@ -578,6 +598,9 @@ def main():
                     help="pause between two show services probes")
     ap.add_argument("--perf", action="store_true",
                     help="perf record nodegw's control core into OUTDIR (profiles)")
+    ap.add_argument("--huge", action="store_true",
+                    help="run nodegw on hugepages (EAL --in-memory) as deployed; needs root "
+                    "and free 2 MiB hugepages (scripts/bench.sh --k8s reserves them)")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
     sizes = [a.services] if a.services else [size(s) for s in a.sizes.split(",")]

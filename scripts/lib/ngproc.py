@@ -6,9 +6,12 @@ tests/k8s/test_k8s_e2e.py and scripts/lib/bench_k8s.py:
 
   free_port()          a TCP port free on 127.0.0.1 now (it may be taken later:
                        Nodegw.start tries again on a clash)
-  Nodegw(exe, tmp, tag, stem="nodegw", mem=512, error=RuntimeError, quiet=False)
-                       one nodegw without root (--no-huge, --no-pci, --no-shconf,
-                       --file-prefix STEM-PID-TAG); TMP/TAG.conf and TMP/TAG.log
+  Nodegw(exe, tmp, tag, stem="nodegw", mem=512, error=RuntimeError, quiet=False,
+         huge=False)
+                       one nodegw without root (--no-huge -m MEM, --no-pci,
+                       --no-shconf, --file-prefix STEM-PID-TAG), or with
+                       huge=True on hugepages (--in-memory, root);
+                       TMP/TAG.conf and TMP/TAG.log
     .start(conf_fn, env=None, lcores="0@0,1@1", timeout=60, port=None)
                        conf_fn(cli_port) -> config text; waits for "MAIN: ready"
     .log()             the log so far, as text
@@ -66,9 +69,10 @@ class Nodegw:
     A failed start raises `error` (a test passes its own failure class).
     """
 
-    def __init__(self, exe, tmp, tag, stem="nodegw", mem=512, error=RuntimeError, quiet=False):
+    def __init__(self, exe, tmp, tag, stem="nodegw", mem=512, error=RuntimeError, quiet=False,
+                 huge=False):
         self.exe, self.tmp, self.tag = exe, tmp, tag
-        self.mem, self.error, self.quiet = mem, error, quiet
+        self.mem, self.error, self.quiet, self.huge = mem, error, quiet, huge
         self.conf_path = os.path.join(tmp, tag + ".conf")
         self.log_path = os.path.join(tmp, tag + ".log")
         self.prefix = "%s-%d-%s" % (stem, os.getpid(), tag)
@@ -90,7 +94,7 @@ class Nodegw:
             self.logf = open(self.log_path, "wb")
             self.t_start = time.monotonic()
             self.proc = subprocess.Popen(
-                [self.exe, "--no-huge", "-m", str(self.mem), "--no-shconf", "--no-pci",
+                [self.exe] + self.eal_memory() + ["--no-pci",
                  "--file-prefix", self.prefix, "--lcores", lcores, "--", "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=self.logf, stderr=subprocess.STDOUT,
                 start_new_session=True, env=env)
@@ -106,6 +110,14 @@ class Nodegw:
                 continue  # taken since free_port(): another one
             raise self.error("%s: nodegw exited with %s during start-up:\n%s" %
                              (self.tag, self.rc, self.log()[-3000:]))
+
+    def eal_memory(self):
+        """EAL memory options: hugepages as deployed (--in-memory: no files
+        left behind; no -m, so the DPDK heap grows as nodegw asks and
+        hugepages it never uses stay free), else -m MEM of ordinary memory."""
+        if self.huge:
+            return ["--in-memory"]
+        return ["--no-huge", "-m", str(self.mem), "--no-shconf"]
 
     def wait_ready(self, timeout):
         """True once "MAIN: ready" is logged (after ready()), False where
