@@ -114,6 +114,7 @@ struct fill {
 	uint32_t m;
 	uint32_t filled;
 	uint32_t tail_at;	/* the tail begins with this many slots free */
+	uint32_t tail_from;	/* ... that is, when this many are filled */
 	enum tail_mode mode;
 	const struct tail_ops *ops;
 	/* TAIL_SCALAR */
@@ -682,6 +683,21 @@ skip_taken4(const uint16_t *t, struct walk *w, uint32_t m)
 	w[3].pos = f3;
 }
 
+/* The slot walk i takes in the tail; UINT32_MAX if there is no tail (then
+ * it never begins). */
+static uint32_t
+tail_take(struct fill *f, struct walk *w, uint32_t n, uint32_t i)
+{
+	if (f->mode == TAIL_NONE)
+		tail_begin(f, w, n);
+	if (f->mode == TAIL_ROWS)
+		return tail_rows_take(f, &w[i]);
+	if (f->mode == TAIL_SCALAR)
+		return tail_scalar_take(f, &w[i]);
+	f->tail_from = UINT32_MAX;
+	return UINT32_MAX;
+}
+
 /* Backend i takes the next free slot on its walk. */
 static inline void
 place(struct fill *f, struct walk *w, uint32_t n, uint32_t i)
@@ -689,13 +705,9 @@ place(struct fill *f, struct walk *w, uint32_t n, uint32_t i)
 	uint16_t *t = f->table;
 	uint32_t p = w[i].pos, skip = w[i].skip, m = f->m;
 
-	if (f->mode == TAIL_NONE && m - f->filled <= f->tail_at)
-		tail_begin(f, w, n);
-	if (f->mode == TAIL_ROWS) {
-		p = tail_rows_take(f, &w[i]);
-	} else if (f->mode == TAIL_SCALAR) {
-		p = tail_scalar_take(f, &w[i]);
-	} else {
+	/* one test while probing: the tail's own are in tail_take() */
+	if (f->filled < f->tail_from || (p = tail_take(f, w, n, i)) == UINT32_MAX) {
+		p = w[i].pos;
 		while (t[p] != NG_MAGLEV_NONE)
 			p = step(p, skip, m);
 	}
@@ -737,6 +749,7 @@ ng_maglev_build(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, 
 	/* NG_MAGLEV_NONE is all ones. */
 	memset(table, 0xff, (size_t)m * sizeof(*table));
 	f.tail_at = tail_start(m, n, f.ops);
+	f.tail_from = f.tail_at == 0 ? UINT32_MAX : f.tail_at >= m ? 0 : m - f.tail_at;
 	if (n == 0 || n >= NG_MAGLEV_NONE || m < 2)
 		return -EINVAL;
 	for (uint32_t i = 0; i < n; i++)
