@@ -45,8 +45,8 @@ backend_key(const struct ng_maglev_backend *b, uint8_t key[19])
  * and, in turn, takes the first free slot on its walk. While many slots are
  * free a walk finds one in a few steps; the last ones cost a walk of about
  * m / free steps each, so filling down to F free slots costs about
- * m ln(m / F) probes, most of them in the last few percent. So the tail is
- * computed instead of probed: from a walk's position p, free slot f lies
+ * m ln(m / F) probes, half of them (at m = 2,053) below 256 free. So the
+ * tail is computed instead of probed: from a walk's position p, free slot f lies
  * d(f) = ((f - p) * skip^-1) mod m steps ahead (m is prime), and the walk
  * stops at the free slot with the fewest steps.
  *
@@ -59,7 +59,7 @@ backend_key(const struct ng_maglev_backend *b, uint8_t key[19])
  * first placement in the tail computes its distances to all of them as a row
  * of 16-bit values (a vectorized pass of modular products), and every
  * placement after that is the position of the smallest value of its row
- * among the slots still free (a shared mask holds 0xffff for the taken
+ * among the slots still free (taken[], shared, holds 0xffff for the taken
  * ones). Same slot, same table, without the probes. The row's entries fit
  * 16 bits while m < 65536; m = 65537 (the ladder's last size) keeps the
  * scalar tail of MAGLEV_TAIL slots, which computes each walk's distances
@@ -72,7 +72,7 @@ backend_key(const struct ng_maglev_backend *b, uint8_t key[19])
 #define MAGLEV_TAIL 32
 #define MAGLEV_TAIL_MIN_N 8
 /* A row's length is a multiple of this (one AVX-512 register of 16-bit
- * entries); the padding's mask entries are 0xffff. */
+ * entries); the padding's taken[] entries are 0xffff. */
 #define MAGLEV_ROW_ALIGN 32
 /* The row tail's largest start (tail_start()) */
 #define MAGLEV_TAIL_ROWS_MAX 512
@@ -86,7 +86,7 @@ struct walk {
 	uint32_t row;	/* its distance row in the row tail; UINT32_MAX: none yet */
 };
 
-/* The row tail's three steps, in one version per instruction set. */
+/* The row tail's steps, in one version per instruction set. */
 struct tail_ops {
 	enum ng_maglev_impl impl;
 	/* List the free slots of t[0..m-1] in slots[]; their count. */
@@ -610,7 +610,7 @@ tail_rows_take(struct fill *f, struct walk *w)
 	}
 	row = f->dist + (size_t)w->row * f->len;
 	k = f->ops->argmin(row, f->taken, f->len);
-	/* taken for every walk: in the rows so far, and for the rows to come */
+	/* taken for every walk (the rows are never written again) */
 	f->ops->take(f->taken, k);
 	return f->slots[k];
 }
