@@ -400,7 +400,8 @@ argmin_avx512(const uint16_t *row, const uint16_t *taken, uint32_t len)
 	uint32_t lane;
 
 	for (uint32_t k = 0; k < len; k += 32) {
-		__m512i v = _mm512_or_si512(_mm512_loadu_si512(row + k), _mm512_loadu_si512(taken + k));
+		__m512i v = _mm512_or_si512(_mm512_loadu_si512(row + k),
+				_mm512_loadu_si512(taken + k));
 		__mmask32 lt = _mm512_cmplt_epu16_mask(v, best);
 
 		best = _mm512_min_epu16(best, v);
