@@ -48,4 +48,25 @@ uint32_t ng_maglev_size(uint32_t n_backends);
  */
 int ng_maglev_build(const struct ng_maglev_backend *b, uint32_t n, uint16_t *table, uint32_t m);
 
+/** Which instruction set the fill's tail uses (lib/lb/maglev.c: the tail's
+ * rows). Every version builds the same tables. */
+enum ng_maglev_impl {
+	NG_MAGLEV_IMPL_AUTO,	/**< the best this CPU has (the default) */
+	NG_MAGLEV_IMPL_SCALAR,	/**< plain C, any CPU */
+	NG_MAGLEV_IMPL_AVX2,	/**< x86-64 with AVX2 */
+	NG_MAGLEV_IMPL_AVX512,	/**< x86-64 with AVX-512BW */
+};
+
+/**
+ * Force the version of the fill's tail, for tests and benchmarks (the
+ * default is chosen from the CPU at the first fill). Not for use while
+ * another thread fills.
+ * @return 0; -ENOTSUP if this CPU (or build) lacks it; -EINVAL for an
+ *   unknown value.
+ */
+int ng_maglev_set_impl(enum ng_maglev_impl impl);
+
+/** The version of the fill's tail in use (never NG_MAGLEV_IMPL_AUTO). */
+enum ng_maglev_impl ng_maglev_impl(void);
+
 #endif
