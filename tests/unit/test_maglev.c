@@ -8,7 +8,8 @@
  * slots; the table is a pure function of its (canonically sorted) input and
  * does not change between builds or releases (pinned slot values); weight 0
  * and bad arguments; the fill gives the classic loop's table slot for slot
- * (random backend sets).
+ * (random backend sets; equal weights, which take the fill's own rounds, and
+ * unequal).
  *
  * Maglev tables are built from whatever order the caller passes. Callers
  * (lib/svc) sort backends canonically (family, address bytes, port) first so
@@ -706,6 +707,78 @@ every_impl_matches_classic(void **state)
 	free(b);
 }
 
+/*
+ * The fill's rounds for equal weights (lib/lb/maglev.c fill_rounds()) against
+ * the classic loop, and the general loop beside them: equal weights other
+ * than 1, equal weights with some backends at 0 (left out of the rounds),
+ * unequal weights; 1-300 backends (around the groups of four: 1-16 most
+ * often), at their ladder size and at small primes where the rounds end
+ * close to the tail or run to the last slot. Each version of the tail the
+ * CPU has.
+ */
+static void
+equal_weights_match_classic(void **state)
+{
+	static const uint32_t other_m[] = {257, 263, 521, 1031, 2053, 4099};
+	static const enum ng_maglev_impl impls[] = {
+		NG_MAGLEV_IMPL_SCALAR, NG_MAGLEV_IMPL_AVX2, NG_MAGLEV_IMPL_AVX512,
+	};
+	uint16_t *t1 = malloc(NG_MAGLEV_MAX * sizeof(*t1));
+	uint16_t *t2 = malloc(NG_MAGLEV_MAX * sizeof(*t2));
+	struct ng_maglev_backend *b = calloc(300, sizeof(*b));
+	int equal_sets = 0, zero_sets = 0, unequal_sets = 0;
+
+	(void)state;
+	assert_non_null(t1);
+	assert_non_null(t2);
+	assert_non_null(b);
+	rng_seed(0x726f756e6473ull);
+	for (unsigned int v = 0; v < RTE_DIM(impls); v++) {
+		if (ng_maglev_set_impl(impls[v]) == -ENOTSUP)
+			continue;
+		for (int round = 0; round < 300; round++) {
+			uint32_t n = 1 + (uint32_t)(rng() % (round % 5 == 0 ? 300 : 16)), m;
+			uint32_t wmax = 1 + (uint32_t)(rng() % 1000);
+			/* 0: all wmax; 1: wmax or 0; 2: 1..wmax */
+			unsigned int wmode = (unsigned int)(rng() % 3);
+
+			for (uint32_t i = 0; i < n; i++) {
+				memset(&b[i], 0, sizeof(b[i]));
+				b[i].addr = ng_ip4((uint32_t)rng());
+				b[i].port = (uint16_t)rng();
+				b[i].weight = wmode == 0 ? wmax : wmode == 1 ?
+						(rng() % 4 == 0 ? 0 : wmax) :
+						1 + (uint32_t)(rng() % wmax);
+			}
+			qsort(b, n, sizeof(*b), canon_cmp);
+			b[rng() % n].weight = wmax;
+			m = round % 2 == 0 ? other_m[rng() % RTE_DIM(other_m)] : ng_maglev_size(n);
+			classic_fill(b, n, t1, m);
+			assert_int_equal(ng_maglev_build(b, n, t2, m), 0);
+			if (memcmp(t1, t2, m * sizeof(*t1)) != 0) {
+				uint32_t s = 0;
+
+				while (t1[s] == t2[s])
+					s++;
+				fail_msg("impl %d: round %d n=%u m=%u weights %u (max %u): slot %u is "
+						"%u, the classic fill gives %u", (int)impls[v], round, n, m,
+						wmode, wmax, s, t2[s], t1[s]);
+			}
+			equal_sets += wmode == 0;
+			zero_sets += wmode == 1;
+			unequal_sets += wmode == 2;
+		}
+	}
+	assert_int_equal(ng_maglev_set_impl(NG_MAGLEV_IMPL_AUTO), 0);
+	/* each kind of set was built, under at least the plain C tail */
+	assert_true(equal_sets >= 50);
+	assert_true(zero_sets >= 50);
+	assert_true(unequal_sets >= 50);
+	free(b);
+	free(t2);
+	free(t1);
+}
+
 /* ---- weights 0 and bad arguments ---- */
 
 static void
@@ -809,6 +882,7 @@ main(void)
 		cmocka_unit_test(pinned_slots),
 		cmocka_unit_test(fill_matches_classic),
 		cmocka_unit_test(every_impl_matches_classic),
+		cmocka_unit_test(equal_weights_match_classic),
 		cmocka_unit_test(weight_zero_no_slots),
 		cmocka_unit_test(bad_arguments),
 		cmocka_unit_test(backend_count_limit),
