@@ -542,6 +542,16 @@ pinned_slots(void **state)
 
 /* ---- the fill against the classic loop ---- */
 
+/* The first slot where tables a and b differ, or UINT32_MAX. */
+static uint32_t
+first_diff(const uint16_t *a, const uint16_t *b, uint32_t m)
+{
+	for (uint32_t s = 0; s < m; s++)
+		if (a[s] != b[s])
+			return s;
+	return UINT32_MAX;
+}
+
 /*
  * The fill as first written (lib/lb/maglev.c before the tail shortcut): each
  * backend, in turn and by credit, walks its permutation one step at a time
@@ -604,7 +614,7 @@ check_against_classic(uint64_t seed, int rounds, const char *impl)
 	assert_non_null(b);
 	rng_seed(seed);
 	for (int round = 0; round < rounds; round++) {
-		uint32_t n = 1 + (uint32_t)(rng() % (round % 4 == 0 ? 300 : 24)), m;
+		uint32_t n = 1 + (uint32_t)(rng() % (round % 4 == 0 ? 300 : 24)), m, s;
 		unsigned int wmode = (unsigned int)(rng() % 4);
 
 		for (uint32_t i = 0; i < n; i++) {
@@ -625,14 +635,10 @@ check_against_classic(uint64_t seed, int rounds, const char *impl)
 		m = round % 3 == 0 ? other_m[rng() % RTE_DIM(other_m)] : ng_maglev_size(n);
 		classic_fill(b, n, t1, m);
 		assert_int_equal(ng_maglev_build(b, n, t2, m), 0);
-		if (memcmp(t1, t2, m * sizeof(*t1)) != 0) {
-			uint32_t s = 0;
-
-			while (t1[s] == t2[s])
-				s++;
+		s = first_diff(t1, t2, m);
+		if (s != UINT32_MAX)
 			fail_msg("%s: round %d n=%u m=%u weights %u: slot %u is %u, the classic "
 					"fill gives %u", impl, round, n, m, wmode, s, t2[s], t1[s]);
-		}
 	}
 	free(b);
 	free(t2);
@@ -737,7 +743,7 @@ equal_weights_match_classic(void **state)
 		if (ng_maglev_set_impl(impls[v]) == -ENOTSUP)
 			continue;
 		for (int round = 0; round < 300; round++) {
-			uint32_t n = 1 + (uint32_t)(rng() % (round % 5 == 0 ? 300 : 16)), m;
+			uint32_t n = 1 + (uint32_t)(rng() % (round % 5 == 0 ? 300 : 16)), m, s;
 			uint32_t wmax = 1 + (uint32_t)(rng() % 1000);
 			/* 0: all wmax; 1: wmax or 0; 2: 1..wmax */
 			unsigned int wmode = (unsigned int)(rng() % 3);
@@ -755,15 +761,11 @@ equal_weights_match_classic(void **state)
 			m = round % 2 == 0 ? other_m[rng() % RTE_DIM(other_m)] : ng_maglev_size(n);
 			classic_fill(b, n, t1, m);
 			assert_int_equal(ng_maglev_build(b, n, t2, m), 0);
-			if (memcmp(t1, t2, m * sizeof(*t1)) != 0) {
-				uint32_t s = 0;
-
-				while (t1[s] == t2[s])
-					s++;
+			s = first_diff(t1, t2, m);
+			if (s != UINT32_MAX)
 				fail_msg("impl %d: round %d n=%u m=%u weights %u (max %u): slot %u is "
 						"%u, the classic fill gives %u", (int)impls[v], round, n, m,
 						wmode, wmax, s, t2[s], t1[s]);
-			}
 			equal_sets += wmode == 0;
 			zero_sets += wmode == 1;
 			unequal_sets += wmode == 2;
