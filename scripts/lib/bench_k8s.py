@@ -307,10 +307,11 @@ def mem_mb(services):
     return max(1024, services // 25)
 
 
-def start_gw(a, tmp, tag, conf_fn, services):
-    """A nodegw (scripts/lib/ngproc.py) on conf_fn(cli_port), ready."""
-    return ngproc.Nodegw(a.nodegw, tmp, tag, stem="ngbk", mem=mem_mb(services), quiet=True,
-                         huge=a.huge).start(
+def start_gw(exe, tmp, tag, conf_fn, services, huge=False):
+    """A nodegw (scripts/lib/ngproc.py) on conf_fn(cli_port), ready; on
+    hugepages where huge."""
+    return ngproc.Nodegw(exe, tmp, tag, stem="ngbk", mem=mem_mb(services), quiet=True,
+                         huge=huge).start(
         conf_fn, lcores="0@0,1@%d" % (1 if os.cpu_count() > 1 else 0), timeout=120)
 
 
@@ -361,7 +362,8 @@ def run(a, tmp, services):
            "date": time.strftime("%Y-%m-%d %H:%M"), "load1": {"start": load1()}}
 
     # Baseline memory: the same gateway without the watcher.
-    g0 = start_gw(a, tmp, "base", lambda p: conf_text(tmp, p, 0, False), services)
+    g0 = start_gw(a.nodegw, tmp, "base", lambda p: conf_text(tmp, p, 0, False), services,
+                  a.huge)
     try:
         time.sleep(0.5)
         res["baseline_rss_kib"] = rss_kib(g0.proc.pid)
@@ -388,8 +390,8 @@ def run(a, tmp, services):
     try:
         res["load1"]["sync_start"] = load1()
         res["cpu_speed_ms"] = {"before": cpu_speed_ms()}
-        gw = start_gw(a, tmp, "k8s", lambda p: conf_text(tmp, p, api_port, True),
-                      services)
+        gw = start_gw(a.nodegw, tmp, "k8s", lambda p: conf_text(tmp, p, api_port, True),
+                      services, a.huge)
         cpu.watch("nodegw", gw.proc.pid)
         cpu.watch("nodegw_control", gw.proc.pid, gw.proc.pid)
         cpu.mark("ready")
