@@ -514,13 +514,11 @@ tail_ops(void)
 /* ---- the tail ---- */
 
 /* Each walk's inverse step; false if one has none, i.e. m is not prime.
- * Walks of weight 0 never place. */
+ * (Backends of weight 0 have no walk.) */
 static bool
 tail_inverses(struct fill *f, struct walk *w, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		if (w[i].weight == 0)
-			continue;
 		w[i].inv = inverse_mod(w[i].skip, f->m);
 		if (w[i].inv == 0)
 			return false;
